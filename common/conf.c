@@ -1,0 +1,683 @@
+/*
+ * conf - read and validate outpost.conf (see conf.h)
+ *
+ * The schema is a table per section: key name, type, where the value goes,
+ * its default.  Adding a setting is adding one line to a table (and the
+ * field to conf.h, and the key to outpost.conf(5)).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "msg.h"
+#include "xalloc.h"
+
+enum conf_type {
+    CT_STR, CT_LONG, CT_BOOL, CT_DURATION, CT_RATE, CT_SIZE, CT_LIST,
+    CT_CIDRS, CT_FACILITY, CT_ENUM, CT_OCTAL,
+};
+
+#define CK_REQUIRED 1
+
+struct conf_key {
+    const char *name;
+    enum conf_type type;
+    size_t off;			/* offset in the section's struct */
+    const char *dflt;		/* NULL: none */
+    unsigned flags;
+    long min, max;		/* CT_LONG */
+    const char *const *choices;	/* CT_ENUM: NULL-terminated, stored as int */
+};
+
+struct conf_section {
+    const char *name;
+    int named;			/* "[name LABEL]" */
+    size_t off;			/* plain: struct offset; named: conf_vec offset */
+    size_t size;		/* named: element size */
+    const struct conf_key *keys;
+    int (*check)(void *sect, struct outpost_conf *, const char **why);
+};
+
+#define K(sect, field) offsetof(struct sect, field)
+
+/* ---------------------------------------------------------------- schema */
+
+static const struct conf_key general_keys[] = {
+    {"user", CT_STR, K(conf_general, user), "outpost", 0, 0, 0, 0},
+    {"syslog_facility", CT_FACILITY, K(conf_general, syslog_facility), "mail", 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key redis_keys[] = {
+    {"server", CT_STR, K(conf_redis, server), "127.0.0.1:6379", 0, 0, 0, 0},
+    {"username", CT_STR, K(conf_redis, username), NULL, 0, 0, 0, 0},
+    {"password", CT_STR, K(conf_redis, password), NULL, 0, 0, 0, 0},
+    {"db", CT_LONG, K(conf_redis, db), "0", 0, 0, 15, 0},
+    {"prefix", CT_STR, K(conf_redis, prefix), "outpost:", 0, 0, 0, 0},
+    {"connect_timeout", CT_DURATION, K(conf_redis, connect_timeout_ms), "1s", 0, 0, 0, 0},
+    {"command_timeout", CT_DURATION, K(conf_redis, command_timeout_ms), "500ms", 0, 0, 0, 0},
+    {"reconnect_min", CT_DURATION, K(conf_redis, reconnect_min_ms), "100ms", 0, 0, 0, 0},
+    {"reconnect_max", CT_DURATION, K(conf_redis, reconnect_max_ms), "5s", 0, 0, 0, 0},
+    {"sentinels", CT_LIST, K(conf_redis, sentinels), NULL, 0, 0, 0, 0},
+    {"sentinel_master", CT_STR, K(conf_redis, sentinel_master), NULL, 0, 0, 0, 0},
+    {"sentinel_password", CT_STR, K(conf_redis, sentinel_password), NULL, 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key milter_keys[] = {
+    {"socket", CT_STR, K(conf_milter, socket), "unix:/run/outpost/milter.sock", 0, 0, 0, 0},
+    {"timeout", CT_DURATION, K(conf_milter, timeout_ms), "30s", 0, 0, 0, 0},
+    {"backlog", CT_LONG, K(conf_milter, backlog), "128", 0, 1, 65535, 0},
+    {"socket_mode", CT_OCTAL, K(conf_milter, socket_mode), "0660", 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key policy_keys[] = {
+    {"listen", CT_LIST, K(conf_policy, listen), "unix:/run/outpost/policy.sock", 0, 0, 0, 0},
+    {"max_connections", CT_LONG, K(conf_policy, max_connections), "1024", 0, 1, 100000, 0},
+    {"max_request_size", CT_SIZE, K(conf_policy, max_request_size), "16k", 0, 0, 0, 0},
+    {"idle_timeout", CT_DURATION, K(conf_policy, idle_timeout_ms), "1h", 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key dkim_keys[] = {
+    {"key_table", CT_STR, K(conf_dkim, key_table), NULL, 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key provider_keys[] = {
+    {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
+    {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key pool_keys[] = {
+    {"transport", CT_STR, K(conf_pool, transport), NULL, CK_REQUIRED, 0, 0, 0},
+    {0},
+};
+
+static int check_redis(void *, struct outpost_conf *, const char **);
+static int check_policy(void *, struct outpost_conf *, const char **);
+
+static const struct conf_section sections[] = {
+    {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
+    {"redis", 0, offsetof(struct outpost_conf, redis), 0, redis_keys, check_redis},
+    {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
+    {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
+    {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"provider", 1, offsetof(struct outpost_conf, providers),
+	sizeof(struct conf_provider), provider_keys, NULL},
+    {"pool", 1, offsetof(struct outpost_conf, pools),
+	sizeof(struct conf_pool), pool_keys, NULL},
+};
+
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+#define MAX_KEYS 64
+
+/* ---------------------------------------------------------------- checks */
+
+/* check_redis - a server address or sentinels with a master name */
+static int
+check_redis(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_redis *r = sect;
+
+    (void) conf;
+    if (r->sentinels.n > 0 && r->sentinel_master == NULL) {
+	*why = "[redis] sentinels needs sentinel_master";
+	return -1;
+    }
+    if (r->sentinel_master != NULL && r->sentinels.n == 0) {
+	*why = "[redis] sentinel_master needs sentinels";
+	return -1;
+    }
+    if (r->reconnect_min_ms > r->reconnect_max_ms) {
+	*why = "[redis] reconnect_min is larger than reconnect_max";
+	return -1;
+    }
+    if (r->command_timeout_ms <= 0 || r->connect_timeout_ms <= 0) {
+	*why = "[redis] timeouts must be longer than zero";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_policy - listeners must be unix: or inet: */
+static int
+check_policy(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_policy *p = sect;
+    size_t i;
+
+    (void) conf;
+    for (i = 0; i < p->listen.n; i++) {
+	if (strncmp(p->listen.v[i], "unix:", 5) != 0
+	    && strncmp(p->listen.v[i], "inet:", 5) != 0) {
+	    *why = "[policy] listen: each address must start with unix: or inet:";
+	    return -1;
+	}
+    }
+    if (p->max_request_size < 256) {
+	*why = "[policy] max_request_size must be at least 256";
+	return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+struct parse_state {
+    struct outpost_conf *conf;
+    const char *path;
+    FILE *fp;
+    int line;			/* line the reader returned last */
+    int long_line;		/* first line longer than CONF_MAX_LINE */
+    int err_line;
+    char err[512];
+    /* the section being read */
+    char cur_name[128];
+    const struct conf_section *cur;
+    void *cur_obj;
+    int *cur_seen;
+    /* lines where keys of plain sections were set, and where named ones began */
+    int seen[N_SECTIONS][MAX_KEYS];
+    int *named_seen;		/* per named element, allocated with it */
+    int sect_line[N_SECTIONS];
+};
+
+static int set_err(struct parse_state *, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void section_header(struct parse_state *, const char *);
+static int begin_section(struct parse_state *, const char *);
+
+/* set_err - remember the first error */
+static int
+set_err(struct parse_state *st, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (st->err_line == 0 && st->err[0] == '\0') {
+	st->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+    }
+    return 0;
+}
+
+/* conf_reader - fgets() that counts lines and notices overlong ones */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+    struct parse_state *st = stream;
+    char *s = fgets(str, num, st->fp);
+    size_t len;
+
+    if (s == NULL)
+	return NULL;
+    st->line++;
+    len = strlen(s);
+    if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
+	int c;
+
+	/* inih would read the rest as a line of its own: refuse the file */
+	if (st->long_line == 0)
+	    st->long_line = st->line;
+	while ((c = fgetc(st->fp)) != EOF && c != '\n')
+	     /* skip */ ;
+	s[0] = '\0';
+    }
+    section_header(st, s);
+    return s;
+}
+
+/*
+ * section_header - begin a section when its header is read, so that an empty
+ * section is still seen and errors name the header's line
+ */
+static void
+section_header(struct parse_state *st, const char *s)
+{
+    const char *end;
+    char name[128];
+
+    s += strspn(s, " \t");
+    if (*s != '[' || (end = strchr(s, ']')) == NULL)
+	return;				/* not a header, or inih reports it */
+    if ((size_t) (end - s - 1) >= sizeof(name)) {
+	set_err(st, st->line, "section name too long");
+	return;
+    }
+    memcpy(name, s + 1, (size_t) (end - s - 1));
+    name[end - s - 1] = '\0';
+    begin_section(st, name);
+}
+
+/* apply_defaults - give every key of a section its default */
+static int
+apply_value(struct parse_state *, const struct conf_key *, void *obj,
+	    const char *value, int line);
+
+static void
+apply_defaults(struct parse_state *st, const struct conf_section *sec, void *obj)
+{
+    const struct conf_key *k;
+
+    for (k = sec->keys; k->name; k++)
+	if (k->dflt)
+	    apply_value(st, k, obj, k->dflt, 0);
+}
+
+/* apply_value - parse one value into its place */
+static int
+apply_value(struct parse_state *st, const struct conf_key *k, void *obj,
+	    const char *value, int line)
+{
+    char *field = (char *) obj + k->off;
+    const char *why = NULL;
+    long long ll;
+    long l;
+    int b;
+
+    switch (k->type) {
+    case CT_STR:
+	free(*(char **) field);
+	*(char **) field = *value ? xstrdup(value) : NULL;
+	return 1;
+    case CT_OCTAL:
+	if (strspn(value, "01234567") != strlen(value) || strlen(value) > 4
+	    || *value == '\0') {
+	    why = "expected octal permissions such as 0660";
+	    break;
+	}
+	free(*(char **) field);
+	*(char **) field = xstrdup(value);
+	return 1;
+    case CT_LONG:
+	if (confval_long(value, k->min, k->max, &l, &why) < 0)
+	    break;
+	*(long *) field = l;
+	return 1;
+    case CT_BOOL:
+	if (confval_bool(value, &b, &why) < 0)
+	    break;
+	*(int *) field = b;
+	return 1;
+    case CT_DURATION:
+	if (confval_duration(value, &ll, &why) < 0)
+	    break;
+	*(long long *) field = ll;
+	return 1;
+    case CT_RATE:
+	if (confval_rate(value, (struct conf_rate *) field, &why) < 0)
+	    break;
+	return 1;
+    case CT_SIZE:
+	if (confval_size(value, (unsigned long long *) field, &why) < 0)
+	    break;
+	return 1;
+    case CT_LIST:
+	if (confval_list(value, (struct conf_strlist *) field, &why) < 0)
+	    break;
+	return 1;
+    case CT_CIDRS:{
+	    struct cidr_list *cl = (struct cidr_list *) field;
+	    struct conf_strlist items = {0};
+	    size_t i;
+	    int ok = 1;
+
+	    confval_list(value, &items, &why);
+	    for (i = 0; i < items.n && ok; i++) {
+		struct cidr c;
+
+		if (confval_cidr(items.v[i], &c, &why) < 0) {
+		    set_err(st, line, "%s: %s: %s", k->name, items.v[i], why);
+		    ok = 0;
+		    break;
+		}
+		cl->v = xreallocarray(cl->v, cl->n + 1, sizeof(*cl->v));
+		cl->v[cl->n++] = c;
+	    }
+	    conf_strlist_free(&items);
+	    return ok;
+	}
+    case CT_FACILITY:
+	if ((b = msg_facility_code(value)) < 0) {
+	    why = "unknown syslog facility (use mail, daemon, user or local0-7)";
+	    break;
+	}
+	*(int *) field = b;
+	return 1;
+    case CT_ENUM:
+	for (b = 0; k->choices[b]; b++) {
+	    if (strcasecmp(value, k->choices[b]) == 0) {
+		*(int *) field = b;
+		return 1;
+	    }
+	}
+	{
+	    char list[256] = "";
+
+	    for (b = 0; k->choices[b]; b++) {
+		if (b)
+		    strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, k->choices[b], sizeof(list) - strlen(list) - 1);
+	    }
+	    return set_err(st, line, "%s: '%s' is not one of: %s", k->name, value, list);
+	}
+    }
+    return set_err(st, line, "%s: '%s': %s", k->name, value, why ? why : "bad value");
+}
+
+/* clear_lists - a list key set in the file replaces its default */
+static void
+clear_default_list(const struct conf_key *k, void *obj)
+{
+    char *field = (char *) obj + k->off;
+
+    if (k->type == CT_LIST)
+	conf_strlist_free((struct conf_strlist *) field);
+    else if (k->type == CT_CIDRS) {
+	struct cidr_list *cl = (struct cidr_list *) field;
+
+	free(cl->v);
+	cl->v = NULL;
+	cl->n = 0;
+    }
+}
+
+/* begin_section - "[name]" or "[name LABEL]" */
+static int
+begin_section(struct parse_state *st, const char *section)
+{
+    const char *sp = section + strcspn(section, " \t");
+    const char *label = sp + strspn(sp, " \t");
+    size_t nlen = (size_t) (sp - section);
+    size_t i;
+
+    snprintf(st->cur_name, sizeof(st->cur_name), "%s", section);
+    st->cur = NULL;
+    st->cur_obj = NULL;
+    for (i = 0; i < N_SECTIONS; i++) {
+	if (strlen(sections[i].name) == nlen
+	    && strncmp(sections[i].name, section, nlen) == 0)
+	    break;
+    }
+    if (i == N_SECTIONS)
+	return set_err(st, st->line, "unknown section [%s]", section);
+
+    if (!sections[i].named) {
+	if (*label)
+	    return set_err(st, st->line, "section [%.*s] takes no name",
+			   (int) nlen, section);
+	st->cur = &sections[i];
+	st->cur_obj = (char *) st->conf + sections[i].off;
+	st->cur_seen = st->seen[i];
+	if (st->sect_line[i] == 0)
+	    st->sect_line[i] = st->line;
+	return 1;
+    } else {
+	struct conf_vec *vec = (struct conf_vec *) ((char *) st->conf + sections[i].off);
+	char **namep;
+	size_t j;
+
+	if (*label == '\0')
+	    return set_err(st, st->line, "section [%s] needs a name, as in [%s NAME]",
+			   section, section);
+	if (strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_-.") != strlen(label))
+	    return set_err(st, st->line, "[%s]: names may hold letters, digits, '_', '-' and '.'",
+			   section);
+	for (j = 0; j < vec->n; j++) {
+	    namep = (char **) vec->v[j];
+	    if (strcmp(*namep, label) == 0)
+		return set_err(st, st->line, "[%s] defined twice (first on line %d)",
+			       section, *(int *) (namep + 1));
+	}
+	/* every named element starts with char *name; int line; */
+	vec->v = xreallocarray(vec->v, vec->n + 1, sizeof(*vec->v));
+	st->cur_obj = vec->v[vec->n++] = xcalloc(1, sections[i].size);
+	namep = (char **) st->cur_obj;
+	*namep = xstrdup(label);
+	*(int *) (namep + 1) = st->line;
+	st->cur = &sections[i];
+	apply_defaults(st, st->cur, st->cur_obj);
+	free(st->named_seen);
+	st->named_seen = xcalloc(MAX_KEYS, sizeof(int));
+	st->cur_seen = st->named_seen;
+	return 1;
+    }
+}
+
+/* conf_handler - inih callback: one "name = value" */
+static int
+conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *st = user;
+    const struct conf_key *k;
+    int idx;
+
+    if (*section == '\0')
+	return set_err(st, st->line, "'%s' is outside any section", name);
+    if (st->cur == NULL || strcmp(section, st->cur_name) != 0)
+	return 0;			/* a bad section, already reported */
+    for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
+	if (strcmp(k->name, name) == 0)
+	    break;
+    if (k->name == NULL)
+	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
+		       st->cur->name);
+    if (st->cur_seen[idx]) {
+	/* a list continues on indented lines (inih repeats the key) */
+	if (k->type != CT_LIST && k->type != CT_CIDRS)
+	    return set_err(st, st->line, "'%s' set twice in [%s] (first on line %d)",
+			   name, st->cur_name, st->cur_seen[idx]);
+    } else {
+	clear_default_list(k, st->cur_obj);
+	st->cur_seen[idx] = st->line;
+    }
+    return apply_value(st, k, st->cur_obj, value, st->line);
+}
+
+/* check_required - keys without defaults that must be set */
+static int
+check_required(struct parse_state *st, const struct conf_section *sec,
+	       void *obj, const char *label, int line)
+{
+    const struct conf_key *k;
+
+    for (k = sec->keys; k->name; k++) {
+	if (!(k->flags & CK_REQUIRED))
+	    continue;
+	if (k->type == CT_STR && *(char **) ((char *) obj + k->off) == NULL) {
+	    set_err(st, line, "[%s%s%s]: required key '%s' is missing", sec->name,
+		    label ? " " : "", label ? label : "", k->name);
+	    return -1;
+	}
+    }
+    return 0;
+}
+
+/* conf_validate - required keys and per-section checks */
+static int
+conf_validate(struct parse_state *st)
+{
+    size_t i, j;
+    const char *why;
+
+    for (i = 0; i < N_SECTIONS; i++) {
+	const struct conf_section *sec = &sections[i];
+
+	if (!sec->named) {
+	    void *obj = (char *) st->conf + sec->off;
+
+	    if (check_required(st, sec, obj, NULL, st->sect_line[i]) < 0)
+		return -1;
+	    why = NULL;
+	    if (sec->check && sec->check(obj, st->conf, &why) < 0) {
+		set_err(st, st->sect_line[i], "%s", why);
+		return -1;
+	    }
+	} else {
+	    struct conf_vec *vec = (struct conf_vec *) ((char *) st->conf + sec->off);
+
+	    for (j = 0; j < vec->n; j++) {
+		char **namep = (char **) vec->v[j];
+		int line = *(int *) (namep + 1);
+
+		if (check_required(st, sec, vec->v[j], *namep, line) < 0)
+		    return -1;
+		why = NULL;
+		if (sec->check && sec->check(vec->v[j], st->conf, &why) < 0) {
+		    set_err(st, line, "%s", why);
+		    return -1;
+		}
+	    }
+	}
+    }
+    return 0;
+}
+
+/* conf_load - read, check and return a configuration */
+struct outpost_conf *
+conf_load(const char *path, char *err, size_t errlen)
+{
+    struct parse_state *st = xcalloc(1, sizeof(*st));
+    struct outpost_conf *conf = xcalloc(1, sizeof(*conf));
+    size_t i;
+    int rc;
+
+    st->conf = conf;
+    st->path = path;
+    conf->path = xstrdup(path);
+    for (i = 0; i < N_SECTIONS; i++)
+	if (!sections[i].named)
+	    apply_defaults(st, &sections[i], (char *) conf + sections[i].off);
+
+    if ((st->fp = fopen(path, "r")) == NULL) {
+	snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	goto fail;
+    }
+    rc = ini_parse_stream(conf_reader, st, conf_handler, st);
+    fclose(st->fp);
+    if (st->long_line && (st->err_line == 0 || st->long_line < st->err_line)) {
+	snprintf(err, errlen, "%s:%d: line longer than %d characters "
+		 "(continue a list on indented lines)", path, st->long_line,
+		 CONF_MAX_LINE);
+	goto fail;
+    }
+    if (rc > 0 && (st->err[0] == '\0' || rc < st->err_line)) {
+	snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+		 path, rc);
+	goto fail;
+    }
+    if (rc < 0) {
+	snprintf(err, errlen, "%s: cannot read", path);
+	goto fail;
+    }
+    if (st->err[0] == '\0')
+	conf_validate(st);
+    if (st->err[0]) {
+	if (st->err_line > 0)
+	    snprintf(err, errlen, "%s:%d: %s", path, st->err_line, st->err);
+	else
+	    snprintf(err, errlen, "%s: %s", path, st->err);
+	goto fail;
+    }
+    free(st->named_seen);
+    free(st);
+    return conf;
+
+fail:
+    free(st->named_seen);
+    free(st);
+    conf_free(conf);
+    return NULL;
+}
+
+/* free_section - free what the keys of one section own */
+static void
+free_section(const struct conf_section *sec, void *obj)
+{
+    const struct conf_key *k;
+
+    for (k = sec->keys; k->name; k++) {
+	char *field = (char *) obj + k->off;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_OCTAL:
+	    free(*(char **) field);
+	    break;
+	case CT_LIST:
+	    conf_strlist_free((struct conf_strlist *) field);
+	    break;
+	case CT_CIDRS:
+	    free(((struct cidr_list *) field)->v);
+	    break;
+	default:
+	    break;
+	}
+    }
+}
+
+/* conf_free - release a configuration */
+void
+conf_free(struct outpost_conf *conf)
+{
+    size_t i, j;
+
+    if (conf == NULL)
+	return;
+    for (i = 0; i < N_SECTIONS; i++) {
+	if (!sections[i].named) {
+	    free_section(&sections[i], (char *) conf + sections[i].off);
+	} else {
+	    struct conf_vec *vec = (struct conf_vec *) ((char *) conf + sections[i].off);
+
+	    for (j = 0; j < vec->n; j++) {
+		free_section(&sections[i], vec->v[j]);
+		free(*(char **) vec->v[j]);
+		free(vec->v[j]);
+	    }
+	    free(vec->v);
+	}
+    }
+    free(conf->path);
+    free(conf);
+}
+
+/* conf_named_find - look up a named section element */
+static const void *
+conf_named_find(const struct conf_vec *vec, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < vec->n; i++)
+	if (strcmp(*(char **) vec->v[i], name) == 0)
+	    return vec->v[i];
+    return NULL;
+}
+
+/* conf_provider_find - [provider NAME] by name */
+const struct conf_provider *
+conf_provider_find(const struct outpost_conf *conf, const char *name)
+{
+    return conf_named_find(&conf->providers, name);
+}
+
+/* conf_pool_find - [pool NAME] by name */
+const struct conf_pool *
+conf_pool_find(const struct outpost_conf *conf, const char *name)
+{
+    return conf_named_find(&conf->pools, name);
+}

@@ -1,0 +1,118 @@
+/*
+ * conf - read and validate outpost.conf
+ *
+ * SYNOPSIS
+ *	#include "conf.h"
+ *
+ *	struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);
+ *	void conf_free(struct outpost_conf *conf);
+ *
+ * DESCRIPTION
+ *	One INI-style file holds all static policy.  conf_load() reads it with
+ *	inih, applies defaults, checks every value and every cross reference,
+ *	and returns a complete configuration, or NULL with a message of the
+ *	form "FILE:LINE: problem" in err.  Unknown sections and keys are errors,
+ *	as are values set twice and lines longer than CONF_MAX_LINE.  A list
+ *	value may continue on following indented lines.
+ *
+ *	Sections are plain ("[redis]") or named ("[provider gmail]"); each
+ *	named section becomes one element of an array in struct outpost_conf.
+ *
+ *	A configuration is immutable once loaded: reload = load a new one and
+ *	swap it in; the old one is freed when nothing uses it any more.
+ */
+#ifndef OUTPOST_CONF_H
+#define OUTPOST_CONF_H
+
+#include <stddef.h>
+
+#include "confval.h"
+
+#ifndef OUTPOST_CONF_PATH
+#define OUTPOST_CONF_PATH "/etc/outpost/outpost.conf"
+#endif
+
+#define CONF_MAX_LINE 199	/* longest line inih reads whole */
+
+struct conf_general {
+    char *user;			/* drop privileges to this user */
+    int syslog_facility;	/* LOG_MAIL ... */
+};
+
+struct conf_redis {
+    char *server;		/* "host:port", "[v6]:port" or "unix:/path" */
+    char *username;		/* ACL user (Redis 6+) */
+    char *password;
+    long db;
+    char *prefix;		/* key namespace, e.g. "outpost:" */
+    long long connect_timeout_ms;
+    long long command_timeout_ms;
+    long long reconnect_min_ms;	/* backoff after a failure ... */
+    long long reconnect_max_ms;	/* ... doubling up to this */
+    struct conf_strlist sentinels;	/* "host:port" each */
+    char *sentinel_master;
+    char *sentinel_password;
+};
+
+enum conf_on_error { CONF_ON_ERROR_TEMPFAIL, CONF_ON_ERROR_ACCEPT };
+
+struct conf_milter {
+    char *socket;		/* unix:/path or inet:port@host */
+    long long timeout_ms;	/* libmilter's I/O timeout */
+    long backlog;
+    char *socket_mode;		/* octal permissions for a unix socket */
+};
+
+struct conf_policy {
+    struct conf_strlist listen;	/* unix:/path, inet:host:port */
+    long max_connections;
+    unsigned long long max_request_size;
+    long long idle_timeout_ms;
+};
+
+struct conf_dkim {
+    char *key_table;		/* file: domain selector algorithm keyfile */
+};
+
+/* [provider NAME] */
+struct conf_provider {
+    char *name;
+    int line;
+    struct conf_strlist mx;	/* MX host patterns: "*.google.com" */
+    struct conf_strlist domains;	/* domains known to belong here */
+};
+
+/* [pool NAME] */
+struct conf_pool {
+    char *name;
+    int line;
+    char *transport;		/* Postfix transport, e.g. "pool_warm1:" */
+};
+
+/* A growable array of pointers to named-section elements. */
+struct conf_vec {
+    void **v;
+    size_t n;
+};
+
+#define CONF_VEC_AT(vec, i, type) ((type *) (vec)->v[(i)])
+
+struct outpost_conf {
+    char *path;
+    struct conf_general general;
+    struct conf_redis redis;
+    struct conf_milter milter;
+    struct conf_policy policy;
+    struct conf_dkim dkim;
+    struct conf_vec providers;	/* struct conf_provider * */
+    struct conf_vec pools;	/* struct conf_pool * */
+};
+
+struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);
+void conf_free(struct outpost_conf *conf);
+const struct conf_provider *conf_provider_find(const struct outpost_conf *,
+					       const char *name);
+const struct conf_pool *conf_pool_find(const struct outpost_conf *,
+				       const char *name);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * msg - the one logging module of Outpost (see msg.h)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "msg.h"
+
+static const char *msg_progname = "outpost";
+static int msg_to_stderr = 1;
+static int msg_level;
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void msg_vlog(int prio, const char *fmt, va_list ap);
+
+/* msg_open - choose where messages go */
+void
+msg_open(const char *progname, int to_stderr, int facility)
+{
+    const char *slash = strrchr(progname, '/');
+
+    msg_progname = slash ? slash + 1 : progname;
+    msg_to_stderr = to_stderr;
+    if (!to_stderr)
+	openlog(msg_progname, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* msg_verbose - set the debug level */
+void
+msg_verbose(int level)
+{
+    msg_level = level;
+}
+
+/* msg_verbosity - the debug level */
+int
+msg_verbosity(void)
+{
+    return msg_level;
+}
+
+/* msg_facility_code - syslog facility by name */
+int
+msg_facility_code(const char *name)
+{
+    static const struct {
+	const char *name;
+	int code;
+    } facilities[] = {
+	{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+	if (strcmp(name, facilities[i].name) == 0)
+	    return facilities[i].code;
+    return -1;
+}
+
+/* msg_vlog - write one message */
+static void
+msg_vlog(int prio, const char *fmt, va_list ap)
+{
+    static const char *const label[] = {
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug", [LOG_CRIT] = "fatal",
+    };
+    char buf[2048];
+    int saved = errno;
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (msg_to_stderr) {
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_mutex_lock(&msg_lock);
+	fprintf(stderr, "%s.%03ldZ %s: %s: %s\n", when, ts.tv_nsec / 1000000,
+		msg_progname, label[prio] ? label[prio] : "info", buf);
+	fflush(stderr);
+	pthread_mutex_unlock(&msg_lock);
+    } else {
+	syslog(prio, "%s: %s", label[prio] ? label[prio] : "info", buf);
+    }
+    errno = saved;
+}
+
+#define MSG_WRAPPER(name, prio) \
+void name(const char *fmt, ...) \
+{ \
+    va_list ap; \
+    va_start(ap, fmt); \
+    msg_vlog(prio, fmt, ap); \
+    va_end(ap); \
+}
+
+MSG_WRAPPER(msg_info, LOG_INFO)
+MSG_WRAPPER(msg_warn, LOG_WARNING)
+MSG_WRAPPER(msg_error, LOG_ERR)
+
+/* msg_debug - log only when verbose */
+void
+msg_debug(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg_level <= 0)
+	return;
+    va_start(ap, fmt);
+    msg_vlog(LOG_DEBUG, fmt, ap);
+    va_end(ap);
+}
+
+/* msg_fatal - log and exit */
+void
+msg_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, fmt, ap);
+    va_end(ap);
+    exit(1);
+}

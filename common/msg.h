@@ -1,0 +1,43 @@
+/*
+ * msg - the one logging module of Outpost
+ *
+ * SYNOPSIS
+ *	#include "msg.h"
+ *
+ *	void msg_open(const char *progname, int to_stderr, int facility);
+ *	void msg_verbose(int level);
+ *	void msg_debug(const char *fmt, ...);
+ *	void msg_info(const char *fmt, ...);
+ *	void msg_warn(const char *fmt, ...);
+ *	void msg_error(const char *fmt, ...);
+ *	void msg_fatal(const char *fmt, ...);	(does not return)
+ *	int  msg_facility_code(const char *name);
+ *
+ * DESCRIPTION
+ *	Messages go to syslog with the configured facility, or to stderr
+ *	(one line each, prefixed with the program name and severity) when
+ *	the program runs in the foreground.  Until msg_open() is called,
+ *	messages go to stderr.  Safe to call from several threads.
+ *
+ *	msg_debug() prints only after msg_verbose(1) or higher.
+ *	msg_fatal() logs and exits with status 1.
+ *	msg_facility_code() maps "mail", "local0" ... "local7", "daemon",
+ *	"user" to a syslog facility; -1 when the name is unknown.
+ */
+#ifndef OUTPOST_MSG_H
+#define OUTPOST_MSG_H
+
+#define MSG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+void msg_open(const char *progname, int to_stderr, int facility);
+void msg_verbose(int level);
+int msg_verbosity(void);
+int msg_facility_code(const char *name);
+
+void msg_debug(const char *fmt, ...) MSG_PRINTF(1, 2);
+void msg_info(const char *fmt, ...) MSG_PRINTF(1, 2);
+void msg_warn(const char *fmt, ...) MSG_PRINTF(1, 2);
+void msg_error(const char *fmt, ...) MSG_PRINTF(1, 2);
+void msg_fatal(const char *fmt, ...) MSG_PRINTF(1, 2) __attribute__((noreturn));
+
+#endif

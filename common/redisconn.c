@@ -1,0 +1,412 @@
+/*
+ * redisconn - the one Redis connection module of Outpost (see redisconn.h)
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "msg.h"
+#include "redisconn.h"
+#include "xalloc.h"
+
+struct rconn {
+    const struct conf_redis *conf;
+    redisContext *ctx;
+    long long next_try_ms;	/* no connect before this (monotonic) */
+    long long backoff_ms;	/* current delay */
+    char err[256];
+};
+
+static long long now_ms(void);
+static int rconn_connect(struct rconn *c);
+static redisContext *connect_to(const char *host, int port, const char *unixpath,
+				long long timeout_ms, char *err, size_t errlen);
+static int rconn_failed(struct rconn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* now_ms - monotonic milliseconds */
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ms_timeval - milliseconds as a struct timeval */
+static struct timeval
+ms_timeval(long long ms)
+{
+    struct timeval tv;
+
+    tv.tv_sec = (time_t) (ms / 1000);
+    tv.tv_usec = (suseconds_t) ((ms % 1000) * 1000);
+    return tv;
+}
+
+/* rconn_parse_server - "host:port", "[v6]:port", "host" (port 6379) */
+int
+rconn_parse_server(const char *server, char *host, size_t hostlen, int *port,
+		   const char **why)
+{
+    const char *colon, *h = server;
+    size_t hl;
+    long p = 6379;
+
+    if (server[0] == '[') {
+	const char *close = strchr(server, ']');
+
+	if (close == NULL)
+	    return (*why = "unterminated [IPv6] address"), -1;
+	h = server + 1;
+	hl = (size_t) (close - h);
+	colon = close[1] == ':' ? close + 1 : NULL;
+	if (close[1] != '\0' && colon == NULL)
+	    return (*why = "expected :port after ]"), -1;
+    } else {
+	colon = strrchr(server, ':');
+	hl = colon ? (size_t) (colon - server) : strlen(server);
+    }
+    if (colon) {
+	char *end;
+
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535)
+	    return (*why = "bad port number"), -1;
+    }
+    if (hl == 0 || hl >= hostlen)
+	return (*why = "bad host name"), -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int) p;
+    return 0;
+}
+
+/* connect_to - one TCP or unix connection with a timeout */
+static redisContext *
+connect_to(const char *host, int port, const char *unixpath, long long timeout_ms,
+	   char *err, size_t errlen)
+{
+    struct timeval tv = ms_timeval(timeout_ms);
+    redisContext *ctx;
+
+    ctx = unixpath ? redisConnectUnixWithTimeout(unixpath, tv)
+	: redisConnectWithTimeout(host, port, tv);
+    if (ctx == NULL) {
+	snprintf(err, errlen, "cannot allocate a Redis context");
+	return NULL;
+    }
+    if (ctx->err) {
+	if (unixpath)
+	    snprintf(err, errlen, "connect to unix:%s: %s", unixpath, ctx->errstr);
+	else
+	    snprintf(err, errlen, "connect to %s:%d: %s", host, port, ctx->errstr);
+	redisFree(ctx);
+	return NULL;
+    }
+    return ctx;
+}
+
+/* simple_command - run a command on a bare context, return the reply */
+static redisReply *
+simple_command(redisContext *ctx, int argc, const char **argv)
+{
+    return redisCommandArgv(ctx, argc, argv, NULL);
+}
+
+/* auth_and_select - AUTH [user] password, SELECT db */
+static int
+auth_and_select(redisContext *ctx, const char *user, const char *pass, long db,
+		char *err, size_t errlen)
+{
+    redisReply *r;
+    char dbs[16];
+
+    if (pass) {
+	const char *argv[3] = {"AUTH", user ? user : pass, pass};
+
+	r = simple_command(ctx, user ? 3 : 2, argv);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+	    snprintf(err, errlen, "AUTH failed: %s", r ? r->str : ctx->errstr);
+	    if (r)
+		freeReplyObject(r);
+	    return -1;
+	}
+	freeReplyObject(r);
+    }
+    if (db != 0) {
+	const char *argv[2] = {"SELECT", dbs};
+
+	snprintf(dbs, sizeof(dbs), "%ld", db);
+	r = simple_command(ctx, 2, argv);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+	    snprintf(err, errlen, "SELECT %ld failed: %s", db, r ? r->str : ctx->errstr);
+	    if (r)
+		freeReplyObject(r);
+	    return -1;
+	}
+	freeReplyObject(r);
+    }
+    return 0;
+}
+
+/* rconn_sentinel_resolve - ask the sentinels where the master is */
+int
+rconn_sentinel_resolve(const struct conf_redis *conf, char *host, size_t hostlen,
+		       int *port, char *err, size_t errlen)
+{
+    size_t i;
+
+    snprintf(err, errlen, "no sentinel configured");
+    for (i = 0; i < conf->sentinels.n; i++) {
+	const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", conf->sentinel_master};
+	char shost[256];
+	int sport;
+	const char *why;
+	redisContext *ctx;
+	redisReply *r;
+
+	if (rconn_parse_server(conf->sentinels.v[i], shost, sizeof(shost), &sport, &why) < 0) {
+	    snprintf(err, errlen, "sentinel %s: %s", conf->sentinels.v[i], why);
+	    continue;
+	}
+	if ((ctx = connect_to(shost, sport, NULL, conf->connect_timeout_ms, err, errlen)) == NULL)
+	    continue;
+	redisSetTimeout(ctx, ms_timeval(conf->command_timeout_ms));
+	if (conf->sentinel_password
+	    && auth_and_select(ctx, NULL, conf->sentinel_password, 0, err, errlen) < 0) {
+	    redisFree(ctx);
+	    continue;
+	}
+	r = simple_command(ctx, 3, argv);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+	    && r->element[0]->type == REDIS_REPLY_STRING
+	    && r->element[1]->type == REDIS_REPLY_STRING
+	    && r->element[0]->len < hostlen) {
+	    snprintf(host, hostlen, "%s", r->element[0]->str);
+	    *port = atoi(r->element[1]->str);
+	    freeReplyObject(r);
+	    redisFree(ctx);
+	    return 0;
+	}
+	snprintf(err, errlen, "sentinel %s does not know master %s%s%s",
+		 conf->sentinels.v[i], conf->sentinel_master,
+		 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
+		 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
+	if (r)
+	    freeReplyObject(r);
+	redisFree(ctx);
+    }
+    return -1;
+}
+
+/* is_master - does ROLE say master? */
+static int
+is_master(redisContext *ctx)
+{
+    const char *argv[1] = {"ROLE"};
+    redisReply *r = simple_command(ctx, 1, argv);
+    int ok;
+
+    ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+	&& r->element[0]->type == REDIS_REPLY_STRING
+	&& strcmp(r->element[0]->str, "master") == 0;
+    if (r)
+	freeReplyObject(r);
+    return ok;
+}
+
+/* rconn_failed - drop the connection and schedule the next attempt */
+static int
+rconn_failed(struct rconn *c, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[sizeof(c->err)];
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    memcpy(c->err, buf, sizeof(c->err));
+    if (c->ctx) {
+	redisFree(c->ctx);
+	c->ctx = NULL;
+    }
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : c->conf->reconnect_min_ms;
+    if (c->backoff_ms > c->conf->reconnect_max_ms)
+	c->backoff_ms = c->conf->reconnect_max_ms;
+    c->next_try_ms = now_ms() + c->backoff_ms;
+    msg_warn("redis: %s (next attempt in %lld ms)", c->err, c->backoff_ms);
+    return -1;
+}
+
+/* rconn_connect - connect (through the sentinels if any) */
+static int
+rconn_connect(struct rconn *c)
+{
+    const struct conf_redis *conf = c->conf;
+    char host[256];
+    const char *unixpath = NULL;
+    const char *why;
+    int port = 0;
+
+    if (c->ctx)
+	return 0;
+    if (now_ms() < c->next_try_ms)
+	return -1;			/* keep the last error: still backing off */
+    if (conf->sentinels.n > 0) {
+	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, c->err, sizeof(c->err)) < 0)
+	    return rconn_failed(c, "%s", c->err);
+    } else if (strncmp(conf->server, "unix:", 5) == 0) {
+	unixpath = conf->server + 5;
+    } else if (rconn_parse_server(conf->server, host, sizeof(host), &port, &why) < 0) {
+	return rconn_failed(c, "server %s: %s", conf->server, why);
+    }
+    c->ctx = connect_to(host, port, unixpath, conf->connect_timeout_ms, c->err, sizeof(c->err));
+    if (c->ctx == NULL)
+	return rconn_failed(c, "%s", c->err);
+    redisSetTimeout(c->ctx, ms_timeval(conf->command_timeout_ms));
+    if (auth_and_select(c->ctx, conf->username, conf->password, conf->db,
+			c->err, sizeof(c->err)) < 0)
+	return rconn_failed(c, "%s", c->err);
+    if (conf->sentinels.n > 0 && !is_master(c->ctx))
+	return rconn_failed(c, "%s:%d is not a master (failover in progress?)", host, port);
+    if (c->backoff_ms)
+	msg_info("redis: connected again to %s%s%s", unixpath ? "unix:" : host,
+		 unixpath ? unixpath : "", "");
+    c->backoff_ms = 0;
+    c->err[0] = '\0';
+    return 0;
+}
+
+/* rconn_new - a connection object; connects on first use */
+struct rconn *
+rconn_new(const struct conf_redis *conf)
+{
+    struct rconn *c = xcalloc(1, sizeof(*c));
+
+    c->conf = conf;
+    return c;
+}
+
+/* rconn_free - close and release */
+void
+rconn_free(struct rconn *c)
+{
+    if (c == NULL)
+	return;
+    if (c->ctx)
+	redisFree(c->ctx);
+    free(c);
+}
+
+/* rconn_drop - close the connection; the next command reconnects at once */
+void
+rconn_drop(struct rconn *c)
+{
+    if (c->ctx)
+	redisFree(c->ctx);
+    c->ctx = NULL;
+}
+
+/* rconn_error - why the last command failed */
+const char *
+rconn_error(const struct rconn *c)
+{
+    return c->err[0] ? c->err : "no error";
+}
+
+/* rconn_command - one command; NULL on a connection problem */
+redisReply *
+rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
+{
+    redisReply *r;
+
+    if (rconn_connect(c) < 0)
+	return NULL;
+    r = redisCommandArgv(c->ctx, argc, argv, argvlen);
+    if (r == NULL) {
+	rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+	return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+	freeReplyObject(r);
+	rconn_failed(c, "server became a replica (failover)");
+	return NULL;
+    }
+    return r;
+}
+
+/* rconn_commandv - the same with NULL-terminated string arguments */
+redisReply *
+rconn_commandv(struct rconn *c, const char *arg, ...)
+{
+    const char *argv[32];
+    int argc = 0;
+    va_list ap;
+
+    va_start(ap, arg);
+    for (; arg != NULL; arg = va_arg(ap, const char *)) {
+	if (argc == 32)
+	    msg_fatal("rconn_commandv: more than 32 arguments");
+	argv[argc++] = arg;
+    }
+    va_end(ap);
+    return rconn_command(c, argc, argv, NULL);
+}
+
+/* rscript_init - remember a script and its SHA1 */
+void
+rscript_init(struct rscript *s, const char *source)
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+    int i;
+
+    s->source = source;
+    SHA1((const unsigned char *) source, strlen(source), md);
+    for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+	snprintf(s->sha1 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* rconn_eval - EVALSHA, then EVAL on NOSCRIPT */
+redisReply *
+rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
+	   const char **argv, const size_t *argvlen)
+{
+    const char **av = xreallocarray(NULL, (size_t) argc + 3, sizeof(*av));
+    size_t *al = xreallocarray(NULL, (size_t) argc + 3, sizeof(*al));
+    char nk[16];
+    redisReply *r;
+    int i;
+
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    av[0] = "EVALSHA";
+    al[0] = 7;
+    av[1] = s->sha1;
+    al[1] = 40;
+    av[2] = nk;
+    al[2] = strlen(nk);
+    for (i = 0; i < argc; i++) {
+	av[i + 3] = argv[i];
+	al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    r = rconn_command(c, argc + 3, av, al);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+	freeReplyObject(r);
+	av[0] = "EVAL";
+	al[0] = 4;
+	av[1] = s->source;
+	al[1] = strlen(s->source);
+	r = rconn_command(c, argc + 3, av, al);
+    }
+    free(av);
+    free(al);
+    return r;
+}

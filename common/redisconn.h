@@ -1,0 +1,83 @@
+/*
+ * redisconn - the one Redis connection module of Outpost
+ *
+ * SYNOPSIS
+ *	#include "redisconn.h"
+ *
+ *	struct rconn *rconn_new(const struct conf_redis *conf);
+ *	void rconn_free(struct rconn *c);
+ *	redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
+ *				  const size_t *argvlen);
+ *	redisReply *rconn_commandv(struct rconn *c, const char *arg, ...);
+ *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
+ *			       int argc, const char **argv, const size_t *argvlen);
+ *	const char *rconn_error(const struct rconn *c);
+ *
+ *	void rscript_init(struct rscript *s, const char *source);
+ *
+ *	int rconn_parse_server(const char *server, char *host, size_t hostlen,
+ *			       int *port, const char **why);
+ *	int rconn_sentinel_resolve(const struct conf_redis *conf, char *host,
+ *				   size_t hostlen, int *port, char *err,
+ *				   size_t errlen);
+ *
+ * DESCRIPTION
+ *	An rconn is a synchronous hiredis connection that (re)connects by
+ *	itself: on first use, and after any failure once a backoff delay has
+ *	passed (reconnect_min, doubling up to reconnect_max).  While it waits,
+ *	commands fail at once, so a caller answers "try again later" without
+ *	stalling.  Connect and command timeouts come from [redis].
+ *
+ *	With [redis] sentinels, the master's address is asked of each
+ *	sentinel in turn (SENTINEL get-master-addr-by-name) at every connect,
+ *	and ROLE must say "master"; a READONLY reply (a failover demoted our
+ *	server) drops the connection so that the next command asks again.
+ *
+ *	Commands are built from argv only: outside data never passes through
+ *	a format string.  rconn_command() returns a reply the caller frees
+ *	with freeReplyObject(), or NULL on a connection problem (the reason
+ *	is in rconn_error()).  Error replies (REDIS_REPLY_ERROR) are returned
+ *	as replies.  rconn_commandv() takes NUL-terminated strings ending
+ *	with NULL.
+ *
+ *	rconn_eval() runs a Lua script by EVALSHA, and by EVAL when the
+ *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
+ *	the keys first, then the arguments; argc counts both.
+ *
+ *	One rconn serves one thread at a time.
+ */
+#ifndef OUTPOST_REDISCONN_H
+#define OUTPOST_REDISCONN_H
+
+#include <stddef.h>
+
+#include <hiredis.h>
+
+#include "conf.h"
+
+struct rconn;
+
+struct rscript {
+    const char *source;
+    char sha1[41];
+};
+
+struct rconn *rconn_new(const struct conf_redis *conf);
+void rconn_free(struct rconn *c);
+redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
+			  const size_t *argvlen);
+redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
+    __attribute__((sentinel));
+redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
+		       int argc, const char **argv, const size_t *argvlen);
+const char *rconn_error(const struct rconn *c);
+void rconn_drop(struct rconn *c);
+
+void rscript_init(struct rscript *s, const char *source);
+
+int rconn_parse_server(const char *server, char *host, size_t hostlen,
+		       int *port, const char **why);
+int rconn_sentinel_resolve(const struct conf_redis *conf, char *host,
+			   size_t hostlen, int *port, char *err, size_t errlen);
+
+#endif

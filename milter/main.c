@@ -1,0 +1,132 @@
+/*
+ * outpost-milter - the Outpost mail filter
+ *
+ * SYNOPSIS
+ *	outpost-milter [-fnv] [-c FILE]
+ *
+ * DESCRIPTION
+ *	A libmilter filter for Postfix (smtpd_milters) and Sendmail
+ *	(INPUT_MAIL_FILTER).  It listens on [milter] socket.
+ *
+ *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
+ *	-f	stay in the foreground and log to stderr
+ *	-n	check the configuration and exit
+ *	-v	more verbose logging (repeat for more)
+ *
+ * DIAGNOSTICS
+ *	Problems go to syslog (or stderr with -f).  Exit status 1 on a bad
+ *	configuration or when the socket cannot be opened.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "msg.h"
+
+static struct outpost_conf *milter_conf;
+
+static sfsistat om_negotiate(SMFICTX *, unsigned long, unsigned long,
+			     unsigned long, unsigned long, unsigned long *,
+			     unsigned long *, unsigned long *, unsigned long *);
+static sfsistat om_eom(SMFICTX *);
+
+/* om_negotiate - ask the MTA for nothing we do not use */
+static sfsistat
+om_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+	     unsigned long f2, unsigned long f3, unsigned long *pf0,
+	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL
+	| SMFIP_NORCPT | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY
+	| SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+    (void) ctx;
+    *pf0 = 0;				/* no actions yet */
+    *pf1 = want & f1;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+/* om_eom - end of message */
+static sfsistat
+om_eom(SMFICTX *ctx)
+{
+    (void) ctx;
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc om_desc = {
+    .xxfi_name = "outpost-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = 0,
+    .xxfi_eom = om_eom,
+    .xxfi_negotiate = om_negotiate,
+};
+
+/* usage - explain the options and exit */
+static void
+usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [-fnv] [-c FILE]\n", prog);
+    exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = OUTPOST_CONF_PATH;
+    int foreground = 0, check_only = 0, verbose = 0, ch;
+    char err[600];
+    const char *sock;
+
+    while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
+	switch (ch) {
+	case 'c': path = optarg; break;
+	case 'f': foreground = 1; break;
+	case 'n': check_only = 1; break;
+	case 'v': verbose++; break;
+	default: usage(argv[0]);
+	}
+    }
+    if (optind != argc)
+	usage(argv[0]);
+    msg_open(argv[0], 1, 0);
+    msg_verbose(verbose);
+    if ((milter_conf = conf_load(path, err, sizeof(err))) == NULL) {
+	fprintf(stderr, "%s\n", err);
+	return 1;
+    }
+    if (check_only) {
+	printf("%s: configuration OK\n", path);
+	return 0;
+    }
+    msg_open(argv[0], foreground, milter_conf->general.syslog_facility);
+
+    sock = milter_conf->milter.socket;
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	unlink(strchr(sock, ':') + 1);		/* a stale socket from a crash */
+    umask(0777 & ~(mode_t) strtol(milter_conf->milter.socket_mode, NULL, 8));
+    if (smfi_setconn((char *) sock) == MI_FAILURE
+	|| smfi_settimeout((int) (milter_conf->milter.timeout_ms / 1000)) == MI_FAILURE
+	|| smfi_setbacklog((int) milter_conf->milter.backlog) == MI_FAILURE
+	|| smfi_register(om_desc) == MI_FAILURE)
+	msg_fatal("cannot set up the milter on %s", sock);
+    if (smfi_opensocket(1) == MI_FAILURE)
+	msg_fatal("cannot open milter socket %s", sock);
+    msg_info("listening on %s", sock);
+    if (smfi_main() != MI_SUCCESS)
+	msg_fatal("milter main loop failed");
+    msg_info("stopped");
+    conf_free(milter_conf);
+    return 0;
+}

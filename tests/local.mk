@@ -1,0 +1,43 @@
+# tests/ - unit tests (cmocka) and integration tests (TAP shell scripts)
+#
+# "make check" runs both kinds through automake's TAP driver.  Integration
+# tests need root, network namespaces, Postfix and Redis (tests/install-deps.sh
+# installs them); configure --disable-integration-tests leaves them out.
+
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = bash
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	OUTPOST_BUILDDIR='$(abs_top_builddir)'; export OUTPOST_BUILDDIR; \
+	OUTPOST_SRCDIR='$(abs_top_srcdir)'; export OUTPOST_SRCDIR;
+
+UNIT_CFLAGS = $(COMMON_CFLAGS) $(CMOCKA_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
+UNIT_LIBS = $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
+TESTS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
+endif
+
+tests_unit_test_confval_SOURCES = tests/unit/test_confval.c
+tests_unit_test_confval_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_confval_LDADD = $(UNIT_LIBS)
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testutil.h
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LIBS)
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(UNIT_LIBS)
+
+INTEGRATION_TESTS = \
+	tests/integration/relay-mx.sh \
+	tests/integration/daemons.sh
+
+if INTEGRATION_TESTS
+TESTS += $(INTEGRATION_TESTS)
+endif
+
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py \
+	tests/lib/README.md tests/install-deps.sh tests/run-all.sh

@@ -1,0 +1,115 @@
+/* test_addr - address and domain normalisation */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "addr.h"
+
+/* norm_ok - the address normalises to want */
+static void
+norm_ok(const char *in, const char *want)
+{
+    char out[ADDR_MAX];
+    const char *why = NULL;
+
+    if (addr_normalize(in, strlen(in), out, sizeof(out), &why) != 0)
+	fail_msg("'%s' refused: %s", in, why);
+    assert_string_equal(out, want);
+}
+
+/* norm_bad - the address is refused, the reason mentions needle */
+static void
+norm_bad(const char *in, const char *needle)
+{
+    char out[ADDR_MAX];
+    const char *why = NULL;
+
+    if (addr_normalize(in, strlen(in), out, sizeof(out), &why) == 0)
+	fail_msg("'%s' accepted as '%s'", in, out);
+    if (strstr(why, needle) == NULL)
+	fail_msg("'%s': reason '%s' lacks '%s'", in, why, needle);
+}
+
+static void
+test_plain(void **state)
+{
+    (void) state;
+    norm_ok("Alice@Example.ORG", "alice@example.org");
+    norm_ok("<bob@example.org>", "bob@example.org");
+    norm_ok("  carol@example.org.  ", "carol@example.org");
+    norm_ok("@relay.example:dave@example.org", "dave@example.org");
+    norm_ok("first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk");
+    norm_ok("\"Odd Name\"@example.org", "\"Odd Name\"@example.org");
+    norm_ok("user@[192.0.2.1]", "user@[192.0.2.1]");
+}
+
+static void
+test_idn(void **state)
+{
+    (void) state;
+    norm_ok("user@b\xc3\xbc\x63her.example", "user@xn--bcher-kva.example");
+    norm_ok("user@B\xc3\x9c\x43HER.example", "user@xn--bcher-kva.example");
+    norm_ok("user@xn--bcher-kva.example", "user@xn--bcher-kva.example");
+}
+
+static void
+test_garbage(void **state)
+{
+    char longlocal[100], longaddr[320];
+
+    (void) state;
+    norm_bad("", "empty");
+    norm_bad("<>", "empty");
+    norm_bad("no-at-sign", "no '@'");
+    norm_bad("@example.org", "no local part");
+    norm_bad("user@", "empty domain");
+    norm_bad("user@exa mple.org", "space");
+    norm_bad("us er@example.org", "quoting");
+    norm_bad(".user@example.org", "'.'");
+    norm_bad("us..er@example.org", "'.'");
+    norm_bad("user@-example.org", "starts with '-'");
+    norm_bad("user@example..org", "empty label");
+    norm_bad("user@exa\x01mple.org", "control");
+    norm_bad("\"unterminated@example.org", "quoted");
+    memset(longlocal, 'a', 65);
+    strcpy(longlocal + 65, "@example.org");
+    norm_bad(longlocal, "64");
+    memset(longaddr, 'b', 260);
+    memcpy(longaddr, "x@", 2);
+    for (int i = 2; i < 250; i += 50)
+	longaddr[i + 49] = '.';
+    strcpy(longaddr + 260, ".org");
+    norm_bad(longaddr, "long");
+}
+
+static void
+test_domain(void **state)
+{
+    char out[DOMAIN_MAX];
+    const char *why;
+
+    (void) state;
+    assert_int_equal(domain_normalize("Gmail.COM.", 10, out, sizeof(out), &why), 0);
+    assert_string_equal(out, "gmail.com");
+    assert_string_equal(addr_domain("a@b.example"), "b.example");
+    assert_int_equal(domain_normalize("bad_", 3, out, sizeof(out), &why), 0);
+    assert_int_equal(domain_normalize("a..b", 4, out, sizeof(out), &why), -1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_plain),
+	cmocka_unit_test(test_idn),
+	cmocka_unit_test(test_garbage),
+	cmocka_unit_test(test_domain),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,169 @@
+/* test_conf - outpost.conf reader: defaults, values, and precise errors */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "testutil.h"
+
+/* load - parse text; NULL and the error in err on failure */
+static struct outpost_conf *
+load(const char *text, char *err, size_t errlen, char **pathp)
+{
+    char *path = testutil_write_tmp(text);
+    struct outpost_conf *conf = conf_load(path, err, errlen);
+
+    if (pathp)
+	*pathp = path;
+    else {
+	unlink(path);
+	free(path);
+    }
+    return conf;
+}
+
+/* expect_error - the text must be refused with "PATH:LINE: ...needle..." */
+static void
+expect_error(const char *text, int line, const char *needle)
+{
+    char err[600], want[600];
+    char *path;
+    struct outpost_conf *conf = load(text, err, sizeof(err), &path);
+
+    if (conf != NULL)
+	fail_msg("accepted: %s", text);
+    if (line > 0)
+	snprintf(want, sizeof(want), "%s:%d: ", path, line);
+    else
+	snprintf(want, sizeof(want), "%s: ", path);
+    if (strncmp(err, want, strlen(want)) != 0 || strstr(err, needle) == NULL)
+	fail_msg("error '%s' does not start with '%s' or lacks '%s'", err, want, needle);
+    unlink(path);
+    free(path);
+}
+
+static void
+test_defaults(void **state)
+{
+    char err[600];
+    struct outpost_conf *c = load("", err, sizeof(err), NULL);
+
+    (void) state;
+    assert_non_null(c);
+    assert_string_equal(c->redis.server, "127.0.0.1:6379");
+    assert_string_equal(c->redis.prefix, "outpost:");
+    assert_int_equal(c->redis.command_timeout_ms, 500);
+    assert_int_equal(c->general.syslog_facility, LOG_MAIL);
+    assert_int_equal(c->policy.listen.n, 1);
+    assert_string_equal(c->policy.listen.v[0], "unix:/run/outpost/policy.sock");
+    conf_free(c);
+}
+
+static void
+test_values(void **state)
+{
+    char err[600];
+    struct outpost_conf *c = load(
+	"# comment\n"
+	"[general]\n"
+	"syslog_facility = local3\n"
+	"[redis]\n"
+	"server = unix:/run/redis/redis.sock\n"
+	"command_timeout = 2s\n"
+	"sentinels = 10.0.0.1:26379, 10.0.0.2:26379\n"
+	"  10.0.0.3:26379\n"
+	"sentinel_master = mymaster\n"
+	"[policy]\n"
+	"listen = inet:127.0.0.1:10040 unix:/tmp/p.sock\n"
+	"max_request_size = 32k\n"
+	"[provider gmail]\n"
+	"mx = *.google.com, *.googlemail.com\n"
+	"domains = gmail.com googlemail.com\n"
+	"[pool warm1]\n"
+	"transport = warm1:\n"
+	"[pool main]\n"
+	"transport = smtp:\n", err, sizeof(err), NULL);
+    const struct conf_provider *p;
+
+    (void) state;
+    if (c == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->general.syslog_facility, LOG_LOCAL3);
+    assert_string_equal(c->redis.server, "unix:/run/redis/redis.sock");
+    assert_int_equal(c->redis.command_timeout_ms, 2000);
+    assert_int_equal(c->redis.sentinels.n, 3);
+    assert_string_equal(c->redis.sentinels.v[2], "10.0.0.3:26379");
+    assert_int_equal(c->policy.listen.n, 2);
+    assert_int_equal(c->policy.max_request_size, 32768);
+    assert_int_equal(c->providers.n, 1);
+    p = conf_provider_find(c, "gmail");
+    assert_non_null(p);
+    assert_int_equal(p->mx.n, 2);
+    assert_int_equal(p->domains.n, 2);
+    assert_int_equal(p->line, 13);
+    assert_int_equal(c->pools.n, 2);
+    assert_string_equal(conf_pool_find(c, "main")->transport, "smtp:");
+    assert_null(conf_pool_find(c, "nope"));
+    conf_free(c);
+}
+
+static void
+test_errors(void **state)
+{
+    (void) state;
+    expect_error("[redis]\nserver = a:1\n[bogus]\nx = 1\n", 3, "unknown section [bogus]");
+    expect_error("[redis]\nservr = a:1\n", 2, "unknown key 'servr'");
+    expect_error("[redis]\ncommand_timeout = 5 parsecs\n", 2, "command_timeout");
+    expect_error("[redis]\ndb = 99\n", 2, "out of range");
+    expect_error("[redis]\nserver = a\nserver = b\n", 3, "set twice");
+    expect_error("[general]\nsyslog_facility = kernel\n", 2, "facility");
+    expect_error("x = 1\n", 1, "outside any section");
+    expect_error("[redis]\njunk line without equals\n", 2, "syntax error");
+    expect_error("\n\n[redis\n", 3, "syntax error");
+    expect_error("[pool warm1]\n", 1, "required key 'transport'");
+    expect_error("[pool]\ntransport = x:\n", 1, "needs a name");
+    expect_error("[pool a]\ntransport = x:\n[pool a]\ntransport = y:\n", 3,
+		 "defined twice (first on line 1)");
+    expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
+    expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
+    expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
+}
+
+static void
+test_long_line(void **state)
+{
+    char text[600];
+
+    (void) state;
+    snprintf(text, sizeof(text), "[redis]\n\nprefix = %0300d\n", 7);
+    expect_error(text, 3, "longer than");
+}
+
+static void
+test_missing_file(void **state)
+{
+    char err[600];
+
+    (void) state;
+    assert_null(conf_load("/nonexistent/outpost.conf", err, sizeof(err)));
+    assert_non_null(strstr(err, "/nonexistent/outpost.conf: cannot open"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_values),
+	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_long_line),
+	cmocka_unit_test(test_missing_file),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
