@@ -16,9 +16,11 @@ AM_TESTS_ENVIRONMENT = \
 UNIT_CFLAGS = $(COMMON_CFLAGS) $(CMOCKA_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
 UNIT_LIBS = $(COMMON_LIBS) $(CMOCKA_LIBS)
 
+UNIT_TESTS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
+
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
-TESTS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
 endif
 
 tests_unit_test_confval_SOURCES = tests/unit/test_confval.c
@@ -31,7 +33,7 @@ tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(UNIT_LIBS)
 
-INTEGRATION_TESTS = \
+INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
 	tests/integration/daemons.sh
 

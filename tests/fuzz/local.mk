@@ -6,7 +6,7 @@
 # replays files, and "make check" replays each seed corpus (corpus.sh), so
 # every build runs every target over its seeds under the sanitizers.
 
-FUZZ_TARGETS = tests/fuzz/fuzz_conf
+FUZZ_TARGETS += tests/fuzz/fuzz_conf
 
 if FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
