@@ -94,6 +94,16 @@ static const struct conf_key dkim_keys[] = {
     {0},
 };
 
+static const char *const sup_actions[] = {"reject", "discard", NULL};
+static const char *const on_errors[] = {"tempfail", "accept", NULL};
+
+static const struct conf_key suppress_keys[] = {
+    {"enabled", CT_BOOL, K(conf_suppress, enabled), "yes", 0, 0, 0, 0},
+    {"action", CT_ENUM, K(conf_suppress, action), "reject", 0, 0, 0, sup_actions},
+    {"on_redis_error", CT_ENUM, K(conf_suppress, on_redis_error), "tempfail", 0, 0, 0, on_errors},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -114,6 +124,7 @@ static const struct conf_section sections[] = {
     {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, NULL},
     {"pool", 1, offsetof(struct outpost_conf, pools),

@@ -70,6 +70,14 @@ struct conf_policy {
     long long idle_timeout_ms;
 };
 
+enum conf_sup_action { CONF_SUP_REJECT, CONF_SUP_DISCARD };
+
+struct conf_suppress {
+    int enabled;		/* check recipients at RCPT time */
+    int action;			/* enum conf_sup_action */
+    int on_redis_error;		/* enum conf_on_error */
+};
+
 struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
 };
@@ -104,6 +112,7 @@ struct outpost_conf {
     struct conf_milter milter;
     struct conf_policy policy;
     struct conf_dkim dkim;
+    struct conf_suppress suppress;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
 };

@@ -7,6 +7,7 @@ common_libcommon_a_SOURCES = \
 	common/confval.c common/confval.h \
 	common/msg.c common/msg.h \
 	common/redisconn.c common/redisconn.h \
+	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS)
@@ -15,3 +16,15 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
 	$(LIBCRYPTO_LIBS)
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# the suppression list: unit tests and the CSV row fuzz target
+UNIT_TESTS += tests/unit/test_suppress
+tests_unit_test_suppress_SOURCES = tests/unit/test_suppress.c
+tests_unit_test_suppress_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_suppress_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_suppress_csv
+tests_fuzz_fuzz_suppress_csv_SOURCES = tests/fuzz/fuzz_suppress_csv.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_suppress_csv_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_suppress_csv_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
