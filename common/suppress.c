@@ -27,7 +27,7 @@ static const char *const reason_names[] = {
 
 #define VALUE_VERSION 0x10		/* high nibble of byte 0 */
 #define BATCH_MAX 500			/* entries per round trip */
-#define WALK_CHUNK 256			/* buckets per round trip */
+#define WALK_CHUNK 1024		/* buckets per round trip */
 
 /* ---------------------------------------------------------------- pure */
 
@@ -572,6 +572,7 @@ struct sup_batch {
     struct sup_store *store;
     int force;
     size_t n;
+    long long kept;		/* entries kept rather than replaced */
     struct batch_item *items;
     const char **argv;
     size_t *argvlen;
@@ -795,15 +796,18 @@ sup_batch_flush(struct sup_batch *b)
 	b->argvlen[na++] = b->items[i].vlen;
     }
     r = rconn_eval(s->rc, &s->add, (int) nk, (int) na, b->argv, b->argvlen);
-    if (!reply_failed(s, r, REDIS_REPLY_ARRAY))
+    if (!reply_failed(s, r, REDIS_REPLY_ARRAY)) {
 	rc = (int) b->n;
+	if (r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER)
+	    b->kept += r->element[1]->integer;
+    }
     b->n = 0;
     if (r)
 	freeReplyObject(r);
     return rc;
 }
 
-/* sup_add - store one entry */
+/* sup_add - store one entry; 1 written, 0 a permanent entry kept, -1 error */
 int
 sup_add(struct sup_store *s, const struct sup_entry *e, int force)
 {
@@ -812,6 +816,8 @@ sup_add(struct sup_store *s, const struct sup_entry *e, int force)
 
     sup_batch_add(b, e);
     rc = sup_batch_flush(b);
+    if (rc > 0)
+	rc = b->kept > 0 ? 0 : 1;
     sup_batch_free(b);
     return rc;
 }

@@ -85,8 +85,10 @@
  *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
  *	several hundred per round trip.  An entry replaces an existing one
  *	for the same target and scope, except that an expiring entry never
- *	replaces a permanent one unless force is set.  They return the
- *	number of entries written (or kept), or -1 on a Redis problem.
+ *	replaces a permanent one unless force is set.  sup_add() returns 1
+ *	when it wrote the entry, 0 when it kept a permanent one; the batch
+ *	functions return the number of entries handled; -1 is a Redis
+ *	problem.
  *
  *	sup_remove() returns 1 if the entry existed, 0 if not, -1 on error.
  *

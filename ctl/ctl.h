@@ -16,4 +16,10 @@ struct ctl_command {
 
 struct outpost_conf *ctl_load_conf(const char *path);
 
+/* suppress.c, suppress_import.c */
+struct sup_store;
+int cmd_suppress(const char *conf_path, int argc, char **argv);
+int suppress_import(struct sup_store *store, const char *path, int strict,
+		    int force, long long now);
+
 #endif

@@ -8,6 +8,7 @@
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
  *	ping			connect to Redis as configured and PING it
+ *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	version			print the version
  */
 #include "config.h"
@@ -31,6 +32,8 @@ usage(void)
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  suppress ...          the suppression list (add, remove, check, list,\n"
+	    "                        import, export, purge, stats)\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -89,6 +92,7 @@ cmd_ping(const char *path, int argc, char **argv)
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
     {"ping", cmd_ping},
+    {"suppress", cmd_suppress},
 };
 
 int
