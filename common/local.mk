@@ -29,3 +29,11 @@ tests_fuzz_fuzz_suppress_csv_SOURCES = tests/fuzz/fuzz_suppress_csv.c $(FUZZ_DRI
 tests_fuzz_fuzz_suppress_csv_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_suppress_csv_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/suppress.sh
+EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py
+dist_man_MANS += doc/outpost-suppress.7
+check_PROGRAMS += tests/bench/sup_latency
+tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c
+tests_bench_sup_latency_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_sup_latency_LDADD = $(COMMON_LIBS)
