@@ -5,13 +5,18 @@ common_libcommon_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
+	common/dmarcrec.c common/dmarcrec.h \
+	common/dnsq.c common/dnsq.h \
+	common/spfrec.c common/spfrec.h \
+	common/spfwalk.c common/spfwalk.h \
+	common/taglist.c common/taglist.h \
 	common/msg.c common/msg.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS)
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS)
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS)
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)

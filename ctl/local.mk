@@ -1,5 +1,6 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
-outpostctl_SOURCES = ctl/main.c ctl/ctl.h
+outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
+	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
-outpostctl_LDADD = $(COMMON_LIBS)
+outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
