@@ -11,6 +11,7 @@ common_libcommon_a_SOURCES = \
 	common/spfwalk.c common/spfwalk.h \
 	common/taglist.c common/taglist.h \
 	common/msg.c common/msg.h \
+	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
