@@ -228,7 +228,7 @@ ctl_parse_domain_args(int argc, char **argv, int *json, struct conf_strlist *ips
     int ch;
 
     *json = 0;
-    optind = 1;
+    optind = 0;			/* glibc: start afresh, permuting again */
     while ((ch = getopt_long(argc, argv, "ji:", opts, NULL)) != -1) {
 	switch (ch) {
 	case 'j': *json = 1; break;
