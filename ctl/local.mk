@@ -7,7 +7,11 @@ outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
 INTEGRATION_TESTS += tests/integration/dns-verify.sh
 
-UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk
+UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk \
+	tests/unit/test_conf_dns
+tests_unit_test_conf_dns_SOURCES = tests/unit/test_conf_dns.c tests/unit/testutil.h
+tests_unit_test_conf_dns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_dns_LDADD = $(UNIT_LIBS)
 tests_unit_test_spfrec_SOURCES = tests/unit/test_spfrec.c
 tests_unit_test_spfrec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spfrec_LDADD = $(UNIT_LIBS)
