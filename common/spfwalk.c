@@ -312,7 +312,12 @@ spfwalk_run(struct spfwalk *w, const char *domain, spfwalk_lookup_fn lookup, voi
 	/* the limits are broken whatever else went wrong: say that first */
 	snprintf(earlier, sizeof(earlier), "%s", w->problem);
 	w->problem[0] = '\0';
-	if (w->lookups > SPFWALK_MAX_LOOKUPS)
+	if (w->lookups > SPFWALK_MAX_LOOKUPS && w->voids > SPFWALK_MAX_VOIDS)
+	    problem(w, SPFW_PERMERROR, "%d DNS-querying terms (the limit is %d) and "
+		    "%d void lookups (the limit is %d)%s%s", w->lookups,
+		    SPFWALK_MAX_LOOKUPS, w->voids, SPFWALK_MAX_VOIDS,
+		    earlier[0] ? "; also: " : "", earlier);
+	else if (w->lookups > SPFWALK_MAX_LOOKUPS)
 	    problem(w, SPFW_PERMERROR, "%d DNS-querying terms (the limit is %d)%s%s",
 		    w->lookups, SPFWALK_MAX_LOOKUPS, earlier[0] ? "; also: " : "", earlier);
 	else
