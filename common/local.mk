@@ -7,6 +7,13 @@ common_libcommon_a_SOURCES = \
 	common/msg.c common/msg.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
+# bounce, complaint and unsubscribe intake
+common_libcommon_a_SOURCES += \
+	common/mime.c common/mime.h \
+	common/dsn.c common/dsn.h \
+	common/arf.c common/arf.h \
+	common/bounce_class.c common/bounce_class.h \
+	common/bounce.c common/bounce.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS)
 

@@ -15,5 +15,6 @@ struct ctl_command {
 };
 
 struct outpost_conf *ctl_load_conf(const char *path);
+int     ctl_classify(const char *conf_path, int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
  *	outpostctl [-c FILE] [-v] COMMAND [ARGS...]
  *
  * DESCRIPTION
+ *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
  *	ping			connect to Redis as configured and PING it
@@ -30,6 +31,7 @@ usage(void)
 	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
+	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
 	    "  version               print the version\n");
     exit(2);
@@ -88,6 +90,7 @@ cmd_ping(const char *path, int argc, char **argv)
 
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
+    {"classify", ctl_classify},
     {"ping", cmd_ping},
 };
 
