@@ -196,13 +196,20 @@ line_is_separator(const char *l, size_t n)
     char    buf[200];
     size_t  i, o = 0;
 
+    while (n > 0 && (*l == ' ' || *l == '\t'))
+	l++, n--;
     for (i = 0; i < n && o + 1 < sizeof(buf); i++)
 	buf[o++] = (char) tolower((unsigned char) l[i]);
     buf[o] = 0;
+    if (strncmp(buf, "content-type: message/rfc822", 28) == 0)
+	return 1;
+    /* a rule line, or a short line of its own, not a sentence about it */
+    if (n > 50 && !ispunct((unsigned char) buf[0]))
+	return 0;
     for (i = 0; marks[i]; i++)
 	if (strstr(buf, marks[i]) != NULL)
 	    return 1;
-    return strncmp(buf, "content-type: message/rfc822", 28) == 0;
+    return 0;
 }
 
 /* header_line - a "Name: value" line of the kind that opens a message */
@@ -392,6 +399,20 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
 }
 
+/* prefer_specific_status - "5.0.0" in Status, "5.1.1" in the words: take it */
+static void
+prefer_specific_status(char *status, size_t size, const char *diag)
+{
+    char    other[16];
+
+    if (dsn_status_find(diag, other, sizeof(other)) < 0)
+	return;
+    if (status[0] == 0 || (strncmp(status + 1, ".0.0", 4) == 0
+			   && status[5] == 0 && other[0] == status[0]
+			   && strcmp(other + 1, ".0.0") != 0))
+	snprintf(status, size, "%s", other);
+}
+
 /* read_dsn - recipients of a message/delivery-status part */
 static int
 read_dsn(const struct mime_msg *m, const struct notice *n,
@@ -402,13 +423,26 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
     size_t  i, k;
     int     found = 0;
 
-    for (i = 0; i < m->nparts && !found; i++) {
-	const struct mime_part *p = m->parts + i;
+    for (i = 0; i < 2 * m->nparts && !found; i++) {
+	const struct mime_part *p = m->parts + i % m->nparts;
+	const char *body = p->body;
+	size_t  blen = p->body_len;
 
-	if (strcmp(p->type, "message/delivery-status") != 0
-	    && strcmp(p->type, "message/global-delivery-status") != 0)
-	    continue;
-	if (dsn_parse(p->body, p->body_len, &d) > 0) {
+	if (i < m->nparts) {
+	    if (strcmp(p->type, "message/delivery-status") != 0
+		&& strcmp(p->type, "message/global-delivery-status") != 0)
+		continue;
+	} else {
+	    /* second round: the fields in a text part (a broken multipart) */
+	    const char *f = strcasestr(body, "\nFinal-Recipient:");
+	    const char *rm = strcasestr(body, "\nReporting-MTA:");
+
+	    if (strncmp(p->type, "text/", 5) != 0 || f == NULL)
+		continue;
+	    body = rm && rm < f ? rm + 1 : f + 1;
+	    blen -= (size_t) (body - p->body);
+	}
+	if (dsn_parse(body, blen, &d) > 0) {
 	    found = 1;
 	    r->truncated |= d.truncated;
 	    for (k = 0; k < d.nrcpts; k++) {
@@ -420,6 +454,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 		    continue;
 		snprintf(rc->action, sizeof(rc->action), "%s", dr->action);
 		snprintf(rc->status, sizeof(rc->status), "%s", dr->status);
+		prefer_specific_status(rc->status, sizeof(rc->status), dr->diag);
 		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
 			 dr->remote_mta);
 		rcpt_block(n, dr->final_rcpt, block, sizeof(block));
@@ -548,11 +583,31 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
     int     complaint;
     size_t  i;
 
-    for (i = 0; i < m->nparts && body == NULL; i++)
-	if (strstr(m->parts[i].body, "\"notificationType\"") != NULL)
-	    body = m->parts[i].body;
-    if (body == NULL || (type = json_string(body, "notificationType", NULL)) == NULL)
+    char   *copy = NULL;
+
+    for (i = 0; i < m->nparts && body == NULL; i++) {
+	const char *b = m->parts[i].body;
+
+	if (strstr(b, "\"notificationType\"") != NULL) {
+	    body = b;
+	} else if (strstr(b, "\\\"notificationType\\\"") != NULL) {
+	    /* wrapped in an SNS notification: the JSON is a quoted string */
+	    size_t  o = 0;
+
+	    copy = xmalloc(strlen(b) + 1);
+	    for (; *b; b++) {
+		if (*b == '\\' && b[1] == '"')
+		    b++;
+		copy[o++] = *b;
+	    }
+	    copy[o] = 0;
+	    body = copy;
+	}
+    }
+    if (body == NULL || (type = json_string(body, "notificationType", NULL)) == NULL) {
+	free(copy);
 	return 0;
+    }
     complaint = strcmp(type, "Complaint") == 0;
     list = strstr(body, complaint ? "\"complainedRecipients\""
 		  : strcmp(type, "Delivery") == 0 ? "\"recipients\""
@@ -561,6 +616,7 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
     if (list == NULL) {
 	free(type);
 	free(ftype);
+	free(copy);
 	return 0;
     }
     if (strcmp(type, "Delivery") == 0) {
@@ -627,6 +683,7 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
     }
     free(type);
     free(ftype);
+    free(copy);
     return r->nrcpts > 0;
 }
 
@@ -728,8 +785,14 @@ recipient_context(const char *line, size_t off)
     size_t  e = off, s, n;
 
     while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '<'
-		     || line[e - 1] == '"' || line[e - 1] == '\t'))
+		     || line[e - 1] == '"' || line[e - 1] == '\t'
+		     || line[e - 1] == '[' || line[e - 1] == '('))
 	e--;
+    /* a forwarded notice quotes it: "> <user@example.org>" */
+    while (e > 0 && line[e - 1] == '>' && (e == 1 || line[e - 2] == '>'
+					  || line[e - 2] == ' '))
+	for (e--; e > 0 && line[e - 1] == ' '; e--)
+	    /* void */ ;
     /* only blanks or brackets before it: the address opens the line */
     if (e == 0)
 	return 1;
@@ -746,6 +809,61 @@ recipient_context(const char *line, size_t off)
     return 0;
 }
 
+/* skipped - one of the notice's own parties */
+static int
+skipped(const char *addr, char skip[][ADDR_MAX], int nskip)
+{
+    for (int i = 0; i < nskip; i++)
+	if (skip[i][0] && strcasecmp(addr, skip[i]) == 0)
+	    return 1;
+    return 0;
+}
+
+/* scan_line - add the addresses a line names as recipients */
+static void
+scan_line(struct bounce_report *r, const char *line, size_t len,
+	  char skip[][ADDR_MAX], int nskip)
+{
+    const char *l = line;
+    size_t  i, s, e, n = len;
+    char    addr[ADDR_MAX];
+
+    while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
+	l++, n--;
+    if (header_line(l, n) && strncasecmp(l, "to:", 3) != 0)
+	return;
+    for (i = 0; i < len; i++) {
+	if (line[i] != '@' || !addr_at(line, i, len, &s, &e))
+	    continue;
+	snprintf(addr, sizeof(addr), "%.*s", (int) (e - s), line + s);
+	i = e;
+	if (is_role_addr(addr) || skipped(addr, skip, nskip))
+	    continue;
+	/* "<id@host>" after Message-ID-ish words is not a person */
+	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
+	    && strcasestr(line, "message-id"))
+	    continue;
+	if (recipient_context(line, s))
+	    rcpt_add(r, addr);
+    }
+}
+
+/* scan_notice - recipients named in the notice, in order */
+static void
+scan_notice(struct bounce_report *r, const struct notice *n,
+	    char skip[][ADDR_MAX], int nskip)
+{
+    const char *line, *nl;
+    size_t  first = r->nrcpts;
+
+    for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
+	nl = strchr(line, '\n');
+	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
+		  nskip);
+    }
+    (void) first;
+}
+
 /* read_text - failed recipients of a plain-text notification */
 static int
 read_text(const struct mime_msg *m, const struct notice *n,
@@ -753,7 +871,6 @@ read_text(const struct mime_msg *m, const struct notice *n,
 {
     char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX];
     char   *block = xmalloc(8192);
-    const char *t = n->text, *line, *nl;
     size_t  i, first = r->nrcpts;
 
     /* the sender of the original and the notice's own parties are not it */
@@ -772,58 +889,12 @@ read_text(const struct mime_msg *m, const struct notice *n,
     for (char *tok = strtok(v, ", "); tok; tok = strtok(NULL, ", "))
 	if (strchr(tok, '@'))
 	    rcpt_add(r, tok);
-
-    for (line = t; r->nrcpts == first && line && *line;
-	 line = nl ? nl + 1 : NULL) {
-	size_t  len;
-
-	nl = strchr(line, '\n');
-	len = nl ? (size_t) (nl - line) : strlen(line);
-	if (header_line(line, len) && strncasecmp(line, "to:", 3) != 0)
-	    continue;
-	for (i = 0; i < len; i++) {
-	    size_t  s, e;
-
-	    if (line[i] != '@' || !addr_at(line, i, len, &s, &e))
-		continue;
-	    snprintf(addr, sizeof(addr), "%.*s", (int) (e - s), line + s);
-	    i = e;
-	    if (is_role_addr(addr) || strcasecmp(addr, skip[0]) == 0
-		|| strcasecmp(addr, skip[1]) == 0
-		|| strcasecmp(addr, skip[2]) == 0)
-		continue;
-	    /* "<id@host>" after Message-ID-ish words is not a person */
-	    if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
-		&& strcasestr(line, "message-id"))
-		continue;
-	    if (recipient_context(line, s))
-		rcpt_add(r, addr);
-	}
-	/* all recipients are listed together; keep reading that list */
-	if (r->nrcpts > first) {
-	    for (const char *l2 = nl ? nl + 1 : NULL; l2 && *l2;) {
-		const char *nl2 = strchr(l2, '\n');
-		size_t  len2 = nl2 ? (size_t) (nl2 - l2) : strlen(l2);
-
-		for (i = 0; i < len2; i++) {
-		    size_t  s, e;
-
-		    if (l2[i] != '@' || !addr_at(l2, i, len2, &s, &e))
-			continue;
-		    snprintf(addr, sizeof(addr), "%.*s", (int) (e - s), l2 + s);
-		    i = e;
-		    if (!is_role_addr(addr) && strcasecmp(addr, skip[0])
-			&& strcasecmp(addr, skip[1]) && strcasecmp(addr, skip[2])
-			&& recipient_context(l2, s)
-			&& !(header_line(l2, len2)
-			     && strncasecmp(l2, "to:", 3) != 0))
-			rcpt_add(r, addr);
-		}
-		l2 = nl2 ? nl2 + 1 : NULL;
-	    }
-	}
-    }
-    /* nothing named: the complaint or failure is about the original's To */
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 3);
+    /* a notice about mail to oneself: the parties may be the recipient */
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 0);
+    /* nothing named: the failure is about the original's To */
     if (r->nrcpts == first && r->orig_headers
 	&& mime_header(r->orig_headers, r->orig_headers_len, "To", v,
 		       sizeof(v)) >= 0) {

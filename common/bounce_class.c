@@ -634,11 +634,12 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    return 0;
 	return said(text, BR_USERUNKNOWN);
     case BR_FILTERED:
+	/* refused after the message was seen: the recipient's filter */
 	if (sr == BR_FILTERED)
 	    return said(text, BR_USERUNKNOWN) || said(text, BR_FILTERED);
 	if (before_data(cmd))
 	    return 0;
-	return said(text, BR_FILTERED);
+	return said(text, BR_FILTERED) || said(text, BR_USERUNKNOWN);
     case BR_REJECTED:
 	if (sr == BR_REJECTED)
 	    return 1;

@@ -12,8 +12,9 @@
  *	    file  rcpt_index  status  replycode  reason  hardbounce  feedback_type
  *
  *	file is the base name, rcpt_index counts from 1, hardbounce is
- *	"true" or "false", fields without a value are empty.  With -k two
- *	more columns follow: the message kind and the recipient address.
+ *	"true" or "false", fields without a value are empty.  With -k three
+ *	more columns follow: the message kind, the recipient address and
+ *	the diagnostic text.
  *	A message in which no recipient is found prints no row.
  *
  * DIAGNOSTICS
@@ -98,7 +99,8 @@ classify_one(const char *path, int extra)
 	       rc->replycode, bounce_reason_name(rc->reason),
 	       rc->hard ? "true" : "false", rc->feedback_type);
 	if (extra)
-	    printf("\t%s\t%s", bounce_kind_name(r.kind), rc->addr);
+	    printf("\t%s\t%s\t%s", bounce_kind_name(r.kind), rc->addr,
+		   rc->diag);
 	putchar('\n');
     }
     bounce_report_free(&r);
