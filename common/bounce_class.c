@@ -174,6 +174,7 @@ static const char *const w_userunknown[] = {
     "mailbox*does not exist", "rcpt*does not exist",
     "does not exist here", "utilisateur inconnu", "usuario desconocido",
     "unbekannter empf", "adresse inconnue",
+    "doesn't have a*account", "does not have a*account",
     NULL
 };
 static const char *const w_hostunknown[] = {
@@ -182,7 +183,7 @@ static const char *const w_hostunknown[] = {
     "name or service not known", "unrouteable address",
     "unroutable address", "domain is not reachable",
     "domain must exist", "unknown domain", "domain name not found",
-    "no mx or a record", "host not found", "nxdomain",
+    "no mx or a record", "host not found", 
     "couldn't find any host named", "mail domain mentioned in email address is unknown",
     NULL
 };
@@ -196,6 +197,7 @@ static const char *const w_notaccept[] = {
     "not accepting mail", "null mx", "nullmx",
     "no mx record found for domain", "mail receiving disabled",
     "smtp protocol returned a permanent error",
+    "doesn't receive email", "does not receive email", "doesn't receive mail",
     NULL
 };
 static const char *const w_mailboxfull[] = {
@@ -209,6 +211,7 @@ static const char *const w_mailboxfull[] = {
     "too much mail data", "space has been used up",
     "too many messages on the server", "account is over",
     "boite du destinataire pleine", "postfach voll", "quota violation",
+    "mailbox exceeded", "mailbox*exceeded*limit",
     NULL
 };
 static const char *const w_suspend[] = {
@@ -308,7 +311,8 @@ static const char *const w_requireptr[] = {
     "no ptr", "rdns", "cannot find your hostname",
     "cannot resolve your address", "ip name lookup failed",
     "unresolvable relay host name", "forward dns entry does not point",
-    "mismatches client ip", "not resolve your hostname", NULL
+    "mismatches client ip", "not resolve your hostname", "unverifyable sending ip", "unverifiable sending ip",
+    NULL
 };
 static const char *const w_badreputation[] = {
     "reputation", "low sender score", NULL
@@ -347,6 +351,7 @@ static const char *const w_mesgtoobig[] = {
     "size limit", "size exceeds", "exceeds size", "exceeds the maximum size",
     "larger than the current system limit", "too large for",
     "message size", "mail size", "message exceeded", "size of message",
+    "line limit exceeded",
     NULL
 };
 static const char *const w_exceedlimit[] = {
@@ -375,7 +380,8 @@ static const char *const w_expired[] = {
     "retry time not reached", "have been failing for a long time",
     "delivery attempts will continue", "connection timed out",
     "no answer from host", "could not find a gateway for",
-    "server did not respond", "timeout", "timed out", NULL
+    "server did not respond", "timeout", "timed out", "envelope expired",
+    NULL
 };
 static const char *const w_networkerror[] = {
     "host name lookup failure", "no route to host", "host is unreachable",
@@ -383,10 +389,11 @@ static const char *const w_networkerror[] = {
     "dns failure", "dns error", "lookup failure", "mail loop",
     "routing loop", "forwarding loop", "message looping", "too many hops",
     "hop count exceeded", "loops back to myself", "unable to resolve",
-    "could not connect", "unable to connect", "socket error",
+    
     "connection closed", "lost connection", "network error",
     "malformed name server reply", "unrouteable mail domain",
-    "did not accept our requests to connect", NULL
+    "establish an smtp connection", "dns type",
+    NULL
 };
 static const char *const w_systemerror[] = {
     "system error", "internal error", "server error", "configuration error",
@@ -457,8 +464,8 @@ static const int first_pass[] = {
 static const int second_pass[] = {
     BR_MAILBOXFULL, BR_AUTHFAILURE, BR_BADREPUTATION, BR_SPEEDING,
     BR_SPAMDETECTED, BR_VIRUSDETECTED, BR_POLICYVIOLATION, BR_NORELAYING,
-    BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND, BR_CONTENTERROR,
-    BR_SYSTEMFULL, BR_NOTACCEPT, BR_EXPIRED, BR_SECURITYERROR,
+    BR_NOTACCEPT, BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND,
+    BR_CONTENTERROR, BR_SYSTEMFULL, BR_EXPIRED, BR_SECURITYERROR,
     BR_MAILERERROR,
 };
 
@@ -630,7 +637,8 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 		     || (said(text, BR_REJECTED) && cmd != NULL
 			 && strcmp(cmd, "MAIL") == 0));
 	}
-	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
+	/* the words alone count only where the recipient was refused */
+	if (cmd == NULL || strcmp(cmd, "RCPT") != 0)
 	    return 0;
 	return said(text, BR_USERUNKNOWN);
     case BR_FILTERED:
@@ -654,6 +662,9 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_HOSTUNKNOWN:
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
+	/* a temporary lookup failure says nothing about the domain */
+	if (ev->status[0] == '4' || ev->replycode[0] == '4')
+	    return 0;
 	return said(text, reason);
     case BR_SPAMDETECTED:
 	if (ev->status[0] == 0)
@@ -705,6 +716,10 @@ bounce_classify(const struct bounce_evidence *ev)
 	if (reason == BR_UNDEFINED && ev->diag_type
 	    && strncmp(ev->diag_type, "x-unix", 6) == 0)
 	    reason = BR_MAILERERROR;
+	/* 500-504: the remote end did not understand what it was sent */
+	if (reason == BR_UNDEFINED && ev->replycode[0] == '5'
+	    && ev->replycode[1] == '0' && ev->replycode[2] <= '4')
+	    reason = BR_SYNTAXERROR;
 	if (reason == BR_UNDEFINED && ev->action
 	    && (strcmp(ev->action, "delayed") == 0
 		|| strcmp(ev->action, "expired") == 0))

@@ -61,12 +61,12 @@ END {
         mx = ne[f] > ng[f] ? ne[f] : ng[f]
         rn[h] += m; rd[h] += mx; tot[h] += ne[f]
         if (verbose && ne[f] != ng[f])
-            printf "# %s: %d recipients expected, %d found\n", f, ne[f], ng[f]
+            printf "# [%s] %s: %d recipients expected, %d found\n", h, f, ne[f], ng[f]
         for (i = 1; i <= m; i++) {
             split(e[f, i], a, "\t"); split(g[f, i], b, "\t")
             st[h] += (a[3] == b[3]); re[h] += (a[5] == b[5]); hb[h] += (a[6] == b[6])
             if (verbose && (a[3] != b[3] || a[5] != b[5] || a[6] != b[6]))
-                printf "# %s #%d want %s/%s/%s/%s got %s/%s/%s/%s\n", f, i, a[3], a[4], a[5], a[6], b[3], b[4], b[5], b[6]
+                printf "# [%s] %s #%d want %s/%s/%s/%s got %s/%s/%s/%s\n", h, f, i, a[3], a[4], a[5], a[6], b[3], b[4], b[5], b[6]
         }
     }
     for (h in tot) { RN += rn[h]; RD += rd[h]; T += tot[h]; ST += st[h]; RE += re[h]; HB += hb[h] }
