@@ -42,6 +42,7 @@ static void notice_build(const struct mime_msg *m, struct notice *n,
 static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
+static int failure_status(const char *text, char *out, size_t outsz);
 static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
 			int temporary_hint);
 static int read_dsn(const struct mime_msg *m, const struct notice *n,
@@ -358,9 +359,8 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     const char *cmd;
     size_t  i, o = 0;
 
-    if (rc->status[0] == 0 && dsn_status_find(evidence, rc->status,
-					      sizeof(rc->status)) < 0)
-	rc->status[0] = 0;
+    if (rc->status[0] == 0)
+	failure_status(evidence, rc->status, sizeof(rc->status));
     if (rc->replycode[0] == 0)
 	bounce_replycode_find(evidence, rc->status, rc->replycode,
 			      sizeof(rc->replycode));
@@ -399,13 +399,38 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
 }
 
+/* failure_status - the first 4.x.x or 5.x.x code in text, else any code */
+static int
+failure_status(const char *text, char *out, size_t outsz)
+{
+    const char *p = text;
+    char    code[16];
+    int     found = -1;
+
+    out[0] = 0;
+    while (dsn_status_find(p, code, sizeof(code)) == 0) {
+	const char *at = strstr(p, code);
+
+	if (found < 0) {
+	    snprintf(out, outsz, "%s", code);
+	    found = 0;
+	}
+	if (code[0] != '2') {
+	    snprintf(out, outsz, "%s", code);
+	    return 0;
+	}
+	p = at + strlen(code);
+    }
+    return found;
+}
+
 /* prefer_specific_status - "5.0.0" in Status, "5.1.1" in the words: take it */
 static void
 prefer_specific_status(char *status, size_t size, const char *diag)
 {
     char    other[16];
 
-    if (dsn_status_find(diag, other, sizeof(other)) < 0)
+    if (failure_status(diag, other, sizeof(other)) < 0)
 	return;
     if (status[0] == 0 || (strncmp(status + 1, ".0.0", 4) == 0
 			   && status[5] == 0 && other[0] == status[0]

@@ -175,6 +175,7 @@ static const char *const w_userunknown[] = {
     "does not exist here", "utilisateur inconnu", "usuario desconocido",
     "unbekannter empf", "adresse inconnue",
     "doesn't have a*account", "does not have a*account",
+    "recipient address rejected: access denied",
     NULL
 };
 static const char *const w_hostunknown[] = {
@@ -250,6 +251,7 @@ static const char *const w_rejected[] = {
     "sender address has been blacklisted", "email address is not verified",
     "address rejected", "from: domain is invalid",
     "fully qualified email address required",
+    "purported responsible address",
     NULL
 };
 static const char *const w_rejected_not[] = {
@@ -262,7 +264,7 @@ static const char *const w_blocked[] = {
     "spamcop", "barracudacentral", "client host rejected",
     "helo command rejected", "refused to talk to me",
     "connection refused", "connection reset", "connection dropped",
-    "not allowed to connect", "access denied", "your ip", "sending ip",
+    "not allowed to connect", "your ip", "sending ip",
     "ip address", "dynamic ip", "dial-up", "dialup", "residential",
     "service not available, closing transmission channel",
     "not currently accepting mail from your ip",
@@ -298,13 +300,15 @@ static const char *const w_policyviolation[] = {
     "header are not accepted", "messages with multiple addresses",
     "message given low priority", "mass mailer",
     "not subscribed to this group", "prohibited attachment",
+    "content presents a potential",
     NULL
 };
 static const char *const w_authfailure[] = {
-    "dmarc", "spf", "dkim", "sender policy framework",
+    "sender policy framework",
     "authentication requirements", "required authentication level",
     "not pass authentication", "unauthenticated email",
-    "authentication checks", NULL
+    "authentication checks", "dmarc policy", "dmarc verification", "dmarc check", "fails dmarc", "failed dmarc", "not pass dmarc", "spf check", "spf fail", "fails spf", "failed spf", "spf validation", "spf record for", "dkim fail", "failed dkim", "dkim validation", "dkim verification", "dkim check",
+    NULL
 };
 static const char *const w_requireptr[] = {
     "reverse dns", "reverse lookup", "ptr record", "ptr-record",
@@ -315,7 +319,8 @@ static const char *const w_requireptr[] = {
     NULL
 };
 static const char *const w_badreputation[] = {
-    "reputation", "low sender score", NULL
+    "reputation", "low sender score", "unexpected volume or user complaints",
+    NULL
 };
 static const char *const w_securityerror[] = {
     "authentication required", "authentication failed",
@@ -456,8 +461,8 @@ static const int first_pass[] = {
     BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
     BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
     BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
-    BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_SPEEDING,
-    BR_TOOMANYCONN, BR_BLOCKED,
+    BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
+    BR_SPEEDING, BR_BLOCKED,
 };
 
 /* reasons only wording can establish, when the code is generic */
@@ -610,8 +615,10 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     const char *cmd = ev->command;
 
     switch (reason) {
-    case BR_MAILBOXFULL:
     case BR_MESGTOOBIG:
+	/* a per-mailbox size limit is the narrower finding */
+	return sr == reason || (sr != BR_EXCEEDLIMIT && said(text, reason));
+    case BR_MAILBOXFULL:
     case BR_EXCEEDLIMIT:
     case BR_HASMOVED:
     case BR_AUTHFAILURE:
