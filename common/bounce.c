@@ -197,7 +197,7 @@ line_is_separator(const char *l, size_t n)
     char    buf[200];
     size_t  i, o = 0;
 
-    while (n > 0 && (*l == ' ' || *l == '\t'))
+    while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>'))
 	l++, n--;
     for (i = 0; i < n && o + 1 < sizeof(buf); i++)
 	buf[o++] = (char) tolower((unsigned char) l[i]);
@@ -477,12 +477,13 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 
 		if (rc == NULL)
 		    continue;
+		rcpt_block(n, dr->final_rcpt, block, sizeof(block));
 		snprintf(rc->action, sizeof(rc->action), "%s", dr->action);
 		snprintf(rc->status, sizeof(rc->status), "%s", dr->status);
-		prefer_specific_status(rc->status, sizeof(rc->status), dr->diag);
+		prefer_specific_status(rc->status, sizeof(rc->status),
+				       dr->diag[0] ? dr->diag : block);
 		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
 			 dr->remote_mta);
-		rcpt_block(n, dr->final_rcpt, block, sizeof(block));
 		/* the DSN's words first; the notification text adds detail */
 		snprintf(evidence, sizeof(evidence), "%s\n%s", dr->diag,
 			 dr->diag[0] ? "" : block);

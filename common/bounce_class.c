@@ -176,6 +176,7 @@ static const char *const w_userunknown[] = {
     "unbekannter empf", "adresse inconnue",
     "doesn't have a*account", "does not have a*account",
     "recipient address rejected: access denied",
+    "recipient address rejected.", "address couldn't be found", "address could not be found",
     NULL
 };
 static const char *const w_hostunknown[] = {
@@ -275,6 +276,7 @@ static const char *const w_blocked[] = {
     "is not allowed to send mail from", "banned sending ip",
     "host network not allowed", "your network is", "poor reputation",
     "sender ip", "esmtp not accepting connections",
+    "invalid ip for sending mail",
     NULL
 };
 static const char *const w_spamdetected[] = {
@@ -408,7 +410,8 @@ static const char *const w_systemerror[] = {
     "can't create user output file", "it encountered an error",
     "misconfigured", "mail system error", "transaction failed",
     "timeout waiting for input", "aliasing/forwarding loop",
-    "error while processing", NULL
+    "error while processing", "could not load drd",
+    NULL
 };
 static const char *const w_systemfull[] = {
     "mail system full", "system full", "disk full", "file system full",
@@ -644,8 +647,16 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 		     || (said(text, BR_REJECTED) && cmd != NULL
 			 && strcmp(cmd, "MAIL") == 0));
 	}
-	/* the words alone count only where the recipient was refused */
-	if (cmd == NULL || strcmp(cmd, "RCPT") != 0)
+	/*
+	 * The words alone count where the recipient was refused, or where
+	 * a specific status code (5.5.0, 5.3.0: not X.0.0) backs them.  A
+	 * bare "unknown user" with no command and no code is as often a
+	 * filter's refusal after the message: that is left to "filtered".
+	 */
+	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
+	    return 0;
+	if (cmd == NULL && (ev->status[0] == 0
+			    || strcmp(ev->status + 1, ".0.0") == 0))
 	    return 0;
 	return said(text, BR_USERUNKNOWN);
     case BR_FILTERED:
