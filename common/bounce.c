@@ -832,6 +832,10 @@ recipient_context(const char *line, size_t off)
     for (int i = 0; lead[i]; i++)
 	if (strcmp(prev, lead[i]) == 0)
 	    return 1;
+    /* "554 <user@example.org>... Host unknown": a reply about it */
+    if (n == 3 && s == 0 && (prev[0] == '4' || prev[0] == '5')
+	&& isdigit((unsigned char) prev[1]) && isdigit((unsigned char) prev[2]))
+	return 1;
     return 0;
 }
 

@@ -187,6 +187,7 @@ static const char *const w_hostunknown[] = {
     "domain must exist", "unknown domain", "domain name not found",
     "no mx or a record", "host not found", 
     "couldn't find any host named", "mail domain mentioned in email address is unknown",
+    "account or domain may not exist", "553 *does not exist",
     NULL
 };
 static const char *const w_hasmoved[] = {
@@ -200,6 +201,7 @@ static const char *const w_notaccept[] = {
     "no mx record found for domain", "mail receiving disabled",
     "smtp protocol returned a permanent error",
     "doesn't receive email", "does not receive email", "doesn't receive mail",
+    "indicated no smtp service",
     NULL
 };
 static const char *const w_mailboxfull[] = {
@@ -392,7 +394,7 @@ static const char *const w_expired[] = {
 };
 static const char *const w_networkerror[] = {
     "host name lookup failure", "no route to host", "host is unreachable",
-    "network is unreachable", "name server", "nameserver", "dns lookup",
+    "network is unreachable", "dns lookup",
     "dns failure", "dns error", "lookup failure", "mail loop",
     "routing loop", "forwarding loop", "message looping", "too many hops",
     "hop count exceeded", "loops back to myself", "unable to resolve",
@@ -400,6 +402,7 @@ static const char *const w_networkerror[] = {
     "connection closed", "lost connection", "network error",
     "malformed name server reply", "unrouteable mail domain",
     "establish an smtp connection", "dns type",
+    "host not found, try again",
     NULL
 };
 static const char *const w_systemerror[] = {
@@ -640,6 +643,9 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_CONTENTERROR:
 	return sr == reason;
     case BR_USERUNKNOWN:
+	/* refused at MAIL FROM: the sender was the problem, not the mailbox */
+	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)
+	    return 0;
 	if (sr == BR_USERUNKNOWN) {
 	    /* "5.1.1" with words of another cause: the words win */
 	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
@@ -670,7 +676,7 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	if (sr == BR_REJECTED)
 	    return 1;
 	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)
-	    return said(text, reason);
+	    return sr == BR_USERUNKNOWN || said(text, reason);
 	if (cmd != NULL && strcmp(cmd, "DATA") == 0 && sr != BR_USERUNKNOWN)
 	    return said(text, reason);
 	if (sr == BR_UNDEFINED || sr == BR_ONHOLD || sr == BR_SECURITYERROR
@@ -681,7 +687,8 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
 	/* a temporary lookup failure says nothing about the domain */
-	if (ev->status[0] == '4' || ev->replycode[0] == '4')
+	if (ev->status[0] == '4' || ev->replycode[0] == '4'
+	    || said(text, BR_NETWORKERROR))
 	    return 0;
 	return said(text, reason);
     case BR_SPAMDETECTED:
