@@ -485,8 +485,8 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
 			 dr->remote_mta);
 		/* the DSN's words first; the notification text adds detail */
-		snprintf(evidence, sizeof(evidence), "%s\n%s", dr->diag,
-			 dr->diag[0] ? "" : block);
+		snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
+			 dr->status_comment, dr->diag[0] ? "" : block);
 		if (dr->diag[0])
 		    snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
 		if (strcmp(rc->action, "delivered") == 0

@@ -179,6 +179,14 @@ static const char *const w_userunknown[] = {
     "recipient address rejected.", "address couldn't be found", "address could not be found",
     NULL
 };
+/* the directory has no such entry: decisive whatever command or code */
+static const char *const w_userunknown_strong[] = {
+    "not listed in", "name is not recognized", "no valid recipients",
+    "invalid recipient", "address couldn't be found",
+    "address could not be found", "doesn't have a*account",
+    "does not have a*account", "recipient not found", "no such recipient",
+    NULL
+};
 static const char *const w_hostunknown[] = {
     "host unknown", "unknown host", "host or domain name not found",
     "domain does not exist", "no such domain", "domain not found",
@@ -403,6 +411,7 @@ static const char *const w_networkerror[] = {
     "malformed name server reply", "unrouteable mail domain",
     "establish an smtp connection", "dns type",
     "host not found, try again",
+    "name server reply",
     NULL
 };
 static const char *const w_systemerror[] = {
@@ -661,6 +670,9 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	 */
 	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
 	    return 0;
+	for (const char *const *p = w_userunknown_strong; *p; p++)
+	    if (phrase_in(text, *p))
+		return 1;
 	if (cmd == NULL && (ev->status[0] == 0
 			    || strcmp(ev->status + 1, ".0.0") == 0))
 	    return 0;

@@ -165,6 +165,9 @@ dsn_parse(const char *body, size_t len, struct dsn_report *out)
 	    } else if (strcasecmp(name, "Status") == 0) {
 		if (dsn_status_find(val, cur->status, sizeof(cur->status)) < 0)
 		    cur->status[0] = 0;
+		else
+		    copy_trim(cur->status_comment, sizeof(cur->status_comment),
+			      strstr(val, cur->status) + strlen(cur->status));
 	    } else if (strcasecmp(name, "Remote-MTA") == 0) {
 		dsn_addr_value(val, cur->remote_mta, sizeof(cur->remote_mta));
 	    } else {

@@ -40,6 +40,7 @@ struct dsn_rcpt {
     char    orig_rcpt[ADDR_MAX];
     char    action[32];
     char    status[16];
+    char    status_comment[128];	/* "(mailbox disabled, ...)" after it */
     char    remote_mta[256];
     char    diag_type[32];		/* "smtp", "x-unix", ... lower case */
     char    diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
