@@ -20,7 +20,12 @@ static void copy_field(char *out, size_t outsz, const char *val);
 static void
 copy_field(char *out, size_t outsz, const char *val)
 {
-    snprintf(out, outsz, "%s", val);
+    size_t  n = strlen(val);
+
+    if (n >= outsz)
+	n = outsz - 1;
+    memcpy(out, val, n);
+    out[n] = 0;
 }
 
 /* arf_parse - fields of a feedback-report body */

@@ -202,7 +202,7 @@ line_is_separator(const char *l, size_t n)
     for (i = 0; i < n && o + 1 < sizeof(buf); i++)
 	buf[o++] = (char) tolower((unsigned char) l[i]);
     buf[o] = 0;
-    if (strncmp(buf, "content-type: message/rfc822", 28) == 0)
+    if (n >= 28 && strncasecmp(l, "content-type: message/rfc822", 28) == 0)
 	return 1;
     /* a rule line, or a short line of its own, not a sentence about it */
     if (n > 50 && !ispunct((unsigned char) buf[0]))
@@ -444,7 +444,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 	 struct bounce_report *r)
 {
     struct dsn_report d;
-    char    block[4096], evidence[DSN_DIAG_MAX + 4096 + 2];
+    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
     size_t  i, k;
     int     found = 0;
 

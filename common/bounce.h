@@ -66,7 +66,7 @@ struct bounce_rcpt {
     int     reason;			/* enum bounce_reason */
     int     hard;			/* suppress at once */
     char    feedback_type[32];	/* complaints: "abuse", "opt-out", ... */
-    char    action[16];		/* DSN Action, lower case */
+    char    action[32];		/* DSN Action, lower case */
     char    command[8];		/* refused SMTP command, or "" */
     char    remote_mta[256];
     char    diag[DSN_DIAG_MAX];	/* diagnostic text, one line */
