@@ -178,7 +178,10 @@ keep_orig_headers(struct bounce_report *r, const char *hdr, size_t len)
     n = mime_header_end(hdr, len, &body);
     if (n == 0 || memchr(hdr, ':', n) == NULL)
 	return;
-    r->orig_headers = xstrndup(hdr, n);
+    /* not xstrndup(): a NUL inside must not make the copy shorter than n */
+    r->orig_headers = xmalloc(n + 1);
+    memcpy(r->orig_headers, hdr, n);
+    r->orig_headers[n] = 0;
     r->orig_headers_len = n;
 }
 

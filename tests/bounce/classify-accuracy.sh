@@ -15,12 +15,24 @@
 # Files are numbered in name order; the odd-numbered half is the
 # development half, the even-numbered half is held out.  Both are printed.
 #
-# The folder: $OUTPOST_TESTDATA, else $OUTPOST_SRCDIR/../shared/testdata/bounces.
+# The folder: $OUTPOST_TESTDATA, else shared/testdata/bounces beside the
+# source tree (or beside one of its parents, for make distcheck).
 # A missing folder fails, unless OUTPOST_SKIP_TESTDATA=1.
 # CLASSIFY_VERBOSE=1 prints every disagreement as a TAP comment.
 src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${OUTPOST_BUILDDIR:-$src}
-data=${OUTPOST_TESTDATA:-$src/../shared/testdata/bounces}
+data=$OUTPOST_TESTDATA
+if [ -z "$data" ]; then
+    # a shared/ folder beside the source tree, or beside one of its parents
+    # (make distcheck builds in a copy below the source tree)
+    data=$src/../shared/testdata/bounces
+    for up in .. ../.. ../../..; do
+        if [ -f "$src/$up/../shared/testdata/bounces/labels.tsv" ]; then
+            data=$src/$up/../shared/testdata/bounces
+            break
+        fi
+    done
+fi
 ctl=$build/outpostctl
 
 echo "1..5"
