@@ -24,6 +24,12 @@
 #include "mime.h"
 #include "xalloc.h"
 
+/*
+ * A notification is short; the cap keeps the per-recipient search linear
+ * in practice (recipients x notice, both bounded).
+ */
+#define NOTICE_MAX	(256 * 1024)
+
 /* what the text reader works with */
 struct notice {
     char   *text;			/* notification text, owned */
@@ -307,6 +313,8 @@ notice_build(const struct mime_msg *m, struct notice *n,
     }
     n->text[o] = 0;
     cut = notice_cut(n->text, o, &orig);
+    if (cut > NOTICE_MAX)
+	cut = NOTICE_MAX;
     if (orig < o)
 	keep_orig_headers(r, n->text + orig, o - orig);
     n->text[cut] = 0;

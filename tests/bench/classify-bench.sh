@@ -1,15 +1,16 @@
 #!/bin/bash
 # classify-bench.sh - throughput of "outpostctl classify" (prints figures)
 #
-# usage: tests/bench/classify-bench.sh [FOLDER] [ROUNDS]
+# usage (from the build directory): ../tests/bench/classify-bench.sh [FOLDER] [ROUNDS]
 # Classifies every *.eml of FOLDER (default: the labelled samples) ROUNDS
 # times (default 20) in one process per round and prints messages per
 # second and MB per second.  Nothing is asserted.
 src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${OUTPOST_BUILDDIR:-$src}
+build=${OUTPOST_BUILDDIR:-$([ -x ./outpostctl ] && pwd || echo "$src")}
 data=${1:-${OUTPOST_TESTDATA:-$src/../shared/testdata/bounces}}
 rounds=${2:-20}
 ctl=$build/outpostctl
+[ -x "$ctl" ] || { echo "$ctl not built (run from the build directory)" >&2; exit 1; }
 files=("$data"/*.eml)
 [ -e "${files[0]}" ] || { echo "no *.eml in $data" >&2; exit 1; }
 bytes=$(cat "${files[@]}" | wc -c)
