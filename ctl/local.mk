@@ -1,7 +1,8 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
-	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h
+	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
+	ctl/classify.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 

@@ -5,6 +5,7 @@
  *	outpostctl [-c FILE] [-v] COMMAND [ARGS...]
  *
  * DESCRIPTION
+ *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
  *	dns [--json] [--ip ADDR]... DOMAIN
@@ -38,6 +39,7 @@ usage(void)
 	    "                        print the DNS records DOMAIN must publish\n"
 	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
 	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
+	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
 	    "  version               print the version\n");
     exit(2);
@@ -98,6 +100,7 @@ static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
     {"dns", cmd_dns},
     {"verify", cmd_verify},
+    {"classify", ctl_classify},
     {"ping", cmd_ping},
 };
 
