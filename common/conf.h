@@ -70,8 +70,20 @@ struct conf_policy {
     long long idle_timeout_ms;
 };
 
+enum conf_canon {
+    CONF_CANON_RELAXED_RELAXED, CONF_CANON_RELAXED_SIMPLE,
+    CONF_CANON_SIMPLE_RELAXED, CONF_CANON_SIMPLE_SIMPLE,
+};
+
 struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
+    struct cidr_list sign_networks;	/* clients whose mail is signed */
+    int sign_authenticated;	/* SASL-authenticated clients are signed */
+    char *sasl_domains;		/* file: SASL user -> domains it may sign */
+    int canonicalization;	/* enum conf_canon: header/body */
+    struct conf_strlist sign_headers;
+    struct conf_strlist oversign_headers;
+    int on_error;		/* enum conf_on_error: internal signing error */
 };
 
 /* [provider NAME] */
