@@ -6,6 +6,7 @@ common_libcommon_a_SOURCES = \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
 	common/msg.c common/msg.h \
+	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \

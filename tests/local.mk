@@ -39,7 +39,14 @@ tests_unit_test_keytable_LDADD = $(UNIT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
-	tests/integration/daemons.sh
+	tests/integration/daemons.sh \
+	tests/integration/redis-conn.sh
+
+# helper programs the integration tests drive
+check_PROGRAMS += tests/helpers/rconn_probe
+tests_helpers_rconn_probe_SOURCES = tests/helpers/rconn_probe.c
+tests_helpers_rconn_probe_CFLAGS = $(COMMON_CFLAGS)
+tests_helpers_rconn_probe_LDADD = $(COMMON_LIBS)
 
 if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)
