@@ -15,5 +15,6 @@ struct ctl_command {
 };
 
 struct outpost_conf *ctl_load_conf(const char *path);
+int cmd_dkim(const char *conf_path, int argc, char **argv);
 
 #endif

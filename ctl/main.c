@@ -8,6 +8,9 @@
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
  *	ping			connect to Redis as configured and PING it
+ *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
+ *		[--dir DIR] [--add]
+ *				make a DKIM key; print its DNS TXT record
  *	version			print the version
  */
 #include "config.h"
@@ -31,6 +34,8 @@ usage(void)
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]\n"
+	    "                        make a DKIM key, print its DNS record\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -89,6 +94,7 @@ cmd_ping(const char *path, int argc, char **argv)
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
     {"ping", cmd_ping},
+    {"dkim", cmd_dkim},
 };
 
 int
