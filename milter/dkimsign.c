@@ -314,6 +314,14 @@ start_handles(struct dkimsign_msg *m, const struct keyentry **keys, size_t n)
 			    keys[i]->keyfile, dkim_getresultstr(st));
 	m->dkim[m->ndkim] = d;
 	m->key[m->ndkim++] = keys[i];
+	/*
+	 * Under simple header canonicalisation the signature's own folding is
+	 * hashed, and libopendkim 2.11 does not always fold it the same way
+	 * when signing and when rendering it (Ed25519 signatures failed
+	 * dkimpy and libopendkim verifiers): one unfolded line is the same.
+	 */
+	if (m->ds->hcanon == DKIM_CANON_SIMPLE && dkim_set_margin(d, 0) != DKIM_STAT_OK)
+	    return msg_fail(m, "libopendkim: cannot turn off signature folding");
 	for (j = 0; j < m->nhdrs; j++) {
 	    st = dkim_header(d, (u_char *) m->hdrs[j], m->hdrlens[j]);
 	    if (st != DKIM_STAT_OK)
