@@ -21,6 +21,7 @@
 #include "authz.h"
 #include "dkimsign.h"
 #include "fromhdr.h"
+#include "keycache.h"
 #include "keytable.h"
 #include "msg.h"
 #include "xalloc.h"
@@ -122,6 +123,8 @@ dkimsign_new(const struct conf_dkim *conf, uid_t key_owner, char *err, size_t er
     }
     if ((ds->keys = keytable_load(conf->key_table, 1, key_owner, err, errlen)) == NULL)
 	goto fail;
+    for (size_t i = 0; i < ds->keys->n; i++)
+	keycache_add(ds->keys->v[i].key, ds->keys->v[i].keylen, ds->keys->v[i].pkey);
     if (conf->sasl_domains
 	&& (ds->authz = authz_load(conf->sasl_domains, err, errlen)) == NULL)
 	goto fail;
@@ -161,6 +164,8 @@ dkimsign_unref(struct dkimsign *ds)
 	return;
     if (ds->lib)
 	dkim_close(ds->lib);
+    for (size_t i = 0; ds->keys && i < ds->keys->n; i++)
+	keycache_remove(ds->keys->v[i].key, ds->keys->v[i].keylen);
     keytable_free(ds->keys);
     authz_free(ds->authz);
     free(ds->networks.v);

@@ -1,15 +1,15 @@
 # milter/ - outpost-milter
 sbin_PROGRAMS += outpost-milter
 MILTER_CORE = milter/dkimsign.c milter/dkimsign.h milter/fromhdr.c milter/fromhdr.h \
-	milter/authz.c milter/authz.h
+	milter/authz.c milter/authz.h milter/keycache.c milter/keycache.h
 outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_CORE)
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS)
-outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS)
+outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
 tests_unit_test_dkimsign_SOURCES = tests/unit/test_dkimsign.c tests/unit/testutil.h $(MILTER_CORE)
 tests_unit_test_dkimsign_CFLAGS = $(UNIT_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/milter
-tests_unit_test_dkimsign_LDADD = $(UNIT_LIBS) $(OPENDKIM_LIBS)
+tests_unit_test_dkimsign_LDADD = $(UNIT_LIBS) $(OPENDKIM_LIBS) -ldl
 tests_unit_test_fromhdr_SOURCES = tests/unit/test_fromhdr.c milter/fromhdr.c milter/fromhdr.h
 tests_unit_test_fromhdr_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_fromhdr_LDADD = $(UNIT_LIBS)
