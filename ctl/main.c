@@ -5,12 +5,18 @@
  *	outpostctl [-c FILE] [-v] COMMAND [ARGS...]
  *
  * DESCRIPTION
+ *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
+ *	dns [--json] [--ip ADDR]... DOMAIN
+ *				the DNS records DOMAIN publishes (dns.c)
+ *	verify [--json] [--ip ADDR]... DOMAIN
+ *				check what DOMAIN publishes (verify.c)
  *	ping			connect to Redis as configured and PING it
  *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
  *		[--dir DIR] [--add]
  *				make a DKIM key; print its DNS TXT record
+ *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	version			print the version
  */
 #include "config.h"
@@ -33,9 +39,16 @@ usage(void)
 	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
+	    "  dns [--json] [--ip ADDR]... DOMAIN\n"
+	    "                        print the DNS records DOMAIN must publish\n"
+	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
+	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
+	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
 	    "  dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]\n"
 	    "                        make a DKIM key, print its DNS record\n"
+	    "  suppress ...          the suppression list (add, remove, check, list,\n"
+	    "                        import, export, purge, stats)\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -93,8 +106,12 @@ cmd_ping(const char *path, int argc, char **argv)
 
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
+    {"dns", cmd_dns},
+    {"verify", cmd_verify},
+    {"classify", ctl_classify},
     {"ping", cmd_ping},
     {"dkim", cmd_dkim},
+    {"suppress", cmd_suppress},
 };
 
 int

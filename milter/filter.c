@@ -9,15 +9,20 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "addr.h"
+#include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
 #include "msg.h"
+#include "rcpt_check.h"
 #include "xalloc.h"
 
 /* what one message has told us so far */
 struct filter_msg {
     char *queue_id;
     char *auth_user;		/* {auth_authen}, NULL if none */
+    char sender_domain[DOMAIN_MAX];	/* of MAIL FROM, "" for <> */
+    struct rcpt_msg rcpt;	/* suppression: recipients to drop at EOM */
     struct dkimsign_msg *sign;	/* NULL: not signing */
 };
 
@@ -31,12 +36,14 @@ struct filter_conn {
 
 static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dkimsign *signer;
+static int suppress_enabled;		/* [suppress] enabled: check each RCPT */
 
 static sfsistat fi_negotiate(SMFICTX *, unsigned long, unsigned long,
 			     unsigned long, unsigned long, unsigned long *,
 			     unsigned long *, unsigned long *, unsigned long *);
 static sfsistat fi_connect(SMFICTX *, char *, _SOCK_ADDR *);
 static sfsistat fi_envfrom(SMFICTX *, char **);
+static sfsistat fi_envrcpt(SMFICTX *, char **);
 static sfsistat fi_header(SMFICTX *, char *, char *);
 static sfsistat fi_eoh(SMFICTX *);
 static sfsistat fi_body(SMFICTX *, unsigned char *, size_t);
@@ -47,9 +54,10 @@ static sfsistat fi_close(SMFICTX *);
 struct smfiDesc filter_desc = {
     .xxfi_name = "outpost-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT,
     .xxfi_connect = fi_connect,
     .xxfi_envfrom = fi_envfrom,
+    .xxfi_envrcpt = fi_envrcpt,
     .xxfi_header = fi_header,
     .xxfi_eoh = fi_eoh,
     .xxfi_body = fi_body,
@@ -58,6 +66,13 @@ struct smfiDesc filter_desc = {
     .xxfi_close = fi_close,
     .xxfi_negotiate = fi_negotiate,
 };
+
+/* filter_init - what the callbacks need from the configuration */
+void
+filter_init(const struct outpost_conf *conf)
+{
+    suppress_enabled = conf->suppress.enabled;
+}
 
 /* filter_set_signer - new messages sign with ds */
 void
@@ -90,6 +105,7 @@ msg_reset(struct filter_msg *fm)
 {
     free(fm->queue_id);
     free(fm->auth_user);
+    rcpt_msg_reset(&fm->rcpt);
     dkimsign_msg_free(fm->sign);
     memset(fm, 0, sizeof(*fm));
 }
@@ -142,11 +158,20 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR
 	| SMFIP_NR_EOH | SMFIP_NR_BODY;
 
+    unsigned long actions = SMFIF_ADDHDRS;
+
     (void) f2;
     (void) f3;
+    if (suppress_enabled) {
+	skip &= ~SMFIP_NORCPT;			/* the check needs each RCPT */
+	actions |= SMFIF_DELRCPT;		/* action = discard */
+	if ((f0 & SMFIF_DELRCPT) == 0)
+	    msg_warn("the MTA cannot delete recipients: [suppress] action = discard "
+		     "will tempfail such messages");
+    }
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
-    *pf0 = f0 & SMFIF_ADDHDRS;
+    *pf0 = f0 & actions;
     fc->proto = f1 & (skip | noreply | SMFIP_HDR_LEADSPC);
     *pf1 = fc->proto;
     *pf2 = 0;
@@ -177,10 +202,41 @@ fi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct filter_conn *fc = conn_get(ctx);
 
-    (void) argv;
     msg_reset(&fc->msg);
     msg_begin(ctx, &fc->msg);
+    rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
     return reply(fc, SMFIP_NR_MAIL);
+}
+
+/* fi_envrcpt - the suppression check of one recipient */
+static sfsistat
+fi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct filter_conn *fc = conn_get(ctx);
+    struct rcpt_reply r;
+
+    switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
+    case RCPT_ACCEPT:
+	rcpt_msg_accepted(&fc->msg.rcpt);
+	return SMFIS_CONTINUE;
+    case RCPT_DROP:
+	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
+	return SMFIS_CONTINUE;
+    case RCPT_REJECT:
+	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	return SMFIS_REJECT;
+    case RCPT_TEMPFAIL:
+	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_TEMPFAIL;
+}
+
+/* delrcpt - smfi_delrcpt for rcpt_msg_eom */
+static int
+delrcpt(void *ctx, const char *rcpt)
+{
+    return smfi_delrcpt(ctx, (char *) rcpt) == MI_SUCCESS ? 0 : -1;
 }
 
 /* fi_header - one header field, kept for signing */
@@ -227,7 +283,7 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     return reply(fc, SMFIP_NR_BODY);
 }
 
-/* fi_eom - add the signatures on top, or tempfail if they cannot be made */
+/* fi_eom - drop suppressed recipients; add the signatures on top, or tempfail */
 static sfsistat
 fi_eom(SMFICTX *ctx)
 {
@@ -240,6 +296,16 @@ fi_eom(SMFICTX *ctx)
     if (fm->queue_id == NULL && (qid = smfi_getsymval(ctx, "i")) != NULL)
 	fm->queue_id = xstrdup(qid);
     qid = fm->queue_id ? fm->queue_id : "NOQUEUE";
+    /* suppressed recipients (action = discard) go first: maybe nothing is left */
+    switch (rcpt_msg_eom(&fm->rcpt, delrcpt, ctx)) {
+    case 1:
+	msg_reset(fm);
+	return SMFIS_DISCARD;
+    case -1:
+	smfi_setreply(ctx, "451", "4.3.0", "cannot remove suppressed recipients");
+	msg_reset(fm);
+	return SMFIS_TEMPFAIL;
+    }
     if (fm->sign == NULL) {
 	msg_reset(fm);
 	return SMFIS_CONTINUE;

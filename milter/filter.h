@@ -5,6 +5,7 @@
  *	#include "filter.h"
  *
  *	extern struct smfiDesc filter_desc;
+ *	void filter_init(const struct outpost_conf *conf);
  *	void filter_set_signer(struct dkimsign *ds);
  *
  * DESCRIPTION
@@ -12,7 +13,9 @@
  *	callbacks are thin: they keep what the MTA tells them in a
  *	per-connection struct filter_conn (one struct filter_msg per
  *	message, reset at end of message and at abort) and delegate each
- *	decision to plain modules (dkimsign) that tests drive without an MTA.
+ *	decision to plain modules (dkimsign, rcpt_check) that tests drive
+ *	without an MTA.  filter_init() reads what negotiation depends on
+ *	([suppress] enabled: RCPT events and the right to delete recipients).
  *
  *	Negotiation asks only for the events used, with no reply wherever
  *	no decision is taken (SMFIP_NR_*), and for SMFIP_HDR_LEADSPC so that
@@ -32,8 +35,11 @@
 
 #include "dkimsign.h"
 
+struct outpost_conf;
+
 extern struct smfiDesc filter_desc;
 
+void filter_init(const struct outpost_conf *conf);
 void filter_set_signer(struct dkimsign *ds);
 
 #endif

@@ -8,7 +8,8 @@
  *	A libmilter filter for Postfix (smtpd_milters, non_smtpd_milters)
  *	and Sendmail (INPUT_MAIL_FILTER).  It listens on [milter] socket and
  *	DKIM-signs the mail of authorised clients with the keys of the
- *	[dkim] key_table (see outpost-milter(8)).
+ *	[dkim] key_table (see outpost-milter(8)) and, with [suppress]
+ *	enabled, checks each recipient against the suppression list.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
  *	-f	stay in the foreground and log to stderr
@@ -51,6 +52,7 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "msg.h"
+#include "rcpt_check.h"
 
 static void usage(const char *prog);
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
@@ -218,6 +220,8 @@ main(int argc, char **argv)
     if (ds == NULL)
 	msg_warn("[dkim] key_table is not set: mail is not signed");
     filter_set_signer(ds);
+    filter_init(conf);
+    rcpt_check_init(conf);
 
     /* the main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop) */
     sigemptyset(&set);
@@ -241,6 +245,7 @@ main(int argc, char **argv)
     pthread_join(tid, NULL);
     log_stats();
     filter_set_signer(NULL);
+    rcpt_check_shutdown();
     msg_info("stopped");
     conf_free(conf);
     return milter_rc == MI_SUCCESS ? 0 : 1;
