@@ -89,8 +89,28 @@ static const struct conf_key policy_keys[] = {
     {0},
 };
 
+static const char *const canon_choices[] = {
+    "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL,
+};
+static const char *const on_error_choices[] = {"tempfail", "accept", NULL};
+
 static const struct conf_key dkim_keys[] = {
     {"key_table", CT_STR, K(conf_dkim, key_table), NULL, 0, 0, 0, 0},
+    {"sign_networks", CT_CIDRS, K(conf_dkim, sign_networks), "127.0.0.0/8, ::1", 0, 0, 0, 0},
+    {"sign_authenticated", CT_BOOL, K(conf_dkim, sign_authenticated), "yes", 0, 0, 0, 0},
+    {"sasl_domains", CT_STR, K(conf_dkim, sasl_domains), NULL, 0, 0, 0, 0},
+    {"canonicalization", CT_ENUM, K(conf_dkim, canonicalization), "relaxed/relaxed", 0, 0, 0,
+	canon_choices},
+    {"sign_headers", CT_LIST, K(conf_dkim, sign_headers),
+	"From, Sender, Reply-To, Subject, Date, Message-ID, To, Cc, MIME-Version, "
+	"Content-Type, Content-Transfer-Encoding, Content-ID, Content-Description, "
+	"Resent-Date, Resent-From, Resent-Sender, Resent-To, Resent-Cc, Resent-Message-ID, "
+	"In-Reply-To, References, List-Id, List-Help, List-Unsubscribe, "
+	"List-Unsubscribe-Post, List-Subscribe, List-Post, List-Owner, List-Archive, "
+	"Feedback-ID", 0, 0, 0, 0},
+    {"oversign_headers", CT_LIST, K(conf_dkim, oversign_headers),
+	"From, List-Unsubscribe, List-Unsubscribe-Post", 0, 0, 0, 0},
+    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, on_error_choices},
     {0},
 };
 
@@ -127,6 +147,7 @@ static const struct conf_key pool_keys[] = {
 
 static int check_redis(void *, struct outpost_conf *, const char **);
 static int check_policy(void *, struct outpost_conf *, const char **);
+static int check_dkim(void *, struct outpost_conf *, const char **);
 static int check_dns(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
@@ -135,7 +156,7 @@ static const struct conf_section sections[] = {
     {"redis", 0, offsetof(struct outpost_conf, redis), 0, redis_keys, check_redis},
     {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
-    {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"provider", 1, offsetof(struct outpost_conf, providers),
@@ -192,6 +213,35 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (p->max_request_size < 256) {
 	*why = "[policy] max_request_size must be at least 256";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_dkim - From must be signed; header names must be header names */
+static int
+check_dkim(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_dkim *d = sect;
+    int has_from = 0;
+    size_t i, j;
+
+    (void) conf;
+    for (i = 0; i < d->sign_headers.n + d->oversign_headers.n; i++) {
+	const char *h = i < d->sign_headers.n ? d->sign_headers.v[i]
+	    : d->oversign_headers.v[i - d->sign_headers.n];
+
+	for (j = 0; h[j]; j++) {
+	    if (h[j] <= ' ' || h[j] > '~' || h[j] == ':') {
+		*why = "[dkim] sign_headers, oversign_headers: not a header field name";
+		return -1;
+	    }
+	}
+	if (i < d->sign_headers.n && strcasecmp(h, "From") == 0)
+	    has_from = 1;
+    }
+    if (!has_from) {
+	*why = "[dkim] sign_headers must include From (RFC 6376 section 5.4)";
 	return -1;
     }
     return 0;

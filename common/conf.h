@@ -70,6 +70,11 @@ struct conf_policy {
     long long idle_timeout_ms;
 };
 
+enum conf_canon {
+    CONF_CANON_RELAXED_RELAXED, CONF_CANON_RELAXED_SIMPLE,
+    CONF_CANON_SIMPLE_RELAXED, CONF_CANON_SIMPLE_SIMPLE,
+};
+
 enum conf_sup_action { CONF_SUP_REJECT, CONF_SUP_DISCARD };
 
 struct conf_suppress {
@@ -80,6 +85,13 @@ struct conf_suppress {
 
 struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
+    struct cidr_list sign_networks;	/* clients whose mail is signed */
+    int sign_authenticated;	/* SASL-authenticated clients are signed */
+    char *sasl_domains;		/* file: SASL user -> domains it may sign */
+    int canonicalization;	/* enum conf_canon: header/body */
+    struct conf_strlist sign_headers;
+    struct conf_strlist oversign_headers;
+    int on_error;		/* enum conf_on_error: internal signing error */
 };
 
 /* [dns] - what outpostctl dns and verify tell a sending domain to publish */

@@ -13,6 +13,9 @@
  *	verify [--json] [--ip ADDR]... DOMAIN
  *				check what DOMAIN publishes (verify.c)
  *	ping			connect to Redis as configured and PING it
+ *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
+ *		[--dir DIR] [--add]
+ *				make a DKIM key; print its DNS TXT record
  *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	version			print the version
  */
@@ -42,6 +45,8 @@ usage(void)
 	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
 	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]\n"
+	    "                        make a DKIM key, print its DNS record\n"
 	    "  suppress ...          the suppression list (add, remove, check, list,\n"
 	    "                        import, export, purge, stats)\n"
 	    "  version               print the version\n");
@@ -105,6 +110,7 @@ static const struct ctl_command commands[] = {
     {"verify", cmd_verify},
     {"classify", ctl_classify},
     {"ping", cmd_ping},
+    {"dkim", cmd_dkim},
     {"suppress", cmd_suppress},
 };
 
