@@ -285,6 +285,18 @@ send_mail_sendmail() {
     return $rc
 }
 
+# smtp_rcpt_reply RCPT [TRANSCRIPT] - the server's reply to "RCPT TO:<RCPT>" in the
+# last swaks transcript (send_mail or send_mail_sendmail), e.g. "550 5.7.1 ..." for a
+# suppressed recipient; returns 1 if RCPT was not sent.  Works for Postfix's and
+# Sendmail's transcripts alike.
+smtp_rcpt_reply() {
+    awk -v want="$1" '
+        found && /^ *<[-*~]+ / { sub(/^ *<[-*~]+ +/, ""); print; exit }
+        { line = tolower($0) }
+        index(line, "-> rcpt to:<" tolower(want) ">") { found = 1 }
+        END { if (!found) exit 1 }' "${2:-$SWAKS_OUT}"
+}
+
 # Run as a program: "sendmail.sh fetch" fills the cache (tests/install-deps.sh does).
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case ${1:-} in

@@ -48,6 +48,7 @@ pkg_cleanup() {
     [ $had_group = 0 ] && getent group outpost >/dev/null && groupdel outpost >/dev/null 2>&1
     rm -rf "$work"
 }
+# shellcheck disable=SC2154
 trap '_rc=$?; pkg_cleanup; (exit $_rc); _world_on_exit' EXIT
 
 t0=${EPOCHREALTIME%[.,]*}
