@@ -56,6 +56,16 @@ like "$(sendmail_maillog_grep "$LAST_SM_QID: Milter")" "." "Sendmail's log shows
     diag "$(sendmail_maillog | tail -n 20)"
 is "$(sendmail_queue_count)" 0 "Sendmail's queue is empty"
 
+# --- a provider says "later": Sendmail queues, and a queue run delivers
+sink_rule outlook '*@outlook.test' '451 4.7.1 try later'
+send_mail_sendmail news@shop.test frank@outlook.test --header "Subject: deferred once"
+is "$?" 0 "sendmail accepts mail a provider defers"
+is "$(sendmail_queue_count)" 1 "and keeps it in its queue"
+sink_rules_clear outlook
+sendmail_flush
+is "$(sink_rcpts outlook | grep -c frank@outlook.test)" 1 "a queue run delivers it"
+is "$(sendmail_queue_count)" 0 "and the queue is empty again"
+
 # --- Postfix in the same world, through the same filter, routes the same way
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" "milter_default_action = tempfail"
 postfix_start

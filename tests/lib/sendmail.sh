@@ -236,13 +236,14 @@ sendmail_restart() {
     sendmail_start "$SENDMAIL_MILTER_SOCKET" "$SENDMAIL_MILTER_FLAGS"
 }
 
-# sendmail_flush - run the queue now (sendmail -q, as "postqueue -f").
+# sendmail_flush - run the queue now, in the foreground (sendmail -qf): deferred mail
+# is delivered, or deferred again, when it returns.
 sendmail_flush() {
     local d root; d=$(_sm_dir); root=$(_sm_root)
     unshare --uts --mount --propagation private \
         env LD_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu" \
         sh -c "$(_sm_ns_script)" sendmail-ns "$d" "$SENDMAIL_HOSTNAME" \
-        "$d/sendmail" -C "$d/sendmail.cf" -q </dev/null >>"$WORLD_DIR/log/sendmail.log" 2>&1
+        "$d/sendmail" -C "$d/sendmail.cf" -qf </dev/null >>"$WORLD_DIR/log/sendmail.log" 2>&1
 }
 
 # sendmail_queue_count - the number of messages in Sendmail's queue.
