@@ -36,9 +36,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +50,14 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "msg.h"
+#include "privs.h"
 #include "rcpt_check.h"
 
 static void usage(const char *prog);
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
 static uid_t daemon_uid(const struct outpost_conf *conf);
-static void drop_privileges(const struct outpost_conf *conf);
+static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
 static void reload(const char *path);
 static void log_stats(void);
@@ -75,30 +74,29 @@ usage(const char *prog)
 static uid_t
 daemon_uid(const struct outpost_conf *conf)
 {
-    struct passwd *pw;
+    uid_t uid;
+    gid_t gid;
+    char err[300];
 
-    if (geteuid() != 0 || conf->general.user == NULL)
+    if (geteuid() != 0)
 	return geteuid();
-    if ((pw = getpwnam(conf->general.user)) == NULL)
-	msg_fatal("[general] user: unknown user '%s'", conf->general.user);
-    return pw->pw_uid;
+    if (privs_lookup(conf->general.user, &uid, &gid, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
+    return uid;
 }
 
 /* drop_privileges - root no longer once the socket is open */
 static void
-drop_privileges(const struct outpost_conf *conf)
+drop_privileges(const struct outpost_conf *conf, const char *sock)
 {
-    struct passwd *pw;
+    char err[300];
 
-    if (geteuid() != 0 || conf->general.user == NULL)
-	return;
-    if ((pw = getpwnam(conf->general.user)) == NULL)
-	msg_fatal("[general] user: unknown user '%s'", conf->general.user);
-    if (pw->pw_uid == 0)
-	return;
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	|| setuid(pw->pw_uid) < 0)
-	msg_fatal("cannot become user %s: %s", pw->pw_name, strerror(errno));
+    if ((strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	&& privs_chown_socket(strchr(sock, ':') + 1, conf->general.user, err,
+			      sizeof(err)) < 0)
+	msg_fatal("%s", err);
+    if (privs_drop(conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
 }
 
 /* load_signer - the signing state of a configuration; NULL if no key table */
@@ -214,7 +212,7 @@ main(int argc, char **argv)
     if (smfi_opensocket(1) == MI_FAILURE)
 	msg_fatal("cannot open milter socket %s", sock);
     umask(077);
-    drop_privileges(conf);
+    drop_privileges(conf, sock);
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
     if (ds == NULL)

@@ -19,11 +19,11 @@ ROUNDS=${BENCH_ROUNDS:-2}
 HZ=$(getconf CLK_TCK)
 
 keys=$WORLD_DIR/keys
-mkdir -m 700 "$keys"
+mkdir -m 700 "$keys"; chown nobody "$keys"   # the milter reads keys as [general] user
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOC
 [general]
-user = root
+user = nobody
 [milter]
 socket = unix:$WORLD_DIR/run/outpost.sock
 socket_mode = 0666

@@ -12,12 +12,12 @@ done
 perl -MMail::DKIM::Verifier -e1 2>/dev/null || skip_all "Mail::DKIM not installed"
 
 keys=$WORLD_DIR/keys
-mkdir -m 700 "$keys"
+mkdir -m 700 "$keys"; chown nobody "$keys"   # the milter reads keys as [general] user
 conf=$WORLD_DIR/outpost.conf
 write_conf() {
     cat >"$conf" <<EOC
 [general]
-user = root
+user = nobody
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666

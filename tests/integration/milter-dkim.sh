@@ -7,11 +7,11 @@ need_programs "$MILTER_BIN" "$CTL_BIN"
 command -v miltertest >/dev/null || skip_all "miltertest not installed"
 
 keys=$WORLD_DIR/keys
-mkdir -m 700 "$keys"
+mkdir -m 700 "$keys"; chown nobody "$keys"   # the milter reads keys as [general] user
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOC
 [general]
-user = root
+user = nobody
 [milter]
 socket = unix:$WORLD_DIR/run/mt.sock
 [suppress]
@@ -51,11 +51,11 @@ out=$("$MILTER_BIN" -n -c "$conf" 2>&1); rc=$?
 isnt "$rc" 0 "a key readable by others refuses the start"
 like "$out" "example.com.ed1.key.*group or others" "and names the file"
 chmod 600 "$keys/example.com.ed1.key"
-chown nobody "$keys/example.com.ed1.key"
+chown daemon "$keys/example.com.ed1.key"
 out=$("$MILTER_BIN" -n -c "$conf" 2>&1); rc=$?
 isnt "$rc" 0 "a key owned by another user refuses the start"
 like "$out" "example.com.ed1.key.*not by the daemon user" "and names the file"
-chown root "$keys/example.com.ed1.key"
+chown nobody "$keys/example.com.ed1.key"
 
 # reload: a bad table keeps the running keys, a good one takes over; SIGHUP never stops it
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
