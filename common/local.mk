@@ -4,6 +4,8 @@ common_libcommon_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/conf.c common/conf.h \
 	common/confval.c common/confval.h \
+	common/gcra.c common/gcra.h \
+	common/warmup.c common/warmup.h \
 	common/msg.c common/msg.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
@@ -12,5 +14,5 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS)
+	$(LIBCRYPTO_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
