@@ -3,10 +3,12 @@ noinst_LIBRARIES += common/libcommon.a
 common_libcommon_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/conf.c common/conf.h \
+	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
 	common/gcra.c common/gcra.h \
 	common/warmup.c common/warmup.h \
 	common/msg.c common/msg.h \
+	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \

@@ -21,8 +21,17 @@ struct rconn {
     redisContext *ctx;
     long long next_try_ms;	/* no connect before this (monotonic) */
     long long backoff_ms;	/* current delay */
+    long long recheck_ms;	/* with sentinels: ask again at this time */
+    char host[256];		/* where we are connected */
+    int port;
     char err[256];
 };
+
+/*
+ * After a failover the old master accepts writes until Sentinel demotes it,
+ * which takes it several seconds: ask the sentinels again this often.
+ */
+#define SENTINEL_RECHECK_MS 1000
 
 static long long now_ms(void);
 static int rconn_connect(struct rconn *c);
@@ -257,6 +266,16 @@ rconn_connect(struct rconn *c)
     const char *why;
     int port = 0;
 
+    if (c->ctx && conf->sentinels.n > 0 && now_ms() >= c->recheck_ms) {
+	c->recheck_ms = now_ms() + SENTINEL_RECHECK_MS;
+	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, c->err,
+				   sizeof(c->err)) == 0
+	    && (port != c->port || strcmp(host, c->host) != 0)) {
+	    msg_info("redis: sentinels name %s:%d as master now (was %s:%d)",
+		     host, port, c->host, c->port);
+	    rconn_drop(c);
+	}
+    }
     if (c->ctx)
 	return 0;
     if (now_ms() < c->next_try_ms)
@@ -264,6 +283,7 @@ rconn_connect(struct rconn *c)
     if (conf->sentinels.n > 0) {
 	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, c->err, sizeof(c->err)) < 0)
 	    return rconn_failed(c, "%s", c->err);
+	c->recheck_ms = now_ms() + SENTINEL_RECHECK_MS;
     } else if (strncmp(conf->server, "unix:", 5) == 0) {
 	unixpath = conf->server + 5;
     } else if (rconn_parse_server(conf->server, host, sizeof(host), &port, &why) < 0) {
@@ -278,6 +298,8 @@ rconn_connect(struct rconn *c)
 	return rconn_failed(c, "%s", c->err);
     if (conf->sentinels.n > 0 && !is_master(c->ctx))
 	return rconn_failed(c, "%s:%d is not a master (failover in progress?)", host, port);
+    snprintf(c->host, sizeof(c->host), "%s", unixpath ? unixpath : host);
+    c->port = port;
     if (c->backoff_ms)
 	msg_info("redis: connected again to %s%s%s", unixpath ? "unix:" : host,
 		 unixpath ? unixpath : "", "");

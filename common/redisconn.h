@@ -32,6 +32,9 @@
  *	sentinel in turn (SENTINEL get-master-addr-by-name) at every connect,
  *	and ROLE must say "master"; a READONLY reply (a failover demoted our
  *	server) drops the connection so that the next command asks again.
+ *	Because a demoted master keeps accepting writes until Sentinel
+ *	reconfigures it, the sentinels are also asked again once a second
+ *	while connected, and a new master address means a reconnect.
  *
  *	Commands are built from argv only: outside data never passes through
  *	a format string.  rconn_command() returns a reply the caller frees

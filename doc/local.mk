@@ -1,2 +1,3 @@
 # doc/ - man pages and the design notes
+dist_man_MANS += doc/outpost.conf.5
 EXTRA_DIST += doc/DESIGN.md

@@ -16,7 +16,8 @@ AM_TESTS_ENVIRONMENT = \
 UNIT_CFLAGS = $(COMMON_CFLAGS) $(CMOCKA_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
 UNIT_LIBS = $(COMMON_LIBS) $(CMOCKA_LIBS)
 
-UNIT_TESTS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr
+UNIT_TESTS += tests/unit/test_confval tests/unit/test_conf tests/unit/test_addr \
+	tests/unit/test_keytable
 
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
@@ -32,10 +33,20 @@ tests_unit_test_conf_LDADD = $(UNIT_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(UNIT_LIBS)
+tests_unit_test_keytable_SOURCES = tests/unit/test_keytable.c tests/unit/testutil.h
+tests_unit_test_keytable_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_keytable_LDADD = $(UNIT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
-	tests/integration/daemons.sh
+	tests/integration/daemons.sh \
+	tests/integration/redis-conn.sh
+
+# helper programs the integration tests drive
+check_PROGRAMS += tests/helpers/rconn_probe
+tests_helpers_rconn_probe_SOURCES = tests/helpers/rconn_probe.c
+tests_helpers_rconn_probe_CFLAGS = $(COMMON_CFLAGS)
+tests_helpers_rconn_probe_LDADD = $(COMMON_LIBS)
 
 if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)

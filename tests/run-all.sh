@@ -1,0 +1,85 @@
+#!/bin/bash
+# run-all.sh - install what is needed, build, and run every test of Outpost
+#
+# SYNOPSIS
+#	tests/run-all.sh		(as root, from anywhere)
+#
+# DESCRIPTION
+#	Installs the Debian packages (tests/install-deps.sh), then builds twice,
+#	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
+#	runs "make check" (unit, fuzz-corpus and integration tests) in each;
+#	then "make distcheck".  Build trees live under _build/.  Ends with the
+#	line "N passed, N failed" (and skipped, if any) over all test cases;
+#	exit status 0 only if nothing failed.
+#
+#	OUTPOST_SKIP_SANITIZERS=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+pass=0 fail=0 skip=0
+t0=$(date +%s)
+
+say() { printf '=== %s (%ds)\n' "$*" $(($(date +%s) - t0)); }
+
+# count - add the PASS/FAIL/ERROR/SKIP lines of a test-suite.log
+count() {
+    local log=$1 p f e s
+    p=$(sed -n 's/^# PASS: *//p' "$log" | head -n1)
+    f=$(sed -n 's/^# FAIL: *//p' "$log" | head -n1)
+    e=$(sed -n 's/^# ERROR: *//p' "$log" | head -n1)
+    s=$(sed -n 's/^# SKIP: *//p' "$log" | head -n1)
+    pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0})); skip=$((skip + ${s:-0}))
+    grep -E '^(FAIL|ERROR):' "$log" | head -n 40
+}
+
+# build_and_check NAME CONFIGURE-ARGS... - one build tree, make check
+build_and_check() {
+    local name=$1; shift
+    local dir=$top/_build/$name
+    say "build $name"
+    mkdir -p "$dir"
+    if ! (cd "$dir" && "$top/configure" "$@" >configure.out 2>&1 && make -j"$jobs" >make.out 2>&1); then
+        echo "build $name FAILED"; tail -n 40 "$dir/configure.out" "$dir/make.out"
+        fail=$((fail + 1)); return
+    fi
+    say "check $name"
+    rm -f "$dir/test-suite.log"
+    (cd "$dir" && make -j"$jobs" check >check.out 2>&1)
+    if [ -f "$dir/test-suite.log" ]; then
+        count "$dir/test-suite.log"
+        grep -E '^(FAIL|ERROR):' "$dir/test-suite.log" >/dev/null &&
+            sed -n '/^FAIL:\|^ERROR:/,/^$/p' "$dir"/tests/*/*.log 2>/dev/null | head -n 200
+    else
+        echo "check $name produced no test-suite.log"; tail -n 40 "$dir/check.out"
+        fail=$((fail + 1))
+    fi
+}
+
+say "install packages"
+if ! bash tests/install-deps.sh >"$top/_install.log" 2>&1; then
+    tail -n 30 "$top/_install.log"; echo "0 passed, 1 failed"; exit 1
+fi
+say "autogen"
+./autogen.sh >/dev/null 2>&1 || { echo "autogen failed"; echo "0 passed, 1 failed"; exit 1; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+build_and_check normal
+[ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+
+if [ -z "${OUTPOST_SKIP_DISTCHECK:-}" ]; then
+    say "distcheck"
+    if (cd "$top/_build/normal" && make -j"$jobs" distcheck >distcheck.out 2>&1); then
+        pass=$((pass + 1)); echo "ok - make distcheck"
+    else
+        fail=$((fail + 1)); echo "not ok - make distcheck"; tail -n 40 "$top/_build/normal/distcheck.out"
+    fi
+fi
+say "done"
+if [ "$skip" -gt 0 ]; then
+    echo "$pass passed, $fail failed, $skip skipped"
+else
+    echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
