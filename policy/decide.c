@@ -169,7 +169,8 @@ decide_command(const struct limits *l, struct decide_plan *plan, const char *sha
     const struct pool_rt *pool = plan->pool >= 0 ? &l->pools[plan->pool] : NULL;
     int npools = pool ? pool->nchain : 0;
     const char *group = plan->provider >= 0 ? l->providers.v[plan->provider].name : plan->domain;
-    size_t max = 3 + (size_t) plan->nlim * 3 + 3 + (size_t) npools * 5;
+    /* EVALSHA sha nkeys, tz NG, NP group; 3 per limit, 4 per pool + schedule */
+    size_t max = 7 + (size_t) plan->nlim * 3 + (size_t) npools * 4;
     char kind[4];
     int i, j, nkeys;
 

@@ -38,6 +38,7 @@
 #include "decider.h"
 #include "limits.h"
 #include "msg.h"
+#include "privs.h"
 #include "server.h"
 
 struct daemon {
@@ -139,8 +140,14 @@ main(int argc, char **argv)
 
 	if (server_listen(dm.server, addr) < 0)
 	    msg_fatal("cannot listen on %s: %s", addr, strerror(errno));
+	if (strncmp(addr, "unix:", 5) == 0
+	    && privs_chown_socket(addr + 5, dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	    msg_fatal("%s", err);
 	msg_info("listening on %s", addr);
     }
+    /* sockets are open: nothing more needs root */
+    if (privs_drop(dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
     ev_term = evsignal_new(dm.base, SIGTERM, on_stop, &dm);
     ev_int = evsignal_new(dm.base, SIGINT, on_stop, &dm);
     ev_hup = evsignal_new(dm.base, SIGHUP, on_hup, &dm);

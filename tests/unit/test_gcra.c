@@ -119,8 +119,9 @@ test_available(void **state)
     gcra_init(&g, &r, 4);
     assert_int_equal(gcra_available(&g, 0, now), 4);
     assert_int_equal(gcra_available(&g, now + 1 * SEC, now), 3);
+    assert_int_equal(gcra_available(&g, now + 3 * SEC, now), 1);
+    assert_int_equal(gcra_available(&g, now + 3 * SEC + 1, now), 0);
     assert_int_equal(gcra_available(&g, now + 4 * SEC, now), 0);
-    assert_int_equal(gcra_available(&g, now + 4 * SEC - 1, now), 1);
 }
 
 int

@@ -44,7 +44,7 @@ test_schedule_ramp(void **state)
     assert_int_equal(warmup_cap(&s, 400), 2000000);
     /* geometric: the factor is 10000^(1/29) ~ 1.374 each day */
     assert_int_equal(warmup_cap(&s, 2), 275);
-    assert_int_equal(warmup_cap(&s, 15), 23431);
+    assert_int_equal(warmup_cap(&s, 15), 17063);
     for (d = 2; d <= 30; d++)
 	assert_true(warmup_cap(&s, d) > warmup_cap(&s, d - 1));
 }
