@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "ctl_warmup.h"
 
 /* usage - list the commands and exit */
 static void
@@ -31,6 +32,8 @@ usage(void)
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
+	    "  throttle status       rate limits and backoffs in force\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -89,6 +92,8 @@ cmd_ping(const char *path, int argc, char **argv)
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
     {"ping", cmd_ping},
+    {"warmup", cmd_warmup},
+    {"throttle", cmd_throttle},
 };
 
 int
