@@ -58,3 +58,6 @@ tests_bench_policy_load_SOURCES = tests/bench/policy-load.c
 tests_bench_policy_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_bench_policy_load_LDADD = $(LIBEVENT_LIBS)
 EXTRA_DIST += tests/bench/policyd-bench.sh
+
+# integration tests: real Postfix, Redis and DNS (tests/lib/world.sh)
+INTEGRATION_TESTS += tests/integration/policy-throttle.sh tests/integration/policy-warmup.sh
