@@ -29,6 +29,7 @@ struct pconn {
     struct bufferevent *bev;
     int busy;			/* a decision is pending */
     int closed;			/* the client is gone: free when not busy */
+    int blocked;		/* the client does not read its answers */
     char peer[64];
 };
 
@@ -46,7 +47,22 @@ struct server {
     long nconn;
 };
 
+#define PCONN_MAX_OUTPUT 65536
+
 static void pconn_read(struct bufferevent *bev, void *arg);
+
+/* pconn_write - the answers were sent: read again if we had stopped */
+static void
+pconn_write(struct bufferevent *bev, void *arg)
+{
+    struct pconn *pc = arg;
+
+    if (pc->blocked && !pc->busy) {
+	pc->blocked = 0;
+	bufferevent_enable(bev, EV_READ);
+	pconn_read(bev, pc);
+    }
+}
 
 /* pconn_free - release a connection */
 static void
@@ -104,11 +120,18 @@ pconn_read(struct bufferevent *bev, void *arg)
 
     while (!pc->busy) {
 	size_t have = evbuffer_get_length(in), want = have < max + 1 ? have : max + 1;
-	const char *buf = (const char *) evbuffer_pullup(in, (ev_ssize_t) want);
+	const char *buf;
 	struct policy_request req;
 	const char *why;
 	size_t len;
 
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > PCONN_MAX_OUTPUT) {
+	    /* answers pile up unread: read no more until they are taken */
+	    pc->blocked = 1;
+	    bufferevent_disable(bev, EV_READ);
+	    return;
+	}
+	buf = (const char *) evbuffer_pullup(in, (ev_ssize_t) want);
 	if (have == 0)
 	    return;
 	if ((len = request_end(buf, want)) == 0) {
@@ -191,7 +214,7 @@ on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
     idle.tv_sec = (time_t) (p->idle_timeout_ms / 1000);
     idle.tv_usec = (suseconds_t) (p->idle_timeout_ms % 1000) * 1000;
     bufferevent_set_timeouts(pc->bev, &idle, NULL);
-    bufferevent_setcb(pc->bev, pconn_read, NULL, pconn_event, pc);
+    bufferevent_setcb(pc->bev, pconn_read, pconn_write, pconn_event, pc);
     bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
 }
 
