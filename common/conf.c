@@ -124,6 +124,25 @@ static const struct conf_key dkim_keys[] = {
     {0},
 };
 
+static const char *const sup_actions[] = {"reject", "discard", NULL};
+static const char *const on_errors[] = {"tempfail", "accept", NULL};
+
+static const struct conf_key suppress_keys[] = {
+    {"enabled", CT_BOOL, K(conf_suppress, enabled), "yes", 0, 0, 0, 0},
+    {"action", CT_ENUM, K(conf_suppress, action), "reject", 0, 0, 0, sup_actions},
+    {"on_redis_error", CT_ENUM, K(conf_suppress, on_redis_error), "tempfail", 0, 0, 0, on_errors},
+    {0},
+};
+
+static const struct conf_key dns_keys[] = {
+    {"relay_hostname", CT_STR, K(conf_dns, relay_hostname), NULL, 0, 0, 0, 0},
+    {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
+    {"return_path", CT_STR, K(conf_dns, return_path), "bounce.%d", 0, 0, 0, 0},
+    {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
+    {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -134,6 +153,7 @@ static const struct conf_key provider_keys[] = {
 
 static const struct conf_key pool_keys[] = {
     {"transport", CT_STR, K(conf_pool, transport), NULL, CK_REQUIRED, 0, 0, 0},
+    {"addresses", CT_LIST, K(conf_pool, addresses), NULL, 0, 0, 0, 0},
     {"senders", CT_LIST, K(conf_pool, senders), NULL, 0, 0, 0, 0},
     {"schedule", CT_LIST, K(conf_pool, schedule), NULL, 0, 0, 0, 0},
     {"split", CT_LIST, K(conf_pool, split), NULL, 0, 0, 0, 0},
@@ -158,7 +178,10 @@ static int check_policy(void *, struct outpost_conf *, const char **);
 static int check_policyd(struct conf_policy *, struct outpost_conf *, const char **);
 static int check_provider(void *, struct outpost_conf *, const char **);
 static int check_pool(void *, struct outpost_conf *, const char **);
+static int check_pool_policy(void *, struct outpost_conf *, const char **);
 static int check_rate_set(void *, struct outpost_conf *, const char **);
+static int check_dns(void *, struct outpost_conf *, const char **);
+static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -166,6 +189,8 @@ static const struct conf_section sections[] = {
     {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
+    {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, check_provider},
     {"pool", 1, offsetof(struct outpost_conf, pools),
@@ -264,6 +289,16 @@ check_policyd(struct conf_policy *p, struct outpost_conf *conf, const char **why
     return 0;
 }
 
+/* named_why - "[KIND NAME] why", in a static buffer */
+static const char *
+named_why(const char *kind, const char *name, const char *why)
+{
+    static char buf[300];
+
+    snprintf(buf, sizeof(buf), "[%s %s] %s", kind, name, why);
+    return buf;
+}
+
 /* check_provider - a provider limits with a rate or groups with mx/domains */
 static int
 check_provider(void *sect, struct outpost_conf *conf, const char **why)
@@ -276,7 +311,7 @@ check_provider(void *sect, struct outpost_conf *conf, const char **why)
 	const char *m = p->mx.v[i];
 
 	if (strchr(m, '*') && (strncmp(m, "*.", 2) != 0 || strchr(m + 1, '*'))) {
-	    *why = "mx: a pattern is a host name or *.domain";
+	    *why = named_why("provider", p->name, "mx: a pattern is a host name or *.domain");
 	    return -1;
 	}
     }
@@ -286,6 +321,19 @@ check_provider(void *sect, struct outpost_conf *conf, const char **why)
 /* check_pool - schedule, split and overflow of a [pool NAME] */
 static int
 check_pool(void *sect, struct outpost_conf *conf, const char **why)
+{
+    if (check_pool_addresses(sect, conf, why) < 0)
+	return -1;
+    if (check_pool_policy(sect, conf, why) < 0) {
+	*why = named_why("pool", ((struct conf_pool *) sect)->name, *why);
+	return -1;
+    }
+    return 0;
+}
+
+/* check_pool_policy - what outpost-policyd needs of a pool */
+static int
+check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
 {
     struct conf_pool *p = sect;
     struct warmup_schedule sched;
@@ -322,6 +370,18 @@ check_pool(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
+/* sect_is_domain - is this element one of the [domain NAME] sections? */
+static int
+sect_is_domain(const struct outpost_conf *conf, const void *elem)
+{
+    size_t i;
+
+    for (i = 0; i < conf->domains.n; i++)
+	if (conf->domains.v[i] == elem)
+	    return 1;
+    return 0;
+}
+
 /* check_rate_set - [domain NAME] and [sender NAME] need a rate */
 static int
 check_rate_set(void *sect, struct outpost_conf *conf, const char **why)
@@ -330,8 +390,59 @@ check_rate_set(void *sect, struct outpost_conf *conf, const char **why)
 
     (void) conf;
     if (d->rate.count <= 0) {
-	*why = "rate is required";
+	*why = named_why(sect_is_domain(conf, d) ? "domain" : "sender", d->name,
+			 "rate is required");
 	return -1;
+    }
+    return 0;
+}
+
+/* check_dns - names must be names; templates may hold one %d */
+static int
+check_dns(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_dns *d = sect;
+    const char *p;
+
+    (void) conf;
+    if (d->record_ttl_ms < 1000) {
+	*why = "[dns] record_ttl must be at least 1s";
+	return -1;
+    }
+    for (p = d->return_path; p && (p = strchr(p, '%')) != NULL; p += 2) {
+	if (p[1] != 'd') {
+	    *why = "[dns] return_path: only %d (the From: domain) may follow '%'";
+	    return -1;
+	}
+    }
+    for (p = d->dmarc_report; p && (p = strchr(p, '%')) != NULL; p += 2) {
+	if (p[1] != 'd') {
+	    *why = "[dns] dmarc_report: only %d (the From: domain) may follow '%'";
+	    return -1;
+	}
+    }
+    if (d->dmarc_report && strchr(d->dmarc_report, '@') == NULL) {
+	*why = "[dns] dmarc_report must be a mail address";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_pool_addresses - [pool NAME] addresses are IPv4 or IPv6 addresses */
+static int
+check_pool_addresses(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_pool *p = sect;
+    struct cidr c;
+    size_t i;
+
+    (void) conf;
+    for (i = 0; i < p->addresses.n; i++) {
+	if (confval_cidr(p->addresses.v[i], &c, why) < 0
+	    || strchr(p->addresses.v[i], '/') != NULL) {
+	    *why = "[pool] addresses: each must be an IPv4 or IPv6 address";
+	    return -1;
+	}
     }
     return 0;
 }
@@ -701,7 +812,7 @@ conf_validate(struct parse_state *st)
 		    return -1;
 		why = NULL;
 		if (sec->check && sec->check(vec->v[j], st->conf, &why) < 0) {
-		    set_err(st, line, "[%s %s] %s", sec->name, *namep, why);
+		    set_err(st, line, "%s", why);
 		    return -1;
 		}
 	    }

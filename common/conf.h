@@ -93,8 +93,25 @@ struct conf_policy {
 
 enum conf_sender_key { CONF_SENDER_AUTO, CONF_SENDER_SASL, CONF_SENDER_DOMAIN };
 
+enum conf_sup_action { CONF_SUP_REJECT, CONF_SUP_DISCARD };
+
+struct conf_suppress {
+    int enabled;		/* check recipients at RCPT time */
+    int action;			/* enum conf_sup_action */
+    int on_redis_error;		/* enum conf_on_error */
+};
+
 struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
+};
+
+/* [dns] - what outpostctl dns and verify tell a sending domain to publish */
+struct conf_dns {
+    char *relay_hostname;	/* the relay's name: return-path MX, PTR target */
+    char *spf_include;		/* publish include:THIS instead of pool addresses */
+    char *return_path;		/* bounce domain; "%d" stands for the From: domain */
+    char *dmarc_report;		/* rua address; "%d" stands for the From: domain */
+    long long record_ttl_ms;	/* TTL of the printed records */
 };
 
 /* [provider NAME] */
@@ -112,6 +129,7 @@ struct conf_pool {
     char *name;
     int line;
     char *transport;		/* Postfix transport, e.g. "pool_warm1:" */
+    struct conf_strlist addresses;	/* IPs the pool sends from */
     struct conf_strlist senders;	/* sender domains and SASL users */
     struct conf_strlist schedule;	/* warm-up "DAY:CAP" points */
     struct conf_strlist split;	/* "PROVIDER:PERCENT" of the daily cap */
@@ -149,6 +167,8 @@ struct outpost_conf {
     struct conf_milter milter;
     struct conf_policy policy;
     struct conf_dkim dkim;
+    struct conf_suppress suppress;
+    struct conf_dns dns;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
     struct conf_vec domains;	/* struct conf_domain * */

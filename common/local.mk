@@ -7,14 +7,83 @@ common_libcommon_a_SOURCES = \
 	common/confval.c common/confval.h \
 	common/gcra.c common/gcra.h \
 	common/warmup.c common/warmup.h \
+	common/dmarcrec.c common/dmarcrec.h \
+	common/dnsq.c common/dnsq.h \
+	common/spfrec.c common/spfrec.h \
+	common/spfwalk.c common/spfwalk.h \
+	common/taglist.c common/taglist.h \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
+	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
+# bounce, complaint and unsubscribe intake
+common_libcommon_a_SOURCES += \
+	common/mime.c common/mime.h \
+	common/dsn.c common/dsn.h \
+	common/arf.c common/arf.h \
+	common/bounce_class.c common/bounce_class.h \
+	common/bounce.c common/bounce.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS)
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS) -lm
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# the suppression list: unit tests and the CSV row fuzz target
+UNIT_TESTS += tests/unit/test_suppress
+tests_unit_test_suppress_SOURCES = tests/unit/test_suppress.c
+tests_unit_test_suppress_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_suppress_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_suppress_csv
+tests_fuzz_fuzz_suppress_csv_SOURCES = tests/fuzz/fuzz_suppress_csv.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_suppress_csv_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_suppress_csv_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/suppress.sh
+EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py
+dist_man_MANS += doc/outpost-suppress.7
+check_PROGRAMS += tests/bench/sup_latency
+tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c
+tests_bench_sup_latency_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_sup_latency_LDADD = $(COMMON_LIBS)
+
+# tests of the bounce, complaint and unsubscribe intake
+UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce
+tests_unit_test_mime_SOURCES = tests/unit/test_mime.c
+tests_unit_test_mime_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mime_LDADD = $(UNIT_LIBS)
+tests_unit_test_dsn_SOURCES = tests/unit/test_dsn.c
+tests_unit_test_dsn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
+tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
+tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
+	tests/fuzz/fuzz_bounce
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_mime_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_mime_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_dsn_SOURCES = tests/fuzz/fuzz_dsn.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dsn_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_dsn_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_dsn_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_arf_SOURCES = tests/fuzz/fuzz_arf.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_arf_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_arf_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_arf_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_bounce_SOURCES = tests/fuzz/fuzz_bounce.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_bounce_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_bounce_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
+
+# agreement with the labelled samples; needs no root, so it always runs
+TESTS += tests/bounce/classify-accuracy.sh
+EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
+	tests/data/bounces doc/outpostctl-classify.md

@@ -19,7 +19,8 @@ static int msg_to_stderr = 1;
 static int msg_level;
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void msg_vlog(int prio, const char *fmt, va_list ap);
+static void msg_vlog(int prio, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* msg_open - choose where messages go */
 void

@@ -29,15 +29,28 @@
 
 #include <libmilter/mfapi.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "msg.h"
+#include "rcpt_check.h"
+#include "xalloc.h"
 
 static struct outpost_conf *milter_conf;
+
+/* per connection: what the suppression check needs across callbacks */
+struct om_priv {
+    char sender_domain[DOMAIN_MAX];
+    struct rcpt_msg msg;
+};
 
 static sfsistat om_negotiate(SMFICTX *, unsigned long, unsigned long,
 			     unsigned long, unsigned long, unsigned long *,
 			     unsigned long *, unsigned long *, unsigned long *);
 static sfsistat om_eom(SMFICTX *);
+static sfsistat om_envfrom(SMFICTX *, char **);
+static sfsistat om_envrcpt(SMFICTX *, char **);
+static sfsistat om_abort(SMFICTX *);
+static sfsistat om_close(SMFICTX *);
 
 /* om_negotiate - ask the MTA for nothing we do not use */
 static sfsistat
@@ -48,28 +61,130 @@ om_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL
 	| SMFIP_NORCPT | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY
 	| SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long actions = 0;
 
     (void) ctx;
-    *pf0 = 0;				/* no actions yet */
+    if (milter_conf->suppress.enabled) {
+	want &= ~(SMFIP_NOMAIL | SMFIP_NORCPT);		/* the check needs both */
+	actions |= SMFIF_DELRCPT;			/* action = discard */
+	if ((f0 & SMFIF_DELRCPT) == 0)
+	    msg_warn("the MTA cannot delete recipients: [suppress] action = discard "
+		     "will tempfail such messages");
+    }
+    *pf0 = actions & f0;
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
 }
 
-/* om_eom - end of message */
+/* om_priv_get - this connection's state, made on first use */
+static struct om_priv *
+om_priv_get(SMFICTX *ctx)
+{
+    struct om_priv *p = smfi_getpriv(ctx);
+
+    if (p == NULL) {
+	p = xcalloc(1, sizeof(*p));
+	smfi_setpriv(ctx, p);
+    }
+    return p;
+}
+
+/* om_envfrom - a new message: remember the sender's domain */
+static sfsistat
+om_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct om_priv *p = om_priv_get(ctx);
+
+    rcpt_msg_reset(&p->msg);
+    rcpt_sender_domain(argv[0], p->sender_domain, sizeof(p->sender_domain));
+    return SMFIS_CONTINUE;
+}
+
+/* om_envrcpt - the suppression check of one recipient */
+static sfsistat
+om_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct om_priv *p = om_priv_get(ctx);
+    struct rcpt_reply reply;
+
+    switch (rcpt_check(argv[0], p->sender_domain, &reply)) {
+    case RCPT_ACCEPT:
+	rcpt_msg_accepted(&p->msg);
+	return SMFIS_CONTINUE;
+    case RCPT_DROP:
+	rcpt_msg_drop(&p->msg, argv[0]);
+	return SMFIS_CONTINUE;
+    case RCPT_REJECT:
+	smfi_setreply(ctx, (char *) reply.rcode, (char *) reply.xcode, reply.text);
+	return SMFIS_REJECT;
+    case RCPT_TEMPFAIL:
+	smfi_setreply(ctx, (char *) reply.rcode, (char *) reply.xcode, reply.text);
+	return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_TEMPFAIL;
+}
+
+/* om_delrcpt - smfi_delrcpt for rcpt_msg_eom */
+static int
+om_delrcpt(void *ctx, const char *rcpt)
+{
+    return smfi_delrcpt(ctx, (char *) rcpt) == MI_SUCCESS ? 0 : -1;
+}
+
+/* om_eom - end of message: drop suppressed recipients (action = discard) */
 static sfsistat
 om_eom(SMFICTX *ctx)
 {
-    (void) ctx;
+    struct om_priv *p = smfi_getpriv(ctx);
+
+    if (p == NULL)
+	return SMFIS_CONTINUE;
+    switch (rcpt_msg_eom(&p->msg, om_delrcpt, ctx)) {
+    case 1:
+	return SMFIS_DISCARD;		/* every recipient was suppressed */
+    case -1:
+	smfi_setreply(ctx, "451", "4.3.0", "cannot remove suppressed recipients");
+	return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* om_abort - the message was abandoned; the connection goes on */
+static sfsistat
+om_abort(SMFICTX *ctx)
+{
+    struct om_priv *p = smfi_getpriv(ctx);
+
+    if (p)
+	rcpt_msg_reset(&p->msg);
+    return SMFIS_CONTINUE;
+}
+
+/* om_close - the connection ends */
+static sfsistat
+om_close(SMFICTX *ctx)
+{
+    struct om_priv *p = smfi_getpriv(ctx);
+
+    if (p) {
+	rcpt_msg_reset(&p->msg);
+	free(p);
+	smfi_setpriv(ctx, NULL);
+    }
     return SMFIS_CONTINUE;
 }
 
 static struct smfiDesc om_desc = {
     .xxfi_name = "outpost-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = 0,
+    .xxfi_flags = SMFIF_DELRCPT,
+    .xxfi_envfrom = om_envfrom,
+    .xxfi_envrcpt = om_envrcpt,
     .xxfi_eom = om_eom,
+    .xxfi_abort = om_abort,
+    .xxfi_close = om_close,
     .xxfi_negotiate = om_negotiate,
 };
 
@@ -111,6 +226,7 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open(argv[0], foreground, milter_conf->general.syslog_facility);
+    rcpt_check_init(milter_conf);
 
     sock = milter_conf->milter.socket;
     if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
@@ -127,6 +243,7 @@ main(int argc, char **argv)
     if (smfi_main() != MI_SUCCESS)
 	msg_fatal("milter main loop failed");
     msg_info("stopped");
+    rcpt_check_shutdown();
     conf_free(milter_conf);
     return 0;
 }
