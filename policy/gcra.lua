@@ -21,7 +21,8 @@
 --       {2, j, wait}  refused: warm-up cap of pool j used up for today
 -- wait is in microseconds.
 
-if redis.replicate_commands then pcall(redis.replicate_commands) end
+-- Redis 5 and later replicate a script by its effects, so reading TIME before
+-- writing is allowed.
 
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])

@@ -104,7 +104,6 @@ on_decided(void *arg, const char *action)
     evbuffer_add(out, "action=", 7);
     evbuffer_add(out, action, strlen(action));
     evbuffer_add(out, "\n\n", 2);
-    bufferevent_enable(pc->bev, EV_READ);
     /* more requests may be waiting in the buffer: not when called from inside */
     if (evbuffer_get_length(bufferevent_get_input(pc->bev)) > 0)
 	bufferevent_trigger(pc->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
@@ -147,9 +146,11 @@ pconn_read(struct bufferevent *bev, void *arg)
 	    pconn_close(pc);
 	    return;
 	}
-	/* stop reading until answered, so that a client cannot pile up input */
+	/*
+	 * One decision at a time per client; what it sends meanwhile stays in
+	 * the input buffer, whose read watermark stops reading when it is full.
+	 */
 	pc->busy = 1;
-	bufferevent_disable(bev, EV_READ);
 	decider_ask(pc->srv->d, &req, on_decided, pc);
 	evbuffer_drain(in, len);
 	if (pc->closed)
@@ -214,6 +215,7 @@ on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
     idle.tv_sec = (time_t) (p->idle_timeout_ms / 1000);
     idle.tv_usec = (suseconds_t) (p->idle_timeout_ms % 1000) * 1000;
     bufferevent_set_timeouts(pc->bev, &idle, NULL);
+    bufferevent_setwatermark(pc->bev, EV_READ, 0, (size_t) p->max_request_size + 2);
     bufferevent_setcb(pc->bev, pconn_read, pconn_write, pconn_event, pc);
     bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
 }

@@ -55,16 +55,17 @@ if command -v postfwd2 >/dev/null; then
     # postfwd: one child per connection (Net::Server::PreFork), a rate per domain
     echo 'id=DOMRATE; action=rate(recipient_domain/1000/1/DEFER_IF_PERMIT 4.7.1 domain rate exceeded)' \
         >"$WORLD_DIR/postfwd.cf"
-    postfwd2 --daemon --nodaemon -f "$WORLD_DIR/postfwd.cf" -i 127.0.0.1 -p 10045 \
+    # (it must daemonize: with --nodaemon its rate() has no cache daemon)
+    postfwd2 --daemon -f "$WORLD_DIR/postfwd.cf" -i 127.0.0.1 -p 10045 \
         -u nobody -g nogroup --min_servers "$conns" --max_servers $((conns + 4)) \
         --min_spare_servers 0 --max_spare_servers "$conns" \
-        --pidfile "$WORLD_DIR/run/postfwd.pid" </dev/null >"$WORLD_DIR/log/postfwd.log" 2>&1 &
+        --pidfile "$WORLD_DIR/run/postfwd.pid" </dev/null >"$WORLD_DIR/log/postfwd.log" 2>&1
     wait_until 20 _listening tcp 127.0.0.1 10045 || BAIL_OUT "postfwd did not start"
     sleep 3   # let the pre-forked children come up
     echo "# postfwd2 $(postfwd2 --version 2>&1 | head -1 | cut -d' ' -f2), TCP, same load:"
     "$load" -c "$conns" -d "$domains" -t "$seconds" inet:127.0.0.1:10045 |
         tee "$WORLD_DIR/postfwd.inet"
-    kill "$(cat "$WORLD_DIR/run/postfwd.pid")" 2>/dev/null
+    kill "$(cat "$WORLD_DIR/run/postfwd.pid")" 2>/dev/null   # the rest is swept at teardown
     p=$(sed -n 's/.*decisions_per_s=\([0-9]*\).*/\1/p' "$WORLD_DIR/policyd.unix")
     q=$(sed -n 's/.*decisions_per_s=\([0-9]*\).*/\1/p' "$WORLD_DIR/postfwd.inet")
     [ -n "$q" ] && [ "$q" -gt 0 ] && echo "# outpost-policyd (unix) / postfwd: $((p / q))x"
