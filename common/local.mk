@@ -5,6 +5,8 @@ common_libcommon_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
+	common/gcra.c common/gcra.h \
+	common/warmup.c common/warmup.h \
 	common/dmarcrec.c common/dmarcrec.h \
 	common/dnsq.c common/dnsq.h \
 	common/spfrec.c common/spfrec.h \
@@ -27,7 +29,7 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS)
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 
 # the suppression list: unit tests and the CSV row fuzz target

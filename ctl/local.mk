@@ -32,3 +32,6 @@ tests_fuzz_fuzz_dmarcrec_SOURCES = tests/fuzz/fuzz_dmarcrec.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_dmarcrec_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_dmarcrec_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
+
+# outpostctl warmup / throttle: the policy daemon's state
+outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h policy/limits.c policy/provider.c

@@ -30,6 +30,7 @@
 #include "ctl.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "ctl_warmup.h"
 
 /* usage - list the commands and exit */
 static void
@@ -49,6 +50,8 @@ usage(void)
 	    "                        make a DKIM key, print its DNS record\n"
 	    "  suppress ...          the suppression list (add, remove, check, list,\n"
 	    "                        import, export, purge, stats)\n"
+	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
+	    "  throttle status       rate limits and backoffs in force\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -112,6 +115,8 @@ static const struct ctl_command commands[] = {
     {"ping", cmd_ping},
     {"dkim", cmd_dkim},
     {"suppress", cmd_suppress},
+    {"warmup", cmd_warmup},
+    {"throttle", cmd_throttle},
 };
 
 int

@@ -12,7 +12,7 @@ PKGS="
  libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev
  redis-server redis-tools postfix dnsmasq-base swaks miltertest
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
- iproute2 util-linux procps psmisc postfwd
+ iproute2 util-linux procps psmisc postfwd tzdata
  mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
 "
 
