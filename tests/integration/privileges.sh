@@ -112,7 +112,7 @@ like "$out" "nobody" "and names the configured user"
 rm -f "$sockdir"/*.sock
 world_spawn milter runuser -u outpost -- "$MILTER_BIN" -f -c "$conf"
 world_spawn policyd runuser -u outpost -- "$POLICYD_BIN" -f -c "$conf"
-ok 'wait_until 5 test -S "$sockdir/milter.sock" && test -S "$sockdir/policy.sock"' \
+ok 'wait_until 10 sh -c "test -S $sockdir/milter.sock && test -S $sockdir/policy.sock"' \
     "both daemons started as outpost listen"
 for d in milter policyd; do
     bin=$MILTER_BIN; [ $d = policyd ] && bin=$POLICYD_BIN
