@@ -1068,8 +1068,7 @@ int
 bounce_text_is_temporary(const char *text)
 {
     static const char *const temp[] = {
-	"temporar", "retry timeout", "try again later", "please try again",
-	"deferred", "warning message only", NULL
+	" temporar", " persistent", NULL
     };
     char   *t = fold_text(text);
     int     hit = 0;
