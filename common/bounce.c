@@ -399,6 +399,9 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.diag_type = "";
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
+    if (strchr(rc->addr, '@') != NULL)
+	rc->reason = bounce_provider_reason(strrchr(rc->addr, '@') + 1,
+					    rc->reason);
     if (rc->status[0] == 0 && rc->reason != BR_FEEDBACK
 	&& rc->reason != BR_VACATION && rc->reason != BR_DELIVERED) {
 	/*

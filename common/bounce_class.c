@@ -469,7 +469,9 @@ static const char *const w_notcompliantrfc[] = {
 };
 static const char *const w_contenterror[] = {
     "header size exceeds", "message header size", "content*not supported",
-    "mime", "8bit", "8-bit", "utf-8", "charset", "message content",
+    /* "mime" or "charset" alone also name the returned message's parts */
+    "mime header", "mime part", "8bit data", "8-bit data",
+    "utf-8 header", "invalid charset", "unsupported charset",
     "improper use of",
     /* more wordings of this reason, from many MTAs */
     "8-bit data in message header", "mime complexity",
@@ -478,7 +480,7 @@ static const char *const w_contenterror[] = {
     NULL
 };
 static const char *const w_mesgtoobig[] = {
-    "message too big", "message too large", "message is too big",
+    "message too big", "message is too big",
     "message is too large", "message size exceeds", "message length exceeds",
     "size limit", "size exceeds", "exceeds size", "exceeds the maximum size",
     "larger than the current system limit", "too large for",
@@ -491,7 +493,7 @@ static const char *const w_mesgtoobig[] = {
     NULL
 };
 static const char *const w_exceedlimit[] = {
-    "message length exceeds administrative limit",
+    "message length exceeds administrative limit", "message too large",
     "exceeds per-mailbox", "message too large for this mailbox",
     /* more wordings of this reason, from many MTAs */
     "message header size exceeds limit",
@@ -928,6 +930,38 @@ bounce_classify(const struct bounce_evidence *ev)
 	    reason = BR_ONHOLD;
     }
     free(text);
+    return reason;
+}
+
+/*
+ * Providers whose refusals carry no usable wording (or wording in the
+ * sender's language only), where the kind of address tells the reason.
+ * A mailing list service refuses a post because the poster is not a
+ * member or the list is gone: the sender was refused, not the address.
+ */
+static const struct provider_rule {
+    const char *domain;		/* the recipient's domain, or a parent */
+    int     reason;
+} provider_table[] = {
+    {"googlegroups.com", BR_REJECTED},
+};
+
+/* bounce_provider_reason - the reason a provider's refusal implies */
+int
+bounce_provider_reason(const char *domain, int reason)
+{
+    size_t  i, dl, pl;
+
+    if (domain == NULL || (reason != BR_UNDEFINED && reason != BR_ONHOLD))
+	return reason;
+    dl = strlen(domain);
+    for (i = 0; i < sizeof(provider_table) / sizeof(provider_table[0]); i++) {
+	pl = strlen(provider_table[i].domain);
+	if (dl >= pl && strcasecmp(domain + dl - pl,
+				   provider_table[i].domain) == 0
+	    && (dl == pl || domain[dl - pl - 1] == '.'))
+	    return provider_table[i].reason;
+    }
     return reason;
 }
 
