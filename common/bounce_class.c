@@ -1102,7 +1102,9 @@ int
 bounce_text_is_temporary(const char *text)
 {
     static const char *const temp[] = {
-	" temporar", " persistent", NULL
+	" temporar", " persistent",
+	/* Exim gives up on a host it has retried: the queue's verdict */
+	"retry timeout exceeded", NULL
     };
     char   *t = fold_text(text);
     int     hit = 0;
