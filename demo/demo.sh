@@ -6,11 +6,14 @@
 #
 # DESCRIPTION
 #	Installs what is needed, builds Outpost, then inside a private network
-#	namespace starts Redis, a DNS server with MX records for three test
-#	mailbox providers, SMTP sinks standing in for them, a Postfix relay
-#	with outpost-milter and outpost-policyd, sends a sample campaign
-#	through it and reports what happened to each message.  Nothing leaves
-#	the machine.  KEEP=1 keeps the private world's files for a look.
+#	namespace starts Redis, a DNS server, SMTP sinks standing in for three
+#	mailbox providers, and a Postfix relay with outpost-milter and
+#	outpost-policyd.  It onboards a sending domain (DKIM keys, the DNS
+#	records to publish, a verification), imports a suppression list, sends
+#	a sample campaign through the relay, retries what was throttled, and
+#	reports what happened to every message, with each delivered message's
+#	DKIM signatures checked by an independent verifier.  Nothing leaves the
+#	machine.  KEEP=1 keeps the private world's files for a look.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${_WORLD_NS_PID:-}" != "$$" ]; then
@@ -29,14 +32,16 @@ fi
 . "$top/tests/lib/world.sh"
 world_start "$@"
 need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN"
+ctl() { "$CTL_BIN" -c "$conf" "$@"; }
+section() { printf '\n== %s\n' "$*"; }
 
-echo "== starting a private relay world in $WORLD_DIR"
-# three providers; acme.test is a company whose mail Google hosts
+section "a private relay world in $WORLD_DIR"
+# three providers; acme.test is a company whose mail Google-like gmail.test hosts
 dns_mx gmail.test mx.gmail.test 10;      dns_a mx.gmail.test 127.0.0.11
 dns_mx acme.test mx.gmail.test 10
 dns_mx outlook.test mx.outlook.test 10;  dns_a mx.outlook.test 127.0.0.12
 dns_mx yahoo.test mx.yahoo.test 10;      dns_a mx.yahoo.test 127.0.0.13
-dns_start
+dns_a relay.esp.test 192.0.2.10          # the relay's public name and address
 redis_start
 sink_start gmail 127.0.0.11
 sink_start outlook 127.0.0.12
@@ -44,6 +49,8 @@ sink_start yahoo 127.0.0.13
 sink_rule gmail 'nosuchuser*@gmail.test' '550 5.1.1 The email account that you tried to reach does not exist'
 sink_rule yahoo 'full*@yahoo.test' '452 4.2.2 Mailbox full'
 
+keys=$WORLD_DIR/keys
+mkdir -m 700 "$keys"; chown nobody "$keys"; : >"$keys/table"
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
@@ -53,13 +60,38 @@ server = unix:$REDIS_SOCK
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
-[policy]
-listen = unix:$WORLD_DIR/run/policy.sock
 [suppress]
 action = reject
 on_redis_error = tempfail
+[dkim]
+key_table = $keys/table
+sign_networks = 127.0.0.0/8
+[policy]
+listen = unix:$WORLD_DIR/run/policy.sock
+# the provider behind gmail.test, found by MX: acme.test shares its budget
+[provider gmail-test]
+mx = mx.gmail.test
+rate = 60/m
+burst = 12
+[dns]
+relay_hostname = relay.esp.test
+[pool main]
+transport = smtp:
+addresses = 192.0.2.10
 EOF
-"$CTL_BIN" check-config "$conf" || exit 1
+
+section "onboarding shop.test: DKIM keys (RSA-2048 and Ed25519) and its DNS records"
+ctl dkim keygen shop.test s2026 --algorithm rsa --add >/dev/null
+ctl dkim keygen shop.test e2026 --algorithm ed25519 --add >/dev/null
+cat "$keys/table"
+ctl dns --json shop.test | /usr/bin/python3 "$top/demo/publish-dns.py" >"$WORLD_DIR/publish.sh"
+. "$WORLD_DIR/publish.sh"
+dns_start
+ctl dns shop.test | grep -v '^;' | cut -c1-110
+section "outpostctl verify shop.test (what a receiver will find in DNS)"
+ctl verify shop.test
+
+ctl check-config "$conf" || exit 1
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 wait_until 5 test -S "$WORLD_DIR/run/milter.sock" || { echo "milter did not start"; exit 1; }
@@ -79,13 +111,12 @@ reader2@yahoo.test,unsubscribe,shop.test,2026-11-02T09:15:00Z
 reader4@yahoo.test,unsubscribe,other-tenant.test,2026-11-03T10:00:00Z
 @closed.test,hard-bounce,global,2026-09-20T00:00:00Z
 EOF
-echo "== importing $(($(wc -l <"$WORLD_DIR/suppressions.csv") - 1)) suppressions"
-"$CTL_BIN" -c "$conf" suppress import "$WORLD_DIR/suppressions.csv"
+section "importing $(($(wc -l <"$WORLD_DIR/suppressions.csv") - 1)) suppressions"
+ctl suppress import "$WORLD_DIR/suppressions.csv"
 
-# the campaign's list
 rcpts=$WORLD_DIR/recipients.txt
 {
-    for i in $(seq 1 12); do echo "reader$i@gmail.test"; done
+    for i in $(seq 1 14); do echo "reader$i@gmail.test"; done
     for i in $(seq 1 4); do echo "staff$i@acme.test"; done
     for i in $(seq 1 8); do echo "reader$i@outlook.test"; done
     for i in $(seq 1 6); do echo "reader$i@yahoo.test"; done
@@ -93,39 +124,63 @@ rcpts=$WORLD_DIR/recipients.txt
     echo "full1@yahoo.test"
     echo "someone@closed.test"
 } >"$rcpts"
-total=$(wc -l <"$rcpts")
-echo "== sending a campaign of $total messages from news@shop.test"
+section "sending a campaign of $(wc -l <"$rcpts") messages from news@shop.test (one recipient each)"
 /usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$rcpts" "$WORLD_DIR/results.tsv"
+# the platform retries what the relay throttled, after the time it was told
+cp "$WORLD_DIR/results.tsv" "$WORLD_DIR/final.tsv"
+for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+    grep -P '\tdeferred\t.*retry in' "$WORLD_DIR/final.tsv" | cut -f1 >"$WORLD_DIR/retry.txt"
+    [ -s "$WORLD_DIR/retry.txt" ] || break
+    retry=$(sed -n 's/.*retry in \([0-9]*\) s.*/\1/p' "$WORLD_DIR/final.tsv" | sort -n | tail -n1)
+    echo "round $round: $(wc -l <"$WORLD_DIR/retry.txt") recipients throttled at the gmail-test provider; retrying in ${retry}s"
+    sleep "$retry"
+    /usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$WORLD_DIR/retry.txt" "$WORLD_DIR/round.tsv"
+    # the latest answer for each recipient replaces the earlier one
+    awk -F'\t' 'NR == FNR { latest[$1] = $0; next } ($1 in latest) { print latest[$1]; next } { print }' \
+        "$WORLD_DIR/round.tsv" "$WORLD_DIR/final.tsv" >"$WORLD_DIR/final.new"
+    mv "$WORLD_DIR/final.new" "$WORLD_DIR/final.tsv"
+done
 postfix_flush
-wait_until 20 sh -c "[ \$(grep -c 'status=' '$MAILLOG') -ge $(grep -c accepted "$WORLD_DIR/results.tsv") ]"
-sleep 0.5
+accepted=$(grep -c $'\taccepted\t' "$WORLD_DIR/final.tsv")
+wait_until 30 sh -c "[ \$(grep -c 'status=\\(sent\\|bounced\\)\\|status=deferred.*452' '$MAILLOG') -ge $accepted ]"
 
-echo
-echo "== what happened to each message"
-printf '%-26s %-10s %s\n' RECIPIENT OUTCOME DETAIL
+section "what happened to each recipient"
+printf '%-24s %-9s %s\n' RECIPIENT OUTCOME DETAIL
 while IFS=$'\t' read -r rcpt kind reply; do
+    first=$(grep -P "^\Q$rcpt\E\t" "$WORLD_DIR/results.tsv" | cut -f2)
+    note=""
+    [ "$first" = deferred ] && [ "$kind" = accepted ] && note=" (throttled, accepted on retry)"
     if [ "$kind" = accepted ]; then
-        line=$(grep "to=<$rcpt>" "$MAILLOG" | grep -o 'relay=[^,]*\|status=[a-z]*.*' | tr '\n' ' ')
+        line=$(grep "to=<$rcpt>" "$MAILLOG" | tail -n1)
         st=$(sed -n 's/.*status=\([a-z]*\).*/\1/p' <<<"$line")
-        printf '%-26s %-10s %s\n' "$rcpt" "${st:-queued}" "$(cut -c1-90 <<<"$line")"
+        relay=$(sed -n 's/.*relay=\([^,]*\).*/\1/p' <<<"$line")
+        said=$(sed -n 's/.*said: \(.*\)/\1/p' <<<"$line" | cut -c1-60)
+        printf '%-24s %-9s %s\n' "$rcpt" "${st:-queued}" "${relay}${said:+ said: $said}$note"
     else
-        printf '%-26s %-10s %s\n' "$rcpt" "$kind" "$reply"
+        printf '%-24s %-9s %s\n' "$rcpt" "$kind" "$reply"
     fi
-done <"$WORLD_DIR/results.tsv"
+done <"$WORLD_DIR/final.tsv"
 
-echo
-echo "== summary"
-printf '%-12s %8s %8s %8s %8s\n' PROVIDER SENT BOUNCED DEFERRED REFUSED
+section "summary"
+printf '%-10s %6s %8s %9s %11s %11s\n' PROVIDER SENT BOUNCED DEFERRED SUPPRESSED THROTTLED
 for p in gmail outlook yahoo; do
+    doms="$p"; [ $p = gmail ] && doms="gmail|acme"
     sent=$(grep "relay=mx.$p.test" "$MAILLOG" | grep -c "status=sent")
     bounced=$(grep "relay=mx.$p.test" "$MAILLOG" | grep -c "status=bounced")
-    deferred=$(grep "relay=mx.$p.test" "$MAILLOG" | grep -c "status=deferred")
-    refused=$(grep -c -E "@($p|acme)\.test	(rejected|deferred)" "$WORLD_DIR/results.tsv")
-    [ "$p" = gmail ] || refused=$(grep -c -E "@$p\.test	(rejected|deferred)" "$WORLD_DIR/results.tsv")
-    printf '%-12s %8d %8d %8d %8d\n' "$p" "$sent" "$bounced" "$deferred" "$refused"
+    deferred=$(grep "relay=mx.$p.test" "$MAILLOG" | grep "status=deferred" | grep -o 'to=<[^>]*>' | sort -u | wc -l)
+    supp=$(grep -cE "@($doms)\.test	rejected	550 5\.7\.1" "$WORLD_DIR/results.tsv")
+    thr=$(grep -cE "@($doms)\.test	deferred	.*retry in" "$WORLD_DIR/results.tsv")
+    printf '%-10s %6d %8d %9d %11d %11d\n' "$p" "$sent" "$bounced" "$deferred" "$supp" "$thr"
 done
-echo "messages at the providers' sinks: gmail $(sink_count gmail), outlook $(sink_count outlook), yahoo $(sink_count yahoo)"
-echo "(acme.test's MX is Google's: its mail went to the gmail sink)"
-echo
-echo "== suppression decisions today (outpostctl suppress stats)"
-"$CTL_BIN" -c "$conf" suppress stats
+echo "(acme.test's MX is gmail.test's: it shares that provider's budget and sink)"
+echo "refused for a suppressed domain: $(grep -c '@closed.test	rejected' "$WORLD_DIR/results.tsv")"
+
+section "DKIM: every delivered message checked by dkimpy against the published keys"
+msgs=$(for s in gmail outlook yahoo; do ls "$(sink_dir "$s")"/*.eml 2>/dev/null; done)
+# shellcheck disable=SC2086
+/usr/bin/python3 "$top/demo/dkim-check.py" $msgs | tail -n 4
+
+section "suppression decisions today (outpostctl suppress stats)"
+ctl suppress stats
+section "throttle state (outpostctl throttle status)"
+ctl throttle status 2>&1 | head -n 12
