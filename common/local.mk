@@ -12,6 +12,7 @@ common_libcommon_a_SOURCES = \
 	common/spfrec.c common/spfrec.h \
 	common/spfwalk.c common/spfwalk.h \
 	common/taglist.c common/taglist.h \
+	common/monotime.h \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \

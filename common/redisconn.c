@@ -12,6 +12,7 @@
 
 #include <openssl/sha.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "redisconn.h"
 #include "xalloc.h"
@@ -33,22 +34,11 @@ struct rconn {
  */
 #define SENTINEL_RECHECK_MS 1000
 
-static long long now_ms(void);
 static int rconn_connect(struct rconn *c);
 static redisContext *connect_to(const char *host, int port, const char *unixpath,
 				long long timeout_ms, char *err, size_t errlen);
 static int rconn_failed(struct rconn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ms_timeval - milliseconds as a struct timeval */
 static struct timeval
@@ -251,7 +241,7 @@ rconn_failed(struct rconn *c, const char *fmt, ...)
     c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : c->conf->reconnect_min_ms;
     if (c->backoff_ms > c->conf->reconnect_max_ms)
 	c->backoff_ms = c->conf->reconnect_max_ms;
-    c->next_try_ms = now_ms() + c->backoff_ms;
+    c->next_try_ms = monotime_ms() + c->backoff_ms;
     msg_warn("redis: %s (next attempt in %lld ms)", c->err, c->backoff_ms);
     return -1;
 }
@@ -266,8 +256,8 @@ rconn_connect(struct rconn *c)
     const char *why;
     int port = 0;
 
-    if (c->ctx && conf->sentinels.n > 0 && now_ms() >= c->recheck_ms) {
-	c->recheck_ms = now_ms() + SENTINEL_RECHECK_MS;
+    if (c->ctx && conf->sentinels.n > 0 && monotime_ms() >= c->recheck_ms) {
+	c->recheck_ms = monotime_ms() + SENTINEL_RECHECK_MS;
 	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, c->err,
 				   sizeof(c->err)) == 0
 	    && (port != c->port || strcmp(host, c->host) != 0)) {
@@ -278,12 +268,12 @@ rconn_connect(struct rconn *c)
     }
     if (c->ctx)
 	return 0;
-    if (now_ms() < c->next_try_ms)
+    if (monotime_ms() < c->next_try_ms)
 	return -1;			/* keep the last error: still backing off */
     if (conf->sentinels.n > 0) {
 	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, c->err, sizeof(c->err)) < 0)
 	    return rconn_failed(c, "%s", c->err);
-	c->recheck_ms = now_ms() + SENTINEL_RECHECK_MS;
+	c->recheck_ms = monotime_ms() + SENTINEL_RECHECK_MS;
     } else if (strncmp(conf->server, "unix:", 5) == 0) {
 	unixpath = conf->server + 5;
     } else if (rconn_parse_server(conf->server, host, sizeof(host), &port, &why) < 0) {

@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "decider.h"
 #include "gcra_lua.h"
+#include "monotime.h"
 #include "msg.h"
 #include "mxlookup.h"
 #include "rasync.h"
@@ -43,16 +44,6 @@ struct decider {
 };
 
 static void go_redis(struct dreq *r);
-
-/* mono_ms - monotonic milliseconds */
-static long long
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* release - free a request once answered and nothing refers to it */
 static void
@@ -113,7 +104,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct decider *d = arg;
-    long long now = mono_ms();
+    long long now = monotime_ms();
 
     (void) fd;
     (void) what;
@@ -223,7 +214,7 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
 	finish(r, out);
 	return;
     }
-    r->deadline_ms = mono_ms() + r->l->conf->policy.decision_timeout_ms;
+    r->deadline_ms = monotime_ms() + r->l->conf->policy.decision_timeout_ms;
     r->prev = d->tail;
     if (d->tail)
 	d->tail->next = r;

@@ -13,6 +13,7 @@
 
 #include <ares.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "mxlookup.h"
 #include "xalloc.h"
@@ -54,16 +55,6 @@ struct mxlookup {
 };
 
 static void mx_sock_state(void *data, ares_socket_t fd, int readable, int writable);
-
-/* mono_ms - monotonic milliseconds */
-static long long
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* hash - FNV-1a of a domain */
 static size_t
@@ -266,7 +257,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	msg_info("mx lookup %s: %s: the domain stands for itself", e->domain,
 		 ares_strerror(status));
     }
-    e->expires_ms = mono_ms() + ttl_ms;
+    e->expires_ms = monotime_ms() + ttl_ms;
     name = e->provider >= 0 ? m->limits->providers.v[e->provider].name : NULL;
     msg_debug("mx lookup %s: provider %s", e->domain, name ? name : "(none)");
     for (; w; w = next) {
@@ -281,7 +272,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 static void
 evict(struct mxlookup *m)
 {
-    long long now = mono_ms();
+    long long now = monotime_ms();
     size_t i;
     int pass;
 
@@ -320,7 +311,7 @@ mx_lookup(struct mxlookup *m, const char *domain, const char **provider, mx_cb c
     for (e = m->buckets[b]; e; e = e->next)
 	if (strcmp(e->domain, domain) == 0)
 	    break;
-    if (e && !e->pending && e->expires_ms > mono_ms()) {
+    if (e && !e->pending && e->expires_ms > monotime_ms()) {
 	*provider = e->provider >= 0 ? m->limits->providers.v[e->provider].name : NULL;
 	return 1;
     }

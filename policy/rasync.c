@@ -12,6 +12,7 @@
 #include <async.h>
 #include <adapters/libevent.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "rasync.h"
 #include "redisconn.h"
@@ -41,16 +42,6 @@ struct rasync {
 
 static void rasync_connect(struct rasync *ra);
 
-/* mono_ms - monotonic milliseconds */
-static long long
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ring_push - remember the callback of a command just sent */
 static void
 ring_push(struct rasync *ra, rasync_fn fn, void *arg)
@@ -67,7 +58,7 @@ ring_push(struct rasync *ra, rasync_fn fn, void *arg)
 	ra->cap = ra->cap ? ra->cap * 2 : 256;
     }
     if (ra->count == 0)
-	ra->last_progress_ms = mono_ms();
+	ra->last_progress_ms = monotime_ms();
     ra->ring[(ra->head + ra->count) % ra->cap].fn = fn;
     ra->ring[(ra->head + ra->count) % ra->cap].arg = arg;
     ra->count++;
@@ -86,7 +77,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     p = ra->ring[ra->head];
     ra->head = (ra->head + 1) % ra->cap;
     ra->count--;
-    ra->last_progress_ms = mono_ms();
+    ra->last_progress_ms = monotime_ms();
     if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
 	&& strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0 && ra->ac) {
 	msg_warn("redis: server became a replica (failover): reconnecting");
@@ -220,7 +211,7 @@ rasync_connect(struct rasync *ra)
 	return;
     }
     ra->ac->data = ra;
-    ra->connect_started_ms = mono_ms();
+    ra->connect_started_ms = monotime_ms();
     redisLibeventAttach(ra->ac, ra->base);
     redisAsyncSetConnectCallback(ra->ac, on_connect);
     redisAsyncSetDisconnectCallback(ra->ac, on_disconnect);
@@ -255,7 +246,7 @@ static void
 on_watch(evutil_socket_t fd, short what, void *arg)
 {
     struct rasync *ra = arg;
-    long long now = mono_ms();
+    long long now = monotime_ms();
 
     (void) fd;
     (void) what;
