@@ -3,6 +3,7 @@ noinst_LIBRARIES += common/libcommon.a
 common_libcommon_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/conf.c common/conf.h \
+	common/daemonopt.c common/daemonopt.h \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
 	common/gcra.c common/gcra.h \

@@ -47,13 +47,13 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "daemonopt.h"
 #include "dkimsign.h"
 #include "filter.h"
 #include "msg.h"
 #include "privs.h"
 #include "rcpt_check.h"
 
-static void usage(const char *prog);
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
 static uid_t daemon_uid(const struct outpost_conf *conf);
@@ -61,14 +61,6 @@ static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
 static void reload(const char *path);
 static void log_stats(void);
-
-/* usage - explain the options and exit */
-static void
-usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-fnv] [-c FILE]\n", prog);
-    exit(2);
-}
 
 /* daemon_uid - the user the keys must belong to */
 static uid_t
@@ -161,8 +153,9 @@ milter_thread(void *arg)
 int
 main(int argc, char **argv)
 {
-    const char *path = OUTPOST_CONF_PATH;
-    int foreground = 0, check_only = 0, verbose = 0, ch, sig, milter_rc = 0;
+    struct daemonopt opt;
+    const char *path;
+    int sig, milter_rc = 0;
     struct outpost_conf *conf;
     struct dkimsign *ds;
     char err[600];
@@ -170,24 +163,13 @@ main(int argc, char **argv)
     sigset_t set;
     pthread_t tid;
 
-    while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
-	switch (ch) {
-	case 'c': path = optarg; break;
-	case 'f': foreground = 1; break;
-	case 'n': check_only = 1; break;
-	case 'v': verbose++; break;
-	default: usage(argv[0]);
-	}
-    }
-    if (optind != argc)
-	usage(argv[0]);
-    msg_open(argv[0], 1, 0);
-    msg_verbose(verbose);
+    daemonopt_parse(argc, argv, &opt);
+    path = opt.conf_path;
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
-    if (check_only) {
+    if (opt.check_only) {
 	if (load_signer(conf, daemon_uid(conf), &ds, err, sizeof(err)) < 0) {
 	    fprintf(stderr, "%s\n", err);
 	    return 1;
@@ -198,7 +180,7 @@ main(int argc, char **argv)
 	conf_free(conf);
 	return 0;
     }
-    msg_open(argv[0], foreground, conf->general.syslog_facility);
+    msg_open(argv[0], opt.foreground, conf->general.syslog_facility);
 
     sock = conf->milter.socket;
     if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "daemonopt.h"
 #include "decider.h"
 #include "limits.h"
 #include "msg.h"
@@ -90,46 +91,27 @@ on_hup(evutil_socket_t sig, short what, void *arg)
     msg_info("configuration reloaded from %s", dm->path);
 }
 
-/* usage - explain the options and exit */
-static void
-usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-fnv] [-c FILE]\n", prog);
-    exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
     struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL};
-    int foreground = 0, check_only = 0, verbose = 0, ch;
+    struct daemonopt opt;
     struct event *ev_term, *ev_int, *ev_hup;
     char err[600];
     size_t i;
 
-    while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
-	switch (ch) {
-	case 'c': dm.path = optarg; break;
-	case 'f': foreground = 1; break;
-	case 'n': check_only = 1; break;
-	case 'v': verbose++; break;
-	default: usage(argv[0]);
-	}
-    }
-    if (optind != argc)
-	usage(argv[0]);
-    msg_open("outpost-policyd", 1, 0);
-    msg_verbose(verbose);
+    daemonopt_parse(argc, argv, &opt);
+    dm.path = opt.conf_path;
     if ((dm.limits = load(dm.path, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
-    if (check_only) {
+    if (opt.check_only) {
 	printf("%s: configuration OK\n", dm.path);
 	limits_unref(dm.limits);
 	return 0;
     }
-    msg_open("outpost-policyd", foreground, dm.limits->conf->general.syslog_facility);
+    msg_open("outpost-policyd", opt.foreground, dm.limits->conf->general.syslog_facility);
     signal(SIGPIPE, SIG_IGN);
     if ((dm.base = event_base_new()) == NULL)
 	msg_fatal("cannot create the event loop");
