@@ -15,7 +15,7 @@
 void
 daemonopt_parse(int argc, char **argv, struct daemonopt *o)
 {
-    int ch;
+    int ch, bad = 0;
 
     o->conf_path = OUTPOST_CONF_PATH;
     o->foreground = o->check_only = o->verbose = 0;
@@ -25,10 +25,10 @@ daemonopt_parse(int argc, char **argv, struct daemonopt *o)
 	case 'f': o->foreground = 1; break;
 	case 'n': o->check_only = 1; break;
 	case 'v': o->verbose++; break;
-	default: optind = argc + 1; break;
+	default: bad = 1; break;
 	}
     }
-    if (optind != argc) {
+    if (bad || optind != argc) {
 	fprintf(stderr, "usage: %s [-fnv] [-c FILE]\n", argv[0]);
 	exit(2);
     }
