@@ -16,3 +16,7 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
 	$(LIBCRYPTO_LIBS)
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# delivery tracking: log lines, statistics, backoff
+common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
+	common/stats.c common/stats.h common/backoff.c common/backoff.h
