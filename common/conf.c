@@ -94,6 +94,15 @@ static const struct conf_key dkim_keys[] = {
     {0},
 };
 
+static const struct conf_key dns_keys[] = {
+    {"relay_hostname", CT_STR, K(conf_dns, relay_hostname), NULL, 0, 0, 0, 0},
+    {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
+    {"return_path", CT_STR, K(conf_dns, return_path), "bounce.%d", 0, 0, 0, 0},
+    {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
+    {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -102,11 +111,14 @@ static const struct conf_key provider_keys[] = {
 
 static const struct conf_key pool_keys[] = {
     {"transport", CT_STR, K(conf_pool, transport), NULL, CK_REQUIRED, 0, 0, 0},
+    {"addresses", CT_LIST, K(conf_pool, addresses), NULL, 0, 0, 0, 0},
     {0},
 };
 
 static int check_redis(void *, struct outpost_conf *, const char **);
 static int check_policy(void *, struct outpost_conf *, const char **);
+static int check_dns(void *, struct outpost_conf *, const char **);
+static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -114,10 +126,11 @@ static const struct conf_section sections[] = {
     {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, NULL},
     {"pool", 1, offsetof(struct outpost_conf, pools),
-	sizeof(struct conf_pool), pool_keys, NULL},
+	sizeof(struct conf_pool), pool_keys, check_pool_addresses},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -169,6 +182,56 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
     if (p->max_request_size < 256) {
 	*why = "[policy] max_request_size must be at least 256";
 	return -1;
+    }
+    return 0;
+}
+
+/* check_dns - names must be names; templates may hold one %d */
+static int
+check_dns(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_dns *d = sect;
+    const char *p;
+
+    (void) conf;
+    if (d->record_ttl_ms < 1000) {
+	*why = "[dns] record_ttl must be at least 1s";
+	return -1;
+    }
+    for (p = d->return_path; p && (p = strchr(p, '%')) != NULL; p += 2) {
+	if (p[1] != 'd') {
+	    *why = "[dns] return_path: only %d (the From: domain) may follow '%'";
+	    return -1;
+	}
+    }
+    for (p = d->dmarc_report; p && (p = strchr(p, '%')) != NULL; p += 2) {
+	if (p[1] != 'd') {
+	    *why = "[dns] dmarc_report: only %d (the From: domain) may follow '%'";
+	    return -1;
+	}
+    }
+    if (d->dmarc_report && strchr(d->dmarc_report, '@') == NULL) {
+	*why = "[dns] dmarc_report must be a mail address";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_pool_addresses - [pool NAME] addresses are IPv4 or IPv6 addresses */
+static int
+check_pool_addresses(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_pool *p = sect;
+    struct cidr c;
+    size_t i;
+
+    (void) conf;
+    for (i = 0; i < p->addresses.n; i++) {
+	if (confval_cidr(p->addresses.v[i], &c, why) < 0
+	    || strchr(p->addresses.v[i], '/') != NULL) {
+	    *why = "[pool] addresses: each must be an IPv4 or IPv6 address";
+	    return -1;
+	}
     }
     return 0;
 }

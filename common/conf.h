@@ -74,6 +74,15 @@ struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
 };
 
+/* [dns] - what outpostctl dns and verify tell a sending domain to publish */
+struct conf_dns {
+    char *relay_hostname;	/* the relay's name: return-path MX, PTR target */
+    char *spf_include;		/* publish include:THIS instead of pool addresses */
+    char *return_path;		/* bounce domain; "%d" stands for the From: domain */
+    char *dmarc_report;		/* rua address; "%d" stands for the From: domain */
+    long long record_ttl_ms;	/* TTL of the printed records */
+};
+
 /* [provider NAME] */
 struct conf_provider {
     char *name;
@@ -87,6 +96,7 @@ struct conf_pool {
     char *name;
     int line;
     char *transport;		/* Postfix transport, e.g. "pool_warm1:" */
+    struct conf_strlist addresses;	/* IPs the pool sends from */
 };
 
 /* A growable array of pointers to named-section elements. */
@@ -104,6 +114,7 @@ struct outpost_conf {
     struct conf_milter milter;
     struct conf_policy policy;
     struct conf_dkim dkim;
+    struct conf_dns dns;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
 };

@@ -5,18 +5,65 @@ common_libcommon_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
+	common/dmarcrec.c common/dmarcrec.h \
+	common/dnsq.c common/dnsq.h \
+	common/spfrec.c common/spfrec.h \
+	common/spfwalk.c common/spfwalk.h \
+	common/taglist.c common/taglist.h \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/xalloc.c common/xalloc.h
-common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS)
-
-# what linking against libcommon.a brings in
-COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS)
-COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
-
+# bounce, complaint and unsubscribe intake
+common_libcommon_a_SOURCES += \
+	common/mime.c common/mime.h \
+	common/dsn.c common/dsn.h \
+	common/arf.c common/arf.h \
+	common/bounce_class.c common/bounce_class.h \
+	common/bounce.c common/bounce.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
+common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
+
+# what linking against libcommon.a brings in
+COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS)
+COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# tests of the bounce, complaint and unsubscribe intake
+UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce
+tests_unit_test_mime_SOURCES = tests/unit/test_mime.c
+tests_unit_test_mime_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mime_LDADD = $(UNIT_LIBS)
+tests_unit_test_dsn_SOURCES = tests/unit/test_dsn.c
+tests_unit_test_dsn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
+tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
+tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
+	tests/fuzz/fuzz_bounce
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_mime_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_mime_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_dsn_SOURCES = tests/fuzz/fuzz_dsn.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dsn_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_dsn_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_dsn_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_arf_SOURCES = tests/fuzz/fuzz_arf.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_arf_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_arf_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_arf_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_bounce_SOURCES = tests/fuzz/fuzz_bounce.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_bounce_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_bounce_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
+
+# agreement with the labelled samples; needs no root, so it always runs
+TESTS += tests/bounce/classify-accuracy.sh
+EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
+	tests/data/bounces doc/outpostctl-classify.md

@@ -8,6 +8,7 @@
 #define OUTPOST_CTL_H
 
 struct outpost_conf;
+struct conf_strlist;
 
 struct ctl_command {
     const char *name;
@@ -15,5 +16,14 @@ struct ctl_command {
 };
 
 struct outpost_conf *ctl_load_conf(const char *path);
+int     ctl_classify(const char *conf_path, int argc, char **argv);
+
+/* dns.c: outpostctl dns; the [--json] [--ip ADDR]... DOMAIN arguments */
+int cmd_dns(const char *conf_path, int argc, char **argv);
+int ctl_parse_domain_args(int argc, char **argv, int *json,
+			  struct conf_strlist *ips, const char **domain);
+
+/* verify.c: outpostctl verify */
+int cmd_verify(const char *conf_path, int argc, char **argv);
 
 #endif

@@ -1,5 +1,34 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
-outpostctl_SOURCES = ctl/main.c ctl/ctl.h
+outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
+	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
+	ctl/classify.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
-outpostctl_LDADD = $(COMMON_LIBS)
+outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
+
+INTEGRATION_TESTS += tests/integration/dns-verify.sh
+
+UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk \
+	tests/unit/test_conf_dns
+tests_unit_test_conf_dns_SOURCES = tests/unit/test_conf_dns.c tests/unit/testutil.h
+tests_unit_test_conf_dns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_dns_LDADD = $(UNIT_LIBS)
+tests_unit_test_spfrec_SOURCES = tests/unit/test_spfrec.c
+tests_unit_test_spfrec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_spfrec_LDADD = $(UNIT_LIBS)
+tests_unit_test_dmarcrec_SOURCES = tests/unit/test_dmarcrec.c
+tests_unit_test_dmarcrec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dmarcrec_LDADD = $(UNIT_LIBS)
+tests_unit_test_spfwalk_SOURCES = tests/unit/test_spfwalk.c
+tests_unit_test_spfwalk_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_spfwalk_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_spfrec tests/fuzz/fuzz_dmarcrec
+tests_fuzz_fuzz_spfrec_SOURCES = tests/fuzz/fuzz_spfrec.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_spfrec_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_spfrec_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_spfrec_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_dmarcrec_SOURCES = tests/fuzz/fuzz_dmarcrec.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dmarcrec_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_dmarcrec_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)

@@ -5,8 +5,13 @@
  *	outpostctl [-c FILE] [-v] COMMAND [ARGS...]
  *
  * DESCRIPTION
+ *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
+ *	dns [--json] [--ip ADDR]... DOMAIN
+ *				the DNS records DOMAIN publishes (dns.c)
+ *	verify [--json] [--ip ADDR]... DOMAIN
+ *				check what DOMAIN publishes (verify.c)
  *	ping			connect to Redis as configured and PING it
  *	version			print the version
  */
@@ -30,6 +35,11 @@ usage(void)
 	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
+	    "  dns [--json] [--ip ADDR]... DOMAIN\n"
+	    "                        print the DNS records DOMAIN must publish\n"
+	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
+	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
+	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
 	    "  version               print the version\n");
     exit(2);
@@ -88,6 +98,9 @@ cmd_ping(const char *path, int argc, char **argv)
 
 static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config},
+    {"dns", cmd_dns},
+    {"verify", cmd_verify},
+    {"classify", ctl_classify},
     {"ping", cmd_ping},
 };
 

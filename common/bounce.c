@@ -1,0 +1,1030 @@
+/*
+ * bounce - read a bounce, complaint, auto-reply or unsubscribe message
+ * (see bounce.h)
+ *
+ * Structured reports come first: a message/delivery-status part (RFC
+ * 3464) or a message/feedback-report part (RFC 5965).  Everything else is
+ * read as text: the notification is the text before the returned message,
+ * the failed recipients are the addresses that stand at the start of a
+ * line or after "to"/"recipient" in it, and the words from one recipient
+ * to the next are its diagnostic.  That covers the plain-text formats of
+ * Exim, qmail, Exchange, Gmail, Yahoo, Domino and most others without a
+ * parser per product.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arf.h"
+#include "bounce.h"
+#include "mime.h"
+#include "xalloc.h"
+
+/*
+ * A notification is short; the cap keeps the per-recipient search linear
+ * in practice (recipients x notice, both bounded).
+ */
+#define NOTICE_MAX	(256 * 1024)
+
+/* what the text reader works with */
+struct notice {
+    char   *text;			/* notification text, owned */
+    size_t  len;
+};
+
+static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
+static void set_addr(char *out, const char *in);
+static int addr_at(const char *s, size_t pos, size_t len, size_t *start,
+		   size_t *end);
+static int is_role_addr(const char *a);
+static void keep_orig_headers(struct bounce_report *r, const char *hdr,
+			      size_t len);
+static void notice_build(const struct mime_msg *m, struct notice *n,
+			 struct bounce_report *r);
+static size_t notice_cut(const char *t, size_t len, size_t *orig);
+static void rcpt_block(const struct notice *n, const char *addr, char *out,
+		       size_t outsz);
+static int failure_status(const char *text, char *out, size_t outsz);
+static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
+			int temporary_hint);
+static int read_dsn(const struct mime_msg *m, const struct notice *n,
+		    struct bounce_report *r);
+static int read_arf(const struct mime_msg *m, struct bounce_report *r);
+static int read_ses(const struct mime_msg *m, struct bounce_report *r);
+static int read_text(const struct mime_msg *m, const struct notice *n,
+		     struct bounce_report *r);
+static int looks_like_bounce(const struct mime_msg *m);
+static int looks_like_unsubscribe(const struct mime_msg *m);
+static int looks_like_autoreply(const struct mime_msg *m);
+static void first_addr(const char *value, char *out, size_t outsz);
+
+/* bounce_kind_name - printable kind */
+const char *
+bounce_kind_name(int kind)
+{
+    switch (kind) {
+    case BOUNCE_DSN: return "dsn";
+    case BOUNCE_ARF: return "arf";
+    case BOUNCE_UNSUBSCRIBE: return "unsubscribe";
+    case BOUNCE_AUTOREPLY: return "autoreply";
+    default: return "unknown";
+    }
+}
+
+/* set_addr - normalised address when possible, else as written */
+static void
+set_addr(char *out, const char *in)
+{
+    const char *why;
+
+    if (addr_normalize(in, strlen(in), out, ADDR_MAX, &why) != 0)
+	snprintf(out, ADDR_MAX, "%s", in);
+}
+
+/* rcpt_add - a new recipient, or NULL beyond the limit or when known */
+static struct bounce_rcpt *
+rcpt_add(struct bounce_report *r, const char *addr)
+{
+    struct bounce_rcpt *rc;
+    char    norm[ADDR_MAX];
+    size_t  i;
+
+    set_addr(norm, addr);
+    for (i = 0; i < r->nrcpts; i++)
+	if (strcasecmp(r->rcpts[i].addr, norm) == 0)
+	    return NULL;
+    if (r->nrcpts >= BOUNCE_MAX_RCPTS) {
+	r->truncated = 1;
+	return NULL;
+    }
+    if (r->nrcpts % 8 == 0)
+	r->rcpts = xreallocarray(r->rcpts, r->nrcpts + 8, sizeof(*rc));
+    rc = r->rcpts + r->nrcpts++;
+    memset(rc, 0, sizeof(*rc));
+    snprintf(rc->addr, sizeof(rc->addr), "%s", norm);
+    return rc;
+}
+
+/* is_local_char - may appear in the local part of an address we pick up */
+static int
+is_local_char(int c)
+{
+    return isalnum(c) || (c != 0 && strchr(".!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* addr_at - is there an address whose '@' is at pos?  give its extent */
+static int
+addr_at(const char *s, size_t pos, size_t len, size_t *start, size_t *end)
+{
+    size_t  a = pos, b = pos + 1;
+    int     dots = 0;
+
+    while (a > 0 && is_local_char((unsigned char) s[a - 1]))
+	a--;
+    /* a leading dot or quote is punctuation, not part of the address */
+    while (a < pos && (s[a] == '.' || s[a] == '\''))
+	a++;
+    while (b < len && (isalnum((unsigned char) s[b]) || s[b] == '-'
+		       || s[b] == '.' || s[b] == '_'))
+	b++;
+    while (b > pos + 1 && (s[b - 1] == '.' || s[b - 1] == '-'))
+	b--;
+    for (size_t k = pos + 1; k < b; k++)
+	dots += s[k] == '.';
+    if (a == pos || dots == 0 || b - pos < 4 || pos - a > 64)
+	return 0;
+    *start = a;
+    *end = b;
+    return 1;
+}
+
+/* is_role_addr - mail system addresses that are never the failed recipient */
+static int
+is_role_addr(const char *a)
+{
+    static const char *const roles[] = {
+	"mailer-daemon@", "postmaster@", "mail-daemon@", "maildaemon@",
+	"mailer_daemon@", "double-bounce@", "noreply@", "no-reply@", NULL
+    };
+
+    for (int i = 0; roles[i]; i++)
+	if (strncasecmp(a, roles[i], strlen(roles[i])) == 0)
+	    return 1;
+    return 0;
+}
+
+/* first_addr - the first address in a header value */
+static void
+first_addr(const char *value, char *out, size_t outsz)
+{
+    size_t  len = strlen(value), i, s, e;
+
+    out[0] = 0;
+    for (i = 0; i < len; i++)
+	if (value[i] == '@' && addr_at(value, i, len, &s, &e)) {
+	    snprintf(out, outsz, "%.*s", (int) (e - s), value + s);
+	    return;
+	}
+}
+
+/* keep_orig_headers - remember the returned message's header block */
+static void
+keep_orig_headers(struct bounce_report *r, const char *hdr, size_t len)
+{
+    size_t  body, n;
+
+    if (r->orig_headers != NULL || len == 0)
+	return;
+    while (len > 0 && (*hdr == '\n' || *hdr == ' '))
+	hdr++, len--;
+    n = mime_header_end(hdr, len, &body);
+    if (n == 0 || memchr(hdr, ':', n) == NULL)
+	return;
+    /* not xstrndup(): a NUL inside must not make the copy shorter than n */
+    r->orig_headers = xmalloc(n + 1);
+    memcpy(r->orig_headers, hdr, n);
+    r->orig_headers[n] = 0;
+    r->orig_headers_len = n;
+}
+
+/* line_is_separator - a line that introduces the returned message */
+static int
+line_is_separator(const char *l, size_t n)
+{
+    static const char *const marks[] = {
+	"original message", "returned message", "copy of the message",
+	"copy of your message", "below this line", "message headers follow",
+	"undelivered message", "headers of the original", "original headers",
+	"returned mail", "rejected message", "this is a copy",
+	"message follows", "included below", "original mail",
+	"header of the original message", "unsent message below", NULL
+    };
+    char    buf[200];
+    size_t  i, o = 0;
+
+    while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>'))
+	l++, n--;
+    for (i = 0; i < n && o + 1 < sizeof(buf); i++)
+	buf[o++] = (char) tolower((unsigned char) l[i]);
+    buf[o] = 0;
+    if (n >= 28 && strncasecmp(l, "content-type: message/rfc822", 28) == 0)
+	return 1;
+    /* a rule line, or a short line of its own, not a sentence about it */
+    if (n > 50 && !ispunct((unsigned char) buf[0]))
+	return 0;
+    for (i = 0; marks[i]; i++)
+	if (strstr(buf, marks[i]) != NULL)
+	    return 1;
+    return 0;
+}
+
+/* header_line - a "Name: value" line of the kind that opens a message */
+static int
+header_line(const char *l, size_t n)
+{
+    static const char *const names[] = {
+	"return-path:", "received:", "from:", "message-id:", "date:",
+	"subject:", "to:", "x-", "dkim-signature:", "mime-version:",
+	"delivered-to:", "content-type:", "reply-to:", "sender:", NULL
+    };
+
+    for (int i = 0; names[i]; i++)
+	if (n >= strlen(names[i])
+	    && strncasecmp(l, names[i], strlen(names[i])) == 0)
+	    return 1;
+    return 0;
+}
+
+/* notice_cut - length of the notification; *orig = where the original starts */
+static size_t
+notice_cut(const char *t, size_t len, size_t *orig)
+{
+    size_t  i = 0, end;
+    int     prev_blank = 1;
+    const char *nl;
+
+    *orig = len;
+    while (i < len) {
+	nl = memchr(t + i, '\n', len - i);
+	end = nl ? (size_t) (nl - t) : len;
+	if (line_is_separator(t + i, end - i)) {
+	    *orig = end + 1 > len ? len : end + 1;
+	    return i;
+	}
+	/* a header block after an empty line: the original, unannounced */
+	if (prev_blank && (strncasecmp(t + i, "Return-Path:", 12) == 0
+			   || strncasecmp(t + i, "Received:", 9) == 0)) {
+	    const char *nl2 = memchr(t + end + 1 > t + len ? t + len : t + end + 1,
+				     '\n', end + 1 < len ? len - end - 1 : 0);
+	    size_t  e2 = nl2 ? (size_t) (nl2 - t) : len;
+
+	    if (end + 1 < len && (header_line(t + end + 1, e2 - end - 1)
+				  || t[end + 1] == ' ' || t[end + 1] == '\t')) {
+		*orig = i;
+		return i;
+	    }
+	}
+	prev_blank = (end == i);
+	i = end + 1;
+    }
+    return len;
+}
+
+/* notice_build - the notification text, and the original's headers */
+static void
+notice_build(const struct mime_msg *m, struct notice *n,
+	     struct bounce_report *r)
+{
+    size_t  i, o = 0, cap = 0, cut, orig;
+    int     seen_orig = 0;
+
+    n->text = NULL;
+    n->len = 0;
+    for (i = 0; i < m->nparts; i++) {
+	const struct mime_part *p = m->parts + i;
+
+	if (strcmp(p->type, "message/rfc822") == 0
+	    || strcmp(p->type, "message/global") == 0
+	    || strcmp(p->type, "text/rfc822-headers") == 0
+	    || strcmp(p->type, "message/rfc822-headers") == 0
+	    || strcmp(p->type, "message/global-headers") == 0) {
+	    keep_orig_headers(r, p->body, p->body_len);
+	    seen_orig = 1;
+	    continue;
+	}
+	if (seen_orig || strncmp(p->type, "text/", 5) != 0
+	    || strcmp(p->type, "text/html") == 0)
+	    continue;
+	if (o + p->body_len + 2 > cap) {
+	    cap = o + p->body_len + 2;
+	    n->text = xreallocarray(n->text, cap, 1);
+	}
+	memcpy(n->text + o, p->body, p->body_len);
+	o += p->body_len;
+	n->text[o++] = '\n';
+    }
+    if (n->text == NULL) {
+	n->text = xstrdup("");
+	return;
+    }
+    n->text[o] = 0;
+    cut = notice_cut(n->text, o, &orig);
+    if (cut > NOTICE_MAX)
+	cut = NOTICE_MAX;
+    if (orig < o)
+	keep_orig_headers(r, n->text + orig, o - orig);
+    n->text[cut] = 0;
+    n->len = cut;
+}
+
+/* rcpt_block - text about one recipient: from its line to the next one's */
+static void
+rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
+{
+    const char *t = n->text, *hit = NULL, *p, *end;
+    size_t  alen = strlen(addr), o = 0;
+
+    out[0] = 0;
+    for (p = t; (p = strcasestr(p, addr)) != NULL; p += alen) {
+	hit = p;
+	break;
+    }
+    if (hit == NULL)
+	return;
+    /* start at the beginning of the line that names the recipient */
+    while (hit > t && hit[-1] != '\n')
+	hit--;
+    end = t + n->len;
+    /* stop at a blank line followed by a line that names another address */
+    for (p = strchr(hit, '\n'); p != NULL && p < end; p = strchr(p + 1, '\n')) {
+	const char *q = p + 1;
+
+	while (*q == ' ' || *q == '\t' || *q == '<' || *q == '"')
+	    q++;
+	if (q < end && *q && strchr(q, '@') && strchr(q, '@') < strchr(q, '\n')
+	    && strncasecmp(q, addr, alen) != 0) {
+	    /* the next recipient's own line */
+	    const char *at = strchr(q, '@');
+	    size_t  s, e;
+
+	    if (addr_at(t, (size_t) (at - t), n->len, &s, &e) && t + s == q) {
+		end = p;
+		break;
+	    }
+	}
+    }
+    for (p = hit; p < end && o + 1 < outsz; p++)
+	out[o++] = *p;
+    out[o] = 0;
+}
+
+/* finish_rcpt - codes, reason and verdict from the gathered evidence */
+static void
+finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
+{
+    struct bounce_evidence ev;
+    const char *cmd;
+    size_t  i, o = 0;
+
+    if (rc->status[0] == 0)
+	failure_status(evidence, rc->status, sizeof(rc->status));
+    if (rc->replycode[0] == 0)
+	bounce_replycode_find(evidence, rc->status, rc->replycode,
+			      sizeof(rc->replycode));
+    if (rc->command[0] == 0 && (cmd = bounce_command_find(evidence)) != NULL)
+	snprintf(rc->command, sizeof(rc->command), "%s", cmd);
+    if (rc->diag[0] == 0) {
+	/* one line, blanks folded */
+	for (i = 0; evidence[i] && o + 1 < sizeof(rc->diag); i++) {
+	    char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
+
+	    if (c == ' ' && (o == 0 || rc->diag[o - 1] == ' '))
+		continue;
+	    rc->diag[o++] = c;
+	}
+	while (o > 0 && rc->diag[o - 1] == ' ')
+	    o--;
+	rc->diag[o] = 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.status = rc->status;
+    ev.replycode = rc->replycode;
+    ev.text = evidence;
+    ev.action = rc->action;
+    ev.command = rc->command[0] ? rc->command : NULL;
+    ev.diag_type = "";
+    if (rc->reason == BR_UNDEFINED)
+	rc->reason = bounce_classify(&ev);
+    if (rc->status[0] == 0 && rc->reason != BR_FEEDBACK
+	&& rc->reason != BR_VACATION && rc->reason != BR_DELIVERED) {
+	int     temp = temporary_hint || rc->replycode[0] == '4'
+	    || strcmp(rc->action, "delayed") == 0
+	    || bounce_text_is_temporary(evidence);
+
+	bounce_pseudo_status(rc->reason, temp, rc->status, sizeof(rc->status));
+    }
+    rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
+}
+
+/* failure_status - the first 4.x.x or 5.x.x code in text, else any code */
+static int
+failure_status(const char *text, char *out, size_t outsz)
+{
+    const char *p = text;
+    char    code[16];
+    int     found = -1;
+
+    out[0] = 0;
+    while (dsn_status_find(p, code, sizeof(code)) == 0) {
+	const char *at = strstr(p, code);
+
+	if (found < 0) {
+	    snprintf(out, outsz, "%s", code);
+	    found = 0;
+	}
+	if (code[0] != '2') {
+	    snprintf(out, outsz, "%s", code);
+	    return 0;
+	}
+	p = at + strlen(code);
+    }
+    return found;
+}
+
+/* prefer_specific_status - "5.0.0" in Status, "5.1.1" in the words: take it */
+static void
+prefer_specific_status(char *status, size_t size, const char *diag)
+{
+    char    other[16];
+
+    if (failure_status(diag, other, sizeof(other)) < 0)
+	return;
+    if (status[0] == 0 || (strncmp(status + 1, ".0.0", 4) == 0
+			   && status[5] == 0 && other[0] == status[0]
+			   && strcmp(other + 1, ".0.0") != 0))
+	snprintf(status, size, "%s", other);
+}
+
+/* read_dsn - recipients of a message/delivery-status part */
+static int
+read_dsn(const struct mime_msg *m, const struct notice *n,
+	 struct bounce_report *r)
+{
+    struct dsn_report d;
+    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    size_t  i, k;
+    int     found = 0;
+
+    for (i = 0; i < 2 * m->nparts && !found; i++) {
+	const struct mime_part *p = m->parts + i % m->nparts;
+	const char *body = p->body;
+	size_t  blen = p->body_len;
+
+	if (i < m->nparts) {
+	    if (strcmp(p->type, "message/delivery-status") != 0
+		&& strcmp(p->type, "message/global-delivery-status") != 0)
+		continue;
+	} else {
+	    /* second round: the fields in a text part (a broken multipart) */
+	    const char *f = strcasestr(body, "\nFinal-Recipient:");
+	    const char *rm = strcasestr(body, "\nReporting-MTA:");
+
+	    if (strncmp(p->type, "text/", 5) != 0 || f == NULL)
+		continue;
+	    body = rm && rm < f ? rm + 1 : f + 1;
+	    blen -= (size_t) (body - p->body);
+	}
+	if (dsn_parse(body, blen, &d) > 0) {
+	    found = 1;
+	    r->truncated |= d.truncated;
+	    for (k = 0; k < d.nrcpts; k++) {
+		struct dsn_rcpt *dr = d.rcpts + k;
+		struct bounce_evidence ev;
+		struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
+
+		if (rc == NULL)
+		    continue;
+		rcpt_block(n, dr->final_rcpt, block, sizeof(block));
+		snprintf(rc->action, sizeof(rc->action), "%s", dr->action);
+		snprintf(rc->status, sizeof(rc->status), "%s", dr->status);
+		prefer_specific_status(rc->status, sizeof(rc->status),
+				       dr->diag[0] ? dr->diag : block);
+		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
+			 dr->remote_mta);
+		/* the DSN's words first; the notification text adds detail */
+		snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
+			 dr->status_comment, dr->diag[0] ? "" : block);
+		if (dr->diag[0])
+		    snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
+		if (strcmp(rc->action, "delivered") == 0
+		    || strcmp(rc->action, "relayed") == 0
+		    || strcmp(rc->action, "expanded") == 0)
+		    rc->reason = BR_DELIVERED;
+		/* the refused command often shows only in the text part */
+		{
+		    const char *cmd = bounce_command_find(dr->diag[0] ? dr->diag
+							  : block);
+
+		    if (cmd == NULL)
+			cmd = bounce_command_find(block);
+		    if (cmd)
+			snprintf(rc->command, sizeof(rc->command), "%s", cmd);
+		}
+		if (dr->diag_type[0] && strcmp(dr->diag_type, "smtp") != 0
+		    && rc->reason == BR_UNDEFINED) {
+		    memset(&ev, 0, sizeof(ev));
+		    ev.status = rc->status;
+		    ev.replycode = rc->replycode;
+		    ev.text = evidence;
+		    ev.action = rc->action;
+		    ev.command = rc->command[0] ? rc->command : NULL;
+		    ev.diag_type = dr->diag_type;
+		    bounce_replycode_find(evidence, rc->status, rc->replycode,
+					  sizeof(rc->replycode));
+		    rc->reason = bounce_classify(&ev);
+		}
+		finish_rcpt(rc, evidence, 0);
+	    }
+	}
+	dsn_free(&d);
+    }
+    return found;
+}
+
+/* read_arf - recipients of a feedback report */
+static int
+read_arf(const struct mime_msg *m, struct bounce_report *r)
+{
+    struct arf_report a;
+    const struct mime_part *fp = NULL;
+    size_t  i;
+    char    to[1024], addr[ADDR_MAX];
+
+    for (i = 0; i < m->nparts && fp == NULL; i++)
+	if (strcmp(m->parts[i].type, "message/feedback-report") == 0)
+	    fp = m->parts + i;
+    /* lenient: the report fields pasted into a text part */
+    for (i = 0; i < m->nparts && fp == NULL; i++)
+	if (strncmp(m->parts[i].type, "text/", 5) == 0
+	    && strncasecmp(m->parts[i].body, "Feedback-Type:", 14) == 0)
+	    fp = m->parts + i;
+    if (fp == NULL)
+	return 0;
+    arf_parse(fp->body, fp->body_len, &a);
+    snprintf(r->source_ip, sizeof(r->source_ip), "%s", a.source_ip);
+    snprintf(r->orig_mail_from, sizeof(r->orig_mail_from), "%s",
+	     a.orig_mail_from);
+    for (i = 0; i < a.nrcpts; i++) {
+	struct bounce_rcpt *rc = rcpt_add(r, a.rcpts[i]);
+
+	if (rc == NULL)
+	    continue;
+	rc->reason = BR_FEEDBACK;
+	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
+		 a.feedback_type[0] ? a.feedback_type : "abuse");
+    }
+    /* no Original-Rcpt-To: the complaint is about the original's recipient */
+    if (r->nrcpts == 0 && r->orig_headers
+	&& mime_header(r->orig_headers, r->orig_headers_len, "To", to,
+		       sizeof(to)) >= 0) {
+	struct bounce_rcpt *rc;
+
+	first_addr(to, addr, sizeof(addr));
+	if (addr[0] && (rc = rcpt_add(r, addr)) != NULL) {
+	    rc->reason = BR_FEEDBACK;
+	    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
+		     a.feedback_type[0] ? a.feedback_type : "abuse");
+	}
+    }
+    arf_free(&a);
+    return 1;
+}
+
+/* json_string - the string value after "key": at or after p; caller frees */
+static char *
+json_string(const char *p, const char *key, const char *limit)
+{
+    char    pat[64];
+    const char *k, *q;
+    size_t  o = 0;
+    char   *out;
+
+    snprintf(pat, sizeof(pat), "\"%s\"", key);
+    if ((k = strstr(p, pat)) == NULL || (limit && k >= limit))
+	return NULL;
+    q = k + strlen(pat);
+    while (*q == ' ' || *q == ':')
+	q++;
+    if (*q != '"')
+	return NULL;
+    out = xmalloc(strlen(q) + 1);
+    for (q++; *q && *q != '"'; q++) {
+	if (*q == '\\' && q[1])
+	    q++;
+	out[o++] = *q;
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* read_ses - an Amazon SES notification (JSON in the body) */
+static int
+read_ses(const struct mime_msg *m, struct bounce_report *r)
+{
+    const char *body = NULL, *p, *list;
+    char   *type, *ftype;
+    int     complaint;
+    size_t  i;
+
+    char   *copy = NULL;
+
+    for (i = 0; i < m->nparts && body == NULL; i++) {
+	const char *b = m->parts[i].body;
+
+	if (strstr(b, "\"notificationType\"") != NULL) {
+	    body = b;
+	} else if (strstr(b, "\\\"notificationType\\\"") != NULL) {
+	    /* wrapped in an SNS notification: the JSON is a quoted string */
+	    size_t  o = 0;
+
+	    copy = xmalloc(strlen(b) + 1);
+	    for (; *b; b++) {
+		if (*b == '\\' && b[1] == '"')
+		    b++;
+		copy[o++] = *b;
+	    }
+	    copy[o] = 0;
+	    body = copy;
+	}
+    }
+    if (body == NULL || (type = json_string(body, "notificationType", NULL)) == NULL) {
+	free(copy);
+	return 0;
+    }
+    complaint = strcmp(type, "Complaint") == 0;
+    list = strstr(body, complaint ? "\"complainedRecipients\""
+		  : strcmp(type, "Delivery") == 0 ? "\"recipients\""
+		  : "\"bouncedRecipients\"");
+    ftype = json_string(body, "complaintFeedbackType", NULL);
+    if (list == NULL) {
+	free(type);
+	free(ftype);
+	free(copy);
+	return 0;
+    }
+    if (strcmp(type, "Delivery") == 0) {
+	/* "recipients":["a@b", ...] */
+	const char *end = strchr(list, ']');
+
+	for (p = strchr(list, '['); p && end && p < end;) {
+	    const char *q1 = strchr(p, '"'), *q2;
+	    char    addr[ADDR_MAX];
+	    struct bounce_rcpt *rc;
+
+	    if (q1 == NULL || q1 > end || (q2 = strchr(q1 + 1, '"')) == NULL)
+		break;
+	    snprintf(addr, sizeof(addr), "%.*s", (int) (q2 - q1 - 1), q1 + 1);
+	    if ((rc = rcpt_add(r, addr)) != NULL) {
+		rc->reason = BR_DELIVERED;
+		finish_rcpt(rc, "", 0);
+		if ((p = strstr(body, "\"smtpResponse\"")) != NULL) {
+		    char   *resp = json_string(p, "smtpResponse", NULL);
+
+		    if (resp) {
+			dsn_status_find(resp, rc->status, sizeof(rc->status));
+			bounce_replycode_find(resp, rc->status, rc->replycode,
+					      sizeof(rc->replycode));
+			free(resp);
+		    }
+		}
+	    }
+	    p = q2 + 1;
+	}
+    } else {
+	const char *end = strchr(list, ']');
+
+	for (p = list; (p = strstr(p, "\"emailAddress\"")) != NULL
+	     && (end == NULL || p < end); p++) {
+	    char   *addr = json_string(p, "emailAddress", NULL);
+	    const char *next = strstr(p + 1, "\"emailAddress\"");
+	    struct bounce_rcpt *rc;
+
+	    if (addr == NULL)
+		continue;
+	    if ((rc = rcpt_add(r, addr)) != NULL) {
+		if (complaint) {
+		    rc->reason = BR_FEEDBACK;
+		    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
+			     ftype ? ftype : "abuse");
+		} else {
+		    char   *status = json_string(p, "status", next);
+		    char   *diag = json_string(p, "diagnosticCode", next);
+		    char   *action = json_string(p, "action", next);
+
+		    if (status)
+			dsn_status_find(status, rc->status, sizeof(rc->status));
+		    if (action)
+			snprintf(rc->action, sizeof(rc->action), "%s", action);
+		    finish_rcpt(rc, diag ? diag : "", 0);
+		    free(status);
+		    free(diag);
+		    free(action);
+		}
+	    }
+	    free(addr);
+	}
+    }
+    free(type);
+    free(ftype);
+    free(copy);
+    return r->nrcpts > 0;
+}
+
+/* header_of - a top-level header value, "" when absent */
+static void
+header_of(const struct mime_msg *m, const char *name, char *out, size_t outsz)
+{
+    if (mime_header(m->hdr, m->hdr_len, name, out, outsz) < 0)
+	out[0] = 0;
+}
+
+/* looks_like_bounce - sender or subject of a delivery failure notice */
+static int
+looks_like_bounce(const struct mime_msg *m)
+{
+    static const char *const subj[] = {
+	"undeliver", "undelivered", "delivery status", "delivery failure",
+	"delivery notification", "failure notice", "returned mail",
+	"mail delivery", "not delivered", "could not be delivered",
+	"delivery has failed", "nondeliver", "non-deliver", "bounce",
+	"delivery problem", "warning: could not", "delayed mail",
+	"message delayed", "rejected", "failed", "returned to sender", NULL
+    };
+    char    v[512];
+
+    header_of(m, "X-Failed-Recipients", v, sizeof(v));
+    if (v[0])
+	return 1;
+    header_of(m, "From", v, sizeof(v));
+    if (strcasestr(v, "mailer-daemon") || strcasestr(v, "postmaster")
+	|| strcasestr(v, "mail delivery"))
+	return 1;
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (int i = 0; subj[i]; i++)
+	if (strcasestr(v, subj[i]))
+	    return 1;
+    return 0;
+}
+
+/* looks_like_unsubscribe - a mail asking to be taken off the list */
+static int
+looks_like_unsubscribe(const struct mime_msg *m)
+{
+    char    v[512];
+    const char *s;
+
+    header_of(m, "X-Apple-Unsubscribe", v, sizeof(v));
+    if (strcasecmp(v, "true") == 0)
+	return 1;
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (s = v; *s == ' '; s++)
+	/* void */ ;
+    if (strncasecmp(s, "unsubscribe", 11) == 0
+	&& !isalnum((unsigned char) s[11]))
+	return 1;
+    return 0;
+}
+
+/* looks_like_autoreply - an RFC 3834 automatic reply */
+static int
+looks_like_autoreply(const struct mime_msg *m)
+{
+    static const char *const subj[] = {
+	"auto reply", "auto-reply", "autoreply", "automatic reply",
+	"auto response", "autoresponse", "out of office", "out of the office",
+	"away until", "on vacation", "abwesenheit", "absence", NULL
+    };
+    char    v[512];
+
+    header_of(m, "Auto-Submitted", v, sizeof(v));
+    if (strncasecmp(v, "auto-replied", 12) == 0)
+	return 1;
+    header_of(m, "X-Autoreply", v, sizeof(v));
+    if (v[0])
+	return 1;
+    header_of(m, "X-Autorespond", v, sizeof(v));
+    if (v[0])
+	return 1;
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (int i = 0; subj[i]; i++)
+	if (strcasestr(v, subj[i]))
+	    return 1;
+    return 0;
+}
+
+/* recipient_context - the words before an address make it a recipient */
+static int
+recipient_context(const char *line, size_t off)
+{
+    static const char *const lead[] = {
+	"to", "to:", "recipient", "recipient:", "recipients:", "address:",
+	"addressee:", "for", "rcpt", "user", "mailbox", "address",
+	"failed:", "delivering your mail to", "destinataire", NULL
+    };
+    char    prev[64];
+    size_t  e = off, s, n;
+
+    while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '<'
+		     || line[e - 1] == '"' || line[e - 1] == '\t'
+		     || line[e - 1] == '[' || line[e - 1] == '('))
+	e--;
+    /* a forwarded notice quotes it: "> <user@example.org>" */
+    while (e > 0 && line[e - 1] == '>' && (e == 1 || line[e - 2] == '>'
+					  || line[e - 2] == ' '))
+	for (e--; e > 0 && line[e - 1] == ' '; e--)
+	    /* void */ ;
+    /* only blanks or brackets before it: the address opens the line */
+    if (e == 0)
+	return 1;
+    s = e;
+    while (s > 0 && line[s - 1] != ' ' && line[s - 1] != '\t')
+	s--;
+    n = e - s < sizeof(prev) - 1 ? e - s : sizeof(prev) - 1;
+    for (size_t i = 0; i < n; i++)
+	prev[i] = (char) tolower((unsigned char) line[s + i]);
+    prev[n] = 0;
+    for (int i = 0; lead[i]; i++)
+	if (strcmp(prev, lead[i]) == 0)
+	    return 1;
+    /* "554 <user@example.org>... Host unknown": a reply about it */
+    if (n == 3 && s == 0 && (prev[0] == '4' || prev[0] == '5')
+	&& isdigit((unsigned char) prev[1]) && isdigit((unsigned char) prev[2]))
+	return 1;
+    return 0;
+}
+
+/* skipped - one of the notice's own parties */
+static int
+skipped(const char *addr, char skip[][ADDR_MAX], int nskip)
+{
+    for (int i = 0; i < nskip; i++)
+	if (skip[i][0] && strcasecmp(addr, skip[i]) == 0)
+	    return 1;
+    return 0;
+}
+
+/* scan_line - add the addresses a line names as recipients */
+static void
+scan_line(struct bounce_report *r, const char *line, size_t len,
+	  char skip[][ADDR_MAX], int nskip)
+{
+    const char *l = line;
+    size_t  i, s, e, n = len;
+    char    addr[ADDR_MAX];
+
+    while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
+	l++, n--;
+    if (header_line(l, n) && strncasecmp(l, "to:", 3) != 0)
+	return;
+    for (i = 0; i < len; i++) {
+	if (line[i] != '@' || !addr_at(line, i, len, &s, &e))
+	    continue;
+	snprintf(addr, sizeof(addr), "%.*s", (int) (e - s), line + s);
+	i = e;
+	if (is_role_addr(addr) || skipped(addr, skip, nskip))
+	    continue;
+	/* "<id@host>" after Message-ID-ish words is not a person */
+	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
+	    && strcasestr(line, "message-id"))
+	    continue;
+	if (recipient_context(line, s))
+	    rcpt_add(r, addr);
+    }
+}
+
+/* scan_notice - recipients named in the notice, in order */
+static void
+scan_notice(struct bounce_report *r, const struct notice *n,
+	    char skip[][ADDR_MAX], int nskip)
+{
+    const char *line, *nl;
+    size_t  first = r->nrcpts;
+
+    for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
+	nl = strchr(line, '\n');
+	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
+		  nskip);
+    }
+    (void) first;
+}
+
+/* read_text - failed recipients of a plain-text notification */
+static int
+read_text(const struct mime_msg *m, const struct notice *n,
+	  struct bounce_report *r)
+{
+    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX];
+    char   *block = xmalloc(8192);
+    size_t  i, first = r->nrcpts;
+
+    /* the sender of the original and the notice's own parties are not it */
+    header_of(m, "To", v, sizeof(v));
+    first_addr(v, skip[0], ADDR_MAX);
+    header_of(m, "From", v, sizeof(v));
+    first_addr(v, skip[1], ADDR_MAX);
+    skip[2][0] = 0;
+    if (r->orig_headers
+	&& mime_header(r->orig_headers, r->orig_headers_len, "From", v,
+		       sizeof(v)) >= 0)
+	first_addr(v, skip[2], ADDR_MAX);
+
+    /* X-Failed-Recipients names them outright (Exim and others) */
+    header_of(m, "X-Failed-Recipients", v, sizeof(v));
+    for (char *tok = strtok(v, ", "); tok; tok = strtok(NULL, ", "))
+	if (strchr(tok, '@'))
+	    rcpt_add(r, tok);
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 3);
+    /* a notice about mail to oneself: the parties may be the recipient */
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 0);
+    /* nothing named: the failure is about the original's To */
+    if (r->nrcpts == first && r->orig_headers
+	&& mime_header(r->orig_headers, r->orig_headers_len, "To", v,
+		       sizeof(v)) >= 0) {
+	first_addr(v, addr, sizeof(addr));
+	if (addr[0])
+	    rcpt_add(r, addr);
+    }
+    for (i = first; i < r->nrcpts; i++) {
+	struct bounce_rcpt *rc = r->rcpts + i;
+
+	rcpt_block(n, rc->addr, block, 8192);
+	/* one recipient and little said about it: the whole notice speaks */
+	if (r->nrcpts - first == 1 && dsn_status_find(block, v, 16) < 0
+	    && strlen(block) < strlen(rc->addr) + 40)
+	    snprintf(block, 8192, "%s", n->text);
+	finish_rcpt(rc, block, 0);
+    }
+    free(block);
+    return r->nrcpts > first;
+}
+
+/* bounce_parse - what the message is and whom it is about */
+int
+bounce_parse(const char *msg, size_t len, struct bounce_report *out,
+	     const char **why)
+{
+    struct mime_msg m;
+    struct notice n;
+    char    v[512], subj[512];
+
+    memset(out, 0, sizeof(*out));
+    if (mime_parse(msg, len, &m, why) < 0)
+	return -1;
+    notice_build(&m, &n, out);
+    header_of(&m, "Subject", subj, sizeof(subj));
+    mime_decode_words(subj);
+
+    if (read_dsn(&m, &n, out)) {
+	out->kind = BOUNCE_DSN;
+    } else if (read_arf(&m, out)) {
+	out->kind = BOUNCE_ARF;
+    } else if (read_ses(&m, out)) {
+	out->kind = out->rcpts[0].reason == BR_FEEDBACK ? BOUNCE_ARF
+	    : BOUNCE_DSN;
+    } else if (looks_like_unsubscribe(&m)) {
+	struct bounce_rcpt *rc;
+
+	out->kind = BOUNCE_UNSUBSCRIBE;
+	header_of(&m, "From", v, sizeof(v));
+	first_addr(v, subj, sizeof(subj));
+	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL) {
+	    rc->reason = BR_FEEDBACK;
+	    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "opt-out");
+	}
+    } else if (!looks_like_bounce(&m) && looks_like_autoreply(&m)) {
+	struct bounce_rcpt *rc;
+
+	out->kind = BOUNCE_AUTOREPLY;
+	header_of(&m, "From", v, sizeof(v));
+	first_addr(v, subj, sizeof(subj));
+	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL)
+	    rc->reason = BR_VACATION;
+    } else if (read_text(&m, &n, out)) {
+	out->kind = BOUNCE_DSN;
+	/* a warning about delay says so in its subject */
+	if (strcasestr(subj, "delay"))
+	    for (size_t i = 0; i < out->nrcpts; i++)
+		if ((out->rcpts[i].reason == BR_ONHOLD
+		     || out->rcpts[i].reason == BR_UNDEFINED)
+		    && strncmp(out->rcpts[i].status + 1, ".0.9", 4) == 0) {
+		    out->rcpts[i].reason = BR_EXPIRED;
+		    bounce_pseudo_status(BR_EXPIRED,
+					 out->rcpts[i].status[0] == '4',
+					 out->rcpts[i].status,
+					 sizeof(out->rcpts[i].status));
+		}
+    }
+    free(n.text);
+    mime_free(&m);
+    return out->kind;
+}
+
+/* bounce_report_free - release what bounce_parse() filled in */
+void
+bounce_report_free(struct bounce_report *r)
+{
+    if (r == NULL)
+	return;
+    free(r->rcpts);
+    free(r->orig_headers);
+    memset(r, 0, sizeof(*r));
+}

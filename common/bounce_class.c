@@ -1,0 +1,928 @@
+/*
+ * bounce_class - why a message failed, and whether to stop sending
+ * (see bounce_class.h)
+ *
+ * The decision goes in three steps.  First the reasons that either the
+ * status code or an unambiguous phrase can establish are tried in a fixed
+ * order, most specific first (a full mailbox is a full mailbox whatever
+ * the code says).  Then, when the status code is generic or missing, the
+ * wording alone is matched against the remaining reasons.  Last come the
+ * status code's own meaning, the status class, and the DSN Action.
+ *
+ * A phrase is a lower-case string; "*" inside it means "anything, then":
+ * "mailbox*full" matches "mailbox is full" and "Mailbox Full".  The text is
+ * matched lower-cased with runs of blanks folded to one space.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounce_class.h"
+#include "xalloc.h"
+
+static const char *reason_names[BR_COUNT] = {
+    [BR_UNDEFINED] = "undefined",
+    [BR_ONHOLD] = "onhold",
+    [BR_DELIVERED] = "delivered",
+    [BR_FEEDBACK] = "feedback",
+    [BR_VACATION] = "vacation",
+    [BR_USERUNKNOWN] = "userunknown",
+    [BR_HOSTUNKNOWN] = "hostunknown",
+    [BR_HASMOVED] = "hasmoved",
+    [BR_NOTACCEPT] = "notaccept",
+    [BR_MAILBOXFULL] = "mailboxfull",
+    [BR_SUSPEND] = "suspend",
+    [BR_FILTERED] = "filtered",
+    [BR_REJECTED] = "rejected",
+    [BR_BLOCKED] = "blocked",
+    [BR_SPAMDETECTED] = "spamdetected",
+    [BR_VIRUSDETECTED] = "virusdetected",
+    [BR_POLICYVIOLATION] = "policyviolation",
+    [BR_AUTHFAILURE] = "authfailure",
+    [BR_REQUIREPTR] = "requireptr",
+    [BR_BADREPUTATION] = "badreputation",
+    [BR_SECURITYERROR] = "securityerror",
+    [BR_NORELAYING] = "norelaying",
+    [BR_NOTCOMPLIANTRFC] = "notcompliantrfc",
+    [BR_CONTENTERROR] = "contenterror",
+    [BR_MESGTOOBIG] = "mesgtoobig",
+    [BR_EXCEEDLIMIT] = "exceedlimit",
+    [BR_TOOMANYCONN] = "toomanyconn",
+    [BR_SPEEDING] = "speeding",
+    [BR_EXPIRED] = "expired",
+    [BR_NETWORKERROR] = "networkerror",
+    [BR_SYSTEMERROR] = "systemerror",
+    [BR_SYSTEMFULL] = "systemfull",
+    [BR_MAILERERROR] = "mailererror",
+    [BR_SYNTAXERROR] = "syntaxerror",
+    [BR_UNSUBSCRIBE] = "unsubscribe",
+};
+
+/* detail numbers of the pseudo status codes (X.0.9NN) */
+static const short pseudo_detail[BR_COUNT] = {
+    [BR_UNDEFINED] = 900, [BR_ONHOLD] = 901, [BR_SYNTAXERROR] = 902,
+    [BR_NORELAYING] = 909, [BR_FILTERED] = 910, [BR_USERUNKNOWN] = 911,
+    [BR_HOSTUNKNOWN] = 912, [BR_HASMOVED] = 916, [BR_REJECTED] = 918,
+    [BR_SUSPEND] = 921, [BR_MAILBOXFULL] = 922, [BR_EXCEEDLIMIT] = 923,
+    [BR_AUTHFAILURE] = 926, [BR_SYSTEMERROR] = 930, [BR_SYSTEMFULL] = 931,
+    [BR_NOTACCEPT] = 932, [BR_MESGTOOBIG] = 934, [BR_MAILERERROR] = 939,
+    [BR_NETWORKERROR] = 944, [BR_TOOMANYCONN] = 945, [BR_SPEEDING] = 946,
+    [BR_EXPIRED] = 947, [BR_CONTENTERROR] = 960, [BR_SECURITYERROR] = 970,
+    [BR_BLOCKED] = 971, [BR_POLICYVIOLATION] = 972, [BR_REQUIREPTR] = 973,
+    [BR_NOTCOMPLIANTRFC] = 974, [BR_BADREPUTATION] = 975,
+    [BR_SPAMDETECTED] = 980, [BR_VIRUSDETECTED] = 981,
+};
+
+/*
+ * What an enhanced status code means by itself.  Codes that say little
+ * (X.0.0, 4.7.0, X.5.0, ...) are left out: the wording decides those.
+ */
+static const struct status_meaning {
+    const char *code;
+    int     reason;
+} status_table[] = {
+    {"2.1.5", BR_DELIVERED},
+    {"4.1.6", BR_HASMOVED}, {"4.1.7", BR_REJECTED}, {"4.1.8", BR_REJECTED},
+    {"4.1.9", BR_SYSTEMERROR}, {"4.2.1", BR_BLOCKED},
+    {"4.2.2", BR_MAILBOXFULL}, {"4.2.3", BR_EXCEEDLIMIT},
+    {"4.2.4", BR_FILTERED}, {"4.3.1", BR_SYSTEMFULL},
+    {"4.3.2", BR_NOTACCEPT}, {"4.3.3", BR_SYSTEMERROR},
+    {"4.3.5", BR_SYSTEMERROR}, {"4.4.1", BR_EXPIRED},
+    {"4.4.2", BR_NETWORKERROR}, {"4.4.3", BR_SYSTEMERROR},
+    {"4.4.4", BR_NETWORKERROR}, {"4.4.5", BR_SYSTEMFULL},
+    {"4.4.6", BR_NETWORKERROR}, {"4.4.7", BR_EXPIRED},
+    {"4.5.3", BR_SYSTEMERROR}, {"4.5.5", BR_SYSTEMERROR},
+    {"4.6.0", BR_CONTENTERROR}, {"4.6.2", BR_CONTENTERROR},
+    {"4.6.5", BR_CONTENTERROR}, {"4.7.1", BR_BLOCKED},
+    {"4.7.2", BR_BLOCKED}, {"4.7.5", BR_SECURITYERROR},
+    {"4.7.6", BR_SECURITYERROR}, {"4.7.7", BR_SECURITYERROR},
+    {"4.7.12", BR_SECURITYERROR}, {"4.7.15", BR_SECURITYERROR},
+    {"4.7.16", BR_MESGTOOBIG}, {"4.7.24", BR_AUTHFAILURE},
+    {"4.7.25", BR_REQUIREPTR}, {"4.7.26", BR_AUTHFAILURE},
+    {"5.1.0", BR_USERUNKNOWN}, {"5.1.1", BR_USERUNKNOWN},
+    {"5.1.2", BR_HOSTUNKNOWN}, {"5.1.3", BR_USERUNKNOWN},
+    {"5.1.4", BR_FILTERED}, {"5.1.6", BR_HASMOVED},
+    {"5.1.7", BR_REJECTED}, {"5.1.8", BR_REJECTED},
+    {"5.1.9", BR_SYSTEMERROR}, {"5.1.10", BR_NOTACCEPT},
+    {"5.2.0", BR_FILTERED}, {"5.2.1", BR_FILTERED},
+    {"5.2.2", BR_MAILBOXFULL}, {"5.2.3", BR_EXCEEDLIMIT},
+    {"5.2.4", BR_FILTERED}, {"5.3.0", BR_SYSTEMERROR},
+    {"5.3.1", BR_SYSTEMFULL}, {"5.3.2", BR_NOTACCEPT},
+    {"5.3.3", BR_SYSTEMERROR}, {"5.3.4", BR_MESGTOOBIG},
+    {"5.3.5", BR_SYSTEMERROR}, {"5.4.0", BR_NETWORKERROR},
+    {"5.4.3", BR_SYSTEMERROR}, {"5.4.4", BR_HOSTUNKNOWN},
+    {"5.5.2", BR_SYNTAXERROR}, {"5.5.3", BR_TOOMANYCONN},
+    {"5.5.4", BR_SYSTEMERROR}, {"5.5.5", BR_SYSTEMERROR},
+    {"5.5.6", BR_SYNTAXERROR}, {"5.6.0", BR_CONTENTERROR},
+    {"5.6.1", BR_CONTENTERROR}, {"5.6.2", BR_CONTENTERROR},
+    {"5.6.3", BR_CONTENTERROR}, {"5.6.5", BR_CONTENTERROR},
+    {"5.6.6", BR_CONTENTERROR}, {"5.6.7", BR_CONTENTERROR},
+    {"5.6.8", BR_CONTENTERROR}, {"5.6.9", BR_CONTENTERROR},
+    {"5.7.0", BR_SECURITYERROR}, {"5.7.1", BR_SECURITYERROR},
+    {"5.7.2", BR_SECURITYERROR}, {"5.7.3", BR_SECURITYERROR},
+    {"5.7.4", BR_SECURITYERROR}, {"5.7.5", BR_SECURITYERROR},
+    {"5.7.6", BR_SECURITYERROR}, {"5.7.7", BR_SECURITYERROR},
+    {"5.7.8", BR_SECURITYERROR}, {"5.7.9", BR_SECURITYERROR},
+    {"5.7.10", BR_SECURITYERROR}, {"5.7.11", BR_SECURITYERROR},
+    {"5.7.13", BR_SUSPEND}, {"5.7.14", BR_SECURITYERROR},
+    {"5.7.15", BR_SECURITYERROR}, {"5.7.16", BR_MESGTOOBIG},
+    {"5.7.17", BR_HASMOVED}, {"5.7.18", BR_HASMOVED},
+    {"5.7.19", BR_SECURITYERROR}, {"5.7.20", BR_AUTHFAILURE},
+    {"5.7.21", BR_AUTHFAILURE}, {"5.7.22", BR_AUTHFAILURE},
+    {"5.7.23", BR_AUTHFAILURE}, {"5.7.24", BR_AUTHFAILURE},
+    {"5.7.25", BR_REQUIREPTR}, {"5.7.26", BR_AUTHFAILURE},
+    {"5.7.27", BR_NOTACCEPT}, {"5.7.28", BR_SPAMDETECTED},
+    {"5.7.29", BR_AUTHFAILURE},
+};
+
+/* wording, per reason; NULL ends each list */
+static const char *const w_userunknown[] = {
+    "user unknown", "unknown user", "unknown recipient", "recipient unknown",
+    "no such user", "no such mailbox", "no such recipient",
+    "no such address", "no such person", "user not found",
+    "user does not exist", "user doesn't exist", "user not exist",
+    "recipient not found", "recipient does not exist",
+    "recipient not exist", "address does not exist", "address unknown",
+    "mailbox not found", "mailbox does not exist", "mailbox not present",
+    "mailbox unavailable", "mailbox is unavailable", "mailbox invalid",
+    "invalid mailbox", "invalid recipient", "invalid address",
+    "unknown mailbox", "unknown address", "unknown local*part",
+    "unknown e*mail address", "not a valid mailbox",
+    "not a valid recipient", "not a valid user", "is not a known user",
+    "no account by that name", "no mailbox here by that name",
+    "no mailbox by that name", "account does not exist",
+    "email account that you tried to reach does not exist",
+    "recipient address rejected: unknown user",
+    "recipient address rejected: user unknown",
+    "recipient address rejected: invalid user",
+    "recipient address rejected: undeliverable address",
+    "recipient is not local", "not a local address",
+    "not listed in domino directory", "not listed in public name",
+    "the recipient name is not recognized", "recipient name not recognized",
+    "no such user here", "no user with that name", "unknown account",
+    "user missing home directory", "does not have an account here",
+    "non*existent user", "nonexistent", "badrcptto",
+    "not in my validrcptto", "no valid recipients",
+    "is not an active address", "destination addresses were unknown",
+    "delivery to the following recipient failed permanently",
+    "resolver.adr.recipnotfound", "resolver.adr.recipientnotfound",
+    "recipient*was not found in", "user*was not found", "user*does not exist",
+    "mailbox*does not exist", "rcpt*does not exist",
+    "does not exist here", "utilisateur inconnu", "usuario desconocido",
+    "unbekannter empf", "adresse inconnue",
+    "doesn't have a*account", "does not have a*account",
+    "recipient address rejected: access denied",
+    "recipient address rejected.", "address couldn't be found", "address could not be found",
+    NULL
+};
+/* the directory has no such entry: decisive whatever command or code */
+static const char *const w_userunknown_strong[] = {
+    "not listed in", "name is not recognized", "no valid recipients",
+    "invalid recipient", "address couldn't be found",
+    "address could not be found", "doesn't have a*account",
+    "does not have a*account", "recipient not found", "no such recipient",
+    NULL
+};
+static const char *const w_hostunknown[] = {
+    "host unknown", "unknown host", "host or domain name not found",
+    "domain does not exist", "no such domain", "domain not found",
+    "name or service not known", "unrouteable address",
+    "unroutable address", "domain is not reachable",
+    "domain must exist", "unknown domain", "domain name not found",
+    "no mx or a record", "host not found", 
+    "couldn't find any host named", "mail domain mentioned in email address is unknown",
+    "account or domain may not exist", "553 *does not exist",
+    NULL
+};
+static const char *const w_hasmoved[] = {
+    "has been replaced by", "address has changed", "mailbox has moved",
+    "no longer at this address", "user has moved",
+    NULL
+};
+static const char *const w_notaccept[] = {
+    "does not accept mail", "host/domain does not accept mail",
+    "not accepting mail", "null mx", "nullmx",
+    "no mx record found for domain", "mail receiving disabled",
+    "smtp protocol returned a permanent error",
+    "doesn't receive email", "does not receive email", "doesn't receive mail",
+    "indicated no smtp service",
+    NULL
+};
+static const char *const w_mailboxfull[] = {
+    "mailbox full", "mailbox is full", "mailbox*full", "full mailbox",
+    "over quota", "over*quota", "quota exceeded", "quota*exceeded",
+    "exceeded*quota", "exceeds*quota", "mailbox*quota", "disk quota",
+    "insufficient disk space", "not enough space", "not enough storage",
+    "enough*space", "no space left", "mailfolder is full",
+    "exceeded storage allocation", "mailbox size limit exceeded",
+    "mailbox exceeds allowed size", "would exceed*storage",
+    "too much mail data", "space has been used up",
+    "too many messages on the server", "account is over",
+    "boite du destinataire pleine", "postfach voll", "quota violation",
+    "mailbox exceeded", "mailbox*exceeded*limit",
+    NULL
+};
+static const char *const w_suspend[] = {
+    "has been suspended", "is currently suspended", "account suspended",
+    "user suspended", "mailbox currently suspended", "account disabled",
+    "mailbox disabled", "mailbox is disabled", "account is disabled",
+    "account has been disabled", "account is inactive", "inactive account",
+    "inactive user", "mailbox is inactive", "is a deactivated mailbox",
+    "account has been deactivated", "user not active", "temporarily inactive",
+    "account is locked", "mailbox is frozen", "account is frozen",
+    "archived recipient", "this address no longer accepts mail",
+    "the email account that you tried to reach is disabled",
+    "the email account that you tried to reach is inactive",
+    "user or domain is disabled", "recipient suspend",
+    NULL
+};
+static const char *const w_filtered[] = {
+    "message filtered", "user reject", "refuses to receive",
+    "refuse to receive", "not accepting any mail", "rejected due to user rules",
+    "recipient preferences", "blocked by the recipient",
+    "only accepting mail from specific", "account is protected by",
+    "has restricted sms e-mail", "bounced address",
+    NULL
+};
+static const char *const w_rejected[] = {
+    "sender rejected", "sender address rejected", "sender verify failed",
+    "sender was rejected", "sender is in my black list",
+    "invalid sender", "bad sender", "sender not pre-approved",
+    "domain of sender address", "unroutable sender address",
+    "sender domain", "null sender is not allowed",
+    "empty envelope senders not allowed", "bogus mail from",
+    "mail from not owned by user", "returned mail not accepted here",
+    "you are not allowed to post", "not permitted to post",
+    "you do not have permission to post", "may not exist, or you may not have permission",
+    "administrative prohibition", "batv", "no third-party dsns",
+    "sender address has been blacklisted", "email address is not verified",
+    "address rejected", "from: domain is invalid",
+    "fully qualified email address required",
+    "purported responsible address",
+    NULL
+};
+static const char *const w_rejected_not[] = {
+    "recipient address rejected", "5.1.0 address rejected",
+    "sender ip address rejected", NULL
+};
+static const char *const w_blocked[] = {
+    "blocked using", "blocked by", "blacklisted", "black list", "blocklist",
+    "block list", "listed in", "listed at", "dnsbl", " rbl", "spamhaus",
+    "spamcop", "barracudacentral", "client host rejected",
+    "helo command rejected", "refused to talk to me",
+    "connection refused", "connection reset", "connection dropped",
+    "not allowed to connect", "your ip", "sending ip",
+    "ip address", "dynamic ip", "dial-up", "dialup", "residential",
+    "service not available, closing transmission channel",
+    "not currently accepting mail from your ip",
+    "smtp error from remote mail server after initial connection",
+    "your server requires confirmation", "confirm this mail server",
+    "go away", "too many unwanted messages", "user complaints",
+    "rejecting open proxy", "use the smtp server of your isp",
+    "is not allowed to send mail from", "banned sending ip",
+    "host network not allowed", "your network is", "poor reputation",
+    "sender ip", "esmtp not accepting connections",
+    "invalid ip for sending mail",
+    NULL
+};
+static const char *const w_spamdetected[] = {
+    "spam", "unsolicited", "bulk mail", "bulk e-mail", "bulk email",
+    "junk mail", "content filter", "message content rejected",
+    "rejecting banned content", "mail content denied",
+    "message rejected for policy reasons", "uribl",
+    "recurrent pattern detection", "rejected by spam",
+    "appears to be unsolicited", "mail score", "scored as",
+    NULL
+};
+static const char *const w_virusdetected[] = {
+    "virus", "malware", "infected", "malicious content",
+    "executable attachment", NULL
+};
+static const char *const w_policyviolation[] = {
+    "policy violation", "violates*policy", "violation of*policy",
+    "denied by policy", "rejected for policy reasons",
+    "not accepted for policy reasons", "due to local policy",
+    "organization policy", "organizational settings",
+    "security policies", "illegal attachment", "members-only",
+    "closed mailing list", "protocol violation", "header error",
+    "header are not accepted", "messages with multiple addresses",
+    "message given low priority", "mass mailer",
+    "not subscribed to this group", "prohibited attachment",
+    "content presents a potential",
+    NULL
+};
+static const char *const w_authfailure[] = {
+    "sender policy framework",
+    "authentication requirements", "required authentication level",
+    "not pass authentication", "unauthenticated email",
+    "authentication checks", "dmarc policy", "dmarc verification", "dmarc check", "fails dmarc", "failed dmarc", "not pass dmarc", "spf check", "spf fail", "fails spf", "failed spf", "spf validation", "spf record for", "dkim fail", "failed dkim", "dkim validation", "dkim verification", "dkim check",
+    NULL
+};
+static const char *const w_requireptr[] = {
+    "reverse dns", "reverse lookup", "ptr record", "ptr-record",
+    "no ptr", "rdns", "cannot find your hostname",
+    "cannot resolve your address", "ip name lookup failed",
+    "unresolvable relay host name", "forward dns entry does not point",
+    "mismatches client ip", "not resolve your hostname", "unverifyable sending ip", "unverifiable sending ip",
+    NULL
+};
+static const char *const w_badreputation[] = {
+    "reputation", "low sender score", "unexpected volume or user complaints",
+    NULL
+};
+static const char *const w_securityerror[] = {
+    "authentication required", "authentication failed",
+    "authentication failure", "authentication credentials invalid",
+    "unauthenticated senders not allowed", "insecure mail relay",
+    "verification failure", "must authenticate", "tls required",
+    "encryption required", "not authorized to send", "access denied",
+    "certificate", NULL
+};
+static const char *const w_norelaying[] = {
+    "relay access denied", "relaying denied", "relay denied",
+    "relaying not permitted", "relay not permitted", "not permitted to relay",
+    "unable to relay", "we do not relay", "relaying mail to",
+    "no relaying", "relay not allowed", "relaying not allowed",
+    "not allowed to relay", "that domain isn't in my list of allowed rcpthosts",
+    "is not a gateway", "does not relay", NULL
+};
+static const char *const w_notcompliantrfc[] = {
+    "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 ",
+    "rfc 1123", "duplicate header", "multiple from", "multiple addresses in from",
+    "is not compliant", "non-compliant", "not compliant", "bare lf",
+    "line too long", "message format", "malformed message",
+    "invalid header", "missing header", NULL
+};
+static const char *const w_contenterror[] = {
+    "header size exceeds", "message header size", "content*not supported",
+    "mime", "8bit", "8-bit", "utf-8", "charset", "message content",
+    "improper use of", NULL
+};
+static const char *const w_mesgtoobig[] = {
+    "message too big", "message too large", "message is too big",
+    "message is too large", "message size exceeds", "message length exceeds",
+    "size limit", "size exceeds", "exceeds size", "exceeds the maximum size",
+    "larger than the current system limit", "too large for",
+    "message size", "mail size", "message exceeded", "size of message",
+    "line limit exceeded",
+    NULL
+};
+static const char *const w_exceedlimit[] = {
+    "message length exceeds administrative limit",
+    "exceeds per-mailbox", "message too large for this mailbox",
+    NULL
+};
+static const char *const w_toomanyconn[] = {
+    "too many connections", "too many simultaneous", "too many concurrent",
+    "connection limit", "too many recipients", "too many hosts",
+    "too many sessions", "connection rate limit", NULL
+};
+static const char *const w_speeding[] = {
+    "rate limit", "rate-limit", "ratelimit", "sending too fast",
+    "too many messages", "too many emails", "receiving mail at a rate",
+    "throttl", "exceeded*number of messages", "please slow down",
+    "temporarily rate", NULL
+};
+static const char *const w_expired[] = {
+    "retry timeout exceeded", "delivery time expired", "delivery expired",
+    "message expired", "message timed out", "has been delayed",
+    "been in the queue too long", "in queue too long", "giving up on",
+    "could not be delivered for", "too long in queue",
+    "unable to deliver message after multiple retries",
+    "not reachable within the allowed queue period",
+    "retry time not reached", "have been failing for a long time",
+    "delivery attempts will continue", "connection timed out",
+    "no answer from host", "could not find a gateway for",
+    "server did not respond", "timeout", "timed out", "envelope expired",
+    NULL
+};
+static const char *const w_networkerror[] = {
+    "host name lookup failure", "no route to host", "host is unreachable",
+    "network is unreachable", "dns lookup",
+    "dns failure", "dns error", "lookup failure", "mail loop",
+    "routing loop", "forwarding loop", "message looping", "too many hops",
+    "hop count exceeded", "loops back to myself", "unable to resolve",
+    
+    "connection closed", "lost connection", "network error",
+    "malformed name server reply", "unrouteable mail domain",
+    "establish an smtp connection", "dns type",
+    "host not found, try again",
+    "name server reply",
+    NULL
+};
+static const char *const w_systemerror[] = {
+    "system error", "internal error", "server error", "configuration error",
+    "config error", "local error", "temporary local problem",
+    "service currently unavailable", "service unavailable",
+    "queue file write error", "interrupted system call",
+    "can't create user output file", "it encountered an error",
+    "misconfigured", "mail system error", "transaction failed",
+    "timeout waiting for input", "aliasing/forwarding loop",
+    "error while processing", "could not load drd",
+    NULL
+};
+static const char *const w_systemfull[] = {
+    "mail system full", "system full", "disk full", "file system full",
+    "insufficient system storage", "out of disk space", NULL
+};
+static const char *const w_mailererror[] = {
+    "x-unix", "procmail", "mailer error", "command died", "program exited",
+    "exit status", "pipe to |", "unable to deliver to program",
+    "could not be delivered to the program", NULL
+};
+static const char *const w_vacation[] = {
+    "out of office", "out of the office", "on vacation", "away from the office",
+    "auto-reply", "autoreply", "automatic reply", NULL
+};
+
+static const char *const *const wording[BR_COUNT] = {
+    [BR_USERUNKNOWN] = w_userunknown,
+    [BR_HOSTUNKNOWN] = w_hostunknown,
+    [BR_HASMOVED] = w_hasmoved,
+    [BR_NOTACCEPT] = w_notaccept,
+    [BR_MAILBOXFULL] = w_mailboxfull,
+    [BR_SUSPEND] = w_suspend,
+    [BR_FILTERED] = w_filtered,
+    [BR_REJECTED] = w_rejected,
+    [BR_BLOCKED] = w_blocked,
+    [BR_SPAMDETECTED] = w_spamdetected,
+    [BR_VIRUSDETECTED] = w_virusdetected,
+    [BR_POLICYVIOLATION] = w_policyviolation,
+    [BR_AUTHFAILURE] = w_authfailure,
+    [BR_REQUIREPTR] = w_requireptr,
+    [BR_BADREPUTATION] = w_badreputation,
+    [BR_SECURITYERROR] = w_securityerror,
+    [BR_NORELAYING] = w_norelaying,
+    [BR_NOTCOMPLIANTRFC] = w_notcompliantrfc,
+    [BR_CONTENTERROR] = w_contenterror,
+    [BR_MESGTOOBIG] = w_mesgtoobig,
+    [BR_EXCEEDLIMIT] = w_exceedlimit,
+    [BR_TOOMANYCONN] = w_toomanyconn,
+    [BR_SPEEDING] = w_speeding,
+    [BR_EXPIRED] = w_expired,
+    [BR_NETWORKERROR] = w_networkerror,
+    [BR_SYSTEMERROR] = w_systemerror,
+    [BR_SYSTEMFULL] = w_systemfull,
+    [BR_MAILERERROR] = w_mailererror,
+    [BR_VACATION] = w_vacation,
+};
+
+/* reasons the status code or wording may establish, most specific first */
+static const int first_pass[] = {
+    BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
+    BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
+    BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
+    BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
+    BR_SPEEDING, BR_BLOCKED,
+};
+
+/* reasons only wording can establish, when the code is generic */
+static const int second_pass[] = {
+    BR_MAILBOXFULL, BR_AUTHFAILURE, BR_BADREPUTATION, BR_SPEEDING,
+    BR_SPAMDETECTED, BR_VIRUSDETECTED, BR_POLICYVIOLATION, BR_NORELAYING,
+    BR_NOTACCEPT, BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND,
+    BR_CONTENTERROR, BR_SYSTEMFULL, BR_EXPIRED, BR_SECURITYERROR,
+    BR_MAILERERROR,
+};
+
+static int phrase_in(const char *text, const char *phrase);
+static int said(const char *text, int reason);
+static int status_reason(const char *status);
+static int weak_reason(int reason);
+static int before_data(const char *command);
+static int probe(int reason, int sr, const struct bounce_evidence *ev,
+		 const char *text);
+static char *fold_text(const char *in);
+
+/* bounce_reason_name - the printable name of a reason */
+const char *
+bounce_reason_name(int reason)
+{
+    if (reason < 0 || reason >= BR_COUNT || reason_names[reason] == NULL)
+	return "undefined";
+    return reason_names[reason];
+}
+
+/* fold_text - lower case, blanks folded, for phrase matching; caller frees */
+static char *
+fold_text(const char *in)
+{
+    size_t  n = strlen(in), o = 0, i;
+    char   *out = xmalloc(n + 1);
+
+    for (i = 0; i < n; i++) {
+	unsigned char c = (unsigned char) in[i];
+
+	if (isspace(c)) {
+	    if (o > 0 && out[o - 1] != ' ')
+		out[o++] = ' ';
+	} else {
+	    out[o++] = (char) tolower(c);
+	}
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* phrase_in - text holds the pieces of phrase ("a*b") in that order */
+static int
+phrase_in(const char *text, const char *phrase)
+{
+    const char *star, *hit;
+    char    piece[128];
+    size_t  n;
+
+    for (;;) {
+	star = strchr(phrase, '*');
+	n = star ? (size_t) (star - phrase) : strlen(phrase);
+	if (n >= sizeof(piece))
+	    n = sizeof(piece) - 1;
+	memcpy(piece, phrase, n);
+	piece[n] = 0;
+	if ((hit = strstr(text, piece)) == NULL)
+	    return 0;
+	if (star == NULL)
+	    return 1;
+	text = hit + n;
+	phrase = star + 1;
+    }
+}
+
+/* said - the folded text uses wording of this reason */
+static int
+said(const char *text, int reason)
+{
+    const char *const *p = wording[reason];
+
+    if (p == NULL || text[0] == 0)
+	return 0;
+    if (reason == BR_REJECTED)
+	for (const char *const *q = w_rejected_not; *q; q++)
+	    if (phrase_in(text, *q))
+		return 0;
+    for (; *p; p++)
+	if (phrase_in(text, *p))
+	    return 1;
+    return 0;
+}
+
+/* status_reason - what the enhanced status code means alone */
+static int
+status_reason(const char *status)
+{
+    size_t  i;
+
+    if (status == NULL || status[0] == 0)
+	return BR_UNDEFINED;
+    for (i = 0; i < sizeof(status_table) / sizeof(status_table[0]); i++)
+	if (strcmp(status_table[i].code, status) == 0)
+	    return status_table[i].reason;
+    /* a pseudo code X.0.9NN names its reason */
+    if (strncmp(status + 1, ".0.9", 4) == 0) {
+	int     d = atoi(status + 4);
+
+	for (i = 0; i < BR_COUNT; i++)
+	    if (pseudo_detail[i] == d && d != 0)
+		return (int) i;
+    }
+    return BR_UNDEFINED;
+}
+
+/* weak_reason - a reason the wording may still refine */
+static int
+weak_reason(int reason)
+{
+    switch (reason) {
+    case BR_UNDEFINED:
+    case BR_ONHOLD:
+    case BR_SYSTEMERROR:
+    case BR_SECURITYERROR:
+    case BR_EXPIRED:
+    case BR_NETWORKERROR:
+    case BR_HOSTUNKNOWN:
+    case BR_USERUNKNOWN:
+	return 1;
+    default:
+	return 0;
+    }
+}
+
+/* before_data - the refused command comes before the message is sent */
+static int
+before_data(const char *command)
+{
+    return command != NULL && (strcmp(command, "CONN") == 0
+			       || strcmp(command, "HELO") == 0
+			       || strcmp(command, "EHLO") == 0
+			       || strcmp(command, "MAIL") == 0
+			       || strcmp(command, "RCPT") == 0
+			       || strcmp(command, "STARTTLS") == 0);
+}
+
+/* probe - first-pass test of one reason */
+static int
+probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
+{
+    const char *cmd = ev->command;
+
+    switch (reason) {
+    case BR_MESGTOOBIG:
+	/* a per-mailbox size limit is the narrower finding */
+	return sr == reason || (sr != BR_EXCEEDLIMIT && said(text, reason));
+    case BR_MAILBOXFULL:
+    case BR_EXCEEDLIMIT:
+    case BR_HASMOVED:
+    case BR_AUTHFAILURE:
+    case BR_REQUIREPTR:
+    case BR_TOOMANYCONN:
+    case BR_BLOCKED:
+	return sr == reason || said(text, reason);
+    case BR_SUSPEND:
+	return sr == reason || strcmp(ev->replycode, "525") == 0
+	    || said(text, reason);
+    case BR_NORELAYING:
+    case BR_NOTCOMPLIANTRFC:
+    case BR_BADREPUTATION:
+    case BR_SPEEDING:
+	return said(text, reason);
+    case BR_CONTENTERROR:
+	return sr == reason;
+    case BR_USERUNKNOWN:
+	/* refused at MAIL FROM: the sender was the problem, not the mailbox */
+	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)
+	    return 0;
+	if (sr == BR_USERUNKNOWN) {
+	    /* "5.1.1" with words of another cause: the words win */
+	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
+		     || said(text, BR_HASMOVED) || said(text, BR_NOTACCEPT)
+		     || (said(text, BR_REJECTED) && cmd != NULL
+			 && strcmp(cmd, "MAIL") == 0));
+	}
+	/*
+	 * The words alone count where the recipient was refused, or where
+	 * a specific status code (5.5.0, 5.3.0: not X.0.0) backs them.  A
+	 * bare "unknown user" with no command and no code is as often a
+	 * filter's refusal after the message: that is left to "filtered".
+	 */
+	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
+	    return 0;
+	for (const char *const *p = w_userunknown_strong; *p; p++)
+	    if (phrase_in(text, *p))
+		return 1;
+	if (cmd == NULL && (ev->status[0] == 0
+			    || strcmp(ev->status + 1, ".0.0") == 0))
+	    return 0;
+	return said(text, BR_USERUNKNOWN);
+    case BR_FILTERED:
+	/* refused after the message was seen: the recipient's filter */
+	if (sr == BR_FILTERED)
+	    return said(text, BR_USERUNKNOWN) || said(text, BR_FILTERED);
+	if (before_data(cmd))
+	    return 0;
+	return said(text, BR_FILTERED) || said(text, BR_USERUNKNOWN);
+    case BR_REJECTED:
+	if (sr == BR_REJECTED)
+	    return 1;
+	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)
+	    return sr == BR_USERUNKNOWN || said(text, reason);
+	if (cmd != NULL && strcmp(cmd, "DATA") == 0 && sr != BR_USERUNKNOWN)
+	    return said(text, reason);
+	if (sr == BR_UNDEFINED || sr == BR_ONHOLD || sr == BR_SECURITYERROR
+	    || sr == BR_SYSTEMERROR)
+	    return said(text, reason);
+	return 0;
+    case BR_HOSTUNKNOWN:
+	if (sr == BR_HOSTUNKNOWN)
+	    return !said(text, BR_NETWORKERROR);
+	/* a temporary lookup failure says nothing about the domain */
+	if (ev->status[0] == '4' || ev->replycode[0] == '4'
+	    || said(text, BR_NETWORKERROR))
+	    return 0;
+	return said(text, reason);
+    case BR_SPAMDETECTED:
+	if (ev->status[0] == 0)
+	    return 0;
+	if (sr == reason)
+	    return 1;
+	if (before_data(cmd))
+	    return 0;
+	return said(text, reason);
+    default:
+	return 0;
+    }
+}
+
+/* bounce_classify - the reason of one failed recipient */
+int
+bounce_classify(const struct bounce_evidence *ev)
+{
+    int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
+    char   *text = fold_text(ev->text ? ev->text : "");
+    size_t  i;
+
+    if (ev->status[0] == '2')
+	reason = BR_DELIVERED;
+    if (reason == BR_UNDEFINED
+	&& (ev->diag_type == NULL || ev->diag_type[0] == 0
+	    || strcmp(ev->diag_type, "smtp") == 0)) {
+	for (i = 0; i < sizeof(first_pass) / sizeof(first_pass[0]); i++)
+	    if (probe(first_pass[i], sr, ev, text)) {
+		reason = first_pass[i];
+		break;
+	    }
+    }
+    if (reason == BR_UNDEFINED && (weak_reason(sr) || (ev->diag_type
+			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp")))) {
+	for (i = 0; i < sizeof(second_pass) / sizeof(second_pass[0]); i++)
+	    if (said(text, second_pass[i])) {
+		reason = second_pass[i];
+		break;
+	    }
+	if (reason == BR_UNDEFINED && sr != BR_UNDEFINED)
+	    reason = sr;
+	if (reason == BR_UNDEFINED && ev->status[0] && ev->status[1] == '.') {
+	    if (ev->status[2] == '6')
+		reason = BR_CONTENTERROR;
+	    else if (ev->status[2] == '7')
+		reason = BR_SECURITYERROR;
+	}
+	if (reason == BR_UNDEFINED && ev->diag_type
+	    && strncmp(ev->diag_type, "x-unix", 6) == 0)
+	    reason = BR_MAILERERROR;
+	/* 500-504: the remote end did not understand what it was sent */
+	if (reason == BR_UNDEFINED && ev->replycode[0] == '5'
+	    && ev->replycode[1] == '0' && ev->replycode[2] <= '4')
+	    reason = BR_SYNTAXERROR;
+	if (reason == BR_UNDEFINED && ev->action
+	    && (strcmp(ev->action, "delayed") == 0
+		|| strcmp(ev->action, "expired") == 0))
+	    reason = BR_EXPIRED;
+	if (reason == BR_UNDEFINED && ev->command
+	    && (strcmp(ev->command, "HELO") == 0
+		|| strcmp(ev->command, "EHLO") == 0))
+	    reason = BR_BLOCKED;
+    } else if (reason == BR_UNDEFINED) {
+	reason = sr;
+    }
+    if (reason == BR_UNDEFINED) {
+	if (said(text, BR_VACATION))
+	    reason = BR_VACATION;
+	else if (text[0] != 0)
+	    reason = BR_ONHOLD;
+    }
+    free(text);
+    return reason;
+}
+
+/* bounce_is_hard - suppress the address at once? */
+int
+bounce_is_hard(int reason, const char *status, const char *replycode)
+{
+    switch (reason) {
+    case BR_USERUNKNOWN:
+    case BR_HOSTUNKNOWN:
+    case BR_HASMOVED:
+	return 1;
+    case BR_NOTACCEPT:
+	/* a null MX is final; "not accepting now" is not */
+	if (status && status[0])
+	    return status[0] == '5';
+	if (replycode && replycode[0])
+	    return replycode[0] == '5';
+	return 1;
+    default:
+	return 0;
+    }
+}
+
+/* bounce_pseudo_status - X.0.9NN standing for a reason */
+int
+bounce_pseudo_status(int reason, int temporary, char *out, size_t outsz)
+{
+    int     d = reason >= 0 && reason < BR_COUNT ? pseudo_detail[reason] : 0;
+
+    if (d == 0 || outsz < 8) {
+	if (outsz)
+	    out[0] = 0;
+	return -1;
+    }
+    /* a missing mailbox or domain is never temporary */
+    if (reason == BR_USERUNKNOWN || reason == BR_HOSTUNKNOWN
+	|| reason == BR_HASMOVED)
+	temporary = 0;
+    snprintf(out, outsz, "%c.0.%d", temporary ? '4' : '5', d);
+    return 0;
+}
+
+/* bounce_replycode_find - SMTP reply code in text, matching status if given */
+int
+bounce_replycode_find(const char *text, const char *status, char *out,
+		      size_t outsz)
+{
+    const char *p;
+    char    first[4] = "";
+
+    if (outsz < 4)
+	return -1;
+    out[0] = 0;
+    for (p = text; *p; p++) {
+	if ((*p != '2' && *p != '4' && *p != '5')
+	    || !isdigit((unsigned char) p[1]) || !isdigit((unsigned char) p[2]))
+	    continue;
+	if (p > text && (isalnum((unsigned char) p[-1]) || strchr(".:-/#[=_", p[-1])))
+	    continue;
+	if (p[1] > '5' || (p[3] != ' ' && p[3] != '-' && p[3] != 0
+			   && p[3] != '\n' && p[3] != ')'))
+	    continue;
+	if (p[3] == '-' && !isdigit((unsigned char) p[4]))
+	    continue;
+	/* "550 5.1.1" or "550-5.1.1": the code with its status */
+	if (status && status[0] && (p[3] == ' ' || p[3] == '-')
+	    && strncmp(p + 4, status, strlen(status)) == 0) {
+	    memcpy(out, p, 3);
+	    out[3] = 0;
+	    return 0;
+	}
+	if (first[0] == 0 && (status == NULL || status[0] == 0
+			      || status[0] == p[0])) {
+	    /* a lone number is a code only after a colon, or at line start */
+	    const char *b = p;
+
+	    while (b > text && (b[-1] == ' ' || b[-1] == '<' || b[-1] == '>'
+				|| b[-1] == '(' || b[-1] == '"' || b[-1] == '\t'))
+		b--;
+	    if (b == text || b[-1] == '\n' || b[-1] == ':' || b[-1] == ';'
+		|| strncasecmp(b - (b - text >= 4 ? 4 : 0), "said", 4) == 0
+		|| (b - text >= 5 && strncasecmp(b - 5, "error", 5) == 0)) {
+		memcpy(first, p, 3);
+		first[3] = 0;
+	    }
+	}
+    }
+    if (first[0]) {
+	memcpy(out, first, 4);
+	return 0;
+    }
+    return -1;
+}
+
+/* bounce_command_find - the SMTP command a text says was refused */
+const char *
+bounce_command_find(const char *text)
+{
+    static const struct {
+	const char *phrase;
+	const char *command;
+    } table[] = {
+	{"in reply to rcpt to", "RCPT"}, {"after rcpt to", "RCPT"},
+	{"in reply to mail from", "MAIL"}, {"after mail from", "MAIL"},
+	{"in reply to end of data", "DATA"}, {"in reply to data", "DATA"},
+	{"after end of data", "DATA"}, {"after data", "DATA"},
+	{"final data", "DATA"}, {"after the data", "DATA"},
+	{"in reply to helo", "HELO"}, {"in reply to ehlo", "EHLO"},
+	{"after helo", "HELO"}, {"after ehlo", "EHLO"},
+	{"after initial connection", "CONN"}, {"in reply to rcpt", "RCPT"},
+	{"in reply to mail", "MAIL"}, {">>> rcpt to", "RCPT"},
+	{">>> mail from", "MAIL"}, {">>> data", "DATA"},
+	{"rcpt to:<", "RCPT"}, {"[rcpt_to]", "RCPT"}, {"[mail_from]", "MAIL"},
+	{"does not like recipient", "RCPT"},
+	{"does not like sender", "MAIL"},
+	{"failed after i sent the message", "DATA"},
+    };
+    char   *t = fold_text(text);
+    const char *found = NULL, *best = NULL;
+    size_t  i;
+
+    /* the last refusal mentioned is the one that failed */
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+	const char *hit = strstr(t, table[i].phrase);
+
+	if (hit != NULL && (best == NULL || hit > best)) {
+	    best = hit;
+	    found = table[i].command;
+	}
+    }
+    free(t);
+    return found;
+}
+
+/* bounce_text_is_temporary - the wording calls the failure temporary */
+int
+bounce_text_is_temporary(const char *text)
+{
+    static const char *const temp[] = {
+	"temporar", "retry timeout", "try again later", "please try again",
+	"deferred", "warning message only", NULL
+    };
+    char   *t = fold_text(text);
+    int     hit = 0;
+
+    for (size_t i = 0; temp[i] && !hit; i++)
+	hit = strstr(t, temp[i]) != NULL;
+    free(t);
+    return hit;
+}

@@ -1,0 +1,111 @@
+#!/bin/bash
+# classify-accuracy.sh - agreement of "outpostctl classify" with labelled samples (TAP)
+#
+# Runs outpostctl classify over every *.eml of the sample folder and
+# compares its rows with labels.tsv (file, rcpt_index, status, replycode,
+# reason, hardbounce, feedback_type).  The labels carry no addresses, so a
+# recipient is identified by its position in the message: rows of one file
+# are paired in order.  Per file, min(expected, found) rows agree on the
+# recipient, and the denominator is max(expected, found): a missed and an
+# invented recipient both count against.  Status, reason and hard/soft are
+# compared on the paired rows, over all expected rows (a missed recipient
+# is a miss in every column).  Thresholds: recipient 97%, hard/soft 95%,
+# reason 85%, status 80%.
+#
+# Files are numbered in name order; the odd-numbered half is the
+# development half, the even-numbered half is held out.  Both are printed.
+#
+# The folder: $OUTPOST_TESTDATA, else shared/testdata/bounces beside the
+# source tree (or beside one of its parents, for make distcheck).
+# A missing folder fails, unless OUTPOST_SKIP_TESTDATA=1.
+# CLASSIFY_VERBOSE=1 prints every disagreement as a TAP comment.
+src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${OUTPOST_BUILDDIR:-$src}
+data=$OUTPOST_TESTDATA
+if [ -z "$data" ]; then
+    # a shared/ folder beside the source tree, or beside one of its parents
+    # (make distcheck builds in a copy below the source tree)
+    data=$src/../shared/testdata/bounces
+    for up in .. ../.. ../../..; do
+        if [ -f "$src/$up/../shared/testdata/bounces/labels.tsv" ]; then
+            data=$src/$up/../shared/testdata/bounces
+            break
+        fi
+    done
+fi
+ctl=$build/outpostctl
+
+echo "1..5"
+if [ ! -f "$data/labels.tsv" ]; then
+    if [ "${OUTPOST_SKIP_TESTDATA:-0}" = 1 ]; then
+        for i in 1 2 3 4 5; do echo "ok $i # SKIP no sample folder (OUTPOST_SKIP_TESTDATA=1)"; done
+        exit 0
+    fi
+    echo "not ok 1 - sample folder $data/labels.tsv not found (set OUTPOST_TESTDATA, or OUTPOST_SKIP_TESTDATA=1 to skip)"
+    for i in 2 3 4 5; do echo "not ok $i - no samples"; done
+    exit 1
+fi
+if [ ! -x "$ctl" ]; then
+    echo "not ok 1 - $ctl not built"
+    exit 1
+fi
+
+got=$(mktemp)
+trap 'rm -f "$got"' EXIT
+if ! "$ctl" classify "$data"/*.eml > "$got" 2>"$got.err"; then
+    echo "not ok 1 - outpostctl classify failed: $(head -3 "$got.err")"
+    rm -f "$got.err"
+    exit 1
+fi
+rm -f "$got.err"
+echo "ok 1 - outpostctl classify ran over $(ls "$data"/*.eml | wc -l) messages"
+
+awk -F'\t' -v verbose="${CLASSIFY_VERBOSE:-0}" '
+FNR == 1 { fileno++ }
+fileno == 1 && FNR > 1 {
+    if (!($1 in order)) { order[$1] = ++nfiles; names[nfiles] = $1 }
+    e[$1, ++ne[$1]] = $0; next
+}
+fileno == 2 { g[$1, ++ng[$1]] = $0 }
+END {
+    for (k = 1; k <= nfiles; k++) {
+        f = names[k]; h = (k % 2 == 1) ? "dev" : "held"
+        m = ne[f] < ng[f] ? ne[f] : ng[f]
+        mx = ne[f] > ng[f] ? ne[f] : ng[f]
+        rn[h] += m; rd[h] += mx; tot[h] += ne[f]
+        if (verbose && ne[f] != ng[f])
+            printf "# [%s] %s: %d recipients expected, %d found\n", h, f, ne[f], ng[f]
+        for (i = 1; i <= m; i++) {
+            split(e[f, i], a, "\t"); split(g[f, i], b, "\t")
+            st[h] += (a[3] == b[3]); re[h] += (a[5] == b[5]); hb[h] += (a[6] == b[6])
+            if (verbose && (a[3] != b[3] || a[5] != b[5] || a[6] != b[6]))
+                printf "# [%s] %s #%d want %s/%s/%s/%s got %s/%s/%s/%s\n", h, f, i, a[3], a[4], a[5], a[6], b[3], b[4], b[5], b[6]
+        }
+    }
+    for (h in tot) { RN += rn[h]; RD += rd[h]; T += tot[h]; ST += st[h]; RE += re[h]; HB += hb[h] }
+    rn["all"] = RN; rd["all"] = RD; tot["all"] = T; st["all"] = ST; re["all"] = RE; hb["all"] = HB
+    split("all dev held", hs, " ")
+    for (j = 1; j <= 3; j++) {
+        h = hs[j]
+        printf "%s %.1f %.1f %.1f %.1f %d\n", h, 100 * rn[h] / rd[h], 100 * st[h] / tot[h], 100 * re[h] / tot[h], 100 * hb[h] / tot[h], tot[h]
+    }
+}' "$data/labels.tsv" "$got" > "$got.sum" 2>&1
+grep '^#' "$got.sum"
+read -r _ rcpt status reason hard rows < <(grep '^all ' "$got.sum")
+for h in all dev held; do
+    read -r _ a b c d n < <(grep "^$h " "$got.sum")
+    echo "# $h ($n rows): recipient $a%  status $b%  reason $c%  hard/soft $d%"
+done
+rm -f "$got.sum"
+
+check() {   # check N NAME VALUE MIN
+    if awk -v v="$3" -v m="$4" 'BEGIN { exit !(v >= m) }'; then
+        echo "ok $1 - $2 agreement $3% >= $4%"
+    else
+        echo "not ok $1 - $2 agreement $3% < $4%"
+    fi
+}
+check 2 recipient "$rcpt" 97
+check 3 hard/soft "$hard" 95
+check 4 reason "$reason" 85
+check 5 status "$status" 80

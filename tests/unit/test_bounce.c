@@ -1,0 +1,350 @@
+/* test_bounce - bounce reading and classification */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bounce.h"
+#include "mime.h"
+
+/* classify - reason name for evidence */
+static const char *
+classify(const char *status, const char *reply, const char *text,
+	 const char *cmd)
+{
+    struct bounce_evidence ev = {status, reply, text, "failed", cmd, "smtp"};
+
+    return bounce_reason_name(bounce_classify(&ev));
+}
+
+static void
+test_classify(void **state)
+{
+    (void) state;
+    assert_string_equal(classify("5.1.1", "550", "User unknown", "RCPT"),
+			"userunknown");
+    /* the words of a full mailbox win over 5.1.1 */
+    assert_string_equal(classify("5.1.1", "552", "Mailbox full", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("5.2.2", "", "", NULL), "mailboxfull");
+    assert_string_equal(classify("5.7.1", "554",
+				 "Client host rejected: blocked using zen.example",
+				 "RCPT"), "blocked");
+    assert_string_equal(classify("5.7.1", "550",
+				 "rejected due to spam content", "DATA"),
+			"spamdetected");
+    assert_string_equal(classify("5.0.0", "550",
+				 "Unknown user (in reply to end of DATA command)",
+				 "DATA"), "filtered");
+    assert_string_equal(classify("5.7.26", "550", "", NULL), "authfailure");
+    assert_string_equal(classify("4.4.7", "", "", NULL), "expired");
+    assert_string_equal(classify("5.1.2", "550", "Host unknown", NULL),
+			"hostunknown");
+    assert_string_equal(classify("", "", "retry timeout exceeded", NULL),
+			"expired");
+    assert_string_equal(classify("2.1.5", "250", "Ok", NULL), "delivered");
+    assert_string_equal(classify("", "", "", NULL), "undefined");
+    assert_string_equal(classify("", "", "something odd", NULL), "onhold");
+}
+
+static void
+test_verdicts(void **state)
+{
+    char    out[16];
+
+    (void) state;
+    assert_true(bounce_is_hard(BR_USERUNKNOWN, "4.1.1", "450"));
+    assert_true(bounce_is_hard(BR_HOSTUNKNOWN, "", ""));
+    assert_true(bounce_is_hard(BR_NOTACCEPT, "5.1.10", ""));
+    assert_false(bounce_is_hard(BR_NOTACCEPT, "4.0.0", ""));
+    assert_false(bounce_is_hard(BR_MAILBOXFULL, "5.2.2", "552"));
+    assert_false(bounce_is_hard(BR_BLOCKED, "5.7.1", "554"));
+    assert_int_equal(bounce_pseudo_status(BR_EXPIRED, 1, out, sizeof(out)), 0);
+    assert_string_equal(out, "4.0.947");
+    assert_int_equal(bounce_pseudo_status(BR_USERUNKNOWN, 1, out, sizeof(out)), 0);
+    assert_string_equal(out, "5.0.911");
+    assert_int_equal(bounce_pseudo_status(BR_FEEDBACK, 0, out, sizeof(out)), -1);
+    assert_int_equal(bounce_replycode_find("host said: 550 5.1.1 nope", "5.1.1",
+					   out, sizeof(out)), 0);
+    assert_string_equal(out, "550");
+    assert_int_equal(bounce_replycode_find("id 12345 at 192.0.2.250", "", out,
+					   sizeof(out)), -1);
+    assert_string_equal(bounce_command_find("(in reply to RCPT TO command)"),
+			"RCPT");
+    assert_null(bounce_command_find("nothing"));
+}
+
+static const char postfix_dsn[] =
+    "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+    "To: sender@example.com\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\n"
+    "\tboundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "<gone@example.net>: host mx.example.net[192.0.2.2] said: 550 5.1.1\n"
+    "    <gone@example.net>: Recipient address rejected: User unknown (in reply\n"
+    "    to RCPT TO command)\n"
+    "\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.org\n"
+    "\n"
+    "Final-Recipient: rfc822; Gone@Example.NET\n"
+    "Action: failed\n"
+    "Status: 5.1.1\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <gone@example.net>: Recipient address\n"
+    "    rejected: User unknown\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/rfc822-headers\n"
+    "\n"
+    "From: sender@example.com\n"
+    "To: gone@example.net\n"
+    "Message-ID: <token-123@example.com>\n"
+    "\n"
+    "--B--\n";
+
+static void
+test_dsn_message(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    mid[64];
+
+    (void) state;
+    assert_int_equal(bounce_parse(postfix_dsn, strlen(postfix_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gone@example.net");
+    assert_string_equal(r.rcpts[0].status, "5.1.1");
+    assert_string_equal(r.rcpts[0].replycode, "550");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[0].hard);
+    assert_string_equal(r.rcpts[0].command, "RCPT");
+    assert_non_null(r.orig_headers);
+    assert_int_equal(mime_header(r.orig_headers, r.orig_headers_len,
+				 "Message-ID", mid, sizeof(mid)) > 0, 1);
+    assert_string_equal(mid, "<token-123@example.com>");
+    bounce_report_free(&r);
+}
+
+static const char exim_text[] =
+    "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+    "To: sender@example.com\n"
+    "Subject: Mail delivery failed: returning message to sender\n"
+    "\n"
+    "This message was created automatically by mail delivery software.\n"
+    "\n"
+    "A message that you sent could not be delivered to one or more of its\n"
+    "recipients. This is a permanent error. The following address(es) failed:\n"
+    "\n"
+    "  full@example.net\n"
+    "    SMTP error from remote mail server after RCPT TO:<full@example.net>:\n"
+    "    host mx.example.net [192.0.2.3]: 552 5.2.2 Mailbox full\n"
+    "  nobody@example.net\n"
+    "    Unrouteable address\n"
+    "\n"
+    "------ This is a copy of the message, including all the headers. ------\n"
+    "\n"
+    "From: sender@example.com\n"
+    "To: full@example.net, nobody@example.net\n"
+    "Subject: hello\n"
+    "\n"
+    "hello\n";
+
+static void
+test_text_bounce(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char   *crlf = malloc(2 * sizeof(exim_text));
+    size_t  i, o = 0;
+
+    (void) state;
+    /* the same with CRLF line ends */
+    for (i = 0; exim_text[i]; i++) {
+	if (exim_text[i] == '\n')
+	    crlf[o++] = '\r';
+	crlf[o++] = exim_text[i];
+    }
+    assert_int_equal(bounce_parse(crlf, o, &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 2);
+    assert_string_equal(r.rcpts[0].addr, "full@example.net");
+    assert_string_equal(r.rcpts[0].status, "5.2.2");
+    assert_string_equal(r.rcpts[0].replycode, "552");
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    assert_false(r.rcpts[0].hard);
+    assert_string_equal(r.rcpts[1].addr, "nobody@example.net");
+    assert_int_equal(r.rcpts[1].reason, BR_HOSTUNKNOWN);
+    assert_string_equal(r.rcpts[1].status, "5.0.912");
+    assert_true(r.rcpts[1].hard);
+    assert_non_null(r.orig_headers);
+    bounce_report_free(&r);
+    free(crlf);
+}
+
+static const char arf_msg[] =
+    "From: fbl@isp.example\n"
+    "To: fbl-reports@example.com\n"
+    "Subject: complaint\n"
+    "Content-Type: multipart/report; report-type=feedback-report; boundary=F\n"
+    "\n"
+    "--F\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "A complaint.\n"
+    "--F\n"
+    "Content-Type: message/feedback-report\n"
+    "\n"
+    "Feedback-Type: abuse\n"
+    "Version: 1\n"
+    "Source-IP: 192.0.2.9\n"
+    "Original-Mail-From: <bounces@example.com>\n"
+    "--F\n"
+    "Content-Type: message/rfc822\n"
+    "\n"
+    "From: news@example.com\n"
+    "To: Reader <reader@isp.example>\n"
+    "Subject: news\n"
+    "\n"
+    "text\n"
+    "--F--\n";
+
+static void
+test_arf_message(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(arf_msg, strlen(arf_msg), &r, &why),
+		     BOUNCE_ARF);
+    /* no Original-Rcpt-To: the original's To is the complainer */
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "reader@isp.example");
+    assert_int_equal(r.rcpts[0].reason, BR_FEEDBACK);
+    assert_string_equal(r.rcpts[0].feedback_type, "abuse");
+    assert_false(r.rcpts[0].hard);
+    assert_string_equal(r.source_ip, "192.0.2.9");
+    assert_string_equal(r.orig_mail_from, "bounces@example.com");
+    bounce_report_free(&r);
+}
+
+static void
+test_other_kinds(void **state)
+{
+    const char unsub[] = "From: Reader <reader@isp.example>\n"
+	"To: unsubscribe-42@example.com\nSubject: Unsubscribe\n\nplease\n";
+    const char vacation[] = "From: someone@example.net\nTo: news@example.com\n"
+	"Auto-Submitted: auto-replied\nSubject: Out of office\n\naway\n";
+    const char plain[] = "From: friend@example.net\nTo: me@example.com\n"
+	"Subject: lunch?\n\nsee you at noon\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(unsub, strlen(unsub), &r, &why),
+		     BOUNCE_UNSUBSCRIBE);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "reader@isp.example");
+    assert_string_equal(r.rcpts[0].feedback_type, "opt-out");
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(vacation, strlen(vacation), &r, &why),
+		     BOUNCE_AUTOREPLY);
+    assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(plain, strlen(plain), &r, &why),
+		     BOUNCE_UNKNOWN);
+    assert_int_equal(r.nrcpts, 0);
+    bounce_report_free(&r);
+}
+
+static void
+test_ses_json(void **state)
+{
+    const char ses[] = "From: no-reply@sns.amazonaws.com\nTo: ops@example.com\n"
+	"Subject: AWS Notification Message\n\n"
+	"{\"Type\" : \"Notification\", \"Message\" : \"{\\\"notificationType\\\":"
+	"\\\"Bounce\\\",\\\"bounce\\\":{\\\"bouncedRecipients\\\":[{\\\"emailAddress"
+	"\\\":\\\"gone@example.net\\\",\\\"action\\\":\\\"failed\\\",\\\"status\\\":"
+	"\\\"5.1.1\\\",\\\"diagnosticCode\\\":\\\"smtp; 550 5.1.1 user unknown\\\"}]}}\"}\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(ses, strlen(ses), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gone@example.net");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_string_equal(r.rcpts[0].replycode, "550");
+    bounce_report_free(&r);
+}
+
+/* test_samples - a few real messages kept in tests/data/bounces */
+static void
+test_samples(void **state)
+{
+    static const struct {
+	const char *file;
+	size_t  nrcpts;
+	int     reason;
+	const char *status;
+    } cases[] = {
+	{"lhost-postfix-02.eml", 2, BR_USERUNKNOWN, "5.2.1"},
+	{"lhost-qmail-02.eml", 2, BR_USERUNKNOWN, "5.1.1"},
+	{"lhost-gmail-01.eml", 1, BR_USERUNKNOWN, "5.1.1"},
+	{"arf-16.eml", 7, BR_FEEDBACK, ""},
+	{"lhost-exim-06.eml", 1, BR_EXPIRED, "4.0.947"},
+    };
+    char    path[512];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	struct bounce_report r;
+	const char *why = NULL;
+	FILE   *fp;
+	char   *buf = malloc(1 << 20);
+	size_t  n;
+
+	snprintf(path, sizeof(path), "%s/tests/data/bounces/%s", TEST_SRCDIR,
+		 cases[i].file);
+	if ((fp = fopen(path, "rb")) == NULL)
+	    fail_msg("%s: cannot open", path);
+	n = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	bounce_parse(buf, n, &r, &why);
+	if (r.nrcpts != cases[i].nrcpts)
+	    fail_msg("%s: %zu recipients", cases[i].file, r.nrcpts);
+	assert_int_equal(r.rcpts[0].reason, cases[i].reason);
+	assert_string_equal(r.rcpts[0].status, cases[i].status);
+	bounce_report_free(&r);
+	free(buf);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_classify),
+	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_dsn_message),
+	cmocka_unit_test(test_text_bounce),
+	cmocka_unit_test(test_arf_message),
+	cmocka_unit_test(test_other_kinds),
+	cmocka_unit_test(test_ses_json),
+	cmocka_unit_test(test_samples),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

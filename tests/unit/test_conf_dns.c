@@ -1,0 +1,93 @@
+/* test_conf_dns - the [dns] section and [pool NAME] addresses */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "testutil.h"
+
+/* load - a configuration from text; NULL with err on refusal */
+static struct outpost_conf *
+load(const char *text, char *err, size_t errlen)
+{
+    char *path = testutil_write_tmp(text);
+    struct outpost_conf *conf = conf_load(path, err, errlen);
+
+    unlink(path);
+    free(path);
+    return conf;
+}
+
+static void
+test_defaults(void **state)
+{
+    char err[600];
+    struct outpost_conf *conf = load("[general]\n", err, sizeof(err));
+
+    (void) state;
+    assert_non_null(conf);
+    assert_null(conf->dns.relay_hostname);
+    assert_null(conf->dns.spf_include);
+    assert_string_equal(conf->dns.return_path, "bounce.%d");
+    assert_string_equal(conf->dns.dmarc_report, "dmarc-reports@%d");
+    assert_int_equal(conf->dns.record_ttl_ms, 3600000);
+    conf_free(conf);
+}
+
+static void
+test_values(void **state)
+{
+    char err[600];
+    struct outpost_conf *conf;
+    const struct conf_pool *p;
+
+    (void) state;
+    conf = load("[dns]\nrelay_hostname = relay.example.net\nspf_include = _spf.example.net\n"
+		"return_path = rp.%d\ndmarc_report = dmarc@example.net\nrecord_ttl = 5m\n"
+		"[pool warm]\ntransport = warm:\naddresses = 192.0.2.1, 2001:db8::1\n"
+		"  192.0.2.2\n", err, sizeof(err));
+    if (conf == NULL)
+	fail_msg("refused: %s", err);
+    assert_string_equal(conf->dns.relay_hostname, "relay.example.net");
+    assert_string_equal(conf->dns.return_path, "rp.%d");
+    assert_int_equal(conf->dns.record_ttl_ms, 300000);
+    p = conf_pool_find(conf, "warm");
+    assert_non_null(p);
+    assert_int_equal(p->addresses.n, 3);
+    assert_string_equal(p->addresses.v[1], "2001:db8::1");
+    conf_free(conf);
+}
+
+static void
+test_errors(void **state)
+{
+    char err[600];
+
+    (void) state;
+    assert_null(load("[dns]\nreturn_path = b.%s\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "return_path"));
+    assert_null(load("[dns]\ndmarc_report = nobody\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "dmarc_report must be a mail address"));
+    assert_null(load("[pool a]\ntransport = a:\naddresses = 192.0.2.1 relay.example\n",
+		     err, sizeof(err)));
+    assert_non_null(strstr(err, ":1: [pool] addresses"));
+    assert_null(load("[pool a]\ntransport = a:\naddresses = 192.0.2.0/24\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "addresses"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_values),
+	cmocka_unit_test(test_errors),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
