@@ -32,3 +32,6 @@ tests_fuzz_fuzz_dmarcrec_SOURCES = tests/fuzz/fuzz_dmarcrec.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_dmarcrec_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_dmarcrec_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
+
+# delivery statistics and provider backoffs (with outpost-logd)
+outpostctl_SOURCES += ctl/stats.c ctl/backoff.c

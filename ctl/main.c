@@ -13,6 +13,8 @@
  *	verify [--json] [--ip ADDR]... DOMAIN
  *				check what DOMAIN publishes (verify.c)
  *	ping			connect to Redis as configured and PING it
+ *	stats ...		delivery statistics (ctl/stats.c)
+ *	backoff ...		provider backoffs (ctl/backoff.c)
  *	version			print the version
  */
 #include "config.h"
@@ -41,6 +43,9 @@ usage(void)
 	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
 	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  stats [--since WHEN] [--by sender|provider|pool] [--json]\n"
+	    "                        delivery statistics\n"
+	    "  backoff list|clear|set  provider backoffs\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -102,6 +107,8 @@ static const struct ctl_command commands[] = {
     {"verify", cmd_verify},
     {"classify", ctl_classify},
     {"ping", cmd_ping},
+    {"stats", cmd_stats},
+    {"backoff", cmd_backoff},
 };
 
 int

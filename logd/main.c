@@ -114,6 +114,8 @@ flush(struct logd *d)
     char buf[64];
 
     follow_position(d->follow, &ino, &off);
+    if (d->state_key[0] == '\0')
+	goto write;			/* -r: no position kept */
     snprintf(buf, sizeof(buf), "%llu", ino);
     stats_batch_state(d->batch, d->state_key, "inode", buf);
     snprintf(buf, sizeof(buf), "%lld", off);
@@ -122,6 +124,7 @@ flush(struct logd *d)
     stats_batch_state(d->batch, d->state_key, "updated", buf);
     snprintf(buf, sizeof(buf), "%lld", tc->garbage);
     stats_batch_state(d->batch, d->state_key, "garbage_since_start", buf);
+write:
     if (stats_batch_flush(d->batch, d->rc, d->conf->logd.events_max) < 0) {
 	d->flush_failed = 1;
 	return -1;
@@ -228,6 +231,7 @@ read_once(struct logd *d, const char *file)
     long long t0 = now_ms(), ms;
     int n;
 
+    d->state_key[0] = '\0';
     d->follow = follow_new(file, 0, 0, 0);
     while ((n = follow_poll(d->follow, LINES_PER_POLL, on_line, d)) > 0)
 	if (d->lines_unflushed >= FLUSH_LINES && flush(d) < 0)

@@ -45,9 +45,48 @@ metrics_label(struct evbuffer *out, const char *value)
     evbuffer_add(out, "\"", 1);
 }
 
+struct sample {
+    struct stats_field f;
+    long long n;
+};
+
+struct samples {
+    struct sample *v;
+    size_t n;
+};
+
+/* collect - keep a sample of the total hash */
+static void
+collect(const struct stats_field *f, long long n, void *arg)
+{
+    struct samples *s = arg;
+
+    s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+    s->v[s->n].f = *f;
+    s->v[s->n++].n = n;
+}
+
+/* family - the metric a counter belongs to (reasons share one) */
+static const char *
+family(const struct stats_field *f)
+{
+    return strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0
+	? "reason" : f->counter;
+}
+
+/* cmp_sample - grouped by metric family, as the text format requires */
+static int
+cmp_sample(const void *a, const void *b)
+{
+    const struct sample *x = a, *y = b;
+    int c = strcmp(family(&x->f), family(&y->f));
+
+    return c ? c : memcmp(&x->f, &y->f, sizeof(x->f));
+}
+
 /* total_line - one sample of the total hash */
 static void
-total_line(const struct stats_field *f, long long n, void *arg)
+total_line(const struct stats_field *f, long long n, void *arg, const char *prev)
 {
     struct evbuffer *out = arg;
     const char *reason = NULL;
@@ -56,6 +95,12 @@ total_line(const struct stats_field *f, long long n, void *arg)
 	reason = f->counter + strlen(STATS_REASON_PREFIX);
     else if (stats_counter_index(f->counter) < 0)
 	return;				/* a name this version does not know */
+    if (prev == NULL || strcmp(prev, family(f)) != 0) {
+	if (reason)
+	    evbuffer_add_printf(out, "# TYPE outpost_bounce_reason_total counter\n");
+	else
+	    evbuffer_add_printf(out, "# TYPE outpost_%s_total counter\n", f->counter);
+    }
     if (reason)
 	evbuffer_add_printf(out, "outpost_bounce_reason_total{sender=");
     else
@@ -99,54 +144,118 @@ rate_add(const struct stats_field *f, long long n, void *arg)
 	a->v[i].complaints += n;
 }
 
-/* rates - bounce and complaint rates over one window */
+/* read_window - sums per sender domain over the last hours */
 static int
-rates(struct rconn *rc, const char *prefix, long long now, long long hours,
-      const char *window, struct evbuffer *out)
+read_window(struct rconn *rc, const char *prefix, long long now, long long hours,
+	    struct rate_acc *a)
 {
-    struct rate_acc a = {0};
+    return stats_read(rc, prefix, now - (hours - 1) * 3600, now, rate_add, a);
+}
+
+/* rate_lines - one family of rates, for both windows */
+static void
+rate_lines(struct evbuffer *out, const char *name, int complaints,
+	   const struct rate_acc *w, const char *const *wname)
+{
     size_t i;
+    int k;
 
-    if (stats_read(rc, prefix, now - (hours - 1) * 3600, now, rate_add, &a) < 0)
-	return -1;
-    for (i = 0; i < a.n; i++) {
-	long long sent = a.v[i].delivered + a.v[i].bounced;
+    evbuffer_add_printf(out, "# TYPE %s gauge\n", name);
+    for (k = 0; k < 2; k++) {
+	for (i = 0; i < w[k].n; i++) {
+	    const struct rate_row *r = &w[k].v[i];
+	    long long base = complaints ? r->delivered : r->delivered + r->bounced;
 
-	if (sent == 0)
-	    continue;
-	evbuffer_add_printf(out, "outpost_bounce_rate{sender=");
-	metrics_label(out, a.v[i].sender);
-	evbuffer_add_printf(out, ",window=\"%s\"} %.6f\n", window,
-			    (double) a.v[i].bounced / (double) sent);
-	if (a.v[i].delivered > 0) {
-	    evbuffer_add_printf(out, "outpost_complaint_rate{sender=");
-	    metrics_label(out, a.v[i].sender);
-	    evbuffer_add_printf(out, ",window=\"%s\"} %.6f\n", window,
-				(double) a.v[i].complaints / (double) a.v[i].delivered);
+	    if (base == 0)
+		continue;
+	    evbuffer_add_printf(out, "%s{sender=", name);
+	    metrics_label(out, r->sender);
+	    evbuffer_add_printf(out, ",window=\"%s\"} %.6f\n", wname[k],
+				(double) (complaints ? r->complaints : r->bounced)
+				/ (double) base);
 	}
     }
-    free(a.v);
+}
+
+/* rates - bounce and complaint rates over 24 hours and 7 days */
+static int
+rates(struct rconn *rc, const char *prefix, long long now, struct evbuffer *out)
+{
+    static const char *const wname[2] = {"24h", "7d"};
+    struct rate_acc w[2] = {{0}, {0}};
+    int rv = -1;
+
+    if (read_window(rc, prefix, now, 24, &w[0]) == 0
+	&& read_window(rc, prefix, now, 7 * 24, &w[1]) == 0) {
+	rate_lines(out, "outpost_bounce_rate", 0, w, wname);
+	rate_lines(out, "outpost_complaint_rate", 1, w, wname);
+	rv = 0;
+    }
+    free(w[0].v);
+    free(w[1].v);
+    return rv;
+}
+
+/* keep_state - collect the backoffs in force */
+static void
+keep_state(const struct backoff_state *st, void *arg)
+{
+    struct backoffs { struct backoff_state *v; size_t n; } *b = arg;
+
+    if (st->until <= (long long) time(NULL))
+	return;
+    b->v = xreallocarray(b->v, b->n + 1, sizeof(*b->v));
+    b->v[b->n++] = *st;
+}
+
+/* backoffs - the backoffs in force: two families */
+static int
+backoffs(struct rconn *rc, const char *prefix, struct evbuffer *out)
+{
+    struct backoffs { struct backoff_state *v; size_t n; } b = {0};
+    size_t i;
+    int k;
+
+    if (backoff_list(rc, prefix, keep_state, &b) < 0)
+	return -1;
+    for (k = 0; k < 2; k++) {
+	evbuffer_add_printf(out, "# TYPE %s gauge\n", k ? "outpost_backoff_until_seconds"
+			    : "outpost_backoff_active");
+	for (i = 0; i < b.n; i++) {
+	    evbuffer_add_printf(out, "%s{provider=", k ? "outpost_backoff_until_seconds"
+				: "outpost_backoff_active");
+	    metrics_label(out, b.v[i].provider);
+	    evbuffer_add_printf(out, ",pool=");
+	    metrics_label(out, b.v[i].pool);
+	    if (k)
+		evbuffer_add_printf(out, "} %lld\n", b.v[i].until);
+	    else
+		evbuffer_add_printf(out, "} 1\n");
+	}
+    }
+    free(b.v);
     return 0;
 }
 
-/* backoff_line - one backoff in force */
-static void
-backoff_line(const struct backoff_state *st, void *arg)
+/* totals - every counter since the start */
+static int
+totals(struct rconn *rc, const char *prefix, struct evbuffer *out)
 {
-    struct evbuffer *out = arg;
-    long long now = (long long) time(NULL);
+    struct samples s = {0};
+    const char *prev = NULL;
+    size_t i;
 
-    if (st->until <= now)
-	return;
-    evbuffer_add_printf(out, "outpost_backoff_active{provider=");
-    metrics_label(out, st->provider);
-    evbuffer_add_printf(out, ",pool=");
-    metrics_label(out, st->pool);
-    evbuffer_add_printf(out, "} 1\noutpost_backoff_until_seconds{provider=");
-    metrics_label(out, st->provider);
-    evbuffer_add_printf(out, ",pool=");
-    metrics_label(out, st->pool);
-    evbuffer_add_printf(out, "} %lld\n", st->until);
+    if (stats_read_total(rc, prefix, collect, &s) < 0)
+	return -1;
+    qsort(s.v, s.n, sizeof(*s.v), cmp_sample);
+    for (i = 0; i < s.n; i++) {
+	if (stats_counter_index(s.v[i].f.counter) < 0 && strcmp(family(&s.v[i].f), "reason"))
+	    continue;			/* a name this version does not know */
+	total_line(&s.v[i].f, s.v[i].n, out, prev);
+	prev = family(&s.v[i].f);
+    }
+    free(s.v);
+    return 0;
 }
 
 /* metrics_render - the whole page */
@@ -157,17 +266,17 @@ metrics_render(struct rconn *rc, const char *prefix, const struct track_counts *
     evbuffer_add_printf(out,
 			"# HELP outpost_logd_lines_total Log lines read, by result.\n"
 			"# TYPE outpost_logd_lines_total counter\n"
-			"outpost_logd_lines_total{result=\"delivery\"} %lld\n"
+			"outpost_logd_lines_total{result=\"mail\"} %lld\n"
 			"outpost_logd_lines_total{result=\"ignored\"} %lld\n"
 			"outpost_logd_lines_total{result=\"garbage\"} %lld\n"
 			"outpost_logd_lines_total{result=\"overlong\"} %lld\n"
+			"# TYPE outpost_logd_backoffs_total counter\n"
 			"outpost_logd_backoffs_total %lld\n",
 			tc->lines - tc->ignored - tc->garbage, tc->ignored, tc->garbage,
 			overlong, tc->backoffs);
-    if (stats_read_total(rc, prefix, total_line, out) < 0
-	|| rates(rc, prefix, now, 24, "24h", out) < 0
-	|| rates(rc, prefix, now, 7 * 24, "7d", out) < 0
-	|| backoff_list(rc, prefix, backoff_line, out) < 0)
+    if (totals(rc, prefix, out) < 0
+	|| rates(rc, prefix, now, out) < 0
+	|| backoffs(rc, prefix, out) < 0)
 	return -1;
     return 0;
 }
