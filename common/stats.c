@@ -21,13 +21,21 @@ const char *const stats_counter_names[SC_COUNT] = {
 
 /*
  * KEYS  hour hashes 1..NH, the total hash, the state hash, the event stream
- * ARGV  NH, events_max, then per hour: expire-at, M, M pairs (field, n);
+ * ARGV  NH, events_max, guard field, its expected value, its new value
+ *       (guard field "": no guard), then per hour: expire-at, M, M pairs;
  *       then NS and NS pairs (field, value) for the state hash;
  *       then NE and per event: NF and NF pairs (field, value)
  */
 static struct rscript flush_script = {
     "local nh, emax = tonumber(ARGV[1]), ARGV[2]\n"
-    "local a = 3\n"
+    "if ARGV[3] ~= '' then\n"
+    "  local cur = redis.call('HGET', KEYS[nh + 2], ARGV[3]) or ''\n"
+    "  if cur ~= ARGV[4] then\n"
+    "    if cur == ARGV[5] then return 1 end\n"
+    "    return 2\n"
+    "  end\n"
+    "end\n"
+    "local a = 6\n"
     "local total = KEYS[nh + 1]\n"
     "for i = 1, nh do\n"
     "  local at, m = ARGV[a], tonumber(ARGV[a + 1])\n"
@@ -83,6 +91,7 @@ struct stats_batch {
     size_t nevents;
     char *state_key;
     struct argv state;		/* pairs */
+    char *guard[3];		/* field, expected, new value */
 };
 
 /* argv_add - append a copy */
@@ -316,7 +325,7 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
     char key[512];
     size_t i, j, nh = 0;
     redisReply *r;
-    int ok;
+    int ok, rv = 0;
 
     if (b->ne == 0 && b->nevents == 0 && b->state.n == 0)
 	return 0;
@@ -325,6 +334,8 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
     qsort(b->e, b->ne, sizeof(*b->e), cmp_entry);
     argv_add(&args, "");		/* NH, filled in below */
     argv_num(&args, events_max > 0 ? events_max : 1);
+    for (i = 0; i < 3; i++)
+	argv_add(&args, b->guard[0] ? b->guard[i] : "");
     for (i = 0; i < b->ne; i = j) {
 	for (j = i; j < b->ne && b->e[j].hour == b->e[i].hour; j++)
 	     /* same hour */ ;
@@ -360,6 +371,13 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
     r = rconn_eval(rc, &flush_script, (int) keys.n, (int) all.n,
 		   (const char **) all.v, NULL);
     ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (ok && r->integer == 1)
+	msg_info("statistics: the last write had reached Redis after all");
+    if (ok && r->integer == 2) {
+	msg_error("statistics: %s was changed by another writer: this batch is dropped "
+		  "(does another process use the same state key?)", b->state_key);
+	rv = 1;
+    }
     if (!ok)
 	msg_warn("redis: writing statistics: %s",
 		 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
@@ -372,7 +390,21 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
     if (!ok)
 	return -1;
     batch_clear(b);
-    return 0;
+    return rv;
+}
+
+/* stats_batch_guard - write only if the state field still holds expect */
+void
+stats_batch_guard(struct stats_batch *b, const char *field, const char *expect,
+		  const char *value)
+{
+    int i;
+
+    for (i = 0; i < 3; i++)
+	free(b->guard[i]);
+    b->guard[0] = xstrdup(field);
+    b->guard[1] = xstrdup(expect);
+    b->guard[2] = xstrdup(value);
 }
 
 /* stats_batch_free - release a batch (unwritten counts are lost) */
@@ -386,6 +418,9 @@ stats_batch_free(struct stats_batch *b)
     argv_free(&b->events);
     argv_free(&b->state);
     free(b->state_key);
+    free(b->guard[0]);
+    free(b->guard[1]);
+    free(b->guard[2]);
     free(b->prefix);
     free(b);
 }

@@ -17,6 +17,8 @@
  *			       const char *const *fields);
  *	void stats_batch_state(struct stats_batch *b, const char *key,
  *			       const char *field, const char *value);
+ *	void stats_batch_guard(struct stats_batch *b, const char *field,
+ *			       const char *expect, const char *value);
  *	int stats_batch_flush(struct stats_batch *b, struct rconn *rc,
  *			      long events_max);
  *	size_t stats_batch_size(const struct stats_batch *b);
@@ -65,6 +67,14 @@
  *	file position this way, so that a restart neither loses nor counts
  *	twice.  stats_batch_flush() returns 0 and empties the batch, or -1
  *	and keeps it for the next attempt.
+ *
+ *	A write that timed out may still have reached Redis.  With a guard
+ *	(stats_batch_guard(): the state field that the batch moves from
+ *	expect to value), the script writes only while the field holds
+ *	expect; when it already holds value, the earlier attempt was applied
+ *	and the batch is dropped as written (0).  When it holds something
+ *	else, another writer owns the state: the batch is dropped and 1
+ *	returned.
  *
  *	stats_read() calls fn for each field of each hour from "from" to "to"
  *	(UNIX seconds, both hours included; at most STATS_MAX_HOURS);
@@ -135,6 +145,8 @@ void stats_batch_event(struct stats_batch *b, int nfields,
 		       const char *const *fields);
 void stats_batch_state(struct stats_batch *b, const char *key,
 		       const char *field, const char *value);
+void stats_batch_guard(struct stats_batch *b, const char *field, const char *expect,
+		       const char *value);
 int stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max);
 size_t stats_batch_size(const struct stats_batch *b);
 void stats_batch_free(struct stats_batch *b);

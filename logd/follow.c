@@ -138,6 +138,8 @@ deliver(struct follow *f, size_t max, int flush_partial,
 
 	if (f->skipping) {
 	    f->skipping = 0;	/* the tail of an overlong line */
+	} else if (ll > ML_LINE_MAX) {
+	    f->overlong++;
 	} else {
 	    fn(f->buf + start, ll, arg);
 	    n++;

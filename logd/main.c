@@ -62,6 +62,7 @@ struct logd {
     struct event_base *base;
     struct event *tick;
     char state_key[512];
+    char pos[64];		/* "inode:offset" as Redis holds it */
     long long lines_unflushed;
     long long last_flush_ms;
     int flush_failed;
@@ -111,11 +112,15 @@ flush(struct logd *d)
     const struct track_counts *tc = track_counts(d->track);
     unsigned long long ino;
     long long off;
-    char buf[64];
+    char buf[64], pos[64] = "";
 
     follow_position(d->follow, &ino, &off);
     if (d->state_key[0] == '\0')
 	goto write;			/* -r: no position kept */
+    snprintf(buf, sizeof(buf), "%llu:%lld", ino, off);
+    stats_batch_state(d->batch, d->state_key, "pos", buf);
+    stats_batch_guard(d->batch, "pos", d->pos, buf);
+    snprintf(pos, sizeof(pos), "%s", buf);
     snprintf(buf, sizeof(buf), "%llu", ino);
     stats_batch_state(d->batch, d->state_key, "inode", buf);
     snprintf(buf, sizeof(buf), "%lld", off);
@@ -129,6 +134,8 @@ write:
 	d->flush_failed = 1;
 	return -1;
     }
+    if (pos[0])
+	snprintf(d->pos, sizeof(d->pos), "%s", pos);
     d->flush_failed = 0;
     d->lines_unflushed = 0;
     d->last_flush_ms = now_ms();
@@ -194,11 +201,13 @@ static void
 read_position(struct logd *d, unsigned long long *ino, long long *off)
 {
     for (;;) {
-	redisReply *r = rconn_commandv(d->rc, "HMGET", d->state_key, "inode", "offset", NULL);
+	redisReply *r = rconn_commandv(d->rc, "HMGET", d->state_key, "inode", "offset", "pos",
+				       NULL);
 
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
 	    *ino = r->element[0]->str ? strtoull(r->element[0]->str, NULL, 10) : 0;
 	    *off = r->element[1]->str ? strtoll(r->element[1]->str, NULL, 10) : 0;
+	    snprintf(d->pos, sizeof(d->pos), "%s", r->element[2]->str ? r->element[2]->str : "");
 	    freeReplyObject(r);
 	    return;
 	}

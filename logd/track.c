@@ -31,7 +31,7 @@ struct qent {
 };
 
 struct holdoff {
-    char key[160];
+    char key[600];
     long long at;
 };
 
@@ -202,7 +202,7 @@ track_suppress(struct track *t, const char *rcpt, const char *sender, const char
 static int
 holdoff_passed(struct track *t, const char *group, const char *pool, long long now)
 {
-    char key[160];
+    char key[600];
     size_t i, oldest = 0;
 
     snprintf(key, sizeof(key), "%s:%s", group, pool);
