@@ -331,7 +331,8 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
 	return 0;
     if (flush_script.sha1[0] == '\0')
 	rscript_init(&flush_script, flush_script.source);
-    qsort(b->e, b->ne, sizeof(*b->e), cmp_entry);
+    if (b->ne > 1)
+	qsort(b->e, b->ne, sizeof(*b->e), cmp_entry);
     argv_add(&args, "");		/* NH, filled in below */
     argv_num(&args, events_max > 0 ? events_max : 1);
     for (i = 0; i < 3; i++)

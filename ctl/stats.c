@@ -303,7 +303,8 @@ cmd_stats(const char *path, int argc, char **argv)
 	fprintf(stderr, "outpostctl: stats: cannot read Redis: %s\n", rconn_error(rc));
 	goto out;
     }
-    qsort(t.v, t.n, sizeof(*t.v), cmp_row);
+    if (t.n > 1)
+	qsort(t.v, t.n, sizeof(*t.v), cmp_row);
     if (json) {
 	printf("{\"since\":%lld,\"until\":%lld,\"by\":\"%s\",\"rows\":[", since, now,
 	       bynames[t.by]);

@@ -294,10 +294,13 @@ main(int argc, char **argv)
     }
     if (load_rules(d.conf, &d.rules, err, sizeof(err)) < 0) {
 	fprintf(stderr, "%s\n", err);
+	conf_free(d.conf);
 	return 1;
     }
     if (check_only) {
 	printf("%s: configuration OK (%zu backoff rules)\n", path, d.rules.n);
+	backoff_rules_free(&d.rules);
+	conf_free(d.conf);
 	return 0;
     }
     msg_open("outpost-logd", foreground, d.conf->general.syslog_facility);
@@ -345,6 +348,7 @@ main(int argc, char **argv)
     for (ch = 0; ch < 3; ch++)
 	event_free(sigs[ch]);
     event_free(d.tick);
+    metrics_stop();
     event_base_free(d.base);
 done:
     follow_free(d.follow);

@@ -247,7 +247,8 @@ totals(struct rconn *rc, const char *prefix, struct evbuffer *out)
 
     if (stats_read_total(rc, prefix, collect, &s) < 0)
 	return -1;
-    qsort(s.v, s.n, sizeof(*s.v), cmp_sample);
+    if (s.n > 1)
+	qsort(s.v, s.n, sizeof(*s.v), cmp_sample);
     for (i = 0; i < s.n; i++) {
 	if (stats_counter_index(s.v[i].f.counter) < 0 && strcmp(family(&s.v[i].f), "reason"))
 	    continue;			/* a name this version does not know */
@@ -308,6 +309,17 @@ on_request(struct evhttp_request *req, void *arg)
     evbuffer_free(out);
 }
 
+static struct evhttp *metrics_http;
+
+/* metrics_stop - close the endpoint */
+void
+metrics_stop(void)
+{
+    if (metrics_http)
+	evhttp_free(metrics_http);
+    metrics_http = NULL;
+}
+
 /* metrics_start - listen on "host:port" ("[v6]:port") */
 int
 metrics_start(struct event_base *base, const char *listen, struct metrics_source *src,
@@ -336,6 +348,7 @@ metrics_start(struct event_base *base, const char *listen, struct metrics_source
 	evhttp_free(http);
 	return -1;
     }
+    metrics_http = http;
     msg_info("metrics on http://%s/metrics", listen);
     return 0;
 }

@@ -10,7 +10,9 @@
  *	int metrics_start(struct event_base *base, const char *listen,
  *			  struct metrics_source *src, char *err,
  *			  size_t errlen);
- *	void metrics_label(struct evbuffer *out, const char *value);
+ *	void metrics_stop(void);
+ *	void metrics_stop(void);
+void metrics_label(struct evbuffer *out, const char *value);
  *
  * DESCRIPTION
  *	GET /metrics answers, in the Prometheus text format 0.0.4:
@@ -52,6 +54,7 @@ int metrics_render(struct rconn *rc, const char *prefix, const struct track_coun
 		   long long overlong, long long now, struct evbuffer *out);
 int metrics_start(struct event_base *base, const char *listen,
 		  struct metrics_source *src, char *err, size_t errlen);
+void metrics_stop(void);
 void metrics_label(struct evbuffer *out, const char *value);
 
 #endif
