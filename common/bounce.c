@@ -399,10 +399,16 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.diag_type = "";
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
+    if (strchr(rc->addr, '@') != NULL)
+	rc->reason = bounce_provider_reason(strrchr(rc->addr, '@') + 1,
+					    rc->reason);
     if (rc->status[0] == 0 && rc->reason != BR_FEEDBACK
 	&& rc->reason != BR_VACATION && rc->reason != BR_DELIVERED) {
+	/*
+	 * The words and codes decide, not the DSN Action: a report may
+	 * call a message "delayed" that the remote end refused for good.
+	 */
 	int     temp = temporary_hint || rc->replycode[0] == '4'
-	    || strcmp(rc->action, "delayed") == 0
 	    || bounce_text_is_temporary(evidence);
 
 	bounce_pseudo_status(rc->reason, temp, rc->status, sizeof(rc->status));

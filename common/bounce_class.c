@@ -177,6 +177,25 @@ static const char *const w_userunknown[] = {
     "doesn't have a*account", "does not have a*account",
     "recipient address rejected: access denied",
     "recipient address rejected.", "address couldn't be found", "address could not be found",
+    /* more wordings of this reason, from many MTAs */
+    "bad address", "address invalid", "address not present in directory",
+    "can't accept user", "destination server rejected recipients",
+    "email address could not be found", "invalid mailbox path",
+    "mailbox unavaiable", "nessun utente simile", "no existe dicha persona",
+    "no existe ese usuario", "no mail box available for this user",
+    "no mailbox found", "no such address here", "not a valid user here",
+    "not email addresses", "invalid-recipient", "rejected: userunknown",
+    "recipient is not accepted", "recipient not ok",
+    "recipient refuses to accept your mail",
+    "requested action not taken: mailbox unavailable",
+    "resolver.adr.recipient notfound",
+    "your envelope recipient has been denied", "recipients was undeliverable",
+    "email name is not found", "there is no one at this address",
+    "address is wrong or no longer valid", "badrecipientto", "validrcptto",
+    "this spectator does not exist", "user not known", "unknown virtual user",
+    "adresse nicht gefunden", "does not exist at the organization",
+    "in name directory", "user (*) unknown", "> not found",
+    "destinataire invalide",
     NULL
 };
 /* the directory has no such entry: decisive whatever command or code */
@@ -196,6 +215,8 @@ static const char *const w_hostunknown[] = {
     "no mx or a record", "host not found", 
     "couldn't find any host named", "mail domain mentioned in email address is unknown",
     "account or domain may not exist", "553 *does not exist",
+    /* more wordings of this reason, from many MTAs */
+    "unknown domain name", "recipient domain must exist", "host unreachable",
     NULL
 };
 static const char *const w_hasmoved[] = {
@@ -210,6 +231,9 @@ static const char *const w_notaccept[] = {
     "smtp protocol returned a permanent error",
     "doesn't receive email", "does not receive email", "doesn't receive mail",
     "indicated no smtp service",
+    /* more wordings of this reason, from many MTAs */
+    "host does not accept mail", "name server: .: host not found",
+    "no route for current request",
     NULL
 };
 static const char *const w_mailboxfull[] = {
@@ -224,6 +248,10 @@ static const char *const w_mailboxfull[] = {
     "too many messages on the server", "account is over",
     "boite du destinataire pleine", "postfach voll", "quota violation",
     "mailbox exceeded", "mailbox*exceeded*limit",
+    /* more wordings of this reason, from many MTAs */
+    "exceeding receiving limits", "not sufficient disk space",
+    "user has exceeded quota", "maildir*quota", "account is*quota",
+    "mailbox would exceed",
     NULL
 };
 static const char *const w_suspend[] = {
@@ -238,6 +266,11 @@ static const char *const w_suspend[] = {
     "the email account that you tried to reach is disabled",
     "the email account that you tried to reach is inactive",
     "user or domain is disabled", "recipient suspend",
+    /* more wordings of this reason, from many MTAs */
+    "temporary locked", "boite du destinataire archivee",
+    "user is terminated", "mailbox unavailable or access denied",
+    "disabled or discontinued", "temporarily suspended",
+    "this mailbox is disabled",
     NULL
 };
 static const char *const w_filtered[] = {
@@ -246,6 +279,8 @@ static const char *const w_filtered[] = {
     "recipient preferences", "blocked by the recipient",
     "only accepting mail from specific", "account is protected by",
     "has restricted sms e-mail", "bounced address",
+    /* more wordings of this reason, from many MTAs */
+    "not found recipient account",
     NULL
 };
 static const char *const w_rejected[] = {
@@ -263,6 +298,23 @@ static const char *const w_rejected[] = {
     "address rejected", "from: domain is invalid",
     "fully qualified email address required",
     "purported responsible address",
+    /* more wordings of this reason, from many MTAs */
+    "access denied (in reply to mail from command)",
+    "access denied (sender blacklisted)", "backscatter protection",
+    "recipient's list of senders to accept mail from",
+    "without a valid sender domain", "bouncedeny", "valid-address-filter",
+    "delivery not authorized, message refused", "senderfilterconfig",
+    "emetteur invalide", "envelope blocked", "invalid domain, see <url:",
+    "not a registered gateway user",
+    "recipient addresses rejected : access denied", "recursive cname records",
+    "rule imposed mailbox access for", "from a different address or alias",
+    "sender email address rejected", "sender is spammer",
+    "sender domain is empty", "spam reporting address",
+    "syntax error: empty email address",
+    "this server does not accept mail from", "unsigned dsn for",
+    "address that has been blacklisted",
+    "your email address has been blacklisted",
+    "to submit messages to this e-mail system has been rejected",
     NULL
 };
 static const char *const w_rejected_not[] = {
@@ -287,6 +339,23 @@ static const char *const w_blocked[] = {
     "host network not allowed", "your network is", "poor reputation",
     "sender ip", "esmtp not accepting connections",
     "invalid ip for sending mail",
+    /* more wordings of this reason, from many MTAs */
+    "said: 550 blocked", "bad sender ip address", "dnsbl:", "abus detecte",
+    "may not be mail exchanger", "was not authenticated",
+    "connection refused by", "currently sending spam see", "zombied",
+    "extreme bad ip profile", "hosts with dynamic ip", "is in a black list",
+    "is listed in spamhaus", "no access from mail server",
+    "no matches to nameserver query", "on our block list",
+    "refused - see http", "multi-blacklist", "has not passed validation",
+    "forbidden by your ip", "looks suspiciously like spammer",
+    "too many spams from your ip", "was blocked by", "from dynamic ips",
+    "you are sending spam", "listed in the rbl", "temporary blacklisted",
+    "access from ip address*blocked", "is in an*rbl on",
+    "mail server at*is blocked", "rejected based on blacklist",
+    "temporarily deferred due to user complaints", "listed as abusive",
+    "is blocked by rbl", "is blacklisted",
+    "service refused, please try later", "your access ip*has been rejected",
+    "abuseat.org", "blocked - see http",
     NULL
 };
 static const char *const w_spamdetected[] = {
@@ -296,6 +365,15 @@ static const char *const w_spamdetected[] = {
     "message rejected for policy reasons", "uribl",
     "recurrent pattern detection", "rejected by spam",
     "appears to be unsolicited", "mail score", "scored as",
+    /* more wordings of this reason, from many MTAs */
+    "blocked for abuse", "message rejected because of unacceptable content",
+    "reject bulk.advertising", "rejected - bulk email",
+    "rejecting mail content", "classification as bulk mail",
+    "our system has detected that this message is",
+    "temporarily blocked by our filter", "greylisted*please try again in",
+    "mail rejete. mail rejected.", "probability of being",
+    "blocked by policy: no spam", "considered as spam or virus",
+    "failed several antispam checks",
     NULL
 };
 static const char *const w_virusdetected[] = {
@@ -313,6 +391,12 @@ static const char *const w_policyviolation[] = {
     "message given low priority", "mass mailer",
     "not subscribed to this group", "prohibited attachment",
     "content presents a potential",
+    /* more wordings of this reason, from many MTAs */
+    "not accepting mail with", "non-member to a members-only list",
+    "email not accepted for policy reasons",
+    "message rejected due to local policy",
+    "not accept messages containing images or other attachments",
+    "using a mass mailer", "posts without solving a captcha",
     NULL
 };
 static const char *const w_authfailure[] = {
@@ -320,6 +404,11 @@ static const char *const w_authfailure[] = {
     "authentication requirements", "required authentication level",
     "not pass authentication", "unauthenticated email",
     "authentication checks", "dmarc policy", "dmarc verification", "dmarc check", "fails dmarc", "failed dmarc", "not pass dmarc", "spf check", "spf fail", "fails spf", "failed spf", "spf validation", "spf record for", "dkim fail", "failed dkim", "dkim validation", "dkim verification", "dkim check",
+    /* more wordings of this reason, from many MTAs */
+    "spf.pobox.com", "bad spf records", "inspect your spf settings",
+    "per it's spf record",
+    "spf (sender policy framework) domain authentication fail",
+    "meet the authentication requirements",
     NULL
 };
 static const char *const w_requireptr[] = {
@@ -328,6 +417,12 @@ static const char *const w_requireptr[] = {
     "cannot resolve your address", "ip name lookup failed",
     "unresolvable relay host name", "forward dns entry does not point",
     "mismatches client ip", "not resolve your hostname", "unverifyable sending ip", "unverifiable sending ip",
+    /* more wordings of this reason, from many MTAs */
+    "must have a ptr record", "bad dns ptr", "fix reverse dns", "missing ptr",
+    "no ptr record", "custom reverse dns name", "ptr record setup",
+    "sender ip reverse lookup rejected", "does not have a ptr record",
+    "no reverse dns", "generic dns ptr",
+    "dns lookup failure: *try again later", "invalid rdns record",
     NULL
 };
 static const char *const w_badreputation[] = {
@@ -340,7 +435,15 @@ static const char *const w_securityerror[] = {
     "unauthenticated senders not allowed", "insecure mail relay",
     "verification failure", "must authenticate", "tls required",
     "encryption required", "not authorized to send", "access denied",
-    "certificate", NULL
+    "certificate",
+    /* more wordings of this reason, from many MTAs */
+    "account not subscribed to ses",
+    "authentication turned on in your email client",
+    "executable files are not allowed in compressed files",
+    "you don't authenticate", "is a dead domain", "authentification invalide",
+    "authentification requise", "not authorized to perform ses:",
+    "starttls is required", "tls required but not supported",
+    NULL
 };
 static const char *const w_norelaying[] = {
     "relay access denied", "relaying denied", "relay denied",
@@ -348,7 +451,14 @@ static const char *const w_norelaying[] = {
     "unable to relay", "we do not relay", "relaying mail to",
     "no relaying", "relay not allowed", "relaying not allowed",
     "not allowed to relay", "that domain isn't in my list of allowed rcpthosts",
-    "is not a gateway", "does not relay", NULL
+    "is not a gateway", "does not relay",
+    /* more wordings of this reason, from many MTAs */
+    "as a relay", "not permitted to relay through this server",
+    "when attempting to send to a non-local", "not an open relay",
+    "not local host", "specified domain is not allowed",
+    "not configured to relay mail", "we don't handle mail for",
+    "not allowed to relay through this machine",
+    NULL
 };
 static const char *const w_notcompliantrfc[] = {
     "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 ",
@@ -359,33 +469,56 @@ static const char *const w_notcompliantrfc[] = {
 };
 static const char *const w_contenterror[] = {
     "header size exceeds", "message header size", "content*not supported",
-    "mime", "8bit", "8-bit", "utf-8", "charset", "message content",
-    "improper use of", NULL
+    /* "mime" or "charset" alone also name the returned message's parts */
+    "mime header", "mime part", "8bit data", "8-bit data",
+    "utf-8 header", "invalid charset", "unsupported charset",
+    "improper use of",
+    /* more wordings of this reason, from many MTAs */
+    "8-bit data in message header", "mime complexity",
+    "too many received: headers", "invalid mime headers",
+    "improperly-formatted binary content", "unnecessary base64 encoding",
+    NULL
 };
 static const char *const w_mesgtoobig[] = {
-    "message too big", "message too large", "message is too big",
+    "message too big", "message is too big",
     "message is too large", "message size exceeds", "message length exceeds",
     "size limit", "size exceeds", "exceeds size", "exceeds the maximum size",
     "larger than the current system limit", "too large for",
     "message size", "mail size", "message exceeded", "size of message",
     "line limit exceeded",
+    /* more wordings of this reason, from many MTAs */
+    "exceeded maximum inbound message size", "maximum incoming message size",
+    "max message size exceeded", "message file too big",
+    "taille limite du message atteinte", "message too large for this",
     NULL
 };
 static const char *const w_exceedlimit[] = {
-    "message length exceeds administrative limit",
+    "message length exceeds administrative limit", "message too large",
     "exceeds per-mailbox", "message too large for this mailbox",
+    /* more wordings of this reason, from many MTAs */
+    "message header size exceeds limit",
     NULL
 };
 static const char *const w_toomanyconn[] = {
     "too many connections", "too many simultaneous", "too many concurrent",
     "connection limit", "too many recipients", "too many hosts",
-    "too many sessions", "connection rate limit", NULL
+    "too many sessions", "connection rate limit",
+    /* more wordings of this reason, from many MTAs */
+    "at maximum connection limit", "per-domain connection limit",
+    "max emails per hour", "daily message quota exceeded",
+    "maximum sending rate exceeded", "too many errors from your ip",
+    "too many smtp sessions", "trop de connexions",
+    "already made numerous attempts to deliver",
+    NULL
 };
 static const char *const w_speeding[] = {
     "rate limit", "rate-limit", "ratelimit", "sending too fast",
     "too many messages", "too many emails", "receiving mail at a rate",
     "throttl", "exceeded*number of messages", "please slow down",
-    "temporarily rate", NULL
+    "temporarily rate",
+    /* more wordings of this reason, from many MTAs */
+    "try again slower", "temporarily rate limited",
+    NULL
 };
 static const char *const w_expired[] = {
     "retry timeout exceeded", "delivery time expired", "delivery expired",
@@ -398,6 +531,10 @@ static const char *const w_expired[] = {
     "delivery attempts will continue", "connection timed out",
     "no answer from host", "could not find a gateway for",
     "server did not respond", "timeout", "timed out", "envelope expired",
+    /* more wordings of this reason, from many MTAs */
+    "failed to deliver to domain", "it has not been collected after",
+    "sitting in queue for", "cannot connect to remote server",
+    "connection refulsed", "could not be delivered for more than",
     NULL
 };
 static const char *const w_networkerror[] = {
@@ -412,6 +549,11 @@ static const char *const w_networkerror[] = {
     "establish an smtp connection", "dns type",
     "host not found, try again",
     "name server reply",
+    /* more wordings of this reason, from many MTAs */
+    "could not connect and send the mail to",
+    "dns records for the destination computer could not be found",
+    "mail forwarding loop for", "forwarding loop count exceeded",
+    "unable to resolve route", "malformed or unexpected name server reply",
     NULL
 };
 static const char *const w_systemerror[] = {
@@ -423,6 +565,12 @@ static const char *const w_systemerror[] = {
     "misconfigured", "mail system error", "transaction failed",
     "timeout waiting for input", "aliasing/forwarding loop",
     "error while processing", "could not load drd",
+    /* more wordings of this reason, from many MTAs */
+    "internal error reading data", "internal server error",
+    "it would create a mail loop", "local configuration error",
+    "local error in processing", "loop was found in the mail exchanger",
+    "there is no mdb", "remote server is misconfigured",
+    "system config error", "unable to connect*daemon",
     NULL
 };
 static const char *const w_systemfull[] = {
@@ -432,11 +580,18 @@ static const char *const w_systemfull[] = {
 static const char *const w_mailererror[] = {
     "x-unix", "procmail", "mailer error", "command died", "program exited",
     "exit status", "pipe to |", "unable to deliver to program",
-    "could not be delivered to the program", NULL
+    "could not be delivered to the program",
+    /* more wordings of this reason, from many MTAs */
+    "|| exit ", "bin/maidrop", "command failed: ", "command output:",
+    "pipe to |/",
+    NULL
 };
 static const char *const w_vacation[] = {
     "out of office", "out of the office", "on vacation", "away from the office",
-    "auto-reply", "autoreply", "automatic reply", NULL
+    "auto-reply", "autoreply", "automatic reply",
+    /* more wordings of this reason, from many MTAs */
+    "i am away", "i will be traveling",
+    NULL
 };
 
 static const char *const *const wording[BR_COUNT] = {
@@ -778,6 +933,38 @@ bounce_classify(const struct bounce_evidence *ev)
     return reason;
 }
 
+/*
+ * Providers whose refusals carry no usable wording (or wording in the
+ * sender's language only), where the kind of address tells the reason.
+ * A mailing list service refuses a post because the poster is not a
+ * member or the list is gone: the sender was refused, not the address.
+ */
+static const struct provider_rule {
+    const char *domain;		/* the recipient's domain, or a parent */
+    int     reason;
+} provider_table[] = {
+    {"googlegroups.com", BR_REJECTED},
+};
+
+/* bounce_provider_reason - the reason a provider's refusal implies */
+int
+bounce_provider_reason(const char *domain, int reason)
+{
+    size_t  i, dl, pl;
+
+    if (domain == NULL || (reason != BR_UNDEFINED && reason != BR_ONHOLD))
+	return reason;
+    dl = strlen(domain);
+    for (i = 0; i < sizeof(provider_table) / sizeof(provider_table[0]); i++) {
+	pl = strlen(provider_table[i].domain);
+	if (dl >= pl && strcasecmp(domain + dl - pl,
+				   provider_table[i].domain) == 0
+	    && (dl == pl || domain[dl - pl - 1] == '.'))
+	    return provider_table[i].reason;
+    }
+    return reason;
+}
+
 /* bounce_is_hard - suppress the address at once? */
 int
 bounce_is_hard(int reason, const char *status, const char *replycode)
@@ -915,8 +1102,9 @@ int
 bounce_text_is_temporary(const char *text)
 {
     static const char *const temp[] = {
-	"temporar", "retry timeout", "try again later", "please try again",
-	"deferred", "warning message only", NULL
+	" temporar", " persistent",
+	/* Exim gives up on a host it has retried: the queue's verdict */
+	"retry timeout exceeded", NULL
     };
     char   *t = fold_text(text);
     int     hit = 0;

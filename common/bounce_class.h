@@ -14,6 +14,7 @@
  *				  char *out, size_t outsz);
  *	const char *bounce_command_find(const char *text);
  *	int bounce_text_is_temporary(const char *text);
+ *	int bounce_provider_reason(const char *domain, int reason);
  *
  * DESCRIPTION
  *	bounce_classify() names the reason of one failed recipient from the
@@ -42,7 +43,12 @@
  *	bounce_command_find() names the SMTP command a text says was
  *	refused ("RCPT", "MAIL", "DATA", "HELO", "EHLO", "CONN") or NULL.
  *	bounce_text_is_temporary() says whether the wording calls the
- *	failure temporary.
+ *	failure temporary (" temporar", " persistent", Exim's "retry
+ *	timeout exceeded").
+ *	bounce_provider_reason() refines an undecided reason (undefined,
+ *	onhold) by the recipient's domain, for providers whose refusals
+ *	mean one thing whatever their wording (a Google Groups list refuses
+ *	the poster: rejected); any other reason is returned unchanged.
  */
 #ifndef OUTPOST_BOUNCE_CLASS_H
 #define OUTPOST_BOUNCE_CLASS_H
@@ -106,5 +112,6 @@ int     bounce_replycode_find(const char *text, const char *status,
 			      char *out, size_t outsz);
 const char *bounce_command_find(const char *text);
 int     bounce_text_is_temporary(const char *text);
+int     bounce_provider_reason(const char *domain, int reason);
 
 #endif

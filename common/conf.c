@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "msg.h"
 #include "xalloc.h"
+#include "warmup.h"
 
 enum conf_type {
     CT_STR, CT_LONG, CT_BOOL, CT_DURATION, CT_RATE, CT_SIZE, CT_LIST,
@@ -81,16 +82,75 @@ static const struct conf_key milter_keys[] = {
     {0},
 };
 
+static const char *const on_error_choices[] = {"tempfail", "dunno", NULL};
+static const char *const sender_key_choices[] = {"auto", "sasl", "domain", NULL};
+
 static const struct conf_key policy_keys[] = {
     {"listen", CT_LIST, K(conf_policy, listen), "unix:/run/outpost/policy.sock", 0, 0, 0, 0},
     {"max_connections", CT_LONG, K(conf_policy, max_connections), "1024", 0, 1, 100000, 0},
     {"max_request_size", CT_SIZE, K(conf_policy, max_request_size), "16k", 0, 0, 0, 0},
     {"idle_timeout", CT_DURATION, K(conf_policy, idle_timeout_ms), "1h", 0, 0, 0, 0},
+    {"decision_timeout", CT_DURATION, K(conf_policy, decision_timeout_ms), "1s", 0, 0, 0, 0},
+    {"defer_reply", CT_STR, K(conf_policy, defer_reply),
+	"DEFER_IF_PERMIT 4.7.1 $limit; retry in $retry s", 0, 0, 0, 0},
+    {"tempfail_reply", CT_STR, K(conf_policy, tempfail_reply),
+	"DEFER_IF_PERMIT 4.3.0 policy state unavailable, try again later", 0, 0, 0, 0},
+    {"timezone", CT_STR, K(conf_policy, timezone), "UTC", 0, 0, 0, 0},
+    {"provider_on_error", CT_ENUM, K(conf_policy, provider_on_error), "tempfail", 0, 0, 0,
+	on_error_choices},
+    {"domain_on_error", CT_ENUM, K(conf_policy, domain_on_error), "tempfail", 0, 0, 0,
+	on_error_choices},
+    {"sender_on_error", CT_ENUM, K(conf_policy, sender_on_error), "tempfail", 0, 0, 0,
+	on_error_choices},
+    {"warmup_on_error", CT_ENUM, K(conf_policy, warmup_on_error), "tempfail", 0, 0, 0,
+	on_error_choices},
+    {"domain_rate", CT_RATE, K(conf_policy, domain_rate), NULL, 0, 0, 0, 0},
+    {"domain_burst", CT_LONG, K(conf_policy, domain_burst), "1", 0, 1, 1000000000, 0},
+    {"sender_rate", CT_RATE, K(conf_policy, sender_rate), NULL, 0, 0, 0, 0},
+    {"sender_burst", CT_LONG, K(conf_policy, sender_burst), "1", 0, 1, 1000000000, 0},
+    {"sender_key", CT_ENUM, K(conf_policy, sender_key), "auto", 0, 0, 0, sender_key_choices},
+    {"default_pool", CT_STR, K(conf_policy, default_pool), NULL, 0, 0, 0, 0},
+    {"mx_timeout", CT_DURATION, K(conf_policy, mx_timeout_ms), "500ms", 0, 0, 0, 0},
+    {"mx_min_ttl", CT_DURATION, K(conf_policy, mx_min_ttl_ms), "1m", 0, 0, 0, 0},
+    {"mx_max_ttl", CT_DURATION, K(conf_policy, mx_max_ttl_ms), "1d", 0, 0, 0, 0},
+    {"mx_negative_ttl", CT_DURATION, K(conf_policy, mx_negative_ttl_ms), "5m", 0, 0, 0, 0},
+    {"mx_cache_size", CT_LONG, K(conf_policy, mx_cache_size), "100000", 0, 16, 10000000, 0},
+    {"max_pending", CT_LONG, K(conf_policy, max_pending), "10000", 0, 1, 1000000, 0},
     {0},
 };
 
+static const char *const canon_choices[] = {
+    "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL,
+};
+static const char *const on_error_choices[] = {"tempfail", "accept", NULL};
+
 static const struct conf_key dkim_keys[] = {
     {"key_table", CT_STR, K(conf_dkim, key_table), NULL, 0, 0, 0, 0},
+    {"sign_networks", CT_CIDRS, K(conf_dkim, sign_networks), "127.0.0.0/8, ::1", 0, 0, 0, 0},
+    {"sign_authenticated", CT_BOOL, K(conf_dkim, sign_authenticated), "yes", 0, 0, 0, 0},
+    {"sasl_domains", CT_STR, K(conf_dkim, sasl_domains), NULL, 0, 0, 0, 0},
+    {"canonicalization", CT_ENUM, K(conf_dkim, canonicalization), "relaxed/relaxed", 0, 0, 0,
+	canon_choices},
+    {"sign_headers", CT_LIST, K(conf_dkim, sign_headers),
+	"From, Sender, Reply-To, Subject, Date, Message-ID, To, Cc, MIME-Version, "
+	"Content-Type, Content-Transfer-Encoding, Content-ID, Content-Description, "
+	"Resent-Date, Resent-From, Resent-Sender, Resent-To, Resent-Cc, Resent-Message-ID, "
+	"In-Reply-To, References, List-Id, List-Help, List-Unsubscribe, "
+	"List-Unsubscribe-Post, List-Subscribe, List-Post, List-Owner, List-Archive, "
+	"Feedback-ID", 0, 0, 0, 0},
+    {"oversign_headers", CT_LIST, K(conf_dkim, oversign_headers),
+	"From, List-Unsubscribe, List-Unsubscribe-Post", 0, 0, 0, 0},
+    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, on_error_choices},
+    {0},
+};
+
+static const char *const sup_actions[] = {"reject", "discard", NULL};
+static const char *const on_errors[] = {"tempfail", "accept", NULL};
+
+static const struct conf_key suppress_keys[] = {
+    {"enabled", CT_BOOL, K(conf_suppress, enabled), "yes", 0, 0, 0, 0},
+    {"action", CT_ENUM, K(conf_suppress, action), "reject", 0, 0, 0, sup_actions},
+    {"on_redis_error", CT_ENUM, K(conf_suppress, on_redis_error), "tempfail", 0, 0, 0, on_errors},
     {0},
 };
 
@@ -121,17 +181,41 @@ static const struct conf_key logd_keys[] = {
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
+    {"rate", CT_RATE, K(conf_provider, rate), NULL, 0, 0, 0, 0},
+    {"burst", CT_LONG, K(conf_provider, burst), "1", 0, 1, 1000000000, 0},
     {0},
 };
 
 static const struct conf_key pool_keys[] = {
     {"transport", CT_STR, K(conf_pool, transport), NULL, CK_REQUIRED, 0, 0, 0},
     {"addresses", CT_LIST, K(conf_pool, addresses), NULL, 0, 0, 0, 0},
+    {"senders", CT_LIST, K(conf_pool, senders), NULL, 0, 0, 0, 0},
+    {"schedule", CT_LIST, K(conf_pool, schedule), NULL, 0, 0, 0, 0},
+    {"split", CT_LIST, K(conf_pool, split), NULL, 0, 0, 0, 0},
+    {"overflow", CT_STR, K(conf_pool, overflow), NULL, 0, 0, 0, 0},
+    {0},
+};
+
+static const struct conf_key domain_keys[] = {
+    {"rate", CT_RATE, K(conf_domain, rate), NULL, 0, 0, 0, 0},
+    {"burst", CT_LONG, K(conf_domain, burst), "1", 0, 1, 1000000000, 0},
+    {0},
+};
+
+static const struct conf_key sender_keys[] = {
+    {"rate", CT_RATE, K(conf_sender, rate), NULL, 0, 0, 0, 0},
+    {"burst", CT_LONG, K(conf_sender, burst), "1", 0, 1, 1000000000, 0},
     {0},
 };
 
 static int check_redis(void *, struct outpost_conf *, const char **);
 static int check_policy(void *, struct outpost_conf *, const char **);
+static int check_dkim(void *, struct outpost_conf *, const char **);
+static int check_policyd(struct conf_policy *, struct outpost_conf *, const char **);
+static int check_provider(void *, struct outpost_conf *, const char **);
+static int check_pool(void *, struct outpost_conf *, const char **);
+static int check_pool_policy(void *, struct outpost_conf *, const char **);
+static int check_rate_set(void *, struct outpost_conf *, const char **);
 static int check_dns(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
@@ -140,13 +224,18 @@ static const struct conf_section sections[] = {
     {"redis", 0, offsetof(struct outpost_conf, redis), 0, redis_keys, check_redis},
     {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
-    {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, NULL},
+    {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
+    {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
     {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"provider", 1, offsetof(struct outpost_conf, providers),
-	sizeof(struct conf_provider), provider_keys, NULL},
+	sizeof(struct conf_provider), provider_keys, check_provider},
     {"pool", 1, offsetof(struct outpost_conf, pools),
-	sizeof(struct conf_pool), pool_keys, check_pool_addresses},
+	sizeof(struct conf_pool), pool_keys, check_pool},
+    {"domain", 1, offsetof(struct outpost_conf, domains),
+	sizeof(struct conf_domain), domain_keys, check_rate_set},
+    {"sender", 1, offsetof(struct outpost_conf, senders),
+	sizeof(struct conf_sender), sender_keys, check_rate_set},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -197,6 +286,178 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (p->max_request_size < 256) {
 	*why = "[policy] max_request_size must be at least 256";
+	return -1;
+    }
+    return check_policyd(p, conf, why);
+}
+
+/* check_policyd - the settings of outpost-policyd's decisions */
+static int
+check_policyd(struct conf_policy *p, struct outpost_conf *conf, const char **why)
+{
+    struct warmup_tz tz;
+    static char buf[160];
+
+    if (warmup_tz_parse(p->timezone, &tz, why) < 0) {
+	snprintf(buf, sizeof(buf), "[policy] %s", *why);
+	*why = buf;
+	return -1;
+    }
+    if (p->decision_timeout_ms <= 0 || p->mx_timeout_ms <= 0) {
+	*why = "[policy] decision_timeout and mx_timeout must be longer than zero";
+	return -1;
+    }
+    if (p->mx_timeout_ms >= p->decision_timeout_ms) {
+	*why = "[policy] mx_timeout must be shorter than decision_timeout";
+	return -1;
+    }
+    if (p->mx_min_ttl_ms > p->mx_max_ttl_ms) {
+	*why = "[policy] mx_min_ttl is larger than mx_max_ttl";
+	return -1;
+    }
+    if (p->defer_reply == NULL || p->tempfail_reply == NULL) {
+	*why = "[policy] defer_reply and tempfail_reply must not be empty";
+	return -1;
+    }
+    if (p->default_pool && conf_pool_find(conf, p->default_pool) == NULL) {
+	*why = "[policy] default_pool names no [pool NAME] section";
+	return -1;
+    }
+    return 0;
+}
+
+/* named_why - "[KIND NAME] why", in a static buffer */
+static const char *
+named_why(const char *kind, const char *name, const char *why)
+{
+    static char buf[300];
+
+    snprintf(buf, sizeof(buf), "[%s %s] %s", kind, name, why);
+    return buf;
+}
+
+/* check_provider - a provider limits with a rate or groups with mx/domains */
+static int
+check_provider(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_provider *p = sect;
+    size_t i;
+
+    (void) conf;
+    for (i = 0; i < p->mx.n; i++) {
+	const char *m = p->mx.v[i];
+
+	if (strchr(m, '*') && (strncmp(m, "*.", 2) != 0 || strchr(m + 1, '*'))) {
+	    *why = named_why("provider", p->name, "mx: a pattern is a host name or *.domain");
+	    return -1;
+	}
+    }
+    return 0;
+}
+
+/* check_pool - schedule, split and overflow of a [pool NAME] */
+static int
+check_pool(void *sect, struct outpost_conf *conf, const char **why)
+{
+    if (check_pool_addresses(sect, conf, why) < 0)
+	return -1;
+    if (check_pool_policy(sect, conf, why) < 0) {
+	*why = named_why("pool", ((struct conf_pool *) sect)->name, *why);
+	return -1;
+    }
+    return 0;
+}
+
+/* check_pool_policy - what outpost-policyd needs of a pool */
+static int
+check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_pool *p = sect;
+    struct warmup_schedule sched;
+    const struct conf_pool *q;
+    size_t i, hops;
+
+    if (warmup_schedule_parse(&p->schedule, &sched, why) < 0)
+	return -1;
+    for (i = 0; i < p->split.n; i++) {
+	const char *colon = strrchr(p->split.v[i], ':');
+	long pct;
+
+	if (colon == NULL || colon == p->split.v[i]
+	    || confval_long(colon + 1, 1, 100, &pct, why) < 0) {
+	    *why = "split: expected PROVIDER:PERCENT items (1 to 100)";
+	    return -1;
+	}
+    }
+    if (p->split.n > 0 && sched.n == 0) {
+	*why = "split needs a schedule";
+	return -1;
+    }
+    /* the spill-over chain must end, and name only pools that exist */
+    for (q = p, hops = 0; q->overflow != NULL; hops++) {
+	if (hops >= conf->pools.n) {
+	    *why = "overflow: the pools spill over in a circle";
+	    return -1;
+	}
+	if ((q = conf_pool_find(conf, q->overflow)) == NULL) {
+	    *why = "overflow names no [pool NAME] section";
+	    return -1;
+	}
+    }
+    return 0;
+}
+
+/* sect_is_domain - is this element one of the [domain NAME] sections? */
+static int
+sect_is_domain(const struct outpost_conf *conf, const void *elem)
+{
+    size_t i;
+
+    for (i = 0; i < conf->domains.n; i++)
+	if (conf->domains.v[i] == elem)
+	    return 1;
+    return 0;
+}
+
+/* check_rate_set - [domain NAME] and [sender NAME] need a rate */
+static int
+check_rate_set(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_domain *d = sect;	/* conf_sender has the same layout */
+
+    (void) conf;
+    if (d->rate.count <= 0) {
+	*why = named_why(sect_is_domain(conf, d) ? "domain" : "sender", d->name,
+			 "rate is required");
+	return -1;
+    }
+    return 0;
+}
+
+/* check_dkim - From must be signed; header names must be header names */
+static int
+check_dkim(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_dkim *d = sect;
+    int has_from = 0;
+    size_t i, j;
+
+    (void) conf;
+    for (i = 0; i < d->sign_headers.n + d->oversign_headers.n; i++) {
+	const char *h = i < d->sign_headers.n ? d->sign_headers.v[i]
+	    : d->oversign_headers.v[i - d->sign_headers.n];
+
+	for (j = 0; h[j]; j++) {
+	    if (h[j] <= ' ' || h[j] > '~' || h[j] == ':') {
+		*why = "[dkim] sign_headers, oversign_headers: not a header field name";
+		return -1;
+	    }
+	}
+	if (i < d->sign_headers.n && strcasecmp(h, "From") == 0)
+	    has_from = 1;
+    }
+    if (!has_from) {
+	*why = "[dkim] sign_headers must include From (RFC 6376 section 5.4)";
 	return -1;
     }
     return 0;

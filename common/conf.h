@@ -68,10 +68,53 @@ struct conf_policy {
     long max_connections;
     unsigned long long max_request_size;
     long long idle_timeout_ms;
+    /* outpost-policyd's decisions (outpost-policyd(8)) */
+    long long decision_timeout_ms;	/* answer within this, whatever happens */
+    char *defer_reply;		/* "$limit" and "$retry" are replaced */
+    char *tempfail_reply;	/* when Redis cannot be asked */
+    char *timezone;		/* days of the warm-up: UTC, +HH:MM, Area/City */
+    int provider_on_error;	/* enum conf_on_error, per kind of limit */
+    int domain_on_error;
+    int sender_on_error;
+    int warmup_on_error;
+    struct conf_rate domain_rate;	/* each recipient domain; count 0: none */
+    long domain_burst;
+    struct conf_rate sender_rate;	/* each sender domain or SASL user */
+    long sender_burst;
+    int sender_key;		/* enum conf_sender_key */
+    char *default_pool;		/* pool of senders no pool names */
+    long long mx_timeout_ms;	/* MX lookup, within decision_timeout */
+    long long mx_min_ttl_ms;	/* clamp of the cached answers' TTL */
+    long long mx_max_ttl_ms;
+    long long mx_negative_ttl_ms;	/* a failed lookup is cached this long */
+    long mx_cache_size;
+    long long max_pending;	/* requests waiting for Redis at once */
+};
+
+enum conf_canon {
+    CONF_CANON_RELAXED_RELAXED, CONF_CANON_RELAXED_SIMPLE,
+    CONF_CANON_SIMPLE_RELAXED, CONF_CANON_SIMPLE_SIMPLE,
+};
+
+enum conf_sender_key { CONF_SENDER_AUTO, CONF_SENDER_SASL, CONF_SENDER_DOMAIN };
+
+enum conf_sup_action { CONF_SUP_REJECT, CONF_SUP_DISCARD };
+
+struct conf_suppress {
+    int enabled;		/* check recipients at RCPT time */
+    int action;			/* enum conf_sup_action */
+    int on_redis_error;		/* enum conf_on_error */
 };
 
 struct conf_dkim {
     char *key_table;		/* file: domain selector algorithm keyfile */
+    struct cidr_list sign_networks;	/* clients whose mail is signed */
+    int sign_authenticated;	/* SASL-authenticated clients are signed */
+    char *sasl_domains;		/* file: SASL user -> domains it may sign */
+    int canonicalization;	/* enum conf_canon: header/body */
+    struct conf_strlist sign_headers;
+    struct conf_strlist oversign_headers;
+    int on_error;		/* enum conf_on_error: internal signing error */
 };
 
 /* [dns] - what outpostctl dns and verify tell a sending domain to publish */
@@ -102,6 +145,8 @@ struct conf_provider {
     int line;
     struct conf_strlist mx;	/* MX host patterns: "*.google.com" */
     struct conf_strlist domains;	/* domains known to belong here */
+    struct conf_rate rate;	/* count 0: no limit of its own */
+    long burst;
 };
 
 /* [pool NAME] */
@@ -110,6 +155,26 @@ struct conf_pool {
     int line;
     char *transport;		/* Postfix transport, e.g. "pool_warm1:" */
     struct conf_strlist addresses;	/* IPs the pool sends from */
+    struct conf_strlist senders;	/* sender domains and SASL users */
+    struct conf_strlist schedule;	/* warm-up "DAY:CAP" points */
+    struct conf_strlist split;	/* "PROVIDER:PERCENT" of the daily cap */
+    char *overflow;		/* pool to spill over to when capped */
+};
+
+/* [domain NAME]: a recipient domain's own limit */
+struct conf_domain {
+    char *name;
+    int line;
+    struct conf_rate rate;
+    long burst;
+};
+
+/* [sender NAME]: a sender domain's or SASL user's own limit */
+struct conf_sender {
+    char *name;
+    int line;
+    struct conf_rate rate;
+    long burst;
 };
 
 /* A growable array of pointers to named-section elements. */
@@ -127,10 +192,13 @@ struct outpost_conf {
     struct conf_milter milter;
     struct conf_policy policy;
     struct conf_dkim dkim;
+    struct conf_suppress suppress;
     struct conf_logd logd;
     struct conf_dns dns;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
+    struct conf_vec domains;	/* struct conf_domain * */
+    struct conf_vec senders;	/* struct conf_sender * */
 };
 
 struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);

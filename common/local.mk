@@ -5,6 +5,8 @@ common_libcommon_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/keytable.c common/keytable.h \
 	common/confval.c common/confval.h \
+	common/gcra.c common/gcra.h \
+	common/warmup.c common/warmup.h \
 	common/dmarcrec.c common/dmarcrec.h \
 	common/dnsq.c common/dnsq.h \
 	common/spfrec.c common/spfrec.h \
@@ -13,6 +15,7 @@ common_libcommon_a_SOURCES = \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
+	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
 # bounce, complaint and unsubscribe intake
 common_libcommon_a_SOURCES += \
@@ -29,8 +32,28 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS)
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# the suppression list: unit tests and the CSV row fuzz target
+UNIT_TESTS += tests/unit/test_suppress
+tests_unit_test_suppress_SOURCES = tests/unit/test_suppress.c
+tests_unit_test_suppress_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_suppress_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_suppress_csv
+tests_fuzz_fuzz_suppress_csv_SOURCES = tests/fuzz/fuzz_suppress_csv.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_suppress_csv_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_suppress_csv_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/suppress.sh
+EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py
+dist_man_MANS += doc/outpost-suppress.7
+check_PROGRAMS += tests/bench/sup_latency
+tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c
+tests_bench_sup_latency_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_sup_latency_LDADD = $(COMMON_LIBS)
 
 # tests of the bounce, complaint and unsubscribe intake
 UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce

@@ -16,6 +16,7 @@ struct ctl_command {
 };
 
 struct outpost_conf *ctl_load_conf(const char *path);
+int cmd_dkim(const char *conf_path, int argc, char **argv);
 
 int cmd_stats(const char *path, int argc, char **argv);
 int cmd_backoff(const char *path, int argc, char **argv);
@@ -28,5 +29,11 @@ int ctl_parse_domain_args(int argc, char **argv, int *json,
 
 /* verify.c: outpostctl verify */
 int cmd_verify(const char *conf_path, int argc, char **argv);
+
+/* suppress.c, suppress_import.c */
+struct sup_store;
+int cmd_suppress(const char *conf_path, int argc, char **argv);
+int suppress_import(struct sup_store *store, const char *path, int strict,
+		    int force, long long now);
 
 #endif

@@ -2,7 +2,7 @@
 sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
-	ctl/classify.c
+	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
@@ -33,5 +33,7 @@ tests_fuzz_fuzz_dmarcrec_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_dmarcrec_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 
+# outpostctl warmup / throttle: the policy daemon's state
+outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h policy/limits.c policy/provider.c
 # delivery statistics and provider backoffs (with outpost-logd)
 outpostctl_SOURCES += ctl/stats.c ctl/backoff.c

@@ -13,6 +13,10 @@
  *	verify [--json] [--ip ADDR]... DOMAIN
  *				check what DOMAIN publishes (verify.c)
  *	ping			connect to Redis as configured and PING it
+ *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
+ *		[--dir DIR] [--add]
+ *				make a DKIM key; print its DNS TXT record
+ *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	stats ...		delivery statistics (ctl/stats.c)
  *	backoff ...		provider backoffs (ctl/backoff.c)
  *	version			print the version
@@ -28,6 +32,7 @@
 #include "ctl.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "ctl_warmup.h"
 
 /* usage - list the commands and exit */
 static void
@@ -43,6 +48,12 @@ usage(void)
 	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
 	    "  classify FILE...      classify bounce and complaint messages\n"
 	    "  ping                  check the connection to Redis\n"
+	    "  dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]\n"
+	    "                        make a DKIM key, print its DNS record\n"
+	    "  suppress ...          the suppression list (add, remove, check, list,\n"
+	    "                        import, export, purge, stats)\n"
+	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
+	    "  throttle status       rate limits and backoffs in force\n"
 	    "  stats [--since WHEN] [--by sender|provider|pool] [--json]\n"
 	    "                        delivery statistics\n"
 	    "  backoff list|clear|set  provider backoffs\n"
@@ -107,6 +118,10 @@ static const struct ctl_command commands[] = {
     {"verify", cmd_verify},
     {"classify", ctl_classify},
     {"ping", cmd_ping},
+    {"dkim", cmd_dkim},
+    {"suppress", cmd_suppress},
+    {"warmup", cmd_warmup},
+    {"throttle", cmd_throttle},
     {"stats", cmd_stats},
     {"backoff", cmd_backoff},
 };

@@ -55,6 +55,9 @@ socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
+[suppress]
+action = reject
+on_redis_error = tempfail
 EOF
 "$CTL_BIN" check-config "$conf" || exit 1
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
@@ -66,6 +69,19 @@ postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject"
 postfix_start
 
+# the suppression list the relay already knows: earlier bounces, complaints
+# and unsubscribes (one tenant's unsubscribe does not block other senders)
+cat >"$WORLD_DIR/suppressions.csv" <<EOF
+address,reason,scope,time
+reader3@gmail.test,hard-bounce,global,2026-10-01T08:00:00Z
+reader5@outlook.test,complaint,global,2026-10-12T17:30:00Z
+reader2@yahoo.test,unsubscribe,shop.test,2026-11-02T09:15:00Z
+reader4@yahoo.test,unsubscribe,other-tenant.test,2026-11-03T10:00:00Z
+@closed.test,hard-bounce,global,2026-09-20T00:00:00Z
+EOF
+echo "== importing $(($(wc -l <"$WORLD_DIR/suppressions.csv") - 1)) suppressions"
+"$CTL_BIN" -c "$conf" suppress import "$WORLD_DIR/suppressions.csv"
+
 # the campaign's list
 rcpts=$WORLD_DIR/recipients.txt
 {
@@ -75,6 +91,7 @@ rcpts=$WORLD_DIR/recipients.txt
     for i in $(seq 1 6); do echo "reader$i@yahoo.test"; done
     echo "nosuchuser1@gmail.test"; echo "nosuchuser2@gmail.test"
     echo "full1@yahoo.test"
+    echo "someone@closed.test"
 } >"$rcpts"
 total=$(wc -l <"$rcpts")
 echo "== sending a campaign of $total messages from news@shop.test"
@@ -109,3 +126,6 @@ for p in gmail outlook yahoo; do
 done
 echo "messages at the providers' sinks: gmail $(sink_count gmail), outlook $(sink_count outlook), yahoo $(sink_count yahoo)"
 echo "(acme.test's MX is Google's: its mail went to the gmail sink)"
+echo
+echo "== suppression decisions today (outpostctl suppress stats)"
+"$CTL_BIN" -c "$conf" suppress stats

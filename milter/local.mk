@@ -1,5 +1,32 @@
 # milter/ - outpost-milter
 sbin_PROGRAMS += outpost-milter
-outpost_milter_SOURCES = milter/main.c
+MILTER_CORE = milter/dkimsign.c milter/dkimsign.h milter/fromhdr.c milter/fromhdr.h \
+	milter/authz.c milter/authz.h milter/keycache.c milter/keycache.h
+outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_CORE) \
+	milter/rcpt_check.c milter/rcpt_check.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS)
-outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS)
+outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) -ldl
+
+UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
+tests_unit_test_dkimsign_SOURCES = tests/unit/test_dkimsign.c tests/unit/testutil.h $(MILTER_CORE)
+tests_unit_test_dkimsign_CFLAGS = $(UNIT_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_dkimsign_LDADD = $(UNIT_LIBS) $(OPENDKIM_LIBS) -ldl
+tests_unit_test_fromhdr_SOURCES = tests/unit/test_fromhdr.c milter/fromhdr.c milter/fromhdr.h
+tests_unit_test_fromhdr_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_fromhdr_LDADD = $(UNIT_LIBS)
+tests_unit_test_authz_SOURCES = tests/unit/test_authz.c milter/authz.c milter/authz.h
+tests_unit_test_authz_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_authz_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_fromhdr tests/fuzz/fuzz_authz
+tests_fuzz_fuzz_fromhdr_SOURCES = tests/fuzz/fuzz_fromhdr.c milter/fromhdr.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_fromhdr_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_fuzz_fuzz_fromhdr_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_fromhdr_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_authz_SOURCES = tests/fuzz/fuzz_authz.c milter/authz.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_authz_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_fuzz_fuzz_authz_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_authz_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-dkim-e2e.sh
+EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh

@@ -5,21 +5,38 @@
  *	outpost-milter [-fnv] [-c FILE]
  *
  * DESCRIPTION
- *	A libmilter filter for Postfix (smtpd_milters) and Sendmail
- *	(INPUT_MAIL_FILTER).  It listens on [milter] socket.
+ *	A libmilter filter for Postfix (smtpd_milters, non_smtpd_milters)
+ *	and Sendmail (INPUT_MAIL_FILTER).  It listens on [milter] socket and
+ *	DKIM-signs the mail of authorised clients with the keys of the
+ *	[dkim] key_table (see outpost-milter(8)) and, with [suppress]
+ *	enabled, checks each recipient against the suppression list.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
  *	-f	stay in the foreground and log to stderr
- *	-n	check the configuration and exit
+ *	-n	check the configuration and the keys, then exit
  *	-v	more verbose logging (repeat for more)
+ *
+ *	Started as root, it opens its socket, then becomes [general] user
+ *	and only then reads the keys, which must belong to that user and be
+ *	readable by no one else.  SIGHUP reloads the configuration and the
+ *	keys: a bad file or key is logged by name and the running ones stay.
+ *	SIGTERM and SIGINT stop it.
  *
  * DIAGNOSTICS
  *	Problems go to syslog (or stderr with -f).  Exit status 1 on a bad
- *	configuration or when the socket cannot be opened.
+ *	configuration, an unsafe or unreadable key, or when the socket cannot
+ *	be opened.
+ *
+ * BUGS
+ *	libmilter's own signal thread treats SIGHUP as "stop".  The main
+ *	thread waits for SIGHUP itself and Linux hands a process-directed
+ *	signal to the main thread first when it waits for it, so a reload
+ *	never reaches libmilter there.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,48 +47,20 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "dkimsign.h"
+#include "filter.h"
 #include "msg.h"
+#include "privs.h"
+#include "rcpt_check.h"
 
-static struct outpost_conf *milter_conf;
-
-static sfsistat om_negotiate(SMFICTX *, unsigned long, unsigned long,
-			     unsigned long, unsigned long, unsigned long *,
-			     unsigned long *, unsigned long *, unsigned long *);
-static sfsistat om_eom(SMFICTX *);
-
-/* om_negotiate - ask the MTA for nothing we do not use */
-static sfsistat
-om_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-	     unsigned long f2, unsigned long f3, unsigned long *pf0,
-	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
-{
-    unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL
-	| SMFIP_NORCPT | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY
-	| SMFIP_NOUNKNOWN | SMFIP_NODATA;
-
-    (void) ctx;
-    *pf0 = 0;				/* no actions yet */
-    *pf1 = want & f1;
-    *pf2 = 0;
-    *pf3 = 0;
-    return SMFIS_CONTINUE;
-}
-
-/* om_eom - end of message */
-static sfsistat
-om_eom(SMFICTX *ctx)
-{
-    (void) ctx;
-    return SMFIS_CONTINUE;
-}
-
-static struct smfiDesc om_desc = {
-    .xxfi_name = "outpost-milter",
-    .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = 0,
-    .xxfi_eom = om_eom,
-    .xxfi_negotiate = om_negotiate,
-};
+static void usage(const char *prog);
+static int load_signer(const struct outpost_conf *conf, uid_t owner,
+		       struct dkimsign **out, char *err, size_t errlen);
+static uid_t daemon_uid(const struct outpost_conf *conf);
+static void drop_privileges(const struct outpost_conf *conf, const char *sock);
+static void *milter_thread(void *arg);
+static void reload(const char *path);
+static void log_stats(void);
 
 /* usage - explain the options and exit */
 static void
@@ -81,13 +70,105 @@ usage(const char *prog)
     exit(2);
 }
 
+/* daemon_uid - the user the keys must belong to */
+static uid_t
+daemon_uid(const struct outpost_conf *conf)
+{
+    uid_t uid;
+    gid_t gid;
+    char err[300];
+
+    if (geteuid() != 0)
+	return geteuid();
+    if (privs_lookup(conf->general.user, &uid, &gid, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
+    return uid;
+}
+
+/* drop_privileges - root no longer once the socket is open */
+static void
+drop_privileges(const struct outpost_conf *conf, const char *sock)
+{
+    char err[300];
+
+    if ((strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	&& privs_chown_socket(strchr(sock, ':') + 1, conf->general.user, err,
+			      sizeof(err)) < 0)
+	msg_fatal("%s", err);
+    if (privs_drop(conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
+}
+
+/* load_signer - the signing state of a configuration; NULL if no key table */
+static int
+load_signer(const struct outpost_conf *conf, uid_t owner, struct dkimsign **out,
+	    char *err, size_t errlen)
+{
+    *out = NULL;
+    if (conf->dkim.key_table == NULL)
+	return 0;
+    *out = dkimsign_new(&conf->dkim, owner, err, errlen);
+    return *out ? 0 : -1;
+}
+
+/* log_stats - the counters so far */
+static void
+log_stats(void)
+{
+    struct dkimsign_stats s;
+
+    dkimsign_stats_get(&s);
+    msg_info("dkim: signed=%lu signatures=%lu no_key=%lu not_authorised=%lu "
+	     "bad_from=%lu errors=%lu", s.signed_msgs, s.signatures, s.no_key,
+	     s.not_authorised, s.bad_from, s.errors);
+}
+
+/* reload - new configuration and keys, or keep the running ones */
+static void
+reload(const char *path)
+{
+    struct outpost_conf *conf;
+    struct dkimsign *ds;
+    char err[600];
+
+    log_stats();
+    if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
+	msg_error("reload refused, keeping the running configuration: %s", err);
+	return;
+    }
+    if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0) {
+	msg_error("reload refused, keeping the running keys: %s", err);
+	conf_free(conf);
+	return;
+    }
+    filter_set_signer(ds);
+    msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
+	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    conf_free(conf);
+}
+
+/* milter_thread - libmilter's accept loop */
+static void *
+milter_thread(void *arg)
+{
+    int *rc = arg;
+
+    *rc = smfi_main();
+    kill(getpid(), SIGTERM);		/* wake the main thread if we stopped first */
+    return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
     const char *path = OUTPOST_CONF_PATH;
-    int foreground = 0, check_only = 0, verbose = 0, ch;
+    int foreground = 0, check_only = 0, verbose = 0, ch, sig, milter_rc = 0;
+    struct outpost_conf *conf;
+    struct dkimsign *ds;
     char err[600];
     const char *sock;
+    sigset_t set;
+    pthread_t tid;
 
     while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
 	switch (ch) {
@@ -102,31 +183,68 @@ main(int argc, char **argv)
 	usage(argv[0]);
     msg_open(argv[0], 1, 0);
     msg_verbose(verbose);
-    if ((milter_conf = conf_load(path, err, sizeof(err))) == NULL) {
+    if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
     if (check_only) {
-	printf("%s: configuration OK\n", path);
+	if (load_signer(conf, daemon_uid(conf), &ds, err, sizeof(err)) < 0) {
+	    fprintf(stderr, "%s\n", err);
+	    return 1;
+	}
+	printf("%s: configuration OK, %zu DKIM key%s\n", path,
+	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+	dkimsign_unref(ds);
+	conf_free(conf);
 	return 0;
     }
-    msg_open(argv[0], foreground, milter_conf->general.syslog_facility);
+    msg_open(argv[0], foreground, conf->general.syslog_facility);
 
-    sock = milter_conf->milter.socket;
+    sock = conf->milter.socket;
     if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
 	unlink(strchr(sock, ':') + 1);		/* a stale socket from a crash */
-    umask(0777 & ~(mode_t) strtol(milter_conf->milter.socket_mode, NULL, 8));
+    umask(0777 & ~(mode_t) strtol(conf->milter.socket_mode, NULL, 8));
     if (smfi_setconn((char *) sock) == MI_FAILURE
-	|| smfi_settimeout((int) (milter_conf->milter.timeout_ms / 1000)) == MI_FAILURE
-	|| smfi_setbacklog((int) milter_conf->milter.backlog) == MI_FAILURE
-	|| smfi_register(om_desc) == MI_FAILURE)
+	|| smfi_settimeout((int) (conf->milter.timeout_ms / 1000)) == MI_FAILURE
+	|| smfi_setbacklog((int) conf->milter.backlog) == MI_FAILURE
+	|| smfi_register(filter_desc) == MI_FAILURE)
 	msg_fatal("cannot set up the milter on %s", sock);
     if (smfi_opensocket(1) == MI_FAILURE)
 	msg_fatal("cannot open milter socket %s", sock);
-    msg_info("listening on %s", sock);
-    if (smfi_main() != MI_SUCCESS)
-	msg_fatal("milter main loop failed");
+    umask(077);
+    drop_privileges(conf, sock);
+    if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
+    if (ds == NULL)
+	msg_warn("[dkim] key_table is not set: mail is not signed");
+    filter_set_signer(ds);
+    filter_init(conf);
+    rcpt_check_init(conf);
+
+    /* the main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop) */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if ((errno = pthread_create(&tid, NULL, milter_thread, &milter_rc)) != 0)
+	msg_fatal("cannot start the milter thread: %s", strerror(errno));
+    msg_info("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
+	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    for (;;) {
+	if (sigwait(&set, &sig) != 0)
+	    continue;
+	if (sig != SIGHUP)
+	    break;
+	reload(path);
+    }
+    smfi_stop();
+    pthread_join(tid, NULL);
+    log_stats();
+    filter_set_signer(NULL);
+    rcpt_check_shutdown();
     msg_info("stopped");
-    conf_free(milter_conf);
-    return 0;
+    conf_free(conf);
+    return milter_rc == MI_SUCCESS ? 0 : 1;
 }

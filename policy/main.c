@@ -5,15 +5,23 @@
  *	outpost-policyd [-fnv] [-c FILE]
  *
  * DESCRIPTION
- *	A Postfix policy-delegation server (check_policy_service).  It reads
- *	requests of name=value lines ended by an empty line on every listener
- *	of [policy] listen, and answers each with one action line and an
- *	empty line, keeping the connection open.
+ *	A Postfix policy-delegation server (check_policy_service) that
+ *	throttles per provider, recipient domain and sender, and warms up
+ *	IP pools, with all counters in Redis so that every relay node
+ *	enforces the same limits.  See outpost-policyd(8).
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
  *	-f	stay in the foreground and log to stderr
  *	-n	check the configuration and exit
  *	-v	more verbose logging
+ *
+ *	SIGHUP reloads the configuration without dropping connections; a
+ *	file with an error is logged and the old configuration kept.
+ *	SIGTERM and SIGINT stop the daemon.
+ *
+ * DIAGNOSTICS
+ *	"FILE:LINE: problem" for a bad configuration (exit 1); problems with
+ *	Redis, DNS and clients go to the log.
  */
 #include "config.h"
 
@@ -22,144 +30,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "conf.h"
+#include "decider.h"
+#include "limits.h"
 #include "msg.h"
+#include "privs.h"
+#include "server.h"
 
-static struct outpost_conf *policy_conf;
-
-struct pconn {
-    size_t request_bytes;
+struct daemon {
+    const char *path;
+    struct event_base *base;
+    struct limits *limits;
+    struct decider *decider;
+    struct server *server;
 };
 
-/* pconn_close - end a client connection */
-static void
-pconn_close(struct bufferevent *bev, struct pconn *pc)
+/* load - read and check a configuration; NULL and a message on error */
+static struct limits *
+load(const char *path, char *err, size_t errlen)
 {
-    bufferevent_free(bev);
-    free(pc);
+    struct outpost_conf *conf = conf_load(path, err, errlen);
+
+    return conf ? limits_build(conf, err, errlen) : NULL;
 }
 
-/* pconn_read - answer each complete request */
+/* on_stop - SIGTERM, SIGINT */
 static void
-pconn_read(struct bufferevent *bev, void *arg)
+on_stop(evutil_socket_t sig, short what, void *arg)
 {
-    struct pconn *pc = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    char *line;
-    size_t len;
+    struct daemon *dm = arg;
 
-    while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-	pc->request_bytes += len + 1;
-	free(line);
-	if (pc->request_bytes > policy_conf->policy.max_request_size) {
-	    msg_warn("request larger than %llu bytes: closing the connection",
-		     policy_conf->policy.max_request_size);
-	    pconn_close(bev, pc);
-	    return;
-	}
-	if (len == 0) {
-	    evbuffer_add(bufferevent_get_output(bev), "action=DUNNO\n\n", 14);
-	    pc->request_bytes = 0;
-	}
-    }
-    if (evbuffer_get_length(in) > policy_conf->policy.max_request_size) {
-	msg_warn("line longer than %llu bytes: closing the connection",
-		 policy_conf->policy.max_request_size);
-	pconn_close(bev, pc);
-    }
-}
-
-/* pconn_event - EOF or error */
-static void
-pconn_event(struct bufferevent *bev, short what, void *arg)
-{
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-	pconn_close(bev, arg);
-}
-
-/* on_accept - a new client */
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-	  int salen, void *arg)
-{
-    struct event_base *base = evconnlistener_get_base(l);
-    struct bufferevent *bev;
-    struct pconn *pc;
-
-    (void) sa;
-    (void) salen;
-    (void) arg;
-    bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (bev == NULL) {
-	close(fd);
-	return;
-    }
-    pc = calloc(1, sizeof(*pc));
-    if (pc == NULL) {
-	bufferevent_free(bev);
-	return;
-    }
-    bufferevent_setcb(bev, pconn_read, NULL, pconn_event, pc);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-/* listen_on - open one listener: unix:/path or inet:host:port */
-static struct evconnlistener *
-listen_on(struct event_base *base, const char *addr)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE;
-
-    memset(&ss, 0, sizeof(ss));
-    if (strncmp(addr, "unix:", 5) == 0) {
-	struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
-
-	if (strlen(addr + 5) >= sizeof(sun->sun_path))
-	    msg_fatal("socket path too long: %s", addr + 5);
-	sun->sun_family = AF_UNIX;
-	strcpy(sun->sun_path, addr + 5);
-	unlink(sun->sun_path);
-	sl = sizeof(*sun);
-    } else {
-	char host[256];
-	const char *colon = strrchr(addr + 5, ':');
-	size_t hl = colon ? (size_t) (colon - addr - 5) : 0;
-	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
-
-	if (colon == NULL || hl >= sizeof(host))
-	    msg_fatal("bad listen address %s (want inet:HOST:PORT)", addr);
-	memcpy(host, addr + 5, hl);
-	host[hl] = '\0';
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t) atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-	    msg_fatal("bad listen address %s (want an IPv4 address)", addr);
-	sl = sizeof(*sin);
-    }
-    return evconnlistener_new_bind(base, on_accept, NULL, flags, 128,
-				   (struct sockaddr *) &ss, (int) sl);
-}
-
-/* on_signal - stop the loop */
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
     (void) what;
     msg_info("signal %d: stopping", (int) sig);
-    event_base_loopbreak(arg);
+    event_base_loopbreak(dm->base);
+}
+
+/* on_hup - reload the configuration, or keep the old one */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *dm = arg;
+    struct limits *l;
+    char err[600];
+
+    (void) sig;
+    (void) what;
+    if ((l = load(dm->path, err, sizeof(err))) == NULL) {
+	msg_error("reload failed, keeping the running configuration: %s", err);
+	return;
+    }
+    decider_reload(dm->decider, l);
+    server_reload(dm->server, l);
+    limits_unref(dm->limits);
+    dm->limits = l;
+    msg_info("configuration reloaded from %s", dm->path);
 }
 
 /* usage - explain the options and exit */
@@ -173,16 +101,15 @@ usage(const char *prog)
 int
 main(int argc, char **argv)
 {
-    const char *path = OUTPOST_CONF_PATH;
+    struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL};
     int foreground = 0, check_only = 0, verbose = 0, ch;
+    struct event *ev_term, *ev_int, *ev_hup;
     char err[600];
-    struct event_base *base;
-    struct event *sigterm, *sigint;
     size_t i;
 
     while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
 	switch (ch) {
-	case 'c': path = optarg; break;
+	case 'c': dm.path = optarg; break;
 	case 'f': foreground = 1; break;
 	case 'n': check_only = 1; break;
 	case 'v': verbose++; break;
@@ -191,32 +118,50 @@ main(int argc, char **argv)
     }
     if (optind != argc)
 	usage(argv[0]);
-    msg_open(argv[0], 1, 0);
+    msg_open("outpost-policyd", 1, 0);
     msg_verbose(verbose);
-    if ((policy_conf = conf_load(path, err, sizeof(err))) == NULL) {
+    if ((dm.limits = load(dm.path, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
     if (check_only) {
-	printf("%s: configuration OK\n", path);
+	printf("%s: configuration OK\n", dm.path);
+	limits_unref(dm.limits);
 	return 0;
     }
-    msg_open(argv[0], foreground, policy_conf->general.syslog_facility);
+    msg_open("outpost-policyd", foreground, dm.limits->conf->general.syslog_facility);
     signal(SIGPIPE, SIG_IGN);
-    if ((base = event_base_new()) == NULL)
+    if ((dm.base = event_base_new()) == NULL)
 	msg_fatal("cannot create the event loop");
-    umask(0111);
-    for (i = 0; i < policy_conf->policy.listen.n; i++) {
-	if (listen_on(base, policy_conf->policy.listen.v[i]) == NULL)
-	    msg_fatal("cannot listen on %s: %s", policy_conf->policy.listen.v[i],
-		      strerror(errno));
-	msg_info("listening on %s", policy_conf->policy.listen.v[i]);
+    dm.decider = decider_new(dm.base, dm.limits);
+    dm.server = server_new(dm.base, dm.decider, dm.limits);
+    for (i = 0; i < dm.limits->conf->policy.listen.n; i++) {
+	const char *addr = dm.limits->conf->policy.listen.v[i];
+
+	if (server_listen(dm.server, addr) < 0)
+	    msg_fatal("cannot listen on %s: %s", addr, strerror(errno));
+	if (strncmp(addr, "unix:", 5) == 0
+	    && privs_chown_socket(addr + 5, dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	    msg_fatal("%s", err);
+	msg_info("listening on %s", addr);
     }
-    sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    sigint = evsignal_new(base, SIGINT, on_signal, base);
-    evsignal_add(sigterm, NULL);
-    evsignal_add(sigint, NULL);
-    event_base_dispatch(base);
+    /* sockets are open: nothing more needs root */
+    if (privs_drop(dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
+    ev_term = evsignal_new(dm.base, SIGTERM, on_stop, &dm);
+    ev_int = evsignal_new(dm.base, SIGINT, on_stop, &dm);
+    ev_hup = evsignal_new(dm.base, SIGHUP, on_hup, &dm);
+    evsignal_add(ev_term, NULL);
+    evsignal_add(ev_int, NULL);
+    evsignal_add(ev_hup, NULL);
+    event_base_dispatch(dm.base);
+    server_free(dm.server);
+    decider_free(dm.decider);
+    event_free(ev_term);
+    event_free(ev_int);
+    event_free(ev_hup);
+    event_base_free(dm.base);
+    limits_unref(dm.limits);
     msg_info("stopped");
     return 0;
 }

@@ -12,8 +12,8 @@ PKGS="
  libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev
  redis-server redis-tools postfix dnsmasq-base swaks miltertest
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
- iproute2 util-linux procps psmisc postfwd
- mandoc groff-base dpkg-dev debhelper fakeroot systemd
+ iproute2 util-linux procps psmisc postfwd tzdata
+ mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
 "
 
 export DEBIAN_FRONTEND=noninteractive
@@ -34,6 +34,10 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
 fi
+
+# A private Sendmail for the tests: Debian's packages unpacked, never installed (it
+# would replace Postfix); downloaded once into /var/cache/outpost-test/sendmail.
+bash "$(dirname "$0")/lib/sendmail.sh" fetch || echo "install-deps.sh: Sendmail tests will be skipped" >&2
 
 # Packaged daemons must not run on the host: every test starts its own.
 for svc in postfix redis-server opendkim postfwd; do

@@ -8,11 +8,13 @@
 #	Installs the Debian packages (tests/install-deps.sh), then builds twice,
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
-#	then "make distcheck".  Build trees live under _build/.  Ends with the
+#	then the Debian package test (tests/package/test-package.sh) and
+#	"make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
-#	OUTPOST_SKIP_SANITIZERS=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_PACKAGE=1 and
+#	OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -67,6 +69,17 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+
+# The Debian package: build, install on this machine, check, purge (TAP).
+if [ -z "${OUTPOST_SKIP_PACKAGE:-}" ]; then
+    say "package"
+    bash tests/package/test-package.sh >"$top/_build/package.log" 2>&1
+    prc=$?
+    p=$(grep -c '^ok ' "$top/_build/package.log"); f=$(grep -c '^not ok ' "$top/_build/package.log")
+    [ "$prc" != 0 ] && [ "$f" = 0 ] && f=1
+    pass=$((pass + p)); fail=$((fail + f))
+    [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/package.log" | head -n 60
+fi
 
 if [ -z "${OUTPOST_SKIP_DISTCHECK:-}" ]; then
     say "distcheck"

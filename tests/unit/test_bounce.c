@@ -78,6 +78,50 @@ test_verdicts(void **state)
     assert_string_equal(bounce_command_find("(in reply to RCPT TO command)"),
 			"RCPT");
     assert_null(bounce_command_find("nothing"));
+    /* temporary only when the words say so */
+    assert_true(bounce_text_is_temporary("this is a temporary failure"));
+    assert_true(bounce_text_is_temporary("a Persistent transient error"));
+    assert_false(bounce_text_is_temporary("please try again"));
+    /* a provider's refusal refines only an undecided reason */
+    assert_int_equal(bounce_provider_reason("googlegroups.com", BR_ONHOLD),
+		     BR_REJECTED);
+    assert_int_equal(bounce_provider_reason("Lists.GoogleGroups.com",
+					    BR_UNDEFINED), BR_REJECTED);
+    assert_int_equal(bounce_provider_reason("notgooglegroups.com",
+					    BR_ONHOLD), BR_ONHOLD);
+    assert_int_equal(bounce_provider_reason("googlegroups.com",
+					    BR_MAILBOXFULL), BR_MAILBOXFULL);
+    assert_int_equal(bounce_provider_reason(NULL, BR_ONHOLD), BR_ONHOLD);
+}
+
+/* wording of many MTAs, one line per reason, as the MTAs write it */
+static void
+test_wordings(void **state)
+{
+    (void) state;
+    assert_string_equal(classify("5.0.0", "552", "552 Message too large", NULL),
+			"exceedlimit");
+    assert_string_equal(classify("5.0.0", "552",
+				 "552 Message too large for this mailbox", NULL),
+			"mesgtoobig");
+    assert_string_equal(classify("5.0.0", "550",
+				 "550 Mailbox is frozen", NULL), "suspend");
+    assert_string_equal(classify("5.0.0", "550",
+				 "550 sorry, your remotehost looks suspiciously "
+				 "like spammer", "RCPT"), "blocked");
+    assert_string_equal(classify("5.0.0", "550",
+				 "550 Please inspect your SPF settings", "DATA"),
+			"authfailure");
+    assert_string_equal(classify("5.0.0", "550",
+				 "550 this system is not configured to relay "
+				 "mail", "RCPT"), "norelaying");
+    assert_string_equal(classify("5.0.0", "554",
+				 "554 Message rejected due to local policy",
+				 "DATA"), "policyviolation");
+    /* a MIME-formatted notification is no content error */
+    assert_string_equal(classify("5.0.0", "550",
+				 "This is a MIME-formatted message. 550 Host "
+				 "unknown", NULL), "hostunknown");
 }
 
 static const char postfix_dsn[] =
@@ -338,6 +382,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_arf_message),

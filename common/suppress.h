@@ -1,0 +1,179 @@
+/*
+ * suppress - the suppression list: addresses and domains never to mail
+ *
+ * SYNOPSIS
+ *	#include "suppress.h"
+ *
+ *	Pure functions (no Redis):
+ *
+ *	int sup_target_normalize(const char *in, size_t len, char *out,
+ *				 size_t outsz, const char **why);
+ *	int sup_reason_code(const char *name, size_t len);
+ *	const char *sup_reason_name(int reason);
+ *	unsigned sup_bucket(const char *target);
+ *	size_t sup_value_encode(const struct sup_entry *e, unsigned char *buf);
+ *	int sup_value_decode(const unsigned char *v, size_t len,
+ *			     struct sup_entry *e);
+ *	int sup_time_parse(const char *s, size_t len, long long *t,
+ *			   const char **why);
+ *	void sup_time_format(long long t, char *buf, size_t size);
+ *	int sup_csv_parse(const char *line, size_t len, long long now,
+ *			  struct sup_entry *e, const char **why);
+ *	size_t sup_csv_format(const struct sup_entry *e, char *buf,
+ *			      size_t size);
+ *
+ *	The store in Redis:
+ *
+ *	struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
+ *	void sup_store_free(struct sup_store *s);
+ *	int sup_check(struct sup_store *s, const char *rcpt,
+ *		      const char *sender_domain, long long now,
+ *		      const char *action, struct sup_entry *hit);
+ *	int sup_add(struct sup_store *s, const struct sup_entry *e, int force);
+ *	int sup_remove(struct sup_store *s, const char *target,
+ *		       const char *scope);
+ *	struct sup_batch *sup_batch_new(struct sup_store *s, int force);
+ *	int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
+ *	int sup_batch_flush(struct sup_batch *b);
+ *	void sup_batch_free(struct sup_batch *b);
+ *	int sup_walk(struct sup_store *s, long long purge_before,
+ *		     int (*fn)(const struct sup_entry *, void *), void *arg);
+ *	long long sup_count(struct sup_store *s);
+ *	int sup_stats(struct sup_store *s, const char *day,
+ *		      void (*fn)(const char *field, long long n, void *),
+ *		      void *arg);
+ *	const char *sup_error(const struct sup_store *s);
+ *
+ * DESCRIPTION
+ *	An entry (struct sup_entry) names a target, a normalised address
+ *	("alice@example.org") or a whole domain ("@example.org"); a scope,
+ *	global ("") or one sender domain; a reason (SUP_HARD_BOUNCE ...);
+ *	where it came from (source, a short token such as "import" or
+ *	"dsn"); when it was made; and when it expires (0: never).
+ *
+ *	Layout in Redis (P = [redis] prefix):
+ *
+ *	P{sup}:b:HHHHH	hash; one of SUP_BUCKETS buckets, chosen by a hash
+ *			of the target (sup_bucket), so that each stays
+ *			small enough for Redis' compact listpack encoding.
+ *			Field: the target for a global entry, "ID:target"
+ *			for a scoped one (ID = the sender domain's scope
+ *			id; ':' cannot start or occur unquoted in a
+ *			normalised address).  Value: sup_value_encode().
+ *	P{sup}:l:HHHHH	the same for fields longer than SUP_FIELD_MAX
+ *			bytes (they would spoil the compact encoding of a
+ *			whole bucket); rare.
+ *	P{sup}:scopes	hash: sender domain -> scope id
+ *	P{sup}:scopeids	hash: scope id -> sender domain
+ *	P{sup}:meta	hash: "entries" (count), "nextscope"
+ *	P{sup}:stats:YYYYMMDD  hash: "SENDER REASON ACTION" -> decisions
+ *			that day (UTC); expires after SUP_STATS_TTL.
+ *
+ *	All keys share the hash tag {sup}: the Lua scripts touch several.
+ *
+ *	sup_check() looks up, in one round trip, the recipient globally and
+ *	in the sender's scope, and its domain ("@domain") globally and in
+ *	the sender's scope.  The sender's scope is that of the sender domain
+ *	or, failing that, of its nearest parent domain that has one
+ *	("bounce.tenant.example" falls under "tenant.example").  Expired
+ *	entries are ignored.  It returns 1 with *hit filled in when the
+ *	recipient is suppressed, 0 when not, -1 on a Redis problem
+ *	(sup_error() says what).  Unless action is NULL, the decision is
+ *	counted in the day's stats hash as "SENDER REASON ACTION" (or
+ *	"SENDER none pass").
+ *
+ *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
+ *	several hundred per round trip.  An entry replaces an existing one
+ *	for the same target and scope, except that an expiring entry never
+ *	replaces a permanent one unless force is set.  sup_add() returns 1
+ *	when it wrote the entry, 0 when it kept a permanent one; the batch
+ *	functions return the number of entries handled; -1 is a Redis
+ *	problem.
+ *
+ *	sup_remove() returns 1 if the entry existed, 0 if not, -1 on error.
+ *
+ *	sup_walk() calls fn for every entry, in no particular order, reading
+ *	a few hundred buckets per round trip.  With purge_before > 0, entries
+ *	that expired before it are deleted and not shown.  fn returns 0 to go
+ *	on; anything else stops the walk and is returned.
+ *
+ *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
+ *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or
+ *	"YYYY-MM-DDTHH:MM:SSZ"; empty time = now; scope "" or "global" =
+ *	global).  sup_csv_format() writes the same form.
+ *
+ * DIAGNOSTICS
+ *	Parsers return -1 with *why set to a static text.  Redis functions
+ *	return -1 and leave the reason in sup_error().
+ */
+#ifndef OUTPOST_SUPPRESS_H
+#define OUTPOST_SUPPRESS_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+struct rconn;
+
+enum sup_reason {
+    SUP_NONE = 0,
+    SUP_HARD_BOUNCE = 1,
+    SUP_SOFT_BOUNCE = 2,
+    SUP_COMPLAINT = 3,
+    SUP_UNSUBSCRIBE = 4,
+    SUP_MANUAL = 5,
+};
+
+#define SUP_REASON_MAX	5
+#define SUP_SOURCE_MAX	32		/* bytes of the source token */
+#define SUP_VALUE_MAX	(9 + SUP_SOURCE_MAX)
+#define SUP_BUCKET_BITS	18		/* 262144 buckets */
+#define SUP_BUCKETS	(1u << SUP_BUCKET_BITS)
+#define SUP_FIELD_MAX	64		/* Redis hash-max-listpack-value */
+#define SUP_CSV_LINE_MAX 1024		/* longest CSV row accepted */
+#define SUP_STATS_TTL	(35 * 86400)
+
+struct sup_entry {
+    char target[ADDR_MAX];		/* "user@domain" or "@domain" */
+    char scope[DOMAIN_MAX];		/* "" = global */
+    int reason;				/* enum sup_reason */
+    long long created;			/* epoch seconds */
+    long long expires;			/* epoch seconds, 0 = never */
+    char source[SUP_SOURCE_MAX + 1];
+};
+
+struct sup_store;
+struct sup_batch;
+
+int sup_target_normalize(const char *in, size_t len, char *out, size_t outsz,
+			 const char **why);
+int sup_reason_code(const char *name, size_t len);
+const char *sup_reason_name(int reason);
+unsigned sup_bucket(const char *target);
+size_t sup_value_encode(const struct sup_entry *e, unsigned char *buf);
+int sup_value_decode(const unsigned char *v, size_t len, struct sup_entry *e);
+int sup_source_valid(const char *s, size_t len);
+int sup_time_parse(const char *s, size_t len, long long *t, const char **why);
+void sup_time_format(long long t, char *buf, size_t size);
+int sup_csv_parse(const char *line, size_t len, long long now,
+		  struct sup_entry *e, const char **why);
+size_t sup_csv_format(const struct sup_entry *e, char *buf, size_t size);
+
+struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
+void sup_store_free(struct sup_store *s);
+int sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
+	      long long now, const char *action, struct sup_entry *hit);
+int sup_add(struct sup_store *s, const struct sup_entry *e, int force);
+int sup_remove(struct sup_store *s, const char *target, const char *scope);
+struct sup_batch *sup_batch_new(struct sup_store *s, int force);
+int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
+int sup_batch_flush(struct sup_batch *b);
+void sup_batch_free(struct sup_batch *b);
+int sup_walk(struct sup_store *s, long long purge_before,
+	     int (*fn)(const struct sup_entry *, void *), void *arg);
+long long sup_count(struct sup_store *s);
+int sup_stats(struct sup_store *s, const char *day,
+	      void (*fn)(const char *field, long long n, void *), void *arg);
+const char *sup_error(const struct sup_store *s);
+
+#endif

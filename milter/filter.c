@@ -1,0 +1,361 @@
+/*
+ * filter - the libmilter callbacks of outpost-milter (see filter.h)
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "dkimsign.h"
+#include "filter.h"
+#include "msg.h"
+#include "rcpt_check.h"
+#include "xalloc.h"
+
+/* what one message has told us so far */
+struct filter_msg {
+    char *queue_id;
+    char *auth_user;		/* {auth_authen}, NULL if none */
+    char sender_domain[DOMAIN_MAX];	/* of MAIL FROM, "" for <> */
+    struct rcpt_msg rcpt;	/* suppression: recipients to drop at EOM */
+    struct dkimsign_msg *sign;	/* NULL: not signing */
+};
+
+/* what one SMTP connection has told us so far */
+struct filter_conn {
+    unsigned long proto;	/* SMFIP_* agreed with the MTA */
+    struct sockaddr_storage addr;
+    int have_addr;
+    struct filter_msg msg;
+};
+
+static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dkimsign *signer;
+static int suppress_enabled;		/* [suppress] enabled: check each RCPT */
+
+static sfsistat fi_negotiate(SMFICTX *, unsigned long, unsigned long,
+			     unsigned long, unsigned long, unsigned long *,
+			     unsigned long *, unsigned long *, unsigned long *);
+static sfsistat fi_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat fi_envfrom(SMFICTX *, char **);
+static sfsistat fi_envrcpt(SMFICTX *, char **);
+static sfsistat fi_header(SMFICTX *, char *, char *);
+static sfsistat fi_eoh(SMFICTX *);
+static sfsistat fi_body(SMFICTX *, unsigned char *, size_t);
+static sfsistat fi_eom(SMFICTX *);
+static sfsistat fi_abort(SMFICTX *);
+static sfsistat fi_close(SMFICTX *);
+
+struct smfiDesc filter_desc = {
+    .xxfi_name = "outpost-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT,
+    .xxfi_connect = fi_connect,
+    .xxfi_envfrom = fi_envfrom,
+    .xxfi_envrcpt = fi_envrcpt,
+    .xxfi_header = fi_header,
+    .xxfi_eoh = fi_eoh,
+    .xxfi_body = fi_body,
+    .xxfi_eom = fi_eom,
+    .xxfi_abort = fi_abort,
+    .xxfi_close = fi_close,
+    .xxfi_negotiate = fi_negotiate,
+};
+
+/* filter_init - what the callbacks need from the configuration */
+void
+filter_init(const struct outpost_conf *conf)
+{
+    suppress_enabled = conf->suppress.enabled;
+}
+
+/* filter_set_signer - new messages sign with ds */
+void
+filter_set_signer(struct dkimsign *ds)
+{
+    struct dkimsign *old;
+
+    pthread_mutex_lock(&signer_lock);
+    old = signer;
+    signer = ds;
+    pthread_mutex_unlock(&signer_lock);
+    dkimsign_unref(old);
+}
+
+/* current_signer - a reference to the signing state, or NULL */
+static struct dkimsign *
+current_signer(void)
+{
+    struct dkimsign *ds;
+
+    pthread_mutex_lock(&signer_lock);
+    ds = signer ? dkimsign_ref(signer) : NULL;
+    pthread_mutex_unlock(&signer_lock);
+    return ds;
+}
+
+/* msg_reset - forget the message: end of message, abort, next MAIL */
+static void
+msg_reset(struct filter_msg *fm)
+{
+    free(fm->queue_id);
+    free(fm->auth_user);
+    rcpt_msg_reset(&fm->rcpt);
+    dkimsign_msg_free(fm->sign);
+    memset(fm, 0, sizeof(*fm));
+}
+
+/* reply - CONTINUE, or NOREPLY when the MTA agreed not to wait for one */
+static sfsistat
+reply(const struct filter_conn *fc, unsigned long nr_flag)
+{
+    return (fc->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* conn_get - this connection's state; made on first use */
+static struct filter_conn *
+conn_get(SMFICTX *ctx)
+{
+    struct filter_conn *fc = smfi_getpriv(ctx);
+
+    if (fc == NULL) {
+	fc = xcalloc(1, sizeof(*fc));
+	smfi_setpriv(ctx, fc);
+    }
+    return fc;
+}
+
+/* msg_begin - per-message state, from MAIL FROM (or the first header) */
+static void
+msg_begin(SMFICTX *ctx, struct filter_msg *fm)
+{
+    const char *v;
+    struct dkimsign *ds;
+
+    if ((v = smfi_getsymval(ctx, "i")) != NULL)
+	fm->queue_id = xstrdup(v);
+    if ((v = smfi_getsymval(ctx, "{auth_authen}")) != NULL && *v)
+	fm->auth_user = xstrdup(v);
+    if ((ds = current_signer()) != NULL) {
+	fm->sign = dkimsign_msg_new(ds, fm->queue_id);
+	dkimsign_unref(ds);
+    }
+}
+
+/* fi_negotiate - ask for the events and replies we use, nothing more */
+static sfsistat
+fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+	     unsigned long f2, unsigned long f3, unsigned long *pf0,
+	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    struct filter_conn *fc = conn_get(ctx);
+    unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR
+	| SMFIP_NR_EOH | SMFIP_NR_BODY;
+
+    unsigned long actions = SMFIF_ADDHDRS;
+
+    (void) f2;
+    (void) f3;
+    if (suppress_enabled) {
+	skip &= ~SMFIP_NORCPT;			/* the check needs each RCPT */
+	actions |= SMFIF_DELRCPT;		/* action = discard */
+	if ((f0 & SMFIF_DELRCPT) == 0)
+	    msg_warn("the MTA cannot delete recipients: [suppress] action = discard "
+		     "will tempfail such messages");
+    }
+    if (!(f0 & SMFIF_ADDHDRS))
+	msg_warn("the MTA does not let filters add headers: cannot sign");
+    *pf0 = f0 & actions;
+    fc->proto = f1 & (skip | noreply | SMFIP_HDR_LEADSPC);
+    *pf1 = fc->proto;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+/* fi_connect - remember the client address */
+static sfsistat
+fi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    struct filter_conn *fc = conn_get(ctx);
+
+    (void) host;
+    msg_reset(&fc->msg);
+    fc->have_addr = 0;
+    if (sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+	memcpy(&fc->addr, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+	       : sizeof(struct sockaddr_in6));
+	fc->have_addr = 1;
+    }
+    return reply(fc, SMFIP_NR_CONN);
+}
+
+/* fi_envfrom - a new message: who sends it */
+static sfsistat
+fi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct filter_conn *fc = conn_get(ctx);
+
+    msg_reset(&fc->msg);
+    msg_begin(ctx, &fc->msg);
+    rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
+    return reply(fc, SMFIP_NR_MAIL);
+}
+
+/* fi_envrcpt - the suppression check of one recipient */
+static sfsistat
+fi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct filter_conn *fc = conn_get(ctx);
+    struct rcpt_reply r;
+
+    switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
+    case RCPT_ACCEPT:
+	rcpt_msg_accepted(&fc->msg.rcpt);
+	return SMFIS_CONTINUE;
+    case RCPT_DROP:
+	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
+	return SMFIS_CONTINUE;
+    case RCPT_REJECT:
+	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	return SMFIS_REJECT;
+    case RCPT_TEMPFAIL:
+	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_TEMPFAIL;
+}
+
+/* delrcpt - smfi_delrcpt for rcpt_msg_eom */
+static int
+delrcpt(void *ctx, const char *rcpt)
+{
+    return smfi_delrcpt(ctx, (char *) rcpt) == MI_SUCCESS ? 0 : -1;
+}
+
+/* fi_header - one header field, kept for signing */
+static sfsistat
+fi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct filter_conn *fc = conn_get(ctx);
+
+    if (fc->msg.sign)
+	dkimsign_header(fc->msg.sign, name, value,
+			!(fc->proto & SMFIP_HDR_LEADSPC));
+    return reply(fc, SMFIP_NR_HDR);
+}
+
+/* fi_eoh - decide whether this message is signed */
+static sfsistat
+fi_eoh(SMFICTX *ctx)
+{
+    struct filter_conn *fc = conn_get(ctx);
+    struct filter_msg *fm = &fc->msg;
+    struct dkimsign_client cl;
+
+    if (fm->sign) {
+	cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
+	cl.auth_user = fm->auth_user;
+	if (dkimsign_eoh(fm->sign, &cl) == DKIMSIGN_SKIP) {
+	    msg_info("%s: not signed: %s", fm->queue_id ? fm->queue_id : "NOQUEUE",
+		     dkimsign_why(fm->sign));
+	    dkimsign_msg_free(fm->sign);
+	    fm->sign = NULL;
+	}
+    }
+    return reply(fc, SMFIP_NR_EOH);
+}
+
+/* fi_body - a body chunk for the signatures */
+static sfsistat
+fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+    struct filter_conn *fc = conn_get(ctx);
+
+    if (fc->msg.sign)
+	dkimsign_body(fc->msg.sign, buf, len);
+    return reply(fc, SMFIP_NR_BODY);
+}
+
+/* fi_eom - drop suppressed recipients; add the signatures on top, or tempfail */
+static sfsistat
+fi_eom(SMFICTX *ctx)
+{
+    struct filter_conn *fc = conn_get(ctx);
+    struct filter_msg *fm = &fc->msg;
+    const char *qid;
+    sfsistat rc = SMFIS_CONTINUE;
+    size_t i, n;
+
+    if (fm->queue_id == NULL && (qid = smfi_getsymval(ctx, "i")) != NULL)
+	fm->queue_id = xstrdup(qid);
+    qid = fm->queue_id ? fm->queue_id : "NOQUEUE";
+    /* suppressed recipients (action = discard) go first: maybe nothing is left */
+    switch (rcpt_msg_eom(&fm->rcpt, delrcpt, ctx)) {
+    case 1:
+	msg_reset(fm);
+	return SMFIS_DISCARD;
+    case -1:
+	smfi_setreply(ctx, "451", "4.3.0", "cannot remove suppressed recipients");
+	msg_reset(fm);
+	return SMFIS_TEMPFAIL;
+    }
+    if (fm->sign == NULL) {
+	msg_reset(fm);
+	return SMFIS_CONTINUE;
+    }
+    if (dkimsign_eom(fm->sign) == DKIMSIGN_SIGN) {
+	n = dkimsign_count(fm->sign);
+	for (i = n; i-- > 0;) {
+	    if (smfi_insheader(ctx, 0, "DKIM-Signature",
+			       (char *) dkimsign_signature(fm->sign, i)) != MI_SUCCESS) {
+		msg_warn("%s: the MTA refused the DKIM-Signature header", qid);
+		break;
+	    }
+	}
+	if (i == (size_t) -1)
+	    msg_info("%s: signed: %zu signature%s for %s", qid, n, n == 1 ? "" : "s",
+		     dkimsign_domain(fm->sign));
+	else if (dkimsign_tempfail_on_error_msg(fm->sign))
+	    rc = SMFIS_TEMPFAIL;
+    } else {
+	msg_warn("%s: not signed: %s", qid, dkimsign_why(fm->sign));
+	if (dkimsign_tempfail_on_error_msg(fm->sign))
+	    rc = SMFIS_TEMPFAIL;
+    }
+    if (rc == SMFIS_TEMPFAIL)
+	smfi_setreply(ctx, "451", "4.7.0", "DKIM signing failed, try again later");
+    msg_reset(fm);
+    return rc;
+}
+
+/* fi_abort - the message is gone: forget it */
+static sfsistat
+fi_abort(SMFICTX *ctx)
+{
+    struct filter_conn *fc = smfi_getpriv(ctx);
+
+    if (fc)
+	msg_reset(&fc->msg);
+    return SMFIS_CONTINUE;
+}
+
+/* fi_close - the connection is gone */
+static sfsistat
+fi_close(SMFICTX *ctx)
+{
+    struct filter_conn *fc = smfi_getpriv(ctx);
+
+    if (fc) {
+	msg_reset(&fc->msg);
+	free(fc);
+	smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}

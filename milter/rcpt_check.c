@@ -1,0 +1,213 @@
+/*
+ * rcpt_check - the suppression check of each recipient (see rcpt_check.h)
+ *
+ * Nothing here calls libmilter: the callbacks in main.c gather what the MTA
+ * says and turn the verdicts into replies.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "msg.h"
+#include "rcpt_check.h"
+#include "redisconn.h"
+#include "suppress.h"
+#include "xalloc.h"
+
+/* One Redis connection with its store; idle ones wait in a pool. */
+struct pooled {
+    struct rconn *rc;
+    struct sup_store *store;
+    struct pooled *next;
+};
+
+static const struct outpost_conf *check_conf;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pooled *pool_idle;
+
+/* rcpt_check_init - remember the configuration (it outlives the milter) */
+void
+rcpt_check_init(const struct outpost_conf *conf)
+{
+    check_conf = conf;
+}
+
+/* rcpt_check_shutdown - close the idle connections */
+void
+rcpt_check_shutdown(void)
+{
+    struct pooled *p;
+
+    pthread_mutex_lock(&pool_lock);
+    while ((p = pool_idle) != NULL) {
+	pool_idle = p->next;
+	sup_store_free(p->store);
+	rconn_free(p->rc);
+	free(p);
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* pool_get - an idle connection, or a new one */
+static struct pooled *
+pool_get(void)
+{
+    struct pooled *p;
+
+    pthread_mutex_lock(&pool_lock);
+    if ((p = pool_idle) != NULL)
+	pool_idle = p->next;
+    pthread_mutex_unlock(&pool_lock);
+    if (p == NULL) {
+	p = xcalloc(1, sizeof(*p));
+	p->rc = rconn_new(&check_conf->redis);
+	p->store = sup_store_new(p->rc, check_conf->redis.prefix);
+    }
+    return p;
+}
+
+/* pool_put - give a connection back */
+static void
+pool_put(struct pooled *p)
+{
+    pthread_mutex_lock(&pool_lock);
+    p->next = pool_idle;
+    pool_idle = p;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* rcpt_sender_domain - the domain of MAIL FROM, "" for <> */
+void
+rcpt_sender_domain(const char *mail_from, char *out, size_t size)
+{
+    char addr[ADDR_MAX];
+    const char *why;
+
+    out[0] = '\0';
+    if (mail_from == NULL
+	|| addr_normalize(mail_from, strlen(mail_from), addr, sizeof(addr), &why) < 0)
+	return;
+    snprintf(out, size, "%s", addr_domain(addr));
+}
+
+/* rcpt_check - see the header */
+enum rcpt_verdict
+rcpt_check(const char *rcpt, const char *sender_domain, struct rcpt_reply *reply)
+{
+    const struct conf_suppress *sc = &check_conf->suppress;
+    const char *action = sc->action == CONF_SUP_DISCARD ? "discard" : "reject";
+    const char *sender = sender_domain && *sender_domain ? sender_domain : "<>";
+    struct sup_entry hit;
+    struct pooled *p;
+    char addr[ADDR_MAX], day[32];
+    const char *why;
+    int n;
+
+    if (!sc->enabled)
+	return RCPT_ACCEPT;
+    if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0) {
+	/* the MTA accepted it; no suppression entry can name it */
+	msg_debug("suppress: %s: %s: not checked", rcpt, why);
+	return RCPT_ACCEPT;
+    }
+    p = pool_get();
+    n = sup_check(p->store, addr, sender_domain, (long long) time(NULL), action, &hit);
+    if (n < 0)
+	msg_warn("suppress: %s from %s: %s", addr, sender, sup_error(p->store));
+    pool_put(p);
+
+    if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
+	msg_warn("suppress: FAIL-OPEN: %s from %s accepted UNCHECKED "
+		 "([suppress] on_redis_error = accept)", addr, sender);
+	return RCPT_ACCEPT;
+    }
+    if (n < 0) {
+	reply->rcode = "451";
+	reply->xcode = "4.3.0";
+	snprintf(reply->text, sizeof(reply->text),
+		 "suppression list unavailable, try again later");
+	return RCPT_TEMPFAIL;
+    }
+    if (n == 0) {
+	msg_debug("suppress: %s from %s: not suppressed", addr, sender);
+	return RCPT_ACCEPT;
+    }
+    sup_time_format(hit.created, day, sizeof(day));
+    day[10] = '\0';			/* the date is enough */
+    msg_info("suppress: %s from %s: %s (%s, scope %s, since %s, source %s)",
+	     addr, sender, sc->action == CONF_SUP_DISCARD ? "dropped" : "rejected",
+	     sup_reason_name(hit.reason), hit.scope[0] ? hit.scope : "global", day,
+	     hit.source[0] ? hit.source : "-");
+    if (sc->action == CONF_SUP_DISCARD)
+	return RCPT_DROP;
+    reply->rcode = "550";
+    reply->xcode = "5.7.1";
+    /* no address in the text: a '%' in it would upset libmilter */
+    snprintf(reply->text, sizeof(reply->text), "recipient suppressed (%s%s since %s)",
+	     hit.target[0] == '@' ? "domain, " : "", sup_reason_name(hit.reason), day);
+    return RCPT_REJECT;
+}
+
+/* rcpt_msg_reset - forget the recipients of the last message */
+void
+rcpt_msg_reset(struct rcpt_msg *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->ndrop; i++)
+	free(m->drop[i]);
+    free(m->drop);
+    memset(m, 0, sizeof(*m));
+}
+
+/* rcpt_msg_accepted - one more recipient accepted */
+void
+rcpt_msg_accepted(struct rcpt_msg *m)
+{
+    m->accepted++;
+}
+
+/* rcpt_msg_drop - one more recipient accepted, to be deleted at EOM */
+void
+rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt)
+{
+    if (m->ndrop == m->cap) {
+	m->cap = m->cap ? 2 * m->cap : 8;
+	m->drop = xreallocarray(m->drop, m->cap, sizeof(*m->drop));
+    }
+    m->drop[m->ndrop++] = xstrdup(rcpt);
+    m->accepted++;
+}
+
+/* rcpt_msg_eom - delete the dropped recipients; 1 if none is left */
+int
+rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
+	     void *arg)
+{
+    size_t i;
+    int rc;
+
+    if (m->ndrop == 0) {
+	rcpt_msg_reset(m);
+	return 0;
+    }
+    if (m->ndrop >= m->accepted) {
+	rc = 1;				/* nobody left: discard the message */
+    } else {
+	rc = 0;
+	for (i = 0; i < m->ndrop; i++) {
+	    if (delrcpt(arg, m->drop[i]) < 0) {
+		msg_warn("suppress: cannot delete recipient %s", m->drop[i]);
+		rc = -1;
+		break;
+	    }
+	}
+    }
+    rcpt_msg_reset(m);
+    return rc;
+}

@@ -1,0 +1,284 @@
+/*
+ * decider - answer policy requests: provider lookup, then one Redis script
+ * (see decider.h)
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decide.h"
+#include "decider.h"
+#include "gcra_lua.h"
+#include "msg.h"
+#include "mxlookup.h"
+#include "rasync.h"
+#include "redisconn.h"
+#include "xalloc.h"
+
+struct dreq {
+    struct decider *d;
+    struct limits *l;
+    decider_fn fn;
+    void *arg;
+    int answered;
+    int waiting;		/* lookups and commands in flight */
+    int sent_source;		/* EVAL after NOSCRIPT, once */
+    long long deadline_ms;
+    struct dreq *prev, *next;	/* the deadline list, oldest first */
+    struct decide_plan plan;
+};
+
+struct decider {
+    struct event_base *base;
+    struct limits *first;	/* owns the [redis] settings in use */
+    struct limits *cur;
+    struct mxlookup *mx;
+    struct rasync *ra;
+    struct rscript script;
+    struct event *tick;
+    struct dreq *head, *tail;
+};
+
+static void go_redis(struct dreq *r);
+
+/* mono_ms - monotonic milliseconds */
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* release - free a request once answered and nothing refers to it */
+static void
+release(struct dreq *r)
+{
+    if (!r->answered || r->waiting > 0)
+	return;
+    decide_plan_free(&r->plan);
+    limits_unref(r->l);
+    free(r);
+}
+
+/* unlink_req - off the deadline list */
+static void
+unlink_req(struct dreq *r)
+{
+    struct decider *d = r->d;
+
+    if (r->prev)
+	r->prev->next = r->next;
+    else if (d->head == r)
+	d->head = r->next;
+    else
+	return;				/* not on the list */
+    if (r->next)
+	r->next->prev = r->prev;
+    else
+	d->tail = r->prev;
+    r->prev = r->next = NULL;
+}
+
+/* finish - answer once */
+static void
+finish(struct dreq *r, const char *action)
+{
+    if (r->answered)
+	return;
+    r->answered = 1;
+    unlink_req(r);
+    if (strncmp(action, "DUNNO", 5) != 0 && strncmp(action, "FILTER", 6) != 0)
+	msg_info("%s: %s", r->plan.domain, action);
+    r->fn(r->arg, action);
+    release(r);
+}
+
+/* fail - Redis could not answer in time */
+static void
+fail(struct dreq *r)
+{
+    char out[DECIDE_ANSWER_MAX];
+
+    decide_failure(r->l, &r->plan, out, sizeof(out));
+    finish(r, out);
+}
+
+/* on_tick - answer what has waited past decision_timeout */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct decider *d = arg;
+    long long now = mono_ms();
+
+    (void) fd;
+    (void) what;
+    while (d->head && d->head->deadline_ms <= now) {
+	msg_warn("%s: no decision within decision_timeout", d->head->plan.domain);
+	fail(d->head);
+    }
+}
+
+/* on_reply - the script has answered (or the connection failed) */
+static void
+on_reply(void *arg, redisReply *reply)
+{
+    struct dreq *r = arg;
+    char out[DECIDE_ANSWER_MAX];
+
+    r->waiting--;
+    if (r->answered) {
+	release(r);
+	return;
+    }
+    if (reply == NULL) {
+	fail(r);
+	return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0
+	&& !r->sent_source) {
+	/* a restart or SCRIPT FLUSH lost the script: send it along once */
+	r->sent_source = 1;
+	r->plan.argv[0] = "EVAL";
+	r->plan.argvlen[0] = 4;
+	r->plan.argv[1] = gcra_lua;
+	r->plan.argvlen[1] = strlen(gcra_lua);
+	if (rasync_command(r->d->ra, r->plan.argc, r->plan.argv, r->plan.argvlen,
+			   on_reply, r) < 0) {
+	    fail(r);
+	    return;
+	}
+	r->waiting++;
+	return;
+    }
+    decide_answer(r->l, &r->plan, reply, out, sizeof(out));
+    finish(r, out);
+}
+
+/* go_redis - run the script */
+static void
+go_redis(struct dreq *r)
+{
+    if (decide_command(r->l, &r->plan, r->d->script.sha1, (long long) time(NULL)) < 0) {
+	msg_warn("%s: key names too long", r->plan.domain);
+	fail(r);
+	return;
+    }
+    if (rasync_command(r->d->ra, r->plan.argc, r->plan.argv, r->plan.argvlen,
+		       on_reply, r) < 0) {
+	fail(r);
+	return;
+    }
+    r->waiting++;
+}
+
+/* with_provider - the provider is known: plan and ask */
+static void
+with_provider(struct dreq *r, const char *provider)
+{
+    char out[DECIDE_ANSWER_MAX];
+    int idx = provider ? provider_by_name(&r->l->providers, provider) : -1;
+
+    if (decide_plan_limits(r->l, &r->plan, idx, out, sizeof(out)) == DECIDE_ANSWERED) {
+	finish(r, out);
+	return;
+    }
+    go_redis(r);
+}
+
+/* on_mx - the MX lookup is done */
+static void
+on_mx(void *arg, const char *provider)
+{
+    struct dreq *r = arg;
+
+    r->waiting--;
+    if (r->answered) {
+	release(r);
+	return;
+    }
+    with_provider(r, provider);
+}
+
+/* decider_ask - decide about one request */
+void
+decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, void *arg)
+{
+    struct dreq *r = xmalloc(sizeof(*r));
+    char out[DECIDE_ANSWER_MAX];
+    const char *provider;
+    int rc;
+
+    memset(r, 0, offsetof(struct dreq, plan));
+    r->d = d;
+    r->l = limits_ref(d->cur);
+    r->fn = fn;
+    r->arg = arg;
+    rc = decide_prepare(r->l, req, &r->plan, out, sizeof(out));
+    if (rc == DECIDE_ANSWERED) {
+	finish(r, out);
+	return;
+    }
+    r->deadline_ms = mono_ms() + r->l->conf->policy.decision_timeout_ms;
+    r->prev = d->tail;
+    if (d->tail)
+	d->tail->next = r;
+    else
+	d->head = r;
+    d->tail = r;
+    if (rc == DECIDE_READY) {
+	go_redis(r);
+	return;
+    }
+    r->waiting++;
+    if (mx_lookup(d->mx, r->plan.domain, &provider, on_mx, r) == 1) {
+	r->waiting--;
+	with_provider(r, provider);
+    }
+}
+
+/* decider_new - decisions on an event loop */
+struct decider *
+decider_new(struct event_base *base, struct limits *l)
+{
+    struct decider *d = xcalloc(1, sizeof(*d));
+    struct timeval tv = {0, 20000};
+
+    d->base = base;
+    d->first = limits_ref(l);
+    d->cur = limits_ref(l);
+    rscript_init(&d->script, gcra_lua);
+    d->mx = mx_new(base);
+    mx_configure(d->mx, l);
+    d->ra = rasync_new(base, &l->conf->redis, gcra_lua, l->conf->policy.max_pending);
+    d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
+    event_add(d->tick, &tv);
+    return d;
+}
+
+/* decider_reload - new limits for new decisions */
+void
+decider_reload(struct decider *d, struct limits *l)
+{
+    limits_unref(d->cur);
+    d->cur = limits_ref(l);
+    mx_configure(d->mx, l);
+}
+
+/* decider_free - answer what waits, then stop */
+void
+decider_free(struct decider *d)
+{
+    while (d->head)
+	fail(d->head);
+    rasync_free(d->ra);
+    mx_free(d->mx);
+    event_free(d->tick);
+    limits_unref(d->cur);
+    limits_unref(d->first);
+    free(d);
+}

@@ -1,0 +1,367 @@
+/*
+ * mxlookup - asynchronous, cached MX lookups that name a domain's provider
+ * (see mxlookup.h)
+ */
+#include "config.h"
+
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ares.h>
+
+#include "msg.h"
+#include "mxlookup.h"
+#include "xalloc.h"
+
+#define MX_MAX_SOCKETS 32
+
+struct mx_waiter {
+    mx_cb cb;
+    void *arg;
+    struct mx_waiter *next;
+};
+
+struct mx_entry {
+    struct mx_entry *next;	/* hash chain */
+    char *domain;
+    int provider;		/* index in the current table, -1: none */
+    long long expires_ms;
+    int pending;		/* a query is in flight */
+    struct mx_waiter *waiters;
+    struct mxlookup *owner;
+};
+
+struct mx_sock {
+    ares_socket_t fd;
+    struct event *ev;
+};
+
+struct mxlookup {
+    struct event_base *base;
+    ares_channel channel;
+    int have_channel;
+    struct event *tick;
+    struct mx_sock socks[MX_MAX_SOCKETS];
+    struct limits *limits;
+    struct mx_entry **buckets;
+    size_t nbuckets;
+    size_t count;
+    int destroying;
+};
+
+static void mx_sock_state(void *data, ares_socket_t fd, int readable, int writable);
+
+/* mono_ms - monotonic milliseconds */
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* hash - FNV-1a of a domain */
+static size_t
+hash(const char *s)
+{
+    size_t h = 2166136261u;
+
+    for (; *s; s++)
+	h = (h ^ (unsigned char) *s) * 16777619u;
+    return h;
+}
+
+/* on_tick - let c-ares notice timeouts */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct mxlookup *m = arg;
+
+    (void) fd;
+    (void) what;
+    if (m->have_channel)
+	ares_process_fd(m->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+/* on_sock - a c-ares socket is ready */
+static void
+on_sock(evutil_socket_t fd, short what, void *arg)
+{
+    struct mxlookup *m = arg;
+
+    ares_process_fd(m->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+		    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+}
+
+/* mx_sock_state - c-ares opens, watches or closes a socket */
+static void
+mx_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct mxlookup *m = data;
+    struct mx_sock *s = NULL, *free_slot = NULL;
+    int i;
+
+    for (i = 0; i < MX_MAX_SOCKETS; i++) {
+	if (m->socks[i].ev && m->socks[i].fd == fd)
+	    s = &m->socks[i];
+	else if (m->socks[i].ev == NULL && free_slot == NULL)
+	    free_slot = &m->socks[i];
+    }
+    if (s) {
+	event_free(s->ev);
+	s->ev = NULL;
+    }
+    if (!readable && !writable)
+	return;
+    if (s == NULL && (s = free_slot) == NULL) {
+	msg_warn("mx lookup: more than %d resolver sockets", MX_MAX_SOCKETS);
+	return;
+    }
+    s->fd = fd;
+    s->ev = event_new(m->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0)
+		      | EV_PERSIST, on_sock, m);
+    event_add(s->ev, NULL);
+}
+
+/* mx_new - a resolver on an event loop */
+struct mxlookup *
+mx_new(struct event_base *base)
+{
+    struct mxlookup *m = xcalloc(1, sizeof(*m));
+    struct timeval tv = {0, 100000};
+
+    m->base = base;
+    ares_library_init(ARES_LIB_INIT_ALL);
+    m->tick = event_new(base, -1, EV_PERSIST, on_tick, m);
+    event_add(m->tick, &tv);
+    return m;
+}
+
+/* flush - forget answers (not the lookups in flight) */
+static void
+flush(struct mxlookup *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->nbuckets; i++) {
+	struct mx_entry **pp = &m->buckets[i], *e;
+
+	while ((e = *pp) != NULL) {
+	    if (e->pending) {
+		pp = &e->next;
+		continue;
+	    }
+	    *pp = e->next;
+	    free(e->domain);
+	    free(e);
+	    m->count--;
+	}
+    }
+}
+
+/* mx_configure - use the providers and settings of new limits */
+void
+mx_configure(struct mxlookup *m, struct limits *l)
+{
+    const struct conf_policy *p = &l->conf->policy;
+    struct ares_options opt;
+    int rc;
+
+    limits_ref(l);
+    limits_unref(m->limits);
+    m->limits = l;
+    flush(m);
+    if (m->nbuckets == 0) {
+	m->nbuckets = 4096;
+	m->buckets = xcalloc(m->nbuckets, sizeof(*m->buckets));
+    }
+    if (m->have_channel)
+	return;				/* keep lookups in flight */
+    memset(&opt, 0, sizeof(opt));
+    opt.sock_state_cb = mx_sock_state;
+    opt.sock_state_cb_data = m;
+    opt.timeout = (int) (p->mx_timeout_ms / 2 > 0 ? p->mx_timeout_ms / 2 : 1);
+    opt.tries = 2;
+    rc = ares_init_options(&m->channel, &opt,
+			   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (rc != ARES_SUCCESS)
+	msg_fatal("cannot start the resolver: %s", ares_strerror(rc));
+    m->have_channel = 1;
+}
+
+/* answer_ttl - the smallest TTL of the MX answers, in seconds (-1: none) */
+static long
+answer_ttl(const unsigned char *abuf, int alen)
+{
+    ns_msg msg;
+    ns_rr rr;
+    long ttl = -1;
+    int i, n;
+
+    if (ns_initparse(abuf, alen, &msg) < 0)
+	return -1;
+    n = ns_msg_count(msg, ns_s_an);
+    for (i = 0; i < n; i++) {
+	if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+	    break;
+	if (ttl < 0 || (long) ns_rr_ttl(rr) < ttl)
+	    ttl = (long) ns_rr_ttl(rr);
+    }
+    return ttl;
+}
+
+/* match_mx - the provider of the most preferred MX host that has one */
+static int
+match_mx(const struct provider_table *t, struct ares_mx_reply *mx)
+{
+    int best = -1, best_pref = 1 << 20;
+
+    for (; mx; mx = mx->next) {
+	int p = provider_by_mx(t, mx->host);
+
+	if (p >= 0 && mx->priority < best_pref) {
+	    best = p;
+	    best_pref = mx->priority;
+	}
+    }
+    return best;
+}
+
+/* on_answer - a lookup is done: cache it and wake its waiters */
+static void
+on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    struct mx_entry *e = arg;
+    struct mxlookup *m;
+    struct mx_waiter *w, *next;
+    const struct conf_policy *p;
+    struct ares_mx_reply *mx = NULL;
+    long long ttl_ms;
+    const char *name;
+
+    (void) timeouts;
+    m = e->owner;
+    w = e->waiters;
+    e->waiters = NULL;
+    e->pending = 0;
+    p = &m->limits->conf->policy;
+    e->provider = -1;
+    ttl_ms = p->mx_negative_ttl_ms;
+    if (status == ARES_SUCCESS && ares_parse_mx_reply(abuf, alen, &mx) == ARES_SUCCESS) {
+	long ttl = answer_ttl(abuf, alen);
+
+	e->provider = match_mx(&m->limits->providers, mx);
+	ares_free_data(mx);
+	ttl_ms = ttl < 0 ? p->mx_min_ttl_ms : ttl * 1000LL;
+	if (ttl_ms < p->mx_min_ttl_ms)
+	    ttl_ms = p->mx_min_ttl_ms;
+	if (ttl_ms > p->mx_max_ttl_ms)
+	    ttl_ms = p->mx_max_ttl_ms;
+    } else if (status != ARES_ENODATA && status != ARES_ENOTFOUND) {
+	msg_info("mx lookup %s: %s: the domain stands for itself", e->domain,
+		 ares_strerror(status));
+    }
+    e->expires_ms = mono_ms() + ttl_ms;
+    name = e->provider >= 0 ? m->limits->providers.v[e->provider].name : NULL;
+    msg_debug("mx lookup %s: provider %s", e->domain, name ? name : "(none)");
+    for (; w; w = next) {
+	next = w->next;
+	if (!m->destroying)
+	    w->cb(w->arg, name);
+	free(w);
+    }
+}
+
+/* evict - make room: expired answers first, then all answers */
+static void
+evict(struct mxlookup *m)
+{
+    long long now = mono_ms();
+    size_t i;
+    int pass;
+
+    for (pass = 0; pass < 2 && m->count >= (size_t) m->limits->conf->policy.mx_cache_size;
+	 pass++) {
+	for (i = 0; i < m->nbuckets; i++) {
+	    struct mx_entry **pp = &m->buckets[i], *e;
+
+	    while ((e = *pp) != NULL) {
+		if (e->pending || (pass == 0 && e->expires_ms > now)) {
+		    pp = &e->next;
+		    continue;
+		}
+		*pp = e->next;
+		free(e->domain);
+		free(e);
+		m->count--;
+	    }
+	}
+    }
+}
+
+/* mx_lookup - the provider of a domain, now or later */
+int
+mx_lookup(struct mxlookup *m, const char *domain, const char **provider, mx_cb cb,
+	  void *arg)
+{
+    size_t b = hash(domain) & (m->nbuckets - 1);
+    struct mx_entry *e;
+    struct mx_waiter *w;
+
+    if (domain[0] == '[') {		/* an address literal has no MX */
+	*provider = NULL;
+	return 1;
+    }
+    for (e = m->buckets[b]; e; e = e->next)
+	if (strcmp(e->domain, domain) == 0)
+	    break;
+    if (e && !e->pending && e->expires_ms > mono_ms()) {
+	*provider = e->provider >= 0 ? m->limits->providers.v[e->provider].name : NULL;
+	return 1;
+    }
+    if (e == NULL) {
+	if (m->count >= (size_t) m->limits->conf->policy.mx_cache_size)
+	    evict(m);
+	e = xcalloc(1, sizeof(*e));
+	e->domain = xstrdup(domain);
+	e->next = m->buckets[b];
+	m->buckets[b] = e;
+	m->count++;
+    }
+    w = xmalloc(sizeof(*w));
+    w->cb = cb;
+    w->arg = arg;
+    w->next = e->waiters;
+    e->waiters = w;
+    if (e->pending)
+	return 0;			/* one lookup serves them all */
+    e->pending = 1;
+    e->owner = m;
+    ares_query(m->channel, domain, ns_c_in, ns_t_mx, on_answer, e);
+    return 0;
+}
+
+/* mx_free - stop the resolver and forget everything */
+void
+mx_free(struct mxlookup *m)
+{
+    size_t i;
+
+    m->destroying = 1;
+    if (m->have_channel)
+	ares_destroy(m->channel);
+    for (i = 0; i < MX_MAX_SOCKETS; i++)
+	if (m->socks[i].ev)
+	    event_free(m->socks[i].ev);
+    m->count = 0;
+    flush(m);
+    free(m->buckets);
+    event_free(m->tick);
+    limits_unref(m->limits);
+    free(m);
+}

@@ -1,0 +1,316 @@
+/*
+ * rasync - an asynchronous Redis connection on a libevent loop
+ * (see rasync.h)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <async.h>
+#include <adapters/libevent.h>
+
+#include "msg.h"
+#include "rasync.h"
+#include "redisconn.h"
+#include "xalloc.h"
+
+struct pending {
+    rasync_fn fn;
+    void *arg;
+};
+
+struct rasync {
+    struct event_base *base;
+    const struct conf_redis *conf;
+    const char *script;
+    long max_pending;
+    redisAsyncContext *ac;
+    int ready;			/* connected and set up */
+    long long connect_started_ms;
+    long long last_progress_ms;	/* last reply, or first command sent */
+    long long backoff_ms;
+    struct event *retry;	/* reconnect timer */
+    struct event *watch;	/* timeouts */
+    /* the callbacks of commands in flight, in order (replies come in order) */
+    struct pending *ring;
+    size_t cap, head, count;
+};
+
+static void rasync_connect(struct rasync *ra);
+
+/* mono_ms - monotonic milliseconds */
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ring_push - remember the callback of a command just sent */
+static void
+ring_push(struct rasync *ra, rasync_fn fn, void *arg)
+{
+    if (ra->count == ra->cap) {
+	struct pending *n = xreallocarray(NULL, ra->cap ? ra->cap * 2 : 256, sizeof(*n));
+	size_t i;
+
+	for (i = 0; i < ra->count; i++)
+	    n[i] = ra->ring[(ra->head + i) % ra->cap];
+	free(ra->ring);
+	ra->ring = n;
+	ra->head = 0;
+	ra->cap = ra->cap ? ra->cap * 2 : 256;
+    }
+    if (ra->count == 0)
+	ra->last_progress_ms = mono_ms();
+    ra->ring[(ra->head + ra->count) % ra->cap].fn = fn;
+    ra->ring[(ra->head + ra->count) % ra->cap].arg = arg;
+    ra->count++;
+}
+
+/* on_reply - hiredis hands over the next reply (or NULL) */
+static void
+on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct rasync *ra = privdata;
+    struct pending p;
+
+    (void) ac;
+    if (ra->count == 0)
+	msg_fatal("redis: a reply without a command");
+    p = ra->ring[ra->head];
+    ra->head = (ra->head + 1) % ra->cap;
+    ra->count--;
+    ra->last_progress_ms = mono_ms();
+    if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
+	&& strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0 && ra->ac) {
+	msg_warn("redis: server became a replica (failover): reconnecting");
+	redisAsyncDisconnect(ra->ac);
+    }
+    if (p.fn)
+	p.fn(p.arg, reply);
+}
+
+/* send - one command with our callback */
+static int
+send_cmd(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
+	 rasync_fn fn, void *arg)
+{
+    if (redisAsyncCommandArgv(ra->ac, on_reply, ra, argc, argv, argvlen) != REDIS_OK)
+	return -1;
+    ring_push(ra, fn, arg);
+    return 0;
+}
+
+/* setup_reply - AUTH, SELECT or SCRIPT LOAD answered */
+static void
+setup_reply(void *arg, redisReply *r)
+{
+    struct rasync *ra = arg;
+
+    if (r && r->type == REDIS_REPLY_ERROR) {
+	msg_warn("redis: setting up the connection: %s", r->str);
+	if (ra->ac)
+	    redisAsyncDisconnect(ra->ac);
+    }
+}
+
+/* schedule_retry - try again after the backoff delay */
+static void
+schedule_retry(struct rasync *ra)
+{
+    struct timeval tv;
+
+    ra->backoff_ms = ra->backoff_ms ? ra->backoff_ms * 2 : ra->conf->reconnect_min_ms;
+    if (ra->backoff_ms > ra->conf->reconnect_max_ms)
+	ra->backoff_ms = ra->conf->reconnect_max_ms;
+    tv.tv_sec = ra->backoff_ms / 1000;
+    tv.tv_usec = (ra->backoff_ms % 1000) * 1000;
+    evtimer_add(ra->retry, &tv);
+}
+
+/* on_connect - the connection is up (or failed) */
+static void
+on_connect(const redisAsyncContext *ac, int status)
+{
+    struct rasync *ra = ac->data;
+    const char *argv[3];
+    char db[16];
+
+    if (status != REDIS_OK) {
+	msg_warn("redis: connect to %s: %s (next attempt in %lld ms)", ra->conf->server,
+		 ac->errstr, ra->backoff_ms ? ra->backoff_ms * 2 : ra->conf->reconnect_min_ms);
+	ra->ac = NULL;			/* hiredis frees it */
+	schedule_retry(ra);
+	return;
+    }
+    if (ra->conf->password) {
+	int n = 0;
+
+	argv[n++] = "AUTH";
+	if (ra->conf->username)
+	    argv[n++] = ra->conf->username;
+	argv[n++] = ra->conf->password;
+	send_cmd(ra, n, argv, NULL, setup_reply, ra);
+    }
+    if (ra->conf->db != 0) {
+	snprintf(db, sizeof(db), "%ld", ra->conf->db);
+	argv[0] = "SELECT";
+	argv[1] = db;
+	send_cmd(ra, 2, argv, NULL, setup_reply, ra);
+    }
+    argv[0] = "SCRIPT";
+    argv[1] = "LOAD";
+    argv[2] = ra->script;
+    send_cmd(ra, 3, argv, NULL, setup_reply, ra);
+    if (ra->backoff_ms)
+	msg_info("redis: connected again");
+    ra->backoff_ms = 0;
+    ra->ready = 1;
+}
+
+/* on_disconnect - the connection is gone: reconnect later */
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct rasync *ra = ac->data;
+
+    ra->ac = NULL;
+    ra->ready = 0;
+    if (status != REDIS_OK)
+	msg_warn("redis: connection lost: %s", ac->errstr);
+    schedule_retry(ra);
+}
+
+/* rasync_connect - start connecting */
+static void
+rasync_connect(struct rasync *ra)
+{
+    const struct conf_redis *conf = ra->conf;
+    char host[256], err[256];
+    const char *why;
+    int port;
+
+    if (conf->sentinels.n > 0) {
+	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, err, sizeof(err)) < 0) {
+	    msg_warn("redis: %s", err);
+	    schedule_retry(ra);
+	    return;
+	}
+	ra->ac = redisAsyncConnect(host, port);
+    } else if (strncmp(conf->server, "unix:", 5) == 0) {
+	ra->ac = redisAsyncConnectUnix(conf->server + 5);
+    } else if (rconn_parse_server(conf->server, host, sizeof(host), &port, &why) == 0) {
+	ra->ac = redisAsyncConnect(host, port);
+    } else {
+	msg_fatal("redis: server %s: %s", conf->server, why);
+    }
+    if (ra->ac == NULL)
+	msg_fatal("redis: out of memory");
+    if (ra->ac->err) {
+	msg_warn("redis: connect to %s: %s", conf->server, ra->ac->errstr);
+	redisAsyncFree(ra->ac);
+	ra->ac = NULL;
+	schedule_retry(ra);
+	return;
+    }
+    ra->ac->data = ra;
+    ra->connect_started_ms = mono_ms();
+    redisLibeventAttach(ra->ac, ra->base);
+    redisAsyncSetConnectCallback(ra->ac, on_connect);
+    redisAsyncSetDisconnectCallback(ra->ac, on_disconnect);
+}
+
+/* on_retry - the backoff delay has passed */
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    rasync_connect(arg);
+}
+
+/* drop - give up on a connection that hangs */
+static void
+drop(struct rasync *ra, const char *why)
+{
+    redisAsyncContext *ac = ra->ac;
+
+    msg_warn("redis: %s: dropping the connection", why);
+    ra->ac = NULL;
+    ra->ready = 0;
+    /* answers NULL to every command in flight; on_disconnect runs if it was up */
+    redisAsyncFree(ac);
+    if (!evtimer_pending(ra->retry, NULL))
+	schedule_retry(ra);
+}
+
+/* on_watch - connect and command timeouts */
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct rasync *ra = arg;
+    long long now = mono_ms();
+
+    (void) fd;
+    (void) what;
+    if (ra->ac == NULL)
+	return;
+    if (!ra->ready && now - ra->connect_started_ms > ra->conf->connect_timeout_ms)
+	drop(ra, "connect timed out");
+    else if (ra->count > 0 && now - ra->last_progress_ms > ra->conf->command_timeout_ms)
+	drop(ra, "no answer within command_timeout");
+}
+
+/* rasync_new - a connection that keeps itself up */
+struct rasync *
+rasync_new(struct event_base *base, const struct conf_redis *conf, const char *script,
+	   long max_pending)
+{
+    struct rasync *ra = xcalloc(1, sizeof(*ra));
+    struct timeval tv = {0, 50000};
+
+    ra->base = base;
+    ra->conf = conf;
+    ra->script = script;
+    ra->max_pending = max_pending;
+    ra->retry = evtimer_new(base, on_retry, ra);
+    ra->watch = event_new(base, -1, EV_PERSIST, on_watch, ra);
+    event_add(ra->watch, &tv);
+    rasync_connect(ra);
+    return ra;
+}
+
+/* rasync_ready - may commands be sent? */
+int
+rasync_ready(const struct rasync *ra)
+{
+    return ra->ready && ra->ac != NULL;
+}
+
+/* rasync_command - send one command; -1: answer without Redis */
+int
+rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
+	       rasync_fn fn, void *arg)
+{
+    if (!rasync_ready(ra) || (long) ra->count >= ra->max_pending)
+	return -1;
+    return send_cmd(ra, argc, argv, argvlen, fn, arg);
+}
+
+/* rasync_free - close; commands in flight get NULL */
+void
+rasync_free(struct rasync *ra)
+{
+    if (ra->ac)
+	redisAsyncFree(ra->ac);
+    event_free(ra->retry);
+    event_free(ra->watch);
+    free(ra->ring);
+    free(ra);
+}

@@ -1,0 +1,57 @@
+/*
+ * rasync - an asynchronous Redis connection on a libevent loop
+ *
+ * SYNOPSIS
+ *	#include "rasync.h"
+ *
+ *	struct rasync *rasync_new(struct event_base *base,
+ *				  const struct conf_redis *conf,
+ *				  const char *script, long max_pending);
+ *	int rasync_command(struct rasync *ra, int argc, const char **argv,
+ *			   const size_t *argvlen, rasync_fn fn, void *arg);
+ *	int rasync_ready(const struct rasync *ra);
+ *	void rasync_free(struct rasync *ra);
+ *
+ * DESCRIPTION
+ *	One hiredis asynchronous connection: many commands in flight on it
+ *	are pipelined by themselves.  It connects at once and again after
+ *	any failure, with a delay that doubles from [redis] reconnect_min to
+ *	reconnect_max; on each connect it sends AUTH and SELECT as configured
+ *	and SCRIPT LOAD of the script, so that EVALSHA finds it.  With
+ *	[redis] sentinels the master is asked of the sentinels at each
+ *	connect (that question is synchronous, bounded by connect_timeout).
+ *
+ *	A connection that does not come up within connect_timeout, or that
+ *	leaves commands unanswered for command_timeout, is dropped.
+ *
+ *	rasync_command() sends a command built from argv (argv must stay
+ *	valid until fn is called).  fn(arg, reply) is called once, from the
+ *	event loop, with the reply (freed by hiredis after fn returns), or
+ *	with NULL when the connection failed.  rasync_command() returns -1
+ *	without calling fn when Redis is not connected or max_pending
+ *	commands are already waiting: the caller answers at once.
+ *
+ *	conf must stay valid as long as the connection.
+ */
+#ifndef OUTPOST_RASYNC_H
+#define OUTPOST_RASYNC_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <hiredis.h>
+
+#include "conf.h"
+
+struct rasync;
+
+typedef void (*rasync_fn)(void *arg, redisReply *r);
+
+struct rasync *rasync_new(struct event_base *base, const struct conf_redis *conf,
+			  const char *script, long max_pending);
+int rasync_command(struct rasync *ra, int argc, const char **argv,
+		   const size_t *argvlen, rasync_fn fn, void *arg);
+int rasync_ready(const struct rasync *ra);
+void rasync_free(struct rasync *ra);
+
+#endif
