@@ -2,8 +2,9 @@
 sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
-	logd/metrics.c logd/metrics.h
-outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS)
+	logd/metrics.c logd/metrics.h \
+	policy/provider.c policy/provider.h
+outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats
@@ -27,7 +28,8 @@ tests_fuzz_fuzz_backoff_rules_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_backoff_rules_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
 
-INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh
+INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
+	tests/integration/logd-backoff.sh
 
 dist_man_MANS += doc/outpost-logd.8
 EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \

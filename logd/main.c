@@ -44,6 +44,7 @@
 #include "metrics.h"
 #include "msg.h"
 #include "privs.h"
+#include "provider.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "track.h"
@@ -55,6 +56,7 @@
 struct logd {
     struct outpost_conf *conf;
     struct backoff_rules rules;
+    struct provider_table providers;
     struct rconn *rc;
     struct follow *follow;
     struct track *track;
@@ -292,14 +294,21 @@ main(int argc, char **argv)
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
+    if (provider_table_build(d.conf, &d.providers, err, sizeof(err)) < 0) {
+	fprintf(stderr, "%s\n", err);
+	conf_free(d.conf);
+	return 1;
+    }
     if (load_rules(d.conf, &d.rules, err, sizeof(err)) < 0) {
 	fprintf(stderr, "%s\n", err);
+	provider_table_free(&d.providers);
 	conf_free(d.conf);
 	return 1;
     }
     if (check_only) {
 	printf("%s: configuration OK (%zu backoff rules)\n", path, d.rules.n);
 	backoff_rules_free(&d.rules);
+	provider_table_free(&d.providers);
 	conf_free(d.conf);
 	return 0;
     }
@@ -312,7 +321,7 @@ main(int argc, char **argv)
     snprintf(d.state_key, sizeof(d.state_key), "%s{st}:logd:%s", d.conf->redis.prefix, host);
     d.rc = rconn_new(&d.conf->redis);
     d.batch = stats_batch_new(d.conf->redis.prefix);
-    d.track = track_new(d.conf, &d.rules, d.rc, d.batch);
+    d.track = track_new(d.conf, &d.providers, &d.rules, d.rc, d.batch);
     if (once) {
 	rv = read_once(&d, once);
 	goto done;
@@ -356,6 +365,7 @@ done:
     stats_batch_free(d.batch);
     rconn_free(d.rc);
     backoff_rules_free(&d.rules);
+    provider_table_free(&d.providers);
     conf_free(d.conf);
     return rv;
 }

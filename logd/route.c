@@ -8,42 +8,18 @@
 
 #include "route.h"
 
-/* route_mx_match - "host" or "*.domain" against a host name */
-int
-route_mx_match(const char *pattern, const char *host)
-{
-    size_t hl = strlen(host), sl;
-
-    if (hl > 0 && host[hl - 1] == '.')
-	hl--;
-    if (strncmp(pattern, "*.", 2) != 0)
-	return strlen(pattern) == hl && strncasecmp(pattern, host, hl) == 0;
-    sl = strlen(pattern + 1);		/* ".domain" */
-    return hl > sl && strncasecmp(host + hl - sl, pattern + 1, sl) == 0;
-}
-
 /* route_provider - by the relay host, then by the recipient domain */
 const char *
-route_provider(const struct outpost_conf *conf, const char *relay_host,
+route_provider(const struct provider_table *t, const char *relay_host,
 	       const char *rcpt_domain)
 {
-    size_t i, j;
+    int i = -1;
 
-    for (i = 0; relay_host && *relay_host && i < conf->providers.n; i++) {
-	const struct conf_provider *p = CONF_VEC_AT(&conf->providers, i, struct conf_provider);
-
-	for (j = 0; j < p->mx.n; j++)
-	    if (route_mx_match(p->mx.v[j], relay_host))
-		return p->name;
-    }
-    for (i = 0; rcpt_domain && *rcpt_domain && i < conf->providers.n; i++) {
-	const struct conf_provider *p = CONF_VEC_AT(&conf->providers, i, struct conf_provider);
-
-	for (j = 0; j < p->domains.n; j++)
-	    if (strcasecmp(p->domains.v[j], rcpt_domain) == 0)
-		return p->name;
-    }
-    return NULL;
+    if (relay_host && *relay_host && strcmp(relay_host, "none") != 0)
+	i = provider_by_mx(t, relay_host);
+    if (i < 0 && rcpt_domain && *rcpt_domain)
+	i = provider_by_domain(t, rcpt_domain);
+    return i >= 0 ? t->v[i].name : NULL;
 }
 
 /* route_pool - the pool whose name or transport is the service */

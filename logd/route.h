@@ -4,18 +4,18 @@
  * SYNOPSIS
  *	#include "route.h"
  *
- *	const char *route_provider(const struct outpost_conf *conf,
+ *	const char *route_provider(const struct provider_table *t,
  *				   const char *relay_host,
  *				   const char *rcpt_domain);
  *	const char *route_pool(const struct outpost_conf *conf,
  *			       const char *service);
- *	int route_mx_match(const char *pattern, const char *host);
  *
  * DESCRIPTION
- *	route_provider() names the provider of a delivery: the [provider
- *	NAME] whose mx patterns ("host" or "*.domain") match the host the
- *	log line says it talked to (relay=host[ip]), or failing that whose
- *	domains list the recipient's domain.  NULL when none does.
+ *	route_provider() names the provider of a delivery in the provider
+ *	table outpost-policyd uses (provider(3): the built-in providers and
+ *	[provider NAME] sections): the one whose MX patterns match the host
+ *	the log line says it talked to (relay=host[ip]), or failing that
+ *	whose domains list the recipient's domain.  NULL when none does.
  *
  *	route_pool() names the pool of a delivery from the service part of
  *	the log tag (postfix/NAME/smtp with -o syslog_name=postfix/NAME in
@@ -26,10 +26,10 @@
 #define OUTPOST_ROUTE_H
 
 #include "conf.h"
+#include "provider.h"
 
-const char *route_provider(const struct outpost_conf *conf, const char *relay_host,
+const char *route_provider(const struct provider_table *t, const char *relay_host,
 			   const char *rcpt_domain);
 const char *route_pool(const struct outpost_conf *conf, const char *service);
-int route_mx_match(const char *pattern, const char *host);
 
 #endif

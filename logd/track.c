@@ -37,6 +37,7 @@ struct holdoff {
 
 struct track {
     const struct outpost_conf *conf;
+    const struct provider_table *providers;
     const struct backoff_rules *rules;
     struct rconn *rc;
     struct stats_batch *batch;
@@ -49,12 +50,13 @@ struct track {
 
 /* track_new - a tracker writing into batch */
 struct track *
-track_new(const struct outpost_conf *conf, const struct backoff_rules *rules,
-	  struct rconn *rc, struct stats_batch *batch)
+track_new(const struct outpost_conf *conf, const struct provider_table *providers,
+	  const struct backoff_rules *rules, struct rconn *rc, struct stats_batch *batch)
 {
     struct track *t = xcalloc(1, sizeof(*t));
 
     t->conf = conf;
+    t->providers = providers;
     t->rules = rules;
     t->rc = rc;
     t->batch = batch;
@@ -289,7 +291,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     size_t rlen;
 
     sender_domain(rcpt, rdom, sizeof(rdom));
-    provider = route_provider(t->conf, ev->relay_host, rdom);
+    provider = route_provider(t->providers, ev->relay_host, rdom);
     pool = route_pool(t->conf, ev->service);
     label = provider ? provider : "other";
     group = provider ? provider : rdom;

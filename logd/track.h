@@ -5,6 +5,7 @@
  *	#include "track.h"
  *
  *	struct track *track_new(const struct outpost_conf *conf,
+ *				const struct provider_table *providers,
  *				const struct backoff_rules *rules,
  *				struct rconn *rc, struct stats_batch *batch);
  *	void track_line(struct track *t, const char *line, size_t len,
@@ -43,6 +44,7 @@
 
 #include "backoff.h"
 #include "conf.h"
+#include "provider.h"
 #include "redisconn.h"
 #include "stats.h"
 
@@ -62,6 +64,7 @@ struct track_counts {
 struct track;
 
 struct track *track_new(const struct outpost_conf *conf,
+			const struct provider_table *providers,
 			const struct backoff_rules *rules, struct rconn *rc,
 			struct stats_batch *batch);
 void track_line(struct track *t, const char *line, size_t len, long long now);
