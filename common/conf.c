@@ -163,6 +163,21 @@ static const struct conf_key dns_keys[] = {
     {0},
 };
 
+static const char *const logd_start_choices[] = {"beginning", "end", NULL};
+
+static const struct conf_key logd_keys[] = {
+    {"maillog", CT_STR, K(conf_logd, maillog), "/var/log/mail.log", 0, 0, 0, 0},
+    {"start_at", CT_ENUM, K(conf_logd, start_at_end), "beginning", 0, 0, 0, logd_start_choices},
+    {"node", CT_STR, K(conf_logd, node), NULL, 0, 0, 0, 0},
+    {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
+    {"backoff_rules", CT_STR, K(conf_logd, backoff_rules), NULL, 0, 0, 0, 0},
+    {"builtin_rules", CT_BOOL, K(conf_logd, builtin_rules), "yes", 0, 0, 0, 0},
+    {"poll_interval", CT_DURATION, K(conf_logd, poll_interval_ms), "200ms", 0, 0, 0, 0},
+    {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
+    {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -211,6 +226,7 @@ static const struct conf_section sections[] = {
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
+    {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, check_provider},

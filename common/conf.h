@@ -126,6 +126,19 @@ struct conf_dns {
     long long record_ttl_ms;	/* TTL of the printed records */
 };
 
+/* [logd]: the log follower */
+struct conf_logd {
+    char *maillog;		/* the MTA's log file */
+    int start_at_end;		/* first run: 0 beginning, 1 end */
+    char *node;			/* this relay's name in Redis; NULL: host name */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint */
+    char *backoff_rules;	/* rules file, or NULL */
+    int builtin_rules;		/* also use the built-in rules */
+    long long poll_interval_ms;
+    long long flush_interval_ms;
+    long events_max;		/* length of the event stream; 0: none */
+};
+
 /* [provider NAME] */
 struct conf_provider {
     char *name;
@@ -180,6 +193,7 @@ struct outpost_conf {
     struct conf_policy policy;
     struct conf_dkim dkim;
     struct conf_suppress suppress;
+    struct conf_logd logd;
     struct conf_dns dns;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */

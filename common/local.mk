@@ -26,6 +26,9 @@ common_libcommon_a_SOURCES += \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
 	common/bounce.c common/bounce.h
+# delivery tracking: log lines, statistics, backoff
+common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
+	common/stats.c common/stats.h common/backoff.c common/backoff.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
 

@@ -17,6 +17,9 @@ struct ctl_command {
 
 struct outpost_conf *ctl_load_conf(const char *path);
 int cmd_dkim(const char *conf_path, int argc, char **argv);
+
+int cmd_stats(const char *path, int argc, char **argv);
+int cmd_backoff(const char *path, int argc, char **argv);
 int     ctl_classify(const char *conf_path, int argc, char **argv);
 
 /* dns.c: outpostctl dns; the [--json] [--ip ADDR]... DOMAIN arguments */

@@ -35,3 +35,5 @@ tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 
 # outpostctl warmup / throttle: the policy daemon's state
 outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h policy/limits.c policy/provider.c
+# delivery statistics and provider backoffs (with outpost-logd)
+outpostctl_SOURCES += ctl/stats.c ctl/backoff.c

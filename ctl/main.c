@@ -17,6 +17,8 @@
  *		[--dir DIR] [--add]
  *				make a DKIM key; print its DNS TXT record
  *	suppress ...		manage the suppression list (ctl/suppress.c)
+ *	stats ...		delivery statistics (ctl/stats.c)
+ *	backoff ...		provider backoffs (ctl/backoff.c)
  *	version			print the version
  */
 #include "config.h"
@@ -52,6 +54,9 @@ usage(void)
 	    "                        import, export, purge, stats)\n"
 	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
 	    "  throttle status       rate limits and backoffs in force\n"
+	    "  stats [--since WHEN] [--by sender|provider|pool] [--json]\n"
+	    "                        delivery statistics\n"
+	    "  backoff list|clear|set  provider backoffs\n"
 	    "  version               print the version\n");
     exit(2);
 }
@@ -117,6 +122,8 @@ static const struct ctl_command commands[] = {
     {"suppress", cmd_suppress},
     {"warmup", cmd_warmup},
     {"throttle", cmd_throttle},
+    {"stats", cmd_stats},
+    {"backoff", cmd_backoff},
 };
 
 int

@@ -1,0 +1,632 @@
+/*
+ * maillog - read one line of a Postfix or Sendmail log (see maillog.h)
+ *
+ * The parser walks the line once with a cursor that never passes its
+ * end; every copy goes through copy_str(), which truncates to the
+ * destination.  Nothing here allocates.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "maillog.h"
+
+struct cur {
+    const char *p;
+    const char *end;
+};
+
+static int parse_header(struct cur *, struct ml_event *, struct cur *tag);
+static int parse_body(struct cur *, struct ml_event *);
+
+/* copy_str - copy n bytes to a buffer of size sz, truncating, terminated */
+static void
+copy_str(char *dst, size_t sz, const char *src, size_t n)
+{
+    if (n >= sz)
+	n = sz - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* eat - skip a literal */
+static int
+eat(struct cur *c, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t) (c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+	return 0;
+    c->p += n;
+    return 1;
+}
+
+/* number - up to maxd digits, at least mind */
+static int
+number(struct cur *c, int mind, int maxd, int *out)
+{
+    int v = 0, d = 0;
+
+    while (c->p < c->end && d < maxd && isdigit((unsigned char) *c->p)) {
+	v = v * 10 + (*c->p++ - '0');
+	d++;
+    }
+    *out = v;
+    return d >= mind;
+}
+
+/* hms - "hh:mm:ss" */
+static int
+hms(struct cur *c, struct ml_time *t)
+{
+    return number(c, 2, 2, &t->hour) && eat(c, ":") && number(c, 2, 2, &t->min)
+	&& eat(c, ":") && number(c, 2, 2, &t->sec)
+	&& t->hour < 24 && t->min < 60 && t->sec < 61;
+}
+
+/* rfc3164_time - "Mmm dd hh:mm:ss" */
+static int
+rfc3164_time(struct cur *c, struct ml_time *t)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int i;
+
+    if (c->end - c->p < 15)
+	return 0;
+    for (i = 0; i < 12; i++)
+	if (memcmp(c->p, months + 3 * i, 3) == 0)
+	    break;
+    if (i == 12 || c->p[3] != ' ')
+	return 0;
+    t->mon = i + 1;
+    c->p += 4;
+    if (*c->p == ' ')
+	c->p++;
+    return number(c, 1, 2, &t->mday) && t->mday >= 1 && t->mday <= 31
+	&& eat(c, " ") && hms(c, t);
+}
+
+/* iso_time - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" */
+static int
+iso_time(struct cur *c, struct ml_time *t)
+{
+    int h, m;
+
+    if (!(number(c, 4, 4, &t->year) && eat(c, "-") && number(c, 2, 2, &t->mon)
+	  && eat(c, "-") && number(c, 2, 2, &t->mday) && eat(c, "T") && hms(c, t)))
+	return 0;
+    if (t->mon < 1 || t->mon > 12 || t->mday < 1 || t->mday > 31)
+	return 0;
+    if (eat(c, "."))
+	while (c->p < c->end && isdigit((unsigned char) *c->p))
+	    c->p++;
+    if (eat(c, "Z")) {
+	t->has_tz = 1;
+	return 1;
+    }
+    if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
+	int sign = *c->p++ == '-' ? -1 : 1;
+
+	if (!(number(c, 2, 2, &h) && eat(c, ":") && number(c, 2, 2, &m)))
+	    return 0;
+	t->has_tz = 1;
+	t->tzoff_min = sign * (h * 60 + m);
+	return 1;
+    }
+    return 1;				/* no zone: local time */
+}
+
+/* token - a run of non-space bytes */
+static size_t
+token(struct cur *c, const char **start)
+{
+    *start = c->p;
+    while (c->p < c->end && *c->p != ' ')
+	c->p++;
+    return (size_t) (c->p - *start);
+}
+
+/* parse_header - time, host, tag[pid]: ; tag is left in *tag */
+static int
+parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
+{
+    const char *s;
+    size_t n;
+
+    if (c->p < c->end && isdigit((unsigned char) *c->p)) {
+	if (!iso_time(c, &ev->time))
+	    return 0;
+    } else if (!rfc3164_time(c, &ev->time)) {
+	return 0;
+    }
+    if (!eat(c, " "))
+	return 0;
+    if ((n = token(c, &s)) == 0 || !eat(c, " "))
+	return 0;
+    copy_str(ev->host, sizeof(ev->host), s, n);
+    tag->p = c->p;
+    while (c->p < c->end && *c->p != '[' && *c->p != ':' && *c->p != ' ')
+	c->p++;
+    tag->end = c->p;
+    if (tag->end == tag->p)
+	return 0;
+    if (eat(c, "[")) {
+	int pid;
+
+	if (!number(c, 1, 10, &pid) || !eat(c, "]"))
+	    return 0;
+    }
+    return eat(c, ":") && (c->p == c->end || eat(c, " "));
+}
+
+/* classify_tag - which MTA logged it; the pool hint of a Postfix tag */
+static int
+classify_tag(const struct cur *tag, struct ml_event *ev, struct cur *prog)
+{
+    size_t n = (size_t) (tag->end - tag->p);
+    const char *first_slash = memchr(tag->p, '/', n);
+    const char *last_slash = first_slash;
+    const char *q;
+
+    if ((n == 8 && memcmp(tag->p, "sendmail", 8) == 0)
+	|| (n == 6 && memcmp(tag->p, "sm-mta", 6) == 0)) {
+	ev->mta = ML_SENDMAIL;
+	prog->p = tag->p;
+	prog->end = tag->end;
+	return 1;
+    }
+    /* "postfix/smtp", "postfix-out/smtp", "postfix/warm1/smtp" */
+    if (first_slash == NULL || n < 8 || memcmp(tag->p, "postfix", 7) != 0)
+	return 0;
+    ev->mta = ML_POSTFIX;
+    for (q = first_slash; q < tag->end; q++)
+	if (*q == '/')
+	    last_slash = q;
+    if (last_slash > first_slash)
+	copy_str(ev->service, sizeof(ev->service), first_slash + 1,
+		 (size_t) (last_slash - first_slash - 1));
+    prog->p = last_slash + 1;
+    prog->end = tag->end;
+    return prog->p < prog->end;
+}
+
+/* prog_is - the program part of the tag */
+static int
+prog_is(const struct cur *prog, const char *name)
+{
+    size_t n = strlen(name);
+
+    return (size_t) (prog->end - prog->p) == n && memcmp(prog->p, name, n) == 0;
+}
+
+/* maillog_parse - what one log line says */
+int
+maillog_parse(const char *line, size_t len, struct ml_event *ev)
+{
+    struct cur c, tag, prog;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->size = -1;
+    ev->delay = -1;
+    if (len > ML_LINE_MAX)
+	return ev->kind = ML_GARBAGE;
+    if (len > 0 && line[len - 1] == '\r')
+	len--;
+    c.p = line;
+    c.end = line + len;
+    if (!parse_header(&c, ev, &tag))
+	return ev->kind = ML_GARBAGE;
+    if (!classify_tag(&tag, ev, &prog))
+	return ev->kind = ML_IGNORED;
+    if (ev->mta == ML_SENDMAIL || prog_is(&prog, "qmgr") || prog_is(&prog, "smtp")
+	|| prog_is(&prog, "lmtp") || prog_is(&prog, "local") || prog_is(&prog, "virtual")
+	|| prog_is(&prog, "pipe") || prog_is(&prog, "error") || prog_is(&prog, "discard")
+	|| prog_is(&prog, "retry"))
+	return ev->kind = parse_body(&c, ev);
+    return ev->kind = ML_IGNORED;
+}
+
+/* ---------------------------------------------------------------- body */
+
+struct fields {
+    struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer;
+    int has_to, has_from, has_orig_to, has_relay, has_delay, has_dsn, has_status,
+        has_stat, has_size, has_mailer;
+};
+
+/* field_name - "name=" at the cursor; the name in *name */
+static int
+field_name(struct cur *c, struct cur *name)
+{
+    name->p = c->p;
+    while (c->p < c->end && ((*c->p >= 'a' && *c->p <= 'z') || *c->p == '_'))
+	c->p++;
+    name->end = c->p;
+    return name->end > name->p && eat(c, "=");
+}
+
+/* angle_value - "<...>" possibly repeated as "<a>,<b>" (Sendmail) */
+static int
+angle_value(struct cur *c, struct cur *v)
+{
+    v->p = c->p;
+    for (;;) {
+	if (!eat(c, "<"))
+	    return 0;
+	/* the address ends at the '>' that ends the field */
+	while (c->p < c->end && !(*c->p == '>' && (c->p + 1 == c->end || c->p[1] == ','
+						    || c->p[1] == ' ')))
+	    c->p++;
+	if (!eat(c, ">"))
+	    return 0;
+	if (c->end - c->p >= 2 && c->p[0] == ',' && c->p[1] == '<')
+	    c->p++;
+	else
+	    break;
+    }
+    v->end = c->p;
+    return 1;
+}
+
+/* plain_value - up to ", " or the end */
+static void
+plain_value(struct cur *c, struct cur *v)
+{
+    v->p = c->p;
+    while (c->p < c->end && !(*c->p == ',' && c->p + 1 < c->end && c->p[1] == ' '))
+	c->p++;
+    v->end = c->p;
+}
+
+#define NAME_IS(n, s) ((size_t) ((n).end - (n).p) == sizeof(s) - 1 \
+		       && memcmp((n).p, s, sizeof(s) - 1) == 0)
+#define TAKE(f, v) do { fl->f = (v); fl->has_##f = 1; } while (0)
+
+/* split_fields - "name=value, name=value, ..." ; status/stat runs to the end */
+static int
+split_fields(struct cur *c, struct fields *fl)
+{
+    struct cur name, v;
+
+    memset(fl, 0, sizeof(*fl));
+    while (c->p < c->end) {
+	if (!field_name(c, &name))
+	    return 0;
+	if (NAME_IS(name, "status") || NAME_IS(name, "stat")) {
+	    v.p = c->p;
+	    v.end = c->end;
+	    c->p = c->end;
+	    if (NAME_IS(name, "status"))
+		TAKE(status, v);
+	    else
+		TAKE(stat, v);
+	    break;
+	}
+	if (c->p < c->end && *c->p == '<') {
+	    if (!angle_value(c, &v))
+		return 0;
+	} else {
+	    plain_value(c, &v);
+	}
+	if (NAME_IS(name, "to"))
+	    TAKE(to, v);
+	else if (NAME_IS(name, "from"))
+	    TAKE(from, v);
+	else if (NAME_IS(name, "orig_to"))
+	    TAKE(orig_to, v);
+	else if (NAME_IS(name, "relay"))
+	    TAKE(relay, v);
+	else if (NAME_IS(name, "delay"))
+	    TAKE(delay, v);
+	else if (NAME_IS(name, "dsn"))
+	    TAKE(dsn, v);
+	else if (NAME_IS(name, "size"))
+	    TAKE(size, v);
+	else if (NAME_IS(name, "mailer"))
+	    TAKE(mailer, v);
+	if (c->p < c->end && !eat(c, ", "))
+	    return 0;
+    }
+    return 1;
+}
+
+/* unangle - copy "<addr>" without its brackets */
+static void
+unangle(const struct cur *v, char *out, size_t sz)
+{
+    const char *p = v->p, *e = v->end;
+
+    if (e - p >= 2 && *p == '<' && e[-1] == '>')
+	p++, e--;
+    copy_str(out, sz, p, (size_t) (e - p));
+}
+
+/* take_rcpts - one or more "<a>" separated by commas */
+static void
+take_rcpts(const struct cur *v, struct ml_event *ev)
+{
+    const char *p = v->p;
+
+    while (p < v->end) {
+	const char *q = p + 1;
+	struct cur one;
+
+	/* each part starts with '<' and ends with '>' before ",<" or the end */
+	while (q < v->end && !(*q == '>' && (q + 1 == v->end || q[1] == ',')))
+	    q++;
+	one.p = p;
+	one.end = q < v->end ? q + 1 : v->end;
+	if (ev->nrcpt < ML_MAX_RCPTS)
+	    unangle(&one, ev->rcpt[ev->nrcpt++], ML_ADDR_MAX);
+	else
+	    ev->rcpt_truncated = 1;
+	p = one.end;
+	if (p < v->end && *p == ',')
+	    p++;
+    }
+}
+
+/* take_relay - "host[ip]:port" (Postfix) or "host. [ip]" (Sendmail) */
+static void
+take_relay(const struct cur *v, struct ml_event *ev)
+{
+    const char *b = memchr(v->p, '[', (size_t) (v->end - v->p));
+    const char *h_end = b ? b : v->end;
+
+    while (h_end > v->p && (h_end[-1] == ' ' || h_end[-1] == '.'))
+	h_end--;
+    copy_str(ev->relay_host, sizeof(ev->relay_host), v->p, (size_t) (h_end - v->p));
+    if (b) {
+	const char *e = memchr(b, ']', (size_t) (v->end - b));
+
+	if (e)
+	    copy_str(ev->relay_ip, sizeof(ev->relay_ip), b + 1, (size_t) (e - b - 1));
+    }
+}
+
+/* take_delay - "0.05" (Postfix) or "[D+]HH:MM:SS" (Sendmail) */
+static void
+take_delay(const struct cur *v, struct ml_event *ev)
+{
+    char buf[32], *end;
+    int d = 0, h, m, s;
+
+    copy_str(buf, sizeof(buf), v->p, (size_t) (v->end - v->p));
+    if (strchr(buf, ':')) {
+	if (sscanf(buf, "%d+%d:%d:%d", &d, &h, &m, &s) == 4
+	    || (d = 0, sscanf(buf, "%d:%d:%d", &h, &m, &s) == 3))
+	    ev->delay = ((d * 24.0 + h) * 60 + m) * 60 + s;
+	return;
+    }
+    ev->delay = strtod(buf, &end);
+    if (end == buf || *end != '\0' || !(ev->delay >= 0 && ev->delay < 1e9))
+	ev->delay = -1;
+}
+
+/* take_text - "(text)" after the status word, without the parentheses */
+static void
+take_text(const char *p, const char *end, struct ml_event *ev)
+{
+    while (p < end && *p == ' ')
+	p++;
+    if (p < end && *p == '(' && end[-1] == ')')
+	p++, end--;
+    copy_str(ev->text, sizeof(ev->text), p, (size_t) (end - p));
+}
+
+/* postfix_status - "sent (...)", "deferred (...)", ... */
+static int
+postfix_status(const struct cur *v, struct ml_event *ev)
+{
+    static const struct { const char *w; int st; } words[] = {
+	{"sent", ML_SENT}, {"deferred", ML_DEFERRED}, {"bounced", ML_BOUNCED},
+	{"expired", ML_EXPIRED_STATUS},
+    };
+    size_t i, n = 0;
+
+    while (v->p + n < v->end && v->p[n] != ' ' && v->p[n] != ',')
+	n++;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	if (strlen(words[i].w) == n && memcmp(v->p, words[i].w, n) == 0) {
+	    ev->status = words[i].st;
+	    take_text(v->p + n, v->end, ev);
+	    return 1;
+	}
+    }
+    return 0;
+}
+
+/* sendmail_status - "Sent (...)", "Deferred: ...", or a failure text */
+static int
+sendmail_status(const struct cur *v, struct ml_event *ev)
+{
+    size_t n = (size_t) (v->end - v->p);
+
+    if (n >= 4 && strncasecmp(v->p, "Sent", 4) == 0) {
+	ev->status = ML_SENT;
+	take_text(v->p + 4, v->end, ev);
+    } else if (n >= 8 && strncasecmp(v->p, "Deferred", 8) == 0) {
+	const char *p = v->p + 8;
+
+	ev->status = ML_DEFERRED;
+	if (p < v->end && *p == ':')
+	    p++;
+	take_text(p, v->end, ev);
+    } else if (n >= 6 && strncasecmp(v->p, "queued", 6) == 0) {
+	return 0;			/* put in the queue, not an attempt */
+    } else {
+	/* a permanent failure, or a give-up after the queue timeout */
+	ev->status = strcmp(ev->dsn, "4.4.7") == 0 ? ML_EXPIRED_STATUS : ML_BOUNCED;
+	take_text(v->p, v->end, ev);
+    }
+    return 1;
+}
+
+/* parse_body - "QID: fields" */
+static int
+parse_body(struct cur *c, struct ml_event *ev)
+{
+    struct fields fl;
+    struct cur first;
+    const char *q = c->p;
+
+    while (c->p < c->end && isalnum((unsigned char) *c->p))
+	c->p++;
+    if (c->p == q || c->p - q >= (long) sizeof(ev->qid) || !eat(c, ": "))
+	return ML_IGNORED;
+    copy_str(ev->qid, sizeof(ev->qid), q, (size_t) (c->p - q - 2));
+    if ((size_t) (c->end - c->p) == 7 && memcmp(c->p, "removed", 7) == 0)
+	return ev->mta == ML_POSTFIX ? ML_REMOVED : ML_IGNORED;
+    first = *c;
+    if (!(eat(&first, "to=") || eat(&first, "from=")))
+	return ML_IGNORED;
+    if (!split_fields(c, &fl))
+	return ML_GARBAGE;
+    if (fl.has_dsn)
+	copy_str(ev->dsn, sizeof(ev->dsn), fl.dsn.p, (size_t) (fl.dsn.end - fl.dsn.p));
+    if (fl.has_to) {
+	take_rcpts(&fl.to, ev);
+	if (fl.has_orig_to)
+	    unangle(&fl.orig_to, ev->orig_rcpt, sizeof(ev->orig_rcpt));
+	if (fl.has_relay)
+	    take_relay(&fl.relay, ev);
+	if (fl.has_delay)
+	    take_delay(&fl.delay, ev);
+	if (ev->mta == ML_SENDMAIL && fl.has_mailer)
+	    copy_str(ev->service, sizeof(ev->service), fl.mailer.p,
+		     (size_t) (fl.mailer.end - fl.mailer.p));
+	if (ev->mta == ML_POSTFIX) {
+	    if (!fl.has_status)
+		return ML_GARBAGE;
+	    /* address verification probes: "deliverable", "undeliverable" */
+	    if (!postfix_status(&fl.status, ev))
+		return (fl.status.end - fl.status.p >= 11
+			&& (memcmp(fl.status.p, "deliverable", 11) == 0
+			    || memcmp(fl.status.p, "undeliverable", 11) == 0))
+		    ? ML_IGNORED : ML_GARBAGE;
+	} else {
+	    if (!fl.has_stat)
+		return ML_GARBAGE;
+	    if (!sendmail_status(&fl.stat, ev))
+		return ML_IGNORED;
+	}
+	return ML_DELIVERY;
+    }
+    if (!fl.has_from)
+	return ML_GARBAGE;
+    unangle(&fl.from, ev->sender, sizeof(ev->sender));
+    if (fl.has_status) {
+	if (fl.status.end - fl.status.p >= 7 && memcmp(fl.status.p, "expired", 7) == 0)
+	    return ev->mta == ML_POSTFIX ? ML_EXPIRED : ML_IGNORED;
+	return ML_IGNORED;
+    }
+    if (fl.has_size) {
+	char buf[24], *end;
+
+	copy_str(buf, sizeof(buf), fl.size.p, (size_t) (fl.size.end - fl.size.p));
+	ev->size = strtoll(buf, &end, 10);
+	if (end == buf || ev->size < 0)
+	    ev->size = -1;
+    }
+    return ML_FROM;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* maillog_status_name - "sent", "deferred", "bounced", "expired" */
+const char *
+maillog_status_name(int status)
+{
+    switch (status) {
+    case ML_SENT: return "sent";
+    case ML_DEFERRED: return "deferred";
+    case ML_BOUNCED: return "bounced";
+    case ML_EXPIRED_STATUS: return "expired";
+    default: return "unknown";
+    }
+}
+
+/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+    long long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* local_time - mktime() of a date in one year */
+static long long
+local_time(const struct ml_time *t, int year)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = t->mon - 1;
+    tm.tm_mday = t->mday;
+    tm.tm_hour = t->hour;
+    tm.tm_min = t->min;
+    tm.tm_sec = t->sec;
+    tm.tm_isdst = -1;
+    return (long long) mktime(&tm);
+}
+
+/* maillog_time - the line's time in UNIX seconds */
+int
+maillog_time(const struct ml_time *t, long long now, long long *when)
+{
+    struct tm tm;
+    time_t tnow = (time_t) now;
+    long long best = 0, cand;
+    int y;
+
+    if (t->mon < 1 || t->mon > 12)
+	return -1;
+    if (t->year && t->has_tz) {
+	*when = (days_from_civil(t->year, t->mon, t->mday) * 24 + t->hour) * 3600
+	    + t->min * 60 + t->sec - t->tzoff_min * 60LL;
+	return 0;
+    }
+    if (t->year) {
+	*when = local_time(t, t->year);
+	return 0;
+    }
+    /* no year: last year, this year or next, whichever is nearest now */
+    localtime_r(&tnow, &tm);
+    for (y = tm.tm_year + 1900 - 1; y <= tm.tm_year + 1900 + 1; y++) {
+	cand = local_time(t, y);
+	if (y == tm.tm_year + 1900 - 1 || llabs(cand - now) < llabs(best - now))
+	    best = cand;
+    }
+    *when = best;
+    return 0;
+}
+
+/* maillog_reply - the remote reply inside a delivery's text */
+const char *
+maillog_reply(const struct ml_event *ev, size_t *len)
+{
+    const char *p = ev->text, *said = strstr(p, " said: ");
+    const char *e;
+    size_t n;
+
+    if (said && strncmp(p, "host ", 5) == 0)
+	p = said + 7;
+    n = strlen(p);
+    /* "... (in reply to RCPT TO command)" */
+    if (n > 0 && p[n - 1] == ')' && (e = strstr(p, " (in reply to ")) != NULL)
+	n = (size_t) (e - p);
+    *len = n;
+    return p;
+}

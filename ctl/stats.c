@@ -1,0 +1,337 @@
+/*
+ * stats - outpostctl stats: delivery statistics from Redis
+ *
+ * SYNOPSIS
+ *	outpostctl stats [--since WHEN] [--by sender|provider|pool] [--json]
+ *
+ * DESCRIPTION
+ *	Sums the hourly counters of stats(3) from WHEN until now (a duration
+ *	back from now such as "24h" or "3d", or a UTC date "YYYY-MM-DD" or
+ *	hour "YYYY-MM-DDTHH"; default 24h, at most 8 days), one row per sender
+ *	domain, provider (default) or pool, and a total.  Each row also shows
+ *	its bounce and complaint rates over the last 24 hours and 7 days,
+ *	flagged "warn" or "bad" against the thresholds providers publish
+ *	(complaints 0.1% / 0.3%; bounces 2% / 5%).
+ *
+ *	--json prints one JSON object instead of a table.
+ *
+ * DIAGNOSTICS
+ *	Exit status 0; 1 when Redis cannot be read; 2 for bad arguments.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "confval.h"
+#include "ctl.h"
+#include "redisconn.h"
+#include "stats.h"
+#include "xalloc.h"
+
+#define MAX_REASONS 48
+
+enum by { BY_SENDER, BY_PROVIDER, BY_POOL };
+
+struct row {
+    char name[STATS_NAME_MAX];
+    long long c[SC_COUNT];
+    char reason[MAX_REASONS][48];
+    long long rn[MAX_REASONS];
+    int nreasons;
+    long long w[2][3];		/* 24h, 7d: delivered, bounced, complaints */
+};
+
+struct table {
+    enum by by;
+    struct row *v;
+    size_t n;
+    struct row total;
+    int window;			/* -1: the main period; 0: 24h; 1: 7d */
+};
+
+/* usage_stats - the arguments, and exit */
+static void
+usage_stats(void)
+{
+    fprintf(stderr, "usage: outpostctl stats [--since WHEN] [--by sender|provider|pool] "
+	    "[--json]\n");
+    exit(2);
+}
+
+/* parse_since - a duration back from now, a date or a date and hour (UTC) */
+static int
+parse_since(const char *s, long long now, long long *since)
+{
+    long long ms;
+    const char *why;
+    int y, m, d, h = 0, n = 0;
+    struct tm tm;
+
+    if (confval_duration(s, &ms, &why) == 0) {
+	*since = now - ms / 1000;
+	return 0;
+    }
+    if ((sscanf(s, "%4d-%2d-%2dT%2d%n", &y, &m, &d, &h, &n) == 4 && s[n] == '\0')
+	|| (h = 0, sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) == 3 && s[n] == '\0')) {
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	if (m < 1 || m > 12 || d < 1 || d > 31 || h < 0 || h > 23)
+	    return -1;
+	*since = (long long) timegm(&tm);
+	return 0;
+    }
+    return -1;
+}
+
+/* row_for - the row of a name, made when new */
+static struct row *
+row_for(struct table *t, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+	if (strcmp(t->v[i].name, name) == 0)
+	    return &t->v[i];
+    t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+    memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+    snprintf(t->v[t->n].name, sizeof(t->v[t->n].name), "%s", name);
+    return &t->v[t->n++];
+}
+
+/* add_reason - a bounce reason's count */
+static void
+add_reason(struct row *r, const char *reason, long long n)
+{
+    int i;
+
+    for (i = 0; i < r->nreasons; i++)
+	if (strcmp(r->reason[i], reason) == 0)
+	    break;
+    if (i == r->nreasons) {
+	if (r->nreasons == MAX_REASONS)
+	    return;
+	snprintf(r->reason[i], sizeof(r->reason[i]), "%s", reason);
+	r->nreasons++;
+    }
+    r->rn[i] += n;
+}
+
+/* add_one - a field into a row */
+static void
+add_one(struct table *t, struct row *r, const struct stats_field *f, long long n)
+{
+    int c = stats_counter_index(f->counter);
+
+    if (t->window >= 0) {
+	if (c == SC_DELIVERED)
+	    r->w[t->window][0] += n;
+	else if (c == SC_BOUNCED)
+	    r->w[t->window][1] += n;
+	else if (c == SC_COMPLAINTS)
+	    r->w[t->window][2] += n;
+	return;
+    }
+    if (c >= 0)
+	r->c[c] += n;
+    else if (strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0)
+	add_reason(r, f->counter + strlen(STATS_REASON_PREFIX), n);
+}
+
+/* add_field - stats_read() callback */
+static void
+add_field(const struct stats_field *f, long long n, void *arg)
+{
+    struct table *t = arg;
+    const char *name = t->by == BY_SENDER ? f->sender
+	: t->by == BY_PROVIDER ? f->provider : f->pool;
+
+    add_one(t, row_for(t, name), f, n);
+    add_one(t, &t->total, f, n);
+}
+
+/* rate - a / b, 0 when b is 0 */
+static double
+rate(long long a, long long b)
+{
+    return b > 0 ? (double) a / (double) b : 0.0;
+}
+
+/* json_str - a JSON string */
+static void
+json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+	if (*s == '"' || *s == '\\')
+	    printf("\\%c", *s);
+	else if ((unsigned char) *s < 0x20)
+	    printf("\\u%04x", (unsigned char) *s);
+	else
+	    putchar(*s);
+    }
+    putchar('"');
+}
+
+/* print_json_row - one row as a JSON object */
+static void
+print_json_row(const struct row *r)
+{
+    static const char *win[2] = {"24h", "7d"};
+    int i;
+
+    printf("{\"name\":");
+    json_str(r->name);
+    for (i = 0; i < SC_COUNT; i++)
+	printf(",\"%s\":%lld", stats_counter_names[i], r->c[i]);
+    printf(",\"reasons\":{");
+    for (i = 0; i < r->nreasons; i++) {
+	printf("%s", i ? "," : "");
+	json_str(r->reason[i]);
+	printf(":%lld", r->rn[i]);
+    }
+    printf("}");
+    for (i = 0; i < 2; i++) {
+	double b = rate(r->w[i][1], r->w[i][0] + r->w[i][1]);
+	double c = rate(r->w[i][2], r->w[i][0]);
+
+	printf(",\"bounce_rate_%s\":%.6f,\"bounce_flag_%s\":\"%s\"", win[i], b, win[i],
+	       stats_rate_flag(b, STATS_BOUNCE_WARN, STATS_BOUNCE_BAD));
+	printf(",\"complaint_rate_%s\":%.6f,\"complaint_flag_%s\":\"%s\"", win[i], c, win[i],
+	       stats_rate_flag(c, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD));
+    }
+    printf("}");
+}
+
+/* pct - a rate with its flag: "0.12%" or "0.35%!bad" */
+static const char *
+pct(double r, double warn, double bad, char *buf, size_t len)
+{
+    const char *flag = stats_rate_flag(r, warn, bad);
+
+    snprintf(buf, len, "%.2f%%%s%s", r * 100, strcmp(flag, "ok") ? "!" : "",
+	     strcmp(flag, "ok") ? flag : "");
+    return buf;
+}
+
+/* print_text_row - one line of the table */
+static void
+print_text_row(const struct row *r)
+{
+    char b24[32], b7[32], c24[32], c7[32];
+
+    printf("%-24.24s %9lld %9lld %9lld %8lld %6lld %6lld %7lld %6lld %6lld %6lld %6lld %6lld"
+	   "  %-10s %-10s %-10s %-10s\n", r->name, r->c[SC_ACCEPTED], r->c[SC_DELIVERED],
+	   r->c[SC_DEFERRED], r->c[SC_BOUNCED], r->c[SC_BOUNCED_HARD], r->c[SC_BOUNCED_SOFT],
+	   r->c[SC_EXPIRED], r->c[SC_COMPLAINTS], r->c[SC_UNSUBSCRIBES],
+	   r->c[SC_SUPPRESSED], r->c[SC_THROTTLED], r->c[SC_BACKOFF],
+	   pct(rate(r->w[0][1], r->w[0][0] + r->w[0][1]), STATS_BOUNCE_WARN, STATS_BOUNCE_BAD,
+	       b24, sizeof(b24)),
+	   pct(rate(r->w[1][1], r->w[1][0] + r->w[1][1]), STATS_BOUNCE_WARN, STATS_BOUNCE_BAD,
+	       b7, sizeof(b7)),
+	   pct(rate(r->w[0][2], r->w[0][0]), STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD,
+	       c24, sizeof(c24)),
+	   pct(rate(r->w[1][2], r->w[1][0]), STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD,
+	       c7, sizeof(c7)));
+}
+
+/* cmp_row - by name */
+static int
+cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const struct row *) a)->name, ((const struct row *) b)->name);
+}
+
+/* cmd_stats - outpostctl stats */
+int
+cmd_stats(const char *path, int argc, char **argv)
+{
+    static const char *bynames[] = {"sender", "provider", "pool"};
+    struct table t;
+    struct outpost_conf *conf;
+    struct rconn *rc;
+    long long now = (long long) time(NULL), since = now - 24 * 3600;
+    int i, json = 0, rv = 0;
+    size_t k;
+
+    memset(&t, 0, sizeof(t));
+    t.by = BY_PROVIDER;
+    for (i = 1; i < argc; i++) {
+	if (strcmp(argv[i], "--json") == 0) {
+	    json = 1;
+	} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+	    if (parse_since(argv[++i], now, &since) < 0) {
+		fprintf(stderr, "outpostctl: stats: --since %s: expected a duration such as "
+			"24h or a UTC date YYYY-MM-DD[THH]\n", argv[i]);
+		return 2;
+	    }
+	} else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) {
+	    i++;
+	    for (k = 0; k < 3 && strcmp(argv[i], bynames[k]) != 0; k++)
+		 /* look */ ;
+	    if (k == 3)
+		usage_stats();
+	    t.by = (enum by) k;
+	} else {
+	    usage_stats();
+	}
+    }
+    if (now - since > (long long) STATS_MAX_HOURS * 3600) {
+	fprintf(stderr, "outpostctl: stats: hourly counters are kept for %d days: "
+		"showing those\n", STATS_MAX_HOURS / 24);
+	since = now - (long long) STATS_MAX_HOURS * 3600 + 3600;
+    }
+    conf = ctl_load_conf(path);
+    rc = rconn_new(&conf->redis);
+    snprintf(t.total.name, sizeof(t.total.name), "TOTAL");
+    t.window = -1;
+    if (stats_read(rc, conf->redis.prefix, since, now, add_field, &t) < 0)
+	rv = 1;
+    t.window = 0;
+    if (rv == 0 && stats_read(rc, conf->redis.prefix, now - 23 * 3600, now, add_field, &t) < 0)
+	rv = 1;
+    t.window = 1;
+    if (rv == 0 && stats_read(rc, conf->redis.prefix, now - 167 * 3600, now, add_field, &t) < 0)
+	rv = 1;
+    if (rv) {
+	fprintf(stderr, "outpostctl: stats: cannot read Redis: %s\n", rconn_error(rc));
+	goto out;
+    }
+    if (t.n > 1)
+	qsort(t.v, t.n, sizeof(*t.v), cmp_row);
+    if (json) {
+	printf("{\"since\":%lld,\"until\":%lld,\"by\":\"%s\",\"rows\":[", since, now,
+	       bynames[t.by]);
+	for (k = 0; k < t.n; k++) {
+	    printf("%s", k ? "," : "");
+	    print_json_row(&t.v[k]);
+	}
+	printf("],\"total\":");
+	print_json_row(&t.total);
+	printf("}\n");
+    } else {
+	printf("%-24s %9s %9s %9s %8s %6s %6s %7s %6s %6s %6s %6s %6s  %-10s %-10s %-10s %-10s\n",
+	       bynames[t.by], "accepted", "delivered", "deferred", "bounced", "hard", "soft",
+	       "expired", "compl", "unsub", "suppr", "thrott", "backof", "bounce24h",
+	       "bounce7d", "compl24h", "compl7d");
+	for (k = 0; k < t.n; k++)
+	    print_text_row(&t.v[k]);
+	print_text_row(&t.total);
+	for (i = 0; i < t.total.nreasons; i++)
+	    printf("%s%s %lld", i ? "," : "bounce reasons:", t.total.reason[i],
+		   t.total.rn[i]);
+	if (t.total.nreasons)
+	    printf("\n");
+    }
+out:
+    free(t.v);
+    rconn_free(rc);
+    conf_free(conf);
+    return rv;
+}

@@ -1,0 +1,36 @@
+# logd/ - outpost-logd, the log follower: delivery statistics and backoff
+sbin_PROGRAMS += outpost-logd
+outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
+	logd/track.c logd/track.h logd/route.c logd/route.h \
+	logd/metrics.c logd/metrics.h \
+	policy/provider.c policy/provider.h
+outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
+outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
+
+UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats
+tests_unit_test_maillog_SOURCES = tests/unit/test_maillog.c
+tests_unit_test_maillog_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_maillog_LDADD = $(UNIT_LIBS)
+tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c
+tests_unit_test_backoff_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_backoff_LDADD = $(UNIT_LIBS)
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
+tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stats_LDADD = $(UNIT_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_maillog tests/fuzz/fuzz_backoff_rules
+tests_fuzz_fuzz_maillog_SOURCES = tests/fuzz/fuzz_maillog.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_maillog_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_maillog_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_maillog_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_backoff_rules_SOURCES = tests/fuzz/fuzz_backoff_rules.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_backoff_rules_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_backoff_rules_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
+	tests/integration/logd-backoff.sh
+
+dist_man_MANS += doc/outpost-logd.8
+EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \
+	conf-examples/grafana-dashboard.json tests/bench/logd-bench.sh

@@ -1,0 +1,35 @@
+/*
+ * route - which provider and which IP pool a logged delivery went through
+ *
+ * SYNOPSIS
+ *	#include "route.h"
+ *
+ *	const char *route_provider(const struct provider_table *t,
+ *				   const char *relay_host,
+ *				   const char *rcpt_domain);
+ *	const char *route_pool(const struct outpost_conf *conf,
+ *			       const char *service);
+ *
+ * DESCRIPTION
+ *	route_provider() names the provider of a delivery in the provider
+ *	table outpost-policyd uses (provider(3): the built-in providers and
+ *	[provider NAME] sections): the one whose MX patterns match the host
+ *	the log line says it talked to (relay=host[ip]), or failing that
+ *	whose domains list the recipient's domain.  NULL when none does.
+ *
+ *	route_pool() names the pool of a delivery from the service part of
+ *	the log tag (postfix/NAME/smtp with -o syslog_name=postfix/NAME in
+ *	master.cf; Sendmail's mailer): the [pool NAME] of that name, or the
+ *	one whose transport is that service.  "default" otherwise.
+ */
+#ifndef OUTPOST_ROUTE_H
+#define OUTPOST_ROUTE_H
+
+#include "conf.h"
+#include "provider.h"
+
+const char *route_provider(const struct provider_table *t, const char *relay_host,
+			   const char *rcpt_domain);
+const char *route_pool(const struct outpost_conf *conf, const char *service);
+
+#endif

@@ -1,0 +1,432 @@
+/*
+ * track - log lines to statistics, events and backoffs (see track.h)
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounce_class.h"
+#include "maillog.h"
+#include "msg.h"
+#include "route.h"
+#include "track.h"
+#include "xalloc.h"
+
+#define NBUCKETS 65536
+#define HOLDOFF_SLOTS 64
+
+/* what is known about a queue id between its lines */
+struct qent {
+    struct qent *next;
+    char qid[32];
+    char sender[256];		/* sender domain; "" null sender */
+    int null_sender;
+    int ndeferred;		/* recipients deferred in this attempt */
+    char provider[64];		/* of the last deferral */
+    char pool[64];
+    long long seq;
+};
+
+struct holdoff {
+    char key[600];
+    long long at;
+};
+
+struct track {
+    const struct outpost_conf *conf;
+    const struct provider_table *providers;
+    const struct backoff_rules *rules;
+    struct rconn *rc;
+    struct stats_batch *batch;
+    struct qent *bucket[NBUCKETS];
+    size_t nq;
+    long long seq;
+    struct holdoff holdoff[HOLDOFF_SLOTS];
+    struct track_counts counts;
+};
+
+/* track_new - a tracker writing into batch */
+struct track *
+track_new(const struct outpost_conf *conf, const struct provider_table *providers,
+	  const struct backoff_rules *rules, struct rconn *rc, struct stats_batch *batch)
+{
+    struct track *t = xcalloc(1, sizeof(*t));
+
+    t->conf = conf;
+    t->providers = providers;
+    t->rules = rules;
+    t->rc = rc;
+    t->batch = batch;
+    return t;
+}
+
+/* ---------------------------------------------------------------- queue ids */
+
+/* qhash - FNV-1a of a queue id */
+static unsigned
+qhash(const char *s)
+{
+    unsigned h = 2166136261u;
+
+    while (*s)
+	h = (h ^ (unsigned char) *s++) * 16777619u;
+    return h % NBUCKETS;
+}
+
+/* qfind - the entry of a queue id, or NULL */
+static struct qent *
+qfind(struct track *t, const char *qid)
+{
+    struct qent *e;
+
+    for (e = t->bucket[qhash(qid)]; e; e = e->next)
+	if (strcmp(e->qid, qid) == 0)
+	    return e;
+    return NULL;
+}
+
+/* qremove - forget a queue id */
+static void
+qremove(struct track *t, const char *qid)
+{
+    struct qent **pp = &t->bucket[qhash(qid)], *e;
+
+    for (; (e = *pp) != NULL; pp = &e->next) {
+	if (strcmp(e->qid, qid) == 0) {
+	    *pp = e->next;
+	    free(e);
+	    t->nq--;
+	    return;
+	}
+    }
+}
+
+/* qpurge - forget the older half (ids whose "removed" line never came) */
+static void
+qpurge(struct track *t)
+{
+    long long cut = t->seq - (long long) t->nq / 2;
+    size_t i;
+
+    for (i = 0; i < NBUCKETS; i++) {
+	struct qent **pp = &t->bucket[i], *e;
+
+	while ((e = *pp) != NULL) {
+	    if (e->seq < cut) {
+		*pp = e->next;
+		free(e);
+		t->nq--;
+	    } else {
+		pp = &e->next;
+	    }
+	}
+    }
+}
+
+/* qput - the entry of a queue id, made when new */
+static struct qent *
+qput(struct track *t, const char *qid)
+{
+    struct qent *e = qfind(t, qid);
+    unsigned h;
+
+    if (e == NULL) {
+	if (t->nq >= TRACK_MAX_QUEUE)
+	    qpurge(t);
+	e = xcalloc(1, sizeof(*e));
+	snprintf(e->qid, sizeof(e->qid), "%s", qid);
+	h = qhash(qid);
+	e->next = t->bucket[h];
+	t->bucket[h] = e;
+	t->nq++;
+    }
+    e->seq = ++t->seq;
+    return e;
+}
+
+/* sender_domain - the lower-case domain of an address ("" for none) */
+static void
+sender_domain(const char *addr, char *out, size_t len)
+{
+    const char *at = strrchr(addr, '@');
+    size_t i;
+
+    out[0] = '\0';
+    if (at == NULL)
+	return;
+    for (i = 0; at[1 + i] && i + 1 < len; i++)
+	out[i] = (char) tolower((unsigned char) at[1 + i]);
+    out[i] = '\0';
+}
+
+/* ---------------------------------------------------------------- seams */
+
+/* classify - the classifier of DSNs, on a synchronous bounce */
+static int
+classify(const struct ml_event *ev, const char *reply, int *hard)
+{
+    struct bounce_evidence be;
+    char code[8] = "";
+    int reason;
+
+    bounce_replycode_find(reply, ev->dsn, code, sizeof(code));
+    memset(&be, 0, sizeof(be));
+    be.status = ev->dsn;
+    be.replycode = code;
+    be.text = reply;
+    be.action = "failed";
+    be.command = bounce_command_find(ev->text);
+    be.diag_type = ev->relay_ip[0] ? "smtp" : "";
+    reason = bounce_classify(&be);
+    *hard = bounce_is_hard(reason, ev->dsn, code);
+    return reason;
+}
+
+/*
+ * track_suppress - hand a hard bounce to the suppression rules.  The
+ * suppression store is not part of this program yet: log it, so that an
+ * operator sees what would be suppressed.
+ */
+static void
+track_suppress(struct track *t, const char *rcpt, const char *sender, const char *reason)
+{
+    t->counts.hard_bounces++;
+    msg_info("hard bounce: %s (sender domain %s): %s", rcpt, *sender ? sender : "-",
+	     reason);
+}
+
+/* ---------------------------------------------------------------- backoff */
+
+/* holdoff_passed - 1 when this backoff was not written in the last seconds */
+static int
+holdoff_passed(struct track *t, const char *group, const char *pool, long long now)
+{
+    char key[600];
+    size_t i, oldest = 0;
+
+    snprintf(key, sizeof(key), "%s:%s", group, pool);
+    for (i = 0; i < HOLDOFF_SLOTS; i++) {
+	if (strcmp(t->holdoff[i].key, key) == 0) {
+	    if (now - t->holdoff[i].at < TRACK_BACKOFF_HOLDOFF)
+		return 0;
+	    t->holdoff[i].at = now;
+	    return 1;
+	}
+	if (t->holdoff[i].at < t->holdoff[oldest].at)
+	    oldest = i;
+    }
+    snprintf(t->holdoff[oldest].key, sizeof(t->holdoff[oldest].key), "%s", key);
+    t->holdoff[oldest].at = now;
+    return 1;
+}
+
+/* check_backoff - a deferral that asks us to slow down */
+static void
+check_backoff(struct track *t, const struct ml_event *ev, const char *group,
+	      const char *sender, const char *provider_label, const char *pool,
+	      const char *reply, long long when, long long now)
+{
+    const struct backoff_rule *r = backoff_match(t->rules, group, ev->dsn, reply);
+
+    if (r == NULL || !holdoff_passed(t, group, pool, now))
+	return;
+    if (backoff_set(t->rc, t->conf->redis.prefix, group, pool, r->duration_ms, &r->rate,
+		    reply) == 0) {
+	t->counts.backoffs++;
+	stats_batch_add(t->batch, when, sender, provider_label, pool, STATS_BACKOFF, 1);
+	msg_info("backoff: %s on pool %s for %llds at %ld per %llds (rule %s): %.200s",
+		 group, pool, r->duration_ms / 1000, r->rate.count,
+		 r->rate.period_ms / 1000, r->origin, reply);
+    }
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/* add_event - one entry of the event stream */
+static void
+add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long long when,
+	  const char *sender, const char *provider, const char *pool,
+	  const char *reason, const char *reply)
+{
+    char ts[32], delay[32], relay[350];
+    const char *f[24];
+    int n = 0;
+
+    snprintf(ts, sizeof(ts), "%lld", when);
+    if (ev->delay >= 0)
+	snprintf(delay, sizeof(delay), "%.2f", ev->delay);
+    else
+	delay[0] = '\0';
+    snprintf(relay, sizeof(relay), "%s%s%s%s", ev->relay_host, ev->relay_ip[0] ? "[" : "",
+	     ev->relay_ip, ev->relay_ip[0] ? "]" : "");
+#define F(k, v) (f[n++] = (k), f[n++] = (v))
+    F("time", ts);
+    F("qid", ev->qid);
+    F("rcpt", rcpt);
+    F("sender", sender);
+    F("relay", relay);
+    F("provider", provider);
+    F("pool", pool);
+    F("status", maillog_status_name(ev->status));
+    F("dsn", ev->dsn);
+    F("delay", delay);
+    F("reason", reason);
+    F("reply", reply);
+#undef F
+    stats_batch_event(t->batch, n / 2, f);
+}
+
+/* one_delivery - the record of one recipient of a delivery line */
+static void
+one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
+	     const char *rcpt, long long when, long long now)
+{
+    char rdom[256];
+    const char *sender = q ? q->sender : "";
+    const char *provider, *pool, *group, *label, *reply, *reason = "";
+    char replybuf[ML_TEXT_MAX];
+    size_t rlen;
+
+    sender_domain(rcpt, rdom, sizeof(rdom));
+    provider = route_provider(t->providers, ev->relay_host, rdom);
+    pool = route_pool(t->conf, ev->service);
+    label = provider ? provider : "other";
+    group = provider ? provider : rdom;
+    reply = maillog_reply(ev, &rlen);
+    snprintf(replybuf, sizeof(replybuf), "%.*s", (int) rlen, reply);
+    t->counts.deliveries++;
+    switch (ev->status) {
+    case ML_SENT:
+	stats_batch_add(t->batch, when, sender, label, pool, STATS_DELIVERED, 1);
+	break;
+    case ML_DEFERRED:
+	stats_batch_add(t->batch, when, sender, label, pool, STATS_DEFERRED, 1);
+	if (q) {
+	    q->ndeferred++;
+	    snprintf(q->provider, sizeof(q->provider), "%s", label);
+	    snprintf(q->pool, sizeof(q->pool), "%s", pool);
+	}
+	check_backoff(t, ev, group, sender, label, pool, replybuf, when, now);
+	break;
+    case ML_BOUNCED:{
+	    int hard, r = classify(ev, replybuf, &hard);
+	    char counter[64];
+
+	    reason = bounce_reason_name(r);
+	    snprintf(counter, sizeof(counter), "%s%s", STATS_REASON_PREFIX, reason);
+	    stats_batch_add(t->batch, when, sender, label, pool, STATS_BOUNCED, 1);
+	    stats_batch_add(t->batch, when, sender, label, pool,
+			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
+	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
+	    if (hard)
+		track_suppress(t, rcpt, sender, reason);
+	    break;
+	}
+    case ML_EXPIRED_STATUS:
+	stats_batch_add(t->batch, when, sender, label, pool, STATS_EXPIRED, 1);
+	break;
+    }
+    add_event(t, ev, rcpt, when, sender, label, pool, reason, replybuf);
+}
+
+/* on_delivery - a delivery line: each of its recipients */
+static void
+on_delivery(struct track *t, const struct ml_event *ev, long long when, long long now)
+{
+    struct qent *q = qfind(t, ev->qid);
+    int i;
+
+    if (q && q->null_sender)
+	return;				/* the MTA's own bounce */
+    if (q == NULL)
+	t->counts.no_sender += ev->nrcpt;
+    if (ev->rcpt_truncated)
+	msg_warn("queue id %s: more than %d recipients on one line; counted %d",
+		 ev->qid, ML_MAX_RCPTS, ML_MAX_RCPTS);
+    for (i = 0; i < ev->nrcpt; i++)
+	one_delivery(t, ev, q, ev->rcpt[i], when, now);
+}
+
+/* on_expired - Postfix gave up: the recipients deferred last time */
+static void
+on_expired(struct track *t, const struct ml_event *ev, long long when)
+{
+    struct qent *q = qfind(t, ev->qid);
+    char dom[256];
+    int n = q && q->ndeferred > 0 ? q->ndeferred : 1;
+
+    sender_domain(ev->sender, dom, sizeof(dom));
+    if (ev->sender[0] == '\0')
+	return;
+    stats_batch_add(t->batch, when, dom, q && q->provider[0] ? q->provider : "other",
+		    q && q->pool[0] ? q->pool : "default", STATS_EXPIRED, n);
+}
+
+/* track_line - one log line */
+void
+track_line(struct track *t, const char *line, size_t len, long long now)
+{
+    struct ml_event ev;
+    struct qent *q;
+    long long when;
+    int kind = maillog_parse(line, len, &ev);
+
+    t->counts.lines++;
+    if (kind == ML_GARBAGE) {
+	t->counts.garbage++;
+	msg_debug("garbage line: %.*s", (int) (len > 200 ? 200 : len), line);
+	return;
+    }
+    if (kind == ML_IGNORED) {
+	t->counts.ignored++;
+	return;
+    }
+    if (maillog_time(&ev.time, now, &when) < 0)
+	when = now;
+    switch (kind) {
+    case ML_FROM:
+	q = qput(t, ev.qid);
+	sender_domain(ev.sender, q->sender, sizeof(q->sender));
+	q->null_sender = ev.sender[0] == '\0';
+	q->ndeferred = 0;		/* a new attempt begins */
+	break;
+    case ML_DELIVERY:
+	on_delivery(t, &ev, when, now);
+	break;
+    case ML_EXPIRED:
+	on_expired(t, &ev, when);
+	break;
+    case ML_REMOVED:
+	qremove(t, ev.qid);
+	break;
+    }
+}
+
+/* track_counts - what was read so far */
+const struct track_counts *
+track_counts(const struct track *t)
+{
+    return &t->counts;
+}
+
+/* track_free - release the queue id table */
+void
+track_free(struct track *t)
+{
+    size_t i;
+
+    if (t == NULL)
+	return;
+    for (i = 0; i < NBUCKETS; i++) {
+	struct qent *e, *next;
+
+	for (e = t->bucket[i]; e; e = next) {
+	    next = e->next;
+	    free(e);
+	}
+    }
+    free(t);
+}

@@ -1,0 +1,74 @@
+/*
+ * track - turn log lines into statistics, events and backoffs
+ *
+ * SYNOPSIS
+ *	#include "track.h"
+ *
+ *	struct track *track_new(const struct outpost_conf *conf,
+ *				const struct provider_table *providers,
+ *				const struct backoff_rules *rules,
+ *				struct rconn *rc, struct stats_batch *batch);
+ *	void track_line(struct track *t, const char *line, size_t len,
+ *			long long now);
+ *	const struct track_counts *track_counts(const struct track *t);
+ *	void track_free(struct track *t);
+ *
+ * DESCRIPTION
+ *	track_line() reads one log line (maillog(3)) and records what it
+ *	says in the batch: for each delivery attempt, one of the counters
+ *	delivered, deferred, bounced (with bounced_hard or bounced_soft and
+ *	reason.NAME, from the same classifier as DSNs), expired, under the
+ *	sender domain, provider and pool, in the hour the line was logged;
+ *	and one entry of the event stream (queue id, recipient, relay,
+ *	status, DSN, reply, delay, ...).
+ *
+ *	The sender comes from the queue manager's "from=" line of the same
+ *	queue id, remembered until "removed" (Postfix) or until
+ *	TRACK_MAX_QUEUE ids are held (the oldest half is forgotten).
+ *	Deliveries of the null sender (the MTA's own bounces) are not
+ *	counted.  An expired message counts once per recipient that was
+ *	deferred in its last attempt.
+ *
+ *	A deferral that a backoff rule matches starts or extends the backoff
+ *	of that provider (or recipient domain) on that pool at once, through
+ *	backoff_set(); repeated deferrals within TRACK_BACKOFF_HOLDOFF
+ *	seconds do not write again.
+ *
+ *	A hard synchronous bounce is handed to track_suppress(), the seam
+ *	to the suppression store.
+ */
+#ifndef OUTPOST_TRACK_H
+#define OUTPOST_TRACK_H
+
+#include <stddef.h>
+
+#include "backoff.h"
+#include "conf.h"
+#include "provider.h"
+#include "redisconn.h"
+#include "stats.h"
+
+#define TRACK_MAX_QUEUE 200000
+#define TRACK_BACKOFF_HOLDOFF 10
+
+struct track_counts {
+    long long lines;
+    long long deliveries;	/* recipients of delivery lines */
+    long long ignored;
+    long long garbage;
+    long long backoffs;		/* backoffs written */
+    long long no_sender;	/* deliveries whose from= line was not seen */
+    long long hard_bounces;
+};
+
+struct track;
+
+struct track *track_new(const struct outpost_conf *conf,
+			const struct provider_table *providers,
+			const struct backoff_rules *rules, struct rconn *rc,
+			struct stats_batch *batch);
+void track_line(struct track *t, const char *line, size_t len, long long now);
+const struct track_counts *track_counts(const struct track *t);
+void track_free(struct track *t);
+
+#endif

@@ -1,0 +1,222 @@
+/* test_maillog - Postfix and Sendmail log lines */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "maillog.h"
+
+static struct ml_event ev;
+
+/* parse - maillog_parse() of a C string */
+static int
+parse(const char *line)
+{
+    return maillog_parse(line, strlen(line), &ev);
+}
+
+static void
+test_postfix_sent(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[12918]: 75B7CA746B0: "
+			   "to=<bob@outlook.test>, relay=mx.outlook.test[127.0.0.12]:25, "
+			   "delay=0.03, delays=0.01/0.01/0.01/0, dsn=2.0.0, status=sent "
+			   "(250 2.0.0 Ok: queued as 000001)"), ML_DELIVERY);
+    assert_int_equal(ev.mta, ML_POSTFIX);
+    assert_string_equal(ev.qid, "75B7CA746B0");
+    assert_int_equal(ev.nrcpt, 1);
+    assert_string_equal(ev.rcpt[0], "bob@outlook.test");
+    assert_string_equal(ev.relay_host, "mx.outlook.test");
+    assert_string_equal(ev.relay_ip, "127.0.0.12");
+    assert_string_equal(ev.dsn, "2.0.0");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_string_equal(ev.text, "250 2.0.0 Ok: queued as 000001");
+    assert_string_equal(ev.service, "");
+    assert_true(ev.delay > 0.029 && ev.delay < 0.031);
+    assert_int_equal(ev.time.mon, 11);
+    assert_int_equal(ev.time.mday, 28);
+    assert_int_equal(ev.time.hour, 16);
+    assert_string_equal(ev.host, "relay");
+}
+
+static void
+test_postfix_bounced_pool(void **state)
+{
+    size_t n;
+    const char *r;
+
+    (void) state;
+    assert_int_equal(parse("Nov  3 06:00:01 relay postfix/warm1/smtp[24633]: 42612A7492A: "
+			   "to=<Slow@gmail.test>, orig_to=<slow@GMAIL.test>, "
+			   "relay=mx.gmail.test[127.0.0.11]:25, conn_use=2, delay=1.5, "
+			   "delays=0.01/0.01/0/0.02, dsn=5.1.1, status=bounced (host "
+			   "mx.gmail.test[127.0.0.11] said: 550 5.1.1 The email account, "
+			   "that you tried (to reach) does not exist (in reply to RCPT TO "
+			   "command))"), ML_DELIVERY);
+    assert_string_equal(ev.service, "warm1");
+    assert_string_equal(ev.rcpt[0], "Slow@gmail.test");
+    assert_string_equal(ev.orig_rcpt, "slow@GMAIL.test");
+    assert_int_equal(ev.status, ML_BOUNCED);
+    assert_int_equal(ev.time.mday, 3);
+    r = maillog_reply(&ev, &n);
+    assert_int_equal(n, strlen("550 5.1.1 The email account, that you tried (to reach) "
+			       "does not exist"));
+    assert_memory_equal(r, "550 5.1.1 The email", 19);
+}
+
+static void
+test_postfix_deferred_expired(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Nov 28 16:48:43 relay postfix/smtp[12917]: 6F62CA746C1: "
+			   "to=<busy@gmail.test>, relay=mx.gmail.test[127.0.0.11]:25, "
+			   "delay=0.03, delays=0/0/0/0.02, dsn=4.7.28, status=deferred (host "
+			   "mx.gmail.test[127.0.0.11] said: 421-4.7.28 Our system has "
+			   "detected an unusual rate of mail (in reply to RCPT TO command))"),
+		     ML_DELIVERY);
+    assert_int_equal(ev.status, ML_DEFERRED);
+    assert_string_equal(ev.dsn, "4.7.28");
+    assert_int_equal(parse("Nov 28 16:50:03 relay postfix/qmgr[24578]: 42612A7492A: "
+			   "from=<news@shop.test>, status=expired, returned to sender"),
+		     ML_EXPIRED);
+    assert_string_equal(ev.sender, "news@shop.test");
+    assert_int_equal(parse("Nov 28 16:50:03 relay postfix/qmgr[24578]: 42612A7492A: "
+			   "from=<news@shop.test>, size=416, nrcpt=2 (queue active)"),
+		     ML_FROM);
+    assert_int_equal(ev.size, 416);
+    assert_int_equal(parse("Nov 28 16:50:03 relay postfix/qmgr[24578]: 42612A7492A: removed"),
+		     ML_REMOVED);
+    assert_string_equal(ev.qid, "42612A7492A");
+    /* Postfix 3.x status=expired on a recipient line (postsuper -e / bounce) */
+    assert_int_equal(parse("Nov 28 16:50:03 relay postfix/error[1]: 42612A7492A: "
+			   "to=<a@b.test>, relay=none, delay=9, dsn=4.4.7, "
+			   "status=expired (message is too old)"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_EXPIRED_STATUS);
+    assert_string_equal(ev.relay_host, "none");
+}
+
+static void
+test_iso_header(void **state)
+{
+    long long when;
+
+    (void) state;
+    assert_int_equal(parse("2026-11-28T16:48:42.123456+01:00 relay postfix/smtp[1]: "
+			   "ABC: to=<a@b.test>, relay=x[1.2.3.4]:25, delay=1, dsn=2.0.0, "
+			   "status=sent (ok)"), ML_DELIVERY);
+    assert_int_equal(ev.time.year, 2026);
+    assert_int_equal(maillog_time(&ev.time, 0, &when), 0);
+    /* 2026-11-28 15:48:42 UTC */
+    assert_int_equal(when, 1795880922LL);
+}
+
+static void
+test_sendmail(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Nov 28 16:48:43 mta sm-mta[4242]: 5ASGmh8X012345: "
+			   "from=<news@shop.test>, size=1234, class=0, nrcpts=2, "
+			   "msgid=<x@y>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]"),
+		     ML_FROM);
+    assert_int_equal(ev.mta, ML_SENDMAIL);
+    assert_string_equal(ev.sender, "news@shop.test");
+    assert_int_equal(parse("Nov 28 16:48:44 mta sm-mta[4243]: 5ASGmh8X012345: "
+			   "to=<a@gmail.test>,<b@gmail.test>, delay=00:00:01, "
+			   "xdelay=00:00:01, mailer=esmtp, pri=120385, relay=mx.gmail.test. "
+			   "[127.0.0.11], dsn=2.0.0, stat=Sent (Ok: queued as 1)"),
+		     ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[1], "b@gmail.test");
+    assert_string_equal(ev.service, "esmtp");
+    assert_string_equal(ev.relay_host, "mx.gmail.test");
+    assert_string_equal(ev.relay_ip, "127.0.0.11");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_true(ev.delay == 1);
+    assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
+			   "to=<c@gmail.test>, delay=1+00:00:01, mailer=esmtp, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=4.7.28, "
+			   "stat=Deferred: 421 4.7.28 slow down"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_DEFERRED);
+    assert_string_equal(ev.text, "421 4.7.28 slow down");
+    assert_true(ev.delay == 86401);
+    assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
+			   "to=<d@gmail.test>, delay=00:00:01, mailer=esmtp, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=5.1.1, "
+			   "stat=User unknown"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_BOUNCED);
+    assert_string_equal(ev.text, "User unknown");
+}
+
+static void
+test_ignored_and_garbage(void **state)
+{
+    char big[ML_LINE_MAX + 10];
+
+    (void) state;
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtpd[1]: connect from x[1.2.3.4]"),
+		     ML_IGNORED);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtpd[1]: NOQUEUE: reject: RCPT "
+			   "from x[1.2.3.4]: 550 no; from=<a@b> to=<c@d> proto=ESMTP"),
+		     ML_IGNORED);
+    assert_int_equal(parse("Nov 28 16:48:42 relay sshd[1]: Accepted key for root"), ML_IGNORED);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[1]: ABC: to=<a@b.test>, "
+			   "relay=none, delay=1"), ML_GARBAGE);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[1]: ABC: to=<a@b.test>, "
+			   "status=wibble (x)"), ML_GARBAGE);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[1]: ABC: to=<a@b.test"),
+		     ML_GARBAGE);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[1]: ABC: to=<x>, dsn=2.0.0, "
+			   "status=deliverable (address verification)"), ML_IGNORED);
+    assert_int_equal(parse("garbage"), ML_GARBAGE);
+    assert_int_equal(parse(""), ML_GARBAGE);
+    assert_int_equal(parse("Foo 28 16:48:42 relay postfix/smtp[1]: x"), ML_GARBAGE);
+    assert_int_equal(parse("Nov 28 25:48:42 relay postfix/smtp[1]: x"), ML_GARBAGE);
+    assert_int_equal(parse("Nov 28 16:48:42 relay postfix/smtp[1x]: x"), ML_GARBAGE);
+    memset(big, 'a', sizeof(big));
+    assert_int_equal(maillog_parse(big, sizeof(big), &ev), ML_GARBAGE);
+    /* not NUL-terminated: the parser must stop at len */
+    assert_int_equal(maillog_parse("Nov 28 16:48:42 relay postfix/qmgr[1]: A: removedXX",
+				   strlen("Nov 28 16:48:42 relay postfix/qmgr[1]: A: removed"),
+				   &ev), ML_REMOVED);
+}
+
+static void
+test_truncation(void **state)
+{
+    char line[ML_LINE_MAX];
+    int n;
+
+    (void) state;
+    n = snprintf(line, sizeof(line), "Nov 28 16:48:42 relay postfix/smtp[1]: ABC: to=<");
+    memset(line + n, 'x', 600);
+    n += 600;
+    n += snprintf(line + n, sizeof(line) - (size_t) n, "@b.test>, dsn=5.0.0, status=bounced (");
+    memset(line + n, 'y', 3000);
+    n += 3000;
+    line[n++] = ')';
+    assert_int_equal(maillog_parse(line, (size_t) n, &ev), ML_DELIVERY);
+    assert_int_equal(strlen(ev.rcpt[0]), ML_ADDR_MAX - 1);
+    assert_int_equal(strlen(ev.text), ML_TEXT_MAX - 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_postfix_sent),
+	cmocka_unit_test(test_postfix_bounced_pool),
+	cmocka_unit_test(test_postfix_deferred_expired),
+	cmocka_unit_test(test_iso_header),
+	cmocka_unit_test(test_sendmail),
+	cmocka_unit_test(test_ignored_and_garbage),
+	cmocka_unit_test(test_truncation),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,72 @@
+/* test_stats - statistics key and field names */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "stats.h"
+
+static void
+test_fields(void **state)
+{
+    char buf[STATS_NAME_MAX * 4 + 4];
+    struct stats_field f;
+
+    (void) state;
+    assert_true(stats_field_make(buf, sizeof(buf), "shop.test", "google", "warm1",
+				 STATS_DELIVERED) > 0);
+    assert_string_equal(buf, "shop.test|google|warm1|delivered");
+    assert_int_equal(stats_field_split(buf, strlen(buf), &f), 0);
+    assert_string_equal(f.sender, "shop.test");
+    assert_string_equal(f.provider, "google");
+    assert_string_equal(f.pool, "warm1");
+    assert_string_equal(f.counter, "delivered");
+    /* empty names become "-", '|' and control bytes '_' */
+    stats_field_make(buf, sizeof(buf), "", NULL, "a|b", "reason.user\nunknown");
+    assert_string_equal(buf, "-|-|a_b|reason.user_unknown");
+    assert_int_equal(stats_field_make(buf, 8, "a", "b", "c", "delivered"), -1);
+    /* malformed fields are refused */
+    assert_int_equal(stats_field_split("a|b|c", 5, &f), -1);
+    assert_int_equal(stats_field_split("a|b|c|d|e", 9, &f), -1);
+    assert_int_equal(stats_field_split("a|b|c|", 6, &f), -1);
+}
+
+static void
+test_hour_key(void **state)
+{
+    char buf[64];
+
+    (void) state;
+    /* 2026-11-28 15:48:42 UTC */
+    assert_true(stats_hour_key(buf, sizeof(buf), "op:", 1795880922LL) > 0);
+    assert_string_equal(buf, "op:{st}:h:2026112815");
+    assert_int_equal(stats_hour_key(buf, 8, "op:", 0), -1);
+}
+
+static void
+test_counters_flags(void **state)
+{
+    (void) state;
+    assert_int_equal(stats_counter_index("bounced_hard"), SC_BOUNCED_HARD);
+    assert_int_equal(stats_counter_index("throttled"), SC_THROTTLED);
+    assert_int_equal(stats_counter_index("reason.userunknown"), -1);
+    assert_string_equal(stats_rate_flag(0.0005, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD), "ok");
+    assert_string_equal(stats_rate_flag(0.001, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD), "warn");
+    assert_string_equal(stats_rate_flag(0.004, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD), "bad");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_fields),
+	cmocka_unit_test(test_hour_key),
+	cmocka_unit_test(test_counters_flags),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
