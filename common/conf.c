@@ -122,7 +122,7 @@ static const struct conf_key policy_keys[] = {
 static const char *const canon_choices[] = {
     "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL,
 };
-static const char *const on_error_choices[] = {"tempfail", "accept", NULL};
+static const char *const dkim_on_error_choices[] = {"tempfail", "accept", NULL};
 
 static const struct conf_key dkim_keys[] = {
     {"key_table", CT_STR, K(conf_dkim, key_table), NULL, 0, 0, 0, 0},
@@ -140,7 +140,7 @@ static const struct conf_key dkim_keys[] = {
 	"Feedback-ID", 0, 0, 0, 0},
     {"oversign_headers", CT_LIST, K(conf_dkim, oversign_headers),
 	"From, List-Unsubscribe, List-Unsubscribe-Post", 0, 0, 0, 0},
-    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, on_error_choices},
+    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, dkim_on_error_choices},
     {0},
 };
 
