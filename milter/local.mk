@@ -49,3 +49,4 @@ tests_fuzz_fuzz_policy_answer_SOURCES = tests/fuzz/fuzz_policy_answer.c milter/p
 tests_fuzz_fuzz_policy_answer_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
 tests_fuzz_fuzz_policy_answer_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_policy_answer_LDADD = $(COMMON_LIBS)
+INTEGRATION_TESTS += tests/integration/sendmail-outpost.sh
