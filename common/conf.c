@@ -74,11 +74,17 @@ static const struct conf_key redis_keys[] = {
     {0},
 };
 
+static const char *const milter_on_error_choices[] = {"tempfail", "accept", NULL};
+
 static const struct conf_key milter_keys[] = {
     {"socket", CT_STR, K(conf_milter, socket), "unix:/run/outpost/milter.sock", 0, 0, 0, 0},
     {"timeout", CT_DURATION, K(conf_milter, timeout_ms), "30s", 0, 0, 0, 0},
     {"backlog", CT_LONG, K(conf_milter, backlog), "128", 0, 1, 65535, 0},
     {"socket_mode", CT_OCTAL, K(conf_milter, socket_mode), "0660", 0, 0, 0, 0},
+    {"policy_service", CT_STR, K(conf_milter, policy_service), NULL, 0, 0, 0, 0},
+    {"policy_timeout", CT_DURATION, K(conf_milter, policy_timeout_ms), "8s", 0, 0, 0, 0},
+    {"policy_default_action", CT_ENUM, K(conf_milter, policy_default_action), "tempfail",
+	0, 0, 0, milter_on_error_choices},
     {0},
 };
 
@@ -217,12 +223,13 @@ static int check_pool(void *, struct outpost_conf *, const char **);
 static int check_pool_policy(void *, struct outpost_conf *, const char **);
 static int check_rate_set(void *, struct outpost_conf *, const char **);
 static int check_dns(void *, struct outpost_conf *, const char **);
+static int check_milter(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
     {"redis", 0, offsetof(struct outpost_conf, redis), 0, redis_keys, check_redis},
-    {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, NULL},
+    {"milter", 0, offsetof(struct outpost_conf, milter), 0, milter_keys, check_milter},
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
@@ -458,6 +465,25 @@ check_dkim(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (!has_from) {
 	*why = "[dkim] sign_headers must include From (RFC 6376 section 5.4)";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_milter - the policy service is a unix socket; its answer takes time */
+static int
+check_milter(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_milter *m = sect;
+
+    (void) conf;
+    if (m->policy_service && (strncmp(m->policy_service, "unix:/", 6) != 0
+			      || strlen(m->policy_service) > 5 + 107)) {
+	*why = "[milter] policy_service must be unix:/path (a socket path of at most 107 bytes)";
+	return -1;
+    }
+    if (m->policy_timeout_ms < 10) {
+	*why = "[milter] policy_timeout must be at least 10ms";
 	return -1;
     }
     return 0;

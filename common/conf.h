@@ -61,6 +61,9 @@ struct conf_milter {
     long long timeout_ms;	/* libmilter's I/O timeout */
     long backlog;
     char *socket_mode;		/* octal permissions for a unix socket */
+    char *policy_service;	/* outpost-policyd at RCPT (Sendmail); NULL: off */
+    long long policy_timeout_ms;	/* one request and its answer */
+    int policy_default_action;	/* enum conf_on_error: policyd unreachable */
 };
 
 struct conf_policy {

@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "msg.h"
 #include "rcpt_check.h"
+#include "rcpt_policy.h"
 #include "xalloc.h"
 
 /* what one message has told us so far */
@@ -23,6 +24,7 @@ struct filter_msg {
     char *auth_user;		/* {auth_authen}, NULL if none */
     char sender_domain[DOMAIN_MAX];	/* of MAIL FROM, "" for <> */
     struct rcpt_msg rcpt;	/* suppression: recipients to drop at EOM */
+    struct rcpt_policy_msg policy;	/* the policy request's instance */
     struct dkimsign_msg *sign;	/* NULL: not signing */
 };
 
@@ -169,6 +171,8 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    msg_warn("the MTA cannot delete recipients: [suppress] action = discard "
 		     "will tempfail such messages");
     }
+    if (rcpt_policy_enabled())
+	skip &= ~SMFIP_NORCPT;			/* [milter] policy_service */
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
     *pf0 = f0 & actions;
@@ -208,15 +212,18 @@ fi_envfrom(SMFICTX *ctx, char **argv)
     return reply(fc, SMFIP_NR_MAIL);
 }
 
-/* fi_envrcpt - the suppression check of one recipient */
+/* fi_envrcpt - the suppression check of one recipient, then the policy service */
 static sfsistat
 fi_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct filter_conn *fc = conn_get(ctx);
     struct rcpt_reply r;
+    sfsistat rc;
 
     switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
     case RCPT_ACCEPT:
+	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
+	    return rc;
 	rcpt_msg_accepted(&fc->msg.rcpt);
 	return SMFIS_CONTINUE;
     case RCPT_DROP:

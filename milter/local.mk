@@ -3,7 +3,9 @@ sbin_PROGRAMS += outpost-milter
 MILTER_CORE = milter/dkimsign.c milter/dkimsign.h milter/fromhdr.c milter/fromhdr.h \
 	milter/authz.c milter/authz.h milter/keycache.c milter/keycache.h
 outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_CORE) \
-	milter/rcpt_check.c milter/rcpt_check.h
+	milter/rcpt_check.c milter/rcpt_check.h \
+	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
+	milter/policy_answer.c milter/policy_answer.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS)
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) -ldl
 
@@ -30,3 +32,21 @@ tests_fuzz_fuzz_authz_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-dkim-e2e.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
+
+# the policy client (Sendmail sites: [milter] policy_service)
+UNIT_TESTS += tests/unit/test_policy_answer tests/unit/test_policy_client
+tests_unit_test_policy_answer_SOURCES = tests/unit/test_policy_answer.c \
+	milter/policy_answer.c milter/policy_answer.h
+tests_unit_test_policy_answer_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_policy_answer_LDADD = $(UNIT_LIBS)
+tests_unit_test_policy_client_SOURCES = tests/unit/test_policy_client.c \
+	milter/policy_client.c milter/policy_client.h milter/policy_answer.c milter/policy_answer.h
+tests_unit_test_policy_client_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_policy_client_LDADD = $(UNIT_LIBS) -lpthread
+FUZZ_TARGETS += tests/fuzz/fuzz_policy_answer
+tests_fuzz_fuzz_policy_answer_SOURCES = tests/fuzz/fuzz_policy_answer.c milter/policy_answer.c \
+	$(FUZZ_DRIVER)
+tests_fuzz_fuzz_policy_answer_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_fuzz_fuzz_policy_answer_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_policy_answer_LDADD = $(COMMON_LIBS)
+INTEGRATION_TESTS += tests/integration/sendmail-outpost.sh

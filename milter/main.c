@@ -53,6 +53,7 @@
 #include "msg.h"
 #include "privs.h"
 #include "rcpt_check.h"
+#include "rcpt_policy.h"
 
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
@@ -202,6 +203,7 @@ main(int argc, char **argv)
     filter_set_signer(ds);
     filter_init(conf);
     rcpt_check_init(conf);
+    rcpt_policy_init(conf);
 
     /* the main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop) */
     sigemptyset(&set);
@@ -226,6 +228,7 @@ main(int argc, char **argv)
     log_stats();
     filter_set_signer(NULL);
     rcpt_check_shutdown();
+    rcpt_policy_shutdown();
     msg_info("stopped");
     conf_free(conf);
     return milter_rc == MI_SUCCESS ? 0 : 1;

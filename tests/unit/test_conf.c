@@ -61,6 +61,9 @@ test_defaults(void **state)
     assert_int_equal(c->general.syslog_facility, LOG_MAIL);
     assert_int_equal(c->policy.listen.n, 1);
     assert_string_equal(c->policy.listen.v[0], "unix:/run/outpost/policy.sock");
+    assert_null(c->milter.policy_service);	/* Postfix asks policyd itself */
+    assert_int_equal(c->milter.policy_timeout_ms, 8000);
+    assert_int_equal(c->milter.policy_default_action, CONF_ON_ERROR_TEMPFAIL);
     conf_free(c);
 }
 
@@ -132,6 +135,9 @@ test_errors(void **state)
     expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
     expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
     expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
+    expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
+    expect_error("[milter]\npolicy_timeout = 0s\n", 1, "at least 10ms");
+    expect_error("[milter]\npolicy_default_action = dunno\n", 2, "policy_default_action");
 }
 
 static void
