@@ -151,7 +151,7 @@ for p in pages:
         n += 1
         print("ok %d - mandoc -Tlint %s # SKIP mandoc not installed" % (n, p))
     if groff:
-        r = subprocess.run([groff, "-ww", "-t", "-z", "-man", "-Tutf8", path],
+        r = subprocess.run([groff, "-ww", "-t", "-z", "-mandoc", "-Tutf8", path],
                            capture_output=True, text=True)
         ok(not r.stderr.strip(), "groff -ww %s" % p, r.stderr)
     else:
