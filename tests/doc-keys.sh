@@ -128,8 +128,12 @@ for c in cmds:
 for prog, page_name in (("milter/main.c", "doc/outpost-milter.8"),
                         ("policy/main.c", "doc/outpost-policyd.8"),
                         ("ctl/main.c", "doc/outpostctl.8")):
-    g = re.search(r'getopt\(argc, argv, "\+?([^"]*)"\)', read(prog))
+    code = read(prog)
+    if "daemonopt_parse(" in code:	# the daemons' shared command line
+        code = read("common/daemonopt.c")
+    g = re.search(r'getopt\(argc, argv, "\+?([^"]*)"\)', code)
     letters = re.sub(r"[^A-Za-z]", "", g.group(1)) if g else ""
+    ok(letters, "%s: the getopt string found" % prog)
     text = read(page_name)
     for letter in letters:
         ok(re.search(r"^\.(B|BI|TP)\s+\\-%s\b" % letter, text, re.M),
