@@ -91,4 +91,4 @@ tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
 # agreement with the labelled samples; needs no root, so it always runs
 TESTS += tests/bounce/classify-accuracy.sh
 EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
-	tests/data/bounces doc/outpostctl-classify.md
+	tests/data/bounces

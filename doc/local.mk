@@ -1,4 +1,9 @@
 # doc/ - man pages and the design notes
-dist_man_MANS += doc/outpost.conf.5 doc/outpostctl-verify.8 doc/outpost-milter.8
+dist_man_MANS += doc/outpost.conf.5 doc/outpost-milter.8 doc/outpost-policyd.8 \
+	doc/outpostctl.8
 EXTRA_DIST += doc/DESIGN.md
-dist_man_MANS += doc/outpost-policyd.8
+
+# the pages against the code (every config key, command and option) and
+# their lint; needs no root, so it always runs
+TESTS += tests/doc-keys.sh
+EXTRA_DIST += tests/doc-keys.sh
