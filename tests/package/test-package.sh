@@ -77,7 +77,7 @@ else
     BAIL_OUT "package does not install"
 fi
 
-for p in outpost-milter outpost-policyd outpostctl; do
+for p in outpost-milter outpost-policyd outpost-logd outpostctl; do
     ok '[ -x /usr/sbin/$p ]' "/usr/sbin/$p installed"
 done
 like "$(man -w outpost.conf 2>&1)" '^/usr/share/man/man5/outpost\.conf\.5' "man -w outpost.conf finds the page"
@@ -93,7 +93,7 @@ is "$(stat -c '%U:%G %a' "$conf")" "root:outpost 640" "$conf is root:outpost 064
 out=$(outpostctl check-config "$conf" 2>&1)
 is "$?" 0 "outpostctl check-config $conf passes"
 like "$out" "configuration OK" "and says so"
-for p in outpost-milter outpost-policyd; do
+for p in outpost-milter outpost-policyd outpost-logd; do
     out=$(runuser -u outpost -- "/usr/sbin/$p" -n 2>&1)
     is "$?" 0 "$p -n, run as user outpost, reads $conf by default"
 done
@@ -112,12 +112,12 @@ if getent passwd postfix >/dev/null; then
 fi
 is "$(stat -c '%U:%G %a' /etc/outpost/keys)" "outpost:outpost 700" "/etc/outpost/keys is the daemon user's alone"
 
-units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service"
+units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service"
 for u in $units; do ok '[ -f $u ]' "${u##*/} installed"; done
 # shellcheck disable=SC2086
 out=$(systemd-analyze verify $units 2>&1)
 rc=$?
-is "$rc" 0 "systemd-analyze verify accepts both units"
+is "$rc" 0 "systemd-analyze verify accepts the three units"
 unlike "$out" 'outpost' "without a word about them" || diag "$out"
 for u in $units; do
     n=${u##*/}
