@@ -48,6 +48,7 @@ sink_start outlook 127.0.0.12
 sink_start yahoo 127.0.0.13
 sink_rule gmail 'nosuchuser*@gmail.test' '550 5.1.1 The email account that you tried to reach does not exist'
 sink_rule yahoo 'full*@yahoo.test' '452 4.2.2 Mailbox full'
+sink_rule yahoo 'busy*@yahoo.test' '421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints'
 
 keys=$WORLD_DIR/keys
 mkdir -m 700 "$keys"; chown nobody "$keys"; : >"$keys/table"
@@ -68,11 +69,17 @@ key_table = $keys/table
 sign_networks = 127.0.0.0/8
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
-# the provider behind gmail.test, found by MX: acme.test shares its budget
-[provider gmail-test]
+# the providers behind the test domains, found by MX: acme.test shares
+# google's budget because its MX is google's
+[provider google]
 mx = mx.gmail.test
 rate = 60/m
 burst = 12
+[provider yahoo]
+mx = mx.yahoo.test
+[logd]
+maillog = $MAILLOG
+metrics_listen = 127.0.0.1:9432
 [dns]
 relay_hostname = relay.esp.test
 [pool main]
@@ -94,6 +101,7 @@ ctl verify shop.test
 ctl check-config "$conf" || exit 1
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
+world_spawn logd "$OUTPOST_BUILDDIR/outpost-logd" -f -c "$conf"
 wait_until 5 test -S "$WORLD_DIR/run/milter.sock" || { echo "milter did not start"; exit 1; }
 wait_until 5 test -S "$WORLD_DIR/run/policy.sock" || { echo "policyd did not start"; exit 1; }
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
@@ -123,6 +131,7 @@ rcpts=$WORLD_DIR/recipients.txt
     echo "nosuchuser1@gmail.test"; echo "nosuchuser2@gmail.test"
     echo "full1@yahoo.test"
     echo "someone@closed.test"
+    echo "busy1@yahoo.test"
 } >"$rcpts"
 section "sending a campaign of $(wc -l <"$rcpts") messages from news@shop.test (one recipient each)"
 /usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$rcpts" "$WORLD_DIR/results.tsv"
@@ -132,7 +141,7 @@ for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
     grep -P '\tdeferred\t.*retry in' "$WORLD_DIR/final.tsv" | cut -f1 >"$WORLD_DIR/retry.txt"
     [ -s "$WORLD_DIR/retry.txt" ] || break
     retry=$(sed -n 's/.*retry in \([0-9]*\) s.*/\1/p' "$WORLD_DIR/final.tsv" | sort -n | tail -n1)
-    echo "round $round: $(wc -l <"$WORLD_DIR/retry.txt") recipients throttled at the gmail-test provider; retrying in ${retry}s"
+    echo "round $round: $(wc -l <"$WORLD_DIR/retry.txt") recipients throttled at the google provider; retrying in ${retry}s"
     sleep "$retry"
     /usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$WORLD_DIR/retry.txt" "$WORLD_DIR/round.tsv"
     # the latest answer for each recipient replaces the earlier one
@@ -142,7 +151,7 @@ for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 done
 postfix_flush
 accepted=$(grep -c $'\taccepted\t' "$WORLD_DIR/final.tsv")
-wait_until 30 sh -c "[ \$(grep -c 'status=\\(sent\\|bounced\\)\\|status=deferred.*452' '$MAILLOG') -ge $accepted ]"
+wait_until 30 sh -c "[ \$(grep -c 'status=\\(sent\\|bounced\\)\\|status=deferred.*4[25][12]' '$MAILLOG') -ge $accepted ]"
 
 section "what happened to each recipient"
 printf '%-24s %-9s %s\n' RECIPIENT OUTCOME DETAIL
@@ -184,3 +193,13 @@ section "suppression decisions today (outpostctl suppress stats)"
 ctl suppress stats
 section "throttle state (outpostctl throttle status)"
 ctl throttle status 2>&1 | head -n 12
+
+section "what outpost-logd read in Postfix's log (outpostctl stats --by provider)"
+sent_total=$(grep -c 'status=sent' "$MAILLOG")
+wait_until 10 sh -c "ctl() { \"$CTL_BIN\" -c \"$conf\" \"\$@\"; }; ctl stats --json | grep -q '\"delivered\": *$sent_total\\b'" || true
+ctl stats --by provider
+section "backoff: yahoo said TSS04, so outpost-policyd now slows yahoo down (outpostctl backoff list)"
+ctl backoff list
+section "Prometheus metrics (outpost-logd, 127.0.0.1:9432), a few lines"
+/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9432/metrics", timeout=5).read().decode())' |
+    grep -E '^outpost_[a-z_]+\{.*provider="(google|yahoo)"' | head -n 8
