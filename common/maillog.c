@@ -467,6 +467,27 @@ sendmail_status(const struct cur *v, struct ml_event *ev)
     return 1;
 }
 
+/*
+ * sendmail_dsn - "QID: NEWQID: DSN: text": Sendmail made a delivery status
+ * notification, queue id NEWQID, which has no from= line of its own: report
+ * it as a message from the null sender, so that its deliveries are not
+ * counted as the sender's.
+ */
+static int
+sendmail_dsn(const struct cur *c, struct ml_event *ev)
+{
+    const char *p = c->p, *q = c->p;
+
+    while (p < c->end && isalnum((unsigned char) *p))
+	p++;
+    if (p == q || p - q >= (long) sizeof(ev->qid) || c->end - p < 7
+	|| memcmp(p, ": DSN: ", 7) != 0)
+	return 0;
+    copy_str(ev->qid, sizeof(ev->qid), q, (size_t) (p - q));
+    ev->sender[0] = '\0';
+    return 1;
+}
+
 /* parse_body - "QID: fields" */
 static int
 parse_body(struct cur *c, struct ml_event *ev)
@@ -482,6 +503,8 @@ parse_body(struct cur *c, struct ml_event *ev)
     copy_str(ev->qid, sizeof(ev->qid), q, (size_t) (c->p - q - 2));
     if ((size_t) (c->end - c->p) == 7 && memcmp(c->p, "removed", 7) == 0)
 	return ev->mta == ML_POSTFIX ? ML_REMOVED : ML_IGNORED;
+    if (ev->mta == ML_SENDMAIL && sendmail_dsn(c, ev))
+	return ML_FROM;
     first = *c;
     if (!(eat(&first, "to=") || eat(&first, "from=")))
 	return ML_IGNORED;

@@ -172,11 +172,14 @@ _sm_start_syslog() {
     rm -f "$d/syslog.sock"
     world_spawn sendmail-maillog "$PYTHON" -u -c '
 import re, socket, sys
+# write lines as a syslog daemon writes its files: "Mmm dd hh:mm:ss HOST tag[pid]: text"
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 while True:
     m = s.recv(65536).decode("utf-8", "replace").rstrip("\n\0")
-    print(re.sub(r"^<\d+>", "", m), flush=True)' "$d/syslog.sock"
+    m = re.sub(r"^<\d+>", "", m)
+    print(re.sub(r"^(\w{3} [ \d]\d \d\d:\d\d:\d\d) ", r"\1 " + sys.argv[2] + " ", m), flush=True)' \
+        "$d/syslog.sock" "${SENDMAIL_HOSTNAME:-sm-test.localdomain}"
     wait_until 5 test -S "$d/syslog.sock" || _world_die "sendmail syslog receiver did not start"
 }
 

@@ -151,6 +151,11 @@ test_sendmail(void **state)
 			   "stat=User unknown"), ML_DELIVERY);
     assert_int_equal(ev.status, ML_BOUNCED);
     assert_string_equal(ev.text, "User unknown");
+    /* the notification Sendmail makes: a message from the null sender */
+    assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
+			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
+    assert_string_equal(ev.qid, "5ASGmh8Y012345");
+    assert_string_equal(ev.sender, "");
 }
 
 static void

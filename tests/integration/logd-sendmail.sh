@@ -1,0 +1,77 @@
+#!/bin/bash
+# logd-sendmail.sh - outpost-logd follows a real Sendmail's log: deliveries,
+# a hard bounce, a deferral and a backoff counted exactly (TAP)
+. "$(dirname "$0")/../lib/world.sh"
+. "$(dirname "$0")/../lib/sendmail.sh"
+sendmail_fetch || skip_all "no Sendmail: $SENDMAIL_WHY"
+world_start "$@"
+LOGD_BIN=$OUTPOST_BUILDDIR/outpost-logd
+need_programs "$LOGD_BIN" "$CTL_BIN"
+
+dns_mx gmail.test mx.gmail.test 10
+dns_a mx.gmail.test 127.0.0.11
+dns_mx yahoo.test mx.yahoo.test 10
+dns_a mx.yahoo.test 127.0.0.13
+dns_start
+redis_start
+sink_start gmail 127.0.0.11
+sink_start yahoo 127.0.0.13
+sink_rule gmail 'nobody@gmail.test' '550 5.1.1 The email account that you tried to reach does not exist'
+sink_rule yahoo 'later@yahoo.test' '451 4.3.0 try again later'
+sink_rule yahoo 'busy@yahoo.test' '421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred'
+
+sendmail_start
+pass "sendmail $(sendmail_version) runs, logging through syslog"
+
+conf=$WORLD_DIR/outpost.conf
+cat >"$conf" <<EOF
+[general]
+user = nobody
+[redis]
+server = unix:$REDIS_SOCK
+prefix = s:
+[provider google]
+mx = mx.gmail.test
+[provider yahoo]
+mx = mx.yahoo.test
+[logd]
+maillog = $SENDMAIL_MAILLOG
+metrics_listen =
+poll_interval = 50ms
+flush_interval = 100ms
+EOF
+chmod 644 "$conf"
+
+# --- the mix: 3 delivered (2 gmail, 1 yahoo), 1 hard bounce, 2 deferrals
+send_mail_sendmail news@shop.test alice@gmail.test,carol@yahoo.test
+send_mail_sendmail news@shop.test bob@gmail.test
+send_mail_sendmail news@shop.test nobody@gmail.test
+send_mail_sendmail news@shop.test later@yahoo.test
+send_mail_sendmail news@shop.test busy@yahoo.test
+ok 'sink_wait gmail 2' "2 messages at the gmail sink"
+ok 'sink_wait yahoo 1' "1 message at the yahoo sink"
+ok 'sendmail_maillog_wait "to=<busy@yahoo.test>.*stat=Deferred"' "Sendmail logged the TSS04 deferral"
+like "$(sendmail_maillog_grep 'to=<nobody@gmail.test>')" "dsn=5\\.1\\.1, reply=550 .*stat=User unknown" \
+    "and the hard bounce, in Sendmail's words"
+
+world_spawn logd "$LOGD_BIN" -f -c "$conf"
+count() { "$CTL_BIN" -c "$conf" stats --by "$1" --json; }
+field() {   # field JSON ROWNAME KEY
+    /usr/bin/python3 -c 'import json,sys
+d=json.loads(sys.argv[1]); rows={r["name"]:r for r in d["rows"]}; rows["TOTAL"]=d["total"]
+print(rows.get(sys.argv[2],{}).get(sys.argv[3],"none"))' "$@"
+}
+total_is() { test "$(field "$(count provider)" TOTAL "$1")" = "$2"; }
+ok 'wait_until 10 total_is delivered 3' "the follower read Sendmail's log"
+sleep 0.3
+j=$(count provider)
+is "$(field "$j" TOTAL delivered)" 3 "delivered: 3"
+is "$(field "$j" TOTAL bounced)/$(field "$j" TOTAL bounced_hard)" 1/1 "bounced: 1, hard (Sendmail's own DSN to the sender is not counted)"
+is "$(field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
+is "$(field "$j" google delivered)/$(field "$j" google bounced)" 2/1 "google: 2 delivered, 1 bounced"
+is "$(field "$j" yahoo delivered)/$(field "$j" yahoo deferred)" 1/2 "yahoo: 1 delivered, 2 deferred"
+like "$(field "$j" TOTAL reasons)" "'userunknown': 1" "the bounce is classified userunknown"
+is "$(field "$(count sender)" shop.test delivered)" 3 "per sender domain: shop.test 3 delivered"
+backoff_is_set() { "$CTL_BIN" -c "$conf" backoff list | grep -qE "yahoo +default +30/m .*TSS04"; }
+ok 'wait_until 5 backoff_is_set' "Yahoo's TSS04 put yahoo into backoff, from Sendmail's log too"
+done_testing
