@@ -82,7 +82,7 @@ static const struct conf_key milter_keys[] = {
     {0},
 };
 
-static const char *const on_error_choices[] = {"tempfail", "dunno", NULL};
+static const char *const policy_on_error_choices[] = {"tempfail", "dunno", NULL};
 static const char *const sender_key_choices[] = {"auto", "sasl", "domain", NULL};
 
 static const struct conf_key policy_keys[] = {
@@ -97,13 +97,13 @@ static const struct conf_key policy_keys[] = {
 	"DEFER_IF_PERMIT 4.3.0 policy state unavailable, try again later", 0, 0, 0, 0},
     {"timezone", CT_STR, K(conf_policy, timezone), "UTC", 0, 0, 0, 0},
     {"provider_on_error", CT_ENUM, K(conf_policy, provider_on_error), "tempfail", 0, 0, 0,
-	on_error_choices},
+	policy_on_error_choices},
     {"domain_on_error", CT_ENUM, K(conf_policy, domain_on_error), "tempfail", 0, 0, 0,
-	on_error_choices},
+	policy_on_error_choices},
     {"sender_on_error", CT_ENUM, K(conf_policy, sender_on_error), "tempfail", 0, 0, 0,
-	on_error_choices},
+	policy_on_error_choices},
     {"warmup_on_error", CT_ENUM, K(conf_policy, warmup_on_error), "tempfail", 0, 0, 0,
-	on_error_choices},
+	policy_on_error_choices},
     {"domain_rate", CT_RATE, K(conf_policy, domain_rate), NULL, 0, 0, 0, 0},
     {"domain_burst", CT_LONG, K(conf_policy, domain_burst), "1", 0, 1, 1000000000, 0},
     {"sender_rate", CT_RATE, K(conf_policy, sender_rate), NULL, 0, 0, 0, 0},
@@ -122,7 +122,7 @@ static const struct conf_key policy_keys[] = {
 static const char *const canon_choices[] = {
     "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL,
 };
-static const char *const on_error_choices[] = {"tempfail", "accept", NULL};
+static const char *const dkim_on_error_choices[] = {"tempfail", "accept", NULL};
 
 static const struct conf_key dkim_keys[] = {
     {"key_table", CT_STR, K(conf_dkim, key_table), NULL, 0, 0, 0, 0},
@@ -140,7 +140,7 @@ static const struct conf_key dkim_keys[] = {
 	"Feedback-ID", 0, 0, 0, 0},
     {"oversign_headers", CT_LIST, K(conf_dkim, oversign_headers),
 	"From, List-Unsubscribe, List-Unsubscribe-Post", 0, 0, 0, 0},
-    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, on_error_choices},
+    {"on_error", CT_ENUM, K(conf_dkim, on_error), "tempfail", 0, 0, 0, dkim_on_error_choices},
     {0},
 };
 
