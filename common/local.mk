@@ -23,7 +23,9 @@ common_libcommon_a_SOURCES += \
 	common/dsn.c common/dsn.h \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
-	common/bounce.c common/bounce.h
+	common/bounce.c common/bounce.h \
+	common/verp.c common/verp.h \
+	common/intake_act.c common/intake_act.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
 

@@ -3,8 +3,9 @@ sbin_PROGRAMS += outpost-milter
 MILTER_CORE = milter/dkimsign.c milter/dkimsign.h milter/fromhdr.c milter/fromhdr.h \
 	milter/authz.c milter/authz.h milter/keycache.c milter/keycache.h
 outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_CORE) \
-	milter/rcpt_check.c milter/rcpt_check.h
-outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS)
+	milter/rcpt_check.c milter/rcpt_check.h \
+	milter/intake.c milter/intake.h policy/provider.c policy/provider.h
+outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/policy
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz

@@ -9,7 +9,9 @@
  *	and Sendmail (INPUT_MAIL_FILTER).  It listens on [milter] socket and
  *	DKIM-signs the mail of authorised clients with the keys of the
  *	[dkim] key_table (see outpost-milter(8)) and, with [suppress]
- *	enabled, checks each recipient against the suppression list.
+ *	enabled, checks each recipient against the suppression list; with
+ *	[intake] bounce_domain, it tags the envelope sender of outgoing mail
+ *	and reads the bounces, complaints and unsubscribe requests sent back.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
  *	-f	stay in the foreground and log to stderr
@@ -49,6 +51,7 @@
 #include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
+#include "intake.h"
 #include "msg.h"
 #include "privs.h"
 #include "rcpt_check.h"
@@ -121,6 +124,7 @@ log_stats(void)
     msg_info("dkim: signed=%lu signatures=%lu no_key=%lu not_authorised=%lu "
 	     "bad_from=%lu errors=%lu", s.signed_msgs, s.signatures, s.no_key,
 	     s.not_authorised, s.bad_from, s.errors);
+    intake_stats_log();
 }
 
 /* reload - new configuration and keys, or keep the running ones */
@@ -130,6 +134,8 @@ reload(const char *path)
     struct outpost_conf *conf;
     struct dkimsign *ds;
     char err[600];
+
+    struct intake_setup *is;
 
     log_stats();
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
@@ -141,7 +147,15 @@ reload(const char *path)
 	conf_free(conf);
 	return;
     }
+    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
+    if (is == NULL && err[0]) {
+	msg_error("reload refused, keeping the running keys: %s", err);
+	dkimsign_unref(ds);
+	conf_free(conf);
+	return;
+    }
     filter_set_signer(ds);
+    intake_install(is);
     msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     conf_free(conf);
@@ -165,6 +179,7 @@ main(int argc, char **argv)
     int foreground = 0, check_only = 0, verbose = 0, ch, sig, milter_rc = 0;
     struct outpost_conf *conf;
     struct dkimsign *ds;
+    struct intake_setup *is;
     char err[600];
     const char *sock;
     sigset_t set;
@@ -192,9 +207,17 @@ main(int argc, char **argv)
 	    fprintf(stderr, "%s\n", err);
 	    return 1;
 	}
-	printf("%s: configuration OK, %zu DKIM key%s\n", path,
-	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+	is = intake_setup_new(conf, daemon_uid(conf), err, sizeof(err));
+	if (is == NULL && err[0]) {
+	    fprintf(stderr, "%s\n", err);
+	    return 1;
+	}
+	printf("%s: configuration OK, %zu DKIM key%s%s\n", path,
+	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s",
+	       is ? ", intake on" : "");
 	dkimsign_unref(ds);
+	intake_install(is);
+	intake_install(NULL);
 	conf_free(conf);
 	return 0;
     }
@@ -217,7 +240,12 @@ main(int argc, char **argv)
 	msg_fatal("%s", err);
     if (ds == NULL)
 	msg_warn("[dkim] key_table is not set: mail is not signed");
+    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
+    if (is == NULL && err[0])
+	msg_fatal("%s", err);
     filter_set_signer(ds);
+    intake_init(conf);
+    intake_install(is);
     filter_init(conf);
     rcpt_check_init(conf);
 
@@ -244,6 +272,7 @@ main(int argc, char **argv)
     log_stats();
     filter_set_signer(NULL);
     rcpt_check_shutdown();
+    intake_shutdown();
     msg_info("stopped");
     conf_free(conf);
     return milter_rc == MI_SUCCESS ? 0 : 1;
