@@ -89,3 +89,14 @@ tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
 TESTS += tests/bounce/classify-accuracy.sh
 EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
 	tests/data/bounces doc/outpostctl-classify.md
+
+# return-path tokens and the intake rules
+UNIT_TESTS += tests/unit/test_verp
+tests_unit_test_verp_SOURCES = tests/unit/test_verp.c tests/unit/testutil.h
+tests_unit_test_verp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_verp_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_verp
+tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_verp_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_verp_LDADD = $(COMMON_LIBS)
