@@ -17,6 +17,8 @@
  *		[--dir DIR] [--add]
  *				make a DKIM key; print its DNS TXT record
  *	suppress ...		manage the suppression list (ctl/suppress.c)
+ *	intake ...		bounce intake counters, tagged addresses
+ *				(ctl/intake.c)
  *	version			print the version
  */
 #include "config.h"
@@ -50,6 +52,8 @@ usage(void)
 	    "                        make a DKIM key, print its DNS record\n"
 	    "  suppress ...          the suppression list (add, remove, check, list,\n"
 	    "                        import, export, purge, stats)\n"
+	    "  intake stats [--day YYYYMMDD] | address [--unsubscribe] RCPT SENDER_DOMAIN\n"
+	    "                        bounce intake counters; a tagged address\n"
 	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
 	    "  throttle status       rate limits and backoffs in force\n"
 	    "  version               print the version\n");
@@ -115,6 +119,7 @@ static const struct ctl_command commands[] = {
     {"ping", cmd_ping},
     {"dkim", cmd_dkim},
     {"suppress", cmd_suppress},
+    {"intake", cmd_intake},
     {"warmup", cmd_warmup},
     {"throttle", cmd_throttle},
 };
