@@ -29,5 +29,6 @@ tests_fuzz_fuzz_authz_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
 tests_fuzz_fuzz_authz_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_authz_LDADD = $(COMMON_LIBS)
 
-INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-dkim-e2e.sh
+INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-dkim-e2e.sh \
+	tests/integration/intake.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
