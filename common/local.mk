@@ -100,3 +100,7 @@ tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_verp_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_verp_LDADD = $(COMMON_LIBS)
+check_PROGRAMS += tests/bench/verp_bench
+tests_bench_verp_bench_SOURCES = tests/bench/verp_bench.c
+tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
