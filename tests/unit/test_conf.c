@@ -61,6 +61,12 @@ test_defaults(void **state)
     assert_int_equal(c->general.syslog_facility, LOG_MAIL);
     assert_int_equal(c->policy.listen.n, 1);
     assert_string_equal(c->policy.listen.v[0], "unix:/run/outpost/policy.sock");
+    assert_null(c->intake.bounce_domain);	/* intake off */
+    assert_string_equal(c->intake.bounce_local, "b");
+    assert_int_equal(c->intake.soft_bounce_limit, 3);
+    assert_true(c->intake.soft_bounce_window_ms == 7 * 86400000LL);
+    assert_int_equal(c->intake.keep_reports, 0);
+    assert_int_equal(c->intake.rewrite_sender, 1);
     conf_free(c);
 }
 
@@ -132,6 +138,20 @@ test_errors(void **state)
     expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
     expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
     expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
+    /* [intake] */
+    expect_error("[intake]\nbounce_domain = bounces.example\n", 1, "needs secret_file");
+    expect_error("[intake]\nbounce_domain = b%dx.example\nsecret_file = /s\n", 1,
+		 "whole labels");
+    expect_error("[intake]\nbounce_domain = b.%d.%d\nsecret_file = /s\n", 1, "once");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "bounce_local = b-x\n", 1, "no '-'");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "complaint_local = b\n", 1, "must differ");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "token_max_age = 1h\n", 1, "between 1d");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "complaint_addresses = fbl\n", 1, "mail address");
+    expect_error("[intake]\nsoft_bounce_limit = 0\n", 2, "soft_bounce_limit");
 }
 
 static void
