@@ -184,6 +184,23 @@ static const struct conf_key logd_keys[] = {
     {0},
 };
 
+static const struct conf_key intake_keys[] = {
+    {"bounce_domain", CT_STR, K(conf_intake, bounce_domain), NULL, 0, 0, 0, 0},
+    {"bounce_local", CT_STR, K(conf_intake, bounce_local), "b", 0, 0, 0, 0},
+    {"complaint_local", CT_STR, K(conf_intake, complaint_local), "fbl", 0, 0, 0, 0},
+    {"unsubscribe_local", CT_STR, K(conf_intake, unsubscribe_local), "unsub", 0, 0, 0, 0},
+    {"complaint_addresses", CT_LIST, K(conf_intake, complaint_addresses), NULL, 0, 0, 0, 0},
+    {"secret_file", CT_STR, K(conf_intake, secret_file), NULL, 0, 0, 0, 0},
+    {"token_max_age", CT_DURATION, K(conf_intake, token_max_age_ms), "30d", 0, 0, 0, 0},
+    {"soft_bounce_limit", CT_LONG, K(conf_intake, soft_bounce_limit), "3", 0, 1, 1000, 0},
+    {"soft_bounce_window", CT_DURATION, K(conf_intake, soft_bounce_window_ms), "7d", 0, 0, 0, 0},
+    {"soft_bounce_expiry", CT_DURATION, K(conf_intake, soft_bounce_expiry_ms), "30d", 0, 0, 0, 0},
+    {"max_report_size", CT_SIZE, K(conf_intake, max_report_size), "10M", 0, 0, 0, 0},
+    {"keep_reports", CT_BOOL, K(conf_intake, keep_reports), "no", 0, 0, 0, 0},
+    {"rewrite_sender", CT_BOOL, K(conf_intake, rewrite_sender), "yes", 0, 0, 0, 0},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -224,6 +241,7 @@ static int check_pool_policy(void *, struct outpost_conf *, const char **);
 static int check_rate_set(void *, struct outpost_conf *, const char **);
 static int check_dns(void *, struct outpost_conf *, const char **);
 static int check_milter(void *, struct outpost_conf *, const char **);
+static int check_intake(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
@@ -235,6 +253,7 @@ static const struct conf_section sections[] = {
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
     {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
+    {"intake", 0, offsetof(struct outpost_conf, intake), 0, intake_keys, check_intake},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, check_provider},
     {"pool", 1, offsetof(struct outpost_conf, pools),
@@ -515,6 +534,72 @@ check_dns(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (d->dmarc_report && strchr(d->dmarc_report, '@') == NULL) {
 	*why = "[dns] dmarc_report must be a mail address";
+	return -1;
+    }
+    return 0;
+}
+
+/* local_ok - a local part of the intake addresses: [a-z0-9._], no '-' */
+static int
+local_ok(const char *s)
+{
+    return s && *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._") == strlen(s)
+	&& strlen(s) <= 16;
+}
+
+/* check_intake - the bounce domain, its local parts, the secret, the rules */
+static int
+check_intake(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_intake *in = sect;
+    const char *p;
+    size_t i;
+
+    (void) conf;
+    if (in->bounce_domain == NULL)
+	return 0;
+    if ((p = strchr(in->bounce_domain, '%')) != NULL
+	&& (p[1] != 'd' || strchr(p + 1, '%') || (p != in->bounce_domain && p[-1] != '.')
+	    || (p[2] != '\0' && p[2] != '.'))) {
+	*why = "[intake] bounce_domain: %d (the sender domain) may appear once, as whole labels";
+	return -1;
+    }
+    if (strchr(in->bounce_domain, '@') || strchr(in->bounce_domain, ' ')) {
+	*why = "[intake] bounce_domain must be a domain, such as bounces.example.com or bounces.%d";
+	return -1;
+    }
+    if (!local_ok(in->bounce_local) || !local_ok(in->complaint_local)
+	|| !local_ok(in->unsubscribe_local)) {
+	*why = "[intake] bounce_local, complaint_local and unsubscribe_local: "
+	    "1-16 of a-z 0-9 . _ (no '-': it starts the token)";
+	return -1;
+    }
+    if (strcmp(in->bounce_local, in->complaint_local) == 0
+	|| strcmp(in->bounce_local, in->unsubscribe_local) == 0
+	|| strcmp(in->complaint_local, in->unsubscribe_local) == 0) {
+	*why = "[intake] bounce_local, complaint_local and unsubscribe_local must differ";
+	return -1;
+    }
+    for (i = 0; i < in->complaint_addresses.n; i++) {
+	if (strchr(in->complaint_addresses.v[i], '@') == NULL) {
+	    *why = "[intake] complaint_addresses: each must be a mail address";
+	    return -1;
+	}
+    }
+    if (in->secret_file == NULL) {
+	*why = "[intake] bounce_domain needs secret_file (the token secret)";
+	return -1;
+    }
+    if (in->token_max_age_ms < 86400000LL || in->token_max_age_ms > 3650 * 86400000LL) {
+	*why = "[intake] token_max_age must be between 1d and 3650d";
+	return -1;
+    }
+    if (in->soft_bounce_window_ms < 1000 || in->soft_bounce_expiry_ms < 0) {
+	*why = "[intake] soft_bounce_window must be at least 1s";
+	return -1;
+    }
+    if (in->max_report_size < 4096) {
+	*why = "[intake] max_report_size must be at least 4k";
 	return -1;
     }
     return 0;

@@ -142,6 +142,23 @@ struct conf_logd {
     long events_max;		/* length of the event stream; 0: none */
 };
 
+/* [intake] - bounce, complaint and unsubscribe mail (outpost-milter(8)) */
+struct conf_intake {
+    char *bounce_domain;	/* return-path domain; "%d": the sender domain; NULL: off */
+    char *bounce_local;		/* LOCAL-TOKEN@bounce_domain */
+    char *complaint_local;	/* complaint reports (feedback loops) */
+    char *unsubscribe_local;	/* List-Unsubscribe mailto: */
+    struct conf_strlist complaint_addresses;	/* more complaint addresses */
+    char *secret_file;		/* token HMAC secrets, one a line */
+    long long token_max_age_ms;	/* older tokens are stale */
+    long soft_bounce_limit;	/* soft bounces ... */
+    long long soft_bounce_window_ms;	/* ... within this: suppressed */
+    long long soft_bounce_expiry_ms;	/* that entry lasts this long; 0: for good */
+    unsigned long long max_report_size;	/* larger reports are not read */
+    int keep_reports;		/* deliver reports after reading them */
+    int rewrite_sender;		/* tag the envelope sender of outgoing mail */
+};
+
 /* [provider NAME] */
 struct conf_provider {
     char *name;
@@ -198,6 +215,7 @@ struct outpost_conf {
     struct conf_suppress suppress;
     struct conf_logd logd;
     struct conf_dns dns;
+    struct conf_intake intake;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
     struct conf_vec domains;	/* struct conf_domain * */

@@ -25,7 +25,9 @@ common_libcommon_a_SOURCES += \
 	common/dsn.c common/dsn.h \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
-	common/bounce.c common/bounce.h
+	common/bounce.c common/bounce.h \
+	common/verp.c common/verp.h \
+	common/intake_act.c common/intake_act.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
@@ -92,3 +94,18 @@ tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
 TESTS += tests/bounce/classify-accuracy.sh
 EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
 	tests/data/bounces
+
+# return-path tokens and the intake rules
+UNIT_TESTS += tests/unit/test_verp
+tests_unit_test_verp_SOURCES = tests/unit/test_verp.c tests/unit/testutil.h
+tests_unit_test_verp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_verp_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_verp
+tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_verp_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_verp_LDADD = $(COMMON_LIBS)
+check_PROGRAMS += tests/bench/verp_bench
+tests_bench_verp_bench_SOURCES = tests/bench/verp_bench.c
+tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_verp_bench_LDADD = $(COMMON_LIBS)

@@ -27,6 +27,9 @@ int cmd_dns(const char *conf_path, int argc, char **argv);
 int ctl_parse_domain_args(int argc, char **argv, int *json,
 			  struct conf_strlist *ips, const char **domain);
 
+/* intake.c: outpostctl intake */
+int cmd_intake(const char *conf_path, int argc, char **argv);
+
 /* verify.c: outpostctl verify */
 int cmd_verify(const char *conf_path, int argc, char **argv);
 

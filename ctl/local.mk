@@ -2,7 +2,8 @@
 sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
-	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c
+	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
+	ctl/intake.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 

@@ -19,6 +19,8 @@
  *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	stats ...		delivery statistics (ctl/stats.c)
  *	backoff ...		provider backoffs (ctl/backoff.c)
+ *	intake ...		bounce intake counters, tagged addresses
+ *				(ctl/intake.c)
  *	version			print the version
  */
 #include "config.h"
@@ -52,6 +54,8 @@ usage(void)
 	    "                        make a DKIM key, print its DNS record\n"
 	    "  suppress ...          the suppression list (add, remove, check, list,\n"
 	    "                        import, export, purge, stats)\n"
+	    "  intake stats [--day YYYYMMDD] | address [--unsubscribe] RCPT SENDER_DOMAIN\n"
+	    "                        bounce intake counters; a tagged address\n"
 	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
 	    "  throttle status       rate limits and backoffs in force\n"
 	    "  stats [--since WHEN] [--by sender|provider|pool] [--json]\n"
@@ -120,6 +124,7 @@ static const struct ctl_command commands[] = {
     {"ping", cmd_ping},
     {"dkim", cmd_dkim},
     {"suppress", cmd_suppress},
+    {"intake", cmd_intake},
     {"warmup", cmd_warmup},
     {"throttle", cmd_throttle},
     {"stats", cmd_stats},

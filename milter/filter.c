@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
+#include "intake.h"
 #include "msg.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
@@ -26,6 +27,7 @@ struct filter_msg {
     struct rcpt_msg rcpt;	/* suppression: recipients to drop at EOM */
     struct rcpt_policy_msg policy;	/* the policy request's instance */
     struct dkimsign_msg *sign;	/* NULL: not signing */
+    struct intake_msg intake;	/* reports; the recipient of the return path */
 };
 
 /* what one SMTP connection has told us so far */
@@ -56,7 +58,7 @@ static sfsistat fi_close(SMFICTX *);
 struct smfiDesc filter_desc = {
     .xxfi_name = "outpost-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM,
     .xxfi_connect = fi_connect,
     .xxfi_envfrom = fi_envfrom,
     .xxfi_envrcpt = fi_envrcpt,
@@ -109,6 +111,7 @@ msg_reset(struct filter_msg *fm)
     free(fm->auth_user);
     rcpt_msg_reset(&fm->rcpt);
     dkimsign_msg_free(fm->sign);
+    intake_msg_reset(&fm->intake);
     memset(fm, 0, sizeof(*fm));
 }
 
@@ -147,6 +150,7 @@ msg_begin(SMFICTX *ctx, struct filter_msg *fm)
 	fm->sign = dkimsign_msg_new(ds, fm->queue_id);
 	dkimsign_unref(ds);
     }
+    intake_msg_begin(&fm->intake);
 }
 
 /* fi_negotiate - ask for the events and replies we use, nothing more */
@@ -173,6 +177,15 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (rcpt_policy_enabled())
 	skip &= ~SMFIP_NORCPT;			/* [milter] policy_service */
+    if (intake_enabled()) {
+	skip &= ~SMFIP_NORCPT;			/* intake addresses, the recipient */
+	actions |= SMFIF_DELRCPT;		/* reports are dropped */
+    }
+    if (intake_rewrites()) {
+	actions |= SMFIF_CHGFROM;
+	if ((f0 & SMFIF_CHGFROM) == 0)
+	    msg_warn("the MTA cannot change the envelope sender: not tagged");
+    }
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
     *pf0 = f0 & actions;
@@ -220,11 +233,20 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
     struct rcpt_reply r;
     sfsistat rc;
 
+    if (intake_rcpt(&fc->msg.intake, argv[0])) {
+	/* a report: not outgoing mail, no suppression check */
+	if (intake_keeps_reports(&fc->msg.intake))
+	    rcpt_msg_accepted(&fc->msg.rcpt);
+	else
+	    rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
+	return SMFIS_CONTINUE;
+    }
     switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
     case RCPT_ACCEPT:
 	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
 	    return rc;
 	rcpt_msg_accepted(&fc->msg.rcpt);
+	intake_rcpt_accepted(&fc->msg.intake, argv[0]);
 	return SMFIS_CONTINUE;
     case RCPT_DROP:
 	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
@@ -255,6 +277,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
     if (fc->msg.sign)
 	dkimsign_header(fc->msg.sign, name, value,
 			!(fc->proto & SMFIP_HDR_LEADSPC));
+    intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
 }
 
@@ -266,6 +289,11 @@ fi_eoh(SMFICTX *ctx)
     struct filter_msg *fm = &fc->msg;
     struct dkimsign_client cl;
 
+    intake_eoh(&fm->intake);
+    if (intake_is_report(&fm->intake)) {
+	dkimsign_msg_free(fm->sign);		/* reports are never signed */
+	fm->sign = NULL;
+    }
     if (fm->sign) {
 	cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
 	cl.auth_user = fm->auth_user;
@@ -287,7 +315,43 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
     if (fc->msg.sign)
 	dkimsign_body(fc->msg.sign, buf, len);
+    intake_body(&fc->msg.intake, buf, len);
     return reply(fc, SMFIP_NR_BODY);
+}
+
+/* eom_intake - read a report; -1: tempfail it (the reply is set) */
+static int
+eom_intake(SMFICTX *ctx, struct filter_msg *fm, const char *qid)
+{
+    struct intake_reply ir;
+
+    if (!intake_is_report(&fm->intake))
+	return 0;
+    if (intake_eom(&fm->intake, qid, &ir) == INTAKE_TEMPFAIL) {
+	smfi_setreply(ctx, (char *) ir.rcode, (char *) ir.xcode, ir.text);
+	return -1;
+    }
+    return 0;
+}
+
+/* eom_sender - tag the envelope sender of outgoing mail */
+static void
+eom_sender(SMFICTX *ctx, struct filter_conn *fc, const char *qid)
+{
+    struct filter_msg *fm = &fc->msg;
+    struct intake_client cl;
+    char from[ADDR_MAX + 2];
+
+    cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
+    cl.auth_user = fm->auth_user;
+    if (intake_sender(&fm->intake, fm->sender_domain, &cl, qid, from + 1,
+		      sizeof(from) - 2) == 0)
+	return;
+    from[0] = '<';
+    strcat(from, ">");
+    if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
+	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
+		 qid);
 }
 
 /* fi_eom - drop suppressed recipients; add the signatures on top, or tempfail */
@@ -303,6 +367,10 @@ fi_eom(SMFICTX *ctx)
     if (fm->queue_id == NULL && (qid = smfi_getsymval(ctx, "i")) != NULL)
 	fm->queue_id = xstrdup(qid);
     qid = fm->queue_id ? fm->queue_id : "NOQUEUE";
+    if (eom_intake(ctx, fm, qid) < 0) {
+	msg_reset(fm);
+	return SMFIS_TEMPFAIL;
+    }
     /* suppressed recipients (action = discard) go first: maybe nothing is left */
     switch (rcpt_msg_eom(&fm->rcpt, delrcpt, ctx)) {
     case 1:
@@ -313,6 +381,7 @@ fi_eom(SMFICTX *ctx)
 	msg_reset(fm);
 	return SMFIS_TEMPFAIL;
     }
+    eom_sender(ctx, fc, qid);
     if (fm->sign == NULL) {
 	msg_reset(fm);
 	return SMFIS_CONTINUE;

@@ -9,7 +9,9 @@
  *	and Sendmail (INPUT_MAIL_FILTER).  It listens on [milter] socket and
  *	DKIM-signs the mail of authorised clients with the keys of the
  *	[dkim] key_table (see outpost-milter(8)) and, with [suppress]
- *	enabled, checks each recipient against the suppression list.
+ *	enabled, checks each recipient against the suppression list; with
+ *	[intake] bounce_domain, it tags the envelope sender of outgoing mail
+ *	and reads the bounces, complaints and unsubscribe requests sent back.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
  *	-f	stay in the foreground and log to stderr
@@ -50,6 +52,7 @@
 #include "daemonopt.h"
 #include "dkimsign.h"
 #include "filter.h"
+#include "intake.h"
 #include "msg.h"
 #include "privs.h"
 #include "rcpt_check.h"
@@ -114,6 +117,7 @@ log_stats(void)
     msg_info("dkim: signed=%lu signatures=%lu no_key=%lu not_authorised=%lu "
 	     "bad_from=%lu errors=%lu", s.signed_msgs, s.signatures, s.no_key,
 	     s.not_authorised, s.bad_from, s.errors);
+    intake_stats_log();
 }
 
 /* reload - new configuration and keys, or keep the running ones */
@@ -123,6 +127,8 @@ reload(const char *path)
     struct outpost_conf *conf;
     struct dkimsign *ds;
     char err[600];
+
+    struct intake_setup *is;
 
     log_stats();
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
@@ -134,7 +140,15 @@ reload(const char *path)
 	conf_free(conf);
 	return;
     }
+    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
+    if (is == NULL && err[0]) {
+	msg_error("reload refused, keeping the running keys: %s", err);
+	dkimsign_unref(ds);
+	conf_free(conf);
+	return;
+    }
     filter_set_signer(ds);
+    intake_install(is);
     msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     conf_free(conf);
@@ -159,6 +173,7 @@ main(int argc, char **argv)
     int sig, milter_rc = 0;
     struct outpost_conf *conf;
     struct dkimsign *ds;
+    struct intake_setup *is;
     char err[600];
     const char *sock;
     sigset_t set;
@@ -175,9 +190,17 @@ main(int argc, char **argv)
 	    fprintf(stderr, "%s\n", err);
 	    return 1;
 	}
-	printf("%s: configuration OK, %zu DKIM key%s\n", path,
-	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+	is = intake_setup_new(conf, daemon_uid(conf), err, sizeof(err));
+	if (is == NULL && err[0]) {
+	    fprintf(stderr, "%s\n", err);
+	    return 1;
+	}
+	printf("%s: configuration OK, %zu DKIM key%s%s\n", path,
+	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s",
+	       is ? ", intake on" : "");
 	dkimsign_unref(ds);
+	intake_install(is);
+	intake_install(NULL);
 	conf_free(conf);
 	return 0;
     }
@@ -200,7 +223,12 @@ main(int argc, char **argv)
 	msg_fatal("%s", err);
     if (ds == NULL)
 	msg_warn("[dkim] key_table is not set: mail is not signed");
+    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
+    if (is == NULL && err[0])
+	msg_fatal("%s", err);
     filter_set_signer(ds);
+    intake_init(conf);
+    intake_install(is);
     filter_init(conf);
     rcpt_check_init(conf);
     rcpt_policy_init(conf);
@@ -229,6 +257,7 @@ main(int argc, char **argv)
     filter_set_signer(NULL);
     rcpt_check_shutdown();
     rcpt_policy_shutdown();
+    intake_shutdown();
     msg_info("stopped");
     conf_free(conf);
     return milter_rc == MI_SUCCESS ? 0 : 1;

@@ -64,6 +64,12 @@ test_defaults(void **state)
     assert_null(c->milter.policy_service);	/* Postfix asks policyd itself */
     assert_int_equal(c->milter.policy_timeout_ms, 8000);
     assert_int_equal(c->milter.policy_default_action, CONF_ON_ERROR_TEMPFAIL);
+    assert_null(c->intake.bounce_domain);	/* intake off */
+    assert_string_equal(c->intake.bounce_local, "b");
+    assert_int_equal(c->intake.soft_bounce_limit, 3);
+    assert_true(c->intake.soft_bounce_window_ms == 7 * 86400000LL);
+    assert_int_equal(c->intake.keep_reports, 0);
+    assert_int_equal(c->intake.rewrite_sender, 1);
     conf_free(c);
 }
 
@@ -138,6 +144,20 @@ test_errors(void **state)
     expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
     expect_error("[milter]\npolicy_timeout = 0s\n", 1, "at least 10ms");
     expect_error("[milter]\npolicy_default_action = dunno\n", 2, "policy_default_action");
+    /* [intake] */
+    expect_error("[intake]\nbounce_domain = bounces.example\n", 1, "needs secret_file");
+    expect_error("[intake]\nbounce_domain = b%dx.example\nsecret_file = /s\n", 1,
+		 "whole labels");
+    expect_error("[intake]\nbounce_domain = b.%d.%d\nsecret_file = /s\n", 1, "once");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "bounce_local = b-x\n", 1, "no '-'");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "complaint_local = b\n", 1, "must differ");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "token_max_age = 1h\n", 1, "between 1d");
+    expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
+		 "complaint_addresses = fbl\n", 1, "mail address");
+    expect_error("[intake]\nsoft_bounce_limit = 0\n", 2, "soft_bounce_limit");
 }
 
 static void

@@ -1,0 +1,783 @@
+/*
+ * intake - bounce, complaint and unsubscribe mail, and the tagged return path
+ * (see intake.h)
+ *
+ * Nothing here calls libmilter: filter.c gathers what the MTA says and turns
+ * the verdicts into replies and actions.  Reports are rare next to outgoing
+ * mail, so one Redis connection under a lock serves them and the occasional
+ * SET of a long recipient's id.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "addr.h"
+#include "bounce.h"
+#include "conf.h"
+#include "intake.h"
+#include "intake_act.h"
+#include "mime.h"
+#include "msg.h"
+#include "provider.h"
+#include "redisconn.h"
+#include "verp.h"
+#include "xalloc.h"
+
+#define LOCAL_MAX 64			/* RFC 5321 local part */
+
+/* what intake needs of one configuration; immutable, reference counted */
+struct intake_setup {
+    int refs;				/* under setup_lock */
+    char *dom_prefix;			/* bounce_domain before "%d", or all of it */
+    char *dom_suffix;			/* after "%d" */
+    int per_sender;			/* bounce_domain holds "%d" */
+    char *bounce_local, *complaint_local, *unsub_local;
+    struct conf_strlist complaint_addrs;	/* normalised */
+    struct verp_keys *keys;
+    long max_age_days;
+    struct intake_rules rules;
+    size_t max_size;
+    int keep, rewrite;
+    struct cidr_list networks;
+    int sign_authenticated;
+    struct provider_table providers;
+};
+
+/* what one report says about whom */
+struct attrib {
+    char rcpt[ADDR_MAX];		/* "" : the report names them */
+    char sender[DOMAIN_MAX];		/* "" : unknown */
+};
+
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct intake_setup *current;
+static int enabled, rewrites;
+
+static pthread_mutex_t redis_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct outpost_conf *redis_conf;
+static struct rconn *conn;
+static struct intake_store *store;
+
+static struct {
+    unsigned long rewritten, rewritten_id, rewritten_domain, reports, acted,
+	suppressed, forged, stale, malformed, unattributed, tempfail;
+} stats;
+
+#define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
+
+static void setup_unref(struct intake_setup *is);
+
+/* ---------------------------------------------------------------- setup */
+
+/* intake_init - the Redis settings (the first configuration outlives us) */
+void
+intake_init(const struct outpost_conf *conf)
+{
+    redis_conf = conf;
+}
+
+/* intake_setup_new - copy what intake needs; NULL setup when it is off */
+struct intake_setup *
+intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
+		 size_t errlen)
+{
+    const struct conf_intake *in = &conf->intake;
+    struct intake_setup *is;
+    const char *pct, *why;
+    char a[ADDR_MAX];
+    size_t i;
+
+    err[0] = '\0';
+    if (in->bounce_domain == NULL)
+	return NULL;
+    is = xcalloc(1, sizeof(*is));
+    is->refs = 1;
+    if ((is->keys = verp_keys_load(in->secret_file, 1, owner, err, errlen)) == NULL)
+	goto fail;
+    if (provider_table_build(conf, &is->providers, err, errlen) < 0)
+	goto fail;
+    if ((pct = strstr(in->bounce_domain, "%d")) != NULL) {
+	is->per_sender = 1;
+	is->dom_prefix = xstrndup(in->bounce_domain, (size_t) (pct - in->bounce_domain));
+	is->dom_suffix = xstrdup(pct + 2);
+    } else {
+	is->dom_prefix = xstrdup(in->bounce_domain);
+	is->dom_suffix = xstrdup("");
+    }
+    is->bounce_local = xstrdup(in->bounce_local);
+    is->complaint_local = xstrdup(in->complaint_local);
+    is->unsub_local = xstrdup(in->unsubscribe_local);
+    for (i = 0; i < in->complaint_addresses.n; i++) {
+	const char *v = in->complaint_addresses.v[i];
+
+	if (addr_normalize(v, strlen(v), a, sizeof(a), &why) < 0) {
+	    snprintf(err, errlen, "%s: [intake] complaint_addresses: %s: %s", conf->path, v, why);
+	    goto fail;
+	}
+	conf_strlist_add(&is->complaint_addrs, a, strlen(a));
+    }
+    is->max_age_days = (long) (in->token_max_age_ms / 86400000LL);
+    is->rules.soft_limit = in->soft_bounce_limit;
+    is->rules.soft_window = in->soft_bounce_window_ms / 1000;
+    is->rules.soft_expiry = in->soft_bounce_expiry_ms / 1000;
+    is->max_size = (size_t) in->max_report_size;
+    is->keep = in->keep_reports;
+    is->rewrite = in->rewrite_sender;
+    is->networks.n = conf->dkim.sign_networks.n;
+    is->networks.v = xcalloc(is->networks.n + 1, sizeof(*is->networks.v));
+    if (is->networks.n)
+	memcpy(is->networks.v, conf->dkim.sign_networks.v,
+	       is->networks.n * sizeof(*is->networks.v));
+    is->sign_authenticated = conf->dkim.sign_authenticated;
+    return is;
+fail:
+    setup_unref(is);
+    return NULL;
+}
+
+/* setup_unref - drop a reference; free on the last */
+static void
+setup_unref(struct intake_setup *is)
+{
+    int last;
+
+    if (is == NULL)
+	return;
+    pthread_mutex_lock(&setup_lock);
+    last = --is->refs == 0;
+    pthread_mutex_unlock(&setup_lock);
+    if (!last)
+	return;
+    verp_keys_free(is->keys);
+    provider_table_free(&is->providers);
+    free(is->dom_prefix);
+    free(is->dom_suffix);
+    free(is->bounce_local);
+    free(is->complaint_local);
+    free(is->unsub_local);
+    conf_strlist_free(&is->complaint_addrs);
+    free(is->networks.v);
+    free(is);
+}
+
+/* intake_install - new messages use is (NULL: intake off); takes the reference */
+void
+intake_install(struct intake_setup *is)
+{
+    struct intake_setup *old;
+
+    pthread_mutex_lock(&setup_lock);
+    old = current;
+    current = is;
+    enabled = is != NULL;
+    rewrites = is != NULL && is->rewrite;
+    pthread_mutex_unlock(&setup_lock);
+    setup_unref(old);
+}
+
+/* intake_enabled - whether RCPT events matter to intake */
+int
+intake_enabled(void)
+{
+    return enabled;
+}
+
+/* intake_rewrites - whether envelope senders may be changed */
+int
+intake_rewrites(void)
+{
+    return rewrites;
+}
+
+/* intake_shutdown - release the setup and the connection */
+void
+intake_shutdown(void)
+{
+    intake_install(NULL);
+    pthread_mutex_lock(&redis_lock);
+    intake_store_free(store);
+    rconn_free(conn);
+    store = NULL;
+    conn = NULL;
+    pthread_mutex_unlock(&redis_lock);
+}
+
+/* intake_stats_log - the counters so far */
+void
+intake_stats_log(void)
+{
+    msg_info("intake: rewritten=%lu (id=%lu domain-only=%lu) reports=%lu acted=%lu "
+	     "suppressed=%lu forged=%lu stale=%lu malformed=%lu unattributed=%lu "
+	     "tempfail=%lu", stats.rewritten, stats.rewritten_id, stats.rewritten_domain,
+	     stats.reports, stats.acted, stats.suppressed, stats.forged, stats.stale,
+	     stats.malformed, stats.unattributed, stats.tempfail);
+}
+
+/* redis_get - the store, under redis_lock (the caller unlocks) */
+static struct intake_store *
+redis_get(void)
+{
+    pthread_mutex_lock(&redis_lock);
+    if (store == NULL) {
+	if (redis_conf == NULL)
+	    msg_fatal("intake: intake_init() was not called");
+	conn = rconn_new(&redis_conf->redis);
+	store = intake_store_new(conn, redis_conf->redis.prefix);
+    }
+    return store;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+/* domain_match - is d the bounce domain? *sender gets the "%d" part */
+static int
+domain_match(const struct intake_setup *is, const char *d, char *sender, size_t size)
+{
+    size_t dl = strlen(d), pl = strlen(is->dom_prefix), sl = strlen(is->dom_suffix);
+
+    if (sender)
+	sender[0] = '\0';
+    if (!is->per_sender)
+	return strcmp(d, is->dom_prefix) == 0;
+    if (dl <= pl + sl || strncmp(d, is->dom_prefix, pl) != 0
+	|| strcmp(d + dl - sl, is->dom_suffix) != 0)
+	return 0;
+    if (sender)
+	snprintf(sender, size, "%.*s", (int) (dl - pl - sl), d + pl);
+    return 1;
+}
+
+/* local_is - local part equal to name, or name-SOMETHING */
+static int
+local_is(const char *local, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+
+    return len >= n && strncmp(local, name, n) == 0 && (len == n || local[n] == '-');
+}
+
+/* classify_addr - which intake address a normalised address is */
+static int
+classify_addr(const struct intake_setup *is, const char *a)
+{
+    const char *at = strrchr(a, '@');
+    size_t i, ll;
+
+    for (i = 0; i < is->complaint_addrs.n; i++)
+	if (strcmp(a, is->complaint_addrs.v[i]) == 0)
+	    return INTAKE_ADDR_COMPLAINT;
+    if (at == NULL || !domain_match(is, at + 1, NULL, 0))
+	return INTAKE_NONE;
+    ll = (size_t) (at - a);
+    if (local_is(a, ll, is->bounce_local))
+	return INTAKE_ADDR_BOUNCE;
+    if (ll == strlen(is->complaint_local) && strncmp(a, is->complaint_local, ll) == 0)
+	return INTAKE_ADDR_COMPLAINT;
+    if (local_is(a, ll, is->unsub_local))
+	return INTAKE_ADDR_UNSUB;
+    return INTAKE_NONE;
+}
+
+/* ---------------------------------------------------------------- message */
+
+/* intake_msg_begin - a new message takes the current setup */
+void
+intake_msg_begin(struct intake_msg *m)
+{
+    pthread_mutex_lock(&setup_lock);
+    if ((m->setup = current) != NULL)
+	current->refs++;
+    pthread_mutex_unlock(&setup_lock);
+}
+
+/* intake_msg_reset - forget the message */
+void
+intake_msg_reset(struct intake_msg *m)
+{
+    setup_unref(m->setup);
+    free(m->buf);
+    memset(m, 0, sizeof(*m));
+}
+
+/* intake_rcpt - 1 if rcpt is an intake address (then the message is a report) */
+int
+intake_rcpt(struct intake_msg *m, const char *rcpt)
+{
+    char a[ADDR_MAX];
+    const char *why;
+    int kind;
+
+    if (m->setup == NULL || addr_normalize(rcpt, strlen(rcpt), a, sizeof(a), &why) < 0)
+	return 0;
+    if ((kind = classify_addr(m->setup, a)) == INTAKE_NONE)
+	return 0;
+    if (m->addr_kind == INTAKE_NONE) {	/* the first one decides */
+	m->addr_kind = kind;
+	snprintf(m->env_rcpt, sizeof(m->env_rcpt), "%s", a);
+    }
+    return 1;
+}
+
+/* intake_rcpt_accepted - one more recipient of outgoing mail */
+void
+intake_rcpt_accepted(struct intake_msg *m, const char *rcpt)
+{
+    const char *why;
+
+    if (m->nrcpts++ == 0
+	&& addr_normalize(rcpt, strlen(rcpt), m->first_rcpt, sizeof(m->first_rcpt), &why) < 0)
+	m->first_rcpt[0] = '\0';
+}
+
+/* intake_keeps_reports - deliver reports after reading them? */
+int
+intake_keeps_reports(const struct intake_msg *m)
+{
+    return m->setup && m->setup->keep;
+}
+
+/* intake_is_report - the message goes to an intake address */
+int
+intake_is_report(const struct intake_msg *m)
+{
+    return m->addr_kind != INTAKE_NONE;
+}
+
+/* append - collect report bytes, up to the limit */
+static void
+append(struct intake_msg *m, const char *p, size_t n)
+{
+    if (m->addr_kind == INTAKE_NONE || m->too_large)
+	return;
+    if (m->len + n > m->setup->max_size) {
+	m->too_large = 1;
+	free(m->buf);
+	m->buf = NULL;
+	m->len = m->cap = 0;
+	return;
+    }
+    if (m->len + n + 1 > m->cap) {
+	while (m->len + n + 1 > m->cap)
+	    m->cap = m->cap ? 2 * m->cap : 16384;
+	m->buf = xreallocarray(m->buf, m->cap, 1);
+    }
+    memcpy(m->buf + m->len, p, n);
+    m->len += n;
+    m->buf[m->len] = '\0';
+}
+
+/* intake_header - one header field of a report */
+void
+intake_header(struct intake_msg *m, const char *name, const char *value, int add_space)
+{
+    append(m, name, strlen(name));
+    append(m, add_space ? ": " : ":", add_space ? 2 : 1);
+    append(m, value, strlen(value));
+    append(m, "\n", 1);
+}
+
+/* intake_eoh - the blank line after the header */
+void
+intake_eoh(struct intake_msg *m)
+{
+    append(m, "\n", 1);
+}
+
+/* intake_body - a body chunk of a report */
+void
+intake_body(struct intake_msg *m, const unsigned char *buf, size_t len)
+{
+    append(m, (const char *) buf, len);
+}
+
+/* ---------------------------------------------------------------- reports */
+
+/*
+ * resolve - check the token of a tagged address (local part "NAME-TOKEN",
+ * domain); fills a.  Returns VERP_* or -1 on a Redis problem.
+ */
+static int
+resolve(const struct intake_setup *is, int kind, const char *addr,
+	const char *name, long long now, struct attrib *a, const char *qid)
+{
+    const char *at = strrchr(addr, '@'), *tok;
+    struct verp_token t;
+    struct intake_store *s;
+    char implied[DOMAIN_MAX];
+    int st, n;
+
+    memset(a, 0, sizeof(*a));
+    if (at == NULL || !domain_match(is, at + 1, implied, sizeof(implied))
+	|| !local_is(addr, (size_t) (at - addr), name) || addr[strlen(name)] != '-')
+	return VERP_MALFORMED;
+    tok = addr + strlen(name) + 1;
+    st = verp_decode(is->keys, kind, tok, (size_t) (at - tok), verp_day(now),
+		     is->max_age_days, &t);
+    if (st != VERP_OK)
+	return st;
+    if (t.mode == 1) {
+	s = redis_get();
+	n = intake_id_get(s, t.id, a->rcpt, sizeof(a->rcpt), a->sender, sizeof(a->sender));
+	if (n < 0)
+	    msg_warn("%s: intake: token id lookup: %s", qid, intake_error(s));
+	pthread_mutex_unlock(&redis_lock);
+	if (n < 0)
+	    return -1;
+	if (n == 0)
+	    return VERP_STALE;		/* its TTL is the token's age limit */
+    } else {
+	snprintf(a->rcpt, sizeof(a->rcpt), "%s", t.rcpt);
+	snprintf(a->sender, sizeof(a->sender), "%s", t.sender_domain);
+    }
+    if (a->sender[0] == '\0')
+	snprintf(a->sender, sizeof(a->sender), "%s", implied);
+    return VERP_OK;
+}
+
+/* token_in_original - the tagged return path the returned original carries */
+static int
+token_in_original(const struct intake_setup *is, const struct bounce_report *r,
+		  long long now, struct attrib *a, const char *qid)
+{
+    char v[ADDR_MAX * 2], addr[ADDR_MAX];
+    const char *why, *lt, *gt;
+    int st = VERP_MALFORMED;
+
+    if (r->orig_mail_from[0])
+	st = resolve(is, VERP_BOUNCE, r->orig_mail_from, is->bounce_local, now, a, qid);
+    if (st == VERP_MALFORMED && r->orig_headers
+	&& mime_header(r->orig_headers, r->orig_headers_len, "Return-Path", v, sizeof(v)) >= 0) {
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt && addr_normalize(lt + 1, (size_t) (gt - lt - 1), addr, sizeof(addr),
+				       &why) == 0)
+	    st = resolve(is, VERP_BOUNCE, addr, is->bounce_local, now, a, qid);
+    }
+    return st;
+}
+
+/* unsub_target - whom an unsubscribe mail without a token is about */
+static void
+unsub_target(const struct intake_msg *m, struct attrib *a)
+{
+    char v[512], *p, *e;
+    const char *why;
+    size_t i;
+
+    /* "unsubscribe alice@example.org" names the address; else the sender */
+    if (mime_header(m->buf, m->len, "Subject", v, sizeof(v)) >= 0) {
+	for (p = v; (p = strchr(p, '@')) != NULL; p++) {
+	    for (i = (size_t) (p - v); i > 0 && !strchr(" <:\t\"", v[i - 1]); i--)
+		/* void */ ;
+	    for (e = p; *e && !strchr(" >\t\"", *e); e++)
+		/* void */ ;
+	    if (addr_normalize(v + i, (size_t) (e - v - i), a->rcpt, sizeof(a->rcpt), &why) == 0)
+		return;
+	}
+    }
+    a->rcpt[0] = '\0';
+    if (mime_header(m->buf, m->len, "From", v, sizeof(v)) >= 0) {
+	p = strchr(v, '<');
+	e = p ? strchr(p, '>') : NULL;
+	if (p && e)
+	    addr_normalize(p + 1, (size_t) (e - p - 1), a->rcpt, sizeof(a->rcpt), &why);
+	else if (addr_normalize(v, strlen(v), a->rcpt, sizeof(a->rcpt), &why) < 0)
+	    a->rcpt[0] = '\0';
+    }
+}
+
+/* attribute_unsub - the recipient and sender of a mail to the unsubscribe address */
+static int
+attribute_unsub(const struct intake_msg *m, long long now, struct attrib *a,
+		const char *qid)
+{
+    const struct intake_setup *is = m->setup;
+    const char *at = strrchr(m->env_rcpt, '@');
+    size_t nl = strlen(is->unsub_local);
+    char dom[DOMAIN_MAX];
+    const char *why;
+
+    if (m->env_rcpt[nl] == '-') {
+	const char *x = m->env_rcpt + nl + 1;
+
+	/* unsub-shop.example@...: the sender domain, spelled out */
+	if (memchr(x, '.', (size_t) (at - x))) {
+	    if (domain_normalize(x, (size_t) (at - x), dom, sizeof(dom), &why) < 0)
+		return VERP_MALFORMED;
+	    unsub_target(m, a);
+	    snprintf(a->sender, sizeof(a->sender), "%s", dom);
+	    return VERP_OK;
+	}
+	return resolve(is, VERP_UNSUB, m->env_rcpt, is->unsub_local, now, a, qid);
+    }
+    unsub_target(m, a);
+    domain_match(is, at + 1, a->sender, sizeof(a->sender));
+    return VERP_OK;
+}
+
+/* act - apply one event; -1 on a Redis problem */
+static int
+act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
+    const char *reason, const char *id, long long now, const char *qid)
+{
+    const struct intake_setup *is = m->setup;
+    static const char *const sources[] = {"dsn", "dsn", "arf", "unsub"};
+    struct intake_event ev;
+    struct intake_result res;
+    struct intake_store *s;
+    int p, rc;
+
+    p = provider_by_domain(&is->providers, addr_domain(rcpt));
+    ev.kind = event;
+    ev.rcpt = rcpt;
+    ev.sender_domain = sender;
+    ev.provider = p >= 0 ? is->providers.v[p].name : NULL;
+    ev.id = id;
+    ev.source = sources[event];
+    ev.now = now;
+    s = redis_get();
+    rc = intake_act(s, &is->rules, &ev, &res);
+    if (rc < 0)
+	msg_warn("%s: intake: %s for %s: %s", qid, intake_event_name(event), rcpt,
+		 intake_error(s));
+    pthread_mutex_unlock(&redis_lock);
+    if (rc < 0)
+	return -1;
+    COUNT(acted);
+    if (res.suppressed)
+	COUNT(suppressed);
+    if (event == INTAKE_SOFT)
+	msg_info("%s: intake: soft-bounce (%s) for %s from %s: %ld of %ld%s", qid, reason,
+		 rcpt, *sender ? sender : "-", res.soft_count, is->rules.soft_limit,
+		 res.suppressed ? ": suppressed" : "");
+    else
+	msg_info("%s: intake: %s (%s) for %s from %s: %s", qid, intake_event_name(event),
+		 reason, rcpt, *sender ? sender : "-",
+		 res.suppressed ? (event == INTAKE_UNSUBSCRIBE ? "suppressed in the sender's scope"
+				   : "suppressed") : "no sender domain, not suppressed");
+    return 0;
+}
+
+/* count - a non-event ("forged" ...); -1 on a Redis problem */
+static int
+count(const char *sender, const char *what, long long now)
+{
+    struct intake_store *s = redis_get();
+    int rc = intake_count(s, now, sender, NULL, what);
+
+    if (rc < 0)
+	msg_warn("intake: counting %s: %s", what, intake_error(s));
+    pthread_mutex_unlock(&redis_lock);
+    return rc;
+}
+
+/* rcpt_find - the report's record for rcpt, else its first */
+static const struct bounce_rcpt *
+rcpt_find(const struct bounce_report *r, const char *rcpt)
+{
+    size_t i;
+
+    for (i = 0; i < r->nrcpts; i++)
+	if (strcmp(r->rcpts[i].addr, rcpt) == 0)
+	    return &r->rcpts[i];
+    return r->nrcpts ? &r->rcpts[0] : NULL;
+}
+
+/* act_report - the events a parsed, attributed report calls for */
+static int
+act_report(const struct intake_msg *m, const struct bounce_report *r,
+	   const struct attrib *a, const char *id, long long now, const char *qid)
+{
+    const struct bounce_rcpt *br;
+    int ev, acted = 0;
+    size_t i;
+
+    if (m->addr_kind == INTAKE_ADDR_UNSUB) {
+	if (a->rcpt[0] == '\0')
+	    return count(a->sender, "unattributed", now);
+	return act(m, INTAKE_UNSUBSCRIBE, a->rcpt, a->sender, "request", id, now, qid);
+    }
+    if (a->rcpt[0]) {
+	/* the token names the one recipient: the report's verdict applies to it */
+	br = rcpt_find(r, a->rcpt);
+	ev = br ? intake_event_of(r->kind, br) : -1;
+	if (br == NULL && r->kind == BOUNCE_ARF)
+	    ev = INTAKE_COMPLAINT;
+	if (ev < 0)
+	    return count(a->sender, r->kind == BOUNCE_AUTOREPLY ? "autoreply" : "not-acted",
+			 now);
+	return act(m, ev, a->rcpt, a->sender,
+		   br ? bounce_reason_name(br->reason) : "feedback", id, now, qid);
+    }
+    /* a token for several recipients: the report names them */
+    for (i = 0; i < r->nrcpts; i++) {
+	br = &r->rcpts[i];
+	if (br->addr[0] == '\0' || (ev = intake_event_of(r->kind, br)) < 0)
+	    continue;
+	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid) < 0)
+	    return -1;
+	acted++;
+    }
+    return acted ? 0 : count(a->sender, "not-acted", now);
+}
+
+/* token_failed - log and count a token that does not hold */
+static int
+token_failed(const struct intake_msg *m, int st, long long now, const char *qid)
+{
+    if (st == VERP_FORGED)
+	COUNT(forged);
+    else if (st == VERP_STALE)
+	COUNT(stale);
+    else if (m->addr_kind == INTAKE_ADDR_BOUNCE)
+	COUNT(malformed);
+    else
+	COUNT(unattributed);
+    msg_warn("%s: intake: report to %s: %s token: nothing done", qid, m->env_rcpt,
+	     m->addr_kind == INTAKE_ADDR_COMPLAINT && st == VERP_MALFORMED ? "no"
+	     : verp_status_name(st));
+    return count("", m->addr_kind == INTAKE_ADDR_COMPLAINT && st == VERP_MALFORMED
+		 ? "unattributed" : verp_status_name(st), now);
+}
+
+/* intake_eom - read, attribute and act on a report */
+enum intake_verdict
+intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
+{
+    struct bounce_report r;
+    struct attrib a;
+    const char *why;
+    char id[256];
+    long long now = (long long) time(NULL);
+    int st = VERP_OK, rc = 0;
+
+    if (m->addr_kind == INTAKE_NONE)
+	return INTAKE_DONE;
+    COUNT(reports);
+    if (m->too_large) {
+	msg_warn("%s: intake: report to %s larger than [intake] max_report_size: not read",
+		 qid, m->env_rcpt);
+	rc = count("", "too-large", now);
+	goto out;
+    }
+    if (bounce_parse(m->buf, m->len, &r, &why) < 0) {
+	msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, why);
+	bounce_report_free(&r);
+	rc = count("", "unreadable", now);
+	goto out;
+    }
+    if (mime_header(m->buf, m->len, "Message-ID", id, sizeof(id)) < 0 || id[0] == '\0')
+	snprintf(id, sizeof(id), "%s", qid);
+    if (m->addr_kind == INTAKE_ADDR_BOUNCE)
+	st = resolve(m->setup, VERP_BOUNCE, m->env_rcpt, m->setup->bounce_local, now, &a, qid);
+    else if (m->addr_kind == INTAKE_ADDR_COMPLAINT)
+	st = token_in_original(m->setup, &r, now, &a, qid);
+    else
+	st = attribute_unsub(m, now, &a, qid);
+    if (st < 0)
+	rc = -1;
+    else if (st != VERP_OK)
+	rc = token_failed(m, st, now, qid);
+    else {
+	msg_debug("%s: intake: %s report to %s about %s from %s", qid, bounce_kind_name(r.kind),
+		  m->env_rcpt, a.rcpt[0] ? a.rcpt : "(its recipients)", a.sender);
+	rc = act_report(m, &r, &a, id, now, qid);
+    }
+    bounce_report_free(&r);
+out:
+    if (rc < 0) {
+	COUNT(tempfail);
+	reply->rcode = "451";
+	reply->xcode = "4.3.0";
+	snprintf(reply->text, sizeof(reply->text), "report not processed, try again later");
+	return INTAKE_TEMPFAIL;
+    }
+    return INTAKE_DONE;
+}
+
+/* ---------------------------------------------------------------- senders */
+
+/* authorised - the same clients whose mail is signed */
+static int
+authorised(const struct intake_setup *is, const struct intake_client *cl)
+{
+    if (cl->addr && cidr_list_match(&is->networks, cl->addr))
+	return 1;
+    return is->sign_authenticated && cl->auth_user && *cl->auth_user;
+}
+
+/* make_token - the token of one message; 0 if none fits */
+static size_t
+make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
+	   long long now, char *tok, size_t room, const char *qid)
+{
+    unsigned day = verp_day(now);
+    unsigned long long id;
+    struct intake_store *s;
+    size_t n;
+    int rc;
+
+    if ((n = verp_encode(is->keys, VERP_BOUNCE, day, rcpt, sender, tok, room)) > 0) {
+	COUNT(rewritten);
+	return n;
+    }
+    if (*rcpt && RAND_bytes((unsigned char *) &id, sizeof(id)) == 1) {
+	s = redis_get();
+	rc = intake_id_put(s, id, rcpt, sender, is->max_age_days * 86400LL);
+	if (rc < 0)
+	    msg_warn("%s: intake: cannot keep the token of %s: %s; the token names "
+		     "the sender domain only", qid, rcpt, intake_error(s));
+	pthread_mutex_unlock(&redis_lock);
+	if (rc == 0 && (n = verp_encode_id(is->keys, VERP_BOUNCE, day, id, tok, room)) > 0) {
+	    COUNT(rewritten);
+	    COUNT(rewritten_id);
+	    return n;
+	}
+    }
+    if ((n = verp_encode(is->keys, VERP_BOUNCE, day, "", sender, tok, room)) > 0) {
+	COUNT(rewritten);
+	COUNT(rewritten_domain);
+    }
+    return n;
+}
+
+/* intake_sender - the tagged envelope sender of outgoing mail */
+int
+intake_sender(struct intake_msg *m, const char *sender_domain,
+	      const struct intake_client *cl, const char *qid, char *out, size_t size)
+{
+    const struct intake_setup *is = m->setup;
+    char dom[DOMAIN_MAX + 64], tok[LOCAL_MAX + 1];
+    const char *rcpt;
+    size_t room;
+
+    if (is == NULL || !is->rewrite || m->addr_kind != INTAKE_NONE || sender_domain == NULL
+	|| *sender_domain == '\0' || domain_match(is, sender_domain, NULL, 0)
+	|| m->nrcpts == 0 || !authorised(is, cl))
+	return 0;
+    if (is->per_sender) {
+	if ((size_t) snprintf(dom, sizeof(dom), "%s%s%s", is->dom_prefix, sender_domain,
+			      is->dom_suffix) >= DOMAIN_MAX)
+	    return 0;
+    } else {
+	snprintf(dom, sizeof(dom), "%s", is->dom_prefix);
+    }
+    rcpt = m->nrcpts == 1 ? m->first_rcpt : "";
+    room = LOCAL_MAX - strlen(is->bounce_local) - 1 + 1;
+    if (make_token(is, rcpt, is->per_sender ? "" : sender_domain, (long long) time(NULL),
+		   tok, room, qid) == 0) {
+	msg_warn("%s: intake: sender domain %s too long for a token: sender kept", qid,
+		 sender_domain);
+	return 0;
+    }
+    if ((size_t) snprintf(out, size, "%s-%s@%s", is->bounce_local, tok, dom) >= size)
+	return 0;
+    msg_debug("%s: intake: envelope sender %s", qid, out);
+    return 1;
+}

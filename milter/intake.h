@@ -1,0 +1,135 @@
+/*
+ * intake - bounce, complaint and unsubscribe mail, and the tagged return path
+ *
+ * SYNOPSIS
+ *	#include "intake.h"
+ *
+ *	void intake_init(const struct outpost_conf *conf);
+ *	void intake_init(const struct outpost_conf *conf);
+struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
+ *					      uid_t owner, char *err,
+ *					      size_t errlen);
+ *	void intake_install(struct intake_setup *is);
+ *	void intake_shutdown(void);
+ *	int intake_enabled(void);
+ *	int intake_rewrites(void);
+ *
+ *	void intake_msg_begin(struct intake_msg *m);
+ *	void intake_msg_reset(struct intake_msg *m);
+ *	int intake_rcpt(struct intake_msg *m, const char *rcpt);
+ *	void intake_rcpt_accepted(struct intake_msg *m, const char *rcpt);
+ *	int intake_keeps_reports(const struct intake_msg *m);
+ *	int intake_is_report(const struct intake_msg *m);
+ *	void intake_header(struct intake_msg *m, const char *name,
+ *			   const char *value, int add_space);
+ *	void intake_eoh(struct intake_msg *m);
+ *	void intake_body(struct intake_msg *m, const unsigned char *buf,
+ *			 size_t len);
+ *	enum intake_verdict intake_eom(struct intake_msg *m, const char *qid,
+ *				       struct intake_reply *reply);
+ *	int intake_sender(struct intake_msg *m, const char *sender_domain,
+ *			  const struct intake_client *cl, const char *qid,
+ *			  char *out, size_t size);
+ *	void intake_stats_log(void);
+ *
+ * DESCRIPTION
+ *	Outgoing mail: intake_sender() gives the new envelope sender of a
+ *	message from an authorised client ([dkim] sign_networks, or SASL
+ *	with sign_authenticated): BOUNCE_LOCAL-TOKEN@BOUNCE_DOMAIN, the
+ *	token naming the single recipient and the sender domain (verp(3)).
+ *	A recipient too long for the local part is kept in Redis under a
+ *	random id (one SET); with several recipients, or when that SET
+ *	fails, the token names the sender domain only.  It returns 1 with
+ *	the address in out (no angle brackets), 0 to leave the sender as
+ *	it is (null sender, intake off, client not authorised, already a
+ *	bounce address).
+ *
+ *	Incoming reports: intake_rcpt() returns 1 when rcpt is one of the
+ *	intake addresses (a tagged bounce address, the complaint or
+ *	unsubscribe address of the bounce domain, or one of [intake]
+ *	complaint_addresses); the caller skips the suppression check for it
+ *	and, unless reports are kept, deletes it at end of message.  Such a
+ *	message is collected (at most [intake] max_report_size bytes) and
+ *	intake_eom() reads it (bounce(3)), attributes it (the token of the
+ *	envelope recipient, or for complaints the token in the returned
+ *	original's Return-Path or Original-Mail-From), and applies the rules
+ *	(intake_act(3)).  Forged, stale and missing tokens change nothing
+ *	and are counted.  It returns INTAKE_DONE, or INTAKE_TEMPFAIL with
+ *	the reply to give when Redis failed (the sender retries; nothing is
+ *	lost).  Reports are never signed.
+ *
+ *	intake_init() names the configuration whose [redis] settings intake
+ *	uses for good (reloads keep them, as for the suppression check).
+ *	intake_install() makes a setup (copied from a configuration, with
+ *	the secrets loaded; NULL: intake off) the one that new messages
+ *	use; messages in flight keep theirs.
+ *
+ * DIAGNOSTICS
+ *	intake_setup_new() returns NULL with a message in err when the secret
+ *	file is unsafe or unreadable.  One log line per report and per
+ *	rewritten sender (debug level).
+ */
+#ifndef OUTPOST_INTAKE_H
+#define OUTPOST_INTAKE_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+struct outpost_conf;
+struct intake_setup;
+
+enum intake_verdict { INTAKE_DONE, INTAKE_TEMPFAIL };
+enum intake_addr { INTAKE_NONE, INTAKE_ADDR_BOUNCE, INTAKE_ADDR_COMPLAINT,
+		   INTAKE_ADDR_UNSUB };
+
+struct intake_client {
+    const struct sockaddr *addr;	/* NULL if unknown */
+    const char *auth_user;		/* NULL or "" if none */
+};
+
+struct intake_reply {
+    const char *rcode;
+    const char *xcode;
+    char text[128];
+};
+
+struct intake_msg {
+    struct intake_setup *setup;		/* reference, or NULL */
+    int addr_kind;			/* enum intake_addr of the report */
+    char env_rcpt[ADDR_MAX];		/* the intake address, as normalised */
+    size_t nrcpts;			/* outgoing recipients accepted */
+    char first_rcpt[ADDR_MAX];
+    char *buf;				/* the report: headers, blank line, body */
+    size_t len, cap;
+    int too_large;
+};
+
+void intake_init(const struct outpost_conf *conf);
+struct intake_setup *intake_setup_new(const struct outpost_conf *conf, uid_t owner,
+				      char *err, size_t errlen);
+void intake_install(struct intake_setup *is);
+void intake_shutdown(void);
+int intake_enabled(void);
+int intake_rewrites(void);
+
+void intake_msg_begin(struct intake_msg *m);
+void intake_msg_reset(struct intake_msg *m);
+int intake_rcpt(struct intake_msg *m, const char *rcpt);
+void intake_rcpt_accepted(struct intake_msg *m, const char *rcpt);
+int intake_keeps_reports(const struct intake_msg *m);
+int intake_is_report(const struct intake_msg *m);
+void intake_header(struct intake_msg *m, const char *name, const char *value,
+		   int add_space);
+void intake_eoh(struct intake_msg *m);
+void intake_body(struct intake_msg *m, const unsigned char *buf, size_t len);
+enum intake_verdict intake_eom(struct intake_msg *m, const char *qid,
+			       struct intake_reply *reply);
+int intake_sender(struct intake_msg *m, const char *sender_domain,
+		  const struct intake_client *cl, const char *qid, char *out,
+		  size_t size);
+void intake_stats_log(void);
+
+#endif
