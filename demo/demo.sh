@@ -52,6 +52,8 @@ sink_rule yahoo 'busy*@yahoo.test' '421 4.7.0 [TSS04] Messages from 192.0.2.10 t
 
 keys=$WORLD_DIR/keys
 mkdir -m 700 "$keys"; chown nobody "$keys"; : >"$keys/table"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORLD_DIR/intake.secret"
+chown nobody "$WORLD_DIR/intake.secret"; chmod 600 "$WORLD_DIR/intake.secret"
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
@@ -80,6 +82,11 @@ mx = mx.yahoo.test
 [logd]
 maillog = $MAILLOG
 metrics_listen = 127.0.0.1:9432
+# bounces, complaints and unsubscribes come back to bounce.shop.test (its MX
+# is the relay): outgoing mail leaves with a tagged return path there
+[intake]
+bounce_domain = bounce.%d
+secret_file = $WORLD_DIR/intake.secret
 [dns]
 relay_hostname = relay.esp.test
 [pool main]
@@ -105,8 +112,12 @@ world_spawn logd "$OUTPOST_BUILDDIR/outpost-logd" -f -c "$conf"
 wait_until 5 test -S "$WORLD_DIR/run/milter.sock" || { echo "milter did not start"; exit 1; }
 wait_until 5 test -S "$WORLD_DIR/run/policy.sock" || { echo "policyd did not start"; exit 1; }
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
+    "non_smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "milter_default_action = tempfail" \
-    "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject"
+    "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject" \
+    "internal_mail_filter_classes = bounce" \
+    "relay_domains = bounce.shop.test" \
+    "transport_maps = inline:{bounce.shop.test=discard:}"
 postfix_start
 
 # the suppression list the relay already knows: earlier bounces, complaints
@@ -169,6 +180,59 @@ while IFS=$'\t' read -r rcpt kind reply; do
         printf '%-24s %-9s %s\n' "$rcpt" "$kind" "$reply"
     fi
 done <"$WORLD_DIR/final.tsv"
+
+section "the relay learns: bounces, a complaint and an unsubscribe come back"
+rp=$(eml_envelope "$(sink_find yahoo reader6@yahoo.test)" mail_from)
+echo "reader6@yahoo.test's message left with the return path $rp"
+echo "Postfix's own bounces for the two unknown gmail users went back to the milter (tagged return path)"
+cat >"$WORLD_DIR/arf.eml" <<EOF
+From: fbl@feedback.yahoo.test
+To: fbl@bounce.shop.test
+Subject: complaint about message
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="F"
+
+--F
+Content-Type: text/plain
+
+This is an email abuse report: the recipient pressed "this is spam".
+
+--F
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: YahooFBL/1.0
+Version: 1
+Original-Mail-From: <$rp>
+
+--F
+Content-Type: text/rfc822-headers
+
+Return-Path: <$rp>
+From: news@shop.test
+To: redacted@yahoo.test
+Subject: Winter sale
+
+--F--
+EOF
+send_mail fbl@feedback.yahoo.test fbl@bounce.shop.test --data "$WORLD_DIR/arf.eml"
+echo "yahoo's feedback loop reported a complaint about that message"
+send_mail reader7@outlook.test unsub@bounce.shop.test --header "Subject: unsubscribe"
+echo "reader7@outlook.test mailed the List-Unsubscribe address"
+learned() { ctl suppress check --sender news@shop.test "$1" >/dev/null; }
+wait_until 5 sh -c "$(declare -f learned ctl); conf=$conf; CTL_BIN=$CTL_BIN; learned nosuchuser1@gmail.test && learned reader6@yahoo.test && learned reader7@outlook.test" || true
+for a in nosuchuser1@gmail.test nosuchuser2@gmail.test reader6@yahoo.test reader7@outlook.test; do
+    printf '  %-24s %s\n' "$a" "$(ctl suppress check --sender news@shop.test "$a" 2>&1 | head -n1)"
+done
+echo "intake counters today (outpostctl intake stats):"
+ctl intake stats | sed 's/^/  /'
+section "next week's campaign to the same four addresses"
+sleep 2		# let the google budget refill: this is about suppression
+printf '%s\n' nosuchuser1@gmail.test nosuchuser2@gmail.test reader6@yahoo.test reader7@outlook.test >"$WORLD_DIR/next.txt"
+/usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$WORLD_DIR/next.txt" "$WORLD_DIR/next.tsv"
+while IFS=$'\t' read -r rcpt kind reply; do
+    printf '  %-24s %-9s %s\n' "$rcpt" "$kind" "$reply"
+done <"$WORLD_DIR/next.tsv"
 
 section "summary"
 printf '%-10s %6s %8s %9s %11s %11s\n' PROVIDER SENT BOUNCED DEFERRED SUPPRESSED THROTTLED
