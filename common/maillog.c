@@ -234,9 +234,9 @@ maillog_parse(const char *line, size_t len, struct ml_event *ev)
 /* ---------------------------------------------------------------- body */
 
 struct fields {
-    struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer;
+    struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer, reply;
     int has_to, has_from, has_orig_to, has_relay, has_delay, has_dsn, has_status,
-        has_stat, has_size, has_mailer;
+        has_stat, has_size, has_mailer, has_reply;
 };
 
 /* field_name - "name=" at the cursor; the name in *name */
@@ -307,7 +307,14 @@ split_fields(struct cur *c, struct fields *fl)
 		TAKE(stat, v);
 	    break;
 	}
-	if (c->p < c->end && *c->p == '<') {
+	if (NAME_IS(name, "reply")) {
+	    /* Sendmail's remote reply may hold ", ": it runs to ", stat=" */
+	    const char *st = memmem(c->p, (size_t) (c->end - c->p), ", stat=", 7);
+
+	    v.p = c->p;
+	    v.end = c->p = st ? st : c->end;
+	    TAKE(reply, v);
+	} else if (c->p < c->end && *c->p == '<') {
 	    if (!angle_value(c, &v))
 		return 0;
 	} else {
@@ -537,6 +544,13 @@ parse_body(struct cur *c, struct ml_event *ev)
 		return ML_GARBAGE;
 	    if (!sendmail_status(&fl.stat, ev))
 		return ML_IGNORED;
+	    /*
+	     * "stat=" may name what happened after the reply ("Connection
+	     * reset by ..." when the server closed after a 421): the server's
+	     * own words, in "reply=", are what classification and backoff need.
+	     */
+	    if (fl.has_reply && ev->status != ML_SENT)
+		take_text(fl.reply.p, fl.reply.end, ev);
 	}
 	return ML_DELIVERY;
     }

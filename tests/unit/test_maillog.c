@@ -151,6 +151,15 @@ test_sendmail(void **state)
 			   "stat=User unknown"), ML_DELIVERY);
     assert_int_equal(ev.status, ML_BOUNCED);
     assert_string_equal(ev.text, "User unknown");
+    /* the server's reply, with ", " inside, wins over what stat= says */
+    assert_int_equal(parse("Nov 28 16:48:45 mta sendmail[4244]: 5ASGmh8X012345: "
+			   "to=<e@yahoo.test>, delay=00:00:00, mailer=esmtp, "
+			   "relay=mx.yahoo.test. [127.0.0.13], dsn=4.7.0, reply=421 4.7.0 "
+			   "[TSS04] Messages deferred due to volume, try later, "
+			   "stat=Deferred: Connection reset by mx.yahoo.test."), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_DEFERRED);
+    assert_string_equal(ev.dsn, "4.7.0");
+    assert_string_equal(ev.text, "421 4.7.0 [TSS04] Messages deferred due to volume, try later");
     /* the notification Sendmail makes: a message from the null sender */
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
 			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
