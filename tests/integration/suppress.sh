@@ -45,7 +45,7 @@ rcpt_reply() {
 # delivered - how many recipients the gmail sink has accepted so far
 delivered() { sink_rcpts gmail | wc -l; }
 # delivered_wait N - until the gmail sink has accepted N recipients
-delivered_wait() { wait_until 10 test "$(delivered)" -ge "$1"; }
+delivered_wait() { wait_until 30 test "$(delivered)" -ge "$1"; }
 
 dns_mx gmail.test mx.gmail.test 10
 dns_a mx.gmail.test 127.0.0.11
