@@ -39,6 +39,7 @@ struct filter_conn {
 static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dkimsign *signer;
 static int suppress_enabled;		/* [suppress] enabled: check each RCPT */
+static int count_rcpts;			/* [milter] statistics: count each RCPT */
 
 static sfsistat fi_negotiate(SMFICTX *, unsigned long, unsigned long,
 			     unsigned long, unsigned long, unsigned long *,
@@ -74,6 +75,7 @@ void
 filter_init(const struct outpost_conf *conf)
 {
     suppress_enabled = conf->suppress.enabled;
+    count_rcpts = conf->milter.statistics;
 }
 
 /* filter_set_signer - new messages sign with ds */
@@ -173,6 +175,10 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (rcpt_policy_enabled())
 	skip &= ~SMFIP_NORCPT;			/* [milter] policy_service */
+    if (count_rcpts && (skip & SMFIP_NORCPT)) {
+	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
+	noreply |= SMFIP_NR_RCPT;
+    }
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
     *pf0 = f0 & actions;
@@ -220,12 +226,12 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
     struct rcpt_reply r;
     sfsistat rc;
 
-    switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
+    switch (rcpt_check(argv[0], fc->msg.sender_domain, fc->msg.auth_user, &r)) {
     case RCPT_ACCEPT:
 	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
 	    return rc;
-	rcpt_msg_accepted(&fc->msg.rcpt);
-	return SMFIS_CONTINUE;
+	rcpt_msg_accepted(&fc->msg.rcpt, argv[0]);
+	return reply(fc, SMFIP_NR_RCPT);
     case RCPT_DROP:
 	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
 	return SMFIS_CONTINUE;
@@ -314,6 +320,7 @@ fi_eom(SMFICTX *ctx)
 	return SMFIS_TEMPFAIL;
     }
     if (fm->sign == NULL) {
+	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
 	msg_reset(fm);
 	return SMFIS_CONTINUE;
     }
@@ -338,6 +345,8 @@ fi_eom(SMFICTX *ctx)
     }
     if (rc == SMFIS_TEMPFAIL)
 	smfi_setreply(ctx, "451", "4.7.0", "DKIM signing failed, try again later");
+    else
+	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
     msg_reset(fm);
     return rc;
 }

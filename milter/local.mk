@@ -5,8 +5,9 @@ MILTER_CORE = milter/dkimsign.c milter/dkimsign.h milter/fromhdr.c milter/fromhd
 outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_CORE) \
 	milter/rcpt_check.c milter/rcpt_check.h \
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
-	milter/policy_answer.c milter/policy_answer.h
-outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS)
+	milter/policy_answer.c milter/policy_answer.h \
+	policy/provider.c policy/provider.h
+outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/policy
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
