@@ -12,7 +12,8 @@
 # with RCPT requests for DOMAINS recipient domains.  Both servers enforce a rate
 # per recipient domain high enough that every request is accepted (with
 # BENCH_DOMAIN_RATE=1/m BENCH_DOMAIN_BURST=1 nearly every request is refused, so the
-# refusal path and its statistics command are measured); outpost-policyd also charges a per-provider rate.  Nothing is asserted: the figures are printed.
+# refusal path and its statistics command are measured); outpost-policyd also
+# charges a per-provider rate.  Nothing is asserted: the figures are printed.
 . "$(dirname "$0")/../lib/world.sh"
 WORLD_TIMEOUT=${WORLD_TIMEOUT:-600}
 world_start "$@"
