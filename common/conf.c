@@ -85,6 +85,7 @@ static const struct conf_key milter_keys[] = {
     {"policy_timeout", CT_DURATION, K(conf_milter, policy_timeout_ms), "8s", 0, 0, 0, 0},
     {"policy_default_action", CT_ENUM, K(conf_milter, policy_default_action), "tempfail",
 	0, 0, 0, milter_on_error_choices},
+    {"statistics", CT_BOOL, K(conf_milter, statistics), "yes", 0, 0, 0, 0},
     {0},
 };
 
@@ -178,6 +179,7 @@ static const struct conf_key logd_keys[] = {
     {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
     {"backoff_rules", CT_STR, K(conf_logd, backoff_rules), NULL, 0, 0, 0, 0},
     {"builtin_rules", CT_BOOL, K(conf_logd, builtin_rules), "yes", 0, 0, 0, 0},
+    {"suppress_hard_bounces", CT_BOOL, K(conf_logd, suppress_hard_bounces), "yes", 0, 0, 0, 0},
     {"poll_interval", CT_DURATION, K(conf_logd, poll_interval_ms), "200ms", 0, 0, 0, 0},
     {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
@@ -1131,4 +1133,20 @@ const struct conf_pool *
 conf_pool_find(const struct outpost_conf *conf, const char *name)
 {
     return conf_named_find(&conf->pools, name);
+}
+
+/* conf_pool_by_sender - the pool whose senders list names this, -1 none */
+int
+conf_pool_by_sender(const struct outpost_conf *conf, const char *who)
+{
+    size_t i, j;
+
+    for (i = 0; i < conf->pools.n; i++) {
+	const struct conf_pool *cp = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
+
+	for (j = 0; j < cp->senders.n; j++)
+	    if (strcasecmp(cp->senders.v[j], who) == 0)
+		return (int) i;
+    }
+    return -1;
 }

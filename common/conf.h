@@ -6,6 +6,8 @@
  *
  *	struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);
  *	void conf_free(struct outpost_conf *conf);
+ *	int conf_pool_by_sender(const struct outpost_conf *conf,
+ *				const char *who);
  *
  * DESCRIPTION
  *	One INI-style file holds all static policy.  conf_load() reads it with
@@ -20,6 +22,10 @@
  *
  *	A configuration is immutable once loaded: reload = load a new one and
  *	swap it in; the old one is freed when nothing uses it any more.
+ *
+ *	conf_pool_by_sender() gives the index of the [pool NAME] whose
+ *	senders list names who (a SASL user or a sender domain, any case),
+ *	or -1.
  */
 #ifndef OUTPOST_CONF_H
 #define OUTPOST_CONF_H
@@ -64,6 +70,7 @@ struct conf_milter {
     char *policy_service;	/* outpost-policyd at RCPT (Sendmail); NULL: off */
     long long policy_timeout_ms;	/* one request and its answer */
     int policy_default_action;	/* enum conf_on_error: policyd unreachable */
+    int statistics;		/* count accepted and suppressed recipients */
 };
 
 struct conf_policy {
@@ -140,6 +147,7 @@ struct conf_logd {
     long long poll_interval_ms;
     long long flush_interval_ms;
     long events_max;		/* length of the event stream; 0: none */
+    int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
 };
 
 /* [intake] - bounce, complaint and unsubscribe mail (outpost-milter(8)) */
@@ -228,5 +236,6 @@ const struct conf_provider *conf_provider_find(const struct outpost_conf *,
 					       const char *name);
 const struct conf_pool *conf_pool_find(const struct outpost_conf *,
 				       const char *name);
+int conf_pool_by_sender(const struct outpost_conf *conf, const char *who);
 
 #endif

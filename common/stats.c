@@ -17,7 +17,14 @@ const char *const stats_counter_names[SC_COUNT] = {
     STATS_ACCEPTED, STATS_DELIVERED, STATS_DEFERRED, STATS_BOUNCED,
     STATS_BOUNCED_HARD, STATS_BOUNCED_SOFT, STATS_EXPIRED, STATS_COMPLAINTS,
     STATS_UNSUBSCRIBES, STATS_SUPPRESSED, STATS_THROTTLED, STATS_BACKOFF,
+    STATS_SPILLED,
 };
+
+/* KEYS hour hash, total hash; ARGV field, n, expire-at of the hour */
+static const char incr_lua[] =
+    "redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])\n"
+    "redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])\n"
+    "redis.call('EXPIREAT', KEYS[1], ARGV[3])\n";
 
 /*
  * KEYS  hour hashes 1..NH, the total hash, the state hash, the event stream
@@ -438,6 +445,42 @@ stats_incr(struct rconn *rc, const char *prefix, const char *sender,
     rv = stats_batch_flush(b, rc, 0);
     stats_batch_free(b);
     return rv;
+}
+
+/* cmd_put - one argument of a stats_cmd */
+static void
+cmd_put(struct stats_cmd *c, const char *s, size_t len)
+{
+    c->argv[c->argc] = s;
+    c->argvlen[c->argc++] = len;
+}
+
+/* stats_cmd_make - one increment as a command that needs no loaded script */
+int
+stats_cmd_make(struct stats_cmd *c, const char *prefix, long long when,
+	       const char *sender, const char *provider, const char *pool,
+	       const char *counter, long long n)
+{
+    int kl, tl, fl, nl, al;
+
+    c->argc = 0;
+    kl = stats_hour_key(c->key[0], sizeof(c->key[0]), prefix, when);
+    tl = snprintf(c->key[1], sizeof(c->key[1]), "%s{st}:total", prefix);
+    fl = stats_field_make(c->field, sizeof(c->field), sender, provider, pool, counter);
+    if (kl < 0 || tl < 0 || (size_t) tl >= sizeof(c->key[1]) || fl < 0)
+	return -1;
+    nl = snprintf(c->num[0], sizeof(c->num[0]), "%lld", n);
+    al = snprintf(c->num[1], sizeof(c->num[1]), "%lld",
+		  when / 3600 * 3600 + 3600 + STATS_HOUR_TTL);
+    cmd_put(c, "EVAL", 4);
+    cmd_put(c, incr_lua, sizeof(incr_lua) - 1);
+    cmd_put(c, "2", 1);
+    cmd_put(c, c->key[0], (size_t) kl);
+    cmd_put(c, c->key[1], (size_t) tl);
+    cmd_put(c, c->field, (size_t) fl);
+    cmd_put(c, c->num[0], (size_t) nl);
+    cmd_put(c, c->num[1], (size_t) al);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- reading */

@@ -8,6 +8,10 @@
  *	int stats_incr(struct rconn *rc, const char *prefix,
  *		       const char *sender_domain, const char *provider,
  *		       const char *pool, const char *counter, long long n);
+ *	int stats_cmd_make(struct stats_cmd *c, const char *prefix,
+ *			   long long when, const char *sender_domain,
+ *			   const char *provider, const char *pool,
+ *			   const char *counter, long long n);
  *
  *	struct stats_batch *stats_batch_new(const char *prefix);
  *	void stats_batch_add(struct stats_batch *b, long long when,
@@ -60,6 +64,13 @@
  *	script: HINCRBY, HINCRBY, EXPIRE).  It returns 0, or -1 when Redis
  *	could not be reached (the count is lost; callers log and go on).
  *
+ *	stats_cmd_make() builds the same increment as one self-contained
+ *	command (EVAL of a three-line script, so that no SCRIPT LOAD is
+ *	needed) in c->argc, c->argv, c->argvlen, for a program with a
+ *	connection of its own, such as an asynchronous one that sends it
+ *	without waiting for the reply.  The argv points into c.  It returns
+ *	0, or -1 when the names do not fit.
+ *
  *	A batch gathers many increments (summed per hour and field), events
  *	for the P{st}:events stream (XADD with MAXLEN ~ events_max; 0: none)
  *	and state fields of one hash (P{st}:... keys only), and writes them
@@ -106,13 +117,14 @@ struct rconn;
 #define STATS_UNSUBSCRIBES	"unsubscribes"
 #define STATS_SUPPRESSED	"suppressed"	/* milter: recipient refused */
 #define STATS_THROTTLED		"throttled"	/* policyd: deferred by a limit */
+#define STATS_SPILLED		"spilled"	/* policyd: sent through an overflow pool */
 #define STATS_BACKOFF		"backoff"	/* log: a provider said slow down */
 #define STATS_REASON_PREFIX	"reason."
 
 enum stats_counter {
     SC_ACCEPTED, SC_DELIVERED, SC_DEFERRED, SC_BOUNCED, SC_BOUNCED_HARD,
     SC_BOUNCED_SOFT, SC_EXPIRED, SC_COMPLAINTS, SC_UNSUBSCRIBES,
-    SC_SUPPRESSED, SC_THROTTLED, SC_BACKOFF, SC_COUNT
+    SC_SUPPRESSED, SC_THROTTLED, SC_BACKOFF, SC_SPILLED, SC_COUNT
 };
 
 extern const char *const stats_counter_names[SC_COUNT];
@@ -133,9 +145,26 @@ struct stats_field {
 
 struct stats_batch;
 
+#define STATS_CMD_ARGC	8
+#define STATS_FIELD_MAX	(4 * STATS_NAME_MAX + 4)
+
+/* one increment as a command of its own (stats_cmd_make) */
+struct stats_cmd {
+    int argc;
+    const char *argv[STATS_CMD_ARGC];
+    size_t argvlen[STATS_CMD_ARGC];
+    char key[2][512];
+    char field[STATS_FIELD_MAX];
+    char num[2][32];
+};
+
 int stats_incr(struct rconn *rc, const char *prefix, const char *sender_domain,
 	       const char *provider, const char *pool, const char *counter,
 	       long long n);
+
+int stats_cmd_make(struct stats_cmd *c, const char *prefix, long long when,
+		   const char *sender_domain, const char *provider, const char *pool,
+		   const char *counter, long long n);
 
 struct stats_batch *stats_batch_new(const char *prefix);
 void stats_batch_add(struct stats_batch *b, long long when,

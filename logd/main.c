@@ -132,7 +132,8 @@ flush(struct logd *d)
     snprintf(buf, sizeof(buf), "%lld", tc->garbage);
     stats_batch_state(d->batch, d->state_key, "garbage_since_start", buf);
 write:
-    if (stats_batch_flush(d->batch, d->rc, d->conf->logd.events_max) < 0) {
+    if (track_flush(d->track) < 0
+	|| stats_batch_flush(d->batch, d->rc, d->conf->logd.events_max) < 0) {
 	d->flush_failed = 1;
 	return -1;
     }

@@ -12,6 +12,7 @@
 #include "maillog.h"
 #include "msg.h"
 #include "route.h"
+#include "suppress.h"
 #include "track.h"
 #include "xalloc.h"
 
@@ -46,6 +47,9 @@ struct track {
     long long seq;
     struct holdoff holdoff[HOLDOFF_SLOTS];
     struct track_counts counts;
+    struct sup_store *sup;	/* NULL: [logd] suppress_hard_bounces = no */
+    struct sup_entry *pending;	/* hard bounces not yet in the suppression list */
+    size_t npending, cap_pending;
 };
 
 /* track_new - a tracker writing into batch */
@@ -60,6 +64,8 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
     t->rules = rules;
     t->rc = rc;
     t->batch = batch;
+    if (conf->logd.suppress_hard_bounces)
+	t->sup = sup_store_new(rc, conf->redis.prefix);
     return t;
 }
 
@@ -186,16 +192,65 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
 }
 
 /*
- * track_suppress - hand a hard bounce to the suppression rules.  The
- * suppression store is not part of this program yet: log it, so that an
- * operator sees what would be suppressed.
+ * track_suppress - a hard bounce: its address goes on the global suppression
+ * list (reason hard-bounce, source "log") with the next track_flush()
  */
 static void
-track_suppress(struct track *t, const char *rcpt, const char *sender, const char *reason)
+track_suppress(struct track *t, const char *rcpt, const char *sender, const char *reason,
+	       long long when)
 {
+    struct sup_entry *e;
+    const char *why;
+    char addr[ADDR_MAX];
+
     t->counts.hard_bounces++;
-    msg_info("hard bounce: %s (sender domain %s): %s", rcpt, *sender ? sender : "-",
-	     reason);
+    msg_info("hard bounce: %s (sender domain %s): %s%s", rcpt, *sender ? sender : "-",
+	     reason, t->sup ? ": suppressed" : "");
+    if (t->sup == NULL)
+	return;
+    if (sup_target_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0) {
+	msg_warn("hard bounce: %s: %s: not suppressed", rcpt, why);
+	return;
+    }
+    if (t->npending >= TRACK_MAX_SUPPRESS) {
+	msg_error("hard bounce: %s not suppressed: %d suppressions wait for Redis",
+		  addr, TRACK_MAX_SUPPRESS);
+	return;
+    }
+    if (t->npending == t->cap_pending) {
+	t->cap_pending = t->cap_pending ? 2 * t->cap_pending : 16;
+	t->pending = xreallocarray(t->pending, t->cap_pending, sizeof(*t->pending));
+    }
+    e = &t->pending[t->npending++];
+    memset(e, 0, sizeof(*e));
+    snprintf(e->target, sizeof(e->target), "%s", addr);
+    e->reason = SUP_HARD_BOUNCE;
+    e->created = when;
+    snprintf(e->source, sizeof(e->source), "log");
+}
+
+/* track_flush - write the suppressions gathered; kept when Redis fails */
+int
+track_flush(struct track *t)
+{
+    struct sup_batch *b;
+    size_t i;
+    int rc = 0;
+
+    if (t->npending == 0)
+	return 0;
+    b = sup_batch_new(t->sup, 0);
+    for (i = 0; i < t->npending && rc >= 0; i++)
+	rc = sup_batch_add(b, &t->pending[i]);
+    if (rc >= 0)
+	rc = sup_batch_flush(b);
+    if (rc < 0)
+	msg_warn("redis: suppressing %zu hard-bounced address%s: %s", t->npending,
+		 t->npending == 1 ? "" : "es", sup_error(t->sup));
+    else
+	t->npending = 0;		/* written again after a failure: no harm */
+    sup_batch_free(b);
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- backoff */
@@ -322,7 +377,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
 	    if (hard)
-		track_suppress(t, rcpt, sender, reason);
+		track_suppress(t, rcpt, sender, reason, when);
 	    break;
 	}
     case ML_EXPIRED_STATUS:
@@ -420,6 +475,8 @@ track_free(struct track *t)
 
     if (t == NULL)
 	return;
+    sup_store_free(t->sup);
+    free(t->pending);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;
 

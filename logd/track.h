@@ -10,6 +10,7 @@
  *				struct rconn *rc, struct stats_batch *batch);
  *	void track_line(struct track *t, const char *line, size_t len,
  *			long long now);
+ *	int track_flush(struct track *t);
  *	const struct track_counts *track_counts(const struct track *t);
  *	void track_free(struct track *t);
  *
@@ -34,8 +35,13 @@
  *	backoff_set(); repeated deferrals within TRACK_BACKOFF_HOLDOFF
  *	seconds do not write again.
  *
- *	A hard synchronous bounce is handed to track_suppress(), the seam
- *	to the suppression store.
+ *	A hard synchronous bounce puts the recipient on the global
+ *	suppression list (reason hard-bounce, source "log"), unless [logd]
+ *	suppress_hard_bounces = no.  track_flush() writes the suppressions
+ *	gathered since the last call (the caller flushes them before the
+ *	counts and the file position, so that a line is not passed over
+ *	before its suppression is stored); it returns 0, or -1 when Redis
+ *	failed (they are kept for the next call).
  */
 #ifndef OUTPOST_TRACK_H
 #define OUTPOST_TRACK_H
@@ -50,6 +56,7 @@
 
 #define TRACK_MAX_QUEUE 200000
 #define TRACK_BACKOFF_HOLDOFF 10
+#define TRACK_MAX_SUPPRESS 100000	/* hard bounces waiting for Redis */
 
 struct track_counts {
     long long lines;
@@ -68,6 +75,7 @@ struct track *track_new(const struct outpost_conf *conf,
 			const struct backoff_rules *rules, struct rconn *rc,
 			struct stats_batch *batch);
 void track_line(struct track *t, const char *line, size_t len, long long now);
+int track_flush(struct track *t);
 const struct track_counts *track_counts(const struct track *t);
 void track_free(struct track *t);
 

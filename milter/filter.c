@@ -41,6 +41,7 @@ struct filter_conn {
 static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dkimsign *signer;
 static int suppress_enabled;		/* [suppress] enabled: check each RCPT */
+static int count_rcpts;			/* [milter] statistics: count each RCPT */
 
 static sfsistat fi_negotiate(SMFICTX *, unsigned long, unsigned long,
 			     unsigned long, unsigned long, unsigned long *,
@@ -76,6 +77,7 @@ void
 filter_init(const struct outpost_conf *conf)
 {
     suppress_enabled = conf->suppress.enabled;
+    count_rcpts = conf->milter.statistics;
 }
 
 /* filter_set_signer - new messages sign with ds */
@@ -186,6 +188,10 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((f0 & SMFIF_CHGFROM) == 0)
 	    msg_warn("the MTA cannot change the envelope sender: not tagged");
     }
+    if (count_rcpts && (skip & SMFIP_NORCPT)) {
+	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
+	noreply |= SMFIP_NR_RCPT;
+    }
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
     *pf0 = f0 & actions;
@@ -234,20 +240,20 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
     sfsistat rc;
 
     if (intake_rcpt(&fc->msg.intake, argv[0])) {
-	/* a report: not outgoing mail, no suppression check */
+	/* a report: not outgoing mail, no suppression check, not counted */
 	if (intake_keeps_reports(&fc->msg.intake))
-	    rcpt_msg_accepted(&fc->msg.rcpt);
+	    rcpt_msg_keep(&fc->msg.rcpt);
 	else
 	    rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
-	return SMFIS_CONTINUE;
+	return reply(fc, SMFIP_NR_RCPT);
     }
-    switch (rcpt_check(argv[0], fc->msg.sender_domain, &r)) {
+    switch (rcpt_check(argv[0], fc->msg.sender_domain, fc->msg.auth_user, &r)) {
     case RCPT_ACCEPT:
 	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
 	    return rc;
-	rcpt_msg_accepted(&fc->msg.rcpt);
+	rcpt_msg_accepted(&fc->msg.rcpt, argv[0]);
 	intake_rcpt_accepted(&fc->msg.intake, argv[0]);
-	return SMFIS_CONTINUE;
+	return reply(fc, SMFIP_NR_RCPT);
     case RCPT_DROP:
 	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
 	return SMFIS_CONTINUE;
@@ -383,6 +389,7 @@ fi_eom(SMFICTX *ctx)
     }
     eom_sender(ctx, fc, qid);
     if (fm->sign == NULL) {
+	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
 	msg_reset(fm);
 	return SMFIS_CONTINUE;
     }
@@ -407,6 +414,8 @@ fi_eom(SMFICTX *ctx)
     }
     if (rc == SMFIS_TEMPFAIL)
 	smfi_setreply(ctx, "451", "4.7.0", "DKIM signing failed, try again later");
+    else
+	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
     msg_reset(fm);
     return rc;
 }

@@ -206,6 +206,17 @@ main(int argc, char **argv)
     }
     msg_open(argv[0], opt.foreground, conf->general.syslog_facility);
 
+    /*
+     * The main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop).
+     * Blocked before the socket exists: a SIGHUP sent as soon as it appears
+     * waits for sigwait() instead of killing a milter still starting.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
     sock = conf->milter.socket;
     if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
 	unlink(strchr(sock, ':') + 1);		/* a stale socket from a crash */
@@ -233,12 +244,6 @@ main(int argc, char **argv)
     rcpt_check_init(conf);
     rcpt_policy_init(conf);
 
-    /* the main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop) */
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((errno = pthread_create(&tid, NULL, milter_thread, &milter_rc)) != 0)
 	msg_fatal("cannot start the milter thread: %s", strerror(errno));

@@ -14,8 +14,10 @@
 #include "addr.h"
 #include "conf.h"
 #include "msg.h"
+#include "provider.h"
 #include "rcpt_check.h"
 #include "redisconn.h"
+#include "stats.h"
 #include "suppress.h"
 #include "xalloc.h"
 
@@ -29,12 +31,18 @@ struct pooled {
 static const struct outpost_conf *check_conf;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pooled *pool_idle;
+static struct provider_table providers;	/* read-only once built */
 
 /* rcpt_check_init - remember the configuration (it outlives the milter) */
 void
 rcpt_check_init(const struct outpost_conf *conf)
 {
+    char err[512];
+
     check_conf = conf;
+    provider_table_free(&providers);
+    if (provider_table_build(conf, &providers, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
 }
 
 /* rcpt_check_shutdown - close the idle connections */
@@ -51,6 +59,7 @@ rcpt_check_shutdown(void)
 	free(p);
     }
     pthread_mutex_unlock(&pool_lock);
+    provider_table_free(&providers);
 }
 
 /* pool_get - an idle connection, or a new one */
@@ -95,9 +104,81 @@ rcpt_sender_domain(const char *mail_from, char *out, size_t size)
     snprintf(out, size, "%s", addr_domain(addr));
 }
 
+/* provider_of - the provider index of a recipient; providers.n: other */
+static size_t
+provider_of(const char *addr)
+{
+    int i = provider_by_domain(&providers, addr_domain(addr));
+
+    return i < 0 ? providers.n : (size_t) i;
+}
+
+/* pool_of - the sender's pool, as far as the milter can tell */
+static const char *
+pool_of(const char *auth_user, const char *sender_domain)
+{
+    const struct outpost_conf *c = check_conf;
+    int i = -1;
+
+    if (auth_user && *auth_user)
+	i = conf_pool_by_sender(c, auth_user);
+    if (i < 0 && sender_domain && *sender_domain)
+	i = conf_pool_by_sender(c, sender_domain);
+    if (i >= 0)
+	return CONF_VEC_AT(&c->pools, (size_t) i, struct conf_pool)->name;
+    return c->policy.default_pool ? c->policy.default_pool : "default";
+}
+
+/* provider_name - the label of a provider index */
+static const char *
+provider_name(size_t i)
+{
+    return i < providers.n ? providers.v[i].name : "other";
+}
+
+/*
+ * count_lost - a count did not reach Redis.  Logged at most once a minute:
+ * with Redis down, every message would say it again.
+ */
+static void
+count_lost(const char *what, const char *who)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static time_t last;
+    static long lost;
+    time_t now = time(NULL);
+    long n = 0;
+
+    pthread_mutex_lock(&lock);
+    lost++;
+    if (now - last >= 60) {
+	n = lost;
+	lost = 0;
+	last = now;
+    }
+    pthread_mutex_unlock(&lock);
+    if (n > 0)
+	msg_warn("statistics: %s (%s) not counted: Redis unavailable "
+		 "(%ld count%s lost since the last warning)", what, who, n, n == 1 ? "" : "s");
+}
+
+/* count_suppressed - one more suppressed recipient in the hourly statistics */
+static void
+count_suppressed(struct rconn *rc, const char *addr, const char *sender_domain,
+		 const char *auth_user)
+{
+    if (!check_conf->milter.statistics)
+	return;
+    if (stats_incr(rc, check_conf->redis.prefix, sender_domain,
+		   provider_name(provider_of(addr)), pool_of(auth_user, sender_domain),
+		   STATS_SUPPRESSED, 1) < 0)
+	count_lost("a suppressed recipient", addr);
+}
+
 /* rcpt_check - see the header */
 enum rcpt_verdict
-rcpt_check(const char *rcpt, const char *sender_domain, struct rcpt_reply *reply)
+rcpt_check(const char *rcpt, const char *sender_domain, const char *auth_user,
+	   struct rcpt_reply *reply)
 {
     const struct conf_suppress *sc = &check_conf->suppress;
     const char *action = sc->action == CONF_SUP_DISCARD ? "discard" : "reject";
@@ -119,6 +200,8 @@ rcpt_check(const char *rcpt, const char *sender_domain, struct rcpt_reply *reply
     n = sup_check(p->store, addr, sender_domain, (long long) time(NULL), action, &hit);
     if (n < 0)
 	msg_warn("suppress: %s from %s: %s", addr, sender, sup_error(p->store));
+    if (n > 0)
+	count_suppressed(p->rc, addr, sender_domain, auth_user);
     pool_put(p);
 
     if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
@@ -162,14 +245,65 @@ rcpt_msg_reset(struct rcpt_msg *m)
     for (i = 0; i < m->ndrop; i++)
 	free(m->drop[i]);
     free(m->drop);
+    free(m->tally);
     memset(m, 0, sizeof(*m));
 }
 
-/* rcpt_msg_accepted - one more recipient accepted */
+/* rcpt_msg_keep - a recipient that stays, but is not outgoing mail (not counted) */
 void
-rcpt_msg_accepted(struct rcpt_msg *m)
+rcpt_msg_keep(struct rcpt_msg *m)
 {
     m->accepted++;
+}
+
+/* rcpt_msg_accepted - one more recipient accepted, counted by provider */
+void
+rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt)
+{
+    char addr[ADDR_MAX];
+    const char *why;
+
+    m->accepted++;
+    if (!check_conf->milter.statistics)
+	return;
+    if (m->tally == NULL)
+	m->tally = xcalloc(providers.n + 1, sizeof(*m->tally));
+    if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0)
+	m->tally[providers.n]++;
+    else
+	m->tally[provider_of(addr)]++;
+}
+
+/* rcpt_msg_count - add this message's recipients to "accepted" */
+void
+rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain, const char *auth_user)
+{
+    struct stats_batch *b;
+    struct pooled *p;
+    const char *pool;
+    long long now = (long long) time(NULL);
+    size_t i;
+
+    if (m->tally == NULL || sender_domain == NULL || *sender_domain == '\0') {
+	free(m->tally);
+	m->tally = NULL;
+	return;
+    }
+    pool = pool_of(auth_user, sender_domain);
+    b = stats_batch_new(check_conf->redis.prefix);
+    for (i = 0; i <= providers.n; i++)
+	if (m->tally[i] > 0)
+	    stats_batch_add(b, now, sender_domain, provider_name(i), pool,
+			    STATS_ACCEPTED, m->tally[i]);
+    free(m->tally);
+    m->tally = NULL;
+    if (stats_batch_size(b) > 0) {
+	p = pool_get();
+	if (stats_batch_flush(b, p->rc, 0) < 0)
+	    count_lost("accepted recipients", sender_domain);
+	pool_put(p);
+    }
+    stats_batch_free(b);
 }
 
 /* rcpt_msg_drop - one more recipient accepted, to be deleted at EOM */
@@ -192,10 +326,8 @@ rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
     size_t i;
     int rc;
 
-    if (m->ndrop == 0) {
-	rcpt_msg_reset(m);
+    if (m->ndrop == 0)
 	return 0;
-    }
     if (m->ndrop >= m->accepted) {
 	rc = 1;				/* nobody left: discard the message */
     } else {
@@ -208,6 +340,8 @@ rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
 	    }
 	}
     }
-    rcpt_msg_reset(m);
+    for (i = 0; i < m->ndrop; i++)
+	free(m->drop[i]);
+    m->ndrop = 0;			/* the tally stays for rcpt_msg_count() */
     return rc;
 }

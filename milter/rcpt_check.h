@@ -7,14 +7,18 @@
  *	void rcpt_check_init(const struct outpost_conf *conf);
  *	void rcpt_check_shutdown(void);
  *	enum rcpt_verdict rcpt_check(const char *rcpt, const char *sender_domain,
+ *				     const char *auth_user,
  *				     struct rcpt_reply *reply);
  *	void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
  *
  *	void rcpt_msg_reset(struct rcpt_msg *m);
- *	void rcpt_msg_accepted(struct rcpt_msg *m);
+ *	void rcpt_msg_keep(struct rcpt_msg *m);
+ *	void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
  *	void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
  *	int rcpt_msg_eom(struct rcpt_msg *m,
  *			 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
+ *	void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
+ *			    const char *auth_user);
  *
  * DESCRIPTION
  *	rcpt_check() decides what happens to one recipient, as the RCPT TO
@@ -31,8 +35,24 @@
  *			reply holds 451 4.3.0
  *
  *	Every decision is logged; hits and passes are counted in Redis per
- *	sender domain and reason (see suppress(3)).  Redis connections come
- *	from a pool shared by the milter's threads, one per concurrent check.
+ *	sender domain and reason (see suppress(3)).  With [milter] statistics
+ *	(the default), a refused or dropped recipient also adds 1 to the
+ *	hourly counter "suppressed" (stats(3)) under the sender domain, the
+ *	recipient's provider and the sender's pool: one more round trip,
+ *	for suppressed recipients only (the suppression keys and the
+ *	statistics keys live in different hash slots, so one script cannot
+ *	write both).  Redis connections come from a pool shared by the
+ *	milter's threads, one per concurrent check.
+ *
+ *	What the milter knows of provider and pool, without DNS: the
+ *	provider is the one whose domains (built-in table or [provider NAME]
+ *	domains) list the recipient's domain, "other" for any other domain
+ *	(outpost-policyd and outpost-logd also match MX hosts, so a domain
+ *	hosted by a provider under a name of its own counts as "other" here
+ *	and as the provider there).  The pool is the [pool NAME] whose
+ *	senders list the SASL user or the sender domain, else [policy]
+ *	default_pool, else "default"; a spill-over that outpost-policyd
+ *	decides later is not known here.
  *
  *	rcpt_sender_domain() gives the normalised domain of a MAIL FROM
  *	argument, or "" for "<>" or an unreadable address.
@@ -42,7 +62,14 @@
  *	delrcpt for each recipient to delete and returns 1 when no recipient
  *	is left (the whole message is to be discarded), 0 otherwise, -1 when
  *	delrcpt failed (the caller tempfails the message rather than deliver
- *	to a suppressed address).  It resets the state for the next message.
+ *	to a suppressed address).  It forgets the recipients to delete.
+ *
+ *	rcpt_msg_count() adds the recipients accepted and not dropped to the
+ *	hourly counter "accepted", per provider, in one round trip, and
+ *	forgets them; the filter calls it once the message is accepted.
+ *	Nothing is counted for the null sender (the MTA's own bounces, which
+ *	outpost-logd does not count either) or without [milter] statistics.
+ *	A Redis failure loses the count and is logged; the message goes on.
  */
 #ifndef OUTPOST_RCPT_CHECK_H
 #define OUTPOST_RCPT_CHECK_H
@@ -64,18 +91,22 @@ struct rcpt_msg {
     size_t ndrop;
     size_t cap;
     char **drop;		/* RCPT TO arguments to delete at EOM */
+    long *tally;		/* accepted, not dropped, per provider; last: other */
 };
 
 void rcpt_check_init(const struct outpost_conf *conf);
 void rcpt_check_shutdown(void);
 enum rcpt_verdict rcpt_check(const char *rcpt, const char *sender_domain,
-			     struct rcpt_reply *reply);
+			     const char *auth_user, struct rcpt_reply *reply);
 void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
 
 void rcpt_msg_reset(struct rcpt_msg *m);
-void rcpt_msg_accepted(struct rcpt_msg *m);
+void rcpt_msg_keep(struct rcpt_msg *m);
+void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
 void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
 int rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
 		 void *arg);
+void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
+		    const char *auth_user);
 
 #endif

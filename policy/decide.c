@@ -10,6 +10,7 @@
 
 #include "decide.h"
 #include "msg.h"
+#include "stats.h"
 #include "xalloc.h"
 
 /* answer - copy a fixed action */
@@ -43,7 +44,7 @@ int
 decide_prepare(const struct limits *l, const struct policy_request *req,
 	       struct decide_plan *plan, char *out, size_t outlen)
 {
-    char addr[ADDR_MAX], sender_domain[DOMAIN_MAX] = "", sasl[ADDR_MAX] = "";
+    char addr[ADDR_MAX], *sender_domain = plan->sender_domain, sasl[ADDR_MAX] = "";
     const char *why;
     int provider;
 
@@ -51,6 +52,7 @@ decide_prepare(const struct limits *l, const struct policy_request *req,
     plan->argvlen = NULL;
     plan->nlim = 0;
     plan->provider = -1;
+    plan->sender_domain[0] = '\0';
     if (!request_str_eq(&req->protocol_state, "RCPT"))
 	return answer(out, outlen, "DUNNO");
     if (req->recipient.p == NULL
@@ -63,7 +65,7 @@ decide_prepare(const struct limits *l, const struct policy_request *req,
     if (req->sender.p && req->sender.len > 0
 	&& addr_normalize(req->sender.p, req->sender.len, addr, sizeof(addr), &why) == 0
 	&& strchr(addr, '@') != NULL)
-	snprintf(sender_domain, sizeof(sender_domain), "%s", addr_domain(addr));
+	snprintf(sender_domain, sizeof(plan->sender_domain), "%s", addr_domain(addr));
     if (req->sasl_username.p && req->sasl_username.len < sizeof(sasl)) {
 	memcpy(sasl, req->sasl_username.p, req->sasl_username.len);
 	sasl[req->sasl_username.len] = '\0';
@@ -310,6 +312,29 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
     /* whole seconds, rounded up: retrying earlier would be refused again */
     fill_reply(l->conf->policy.defer_reply, what, wait <= 0 ? 1 : (wait + 999999) / 1000000,
 	       out, outlen);
+}
+
+/* decide_counted - the statistics counter of a reply, if any */
+const char *
+decide_counted(const struct limits *l, const struct decide_plan *plan,
+	       const redisReply *r, const char **provider, const char **pool)
+{
+    const struct pool_rt *own = plan->pool >= 0 ? &l->pools[plan->pool] : NULL;
+    long long code, idx;
+
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
+	|| r->element[0]->type != REDIS_REPLY_INTEGER
+	|| r->element[1]->type != REDIS_REPLY_INTEGER)
+	return NULL;
+    code = r->element[0]->integer;
+    idx = r->element[1]->integer;
+    *provider = plan->provider >= 0 ? l->providers.v[plan->provider].name : "other";
+    *pool = own ? own->name : "default";
+    if (code == 1 || code == 2)
+	return STATS_THROTTLED;
+    if (code == 0 && own && idx > 1 && idx <= own->nchain)
+	return STATS_SPILLED;
+    return NULL;
 }
 
 /* decide_failure - Redis could not answer */

@@ -14,6 +14,10 @@
  *	void decide_answer(const struct limits *l,
  *			   const struct decide_plan *plan,
  *			   const redisReply *r, char *out, size_t outlen);
+ *	const char *decide_counted(const struct limits *l,
+ *				   const struct decide_plan *plan,
+ *				   const redisReply *r, const char **provider,
+ *				   const char **pool);
  *	void decide_failure(const struct limits *l,
  *			    const struct decide_plan *plan, char *out,
  *			    size_t outlen);
@@ -44,6 +48,12 @@
  *	decide_answer() turns the script's reply into the action ("DUNNO",
  *	"FILTER transport:nexthop" or the configured defer_reply); a reply
  *	that is not what the script returns counts as a failure.
+ *	decide_counted() says which statistics counter the script's reply
+ *	adds to: STATS_THROTTLED when a limit refused the recipient,
+ *	STATS_SPILLED when it went to an overflow pool, NULL when neither
+ *	(accepted as asked, or a failure: no decision, nothing to count).
+ *	*provider is the provider's name or "other", *pool the sender's own
+ *	pool or "default"; the sender domain is plan->sender_domain.
  *	decide_failure() is the action when Redis cannot answer: the
  *	tempfail_reply, or "DUNNO" when every kind of limit that applied is
  *	set to fail open (*_on_error = dunno).
@@ -73,6 +83,7 @@ struct decide_limit {
 struct decide_plan {
     char domain[DOMAIN_MAX];	/* recipient domain, normalised */
     char sender_key[ADDR_MAX];	/* SASL user or sender domain; "" none */
+    char sender_domain[DOMAIN_MAX];	/* of the envelope sender; "" none */
     int pool;			/* the sender's pool, -1: none */
     int provider;		/* -1: none */
     int nlim;
@@ -93,6 +104,8 @@ int decide_command(const struct limits *l, struct decide_plan *plan,
 		   const char *sha1, long long now_s);
 void decide_answer(const struct limits *l, const struct decide_plan *plan,
 		   const redisReply *r, char *out, size_t outlen);
+const char *decide_counted(const struct limits *l, const struct decide_plan *plan,
+			   const redisReply *r, const char **provider, const char **pool);
 void decide_failure(const struct limits *l, const struct decide_plan *plan,
 		    char *out, size_t outlen);
 void decide_plan_free(struct decide_plan *plan);

@@ -17,6 +17,7 @@
 #include "mxlookup.h"
 #include "rasync.h"
 #include "redisconn.h"
+#include "stats.h"
 #include "xalloc.h"
 
 struct dreq {
@@ -44,6 +45,7 @@ struct decider {
 };
 
 static void go_redis(struct dreq *r);
+static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
 
 /* release - free a request once answered and nothing refers to it */
 static void
@@ -147,7 +149,29 @@ on_reply(void *arg, redisReply *reply)
 	return;
     }
     decide_answer(r->l, &r->plan, reply, out, sizeof(out));
-    finish(r, out);
+    count_outcome(r, reply, out);
+}
+
+/*
+ * count_outcome - answer, then count a refusal or a spill-over.  The count
+ * goes out on the same connection behind whatever is queued there and
+ * nobody waits for its reply: it costs no round trip, and only refused or
+ * spilled recipients send it.
+ */
+static void
+count_outcome(struct dreq *r, const redisReply *reply, const char *action)
+{
+    struct rasync *ra = r->d->ra;
+    const char *counter, *provider, *pool;
+    struct stats_cmd c;
+    int have;
+
+    counter = decide_counted(r->l, &r->plan, reply, &provider, &pool);
+    have = counter && stats_cmd_make(&c, r->l->prefix, (long long) time(NULL),
+				     r->plan.sender_domain, provider, pool, counter, 1) == 0;
+    finish(r, action);			/* r may be gone from here on */
+    if (have && rasync_command(ra, c.argc, c.argv, c.argvlen, NULL, NULL) < 0)
+	msg_debug("statistics: %s not counted (Redis busy or down)", counter);
 }
 
 /* go_redis - run the script */

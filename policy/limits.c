@@ -191,31 +191,16 @@ limits_unref(struct limits *l)
     free(l);
 }
 
-/* pool_by_sender - the pool whose senders list names this */
-static int
-pool_by_sender(const struct limits *l, const char *who)
-{
-    size_t i, j;
-
-    for (i = 0; i < l->conf->pools.n; i++) {
-	const struct conf_pool *cp = CONF_VEC_AT(&l->conf->pools, i, struct conf_pool);
-
-	for (j = 0; j < cp->senders.n; j++)
-	    if (strcasecmp(cp->senders.v[j], who) == 0)
-		return (int) i;
-    }
-    return -1;
-}
-
 /* limits_pool_for - SASL user, then sender domain, then the default */
 int
 limits_pool_for(const struct limits *l, const char *sasl, const char *sender_domain)
 {
     int i;
 
-    if (sasl && *sasl && (i = pool_by_sender(l, sasl)) >= 0)
+    if (sasl && *sasl && (i = conf_pool_by_sender(l->conf, sasl)) >= 0)
 	return i;
-    if (sender_domain && *sender_domain && (i = pool_by_sender(l, sender_domain)) >= 0)
+    if (sender_domain && *sender_domain
+	&& (i = conf_pool_by_sender(l->conf, sender_domain)) >= 0)
 	return i;
     return l->default_pool;
 }

@@ -24,10 +24,11 @@
  *	A connection that does not come up within connect_timeout, or that
  *	leaves commands unanswered for command_timeout, is dropped.
  *
- *	rasync_command() sends a command built from argv (argv must stay
- *	valid until fn is called).  fn(arg, reply) is called once, from the
- *	event loop, with the reply (freed by hiredis after fn returns), or
- *	with NULL when the connection failed.  rasync_command() returns -1
+ *	rasync_command() sends a command built from argv (hiredis copies it
+ *	into its output buffer at once).  fn(arg, reply) is called once, from
+ *	the event loop, with the reply (freed by hiredis after fn returns), or
+ *	with NULL when the connection failed; fn NULL: nobody waits for the
+ *	reply (fire and forget).  rasync_command() returns -1
  *	without calling fn when Redis is not connected or max_pending
  *	commands are already waiting: the caller answers at once.
  *

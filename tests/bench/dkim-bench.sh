@@ -1,8 +1,9 @@
 #!/bin/bash
 # dkim-bench.sh - messages per second through a private Postfix
 # (smtp-source -> Postfix -> smtp-sink) with no milter, with outpost-milter
-# signing RSA-2048, and with OpenDKIM's milter signing with the same key,
-# alternating A B C A B C; plus each milter's own CPU time per message.
+# signing RSA-2048, the same with [milter] statistics (accepted recipients counted
+# in Redis), and with OpenDKIM's milter signing with the same key, alternating
+# A B C D A B C D; plus each milter's own CPU time per message.
 # Prints figures; asserts nothing.  Needs root (a private network namespace).
 #
 #   tests/bench/dkim-bench.sh              # 5000 messages of 4 KiB, 20 sessions, 2 rounds
@@ -34,6 +35,12 @@ enabled = no
 key_table = $keys/table
 sign_networks = 127.0.0.0/8
 EOC
+# the same milter counting accepted recipients in Redis ([milter] statistics)
+redis_start
+sed -e "s|^socket = .*|socket = unix:$WORLD_DIR/run/outstats.sock|" \
+    -e "s|^\[milter\]|[redis]\nserver = unix:$REDIS_SOCK\n[milter]|" "$conf" >"$conf.stats"
+sed -i "s|^\[suppress\]|statistics = no\n&|" "$conf"
+
 : >"$keys/table"
 "$CTL_BIN" -c "$conf" dkim keygen example.com rsa1 --add >/dev/null 2>&1
 cat >"$WORLD_DIR/opendkim.conf" <<EOC
@@ -57,8 +64,10 @@ dns_a mx.gmail.test 127.0.0.11
 dns_start
 world_spawn smtpsink /usr/sbin/smtp-sink -u postfix 127.0.0.11:25 1000
 world_spawn outpost "$MILTER_BIN" -f -c "$conf"
+world_spawn outstats "$MILTER_BIN" -f -c "$conf.stats"
 world_spawn opendkim /usr/sbin/opendkim -f -x "$WORLD_DIR/opendkim.conf"
 wait_until 5 test -S "$WORLD_DIR/run/outpost.sock" || BAIL_OUT "outpost-milter did not start"
+wait_until 5 test -S "$WORLD_DIR/run/outstats.sock" || BAIL_OUT "outpost-milter (statistics) did not start"
 wait_until 5 test -S "$WORLD_DIR/run/opendkim.sock" || BAIL_OUT "opendkim did not start"
 postfix_conf "milter_default_action = tempfail" "milter_protocol = 6" \
     "default_process_limit = 200" "smtpd_client_connection_count_limit = 0" \
@@ -76,6 +85,7 @@ run() {
     sleep 1
     case $name in
     outpost) pid=$(world_pid outpost) ;;
+    outstats) pid=$(world_pid outstats) ;;
     opendkim) pid=$(world_pid opendkim) ;;
     esac
     [ -n "$pid" ] && c0=$(cpu "$pid")
@@ -92,10 +102,11 @@ run() {
 
 declare -A RATE CPU
 for ((r = 1; r <= ROUNDS; r++)); do
-    for name in plain outpost opendkim; do
+    for name in plain outpost outstats opendkim; do
         case $name in
         plain) sock="" ;;
         outpost) sock=$WORLD_DIR/run/outpost.sock ;;
+        outstats) sock=$WORLD_DIR/run/outstats.sock ;;
         opendkim) sock=$WORLD_DIR/run/opendkim.sock ;;
         esac
         read -r rate ms <<<"$(run "$name" "$sock")"
@@ -110,10 +121,14 @@ world_kill outpost
 grep 'dkim: signed=' "$WORLD_DIR/log/outpost.log" | tail -1 | sed 's/^/# /'
 mean() { awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s / NF }' <<<"$1"; }
 echo "# --- $MSGS messages of $SIZE bytes, $SESSIONS sessions, $ROUNDS rounds (mean)"
-for name in plain outpost opendkim; do
+for name in plain outpost outstats opendkim; do
     printf '# %-9s %8s msg/s   milter CPU %s ms/msg\n' "$name" "$(mean "${RATE[$name]}")" "$(mean "${CPU[$name]}")"
 done
 awk -v a="$(mean "${RATE[outpost]}")" -v b="$(mean "${RATE[opendkim]}")" \
     -v c="$(mean "${CPU[outpost]}")" -v d="$(mean "${CPU[opendkim]}")" 'BEGIN {
     printf "# outpost/opendkim throughput %.2fx (target >= 1.3x), CPU per message %.2fx (target <= 0.5x)\n", a / b, c / d }'
+awk -v a="$(mean "${RATE[outstats]}")" -v b="$(mean "${RATE[outpost]}")" \
+    -v c="$(mean "${CPU[outstats]}")" -v d="$(mean "${CPU[outpost]}")" 'BEGIN {
+    printf "# with statistics/without: throughput %.3fx, milter CPU per message %.3fx\n", a / b, c / d }'
+echo "# accepted recipients counted by the statistics milter: $(redis_cli HGET 'outpost:{st}:total' 'example.com|other|default|accepted')"
 done_testing

@@ -10,8 +10,10 @@
 # provider grouping is exercised), Redis listens on the same host, and the load
 # generator tests/bench/policy-load keeps CONNECTIONS persistent connections busy
 # with RCPT requests for DOMAINS recipient domains.  Both servers enforce a rate
-# per recipient domain high enough that every request is accepted; outpost-policyd
-# also charges a per-provider rate.  Nothing is asserted: the figures are printed.
+# per recipient domain high enough that every request is accepted (with
+# BENCH_DOMAIN_RATE=1/m BENCH_DOMAIN_BURST=1 nearly every request is refused, so the
+# refusal path and its statistics command are measured); outpost-policyd also
+# charges a per-provider rate.  Nothing is asserted: the figures are printed.
 . "$(dirname "$0")/../lib/world.sh"
 WORLD_TIMEOUT=${WORLD_TIMEOUT:-600}
 world_start "$@"
@@ -32,8 +34,8 @@ user = nobody
 server = unix:$REDIS_SOCK
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock, inet:127.0.0.1:10040
-domain_rate = 1000/s
-domain_burst = 1000
+domain_rate = ${BENCH_DOMAIN_RATE:-1000/s}
+domain_burst = ${BENCH_DOMAIN_BURST:-1000}
 [provider google]
 rate = 1000000/s
 burst = 1000

@@ -240,6 +240,39 @@ test_answers(void **state)
 }
 
 static void
+test_counted(void **state)
+{
+    struct limits *l = load_limits(conf_text);
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=bob@gmail.com\n"
+					"sender=news@Shop.test\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+    const char *provider = NULL, *pool = NULL;
+
+    (void) state;
+    decide_prepare(l, &req, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_domain, "shop.test");
+    assert_null(decide_counted(l, &plan, reply(0, 1, 0), &provider, &pool));
+    assert_string_equal(decide_counted(l, &plan, reply(0, 2, 0), &provider, &pool), "spilled");
+    assert_string_equal(provider, "google");
+    assert_string_equal(pool, "warm1");	/* the pool it spilled from */
+    assert_string_equal(decide_counted(l, &plan, reply(1, 1, 5), &provider, &pool), "throttled");
+    assert_string_equal(decide_counted(l, &plan, reply(1, 4, 5), &provider, &pool), "throttled");
+    assert_string_equal(decide_counted(l, &plan, reply(2, 1, 5), &provider, &pool), "throttled");
+    assert_null(decide_counted(l, &plan, NULL, &provider, &pool));
+    /* no provider, no pool of its own: "other" and the default pool */
+    req = request("protocol_state=RCPT\nrecipient=bob@slow.test\nsender=a@else.test\n");
+    decide_prepare(l, &req, &plan, out, sizeof(out));
+    decide_plan_limits(l, &plan, -1, out, sizeof(out));
+    assert_string_equal(decide_counted(l, &plan, reply(1, 1, 5), &provider, &pool), "throttled");
+    assert_string_equal(provider, "other");
+    assert_string_equal(pool, "shared");
+    assert_string_equal(plan.sender_domain, "else.test");
+    decide_plan_free(&plan);
+    limits_unref(l);
+}
+
+static void
 test_fail_open(void **state)
 {
     struct limits *l = load_limits("[policy]\ndomain_rate = 5/s\ndomain_on_error = dunno\n"
@@ -326,6 +359,7 @@ main(void)
 	cmocka_unit_test(test_provider_domain_sender_pool),
 	cmocka_unit_test(test_needs_mx),
 	cmocka_unit_test(test_answers),
+	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
 	cmocka_unit_test(test_nothing_applies),
 	cmocka_unit_test(test_bad_conf),

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -59,6 +60,31 @@ test_counters_flags(void **state)
     assert_string_equal(stats_rate_flag(0.004, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD), "bad");
 }
 
+static void
+test_cmd(void **state)
+{
+    struct stats_cmd c;
+    char big[600];
+
+    (void) state;
+    assert_int_equal(stats_cmd_make(&c, "op:", 1795880922LL, "shop.test", "google", "warm1",
+				    STATS_THROTTLED, 2), 0);
+    assert_int_equal(c.argc, 8);
+    assert_string_equal(c.argv[0], "EVAL");
+    assert_string_equal(c.argv[2], "2");
+    assert_string_equal(c.argv[3], "op:{st}:h:2026112815");
+    assert_string_equal(c.argv[4], "op:{st}:total");
+    assert_string_equal(c.argv[5], "shop.test|google|warm1|throttled");
+    assert_string_equal(c.argv[6], "2");
+    /* the hour's key lives until the end of the hour and STATS_HOUR_TTL more */
+    assert_int_equal(strtoll(c.argv[7], NULL, 10), 1795881600LL + STATS_HOUR_TTL);
+    assert_int_equal(c.argvlen[5], strlen("shop.test|google|warm1|throttled"));
+    assert_int_equal(stats_counter_index("spilled"), SC_SPILLED);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(stats_cmd_make(&c, big, 0, "a", "b", "c", "accepted", 1), -1);
+}
+
 int
 main(void)
 {
@@ -66,6 +92,7 @@ main(void)
 	cmocka_unit_test(test_fields),
 	cmocka_unit_test(test_hour_key),
 	cmocka_unit_test(test_counters_flags),
+	cmocka_unit_test(test_cmd),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
