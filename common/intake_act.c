@@ -15,6 +15,7 @@
 #include "bounce.h"
 #include "intake_act.h"
 #include "redisconn.h"
+#include "stats.h"
 #include "suppress.h"
 #include "xalloc.h"
 
@@ -245,6 +246,17 @@ intake_act(struct intake_store *s, const struct intake_rules *rules,
 	return -1;
     if (ev->kind != INTAKE_SOFT && run_event(s, ev->now, f, NULL, 0, NULL) < 0)
 	return -1;
+    /*
+     * Complaints and unsubscribes also go to the hourly statistics that
+     * "outpostctl stats" rates against the providers' thresholds.  Bounces
+     * do not: outpost-logd counts them from the MTA's log, and a bounce the
+     * MTA made itself comes back here too.  The rate is what matters, so a
+     * failed count is not an intake failure.
+     */
+    if (ev->kind == INTAKE_COMPLAINT || ev->kind == INTAKE_UNSUBSCRIBE)
+	(void) stats_incr(s->rc, s->prefix, ev->sender_domain,
+			  ev->provider && *ev->provider ? ev->provider : "other", "default",
+			  ev->kind == INTAKE_COMPLAINT ? STATS_COMPLAINTS : STATS_UNSUBSCRIBES, 1);
     return intake_count(s, ev->now, ev->sender_domain, ev->provider, "suppressed");
 }
 

@@ -187,6 +187,11 @@ addr=$(ctl intake address --unsubscribe frank@gmail.test shop.test)
 like "$addr" '^unsub-[a-z2-7]+@bounces\.shop\.test$' "outpostctl intake address --unsubscribe"
 send_mail someone@elsewhere.test "$addr" --header "Subject: unsubscribe"
 ok 'wait_until 2 suppressed frank@gmail.test news@shop.test' "a tokened unsubscribe address names the recipient"
+total() {   # total COUNTER - this hour's total of a statistics counter
+    ctl stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["total"].get(sys.argv[1], 0))' "$1"
+}
+is "$(total complaints)/$(total unsubscribes)" "1/2" \
+    "the complaint and both unsubscribes are in the statistics (outpostctl stats)"
 
 # --- a forged token: nothing happens, and it is counted
 campaign gina@gmail.test
