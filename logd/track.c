@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "bounce_class.h"
+#include "intake_act.h"
 #include "maillog.h"
 #include "msg.h"
 #include "route.h"
@@ -50,6 +52,19 @@ struct track {
     struct sup_store *sup;	/* NULL: [logd] suppress_hard_bounces = no */
     struct sup_entry *pending;	/* hard bounces not yet in the suppression list */
     size_t npending, cap_pending;
+    struct intake_store *intake;	/* soft bounces: the [intake] rule */
+    struct intake_rules soft_rules;
+    struct soft_bounce *soft;	/* soft bounces not yet counted */
+    size_t nsoft, cap_soft;
+};
+
+/* a soft bounce waiting for track_flush(): the same rule as a soft DSN's */
+struct soft_bounce {
+    char rcpt[ADDR_MAX];
+    char sender[256];
+    char provider[64];
+    char id[320];		/* the log's queue id and recipient: counted once */
+    long long when;
 };
 
 /* track_new - a tracker writing into batch */
@@ -64,8 +79,13 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
     t->rules = rules;
     t->rc = rc;
     t->batch = batch;
-    if (conf->logd.suppress_hard_bounces)
+    if (conf->logd.suppress_hard_bounces) {
 	t->sup = sup_store_new(rc, conf->redis.prefix);
+	t->intake = intake_store_new(rc, conf->redis.prefix);
+	t->soft_rules.soft_limit = conf->intake.soft_bounce_limit;
+	t->soft_rules.soft_window = conf->intake.soft_bounce_window_ms / 1000;
+	t->soft_rules.soft_expiry = conf->intake.soft_bounce_expiry_ms / 1000;
+    }
     return t;
 }
 
@@ -229,6 +249,70 @@ track_suppress(struct track *t, const char *rcpt, const char *sender, const char
     snprintf(e->source, sizeof(e->source), "log");
 }
 
+/*
+ * track_soft - a soft bounce in the log counts toward the soft-bounce rule
+ * of [intake] (suppressed after soft_bounce_limit within soft_bounce_window),
+ * exactly as a soft DSN does, with the next track_flush()
+ */
+static void
+track_soft(struct track *t, const struct ml_event *ev, const char *rcpt,
+	   const char *sender, const char *provider, long long when)
+{
+    struct soft_bounce *sb;
+    const char *why;
+    char addr[ADDR_MAX];
+
+    if (t->intake == NULL)
+	return;
+    if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0) {
+	msg_warn("soft bounce: %s: %s: not counted", rcpt, why);
+	return;
+    }
+    if (t->nsoft >= TRACK_MAX_SUPPRESS) {
+	msg_error("soft bounce: %s not counted: %d soft bounces wait for Redis",
+		  addr, TRACK_MAX_SUPPRESS);
+	return;
+    }
+    if (t->nsoft == t->cap_soft) {
+	t->cap_soft = t->cap_soft ? 2 * t->cap_soft : 16;
+	t->soft = xreallocarray(t->soft, t->cap_soft, sizeof(*t->soft));
+    }
+    sb = &t->soft[t->nsoft++];
+    snprintf(sb->rcpt, sizeof(sb->rcpt), "%s", addr);
+    snprintf(sb->sender, sizeof(sb->sender), "%s", sender);
+    snprintf(sb->provider, sizeof(sb->provider), "%s", provider);
+    snprintf(sb->id, sizeof(sb->id), "log:%s:%s", ev->qid, addr);
+    sb->when = when;
+}
+
+/* flush_soft - apply the soft-bounce rule; what is not done waits */
+static int
+flush_soft(struct track *t)
+{
+    struct intake_result res;
+    size_t i;
+
+    for (i = 0; i < t->nsoft; i++) {
+	struct intake_event ev = {
+	    INTAKE_SOFT, t->soft[i].rcpt, t->soft[i].sender, t->soft[i].provider,
+	    t->soft[i].id, "log", t->soft[i].when,
+	};
+
+	if (intake_act(t->intake, &t->soft_rules, &ev, &res) < 0) {
+	    msg_warn("redis: counting the soft bounce of %s: %s", t->soft[i].rcpt,
+		     intake_error(t->intake));
+	    memmove(t->soft, t->soft + i, (t->nsoft - i) * sizeof(*t->soft));
+	    t->nsoft -= i;
+	    return -1;
+	}
+	if (res.suppressed)
+	    msg_info("soft bounce: %s suppressed after %ld soft bounces", t->soft[i].rcpt,
+		     res.soft_count);
+    }
+    t->nsoft = 0;
+    return 0;
+}
+
 /* track_flush - write the suppressions gathered; kept when Redis fails */
 int
 track_flush(struct track *t)
@@ -237,6 +321,8 @@ track_flush(struct track *t)
     size_t i;
     int rc = 0;
 
+    if (t->nsoft > 0 && flush_soft(t) < 0)
+	return -1;
     if (t->npending == 0)
 	return 0;
     b = sup_batch_new(t->sup, 0);
@@ -378,6 +464,8 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
 	    if (hard)
 		track_suppress(t, rcpt, sender, reason, when);
+	    else
+		track_soft(t, ev, rcpt, sender, label, when);
 	    break;
 	}
     case ML_EXPIRED_STATUS:
@@ -477,6 +565,8 @@ track_free(struct track *t)
 	return;
     sup_store_free(t->sup);
     free(t->pending);
+    intake_store_free(t->intake);
+    free(t->soft);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;
 

@@ -43,6 +43,8 @@ socket_mode = 0666
 action = reject
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
+[intake]
+soft_bounce_limit = 2
 [logd]
 maillog = $MAILLOG
 metrics_listen = 127.0.0.1:9433
@@ -155,6 +157,17 @@ like "$metrics" 'outpost_accepted_total\{sender="shop.test",provider="microsoft"
 like "$metrics" 'outpost_throttled_total\{sender="shop.test",provider="google",pool="warm1"\} 1' "metrics: throttled"
 like "$metrics" 'outpost_suppressed_total\{sender="shop.test",provider="microsoft",pool="warm1"\} 3' "metrics: suppressed"
 
+# --- soft bounces in the log follow [intake]'s rule (2 within the window here) -
+sink_rule outlook 'full@outlook.test' '552 5.2.2 Mailbox full'
+soft_suppressed() { ctl suppress check full@outlook.test | grep -q 'soft-bounce'; }
+send_mail news@shop.test full@outlook.test
+ok 'maillog_wait "full@outlook.test.*status=bounced.*5\\.2\\.2"' "a 552 5.2.2 (mailbox full) is logged as bounced"
+ok 'wait_until 10 total_is bounced_soft 1' "outpost-logd counts it as a soft bounce"
+ok '! soft_suppressed' "one soft bounce does not suppress"
+send_mail news@shop.test full@outlook.test
+ok 'wait_until 10 total_is bounced_soft 2' "a second soft bounce is counted"
+ok 'wait_until 2 soft_suppressed' "the second within the window suppresses (soft-bounce), as a DSN would"
+
 # --- [logd] suppress_hard_bounces = no: the bounce is only counted -------------
 world_kill logd
 sed -i 's/^flush_interval = 100ms$/&\nsuppress_hard_bounces = no/' "$conf"
@@ -162,6 +175,6 @@ sink_rule outlook 'gone2@outlook.test' '550 5.1.1 The email account that you tri
 send_mail news@shop.test gone2@outlook.test
 ok 'maillog_wait "gone2@outlook.test.*status=bounced"' "another 550 is logged"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
-ok 'wait_until 10 total_is bounced 2' "outpost-logd counts it"
+ok 'wait_until 10 total_is bounced 4' "outpost-logd counts it"
 like "$(ctl suppress check gone2@outlook.test)" "not suppressed" "with suppress_hard_bounces = no it is not suppressed"
 done_testing
