@@ -72,9 +72,9 @@ world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S "$WORLD_DIR/run/milter.sock" -a -S "$WORLD_DIR/run/policy.sock"' \
     "milter and policyd listen"
-ok 'grep -q "asking unix:.*policy.sock about each recipient" "$WORLD_DIR/log/milter.log"' \
+ok 'wait_until 5 grep -q "asking unix:.*policy.sock about each recipient" "$WORLD_DIR/log/milter.log"' \
     "the milter will ask policyd at RCPT"
-ok 'grep -q "\[pool warm\] overflow = spill: a milter cannot move mail" "$WORLD_DIR/log/milter.log"' \
+ok 'wait_until 5 grep -q "\[pool warm\] overflow = spill: a milter cannot move mail" "$WORLD_DIR/log/milter.log"' \
     "and warns that a pool's overflow cannot work through a milter"
 sendmail_start "unix:$WORLD_DIR/run/milter.sock"
 pass "sendmail $(sendmail_version) listens"
