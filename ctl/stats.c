@@ -226,11 +226,11 @@ print_text_row(const struct row *r)
 {
     char b24[32], b7[32], c24[32], c7[32];
 
-    printf("%-24.24s %9lld %9lld %9lld %8lld %6lld %6lld %7lld %6lld %6lld %6lld %6lld %6lld"
+    printf("%-24.24s %9lld %9lld %9lld %8lld %6lld %6lld %7lld %6lld %6lld %6lld %6lld %6lld %6lld"
 	   "  %-10s %-10s %-10s %-10s\n", r->name, r->c[SC_ACCEPTED], r->c[SC_DELIVERED],
 	   r->c[SC_DEFERRED], r->c[SC_BOUNCED], r->c[SC_BOUNCED_HARD], r->c[SC_BOUNCED_SOFT],
 	   r->c[SC_EXPIRED], r->c[SC_COMPLAINTS], r->c[SC_UNSUBSCRIBES],
-	   r->c[SC_SUPPRESSED], r->c[SC_THROTTLED], r->c[SC_BACKOFF],
+	   r->c[SC_SUPPRESSED], r->c[SC_THROTTLED], r->c[SC_SPILLED], r->c[SC_BACKOFF],
 	   pct(rate(r->w[0][1], r->w[0][0] + r->w[0][1]), STATS_BOUNCE_WARN, STATS_BOUNCE_BAD,
 	       b24, sizeof(b24)),
 	   pct(rate(r->w[1][1], r->w[1][0] + r->w[1][1]), STATS_BOUNCE_WARN, STATS_BOUNCE_BAD,
@@ -316,9 +316,9 @@ cmd_stats(const char *path, int argc, char **argv)
 	print_json_row(&t.total);
 	printf("}\n");
     } else {
-	printf("%-24s %9s %9s %9s %8s %6s %6s %7s %6s %6s %6s %6s %6s  %-10s %-10s %-10s %-10s\n",
+	printf("%-24s %9s %9s %9s %8s %6s %6s %7s %6s %6s %6s %6s %6s %6s  %-10s %-10s %-10s %-10s\n",
 	       bynames[t.by], "accepted", "delivered", "deferred", "bounced", "hard", "soft",
-	       "expired", "compl", "unsub", "suppr", "thrott", "backof", "bounce24h",
+	       "expired", "compl", "unsub", "suppr", "thrott", "spill", "backof", "bounce24h",
 	       "bounce7d", "compl24h", "compl7d");
 	for (k = 0; k < t.n; k++)
 	    print_text_row(&t.v[k]);
