@@ -48,6 +48,13 @@ test_classify(void **state)
 			"hostunknown");
     assert_string_equal(classify("", "", "retry timeout exceeded", NULL),
 			"expired");
+    /* the sending provider could not connect until the queue gave up */
+    assert_string_equal(classify("", "", "The recipient server did not accept "
+				 "our requests to connect. [mx.example: socket "
+				 "error]", NULL), "expired");
+    assert_string_equal(classify("", "", "Your message was not delivered "
+				 "within 0 days and 1 hours.", NULL),
+			"expired");
     assert_string_equal(classify("2.1.5", "250", "Ok", NULL), "delivered");
     assert_string_equal(classify("", "", "", NULL), "undefined");
     assert_string_equal(classify("", "", "something odd", NULL), "onhold");
