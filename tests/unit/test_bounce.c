@@ -189,6 +189,44 @@ test_dsn_message(void **state)
     bounce_report_free(&r);
 }
 
+/* the queue's own verdict (4.4.7) beside the remote answer (4.7.1) */
+static const char expired_dsn[] =
+    "From: MAILER-DAEMON@mx.example.org\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail: see transcript for details\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\n"
+    "\tboundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.org\n"
+    "\n"
+    "Final-Recipient: rfc822; slow@example.net\n"
+    "Action: failed\n"
+    "Status: 4.4.7\n"
+    "Diagnostic-Code: smtp; 450 4.7.1 Client host rejected: cannot find\n"
+    "    your hostname\n"
+    "\n"
+    "--B--\n";
+
+static void
+test_generic_status(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(expired_dsn, strlen(expired_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].status, "4.7.1");
+    assert_string_equal(r.rcpts[0].replycode, "450");
+    assert_int_equal(r.rcpts[0].reason, BR_REQUIREPTR);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static const char exim_text[] =
     "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
     "To: sender@example.com\n"
@@ -391,6 +429,7 @@ main(void)
 	cmocka_unit_test(test_verdicts),
 	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
+	cmocka_unit_test(test_generic_status),
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
