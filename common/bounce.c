@@ -416,12 +416,25 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
 }
 
-/* failure_status - the first 4.x.x or 5.x.x code in text, else any code */
+/* generic_status - a code that says only "failed" or "the queue gave up" */
+static int
+generic_status(const char *code)
+{
+    return (strncmp(code + 1, ".0.0", 4) == 0 && code[5] == 0)
+	|| strcmp(code, "4.4.7") == 0;
+}
+
+/*
+ * failure_status - the first specific 4.x.x or 5.x.x code in text, else
+ * a generic one (X.0.0, 4.4.7), else any code.  A notice that quotes the
+ * remote answer beside its own verdict ("4.4.7 expired <421 4.4.2 ...>")
+ * names the cause in the remote code.
+ */
 static int
 failure_status(const char *text, char *out, size_t outsz)
 {
     const char *p = text;
-    char    code[16];
+    char    code[16], generic[16] = "";
     int     found = -1;
 
     out[0] = 0;
@@ -433,15 +446,27 @@ failure_status(const char *text, char *out, size_t outsz)
 	    found = 0;
 	}
 	if (code[0] != '2') {
-	    snprintf(out, outsz, "%s", code);
-	    return 0;
+	    if (!generic_status(code)) {
+		snprintf(out, outsz, "%s", code);
+		return 0;
+	    }
+	    if (generic[0] == 0)
+		snprintf(generic, sizeof(generic), "%s", code);
 	}
+	if (at == NULL)
+	    break;
 	p = at + strlen(code);
     }
+    if (generic[0])
+	snprintf(out, outsz, "%s", generic);
     return found;
 }
 
-/* prefer_specific_status - "5.0.0" in Status, "5.1.1" in the words: take it */
+/*
+ * prefer_specific_status - a generic Status ("5.0.0", or the queue's
+ * "4.4.7"), a specific code in the words ("5.1.1", "4.7.1"): take it.
+ * A generic X.0.0 yields only to a code of its own class.
+ */
 static void
 prefer_specific_status(char *status, size_t size, const char *diag)
 {
@@ -449,9 +474,10 @@ prefer_specific_status(char *status, size_t size, const char *diag)
 
     if (failure_status(diag, other, sizeof(other)) < 0)
 	return;
-    if (status[0] == 0 || (strncmp(status + 1, ".0.0", 4) == 0
-			   && status[5] == 0 && other[0] == status[0]
-			   && strcmp(other + 1, ".0.0") != 0))
+    if (status[0] == 0 || (generic_status(status) && !generic_status(other)
+			   && other[0] != '2'
+			   && (other[0] == status[0]
+			       || strcmp(status, "4.4.7") == 0)))
 	snprintf(status, size, "%s", other);
 }
 

@@ -535,6 +535,9 @@ static const char *const w_expired[] = {
     "failed to deliver to domain", "it has not been collected after",
     "sitting in queue for", "cannot connect to remote server",
     "connection refulsed", "could not be delivered for more than",
+    /* a provider gave up connecting; the queue expired after it */
+    "did not accept our requests to connect", "host not reachable",
+    "was not delivered within",
     NULL
 };
 static const char *const w_networkerror[] = {

@@ -48,6 +48,13 @@ test_classify(void **state)
 			"hostunknown");
     assert_string_equal(classify("", "", "retry timeout exceeded", NULL),
 			"expired");
+    /* the sending provider could not connect until the queue gave up */
+    assert_string_equal(classify("", "", "The recipient server did not accept "
+				 "our requests to connect. [mx.example: socket "
+				 "error]", NULL), "expired");
+    assert_string_equal(classify("", "", "Your message was not delivered "
+				 "within 0 days and 1 hours.", NULL),
+			"expired");
     assert_string_equal(classify("2.1.5", "250", "Ok", NULL), "delivered");
     assert_string_equal(classify("", "", "", NULL), "undefined");
     assert_string_equal(classify("", "", "something odd", NULL), "onhold");
@@ -179,6 +186,44 @@ test_dsn_message(void **state)
     assert_int_equal(mime_header(r.orig_headers, r.orig_headers_len,
 				 "Message-ID", mid, sizeof(mid)) > 0, 1);
     assert_string_equal(mid, "<token-123@example.com>");
+    bounce_report_free(&r);
+}
+
+/* the queue's own verdict (4.4.7) beside the remote answer (4.7.1) */
+static const char expired_dsn[] =
+    "From: MAILER-DAEMON@mx.example.org\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail: see transcript for details\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\n"
+    "\tboundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.org\n"
+    "\n"
+    "Final-Recipient: rfc822; slow@example.net\n"
+    "Action: failed\n"
+    "Status: 4.4.7\n"
+    "Diagnostic-Code: smtp; 450 4.7.1 Client host rejected: cannot find\n"
+    "    your hostname\n"
+    "\n"
+    "--B--\n";
+
+static void
+test_generic_status(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(expired_dsn, strlen(expired_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].status, "4.7.1");
+    assert_string_equal(r.rcpts[0].replycode, "450");
+    assert_int_equal(r.rcpts[0].reason, BR_REQUIREPTR);
+    assert_false(r.rcpts[0].hard);
     bounce_report_free(&r);
 }
 
@@ -384,6 +429,7 @@ main(void)
 	cmocka_unit_test(test_verdicts),
 	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
+	cmocka_unit_test(test_generic_status),
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
