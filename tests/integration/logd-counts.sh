@@ -78,32 +78,25 @@ ok 'postfix_wait_queue_empty 30' "every message left the queue (sent, bounced or
 chmod 644 "$MAILLOG"
 
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
-count() { "$CTL_BIN" -c "$conf" stats --by "$1" --json; }
-field() {   # field JSON ROWNAME KEY
-    python3 -c 'import json,sys
-d=json.loads(sys.argv[1]); rows={r["name"]:r for r in d["rows"]}; rows["TOTAL"]=d["total"]
-print(rows.get(sys.argv[2],{}).get(sys.argv[3],"none"))' "$@"
-}
-total_is() { test "$(field "$(count provider)" TOTAL "$1")" = "$2"; }
-ok 'wait_until 10 total_is expired 2' "the follower caught up"
-j=$(count provider)
-is "$(field "$j" TOTAL delivered)" 6 "delivered: 6"
-is "$(field "$j" TOTAL bounced)" 3 "bounced: 3"
-is "$(field "$j" TOTAL bounced_hard)" 3 "all three hard"
-is "$(field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
-is "$(field "$j" TOTAL expired)" 2 "expired: 2"
-is "$(field "$j" TOTAL backoff)" 1 "one backoff started"
-is "$(field "$j" google delivered)/$(field "$j" google bounced)/$(field "$j" google expired)" \
+ok 'wait_until 10 stats_total_is expired 2' "the follower caught up"
+j=$(stats_json provider)
+is "$(stats_field "$j" TOTAL delivered)" 6 "delivered: 6"
+is "$(stats_field "$j" TOTAL bounced)" 3 "bounced: 3"
+is "$(stats_field "$j" TOTAL bounced_hard)" 3 "all three hard"
+is "$(stats_field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
+is "$(stats_field "$j" TOTAL expired)" 2 "expired: 2"
+is "$(stats_field "$j" TOTAL backoff)" 1 "one backoff started"
+is "$(stats_field "$j" google delivered)/$(stats_field "$j" google bounced)/$(stats_field "$j" google expired)" \
     "4/3/1" "google: 4 delivered, 3 bounced, 1 expired"
-is "$(field "$j" microsoft delivered)/$(field "$j" microsoft expired)" "2/1" \
+is "$(stats_field "$j" microsoft delivered)/$(stats_field "$j" microsoft expired)" "2/1" \
     "microsoft: 2 delivered, 1 expired"
-like "$(field "$j" TOTAL reasons)" "'userunknown': 3" "bounce reason userunknown: 3"
-j=$(count sender)
-is "$(field "$j" shop.test delivered)/$(field "$j" shop.test bounced)" "6/2" "shop.test: 6 delivered, 2 bounced"
-is "$(field "$j" other.test bounced)" 1 "other.test (sender domain lower-cased): 1 bounced"
-is "$(field "$j" shop.test bounce_flag_24h)" bad "a 25% bounce rate is flagged bad"
-j=$(count pool)
-is "$(field "$j" warm1 delivered)" 6 "every delivery went through pool warm1"
+like "$(stats_field "$j" TOTAL reasons)" "'userunknown': 3" "bounce reason userunknown: 3"
+j=$(stats_json sender)
+is "$(stats_field "$j" shop.test delivered)/$(stats_field "$j" shop.test bounced)" "6/2" "shop.test: 6 delivered, 2 bounced"
+is "$(stats_field "$j" other.test bounced)" 1 "other.test (sender domain lower-cased): 1 bounced"
+is "$(stats_field "$j" shop.test bounce_flag_24h)" bad "a 25% bounce rate is flagged bad"
+j=$(stats_json pool)
+is "$(stats_field "$j" warm1 delivered)" 6 "every delivery went through pool warm1"
 is "$(redis_cli XLEN 't:{st}:events')" 11 "11 delivery attempts (6 sent, 3 bounced, 2 deferred) in the event stream"
 like "$(redis_cli XREVRANGE 't:{st}:events' + - COUNT 20 | tr '\n' ' ')" \
     "rcpt nobody3@gmail.test sender other.test relay mx.gmail.test\[127.0.0.11\] provider google pool warm1 status bounced dsn 5.1.1" \
@@ -130,10 +123,10 @@ world_kill logd
 send_mail "news@shop.test" "late@gmail.test"
 ok 'maillog_wait "late@gmail.test.*status=sent"' "one more delivery while the follower is down"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
-ok 'wait_until 10 total_is delivered 7' "after the restart: 7 delivered"
+ok 'wait_until 10 stats_total_is delivered 7' "after the restart: 7 delivered"
 sleep 0.3
-j=$(count provider)
-is "$(field "$j" TOTAL bounced)/$(field "$j" TOTAL expired)" "3/2" "and nothing counted twice"
+j=$(stats_json provider)
+is "$(stats_field "$j" TOTAL bounced)/$(stats_field "$j" TOTAL expired)" "3/2" "and nothing counted twice"
 
 out=$("$CTL_BIN" -c "$conf" backoff clear google)
 is "$out" "cleared 1 backoff" "backoff clear google"

@@ -55,23 +55,16 @@ like "$(sendmail_maillog_grep 'to=<nobody@gmail.test>')" "dsn=5\\.1\\.1, reply=5
     "and the hard bounce, in Sendmail's words"
 
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
-count() { "$CTL_BIN" -c "$conf" stats --by "$1" --json; }
-field() {   # field JSON ROWNAME KEY
-    /usr/bin/python3 -c 'import json,sys
-d=json.loads(sys.argv[1]); rows={r["name"]:r for r in d["rows"]}; rows["TOTAL"]=d["total"]
-print(rows.get(sys.argv[2],{}).get(sys.argv[3],"none"))' "$@"
-}
-total_is() { test "$(field "$(count provider)" TOTAL "$1")" = "$2"; }
-ok 'wait_until 10 total_is delivered 3' "the follower read Sendmail's log"
+ok 'wait_until 10 stats_total_is delivered 3' "the follower read Sendmail's log"
 sleep 0.3
-j=$(count provider)
-is "$(field "$j" TOTAL delivered)" 3 "delivered: 3"
-is "$(field "$j" TOTAL bounced)/$(field "$j" TOTAL bounced_hard)" 1/1 "bounced: 1, hard (Sendmail's own DSN to the sender is not counted)"
-is "$(field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
-is "$(field "$j" google delivered)/$(field "$j" google bounced)" 2/1 "google: 2 delivered, 1 bounced"
-is "$(field "$j" yahoo delivered)/$(field "$j" yahoo deferred)" 1/2 "yahoo: 1 delivered, 2 deferred"
-like "$(field "$j" TOTAL reasons)" "'userunknown': 1" "the bounce is classified userunknown"
-is "$(field "$(count sender)" shop.test delivered)" 3 "per sender domain: shop.test 3 delivered"
+j=$(stats_json provider)
+is "$(stats_field "$j" TOTAL delivered)" 3 "delivered: 3"
+is "$(stats_field "$j" TOTAL bounced)/$(stats_field "$j" TOTAL bounced_hard)" 1/1 "bounced: 1, hard (Sendmail's own DSN to the sender is not counted)"
+is "$(stats_field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
+is "$(stats_field "$j" google delivered)/$(stats_field "$j" google bounced)" 2/1 "google: 2 delivered, 1 bounced"
+is "$(stats_field "$j" yahoo delivered)/$(stats_field "$j" yahoo deferred)" 1/2 "yahoo: 1 delivered, 2 deferred"
+like "$(stats_field "$j" TOTAL reasons)" "'userunknown': 1" "the bounce is classified userunknown"
+is "$(stats_field "$(stats_json sender)" shop.test delivered)" 3 "per sender domain: shop.test 3 delivered"
 backoff_is_set() { "$CTL_BIN" -c "$conf" backoff list | grep -qE "yahoo +default +30/m .*TSS04"; }
 ok 'wait_until 5 backoff_is_set' "Yahoo's TSS04 put yahoo into backoff, from Sendmail's log too"
 done_testing

@@ -125,31 +125,24 @@ like "$(rcpt_reply gone@outlook.test)" "^550 5.7.1 recipient suppressed \\(hard-
     "the next message to it is refused at RCPT"
 
 # --- the counts ----------------------------------------------------------------
-count() { ctl stats --by "$1" --json; }
-field() {   # field JSON ROWNAME KEY
-    python3 -c 'import json,sys
-d=json.loads(sys.argv[1]); rows={r["name"]:r for r in d["rows"]}; rows["TOTAL"]=d["total"]
-print(rows.get(sys.argv[2],{}).get(sys.argv[3],"none"))' "$@"
-}
-total_is() { test "$(field "$(count provider)" TOTAL "$1")" = "$2"; }
-ok 'wait_until 10 total_is bounced 1' "outpost-logd has counted the bounce"
-j=$(count provider)
-is "$(field "$j" TOTAL accepted)" 9 "accepted: 9 recipients (3 + 1 + 1 + 3 + 1; not the null sender's)"
-is "$(field "$j" google accepted)/$(field "$j" microsoft accepted)" "3/6" "accepted per provider: google 3, microsoft 6"
-is "$(field "$j" TOTAL suppressed)" 3 "suppressed: 3 (two listed, one hard-bounced by the log)"
-is "$(field "$j" microsoft suppressed)" 3 "all three at microsoft"
-is "$(field "$j" TOTAL throttled)" 1 "throttled: 1"
-is "$(field "$j" google throttled)" 1 "at google"
-is "$(field "$j" TOTAL spilled)" 1 "spilled over: 1"
-is "$(field "$j" TOTAL delivered)" 8 "delivered (outpost-logd): 8 (3 + 1 + 1 + 3; the 9th bounced)"
-j=$(count sender)
-is "$(field "$j" shop.test accepted)/$(field "$j" cold.test accepted)" "6/3" "accepted per sender domain: shop.test 6, cold.test 3"
-is "$(field "$j" shop.test suppressed)/$(field "$j" shop.test throttled)" "3/1" "shop.test: 3 suppressed, 1 throttled"
-j=$(count pool)
-is "$(field "$j" warm1 accepted)/$(field "$j" cold accepted)" "6/3" "accepted per pool: warm1 6, cold 3"
-is "$(field "$j" warm1 throttled)/$(field "$j" cold spilled)" "1/1" "throttled in warm1, spilled from cold"
-is "$(field "$j" default accepted)" none "nothing under the pool 'default'"
-is "$(field "$j" warm1 delivered)/$(field "$j" cold delivered)/$(field "$j" spill delivered)" "5/2/1" \
+ok 'wait_until 10 stats_total_is bounced 1' "outpost-logd has counted the bounce"
+j=$(stats_json provider)
+is "$(stats_field "$j" TOTAL accepted)" 9 "accepted: 9 recipients (3 + 1 + 1 + 3 + 1; not the null sender's)"
+is "$(stats_field "$j" google accepted)/$(stats_field "$j" microsoft accepted)" "3/6" "accepted per provider: google 3, microsoft 6"
+is "$(stats_field "$j" TOTAL suppressed)" 3 "suppressed: 3 (two listed, one hard-bounced by the log)"
+is "$(stats_field "$j" microsoft suppressed)" 3 "all three at microsoft"
+is "$(stats_field "$j" TOTAL throttled)" 1 "throttled: 1"
+is "$(stats_field "$j" google throttled)" 1 "at google"
+is "$(stats_field "$j" TOTAL spilled)" 1 "spilled over: 1"
+is "$(stats_field "$j" TOTAL delivered)" 8 "delivered (outpost-logd): 8 (3 + 1 + 1 + 3; the 9th bounced)"
+j=$(stats_json sender)
+is "$(stats_field "$j" shop.test accepted)/$(stats_field "$j" cold.test accepted)" "6/3" "accepted per sender domain: shop.test 6, cold.test 3"
+is "$(stats_field "$j" shop.test suppressed)/$(stats_field "$j" shop.test throttled)" "3/1" "shop.test: 3 suppressed, 1 throttled"
+j=$(stats_json pool)
+is "$(stats_field "$j" warm1 accepted)/$(stats_field "$j" cold accepted)" "6/3" "accepted per pool: warm1 6, cold 3"
+is "$(stats_field "$j" warm1 throttled)/$(stats_field "$j" cold spilled)" "1/1" "throttled in warm1, spilled from cold"
+is "$(stats_field "$j" default accepted)" none "nothing under the pool 'default'"
+is "$(stats_field "$j" warm1 delivered)/$(stats_field "$j" cold delivered)/$(stats_field "$j" spill delivered)" "5/2/1" \
     "outpost-logd sees the same pools: delivered from warm1 5, cold 2, spill 1"
 
 metrics=$(python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9433/metrics").read().decode())')
@@ -162,10 +155,10 @@ sink_rule outlook 'full@outlook.test' '552 5.2.2 Mailbox full'
 soft_suppressed() { ctl suppress check full@outlook.test | grep -q 'soft-bounce'; }
 send_mail news@shop.test full@outlook.test
 ok 'maillog_wait "full@outlook.test.*status=bounced.*5\\.2\\.2"' "a 552 5.2.2 (mailbox full) is logged as bounced"
-ok 'wait_until 10 total_is bounced_soft 1' "outpost-logd counts it as a soft bounce"
+ok 'wait_until 10 stats_total_is bounced_soft 1' "outpost-logd counts it as a soft bounce"
 ok '! soft_suppressed' "one soft bounce does not suppress"
 send_mail news@shop.test full@outlook.test
-ok 'wait_until 10 total_is bounced_soft 2' "a second soft bounce is counted"
+ok 'wait_until 10 stats_total_is bounced_soft 2' "a second soft bounce is counted"
 ok 'wait_until 2 soft_suppressed' "the second within the window suppresses (soft-bounce), as a DSN would"
 
 # --- [logd] suppress_hard_bounces = no: the bounce is only counted -------------
@@ -175,6 +168,6 @@ sink_rule outlook 'gone2@outlook.test' '550 5.1.1 The email account that you tri
 send_mail news@shop.test gone2@outlook.test
 ok 'maillog_wait "gone2@outlook.test.*status=bounced"' "another 550 is logged"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
-ok 'wait_until 10 total_is bounced 4' "outpost-logd counts it"
+ok 'wait_until 10 stats_total_is bounced 4' "outpost-logd counts it"
 like "$(ctl suppress check gone2@outlook.test)" "not suppressed" "with suppress_hard_bounces = no it is not suppressed"
 done_testing

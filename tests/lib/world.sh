@@ -954,6 +954,20 @@ v = json.load(open(sys.argv[1]))[sys.argv[2]]
 print("\n".join(v) if isinstance(v, list) else v)' "${1%.eml}.json" "$2"
 }
 
+# stats_json BY - "outpostctl stats --by BY --json" with the test's $conf.
+stats_json() { "$CTL_BIN" -c "$conf" stats --by "$1" --json; }
+
+# stats_field JSON ROW KEY - one value of a row of stats_json's output ("TOTAL":
+# the total); "none" when absent.
+stats_field() {
+    "$PYTHON" -c 'import json,sys
+d=json.loads(sys.argv[1]); rows={r["name"]:r for r in d["rows"]}; rows["TOTAL"]=d["total"]
+print(rows.get(sys.argv[2],{}).get(sys.argv[3],"none"))' "$@"
+}
+
+# stats_total_is KEY VALUE - exit 0 when the statistics' total of KEY is VALUE.
+stats_total_is() { test "$(stats_field "$(stats_json provider)" TOTAL "$1")" = "$2"; }
+
 # eml_header EML NAME - the unfolded value(s) of header NAME, one a line.
 eml_header() {
     tr -d '\r' <"$1" | awk -v name="$2" '
