@@ -22,10 +22,8 @@ int cmd_stats(const char *path, int argc, char **argv);
 int cmd_backoff(const char *path, int argc, char **argv);
 int     ctl_classify(const char *conf_path, int argc, char **argv);
 
-/* dns.c: outpostctl dns; the [--json] [--ip ADDR]... DOMAIN arguments */
+/* dns.c: outpostctl dns */
 int cmd_dns(const char *conf_path, int argc, char **argv);
-int ctl_parse_domain_args(int argc, char **argv, int *json,
-			  struct conf_strlist *ips, const char **domain);
 
 /* intake.c: outpostctl intake */
 int cmd_intake(const char *conf_path, int argc, char **argv);

@@ -20,7 +20,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,58 +214,17 @@ print_json(const struct onboard *o, const struct records *rs)
     printf("]}\n");
 }
 
-/* ctl_parse_domain_args - [--json] [--ip ADDR]... DOMAIN */
-int
-ctl_parse_domain_args(int argc, char **argv, int *json, struct conf_strlist *ips,
-		      const char **domain)
-{
-    static const struct option opts[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"ip", required_argument, NULL, 'i'},
-	{NULL, 0, NULL, 0},
-    };
-    int ch;
-
-    *json = 0;
-    optind = 0;			/* glibc: start afresh, permuting again */
-    while ((ch = getopt_long(argc, argv, "ji:", opts, NULL)) != -1) {
-	switch (ch) {
-	case 'j': *json = 1; break;
-	case 'i': conf_strlist_add(ips, optarg, strlen(optarg)); break;
-	default: return -1;
-	}
-    }
-    if (argc - optind != 1)
-	return -1;
-    *domain = argv[optind];
-    return 0;
-}
-
 /* cmd_dns - outpostctl dns [--json] [--ip ADDR]... DOMAIN */
 int
 cmd_dns(const char *conf_path, int argc, char **argv)
 {
-    struct conf_strlist ips = {0};
     struct records rs = {0};
-    struct outpost_conf *conf;
     struct onboard o;
-    const char *domain;
-    char err[700];
     int json, status;
     size_t i;
 
-    if (ctl_parse_domain_args(argc, argv, &json, &ips, &domain) < 0) {
-	fprintf(stderr, "usage: outpostctl dns [--json] [--ip ADDR]... DOMAIN\n");
-	conf_strlist_free(&ips);
-	return 2;
-    }
-    conf = ctl_load_conf(conf_path);
-    if (onboard_init(&o, conf, domain, &ips, err, sizeof(err)) < 0) {
-	fprintf(stderr, "outpostctl: %s\n", err);
-	conf_strlist_free(&ips);
-	conf_free(conf);
-	return 2;
-    }
+    if ((status = onboard_open(&o, conf_path, argc, argv, &json)) != 0)
+	return status;
     build(&o, &rs);
     if (json)
 	print_json(&o, &rs);
@@ -280,8 +238,6 @@ cmd_dns(const char *conf_path, int argc, char **argv)
     }
     free(rs.v);
     conf_strlist_free(&rs.notes);
-    conf_strlist_free(&ips);
-    onboard_free(&o);
-    conf_free(conf);
+    onboard_close(&o);
     return status;
 }

@@ -5,6 +5,9 @@
  * SYNOPSIS
  *	#include "onboard.h"
  *
+ *	int onboard_open(struct onboard *o, const char *conf_path, int argc,
+ *			 char **argv, int *json);
+ *	void onboard_close(struct onboard *o);
  *	int onboard_init(struct onboard *o, struct outpost_conf *conf,
  *			 const char *domain, const struct conf_strlist *ips,
  *			 char *err, size_t errlen);
@@ -18,6 +21,12 @@
  *	void onboard_json_str(FILE *fp, const char *s);
  *
  * DESCRIPTION
+ *	onboard_open() reads a command's "[--json] [--ip ADDR]... DOMAIN"
+ *	(argv[0] the command's name), loads the configuration and calls
+ *	onboard_init(); it returns 0, or the exit status after printing why
+ *	(2: usage or domain; a configuration that does not load exits 1).
+ *	onboard_close() undoes it.
+ *
  *	onboard_init() normalises the domain, expands the [dns] templates
  *	(return_path, dmarc_report: "%d" is the domain), collects the relay
  *	addresses (the ips given on the command line, else every [pool NAME]
@@ -58,6 +67,9 @@ struct onboard {
     size_t nkeys;
 };
 
+int onboard_open(struct onboard *o, const char *conf_path, int argc, char **argv,
+		 int *json);
+void onboard_close(struct onboard *o);
 int onboard_init(struct onboard *o, struct outpost_conf *conf, const char *domain,
 		 const struct conf_strlist *ips, char *err, size_t errlen);
 void onboard_free(struct onboard *o);

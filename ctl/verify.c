@@ -798,27 +798,13 @@ print_json(const struct verify *vf, int counts[3])
 int
 cmd_verify(const char *conf_path, int argc, char **argv)
 {
-    struct conf_strlist ips = {0};
-    struct outpost_conf *conf;
     struct onboard o;
     struct verify vf = {0};
-    const char *domain;
-    char err[700];
-    int json, counts[3] = {0, 0, 0};
+    int json, counts[3] = {0, 0, 0}, rc;
     size_t i;
 
-    if (ctl_parse_domain_args(argc, argv, &json, &ips, &domain) < 0) {
-	fprintf(stderr, "usage: outpostctl verify [--json] [--ip ADDR]... DOMAIN\n");
-	conf_strlist_free(&ips);
-	return 2;
-    }
-    conf = ctl_load_conf(conf_path);
-    if (onboard_init(&o, conf, domain, &ips, err, sizeof(err)) < 0) {
-	fprintf(stderr, "outpostctl: %s\n", err);
-	conf_strlist_free(&ips);
-	conf_free(conf);
-	return 2;
-    }
+    if ((rc = onboard_open(&o, conf_path, argc, argv, &json)) != 0)
+	return rc;
     vf.o = &o;
     vf.dq = dnsq_new();
     if ((vf.spf = SPF_server_new(SPF_DNS_CACHE, 0)) == NULL)
@@ -841,8 +827,6 @@ cmd_verify(const char *conf_path, int argc, char **argv)
     free(vf.v);
     SPF_server_free(vf.spf);
     dnsq_free(vf.dq);
-    conf_strlist_free(&ips);
-    onboard_free(&o);
-    conf_free(conf);
+    onboard_close(&o);
     return counts[V_FAIL] ? 1 : 0;
 }
