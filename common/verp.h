@@ -21,6 +21,7 @@
  *	int verp_decode(const struct verp_keys *k, int kind, const char *tok,
  *			size_t len, unsigned today, long max_age_days,
  *			struct verp_token *out);
+ *	int verp_peek(const char *tok, size_t len, struct verp_token *out);
  *	const char *verp_status_name(int status);
  *
  * DESCRIPTION
@@ -66,6 +67,12 @@
  *	VERP_MALFORMED, VERP_FORGED (no key gives this MAC) or VERP_STALE
  *	(authentic but too old, or from the future).  It is a pure function
  *	over (tok, len); tokens longer than VERP_TOKEN_MAX are malformed.
+ *
+ *	verp_peek() reads a token's form as verp_decode() does but checks
+ *	neither MAC nor age: VERP_OK or VERP_MALFORMED.  It is for what
+ *	needs no proof, such as the statistics of the relay's own log, where
+ *	a forged token names no more than the sender could have named in
+ *	its own address.
  */
 #ifndef OUTPOST_VERP_H
 #define OUTPOST_VERP_H
@@ -109,6 +116,7 @@ size_t verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
 		      unsigned long long id, char *out, size_t size);
 int verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 		unsigned today, long max_age_days, struct verp_token *out);
+int verp_peek(const char *tok, size_t len, struct verp_token *out);
 const char *verp_status_name(int status);
 
 #endif
