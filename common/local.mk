@@ -28,6 +28,7 @@ common_libcommon_a_SOURCES += \
 	common/bounce.c common/bounce.h \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
+	common/nodeinfo.c common/nodeinfo.h \
 	common/intake_act.c common/intake_act.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \

@@ -172,6 +172,31 @@ verp_keys_free(struct verp_keys *k)
     free(k);
 }
 
+/* verp_keys_count - how many secrets */
+size_t
+verp_keys_count(const struct verp_keys *k)
+{
+    return k->n;
+}
+
+/*
+ * verp_key_id - a name for secret i that does not reveal it: the first
+ * VERP_KEY_ID_BYTES of HMAC-SHA256(secret, "outpost secret id"), in hex
+ */
+void
+verp_key_id(const struct verp_keys *k, size_t i, char out[2 * VERP_KEY_ID_BYTES + 1])
+{
+    static const char label[] = "outpost secret id";
+    unsigned char full[EVP_MAX_MD_SIZE];
+    unsigned int flen = 0, j;
+
+    if (HMAC(EVP_sha256(), k->key[i].v, (int) k->key[i].len, (const unsigned char *) label,
+	     sizeof(label) - 1, full, &flen) == NULL || flen < VERP_KEY_ID_BYTES)
+	memset(full, 0, sizeof(full));
+    for (j = 0; j < VERP_KEY_ID_BYTES; j++)
+	snprintf(out + 2 * j, 3, "%02x", full[j]);
+}
+
 /* ---------------------------------------------------------------- bits */
 
 /* bits_put - append the low width bits of v */

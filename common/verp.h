@@ -10,6 +10,9 @@
  *	struct verp_keys *verp_keys_load(const char *path, int check_owner,
  *					 uid_t owner, char *err, size_t errlen);
  *	void verp_keys_free(struct verp_keys *k);
+ *	size_t verp_keys_count(const struct verp_keys *k);
+ *	void verp_key_id(const struct verp_keys *k, size_t i,
+ *			 char out[2 * VERP_KEY_ID_BYTES + 1]);
  *
  *	unsigned verp_day(long long now);
  *	size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
@@ -54,7 +57,10 @@
  *	lines skipped), each at least VERP_SECRET_MIN bytes; the first
  *	signs, every one verifies (key rotation).  verp_keys_load() reads a
  *	file, which must be a regular file readable by its owner alone and,
- *	with check_owner, belong to owner.
+ *	with check_owner, belong to owner.  verp_keys_count() says how many
+ *	secrets it holds; verp_key_id() names secret i (from 0) in hex by a
+ *	keyed hash of a fixed text, so that nodes can compare their secrets
+ *	without showing them (outpostctl check-config --cluster).
  *
  *	verp_encode() writes the token for (rcpt, sender_domain) into out
  *	and returns its length, or 0 when it would be longer than size - 1
@@ -88,6 +94,7 @@
 #define VERP_KEYS_MAX	8
 #define VERP_TOKEN_MAX	1024		/* characters */
 #define VERP_KEYS_FILE_MAX 8192
+#define VERP_KEY_ID_BYTES 8
 
 enum verp_kind { VERP_BOUNCE = 'b', VERP_UNSUB = 'u' };
 enum verp_status { VERP_OK = 0, VERP_MALFORMED, VERP_FORGED, VERP_STALE };
@@ -107,6 +114,9 @@ struct verp_keys *verp_keys_parse(const char *buf, size_t len, const char *name,
 struct verp_keys *verp_keys_load(const char *path, int check_owner, uid_t owner,
 				 char *err, size_t errlen);
 void verp_keys_free(struct verp_keys *k);
+size_t verp_keys_count(const struct verp_keys *k);
+void verp_key_id(const struct verp_keys *k, size_t i,
+		 char out[2 * VERP_KEY_ID_BYTES + 1]);
 
 unsigned verp_day(long long now);
 size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
