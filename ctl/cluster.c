@@ -31,6 +31,8 @@ struct node {
 };
 
 static const char *field_of(const struct node *nd, const char *name);
+static int cmp_str(const void *a, const void *b);
+static int compare(struct node *nodes, size_t n);
 
 /* field_of - a node's value of a field, or NULL */
 static const char *
