@@ -13,6 +13,7 @@
 #include "intake_act.h"
 #include "maillog.h"
 #include "msg.h"
+#include "retpath.h"
 #include "route.h"
 #include "suppress.h"
 #include "track.h"
@@ -53,6 +54,8 @@ struct track {
     struct sup_entry *pending;	/* hard bounces not yet in the suppression list */
     size_t npending, cap_pending;
     struct intake_store *intake;	/* soft bounces: the [intake] rule */
+    const char *retpath;	/* bounce-domain pattern; NULL: senders are not tagged */
+    struct intake_store *ids;	/* long tokens' (recipient, sender) under an id */
     struct intake_rules soft_rules;
     struct soft_bounce *soft;	/* soft bounces not yet counted */
     size_t nsoft, cap_soft;
@@ -79,6 +82,8 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
     t->rules = rules;
     t->rc = rc;
     t->batch = batch;
+    if ((t->retpath = retpath_pattern(conf)) != NULL)
+	t->ids = intake_store_new(rc, conf->redis.prefix);
     if (conf->logd.suppress_hard_bounces) {
 	t->sup = sup_store_new(rc, conf->redis.prefix);
 	t->intake = intake_store_new(rc, conf->redis.prefix);
@@ -186,6 +191,24 @@ sender_domain(const char *addr, char *out, size_t len)
     for (i = 0; at[1 + i] && i + 1 < len; i++)
 	out[i] = (char) tolower((unsigned char) at[1 + i]);
     out[i] = '\0';
+}
+
+/*
+ * envelope_domain - the domain statistics count a sender under: the sender's
+ * own, also when the MTA logs the tagged return path (retpath(3))
+ */
+static void
+envelope_domain(struct track *t, const char *addr, char *out, size_t len)
+{
+    char rcpt[ADDR_MAX], dom[DOMAIN_MAX];
+    unsigned long long id;
+
+    if (retpath_sender_domain(t->retpath, t->conf->intake.bounce_local, addr, out, len,
+			      &id) != RETPATH_ID)
+	return;
+    /* rare: a recipient too long for the token; else the bounce domain stays */
+    if (intake_id_get(t->ids, id, rcpt, sizeof(rcpt), dom, sizeof(dom)) == 1 && dom[0])
+	snprintf(out, len, "%s", dom);
 }
 
 /* ---------------------------------------------------------------- seams */
@@ -501,7 +524,7 @@ on_expired(struct track *t, const struct ml_event *ev, long long when)
     char dom[256];
     int n = q && q->ndeferred > 0 ? q->ndeferred : 1;
 
-    sender_domain(ev->sender, dom, sizeof(dom));
+    envelope_domain(t, ev->sender, dom, sizeof(dom));
     if (ev->sender[0] == '\0')
 	return;
     stats_batch_add(t->batch, when, dom, q && q->provider[0] ? q->provider : "other",
@@ -532,7 +555,7 @@ track_line(struct track *t, const char *line, size_t len, long long now)
     switch (kind) {
     case ML_FROM:
 	q = qput(t, ev.qid);
-	sender_domain(ev.sender, q->sender, sizeof(q->sender));
+	envelope_domain(t, ev.sender, q->sender, sizeof(q->sender));
 	q->null_sender = ev.sender[0] == '\0';
 	q->ndeferred = 0;		/* a new attempt begins */
 	break;
@@ -566,6 +589,7 @@ track_free(struct track *t)
     sup_store_free(t->sup);
     free(t->pending);
     intake_store_free(t->intake);
+    intake_store_free(t->ids);
     free(t->soft);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;

@@ -24,7 +24,9 @@
  *	status, DSN, reply, delay, ...).
  *
  *	The sender comes from the queue manager's "from=" line of the same
- *	queue id, remembered until "removed" (Postfix) or until
+ *	queue id: its domain, or for a tagged return path the sender's own
+ *	domain behind it (retpath(3)), as the milter and the intake count
+ *	it.  It is remembered until "removed" (Postfix) or until
  *	TRACK_MAX_QUEUE ids are held (the oldest half is forgotten).
  *	Deliveries of the null sender (the MTA's own bounces) are not
  *	counted.  An expired message counts once per recipient that was
