@@ -164,7 +164,6 @@ static const struct conf_key suppress_keys[] = {
 static const struct conf_key dns_keys[] = {
     {"relay_hostname", CT_STR, K(conf_dns, relay_hostname), NULL, 0, 0, 0, 0},
     {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
-    {"return_path", CT_STR, K(conf_dns, return_path), "bounce.%d", 0, 0, 0, 0},
     {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
     {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
     {0},
@@ -264,6 +263,14 @@ static const struct conf_section sections[] = {
 	sizeof(struct conf_domain), domain_keys, check_rate_set},
     {"sender", 1, offsetof(struct outpost_conf, senders),
 	sizeof(struct conf_sender), sender_keys, check_rate_set},
+};
+
+/* keys that are gone, and what to set instead */
+static const struct {
+    const char *section, *key, *instead;
+} retired_keys[] = {
+    {"dns", "return_path", "[dns] return_path is gone: set [intake] bounce_domain, the one "
+	"return-path domain of the milter, outpostctl dns and outpostctl verify"},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -521,12 +528,6 @@ check_dns(void *sect, struct outpost_conf *conf, const char **why)
     if (d->record_ttl_ms < 1000) {
 	*why = "[dns] record_ttl must be at least 1s";
 	return -1;
-    }
-    for (p = d->return_path; p && (p = strchr(p, '%')) != NULL; p += 2) {
-	if (p[1] != 'd') {
-	    *why = "[dns] return_path: only %d (the From: domain) may follow '%'";
-	    return -1;
-	}
     }
     for (p = d->dmarc_report; p && (p = strchr(p, '%')) != NULL; p += 2) {
 	if (p[1] != 'd') {
@@ -926,9 +927,14 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
     for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
 	if (strcmp(k->name, name) == 0)
 	    break;
-    if (k->name == NULL)
+    if (k->name == NULL) {
+	for (idx = 0; idx < (int) (sizeof(retired_keys) / sizeof(retired_keys[0])); idx++)
+	    if (strcmp(retired_keys[idx].section, st->cur->name) == 0
+		&& strcmp(retired_keys[idx].key, name) == 0)
+		return set_err(st, st->line, "%s", retired_keys[idx].instead);
 	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
 		       st->cur->name);
+    }
     if (st->cur_seen[idx]) {
 	/* a list continues on indented lines (inih repeats the key) */
 	if (k->type != CT_LIST && k->type != CT_CIDRS)

@@ -131,7 +131,6 @@ struct conf_dkim {
 struct conf_dns {
     char *relay_hostname;	/* the relay's name: return-path MX, PTR target */
     char *spf_include;		/* publish include:THIS instead of pool addresses */
-    char *return_path;		/* bounce domain; "%d" stands for the From: domain */
     char *dmarc_report;		/* rua address; "%d" stands for the From: domain */
     long long record_ttl_ms;	/* TTL of the printed records */
 };

@@ -22,6 +22,11 @@
  *			size_t len, unsigned today, long max_age_days,
  *			struct verp_token *out);
  *	const char *verp_status_name(int status);
+size_t verp_return_domain(const char *bounce_domain, const char *sender_domain,
+			  char *out, size_t size);
+ *	size_t verp_return_domain(const char *bounce_domain,
+ *				  const char *sender_domain, char *out,
+ *				  size_t size);
  *
  * DESCRIPTION
  *	A token names the recipient of one message and the domain of its
@@ -66,6 +71,13 @@
  *	VERP_MALFORMED, VERP_FORGED (no key gives this MAC) or VERP_STALE
  *	(authentic but too old, or from the future).  It is a pure function
  *	over (tok, len); tokens longer than VERP_TOKEN_MAX are malformed.
+ *
+ *	verp_return_domain() gives the return-path domain of a sender domain:
+ *	[intake] bounce_domain with "%d" standing for sender_domain.  The
+ *	milter tags outgoing mail with it, and outpostctl dns and verify
+ *	publish and check the same name: this is the one place it is made.
+ *	It returns the length written to out, or 0 when bounce_domain is
+ *	NULL or the result does not fit in size - 1 bytes.
  */
 #ifndef OUTPOST_VERP_H
 #define OUTPOST_VERP_H
@@ -110,5 +122,7 @@ size_t verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
 int verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 		unsigned today, long max_age_days, struct verp_token *out);
 const char *verp_status_name(int status);
+size_t verp_return_domain(const char *bounce_domain, const char *sender_domain,
+			  char *out, size_t size);
 
 #endif
