@@ -173,7 +173,7 @@ static const char *const logd_start_choices[] = {"beginning", "end", NULL};
 
 static const struct conf_key logd_keys[] = {
     {"maillog", CT_STR, K(conf_logd, maillog), "/var/log/mail.log", 0, 0, 0, 0},
-    {"start_at", CT_ENUM, K(conf_logd, start_at_end), "beginning", 0, 0, 0, logd_start_choices},
+    {"start_at", CT_ENUM, K(conf_logd, start_at_end), "end", 0, 0, 0, logd_start_choices},
     {"node", CT_STR, K(conf_logd, node), NULL, 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
     {"backoff_rules", CT_STR, K(conf_logd, backoff_rules), NULL, 0, 0, 0, 0},
@@ -181,6 +181,7 @@ static const struct conf_key logd_keys[] = {
     {"suppress_hard_bounces", CT_BOOL, K(conf_logd, suppress_hard_bounces), "yes", 0, 0, 0, 0},
     {"poll_interval", CT_DURATION, K(conf_logd, poll_interval_ms), "200ms", 0, 0, 0, 0},
     {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
+    {"max_line_age", CT_DURATION, K(conf_logd, max_line_age_ms), "1h", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
     {0},
 };

@@ -145,6 +145,7 @@ struct conf_logd {
     int builtin_rules;		/* also use the built-in rules */
     long long poll_interval_ms;
     long long flush_interval_ms;
+    long long max_line_age_ms;	/* older lines start no backoff, no suppression */
     long events_max;		/* length of the event stream; 0: none */
     int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
 };
