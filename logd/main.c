@@ -177,7 +177,7 @@ log_missing(struct logd *d, int err)
 		 "see outpost-logd(8), GETTING A MAIL LOG ON DEBIAN 12", path, since, path);
     else
 	msg_warn("%s: cannot open%s: %s: nothing is read until it can be; it must be "
-		 "readable by user %s (rsyslog's files: add the user to group adm)", path,
+		 "readable by user %s (rsyslog's files: by group adm)", path,
 		 since, strerror(err), d->conf->general.user);
 }
 
