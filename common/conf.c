@@ -913,12 +913,26 @@ begin_section(struct parse_state *st, const char *section)
     }
 }
 
+/* retired_key - what to set instead of a key that is gone, or NULL */
+static const char *
+retired_key(const char *section, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(retired_keys) / sizeof(retired_keys[0]); i++)
+	if (strcmp(retired_keys[i].section, section) == 0
+	    && strcmp(retired_keys[i].key, name) == 0)
+	    return retired_keys[i].instead;
+    return NULL;
+}
+
 /* conf_handler - inih callback: one "name = value" */
 static int
 conf_handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
     const struct conf_key *k;
+    const char *retired;
     int idx;
 
     if (*section == '\0')
@@ -928,14 +942,11 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
     for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
 	if (strcmp(k->name, name) == 0)
 	    break;
-    if (k->name == NULL) {
-	for (idx = 0; idx < (int) (sizeof(retired_keys) / sizeof(retired_keys[0])); idx++)
-	    if (strcmp(retired_keys[idx].section, st->cur->name) == 0
-		&& strcmp(retired_keys[idx].key, name) == 0)
-		return set_err(st, st->line, "%s", retired_keys[idx].instead);
+    if (k->name == NULL && (retired = retired_key(st->cur->name, name)) != NULL)
+	return set_err(st, st->line, "%s", retired);
+    if (k->name == NULL)
 	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
 		       st->cur->name);
-    }
     if (st->cur_seen[idx]) {
 	/* a list continues on indented lines (inih repeats the key) */
 	if (k->type != CT_LIST && k->type != CT_CIDRS)

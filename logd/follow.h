@@ -19,9 +19,10 @@
  *	and offset of the end of the last line handled before (ino 0: none
  *	saved; then the file is read from its start, or from its end with
  *	at_end when it exists at the first poll: a file that appears later
- *	is read from its start, all of it being new).  When path is no longer that inode, the file was rotated
- *	while nobody read it: the directory is searched for the old inode
- *	("maillog.1") and its rest is read first.  A saved offset beyond the
+ *	is read from its start, all of it being new).  When path is no
+ *	longer that inode, the file was rotated while nobody read it: the
+ *	directory is searched for the old inode ("maillog.1") and its rest
+ *	is read first.  A saved offset beyond the
  *	end of the same inode means the file was truncated: it is read again
  *	from the start.
  *
