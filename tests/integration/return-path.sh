@@ -7,7 +7,7 @@
 # Run as root: tests/integration/return-path.sh   (TAP output; KEEP=1 keeps the world)
 
 # The conditions given to ok are single-quoted on purpose: ok evaluates them.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=../lib/world.sh
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
