@@ -506,3 +506,25 @@ verp_status_name(int status)
     }
     return "unknown";
 }
+
+/* verp_return_domain - bounce_domain with "%d" standing for the sender domain */
+size_t
+verp_return_domain(const char *bounce_domain, const char *sender_domain, char *out,
+		   size_t size)
+{
+    const char *pct;
+    int n;
+
+    if (bounce_domain == NULL || size == 0)
+	return 0;
+    if ((pct = strstr(bounce_domain, "%d")) != NULL)
+	n = snprintf(out, size, "%.*s%s%s", (int) (pct - bounce_domain), bounce_domain,
+		     sender_domain, pct + 2);
+    else
+	n = snprintf(out, size, "%s", bounce_domain);
+    if (n < 0 || (size_t) n >= size) {
+	out[0] = '\0';
+	return 0;
+    }
+    return (size_t) n;
+}

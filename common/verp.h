@@ -26,6 +26,9 @@
  *			struct verp_token *out);
  *	int verp_peek(const char *tok, size_t len, struct verp_token *out);
  *	const char *verp_status_name(int status);
+ *	size_t verp_return_domain(const char *bounce_domain,
+ *				  const char *sender_domain, char *out,
+ *				  size_t size);
  *
  * DESCRIPTION
  *	A token names the recipient of one message and the domain of its
@@ -79,6 +82,13 @@
  *	needs no proof, such as the statistics of the relay's own log, where
  *	a forged token names no more than the sender could have named in
  *	its own address.
+ *
+ *	verp_return_domain() gives the return-path domain of a sender domain:
+ *	[intake] bounce_domain with "%d" standing for sender_domain.  The
+ *	milter tags outgoing mail with it, and outpostctl dns and verify
+ *	publish and check the same name: this is the one place it is made.
+ *	It returns the length written to out, or 0 when bounce_domain is
+ *	NULL or the result does not fit in size - 1 bytes.
  */
 #ifndef OUTPOST_VERP_H
 #define OUTPOST_VERP_H
@@ -128,5 +138,7 @@ int verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len
 		unsigned today, long max_age_days, struct verp_token *out);
 int verp_peek(const char *tok, size_t len, struct verp_token *out);
 const char *verp_status_name(int status);
+size_t verp_return_domain(const char *bounce_domain, const char *sender_domain,
+			  char *out, size_t size);
 
 #endif

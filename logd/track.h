@@ -37,6 +37,13 @@
  *	backoff_set(); repeated deferrals within TRACK_BACKOFF_HOLDOFF
  *	seconds do not write again.
  *
+ *	A deferral or bounce logged more than [logd] max_line_age before now
+ *	(a replayed or long-unread log) is counted in the statistics and the
+ *	event stream like any other, in the hour it was logged, but starts no
+ *	backoff and suppresses no one: what a provider said hours ago says
+ *	nothing about now, and an old bounce was acted on when it was new.
+ *	These are counted in too_old (the first is logged).
+ *
  *	A hard synchronous bounce puts the recipient on the global
  *	suppression list (reason hard-bounce, source "log"), unless [logd]
  *	suppress_hard_bounces = no.  track_flush() writes the suppressions
@@ -68,6 +75,7 @@ struct track_counts {
     long long backoffs;		/* backoffs written */
     long long no_sender;	/* deliveries whose from= line was not seen */
     long long hard_bounces;
+    long long too_old;		/* deferrals and bounces too old to act on */
 };
 
 struct track;

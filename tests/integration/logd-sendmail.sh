@@ -36,6 +36,7 @@ mx = mx.gmail.test
 mx = mx.yahoo.test
 [logd]
 maillog = $SENDMAIL_MAILLOG
+start_at = beginning
 metrics_listen =
 poll_interval = 50ms
 flush_interval = 100ms
