@@ -21,6 +21,7 @@
 
 #include "arf.h"
 #include "bounce.h"
+#include "bounce_rhost.h"
 #include "mime.h"
 #include "xalloc.h"
 
@@ -49,6 +50,9 @@ static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
 static int failure_status(const char *text, char *out, size_t outsz);
+static void host_token(const char *p, char *out, size_t outsz);
+static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
+			char *out, size_t outsz);
 static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
 			int temporary_hint);
 static int read_dsn(const struct mime_msg *m, const struct notice *n,
@@ -362,12 +366,41 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     out[o] = 0;
 }
 
+/* host_token - "dns; mx.example.com [192.0.2.1]" -> "mx.example.com" */
+static void
+host_token(const char *p, char *out, size_t outsz)
+{
+    size_t  o = 0;
+
+    while (*p == ' ' || *p == '[')
+	p++;
+    while (*p && *p != ' ' && *p != '[' && *p != ']' && *p != ':'
+	   && o + 1 < outsz)
+	out[o++] = (char) tolower((unsigned char) *p++);
+    while (o > 0 && out[o - 1] == '.')
+	o--;
+    out[o] = 0;
+}
+
+/* remote_host - the remote MTA's name: Remote-MTA, else the notice's words */
+static void
+remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
+	    size_t outsz)
+{
+    host_token(rc->remote_mta, out, outsz);
+    /* an address literal names no provider */
+    if (out[0] && !isdigit((unsigned char) out[strlen(out) - 1]))
+	return;
+    bounce_rhost_find(evidence, out, outsz);
+}
+
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
 finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
 {
     struct bounce_evidence ev;
     const char *cmd;
+    char    rhost[256];
     size_t  i, o = 0;
 
     if (rc->status[0] == 0)
@@ -397,6 +430,10 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.action = rc->action;
     ev.command = rc->command[0] ? rc->command : NULL;
     ev.diag_type = "";
+    remote_host(rc, evidence, rhost, sizeof(rhost));
+    ev.rhost = rhost;
+    ev.domain = strchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
+    ev.lhost = rc->reporting_mta;
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
     if (strchr(rc->addr, '@') != NULL)
@@ -488,6 +525,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 {
     struct dsn_report d;
     char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    char    rhost[256];
     size_t  i, k;
     int     found = 0;
 
@@ -527,6 +565,8 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 				       dr->diag[0] ? dr->diag : block);
 		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
 			 dr->remote_mta);
+		host_token(d.reporting_mta, rc->reporting_mta,
+			   sizeof(rc->reporting_mta));
 		/* the DSN's words first; the notification text adds detail */
 		snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
 			 dr->status_comment, dr->diag[0] ? "" : block);
@@ -555,6 +595,11 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 		    ev.action = rc->action;
 		    ev.command = rc->command[0] ? rc->command : NULL;
 		    ev.diag_type = dr->diag_type;
+		    remote_host(rc, evidence, rhost, sizeof(rhost));
+		    ev.rhost = rhost;
+		    ev.lhost = rc->reporting_mta;
+		    ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1
+			: NULL;
 		    bounce_replycode_find(evidence, rc->status, rc->replycode,
 					  sizeof(rc->replycode));
 		    rc->reason = bounce_classify(&ev);

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "bounce_class.h"
+#include "bounce_rhost.h"
 #include "xalloc.h"
 
 static const char *reason_names[BR_COUNT] = {
@@ -60,6 +61,7 @@ static const char *reason_names[BR_COUNT] = {
     [BR_MAILERERROR] = "mailererror",
     [BR_SYNTAXERROR] = "syntaxerror",
     [BR_UNSUBSCRIBE] = "unsubscribe",
+    [BR_FAILEDSTARTTLS] = "failedstarttls",
 };
 
 /* detail numbers of the pseudo status codes (X.0.9NN) */
@@ -74,6 +76,7 @@ static const short pseudo_detail[BR_COUNT] = {
     [BR_EXPIRED] = 947, [BR_CONTENTERROR] = 960, [BR_SECURITYERROR] = 970,
     [BR_BLOCKED] = 971, [BR_POLICYVIOLATION] = 972, [BR_REQUIREPTR] = 973,
     [BR_NOTCOMPLIANTRFC] = 974, [BR_BADREPUTATION] = 975,
+    [BR_FAILEDSTARTTLS] = 976,
     [BR_SPAMDETECTED] = 980, [BR_VIRUSDETECTED] = 981,
 };
 
@@ -433,8 +436,8 @@ static const char *const w_securityerror[] = {
     "authentication required", "authentication failed",
     "authentication failure", "authentication credentials invalid",
     "unauthenticated senders not allowed", "insecure mail relay",
-    "verification failure", "must authenticate", "tls required",
-    "encryption required", "not authorized to send", "access denied",
+    "verification failure", "must authenticate",
+    "not authorized to send", "access denied",
     "certificate",
     /* more wordings of this reason, from many MTAs */
     "account not subscribed to ses",
@@ -442,7 +445,15 @@ static const char *const w_securityerror[] = {
     "executable files are not allowed in compressed files",
     "you don't authenticate", "is a dead domain", "authentification invalide",
     "authentification requise", "not authorized to perform ses:",
+    NULL
+};
+/* the receiver wanted an encrypted session the sender did not give */
+static const char *const w_failedstarttls[] = {
     "starttls is required", "tls required but not supported",
+    "must issue a starttls command first", "does not support tls",
+    "tls is required", "tls required", "requires encryption (tls)",
+    "tls negotiation failed", "starttls failed", "cannot start tls",
+    "encryption required",
     NULL
 };
 static const char *const w_norelaying[] = {
@@ -627,12 +638,14 @@ static const char *const *const wording[BR_COUNT] = {
     [BR_SYSTEMFULL] = w_systemfull,
     [BR_MAILERERROR] = w_mailererror,
     [BR_VACATION] = w_vacation,
+    [BR_FAILEDSTARTTLS] = w_failedstarttls,
 };
 
 /* reasons the status code or wording may establish, most specific first */
 static const int first_pass[] = {
     BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
-    BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
+    BR_NORELAYING, BR_AUTHFAILURE, BR_FAILEDSTARTTLS, BR_USERUNKNOWN,
+    BR_FILTERED,
     BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
     BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
     BR_SPEEDING, BR_BLOCKED,
@@ -802,6 +815,12 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_SUSPEND:
 	return sr == reason || strcmp(ev->replycode, "525") == 0
 	    || said(text, reason);
+    case BR_FAILEDSTARTTLS:
+	/* 523, 524 and 538 are the replies of RFC 3207 and RFC 4954 */
+	return (cmd != NULL && strcmp(cmd, "STARTTLS") == 0)
+	    || strcmp(ev->replycode, "523") == 0
+	    || strcmp(ev->replycode, "524") == 0
+	    || strcmp(ev->replycode, "538") == 0 || said(text, reason);
     case BR_NORELAYING:
     case BR_NOTCOMPLIANTRFC:
     case BR_BADREPUTATION:
@@ -831,8 +850,12 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	for (const char *const *p = w_userunknown_strong; *p; p++)
 	    if (phrase_in(text, *p))
 		return 1;
-	if (cmd == NULL && (ev->status[0] == 0
-			    || strcmp(ev->status + 1, ".0.0") == 0))
+	/*
+	 * Without the command, the words say only that the message was
+	 * refused for this address: a filter does that too (Sisimai's
+	 * reading).  Only a code of the directory (X.1.x) backs them then.
+	 */
+	if (cmd == NULL && (ev->status[0] == 0 || ev->status[2] != '1'))
 	    return 0;
 	return said(text, BR_USERUNKNOWN);
     case BR_FILTERED:
@@ -884,6 +907,9 @@ bounce_classify(const struct bounce_evidence *ev)
 
     if (ev->status[0] == '2')
 	reason = BR_DELIVERED;
+    /* a large receiver's own vocabulary comes first */
+    if (reason == BR_UNDEFINED)
+	reason = bounce_rhost_reason(ev, text);
     if (reason == BR_UNDEFINED
 	&& (ev->diag_type == NULL || ev->diag_type[0] == 0
 	    || strcmp(ev->diag_type, "smtp") == 0)) {
@@ -1079,6 +1105,7 @@ bounce_command_find(const char *text)
 	{"in reply to mail", "MAIL"}, {">>> rcpt to", "RCPT"},
 	{">>> mail from", "MAIL"}, {">>> data", "DATA"},
 	{"rcpt to:<", "RCPT"}, {"[rcpt_to]", "RCPT"}, {"[mail_from]", "MAIL"},
+	{"in reply to starttls", "STARTTLS"}, {"after starttls", "STARTTLS"},
 	{"does not like recipient", "RCPT"},
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},

@@ -25,6 +25,7 @@ common_libcommon_a_SOURCES += \
 	common/dsn.c common/dsn.h \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
+	common/bounce_rhost.c common/bounce_rhost.h \
 	common/bounce.c common/bounce.h \
 	common/verp.c common/verp.h \
 	common/intake_act.c common/intake_act.h
