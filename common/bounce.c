@@ -583,6 +583,9 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 
 		    if (cmd == NULL)
 			cmd = bounce_command_find(block);
+		    /* the notice names another address: one recipient, its session */
+		    if (cmd == NULL && block[0] == 0 && d.nrcpts == 1)
+			cmd = bounce_command_find(n->text);
 		    if (cmd)
 			snprintf(rc->command, sizeof(rc->command), "%s", cmd);
 		}

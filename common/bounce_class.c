@@ -804,13 +804,19 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_MESGTOOBIG:
 	/* a per-mailbox size limit is the narrower finding */
 	return sr == reason || (sr != BR_EXCEEDLIMIT && said(text, reason));
+    case BR_BLOCKED:
+	/* refused before any address was given: the client itself */
+	if (sr == BR_UNDEFINED && cmd != NULL
+	    && (strcmp(cmd, "CONN") == 0 || strcmp(cmd, "HELO") == 0
+		|| strcmp(cmd, "EHLO") == 0))
+	    return 1;
+	return sr == reason || said(text, reason);
     case BR_MAILBOXFULL:
     case BR_EXCEEDLIMIT:
     case BR_HASMOVED:
     case BR_AUTHFAILURE:
     case BR_REQUIREPTR:
     case BR_TOOMANYCONN:
-    case BR_BLOCKED:
 	return sr == reason || said(text, reason);
     case BR_SUSPEND:
 	return sr == reason || strcmp(ev->replycode, "525") == 0
@@ -1106,6 +1112,18 @@ bounce_command_find(const char *text)
 	{">>> mail from", "MAIL"}, {">>> data", "DATA"},
 	{"rcpt to:<", "RCPT"}, {"[rcpt_to]", "RCPT"}, {"[mail_from]", "MAIL"},
 	{"in reply to starttls", "STARTTLS"}, {"after starttls", "STARTTLS"},
+	/* Exim with pipelining; other MTAs' "SMTP:RCPT host ..." */
+	{"after pipelined rcpt to", "RCPT"}, {"after pipelined mail from", "MAIL"},
+	{"after pipelined data", "DATA"}, {"smtp:rcpt", "RCPT"},
+	{"smtp:mail", "MAIL"}, {"smtp:data", "DATA"},
+	/* qmail-remote's own account of the session */
+	{"but sender was rejected", "MAIL"}, {"but my name was rejected", "HELO"},
+	{"no recipients were accepted", "RCPT"}, {"failed on data command", "DATA"},
+	{"wasn't able to establish an smtp connection", "CONN"},
+	/* Gmail's notices number the stage of the session that failed */
+	{"(state 6)", "STARTTLS"}, {"(state 9)", "STARTTLS"},
+	{"(state 13)", "EHLO"}, {"(state 14)", "RCPT"}, {"(state 15)", "DATA"},
+	{"(state 17)", "DATA"}, {"(state 18)", "DATA"},
 	{"does not like recipient", "RCPT"},
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},
@@ -1121,6 +1139,19 @@ bounce_command_find(const char *text)
 	if (hit != NULL && (best == NULL || hit > best)) {
 	    best = hit;
 	    found = table[i].command;
+	}
+    }
+    /* Sendmail: "... while talking to X.:" then "<<<" with no ">>>": the greeting */
+    for (const char *w = t; (w = strstr(w, "while talking to ")) != NULL; w++) {
+	const char *q = w + 17;
+
+	while (*q && *q != ' ' && *q != ':')
+	    q++;
+	while (*q == ':' || *q == ' ')
+	    q++;
+	if (strncmp(q, "<<<", 3) == 0 && (best == NULL || w > best)) {
+	    best = w;
+	    found = "CONN";
 	}
     }
     free(t);
