@@ -668,6 +668,7 @@ static int before_data(const char *command);
 static int probe(int reason, int sr, const struct bounce_evidence *ev,
 		 const char *text);
 static char *fold_text(const char *in);
+static int code_reason(const char *status, const char *replycode);
 
 /* bounce_reason_name - the printable name of a reason */
 const char *
@@ -903,6 +904,54 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     }
 }
 
+/*
+ * code_reason - what a specific status code's subject, or else the reply
+ * code of a report without one, says when nothing else did (RFC 3463
+ * section 3, RFC 5321 section 4.2)
+ */
+static int
+code_reason(const char *status, const char *replycode)
+{
+    static const struct {
+	const char *code;
+	int     reason;
+    } replies[] = {
+	{"421", BR_BLOCKED}, {"451", BR_SYSTEMERROR}, {"452", BR_SYSTEMFULL},
+	{"530", BR_SECURITYERROR}, {"535", BR_SECURITYERROR},
+	{"550", BR_REJECTED}, {"551", BR_REJECTED}, {"552", BR_MAILBOXFULL},
+	{"553", BR_REJECTED}, {"554", BR_REJECTED},
+    };
+
+    /* "X.0.x" and "X.Y.0" say little: the words would have said more */
+    if (status && status[0])
+	if (status[1] != '.' || status[2] == '0' || status[3] != '.'
+	    || strcmp(status + 4, "0") == 0)
+	    return BR_UNDEFINED;
+    if (status && status[0]) {
+	switch (status[2]) {
+	case '1':
+	    return status[0] == '5' ? BR_USERUNKNOWN : BR_UNDEFINED;
+	case '2':
+	    return BR_FILTERED;
+	case '3':
+	    return BR_SYSTEMERROR;
+	case '4':
+	    return BR_NETWORKERROR;
+	case '5':
+	    return BR_SYNTAXERROR;
+	case '6':
+	    return BR_CONTENTERROR;
+	case '7':
+	    return BR_SECURITYERROR;
+	}
+    }
+    for (size_t i = 0; replycode && i < sizeof(replies) / sizeof(replies[0]);
+	 i++)
+	if (strcmp(replycode, replies[i].code) == 0)
+	    return replies[i].reason;
+    return BR_UNDEFINED;
+}
+
 /* bounce_classify - the reason of one failed recipient */
 int
 bounce_classify(const struct bounce_evidence *ev)
@@ -958,6 +1007,9 @@ bounce_classify(const struct bounce_evidence *ev)
     } else if (reason == BR_UNDEFINED) {
 	reason = sr;
     }
+    /* a code that says something is better than "onhold" */
+    if (reason == BR_UNDEFINED && text[0] != 0 && !said(text, BR_VACATION))
+	reason = code_reason(ev->status, ev->replycode);
     if (reason == BR_UNDEFINED) {
 	if (said(text, BR_VACATION))
 	    reason = BR_VACATION;
