@@ -25,6 +25,7 @@ common_libcommon_a_SOURCES += \
 	common/dsn.c common/dsn.h \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
+	common/bounce_rhost.c common/bounce_rhost.h \
 	common/bounce.c common/bounce.h \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
@@ -62,7 +63,8 @@ tests_bench_sup_latency_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_sup_latency_LDADD = $(COMMON_LIBS)
 
 # tests of the bounce, complaint and unsubscribe intake
-UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce
+UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce \
+	tests/unit/test_bounce_rhost
 tests_unit_test_mime_SOURCES = tests/unit/test_mime.c
 tests_unit_test_mime_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mime_LDADD = $(UNIT_LIBS)
@@ -72,6 +74,9 @@ tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
 tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
+tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
 	tests/fuzz/fuzz_bounce

@@ -9,8 +9,9 @@
 # recipient, and the denominator is max(expected, found): a missed and an
 # invented recipient both count against.  Status, reason and hard/soft are
 # compared on the paired rows, over all expected rows (a missed recipient
-# is a miss in every column).  Thresholds: recipient 97%, hard/soft 95%,
-# reason 85%, status 80%.
+# is a miss in every column).  Thresholds: recipient 98%, hard/soft 96%,
+# reason 90%, status 88% (what the classifier achieves on the whole
+# folder, less a margin).
 #
 # Files are numbered in name order; the odd-numbered half is the
 # development half, the even-numbered half is held out.  Both are printed.
@@ -107,7 +108,7 @@ check() {   # check N NAME VALUE MIN
         echo "not ok $1 - $2 agreement $3% < $4%"
     fi
 }
-check 2 recipient "$rcpt" 97
-check 3 hard/soft "$hard" 95
-check 4 reason "$reason" 85
-check 5 status "$status" 80
+check 2 recipient "$rcpt" 98
+check 3 hard/soft "$hard" 96
+check 4 reason "$reason" 90
+check 5 status "$status" 88
