@@ -221,6 +221,7 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
 {
     struct bounce_evidence be;
     char code[8] = "";
+    const char *at;
     int reason;
 
     bounce_replycode_find(reply, ev->dsn, code, sizeof(code));
@@ -231,6 +232,10 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
     be.action = "failed";
     be.command = bounce_command_find(ev->text);
     be.diag_type = ev->relay_ip[0] ? "smtp" : "";
+    /* the receiver's own vocabulary is keyed by its host and the recipient's domain */
+    be.rhost = ev->relay_host[0] && strcmp(ev->relay_host, "none") ? ev->relay_host : NULL;
+    if (ev->nrcpt > 0 && (at = strrchr(ev->rcpt[0], '@')) != NULL)
+	be.domain = at + 1;	/* one relay: the recipients of one line share a receiver */
     reason = bounce_classify(&be);
     *hard = bounce_is_hard(reason, ev->dsn, code);
     return reason;
