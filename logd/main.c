@@ -46,6 +46,7 @@
 #include "privs.h"
 #include "provider.h"
 #include "redisconn.h"
+#include "sdnotify.h"
 #include "stats.h"
 #include "track.h"
 #include "xalloc.h"
@@ -184,15 +185,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
     (void) what;
     if (sig == SIGHUP) {
+	sdnotify_reloading();
 	if (load_rules(d->conf, &fresh, err, sizeof(err)) < 0) {
 	    msg_warn("reload: %s (keeping the old rules)", err);
+	    sdnotify_ready("reload refused: %s", err);
 	    return;
 	}
 	backoff_rules_free(&d->rules);
 	d->rules = fresh;
 	msg_info("reload: %zu backoff rules", d->rules.n);
+	sdnotify_ready("following %s (%zu backoff rules)", d->conf->logd.maillog, d->rules.n);
 	return;
     }
+    sdnotify_stopping();
     if (d->lines_unflushed > 0 || d->flush_failed)
 	flush(d);
     msg_info("stopping");
@@ -340,6 +345,8 @@ main(int argc, char **argv)
     }
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
+    /* up: the metrics socket listens; the saved position may wait for Redis */
+    sdnotify_ready("reading the saved position from Redis");
     read_position(&d, &ino, &off);
     if (ino)
 	msg_info("%s: resuming at inode %llu offset %lld", d.conf->logd.maillog, ino, off);
@@ -354,6 +361,7 @@ main(int argc, char **argv)
 	evsignal_add(sigs[ch], NULL);
     signal(SIGPIPE, SIG_IGN);
     msg_info("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
+    sdnotify_status("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
     event_base_dispatch(d.base);
     for (ch = 0; ch < 3; ch++)
 	event_free(sigs[ch]);

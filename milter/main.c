@@ -57,6 +57,7 @@
 #include "privs.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
+#include "sdnotify.h"
 
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
@@ -130,19 +131,23 @@ reload(const char *path)
 
     struct intake_setup *is;
 
+    sdnotify_reloading();
     log_stats();
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
 	msg_error("reload refused, keeping the running configuration: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	return;
     }
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0) {
 	msg_error("reload refused, keeping the running keys: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	conf_free(conf);
 	return;
     }
     is = intake_setup_new(conf, geteuid(), err, sizeof(err));
     if (is == NULL && err[0]) {
 	msg_error("reload refused, keeping the running keys: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	dkimsign_unref(ds);
 	conf_free(conf);
 	return;
@@ -151,6 +156,8 @@ reload(const char *path)
     intake_install(is);
     msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    sdnotify_ready("reloaded: %zu DKIM key%s", ds ? dkimsign_nkeys(ds) : 0,
+		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     conf_free(conf);
 }
 
@@ -249,6 +256,9 @@ main(int argc, char **argv)
 	msg_fatal("cannot start the milter thread: %s", strerror(errno));
     msg_info("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    /* the socket listens since smfi_opensocket(): connections wait in its backlog */
+    sdnotify_ready("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
+		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     for (;;) {
 	if (sigwait(&set, &sig) != 0)
 	    continue;
@@ -256,6 +266,7 @@ main(int argc, char **argv)
 	    break;
 	reload(path);
     }
+    sdnotify_stopping();
     smfi_stop();
     pthread_join(tid, NULL);
     log_stats();
