@@ -110,3 +110,7 @@ check_PROGRAMS += tests/bench/verp_bench
 tests_bench_verp_bench_SOURCES = tests/bench/verp_bench.c
 tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
+
+# logging and systemd readiness of the daemons
+INTEGRATION_TESTS += tests/integration/sd-notify.sh
+EXTRA_DIST += tests/lib/notify.py

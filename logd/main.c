@@ -345,8 +345,6 @@ main(int argc, char **argv)
     }
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
-    /* up: the metrics socket listens; the saved position may wait for Redis */
-    sdnotify_ready("reading the saved position from Redis");
     read_position(&d, &ino, &off);
     if (ino)
 	msg_info("%s: resuming at inode %llu offset %lld", d.conf->logd.maillog, ino, off);
@@ -361,7 +359,8 @@ main(int argc, char **argv)
 	evsignal_add(sigs[ch], NULL);
     signal(SIGPIPE, SIG_IGN);
     msg_info("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
-    sdnotify_status("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
+    /* up: the metrics socket listens, the position is read, signals are taken */
+    sdnotify_ready("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
     event_base_dispatch(d.base);
     for (ch = 0; ch < 3; ch++)
 	event_free(sigs[ch]);
