@@ -112,5 +112,5 @@ tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
 
 # logging and systemd readiness of the daemons
-INTEGRATION_TESTS += tests/integration/sd-notify.sh
-EXTRA_DIST += tests/lib/notify.py
+INTEGRATION_TESTS += tests/integration/sd-notify.sh tests/integration/logging.sh
+EXTRA_DIST += tests/lib/notify.py tests/lib/devlog.py
