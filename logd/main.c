@@ -12,7 +12,7 @@
  *	one script call, so a restart resumes where the last write ended.
  *
  *	-c FILE	configuration (default OUTPOST_CONF_PATH)
- *	-f	stay in the foreground, log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and the rules, then exit
  *	-r FILE	read FILE once from its start to its end, print the counts,
  *		and exit (no position is kept): for tests and benchmarks
@@ -22,7 +22,7 @@
  *	SIGTERM and SIGINT write what was read and exit.
  *
  * DIAGNOSTICS
- *	Problems go to syslog (or stderr with -f); a bad configuration or
+ *	Problems go to syslog (or stderr with -f; see msg(3)); a bad configuration or
  *	rules file exits with status 1 and names file, line and problem.
  */
 #include "config.h"

@@ -14,7 +14,7 @@
  *	and reads the bounces, complaints and unsubscribe requests sent back.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
- *	-f	stay in the foreground and log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and the keys, then exit
  *	-v	more verbose logging (repeat for more)
  *
@@ -25,7 +25,8 @@
  *	SIGTERM and SIGINT stop it.
  *
  * DIAGNOSTICS
- *	Problems go to syslog (or stderr with -f).  Exit status 1 on a bad
+ *	Problems go to syslog (or stderr with -f; see msg(3)); under systemd
+ *	it says READY=1 once the socket listens (sdnotify(3)).  Exit status 1 on a bad
  *	configuration, an unsafe or unreadable key, or when the socket cannot
  *	be opened.
  *

@@ -11,13 +11,14 @@
  *	enforces the same limits.  See outpost-policyd(8).
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
- *	-f	stay in the foreground and log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and exit
  *	-v	more verbose logging
  *
  *	SIGHUP reloads the configuration without dropping connections; a
  *	file with an error is logged and the old configuration kept.
- *	SIGTERM and SIGINT stop the daemon.
+ *	SIGTERM and SIGINT stop the daemon.  Under systemd it says READY=1
+ *	once its listeners are open (sdnotify(3)).
  *
  * DIAGNOSTICS
  *	"FILE:LINE: problem" for a bad configuration (exit 1); problems with
