@@ -9,7 +9,8 @@
 #   line is local3.warning, and nothing goes to stderr;
 # - outpost-policyd with -f, stderr being the "journal" ($JOURNAL_STREAM names
 #   it), prefixes each line with its sd-daemon priority (<4> for FAIL-OPEN);
-#   with JOURNAL_STREAM naming another file it writes its usual lines;
+#   with JOURNAL_STREAM naming another file it writes its usual lines; without
+#   -f where there is no /dev/log at all (a container) it writes them too;
 # - a suppressed second recipient: the milter's line carries the queue id of
 #   Postfix's milter-reject line; a first recipient has none yet (NOQUEUE, as
 #   Postfix says too); policyd's deferral of a second recipient carries the
@@ -64,16 +65,22 @@ ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 SYSLOG=$WORLD_DIR/log/syslog.lines
 world_spawn devlog "$PYTHON" "$WORLD_LIB_DIR/devlog.py" "$WORLD_DIR/run/devlog.sock" "$SYSLOG"
 ok 'wait_until 5 test -S $WORLD_DIR/run/devlog.sock' "a syslog socket listens"
-mkdir -p "$WORLD_DIR/fakedev"
-# shellcheck disable=SC2016
-world_spawn milter unshare -m --propagation private -- sh -c '
-    sock=$1 dev=$2; shift 2
-    mount -t tmpfs -o mode=755 tmpfs "$dev" || exit 1
-    for n in null zero full random urandom; do
-        : >"$dev/$n" && mount --bind "/dev/$n" "$dev/$n" || exit 1
-    done
-    ln -s "$sock" "$dev/log" && mount --rbind "$dev" /dev && exec "$@"' \
-    sh "$WORLD_DIR/run/devlog.sock" "$WORLD_DIR/fakedev" "$MILTER_BIN" -c "$conf"
+# spawn_with_dev NAME SOCKET|- CMD... - world_spawn CMD with a /dev of its own
+# whose log is SOCKET ("-": no /dev/log at all)
+spawn_with_dev() {
+    local name=$1 sock=$2; shift 2
+    mkdir -p "$WORLD_DIR/dev.$name"
+    # shellcheck disable=SC2016
+    world_spawn "$name" unshare -m --propagation private -- sh -c '
+        sock=$1 dev=$2; shift 2
+        mount -t tmpfs -o mode=755 tmpfs "$dev" || exit 1
+        for n in null zero full random urandom; do
+            : >"$dev/$n" && mount --bind "/dev/$n" "$dev/$n" || exit 1
+        done
+        if [ "$sock" != - ]; then ln -s "$sock" "$dev/log" || exit 1; fi
+        mount --rbind "$dev" /dev && exec "$@"' sh "$sock" "$WORLD_DIR/dev.$name" "$@"
+}
+spawn_with_dev milter "$WORLD_DIR/run/devlog.sock" "$MILTER_BIN" -c "$conf"
 ok 'wait_until 10 test -S $WORLD_DIR/run/milter.sock' "the milter runs without -f"
 # facility local3 (19) * 8 + severity: 4 warning, 6 info
 ok 'wait_until 5 grep -q "^<158>.*outpost-milter\[[0-9]*\]: info: listening on" "$SYSLOG"' \
@@ -139,4 +146,11 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$other") world_spawn policyd2 "$POLICYD_BIN" -
 ok 'wait_until 5 test -S $WORLD_DIR/run/policy2.sock' "a second policyd listens"
 like "$(head -n1 "$WORLD_DIR/log/policyd2.log")" '^[0-9-]+T[0-9:.]+Z outpost-policyd: info: listening on ' \
     "with stderr not the journal stream its lines carry time and name as usual"
+
+# --- without -f and without any syslog socket (a container): stderr
+sed "s|^listen = .*|listen = unix:$WORLD_DIR/run/policy3.sock|" "$conf" >"$conf.3"
+spawn_with_dev policyd3 - "$POLICYD_BIN" -c "$conf.3"
+ok 'wait_until 5 test -S $WORLD_DIR/run/policy3.sock' "policyd without -f in a /dev without log listens"
+like "$(cat "$WORLD_DIR/log/policyd3.log")" 'outpost-policyd: info: listening on ' \
+    "and, with no syslog socket to write to, logs to stderr"
 done_testing
