@@ -8,9 +8,10 @@
  *
  * DESCRIPTION
  *	Parses "[-fnv] [-c FILE]": -c the configuration file (default
- *	OUTPOST_CONF_PATH), -f foreground with messages on stderr, -n check
+ *	OUTPOST_CONF_PATH), -f messages on stderr, not syslog, -n check
  *	the configuration and exit, -v more verbose (repeatable).  Anything
- *	else prints the usage and exits with status 2.  Logging starts on
+ *	else prints the usage and exits with status 2.  The daemons never
+ *	detach, with or without -f.  Logging starts on
  *	stderr at the requested verbosity; the daemon switches to syslog
  *	(msg_open) once it has read its configuration.
  */

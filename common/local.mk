@@ -17,6 +17,7 @@ common_libcommon_a_SOURCES = \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
+	common/sdnotify.c common/sdnotify.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
 # bounce, complaint and unsubscribe intake
@@ -35,11 +36,11 @@ common_libcommon_a_SOURCES += \
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS)
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS)
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
-	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(RESOLV_LIBS) -lm
+	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(SYSTEMD_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 
 # the suppression list: unit tests and the CSV row fuzz target
@@ -120,3 +121,7 @@ check_PROGRAMS += tests/bench/verp_bench
 tests_bench_verp_bench_SOURCES = tests/bench/verp_bench.c
 tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
+
+# logging and systemd readiness of the daemons
+INTEGRATION_TESTS += tests/integration/sd-notify.sh tests/integration/logging.sh
+EXTRA_DIST += tests/lib/notify.py tests/lib/devlog.py

@@ -9,28 +9,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "msg.h"
 
 static const char *msg_progname = "outpost";
 static int msg_to_stderr = 1;
+static int msg_journal;			/* stderr is the systemd journal */
 static int msg_level;
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void msg_vlog(int prio, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * stderr_is_journal - systemd connected stderr to the journal.  It says so in
+ * $JOURNAL_STREAM ("device:inode" of the stream); a child whose stderr was
+ * redirected since inherits the variable, hence the comparison.
+ */
+static int
+stderr_is_journal(void)
+{
+    const char *v = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    char end;
+
+    if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &end) != 2)
+	return 0;
+    if (fstat(STDERR_FILENO, &st) < 0)
+	return 0;
+    return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
 /* msg_open - choose where messages go */
 void
 msg_open(const char *progname, int to_stderr, int facility)
 {
     const char *slash = strrchr(progname, '/');
+    struct stat st;
 
     msg_progname = slash ? slash + 1 : progname;
-    msg_to_stderr = to_stderr;
-    if (!to_stderr)
+    msg_journal = stderr_is_journal();
+    /* no syslog socket at all (a container): stderr rather than nowhere */
+    msg_to_stderr = to_stderr || stat(_PATH_LOG, &st) < 0;
+    if (!msg_to_stderr)
 	openlog(msg_progname, LOG_PID | LOG_NDELAY, facility);
 }
 
@@ -82,7 +108,13 @@ msg_vlog(int prio, const char *fmt, va_list ap)
     int saved = errno;
 
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    if (msg_to_stderr) {
+    if (msg_to_stderr && msg_journal) {
+	/* sd-daemon(3) prefix: the journal keeps the priority, adds the rest */
+	pthread_mutex_lock(&msg_lock);
+	fprintf(stderr, "<%d>%s: %s\n", prio, label[prio] ? label[prio] : "info", buf);
+	fflush(stderr);
+	pthread_mutex_unlock(&msg_lock);
+    } else if (msg_to_stderr) {
 	struct timespec ts;
 	struct tm tm;
 	char when[32];

@@ -14,10 +14,15 @@
  *	int  msg_facility_code(const char *name);
  *
  * DESCRIPTION
- *	Messages go to syslog with the configured facility, or to stderr
- *	(one line each, prefixed with the program name and severity) when
- *	the program runs in the foreground.  Until msg_open() is called,
- *	messages go to stderr.  Safe to call from several threads.
+ *	Messages go to syslog(3) with the configured facility and their own
+ *	priority, or to stderr (one line each, prefixed with the time, the
+ *	program name and severity) when to_stderr is set (-f) or when there
+ *	is no syslog socket to write to (no /dev/log, as in a container).
+ *	Until msg_open() is called, messages go to stderr.  When stderr is
+ *	the systemd journal ($JOURNAL_STREAM names it), each line begins
+ *	with the sd-daemon(3) priority prefix ("<4>" for a warning) instead
+ *	of the time and name, so that the journal records the priority.
+ *	Safe to call from several threads.
  *
  *	msg_debug() prints only after msg_verbose(1) or higher.
  *	msg_fatal() logs and exits with status 1.

@@ -15,7 +15,7 @@
  *	once a minute, with what to do about it.
  *
  *	-c FILE	configuration (default OUTPOST_CONF_PATH)
- *	-f	stay in the foreground, log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and the rules, then exit
  *	-r FILE	read FILE once from its start to its end, print the counts,
  *		and exit (no position is kept): for tests and benchmarks
@@ -25,7 +25,7 @@
  *	SIGTERM and SIGINT write what was read and exit.
  *
  * DIAGNOSTICS
- *	Problems go to syslog (or stderr with -f); a bad configuration or
+ *	Problems go to syslog (or stderr with -f; see msg(3)); a bad configuration or
  *	rules file exits with status 1 and names file, line and problem.
  */
 #include "config.h"
@@ -49,6 +49,7 @@
 #include "privs.h"
 #include "provider.h"
 #include "redisconn.h"
+#include "sdnotify.h"
 #include "stats.h"
 #include "track.h"
 #include "xalloc.h"
@@ -226,15 +227,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
     (void) what;
     if (sig == SIGHUP) {
+	sdnotify_reloading();
 	if (load_rules(d->conf, &fresh, err, sizeof(err)) < 0) {
 	    msg_warn("reload: %s (keeping the old rules)", err);
+	    sdnotify_ready("reload refused: %s", err);
 	    return;
 	}
 	backoff_rules_free(&d->rules);
 	d->rules = fresh;
 	msg_info("reload: %zu backoff rules", d->rules.n);
+	sdnotify_ready("following %s (%zu backoff rules)", d->conf->logd.maillog, d->rules.n);
 	return;
     }
+    sdnotify_stopping();
     if (d->lines_unflushed > 0 || d->flush_failed)
 	flush(d);
     msg_info("stopping");
@@ -396,6 +401,8 @@ main(int argc, char **argv)
 	evsignal_add(sigs[ch], NULL);
     signal(SIGPIPE, SIG_IGN);
     msg_info("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
+    /* up: the metrics socket listens, the position is read, signals are taken */
+    sdnotify_ready("following %s (%zu backoff rules)", d.conf->logd.maillog, d.rules.n);
     event_base_dispatch(d.base);
     for (ch = 0; ch < 3; ch++)
 	event_free(sigs[ch]);

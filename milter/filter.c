@@ -137,6 +137,36 @@ conn_get(SMFICTX *ctx)
     return fc;
 }
 
+/*
+ * The macros each stage asks the MTA for: the queue id i wherever the MTA may
+ * know it, and the others the filter reads (Postfix's default lists, and what
+ * conf-examples/sendmail.mc adds), since a list replaces the MTA's own.
+ * Postfix knows i at MAIL only with smtpd_delay_open_until_valid_rcpt = no,
+ * and from the second RCPT on otherwise; Sendmail knows it from MAIL on.
+ */
+static const struct {
+    int stage;
+    const char *macros;
+} stage_macros[] = {
+    {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {auth_ssf} {auth_author} "
+     "{mail_mailer} {mail_host} {mail_addr} r s"},
+    {SMFIM_ENVRCPT, "i {rcpt_mailer} {rcpt_host} {rcpt_addr}"},
+    {SMFIM_DATA, "i"},
+    {SMFIM_EOH, "i"},
+    {SMFIM_EOM, "i {msg_id}"},
+};
+
+/* msg_qid - the queue id for log lines: the MTA's, once it has told it */
+static const char *
+msg_qid(SMFICTX *ctx, struct filter_msg *fm)
+{
+    const char *v;
+
+    if (fm->queue_id == NULL && (v = smfi_getsymval(ctx, "i")) != NULL && *v)
+	fm->queue_id = xstrdup(v);
+    return fm->queue_id ? fm->queue_id : "NOQUEUE";
+}
+
 /* msg_begin - per-message state, from MAIL FROM (or the first header) */
 static void
 msg_begin(SMFICTX *ctx, struct filter_msg *fm)
@@ -144,7 +174,7 @@ msg_begin(SMFICTX *ctx, struct filter_msg *fm)
     const char *v;
     struct dkimsign *ds;
 
-    if ((v = smfi_getsymval(ctx, "i")) != NULL)
+    if ((v = smfi_getsymval(ctx, "i")) != NULL && *v)
 	fm->queue_id = xstrdup(v);
     if ((v = smfi_getsymval(ctx, "{auth_authen}")) != NULL && *v)
 	fm->auth_user = xstrdup(v);
@@ -167,9 +197,17 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	| SMFIP_NR_EOH | SMFIP_NR_BODY;
 
     unsigned long actions = SMFIF_ADDHDRS;
+    size_t i;
 
     (void) f2;
     (void) f3;
+    if (f0 & SMFIF_SETSYMLIST) {
+	actions |= SMFIF_SETSYMLIST;
+	for (i = 0; i < sizeof(stage_macros) / sizeof(stage_macros[0]); i++)
+	    if (smfi_setsymlist(ctx, stage_macros[i].stage,
+				(char *) stage_macros[i].macros) != MI_SUCCESS)
+		msg_warn("cannot ask the MTA for the macros %s", stage_macros[i].macros);
+    }
     if (suppress_enabled) {
 	skip &= ~SMFIP_NORCPT;			/* the check needs each RCPT */
 	actions |= SMFIF_DELRCPT;		/* action = discard */
@@ -247,7 +285,8 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 	    rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
 	return reply(fc, SMFIP_NR_RCPT);
     }
-    switch (rcpt_check(argv[0], fc->msg.sender_domain, fc->msg.auth_user, &r)) {
+    switch (rcpt_check(msg_qid(ctx, &fc->msg), argv[0], fc->msg.sender_domain,
+		       fc->msg.auth_user, &r)) {
     case RCPT_ACCEPT:
 	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
 	    return rc;
@@ -304,8 +343,7 @@ fi_eoh(SMFICTX *ctx)
 	cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
 	cl.auth_user = fm->auth_user;
 	if (dkimsign_eoh(fm->sign, &cl) == DKIMSIGN_SKIP) {
-	    msg_info("%s: not signed: %s", fm->queue_id ? fm->queue_id : "NOQUEUE",
-		     dkimsign_why(fm->sign));
+	    msg_info("%s: not signed: %s", msg_qid(ctx, fm), dkimsign_why(fm->sign));
 	    dkimsign_msg_free(fm->sign);
 	    fm->sign = NULL;
 	}
@@ -370,15 +408,13 @@ fi_eom(SMFICTX *ctx)
     sfsistat rc = SMFIS_CONTINUE;
     size_t i, n;
 
-    if (fm->queue_id == NULL && (qid = smfi_getsymval(ctx, "i")) != NULL)
-	fm->queue_id = xstrdup(qid);
-    qid = fm->queue_id ? fm->queue_id : "NOQUEUE";
+    qid = msg_qid(ctx, fm);
     if (eom_intake(ctx, fm, qid) < 0) {
 	msg_reset(fm);
 	return SMFIS_TEMPFAIL;
     }
     /* suppressed recipients (action = discard) go first: maybe nothing is left */
-    switch (rcpt_msg_eom(&fm->rcpt, delrcpt, ctx)) {
+    switch (rcpt_msg_eom(&fm->rcpt, qid, delrcpt, ctx)) {
     case 1:
 	msg_reset(fm);
 	return SMFIS_DISCARD;

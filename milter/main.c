@@ -14,7 +14,7 @@
  *	and reads the bounces, complaints and unsubscribe requests sent back.
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
- *	-f	stay in the foreground and log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and the keys, then exit
  *	-v	more verbose logging (repeat for more)
  *
@@ -30,7 +30,8 @@
  *	outpostctl check-config --cluster.
  *
  * DIAGNOSTICS
- *	Problems go to syslog (or stderr with -f).  Exit status 1 on a bad
+ *	Problems go to syslog (or stderr with -f; see msg(3)); under systemd
+ *	it says READY=1 once the socket listens (sdnotify(3)).  Exit status 1 on a bad
  *	configuration, an unsafe or unreadable key, or when the socket cannot
  *	be opened.
  *
@@ -64,6 +65,7 @@
 #include "privs.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
+#include "sdnotify.h"
 
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
@@ -173,19 +175,23 @@ reload(const char *path)
 
     struct intake_setup *is;
 
+    sdnotify_reloading();
     log_stats();
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
 	msg_error("reload refused, keeping the running configuration: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	return;
     }
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0) {
 	msg_error("reload refused, keeping the running keys: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	conf_free(conf);
 	return;
     }
     is = intake_setup_new(conf, geteuid(), err, sizeof(err));
     if (is == NULL && err[0]) {
 	msg_error("reload refused, keeping the running keys: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	dkimsign_unref(ds);
 	conf_free(conf);
 	return;
@@ -195,6 +201,8 @@ reload(const char *path)
     node_collect(conf);
     msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    sdnotify_ready("reloaded: %zu DKIM key%s", ds ? dkimsign_nkeys(ds) : 0,
+		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     conf_free(conf);
 }
 
@@ -296,6 +304,9 @@ main(int argc, char **argv)
 	msg_fatal("cannot start the milter thread: %s", strerror(errno));
     msg_info("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    /* the socket listens since smfi_opensocket(): connections wait in its backlog */
+    sdnotify_ready("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
+		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     for (;;) {
 	struct timespec refresh = {NODEINFO_REFRESH, 0};
 
@@ -308,6 +319,7 @@ main(int argc, char **argv)
 	    break;
 	reload(path);
     }
+    sdnotify_stopping();
     smfi_stop();
     pthread_join(tid, NULL);
     log_stats();

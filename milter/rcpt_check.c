@@ -177,8 +177,8 @@ count_suppressed(struct rconn *rc, const char *addr, const char *sender_domain,
 
 /* rcpt_check - see the header */
 enum rcpt_verdict
-rcpt_check(const char *rcpt, const char *sender_domain, const char *auth_user,
-	   struct rcpt_reply *reply)
+rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
+	   const char *auth_user, struct rcpt_reply *reply)
 {
     const struct conf_suppress *sc = &check_conf->suppress;
     const char *action = sc->action == CONF_SUP_DISCARD ? "discard" : "reject";
@@ -193,20 +193,20 @@ rcpt_check(const char *rcpt, const char *sender_domain, const char *auth_user,
 	return RCPT_ACCEPT;
     if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0) {
 	/* the MTA accepted it; no suppression entry can name it */
-	msg_debug("suppress: %s: %s: not checked", rcpt, why);
+	msg_debug("%s: suppress: %s: %s: not checked", qid, rcpt, why);
 	return RCPT_ACCEPT;
     }
     p = pool_get();
     n = sup_check(p->store, addr, sender_domain, (long long) time(NULL), action, &hit);
     if (n < 0)
-	msg_warn("suppress: %s from %s: %s", addr, sender, sup_error(p->store));
+	msg_warn("%s: suppress: %s from %s: %s", qid, addr, sender, sup_error(p->store));
     if (n > 0)
 	count_suppressed(p->rc, addr, sender_domain, auth_user);
     pool_put(p);
 
     if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
-	msg_warn("suppress: FAIL-OPEN: %s from %s accepted UNCHECKED "
-		 "([suppress] on_redis_error = accept)", addr, sender);
+	msg_warn("%s: suppress: FAIL-OPEN: %s from %s accepted UNCHECKED "
+		 "([suppress] on_redis_error = accept)", qid, addr, sender);
 	return RCPT_ACCEPT;
     }
     if (n < 0) {
@@ -217,13 +217,13 @@ rcpt_check(const char *rcpt, const char *sender_domain, const char *auth_user,
 	return RCPT_TEMPFAIL;
     }
     if (n == 0) {
-	msg_debug("suppress: %s from %s: not suppressed", addr, sender);
+	msg_debug("%s: suppress: %s from %s: not suppressed", qid, addr, sender);
 	return RCPT_ACCEPT;
     }
     sup_time_format(hit.created, day, sizeof(day));
     day[10] = '\0';			/* the date is enough */
-    msg_info("suppress: %s from %s: %s (%s, scope %s, since %s, source %s)",
-	     addr, sender, sc->action == CONF_SUP_DISCARD ? "dropped" : "rejected",
+    msg_info("%s: suppress: %s from %s: %s (%s, scope %s, since %s, source %s)",
+	     qid, addr, sender, sc->action == CONF_SUP_DISCARD ? "dropped" : "rejected",
 	     sup_reason_name(hit.reason), hit.scope[0] ? hit.scope : "global", day,
 	     hit.source[0] ? hit.source : "-");
     if (sc->action == CONF_SUP_DISCARD)
@@ -320,8 +320,8 @@ rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt)
 
 /* rcpt_msg_eom - delete the dropped recipients; 1 if none is left */
 int
-rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
-	     void *arg)
+rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
+	     int (*delrcpt)(void *arg, const char *rcpt), void *arg)
 {
     size_t i;
     int rc;
@@ -334,7 +334,7 @@ rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
 	rc = 0;
 	for (i = 0; i < m->ndrop; i++) {
 	    if (delrcpt(arg, m->drop[i]) < 0) {
-		msg_warn("suppress: cannot delete recipient %s", m->drop[i]);
+		msg_warn("%s: suppress: cannot delete recipient %s", qid, m->drop[i]);
 		rc = -1;
 		break;
 	    }

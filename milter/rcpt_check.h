@@ -6,7 +6,8 @@
  *
  *	void rcpt_check_init(const struct outpost_conf *conf);
  *	void rcpt_check_shutdown(void);
- *	enum rcpt_verdict rcpt_check(const char *rcpt, const char *sender_domain,
+ *	enum rcpt_verdict rcpt_check(const char *qid, const char *rcpt,
+ *				     const char *sender_domain,
  *				     const char *auth_user,
  *				     struct rcpt_reply *reply);
  *	void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
@@ -15,7 +16,7 @@
  *	void rcpt_msg_keep(struct rcpt_msg *m);
  *	void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
  *	void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
- *	int rcpt_msg_eom(struct rcpt_msg *m,
+ *	int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
  *			 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
  *	void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
  *			    const char *auth_user);
@@ -23,7 +24,8 @@
  * DESCRIPTION
  *	rcpt_check() decides what happens to one recipient, as the RCPT TO
  *	argument says it (angle brackets or not), for mail from
- *	sender_domain ("" for the null sender):
+ *	sender_domain ("" for the null sender); its log lines begin with
+ *	qid, the MTA's queue id ("NOQUEUE" while there is none):
  *
  *	RCPT_ACCEPT	not suppressed (or Redis failed and [suppress]
  *			on_redis_error = accept: logged as a warning)
@@ -96,7 +98,7 @@ struct rcpt_msg {
 
 void rcpt_check_init(const struct outpost_conf *conf);
 void rcpt_check_shutdown(void);
-enum rcpt_verdict rcpt_check(const char *rcpt, const char *sender_domain,
+enum rcpt_verdict rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
 			     const char *auth_user, struct rcpt_reply *reply);
 void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
 
@@ -104,8 +106,8 @@ void rcpt_msg_reset(struct rcpt_msg *m);
 void rcpt_msg_keep(struct rcpt_msg *m);
 void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
 void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
-int rcpt_msg_eom(struct rcpt_msg *m, int (*delrcpt)(void *arg, const char *rcpt),
-		 void *arg);
+int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
+		 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
 void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
 		    const char *auth_user);
 

@@ -29,6 +29,7 @@ struct dreq {
     int waiting;		/* lookups and commands in flight */
     int sent_source;		/* EVAL after NOSCRIPT, once */
     long long deadline_ms;
+    char qid[32];		/* the request's queue_id, or "NOQUEUE" */
     struct dreq *prev, *next;	/* the deadline list, oldest first */
     struct decide_plan plan;
 };
@@ -46,6 +47,26 @@ struct decider {
 
 static void go_redis(struct dreq *r);
 static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
+
+/*
+ * copy_qid - the queue id for log lines.  Postfix sends one from the second
+ * recipient of a message on; anything but a short run of letters and digits
+ * is not a queue id and stays out of the log.
+ */
+static void
+copy_qid(char *out, size_t size, const struct policy_str *q)
+{
+    size_t i;
+
+    for (i = 0; q->p && i < q->len && i + 1 < size; i++)
+	if (!((q->p[i] >= '0' && q->p[i] <= '9') || (q->p[i] >= 'A' && q->p[i] <= 'Z')
+	      || (q->p[i] >= 'a' && q->p[i] <= 'z')))
+	    break;
+    if (q->p == NULL || q->len == 0 || i != q->len)
+	snprintf(out, size, "NOQUEUE");
+    else
+	snprintf(out, size, "%.*s", (int) q->len, q->p);
+}
 
 /* release - free a request once answered and nothing refers to it */
 static void
@@ -86,7 +107,7 @@ finish(struct dreq *r, const char *action)
     r->answered = 1;
     unlink_req(r);
     if (strncmp(action, "DUNNO", 5) != 0 && strncmp(action, "FILTER", 6) != 0)
-	msg_info("%s: %s", r->plan.domain, action);
+	msg_info("%s: %s: %s", r->qid, r->plan.domain, action);
     r->fn(r->arg, action);
     release(r);
 }
@@ -98,6 +119,9 @@ fail(struct dreq *r)
     char out[DECIDE_ANSWER_MAX];
 
     decide_failure(r->l, &r->plan, out, sizeof(out));
+    if (strncmp(out, "DUNNO", 5) == 0)
+	msg_warn("%s: %s: FAIL-OPEN: accepted UNCHECKED, no decision from Redis "
+		 "(the limits' on_error = dunno)", r->qid, r->plan.domain);
     finish(r, out);
 }
 
@@ -111,7 +135,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     while (d->head && d->head->deadline_ms <= now) {
-	msg_warn("%s: no decision within decision_timeout", d->head->plan.domain);
+	msg_warn("%s: %s: no decision within decision_timeout", d->head->qid,
+		 d->head->plan.domain);
 	fail(d->head);
     }
 }
@@ -179,7 +204,7 @@ static void
 go_redis(struct dreq *r)
 {
     if (decide_command(r->l, &r->plan, r->d->script.sha1, (long long) time(NULL)) < 0) {
-	msg_warn("%s: key names too long", r->plan.domain);
+	msg_warn("%s: %s: key names too long", r->qid, r->plan.domain);
 	fail(r);
 	return;
     }
@@ -233,6 +258,7 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
     r->l = limits_ref(d->cur);
     r->fn = fn;
     r->arg = arg;
+    copy_qid(r->qid, sizeof(r->qid), &req->queue_id);
     rc = decide_prepare(r->l, req, &r->plan, out, sizeof(out));
     if (rc == DECIDE_ANSWERED) {
 	finish(r, out);

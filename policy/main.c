@@ -11,13 +11,14 @@
  *	enforces the same limits.  See outpost-policyd(8).
  *
  *	-c FILE	configuration file (default /etc/outpost/outpost.conf)
- *	-f	stay in the foreground and log to stderr
+ *	-f	log to stderr instead of syslog (it never detaches)
  *	-n	check the configuration and exit
  *	-v	more verbose logging
  *
  *	SIGHUP reloads the configuration without dropping connections; a
  *	file with an error is logged and the old configuration kept.
- *	SIGTERM and SIGINT stop the daemon.
+ *	SIGTERM and SIGINT stop the daemon.  Under systemd it says READY=1
+ *	once its listeners are open (sdnotify(3)).
  *
  * DIAGNOSTICS
  *	"FILE:LINE: problem" for a bad configuration (exit 1); problems with
@@ -40,6 +41,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "privs.h"
+#include "sdnotify.h"
 #include "server.h"
 
 struct daemon {
@@ -67,6 +69,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 
     (void) what;
     msg_info("signal %d: stopping", (int) sig);
+    sdnotify_stopping();
     event_base_loopbreak(dm->base);
 }
 
@@ -80,8 +83,10 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 
     (void) sig;
     (void) what;
+    sdnotify_reloading();
     if ((l = load(dm->path, err, sizeof(err))) == NULL) {
 	msg_error("reload failed, keeping the running configuration: %s", err);
+	sdnotify_ready("reload refused: %s", err);
 	return;
     }
     decider_reload(dm->decider, l);
@@ -89,6 +94,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
     limits_unref(dm->limits);
     dm->limits = l;
     msg_info("configuration reloaded from %s", dm->path);
+    sdnotify_ready("configuration reloaded from %s", dm->path);
 }
 
 int
@@ -136,6 +142,8 @@ main(int argc, char **argv)
     evsignal_add(ev_term, NULL);
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_hup, NULL);
+    sdnotify_ready("listening on %zu socket%s", dm.limits->conf->policy.listen.n,
+		   dm.limits->conf->policy.listen.n == 1 ? "" : "s");
     event_base_dispatch(dm.base);
     server_free(dm.server);
     decider_free(dm.decider);

@@ -9,7 +9,7 @@ set -eu
 PKGS="
  build-essential autoconf automake libtool pkg-config clang llvm libclang-rt-14-dev
  libmilter-dev libopendkim-dev libspf2-dev libhiredis-dev libssl-dev libevent-dev
- libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev
+ libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev libsystemd-dev
  redis-server redis-tools postfix dnsmasq-base swaks miltertest
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
  iproute2 util-linux procps psmisc postfwd tzdata

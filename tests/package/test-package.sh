@@ -126,9 +126,9 @@ for u in $units; do
         sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     ok 'awk -v l="$lvl" "BEGIN { exit !(l != \"\" && l + 0 <= 2.0) }"' \
         "$n: systemd-analyze security exposure ${lvl:-?} (at most 2.0)"
-    like "$(grep -E '^(User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')" \
-        'ExecStart=/usr/sbin/outpost-[a-z]+ -f ExecReload=/usr/sbin/outpost-[a-z]+ -n ExecReload=/bin/kill -HUP \$MAINPID User=outpost CapabilityBoundingSet= NoNewPrivileges=yes RuntimeDirectory=outpost ProtectSystem=strict' \
-        "$n: foreground, checked reload by SIGHUP, user outpost, no capabilities, read-only system"
+    like "$(grep -E '^(Type|User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')" \
+        'Type=notify ExecStart=/usr/sbin/outpost-[a-z]+ ExecReload=/usr/sbin/outpost-[a-z]+ -n ExecReload=/bin/kill -HUP \$MAINPID User=outpost CapabilityBoundingSet= NoNewPrivileges=yes RuntimeDirectory=outpost ProtectSystem=strict' \
+        "$n: ready by sd_notify, syslog logging, checked reload by SIGHUP, user outpost, no capabilities, read-only system"
 done
 
 # --- where systemd is the init system: the services start and run as outpost
