@@ -17,6 +17,7 @@ common_libcommon_a_SOURCES = \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
+	common/redischeck.c common/redischeck.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
 # bounce, complaint and unsubscribe intake

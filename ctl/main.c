@@ -7,7 +7,10 @@
  * DESCRIPTION
  *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
- *				"FILE:LINE: problem" when it is wrong
+ *				"FILE:LINE: problem" when it is wrong; report
+ *				the Redis server's maxmemory-policy and
+ *				persistence (exit 1 if the daemons would
+ *				refuse it)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -33,6 +36,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "msg.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "ctl_warmup.h"
 
@@ -84,13 +88,15 @@ static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
+    int rc;
 
     if (argc > 1)
 	path = argv[1];
     conf = ctl_load_conf(path);
     printf("%s: configuration OK\n", path);
+    rc = rcheck_report(&conf->redis, stdout);
     conf_free(conf);
-    return 0;
+    return rc;
 }
 
 /* cmd_ping - outpostctl ping */

@@ -45,6 +45,7 @@
 #include "msg.h"
 #include "privs.h"
 #include "provider.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "track.h"
@@ -314,6 +315,7 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open("outpost-logd", foreground, d.conf->general.syslog_facility);
+    rcheck_at_start(&d.conf->redis);
     if (d.conf->logd.node)
 	snprintf(host, sizeof(host), "%s", d.conf->logd.node);
     else if (gethostname(host, sizeof(host)) < 0)
