@@ -40,7 +40,8 @@ tests_unit_test_keytable_LDADD = $(UNIT_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
 	tests/integration/daemons.sh \
-	tests/integration/redis-conn.sh
+	tests/integration/redis-conn.sh \
+	tests/integration/redis-prod.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
