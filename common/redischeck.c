@@ -12,14 +12,22 @@
 #include "redischeck.h"
 #include "redisconn.h"
 
+/*
+ * INFO first: it needs no more than +info in an ACL, and says all but the
+ * RDB save points.  CONFIG GET only for what INFO left unknown, so that a
+ * user without CONFIG (the documented ACL) fills the server's ACL LOG only
+ * when AOF is off.
+ */
 const char *const rcheck_cmds[RCHECK_NCMDS][3] = {
+    {"INFO", "memory", NULL},
+    {"INFO", "persistence", NULL},
     {"CONFIG", "GET", "maxmemory-policy"},
     {"CONFIG", "GET", "appendonly"},
     {"CONFIG", "GET", "save"},
-    {"INFO", "memory", NULL},
-    {"INFO", "persistence", NULL},
 };
-const int rcheck_argc[RCHECK_NCMDS] = {3, 3, 3, 2, 2};
+const int rcheck_argc[RCHECK_NCMDS] = {2, 2, 3, 3, 3};
+
+#define IS_CONFIG(i) ((i) >= 2)
 
 /*
  * Process-wide state, read and written with atomic builtins: the milter's
@@ -132,22 +140,46 @@ config_value(const redisReply *r)
     return NULL;
 }
 
+/* rcheck_next - the command to send next; -1: nothing more to ask */
+int
+rcheck_next(struct rcheck_facts *f)
+{
+    int aof = f->aof >= 0 ? f->aof : f->info_aof;
+    int i = -1;
+
+    if (!(f->asked & 1u))
+	i = 0;
+    else if (!(f->asked & 2u))
+	i = 1;
+    else if (f->config_err[0] == '\0') {	/* refused once: do not ask again */
+	if (!f->info_policy[0] && !(f->asked & 4u))
+	    i = 2;
+	else if (f->info_aof < 0 && !(f->asked & 8u))
+	    i = 3;
+	else if (aof == 0 && !(f->asked & 16u))
+	    i = 4;
+    }
+    if (i >= 0)
+	f->asked |= 1u << i;
+    return i;
+}
+
 /* rcheck_feed - the reply to rcheck_cmds[i] */
 void
 rcheck_feed(struct rcheck_facts *f, int i, const redisReply *r)
 {
     const redisReply *v;
-    char *err = i < 3 ? f->config_err : f->info_err;
-    size_t errsize = i < 3 ? sizeof(f->config_err) : sizeof(f->info_err);
+    char *err = IS_CONFIG(i) ? f->config_err : f->info_err;
+    size_t errsize = IS_CONFIG(i) ? sizeof(f->config_err) : sizeof(f->info_err);
 
-    if (r == NULL)
+    if (r == NULL || i < 0 || i >= RCHECK_NCMDS)
 	return;
     if (r->type == REDIS_REPLY_ERROR) {
 	if (err[0] == '\0')
 	    copy_text(err, errsize, r->str, r->len);
 	return;
     }
-    if (i >= 3) {
+    if (!IS_CONFIG(i)) {
 	if (r->type == REDIS_REPLY_STRING)
 	    rcheck_info_parse(r->str, r->len, f);
 	return;
@@ -157,11 +189,11 @@ rcheck_feed(struct rcheck_facts *f, int i, const redisReply *r)
 	    snprintf(err, errsize, "no value for %s", rcheck_cmds[i][2]);
 	return;
     }
-    if (i == 0 && policy_name_ok(v->str, v->len))
+    if (i == 2 && policy_name_ok(v->str, v->len))
 	copy_text(f->policy, sizeof(f->policy), v->str, v->len);
-    else if (i == 1 && (strcmp(v->str, "yes") == 0 || strcmp(v->str, "no") == 0))
+    else if (i == 3 && (strcmp(v->str, "yes") == 0 || strcmp(v->str, "no") == 0))
 	f->aof = v->str[0] == 'y';
-    else if (i == 2 && v->len < sizeof(f->save)) {
+    else if (i == 4 && v->len < sizeof(f->save)) {
 	copy_text(f->save, sizeof(f->save), v->str, v->len);
 	f->save_known = 1;
     }
@@ -187,16 +219,16 @@ rcheck_judge(const struct rcheck_facts *f, int allow_eviction, struct rcheck_ver
 
     memset(v, 0, sizeof(*v));
     if (f->save_known)
-	snprintf(rdb, sizeof(rdb), "save \"%s\"", f->save);
+	snprintf(rdb, sizeof(rdb), ", save \"%s\"", f->save);
+    else if (aof == 1)
+	rdb[0] = '\0';			/* not asked: AOF is enough */
     else if (f->rdb_last_save >= 0)
-	snprintf(rdb, sizeof(rdb), "save points unknown (last RDB save at %lld, "
+	snprintf(rdb, sizeof(rdb), ", save points unknown (last RDB save at %lld, "
 		 "%lld changes since)", f->rdb_last_save, f->rdb_changes);
     else
-	snprintf(rdb, sizeof(rdb), "save points unknown");
-    snprintf(v->summary, sizeof(v->summary), "maxmemory-policy %s%s, appendonly %s, %s",
-	     policy[0] ? policy : "unknown",
-	     policy[0] && !f->policy[0] ? " (from INFO)" : "",
-	     aof < 0 ? "unknown" : aof ? "yes" : "no", rdb);
+	snprintf(rdb, sizeof(rdb), ", save points unknown");
+    snprintf(v->summary, sizeof(v->summary), "maxmemory-policy %s, appendonly %s%s",
+	     policy[0] ? policy : "unknown", aof < 0 ? "unknown" : aof ? "yes" : "no", rdb);
 
     if (policy[0] && strcmp(policy, "noeviction") != 0) {
 	v->refuse = !allow_eviction;
@@ -226,9 +258,9 @@ rcheck_judge(const struct rcheck_facts *f, int allow_eviction, struct rcheck_ver
 		 aof < 0 ? "appendonly" : "",
 		 aof == 0 && !policy[0] ? ", " : "",
 		 aof == 0 ? "RDB save points (appendonly is no)" : "");
-	snprintf(v->unchecked, sizeof(v->unchecked), "%s (CONFIG GET: %s%s%s)", what,
-		 f->config_err[0] ? f->config_err : "no answer",
-		 f->info_err[0] ? "; INFO: " : "", f->info_err);
+	snprintf(v->unchecked, sizeof(v->unchecked), "%s (%s%s%sCONFIG GET: %s)", what,
+		 f->info_err[0] ? "INFO: " : "", f->info_err, f->info_err[0] ? "; " : "",
+		 f->config_err[0] ? f->config_err : "no answer");
     }
 }
 
@@ -274,7 +306,7 @@ gather(rcheck_cmd_fn cmd, void *arg, struct rcheck_facts *f)
     int i;
 
     rcheck_facts_init(f);
-    for (i = 0; i < RCHECK_NCMDS; i++) {
+    while ((i = rcheck_next(f)) >= 0) {
 	redisReply *r = cmd(arg, rcheck_argc[i], (const char **) rcheck_cmds[i]);
 
 	if (r == NULL)

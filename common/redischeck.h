@@ -12,6 +12,7 @@
  *			     const struct conf_redis *conf);
  *
  *	void rcheck_facts_init(struct rcheck_facts *f);
+ *	int rcheck_next(struct rcheck_facts *f);
  *	void rcheck_feed(struct rcheck_facts *f, int i, const redisReply *r);
  *	void rcheck_info_parse(const char *text, size_t len,
  *			       struct rcheck_facts *f);
@@ -34,10 +35,12 @@
  *	- no AOF and no RDB save points is a warning;
  *	- what could not be read is said, never guessed.
  *
- *	CONFIG GET is asked first; where an ACL or a rename-command refuses
- *	it, INFO memory and INFO persistence give maxmemory_policy and
- *	aof_enabled (not the save points: then only the last RDB save time
- *	and the changes since are reported).
+ *	INFO memory and INFO persistence are asked first: they give
+ *	maxmemory_policy and aof_enabled and need no CONFIG permission.
+ *	CONFIG GET is asked only for what they left unknown: the RDB save
+ *	points when AOF is off, or everything where INFO is refused.  Where an
+ *	ACL or a rename-command refuses CONFIG too, the save points stay
+ *	unknown and the last RDB save time and the changes since are reported.
  *
  *	rcheck_at_start() is called once by each daemon before it serves:
  *	it connects, checks, logs what it found and exits (msg_fatal) on an
@@ -60,9 +63,10 @@
  *	0 otherwise (Redis unreachable included: it says so).
  *
  *	rcheck_info_parse() reads INFO text (outside input: linear, bounded,
- *	no NUL needed) into the INFO fields of f.  rcheck_feed() takes the
- *	reply to command i of rcheck_cmds[]; rcheck_judge() is a pure
- *	function of the facts.
+ *	no NUL needed) into the INFO fields of f.  rcheck_next() gives the
+ *	index in rcheck_cmds[] of the command to send next (-1: done), given
+ *	the replies so far; rcheck_feed() takes the reply to command i;
+ *	rcheck_judge() is a pure function of the facts.
  */
 #ifndef OUTPOST_REDISCHECK_H
 #define OUTPOST_REDISCHECK_H
@@ -91,6 +95,7 @@ struct rcheck_facts {
     int info_aof;		/* aof_enabled; -1 unknown */
     long long rdb_last_save;	/* rdb_last_save_time; -1 unknown */
     long long rdb_changes;	/* rdb_changes_since_last_save; -1 */
+    unsigned asked;		/* bit i: rcheck_cmds[i] sent */
     char config_err[96];	/* why CONFIG GET failed; "" */
     char info_err[96];		/* why INFO failed; "" */
 };
@@ -116,6 +121,7 @@ int rcheck_apply(const struct rcheck_facts *f, const struct conf_redis *conf);
 int rcheck_enforced(void);
 
 void rcheck_facts_init(struct rcheck_facts *f);
+int rcheck_next(struct rcheck_facts *f);
 void rcheck_feed(struct rcheck_facts *f, int i, const redisReply *r);
 void rcheck_info_parse(const char *text, size_t len, struct rcheck_facts *f);
 void rcheck_judge(const struct rcheck_facts *f, int allow_eviction,

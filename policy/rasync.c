@@ -33,7 +33,7 @@ struct rasync {
     int ready;			/* connected, set up and checked */
     int setup_failed;		/* AUTH, SELECT or SCRIPT LOAD refused */
     struct rcheck_facts facts;	/* the server check's replies so far */
-    int check_next;		/* index of the next reply */
+    int check_next;		/* the command whose reply comes next */
     long long connect_started_ms;
     long long last_progress_ms;	/* last reply, or first command sent */
     long long backoff_ms;
@@ -126,6 +126,19 @@ set_ready(struct rasync *ra)
     ra->ready = 1;
 }
 
+static void check_reply(void *arg, redisReply *r);
+
+/* send_check - the next command of the server check */
+static void
+send_check(struct rasync *ra)
+{
+    int i = ra->check_next;
+
+    if (send_cmd(ra, rcheck_argc[i], (const char **) rcheck_cmds[i], NULL, check_reply,
+		 ra) < 0 && ra->ac)
+	redisAsyncDisconnect(ra->ac);
+}
+
 /* check_reply - one reply of the server check; the last one decides */
 static void
 check_reply(void *arg, redisReply *r)
@@ -135,8 +148,12 @@ check_reply(void *arg, redisReply *r)
     if (r == NULL || ra->ac == NULL)
 	return;				/* the connection failed: on_disconnect */
     rcheck_feed(&ra->facts, ra->check_next, r);
-    if (++ra->check_next < RCHECK_NCMDS || ra->setup_failed)
+    if (ra->setup_failed)
 	return;
+    if ((ra->check_next = rcheck_next(&ra->facts)) >= 0) {
+	send_check(ra);
+	return;
+    }
     if (rcheck_apply(&ra->facts, ra->conf) == RCHECK_REFUSED)
 	redisAsyncDisconnect(ra->ac);	/* logged; retried after the backoff */
     else
@@ -164,7 +181,6 @@ on_connect(const redisAsyncContext *ac, int status)
     struct rasync *ra = ac->data;
     const char *argv[3];
     char db[16];
-    int i;
 
     if (status != REDIS_OK) {
 	msg_warn("redis: connect to %s: %s (next attempt in %lld ms)", ra->conf->server,
@@ -199,9 +215,8 @@ on_connect(const redisAsyncContext *ac, int status)
     }
     /* not ready until the server's maxmemory-policy is known to be safe */
     rcheck_facts_init(&ra->facts);
-    ra->check_next = 0;
-    for (i = 0; i < RCHECK_NCMDS; i++)
-	send_cmd(ra, rcheck_argc[i], (const char **) rcheck_cmds[i], NULL, check_reply, ra);
+    ra->check_next = rcheck_next(&ra->facts);
+    send_check(ra);
 }
 
 /* on_disconnect - the connection is gone: reconnect later */

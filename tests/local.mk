@@ -46,7 +46,8 @@ INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
 	tests/integration/daemons.sh \
 	tests/integration/redis-conn.sh \
-	tests/integration/redis-prod.sh
+	tests/integration/redis-prod.sh \
+	tests/integration/redis-acl.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

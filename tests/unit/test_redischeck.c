@@ -135,10 +135,10 @@ test_feed(void **state)
 
     (void) state;
     rcheck_facts_init(&f);
-    rcheck_feed(&f, 0, config_pair("maxmemory-policy", "volatile-lfu"));
-    rcheck_feed(&f, 1, config_pair("appendonly", "no"));
-    rcheck_feed(&f, 2, config_pair("save", "3600 1 300 100"));
-    rcheck_feed(&f, 3, reply(REDIS_REPLY_STRING, info_memory));
+    rcheck_feed(&f, 2, config_pair("maxmemory-policy", "volatile-lfu"));
+    rcheck_feed(&f, 3, config_pair("appendonly", "no"));
+    rcheck_feed(&f, 4, config_pair("save", "3600 1 300 100"));
+    rcheck_feed(&f, 0, reply(REDIS_REPLY_STRING, info_memory));
     assert_string_equal(f.policy, "volatile-lfu");
     assert_int_equal(f.aof, 0);
     assert_int_equal(f.save_known, 1);
@@ -146,10 +146,12 @@ test_feed(void **state)
     assert_string_equal(f.info_policy, "allkeys-lru");
 
     rcheck_facts_init(&f);
-    rcheck_feed(&f, 0, reply(REDIS_REPLY_ERROR, "NOPERM this user has no permissions"));
-    rcheck_feed(&f, 1, reply(REDIS_REPLY_ERROR, "NOPERM again"));
-    rcheck_feed(&f, 4, reply(REDIS_REPLY_ERROR, "ERR unknown command 'INFO'"));
-    rcheck_feed(&f, 3, NULL);
+    rcheck_feed(&f, 2, reply(REDIS_REPLY_ERROR, "NOPERM this user has no permissions"));
+    rcheck_feed(&f, 3, reply(REDIS_REPLY_ERROR, "NOPERM again"));
+    rcheck_feed(&f, 1, reply(REDIS_REPLY_ERROR, "ERR unknown command 'INFO'"));
+    rcheck_feed(&f, 0, NULL);
+    rcheck_feed(&f, 5, reply(REDIS_REPLY_STRING, info_memory));	/* no such command */
+    rcheck_feed(&f, -1, reply(REDIS_REPLY_STRING, info_memory));
     assert_string_equal(f.config_err, "NOPERM this user has no permissions");	/* the first */
     assert_string_equal(f.info_err, "ERR unknown command 'INFO'");
     assert_string_equal(f.policy, "");
@@ -158,9 +160,79 @@ test_feed(void **state)
     rcheck_facts_init(&f);
     memset(&empty, 0, sizeof(empty));
     empty.type = REDIS_REPLY_ARRAY;
-    rcheck_feed(&f, 2, &empty);
+    rcheck_feed(&f, 4, &empty);
     assert_int_equal(f.save_known, 0);
     assert_string_equal(f.config_err, "no value for save");
+}
+
+/* sequence - the commands rcheck_next() asks for, as digits */
+static void
+sequence(struct rcheck_facts *f, const redisReply *const *replies, char *out)
+{
+    int i;
+
+    while ((i = rcheck_next(f)) >= 0) {
+	*out++ = (char) ('0' + i);
+	rcheck_feed(f, i, replies[i]);
+    }
+    *out = '\0';
+}
+
+/* what is asked: INFO always, CONFIG GET only for what INFO left unknown */
+static void
+test_next(void **state)
+{
+    static const char aof_on[] = "maxmemory_policy:noeviction\r\naof_enabled:1\r\n";
+    static const char aof_off[] = "maxmemory_policy:noeviction\r\naof_enabled:0\r\n";
+    static redisReply info_on, info_off, denied, empty_info;
+    const redisReply *replies[RCHECK_NCMDS];
+    struct rcheck_facts f;
+    char seq[16];
+
+    (void) state;
+    info_on.type = info_off.type = empty_info.type = REDIS_REPLY_STRING;
+    info_on.str = (char *) aof_on, info_on.len = strlen(aof_on);
+    info_off.str = (char *) aof_off, info_off.len = strlen(aof_off);
+    empty_info.str = (char *) "", empty_info.len = 0;
+    denied.type = REDIS_REPLY_ERROR;
+    denied.str = (char *) "NOPERM no", denied.len = 9;
+
+    /* AOF on: INFO is enough, CONFIG is never asked */
+    replies[0] = replies[1] = &info_on;
+    replies[2] = replies[3] = replies[4] = &denied;
+    rcheck_facts_init(&f);
+    sequence(&f, replies, seq);
+    assert_string_equal(seq, "01");
+
+    /* AOF off: the save points from CONFIG GET save */
+    replies[0] = replies[1] = &info_off;
+    rcheck_facts_init(&f);
+    sequence(&f, replies, seq);
+    assert_string_equal(seq, "014");
+    assert_string_equal(f.config_err, "NOPERM no");
+
+    /* INFO refused: CONFIG GET asked once, not again after a refusal */
+    replies[0] = replies[1] = &denied;
+    rcheck_facts_init(&f);
+    sequence(&f, replies, seq);
+    assert_string_equal(seq, "012");
+
+    /* INFO without the fields, CONFIG answering: everything from CONFIG */
+    replies[0] = replies[1] = &empty_info;
+    replies[2] = config_pair("maxmemory-policy", "noeviction");
+    rcheck_facts_init(&f);
+    rcheck_feed(&f, rcheck_next(&f), replies[0]);
+    rcheck_feed(&f, rcheck_next(&f), replies[1]);
+    assert_int_equal(rcheck_next(&f), 2);
+    rcheck_feed(&f, 2, replies[2]);
+    assert_int_equal(rcheck_next(&f), 3);
+    rcheck_feed(&f, 3, config_pair("appendonly", "no"));
+    assert_int_equal(rcheck_next(&f), 4);
+    rcheck_feed(&f, 4, config_pair("save", ""));
+    assert_int_equal(rcheck_next(&f), -1);
+    assert_string_equal(f.policy, "noeviction");
+    assert_int_equal(f.aof, 0);
+    assert_int_equal(f.save_known, 1);
 }
 
 /* facts - a server as CONFIG GET describes it */
@@ -192,6 +264,10 @@ test_judge(void **state)
     assert_string_equal(v.persistence, "");
     assert_string_equal(v.unchecked, "");
     assert_string_equal(v.summary, "maxmemory-policy noeviction, appendonly yes, save \"\"");
+    f.save_known = 0;			/* AOF on: the save points were not asked */
+    rcheck_judge(&f, 0, &v);
+    assert_string_equal(v.summary, "maxmemory-policy noeviction, appendonly yes");
+    assert_string_equal(v.unchecked, "");
 
     facts(&f, "noeviction", 0, "3600 1");	/* RDB only: no warning */
     rcheck_judge(&f, 0, &v);
@@ -230,16 +306,17 @@ test_judge_fallback(void **state)
     rcheck_facts_init(&f);
     strcpy(f.config_err, "NOPERM no config");
     rcheck_info_parse(info_memory, strlen(info_memory), &f);
+    assert_string_equal(f.policy, "");
     f.info_aof = 0;
     f.rdb_last_save = 5;
     f.rdb_changes = 7;
     rcheck_judge(&f, 0, &v);
     assert_int_equal(v.refuse, 1);
-    assert_non_null(strstr(v.eviction, "allkeys-lru (from INFO)"));
+    assert_non_null(strstr(v.eviction, "maxmemory-policy is allkeys-lru: "));
     assert_string_equal(v.persistence, "");	/* not known: not claimed */
     assert_string_equal(v.unchecked, "RDB save points (appendonly is no) "
 			"(CONFIG GET: NOPERM no config)");
-    assert_string_equal(v.summary, "maxmemory-policy allkeys-lru (from INFO), appendonly no, "
+    assert_string_equal(v.summary, "maxmemory-policy allkeys-lru, appendonly no, "
 			"save points unknown (last RDB save at 5, 7 changes since)");
 
     /* CONFIG wins over INFO where both answered */
@@ -253,8 +330,8 @@ test_judge_fallback(void **state)
     strcpy(f.info_err, "NOPERM b");
     rcheck_judge(&f, 0, &v);
     assert_int_equal(v.refuse, 0);
-    assert_string_equal(v.unchecked, "maxmemory-policy, appendonly (CONFIG GET: NOPERM a; "
-			"INFO: NOPERM b)");
+    assert_string_equal(v.unchecked, "maxmemory-policy, appendonly (INFO: NOPERM b; "
+			"CONFIG GET: NOPERM a)");
 }
 
 int
@@ -265,6 +342,7 @@ main(void)
 	cmocka_unit_test(test_info_edges),
 	cmocka_unit_test(test_info_rejects),
 	cmocka_unit_test(test_feed),
+	cmocka_unit_test(test_next),
 	cmocka_unit_test(test_judge),
 	cmocka_unit_test(test_judge_fallback),
     };
