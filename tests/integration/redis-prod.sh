@@ -4,7 +4,9 @@
 # fix, unless [redis] allow_eviction; no persistence warns, AOF everysec is quiet; a
 # CONFIG command renamed away or denied by an ACL is worked around with INFO; a policy
 # changed to allkeys-lru under running daemons is noticed when they reconnect: they
-# log an error, fail closed, and recover by themselves once it is noeviction again.
+# log an error, fail closed, and recover by themselves once it is noeviction again;
+# with Sentinel, the master is checked, and a failover to a replica with an evicting
+# policy is noticed.
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
@@ -204,4 +206,41 @@ milter_refuses_bob() {
     grep -q "<\\*\\* *550 5\\.7\\.1" "$SWAKS_OUT"
 }
 ok 'wait_until 10 milter_refuses_bob' "fixed: the milter checks the suppression list again"
+
+# --- Sentinel: the master the sentinels name is checked, again after a failover
+stop_all
+sd=$WORLD_DIR/sentinel
+mkdir -p "$sd"
+# sredis PORT [OPTION...] - one more redis-server for the Sentinel set-up
+sredis() {
+    local port=$1; shift
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly yes --dir "$sd" \
+        --appendfilename "ao-$port.aof" --appenddirname "aof-$port" \
+        --daemonize yes --pidfile "$sd/$port.pid" --logfile "$sd/$port.log" "$@" </dev/null
+}
+sredis 6401                                              # master: noeviction
+sredis 6402 --replicaof 127.0.0.1 6401 --maxmemory-policy allkeys-lru
+printf 'port 26401\nbind 127.0.0.1\ndir %s\nsentinel monitor om 127.0.0.1 6401 1\nsentinel down-after-milliseconds om 1000\nsentinel failover-timeout om 5000\n' \
+    "$sd" >"$sd/sentinel.conf"
+redis-server "$sd/sentinel.conf" --sentinel --daemonize yes --pidfile "$sd/s.pid" --logfile "$sd/s.log"
+sentinel_ready() {
+    redis-cli -p 6401 INFO replication 2>/dev/null | grep -q connected_slaves:1 &&
+        redis-cli -p 26401 SENTINEL replicas om 2>/dev/null | grep -q 6402
+}
+ok 'wait_until 20 sentinel_ready' "a master, a replica with allkeys-lru, and a sentinel"
+write_conf "sentinels = 127.0.0.1:26401" "sentinel_master = om"
+ok 'start_all' "through the sentinel all three daemons start: the master has noeviction"
+like "$(log policyd)" "info: redis: maxmemory-policy noeviction, appendonly yes" "policyd checked the master"
+out=$(ctl check-config "$conf" 2>&1); rc=$?
+is "$rc" 0 "check-config, through the sentinel, checks the master, not the replica"
+redis-cli -p 26401 SENTINEL FAILOVER om >/dev/null
+ok 'wait_until 20 eval "redis-cli -p 6402 ROLE | head -1 | grep -qx master"' "a failover promotes the replica"
+ok 'wait_until 20 grep -q "error: redis: refusing to use the server until this is fixed: maxmemory-policy is allkeys-lru" $WORLD_DIR/log/policyd.log' \
+    "policyd checks the new master and refuses its policy"
+like "$(policy_ask carol@gmail.test)" "action=DEFER_IF_PERMIT 4\\.3\\.0" "and fails closed"
+ok 'wait_until 20 milter_noticed' "so does the milter"
+out=$(ctl check-config "$conf" 2>&1); rc=$?
+is "$rc" 1 "check-config now reports the new master's policy"
+redis-cli -p 6402 CONFIG SET maxmemory-policy noeviction >/dev/null
+ok 'wait_until 10 policy_dunno' "fixed on the new master: policyd decides again"
 done_testing
