@@ -28,6 +28,8 @@ common_libcommon_a_SOURCES += \
 	common/bounce_class.c common/bounce_class.h \
 	common/bounce.c common/bounce.h \
 	common/verp.c common/verp.h \
+	common/retpath.c common/retpath.h \
+	common/nodeinfo.c common/nodeinfo.h \
 	common/intake_act.c common/intake_act.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
@@ -102,6 +104,10 @@ UNIT_TESTS += tests/unit/test_verp
 tests_unit_test_verp_SOURCES = tests/unit/test_verp.c tests/unit/testutil.h
 tests_unit_test_verp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_verp_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_retpath
+tests_unit_test_retpath_SOURCES = tests/unit/test_retpath.c
+tests_unit_test_retpath_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_retpath_LDADD = $(UNIT_LIBS)
 FUZZ_TARGETS += tests/fuzz/fuzz_verp
 tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)

@@ -10,6 +10,7 @@
  *	or include: of [dns] spf_include), one DKIM TXT record per key the
  *	key table holds for the domain, a starter DMARC record (p=none with
  *	a report address), the return-path domain's MX (the relay) and SPF,
+ *	that domain being [intake] bounce_domain as the milter expands it,
  *	and the PTR records of the relay addresses.  --ip replaces the
  *	addresses of the [pool NAME] sections.
  *
@@ -103,6 +104,12 @@ build_return_path(const struct onboard *o, struct records *rs)
     char *mx;
     size_t len;
 
+    if (o->no_bounce_domain) {
+	note(rs, "[intake] bounce_domain is not set: mail keeps the envelope sender the "
+	     "platform gives it, and bounces do not come back to the relay; set it "
+	     "(such as bounces.%d) to have a return-path domain to publish");
+	return;
+    }
     if (strcmp(o->return_path, o->domain) == 0) {
 	note(rs, "the return-path domain is the domain itself: no MX is suggested, "
 	     "it would take the domain's own mail");
@@ -194,7 +201,10 @@ print_json(const struct onboard *o, const struct records *rs)
     printf("{\"domain\":");
     onboard_json_str(stdout, o->domain);
     printf(",\"return_path\":");
-    onboard_json_str(stdout, o->return_path);
+    if (o->no_bounce_domain)
+	printf("null");
+    else
+	onboard_json_str(stdout, o->return_path);
     printf(",\"records\":[");
     for (i = 0; i < rs->n; i++) {
 	printf("%s{\"purpose\":", i ? "," : "");

@@ -89,7 +89,8 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 {
     const struct conf_intake *in = &conf->intake;
     int unsub = argc > 0 && strcmp(argv[0], "--unsubscribe") == 0;
-    char rcpt[ADDR_MAX], sender[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1], err[300];
+    char rcpt[ADDR_MAX], sender[DOMAIN_MAX], dom[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1];
+    char err[300];
     const char *why, *local, *pct;
     struct verp_keys *k;
     size_t n, room;
@@ -122,11 +123,11 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 		rcpt, sender);
 	return 1;
     }
-    if (pct)
-	printf("%s-%s@%.*s%s%s\n", local, tok, (int) (pct - in->bounce_domain),
-	       in->bounce_domain, sender, pct + 2);
-    else
-	printf("%s-%s@%s\n", local, tok, in->bounce_domain);
+    if (verp_return_domain(in->bounce_domain, sender, dom, sizeof(dom)) == 0) {
+	fprintf(stderr, "outpostctl: [intake] bounce_domain is too long for %s\n", sender);
+	return 1;
+    }
+    printf("%s-%s@%s\n", local, tok, dom);
     return 0;
 }
 

@@ -11,6 +11,8 @@
  *				the Redis server's maxmemory-policy and
  *				persistence (exit 1 if the daemons would
  *				refuse it)
+ *	check-config --cluster [FILE]
+ *				also compare the relay nodes (cluster.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -47,7 +49,8 @@ usage(void)
     fprintf(stderr,
 	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
 	    "commands:\n"
-	    "  check-config [FILE]   validate a configuration file\n"
+	    "  check-config [--cluster] [FILE]\n"
+	    "                        validate a configuration file; compare the nodes\n"
 	    "  dns [--json] [--ip ADDR]... DOMAIN\n"
 	    "                        print the DNS records DOMAIN must publish\n"
 	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
@@ -88,13 +91,19 @@ static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
-    int rc;
+    int cluster = argc > 1 && strcmp(argv[1], "--cluster") == 0, rc = 0;
 
-    if (argc > 1)
-	path = argv[1];
+    if (argc > 1 + cluster)
+	path = argv[1 + cluster];
     conf = ctl_load_conf(path);
     printf("%s: configuration OK\n", path);
     rc = rcheck_report(&conf->redis, stdout);
+    if (cluster) {
+	int crc = ctl_check_cluster(conf);
+
+	if (crc > rc)
+	    rc = crc;
+    }
     conf_free(conf);
     return rc;
 }
