@@ -71,6 +71,7 @@ static const struct conf_key redis_keys[] = {
     {"sentinels", CT_LIST, K(conf_redis, sentinels), NULL, 0, 0, 0, 0},
     {"sentinel_master", CT_STR, K(conf_redis, sentinel_master), NULL, 0, 0, 0, 0},
     {"sentinel_password", CT_STR, K(conf_redis, sentinel_password), NULL, 0, 0, 0, 0},
+    {"allow_eviction", CT_BOOL, K(conf_redis, allow_eviction), "no", 0, 0, 0, 0},
     {0},
 };
 

@@ -58,6 +58,7 @@ struct conf_redis {
     struct conf_strlist sentinels;	/* "host:port" each */
     char *sentinel_master;
     char *sentinel_password;
+    int allow_eviction;		/* accept a maxmemory-policy that evicts */
 };
 
 enum conf_on_error { CONF_ON_ERROR_TEMPFAIL, CONF_ON_ERROR_ACCEPT };

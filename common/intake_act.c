@@ -32,7 +32,8 @@ static const char *const event_names[] = {
 };
 
 /*
- * KEYS: stats, soft set (or "" when not a soft bounce).  ARGV: field,
+ * KEYS: stats, soft set (only for a soft bounce: an empty key name would
+ * be refused by an ACL that limits keys to the prefix).  ARGV: field,
  * stats ttl, now (ms), window (ms), report id.  Returns the soft bounces
  * within the window (0 when not a soft bounce).
  */
@@ -40,7 +41,7 @@ static const char event_lua[] =
     "if redis.call('HINCRBY', KEYS[1], ARGV[1], 1) == 1 then\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
     "end\n"
-    "if KEYS[2] == '' then return 0 end\n"
+    "if KEYS[2] == nil then return 0 end\n"
     "local now, win = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "redis.call('ZADD', KEYS[2], 'NX', now, ARGV[5])\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - win)\n"
@@ -146,19 +147,21 @@ run_event(struct intake_store *s, long long now, const char *field,
     const char *argv[7];
     redisReply *r;
     long long n = -1;
+    int k = 0;
 
     stats_key(s, now, stats, sizeof(stats));
     snprintf(ttl, sizeof(ttl), "%d", INTAKE_STATS_TTL);
     snprintf(nows, sizeof(nows), "%lld", now * 1000);
     snprintf(win, sizeof(win), "%lld", window_ms);
-    argv[0] = stats;
-    argv[1] = soft_key ? soft_key : "";
-    argv[2] = field;
-    argv[3] = ttl;
-    argv[4] = nows;
-    argv[5] = win;
-    argv[6] = id && *id ? id : nows;
-    r = rconn_eval(s->rc, &s->event, 2, 7, argv, NULL);
+    argv[k++] = stats;
+    if (soft_key)
+	argv[k++] = soft_key;
+    argv[k++] = field;
+    argv[k++] = ttl;
+    argv[k++] = nows;
+    argv[k++] = win;
+    argv[k++] = id && *id ? id : nows;
+    r = rconn_eval(s->rc, &s->event, soft_key ? 2 : 1, k, argv, NULL);
     if (!failed(s, r, REDIS_REPLY_INTEGER))
 	n = r->integer;
     if (r)

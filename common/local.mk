@@ -18,6 +18,7 @@ common_libcommon_a_SOURCES = \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/sdnotify.c common/sdnotify.h \
+	common/redischeck.c common/redischeck.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
 # bounce, complaint and unsubscribe intake
@@ -56,7 +57,8 @@ tests_fuzz_fuzz_suppress_csv_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/suppress.sh
-EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py
+EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py \
+	tests/bench/redis-sizing.sh
 dist_man_MANS += doc/outpost-suppress.7
 check_PROGRAMS += tests/bench/sup_latency
 tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c

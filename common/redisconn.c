@@ -14,6 +14,7 @@
 
 #include "monotime.h"
 #include "msg.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "xalloc.h"
 
@@ -39,6 +40,7 @@ static redisContext *connect_to(const char *host, int port, const char *unixpath
 				long long timeout_ms, char *err, size_t errlen);
 static int rconn_failed(struct rconn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static void rconn_backoff(struct rconn *c);
 
 /* ms_timeval - milliseconds as a struct timeval */
 static struct timeval
@@ -223,6 +225,20 @@ is_master(redisContext *ctx)
     return ok;
 }
 
+/* rconn_backoff - drop the connection, no new attempt before the delay */
+static void
+rconn_backoff(struct rconn *c)
+{
+    if (c->ctx) {
+	redisFree(c->ctx);
+	c->ctx = NULL;
+    }
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : c->conf->reconnect_min_ms;
+    if (c->backoff_ms > c->conf->reconnect_max_ms)
+	c->backoff_ms = c->conf->reconnect_max_ms;
+    c->next_try_ms = monotime_ms() + c->backoff_ms;
+}
+
 /* rconn_failed - drop the connection and schedule the next attempt */
 static int
 rconn_failed(struct rconn *c, const char *fmt, ...)
@@ -234,16 +250,16 @@ rconn_failed(struct rconn *c, const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     memcpy(c->err, buf, sizeof(c->err));
-    if (c->ctx) {
-	redisFree(c->ctx);
-	c->ctx = NULL;
-    }
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : c->conf->reconnect_min_ms;
-    if (c->backoff_ms > c->conf->reconnect_max_ms)
-	c->backoff_ms = c->conf->reconnect_max_ms;
-    c->next_try_ms = monotime_ms() + c->backoff_ms;
+    rconn_backoff(c);
     msg_warn("redis: %s (next attempt in %lld ms)", c->err, c->backoff_ms);
     return -1;
+}
+
+/* ctx_command - rcheck_cmd_fn over a bare context */
+static redisReply *
+ctx_command(void *arg, int argc, const char **argv)
+{
+    return simple_command(arg, argc, argv);
 }
 
 /* rconn_connect - connect (through the sentinels if any) */
@@ -288,6 +304,14 @@ rconn_connect(struct rconn *c)
 	return rconn_failed(c, "%s", c->err);
     if (conf->sentinels.n > 0 && !is_master(c->ctx))
 	return rconn_failed(c, "%s:%d is not a master (failover in progress?)", host, port);
+    switch (rcheck_connected(ctx_command, c->ctx, conf)) {
+    case RCHECK_IOERR:
+	return rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+    case RCHECK_REFUSED:			/* logged at error priority */
+	snprintf(c->err, sizeof(c->err), "server not used: its maxmemory-policy evicts keys");
+	rconn_backoff(c);
+	return -1;
+    }
     snprintf(c->host, sizeof(c->host), "%s", unixpath ? unixpath : host);
     c->port = port;
     if (c->backoff_ms)

@@ -36,6 +36,10 @@
  *	reconfigures it, the sentinels are also asked again once a second
  *	while connected, and a new master address means a reconnect.
  *
+ *	In the daemons (after rcheck_at_start(), see redischeck.h) each new
+ *	connection is checked: a server whose maxmemory-policy evicts keys
+ *	is dropped like an unreachable one, and retried after the backoff.
+ *
  *	Commands are built from argv only: outside data never passes through
  *	a format string.  rconn_command() returns a reply the caller frees
  *	with freeReplyObject(), or NULL on a connection problem (the reason

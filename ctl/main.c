@@ -7,7 +7,10 @@
  * DESCRIPTION
  *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
- *				"FILE:LINE: problem" when it is wrong
+ *				"FILE:LINE: problem" when it is wrong; report
+ *				the Redis server's maxmemory-policy and
+ *				persistence (exit 1 if the daemons would
+ *				refuse it)
  *	check-config --cluster [FILE]
  *				also compare the relay nodes (cluster.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
@@ -35,6 +38,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "msg.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "ctl_warmup.h"
 
@@ -93,8 +97,13 @@ cmd_check_config(const char *path, int argc, char **argv)
 	path = argv[1 + cluster];
     conf = ctl_load_conf(path);
     printf("%s: configuration OK\n", path);
-    if (cluster)
-	rc = ctl_check_cluster(conf);
+    rc = rcheck_report(&conf->redis, stdout);
+    if (cluster) {
+	int crc = ctl_check_cluster(conf);
+
+	if (crc > rc)
+	    rc = crc;
+    }
     conf_free(conf);
     return rc;
 }

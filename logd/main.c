@@ -48,6 +48,7 @@
 #include "msg.h"
 #include "privs.h"
 #include "provider.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "sdnotify.h"
 #include "stats.h"
@@ -361,6 +362,7 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open("outpost-logd", foreground, d.conf->general.syslog_facility);
+    rcheck_at_start(&d.conf->redis);
     if (d.conf->logd.node)
 	snprintf(host, sizeof(host), "%s", d.conf->logd.node);
     else if (gethostname(host, sizeof(host)) < 0)

@@ -65,6 +65,7 @@
 #include "privs.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
+#include "redischeck.h"
 #include "sdnotify.h"
 
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
@@ -257,6 +258,7 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open(argv[0], opt.foreground, conf->general.syslog_facility);
+    rcheck_at_start(&conf->redis);
 
     /*
      * The main thread takes SIGHUP (reload), SIGTERM and SIGINT (stop).

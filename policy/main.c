@@ -41,6 +41,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "privs.h"
+#include "redischeck.h"
 #include "sdnotify.h"
 #include "server.h"
 
@@ -119,6 +120,7 @@ main(int argc, char **argv)
     }
     msg_open("outpost-policyd", opt.foreground, dm.limits->conf->general.syslog_facility);
     signal(SIGPIPE, SIG_IGN);
+    rcheck_at_start(&dm.limits->conf->redis);
     if ((dm.base = event_base_new()) == NULL)
 	msg_fatal("cannot create the event loop");
     dm.decider = decider_new(dm.base, dm.limits);

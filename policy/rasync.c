@@ -15,6 +15,7 @@
 #include "monotime.h"
 #include "msg.h"
 #include "rasync.h"
+#include "redischeck.h"
 #include "redisconn.h"
 #include "xalloc.h"
 
@@ -29,7 +30,10 @@ struct rasync {
     const char *script;
     long max_pending;
     redisAsyncContext *ac;
-    int ready;			/* connected and set up */
+    int ready;			/* connected, set up and checked */
+    int setup_failed;		/* AUTH, SELECT or SCRIPT LOAD refused */
+    struct rcheck_facts facts;	/* the server check's replies so far */
+    int check_next;		/* the command whose reply comes next */
     long long connect_started_ms;
     long long last_progress_ms;	/* last reply, or first command sent */
     long long backoff_ms;
@@ -106,9 +110,54 @@ setup_reply(void *arg, redisReply *r)
 
     if (r && r->type == REDIS_REPLY_ERROR) {
 	msg_warn("redis: setting up the connection: %s", r->str);
+	ra->setup_failed = 1;
 	if (ra->ac)
 	    redisAsyncDisconnect(ra->ac);
     }
+}
+
+/* set_ready - the connection may carry commands */
+static void
+set_ready(struct rasync *ra)
+{
+    if (ra->backoff_ms)
+	msg_info("redis: connected again");
+    ra->backoff_ms = 0;
+    ra->ready = 1;
+}
+
+static void check_reply(void *arg, redisReply *r);
+
+/* send_check - the next command of the server check */
+static void
+send_check(struct rasync *ra)
+{
+    int i = ra->check_next;
+
+    if (send_cmd(ra, rcheck_argc[i], (const char **) rcheck_cmds[i], NULL, check_reply,
+		 ra) < 0 && ra->ac)
+	redisAsyncDisconnect(ra->ac);
+}
+
+/* check_reply - one reply of the server check; the last one decides */
+static void
+check_reply(void *arg, redisReply *r)
+{
+    struct rasync *ra = arg;
+
+    if (r == NULL || ra->ac == NULL)
+	return;				/* the connection failed: on_disconnect */
+    rcheck_feed(&ra->facts, ra->check_next, r);
+    if (ra->setup_failed)
+	return;
+    if ((ra->check_next = rcheck_next(&ra->facts)) >= 0) {
+	send_check(ra);
+	return;
+    }
+    if (rcheck_apply(&ra->facts, ra->conf) == RCHECK_REFUSED)
+	redisAsyncDisconnect(ra->ac);	/* logged; retried after the backoff */
+    else
+	set_ready(ra);
 }
 
 /* schedule_retry - try again after the backoff delay */
@@ -140,6 +189,7 @@ on_connect(const redisAsyncContext *ac, int status)
 	schedule_retry(ra);
 	return;
     }
+    ra->setup_failed = 0;
     if (ra->conf->password) {
 	int n = 0;
 
@@ -159,10 +209,14 @@ on_connect(const redisAsyncContext *ac, int status)
     argv[1] = "LOAD";
     argv[2] = ra->script;
     send_cmd(ra, 3, argv, NULL, setup_reply, ra);
-    if (ra->backoff_ms)
-	msg_info("redis: connected again");
-    ra->backoff_ms = 0;
-    ra->ready = 1;
+    if (!rcheck_enforced()) {
+	set_ready(ra);
+	return;
+    }
+    /* not ready until the server's maxmemory-policy is known to be safe */
+    rcheck_facts_init(&ra->facts);
+    ra->check_next = rcheck_next(&ra->facts);
+    send_check(ra);
 }
 
 /* on_disconnect - the connection is gone: reconnect later */

@@ -20,6 +20,10 @@
  *	and SCRIPT LOAD of the script, so that EVALSHA finds it.  With
  *	[redis] sentinels the master is asked of the sentinels at each
  *	connect (that question is synchronous, bounded by connect_timeout).
+ *	In a daemon that called rcheck_at_start(), the connection is ready
+ *	only once the server's maxmemory-policy has been checked (see
+ *	redischeck.h): an evicting one is logged and the connection dropped
+ *	and retried after the backoff.
  *
  *	A connection that does not come up within connect_timeout, or that
  *	leaves commands unanswered for command_timeout, is dropped.

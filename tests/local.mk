@@ -36,11 +36,18 @@ tests_unit_test_addr_LDADD = $(UNIT_LIBS)
 tests_unit_test_keytable_SOURCES = tests/unit/test_keytable.c tests/unit/testutil.h
 tests_unit_test_keytable_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_keytable_LDADD = $(UNIT_LIBS)
+# the Redis server check: INFO and CONFIG GET answers, the verdict
+UNIT_TESTS += tests/unit/test_redischeck
+tests_unit_test_redischeck_SOURCES = tests/unit/test_redischeck.c
+tests_unit_test_redischeck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redischeck_LDADD = $(UNIT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/relay-mx.sh \
 	tests/integration/daemons.sh \
-	tests/integration/redis-conn.sh
+	tests/integration/redis-conn.sh \
+	tests/integration/redis-prod.sh \
+	tests/integration/redis-acl.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

@@ -25,3 +25,10 @@ tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_conf_LDADD = $(COMMON_LIBS)
 
 EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/driver.c tests/fuzz/corpus
+
+# the reader of the Redis server's INFO text (common/redischeck.c)
+FUZZ_TARGETS += tests/fuzz/fuzz_redis_info
+tests_fuzz_fuzz_redis_info_SOURCES = tests/fuzz/fuzz_redis_info.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_redis_info_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_redis_info_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_redis_info_LDADD = $(COMMON_LIBS)

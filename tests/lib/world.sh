@@ -675,15 +675,19 @@ PYEOF
 # Listens on $REDIS_HOST:$REDIS_PORT and on the unix socket $REDIS_SOCK (mode 777), no
 # persistence: a restart starts empty.  DEBUG is enabled (DEBUG SLEEP for "slow Redis").
 
-# redis_start - start redis-server (daemonized) and wait until it answers PING.
+# redis_start [OPTION...] - start redis-server (daemonized) and wait until it answers
+# PING.  OPTIONs are more redis-server options (e.g. --appendonly yes); they override
+# the defaults and are kept for redis_restart.
 redis_start() {
     local d=$WORLD_DIR/redis
+    [ $# -gt 0 ] && REDIS_OPTS=("$@")
     rm -f "$d/redis.pid"
     redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" \
         --unixsocket "$REDIS_SOCK" --unixsocketperm 777 \
         --save "" --appendonly no --dir "$d" \
         --daemonize yes --pidfile "$d/redis.pid" --logfile "$d/redis.log" \
-        --enable-debug-command local </dev/null >>"$d/redis.out" 2>&1 ||
+        --enable-debug-command local ${REDIS_OPTS[@]+"${REDIS_OPTS[@]}"} \
+        </dev/null >>"$d/redis.out" 2>&1 ||
         _world_die "redis-server did not start: $(cat "$d/redis.out")"
     wait_until 5 _redis_up || _world_die "redis-server does not answer PING"
     _world_say "redis started (pid $(_pidfile "$d/redis.pid"))"
@@ -698,8 +702,8 @@ redis_stop() {
     rm -f "$WORLD_DIR/redis/redis.pid"
 }
 
-# redis_restart - stop and start again (the data is lost: no persistence).
-redis_restart() { redis_stop; redis_start; }
+# redis_restart [OPTION...] - stop and start again (the data is lost: no persistence).
+redis_restart() { redis_stop; redis_start "$@"; }
 
 # redis_pause / redis_resume - freeze redis-server with SIGSTOP (connections hang, data
 # kept: "Redis unresponsive"), and let it go on with SIGCONT.
