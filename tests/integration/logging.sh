@@ -91,7 +91,8 @@ plog=$WORLD_DIR/log/policyd.log
 touch "$plog"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$plog") world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens"
-like "$(head -n1 "$plog")" '^<6>info: listening on ' "on the journal stream a line begins with its priority, <6> for info"
+like "$(grep -m1 'listening on' "$plog")" '^<6>info: listening on ' "on the journal stream a line begins with its priority, <6> for info"
+unlike "$(grep -v '^<[0-7]>' "$plog")" '.' "and so does every other line"
 
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "milter_default_action = tempfail" \
@@ -144,7 +145,7 @@ touch "$other"
 sed "s|^listen = .*|listen = unix:$WORLD_DIR/run/policy2.sock|" "$conf" >"$conf.2"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$other") world_spawn policyd2 "$POLICYD_BIN" -f -c "$conf.2"
 ok 'wait_until 5 test -S $WORLD_DIR/run/policy2.sock' "a second policyd listens"
-like "$(head -n1 "$WORLD_DIR/log/policyd2.log")" '^[0-9-]+T[0-9:.]+Z outpost-policyd: info: listening on ' \
+like "$(grep -m1 'listening on' "$WORLD_DIR/log/policyd2.log")" '^[0-9-]+T[0-9:.]+Z outpost-policyd: info: listening on ' \
     "with stderr not the journal stream its lines carry time and name as usual"
 
 # --- without -f and without any syslog socket (a container): stderr
