@@ -109,3 +109,10 @@ check_PROGRAMS += tests/bench/verp_bench
 tests_bench_verp_bench_SOURCES = tests/bench/verp_bench.c
 tests_bench_verp_bench_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
+
+# the JSON writer of outpostctl --json, and its unit test
+common_libcommon_a_SOURCES += common/jsonw.c common/jsonw.h
+UNIT_TESTS += tests/unit/test_jsonw
+tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
+tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)

@@ -1,6 +1,6 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
-outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
+outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
 	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
 	ctl/intake.c
