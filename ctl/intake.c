@@ -82,18 +82,20 @@ do_stats(const struct outpost_conf *conf, int argc, char **argv)
     struct rconn *rc;
     struct intake_store *s;
     struct jsonw w;
-    int ret = 0, json = argc > 0 && strcmp(argv[argc - 1], "--json") == 0;
+    int ret = 0, json = 0, i;
 
-    argc -= json;
-    if (argc == 2 && strcmp(argv[0], "--day") == 0) {
-	if (ctl_day_parse(argv[1], day) < 0) {
-	    fprintf(stderr, "outpostctl: --day %s: expected a date YYYY-MM-DD\n", argv[1]);
-	    return 2;
+    ctl_day_today((long long) time(NULL), day);
+    for (i = 0; i < argc; i++) {
+	if (strcmp(argv[i], "--json") == 0) {
+	    json = 1;
+	} else if (strcmp(argv[i], "--day") == 0 && i + 1 < argc) {
+	    if (ctl_day_parse(argv[++i], day) < 0) {
+		fprintf(stderr, "outpostctl: --day %s: expected a date YYYY-MM-DD\n", argv[i]);
+		return 2;
+	    }
+	} else {
+	    return intake_usage("stats");
 	}
-    } else if (argc == 0) {
-	ctl_day_today((long long) time(NULL), day);
-    } else {
-	return intake_usage("stats");
     }
     if (json) {
 	ctl_day_show(day, shown);
@@ -124,27 +126,30 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
     int unsub = 0, json = 0;
     char rcpt[ADDR_MAX], sender[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1], err[300];
     char out[4096];
-    const char *why, *local, *pct;
+    const char *why, *local, *pct, *arg[2];
     struct verp_keys *k;
     struct jsonw w;
     size_t n, room;
+    int i, nargs = 0;
 
-    for (; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
-	if (strcmp(argv[0], "--unsubscribe") == 0)
+    for (i = 0; i < argc; i++) {
+	if (strcmp(argv[i], "--unsubscribe") == 0)
 	    unsub = 1;
-	else if (strcmp(argv[0], "--json") == 0)
+	else if (strcmp(argv[i], "--json") == 0)
 	    json = 1;
-	else
+	else if (argv[i][0] == '-' || nargs == 2)
 	    return intake_usage("address");
+	else
+	    arg[nargs++] = argv[i];
     }
-    if (argc != 2)
+    if (nargs != 2)
 	return intake_usage("address");
     if (in->bounce_domain == NULL) {
 	fprintf(stderr, "outpostctl: [intake] bounce_domain is not set\n");
 	return 1;
     }
-    if (addr_normalize(argv[0], strlen(argv[0]), rcpt, sizeof(rcpt), &why) < 0
-	|| domain_normalize(argv[1], strlen(argv[1]), sender, sizeof(sender), &why) < 0) {
+    if (addr_normalize(arg[0], strlen(arg[0]), rcpt, sizeof(rcpt), &why) < 0
+	|| domain_normalize(arg[1], strlen(arg[1]), sender, sizeof(sender), &why) < 0) {
 	fprintf(stderr, "outpostctl: %s\n", why);
 	return 1;
     }

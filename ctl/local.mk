@@ -7,7 +7,7 @@ outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
-INTEGRATION_TESTS += tests/integration/dns-verify.sh
+INTEGRATION_TESTS += tests/integration/dns-verify.sh tests/integration/ctl-cli.sh
 
 UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk \
 	tests/unit/test_conf_dns

@@ -108,19 +108,20 @@ pool_json(struct jsonw *w, const struct limits *l, const struct pool_rt *p,
     if (start[0]) {
 	warmup_date_format(atol(start), date, sizeof(date));
 	jsonw_string(w, "start_date", date);
-	jsonw_int(w, "day", day);
+	jsonw_int(w, "warmup_day", day);
     } else {
 	jsonw_null(w, "start_date");
-	jsonw_null(w, "day");
+	jsonw_null(w, "warmup_day");
     }
-    if (sched) {
+    if (sched)
 	jsonw_int(w, "cap", cap);
-	jsonw_double(w, "used_ratio", cap > 0 ? (double) used / (double) cap : 1.0);
-    } else {
+    else
 	jsonw_null(w, "cap");
-	jsonw_null(w, "used_ratio");
-    }
     jsonw_int(w, "used", used);
+    if (sched)
+	jsonw_double(w, "used_ratio", cap > 0 ? (double) used / (double) cap : 1.0);
+    else
+	jsonw_null(w, "used_ratio");
     jsonw_string(w, "spills_over_to", p->nchain > 1 ? l->pools[p->chain[1]].name : NULL);
 }
 
@@ -444,8 +445,8 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 	if (json) {
 	    jsonw_object(&w, NULL);
 	    jsonw_string(&w, "name", pv->name);
-	    jsonw_int(&w, "rate", pv->rate.count);
-	    jsonw_double(&w, "period_seconds", pv->rate.period_ms / 1000.0);
+	    jsonw_double(&w, "rate_per_second",
+			 pv->rate.count * 1000.0 / (double) pv->rate.period_ms);
 	    jsonw_int(&w, "burst", pv->burst);
 	    jsonw_end(&w);
 	} else {
