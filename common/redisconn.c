@@ -462,3 +462,19 @@ rconn_scan(struct rconn *c, const char *pattern,
     } while (!stop && strcmp(cursor, "0") != 0);
     return count;
 }
+
+/* rconn_scan_pattern - literal with its glob bytes escaped, then glob */
+void
+rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob)
+{
+    size_t o = 0;
+    const char *p;
+
+    for (p = literal; *p && o + 3 < len; p++) {
+	if (strchr("*?[]\\", *p))
+	    buf[o++] = '\\';
+	buf[o++] = *p;
+    }
+    buf[o] = '\0';
+    snprintf(buf + o, len - o, "%s", glob);
+}

@@ -15,6 +15,8 @@
  *	long long rconn_scan(struct rconn *c, const char *pattern,
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
+ *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
+ *				const char *glob);
  *
  *	void rscript_init(struct rscript *s, const char *source);
  *
@@ -57,6 +59,9 @@
  *	on c; it returns 0 to go on, 1 to stop, -1 to fail.  SCAN may give
  *	a key twice, and a key added or deleted meanwhile may be missed.
  *	Returns the number of keys seen, or -1 (logged with msg_warn()).
+ *	rconn_scan_pattern() writes the pattern of the keys that begin with
+ *	literal (a prefix and a key's fixed part, glob bytes escaped) and
+ *	go on as glob says ("*").
  *
  *	One rconn serves one thread at a time.
  */
@@ -88,6 +93,7 @@ const char *rconn_error(const struct rconn *c);
 #define RCONN_SCAN_COUNT "1000"
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
+void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
 void rconn_drop(struct rconn *c);
 
 void rscript_init(struct rscript *s, const char *source);

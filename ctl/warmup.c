@@ -422,7 +422,7 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 {
     struct throttle t = {rc, l, 0, NULL, 0};
     struct jsonw w;
-    char pattern[256];
+    char pattern[600], literal[300];
     long long sec, usec;
     size_t i;
     int ok;
@@ -458,7 +458,8 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 	jsonw_end(&w);
 	jsonw_array(&w, "limits");
     }
-    snprintf(pattern, sizeof(pattern), "%s{rl}:g:*", l->prefix);
+    snprintf(literal, sizeof(literal), "%s{rl}:g:", l->prefix);
+    rconn_scan_pattern(pattern, sizeof(pattern), literal, "*");
     ok = rconn_scan(rc, pattern, limit_row, &t) >= 0;
     if (json) {
 	jsonw_end(&w);
