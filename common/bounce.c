@@ -21,6 +21,7 @@
 
 #include "arf.h"
 #include "bounce.h"
+#include "bounce_rhost.h"
 #include "mime.h"
 #include "xalloc.h"
 
@@ -49,6 +50,9 @@ static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
 static int failure_status(const char *text, char *out, size_t outsz);
+static void host_token(const char *p, char *out, size_t outsz);
+static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
+			char *out, size_t outsz);
 static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
 			int temporary_hint);
 static int read_dsn(const struct mime_msg *m, const struct notice *n,
@@ -362,12 +366,41 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     out[o] = 0;
 }
 
+/* host_token - "dns; mx.example.com [192.0.2.1]" -> "mx.example.com" */
+static void
+host_token(const char *p, char *out, size_t outsz)
+{
+    size_t  o = 0;
+
+    while (*p == ' ' || *p == '[')
+	p++;
+    while (*p && *p != ' ' && *p != '[' && *p != ']' && *p != ':'
+	   && o + 1 < outsz)
+	out[o++] = (char) tolower((unsigned char) *p++);
+    while (o > 0 && out[o - 1] == '.')
+	o--;
+    out[o] = 0;
+}
+
+/* remote_host - the remote MTA's name: Remote-MTA, else the notice's words */
+static void
+remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
+	    size_t outsz)
+{
+    host_token(rc->remote_mta, out, outsz);
+    /* an address literal names no provider */
+    if (out[0] && !isdigit((unsigned char) out[strlen(out) - 1]))
+	return;
+    bounce_rhost_find(evidence, out, outsz);
+}
+
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
 finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
 {
     struct bounce_evidence ev;
     const char *cmd;
+    char    rhost[256];
     size_t  i, o = 0;
 
     if (rc->status[0] == 0)
@@ -397,6 +430,10 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.action = rc->action;
     ev.command = rc->command[0] ? rc->command : NULL;
     ev.diag_type = "";
+    remote_host(rc, evidence, rhost, sizeof(rhost));
+    ev.rhost = rhost;
+    ev.domain = strchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
+    ev.lhost = rc->reporting_mta;
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
     if (strchr(rc->addr, '@') != NULL)
@@ -488,6 +525,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 {
     struct dsn_report d;
     char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    char    rhost[256];
     size_t  i, k;
     int     found = 0;
 
@@ -527,6 +565,8 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 				       dr->diag[0] ? dr->diag : block);
 		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
 			 dr->remote_mta);
+		host_token(d.reporting_mta, rc->reporting_mta,
+			   sizeof(rc->reporting_mta));
 		/* the DSN's words first; the notification text adds detail */
 		snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
 			 dr->status_comment, dr->diag[0] ? "" : block);
@@ -543,6 +583,9 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 
 		    if (cmd == NULL)
 			cmd = bounce_command_find(block);
+		    /* the notice names another address: one recipient, its session */
+		    if (cmd == NULL && block[0] == 0 && d.nrcpts == 1)
+			cmd = bounce_command_find(n->text);
 		    if (cmd)
 			snprintf(rc->command, sizeof(rc->command), "%s", cmd);
 		}
@@ -555,6 +598,11 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 		    ev.action = rc->action;
 		    ev.command = rc->command[0] ? rc->command : NULL;
 		    ev.diag_type = dr->diag_type;
+		    remote_host(rc, evidence, rhost, sizeof(rhost));
+		    ev.rhost = rhost;
+		    ev.lhost = rc->reporting_mta;
+		    ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1
+			: NULL;
 		    bounce_replycode_find(evidence, rc->status, rc->replycode,
 					  sizeof(rc->replycode));
 		    rc->reason = bounce_classify(&ev);
@@ -567,50 +615,108 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
     return found;
 }
 
+/* field_at_line - a line of body starts with name (case blind), or NULL */
+static const char *
+field_at_line(const char *body, size_t len, const char *name)
+{
+    size_t  nl = strlen(name), i = 0;
+
+    while (i + nl <= len) {
+	const char *e = memchr(body + i, '\n', len - i);
+
+	if (strncasecmp(body + i, name, nl) == 0)
+	    return body + i;
+	if (e == NULL)
+	    break;
+	i = (size_t) (e - body) + 1;
+    }
+    return NULL;
+}
+
+/* arf_original - the reported message's headers: attached, or pasted */
+static void
+arf_original(const struct mime_msg *m, const struct mime_part *fp,
+	     struct bounce_report *r)
+{
+    size_t  i;
+
+    if (r->orig_headers != NULL)
+	return;
+    /* a text part after the report that opens with header fields */
+    for (i = (size_t) (fp - m->parts) + 1; i < m->nparts; i++)
+	if (strncmp(m->parts[i].type, "text/", 5) == 0
+	    && header_line(m->parts[i].body,
+			   strcspn(m->parts[i].body, "\n"))) {
+	    keep_orig_headers(r, m->parts[i].body, m->parts[i].body_len);
+	    return;
+	}
+}
+
+/* arf_rcpt - one complained-about recipient */
+static void
+arf_rcpt(struct bounce_report *r, const char *addr, const char *type)
+{
+    struct bounce_rcpt *rc;
+
+    if (addr[0] == 0 || (rc = rcpt_add(r, addr)) == NULL)
+	return;
+    rc->reason = BR_FEEDBACK;
+    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
+	     type[0] ? type : "abuse");
+}
+
 /* read_arf - recipients of a feedback report */
 static int
 read_arf(const struct mime_msg *m, struct bounce_report *r)
 {
+    static const char *const orig_fields[] = {
+	/* Microsoft's JMRP names the recipient in its own field */
+	"X-HmXmrOriginalRecipient", "Original-Rcpt-To", "Delivered-To",
+	"X-Original-To", "To", NULL
+    };
     struct arf_report a;
     const struct mime_part *fp = NULL;
-    size_t  i;
+    const char *f = NULL;
+    size_t  i, flen = 0;
     char    to[1024], addr[ADDR_MAX];
 
     for (i = 0; i < m->nparts && fp == NULL; i++)
 	if (strcmp(m->parts[i].type, "message/feedback-report") == 0)
 	    fp = m->parts + i;
-    /* lenient: the report fields pasted into a text part */
+    if (fp != NULL) {
+	f = fp->body;
+	flen = fp->body_len;
+    }
+    /* lenient: the report fields pasted into a text part, at any line */
     for (i = 0; i < m->nparts && fp == NULL; i++)
 	if (strncmp(m->parts[i].type, "text/", 5) == 0
-	    && strncasecmp(m->parts[i].body, "Feedback-Type:", 14) == 0)
+	    && (f = field_at_line(m->parts[i].body, m->parts[i].body_len,
+				  "Feedback-Type:")) != NULL) {
 	    fp = m->parts + i;
+	    flen = fp->body_len - (size_t) (f - fp->body);
+	}
     if (fp == NULL)
 	return 0;
-    arf_parse(fp->body, fp->body_len, &a);
+    arf_parse(f, flen, &a);
     snprintf(r->source_ip, sizeof(r->source_ip), "%s", a.source_ip);
     snprintf(r->orig_mail_from, sizeof(r->orig_mail_from), "%s",
 	     a.orig_mail_from);
-    for (i = 0; i < a.nrcpts; i++) {
-	struct bounce_rcpt *rc = rcpt_add(r, a.rcpts[i]);
-
-	if (rc == NULL)
-	    continue;
-	rc->reason = BR_FEEDBACK;
-	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
-		 a.feedback_type[0] ? a.feedback_type : "abuse");
-    }
+    for (i = 0; i < a.nrcpts; i++)
+	arf_rcpt(r, a.rcpts[i], a.feedback_type);
     /* no Original-Rcpt-To: the complaint is about the original's recipient */
-    if (r->nrcpts == 0 && r->orig_headers
-	&& mime_header(r->orig_headers, r->orig_headers_len, "To", to,
-		       sizeof(to)) >= 0) {
-	struct bounce_rcpt *rc;
-
-	first_addr(to, addr, sizeof(addr));
-	if (addr[0] && (rc = rcpt_add(r, addr)) != NULL) {
-	    rc->reason = BR_FEEDBACK;
-	    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
-		     a.feedback_type[0] ? a.feedback_type : "abuse");
+    arf_original(m, fp, r);
+    for (i = 0; r->nrcpts == 0 && r->orig_headers && orig_fields[i]; i++)
+	if (mime_header(r->orig_headers, r->orig_headers_len, orig_fields[i],
+			to, sizeof(to)) >= 0) {
+	    first_addr(to, addr, sizeof(addr));
+	    arf_rcpt(r, addr, a.feedback_type);
 	}
+    /* some reporters put it in their own header */
+    if (r->nrcpts == 0 && mime_header(m->hdr, m->hdr_len,
+				      "X-HmXmrOriginalRecipient", to,
+				      sizeof(to)) >= 0) {
+	first_addr(to, addr, sizeof(addr));
+	arf_rcpt(r, addr, a.feedback_type);
     }
     arf_free(&a);
     return 1;

@@ -67,8 +67,9 @@ struct bounce_rcpt {
     int     hard;			/* suppress at once */
     char    feedback_type[32];	/* complaints: "abuse", "opt-out", ... */
     char    action[32];		/* DSN Action, lower case */
-    char    command[8];		/* refused SMTP command, or "" */
+    char    command[16];		/* refused SMTP command, or "" */
     char    remote_mta[256];
+    char    reporting_mta[256];	/* the DSN's Reporting-MTA, or "" */
     char    diag[DSN_DIAG_MAX];	/* diagnostic text, one line */
 };
 

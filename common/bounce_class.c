@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "bounce_class.h"
+#include "bounce_rhost.h"
 #include "xalloc.h"
 
 static const char *reason_names[BR_COUNT] = {
@@ -60,6 +61,7 @@ static const char *reason_names[BR_COUNT] = {
     [BR_MAILERERROR] = "mailererror",
     [BR_SYNTAXERROR] = "syntaxerror",
     [BR_UNSUBSCRIBE] = "unsubscribe",
+    [BR_FAILEDSTARTTLS] = "failedstarttls",
 };
 
 /* detail numbers of the pseudo status codes (X.0.9NN) */
@@ -74,6 +76,7 @@ static const short pseudo_detail[BR_COUNT] = {
     [BR_EXPIRED] = 947, [BR_CONTENTERROR] = 960, [BR_SECURITYERROR] = 970,
     [BR_BLOCKED] = 971, [BR_POLICYVIOLATION] = 972, [BR_REQUIREPTR] = 973,
     [BR_NOTCOMPLIANTRFC] = 974, [BR_BADREPUTATION] = 975,
+    [BR_FAILEDSTARTTLS] = 976,
     [BR_SPAMDETECTED] = 980, [BR_VIRUSDETECTED] = 981,
 };
 
@@ -433,8 +436,8 @@ static const char *const w_securityerror[] = {
     "authentication required", "authentication failed",
     "authentication failure", "authentication credentials invalid",
     "unauthenticated senders not allowed", "insecure mail relay",
-    "verification failure", "must authenticate", "tls required",
-    "encryption required", "not authorized to send", "access denied",
+    "verification failure", "must authenticate",
+    "not authorized to send", "access denied",
     "certificate",
     /* more wordings of this reason, from many MTAs */
     "account not subscribed to ses",
@@ -442,7 +445,15 @@ static const char *const w_securityerror[] = {
     "executable files are not allowed in compressed files",
     "you don't authenticate", "is a dead domain", "authentification invalide",
     "authentification requise", "not authorized to perform ses:",
+    NULL
+};
+/* the receiver wanted an encrypted session the sender did not give */
+static const char *const w_failedstarttls[] = {
     "starttls is required", "tls required but not supported",
+    "must issue a starttls command first", "does not support tls",
+    "tls is required", "tls required", "requires encryption (tls)",
+    "tls negotiation failed", "starttls failed", "cannot start tls",
+    "encryption required",
     NULL
 };
 static const char *const w_norelaying[] = {
@@ -627,12 +638,14 @@ static const char *const *const wording[BR_COUNT] = {
     [BR_SYSTEMFULL] = w_systemfull,
     [BR_MAILERERROR] = w_mailererror,
     [BR_VACATION] = w_vacation,
+    [BR_FAILEDSTARTTLS] = w_failedstarttls,
 };
 
 /* reasons the status code or wording may establish, most specific first */
 static const int first_pass[] = {
     BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
-    BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
+    BR_NORELAYING, BR_AUTHFAILURE, BR_FAILEDSTARTTLS, BR_USERUNKNOWN,
+    BR_FILTERED,
     BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
     BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
     BR_SPEEDING, BR_BLOCKED,
@@ -655,6 +668,7 @@ static int before_data(const char *command);
 static int probe(int reason, int sr, const struct bounce_evidence *ev,
 		 const char *text);
 static char *fold_text(const char *in);
+static int code_reason(const char *status, const char *replycode);
 
 /* bounce_reason_name - the printable name of a reason */
 const char *
@@ -791,17 +805,29 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_MESGTOOBIG:
 	/* a per-mailbox size limit is the narrower finding */
 	return sr == reason || (sr != BR_EXCEEDLIMIT && said(text, reason));
+    case BR_BLOCKED:
+	/* refused before any address was given: the client itself */
+	if (sr == BR_UNDEFINED && cmd != NULL
+	    && (strcmp(cmd, "CONN") == 0 || strcmp(cmd, "HELO") == 0
+		|| strcmp(cmd, "EHLO") == 0))
+	    return 1;
+	return sr == reason || said(text, reason);
     case BR_MAILBOXFULL:
     case BR_EXCEEDLIMIT:
     case BR_HASMOVED:
     case BR_AUTHFAILURE:
     case BR_REQUIREPTR:
     case BR_TOOMANYCONN:
-    case BR_BLOCKED:
 	return sr == reason || said(text, reason);
     case BR_SUSPEND:
 	return sr == reason || strcmp(ev->replycode, "525") == 0
 	    || said(text, reason);
+    case BR_FAILEDSTARTTLS:
+	/* 523, 524 and 538 are the replies of RFC 3207 and RFC 4954 */
+	return (cmd != NULL && strcmp(cmd, "STARTTLS") == 0)
+	    || strcmp(ev->replycode, "523") == 0
+	    || strcmp(ev->replycode, "524") == 0
+	    || strcmp(ev->replycode, "538") == 0 || said(text, reason);
     case BR_NORELAYING:
     case BR_NOTCOMPLIANTRFC:
     case BR_BADREPUTATION:
@@ -831,8 +857,12 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	for (const char *const *p = w_userunknown_strong; *p; p++)
 	    if (phrase_in(text, *p))
 		return 1;
-	if (cmd == NULL && (ev->status[0] == 0
-			    || strcmp(ev->status + 1, ".0.0") == 0))
+	/*
+	 * Without the command, the words say only that the message was
+	 * refused for this address: a filter does that too (Sisimai's
+	 * reading).  Only a code of the directory (X.1.x) backs them then.
+	 */
+	if (cmd == NULL && (ev->status[0] == 0 || ev->status[2] != '1'))
 	    return 0;
 	return said(text, BR_USERUNKNOWN);
     case BR_FILTERED:
@@ -874,6 +904,54 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     }
 }
 
+/*
+ * code_reason - what a specific status code's subject, or else the reply
+ * code of a report without one, says when nothing else did (RFC 3463
+ * section 3, RFC 5321 section 4.2)
+ */
+static int
+code_reason(const char *status, const char *replycode)
+{
+    static const struct {
+	const char *code;
+	int     reason;
+    } replies[] = {
+	{"421", BR_BLOCKED}, {"451", BR_SYSTEMERROR}, {"452", BR_SYSTEMFULL},
+	{"530", BR_SECURITYERROR}, {"535", BR_SECURITYERROR},
+	{"550", BR_REJECTED}, {"551", BR_REJECTED}, {"552", BR_MAILBOXFULL},
+	{"553", BR_REJECTED}, {"554", BR_REJECTED},
+    };
+
+    /* "X.0.x" and "X.Y.0" say little: the words would have said more */
+    if (status && status[0])
+	if (status[1] != '.' || status[2] == '0' || status[3] != '.'
+	    || strcmp(status + 4, "0") == 0)
+	    return BR_UNDEFINED;
+    if (status && status[0]) {
+	switch (status[2]) {
+	case '1':
+	    return status[0] == '5' ? BR_USERUNKNOWN : BR_UNDEFINED;
+	case '2':
+	    return BR_FILTERED;
+	case '3':
+	    return BR_SYSTEMERROR;
+	case '4':
+	    return BR_NETWORKERROR;
+	case '5':
+	    return BR_SYNTAXERROR;
+	case '6':
+	    return BR_CONTENTERROR;
+	case '7':
+	    return BR_SECURITYERROR;
+	}
+    }
+    for (size_t i = 0; replycode && i < sizeof(replies) / sizeof(replies[0]);
+	 i++)
+	if (strcmp(replycode, replies[i].code) == 0)
+	    return replies[i].reason;
+    return BR_UNDEFINED;
+}
+
 /* bounce_classify - the reason of one failed recipient */
 int
 bounce_classify(const struct bounce_evidence *ev)
@@ -884,6 +962,9 @@ bounce_classify(const struct bounce_evidence *ev)
 
     if (ev->status[0] == '2')
 	reason = BR_DELIVERED;
+    /* a large receiver's own vocabulary comes first */
+    if (reason == BR_UNDEFINED)
+	reason = bounce_rhost_reason(ev, text);
     if (reason == BR_UNDEFINED
 	&& (ev->diag_type == NULL || ev->diag_type[0] == 0
 	    || strcmp(ev->diag_type, "smtp") == 0)) {
@@ -926,6 +1007,9 @@ bounce_classify(const struct bounce_evidence *ev)
     } else if (reason == BR_UNDEFINED) {
 	reason = sr;
     }
+    /* a code that says something is better than "onhold" */
+    if (reason == BR_UNDEFINED && text[0] != 0 && !said(text, BR_VACATION))
+	reason = code_reason(ev->status, ev->replycode);
     if (reason == BR_UNDEFINED) {
 	if (said(text, BR_VACATION))
 	    reason = BR_VACATION;
@@ -1079,6 +1163,19 @@ bounce_command_find(const char *text)
 	{"in reply to mail", "MAIL"}, {">>> rcpt to", "RCPT"},
 	{">>> mail from", "MAIL"}, {">>> data", "DATA"},
 	{"rcpt to:<", "RCPT"}, {"[rcpt_to]", "RCPT"}, {"[mail_from]", "MAIL"},
+	{"in reply to starttls", "STARTTLS"}, {"after starttls", "STARTTLS"},
+	/* Exim with pipelining; other MTAs' "SMTP:RCPT host ..." */
+	{"after pipelined rcpt to", "RCPT"}, {"after pipelined mail from", "MAIL"},
+	{"after pipelined data", "DATA"}, {"smtp:rcpt", "RCPT"},
+	{"smtp:mail", "MAIL"}, {"smtp:data", "DATA"},
+	/* qmail-remote's own account of the session */
+	{"but sender was rejected", "MAIL"}, {"but my name was rejected", "HELO"},
+	{"no recipients were accepted", "RCPT"}, {"failed on data command", "DATA"},
+	{"wasn't able to establish an smtp connection", "CONN"},
+	/* Gmail's notices number the stage of the session that failed */
+	{"(state 6)", "STARTTLS"}, {"(state 9)", "STARTTLS"},
+	{"(state 13)", "EHLO"}, {"(state 14)", "RCPT"}, {"(state 15)", "DATA"},
+	{"(state 17)", "DATA"}, {"(state 18)", "DATA"},
 	{"does not like recipient", "RCPT"},
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},
@@ -1094,6 +1191,19 @@ bounce_command_find(const char *text)
 	if (hit != NULL && (best == NULL || hit > best)) {
 	    best = hit;
 	    found = table[i].command;
+	}
+    }
+    /* Sendmail: "... while talking to X.:" then "<<<" with no ">>>": the greeting */
+    for (const char *w = t; (w = strstr(w, "while talking to ")) != NULL; w++) {
+	const char *q = w + 17;
+
+	while (*q && *q != ' ' && *q != ':')
+	    q++;
+	while (*q == ':' || *q == ' ')
+	    q++;
+	if (strncmp(q, "<<<", 3) == 0 && (best == NULL || w > best)) {
+	    best = w;
+	    found = "CONN";
 	}
     }
     free(t);

@@ -91,6 +91,7 @@ enum bounce_reason {
     BR_MAILERERROR,
     BR_SYNTAXERROR,
     BR_UNSUBSCRIBE,
+    BR_FAILEDSTARTTLS,
     BR_COUNT
 };
 
@@ -101,6 +102,9 @@ struct bounce_evidence {
     const char *action;		/* DSN Action: "failed", "delayed", "" */
     const char *command;	/* "RCPT", "DATA", ... or NULL */
     const char *diag_type;	/* DSN diagnostic type: "smtp", "x-unix", "" */
+    const char *rhost;		/* remote MTA's host name, or NULL */
+    const char *domain;		/* the recipient's domain, or NULL */
+    const char *lhost;		/* reporting MTA's host name, or NULL */
 };
 
 int     bounce_classify(const struct bounce_evidence *ev);

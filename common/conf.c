@@ -164,7 +164,6 @@ static const struct conf_key suppress_keys[] = {
 static const struct conf_key dns_keys[] = {
     {"relay_hostname", CT_STR, K(conf_dns, relay_hostname), NULL, 0, 0, 0, 0},
     {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
-    {"return_path", CT_STR, K(conf_dns, return_path), "bounce.%d", 0, 0, 0, 0},
     {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
     {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
     {0},
@@ -174,7 +173,7 @@ static const char *const logd_start_choices[] = {"beginning", "end", NULL};
 
 static const struct conf_key logd_keys[] = {
     {"maillog", CT_STR, K(conf_logd, maillog), "/var/log/mail.log", 0, 0, 0, 0},
-    {"start_at", CT_ENUM, K(conf_logd, start_at_end), "beginning", 0, 0, 0, logd_start_choices},
+    {"start_at", CT_ENUM, K(conf_logd, start_at_end), "end", 0, 0, 0, logd_start_choices},
     {"node", CT_STR, K(conf_logd, node), NULL, 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
     {"backoff_rules", CT_STR, K(conf_logd, backoff_rules), NULL, 0, 0, 0, 0},
@@ -182,6 +181,7 @@ static const struct conf_key logd_keys[] = {
     {"suppress_hard_bounces", CT_BOOL, K(conf_logd, suppress_hard_bounces), "yes", 0, 0, 0, 0},
     {"poll_interval", CT_DURATION, K(conf_logd, poll_interval_ms), "200ms", 0, 0, 0, 0},
     {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
+    {"max_line_age", CT_DURATION, K(conf_logd, max_line_age_ms), "1h", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
     {0},
 };
@@ -264,6 +264,14 @@ static const struct conf_section sections[] = {
 	sizeof(struct conf_domain), domain_keys, check_rate_set},
     {"sender", 1, offsetof(struct outpost_conf, senders),
 	sizeof(struct conf_sender), sender_keys, check_rate_set},
+};
+
+/* keys that are gone, and what to set instead */
+static const struct {
+    const char *section, *key, *instead;
+} retired_keys[] = {
+    {"dns", "return_path", "[dns] return_path is gone: set [intake] bounce_domain, the one "
+	"return-path domain of the milter, outpostctl dns and outpostctl verify"},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -521,12 +529,6 @@ check_dns(void *sect, struct outpost_conf *conf, const char **why)
     if (d->record_ttl_ms < 1000) {
 	*why = "[dns] record_ttl must be at least 1s";
 	return -1;
-    }
-    for (p = d->return_path; p && (p = strchr(p, '%')) != NULL; p += 2) {
-	if (p[1] != 'd') {
-	    *why = "[dns] return_path: only %d (the From: domain) may follow '%'";
-	    return -1;
-	}
     }
     for (p = d->dmarc_report; p && (p = strchr(p, '%')) != NULL; p += 2) {
 	if (p[1] != 'd') {
@@ -911,12 +913,26 @@ begin_section(struct parse_state *st, const char *section)
     }
 }
 
+/* retired_key - what to set instead of a key that is gone, or NULL */
+static const char *
+retired_key(const char *section, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(retired_keys) / sizeof(retired_keys[0]); i++)
+	if (strcmp(retired_keys[i].section, section) == 0
+	    && strcmp(retired_keys[i].key, name) == 0)
+	    return retired_keys[i].instead;
+    return NULL;
+}
+
 /* conf_handler - inih callback: one "name = value" */
 static int
 conf_handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
     const struct conf_key *k;
+    const char *retired;
     int idx;
 
     if (*section == '\0')
@@ -926,6 +942,8 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
     for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
 	if (strcmp(k->name, name) == 0)
 	    break;
+    if (k->name == NULL && (retired = retired_key(st->cur->name, name)) != NULL)
+	return set_err(st, st->line, "%s", retired);
     if (k->name == NULL)
 	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
 		       st->cur->name);

@@ -131,7 +131,6 @@ struct conf_dkim {
 struct conf_dns {
     char *relay_hostname;	/* the relay's name: return-path MX, PTR target */
     char *spf_include;		/* publish include:THIS instead of pool addresses */
-    char *return_path;		/* bounce domain; "%d" stands for the From: domain */
     char *dmarc_report;		/* rua address; "%d" stands for the From: domain */
     long long record_ttl_ms;	/* TTL of the printed records */
 };
@@ -146,6 +145,7 @@ struct conf_logd {
     int builtin_rules;		/* also use the built-in rules */
     long long poll_interval_ms;
     long long flush_interval_ms;
+    long long max_line_age_ms;	/* older lines start no backoff, no suppression */
     long events_max;		/* length of the event stream; 0: none */
     int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
 };

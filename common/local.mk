@@ -25,8 +25,11 @@ common_libcommon_a_SOURCES += \
 	common/dsn.c common/dsn.h \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
+	common/bounce_rhost.c common/bounce_rhost.h \
 	common/bounce.c common/bounce.h \
 	common/verp.c common/verp.h \
+	common/retpath.c common/retpath.h \
+	common/nodeinfo.c common/nodeinfo.h \
 	common/intake_act.c common/intake_act.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
@@ -60,7 +63,8 @@ tests_bench_sup_latency_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_sup_latency_LDADD = $(COMMON_LIBS)
 
 # tests of the bounce, complaint and unsubscribe intake
-UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce
+UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce \
+	tests/unit/test_bounce_rhost
 tests_unit_test_mime_SOURCES = tests/unit/test_mime.c
 tests_unit_test_mime_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mime_LDADD = $(UNIT_LIBS)
@@ -70,6 +74,9 @@ tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
 tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
+tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
 	tests/fuzz/fuzz_bounce
@@ -100,6 +107,10 @@ UNIT_TESTS += tests/unit/test_verp
 tests_unit_test_verp_SOURCES = tests/unit/test_verp.c tests/unit/testutil.h
 tests_unit_test_verp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_verp_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_retpath
+tests_unit_test_retpath_SOURCES = tests/unit/test_retpath.c
+tests_unit_test_retpath_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_retpath_LDADD = $(UNIT_LIBS)
 FUZZ_TARGETS += tests/fuzz/fuzz_verp
 tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)

@@ -625,7 +625,7 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
 {
     struct tm tm;
     time_t tnow = (time_t) now;
-    long long best = 0, cand;
+    long long cand = now;
     int y;
 
     if (t->mon < 1 || t->mon > 12)
@@ -639,15 +639,31 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
 	*when = local_time(t, t->year);
 	return 0;
     }
-    /* no year: last year, this year or next, whichever is nearest now */
+    /*
+     * no year: a log line is written when it happens, so it lies in the past
+     * (a replayed log: maybe months back) or at most a little ahead (clocks,
+     * zones): take the latest year that does not put it more than
+     * ML_AHEAD_MAX ahead of now.  "Dec 31 23:59:59" read on January 1 is
+     * last year's; "Jun 1" read in December is this year's, not next year's.
+     */
     localtime_r(&tnow, &tm);
-    for (y = tm.tm_year + 1900 - 1; y <= tm.tm_year + 1900 + 1; y++) {
-	cand = local_time(t, y);
-	if (y == tm.tm_year + 1900 - 1 || llabs(cand - now) < llabs(best - now))
-	    best = cand;
-    }
-    *when = best;
+    for (y = tm.tm_year + 1900 + 1; y >= tm.tm_year + 1900 - 1; y--)
+	if ((cand = local_time(t, y)) <= now + ML_AHEAD_MAX)
+	    break;
+    *when = cand;
     return 0;
+}
+
+/* maillog_too_old - was a line of this time logged more than max_age s ago? */
+int
+maillog_too_old(const struct ml_time *t, long long now, long long max_age,
+		long long *when)
+{
+    if (maillog_time(t, now, when) < 0) {
+	*when = now;
+	return 0;
+    }
+    return max_age > 0 && *when < now - max_age;
 }
 
 /* maillog_reply - the remote reply inside a delivery's text */

@@ -8,6 +8,8 @@
  *	const char *maillog_status_name(int status);
  *	int maillog_time(const struct ml_time *t, long long now,
  *			 long long *when);
+ *	int maillog_too_old(const struct ml_time *t, long long now,
+ *			    long long max_age, long long *when);
  *	const char *maillog_reply(const struct ml_event *ev, size_t *len);
  *
  * DESCRIPTION
@@ -42,8 +44,13 @@
  *	overrun.  Lines longer than ML_LINE_MAX are garbage.
  *
  *	maillog_time() turns the header time into UNIX seconds; an RFC 3164
- *	time has no year or zone: it is taken in local time, in the year that
- *	puts it closest to now.  maillog_reply() points at the remote
+ *	time has no year or zone: it is taken in local time, in the latest
+ *	year that puts it no more than ML_AHEAD_MAX seconds after now (a log
+ *	line is not written ahead of its time; a replayed log is months
+ *	old, never months ahead).  An RFC 5424 time without a zone is local
+ *	time.  maillog_too_old() gives the time too (*when; now when there is
+ *	none) and says whether it is more than max_age seconds before now;
+ *	max_age 0 or less: never.  maillog_reply() points at the remote
  *	server's reply inside ev->text ("550 5.1.1 ..."), without Postfix's
  *	"host X[ip] said: " and "(in reply to ... command)" around it.
  *
@@ -59,6 +66,7 @@
 #define ML_TEXT_MAX	1000
 #define ML_ADDR_MAX	256
 #define ML_MAX_RCPTS	16
+#define ML_AHEAD_MAX	86400		/* a year-less time may be this far ahead */
 
 enum ml_kind {
     ML_GARBAGE = -1,
@@ -106,6 +114,8 @@ struct ml_event {
 int maillog_parse(const char *line, size_t len, struct ml_event *ev);
 const char *maillog_status_name(int status);
 int maillog_time(const struct ml_time *t, long long now, long long *when);
+int maillog_too_old(const struct ml_time *t, long long now, long long max_age,
+		    long long *when);
 const char *maillog_reply(const struct ml_event *ev, size_t *len);
 
 #endif

@@ -172,6 +172,31 @@ verp_keys_free(struct verp_keys *k)
     free(k);
 }
 
+/* verp_keys_count - how many secrets */
+size_t
+verp_keys_count(const struct verp_keys *k)
+{
+    return k->n;
+}
+
+/*
+ * verp_key_id - a name for secret i that does not reveal it: the first
+ * VERP_KEY_ID_BYTES of HMAC-SHA256(secret, "outpost secret id"), in hex
+ */
+void
+verp_key_id(const struct verp_keys *k, size_t i, char out[2 * VERP_KEY_ID_BYTES + 1])
+{
+    static const char label[] = "outpost secret id";
+    unsigned char full[EVP_MAX_MD_SIZE];
+    unsigned int flen = 0, j;
+
+    if (HMAC(EVP_sha256(), k->key[i].v, (int) k->key[i].len, (const unsigned char *) label,
+	     sizeof(label) - 1, full, &flen) == NULL || flen < VERP_KEY_ID_BYTES)
+	memset(full, 0, sizeof(full));
+    for (j = 0; j < VERP_KEY_ID_BYTES; j++)
+	snprintf(out + 2 * j, 3, "%02x", full[j]);
+}
+
 /* ---------------------------------------------------------------- bits */
 
 /* bits_put - append the low width bits of v */
@@ -388,24 +413,23 @@ b32_get(const char *s, size_t len, unsigned char *buf, size_t cap)
     return w.overflow ? -1 : 0;
 }
 
-/* verp_decode - check and read a token */
-int
-verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
-	    unsigned today, long max_age_days, struct verp_token *out)
+/*
+ * parse - read a token's form into out, its MAC into macbuf and its body
+ * into body; *used is the body's length in bits.  VERP_OK or VERP_MALFORMED.
+ */
+static int
+parse(const char *tok, size_t len, unsigned char macbuf[VERP_MAC_BYTES + 1],
+      unsigned char body[BODY_BYTES_MAX + 8], size_t *used, struct verp_token *out)
 {
-    unsigned char macbuf[VERP_MAC_BYTES + 1], m[VERP_MAC_BYTES];
-    unsigned char body[BODY_BYTES_MAX + 8];
-    struct bits r = {body, sizeof(body), 0, 0, 0};
+    struct bits r = {body, BODY_BYTES_MAX + 8, 0, 0, 0};
     unsigned long long v, hi, lo;
-    size_t i, nbits, used;
-    unsigned age;
-    int ok = 0;
+    size_t nbits;
 
     memset(out, 0, sizeof(*out));
     if (len <= VERP_MAC_CHARS || len > VERP_TOKEN_MAX)
 	return VERP_MALFORMED;
-    if (b32_get(tok, VERP_MAC_CHARS, macbuf, sizeof(macbuf)) < 0
-	|| b32_get(tok + VERP_MAC_CHARS, len - VERP_MAC_CHARS, body, sizeof(body)) < 0)
+    if (b32_get(tok, VERP_MAC_CHARS, macbuf, VERP_MAC_BYTES + 1) < 0
+	|| b32_get(tok + VERP_MAC_CHARS, len - VERP_MAC_CHARS, body, BODY_BYTES_MAX + 8) < 0)
 	return VERP_MALFORMED;
     nbits = (len - VERP_MAC_CHARS) * 5;
     r.end = nbits;
@@ -425,12 +449,28 @@ verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 	out->id = (hi << 32) | lo;
     }
     /* one spelling only: nothing but zero padding within the last character */
-    used = r.n;
-    if (nbits - used >= 5)
+    *used = r.n;
+    if (nbits - *used >= 5)
 	return VERP_MALFORMED;
     while (r.n < nbits)
 	if (bits_get(&r, 1, &v) < 0 || v != 0)
 	    return VERP_MALFORMED;
+    return VERP_OK;
+}
+
+/* verp_decode - check and read a token */
+int
+verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
+	    unsigned today, long max_age_days, struct verp_token *out)
+{
+    unsigned char macbuf[VERP_MAC_BYTES + 1], m[VERP_MAC_BYTES];
+    unsigned char body[BODY_BYTES_MAX + 8];
+    size_t i, used;
+    unsigned age;
+    int ok = 0;
+
+    if (parse(tok, len, macbuf, body, &used, out) != VERP_OK)
+	return VERP_MALFORMED;
     for (i = 0; i < k->n && !ok; i++) {
 	mac(k, i, kind, body, (used + 7) / 8, m);
 	ok = CRYPTO_memcmp(m, macbuf, VERP_MAC_BYTES) == 0;
@@ -441,6 +481,17 @@ verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
     if (age != 0xffff && (long) age > max_age_days)
 	return VERP_STALE;
     return VERP_OK;
+}
+
+/* verp_peek - read a token without checking its MAC */
+int
+verp_peek(const char *tok, size_t len, struct verp_token *out)
+{
+    unsigned char macbuf[VERP_MAC_BYTES + 1];
+    unsigned char body[BODY_BYTES_MAX + 8];
+    size_t used;
+
+    return parse(tok, len, macbuf, body, &used, out);
 }
 
 /* verp_status_name - for logs and counters */
@@ -454,4 +505,26 @@ verp_status_name(int status)
     case VERP_STALE: return "stale";
     }
     return "unknown";
+}
+
+/* verp_return_domain - bounce_domain with "%d" standing for the sender domain */
+size_t
+verp_return_domain(const char *bounce_domain, const char *sender_domain, char *out,
+		   size_t size)
+{
+    const char *pct;
+    int n;
+
+    if (bounce_domain == NULL || size == 0)
+	return 0;
+    if ((pct = strstr(bounce_domain, "%d")) != NULL)
+	n = snprintf(out, size, "%.*s%s%s", (int) (pct - bounce_domain), bounce_domain,
+		     sender_domain, pct + 2);
+    else
+	n = snprintf(out, size, "%s", bounce_domain);
+    if (n < 0 || (size_t) n >= size) {
+	out[0] = '\0';
+	return 0;
+    }
+    return (size_t) n;
 }

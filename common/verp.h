@@ -10,6 +10,9 @@
  *	struct verp_keys *verp_keys_load(const char *path, int check_owner,
  *					 uid_t owner, char *err, size_t errlen);
  *	void verp_keys_free(struct verp_keys *k);
+ *	size_t verp_keys_count(const struct verp_keys *k);
+ *	void verp_key_id(const struct verp_keys *k, size_t i,
+ *			 char out[2 * VERP_KEY_ID_BYTES + 1]);
  *
  *	unsigned verp_day(long long now);
  *	size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
@@ -21,7 +24,11 @@
  *	int verp_decode(const struct verp_keys *k, int kind, const char *tok,
  *			size_t len, unsigned today, long max_age_days,
  *			struct verp_token *out);
+ *	int verp_peek(const char *tok, size_t len, struct verp_token *out);
  *	const char *verp_status_name(int status);
+ *	size_t verp_return_domain(const char *bounce_domain,
+ *				  const char *sender_domain, char *out,
+ *				  size_t size);
  *
  * DESCRIPTION
  *	A token names the recipient of one message and the domain of its
@@ -53,7 +60,10 @@
  *	lines skipped), each at least VERP_SECRET_MIN bytes; the first
  *	signs, every one verifies (key rotation).  verp_keys_load() reads a
  *	file, which must be a regular file readable by its owner alone and,
- *	with check_owner, belong to owner.
+ *	with check_owner, belong to owner.  verp_keys_count() says how many
+ *	secrets it holds; verp_key_id() names secret i (from 0) in hex by a
+ *	keyed hash of a fixed text, so that nodes can compare their secrets
+ *	without showing them (outpostctl check-config --cluster).
  *
  *	verp_encode() writes the token for (rcpt, sender_domain) into out
  *	and returns its length, or 0 when it would be longer than size - 1
@@ -66,6 +76,19 @@
  *	VERP_MALFORMED, VERP_FORGED (no key gives this MAC) or VERP_STALE
  *	(authentic but too old, or from the future).  It is a pure function
  *	over (tok, len); tokens longer than VERP_TOKEN_MAX are malformed.
+ *
+ *	verp_peek() reads a token's form as verp_decode() does but checks
+ *	neither MAC nor age: VERP_OK or VERP_MALFORMED.  It is for what
+ *	needs no proof, such as the statistics of the relay's own log, where
+ *	a forged token names no more than the sender could have named in
+ *	its own address.
+ *
+ *	verp_return_domain() gives the return-path domain of a sender domain:
+ *	[intake] bounce_domain with "%d" standing for sender_domain.  The
+ *	milter tags outgoing mail with it, and outpostctl dns and verify
+ *	publish and check the same name: this is the one place it is made.
+ *	It returns the length written to out, or 0 when bounce_domain is
+ *	NULL or the result does not fit in size - 1 bytes.
  */
 #ifndef OUTPOST_VERP_H
 #define OUTPOST_VERP_H
@@ -81,6 +104,7 @@
 #define VERP_KEYS_MAX	8
 #define VERP_TOKEN_MAX	1024		/* characters */
 #define VERP_KEYS_FILE_MAX 8192
+#define VERP_KEY_ID_BYTES 8
 
 enum verp_kind { VERP_BOUNCE = 'b', VERP_UNSUB = 'u' };
 enum verp_status { VERP_OK = 0, VERP_MALFORMED, VERP_FORGED, VERP_STALE };
@@ -100,6 +124,9 @@ struct verp_keys *verp_keys_parse(const char *buf, size_t len, const char *name,
 struct verp_keys *verp_keys_load(const char *path, int check_owner, uid_t owner,
 				 char *err, size_t errlen);
 void verp_keys_free(struct verp_keys *k);
+size_t verp_keys_count(const struct verp_keys *k);
+void verp_key_id(const struct verp_keys *k, size_t i,
+		 char out[2 * VERP_KEY_ID_BYTES + 1]);
 
 unsigned verp_day(long long now);
 size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
@@ -109,6 +136,9 @@ size_t verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
 		      unsigned long long id, char *out, size_t size);
 int verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 		unsigned today, long max_age_days, struct verp_token *out);
+int verp_peek(const char *tok, size_t len, struct verp_token *out);
 const char *verp_status_name(int status);
+size_t verp_return_domain(const char *bounce_domain, const char *sender_domain,
+			  char *out, size_t size);
 
 #endif

@@ -10,6 +10,7 @@
  *	or include: of [dns] spf_include), one DKIM TXT record per key the
  *	key table holds for the domain, a starter DMARC record (p=none with
  *	a report address), the return-path domain's MX (the relay) and SPF,
+ *	that domain being [intake] bounce_domain as the milter expands it,
  *	and the PTR records of the relay addresses.  --ip replaces the
  *	addresses of the [pool NAME] sections.
  *
@@ -104,6 +105,12 @@ build_return_path(const struct onboard *o, struct records *rs)
     char *mx;
     size_t len;
 
+    if (o->no_bounce_domain) {
+	note(rs, "[intake] bounce_domain is not set: mail keeps the envelope sender the "
+	     "platform gives it, and bounces do not come back to the relay; set it "
+	     "(such as bounces.%d) to have a return-path domain to publish");
+	return;
+    }
     if (strcmp(o->return_path, o->domain) == 0) {
 	note(rs, "the return-path domain is the domain itself: no MX is suggested, "
 	     "it would take the domain's own mail");
@@ -196,7 +203,7 @@ print_json(const struct onboard *o, const struct records *rs)
     jsonw_init(&w, stdout);
     jsonw_object(&w, NULL);
     jsonw_string(&w, "domain", o->domain);
-    jsonw_string(&w, "return_path", o->return_path);
+    jsonw_string(&w, "return_path", o->no_bounce_domain ? NULL : o->return_path);
     jsonw_array(&w, "records");
     for (i = 0; i < rs->n; i++) {
 	jsonw_object(&w, NULL);

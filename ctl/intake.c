@@ -124,8 +124,8 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 {
     const struct conf_intake *in = &conf->intake;
     int unsub = 0, json = 0;
-    char rcpt[ADDR_MAX], sender[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1], err[300];
-    char out[4096];
+    char rcpt[ADDR_MAX], sender[DOMAIN_MAX], dom[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1];
+    char err[300], out[4096];
     const char *why, *local, *pct, *arg[2];
     struct verp_keys *k;
     struct jsonw w;
@@ -168,11 +168,11 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 		rcpt, sender);
 	return 1;
     }
-    if (pct)
-	snprintf(out, sizeof(out), "%s-%s@%.*s%s%s", local, tok,
-		 (int) (pct - in->bounce_domain), in->bounce_domain, sender, pct + 2);
-    else
-	snprintf(out, sizeof(out), "%s-%s@%s", local, tok, in->bounce_domain);
+    if (verp_return_domain(in->bounce_domain, sender, dom, sizeof(dom)) == 0) {
+	fprintf(stderr, "outpostctl: [intake] bounce_domain is too long for %s\n", sender);
+	return 1;
+    }
+    snprintf(out, sizeof(out), "%s-%s@%s", local, tok, dom);
     if (json) {
 	jsonw_init(&w, stdout);
 	jsonw_object(&w, NULL);

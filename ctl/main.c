@@ -8,6 +8,8 @@
  *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
+ *	check-config --cluster [FILE]
+ *				also compare the relay nodes (cluster.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -67,13 +69,16 @@ static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
+    int cluster = argc > 1 && strcmp(argv[1], "--cluster") == 0, rc = 0;
 
-    if (argc > 1)
-	path = argv[1];
+    if (argc > 1 + cluster)
+	path = argv[1 + cluster];
     conf = ctl_load_conf(path);
     printf("%s: configuration OK\n", path);
+    if (cluster)
+	rc = ctl_check_cluster(conf);
     conf_free(conf);
-    return 0;
+    return rc;
 }
 
 /* cmd_ping - outpostctl ping */
@@ -111,7 +116,8 @@ cmd_version(const char *path, int argc, char **argv)
 }
 
 static const struct ctl_usage check_config_usage[] = {
-    {"check-config [FILE]", "validate a configuration file"}, {NULL, NULL}};
+    {"check-config [--cluster] [FILE]",
+     "validate a configuration file; with --cluster, compare the relay nodes"}, {NULL, NULL}};
 static const struct ctl_usage ping_usage[] = {
     {"ping", "check the connection to Redis"}, {NULL, NULL}};
 static const struct ctl_usage version_usage[] = {

@@ -11,9 +11,10 @@
 
 #include "ctl.h"
 #include "onboard.h"
+#include "verp.h"
 #include "xalloc.h"
 
-/* expand - a [dns] template with "%d" standing for the domain */
+/* expand - [dns] dmarc_report with "%d" standing for the domain */
 static int
 expand(const char *tmpl, const char *domain, char *out, size_t outlen)
 {
@@ -72,9 +73,14 @@ onboard_init(struct onboard *o, struct outpost_conf *conf, const char *domain,
 		 why ? why : "");
 	return -1;
     }
-    if (expand(conf->dns.return_path, o->domain, rp, sizeof(rp)) < 0
-	|| domain_normalize(rp, strlen(rp), o->return_path, sizeof(o->return_path), &why) < 0) {
-	snprintf(err, errlen, "[dns] return_path gives '%s' for %s: not a domain name",
+    /* the name the milter tags outgoing mail with (verp_return_domain) */
+    if (conf->intake.bounce_domain == NULL) {
+	o->no_bounce_domain = 1;
+	snprintf(o->return_path, sizeof(o->return_path), "%s", o->domain);
+    } else if (verp_return_domain(conf->intake.bounce_domain, o->domain, rp, sizeof(rp)) == 0
+	       || domain_normalize(rp, strlen(rp), o->return_path, sizeof(o->return_path),
+				   &why) < 0) {
+	snprintf(err, errlen, "[intake] bounce_domain gives '%s' for %s: not a domain name",
 		 rp, o->domain);
 	return -1;
     }

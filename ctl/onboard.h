@@ -26,12 +26,15 @@
  *	(2: usage or domain; a configuration that does not load exits 1).
  *	onboard_close() undoes it.
  *
- *	onboard_init() normalises the domain, expands the [dns] templates
- *	(return_path, dmarc_report: "%d" is the domain), collects the relay
- *	addresses (the ips given on the command line, else every [pool NAME]
- *	addresses) and loads the DKIM key table named by [dkim] key_table
- *	with the entries for the domain.  A key table that cannot be loaded
- *	is not fatal: o->kt stays NULL and o->kt_err says why.
+ *	onboard_init() normalises the domain, finds its return-path domain
+ *	the way the milter makes it ([intake] bounce_domain through
+ *	verp_return_domain(); the domain itself, with no_bounce_domain set,
+ *	when that is not set), expands [dns] dmarc_report ("%d" is the
+ *	domain), collects the relay addresses (the ips given on the command
+ *	line, else every [pool NAME] addresses) and loads the DKIM key table
+ *	named by [dkim] key_table with the entries for the domain.  A key
+ *	table that cannot be loaded is not fatal: o->kt stays NULL and
+ *	o->kt_err says why.
  *
  *	onboard_spf_record() gives the SPF record that authorises the relay
  *	("v=spf1 ip4:... ~all", or include: of [dns] spf_include);
@@ -54,7 +57,8 @@
 struct onboard {
     struct outpost_conf *conf;
     char domain[DOMAIN_MAX];
-    char return_path[DOMAIN_MAX];
+    char return_path[DOMAIN_MAX];	/* the envelope sender's domain */
+    int no_bounce_domain;	/* [intake] bounce_domain unset: return_path is domain */
     char dmarc_rua[DOMAIN_MAX + 80];
     const char *relay_host;	/* [dns] relay_hostname, NULL if unset */
     const char *spf_include;	/* [dns] spf_include, NULL if unset */

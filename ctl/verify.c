@@ -21,8 +21,10 @@
  *			return-path domain under adkim=/aspf=.
  *	ptr		each relay address has a PTR whose name resolves back
  *			to the address.
- *	return-path	the bounce domain's MX reaches the relay and its SPF
- *			passes for every relay address.
+ *	return-path	the bounce domain ([intake] bounce_domain, as the milter
+ *			expands it): its MX reaches the relay and its SPF
+ *			passes for every relay address; a warning when it is
+ *			not set.
  *
  *	DNS trouble (SERVFAIL, timeout) is reported as such, never as a
  *	missing record.  --json prints {"domain":..., "checks":[{"check",
@@ -549,11 +551,11 @@ verify_alignment(struct verify *vf, const struct dmarc_record *d, const char *re
 	    free(relaxed);
 	} else if (dkim_any) {
 	    fix = text("sign %s mail with d=%s: drop the d=%s of its key table line "
-		       "(or set [dns] return_path = bounce.%%d)", o->domain, o->domain,
+		       "(or set [intake] bounce_domain = bounces.%%d)", o->domain, o->domain,
 		       dkim_any);
 	} else {
-	    fix = text("add a DKIM key for %s to the key table, and set [dns] "
-		       "return_path = bounce.%%d", o->domain);
+	    fix = text("add a DKIM key for %s to the key table, and set [intake] "
+		       "bounce_domain = bounces.%%d", o->domain);
 	}
 	report(vf, "dmarc", V_FAIL, fix, "%s: no alignment possible: DKIM %s%s%s "
 	       "(adkim=%c), return-path %s (aspf=%c); mail from this relay fails DMARC",
@@ -725,6 +727,13 @@ verify_return_path(struct verify *vf)
     char mxval[DOMAIN_MAX + 8];
     size_t i;
 
+    if (o->no_bounce_domain) {
+	report(vf, "return-path", V_WARN,
+	       text("set [intake] bounce_domain (such as bounces.%%d) and secret_file"),
+	       "%s: [intake] bounce_domain is not set: mail keeps the platform's envelope "
+	       "sender, and bounces do not come back to the relay", o->domain);
+	return;
+    }
     snprintf(mxval, sizeof(mxval), "10 %s.", o->relay_host ? o->relay_host : "RELAY-HOSTNAME");
     st = dnsq_lookup(vf->dq, o->return_path, DNSQ_T_MX, &r);
     if (dnsq_trouble(st)) {

@@ -81,7 +81,10 @@ open_at(struct follow *f, const char *name, long long offset)
     if (fd < 0)
 	return -1;
     if (fstat(fd, &st) < 0) {
+	int e = errno;
+
 	close(fd);
+	errno = e;
 	return -1;
     }
     if (offset > (long long) st.st_size) {
@@ -109,11 +112,21 @@ first_open(struct follow *f)
 {
     struct stat st;
     char old[4096];
+    int at_end;
 
-    if (stat(f->path, &st) < 0)
+    if (stat(f->path, &st) < 0) {
+	f->at_end = 0;			/* it appears later: all of it is new */
 	return -1;
-    if (f->want_ino == 0)
-	return open_at(f, f->path, f->at_end ? -1 : 0);
+    }
+    if (f->want_ino == 0) {
+	at_end = f->at_end;
+	f->at_end = 0;			/* only the first file: any later one is new */
+	if (open_at(f, f->path, at_end ? -1 : 0) < 0)
+	    return -1;
+	msg_info("%s: no saved position: reading from its %s (offset %lld)", f->path,
+		 at_end ? "end" : "start", f->offset);
+	return 0;
+    }
     if ((unsigned long long) st.st_ino == f->want_ino)
 	return open_at(f, f->path, f->want_offset);
     if (find_rotated(f->path, f->want_ino, old, sizeof(old))) {

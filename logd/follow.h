@@ -18,15 +18,18 @@
  *	follow_new() prepares to read path from a saved position: the inode
  *	and offset of the end of the last line handled before (ino 0: none
  *	saved; then the file is read from its start, or from its end with
- *	at_end).  When path is no longer that inode, the file was rotated
- *	while nobody read it: the directory is searched for the old inode
- *	("maillog.1") and its rest is read first.  A saved offset beyond the
+ *	at_end when it exists at the first poll: a file that appears later
+ *	is read from its start, all of it being new).  When path is no
+ *	longer that inode, the file was rotated while nobody read it: the
+ *	directory is searched for the old inode ("maillog.1") and its rest
+ *	is read first.  A saved offset beyond the
  *	end of the same inode means the file was truncated: it is read again
  *	from the start.
  *
  *	follow_poll() hands fn each complete line (without its newline) that
- *	is available now, at most max_lines, and returns how many; -1 when
- *	the file cannot be opened yet (it is tried again at the next call).
+ *	is available now, at most max_lines, and returns how many; -1 with
+ *	errno set when the file cannot be opened yet (it is tried again at
+ *	the next call).
  *	At the end of the file it checks path: a new inode there means
  *	rotation, and the old file is read to its end (a last line without
  *	a newline included) before the new one is opened; a shorter file of

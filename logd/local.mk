@@ -30,7 +30,8 @@ tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
 	tests/integration/stats-sources.sh \
-	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh
+	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh \
+	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh
 
 dist_man_MANS += doc/outpost-logd.8
 EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \

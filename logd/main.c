@@ -9,7 +9,10 @@
  *	(track(3)) in Redis, puts a provider into backoff when its deferrals
  *	match a backoff rule, and answers Prometheus on [logd] metrics_listen.
  *	The file position is stored in Redis with the counts it produced, in
- *	one script call, so a restart resumes where the last write ended.
+ *	one script call, so a restart resumes where the last write ended;
+ *	with no saved position it starts at [logd] start_at (the end by
+ *	default).  A log that cannot be opened is reported at once and then
+ *	once a minute, with what to do about it.
  *
  *	-c FILE	configuration (default OUTPOST_CONF_PATH)
  *	-f	stay in the foreground, log to stderr
@@ -52,6 +55,7 @@
 
 #define LINES_PER_POLL 20000
 #define FLUSH_LINES 20000
+#define MISSING_WARN_MS 60000		/* a missing log is reported again after this */
 
 struct logd {
     struct outpost_conf *conf;
@@ -68,6 +72,8 @@ struct logd {
     long long lines_unflushed;
     long long last_flush_ms;
     int flush_failed;
+    long long missing_since_ms;	/* the log could not be opened since; 0: it is open */
+    long long missing_warned_ms;
 };
 
 /* now_ms - monotonic milliseconds */
@@ -145,6 +151,36 @@ write:
     return 0;
 }
 
+/*
+ * log_missing - the log cannot be opened: say so loudly at once, then once a
+ * minute (not at every poll), with what to do about it
+ */
+static void
+log_missing(struct logd *d, int err)
+{
+    const char *path = d->conf->logd.maillog;
+    long long now = now_ms();
+    char since[64] = "";
+
+    if (d->missing_since_ms && now - d->missing_warned_ms < MISSING_WARN_MS)
+	return;
+    if (d->missing_since_ms == 0)
+	d->missing_since_ms = now;
+    else
+	snprintf(since, sizeof(since), " (for %llds)", (now - d->missing_since_ms) / 1000);
+    d->missing_warned_ms = now;
+    if (err == ENOENT)
+	msg_warn("%s: no such file%s: nothing is counted, no backoff starts and no bounce "
+		 "is suppressed until it exists; have Postfix write it (main.cf: "
+		 "maillog_file = %s, with maillog_file_prefixes allowing it), or install "
+		 "rsyslog (/var/log/mail.log), or point [logd] maillog at the MTA's log; "
+		 "see outpost-logd(8), GETTING A MAIL LOG ON DEBIAN 12", path, since, path);
+    else
+	msg_warn("%s: cannot open%s: %s: nothing is read until it can be; it must be "
+		 "readable by user %s (rsyslog's files: by group adm)", path,
+		 since, strerror(err), d->conf->general.user);
+}
+
 /* on_tick - read what is new; write it when enough has gathered */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -157,7 +193,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     (void) what;
     /* while Redis cannot take what was read, read nothing more */
     if (d->flush_failed == 0 || flush(d) == 0) {
-	n = follow_poll(d->follow, LINES_PER_POLL, on_line, d);
+	if ((n = follow_poll(d->follow, LINES_PER_POLL, on_line, d)) < 0) {
+	    log_missing(d, errno);
+	} else if (d->missing_since_ms) {
+	    msg_info("%s: found after %llds: reading it", d->conf->logd.maillog,
+		     (now_ms() - d->missing_since_ms) / 1000);
+	    d->missing_since_ms = 0;
+	}
 	if (d->lines_unflushed > 0
 	    && (d->lines_unflushed >= FLUSH_LINES
 		|| now_ms() - d->last_flush_ms >= d->conf->logd.flush_interval_ms))
@@ -257,9 +299,9 @@ read_once(struct logd *d, const char *file)
     ms = now_ms() - t0;
     tc = track_counts(d->track);
     printf("lines %lld deliveries %lld ignored %lld garbage %lld overlong %lld "
-	   "backoffs %lld no_sender %lld ms %lld\n", tc->lines, tc->deliveries,
-	   tc->ignored, tc->garbage, follow_overlong(d->follow), tc->backoffs,
-	   tc->no_sender, ms);
+	   "backoffs %lld no_sender %lld too_old %lld ms %lld\n", tc->lines,
+	   tc->deliveries, tc->ignored, tc->garbage, follow_overlong(d->follow),
+	   tc->backoffs, tc->no_sender, tc->too_old, ms);
     return 0;
 }
 

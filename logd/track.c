@@ -13,6 +13,7 @@
 #include "intake_act.h"
 #include "maillog.h"
 #include "msg.h"
+#include "retpath.h"
 #include "route.h"
 #include "suppress.h"
 #include "track.h"
@@ -53,9 +54,12 @@ struct track {
     struct sup_entry *pending;	/* hard bounces not yet in the suppression list */
     size_t npending, cap_pending;
     struct intake_store *intake;	/* soft bounces: the [intake] rule */
+    const char *retpath;	/* bounce-domain pattern; NULL: senders are not tagged */
+    struct intake_store *ids;	/* long tokens' (recipient, sender) under an id */
     struct intake_rules soft_rules;
     struct soft_bounce *soft;	/* soft bounces not yet counted */
     size_t nsoft, cap_soft;
+    long long max_age;		/* [logd] max_line_age in seconds; 0: none */
 };
 
 /* a soft bounce waiting for track_flush(): the same rule as a soft DSN's */
@@ -79,6 +83,9 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
     t->rules = rules;
     t->rc = rc;
     t->batch = batch;
+    if ((t->retpath = retpath_pattern(conf)) != NULL)
+	t->ids = intake_store_new(rc, conf->redis.prefix);
+    t->max_age = conf->logd.max_line_age_ms / 1000;
     if (conf->logd.suppress_hard_bounces) {
 	t->sup = sup_store_new(rc, conf->redis.prefix);
 	t->intake = intake_store_new(rc, conf->redis.prefix);
@@ -188,6 +195,24 @@ sender_domain(const char *addr, char *out, size_t len)
     out[i] = '\0';
 }
 
+/*
+ * envelope_domain - the domain statistics count a sender under: the sender's
+ * own, also when the MTA logs the tagged return path (retpath(3))
+ */
+static void
+envelope_domain(struct track *t, const char *addr, char *out, size_t len)
+{
+    char rcpt[ADDR_MAX], dom[DOMAIN_MAX];
+    unsigned long long id;
+
+    if (retpath_sender_domain(t->retpath, t->conf->intake.bounce_local, addr, out, len,
+			      &id) != RETPATH_ID)
+	return;
+    /* rare: a recipient too long for the token; else the bounce domain stays */
+    if (intake_id_get(t->ids, id, rcpt, sizeof(rcpt), dom, sizeof(dom)) == 1 && dom[0])
+	snprintf(out, len, "%s", dom);
+}
+
 /* ---------------------------------------------------------------- seams */
 
 /* classify - the classifier of DSNs, on a synchronous bounce */
@@ -196,6 +221,7 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
 {
     struct bounce_evidence be;
     char code[8] = "";
+    const char *at;
     int reason;
 
     bounce_replycode_find(reply, ev->dsn, code, sizeof(code));
@@ -206,6 +232,10 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
     be.action = "failed";
     be.command = bounce_command_find(ev->text);
     be.diag_type = ev->relay_ip[0] ? "smtp" : "";
+    /* the receiver's own vocabulary is keyed by its host and the recipient's domain */
+    be.rhost = ev->relay_host[0] && strcmp(ev->relay_host, "none") ? ev->relay_host : NULL;
+    if (ev->nrcpt > 0 && (at = strrchr(ev->rcpt[0], '@')) != NULL)
+	be.domain = at + 1;	/* one relay: the recipients of one line share a receiver */
     reason = bounce_classify(&be);
     *hard = bounce_is_hard(reason, ev->dsn, code);
     return reason;
@@ -386,6 +416,19 @@ check_backoff(struct track *t, const struct ml_event *ev, const char *group,
 
 /* ---------------------------------------------------------------- lines */
 
+/*
+ * acts_not - a deferral or bounce too old to act on: counted, and said once
+ * a run, so that an operator replaying an old log knows why nothing happened
+ */
+static void
+acts_not(struct track *t, const struct ml_event *ev, const char *rcpt)
+{
+    if (t->counts.too_old++ == 0)
+	msg_info("%s: %s to %s is older than [logd] max_line_age (%llds): counted in "
+		 "the statistics, but old lines start no backoff and suppress no one",
+		 ev->qid, maillog_status_name(ev->status), rcpt, t->max_age);
+}
+
 /* add_event - one entry of the event stream */
 static void
 add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long long when,
@@ -423,7 +466,7 @@ add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long lon
 /* one_delivery - the record of one recipient of a delivery line */
 static void
 one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
-	     const char *rcpt, long long when, long long now)
+	     const char *rcpt, long long when, long long now, int old)
 {
     char rdom[256];
     const char *sender = q ? q->sender : "";
@@ -450,7 +493,10 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	    snprintf(q->provider, sizeof(q->provider), "%s", label);
 	    snprintf(q->pool, sizeof(q->pool), "%s", pool);
 	}
-	check_backoff(t, ev, group, sender, label, pool, replybuf, when, now);
+	if (old)
+	    acts_not(t, ev, rcpt);
+	else
+	    check_backoff(t, ev, group, sender, label, pool, replybuf, when, now);
 	break;
     case ML_BOUNCED:{
 	    int hard, r = classify(ev, replybuf, &hard);
@@ -462,7 +508,9 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	    stats_batch_add(t->batch, when, sender, label, pool,
 			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
-	    if (hard)
+	    if (old)
+		acts_not(t, ev, rcpt);
+	    else if (hard)
 		track_suppress(t, rcpt, sender, reason, when);
 	    else
 		track_soft(t, ev, rcpt, sender, label, when);
@@ -477,7 +525,8 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 
 /* on_delivery - a delivery line: each of its recipients */
 static void
-on_delivery(struct track *t, const struct ml_event *ev, long long when, long long now)
+on_delivery(struct track *t, const struct ml_event *ev, long long when, long long now,
+	    int old)
 {
     struct qent *q = qfind(t, ev->qid);
     int i;
@@ -490,7 +539,7 @@ on_delivery(struct track *t, const struct ml_event *ev, long long when, long lon
 	msg_warn("queue id %s: more than %d recipients on one line; counted %d",
 		 ev->qid, ML_MAX_RCPTS, ML_MAX_RCPTS);
     for (i = 0; i < ev->nrcpt; i++)
-	one_delivery(t, ev, q, ev->rcpt[i], when, now);
+	one_delivery(t, ev, q, ev->rcpt[i], when, now, old);
 }
 
 /* on_expired - Postfix gave up: the recipients deferred last time */
@@ -501,7 +550,7 @@ on_expired(struct track *t, const struct ml_event *ev, long long when)
     char dom[256];
     int n = q && q->ndeferred > 0 ? q->ndeferred : 1;
 
-    sender_domain(ev->sender, dom, sizeof(dom));
+    envelope_domain(t, ev->sender, dom, sizeof(dom));
     if (ev->sender[0] == '\0')
 	return;
     stats_batch_add(t->batch, when, dom, q && q->provider[0] ? q->provider : "other",
@@ -515,7 +564,7 @@ track_line(struct track *t, const char *line, size_t len, long long now)
     struct ml_event ev;
     struct qent *q;
     long long when;
-    int kind = maillog_parse(line, len, &ev);
+    int kind = maillog_parse(line, len, &ev), old;
 
     t->counts.lines++;
     if (kind == ML_GARBAGE) {
@@ -527,17 +576,16 @@ track_line(struct track *t, const char *line, size_t len, long long now)
 	t->counts.ignored++;
 	return;
     }
-    if (maillog_time(&ev.time, now, &when) < 0)
-	when = now;
+    old = maillog_too_old(&ev.time, now, t->max_age, &when);
     switch (kind) {
     case ML_FROM:
 	q = qput(t, ev.qid);
-	sender_domain(ev.sender, q->sender, sizeof(q->sender));
+	envelope_domain(t, ev.sender, q->sender, sizeof(q->sender));
 	q->null_sender = ev.sender[0] == '\0';
 	q->ndeferred = 0;		/* a new attempt begins */
 	break;
     case ML_DELIVERY:
-	on_delivery(t, &ev, when, now);
+	on_delivery(t, &ev, when, now, old);
 	break;
     case ML_EXPIRED:
 	on_expired(t, &ev, when);
@@ -566,6 +614,7 @@ track_free(struct track *t)
     sup_store_free(t->sup);
     free(t->pending);
     intake_store_free(t->intake);
+    intake_store_free(t->ids);
     free(t->soft);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;

@@ -24,7 +24,9 @@
  *	status, DSN, reply, delay, ...).
  *
  *	The sender comes from the queue manager's "from=" line of the same
- *	queue id, remembered until "removed" (Postfix) or until
+ *	queue id: its domain, or for a tagged return path the sender's own
+ *	domain behind it (retpath(3)), as the milter and the intake count
+ *	it.  It is remembered until "removed" (Postfix) or until
  *	TRACK_MAX_QUEUE ids are held (the oldest half is forgotten).
  *	Deliveries of the null sender (the MTA's own bounces) are not
  *	counted.  An expired message counts once per recipient that was
@@ -34,6 +36,13 @@
  *	of that provider (or recipient domain) on that pool at once, through
  *	backoff_set(); repeated deferrals within TRACK_BACKOFF_HOLDOFF
  *	seconds do not write again.
+ *
+ *	A deferral or bounce logged more than [logd] max_line_age before now
+ *	(a replayed or long-unread log) is counted in the statistics and the
+ *	event stream like any other, in the hour it was logged, but starts no
+ *	backoff and suppresses no one: what a provider said hours ago says
+ *	nothing about now, and an old bounce was acted on when it was new.
+ *	These are counted in too_old (the first is logged).
  *
  *	A hard synchronous bounce puts the recipient on the global
  *	suppression list (reason hard-bounce, source "log"), unless [logd]
@@ -66,6 +75,7 @@ struct track_counts {
     long long backoffs;		/* backoffs written */
     long long no_sender;	/* deliveries whose from= line was not seen */
     long long hard_bounces;
+    long long too_old;		/* deferrals and bounces too old to act on */
 };
 
 struct track;

@@ -37,6 +37,7 @@ struct intake_setup {
     char *dom_prefix;			/* bounce_domain before "%d", or all of it */
     char *dom_suffix;			/* after "%d" */
     int per_sender;			/* bounce_domain holds "%d" */
+    char *bounce_domain;		/* as configured: verp_return_domain() */
     char *bounce_local, *complaint_local, *unsub_local;
     struct conf_strlist complaint_addrs;	/* normalised */
     struct verp_keys *keys;
@@ -110,6 +111,7 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
 	is->dom_prefix = xstrdup(in->bounce_domain);
 	is->dom_suffix = xstrdup("");
     }
+    is->bounce_domain = xstrdup(in->bounce_domain);
     is->bounce_local = xstrdup(in->bounce_local);
     is->complaint_local = xstrdup(in->complaint_local);
     is->unsub_local = xstrdup(in->unsubscribe_local);
@@ -158,6 +160,7 @@ setup_unref(struct intake_setup *is)
     provider_table_free(&is->providers);
     free(is->dom_prefix);
     free(is->dom_suffix);
+    free(is->bounce_domain);
     free(is->bounce_local);
     free(is->complaint_local);
     free(is->unsub_local);
@@ -761,13 +764,8 @@ intake_sender(struct intake_msg *m, const char *sender_domain,
 	|| *sender_domain == '\0' || domain_match(is, sender_domain, NULL, 0)
 	|| m->nrcpts == 0 || !authorised(is, cl))
 	return 0;
-    if (is->per_sender) {
-	if ((size_t) snprintf(dom, sizeof(dom), "%s%s%s", is->dom_prefix, sender_domain,
-			      is->dom_suffix) >= DOMAIN_MAX)
-	    return 0;
-    } else {
-	snprintf(dom, sizeof(dom), "%s", is->dom_prefix);
-    }
+    if (verp_return_domain(is->bounce_domain, sender_domain, dom, DOMAIN_MAX) == 0)
+	return 0;
     rcpt = m->nrcpts == 1 ? m->first_rcpt : "";
     room = LOCAL_MAX - strlen(is->bounce_local) - 1 + 1;
     if (make_token(is, rcpt, is->per_sender ? "" : sender_domain, (long long) time(NULL),

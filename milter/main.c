@@ -24,6 +24,11 @@
  *	keys: a bad file or key is logged by name and the running ones stay.
  *	SIGTERM and SIGINT stop it.
  *
+ *	At start, at every reload and every NODEINFO_REFRESH seconds it
+ *	publishes this node's fingerprints (nodeinfo(3): DKIM public keys,
+ *	intake secret ids, bounce domain, limits, version) in Redis, for
+ *	outpostctl check-config --cluster.
+ *
  * DIAGNOSTICS
  *	Problems go to syslog (or stderr with -f).  Exit status 1 on a bad
  *	configuration, an unsafe or unreadable key, or when the socket cannot
@@ -44,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -54,6 +60,7 @@
 #include "filter.h"
 #include "intake.h"
 #include "msg.h"
+#include "nodeinfo.h"
 #include "privs.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
@@ -65,6 +72,14 @@ static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
 static void reload(const char *path);
 static void log_stats(void);
+static void node_collect(const struct outpost_conf *conf);
+static void node_publish(void);
+
+/* this node's fingerprints (main thread only) */
+static struct nodeinfo *node_info;
+static struct rconn *node_rc;
+static char node_name[256];
+static const char *node_prefix;		/* of the first configuration */
 
 /* daemon_uid - the user the keys must belong to */
 static uid_t
@@ -120,6 +135,34 @@ log_stats(void)
     intake_stats_log();
 }
 
+/* node_collect - the fingerprints of a configuration now in force, published */
+static void
+node_collect(const struct outpost_conf *conf)
+{
+    struct nodeinfo *ni;
+    char err[600];
+
+    if ((ni = nodeinfo_collect(conf, geteuid(), err, sizeof(err))) == NULL) {
+	msg_warn("cluster: cannot describe this node: %s", err);
+	return;
+    }
+    nodeinfo_free(node_info);
+    node_info = ni;
+    nodeinfo_name(conf, node_name, sizeof(node_name));
+    node_publish();
+}
+
+/* node_publish - this node's entry, again (its TTL and "updated" move on) */
+static void
+node_publish(void)
+{
+    if (node_info && node_rc
+	&& nodeinfo_publish(node_rc, node_prefix, node_name, node_info,
+			    (long long) time(NULL)) < 0)
+	msg_warn("cluster: redis: cannot publish this node's fingerprints: %s",
+		 rconn_error(node_rc));
+}
+
 /* reload - new configuration and keys, or keep the running ones */
 static void
 reload(const char *path)
@@ -149,6 +192,7 @@ reload(const char *path)
     }
     filter_set_signer(ds);
     intake_install(is);
+    node_collect(conf);
     msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     conf_free(conf);
@@ -243,6 +287,9 @@ main(int argc, char **argv)
     filter_init(conf);
     rcpt_check_init(conf);
     rcpt_policy_init(conf);
+    node_rc = rconn_new(&conf->redis);
+    node_prefix = conf->redis.prefix;
+    node_collect(conf);
 
     signal(SIGPIPE, SIG_IGN);
     if ((errno = pthread_create(&tid, NULL, milter_thread, &milter_rc)) != 0)
@@ -250,8 +297,13 @@ main(int argc, char **argv)
     msg_info("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
 	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
     for (;;) {
-	if (sigwait(&set, &sig) != 0)
+	struct timespec refresh = {NODEINFO_REFRESH, 0};
+
+	if ((sig = sigtimedwait(&set, NULL, &refresh)) < 0) {
+	    if (errno == EAGAIN)
+		node_publish();
 	    continue;
+	}
 	if (sig != SIGHUP)
 	    break;
 	reload(path);
@@ -263,6 +315,8 @@ main(int argc, char **argv)
     rcpt_check_shutdown();
     rcpt_policy_shutdown();
     intake_shutdown();
+    nodeinfo_free(node_info);
+    rconn_free(node_rc);
     msg_info("stopped");
     conf_free(conf);
     return milter_rc == MI_SUCCESS ? 0 : 1;

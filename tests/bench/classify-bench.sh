@@ -7,7 +7,7 @@
 # second and MB per second.  Nothing is asserted.
 src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${OUTPOST_BUILDDIR:-$([ -x ./outpostctl ] && pwd || echo "$src")}
-data=${1:-${OUTPOST_TESTDATA:-$src/../shared/testdata/bounces}}
+data=${1:-${OUTPOST_TESTDATA:-$src/tests/data/bounces}}
 rounds=${2:-20}
 ctl=$build/outpostctl
 [ -x "$ctl" ] || { echo "$ctl not built (run from the build directory)" >&2; exit 1; }

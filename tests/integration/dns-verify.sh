@@ -30,9 +30,14 @@ noalign.test   s1   rsa      $keys/rsa.pem  d=other.test
 nospf.test     s1   rsa      $keys/rsa.pem
 EOF
 conf=$WORLD_DIR/outpost.conf
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORLD_DIR/intake.secret"
+chmod 600 "$WORLD_DIR/intake.secret"
 cat >"$conf" <<EOF
 [dkim]
 key_table = $WORLD_DIR/keytable
+[intake]
+bounce_domain = bounce.%d
+secret_file = $WORLD_DIR/intake.secret
 [dns]
 relay_hostname = relay.test
 [pool main]
@@ -195,6 +200,16 @@ like "$out" 'fix: good.test.*"v=spf1 ip4:192.0.2.2 ip4:192.0.2.3 ip4:192.0.2.4 -
 
 out=$(ctl verify rpbad.test)
 like "$out" "fail  return-path +bounce.rpbad.test: MX mx.elsewhere.test does not reach the relay" "return-path MX elsewhere"
+
+# ---------------------------------------------------------------- no bounce domain
+sed '/^\[intake\]/,/^secret_file/d' "$conf" >"$WORLD_TMP/nobounce.conf"
+out=$("$CTL_BIN" -c "$WORLD_TMP/nobounce.conf" dns good.test); rc=$?
+is "$rc" 1 "dns without [intake] bounce_domain: exit 1"
+like "$out" "NOTE: \\[intake\\] bounce_domain is not set" "dns: says the return-path domain is not set"
+unlike "$out" "IN	MX" "dns: publishes no return-path MX for a domain the mail never uses"
+out=$("$CTL_BIN" -c "$WORLD_TMP/nobounce.conf" verify --ip 192.0.2.2 good.test)
+like "$out" "warn  return-path +good.test: \\[intake\\] bounce_domain is not set" "verify: warns instead of checking bounce.good.test"
+unlike "$out" "bounce.good.test" "verify: checks no return-path domain the mail never uses"
 
 # ---------------------------------------------------------------- DNS trouble
 out=$(ctl verify x.broken.test); rc=$?

@@ -38,6 +38,7 @@ server = unix:$REDIS_SOCK
 listen = unix:$WORLD_DIR/run/policy.sock
 [logd]
 maillog = $MAILLOG
+start_at = beginning
 metrics_listen =
 poll_interval = 50ms
 flush_interval = 100ms

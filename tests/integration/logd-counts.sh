@@ -46,6 +46,7 @@ server = unix:$REDIS_SOCK
 prefix = t:
 [logd]
 maillog = $MAILLOG
+start_at = beginning
 metrics_listen = 127.0.0.1:9432
 poll_interval = 50ms
 flush_interval = 100ms

@@ -28,6 +28,7 @@ user = nobody
 server = unix:$REDIS_SOCK
 [logd]
 maillog = $log
+start_at = beginning
 metrics_listen = 127.0.0.1:9433
 poll_interval = 20ms
 flush_interval = 50ms

@@ -1,6 +1,6 @@
 #!/bin/bash
 # logd-sendmail.sh - outpost-logd follows a real Sendmail's log: deliveries,
-# a hard bounce, a deferral and a backoff counted exactly (TAP)
+# a hard bounce, deferrals and a backoff counted exactly (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 . "$(dirname "$0")/../lib/sendmail.sh"
 sendmail_fetch || skip_all "no Sendmail: $SENDMAIL_WHY"
@@ -36,6 +36,7 @@ mx = mx.gmail.test
 mx = mx.yahoo.test
 [logd]
 maillog = $SENDMAIL_MAILLOG
+start_at = beginning
 metrics_listen =
 poll_interval = 50ms
 flush_interval = 100ms
@@ -60,9 +61,17 @@ sleep 0.3
 j=$(stats_json provider)
 is "$(stats_field "$j" TOTAL delivered)" 3 "delivered: 3"
 is "$(stats_field "$j" TOTAL bounced)/$(stats_field "$j" TOTAL bounced_hard)" 1/1 "bounced: 1, hard (Sendmail's own DSN to the sender is not counted)"
-is "$(stats_field "$j" TOTAL deferred)" 2 "deferred attempts: 2"
+# Sendmail retries deferred mail on its own schedule, so the number of attempts
+# is what its log says, at least one for each of the two deferred recipients.
+deferrals_in_log() { sendmail_maillog_grep 'to=<(later|busy)@yahoo\.test>.*stat=Deferred' | wc -l; }
+deferrals_agree() {
+    local n; n=$(deferrals_in_log)
+    [ "$n" -ge 2 ] && [ "$(stats_field "$(stats_json provider)" yahoo deferred)" = "$n" ] &&
+        [ "$(stats_field "$(stats_json provider)" TOTAL deferred)" = "$n" ]
+}
+ok 'wait_until 10 deferrals_agree' "deferred attempts: as many as Sendmail logged ($(deferrals_in_log)), all yahoo's"
 is "$(stats_field "$j" google delivered)/$(stats_field "$j" google bounced)" 2/1 "google: 2 delivered, 1 bounced"
-is "$(stats_field "$j" yahoo delivered)/$(stats_field "$j" yahoo deferred)" 1/2 "yahoo: 1 delivered, 2 deferred"
+is "$(stats_field "$j" yahoo delivered)" 1 "yahoo: 1 delivered"
 like "$(stats_field "$j" TOTAL reasons)" "'userunknown': 1" "the bounce is classified userunknown"
 is "$(stats_field "$(stats_json sender)" shop.test delivered)" 3 "per sender domain: shop.test 3 delivered"
 backoff_is_set() { "$CTL_BIN" -c "$conf" backoff list | grep -qE "yahoo +default +30/m .*TSS04"; }

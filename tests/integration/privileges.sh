@@ -99,23 +99,31 @@ for d in "$MILTER_BIN" "$POLICYD_BIN"; do
     like "$out" "root" "and says why"
 done
 
+# The build tree may lie where user outpost cannot go (a clone under /root, mode
+# 0700): the runs as outpost below use copies of the programs, as installed ones would be.
+bindir=$WORLD_DIR/bin
+install -d -m 0755 "$bindir"
+install -m 0755 "$MILTER_BIN" "$POLICYD_BIN" "$bindir/"
+MILTER_RUN=$bindir/${MILTER_BIN##*/}
+POLICYD_RUN=$bindir/${POLICYD_BIN##*/}
+
 # --- started by another user than the configured one: refused
 nobodyconf=$WORLD_DIR/nobody.conf
 sed "s|^user = outpost\$|user = nobody|; s|$sockdir/|$WORLD_TMP/|" "$conf" >"$nobodyconf"
 chmod 0644 "$nobodyconf"
-out=$(timeout 3 runuser -u outpost -- "$POLICYD_BIN" -f -c "$nobodyconf" 2>&1); rc=$?
+out=$(timeout 3 runuser -u outpost -- "$POLICYD_RUN" -f -c "$nobodyconf" 2>&1); rc=$?
 ok '[ "$rc" != 0 ] && [ "$rc" != 124 ]' "policyd started as outpost with user = nobody refuses (rc $rc)"
 like "$out" "nobody" "and names the configured user"
 
 # --- started as the user itself (systemd's User=outpost): runs, no drop needed,
 # and Postfix still reaches the sockets through group outpost
 rm -f "$sockdir"/*.sock
-world_spawn milter runuser -u outpost -- "$MILTER_BIN" -f -c "$conf"
-world_spawn policyd runuser -u outpost -- "$POLICYD_BIN" -f -c "$conf"
+world_spawn milter runuser -u outpost -- "$MILTER_RUN" -f -c "$conf"
+world_spawn policyd runuser -u outpost -- "$POLICYD_RUN" -f -c "$conf"
 ok 'wait_until 10 sh -c "test -S $sockdir/milter.sock && test -S $sockdir/policy.sock"' \
     "both daemons started as outpost listen"
 for d in milter policyd; do
-    bin=$MILTER_BIN; [ $d = policyd ] && bin=$POLICYD_BIN
+    bin=$MILTER_RUN; [ $d = policyd ] && bin=$POLICYD_RUN
     p=$(pgrep -u outpost -f "$bin -f -c $conf" | head -n1)
     is "$(status_field "$p" Uid)" "$uid $uid $uid $uid" "$d runs as outpost"
 done

@@ -47,6 +47,7 @@ listen = unix:$WORLD_DIR/run/policy.sock
 soft_bounce_limit = 2
 [logd]
 maillog = $MAILLOG
+start_at = beginning
 metrics_listen = 127.0.0.1:9433
 poll_interval = 50ms
 flush_interval = 100ms

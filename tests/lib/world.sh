@@ -320,9 +320,10 @@ world_start() {
     ) &
 
     REDIS_SOCK=$WORLD_DIR/redis/redis.sock
-    MAILLOG=$WORLD_DIR/postfix/maillog
-    POSTFIX_CONFIG_DIR=$WORLD_DIR/postfix/etc
-    export REDIS_HOST REDIS_PORT REDIS_SOCK MAILLOG POSTFIX_CONFIG_DIR SMTP_HOST SMTP_PORT
+    POSTFIX_DIR=$WORLD_DIR/postfix
+    MAILLOG=$POSTFIX_DIR/maillog
+    POSTFIX_CONFIG_DIR=$POSTFIX_DIR/etc
+    export REDIS_HOST REDIS_PORT REDIS_SOCK MAILLOG POSTFIX_DIR POSTFIX_CONFIG_DIR SMTP_HOST SMTP_PORT
     _world_say "started in $WORLD_DIR (pid $$)"
 }
 
@@ -331,8 +332,9 @@ world_diag_logs() {
     local n=${1:-25} f
     [ -n "$WORLD_DIR" ] && [ -d "$WORLD_DIR" ] || return 0
     diag_file "$WORLD_DIR/postfix/maillog" "$n"
-    for f in "$WORLD_DIR"/sinks/*/log "$WORLD_DIR"/log/*.log "$WORLD_DIR/redis/redis.log" \
-        "$WORLD_DIR/dns/dnsmasq.log" "$WORLD_DIR/postfix/postfix.out"; do
+    for f in "$WORLD_DIR"/postfix-*/maillog "$WORLD_DIR"/sinks/*/log "$WORLD_DIR"/log/*.log \
+        "$WORLD_DIR/redis/redis.log" "$WORLD_DIR/dns/dnsmasq.log" \
+        "$WORLD_DIR"/postfix*/postfix.out; do
         [ -f "$f" ] && diag_file "$f" "$n"
     done
     [ -n "${SWAKS_OUT:-}" ] && diag_file "$SWAKS_OUT" "$n"
@@ -343,6 +345,10 @@ world_stop() {
     [ "$_world_started" = 1 ] || return 0
     _world_started=0
     local f p
+    for f in "$WORLD_DIR"/postfix-*; do          # postfix_instance'd ones
+        [ -s "$f/smtpd.addr" ] && postfix_instance "${f##*/postfix-}" && postfix_stop
+    done
+    postfix_instance main
     postfix_stop
     for f in "$WORLD_DIR"/run/*.pid; do          # world_spawn'ed daemons
         [ -e "$f" ] || continue
@@ -710,13 +716,37 @@ redis_cli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 # queue_directory   $WORLD_DIR/postfix/spool
 # maillog           $WORLD_DIR/postfix/maillog ($MAILLOG)
 # smtpd listens on 127.0.0.1:2525 only; mail is relayed by MX lookup in the test DNS.
+# postfix_instance makes further instances (several relay nodes), each in
+# $WORLD_DIR/postfix-NAME with an smtpd address of its own.
 
-_pf_inited=0
+# postfix_instance NAME [HOST [PORT]] - make the Postfix instance NAME the one that the
+# postfix_* functions, maillog* and send_mail act on (setting POSTFIX_DIR,
+# POSTFIX_CONFIG_DIR, MAILLOG, SMTP_HOST, SMTP_PORT).  "main" is the first instance
+# (127.0.0.1:2525); another NAME lives in $WORLD_DIR/postfix-NAME, its smtpd on HOST
+# (given the first time, e.g. 127.0.0.2) and PORT (default 2525).
+postfix_instance() {
+    local name=$1
+    if [ "$name" = main ]; then
+        POSTFIX_DIR=$WORLD_DIR/postfix SMTP_HOST=127.0.0.1 SMTP_PORT=2525
+    else
+        POSTFIX_DIR=$WORLD_DIR/postfix-$name
+        mkdir -p "$POSTFIX_DIR"
+        [ -n "${2:-}" ] && echo "$2 ${3:-2525}" >"$POSTFIX_DIR/smtpd.addr"
+        [ -s "$POSTFIX_DIR/smtpd.addr" ] || _world_die "postfix_instance $name: no address"
+        read -r SMTP_HOST SMTP_PORT <"$POSTFIX_DIR/smtpd.addr"
+        # Postfix binds inet_interfaces only to an address an interface has
+        ip -4 addr show dev lo | grep -q " $SMTP_HOST/" ||
+            ip addr add "$SMTP_HOST/32" dev lo 2>/dev/null
+    fi
+    MAILLOG=$POSTFIX_DIR/maillog
+    POSTFIX_CONFIG_DIR=$POSTFIX_DIR/etc
+    export POSTFIX_DIR MAILLOG POSTFIX_CONFIG_DIR SMTP_HOST SMTP_PORT
+}
 
 # postfix_init - write main.cf and master.cf (done by the other postfix_* functions
 # when needed; call it yourself only to start from a fresh configuration).
 postfix_init() {
-    local d=$WORLD_DIR/postfix
+    local d=$POSTFIX_DIR
     mkdir -p "$d/etc" "$d/spool" "$d/data"
     chown postfix: "$d/data"
     cat >"$d/etc/main.cf" <<EOF
@@ -735,8 +765,8 @@ local_recipient_maps =
 alias_maps =
 alias_database =
 relay_domains =
-# 127.0.0.1 only: MX hosts on other 127.x addresses must not look like "myself".
-inet_interfaces = 127.0.0.1
+# one address only: MX hosts on other 127.x addresses must not look like "myself".
+inet_interfaces = $SMTP_HOST
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
@@ -764,11 +794,10 @@ EOF
         -e 's/^([a-z0-9]+ +(unix|unix-dgram|inet|fifo|pass) +[-yn] +[-yn] +)y/\1n/' \
         "$d/etc/master.cf"
     echo "$SMTP_HOST:$SMTP_PORT inet n - n - - smtpd" >>"$d/etc/master.cf"
-    _pf_inited=1
     _pf_backdate
 }
 
-_pf_ensure() { [ "$_pf_inited" = 1 ] || postfix_init; }
+_pf_ensure() { [ -e "$POSTFIX_CONFIG_DIR/master.cf" ] || postfix_init; }
 
 # Postfix re-reads a main.cf younger than about two seconds every 300 ms until it is
 # older (so as not to read a file being edited): each command would stall ~2 s after
@@ -794,13 +823,13 @@ postfix_master() {
     _pf_backdate
 }
 
-_pf_master_pid() { _pidfile "$WORLD_DIR/postfix/spool/pid/master.pid" | tr -d ' '; }
+_pf_master_pid() { _pidfile "$POSTFIX_DIR/spool/pid/master.pid" | tr -d ' '; }
 
 # postfix_start - start the private Postfix (which checks its configuration and creates
 # the queue), wait until smtpd listens.
 postfix_start() {
     _pf_ensure
-    local out=$WORLD_DIR/postfix/postfix.out
+    local out=$POSTFIX_DIR/postfix.out
     _pf_backdate
     # "postfix start" runs the checks of "postfix check" itself (and creates the queue).
     postfix -c "$POSTFIX_CONFIG_DIR" start </dev/null >>"$out" 2>&1 ||
@@ -814,16 +843,16 @@ postfix_start() {
 postfix_stop() {
     local p; p=$(_pf_master_pid)
     _pid_alive "$p" || return 0
-    postfix -c "$POSTFIX_CONFIG_DIR" stop </dev/null >>"$WORLD_DIR/postfix/postfix.out" 2>&1
+    postfix -c "$POSTFIX_CONFIG_DIR" stop </dev/null >>"$POSTFIX_DIR/postfix.out" 2>&1
     wait_until 5 _pid_gone "$p" ||
-        postfix -c "$POSTFIX_CONFIG_DIR" abort </dev/null >>"$WORLD_DIR/postfix/postfix.out" 2>&1
+        postfix -c "$POSTFIX_CONFIG_DIR" abort </dev/null >>"$POSTFIX_DIR/postfix.out" 2>&1
     _kill_pid "$p" 2
 }
 
 # postfix_reload - re-read main.cf/master.cf (running processes finish first).
 postfix_reload() {
     _pf_backdate
-    postfix -c "$POSTFIX_CONFIG_DIR" reload </dev/null >>"$WORLD_DIR/postfix/postfix.out" 2>&1
+    postfix -c "$POSTFIX_CONFIG_DIR" reload </dev/null >>"$POSTFIX_DIR/postfix.out" 2>&1
 }
 
 # postfix_flush - retry all deferred mail now (postqueue -f).

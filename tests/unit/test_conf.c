@@ -180,6 +180,32 @@ test_missing_file(void **state)
     assert_non_null(strstr(err, "/nonexistent/outpost.conf: cannot open"));
 }
 
+/* [logd]: start at the end, act on lines of the last hour only */
+static void
+test_logd(void **state)
+{
+    char err[600];
+    struct outpost_conf *c = load("", err, sizeof(err), NULL);
+
+    (void) state;
+    assert_non_null(c);
+    assert_int_equal(c->logd.start_at_end, 1);
+    assert_true(c->logd.max_line_age_ms == 3600000LL);
+    conf_free(c);
+    c = load("[logd]\nstart_at = beginning\nmax_line_age = 0\n", err, sizeof(err), NULL);
+    if (c == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->logd.start_at_end, 0);
+    assert_true(c->logd.max_line_age_ms == 0);
+    conf_free(c);
+    c = load("[logd]\nmax_line_age = 2d\n", err, sizeof(err), NULL);
+    assert_non_null(c);
+    assert_true(c->logd.max_line_age_ms == 2 * 86400000LL);
+    conf_free(c);
+    expect_error("[logd]\nmax_line_age = soon\n", 2, "max_line_age");
+    expect_error("[logd]\nstart_at = middle\n", 2, "not one of: beginning, end");
+}
+
 int
 main(void)
 {
@@ -189,6 +215,7 @@ main(void)
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_long_line),
 	cmocka_unit_test(test_missing_file),
+	cmocka_unit_test(test_logd),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,7 @@ test_defaults(void **state)
     assert_non_null(conf);
     assert_null(conf->dns.relay_hostname);
     assert_null(conf->dns.spf_include);
-    assert_string_equal(conf->dns.return_path, "bounce.%d");
+    assert_null(conf->intake.bounce_domain);
     assert_string_equal(conf->dns.dmarc_report, "dmarc-reports@%d");
     assert_int_equal(conf->dns.record_ttl_ms, 3600000);
     conf_free(conf);
@@ -48,13 +48,12 @@ test_values(void **state)
 
     (void) state;
     conf = load("[dns]\nrelay_hostname = relay.example.net\nspf_include = _spf.example.net\n"
-		"return_path = rp.%d\ndmarc_report = dmarc@example.net\nrecord_ttl = 5m\n"
+		"dmarc_report = dmarc@example.net\nrecord_ttl = 5m\n"
 		"[pool warm]\ntransport = warm:\naddresses = 192.0.2.1, 2001:db8::1\n"
 		"  192.0.2.2\n", err, sizeof(err));
     if (conf == NULL)
 	fail_msg("refused: %s", err);
     assert_string_equal(conf->dns.relay_hostname, "relay.example.net");
-    assert_string_equal(conf->dns.return_path, "rp.%d");
     assert_int_equal(conf->dns.record_ttl_ms, 300000);
     p = conf_pool_find(conf, "warm");
     assert_non_null(p);
@@ -69,8 +68,10 @@ test_errors(void **state)
     char err[600];
 
     (void) state;
-    assert_null(load("[dns]\nreturn_path = b.%s\n", err, sizeof(err)));
-    assert_non_null(strstr(err, "return_path"));
+    /* the return-path domain is [intake] bounce_domain alone: the old key says so */
+    assert_null(load("[dns]\nrelay_hostname = r.example\nreturn_path = bounce.%d\n",
+		     err, sizeof(err)));
+    assert_non_null(strstr(err, ":3: [dns] return_path is gone: set [intake] bounce_domain"));
     assert_null(load("[dns]\ndmarc_report = nobody\n", err, sizeof(err)));
     assert_non_null(strstr(err, "dmarc_report must be a mail address"));
     assert_null(load("[pool a]\ntransport = a:\naddresses = 192.0.2.1 relay.example\n",

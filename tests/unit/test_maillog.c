@@ -5,8 +5,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "maillog.h"
@@ -219,6 +221,91 @@ test_truncation(void **state)
     assert_int_equal(strlen(ev.text), ML_TEXT_MAX - 1);
 }
 
+/* utc - UNIX seconds of a UTC date */
+static long long
+utc(int y, int mon, int d, int h, int min, int sec)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    return (long long) timegm(&tm);
+}
+
+/* old - maillog_too_old() of a line's header, *when its time */
+static int
+old(const char *header, long long now, long long max_age, long long *when)
+{
+    char line[300];
+
+    snprintf(line, sizeof(line), "%s relay postfix/smtp[1]: ABC: to=<a@b.test>, "
+	     "relay=x[192.0.2.1]:25, delay=1, dsn=4.7.28, status=deferred (421 slow down)",
+	     header);
+    assert_int_equal(parse(line), ML_DELIVERY);
+    return maillog_too_old(&ev.time, now, max_age, when);
+}
+
+/* the age check: year-less times, year boundaries, zones */
+static void
+test_too_old(void **state)
+{
+    long long now, when;
+
+    (void) state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    /* syslog and Postfix's maillog_file (zero-padded day) */
+    now = utc(2026, 12, 6, 9, 0, 0);
+    assert_false(old("Dec  6 08:00:01", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 12, 6, 8, 0, 1));
+    assert_false(old("Dec 06 08:00:00", now, 3600, &when));
+    assert_true(old("Dec 06 07:59:59", now, 3600, &when));
+    /* a replayed line from June is this year's, not next year's */
+    assert_true(old("Jun  1 10:00:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 6, 1, 10, 0, 0));
+    /* a little ahead (another host's clock) is fresh; a day and more is last year's */
+    assert_false(old("Dec  6 09:05:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 12, 6, 9, 5, 0));
+    assert_true(old("Dec  8 09:00:00", now, 3600, &when));
+    assert_int_equal(when, utc(2025, 12, 8, 9, 0, 0));
+    /* the year boundary, both ways */
+    now = utc(2027, 1, 1, 0, 0, 30);
+    assert_false(old("Dec 31 23:59:50", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 12, 31, 23, 59, 50));
+    now = utc(2026, 12, 31, 23, 59, 59);
+    assert_false(old("Jan  1 00:00:05", now, 3600, &when));
+    assert_int_equal(when, utc(2027, 1, 1, 0, 0, 5));
+    /* RFC 3339: the zone counts */
+    now = utc(2026, 12, 6, 9, 0, 0);
+    assert_false(old("2026-12-06T10:00:00+02:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 12, 6, 8, 0, 0));
+    assert_true(old("2026-12-06T09:59:59.123456+02:00", now, 3600, &when));
+    assert_true(old("2026-12-06T07:59:59Z", now, 3600, &when));
+    assert_false(old("2026-12-06T03:30:00-05:00", now, 3600, &when));
+    assert_true(old("2025-12-06T09:00:00Z", now, 3600, &when));
+    /* 0: no limit */
+    assert_false(old("Jun  1 10:00:00", now, 0, &when));
+    assert_false(old("2020-01-01T00:00:00Z", now, 0, &when));
+
+    /* local time: a year-less time and an RFC 3339 time without a zone */
+    setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+    tzset();
+    assert_true(old("Dec  6 09:20:00", now, 1800, &when));
+    assert_int_equal(when, utc(2026, 12, 6, 8, 20, 0));
+    assert_true(old("2026-12-06T09:20:00", now, 1800, &when));
+    assert_false(old("2026-12-06T09:40:00", now, 1800, &when));
+    /* summer time in the year-less case */
+    assert_int_equal(old("Jul  1 12:00:00", now, 3600, &when), 1);
+    assert_int_equal(when, utc(2026, 7, 1, 10, 0, 0));
+    setenv("TZ", "UTC", 1);
+    tzset();
+}
+
 int
 main(void)
 {
@@ -227,6 +314,7 @@ main(void)
 	cmocka_unit_test(test_postfix_bounced_pool),
 	cmocka_unit_test(test_postfix_deferred_expired),
 	cmocka_unit_test(test_iso_header),
+	cmocka_unit_test(test_too_old),
 	cmocka_unit_test(test_sendmail),
 	cmocka_unit_test(test_ignored_and_garbage),
 	cmocka_unit_test(test_truncation),

@@ -226,6 +226,29 @@ test_event_of(void **state)
     assert_string_equal(intake_event_name(INTAKE_SOFT), "soft-bounce");
 }
 
+/* the return-path domain of a sender domain: one expansion for all */
+static void
+test_return_domain(void **state)
+{
+    char out[64];
+
+    (void) state;
+    assert_int_equal(verp_return_domain("bounces.%d", "shop.test", out, sizeof(out)), 17);
+    assert_string_equal(out, "bounces.shop.test");
+    assert_int_equal(verp_return_domain("%d.rp.example", "shop.test", out, sizeof(out)), 20);
+    assert_string_equal(out, "shop.test.rp.example");
+    assert_int_equal(verp_return_domain("%d", "shop.test", out, sizeof(out)), 9);
+    assert_string_equal(out, "shop.test");
+    /* no %d: one domain for every sender */
+    assert_int_equal(verp_return_domain("rp.example", "shop.test", out, sizeof(out)), 10);
+    assert_string_equal(out, "rp.example");
+    /* unset, or too long: nothing */
+    assert_int_equal(verp_return_domain(NULL, "shop.test", out, sizeof(out)), 0);
+    assert_int_equal(verp_return_domain("bounces.%d", "shop.test", out, 17), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(verp_return_domain("bounces.%d", "shop.test", out, 18), 17);
+}
+
 int
 main(void)
 {
@@ -237,6 +260,7 @@ main(void)
 	cmocka_unit_test(test_rotation),
 	cmocka_unit_test(test_keys),
 	cmocka_unit_test(test_event_of),
+	cmocka_unit_test(test_return_domain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,390 @@
+/* test_bounce_rhost - large receivers' rules, commands, code fallbacks, lenient complaints */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bounce.h"
+#include "bounce_rhost.h"
+
+/* rhost - reason name for a reply from a remote host to a domain */
+static const char *
+rhost(const char *host, const char *domain, const char *status,
+      const char *reply, const char *cmd, const char *text)
+{
+    struct bounce_evidence ev = {status, reply, text, "failed", cmd, "smtp",
+				 host, domain, NULL};
+
+    return bounce_reason_name(bounce_classify(&ev));
+}
+
+/* classify - reason name without a remote host */
+static const char *
+classify(const char *status, const char *reply, const char *text,
+	 const char *cmd)
+{
+    return rhost(NULL, NULL, status, reply, cmd, text);
+}
+
+static void
+test_provider_choice(void **state)
+{
+    (void) state;
+    /* the recipient's domain, the remote MTA, the reporting MTA */
+    assert_string_equal(bounce_rhost_provider(NULL, "outlook.com", NULL),
+			"microsoft");
+    assert_string_equal(bounce_rhost_provider("mx1.ORANGE.fr.", NULL, NULL),
+			"orange");
+    assert_string_equal(bounce_rhost_provider(NULL, "example.net",
+					      "bay0-mc1.hotmail.com"),
+			"outlook");
+    assert_string_equal(bounce_rhost_provider("mta7.am0.yahoodns.net",
+					      "example.org", NULL), "yahoo");
+    /* a look-alike is not the provider */
+    assert_null(bounce_rhost_provider("mx.notcox.net.example", "example.org",
+				      NULL));
+    assert_null(bounce_rhost_provider("evilqq.com", NULL, NULL));
+    assert_null(bounce_rhost_provider(NULL, "com", NULL));
+    assert_null(bounce_rhost_provider(NULL, NULL, NULL));
+}
+
+static void
+test_provider_rules(void **state)
+{
+    (void) state;
+    /* Microsoft: the sub-code range decides, with the words */
+    assert_string_equal(rhost("a-b.mail.protection.outlook.com", "example.org",
+			      "5.7.606", "550", "RCPT",
+			      "550 5.7.606 access denied, banned sending ip "
+			      "[192.0.2.9]"), "blocked");
+    assert_string_equal(rhost("a-b.mail.protection.outlook.com", "example.org",
+			      "5.7.720", "550", "MAIL", "550 5.7.720 access "
+			      "denied, tenant has exceeded threshold"),
+			"speeding");
+    assert_string_equal(rhost("a-b.mail.protection.outlook.com", "example.org",
+			      "5.7.751", "550", "MAIL", "550 5.7.751 access "
+			      "denied, tenant has exceeded threshold"),
+			"securityerror");
+    assert_string_equal(rhost("a-b.mail.protection.outlook.com", "example.org",
+			      "5.4.1", "550", "RCPT",
+			      "550 5.4.1 Recipient address rejected: Access "
+			      "denied. AS(201806281)"), "userunknown");
+    assert_string_equal(rhost("a-b.mail.protection.outlook.com", "example.org",
+			      "5.7.1", "550", "RCPT",
+			      "550 5.7.1 Service unavailable, Client host "
+			      "[192.0.2.9] blocked using Spamhaus"), "blocked");
+    /* not a Microsoft domain: the generic reading */
+    assert_string_equal(rhost(NULL, "hotmail.example", "5.4.1", "550", NULL,
+			      "550 5.4.1 Recipient address rejected: Access "
+			      "denied"), "filtered");
+    /* Orange: the LPN/OFR number, whatever the words */
+    assert_string_equal(rhost("smtp-in.orange.fr", "example.fr", "5.5.0",
+			      "550", "RCPT", "550 5.5.0 Le compte du "
+			      "destinataire est bloque. LPN007_426"), "suspend");
+    assert_string_equal(rhost("smtp-in.orange.fr", "example.fr", "", "550",
+			      NULL, "550 mwinf ME Adresse IP source bloquee. "
+			      "OFR006_102 Ref"), "blocked");
+    assert_string_equal(rhost("smtp-in.orange.fr", "example.fr", "", "550",
+			      "RCPT", "550 Invalid recipient. LPN416"),
+			"userunknown");
+    /* Cox's AUP# labels, GoDaddy's IB codes */
+    assert_string_equal(rhost("mx.east.cox.net", "example.net", "", "554",
+			      NULL, "554 192.0.2.1 rejected - see "
+			      "https://www.cox.com AUP#CXDNS"), "requireptr");
+    assert_string_equal(rhost("smtp.secureserver.net", "example.com", "",
+			      "554", NULL, "554 Connection refused. This IP "
+			      "address is listed on the Spamhaus Block List "
+			      "(SBL). IB104"), "blocked");
+    /* Yahoo, Google, Apple, MessageLabs, Mimecast, QQ, Zoho wordings */
+    assert_string_equal(rhost("mta5.am0.yahoodns.net", "example.com", "4.7.0",
+			      "421", "MAIL", "421 4.7.0 [TSS04] Messages from "
+			      "192.0.2.1 temporarily deferred due to unexpected "
+			      "volume or user complaints"), "rejected");
+    assert_string_equal(rhost("gmail-smtp-in.l.google.com", "example.com",
+			      "5.7.1", "550", "DATA", "550-5.7.1 Our system has "
+			      "detected that this message is likely unsolicited "
+			      "mail"), "spamdetected");
+    assert_string_equal(rhost("mx01.mail.icloud.com", "example.com", "5.1.6",
+			      "550", "RCPT", "550 5.1.6 recipient no longer on "
+			      "server"), "hasmoved");
+    assert_string_equal(rhost("cluster1.eu.messagelabs.com", "example.com",
+			      "", "553", "MAIL", "553-Sorry, your email address "
+			      "has been blacklisted. Please visit "
+			      "www.symanteccloud.com/troubleshooting"),
+			"rejected");
+    assert_string_equal(rhost("eu-smtp-inbound-1.mimecast.com", "example.com",
+			      "", "550", "RCPT", "550 Invalid Recipient"),
+			"userunknown");
+    assert_string_equal(rhost("mx3.qq.com", "example.com", "5.0.0", "550",
+			      "RCPT", "550 Mailbox unavailable or access "
+			      "denied"), "speeding");
+    assert_string_equal(rhost("mx.zoho.com", "example.com", "5.7.7", "554",
+			      "DATA", "554 5.7.7 Email policy violation "
+			      "detected"), "policyviolation");
+    /* docomo: "Message rejected" by where it was refused */
+    assert_string_equal(rhost("mfsmax.docomo.ne.jp", "example.jp", "5.0.0",
+			      "550", "RCPT", "550 Message rejected"),
+			"userunknown");
+    assert_string_equal(rhost("mfsmax.docomo.ne.jp", "example.jp", "5.0.0",
+			      "550", "DATA", "550 Message rejected"),
+			"rejected");
+    /* nothing the provider says: the generic rules decide */
+    assert_string_equal(rhost("mx.east.cox.net", "example.net", "5.2.2", "552",
+			      "RCPT", "552 mailbox full"), "mailboxfull");
+}
+
+static void
+test_rhost_find(void **state)
+{
+    char    h[256];
+
+    (void) state;
+    assert_int_equal(bounce_rhost_find("<a@example.org>: host MX1.Example.ORG"
+				       "[192.0.2.1] said: 550 no", h,
+				       sizeof(h)), 0);
+    assert_string_equal(h, "mx1.example.org");
+    assert_int_equal(bounce_rhost_find("SMTP error from remote mail server "
+				       "after RCPT TO:<a@b.example>:\n host "
+				       "mx.b.example [192.0.2.2]: 550", h,
+				       sizeof(h)), 0);
+    assert_string_equal(h, "mx.b.example");
+    assert_int_equal(bounce_rhost_find("... while talking to mx.c.example.:\n"
+				       ">>> RCPT To:<a@c.example>", h,
+				       sizeof(h)), 0);
+    assert_string_equal(h, "mx.c.example");
+    assert_int_equal(bounce_rhost_find("to=<a@d.example>, relay=mx.d.example"
+				       "[192.0.2.3]:25, dsn=5.1.1", h,
+				       sizeof(h)), 0);
+    assert_string_equal(h, "mx.d.example");
+    /* "host" in prose, an address literal: no host */
+    assert_int_equal(bounce_rhost_find("the host example.org is down", h,
+				       sizeof(h)), -1);
+    assert_int_equal(bounce_rhost_find("host 192.0.2.1[192.0.2.1] said", h,
+				       sizeof(h)), -1);
+}
+
+static void
+test_commands(void **state)
+{
+    (void) state;
+    assert_string_equal(bounce_command_find("SMTP error from remote mail "
+					    "server after pipelined RCPT TO:<a"
+					    "@b.example>: 550 unknown"),
+			"RCPT");
+    assert_string_equal(bounce_command_find("Technical details: SMTP:RCPT "
+					    "host 192.0.2.8: 553 no"), "RCPT");
+    assert_string_equal(bounce_command_find("Connected to 192.0.2.1 but "
+					    "sender was rejected."), "MAIL");
+    assert_string_equal(bounce_command_find("550 550 Unknown user "
+					    "a@b.example (state 18)."),
+			"DATA");
+    assert_string_equal(bounce_command_find("550 550 5.1.1 <a@b.example>... "
+					    "User Unknown (state 14)."),
+			"RCPT");
+    assert_string_equal(bounce_command_find("... while talking to mx.b.example.:"
+					    "\n<<< 554 go away"), "CONN");
+    assert_string_equal(bounce_command_find("... while talking to mx.b.example.:"
+					    "\n>>> DATA\n<<< 554 no"), "DATA");
+    assert_string_equal(bounce_command_find("(in reply to STARTTLS command)"),
+			"STARTTLS");
+}
+
+static void
+test_command_decides(void **state)
+{
+    (void) state;
+    /* the same words: refused at RCPT, or after the message */
+    assert_string_equal(classify("5.0.0", "550", "550 User unknown", "RCPT"),
+			"userunknown");
+    assert_string_equal(classify("5.0.0", "550", "550 User unknown", "DATA"),
+			"filtered");
+    /* no command: a code of the directory backs the words, else a filter */
+    assert_string_equal(classify("5.7.1", "550", "550 5.7.1 User unknown",
+				 NULL), "filtered");
+    assert_string_equal(classify("5.1.1", "550", "550 5.1.1 User unknown",
+				 NULL), "userunknown");
+    assert_string_equal(classify("5.3.0", "553", "553 5.3.0 No such user here",
+				 "RCPT"), "userunknown");
+    /* refused at the greeting, with nothing more said: the client */
+    assert_string_equal(classify("5.5.0", "554", "554 a problem occurred",
+				 "CONN"), "blocked");
+    assert_string_equal(classify("5.7.1", "550", "550 5.7.1 Access denied",
+				 "EHLO"), "securityerror");
+}
+
+static void
+test_failedstarttls(void **state)
+{
+    (void) state;
+    assert_string_equal(classify("5.7.10", "538", "538 5.7.10 Encryption "
+				 "needed", NULL), "failedstarttls");
+    assert_string_equal(classify("", "500", "500 Remote server does not "
+				 "support TLS", NULL), "failedstarttls");
+    assert_string_equal(classify("4.7.0", "454", "454 4.7.0 TLS not "
+				 "available", "STARTTLS"), "failedstarttls");
+    assert_false(bounce_is_hard(BR_FAILEDSTARTTLS, "5.7.10", "538"));
+}
+
+static void
+test_code_fallback(void **state)
+{
+    (void) state;
+    /* a specific code and unknown words: the code's subject */
+    assert_string_equal(classify("5.3.4", "552", "552 zorglub", NULL),
+			"mesgtoobig");
+    assert_string_equal(classify("5.4.9", "554", "554 zorglub", NULL),
+			"networkerror");
+    assert_string_equal(classify("5.5.9", "554", "554 zorglub", NULL),
+			"syntaxerror");
+    /* codes that say little: onhold */
+    assert_string_equal(classify("4.3.0", "451", "451 zorglub", NULL),
+			"onhold");
+    assert_string_equal(classify("5.0.0", "550", "550 zorglub", NULL),
+			"onhold");
+    /* no status: the reply code */
+    assert_string_equal(classify("", "552", "552 zorglub", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("", "421", "421 zorglub", NULL), "blocked");
+    assert_string_equal(classify("", "", "zorglub", NULL), "onhold");
+}
+
+static const char arf_pasted[] =
+    "From: feedback@isp.example\n"
+    "To: abuse@sender.example\n"
+    "Subject: complaint\n"
+    "Content-Type: multipart/mixed; boundary=\"X\"\n"
+    "\n"
+    "--X\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "A user of ours complained.\n"
+    "feedback-type: Abuse\n"
+    "User-Agent: isp-fbl/1.0\n"
+    "Version: 1\n"
+    "\n"
+    "--X\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Received: from mx.sender.example\n"
+    "From: news@sender.example\n"
+    "To: Some One <victim@isp.example>\n"
+    "Subject: offer\n"
+    "\n"
+    "buy\n"
+    "--X--\n";
+
+static const char arf_headers_part[] =
+    "From: fbl@isp.example\n"
+    "To: abuse@sender.example\n"
+    "Subject: report\n"
+    "Content-Type: multipart/report; report-type=feedback-report; "
+    "boundary=\"Y\"\n"
+    "\n"
+    "--Y\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "report\n"
+    "--Y\n"
+    "Content-Type: message/feedback-report\n"
+    "\n"
+    "Feedback-Type: OPT-OUT\n"
+    "Version: 1\n"
+    "\n"
+    "--Y\n"
+    "Content-Type: text/rfc822-headers\n"
+    "\n"
+    "From: news@sender.example\n"
+    "X-HmXmrOriginalRecipient: <reader@isp.example>\n"
+    "To: undisclosed-recipients:;\n"
+    "\n"
+    "--Y--\n";
+
+static void
+test_arf_lenient(void **state)
+{
+    struct bounce_report r;
+    const char *why;
+
+    (void) state;
+    assert_int_equal(bounce_parse(arf_pasted, sizeof(arf_pasted) - 1, &r,
+				  &why), BOUNCE_ARF);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "victim@isp.example");
+    assert_string_equal(r.rcpts[0].feedback_type, "abuse");
+    bounce_report_free(&r);
+
+    assert_int_equal(bounce_parse(arf_headers_part,
+				  sizeof(arf_headers_part) - 1, &r, &why),
+		     BOUNCE_ARF);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "reader@isp.example");
+    assert_string_equal(r.rcpts[0].feedback_type, "opt-out");
+    bounce_report_free(&r);
+}
+
+/* a DSN whose Remote-MTA is a large receiver: its rules apply */
+static const char dsn_rhost[] =
+    "From: MAILER-DAEMON@mx.sender.example\n"
+    "To: sender@sender.example\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"Z\"\n"
+    "\n"
+    "--Z\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "<someone@example.fr>: host smtp-in.orange.fr[192.0.2.5] said: 550\n"
+    "    5.5.0 Boite du destinataire archivee. Archived recipient. LPN007_420\n"
+    "    (in reply to RCPT TO command)\n"
+    "--Z\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.sender.example\n"
+    "\n"
+    "Final-Recipient: rfc822; someone@example.fr\n"
+    "Action: failed\n"
+    "Status: 5.5.0\n"
+    "Remote-MTA: dns; smtp-in.orange.fr\n"
+    "Diagnostic-Code: smtp; 550 5.5.0 Boite du destinataire archivee.\n"
+    "    Archived recipient. LPN007_420\n"
+    "--Z--\n";
+
+static void
+test_dsn_rhost(void **state)
+{
+    struct bounce_report r;
+    const char *why;
+
+    (void) state;
+    assert_int_equal(bounce_parse(dsn_rhost, sizeof(dsn_rhost) - 1, &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(bounce_reason_name(r.rcpts[0].reason), "suspend");
+    assert_false(r.rcpts[0].hard);
+    assert_string_equal(r.rcpts[0].command, "RCPT");
+    bounce_report_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_provider_choice),
+	cmocka_unit_test(test_provider_rules),
+	cmocka_unit_test(test_rhost_find),
+	cmocka_unit_test(test_commands),
+	cmocka_unit_test(test_command_decides),
+	cmocka_unit_test(test_failedstarttls),
+	cmocka_unit_test(test_code_fallback),
+	cmocka_unit_test(test_arf_lenient),
+	cmocka_unit_test(test_dsn_rhost),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
