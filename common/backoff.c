@@ -303,22 +303,6 @@ backoff_set(struct rconn *rc, const char *prefix, const char *provider,
     return ok ? 0 : -1;
 }
 
-/* scan_pattern - "<prefix>{rl}:backoff:*" with the prefix's glob bytes escaped */
-static void
-scan_pattern(char *buf, size_t len, const char *prefix)
-{
-    size_t o = 0;
-    const char *p;
-
-    for (p = prefix; *p && o + 3 < len; p++) {
-	if (strchr("*?[]\\", *p))
-	    buf[o++] = '\\';
-	buf[o++] = *p;
-    }
-    buf[o] = '\0';
-    strncat(buf, "\\{rl\\}:backoff:*", len - o - 1);
-}
-
 /* split_key - provider and pool of a backoff key */
 static int
 split_key(const char *key, size_t klen, const char *prefix, struct backoff_state *st)
@@ -365,57 +349,53 @@ fill_state(const redisReply *h, struct backoff_state *st)
     }
 }
 
-/* walk - SCAN the backoff keys; fn on each, or delete those that match */
+struct walk {
+    struct rconn *rc;
+    const char *prefix, *provider, *pool;
+    int del;
+    void (*fn)(const struct backoff_state *, void *);
+    void *arg;
+    long long count;
+};
+
+/* walk_key - one backoff key: fn on its state, or delete it (rconn_scan callback) */
+static int
+walk_key(const char *key, size_t len, void *arg)
+{
+    struct walk *w = arg;
+    struct backoff_state st;
+    redisReply *h;
+
+    memset(&st, 0, sizeof(st));
+    if (split_key(key, len, w->prefix, &st) < 0)
+	return 0;
+    if ((w->provider && strcmp(w->provider, st.provider) != 0)
+	|| (w->pool && strcmp(w->pool, st.pool) != 0))
+	return 0;
+    if ((h = rconn_commandv(w->rc, w->del ? "DEL" : "HGETALL", key, NULL)) == NULL)
+	return -1;
+    if (w->del) {
+	w->count += h->type == REDIS_REPLY_INTEGER ? h->integer : 0;
+    } else {
+	fill_state(h, &st);
+	w->count++;
+	w->fn(&st, w->arg);
+    }
+    freeReplyObject(h);
+    return 0;
+}
+
+/* walk - the backoff keys, by SCAN: fn on each, or delete those that match */
 static long long
 walk(struct rconn *rc, const char *prefix, const char *provider, const char *pool,
      int del, void (*fn)(const struct backoff_state *, void *), void *arg)
 {
-    char cursor[32] = "0", pattern[600];
-    long long count = 0;
+    struct walk w = {rc, prefix, provider, pool, del, fn, arg, 0};
+    char pattern[600], literal[300];
 
-    scan_pattern(pattern, sizeof(pattern), prefix);
-    do {
-	redisReply *r = rconn_commandv(rc, "SCAN", cursor, "MATCH", pattern, "COUNT",
-				       "1000", NULL);
-	size_t i;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2
-	    || r->element[0]->type != REDIS_REPLY_STRING) {
-	    msg_warn("redis: SCAN: %s", r ? (r->str ? r->str : "unexpected reply")
-		     : rconn_error(rc));
-	    if (r)
-		freeReplyObject(r);
-	    return -1;
-	}
-	snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-	for (i = 0; i < r->element[1]->elements; i++) {
-	    const redisReply *k = r->element[1]->element[i];
-	    struct backoff_state st;
-	    redisReply *h;
-
-	    memset(&st, 0, sizeof(st));
-	    if (k->type != REDIS_REPLY_STRING || split_key(k->str, k->len, prefix, &st) < 0)
-		continue;
-	    if ((provider && strcmp(provider, st.provider) != 0)
-		|| (pool && strcmp(pool, st.pool) != 0))
-		continue;
-	    h = rconn_commandv(rc, del ? "DEL" : "HGETALL", k->str, NULL);
-	    if (h == NULL) {
-		freeReplyObject(r);
-		return -1;
-	    }
-	    if (del) {
-		count += h->type == REDIS_REPLY_INTEGER ? h->integer : 0;
-	    } else {
-		fill_state(h, &st);
-		count++;
-		fn(&st, arg);
-	    }
-	    freeReplyObject(h);
-	}
-	freeReplyObject(r);
-    } while (strcmp(cursor, "0") != 0);
-    return count;
+    snprintf(literal, sizeof(literal), "%s{rl}:backoff:", prefix);
+    rconn_scan_pattern(pattern, sizeof(pattern), literal, "*");
+    return rconn_scan(rc, pattern, walk_key, &w) < 0 ? -1 : w.count;
 }
 
 /* backoff_list - each backoff in force */

@@ -127,3 +127,10 @@ tests_bench_verp_bench_LDADD = $(COMMON_LIBS)
 # logging and systemd readiness of the daemons
 INTEGRATION_TESTS += tests/integration/sd-notify.sh tests/integration/logging.sh
 EXTRA_DIST += tests/lib/notify.py tests/lib/devlog.py
+
+# the JSON writer of outpostctl --json, and its unit test
+common_libcommon_a_SOURCES += common/jsonw.c common/jsonw.h
+UNIT_TESTS += tests/unit/test_jsonw
+tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
+tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)

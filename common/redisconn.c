@@ -446,3 +446,59 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     free(al);
     return r;
 }
+
+/* rconn_scan - each key matching pattern, by SCAN: never KEYS */
+long long
+rconn_scan(struct rconn *c, const char *pattern,
+	   int (*fn)(const char *key, size_t len, void *arg), void *arg)
+{
+    char cursor[32] = "0";
+    long long count = 0;
+    int stop = 0;
+
+    do {
+	redisReply *r = rconn_commandv(c, "SCAN", cursor, "MATCH", pattern, "COUNT",
+				       RCONN_SCAN_COUNT, NULL);
+	size_t i;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2
+	    || r->element[0]->type != REDIS_REPLY_STRING
+	    || r->element[1]->type != REDIS_REPLY_ARRAY) {
+	    msg_warn("redis: SCAN: %s", r ? (r->str ? r->str : "unexpected reply")
+		     : rconn_error(c));
+	    if (r)
+		freeReplyObject(r);
+	    return -1;
+	}
+	snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+	for (i = 0; i < r->element[1]->elements && !stop; i++) {
+	    const redisReply *k = r->element[1]->element[i];
+
+	    if (k->type != REDIS_REPLY_STRING)
+		continue;
+	    count++;
+	    if ((stop = fn(k->str, k->len, arg)) < 0) {
+		freeReplyObject(r);
+		return -1;
+	    }
+	}
+	freeReplyObject(r);
+    } while (!stop && strcmp(cursor, "0") != 0);
+    return count;
+}
+
+/* rconn_scan_pattern - literal with its glob bytes escaped, then glob */
+void
+rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob)
+{
+    size_t o = 0;
+    const char *p;
+
+    for (p = literal; *p && o + 3 < len; p++) {
+	if (strchr("*?[]\\", *p))
+	    buf[o++] = '\\';
+	buf[o++] = *p;
+    }
+    buf[o] = '\0';
+    snprintf(buf + o, len - o, "%s", glob);
+}

@@ -12,6 +12,11 @@
  *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
  *			       int argc, const char **argv, const size_t *argvlen);
  *	const char *rconn_error(const struct rconn *c);
+ *	long long rconn_scan(struct rconn *c, const char *pattern,
+ *			     int (*fn)(const char *key, size_t len, void *arg),
+ *			     void *arg);
+ *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
+ *				const char *glob);
  *
  *	void rscript_init(struct rscript *s, const char *source);
  *
@@ -51,6 +56,17 @@
  *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
  *	the keys first, then the arguments; argc counts both.
  *
+ *	rconn_scan() walks the keys that match a glob pattern with SCAN
+ *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
+ *	production server: constant memory on both sides.  fn gets each
+ *	key (NUL-terminated, valid during the call) and may send commands
+ *	on c; it returns 0 to go on, 1 to stop, -1 to fail.  SCAN may give
+ *	a key twice, and a key added or deleted meanwhile may be missed.
+ *	Returns the number of keys seen, or -1 (logged with msg_warn()).
+ *	rconn_scan_pattern() writes the pattern of the keys that begin with
+ *	literal (a prefix and a key's fixed part, glob bytes escaped) and
+ *	go on as glob says ("*").
+ *
  *	One rconn serves one thread at a time.
  */
 #ifndef OUTPOST_REDISCONN_H
@@ -78,6 +94,10 @@ redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
 redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
 		       int argc, const char **argv, const size_t *argvlen);
 const char *rconn_error(const struct rconn *c);
+#define RCONN_SCAN_COUNT "1000"
+long long rconn_scan(struct rconn *c, const char *pattern,
+		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
+void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
 void rconn_drop(struct rconn *c);
 
 void rscript_init(struct rscript *s, const char *source);

@@ -2,7 +2,7 @@
  * backoff - outpostctl backoff: provider backoffs in force
  *
  * SYNOPSIS
- *	outpostctl backoff list
+ *	outpostctl backoff list [--json]
  *	outpostctl backoff clear [PROVIDER [POOL]]
  *	outpostctl backoff set PROVIDER POOL DURATION RATE [REASON]
  *
@@ -11,7 +11,8 @@
  *	provider (or recipient domain), pool, rate, when it ends, and the
  *	reply that caused it.  clear ends the backoffs of a provider (on one
  *	pool, or all) or all of them.  set starts one by hand, as a rule
- *	would: "backoff set google warm1 1h 60/m".
+ *	would: "backoff set google warm1 1h 60/m".  list --json prints
+ *	{"backoffs":[...]} (outpostctl(8), JSON OUTPUT).
  *
  * DIAGNOSTICS
  *	Exit status 0; 1 when Redis fails; 2 for bad arguments.  clear says
@@ -28,16 +29,37 @@
 #include "conf.h"
 #include "confval.h"
 #include "ctl.h"
+#include "jsonw.h"
 #include "redisconn.h"
+#include "suppress.h"
 
-/* usage_backoff - the arguments, and exit */
+const struct ctl_usage ctl_backoff_usage[] = {
+    {"backoff list [--json]", "the provider backoffs in force"},
+    {"backoff clear [PROVIDER [POOL]]", "end the backoffs of a provider, or all"},
+    {"backoff set PROVIDER POOL DURATION RATE [REASON]", "start a backoff by hand"},
+    {NULL, NULL},
+};
+
+struct list_state {
+    int n;
+    struct jsonw *json;		/* NULL: text */
+};
+
+/* print_json - one backoff as a JSON row */
 static void
-usage_backoff(void)
+print_json(const struct backoff_state *st, struct jsonw *w, long long now)
 {
-    fprintf(stderr, "usage: outpostctl backoff list\n"
-	    "       outpostctl backoff clear [PROVIDER [POOL]]\n"
-	    "       outpostctl backoff set PROVIDER POOL DURATION RATE [REASON]\n");
-    exit(2);
+    jsonw_object(w, NULL);
+    jsonw_string(w, "provider", st->provider);
+    jsonw_string(w, "pool", st->pool);
+    jsonw_string(w, "rate", st->rate[0] ? st->rate : NULL);
+    jsonw_double(w, "interval_seconds", st->interval_ms / 1000.0);
+    jsonw_int(w, "burst", st->burst);
+    jsonw_time(w, "since", st->since);
+    jsonw_time(w, "until", st->until);
+    jsonw_int(w, "left_seconds", st->until - now);
+    jsonw_string(w, "reason", st->reason);
+    jsonw_end(w);
 }
 
 /* print_state - one line of "backoff list" */
@@ -45,13 +67,17 @@ static void
 print_state(const struct backoff_state *st, void *arg)
 {
     long long now = (long long) time(NULL), left = st->until - now;
-    time_t until = (time_t) st->until;
     char when[32];
-    int *n = arg;
+    struct list_state *ls = arg;
+    int *n = &ls->n;
 
     if (left <= 0)
 	return;				/* ended, its key expires soon */
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&until));
+    if (ls->json) {
+	print_json(st, ls->json, now);
+	return;
+    }
+    sup_time_format(st->until, when, sizeof(when));
     if ((*n)++ == 0)
 	printf("%-20s %-12s %-8s %-21s %7s  %s\n", "provider", "pool", "rate", "until",
 	       "left", "reason");
@@ -65,20 +91,32 @@ cmd_backoff(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
     struct rconn *rc;
-    int rv = 0, n = 0;
+    struct list_state ls = {0, NULL};
+    struct jsonw w;
+    int rv = 0;
 
     if (argc < 2)
-	usage_backoff();
-    if (!((strcmp(argv[1], "list") == 0 && argc == 2)
+	return ctl_usage("backoff", NULL);
+    if (!((strcmp(argv[1], "list") == 0
+	   && (argc == 2 || (argc == 3 && strcmp(argv[2], "--json") == 0)))
 	  || (strcmp(argv[1], "clear") == 0 && argc <= 4)
 	  || (strcmp(argv[1], "set") == 0 && (argc == 6 || argc == 7))))
-	usage_backoff();
+	return ctl_usage("backoff", argv[1]);
     conf = ctl_load_conf(path);
     rc = rconn_new(&conf->redis);
     if (strcmp(argv[1], "list") == 0) {
-	if (backoff_list(rc, conf->redis.prefix, print_state, &n) < 0)
+	if (argc == 3) {
+	    jsonw_init(&w, stdout);
+	    jsonw_object(&w, NULL);
+	    jsonw_array(&w, "backoffs");
+	    ls.json = &w;
+	}
+	if (backoff_list(rc, conf->redis.prefix, print_state, &ls) < 0)
 	    rv = 1;
-	else if (n == 0)
+	else if (ls.json) {
+	    jsonw_end(&w);
+	    jsonw_end(&w);
+	} else if (ls.n == 0)
 	    printf("no backoff in force\n");
     } else if (strcmp(argv[1], "clear") == 0) {
 	long long k = backoff_clear(rc, conf->redis.prefix, argc > 2 ? argv[2] : NULL,

@@ -108,6 +108,11 @@ classify_one(const char *path, int extra)
     return 0;
 }
 
+const struct ctl_usage ctl_classify_usage[] = {
+    {"classify [-k] FILE...", "classify bounce and complaint messages, one row per recipient"},
+    {NULL, NULL},
+};
+
 /* ctl_classify - outpostctl classify [-k] FILE... */
 int
 ctl_classify(const char *conf_path, int argc, char **argv)
@@ -119,10 +124,8 @@ ctl_classify(const char *conf_path, int argc, char **argv)
 	extra = 1;
 	i++;
     }
-    if (i >= argc) {
-	fprintf(stderr, "usage: outpostctl classify [-k] FILE...\n");
-	return 2;
-    }
+    if (i >= argc)
+	return ctl_usage("classify", NULL);
     for (; i < argc; i++)
 	rc |= classify_one(argv[i], extra);
     return rc;

@@ -50,13 +50,17 @@ struct keygen_args {
 
 static int keygen_usage(void);
 
+const struct ctl_usage ctl_dkim_usage[] = {
+    {"dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]",
+     "make a DKIM key, print its DNS record"},
+    {NULL, NULL},
+};
+
 /* keygen_usage - the synopsis, exit status 2 */
 static int
 keygen_usage(void)
 {
-    fprintf(stderr, "usage: outpostctl dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519]"
-	    " [--bits N] [--dir DIR] [--add]\n");
-    return 2;
+    return ctl_usage("dkim", "keygen");
 }
 
 /* generate - a new private key */

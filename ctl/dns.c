@@ -27,6 +27,7 @@
 
 #include "ctl.h"
 #include "dnsq.h"
+#include "jsonw.h"
 #include "onboard.h"
 #include "xalloc.h"
 
@@ -196,33 +197,35 @@ print_zone(const struct onboard *o, const struct records *rs)
 static void
 print_json(const struct onboard *o, const struct records *rs)
 {
+    struct jsonw w;
     size_t i;
 
-    printf("{\"domain\":");
-    onboard_json_str(stdout, o->domain);
-    printf(",\"return_path\":");
-    if (o->no_bounce_domain)
-	printf("null");
-    else
-	onboard_json_str(stdout, o->return_path);
-    printf(",\"records\":[");
+    jsonw_init(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_string(&w, "domain", o->domain);
+    jsonw_string(&w, "return_path", o->no_bounce_domain ? NULL : o->return_path);
+    jsonw_array(&w, "records");
     for (i = 0; i < rs->n; i++) {
-	printf("%s{\"purpose\":", i ? "," : "");
-	onboard_json_str(stdout, rs->v[i].purpose);
-	printf(",\"name\":");
-	onboard_json_str(stdout, rs->v[i].name);
-	printf(",\"type\":\"%s\",\"ttl\":%ld,\"value\":", rs->v[i].type, o->ttl);
-	onboard_json_str(stdout, rs->v[i].value);
-	printf("}");
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "purpose", rs->v[i].purpose);
+	jsonw_string(&w, "name", rs->v[i].name);
+	jsonw_string(&w, "type", rs->v[i].type);
+	jsonw_int(&w, "ttl", o->ttl);
+	jsonw_string(&w, "value", rs->v[i].value);
+	jsonw_end(&w);
     }
-    printf("],\"notes\":[");
-    for (i = 0; i < rs->notes.n; i++) {
-	if (i)
-	    printf(",");
-	onboard_json_str(stdout, rs->notes.v[i]);
-    }
-    printf("]}\n");
+    jsonw_end(&w);
+    jsonw_array(&w, "notes");
+    for (i = 0; i < rs->notes.n; i++)
+	jsonw_string(&w, NULL, rs->notes.v[i]);
+    jsonw_end(&w);
+    jsonw_end(&w);
 }
+
+const struct ctl_usage ctl_dns_usage[] = {
+    {"dns [--json] [--ip ADDR]... DOMAIN", "print the DNS records DOMAIN must publish"},
+    {NULL, NULL},
+};
 
 /* cmd_dns - outpostctl dns [--json] [--ip ADDR]... DOMAIN */
 int

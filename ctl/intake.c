@@ -2,21 +2,24 @@
  * intake - outpostctl intake: the counters of the bounce intake, and tokens
  *
  * SYNOPSIS
- *	outpostctl intake stats [--day YYYYMMDD]
- *	outpostctl intake address [--unsubscribe] RCPT SENDER_DOMAIN
+ *	outpostctl intake stats [--day YYYY-MM-DD] [--json]
+ *	outpostctl intake address [--unsubscribe] [--json] RCPT SENDER_DOMAIN
  *
  * DESCRIPTION
  *	stats prints the day's counters (UTC, today by default) as
  *	"SENDER PROVIDER EVENT COUNT" lines: hard-bounce, soft-bounce,
  *	complaint, unsubscribe, suppressed, and the reports that changed
  *	nothing: forged, stale, malformed, unattributed, not-acted,
- *	autoreply, too-large, unreadable.
+ *	autoreply, too-large, unreadable.  --day also takes YYYYMMDD.
  *
  *	address prints the tagged address that stands for RCPT and
  *	SENDER_DOMAIN: the return path outpost-milter would set, or with
  *	--unsubscribe an unsubscribe address for a List-Unsubscribe mailto:
  *	URI.  It reads [intake] secret_file, so it runs as root or as the
  *	daemon user.
+ *
+ *	--json prints {"day":..., "counters":[...]} and {"address":...}
+ *	instead (outpostctl(8), JSON OUTPUT).
  *
  * DIAGNOSTICS
  *	Exit status 0, 1 on a Redis or configuration problem, 2 on usage.
@@ -32,51 +35,83 @@
 #include "conf.h"
 #include "ctl.h"
 #include "intake_act.h"
+#include "jsonw.h"
 #include "redisconn.h"
 #include "verp.h"
 
+const struct ctl_usage ctl_intake_usage[] = {
+    {"intake stats [--day YYYY-MM-DD] [--json]", "the day's bounce intake counters (UTC)"},
+    {"intake address [--unsubscribe] [--json] RCPT SENDER_DOMAIN",
+     "the tagged return path (or unsubscribe address) of RCPT"},
+    {NULL, NULL},
+};
+
 /* intake_usage - say how and exit status 2 */
 static int
-intake_usage(void)
+intake_usage(const char *sub)
 {
-    fprintf(stderr, "usage: outpostctl intake stats [--day YYYYMMDD]\n"
-	    "       outpostctl intake address [--unsubscribe] RCPT SENDER_DOMAIN\n");
-    return 2;
+    return ctl_usage("intake", sub);
 }
 
-/* print_stat - one counter */
+/* print_stat - one counter: "SENDER PROVIDER EVENT" and its count */
 static void
 print_stat(const char *field, long long n, void *arg)
 {
-    (void) arg;
-    printf("%s %lld\n", field, n);
+    struct jsonw *w = arg;
+    char sender[256], provider[256], event[64];
+
+    if (w == NULL) {
+	printf("%s %lld\n", field, n);
+	return;
+    }
+    if (sscanf(field, "%255s %255s %63s", sender, provider, event) != 3)
+	return;
+    jsonw_object(w, NULL);
+    jsonw_string(w, "sender", strcmp(sender, "-") ? sender : NULL);
+    jsonw_string(w, "provider", provider);
+    jsonw_string(w, "event", event);
+    jsonw_int(w, "count", n);
+    jsonw_end(w);
 }
 
 /* do_stats - a day's counters */
 static int
 do_stats(const struct outpost_conf *conf, int argc, char **argv)
 {
-    char day[16];
-    time_t t = time(NULL);
-    struct tm tm;
+    char day[CTL_DAY_KEY], shown[CTL_DAY_SHOW];
     struct rconn *rc;
     struct intake_store *s;
-    int ret = 0;
+    struct jsonw w;
+    int ret = 0, json = 0, i;
 
-    if (argc == 2 && strcmp(argv[0], "--day") == 0 && strlen(argv[1]) == 8
-	&& strspn(argv[1], "0123456789") == 8) {
-	snprintf(day, sizeof(day), "%s", argv[1]);
-    } else if (argc == 0) {
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%Y%m%d", &tm);
-    } else {
-	return intake_usage();
+    ctl_day_today((long long) time(NULL), day);
+    for (i = 0; i < argc; i++) {
+	if (strcmp(argv[i], "--json") == 0) {
+	    json = 1;
+	} else if (strcmp(argv[i], "--day") == 0 && i + 1 < argc) {
+	    if (ctl_day_parse(argv[++i], day) < 0) {
+		fprintf(stderr, "outpostctl: --day %s: expected a date YYYY-MM-DD\n", argv[i]);
+		return 2;
+	    }
+	} else {
+	    return intake_usage("stats");
+	}
+    }
+    if (json) {
+	ctl_day_show(day, shown);
+	jsonw_init(&w, stdout);
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "day", shown);
+	jsonw_array(&w, "counters");
     }
     rc = rconn_new(&conf->redis);
     s = intake_store_new(rc, conf->redis.prefix);
-    if (intake_stats(s, day, print_stat, NULL) < 0) {
+    if (intake_stats(s, day, print_stat, json ? &w : NULL) < 0) {
 	fprintf(stderr, "outpostctl: intake stats: %s\n", intake_error(s));
 	ret = 1;
+    } else if (json) {
+	jsonw_end(&w);
+	jsonw_end(&w);
     }
     intake_store_free(s);
     rconn_free(rc);
@@ -88,23 +123,33 @@ static int
 do_address(const struct outpost_conf *conf, int argc, char **argv)
 {
     const struct conf_intake *in = &conf->intake;
-    int unsub = argc > 0 && strcmp(argv[0], "--unsubscribe") == 0;
+    int unsub = 0, json = 0;
     char rcpt[ADDR_MAX], sender[DOMAIN_MAX], dom[DOMAIN_MAX], tok[VERP_TOKEN_MAX + 1];
-    char err[300];
-    const char *why, *local, *pct;
+    char err[300], out[4096];
+    const char *why, *local, *pct, *arg[2];
     struct verp_keys *k;
+    struct jsonw w;
     size_t n, room;
+    int i, nargs = 0;
 
-    argc -= unsub;
-    argv += unsub;
-    if (argc != 2)
-	return intake_usage();
+    for (i = 0; i < argc; i++) {
+	if (strcmp(argv[i], "--unsubscribe") == 0)
+	    unsub = 1;
+	else if (strcmp(argv[i], "--json") == 0)
+	    json = 1;
+	else if (argv[i][0] == '-' || nargs == 2)
+	    return intake_usage("address");
+	else
+	    arg[nargs++] = argv[i];
+    }
+    if (nargs != 2)
+	return intake_usage("address");
     if (in->bounce_domain == NULL) {
 	fprintf(stderr, "outpostctl: [intake] bounce_domain is not set\n");
 	return 1;
     }
-    if (addr_normalize(argv[0], strlen(argv[0]), rcpt, sizeof(rcpt), &why) < 0
-	|| domain_normalize(argv[1], strlen(argv[1]), sender, sizeof(sender), &why) < 0) {
+    if (addr_normalize(arg[0], strlen(arg[0]), rcpt, sizeof(rcpt), &why) < 0
+	|| domain_normalize(arg[1], strlen(arg[1]), sender, sizeof(sender), &why) < 0) {
 	fprintf(stderr, "outpostctl: %s\n", why);
 	return 1;
     }
@@ -127,7 +172,18 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 	fprintf(stderr, "outpostctl: [intake] bounce_domain is too long for %s\n", sender);
 	return 1;
     }
-    printf("%s-%s@%s\n", local, tok, dom);
+    snprintf(out, sizeof(out), "%s-%s@%s", local, tok, dom);
+    if (json) {
+	jsonw_init(&w, stdout);
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "address", out);
+	jsonw_string(&w, "kind", unsub ? "unsubscribe" : "return_path");
+	jsonw_string(&w, "recipient", rcpt);
+	jsonw_string(&w, "sender_domain", sender);
+	jsonw_end(&w);
+    } else {
+	printf("%s\n", out);
+    }
     return 0;
 }
 
@@ -139,14 +195,14 @@ cmd_intake(const char *path, int argc, char **argv)
     int rc;
 
     if (argc < 2)
-	return intake_usage();
+	return intake_usage(NULL);
     conf = ctl_load_conf(path);
     if (strcmp(argv[1], "stats") == 0)
 	rc = do_stats(conf, argc - 2, argv + 2);
     else if (strcmp(argv[1], "address") == 0)
 	rc = do_address(conf, argc - 2, argv + 2);
     else
-	rc = intake_usage();
+	rc = intake_usage(NULL);
     conf_free(conf);
     return rc;
 }

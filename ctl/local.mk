@@ -1,6 +1,6 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
-outpostctl_SOURCES = ctl/main.c ctl/ctl.h \
+outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
 	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
 	ctl/intake.c ctl/cluster.c
@@ -8,7 +8,7 @@ outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
 INTEGRATION_TESTS += tests/integration/dns-verify.sh tests/integration/two-nodes.sh \
-	tests/integration/return-path.sh
+	tests/integration/return-path.sh tests/integration/ctl-cli.sh
 
 UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk \
 	tests/unit/test_conf_dns

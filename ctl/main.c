@@ -27,9 +27,13 @@
  *	intake ...		bounce intake counters, tagged addresses
  *				(ctl/intake.c)
  *	version			print the version
+ *
+ *	-h, --help, or --help after a command or subcommand, print the
+ *	forms of all commands, of one, or of one subcommand (help.c).
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,33 +46,11 @@
 #include "redisconn.h"
 #include "ctl_warmup.h"
 
-/* usage - list the commands and exit */
+/* usage - the commands, on standard error, and exit 2 */
 static void
 usage(void)
 {
-    fprintf(stderr,
-	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
-	    "commands:\n"
-	    "  check-config [--cluster] [FILE]\n"
-	    "                        validate a configuration file; compare the nodes\n"
-	    "  dns [--json] [--ip ADDR]... DOMAIN\n"
-	    "                        print the DNS records DOMAIN must publish\n"
-	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
-	    "                        check SPF, DKIM, DMARC, PTR and return-path DNS\n"
-	    "  classify FILE...      classify bounce and complaint messages\n"
-	    "  ping                  check the connection to Redis\n"
-	    "  dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N] [--dir DIR] [--add]\n"
-	    "                        make a DKIM key, print its DNS record\n"
-	    "  suppress ...          the suppression list (add, remove, check, list,\n"
-	    "                        import, export, purge, stats)\n"
-	    "  intake stats [--day YYYYMMDD] | address [--unsubscribe] RCPT SENDER_DOMAIN\n"
-	    "                        bounce intake counters; a tagged address\n"
-	    "  warmup status | start POOL [DATE]   IP pools' warm-up\n"
-	    "  throttle status       rate limits and backoffs in force\n"
-	    "  stats [--since WHEN] [--by sender|provider|pool] [--json]\n"
-	    "                        delivery statistics\n"
-	    "  backoff list|clear|set  provider backoffs\n"
-	    "  version               print the version\n");
+    ctl_help_all(stderr);
     exit(2);
 }
 
@@ -131,32 +113,55 @@ cmd_ping(const char *path, int argc, char **argv)
     return ok ? 0 : 1;
 }
 
-static const struct ctl_command commands[] = {
-    {"check-config", cmd_check_config},
-    {"dns", cmd_dns},
-    {"verify", cmd_verify},
-    {"classify", ctl_classify},
-    {"ping", cmd_ping},
-    {"dkim", cmd_dkim},
-    {"suppress", cmd_suppress},
-    {"intake", cmd_intake},
-    {"warmup", cmd_warmup},
-    {"throttle", cmd_throttle},
-    {"stats", cmd_stats},
-    {"backoff", cmd_backoff},
+/* cmd_version - outpostctl version */
+static int
+cmd_version(const char *path, int argc, char **argv)
+{
+    (void) path;
+    (void) argc;
+    (void) argv;
+    printf("outpostctl %s\n", PACKAGE_VERSION);
+    return 0;
+}
+
+static const struct ctl_usage check_config_usage[] = {
+    {"check-config [--cluster] [FILE]",
+     "validate a configuration file; with --cluster, compare the relay nodes"}, {NULL, NULL}};
+static const struct ctl_usage ping_usage[] = {
+    {"ping", "check the connection to Redis"}, {NULL, NULL}};
+static const struct ctl_usage version_usage[] = {
+    {"version", "print the version"}, {NULL, NULL}};
+
+const struct ctl_command ctl_commands[] = {
+    {"check-config", cmd_check_config, check_config_usage},
+    {"dns", cmd_dns, ctl_dns_usage},
+    {"verify", cmd_verify, ctl_verify_usage},
+    {"classify", ctl_classify, ctl_classify_usage},
+    {"ping", cmd_ping, ping_usage},
+    {"dkim", cmd_dkim, ctl_dkim_usage},
+    {"suppress", cmd_suppress, ctl_suppress_usage},
+    {"intake", cmd_intake, ctl_intake_usage},
+    {"warmup", cmd_warmup, ctl_warmup_usage},
+    {"throttle", cmd_throttle, ctl_throttle_usage},
+    {"stats", cmd_stats, ctl_stats_usage},
+    {"backoff", cmd_backoff, ctl_backoff_usage},
+    {"version", cmd_version, version_usage},
+    {NULL, NULL, NULL},
 };
 
 int
 main(int argc, char **argv)
 {
+    static const struct option longopts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *path = OUTPOST_CONF_PATH;
+    const struct ctl_command *c;
     int ch, verbose = 0;
-    size_t i;
 
-    while ((ch = getopt(argc, argv, "+c:vh")) != -1) {
+    while ((ch = getopt_long(argc, argv, "+c:vh", longopts, NULL)) != -1) {
 	switch (ch) {
 	case 'c': path = optarg; break;
 	case 'v': verbose++; break;
+	case 'h': ctl_help_all(stdout); return 0;
 	default: usage();
 	}
     }
@@ -166,13 +171,15 @@ main(int argc, char **argv)
     argv += optind;
     if (argc < 1)
 	usage();
-    if (strcmp(argv[0], "version") == 0) {
-	printf("outpostctl %s\n", PACKAGE_VERSION);
-	return 0;
+    for (c = ctl_commands; c->name; c++) {
+	if (strcmp(argv[0], c->name) != 0)
+	    continue;
+	if (ctl_help_wanted(argc, argv)) {
+	    ctl_help(stdout, c->name, argc > 1 && argv[1][0] != '-' ? argv[1] : NULL);
+	    return 0;
+	}
+	return c->run(path, argc, argv);
     }
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-	if (strcmp(argv[0], commands[i].name) == 0)
-	    return commands[i].run(path, argc, argv);
     fprintf(stderr, "outpostctl: unknown command '%s'\n", argv[0]);
     usage();
 }

@@ -163,9 +163,8 @@ onboard_open(struct onboard *o, const char *conf_path, int argc, char **argv, in
     int rc;
 
     if (parse_args(argc, argv, json, &ips, &domain) < 0) {
-	fprintf(stderr, "usage: outpostctl %s [--json] [--ip ADDR]... DOMAIN\n", argv[0]);
 	conf_strlist_free(&ips);
-	return 2;
+	return ctl_usage(argv[0], NULL);
     }
     conf = ctl_load_conf(conf_path);
     rc = onboard_init(o, conf, domain, &ips, err, sizeof(err));
@@ -274,26 +273,4 @@ onboard_zone_line(const char *name, long ttl, const char *type, const char *valu
     }
     append(&line, &len, "\"");
     return line;
-}
-
-/* onboard_json_str - a JSON string literal */
-void
-onboard_json_str(FILE *fp, const char *s)
-{
-    const unsigned char *p;
-
-    putc('"', fp);
-    for (p = (const unsigned char *) (s ? s : ""); *p; p++) {
-	if (*p == '"' || *p == '\\')
-	    fprintf(fp, "\\%c", *p);
-	else if (*p == '\n')
-	    fputs("\\n", fp);
-	else if (*p == '\t')
-	    fputs("\\t", fp);
-	else if (*p < 0x20 || *p >= 0x7f)	/* outside input: keep the JSON valid */
-	    fprintf(fp, "\\u%04x", *p);
-	else
-	    putc(*p, fp);
-    }
-    putc('"', fp);
 }

@@ -18,7 +18,6 @@
  *			       char *out, size_t outlen);
  *	char *onboard_zone_line(const char *name, long ttl, const char *type,
  *				const char *value);
- *	void onboard_json_str(FILE *fp, const char *s);
  *
  * DESCRIPTION
  *	onboard_open() reads a command's "[--json] [--ip ADDR]... DOMAIN"
@@ -84,6 +83,5 @@ void onboard_dkim_name(const struct onboard *o, const struct keyentry *e,
 const char *onboard_dkim_domain(const struct onboard *o, const struct keyentry *e);
 char *onboard_zone_line(const char *name, long ttl, const char *type,
 			const char *value);
-void onboard_json_str(FILE *fp, const char *s);
 
 #endif

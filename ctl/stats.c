@@ -13,7 +13,8 @@
  *	flagged "warn" or "bad" against the thresholds providers publish
  *	(complaints 0.1% / 0.3%; bounces 2% / 5%).
  *
- *	--json prints one JSON object instead of a table.
+ *	--json prints one JSON object instead of a table (outpostctl(8),
+ *	JSON OUTPUT): {"since", "until", "by", "rows":[...], "total"}.
  *
  * DIAGNOSTICS
  *	Exit status 0; 1 when Redis cannot be read; 2 for bad arguments.
@@ -28,6 +29,7 @@
 #include "conf.h"
 #include "confval.h"
 #include "ctl.h"
+#include "jsonw.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -53,14 +55,11 @@ struct table {
     int window;			/* -1: the main period; 0: 24h; 1: 7d */
 };
 
-/* usage_stats - the arguments, and exit */
-static void
-usage_stats(void)
-{
-    fprintf(stderr, "usage: outpostctl stats [--since WHEN] [--by sender|provider|pool] "
-	    "[--json]\n");
-    exit(2);
-}
+const struct ctl_usage ctl_stats_usage[] = {
+    {"stats [--since WHEN] [--by sender|provider|pool] [--json]",
+     "delivery statistics, and bounce and complaint rates"},
+    {NULL, NULL},
+};
 
 /* parse_since - a duration back from now, a date or a date and hour (UTC) */
 static int
@@ -163,50 +162,36 @@ rate(long long a, long long b)
     return b > 0 ? (double) a / (double) b : 0.0;
 }
 
-/* json_str - a JSON string */
+/* print_json_row - one row as a JSON object (key: "total", or NULL in rows) */
 static void
-json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-	if (*s == '"' || *s == '\\')
-	    printf("\\%c", *s);
-	else if ((unsigned char) *s < 0x20)
-	    printf("\\u%04x", (unsigned char) *s);
-	else
-	    putchar(*s);
-    }
-    putchar('"');
-}
-
-/* print_json_row - one row as a JSON object */
-static void
-print_json_row(const struct row *r)
+print_json_row(struct jsonw *w, const char *key, const struct row *r)
 {
     static const char *win[2] = {"24h", "7d"};
+    char k[32];
     int i;
 
-    printf("{\"name\":");
-    json_str(r->name);
+    jsonw_object(w, key);
+    jsonw_string(w, "name", r->name);
     for (i = 0; i < SC_COUNT; i++)
-	printf(",\"%s\":%lld", stats_counter_names[i], r->c[i]);
-    printf(",\"reasons\":{");
-    for (i = 0; i < r->nreasons; i++) {
-	printf("%s", i ? "," : "");
-	json_str(r->reason[i]);
-	printf(":%lld", r->rn[i]);
-    }
-    printf("}");
+	jsonw_int(w, stats_counter_names[i], r->c[i]);
+    jsonw_object(w, "reasons");
+    for (i = 0; i < r->nreasons; i++)
+	jsonw_int(w, r->reason[i], r->rn[i]);
+    jsonw_end(w);
     for (i = 0; i < 2; i++) {
 	double b = rate(r->w[i][1], r->w[i][0] + r->w[i][1]);
 	double c = rate(r->w[i][2], r->w[i][0]);
 
-	printf(",\"bounce_rate_%s\":%.6f,\"bounce_flag_%s\":\"%s\"", win[i], b, win[i],
-	       stats_rate_flag(b, STATS_BOUNCE_WARN, STATS_BOUNCE_BAD));
-	printf(",\"complaint_rate_%s\":%.6f,\"complaint_flag_%s\":\"%s\"", win[i], c, win[i],
-	       stats_rate_flag(c, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD));
+	snprintf(k, sizeof(k), "bounce_rate_%s", win[i]);
+	jsonw_double(w, k, b);
+	snprintf(k, sizeof(k), "bounce_flag_%s", win[i]);
+	jsonw_string(w, k, stats_rate_flag(b, STATS_BOUNCE_WARN, STATS_BOUNCE_BAD));
+	snprintf(k, sizeof(k), "complaint_rate_%s", win[i]);
+	jsonw_double(w, k, c);
+	snprintf(k, sizeof(k), "complaint_flag_%s", win[i]);
+	jsonw_string(w, k, stats_rate_flag(c, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD));
     }
-    printf("}");
+    jsonw_end(w);
 }
 
 /* pct - a rate with its flag: "0.12%" or "0.35%!bad" */
@@ -256,6 +241,7 @@ cmd_stats(const char *path, int argc, char **argv)
     struct table t;
     struct outpost_conf *conf;
     struct rconn *rc;
+    struct jsonw w;
     long long now = (long long) time(NULL), since = now - 24 * 3600;
     int i, json = 0, rv = 0;
     size_t k;
@@ -276,10 +262,10 @@ cmd_stats(const char *path, int argc, char **argv)
 	    for (k = 0; k < 3 && strcmp(argv[i], bynames[k]) != 0; k++)
 		 /* look */ ;
 	    if (k == 3)
-		usage_stats();
+		return ctl_usage("stats", NULL);
 	    t.by = (enum by) k;
 	} else {
-	    usage_stats();
+	    return ctl_usage("stats", NULL);
 	}
     }
     if (now - since > (long long) STATS_MAX_HOURS * 3600) {
@@ -306,15 +292,17 @@ cmd_stats(const char *path, int argc, char **argv)
     if (t.n > 1)
 	qsort(t.v, t.n, sizeof(*t.v), cmp_row);
     if (json) {
-	printf("{\"since\":%lld,\"until\":%lld,\"by\":\"%s\",\"rows\":[", since, now,
-	       bynames[t.by]);
-	for (k = 0; k < t.n; k++) {
-	    printf("%s", k ? "," : "");
-	    print_json_row(&t.v[k]);
-	}
-	printf("],\"total\":");
-	print_json_row(&t.total);
-	printf("}\n");
+	jsonw_init(&w, stdout);
+	jsonw_object(&w, NULL);
+	jsonw_time(&w, "since", since);
+	jsonw_time(&w, "until", now);
+	jsonw_string(&w, "by", bynames[t.by]);
+	jsonw_array(&w, "rows");
+	for (k = 0; k < t.n; k++)
+	    print_json_row(&w, NULL, &t.v[k]);
+	jsonw_end(&w);
+	print_json_row(&w, "total", &t.total);
+	jsonw_end(&w);
     } else {
 	printf("%-24s %9s %9s %9s %8s %6s %6s %7s %6s %6s %6s %6s %6s %6s  %-10s %-10s %-10s %-10s\n",
 	       bynames[t.by], "accepted", "delivered", "deferred", "bounced", "hard", "soft",

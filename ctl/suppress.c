@@ -29,6 +29,10 @@
  *	(like grep), 2 on an error.  The other commands exit 0 on success,
  *	1 on any problem (an import that skipped rows included), 2 on a
  *	usage error.
+ *
+ *	--json prints one object (outpostctl(8), JSON OUTPUT): check
+ *	{"sender", "addresses":[...]}, list {"entries":[...]}, stats {"day",
+ *	"entry_count", "decisions":[...]}.
  */
 #include "config.h"
 
@@ -43,6 +47,7 @@
 #include "conf.h"
 #include "confval.h"
 #include "ctl.h"
+#include "jsonw.h"
 #include "msg.h"
 #include "redisconn.h"
 #include "suppress.h"
@@ -67,69 +72,46 @@ struct ctx {
     struct sup_store *store;
     struct sopts o;
     long long now;
+    struct jsonw w;		/* with --json */
 };
 
-static int sup_usage(void);
+static int sup_usage(const char *sub);
 
-/* sup_usage - list the subcommands */
+const struct ctl_usage ctl_suppress_usage[] = {
+    {"suppress add [--scope DOMAIN] [--reason R] [--expires WHEN] [--source S] [--force] "
+     "TARGET...", "suppress each TARGET (an address or @domain)"},
+    {"suppress remove [--scope DOMAIN] TARGET...", "lift each TARGET in a scope"},
+    {"suppress check [--sender SENDER] [--json] ADDRESS...",
+     "is each ADDRESS suppressed for mail from SENDER? (exit 1 if not)"},
+    {"suppress list [--scope DOMAIN|global] [--reason R] [--limit N] [--json]",
+     "the entries"},
+    {"suppress import [--strict] [--force] [FILE]", "add CSV rows (standard input: - or none)"},
+    {"suppress export [FILE]", "every entry as CSV"},
+    {"suppress purge", "delete the expired entries"},
+    {"suppress stats [--day YYYY-MM-DD] [--json]",
+     "the number of entries and a day's decisions (UTC)"},
+    {NULL, NULL},
+};
+
+/* sup_usage - the forms of a subcommand (or all), status 2 */
 static int
-sup_usage(void)
+sup_usage(const char *sub)
 {
-    fprintf(stderr,
-	    "usage: outpostctl suppress COMMAND ...\n"
-	    "  add [--scope DOMAIN] [--reason R] [--expires WHEN] [--source S] [--force] TARGET...\n"
-	    "  remove [--scope DOMAIN] TARGET...\n"
-	    "  check [--sender SENDER] [--json] ADDRESS...\n"
-	    "  list [--scope DOMAIN|global] [--reason R] [--limit N] [--json]\n"
-	    "  import [--strict] [--force] [FILE]\n"
-	    "  export [FILE]\n"
-	    "  purge\n"
-	    "  stats [--day YYYY-MM-DD] [--json]\n"
-	    "TARGET: an address or @domain.  R: hard-bounce, soft-bounce, complaint,\n"
-	    "unsubscribe, manual.  WHEN: a date/time or a duration such as 30d.\n");
-    return 2;
+    return ctl_usage("suppress", sub);
 }
 
-/* json_str - print a JSON string */
+/* json_entry - one entry as a JSON object */
 static void
-json_str(FILE *fp, const char *s)
+json_entry(struct jsonw *w, const char *key, const struct sup_entry *e)
 {
-    putc('"', fp);
-    for (; *s; s++) {
-	unsigned char c = (unsigned char) *s;
-
-	if (c == '"' || c == '\\')
-	    fprintf(fp, "\\%c", c);
-	else if (c < 0x20)
-	    fprintf(fp, "\\u%04x", c);
-	else
-	    putc(c, fp);
-    }
-    putc('"', fp);
-}
-
-/* json_entry - one entry as a JSON object (no newline) */
-static void
-json_entry(FILE *fp, const struct sup_entry *e)
-{
-    char t[32];
-
-    fputs("{\"target\":", fp);
-    json_str(fp, e->target);
-    fputs(",\"scope\":", fp);
-    json_str(fp, e->scope[0] ? e->scope : "global");
-    fprintf(fp, ",\"reason\":\"%s\"", sup_reason_name(e->reason));
-    sup_time_format(e->created, t, sizeof(t));
-    fprintf(fp, ",\"time\":\"%s\",\"expires\":", t);
-    if (e->expires) {
-	sup_time_format(e->expires, t, sizeof(t));
-	fprintf(fp, "\"%s\"", t);
-    } else {
-	fputs("null", fp);
-    }
-    fputs(",\"source\":", fp);
-    json_str(fp, e->source);
-    putc('}', fp);
+    jsonw_object(w, key);
+    jsonw_string(w, "target", e->target);
+    jsonw_string(w, "scope", e->scope[0] ? e->scope : "global");
+    jsonw_string(w, "reason", sup_reason_name(e->reason));
+    jsonw_time(w, "time", e->created);
+    jsonw_time(w, "expires", e->expires);
+    jsonw_string(w, "source", e->source[0] ? e->source : NULL);
+    jsonw_end(w);
 }
 
 /* parse_when - an absolute time or a duration from now */
@@ -224,17 +206,13 @@ parse_opts(struct ctx *c, int argc, char **argv)
 		return -1;
 	    break;
 	case 'd':
+	    if (ctl_day_parse(optarg, o->day) == 0)
+		break;
 	    if (sup_time_parse(optarg, strlen(optarg), &t, &why) < 0) {
 		fprintf(stderr, "outpostctl: --day %s: %s\n", optarg, why);
 		return -1;
 	    }
-	    {
-		time_t tt = (time_t) t;
-		struct tm tm;
-
-		gmtime_r(&tt, &tm);
-		strftime(o->day, sizeof(o->day), "%Y%m%d", &tm);
-	    }
+	    ctl_day_today(t, o->day);
 	    break;
 	default:
 	    return -1;
@@ -272,7 +250,7 @@ do_add(struct ctx *c, int argc, char **argv)
     int i, n, rc = 0;
 
     if (argc < 1)
-	return sup_usage();
+	return sup_usage("add");
     for (i = 0; i < argc; i++) {
 	memset(&e, 0, sizeof(e));
 	if (target_arg(argv[i], e.target) < 0) {
@@ -304,7 +282,7 @@ do_remove(struct ctx *c, int argc, char **argv)
     int i, n, rc = 0;
 
     if (argc < 1)
-	return sup_usage();
+	return sup_usage("remove");
     for (i = 0; i < argc; i++) {
 	if (target_arg(argv[i], target) < 0) {
 	    rc = 1;
@@ -333,7 +311,13 @@ do_check(struct ctx *c, int argc, char **argv)
     int i, n, rc = 0;
 
     if (argc < 1)
-	return sup_usage();
+	return sup_usage("check");
+    if (c->o.json) {
+	jsonw_init(&c->w, stdout);
+	jsonw_object(&c->w, NULL);
+	jsonw_string(&c->w, "sender", c->o.sender[0] ? c->o.sender : NULL);
+	jsonw_array(&c->w, "addresses");
+    }
     for (i = 0; i < argc; i++) {
 	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
 	    fprintf(stderr, "outpostctl: '%s': %s\n", argv[i], why);
@@ -346,16 +330,14 @@ do_check(struct ctx *c, int argc, char **argv)
 	if (n == 0)
 	    rc = 1;
 	if (c->o.json) {
-	    fputs("{\"address\":", stdout);
-	    json_str(stdout, addr);
-	    fputs(",\"sender\":", stdout);
-	    json_str(stdout, c->o.sender);
-	    printf(",\"suppressed\":%s", n ? "true" : "false");
-	    if (n) {
-		fputs(",\"entry\":", stdout);
-		json_entry(stdout, &hit);
-	    }
-	    fputs("}\n", stdout);
+	    jsonw_object(&c->w, NULL);
+	    jsonw_string(&c->w, "address", addr);
+	    jsonw_bool(&c->w, "suppressed", n > 0);
+	    if (n)
+		json_entry(&c->w, "entry", &hit);
+	    else
+		jsonw_null(&c->w, "entry");
+	    jsonw_end(&c->w);
 	} else if (n == 0) {
 	    printf("%s: not suppressed%s%s\n", addr, c->o.sender[0] ? " for " : "",
 		   c->o.sender);
@@ -369,6 +351,10 @@ do_check(struct ctx *c, int argc, char **argv)
 	    }
 	    printf("%s%s\n", hit.source[0] ? ", source " : "", hit.source);
 	}
+    }
+    if (c->o.json) {
+	jsonw_end(&c->w);
+	jsonw_end(&c->w);
     }
     return rc;
 }
@@ -393,8 +379,7 @@ list_one(const struct sup_entry *e, void *arg)
     if (ls->filter_reason && e->reason != o->reason)
 	return 0;
     if (o->json) {
-	fputs(ls->shown ? ",\n" : "[\n", stdout);
-	json_entry(stdout, e);
+	json_entry(&ls->c->w, NULL, e);
     } else {
 	sup_time_format(e->created, t, sizeof(t));
 	if (e->expires)
@@ -414,11 +399,18 @@ do_list(struct ctx *c, int argc, char **argv, int filter_reason)
 
     (void) argv;
     if (argc != 0)
-	return sup_usage();
+	return sup_usage("list");
+    if (c->o.json) {
+	jsonw_init(&c->w, stdout);
+	jsonw_object(&c->w, NULL);
+	jsonw_array(&c->w, "entries");
+    }
     if (sup_walk(c->store, 0, list_one, &ls) < 0)
 	return redis_failed(c, "list");
-    if (c->o.json)
-	fputs(ls.shown ? "\n]\n" : "[]\n", stdout);
+    if (c->o.json) {
+	jsonw_end(&c->w);
+	jsonw_end(&c->w);
+    }
     return 0;
 }
 
@@ -445,7 +437,7 @@ do_export(struct ctx *c, int argc, char **argv)
     int rc;
 
     if (argc > 1)
-	return sup_usage();
+	return sup_usage("export");
     if (argc == 1 && strcmp(argv[0], "-") != 0
 	&& (ls.fp = fopen(argv[0], "w")) == NULL) {
 	perror(argv[0]);
@@ -482,7 +474,7 @@ do_purge(struct ctx *c, int argc, char **argv)
 
     (void) argv;
     if (argc != 0)
-	return sup_usage();
+	return sup_usage("purge");
     if (sup_walk(c->store, c->now, count_one, &kept) < 0)
 	return redis_failed(c, "purge");
     printf("purged %lld expired entries, %lld left\n", before >= kept ? before - kept : 0, kept);
@@ -493,15 +485,18 @@ do_purge(struct ctx *c, int argc, char **argv)
 static void
 print_stat(const char *field, long long n, void *arg)
 {
-    int json = *(int *) arg;
+    struct jsonw *w = arg;
     char sender[DOMAIN_MAX + 4] = "", reason[32] = "", action[32] = "";
 
     if (sscanf(field, "%257s %31s %31s", sender, reason, action) != 3)
 	return;
-    if (json) {
-	fputs("{\"sender\":", stdout);
-	json_str(stdout, sender);
-	printf(",\"reason\":\"%s\",\"action\":\"%s\",\"count\":%lld}\n", reason, action, n);
+    if (w) {
+	jsonw_object(w, NULL);
+	jsonw_string(w, "sender", sender);
+	jsonw_string(w, "reason", reason);
+	jsonw_string(w, "action", action);
+	jsonw_int(w, "count", n);
+	jsonw_end(w);
     } else {
 	printf("%-32s %-12s %-8s %lld\n", sender, reason, action, n);
     }
@@ -512,24 +507,31 @@ static int
 do_stats(struct ctx *c, int argc, char **argv)
 {
     long long n;
-    time_t tt = (time_t) c->now;
-    struct tm tm;
+    char day[CTL_DAY_SHOW];
 
     (void) argv;
     if (argc != 0)
-	return sup_usage();
-    if (c->o.day[0] == '\0') {
-	gmtime_r(&tt, &tm);
-	strftime(c->o.day, sizeof(c->o.day), "%Y%m%d", &tm);
-    }
+	return sup_usage("stats");
+    if (c->o.day[0] == '\0')
+	ctl_day_today(c->now, c->o.day);
+    ctl_day_show(c->o.day, day);
     if ((n = sup_count(c->store)) < 0)
 	return redis_failed(c, "stats");
-    if (c->o.json)
-	printf("{\"entries\":%lld,\"day\":\"%s\"}\n", n, c->o.day);
-    else
-	printf("entries: %lld\ndecisions on %s (sender, reason, action, count):\n", n, c->o.day);
-    if (sup_stats(c->store, c->o.day, print_stat, &c->o.json) < 0)
+    if (c->o.json) {
+	jsonw_init(&c->w, stdout);
+	jsonw_object(&c->w, NULL);
+	jsonw_string(&c->w, "day", day);
+	jsonw_int(&c->w, "entry_count", n);
+	jsonw_array(&c->w, "decisions");
+    } else {
+	printf("entries: %lld\ndecisions on %s (sender, reason, action, count):\n", n, day);
+    }
+    if (sup_stats(c->store, c->o.day, print_stat, c->o.json ? &c->w : NULL) < 0)
 	return redis_failed(c, "stats");
+    if (c->o.json) {
+	jsonw_end(&c->w);
+	jsonw_end(&c->w);
+    }
     return 0;
 }
 
@@ -542,7 +544,7 @@ cmd_suppress(const char *path, int argc, char **argv)
     int first, rc, filter_reason;
 
     if (argc < 2)
-	return sup_usage();
+	return sup_usage(NULL);
     sub = argv[1];
     memset(&c, 0, sizeof(c));
     c.now = (long long) time(NULL);
@@ -551,7 +553,7 @@ cmd_suppress(const char *path, int argc, char **argv)
 	if (strncmp(argv[first], "--reason", 8) == 0)
 	    filter_reason = 1;
     if ((first = parse_opts(&c, argc - 1, argv + 1)) < 0)
-	return sup_usage();
+	return sup_usage(sub);
     argc -= first + 1;
     argv += first + 1;
 
@@ -567,7 +569,7 @@ cmd_suppress(const char *path, int argc, char **argv)
     else if (strcmp(sub, "list") == 0)
 	rc = do_list(&c, argc, argv, filter_reason);
     else if (strcmp(sub, "import") == 0)
-	rc = argc > 1 ? sup_usage()
+	rc = argc > 1 ? sup_usage("import")
 	    : suppress_import(c.store, argc > 0 ? argv[0] : "-", c.o.strict,
 			      c.o.force, c.now);
     else if (strcmp(sub, "export") == 0)
@@ -577,7 +579,7 @@ cmd_suppress(const char *path, int argc, char **argv)
     else if (strcmp(sub, "stats") == 0)
 	rc = do_stats(&c, argc, argv);
     else
-	rc = sup_usage();
+	rc = sup_usage(NULL);
     sup_store_free(c.store);
     rconn_free(c.rc);
     conf_free(c.conf);

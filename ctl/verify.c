@@ -49,6 +49,7 @@
 #include "ctl.h"
 #include "dmarcrec.h"
 #include "dnsq.h"
+#include "jsonw.h"
 #include "msg.h"
 #include "onboard.h"
 #include "spfrec.h"
@@ -783,25 +784,33 @@ print_text(const struct verify *vf, int counts[3])
 static void
 print_json(const struct verify *vf, int counts[3])
 {
+    struct jsonw w;
     size_t i;
 
-    printf("{\"domain\":");
-    onboard_json_str(stdout, vf->o->domain);
-    printf(",\"checks\":[");
+    jsonw_init(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_string(&w, "domain", vf->o->domain);
+    jsonw_array(&w, "checks");
     for (i = 0; i < vf->n; i++) {
-	printf("%s{\"check\":\"%s\",\"status\":\"%s\",\"detail\":", i ? "," : "",
-	       vf->v[i].check, vstatus_name[vf->v[i].status]);
-	onboard_json_str(stdout, vf->v[i].detail);
-	printf(",\"fix\":");
-	if (vf->v[i].fix && vf->v[i].status != V_PASS)
-	    onboard_json_str(stdout, vf->v[i].fix);
-	else
-	    printf("null");
-	printf("}");
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "check", vf->v[i].check);
+	jsonw_string(&w, "status", vstatus_name[vf->v[i].status]);
+	jsonw_string(&w, "detail", vf->v[i].detail);
+	jsonw_string(&w, "fix", vf->v[i].status != V_PASS ? vf->v[i].fix : NULL);
+	jsonw_end(&w);
     }
-    printf("],\"pass\":%d,\"warn\":%d,\"fail\":%d}\n", counts[V_PASS],
-	   counts[V_WARN], counts[V_FAIL]);
+    jsonw_end(&w);
+    jsonw_int(&w, "pass", counts[V_PASS]);
+    jsonw_int(&w, "warn", counts[V_WARN]);
+    jsonw_int(&w, "fail", counts[V_FAIL]);
+    jsonw_end(&w);
 }
+
+const struct ctl_usage ctl_verify_usage[] = {
+    {"verify [--json] [--ip ADDR]... DOMAIN",
+     "check the SPF, DKIM, DMARC, PTR and return-path records DOMAIN publishes"},
+    {NULL, NULL},
+};
 
 /* cmd_verify - outpostctl verify [--json] [--ip ADDR]... DOMAIN */
 int
