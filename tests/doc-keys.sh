@@ -118,7 +118,7 @@ for name, named, _ in sections:
 # ---------------------------------------------------------------- commands, options
 main_c = read("ctl/main.c")
 ctl = read("doc/outpostctl.8")
-cm = re.search(r"static const struct ctl_command commands\[\] = \{(.*?)\n\};", main_c, re.S)
+cm = re.search(r"const struct ctl_command \w+\[\] = \{(.*?)\n\};", main_c, re.S)
 cmds = re.findall(r'\{"([\w-]+)",', cm.group(1) if cm else "")
 if 'strcmp(argv[0], "version")' in main_c:
     cmds.append("version")
@@ -132,12 +132,12 @@ for prog, page_name in (("milter/main.c", "doc/outpost-milter.8"),
     code = read(prog)
     if "daemonopt_parse(" in code:	# the daemons' shared command line
         code = read("common/daemonopt.c")
-    g = re.search(r'getopt\(argc, argv, "\+?([^"]*)"\)', code)
+    g = re.search(r'getopt(?:_long)?\(argc, argv, "\+?([^"]*)"', code)
     letters = re.sub(r"[^A-Za-z]", "", g.group(1)) if g else ""
     ok(letters, "%s: the getopt string found" % prog)
     text = read(page_name)
     for letter in letters:
-        ok(re.search(r"^\.(B|BI|TP)\s+\\-%s\b" % letter, text, re.M),
+        ok(re.search(r"^\.(B|BI|BR|TP)\s+\\-%s\b" % letter, text, re.M),
            "%s documents option -%s" % (page_name, letter))
 
 # ---------------------------------------------------------------- lint
