@@ -28,7 +28,7 @@ common_libcommon_a_SOURCES += \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
 	common/bounce_rhost.c common/bounce_rhost.h \
-	common/bounce.c common/bounce.h \
+	common/bounce.c common/bounce.h common/json_scan.c common/json_scan.h \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
 	common/nodeinfo.c common/nodeinfo.h \
