@@ -312,6 +312,9 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 	len--;
     if (len >= SUP_CSV_LINE_MAX)
 	return (*why = "line too long"), -1;
+    /* a row is text: a NUL would cut the address short once it is a C string */
+    if (memchr(line, '\0', len) != NULL)
+	return (*why = "NUL byte in the row"), -1;
     f = xcalloc(CSV_FIELDS, sizeof(*f));
     memset(e, 0, sizeof(*e));
     if ((n = csv_split(line, len, f, CSV_FIELDS, why)) < 0)
