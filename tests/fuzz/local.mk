@@ -16,8 +16,9 @@ else
 check_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_DRIVER = tests/fuzz/driver.c
 FUZZ_LINK =
-TESTS += tests/fuzz/corpus.sh
 endif
+# replays the corpora; in a libFuzzer build, fuzzes each target briefly too
+TESTS += tests/fuzz/corpus.sh
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_conf_CFLAGS = $(COMMON_CFLAGS)
