@@ -80,6 +80,10 @@ tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
 tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_json_scan
+tests_unit_test_json_scan_SOURCES = tests/unit/test_json_scan.c
+tests_unit_test_json_scan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_json_scan_LDADD = $(UNIT_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
 	tests/fuzz/fuzz_bounce
