@@ -41,6 +41,7 @@ struct notice {
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
 static int rcpt_full(struct bounce_report *r);
+static int over_budget(struct bounce_report *r);
 static void set_addr(char *out, const char *in);
 static int addr_at(const char *s, size_t pos, size_t len, size_t *start,
 		   size_t *end);
@@ -103,15 +104,21 @@ thread_cpu_ns(void)
     return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* over_budget - the report has cost its CPU budget (and stays so) */
+static int
+over_budget(struct bounce_report *r)
+{
+    if (!r->over_budget && r->cpu_limit_ns > 0
+	&& thread_cpu_ns() > r->cpu_limit_ns)
+	r->over_budget = 1;
+    return r->over_budget;
+}
+
 /* rcpt_full - no more recipients: the cap is reached or the budget spent */
 static int
 rcpt_full(struct bounce_report *r)
 {
-    if (r->truncated || r->over_budget)
-	return 1;
-    if (r->cpu_limit_ns > 0 && thread_cpu_ns() > r->cpu_limit_ns)
-	r->over_budget = 1;
-    return r->over_budget;
+    return r->truncated || over_budget(r);
 }
 
 /* rcpt_add - a new recipient, or NULL when known or when rcpt_full() */
@@ -430,6 +437,24 @@ remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
     bounce_rhost_find(evidence, out, outsz);
 }
 
+/* fold_diag - the evidence as one line, blanks folded, into diag */
+static void
+fold_diag(char *diag, size_t size, const char *evidence)
+{
+    size_t  i, o = 0;
+
+    for (i = 0; evidence[i] && o + 1 < size; i++) {
+	char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
+
+	if (c == ' ' && (o == 0 || diag[o - 1] == ' '))
+	    continue;
+	diag[o++] = c;
+    }
+    while (o > 0 && diag[o - 1] == ' ')
+	o--;
+    diag[o] = 0;
+}
+
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
 finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
@@ -437,7 +462,6 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     struct bounce_evidence ev;
     const char *cmd;
     char    rhost[256];
-    size_t  i, o = 0;
 
     if (rc->status[0] == 0)
 	failure_status(evidence, rc->status, sizeof(rc->status));
@@ -446,19 +470,8 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
 			      sizeof(rc->replycode));
     if (rc->command[0] == 0 && (cmd = bounce_command_find(evidence)) != NULL)
 	snprintf(rc->command, sizeof(rc->command), "%s", cmd);
-    if (rc->diag[0] == 0) {
-	/* one line, blanks folded */
-	for (i = 0; evidence[i] && o + 1 < sizeof(rc->diag); i++) {
-	    char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
-
-	    if (c == ' ' && (o == 0 || rc->diag[o - 1] == ' '))
-		continue;
-	    rc->diag[o++] = c;
-	}
-	while (o > 0 && rc->diag[o - 1] == ' ')
-	    o--;
-	rc->diag[o] = 0;
-    }
+    if (rc->diag[0] == 0)
+	fold_diag(rc->diag, sizeof(rc->diag), evidence);
     memset(&ev, 0, sizeof(ev));
     ev.status = rc->status;
     ev.replycode = rc->replycode;
@@ -724,6 +737,32 @@ arf_rcpt(struct bounce_report *r, const char *addr, const char *type)
 	     type[0] ? type : "abuse");
 }
 
+/* arf_part - the part that holds the report fields: *f, *flen */
+static const struct mime_part *
+arf_part(const struct mime_msg *m, const char **f, size_t *flen)
+{
+    const struct mime_part *fp;
+    size_t  i;
+
+    for (i = 0; i < m->nparts; i++)
+	if (strcmp(m->parts[i].type, "message/feedback-report") == 0) {
+	    fp = m->parts + i;
+	    *f = fp->body;
+	    *flen = fp->body_len;
+	    return fp;
+	}
+    /* lenient: the report fields pasted into a text part, at any line */
+    for (i = 0; i < m->nparts; i++)
+	if (strncmp(m->parts[i].type, "text/", 5) == 0
+	    && (*f = field_at_line(m->parts[i].body, m->parts[i].body_len,
+				   "Feedback-Type:")) != NULL) {
+	    fp = m->parts + i;
+	    *flen = fp->body_len - (size_t) (*f - fp->body);
+	    return fp;
+	}
+    return NULL;
+}
+
 /* read_arf - recipients of a feedback report */
 static int
 read_arf(const struct mime_msg *m, struct bounce_report *r)
@@ -734,27 +773,12 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
 	"X-Original-To", "To", NULL
     };
     struct arf_report a;
-    const struct mime_part *fp = NULL;
-    const char *f = NULL;
-    size_t  i, flen = 0;
+    const struct mime_part *fp;
+    const char *f;
+    size_t  i, flen;
     char    to[1024], addr[ADDR_MAX];
 
-    for (i = 0; i < m->nparts && fp == NULL; i++)
-	if (strcmp(m->parts[i].type, "message/feedback-report") == 0)
-	    fp = m->parts + i;
-    if (fp != NULL) {
-	f = fp->body;
-	flen = fp->body_len;
-    }
-    /* lenient: the report fields pasted into a text part, at any line */
-    for (i = 0; i < m->nparts && fp == NULL; i++)
-	if (strncmp(m->parts[i].type, "text/", 5) == 0
-	    && (f = field_at_line(m->parts[i].body, m->parts[i].body_len,
-				  "Feedback-Type:")) != NULL) {
-	    fp = m->parts + i;
-	    flen = fp->body_len - (size_t) (f - fp->body);
-	}
-    if (fp == NULL)
+    if ((fp = arf_part(m, &f, &flen)) == NULL)
 	return 0;
     arf_parse(f, flen, &a);
     snprintf(r->source_ip, sizeof(r->source_ip), "%s", a.source_ip);
@@ -1262,26 +1286,25 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	    char skip[][ADDR_MAX], int nskip)
 {
     const char *line, *nl;
-    size_t  first = r->nrcpts;
+    size_t  k = 0;
 
     for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
+	/* the clock is a system call: look at it now and then */
+	if (++k % 1024 == 0 && rcpt_full(r))
+	    return;
 	nl = strchr(line, '\n');
 	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
 		  nskip);
     }
-    (void) first;
 }
 
-/* read_text - failed recipients of a plain-text notification */
-static int
-read_text(const struct mime_msg *m, const struct notice *n,
-	  struct bounce_report *r)
+/* text_parties - the notice's own parties and the original's sender */
+static void
+text_parties(const struct mime_msg *m, const struct bounce_report *r,
+	     char skip[3][ADDR_MAX])
 {
-    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX];
-    char   *block = xmalloc(8192);
-    size_t  i, first = r->nrcpts;
+    char    v[1024];
 
-    /* the sender of the original and the notice's own parties are not it */
     header_of(m, "To", v, sizeof(v));
     first_addr(v, skip[0], ADDR_MAX);
     header_of(m, "From", v, sizeof(v));
@@ -1291,10 +1314,20 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	&& mime_header(r->orig_headers, r->orig_headers_len, "From", v,
 		       sizeof(v)) >= 0)
 	first_addr(v, skip[2], ADDR_MAX);
+}
 
+/* text_rcpts - who the notice is about: headers, its lines, the original */
+static void
+text_rcpts(const struct mime_msg *m, const struct notice *n,
+	   struct bounce_report *r, size_t first)
+{
+    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
+
+    /* the sender of the original and the notice's own parties are not it */
+    text_parties(m, r, skip);
     /* X-Failed-Recipients names them outright (Exim and others) */
     header_of(m, "X-Failed-Recipients", v, sizeof(v));
-    for (char *tok = strtok(v, ", "); tok; tok = strtok(NULL, ", "))
+    for (char *tok = strtok_r(v, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
 	if (strchr(tok, '@'))
 	    rcpt_add(r, tok);
     if (r->nrcpts == first)
@@ -1310,18 +1343,66 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	if (addr[0])
 	    rcpt_add(r, addr);
     }
-    for (i = first; i < r->nrcpts; i++) {
+}
+
+/* read_text - failed recipients of a plain-text notification */
+static int
+read_text(const struct mime_msg *m, const struct notice *n,
+	  struct bounce_report *r)
+{
+    char    code[16], *block = xmalloc(8192);
+    size_t  i, first = r->nrcpts;
+
+    text_rcpts(m, n, r, first);
+    for (i = first; i < r->nrcpts && !over_budget(r); i++) {
 	struct bounce_rcpt *rc = r->rcpts + i;
 
 	rcpt_block(n, rc->addr, block, 8192);
 	/* one recipient and little said about it: the whole notice speaks */
-	if (r->nrcpts - first == 1 && dsn_status_find(block, v, 16) < 0
+	if (r->nrcpts - first == 1 && dsn_status_find(block, code, sizeof(code)) < 0
 	    && strlen(block) < strlen(rc->addr) + 40)
 	    snprintf(block, 8192, "%s", n->text);
 	finish_rcpt(rc, block, 0);
     }
     free(block);
     return r->nrcpts > first;
+}
+
+/*
+ * from_sender - an unsubscribe request (feedback type "opt-out") or an
+ * automatic reply (ftype NULL): about its sender
+ */
+static void
+from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
+	    const char *ftype)
+{
+    struct bounce_rcpt *rc;
+    char    v[512], addr[512];
+
+    out->kind = kind;
+    header_of(m, "From", v, sizeof(v));
+    first_addr(v, addr, sizeof(addr));
+    if (addr[0] == 0 || (rc = rcpt_add(out, addr)) == NULL)
+	return;
+    rc->reason = ftype ? BR_FEEDBACK : BR_VACATION;
+    if (ftype)
+	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s", ftype);
+}
+
+/* delay_warning - a notice about delay: its undecided recipients expired */
+static void
+delay_warning(struct bounce_report *out)
+{
+    for (size_t i = 0; i < out->nrcpts; i++) {
+	struct bounce_rcpt *rc = out->rcpts + i;
+
+	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
+	    && strncmp(rc->status + 1, ".0.9", 4) == 0) {
+	    rc->reason = BR_EXPIRED;
+	    bounce_pseudo_status(BR_EXPIRED, rc->status[0] == '4', rc->status,
+				 sizeof(rc->status));
+	}
+    }
 }
 
 /* bounce_parse - what the message is and whom it is about */
@@ -1331,7 +1412,7 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 {
     struct mime_msg m;
     struct notice n;
-    char    v[512], subj[512];
+    char    subj[512];
 
     memset(out, 0, sizeof(*out));
     out->cpu_limit_ns = thread_cpu_ns() + BOUNCE_CPU_BUDGET_MS * 1000000LL;
@@ -1349,37 +1430,14 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 	out->kind = out->rcpts[0].reason == BR_FEEDBACK ? BOUNCE_ARF
 	    : BOUNCE_DSN;
     } else if (looks_like_unsubscribe(&m)) {
-	struct bounce_rcpt *rc;
-
-	out->kind = BOUNCE_UNSUBSCRIBE;
-	header_of(&m, "From", v, sizeof(v));
-	first_addr(v, subj, sizeof(subj));
-	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL) {
-	    rc->reason = BR_FEEDBACK;
-	    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "opt-out");
-	}
+	from_sender(&m, out, BOUNCE_UNSUBSCRIBE, "opt-out");
     } else if (!looks_like_bounce(&m) && looks_like_autoreply(&m)) {
-	struct bounce_rcpt *rc;
-
-	out->kind = BOUNCE_AUTOREPLY;
-	header_of(&m, "From", v, sizeof(v));
-	first_addr(v, subj, sizeof(subj));
-	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL)
-	    rc->reason = BR_VACATION;
+	from_sender(&m, out, BOUNCE_AUTOREPLY, NULL);
     } else if (read_text(&m, &n, out)) {
 	out->kind = BOUNCE_DSN;
 	/* a warning about delay says so in its subject */
 	if (strcasestr(subj, "delay"))
-	    for (size_t i = 0; i < out->nrcpts; i++)
-		if ((out->rcpts[i].reason == BR_ONHOLD
-		     || out->rcpts[i].reason == BR_UNDEFINED)
-		    && strncmp(out->rcpts[i].status + 1, ".0.9", 4) == 0) {
-		    out->rcpts[i].reason = BR_EXPIRED;
-		    bounce_pseudo_status(BR_EXPIRED,
-					 out->rcpts[i].status[0] == '4',
-					 out->rcpts[i].status,
-					 sizeof(out->rcpts[i].status));
-		}
+	    delay_warning(out);
     }
     free(n.text);
     mime_free(&m);

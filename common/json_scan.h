@@ -30,7 +30,9 @@
  *	decodes them); t->depth is the nesting depth of the token (1 inside
  *	the outermost container).  The grammar is checked as far as a reader
  *	needs: brackets must match, a key must precede each member value,
- *	strings and numbers must be well formed.  Nesting deeper than
+ *	strings and numbers must be well formed.  Unlike RFC 8259, raw
+ *	control characters inside a string are let through: a mail body
+ *	may fold a long line in the middle of one.  Nesting deeper than
  *	JSON_MAX_DEPTH is an error.
  *
  *	json_scan_skip() after a JSON_BEGIN_* token skips to its end (linear,

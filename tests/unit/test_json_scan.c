@@ -41,6 +41,8 @@ test_tokens(void **state)
 			"{k[nnlls]k{}}.");
     assert_string_equal(TYPES("  \"alone\"  "), "s.");
     assert_string_equal(TYPES("[]"), "[].");
+    /* a string folded by a mailer keeps going */
+    assert_string_equal(TYPES("[\"a\n b\"]"), "[s].");
     /* the bytes after the document are not read */
     assert_string_equal(TYPES("{\"a\":1}\n-- \nsignature {"), "{kn}.");
 }
@@ -56,7 +58,6 @@ test_errors(void **state)
     assert_string_equal(TYPES("{1:2}"), "{!");			/* key not a string */
     assert_string_equal(TYPES("[\"a\\x\"]"), "[!");		/* bad escape */
     assert_string_equal(TYPES("[\"a\\u12\"]"), "[!");		/* short \u */
-    assert_string_equal(TYPES("[\"a\nb\"]"), "[!");		/* control character */
     assert_string_equal(TYPES("[-]"), "[!");
     assert_string_equal(TYPES("[1.]"), "[!");
     assert_string_equal(TYPES("[tru]"), "[!");
