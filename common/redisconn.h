@@ -12,6 +12,7 @@
  *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
  *			       int argc, const char **argv, const size_t *argvlen);
  *	const char *rconn_error(const struct rconn *c);
+ *	unsigned long long rconn_failure_count(void);
  *
  *	void rscript_init(struct rscript *s, const char *source);
  *
@@ -47,6 +48,10 @@
  *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
  *	the keys first, then the arguments; argc counts both.
  *
+ *	rconn_failure_count() is the number of commands, over all the
+ *	connections of the process, that rconn_command() answered NULL
+ *	since the start (for metrics; safe from any thread).
+ *
  *	One rconn serves one thread at a time.
  */
 #ifndef OUTPOST_REDISCONN_H
@@ -74,6 +79,7 @@ redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
 redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
 		       int argc, const char **argv, const size_t *argvlen);
 const char *rconn_error(const struct rconn *c);
+unsigned long long rconn_failure_count(void);
 void rconn_drop(struct rconn *c);
 
 void rscript_init(struct rscript *s, const char *source);
