@@ -53,8 +53,10 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "metrics.h"
 #include "msg.h"
 #include "privs.h"
+#include "promhttp.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
 
@@ -65,6 +67,14 @@ static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
 static void reload(const char *path);
 static void log_stats(void);
+static struct prom *render(void *arg);
+
+/* render - the metrics page (in the endpoint's thread) */
+static struct prom *
+render(void *arg)
+{
+    return metrics_render(arg);
+}
 
 /* daemon_uid - the user the keys must belong to */
 static uid_t
@@ -178,6 +188,7 @@ main(int argc, char **argv)
     const char *sock;
     sigset_t set;
     pthread_t tid;
+    struct promhttp *http = NULL;
 
     daemonopt_parse(argc, argv, &opt);
     path = opt.conf_path;
@@ -229,6 +240,10 @@ main(int argc, char **argv)
     if (smfi_opensocket(1) == MI_FAILURE)
 	msg_fatal("cannot open milter socket %s", sock);
     umask(077);
+    if (conf->milter.metrics_listen
+	&& (http = promhttp_start_thread(conf->milter.metrics_listen, render,
+					 conf->general.node, err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
     drop_privileges(conf, sock);
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
@@ -258,6 +273,7 @@ main(int argc, char **argv)
     }
     smfi_stop();
     pthread_join(tid, NULL);
+    promhttp_stop(http);
     log_stats();
     filter_set_signer(NULL);
     rcpt_check_shutdown();
