@@ -29,7 +29,7 @@ tests_fuzz_fuzz_backoff_rules_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
-	tests/integration/stats-sources.sh \
+	tests/integration/stats-sources.sh tests/integration/metrics.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh
 
 dist_man_MANS += doc/outpost-logd.8
