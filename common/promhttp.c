@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,12 @@ static void *
 serve(void *arg)
 {
     struct promhttp *h = arg;
+    sigset_t set;
 
+    /* a scraper that hangs up must not kill the daemon, whatever it does with SIGPIPE */
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     event_base_dispatch(h->own_base);
     return NULL;
 }

@@ -28,8 +28,9 @@
  *	runs in that thread and may read only what is safe to read from any
  *	thread (atomic counters).  Both bind before they return, so a
  *	started endpoint is listening; they return NULL with a message in
- *	err when it cannot.  The thread blocks no signal of its own: start
- *	it after the caller has blocked the signals it waits for.
+ *	err when it cannot.  The thread blocks SIGPIPE and inherits the rest
+ *	of its signal mask: start it after the caller has blocked the
+ *	signals it waits for.
  *
  *	promhttp_stop() closes the endpoint (and joins its thread).
  */
