@@ -1058,6 +1058,8 @@ conf_load(const char *path, char *err, size_t errlen)
     }
     if (st->err[0] == '\0')
 	conf_validate(st);
+    if (conf->general.node && conf->logd.node && strcmp(conf->general.node, conf->logd.node))
+	set_err(st, 0, "[logd] node is the older name of [general] node: set one of them");
     if (conf->general.node == NULL)
 	conf->general.node = default_node(conf);
     if (st->err[0]) {
