@@ -58,11 +58,13 @@ conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
 user = nobody
+node = relay1
 [redis]
 server = unix:$REDIS_SOCK
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
+metrics_listen = 127.0.0.1:9430
 [suppress]
 action = reject
 on_redis_error = tempfail
@@ -71,6 +73,7 @@ key_table = $keys/table
 sign_networks = 127.0.0.0/8
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
+metrics_listen = 127.0.0.1:9431
 # the providers behind the test domains, found by MX: acme.test shares
 # google's budget because its MX is google's
 # (domains: what the milter, which does no MX lookups, counts them under)
@@ -270,6 +273,8 @@ wait_until 10 sh -c "ctl() { \"$CTL_BIN\" -c \"$conf\" \"\$@\"; }; ctl stats --j
 ctl stats --by provider
 section "backoff: yahoo said TSS04, so outpost-policyd now slows yahoo down (outpostctl backoff list)"
 ctl backoff list
-section "Prometheus metrics (outpost-logd, 127.0.0.1:9432), a few lines"
-/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9432/metrics", timeout=5).read().decode())' |
-    grep -E '^outpost_[a-z_]+\{.*provider="(google|yahoo)"' | head -n 8
+section "Prometheus metrics of this node (outpost-logd :9432, outpost-milter :9430, outpost-policyd :9431), a few lines"
+scrape() { /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$1"; }
+scrape 9432 | grep -E '^outpost_logd_deliveries_total\{.*provider="(google|yahoo)"' | head -n 6
+scrape 9430 | grep -E '^outpost_milter_(dkim_signatures|suppressed)_total\{' | grep -v ' 0$'
+scrape 9431 | grep -E '^outpost_policyd_decisions_total\{' | grep -v ' 0$'

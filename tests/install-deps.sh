@@ -14,6 +14,7 @@ PKGS="
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
  iproute2 util-linux procps psmisc postfwd tzdata
  mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
+ prometheus
 "
 
 export DEBIAN_FRONTEND=noninteractive
