@@ -8,6 +8,8 @@
  *	classify FILE...	classify bounces and complaints (classify.c)
  *	check-config [FILE]	validate a configuration; exit 1 with
  *				"FILE:LINE: problem" when it is wrong
+ *	check-config --postfix [MAIN.CF]
+ *				does Postfix ask the daemons (check_postfix.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -44,6 +46,8 @@ usage(void)
 	    "usage: outpostctl [-c FILE] [-v] COMMAND [ARGS...]\n"
 	    "commands:\n"
 	    "  check-config [FILE]   validate a configuration file\n"
+	    "  check-config --postfix [MAIN.CF]\n"
+	    "                        check that Postfix asks outpost-policyd and -milter\n"
 	    "  dns [--json] [--ip ADDR]... DOMAIN\n"
 	    "                        print the DNS records DOMAIN must publish\n"
 	    "  verify [--json] [--ip ADDR]... DOMAIN\n"
@@ -79,12 +83,14 @@ ctl_load_conf(const char *path)
     return conf;
 }
 
-/* cmd_check_config - outpostctl check-config [FILE] */
+/* cmd_check_config - outpostctl check-config [FILE] | --postfix [MAIN.CF] */
 static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
 
+    if (argc > 1 && strcmp(argv[1], "--postfix") == 0)
+	return argc > 3 ? (usage(), 2) : check_postfix(path, argc > 2 ? argv[2] : NULL);
     if (argc > 1)
 	path = argv[1];
     conf = ctl_load_conf(path);
