@@ -6,6 +6,7 @@ SYNOPSIS
     docblocks.py get GUIDE N            the text of block N (from "list")
     docblocks.py cat GUIDE TAG          every block marked TAG, in order
     docblocks.py merge-ini FILE         set the keys of the ini text on stdin in FILE
+    docblocks.py merge-maincf FILE      add the main.cf lines on stdin to FILE
 
 DESCRIPTION
     A block is marked by the word after the language of its opening fence:
@@ -18,6 +19,10 @@ DESCRIPTION
     is added at the end of that section, or, when FILE has no such section,
     at the end of FILE under a new one.  The lines are written as the block
     has them.
+
+    merge-maincf does what the guide says of main.cf: a parameter that FILE
+    already sets is replaced (its line and continuation lines removed), then
+    the block is added at the end of FILE as it is.
 """
 import re
 import sys
@@ -95,6 +100,24 @@ def set_key(lines, section, key, raw):
     lines.insert(at, raw)
 
 
+def merge_maincf(path, text):
+    """Remove from PATH the parameters TEXT sets, then append TEXT."""
+    names = set(re.findall(r'^([A-Za-z0-9_]+)[ \t]*=', text, re.M))
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    out, skipping = [], False
+    for line in lines:
+        m = re.match(r'^([A-Za-z0-9_]+)[ \t]*=', line)
+        if m:
+            skipping = m.group(1) in names
+        elif not (line[:1] in (' ', '\t') and line.strip()):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(out) + '\n' + text)
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == 'list':
         for n, (tag, line, _) in enumerate(blocks(argv[2]), 1):
@@ -105,6 +128,8 @@ def main(argv):
         sys.stdout.write(''.join(t for tag, _, t in blocks(argv[2]) if tag == argv[3]))
     elif len(argv) == 3 and argv[1] == 'merge-ini':
         merge_ini(argv[2], sys.stdin.read())
+    elif len(argv) == 3 and argv[1] == 'merge-maincf':
+        merge_maincf(argv[2], sys.stdin.read())
     else:
         sys.exit(__doc__)
 
