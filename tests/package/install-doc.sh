@@ -96,6 +96,7 @@ is "$(dpkg-query -W -f='${Status}' outpost 2>&1)" "install ok installed" "the pa
 root=$WORLD_DIR/root
 mounts=()
 private_umount() { local m; for m in "${mounts[@]}"; do umount -l "$m" 2>/dev/null; done; }
+# shellcheck disable=SC2154
 trap '_rc=$?; private_umount; (exit $_rc); _world_on_exit' EXIT
 private_mount() {
     mount --bind "$1" "$2" || BAIL_OUT "cannot bind-mount $1 on $2"
@@ -146,7 +147,7 @@ while read -r n tag line; do
         printf '%s\n' "$text" >>"$POSTFIX_CONFIG_DIR/master.cf" && _pf_backdate
         pass "INSTALL.md:$line: master.cf lines added" ;;
     setup)
-        out=$(cd /root 2>/dev/null; bash -e -c "$text" 2>&1)
+        out=$(cd "$WORLD_TMP" && bash -e -c "$text" 2>&1)
         rc=$?
         printf '%s\n' "$out" >>"$setup_out"
         is "$rc" 0 "INSTALL.md:$line: the commands run" || diag "$out" ;;
@@ -275,6 +276,7 @@ like "$(ctl intake stats)" 'shop\.example [a-z]+ hard-bounce' "attributed to sho
 
 # --- outpost-logd reads the log where the guide puts it
 ok '[ -s /var/log/mail.log ]' "Postfix writes /var/log/mail.log (the guide's maillog_file)"
+# shellcheck disable=SC2034 # used in the condition below
 lu=$(unit_get outpost-logd User) lg=$(unit_get outpost-logd SupplementaryGroups)
 ok 'runuser -u "$lu" ${lg:+-G "$lg"} -- test -r /var/log/mail.log' \
     "the unit's user may read it ($(stat -c '%U:%G %a' /var/log/mail.log))"
