@@ -1059,6 +1059,11 @@ conf_load(const char *path, char *err, size_t errlen)
 	goto fail;
     }
     rc = ini_parse_stream(conf_reader, st, conf_handler, st);
+    if (ferror(st->fp)) {		/* fgets() failed: not the end of the file */
+	snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	fclose(st->fp);
+	goto fail;
+    }
     fclose(st->fp);
     if (st->long_line && (st->err_line == 0 || st->long_line < st->err_line)) {
 	snprintf(err, errlen, "%s:%d: line longer than %d characters "
@@ -1072,7 +1077,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	goto fail;
     }
     if (rc < 0) {
-	snprintf(err, errlen, "%s: cannot read", path);
+	snprintf(err, errlen, "%s: cannot read: out of memory", path);
 	goto fail;
     }
     if (st->err[0] == '\0')

@@ -65,6 +65,9 @@ int cmd_dns(const char *conf_path, int argc, char **argv);
 /* intake.c: outpostctl intake */
 int cmd_intake(const char *conf_path, int argc, char **argv);
 
+/* check_postfix.c: outpostctl check-config --postfix */
+int check_postfix(const char *conf_path, const char *maincf);
+
 /* verify.c: outpostctl verify */
 int cmd_verify(const char *conf_path, int argc, char **argv);
 

@@ -13,6 +13,8 @@
  *				refuse it)
  *	check-config --cluster [FILE]
  *				also compare the relay nodes (cluster.c)
+ *	check-config --postfix [MAIN.CF]
+ *				does Postfix ask the daemons (check_postfix.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -68,13 +70,15 @@ ctl_load_conf(const char *path)
     return conf;
 }
 
-/* cmd_check_config - outpostctl check-config [FILE] */
+/* cmd_check_config - outpostctl check-config [FILE] | --postfix [MAIN.CF] */
 static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
     int cluster = argc > 1 && strcmp(argv[1], "--cluster") == 0, rc = 0;
 
+    if (argc > 1 && strcmp(argv[1], "--postfix") == 0)
+	return argc > 3 ? (usage(), 2) : check_postfix(path, argc > 2 ? argv[2] : NULL);
     if (argc > 1 + cluster)
 	path = argv[1 + cluster];
     conf = ctl_load_conf(path);
@@ -126,7 +130,9 @@ cmd_version(const char *path, int argc, char **argv)
 
 static const struct ctl_usage check_config_usage[] = {
     {"check-config [--cluster] [FILE]",
-     "validate a configuration file; with --cluster, compare the relay nodes"}, {NULL, NULL}};
+     "validate a configuration file; with --cluster, compare the relay nodes"},
+    {"check-config --postfix [MAIN.CF|DIR]",
+     "check that Postfix asks outpost-policyd and outpost-milter"}, {NULL, NULL}};
 static const struct ctl_usage ping_usage[] = {
     {"ping", "check the connection to Redis"}, {NULL, NULL}};
 static const struct ctl_usage version_usage[] = {
