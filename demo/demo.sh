@@ -16,7 +16,10 @@
 #	machine.  KEEP=1 keeps the private world's files for a look.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ "${_WORLD_NS_PID:-}" != "$$" ]; then
+if [ "${_WORLD_NS_PID:-}" != "$$" ] && [ -n "${OUTPOST_BUILDDIR:-}" ] &&
+    [ -x "$OUTPOST_BUILDDIR/outpost-milter" ]; then
+    :   # built already (make check's tests/integration/demo.sh): use that build
+elif [ "${_WORLD_NS_PID:-}" != "$$" ]; then
     # first pass, outside the namespace: install and build
     [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root" >&2; exit 1; }
     echo "== installing packages (tests/install-deps.sh)"
@@ -128,6 +131,8 @@ postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "relay_domains = bounce.shop.test" \
     "transport_maps = inline:{bounce.shop.test=discard:}"
 postfix_start
+section "does Postfix ask Outpost? (outpostctl check-config --postfix)"
+ctl check-config --postfix "$POSTFIX_CONFIG_DIR" || exit 1
 
 # the suppression list the relay already knows: earlier bounces, complaints
 # and unsubscribes (one tenant's unsubscribe does not block other senders)
@@ -278,3 +283,5 @@ scrape() { /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request
 scrape 9432 | grep -E '^outpost_logd_deliveries_total\{.*provider="(google|yahoo)"' | head -n 6
 scrape 9430 | grep -E '^outpost_milter_(dkim_signatures|suppressed)_total\{' | grep -v ' 0$'
 scrape 9431 | grep -E '^outpost_policyd_decisions_total\{' | grep -v ' 0$'
+section "several relays share this Redis: do they agree? (outpostctl check-config --cluster)"
+ctl check-config --cluster "$conf" | sed -n '/^cluster:/,$p'
