@@ -57,7 +57,7 @@ int cmd_backoff(const char *path, int argc, char **argv);
 int     ctl_classify(const char *conf_path, int argc, char **argv);
 
 /* cluster.c: outpostctl check-config --cluster */
-int ctl_check_cluster(const struct outpost_conf *conf);
+int ctl_check_cluster(const struct outpost_conf *conf, int json);
 
 /* dns.c: outpostctl dns */
 int cmd_dns(const char *conf_path, int argc, char **argv);
