@@ -71,11 +71,7 @@ static const struct outpost_conf *redis_conf;
 static struct rconn *conn;
 static struct intake_store *store;
 
-static struct {
-    unsigned long rewritten, rewritten_id, rewritten_domain, reports, acted,
-	suppressed, forged, stale, malformed, unattributed, tempfail, busy,
-	over_budget;
-} stats;
+static struct intake_stats stats;
 
 static int parsing;			/* reports being read now */
 
@@ -230,6 +226,19 @@ intake_stats_log(void)
 	     stats.rewritten_domain, stats.reports, stats.acted, stats.suppressed,
 	     stats.forged, stats.stale, stats.malformed, stats.unattributed,
 	     stats.tempfail, stats.busy, stats.over_budget);
+}
+
+/* intake_stats_get - a copy of the counters, each read whole */
+void
+intake_stats_get(struct intake_stats *out)
+{
+    const unsigned long *from = (const unsigned long *) &stats;
+    unsigned long *to = (unsigned long *) out;
+    size_t i;
+
+    /* the struct holds unsigned longs only */
+    for (i = 0; i < sizeof(stats) / sizeof(unsigned long); i++)
+	to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 /* redis_get - the store, under redis_lock (the caller unlocks) */
@@ -563,6 +572,7 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     if (rc < 0)
 	return -1;
     COUNT(acted);
+    COUNT(by_event[event]);
     if (res.suppressed)
 	COUNT(suppressed);
     if (event == INTAKE_SOFT)
@@ -724,7 +734,6 @@ attribute(const struct intake_msg *m, long long now, struct attrib *a, const cha
 static enum intake_verdict
 tempfail(struct intake_reply *reply, const char *xcode, const char *text)
 {
-    COUNT(tempfail);
     reply->rcode = "451";
     reply->xcode = xcode;
     snprintf(reply->text, sizeof(reply->text), "%s", text);
@@ -744,6 +753,7 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
     if (m->addr_kind == INTAKE_NONE)
 	return INTAKE_DONE;
     COUNT(reports);
+    COUNT(by_addr[m->addr_kind]);
     memset(&r, 0, sizeof(r));
     if (m->too_large) {
 	msg_warn("%s: intake: report to %s larger than [intake] max_report_size: not read",
@@ -778,8 +788,10 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
     rc = act_report(m, &r, &a, id, now, qid);
 out:
     bounce_report_free(&r);
-    if (rc < 0)
+    if (rc < 0) {
+	COUNT(tempfail);
 	return tempfail(reply, "4.3.0", "report not processed, try again later");
+    }
     return INTAKE_DONE;
 }
 
