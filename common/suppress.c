@@ -335,6 +335,9 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
     if (sl > 0 && !(sl == 6 && strncasecmp(s, "global", 6) == 0)) {
 	if (domain_normalize(s, sl, e->scope, sizeof(e->scope), why) < 0)
 	    goto out;
+	/* however it was written, "global" is the keyword, not a domain */
+	if (strcmp(e->scope, "global") == 0)
+	    e->scope[0] = '\0';
     }
     trim(&f[3], &s, &sl);
     if (sl == 0)
