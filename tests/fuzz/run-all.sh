@@ -15,7 +15,8 @@
 #	dictionary from tests/fuzz/dict/ when there is one.  It starts from
 #	its seed corpus and keeps what it finds in BUILDDIR/tests/fuzz/work/NAME
 #	(a later run goes on from there); inputs that fail are kept as
-#	BUILDDIR/tests/fuzz/failed-NAME-*.  JOBS targets run at once (default 1).
+#	BUILDDIR/tests/fuzz/failed-NAME-*.  JOBS targets run at once (default 1);
+#	TARGETS="ses bounce" runs only those.
 #
 #	One line per target: executions, coverage (edges) and features at the
 #	end, corpus size, and "ok" or "STOPPED" (crash, leak, timeout, out of
@@ -67,6 +68,7 @@ export src build seconds
 names=()
 for bin in "$build"/tests/fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
+    [ -z "${TARGETS:-}" ] || [[ " $TARGETS " == *" ${bin##*/fuzz_} "* ]] || continue
     if ! grep -q LLVMFuzzerRunDriver "$bin"; then
         echo "$bin is not a libFuzzer target: configure with CC=clang --enable-fuzzers" >&2
         exit 2
