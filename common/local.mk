@@ -18,6 +18,7 @@ common_libcommon_a_SOURCES = \
 	common/privs.c common/privs.h \
 	common/redisconn.c common/redisconn.h \
 	common/sdnotify.c common/sdnotify.h \
+	common/sockguard.c common/sockguard.h \
 	common/redischeck.c common/redischeck.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
