@@ -102,7 +102,7 @@ static void
 server_caps(struct server *srv)
 {
     const struct conf_policy *p = &srv->l->conf->policy;
-    long fit = fd_fit();
+    long fit = fd_fit(), cap = srv->cap, client_cap = srv->client_cap;
 
     if (p->max_connections == 0)
 	srv->cap = fit < AUTO_MAX_CONN ? fit : AUTO_MAX_CONN;
@@ -114,6 +114,9 @@ server_caps(struct server *srv)
 	srv->cap = p->max_connections;
     srv->client_cap = p->max_client_connections ? p->max_client_connections
 	: (srv->cap + 1) / 2;
+    if (srv->cap != cap || srv->client_cap != client_cap)
+	msg_info("accepting at most %ld connections, %ld from one TCP client address",
+		 srv->cap, srv->client_cap);
 }
 
 /* peer_hash - the bucket of an address (seeded: clients cannot aim at one) */
@@ -261,14 +264,33 @@ pconn_write(struct bufferevent *bev, void *arg)
     }
 }
 
+/*
+ * pconn_release_io - free the bufferevent and close the socket now.  libevent
+ * frees a bufferevent (and closes its socket with BEV_OPT_CLOSE_ON_FREE) only
+ * on a later turn of the loop: connections closed to make room during a burst
+ * of accepts would still hold their descriptors.
+ */
+static void
+pconn_release_io(struct pconn *pc)
+{
+    evutil_socket_t fd;
+
+    if (pc->bev == NULL)
+	return;
+    fd = bufferevent_getfd(pc->bev);
+    bufferevent_free(pc->bev);		/* its events are deleted at once */
+    pc->bev = NULL;
+    if (fd >= 0)
+	close(fd);
+}
+
 /* pconn_free - release a connection */
 static void
 pconn_free(struct pconn *pc)
 {
     struct server *srv = pc->srv;
 
-    if (pc->bev)
-	bufferevent_free(pc->bev);
+    pconn_release_io(pc);
     event_free(pc->deadline);
     srv->nconn--;
     free(pc);
@@ -290,8 +312,7 @@ pconn_close(struct pconn *pc)
     }
     if (pc->busy) {
 	/* the decision still holds pc: stop I/O now, free when it answers */
-	bufferevent_free(pc->bev);
-	pc->bev = NULL;
+	pconn_release_io(pc);
 	pc->closed = 1;
 	return;
     }
@@ -478,11 +499,13 @@ on_accept_error(struct evconnlistener *lst, void *arg)
 	while (srv->nconn > srv->cap && evict_idle(srv))
 	    freed = 1;
     }
-    msg_warn_limited(&srv->said_accept, "accept: %s: %s", evutil_socket_error_to_string(err),
-		     freed ? "closing idle connections" : "accepting nothing for a second");
     if (err == EMFILE)
-	msg_warn_limited(&srv->said_accept, "accepting at most %ld connections "
-			 "until the next reload", srv->cap);
+	msg_warn_limited(&srv->said_accept, "accept: %s: at most %ld connections until "
+			 "the next reload; %s", evutil_socket_error_to_string(err), srv->cap,
+			 freed ? "idle ones closed" : "accepting nothing for a second");
+    else
+	msg_warn_limited(&srv->said_accept, "accept: %s: accepting nothing for a second",
+			 evutil_socket_error_to_string(err));
     if (!freed)
 	accept_pause(srv, ACCEPT_PAUSE_MS);
 }
@@ -542,7 +565,7 @@ on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
     } else {
 	snprintf(pc->peer, sizeof(pc->peer), "unix client");
     }
-    pc->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    pc->bev = bufferevent_socket_new(srv->base, fd, 0);	/* closed by pconn_release_io() */
     pc->deadline = evtimer_new(srv->base, pconn_deadline, pc);
     if (pc->bev == NULL || pc->deadline == NULL)
 	msg_fatal("out of memory");
@@ -670,8 +693,6 @@ server_new(struct event_base *base, struct decider *d, struct limits *l)
     srv->said_full = srv->said_accept = srv->said_client = srv->said_timeout
 	= (struct msg_limit) MSG_LIMIT_INIT(SAY_EVERY);
     server_caps(srv);
-    msg_info("accepting at most %ld connections, %ld from one TCP client address",
-	     srv->cap, srv->client_cap);
     return srv;
 }
 
