@@ -75,6 +75,11 @@ minode=$(stat -c %i "$msock"); pinode=$(stat -c %i "$psock"); mctime=$(stat -c %
 second() {
     timeout 20 "$1" -f -c "$2" </dev/null >"$WORLD_DIR/log/$3.log" 2>&1
 }
+# untouched WHAT - the first instances' socket files are still in place
+untouched() {
+    is "$(stat -c %i "$msock" 2>&1) $(stat -c %i "$psock" 2>&1)" "$minode $pinode" \
+        "$1: the first instances' socket files are still there"
+}
 
 # --- configured to run as root
 write_conf "$WORLD_DIR/root.conf" root "$keys/table"
@@ -82,6 +87,7 @@ second "$MILTER_BIN" "$WORLD_DIR/root.conf" milter-root; is "$?" 1 "milter, user
 like "$(cat "$WORLD_DIR/log/milter-root.log")" "refusing to run as root" "milter, user = root: says why"
 second "$POLICYD_BIN" "$WORLD_DIR/root.conf" policyd-root; is "$?" 1 "policyd, user = root: refused (exit 1)"
 like "$(cat "$WORLD_DIR/log/policyd-root.log")" "refusing to run as root" "policyd, user = root: says why"
+untouched "user = root"
 
 # --- an unsafe key (readable by others)
 cp -a "$keys" "$WORLD_DIR/keys2"
@@ -91,6 +97,7 @@ write_conf "$WORLD_DIR/badkey.conf" nobody "$WORLD_DIR/keys2/table"
 second "$MILTER_BIN" "$WORLD_DIR/badkey.conf" milter-badkey; is "$?" 1 "milter, unsafe key: refused (exit 1)"
 like "$(cat "$WORLD_DIR/log/milter-badkey.log")" "key file $WORLD_DIR/keys2/.* lets group or others read it" \
     "milter, unsafe key: names the key"
+untouched "unsafe key"
 
 # --- a valid configuration, the same sockets
 second "$MILTER_BIN" "$conf" milter-valid; is "$?" 1 "milter, valid configuration: refused (exit 1)"
