@@ -135,3 +135,11 @@ UNIT_TESTS += tests/unit/test_jsonw
 tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)
+# rate-limited log lines; claiming a unix socket path
+UNIT_TESTS += tests/unit/test_msg_limit tests/unit/test_sockguard
+tests_unit_test_msg_limit_SOURCES = tests/unit/test_msg_limit.c
+tests_unit_test_msg_limit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
+tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
+tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)

@@ -241,7 +241,6 @@ void
 msg_limit_reset(struct msg_limit *lim)
 {
     pthread_mutex_lock(&msg_limit_lock);
-    lim->next_ms = 0;
-    lim->suppressed = 0;
+    lim->next_ms = 0;			/* the count held back is said with it */
     pthread_mutex_unlock(&msg_limit_lock);
 }
