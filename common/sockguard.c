@@ -17,6 +17,27 @@
 #include "sockguard.h"
 
 static int probe(const char *path, char *err, size_t errlen);
+static void lock_owner(int fd, const char *path);
+
+/*
+ * lock_owner - as root, give the lock file to the owner of its directory
+ * (the daemon's user, as for /run/outpost): the daemon started later as
+ * that user (systemd's User=) can still open it.
+ */
+static void
+lock_owner(int fd, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+
+    if (geteuid() != 0 || slash == NULL || (size_t) (slash - path) >= sizeof(dir))
+	return;
+    memcpy(dir, path, (size_t) (slash - path));
+    dir[slash - path] = '\0';
+    if (stat(dir[0] ? dir : "/", &st) == 0 && st.st_uid != 0)
+	(void) fchown(fd, st.st_uid, st.st_gid);	/* at worst root keeps it */
+}
 
 /* probe - 0: nothing listens on path (a stale file is removed); -1: refuse */
 static int
@@ -78,10 +99,12 @@ sockguard_claim(const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
 	return -1;
     }
-    if ((fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    /* flock(2) needs no write access: the file stays empty */
+    if ((fd = open(lockpath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
 	snprintf(err, errlen, "cannot open %s: %s", lockpath, strerror(errno));
 	return -1;
     }
+    lock_owner(fd, path);
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 	if (errno == EWOULDBLOCK)
 	    snprintf(err, errlen, "another instance listens on %s (it holds %s)",

@@ -13,9 +13,10 @@
  *	read) they reach nothing at all.  sockguard_claim() is called before
  *	a unix socket is bound; it
  *
- *	- takes an exclusive flock(2) on "path.lock" (created mode 0600),
- *	  held until the process exits: two instances starting at once
- *	  cannot both go on;
+ *	- takes an exclusive flock(2) on "path.lock" (created mode 0600;
+ *	  by root, given to the owner of its directory so that the daemon
+ *	  started as that user can open it too), held until the process
+ *	  exits: two instances starting at once cannot both go on;
  *	- connects to path: a server that answers (or whose backlog is
  *	  full) is alive, and the claim is refused;
  *	- removes path only when nothing listens there (ECONNREFUSED: the
