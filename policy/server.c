@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -210,13 +211,19 @@ lru_touch(struct pconn *pc)
     srv->newest = pc;
 }
 
-/* pconn_idle - between requests, nothing pending: may be closed */
+/*
+ * pconn_idle - between requests, nothing pending: may be closed.  Bytes not
+ * read yet count too: a client just accepted may have sent its request.
+ */
 static int
 pconn_idle(const struct pconn *pc)
 {
+    int unread = 0;
+
     return !pc->busy && !pc->closed
 	&& evbuffer_get_length(bufferevent_get_input(pc->bev)) == 0
-	&& evbuffer_get_length(bufferevent_get_output(pc->bev)) == 0;
+	&& evbuffer_get_length(bufferevent_get_output(pc->bev)) == 0
+	&& ioctl(bufferevent_getfd(pc->bev), FIONREAD, &unread) == 0 && unread == 0;
 }
 
 /* idle_victim - the least recently active idle connection, or NULL */
@@ -256,11 +263,14 @@ static void
 pconn_write(struct bufferevent *bev, void *arg)
 {
     struct pconn *pc = arg;
+    struct server *srv = pc->srv;
 
+    if (srv->paused && !evtimer_pending(srv->resume, NULL) && pconn_idle(pc))
+	accept_resume(srv);		/* idle now: room for a new client */
     if (pc->blocked && !pc->busy) {
 	pc->blocked = 0;
 	bufferevent_enable(bev, EV_READ);
-	pconn_read(bev, pc);
+	pconn_read(bev, pc);		/* may free pc */
     }
 }
 
@@ -332,8 +342,6 @@ on_decided(void *arg, const char *action)
 	return;
     }
     lru_touch(pc);
-    if (pc->srv->paused && !evtimer_pending(pc->srv->resume, NULL))
-	accept_resume(pc->srv);		/* idle once the answer is taken */
     out = bufferevent_get_output(pc->bev);
     evbuffer_add(out, "action=", 7);
     evbuffer_add(out, action, strlen(action));
@@ -703,6 +711,8 @@ server_reload(struct server *srv, struct limits *l)
     limits_unref(srv->l);
     srv->l = limits_ref(l);
     server_caps(srv);
+    while (srv->nconn > srv->cap && evict_idle(srv))
+	;				/* a lower cap: down to it */
     if (srv->paused && !evtimer_pending(srv->resume, NULL))
 	accept_resume(srv);		/* the cap may be higher now */
 }

@@ -10,7 +10,10 @@
 #   - 100 connections from one TCP address: max_client_connections of them are kept,
 #     and a client from another address is answered;
 #   - a client sending a request one byte a second is closed after request_timeout,
-#     while a normal client is served.
+#     while a normal client is served;
+#   - every slot taken by a request begun and never finished: accepting pauses (no
+#     connection is idle, none is closed to make room), a new client waits in the
+#     backlog and is answered once request_timeout has freed the slots.
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 need_programs "$POLICYD_BIN"
@@ -25,7 +28,7 @@ user = nobody
 server = unix:$REDIS_SOCK
 [policy]
 listen = unix:$psock, inet:127.0.0.1:10040
-request_timeout = 2s
+request_timeout = 3s
 max_client_connections = 20
 EOC
 redis_start
@@ -63,13 +66,16 @@ def alive(s):
     except OSError:
         return False
 mode, addr = sys.argv[1], sys.argv[2]
-if mode == "flood":          # flood ADDR N SRC STOPFILE: hold N connections until STOPFILE
-    n, src, stop = int(sys.argv[3]), sys.argv[4] or None, sys.argv[5]
+if mode == "flood":          # flood ADDR N SRC STOPFILE [partial]: hold N connections until
+    n, src, stop = int(sys.argv[3]), sys.argv[4] or None, sys.argv[5]   # STOPFILE exists
+    partial = len(sys.argv) > 6       # each sends the first line of a request, no more
     resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, n + 100))
     socks, failed = [], 0
     for i in range(n):
         try:
             socks.append(conn(addr, src, 0.2))
+            if partial:
+                socks[-1].sendall(b"request=smtpd_access_policy\n")
         except OSError:
             failed += 1
     time.sleep(1)
@@ -156,7 +162,7 @@ is "$(ask 127.0.0.1:10040 127.0.0.6)" "action=DUNNO" "a client from 127.0.0.6 is
 ok '[ $(( $(loglines) - l0 )) -le 5 ]' "refusals are logged a few lines only"
 touch "$WORLD_TMP/stop3"; wait "$flood"
 
-# --- a request one byte a second: closed after request_timeout (2 s)
+# --- a request one byte a second: closed after request_timeout (3 s)
 /usr/bin/python3 "$py" slow "$psock" >"$WORLD_TMP/slow" &
 slow=$!
 sleep 1
@@ -168,5 +174,19 @@ ok '[ "${sent:-999}" -lt 10 ] && [ "${sent:-999}" -lt "${total:-0}" ]' \
     "closed after a few bytes, long before the request was complete ($sent of $total)"
 like "$(cat "$WORLD_DIR/log/policyd.log")" "no complete request within request_timeout" "and logged"
 wait "$slow"
+
+# --- every slot holds an unfinished request: accepting pauses, a client waits
+c0=$(cpu); l0=$(loglines)
+/usr/bin/python3 "$py" flood "$psock" 250 "" "$WORLD_TMP/stop5" partial >"$WORLD_TMP/flood5" &
+flood=$!
+ok 'wait_until 30 grep -q connected= $WORLD_TMP/flood5' "250 connections, each with a request begun"
+note "$(cat "$WORLD_TMP/flood5")"
+is "$(ask "$psock")" "action=DUNNO" "a new client waits and is answered once request_timeout frees the slots"
+used=$(( $(cpu) - c0 )); lines=$(( $(loglines) - l0 ))
+ok '[ $((used * 1000 / hz)) -lt 500 ]' "no accept() loop while paused: CPU time under 0.5 s ($((used * 1000 / hz)) ms)"
+ok '[ "$lines" -le 10 ]' "the log grew by a few lines only ($lines)"
+like "$(cat "$WORLD_TMP/flood5")" " open=250 " \
+    "none was refused or closed to make room: unfinished requests are not idle"
+touch "$WORLD_TMP/stop5"; wait "$flood"
 ok 'kill -0 $pid' "policyd still runs"
 done_testing
