@@ -43,6 +43,7 @@
 struct conf_general {
     char *user;			/* drop privileges to this user */
     int syslog_facility;	/* LOG_MAIL ... */
+    char *node;			/* this relay's name; after conf_load, never NULL */
 };
 
 struct conf_redis {
@@ -72,6 +73,7 @@ struct conf_milter {
     long long policy_timeout_ms;	/* one request and its answer */
     int policy_default_action;	/* enum conf_on_error: policyd unreachable */
     int statistics;		/* count accepted and suppressed recipients */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
 };
 
 struct conf_policy {
@@ -102,6 +104,7 @@ struct conf_policy {
     long long mx_negative_ttl_ms;	/* a failed lookup is cached this long */
     long mx_cache_size;
     long long max_pending;	/* requests waiting for Redis at once */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
 };
 
 enum conf_canon {
@@ -142,8 +145,9 @@ struct conf_dns {
 struct conf_logd {
     char *maillog;		/* the MTA's log file */
     int start_at_end;		/* first run: 0 beginning, 1 end */
-    char *node;			/* this relay's name in Redis; NULL: host name */
+    char *node;			/* older name of [general] node */
     char *metrics_listen;	/* "host:port" of the Prometheus endpoint */
+    long metrics_max_senders;	/* sender domains labelled by name */
     char *backoff_rules;	/* rules file, or NULL */
     int builtin_rules;		/* also use the built-in rules */
     long long poll_interval_ms;

@@ -371,6 +371,15 @@ rconn_error(const struct rconn *c)
     return c->err[0] ? c->err : "no error";
 }
 
+static unsigned long long failures;	/* commands without a reply, process-wide */
+
+/* rconn_failure_count - commands that got no reply, since the start */
+unsigned long long
+rconn_failure_count(void)
+{
+    return __atomic_load_n(&failures, __ATOMIC_RELAXED);
+}
+
 /* rconn_command - one command; NULL on a connection problem */
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
@@ -378,18 +387,21 @@ rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvle
     redisReply *r;
 
     if (rconn_connect(c) < 0)
-	return NULL;
+	goto fail;
     r = redisCommandArgv(c->ctx, argc, argv, argvlen);
     if (r == NULL) {
 	rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-	return NULL;
+	goto fail;
     }
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
 	freeReplyObject(r);
 	rconn_failed(c, "server became a replica (failover)");
-	return NULL;
+	goto fail;
     }
     return r;
+fail:
+    __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    return NULL;
 }
 
 /* rconn_commandv - the same with NULL-terminated string arguments */

@@ -17,6 +17,7 @@
  *			     void *arg);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
  *				const char *glob);
+ *	unsigned long long rconn_failure_count(void);
  *
  *	void rscript_init(struct rscript *s, const char *source);
  *
@@ -69,6 +70,9 @@
  *	rconn_scan_pattern() writes the pattern of the keys that begin with
  *	literal (a prefix and a key's fixed part, glob bytes escaped) and
  *	go on as glob says ("*").
+ *	rconn_failure_count() is the number of commands, over all the
+ *	connections of the process, that rconn_command() answered NULL
+ *	since the start (for metrics; safe from any thread).
  *
  *	One rconn serves one thread at a time.
  */
@@ -101,6 +105,7 @@ const char *rconn_error(const struct rconn *c);
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
+unsigned long long rconn_failure_count(void);
 void rconn_drop(struct rconn *c);
 
 void rscript_init(struct rscript *s, const char *source);

@@ -86,6 +86,7 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     struct passwd *pw;
     FILE *fp;
+    int ok, saved;
 
     if (fd < 0) {
 	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
@@ -99,10 +100,23 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
 	unlink(path);
 	return -1;
     }
-    if ((fp = fdopen(fd, "w")) == NULL
-	|| PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) != 1
-	|| fclose(fp) != 0) {
-	fprintf(stderr, "outpostctl: %s: cannot write the key\n", path);
+    if ((fp = fdopen(fd, "w")) == NULL) {
+	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
+	close(fd);
+	unlink(path);
+	return -1;
+    }
+    errno = 0;
+    ok = PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) == 1 && fflush(fp) == 0;
+    saved = errno;
+    if (fclose(fp) != 0 && ok) {
+	ok = 0;
+	saved = errno;
+    }
+    if (!ok) {
+	/* OpenSSL writes through stdio: errno, when set, is the system's reason */
+	fprintf(stderr, "outpostctl: %s: cannot write the key: %s\n", path,
+		saved ? strerror(saved) : "OpenSSL error");
 	unlink(path);
 	return -1;
     }
@@ -128,14 +142,16 @@ add_to_table(const struct keygen_args *a, const char *table, const char *keyfile
     FILE *fp = fopen(table, "a");
     struct keytable *kt;
     char err[600];
+    int bad;
 
     if (fp == NULL) {
 	fprintf(stderr, "outpostctl: %s: %s\n", table, strerror(errno));
 	return -1;
     }
     fprintf(fp, "%s %s %s %s\n", a->domain, a->selector, dkim_alg_name(a->alg), keyfile);
-    if (fclose(fp) != 0) {
-	fprintf(stderr, "outpostctl: %s: write error\n", table);
+    bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+	fprintf(stderr, "outpostctl: %s: cannot write: %s\n", table, strerror(errno));
 	return -1;
     }
     if ((kt = keytable_load(table, 0, 0, err, sizeof(err))) == NULL) {
@@ -211,6 +227,7 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
     char dom[DOMAIN_MAX], path[4096], dirbuf[4096], err[600], *txt;
     int rc = 1;
 
+    memset(&e, 0, sizeof(e));		/* "out" frees e.pkey */
     if (argc < 2 || strcmp(argv[1], "keygen") != 0
 	|| parse_args(argc, argv, &a, dom, sizeof(dom)) < 0)
 	return keygen_usage();
@@ -229,7 +246,6 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
 	fprintf(stderr, "outpostctl: --add needs an absolute --dir\n");
 	goto out;
     }
-    memset(&e, 0, sizeof(e));
     e.alg = a.alg;
     e.keyfile = path;
     if ((e.pkey = generate(a.alg, a.bits)) == NULL) {

@@ -64,9 +64,11 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "metrics.h"
 #include "msg.h"
 #include "nodeinfo.h"
 #include "privs.h"
+#include "promhttp.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
 #include "redischeck.h"
@@ -90,6 +92,14 @@ static struct nodeinfo *node_info;
 static struct rconn *node_rc;
 static char node_name[256];
 static const char *node_prefix;		/* of the first configuration */
+static struct prom *render(void *arg);
+
+/* render - the metrics page (in the endpoint's thread) */
+static struct prom *
+render(void *arg)
+{
+    return metrics_render(arg);
+}
 
 /* daemon_uid - the user the keys must belong to */
 static uid_t
@@ -260,6 +270,7 @@ main(int argc, char **argv)
     const char *sock;
     sigset_t set;
     pthread_t tid;
+    struct promhttp *http = NULL;
 
     daemonopt_parse(argc, argv, &opt);
     path = opt.conf_path;
@@ -310,6 +321,10 @@ main(int argc, char **argv)
     if (smfi_opensocket(0) == MI_FAILURE)	/* a stale file is gone already */
 	msg_fatal("cannot open milter socket %s", sock);
     umask(077);
+    if (conf->milter.metrics_listen
+	&& (http = promhttp_start_thread(conf->milter.metrics_listen, render,
+					 conf->general.node, err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
     drop_privileges(conf, sock);
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
@@ -351,6 +366,7 @@ main(int argc, char **argv)
     sdnotify_stopping();
     smfi_stop();
     pthread_join(tid, NULL);
+    promhttp_stop(http);
     log_stats();
     filter_set_signer(NULL);
     rcpt_check_shutdown();

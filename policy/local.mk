@@ -7,6 +7,7 @@ POLICY_CORE = \
 	policy/request.c policy/request.h
 outpost_policyd_SOURCES = policy/main.c $(POLICY_CORE) \
 	policy/decider.c policy/decider.h \
+	policy/metrics.c policy/metrics.h \
 	policy/mxlookup.c policy/mxlookup.h \
 	policy/rasync.c policy/rasync.h \
 	policy/server.c policy/server.h

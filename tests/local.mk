@@ -47,7 +47,8 @@ INTEGRATION_TESTS += \
 	tests/integration/daemons.sh \
 	tests/integration/redis-conn.sh \
 	tests/integration/redis-prod.sh \
-	tests/integration/redis-acl.sh
+	tests/integration/redis-acl.sh \
+	tests/integration/demo.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

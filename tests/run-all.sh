@@ -8,8 +8,9 @@
 #	Installs the Debian packages (tests/install-deps.sh), then builds twice,
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
-#	then the Debian package test (tests/package/test-package.sh) and
-#	"make distcheck".  Build trees live under _build/.  Ends with the
+#	then the Debian package tests (tests/package/test-package.sh, and
+#	tests/package/install-doc.sh, which follows doc/INSTALL.md on the
+#	installed package) and "make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
@@ -70,15 +71,28 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
 
-# The Debian package: build, install on this machine, check, purge (TAP).
+# The Debian package, built once: install on this machine, check, purge; then
+# doc/INSTALL.md followed on it (TAP each).
 if [ -z "${OUTPOST_SKIP_PACKAGE:-}" ]; then
     say "package"
-    bash tests/package/test-package.sh >"$top/_build/package.log" 2>&1
-    prc=$?
-    p=$(grep -c '^ok ' "$top/_build/package.log"); f=$(grep -c '^not ok ' "$top/_build/package.log")
-    [ "$prc" != 0 ] && [ "$f" = 0 ] && f=1
-    pass=$((pass + p)); fail=$((fail + f))
-    [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/package.log" | head -n 60
+    rm -rf "$top/_build/deb"
+    if deb=$(DEB_BUILD_OPTIONS="nocheck parallel=$jobs" packaging/build-deb.sh "$top/_build/deb" \
+        2>"$top/_build/deb.err" | grep '/outpost_[^/]*\.deb$'); then
+        pass=$((pass + 1)); echo "ok - packaging/build-deb.sh"
+        export OUTPOST_DEB=$deb
+    else
+        fail=$((fail + 1)); echo "not ok - packaging/build-deb.sh"; tail -n 30 "$top/_build/deb.err"
+    fi
+    for t in test-package install-doc; do
+        say "package: $t"
+        bash "tests/package/$t.sh" >"$top/_build/$t.log" 2>&1
+        prc=$?
+        p=$(grep -c '^ok ' "$top/_build/$t.log"); f=$(grep -c '^not ok ' "$top/_build/$t.log")
+        [ "$prc" != 0 ] && [ "$f" = 0 ] && f=1
+        pass=$((pass + p)); fail=$((fail + f))
+        [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/$t.log" | head -n 60
+    done
+    unset OUTPOST_DEB
 fi
 
 if [ -z "${OUTPOST_SKIP_DISTCHECK:-}" ]; then
