@@ -56,7 +56,8 @@ run_case() {
     c0=$(connections)
     : >"$WORLD_DIR/log/policyd.log"
     world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
-    ok 'wait_until 5 test -S $psock' "$what: policyd listens"
+    # (the previous case's socket file may still be there: wait for this one's line)
+    ok 'wait_until 5 grep -q "listening on" $WORLD_DIR/log/policyd.log' "$what: policyd listens"
     is "$(ask)" "$tempfail" "$what: answers the on-error action"
     ok 'wait_until 20 eval "[ \$(( \$(connections) - c0 )) -ge 8 ]"' \
         "$what: Redis saw 8 attempts or more (backoff from 50 to 400 ms)"
