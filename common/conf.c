@@ -98,9 +98,12 @@ static const char *const sender_key_choices[] = {"auto", "sasl", "domain", NULL}
 
 static const struct conf_key policy_keys[] = {
     {"listen", CT_LIST, K(conf_policy, listen), "unix:/run/outpost/policy.sock", 0, 0, 0, 0},
-    {"max_connections", CT_LONG, K(conf_policy, max_connections), "1024", 0, 1, 100000, 0},
+    {"max_connections", CT_LONG, K(conf_policy, max_connections), "0", 0, 0, 100000, 0},
+    {"max_client_connections", CT_LONG, K(conf_policy, max_client_connections), "0", 0, 0,
+	100000, 0},
     {"max_request_size", CT_SIZE, K(conf_policy, max_request_size), "16k", 0, 0, 0, 0},
     {"idle_timeout", CT_DURATION, K(conf_policy, idle_timeout_ms), "1h", 0, 0, 0, 0},
+    {"request_timeout", CT_DURATION, K(conf_policy, request_timeout_ms), "10s", 0, 0, 0, 0},
     {"decision_timeout", CT_DURATION, K(conf_policy, decision_timeout_ms), "1s", 0, 0, 0, 0},
     {"defer_reply", CT_STR, K(conf_policy, defer_reply),
 	"DEFER_IF_PERMIT 4.7.1 $limit; retry in $retry s", 0, 0, 0, 0},
@@ -325,6 +328,10 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
 	    *why = "[policy] listen: each address must start with unix: or inet:";
 	    return -1;
 	}
+    }
+    if (p->request_timeout_ms <= 0) {
+	*why = "[policy] request_timeout must be longer than zero";
+	return -1;
     }
     if (p->max_request_size < 256) {
 	*why = "[policy] max_request_size must be at least 256";

@@ -78,9 +78,11 @@ struct conf_milter {
 
 struct conf_policy {
     struct conf_strlist listen;	/* unix:/path, inet:host:port */
-    long max_connections;
+    long max_connections;	/* 0: from the open-file limit */
+    long max_client_connections;	/* per TCP client address; 0: half the above */
     unsigned long long max_request_size;
     long long idle_timeout_ms;
+    long long request_timeout_ms;	/* first byte to last of one request */
     /* outpost-policyd's decisions (outpost-policyd(8)) */
     long long decision_timeout_ms;	/* answer within this, whatever happens */
     char *defer_reply;		/* "$limit" and "$retry" are replaced */

@@ -19,6 +19,7 @@ common_libcommon_a_SOURCES = \
 	common/prom.c common/prom.h common/promhttp.c common/promhttp.h \
 	common/redisconn.c common/redisconn.h \
 	common/sdnotify.c common/sdnotify.h \
+	common/sockguard.c common/sockguard.h \
 	common/redischeck.c common/redischeck.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
@@ -145,3 +146,11 @@ UNIT_TESTS += tests/unit/test_jsonw
 tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)
+# rate-limited log lines; claiming a unix socket path
+UNIT_TESTS += tests/unit/test_msg_limit tests/unit/test_sockguard
+tests_unit_test_msg_limit_SOURCES = tests/unit/test_msg_limit.c
+tests_unit_test_msg_limit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
+tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
+tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)

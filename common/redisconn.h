@@ -32,7 +32,10 @@
  *	itself: on first use, and after any failure once a backoff delay has
  *	passed (reconnect_min, doubling up to reconnect_max).  While it waits,
  *	commands fail at once, so a caller answers "try again later" without
- *	stalling.  Connect and command timeouts come from [redis].
+ *	stalling.  Connect and command timeouts come from [redis].  A
+ *	failure is logged with the delay before the next attempt; the same
+ *	failure again (a wrong password: WRONGPASS at every attempt) at most
+ *	once a minute, with the count of those not logged.
  *
  *	With [redis] sentinels, the master's address is asked of each
  *	sentinel in turn (SENTINEL get-master-addr-by-name) at every connect,

@@ -135,6 +135,9 @@ main(int argc, char **argv)
     rcheck_at_start(&dm.limits->conf->redis);
     if ((dm.base = event_base_new()) == NULL)
 	msg_fatal("cannot create the event loop");
+    /* all that can fail is checked before a socket is touched */
+    if (privs_check(dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
     dm.decider = decider_new(dm.base, dm.limits);
     dm.server = server_new(dm.base, dm.decider, dm.limits);
     for (i = 0; i < dm.limits->conf->policy.listen.n; i++) {
