@@ -92,7 +92,6 @@ postfix_start
 send_mail news@shop.test alice@gmail.test --header "Subject: through both daemons"
 ok 'sink_wait gmail 1' "a message passes milter and policyd and is delivered"
 world_kill milter
-ok '! test -e $WORLD_DIR/run/milter.sock' "a stopped milter leaves no socket file behind"
 send_mail news@shop.test carol@gmail.test
 like "$(cat "$SWAKS_OUT")" "<\\*\\* +4[0-9][0-9] " "with the milter stopped Postfix tempfails (nothing passes unfiltered)"
 sleep 1
