@@ -178,6 +178,7 @@ like "$(smtp_rcpt_reply later@gmail.test)" '^451 4\.3\.0 policy service unavaila
     "the recipient gets 451 4.3.0, it is not let through unchecked"
 ok 'grep -q "later@gmail.test deferred: connect .*policy.sock" "$WORLD_DIR/log/milter.log"' \
     "the milter logs the failure"
+rm -f "$WORLD_DIR/run/policy.sock"	# (left by the stopped one) wait for the new socket
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S "$WORLD_DIR/run/policy.sock"' "policyd back"
 send_mail_sendmail news@shop.test later@gmail.test --header "Subject: policyd back"
