@@ -47,7 +47,8 @@ INTEGRATION_TESTS += \
 	tests/integration/daemons.sh \
 	tests/integration/redis-conn.sh \
 	tests/integration/redis-prod.sh \
-	tests/integration/redis-acl.sh
+	tests/integration/redis-acl.sh \
+	tests/integration/faults.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
@@ -59,5 +60,5 @@ if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)
 endif
 
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/lib/campaign.py \
 	tests/lib/README.md tests/install-deps.sh tests/run-all.sh
