@@ -211,6 +211,7 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
     char dom[DOMAIN_MAX], path[4096], dirbuf[4096], err[600], *txt;
     int rc = 1;
 
+    memset(&e, 0, sizeof(e));		/* "out" frees e.pkey */
     if (argc < 2 || strcmp(argv[1], "keygen") != 0
 	|| parse_args(argc, argv, &a, dom, sizeof(dom)) < 0)
 	return keygen_usage();
@@ -229,7 +230,6 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
 	fprintf(stderr, "outpostctl: --add needs an absolute --dir\n");
 	goto out;
     }
-    memset(&e, 0, sizeof(e));
     e.alg = a.alg;
     e.keyfile = path;
     if ((e.pkey = generate(a.alg, a.bits)) == NULL) {

@@ -250,7 +250,7 @@ totals(struct rconn *rc, const char *prefix, struct evbuffer *out)
     if (s.n > 1)
 	qsort(s.v, s.n, sizeof(*s.v), cmp_sample);
     for (i = 0; i < s.n; i++) {
-	if (stats_counter_index(s.v[i].f.counter) < 0 && strcmp(family(&s.v[i].f), "reason"))
+	if (stats_counter_index(s.v[i].f.counter) < 0 && strcmp(family(&s.v[i].f), "reason") != 0)
 	    continue;			/* a name this version does not know */
 	total_line(&s.v[i].f, s.v[i].n, out, prev);
 	prev = family(&s.v[i].f);
