@@ -61,4 +61,6 @@ TESTS += $(INTEGRATION_TESTS)
 endif
 
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/lib/campaign.py \
-	tests/lib/README.md tests/install-deps.sh tests/run-all.sh tests/bench/soak.sh
+	tests/lib/README.md tests/install-deps.sh tests/run-all.sh tests/bench/soak.sh \
+	tests/static-analysis.sh tests/static/cppcheck.supp tests/static/scan-build.supp \
+	tests/README.md .clang-tidy

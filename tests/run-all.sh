@@ -8,13 +8,14 @@
 #	Installs the Debian packages (tests/install-deps.sh), then builds twice,
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
-#	then the Debian package test (tests/package/test-package.sh) and
+#	then static analysis (tests/static-analysis.sh: scan-build, cppcheck,
+#	clang-tidy), the Debian package test (tests/package/test-package.sh) and
 #	"make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
-#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_PACKAGE=1 and
-#	OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_STATIC=1, OUTPOST_SKIP_PACKAGE=1
+#	and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -69,6 +70,24 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+
+# count_tap LOG RC - add a TAP script's ok / not ok / SKIP lines (a non-zero exit
+# with no "not ok" counts as one failure); show what failed
+count_tap() {
+    local p f s
+    s=$(grep -c '^ok .*# SKIP' "$1"); p=$(( $(grep -c '^ok ' "$1") - s )); f=$(grep -c '^not ok ' "$1")
+    [ "$2" != 0 ] && [ "$f" = 0 ] && f=1
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+    [ "$f" = 0 ] || grep -v '^ok ' "$1" | head -n 60
+}
+
+# Static analysis: scan-build, cppcheck, clang-tidy over the daemons' code (TAP).
+if [ -z "${OUTPOST_SKIP_STATIC:-}" ]; then
+    say "static analysis"
+    mkdir -p "$top/_build"
+    bash tests/static-analysis.sh >"$top/_build/static-analysis.log" 2>&1
+    count_tap "$top/_build/static-analysis.log" $?
+fi
 
 # The Debian package: build, install on this machine, check, purge (TAP).
 if [ -z "${OUTPOST_SKIP_PACKAGE:-}" ]; then
