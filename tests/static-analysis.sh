@@ -20,7 +20,7 @@
 #	tree (scan.log, cppcheck.txt, clang-tidy.txt, reports/).
 #
 #	Needs: cppcheck, clang-tidy (14), scan-build (clang-tools-14), bear;
-#	tests/install-deps.sh installs them.  About 2-3 minutes on 2 cores.
+#	tests/install-deps.sh installs them.  About 2 minutes on 2 idle cores.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${STATIC_DIR:-$top/_build/static}
