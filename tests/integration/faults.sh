@@ -137,6 +137,7 @@ tempfails() { cut -d' ' -f2 "$camp/at"; }
 go() { echo "$1" >"$camp/go"; }
 redis_pid() { _pidfile "$WORLD_DIR/redis/redis.pid"; }
 redis_dead() { ! redis-cli -s "$REDIS_SOCK" PING >/dev/null 2>&1; }
+_clients_at_least() { [ "$(redis_cli INFO clients | sed -n 's/^connected_clients:\([0-9]*\).*/\1/p')" -ge "$1" ]; }
 
 for ((f = 0; f < ${#faults[@]}; f++)); do
     n=$((30 + f * 40))
@@ -148,7 +149,11 @@ for ((f = 0; f < ${#faults[@]}; f++)); do
             redis_cli DEBUG SLEEP 2 >/dev/null &
             sleeper=$!
             wait_until 5 eval 'timeout 0.2 redis-cli -s "$REDIS_SOCK" PING >/dev/null 2>&1; [ $? = 124 ]' ;;
-        client-kill) dropped=$(redis_cli CLIENT KILL TYPE normal) ;;
+        client-kill)
+            # the daemons reconnect by themselves after the earlier faults: wait for
+            # all three (and this redis-cli) before dropping them
+            ok 'wait_until 10 _clients_at_least 4' "milter, policyd and logd connected to Redis"
+            dropped=$(redis_cli CLIENT KILL TYPE normal) ;;
         milter-kill) kill9 milter ;;
         policyd-kill) kill9 policyd ;;
     esac
@@ -168,7 +173,7 @@ for ((f = 0; f < ${#faults[@]}; f++)); do
             is "$(entries)" "$nsup" "the suppression list survived kill -9 (append-only file)" ;;
         redis-stop) redis_resume ;;
         redis-sleep) wait "$sleeper" ;;
-        client-kill) ok '[ "$dropped" -ge 2 ]' "CLIENT KILL dropped the daemons' connections ($dropped)" ;;
+        client-kill) ok '[ "$dropped" -ge 3 ]' "CLIENT KILL dropped the daemons' connections ($dropped)" ;;
         milter-kill) ok 'start_daemon milter' "the milter restarted" ;;
         policyd-kill) ok 'start_daemon policyd' "policyd restarted" ;;
     esac
