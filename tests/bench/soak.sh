@@ -22,6 +22,7 @@
 DURATION=${1:-600}
 RATE=${SOAK_RATE:-20}
 INTERVAL=${SOAK_INTERVAL:-30}
+# shellcheck disable=SC2034  # read by world_start (the watchdog)
 WORLD_TIMEOUT=$((DURATION + 300))
 world_start "$@"
 LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
@@ -167,7 +168,7 @@ while :; do
     last=$now
     line=$(sample)
     echo "$line" | sed "s/^/$now /" >>"$samples"
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2183  # the awk output is split into the three columns
     printf '# %5ss  %-20s %-20s %-20s %s\n' "$now" \
         $(echo "$line" | awk '{printf "rss=%s,fd=%s ", $2, $3}') "$(cat "$WORLD_DIR/client.count" 2>/dev/null)"
     _pid_alive "$client" || break
