@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -55,6 +56,7 @@ struct conf_section {
 static const struct conf_key general_keys[] = {
     {"user", CT_STR, K(conf_general, user), "outpost", 0, 0, 0, 0},
     {"syslog_facility", CT_FACILITY, K(conf_general, syslog_facility), "mail", 0, 0, 0, 0},
+    {"node", CT_STR, K(conf_general, node), NULL, 0, 0, 0, 0},
     {0},
 };
 
@@ -87,6 +89,7 @@ static const struct conf_key milter_keys[] = {
     {"policy_default_action", CT_ENUM, K(conf_milter, policy_default_action), "tempfail",
 	0, 0, 0, milter_on_error_choices},
     {"statistics", CT_BOOL, K(conf_milter, statistics), "yes", 0, 0, 0, 0},
+    {"metrics_listen", CT_STR, K(conf_milter, metrics_listen), NULL, 0, 0, 0, 0},
     {0},
 };
 
@@ -95,9 +98,12 @@ static const char *const sender_key_choices[] = {"auto", "sasl", "domain", NULL}
 
 static const struct conf_key policy_keys[] = {
     {"listen", CT_LIST, K(conf_policy, listen), "unix:/run/outpost/policy.sock", 0, 0, 0, 0},
-    {"max_connections", CT_LONG, K(conf_policy, max_connections), "1024", 0, 1, 100000, 0},
+    {"max_connections", CT_LONG, K(conf_policy, max_connections), "0", 0, 0, 100000, 0},
+    {"max_client_connections", CT_LONG, K(conf_policy, max_client_connections), "0", 0, 0,
+	100000, 0},
     {"max_request_size", CT_SIZE, K(conf_policy, max_request_size), "16k", 0, 0, 0, 0},
     {"idle_timeout", CT_DURATION, K(conf_policy, idle_timeout_ms), "1h", 0, 0, 0, 0},
+    {"request_timeout", CT_DURATION, K(conf_policy, request_timeout_ms), "10s", 0, 0, 0, 0},
     {"decision_timeout", CT_DURATION, K(conf_policy, decision_timeout_ms), "1s", 0, 0, 0, 0},
     {"defer_reply", CT_STR, K(conf_policy, defer_reply),
 	"DEFER_IF_PERMIT 4.7.1 $limit; retry in $retry s", 0, 0, 0, 0},
@@ -124,6 +130,7 @@ static const struct conf_key policy_keys[] = {
     {"mx_negative_ttl", CT_DURATION, K(conf_policy, mx_negative_ttl_ms), "5m", 0, 0, 0, 0},
     {"mx_cache_size", CT_LONG, K(conf_policy, mx_cache_size), "100000", 0, 16, 10000000, 0},
     {"max_pending", CT_LONG, K(conf_policy, max_pending), "10000", 0, 1, 1000000, 0},
+    {"metrics_listen", CT_STR, K(conf_policy, metrics_listen), NULL, 0, 0, 0, 0},
     {0},
 };
 
@@ -177,6 +184,7 @@ static const struct conf_key logd_keys[] = {
     {"start_at", CT_ENUM, K(conf_logd, start_at_end), "end", 0, 0, 0, logd_start_choices},
     {"node", CT_STR, K(conf_logd, node), NULL, 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
+    {"metrics_max_senders", CT_LONG, K(conf_logd, metrics_max_senders), "100", 0, 0, 100000, 0},
     {"backoff_rules", CT_STR, K(conf_logd, backoff_rules), NULL, 0, 0, 0, 0},
     {"builtin_rules", CT_BOOL, K(conf_logd, builtin_rules), "yes", 0, 0, 0, 0},
     {"suppress_hard_bounces", CT_BOOL, K(conf_logd, suppress_hard_bounces), "yes", 0, 0, 0, 0},
@@ -320,6 +328,10 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
 	    *why = "[policy] listen: each address must start with unix: or inet:";
 	    return -1;
 	}
+    }
+    if (p->request_timeout_ms <= 0) {
+	*why = "[policy] request_timeout must be longer than zero";
+	return -1;
     }
     if (p->max_request_size < 256) {
 	*why = "[policy] max_request_size must be at least 256";
@@ -1019,6 +1031,20 @@ conf_validate(struct parse_state *st)
     return 0;
 }
 
+/* default_node - [logd] node (its older name), else the host name */
+static char *
+default_node(const struct outpost_conf *conf)
+{
+    char host[256];
+
+    if (conf->logd.node)
+	return xstrdup(conf->logd.node);
+    if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+	snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    return xstrdup(host);
+}
+
 /* conf_load - read, check and return a configuration */
 struct outpost_conf *
 conf_load(const char *path, char *err, size_t errlen)
@@ -1040,6 +1066,11 @@ conf_load(const char *path, char *err, size_t errlen)
 	goto fail;
     }
     rc = ini_parse_stream(conf_reader, st, conf_handler, st);
+    if (ferror(st->fp)) {		/* fgets() failed: not the end of the file */
+	snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	fclose(st->fp);
+	goto fail;
+    }
     fclose(st->fp);
     if (st->long_line && (st->err_line == 0 || st->long_line < st->err_line)) {
 	snprintf(err, errlen, "%s:%d: line longer than %d characters "
@@ -1053,11 +1084,15 @@ conf_load(const char *path, char *err, size_t errlen)
 	goto fail;
     }
     if (rc < 0) {
-	snprintf(err, errlen, "%s: cannot read", path);
+	snprintf(err, errlen, "%s: cannot read: out of memory", path);
 	goto fail;
     }
     if (st->err[0] == '\0')
 	conf_validate(st);
+    if (conf->general.node && conf->logd.node && strcmp(conf->general.node, conf->logd.node))
+	set_err(st, 0, "[logd] node is the older name of [general] node: set one of them");
+    if (conf->general.node == NULL)
+	conf->general.node = default_node(conf);
     if (st->err[0]) {
 	if (st->err_line > 0)
 	    snprintf(err, errlen, "%s:%d: %s", path, st->err_line, st->err);

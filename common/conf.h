@@ -43,6 +43,7 @@
 struct conf_general {
     char *user;			/* drop privileges to this user */
     int syslog_facility;	/* LOG_MAIL ... */
+    char *node;			/* this relay's name; after conf_load, never NULL */
 };
 
 struct conf_redis {
@@ -72,13 +73,16 @@ struct conf_milter {
     long long policy_timeout_ms;	/* one request and its answer */
     int policy_default_action;	/* enum conf_on_error: policyd unreachable */
     int statistics;		/* count accepted and suppressed recipients */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
 };
 
 struct conf_policy {
     struct conf_strlist listen;	/* unix:/path, inet:host:port */
-    long max_connections;
+    long max_connections;	/* 0: from the open-file limit */
+    long max_client_connections;	/* per TCP client address; 0: half the above */
     unsigned long long max_request_size;
     long long idle_timeout_ms;
+    long long request_timeout_ms;	/* first byte to last of one request */
     /* outpost-policyd's decisions (outpost-policyd(8)) */
     long long decision_timeout_ms;	/* answer within this, whatever happens */
     char *defer_reply;		/* "$limit" and "$retry" are replaced */
@@ -100,6 +104,7 @@ struct conf_policy {
     long long mx_negative_ttl_ms;	/* a failed lookup is cached this long */
     long mx_cache_size;
     long long max_pending;	/* requests waiting for Redis at once */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
 };
 
 enum conf_canon {
@@ -140,8 +145,9 @@ struct conf_dns {
 struct conf_logd {
     char *maillog;		/* the MTA's log file */
     int start_at_end;		/* first run: 0 beginning, 1 end */
-    char *node;			/* this relay's name in Redis; NULL: host name */
+    char *node;			/* older name of [general] node */
     char *metrics_listen;	/* "host:port" of the Prometheus endpoint */
+    long metrics_max_senders;	/* sender domains labelled by name */
     char *backoff_rules;	/* rules file, or NULL */
     int builtin_rules;		/* also use the built-in rules */
     long long poll_interval_ms;

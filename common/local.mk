@@ -16,8 +16,10 @@ common_libcommon_a_SOURCES = \
 	common/monotime.h \
 	common/msg.c common/msg.h \
 	common/privs.c common/privs.h \
+	common/prom.c common/prom.h common/promhttp.c common/promhttp.h \
 	common/redisconn.c common/redisconn.h \
 	common/sdnotify.c common/sdnotify.h \
+	common/sockguard.c common/sockguard.h \
 	common/redischeck.c common/redischeck.h \
 	common/suppress.c common/suppress.h \
 	common/xalloc.c common/xalloc.h
@@ -37,12 +39,18 @@ common_libcommon_a_SOURCES += \
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS)
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS) $(LIBEVENT_CFLAGS)
 
 # what linking against libcommon.a brings in
 COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
 	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(SYSTEMD_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+# the Prometheus text writer
+UNIT_TESTS += tests/unit/test_prom
+tests_unit_test_prom_SOURCES = tests/unit/test_prom.c
+tests_unit_test_prom_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_prom_LDADD = $(UNIT_LIBS)
 
 # the suppression list: unit tests and the CSV row fuzz target
 UNIT_TESTS += tests/unit/test_suppress
@@ -134,3 +142,11 @@ UNIT_TESTS += tests/unit/test_jsonw
 tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)
+# rate-limited log lines; claiming a unix socket path
+UNIT_TESTS += tests/unit/test_msg_limit tests/unit/test_sockguard
+tests_unit_test_msg_limit_SOURCES = tests/unit/test_msg_limit.c
+tests_unit_test_msg_limit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
+tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
+tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
 #include "msg.h"
 
 static const char *msg_progname = "outpost";
@@ -21,9 +22,14 @@ static int msg_to_stderr = 1;
 static int msg_journal;			/* stderr is the systemd journal */
 static int msg_level;
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t msg_limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void msg_vlog(int prio, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+static void msg_log_plain(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void msg_limited(struct msg_limit *lim, int prio, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /*
  * stderr_is_journal - systemd connected stderr to the journal.  It says so in
@@ -133,6 +139,17 @@ msg_vlog(int prio, const char *fmt, va_list ap)
     errno = saved;
 }
 
+/* msg_log_plain - msg_vlog() with its own arguments */
+static void
+msg_log_plain(int prio, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(prio, fmt, ap);
+    va_end(ap);
+}
+
 #define MSG_WRAPPER(name, prio) \
 void name(const char *fmt, ...) \
 { \
@@ -169,4 +186,61 @@ msg_fatal(const char *fmt, ...)
     msg_vlog(LOG_CRIT, fmt, ap);
     va_end(ap);
     exit(1);
+}
+
+/* msg_limit_take - may a line be said now?  The count held back, or -1 */
+static long
+msg_limit_take(struct msg_limit *lim)
+{
+    long long now = monotime_ms();
+    long n = -1;
+
+    pthread_mutex_lock(&msg_limit_lock);
+    if (now >= lim->next_ms) {
+	n = (long) lim->suppressed;
+	lim->suppressed = 0;
+	lim->next_ms = now + lim->interval_ms;
+    } else {
+	lim->suppressed++;
+    }
+    pthread_mutex_unlock(&msg_limit_lock);
+    return n;
+}
+
+/* msg_limited - one rate-limited line, with the count of those held back */
+static void
+msg_limited(struct msg_limit *lim, int prio, const char *fmt, va_list ap)
+{
+    char buf[1800];
+    long n;
+
+    if ((n = msg_limit_take(lim)) < 0)
+	return;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (n > 0)
+	msg_log_plain(prio, "%s (%ld similar message%s suppressed)", buf, n,
+		      n == 1 ? "" : "s");
+    else
+	msg_log_plain(prio, "%s", buf);
+}
+
+#define MSG_LIMITED_WRAPPER(name, prio) \
+void name(struct msg_limit *lim, const char *fmt, ...) \
+{ \
+    va_list ap; \
+    va_start(ap, fmt); \
+    msg_limited(lim, prio, fmt, ap); \
+    va_end(ap); \
+}
+
+MSG_LIMITED_WRAPPER(msg_warn_limited, LOG_WARNING)
+MSG_LIMITED_WRAPPER(msg_info_limited, LOG_INFO)
+
+/* msg_limit_reset - the next line is said at once */
+void
+msg_limit_reset(struct msg_limit *lim)
+{
+    pthread_mutex_lock(&msg_limit_lock);
+    lim->next_ms = 0;			/* the count held back is said with it */
+    pthread_mutex_unlock(&msg_limit_lock);
 }

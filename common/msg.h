@@ -13,6 +13,11 @@
  *	void msg_fatal(const char *fmt, ...);	(does not return)
  *	int  msg_facility_code(const char *name);
  *
+ *	struct msg_limit lim = MSG_LIMIT_INIT(seconds);
+ *	void msg_warn_limited(struct msg_limit *lim, const char *fmt, ...);
+ *	void msg_info_limited(struct msg_limit *lim, const char *fmt, ...);
+ *	void msg_limit_reset(struct msg_limit *lim);
+ *
  * DESCRIPTION
  *	Messages go to syslog(3) with the configured facility and their own
  *	priority, or to stderr (one line each, prefixed with the time, the
@@ -28,6 +33,14 @@
  *	msg_fatal() logs and exits with status 1.
  *	msg_facility_code() maps "mail", "local0" ... "local7", "daemon",
  *	"user" to a syslog facility; -1 when the name is unknown.
+ *
+ *	msg_warn_limited() and msg_info_limited() say at most one line per
+ *	interval of lim, for what a client or a failing server can repeat
+ *	at will: the lines held back are counted, and the next line said
+ *	ends with "(N similar messages suppressed)".  A struct msg_limit
+ *	(static, or one per thing watched) starts with MSG_LIMIT_INIT;
+ *	msg_limit_reset() lets its next line through at once (the problem
+ *	it spoke of is over).
  */
 #ifndef OUTPOST_MSG_H
 #define OUTPOST_MSG_H
@@ -44,5 +57,17 @@ void msg_info(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_warn(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_error(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_fatal(const char *fmt, ...) MSG_PRINTF(1, 2) __attribute__((noreturn));
+
+struct msg_limit {
+    long long interval_ms;
+    long long next_ms;		/* monotonic: nothing said before this */
+    unsigned long suppressed;	/* held back since the last line said */
+};
+
+#define MSG_LIMIT_INIT(seconds) {(long long) (seconds) * 1000, 0, 0}
+
+void msg_warn_limited(struct msg_limit *lim, const char *fmt, ...) MSG_PRINTF(2, 3);
+void msg_info_limited(struct msg_limit *lim, const char *fmt, ...) MSG_PRINTF(2, 3);
+void msg_limit_reset(struct msg_limit *lim);
 
 #endif

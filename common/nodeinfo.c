@@ -240,17 +240,11 @@ nodeinfo_free(struct nodeinfo *ni)
     free(ni);
 }
 
-/* nodeinfo_name - [logd] node, else the host name */
+/* nodeinfo_name - [general] node (the configuration reader fills in its default) */
 void
 nodeinfo_name(const struct outpost_conf *conf, char *out, size_t size)
 {
-    if (conf->logd.node) {
-	snprintf(out, size, "%s", conf->logd.node);
-	return;
-    }
-    if (gethostname(out, size) < 0)
-	snprintf(out, size, "localhost");
-    out[size - 1] = '\0';
+    snprintf(out, size, "%s", conf->general.node);
 }
 
 /* nodeinfo_publish - replace this node's entry */

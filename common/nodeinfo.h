@@ -40,8 +40,8 @@
  *
  *	It returns NULL with the problem in err when a file cannot be read.
  *
- *	nodeinfo_name() is this node's name: [logd] node, else the host
- *	name.
+ *	nodeinfo_name() is this node's name: [general] node, which the
+ *	configuration reader sets to [logd] node or the host name by default.
  *
  *	nodeinfo_publish() replaces the node's entry in one script call:
  *	the hash P{cluster}:node:NODE (the fields above and "updated", UNIX

@@ -33,6 +33,23 @@ privs_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
     return 0;
 }
 
+/* privs_check - would privs_drop() succeed? */
+int
+privs_check(const char *user, char *err, size_t errlen)
+{
+    uid_t uid;
+    gid_t gid;
+
+    if (privs_lookup(user, &uid, &gid, err, errlen) < 0)
+	return -1;
+    if (geteuid() != 0 && (geteuid() != uid || getuid() != uid)) {
+	snprintf(err, errlen, "started as uid %u, but configured user %s is uid %u",
+		 (unsigned) geteuid(), user, (unsigned) uid);
+	return -1;
+    }
+    return 0;
+}
+
 /* privs_drop - become the user for good */
 int
 privs_drop(const char *user, char *err, size_t errlen)
@@ -40,16 +57,11 @@ privs_drop(const char *user, char *err, size_t errlen)
     uid_t uid;
     gid_t gid;
 
-    if (privs_lookup(user, &uid, &gid, err, errlen) < 0)
+    if (privs_check(user, err, errlen) < 0
+	|| privs_lookup(user, &uid, &gid, err, errlen) < 0)
 	return -1;
-    if (geteuid() != 0) {
-	if (geteuid() != uid || getuid() != uid) {
-	    snprintf(err, errlen, "started as uid %u, but configured user %s is uid %u",
-		     (unsigned) geteuid(), user, (unsigned) uid);
-	    return -1;
-	}
+    if (geteuid() != 0)
 	return 0;
-    }
     if (initgroups(user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 	snprintf(err, errlen, "cannot become user %s: %s", user, strerror(errno));
 	return -1;

@@ -27,7 +27,11 @@ struct rconn {
     char host[256];		/* where we are connected */
     int port;
     char err[256];
+    char said[256];		/* the failure last logged */
+    struct msg_limit said_again;	/* the same failure again: rarely */
 };
+
+#define SAME_FAILURE_SAY_EVERY 60	/* seconds */
 
 /*
  * After a failover the old master accepts writes until Sentinel demotes it,
@@ -251,7 +255,13 @@ rconn_failed(struct rconn *c, const char *fmt, ...)
     va_end(ap);
     memcpy(c->err, buf, sizeof(c->err));
     rconn_backoff(c);
-    msg_warn("redis: %s (next attempt in %lld ms)", c->err, c->backoff_ms);
+    /* a wrong password fails the same way at every attempt: say it once */
+    if (strcmp(c->said, c->err) != 0) {
+	memcpy(c->said, c->err, sizeof(c->said));
+	msg_limit_reset(&c->said_again);
+    }
+    msg_warn_limited(&c->said_again, "redis: %s (next attempt in %lld ms)", c->err,
+		     c->backoff_ms);
     return -1;
 }
 
@@ -319,6 +329,7 @@ rconn_connect(struct rconn *c)
 		 unixpath ? unixpath : "", "");
     c->backoff_ms = 0;
     c->err[0] = '\0';
+    c->said[0] = '\0';
     return 0;
 }
 
@@ -329,6 +340,7 @@ rconn_new(const struct conf_redis *conf)
     struct rconn *c = xcalloc(1, sizeof(*c));
 
     c->conf = conf;
+    c->said_again = (struct msg_limit) MSG_LIMIT_INIT(SAME_FAILURE_SAY_EVERY);
     return c;
 }
 
@@ -359,6 +371,15 @@ rconn_error(const struct rconn *c)
     return c->err[0] ? c->err : "no error";
 }
 
+static unsigned long long failures;	/* commands without a reply, process-wide */
+
+/* rconn_failure_count - commands that got no reply, since the start */
+unsigned long long
+rconn_failure_count(void)
+{
+    return __atomic_load_n(&failures, __ATOMIC_RELAXED);
+}
+
 /* rconn_command - one command; NULL on a connection problem */
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
@@ -366,18 +387,21 @@ rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvle
     redisReply *r;
 
     if (rconn_connect(c) < 0)
-	return NULL;
+	goto fail;
     r = redisCommandArgv(c->ctx, argc, argv, argvlen);
     if (r == NULL) {
 	rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-	return NULL;
+	goto fail;
     }
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
 	freeReplyObject(r);
 	rconn_failed(c, "server became a replica (failover)");
-	return NULL;
+	goto fail;
     }
     return r;
+fail:
+    __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    return NULL;
 }
 
 /* rconn_commandv - the same with NULL-terminated string arguments */

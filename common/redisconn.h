@@ -17,6 +17,7 @@
  *			     void *arg);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
  *				const char *glob);
+ *	unsigned long long rconn_failure_count(void);
  *
  *	void rscript_init(struct rscript *s, const char *source);
  *
@@ -31,7 +32,10 @@
  *	itself: on first use, and after any failure once a backoff delay has
  *	passed (reconnect_min, doubling up to reconnect_max).  While it waits,
  *	commands fail at once, so a caller answers "try again later" without
- *	stalling.  Connect and command timeouts come from [redis].
+ *	stalling.  Connect and command timeouts come from [redis].  A
+ *	failure is logged with the delay before the next attempt; the same
+ *	failure again (a wrong password: WRONGPASS at every attempt) at most
+ *	once a minute, with the count of those not logged.
  *
  *	With [redis] sentinels, the master's address is asked of each
  *	sentinel in turn (SENTINEL get-master-addr-by-name) at every connect,
@@ -66,6 +70,9 @@
  *	rconn_scan_pattern() writes the pattern of the keys that begin with
  *	literal (a prefix and a key's fixed part, glob bytes escaped) and
  *	go on as glob says ("*").
+ *	rconn_failure_count() is the number of commands, over all the
+ *	connections of the process, that rconn_command() answered NULL
+ *	since the start (for metrics; safe from any thread).
  *
  *	One rconn serves one thread at a time.
  */
@@ -98,6 +105,7 @@ const char *rconn_error(const struct rconn *c);
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
+unsigned long long rconn_failure_count(void);
 void rconn_drop(struct rconn *c);
 
 void rscript_init(struct rscript *s, const char *source);

@@ -99,6 +99,8 @@ struct stats_batch {
     char *state_key;
     struct argv state;		/* pairs */
     char *guard[3];		/* field, expected, new value */
+    stats_tap_fn tap;		/* sees each increment as it is added */
+    void *tap_arg;
 };
 
 /* argv_add - append a copy */
@@ -252,6 +254,8 @@ stats_batch_add(struct stats_batch *b, long long when, const char *sender,
 
     if (stats_field_make(field, sizeof(field), sender, provider, pool, counter) < 0)
 	return;
+    if (b->tap)
+	b->tap(sender, provider, pool, counter, n, b->tap_arg);
     /* batches hold few distinct fields: a linear search is the fastest */
     for (i = b->ne; i-- > 0;) {
 	if (b->e[i].hour == hour && strcmp(b->e[i].field, field) == 0) {
@@ -266,6 +270,14 @@ stats_batch_add(struct stats_batch *b, long long when, const char *sender,
     b->e[b->ne].hour = hour;
     b->e[b->ne].field = xstrdup(field);
     b->e[b->ne++].n = n;
+}
+
+/* stats_batch_tap - a function that sees every increment added */
+void
+stats_batch_tap(struct stats_batch *b, stats_tap_fn fn, void *arg)
+{
+    b->tap = fn;
+    b->tap_arg = arg;
 }
 
 /* stats_batch_event - one entry for the event stream: name, value, ... */

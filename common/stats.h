@@ -17,6 +17,8 @@
  *	void stats_batch_add(struct stats_batch *b, long long when,
  *			     const char *sender_domain, const char *provider,
  *			     const char *pool, const char *counter, long long n);
+ *	void stats_batch_tap(struct stats_batch *b, stats_tap_fn fn,
+ *			     void *arg);
  *	void stats_batch_event(struct stats_batch *b, int nfields,
  *			       const char *const *fields);
  *	void stats_batch_state(struct stats_batch *b, const char *key,
@@ -78,6 +80,11 @@
  *	file position this way, so that a restart neither loses nor counts
  *	twice.  stats_batch_flush() returns 0 and empties the batch, or -1
  *	and keeps it for the next attempt.
+ *
+ *	stats_batch_tap() names a function that sees each increment as
+ *	stats_batch_add() takes it (sender, provider, pool, counter, n),
+ *	whether or not it reaches Redis later: a program keeps its own
+ *	in-memory counts (outpost-logd's per-node metrics) this way.
  *
  *	A write that timed out may still have reached Redis.  With a guard
  *	(stats_batch_guard(): the state field that the batch moves from
@@ -145,6 +152,9 @@ struct stats_field {
 
 struct stats_batch;
 
+typedef void (*stats_tap_fn)(const char *sender, const char *provider, const char *pool,
+			     const char *counter, long long n, void *arg);
+
 #define STATS_CMD_ARGC	8
 #define STATS_FIELD_MAX	(4 * STATS_NAME_MAX + 4)
 
@@ -170,6 +180,7 @@ struct stats_batch *stats_batch_new(const char *prefix);
 void stats_batch_add(struct stats_batch *b, long long when,
 		     const char *sender_domain, const char *provider,
 		     const char *pool, const char *counter, long long n);
+void stats_batch_tap(struct stats_batch *b, stats_tap_fn fn, void *arg);
 void stats_batch_event(struct stats_batch *b, int nfields,
 		       const char *const *fields);
 void stats_batch_state(struct stats_batch *b, const char *key,

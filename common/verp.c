@@ -145,9 +145,12 @@ verp_keys_load(const char *path, int check_owner, uid_t owner, char *err,
     }
     buf = xmalloc(VERP_KEYS_FILE_MAX + 1);
     n = read(fd, buf, VERP_KEYS_FILE_MAX + 1);
+    if (n < 0)
+	snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    else if (n > VERP_KEYS_FILE_MAX)		/* it grew since fstat() */
+	snprintf(err, errlen, "%s: larger than %d bytes", path, VERP_KEYS_FILE_MAX);
     close(fd);
     if (n < 0 || n > VERP_KEYS_FILE_MAX) {
-	snprintf(err, errlen, "%s: cannot read", path);
 	free(buf);
 	return NULL;
     }

@@ -6,7 +6,9 @@
  * whose values differ, or that some nodes lack, with each node's value,
  * and the nodes whose entry was not refreshed for NODEINFO_STALE seconds
  * or has expired.  Exit 0 when the nodes agree, 1 otherwise (or when no
- * node has published), 2 when Redis cannot be read.
+ * node has published), 2 when Redis cannot be read.  With json, the same
+ * as one JSON document (outpostctl(8), JSON OUTPUT): the rows "nodes",
+ * the "differences" with each node's value, and "agree".
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "jsonw.h"
 #include "nodeinfo.h"
 #include "redisconn.h"
 #include "xalloc.h"
@@ -32,7 +35,8 @@ struct node {
 
 static const char *field_of(const struct node *nd, const char *name);
 static int cmp_str(const void *a, const void *b);
-static int compare(struct node *nodes, size_t n);
+static int compare(struct node *nodes, size_t n, struct jsonw *w);
+static int is_stale(const struct node *nd, long long now);
 
 /* field_of - a node's value of a field, or NULL */
 static const char *
@@ -55,9 +59,12 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* compare - print each field the nodes disagree on; returns how many */
+/*
+ * compare - print each field the nodes disagree on, as text or, with w, as
+ * the elements of the open "differences" array; returns how many
+ */
 static int
-compare(struct node *nodes, size_t n)
+compare(struct node *nodes, size_t n, struct jsonw *w)
 {
     char **names = NULL;
     size_t nn = 0, cap = 0, i, j, k;
@@ -100,20 +107,45 @@ compare(struct node *nodes, size_t n)
 	if (same)
 	    continue;
 	differ++;
-	printf("differs: %s\n", names[k]);
-	for (i = 0; i < n; i++)
-	    if (nodes[i].fields)
-		printf("  %s: %s\n", nodes[i].name,
-		       (v = field_of(&nodes[i], names[k])) ? v : "(none)");
+	if (w) {
+	    jsonw_object(w, NULL);
+	    jsonw_string(w, "field", names[k]);
+	    jsonw_array(w, "values");
+	} else
+	    printf("differs: %s\n", names[k]);
+	for (i = 0; i < n; i++) {
+	    if (nodes[i].fields == NULL)
+		continue;
+	    v = field_of(&nodes[i], names[k]);
+	    if (w) {
+		jsonw_object(w, NULL);
+		jsonw_string(w, "node", nodes[i].name);
+		jsonw_string(w, "value", v);
+		jsonw_end(w);
+	    } else
+		printf("  %s: %s\n", nodes[i].name, v ? v : "(none)");
+	}
+	if (w) {
+	    jsonw_end(w);
+	    jsonw_end(w);
+	}
     }
     free(names);
     return differ;
 }
 
+/* is_stale - the node's entry expired, or was not refreshed for too long */
+static int
+is_stale(const struct node *nd, long long now)
+{
+    return nd->fields == NULL || now - nd->updated > NODEINFO_STALE;
+}
+
 /* ctl_check_cluster - compare every node's entry */
 int
-ctl_check_cluster(const struct outpost_conf *conf)
+ctl_check_cluster(const struct outpost_conf *conf, int json)
 {
+    struct jsonw jw, *w = json ? &jw : NULL;
     struct rconn *rc = rconn_new(&conf->redis);
     const char *prefix = conf->redis.prefix;
     struct node *nodes = NULL;
@@ -157,6 +189,31 @@ ctl_check_cluster(const struct outpost_conf *conf)
 	    goto done;
 	}
     }
+    for (i = 0; i < n; i++)
+	stale += is_stale(&nodes[i], now);
+    if (w) {
+	jsonw_init(w, stdout);
+	jsonw_object(w, NULL);
+	jsonw_array(w, "nodes");
+	for (i = 0; i < n; i++) {
+	    jsonw_object(w, NULL);
+	    jsonw_string(w, "node", nodes[i].name);
+	    jsonw_string(w, "version", field_of(&nodes[i], "version"));
+	    jsonw_time(w, "updated", nodes[i].updated);
+	    jsonw_int(w, "age_seconds", now - nodes[i].updated);
+	    jsonw_bool(w, "expired", nodes[i].fields == NULL);
+	    jsonw_bool(w, "stale", is_stale(&nodes[i], now));
+	    jsonw_end(w);
+	}
+	jsonw_end(w);
+	jsonw_array(w, "differences");
+	differ = compare(nodes, n, w);
+	jsonw_end(w);
+	jsonw_bool(w, "agree", n > 0 && differ == 0 && stale == 0);
+	jsonw_end(w);
+	status = n > 0 && differ == 0 && stale == 0 ? 0 : 1;
+	goto done;
+    }
     printf("cluster: %zu node%s\n", n, n == 1 ? "" : "s");
     for (i = 0; i < n; i++) {
 	const char *v = field_of(&nodes[i], "version");
@@ -165,12 +222,10 @@ ctl_check_cluster(const struct outpost_conf *conf)
 	printf("  %s: %s, updated %llds ago%s\n", nodes[i].name, v ? v : "-", age,
 	       nodes[i].fields == NULL ? " (entry expired)"
 	       : age > NODEINFO_STALE ? " (stale)" : "");
-	if (nodes[i].fields == NULL || age > NODEINFO_STALE)
-	    stale++;
     }
-    differ = compare(nodes, n);
+    differ = compare(nodes, n, NULL);
     for (i = 0; i < n; i++)
-	if (nodes[i].fields == NULL || now - nodes[i].updated > NODEINFO_STALE)
+	if (is_stale(&nodes[i], now))
 	    printf("stale: %s: not refreshed for %llds (every %ds while its milter runs)\n",
 		   nodes[i].name, now - nodes[i].updated, NODEINFO_REFRESH);
     if (n == 0)

@@ -57,13 +57,16 @@ int cmd_backoff(const char *path, int argc, char **argv);
 int     ctl_classify(const char *conf_path, int argc, char **argv);
 
 /* cluster.c: outpostctl check-config --cluster */
-int ctl_check_cluster(const struct outpost_conf *conf);
+int ctl_check_cluster(const struct outpost_conf *conf, int json);
 
 /* dns.c: outpostctl dns */
 int cmd_dns(const char *conf_path, int argc, char **argv);
 
 /* intake.c: outpostctl intake */
 int cmd_intake(const char *conf_path, int argc, char **argv);
+
+/* check_postfix.c: outpostctl check-config --postfix */
+int check_postfix(const char *conf_path, const char *maincf);
 
 /* verify.c: outpostctl verify */
 int cmd_verify(const char *conf_path, int argc, char **argv);

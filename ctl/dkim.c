@@ -86,6 +86,7 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     struct passwd *pw;
     FILE *fp;
+    int ok, saved;
 
     if (fd < 0) {
 	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
@@ -99,10 +100,23 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
 	unlink(path);
 	return -1;
     }
-    if ((fp = fdopen(fd, "w")) == NULL
-	|| PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) != 1
-	|| fclose(fp) != 0) {
-	fprintf(stderr, "outpostctl: %s: cannot write the key\n", path);
+    if ((fp = fdopen(fd, "w")) == NULL) {
+	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
+	close(fd);
+	unlink(path);
+	return -1;
+    }
+    errno = 0;
+    ok = PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) == 1 && fflush(fp) == 0;
+    saved = errno;
+    if (fclose(fp) != 0 && ok) {
+	ok = 0;
+	saved = errno;
+    }
+    if (!ok) {
+	/* OpenSSL writes through stdio: errno, when set, is the system's reason */
+	fprintf(stderr, "outpostctl: %s: cannot write the key: %s\n", path,
+		saved ? strerror(saved) : "OpenSSL error");
 	unlink(path);
 	return -1;
     }
@@ -128,14 +142,16 @@ add_to_table(const struct keygen_args *a, const char *table, const char *keyfile
     FILE *fp = fopen(table, "a");
     struct keytable *kt;
     char err[600];
+    int bad;
 
     if (fp == NULL) {
 	fprintf(stderr, "outpostctl: %s: %s\n", table, strerror(errno));
 	return -1;
     }
     fprintf(fp, "%s %s %s %s\n", a->domain, a->selector, dkim_alg_name(a->alg), keyfile);
-    if (fclose(fp) != 0) {
-	fprintf(stderr, "outpostctl: %s: write error\n", table);
+    bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+	fprintf(stderr, "outpostctl: %s: cannot write: %s\n", table, strerror(errno));
 	return -1;
     }
     if ((kt = keytable_load(table, 0, 0, err, sizeof(err))) == NULL) {

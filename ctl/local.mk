@@ -3,12 +3,13 @@ sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
 	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
-	ctl/intake.c ctl/cluster.c
+	ctl/intake.c ctl/cluster.c ctl/check_postfix.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
 INTEGRATION_TESTS += tests/integration/dns-verify.sh tests/integration/two-nodes.sh \
-	tests/integration/return-path.sh tests/integration/ctl-cli.sh
+	tests/integration/return-path.sh tests/integration/ctl-cli.sh \
+	tests/integration/check-postfix.sh
 
 UNIT_TESTS += tests/unit/test_spfrec tests/unit/test_dmarcrec tests/unit/test_spfwalk \
 	tests/unit/test_conf_dns

@@ -11,8 +11,10 @@
  *				the Redis server's maxmemory-policy and
  *				persistence (exit 1 if the daemons would
  *				refuse it)
- *	check-config --cluster [FILE]
+ *	check-config --cluster [--json] [FILE]
  *				also compare the relay nodes (cluster.c)
+ *	check-config --postfix [MAIN.CF]
+ *				does Postfix ask the daemons (check_postfix.c)
  *	dns [--json] [--ip ADDR]... DOMAIN
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
@@ -68,20 +70,38 @@ ctl_load_conf(const char *path)
     return conf;
 }
 
-/* cmd_check_config - outpostctl check-config [FILE] */
+/*
+ * cmd_check_config - outpostctl check-config [--cluster [--json]] [FILE],
+ * check-config --postfix [MAIN.CF]
+ */
 static int
 cmd_check_config(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
-    int cluster = argc > 1 && strcmp(argv[1], "--cluster") == 0, rc = 0;
+    int cluster = 0, json = 0, i, rc = 0;
 
-    if (argc > 1 + cluster)
-	path = argv[1 + cluster];
+    if (argc > 1 && strcmp(argv[1], "--postfix") == 0)
+	return argc > 3 ? (usage(), 2) : check_postfix(path, argc > 2 ? argv[2] : NULL);
+    for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+	if (strcmp(argv[i], "--cluster") == 0)
+	    cluster = 1;
+	else if (strcmp(argv[i], "--json") == 0)
+	    json = 1;
+	else
+	    usage();
+    }
+    if (json && !cluster)
+	usage();			/* only the cluster's state is a document */
+    if (i < argc)
+	path = argv[i++];
+    if (i < argc)
+	usage();
     conf = ctl_load_conf(path);
-    printf("%s: configuration OK\n", path);
-    rc = rcheck_report(&conf->redis, stdout);
+    /* with --json, stdout holds the document alone */
+    fprintf(json ? stderr : stdout, "%s: configuration OK\n", path);
+    rc = rcheck_report(&conf->redis, json ? stderr : stdout);
     if (cluster) {
-	int crc = ctl_check_cluster(conf);
+	int crc = ctl_check_cluster(conf, json);
 
 	if (crc > rc)
 	    rc = crc;
@@ -125,8 +145,10 @@ cmd_version(const char *path, int argc, char **argv)
 }
 
 static const struct ctl_usage check_config_usage[] = {
-    {"check-config [--cluster] [FILE]",
-     "validate a configuration file; with --cluster, compare the relay nodes"}, {NULL, NULL}};
+    {"check-config [--cluster [--json]] [FILE]",
+     "validate a configuration file; with --cluster, compare the relay nodes"},
+    {"check-config --postfix [MAIN.CF|DIR]",
+     "check that Postfix asks outpost-policyd and outpost-milter"}, {NULL, NULL}};
 static const struct ctl_usage ping_usage[] = {
     {"ping", "check the connection to Redis"}, {NULL, NULL}};
 static const struct ctl_usage version_usage[] = {

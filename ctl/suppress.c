@@ -36,6 +36,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,7 +448,7 @@ do_export(struct ctx *c, int argc, char **argv)
     fputs("address,reason,scope,time,expires,source\n", ls.fp);
     rc = sup_walk(c->store, 0, export_one, &ls);
     if (fflush(ls.fp) != 0 || rc > 0) {
-	fprintf(stderr, "outpostctl: export: write error\n");
+	fprintf(stderr, "outpostctl: export: write error: %s\n", strerror(errno));
 	return 1;
     }
     if (ls.fp != stdout)

@@ -26,6 +26,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ import_pass(struct import *im, FILE *fp, int apply)
 	}
     }
     if (ferror(fp)) {
-	fprintf(stderr, "%s: read error\n", im->name);
+	fprintf(stderr, "%s: read error: %s\n", im->name, strerror(errno));
 	return -1;
     }
     if (apply && sup_batch_flush(im->batch) < 0) {

@@ -16,7 +16,10 @@
 #	machine.  KEEP=1 keeps the private world's files for a look.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ "${_WORLD_NS_PID:-}" != "$$" ]; then
+if [ "${_WORLD_NS_PID:-}" != "$$" ] && [ -n "${OUTPOST_BUILDDIR:-}" ] &&
+    [ -x "$OUTPOST_BUILDDIR/outpost-milter" ]; then
+    :   # built already (make check's tests/integration/demo.sh): use that build
+elif [ "${_WORLD_NS_PID:-}" != "$$" ]; then
     # first pass, outside the namespace: install and build
     [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root" >&2; exit 1; }
     echo "== installing packages (tests/install-deps.sh)"
@@ -58,11 +61,13 @@ conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
 user = nobody
+node = relay1
 [redis]
 server = unix:$REDIS_SOCK
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
+metrics_listen = 127.0.0.1:9430
 [suppress]
 action = reject
 on_redis_error = tempfail
@@ -71,6 +76,7 @@ key_table = $keys/table
 sign_networks = 127.0.0.0/8
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
+metrics_listen = 127.0.0.1:9431
 # the providers behind the test domains, found by MX: acme.test shares
 # google's budget because its MX is google's
 # (domains: what the milter, which does no MX lookups, counts them under)
@@ -125,6 +131,8 @@ postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "relay_domains = bounce.shop.test" \
     "transport_maps = inline:{bounce.shop.test=discard:}"
 postfix_start
+section "does Postfix ask Outpost? (outpostctl check-config --postfix)"
+ctl check-config --postfix "$POSTFIX_CONFIG_DIR" || exit 1
 
 # the suppression list the relay already knows: earlier bounces, complaints
 # and unsubscribes (one tenant's unsubscribe does not block other senders)
@@ -270,6 +278,10 @@ wait_until 10 sh -c "ctl() { \"$CTL_BIN\" -c \"$conf\" \"\$@\"; }; ctl stats --j
 ctl stats --by provider
 section "backoff: yahoo said TSS04, so outpost-policyd now slows yahoo down (outpostctl backoff list)"
 ctl backoff list
-section "Prometheus metrics (outpost-logd, 127.0.0.1:9432), a few lines"
-/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9432/metrics", timeout=5).read().decode())' |
-    grep -E '^outpost_[a-z_]+\{.*provider="(google|yahoo)"' | head -n 8
+section "Prometheus metrics of this node (outpost-logd :9432, outpost-milter :9430, outpost-policyd :9431), a few lines"
+scrape() { /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$1"; }
+scrape 9432 | grep -E '^outpost_logd_deliveries_total\{.*provider="(google|yahoo)"' | head -n 6
+scrape 9430 | grep -E '^outpost_milter_(dkim_signatures|suppressed)_total\{' | grep -v ' 0$'
+scrape 9431 | grep -E '^outpost_policyd_decisions_total\{' | grep -v ' 0$'
+section "several relays share this Redis: do they agree? (outpostctl check-config --cluster)"
+ctl check-config --cluster "$conf" | sed -n '/^cluster:/,$p'

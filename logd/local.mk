@@ -7,7 +7,11 @@ outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
 
-UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats
+UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics
+tests_unit_test_logd_metrics_SOURCES = tests/unit/test_logd_metrics.c tests/unit/testutil.h \
+	logd/metrics.c logd/metrics.h policy/provider.c policy/provider.h
+tests_unit_test_logd_metrics_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd -I$(top_srcdir)/policy
+tests_unit_test_logd_metrics_LDADD = $(UNIT_LIBS)
 tests_unit_test_maillog_SOURCES = tests/unit/test_maillog.c
 tests_unit_test_maillog_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_maillog_LDADD = $(UNIT_LIBS)
@@ -29,7 +33,7 @@ tests_fuzz_fuzz_backoff_rules_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
-	tests/integration/stats-sources.sh \
+	tests/integration/stats-sources.sh tests/integration/metrics.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh \
 	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh
 

@@ -47,6 +47,7 @@
 #include "metrics.h"
 #include "msg.h"
 #include "privs.h"
+#include "promhttp.h"
 #include "provider.h"
 #include "redischeck.h"
 #include "redisconn.h"
@@ -67,6 +68,7 @@ struct logd {
     struct follow *follow;
     struct track *track;
     struct stats_batch *batch;
+    struct metrics *metrics;
     struct event_base *base;
     struct event *tick;
     char state_key[512];
@@ -270,17 +272,14 @@ read_position(struct logd *d, unsigned long long *ino, long long *off)
     }
 }
 
-/* counts_cb, overlong_cb - what the metrics page shows of this process */
-static const struct track_counts *
-counts_cb(void *arg)
+/* render - the metrics page */
+static struct prom *
+render(void *arg)
 {
-    return track_counts(((struct logd *) arg)->track);
-}
+    struct logd *d = arg;
 
-static long long
-overlong_cb(void *arg)
-{
-    return follow_overlong(((struct logd *) arg)->follow);
+    return metrics_render(d->metrics, d->rc, track_counts(d->track),
+			  follow_overlong(d->follow), (long long) time(NULL));
 }
 
 /* read_once - -r FILE: the whole file, then the counts */
@@ -317,11 +316,11 @@ main(int argc, char **argv)
     const char *path = OUTPOST_CONF_PATH, *once = NULL;
     int foreground = 0, check_only = 0, verbose = 0, ch, rv = 0;
     struct logd d;
-    struct metrics_source src;
+    struct promhttp *http = NULL;
     struct event *sigs[3];
     unsigned long long ino;
     long long off;
-    char err[600], host[256];
+    char err[600];
     struct timeval tv = {0, 0};
 
     memset(&d, 0, sizeof(d));
@@ -363,14 +362,12 @@ main(int argc, char **argv)
     }
     msg_open("outpost-logd", foreground, d.conf->general.syslog_facility);
     rcheck_at_start(&d.conf->redis);
-    if (d.conf->logd.node)
-	snprintf(host, sizeof(host), "%s", d.conf->logd.node);
-    else if (gethostname(host, sizeof(host)) < 0)
-	snprintf(host, sizeof(host), "localhost");
-    host[sizeof(host) - 1] = '\0';
-    snprintf(d.state_key, sizeof(d.state_key), "%s{st}:logd:%s", d.conf->redis.prefix, host);
+    snprintf(d.state_key, sizeof(d.state_key), "%s{st}:logd:%s", d.conf->redis.prefix,
+	     d.conf->general.node);
     d.rc = rconn_new(&d.conf->redis);
     d.batch = stats_batch_new(d.conf->redis.prefix);
+    d.metrics = metrics_new(d.conf, &d.providers);
+    stats_batch_tap(d.batch, metrics_tap, d.metrics);
     d.track = track_new(d.conf, &d.providers, &d.rules, d.rc, d.batch);
     if (once) {
 	rv = read_once(&d, once);
@@ -378,15 +375,10 @@ main(int argc, char **argv)
     }
 
     d.base = event_base_new();
-    if (d.conf->logd.metrics_listen) {
-	src.rc = d.rc;
-	src.prefix = d.conf->redis.prefix;
-	src.counts = counts_cb;
-	src.overlong = overlong_cb;
-	src.arg = &d;
-	if (metrics_start(d.base, d.conf->logd.metrics_listen, &src, err, sizeof(err)) < 0)
-	    msg_fatal("%s", err);
-    }
+    if (d.conf->logd.metrics_listen
+	&& (http = promhttp_start(d.base, d.conf->logd.metrics_listen, render, &d, err,
+				  sizeof(err))) == NULL)
+	msg_fatal("%s", err);
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
     read_position(&d, &ino, &off);
@@ -409,12 +401,13 @@ main(int argc, char **argv)
     for (ch = 0; ch < 3; ch++)
 	event_free(sigs[ch]);
     event_free(d.tick);
-    metrics_stop();
+    promhttp_stop(http);
     event_base_free(d.base);
 done:
     follow_free(d.follow);
     track_free(d.track);
     stats_batch_free(d.batch);
+    metrics_free(d.metrics);
     rconn_free(d.rc);
     backoff_rules_free(&d.rules);
     provider_table_free(&d.providers);

@@ -1,5 +1,5 @@
 /*
- * metrics - the Prometheus text endpoint (see metrics.h)
+ * metrics - what outpost-logd tells Prometheus (see metrics.h)
  */
 #include "config.h"
 
@@ -8,347 +8,598 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/http.h>
-
 #include "backoff.h"
 #include "metrics.h"
 #include "msg.h"
 #include "stats.h"
 #include "xalloc.h"
 
-/* sums per sender domain, for the rates */
-struct rate_row {
-    char sender[STATS_NAME_MAX];
-    long long delivered, bounced, complaints;
-};
-
-struct rate_acc {
-    struct rate_row *v;
+/* a set of strings, each with its index in insertion order */
+struct strset {
+    char **key;
     size_t n;
+    size_t *slot;		/* index + 1; 0: empty */
+    size_t cap;			/* slots, a power of two */
 };
 
-/* metrics_label - a label value with \, " and newline escaped */
-void
-metrics_label(struct evbuffer *out, const char *value)
-{
-    const char *p;
-
-    evbuffer_add(out, "\"", 1);
-    for (p = value; *p; p++) {
-	if (*p == '\\' || *p == '"')
-	    evbuffer_add_printf(out, "\\%c", *p);
-	else if (*p == '\n')
-	    evbuffer_add(out, "\\n", 2);
-	else
-	    evbuffer_add(out, p, 1);
-    }
-    evbuffer_add(out, "\"", 1);
-}
-
-struct sample {
-    struct stats_field f;
-    long long n;
+/* one count under four labels */
+struct row {
+    char *sender, *provider, *pool, *counter;
+    unsigned long long n;
 };
 
-struct samples {
-    struct sample *v;
-    size_t n;
+struct table {
+    struct row *rows;
+    struct strset idx;		/* "sender|provider|pool|counter" */
 };
 
-/* collect - keep a sample of the total hash */
-static void
-collect(const struct stats_field *f, long long n, void *arg)
-{
-    struct samples *s = arg;
+struct metrics {
+    const struct outpost_conf *conf;
+    const struct provider_table *providers;
+    struct strset senders;	/* the sender domains labelled by name */
+    struct table node;		/* this node's counts */
+};
 
-    s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
-    s->v[s->n].f = *f;
-    s->v[s->n++].n = n;
+/* the families of the cluster totals, one per counter of stats(3) */
+static const struct {
+    const char *counter, *family, *help;
+} cluster_families[] = {
+    {STATS_ACCEPTED, "outpost_cluster_accepted_total",
+     "Recipients accepted by the milters of all nodes (from Redis: do not sum over nodes)."},
+    {STATS_DELIVERED, "outpost_cluster_delivered_total",
+     "Recipients delivered, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_DEFERRED, "outpost_cluster_deferred_total",
+     "Delivery attempts deferred, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_BOUNCED, "outpost_cluster_bounced_total",
+     "Recipients bounced, from logs and DSNs, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_BOUNCED_HARD, "outpost_cluster_bounced_hard_total",
+     "Hard bounces, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_BOUNCED_SOFT, "outpost_cluster_bounced_soft_total",
+     "Soft bounces, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_EXPIRED, "outpost_cluster_expired_total",
+     "Recipients given up after the queue lifetime, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_COMPLAINTS, "outpost_cluster_complaints_total",
+     "Complaint reports, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_UNSUBSCRIBES, "outpost_cluster_unsubscribes_total",
+     "Unsubscribe requests, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_SUPPRESSED, "outpost_cluster_suppressed_total",
+     "Recipients refused as suppressed, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_THROTTLED, "outpost_cluster_throttled_total",
+     "Recipients deferred by a rate limit or warm-up cap, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_SPILLED, "outpost_cluster_spilled_total",
+     "Recipients sent through an overflow pool, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_BACKOFF, "outpost_cluster_backoffs_total",
+     "Backoffs started because a provider said slow down, all nodes (from Redis: do not sum over nodes)."},
+};
+
+#define N_CLUSTER (sizeof(cluster_families) / sizeof(cluster_families[0]))
+
+/* ---------------------------------------------------------------- tables */
+
+/* hash - FNV-1a */
+static size_t
+hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+	h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    return h;
 }
 
-/* family - the metric a counter belongs to (reasons share one) */
-static const char *
-family(const struct stats_field *f)
+/* strset_find - the index of k, or -1 */
+static long
+strset_find(const struct strset *s, const char *k)
 {
-    return strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0
-	? "reason" : f->counter;
-}
-
-/* cmp_sample - grouped by metric family, as the text format requires */
-static int
-cmp_sample(const void *a, const void *b)
-{
-    const struct sample *x = a, *y = b;
-    int c = strcmp(family(&x->f), family(&y->f));
-
-    return c ? c : memcmp(&x->f, &y->f, sizeof(x->f));
-}
-
-/* total_line - one sample of the total hash */
-static void
-total_line(const struct stats_field *f, long long n, void *arg, const char *prev)
-{
-    struct evbuffer *out = arg;
-    const char *reason = NULL;
-
-    if (strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0)
-	reason = f->counter + strlen(STATS_REASON_PREFIX);
-    else if (stats_counter_index(f->counter) < 0)
-	return;				/* a name this version does not know */
-    if (prev == NULL || strcmp(prev, family(f)) != 0) {
-	if (reason)
-	    evbuffer_add_printf(out, "# TYPE outpost_bounce_reason_total counter\n");
-	else
-	    evbuffer_add_printf(out, "# TYPE outpost_%s_total counter\n", f->counter);
-    }
-    if (reason)
-	evbuffer_add_printf(out, "outpost_bounce_reason_total{sender=");
-    else
-	evbuffer_add_printf(out, "outpost_%s_total{sender=", f->counter);
-    metrics_label(out, f->sender);
-    evbuffer_add_printf(out, ",provider=");
-    metrics_label(out, f->provider);
-    evbuffer_add_printf(out, ",pool=");
-    metrics_label(out, f->pool);
-    if (reason) {
-	evbuffer_add_printf(out, ",reason=");
-	metrics_label(out, reason);
-    }
-    evbuffer_add_printf(out, "} %lld\n", n);
-}
-
-/* rate_add - sum the counters a rate needs, per sender domain */
-static void
-rate_add(const struct stats_field *f, long long n, void *arg)
-{
-    struct rate_acc *a = arg;
-    int c = stats_counter_index(f->counter);
     size_t i;
 
-    if (c != SC_DELIVERED && c != SC_BOUNCED && c != SC_COMPLAINTS)
-	return;
-    for (i = 0; i < a->n; i++)
-	if (strcmp(a->v[i].sender, f->sender) == 0)
-	    break;
-    if (i == a->n) {
-	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
-	memset(&a->v[a->n], 0, sizeof(a->v[a->n]));
-	snprintf(a->v[a->n].sender, STATS_NAME_MAX, "%s", f->sender);
-	a->n++;
+    if (s->cap == 0)
+	return -1;
+    for (i = hash(k) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+	if (strcmp(s->key[s->slot[i] - 1], k) == 0)
+	    return (long) (s->slot[i] - 1);
+    return -1;
+}
+
+/* strset_add - add k (not yet in the set); its index */
+static size_t
+strset_add(struct strset *s, const char *k)
+{
+    size_t i, j;
+
+    if (2 * (s->n + 1) > s->cap) {
+	size_t cap = s->cap ? 2 * s->cap : 64;
+
+	free(s->slot);
+	s->slot = xcalloc(cap, sizeof(*s->slot));
+	s->cap = cap;
+	for (j = 0; j < s->n; j++) {
+	    for (i = hash(s->key[j]) & (cap - 1); s->slot[i]; i = (i + 1) & (cap - 1))
+		;
+	    s->slot[i] = j + 1;
+	}
     }
-    if (c == SC_DELIVERED)
-	a->v[i].delivered += n;
-    else if (c == SC_BOUNCED)
-	a->v[i].bounced += n;
-    else
-	a->v[i].complaints += n;
+    s->key = xreallocarray(s->key, s->n + 1, sizeof(*s->key));
+    s->key[s->n] = xstrdup(k);
+    for (i = hash(k) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+	;
+    s->slot[i] = s->n + 1;
+    return s->n++;
 }
 
-/* read_window - sums per sender domain over the last hours */
-static int
-read_window(struct rconn *rc, const char *prefix, long long now, long long hours,
-	    struct rate_acc *a)
-{
-    return stats_read(rc, prefix, now - (hours - 1) * 3600, now, rate_add, a);
-}
-
-/* rate_lines - one family of rates, for both windows */
+/* strset_free - release the set */
 static void
-rate_lines(struct evbuffer *out, const char *name, int complaints,
-	   const struct rate_acc *w, const char *const *wname)
+strset_free(struct strset *s)
 {
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+	free(s->key[i]);
+    free(s->key);
+    free(s->slot);
+    memset(s, 0, sizeof(*s));
+}
+
+/* table_add - add n under these labels */
+static void
+table_add(struct table *t, const char *sender, const char *provider, const char *pool,
+	  const char *counter, unsigned long long n)
+{
+    char key[4 * STATS_NAME_MAX + 4];
+    long i;
+
+    snprintf(key, sizeof(key), "%s|%s|%s|%s", sender, provider, pool, counter);
+    if ((i = strset_find(&t->idx, key)) < 0) {
+	i = (long) strset_add(&t->idx, key);
+	t->rows = xreallocarray(t->rows, t->idx.n, sizeof(*t->rows));
+	t->rows[i].sender = xstrdup(sender);
+	t->rows[i].provider = xstrdup(provider);
+	t->rows[i].pool = xstrdup(pool);
+	t->rows[i].counter = xstrdup(counter);
+	t->rows[i].n = 0;
+    }
+    t->rows[i].n += n;
+}
+
+/* table_free - release the rows */
+static void
+table_free(struct table *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->idx.n; i++) {
+	free(t->rows[i].sender);
+	free(t->rows[i].provider);
+	free(t->rows[i].pool);
+	free(t->rows[i].counter);
+    }
+    free(t->rows);
+    t->rows = NULL;
+    strset_free(&t->idx);
+}
+
+/* ---------------------------------------------------------------- labels */
+
+/* provider_label - a provider of the table, or "other" */
+static const char *
+provider_label(const struct metrics *m, const char *provider)
+{
+    return provider_by_name(m->providers, provider) >= 0 ? provider : "other";
+}
+
+/* pool_label - a configured pool, "default", or "other" */
+static const char *
+pool_label(const struct metrics *m, const char *pool)
+{
+    return strcmp(pool, "default") == 0 || conf_pool_find(m->conf, pool) ? pool : "other";
+}
+
+/* sender_label - the sender domain, while there is room for its name */
+static const char *
+sender_label(struct metrics *m, const char *sender)
+{
+    if (*sender == '\0')
+	return "-";
+    if (strset_find(&m->senders, sender) >= 0)
+	return sender;
+    if (m->senders.n >= (size_t) m->conf->logd.metrics_max_senders
+	|| strcmp(sender, "other") == 0)
+	return "other";
+    strset_add(&m->senders, sender);
+    return sender;
+}
+
+/* ---------------------------------------------------------------- this node */
+
+/* metrics_new - no counts yet */
+struct metrics *
+metrics_new(const struct outpost_conf *conf, const struct provider_table *providers)
+{
+    struct metrics *m = xcalloc(1, sizeof(*m));
+
+    m->conf = conf;
+    m->providers = providers;
+    return m;
+}
+
+/* metrics_tap - one increment that track(3) adds to its batch */
+void
+metrics_tap(const char *sender, const char *provider, const char *pool,
+	    const char *counter, long long n, void *arg)
+{
+    struct metrics *m = arg;
+
+    if (n <= 0)
+	return;
+    table_add(&m->node, sender_label(m, sender ? sender : ""),
+	      provider_label(m, provider ? provider : ""), pool_label(m, pool ? pool : ""),
+	      counter, (unsigned long long) n);
+}
+
+/* is_reason - a row of a bounce reason */
+static int
+is_reason(const struct row *r)
+{
+    return strncmp(r->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0;
+}
+
+/* node_deliveries - deliveries by outcome, bounces by class */
+static void
+node_deliveries(struct prom *p, const struct table *t)
+{
+    static const char *const outcomes[] = {STATS_DELIVERED, STATS_DEFERRED, STATS_BOUNCED,
+	STATS_EXPIRED, NULL};
     size_t i;
     int k;
 
-    evbuffer_add_printf(out, "# TYPE %s gauge\n", name);
-    for (k = 0; k < 2; k++) {
-	for (i = 0; i < w[k].n; i++) {
-	    const struct rate_row *r = &w[k].v[i];
-	    long long base = complaints ? r->delivered : r->delivered + r->bounced;
-
-	    if (base == 0)
-		continue;
-	    evbuffer_add_printf(out, "%s{sender=", name);
-	    metrics_label(out, r->sender);
-	    evbuffer_add_printf(out, ",window=\"%s\"} %.6f\n", wname[k],
-				(double) (complaints ? r->complaints : r->bounced)
-				/ (double) base);
-	}
-    }
+    prom_family(p, "outpost_logd_deliveries_total", PROM_COUNTER,
+		"Recipients by delivery outcome read from this node's mail log since the "
+		"start (delivered, deferred: each attempt, bounced, expired).");
+    for (k = 0; outcomes[k]; k++)
+	for (i = 0; i < t->idx.n; i++)
+	    if (strcmp(t->rows[i].counter, outcomes[k]) == 0)
+		prom_counter(p, (const char *[]) {"sender", t->rows[i].sender,
+			     "provider", t->rows[i].provider, "pool", t->rows[i].pool,
+			     "outcome", outcomes[k], NULL}, t->rows[i].n);
+    prom_family(p, "outpost_logd_bounces_total", PROM_COUNTER,
+		"Bounces read from this node's mail log since the start, hard or soft.");
+    for (k = 0; k < 2; k++)
+	for (i = 0; i < t->idx.n; i++)
+	    if (strcmp(t->rows[i].counter, k ? STATS_BOUNCED_SOFT : STATS_BOUNCED_HARD) == 0)
+		prom_counter(p, (const char *[]) {"sender", t->rows[i].sender,
+			     "provider", t->rows[i].provider, "pool", t->rows[i].pool,
+			     "class", k ? "soft" : "hard", NULL}, t->rows[i].n);
 }
 
-/* rates - bounce and complaint rates over 24 hours and 7 days */
-static int
-rates(struct rconn *rc, const char *prefix, long long now, struct evbuffer *out)
-{
-    static const char *const wname[2] = {"24h", "7d"};
-    struct rate_acc w[2] = {{0}, {0}};
-    int rv = -1;
-
-    if (read_window(rc, prefix, now, 24, &w[0]) == 0
-	&& read_window(rc, prefix, now, 7 * 24, &w[1]) == 0) {
-	rate_lines(out, "outpost_bounce_rate", 0, w, wname);
-	rate_lines(out, "outpost_complaint_rate", 1, w, wname);
-	rv = 0;
-    }
-    free(w[0].v);
-    free(w[1].v);
-    return rv;
-}
-
-/* keep_state - collect the backoffs in force */
+/* node_families - what this process counted */
 static void
-keep_state(const struct backoff_state *st, void *arg)
+node_families(struct prom *p, const struct table *t, const struct track_counts *tc,
+	      long long overlong)
 {
-    struct backoffs { struct backoff_state *v; size_t n; } *b = arg;
+    struct table agg = {0};
+    size_t i;
+
+    prom_family(p, "outpost_logd_lines_total", PROM_COUNTER,
+		"Log lines read by this process, by result.");
+    prom_counter(p, (const char *[]) {"result", "mail", NULL},
+		 (unsigned long long) (tc->lines - tc->ignored - tc->garbage));
+    prom_counter(p, (const char *[]) {"result", "ignored", NULL},
+		 (unsigned long long) tc->ignored);
+    prom_counter(p, (const char *[]) {"result", "garbage", NULL},
+		 (unsigned long long) tc->garbage);
+    prom_counter(p, (const char *[]) {"result", "overlong", NULL},
+		 (unsigned long long) overlong);
+    node_deliveries(p, t);
+    prom_family(p, "outpost_logd_bounce_reasons_total", PROM_COUNTER,
+		"Bounces read from this node's mail log since the start, by provider and "
+		"reason (the classifier's names).");
+    for (i = 0; i < t->idx.n; i++)	/* summed over senders and pools */
+	if (is_reason(&t->rows[i]))
+	    table_add(&agg, t->rows[i].provider, t->rows[i].counter, "", "", t->rows[i].n);
+    for (i = 0; i < agg.idx.n; i++)
+	prom_counter(p, (const char *[]) {"provider", agg.rows[i].sender, "reason",
+		     agg.rows[i].provider + strlen(STATS_REASON_PREFIX), NULL}, agg.rows[i].n);
+    table_free(&agg);
+    prom_family(p, "outpost_logd_backoffs_total", PROM_COUNTER,
+		"Backoffs this node started since the start, because a deferral matched a "
+		"backoff rule.");
+    for (i = 0; i < t->idx.n; i++)	/* summed over senders */
+	if (strcmp(t->rows[i].counter, STATS_BACKOFF) == 0)
+	    table_add(&agg, t->rows[i].provider, t->rows[i].pool, "", "", t->rows[i].n);
+    for (i = 0; i < agg.idx.n; i++)
+	prom_counter(p, (const char *[]) {"provider", agg.rows[i].sender, "pool",
+		     agg.rows[i].provider, NULL}, agg.rows[i].n);
+    table_free(&agg);
+    prom_family(p, "outpost_logd_redis_errors_total", PROM_COUNTER,
+		"Redis commands of this process that got no answer.");
+    prom_counter(p, NULL, rconn_failure_count());
+}
+
+/* ---------------------------------------------------------------- the cluster */
+
+struct cluster {
+    struct stats_field *v;	/* the total hash */
+    long long *n;
+    size_t nv;
+    struct table rate[2];	/* per sender: delivered, bounced, complaints */
+    struct backoff_state *b;	/* backoffs in force */
+    size_t nb;
+    struct strset top;		/* senders labelled by name */
+};
+
+/* keep_total - one field of the total hash */
+static void
+keep_total(const struct stats_field *f, long long n, void *arg)
+{
+    struct cluster *c = arg;
+
+    c->v = xreallocarray(c->v, c->nv + 1, sizeof(*c->v));
+    c->n = xreallocarray(c->n, c->nv + 1, sizeof(*c->n));
+    c->v[c->nv] = *f;
+    c->n[c->nv++] = n;
+}
+
+/* keep_rate - a field of an hour, for the rates */
+static void
+keep_rate(const struct stats_field *f, long long n, void *arg)
+{
+    struct table *t = arg;
+    int c = stats_counter_index(f->counter);
+
+    if ((c == SC_DELIVERED || c == SC_BOUNCED || c == SC_COMPLAINTS) && n > 0)
+	table_add(t, f->sender, "", "", f->counter, (unsigned long long) n);
+}
+
+/* keep_backoff - a backoff still in force */
+static void
+keep_backoff(const struct backoff_state *st, void *arg)
+{
+    struct cluster *c = arg;
 
     if (st->until <= (long long) time(NULL))
 	return;
-    b->v = xreallocarray(b->v, b->n + 1, sizeof(*b->v));
-    b->v[b->n++] = *st;
+    c->b = xreallocarray(c->b, c->nb + 1, sizeof(*c->b));
+    c->b[c->nb++] = *st;
 }
 
-/* backoffs - the backoffs in force: two families */
-static int
-backoffs(struct rconn *rc, const char *prefix, struct evbuffer *out)
-{
-    struct backoffs { struct backoff_state *v; size_t n; } b = {0};
-    size_t i;
-    int k;
+struct volume {
+    const char *sender;
+    long long n;
+};
 
-    if (backoff_list(rc, prefix, keep_state, &b) < 0)
+/* cmp_volume - most mail first, then by name */
+static int
+cmp_volume(const void *a, const void *b)
+{
+    const struct volume *x = a, *y = b;
+
+    if (x->n != y->n)
+	return x->n > y->n ? -1 : 1;
+    return strcmp(x->sender, y->sender);
+}
+
+/* choose_top - the senders with the most mail get a label of their own */
+static void
+choose_top(struct cluster *c, size_t max)
+{
+    struct strset seen = {0};
+    struct volume *v = NULL;
+    size_t i, nv = 0;
+    long k;
+
+    for (i = 0; i < c->nv; i++) {
+	if ((k = strset_find(&seen, c->v[i].sender)) < 0) {
+	    k = (long) strset_add(&seen, c->v[i].sender);
+	    v = xreallocarray(v, seen.n, sizeof(*v));
+	    v[k].sender = seen.key[k];
+	    v[k].n = 0;
+	    nv++;
+	}
+	v[k].n += c->n[i];
+    }
+    if (nv > 1)
+	qsort(v, nv, sizeof(*v), cmp_volume);
+    for (i = 0; i < nv && c->top.n < max; i++)
+	if (strcmp(v[i].sender, "other") != 0)
+	    strset_add(&c->top, v[i].sender);
+    free(v);
+    strset_free(&seen);
+}
+
+/* top_label - a sender of the top set, or "other" */
+static const char *
+top_label(const struct cluster *c, const char *sender)
+{
+    return strset_find(&c->top, sender) >= 0 ? sender : "other";
+}
+
+/* cluster_read - everything the cluster families need, or -1 */
+static int
+cluster_read(struct rconn *rc, const char *prefix, long long now, struct cluster *c)
+{
+    if (stats_read_total(rc, prefix, keep_total, c) < 0
+	|| stats_read(rc, prefix, now - 23 * 3600, now, keep_rate, &c->rate[0]) < 0
+	|| stats_read(rc, prefix, now - (7 * 24 - 1) * 3600, now, keep_rate, &c->rate[1]) < 0
+	|| backoff_list(rc, prefix, keep_backoff, c) < 0)
 	return -1;
-    for (k = 0; k < 2; k++) {
-	evbuffer_add_printf(out, "# TYPE %s gauge\n", k ? "outpost_backoff_until_seconds"
-			    : "outpost_backoff_active");
-	for (i = 0; i < b.n; i++) {
-	    evbuffer_add_printf(out, "%s{provider=", k ? "outpost_backoff_until_seconds"
-				: "outpost_backoff_active");
-	    metrics_label(out, b.v[i].provider);
-	    evbuffer_add_printf(out, ",pool=");
-	    metrics_label(out, b.v[i].pool);
-	    if (k)
-		evbuffer_add_printf(out, "} %lld\n", b.v[i].until);
+    return 0;
+}
+
+/* cluster_free - release what cluster_read() gathered */
+static void
+cluster_free(struct cluster *c)
+{
+    free(c->v);
+    free(c->n);
+    free(c->b);
+    table_free(&c->rate[0]);
+    table_free(&c->rate[1]);
+    strset_free(&c->top);
+}
+
+/* cluster_totals - one family per counter, and the reasons */
+static void
+cluster_totals(struct prom *p, const struct metrics *m, const struct cluster *c)
+{
+    struct table t = {0}, reasons = {0};
+    size_t i, k;
+
+    for (i = 0; i < c->nv; i++) {
+	const struct stats_field *f = &c->v[i];
+	const char *prov = provider_label(m, f->provider), *pool = pool_label(m, f->pool);
+
+	if (c->n[i] <= 0)
+	    continue;
+	if (strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0)
+	    table_add(&reasons, prov, f->counter + strlen(STATS_REASON_PREFIX), "", "",
+		      (unsigned long long) c->n[i]);
+	else if (stats_counter_index(f->counter) >= 0)
+	    table_add(&t, top_label(c, f->sender), prov, pool, f->counter,
+		      (unsigned long long) c->n[i]);
+    }
+    for (k = 0; k < N_CLUSTER; k++) {
+	prom_family(p, cluster_families[k].family, PROM_COUNTER, cluster_families[k].help);
+	for (i = 0; i < t.idx.n; i++)
+	    if (strcmp(t.rows[i].counter, cluster_families[k].counter) == 0)
+		prom_counter(p, (const char *[]) {"sender", t.rows[i].sender, "provider",
+			     t.rows[i].provider, "pool", t.rows[i].pool, NULL}, t.rows[i].n);
+    }
+    prom_family(p, "outpost_cluster_bounce_reasons_total", PROM_COUNTER,
+		"Bounces by provider and reason, all nodes (from Redis: do not sum over nodes).");
+    for (i = 0; i < reasons.idx.n; i++)
+	prom_counter(p, (const char *[]) {"provider", reasons.rows[i].sender, "reason",
+		     reasons.rows[i].provider, NULL}, reasons.rows[i].n);
+    table_free(&t);
+    table_free(&reasons);
+}
+
+/* one label set of a gauge family, summed */
+struct gsum {
+    const char *a, *b;		/* sender and window, or provider and pool */
+    unsigned long long delivered, bounced, complaints;
+    unsigned long long n;	/* backoffs in force */
+    long long until;
+};
+
+/* gsum_at - the sum of a label pair, added if new */
+static struct gsum *
+gsum_at(struct strset *idx, struct gsum **v, const char *a, const char *b)
+{
+    char key[2 * STATS_NAME_MAX + 2];
+    long k;
+
+    snprintf(key, sizeof(key), "%s|%s", a, b);
+    if ((k = strset_find(idx, key)) < 0) {
+	k = (long) strset_add(idx, key);
+	*v = xreallocarray(*v, idx->n, sizeof(**v));
+	memset(&(*v)[k], 0, sizeof(**v));
+	(*v)[k].a = a;
+	(*v)[k].b = b;
+    }
+    return &(*v)[k];
+}
+
+/* rate_lines - one ratio family over both windows */
+static void
+rate_lines(struct prom *p, const struct cluster *c, int complaints)
+{
+    static const char *const wname[2] = {"24h", "7d"};
+    struct strset idx = {0};
+    struct gsum *v = NULL, *g;
+    size_t i;
+    int w;
+
+    prom_family(p, complaints ? "outpost_cluster_complaint_ratio"
+		: "outpost_cluster_bounce_ratio", PROM_GAUGE, complaints
+		? "Complaints per delivered recipient over the window, all nodes."
+		: "Bounced per delivered or bounced recipient over the window, all nodes.");
+    for (w = 0; w < 2; w++) {
+	for (i = 0; i < c->rate[w].idx.n; i++) {
+	    const struct row *r = &c->rate[w].rows[i];
+	    int k = stats_counter_index(r->counter);
+
+	    g = gsum_at(&idx, &v, top_label(c, r->sender), wname[w]);
+	    if (k == SC_DELIVERED)
+		g->delivered += r->n;
+	    else if (k == SC_BOUNCED)
+		g->bounced += r->n;
 	    else
-		evbuffer_add_printf(out, "} 1\n");
+		g->complaints += r->n;
 	}
     }
-    free(b.v);
-    return 0;
+    for (i = 0; i < idx.n; i++) {
+	g = &v[i];
+	if (complaints ? g->delivered == 0 : g->delivered + g->bounced == 0)
+	    continue;
+	prom_gauge(p, (const char *[]) {"sender", g->a, "window", g->b, NULL}, complaints
+		   ? (double) g->complaints / (double) g->delivered
+		   : (double) g->bounced / (double) (g->delivered + g->bounced));
+    }
+    free(v);
+    strset_free(&idx);
 }
 
-/* totals - every counter since the start */
-static int
-totals(struct rconn *rc, const char *prefix, struct evbuffer *out)
+/* cluster_backoffs - the backoffs in force, per provider and pool */
+static void
+cluster_backoffs(struct prom *p, const struct metrics *m, const struct cluster *c)
 {
-    struct samples s = {0};
-    const char *prev = NULL;
+    struct strset idx = {0};
+    struct gsum *v = NULL, *g;
     size_t i;
 
-    if (stats_read_total(rc, prefix, collect, &s) < 0)
-	return -1;
-    if (s.n > 1)
-	qsort(s.v, s.n, sizeof(*s.v), cmp_sample);
-    for (i = 0; i < s.n; i++) {
-	if (stats_counter_index(s.v[i].f.counter) < 0 && strcmp(family(&s.v[i].f), "reason") != 0)
-	    continue;			/* a name this version does not know */
-	total_line(&s.v[i].f, s.v[i].n, out, prev);
-	prev = family(&s.v[i].f);
+    for (i = 0; i < c->nb; i++) {
+	g = gsum_at(&idx, &v, provider_label(m, c->b[i].provider), pool_label(m, c->b[i].pool));
+	g->n++;
+	if (c->b[i].until > g->until)
+	    g->until = c->b[i].until;
     }
-    free(s.v);
-    return 0;
+    prom_family(p, "outpost_cluster_backoffs_active", PROM_GAUGE,
+		"Backoffs in force, by provider (\"other\": recipient domains) and pool.");
+    for (i = 0; i < idx.n; i++)
+	prom_gauge(p, (const char *[]) {"provider", v[i].a, "pool", v[i].b, NULL},
+		   (double) v[i].n);
+    prom_family(p, "outpost_cluster_backoff_until_timestamp_seconds", PROM_GAUGE,
+		"When the last backoff in force of the provider and pool ends (UNIX time).");
+    for (i = 0; i < idx.n; i++)
+	prom_gauge(p, (const char *[]) {"provider", v[i].a, "pool", v[i].b, NULL},
+		   (double) v[i].until);
+    free(v);
+    strset_free(&idx);
 }
 
-/* metrics_render - the whole page */
-int
-metrics_render(struct rconn *rc, const char *prefix, const struct track_counts *tc,
-	       long long overlong, long long now, struct evbuffer *out)
+/* metrics_render - the whole page; never NULL */
+struct prom *
+metrics_render(struct metrics *m, struct rconn *rc, const struct track_counts *tc,
+	       long long overlong, long long now)
 {
-    evbuffer_add_printf(out,
-			"# HELP outpost_logd_lines_total Log lines read, by result.\n"
-			"# TYPE outpost_logd_lines_total counter\n"
-			"outpost_logd_lines_total{result=\"mail\"} %lld\n"
-			"outpost_logd_lines_total{result=\"ignored\"} %lld\n"
-			"outpost_logd_lines_total{result=\"garbage\"} %lld\n"
-			"outpost_logd_lines_total{result=\"overlong\"} %lld\n"
-			"# TYPE outpost_logd_backoffs_total counter\n"
-			"outpost_logd_backoffs_total %lld\n",
-			tc->lines - tc->ignored - tc->garbage, tc->ignored, tc->garbage,
-			overlong, tc->backoffs);
-    if (totals(rc, prefix, out) < 0
-	|| rates(rc, prefix, now, out) < 0
-	|| backoffs(rc, prefix, out) < 0)
-	return -1;
-    return 0;
+    struct prom *p = prom_new(m->conf->general.node);
+    struct cluster c;
+    int ok;
+
+    memset(&c, 0, sizeof(c));
+    node_families(p, &m->node, tc, overlong);
+    ok = cluster_read(rc, m->conf->redis.prefix, now, &c) == 0;
+    prom_family(p, "outpost_logd_redis_up", PROM_GAUGE,
+		"1 if the outpost_cluster_* figures of this page could be read from Redis.");
+    prom_gauge(p, NULL, ok ? 1 : 0);
+    if (ok) {
+	choose_top(&c, (size_t) m->conf->logd.metrics_max_senders);
+	cluster_totals(p, m, &c);
+	rate_lines(p, &c, 0);
+	rate_lines(p, &c, 1);
+	cluster_backoffs(p, m, &c);
+    }
+    cluster_free(&c);
+    return p;
 }
 
-/* on_request - GET /metrics */
-static void
-on_request(struct evhttp_request *req, void *arg)
-{
-    struct metrics_source *src = arg;
-    struct evbuffer *out;
-    const char *uri = evhttp_request_get_uri(req);
-
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET
-	|| uri == NULL || strncmp(uri, "/metrics", 8) != 0
-	|| (uri[8] != '\0' && uri[8] != '?')) {
-	evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
-	return;
-    }
-    out = evbuffer_new();
-    if (metrics_render(src->rc, src->prefix, src->counts(src->arg), src->overlong(src->arg),
-		       (long long) time(NULL), out) < 0) {
-	evbuffer_free(out);
-	evhttp_send_error(req, 503, "Redis unavailable");
-	return;
-    }
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-		      "text/plain; version=0.0.4");
-    evhttp_send_reply(req, HTTP_OK, "OK", out);
-    evbuffer_free(out);
-}
-
-static struct evhttp *metrics_http;
-
-/* metrics_stop - close the endpoint */
+/* metrics_free - release the counts */
 void
-metrics_stop(void)
+metrics_free(struct metrics *m)
 {
-    if (metrics_http)
-	evhttp_free(metrics_http);
-    metrics_http = NULL;
-}
-
-/* metrics_start - listen on "host:port" ("[v6]:port") */
-int
-metrics_start(struct event_base *base, const char *listen, struct metrics_source *src,
-	      char *err, size_t errlen)
-{
-    struct evhttp *http;
-    char host[256];
-    int port;
-    const char *why;
-
-    if (rconn_parse_server(listen, host, sizeof(host), &port, &why) < 0
-	|| strncmp(listen, "unix:", 5) == 0) {
-	snprintf(err, errlen, "metrics_listen %s: %s", listen,
-		 strncmp(listen, "unix:", 5) == 0 ? "expected host:port" : why);
-	return -1;
-    }
-    if ((http = evhttp_new(base)) == NULL) {
-	snprintf(err, errlen, "cannot create the HTTP server");
-	return -1;
-    }
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
-    evhttp_set_timeout(http, 10);
-    evhttp_set_gencb(http, on_request, src);
-    if (evhttp_bind_socket(http, host, (ev_uint16_t) port) < 0) {
-	snprintf(err, errlen, "metrics_listen %s: cannot listen", listen);
-	evhttp_free(http);
-	return -1;
-    }
-    metrics_http = http;
-    msg_info("metrics on http://%s/metrics", listen);
-    return 0;
+    if (m == NULL)
+	return;
+    strset_free(&m->senders);
+    table_free(&m->node);
+    free(m);
 }

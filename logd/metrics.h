@@ -1,60 +1,64 @@
 /*
- * metrics - the Prometheus text endpoint of outpost-logd
+ * metrics - what outpost-logd tells Prometheus
  *
  * SYNOPSIS
  *	#include "metrics.h"
  *
- *	int metrics_render(struct rconn *rc, const char *prefix,
- *			   const struct track_counts *tc, long long overlong,
- *			   long long now, struct evbuffer *out);
- *	int metrics_start(struct event_base *base, const char *listen,
- *			  struct metrics_source *src, char *err,
- *			  size_t errlen);
- *	void metrics_stop(void);
- *	void metrics_stop(void);
-void metrics_label(struct evbuffer *out, const char *value);
+ *	struct metrics *metrics_new(const struct outpost_conf *conf,
+ *				    const struct provider_table *providers);
+ *	void metrics_tap(const char *sender, const char *provider,
+ *			 const char *pool, const char *counter, long long n,
+ *			 void *metrics);
+ *	struct prom *metrics_render(struct metrics *m, struct rconn *rc,
+ *				    const struct track_counts *tc,
+ *				    long long overlong, long long now);
+ *	void metrics_free(struct metrics *m);
  *
  * DESCRIPTION
- *	GET /metrics answers, in the Prometheus text format 0.0.4:
+ *	Two kinds of figures, in families that say which they are (the
+ *	names are listed in outpost-logd(8)):
  *
- *	outpost_COUNTER_total{sender,provider,pool}  every counter of
- *		stats(3) since the start (delivered, deferred, bounced,
- *		bounced_hard, ..., throttled)
- *	outpost_bounce_reason_total{sender,provider,pool,reason}
- *	outpost_bounce_rate{sender,window} and
- *	outpost_complaint_rate{sender,window}  over the last 24h and 7d
- *	outpost_backoff_active{provider,pool}  1 while a backoff holds,
- *		outpost_backoff_until_seconds{provider,pool} its end
- *	outpost_logd_lines_total{result}  lines read by this process:
- *		delivery, ignored, garbage, overlong
+ *	outpost_logd_*	what this process read from this node's log since
+ *		it started, kept in its memory: deliveries by outcome,
+ *		bounces by class and reason, backoffs started, lines read,
+ *		Redis failures.  Each node counts only its own deliveries, so
+ *		sum() over the nodes is the cluster's figure; a restart
+ *		starts again from 0, which rate() and increase() expect.
+ *		metrics_tap() is the stats_batch_tap(3) function that feeds
+ *		them: it sees each increment track(3) adds.
  *
- *	Label values are escaped as the format requires.  A Redis failure
- *	answers 503.
+ *	outpost_cluster_*  the totals of every node and every program (the
+ *		milter's accepted and suppressed, policyd's throttled, ...),
+ *		read from Redis (stats(3)) at each scrape; the bounce and
+ *		complaint ratios over 24 hours and 7 days; the backoffs in
+ *		force.  Every node shows the same values: use one node's,
+ *		or max() over nodes, never sum().  When Redis cannot be read,
+ *		they are left out and outpost_logd_redis_up is 0.
+ *
+ *	Label values stay few: provider is a name of the provider table or
+ *	"other", pool a configured pool, "default" or "other", reason one
+ *	of the classifier's names.  Sender domains are labelled as they
+ *	first appear, up to [logd] metrics_max_senders of them; later ones
+ *	count as "other" (the cluster families keep the senders with the
+ *	most mail, and sum the rest into "other").
  */
 #ifndef OUTPOST_METRICS_H
 #define OUTPOST_METRICS_H
 
-#include <stddef.h>
-
-#include <event2/buffer.h>
-#include <event2/event.h>
-
+#include "conf.h"
+#include "prom.h"
+#include "provider.h"
 #include "redisconn.h"
 #include "track.h"
 
-struct metrics_source {
-    struct rconn *rc;
-    const char *prefix;
-    const struct track_counts *(*counts)(void *arg);
-    long long (*overlong)(void *arg);
-    void *arg;
-};
+struct metrics;
 
-int metrics_render(struct rconn *rc, const char *prefix, const struct track_counts *tc,
-		   long long overlong, long long now, struct evbuffer *out);
-int metrics_start(struct event_base *base, const char *listen,
-		  struct metrics_source *src, char *err, size_t errlen);
-void metrics_stop(void);
-void metrics_label(struct evbuffer *out, const char *value);
+struct metrics *metrics_new(const struct outpost_conf *conf,
+			    const struct provider_table *providers);
+void metrics_tap(const char *sender, const char *provider, const char *pool,
+		 const char *counter, long long n, void *metrics);
+struct prom *metrics_render(struct metrics *m, struct rconn *rc,
+			    const struct track_counts *tc, long long overlong, long long now);
+void metrics_free(struct metrics *m);
 
 #endif

@@ -261,6 +261,8 @@ msg_fail(struct dkimsign_msg *m, const char *fmt, ...)
     va_end(ap);
     m->verdict = DKIMSIGN_ERROR;
     COUNT(errors, 1);
+    for (size_t i = 0; i < m->ndkim; i++)
+	COUNT(failed[m->key[i]->alg == DKIM_ALG_ED25519], 1);
     return -1;
 }
 
@@ -426,6 +428,8 @@ dkimsign_eom(struct dkimsign_msg *m)
     }
     COUNT(signed_msgs, 1);
     COUNT(signatures, m->nsig);
+    for (i = 0; i < m->ndkim; i++)
+	COUNT(made[m->key[i]->alg == DKIM_ALG_ED25519], 1);
     snprintf(m->why, sizeof(m->why), "signed");
     return m->verdict;
 }
@@ -488,4 +492,8 @@ dkimsign_stats_get(struct dkimsign_stats *out)
     out->not_authorised = __atomic_load_n(&stats.not_authorised, __ATOMIC_RELAXED);
     out->bad_from = __atomic_load_n(&stats.bad_from, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&stats.errors, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++) {
+	out->made[i] = __atomic_load_n(&stats.made[i], __ATOMIC_RELAXED);
+	out->failed[i] = __atomic_load_n(&stats.failed[i], __ATOMIC_RELAXED);
+    }
 }

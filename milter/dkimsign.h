@@ -52,7 +52,9 @@ int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
  *	produces the DKIM-Signature values (folded with LF, leading space
  *	included, no CR) to prepend, in the order to insert them at the top.
  *
- *	Each message is counted once in the statistics (dkimsign_stats_get()).
+ *	Each message is counted once in the statistics (dkimsign_stats_get()),
+ *	and each signature by its algorithm: made, or failed when an internal
+ *	error stopped the message after its signing had begun.
  *
  * DIAGNOSTICS
  *	dkimsign_new() returns NULL with "FILE:LINE: problem" in err when the
@@ -92,6 +94,8 @@ struct dkimsign_stats {
     unsigned long not_authorised;	/* client or SASL user may not sign */
     unsigned long bad_from;		/* no usable From: */
     unsigned long errors;		/* internal errors */
+    unsigned long made[2];		/* signatures made, by enum dkim_alg */
+    unsigned long failed[2];		/* signatures begun and not made */
 };
 
 struct dkimsign;

@@ -65,10 +65,7 @@ static const struct outpost_conf *redis_conf;
 static struct rconn *conn;
 static struct intake_store *store;
 
-static struct {
-    unsigned long rewritten, rewritten_id, rewritten_domain, reports, acted,
-	suppressed, forged, stale, malformed, unattributed, tempfail;
-} stats;
+static struct intake_stats stats;
 
 #define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
@@ -220,6 +217,19 @@ intake_stats_log(void)
 	     "tempfail=%lu", stats.rewritten, stats.rewritten_id, stats.rewritten_domain,
 	     stats.reports, stats.acted, stats.suppressed, stats.forged, stats.stale,
 	     stats.malformed, stats.unattributed, stats.tempfail);
+}
+
+/* intake_stats_get - a copy of the counters, each read whole */
+void
+intake_stats_get(struct intake_stats *out)
+{
+    const unsigned long *from = (const unsigned long *) &stats;
+    unsigned long *to = (unsigned long *) out;
+    size_t i;
+
+    /* the struct holds unsigned longs only */
+    for (i = 0; i < sizeof(stats) / sizeof(unsigned long); i++)
+	to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 /* redis_get - the store, under redis_lock (the caller unlocks) */
@@ -553,6 +563,7 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     if (rc < 0)
 	return -1;
     COUNT(acted);
+    COUNT(by_event[event]);
     if (res.suppressed)
 	COUNT(suppressed);
     if (event == INTAKE_SOFT)
@@ -663,6 +674,7 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
     if (m->addr_kind == INTAKE_NONE)
 	return INTAKE_DONE;
     COUNT(reports);
+    COUNT(by_addr[m->addr_kind]);
     if (m->too_large) {
 	msg_warn("%s: intake: report to %s larger than [intake] max_report_size: not read",
 		 qid, m->env_rcpt);

@@ -31,6 +31,7 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *			  const struct intake_client *cl, const char *qid,
  *			  char *out, size_t size);
  *	void intake_stats_log(void);
+ *	void intake_stats_get(struct intake_stats *out);
  *
  * DESCRIPTION
  *	Outgoing mail: intake_sender() gives the new envelope sender of a
@@ -77,6 +78,7 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
 #include <sys/types.h>
 
 #include "addr.h"
+#include "intake_act.h"
 
 struct outpost_conf;
 struct intake_setup;
@@ -84,6 +86,14 @@ struct intake_setup;
 enum intake_verdict { INTAKE_DONE, INTAKE_TEMPFAIL };
 enum intake_addr { INTAKE_NONE, INTAKE_ADDR_BOUNCE, INTAKE_ADDR_COMPLAINT,
 		   INTAKE_ADDR_UNSUB };
+
+/* what intake_stats_get() copies: counts since the start */
+struct intake_stats {
+    unsigned long rewritten, rewritten_id, rewritten_domain, reports, acted,
+	suppressed, forged, stale, malformed, unattributed, tempfail;
+    unsigned long by_addr[INTAKE_ADDR_UNSUB + 1];	/* reports, by enum intake_addr */
+    unsigned long by_event[INTAKE_UNSUBSCRIBE + 1];	/* acted, by intake_event_kind */
+};
 
 struct intake_client {
     const struct sockaddr *addr;	/* NULL if unknown */
@@ -131,5 +141,6 @@ int intake_sender(struct intake_msg *m, const char *sender_domain,
 		  const struct intake_client *cl, const char *qid, char *out,
 		  size_t size);
 void intake_stats_log(void);
+void intake_stats_get(struct intake_stats *out);
 
 #endif

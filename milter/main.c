@@ -18,9 +18,13 @@
  *	-n	check the configuration and the keys, then exit
  *	-v	more verbose logging (repeat for more)
  *
- *	Started as root, it opens its socket, then becomes [general] user
- *	and only then reads the keys, which must belong to that user and be
- *	readable by no one else.  SIGHUP reloads the configuration and the
+ *	Before it touches its socket it checks all that can fail: the
+ *	configuration, [general] user, the keys and intake secrets (which
+ *	must belong to that user and be readable by no one else), Redis.
+ *	A unix socket on which another instance listens is left alone (see
+ *	sockguard(3)); a stale one is replaced.  Started as root, it opens
+ *	its socket, then becomes [general] user and reads the keys again as
+ *	that user.  SIGHUP reloads the configuration and the
  *	keys: a bad file or key is logged by name and the running ones stay.
  *	SIGTERM and SIGINT stop it.
  *
@@ -60,16 +64,21 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "metrics.h"
 #include "msg.h"
 #include "nodeinfo.h"
 #include "privs.h"
+#include "promhttp.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
 #include "redischeck.h"
 #include "sdnotify.h"
+#include "sockguard.h"
 
 static int load_signer(const struct outpost_conf *conf, uid_t owner,
 		       struct dkimsign **out, char *err, size_t errlen);
+static int check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys,
+		      int *intake_on, char *err, size_t errlen);
 static uid_t daemon_uid(const struct outpost_conf *conf);
 static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
@@ -83,6 +92,14 @@ static struct nodeinfo *node_info;
 static struct rconn *node_rc;
 static char node_name[256];
 static const char *node_prefix;		/* of the first configuration */
+static struct prom *render(void *arg);
+
+/* render - the metrics page (in the endpoint's thread) */
+static struct prom *
+render(void *arg)
+{
+    return metrics_render(arg);
+}
 
 /* daemon_uid - the user the keys must belong to */
 static uid_t
@@ -123,6 +140,27 @@ load_signer(const struct outpost_conf *conf, uid_t owner, struct dkimsign **out,
 	return 0;
     *out = dkimsign_new(&conf->dkim, owner, err, errlen);
     return *out ? 0 : -1;
+}
+
+/* check_keys - can the keys and intake secrets of a configuration be loaded? */
+static int
+check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys, int *intake_on,
+	   char *err, size_t errlen)
+{
+    struct dkimsign *ds;
+    struct intake_setup *is;
+
+    if (load_signer(conf, owner, &ds, err, errlen) < 0)
+	return -1;
+    *nkeys = ds ? dkimsign_nkeys(ds) : 0;
+    dkimsign_unref(ds);
+    is = intake_setup_new(conf, owner, err, errlen);
+    if (is == NULL && err[0])
+	return -1;
+    *intake_on = is != NULL;
+    intake_install(is);			/* and free it: nothing else frees a setup */
+    intake_install(NULL);
+    return 0;
 }
 
 /* log_stats - the counters so far */
@@ -223,7 +261,8 @@ main(int argc, char **argv)
 {
     struct daemonopt opt;
     const char *path;
-    int sig, milter_rc = 0;
+    int sig, milter_rc = 0, intake_on;
+    size_t nkeys;
     struct outpost_conf *conf;
     struct dkimsign *ds;
     struct intake_setup *is;
@@ -231,6 +270,7 @@ main(int argc, char **argv)
     const char *sock;
     sigset_t set;
     pthread_t tid;
+    struct promhttp *http = NULL;
 
     daemonopt_parse(argc, argv, &opt);
     path = opt.conf_path;
@@ -239,21 +279,12 @@ main(int argc, char **argv)
 	return 1;
     }
     if (opt.check_only) {
-	if (load_signer(conf, daemon_uid(conf), &ds, err, sizeof(err)) < 0) {
+	if (check_keys(conf, daemon_uid(conf), &nkeys, &intake_on, err, sizeof(err)) < 0) {
 	    fprintf(stderr, "%s\n", err);
 	    return 1;
 	}
-	is = intake_setup_new(conf, daemon_uid(conf), err, sizeof(err));
-	if (is == NULL && err[0]) {
-	    fprintf(stderr, "%s\n", err);
-	    return 1;
-	}
-	printf("%s: configuration OK, %zu DKIM key%s%s\n", path,
-	       ds ? dkimsign_nkeys(ds) : 0, ds && dkimsign_nkeys(ds) == 1 ? "" : "s",
-	       is ? ", intake on" : "");
-	dkimsign_unref(ds);
-	intake_install(is);
-	intake_install(NULL);
+	printf("%s: configuration OK, %zu DKIM key%s%s\n", path, nkeys,
+	       nkeys == 1 ? "" : "s", intake_on ? ", intake on" : "");
 	conf_free(conf);
 	return 0;
     }
@@ -271,18 +302,29 @@ main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+    /* all that can fail is checked before the socket of a running instance is touched */
+    if (privs_check(conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
+    if (check_keys(conf, daemon_uid(conf), &nkeys, &intake_on, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
     sock = conf->milter.socket;
-    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
-	unlink(strchr(sock, ':') + 1);		/* a stale socket from a crash */
+    /* the lock of the claim stays open until exit: no other instance takes the path */
+    if ((strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	&& sockguard_claim(strchr(sock, ':') + 1, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
     umask(0777 & ~(mode_t) strtol(conf->milter.socket_mode, NULL, 8));
     if (smfi_setconn((char *) sock) == MI_FAILURE
 	|| smfi_settimeout((int) (conf->milter.timeout_ms / 1000)) == MI_FAILURE
 	|| smfi_setbacklog((int) conf->milter.backlog) == MI_FAILURE
 	|| smfi_register(filter_desc) == MI_FAILURE)
 	msg_fatal("cannot set up the milter on %s", sock);
-    if (smfi_opensocket(1) == MI_FAILURE)
+    if (smfi_opensocket(0) == MI_FAILURE)	/* a stale file is gone already */
 	msg_fatal("cannot open milter socket %s", sock);
     umask(077);
+    if (conf->milter.metrics_listen
+	&& (http = promhttp_start_thread(conf->milter.metrics_listen, render,
+					 conf->general.node, err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
     drop_privileges(conf, sock);
     if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
@@ -324,6 +366,7 @@ main(int argc, char **argv)
     sdnotify_stopping();
     smfi_stop();
     pthread_join(tid, NULL);
+    promhttp_stop(http);
     log_stats();
     filter_set_signer(NULL);
     rcpt_check_shutdown();

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "metrics.h"
 #include "msg.h"
 #include "provider.h"
 #include "rcpt_check.h"
@@ -198,6 +199,7 @@ rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
     }
     p = pool_get();
     n = sup_check(p->store, addr, sender_domain, (long long) time(NULL), action, &hit);
+    metrics_suppress_check(n < 0 ? MS_ERROR : n > 0 ? MS_SUPPRESSED : MS_CLEAN);
     if (n < 0)
 	msg_warn("%s: suppress: %s from %s: %s", qid, addr, sender, sup_error(p->store));
     if (n > 0)
@@ -205,6 +207,7 @@ rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
     pool_put(p);
 
     if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
+	metrics_fail_open(MF_SUPPRESS);
 	msg_warn("%s: suppress: FAIL-OPEN: %s from %s accepted UNCHECKED "
 		 "([suppress] on_redis_error = accept)", qid, addr, sender);
 	return RCPT_ACCEPT;
@@ -220,6 +223,7 @@ rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
 	msg_debug("%s: suppress: %s from %s: not suppressed", qid, addr, sender);
 	return RCPT_ACCEPT;
     }
+    metrics_refused(sc->action == CONF_SUP_DISCARD);
     sup_time_format(hit.created, day, sizeof(day));
     day[10] = '\0';			/* the date is enough */
     msg_info("%s: suppress: %s from %s: %s (%s, scope %s, since %s, source %s)",

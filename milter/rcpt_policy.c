@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy_client.h"
 #include "rcpt_policy.h"
@@ -102,6 +103,7 @@ static sfsistat
 failed(SMFICTX *ctx, const char *qid, const char *rcpt, const char *why)
 {
     if (default_accept) {
+	metrics_fail_open(MF_POLICY);
 	msg_warn("%s: policy: FAIL-OPEN: %s accepted UNCHECKED: %s "
 		 "([milter] policy_default_action = accept)", qid, rcpt, why);
 	return SMFIS_CONTINUE;

@@ -5,5 +5,6 @@ INTEGRATION_TESTS += tests/integration/sendmail-relay.sh tests/integration/privi
 EXTRA_DIST += packaging/build-deb.sh packaging/debian \
 	packaging/systemd/outpost-milter.service packaging/systemd/outpost-policyd.service \
 	packaging/systemd/outpost-logd.service \
-	tests/package/test-package.sh tests/lib/sendmail.sh \
+	tests/package/test-package.sh tests/package/install-doc.sh tests/lib/docblocks.py \
+	tests/lib/sendmail.sh \
 	conf-examples/postfix-sockets.cf doc/INSTALL.md

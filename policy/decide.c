@@ -259,8 +259,8 @@ fill_reply(const char *tmpl, const char *limit, long long retry, char *out, size
     out[o] = '\0';
 }
 
-/* decide_answer - the action for gcra.lua's reply */
-void
+/* decide_answer - the action for gcra.lua's reply; -1: the failure action */
+int
 decide_answer(const struct limits *l, const struct decide_plan *plan,
 	      const redisReply *r, char *out, size_t outlen)
 {
@@ -278,7 +278,7 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
 	else
 	    msg_warn("redis: unexpected reply from the throttling script");
 	decide_failure(l, plan, out, outlen);
-	return;
+	return -1;
     }
     code = r->element[0]->integer;
     idx = r->element[1]->integer;
@@ -288,7 +288,7 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
 	    snprintf(out, outlen, "FILTER %s", l->pools[pool->chain[idx - 1]].filter);
 	else
 	    snprintf(out, outlen, "DUNNO");
-	return;
+	return 0;
     }
     if (code == 1 && idx >= 1 && idx <= plan->nlim) {
 	const struct decide_limit *lim = &plan->lim[idx - 1];
@@ -307,11 +307,12 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
     } else {
 	msg_warn("redis: throttling script answered %lld %lld", code, idx);
 	decide_failure(l, plan, out, outlen);
-	return;
+	return -1;
     }
     /* whole seconds, rounded up: retrying earlier would be refused again */
     fill_reply(l->conf->policy.defer_reply, what, wait <= 0 ? 1 : (wait + 999999) / 1000000,
 	       out, outlen);
+    return 0;
 }
 
 /* decide_counted - the statistics counter of a reply, if any */

@@ -11,7 +11,7 @@
  *			       int provider, char *out, size_t outlen);
  *	int decide_command(const struct limits *l, struct decide_plan *plan,
  *			   const char *sha1, long long now_s);
- *	void decide_answer(const struct limits *l,
+ *	int decide_answer(const struct limits *l,
  *			   const struct decide_plan *plan,
  *			   const redisReply *r, char *out, size_t outlen);
  *	const char *decide_counted(const struct limits *l,
@@ -47,7 +47,8 @@
  *
  *	decide_answer() turns the script's reply into the action ("DUNNO",
  *	"FILTER transport:nexthop" or the configured defer_reply); a reply
- *	that is not what the script returns counts as a failure.
+ *	that is not what the script returns counts as a failure: the action
+ *	of decide_failure(), and -1 (0 otherwise).
  *	decide_counted() says which statistics counter the script's reply
  *	adds to: STATS_THROTTLED when a limit refused the recipient,
  *	STATS_SPILLED when it went to an overflow pool, NULL when neither
@@ -102,8 +103,8 @@ int decide_plan_limits(const struct limits *l, struct decide_plan *plan,
 		       int provider, char *out, size_t outlen);
 int decide_command(const struct limits *l, struct decide_plan *plan,
 		   const char *sha1, long long now_s);
-void decide_answer(const struct limits *l, const struct decide_plan *plan,
-		   const redisReply *r, char *out, size_t outlen);
+int decide_answer(const struct limits *l, const struct decide_plan *plan,
+		  const redisReply *r, char *out, size_t outlen);
 const char *decide_counted(const struct limits *l, const struct decide_plan *plan,
 			   const redisReply *r, const char **provider, const char **pool);
 void decide_failure(const struct limits *l, const struct decide_plan *plan,

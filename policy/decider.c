@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "decider.h"
 #include "gcra_lua.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "msg.h"
 #include "mxlookup.h"
@@ -28,6 +29,8 @@ struct dreq {
     int answered;
     int waiting;		/* lookups and commands in flight */
     int sent_source;		/* EVAL after NOSCRIPT, once */
+    int failed;			/* Redis did not decide: the failure answer */
+    long long start_us;
     long long deadline_ms;
     char qid[32];		/* the request's queue_id, or "NOQUEUE" */
     struct dreq *prev, *next;	/* the deadline list, oldest first */
@@ -98,6 +101,22 @@ unlink_req(struct dreq *r)
     r->prev = r->next = NULL;
 }
 
+/* count - the answer in the metrics, by its first word */
+static void
+count(const struct dreq *r, const char *action)
+{
+    int dunno = strncmp(action, "DUNNO", 5) == 0;
+    enum metrics_answer a;
+
+    if (dunno)
+	a = MA_DUNNO;
+    else if (strncmp(action, "FILTER", 6) == 0)
+	a = MA_FILTER;
+    else
+	a = r->failed ? MA_TEMPFAIL : MA_DEFER;
+    metrics_decision(a, r->failed && dunno, monotime_us() - r->start_us);
+}
+
 /* finish - answer once */
 static void
 finish(struct dreq *r, const char *action)
@@ -106,6 +125,7 @@ finish(struct dreq *r, const char *action)
 	return;
     r->answered = 1;
     unlink_req(r);
+    count(r, action);
     if (strncmp(action, "DUNNO", 5) != 0 && strncmp(action, "FILTER", 6) != 0)
 	msg_info("%s: %s: %s", r->qid, r->plan.domain, action);
     r->fn(r->arg, action);
@@ -118,11 +138,20 @@ fail(struct dreq *r)
 {
     char out[DECIDE_ANSWER_MAX];
 
+    r->failed = 1;
     decide_failure(r->l, &r->plan, out, sizeof(out));
     if (strncmp(out, "DUNNO", 5) == 0)
 	msg_warn("%s: %s: FAIL-OPEN: accepted UNCHECKED, no decision from Redis "
 		 "(the limits' on_error = dunno)", r->qid, r->plan.domain);
     finish(r, out);
+}
+
+/* redis_failed - Redis did not decide: counted, then the failure answer */
+static void
+redis_failed(struct dreq *r)
+{
+    metrics_redis_error();
+    fail(r);
 }
 
 /* on_tick - answer what has waited past decision_timeout */
@@ -137,7 +166,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     while (d->head && d->head->deadline_ms <= now) {
 	msg_warn("%s: %s: no decision within decision_timeout", d->head->qid,
 		 d->head->plan.domain);
-	fail(d->head);
+	redis_failed(d->head);
     }
 }
 
@@ -154,7 +183,7 @@ on_reply(void *arg, redisReply *reply)
 	return;
     }
     if (reply == NULL) {
-	fail(r);
+	redis_failed(r);
 	return;
     }
     if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0
@@ -167,13 +196,16 @@ on_reply(void *arg, redisReply *reply)
 	r->plan.argvlen[1] = strlen(gcra_lua);
 	if (rasync_command(r->d->ra, r->plan.argc, r->plan.argv, r->plan.argvlen,
 			   on_reply, r) < 0) {
-	    fail(r);
+	    redis_failed(r);
 	    return;
 	}
 	r->waiting++;
 	return;
     }
-    decide_answer(r->l, &r->plan, reply, out, sizeof(out));
+    if (decide_answer(r->l, &r->plan, reply, out, sizeof(out)) < 0) {
+	metrics_redis_error();
+	r->failed = 1;
+    }
     count_outcome(r, reply, out);
 }
 
@@ -210,7 +242,7 @@ go_redis(struct dreq *r)
     }
     if (rasync_command(r->d->ra, r->plan.argc, r->plan.argv, r->plan.argvlen,
 		       on_reply, r) < 0) {
-	fail(r);
+	redis_failed(r);
 	return;
     }
     r->waiting++;
@@ -259,6 +291,7 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
     r->fn = fn;
     r->arg = arg;
     copy_qid(r->qid, sizeof(r->qid), &req->queue_id);
+    r->start_us = monotime_us();
     rc = decide_prepare(r->l, req, &r->plan, out, sizeof(out));
     if (rc == DECIDE_ANSWERED) {
 	finish(r, out);

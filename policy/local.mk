@@ -7,6 +7,7 @@ POLICY_CORE = \
 	policy/request.c policy/request.h
 outpost_policyd_SOURCES = policy/main.c $(POLICY_CORE) \
 	policy/decider.c policy/decider.h \
+	policy/metrics.c policy/metrics.h \
 	policy/mxlookup.c policy/mxlookup.h \
 	policy/rasync.c policy/rasync.h \
 	policy/server.c policy/server.h
@@ -61,3 +62,5 @@ EXTRA_DIST += tests/bench/policyd-bench.sh
 
 # integration tests: real Postfix, Redis and DNS (tests/lib/world.sh)
 INTEGRATION_TESTS += tests/integration/policy-throttle.sh tests/integration/policy-warmup.sh
+INTEGRATION_TESTS += tests/integration/second-start.sh tests/integration/policy-limits.sh \
+	tests/integration/redis-auth.sh

@@ -39,10 +39,12 @@
 #include "daemonopt.h"
 #include "decider.h"
 #include "limits.h"
+#include "metrics.h"
 #include "msg.h"
 #include "privs.h"
 #include "redischeck.h"
 #include "sdnotify.h"
+#include "promhttp.h"
 #include "server.h"
 
 struct daemon {
@@ -51,6 +53,7 @@ struct daemon {
     struct limits *limits;
     struct decider *decider;
     struct server *server;
+    struct promhttp *http;
 };
 
 /* load - read and check a configuration; NULL and a message on error */
@@ -60,6 +63,15 @@ load(const char *path, char *err, size_t errlen)
     struct outpost_conf *conf = conf_load(path, err, errlen);
 
     return conf ? limits_build(conf, err, errlen) : NULL;
+}
+
+/* render - the metrics page, under the node name in force */
+static struct prom *
+render(void *arg)
+{
+    struct daemon *dm = arg;
+
+    return metrics_render(dm->limits->conf->general.node);
 }
 
 /* on_stop - SIGTERM, SIGINT */
@@ -101,7 +113,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-    struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL};
+    struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL, NULL};
     struct daemonopt opt;
     struct event *ev_term, *ev_int, *ev_hup;
     char err[600];
@@ -123,6 +135,9 @@ main(int argc, char **argv)
     rcheck_at_start(&dm.limits->conf->redis);
     if ((dm.base = event_base_new()) == NULL)
 	msg_fatal("cannot create the event loop");
+    /* all that can fail is checked before a socket is touched */
+    if (privs_check(dm.limits->conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
     dm.decider = decider_new(dm.base, dm.limits);
     dm.server = server_new(dm.base, dm.decider, dm.limits);
     for (i = 0; i < dm.limits->conf->policy.listen.n; i++) {
@@ -135,6 +150,10 @@ main(int argc, char **argv)
 	    msg_fatal("%s", err);
 	msg_info("listening on %s", addr);
     }
+    if (dm.limits->conf->policy.metrics_listen
+	&& (dm.http = promhttp_start(dm.base, dm.limits->conf->policy.metrics_listen, render,
+				     &dm, err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
     /* sockets are open: nothing more needs root */
     if (privs_drop(dm.limits->conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
@@ -147,6 +166,7 @@ main(int argc, char **argv)
     sdnotify_ready("listening on %zu socket%s", dm.limits->conf->policy.listen.n,
 		   dm.limits->conf->policy.listen.n == 1 ? "" : "s");
     event_base_dispatch(dm.base);
+    promhttp_stop(dm.http);
     server_free(dm.server);
     decider_free(dm.decider);
     event_free(ev_term);

@@ -32,6 +32,7 @@ struct rasync {
     redisAsyncContext *ac;
     int ready;			/* connected, set up and checked */
     int setup_failed;		/* AUTH, SELECT or SCRIPT LOAD refused */
+    struct msg_limit said_setup;	/* that refusal, said once (then rarely) */
     struct rcheck_facts facts;	/* the server check's replies so far */
     int check_next;		/* the command whose reply comes next */
     long long connect_started_ms;
@@ -44,7 +45,18 @@ struct rasync {
     size_t cap, head, count;
 };
 
+#define SETUP_SAY_EVERY 300	/* seconds between repeats of a setup refusal */
+
 static void rasync_connect(struct rasync *ra);
+
+/* next_backoff - the delay before the next attempt if this one fails */
+static long long
+next_backoff(const struct rasync *ra)
+{
+    long long ms = ra->backoff_ms ? ra->backoff_ms * 2 : ra->conf->reconnect_min_ms;
+
+    return ms < ra->conf->reconnect_max_ms ? ms : ra->conf->reconnect_max_ms;
+}
 
 /* ring_push - remember the callback of a command just sent */
 static void
@@ -102,18 +114,38 @@ send_cmd(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
     return 0;
 }
 
-/* setup_reply - AUTH, SELECT or SCRIPT LOAD answered */
+static void set_ready(struct rasync *ra);
+
+/*
+ * setup_reply - AUTH, SELECT or SCRIPT LOAD answered.  A refusal (a wrong
+ * password: WRONGPASS, NOAUTH, NOPERM) is said once, then at most every
+ * SETUP_SAY_EVERY seconds while it lasts; the connection is retried after
+ * the backoff delay like any failed connection.  Only the first refusal of
+ * a connection counts: the commands after it fail for the same reason.
+ */
 static void
 setup_reply(void *arg, redisReply *r)
 {
     struct rasync *ra = arg;
 
-    if (r && r->type == REDIS_REPLY_ERROR) {
-	msg_warn("redis: setting up the connection: %s", r->str);
+    if (r && r->type == REDIS_REPLY_ERROR && !ra->setup_failed) {
+	msg_warn_limited(&ra->said_setup, "redis: setting up the connection: %s "
+			 "(next attempt in %lld ms)", r->str, next_backoff(ra));
 	ra->setup_failed = 1;
 	if (ra->ac)
 	    redisAsyncDisconnect(ra->ac);
     }
+}
+
+/* setup_done - SCRIPT LOAD, the last setup command, answered */
+static void
+setup_done(void *arg, redisReply *r)
+{
+    struct rasync *ra = arg;
+
+    setup_reply(ra, r);
+    if (r && ra->ac && !ra->setup_failed && !rcheck_enforced())
+	set_ready(ra);
 }
 
 /* set_ready - the connection may carry commands */
@@ -122,6 +154,7 @@ set_ready(struct rasync *ra)
 {
     if (ra->backoff_ms)
 	msg_info("redis: connected again");
+    msg_limit_reset(&ra->said_setup);
     ra->backoff_ms = 0;
     ra->ready = 1;
 }
@@ -166,9 +199,7 @@ schedule_retry(struct rasync *ra)
 {
     struct timeval tv;
 
-    ra->backoff_ms = ra->backoff_ms ? ra->backoff_ms * 2 : ra->conf->reconnect_min_ms;
-    if (ra->backoff_ms > ra->conf->reconnect_max_ms)
-	ra->backoff_ms = ra->conf->reconnect_max_ms;
+    ra->backoff_ms = next_backoff(ra);
     tv.tv_sec = ra->backoff_ms / 1000;
     tv.tv_usec = (ra->backoff_ms % 1000) * 1000;
     evtimer_add(ra->retry, &tv);
@@ -184,7 +215,7 @@ on_connect(const redisAsyncContext *ac, int status)
 
     if (status != REDIS_OK) {
 	msg_warn("redis: connect to %s: %s (next attempt in %lld ms)", ra->conf->server,
-		 ac->errstr, ra->backoff_ms ? ra->backoff_ms * 2 : ra->conf->reconnect_min_ms);
+		 ac->errstr, next_backoff(ra));
 	ra->ac = NULL;			/* hiredis frees it */
 	schedule_retry(ra);
 	return;
@@ -208,11 +239,10 @@ on_connect(const redisAsyncContext *ac, int status)
     argv[0] = "SCRIPT";
     argv[1] = "LOAD";
     argv[2] = ra->script;
-    send_cmd(ra, 3, argv, NULL, setup_reply, ra);
-    if (!rcheck_enforced()) {
-	set_ready(ra);
+    /* ready once SCRIPT LOAD is answered: after AUTH and SELECT, in order */
+    send_cmd(ra, 3, argv, NULL, setup_done, ra);
+    if (!rcheck_enforced())
 	return;
-    }
     /* not ready until the server's maxmemory-policy is known to be safe */
     rcheck_facts_init(&ra->facts);
     ra->check_next = rcheck_next(&ra->facts);
@@ -324,6 +354,7 @@ rasync_new(struct event_base *base, const struct conf_redis *conf, const char *s
     ra->conf = conf;
     ra->script = script;
     ra->max_pending = max_pending;
+    ra->said_setup = (struct msg_limit) MSG_LIMIT_INIT(SETUP_SAY_EVERY);
     ra->retry = evtimer_new(base, on_retry, ra);
     ra->watch = event_new(base, -1, EV_PERSIST, on_watch, ra);
     event_add(ra->watch, &tv);

@@ -17,7 +17,11 @@
  *	are pipelined by themselves.  It connects at once and again after
  *	any failure, with a delay that doubles from [redis] reconnect_min to
  *	reconnect_max; on each connect it sends AUTH and SELECT as configured
- *	and SCRIPT LOAD of the script, so that EVALSHA finds it.  With
+ *	and SCRIPT LOAD of the script, so that EVALSHA finds it, and is
+ *	ready only once they are answered.  A refused AUTH (WRONGPASS,
+ *	NOAUTH, NOPERM), SELECT or SCRIPT LOAD is a failed connection: retried
+ *	after the backoff, logged once and then at most every 5 minutes
+ *	while it lasts; "connected again" is said only after it succeeded.  With
  *	[redis] sentinels the master is asked of the sentinels at each
  *	connect (that question is synchronous, bounded by connect_timeout).
  *	In a daemon that called rcheck_at_start(), the connection is ready

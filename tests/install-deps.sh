@@ -11,10 +11,11 @@ PKGS="
  clang-tools-14 clang-tidy-14 cppcheck bear
  libmilter-dev libopendkim-dev libspf2-dev libhiredis-dev libssl-dev libevent-dev
  libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev libsystemd-dev
- redis-server redis-tools postfix dnsmasq-base swaks miltertest
+ redis-server redis-tools postfix dnsmasq-base swaks miltertest sasl2-bin
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
  iproute2 util-linux procps psmisc postfwd tzdata
  mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
+ prometheus
 "
 
 export DEBIAN_FRONTEND=noninteractive
@@ -41,7 +42,7 @@ fi
 bash "$(dirname "$0")/lib/sendmail.sh" fetch || echo "install-deps.sh: Sendmail tests will be skipped" >&2
 
 # Packaged daemons must not run on the host: every test starts its own.
-for svc in postfix redis-server opendkim postfwd; do
+for svc in postfix redis-server opendkim postfwd saslauthd; do
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

@@ -48,6 +48,7 @@ INTEGRATION_TESTS += \
 	tests/integration/redis-conn.sh \
 	tests/integration/redis-prod.sh \
 	tests/integration/redis-acl.sh \
+	tests/integration/demo.sh \
 	tests/integration/faults.sh
 
 # helper programs the integration tests drive

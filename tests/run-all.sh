@@ -9,8 +9,9 @@
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
 #	then static analysis (tests/static-analysis.sh: scan-build, cppcheck,
-#	clang-tidy), the Debian package test (tests/package/test-package.sh) and
-#	"make distcheck".  Build trees live under _build/.  Ends with the
+#	clang-tidy), the Debian package tests (tests/package/test-package.sh, and
+#	tests/package/install-doc.sh, which follows doc/INSTALL.md on the
+#	installed package) and "make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
@@ -71,33 +72,41 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
 
-# count_tap LOG RC - add a TAP script's ok / not ok / SKIP lines (a non-zero exit
-# with no "not ok" counts as one failure); show what failed
-count_tap() {
-    local p f s
-    s=$(grep -c '^ok .*# SKIP' "$1"); p=$(( $(grep -c '^ok ' "$1") - s )); f=$(grep -c '^not ok ' "$1")
-    [ "$2" != 0 ] && [ "$f" = 0 ] && f=1
-    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-    [ "$f" = 0 ] || grep -v '^ok ' "$1" | head -n 60
-}
-
-# Static analysis: scan-build, cppcheck, clang-tidy over the daemons' code (TAP).
+# Static analysis: scan-build, cppcheck, clang-tidy over the daemons' code (TAP;
+# a tool that is not installed is a skip).
 if [ -z "${OUTPOST_SKIP_STATIC:-}" ]; then
     say "static analysis"
-    mkdir -p "$top/_build"
     bash tests/static-analysis.sh >"$top/_build/static-analysis.log" 2>&1
-    count_tap "$top/_build/static-analysis.log" $?
+    src=$?
+    s=$(grep -c '^ok .*# SKIP' "$top/_build/static-analysis.log")
+    p=$(grep -c '^ok ' "$top/_build/static-analysis.log"); f=$(grep -c '^not ok ' "$top/_build/static-analysis.log")
+    [ "$src" != 0 ] && [ "$f" = 0 ] && f=1
+    pass=$((pass + p - s)); fail=$((fail + f)); skip=$((skip + s))
+    [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/static-analysis.log" | head -n 60
 fi
 
-# The Debian package: build, install on this machine, check, purge (TAP).
+# The Debian package, built once: install on this machine, check, purge; then
+# doc/INSTALL.md followed on it (TAP each).
 if [ -z "${OUTPOST_SKIP_PACKAGE:-}" ]; then
     say "package"
-    bash tests/package/test-package.sh >"$top/_build/package.log" 2>&1
-    prc=$?
-    p=$(grep -c '^ok ' "$top/_build/package.log"); f=$(grep -c '^not ok ' "$top/_build/package.log")
-    [ "$prc" != 0 ] && [ "$f" = 0 ] && f=1
-    pass=$((pass + p)); fail=$((fail + f))
-    [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/package.log" | head -n 60
+    rm -rf "$top/_build/deb"
+    if deb=$(DEB_BUILD_OPTIONS="nocheck parallel=$jobs" packaging/build-deb.sh "$top/_build/deb" \
+        2>"$top/_build/deb.err" | grep '/outpost_[^/]*\.deb$'); then
+        pass=$((pass + 1)); echo "ok - packaging/build-deb.sh"
+        export OUTPOST_DEB=$deb
+    else
+        fail=$((fail + 1)); echo "not ok - packaging/build-deb.sh"; tail -n 30 "$top/_build/deb.err"
+    fi
+    for t in test-package install-doc; do
+        say "package: $t"
+        bash "tests/package/$t.sh" >"$top/_build/$t.log" 2>&1
+        prc=$?
+        p=$(grep -c '^ok ' "$top/_build/$t.log"); f=$(grep -c '^not ok ' "$top/_build/$t.log")
+        [ "$prc" != 0 ] && [ "$f" = 0 ] && f=1
+        pass=$((pass + p)); fail=$((fail + f))
+        [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/$t.log" | head -n 60
+    done
+    unset OUTPOST_DEB
 fi
 
 if [ -z "${OUTPOST_SKIP_DISTCHECK:-}" ]; then

@@ -29,6 +29,7 @@ ok 'wait_until 5 grep -q "^OK" $WORLD_DIR/monitor.log' "Redis MONITOR records th
 secret=$WORLD_DIR/intake.secret
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret"
 chmod 600 "$secret"
+chown nobody "$secret"		# the milter reads it as [general] user
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
@@ -39,6 +40,8 @@ username = ctl
 password = ctlpass
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
+[milter]
+socket = unix:$WORLD_DIR/run/milter.sock
 [provider testmail]
 mx = *.mx.testmail.test
 rate = 1/h
@@ -59,6 +62,9 @@ ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens"
+# the milter publishes this node's fingerprints (check-config --cluster)
+world_spawn milter "$MILTER_BIN" -f -c "$conf"
+ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter listens"
 
 # State for the listings: four recipients at the provider (two pass, two are
 # throttled: limits, warm-up use, statistics), a backoff, suppressions, and the
@@ -271,22 +277,26 @@ while read -r f; do
     "dns") k=records ;; "verify") k=checks ;; "suppress check") k=addresses ;;
     "suppress list") k=entries ;; "suppress stats") k=decisions ;; "intake stats") k=counters ;;
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
-    "stats") k=rows ;; "backoff list") k=backoffs ;;
+    "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac
     a=$(args_of "$f")
+    [ "$f" = check-config ] && a="check-config --cluster"	# the cluster's state is the document
     # shellcheck disable=SC2086
     ctl $a --json >"$WORLD_TMP/json" 2>"$WORLD_TMP/err"
     is "$(check_json "$k" <"$WORLD_TMP/json")" "" "outpostctl $a --json follows the convention"
 done < <(printf '%s\n' "$help" | grep -- '\[--json\]' |
          sed -n 's/^  outpostctl \([a-z][a-z-]*\)\( [a-z][a-z-]*\)\{0,1\}\( .*\)\{0,1\}$/\1\2/p')
 for f in "warmup status" "throttle status" "backoff list" "intake stats" "stats" "dns" "verify" \
-         "suppress list"; do
+         "suppress list" "check-config"; do
     printf '%s\n' "$help" | grep -q "^  outpostctl $f .*\[--json\]"
     is "$?" 0 "$f offers --json"
 done
 
 # a few values, not only their types
+j=$(ctl check-config --cluster --json 2>/dev/null)
+is "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["nodes"]), d["nodes"][0]["stale"], d["differences"], d["agree"])' <<<"$j")" \
+    "1 False [] True" "check-config --cluster --json: one node, fresh, no difference, agreeing"
 j=$(ctl warmup status --json)
 is "$(/usr/bin/python3 -c 'import json,sys; p={x["name"]:x for x in json.load(sys.stdin)["pools"]}; w=p["warm1"]; print(w["warmup_day"], w["cap"], w["used"], w["spills_over_to"], p["spill"]["cap"])' <<<"$j")" \
     "1 50 2 spill None" "warmup status --json: day 1 of warm1, cap 50, 2 used; spill has no cap"

@@ -112,12 +112,19 @@ ok '[ "$ttl" -gt 3600 ] && [ "$ttl" -le 3660 ]' "its TTL ends a minute after the
 
 # --- Prometheus --------------------------------------------------------------
 metrics=$(python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9432/metrics").read().decode())')
-like "$metrics" 'outpost_delivered_total\{sender="shop.test",provider="google",pool="warm1"\} 4' "metrics: delivered per sender, provider and pool"
-like "$metrics" 'outpost_bounce_reason_total\{sender="other.test",provider="google",pool="warm1",reason="userunknown"\} 1' "metrics: bounces by reason"
-like "$metrics" 'outpost_backoff_active\{provider="google",pool="warm1"\} 1' "metrics: the backoff"
-like "$metrics" 'outpost_bounce_rate\{sender="shop.test",window="24h"\} 0.25' "metrics: 24h bounce rate"
-like "$metrics" 'outpost_logd_lines_total\{result="garbage"\} 0' "metrics: no garbage in a real log"
-ok '[ "$(printf "%s\n" "$metrics" | grep -c "^# TYPE outpost_delivered_total ")" = 1 ]' "one TYPE line per metric family"
+N='node="[^"]+"'
+like "$metrics" "outpost_logd_deliveries_total\\{$N,sender=\"shop.test\",provider=\"google\",pool=\"warm1\",outcome=\"delivered\"\\} 4" \
+    "metrics: this node's deliveries per sender, provider, pool and outcome"
+like "$metrics" "outpost_cluster_delivered_total\\{$N,sender=\"shop.test\",provider=\"google\",pool=\"warm1\"\\} 4" \
+    "metrics: the cluster's total, in a family of its own"
+like "$metrics" "outpost_cluster_bounce_reasons_total\\{$N,provider=\"google\",reason=\"userunknown\"\\} 3" "metrics: bounces by reason"
+like "$metrics" "outpost_cluster_backoffs_active\\{$N,provider=\"google\",pool=\"warm1\"\\} 1" "metrics: the backoff"
+like "$metrics" "outpost_cluster_bounce_ratio\\{$N,sender=\"shop.test\",window=\"24h\"\\} 0.25" "metrics: 24h bounce ratio"
+like "$metrics" "outpost_logd_lines_total\\{$N,result=\"garbage\"\\} 0" "metrics: no garbage in a real log"
+ok '[ "$(printf "%s\n" "$metrics" | grep -c "^# TYPE outpost_cluster_delivered_total ")" = 1 ]' "one TYPE line per metric family"
+if command -v promtool >/dev/null; then
+    is "$(printf '%s\n' "$metrics" | promtool check metrics 2>&1)" "" "promtool check metrics finds nothing to say"
+fi
 
 # --- restart: resumes, counts nothing twice ------------------------------------
 world_kill logd

@@ -61,7 +61,7 @@ stat_total() {     # stat_total KEY
 total_is() { test "$(stat_total "$1")" = "$2"; }
 metric() {
     python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9433/metrics").read().decode())' |
-        sed -n "s/^$1 //p"
+        sed -e 's/{node="[^"]*",\?/{/' -e 's/{}//' | sed -n "s/^$1 //p"
 }
 
 # --- a stream, rotated in the middle --------------------------------------------

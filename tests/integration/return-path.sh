@@ -91,6 +91,7 @@ like "$out" "pass  return-path +$rp: 192.0.2.2 may send" "and its SPF"
 
 # --- one bounce domain for every sender ---------------------------------------------
 world_kill milter
+rm -f "$WORLD_DIR/run/milter.sock"	# so that the wait below waits for the new one
 write_conf 'rp.esp.test'
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S "$WORLD_DIR/run/milter.sock"' "milter listens again"

@@ -147,9 +147,9 @@ is "$(stats_field "$j" warm1 delivered)/$(stats_field "$j" cold delivered)/$(sta
     "outpost-logd sees the same pools: delivered from warm1 5, cold 2, spill 1"
 
 metrics=$(python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9433/metrics").read().decode())')
-like "$metrics" 'outpost_accepted_total\{sender="shop.test",provider="microsoft",pool="warm1"\} 3' "metrics: accepted"
-like "$metrics" 'outpost_throttled_total\{sender="shop.test",provider="google",pool="warm1"\} 1' "metrics: throttled"
-like "$metrics" 'outpost_suppressed_total\{sender="shop.test",provider="microsoft",pool="warm1"\} 3' "metrics: suppressed"
+like "$metrics" 'outpost_cluster_accepted_total\{node="[^"]+",sender="shop.test",provider="microsoft",pool="warm1"\} 3' "metrics: accepted"
+like "$metrics" 'outpost_cluster_throttled_total\{node="[^"]+",sender="shop.test",provider="google",pool="warm1"\} 1' "metrics: throttled"
+like "$metrics" 'outpost_cluster_suppressed_total\{node="[^"]+",sender="shop.test",provider="microsoft",pool="warm1"\} 3' "metrics: suppressed"
 
 # --- soft bounces in the log follow [intake]'s rule (2 within the window here) -
 sink_rule outlook 'full@outlook.test' '552 5.2.2 Mailbox full'

@@ -110,7 +110,7 @@ if getent passwd postfix >/dev/null; then
     is "$(stat -c '%U:%G %a' /var/spool/postfix/outpost 2>&1)" "outpost:outpost 750" \
         "/var/spool/postfix/outpost for a chrooted smtpd's sockets"
 fi
-is "$(stat -c '%U:%G %a' /etc/outpost/keys)" "outpost:outpost 700" "/etc/outpost/keys is the daemon user's alone"
+is "$(stat -c '%U:%G %a' /etc/outpost/dkim)" "outpost:outpost 700" "/etc/outpost/dkim (DKIM keys) is the daemon user's alone"
 
 units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service"
 for u in $units; do ok '[ -f $u ]' "${u##*/} installed"; done

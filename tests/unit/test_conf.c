@@ -158,6 +158,33 @@ test_errors(void **state)
     expect_error("[intake]\nbounce_domain = b.example\nsecret_file = /s\n"
 		 "complaint_addresses = fbl\n", 1, "mail address");
     expect_error("[intake]\nsoft_bounce_limit = 0\n", 2, "soft_bounce_limit");
+    expect_error("[general]\nnode = a\n[logd]\nnode = b\n", 0, "older name of [general] node");
+}
+
+/* test_node - [general] node, its older name [logd] node, the host name */
+static void
+test_node(void **state)
+{
+    char err[600], host[256];
+    struct outpost_conf *c;
+
+    (void) state;
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    c = load("", err, sizeof(err), NULL);
+    assert_non_null(c);
+    assert_string_equal(c->general.node, host);
+    assert_null(c->milter.metrics_listen);	/* off unless asked for */
+    assert_null(c->policy.metrics_listen);
+    assert_int_equal(c->logd.metrics_max_senders, 100);
+    conf_free(c);
+    c = load("[logd]\nnode = relay-b\n", err, sizeof(err), NULL);
+    assert_non_null(c);
+    assert_string_equal(c->general.node, "relay-b");
+    conf_free(c);
+    c = load("[general]\nnode = relay-a\n[logd]\nnode = relay-a\n", err, sizeof(err), NULL);
+    assert_non_null(c);
+    assert_string_equal(c->general.node, "relay-a");
+    conf_free(c);
 }
 
 static void
@@ -213,6 +240,7 @@ main(void)
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_values),
 	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),
 	cmocka_unit_test(test_missing_file),
 	cmocka_unit_test(test_logd),

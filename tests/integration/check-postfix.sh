@@ -1,0 +1,119 @@
+#!/bin/bash
+# check-postfix.sh - outpostctl check-config --postfix reads Postfix's real settings (TAP)
+#
+# Builds Postfix configuration directories (Debian's master.cf, main.cf lines) and runs
+# the check on them with the real postconf: the main.cf lines of doc/INSTALL.md pass
+# (with the outpost.conf of the guide), a main.cf that puts the permits before the
+# policy check (what the guide once said) fails and says why, and so do a missing
+# milter, a socket a chrooted smtpd cannot reach, a submission service that demotes
+# the policy check with -o; a content filter's return smtpd is left out.
+. "$(dirname "$0")/../lib/world.sh"        # TAP functions only: no world is started
+
+need_programs "$CTL_BIN"
+command -v postconf >/dev/null 2>&1 || skip_all "postconf not installed (see tests/install-deps.sh)"
+[ -r /usr/share/postfix/master.cf.dist ] || skip_all "no /usr/share/postfix/master.cf.dist"
+guide=$OUTPOST_SRCDIR/doc/INSTALL.md
+blocks=$WORLD_LIB_DIR/docblocks.py
+work=$(mktemp -d /tmp/outpost-checkpf.XXXXXX)
+trap 'rm -rf "$work"; _world_on_exit' EXIT
+
+# The outpost.conf of the guide: the shipped file with the guide's keys set.
+conf=$work/outpost.conf
+cp "$OUTPOST_SRCDIR/conf-examples/outpost.conf" "$conf"
+"$PYTHON" "$blocks" cat "$guide" outpost.conf | "$PYTHON" "$blocks" merge-ini "$conf"
+like "$(grep -E '^(socket|listen) =' "$conf")" 'postfix/outpost/milter.sock.*postfix/outpost/policy.sock' \
+    "the guide moves the sockets under /var/spool/postfix"
+
+# pfdir NAME [main.cf lines...] - a configuration directory: Debian's master.cf (smtpd
+# chrooted), a main.cf of the given lines; prints its path.
+pfdir() {
+    local d=$work/$1; shift
+    mkdir -p "$d"
+    cp /usr/share/postfix/master.cf.dist "$d/master.cf"
+    { echo "compatibility_level = 3.6"; printf '%s\n' "$@"; } >"$d/main.cf"
+    echo "$d"
+}
+check() { "$CTL_BIN" -c "$conf" check-config --postfix "$1" 2>&1; }
+
+# --- the guide's main.cf
+d=$(pfdir guide)
+"$PYTHON" "$blocks" cat "$guide" main.cf >>"$d/main.cf"
+ok 'grep -q check_policy_service "$d/main.cf"' "the guide has main.cf lines with the policy check"
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 0 "the guide's main.cf passes (smtpd chrooted, as on Debian)" || diag "$out"
+like "$out" '^postfix: configuration OK \(1 smtpd service\)$' "and says so"
+sed -i -E 's/^(smtp +inet +[-yn] +[-yn] +)y/\1n/' "$d/master.cf"
+out=$(check "$d"); rc=$?
+is "$rc" 0 "and with smtpd not chrooted (the directory named instead of main.cf)" || diag "$out"
+out=$(MAIL_CONFIG=$d "$CTL_BIN" -c "$conf" check-config --postfix 2>&1); rc=$?
+is "$rc" 0 "no argument: postconf's own directory (\$MAIL_CONFIG)" || diag "$out"
+
+# --- demoted: the permits first, in the one list that holds the policy check
+d=$(pfdir demoted \
+    'smtpd_milters = unix:outpost/milter.sock' \
+    'smtpd_recipient_restrictions = permit_sasl_authenticated, permit_mynetworks,
+    reject_unauth_destination,
+    check_policy_service { unix:outpost/policy.sock, default_action=DEFER_IF_PERMIT }')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "permits before check_policy_service: exit 1"
+like "$out" 'smtp/inet: smtpd_recipient_restrictions: permit_sasl_authenticated comes before check_policy_service unix:outpost/policy.sock' \
+    "it names the service, the list, the first permit and the policy check"
+unlike "$out" 'configuration OK' "and does not say OK"
+
+# --- no policy check at all; no milter
+d=$(pfdir nopolicy 'smtpd_milters = unix:outpost/milter.sock')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "no check_policy_service: exit 1"
+like "$out" 'no check_policy_service in its restriction lists' "and why"
+d=$(pfdir nomilter 'smtpd_recipient_restrictions = check_policy_service unix:outpost/policy.sock')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "smtpd_milters empty: exit 1"
+like "$out" 'smtpd_milters is empty' "and why"
+d=$(pfdir othermilter 'smtpd_milters = inet:127.0.0.1:8891' \
+    'smtpd_recipient_restrictions = check_policy_service unix:outpost/policy.sock')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "only another milter (opendkim on TCP): exit 1"
+like "$out" 'smtpd_milters does not reach outpost-milter at unix:/var/spool/postfix/outpost/milter.sock' "and why"
+
+# --- absolute sockets: fine unchrooted, unreachable chrooted
+d=$(pfdir run 'smtpd_milters = unix:/var/spool/postfix/outpost/milter.sock' \
+    'smtpd_recipient_restrictions = check_policy_service unix:/var/spool/postfix/outpost/policy.sock')
+sed -i -E 's/^(smtp +inet +[-yn] +[-yn] +)y/\1n/' "$d/master.cf"
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 0 "absolute socket paths, smtpd not chrooted: pass" || diag "$out"
+sed -i -E 's/^(smtp +inet +[-yn] +[-yn] +)n/\1y/' "$d/master.cf"
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "the same, smtpd chrooted: exit 1"
+like "$out" 'milter.sock is /var/spool/postfix/var/spool/postfix/outpost/milter.sock for a chrooted smtpd' \
+    "it says where the chrooted smtpd looks for the milter"
+like "$out" 'check_policy_service unix:/var/spool/postfix/outpost/policy.sock is /var/spool/postfix/var/spool/postfix/outpost/policy.sock for a chrooted smtpd' \
+    "and for the policy service"
+
+# --- master.cf: a submission service that demotes the policy check; a content
+# filter's return smtpd (-o content_filter=) is not checked
+d=$(pfdir guide2)
+"$PYTHON" "$blocks" cat "$guide" main.cf >>"$d/main.cf"
+cat >>"$d/master.cf" <<'EOF'
+127.0.0.1:10025 inet n - n - - smtpd
+  -o content_filter=
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_milters=
+EOF
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 0 "a content filter's return smtpd is left out" || diag "$out"
+cat >>"$d/master.cf" <<'EOF'
+submission inet n - y - - smtpd
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,check_policy_service,unix:outpost/policy.sock,reject
+EOF
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "submission with -o permits before the policy check: exit 1"
+like "$out" 'submission/inet: smtpd_recipient_restrictions: permit_sasl_authenticated comes before' "it names that service"
+unlike "$out" 'smtp/inet:' "and not the smtp service, which is right"
+
+# --- outpost.conf unreadable: the lists are still checked
+out=$("$CTL_BIN" -c "$work/none.conf" check-config --postfix "$work/demoted" 2>&1); rc=$?
+is "$rc" 1 "without outpost.conf the demoted main.cf still fails"
+like "$out" 'none.conf: cannot open: No such file or directory; the sockets are not compared' \
+    "and it says what it could not compare, with the system error"
+done_testing
