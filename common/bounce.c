@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "arf.h"
 #include "bounce.h"
 #include "bounce_rhost.h"
+#include "json_scan.h"
 #include "mime.h"
 #include "xalloc.h"
 
@@ -38,6 +40,8 @@ struct notice {
 };
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
+static int rcpt_full(struct bounce_report *r);
+static int over_budget(struct bounce_report *r);
 static void set_addr(char *out, const char *in);
 static int addr_at(const char *s, size_t pos, size_t len, size_t *start,
 		   size_t *end);
@@ -89,7 +93,35 @@ set_addr(char *out, const char *in)
 	snprintf(out, ADDR_MAX, "%s", in);
 }
 
-/* rcpt_add - a new recipient, or NULL beyond the limit or when known */
+/* thread_cpu_ns - CPU time the calling thread has used */
+static long long
+thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+	return 0;
+    return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* over_budget - the report has cost its CPU budget (and stays so) */
+static int
+over_budget(struct bounce_report *r)
+{
+    if (!r->over_budget && r->cpu_limit_ns > 0
+	&& thread_cpu_ns() > r->cpu_limit_ns)
+	r->over_budget = 1;
+    return r->over_budget;
+}
+
+/* rcpt_full - no more recipients: the cap is reached or the budget spent */
+static int
+rcpt_full(struct bounce_report *r)
+{
+    return r->truncated || over_budget(r);
+}
+
+/* rcpt_add - a new recipient, or NULL when known or when rcpt_full() */
 static struct bounce_rcpt *
 rcpt_add(struct bounce_report *r, const char *addr)
 {
@@ -97,14 +129,16 @@ rcpt_add(struct bounce_report *r, const char *addr)
     char    norm[ADDR_MAX];
     size_t  i;
 
-    set_addr(norm, addr);
-    for (i = 0; i < r->nrcpts; i++)
-	if (strcasecmp(r->rcpts[i].addr, norm) == 0)
-	    return NULL;
+    if (rcpt_full(r))
+	return NULL;
     if (r->nrcpts >= BOUNCE_MAX_RCPTS) {
 	r->truncated = 1;
 	return NULL;
     }
+    set_addr(norm, addr);
+    for (i = 0; i < r->nrcpts; i++)
+	if (strcasecmp(r->rcpts[i].addr, norm) == 0)
+	    return NULL;
     if (r->nrcpts % 8 == 0)
 	r->rcpts = xreallocarray(r->rcpts, r->nrcpts + 8, sizeof(*rc));
     rc = r->rcpts + r->nrcpts++;
@@ -325,40 +359,49 @@ notice_build(const struct mime_msg *m, struct notice *n,
     n->len = cut;
 }
 
-/* rcpt_block - text about one recipient: from its line to the next one's */
+/* next_rcpt_line - the line at q (up to end) opens with another address */
+static int
+next_rcpt_line(const struct notice *n, const char *q, const char *end,
+	       const char *addr, size_t alen)
+{
+    const char *t = n->text, *nl = memchr(q, '\n', (size_t) (end - q)), *at;
+    size_t  s, e;
+
+    if (nl == NULL)
+	nl = end;
+    while (q < nl && (*q == ' ' || *q == '\t' || *q == '<' || *q == '"'))
+	q++;
+    if ((at = memchr(q, '@', (size_t) (nl - q))) == NULL
+	|| ((size_t) (end - q) >= alen && strncasecmp(q, addr, alen) == 0))
+	return 0;
+    return addr_at(t, (size_t) (at - t), n->len, &s, &e) && t + s == q;
+}
+
+/*
+ * rcpt_block - text about one recipient: from its line to the next one's.
+ * Only outsz bytes are kept, so no line beyond them is looked at: the cost
+ * is the search for the address plus outsz.
+ */
 static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 {
-    const char *t = n->text, *hit = NULL, *p, *end;
+    const char *t = n->text, *hit, *p, *end = n->text + n->len;
     size_t  alen = strlen(addr), o = 0;
 
     out[0] = 0;
-    for (p = t; (p = strcasestr(p, addr)) != NULL; p += alen) {
-	hit = p;
-	break;
-    }
-    if (hit == NULL)
+    if (alen == 0 || (hit = strcasestr(t, addr)) == NULL)
 	return;
     /* start at the beginning of the line that names the recipient */
     while (hit > t && hit[-1] != '\n')
 	hit--;
-    end = t + n->len;
     /* stop at a blank line followed by a line that names another address */
-    for (p = strchr(hit, '\n'); p != NULL && p < end; p = strchr(p + 1, '\n')) {
-	const char *q = p + 1;
-
-	while (*q == ' ' || *q == '\t' || *q == '<' || *q == '"')
-	    q++;
-	if (q < end && *q && strchr(q, '@') && strchr(q, '@') < strchr(q, '\n')
-	    && strncasecmp(q, addr, alen) != 0) {
-	    /* the next recipient's own line */
-	    const char *at = strchr(q, '@');
-	    size_t  s, e;
-
-	    if (addr_at(t, (size_t) (at - t), n->len, &s, &e) && t + s == q) {
-		end = p;
-		break;
-	    }
+    for (p = memchr(hit, '\n', (size_t) (end - hit)); p != NULL && p < end;
+	 p = memchr(p + 1, '\n', (size_t) (end - p - 1))) {
+	if ((size_t) (p - hit) >= outsz)
+	    break;
+	if (next_rcpt_line(n, p + 1, end, addr, alen)) {
+	    end = p;
+	    break;
 	}
     }
     for (p = hit; p < end && o + 1 < outsz; p++)
@@ -394,6 +437,24 @@ remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
     bounce_rhost_find(evidence, out, outsz);
 }
 
+/* fold_diag - the evidence as one line, blanks folded, into diag */
+static void
+fold_diag(char *diag, size_t size, const char *evidence)
+{
+    size_t  i, o = 0;
+
+    for (i = 0; evidence[i] && o + 1 < size; i++) {
+	char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
+
+	if (c == ' ' && (o == 0 || diag[o - 1] == ' '))
+	    continue;
+	diag[o++] = c;
+    }
+    while (o > 0 && diag[o - 1] == ' ')
+	o--;
+    diag[o] = 0;
+}
+
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
 finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
@@ -401,7 +462,6 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     struct bounce_evidence ev;
     const char *cmd;
     char    rhost[256];
-    size_t  i, o = 0;
 
     if (rc->status[0] == 0)
 	failure_status(evidence, rc->status, sizeof(rc->status));
@@ -410,19 +470,8 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
 			      sizeof(rc->replycode));
     if (rc->command[0] == 0 && (cmd = bounce_command_find(evidence)) != NULL)
 	snprintf(rc->command, sizeof(rc->command), "%s", cmd);
-    if (rc->diag[0] == 0) {
-	/* one line, blanks folded */
-	for (i = 0; evidence[i] && o + 1 < sizeof(rc->diag); i++) {
-	    char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
-
-	    if (c == ' ' && (o == 0 || rc->diag[o - 1] == ' '))
-		continue;
-	    rc->diag[o++] = c;
-	}
-	while (o > 0 && rc->diag[o - 1] == ' ')
-	    o--;
-	rc->diag[o] = 0;
-    }
+    if (rc->diag[0] == 0)
+	fold_diag(rc->diag, sizeof(rc->diag), evidence);
     memset(&ev, 0, sizeof(ev));
     ev.status = rc->status;
     ev.replycode = rc->replycode;
@@ -518,97 +567,120 @@ prefer_specific_status(char *status, size_t size, const char *diag)
 	snprintf(status, size, "%s", other);
 }
 
+/* dsn_body - the delivery-status fields of part i of 2 * nparts, or NULL */
+static const char *
+dsn_body(const struct mime_msg *m, size_t i, size_t *blen)
+{
+    const struct mime_part *p = m->parts + i % m->nparts;
+    const char *f, *rm;
+
+    *blen = p->body_len;
+    if (i < m->nparts)
+	return strcmp(p->type, "message/delivery-status") == 0
+	    || strcmp(p->type, "message/global-delivery-status") == 0
+	    ? p->body : NULL;
+    /* second round: the fields in a text part (a broken multipart) */
+    if (strncmp(p->type, "text/", 5) != 0
+	|| (f = strcasestr(p->body, "\nFinal-Recipient:")) == NULL)
+	return NULL;
+    rm = strcasestr(p->body, "\nReporting-MTA:");
+    f = rm && rm < f ? rm + 1 : f + 1;
+    *blen -= (size_t) (f - p->body);
+    return f;
+}
+
+/* dsn_command - the refused SMTP command: the DSN, else the notice */
+static void
+dsn_command(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
+	    const char *block, const struct notice *n, size_t nrcpts)
+{
+    const char *cmd = bounce_command_find(dr->diag[0] ? dr->diag : block);
+
+    if (cmd == NULL)
+	cmd = bounce_command_find(block);
+    /* the notice names another address: one recipient, its session */
+    if (cmd == NULL && block[0] == 0 && nrcpts == 1)
+	cmd = bounce_command_find(n->text);
+    if (cmd)
+	snprintf(rc->command, sizeof(rc->command), "%s", cmd);
+}
+
+/* dsn_classify - a reason from a non-SMTP Diagnostic-Code type */
+static void
+dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
+	     const char *evidence)
+{
+    struct bounce_evidence ev;
+    char    rhost[256];
+
+    memset(&ev, 0, sizeof(ev));
+    ev.status = rc->status;
+    ev.replycode = rc->replycode;
+    ev.text = evidence;
+    ev.action = rc->action;
+    ev.command = rc->command[0] ? rc->command : NULL;
+    ev.diag_type = dr->diag_type;
+    remote_host(rc, evidence, rhost, sizeof(rhost));
+    ev.rhost = rhost;
+    ev.lhost = rc->reporting_mta;
+    ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
+    bounce_replycode_find(evidence, rc->status, rc->replycode,
+			  sizeof(rc->replycode));
+    rc->reason = bounce_classify(&ev);
+}
+
+/* dsn_rcpt - one recipient of a delivery-status part */
+static void
+dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
+	 const struct dsn_rcpt *dr, const struct notice *n)
+{
+    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
+
+    if (rc == NULL)
+	return;
+    rcpt_block(n, dr->final_rcpt, block, sizeof(block));
+    snprintf(rc->action, sizeof(rc->action), "%s", dr->action);
+    snprintf(rc->status, sizeof(rc->status), "%s", dr->status);
+    prefer_specific_status(rc->status, sizeof(rc->status),
+			   dr->diag[0] ? dr->diag : block);
+    snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s", dr->remote_mta);
+    host_token(d->reporting_mta, rc->reporting_mta, sizeof(rc->reporting_mta));
+    /* the DSN's words first; the notification text adds detail */
+    snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
+	     dr->status_comment, dr->diag[0] ? "" : block);
+    if (dr->diag[0])
+	snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
+    if (strcmp(rc->action, "delivered") == 0
+	|| strcmp(rc->action, "relayed") == 0
+	|| strcmp(rc->action, "expanded") == 0)
+	rc->reason = BR_DELIVERED;
+    /* the refused command often shows only in the text part */
+    dsn_command(rc, dr, block, n, d->nrcpts);
+    if (dr->diag_type[0] && strcmp(dr->diag_type, "smtp") != 0
+	&& rc->reason == BR_UNDEFINED)
+	dsn_classify(rc, dr, evidence);
+    finish_rcpt(rc, evidence, 0);
+}
+
 /* read_dsn - recipients of a message/delivery-status part */
 static int
 read_dsn(const struct mime_msg *m, const struct notice *n,
 	 struct bounce_report *r)
 {
     struct dsn_report d;
-    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
-    char    rhost[256];
-    size_t  i, k;
+    const char *body;
+    size_t  i, k, blen;
     int     found = 0;
 
     for (i = 0; i < 2 * m->nparts && !found; i++) {
-	const struct mime_part *p = m->parts + i % m->nparts;
-	const char *body = p->body;
-	size_t  blen = p->body_len;
-
-	if (i < m->nparts) {
-	    if (strcmp(p->type, "message/delivery-status") != 0
-		&& strcmp(p->type, "message/global-delivery-status") != 0)
-		continue;
-	} else {
-	    /* second round: the fields in a text part (a broken multipart) */
-	    const char *f = strcasestr(body, "\nFinal-Recipient:");
-	    const char *rm = strcasestr(body, "\nReporting-MTA:");
-
-	    if (strncmp(p->type, "text/", 5) != 0 || f == NULL)
-		continue;
-	    body = rm && rm < f ? rm + 1 : f + 1;
-	    blen -= (size_t) (body - p->body);
-	}
+	if ((body = dsn_body(m, i, &blen)) == NULL)
+	    continue;
 	if (dsn_parse(body, blen, &d) > 0) {
 	    found = 1;
+	    for (k = 0; k < d.nrcpts && !rcpt_full(r); k++)
+		dsn_rcpt(r, &d, d.rcpts + k, n);
 	    r->truncated |= d.truncated;
-	    for (k = 0; k < d.nrcpts; k++) {
-		struct dsn_rcpt *dr = d.rcpts + k;
-		struct bounce_evidence ev;
-		struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
-
-		if (rc == NULL)
-		    continue;
-		rcpt_block(n, dr->final_rcpt, block, sizeof(block));
-		snprintf(rc->action, sizeof(rc->action), "%s", dr->action);
-		snprintf(rc->status, sizeof(rc->status), "%s", dr->status);
-		prefer_specific_status(rc->status, sizeof(rc->status),
-				       dr->diag[0] ? dr->diag : block);
-		snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s",
-			 dr->remote_mta);
-		host_token(d.reporting_mta, rc->reporting_mta,
-			   sizeof(rc->reporting_mta));
-		/* the DSN's words first; the notification text adds detail */
-		snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
-			 dr->status_comment, dr->diag[0] ? "" : block);
-		if (dr->diag[0])
-		    snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
-		if (strcmp(rc->action, "delivered") == 0
-		    || strcmp(rc->action, "relayed") == 0
-		    || strcmp(rc->action, "expanded") == 0)
-		    rc->reason = BR_DELIVERED;
-		/* the refused command often shows only in the text part */
-		{
-		    const char *cmd = bounce_command_find(dr->diag[0] ? dr->diag
-							  : block);
-
-		    if (cmd == NULL)
-			cmd = bounce_command_find(block);
-		    /* the notice names another address: one recipient, its session */
-		    if (cmd == NULL && block[0] == 0 && d.nrcpts == 1)
-			cmd = bounce_command_find(n->text);
-		    if (cmd)
-			snprintf(rc->command, sizeof(rc->command), "%s", cmd);
-		}
-		if (dr->diag_type[0] && strcmp(dr->diag_type, "smtp") != 0
-		    && rc->reason == BR_UNDEFINED) {
-		    memset(&ev, 0, sizeof(ev));
-		    ev.status = rc->status;
-		    ev.replycode = rc->replycode;
-		    ev.text = evidence;
-		    ev.action = rc->action;
-		    ev.command = rc->command[0] ? rc->command : NULL;
-		    ev.diag_type = dr->diag_type;
-		    remote_host(rc, evidence, rhost, sizeof(rhost));
-		    ev.rhost = rhost;
-		    ev.lhost = rc->reporting_mta;
-		    ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1
-			: NULL;
-		    bounce_replycode_find(evidence, rc->status, rc->replycode,
-					  sizeof(rc->replycode));
-		    rc->reason = bounce_classify(&ev);
-		}
-		finish_rcpt(rc, evidence, 0);
-	    }
 	}
 	dsn_free(&d);
     }
@@ -665,6 +737,32 @@ arf_rcpt(struct bounce_report *r, const char *addr, const char *type)
 	     type[0] ? type : "abuse");
 }
 
+/* arf_part - the part that holds the report fields: *f, *flen */
+static const struct mime_part *
+arf_part(const struct mime_msg *m, const char **f, size_t *flen)
+{
+    const struct mime_part *fp;
+    size_t  i;
+
+    for (i = 0; i < m->nparts; i++)
+	if (strcmp(m->parts[i].type, "message/feedback-report") == 0) {
+	    fp = m->parts + i;
+	    *f = fp->body;
+	    *flen = fp->body_len;
+	    return fp;
+	}
+    /* lenient: the report fields pasted into a text part, at any line */
+    for (i = 0; i < m->nparts; i++)
+	if (strncmp(m->parts[i].type, "text/", 5) == 0
+	    && (*f = field_at_line(m->parts[i].body, m->parts[i].body_len,
+				   "Feedback-Type:")) != NULL) {
+	    fp = m->parts + i;
+	    *flen = fp->body_len - (size_t) (*f - fp->body);
+	    return fp;
+	}
+    return NULL;
+}
+
 /* read_arf - recipients of a feedback report */
 static int
 read_arf(const struct mime_msg *m, struct bounce_report *r)
@@ -675,27 +773,12 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
 	"X-Original-To", "To", NULL
     };
     struct arf_report a;
-    const struct mime_part *fp = NULL;
-    const char *f = NULL;
-    size_t  i, flen = 0;
+    const struct mime_part *fp;
+    const char *f;
+    size_t  i, flen;
     char    to[1024], addr[ADDR_MAX];
 
-    for (i = 0; i < m->nparts && fp == NULL; i++)
-	if (strcmp(m->parts[i].type, "message/feedback-report") == 0)
-	    fp = m->parts + i;
-    if (fp != NULL) {
-	f = fp->body;
-	flen = fp->body_len;
-    }
-    /* lenient: the report fields pasted into a text part, at any line */
-    for (i = 0; i < m->nparts && fp == NULL; i++)
-	if (strncmp(m->parts[i].type, "text/", 5) == 0
-	    && (f = field_at_line(m->parts[i].body, m->parts[i].body_len,
-				  "Feedback-Type:")) != NULL) {
-	    fp = m->parts + i;
-	    flen = fp->body_len - (size_t) (f - fp->body);
-	}
-    if (fp == NULL)
+    if ((fp = arf_part(m, &f, &flen)) == NULL)
 	return 0;
     arf_parse(f, flen, &a);
     snprintf(r->source_ip, sizeof(r->source_ip), "%s", a.source_ip);
@@ -722,142 +805,300 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
     return 1;
 }
 
-/* json_string - the string value after "key": at or after p; caller frees */
-static char *
-json_string(const char *p, const char *key, const char *limit)
-{
-    char    pat[64];
-    const char *k, *q;
-    size_t  o = 0;
-    char   *out;
+/*
+ * An Amazon SES notification is JSON in the body, bare or wrapped in an SNS
+ * notification whose "Message" string holds it.  One pass of json_scan
+ * gathers the fields and the recipient lists wherever they stand; the
+ * strings stay in the body (ses_str) until a recipient is added, so the
+ * cost is linear in the body and the memory bounded by BOUNCE_MAX_RCPTS.
+ */
 
-    snprintf(pat, sizeof(pat), "\"%s\"", key);
-    if ((k = strstr(p, pat)) == NULL || (limit && k >= limit))
-	return NULL;
-    q = k + strlen(pat);
-    while (*q == ' ' || *q == ':')
-	q++;
-    if (*q != '"')
-	return NULL;
-    out = xmalloc(strlen(q) + 1);
-    for (q++; *q && *q != '"'; q++) {
-	if (*q == '\\' && q[1])
-	    q++;
-	out[o++] = *q;
+/* a JSON string in the body, escapes not yet decoded */
+struct ses_str {
+    const char *p;
+    size_t  len;
+};
+
+/* one element of bouncedRecipients, complainedRecipients or recipients */
+struct ses_rcpt {
+    struct ses_str addr, status, action, diag;
+};
+
+/* one recipient list */
+struct ses_list {
+    struct ses_rcpt *v;
+    size_t  n;
+    int     seen;				/* the key was there */
+    int     truncated;
+};
+
+/* what one pass over the JSON found */
+struct ses_doc {
+    struct ses_str type, ftype, smtp_response, message;
+    struct ses_list bounced, complained, delivered;
+};
+
+enum { SES_BOUNCED, SES_COMPLAINED, SES_DELIVERED };
+
+/* ses_keep - remember a string value (the first of its key) */
+static void
+ses_keep(struct ses_str *s, const struct json_tok *t)
+{
+    if (s->p == NULL && t->type == JSON_STRING) {
+	s->p = t->p;
+	s->len = t->len;
     }
-    out[o] = 0;
-    return out;
+}
+
+/* ses_decode - a kept string, decoded, into out */
+static void
+ses_decode(const struct ses_str *s, char *out, size_t outsz)
+{
+    json_unescape(s->p ? s->p : "", s->p ? s->len : 0, out, outsz);
+}
+
+/* ses_slot - a new element of a list, or NULL beyond BOUNCE_MAX_RCPTS */
+static struct ses_rcpt *
+ses_slot(struct ses_list *l)
+{
+    if (l->n >= BOUNCE_MAX_RCPTS) {
+	l->truncated = 1;
+	return NULL;
+    }
+    if (l->n % 64 == 0)
+	l->v = xreallocarray(l->v, l->n + 64, sizeof(*l->v));
+    memset(l->v + l->n, 0, sizeof(*l->v));
+    return l->v + l->n++;
+}
+
+/* ses_member - one member of a recipient object */
+static void
+ses_member(struct ses_rcpt *e, const struct json_tok *key,
+	   const struct json_tok *v)
+{
+    if (e == NULL)
+	return;
+    if (json_tok_is(key, "emailAddress"))
+	ses_keep(&e->addr, v);
+    else if (json_tok_is(key, "status"))
+	ses_keep(&e->status, v);
+    else if (json_tok_is(key, "action"))
+	ses_keep(&e->action, v);
+    else if (json_tok_is(key, "diagnosticCode"))
+	ses_keep(&e->diag, v);
+}
+
+/* ses_object - a recipient object, its '{' just read */
+static int
+ses_object(struct json_scan *s, struct ses_rcpt *e)
+{
+    struct json_tok key, v;
+    int     type;
+
+    while ((type = json_scan_next(s, &key)) == JSON_KEY) {
+	if ((type = json_scan_next(s, &v)) < 0)
+	    return -1;
+	ses_member(e, &key, &v);
+	if (json_scan_skip(s, &v) < 0)
+	    return -1;
+    }
+    return type == JSON_END_OBJECT ? 0 : -1;
+}
+
+/* ses_array - a recipient list, its '[' just read */
+static int
+ses_array(struct json_scan *s, struct ses_list *l)
+{
+    struct json_tok t;
+    struct ses_rcpt *e;
+    int     type;
+
+    l->seen = 1;
+    while ((type = json_scan_next(s, &t)) > 0 && type != JSON_END_ARRAY) {
+	if (type == JSON_BEGIN_OBJECT) {
+	    if (ses_object(s, ses_slot(l)) < 0)
+		return -1;
+	} else if (type == JSON_STRING) {
+	    /* "recipients": ["a@example.org", ...] */
+	    if ((e = ses_slot(l)) != NULL)
+		ses_keep(&e->addr, &t);
+	} else if (json_scan_skip(s, &t) < 0) {
+	    return -1;
+	}
+    }
+    return type == JSON_END_ARRAY ? 0 : -1;
+}
+
+/* ses_list_of - the recipient list a key names, or NULL */
+static struct ses_list *
+ses_list_of(struct ses_doc *d, const struct json_tok *key)
+{
+    if (json_tok_is(key, "bouncedRecipients"))
+	return &d->bounced;
+    if (json_tok_is(key, "complainedRecipients"))
+	return &d->complained;
+    if (json_tok_is(key, "recipients"))
+	return &d->delivered;
+    return NULL;
+}
+
+/* ses_walk - gather what the document holds; a broken one keeps the start */
+static void
+ses_walk(const char *buf, size_t len, struct ses_doc *d)
+{
+    struct json_scan s;
+    struct json_tok key = {0}, t;
+    struct ses_list *l;
+    int     type;
+
+    json_scan_init(&s, buf, len);
+    while ((type = json_scan_next(&s, &t)) > 0) {
+	if (type == JSON_KEY) {
+	    key = t;
+	    continue;
+	}
+	if (json_tok_is(&key, "notificationType"))
+	    ses_keep(&d->type, &t);
+	else if (json_tok_is(&key, "complaintFeedbackType"))
+	    ses_keep(&d->ftype, &t);
+	else if (json_tok_is(&key, "smtpResponse"))
+	    ses_keep(&d->smtp_response, &t);
+	else if (json_tok_is(&key, "Message"))
+	    ses_keep(&d->message, &t);
+	else if (type == JSON_BEGIN_ARRAY && (l = ses_list_of(d, &key)) != NULL
+		 && !l->seen && ses_array(&s, l) < 0)
+	    return;
+	key.type = JSON_EOF;
+    }
+}
+
+/* ses_doc_free - release the lists */
+static void
+ses_doc_free(struct ses_doc *d)
+{
+    free(d->bounced.v);
+    free(d->complained.v);
+    free(d->delivered.v);
+}
+
+/* ses_find - the notification in one part, if it holds one; *copy to free */
+static int
+ses_find(const struct mime_part *p, struct ses_doc *d, char **copy)
+{
+    const char *b = p->body, *open;
+    size_t  len = p->body_len, n;
+
+    memset(d, 0, sizeof(*d));
+    *copy = NULL;
+    if (memmem(b, len, "notificationType", 16) == NULL
+	|| (open = memchr(b, '{', len)) == NULL)
+	return 0;
+    ses_walk(open, len - (size_t) (open - b), d);
+    if (d->type.p == NULL && d->message.p != NULL) {
+	/* wrapped in an SNS notification: the JSON is a quoted string */
+	*copy = xmalloc(d->message.len + 1);
+	n = json_unescape(d->message.p, d->message.len, *copy, d->message.len + 1);
+	ses_doc_free(d);
+	memset(d, 0, sizeof(*d));
+	if ((open = memchr(*copy, '{', n)) != NULL)
+	    ses_walk(open, n - (size_t) (open - *copy), d);
+    }
+    if (d->type.p != NULL)
+	return 1;
+    ses_doc_free(d);
+    free(*copy);
+    *copy = NULL;
+    return 0;
+}
+
+/* ses_delivered - one recipient of a Delivery notification */
+static void
+ses_delivered(struct bounce_report *r, const struct ses_doc *d,
+	      const struct ses_rcpt *e)
+{
+    struct bounce_rcpt *rc;
+    char    addr[ADDR_MAX], resp[DSN_DIAG_MAX];
+
+    ses_decode(&e->addr, addr, sizeof(addr));
+    if ((rc = rcpt_add(r, addr)) == NULL)
+	return;
+    rc->reason = BR_DELIVERED;
+    finish_rcpt(rc, "", 0);
+    if (d->smtp_response.p != NULL) {
+	ses_decode(&d->smtp_response, resp, sizeof(resp));
+	dsn_status_find(resp, rc->status, sizeof(rc->status));
+	bounce_replycode_find(resp, rc->status, rc->replycode,
+			      sizeof(rc->replycode));
+    }
+}
+
+/* ses_complained - one recipient of a Complaint notification */
+static void
+ses_complained(struct bounce_report *r, const struct ses_doc *d,
+	       const struct ses_rcpt *e)
+{
+    struct bounce_rcpt *rc;
+    char    addr[ADDR_MAX];
+
+    ses_decode(&e->addr, addr, sizeof(addr));
+    if ((rc = rcpt_add(r, addr)) == NULL)
+	return;
+    rc->reason = BR_FEEDBACK;
+    ses_decode(&d->ftype, rc->feedback_type, sizeof(rc->feedback_type));
+    if (rc->feedback_type[0] == '\0')
+	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "abuse");
+}
+
+/* ses_bounced - one recipient of a Bounce notification */
+static void
+ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
+{
+    struct bounce_rcpt *rc;
+    char    addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
+
+    ses_decode(&e->addr, addr, sizeof(addr));
+    if ((rc = rcpt_add(r, addr)) == NULL)
+	return;
+    ses_decode(&e->status, status, sizeof(status));
+    ses_decode(&e->diag, diag, sizeof(diag));
+    if (status[0])
+	dsn_status_find(status, rc->status, sizeof(rc->status));
+    ses_decode(&e->action, rc->action, sizeof(rc->action));
+    finish_rcpt(rc, diag, 0);
 }
 
 /* read_ses - an Amazon SES notification (JSON in the body) */
 static int
 read_ses(const struct mime_msg *m, struct bounce_report *r)
 {
-    const char *body = NULL, *p, *list;
-    char   *type, *ftype;
-    int     complaint;
+    struct ses_doc d;
+    const struct ses_list *l;
+    char    type[32], *copy = NULL;
     size_t  i;
+    int     which;
 
-    char   *copy = NULL;
-
-    for (i = 0; i < m->nparts && body == NULL; i++) {
-	const char *b = m->parts[i].body;
-
-	if (strstr(b, "\"notificationType\"") != NULL) {
-	    body = b;
-	} else if (strstr(b, "\\\"notificationType\\\"") != NULL) {
-	    /* wrapped in an SNS notification: the JSON is a quoted string */
-	    size_t  o = 0;
-
-	    copy = xmalloc(strlen(b) + 1);
-	    for (; *b; b++) {
-		if (*b == '\\' && b[1] == '"')
-		    b++;
-		copy[o++] = *b;
-	    }
-	    copy[o] = 0;
-	    body = copy;
-	}
-    }
-    if (body == NULL || (type = json_string(body, "notificationType", NULL)) == NULL) {
-	free(copy);
+    for (i = 0; i < m->nparts; i++)
+	if (ses_find(m->parts + i, &d, &copy))
+	    break;
+    if (i == m->nparts)
 	return 0;
+    ses_decode(&d.type, type, sizeof(type));
+    which = strcmp(type, "Complaint") == 0 ? SES_COMPLAINED
+	: strcmp(type, "Delivery") == 0 ? SES_DELIVERED : SES_BOUNCED;
+    l = which == SES_COMPLAINED ? &d.complained
+	: which == SES_DELIVERED ? &d.delivered : &d.bounced;
+    for (i = 0; i < l->n && !rcpt_full(r); i++) {
+	if (l->v[i].addr.p == NULL)
+	    continue;
+	if (which == SES_DELIVERED)
+	    ses_delivered(r, &d, l->v + i);
+	else if (which == SES_COMPLAINED)
+	    ses_complained(r, &d, l->v + i);
+	else
+	    ses_bounced(r, l->v + i);
     }
-    complaint = strcmp(type, "Complaint") == 0;
-    list = strstr(body, complaint ? "\"complainedRecipients\""
-		  : strcmp(type, "Delivery") == 0 ? "\"recipients\""
-		  : "\"bouncedRecipients\"");
-    ftype = json_string(body, "complaintFeedbackType", NULL);
-    if (list == NULL) {
-	free(type);
-	free(ftype);
-	free(copy);
-	return 0;
-    }
-    if (strcmp(type, "Delivery") == 0) {
-	/* "recipients":["a@b", ...] */
-	const char *end = strchr(list, ']');
-
-	for (p = strchr(list, '['); p && end && p < end;) {
-	    const char *q1 = strchr(p, '"'), *q2;
-	    char    addr[ADDR_MAX];
-	    struct bounce_rcpt *rc;
-
-	    if (q1 == NULL || q1 > end || (q2 = strchr(q1 + 1, '"')) == NULL)
-		break;
-	    snprintf(addr, sizeof(addr), "%.*s", (int) (q2 - q1 - 1), q1 + 1);
-	    if ((rc = rcpt_add(r, addr)) != NULL) {
-		rc->reason = BR_DELIVERED;
-		finish_rcpt(rc, "", 0);
-		if ((p = strstr(body, "\"smtpResponse\"")) != NULL) {
-		    char   *resp = json_string(p, "smtpResponse", NULL);
-
-		    if (resp) {
-			dsn_status_find(resp, rc->status, sizeof(rc->status));
-			bounce_replycode_find(resp, rc->status, rc->replycode,
-					      sizeof(rc->replycode));
-			free(resp);
-		    }
-		}
-	    }
-	    p = q2 + 1;
-	}
-    } else {
-	const char *end = strchr(list, ']');
-
-	for (p = list; (p = strstr(p, "\"emailAddress\"")) != NULL
-	     && (end == NULL || p < end); p++) {
-	    char   *addr = json_string(p, "emailAddress", NULL);
-	    const char *next = strstr(p + 1, "\"emailAddress\"");
-	    struct bounce_rcpt *rc;
-
-	    if (addr == NULL)
-		continue;
-	    if ((rc = rcpt_add(r, addr)) != NULL) {
-		if (complaint) {
-		    rc->reason = BR_FEEDBACK;
-		    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s",
-			     ftype ? ftype : "abuse");
-		} else {
-		    char   *status = json_string(p, "status", next);
-		    char   *diag = json_string(p, "diagnosticCode", next);
-		    char   *action = json_string(p, "action", next);
-
-		    if (status)
-			dsn_status_find(status, rc->status, sizeof(rc->status));
-		    if (action)
-			snprintf(rc->action, sizeof(rc->action), "%s", action);
-		    finish_rcpt(rc, diag ? diag : "", 0);
-		    free(status);
-		    free(diag);
-		    free(action);
-		}
-	    }
-	    free(addr);
-	}
-    }
-    free(type);
-    free(ftype);
+    r->truncated |= l->truncated;
+    ses_doc_free(&d);
     free(copy);
     return r->nrcpts > 0;
 }
@@ -988,6 +1229,18 @@ recipient_context(const char *line, size_t off)
     return 0;
 }
 
+/* memmem_case - does s (len bytes) hold word, case blind? */
+static int
+memmem_case(const char *s, size_t len, const char *word)
+{
+    size_t  wl = strlen(word);
+
+    for (size_t i = 0; i + wl <= len; i++)
+	if (strncasecmp(s + i, word, wl) == 0)
+	    return 1;
+    return 0;
+}
+
 /* skipped - one of the notice's own parties */
 static int
 skipped(const char *addr, char skip[][ADDR_MAX], int nskip)
@@ -1020,7 +1273,7 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 	    continue;
 	/* "<id@host>" after Message-ID-ish words is not a person */
 	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
-	    && strcasestr(line, "message-id"))
+	    && memmem_case(line, len, "message-id"))
 	    continue;
 	if (recipient_context(line, s))
 	    rcpt_add(r, addr);
@@ -1033,26 +1286,25 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	    char skip[][ADDR_MAX], int nskip)
 {
     const char *line, *nl;
-    size_t  first = r->nrcpts;
+    size_t  k = 0;
 
     for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
+	/* the clock is a system call: look at it now and then */
+	if (++k % 1024 == 0 && rcpt_full(r))
+	    return;
 	nl = strchr(line, '\n');
 	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
 		  nskip);
     }
-    (void) first;
 }
 
-/* read_text - failed recipients of a plain-text notification */
-static int
-read_text(const struct mime_msg *m, const struct notice *n,
-	  struct bounce_report *r)
+/* text_parties - the notice's own parties and the original's sender */
+static void
+text_parties(const struct mime_msg *m, const struct bounce_report *r,
+	     char skip[3][ADDR_MAX])
 {
-    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX];
-    char   *block = xmalloc(8192);
-    size_t  i, first = r->nrcpts;
+    char    v[1024];
 
-    /* the sender of the original and the notice's own parties are not it */
     header_of(m, "To", v, sizeof(v));
     first_addr(v, skip[0], ADDR_MAX);
     header_of(m, "From", v, sizeof(v));
@@ -1062,10 +1314,20 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	&& mime_header(r->orig_headers, r->orig_headers_len, "From", v,
 		       sizeof(v)) >= 0)
 	first_addr(v, skip[2], ADDR_MAX);
+}
 
+/* text_rcpts - who the notice is about: headers, its lines, the original */
+static void
+text_rcpts(const struct mime_msg *m, const struct notice *n,
+	   struct bounce_report *r, size_t first)
+{
+    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
+
+    /* the sender of the original and the notice's own parties are not it */
+    text_parties(m, r, skip);
     /* X-Failed-Recipients names them outright (Exim and others) */
     header_of(m, "X-Failed-Recipients", v, sizeof(v));
-    for (char *tok = strtok(v, ", "); tok; tok = strtok(NULL, ", "))
+    for (char *tok = strtok_r(v, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
 	if (strchr(tok, '@'))
 	    rcpt_add(r, tok);
     if (r->nrcpts == first)
@@ -1081,18 +1343,66 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	if (addr[0])
 	    rcpt_add(r, addr);
     }
-    for (i = first; i < r->nrcpts; i++) {
+}
+
+/* read_text - failed recipients of a plain-text notification */
+static int
+read_text(const struct mime_msg *m, const struct notice *n,
+	  struct bounce_report *r)
+{
+    char    code[16], *block = xmalloc(8192);
+    size_t  i, first = r->nrcpts;
+
+    text_rcpts(m, n, r, first);
+    for (i = first; i < r->nrcpts && !over_budget(r); i++) {
 	struct bounce_rcpt *rc = r->rcpts + i;
 
 	rcpt_block(n, rc->addr, block, 8192);
 	/* one recipient and little said about it: the whole notice speaks */
-	if (r->nrcpts - first == 1 && dsn_status_find(block, v, 16) < 0
+	if (r->nrcpts - first == 1 && dsn_status_find(block, code, sizeof(code)) < 0
 	    && strlen(block) < strlen(rc->addr) + 40)
 	    snprintf(block, 8192, "%s", n->text);
 	finish_rcpt(rc, block, 0);
     }
     free(block);
     return r->nrcpts > first;
+}
+
+/*
+ * from_sender - an unsubscribe request (feedback type "opt-out") or an
+ * automatic reply (ftype NULL): about its sender
+ */
+static void
+from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
+	    const char *ftype)
+{
+    struct bounce_rcpt *rc;
+    char    v[512], addr[512];
+
+    out->kind = kind;
+    header_of(m, "From", v, sizeof(v));
+    first_addr(v, addr, sizeof(addr));
+    if (addr[0] == 0 || (rc = rcpt_add(out, addr)) == NULL)
+	return;
+    rc->reason = ftype ? BR_FEEDBACK : BR_VACATION;
+    if (ftype)
+	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s", ftype);
+}
+
+/* delay_warning - a notice about delay: its undecided recipients expired */
+static void
+delay_warning(struct bounce_report *out)
+{
+    for (size_t i = 0; i < out->nrcpts; i++) {
+	struct bounce_rcpt *rc = out->rcpts + i;
+
+	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
+	    && strncmp(rc->status + 1, ".0.9", 4) == 0) {
+	    rc->reason = BR_EXPIRED;
+	    bounce_pseudo_status(BR_EXPIRED, rc->status[0] == '4', rc->status,
+				 sizeof(rc->status));
+	}
+    }
 }
 
 /* bounce_parse - what the message is and whom it is about */
@@ -1102,9 +1412,10 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 {
     struct mime_msg m;
     struct notice n;
-    char    v[512], subj[512];
+    char    subj[512];
 
     memset(out, 0, sizeof(*out));
+    out->cpu_limit_ns = thread_cpu_ns() + BOUNCE_CPU_BUDGET_MS * 1000000LL;
     if (mime_parse(msg, len, &m, why) < 0)
 	return -1;
     notice_build(&m, &n, out);
@@ -1119,40 +1430,21 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 	out->kind = out->rcpts[0].reason == BR_FEEDBACK ? BOUNCE_ARF
 	    : BOUNCE_DSN;
     } else if (looks_like_unsubscribe(&m)) {
-	struct bounce_rcpt *rc;
-
-	out->kind = BOUNCE_UNSUBSCRIBE;
-	header_of(&m, "From", v, sizeof(v));
-	first_addr(v, subj, sizeof(subj));
-	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL) {
-	    rc->reason = BR_FEEDBACK;
-	    snprintf(rc->feedback_type, sizeof(rc->feedback_type), "opt-out");
-	}
+	from_sender(&m, out, BOUNCE_UNSUBSCRIBE, "opt-out");
     } else if (!looks_like_bounce(&m) && looks_like_autoreply(&m)) {
-	struct bounce_rcpt *rc;
-
-	out->kind = BOUNCE_AUTOREPLY;
-	header_of(&m, "From", v, sizeof(v));
-	first_addr(v, subj, sizeof(subj));
-	if (subj[0] && (rc = rcpt_add(out, subj)) != NULL)
-	    rc->reason = BR_VACATION;
+	from_sender(&m, out, BOUNCE_AUTOREPLY, NULL);
     } else if (read_text(&m, &n, out)) {
 	out->kind = BOUNCE_DSN;
 	/* a warning about delay says so in its subject */
 	if (strcasestr(subj, "delay"))
-	    for (size_t i = 0; i < out->nrcpts; i++)
-		if ((out->rcpts[i].reason == BR_ONHOLD
-		     || out->rcpts[i].reason == BR_UNDEFINED)
-		    && strncmp(out->rcpts[i].status + 1, ".0.9", 4) == 0) {
-		    out->rcpts[i].reason = BR_EXPIRED;
-		    bounce_pseudo_status(BR_EXPIRED,
-					 out->rcpts[i].status[0] == '4',
-					 out->rcpts[i].status,
-					 sizeof(out->rcpts[i].status));
-		}
+	    delay_warning(out);
     }
     free(n.text);
     mime_free(&m);
+    if (out->over_budget) {
+	*why = "over its CPU budget";
+	return -1;
+    }
     return out->kind;
 }
 

@@ -33,12 +33,16 @@
  *	Message-ID or the envelope sender); NULL otherwise.
  *
  *	Limits: MIME_MAX_SIZE bytes, MIME_MAX_DEPTH, MIME_MAX_PARTS (see
- *	mime(3)), BOUNCE_MAX_RCPTS recipients (out->truncated is set beyond).
+ *	mime(3)), BOUNCE_MAX_RCPTS recipients (out->truncated is set beyond;
+ *	the rest of the report is not read).  Every reader is linear in the
+ *	message; as a last guard, a report that has cost the calling thread
+ *	more than BOUNCE_CPU_BUDGET_MS of CPU time is given up
+ *	(out->over_budget is set and bounce_parse() fails).
  *	The caller frees out with bounce_report_free(), also after an error.
  *
  * DIAGNOSTICS
  *	bounce_parse() returns the kind, or -1 with *why set when the message
- *	cannot be read at all (too large).
+ *	cannot be read at all (too large, or over its CPU budget).
  */
 #ifndef OUTPOST_BOUNCE_H
 #define OUTPOST_BOUNCE_H
@@ -50,6 +54,7 @@
 #include "dsn.h"
 
 #define BOUNCE_MAX_RCPTS 1000
+#define BOUNCE_CPU_BUDGET_MS 1000
 
 enum bounce_kind {
     BOUNCE_UNKNOWN = 0,
@@ -78,6 +83,8 @@ struct bounce_report {
     struct bounce_rcpt *rcpts;
     size_t  nrcpts;
     int     truncated;
+    int     over_budget;		/* gave up: BOUNCE_CPU_BUDGET_MS spent */
+    long long cpu_limit_ns;		/* private: thread CPU time to stop at */
     char   *orig_headers;		/* returned message's headers, or NULL */
     size_t  orig_headers_len;
     char    source_ip[64];		/* complaints: Source-IP */

@@ -30,7 +30,6 @@ struct dnsq {
 };
 
 static void add_record(struct dnsq_result *, const char *, size_t);
-static int parse_answer(const unsigned char *, int, int, struct dnsq_result *);
 static void sort_mx(struct dnsq_result *, unsigned *);
 
 /* dnsq_new - a resolver set up from /etc/resolv.conf */
@@ -125,7 +124,7 @@ dnsq_lookup(struct dnsq *q, const char *name, int type, struct dnsq_result *res)
     }
     if (len > ANSWER_MAX)
 	len = ANSWER_MAX;			/* truncated: parse what fits */
-    if (parse_answer(q->buf, len, type, res) < 0) {
+    if (dnsq_parse_answer(q->buf, len, type, res) < 0) {
 	dnsq_result_free(res);
 	return res->status = DNSQ_ERROR;
     }
@@ -170,9 +169,9 @@ txt_record(const unsigned char *rd, size_t rdlen, struct dnsq_result *res)
     return 0;
 }
 
-/* parse_answer - the answer section's records of the asked type */
-static int
-parse_answer(const unsigned char *buf, int len, int type, struct dnsq_result *res)
+/* dnsq_parse_answer - the answer section's records of the asked type */
+int
+dnsq_parse_answer(const unsigned char *buf, int len, int type, struct dnsq_result *res)
 {
     ns_msg msg;
     ns_rr rr;
@@ -227,6 +226,27 @@ parse_answer(const unsigned char *buf, int len, int type, struct dnsq_result *re
     if (type == DNSQ_T_MX)
 	sort_mx(res, prefs);
     return 0;
+}
+
+/* dnsq_answer_ttl - the smallest TTL of the answer records (-1: none) */
+long
+dnsq_answer_ttl(const unsigned char *buf, int len)
+{
+    ns_msg msg;
+    ns_rr rr;
+    long ttl = -1;
+    int i, n;
+
+    if (ns_initparse(buf, len, &msg) < 0)
+	return -1;
+    n = ns_msg_count(msg, ns_s_an);
+    for (i = 0; i < n; i++) {
+	if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+	    break;
+	if (ttl < 0 || (long) ns_rr_ttl(rr) < ttl)
+	    ttl = (long) ns_rr_ttl(rr);
+    }
+    return ttl;
 }
 
 /* sort_mx - order MX targets by preference (insertion sort, few records) */

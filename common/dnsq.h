@@ -11,6 +11,9 @@
  *	void dnsq_result_free(struct dnsq_result *res);
  *	const char *dnsq_status_text(enum dnsq_status st);
  *	int dnsq_reverse_name(const char *ip, char *out, size_t outlen);
+ *	int dnsq_parse_answer(const unsigned char *buf, int len, int type,
+ *			      struct dnsq_result *res);
+ *	long dnsq_answer_ttl(const unsigned char *buf, int len);
  *
  * DESCRIPTION
  *	dnsq_lookup() asks the system resolver (/etc/resolv.conf, including
@@ -29,6 +32,14 @@
  *	dnsq_trouble() is true for the others.
  *
  *	At most DNSQ_MAX_RECORDS records are kept per answer.
+ *
+ *	dnsq_parse_answer() is the reader of a raw answer (as the DNS sent
+ *	it, len bytes) that dnsq_lookup() uses: it adds the records of the
+ *	type to res (which the caller zeroes first and frees with
+ *	dnsq_result_free()), and returns -1 when the answer is malformed.
+ *	dnsq_answer_ttl() gives the smallest TTL of a raw answer's records,
+ *	-1 when it has none or is malformed.
+ *
  *	dnsq_reverse_name() builds the in-addr.arpa or ip6.arpa name for an
  *	address; it returns -1 when ip is not an address.
  */
@@ -66,6 +77,9 @@ void dnsq_result_free(struct dnsq_result *res);
 const char *dnsq_status_text(enum dnsq_status st);
 const char *dnsq_type_name(int type);
 int dnsq_reverse_name(const char *ip, char *out, size_t outlen);
+int dnsq_parse_answer(const unsigned char *buf, int len, int type,
+		      struct dnsq_result *res);
+long dnsq_answer_ttl(const unsigned char *buf, int len);
 
 #define dnsq_trouble(st) ((st) == DNSQ_SERVFAIL || (st) == DNSQ_TIMEOUT \
 			  || (st) == DNSQ_ERROR)

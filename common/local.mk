@@ -30,7 +30,7 @@ common_libcommon_a_SOURCES += \
 	common/arf.c common/arf.h \
 	common/bounce_class.c common/bounce_class.h \
 	common/bounce_rhost.c common/bounce_rhost.h \
-	common/bounce.c common/bounce.h \
+	common/bounce.c common/bounce.h common/json_scan.c common/json_scan.h \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
 	common/nodeinfo.c common/nodeinfo.h \
@@ -88,6 +88,10 @@ tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
 tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_json_scan
+tests_unit_test_json_scan_SOURCES = tests/unit/test_json_scan.c
+tests_unit_test_json_scan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_json_scan_LDADD = $(UNIT_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_mime tests/fuzz/fuzz_dsn tests/fuzz/fuzz_arf \
 	tests/fuzz/fuzz_bounce

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,17 @@ eat(struct cur *c, const char *lit)
     return 1;
 }
 
-/* number - up to maxd digits, at least mind */
+/* number - up to maxd digits, at least mind; 0 beyond INT_MAX */
 static int
 number(struct cur *c, int mind, int maxd, int *out)
 {
-    int v = 0, d = 0;
+    int v = 0, d = 0, digit;
 
     while (c->p < c->end && d < maxd && isdigit((unsigned char) *c->p)) {
-	v = v * 10 + (*c->p++ - '0');
+	digit = *c->p++ - '0';
+	if (v > (INT_MAX - digit) / 10)
+	    return 0;
+	v = v * 10 + digit;
 	d++;
     }
     *out = v;

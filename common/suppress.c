@@ -312,6 +312,9 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 	len--;
     if (len >= SUP_CSV_LINE_MAX)
 	return (*why = "line too long"), -1;
+    /* a row is text: a NUL would cut the address short once it is a C string */
+    if (memchr(line, '\0', len) != NULL)
+	return (*why = "NUL byte in the row"), -1;
     f = xcalloc(CSV_FIELDS, sizeof(*f));
     memset(e, 0, sizeof(*e));
     if ((n = csv_split(line, len, f, CSV_FIELDS, why)) < 0)
@@ -332,6 +335,9 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
     if (sl > 0 && !(sl == 6 && strncasecmp(s, "global", 6) == 0)) {
 	if (domain_normalize(s, sl, e->scope, sizeof(e->scope), why) < 0)
 	    goto out;
+	/* however it was written, "global" is the keyword, not a domain */
+	if (strcmp(e->scope, "global") == 0)
+	    e->scope[0] = '\0';
     }
     trim(&f[3], &s, &sl);
     if (sl == 0)

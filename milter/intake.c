@@ -31,6 +31,12 @@
 
 #define LOCAL_MAX 64			/* RFC 5321 local part */
 
+/*
+ * Reports read at once: each may cost up to BOUNCE_CPU_BUDGET_MS of CPU,
+ * and anyone can send them; beyond this a report waits for a retry.
+ */
+#define INTAKE_MAX_PARSING 4
+
 /* what intake needs of one configuration; immutable, reference counted */
 struct intake_setup {
     int refs;				/* under setup_lock */
@@ -66,6 +72,8 @@ static struct rconn *conn;
 static struct intake_store *store;
 
 static struct intake_stats stats;
+
+static int parsing;			/* reports being read now */
 
 #define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
@@ -214,9 +222,10 @@ intake_stats_log(void)
 {
     msg_info("intake: rewritten=%lu (id=%lu domain-only=%lu) reports=%lu acted=%lu "
 	     "suppressed=%lu forged=%lu stale=%lu malformed=%lu unattributed=%lu "
-	     "tempfail=%lu", stats.rewritten, stats.rewritten_id, stats.rewritten_domain,
-	     stats.reports, stats.acted, stats.suppressed, stats.forged, stats.stale,
-	     stats.malformed, stats.unattributed, stats.tempfail);
+	     "tempfail=%lu busy=%lu over-budget=%lu", stats.rewritten, stats.rewritten_id,
+	     stats.rewritten_domain, stats.reports, stats.acted, stats.suppressed,
+	     stats.forged, stats.stale, stats.malformed, stats.unattributed,
+	     stats.tempfail, stats.busy, stats.over_budget);
 }
 
 /* intake_stats_get - a copy of the counters, each read whole */
@@ -660,58 +669,128 @@ token_failed(const struct intake_msg *m, int st, long long now, const char *qid)
 		 ? "unattributed" : verp_status_name(st), now);
 }
 
-/* intake_eom - read, attribute and act on a report */
+/* parse_begin - a slot to read a report in; 0 when all are taken */
+static int
+parse_begin(void)
+{
+    if (__atomic_add_fetch(&parsing, 1, __ATOMIC_ACQ_REL) <= INTAKE_MAX_PARSING)
+	return 1;
+    __atomic_sub_fetch(&parsing, 1, __ATOMIC_ACQ_REL);
+    return 0;
+}
+
+/* parse_end - give the slot back */
+static void
+parse_end(void)
+{
+    __atomic_sub_fetch(&parsing, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * parse - read the report in one of the INTAKE_MAX_PARSING slots: 1 read,
+ * 0 not readable (counted), -1 on a Redis problem, -2 when no slot is free.
+ */
+static int
+parse(const struct intake_msg *m, struct bounce_report *r, long long now,
+      const char *qid)
+{
+    const char *why = "";
+    int rc;
+
+    if (!parse_begin()) {
+	COUNT(busy);
+	msg_warn("%s: intake: report to %s: %d reports are being read: try later",
+		 qid, m->env_rcpt, INTAKE_MAX_PARSING);
+	memset(r, 0, sizeof(*r));
+	return -2;
+    }
+    rc = bounce_parse(m->buf, m->len, r, &why);
+    parse_end();
+    if (rc >= 0)
+	return 1;
+    if (r->over_budget)
+	COUNT(over_budget);
+    msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, why);
+    return count("", r->over_budget ? "over-budget" : "unreadable", now) < 0 ? -1 : 0;
+}
+
+/*
+ * attribute - the token of the intake address, checked before the report
+ * is read; a complaint's token is in the report.  VERP_*, -1 on a Redis
+ * problem.
+ */
+static int
+attribute(const struct intake_msg *m, long long now, struct attrib *a, const char *qid)
+{
+    if (m->addr_kind == INTAKE_ADDR_BOUNCE)
+	return resolve(m->setup, VERP_BOUNCE, m->env_rcpt, m->setup->bounce_local, now,
+		       a, qid);
+    if (m->addr_kind == INTAKE_ADDR_UNSUB)
+	return attribute_unsub(m, now, a, qid);
+    return VERP_OK;
+}
+
+/* tempfail - the reply that asks the sender to try again */
+static enum intake_verdict
+tempfail(struct intake_reply *reply, const char *xcode, const char *text)
+{
+    reply->rcode = "451";
+    reply->xcode = xcode;
+    snprintf(reply->text, sizeof(reply->text), "%s", text);
+    return INTAKE_TEMPFAIL;
+}
+
+/* intake_eom - attribute, read and act on a report */
 enum intake_verdict
 intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
 {
     struct bounce_report r;
     struct attrib a;
-    const char *why;
     char id[256];
     long long now = (long long) time(NULL);
-    int st = VERP_OK, rc = 0;
+    int st, rc = 0;
 
     if (m->addr_kind == INTAKE_NONE)
 	return INTAKE_DONE;
     COUNT(reports);
     COUNT(by_addr[m->addr_kind]);
+    memset(&r, 0, sizeof(r));
     if (m->too_large) {
 	msg_warn("%s: intake: report to %s larger than [intake] max_report_size: not read",
 		 qid, m->env_rcpt);
 	rc = count("", "too-large", now);
 	goto out;
     }
-    if (bounce_parse(m->buf, m->len, &r, &why) < 0) {
-	msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, why);
-	bounce_report_free(&r);
-	rc = count("", "unreadable", now);
+    /* a forged or stale token costs no parsing */
+    if ((st = attribute(m, now, &a, qid)) < 0) {
+	rc = -1;
+	goto out;
+    }
+    if (st != VERP_OK) {
+	rc = token_failed(m, st, now, qid);
+	goto out;
+    }
+    /* an unsubscribe request is about its sender or its token, not its text */
+    if (m->addr_kind != INTAKE_ADDR_UNSUB && (rc = parse(m, &r, now, qid)) <= 0) {
+	if (rc == -2)
+	    return tempfail(reply, "4.3.2", "too many reports at once, try again later");
+	goto out;
+    }
+    if (m->addr_kind == INTAKE_ADDR_COMPLAINT
+	&& (st = token_in_original(m->setup, &r, now, &a, qid)) != VERP_OK) {
+	rc = st < 0 ? -1 : token_failed(m, st, now, qid);
 	goto out;
     }
     if (mime_header(m->buf, m->len, "Message-ID", id, sizeof(id)) < 0 || id[0] == '\0')
 	snprintf(id, sizeof(id), "%s", qid);
-    if (m->addr_kind == INTAKE_ADDR_BOUNCE)
-	st = resolve(m->setup, VERP_BOUNCE, m->env_rcpt, m->setup->bounce_local, now, &a, qid);
-    else if (m->addr_kind == INTAKE_ADDR_COMPLAINT)
-	st = token_in_original(m->setup, &r, now, &a, qid);
-    else
-	st = attribute_unsub(m, now, &a, qid);
-    if (st < 0)
-	rc = -1;
-    else if (st != VERP_OK)
-	rc = token_failed(m, st, now, qid);
-    else {
-	msg_debug("%s: intake: %s report to %s about %s from %s", qid, bounce_kind_name(r.kind),
-		  m->env_rcpt, a.rcpt[0] ? a.rcpt : "(its recipients)", a.sender);
-	rc = act_report(m, &r, &a, id, now, qid);
-    }
-    bounce_report_free(&r);
+    msg_debug("%s: intake: %s report to %s about %s from %s", qid, bounce_kind_name(r.kind),
+	      m->env_rcpt, a.rcpt[0] ? a.rcpt : "(its recipients)", a.sender);
+    rc = act_report(m, &r, &a, id, now, qid);
 out:
+    bounce_report_free(&r);
     if (rc < 0) {
 	COUNT(tempfail);
-	reply->rcode = "451";
-	reply->xcode = "4.3.0";
-	snprintf(reply->text, sizeof(reply->text), "report not processed, try again later");
-	return INTAKE_TEMPFAIL;
+	return tempfail(reply, "4.3.0", "report not processed, try again later");
     }
     return INTAKE_DONE;
 }

@@ -35,6 +35,8 @@ tests_fuzz_fuzz_authz_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-dkim-e2e.sh \
 	tests/integration/intake.sh
+# large reports cost the intake little CPU
+INTEGRATION_TESTS += tests/integration/intake-slow.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)

@@ -137,6 +137,12 @@ intake(struct prom *p)
     prom_family(p, "outpost_milter_intake_tempfails_total", PROM_COUNTER,
 		"Reports answered with a temporary failure because Redis could not take them.");
     prom_counter(p, NULL, s.tempfail);
+    prom_family(p, "outpost_milter_intake_unread_total", PROM_COUNTER,
+		"Reports not read, by why: busy (as many reports as may be read at once "
+		"were being read: answered 4xx) or over_budget (the report cost more CPU "
+		"than one may).");
+    prom_counter(p, (const char *[]) {"why", "busy", NULL}, s.busy);
+    prom_counter(p, (const char *[]) {"why", "over_budget", NULL}, s.over_budget);
     prom_family(p, "outpost_milter_envelope_senders_tagged_total", PROM_COUNTER,
 		"Outgoing messages whose envelope sender was given a return-path token.");
     prom_counter(p, NULL, s.rewritten);

@@ -36,6 +36,8 @@
  *		nothing: forged, stale, malformed, unattributed tokens
  *	outpost_milter_intake_tempfails_total  reports answered 4xx
  *		because Redis could not take them
+ *	outpost_milter_intake_unread_total{why}  reports not read: busy
+ *		(too many being read at once), over_budget (CPU budget spent)
  *	outpost_milter_envelope_senders_tagged_total  outgoing messages
  *		whose envelope sender carries a return-path token
  *	outpost_milter_redis_errors_total  Redis commands without an

@@ -13,6 +13,7 @@
 
 #include <ares.h>
 
+#include "dnsq.h"
 #include "monotime.h"
 #include "msg.h"
 #include "mxlookup.h"
@@ -186,27 +187,6 @@ mx_configure(struct mxlookup *m, struct limits *l)
     m->have_channel = 1;
 }
 
-/* answer_ttl - the smallest TTL of the MX answers, in seconds (-1: none) */
-static long
-answer_ttl(const unsigned char *abuf, int alen)
-{
-    ns_msg msg;
-    ns_rr rr;
-    long ttl = -1;
-    int i, n;
-
-    if (ns_initparse(abuf, alen, &msg) < 0)
-	return -1;
-    n = ns_msg_count(msg, ns_s_an);
-    for (i = 0; i < n; i++) {
-	if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-	    break;
-	if (ttl < 0 || (long) ns_rr_ttl(rr) < ttl)
-	    ttl = (long) ns_rr_ttl(rr);
-    }
-    return ttl;
-}
-
 /* match_mx - the provider of the most preferred MX host that has one */
 static int
 match_mx(const struct provider_table *t, struct ares_mx_reply *mx)
@@ -245,7 +225,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     e->provider = -1;
     ttl_ms = p->mx_negative_ttl_ms;
     if (status == ARES_SUCCESS && ares_parse_mx_reply(abuf, alen, &mx) == ARES_SUCCESS) {
-	long ttl = answer_ttl(abuf, alen);
+	long ttl = dnsq_answer_ttl(abuf, alen);
 
 	e->provider = match_mx(&m->limits->providers, mx);
 	ares_free_data(mx);

@@ -8,15 +8,17 @@
 #	Installs the Debian packages (tests/install-deps.sh), then builds twice,
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
-#	then static analysis (tests/static-analysis.sh: scan-build, cppcheck,
-#	clang-tidy), the Debian package tests (tests/package/test-package.sh, and
+#	then fuzzes each fuzz target for 3 seconds in a libFuzzer build
+#	(CC=clang --enable-fuzzers, tests/fuzz/README.md); then static analysis
+#	(tests/static-analysis.sh: scan-build, cppcheck, clang-tidy); then the
+#	Debian package tests (tests/package/test-package.sh, and
 #	tests/package/install-doc.sh, which follows doc/INSTALL.md on the
 #	installed package) and "make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
-#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_STATIC=1, OUTPOST_SKIP_PACKAGE=1
-#	and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_STATIC=1,
+#	OUTPOST_SKIP_PACKAGE=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -71,6 +73,23 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+
+# The fuzz targets under libFuzzer: each a few seconds from its corpus.
+if [ -z "${OUTPOST_SKIP_FUZZ:-}" ]; then
+    say "build fuzz"
+    dir=$top/_build/fuzz
+    mkdir -p "$dir"
+    if (cd "$dir" && CC=clang "$top/configure" --enable-fuzzers --enable-sanitizers \
+            >configure.out 2>&1 && make -j"$jobs" >make.out 2>&1); then
+        say "fuzz"
+        rm -f "$dir/test-suite.log"
+        (cd "$dir" && make check TESTS=tests/fuzz/corpus.sh FUZZ_SECONDS=3 >check.out 2>&1)
+        count "$dir/test-suite.log"
+    else
+        echo "build fuzz FAILED"; tail -n 40 "$dir/configure.out" "$dir/make.out"
+        fail=$((fail + 1))
+    fi
+fi
 
 # Static analysis: scan-build, cppcheck, clang-tidy over the daemons' code (TAP;
 # a tool that is not installed is a skip).

@@ -16,15 +16,17 @@ else
 check_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_DRIVER = tests/fuzz/driver.c
 FUZZ_LINK =
-TESTS += tests/fuzz/corpus.sh
 endif
+# replays the corpora; in a libFuzzer build, fuzzes each target briefly too
+TESTS += tests/fuzz/corpus.sh
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_conf_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_conf_LDADD = $(COMMON_LIBS)
 
-EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/driver.c tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/driver.c tests/fuzz/corpus \
+	tests/fuzz/run-all.sh tests/fuzz/README.md tests/fuzz/dict
 
 # the reader of the Redis server's INFO text (common/redischeck.c)
 FUZZ_TARGETS += tests/fuzz/fuzz_redis_info
@@ -32,3 +34,42 @@ tests_fuzz_fuzz_redis_info_SOURCES = tests/fuzz/fuzz_redis_info.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_redis_info_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_redis_info_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_redis_info_LDADD = $(COMMON_LIBS)
+
+# outside input without a target of its own elsewhere: the JSON reader and
+# SES notices, DNS answers, the key table, warm-up schedules, time zones
+# and dates, the Redis server address
+FUZZ_TARGETS += tests/fuzz/fuzz_json_scan
+tests_fuzz_fuzz_json_scan_SOURCES = tests/fuzz/fuzz_json_scan.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_json_scan_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_json_scan_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_json_scan_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_ses
+tests_fuzz_fuzz_ses_SOURCES = tests/fuzz/fuzz_ses.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_ses_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_ses_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_ses_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_dns_answer
+tests_fuzz_fuzz_dns_answer_SOURCES = tests/fuzz/fuzz_dns_answer.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dns_answer_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_dns_answer_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_dns_answer_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_keytable
+tests_fuzz_fuzz_keytable_SOURCES = tests/fuzz/fuzz_keytable.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_keytable_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_keytable_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_keytable_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_warmup
+tests_fuzz_fuzz_warmup_SOURCES = tests/fuzz/fuzz_warmup.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_warmup_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_warmup_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_warmup_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_tz_date
+tests_fuzz_fuzz_tz_date_SOURCES = tests/fuzz/fuzz_tz_date.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_tz_date_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_tz_date_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_tz_date_LDADD = $(COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_redis_server
+tests_fuzz_fuzz_redis_server_SOURCES = tests/fuzz/fuzz_redis_server.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_redis_server_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_redis_server_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_redis_server_LDADD = $(COMMON_LIBS)

@@ -191,6 +191,8 @@ is "$(value "$page" outpost_milter_dkim_signatures_total algorithm=rsa result=ma
 is "$(value "$page" outpost_milter_dkim_signatures_total result=failed)" 0 "milter: none failed"
 is "$(value "$page" outpost_milter_envelope_senders_tagged_total)" 2 "milter: 2 return paths tagged"
 is "$(value "$page" outpost_milter_intake_events_total event=hard_bounce)" 1 "milter: the report is a hard bounce"
+is "$(value "$page" outpost_milter_intake_unread_total why=busy)/$(value "$page" outpost_milter_intake_unread_total why=over_budget)" \
+    "0/0" "milter: the report was read (none busy, none over budget)"
 is "$(value "$page" outpost_milter_fail_open_total)/$(value "$page" outpost_milter_redis_errors_total)" "0/0" \
     "milter: no fail-open, no Redis error yet"
 like "$(sink_find gmail g1@gmail.test | xargs cat)" "DKIM-Signature: v=1; a=ed25519-sha256" "the signatures are in the mail"

@@ -379,6 +379,44 @@ test_ses_json(void **state)
     bounce_report_free(&r);
 }
 
+/* test_ses_limits - fields in any order, a complaint, the recipient cap */
+static void
+test_ses_limits(void **state)
+{
+    const char head[] = "From: no-reply@sns.amazonaws.com\nTo: ops@example.com\n"
+	"Subject: AWS Notification Message\n\n";
+    const char complaint[] = "{\"complaint\":{\"complainedRecipients\":"
+	"[{\"emailAddress\":\"angry@example.net\"}],\"complaintFeedbackType\":"
+	"\"abuse\"},\"notificationType\":\"Complaint\"}";
+    size_t  cap = 1500 * 64 + 256, o;
+    char   *msg = malloc(cap);
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    o = (size_t) snprintf(msg, cap, "%s%s", head, complaint);
+    assert_int_equal(bounce_parse(msg, o, &r, &why), BOUNCE_ARF);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "angry@example.net");
+    assert_string_equal(r.rcpts[0].feedback_type, "abuse");
+    bounce_report_free(&r);
+
+    /* 1500 recipients: the first BOUNCE_MAX_RCPTS are read */
+    o = (size_t) snprintf(msg, cap, "%s{\"notificationType\":\"Bounce\",\"bounce\":"
+			  "{\"bouncedRecipients\":[", head);
+    for (int i = 0; i < 1500; i++)
+	o += (size_t) snprintf(msg + o, cap - o, "%s{\"emailAddress\":\"u%d@example.org\"}",
+			       i ? "," : "", i);
+    o += (size_t) snprintf(msg + o, cap - o, "]}}");
+    assert_int_equal(bounce_parse(msg, o, &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, BOUNCE_MAX_RCPTS);
+    assert_true(r.truncated);
+    assert_false(r.over_budget);
+    assert_string_equal(r.rcpts[BOUNCE_MAX_RCPTS - 1].addr, "u999@example.org");
+    bounce_report_free(&r);
+    free(msg);
+}
+
 /* test_samples - a few real messages kept in tests/data/bounces */
 static void
 test_samples(void **state)
@@ -434,6 +472,7 @@ main(void)
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
+	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_samples),
     };
 
