@@ -366,6 +366,9 @@ main(int argc, char **argv)
     sdnotify_stopping();
     smfi_stop();
     pthread_join(tid, NULL);
+    /* ours (the claim's lock is still held): the next start finds no stale file */
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	(void) unlink(strchr(sock, ':') + 1);
     promhttp_stop(http);
     log_stats();
     filter_set_signer(NULL);

@@ -58,6 +58,7 @@ like "$out" "example.com.ed1.key.*not by the daemon user" "and names the file"
 chown nobody "$keys/example.com.ed1.key"
 
 # reload: a bad table keeps the running keys, a good one takes over; SIGHUP never stops it
+rm -f "$WORLD_DIR/run/mt.sock"		# so that the wait below is for this milter's socket
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/mt.sock' "milter listens"
 "$CTL_BIN" -c "$conf" dkim keygen other.example s1 --algorithm ed25519 --add >/dev/null 2>&1

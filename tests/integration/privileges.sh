@@ -90,6 +90,8 @@ unlike "$(maillog)" "Permission denied" "no permission problem in Postfix's log"
 # --- never as root
 world_kill milter
 world_kill policyd
+ok '! test -e "$sockdir/milter.sock" && ! test -e "$sockdir/policy.sock"' \
+    "stopped, both leave no socket file behind (their directory is outpost's)"
 rootconf=$WORLD_DIR/root.conf
 sed 's/^user = outpost$/user = root/' "$conf" >"$rootconf"
 for d in "$MILTER_BIN" "$POLICYD_BIN"; do
