@@ -254,6 +254,8 @@ backoff_key(char *buf, size_t len, const char *prefix, const char *provider,
 static void
 rate_text(char *buf, size_t len, const struct conf_rate *r)
 {
+    char *one;
+
     if (r->period_ms % 3600000 == 0)
 	snprintf(buf, len, "%ld/%lldh", r->count, r->period_ms / 3600000);
     else if (r->period_ms % 60000 == 0)
@@ -263,8 +265,10 @@ rate_text(char *buf, size_t len, const struct conf_rate *r)
     else
 	snprintf(buf, len, "%ld/%lldms", r->count, r->period_ms);
     /* "60/1m" reads better as "60/m" */
-    if (strstr(buf, "/1") && strlen(strstr(buf, "/1")) == 3)
-	memmove(strstr(buf, "/1") + 1, strstr(buf, "/1") + 2, 2);
+    if ((one = strstr(buf, "/1")) != NULL && strlen(one) == 3) {
+	one[1] = one[2];
+	one[2] = '\0';
+    }
 }
 
 /* backoff_set - start or extend a backoff */

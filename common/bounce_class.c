@@ -975,7 +975,7 @@ bounce_classify(const struct bounce_evidence *ev)
 	    }
     }
     if (reason == BR_UNDEFINED && (weak_reason(sr) || (ev->diag_type
-			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp")))) {
+			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp") != 0))) {
 	for (i = 0; i < sizeof(second_pass) / sizeof(second_pass[0]); i++)
 	    if (said(text, second_pass[i])) {
 		reason = second_pass[i];

@@ -1089,7 +1089,7 @@ conf_load(const char *path, char *err, size_t errlen)
     }
     if (st->err[0] == '\0')
 	conf_validate(st);
-    if (conf->general.node && conf->logd.node && strcmp(conf->general.node, conf->logd.node))
+    if (conf->general.node && conf->logd.node && strcmp(conf->general.node, conf->logd.node) != 0)
 	set_err(st, 0, "[logd] node is the older name of [general] node: set one of them");
     if (conf->general.node == NULL)
 	conf->general.node = default_node(conf);

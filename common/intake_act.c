@@ -198,7 +198,6 @@ suppress(struct intake_store *s, const struct intake_rules *rules,
 	SUP_HARD_BOUNCE, SUP_SOFT_BOUNCE, SUP_COMPLAINT, SUP_UNSUBSCRIBE,
     };
     struct sup_entry e;
-    int rc;
 
     memset(&e, 0, sizeof(e));
     snprintf(e.target, sizeof(e.target), "%s", ev->rcpt);
@@ -210,7 +209,7 @@ suppress(struct intake_store *s, const struct intake_rules *rules,
 	e.expires = ev->now + rules->soft_expiry;
     if (ev->source && sup_source_valid(ev->source, strlen(ev->source)))
 	snprintf(e.source, sizeof(e.source), "%s", ev->source);
-    if ((rc = sup_add(s->sup, &e, 0)) < 0) {
+    if (sup_add(s->sup, &e, 0) < 0) {
 	snprintf(s->err, sizeof(s->err), "%s", sup_error(s->sup));
 	return -1;
     }

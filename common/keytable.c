@@ -305,7 +305,7 @@ keyentry_public_b64(const struct keyentry *e, char **b64, char *err, size_t errl
 	snprintf(err, errlen, "%s: cannot derive the public key", e->keyfile);
 	return -1;
     }
-    *b64 = xmalloc((size_t) (4 * ((n + 2) / 3) + 1));
+    *b64 = xmalloc(4 * (((size_t) n + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *) *b64, der, n);
     if (der != raw)
 	OPENSSL_free(der);

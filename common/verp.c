@@ -283,7 +283,7 @@ get_string(struct bits *b, char *out, size_t size)
 	else if (s == SYM_EXT) {
 	    if (bits_get(b, 4, &x) < 0 || x >= sizeof(ext_chars) - 1)
 		return -1;
-	    c = ext_chars[x];
+	    c = (unsigned char) ext_chars[x];
 	} else {
 	    /* a byte the short codes cover would be a second spelling */
 	    if (bits_get(b, 8, &x) < 0 || x == 0 || (x >= 'a' && x <= 'z')
@@ -406,7 +406,7 @@ b32_get(const char *s, size_t len, unsigned char *buf, size_t cap)
 
     memset(buf, 0, cap);
     for (i = 0; i < len; i++) {
-	c = s[i];
+	c = (unsigned char) s[i];
 	if (c >= 'A' && c <= 'Z')
 	    c += 'a' - 'A';
 	if (c == '\0' || (p = strchr(b32, c)) == NULL)

@@ -89,7 +89,8 @@ compare(struct node *nodes, size_t n, struct jsonw *w)
 	    names[nn++] = (char *) f;
 	}
     }
-    qsort(names, nn, sizeof(*names), cmp_str);
+    if (nn > 1)
+	qsort(names, nn, sizeof(*names), cmp_str);
     for (k = 0; k < nn; k++) {
 	const char *first = NULL, *v;
 	int same = 1, seen = 0;

@@ -233,7 +233,7 @@ classify(const struct ml_event *ev, const char *reply, int *hard)
     be.command = bounce_command_find(ev->text);
     be.diag_type = ev->relay_ip[0] ? "smtp" : "";
     /* the receiver's own vocabulary is keyed by its host and the recipient's domain */
-    be.rhost = ev->relay_host[0] && strcmp(ev->relay_host, "none") ? ev->relay_host : NULL;
+    be.rhost = ev->relay_host[0] && strcmp(ev->relay_host, "none") != 0 ? ev->relay_host : NULL;
     if (ev->nrcpt > 0 && (at = strrchr(ev->rcpt[0], '@')) != NULL)
 	be.domain = at + 1;	/* one relay: the recipients of one line share a receiver */
     reason = bounce_classify(&be);

@@ -170,6 +170,7 @@ mx_configure(struct mxlookup *m, struct limits *l)
     flush(m);
     if (m->nbuckets == 0) {
 	m->nbuckets = 4096;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): a table of pointers */
 	m->buckets = xcalloc(m->nbuckets, sizeof(*m->buckets));
     }
     if (m->have_channel)

@@ -693,6 +693,7 @@ server_new(struct event_base *base, struct decider *d, struct limits *l)
     srv->base = base;
     srv->d = d;
     srv->l = limits_ref(l);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): a table of pointers */
     srv->peers = xcalloc(PEER_BUCKETS, sizeof(*srv->peers));
     if (getrandom(&srv->seed, sizeof(srv->seed), GRND_NONBLOCK) != sizeof(srv->seed))
 	srv->seed = (uint32_t) getpid() ^ (uint32_t) time(NULL);

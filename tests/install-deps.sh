@@ -8,6 +8,7 @@ set -eu
 
 PKGS="
  build-essential autoconf automake libtool pkg-config clang llvm libclang-rt-14-dev
+ clang-tools-14 clang-tidy-14 cppcheck bear
  libmilter-dev libopendkim-dev libspf2-dev libhiredis-dev libssl-dev libevent-dev
  libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev libsystemd-dev
  redis-server redis-tools postfix dnsmasq-base swaks miltertest sasl2-bin

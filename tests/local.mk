@@ -48,7 +48,8 @@ INTEGRATION_TESTS += \
 	tests/integration/redis-conn.sh \
 	tests/integration/redis-prod.sh \
 	tests/integration/redis-acl.sh \
-	tests/integration/demo.sh
+	tests/integration/demo.sh \
+	tests/integration/faults.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
@@ -60,5 +61,7 @@ if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)
 endif
 
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py \
-	tests/lib/README.md tests/install-deps.sh tests/run-all.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/lib/campaign.py \
+	tests/lib/README.md tests/install-deps.sh tests/run-all.sh tests/bench/soak.sh \
+	tests/static-analysis.sh tests/static/cppcheck.supp tests/static/scan-build.supp \
+	tests/README.md .clang-tidy

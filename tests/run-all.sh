@@ -9,15 +9,16 @@
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
 #	runs "make check" (unit, fuzz-corpus and integration tests) in each;
 #	then fuzzes each fuzz target for 3 seconds in a libFuzzer build
-#	(CC=clang --enable-fuzzers, tests/fuzz/README.md); then the Debian
-#	package tests (tests/package/test-package.sh, and
+#	(CC=clang --enable-fuzzers, tests/fuzz/README.md); then static analysis
+#	(tests/static-analysis.sh: scan-build, cppcheck, clang-tidy); then the
+#	Debian package tests (tests/package/test-package.sh, and
 #	tests/package/install-doc.sh, which follows doc/INSTALL.md on the
 #	installed package) and "make distcheck".  Build trees live under _build/.  Ends with the
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
-#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_PACKAGE=1
-#	and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+#	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_STATIC=1,
+#	OUTPOST_SKIP_PACKAGE=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -88,6 +89,19 @@ if [ -z "${OUTPOST_SKIP_FUZZ:-}" ]; then
         echo "build fuzz FAILED"; tail -n 40 "$dir/configure.out" "$dir/make.out"
         fail=$((fail + 1))
     fi
+fi
+
+# Static analysis: scan-build, cppcheck, clang-tidy over the daemons' code (TAP;
+# a tool that is not installed is a skip).
+if [ -z "${OUTPOST_SKIP_STATIC:-}" ]; then
+    say "static analysis"
+    bash tests/static-analysis.sh >"$top/_build/static-analysis.log" 2>&1
+    src=$?
+    s=$(grep -c '^ok .*# SKIP' "$top/_build/static-analysis.log")
+    p=$(grep -c '^ok ' "$top/_build/static-analysis.log"); f=$(grep -c '^not ok ' "$top/_build/static-analysis.log")
+    [ "$src" != 0 ] && [ "$f" = 0 ] && f=1
+    pass=$((pass + p - s)); fail=$((fail + f)); skip=$((skip + s))
+    [ "$f" = 0 ] || grep -v '^ok ' "$top/_build/static-analysis.log" | head -n 60
 fi
 
 # The Debian package, built once: install on this machine, check, purge; then
