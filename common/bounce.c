@@ -896,7 +896,7 @@ ses_object(struct json_scan *s, struct ses_rcpt *e)
     int     type;
 
     while ((type = json_scan_next(s, &key)) == JSON_KEY) {
-	if ((type = json_scan_next(s, &v)) < 0)
+	if (json_scan_next(s, &v) < 0)
 	    return -1;
 	ses_member(e, &key, &v);
 	if (json_scan_skip(s, &v) < 0)
