@@ -233,7 +233,9 @@ ok 'start_all' "through the sentinel all three daemons start: the master has noe
 like "$(log policyd)" "info: redis: maxmemory-policy noeviction, appendonly yes" "policyd checked the master"
 out=$(ctl check-config "$conf" 2>&1); rc=$?
 is "$rc" 0 "check-config, through the sentinel, checks the master, not the replica"
-redis-cli -p 26401 SENTINEL FAILOVER om >/dev/null
+# the sentinel refuses (NOGOODSLAVE) until it has seen the replica healthy: ask until it agrees
+failover_started() { [ "$(redis-cli -p 26401 SENTINEL FAILOVER om 2>&1)" = OK ]; }
+ok 'wait_until 30 failover_started' "the sentinel starts a failover"
 ok 'wait_until 20 eval "redis-cli -p 6402 ROLE | head -1 | grep -qx master"' "a failover promotes the replica"
 ok 'wait_until 20 grep -q "error: redis: refusing to use the server until this is fixed: maxmemory-policy is allkeys-lru" $WORLD_DIR/log/policyd.log' \
     "policyd checks the new master and refuses its policy"
