@@ -80,10 +80,14 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 printf '[redis]\nsentinels = 127.0.0.1:26392, 127.0.0.1:26393 127.0.0.1:26394\nsentinel_master = outpost\nreconnect_min = 50ms\nreconnect_max = 200ms\n' > "$W/sent.conf"
-"$PROBE" "$W/sent.conf" 80 50 > "$W/sent.out" 2>"$W/sent.err" &
+"$PROBE" "$W/sent.conf" 160 50 > "$W/sent.out" 2>"$W/sent.err" &
 probe=$!
 sleep 1
-redis-cli -p 26392 sentinel failover outpost >/dev/null
+# the sentinel refuses (NOGOODSLAVE) until it has seen the replica healthy: ask until it agrees
+for _ in $(seq 300); do
+    [ "$(redis-cli -p 26392 sentinel failover outpost 2>&1)" = OK ] && break
+    sleep 0.1
+done
 wait "$probe"
 redis-cli -p 6393 info replication | grep -q 'role:master'; ok $? "sentinel failover made the replica master"
 [ "$(tail -n1 "$W/sent.out" | cut -d' ' -f1)" = ok ]; ok $? "probe writes succeed after the failover"
