@@ -551,12 +551,16 @@ on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
 	}
     }
     if (srv->nconn >= srv->cap && !evict_idle(srv)) {
-	/* rare: the pause below usually keeps the client waiting in the backlog */
-	msg_warn_limited(&srv->said_full, "%ld connections, none idle: refusing one",
-			 srv->cap);
-	close(fd);
+	/*
+	 * Rare: this client came before the pause took effect (a connection
+	 * that looked idle when the last one was accepted had its request on
+	 * the way).  Its descriptor is open already and the cap leaves a
+	 * reserve below the open-file limit: serve it, one over the cap, and
+	 * let the next ones wait in the backlog.
+	 */
+	msg_info_limited(&srv->said_full, "%ld connections, none idle: one more taken, "
+			 "accepting paused", srv->cap);
 	accept_pause(srv, 0);
-	return;
     }
     pc = xcalloc(1, sizeof(*pc));
     pc->srv = srv;
