@@ -240,13 +240,6 @@ nodeinfo_free(struct nodeinfo *ni)
     free(ni);
 }
 
-/* nodeinfo_name - [general] node (the configuration reader fills in its default) */
-void
-nodeinfo_name(const struct outpost_conf *conf, char *out, size_t size)
-{
-    snprintf(out, size, "%s", conf->general.node);
-}
-
 /* nodeinfo_publish - replace this node's entry */
 int
 nodeinfo_publish(struct rconn *rc, const char *prefix, const char *node,

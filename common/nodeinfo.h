@@ -8,8 +8,6 @@
  *					  uid_t owner, char *err,
  *					  size_t errlen);
  *	void nodeinfo_free(struct nodeinfo *ni);
- *	void nodeinfo_name(const struct outpost_conf *conf, char *out,
- *			   size_t size);
  *	int nodeinfo_publish(struct rconn *rc, const char *prefix,
  *			     const char *node, const struct nodeinfo *ni,
  *			     long long now);
@@ -39,9 +37,6 @@
  *				[domain], [sender]
  *
  *	It returns NULL with the problem in err when a file cannot be read.
- *
- *	nodeinfo_name() is this node's name: [general] node, which the
- *	configuration reader sets to [logd] node or the host name by default.
  *
  *	nodeinfo_publish() replaces the node's entry in one script call:
  *	the hash P{cluster}:node:NODE (the fields above and "updated", UNIX
@@ -73,7 +68,6 @@ struct nodeinfo {
 struct nodeinfo *nodeinfo_collect(const struct outpost_conf *conf, uid_t owner,
 				  char *err, size_t errlen);
 void nodeinfo_free(struct nodeinfo *ni);
-void nodeinfo_name(const struct outpost_conf *conf, char *out, size_t size);
 int nodeinfo_publish(struct rconn *rc, const char *prefix, const char *node,
 		     const struct nodeinfo *ni, long long now);
 

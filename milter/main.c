@@ -189,7 +189,7 @@ node_collect(const struct outpost_conf *conf)
     }
     nodeinfo_free(node_info);
     node_info = ni;
-    nodeinfo_name(conf, node_name, sizeof(node_name));
+    snprintf(node_name, sizeof(node_name), "%s", conf->general.node);	/* outlives conf */
     node_publish();
 }
 
