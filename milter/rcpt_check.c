@@ -126,7 +126,7 @@ pool_of(const char *auth_user, const char *sender_domain)
     if (i < 0 && sender_domain && *sender_domain)
 	i = conf_pool_by_sender(c, sender_domain);
     if (i >= 0)
-	return CONF_VEC_AT(&c->pools, (size_t) i, struct conf_pool)->name;
+	return CONF_VEC_AT(&c->pools, (size_t) i, struct conf_pool)->named.name;
     return c->policy.default_pool ? c->policy.default_pool : "default";
 }
 
