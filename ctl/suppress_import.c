@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "ctl.h"
+#include "monotime.h"
 #include "suppress.h"
 
 #define MAX_REPORTED 100
@@ -150,16 +150,6 @@ import_pass(struct import *im, FILE *fp, int apply)
     return 0;
 }
 
-/* elapsed - seconds since start */
-static double
-elapsed(const struct timespec *start)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double) (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 /* strict_check - pass 1 of --strict; returns the stream to apply, or NULL */
 static FILE *
 strict_check(struct import *im, FILE *fp)
@@ -199,7 +189,7 @@ suppress_import(struct sup_store *store, const char *path, int strict,
 		int force, long long now)
 {
     struct import im;
-    struct timespec start;
+    long long start_us;
     FILE *fp = stdin, *src;
     double secs;
     int rc;
@@ -212,7 +202,7 @@ suppress_import(struct sup_store *store, const char *path, int strict,
 	perror(path);
 	return 1;
     }
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    start_us = monotime_us();
     src = fp;
     if (strict && (src = strict_check(&im, fp)) == NULL) {
 	rc = 1;
@@ -226,7 +216,7 @@ suppress_import(struct sup_store *store, const char *path, int strict,
     if (im.bad > MAX_REPORTED)
 	fprintf(stderr, "%s: ... and %lld more invalid rows\n", im.name,
 		im.bad - MAX_REPORTED);
-    secs = elapsed(&start);
+    secs = (double) (monotime_us() - start_us) / 1e6;
     fprintf(stderr, "%s: %s %lld rows, %lld invalid skipped, %lld already expired, "
 	    "%.2f s (%.0f rows/s)\n", im.name, rc ? "read" : "imported", im.rows,
 	    im.bad, im.expired, secs, secs > 0 ? (double) im.rows / secs : 0.0);
