@@ -154,3 +154,8 @@ tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
 tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
 tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)
+# the messages of a command-line tool
+UNIT_TESTS += tests/unit/test_msg_tool
+tests_unit_test_msg_tool_SOURCES = tests/unit/test_msg_tool.c
+tests_unit_test_msg_tool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_tool_LDADD = $(UNIT_LIBS)

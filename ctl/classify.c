@@ -32,6 +32,7 @@
 #include "bounce.h"
 #include "ctl.h"
 #include "mime.h"
+#include "msg.h"
 #include "xalloc.h"
 
 static char *read_file(const char *path, size_t *len, const char **why);
@@ -83,11 +84,11 @@ classify_one(const char *path, int extra)
 
     base = base ? base + 1 : path;
     if (msg == NULL) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, why);
+	msg_error("%s: %s", path, why);
 	return 1;
     }
     if (bounce_parse(msg, len, &r, &why) < 0) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, why);
+	msg_error("%s: %s", path, why);
 	bounce_report_free(&r);
 	free(msg);
 	return 1;

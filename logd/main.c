@@ -330,16 +330,16 @@ main(int argc, char **argv)
     msg_open("outpost-logd", 1, 0);
     msg_verbose(verbose);
     if ((d.conf = conf_load(path, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     if (provider_table_build(d.conf, &d.providers, err, sizeof(err)) < 0) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	conf_free(d.conf);
 	return 1;
     }
     if (load_rules(d.conf, &d.rules, err, sizeof(err)) < 0) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	provider_table_free(&d.providers);
 	conf_free(d.conf);
 	return 1;
