@@ -42,9 +42,9 @@ static int classify_one(const char *path, int extra);
 static char *
 read_file(const char *path, size_t *len, const char **why)
 {
-    FILE   *fp = fopen(path, "rb");
-    char   *buf;
-    size_t  cap = 65536, n = 0, got;
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    size_t cap = 65536, n = 0, got;
 
     if (fp == NULL) {
 	*why = strerror(errno);
@@ -79,8 +79,8 @@ classify_one(const char *path, int extra)
 {
     struct bounce_report r;
     const char *why = NULL, *base = strrchr(path, '/');
-    size_t  len, i;
-    char   *msg = read_file(path, &len, &why);
+    size_t len, i;
+    char *msg = read_file(path, &len, &why);
 
     base = base ? base + 1 : path;
     if (msg == NULL) {
@@ -118,7 +118,7 @@ const struct ctl_usage ctl_classify_usage[] = {
 int
 ctl_classify(const char *conf_path, int argc, char **argv)
 {
-    int     i = 1, extra = 0, rc = 0;
+    int i = 1, extra = 0, rc = 0;
 
     (void) conf_path;
     if (i < argc && strcmp(argv[i], "-k") == 0) {
