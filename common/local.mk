@@ -34,7 +34,8 @@ common_libcommon_a_SOURCES += \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
 	common/nodeinfo.c common/nodeinfo.h \
-	common/intake_act.c common/intake_act.h
+	common/intake_act.c common/intake_act.h \
+	common/report_digest.c common/report_digest.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
