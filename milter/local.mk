@@ -64,3 +64,7 @@ PARSER_PATH_CFLAGS = -DOUTPOST_INTAKE_PARSER='"$(pkglibexecdir)/outpost-intake-p
 outpost_intake_parse_SOURCES = milter/intake_parser.c milter/sandbox.c milter/sandbox.h
 outpost_intake_parse_CFLAGS = $(COMMON_CFLAGS) $(SECCOMP_CFLAGS)
 outpost_intake_parse_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS)
+UNIT_TESTS += tests/unit/test_sandbox
+tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c milter/sandbox.c milter/sandbox.h
+tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(SECCOMP_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_sandbox_LDADD = $(UNIT_LIBS) $(SECCOMP_LIBS)
