@@ -38,6 +38,8 @@ INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-d
 	tests/integration/intake.sh
 # large reports cost the intake little CPU
 INTEGRATION_TESTS += tests/integration/intake-slow.sh
+# reports are read by the sandboxed parser, which the milter survives
+INTEGRATION_TESTS += tests/integration/intake-privsep.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)
