@@ -66,6 +66,13 @@ PARSER_PATH_CFLAGS = -DOUTPOST_INTAKE_PARSER='"$(pkglibexecdir)/outpost-intake-p
 outpost_intake_parse_SOURCES = milter/intake_parser.c milter/sandbox.c milter/sandbox.h
 outpost_intake_parse_CFLAGS = $(COMMON_CFLAGS) $(SECCOMP_CFLAGS)
 outpost_intake_parse_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS)
+# what the separate parser costs per report: tests/bench/intake-parse-bench.sh
+check_PROGRAMS += tests/bench/parse_bench
+tests_bench_parse_bench_SOURCES = tests/bench/parse_bench.c milter/parser_pool.c \
+	milter/parser_pool.h
+tests_bench_parse_bench_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_bench_parse_bench_LDADD = $(COMMON_LIBS)
+EXTRA_DIST += tests/bench/intake-parse-bench.sh
 UNIT_TESTS += tests/unit/test_sandbox
 tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c milter/sandbox.c milter/sandbox.h
 tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(SECCOMP_CFLAGS) -I$(top_srcdir)/milter
