@@ -21,6 +21,7 @@
 #   OUTPOST_BUILDDIR  where the built programs are (default: the source tree, or its
 #                     build/ folder when only that holds outpost-milter)
 #   OUTPOST_SRCDIR    the source tree (default: two levels above this file)
+#   OUTPOST_INTAKE_PARSER  the milter's report parser (default: the one of OUTPOST_BUILDDIR)
 #   KEEP=1            keep the temporary directory (KEEP=failed: only if a test failed)
 #   WORLD_TIMEOUT     seconds before a hung test is killed (default 300)
 #   WORLD_VERBOSE=1   echo each world step as a TAP comment
