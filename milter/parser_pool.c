@@ -103,7 +103,8 @@ spawn(struct slot *s)
     if (pid == 0) {
 	/* async-signal-safe calls only, up to execve() */
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
-	if (dup2(sv[1], 0) < 0)
+	/* descriptor 0 may have been free, and sv[1] that one: then keep it open */
+	if (sv[1] == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(sv[1], 0) < 0)
 	    _exit(127);
 	close_range(3, ~0U, 0);
 	execve(program, argv, environ);
