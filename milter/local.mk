@@ -73,7 +73,12 @@ tests_bench_parse_bench_SOURCES = tests/bench/parse_bench.c milter/parser_pool.c
 tests_bench_parse_bench_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
 tests_bench_parse_bench_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/bench/intake-parse-bench.sh
-UNIT_TESTS += tests/unit/test_sandbox
+UNIT_TESTS += tests/unit/test_sandbox tests/unit/test_parser_pool
+tests_unit_test_parser_pool_SOURCES = tests/unit/test_parser_pool.c milter/parser_pool.c \
+	milter/parser_pool.h
+tests_unit_test_parser_pool_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter \
+	-DTEST_BUILDDIR='"$(abs_top_builddir)"'
+tests_unit_test_parser_pool_LDADD = $(UNIT_LIBS)
 tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c milter/sandbox.c milter/sandbox.h
 tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(SECCOMP_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_sandbox_LDADD = $(UNIT_LIBS) $(SECCOMP_LIBS)
