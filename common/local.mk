@@ -34,7 +34,8 @@ common_libcommon_a_SOURCES += \
 	common/verp.c common/verp.h \
 	common/retpath.c common/retpath.h \
 	common/nodeinfo.c common/nodeinfo.h \
-	common/intake_act.c common/intake_act.h
+	common/intake_act.c common/intake_act.h \
+	common/report_digest.c common/report_digest.h
 # delivery tracking: log lines, statistics, backoff
 common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
 	common/stats.c common/stats.h common/backoff.c common/backoff.h
@@ -85,6 +86,10 @@ tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
 tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_report_digest
+tests_unit_test_report_digest_SOURCES = tests/unit/test_report_digest.c
+tests_unit_test_report_digest_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_report_digest_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
 tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
@@ -126,7 +131,11 @@ UNIT_TESTS += tests/unit/test_retpath
 tests_unit_test_retpath_SOURCES = tests/unit/test_retpath.c
 tests_unit_test_retpath_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_retpath_LDADD = $(UNIT_LIBS)
-FUZZ_TARGETS += tests/fuzz/fuzz_verp
+FUZZ_TARGETS += tests/fuzz/fuzz_verp tests/fuzz/fuzz_report_digest
+tests_fuzz_fuzz_report_digest_SOURCES = tests/fuzz/fuzz_report_digest.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_report_digest_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_report_digest_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_report_digest_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_verp_LDFLAGS = $(FUZZ_LINK)
