@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include "filter.h"
 #include "intake.h"
 #include "msg.h"
+#include "plan.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
 #include "xalloc.h"
@@ -36,6 +38,13 @@ struct filter_conn {
     struct sockaddr_storage addr;
     int have_addr;
     struct filter_msg msg;
+};
+
+/* what the plan's steps work on at the end of one message */
+struct eom_ctx {
+    struct filter_conn *fc;
+    struct filter_msg *fm;
+    const char *qid;
 };
 
 static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -306,13 +315,6 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
     return SMFIS_TEMPFAIL;
 }
 
-/* delrcpt - smfi_delrcpt for rcpt_msg_eom */
-static int
-delrcpt(void *ctx, const char *rcpt)
-{
-    return smfi_delrcpt(ctx, (char *) rcpt) == MI_SUCCESS ? 0 : -1;
-}
-
 /* fi_header - one header field, kept for signing */
 static sfsistat
 fi_header(SMFICTX *ctx, char *name, char *value)
@@ -363,95 +365,132 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     return reply(fc, SMFIP_NR_BODY);
 }
 
-/* eom_intake - read a report; -1: tempfail it (the reply is set) */
+/* step_report - plan step: read a report; -1: tempfail with that reply */
 static int
-eom_intake(SMFICTX *ctx, struct filter_msg *fm, const char *qid)
+step_report(void *arg, struct plan_reply *reply)
 {
+    struct eom_ctx *e = arg;
     struct intake_reply ir;
 
-    if (!intake_is_report(&fm->intake))
+    if (intake_eom(&e->fm->intake, e->qid, &ir) != INTAKE_TEMPFAIL)
 	return 0;
-    if (intake_eom(&fm->intake, qid, &ir) == INTAKE_TEMPFAIL) {
-	smfi_setreply(ctx, (char *) ir.rcode, (char *) ir.xcode, ir.text);
-	return -1;
-    }
-    return 0;
+    reply->rcode = ir.rcode;
+    reply->xcode = ir.xcode;
+    snprintf(reply->text, sizeof(reply->text), "%s", ir.text);
+    return -1;
 }
 
-/* eom_sender - tag the envelope sender of outgoing mail */
-static void
-eom_sender(SMFICTX *ctx, struct filter_conn *fc, const char *qid)
+/* step_sender - plan step: the tagged envelope sender of outgoing mail */
+static int
+step_sender(void *arg, char *out, size_t size)
 {
-    struct filter_msg *fm = &fc->msg;
+    struct eom_ctx *e = arg;
+    struct filter_conn *fc = e->fc;
     struct intake_client cl;
-    char from[ADDR_MAX + 2];
 
     cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
-    cl.auth_user = fm->auth_user;
-    if (intake_sender(&fm->intake, fm->sender_domain, &cl, qid, from + 1,
-		      sizeof(from) - 2) == 0)
-	return;
-    from[0] = '<';
-    strcat(from, ">");
-    if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
-	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
-		 qid);
+    cl.auth_user = fc->msg.auth_user;
+    return intake_sender(&fc->msg.intake, fc->msg.sender_domain, &cl, e->qid, out, size);
 }
 
-/* fi_eom - drop suppressed recipients; add the signatures on top, or tempfail */
+/* step_sign - plan step: the signatures of the message */
+static void
+step_sign(void *arg, struct plan_sign *out)
+{
+    struct eom_ctx *e = arg;
+    struct dkimsign_msg *sm = e->fm->sign;
+    size_t i;
+
+    out->tempfail_on_error = dkimsign_tempfail_on_error_msg(sm);
+    out->domain = dkimsign_domain(sm);
+    if (dkimsign_eom(sm) != DKIMSIGN_SIGN || dkimsign_count(sm) > PLAN_SIG_MAX) {
+	out->result = PLAN_SIGN_FAILED;
+	out->why = dkimsign_why(sm);
+	return;
+    }
+    out->result = PLAN_SIGNED;
+    out->n = dkimsign_count(sm);
+    for (i = 0; i < out->n; i++)
+	out->sig[i] = dkimsign_signature(sm, i);
+}
+
+static const struct plan_steps eom_steps = {step_report, step_sender, step_sign};
+
+/* eom_tempfail - tempfail the message with this reply */
+static sfsistat
+eom_tempfail(SMFICTX *ctx, const char *xcode, const char *text)
+{
+    smfi_setreply(ctx, "451", (char *) xcode, (char *) text);
+    return SMFIS_TEMPFAIL;
+}
+
+/* eom_carry_out - do what the plan says, in its order */
+static sfsistat
+eom_carry_out(SMFICTX *ctx, struct filter_msg *fm, const struct plan *p, const char *qid)
+{
+    size_t i;
+
+    if (p->verdict == PLAN_DISCARD)
+	return SMFIS_DISCARD;
+    if (p->verdict == PLAN_TEMPFAIL) {
+	smfi_setreply(ctx, (char *) p->reply.rcode, (char *) p->reply.xcode,
+		      (char *) p->reply.text);
+	return SMFIS_TEMPFAIL;
+    }
+    for (i = 0; i < p->ndel; i++) {
+	if (smfi_delrcpt(ctx, p->del[i]) != MI_SUCCESS) {
+	    msg_warn("%s: suppress: cannot delete recipient %s", qid, p->del[i]);
+	    return eom_tempfail(ctx, "4.3.0", "cannot remove suppressed recipients");
+	}
+    }
+    if (p->sender[0] && smfi_chgfrom(ctx, (char *) p->sender, NULL) != MI_SUCCESS)
+	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
+		 qid);
+    for (i = 0; i < p->nhdr; i++)
+	if (smfi_addheader(ctx, (char *) p->hdr[i].name, (char *) p->hdr[i].value)
+	    != MI_SUCCESS)
+	    msg_warn("%s: the MTA refused the %s header", qid, p->hdr[i].name);
+    if (p->body && smfi_replacebody(ctx, (unsigned char *) p->body, (int) p->body_len)
+	!= MI_SUCCESS)
+	return eom_tempfail(ctx, "4.3.0", "cannot replace the body, try again later");
+    for (i = p->nsig; i-- > 0;) {
+	if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *) p->sig[i]) != MI_SUCCESS) {
+	    msg_warn("%s: the MTA refused the DKIM-Signature header", qid);
+	    if (p->sign_refused_tempfails)
+		return eom_tempfail(ctx, "4.7.0", "DKIM signing failed, try again later");
+	    break;
+	}
+    }
+    if (p->nsig > 0 && i == (size_t) -1)
+	msg_info("%s: signed: %zu signature%s for %s", qid, p->nsig,
+		 p->nsig == 1 ? "" : "s", p->sign_domain);
+    if (p->count)
+	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
+    return SMFIS_CONTINUE;
+}
+
+/* fi_eom - ask for the message's plan and carry it out */
 static sfsistat
 fi_eom(SMFICTX *ctx)
 {
     struct filter_conn *fc = conn_get(ctx);
     struct filter_msg *fm = &fc->msg;
-    const char *qid;
-    sfsistat rc = SMFIS_CONTINUE;
-    size_t i, n;
+    struct eom_ctx e;
+    struct msg_state st;
+    struct plan p;
+    sfsistat rc;
 
-    qid = msg_qid(ctx, fm);
-    if (eom_intake(ctx, fm, qid) < 0) {
-	msg_reset(fm);
-	return SMFIS_TEMPFAIL;
-    }
-    /* suppressed recipients (action = discard) go first: maybe nothing is left */
-    switch (rcpt_msg_eom(&fm->rcpt, qid, delrcpt, ctx)) {
-    case 1:
-	msg_reset(fm);
-	return SMFIS_DISCARD;
-    case -1:
-	smfi_setreply(ctx, "451", "4.3.0", "cannot remove suppressed recipients");
-	msg_reset(fm);
-	return SMFIS_TEMPFAIL;
-    }
-    eom_sender(ctx, fc, qid);
-    if (fm->sign == NULL) {
-	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
-	msg_reset(fm);
-	return SMFIS_CONTINUE;
-    }
-    if (dkimsign_eom(fm->sign) == DKIMSIGN_SIGN) {
-	n = dkimsign_count(fm->sign);
-	for (i = n; i-- > 0;) {
-	    if (smfi_insheader(ctx, 0, "DKIM-Signature",
-			       (char *) dkimsign_signature(fm->sign, i)) != MI_SUCCESS) {
-		msg_warn("%s: the MTA refused the DKIM-Signature header", qid);
-		break;
-	    }
-	}
-	if (i == (size_t) -1)
-	    msg_info("%s: signed: %zu signature%s for %s", qid, n, n == 1 ? "" : "s",
-		     dkimsign_domain(fm->sign));
-	else if (dkimsign_tempfail_on_error_msg(fm->sign))
-	    rc = SMFIS_TEMPFAIL;
-    } else {
-	msg_warn("%s: not signed: %s", qid, dkimsign_why(fm->sign));
-	if (dkimsign_tempfail_on_error_msg(fm->sign))
-	    rc = SMFIS_TEMPFAIL;
-    }
-    if (rc == SMFIS_TEMPFAIL)
-	smfi_setreply(ctx, "451", "4.7.0", "DKIM signing failed, try again later");
-    else
-	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
+    e.fc = fc;
+    e.fm = fm;
+    e.qid = msg_qid(ctx, fm);
+    st.qid = e.qid;
+    st.report = intake_is_report(&fm->intake);
+    st.accepted = fm->rcpt.accepted;
+    st.drop = fm->rcpt.drop;
+    st.ndrop = fm->rcpt.ndrop;
+    st.signing = fm->sign != NULL;
+    plan_message(&st, &eom_steps, &e, &p);
+    rc = eom_carry_out(ctx, fm, &p, e.qid);
     msg_reset(fm);
     return rc;
 }

@@ -13,8 +13,9 @@
  *	callbacks are thin: they keep what the MTA tells them in a
  *	per-connection struct filter_conn (one struct filter_msg per
  *	message, reset at end of message and at abort) and delegate each
- *	decision to plain modules (dkimsign, rcpt_check) that tests drive
- *	without an MTA.  filter_init() reads what negotiation depends on
+ *	decision to plain modules (dkimsign, rcpt_check, plan) that tests
+ *	drive without an MTA: at end of message, plan_message() (plan(3))
+ *	says what to do and fi_eom carries it out.  filter_init() reads what negotiation depends on
  *	([suppress] enabled: RCPT events and the right to delete recipients).
  *
  *	Negotiation asks only for the events used, with no reply wherever

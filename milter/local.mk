@@ -7,12 +7,18 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
 	milter/policy_answer.c milter/policy_answer.h \
 	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h \
+	milter/plan.c milter/plan.h \
 	policy/provider.c policy/provider.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-I$(top_srcdir)/policy
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
+# the end-of-message plan: each combination, without an MTA
+UNIT_TESTS += tests/unit/test_plan
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c milter/plan.c milter/plan.h
+tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_plan_LDADD = $(UNIT_LIBS)
 tests_unit_test_dkimsign_SOURCES = tests/unit/test_dkimsign.c tests/unit/testutil.h $(MILTER_CORE)
 tests_unit_test_dkimsign_CFLAGS = $(UNIT_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_dkimsign_LDADD = $(UNIT_LIBS) $(OPENDKIM_LIBS) -ldl

@@ -321,31 +321,3 @@ rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt)
     m->drop[m->ndrop++] = xstrdup(rcpt);
     m->accepted++;
 }
-
-/* rcpt_msg_eom - delete the dropped recipients; 1 if none is left */
-int
-rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
-	     int (*delrcpt)(void *arg, const char *rcpt), void *arg)
-{
-    size_t i;
-    int rc;
-
-    if (m->ndrop == 0)
-	return 0;
-    if (m->ndrop >= m->accepted) {
-	rc = 1;				/* nobody left: discard the message */
-    } else {
-	rc = 0;
-	for (i = 0; i < m->ndrop; i++) {
-	    if (delrcpt(arg, m->drop[i]) < 0) {
-		msg_warn("%s: suppress: cannot delete recipient %s", qid, m->drop[i]);
-		rc = -1;
-		break;
-	    }
-	}
-    }
-    for (i = 0; i < m->ndrop; i++)
-	free(m->drop[i]);
-    m->ndrop = 0;			/* the tally stays for rcpt_msg_count() */
-    return rc;
-}

@@ -16,8 +16,6 @@
  *	void rcpt_msg_keep(struct rcpt_msg *m);
  *	void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
  *	void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
- *	int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
- *			 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
  *	void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
  *			    const char *auth_user);
  *
@@ -60,11 +58,8 @@
  *	argument, or "" for "<>" or an unreadable address.
  *
  *	struct rcpt_msg is the per-message state of the discard action: the
- *	recipients accepted, and those to delete.  rcpt_msg_eom() calls
- *	delrcpt for each recipient to delete and returns 1 when no recipient
- *	is left (the whole message is to be discarded), 0 otherwise, -1 when
- *	delrcpt failed (the caller tempfails the message rather than deliver
- *	to a suppressed address).  It forgets the recipients to delete.
+ *	recipients accepted, and those to delete (their RCPT TO arguments,
+ *	in drop); the end-of-message plan (plan(3)) reads them.
  *
  *	rcpt_msg_count() adds the recipients accepted and not dropped to the
  *	hourly counter "accepted", per provider, in one round trip, and
@@ -106,8 +101,6 @@ void rcpt_msg_reset(struct rcpt_msg *m);
 void rcpt_msg_keep(struct rcpt_msg *m);
 void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
 void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
-int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
-		 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
 void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
 		    const char *auth_user);
 
