@@ -53,6 +53,23 @@ pattern_match(const char *pattern, const char *dom, size_t dl, char *out, size_t
     return 0;
 }
 
+/* retpath_domain_match - is dom the bounce domain? out gets the "%d" part */
+int
+retpath_domain_match(const char *pattern, const char *dom, char *out, size_t size)
+{
+    char part[DOMAIN_MAX];
+
+    if (out && size)
+	out[0] = '\0';
+    if (strstr(pattern, "%d") == NULL)
+	return strcasecmp(dom, pattern) == 0;
+    if (pattern_match(pattern, dom, strlen(dom), part, sizeof(part)) < 0)
+	return 0;
+    if (out && size)
+	snprintf(out, size, "%s", part);
+    return 1;
+}
+
 /* retpath_sender_domain - the sender domain of an envelope sender */
 int
 retpath_sender_domain(const char *pattern, const char *bounce_local, const char *addr,

@@ -5,6 +5,9 @@
  *	#include "retpath.h"
  *
  *	const char *retpath_pattern(const struct outpost_conf *conf);
+int retpath_domain_match(const char *pattern, const char *dom, char *out, size_t size);
+ *	int retpath_domain_match(const char *pattern, const char *dom,
+ *				 char *out, size_t size);
  *	int retpath_sender_domain(const char *pattern,
  *				  const char *bounce_local, const char *addr,
  *				  char *out, size_t size,
@@ -20,6 +23,10 @@
  *	retpath_pattern() is the bounce-domain pattern in force ("%d"
  *	stands for the sender domain), or NULL when nothing is tagged: the
  *	one place that knows which setting names it.
+ *
+ *	retpath_domain_match() returns 1 when the domain dom is the bounce
+ *	domain of pattern (any case), with the part "%d" stands for in out
+ *	(lower case; "" without "%d"; out may be NULL), else 0.
  *
  *	retpath_sender_domain() gives in out the lower-case sender domain of
  *	the envelope sender addr: the sender domain a BOUNCE_LOCAL-TOKEN
@@ -44,6 +51,7 @@ struct outpost_conf;
 enum retpath_kind { RETPATH_PLAIN = 0, RETPATH_MAPPED, RETPATH_ID };
 
 const char *retpath_pattern(const struct outpost_conf *conf);
+int retpath_domain_match(const char *pattern, const char *dom, char *out, size_t size);
 int retpath_sender_domain(const char *pattern, const char *bounce_local,
 			  const char *addr, char *out, size_t size,
 			  unsigned long long *id);

@@ -24,6 +24,7 @@
 #include "keycache.h"
 #include "keytable.h"
 #include "msg.h"
+#include "signclient.h"
 #include "xalloc.h"
 
 struct dkimsign {
@@ -31,8 +32,6 @@ struct dkimsign {
     DKIM_LIB *lib;
     struct keytable *keys;
     struct authz *authz;		/* NULL: SASL users sign for any domain */
-    struct cidr_list networks;
-    int sign_authenticated;
     int on_error;			/* enum conf_on_error */
     dkim_canon_t hcanon, bcanon;
     char **signhdrs;			/* NULL-terminated, kept for the library */
@@ -106,15 +105,9 @@ dkimsign_new(const struct conf_dkim *conf, uid_t key_owner, char *err, size_t er
     DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE};
 
     ds->refs = 1;
-    ds->sign_authenticated = conf->sign_authenticated;
     ds->on_error = conf->on_error;
     ds->hcanon = hc[conf->canonicalization & 3];
     ds->bcanon = bc[conf->canonicalization & 3];
-    ds->networks.n = conf->sign_networks.n;
-    ds->networks.v = xcalloc(conf->sign_networks.n + 1, sizeof(*ds->networks.v));
-    if (conf->sign_networks.n)
-	memcpy(ds->networks.v, conf->sign_networks.v,
-	       conf->sign_networks.n * sizeof(*ds->networks.v));
     ds->signhdrs = strlist_copy(&conf->sign_headers);
     ds->oversignhdrs = strlist_copy(&conf->oversign_headers);
     if (conf->key_table == NULL) {
@@ -168,7 +161,6 @@ dkimsign_unref(struct dkimsign *ds)
 	keycache_remove(ds->keys->v[i].key, ds->keys->v[i].keylen);
     keytable_free(ds->keys);
     authz_free(ds->authz);
-    free(ds->networks.v);
     strv_free(ds->signhdrs);
     strv_free(ds->oversignhdrs);
     free(ds);
@@ -279,20 +271,19 @@ msg_skip(struct dkimsign_msg *m, const char *fmt, ...)
     return -1;
 }
 
-/* client_may_sign - networks, SASL, and the user's own domains */
+/* client_may_sign - the client rule (signclient(3)), then the user's own domains */
 static int
 client_may_sign(struct dkimsign_msg *m, const struct dkimsign_client *cl)
 {
     struct dkimsign *ds = m->ds;
-    int authed = cl->auth_user && *cl->auth_user && ds->sign_authenticated;
-    int in_net = cl->addr && cidr_list_match(&ds->networks, cl->addr);
 
-    if (!authed && !in_net) {
+    if (cl->may_sign == 0) {
 	COUNT(not_authorised, 1);
 	return msg_skip(m, "client is neither in sign_networks nor authenticated");
     }
     /* a tenant signs for its own domains only, from wherever it connects */
-    if (authed && ds->authz && !authz_allows(ds->authz, cl->auth_user, m->from_domain)) {
+    if ((cl->may_sign & SIGNCLIENT_SASL) && ds->authz
+	&& !authz_allows(ds->authz, cl->auth_user, m->from_domain)) {
 	COUNT(not_authorised, 1);
 	return msg_skip(m, "SASL user %.80s may not sign for %s", cl->auth_user,
 			m->from_domain);

@@ -43,9 +43,10 @@ int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
  *	header field as received (name, and the value after the colon: with
  *	its leading white space, or add_space set when the MTA stripped it),
  *	then dkimsign_eoh() with who the client is.  That decides whether the
- *	message is signed: the client must be in sign_networks or
- *	SASL-authenticated (and then allowed the From: domain by the
- *	sasl_domains table when there is one); the From: domain, or its
+ *	message is signed: the client must be one that may sign
+ *	(signclient_check(3): in sign_networks or SASL-authenticated), a
+ *	SASL user allowed the From: domain by the sasl_domains table when
+ *	there is one; the From: domain, or its
  *	closest parent, must have keys.  When it is signed, one libopendkim
  *	signing handle per key (RSA and Ed25519: two signatures, RFC 8463)
  *	receives the headers, then every body chunk, and dkimsign_eom()
@@ -83,7 +84,7 @@ int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
 enum dkimsign_verdict { DKIMSIGN_SIGN, DKIMSIGN_SKIP, DKIMSIGN_ERROR };
 
 struct dkimsign_client {
-    const struct sockaddr *addr;	/* NULL if unknown */
+    int may_sign;			/* signclient_check() of the client */
     const char *auth_user;		/* {auth_authen}; NULL or "" if none */
 };
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,12 +16,17 @@
 #include "filter.h"
 #include "intake.h"
 #include "msg.h"
+#include "plan.h"
 #include "rcpt_check.h"
 #include "rcpt_policy.h"
+#include "recipient.h"
+#include "settings.h"
+#include "signclient.h"
 #include "xalloc.h"
 
 /* what one message has told us so far */
 struct filter_msg {
+    struct settings *set;	/* those in force at MAIL FROM; NULL: none yet */
     char *queue_id;
     char *auth_user;		/* {auth_authen}, NULL if none */
     char sender_domain[DOMAIN_MAX];	/* of MAIL FROM, "" for <> */
@@ -38,10 +44,12 @@ struct filter_conn {
     struct filter_msg msg;
 };
 
-static pthread_mutex_t signer_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dkimsign *signer;
-static int suppress_enabled;		/* [suppress] enabled: check each RCPT */
-static int count_rcpts;			/* [milter] statistics: count each RCPT */
+/* what the plan's steps work on at the end of one message */
+struct eom_ctx {
+    struct filter_conn *fc;
+    struct filter_msg *fm;
+    const char *qid;
+};
 
 static sfsistat fi_negotiate(SMFICTX *, unsigned long, unsigned long,
 			     unsigned long, unsigned long, unsigned long *,
@@ -72,39 +80,6 @@ struct smfiDesc filter_desc = {
     .xxfi_negotiate = fi_negotiate,
 };
 
-/* filter_init - what the callbacks need from the configuration */
-void
-filter_init(const struct outpost_conf *conf)
-{
-    suppress_enabled = conf->suppress.enabled;
-    count_rcpts = conf->milter.statistics;
-}
-
-/* filter_set_signer - new messages sign with ds */
-void
-filter_set_signer(struct dkimsign *ds)
-{
-    struct dkimsign *old;
-
-    pthread_mutex_lock(&signer_lock);
-    old = signer;
-    signer = ds;
-    pthread_mutex_unlock(&signer_lock);
-    dkimsign_unref(old);
-}
-
-/* current_signer - a reference to the signing state, or NULL */
-static struct dkimsign *
-current_signer(void)
-{
-    struct dkimsign *ds;
-
-    pthread_mutex_lock(&signer_lock);
-    ds = signer ? dkimsign_ref(signer) : NULL;
-    pthread_mutex_unlock(&signer_lock);
-    return ds;
-}
-
 /* msg_reset - forget the message: end of message, abort, next MAIL */
 static void
 msg_reset(struct filter_msg *fm)
@@ -114,6 +89,7 @@ msg_reset(struct filter_msg *fm)
     rcpt_msg_reset(&fm->rcpt);
     dkimsign_msg_free(fm->sign);
     intake_msg_reset(&fm->intake);
+    settings_unref(fm->set);
     memset(fm, 0, sizeof(*fm));
 }
 
@@ -167,22 +143,30 @@ msg_qid(SMFICTX *ctx, struct filter_msg *fm)
     return fm->queue_id ? fm->queue_id : "NOQUEUE";
 }
 
-/* msg_begin - per-message state, from MAIL FROM (or the first header) */
+/* msg_begin - per-message state, from MAIL FROM, with the settings in force */
 static void
 msg_begin(SMFICTX *ctx, struct filter_msg *fm)
 {
     const char *v;
-    struct dkimsign *ds;
 
     if ((v = smfi_getsymval(ctx, "i")) != NULL && *v)
 	fm->queue_id = xstrdup(v);
     if ((v = smfi_getsymval(ctx, "{auth_authen}")) != NULL && *v)
 	fm->auth_user = xstrdup(v);
-    if ((ds = current_signer()) != NULL) {
-	fm->sign = dkimsign_msg_new(ds, fm->queue_id);
-	dkimsign_unref(ds);
-    }
-    intake_msg_begin(&fm->intake);
+    if ((fm->set = settings_current()) == NULL)
+	msg_fatal("filter: no settings installed");
+    if (fm->set->signer)
+	fm->sign = dkimsign_msg_new(fm->set->signer, fm->queue_id);
+    intake_msg_begin(&fm->intake, fm->set->intake);
+}
+
+/* client_may_sign - signclient_check(3) of this connection's client */
+static int
+client_may_sign(const struct filter_conn *fc)
+{
+    return signclient_check(&fc->msg.set->conf->dkim,
+			    fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL,
+			    fc->msg.auth_user);
 }
 
 /* fi_negotiate - ask for the events and replies we use, nothing more */
@@ -192,6 +176,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     struct filter_conn *fc = conn_get(ctx);
+    struct settings *set = settings_current();
     unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA;
     unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR
 	| SMFIP_NR_EOH | SMFIP_NR_BODY;
@@ -208,7 +193,10 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 				(char *) stage_macros[i].macros) != MI_SUCCESS)
 		msg_warn("cannot ask the MTA for the macros %s", stage_macros[i].macros);
     }
-    if (suppress_enabled) {
+    if (set == NULL)
+	msg_fatal("filter: no settings installed");
+    /* a reload changes what this asks for on the connections that follow */
+    if (set->conf->suppress.enabled) {
 	skip &= ~SMFIP_NORCPT;			/* the check needs each RCPT */
 	actions |= SMFIF_DELRCPT;		/* action = discard */
 	if ((f0 & SMFIF_DELRCPT) == 0)
@@ -217,16 +205,16 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (rcpt_policy_enabled())
 	skip &= ~SMFIP_NORCPT;			/* [milter] policy_service */
-    if (intake_enabled()) {
+    if (set->intake) {
 	skip &= ~SMFIP_NORCPT;			/* intake addresses, the recipient */
 	actions |= SMFIF_DELRCPT;		/* reports are dropped */
     }
-    if (intake_rewrites()) {
+    if (intake_setup_rewrites(set->intake)) {
 	actions |= SMFIF_CHGFROM;
 	if ((f0 & SMFIF_CHGFROM) == 0)
 	    msg_warn("the MTA cannot change the envelope sender: not tagged");
     }
-    if (count_rcpts && (skip & SMFIP_NORCPT)) {
+    if (set->conf->milter.statistics && (skip & SMFIP_NORCPT)) {
 	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
 	noreply |= SMFIP_NR_RCPT;
     }
@@ -237,6 +225,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf1 = fc->proto;
     *pf2 = 0;
     *pf3 = 0;
+    settings_unref(set);
     return SMFIS_CONTINUE;
 }
 
@@ -269,48 +258,45 @@ fi_envfrom(SMFICTX *ctx, char **argv)
     return reply(fc, SMFIP_NR_MAIL);
 }
 
-/* fi_envrcpt - the suppression check of one recipient, then the policy service */
+/* fi_envrcpt - read the recipient once; the suppression check, then the policy service */
 static sfsistat
 fi_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct filter_conn *fc = conn_get(ctx);
-    struct rcpt_reply r;
+    struct filter_msg *fm = &fc->msg;
+    struct recipient r;
+    struct rcpt_reply rr;
     sfsistat rc;
 
-    if (intake_rcpt(&fc->msg.intake, argv[0])) {
+    if (fm->set == NULL)			/* no MAIL FROM: cannot happen */
+	return SMFIS_TEMPFAIL;
+    recipient_parse(&r, argv[0], fm->set, fm->auth_user, fm->sender_domain);
+    if (intake_rcpt(&fm->intake, &r)) {
 	/* a report: not outgoing mail, no suppression check, not counted */
-	if (intake_keeps_reports(&fc->msg.intake))
-	    rcpt_msg_keep(&fc->msg.rcpt);
+	if (intake_keeps_reports(&fm->intake))
+	    rcpt_msg_keep(&fm->rcpt);
 	else
-	    rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
+	    rcpt_msg_drop(&fm->rcpt, &r);
 	return reply(fc, SMFIP_NR_RCPT);
     }
-    switch (rcpt_check(msg_qid(ctx, &fc->msg), argv[0], fc->msg.sender_domain,
-		       fc->msg.auth_user, &r)) {
+    switch (rcpt_check(msg_qid(ctx, fm), fm->set, &r, fm->sender_domain, &rr)) {
     case RCPT_ACCEPT:
-	if ((rc = rcpt_policy(ctx, &fc->msg.policy, argv[0])) != SMFIS_CONTINUE)
+	if ((rc = rcpt_policy(ctx, &fm->policy, r.raw)) != SMFIS_CONTINUE)
 	    return rc;
-	rcpt_msg_accepted(&fc->msg.rcpt, argv[0]);
-	intake_rcpt_accepted(&fc->msg.intake, argv[0]);
+	rcpt_msg_accepted(&fm->rcpt, fm->set, &r);
+	intake_rcpt_accepted(&fm->intake, &r);
 	return reply(fc, SMFIP_NR_RCPT);
     case RCPT_DROP:
-	rcpt_msg_drop(&fc->msg.rcpt, argv[0]);
+	rcpt_msg_drop(&fm->rcpt, &r);
 	return SMFIS_CONTINUE;
     case RCPT_REJECT:
-	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	smfi_setreply(ctx, (char *) rr.rcode, (char *) rr.xcode, rr.text);
 	return SMFIS_REJECT;
     case RCPT_TEMPFAIL:
-	smfi_setreply(ctx, (char *) r.rcode, (char *) r.xcode, r.text);
+	smfi_setreply(ctx, (char *) rr.rcode, (char *) rr.xcode, rr.text);
 	return SMFIS_TEMPFAIL;
     }
     return SMFIS_TEMPFAIL;
-}
-
-/* delrcpt - smfi_delrcpt for rcpt_msg_eom */
-static int
-delrcpt(void *ctx, const char *rcpt)
-{
-    return smfi_delrcpt(ctx, (char *) rcpt) == MI_SUCCESS ? 0 : -1;
 }
 
 /* fi_header - one header field, kept for signing */
@@ -340,7 +326,7 @@ fi_eoh(SMFICTX *ctx)
 	fm->sign = NULL;
     }
     if (fm->sign) {
-	cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
+	cl.may_sign = client_may_sign(fc);
 	cl.auth_user = fm->auth_user;
 	if (dkimsign_eoh(fm->sign, &cl) == DKIMSIGN_SKIP) {
 	    msg_info("%s: not signed: %s", msg_qid(ctx, fm), dkimsign_why(fm->sign));
@@ -363,95 +349,132 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     return reply(fc, SMFIP_NR_BODY);
 }
 
-/* eom_intake - read a report; -1: tempfail it (the reply is set) */
+/* step_report - plan step: read a report; -1: tempfail with that reply */
 static int
-eom_intake(SMFICTX *ctx, struct filter_msg *fm, const char *qid)
+step_report(void *arg, struct plan_reply *reply)
 {
+    struct eom_ctx *e = arg;
     struct intake_reply ir;
 
-    if (!intake_is_report(&fm->intake))
+    if (intake_eom(&e->fm->intake, e->qid, &ir) != INTAKE_TEMPFAIL)
 	return 0;
-    if (intake_eom(&fm->intake, qid, &ir) == INTAKE_TEMPFAIL) {
-	smfi_setreply(ctx, (char *) ir.rcode, (char *) ir.xcode, ir.text);
-	return -1;
-    }
-    return 0;
+    reply->rcode = ir.rcode;
+    reply->xcode = ir.xcode;
+    snprintf(reply->text, sizeof(reply->text), "%s", ir.text);
+    return -1;
 }
 
-/* eom_sender - tag the envelope sender of outgoing mail */
-static void
-eom_sender(SMFICTX *ctx, struct filter_conn *fc, const char *qid)
+/* step_sender - plan step: the tagged envelope sender of outgoing mail */
+static int
+step_sender(void *arg, char *out, size_t size)
 {
-    struct filter_msg *fm = &fc->msg;
-    struct intake_client cl;
-    char from[ADDR_MAX + 2];
+    struct eom_ctx *e = arg;
+    struct filter_conn *fc = e->fc;
 
-    cl.addr = fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL;
-    cl.auth_user = fm->auth_user;
-    if (intake_sender(&fm->intake, fm->sender_domain, &cl, qid, from + 1,
-		      sizeof(from) - 2) == 0)
+    return intake_sender(&fc->msg.intake, fc->msg.sender_domain, client_may_sign(fc),
+			 e->qid, out, size);
+}
+
+/* step_sign - plan step: the signatures of the message */
+static void
+step_sign(void *arg, struct plan_sign *out)
+{
+    struct eom_ctx *e = arg;
+    struct dkimsign_msg *sm = e->fm->sign;
+    size_t i;
+
+    out->tempfail_on_error = dkimsign_tempfail_on_error_msg(sm);
+    out->domain = dkimsign_domain(sm);
+    if (dkimsign_eom(sm) != DKIMSIGN_SIGN || dkimsign_count(sm) > PLAN_SIG_MAX) {
+	out->result = PLAN_SIGN_FAILED;
+	out->why = dkimsign_why(sm);
 	return;
-    from[0] = '<';
-    strcat(from, ">");
-    if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
+    }
+    out->result = PLAN_SIGNED;
+    out->n = dkimsign_count(sm);
+    for (i = 0; i < out->n; i++)
+	out->sig[i] = dkimsign_signature(sm, i);
+}
+
+static const struct plan_steps eom_steps = {step_report, step_sender, step_sign};
+
+/* eom_tempfail - tempfail the message with this reply */
+static sfsistat
+eom_tempfail(SMFICTX *ctx, const char *xcode, const char *text)
+{
+    smfi_setreply(ctx, "451", (char *) xcode, (char *) text);
+    return SMFIS_TEMPFAIL;
+}
+
+/* eom_carry_out - do what the plan says, in its order */
+static sfsistat
+eom_carry_out(SMFICTX *ctx, struct filter_msg *fm, const struct plan *p, const char *qid)
+{
+    size_t i;
+
+    if (p->verdict == PLAN_DISCARD)
+	return SMFIS_DISCARD;
+    if (p->verdict == PLAN_TEMPFAIL) {
+	smfi_setreply(ctx, (char *) p->reply.rcode, (char *) p->reply.xcode,
+		      (char *) p->reply.text);
+	return SMFIS_TEMPFAIL;
+    }
+    for (i = 0; i < p->ndel; i++) {
+	if (smfi_delrcpt(ctx, p->del[i]) != MI_SUCCESS) {
+	    msg_warn("%s: suppress: cannot delete recipient %s", qid, p->del[i]);
+	    return eom_tempfail(ctx, "4.3.0", "cannot remove suppressed recipients");
+	}
+    }
+    if (p->sender[0] && smfi_chgfrom(ctx, (char *) p->sender, NULL) != MI_SUCCESS)
 	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
 		 qid);
+    for (i = 0; i < p->nhdr; i++)
+	if (smfi_addheader(ctx, (char *) p->hdr[i].name, (char *) p->hdr[i].value)
+	    != MI_SUCCESS)
+	    msg_warn("%s: the MTA refused the %s header", qid, p->hdr[i].name);
+    if (p->body && smfi_replacebody(ctx, (unsigned char *) p->body, (int) p->body_len)
+	!= MI_SUCCESS)
+	return eom_tempfail(ctx, "4.3.0", "cannot replace the body, try again later");
+    for (i = p->nsig; i-- > 0;) {
+	if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *) p->sig[i]) != MI_SUCCESS) {
+	    msg_warn("%s: the MTA refused the DKIM-Signature header", qid);
+	    if (p->sign_refused_tempfails)
+		return eom_tempfail(ctx, "4.7.0", "DKIM signing failed, try again later");
+	    break;
+	}
+    }
+    if (p->nsig > 0 && i == (size_t) -1)
+	msg_info("%s: signed: %zu signature%s for %s", qid, p->nsig,
+		 p->nsig == 1 ? "" : "s", p->sign_domain);
+    if (p->count)
+	rcpt_msg_count(&fm->rcpt, fm->set, fm->sender_domain);
+    return SMFIS_CONTINUE;
 }
 
-/* fi_eom - drop suppressed recipients; add the signatures on top, or tempfail */
+/* fi_eom - ask for the message's plan and carry it out */
 static sfsistat
 fi_eom(SMFICTX *ctx)
 {
     struct filter_conn *fc = conn_get(ctx);
     struct filter_msg *fm = &fc->msg;
-    const char *qid;
-    sfsistat rc = SMFIS_CONTINUE;
-    size_t i, n;
+    struct eom_ctx e;
+    struct msg_state st;
+    struct plan p;
+    sfsistat rc;
 
-    qid = msg_qid(ctx, fm);
-    if (eom_intake(ctx, fm, qid) < 0) {
-	msg_reset(fm);
-	return SMFIS_TEMPFAIL;
-    }
-    /* suppressed recipients (action = discard) go first: maybe nothing is left */
-    switch (rcpt_msg_eom(&fm->rcpt, qid, delrcpt, ctx)) {
-    case 1:
-	msg_reset(fm);
-	return SMFIS_DISCARD;
-    case -1:
-	smfi_setreply(ctx, "451", "4.3.0", "cannot remove suppressed recipients");
-	msg_reset(fm);
-	return SMFIS_TEMPFAIL;
-    }
-    eom_sender(ctx, fc, qid);
-    if (fm->sign == NULL) {
-	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
-	msg_reset(fm);
+    if (fm->set == NULL)			/* no MAIL FROM: nothing to do */
 	return SMFIS_CONTINUE;
-    }
-    if (dkimsign_eom(fm->sign) == DKIMSIGN_SIGN) {
-	n = dkimsign_count(fm->sign);
-	for (i = n; i-- > 0;) {
-	    if (smfi_insheader(ctx, 0, "DKIM-Signature",
-			       (char *) dkimsign_signature(fm->sign, i)) != MI_SUCCESS) {
-		msg_warn("%s: the MTA refused the DKIM-Signature header", qid);
-		break;
-	    }
-	}
-	if (i == (size_t) -1)
-	    msg_info("%s: signed: %zu signature%s for %s", qid, n, n == 1 ? "" : "s",
-		     dkimsign_domain(fm->sign));
-	else if (dkimsign_tempfail_on_error_msg(fm->sign))
-	    rc = SMFIS_TEMPFAIL;
-    } else {
-	msg_warn("%s: not signed: %s", qid, dkimsign_why(fm->sign));
-	if (dkimsign_tempfail_on_error_msg(fm->sign))
-	    rc = SMFIS_TEMPFAIL;
-    }
-    if (rc == SMFIS_TEMPFAIL)
-	smfi_setreply(ctx, "451", "4.7.0", "DKIM signing failed, try again later");
-    else
-	rcpt_msg_count(&fm->rcpt, fm->sender_domain, fm->auth_user);
+    e.fc = fc;
+    e.fm = fm;
+    e.qid = msg_qid(ctx, fm);
+    st.qid = e.qid;
+    st.report = intake_is_report(&fm->intake);
+    st.accepted = fm->rcpt.accepted;
+    st.drop = fm->rcpt.drop;
+    st.ndrop = fm->rcpt.ndrop;
+    st.signing = fm->sign != NULL;
+    plan_message(&st, &eom_steps, &e, &p);
+    rc = eom_carry_out(ctx, fm, &p, e.qid);
     msg_reset(fm);
     return rc;
 }

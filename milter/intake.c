@@ -25,8 +25,10 @@
 #include "msg.h"
 #include "parser_pool.h"
 #include "provider.h"
+#include "recipient.h"
 #include "redisconn.h"
 #include "report_digest.h"
+#include "retpath.h"
 #include "verp.h"
 #include "xalloc.h"
 
@@ -42,10 +44,8 @@
 /* what intake needs of one configuration; immutable, reference counted */
 struct intake_setup {
     int refs;				/* under setup_lock */
-    char *dom_prefix;			/* bounce_domain before "%d", or all of it */
-    char *dom_suffix;			/* after "%d" */
     int per_sender;			/* bounce_domain holds "%d" */
-    char *bounce_domain;		/* as configured: verp_return_domain() */
+    char *bounce_domain;		/* as configured: verp_return_domain(), retpath(3) */
     char *bounce_local, *complaint_local, *unsub_local;
     struct conf_strlist complaint_addrs;	/* normalised */
     struct verp_keys *keys;
@@ -53,8 +53,6 @@ struct intake_setup {
     struct intake_rules rules;
     size_t max_size;
     int keep, rewrite;
-    struct cidr_list networks;
-    int sign_authenticated;
     struct provider_table providers;
 };
 
@@ -65,8 +63,6 @@ struct attrib {
 };
 
 static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct intake_setup *current;
-static int enabled, rewrites;
 
 static pthread_mutex_t redis_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct outpost_conf *redis_conf;
@@ -76,8 +72,6 @@ static struct intake_store *store;
 static struct intake_stats stats;
 
 #define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
-
-static void setup_unref(struct intake_setup *is);
 
 /* ---------------------------------------------------------------- setup */
 
@@ -96,7 +90,7 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
 {
     const struct conf_intake *in = &conf->intake;
     struct intake_setup *is;
-    const char *pct, *why;
+    const char *why;
     char a[ADDR_MAX];
     size_t i;
 
@@ -110,14 +104,7 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
 	goto fail;
     if (provider_table_build(conf, &is->providers, err, errlen) < 0)
 	goto fail;
-    if ((pct = strstr(in->bounce_domain, "%d")) != NULL) {
-	is->per_sender = 1;
-	is->dom_prefix = xstrndup(in->bounce_domain, (size_t) (pct - in->bounce_domain));
-	is->dom_suffix = xstrdup(pct + 2);
-    } else {
-	is->dom_prefix = xstrdup(in->bounce_domain);
-	is->dom_suffix = xstrdup("");
-    }
+    is->per_sender = strstr(in->bounce_domain, "%d") != NULL;
     is->bounce_domain = xstrdup(in->bounce_domain);
     is->bounce_local = xstrdup(in->bounce_local);
     is->complaint_local = xstrdup(in->complaint_local);
@@ -138,21 +125,15 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
     is->max_size = (size_t) in->max_report_size;
     is->keep = in->keep_reports;
     is->rewrite = in->rewrite_sender;
-    is->networks.n = conf->dkim.sign_networks.n;
-    is->networks.v = xcalloc(is->networks.n + 1, sizeof(*is->networks.v));
-    if (is->networks.n)
-	memcpy(is->networks.v, conf->dkim.sign_networks.v,
-	       is->networks.n * sizeof(*is->networks.v));
-    is->sign_authenticated = conf->dkim.sign_authenticated;
     return is;
 fail:
-    setup_unref(is);
+    intake_setup_unref(is);
     return NULL;
 }
 
-/* setup_unref - drop a reference; free on the last */
-static void
-setup_unref(struct intake_setup *is)
+/* intake_setup_unref - drop a reference; free on the last */
+void
+intake_setup_unref(struct intake_setup *is)
 {
     int last;
 
@@ -165,51 +146,25 @@ setup_unref(struct intake_setup *is)
 	return;
     verp_keys_free(is->keys);
     provider_table_free(&is->providers);
-    free(is->dom_prefix);
-    free(is->dom_suffix);
     free(is->bounce_domain);
     free(is->bounce_local);
     free(is->complaint_local);
     free(is->unsub_local);
     conf_strlist_free(&is->complaint_addrs);
-    free(is->networks.v);
     free(is);
 }
 
-/* intake_install - new messages use is (NULL: intake off); takes the reference */
-void
-intake_install(struct intake_setup *is)
-{
-    struct intake_setup *old;
-
-    pthread_mutex_lock(&setup_lock);
-    old = current;
-    current = is;
-    enabled = is != NULL;
-    rewrites = is != NULL && is->rewrite;
-    pthread_mutex_unlock(&setup_lock);
-    setup_unref(old);
-}
-
-/* intake_enabled - whether RCPT events matter to intake */
+/* intake_setup_rewrites - whether envelope senders may be changed */
 int
-intake_enabled(void)
+intake_setup_rewrites(const struct intake_setup *is)
 {
-    return enabled;
+    return is != NULL && is->rewrite;
 }
 
-/* intake_rewrites - whether envelope senders may be changed */
-int
-intake_rewrites(void)
-{
-    return rewrites;
-}
-
-/* intake_shutdown - release the setup and the connection */
+/* intake_shutdown - release the connection */
 void
 intake_shutdown(void)
 {
-    intake_install(NULL);
     parser_pool_shutdown();
     pthread_mutex_lock(&redis_lock);
     intake_store_free(store);
@@ -260,22 +215,11 @@ redis_get(void)
 
 /* ---------------------------------------------------------------- addresses */
 
-/* domain_match - is d the bounce domain? *sender gets the "%d" part */
+/* domain_match - is d the bounce domain? sender gets the "%d" part */
 static int
 domain_match(const struct intake_setup *is, const char *d, char *sender, size_t size)
 {
-    size_t dl = strlen(d), pl = strlen(is->dom_prefix), sl = strlen(is->dom_suffix);
-
-    if (sender)
-	sender[0] = '\0';
-    if (!is->per_sender)
-	return strcmp(d, is->dom_prefix) == 0;
-    if (dl <= pl + sl || strncmp(d, is->dom_prefix, pl) != 0
-	|| strcmp(d + dl - sl, is->dom_suffix) != 0)
-	return 0;
-    if (sender)
-	snprintf(sender, size, "%.*s", (int) (dl - pl - sl), d + pl);
-    return 1;
+    return retpath_domain_match(is->bounce_domain, d, sender, size);
 }
 
 /* local_is - local part equal to name, or name-SOMETHING */
@@ -311,13 +255,13 @@ classify_addr(const struct intake_setup *is, const char *a)
 
 /* ---------------------------------------------------------------- message */
 
-/* intake_msg_begin - a new message takes the current setup */
+/* intake_msg_begin - a new message takes a reference to is (may be NULL) */
 void
-intake_msg_begin(struct intake_msg *m)
+intake_msg_begin(struct intake_msg *m, struct intake_setup *is)
 {
     pthread_mutex_lock(&setup_lock);
-    if ((m->setup = current) != NULL)
-	current->refs++;
+    if ((m->setup = is) != NULL)
+	is->refs++;
     pthread_mutex_unlock(&setup_lock);
 }
 
@@ -325,39 +269,34 @@ intake_msg_begin(struct intake_msg *m)
 void
 intake_msg_reset(struct intake_msg *m)
 {
-    setup_unref(m->setup);
+    intake_setup_unref(m->setup);
     free(m->buf);
     memset(m, 0, sizeof(*m));
 }
 
-/* intake_rcpt - 1 if rcpt is an intake address (then the message is a report) */
+/* intake_rcpt - 1 if r is an intake address (then the message is a report) */
 int
-intake_rcpt(struct intake_msg *m, const char *rcpt)
+intake_rcpt(struct intake_msg *m, const struct recipient *r)
 {
-    char a[ADDR_MAX];
-    const char *why;
     int kind;
 
-    if (m->setup == NULL || addr_normalize(rcpt, strlen(rcpt), a, sizeof(a), &why) < 0)
+    if (m->setup == NULL || r->addr[0] == '\0')
 	return 0;
-    if ((kind = classify_addr(m->setup, a)) == INTAKE_NONE)
+    if ((kind = classify_addr(m->setup, r->addr)) == INTAKE_NONE)
 	return 0;
     if (m->addr_kind == INTAKE_NONE) {	/* the first one decides */
 	m->addr_kind = kind;
-	snprintf(m->env_rcpt, sizeof(m->env_rcpt), "%s", a);
+	snprintf(m->env_rcpt, sizeof(m->env_rcpt), "%s", r->addr);
     }
     return 1;
 }
 
 /* intake_rcpt_accepted - one more recipient of outgoing mail */
 void
-intake_rcpt_accepted(struct intake_msg *m, const char *rcpt)
+intake_rcpt_accepted(struct intake_msg *m, const struct recipient *r)
 {
-    const char *why;
-
-    if (m->nrcpts++ == 0
-	&& addr_normalize(rcpt, strlen(rcpt), m->first_rcpt, sizeof(m->first_rcpt), &why) < 0)
-	m->first_rcpt[0] = '\0';
+    if (m->nrcpts++ == 0)
+	snprintf(m->first_rcpt, sizeof(m->first_rcpt), "%s", r->addr);
 }
 
 /* intake_keeps_reports - deliver reports after reading them? */
@@ -760,15 +699,6 @@ out:
 
 /* ---------------------------------------------------------------- senders */
 
-/* authorised - the same clients whose mail is signed */
-static int
-authorised(const struct intake_setup *is, const struct intake_client *cl)
-{
-    if (cl->addr && cidr_list_match(&is->networks, cl->addr))
-	return 1;
-    return is->sign_authenticated && cl->auth_user && *cl->auth_user;
-}
-
 /* make_token - the token of one message; 0 if none fits */
 static size_t
 make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
@@ -806,8 +736,8 @@ make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
 
 /* intake_sender - the tagged envelope sender of outgoing mail */
 int
-intake_sender(struct intake_msg *m, const char *sender_domain,
-	      const struct intake_client *cl, const char *qid, char *out, size_t size)
+intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
+	      const char *qid, char *out, size_t size)
 {
     const struct intake_setup *is = m->setup;
     char dom[DOMAIN_MAX + 64], tok[LOCAL_MAX + 1];
@@ -816,7 +746,7 @@ intake_sender(struct intake_msg *m, const char *sender_domain,
 
     if (is == NULL || !is->rewrite || m->addr_kind != INTAKE_NONE || sender_domain == NULL
 	|| *sender_domain == '\0' || domain_match(is, sender_domain, NULL, 0)
-	|| m->nrcpts == 0 || !authorised(is, cl))
+	|| m->nrcpts == 0 || !may_sign)
 	return 0;
     if (verp_return_domain(is->bounce_domain, sender_domain, dom, DOMAIN_MAX) == 0)
 	return 0;

@@ -5,19 +5,18 @@
  *	#include "intake.h"
  *
  *	void intake_init(const struct outpost_conf *conf);
- *	void intake_init(const struct outpost_conf *conf);
-struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
+ *	struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *					      uid_t owner, char *err,
  *					      size_t errlen);
- *	void intake_install(struct intake_setup *is);
+ *	void intake_setup_unref(struct intake_setup *is);
+ *	int intake_setup_rewrites(const struct intake_setup *is);
  *	void intake_shutdown(void);
- *	int intake_enabled(void);
- *	int intake_rewrites(void);
  *
- *	void intake_msg_begin(struct intake_msg *m);
+ *	void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
  *	void intake_msg_reset(struct intake_msg *m);
- *	int intake_rcpt(struct intake_msg *m, const char *rcpt);
- *	void intake_rcpt_accepted(struct intake_msg *m, const char *rcpt);
+ *	int intake_rcpt(struct intake_msg *m, const struct recipient *r);
+ *	void intake_rcpt_accepted(struct intake_msg *m,
+ *				  const struct recipient *r);
  *	int intake_keeps_reports(const struct intake_msg *m);
  *	int intake_is_report(const struct intake_msg *m);
  *	void intake_header(struct intake_msg *m, const char *name,
@@ -28,15 +27,15 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *	enum intake_verdict intake_eom(struct intake_msg *m, const char *qid,
  *				       struct intake_reply *reply);
  *	int intake_sender(struct intake_msg *m, const char *sender_domain,
- *			  const struct intake_client *cl, const char *qid,
- *			  char *out, size_t size);
+ *			  int may_sign, const char *qid, char *out,
+ *			  size_t size);
  *	void intake_stats_log(void);
  *	void intake_stats_get(struct intake_stats *out);
  *
  * DESCRIPTION
  *	Outgoing mail: intake_sender() gives the new envelope sender of a
- *	message from an authorised client ([dkim] sign_networks, or SASL
- *	with sign_authenticated): BOUNCE_LOCAL-TOKEN@BOUNCE_DOMAIN, the
+ *	message from a client whose mail is signed (may_sign: nonzero
+ *	signclient_check(3)): BOUNCE_LOCAL-TOKEN@BOUNCE_DOMAIN, the
  *	token naming the single recipient and the sender domain (verp(3)).
  *	A recipient too long for the local part is kept in Redis under a
  *	random id (one SET); with several recipients, or when that SET
@@ -45,7 +44,7 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *	it is (null sender, intake off, client not authorised, already a
  *	bounce address).
  *
- *	Incoming reports: intake_rcpt() returns 1 when rcpt is one of the
+ *	Incoming reports: intake_rcpt() returns 1 when r is one of the
  *	intake addresses (a tagged bounce address, the complaint or
  *	unsubscribe address of the bounce domain, or one of [intake]
  *	complaint_addresses); the caller skips the suppression check for it
@@ -62,9 +61,11 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *
  *	intake_init() names the configuration whose [redis] settings intake
  *	uses for good (reloads keep them, as for the suppression check).
- *	intake_install() makes a setup (copied from a configuration, with
- *	the secrets loaded; NULL: intake off) the one that new messages
- *	use; messages in flight keep theirs.
+ *	intake_setup_new() copies what intake needs of a configuration and
+ *	loads the secrets (NULL: intake off); it is immutable and reference
+ *	counted, held by the milter's settings (settings(3)), and each
+ *	message keeps the one it began with (intake_msg_begin()).
+ *	intake_setup_rewrites() says whether envelope senders are tagged.
  *
  * DIAGNOSTICS
  *	intake_setup_new() returns NULL with a message in err when the secret
@@ -83,6 +84,7 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
 
 struct outpost_conf;
 struct intake_setup;
+struct recipient;
 
 enum intake_verdict { INTAKE_DONE, INTAKE_TEMPFAIL };
 enum intake_addr { INTAKE_NONE, INTAKE_ADDR_BOUNCE, INTAKE_ADDR_COMPLAINT,
@@ -95,11 +97,6 @@ struct intake_stats {
     unsigned long busy, over_budget;	/* not read: INTAKE_MAX_PARSING, CPU budget */
     unsigned long by_addr[INTAKE_ADDR_UNSUB + 1];	/* reports, by enum intake_addr */
     unsigned long by_event[INTAKE_UNSUBSCRIBE + 1];	/* acted, by intake_event_kind */
-};
-
-struct intake_client {
-    const struct sockaddr *addr;	/* NULL if unknown */
-    const char *auth_user;		/* NULL or "" if none */
 };
 
 struct intake_reply {
@@ -122,15 +119,14 @@ struct intake_msg {
 void intake_init(const struct outpost_conf *conf);
 struct intake_setup *intake_setup_new(const struct outpost_conf *conf, uid_t owner,
 				      char *err, size_t errlen);
-void intake_install(struct intake_setup *is);
+void intake_setup_unref(struct intake_setup *is);
+int intake_setup_rewrites(const struct intake_setup *is);
 void intake_shutdown(void);
-int intake_enabled(void);
-int intake_rewrites(void);
 
-void intake_msg_begin(struct intake_msg *m);
+void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
 void intake_msg_reset(struct intake_msg *m);
-int intake_rcpt(struct intake_msg *m, const char *rcpt);
-void intake_rcpt_accepted(struct intake_msg *m, const char *rcpt);
+int intake_rcpt(struct intake_msg *m, const struct recipient *r);
+void intake_rcpt_accepted(struct intake_msg *m, const struct recipient *r);
 int intake_keeps_reports(const struct intake_msg *m);
 int intake_is_report(const struct intake_msg *m);
 void intake_header(struct intake_msg *m, const char *name, const char *value,
@@ -139,9 +135,8 @@ void intake_eoh(struct intake_msg *m);
 void intake_body(struct intake_msg *m, const unsigned char *buf, size_t len);
 enum intake_verdict intake_eom(struct intake_msg *m, const char *qid,
 			       struct intake_reply *reply);
-int intake_sender(struct intake_msg *m, const char *sender_domain,
-		  const struct intake_client *cl, const char *qid, char *out,
-		  size_t size);
+int intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
+		  const char *qid, char *out, size_t size);
 void intake_stats_log(void);
 void intake_stats_get(struct intake_stats *out);
 

@@ -25,7 +25,8 @@
  *	sockguard(3)); a stale one is replaced.  Started as root, it opens
  *	its socket, then becomes [general] user and reads the keys again as
  *	that user.  SIGHUP reloads the configuration and the
- *	keys: a bad file or key is logged by name and the running ones stay.
+ *	keys (what a reload changes: settings(3)): a bad file or key is
+ *	logged by name and the running ones stay.
  *	SIGTERM and SIGINT stop it.
  *
  *	At start, at every reload and every NODEINFO_REFRESH seconds it
@@ -73,10 +74,9 @@
 #include "rcpt_policy.h"
 #include "redischeck.h"
 #include "sdnotify.h"
+#include "settings.h"
 #include "sockguard.h"
 
-static int load_signer(const struct outpost_conf *conf, uid_t owner,
-		       struct dkimsign **out, char *err, size_t errlen);
 static int check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys,
 		      int *intake_on, char *err, size_t errlen);
 static uid_t daemon_uid(const struct outpost_conf *conf);
@@ -130,27 +130,16 @@ drop_privileges(const struct outpost_conf *conf, const char *sock)
 	msg_fatal("[general] %s", err);
 }
 
-/* load_signer - the signing state of a configuration; NULL if no key table */
-static int
-load_signer(const struct outpost_conf *conf, uid_t owner, struct dkimsign **out,
-	    char *err, size_t errlen)
-{
-    *out = NULL;
-    if (conf->dkim.key_table == NULL)
-	return 0;
-    *out = dkimsign_new(&conf->dkim, owner, err, errlen);
-    return *out ? 0 : -1;
-}
-
 /* check_keys - can the keys and intake secrets of a configuration be loaded? */
 static int
 check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys, int *intake_on,
 	   char *err, size_t errlen)
 {
-    struct dkimsign *ds;
+    struct dkimsign *ds = NULL;
     struct intake_setup *is;
 
-    if (load_signer(conf, owner, &ds, err, errlen) < 0)
+    if (conf->dkim.key_table
+	&& (ds = dkimsign_new(&conf->dkim, owner, err, errlen)) == NULL)
 	return -1;
     *nkeys = ds ? dkimsign_nkeys(ds) : 0;
     dkimsign_unref(ds);
@@ -158,8 +147,7 @@ check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys, int *int
     if (is == NULL && err[0])
 	return -1;
     *intake_on = is != NULL;
-    intake_install(is);			/* and free it: nothing else frees a setup */
-    intake_install(NULL);
+    intake_setup_unref(is);
     return 0;
 }
 
@@ -204,15 +192,14 @@ node_publish(void)
 		 rconn_error(node_rc));
 }
 
-/* reload - new configuration and keys, or keep the running ones */
+/* reload - new settings (configuration, keys, secrets), or keep the running ones */
 static void
 reload(const char *path)
 {
     struct outpost_conf *conf;
-    struct dkimsign *ds;
+    struct settings *set;
+    size_t n;
     char err[600];
-
-    struct intake_setup *is;
 
     sdnotify_reloading();
     log_stats();
@@ -221,28 +208,17 @@ reload(const char *path)
 	sdnotify_ready("reload refused: %s", err);
 	return;
     }
-    if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0) {
+    if ((set = settings_new(conf, geteuid(), err, sizeof(err))) == NULL) {
 	msg_error("reload refused, keeping the running keys: %s", err);
 	sdnotify_ready("reload refused: %s", err);
 	conf_free(conf);
 	return;
     }
-    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
-    if (is == NULL && err[0]) {
-	msg_error("reload refused, keeping the running keys: %s", err);
-	sdnotify_ready("reload refused: %s", err);
-	dkimsign_unref(ds);
-	conf_free(conf);
-	return;
-    }
-    filter_set_signer(ds);
-    intake_install(is);
-    node_collect(conf);
-    msg_info("reloaded %s: %zu DKIM key%s", path, ds ? dkimsign_nkeys(ds) : 0,
-	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
-    sdnotify_ready("reloaded: %zu DKIM key%s", ds ? dkimsign_nkeys(ds) : 0,
-		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
-    conf_free(conf);
+    n = set->signer ? dkimsign_nkeys(set->signer) : 0;
+    node_collect(set->conf);
+    settings_install(set);		/* set is not ours any more */
+    msg_info("reloaded %s: %zu DKIM key%s", path, n, n == 1 ? "" : "s");
+    sdnotify_ready("reloaded: %zu DKIM key%s", n, n == 1 ? "" : "s");
 }
 
 /* milter_thread - libmilter's accept loop */
@@ -264,8 +240,7 @@ main(int argc, char **argv)
     int sig, milter_rc = 0, intake_on;
     size_t nkeys;
     struct outpost_conf *conf;
-    struct dkimsign *ds;
-    struct intake_setup *is;
+    struct settings *first;
     char err[600];
     const char *sock;
     sigset_t set;
@@ -326,17 +301,14 @@ main(int argc, char **argv)
 					 conf->general.node, err, sizeof(err))) == NULL)
 	msg_fatal("%s", err);
     drop_privileges(conf, sock);
-    if (load_signer(conf, geteuid(), &ds, err, sizeof(err)) < 0)
+    /* the first settings own conf and live until exit: [redis] is read at start only */
+    if ((first = settings_new(conf, geteuid(), err, sizeof(err))) == NULL)
 	msg_fatal("%s", err);
-    if (ds == NULL)
+    nkeys = first->signer ? dkimsign_nkeys(first->signer) : 0;
+    if (first->signer == NULL)
 	msg_warn("[dkim] key_table is not set: mail is not signed");
-    is = intake_setup_new(conf, geteuid(), err, sizeof(err));
-    if (is == NULL && err[0])
-	msg_fatal("%s", err);
-    filter_set_signer(ds);
+    settings_install(settings_ref(first));
     intake_init(conf);
-    intake_install(is);
-    filter_init(conf);
     rcpt_check_init(conf);
     rcpt_policy_init(conf);
     node_rc = rconn_new(&conf->redis);
@@ -346,11 +318,9 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if ((errno = pthread_create(&tid, NULL, milter_thread, &milter_rc)) != 0)
 	msg_fatal("cannot start the milter thread: %s", strerror(errno));
-    msg_info("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
-	     ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    msg_info("listening on %s, %zu DKIM key%s", sock, nkeys, nkeys == 1 ? "" : "s");
     /* the socket listens since smfi_opensocket(): connections wait in its backlog */
-    sdnotify_ready("listening on %s, %zu DKIM key%s", sock, ds ? dkimsign_nkeys(ds) : 0,
-		   ds && dkimsign_nkeys(ds) == 1 ? "" : "s");
+    sdnotify_ready("listening on %s, %zu DKIM key%s", sock, nkeys, nkeys == 1 ? "" : "s");
     for (;;) {
 	struct timespec refresh = {NODEINFO_REFRESH, 0};
 
@@ -371,13 +341,13 @@ main(int argc, char **argv)
 	(void) unlink(strchr(sock, ':') + 1);
     promhttp_stop(http);
     log_stats();
-    filter_set_signer(NULL);
+    settings_install(NULL);
     rcpt_check_shutdown();
     rcpt_policy_shutdown();
     intake_shutdown();
     nodeinfo_free(node_info);
     rconn_free(node_rc);
     msg_info("stopped");
-    conf_free(conf);
+    settings_unref(first);		/* and conf */
     return milter_rc == MI_SUCCESS ? 0 : 1;
 }

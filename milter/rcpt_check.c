@@ -1,7 +1,7 @@
 /*
  * rcpt_check - the suppression check of each recipient (see rcpt_check.h)
  *
- * Nothing here calls libmilter: the callbacks in main.c gather what the MTA
+ * Nothing here calls libmilter: the callbacks in filter.c gather what the MTA
  * says and turn the verdicts into replies.
  */
 #include "config.h"
@@ -17,7 +17,9 @@
 #include "msg.h"
 #include "provider.h"
 #include "rcpt_check.h"
+#include "recipient.h"
 #include "redisconn.h"
+#include "settings.h"
 #include "stats.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -29,21 +31,15 @@ struct pooled {
     struct pooled *next;
 };
 
-static const struct outpost_conf *check_conf;
+static const struct outpost_conf *redis_conf;	/* [redis]: read at start only */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pooled *pool_idle;
-static struct provider_table providers;	/* read-only once built */
 
-/* rcpt_check_init - remember the configuration (it outlives the milter) */
+/* rcpt_check_init - remember the [redis] settings (they outlive the milter) */
 void
 rcpt_check_init(const struct outpost_conf *conf)
 {
-    char err[512];
-
-    check_conf = conf;
-    provider_table_free(&providers);
-    if (provider_table_build(conf, &providers, err, sizeof(err)) < 0)
-	msg_fatal("%s", err);
+    redis_conf = conf;
 }
 
 /* rcpt_check_shutdown - close the idle connections */
@@ -60,7 +56,6 @@ rcpt_check_shutdown(void)
 	free(p);
     }
     pthread_mutex_unlock(&pool_lock);
-    provider_table_free(&providers);
 }
 
 /* pool_get - an idle connection, or a new one */
@@ -75,8 +70,8 @@ pool_get(void)
     pthread_mutex_unlock(&pool_lock);
     if (p == NULL) {
 	p = xcalloc(1, sizeof(*p));
-	p->rc = rconn_new(&check_conf->redis);
-	p->store = sup_store_new(p->rc, check_conf->redis.prefix);
+	p->rc = rconn_new(&redis_conf->redis);
+	p->store = sup_store_new(p->rc, redis_conf->redis.prefix);
     }
     return p;
 }
@@ -105,36 +100,11 @@ rcpt_sender_domain(const char *mail_from, char *out, size_t size)
     snprintf(out, size, "%s", addr_domain(addr));
 }
 
-/* provider_of - the provider index of a recipient; providers.n: other */
-static size_t
-provider_of(const char *addr)
-{
-    int i = provider_by_domain(&providers, addr_domain(addr));
-
-    return i < 0 ? providers.n : (size_t) i;
-}
-
-/* pool_of - the sender's pool, as far as the milter can tell */
+/* provider_name - the label of a provider index; providers.n: other */
 static const char *
-pool_of(const char *auth_user, const char *sender_domain)
+provider_name(const struct settings *set, size_t i)
 {
-    const struct outpost_conf *c = check_conf;
-    int i = -1;
-
-    if (auth_user && *auth_user)
-	i = conf_pool_by_sender(c, auth_user);
-    if (i < 0 && sender_domain && *sender_domain)
-	i = conf_pool_by_sender(c, sender_domain);
-    if (i >= 0)
-	return CONF_VEC_AT(&c->pools, (size_t) i, struct conf_pool)->named.name;
-    return c->policy.default_pool ? c->policy.default_pool : "default";
-}
-
-/* provider_name - the label of a provider index */
-static const char *
-provider_name(size_t i)
-{
-    return i < providers.n ? providers.v[i].name : "other";
+    return i < set->providers.n ? set->providers.v[i].name : "other";
 }
 
 /*
@@ -165,36 +135,35 @@ count_lost(const char *what, const char *who)
 
 /* count_suppressed - one more suppressed recipient in the hourly statistics */
 static void
-count_suppressed(struct rconn *rc, const char *addr, const char *sender_domain,
-		 const char *auth_user)
+count_suppressed(const struct settings *set, struct rconn *rc, const struct recipient *r,
+		 const char *sender_domain)
 {
-    if (!check_conf->milter.statistics)
+    if (!set->conf->milter.statistics)
 	return;
-    if (stats_incr(rc, check_conf->redis.prefix, sender_domain,
-		   provider_name(provider_of(addr)), pool_of(auth_user, sender_domain),
+    if (stats_incr(rc, redis_conf->redis.prefix, sender_domain, r->provider_name, r->pool,
 		   STATS_SUPPRESSED, 1) < 0)
-	count_lost("a suppressed recipient", addr);
+	count_lost("a suppressed recipient", r->addr);
 }
 
 /* rcpt_check - see the header */
 enum rcpt_verdict
-rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
-	   const char *auth_user, struct rcpt_reply *reply)
+rcpt_check(const char *qid, const struct settings *set, const struct recipient *r,
+	   const char *sender_domain, struct rcpt_reply *reply)
 {
-    const struct conf_suppress *sc = &check_conf->suppress;
+    const struct conf_suppress *sc = &set->conf->suppress;
     const char *action = sc->action == CONF_SUP_DISCARD ? "discard" : "reject";
     const char *sender = sender_domain && *sender_domain ? sender_domain : "<>";
+    const char *addr = r->addr;
     struct sup_entry hit;
     struct pooled *p;
-    char addr[ADDR_MAX], day[32];
-    const char *why;
+    char day[32];
     int n;
 
     if (!sc->enabled)
 	return RCPT_ACCEPT;
-    if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0) {
+    if (addr[0] == '\0') {
 	/* the MTA accepted it; no suppression entry can name it */
-	msg_debug("%s: suppress: %s: %s: not checked", qid, rcpt, why);
+	msg_debug("%s: suppress: %s: %s: not checked", qid, r->raw, r->why);
 	return RCPT_ACCEPT;
     }
     p = pool_get();
@@ -203,7 +172,7 @@ rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
     if (n < 0)
 	msg_warn("%s: suppress: %s from %s: %s", qid, addr, sender, sup_error(p->store));
     if (n > 0)
-	count_suppressed(p->rc, addr, sender_domain, auth_user);
+	count_suppressed(set, p->rc, r, sender_domain);
     pool_put(p);
 
     if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
@@ -262,29 +231,23 @@ rcpt_msg_keep(struct rcpt_msg *m)
 
 /* rcpt_msg_accepted - one more recipient accepted, counted by provider */
 void
-rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt)
+rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set, const struct recipient *r)
 {
-    char addr[ADDR_MAX];
-    const char *why;
-
     m->accepted++;
-    if (!check_conf->milter.statistics)
+    if (!set->conf->milter.statistics)
 	return;
     if (m->tally == NULL)
-	m->tally = xcalloc(providers.n + 1, sizeof(*m->tally));
-    if (addr_normalize(rcpt, strlen(rcpt), addr, sizeof(addr), &why) < 0)
-	m->tally[providers.n]++;
-    else
-	m->tally[provider_of(addr)]++;
+	m->tally = xcalloc(set->providers.n + 1, sizeof(*m->tally));
+    m->tally[r->provider]++;
+    m->pool = r->pool;
 }
 
 /* rcpt_msg_count - add this message's recipients to "accepted" */
 void
-rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain, const char *auth_user)
+rcpt_msg_count(struct rcpt_msg *m, const struct settings *set, const char *sender_domain)
 {
     struct stats_batch *b;
     struct pooled *p;
-    const char *pool;
     long long now = (long long) time(NULL);
     size_t i;
 
@@ -293,11 +256,10 @@ rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain, const char *auth_u
 	m->tally = NULL;
 	return;
     }
-    pool = pool_of(auth_user, sender_domain);
-    b = stats_batch_new(check_conf->redis.prefix);
-    for (i = 0; i <= providers.n; i++)
+    b = stats_batch_new(redis_conf->redis.prefix);
+    for (i = 0; i <= set->providers.n; i++)
 	if (m->tally[i] > 0)
-	    stats_batch_add(b, now, sender_domain, provider_name(i), pool,
+	    stats_batch_add(b, now, sender_domain, provider_name(set, i), m->pool,
 			    STATS_ACCEPTED, m->tally[i]);
     free(m->tally);
     m->tally = NULL;
@@ -312,40 +274,12 @@ rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain, const char *auth_u
 
 /* rcpt_msg_drop - one more recipient accepted, to be deleted at EOM */
 void
-rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt)
+rcpt_msg_drop(struct rcpt_msg *m, const struct recipient *r)
 {
     if (m->ndrop == m->cap) {
 	m->cap = m->cap ? 2 * m->cap : 8;
 	m->drop = xreallocarray(m->drop, m->cap, sizeof(*m->drop));
     }
-    m->drop[m->ndrop++] = xstrdup(rcpt);
+    m->drop[m->ndrop++] = xstrdup(r->raw);
     m->accepted++;
-}
-
-/* rcpt_msg_eom - delete the dropped recipients; 1 if none is left */
-int
-rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
-	     int (*delrcpt)(void *arg, const char *rcpt), void *arg)
-{
-    size_t i;
-    int rc;
-
-    if (m->ndrop == 0)
-	return 0;
-    if (m->ndrop >= m->accepted) {
-	rc = 1;				/* nobody left: discard the message */
-    } else {
-	rc = 0;
-	for (i = 0; i < m->ndrop; i++) {
-	    if (delrcpt(arg, m->drop[i]) < 0) {
-		msg_warn("%s: suppress: cannot delete recipient %s", qid, m->drop[i]);
-		rc = -1;
-		break;
-	    }
-	}
-    }
-    for (i = 0; i < m->ndrop; i++)
-	free(m->drop[i]);
-    m->ndrop = 0;			/* the tally stays for rcpt_msg_count() */
-    return rc;
 }

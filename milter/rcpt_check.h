@@ -6,26 +6,27 @@
  *
  *	void rcpt_check_init(const struct outpost_conf *conf);
  *	void rcpt_check_shutdown(void);
- *	enum rcpt_verdict rcpt_check(const char *qid, const char *rcpt,
+ *	enum rcpt_verdict rcpt_check(const char *qid,
+ *				     const struct settings *set,
+ *				     const struct recipient *r,
  *				     const char *sender_domain,
- *				     const char *auth_user,
  *				     struct rcpt_reply *reply);
  *	void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
  *
  *	void rcpt_msg_reset(struct rcpt_msg *m);
  *	void rcpt_msg_keep(struct rcpt_msg *m);
- *	void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
- *	void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
- *	int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
- *			 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
- *	void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
- *			    const char *auth_user);
+ *	void rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set,
+ *			       const struct recipient *r);
+ *	void rcpt_msg_drop(struct rcpt_msg *m, const struct recipient *r);
+ *	void rcpt_msg_count(struct rcpt_msg *m, const struct settings *set,
+ *			    const char *sender_domain);
  *
  * DESCRIPTION
- *	rcpt_check() decides what happens to one recipient, as the RCPT TO
- *	argument says it (angle brackets or not), for mail from
- *	sender_domain ("" for the null sender); its log lines begin with
- *	qid, the MTA's queue id ("NOQUEUE" while there is none):
+ *	rcpt_check() decides what happens to one recipient (read once at
+ *	RCPT: recipient(3)), for mail from sender_domain ("" for the null
+ *	sender), with the [suppress] and [milter] settings of set (those the
+ *	message began with, settings(3)); its log lines begin with qid, the
+ *	MTA's queue id ("NOQUEUE" while there is none):
  *
  *	RCPT_ACCEPT	not suppressed (or Redis failed and [suppress]
  *			on_redis_error = accept: logged as a warning)
@@ -40,34 +41,23 @@
  *	sender domain and reason (see suppress(3)).  With [milter] statistics
  *	(the default), a refused or dropped recipient also adds 1 to the
  *	hourly counter "suppressed" (stats(3)) under the sender domain, the
- *	recipient's provider and the sender's pool: one more round trip,
+ *	recipient's provider and the sender's pool (as recipient(3) tells
+ *	them, without DNS): one more round trip,
  *	for suppressed recipients only (the suppression keys and the
  *	statistics keys live in different hash slots, so one script cannot
  *	write both).  Redis connections come from a pool shared by the
  *	milter's threads, one per concurrent check.
  *
- *	What the milter knows of provider and pool, without DNS: the
- *	provider is the one whose domains (built-in table or [provider NAME]
- *	domains) list the recipient's domain, "other" for any other domain
- *	(outpost-policyd and outpost-logd also match MX hosts, so a domain
- *	hosted by a provider under a name of its own counts as "other" here
- *	and as the provider there).  The pool is the [pool NAME] whose
- *	senders list the SASL user or the sender domain, else [policy]
- *	default_pool, else "default"; a spill-over that outpost-policyd
- *	decides later is not known here.
- *
  *	rcpt_sender_domain() gives the normalised domain of a MAIL FROM
  *	argument, or "" for "<>" or an unreadable address.
  *
  *	struct rcpt_msg is the per-message state of the discard action: the
- *	recipients accepted, and those to delete.  rcpt_msg_eom() calls
- *	delrcpt for each recipient to delete and returns 1 when no recipient
- *	is left (the whole message is to be discarded), 0 otherwise, -1 when
- *	delrcpt failed (the caller tempfails the message rather than deliver
- *	to a suppressed address).  It forgets the recipients to delete.
+ *	recipients accepted, and those to delete (their RCPT TO arguments,
+ *	in drop); the end-of-message plan (plan(3)) reads them.
  *
  *	rcpt_msg_count() adds the recipients accepted and not dropped to the
- *	hourly counter "accepted", per provider, in one round trip, and
+ *	hourly counter "accepted", per provider and under the sender's
+ *	pool, in one round trip, and
  *	forgets them; the filter calls it once the message is accepted.
  *	Nothing is counted for the null sender (the MTA's own bounces, which
  *	outpost-logd does not count either) or without [milter] statistics.
@@ -79,6 +69,8 @@
 #include <stddef.h>
 
 struct outpost_conf;
+struct recipient;
+struct settings;
 
 enum rcpt_verdict { RCPT_ACCEPT, RCPT_REJECT, RCPT_DROP, RCPT_TEMPFAIL };
 
@@ -94,21 +86,22 @@ struct rcpt_msg {
     size_t cap;
     char **drop;		/* RCPT TO arguments to delete at EOM */
     long *tally;		/* accepted, not dropped, per provider; last: other */
+    const char *pool;		/* the sender's pool, for the tally */
 };
 
 void rcpt_check_init(const struct outpost_conf *conf);
 void rcpt_check_shutdown(void);
-enum rcpt_verdict rcpt_check(const char *qid, const char *rcpt, const char *sender_domain,
-			     const char *auth_user, struct rcpt_reply *reply);
+enum rcpt_verdict rcpt_check(const char *qid, const struct settings *set,
+			     const struct recipient *r, const char *sender_domain,
+			     struct rcpt_reply *reply);
 void rcpt_sender_domain(const char *mail_from, char *out, size_t size);
 
 void rcpt_msg_reset(struct rcpt_msg *m);
 void rcpt_msg_keep(struct rcpt_msg *m);
-void rcpt_msg_accepted(struct rcpt_msg *m, const char *rcpt);
-void rcpt_msg_drop(struct rcpt_msg *m, const char *rcpt);
-int rcpt_msg_eom(struct rcpt_msg *m, const char *qid,
-		 int (*delrcpt)(void *arg, const char *rcpt), void *arg);
-void rcpt_msg_count(struct rcpt_msg *m, const char *sender_domain,
-		    const char *auth_user);
+void rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set,
+		       const struct recipient *r);
+void rcpt_msg_drop(struct rcpt_msg *m, const struct recipient *r);
+void rcpt_msg_count(struct rcpt_msg *m, const struct settings *set,
+		    const char *sender_domain);
 
 #endif

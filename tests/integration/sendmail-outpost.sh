@@ -153,7 +153,7 @@ is "$(eml_envelope "$(sink_find gmail a1@limited.test)" rcpt_to | sort | tr '\n'
 send_mail_sendmail news@shop.test a5@limited.test --header "Subject: still limited"
 like "$(smtp_rcpt_reply a5@limited.test)" '^450 4\.7\.1 <a5@limited\.test>\.\.\. rate limit of provider testmail' \
     "the next message too (the limit holds across messages and connections)"
-like "$(sendmail_maillog_grep 'a5@limited.test.*[Rr]ate limit' | head -1)" 'Milter' \
+like "$(sendmail_maillog_wait 'a5@limited.test.*[Rr]ate limit' 10)" 'Milter' \
     "Sendmail logs the refusal as the milter's"
 
 # --- a warm-up cap: two a day for cold.test, then a deferral until tomorrow

@@ -1,7 +1,7 @@
 #!/bin/bash
 # suppress.sh - suppression list through a real Postfix: suppressed recipients are
 # refused (or dropped in discard mode) while the others of the same message are
-# delivered; scopes, domain entries, expiry; Redis down means a temporary failure,
+# delivered; a reload switches the action; scopes, domain entries, expiry; Redis down means a temporary failure,
 # never delivery; CSV import of a malformed file (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
@@ -118,6 +118,13 @@ like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "a message to suppressed recipients 
 ok 'maillog_wait "discard: END-OF-MESSAGE" 10' "and discarded by Postfix"
 sleep 1
 is "$(delivered)" 6 "nothing more delivered"
+
+# --- a reload (SIGHUP) changes [suppress] action for the messages that follow
+write_conf reject tempfail
+world_kill milter HUP
+ok 'wait_until 5 grep -q "reloaded $conf" "$WORLD_DIR/log/milter.log"' "the milter reloads on SIGHUP"
+send_mail news@shop.test alice@gmail.test --header "Subject: after the reload"
+like "$(rcpt_reply alice@gmail.test)" '^550 5\.7\.1' "after the reload the suppressed recipient is refused again"
 
 # --- Redis down: temporary failure, nothing delivered
 write_conf reject tempfail

@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "dkimsign.h"
+#include "signclient.h"
 #include "keytable.h"
 #include "testutil.h"
 
@@ -128,6 +129,9 @@ make_conf(const char *extra)
     return conf;
 }
 
+/* the configuration of the last signer made: its clients rule (signclient(3)) */
+static struct outpost_conf *signer_conf;
+
 /* new_signer - dkimsign for a configuration text */
 static struct dkimsign *
 new_signer(const char *extra)
@@ -138,7 +142,8 @@ new_signer(const char *extra)
 
     if (ds == NULL)
 	fail_msg("%s", err);
-    conf_free(conf);
+    conf_free(signer_conf);
+    signer_conf = conf;
     return ds;
 }
 
@@ -154,7 +159,7 @@ client_at(struct client *c, const char *ip, const char *user)
     memset(c, 0, sizeof(*c));
     c->sin.sin_family = AF_INET;
     inet_pton(AF_INET, ip, &c->sin.sin_addr);
-    c->cl.addr = (struct sockaddr *) &c->sin;
+    c->cl.may_sign = signclient_check(&signer_conf->dkim, (struct sockaddr *) &c->sin, user);
     c->cl.auth_user = user;
     return &c->cl;
 }

@@ -75,6 +75,27 @@ test_per_sender(void **state)
     assert_string_equal(out, "bounce.");
 }
 
+/* retpath_domain_match: is a domain the bounce domain, and for whom */
+static void
+test_domain_match(void **state)
+{
+    char out[256];
+
+    (void) state;
+    assert_true(retpath_domain_match("bounce.%d", "bounce.shop.test", out, sizeof(out)));
+    assert_string_equal(out, "shop.test");
+    assert_true(retpath_domain_match("%d.bounces.relay.test", "Shop.Test.bounces.relay.test",
+				     out, sizeof(out)));
+    assert_string_equal(out, "shop.test");
+    assert_false(retpath_domain_match("bounce.%d", "bounce.", out, sizeof(out)));
+    assert_string_equal(out, "");
+    assert_false(retpath_domain_match("bounce.%d", "shop.test", NULL, 0));
+    /* a fixed domain: equal, in any case, and nothing for %d */
+    assert_true(retpath_domain_match("bounce.relay.test", "Bounce.Relay.Test", out, sizeof(out)));
+    assert_string_equal(out, "");
+    assert_false(retpath_domain_match("bounce.relay.test", "x.bounce.relay.test", NULL, 0));
+}
+
 /* a fixed bounce domain: the token names the sender domain inline */
 static void
 test_inline(void **state)
@@ -161,6 +182,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_per_sender),
+	cmocka_unit_test(test_domain_match),
 	cmocka_unit_test(test_inline),
 	cmocka_unit_test(test_plain),
 	cmocka_unit_test(test_peek),

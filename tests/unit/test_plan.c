@@ -1,0 +1,312 @@
+/* test_plan - the end-of-message plan of outpost-milter: each combination */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plan.h"
+
+/* what the fake steps answer, and what they were asked */
+struct fake {
+    int report_fails;		/* report step: tempfail */
+    const char *new_sender;	/* sender step: NULL keeps the sender */
+    int sign_fails;		/* sign step: an error */
+    size_t nsig;		/* signatures made */
+    int tempfail_on_error;
+    char calls[16];		/* 'r', 's', 'k' in call order */
+};
+
+static const char *const sigs[] = {" v=1; a=rsa-sha256", " v=1; a=ed25519-sha256"};
+
+/* called - note one step */
+static void
+called(struct fake *f, char c)
+{
+    size_t n = strlen(f->calls);
+
+    assert_true(n + 1 < sizeof(f->calls));
+    f->calls[n] = c;
+}
+
+/* fake_report - the report step */
+static int
+fake_report(void *arg, struct plan_reply *reply)
+{
+    struct fake *f = arg;
+
+    called(f, 'r');
+    if (!f->report_fails)
+	return 0;
+    reply->rcode = "451";
+    reply->xcode = "4.3.2";
+    snprintf(reply->text, sizeof(reply->text), "too many reports");
+    return -1;
+}
+
+/* fake_sender - the sender step */
+static int
+fake_sender(void *arg, char *out, size_t size)
+{
+    struct fake *f = arg;
+
+    called(f, 's');
+    if (f->new_sender == NULL)
+	return 0;
+    snprintf(out, size, "%s", f->new_sender);
+    return 1;
+}
+
+/* fake_sign - the signing step */
+static void
+fake_sign(void *arg, struct plan_sign *out)
+{
+    struct fake *f = arg;
+    size_t i;
+
+    called(f, 'k');
+    out->tempfail_on_error = f->tempfail_on_error;
+    out->domain = "shop.example";
+    if (f->sign_fails) {
+	out->result = PLAN_SIGN_FAILED;
+	out->why = "libopendkim: broken";
+	return;
+    }
+    out->result = PLAN_SIGNED;
+    out->n = f->nsig;
+    for (i = 0; i < f->nsig; i++)
+	out->sig[i] = sigs[i];
+}
+
+static const struct plan_steps steps = {fake_report, fake_sender, fake_sign};
+static char *dropped[] = {"<gone@example.org>", "<gone2@example.org>"};
+
+/* state - a message with accepted recipients, ndrop of them dropped */
+static struct msg_state
+state(int report, size_t accepted, size_t ndrop, int signing)
+{
+    struct msg_state st;
+
+    memset(&st, 0, sizeof(st));
+    st.qid = "4QTEST";
+    st.report = report;
+    st.accepted = accepted;
+    st.drop = dropped;
+    st.ndrop = ndrop;
+    st.signing = signing;
+    return st;
+}
+
+/* unsigned mail, nothing suppressed: continue, counted, sender kept */
+static void
+test_unsigned(void **unused)
+{
+    struct fake f = {0};
+    struct msg_state st = state(0, 1, 0, 0);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_string_equal(f.calls, "s");
+    assert_string_equal(p.sender, "");
+    assert_int_equal(p.ndel, 0);
+    assert_int_equal(p.nsig, 0);
+    assert_int_equal(p.nhdr, 0);
+    assert_null(p.body);
+    assert_true(p.count);
+}
+
+/* signed mail: the signatures in order, the new sender in brackets */
+static void
+test_signed(void **unused)
+{
+    struct fake f = {.nsig = 2, .new_sender = "b-TOKEN@bounce.example"};
+    struct msg_state st = state(0, 2, 0, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_string_equal(f.calls, "sk");
+    assert_string_equal(p.sender, "<b-TOKEN@bounce.example>");
+    assert_int_equal(p.nsig, 2);
+    assert_ptr_equal(p.sig[0], sigs[0]);
+    assert_ptr_equal(p.sig[1], sigs[1]);
+    assert_string_equal(p.sign_domain, "shop.example");
+    assert_false(p.sign_refused_tempfails);
+    assert_true(p.count);
+}
+
+/* a signing error: tempfail (on_error = tempfail) or send unsigned */
+static void
+test_sign_error(void **unused)
+{
+    struct fake f = {.sign_fails = 1, .tempfail_on_error = 1};
+    struct msg_state st = state(0, 1, 0, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_TEMPFAIL);
+    assert_string_equal(p.reply.rcode, "451");
+    assert_string_equal(p.reply.xcode, "4.7.0");
+    assert_false(p.count);
+    assert_int_equal(p.nsig, 0);
+
+    memset(&f, 0, sizeof(f));
+    f.sign_fails = 1;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_int_equal(p.nsig, 0);
+    assert_true(p.count);
+    /* a header the MTA refuses later follows the same setting */
+    memset(&f, 0, sizeof(f));
+    f.nsig = 1;
+    f.tempfail_on_error = 1;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_true(p.sign_refused_tempfails);
+}
+
+/* every recipient suppressed: discard, nothing else asked, nothing counted */
+static void
+test_suppressed_all(void **unused)
+{
+    struct fake f = {.nsig = 1, .new_sender = "b-T@bounce.example"};
+    struct msg_state st = state(0, 2, 2, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_DISCARD);
+    assert_string_equal(f.calls, "");
+    assert_int_equal(p.ndel, 0);
+    assert_string_equal(p.sender, "");
+    assert_false(p.count);
+}
+
+/* some recipients suppressed, the rest signed and tagged */
+static void
+test_suppressed_some_signed(void **unused)
+{
+    struct fake f = {.nsig = 1, .new_sender = "b-T@bounce.example"};
+    struct msg_state st = state(0, 3, 2, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_string_equal(f.calls, "sk");
+    assert_int_equal(p.ndel, 2);
+    assert_string_equal(p.del[0], "<gone@example.org>");
+    assert_string_equal(p.del[1], "<gone2@example.org>");
+    assert_string_equal(p.sender, "<b-T@bounce.example>");
+    assert_int_equal(p.nsig, 1);
+    assert_true(p.count);
+}
+
+/* some suppressed and the signing fails with on_error = tempfail: nothing deleted */
+static void
+test_suppressed_some_sign_tempfail(void **unused)
+{
+    struct fake f = {.sign_fails = 1, .tempfail_on_error = 1};
+    struct msg_state st = state(0, 3, 1, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_TEMPFAIL);
+    assert_string_equal(p.reply.xcode, "4.7.0");
+    assert_false(p.count);
+}
+
+/* a report (intake) read: the report step first, never signed */
+static void
+test_intake(void **unused)
+{
+    struct fake f = {0};
+    struct msg_state st = state(1, 1, 0, 0);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_int_equal(f.calls[0], 'r');
+    assert_null(strchr(f.calls, 'k'));
+    assert_int_equal(p.nsig, 0);
+    assert_true(p.count);
+}
+
+/* a report whose reading tempfails: its reply, nothing else asked */
+static void
+test_intake_tempfail(void **unused)
+{
+    struct fake f = {.report_fails = 1, .nsig = 1};
+    struct msg_state st = state(1, 2, 1, 1);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_TEMPFAIL);
+    assert_string_equal(f.calls, "r");
+    assert_string_equal(p.reply.rcode, "451");
+    assert_string_equal(p.reply.xcode, "4.3.2");
+    assert_string_equal(p.reply.text, "too many reports");
+    assert_int_equal(p.ndel, 0);
+    assert_false(p.count);
+}
+
+/* a report to a dropped intake address (reports not kept): read, then discarded */
+static void
+test_intake_dropped(void **unused)
+{
+    struct fake f = {0};
+    struct msg_state st = state(1, 1, 1, 0);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_DISCARD);
+    assert_string_equal(f.calls, "r");
+    assert_false(p.count);
+}
+
+/* a report beside outgoing recipients: the intake address deleted, the rest goes on */
+static void
+test_intake_mixed(void **unused)
+{
+    struct fake f = {0};
+    struct msg_state st = state(1, 2, 1, 0);
+    struct plan p;
+
+    (void) unused;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_string_equal(f.calls, "rs");
+    assert_int_equal(p.ndel, 1);
+    assert_true(p.count);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_unsigned),
+	cmocka_unit_test(test_signed),
+	cmocka_unit_test(test_sign_error),
+	cmocka_unit_test(test_suppressed_all),
+	cmocka_unit_test(test_suppressed_some_signed),
+	cmocka_unit_test(test_suppressed_some_sign_tempfail),
+	cmocka_unit_test(test_intake),
+	cmocka_unit_test(test_intake_tempfail),
+	cmocka_unit_test(test_intake_dropped),
+	cmocka_unit_test(test_intake_mixed),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
