@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "msg.h"
 #include "verp.h"
 #include "xalloc.h"
 
@@ -319,6 +320,18 @@ mac(const struct verp_keys *k, size_t i, int kind, const unsigned char *body,
     }
     memcpy(out, full, VERP_MAC_BYTES);
     free(msg);
+}
+
+/* verp_keys_hmac - HMAC-SHA256 of data under secret i */
+void
+verp_keys_hmac(const struct verp_keys *k, size_t i, const void *data, size_t len,
+	       unsigned char out[32])
+{
+    unsigned int flen = 0;
+
+    if (i >= k->n || HMAC(EVP_sha256(), k->key[i].v, (int) k->key[i].len, data, len,
+			  out, &flen) == NULL || flen != 32)
+	msg_fatal("verp_keys_hmac: HMAC-SHA256 failed");
 }
 
 /* b32_put - nbits of buf as base32 characters; returns characters written */
