@@ -1,0 +1,343 @@
+/*
+ * work - what outpost-httpd asks of Redis, in a thread of its own (work.h)
+ *
+ * One thread, one connection: unsubscribe requests first (a person waits
+ * for each), then the counts, up to BATCH events per round: one script
+ * call marks which are unique, one stats(3) batch writes them all.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hmetrics.h"
+#include "intake_act.h"
+#include "msg.h"
+#include "redisconn.h"
+#include "stats.h"
+#include "suppress.h"
+#include "work.h"
+#include "xalloc.h"
+
+#define BATCH		512
+#define CAMPAIGN_PREFIX	"campaign."
+
+struct evnode {
+    struct work_event ev;
+    struct evnode *next;
+};
+
+struct work {
+    const struct outpost_conf *conf;
+    struct hmetrics *m;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    long queued, max;
+    struct work_unsub *uhead, *utail;
+    struct evnode *ehead, *etail;
+    /* the worker's own */
+    struct rconn *rc;
+    struct intake_store *intake;
+    struct sup_store *sup;
+    struct stats_batch *batch;
+    struct work_event pend[BATCH];	/* events waiting for the seen script */
+    size_t npend;
+};
+
+/* KEYS: seen keys; ARGV[1]: their TTL.  Returns 1 for each key set now. */
+static struct rscript seen_script = {
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  out[i] = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) and 1 or 0\n"
+    "end\n"
+    "return out\n", ""
+};
+
+static void *run(void *arg);
+
+/* work_start - the worker thread and its queue */
+struct work *
+work_start(const struct outpost_conf *conf, struct hmetrics *m)
+{
+    struct work *w = xcalloc(1, sizeof(*w));
+    int err;
+
+    w->conf = conf;
+    w->m = m;
+    w->max = conf->httpd.queue_max;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    w->rc = rconn_new(&conf->redis);
+    w->intake = intake_store_new(w->rc, conf->redis.prefix);
+    w->sup = sup_store_new(w->rc, conf->redis.prefix);
+    w->batch = stats_batch_new(conf->redis.prefix);
+    if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
+	msg_fatal("pthread_create: %s", strerror(err));
+    return w;
+}
+
+/* work_unsub - queue an unsubscribe request; -1: the queue is full */
+int
+work_unsub(struct work *w, struct work_unsub *job)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->stop || w->queued >= w->max) {
+	pthread_mutex_unlock(&w->lock);
+	return -1;
+    }
+    job->result = WORK_PENDING;
+    job->next = NULL;
+    if (w->utail)
+	w->utail->next = job;
+    else
+	w->uhead = job;
+    w->utail = job;
+    w->queued++;
+    PROM_INC(w->m->queued);
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* work_event - queue an open or a click; -1: dropped */
+int
+work_event(struct work *w, const struct work_event *ev)
+{
+    struct evnode *n = xmalloc(sizeof(*n));
+
+    n->ev = *ev;
+    n->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->stop || w->queued >= w->max) {
+	pthread_mutex_unlock(&w->lock);
+	free(n);
+	PROM_INC(w->m->dropped);
+	return -1;
+    }
+    if (w->etail)
+	w->etail->next = n;
+    else
+	w->ehead = n;
+    w->etail = n;
+    w->queued++;
+    PROM_INC(w->m->queued);
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* do_unsub - suppress once; a repeat finds the entry and writes nothing */
+static int
+do_unsub(struct work *w, struct work_unsub *job)
+{
+    struct intake_rules rules = {0, 0, 0};
+    struct intake_event ev;
+    struct intake_result res;
+    struct sup_entry hit;
+    int st;
+
+    if ((st = sup_check(w->sup, job->rcpt, job->sender_domain, job->now, NULL, &hit)) < 0) {
+	msg_warn("redis: unsubscribe of %s from %s: %s (answered 503)", job->rcpt,
+		 job->sender_domain, sup_error(w->sup));
+	PROM_INC(w->m->write_errors);
+	return WORK_FAILED;
+    }
+    if (st == 1)
+	return WORK_ALREADY;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = INTAKE_UNSUBSCRIBE;
+    ev.rcpt = job->rcpt;
+    ev.sender_domain = job->sender_domain;
+    ev.provider = job->provider;
+    ev.source = job->source;
+    ev.now = job->now;
+    if (intake_act(w->intake, &rules, &ev, &res) < 0) {
+	msg_warn("redis: unsubscribe of %s from %s: %s (answered 503)", job->rcpt,
+		 job->sender_domain, intake_error(w->intake));
+	PROM_INC(w->m->write_errors);
+	return WORK_FAILED;
+    }
+    msg_info("unsubscribed %s from %s (%s)", job->rcpt, job->sender_domain, job->source);
+    return WORK_DONE;
+}
+
+/* add - one counter of an event, and of its campaign */
+static void
+add(struct work *w, const struct work_event *ev, const char *counter)
+{
+    char name[STATS_NAME_MAX];
+
+    stats_batch_add(w->batch, ev->when, ev->sender_domain, ev->provider, "-", counter, 1);
+    if (ev->campaign[0]) {
+	snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", counter, ev->campaign);
+	stats_batch_add(w->batch, ev->when, ev->sender_domain, ev->provider, "-", name, 1);
+    }
+}
+
+/*
+ * count - the pending events into the batch: first which are unique (one
+ * script call), then every counter; -1 when Redis could not say
+ */
+static int
+count(struct work *w)
+{
+    const char **argv = xcalloc(w->npend + 1, sizeof(*argv));
+    char (*keys)[128] = xcalloc(w->npend, sizeof(*keys));
+    char ttl[24];
+    size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
+    redisReply *r = NULL;
+    int rv = -1;
+
+    for (i = 0; i < w->npend; i++) {
+	const struct work_event *ev = &w->pend[i];
+	int c;
+
+	if (ev->machine)
+	    continue;
+	c = snprintf(keys[nk], sizeof(keys[nk]), "%s{web}:seen:%c:", w->conf->redis.prefix,
+		     ev->kind);
+	for (j = 0; j < sizeof(ev->seen) && c + 2 < (int) sizeof(keys[nk]); j++, c += 2)
+	    snprintf(keys[nk] + c, 3, "%02x", ev->seen[j]);
+	argv[nk] = keys[nk];
+	idx[nk++] = i;
+    }
+    if (nk > 0) {
+	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	argv[nk] = ttl;
+	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 1, argv, NULL);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nk) {
+	    msg_warn("redis: counting opens and clicks: %s (retrying)",
+		     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
+		     : rconn_error(w->rc));
+	    goto out;
+	}
+    }
+    for (i = 0, j = 0; i < w->npend; i++) {
+	const struct work_event *ev = &w->pend[i];
+	int open = ev->kind == WEBTOKEN_OPEN;
+
+	if (ev->machine) {
+	    add(w, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
+	    continue;
+	}
+	add(w, ev, open ? STATS_OPENS : STATS_CLICKS);
+	if (r && j < nk && idx[j] == i && r->element[j++]->integer == 1)
+	    add(w, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
+    }
+    rv = 0;
+out:
+    if (r)
+	freeReplyObject(r);
+    free(argv);
+    free(keys);
+    free(idx);
+    return rv;
+}
+
+/* take - move what is queued into the worker's hands */
+static struct work_unsub *
+take(struct work *w)
+{
+    struct work_unsub *u;
+    struct evnode *n;
+    long took = 0;
+
+    u = w->uhead;
+    for (struct work_unsub *j = u; j; j = j->next)
+	took++;
+    w->uhead = w->utail = NULL;
+    while (w->npend < BATCH && (n = w->ehead) != NULL) {
+	if ((w->ehead = n->next) == NULL)
+	    w->etail = NULL;
+	w->pend[w->npend++] = n->ev;
+	free(n);
+	took++;
+    }
+    w->queued -= took;
+    PROM_ADD(w->m->queued, -took);
+    return u;
+}
+
+/* run - the worker: unsubscribes at once, counts in batches */
+static void *
+run(void *arg)
+{
+    struct work *w = arg;
+    struct work_unsub *u, *next;
+    struct timespec ts;
+    int failing = 0, stop;
+    size_t n;
+
+    for (;;) {
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;			/* while failing: try again in a second */
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop && w->uhead == NULL) {
+	    if ((w->npend > 0 || w->ehead != NULL) && !failing)
+		break;
+	    if (!failing)
+		pthread_cond_wait(&w->wake, &w->lock);
+	    else if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT)
+		break;
+	}
+	stop = w->stop;
+	u = take(w);
+	pthread_mutex_unlock(&w->lock);
+	for (; u; u = next) {
+	    next = u->next;
+	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
+	    u->done(u);
+	}
+	n = w->npend;
+	if (n > 0 && count(w) == 0) {
+	    w->npend = 0;
+	    PROM_ADD(w->m->written, n);
+	}
+	failing = w->npend > 0;
+	if (stats_batch_size(w->batch) > 0 && stats_batch_flush(w->batch, w->rc, 0) < 0) {
+	    PROM_INC(w->m->write_errors);
+	    failing = 1;
+	}
+	if (stop)
+	    break;
+    }
+    return NULL;
+}
+
+/* work_stop - answer what waits, write what can be, join */
+void
+work_stop(struct work *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+}
+
+/* work_free - release, once nothing can queue */
+void
+work_free(struct work *w)
+{
+    struct evnode *n;
+
+    if (w == NULL)
+	return;
+    while ((n = w->ehead) != NULL) {
+	w->ehead = n->next;
+	free(n);
+    }
+    stats_batch_free(w->batch);
+    sup_store_free(w->sup);
+    intake_store_free(w->intake);
+    rconn_free(w->rc);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

@@ -1,0 +1,146 @@
+#!/bin/bash
+# httpd-unsub.sh - outpost-httpd and RFC 8058 one-click unsubscribe: a POST
+# with the one-click body (urlencoded or multipart) suppresses the recipient
+# in the sender's scope and answers 200 without a redirect; a GET shows the
+# page and changes nothing; a forged or stale token changes nothing and is
+# counted; a repeat is idempotent (counted once); with Redis down the answer
+# is 503 with Retry-After and the same request works once Redis is back;
+# limits: body size, unknown paths, methods (TAP)
+. "$(dirname "$0")/../lib/world.sh"
+world_start "$@"
+HTTPD_BIN=${HTTPD_BIN:-$OUTPOST_BUILDDIR/outpost-httpd}
+MINT=$OUTPOST_BUILDDIR/tests/lib/webtoken-mint
+need_programs "$HTTPD_BIN" "$CTL_BIN" "$MINT" /usr/bin/curl
+
+conf=$WORLD_DIR/outpost.conf
+secret=$WORLD_DIR/intake.secret
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret"
+chown nobody "$secret"
+chmod 600 "$secret"
+cat >"$conf" <<EOF
+[general]
+user = nobody
+node = t1
+[redis]
+server = unix:$REDIS_SOCK
+command_timeout = 300ms
+reconnect_min = 50ms
+reconnect_max = 200ms
+[intake]
+secret_file = $secret
+token_max_age = 30d
+[httpd]
+listen = 127.0.0.1:8480
+metrics_listen = 127.0.0.1:9434
+max_body = 1k
+EOF
+base=http://127.0.0.1:8480
+ctl() { "$CTL_BIN" -c "$conf" "$@"; }
+mint() { "$MINT" "$secret" "$@"; }
+suppressed() { ctl suppress check --sender "$2" "$1" >/dev/null; }
+# http METHOD PATH [CURL-OPTION...] - prints the status; headers in $hdr, body in $body
+hdr=$WORLD_TMP/hdr body=$WORLD_TMP/body
+http() {
+    local m=$1 p=$2; shift 2
+    curl -s -o "$body" -D "$hdr" -w '%{http_code}' -X "$m" "$@" "$base$p"
+}
+# metric NAME LABELS - a sample of the metrics page ("route=\"x\",why=\"y\""; node first)
+metric() {
+    curl -s http://127.0.0.1:9434/metrics | awk -v m="$1{node=\"t1\"${2:+,}$2}" '$1 == m { print $2 }'
+}
+
+redis_start
+"$HTTPD_BIN" -n -c "$conf" >/dev/null
+is "$?" 0 "outpost-httpd -n accepts the configuration"
+world_spawn httpd "$HTTPD_BIN" -f -c "$conf"
+ok 'wait_until 10 curl -s -o /dev/null $base/' "outpost-httpd listens"
+
+alice=$(mint u 0 alice@gmail.test shop.test)
+
+# --- GET shows the page and changes nothing
+is "$(http GET "/u/$alice")" 200 "GET /u/: 200"
+like "$(cat "$body")" 'alice@gmail.test' "the page names the address"
+like "$(cat "$body")" '<strong>shop.test</strong>' "and the sender"
+like "$(tr '\n' ' ' <"$body")" '<form method="post">.*name="List-Unsubscribe" value="One-Click".*<button type="submit"' \
+    "and has a button that POSTs the one-click form"
+unlike "$(cat "$body")" '<script' "without JavaScript"
+is "$(http HEAD "/u/$alice" -I)" 200 "HEAD /u/: 200"
+ok '! suppressed alice@gmail.test shop.test' "a GET (or HEAD) does not unsubscribe"
+
+# --- a POST without the one-click body changes nothing
+is "$(http POST "/u/$alice" -d 'List-Unsubscribe=Maybe')" 400 "POST with another value: 400"
+is "$(http POST "/u/$alice" -H 'Content-Type: text/plain' -d 'hello')" 400 "POST with another body: 400"
+ok '! suppressed alice@gmail.test shop.test' "still not suppressed"
+
+# --- forged, stale: nothing happens, each is counted
+forged=${alice:0:20}$(tr 'A-Za-z' 'B-ZAb-za' <<<"${alice:20:1}")${alice:21}
+is "$(http POST "/u/$forged" -d 'List-Unsubscribe=One-Click')" 400 "a forged token: 400"
+like "$(cat "$body")" 'not valid' "with a page that says so"
+other=$(printf 'another-secret-0123456789\n' >"$WORLD_TMP/other"; chmod 600 "$WORLD_TMP/other"; "$MINT" "$WORLD_TMP/other" u 0 alice@gmail.test shop.test)
+is "$(http POST "/u/$other" -d 'List-Unsubscribe=One-Click')" 400 "a token signed with another secret: 400"
+stale=$(mint u $((40 * 86400)) alice@gmail.test shop.test)
+is "$(http POST "/u/$stale" -d 'List-Unsubscribe=One-Click')" 410 "a stale token: 410"
+like "$(cat "$body")" 'expired' "with a page that says so"
+ok '! suppressed alice@gmail.test shop.test' "none of them unsubscribed anyone"
+is "$(metric outpost_httpd_tokens_refused_total 'route="unsubscribe",why="forged"')" 2 \
+    "both forged tokens are counted"
+is "$(metric outpost_httpd_tokens_refused_total 'route="unsubscribe",why="stale"')" 1 \
+    "the stale one too"
+
+# --- the one-click POST: 200, no redirect, suppressed in the sender's scope
+is "$(http POST "/u/$alice" -d 'List-Unsubscribe=One-Click')" 200 "POST one-click: 200"
+unlike "$(cat "$hdr")" '^[Ll]ocation:' "no redirect"
+out=$(ctl suppress check --sender shop.test alice@gmail.test); rc=$?
+is "$rc" 0 "alice is suppressed for shop.test"
+like "$out" 'unsubscribe, scope shop.test.*source one-click' "reason unsubscribe, source one-click"
+ok '! suppressed alice@gmail.test other.test' "but not for another sender"
+ok 'wait_until 5 stats_total_is unsubscribes 1' "the unsubscribe is counted"
+
+# --- idempotent: the same request again is answered the same, counted once
+is "$(http POST "/u/$alice" -d 'List-Unsubscribe=One-Click')" 200 "the same POST again: 200"
+ok 'stats_total_is unsubscribes 1' "and not counted twice"
+is "$(metric outpost_httpd_unsubscribes_total 'source="one-click",result="already"')" 1 \
+    "it is seen as done already"
+
+# --- multipart/form-data, as RFC 8058 recommends
+bob=$(mint u 0 bob@gmail.test shop.test)
+is "$(http POST "/u/$bob" -F 'List-Unsubscribe=One-Click')" 200 "a multipart/form-data one-click POST: 200"
+ok 'suppressed bob@gmail.test shop.test' "suppresses too"
+
+# --- the page's own form (urlencoded, via=page): source web
+dave=$(mint u 0 dave@gmail.test shop.test)
+is "$(http POST "/u/$dave" -d 'List-Unsubscribe=One-Click&via=page')" 200 "the page's form: 200"
+like "$(cat "$body")" 'You are unsubscribed' "with the done page"
+like "$(ctl suppress check --sender shop.test dave@gmail.test)" 'source web' "source web"
+
+# --- limits
+is "$(http POST "/u/$dave" -H 'Content-Type: text/plain' --data-binary "@$OUTPOST_SRCDIR/doc/DESIGN.md")" 413 \
+    "a body over max_body: 413"
+is "$(http GET /x/abc)" 404 "an unknown path: 404"
+is "$(http GET /)" 404 "the root: 404"
+is "$(http PUT "/u/$dave")" 405 "PUT: 405"
+like "$(cat "$hdr")" 'Allow: GET, HEAD, POST' "with Allow"
+is "$(http POST "/c/$dave")" 405 "POST to /c/: 405"
+
+# --- Redis down: 503 with Retry-After, nothing lost; the retry works
+carol=$(mint u 0 carol@gmail.test shop.test)
+redis_stop
+is "$(http POST "/u/$carol" -d 'List-Unsubscribe=One-Click')" 503 "Redis down: 503"
+like "$(cat "$hdr")" 'Retry-After: [0-9]+' "with Retry-After"
+like "$(cat "$body")" 'try again' "and a page that says to try again"
+is "$(http GET "/u/$carol")" 200 "the page still shows (it needs no Redis)"
+redis_restart
+ok '! suppressed carol@gmail.test shop.test' "carol is not suppressed yet"
+ok 'wait_until 10 test "$(http POST "/u/$carol" -d "List-Unsubscribe=One-Click")" = 200' \
+    "once Redis is back the same request succeeds"
+ok 'suppressed carol@gmail.test shop.test' "and carol is suppressed"
+ok '[ "$(metric outpost_httpd_unsubscribes_total '"'"'source="one-click",result="redis_error"'"'"')" -ge 1 ]' \
+    "the 503 is counted"
+
+pid=$(world_pid httpd)
+kill -TERM "$pid"
+# gone, or a zombie that the test's shell has not reaped yet
+gone() { ! grep -qs '^State:[[:space:]]*[^Z]' "/proc/$1/status"; }
+ok 'wait_until 10 gone $pid' "SIGTERM stops it"
+like "$(cat "$WORLD_DIR/log/httpd.log")" 'stopping' "and it says so"
+done_testing
