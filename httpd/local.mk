@@ -19,6 +19,6 @@ tests_lib_webtoken_mint_SOURCES = tests/lib/webtoken-mint.c
 tests_lib_webtoken_mint_CFLAGS = $(COMMON_CFLAGS)
 tests_lib_webtoken_mint_LDADD = $(COMMON_LIBS)
 
-INTEGRATION_TESTS += tests/integration/httpd-unsub.sh
+INTEGRATION_TESTS += tests/integration/httpd-unsub.sh tests/integration/httpd-track.sh
 
 dist_man_MANS += doc/outpost-httpd.8
