@@ -19,6 +19,11 @@ tests_lib_webtoken_mint_SOURCES = tests/lib/webtoken-mint.c
 tests_lib_webtoken_mint_CFLAGS = $(COMMON_CFLAGS)
 tests_lib_webtoken_mint_LDADD = $(COMMON_LIBS)
 
-INTEGRATION_TESTS += tests/integration/httpd-unsub.sh tests/integration/httpd-track.sh
+INTEGRATION_TESTS += tests/integration/httpd-unsub.sh tests/integration/httpd-track.sh \
+	tests/integration/httpd-browser.sh
+EXTRA_DIST += tests/lib/browser.py
 
 dist_man_MANS += doc/outpost-httpd.8
+# the browser test's screenshots
+clean-local:
+	-rm -rf tests/integration/httpd-browser.d
