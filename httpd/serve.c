@@ -40,6 +40,7 @@ struct serve {
     struct hmetrics *m;
     struct machine_rules rules;
     struct MHD_Response *gif;
+    EVP_MD *sha256;		/* fetched once: no lookup per request */
 };
 
 /* one POST /u/ in progress */
@@ -254,7 +255,7 @@ client_addr(const struct serve *s, struct MHD_Connection *conn, char *out, size_
 
 /* seen_hash - what makes an event unique: its kind, message, recipient */
 static void
-seen_hash(const struct webtoken *t, unsigned char out[16])
+seen_hash(const struct serve *s, const struct webtoken *t, unsigned char out[16])
 {
     unsigned char buf[2 + WEBTOKEN_MSGID_MAX + ADDR_MAX], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -264,7 +265,7 @@ seen_hash(const struct webtoken *t, unsigned char out[16])
     memcpy(buf + 1, t->msgid, ml);
     buf[1 + ml] = '\0';
     memcpy(buf + 2 + ml, t->rcpt, rl);
-    if (EVP_Digest(buf, 2 + ml + rl, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 16)
+    if (EVP_Digest(buf, 2 + ml + rl, md, &mdlen, s->sha256, NULL) != 1 || mdlen < 16)
 	msg_fatal("SHA-256 failed");
     memcpy(out, md, 16);
 }
@@ -297,7 +298,7 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
 	snprintf(ev.sender_domain, sizeof(ev.sender_domain), "%s", t->sender_domain);
 	snprintf(ev.provider, sizeof(ev.provider), "%s", provider(s, t->rcpt));
 	snprintf(ev.campaign, sizeof(ev.campaign), "%s", t->campaign);
-	seen_hash(t, ev.seen);
+	seen_hash(s, t, ev.seen);
 	(void) work_event(s->work, &ev);	/* a full queue drops it, counted */
 	msg_debug("%s %s by %s (%s, %s)", kind == WEBTOKEN_OPEN ? "open" : "click",
 		  t->msgid, t->rcpt, addr, machine_signal_name(sig));
@@ -433,6 +434,9 @@ unsub_post(struct req *q, const char *data, size_t *size)
     return MHD_YES;
 }
 
+/* the state of a request without a body between its two calls */
+static struct req headers_only;
+
 /* handle - libmicrohttpd's access handler: route by path and method */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -447,8 +451,19 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     struct MHD_Response *r;
 
     (void) version;
-    if (q)
+    if (q == &headers_only) {
+	*con_cls = NULL;
+    } else if (q) {
 	return unsub_post(q, data, size);
+    } else if (!post) {
+	/*
+	 * The first call comes with the headers alone; libmicrohttpd keeps
+	 * the connection alive only for an answer given once the request
+	 * is complete, at the next call.
+	 */
+	*con_cls = &headers_only;
+	return MHD_YES;
+    }
     if (url[0] != '/' || strchr("uoc", url[1]) == NULL || url[1] == '\0' || url[2] != '/') {
 	PROM_INC(s->m->other);
 	return page(conn, MHD_HTTP_NOT_FOUND, "Not found", "<p>There is nothing here.</p>");
@@ -492,7 +507,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void) cls;
     (void) conn;
     (void) toe;
-    if (q == NULL)
+    if (q == NULL || q == &headers_only)
 	return;
     if (q->pp)
 	MHD_destroy_post_processor(q->pp);
@@ -527,6 +542,8 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
     s->rules.networks = &conf->httpd.machine_networks;
     s->rules.agents = &conf->httpd.machine_user_agents;
     s->rules.delay_ms = conf->httpd.machine_delay_ms;
+    if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+	msg_fatal("OpenSSL has no SHA-256");
     s->gif = MHD_create_response_from_buffer(sizeof(gif), (void *) gif,
 					     MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(s->gif, "Content-Type", "image/gif");
@@ -541,9 +558,10 @@ serve_start(struct serve *s, int fd, char *err, size_t errlen)
     const struct conf_httpd *h = &s->conf->httpd;
     struct MHD_Daemon *d;
 
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO
 			 | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 			 0, NULL, NULL, handle, s,
+			 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 			 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
 			 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) h->threads,
 			 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) h->max_connections,
@@ -553,7 +571,6 @@ serve_start(struct serve *s, int fd, char *err, size_t errlen)
 			 (unsigned int) ((h->request_timeout_ms + 999) / 1000),
 			 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32768,
 			 MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-			 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 			 MHD_OPTION_END);
     if (d == NULL)
 	snprintf(err, errlen, "libmicrohttpd would not start on the listening socket");
@@ -567,5 +584,6 @@ serve_free(struct serve *s)
     if (s == NULL)
 	return;
     MHD_destroy_response(s->gif);
+    EVP_MD_free(s->sha256);
     free(s);
 }

@@ -23,7 +23,9 @@
 #include "work.h"
 #include "xalloc.h"
 
-#define BATCH		512
+#define BATCH		1024
+#define SLOTS		(2 * BATCH)	/* a power of two */
+#define FLUSH_MS	100	/* counts are written at least this often */
 #define CAMPAIGN_PREFIX	"campaign."
 
 struct evnode {
@@ -38,7 +40,8 @@ struct work {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
-    long queued, max;
+    int idle;			/* the worker waits with nothing to do */
+    long queued, max, nevents;
     struct work_unsub *uhead, *utail;
     struct evnode *ehead, *etail;
     /* the worker's own */
@@ -126,8 +129,11 @@ work_event(struct work *w, const struct work_event *ev)
 	w->ehead = n;
     w->etail = n;
     w->queued++;
+    w->nevents++;
     PROM_INC(w->m->queued);
-    pthread_cond_signal(&w->wake);
+    /* counts wait for a batch or FLUSH_MS: no wake-up per event */
+    if (w->idle || w->nevents == BATCH)
+	pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return 0;
 }
@@ -181,6 +187,26 @@ add(struct work *w, const struct work_event *ev, const char *counter)
 }
 
 /*
+ * repeat - an event of the same kind, message and recipient came earlier in
+ * this batch (then only the earlier one may be unique).  slot is an open
+ * addressing table of SLOTS entries: index in pend + 1, 0 for free.
+ */
+static int
+repeat(const struct work *w, size_t i, unsigned short *slot)
+{
+    const struct work_event *ev = &w->pend[i], *e;
+    size_t h = ((size_t) ev->seen[0] << 8 | ev->seen[1]) ^ (size_t) ev->kind;
+
+    for (h &= SLOTS - 1; slot[h]; h = (h + 1) & (SLOTS - 1)) {
+	e = &w->pend[slot[h] - 1];
+	if (e->kind == ev->kind && memcmp(e->seen, ev->seen, sizeof(ev->seen)) == 0)
+	    return 1;
+    }
+    slot[h] = (unsigned short) (i + 1);
+    return 0;
+}
+
+/*
  * count - the pending events into the batch: first which are unique (one
  * script call), then every counter; -1 when Redis could not say
  */
@@ -191,6 +217,7 @@ count(struct work *w)
     char (*keys)[128] = xcalloc(w->npend, sizeof(*keys));
     char ttl[24];
     size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
+    unsigned short *slot = xcalloc(SLOTS, sizeof(*slot));
     redisReply *r = NULL;
     int rv = -1;
 
@@ -198,12 +225,15 @@ count(struct work *w)
 	const struct work_event *ev = &w->pend[i];
 	int c;
 
-	if (ev->machine)
+	if (ev->machine || repeat(w, i, slot))
 	    continue;
 	c = snprintf(keys[nk], sizeof(keys[nk]), "%s{web}:seen:%c:", w->conf->redis.prefix,
 		     ev->kind);
-	for (j = 0; j < sizeof(ev->seen) && c + 2 < (int) sizeof(keys[nk]); j++, c += 2)
-	    snprintf(keys[nk] + c, 3, "%02x", ev->seen[j]);
+	for (j = 0; j < sizeof(ev->seen) && c + 2 < (int) sizeof(keys[nk]); j++) {
+	    keys[nk][c++] = "0123456789abcdef"[ev->seen[j] >> 4];
+	    keys[nk][c++] = "0123456789abcdef"[ev->seen[j] & 15];
+	}
+	keys[nk][c] = '\0';
 	argv[nk] = keys[nk];
 	idx[nk++] = i;
     }
@@ -237,30 +267,37 @@ out:
     free(argv);
     free(keys);
     free(idx);
+    free(slot);
     return rv;
 }
 
-/* take - move what is queued into the worker's hands */
+/*
+ * take - move what is queued into the worker's hands: the unsubscribes, and
+ * up to a batch of events, detached under the lock and copied outside it
+ */
 static struct work_unsub *
-take(struct work *w)
+take(struct work *w, struct evnode **events)
 {
-    struct work_unsub *u;
-    struct evnode *n;
-    long took = 0;
+    struct work_unsub *u = w->uhead, *j;
+    struct evnode *n = w->ehead, *last = NULL;
+    long took = 0, ne = 0;
 
-    u = w->uhead;
-    for (struct work_unsub *j = u; j; j = j->next)
+    for (j = u; j; j = j->next)
 	took++;
     w->uhead = w->utail = NULL;
-    while (w->npend < BATCH && (n = w->ehead) != NULL) {
-	if ((w->ehead = n->next) == NULL)
-	    w->etail = NULL;
-	w->pend[w->npend++] = n->ev;
-	free(n);
-	took++;
+    for (; n && w->npend + (size_t) ne < BATCH; n = n->next) {
+	last = n;
+	ne++;
     }
-    w->queued -= took;
-    PROM_ADD(w->m->queued, -took);
+    *events = last ? w->ehead : NULL;
+    if (last) {
+	if ((w->ehead = last->next) == NULL)
+	    w->etail = NULL;
+	last->next = NULL;
+    }
+    w->nevents -= ne;
+    w->queued -= took + ne;
+    PROM_ADD(w->m->queued, -(took + ne));
     return u;
 }
 
@@ -270,25 +307,42 @@ run(void *arg)
 {
     struct work *w = arg;
     struct work_unsub *u, *next;
+    struct evnode *ev, *evnext;
     struct timespec ts;
     int failing = 0, stop;
     size_t n;
 
     for (;;) {
+	/* counts go out in a batch: when it is full, or FLUSH_MS after the first */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 1;			/* while failing: try again in a second */
+	ts.tv_nsec += (failing ? 1000 : FLUSH_MS) * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && w->uhead == NULL) {
-	    if ((w->npend > 0 || w->ehead != NULL) && !failing)
+	    if (!failing && w->npend + w->nevents >= BATCH)
 		break;
-	    if (!failing)
+	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0) {
+		w->idle = 1;
 		pthread_cond_wait(&w->wake, &w->lock);
-	    else if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT)
+		w->idle = 0;
+		/* something came: its batch is due FLUSH_MS from now */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += FLUSH_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+	    } else if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT) {
 		break;
+	    }
 	}
 	stop = w->stop;
-	u = take(w);
+	u = take(w, &ev);
 	pthread_mutex_unlock(&w->lock);
+	for (; ev; ev = evnext) {
+	    evnext = ev->next;
+	    w->pend[w->npend++] = ev->ev;
+	    free(ev);
+	}
 	for (; u; u = next) {
 	    next = u->next;
 	    u->result = stop ? WORK_FAILED : do_unsub(w, u);

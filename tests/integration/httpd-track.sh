@@ -50,6 +50,8 @@ metric() {
 }
 # count BY ROW KEY - one counter of outpostctl stats --by BY --json
 count() { stats_field "$(stats_json "$1")" "$2" "$3"; }
+# count_is BY ROW KEY N - for wait_until: the counter has reached N
+count_is() { test "$(count "$1" "$2" "$3")" = "$4"; }
 
 redis_start
 world_spawn httpd "$HTTPD_BIN" -f -c "$conf"
@@ -69,10 +71,10 @@ is "$(get "/c/$c1")" 302 "the same link again"
 is "$(get "/c/$c2")" 302 "another link of the same message"
 is "$(location)" "$url2" "to its own URL"
 is "$(get "/c/$c3")" 302 "a link of another message"
-ok 'wait_until 10 test "$(count provider google clicks)" = 3' "three clicks for google's recipient"
+ok 'wait_until 10 count_is sender shop.test clicks 4' "four clicks for the sender"
+is "$(count provider google clicks)" 3 "three for google's recipient"
 is "$(count provider google clicks_unique)" 1 "one unique: one message, one recipient"
 is "$(count provider other clicks_unique)" 1 "the other message's click is unique too (provider other)"
-is "$(count sender shop.test clicks)" 4 "four clicks for the sender"
 is "$(count campaign spring clicks)" 4 "and for its campaign"
 is "$(count campaign spring clicks_unique)" 2 "two unique clicks in the campaign"
 
@@ -80,7 +82,7 @@ is "$(count campaign spring clicks_unique)" 2 "two unique clicks in the campaign
 is "$(curl -s -o /dev/null -w '%{http_code}' "$base/c/$c1")" 302 "a scanner (curl's agent) is redirected too"
 early=$(mint c 0 carol@gmail.test shop.test '<m3@shop.test>' spring 0 "$url1")
 is "$(get "/c/$early")" 302 "a click right after sending"
-ok 'wait_until 10 test "$(count sender shop.test clicks_machine)" = 2' "both are machine clicks"
+ok 'wait_until 10 count_is sender shop.test clicks_machine 2' "both are machine clicks"
 is "$(count sender shop.test clicks)" 4 "and no person's clicks"
 is "$(metric outpost_httpd_machine_signals_total 'signal="agent"')" 1 "signal: agent"
 is "$(metric outpost_httpd_machine_signals_total 'signal="early"')" 1 "signal: early"
@@ -94,14 +96,14 @@ is "$(head -c 6 "$body")" GIF89a "a GIF"
 is "$(stat -c %s "$body")" 43 "of 43 bytes (1x1, transparent)"
 is "$(get "/o/$o1")" 200 "opened again"
 is "$(get "/o/$o2")" 200 "another message opened (no campaign)"
-ok 'wait_until 10 test "$(count provider google opens)" = 3' "three opens"
+ok 'wait_until 10 count_is provider google opens 3' "three opens"
 is "$(count provider google opens_unique)" 2 "two unique"
 is "$(count campaign spring opens)" 2 "two in the campaign"
 is "$(count campaign spring opens_unique)" 1 "one unique there"
 is "$(get "/o/$o1" -A 'Mozilla/5.0')" 200 "Apple's privacy proxy fetches the image"
 is "$(get "/o/$o2" -H 'X-Forwarded-For: 198.51.100.1, 66.249.84.7')" 200 \
     "a fetch from Google's image proxy network, through the trusted proxy"
-ok 'wait_until 10 test "$(count sender shop.test opens_machine)" = 2' "both are machine opens"
+ok 'wait_until 10 count_is sender shop.test opens_machine 2' "both are machine opens"
 is "$(count sender shop.test opens)" 3 "and no person's"
 is "$(metric outpost_httpd_machine_signals_total 'signal="apple"')" 1 "signal: apple"
 is "$(metric outpost_httpd_machine_signals_total 'signal="network"')" 1 "signal: network"

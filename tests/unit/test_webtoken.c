@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "verp.h"
 #include "webtoken.h"
@@ -231,6 +233,37 @@ test_form(void **state)
     verp_keys_free(k);
 }
 
+/* the secrets' HMAC is HMAC-SHA256 as OpenSSL computes it, for short and long secrets */
+static void
+test_hmac(void **state)
+{
+    static const char *const secrets[] = {
+	"0123456789abcdef\n",
+	"a-secret-of-exactly-sixty-four-bytes-0123456789abcdef0123456789\n",
+	"a-secret-longer-than-one-block-of-sha256-so-it-is-hashed-first-0123456789\n",
+    };
+    unsigned char mine[32], ref[32];
+    unsigned int n = 0;
+    const char *msg = "outpost-web1 some body bytes";
+    size_t i, kl;
+
+    (void) state;
+    for (i = 0; i < 3; i++) {
+	struct verp_keys *k = keys(secrets[i]);
+
+	kl = strlen(secrets[i]) - 1;
+	verp_keys_hmac(k, 0, msg, strlen(msg), mine);
+	assert_non_null(HMAC(EVP_sha256(), secrets[i], (int) kl, (const unsigned char *) msg,
+			     strlen(msg), ref, &n));
+	assert_int_equal(n, 32);
+	assert_memory_equal(mine, ref, 32);
+	/* and again: the prepared state is not used up */
+	verp_keys_hmac(k, 0, msg, strlen(msg), mine);
+	assert_memory_equal(mine, ref, 32);
+	verp_keys_free(k);
+    }
+}
+
 /* fields that do not fit are refused, not cut */
 static void
 test_limits(void **state)
@@ -266,6 +299,7 @@ main(void)
 	cmocka_unit_test(test_urls),
 	cmocka_unit_test(test_form),
 	cmocka_unit_test(test_limits),
+	cmocka_unit_test(test_hmac),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
