@@ -52,8 +52,17 @@ metric() {
 redis_start
 "$HTTPD_BIN" -n -c "$conf" >/dev/null
 is "$?" 0 "outpost-httpd -n accepts the configuration"
-world_spawn httpd "$HTTPD_BIN" -f -c "$conf"
+# under tests/lib/notify.py, systemd's side of Type=notify
+world_spawn httpd "$PYTHON" "$WORLD_LIB_DIR/notify.py" "$WORLD_DIR/log/httpd.notify" \
+    tcp:127.0.0.1:8480,tcp:127.0.0.1:9434 -- "$HTTPD_BIN" -f -c "$conf"
+notes() { cat "$WORLD_DIR/log/httpd.notify" 2>/dev/null; }
+ok 'wait_until 10 grep -q "^READY=1" "$WORLD_DIR/log/httpd.notify"' "READY=1 arrives"
+like "$(notes | grep -m1 '^READY=1')" 'STATUS=listening on 127\.0\.0\.1:8480.*pid=main sockets=ok' \
+    "once it listens, and its metrics too, from the main process"
 ok 'wait_until 10 curl -s -o /dev/null $base/' "outpost-httpd listens"
+hpid=$(pgrep -f "^$HTTPD_BIN -f -c $conf" | head -n1)
+is "$(awk '/^Uid:/ { print $2, $3 }' "/proc/$hpid/status")" "$(id -u nobody) $(id -u nobody)" \
+    "it runs as [general] user, not root"
 
 alice=$(mint u 0 alice@gmail.test shop.test)
 
@@ -144,4 +153,5 @@ kill -TERM "$pid"
 gone() { ! grep -qs '^State:[[:space:]]*[^Z]' "/proc/$1/status"; }
 ok 'wait_until 10 gone $pid' "SIGTERM stops it"
 like "$(cat "$WORLD_DIR/log/httpd.log")" 'stopping' "and it says so"
+like "$(notes)" 'STOPPING=1' "STOPPING=1 on SIGTERM"
 done_testing
