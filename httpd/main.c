@@ -142,6 +142,9 @@ main(int argc, char **argv)
     if (o.check_only) {
 	printf("%s: configuration OK (%zu secrets, %zu listen addresses)\n", o.conf_path,
 	       verp_keys_count(keys), conf->httpd.listen.n);
+	verp_keys_free(keys);
+	provider_table_free(&providers);
+	conf_free(conf);
 	return 0;
     }
     msg_open("outpost-httpd", o.foreground, conf->general.syslog_facility);
