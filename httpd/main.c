@@ -160,7 +160,7 @@ main(int argc, char **argv)
 
     n = conf->httpd.listen.n;
     fds = xcalloc(n, sizeof(*fds));
-    mhd = xcalloc(n, sizeof(*mhd));
+    mhd = xcalloc(n, sizeof(struct MHD_Daemon *));
     for (i = 0; i < n; i++)
 	if ((fds[i] = listen_on(conf->httpd.listen.v[i], err, sizeof(err))) < 0)
 	    msg_fatal("%s", err);

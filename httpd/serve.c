@@ -186,7 +186,7 @@ unsub_confirm_page(struct MHD_Connection *conn, const struct webtoken *t)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* now_s - the time of day, seconds */
+/* now_ms - the time of day, milliseconds */
 static long long
 now_ms(void)
 {
