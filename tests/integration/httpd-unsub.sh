@@ -147,6 +147,44 @@ ok 'suppressed carol@gmail.test shop.test' "and carol is suppressed"
 ok '[ "$(metric outpost_httpd_unsubscribes_total '"'"'source="one-click",result="redis_error"'"'"')" -ge 1 ]' \
     "the 503 is counted"
 
+# --- limits of connections: a second instance on two addresses
+sed -e 's/^listen = .*/listen = 127.0.0.1:8490, 127.0.0.3:8490/' -e 's/^metrics_listen = .*/metrics_listen =/' \
+    -e 's/^max_body = 1k/max_body = 1k\nmax_connections_per_ip = 2\nrequest_timeout = 3s/' "$conf" >"$conf.2"
+world_spawn httpd2 "$HTTPD_BIN" -f -c "$conf.2"
+ok 'wait_until 10 curl -s -o /dev/null http://127.0.0.3:8490/' "it listens on each [httpd] listen address"
+ok 'curl -s -o /dev/null http://127.0.0.1:8490/' "both of them"
+# per_ip - three connections from one address: the third is closed at once,
+# the first two still answer a request (request_timeout, 3s, is far away)
+per_ip() {
+    "$PYTHON" - <<'PY'
+import socket, sys
+a = [socket.create_connection(("127.0.0.1", 8490), timeout=20) for _ in range(2)]
+third = socket.create_connection(("127.0.0.1", 8490), timeout=20)
+if third.recv(1) != b"":
+    sys.exit("the third connection was not closed")
+for c in a:
+    c.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+    if not c.recv(64).startswith(b"HTTP/1.1 404"):
+        sys.exit("an earlier connection did not answer")
+PY
+}
+ok 'per_ip' "max_connections_per_ip = 2: a third connection is closed, the two others are served"
+# idle_closed - an unfinished request is closed by the server, in the end
+idle_closed() {
+    "$PYTHON" - <<'PY'
+import socket, sys
+c = socket.create_connection(("127.0.0.1", 8490))
+c.sendall(b"GET /u/")          # a request that never ends
+c.settimeout(60)
+try:
+    sys.exit(0 if c.recv(1) == b"" else 1)
+except OSError:
+    sys.exit(1)
+PY
+}
+ok 'idle_closed' "an unfinished request is closed after request_timeout"
+world_kill httpd2
+
 pid=$(world_pid httpd)
 kill -TERM "$pid"
 # gone, or a zombie that the test's shell has not reaped yet
