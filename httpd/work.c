@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +26,7 @@
 
 #define BATCH		1024
 #define SLOTS		(2 * BATCH)	/* a power of two */
+#define SUM_SLOTS	(4 * BATCH)	/* a power of two, twice the counters of a batch */
 #define FLUSH_MS	100	/* counts are written at least this often */
 #define CAMPAIGN_PREFIX	"campaign."
 
@@ -76,6 +78,8 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->max = conf->httpd.queue_max;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    if (seen_script.sha1[0] == '\0')
+	rscript_init(&seen_script, seen_script.source);
     w->rc = rconn_new(&conf->redis);
     w->intake = intake_store_new(w->rc, conf->redis.prefix);
     w->sup = sup_store_new(w->rc, conf->redis.prefix);
@@ -173,16 +177,70 @@ do_unsub(struct work *w, struct work_unsub *job)
     return WORK_DONE;
 }
 
-/* add - one counter of an event, and of its campaign */
+/*
+ * A round's counts, summed before they go to the stats batch: a burst of
+ * events shares a few senders, providers and campaigns, and stats(3) is
+ * then called once per sum, not once per event.
+ */
+struct sum {
+    const struct work_event *ev;	/* the first event of the sum */
+    const char *counter;
+    long long n;
+};
+
+struct sums {
+    struct sum slot[SUM_SLOTS];
+    size_t used[SUM_SLOTS];		/* the slots in use, in order */
+    size_t n;
+};
+
+/* same - two events that count under the same fields */
+static int
+same(const struct work_event *a, const struct work_event *b)
+{
+    return a->when / 3600 == b->when / 3600 && strcmp(a->sender_domain, b->sender_domain) == 0
+	&& strcmp(a->provider, b->provider) == 0 && strcmp(a->campaign, b->campaign) == 0;
+}
+
+/* add - one to a counter of an event */
 static void
-add(struct work *w, const struct work_event *ev, const char *counter)
+add(struct sums *t, const struct work_event *ev, const char *counter)
+{
+    size_t h = 2166136261u, i;
+    const char *p;
+
+    for (p = ev->sender_domain; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    for (p = ev->campaign; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    h ^= (size_t) ev->when / 3600 ^ ((uintptr_t) counter >> 3);
+    for (i = h & (SUM_SLOTS - 1); t->slot[i].ev; i = (i + 1) & (SUM_SLOTS - 1)) {
+	if (t->slot[i].counter == counter && same(t->slot[i].ev, ev)) {
+	    t->slot[i].n++;
+	    return;
+	}
+    }
+    t->slot[i] = (struct sum) {ev, counter, 1};
+    t->used[t->n++] = i;
+}
+
+/* flush_sums - each sum to the stats batch, and to its campaign's counter */
+static void
+flush_sums(struct work *w, const struct sums *t)
 {
     char name[STATS_NAME_MAX];
+    size_t k;
 
-    stats_batch_add(w->batch, ev->when, ev->sender_domain, ev->provider, "-", counter, 1);
-    if (ev->campaign[0]) {
-	snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", counter, ev->campaign);
-	stats_batch_add(w->batch, ev->when, ev->sender_domain, ev->provider, "-", name, 1);
+    for (k = 0; k < t->n; k++) {
+	const struct sum *e = &t->slot[t->used[k]];
+
+	stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
+			e->counter, e->n);
+	if (e->ev->campaign[0]) {
+	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->ev->campaign);
+	    stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
+			    name, e->n);
+	}
     }
 }
 
@@ -218,6 +276,7 @@ count(struct work *w)
     char ttl[24];
     size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
     unsigned short *slot = xcalloc(SLOTS, sizeof(*slot));
+    struct sums *sums = NULL;
     redisReply *r = NULL;
     int rv = -1;
 
@@ -248,18 +307,21 @@ count(struct work *w)
 	    goto out;
 	}
     }
+    /* at most two counters an event: the table of sums never fills */
+    sums = xcalloc(1, sizeof(*sums));
     for (i = 0, j = 0; i < w->npend; i++) {
 	const struct work_event *ev = &w->pend[i];
 	int open = ev->kind == WEBTOKEN_OPEN;
 
 	if (ev->machine) {
-	    add(w, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
+	    add(sums, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
 	    continue;
 	}
-	add(w, ev, open ? STATS_OPENS : STATS_CLICKS);
+	add(sums, ev, open ? STATS_OPENS : STATS_CLICKS);
 	if (r && j < nk && idx[j] == i && r->element[j++]->integer == 1)
-	    add(w, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
+	    add(sums, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
     }
+    flush_sums(w, sums);
     rv = 0;
 out:
     if (r)
@@ -268,6 +330,7 @@ out:
     free(keys);
     free(idx);
     free(slot);
+    free(sums);
     return rv;
 }
 
