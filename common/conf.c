@@ -212,6 +212,26 @@ static const struct conf_key intake_keys[] = {
     {0},
 };
 
+static const struct conf_key httpd_keys[] = {
+    {"listen", CT_LIST, K(conf_httpd, listen), "127.0.0.1:8480", 0, 0, 0, 0},
+    {"public_url", CT_STR, K(conf_httpd, public_url), NULL, 0, 0, 0, 0},
+    {"max_connections", CT_LONG, K(conf_httpd, max_connections), "1024", 0, 1, 1000000, 0},
+    {"max_connections_per_ip", CT_LONG, K(conf_httpd, max_connections_per_ip), "0", 0, 0,
+	1000000, 0},
+    {"request_timeout", CT_DURATION, K(conf_httpd, request_timeout_ms), "10s", 0, 0, 0, 0},
+    {"max_body", CT_SIZE, K(conf_httpd, max_body), "4k", 0, 0, 0, 0},
+    {"threads", CT_LONG, K(conf_httpd, threads), "2", 0, 1, 256, 0},
+    {"queue_max", CT_LONG, K(conf_httpd, queue_max), "100000", 0, 16, 10000000, 0},
+    {"metrics_listen", CT_STR, K(conf_httpd, metrics_listen), "127.0.0.1:9434", 0, 0, 0, 0},
+    {"trusted_proxies", CT_CIDRS, K(conf_httpd, trusted_proxies), "127.0.0.0/8, ::1", 0, 0,
+	0, 0},
+    {"machine_networks", CT_CIDRS, K(conf_httpd, machine_networks),
+	"17.0.0.0/8, 66.102.0.0/20, 66.249.80.0/20", 0, 0, 0, 0},
+    {"machine_user_agents", CT_LIST, K(conf_httpd, machine_user_agents), NULL, 0, 0, 0, 0},
+    {"machine_delay", CT_DURATION, K(conf_httpd, machine_delay_ms), "10s", 0, 0, 0, 0},
+    {0},
+};
+
 static const struct conf_key provider_keys[] = {
     {"mx", CT_LIST, K(conf_provider, mx), NULL, 0, 0, 0, 0},
     {"domains", CT_LIST, K(conf_provider, domains), NULL, 0, 0, 0, 0},
@@ -255,6 +275,7 @@ static int check_dns(void *, struct outpost_conf *, const char **);
 static int check_milter(void *, struct outpost_conf *, const char **);
 static int check_intake(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
+static int check_httpd(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -266,6 +287,7 @@ static const struct conf_section sections[] = {
     {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"intake", 0, offsetof(struct outpost_conf, intake), 0, intake_keys, check_intake},
+    {"httpd", 0, offsetof(struct outpost_conf, httpd), 0, httpd_keys, check_httpd},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, check_provider},
     {"pool", 1, offsetof(struct outpost_conf, pools),
@@ -557,6 +579,31 @@ check_dns(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (d->dmarc_report && strchr(d->dmarc_report, '@') == NULL) {
 	*why = "[dns] dmarc_report must be a mail address";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_httpd - the public URL, the limits */
+static int
+check_httpd(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_httpd *h = sect;
+    const char *u = h->public_url;
+
+    (void) conf;
+    if (u && ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+	      || strpbrk(u, " \t\"'<>?#") || u[strlen(u) - 1] == '/')) {
+	*why = "[httpd] public_url must be a base URL such as https://links.example.com "
+	    "(no trailing '/', no query)";
+	return -1;
+    }
+    if (h->listen.n == 0) {
+	*why = "[httpd] listen needs an address";
+	return -1;
+    }
+    if (h->request_timeout_ms < 1000 || h->max_body < 64 || h->max_body > 1048576) {
+	*why = "[httpd] request_timeout must be at least 1s, max_body between 64 and 1M";
 	return -1;
     }
     return 0;

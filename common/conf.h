@@ -176,6 +176,23 @@ struct conf_intake {
     int rewrite_sender;		/* tag the envelope sender of outgoing mail */
 };
 
+/* [httpd] - outpost-httpd, the recipients' web endpoint (outpost-httpd(8)) */
+struct conf_httpd {
+    struct conf_strlist listen;	/* "host:port", "[v6]:port" */
+    char *public_url;		/* "https://links.example.com": what links begin with */
+    long max_connections;
+    long max_connections_per_ip;	/* 0: no cap */
+    long long request_timeout_ms;
+    unsigned long long max_body;	/* larger request bodies are refused */
+    long threads;		/* per listen address */
+    long queue_max;		/* Redis writes waiting at once */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
+    struct cidr_list trusted_proxies;	/* their X-Forwarded-For names the client */
+    struct cidr_list machine_networks;	/* fetches from here are machines' */
+    struct conf_strlist machine_user_agents;	/* more user agent words of machines */
+    long long machine_delay_ms;	/* a fetch this soon after sending is a machine's */
+};
+
 /* What every named section begins with: [provider NAME] on line LINE */
 struct conf_named {
     char *name;
@@ -235,6 +252,7 @@ struct outpost_conf {
     struct conf_logd logd;
     struct conf_dns dns;
     struct conf_intake intake;
+    struct conf_httpd httpd;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
     struct conf_vec domains;	/* struct conf_domain * */

@@ -168,3 +168,15 @@ UNIT_TESTS += tests/unit/test_msg_tool
 tests_unit_test_msg_tool_SOURCES = tests/unit/test_msg_tool.c
 tests_unit_test_msg_tool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_tool_LDADD = $(UNIT_LIBS)
+
+# signed tokens of the web links (outpost-httpd)
+common_libcommon_a_SOURCES += common/webtoken.c common/webtoken.h
+UNIT_TESTS += tests/unit/test_webtoken
+tests_unit_test_webtoken_SOURCES = tests/unit/test_webtoken.c
+tests_unit_test_webtoken_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_webtoken_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_webtoken
+tests_fuzz_fuzz_webtoken_SOURCES = tests/fuzz/fuzz_webtoken.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_webtoken_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_webtoken_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_webtoken_LDADD = $(COMMON_LIBS)

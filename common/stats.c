@@ -17,7 +17,8 @@ const char *const stats_counter_names[SC_COUNT] = {
     STATS_ACCEPTED, STATS_DELIVERED, STATS_DEFERRED, STATS_BOUNCED,
     STATS_BOUNCED_HARD, STATS_BOUNCED_SOFT, STATS_EXPIRED, STATS_COMPLAINTS,
     STATS_UNSUBSCRIBES, STATS_SUPPRESSED, STATS_THROTTLED, STATS_BACKOFF,
-    STATS_SPILLED,
+    STATS_SPILLED, STATS_OPENS, STATS_OPENS_UNIQUE, STATS_OPENS_MACHINE, STATS_CLICKS,
+    STATS_CLICKS_UNIQUE, STATS_CLICKS_MACHINE,
 };
 
 /* KEYS hour hash, total hash; ARGV field, n, expire-at of the hour */
@@ -49,7 +50,9 @@ static struct rscript flush_script = {
     "  a = a + 2\n"
     "  for j = 1, m do\n"
     "    redis.call('HINCRBY', KEYS[i], ARGV[a], ARGV[a + 1])\n"
-    "    redis.call('HINCRBY', total, ARGV[a], ARGV[a + 1])\n"
+    "    if not string.find(ARGV[a], '|campaign%.[^|]*$') then\n"
+    "      redis.call('HINCRBY', total, ARGV[a], ARGV[a + 1])\n"
+    "    end\n"
     "    a = a + 2\n"
     "  end\n"
     "  redis.call('EXPIREAT', KEYS[i], at)\n"

@@ -58,7 +58,10 @@
  *			by the number of sender domains, providers and pools.
  *
  *	COUNTER is one of the STATS_* names below, or "reason.NAME" for a
- *	bounce reason (Sisimai's names: userunknown, mailboxfull, ...).
+ *	bounce reason (Sisimai's names: userunknown, mailboxfull, ...), or
+ *	"campaign.COUNTER.NAME" for the opens and clicks of a campaign
+ *	(outpost-httpd(8)): campaigns come and go without bound, so these
+ *	fields go to the hourly hashes only, never to the total.
  *	An empty sender, provider or pool is stored as "-".  A '|' in a
  *	name is replaced by '_' (domains and section names never hold one).
  *
@@ -126,12 +129,20 @@ struct rconn;
 #define STATS_THROTTLED		"throttled"	/* policyd: deferred by a limit */
 #define STATS_SPILLED		"spilled"	/* policyd: sent through an overflow pool */
 #define STATS_BACKOFF		"backoff"	/* log: a provider said slow down */
+#define STATS_OPENS		"opens"		/* httpd: the open pixel, by a person */
+#define STATS_OPENS_UNIQUE	"opens_unique"	/* the first for its message and recipient */
+#define STATS_OPENS_MACHINE	"opens_machine"	/* by a proxy or scanner */
+#define STATS_CLICKS		"clicks"
+#define STATS_CLICKS_UNIQUE	"clicks_unique"
+#define STATS_CLICKS_MACHINE	"clicks_machine"
 #define STATS_REASON_PREFIX	"reason."
+#define STATS_CAMPAIGN_PREFIX	"campaign."	/* "campaign.COUNTER.NAME": hourly only */
 
 enum stats_counter {
     SC_ACCEPTED, SC_DELIVERED, SC_DEFERRED, SC_BOUNCED, SC_BOUNCED_HARD,
     SC_BOUNCED_SOFT, SC_EXPIRED, SC_COMPLAINTS, SC_UNSUBSCRIBES,
-    SC_SUPPRESSED, SC_THROTTLED, SC_BACKOFF, SC_SPILLED, SC_COUNT
+    SC_SUPPRESSED, SC_THROTTLED, SC_BACKOFF, SC_SPILLED, SC_OPENS, SC_OPENS_UNIQUE,
+    SC_OPENS_MACHINE, SC_CLICKS, SC_CLICKS_UNIQUE, SC_CLICKS_MACHINE, SC_COUNT
 };
 
 extern const char *const stats_counter_names[SC_COUNT];

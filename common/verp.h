@@ -13,6 +13,9 @@
  *	size_t verp_keys_count(const struct verp_keys *k);
  *	void verp_key_id(const struct verp_keys *k, size_t i,
  *			 char out[2 * VERP_KEY_ID_BYTES + 1]);
+ *	void verp_keys_hmac(const struct verp_keys *k, size_t i,
+ *			    const void *data, size_t len,
+ *			    unsigned char out[32]);
  *
  *	unsigned verp_day(long long now);
  *	size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
@@ -64,6 +67,10 @@
  *	secrets it holds; verp_key_id() names secret i (from 0) in hex by a
  *	keyed hash of a fixed text, so that nodes can compare their secrets
  *	without showing them (outpostctl check-config --cluster).
+ *	verp_keys_hmac() is HMAC-SHA256 of data under secret i, for other
+ *	tokens signed with the same secrets (webtoken(3)); their data must
+ *	begin with a label of their own, so that no token of one kind is
+ *	ever a valid token of another.
  *
  *	verp_encode() writes the token for (rcpt, sender_domain) into out
  *	and returns its length, or 0 when it would be longer than size - 1
@@ -127,6 +134,8 @@ void verp_keys_free(struct verp_keys *k);
 size_t verp_keys_count(const struct verp_keys *k);
 void verp_key_id(const struct verp_keys *k, size_t i,
 		 char out[2 * VERP_KEY_ID_BYTES + 1]);
+void verp_keys_hmac(const struct verp_keys *k, size_t i, const void *data,
+		    size_t len, unsigned char out[32]);
 
 unsigned verp_day(long long now);
 size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,

@@ -2,7 +2,8 @@
  * stats - outpostctl stats: delivery statistics from Redis
  *
  * SYNOPSIS
- *	outpostctl stats [--since WHEN] [--by sender|provider|pool] [--json]
+ *	outpostctl stats [--since WHEN] [--by sender|provider|pool|campaign]
+ *			 [--json]
  *
  * DESCRIPTION
  *	Sums the hourly counters of stats(3) from WHEN until now (a duration
@@ -11,7 +12,10 @@
  *	domain, provider (default) or pool, and a total.  Each row also shows
  *	its bounce and complaint rates over the last 24 hours and 7 days,
  *	flagged "warn" or "bad" against the thresholds providers publish
- *	(complaints 0.1% / 0.3%; bounces 2% / 5%).
+ *	(complaints 0.1% / 0.3%; bounces 2% / 5%).  When outpost-httpd
+ *	counted opens or clicks, a second table gives them per row (total,
+ *	unique, machine).  --by campaign has a row per campaign (the
+ *	"campaign.COUNTER.NAME" counters of stats(3)): opens and clicks only.
  *
  *	--json prints one JSON object instead of a table (outpostctl(8),
  *	JSON OUTPUT): {"since", "until", "by", "rows":[...], "total"}.
@@ -37,7 +41,7 @@
 
 #define MAX_REASONS 48
 
-enum by { BY_SENDER, BY_PROVIDER, BY_POOL };
+enum by { BY_SENDER, BY_PROVIDER, BY_POOL, BY_CAMPAIGN };
 
 struct row {
     char name[STATS_NAME_MAX];
@@ -57,8 +61,8 @@ struct table {
 };
 
 const struct ctl_usage ctl_stats_usage[] = {
-    {"stats [--since WHEN] [--by sender|provider|pool] [--json]",
-     "delivery statistics, and bounce and complaint rates"},
+    {"stats [--since WHEN] [--by sender|provider|pool|campaign] [--json]",
+     "delivery statistics, bounce and complaint rates, opens and clicks"},
     {NULL, NULL},
 };
 
@@ -144,6 +148,22 @@ add_one(struct table *t, struct row *r, const struct stats_field *f, long long n
 	add_reason(r, f->counter + strlen(STATS_REASON_PREFIX), n);
 }
 
+/* add_campaign - "campaign.COUNTER.NAME" into the row of NAME */
+static void
+add_campaign(struct table *t, const struct stats_field *f, long long n)
+{
+    const char *rest = f->counter + strlen(STATS_CAMPAIGN_PREFIX), *dot;
+    struct stats_field g = *f;
+
+    if (strncmp(f->counter, STATS_CAMPAIGN_PREFIX, strlen(STATS_CAMPAIGN_PREFIX)) != 0
+	|| (dot = strchr(rest, '.')) == NULL || (size_t) (dot - rest) >= sizeof(g.counter))
+	return;
+    memcpy(g.counter, rest, (size_t) (dot - rest));
+    g.counter[dot - rest] = '\0';
+    add_one(t, row_for(t, dot + 1), &g, n);
+    add_one(t, &t->total, &g, n);
+}
+
 /* add_field - stats_read() callback */
 static void
 add_field(const struct stats_field *f, long long n, void *arg)
@@ -151,6 +171,11 @@ add_field(const struct stats_field *f, long long n, void *arg)
     struct table *t = arg;
     const char *name = t->by == BY_SENDER ? f->sender
 	: t->by == BY_PROVIDER ? f->provider : f->pool;
+
+    if (t->by == BY_CAMPAIGN) {
+	add_campaign(t, f, n);
+	return;
+    }
 
     add_one(t, row_for(t, name), f, n);
     add_one(t, &t->total, f, n);
@@ -227,6 +252,31 @@ print_text_row(const struct row *r)
 	       c7, sizeof(c7)));
 }
 
+/* print_web_row - one line of the opens and clicks table */
+static void
+print_web_row(const struct row *r)
+{
+    printf("%-24.24s %9lld %9lld %9lld %9lld %9lld %9lld\n", r->name, r->c[SC_OPENS],
+	   r->c[SC_OPENS_UNIQUE], r->c[SC_OPENS_MACHINE], r->c[SC_CLICKS],
+	   r->c[SC_CLICKS_UNIQUE], r->c[SC_CLICKS_MACHINE]);
+}
+
+/* print_web - opens and clicks, when there are any */
+static void
+print_web(const struct table *t, const char *by)
+{
+    size_t k;
+
+    if (t->by != BY_CAMPAIGN && t->total.c[SC_OPENS] + t->total.c[SC_OPENS_MACHINE]
+	+ t->total.c[SC_CLICKS] + t->total.c[SC_CLICKS_MACHINE] == 0)
+	return;
+    printf("%s%-24s %9s %9s %9s %9s %9s %9s\n", t->by == BY_CAMPAIGN ? "" : "\n", by,
+	   "opens", "unique", "machine", "clicks", "unique", "machine");
+    for (k = 0; k < t->n; k++)
+	print_web_row(&t->v[k]);
+    print_web_row(&t->total);
+}
+
 /* cmp_row - by name */
 static int
 cmp_row(const void *a, const void *b)
@@ -238,7 +288,7 @@ cmp_row(const void *a, const void *b)
 int
 cmd_stats(const char *path, int argc, char **argv)
 {
-    static const char *bynames[] = {"sender", "provider", "pool"};
+    static const char *bynames[] = {"sender", "provider", "pool", "campaign"};
     struct table t;
     struct outpost_conf *conf;
     struct rconn *rc;
@@ -260,9 +310,9 @@ cmd_stats(const char *path, int argc, char **argv)
 	    }
 	} else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) {
 	    i++;
-	    for (k = 0; k < 3 && strcmp(argv[i], bynames[k]) != 0; k++)
+	    for (k = 0; k < 4 && strcmp(argv[i], bynames[k]) != 0; k++)
 		 /* look */ ;
-	    if (k == 3)
+	    if (k == 4)
 		return ctl_usage("stats", NULL);
 	    t.by = (enum by) k;
 	} else {
@@ -304,6 +354,8 @@ cmd_stats(const char *path, int argc, char **argv)
 	jsonw_end(&w);
 	print_json_row(&w, "total", &t.total);
 	jsonw_end(&w);
+    } else if (t.by == BY_CAMPAIGN) {
+	print_web(&t, bynames[t.by]);
     } else {
 	printf("%-24s %9s %9s %9s %8s %6s %6s %7s %6s %6s %6s %6s %6s %6s  %-10s %-10s %-10s %-10s\n",
 	       bynames[t.by], "accepted", "delivered", "deferred", "bounced", "hard", "soft",
@@ -317,6 +369,7 @@ cmd_stats(const char *path, int argc, char **argv)
 		   t.total.rn[i]);
 	if (t.total.nreasons)
 	    printf("\n");
+	print_web(&t, bynames[t.by]);
     }
 out:
     free(t.v);

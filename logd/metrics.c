@@ -70,6 +70,18 @@ static const struct {
      "Recipients sent through an overflow pool, all nodes (from Redis: do not sum over nodes)."},
     {STATS_BACKOFF, "outpost_cluster_backoffs_total",
      "Backoffs started because a provider said slow down, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_OPENS, "outpost_cluster_opens_total",
+     "Opens by people (outpost-httpd), all nodes (from Redis: do not sum over nodes)."},
+    {STATS_OPENS_UNIQUE, "outpost_cluster_opens_unique_total",
+     "Messages opened at least once by a person, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_OPENS_MACHINE, "outpost_cluster_opens_machine_total",
+     "Opens by image proxies and scanners, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_CLICKS, "outpost_cluster_clicks_total",
+     "Clicks by people (outpost-httpd), all nodes (from Redis: do not sum over nodes)."},
+    {STATS_CLICKS_UNIQUE, "outpost_cluster_clicks_unique_total",
+     "Messages with at least one click by a person, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_CLICKS_MACHINE, "outpost_cluster_clicks_machine_total",
+     "Clicks by link scanners, all nodes (from Redis: do not sum over nodes)."},
 };
 
 #define N_CLUSTER (sizeof(cluster_families) / sizeof(cluster_families[0]))

@@ -17,6 +17,7 @@ PKGS="
  iproute2 util-linux procps psmisc postfwd tzdata
  mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
  prometheus
+ libmicrohttpd-dev curl chromium chromium-driver python3-selenium nginx-light wrk
 "
 
 export DEBIAN_FRONTEND=noninteractive
@@ -43,7 +44,7 @@ fi
 bash "$(dirname "$0")/lib/sendmail.sh" fetch || echo "install-deps.sh: Sendmail tests will be skipped" >&2
 
 # Packaged daemons must not run on the host: every test starts its own.
-for svc in postfix redis-server opendkim postfwd saslauthd; do
+for svc in postfix redis-server opendkim postfwd saslauthd nginx; do
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

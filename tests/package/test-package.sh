@@ -77,7 +77,7 @@ else
     BAIL_OUT "package does not install"
 fi
 
-for p in outpost-milter outpost-policyd outpost-logd outpostctl; do
+for p in outpost-milter outpost-policyd outpost-logd outpost-httpd outpostctl; do
     ok '[ -x /usr/sbin/$p ]' "/usr/sbin/$p installed"
 done
 like "$(man -w outpost.conf 2>&1)" '^/usr/share/man/man5/outpost\.conf\.5' "man -w outpost.conf finds the page"
@@ -112,12 +112,12 @@ if getent passwd postfix >/dev/null; then
 fi
 is "$(stat -c '%U:%G %a' /etc/outpost/dkim)" "outpost:outpost 700" "/etc/outpost/dkim (DKIM keys) is the daemon user's alone"
 
-units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service"
+units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service /lib/systemd/system/outpost-httpd.service"
 for u in $units; do ok '[ -f $u ]' "${u##*/} installed"; done
 # shellcheck disable=SC2086
 out=$(systemd-analyze verify $units 2>&1)
 rc=$?
-is "$rc" 0 "systemd-analyze verify accepts the three units"
+is "$rc" 0 "systemd-analyze verify accepts the four units"
 unlike "$out" 'outpost' "without a word about them" || diag "$out"
 for u in $units; do
     n=${u##*/}

@@ -1,0 +1,47 @@
+/*
+ * hmetrics - what outpost-httpd tells Prometheus
+ *
+ * SYNOPSIS
+ *	#include "hmetrics.h"
+ *
+ *	struct hmetrics *hmetrics_new(const char *node);
+ *	struct prom *hmetrics_render(void *m);
+ *	void hmetrics_free(struct hmetrics *m);
+ *
+ * DESCRIPTION
+ *	Counters of this process since it started, written by every thread
+ *	with the PROM_* atomics and read by the metrics endpoint's thread
+ *	(the names are listed in outpost-httpd(8)).  The cluster-wide opens
+ *	and clicks per sender domain and provider are those of the
+ *	statistics in Redis, which outpost-logd(8) exports as
+ *	outpost_cluster_opens_total and the like.
+ */
+#ifndef OUTPOST_HTTPD_HMETRICS_H
+#define OUTPOST_HTTPD_HMETRICS_H
+
+#include "machine.h"
+#include "prom.h"
+
+enum hm_route { HM_UNSUB, HM_OPEN, HM_CLICK, HM_ROUTES };
+enum hm_unsub { HM_UNSUB_DONE, HM_UNSUB_ALREADY, HM_UNSUB_FAILED, HM_UNSUB_BUSY,
+    HM_UNSUB_NOT_ONE_CLICK, HM_UNSUB_RESULTS };
+
+struct hmetrics {
+    char *node;
+    unsigned long long unsub[2][HM_UNSUB_RESULTS];	/* one-click, web page */
+    unsigned long long pages;				/* GET /u/ answered */
+    unsigned long long refused[HM_ROUTES][4];		/* by webtoken status */
+    unsigned long long events[HM_ROUTES][2];		/* person, machine */
+    unsigned long long signals[MACHINE_EARLY + 1];
+    unsigned long long dropped;			/* events: queue full */
+    unsigned long long written;			/* events written to Redis */
+    unsigned long long write_errors;		/* Redis refused or was away */
+    unsigned long long other;			/* 404, 405, 413 */
+    long long queued;				/* gauge */
+};
+
+struct hmetrics *hmetrics_new(const char *node);
+struct prom *hmetrics_render(void *m);
+void hmetrics_free(struct hmetrics *m);
+
+#endif

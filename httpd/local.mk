@@ -1,0 +1,30 @@
+# httpd/ - outpost-httpd, the recipients' web endpoint: unsubscribe, opens, clicks
+sbin_PROGRAMS += outpost-httpd
+outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
+	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
+	httpd/hmetrics.c httpd/hmetrics.h \
+	policy/provider.c policy/provider.h
+outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
+outpost_httpd_LDADD = $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
+
+# the machine-open classifier on recorded request signatures
+UNIT_TESTS += tests/unit/test_machine
+tests_unit_test_machine_SOURCES = tests/unit/test_machine.c httpd/machine.c httpd/machine.h
+tests_unit_test_machine_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_machine_LDADD = $(UNIT_LIBS)
+
+# a token maker for the tests (what the milter writes into messages)
+check_PROGRAMS += tests/lib/webtoken-mint
+tests_lib_webtoken_mint_SOURCES = tests/lib/webtoken-mint.c
+tests_lib_webtoken_mint_CFLAGS = $(COMMON_CFLAGS)
+tests_lib_webtoken_mint_LDADD = $(COMMON_LIBS)
+
+INTEGRATION_TESTS += tests/integration/httpd-unsub.sh tests/integration/httpd-track.sh \
+	tests/integration/httpd-browser.sh
+EXTRA_DIST += tests/lib/browser.py
+
+dist_man_MANS += doc/outpost-httpd.8
+# the browser test's screenshots
+clean-local:
+	-rm -rf tests/integration/httpd-browser.d
+EXTRA_DIST += tests/bench/httpd-bench.sh

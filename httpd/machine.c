@@ -1,0 +1,84 @@
+/*
+ * machine - was an open or a click a person's, or a machine's? (machine.h)
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "machine.h"
+
+static const char *const agent_words[] = {
+    "googleimageproxy", "ggpht.com", "yahoomailproxy", "bot", "crawler", "spider",
+    "scanner", "preview", "python-requests", "curl/", "wget/", "go-http-client",
+    "java/", "okhttp", "libwww", "httpclient", "headlesschrome", "barracuda",
+    "proofpoint", "mimecast", "urldefense", "safelinks", NULL,
+};
+
+/* has_word - word (lower case) in s[0..len), any case */
+static int
+has_word(const char *s, size_t len, const char *word)
+{
+    size_t wl = strlen(word), i, j;
+
+    if (wl == 0 || wl > len)
+	return 0;
+    /* words are short and few: the product stays small */
+    for (i = 0; i + wl <= len; i++) {
+	for (j = 0; j < wl && tolower((unsigned char) s[i + j]) == word[j]; j++)
+	    /* void */ ;
+	if (j == wl)
+	    return 1;
+    }
+    return 0;
+}
+
+/* has_word_nocase - a configured word, of any case */
+static int
+has_word_nocase(const char *s, size_t len, const char *word)
+{
+    char low[128];
+    size_t i, wl = strlen(word);
+
+    if (wl >= sizeof(low))
+	return 0;
+    for (i = 0; i <= wl; i++)
+	low[i] = (char) tolower((unsigned char) word[i]);
+    return has_word(s, len, low);
+}
+
+/* machine_classify - MACHINE_HUMAN, or the first signal of a machine */
+int
+machine_classify(const struct machine_rules *r, const char *ua, const char *addr,
+		 long long delay_ms)
+{
+    size_t len, i;
+
+    if (ua == NULL || *ua == '\0')
+	return MACHINE_NO_AGENT;
+    len = strnlen(ua, MACHINE_UA_MAX);
+    for (i = 0; agent_words[i]; i++)
+	if (has_word(ua, len, agent_words[i]))
+	    return MACHINE_AGENT;
+    for (i = 0; r->agents && i < r->agents->n; i++)
+	if (has_word_nocase(ua, len, r->agents->v[i]))
+	    return MACHINE_AGENT;
+    if (strcmp(ua, "Mozilla/5.0") == 0)
+	return MACHINE_APPLE;
+    if (addr && r->networks && cidr_list_match_str(r->networks, addr))
+	return MACHINE_NETWORK;
+    if (delay_ms < r->delay_ms)
+	return MACHINE_EARLY;
+    return MACHINE_HUMAN;
+}
+
+/* machine_signal_name - "human", "agent", "apple", ... */
+const char *
+machine_signal_name(int signal)
+{
+    static const char *const names[] = {
+	"human", "agent", "apple", "no-agent", "network", "early",
+    };
+
+    return signal >= 0 && signal <= MACHINE_EARLY ? names[signal] : "unknown";
+}

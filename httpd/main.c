@@ -1,0 +1,209 @@
+/*
+ * outpost-httpd - the recipients' web endpoint: one-click unsubscribe,
+ *		   open pixel, tracked links
+ *
+ * SYNOPSIS
+ *	outpost-httpd [-fnv] [-c FILE]
+ *
+ * DESCRIPTION
+ *	Listens on each [httpd] listen address (behind the operator's TLS
+ *	proxy) and answers the links that outpost-milter writes into
+ *	messages (serve(3)): POST /u/TOKEN unsubscribes (RFC 8058), GET
+ *	/u/TOKEN shows a confirmation page, GET /c/TOKEN redirects and
+ *	counts a click, GET /o/TOKEN counts an open.  Tokens are checked
+ *	with the secrets of [intake] secret_file (webtoken(3)).  Redis is
+ *	written by a worker thread (work(3)); no request waits on it but an
+ *	unsubscribe, and that one without holding a thread.  Prometheus
+ *	metrics on [httpd] metrics_listen.
+ *
+ *	-c FILE	configuration (default OUTPOST_CONF_PATH)
+ *	-f	log to stderr instead of syslog (it never detaches)
+ *	-n	check the configuration and the secrets, then exit
+ *	-v	more logging
+ *
+ *	SIGTERM and SIGINT stop it: waiting unsubscribes are answered 503,
+ *	counts are written.  The configuration and the secrets are read at
+ *	start only: restart it to change them.
+ *
+ * DIAGNOSTICS
+ *	Problems go to syslog (or stderr with -f; see msg(3)); a bad
+ *	configuration exits with status 1 and names file, line and problem.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "conf.h"
+#include "daemonopt.h"
+#include "hmetrics.h"
+#include "msg.h"
+#include "privs.h"
+#include "promhttp.h"
+#include "provider.h"
+#include "redischeck.h"
+#include "redisconn.h"
+#include "sdnotify.h"
+#include "serve.h"
+#include "verp.h"
+#include "work.h"
+#include "xalloc.h"
+
+#define LISTEN_BACKLOG 1024
+
+/* listen_on - a listening TCP socket on "host:port" or "[v6]:port" */
+static int
+listen_on(const char *where, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    char host[256], port[16];
+    const char *why;
+    int p, fd, one = 1, rc;
+
+    if (rconn_parse_server(where, host, sizeof(host), &p, &why) < 0) {
+	snprintf(err, errlen, "[httpd] listen %s: %s", where, why);
+	return -1;
+    }
+    snprintf(port, sizeof(port), "%d", p);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+	snprintf(err, errlen, "[httpd] listen %s: %s", where, gai_strerror(rc));
+	return -1;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0
+	|| bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+	snprintf(err, errlen, "[httpd] listen %s: %s", where, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* key_owner - who must own the secret file: the user we run as */
+static uid_t
+key_owner(const struct outpost_conf *conf)
+{
+    uid_t uid;
+    gid_t gid;
+    char err[256];
+
+    if (geteuid() != 0)
+	return geteuid();
+    if (privs_lookup(conf->general.user, &uid, &gid, err, sizeof(err)) < 0)
+	msg_fatal("[general] %s", err);
+    return uid;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct daemonopt o;
+    struct outpost_conf *conf;
+    struct provider_table providers;
+    struct verp_keys *keys;
+    struct hmetrics *m;
+    struct promhttp *metrics = NULL;
+    struct work *work;
+    struct serve *serve;
+    struct MHD_Daemon **mhd;
+    int *fds, sig;
+    size_t i, n;
+    sigset_t set;
+    char err[600];
+
+    daemonopt_parse(argc, argv, &o);
+    msg_open("outpost-httpd", 1, 0);
+    msg_verbose(o.verbose);
+    if ((conf = conf_load(o.conf_path, err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
+    if (conf->intake.secret_file == NULL)
+	msg_fatal("%s: outpost-httpd needs [intake] secret_file (the token secrets)",
+		  o.conf_path);
+    if ((keys = verp_keys_load(conf->intake.secret_file, 1, key_owner(conf), err,
+			       sizeof(err))) == NULL)
+	msg_fatal("%s", err);
+    if (provider_table_build(conf, &providers, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
+    if (o.check_only) {
+	printf("%s: configuration OK (%zu secrets, %zu listen addresses)\n", o.conf_path,
+	       verp_keys_count(keys), conf->httpd.listen.n);
+	verp_keys_free(keys);
+	provider_table_free(&providers);
+	conf_free(conf);
+	return 0;
+    }
+    msg_open("outpost-httpd", o.foreground, conf->general.syslog_facility);
+    rcheck_at_start(&conf->redis);
+
+    /* every thread started from here on leaves these signals to sigwait() */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    n = conf->httpd.listen.n;
+    fds = xcalloc(n, sizeof(*fds));
+    mhd = xcalloc(n, sizeof(struct MHD_Daemon *));
+    for (i = 0; i < n; i++)
+	if ((fds[i] = listen_on(conf->httpd.listen.v[i], err, sizeof(err))) < 0)
+	    msg_fatal("%s", err);
+    m = hmetrics_new(conf->general.node);
+    if (conf->httpd.metrics_listen
+	&& (metrics = promhttp_start_thread(conf->httpd.metrics_listen, hmetrics_render, m,
+					    err, sizeof(err))) == NULL)
+	msg_fatal("%s", err);
+    if (getuid() == 0 && privs_drop(conf->general.user, err, sizeof(err)) < 0)
+	msg_fatal("%s", err);
+
+    work = work_start(conf, m);
+    serve = serve_new(conf, keys, &providers, work, m);
+    for (i = 0; i < n; i++)
+	if ((mhd[i] = serve_start(serve, fds[i], err, sizeof(err))) == NULL)
+	    msg_fatal("[httpd] listen %s: %s", conf->httpd.listen.v[i], err);
+    msg_info("listening on %s%s (%zu secrets)", conf->httpd.listen.v[0],
+	     n > 1 ? " and more" : "", verp_keys_count(keys));
+    sdnotify_ready("listening on %s", conf->httpd.listen.v[0]);
+
+    for (;;) {
+	if (sigwait(&set, &sig) != 0)
+	    continue;
+	if (sig == SIGHUP) {
+	    msg_info("SIGHUP: the configuration and the secrets are read at start only: "
+		     "restart outpost-httpd to change them");
+	    continue;
+	}
+	break;
+    }
+    sdnotify_stopping();
+    msg_info("stopping");
+    work_stop(work);
+    for (i = 0; i < n; i++)
+	MHD_stop_daemon(mhd[i]);
+    work_free(work);
+    serve_free(serve);
+    promhttp_stop(metrics);
+    hmetrics_free(m);
+    verp_keys_free(keys);
+    provider_table_free(&providers);
+    conf_free(conf);
+    free(mhd);
+    free(fds);
+    return 0;
+}

@@ -1,0 +1,460 @@
+/*
+ * work - what outpost-httpd asks of Redis, in a thread of its own (work.h)
+ *
+ * One thread, one connection: unsubscribe requests first (a person waits
+ * for each), then the counts, up to BATCH events per round: one script
+ * call marks which are unique, one stats(3) batch writes them all.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "hmetrics.h"
+#include "intake_act.h"
+#include "msg.h"
+#include "redisconn.h"
+#include "stats.h"
+#include "suppress.h"
+#include "work.h"
+#include "xalloc.h"
+
+#define BATCH		1024
+#define SLOTS		(2 * BATCH)	/* a power of two */
+#define SUM_SLOTS	(4 * BATCH)	/* a power of two, twice the counters of a batch */
+#define FLUSH_MS	100	/* counts are written at least this often */
+#define CAMPAIGN_PREFIX	"campaign."
+
+struct evnode {
+    struct work_event ev;
+    struct evnode *next;
+};
+
+struct work {
+    const struct outpost_conf *conf;
+    struct hmetrics *m;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    int idle;			/* the worker waits with nothing to do */
+    long queued, max, nevents;
+    struct work_unsub *uhead, *utail;
+    struct evnode *ehead, *etail;
+    /* the worker's own */
+    struct rconn *rc;
+    struct intake_store *intake;
+    struct sup_store *sup;
+    struct stats_batch *batch;
+    struct work_event pend[BATCH];	/* events waiting for the seen script */
+    size_t npend;
+};
+
+/* KEYS: seen keys; ARGV[1]: their TTL.  Returns 1 for each key set now. */
+static struct rscript seen_script = {
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  out[i] = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) and 1 or 0\n"
+    "end\n"
+    "return out\n", ""
+};
+
+static void *run(void *arg);
+
+/* work_start - the worker thread and its queue */
+struct work *
+work_start(const struct outpost_conf *conf, struct hmetrics *m)
+{
+    struct work *w = xcalloc(1, sizeof(*w));
+    int err;
+
+    w->conf = conf;
+    w->m = m;
+    w->max = conf->httpd.queue_max;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (seen_script.sha1[0] == '\0')
+	rscript_init(&seen_script, seen_script.source);
+    w->rc = rconn_new(&conf->redis);
+    w->intake = intake_store_new(w->rc, conf->redis.prefix);
+    w->sup = sup_store_new(w->rc, conf->redis.prefix);
+    w->batch = stats_batch_new(conf->redis.prefix);
+    if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
+	msg_fatal("pthread_create: %s", strerror(err));
+    return w;
+}
+
+/* work_unsub - queue an unsubscribe request; -1: the queue is full */
+int
+work_unsub(struct work *w, struct work_unsub *job)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->stop || w->queued >= w->max) {
+	pthread_mutex_unlock(&w->lock);
+	return -1;
+    }
+    job->result = WORK_PENDING;
+    job->next = NULL;
+    if (w->utail)
+	w->utail->next = job;
+    else
+	w->uhead = job;
+    w->utail = job;
+    w->queued++;
+    PROM_INC(w->m->queued);
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* work_event - queue an open or a click; -1: dropped */
+int
+work_event(struct work *w, const struct work_event *ev)
+{
+    struct evnode *n = xmalloc(sizeof(*n));
+
+    n->ev = *ev;
+    n->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->stop || w->queued >= w->max) {
+	pthread_mutex_unlock(&w->lock);
+	free(n);
+	PROM_INC(w->m->dropped);
+	return -1;
+    }
+    if (w->etail)
+	w->etail->next = n;
+    else
+	w->ehead = n;
+    w->etail = n;
+    w->queued++;
+    w->nevents++;
+    PROM_INC(w->m->queued);
+    /* counts wait for a batch or FLUSH_MS: no wake-up per event */
+    if (w->idle || w->nevents == BATCH)
+	pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* do_unsub - suppress once; a repeat finds the entry and writes nothing */
+static int
+do_unsub(struct work *w, struct work_unsub *job)
+{
+    struct intake_rules rules = {0, 0, 0};
+    struct intake_event ev;
+    struct intake_result res;
+    struct sup_entry hit;
+    int st;
+
+    if ((st = sup_check(w->sup, job->rcpt, job->sender_domain, job->now, NULL, &hit)) < 0) {
+	msg_warn("redis: unsubscribe of %s from %s: %s (answered 503)", job->rcpt,
+		 job->sender_domain, sup_error(w->sup));
+	PROM_INC(w->m->write_errors);
+	return WORK_FAILED;
+    }
+    if (st == 1)
+	return WORK_ALREADY;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = INTAKE_UNSUBSCRIBE;
+    ev.rcpt = job->rcpt;
+    ev.sender_domain = job->sender_domain;
+    ev.provider = job->provider;
+    ev.source = job->source;
+    ev.now = job->now;
+    if (intake_act(w->intake, &rules, &ev, &res) < 0) {
+	msg_warn("redis: unsubscribe of %s from %s: %s (answered 503)", job->rcpt,
+		 job->sender_domain, intake_error(w->intake));
+	PROM_INC(w->m->write_errors);
+	return WORK_FAILED;
+    }
+    msg_info("unsubscribed %s from %s (%s)", job->rcpt, job->sender_domain, job->source);
+    return WORK_DONE;
+}
+
+/*
+ * A round's counts, summed before they go to the stats batch: a burst of
+ * events shares a few senders, providers and campaigns, and stats(3) is
+ * then called once per sum, not once per event.
+ */
+struct sum {
+    const struct work_event *ev;	/* the first event of the sum */
+    const char *counter;
+    long long n;
+};
+
+struct sums {
+    struct sum slot[SUM_SLOTS];
+    size_t used[SUM_SLOTS];		/* the slots in use, in order */
+    size_t n;
+};
+
+/* same - two events that count under the same fields */
+static int
+same(const struct work_event *a, const struct work_event *b)
+{
+    return a->when / 3600 == b->when / 3600 && strcmp(a->sender_domain, b->sender_domain) == 0
+	&& strcmp(a->provider, b->provider) == 0 && strcmp(a->campaign, b->campaign) == 0;
+}
+
+/* add - one to a counter of an event */
+static void
+add(struct sums *t, const struct work_event *ev, const char *counter)
+{
+    size_t h = 2166136261u, i;
+    const char *p;
+
+    for (p = ev->sender_domain; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    for (p = ev->campaign; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    h ^= (size_t) ev->when / 3600 ^ ((uintptr_t) counter >> 3);
+    for (i = h & (SUM_SLOTS - 1); t->slot[i].ev; i = (i + 1) & (SUM_SLOTS - 1)) {
+	if (t->slot[i].counter == counter && same(t->slot[i].ev, ev)) {
+	    t->slot[i].n++;
+	    return;
+	}
+    }
+    t->slot[i] = (struct sum) {ev, counter, 1};
+    t->used[t->n++] = i;
+}
+
+/* flush_sums - each sum to the stats batch, and to its campaign's counter */
+static void
+flush_sums(struct work *w, const struct sums *t)
+{
+    char name[STATS_NAME_MAX];
+    size_t k;
+
+    for (k = 0; k < t->n; k++) {
+	const struct sum *e = &t->slot[t->used[k]];
+
+	stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
+			e->counter, e->n);
+	if (e->ev->campaign[0]) {
+	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->ev->campaign);
+	    stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
+			    name, e->n);
+	}
+    }
+}
+
+/*
+ * repeat - an event of the same kind, message and recipient came earlier in
+ * this batch (then only the earlier one may be unique).  slot is an open
+ * addressing table of SLOTS entries: index in pend + 1, 0 for free.
+ */
+static int
+repeat(const struct work *w, size_t i, unsigned short *slot)
+{
+    const struct work_event *ev = &w->pend[i], *e;
+    size_t h = ((size_t) ev->seen[0] << 8 | ev->seen[1]) ^ (size_t) ev->kind;
+
+    for (h &= SLOTS - 1; slot[h]; h = (h + 1) & (SLOTS - 1)) {
+	e = &w->pend[slot[h] - 1];
+	if (e->kind == ev->kind && memcmp(e->seen, ev->seen, sizeof(ev->seen)) == 0)
+	    return 1;
+    }
+    slot[h] = (unsigned short) (i + 1);
+    return 0;
+}
+
+/*
+ * count - the pending events into the batch: first which are unique (one
+ * script call), then every counter; -1 when Redis could not say
+ */
+static int
+count(struct work *w)
+{
+    const char **argv = xcalloc(w->npend + 1, sizeof(*argv));
+    char (*keys)[128] = xcalloc(w->npend, sizeof(*keys));
+    char ttl[24];
+    size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
+    unsigned short *slot = xcalloc(SLOTS, sizeof(*slot));
+    struct sums *sums = NULL;
+    redisReply *r = NULL;
+    int rv = -1;
+
+    for (i = 0; i < w->npend; i++) {
+	const struct work_event *ev = &w->pend[i];
+	int c;
+
+	if (ev->machine || repeat(w, i, slot))
+	    continue;
+	c = snprintf(keys[nk], sizeof(keys[nk]), "%s{web}:seen:%c:", w->conf->redis.prefix,
+		     ev->kind);
+	for (j = 0; j < sizeof(ev->seen) && c + 2 < (int) sizeof(keys[nk]); j++) {
+	    keys[nk][c++] = "0123456789abcdef"[ev->seen[j] >> 4];
+	    keys[nk][c++] = "0123456789abcdef"[ev->seen[j] & 15];
+	}
+	keys[nk][c] = '\0';
+	argv[nk] = keys[nk];
+	idx[nk++] = i;
+    }
+    if (nk > 0) {
+	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	argv[nk] = ttl;
+	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 1, argv, NULL);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nk) {
+	    msg_warn("redis: counting opens and clicks: %s (retrying)",
+		     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
+		     : rconn_error(w->rc));
+	    goto out;
+	}
+    }
+    /* at most two counters an event: the table of sums never fills */
+    sums = xcalloc(1, sizeof(*sums));
+    for (i = 0, j = 0; i < w->npend; i++) {
+	const struct work_event *ev = &w->pend[i];
+	int open = ev->kind == WEBTOKEN_OPEN;
+
+	if (ev->machine) {
+	    add(sums, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
+	    continue;
+	}
+	add(sums, ev, open ? STATS_OPENS : STATS_CLICKS);
+	if (r && j < nk && idx[j] == i && r->element[j++]->integer == 1)
+	    add(sums, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
+    }
+    flush_sums(w, sums);
+    rv = 0;
+out:
+    if (r)
+	freeReplyObject(r);
+    free(argv);
+    free(keys);
+    free(idx);
+    free(slot);
+    free(sums);
+    return rv;
+}
+
+/*
+ * take - move what is queued into the worker's hands: the unsubscribes, and
+ * up to a batch of events, detached under the lock and copied outside it
+ */
+static struct work_unsub *
+take(struct work *w, struct evnode **events)
+{
+    struct work_unsub *u = w->uhead, *j;
+    struct evnode *n = w->ehead, *last = NULL;
+    long took = 0, ne = 0;
+
+    for (j = u; j; j = j->next)
+	took++;
+    w->uhead = w->utail = NULL;
+    for (; n && w->npend + (size_t) ne < BATCH; n = n->next) {
+	last = n;
+	ne++;
+    }
+    *events = last ? w->ehead : NULL;
+    if (last) {
+	if ((w->ehead = last->next) == NULL)
+	    w->etail = NULL;
+	last->next = NULL;
+    }
+    w->nevents -= ne;
+    w->queued -= took + ne;
+    PROM_ADD(w->m->queued, -(took + ne));
+    return u;
+}
+
+/* run - the worker: unsubscribes at once, counts in batches */
+static void *
+run(void *arg)
+{
+    struct work *w = arg;
+    struct work_unsub *u, *next;
+    struct evnode *ev, *evnext;
+    struct timespec ts;
+    int failing = 0, stop;
+    size_t n;
+
+    for (;;) {
+	/* counts go out in a batch: when it is full, or FLUSH_MS after the first */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (failing ? 1000 : FLUSH_MS) * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop && w->uhead == NULL) {
+	    if (!failing && w->npend + w->nevents >= BATCH)
+		break;
+	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0) {
+		w->idle = 1;
+		pthread_cond_wait(&w->wake, &w->lock);
+		w->idle = 0;
+		/* something came: its batch is due FLUSH_MS from now */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += FLUSH_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+	    } else if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT) {
+		break;
+	    }
+	}
+	stop = w->stop;
+	u = take(w, &ev);
+	pthread_mutex_unlock(&w->lock);
+	for (; ev; ev = evnext) {
+	    evnext = ev->next;
+	    w->pend[w->npend++] = ev->ev;
+	    free(ev);
+	}
+	for (; u; u = next) {
+	    next = u->next;
+	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
+	    u->done(u);
+	}
+	n = w->npend;
+	if (n > 0 && count(w) == 0) {
+	    w->npend = 0;
+	    PROM_ADD(w->m->written, n);
+	}
+	failing = w->npend > 0;
+	if (stats_batch_size(w->batch) > 0 && stats_batch_flush(w->batch, w->rc, 0) < 0) {
+	    PROM_INC(w->m->write_errors);
+	    failing = 1;
+	}
+	if (stop)
+	    break;
+    }
+    return NULL;
+}
+
+/* work_stop - answer what waits, write what can be, join */
+void
+work_stop(struct work *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+}
+
+/* work_free - release, once nothing can queue */
+void
+work_free(struct work *w)
+{
+    struct evnode *n;
+
+    if (w == NULL)
+	return;
+    while ((n = w->ehead) != NULL) {
+	w->ehead = n->next;
+	free(n);
+    }
+    stats_batch_free(w->batch);
+    sup_store_free(w->sup);
+    intake_store_free(w->intake);
+    rconn_free(w->rc);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

@@ -1,0 +1,138 @@
+#!/bin/bash
+# httpd-bench.sh - outpost-httpd's tracked links (/c/) and open pixel (/o/)
+# against nginx answering a static 302, in the same run, on this host
+#
+# Starts a private redis-server (unix socket), outpost-httpd on 127.0.0.1
+# with that Redis, and nginx (nginx-light) with one location that returns a
+# fixed 302 (the floor of an HTTP redirect here), then loads each with wrk
+# (keep-alive, CONNS connections, 2 threads) for SECONDS and prints requests/s
+# and latency percentiles.  Every /c/ and /o/ request decodes and checks a
+# real token and queues a count, which the worker writes to Redis; the
+# counts written are printed too, and the dropped ones (queue full).
+#
+# Targets (issue): >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
+# Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
+#        HTTPD_THREADS=N for [httpd] threads, default 2)
+# Needs redis-server, nginx, wrk; run as root (outpost-httpd drops to nobody).
+# Prints figures; asserts nothing.
+set -eu
+secs=${1:-10}
+conns=${2:-64}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${OUTPOST_BUILDDIR:-$src/build}
+[ -x "$build/outpost-httpd" ] || build=$src
+for p in redis-server nginx wrk; do
+    command -v "$p" >/dev/null || { echo "httpd-bench: $p is not installed (tests/install-deps.sh)" >&2; exit 1; }
+done
+[ -x "$build/outpost-httpd" ] && [ -x "$build/tests/lib/webtoken-mint" ] ||
+    { echo "httpd-bench: build outpost-httpd and tests/lib/webtoken-mint first (make check)" >&2; exit 1; }
+dir=$(mktemp -d /tmp/httpd-bench.XXXXXX)
+chmod 755 "$dir"
+# ports of our own, away from the defaults of a running relay
+base=$((20000 + $$ % 20000))
+hport=$base nport=$((base + 1)) mport=$((base + 2))
+cleanup() {
+    [ -f "$dir/httpd.pid" ] && kill "$(cat "$dir/httpd.pid")" 2>/dev/null
+    [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null
+    redis-cli -s "$dir/r.sock" shutdown nosave >/dev/null 2>&1 || true
+    sleep 0.2
+    [ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
+}
+trap cleanup EXIT
+
+redis-server --port 0 --unixsocket "$dir/r.sock" --unixsocketperm 777 --save '' \
+    --daemonize yes --pidfile "$dir/r.pid" --logfile "$dir/redis.log"
+for _ in $(seq 50); do [ -S "$dir/r.sock" ] && break; sleep 0.1; done
+
+head -c 32 /dev/urandom | base64 >"$dir/secret"
+chown nobody "$dir/secret"
+chmod 600 "$dir/secret"
+cat >"$dir/o.conf" <<EOF
+[general]
+user = nobody
+[redis]
+server = unix:$dir/r.sock
+[intake]
+secret_file = $dir/secret
+[httpd]
+listen = 127.0.0.1:$hport
+metrics_listen = 127.0.0.1:$mport
+threads = ${HTTPD_THREADS:-2}
+[provider google]
+domains = gmail.test
+EOF
+ua="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+url='https://shop.test/landing?utm_source=mail&utm_campaign=spring&id=42'
+ctok=$("$build/tests/lib/webtoken-mint" "$dir/secret" c 3600 alice@gmail.test shop.test \
+    '<20261206.1234@shop.test>' spring 3 "$url")
+otok=$("$build/tests/lib/webtoken-mint" "$dir/secret" o 3600 alice@gmail.test shop.test \
+    '<20261206.1234@shop.test>' spring 0 -)
+"$build/outpost-httpd" -f -c "$dir/o.conf" >"$dir/httpd.log" 2>&1 &
+echo $! >"$dir/httpd.pid"
+
+mkdir -p "$dir/nginx"
+cat >"$dir/nginx.conf" <<EOF
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/nginx;
+    proxy_temp_path $dir/nginx;
+    fastcgi_temp_path $dir/nginx;
+    uwsgi_temp_path $dir/nginx;
+    scgi_temp_path $dir/nginx;
+    server {
+        listen 127.0.0.1:$nport;
+        location / { return 302 $url; }
+    }
+}
+EOF
+nginx -c "$dir/nginx.conf" -g 'daemon on;'
+for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$hport/" && curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
+    sleep 0.1
+done
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$hport/c/$ctok")
+[ "$code" = "302 $url" ] || { echo "httpd-bench: /c/ answered '$code'" >&2; cat "$dir/httpd.log" >&2; exit 1; }
+
+# ms VALUE - wrk's "1.23ms", "850.00us", "1.02s" in milliseconds
+ms() {
+    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }'
+}
+# run NAME URL - one wrk run; prints a line and sets RPS
+run() {
+    local out rps p50 p99
+    # a browser's agent: a person's click, counted as unique once per message
+    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "User-Agent: $ua" "$2")
+    rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
+    p50=$(ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+    p99=$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+    non2=$(awk '/Non-2xx or 3xx/ { print $NF }' <<<"$out")
+    printf '%-34s %9s req/s   p50 %6s ms   p99 %6s ms%s\n' "$1" "$rps" "$p50" "$p99" \
+        "${non2:+   errors $non2}"
+    RPS=$rps P99=$p99
+}
+echo "host: $(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+     "wrk: 2 threads, $conns connections, ${secs}s each"
+echo "token: /c/ ${#ctok} characters, /o/ ${#otok}"
+# nginx before and after: on a shared machine the load drifts; the mean is the reference
+run "nginx: static 302" "http://127.0.0.1:$nport/"
+nginx_rps=$RPS
+run "outpost-httpd: /c/ (302 + click)" "http://127.0.0.1:$hport/c/$ctok"
+c_rps=$RPS c_p99=$P99
+run "outpost-httpd: /o/ (GIF + open)" "http://127.0.0.1:$hport/o/$otok"
+run "nginx: static 302, again" "http://127.0.0.1:$nport/"
+nginx_rps=$(( (nginx_rps + RPS) / 2 ))
+sleep 1
+metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
+written=$(awk '/^outpost_httpd_events_written_total/ { print $2 }' <<<"$metrics")
+dropped=$(awk '/^outpost_httpd_events_dropped_total/ { print $2 }' <<<"$metrics")
+echo "counts written to Redis: $written, dropped (queue full): $dropped"
+echo "clicks in Redis: $(redis-cli -s "$dir/r.sock" HGET 'outpost:{st}:total' 'shop.test|google|-|clicks')," \
+     "opens: $(redis-cli -s "$dir/r.sock" HGET 'outpost:{st}:total' 'shop.test|google|-|opens')"
+awk -v c="$c_rps" -v n="$nginx_rps" -v p="$c_p99" 'BEGIN {
+    printf "redirects: %d/s (target >= 20000), p99 %.2f ms (target < 5), %.2fx nginx'"'"'s mean (target >= 0.5)\n",
+        c, p, (n > 0 ? c / n : 0) }'
