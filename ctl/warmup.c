@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policy/limits.h"
+#include "throttle_limits.h"
 #include "conf.h"
 #include "backoff.h"
 #include "ctl.h"
@@ -43,7 +43,7 @@
 #include "msg.h"
 #include "redisconn.h"
 #include "ctl_warmup.h"
-#include "../common/warmup.h"
+#include "warmup.h"
 
 /* redis_now - Redis' clock: seconds and microseconds */
 static int

@@ -1,8 +1,8 @@
 /*
- * limits - the throttling policy of one configuration, ready to use
+ * throttle_limits - the throttling policy of one configuration, ready to use
  *
  * SYNOPSIS
- *	#include "limits.h"
+ *	#include "throttle_limits.h"
  *
  *	struct limits *limits_build(struct outpost_conf *conf, char *err,
  *				    size_t errlen);
@@ -37,8 +37,8 @@
  *	every throttling key carries the hash tag {rl}, so that one script
  *	may use them all.  It returns -1 when the key does not fit.
  */
-#ifndef OUTPOST_LIMITS_H
-#define OUTPOST_LIMITS_H
+#ifndef OUTPOST_THROTTLE_LIMITS_H
+#define OUTPOST_THROTTLE_LIMITS_H
 
 #include <stddef.h>
 

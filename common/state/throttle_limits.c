@@ -1,6 +1,6 @@
 /*
- * limits - the throttling policy of one configuration, ready to use
- * (see limits.h)
+ * throttle_limits - the throttling policy of one configuration, ready to use
+ * (see throttle_limits.h)
  */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "throttle_limits.h"
 #include "msg.h"
 #include "xalloc.h"
 
