@@ -48,7 +48,8 @@ common_state_libstate_a_SOURCES = \
 	common/state/stats.c common/state/stats.h \
 	common/state/backoff.c common/state/backoff.h \
 	common/state/provider.c common/state/provider.h \
-	common/state/throttle_limits.c common/state/throttle_limits.h
+	common/state/throttle_limits.c common/state/throttle_limits.h \
+	common/state/pool_select.c common/state/pool_select.h
 COMMON_LIB_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS) $(LIBEVENT_CFLAGS)
 common_core_libcore_a_CFLAGS = $(COMMON_LIB_CFLAGS)
@@ -172,3 +173,8 @@ tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
 tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
 tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)
+# the one rule that picks a sender's pool
+UNIT_TESTS += tests/unit/test_pool_select
+tests_unit_test_pool_select_SOURCES = tests/unit/test_pool_select.c tests/unit/testutil.h
+tests_unit_test_pool_select_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pool_select_LDADD = $(UNIT_LIBS)

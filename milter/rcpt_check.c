@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "metrics.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "provider.h"
 #include "rcpt_check.h"
 #include "redisconn.h"
@@ -118,16 +119,7 @@ provider_of(const char *addr)
 static const char *
 pool_of(const char *auth_user, const char *sender_domain)
 {
-    const struct outpost_conf *c = check_conf;
-    int i = -1;
-
-    if (auth_user && *auth_user)
-	i = conf_pool_by_sender(c, auth_user);
-    if (i < 0 && sender_domain && *sender_domain)
-	i = conf_pool_by_sender(c, sender_domain);
-    if (i >= 0)
-	return CONF_VEC_AT(&c->pools, (size_t) i, struct conf_pool)->name;
-    return c->policy.default_pool ? c->policy.default_pool : "default";
+    return pool_select_name(check_conf, auth_user, sender_domain);
 }
 
 /* provider_name - the label of a provider index */

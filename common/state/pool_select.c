@@ -1,0 +1,35 @@
+/*
+ * pool_select - the IP pool a sender's mail leaves by (see pool_select.h)
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "pool_select.h"
+
+/* pool_select - SASL user, then sender domain, then [policy] default_pool */
+int
+pool_select(const struct outpost_conf *conf, const char *sasl, const char *sender_domain)
+{
+    size_t i;
+    int p;
+
+    if (sasl && *sasl && (p = conf_pool_by_sender(conf, sasl)) >= 0)
+	return p;
+    if (sender_domain && *sender_domain && (p = conf_pool_by_sender(conf, sender_domain)) >= 0)
+	return p;
+    for (i = 0; conf->policy.default_pool && i < conf->pools.n; i++)
+	if (strcmp(CONF_VEC_AT(&conf->pools, i, struct conf_pool)->name,
+		   conf->policy.default_pool) == 0)
+	    return (int) i;
+    return -1;
+}
+
+/* pool_select_name - the selected pool's name, "default" when none */
+const char *
+pool_select_name(const struct outpost_conf *conf, const char *sasl, const char *sender_domain)
+{
+    int p = pool_select(conf, sasl, sender_domain);
+
+    return p >= 0 ? CONF_VEC_AT(&conf->pools, (size_t) p, struct conf_pool)->name : "default";
+}
