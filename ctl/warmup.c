@@ -458,7 +458,7 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 	jsonw_end(&w);
 	jsonw_array(&w, "limits");
     }
-    snprintf(literal, sizeof(literal), "%s{rl}:g:", l->prefix);
+    limits_key(literal, sizeof(literal), l->prefix, "g", "", NULL);
     rconn_scan_pattern(pattern, sizeof(pattern), literal, "*");
     ok = rconn_scan(rc, pattern, limit_row, &t) >= 0;
     if (json) {
