@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include <string.h>
+#include <stddef.h>
 
 #include "pool_select.h"
 
@@ -11,6 +11,7 @@
 int
 pool_select(const struct outpost_conf *conf, const char *sasl, const char *sender_domain)
 {
+    const struct conf_pool *dflt;
     size_t i;
     int p;
 
@@ -18,9 +19,11 @@ pool_select(const struct outpost_conf *conf, const char *sasl, const char *sende
 	return p;
     if (sender_domain && *sender_domain && (p = conf_pool_by_sender(conf, sender_domain)) >= 0)
 	return p;
-    for (i = 0; conf->policy.default_pool && i < conf->pools.n; i++)
-	if (strcmp(CONF_VEC_AT(&conf->pools, i, struct conf_pool)->name,
-		   conf->policy.default_pool) == 0)
+    if (conf->policy.default_pool == NULL
+	|| (dflt = conf_pool_find(conf, conf->policy.default_pool)) == NULL)
+	return -1;
+    for (i = 0; i < conf->pools.n; i++)
+	if (CONF_VEC_AT(&conf->pools, i, struct conf_pool) == dflt)
 	    return (int) i;
     return -1;
 }
