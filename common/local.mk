@@ -39,7 +39,8 @@ common_report_libreport_a_SOURCES = \
 	common/report/json_scan.c common/report/json_scan.h \
 	common/report/verp.c common/report/verp.h \
 	common/report/retpath.c common/report/retpath.h \
-	common/report/maillog.c common/report/maillog.h
+	common/report/maillog.c common/report/maillog.h \
+	common/report/report_digest.c common/report/report_digest.h
 common_state_libstate_a_SOURCES = \
 	common/state/suppress.c common/state/suppress.h \
 	common/state/gcra.c common/state/gcra.h \
@@ -104,6 +105,10 @@ tests_unit_test_dsn_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_SOURCES = tests/unit/test_bounce.c
 tests_unit_test_bounce_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_report_digest
+tests_unit_test_report_digest_SOURCES = tests/unit/test_report_digest.c
+tests_unit_test_report_digest_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_report_digest_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
 tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
@@ -145,7 +150,11 @@ UNIT_TESTS += tests/unit/test_retpath
 tests_unit_test_retpath_SOURCES = tests/unit/test_retpath.c
 tests_unit_test_retpath_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_retpath_LDADD = $(UNIT_LIBS)
-FUZZ_TARGETS += tests/fuzz/fuzz_verp
+FUZZ_TARGETS += tests/fuzz/fuzz_verp tests/fuzz/fuzz_report_digest
+tests_fuzz_fuzz_report_digest_SOURCES = tests/fuzz/fuzz_report_digest.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_report_digest_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_report_digest_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_report_digest_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_verp_SOURCES = tests/fuzz/fuzz_verp.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_verp_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_verp_LDFLAGS = $(FUZZ_LINK)
@@ -178,3 +187,8 @@ UNIT_TESTS += tests/unit/test_pool_select
 tests_unit_test_pool_select_SOURCES = tests/unit/test_pool_select.c tests/unit/testutil.h
 tests_unit_test_pool_select_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pool_select_LDADD = $(UNIT_LIBS)
+# the messages of a command-line tool
+UNIT_TESTS += tests/unit/test_msg_tool
+tests_unit_test_msg_tool_SOURCES = tests/unit/test_msg_tool.c
+tests_unit_test_msg_tool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_tool_LDADD = $(UNIT_LIBS)

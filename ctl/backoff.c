@@ -30,6 +30,7 @@
 #include "confval.h"
 #include "ctl.h"
 #include "jsonw.h"
+#include "msg.h"
 #include "redisconn.h"
 #include "suppress.h"
 
@@ -132,10 +133,10 @@ cmd_backoff(const char *path, int argc, char **argv)
 	const char *why;
 
 	if (confval_duration(argv[4], &ms, &why) < 0 || ms <= 0) {
-	    fprintf(stderr, "outpostctl: backoff set: %s: expected a duration\n", argv[4]);
+	    msg_error("backoff set: %s: expected a duration", argv[4]);
 	    rv = 2;
 	} else if (confval_rate(argv[5], &rate, &why) < 0) {
-	    fprintf(stderr, "outpostctl: backoff set: %s: %s\n", argv[5], why);
+	    msg_error("backoff set: %s: %s", argv[5], why);
 	    rv = 2;
 	} else if (backoff_set(rc, conf->redis.prefix, argv[2], argv[3], ms, &rate,
 			       argc == 7 ? argv[6] : "set by outpostctl") < 0) {
@@ -143,7 +144,7 @@ cmd_backoff(const char *path, int argc, char **argv)
 	}
     }
     if (rv == 1)
-	fprintf(stderr, "outpostctl: backoff: %s\n", rconn_error(rc));
+	msg_error("backoff: %s", rconn_error(rc));
     rconn_free(rc);
     conf_free(conf);
     return rv;

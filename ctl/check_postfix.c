@@ -24,11 +24,12 @@
  *	An smtpd that overrides content_filter to nothing is taken for the
  *	return path of a content filter, whose mail was checked on its way in:
  *	it is left out.  When outpost.conf cannot be read the sockets are not
- *	compared (said on stderr).
+ *	compared (a warning says so).
  *
  * DIAGNOSTICS
- *	One line per problem on stderr, "postfix: SERVICE: problem"; exit
- *	status 1 when there is one, 0 and "postfix: configuration OK" else.
+ *	One error per problem, "outpostctl: postfix: SERVICE: problem"; exit
+ *	status 1 when there is one, 0 and "postfix: configuration OK" on
+ *	standard output else.
  */
 #include "config.h"
 
@@ -42,6 +43,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "msg.h"
 #include "xalloc.h"
 
 #define PF_OUT_MAX	(4 << 20)	/* postconf's output we read at most */
@@ -91,11 +93,11 @@ postconf_run(const char *dir, const char *const *args)
 	argv[n++] = *args++;
     argv[n] = NULL;
     if (pipe(fds) < 0) {
-	fprintf(stderr, "outpostctl: pipe: %s\n", strerror(errno));
+	msg_error("pipe: %s", strerror(errno));
 	return NULL;
     }
     if ((pid = fork()) < 0) {
-	fprintf(stderr, "outpostctl: fork: %s\n", strerror(errno));
+	msg_error("fork: %s", strerror(errno));
 	close(fds[0]);
 	close(fds[1]);
 	return NULL;
@@ -106,7 +108,7 @@ postconf_run(const char *dir, const char *const *args)
 	close(fds[1]);
 	execvp("postconf", (char *const *) argv);
 	execv("/usr/sbin/postconf", (char *const *) argv);	/* not in a user's PATH */
-	fprintf(stderr, "outpostctl: postconf: %s\n", strerror(errno));
+	msg_error("postconf: %s", strerror(errno));
 	_exit(127);
     }
     close(fds[1]);
@@ -128,7 +130,7 @@ postconf_run(const char *dir, const char *const *args)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 	;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-	fprintf(stderr, "outpostctl: postconf%s%s failed\n", dir ? " -c " : "", dir ? dir : "");
+	msg_error("postconf%s%s failed", dir ? " -c " : "", dir ? dir : "");
 	free(buf);
 	return NULL;
     }
@@ -176,7 +178,7 @@ unbrace(const char *tok, char *out, size_t outlen)
 static void
 pf_problem(struct pf_check *pc, const struct pf_service *sv, const char *what)
 {
-    fprintf(stderr, "postfix: %s: %s\n", sv->name, what);
+    msg_error("postfix: %s: %s", sv->name, what);
     pc->problems++;
 }
 
@@ -334,7 +336,7 @@ main_values(struct pf_check *pc, char **value)
     }
     free(out);
     if (i < 7) {
-	fprintf(stderr, "outpostctl: postconf printed less than it was asked\n");
+	msg_error("postconf printed less than it was asked");
 	return -1;
     }
     return 0;
@@ -438,7 +440,7 @@ check_postfix(const char *conf_path, const char *maincf)
 	pc.dir = dirbuf;
     }
     if ((conf = conf_load(conf_path, err, sizeof(err))) == NULL)
-	fprintf(stderr, "outpostctl: %s; the sockets are not compared\n", err);
+	msg_warn("%s; the sockets are not compared", err);
     pc.conf = conf;
     if (main_values(&pc, main_value) < 0 || services(&pc, main_value, &sv, &nsv) < 0)
 	goto out;
@@ -450,7 +452,7 @@ check_postfix(const char *conf_path, const char *maincf)
 	check_milter(&pc, &sv[i]);
     }
     if (checked == 0)
-	fprintf(stderr, "postfix: no smtpd service in master.cf: nothing receives mail\n");
+	msg_error("postfix: no smtpd service in master.cf: nothing receives mail");
     if (pc.problems == 0 && checked > 0) {
 	printf("postfix: configuration OK (%d smtpd service%s)\n", checked,
 	       checked == 1 ? "" : "s");

@@ -32,6 +32,7 @@
 #include "bounce.h"
 #include "ctl.h"
 #include "mime.h"
+#include "msg.h"
 #include "xalloc.h"
 
 static char *read_file(const char *path, size_t *len, const char **why);
@@ -41,9 +42,9 @@ static int classify_one(const char *path, int extra);
 static char *
 read_file(const char *path, size_t *len, const char **why)
 {
-    FILE   *fp = fopen(path, "rb");
-    char   *buf;
-    size_t  cap = 65536, n = 0, got;
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    size_t cap = 65536, n = 0, got;
 
     if (fp == NULL) {
 	*why = strerror(errno);
@@ -78,16 +79,16 @@ classify_one(const char *path, int extra)
 {
     struct bounce_report r;
     const char *why = NULL, *base = strrchr(path, '/');
-    size_t  len, i;
-    char   *msg = read_file(path, &len, &why);
+    size_t len, i;
+    char *msg = read_file(path, &len, &why);
 
     base = base ? base + 1 : path;
     if (msg == NULL) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, why);
+	msg_error("%s: %s", path, why);
 	return 1;
     }
     if (bounce_parse(msg, len, &r, &why) < 0) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, why);
+	msg_error("%s: %s", path, why);
 	bounce_report_free(&r);
 	free(msg);
 	return 1;
@@ -117,7 +118,7 @@ const struct ctl_usage ctl_classify_usage[] = {
 int
 ctl_classify(const char *conf_path, int argc, char **argv)
 {
-    int     i = 1, extra = 0, rc = 0;
+    int i = 1, extra = 0, rc = 0;
 
     (void) conf_path;
     if (i < argc && strcmp(argv[i], "-k") == 0) {

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "jsonw.h"
+#include "msg.h"
 #include "nodeinfo.h"
 #include "redisconn.h"
 #include "xalloc.h"
@@ -160,8 +161,8 @@ ctl_check_cluster(const struct outpost_conf *conf, int json)
     snprintf(lim, sizeof(lim), "%d", CLUSTER_MAX_NODES - 1);
     r = rconn_commandv(rc, "ZRANGE", set, "0", lim, "WITHSCORES", NULL);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-	fprintf(stderr, "outpostctl: redis: %s\n",
-		r ? (r->str ? r->str : "unexpected reply") : rconn_error(rc));
+	msg_error("redis: %s",
+		  r ? (r->str ? r->str : "unexpected reply") : rconn_error(rc));
 	if (r)
 	    freeReplyObject(r);
 	free(set);
@@ -184,7 +185,7 @@ ctl_check_cluster(const struct outpost_conf *conf, int json)
 	else if (r)
 	    freeReplyObject(r);
 	else {
-	    fprintf(stderr, "outpostctl: redis: %s\n", rconn_error(rc));
+	    msg_error("redis: %s", rconn_error(rc));
 	    status = 2;
 	    goto done;
 	}

@@ -54,7 +54,7 @@ int cmd_dkim(const char *conf_path, int argc, char **argv);
 
 int cmd_stats(const char *path, int argc, char **argv);
 int cmd_backoff(const char *path, int argc, char **argv);
-int     ctl_classify(const char *conf_path, int argc, char **argv);
+int ctl_classify(const char *conf_path, int argc, char **argv);
 
 /* cluster.c: outpostctl check-config --cluster */
 int ctl_check_cluster(const struct outpost_conf *conf, int json);

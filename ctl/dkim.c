@@ -39,6 +39,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "keytable.h"
+#include "msg.h"
 #include "xalloc.h"
 
 struct keygen_args {
@@ -89,19 +90,19 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
     int ok, saved;
 
     if (fd < 0) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
+	msg_error("%s: %s", path, strerror(errno));
 	return -1;
     }
     if (geteuid() == 0 && conf && conf->general.user
 	&& (pw = getpwnam(conf->general.user)) != NULL
 	&& fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
-	fprintf(stderr, "outpostctl: %s: chown: %s\n", path, strerror(errno));
+	msg_error("%s: chown: %s", path, strerror(errno));
 	close(fd);
 	unlink(path);
 	return -1;
     }
     if ((fp = fdopen(fd, "w")) == NULL) {
-	fprintf(stderr, "outpostctl: %s: %s\n", path, strerror(errno));
+	msg_error("%s: %s", path, strerror(errno));
 	close(fd);
 	unlink(path);
 	return -1;
@@ -115,8 +116,8 @@ write_key(const char *path, EVP_PKEY *pkey, const struct outpost_conf *conf)
     }
     if (!ok) {
 	/* OpenSSL writes through stdio: errno, when set, is the system's reason */
-	fprintf(stderr, "outpostctl: %s: cannot write the key: %s\n", path,
-		saved ? strerror(saved) : "OpenSSL error");
+	msg_error("%s: cannot write the key: %s", path,
+		  saved ? strerror(saved) : "OpenSSL error");
 	unlink(path);
 	return -1;
     }
@@ -145,22 +146,21 @@ add_to_table(const struct keygen_args *a, const char *table, const char *keyfile
     int bad;
 
     if (fp == NULL) {
-	fprintf(stderr, "outpostctl: %s: %s\n", table, strerror(errno));
+	msg_error("%s: %s", table, strerror(errno));
 	return -1;
     }
     fprintf(fp, "%s %s %s %s\n", a->domain, a->selector, dkim_alg_name(a->alg), keyfile);
     bad = ferror(fp);
     if (fclose(fp) != 0 || bad) {
-	fprintf(stderr, "outpostctl: %s: cannot write: %s\n", table, strerror(errno));
+	msg_error("%s: cannot write: %s", table, strerror(errno));
 	return -1;
     }
     if ((kt = keytable_load(table, 0, 0, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "outpostctl: the key table no longer loads: %s\n", err);
+	msg_error("the key table no longer loads: %s", err);
 	return -1;
     }
     keytable_free(kt);
-    fprintf(stderr, "outpostctl: added to %s; reload outpost-milter (SIGHUP) to use it\n",
-	    table);
+    msg_info("added to %s; reload outpost-milter (SIGHUP) to use it", table);
     return 0;
 }
 
@@ -185,7 +185,7 @@ parse_args(int argc, char **argv, struct keygen_args *a, char *dom, size_t domsz
 	} else if (strcmp(argv[i], "--bits") == 0 && i + 1 < argc) {
 	    a->bits = strtol(argv[++i], NULL, 10);
 	    if (a->bits < 1024 || a->bits > 8192) {
-		fprintf(stderr, "outpostctl: --bits: 1024 to 8192 (2048 recommended)\n");
+		msg_error("--bits: 1024 to 8192 (2048 recommended)");
 		return -1;
 	    }
 	} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
@@ -205,13 +205,13 @@ parse_args(int argc, char **argv, struct keygen_args *a, char *dom, size_t domsz
     if (pos != 2)
 	return -1;
     if (domain_normalize(a->domain, strlen(a->domain), dom, domsz, &why) < 0) {
-	fprintf(stderr, "outpostctl: domain '%s': %s\n", a->domain, why);
+	msg_error("domain '%s': %s", a->domain, why);
 	return -1;
     }
     a->domain = dom;
     if (strspn(a->selector, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	       "0123456789-_.") != strlen(a->selector)) {
-	fprintf(stderr, "outpostctl: selector: letters, digits, '-', '_' and '.' only\n");
+	msg_error("selector: letters, digits, '-', '_' and '.' only");
 	return -1;
     }
     return 0;
@@ -234,7 +234,7 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
     if (access(conf_path, R_OK) == 0 || a.add)
 	conf = ctl_load_conf(conf_path);
     if (a.add && (conf == NULL || conf->dkim.key_table == NULL)) {
-	fprintf(stderr, "outpostctl: --add: [dkim] key_table is not set in %s\n", conf_path);
+	msg_error("--add: [dkim] key_table is not set in %s", conf_path);
 	goto out;
     }
     if (a.dir == NULL && conf && conf->dkim.key_table) {
@@ -243,22 +243,22 @@ cmd_dkim(const char *conf_path, int argc, char **argv)
     }
     snprintf(path, sizeof(path), "%s/%s.%s.key", a.dir ? a.dir : ".", a.domain, a.selector);
     if (path[0] != '/' && a.add) {
-	fprintf(stderr, "outpostctl: --add needs an absolute --dir\n");
+	msg_error("--add needs an absolute --dir");
 	goto out;
     }
     e.alg = a.alg;
     e.keyfile = path;
     if ((e.pkey = generate(a.alg, a.bits)) == NULL) {
-	fprintf(stderr, "outpostctl: key generation failed\n");
+	msg_error("key generation failed");
 	goto out;
     }
     if (write_key(path, e.pkey, conf) < 0)
 	goto out;
-    fprintf(stderr, "outpostctl: wrote %s (%s)\n", path, dkim_alg_name(a.alg));
+    msg_info("wrote %s (%s)", path, dkim_alg_name(a.alg));
     if (a.add && add_to_table(&a, conf->dkim.key_table, path) < 0)
 	goto out;
     if (keyentry_dns_record(&e, &txt, err, sizeof(err)) < 0) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	goto out;
     }
     print_record(&a, txt);

@@ -36,6 +36,7 @@
 #include "ctl.h"
 #include "intake_act.h"
 #include "jsonw.h"
+#include "msg.h"
 #include "redisconn.h"
 #include "verp.h"
 
@@ -90,7 +91,7 @@ do_stats(const struct outpost_conf *conf, int argc, char **argv)
 	    json = 1;
 	} else if (strcmp(argv[i], "--day") == 0 && i + 1 < argc) {
 	    if (ctl_day_parse(argv[++i], day) < 0) {
-		fprintf(stderr, "outpostctl: --day %s: expected a date YYYY-MM-DD\n", argv[i]);
+		msg_error("--day %s: expected a date YYYY-MM-DD", argv[i]);
 		return 2;
 	    }
 	} else {
@@ -107,7 +108,7 @@ do_stats(const struct outpost_conf *conf, int argc, char **argv)
     rc = rconn_new(&conf->redis);
     s = intake_store_new(rc, conf->redis.prefix);
     if (intake_stats(s, day, print_stat, json ? &w : NULL) < 0) {
-	fprintf(stderr, "outpostctl: intake stats: %s\n", intake_error(s));
+	msg_error("intake stats: %s", intake_error(s));
 	ret = 1;
     } else if (json) {
 	jsonw_end(&w);
@@ -145,16 +146,16 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
     if (nargs != 2)
 	return intake_usage("address");
     if (in->bounce_domain == NULL) {
-	fprintf(stderr, "outpostctl: [intake] bounce_domain is not set\n");
+	msg_error("[intake] bounce_domain is not set");
 	return 1;
     }
     if (addr_normalize(arg[0], strlen(arg[0]), rcpt, sizeof(rcpt), &why) < 0
 	|| domain_normalize(arg[1], strlen(arg[1]), sender, sizeof(sender), &why) < 0) {
-	fprintf(stderr, "outpostctl: %s\n", why);
+	msg_error("%s", why);
 	return 1;
     }
     if ((k = verp_keys_load(in->secret_file, 0, 0, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     local = unsub ? in->unsubscribe_local : in->bounce_local;
@@ -164,12 +165,12 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
 		    rcpt, pct ? "" : sender, tok, room);
     verp_keys_free(k);
     if (n == 0) {
-	fprintf(stderr, "outpostctl: %s and %s do not fit in a 64-octet local part\n",
-		rcpt, sender);
+	msg_error("%s and %s do not fit in a 64-octet local part",
+		  rcpt, sender);
 	return 1;
     }
     if (verp_return_domain(in->bounce_domain, sender, dom, sizeof(dom)) == 0) {
-	fprintf(stderr, "outpostctl: [intake] bounce_domain is too long for %s\n", sender);
+	msg_error("[intake] bounce_domain is too long for %s", sender);
 	return 1;
     }
     snprintf(out, sizeof(out), "%s-%s@%s", local, tok, dom);

@@ -64,7 +64,7 @@ ctl_load_conf(const char *path)
     char err[600];
 
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	exit(1);
     }
     return conf;
@@ -124,8 +124,8 @@ cmd_ping(const char *path, int argc, char **argv)
     if (ok)
 	printf("redis: PONG\n");
     else
-	fprintf(stderr, "outpostctl: redis: %s\n",
-		r ? (r->str ? r->str : "unexpected reply") : rconn_error(rc));
+	msg_error("redis: %s",
+		  r ? (r->str ? r->str : "unexpected reply") : rconn_error(rc));
     if (r)
 	freeReplyObject(r);
     rconn_free(rc);
@@ -179,6 +179,7 @@ main(int argc, char **argv)
     const struct ctl_command *c;
     int ch, verbose = 0;
 
+    msg_open_tool("outpostctl");
     while ((ch = getopt_long(argc, argv, "+c:vh", longopts, NULL)) != -1) {
 	switch (ch) {
 	case 'c': path = optarg; break;
@@ -187,7 +188,6 @@ main(int argc, char **argv)
 	default: usage();
 	}
     }
-    msg_open("outpostctl", 1, 0);
     msg_verbose(verbose);
     argc -= optind;
     argv += optind;
@@ -202,6 +202,6 @@ main(int argc, char **argv)
 	}
 	return c->run(path, argc, argv);
     }
-    fprintf(stderr, "outpostctl: unknown command '%s'\n", argv[0]);
+    msg_error("unknown command '%s'", argv[0]);
     usage();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "msg.h"
 #include "onboard.h"
 #include "verp.h"
 #include "xalloc.h"
@@ -170,7 +171,7 @@ onboard_open(struct onboard *o, const char *conf_path, int argc, char **argv, in
     rc = onboard_init(o, conf, domain, &ips, err, sizeof(err));
     conf_strlist_free(&ips);
     if (rc < 0) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	conf_free(conf);
 	return 2;
     }

@@ -30,6 +30,7 @@
 #include "confval.h"
 #include "ctl.h"
 #include "jsonw.h"
+#include "msg.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -253,8 +254,8 @@ cmd_stats(const char *path, int argc, char **argv)
 	    json = 1;
 	} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 	    if (parse_since(argv[++i], now, &since) < 0) {
-		fprintf(stderr, "outpostctl: stats: --since %s: expected a duration such as "
-			"24h or a UTC date YYYY-MM-DD[THH]\n", argv[i]);
+		msg_error("stats: --since %s: expected a duration such as "
+			  "24h or a UTC date YYYY-MM-DD[THH]", argv[i]);
 		return 2;
 	    }
 	} else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) {
@@ -269,8 +270,8 @@ cmd_stats(const char *path, int argc, char **argv)
 	}
     }
     if (now - since > (long long) STATS_MAX_HOURS * 3600) {
-	fprintf(stderr, "outpostctl: stats: hourly counters are kept for %d days: "
-		"showing those\n", STATS_MAX_HOURS / 24);
+	msg_warn("stats: hourly counters are kept for %d days: "
+		 "showing those", STATS_MAX_HOURS / 24);
 	since = now - (long long) STATS_MAX_HOURS * 3600 + 3600;
     }
     conf = ctl_load_conf(path);
@@ -286,7 +287,7 @@ cmd_stats(const char *path, int argc, char **argv)
     if (rv == 0 && stats_read(rc, conf->redis.prefix, now - 167 * 3600, now, add_field, &t) < 0)
 	rv = 1;
     if (rv) {
-	fprintf(stderr, "outpostctl: stats: cannot read Redis: %s\n", rconn_error(rc));
+	msg_error("stats: cannot read Redis: %s", rconn_error(rc));
 	goto out;
     }
     if (t.n > 1)

@@ -128,7 +128,7 @@ parse_when(const char *s, long long now, long long *t)
 	*t = now + (ms + 999) / 1000;
 	return 0;
     }
-    fprintf(stderr, "outpostctl: '%s' is neither a time nor a duration\n", s);
+    msg_error("'%s' is neither a time nor a duration", s);
     return -1;
 }
 
@@ -141,7 +141,7 @@ parse_domain_opt(const char *s, char *out, int allow_address)
     if (at)
 	s = at + 1;
     if (domain_normalize(s, strlen(s), out, DOMAIN_MAX, &why) < 0) {
-	fprintf(stderr, "outpostctl: '%s': %s\n", s, why);
+	msg_error("'%s': %s", s, why);
 	return -1;
     }
     return 0;
@@ -182,7 +182,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
 	    break;
 	case 'r':
 	    if ((o->reason = sup_reason_code(optarg, strlen(optarg))) < 0) {
-		fprintf(stderr, "outpostctl: unknown reason '%s'\n", optarg);
+		msg_error("unknown reason '%s'", optarg);
 		return -1;
 	    }
 	    break;
@@ -192,8 +192,8 @@ parse_opts(struct ctx *c, int argc, char **argv)
 	    break;
 	case 'S':
 	    if (!sup_source_valid(optarg, strlen(optarg))) {
-		fprintf(stderr, "outpostctl: source: up to %d letters, digits, '.', '_', '-'\n",
-			SUP_SOURCE_MAX);
+		msg_error("source: up to %d letters, digits, '.', '_', '-'",
+			  SUP_SOURCE_MAX);
 		return -1;
 	    }
 	    snprintf(o->source, sizeof(o->source), "%s", optarg);
@@ -210,7 +210,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
 	    if (ctl_day_parse(optarg, o->day) == 0)
 		break;
 	    if (sup_time_parse(optarg, strlen(optarg), &t, &why) < 0) {
-		fprintf(stderr, "outpostctl: --day %s: %s\n", optarg, why);
+		msg_error("--day %s: %s", optarg, why);
 		return -1;
 	    }
 	    ctl_day_today(t, o->day);
@@ -226,7 +226,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
 static int
 redis_failed(struct ctx *c, const char *what)
 {
-    fprintf(stderr, "outpostctl: %s: %s\n", what, sup_error(c->store));
+    msg_error("%s: %s", what, sup_error(c->store));
     return 1;
 }
 
@@ -237,7 +237,7 @@ target_arg(const char *arg, char *out)
     const char *why;
 
     if (sup_target_normalize(arg, strlen(arg), out, ADDR_MAX, &why) < 0) {
-	fprintf(stderr, "outpostctl: '%s': %s\n", arg, why);
+	msg_error("'%s': %s", arg, why);
 	return -1;
     }
     return 0;
@@ -292,8 +292,8 @@ do_remove(struct ctx *c, int argc, char **argv)
 	if ((n = sup_remove(c->store, target, c->o.scope)) < 0)
 	    return redis_failed(c, "remove");
 	if (n == 0) {
-	    fprintf(stderr, "outpostctl: %s is not suppressed in scope %s\n", target,
-		    c->o.scope[0] ? c->o.scope : "global");
+	    msg_error("%s is not suppressed in scope %s", target,
+		      c->o.scope[0] ? c->o.scope : "global");
 	    rc = 1;
 	} else {
 	    printf("removed %s (%s)\n", target, c->o.scope[0] ? c->o.scope : "global");
@@ -321,7 +321,7 @@ do_check(struct ctx *c, int argc, char **argv)
     }
     for (i = 0; i < argc; i++) {
 	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
-	    fprintf(stderr, "outpostctl: '%s': %s\n", argv[i], why);
+	    msg_error("'%s': %s", argv[i], why);
 	    return 2;
 	}
 	if ((n = sup_check(c->store, addr, c->o.sender, c->now, NULL, &hit)) < 0) {
@@ -441,21 +441,21 @@ do_export(struct ctx *c, int argc, char **argv)
 	return sup_usage("export");
     if (argc == 1 && strcmp(argv[0], "-") != 0
 	&& (ls.fp = fopen(argv[0], "w")) == NULL) {
-	perror(argv[0]);
+	msg_error("%s: %s", argv[0], strerror(errno));
 	return 1;
     }
     setvbuf(ls.fp, buf, _IOFBF, sizeof(buf));
     fputs("address,reason,scope,time,expires,source\n", ls.fp);
     rc = sup_walk(c->store, 0, export_one, &ls);
     if (fflush(ls.fp) != 0 || rc > 0) {
-	fprintf(stderr, "outpostctl: export: write error: %s\n", strerror(errno));
+	msg_error("export: write error: %s", strerror(errno));
 	return 1;
     }
     if (ls.fp != stdout)
 	fclose(ls.fp);
     if (rc < 0)
 	return redis_failed(c, "export (incomplete)");
-    fprintf(stderr, "exported %lld entries\n", ls.shown);
+    msg_info("exported %lld entries", ls.shown);
     return 0;
 }
 

@@ -31,9 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "ctl.h"
+#include "monotime.h"
+#include "msg.h"
 #include "suppress.h"
 
 #define MAX_REPORTED 100
@@ -89,7 +90,7 @@ report(struct import *im, long long line, const char *why)
 {
     im->bad++;
     if (im->bad <= MAX_REPORTED)
-	fprintf(stderr, "%s:%lld: %s\n", im->name, line, why);
+	msg_error("%s:%lld: %s", im->name, line, why);
 }
 
 /* import_pass - read every row; write them when apply is set */
@@ -133,31 +134,21 @@ import_pass(struct import *im, FILE *fp, int apply)
 	if (e.source[0] == '\0')
 	    strcpy(e.source, "import");
 	if (sup_batch_add(im->batch, &e) < 0) {
-	    fprintf(stderr, "%s:%lld: import stopped: %s (rows before the last %d "
-		    "may have been written)\n", im->name, line, sup_error(im->store), 500);
+	    msg_error("%s:%lld: import stopped: %s (rows before the last %d "
+		      "may have been written)", im->name, line, sup_error(im->store), 500);
 	    return -1;
 	}
     }
     if (ferror(fp)) {
-	fprintf(stderr, "%s: read error: %s\n", im->name, strerror(errno));
+	msg_error("%s: read error: %s", im->name, strerror(errno));
 	return -1;
     }
     if (apply && sup_batch_flush(im->batch) < 0) {
-	fprintf(stderr, "%s: import stopped at the end: %s\n", im->name,
-		sup_error(im->store));
+	msg_error("%s: import stopped at the end: %s", im->name,
+		  sup_error(im->store));
 	return -1;
     }
     return 0;
-}
-
-/* elapsed - seconds since start */
-static double
-elapsed(const struct timespec *start)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double) (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 /* strict_check - pass 1 of --strict; returns the stream to apply, or NULL */
@@ -168,7 +159,7 @@ strict_check(struct import *im, FILE *fp)
 
     if (fseek(fp, 0, SEEK_SET) != 0) {
 	if ((im->spool = tmpfile()) == NULL) {
-	    perror("outpostctl: import: temporary file");
+	    msg_error("import: temporary file: %s", strerror(errno));
 	    return NULL;
 	}
 	again = im->spool;
@@ -179,14 +170,14 @@ strict_check(struct import *im, FILE *fp)
 	im->spool = NULL;		/* stop copying */
     if (im->bad > 0) {
 	if (im->bad > MAX_REPORTED)
-	    fprintf(stderr, "%s: ... and %lld more invalid rows\n", im->name,
-		    im->bad - MAX_REPORTED);
-	fprintf(stderr, "%s: %lld invalid rows: import refused, nothing written\n",
-		im->name, im->bad);
+	    msg_error("%s: ... and %lld more invalid rows", im->name,
+		      im->bad - MAX_REPORTED);
+	msg_error("%s: %lld invalid rows: import refused, nothing written",
+		  im->name, im->bad);
 	return NULL;
     }
     if (fflush(again) != 0 || fseek(again, 0, SEEK_SET) != 0) {
-	fprintf(stderr, "%s: cannot read the input a second time\n", im->name);
+	msg_error("%s: cannot read the input a second time", im->name);
 	return NULL;
     }
     im->rows = im->expired = 0;
@@ -199,7 +190,7 @@ suppress_import(struct sup_store *store, const char *path, int strict,
 		int force, long long now)
 {
     struct import im;
-    struct timespec start;
+    long long start_us;
     FILE *fp = stdin, *src;
     double secs;
     int rc;
@@ -209,10 +200,10 @@ suppress_import(struct sup_store *store, const char *path, int strict,
     im.now = now;
     im.name = strcmp(path, "-") == 0 ? "stdin" : path;
     if (strcmp(path, "-") != 0 && (fp = fopen(path, "r")) == NULL) {
-	perror(path);
+	msg_error("%s: %s", path, strerror(errno));
 	return 1;
     }
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    start_us = monotime_us();
     src = fp;
     if (strict && (src = strict_check(&im, fp)) == NULL) {
 	rc = 1;
@@ -224,12 +215,12 @@ suppress_import(struct sup_store *store, const char *path, int strict,
     if (src != fp)
 	fclose(src);
     if (im.bad > MAX_REPORTED)
-	fprintf(stderr, "%s: ... and %lld more invalid rows\n", im.name,
-		im.bad - MAX_REPORTED);
-    secs = elapsed(&start);
-    fprintf(stderr, "%s: %s %lld rows, %lld invalid skipped, %lld already expired, "
-	    "%.2f s (%.0f rows/s)\n", im.name, rc ? "read" : "imported", im.rows,
-	    im.bad, im.expired, secs, secs > 0 ? (double) im.rows / secs : 0.0);
+	msg_error("%s: ... and %lld more invalid rows", im.name,
+		  im.bad - MAX_REPORTED);
+    secs = (double) (monotime_us() - start_us) / 1e6;
+    msg_info("%s: %s %lld rows, %lld invalid skipped, %lld already expired, "
+	     "%.2f s (%.0f rows/s)", im.name, rc ? "read" : "imported", im.rows,
+	     im.bad, im.expired, secs, secs > 0 ? (double) im.rows / secs : 0.0);
     if (im.bad > 0)
 	rc = 1;
 out:

@@ -56,7 +56,7 @@ redis_now(struct rconn *rc, long long *sec, long long *usec)
 	*sec = atoll(r->element[0]->str);
 	*usec = atoll(r->element[1]->str);
     } else {
-	fprintf(stderr, "outpostctl: redis: %s\n", r && r->str ? r->str : rconn_error(rc));
+	msg_error("redis: %s", r && r->str ? r->str : rconn_error(rc));
     }
     if (r)
 	freeReplyObject(r);
@@ -254,12 +254,12 @@ warmup_start(struct rconn *rc, const struct limits *l, const char *pool, const c
 	if (strcmp(l->pools[i].name, pool) == 0)
 	    break;
     if (i == l->npools) {
-	fprintf(stderr, "outpostctl: no [pool %s] in %s\n", pool, l->conf->path);
+	msg_error("no [pool %s] in %s", pool, l->conf->path);
 	return 1;
     }
     if (date) {
 	if (warmup_date_parse(date, &day, &why) < 0) {
-	    fprintf(stderr, "outpostctl: %s: %s\n", date, why);
+	    msg_error("%s: %s", date, why);
 	    return 2;
 	}
     } else {
@@ -272,7 +272,7 @@ warmup_start(struct rconn *rc, const struct limits *l, const char *pool, const c
     snprintf(num, sizeof(num), "%ld", day);
     r = rconn_commandv(rc, "SET", l->pools[i].start_key, num, NULL);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-	fprintf(stderr, "outpostctl: redis: %s\n", r ? r->str : rconn_error(rc));
+	msg_error("redis: %s", r ? r->str : rconn_error(rc));
 	if (r)
 	    freeReplyObject(r);
 	return 1;
@@ -310,7 +310,7 @@ cmd_warmup(const char *conf_path, int argc, char **argv)
 	return ctl_usage("warmup", argc >= 2 ? argv[1] : NULL);
     conf = ctl_load_conf(conf_path);
     if ((l = limits_build(conf, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     rc = rconn_new(&l->conf->redis);
@@ -473,7 +473,7 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 	jsonw_end(&w);
     }
     if (!ok)
-	fprintf(stderr, "outpostctl: throttle status: Redis failed: %s\n", rconn_error(rc));
+	msg_error("throttle status: Redis failed: %s", rconn_error(rc));
     return ok ? 0 : 1;
 }
 
@@ -491,7 +491,7 @@ cmd_throttle(const char *conf_path, int argc, char **argv)
 	return ctl_usage("throttle", NULL);
     conf = ctl_load_conf(conf_path);
     if ((l = limits_build(conf, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "outpostctl: %s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     rc = rconn_new(&l->conf->redis);

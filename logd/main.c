@@ -45,6 +45,7 @@
 #include "conf.h"
 #include "follow.h"
 #include "metrics.h"
+#include "monotime.h"
 #include "msg.h"
 #include "privs.h"
 #include "promhttp.h"
@@ -79,16 +80,6 @@ struct logd {
     long long missing_since_ms;	/* the log could not be opened since; 0: it is open */
     long long missing_warned_ms;
 };
-
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* usage - the options, and exit */
 static void
@@ -151,7 +142,7 @@ write:
 	snprintf(d->pos, sizeof(d->pos), "%s", pos);
     d->flush_failed = 0;
     d->lines_unflushed = 0;
-    d->last_flush_ms = now_ms();
+    d->last_flush_ms = monotime_ms();
     return 0;
 }
 
@@ -163,7 +154,7 @@ static void
 log_missing(struct logd *d, int err)
 {
     const char *path = d->conf->logd.maillog;
-    long long now = now_ms();
+    long long now = monotime_ms();
     char since[64] = "";
 
     if (d->missing_since_ms && now - d->missing_warned_ms < MISSING_WARN_MS)
@@ -201,12 +192,12 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	    log_missing(d, errno);
 	} else if (d->missing_since_ms) {
 	    msg_info("%s: found after %llds: reading it", d->conf->logd.maillog,
-		     (now_ms() - d->missing_since_ms) / 1000);
+		     (monotime_ms() - d->missing_since_ms) / 1000);
 	    d->missing_since_ms = 0;
 	}
 	if (d->lines_unflushed > 0
 	    && (d->lines_unflushed >= FLUSH_LINES
-		|| now_ms() - d->last_flush_ms >= d->conf->logd.flush_interval_ms))
+		|| monotime_ms() - d->last_flush_ms >= d->conf->logd.flush_interval_ms))
 	    flush(d);
     }
     /* a backlog: go on at once; otherwise wait for the file to grow */
@@ -287,7 +278,7 @@ static int
 read_once(struct logd *d, const char *file)
 {
     const struct track_counts *tc;
-    long long t0 = now_ms(), ms;
+    long long t0 = monotime_ms(), ms;
     int n;
 
     d->state_key[0] = '\0';
@@ -301,7 +292,7 @@ read_once(struct logd *d, const char *file)
     }
     if (flush(d) < 0)
 	return 1;
-    ms = now_ms() - t0;
+    ms = monotime_ms() - t0;
     tc = track_counts(d->track);
     printf("lines %lld deliveries %lld ignored %lld garbage %lld overlong %lld "
 	   "backoffs %lld no_sender %lld too_old %lld ms %lld\n", tc->lines,
@@ -339,16 +330,16 @@ main(int argc, char **argv)
     msg_open("outpost-logd", 1, 0);
     msg_verbose(verbose);
     if ((d.conf = conf_load(path, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     if (provider_table_build(d.conf, &d.providers, err, sizeof(err)) < 0) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	conf_free(d.conf);
 	return 1;
     }
     if (load_rules(d.conf, &d.rules, err, sizeof(err)) < 0) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	provider_table_free(&d.providers);
 	conf_free(d.conf);
 	return 1;
@@ -385,7 +376,7 @@ main(int argc, char **argv)
     if (ino)
 	msg_info("%s: resuming at inode %llu offset %lld", d.conf->logd.maillog, ino, off);
     d.follow = follow_new(d.conf->logd.maillog, ino, off, d.conf->logd.start_at_end);
-    d.last_flush_ms = now_ms();
+    d.last_flush_ms = monotime_ms();
     d.tick = evtimer_new(d.base, on_tick, &d);
     evtimer_add(d.tick, &tv);
     sigs[0] = evsignal_new(d.base, SIGTERM, on_signal, &d);

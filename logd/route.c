@@ -34,9 +34,9 @@ route_pool(const struct outpost_conf *conf, const char *service)
 	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
 	size_t tl = p->transport ? strcspn(p->transport, ":") : 0;
 
-	if (strcmp(p->name, service) == 0
+	if (strcmp(p->named.name, service) == 0
 	    || (tl > 0 && strlen(service) == tl && strncmp(p->transport, service, tl) == 0))
-	    return p->name;
+	    return p->named.name;
     }
     return "default";
 }

@@ -22,18 +22,20 @@
 #include "conf.h"
 #include "intake.h"
 #include "intake_act.h"
-#include "mime.h"
 #include "msg.h"
+#include "parser_pool.h"
 #include "provider.h"
 #include "redisconn.h"
+#include "report_digest.h"
 #include "verp.h"
 #include "xalloc.h"
 
 #define LOCAL_MAX 64			/* RFC 5321 local part */
 
 /*
- * Reports read at once: each may cost up to BOUNCE_CPU_BUDGET_MS of CPU,
- * and anyone can send them; beyond this a report waits for a retry.
+ * Reports read at once, each in a parser process of its own (parser_pool(3)):
+ * each may cost up to BOUNCE_CPU_BUDGET_MS of CPU, and anyone can send
+ * them; beyond this a report waits for a retry.
  */
 #define INTAKE_MAX_PARSING 4
 
@@ -73,8 +75,6 @@ static struct intake_store *store;
 
 static struct intake_stats stats;
 
-static int parsing;			/* reports being read now */
-
 #define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
 static void setup_unref(struct intake_setup *is);
@@ -86,6 +86,7 @@ void
 intake_init(const struct outpost_conf *conf)
 {
     redis_conf = conf;
+    parser_pool_init(INTAKE_MAX_PARSING);
 }
 
 /* intake_setup_new - copy what intake needs; NULL setup when it is off */
@@ -104,7 +105,8 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
 	return NULL;
     is = xcalloc(1, sizeof(*is));
     is->refs = 1;
-    if ((is->keys = verp_keys_load(in->secret_file, 1, owner, err, errlen)) == NULL)
+    if ((is->keys = verp_keys_load(in->secret_file, 1, owner, err, errlen)) == NULL
+	|| parser_pool_check(err, errlen) < 0)
 	goto fail;
     if (provider_table_build(conf, &is->providers, err, errlen) < 0)
 	goto fail;
@@ -208,6 +210,7 @@ void
 intake_shutdown(void)
 {
     intake_install(NULL);
+    parser_pool_shutdown();
     pthread_mutex_lock(&redis_lock);
     intake_store_free(store);
     rconn_free(conn);
@@ -464,60 +467,30 @@ resolve(const struct intake_setup *is, int kind, const char *addr,
 
 /* token_in_original - the tagged return path the returned original carries */
 static int
-token_in_original(const struct intake_setup *is, const struct bounce_report *r,
+token_in_original(const struct intake_setup *is, const struct report_digest *d,
 		  long long now, struct attrib *a, const char *qid)
 {
-    char v[ADDR_MAX * 2], addr[ADDR_MAX];
-    const char *why, *lt, *gt;
     int st = VERP_MALFORMED;
 
-    if (r->orig_mail_from[0])
-	st = resolve(is, VERP_BOUNCE, r->orig_mail_from, is->bounce_local, now, a, qid);
-    if (st == VERP_MALFORMED && r->orig_headers
-	&& mime_header(r->orig_headers, r->orig_headers_len, "Return-Path", v, sizeof(v)) >= 0) {
-	lt = strchr(v, '<');
-	gt = lt ? strchr(lt, '>') : NULL;
-	if (lt && gt && addr_normalize(lt + 1, (size_t) (gt - lt - 1), addr, sizeof(addr),
-				       &why) == 0)
-	    st = resolve(is, VERP_BOUNCE, addr, is->bounce_local, now, a, qid);
-    }
+    if (d->r.orig_mail_from[0])
+	st = resolve(is, VERP_BOUNCE, d->r.orig_mail_from, is->bounce_local, now, a, qid);
+    if (st == VERP_MALFORMED && d->orig_return_path[0])
+	st = resolve(is, VERP_BOUNCE, d->orig_return_path, is->bounce_local, now, a, qid);
     return st;
 }
 
 /* unsub_target - whom an unsubscribe mail without a token is about */
 static void
-unsub_target(const struct intake_msg *m, struct attrib *a)
+unsub_target(const struct report_digest *d, struct attrib *a)
 {
-    char v[512], *p, *e;
-    const char *why;
-    size_t i;
-
     /* "unsubscribe alice@example.org" names the address; else the sender */
-    if (mime_header(m->buf, m->len, "Subject", v, sizeof(v)) >= 0) {
-	for (p = v; (p = strchr(p, '@')) != NULL; p++) {
-	    for (i = (size_t) (p - v); i > 0 && !strchr(" <:\t\"", v[i - 1]); i--)
-		/* void */ ;
-	    for (e = p; *e && !strchr(" >\t\"", *e); e++)
-		/* void */ ;
-	    if (addr_normalize(v + i, (size_t) (e - v - i), a->rcpt, sizeof(a->rcpt), &why) == 0)
-		return;
-	}
-    }
-    a->rcpt[0] = '\0';
-    if (mime_header(m->buf, m->len, "From", v, sizeof(v)) >= 0) {
-	p = strchr(v, '<');
-	e = p ? strchr(p, '>') : NULL;
-	if (p && e)
-	    addr_normalize(p + 1, (size_t) (e - p - 1), a->rcpt, sizeof(a->rcpt), &why);
-	else if (addr_normalize(v, strlen(v), a->rcpt, sizeof(a->rcpt), &why) < 0)
-	    a->rcpt[0] = '\0';
-    }
+    snprintf(a->rcpt, sizeof(a->rcpt), "%s", d->named_rcpt);
 }
 
 /* attribute_unsub - the recipient and sender of a mail to the unsubscribe address */
 static int
-attribute_unsub(const struct intake_msg *m, long long now, struct attrib *a,
-		const char *qid)
+attribute_unsub(const struct intake_msg *m, const struct report_digest *d,
+		long long now, struct attrib *a, const char *qid)
 {
     const struct intake_setup *is = m->setup;
     const char *at = strrchr(m->env_rcpt, '@');
@@ -532,13 +505,13 @@ attribute_unsub(const struct intake_msg *m, long long now, struct attrib *a,
 	if (memchr(x, '.', (size_t) (at - x))) {
 	    if (domain_normalize(x, (size_t) (at - x), dom, sizeof(dom), &why) < 0)
 		return VERP_MALFORMED;
-	    unsub_target(m, a);
+	    unsub_target(d, a);
 	    snprintf(a->sender, sizeof(a->sender), "%s", dom);
 	    return VERP_OK;
 	}
 	return resolve(is, VERP_UNSUB, m->env_rcpt, is->unsub_local, now, a, qid);
     }
-    unsub_target(m, a);
+    unsub_target(d, a);
     domain_match(is, at + 1, a->sender, sizeof(a->sender));
     return VERP_OK;
 }
@@ -669,49 +642,35 @@ token_failed(const struct intake_msg *m, int st, long long now, const char *qid)
 		 ? "unattributed" : verp_status_name(st), now);
 }
 
-/* parse_begin - a slot to read a report in; 0 when all are taken */
-static int
-parse_begin(void)
-{
-    if (__atomic_add_fetch(&parsing, 1, __ATOMIC_ACQ_REL) <= INTAKE_MAX_PARSING)
-	return 1;
-    __atomic_sub_fetch(&parsing, 1, __ATOMIC_ACQ_REL);
-    return 0;
-}
-
-/* parse_end - give the slot back */
-static void
-parse_end(void)
-{
-    __atomic_sub_fetch(&parsing, 1, __ATOMIC_ACQ_REL);
-}
-
 /*
- * parse - read the report in one of the INTAKE_MAX_PARSING slots: 1 read,
- * 0 not readable (counted), -1 on a Redis problem, -2 when no slot is free.
+ * parse - read the report in a parser process: 1 read, 0 not readable
+ * (counted), -1 on a Redis problem or when the parser failed, -2 when all
+ * parsers are busy.  REPORT_DIGEST_PARSE in flags: the whole report, not
+ * its header only.
  */
 static int
-parse(const struct intake_msg *m, struct bounce_report *r, long long now,
+parse(const struct intake_msg *m, int flags, struct report_digest *d, long long now,
       const char *qid)
 {
-    const char *why = "";
-    int rc;
+    int rc = parser_pool_run(m->buf ? m->buf : "", m->len, flags, d, qid);
 
-    if (!parse_begin()) {
+    if (rc == -2) {
 	COUNT(busy);
 	msg_warn("%s: intake: report to %s: %d reports are being read: try later",
 		 qid, m->env_rcpt, INTAKE_MAX_PARSING);
-	memset(r, 0, sizeof(*r));
 	return -2;
     }
-    rc = bounce_parse(m->buf, m->len, r, &why);
-    parse_end();
-    if (rc >= 0)
+    if (rc < 0) {
+	msg_warn("%s: intake: report to %s: the report parser failed: try later", qid,
+		 m->env_rcpt);
+	return -1;
+    }
+    if (d->readable)
 	return 1;
-    if (r->over_budget)
+    if (d->r.over_budget)
 	COUNT(over_budget);
-    msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, why);
-    return count("", r->over_budget ? "over-budget" : "unreadable", now) < 0 ? -1 : 0;
+    msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, d->why);
+    return count("", d->r.over_budget ? "over-budget" : "unreadable", now) < 0 ? -1 : 0;
 }
 
 /*
@@ -720,13 +679,14 @@ parse(const struct intake_msg *m, struct bounce_report *r, long long now,
  * problem.
  */
 static int
-attribute(const struct intake_msg *m, long long now, struct attrib *a, const char *qid)
+attribute(const struct intake_msg *m, const struct report_digest *d, long long now,
+	  struct attrib *a, const char *qid)
 {
     if (m->addr_kind == INTAKE_ADDR_BOUNCE)
 	return resolve(m->setup, VERP_BOUNCE, m->env_rcpt, m->setup->bounce_local, now,
 		       a, qid);
     if (m->addr_kind == INTAKE_ADDR_UNSUB)
-	return attribute_unsub(m, now, a, qid);
+	return attribute_unsub(m, d, now, a, qid);
     return VERP_OK;
 }
 
@@ -744,7 +704,7 @@ tempfail(struct intake_reply *reply, const char *xcode, const char *text)
 enum intake_verdict
 intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
 {
-    struct bounce_report r;
+    struct report_digest d;
     struct attrib a;
     char id[256];
     long long now = (long long) time(NULL);
@@ -754,15 +714,18 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
 	return INTAKE_DONE;
     COUNT(reports);
     COUNT(by_addr[m->addr_kind]);
-    memset(&r, 0, sizeof(r));
+    memset(&d, 0, sizeof(d));
     if (m->too_large) {
 	msg_warn("%s: intake: report to %s larger than [intake] max_report_size: not read",
 		 qid, m->env_rcpt);
 	rc = count("", "too-large", now);
 	goto out;
     }
+    /* an unsubscribe request is about its sender or its token, not its text */
+    if (m->addr_kind == INTAKE_ADDR_UNSUB && (rc = parse(m, 0, &d, now, qid)) <= 0)
+	goto read_failed;
     /* a forged or stale token costs no parsing */
-    if ((st = attribute(m, now, &a, qid)) < 0) {
+    if ((st = attribute(m, &d, now, &a, qid)) < 0) {
 	rc = -1;
 	goto out;
     }
@@ -770,24 +733,24 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
 	rc = token_failed(m, st, now, qid);
 	goto out;
     }
-    /* an unsubscribe request is about its sender or its token, not its text */
-    if (m->addr_kind != INTAKE_ADDR_UNSUB && (rc = parse(m, &r, now, qid)) <= 0) {
-	if (rc == -2)
-	    return tempfail(reply, "4.3.2", "too many reports at once, try again later");
-	goto out;
-    }
+    if (m->addr_kind != INTAKE_ADDR_UNSUB
+	&& (rc = parse(m, REPORT_DIGEST_PARSE, &d, now, qid)) <= 0)
+	goto read_failed;
     if (m->addr_kind == INTAKE_ADDR_COMPLAINT
-	&& (st = token_in_original(m->setup, &r, now, &a, qid)) != VERP_OK) {
+	&& (st = token_in_original(m->setup, &d, now, &a, qid)) != VERP_OK) {
 	rc = st < 0 ? -1 : token_failed(m, st, now, qid);
 	goto out;
     }
-    if (mime_header(m->buf, m->len, "Message-ID", id, sizeof(id)) < 0 || id[0] == '\0')
-	snprintf(id, sizeof(id), "%s", qid);
-    msg_debug("%s: intake: %s report to %s about %s from %s", qid, bounce_kind_name(r.kind),
+    snprintf(id, sizeof(id), "%s", d.message_id[0] ? d.message_id : qid);
+    msg_debug("%s: intake: %s report to %s about %s from %s", qid, bounce_kind_name(d.r.kind),
 	      m->env_rcpt, a.rcpt[0] ? a.rcpt : "(its recipients)", a.sender);
-    rc = act_report(m, &r, &a, id, now, qid);
+    rc = act_report(m, &d.r, &a, id, now, qid);
+    goto out;
+read_failed:
+    if (rc == -2)
+	return tempfail(reply, "4.3.2", "too many reports at once, try again later");
 out:
-    bounce_report_free(&r);
+    report_digest_free(&d);
     if (rc < 0) {
 	COUNT(tempfail);
 	return tempfail(reply, "4.3.0", "report not processed, try again later");

@@ -51,13 +51,14 @@ struct intake_setup *intake_setup_new(const struct outpost_conf *conf,
  *	complaint_addresses); the caller skips the suppression check for it
  *	and, unless reports are kept, deletes it at end of message.  Such a
  *	message is collected (at most [intake] max_report_size bytes) and
- *	intake_eom() reads it (bounce(3)), attributes it (the token of the
+ *	intake_eom() has it read (bounce(3)) by a parser process without the
+ *	keys (parser_pool(3)), attributes it (the token of the
  *	envelope recipient, or for complaints the token in the returned
  *	original's Return-Path or Original-Mail-From), and applies the rules
  *	(intake_act(3)).  Forged, stale and missing tokens change nothing
  *	and are counted.  It returns INTAKE_DONE, or INTAKE_TEMPFAIL with
- *	the reply to give when Redis failed (the sender retries; nothing is
- *	lost).  Reports are never signed.
+ *	the reply to give when Redis or the parser failed (the sender
+ *	retries; nothing is lost).  Reports are never signed.
  *
  *	intake_init() names the configuration whose [redis] settings intake
  *	uses for good (reloads keep them, as for the suppression check).

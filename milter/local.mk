@@ -6,8 +6,10 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/rcpt_check.c milter/rcpt_check.h \
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
 	milter/policy_answer.c milter/policy_answer.h \
-	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h
-outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS)
+	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h \
+	milter/parser_pool.c milter/parser_pool.h
+outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(PARSER_PATH_CFLAGS)
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
@@ -35,6 +37,8 @@ INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-d
 	tests/integration/intake.sh
 # large reports cost the intake little CPU
 INTEGRATION_TESTS += tests/integration/intake-slow.sh
+# reports are read by the sandboxed parser, which the milter survives
+INTEGRATION_TESTS += tests/integration/intake-privsep.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)
@@ -54,3 +58,26 @@ tests_fuzz_fuzz_policy_answer_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
 tests_fuzz_fuzz_policy_answer_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_policy_answer_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS += tests/integration/sendmail-outpost.sh
+
+# the report parser: reads intake reports in a sandbox, away from the keys
+pkglibexec_PROGRAMS = outpost-intake-parse
+PARSER_PATH_CFLAGS = -DOUTPOST_INTAKE_PARSER='"$(pkglibexecdir)/outpost-intake-parse"'
+outpost_intake_parse_SOURCES = milter/intake_parser.c milter/sandbox.c milter/sandbox.h
+outpost_intake_parse_CFLAGS = $(COMMON_CFLAGS) $(SECCOMP_CFLAGS)
+outpost_intake_parse_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS)
+# what the separate parser costs per report: tests/bench/intake-parse-bench.sh
+check_PROGRAMS += tests/bench/parse_bench
+tests_bench_parse_bench_SOURCES = tests/bench/parse_bench.c milter/parser_pool.c \
+	milter/parser_pool.h
+tests_bench_parse_bench_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_bench_parse_bench_LDADD = $(COMMON_LIBS)
+EXTRA_DIST += tests/bench/intake-parse-bench.sh
+UNIT_TESTS += tests/unit/test_sandbox tests/unit/test_parser_pool
+tests_unit_test_parser_pool_SOURCES = tests/unit/test_parser_pool.c milter/parser_pool.c \
+	milter/parser_pool.h
+tests_unit_test_parser_pool_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter \
+	-DTEST_BUILDDIR='"$(abs_top_builddir)"'
+tests_unit_test_parser_pool_LDADD = $(UNIT_LIBS)
+tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c milter/sandbox.c milter/sandbox.h
+tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(SECCOMP_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_sandbox_LDADD = $(UNIT_LIBS) $(SECCOMP_LIBS)

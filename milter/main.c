@@ -275,12 +275,12 @@ main(int argc, char **argv)
     daemonopt_parse(argc, argv, &opt);
     path = opt.conf_path;
     if ((conf = conf_load(path, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     if (opt.check_only) {
 	if (check_keys(conf, daemon_uid(conf), &nkeys, &intake_on, err, sizeof(err)) < 0) {
-	    fprintf(stderr, "%s\n", err);
+	    msg_error("%s", err);
 	    return 1;
 	}
 	printf("%s: configuration OK, %zu DKIM key%s%s\n", path, nkeys,

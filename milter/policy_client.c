@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
 #include "policy_client.h"
 #include "xalloc.h"
 
@@ -32,16 +33,6 @@ struct policy_client {
 
 /* io_status - how one exchange ended */
 enum { IO_OK, IO_FAIL, IO_STALE };
-
-/* now_ms - a monotonic clock */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* policy_client_new - a pool for service, see the header */
 struct policy_client *
@@ -116,7 +107,7 @@ wait_fd(int fd, short events, long long deadline, char *err, size_t errlen)
     int n;
 
     for (;;) {
-	if ((left = deadline - now_ms()) <= 0) {
+	if ((left = deadline - monotime_ms()) <= 0) {
 	    snprintf(err, errlen, "timed out");
 	    return -1;
 	}
@@ -211,7 +202,7 @@ policy_client_ask(struct policy_client *pc, const struct policy_query *q,
 {
     char req[4096], ans[POLICY_ANSWER_MAX];
     size_t reqlen, alen = 0;
-    long long deadline = now_ms() + pc->timeout_ms;
+    long long deadline = monotime_ms() + pc->timeout_ms;
     const char *why;
     int fd, pooled, rc;
 

@@ -43,7 +43,7 @@ rcpt_policy_init(const struct outpost_conf *conf)
 	if (p->overflow)
 	    msg_warn("[pool %s] overflow = %s: a milter cannot move mail to another "
 		     "pool's transport; mail over the pool's cap is deferred instead",
-		     p->name, p->overflow);
+		     p->named.name, p->overflow);
     }
     msg_info("asking %s about each recipient (timeout %lld ms, when unreachable: %s)",
 	     m->policy_service, m->policy_timeout_ms, default_accept ? "accept" : "tempfail");

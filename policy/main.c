@@ -122,7 +122,7 @@ main(int argc, char **argv)
     daemonopt_parse(argc, argv, &opt);
     dm.path = opt.conf_path;
     if ((dm.limits = load(dm.path, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "%s\n", err);
+	msg_error("%s", err);
 	return 1;
     }
     if (opt.check_only) {

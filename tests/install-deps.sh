@@ -11,6 +11,7 @@ PKGS="
  clang-tools-14 clang-tidy-14 cppcheck bear
  libmilter-dev libopendkim-dev libspf2-dev libhiredis-dev libssl-dev libevent-dev
  libinih-dev libidn2-dev libcmocka-dev libc-ares-dev libpsl-dev libsystemd-dev
+ libseccomp-dev
  redis-server redis-tools postfix dnsmasq-base swaks miltertest sasl2-bin
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
  iproute2 util-linux procps psmisc postfwd tzdata

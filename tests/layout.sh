@@ -94,7 +94,8 @@ def canon(path):
 # which folder each target belongs to
 owner = {}
 for mk, name, value in assigns:
-    if name in ("sbin_PROGRAMS", "bin_PROGRAMS", "noinst_LIBRARIES"):
+    if name in ("sbin_PROGRAMS", "bin_PROGRAMS", "pkglibexec_PROGRAMS", "libexec_PROGRAMS",
+                "noinst_LIBRARIES"):
         for t in expand(value).split():
             owner[canon(t)] = t.split("/")[0] if "/" in t else mk.split("/")[0]
 def folder_of(target):

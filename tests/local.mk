@@ -61,9 +61,13 @@ if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)
 endif
 
+# one indent style over the C code; needs no root, so it always runs
+TESTS += tests/static/indent.sh
+
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/lib/campaign.py \
 	tests/lib/README.md tests/install-deps.sh tests/run-all.sh tests/bench/soak.sh \
 	tests/static-analysis.sh tests/static/cppcheck.supp tests/static/scan-build.supp \
+	tests/static/indent.sh \
 	tests/README.md .clang-tidy
 
 # the layout: folders, -I flags and header names (tests/layout.sh); the test

@@ -249,7 +249,8 @@ static int check_policyd(struct conf_policy *, struct outpost_conf *, const char
 static int check_provider(void *, struct outpost_conf *, const char **);
 static int check_pool(void *, struct outpost_conf *, const char **);
 static int check_pool_policy(void *, struct outpost_conf *, const char **);
-static int check_rate_set(void *, struct outpost_conf *, const char **);
+static int check_domain(void *, struct outpost_conf *, const char **);
+static int check_sender(void *, struct outpost_conf *, const char **);
 static int check_dns(void *, struct outpost_conf *, const char **);
 static int check_milter(void *, struct outpost_conf *, const char **);
 static int check_intake(void *, struct outpost_conf *, const char **);
@@ -270,9 +271,9 @@ static const struct conf_section sections[] = {
     {"pool", 1, offsetof(struct outpost_conf, pools),
 	sizeof(struct conf_pool), pool_keys, check_pool},
     {"domain", 1, offsetof(struct outpost_conf, domains),
-	sizeof(struct conf_domain), domain_keys, check_rate_set},
+	sizeof(struct conf_domain), domain_keys, check_domain},
     {"sender", 1, offsetof(struct outpost_conf, senders),
-	sizeof(struct conf_sender), sender_keys, check_rate_set},
+	sizeof(struct conf_sender), sender_keys, check_sender},
 };
 
 /* keys that are gone, and what to set instead */
@@ -397,7 +398,7 @@ check_provider(void *sect, struct outpost_conf *conf, const char **why)
 	const char *m = p->mx.v[i];
 
 	if (strchr(m, '*') && (strncmp(m, "*.", 2) != 0 || strchr(m + 1, '*'))) {
-	    *why = named_why("provider", p->name, "mx: a pattern is a host name or *.domain");
+	    *why = named_why("provider", p->named.name, "mx: a pattern is a host name or *.domain");
 	    return -1;
 	}
     }
@@ -411,7 +412,7 @@ check_pool(void *sect, struct outpost_conf *conf, const char **why)
     if (check_pool_addresses(sect, conf, why) < 0)
 	return -1;
     if (check_pool_policy(sect, conf, why) < 0) {
-	*why = named_why("pool", ((struct conf_pool *) sect)->name, *why);
+	*why = named_why("pool", ((struct conf_pool *) sect)->named.name, *why);
 	return -1;
     }
     return 0;
@@ -456,31 +457,36 @@ check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
-/* sect_is_domain - is this element one of the [domain NAME] sections? */
-static int
-sect_is_domain(const struct outpost_conf *conf, const void *elem)
-{
-    size_t i;
-
-    for (i = 0; i < conf->domains.n; i++)
-	if (conf->domains.v[i] == elem)
-	    return 1;
-    return 0;
-}
-
 /* check_rate_set - [domain NAME] and [sender NAME] need a rate */
 static int
-check_rate_set(void *sect, struct outpost_conf *conf, const char **why)
+check_rate_set(const char *kind, const struct conf_named *named,
+	       const struct conf_rate *rate, const char **why)
 {
-    struct conf_domain *d = sect;	/* conf_sender has the same layout */
-
-    (void) conf;
-    if (d->rate.count <= 0) {
-	*why = named_why(sect_is_domain(conf, d) ? "domain" : "sender", d->name,
-			 "rate is required");
+    if (rate->count <= 0) {
+	*why = named_why(kind, named->name, "rate is required");
 	return -1;
     }
     return 0;
+}
+
+/* check_domain - a [domain NAME] */
+static int
+check_domain(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_domain *d = sect;
+
+    (void) conf;
+    return check_rate_set("domain", &d->named, &d->rate, why);
+}
+
+/* check_sender - a [sender NAME] */
+static int
+check_sender(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_sender *s = sect;
+
+    (void) conf;
+    return check_rate_set("sender", &s->named, &s->rate, why);
 }
 
 /* check_dkim - From must be signed; header names must be header names */
@@ -895,7 +901,7 @@ begin_section(struct parse_state *st, const char *section)
 	return 1;
     } else {
 	struct conf_vec *vec = (struct conf_vec *) ((char *) st->conf + sections[i].off);
-	char **namep;
+	struct conf_named *named;
 	size_t j;
 
 	if (*label == '\0')
@@ -906,17 +912,17 @@ begin_section(struct parse_state *st, const char *section)
 	    return set_err(st, st->line, "[%s]: names may hold letters, digits, '_', '-' and '.'",
 			   section);
 	for (j = 0; j < vec->n; j++) {
-	    namep = (char **) vec->v[j];
-	    if (strcmp(*namep, label) == 0)
+	    named = vec->v[j];
+	    if (strcmp(named->name, label) == 0)
 		return set_err(st, st->line, "[%s] defined twice (first on line %d)",
-			       section, *(int *) (namep + 1));
+			       section, named->line);
 	}
-	/* every named element starts with char *name; int line; */
+	/* every named element begins with its struct conf_named */
 	vec->v = xreallocarray(vec->v, vec->n + 1, sizeof(*vec->v));
 	st->cur_obj = vec->v[vec->n++] = xcalloc(1, sections[i].size);
-	namep = (char **) st->cur_obj;
-	*namep = xstrdup(label);
-	*(int *) (namep + 1) = st->line;
+	named = st->cur_obj;
+	named->name = xstrdup(label);
+	named->line = st->line;
 	st->cur = &sections[i];
 	apply_defaults(st, st->cur, st->cur_obj);
 	free(st->named_seen);
@@ -1015,10 +1021,10 @@ conf_validate(struct parse_state *st)
 	    struct conf_vec *vec = (struct conf_vec *) ((char *) st->conf + sec->off);
 
 	    for (j = 0; j < vec->n; j++) {
-		char **namep = (char **) vec->v[j];
-		int line = *(int *) (namep + 1);
+		const struct conf_named *named = vec->v[j];
+		int line = named->line;
 
-		if (check_required(st, sec, vec->v[j], *namep, line) < 0)
+		if (check_required(st, sec, vec->v[j], named->name, line) < 0)
 		    return -1;
 		why = NULL;
 		if (sec->check && sec->check(vec->v[j], st->conf, &why) < 0) {
@@ -1153,7 +1159,7 @@ conf_free(struct outpost_conf *conf)
 
 	    for (j = 0; j < vec->n; j++) {
 		free_section(&sections[i], vec->v[j]);
-		free(*(char **) vec->v[j]);
+		free(((struct conf_named *) vec->v[j])->name);
 		free(vec->v[j]);
 	    }
 	    free(vec->v);
@@ -1170,7 +1176,7 @@ conf_named_find(const struct conf_vec *vec, const char *name)
     size_t i;
 
     for (i = 0; i < vec->n; i++)
-	if (strcmp(*(char **) vec->v[i], name) == 0)
+	if (strcmp(((const struct conf_named *) vec->v[i])->name, name) == 0)
 	    return vec->v[i];
     return NULL;
 }

@@ -19,6 +19,8 @@
  *
  *	Sections are plain ("[redis]") or named ("[provider gmail]"); each
  *	named section becomes one element of an array in struct outpost_conf.
+ *	Each such element begins with a struct conf_named (its name and the
+ *	line of its header), so that the reader handles them alike.
  *
  *	A configuration is immutable once loaded: reload = load a new one and
  *	swap it in; the old one is freed when nothing uses it any more.
@@ -174,10 +176,15 @@ struct conf_intake {
     int rewrite_sender;		/* tag the envelope sender of outgoing mail */
 };
 
-/* [provider NAME] */
-struct conf_provider {
+/* What every named section begins with: [provider NAME] on line LINE */
+struct conf_named {
     char *name;
     int line;
+};
+
+/* [provider NAME] */
+struct conf_provider {
+    struct conf_named named;	/* first: the reader fills it */
     struct conf_strlist mx;	/* MX host patterns: "*.google.com" */
     struct conf_strlist domains;	/* domains known to belong here */
     struct conf_rate rate;	/* count 0: no limit of its own */
@@ -186,8 +193,7 @@ struct conf_provider {
 
 /* [pool NAME] */
 struct conf_pool {
-    char *name;
-    int line;
+    struct conf_named named;	/* first: the reader fills it */
     char *transport;		/* Postfix transport, e.g. "pool_warm1:" */
     struct conf_strlist addresses;	/* IPs the pool sends from */
     struct conf_strlist senders;	/* sender domains and SASL users */
@@ -198,16 +204,14 @@ struct conf_pool {
 
 /* [domain NAME]: a recipient domain's own limit */
 struct conf_domain {
-    char *name;
-    int line;
+    struct conf_named named;	/* first: the reader fills it */
     struct conf_rate rate;
     long burst;
 };
 
 /* [sender NAME]: a sender domain's or SASL user's own limit */
 struct conf_sender {
-    char *name;
-    int line;
+    struct conf_named named;	/* first: the reader fills it */
     struct conf_rate rate;
     long burst;
 };

@@ -20,6 +20,7 @@
 static const char *msg_progname = "outpost";
 static int msg_to_stderr = 1;
 static int msg_journal;			/* stderr is the systemd journal */
+static int msg_tool;			/* a command-line tool: "progname: text" */
 static int msg_level;
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t msg_limit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,11 +60,23 @@ msg_open(const char *progname, int to_stderr, int facility)
     struct stat st;
 
     msg_progname = slash ? slash + 1 : progname;
+    msg_tool = 0;
     msg_journal = stderr_is_journal();
     /* no syslog socket at all (a container): stderr rather than nowhere */
     msg_to_stderr = to_stderr || stat(_PATH_LOG, &st) < 0;
     if (!msg_to_stderr)
 	openlog(msg_progname, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* msg_open_tool - messages of a command-line tool, on stderr */
+void
+msg_open_tool(const char *progname)
+{
+    const char *slash = strrchr(progname, '/');
+
+    msg_progname = slash ? slash + 1 : progname;
+    msg_tool = msg_to_stderr = 1;
+    msg_journal = 0;
 }
 
 /* msg_verbose - set the debug level */
@@ -110,11 +123,20 @@ msg_vlog(int prio, const char *fmt, va_list ap)
 	[LOG_ERR] = "error", [LOG_WARNING] = "warning",
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug", [LOG_CRIT] = "fatal",
     };
+    static const char *const tool_label[] = {
+	[LOG_WARNING] = "warning: ", [LOG_DEBUG] = "debug: ", [LOG_CRIT] = "fatal: ",
+    };
     char buf[2048];
     int saved = errno;
 
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    if (msg_to_stderr && msg_journal) {
+    if (msg_tool) {
+	pthread_mutex_lock(&msg_lock);
+	fprintf(stderr, "%s: %s%s\n", msg_progname,
+		tool_label[prio] ? tool_label[prio] : "", buf);
+	fflush(stderr);
+	pthread_mutex_unlock(&msg_lock);
+    } else if (msg_to_stderr && msg_journal) {
 	/* sd-daemon(3) prefix: the journal keeps the priority, adds the rest */
 	pthread_mutex_lock(&msg_lock);
 	fprintf(stderr, "<%d>%s: %s\n", prio, label[prio] ? label[prio] : "info", buf);

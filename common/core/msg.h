@@ -5,6 +5,7 @@
  *	#include "msg.h"
  *
  *	void msg_open(const char *progname, int to_stderr, int facility);
+ *	void msg_open_tool(const char *progname);
  *	void msg_verbose(int level);
  *	void msg_debug(const char *fmt, ...);
  *	void msg_info(const char *fmt, ...);
@@ -29,6 +30,12 @@
  *	of the time and name, so that the journal records the priority.
  *	Safe to call from several threads.
  *
+ *	msg_open_tool() is for a command-line tool (outpostctl): whoever runs
+ *	it reads its messages as they come, so each goes to stderr as
+ *	"progname: text", never to syslog, with no time and no journal
+ *	prefix; warnings, fatal errors and debug lines carry their severity
+ *	("progname: warning: text"), errors and information do not.
+ *
  *	msg_debug() prints only after msg_verbose(1) or higher.
  *	msg_fatal() logs and exits with status 1.
  *	msg_facility_code() maps "mail", "local0" ... "local7", "daemon",
@@ -48,6 +55,7 @@
 #define MSG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 void msg_open(const char *progname, int to_stderr, int facility);
+void msg_open_tool(const char *progname);
 void msg_verbose(int level);
 int msg_verbosity(void);
 int msg_facility_code(const char *name);

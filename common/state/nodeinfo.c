@@ -108,7 +108,7 @@ limits_hash(const struct outpost_conf *c, char out[2 * 32 + 1])
 	const struct conf_provider *p = CONF_VEC_AT(&c->providers, i, struct conf_provider);
 
 	feed(md, "provider");
-	feed(md, p->name);
+	feed(md, p->named.name);
 	feed_list(md, &p->mx);
 	feed_list(md, &p->domains);
 	feed_rate(md, &p->rate, p->burst);
@@ -117,7 +117,7 @@ limits_hash(const struct outpost_conf *c, char out[2 * 32 + 1])
 	const struct conf_pool *p = CONF_VEC_AT(&c->pools, i, struct conf_pool);
 
 	feed(md, "pool");
-	feed(md, p->name);
+	feed(md, p->named.name);
 	feed(md, p->transport);
 	feed_list(md, &p->senders);
 	feed_list(md, &p->schedule);
@@ -128,14 +128,14 @@ limits_hash(const struct outpost_conf *c, char out[2 * 32 + 1])
 	const struct conf_domain *d = CONF_VEC_AT(&c->domains, i, struct conf_domain);
 
 	feed(md, "domain");
-	feed(md, d->name);
+	feed(md, d->named.name);
 	feed_rate(md, &d->rate, d->burst);
     }
     for (i = 0; i < c->senders.n; i++) {
 	const struct conf_sender *s = CONF_VEC_AT(&c->senders, i, struct conf_sender);
 
 	feed(md, "sender");
-	feed(md, s->name);
+	feed(md, s->named.name);
 	feed_rate(md, &s->rate, s->burst);
     }
     EVP_DigestFinal_ex(md, h, &hl);

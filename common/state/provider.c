@@ -78,13 +78,13 @@ static int
 add_conf(struct provider_table *t, const struct outpost_conf *conf,
 	 const struct conf_provider *cp, char *err, size_t errlen)
 {
-    int existed = provider_by_name(t, cp->name) >= 0;
-    struct provider *p = find_or_add(t, cp->name);
+    int existed = provider_by_name(t, cp->named.name) >= 0;
+    struct provider *p = find_or_add(t, cp->named.name);
     size_t i;
 
     if (!existed && cp->mx.n == 0 && cp->domains.n == 0) {
 	snprintf(err, errlen, "%s:%d: [provider %s] is not built in: give it mx or domains",
-		 conf->path, cp->line, cp->name);
+		 conf->path, cp->named.line, cp->named.name);
 	return -1;
     }
     for (i = 0; i < cp->mx.n; i++) {
@@ -93,8 +93,8 @@ add_conf(struct provider_table *t, const struct outpost_conf *conf,
 	int wild = strncmp(m, "*.", 2) == 0;
 
 	if (domain_normalize(m + 2 * wild, strlen(m + 2 * wild), host, sizeof(host), &why) < 0) {
-	    snprintf(err, errlen, "%s:%d: [provider %s] mx %s: %s", conf->path, cp->line,
-		     cp->name, m, why);
+	    snprintf(err, errlen, "%s:%d: [provider %s] mx %s: %s", conf->path, cp->named.line,
+		     cp->named.name, m, why);
 	    return -1;
 	}
 	if (wild) {
@@ -113,7 +113,7 @@ add_conf(struct provider_table *t, const struct outpost_conf *conf,
 	if (domain_normalize(cp->domains.v[i], strlen(cp->domains.v[i]), dom,
 			     sizeof(dom), &why) < 0) {
 	    snprintf(err, errlen, "%s:%d: [provider %s] domain %s: %s", conf->path,
-		     cp->line, cp->name, cp->domains.v[i], why);
+		     cp->named.line, cp->named.name, cp->domains.v[i], why);
 	    return -1;
 	}
 	conf_strlist_add(&p->domains, dom, strlen(dom));

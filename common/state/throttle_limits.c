@@ -57,12 +57,12 @@ build_pool(struct limits *l, size_t i, char *err, size_t errlen)
     const char *why;
     size_t j;
 
-    p->name = cp->name;
+    p->name = cp->named.name;
     /* FILTER wants transport:nexthop; a bare transport name gets its colon */
     p->filter = xmalloc(strlen(cp->transport) + 2);
     sprintf(p->filter, "%s%s", cp->transport, strchr(cp->transport, ':') ? "" : ":");
     if (warmup_schedule_parse(&cp->schedule, &p->sched, &why) < 0) {
-	snprintf(err, errlen, "%s:%d: [pool %s] %s", conf->path, cp->line, cp->name, why);
+	snprintf(err, errlen, "%s:%d: [pool %s] %s", conf->path, cp->named.line, cp->named.name, why);
 	return -1;
     }
     p->split_pct = xcalloc(l->providers.n ? l->providers.n : 1, sizeof(int));
@@ -75,7 +75,7 @@ build_pool(struct limits *l, size_t i, char *err, size_t errlen)
 	snprintf(name, sizeof(name), "%.*s", (int) (colon - item), item);
 	if ((idx = provider_by_name(&l->providers, name)) < 0) {
 	    snprintf(err, errlen, "%s:%d: [pool %s] split: unknown provider %s",
-		     conf->path, cp->line, cp->name, name);
+		     conf->path, cp->named.line, cp->named.name, name);
 	    return -1;
 	}
 	p->split_pct[idx] = atoi(colon + 1);
@@ -86,15 +86,15 @@ build_pool(struct limits *l, size_t i, char *err, size_t errlen)
 	q = conf_pool_find(conf, q->overflow);
 	if (p->nchain == LIMITS_MAX_CHAIN) {
 	    snprintf(err, errlen, "%s:%d: [pool %s] overflow: at most %d pools in a chain",
-		     conf->path, cp->line, cp->name, LIMITS_MAX_CHAIN);
+		     conf->path, cp->named.line, cp->named.name, LIMITS_MAX_CHAIN);
 	    return -1;
 	}
 	for (j = 0; j < conf->pools.n; j++)
 	    if (CONF_VEC_AT(&conf->pools, j, struct conf_pool) == q)
 		p->chain[p->nchain++] = (int) j;
     }
-    p->start_key = key_dup(l->prefix, "warmup", cp->name, "start");
-    p->today_key = key_dup(l->prefix, "warmup", cp->name, "today");
+    p->start_key = key_dup(l->prefix, "warmup", cp->named.name, "start");
+    p->today_key = key_dup(l->prefix, "warmup", cp->named.name, "today");
     p->nsched_argv = 1 + 2 * p->sched.n;
     p->sched_argv = xcalloc(p->nsched_argv, sizeof(char *));
     p->sched_argv[0] = num_dup((long long) p->sched.n);
@@ -202,7 +202,7 @@ limits_domain_gcra(const struct limits *l, const char *domain)
     size_t i;
 
     for (i = 0; i < l->conf->domains.n; i++)
-	if (strcmp(CONF_VEC_AT(&l->conf->domains, i, struct conf_domain)->name, domain) == 0)
+	if (strcmp(CONF_VEC_AT(&l->conf->domains, i, struct conf_domain)->named.name, domain) == 0)
 	    return &l->domain_over[i];
     return l->domain_gcra.interval_us > 0 ? &l->domain_gcra : NULL;
 }
@@ -214,7 +214,7 @@ limits_sender_gcra(const struct limits *l, const char *sender)
     size_t i;
 
     for (i = 0; i < l->conf->senders.n; i++)
-	if (strcasecmp(CONF_VEC_AT(&l->conf->senders, i, struct conf_sender)->name, sender) == 0)
+	if (strcasecmp(CONF_VEC_AT(&l->conf->senders, i, struct conf_sender)->named.name, sender) == 0)
 	    return &l->sender_over[i];
     return l->sender_gcra.interval_us > 0 ? &l->sender_gcra : NULL;
 }

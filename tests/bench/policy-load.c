@@ -36,30 +36,22 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "monotime.h"
+
 struct conn {
     struct bufferevent *bev;
-    long long sent_ns;
+    long long sent_us;
     unsigned long seq;
 };
 
 static struct event_base *base;
-static long long start_ns, measure_ns, stop_ns;
+static long long start_us, measure_us, stop_us;
 static long ndomains = 1000, max_requests = 0;
 static unsigned long next_seq;
 static const char *sender = "news@shop.test";
 static unsigned *lat_us;		/* measured latencies */
 static size_t nlat, caplat;
 static long long answers, measured, dunno, defer, filter, other;
-
-/* now_ns - monotonic nanoseconds */
-static long long
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* send_one - the next request on a connection */
 static void
@@ -75,7 +67,7 @@ send_one(struct conn *c)
 		   "sender=%s\nrecipient=user%lu@d%lu.bench.test\nrecipient_count=0\n"
 		   "queue_id=\ninstance=%lx.%lx\nsize=0\nsasl_username=\n\n",
 		   sender, n, n % (unsigned long) ndomains, (unsigned long) c, n);
-    c->sent_ns = now_ns();
+    c->sent_us = monotime_us();
     bufferevent_write(c->bev, buf, (size_t) len);
 }
 
@@ -84,7 +76,7 @@ static void
 record(const char *action, size_t len, long long t)
 {
     answers++;
-    if (t < measure_ns)
+    if (t < measure_us)
 	return;
     measured++;
     if (len >= 5 && memcmp(action, "DUNNO", 5) == 0)
@@ -108,18 +100,18 @@ on_read(struct bufferevent *bev, void *arg)
     while ((p = evbuffer_search(in, "\n\n", 2, NULL)).pos >= 0) {
 	size_t len = (size_t) p.pos + 2;
 	char *ans = (char *) evbuffer_pullup(in, (ev_ssize_t) len);
-	long long t = now_ns();
+	long long t = monotime_us();
 
-	if (t >= measure_ns) {
+	if (t >= measure_us) {
 	    if (nlat == caplat) {
 		caplat = caplat ? caplat * 2 : 1 << 20;
 		lat_us = realloc(lat_us, caplat * sizeof(*lat_us));
 	    }
-	    lat_us[nlat++] = (unsigned) ((t - c->sent_ns) / 1000);
+	    lat_us[nlat++] = (unsigned) (t - c->sent_us);
 	}
 	record(ans + 7, len - 9, t);
 	evbuffer_drain(in, len);
-	if (t >= stop_ns || (max_requests && answers >= max_requests)) {
+	if (t >= stop_us || (max_requests && answers >= max_requests)) {
 	    event_base_loopbreak(base);
 	    return;
 	}
@@ -232,19 +224,19 @@ main(int argc, char **argv)
     if (optind != argc - 1 || nconn < 1 || ndomains < 1)
 	return fprintf(stderr, "policy-load: one ADDRESS expected\n"), 2;
     base = event_base_new();
-    start_ns = now_ns();
-    measure_ns = start_ns + (long long) (warmup * 1e9);
-    stop_ns = measure_ns + (long long) (seconds * 1e9);
+    start_us = monotime_us();
+    measure_us = start_us + (long long) (warmup * 1e6);
+    stop_us = measure_us + (long long) (seconds * 1e6);
     for (i = 0; i < nconn; i++)
 	send_one(open_conn(argv[optind]));
     event_base_dispatch(base);
-    end = now_ns();
-    if (end > stop_ns)
-	end = stop_ns;
+    end = monotime_us();
+    if (end > stop_us)
+	end = stop_us;
     qsort(lat_us, nlat, sizeof(*lat_us), cmp_u);
     printf("decisions_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f answers=%lld "
 	   "dunno=%lld defer=%lld filter=%lld other=%lld connections=%ld domains=%ld\n",
-	   end > measure_ns ? measured / ((end - measure_ns) / 1e9) : 0.0,
+	   end > measure_us ? measured / ((end - measure_us) / 1e6) : 0.0,
 	   pct(0.50), pct(0.99), pct(0.999), answers, dunno, defer, filter, other,
 	   nconn, ndomains);
     return 0;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "monotime.h"
 #include "msg.h"
 #include "redisconn.h"
 #include "suppress.h"
@@ -41,16 +42,6 @@ struct worker {
     long hits, errors;
 };
 
-/* now_us - monotonic microseconds */
-static double
-now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
 /* run - one thread's loop */
 static void *
 run(void *arg)
@@ -60,11 +51,11 @@ run(void *arg)
     struct sup_store *st = sup_store_new(rc, conf->redis.prefix);
     struct sup_entry hit;
     char miss[ADDR_MAX];
-    double end = now_us() + seconds * 1e6, t0, t1;
+    double end = monotime_us() + seconds * 1e6, t0, t1;
     const char *rcpt;
     int n;
 
-    while ((t0 = now_us()) < end) {
+    while ((t0 = monotime_us()) < end) {
 	size_t i = (size_t) rand_r(&w->seed) % naddrs;
 
 	if (rand_r(&w->seed) & 1) {
@@ -75,7 +66,7 @@ run(void *arg)
 	}
 	n = sup_check(st, rcpt[0] == '@' ? "someone@example.test" : rcpt,
 		      "tenant7.example", (long long) time(NULL), "bench", &hit);
-	t1 = now_us();
+	t1 = monotime_us();
 	if (n < 0)
 	    w->errors++;
 	else
@@ -141,7 +132,7 @@ main(int argc, char **argv)
     seconds = atof(argv[3]);
     load(argv[4]);
     w = xcalloc((size_t) threads, sizeof(*w));
-    start = now_us();
+    start = monotime_us();
     for (i = 0; i < threads; i++) {
 	w[i].seed = (unsigned) i * 7919u + 1;
 	pthread_create(&w[i].tid, NULL, run, &w[i]);
@@ -152,7 +143,7 @@ main(int argc, char **argv)
 	hits += w[i].hits;
 	errors += w[i].errors;
     }
-    secs = (now_us() - start) / 1e6;
+    secs = (monotime_us() - start) / 1e6;
     all = xreallocarray(NULL, total ? total : 1, sizeof(*all));
     for (i = 0, k = 0; i < threads; i++) {
 	memcpy(all + k, w[i].lat, w[i].n * sizeof(*all));

@@ -16,17 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "monotime.h"
 #include "verp.h"
-
-/* now_us - monotonic microseconds */
-static double
-now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 int
 main(int argc, char **argv)
@@ -43,19 +34,19 @@ main(int argc, char **argv)
     if (k == NULL || n <= 0)
 	return 1;
     len = 0;
-    t0 = now_us();
+    t0 = monotime_us();
     for (i = 0; i < n; i++) {
 	snprintf(rcpt, sizeof(rcpt), "%c%c%c%c.lastname@gmail.com", 'a' + (int) (i % 26),
 		 'a' + (int) (i / 26 % 26), 'a' + (int) (i / 676 % 26), 'a' + (int) (i / 17576 % 26));
 	len = verp_encode(k, VERP_BOUNCE, 20000, rcpt, "shop.example", tok, sizeof(tok) - 2);
     }
-    t1 = now_us();
+    t1 = monotime_us();
     for (i = 0; i < n; i++)
 	if (verp_decode(k, VERP_BOUNCE, tok, len, 20000, 30, &t) != VERP_OK) {
 	    fprintf(stderr, "verp_bench: the token does not decode\n");
 	    return 1;
 	}
-    t2 = now_us();
+    t2 = monotime_us();
     for (i = 1; i < 60; i++) {
 	memset(local, 'a', (size_t) i);
 	snprintf(local + i, sizeof(local) - (size_t) i, "@gmail.com");

@@ -116,6 +116,11 @@ unlike "$out" "suppress remove" "and not the others"
 out=$("$CTL_BIN" -c "$conf" nosuch 2>"$WORLD_TMP/err"); rc=$?
 is "$rc $out" "2 " "an unknown command: exit 2, nothing on stdout"
 like "$(cat "$WORLD_TMP/err")" "unknown command 'nosuch'" "and the error on stderr"
+is "$(head -1 "$WORLD_TMP/err")" "outpostctl: unknown command 'nosuch'" \
+    "an error is one plain line, \"outpostctl: \" and the text (no time, no severity)"
+out=$("$CTL_BIN" -c "$WORLD_TMP/none.conf" ping 2>&1); rc=$?
+is "$rc $out" "1 outpostctl: $WORLD_TMP/none.conf: cannot open: No such file or directory" \
+    "a configuration that cannot be read: exit 1 and that one line"
 out=$(ctl backoff 2>"$WORLD_TMP/err"); rc=$?
 is "$rc $out" "2 " "backoff without a subcommand: exit 2, nothing on stdout"
 like "$(cat "$WORLD_TMP/err")" "outpostctl backoff list" "its forms on stderr"

@@ -29,7 +29,18 @@ for prog in "$CTL_BIN check-config" "$MILTER_BIN -n -c" "$POLICYD_BIN -n -c"; do
     name=${prog%% *}; name=${name##*/}
     isnt "$rc" 0 "$name refuses a bad file"
     like "$out" "$bad:5: max_request_size: 'lots'" "$name names file, line 5 and the key"
+    [ "$name" = outpostctl ] ||
+        like "$out" "$name: error: $bad:5: " "$name says it through its log module, as an error"
 done
+# under systemd, stderr is the journal: a bad file is said at error priority
+LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
+jlog=$WORLD_TMP/journal.log
+: >"$jlog"
+for prog in "$MILTER_BIN" "$POLICYD_BIN" "$LOGD_BIN"; do
+    JOURNAL_STREAM=$(stat -c '%d:%i' "$jlog") "$prog" -n -c "$bad" 2>>"$jlog"
+done
+is "$(grep -c "^<3>error: $bad:5: max_request_size: 'lots'" "$jlog")" 3 \
+    "with stderr the journal, milter, policyd and logd say it at priority 3 (error)"
 out=$("$MILTER_BIN" -n -c "$conf" 2>&1)
 like "$out" "configuration OK" "outpost-milter -n accepts the good file"
 

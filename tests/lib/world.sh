@@ -21,6 +21,7 @@
 #   OUTPOST_BUILDDIR  where the built programs are (default: the source tree, or its
 #                     build/ folder when only that holds outpost-milter)
 #   OUTPOST_SRCDIR    the source tree (default: two levels above this file)
+#   OUTPOST_INTAKE_PARSER  the milter's report parser (default: the one of OUTPOST_BUILDDIR)
 #   KEEP=1            keep the temporary directory (KEEP=failed: only if a test failed)
 #   WORLD_TIMEOUT     seconds before a hung test is killed (default 300)
 #   WORLD_VERBOSE=1   echo each world step as a TAP comment
@@ -39,9 +40,11 @@ fi
 MILTER_BIN=${MILTER_BIN:-$OUTPOST_BUILDDIR/outpost-milter}
 POLICYD_BIN=${POLICYD_BIN:-$OUTPOST_BUILDDIR/outpost-policyd}
 CTL_BIN=${CTL_BIN:-$OUTPOST_BUILDDIR/outpostctl}
+# the milter's report parser, from the build tree rather than the libexec directory
+OUTPOST_INTAKE_PARSER=${OUTPOST_INTAKE_PARSER:-$OUTPOST_BUILDDIR/outpost-intake-parse}
 PYTHON=${WORLD_PYTHON:-/usr/bin/python3}    # Debian's python3-* modules live here
 SINK_PY=$WORLD_LIB_DIR/sink.py
-export OUTPOST_SRCDIR OUTPOST_BUILDDIR MILTER_BIN POLICYD_BIN CTL_BIN
+export OUTPOST_SRCDIR OUTPOST_BUILDDIR MILTER_BIN POLICYD_BIN CTL_BIN OUTPOST_INTAKE_PARSER
 
 # Fixed addresses inside the namespace.
 SMTP_HOST=127.0.0.1            # the private Postfix's smtpd

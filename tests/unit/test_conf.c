@@ -114,7 +114,8 @@ test_values(void **state)
     assert_non_null(p);
     assert_int_equal(p->mx.n, 2);
     assert_int_equal(p->domains.n, 2);
-    assert_int_equal(p->line, 13);
+    assert_string_equal(p->named.name, "gmail");
+    assert_int_equal(p->named.line, 13);
     assert_int_equal(c->pools.n, 2);
     assert_string_equal(conf_pool_find(c, "main")->transport, "smtp:");
     assert_null(conf_pool_find(c, "nope"));
@@ -138,6 +139,8 @@ test_errors(void **state)
     expect_error("[pool]\ntransport = x:\n", 1, "needs a name");
     expect_error("[pool a]\ntransport = x:\n[pool a]\ntransport = y:\n", 3,
 		 "defined twice (first on line 1)");
+    expect_error("[redis]\n[domain a.test]\nburst = 5\n", 2, "[domain a.test] rate is required");
+    expect_error("[sender b.test]\nburst = 5\n", 1, "[sender b.test] rate is required");
     expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
     expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
     expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
