@@ -1144,6 +1144,42 @@ bounce_replycode_find(const char *text, const char *status, char *out,
     return -1;
 }
 
+/*
+ * command_word - an SMTP command written as such ("RCPT TO:", "MAIL
+ * FROM", "DATA") and standing alone, not inside a word or a host name.
+ * When several stand in the text, the one latest in a session is the
+ * one that failed: a session that got as far as DATA got past RCPT.
+ */
+static const char *
+command_word(const char *text)
+{
+    static const struct {
+	const char *word;
+	const char *command;
+    } words[] = {
+	{"HELO", "HELO"}, {"EHLO", "EHLO"}, {"STARTTLS", "STARTTLS"},
+	{"AUTH PLAIN", "AUTH"}, {"AUTH LOGIN", "AUTH"}, {"MAIL F", "MAIL"},
+	{"RCPT", "RCPT"}, {"DATA", "DATA"},
+    };
+    const char *found = NULL;
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	size_t  n = strlen(words[i].word);
+
+	for (const char *p = text; (p = strstr(p, words[i].word)) != NULL; p += n) {
+	    if ((p > text && isalnum((unsigned char) p[-1]))
+		|| (p > text && (p[-1] == '.' || p[-1] == '@' || p[-1] == '-'))
+		|| (strchr(words[i].word, ' ') == NULL
+		    && (isalnum((unsigned char) p[n]) || p[n] == '.'
+			|| p[n] == '@' || p[n] == '-' || p[n] == '_')))
+		continue;
+	    found = words[i].command;
+	    break;
+	}
+    }
+    return found;
+}
+
 /* bounce_command_find - the SMTP command a text says was refused */
 const char *
 bounce_command_find(const char *text)
@@ -1207,6 +1243,8 @@ bounce_command_find(const char *text)
 	}
     }
     free(t);
+    if (found == NULL)
+	found = command_word(text);
     return found;
 }
 

@@ -196,6 +196,22 @@ test_commands(void **state)
 }
 
 static void
+test_command_words(void **state)
+{
+    (void) state;
+    /* a command written as such, the latest of the session wins */
+    assert_string_equal(bounce_command_find("no connection went far enough; "
+					    "furthest was RCPT TO reply: 550 "
+					    "nobody"), "RCPT");
+    assert_string_equal(bounce_command_find("MAIL FROM: a@b.example\n"
+					    "RCPT TO: c@d.example\n"
+					    "DATA refused"), "DATA");
+    /* inside a word, a host name or an address: not a command */
+    assert_null(bounce_command_find("550 DATABASE error at mx.DATA.example"));
+    assert_null(bounce_command_find("550 unknown RCPTX@b.example"));
+}
+
+static void
 test_command_decides(void **state)
 {
     (void) state;
@@ -379,6 +395,7 @@ main(void)
 	cmocka_unit_test(test_provider_rules),
 	cmocka_unit_test(test_rhost_find),
 	cmocka_unit_test(test_commands),
+	cmocka_unit_test(test_command_words),
 	cmocka_unit_test(test_command_decides),
 	cmocka_unit_test(test_failedstarttls),
 	cmocka_unit_test(test_code_fallback),
