@@ -660,6 +660,123 @@ static const int second_pass[] = {
     BR_MAILERERROR,
 };
 
+/*
+ * What an MTA's own program says when it gives up, in the words its
+ * source writes (qmail-remote and qmail-ldap, Exim's routers and
+ * transports, the DragonFly Mail Agent, OpenSMTPD, IMail): a phrase
+ * of this table names the reason in that MTA's sense.  Each phrase is
+ * a fixed message of one program, not the wording of a remote reply.
+ */
+static const struct format_phrase {
+    const char *phrase;
+    int     reason;
+} format_table[] = {
+    /* qmail */
+    {"sorry, i couldn't find any host ", BR_HOSTUNKNOWN},
+    {"sorry, i couldn't find a mail exchanger or ip address", BR_NOTACCEPT},
+    {"sorry, i wasn't able to establish an smtp connection", BR_NETWORKERROR},
+    {"although i'm listed as a best-preference mx or a for that host",
+     BR_NETWORKERROR},
+    {"message size exceeds fixed maximum message size", BR_MESGTOOBIG},
+    {"bad interpreter: no such file or directory", BR_SYSTEMERROR},
+    {"mailbox unavailable (not enough free space)", BR_SYSTEMFULL},
+    {"no mailbox here by that name", BR_USERUNKNOWN},
+    {"exeeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"exceeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"mailaddress is administrativ", BR_SUSPEND},
+    {"automatic homedir creator crashed", BR_SYSTEMERROR},
+    {"illegal value in ldap attribute", BR_SYSTEMERROR},
+    {"ldap attribute is not given but mandatory", BR_SYSTEMERROR},
+    {"timeout while performing search on ldap server", BR_SYSTEMERROR},
+    {"too many results returned but needs to be unique", BR_SYSTEMERROR},
+    {"error while executing qmail-forward", BR_SYSTEMERROR},
+    {"error in automatic homedir creation", BR_SYSTEMERROR},
+    {"temporary failure in ldap lookup", BR_SYSTEMERROR},
+    {"unable to contact ldap server", BR_SYSTEMERROR},
+    {"unable to login into ldap server", BR_SYSTEMERROR},
+    /* Exim */
+    {"all host address lookups failed permanently", BR_HOSTUNKNOWN},
+    {"all relevant mx records point to non-existent hosts", BR_HOSTUNKNOWN},
+    {"an mx or srv record indicated no smtp service", BR_NOTACCEPT},
+    {"no host found for existing smtp connection", BR_NOTACCEPT},
+    {"angle-brackets nested too deep", BR_SYNTAXERROR},
+    {"expected word or \"<\"", BR_SYNTAXERROR},
+    {"domain missing in source-routed address", BR_SYNTAXERROR},
+    {"delivery to file forbidden", BR_SYSTEMERROR},
+    {"delivery to pipe forbidden", BR_SYSTEMERROR},
+    {"too many \"received\" headers", BR_CONTENTERROR},
+    {"retry time not reached for any host after a long failure period",
+     BR_EXPIRED},
+    {"all hosts have been failing for a long time", BR_EXPIRED},
+    /* DragonFly Mail Agent */
+    {"could not deliver for the last ", BR_EXPIRED},
+    {"dns lookup failure: host ", BR_HOSTUNKNOWN},
+    /* OpenSMTPD */
+    {"envelope expired", BR_EXPIRED},
+    {"could not retrieve credentials", BR_SECURITYERROR},
+    {"address family mismatch on destination mxs", BR_NETWORKERROR},
+    {"all routes to destination blocked", BR_NETWORKERROR},
+    {"bad dns lookup error code", BR_NETWORKERROR},
+    {"could not retrieve source address", BR_NETWORKERROR},
+    {"network error on destination mxs", BR_NETWORKERROR},
+    {"no valid route to remote mx", BR_NETWORKERROR},
+    {"no valid route to destination", BR_NETWORKERROR},
+    {"temporary failure in mx lookup", BR_NETWORKERROR},
+    {"destination seem to reject all mails", BR_NOTACCEPT},
+    {"no mx found for domain", BR_NOTACCEPT},
+    {"no mx found for destination", BR_NOTACCEPT},
+    /* IMail */
+    {"invalid final delivery userid", BR_USERUNKNOWN},
+    {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
+    {"requested action not taken: virus detected", BR_VIRUSDETECTED},
+    {"blacklisted url in message", BR_SPAMDETECTED},
+};
+
+/*
+ * Local delivery agents (dovecot, mail.local, procmail, maildrop,
+ * vpopmail, vmailmgr) name themselves in their errors; what they say
+ * is about the mailbox on that host, and an error of theirs that says
+ * nothing more is the mailer's.
+ */
+static const struct lda_phrase {
+    const char *agent;		/* marker of the agent, in its errors */
+    const char *phrase;		/* NULL: any other error of the agent */
+    int     reason;
+} lda_table[] = {
+    {"> was automatically rejected:", "not enough disk space", BR_MAILBOXFULL},
+    {"> was automatically rejected:", "quota exceeded", BR_MAILBOXFULL},
+    {"> was automatically rejected:", "mailbox doesn't exist: ", BR_USERUNKNOWN},
+    {"> was automatically rejected:", NULL, BR_MAILERERROR},
+    {"mail.local: ", "disc quota exceeded", BR_MAILBOXFULL},
+    {"mail.local: ", "mailbox full or quota exceeded", BR_MAILBOXFULL},
+    {"mail.local: ", "temporary file write error", BR_SYSTEMERROR},
+    {"mail.local: ", ": invalid mailbox path", BR_USERUNKNOWN},
+    {"mail.local: ", ": unknown user:", BR_USERUNKNOWN},
+    {"mail.local: ", ": user missing home directory", BR_USERUNKNOWN},
+    {"mail.local: ", ": user unknown", BR_USERUNKNOWN},
+    {"mail.local: ", NULL, BR_MAILERERROR},
+    {"procmail: ", "quota exceeded while writing", BR_MAILBOXFULL},
+    {"procmail: ", "user over quota", BR_MAILBOXFULL},
+    {"procmail: ", "service unavailable", BR_SYSTEMERROR},
+    {"procmail: ", "no space left to finish writing", BR_SYSTEMFULL},
+    {"procmail: ", NULL, BR_MAILERERROR},
+    {"maildrop: ", "maildir over quota.", BR_MAILBOXFULL},
+    {"maildrop: ", "cannot find system user", BR_USERUNKNOWN},
+    {"maildrop: ", "invalid user specified.", BR_USERUNKNOWN},
+    {"maildrop: ", NULL, BR_MAILERERROR},
+    {"vdelivermail: ", "user does not exist, but will deliver to ", BR_FILTERED},
+    {"vdelivermail: ", "domain is over quota", BR_MAILBOXFULL},
+    {"vdelivermail: ", "user is over quota", BR_MAILBOXFULL},
+    {"vdelivermail: ", "account is locked email bounced", BR_SUSPEND},
+    {"vdelivermail: ", "no mailbox here by that name", BR_USERUNKNOWN},
+    {"vdelivermail: ", NULL, BR_MAILERERROR},
+    {"vdeliver: ", "delivery failed due to system quota violation", BR_MAILBOXFULL},
+    {"vdeliver: ", "invalid or unknown base user or domain", BR_USERUNKNOWN},
+    {"vdeliver: ", "invalid or unknown virtual user", BR_USERUNKNOWN},
+    {"vdeliver: ", "user name does not refer to a virtual user", BR_USERUNKNOWN},
+    {"vdeliver: ", NULL, BR_MAILERERROR},
+};
+
 static int phrase_in(const char *text, const char *phrase);
 static int said(const char *text, int reason);
 static int status_reason(const char *status);
@@ -952,28 +1069,85 @@ code_reason(const char *status, const char *replycode)
     return BR_UNDEFINED;
 }
 
+/* format_reason - the reason an MTA's own fixed message names, or 0 */
+static int
+format_reason(const struct bounce_evidence *ev, const char *text)
+{
+    size_t  i;
+
+    /* refused at the greeting: the client, whatever follows */
+    if (ev->command && (strcmp(ev->command, "HELO") == 0
+			|| strcmp(ev->command, "EHLO") == 0))
+	return BR_UNDEFINED;
+    for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
+	if (strstr(text, format_table[i].phrase) != NULL)
+	    return format_table[i].reason;
+    /* qmail gave up on a queue it kept retrying, unless a host refused */
+    if (strstr(text, "this message has been in the queue too long.") != NULL
+	&& strstr(text, " does not like recipient.") == NULL)
+	return BR_EXPIRED;
+    return BR_UNDEFINED;
+}
+
+/* lda_reason - the reason a local delivery agent's error names, or 0 */
+static int
+lda_reason(const struct bounce_evidence *ev, const char *text)
+{
+    const char *agent = NULL;
+    size_t  i;
+
+    if (ev->command && strcmp(ev->command, "DATA") != 0)
+	return BR_UNDEFINED;
+    for (i = 0; i < sizeof(lda_table) / sizeof(lda_table[0]); i++) {
+	if (agent != NULL && strcmp(agent, lda_table[i].agent) != 0)
+	    break;
+	if (agent == NULL && strstr(text, lda_table[i].agent) == NULL)
+	    continue;
+	agent = lda_table[i].agent;
+	if (lda_table[i].phrase == NULL
+	    || strstr(text, lda_table[i].phrase) != NULL)
+	    return lda_table[i].reason;
+    }
+    return BR_UNDEFINED;
+}
+
 /* bounce_classify - the reason of one failed recipient */
 int
 bounce_classify(const struct bounce_evidence *ev)
 {
     int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
+    int     hint = BR_UNDEFINED;
     char   *text = fold_text(ev->text ? ev->text : "");
     size_t  i;
 
     if (ev->status[0] == '2')
 	reason = BR_DELIVERED;
-    /* a large receiver's own vocabulary comes first */
+    /*
+     * The reporting MTA's own fixed message first; a missing mailbox or
+     * host, a timeout or a system error may yet be refined by the rules
+     * below, and stands when none speaks (Sisimai's order).
+     */
+    if (reason == BR_UNDEFINED) {
+	hint = format_reason(ev, text);
+	if (hint != BR_UNDEFINED && !weak_reason(hint))
+	    reason = hint;
+    }
+    if (reason == BR_UNDEFINED)
+	reason = lda_reason(ev, text);
+    /* a large receiver's own vocabulary comes next */
     if (reason == BR_UNDEFINED)
 	reason = bounce_rhost_reason(ev, text);
     if (reason == BR_UNDEFINED
 	&& (ev->diag_type == NULL || ev->diag_type[0] == 0
 	    || strcmp(ev->diag_type, "smtp") == 0)) {
 	for (i = 0; i < sizeof(first_pass) / sizeof(first_pass[0]); i++)
-	    if (probe(first_pass[i], sr, ev, text)) {
+	    if (first_pass[i] == hint || probe(first_pass[i], sr, ev, text)) {
 		reason = first_pass[i];
 		break;
 	    }
     }
+    if (reason == BR_UNDEFINED)
+	reason = hint;
     if (reason == BR_UNDEFINED && (weak_reason(sr) || (ev->diag_type
 			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp") != 0))) {
 	for (i = 0; i < sizeof(second_pass) / sizeof(second_pass[0]); i++)

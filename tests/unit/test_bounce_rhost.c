@@ -212,6 +212,41 @@ test_command_words(void **state)
 }
 
 static void
+test_format_phrases(void **state)
+{
+    (void) state;
+    /* an MTA's own fixed messages, whatever the generic tables read */
+    assert_string_equal(classify("5.4.4", "", "Sorry, I couldn't find a mail "
+				 "exchanger or IP address. (#5.4.4)", NULL),
+			"notaccept");
+    assert_string_equal(classify("", "", "Could not deliver for the last "
+				 "7200 seconds. Giving up.", NULL), "expired");
+    assert_string_equal(classify("4.4.3", "", "Temporary failure in LDAP "
+				 "lookup. (#4.4.3)", NULL), "systemerror");
+    assert_string_equal(classify("", "", "all relevant MX records point to "
+				 "non-existent hosts", NULL), "hostunknown");
+    /* a missing host yields to a more specific finding of the code */
+    assert_string_equal(classify("5.2.2", "552", "552 5.2.2 mailbox full; "
+				 "DNS lookup failure: host mx.b.example not "
+				 "found", NULL), "mailboxfull");
+    /* a queue that timed out after a refusal: the refusal speaks */
+    assert_string_equal(classify("5.1.1", "", "192.0.2.9 does not like "
+				 "recipient. this message has been in the queue "
+				 "too long.", "RCPT"), "userunknown");
+    /* refused at the greeting: the client, not the MTA's words */
+    assert_string_equal(classify("", "554", "554 envelope expired", "HELO"),
+			"blocked");
+    /* local delivery agents */
+    assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
+				 NULL), "mailboxfull");
+    assert_string_equal(classify("5.0.0", "", "procmail: Couldn't create "
+				 "\"/var/mail/x\"", NULL), "mailererror");
+    assert_string_equal(classify("5.0.0", "", "Your message to <a@b.example> "
+				 "was automatically rejected: Mailbox doesn't "
+				 "exist: a", NULL), "userunknown");
+}
+
+static void
 test_command_decides(void **state)
 {
     (void) state;
@@ -396,6 +431,7 @@ main(void)
 	cmocka_unit_test(test_rhost_find),
 	cmocka_unit_test(test_commands),
 	cmocka_unit_test(test_command_words),
+	cmocka_unit_test(test_format_phrases),
 	cmocka_unit_test(test_command_decides),
 	cmocka_unit_test(test_failedstarttls),
 	cmocka_unit_test(test_code_fallback),
