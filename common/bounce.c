@@ -369,6 +369,21 @@ next_rcpt_line(const struct notice *n, const char *q, const char *end,
 
     if (nl == NULL)
 	nl = end;
+    /*
+     * Sendmail's "554 <user@example.org>... why" is a reply about that
+     * address, its "421 example.org (smtp)... why" one about the next.
+     */
+    if (nl - q > 5 && (*q == '4' || *q == '5') && isdigit((unsigned char) q[1])
+	&& isdigit((unsigned char) q[2]) && q[3] == ' ') {
+	const char *dots = memmem(q, (size_t) (nl - q), "... ", 4);
+
+	if (q[4] == '<')
+	    q += 4;
+	else if (dots != NULL && memchr(q + 4, '@', (size_t) (dots - q - 4)) == NULL
+		 && memchr(q + 4, ' ', (size_t) (dots - q - 4)) != NULL
+		 && dots[-1] == ')')
+	    return 1;
+    }
     while (q < nl && (*q == ' ' || *q == '\t' || *q == '<' || *q == '"'))
 	q++;
     if ((at = memchr(q, '@', (size_t) (nl - q))) == NULL

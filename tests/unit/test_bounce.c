@@ -282,6 +282,48 @@ test_text_bounce(void **state)
     free(crlf);
 }
 
+/* an old Sendmail's transcript: one reply line per address, host lines between */
+static const char transcript_text[] =
+    "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail: unknown host\n"
+    "\n"
+    "   ----- Transcript of session follows -----\n"
+    "554 <one@gone.example>... Remote protocol error: connection reset "
+    "by peer while reading\n"
+    "550 nodomain.example (smtp)... 550 Host unknown\n"
+    "554 <two@nodomain.example>... 550 Host unknown (no such name)\n"
+    "While talking to mx.other.example:\n"
+    ">>> RCPT To:<three@other.example>\n"
+    "<<< 550 Mailbox missing here\n"
+    "550 <three@other.example>... User unknown\n"
+    "\n"
+    "   ----- Unsent message follows -----\n"
+    "From: sender@example.com\n"
+    "To: one@gone.example\n"
+    "\n"
+    "hello\n";
+
+static void
+test_transcript_rcpts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(transcript_text, strlen(transcript_text),
+				  &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 3);
+    /* each address has its own line's words, not the next one's */
+    assert_string_equal(r.rcpts[0].addr, "one@gone.example");
+    assert_int_equal(r.rcpts[0].reason, BR_BLOCKED);
+    assert_string_equal(r.rcpts[1].addr, "two@nodomain.example");
+    assert_int_equal(r.rcpts[1].reason, BR_HOSTUNKNOWN);
+    assert_string_equal(r.rcpts[2].addr, "three@other.example");
+    assert_int_equal(r.rcpts[2].reason, BR_USERUNKNOWN);
+    bounce_report_free(&r);
+}
+
 static const char arf_msg[] =
     "From: fbl@isp.example\n"
     "To: fbl-reports@example.com\n"
@@ -469,6 +511,7 @@ main(void)
 	cmocka_unit_test(test_dsn_message),
 	cmocka_unit_test(test_generic_status),
 	cmocka_unit_test(test_text_bounce),
+	cmocka_unit_test(test_transcript_rcpts),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
