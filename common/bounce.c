@@ -254,9 +254,16 @@ line_is_separator(const char *l, size_t n)
     /* a rule line, or a short line of its own, not a sentence about it */
     if (n > 50 && !ispunct((unsigned char) buf[0]))
 	return 0;
-    for (i = 0; marks[i]; i++)
-	if (strstr(buf, marks[i]) != NULL)
+    for (i = 0; marks[i]; i++) {
+	const char *hit = strstr(buf, marks[i]), *colon;
+
+	/* "the id of the original message is: x": a field, not a rule */
+	if (hit != NULL && (colon = strstr(hit, ": ")) != NULL
+	    && isalnum((unsigned char) colon[2]))
+	    continue;
+	if (hit != NULL)
 	    return 1;
+    }
     return 0;
 }
 
@@ -334,7 +341,12 @@ notice_build(const struct mime_msg *m, struct notice *n,
 	    seen_orig = 1;
 	    continue;
 	}
-	if (seen_orig || strncmp(p->type, "text/", 5) != 0
+	/*
+	 * A multipart part left whole (its boundary lost to a broken
+	 * header fold) is read as text: its parts are in it.
+	 */
+	if (seen_orig || (strncmp(p->type, "text/", 5) != 0
+			  && strncmp(p->type, "multipart/", 10) != 0)
 	    || strcmp(p->type, "text/html") == 0)
 	    continue;
 	if (o + p->body_len + 2 > cap) {
@@ -1366,6 +1378,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	  struct bounce_report *r)
 {
     char    code[16], *block = xmalloc(8192);
+    const char *details = strcasestr(n->text, "\nmessage details:\n");
     size_t  i, first = r->nrcpts;
 
     text_rcpts(m, n, r, first);
@@ -1373,6 +1386,15 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	struct bounce_rcpt *rc = r->rcpts + i;
 
 	rcpt_block(n, rc->addr, block, 8192);
+	/*
+	 * James and its kin list the envelope under "Message details:"
+	 * after the error: the words about the address are those before.
+	 */
+	if (details != NULL && strcasestr(details, rc->addr) != NULL) {
+	    size_t  k = (size_t) (details - n->text);
+
+	    snprintf(block, 8192, "%.*s", (int) (k < 8191 ? k : 8191), n->text);
+	}
 	/* one recipient and little said about it: the whole notice speaks */
 	if (r->nrcpts - first == 1 && dsn_status_find(block, code, sizeof(code)) < 0
 	    && strlen(block) < strlen(rc->addr) + 40)

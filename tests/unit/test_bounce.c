@@ -324,6 +324,76 @@ test_transcript_rcpts(void **state)
     bounce_report_free(&r);
 }
 
+/* a webmail gateway's notice: the error first, the envelope under details */
+static const char details_text[] =
+    "From: gateway@sms.example.net\n"
+    "To: sender@example.com\n"
+    "Subject: Re: hello\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"O\"\n"
+    "\n"
+    "--O\n"
+    "Content-Type: multipart/alternative;\n"
+    "boundary=\"I\"\n"
+    "\n"
+    "--I\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Error: bad address\n"
+    "\n"
+    "Error message below:\n"
+    "550 - the mailbox is not known here\n"
+    "\n"
+    "Message details:\n"
+    "  Subject: hello\n"
+    "  MAIL FROM: sender@example.com\n"
+    "  RCPT TO: 5550100@sms.example.net\n"
+    "  Size (in bytes): 12\n"
+    "\n"
+    "--I--\n"
+    "\n"
+    "--O--\n";
+
+/* an old Exchange notice: a field names the original message mid-notice */
+static const char ims_text[] =
+    "From: System Administrator <postmaster@example.net>\n"
+    "To: sender@example.com\n"
+    "Subject: Undeliverable: hello\n"
+    "\n"
+    "Your message\n"
+    "\n"
+    "did not reach the following recipient(s):\n"
+    "\n"
+    "gone@example.net on Mon, 2 May 2005 10:00:00 +0000\n"
+    "    The recipient could not be found\n"
+    "\tThe MTS-ID of the original message is: c=us;a=\n"
+    ";p=x;l=HOST-0000\n"
+    "    MSEXCH:IMS:X:Y:HOST 0 (000C05A6) Unknown Recipient\n";
+
+static void
+test_notice_layouts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    /* a multipart whose boundary was lost in a broken fold is still read */
+    assert_int_equal(bounce_parse(details_text, strlen(details_text), &r,
+				  &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "5550100@sms.example.net");
+    /* the error before the details is its diagnostic */
+    assert_string_equal(r.rcpts[0].replycode, "550");
+    bounce_report_free(&r);
+    /* a field that mentions the original message does not end the notice */
+    assert_int_equal(bounce_parse(ims_text, strlen(ims_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static const char arf_msg[] =
     "From: fbl@isp.example\n"
     "To: fbl-reports@example.com\n"
@@ -512,6 +582,7 @@ main(void)
 	cmocka_unit_test(test_generic_status),
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_transcript_rcpts),
+	cmocka_unit_test(test_notice_layouts),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
