@@ -201,14 +201,6 @@ static const char *const w_userunknown[] = {
     "destinataire invalide",
     NULL
 };
-/* the directory has no such entry: decisive whatever command or code */
-static const char *const w_userunknown_strong[] = {
-    "not listed in", "name is not recognized", "no valid recipients",
-    "invalid recipient", "address couldn't be found",
-    "address could not be found", "doesn't have a*account",
-    "does not have a*account", "recipient not found", "no such recipient",
-    NULL
-};
 static const char *const w_hostunknown[] = {
     "host unknown", "unknown host", "host or domain name not found",
     "domain does not exist", "no such domain", "domain not found",
@@ -725,6 +717,25 @@ static const struct format_phrase {
     {"destination seem to reject all mails", BR_NOTACCEPT},
     {"no mx found for domain", BR_NOTACCEPT},
     {"no mx found for destination", BR_NOTACCEPT},
+    /* Domino and Notes: the directory has no such entry */
+    {"not listed in domino directory", BR_USERUNKNOWN},
+    {"not listed in public name & address book", BR_USERUNKNOWN},
+    {"no se encuentra en el directorio de domino", BR_USERUNKNOWN},
+    {"dans l'annuaire domino", BR_USERUNKNOWN},
+    {"cannot route mail to user", BR_FILTERED},
+    {"several matches found in domino directory", BR_SYSTEMERROR},
+    {"message has exceeded maximum hop count", BR_NETWORKERROR},
+    /* Exchange 2000/2003 IMS codes: "MSEXCH:IMS:... (000C05A6)" */
+    {"(000c05a6)", BR_USERUNKNOWN},
+    {"(000c0595)", BR_FILTERED},
+    {"(00010256)", BR_SYSTEMERROR},
+    {"(000d06b5)", BR_SYSTEMERROR},
+    {"(00120270)", BR_NETWORKERROR},
+    {"(00050311)", BR_CONTENTERROR},
+    {"(000502cc)", BR_CONTENTERROR},
+    {"(000b0981)", BR_SECURITYERROR},
+    /* a carrier's MMS gateway: the number has no mailbox */
+    {"no valid recipients for this mm", BR_USERUNKNOWN},
     /* IMail */
     {"invalid final delivery userid", BR_USERUNKNOWN},
     {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
@@ -971,9 +982,6 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	 */
 	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
 	    return 0;
-	for (const char *const *p = w_userunknown_strong; *p; p++)
-	    if (phrase_in(text, *p))
-		return 1;
 	/*
 	 * Without the command, the words say only that the message was
 	 * refused for this address: a filter does that too (Sisimai's

@@ -236,6 +236,15 @@ test_format_phrases(void **state)
     /* refused at the greeting: the client, not the MTA's words */
     assert_string_equal(classify("", "554", "554 envelope expired", "HELO"),
 			"blocked");
+    /* a directory's own words, and an old Exchange's codes */
+    assert_string_equal(classify("", "", "User x (x@b.example) not listed in "
+				 "Domino Directory", NULL), "userunknown");
+    assert_string_equal(classify("", "", "MSEXCH:IMS:A:B:C 0 (000C05A6) "
+				 "Unknown Recipient", NULL), "userunknown");
+    /* a mailbox's absence in words alone, with no command: a filter's */
+    assert_string_equal(classify("", "", "This user doesn't have a "
+				 "b.example account (x@b.example) [0]", NULL),
+			"filtered");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
