@@ -736,6 +736,13 @@ static const struct format_phrase {
     {"(000b0981)", BR_SECURITYERROR},
     /* a carrier's MMS gateway: the number has no mailbox */
     {"no valid recipients for this mm", BR_USERUNKNOWN},
+    /* Gmail's own findings when no remote reply was had */
+    {"dns error: could not contact dns servers", BR_EXPIRED},
+    {"dns error: domain name not found", BR_HOSTUNKNOWN},
+    {"dns error: dns server returned answer with no data", BR_HOSTUNKNOWN},
+    /* Courier */
+    {"this domain's dns violates rfc 1035", BR_SYSTEMERROR},
+    {"dns lookup failed.", BR_NETWORKERROR},
     /* IMail */
     {"invalid final delivery userid", BR_USERUNKNOWN},
     {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
@@ -1081,6 +1088,7 @@ code_reason(const char *status, const char *replycode)
 static int
 format_reason(const struct bounce_evidence *ev, const char *text)
 {
+    const char *p;
     size_t  i;
 
     /* refused at the greeting: the client, whatever follows */
@@ -1090,6 +1098,31 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
 	if (strstr(text, format_table[i].phrase) != NULL)
 	    return format_table[i].reason;
+    /*
+     * Gmail numbers the stage of the session its peer refused: "(state
+     * 14)" is the recipient, 15 to 18 the message.  A specific status
+     * code (not X.0.X, not X.X.0) says more than the stage.
+     */
+    if ((p = strstr(text, "(state ")) != NULL) {
+	static const struct {
+	    int     state;
+	    int     reason;
+	} states[] = {
+	    {6, BR_FAILEDSTARTTLS}, {8, BR_SYSTEMERROR},
+	    {9, BR_FAILEDSTARTTLS}, {12, BR_NORELAYING}, {13, BR_BLOCKED},
+	    {14, BR_USERUNKNOWN}, {15, BR_FILTERED}, {17, BR_FILTERED},
+	    {18, BR_FILTERED},
+	};
+	int     n = atoi(p + 7), sr = status_reason(ev->status);
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+	    if (states[i].state != n || !isdigit((unsigned char) p[7]))
+		continue;
+	    if (sr != BR_UNDEFINED && strstr(ev->status, ".0") == NULL)
+		return sr;
+	    return states[i].reason;
+	}
+    }
     /* qmail gave up on a queue it kept retrying, unless a host refused */
     if (strstr(text, "this message has been in the queue too long.") != NULL
 	&& strstr(text, " does not like recipient.") == NULL)

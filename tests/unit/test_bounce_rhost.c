@@ -245,6 +245,16 @@ test_format_phrases(void **state)
     assert_string_equal(classify("", "", "This user doesn't have a "
 				 "b.example account (x@b.example) [0]", NULL),
 			"filtered");
+    /* Gmail's session stage, unless a specific code says more */
+    assert_string_equal(classify("5.7.0", "554", "554 554 5.7.0 Bad header "
+				 "(state 18).", NULL), "filtered");
+    assert_string_equal(classify("5.2.2", "550", "550 550 5.2.2 <a@b.example>"
+				 " too much mail (state 14).", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("", "550", "550 550 not here (state 14).",
+				 NULL), "userunknown");
+    assert_string_equal(classify("", "", "DNS Error: Domain name not found",
+				 NULL), "hostunknown");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
