@@ -673,9 +673,14 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 			   dr->diag[0] ? dr->diag : block);
     snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s", dr->remote_mta);
     host_token(d->reporting_mta, rc->reporting_mta, sizeof(rc->reporting_mta));
-    /* the DSN's words first; the notification text adds detail */
-    snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
-	     dr->status_comment, dr->diag[0] ? "" : block);
+    /*
+     * The DSN's words first; the notification text adds detail.  A
+     * report on one address with no Diagnostic-Code: the whole notice
+     * is about it, also what it says above the address's line.
+     */
+    snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
+	     dr->status_comment, dr->diag[0] ? ""
+	     : d->nrcpts == 1 && block[0] ? n->text : block);
     if (dr->diag[0])
 	snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
     if (strcmp(rc->action, "delivered") == 0
@@ -1442,6 +1447,32 @@ delay_warning(struct bounce_report *out)
     }
 }
 
+/*
+ * spam_marked - au (EZweb) returns the mail its recipient's filter kept
+ * out with "X-SPASIGN: NG" in the notice's header: filtered, whatever
+ * the words say
+ */
+static void
+spam_marked(const struct mime_msg *m, struct bounce_report *out)
+{
+    char    v[64];
+
+    header_of(m, "X-SPASIGN", v, sizeof(v));
+    if (strncasecmp(v, "NG", 2) != 0 || isalnum((unsigned char) v[2]))
+	return;
+    for (size_t i = 0; i < out->nrcpts; i++) {
+	struct bounce_rcpt *rc = out->rcpts + i;
+
+	if (rc->reason == BR_DELIVERED)
+	    continue;
+	rc->reason = BR_FILTERED;
+	if (strncmp(rc->status + 1, ".0.9", 4) == 0)
+	    bounce_pseudo_status(BR_FILTERED, rc->status[0] == '4',
+				 rc->status, sizeof(rc->status));
+	rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
+    }
+}
+
 /* bounce_parse - what the message is and whom it is about */
 int
 bounce_parse(const char *msg, size_t len, struct bounce_report *out,
@@ -1476,6 +1507,8 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 	if (strcasestr(subj, "delay"))
 	    delay_warning(out);
     }
+    if (out->kind == BOUNCE_DSN)
+	spam_marked(&m, out);
     free(n.text);
     mime_free(&m);
     if (out->over_budget) {

@@ -734,6 +734,27 @@ static const struct format_phrase {
     {"(00050311)", BR_CONTENTERROR},
     {"(000502cc)", BR_CONTENTERROR},
     {"(000b0981)", BR_SECURITYERROR},
+    /* Exchange 2007 and later: the category of its own NDR code */
+    {"smtpsend.dns.nonexistentdomain", BR_HOSTUNKNOWN},
+    {"smtpsend.dns.mxloopback", BR_NETWORKERROR},
+    {"resolver.adr.badprimary", BR_SYSTEMERROR},
+    {"resolver.adr.recipnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.recipientnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.exrecipnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.reciplimit", BR_TOOMANYCONN},
+    {"resolver.adr.invalidinsmtp", BR_SYSTEMERROR},
+    {"resolver.adr.ambiguous", BR_SYSTEMERROR},
+    {"resolver.rst.authrequired", BR_SECURITYERROR},
+    {"resolver.rst.notauthorized", BR_REJECTED},
+    {"resolver.rst.recipsizelimit", BR_EXCEEDLIMIT},
+    {"queue.expired", BR_EXPIRED},
+    /* Oracle (Sun) Messaging Server */
+    {"illegal host/domain name found", BR_HOSTUNKNOWN},
+    /* au (EZweb) */
+    {"the user(s) account is temporarily over quota", BR_MAILBOXFULL},
+    {"the user(s) account is disabled", BR_SUSPEND},
+    {"the user(s) account is temporarily limited", BR_SUSPEND},
+    {"your message was not delivered within ", BR_EXPIRED},
     /* a carrier's MMS gateway: the number has no mailbox */
     {"no valid recipients for this mm", BR_USERUNKNOWN},
     /* Gmail's own findings when no remote reply was had */

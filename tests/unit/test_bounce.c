@@ -394,6 +394,57 @@ test_notice_layouts(void **state)
     bounce_report_free(&r);
 }
 
+/* a carrier's DSN: the cause is said above the address, no Diagnostic-Code */
+static const char carrier_dsn[] =
+    "From: Postmaster@carrier.example\n"
+    "To: sender@example.com\n"
+    "Subject: Mail System Error - Returned Mail\n"
+    "%s"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "The user(s) account is temporarily limited.\n"
+    "\n"
+    "<m0001@carrier.example>: 550 unknown user (in reply to RCPT TO command)\n"
+    "\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.carrier.example\n"
+    "\n"
+    "Final-Recipient: rfc822; m0001@carrier.example\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "\n"
+    "--B--\n";
+
+static void
+test_carrier_dsn(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    /* one address, no Diagnostic-Code: the words above its line count */
+    snprintf(msg, sizeof(msg), carrier_dsn, "");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_SUSPEND);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+    /* the carrier's spam mark: the recipient's filter kept it out */
+    snprintf(msg, sizeof(msg), carrier_dsn, "X-SPASIGN: NG\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.rcpts[0].reason, BR_FILTERED);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static const char arf_msg[] =
     "From: fbl@isp.example\n"
     "To: fbl-reports@example.com\n"
@@ -583,6 +634,7 @@ main(void)
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_transcript_rcpts),
 	cmocka_unit_test(test_notice_layouts),
+	cmocka_unit_test(test_carrier_dsn),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
