@@ -1348,6 +1348,62 @@ text_parties(const struct mime_msg *m, const struct bounce_report *r,
 	first_addr(v, skip[2], ADDR_MAX);
 }
 
+/* list_notice - a notice from fml, a mailing list manager, to a poster */
+static int
+list_notice(const struct mime_msg *m)
+{
+    char    v[256];
+
+    if (mime_header(m->hdr, m->hdr_len, "X-MLServer", v, sizeof(v)) < 0)
+	return 0;
+    header_of(m, "From", v, sizeof(v));
+    return strstr(v, "-admin@") != NULL;
+}
+
+/* list_title_reason - what fml's subject says of a refused post, or 0 */
+static int
+list_title_reason(const struct mime_msg *m)
+{
+    static const struct {
+	const char *title;
+	int     reason;
+    } titles[] = {
+	{" are not member", BR_REJECTED}, {"NOT MEMBER article from ", BR_REJECTED},
+	{"reject mail ", BR_REJECTED},
+	{"Spam mail from a spammer is rejected", BR_REJECTED},
+	{"fml system error message", BR_SYSTEMERROR},
+	{"Loop Alert: ", BR_SYSTEMERROR}, {"Loop Back Warning: ", BR_SYSTEMERROR},
+	{"WARNING: UNIX FROM Loop", BR_SYSTEMERROR},
+	{"Security Alert", BR_SECURITYERROR},
+    };
+    char    v[512];
+
+    header_of(m, "Subject", v, sizeof(v));
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+	if (strstr(v, titles[i].title) != NULL)
+	    return titles[i].reason;
+    return BR_UNDEFINED;
+}
+
+/* bracketed_rcpt - the first "<address>" of the notice is the recipient */
+static void
+bracketed_rcpt(struct bounce_report *r, const struct notice *n)
+{
+    const char *lt, *gt;
+    char    addr[ADDR_MAX];
+
+    for (lt = n->text; (lt = strchr(lt, '<')) != NULL; lt++) {
+	gt = strchr(lt, '>');
+	if (gt == NULL || (size_t) (gt - lt) >= sizeof(addr)
+	    || memchr(lt, '@', (size_t) (gt - lt)) == NULL
+	    || memchr(lt, '\n', (size_t) (gt - lt)) != NULL)
+	    continue;
+	snprintf(addr, sizeof(addr), "%.*s", (int) (gt - lt - 1), lt + 1);
+	rcpt_add(r, addr);
+	return;
+    }
+}
+
 /* text_rcpts - who the notice is about: headers, its lines, the original */
 static void
 text_rcpts(const struct mime_msg *m, const struct notice *n,
@@ -1362,6 +1418,9 @@ text_rcpts(const struct mime_msg *m, const struct notice *n,
     for (char *tok = strtok_r(v, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
 	if (strchr(tok, '@'))
 	    rcpt_add(r, tok);
+    /* a mailing list manager (fml) refuses a post: the list it names */
+    if (r->nrcpts == first && list_notice(m))
+	bracketed_rcpt(r, n);
     if (r->nrcpts == first)
 	scan_notice(r, n, skip, 3);
     /* a notice about mail to oneself: the parties may be the recipient */
@@ -1385,6 +1444,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
     char    code[16], *block = xmalloc(8192);
     const char *details = strcasestr(n->text, "\nmessage details:\n");
     size_t  i, first = r->nrcpts;
+    int     list;
 
     text_rcpts(m, n, r, first);
     for (i = first; i < r->nrcpts && !over_budget(r); i++) {
@@ -1405,6 +1465,14 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	    && strlen(block) < strlen(rc->addr) + 40)
 	    snprintf(block, 8192, "%s", n->text);
 	finish_rcpt(rc, block, 0);
+	/* fml: the subject names what the words did not */
+	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
+	    && list_notice(m) && (list = list_title_reason(m)) != BR_UNDEFINED) {
+	    rc->reason = list;
+	    if (strncmp(rc->status + 1, ".0.9", 4) == 0)
+		bounce_pseudo_status(list, rc->status[0] == '4', rc->status,
+				     sizeof(rc->status));
+	}
     }
     free(block);
     return r->nrcpts > first;

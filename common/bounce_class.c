@@ -748,6 +748,15 @@ static const struct format_phrase {
     {"resolver.rst.notauthorized", BR_REJECTED},
     {"resolver.rst.recipsizelimit", BR_EXCEEDLIMIT},
     {"queue.expired", BR_EXPIRED},
+    /* fml, a mailing list manager, refusing a post */
+    {" header may cause mail loop", BR_REJECTED},
+    {"not member article from ", BR_REJECTED},
+    {"reject mail from ", BR_REJECTED},
+    {"reject spammers:", BR_REJECTED},
+    {"you are not a member of this mailing list", BR_REJECTED},
+    {"duplicated message-id", BR_NOTCOMPLIANTRFC},
+    {" has detected a loop condition so that", BR_SYSTEMERROR},
+    {"loop back warning:", BR_SYSTEMERROR},
     /* Oracle (Sun) Messaging Server */
     {"illegal host/domain name found", BR_HOSTUNKNOWN},
     /* au (EZweb) */

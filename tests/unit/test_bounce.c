@@ -445,6 +445,42 @@ test_carrier_dsn(void **state)
     bounce_report_free(&r);
 }
 
+/* a mailing list manager's refusal of a post */
+static const char list_text[] =
+    "From: talk-admin@lists.example.org\n"
+    "To: poster@example.com\n"
+    "Subject: %s\n"
+    "X-MLServer: fml [fml 4.0]\n"
+    "Message-ID: <200101010000.AA0001.FML@lists.example.org>\n"
+    "\n"
+    "%s <talk@lists.example.org>.\n"
+    "\n"
+    "Send \"help\" to talk-ctl@lists.example.org for the guide.\n";
+
+static void
+test_list_refusal(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[1024];
+
+    (void) state;
+    snprintf(msg, sizeof(msg), list_text, "Your post",
+	     "You are not a member of this mailing list");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "talk@lists.example.org");
+    assert_int_equal(r.rcpts[0].reason, BR_REJECTED);
+    bounce_report_free(&r);
+    /* the words say nothing: the subject does */
+    snprintf(msg, sizeof(msg), list_text, "Loop Alert: mail to",
+	     "Your mail was kept back by");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_SYSTEMERROR);
+    bounce_report_free(&r);
+}
+
 static const char arf_msg[] =
     "From: fbl@isp.example\n"
     "To: fbl-reports@example.com\n"
@@ -635,6 +671,7 @@ main(void)
 	cmocka_unit_test(test_transcript_rcpts),
 	cmocka_unit_test(test_notice_layouts),
 	cmocka_unit_test(test_carrier_dsn),
+	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
