@@ -827,6 +827,7 @@ static const struct lda_phrase {
 
 static int phrase_in(const char *text, const char *phrase);
 static int said(const char *text, int reason);
+static int said_scan(const char *text, int reason, const char *const *p);
 static int status_reason(const char *status);
 static int weak_reason(int reason);
 static int before_data(const char *command);
@@ -873,6 +874,8 @@ phrase_in(const char *text, const char *phrase)
     char    piece[128];
     size_t  n;
 
+    if (strchr(phrase, '*') == NULL)
+	return strstr(text, phrase) != NULL;
     for (;;) {
 	star = strchr(phrase, '*');
 	n = star ? (size_t) (star - phrase) : strlen(phrase);
@@ -889,14 +892,37 @@ phrase_in(const char *text, const char *phrase)
     }
 }
 
+/*
+ * The answers of said() for the text being classified: the probes ask
+ * the same question of the same text several times.  bounce_classify()
+ * resets it for each text; one per thread, as the milter's are.
+ */
+static _Thread_local struct {
+    const char *text;
+    signed char answer[BR_COUNT];	/* -1: not asked yet */
+} said_memo;
+
 /* said - the folded text uses wording of this reason */
 static int
 said(const char *text, int reason)
 {
     const char *const *p = wording[reason];
+    int     hit = 0;
 
     if (p == NULL || text[0] == 0)
 	return 0;
+    if (text == said_memo.text && said_memo.answer[reason] >= 0)
+	return said_memo.answer[reason];
+    hit = said_scan(text, reason, p);
+    if (text == said_memo.text)
+	said_memo.answer[reason] = (signed char) hit;
+    return hit;
+}
+
+/* said_scan - the search said() remembers */
+static int
+said_scan(const char *text, int reason, const char *const *p)
+{
     if (reason == BR_REJECTED)
 	for (const char *const *q = w_rejected_not; *q; q++)
 	    if (phrase_in(text, *q))
@@ -1189,6 +1215,9 @@ bounce_classify(const struct bounce_evidence *ev)
     int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
     int     hint = BR_UNDEFINED;
     char   *text = fold_text(ev->text ? ev->text : "");
+
+    said_memo.text = text;
+    memset(said_memo.answer, -1, sizeof(said_memo.answer));
     size_t  i;
 
     if (ev->status[0] == '2')
@@ -1261,6 +1290,7 @@ bounce_classify(const struct bounce_evidence *ev)
 	else if (text[0] != 0)
 	    reason = BR_ONHOLD;
     }
+    said_memo.text = NULL;
     free(text);
     return reason;
 }
