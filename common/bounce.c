@@ -656,12 +656,53 @@ dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
     rc->reason = bounce_classify(&ev);
 }
 
+/*
+ * block_extends - what the notice adds where it repeats the
+ * Diagnostic-Code's words: the remark in brackets after them (Postfix
+ * writes "(in reply to MAIL FROM command)" in its text part only),
+ * copied into out; "" when there is none
+ */
+static void
+block_extends(const char *block, const char *diag, char *out, size_t outsz)
+{
+    char    want[256], have[DSN_DIAG_MAX];
+    const char *d = diag, *para = block, *end, *hit, *close;
+    size_t  o;
+
+    out[0] = 0;
+    /* the words after the reply code and the status code */
+    while (*d && (isdigit((unsigned char) *d) || *d == '.' || *d == ' '
+		  || *d == '-'))
+	d++;
+    fold_diag(want, sizeof(want), d);
+    for (o = 0; want[o]; o++)
+	want[o] = (char) tolower((unsigned char) want[o]);
+    if (o < 8)
+	return;
+    for (; *para; para = *end ? end + 1 : end) {
+	/* a paragraph ends at an empty line */
+	for (end = para; *end && !(end[0] == '\n' && end[1] == '\n'); end++)
+	    /* void */ ;
+	snprintf(have, sizeof(have), "%.*s", (int) (end - para), para);
+	fold_diag(have, sizeof(have), have);
+	for (o = 0; have[o]; o++)
+	    have[o] = (char) tolower((unsigned char) have[o]);
+	if ((hit = strstr(have, want)) != NULL) {
+	    /* what it adds: a remark in brackets right after the words */
+	    hit += strlen(want);
+	    if (hit[0] == ' ' && hit[1] == '(' && (close = strchr(hit, ')')) != NULL)
+		snprintf(out, outsz, "%.*s", (int) (close + 1 - hit), hit);
+	    return;
+	}
+    }
+}
+
 /* dsn_rcpt - one recipient of a delivery-status part */
 static void
 dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 	 const struct dsn_rcpt *dr, const struct notice *n)
 {
-    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    char    block[4096], more[1024], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
     struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
 
     if (rc == NULL)
@@ -678,8 +719,10 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
      * report on one address with no Diagnostic-Code: the whole notice
      * is about it, also what it says above the address's line.
      */
+    if (dr->diag[0])
+	block_extends(block, dr->diag, more, sizeof(more));
     snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
-	     dr->status_comment, dr->diag[0] ? ""
+	     dr->status_comment, dr->diag[0] ? more
 	     : d->nrcpts == 1 && block[0] ? n->text : block);
     if (dr->diag[0])
 	snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);

@@ -264,7 +264,7 @@ static const char *const w_suspend[] = {
     /* more wordings of this reason, from many MTAs */
     "temporary locked", "boite du destinataire archivee",
     "user is terminated", "mailbox unavailable or access denied",
-    "disabled or discontinued", "temporarily suspended",
+    "disabled or discontinued", "account has been temporarily suspended",
     "this mailbox is disabled",
     NULL
 };
@@ -1488,6 +1488,8 @@ bounce_command_find(const char *text)
 	{"(state 13)", "EHLO"}, {"(state 14)", "RCPT"}, {"(state 15)", "DATA"},
 	{"(state 17)", "DATA"}, {"(state 18)", "DATA"},
 	{"does not like recipient", "RCPT"},
+	/* Postfix: the greeting was refused */
+	{"refused to talk to me", "HELO"},
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},
     };

@@ -422,6 +422,48 @@ static const char carrier_dsn[] =
     "\n"
     "--B--\n";
 
+/* Postfix: the refused command only in the text part */
+static const char postfix_mail_from[] =
+    "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\n"
+    "To: sender@example.com\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"P\"\n"
+    "\n"
+    "--P\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "<who@example.net>: host mx.example.net[192.0.2.5] said: 550\n"
+    "    5.7.1 Access denied (in reply to MAIL FROM command)\n"
+    "\n"
+    "--P\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; who@example.net\n"
+    "Action: failed\n"
+    "Status: 5.7.1\n"
+    "Diagnostic-Code: smtp; 550 5.7.1 Access denied\n"
+    "\n"
+    "--P--\n";
+
+static void
+test_postfix_command(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(postfix_mail_from, strlen(postfix_mail_from),
+				  &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].command, "MAIL");
+    assert_int_equal(r.rcpts[0].reason, BR_REJECTED);
+    bounce_report_free(&r);
+}
+
 static void
 test_carrier_dsn(void **state)
 {
@@ -670,6 +712,7 @@ main(void)
 	cmocka_unit_test(test_text_bounce),
 	cmocka_unit_test(test_transcript_rcpts),
 	cmocka_unit_test(test_notice_layouts),
+	cmocka_unit_test(test_postfix_command),
 	cmocka_unit_test(test_carrier_dsn),
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),

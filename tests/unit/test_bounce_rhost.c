@@ -193,6 +193,9 @@ test_commands(void **state)
 					    "\n>>> DATA\n<<< 554 no"), "DATA");
     assert_string_equal(bounce_command_find("(in reply to STARTTLS command)"),
 			"STARTTLS");
+    assert_string_equal(bounce_command_find("connect to mx.b.example[192.0.2.4]"
+					    ": server refused to talk to me: "
+					    "554 go away"), "HELO");
 }
 
 static void
@@ -255,6 +258,11 @@ test_format_phrases(void **state)
 				 NULL), "userunknown");
     assert_string_equal(classify("", "", "DNS Error: Domain name not found",
 				 NULL), "hostunknown");
+    /* Postfix defers a destination: not an account suspended */
+    assert_string_equal(classify("4.0.0", "421", "delivery temporarily "
+				 "suspended: connect to mx.b.example[192.0.2.4]"
+				 ": server refused to talk to me: 421 not now",
+				 "HELO"), "blocked");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
