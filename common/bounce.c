@@ -57,7 +57,8 @@ static int failure_status(const char *text, char *out, size_t outsz);
 static void host_token(const char *p, char *out, size_t outsz);
 static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
 			char *out, size_t outsz);
-static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
+static void finish_rcpt(const struct bounce_report *r,
+			struct bounce_rcpt *rc, const char *evidence,
 			int temporary_hint);
 static int read_dsn(const struct mime_msg *m, const struct notice *n,
 		    struct bounce_report *r);
@@ -484,7 +485,8 @@ fold_diag(char *diag, size_t size, const char *evidence)
 
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
-finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
+finish_rcpt(const struct bounce_report *r, struct bounce_rcpt *rc,
+	    const char *evidence, int temporary_hint)
 {
     struct bounce_evidence ev;
     const char *cmd;
@@ -510,6 +512,7 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.rhost = rhost;
     ev.domain = strchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
     ev.lhost = rc->reporting_mta;
+    ev.mta = r->mta[0] ? r->mta : NULL;
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
     if (strchr(rc->addr, '@') != NULL)
@@ -634,8 +637,8 @@ dsn_command(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
 
 /* dsn_classify - a reason from a non-SMTP Diagnostic-Code type */
 static void
-dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
-	     const char *evidence)
+dsn_classify(const struct bounce_report *r, struct bounce_rcpt *rc,
+	     const struct dsn_rcpt *dr, const char *evidence)
 {
     struct bounce_evidence ev;
     char    rhost[256];
@@ -650,6 +653,7 @@ dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
     remote_host(rc, evidence, rhost, sizeof(rhost));
     ev.rhost = rhost;
     ev.lhost = rc->reporting_mta;
+    ev.mta = r->mta[0] ? r->mta : NULL;
     ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
     bounce_replycode_find(evidence, rc->status, rc->replycode,
 			  sizeof(rc->replycode));
@@ -734,8 +738,8 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
     dsn_command(rc, dr, block, n, d->nrcpts);
     if (dr->diag_type[0] && strcmp(dr->diag_type, "smtp") != 0
 	&& rc->reason == BR_UNDEFINED)
-	dsn_classify(rc, dr, evidence);
-    finish_rcpt(rc, evidence, 0);
+	dsn_classify(r, rc, dr, evidence);
+    finish_rcpt(r, rc, evidence, 0);
 }
 
 /* read_dsn - recipients of a message/delivery-status part */
@@ -1098,7 +1102,7 @@ ses_delivered(struct bounce_report *r, const struct ses_doc *d,
     if ((rc = rcpt_add(r, addr)) == NULL)
 	return;
     rc->reason = BR_DELIVERED;
-    finish_rcpt(rc, "", 0);
+    finish_rcpt(r, rc, "", 0);
     if (d->smtp_response.p != NULL) {
 	ses_decode(&d->smtp_response, resp, sizeof(resp));
 	dsn_status_find(resp, rc->status, sizeof(rc->status));
@@ -1139,7 +1143,7 @@ ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
     if (status[0])
 	dsn_status_find(status, rc->status, sizeof(rc->status));
     ses_decode(&e->action, rc->action, sizeof(rc->action));
-    finish_rcpt(rc, diag, 0);
+    finish_rcpt(r, rc, diag, 0);
 }
 
 /* read_ses - an Amazon SES notification (JSON in the body) */
@@ -1507,7 +1511,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	if (r->nrcpts - first == 1 && dsn_status_find(block, code, sizeof(code)) < 0
 	    && strlen(block) < strlen(rc->addr) + 40)
 	    snprintf(block, 8192, "%s", n->text);
-	finish_rcpt(rc, block, 0);
+	finish_rcpt(r, rc, block, 0);
 	/* fml: the subject names what the words did not */
 	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
 	    && list_notice(m) && (list = list_title_reason(m)) != BR_UNDEFINED) {
@@ -1584,6 +1588,24 @@ spam_marked(const struct mime_msg *m, struct bounce_report *out)
     }
 }
 
+/*
+ * notice_mta - the MTA that wrote the notice, where its own messages
+ * must be read in its sense: qmail (its subject, its Received trace,
+ * its greeting)
+ */
+static void
+notice_mta(const struct mime_msg *m, const struct notice *n,
+	   struct bounce_report *out)
+{
+    char    v[64];
+
+    header_of(m, "Subject", v, sizeof(v));
+    if (strcasecmp(v, "failure notice") == 0
+	|| memmem(m->hdr, m->hdr_len, "(qmail ", 7) != NULL
+	|| strstr(n->text, "This is the qmail-send program") != NULL)
+	snprintf(out->mta, sizeof(out->mta), "qmail");
+}
+
 /* bounce_parse - what the message is and whom it is about */
 int
 bounce_parse(const char *msg, size_t len, struct bounce_report *out,
@@ -1598,6 +1620,7 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
     if (mime_parse(msg, len, &m, why) < 0)
 	return -1;
     notice_build(&m, &n, out);
+    notice_mta(&m, &n, out);
     header_of(&m, "Subject", subj, sizeof(subj));
     mime_decode_words(subj);
 

@@ -552,7 +552,7 @@ static const char *const w_networkerror[] = {
     
     "connection closed", "lost connection", "network error",
     "malformed name server reply", "unrouteable mail domain",
-    "establish an smtp connection", "dns type",
+    "dns type",
     "host not found, try again",
     "name server reply",
     /* more wordings of this reason, from many MTAs */
@@ -654,8 +654,7 @@ static const int second_pass[] = {
 
 /*
  * What an MTA's own program says when it gives up, in the words its
- * source writes (qmail-remote and qmail-ldap, Exim's routers and
- * transports, the DragonFly Mail Agent, OpenSMTPD, IMail): a phrase
+ * source writes (Exim's routers and transports, the DragonFly Mail Agent, OpenSMTPD, IMail): a phrase
  * of this table names the reason in that MTA's sense.  Each phrase is
  * a fixed message of one program, not the wording of a remote reply.
  */
@@ -663,29 +662,6 @@ static const struct format_phrase {
     const char *phrase;
     int     reason;
 } format_table[] = {
-    /* qmail */
-    {"sorry, i couldn't find any host ", BR_HOSTUNKNOWN},
-    {"sorry, i couldn't find a mail exchanger or ip address", BR_NOTACCEPT},
-    {"sorry, i wasn't able to establish an smtp connection", BR_NETWORKERROR},
-    {"although i'm listed as a best-preference mx or a for that host",
-     BR_NETWORKERROR},
-    {"message size exceeds fixed maximum message size", BR_MESGTOOBIG},
-    {"bad interpreter: no such file or directory", BR_SYSTEMERROR},
-    {"mailbox unavailable (not enough free space)", BR_SYSTEMFULL},
-    {"no mailbox here by that name", BR_USERUNKNOWN},
-    {"exeeded the maximum size the user accepts", BR_EXCEEDLIMIT},
-    {"exceeded the maximum size the user accepts", BR_EXCEEDLIMIT},
-    {"mailaddress is administrativ", BR_SUSPEND},
-    {"automatic homedir creator crashed", BR_SYSTEMERROR},
-    {"illegal value in ldap attribute", BR_SYSTEMERROR},
-    {"ldap attribute is not given but mandatory", BR_SYSTEMERROR},
-    {"timeout while performing search on ldap server", BR_SYSTEMERROR},
-    {"too many results returned but needs to be unique", BR_SYSTEMERROR},
-    {"error while executing qmail-forward", BR_SYSTEMERROR},
-    {"error in automatic homedir creation", BR_SYSTEMERROR},
-    {"temporary failure in ldap lookup", BR_SYSTEMERROR},
-    {"unable to contact ldap server", BR_SYSTEMERROR},
-    {"unable to login into ldap server", BR_SYSTEMERROR},
     /* Exim */
     {"all host address lookups failed permanently", BR_HOSTUNKNOWN},
     {"all relevant mx records point to non-existent hosts", BR_HOSTUNKNOWN},
@@ -778,6 +754,36 @@ static const struct format_phrase {
     {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
     {"requested action not taken: virus detected", BR_VIRUSDETECTED},
     {"blacklisted url in message", BR_SPAMDETECTED},
+};
+
+/*
+ * qmail's own messages (qmail-remote, qmail-local, qmail-ldap), read in
+ * its sense only in a qmail notice: its clones word some of them alike
+ * and mean otherwise.
+ */
+static const struct format_phrase qmail_table[] = {
+    {"sorry, i couldn't find any host ", BR_HOSTUNKNOWN},
+    {"sorry, i couldn't find a mail exchanger or ip address", BR_NOTACCEPT},
+    {"sorry, i wasn't able to establish an smtp connection", BR_NETWORKERROR},
+    {"although i'm listed as a best-preference mx or a for that host",
+     BR_NETWORKERROR},
+    {"message size exceeds fixed maximum message size", BR_MESGTOOBIG},
+    {"bad interpreter: no such file or directory", BR_SYSTEMERROR},
+    {"mailbox unavailable (not enough free space)", BR_SYSTEMFULL},
+    {"no mailbox here by that name", BR_USERUNKNOWN},
+    {"exeeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"exceeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"mailaddress is administrativ", BR_SUSPEND},
+    {"automatic homedir creator crashed", BR_SYSTEMERROR},
+    {"illegal value in ldap attribute", BR_SYSTEMERROR},
+    {"ldap attribute is not given but mandatory", BR_SYSTEMERROR},
+    {"timeout while performing search on ldap server", BR_SYSTEMERROR},
+    {"too many results returned but needs to be unique", BR_SYSTEMERROR},
+    {"error while executing qmail-forward", BR_SYSTEMERROR},
+    {"error in automatic homedir creation", BR_SYSTEMERROR},
+    {"temporary failure in ldap lookup", BR_SYSTEMERROR},
+    {"unable to contact ldap server", BR_SYSTEMERROR},
+    {"unable to login into ldap server", BR_SYSTEMERROR},
 };
 
 /*
@@ -1154,6 +1160,15 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
 	if (strstr(text, format_table[i].phrase) != NULL)
 	    return format_table[i].reason;
+    if (ev->mta != NULL && strcmp(ev->mta, "qmail") == 0) {
+	for (i = 0; i < sizeof(qmail_table) / sizeof(qmail_table[0]); i++)
+	    if (strstr(text, qmail_table[i].phrase) != NULL)
+		return qmail_table[i].reason;
+	/* qmail gave up on a queue it kept retrying, unless a host refused */
+	if (strstr(text, "this message has been in the queue too long.") != NULL
+	    && strstr(text, " does not like recipient.") == NULL)
+	    return BR_EXPIRED;
+    }
     /*
      * Gmail numbers the stage of the session its peer refused: "(state
      * 14)" is the recipient, 15 to 18 the message.  A specific status
@@ -1179,10 +1194,6 @@ format_reason(const struct bounce_evidence *ev, const char *text)
 	    return states[i].reason;
 	}
     }
-    /* qmail gave up on a queue it kept retrying, unless a host refused */
-    if (strstr(text, "this message has been in the queue too long.") != NULL
-	&& strstr(text, " does not like recipient.") == NULL)
-	return BR_EXPIRED;
     return BR_UNDEFINED;
 }
 

@@ -464,6 +464,40 @@ test_postfix_command(void **state)
     bounce_report_free(&r);
 }
 
+/* qmail's notice: its own words in its own sense */
+static const char qmail_text[] =
+    "From: MAILER-DAEMON@mx.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: failure notice\n"
+    "\n"
+    "Hi. This is the qmail-send program at mx.example.com.\n"
+    "I'm afraid I wasn't able to deliver your message to the following "
+    "addresses.\n"
+    "\n"
+    "<who@nomx.example>:\n"
+    "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"
+    "\n"
+    "--- Below this line is a copy of the message.\n"
+    "\n"
+    "From: sender@example.com\n"
+    "To: who@nomx.example\n";
+
+static void
+test_qmail_notice(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(qmail_text, strlen(qmail_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_string_equal(r.mta, "qmail");
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_NOTACCEPT);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_carrier_dsn(void **state)
 {
@@ -713,6 +747,7 @@ main(void)
 	cmocka_unit_test(test_transcript_rcpts),
 	cmocka_unit_test(test_notice_layouts),
 	cmocka_unit_test(test_postfix_command),
+	cmocka_unit_test(test_qmail_notice),
 	cmocka_unit_test(test_carrier_dsn),
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),

@@ -24,6 +24,16 @@ rhost(const char *host, const char *domain, const char *status,
     return bounce_reason_name(bounce_classify(&ev));
 }
 
+/* classify_in - reason name of a reply in a notice of that MTA */
+static const char *
+classify_in(const char *mta, const char *status, const char *text)
+{
+    struct bounce_evidence ev = {status, "", text, "failed", NULL, "smtp",
+				 NULL, NULL, NULL, mta};
+
+    return bounce_reason_name(bounce_classify(&ev));
+}
+
 /* classify - reason name without a remote host */
 static const char *
 classify(const char *status, const char *reply, const char *text,
@@ -219,13 +229,24 @@ test_format_phrases(void **state)
 {
     (void) state;
     /* an MTA's own fixed messages, whatever the generic tables read */
-    assert_string_equal(classify("5.4.4", "", "Sorry, I couldn't find a mail "
-				 "exchanger or IP address. (#5.4.4)", NULL),
+    assert_string_equal(classify_in("qmail", "5.4.4", "Sorry, I couldn't find "
+				    "a mail exchanger or IP address. (#5.4.4)"),
 			"notaccept");
+    /* qmail's words in its own notices only: a clone means otherwise */
+    assert_string_equal(classify_in("qmail", "4.4.1", "Sorry, I wasn't able "
+				    "to establish an SMTP connection. (#4.4.1)"
+				    " I'm not going to try again; this message "
+				    "has been in the queue too long."),
+			"networkerror");
+    assert_string_equal(classify_in(NULL, "4.4.1", "Sorry, I wasn't able "
+				    "to establish an SMTP connection. (#4.4.1)"
+				    " I'm not going to try again; this message "
+				    "has been in the queue too long."),
+			"expired");
     assert_string_equal(classify("", "", "Could not deliver for the last "
 				 "7200 seconds. Giving up.", NULL), "expired");
-    assert_string_equal(classify("4.4.3", "", "Temporary failure in LDAP "
-				 "lookup. (#4.4.3)", NULL), "systemerror");
+    assert_string_equal(classify_in("qmail", "4.4.3", "Temporary failure in "
+				    "LDAP lookup. (#4.4.3)"), "systemerror");
     assert_string_equal(classify("", "", "all relevant MX records point to "
 				 "non-existent hosts", NULL), "hostunknown");
     /* a missing host yields to a more specific finding of the code */
