@@ -1591,7 +1591,7 @@ spam_marked(const struct mime_msg *m, struct bounce_report *out)
 /*
  * notice_mta - the MTA that wrote the notice, where its own messages
  * must be read in its sense: qmail (its subject, its Received trace,
- * its greeting)
+ * its greeting), IMail (its X-Mailer, its subject)
  */
 static void
 notice_mta(const struct mime_msg *m, const struct notice *n,
@@ -1604,6 +1604,12 @@ notice_mta(const struct mime_msg *m, const struct notice *n,
 	|| memmem(m->hdr, m->hdr_len, "(qmail ", 7) != NULL
 	|| strstr(n->text, "This is the qmail-send program") != NULL)
 	snprintf(out->mta, sizeof(out->mta), "qmail");
+    header_of(m, "X-Mailer", v, sizeof(v));
+    if (strncmp(v, "<SMTP32 v", 9) == 0)
+	snprintf(out->mta, sizeof(out->mta), "imail");
+    header_of(m, "Subject", v, sizeof(v));
+    if (strncmp(v, "Undeliverable Mail ", 19) == 0)
+	snprintf(out->mta, sizeof(out->mta), "imail");
 }
 
 /* bounce_parse - what the message is and whom it is about */

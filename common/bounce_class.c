@@ -749,11 +749,6 @@ static const struct format_phrase {
     /* Courier */
     {"this domain's dns violates rfc 1035", BR_SYSTEMERROR},
     {"dns lookup failed.", BR_NETWORKERROR},
-    /* IMail */
-    {"invalid final delivery userid", BR_USERUNKNOWN},
-    {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
-    {"requested action not taken: virus detected", BR_VIRUSDETECTED},
-    {"blacklisted url in message", BR_SPAMDETECTED},
 };
 
 /*
@@ -784,6 +779,17 @@ static const struct format_phrase qmail_table[] = {
     {"temporary failure in ldap lookup", BR_SYSTEMERROR},
     {"unable to contact ldap server", BR_SYSTEMERROR},
     {"unable to login into ldap server", BR_SYSTEMERROR},
+};
+
+/* IMail's own messages, in IMail notices */
+static const struct format_phrase imail_table[] = {
+    {"unknown user", BR_USERUNKNOWN},
+    {"invalid final delivery userid", BR_USERUNKNOWN},
+    {"unknown host", BR_HOSTUNKNOWN},
+    {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
+    {"requested action not taken: virus detected", BR_VIRUSDETECTED},
+    {"blacklisted url in message", BR_SPAMDETECTED},
+    {"delivery failed ", BR_EXPIRED},
 };
 
 /*
@@ -1160,6 +1166,10 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
 	if (strstr(text, format_table[i].phrase) != NULL)
 	    return format_table[i].reason;
+    if (ev->mta != NULL && strcmp(ev->mta, "imail") == 0)
+	for (i = 0; i < sizeof(imail_table) / sizeof(imail_table[0]); i++)
+	    if (strstr(text, imail_table[i].phrase) != NULL)
+		return imail_table[i].reason;
     if (ev->mta != NULL && strcmp(ev->mta, "qmail") == 0) {
 	for (i = 0; i < sizeof(qmail_table) / sizeof(qmail_table[0]); i++)
 	    if (strstr(text, qmail_table[i].phrase) != NULL)

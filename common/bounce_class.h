@@ -105,7 +105,7 @@ struct bounce_evidence {
     const char *rhost;		/* remote MTA's host name, or NULL */
     const char *domain;		/* the recipient's domain, or NULL */
     const char *lhost;		/* reporting MTA's host name, or NULL */
-    const char *mta;		/* the notice's MTA ("qmail"), or NULL */
+    const char *mta;		/* the notice's MTA ("qmail", "imail"), or NULL */
 };
 
 int     bounce_classify(const struct bounce_evidence *ev);

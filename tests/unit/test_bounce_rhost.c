@@ -284,6 +284,11 @@ test_format_phrases(void **state)
 				 "suspended: connect to mx.b.example[192.0.2.4]"
 				 ": server refused to talk to me: 421 not now",
 				 "HELO"), "blocked");
+    /* IMail's own words name a missing mailbox, a filter's do not */
+    assert_string_equal(classify_in("imail", "", "Unknown user: x@b.example"),
+			"userunknown");
+    assert_string_equal(classify_in(NULL, "", "Unknown user: x@b.example"),
+			"filtered");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
