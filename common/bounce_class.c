@@ -1037,7 +1037,10 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_SPEEDING:
 	return said(text, reason);
     case BR_CONTENTERROR:
-	return sr == reason;
+	/* spam is a content the filter refused, the narrower finding */
+	if (probe(BR_SPAMDETECTED, sr, ev, text))
+	    return 0;
+	return sr == reason || said(text, reason);
     case BR_USERUNKNOWN:
 	/* refused at MAIL FROM: the sender was the problem, not the mailbox */
 	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)

@@ -289,6 +289,11 @@ test_format_phrases(void **state)
 			"userunknown");
     assert_string_equal(classify_in(NULL, "", "Unknown user: x@b.example"),
 			"filtered");
+    /* a content code with spam words: the spam filter's refusal */
+    assert_string_equal(classify("5.6.1", "500", "500 5.6.1 Message content "
+				 "rejected", NULL), "spamdetected");
+    assert_string_equal(classify("5.6.0", "554", "554 5.6.0 bad part",
+				 NULL), "contenterror");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
