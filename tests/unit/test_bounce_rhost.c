@@ -209,6 +209,30 @@ test_commands(void **state)
 }
 
 static void
+test_more_providers(void **state)
+{
+    (void) state;
+    /* i.ua numbers its refusals in a link */
+    assert_string_equal(rhost("mx2.email.ua", "example.org", "5.0.0", "550",
+			      "RCPT", "550 see https://mail.i.ua/err/4/ now"),
+			"mailboxfull");
+    /* Facebook labels them */
+    assert_string_equal(rhost("mx.b.facebook.com", "example.org", "5.0.0",
+			      "550", "RCPT", "550 5.0.0 RCP-P3 see the help"),
+			"filtered");
+    assert_string_equal(rhost("mx.b.facebook.com", "example.org", "4.0.0",
+			      "450", "RCPT", "450 4.0.0 CON-T2 later"),
+			"toomanyconn");
+    /* Cloudflare's routing */
+    assert_string_equal(rhost("route1.mx.cloudflare.net", "example.org",
+			      "5.7.1", "554", "RCPT", "554 5.7.1 client found on"
+			      " one or more DNSBLs"), "blocked");
+    /* a label inside a word is not one */
+    assert_string_not_equal(rhost("mx.b.facebook.com", "example.org", "5.0.0",
+				  "550", "RCPT", "550 xrcp-p3x"), "filtered");
+}
+
+static void
 test_command_words(void **state)
 {
     (void) state;
@@ -488,6 +512,7 @@ main(void)
 	cmocka_unit_test(test_provider_rules),
 	cmocka_unit_test(test_rhost_find),
 	cmocka_unit_test(test_commands),
+	cmocka_unit_test(test_more_providers),
 	cmocka_unit_test(test_command_words),
 	cmocka_unit_test(test_format_phrases),
 	cmocka_unit_test(test_command_decides),
