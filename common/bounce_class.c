@@ -740,6 +740,10 @@ static const struct format_phrase {
     {"the user(s) account is disabled", BR_SUSPEND},
     {"the user(s) account is temporarily limited", BR_SUSPEND},
     {"your message was not delivered within ", BR_EXPIRED},
+    /* au (KDDI) */
+    {"as their mailbox is full", BR_MAILBOXFULL},
+    {"due to the following smtp relay error", BR_NORELAYING},
+    {"as the remote domain doesnt exist", BR_HOSTUNKNOWN},
     /* a carrier's MMS gateway: the number has no mailbox */
     {"no valid recipients for this mm", BR_USERUNKNOWN},
     /* Gmail's own findings when no remote reply was had */

@@ -308,6 +308,10 @@ test_format_phrases(void **state)
 				 "suspended: connect to mx.b.example[192.0.2.4]"
 				 ": server refused to talk to me: 421 not now",
 				 "HELO"), "blocked");
+    /* a carrier's own notice */
+    assert_string_equal(classify("", "", "Could not be delivered to: "
+				 "<x@b.example> As their mailbox is full.",
+				 NULL), "mailboxfull");
     /* IMail's own words name a missing mailbox, a filter's do not */
     assert_string_equal(classify_in("imail", "", "Unknown user: x@b.example"),
 			"userunknown");
