@@ -725,6 +725,14 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
      */
     if (dr->diag[0])
 	block_extends(block, dr->diag, more, sizeof(more));
+    /*
+     * One address refused over SMTP, and the notice quotes a local
+     * delivery agent about it: the agent's words say more (a mailer's
+     * exit code, X-Unix, is its own verdict)
+     */
+    if (dr->diag[0] && d->nrcpts == 1 && strcasecmp(dr->diag_type, "smtp") == 0
+	&& bounce_lda_named(n->text))
+	snprintf(more, sizeof(more), "%s", n->text);
     snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
 	     dr->status_comment, dr->diag[0] ? more
 	     : d->nrcpts == 1 && block[0] ? n->text : block);

@@ -1214,6 +1214,22 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     return BR_UNDEFINED;
 }
 
+/* bounce_lda_named - the text quotes a local delivery agent's error */
+int
+bounce_lda_named(const char *text)
+{
+    const char *prev = NULL;
+    int     hit = 0;
+
+    for (size_t i = 0; i < sizeof(lda_table) / sizeof(lda_table[0]) && !hit; i++) {
+	if (prev != NULL && strcmp(prev, lda_table[i].agent) == 0)
+	    continue;
+	prev = lda_table[i].agent;
+	hit = strcasestr(text, prev) != NULL;
+    }
+    return hit;
+}
+
 /* lda_reason - the reason a local delivery agent's error names, or 0 */
 static int
 lda_reason(const struct bounce_evidence *ev, const char *text)

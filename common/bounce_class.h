@@ -15,6 +15,7 @@
  *	const char *bounce_command_find(const char *text);
  *	int bounce_text_is_temporary(const char *text);
  *	int bounce_provider_reason(const char *domain, int reason);
+ *	int bounce_lda_named(const char *text);
  *
  * DESCRIPTION
  *	bounce_classify() names the reason of one failed recipient from the
@@ -49,6 +50,9 @@
  *	onhold) by the recipient's domain, for providers whose refusals
  *	mean one thing whatever their wording (a Google Groups list refuses
  *	the poster: rejected); any other reason is returned unchanged.
+ *	bounce_lda_named() says whether a text quotes the error of a local
+ *	delivery agent (dovecot, mail.local, procmail, maildrop, vpopmail,
+ *	vmailmgr), whose words the classifier reads in that agent's sense.
  */
 #ifndef OUTPOST_BOUNCE_CLASS_H
 #define OUTPOST_BOUNCE_CLASS_H
@@ -118,5 +122,6 @@ int     bounce_replycode_find(const char *text, const char *status,
 const char *bounce_command_find(const char *text);
 int     bounce_text_is_temporary(const char *text);
 int     bounce_provider_reason(const char *domain, int reason);
+int     bounce_lda_named(const char *text);
 
 #endif

@@ -498,6 +498,48 @@ test_qmail_notice(void **state)
     bounce_report_free(&r);
 }
 
+/* a DSN whose notice quotes the local delivery agent */
+static const char lda_dsn[] =
+    "From: MAILER-DAEMON@gw.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"L\"\n"
+    "\n"
+    "--L\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Your message to <box> was automatically rejected:\n"
+    "Quota exceeded (mailbox for user is full)\n"
+    "\n"
+    "--L\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; gw.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: 5.1.1\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <box@example.net>... no such box\n"
+    "\n"
+    "--L--\n";
+
+static void
+test_lda_dsn(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(lda_dsn, strlen(lda_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_carrier_dsn(void **state)
 {
@@ -748,6 +790,7 @@ main(void)
 	cmocka_unit_test(test_notice_layouts),
 	cmocka_unit_test(test_postfix_command),
 	cmocka_unit_test(test_qmail_notice),
+	cmocka_unit_test(test_lda_dsn),
 	cmocka_unit_test(test_carrier_dsn),
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
