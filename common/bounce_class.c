@@ -464,11 +464,9 @@ static const char *const w_norelaying[] = {
     NULL
 };
 static const char *const w_notcompliantrfc[] = {
-    "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 ",
-    "rfc 1123", "duplicate header", "multiple from", "multiple addresses in from",
-    "is not compliant", "non-compliant", "not compliant", "bare lf",
-    "line too long", "message format", "malformed message",
-    "invalid header", "missing header", NULL
+    "duplicate header", "is not rfc 5322 compliant", "not rfc 5322 compliant",
+    "not rfc5322 compliant", "rfcmessagenoncompliant", " multiple * header",
+    "multiple addresses in from", "bare lf", NULL
 };
 static const char *const w_contenterror[] = {
     "header size exceeds", "message header size", "content*not supported",
@@ -1036,6 +1034,11 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    || strcmp(ev->replycode, "524") == 0
 	    || strcmp(ev->replycode, "538") == 0 || said(text, reason);
     case BR_NORELAYING:
+	/* refused at the greeting: the client, not the relay */
+	if (cmd != NULL && (strcmp(cmd, "CONN") == 0 || strcmp(cmd, "HELO") == 0
+			    || strcmp(cmd, "EHLO") == 0))
+	    return 0;
+	return said(text, reason);
     case BR_NOTCOMPLIANTRFC:
     case BR_BADREPUTATION:
     case BR_SPEEDING:

@@ -322,6 +322,18 @@ test_format_phrases(void **state)
 				 "rejected", NULL), "spamdetected");
     assert_string_equal(classify("5.6.0", "554", "554 5.6.0 bad part",
 				 NULL), "contenterror");
+    /* RFC words name a malformed message only where they say so */
+    assert_string_equal(classify("5.7.1", "550", "550 5.7.1 message has "
+				 "multiple Subject headers", NULL),
+			"notcompliantrfc");
+    assert_string_not_equal(classify("5.5.2", "504", "504 5.5.2 Helo command "
+				     "rejected: need an RFC 1123 name", "HELO"),
+			    "notcompliantrfc");
+    /* relaying refused at the greeting is the client refused */
+    assert_string_not_equal(classify("5.7.1", "554", "554 5.7.1 relaying "
+				     "denied, go away", "CONN"), "norelaying");
+    assert_string_equal(classify("5.7.1", "554", "554 5.7.1 relaying "
+				 "denied", "RCPT"), "norelaying");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
