@@ -742,6 +742,15 @@ static const struct format_phrase {
     {"as their mailbox is full", BR_MAILBOXFULL},
     {"due to the following smtp relay error", BR_NORELAYING},
     {"as the remote domain doesnt exist", BR_HOSTUNKNOWN},
+    /* BIGLOBE and its partner providers */
+    {"mail delivery failed... user unknown", BR_FILTERED},
+    {"the number of messages in recipient's mailbox exceeded the local limit",
+     BR_MAILBOXFULL},
+    /* 1&1, GMX */
+    {"mail size limit exceeded", BR_MESGTOOBIG},
+    {"delivery retry timeout exceeded", BR_EXPIRED},
+    /* Google Workspace's own notice */
+    {"because the address couldn't be found. check for typos", BR_USERUNKNOWN},
     /* a carrier's MMS gateway: the number has no mailbox */
     {"no valid recipients for this mm", BR_USERUNKNOWN},
     /* Gmail's own findings when no remote reply was had */
@@ -1535,6 +1544,11 @@ bounce_command_find(const char *text)
 	{"(state 13)", "EHLO"}, {"(state 14)", "RCPT"}, {"(state 15)", "DATA"},
 	{"(state 17)", "DATA"}, {"(state 18)", "DATA"},
 	{"does not like recipient", "RCPT"},
+	/* m-FILTER names the command under its own rule line */
+	{"-------smtp command data", "DATA"}, {"-------smtp command rcpt", "RCPT"},
+	{"-------smtp command mail", "MAIL"},
+	/* 1&1: "SMTP error from remote server for TEXT command" */
+	{"for text command", "DATA"},
 	/* Postfix: the greeting was refused */
 	{"refused to talk to me", "HELO"},
 	{"does not like sender", "MAIL"},

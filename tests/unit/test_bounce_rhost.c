@@ -203,6 +203,12 @@ test_commands(void **state)
 					    "\n>>> DATA\n<<< 554 no"), "DATA");
     assert_string_equal(bounce_command_find("(in reply to STARTTLS command)"),
 			"STARTTLS");
+    assert_string_equal(bounce_command_find("-------server message\n550 no\n"
+					    "\n-------SMTP command\nDATA\n"),
+			"DATA");
+    assert_string_equal(bounce_command_find("SMTP error from remote server "
+					    "for TEXT command, host: mx"),
+			"DATA");
     assert_string_equal(bounce_command_find("connect to mx.b.example[192.0.2.4]"
 					    ": server refused to talk to me: "
 					    "554 go away"), "HELO");
@@ -312,6 +318,15 @@ test_format_phrases(void **state)
     assert_string_equal(classify("", "", "Could not be delivered to: "
 				 "<x@b.example> As their mailbox is full.",
 				 NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Mail Delivery Failed... User "
+				 "unknown", NULL), "filtered");
+    assert_string_equal(classify("", "", "Mail size limit exceeded. For "
+				 "explanation visit the help", NULL),
+			"mesgtoobig");
+    assert_string_equal(classify("", "", "** Address not found ** Your "
+				 "message wasn't delivered to x@b.example "
+				 "because the address couldn't be found. Check "
+				 "for typos", NULL), "userunknown");
     /* IMail's own words name a missing mailbox, a filter's do not */
     assert_string_equal(classify_in("imail", "", "Unknown user: x@b.example"),
 			"userunknown");
