@@ -634,8 +634,7 @@ static const char *const *const wording[BR_COUNT] = {
 /* reasons the status code or wording may establish, most specific first */
 static const int first_pass[] = {
     BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
-    BR_NORELAYING, BR_AUTHFAILURE, BR_FAILEDSTARTTLS, BR_USERUNKNOWN,
-    BR_FILTERED,
+    BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
     BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
     BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
     BR_SPEEDING, BR_BLOCKED,
@@ -645,8 +644,9 @@ static const int first_pass[] = {
 static const int second_pass[] = {
     BR_MAILBOXFULL, BR_AUTHFAILURE, BR_BADREPUTATION, BR_SPEEDING,
     BR_SPAMDETECTED, BR_VIRUSDETECTED, BR_POLICYVIOLATION, BR_NORELAYING,
-    BR_NOTACCEPT, BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND,
-    BR_CONTENTERROR, BR_SYSTEMFULL, BR_EXPIRED, BR_SECURITYERROR,
+    BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND, BR_CONTENTERROR,
+    BR_SYSTEMFULL, BR_NOTACCEPT, BR_EXPIRED, BR_FAILEDSTARTTLS,
+    BR_SECURITYERROR,
     BR_MAILERERROR,
 };
 
@@ -1307,7 +1307,9 @@ bounce_classify(const struct bounce_evidence *ev)
     if (reason == BR_UNDEFINED && (weak_reason(sr) || (ev->diag_type
 			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp") != 0))) {
 	for (i = 0; i < sizeof(second_pass) / sizeof(second_pass[0]); i++)
-	    if (said(text, second_pass[i])) {
+	    if (second_pass[i] == BR_FAILEDSTARTTLS
+		? probe(BR_FAILEDSTARTTLS, sr, ev, text)
+		: said(text, second_pass[i])) {
 		reason = second_pass[i];
 		break;
 	    }

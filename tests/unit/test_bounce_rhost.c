@@ -393,6 +393,12 @@ test_failedstarttls(void **state)
     assert_string_equal(classify("4.7.0", "454", "454 4.7.0 TLS not "
 				 "available", "STARTTLS"), "failedstarttls");
     assert_false(bounce_is_hard(BR_FAILEDSTARTTLS, "5.7.10", "538"));
+    /* a specific finding of the first pass comes before it */
+    assert_string_equal(classify("5.2.2", "552", "552 5.2.2 mailbox full; "
+				 "TLS required next time", NULL), "mailboxfull");
+    assert_string_equal(classify("5.7.0", "530", "530 5.7.0 Must issue a "
+				 "STARTTLS command first", "MAIL"),
+			"failedstarttls");
 }
 
 static void
