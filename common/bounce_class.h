@@ -27,7 +27,11 @@
  *	it is specific; the wording decides when the code is generic
  *	(X.0.0, X.7.1, none) or contradicted by a more specific phrase.
  *	The phrase tables are written for formats and wording, not for any
- *	one sample.
+ *	one sample.  First come the fixed messages of the program that
+ *	wrote the notice (ev->mta names it where its words must be read in
+ *	its own sense: "qmail", "imail") and of local delivery agents, then
+ *	the rules of large receivers (bounce_rhost(3)), then the generic
+ *	reading by status code, command and wording.
  *
  *	bounce_is_hard() says whether the address should be suppressed at
  *	once: the mailbox or domain does not exist or has moved
