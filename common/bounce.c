@@ -1444,12 +1444,16 @@ list_title_reason(const struct mime_msg *m)
 static void
 bracketed_rcpt(struct bounce_report *r, const struct notice *n)
 {
-    const char *lt, *gt;
+    const char *lt, *gt = NULL;
     char    addr[ADDR_MAX];
 
+    /* the '>' after a '<' is looked for once: linear in the notice */
     for (lt = n->text; (lt = strchr(lt, '<')) != NULL; lt++) {
-	gt = strchr(lt, '>');
-	if (gt == NULL || (size_t) (gt - lt) >= sizeof(addr)
+	if (gt == NULL || gt < lt)
+	    gt = strchr(lt, '>');
+	if (gt == NULL)
+	    return;
+	if ((size_t) (gt - lt) >= sizeof(addr)
 	    || memchr(lt, '@', (size_t) (gt - lt)) == NULL
 	    || memchr(lt, '\n', (size_t) (gt - lt)) != NULL)
 	    continue;
