@@ -525,7 +525,10 @@ finish_rcpt(const struct bounce_report *r, struct bounce_rcpt *rc,
 	 * call a message "delayed" that the remote end refused for good.
 	 */
 	int     temp = temporary_hint || rc->replycode[0] == '4'
-	    || bounce_text_is_temporary(evidence);
+	    || bounce_text_is_temporary(evidence)
+	    /* Exim keeps retrying a full mailbox until its queue gives up */
+	    || (strcmp(r->mta, "exim") == 0 && (rc->reason == BR_EXPIRED
+						|| rc->reason == BR_MAILBOXFULL));
 
 	bounce_pseudo_status(rc->reason, temp, rc->status, sizeof(rc->status));
     }
@@ -1601,9 +1604,41 @@ spam_marked(const struct mime_msg *m, struct bounce_report *out)
 }
 
 /*
+ * exim_notice - two of Exim's marks: its sender name, its subjects, its
+ * message id ("<1AbCdEf-000123-Xy@host>"); a provider's own Exim-like
+ * notice (GMX) is not Exim's
+ */
+static int
+exim_notice(const struct mime_msg *m)
+{
+    static const char *const titles[] = {
+	"Mail delivery failed", "Mail failure", "Message frozen",
+	"Warning: message ", "error(s) in forwarding or filtering", NULL
+    };
+    char    v[256];
+    int     marks = 0;
+
+    if (mime_header(m->hdr, m->hdr_len, "X-GMX-Antispam", v, sizeof(v)) >= 0)
+	return 0;
+    header_of(m, "From", v, sizeof(v));
+    marks += strstr(v, "Mail Delivery System") != NULL;
+    header_of(m, "Subject", v, sizeof(v));
+    for (int i = 0; titles[i]; i++)
+	if (strstr(v, titles[i]) != NULL) {
+	    marks++;
+	    break;
+	}
+    header_of(m, "Message-ID", v, sizeof(v));
+    marks += strlen(v) > 19 && v[0] == '<' && v[8] == '-' && v[15] == '-'
+	&& v[18] == '@';
+    return marks >= 2;
+}
+
+/*
  * notice_mta - the MTA that wrote the notice, where its own messages
  * must be read in its sense: qmail (its subject, its Received trace,
- * its greeting), IMail (its X-Mailer, its subject)
+ * its greeting), IMail (its X-Mailer, its subject), Exim (see
+ * exim_notice())
  */
 static void
 notice_mta(const struct mime_msg *m, const struct notice *n,
@@ -1616,6 +1651,8 @@ notice_mta(const struct mime_msg *m, const struct notice *n,
 	|| memmem(m->hdr, m->hdr_len, "(qmail ", 7) != NULL
 	|| strstr(n->text, "This is the qmail-send program") != NULL)
 	snprintf(out->mta, sizeof(out->mta), "qmail");
+    if (exim_notice(m))
+	snprintf(out->mta, sizeof(out->mta), "exim");
     header_of(m, "X-Mailer", v, sizeof(v));
     if (strncmp(v, "<SMTP32 v", 9) == 0)
 	snprintf(out->mta, sizeof(out->mta), "imail");

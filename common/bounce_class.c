@@ -1593,9 +1593,7 @@ int
 bounce_text_is_temporary(const char *text)
 {
     static const char *const temp[] = {
-	" temporar", " persistent",
-	/* Exim gives up on a host it has retried: the queue's verdict */
-	"retry timeout exceeded", NULL
+	" temporar", " persistent", NULL
     };
     char   *t = fold_text(text);
     int     hit = 0;

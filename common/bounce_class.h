@@ -48,8 +48,7 @@
  *	bounce_command_find() names the SMTP command a text says was
  *	refused ("RCPT", "MAIL", "DATA", "HELO", "EHLO", "CONN") or NULL.
  *	bounce_text_is_temporary() says whether the wording calls the
- *	failure temporary (" temporar", " persistent", Exim's "retry
- *	timeout exceeded").
+ *	failure temporary (" temporar", " persistent").
  *	bounce_provider_reason() refines an undecided reason (undefined,
  *	onhold) by the recipient's domain, for providers whose refusals
  *	mean one thing whatever their wording (a Google Groups list refuses

@@ -540,6 +540,52 @@ test_lda_dsn(void **state)
     bounce_report_free(&r);
 }
 
+/* an Exim notice about a host it kept retrying */
+static const char exim_retry[] =
+    "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Mail delivery failed: returning message to sender\n"
+    "Message-Id: <E1aBcDeF-000123-Gh@relay.example.com>\n"
+    "%s"
+    "\n"
+    "This message was created automatically by mail delivery software.\n"
+    "\n"
+    "A message that you sent could not be delivered to one or more of its\n"
+    "recipients. This is a permanent error. The following address(es) "
+    "failed:\n"
+    "\n"
+    "  late@slow.example\n"
+    "    retry timeout exceeded\n"
+    "\n"
+    "------ This is a copy of the message, including all the headers. "
+    "------\n"
+    "From: sender@example.com\n"
+    "To: late@slow.example\n";
+
+static void
+test_exim_temporary(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    /* Exim gave up on a queue it kept: a temporary cause, expired */
+    snprintf(msg, sizeof(msg), exim_retry, "");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_string_equal(r.mta, "exim");
+    assert_int_equal(r.rcpts[0].reason, BR_EXPIRED);
+    assert_string_equal(r.rcpts[0].status, "4.0.947");
+    bounce_report_free(&r);
+    /* a provider's look-alike notice is not Exim's */
+    snprintf(msg, sizeof(msg), exim_retry, "X-GMX-Antispam: 0\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_string_equal(r.mta, "");
+    assert_int_equal(r.rcpts[0].reason, BR_EXPIRED);
+    assert_string_equal(r.rcpts[0].status, "5.0.947");
+    bounce_report_free(&r);
+}
+
 static void
 test_carrier_dsn(void **state)
 {
@@ -791,6 +837,7 @@ main(void)
 	cmocka_unit_test(test_postfix_command),
 	cmocka_unit_test(test_qmail_notice),
 	cmocka_unit_test(test_lda_dsn),
+	cmocka_unit_test(test_exim_temporary),
 	cmocka_unit_test(test_carrier_dsn),
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
