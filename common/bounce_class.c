@@ -1185,6 +1185,10 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
 	if (strstr(text, format_table[i].phrase) != NULL)
 	    return format_table[i].reason;
+    /* Exim's router found no such local user */
+    if (ev->mta != NULL && strcmp(ev->mta, "exim") == 0
+	&& strstr(text, "user not found") != NULL)
+	return BR_USERUNKNOWN;
     if (ev->mta != NULL && strcmp(ev->mta, "imail") == 0)
 	for (i = 0; i < sizeof(imail_table) / sizeof(imail_table[0]); i++)
 	    if (strstr(text, imail_table[i].phrase) != NULL)

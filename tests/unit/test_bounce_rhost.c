@@ -327,6 +327,9 @@ test_format_phrases(void **state)
 				 "message wasn't delivered to x@b.example "
 				 "because the address couldn't be found. Check "
 				 "for typos", NULL), "userunknown");
+    /* Exim's router: no such local user */
+    assert_string_equal(classify_in("exim", "5.0.0", "550 5.0.0 user not "
+				    "found"), "userunknown");
     /* IMail's own words name a missing mailbox, a filter's do not */
     assert_string_equal(classify_in("imail", "", "Unknown user: x@b.example"),
 			"userunknown");
