@@ -70,6 +70,15 @@ static int looks_like_bounce(const struct mime_msg *m);
 static int looks_like_unsubscribe(const struct mime_msg *m);
 static int looks_like_autoreply(const struct mime_msg *m);
 static void first_addr(const char *value, char *out, size_t outsz);
+static void block_extends(const char *block, const char *diag, char *out,
+			  size_t outsz);
+static int list_notice(const struct mime_msg *m);
+static int list_title_reason(const struct mime_msg *m);
+static void bracketed_rcpt(struct bounce_report *r, const struct notice *n);
+static int exim_notice(const struct mime_msg *m);
+static void notice_mta(const struct mime_msg *m, const struct notice *n,
+		       struct bounce_report *out);
+static void spam_marked(const struct mime_msg *m, struct bounce_report *out);
 
 /* bounce_kind_name - printable kind */
 const char *

@@ -851,6 +851,9 @@ static const struct lda_phrase {
 static int phrase_in(const char *text, const char *phrase);
 static int said(const char *text, int reason);
 static int said_scan(const char *text, int reason, const char *const *p);
+static int format_reason(const struct bounce_evidence *ev, const char *text);
+static int lda_reason(const struct bounce_evidence *ev, const char *text);
+static const char *command_word(const char *text);
 static int status_reason(const char *status);
 static int weak_reason(int reason);
 static int before_data(const char *command);
