@@ -652,9 +652,11 @@ static const int second_pass[] = {
 
 /*
  * What an MTA's own program says when it gives up, in the words its
- * source writes (Exim's routers and transports, the DragonFly Mail Agent, OpenSMTPD, IMail): a phrase
- * of this table names the reason in that MTA's sense.  Each phrase is
- * a fixed message of one program, not the wording of a remote reply.
+ * source writes (Exim's routers and transports, the DragonFly Mail
+ * Agent, OpenSMTPD, Domino, Exchange, Gmail, Courier, fml, carriers'
+ * gateways): a phrase of this table names the reason in that MTA's
+ * sense.  Each phrase is a fixed message of one program, not the
+ * wording of a remote reply, and none is worded alike by another.
  */
 static const struct format_phrase {
     const char *phrase;
