@@ -748,6 +748,13 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
     snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
 	     dr->status_comment, dr->diag[0] ? more
 	     : d->nrcpts == 1 && block[0] ? n->text : block);
+    /* PowerMTA's own verdict, in its field, is read as its words */
+    if (dr->category[0]) {
+	size_t  el = strlen(evidence);
+
+	snprintf(evidence + el, sizeof(evidence) - el,
+		 "\nX-PowerMTA-BounceCategory: %s", dr->category);
+    }
     if (dr->diag[0])
 	snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
     if (strcmp(rc->action, "delivered") == 0

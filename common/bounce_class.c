@@ -753,6 +753,15 @@ static const struct format_phrase {
     {"delivery retry timeout exceeded", BR_EXPIRED},
     /* Google Workspace's own notice */
     {"because the address couldn't be found. check for typos", BR_USERUNKNOWN},
+    /* PowerMTA's category of the bounce, in its DSN field */
+    {"x-powermta-bouncecategory: bad-domain", BR_HOSTUNKNOWN},
+    {"x-powermta-bouncecategory: bad-mailbox", BR_USERUNKNOWN},
+    {"x-powermta-bouncecategory: message-expired", BR_EXPIRED},
+    {"x-powermta-bouncecategory: no-answer-from-host", BR_NETWORKERROR},
+    {"x-powermta-bouncecategory: policy-related", BR_POLICYVIOLATION},
+    {"x-powermta-bouncecategory: quota-issues", BR_MAILBOXFULL},
+    {"x-powermta-bouncecategory: routing-errors", BR_SYSTEMERROR},
+    {"x-powermta-bouncecategory: spam-related", BR_SPAMDETECTED},
     /* a carrier's MMS gateway: the number has no mailbox */
     {"no valid recipients for this mm", BR_USERUNKNOWN},
     /* Gmail's own findings when no remote reply was had */

@@ -525,6 +525,47 @@ static const char lda_dsn[] =
     "\n"
     "--L--\n";
 
+/* PowerMTA's DSN with its own category of the bounce */
+static const char pmta_dsn[] =
+    "From: postmaster@pmta.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Delivery report\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"Q\"\n"
+    "\n"
+    "--Q\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Delivery failed.\n"
+    "--Q\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; pmta.example.com\n"
+    "X-PowerMTA-VirtualMTA: vmta1\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: smtp; 552 not now\n"
+    "X-PowerMTA-BounceCategory: quota-issues\n"
+    "\n"
+    "--Q--\n";
+
+static void
+test_pmta_category(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(pmta_dsn, strlen(pmta_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    bounce_report_free(&r);
+}
+
 static void
 test_lda_dsn(void **state)
 {
@@ -836,6 +877,7 @@ main(void)
 	cmocka_unit_test(test_notice_layouts),
 	cmocka_unit_test(test_postfix_command),
 	cmocka_unit_test(test_qmail_notice),
+	cmocka_unit_test(test_pmta_category),
 	cmocka_unit_test(test_lda_dsn),
 	cmocka_unit_test(test_exim_temporary),
 	cmocka_unit_test(test_carrier_dsn),
