@@ -547,7 +547,7 @@ static const char pmta_dsn[] =
     "Final-Recipient: rfc822; box@example.net\n"
     "Action: failed\n"
     "Status: 5.0.0\n"
-    "Diagnostic-Code: smtp; 552 not now\n"
+    "Diagnostic-Code: smtp; 550 not now\n"
     "X-PowerMTA-BounceCategory: quota-issues\n"
     "\n"
     "--Q--\n";
