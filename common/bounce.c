@@ -1306,9 +1306,11 @@ recipient_context(const char *line, size_t off)
     char    prev[64];
     size_t  e = off, s, n;
 
+    /* blanks, brackets, quotes and a list's bullet ("  * user@...") */
     while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '<'
 		     || line[e - 1] == '"' || line[e - 1] == '\t'
-		     || line[e - 1] == '[' || line[e - 1] == '('))
+		     || line[e - 1] == '[' || line[e - 1] == '('
+		     || line[e - 1] == '*'))
 	e--;
     /* a forwarded notice quotes it: "> <user@example.org>" */
     while (e > 0 && line[e - 1] == '>' && (e == 1 || line[e - 2] == '>'

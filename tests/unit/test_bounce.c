@@ -662,6 +662,35 @@ static const char list_text[] =
     "\n"
     "Send \"help\" to talk-ctl@lists.example.org for the guide.\n";
 
+/* a notice that lists its failed recipients as bullets */
+static const char bullet_text[] =
+    "From: Mail Delivery System <postmaster@gw.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Delivery status notification\n"
+    "\n"
+    "Delivery to the following recipients failed permanently:\n"
+    "\n"
+    "  * one@b.example\n"
+    "  * two@c.example\n"
+    "\n"
+    "Technical details:\n"
+    "SMTP:RCPT host 192.0.2.8: 550 5.1.1 <one@b.example>... no mailbox\n";
+
+static void
+test_bullet_rcpts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(bullet_text, strlen(bullet_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 2);
+    assert_string_equal(r.rcpts[0].addr, "one@b.example");
+    assert_string_equal(r.rcpts[1].addr, "two@c.example");
+    bounce_report_free(&r);
+}
+
 static void
 test_list_refusal(void **state)
 {
@@ -881,6 +910,7 @@ main(void)
 	cmocka_unit_test(test_lda_dsn),
 	cmocka_unit_test(test_exim_temporary),
 	cmocka_unit_test(test_carrier_dsn),
+	cmocka_unit_test(test_bullet_rcpts),
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
