@@ -591,21 +591,57 @@ failure_status(const char *text, char *out, size_t outsz)
 }
 
 /*
- * prefer_specific_status - a generic Status ("5.0.0", or the queue's
- * "4.4.7"), a specific code in the words ("5.1.1", "4.7.1"): take it.
- * A generic X.0.0 yields only to a code of its own class.
+ * prefer_specific_status - the DSN's Status field or the code in its
+ * words, whichever says more (Sisimai's preference): the one of the
+ * reply code's class; a specific code over "X.0.0" or "X.Y.0"; the
+ * words' code over a Status that says only "the queue gave up" (4.4.7),
+ * "too many errors" (4.7.0), "system error" (5.3.x) or "bad command"
+ * (X.5.1, X.5.2, X.5.4, X.5.5); "5.1.1" yields to a specific code that
+ * is not a command error, "5.1.3" to a 5.7.x.
  */
 static void
 prefer_specific_status(char *status, size_t size, const char *diag)
 {
-    char    other[16];
+    char    other[16], reply[4];
 
-    if (failure_status(diag, other, sizeof(other)) < 0)
+    if (failure_status(diag, other, sizeof(other)) < 0 || other[0] == '2')
 	return;
-    if (status[0] == 0 || (generic_status(status) && !generic_status(other)
-			   && other[0] != '2'
-			   && (other[0] == status[0]
-			       || strcmp(status, "4.4.7") == 0)))
+    if (status[0] == 0 || strcmp(status, other) == 0) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (bounce_replycode_find(diag, other, reply, sizeof(reply)) == 0
+	&& status[0] != other[0]
+	&& (reply[0] == other[0] || reply[0] == status[0])) {
+	if (reply[0] == other[0])
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strncmp(status + 1, ".0.0", 4) == 0 && status[5] == 0) {
+	if (!(strncmp(other + 1, ".0.0", 4) == 0 && other[5] == 0))
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strstr(status, ".0") != NULL && strstr(other, ".0") == NULL) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strncmp(other + 1, ".0.0", 4) == 0 && other[5] == 0)
+	return;
+    if (strcmp(status, "4.4.7") == 0 || strcmp(status, "4.7.0") == 0
+	|| strncmp(status, "5.3.", 4) == 0 || strncmp(status + 1, ".5.1", 4) == 0
+	|| strncmp(status + 1, ".5.2", 4) == 0
+	|| strncmp(status + 1, ".5.4", 4) == 0
+	|| strncmp(status + 1, ".5.5", 4) == 0) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strcmp(status, "5.1.1") == 0) {
+	if (strstr(other, ".0") == NULL && strncmp(other, "5.5.", 4) != 0)
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strcmp(status, "5.1.3") == 0 && strncmp(other, "5.7.", 4) == 0)
 	snprintf(status, size, "%s", other);
 }
 

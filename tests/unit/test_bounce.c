@@ -566,6 +566,63 @@ test_pmta_category(void **state)
     bounce_report_free(&r);
 }
 
+/* a DSN whose Status and Diagnostic-Code disagree */
+static const char two_codes_dsn[] =
+    "From: MAILER-DAEMON@mx.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"T\"\n"
+    "\n"
+    "--T\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: %s\n"
+    "Diagnostic-Code: smtp; %s\n"
+    "\n"
+    "--T--\n";
+
+static void
+test_status_preference(void **state)
+{
+    static const struct {
+	const char *status, *diag, *want;
+    } cases[] = {
+	/* a user-unknown Status, the words' code names the sender's IP */
+	{"5.1.1", "550 5.7.1 sending host is on our list", "5.7.1"},
+	/* the reply code's class decides between classes */
+	{"4.4.7", "550 5.2.2 over the limit", "5.2.2"},
+	{"5.0.0", "550 5.1.1 no box", "5.1.1"},
+	/* a specific Status stays against a generic code in the words */
+	{"5.2.2", "552 5.0.0 full", "5.2.2"},
+	/* a command error in the words does not replace 5.1.1 */
+	{"5.1.1", "550 5.5.1 unknown", "5.1.1"},
+    };
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	snprintf(msg, sizeof(msg), two_codes_dsn, cases[i].status,
+		 cases[i].diag);
+	assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+	assert_string_equal(r.rcpts[0].status, cases[i].want);
+	bounce_report_free(&r);
+    }
+    snprintf(msg, sizeof(msg), two_codes_dsn, "5.1.1",
+	     "550 5.7.1 sending host is on our block list");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.rcpts[0].reason, BR_BLOCKED);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_lda_dsn(void **state)
 {
@@ -907,6 +964,7 @@ main(void)
 	cmocka_unit_test(test_postfix_command),
 	cmocka_unit_test(test_qmail_notice),
 	cmocka_unit_test(test_pmta_category),
+	cmocka_unit_test(test_status_preference),
 	cmocka_unit_test(test_lda_dsn),
 	cmocka_unit_test(test_exim_temporary),
 	cmocka_unit_test(test_carrier_dsn),
