@@ -214,6 +214,17 @@ static const char *const w_hostunknown[] = {
     "unknown domain name", "recipient domain must exist", "host unreachable",
     NULL
 };
+/* the domain does not exist, whatever the code's class says */
+static const char *const w_hostunknown_sure[] = {
+    "domain does not exist", "domain is not reachable", "domain must exist",
+    "host or domain name not found", "host unknown", "host unreachable",
+    "mail domain mentioned in email address is unknown",
+    "name or service not known", "no such domain",
+    "recipient address rejected: unknown domain name",
+    "the account or domain may not exist", "unknown host",
+    "unroutable address", "unrouteable address", "553 *does not exist",
+    NULL
+};
 static const char *const w_hasmoved[] = {
     "has been replaced by", "address has changed", "mailbox has moved",
     "no longer at this address", "user has moved",
@@ -1119,6 +1130,10 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_HOSTUNKNOWN:
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
+	/* the domain's absence in so many words, even in a deferral */
+	for (const char *const *p = w_hostunknown_sure; *p; p++)
+	    if (phrase_in(text, *p))
+		return 1;
 	/* a temporary lookup failure says nothing about the domain */
 	if (ev->status[0] == '4' || ev->replycode[0] == '4'
 	    || said(text, BR_NETWORKERROR))

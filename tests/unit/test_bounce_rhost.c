@@ -352,6 +352,14 @@ test_format_phrases(void **state)
 				     "denied, go away", "CONN"), "norelaying");
     assert_string_equal(classify("5.7.1", "554", "554 5.7.1 relaying "
 				 "denied", "RCPT"), "norelaying");
+    /* a domain's absence said outright, even deferred; a lookup failure not */
+    assert_string_equal(classify("4.4.3", "450", "450 4.4.3 Host or domain "
+				 "name not found. Name service error for "
+				 "name=b.example type=MX: Host not found, try "
+				 "again", NULL), "hostunknown");
+    assert_string_equal(classify("", "", "Name service error for domain "
+				 "b.example: Host not found, try again", NULL),
+			"networkerror");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
