@@ -199,6 +199,8 @@ static const char *const w_userunknown[] = {
     "adresse nicht gefunden", "does not exist at the organization",
     "in name directory", "user (*) unknown", "> not found",
     "destinataire invalide",
+    /* an inactive mailbox is read as a missing one (Sisimai) */
+    "mailbox is inactive", "user not active",
     NULL
 };
 static const char *const w_hostunknown[] = {
@@ -265,8 +267,8 @@ static const char *const w_suspend[] = {
     "user suspended", "mailbox currently suspended", "account disabled",
     "mailbox disabled", "mailbox is disabled", "account is disabled",
     "account has been disabled", "account is inactive", "inactive account",
-    "inactive user", "mailbox is inactive", "is a deactivated mailbox",
-    "account has been deactivated", "user not active", "temporarily inactive",
+    "is a deactivated mailbox", "account has been deactivated",
+    "temporarily inactive", "invalid/inactive user",
     "account is locked", "mailbox is frozen", "account is frozen",
     "archived recipient", "this address no longer accepts mail",
     "the email account that you tried to reach is disabled",

@@ -360,6 +360,11 @@ test_format_phrases(void **state)
     assert_string_equal(classify("", "", "Name service error for domain "
 				 "b.example: Host not found, try again", NULL),
 			"networkerror");
+    /* an inactive mailbox refused at RCPT is read as a missing one */
+    assert_string_equal(classify("5.0.0", "550", "550 mailbox is inactive",
+				 "RCPT"), "userunknown");
+    assert_string_equal(classify("5.0.0", "550", "550 invalid/inactive user",
+				 "RCPT"), "suspend");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
