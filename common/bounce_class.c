@@ -1092,8 +1092,7 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    /* "5.1.1" with words of another cause: the words win */
 	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
 		     || said(text, BR_HASMOVED) || said(text, BR_NOTACCEPT)
-		     || (said(text, BR_REJECTED) && cmd != NULL
-			 && strcmp(cmd, "MAIL") == 0));
+		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED));
 	}
 	/*
 	 * The words alone count where the recipient was refused, or where

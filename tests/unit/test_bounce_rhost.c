@@ -365,6 +365,9 @@ test_format_phrases(void **state)
 				 "RCPT"), "userunknown");
     assert_string_equal(classify("5.0.0", "550", "550 invalid/inactive user",
 				 "RCPT"), "suspend");
+    /* a 5.1.1 whose words name another cause: the words win */
+    assert_string_equal(classify("5.1.1", "554", "554 5.1.1 <a@b.example>: "
+				 "Relay access denied", "RCPT"), "norelaying");
     /* local delivery agents */
     assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
 				 NULL), "mailboxfull");
