@@ -1692,7 +1692,7 @@ exim_notice(const struct mime_msg *m)
  * notice_mta - the MTA that wrote the notice, where its own messages
  * must be read in its sense: qmail (its subject, its Received trace,
  * its greeting), IMail (its X-Mailer, its subject), Exim (see
- * exim_notice())
+ * exim_notice()), fml (list_notice())
  */
 static void
 notice_mta(const struct mime_msg *m, const struct notice *n,
@@ -1707,6 +1707,8 @@ notice_mta(const struct mime_msg *m, const struct notice *n,
 	snprintf(out->mta, sizeof(out->mta), "qmail");
     if (exim_notice(m))
 	snprintf(out->mta, sizeof(out->mta), "exim");
+    if (list_notice(m))
+	snprintf(out->mta, sizeof(out->mta), "fml");
     header_of(m, "X-Mailer", v, sizeof(v));
     if (strncmp(v, "<SMTP32 v", 9) == 0)
 	snprintf(out->mta, sizeof(out->mta), "imail");

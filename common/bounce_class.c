@@ -666,7 +666,7 @@ static const int second_pass[] = {
 /*
  * What an MTA's own program says when it gives up, in the words its
  * source writes (Exim's routers and transports, the DragonFly Mail
- * Agent, OpenSMTPD, Domino, Exchange, Gmail, Courier, fml, carriers'
+ * Agent, OpenSMTPD, Domino, Exchange, Gmail, Courier, carriers'
  * gateways): a phrase of this table names the reason in that MTA's
  * sense.  Each phrase is a fixed message of one program, not the
  * wording of a remote reply, and none is worded alike by another.
@@ -737,15 +737,6 @@ static const struct format_phrase {
     {"resolver.rst.notauthorized", BR_REJECTED},
     {"resolver.rst.recipsizelimit", BR_EXCEEDLIMIT},
     {"queue.expired", BR_EXPIRED},
-    /* fml, a mailing list manager, refusing a post */
-    {" header may cause mail loop", BR_REJECTED},
-    {"not member article from ", BR_REJECTED},
-    {"reject mail from ", BR_REJECTED},
-    {"reject spammers:", BR_REJECTED},
-    {"you are not a member of this mailing list", BR_REJECTED},
-    {"duplicated message-id", BR_NOTCOMPLIANTRFC},
-    {" has detected a loop condition so that", BR_SYSTEMERROR},
-    {"loop back warning:", BR_SYSTEMERROR},
     /* Oracle (Sun) Messaging Server */
     {"illegal host/domain name found", BR_HOSTUNKNOWN},
     /* au (EZweb) */
@@ -814,6 +805,18 @@ static const struct format_phrase qmail_table[] = {
     {"temporary failure in ldap lookup", BR_SYSTEMERROR},
     {"unable to contact ldap server", BR_SYSTEMERROR},
     {"unable to login into ldap server", BR_SYSTEMERROR},
+};
+
+/* fml's refusals of a post, in fml notices */
+static const struct format_phrase fml_table[] = {
+    {" header may cause mail loop", BR_REJECTED},
+    {"not member article from ", BR_REJECTED},
+    {"reject mail from ", BR_REJECTED},
+    {"reject spammers:", BR_REJECTED},
+    {"you are not a member of this mailing list", BR_REJECTED},
+    {"duplicated message-id", BR_NOTCOMPLIANTRFC},
+    {" has detected a loop condition so that", BR_SYSTEMERROR},
+    {"loop back warning:", BR_SYSTEMERROR},
 };
 
 /* IMail's own messages, in IMail notices */
@@ -1219,6 +1222,10 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     if (ev->mta != NULL && strcmp(ev->mta, "exim") == 0
 	&& strstr(text, "user not found") != NULL)
 	return BR_USERUNKNOWN;
+    if (ev->mta != NULL && strcmp(ev->mta, "fml") == 0)
+	for (i = 0; i < sizeof(fml_table) / sizeof(fml_table[0]); i++)
+	    if (strstr(text, fml_table[i].phrase) != NULL)
+		return fml_table[i].reason;
     if (ev->mta != NULL && strcmp(ev->mta, "imail") == 0)
 	for (i = 0; i < sizeof(imail_table) / sizeof(imail_table[0]); i++)
 	    if (strstr(text, imail_table[i].phrase) != NULL)

@@ -28,10 +28,11 @@
  *	(X.0.0, X.7.1, none) or contradicted by a more specific phrase.
  *	The phrase tables are written for formats and wording, not for any
  *	one sample.  First come the fixed messages of the program that
- *	wrote the notice (ev->mta names it where its words must be read in
- *	its own sense: "qmail", "exim", "imail") and of local delivery
- *	agents, then the rules of large receivers (bounce_rhost(3)), then
- *	the generic reading by status code, command and wording.
+ *	wrote the notice (ev->mta names it where its words must be read
+ *	in its own sense: "qmail", "exim", "imail", "fml") and of local
+ *	delivery agents, then the rules of large receivers
+ *	(bounce_rhost(3)), then the generic reading by status code,
+ *	command and wording.
  *
  *	bounce_is_hard() says whether the address should be suppressed at
  *	once: the mailbox or domain does not exist or has moved
@@ -112,8 +113,8 @@ struct bounce_evidence {
     const char *rhost;		/* remote MTA's host name, or NULL */
     const char *domain;		/* the recipient's domain, or NULL */
     const char *lhost;		/* reporting MTA's host name, or NULL */
-    const char *mta;		/* the notice's MTA ("qmail", "exim", "imail"),
-				 * or NULL */
+    const char *mta;		/* the notice's MTA ("qmail", "exim",
+				 * "imail", "fml"), or NULL */
 };
 
 int     bounce_classify(const struct bounce_evidence *ev);

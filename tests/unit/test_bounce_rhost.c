@@ -327,6 +327,11 @@ test_format_phrases(void **state)
 				 "message wasn't delivered to x@b.example "
 				 "because the address couldn't be found. Check "
 				 "for typos", NULL), "userunknown");
+    /* a list manager's refusal words only in its own notices */
+    assert_string_equal(classify_in("fml", "", "reject mail from "
+				    "x@b.example"), "rejected");
+    assert_string_not_equal(classify_in(NULL, "", "reject mail from "
+					"x@b.example"), "rejected");
     /* Exim's router: no such local user */
     assert_string_equal(classify_in("exim", "5.0.0", "550 5.0.0 user not "
 				    "found"), "userunknown");
