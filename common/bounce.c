@@ -766,11 +766,7 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 			   dr->diag[0] ? dr->diag : block);
     snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s", dr->remote_mta);
     host_token(d->reporting_mta, rc->reporting_mta, sizeof(rc->reporting_mta));
-    /*
-     * The DSN's words first; the notification text adds detail.  A
-     * report on one address with no Diagnostic-Code: the whole notice
-     * is about it, also what it says above the address's line.
-     */
+    /* the notice's remark after the Diagnostic-Code's own words */
     if (dr->diag[0])
 	block_extends(block, dr->diag, more, sizeof(more));
     /*
@@ -781,6 +777,11 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
     if (dr->diag[0] && d->nrcpts == 1 && strcasecmp(dr->diag_type, "smtp") == 0
 	&& bounce_lda_named(n->text))
 	snprintf(more, sizeof(more), "%s", n->text);
+    /*
+     * The DSN's words first; the notification text adds detail.  A
+     * report on one address with no Diagnostic-Code: the whole notice
+     * is about it, also what it says above the address's line.
+     */
     snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
 	     dr->status_comment, dr->diag[0] ? more
 	     : d->nrcpts == 1 && block[0] ? n->text : block);
