@@ -1214,7 +1214,8 @@ format_reason(const struct bounce_evidence *ev, const char *text)
     /* refused at the greeting: the client, whatever follows */
     if (ev->command && (strcmp(ev->command, "HELO") == 0
 			|| strcmp(ev->command, "EHLO") == 0))
-	return BR_UNDEFINED;
+	return ev->mta != NULL && strcmp(ev->mta, "qmail") == 0
+	    ? BR_BLOCKED : BR_UNDEFINED;
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
 	if (strstr(text, format_table[i].phrase) != NULL)
 	    return format_table[i].reason;

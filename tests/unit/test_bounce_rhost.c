@@ -332,6 +332,16 @@ test_format_phrases(void **state)
 				    "x@b.example"), "rejected");
     assert_string_not_equal(classify_in(NULL, "", "reject mail from "
 					"x@b.example"), "rejected");
+    /* qmail: its name refused at the greeting is the client blocked */
+    {
+	struct bounce_evidence ev = {"5.7.1", "550", "Connected to 192.0.2.1 "
+				     "but my name was rejected. Remote host "
+				     "said: 550 5.7.1 no such user", "failed",
+				     "HELO", "smtp", NULL, NULL, NULL, "qmail"};
+
+	assert_string_equal(bounce_reason_name(bounce_classify(&ev)),
+			    "blocked");
+    }
     /* Exim's router: no such local user */
     assert_string_equal(classify_in("exim", "5.0.0", "550 5.0.0 user not "
 				    "found"), "userunknown");
