@@ -1581,6 +1581,7 @@ bounce_command_find(const char *text)
 	{"smtp:mail", "MAIL"}, {"smtp:data", "DATA"},
 	/* qmail-remote's own account of the session */
 	{"but sender was rejected", "MAIL"}, {"but my name was rejected", "HELO"},
+	{"but greeting failed", "CONN"},
 	{"no recipients were accepted", "RCPT"}, {"failed on data command", "DATA"},
 	{"wasn't able to establish an smtp connection", "CONN"},
 	/* Gmail's notices number the stage of the session that failed */

@@ -191,6 +191,8 @@ test_commands(void **state)
 					    "host 192.0.2.8: 553 no"), "RCPT");
     assert_string_equal(bounce_command_find("Connected to 192.0.2.1 but "
 					    "sender was rejected."), "MAIL");
+    assert_string_equal(bounce_command_find("Connected to 192.0.2.1 but "
+					    "greeting failed."), "CONN");
     assert_string_equal(bounce_command_find("550 550 Unknown user "
 					    "a@b.example (state 18)."),
 			"DATA");
