@@ -919,6 +919,63 @@ fold_text(const char *in)
     return out;
 }
 
+/*
+ * What is known of the text being classified: the answers of said()
+ * (the probes ask the same question several times) and the set of its
+ * three-letter sequences, hashed, so that a phrase with a sequence the
+ * text lacks is not searched for.  bounce_classify() sets it up for
+ * each text; one per thread, as the milter's are.
+ */
+#define TRIGRAM_BITS	8192
+static _Thread_local struct {
+    const char *text;
+    const char *end;			/* its terminating null */
+    signed char answer[BR_COUNT];	/* -1: not asked yet */
+    unsigned char trigram[TRIGRAM_BITS / 8];
+} said_memo;
+
+/* trigram_hash - the bit of the sequence at p (three bytes) */
+static unsigned
+trigram_hash(const char *p)
+{
+    return ((unsigned char) p[0] * 961u + (unsigned char) p[1] * 31u
+	    + (unsigned char) p[2]) % TRIGRAM_BITS;
+}
+
+/* memo_start - the text being classified, its sequences noted */
+static void
+memo_start(const char *text)
+{
+    const char *p = text;
+
+    said_memo.text = text;
+    memset(said_memo.answer, -1, sizeof(said_memo.answer));
+    memset(said_memo.trigram, 0, sizeof(said_memo.trigram));
+    for (; p[0] && p[1] && p[2]; p++) {
+	unsigned h = trigram_hash(p);
+
+	said_memo.trigram[h / 8] |= (unsigned char) (1u << (h % 8));
+    }
+    said_memo.end = p + strlen(p);
+}
+
+/* memo_lacks - the text being classified cannot hold these n bytes */
+static int
+memo_lacks(const char *text, const char *piece, size_t n)
+{
+    /* only a search within the text being classified */
+    if (said_memo.text == NULL || text < said_memo.text
+	|| text > said_memo.end)
+	return 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+	unsigned h = trigram_hash(piece + i);
+
+	if ((said_memo.trigram[h / 8] & (1u << (h % 8))) == 0)
+	    return 1;
+    }
+    return 0;
+}
+
 /* phrase_in - text holds the pieces of phrase ("a*b") in that order */
 static int
 phrase_in(const char *text, const char *phrase)
@@ -928,7 +985,8 @@ phrase_in(const char *text, const char *phrase)
     size_t  n;
 
     if (strchr(phrase, '*') == NULL)
-	return strstr(text, phrase) != NULL;
+	return !memo_lacks(text, phrase, strlen(phrase))
+	    && strstr(text, phrase) != NULL;
     for (;;) {
 	star = strchr(phrase, '*');
 	n = star ? (size_t) (star - phrase) : strlen(phrase);
@@ -936,7 +994,7 @@ phrase_in(const char *text, const char *phrase)
 	    n = sizeof(piece) - 1;
 	memcpy(piece, phrase, n);
 	piece[n] = 0;
-	if ((hit = strstr(text, piece)) == NULL)
+	if (memo_lacks(text, piece, n) || (hit = strstr(text, piece)) == NULL)
 	    return 0;
 	if (star == NULL)
 	    return 1;
@@ -945,15 +1003,6 @@ phrase_in(const char *text, const char *phrase)
     }
 }
 
-/*
- * The answers of said() for the text being classified: the probes ask
- * the same question of the same text several times.  bounce_classify()
- * resets it for each text; one per thread, as the milter's are.
- */
-static _Thread_local struct {
-    const char *text;
-    signed char answer[BR_COUNT];	/* -1: not asked yet */
-} said_memo;
 
 /* said - the folded text uses wording of this reason */
 static int
@@ -1217,7 +1266,7 @@ format_reason(const struct bounce_evidence *ev, const char *text)
 	return ev->mta != NULL && strcmp(ev->mta, "qmail") == 0
 	    ? BR_BLOCKED : BR_UNDEFINED;
     for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
-	if (strstr(text, format_table[i].phrase) != NULL)
+	if (phrase_in(text, format_table[i].phrase))
 	    return format_table[i].reason;
     /* Exim's router found no such local user */
     if (ev->mta != NULL && strcmp(ev->mta, "exim") == 0
@@ -1225,15 +1274,15 @@ format_reason(const struct bounce_evidence *ev, const char *text)
 	return BR_USERUNKNOWN;
     if (ev->mta != NULL && strcmp(ev->mta, "fml") == 0)
 	for (i = 0; i < sizeof(fml_table) / sizeof(fml_table[0]); i++)
-	    if (strstr(text, fml_table[i].phrase) != NULL)
+	    if (phrase_in(text, fml_table[i].phrase))
 		return fml_table[i].reason;
     if (ev->mta != NULL && strcmp(ev->mta, "imail") == 0)
 	for (i = 0; i < sizeof(imail_table) / sizeof(imail_table[0]); i++)
-	    if (strstr(text, imail_table[i].phrase) != NULL)
+	    if (phrase_in(text, imail_table[i].phrase))
 		return imail_table[i].reason;
     if (ev->mta != NULL && strcmp(ev->mta, "qmail") == 0) {
 	for (i = 0; i < sizeof(qmail_table) / sizeof(qmail_table[0]); i++)
-	    if (strstr(text, qmail_table[i].phrase) != NULL)
+	    if (phrase_in(text, qmail_table[i].phrase))
 		return qmail_table[i].reason;
 	/* qmail gave up on a queue it kept retrying, unless a host refused */
 	if (strstr(text, "this message has been in the queue too long.") != NULL
@@ -1313,10 +1362,9 @@ bounce_classify(const struct bounce_evidence *ev)
     int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
     int     hint = BR_UNDEFINED;
     char   *text = fold_text(ev->text ? ev->text : "");
-
-    said_memo.text = text;
-    memset(said_memo.answer, -1, sizeof(said_memo.answer));
     size_t  i;
+
+    memo_start(text);
 
     if (ev->status[0] == '2')
 	reason = BR_DELIVERED;
