@@ -89,6 +89,9 @@ struct bounce_report {
     size_t  orig_headers_len;
     char    source_ip[64];		/* complaints: Source-IP */
     char    orig_mail_from[ADDR_MAX];	/* complaints: Original-Mail-From */
+    char    mta[16];			/* the notice's MTA where its words
+					 * matter: "qmail", "exim", "imail",
+					 * "fml" */
 };
 
 int     bounce_parse(const char *msg, size_t len, struct bounce_report *out,

@@ -35,6 +35,8 @@ struct rhost_provider {
 static int orange_codes(const char *t);
 static int cox_codes(const char *t);
 static int godaddy_codes(const char *t);
+static int iua_codes(const char *t);
+static int facebook_codes(const char *t);
 static int docomo_rules(const char *t, const char *status,
 			const char *command);
 
@@ -437,6 +439,13 @@ static const struct rhost_rule orange[] = {
     END
 };
 
+/* Cloudflare Email Routing */
+static const struct rhost_rule cloudflare[] = {
+    {BR_BLOCKED, NULL, "found on one or more dnsbls"},
+    {BR_SYSTEMERROR, NULL, "upstream error"},
+    END
+};
+
 /* NTT docomo: see docomo_rules() */
 static const struct rhost_rule none[] = {
     END
@@ -465,6 +474,9 @@ static const struct rhost_provider providers[] = {
     {"orange", {".laposte.net", ".orange.fr", ".wanadoo.fr", NULL}, orange,
      orange_codes},
     {"docomo", {"mfsmax.docomo.ne.jp", NULL}, none, NULL},
+    {"cloudflare", {".mx.cloudflare.net", NULL}, cloudflare, NULL},
+    {"iua", {".email.ua", NULL}, none, iua_codes},
+    {"facebook", {".facebook.com", NULL}, none, facebook_codes},
 };
 
 /* host_is - name ends with suffix, at a label boundary */
@@ -603,6 +615,58 @@ orange_codes(const char *t)
 		    return table[i].reason;
 	    return BR_UNDEFINED;
 	}
+    return BR_UNDEFINED;
+}
+
+/* iua_codes - i.ua numbers its refusals in a link: ".i.ua/err/2/" */
+static int
+iua_codes(const char *t)
+{
+    static const int reasons[] = {
+	BR_UNDEFINED, BR_NORELAYING, BR_USERUNKNOWN, BR_SUSPEND,
+	BR_MAILBOXFULL, BR_TOOMANYCONN, BR_NORELAYING, BR_BLOCKED,
+	BR_REJECTED, BR_BLOCKED, BR_FILTERED,
+    };
+    const char *p = strstr(t, ".i.ua/err/");
+    int     code;
+
+    if (p == NULL || !isdigit((unsigned char) p[10]))
+	return BR_UNDEFINED;
+    code = atoi(p + 10);
+    return code > 0 && code <= 10 ? reasons[code] : BR_UNDEFINED;
+}
+
+/* facebook_codes - Facebook labels its refusals: "RCP-P1", "POL-T2", ... */
+static int
+facebook_codes(const char *t)
+{
+    static const struct {
+	const char *label;
+	int     reason;
+    } table[] = {
+	{"pol-p7", BR_AUTHFAILURE}, {"pol-p1", BR_BLOCKED},
+	{"pol-p2", BR_BLOCKED}, {"pol-p3", BR_BLOCKED}, {"pol-p4", BR_BLOCKED},
+	{"pol-t1", BR_BLOCKED}, {"pol-t2", BR_BLOCKED}, {"pol-t3", BR_BLOCKED},
+	{"msg-p2", BR_CONTENTERROR}, {"rcp-p2", BR_FILTERED},
+	{"rcp-p3", BR_FILTERED}, {"msg-p1", BR_MESGTOOBIG},
+	{"int-p2", BR_MESGTOOBIG}, {"msg-p3", BR_NOTCOMPLIANTRFC},
+	{"dns-p1", BR_REJECTED}, {"dns-p2", BR_REJECTED},
+	{"dns-t1", BR_REJECTED}, {"dns-p3", BR_REQUIREPTR},
+	{"dns-t2", BR_REQUIREPTR}, {"pol-p6", BR_SPAMDETECTED},
+	{"rcp-t4", BR_SUSPEND}, {"rcp-t1", BR_SYSTEMERROR},
+	{"con-t1", BR_TOOMANYCONN}, {"con-t2", BR_TOOMANYCONN},
+	{"con-t3", BR_TOOMANYCONN}, {"con-t4", BR_TOOMANYCONN},
+	{"msg-t1", BR_TOOMANYCONN}, {"rcp-p1", BR_USERUNKNOWN},
+	{"int-p1", BR_USERUNKNOWN}, {"int-p3", BR_USERUNKNOWN},
+	{"int-p4", BR_USERUNKNOWN}, {"pol-p5", BR_VIRUSDETECTED},
+    };
+    const char *p;
+
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (p = t; (p = strstr(p, table[i].label)) != NULL; p += 6)
+	    if ((p == t || !isalnum((unsigned char) p[-1]))
+		&& !isalnum((unsigned char) p[6]))
+		return table[i].reason;
     return BR_UNDEFINED;
 }
 

@@ -153,10 +153,13 @@ dsn_parse(const char *body, size_t len, struct dsn_report *out)
 	} else if (strcasecmp(name, "Action") == 0
 		   || strcasecmp(name, "Status") == 0
 		   || strcasecmp(name, "Remote-MTA") == 0
-		   || strcasecmp(name, "Diagnostic-Code") == 0) {
+		   || strcasecmp(name, "Diagnostic-Code") == 0
+		   || strcasecmp(name, "X-PowerMTA-BounceCategory") == 0) {
 	    if (cur == NULL)
 		cur = rcpt_open(out);
-	    if (strcasecmp(name, "Action") == 0) {
+	    if (strcasecmp(name, "X-PowerMTA-BounceCategory") == 0) {
+		copy_trim(cur->category, sizeof(cur->category), val);
+	    } else if (strcasecmp(name, "Action") == 0) {
 		size_t  k;
 
 		copy_trim(cur->action, sizeof(cur->action), val);

@@ -13,7 +13,8 @@
  *	dsn_parse() reads the body of a message/delivery-status part (LF line
  *	ends): the per-message fields (Reporting-MTA) and one dsn_rcpt per
  *	per-recipient group, with Final-Recipient, Original-Recipient,
- *	Action, Status, Remote-MTA and Diagnostic-Code.  It is lenient about
+ *	Action, Status, Remote-MTA and Diagnostic-Code (and PowerMTA's
+ *	X-PowerMTA-BounceCategory, its own verdict).  It is lenient about
  *	what the wild does: recipient groups not separated by an empty line
  *	(a new Final-Recipient starts a new group), a missing Final-Recipient
  *	(Original-Recipient or X-Actual-Recipient stands in), comments after
@@ -44,6 +45,7 @@ struct dsn_rcpt {
     char    remote_mta[256];
     char    diag_type[32];		/* "smtp", "x-unix", ... lower case */
     char    diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
+    char    category[32];		/* PowerMTA's X-PowerMTA-BounceCategory */
 };
 
 struct dsn_report {
