@@ -35,8 +35,8 @@
 
 /* what the text reader works with */
 struct notice {
-    char   *text;			/* notification text, owned */
-    size_t  len;
+    char *text;			/* notification text, owned */
+    size_t len;
 };
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
@@ -136,8 +136,8 @@ static struct bounce_rcpt *
 rcpt_add(struct bounce_report *r, const char *addr)
 {
     struct bounce_rcpt *rc;
-    char    norm[ADDR_MAX];
-    size_t  i;
+    char norm[ADDR_MAX];
+    size_t i;
 
     if (rcpt_full(r))
 	return NULL;
@@ -168,8 +168,8 @@ is_local_char(int c)
 static int
 addr_at(const char *s, size_t pos, size_t len, size_t *start, size_t *end)
 {
-    size_t  a = pos, b = pos + 1;
-    int     dots = 0;
+    size_t a = pos, b = pos + 1;
+    int dots = 0;
 
     while (a > 0 && is_local_char((unsigned char) s[a - 1]))
 	a--;
@@ -209,7 +209,7 @@ is_role_addr(const char *a)
 static void
 first_addr(const char *value, char *out, size_t outsz)
 {
-    size_t  len = strlen(value), i, s, e;
+    size_t len = strlen(value), i, s, e;
 
     out[0] = 0;
     for (i = 0; i < len; i++)
@@ -223,7 +223,7 @@ first_addr(const char *value, char *out, size_t outsz)
 static void
 keep_orig_headers(struct bounce_report *r, const char *hdr, size_t len)
 {
-    size_t  body, n;
+    size_t body, n;
 
     if (r->orig_headers != NULL || len == 0)
 	return;
@@ -251,8 +251,8 @@ line_is_separator(const char *l, size_t n)
 	"message follows", "included below", "original mail",
 	"header of the original message", "unsent message below", NULL
     };
-    char    buf[200];
-    size_t  i, o = 0;
+    char buf[200];
+    size_t i, o = 0;
 
     while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>'))
 	l++, n--;
@@ -298,8 +298,8 @@ header_line(const char *l, size_t n)
 static size_t
 notice_cut(const char *t, size_t len, size_t *orig)
 {
-    size_t  i = 0, end;
-    int     prev_blank = 1;
+    size_t i = 0, end;
+    int prev_blank = 1;
     const char *nl;
 
     *orig = len;
@@ -315,7 +315,7 @@ notice_cut(const char *t, size_t len, size_t *orig)
 			   || strncasecmp(t + i, "Received:", 9) == 0)) {
 	    const char *nl2 = memchr(t + end + 1 > t + len ? t + len : t + end + 1,
 				     '\n', end + 1 < len ? len - end - 1 : 0);
-	    size_t  e2 = nl2 ? (size_t) (nl2 - t) : len;
+	    size_t e2 = nl2 ? (size_t) (nl2 - t) : len;
 
 	    if (end + 1 < len && (header_line(t + end + 1, e2 - end - 1)
 				  || t[end + 1] == ' ' || t[end + 1] == '\t')) {
@@ -334,8 +334,8 @@ static void
 notice_build(const struct mime_msg *m, struct notice *n,
 	     struct bounce_report *r)
 {
-    size_t  i, o = 0, cap = 0, cut, orig;
-    int     seen_orig = 0;
+    size_t i, o = 0, cap = 0, cut, orig;
+    int seen_orig = 0;
 
     n->text = NULL;
     n->len = 0;
@@ -387,7 +387,7 @@ next_rcpt_line(const struct notice *n, const char *q, const char *end,
 	       const char *addr, size_t alen)
 {
     const char *t = n->text, *nl = memchr(q, '\n', (size_t) (end - q)), *at;
-    size_t  s, e;
+    size_t s, e;
 
     if (nl == NULL)
 	nl = end;
@@ -423,7 +423,7 @@ static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 {
     const char *t = n->text, *hit, *p, *end = n->text + n->len;
-    size_t  alen = strlen(addr), o = 0;
+    size_t alen = strlen(addr), o = 0;
 
     out[0] = 0;
     if (alen == 0 || (hit = strcasestr(t, addr)) == NULL)
@@ -450,7 +450,7 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 static void
 host_token(const char *p, char *out, size_t outsz)
 {
-    size_t  o = 0;
+    size_t o = 0;
 
     while (*p == ' ' || *p == '[')
 	p++;
@@ -478,10 +478,10 @@ remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
 static void
 fold_diag(char *diag, size_t size, const char *evidence)
 {
-    size_t  i, o = 0;
+    size_t i, o = 0;
 
     for (i = 0; evidence[i] && o + 1 < size; i++) {
-	char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
+	char c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
 
 	if (c == ' ' && (o == 0 || diag[o - 1] == ' '))
 	    continue;
@@ -499,7 +499,7 @@ finish_rcpt(const struct bounce_report *r, struct bounce_rcpt *rc,
 {
     struct bounce_evidence ev;
     const char *cmd;
-    char    rhost[256];
+    char rhost[256];
 
     if (rc->status[0] == 0)
 	failure_status(evidence, rc->status, sizeof(rc->status));
@@ -533,7 +533,7 @@ finish_rcpt(const struct bounce_report *r, struct bounce_rcpt *rc,
 	 * The words and codes decide, not the DSN Action: a report may
 	 * call a message "delayed" that the remote end refused for good.
 	 */
-	int     temp = temporary_hint || rc->replycode[0] == '4'
+	int temp = temporary_hint || rc->replycode[0] == '4'
 	    || bounce_text_is_temporary(evidence)
 	    /* Exim keeps retrying a full mailbox until its queue gives up */
 	    || (strcmp(r->mta, "exim") == 0 && (rc->reason == BR_EXPIRED
@@ -562,8 +562,8 @@ static int
 failure_status(const char *text, char *out, size_t outsz)
 {
     const char *p = text;
-    char    code[16], generic[16] = "";
-    int     found = -1;
+    char code[16], generic[16] = "";
+    int found = -1;
 
     out[0] = 0;
     while (dsn_status_find(p, code, sizeof(code)) == 0) {
@@ -602,7 +602,7 @@ failure_status(const char *text, char *out, size_t outsz)
 static void
 prefer_specific_status(char *status, size_t size, const char *diag)
 {
-    char    other[16], reply[4];
+    char other[16], reply[4];
 
     if (failure_status(diag, other, sizeof(other)) < 0 || other[0] == '2')
 	return;
@@ -689,7 +689,7 @@ dsn_classify(const struct bounce_report *r, struct bounce_rcpt *rc,
 	     const struct dsn_rcpt *dr, const char *evidence)
 {
     struct bounce_evidence ev;
-    char    rhost[256];
+    char rhost[256];
 
     memset(&ev, 0, sizeof(ev));
     ev.status = rc->status;
@@ -717,9 +717,9 @@ dsn_classify(const struct bounce_report *r, struct bounce_rcpt *rc,
 static void
 block_extends(const char *block, const char *diag, char *out, size_t outsz)
 {
-    char    want[256], have[DSN_DIAG_MAX];
+    char want[256], have[DSN_DIAG_MAX];
     const char *d = diag, *para = block, *end, *hit, *close;
-    size_t  o;
+    size_t o;
 
     out[0] = 0;
     /* the words after the reply code and the status code */
@@ -754,7 +754,7 @@ static void
 dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 	 const struct dsn_rcpt *dr, const struct notice *n)
 {
-    char    block[4096], more[1024], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    char block[4096], more[1024], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
     struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
 
     if (rc == NULL)
@@ -787,7 +787,7 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 	     : d->nrcpts == 1 && block[0] ? n->text : block);
     /* PowerMTA's own verdict, in its field, is read as its words */
     if (dr->category[0]) {
-	size_t  el = strlen(evidence);
+	size_t el = strlen(evidence);
 
 	snprintf(evidence + el, sizeof(evidence) - el,
 		 "\nX-PowerMTA-BounceCategory: %s", dr->category);
@@ -813,8 +813,8 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 {
     struct dsn_report d;
     const char *body;
-    size_t  i, k, blen;
-    int     found = 0;
+    size_t i, k, blen;
+    int found = 0;
 
     for (i = 0; i < 2 * m->nparts && !found; i++) {
 	if ((body = dsn_body(m, i, &blen)) == NULL)
@@ -834,7 +834,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 static const char *
 field_at_line(const char *body, size_t len, const char *name)
 {
-    size_t  nl = strlen(name), i = 0;
+    size_t nl = strlen(name), i = 0;
 
     while (i + nl <= len) {
 	const char *e = memchr(body + i, '\n', len - i);
@@ -853,7 +853,7 @@ static void
 arf_original(const struct mime_msg *m, const struct mime_part *fp,
 	     struct bounce_report *r)
 {
-    size_t  i;
+    size_t i;
 
     if (r->orig_headers != NULL)
 	return;
@@ -885,7 +885,7 @@ static const struct mime_part *
 arf_part(const struct mime_msg *m, const char **f, size_t *flen)
 {
     const struct mime_part *fp;
-    size_t  i;
+    size_t i;
 
     for (i = 0; i < m->nparts; i++)
 	if (strcmp(m->parts[i].type, "message/feedback-report") == 0) {
@@ -918,8 +918,8 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
     struct arf_report a;
     const struct mime_part *fp;
     const char *f;
-    size_t  i, flen;
-    char    to[1024], addr[ADDR_MAX];
+    size_t i, flen;
+    char to[1024], addr[ADDR_MAX];
 
     if ((fp = arf_part(m, &f, &flen)) == NULL)
 	return 0;
@@ -959,7 +959,7 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
 /* a JSON string in the body, escapes not yet decoded */
 struct ses_str {
     const char *p;
-    size_t  len;
+    size_t len;
 };
 
 /* one element of bouncedRecipients, complainedRecipients or recipients */
@@ -970,9 +970,9 @@ struct ses_rcpt {
 /* one recipient list */
 struct ses_list {
     struct ses_rcpt *v;
-    size_t  n;
-    int     seen;				/* the key was there */
-    int     truncated;
+    size_t n;
+    int seen;				/* the key was there */
+    int truncated;
 };
 
 /* what one pass over the JSON found */
@@ -1036,7 +1036,7 @@ static int
 ses_object(struct json_scan *s, struct ses_rcpt *e)
 {
     struct json_tok key, v;
-    int     type;
+    int type;
 
     while ((type = json_scan_next(s, &key)) == JSON_KEY) {
 	if (json_scan_next(s, &v) < 0)
@@ -1054,7 +1054,7 @@ ses_array(struct json_scan *s, struct ses_list *l)
 {
     struct json_tok t;
     struct ses_rcpt *e;
-    int     type;
+    int type;
 
     l->seen = 1;
     while ((type = json_scan_next(s, &t)) > 0 && type != JSON_END_ARRAY) {
@@ -1092,7 +1092,7 @@ ses_walk(const char *buf, size_t len, struct ses_doc *d)
     struct json_scan s;
     struct json_tok key = {0}, t;
     struct ses_list *l;
-    int     type;
+    int type;
 
     json_scan_init(&s, buf, len);
     while ((type = json_scan_next(&s, &t)) > 0) {
@@ -1129,7 +1129,7 @@ static int
 ses_find(const struct mime_part *p, struct ses_doc *d, char **copy)
 {
     const char *b = p->body, *open;
-    size_t  len = p->body_len, n;
+    size_t len = p->body_len, n;
 
     memset(d, 0, sizeof(*d));
     *copy = NULL;
@@ -1160,7 +1160,7 @@ ses_delivered(struct bounce_report *r, const struct ses_doc *d,
 	      const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX], resp[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], resp[DSN_DIAG_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1181,7 +1181,7 @@ ses_complained(struct bounce_report *r, const struct ses_doc *d,
 	       const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX];
+    char addr[ADDR_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1197,7 +1197,7 @@ static void
 ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1216,9 +1216,9 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
 {
     struct ses_doc d;
     const struct ses_list *l;
-    char    type[32], *copy = NULL;
-    size_t  i;
-    int     which;
+    char type[32], *copy = NULL;
+    size_t i;
+    int which;
 
     for (i = 0; i < m->nparts; i++)
 	if (ses_find(m->parts + i, &d, &copy))
@@ -1266,7 +1266,7 @@ looks_like_bounce(const struct mime_msg *m)
 	"delivery problem", "warning: could not", "delayed mail",
 	"message delayed", "rejected", "failed", "returned to sender", NULL
     };
-    char    v[512];
+    char v[512];
 
     header_of(m, "X-Failed-Recipients", v, sizeof(v));
     if (v[0])
@@ -1287,7 +1287,7 @@ looks_like_bounce(const struct mime_msg *m)
 static int
 looks_like_unsubscribe(const struct mime_msg *m)
 {
-    char    v[512];
+    char v[512];
     const char *s;
 
     header_of(m, "X-Apple-Unsubscribe", v, sizeof(v));
@@ -1312,7 +1312,7 @@ looks_like_autoreply(const struct mime_msg *m)
 	"auto response", "autoresponse", "out of office", "out of the office",
 	"away until", "on vacation", "abwesenheit", "absence", NULL
     };
-    char    v[512];
+    char v[512];
 
     header_of(m, "Auto-Submitted", v, sizeof(v));
     if (strncasecmp(v, "auto-replied", 12) == 0)
@@ -1340,8 +1340,8 @@ recipient_context(const char *line, size_t off)
 	"addressee:", "for", "rcpt", "user", "mailbox", "address",
 	"failed:", "delivering your mail to", "destinataire", NULL
     };
-    char    prev[64];
-    size_t  e = off, s, n;
+    char prev[64];
+    size_t e = off, s, n;
 
     /* blanks, brackets, quotes and a list's bullet ("  * user@...") */
     while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '<'
@@ -1378,7 +1378,7 @@ recipient_context(const char *line, size_t off)
 static int
 memmem_case(const char *s, size_t len, const char *word)
 {
-    size_t  wl = strlen(word);
+    size_t wl = strlen(word);
 
     for (size_t i = 0; i + wl <= len; i++)
 	if (strncasecmp(s + i, word, wl) == 0)
@@ -1402,8 +1402,8 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 	  char skip[][ADDR_MAX], int nskip)
 {
     const char *l = line;
-    size_t  i, s, e, n = len;
-    char    addr[ADDR_MAX];
+    size_t i, s, e, n = len;
+    char addr[ADDR_MAX];
 
     while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
 	l++, n--;
@@ -1431,7 +1431,7 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	    char skip[][ADDR_MAX], int nskip)
 {
     const char *line, *nl;
-    size_t  k = 0;
+    size_t k = 0;
 
     for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
 	/* the clock is a system call: look at it now and then */
@@ -1448,7 +1448,7 @@ static void
 text_parties(const struct mime_msg *m, const struct bounce_report *r,
 	     char skip[3][ADDR_MAX])
 {
-    char    v[1024];
+    char v[1024];
 
     header_of(m, "To", v, sizeof(v));
     first_addr(v, skip[0], ADDR_MAX);
@@ -1465,7 +1465,7 @@ text_parties(const struct mime_msg *m, const struct bounce_report *r,
 static int
 list_notice(const struct mime_msg *m)
 {
-    char    v[256];
+    char v[256];
 
     if (mime_header(m->hdr, m->hdr_len, "X-MLServer", v, sizeof(v)) < 0)
 	return 0;
@@ -1479,7 +1479,7 @@ list_title_reason(const struct mime_msg *m)
 {
     static const struct {
 	const char *title;
-	int     reason;
+	int reason;
     } titles[] = {
 	{" are not member", BR_REJECTED}, {"NOT MEMBER article from ", BR_REJECTED},
 	{"reject mail ", BR_REJECTED},
@@ -1489,7 +1489,7 @@ list_title_reason(const struct mime_msg *m)
 	{"WARNING: UNIX FROM Loop", BR_SYSTEMERROR},
 	{"Security Alert", BR_SECURITYERROR},
     };
-    char    v[512];
+    char v[512];
 
     header_of(m, "Subject", v, sizeof(v));
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
@@ -1503,7 +1503,7 @@ static void
 bracketed_rcpt(struct bounce_report *r, const struct notice *n)
 {
     const char *lt, *gt = NULL;
-    char    addr[ADDR_MAX];
+    char addr[ADDR_MAX];
 
     /* the '>' after a '<' is looked for once: linear in the notice */
     for (lt = n->text; (lt = strchr(lt, '<')) != NULL; lt++) {
@@ -1526,7 +1526,7 @@ static void
 text_rcpts(const struct mime_msg *m, const struct notice *n,
 	   struct bounce_report *r, size_t first)
 {
-    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
+    char skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
 
     /* the sender of the original and the notice's own parties are not it */
     text_parties(m, r, skip);
@@ -1558,10 +1558,10 @@ static int
 read_text(const struct mime_msg *m, const struct notice *n,
 	  struct bounce_report *r)
 {
-    char    code[16], *block = xmalloc(8192);
+    char code[16], *block = xmalloc(8192);
     const char *details = strcasestr(n->text, "\nmessage details:\n");
-    size_t  i, first = r->nrcpts;
-    int     list;
+    size_t i, first = r->nrcpts;
+    int list;
 
     text_rcpts(m, n, r, first);
     for (i = first; i < r->nrcpts && !over_budget(r); i++) {
@@ -1573,7 +1573,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	 * after the error: the words about the address are those before.
 	 */
 	if (details != NULL && strcasestr(details, rc->addr) != NULL) {
-	    size_t  k = (size_t) (details - n->text);
+	    size_t k = (size_t) (details - n->text);
 
 	    snprintf(block, 8192, "%.*s", (int) (k < 8191 ? k : 8191), n->text);
 	}
@@ -1604,7 +1604,7 @@ from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
 	    const char *ftype)
 {
     struct bounce_rcpt *rc;
-    char    v[512], addr[512];
+    char v[512], addr[512];
 
     out->kind = kind;
     header_of(m, "From", v, sizeof(v));
@@ -1640,7 +1640,7 @@ delay_warning(struct bounce_report *out)
 static void
 spam_marked(const struct mime_msg *m, struct bounce_report *out)
 {
-    char    v[64];
+    char v[64];
 
     header_of(m, "X-SPASIGN", v, sizeof(v));
     if (strncasecmp(v, "NG", 2) != 0 || isalnum((unsigned char) v[2]))
@@ -1670,8 +1670,8 @@ exim_notice(const struct mime_msg *m)
 	"Mail delivery failed", "Mail failure", "Message frozen",
 	"Warning: message ", "error(s) in forwarding or filtering", NULL
     };
-    char    v[256];
-    int     marks = 0;
+    char v[256];
+    int marks = 0;
 
     if (mime_header(m->hdr, m->hdr_len, "X-GMX-Antispam", v, sizeof(v)) >= 0)
 	return 0;
@@ -1699,7 +1699,7 @@ static void
 notice_mta(const struct mime_msg *m, const struct notice *n,
 	   struct bounce_report *out)
 {
-    char    v[64];
+    char v[64];
 
     header_of(m, "Subject", v, sizeof(v));
     if (strcasecmp(v, "failure notice") == 0
@@ -1725,7 +1725,7 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 {
     struct mime_msg m;
     struct notice n;
-    char    subj[512];
+    char subj[512];
 
     memset(out, 0, sizeof(*out));
     out->cpu_limit_ns = thread_cpu_ns() + BOUNCE_CPU_BUDGET_MS * 1000000LL;

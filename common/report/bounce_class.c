@@ -86,7 +86,7 @@ static const short pseudo_detail[BR_COUNT] = {
  */
 static const struct status_meaning {
     const char *code;
-    int     reason;
+    int reason;
 } status_table[] = {
     {"2.1.5", BR_DELIVERED},
     {"4.1.6", BR_HASMOVED}, {"4.1.7", BR_REJECTED}, {"4.1.8", BR_REJECTED},
@@ -673,7 +673,7 @@ static const int second_pass[] = {
  */
 static const struct format_phrase {
     const char *phrase;
-    int     reason;
+    int reason;
 } format_table[] = {
     /* Exim */
     {"all host address lookups failed permanently", BR_HOSTUNKNOWN},
@@ -839,7 +839,7 @@ static const struct format_phrase imail_table[] = {
 static const struct lda_phrase {
     const char *agent;		/* marker of the agent, in its errors */
     const char *phrase;		/* NULL: any other error of the agent */
-    int     reason;
+    int reason;
 } lda_table[] = {
     {"> was automatically rejected:", "not enough disk space", BR_MAILBOXFULL},
     {"> was automatically rejected:", "quota exceeded", BR_MAILBOXFULL},
@@ -902,8 +902,8 @@ bounce_reason_name(int reason)
 static char *
 fold_text(const char *in)
 {
-    size_t  n = strlen(in), o = 0, i;
-    char   *out = xmalloc(n + 1);
+    size_t n = strlen(in), o = 0, i;
+    char *out = xmalloc(n + 1);
 
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) in[i];
@@ -981,8 +981,8 @@ static int
 phrase_in(const char *text, const char *phrase)
 {
     const char *star, *hit;
-    char    piece[128];
-    size_t  n;
+    char piece[128];
+    size_t n;
 
     if (strchr(phrase, '*') == NULL)
 	return !memo_lacks(text, phrase, strlen(phrase))
@@ -1009,7 +1009,7 @@ static int
 said(const char *text, int reason)
 {
     const char *const *p = wording[reason];
-    int     hit = 0;
+    int hit = 0;
 
     if (p == NULL || text[0] == 0)
 	return 0;
@@ -1039,7 +1039,7 @@ said_scan(const char *text, int reason, const char *const *p)
 static int
 status_reason(const char *status)
 {
-    size_t  i;
+    size_t i;
 
     if (status == NULL || status[0] == 0)
 	return BR_UNDEFINED;
@@ -1048,7 +1048,7 @@ status_reason(const char *status)
 	    return status_table[i].reason;
     /* a pseudo code X.0.9NN names its reason */
     if (strncmp(status + 1, ".0.9", 4) == 0) {
-	int     d = atoi(status + 4);
+	int d = atoi(status + 4);
 
 	for (i = 0; i < BR_COUNT; i++)
 	    if (pseudo_detail[i] == d && d != 0)
@@ -1215,7 +1215,7 @@ code_reason(const char *status, const char *replycode)
 {
     static const struct {
 	const char *code;
-	int     reason;
+	int reason;
     } replies[] = {
 	{"421", BR_BLOCKED}, {"451", BR_SYSTEMERROR}, {"452", BR_SYSTEMFULL},
 	{"530", BR_SECURITYERROR}, {"535", BR_SECURITYERROR},
@@ -1258,7 +1258,7 @@ static int
 format_reason(const struct bounce_evidence *ev, const char *text)
 {
     const char *p;
-    size_t  i;
+    size_t i;
 
     /* refused at the greeting: the client, whatever follows */
     if (ev->command && (strcmp(ev->command, "HELO") == 0
@@ -1296,15 +1296,15 @@ format_reason(const struct bounce_evidence *ev, const char *text)
      */
     if ((p = strstr(text, "(state ")) != NULL) {
 	static const struct {
-	    int     state;
-	    int     reason;
+	    int state;
+	    int reason;
 	} states[] = {
 	    {6, BR_FAILEDSTARTTLS}, {8, BR_SYSTEMERROR},
 	    {9, BR_FAILEDSTARTTLS}, {12, BR_NORELAYING}, {13, BR_BLOCKED},
 	    {14, BR_USERUNKNOWN}, {15, BR_FILTERED}, {17, BR_FILTERED},
 	    {18, BR_FILTERED},
 	};
-	int     n = atoi(p + 7), sr = status_reason(ev->status);
+	int n = atoi(p + 7), sr = status_reason(ev->status);
 
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 	    if (states[i].state != n || !isdigit((unsigned char) p[7]))
@@ -1322,7 +1322,7 @@ int
 bounce_lda_named(const char *text)
 {
     const char *prev = NULL;
-    int     hit = 0;
+    int hit = 0;
 
     for (size_t i = 0; i < sizeof(lda_table) / sizeof(lda_table[0]) && !hit; i++) {
 	if (prev != NULL && strcmp(prev, lda_table[i].agent) == 0)
@@ -1338,7 +1338,7 @@ static int
 lda_reason(const struct bounce_evidence *ev, const char *text)
 {
     const char *agent = NULL;
-    size_t  i;
+    size_t i;
 
     if (ev->command && strcmp(ev->command, "DATA") != 0)
 	return BR_UNDEFINED;
@@ -1359,10 +1359,10 @@ lda_reason(const struct bounce_evidence *ev, const char *text)
 int
 bounce_classify(const struct bounce_evidence *ev)
 {
-    int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
-    int     hint = BR_UNDEFINED;
-    char   *text = fold_text(ev->text ? ev->text : "");
-    size_t  i;
+    int sr = status_reason(ev->status), reason = BR_UNDEFINED;
+    int hint = BR_UNDEFINED;
+    char *text = fold_text(ev->text ? ev->text : "");
+    size_t i;
 
     memo_start(text);
 
@@ -1451,7 +1451,7 @@ bounce_classify(const struct bounce_evidence *ev)
  */
 static const struct provider_rule {
     const char *domain;		/* the recipient's domain, or a parent */
-    int     reason;
+    int reason;
 } provider_table[] = {
     {"googlegroups.com", BR_REJECTED},
 };
@@ -1460,7 +1460,7 @@ static const struct provider_rule {
 int
 bounce_provider_reason(const char *domain, int reason)
 {
-    size_t  i, dl, pl;
+    size_t i, dl, pl;
 
     if (domain == NULL || (reason != BR_UNDEFINED && reason != BR_ONHOLD))
 	return reason;
@@ -1500,7 +1500,7 @@ bounce_is_hard(int reason, const char *status, const char *replycode)
 int
 bounce_pseudo_status(int reason, int temporary, char *out, size_t outsz)
 {
-    int     d = reason >= 0 && reason < BR_COUNT ? pseudo_detail[reason] : 0;
+    int d = reason >= 0 && reason < BR_COUNT ? pseudo_detail[reason] : 0;
 
     if (d == 0 || outsz < 8) {
 	if (outsz)
@@ -1521,7 +1521,7 @@ bounce_replycode_find(const char *text, const char *status, char *out,
 		      size_t outsz)
 {
     const char *p;
-    char    first[4] = "";
+    char first[4] = "";
 
     if (outsz < 4)
 	return -1;
@@ -1587,7 +1587,7 @@ command_word(const char *text)
     const char *found = NULL;
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-	size_t  n = strlen(words[i].word);
+	size_t n = strlen(words[i].word);
 
 	for (const char *p = text; (p = strstr(p, words[i].word)) != NULL; p += n) {
 	    if ((p > text && isalnum((unsigned char) p[-1]))
@@ -1647,9 +1647,9 @@ bounce_command_find(const char *text)
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},
     };
-    char   *t = fold_text(text);
+    char *t = fold_text(text);
     const char *found = NULL, *best = NULL;
-    size_t  i;
+    size_t i;
 
     /* the last refusal mentioned is the one that failed */
     for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -1686,8 +1686,8 @@ bounce_text_is_temporary(const char *text)
     static const char *const temp[] = {
 	" temporar", " persistent", NULL
     };
-    char   *t = fold_text(text);
-    int     hit = 0;
+    char *t = fold_text(text);
+    int hit = 0;
 
     for (size_t i = 0; temp[i] && !hit; i++)
 	hit = strstr(t, temp[i]) != NULL;

@@ -117,16 +117,16 @@ struct bounce_evidence {
 				 * "imail", "fml"), or NULL */
 };
 
-int     bounce_classify(const struct bounce_evidence *ev);
+int bounce_classify(const struct bounce_evidence *ev);
 const char *bounce_reason_name(int reason);
-int     bounce_is_hard(int reason, const char *status, const char *replycode);
-int     bounce_pseudo_status(int reason, int temporary, char *out,
+int bounce_is_hard(int reason, const char *status, const char *replycode);
+int bounce_pseudo_status(int reason, int temporary, char *out,
 			     size_t outsz);
-int     bounce_replycode_find(const char *text, const char *status,
+int bounce_replycode_find(const char *text, const char *status,
 			      char *out, size_t outsz);
 const char *bounce_command_find(const char *text);
-int     bounce_text_is_temporary(const char *text);
-int     bounce_provider_reason(const char *domain, int reason);
-int     bounce_lda_named(const char *text);
+int bounce_text_is_temporary(const char *text);
+int bounce_provider_reason(const char *domain, int reason);
+int bounce_lda_named(const char *text);
 
 #endif

@@ -37,27 +37,27 @@
 #define DSN_DIAG_MAX	1024
 
 struct dsn_rcpt {
-    char    final_rcpt[ADDR_MAX];
-    char    orig_rcpt[ADDR_MAX];
-    char    action[32];
-    char    status[16];
-    char    status_comment[128];	/* "(mailbox disabled, ...)" after it */
-    char    remote_mta[256];
-    char    diag_type[32];		/* "smtp", "x-unix", ... lower case */
-    char    diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
-    char    category[32];		/* PowerMTA's X-PowerMTA-BounceCategory */
+    char final_rcpt[ADDR_MAX];
+    char orig_rcpt[ADDR_MAX];
+    char action[32];
+    char status[16];
+    char status_comment[128];	/* "(mailbox disabled, ...)" after it */
+    char remote_mta[256];
+    char diag_type[32];		/* "smtp", "x-unix", ... lower case */
+    char diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
+    char category[32];		/* PowerMTA's X-PowerMTA-BounceCategory */
 };
 
 struct dsn_report {
-    char    reporting_mta[256];
+    char reporting_mta[256];
     struct dsn_rcpt *rcpts;
-    size_t  nrcpts;
-    int     truncated;
+    size_t nrcpts;
+    int truncated;
 };
 
-int     dsn_parse(const char *body, size_t len, struct dsn_report *out);
-void    dsn_free(struct dsn_report *r);
-int     dsn_status_find(const char *text, char *out, size_t outsz);
-void    dsn_addr_value(const char *value, char *out, size_t outsz);
+int dsn_parse(const char *body, size_t len, struct dsn_report *out);
+void dsn_free(struct dsn_report *r);
+int dsn_status_find(const char *text, char *out, size_t outsz);
+void dsn_addr_value(const char *value, char *out, size_t outsz);
 
 #endif
