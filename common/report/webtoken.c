@@ -64,6 +64,8 @@ put(struct wbuf *w, const void *v, size_t len)
 	w->overflow = 1;
 	return;
     }
+    if (len == 0)				/* v may be NULL then */
+	return;
     memcpy(w->p + w->n, v, len);
     w->n += len;
 }
