@@ -90,6 +90,8 @@ static const struct conf_key milter_keys[] = {
 	0, 0, 0, milter_on_error_choices},
     {"statistics", CT_BOOL, K(conf_milter, statistics), "yes", 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_milter, metrics_listen), NULL, 0, 0, 0, 0},
+    {"list_unsubscribe_senders", CT_LIST, K(conf_milter, list_unsubscribe_senders), NULL,
+	0, 0, 0, 0},
     {0},
 };
 

@@ -76,6 +76,7 @@ struct conf_milter {
     int policy_default_action;	/* enum conf_on_error: policyd unreachable */
     int statistics;		/* count accepted and suppressed recipients */
     char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
+    struct conf_strlist list_unsubscribe_senders;	/* SASL users, sender domains */
 };
 
 struct conf_policy {

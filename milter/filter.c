@@ -7,14 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include "addr.h"
 #include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "listunsub.h"
+#include "metrics.h"
 #include "msg.h"
 #include "plan.h"
 #include "rcpt_check.h"
@@ -34,6 +38,10 @@ struct filter_msg {
     struct rcpt_policy_msg policy;	/* the policy request's instance */
     struct dkimsign_msg *sign;	/* NULL: not signing */
     struct intake_msg intake;	/* reports; the recipient of the return path */
+    int has_list_unsub;		/* the message has a List-Unsubscribe field */
+    struct listunsub_hdrs *lu;	/* the fields to add; NULL: none */
+    struct plan_header hdr[2];	/* the same, for the plan */
+    size_t nhdr;
 };
 
 /* what one SMTP connection has told us so far */
@@ -89,6 +97,7 @@ msg_reset(struct filter_msg *fm)
     rcpt_msg_reset(&fm->rcpt);
     dkimsign_msg_free(fm->sign);
     intake_msg_reset(&fm->intake);
+    free(fm->lu);
     settings_unref(fm->set);
     memset(fm, 0, sizeof(*fm));
 }
@@ -214,7 +223,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((f0 & SMFIF_CHGFROM) == 0)
 	    msg_warn("the MTA cannot change the envelope sender: not tagged");
     }
-    if (set->conf->milter.statistics && (skip & SMFIP_NORCPT)) {
+    if ((set->conf->milter.statistics || set->listunsub) && (skip & SMFIP_NORCPT)) {
 	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
 	noreply |= SMFIP_NR_RCPT;
     }
@@ -308,11 +317,57 @@ fi_header(SMFICTX *ctx, char *name, char *value)
     if (fc->msg.sign)
 	dkimsign_header(fc->msg.sign, name, value,
 			!(fc->proto & SMFIP_HDR_LEADSPC));
+    if (strcasecmp(name, "List-Unsubscribe") == 0)
+	fc->msg.has_list_unsub = 1;
     intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
 }
 
-/* fi_eoh - decide whether this message is signed */
+/* list_unsub - the List-Unsubscribe fields, given to the signer as if received */
+static void
+list_unsub(SMFICTX *ctx, struct filter_conn *fc)
+{
+    struct filter_msg *fm = &fc->msg;
+    struct listunsub_msg lm;
+    char mailto[ADDR_MAX];
+    int st;
+
+    if (fm->set->listunsub == NULL || intake_is_report(&fm->intake))
+	return;
+    memset(&lm, 0, sizeof(lm));
+    lm.auth_user = fm->auth_user;
+    lm.sender_domain = fm->sender_domain;
+    lm.has_field = fm->has_list_unsub;
+    lm.nrcpts = fm->intake.nrcpts;
+    lm.rcpt = fm->intake.first_rcpt;
+    if (intake_unsub_address(&fm->intake, fm->sender_domain, mailto, sizeof(mailto)))
+	lm.mailto = mailto;
+    lm.now = (long long) time(NULL);
+    lm.lead_space = (fc->proto & SMFIP_HDR_LEADSPC) != 0;
+    fm->lu = xmalloc(sizeof(*fm->lu));
+    st = listunsub_make(fm->set->listunsub, &lm, fm->lu);
+    metrics_list_unsubscribe(st);
+    if (st != LISTUNSUB_ADD) {
+	if (st != LISTUNSUB_NOT_OPTED)
+	    msg_info("%s: no List-Unsubscribe added: %s", msg_qid(ctx, fm),
+		     listunsub_status_name(st));
+	free(fm->lu);
+	fm->lu = NULL;
+	return;
+    }
+    fm->hdr[0].name = "List-Unsubscribe";
+    fm->hdr[0].value = fm->lu->unsub;
+    fm->hdr[1].name = "List-Unsubscribe-Post";
+    fm->hdr[1].value = fm->lu->post;
+    fm->nhdr = 2;
+    /* smfi_addheader() appends them: the signer sees them last, as the MTA will */
+    if (fm->sign) {
+	dkimsign_header(fm->sign, fm->hdr[0].name, fm->hdr[0].value, !lm.lead_space);
+	dkimsign_header(fm->sign, fm->hdr[1].name, fm->hdr[1].value, !lm.lead_space);
+    }
+}
+
+/* fi_eoh - the fields to add; decide whether this message is signed */
 static sfsistat
 fi_eoh(SMFICTX *ctx)
 {
@@ -325,6 +380,8 @@ fi_eoh(SMFICTX *ctx)
 	dkimsign_msg_free(fm->sign);		/* reports are never signed */
 	fm->sign = NULL;
     }
+    if (fm->set)
+	list_unsub(ctx, fc);
     if (fm->sign) {
 	cl.may_sign = client_may_sign(fc);
 	cl.auth_user = fm->auth_user;
@@ -428,10 +485,15 @@ eom_carry_out(SMFICTX *ctx, struct filter_msg *fm, const struct plan *p, const c
     if (p->sender[0] && smfi_chgfrom(ctx, (char *) p->sender, NULL) != MI_SUCCESS)
 	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
 		 qid);
-    for (i = 0; i < p->nhdr; i++)
+    for (i = 0; i < p->nhdr; i++) {
 	if (smfi_addheader(ctx, (char *) p->hdr[i].name, (char *) p->hdr[i].value)
-	    != MI_SUCCESS)
+	    != MI_SUCCESS) {
 	    msg_warn("%s: the MTA refused the %s header", qid, p->hdr[i].name);
+	    /* the signatures cover it: without it they would not verify */
+	    if (p->nsig > 0)
+		return eom_tempfail(ctx, "4.3.0", "cannot add a header, try again later");
+	}
+    }
     if (p->body && smfi_replacebody(ctx, (unsigned char *) p->body, (int) p->body_len)
 	!= MI_SUCCESS)
 	return eom_tempfail(ctx, "4.3.0", "cannot replace the body, try again later");
@@ -473,6 +535,8 @@ fi_eom(SMFICTX *ctx)
     st.drop = fm->rcpt.drop;
     st.ndrop = fm->rcpt.ndrop;
     st.signing = fm->sign != NULL;
+    st.hdr = fm->hdr;
+    st.nhdr = fm->nhdr;
     plan_message(&st, &eom_steps, &e, &p);
     rc = eom_carry_out(ctx, fm, &p, e.qid);
     msg_reset(fm);

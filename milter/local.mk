@@ -8,6 +8,7 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
 	milter/policy_answer.c milter/policy_answer.h \
 	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h \
+	milter/listunsub.c milter/listunsub.h \
 	milter/parser_pool.c milter/parser_pool.h \
 	milter/plan.c milter/plan.h milter/recipient.c milter/recipient.h \
 	milter/settings.c milter/settings.h \

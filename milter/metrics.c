@@ -6,6 +6,7 @@
 #include "dkimsign.h"
 #include "intake.h"
 #include "keytable.h"
+#include "listunsub.h"
 #include "metrics.h"
 #include "redisconn.h"
 
@@ -13,6 +14,7 @@ static struct {
     unsigned long long checks[MS_COUNT];
     unsigned long long refused[2];	/* reject, discard */
     unsigned long long fail_open[MF_COUNT];
+    unsigned long long listunsub[LISTUNSUB_NSTATUS];
 } m;
 
 /* metrics_suppress_check - one recipient checked */
@@ -34,6 +36,14 @@ void
 metrics_fail_open(enum metrics_check check)
 {
     PROM_INC(m.fail_open[check]);
+}
+
+/* metrics_list_unsubscribe - one opted-in message, by listunsub_make()'s status */
+void
+metrics_list_unsubscribe(int status)
+{
+    if (status >= 0 && status < LISTUNSUB_NSTATUS && status != LISTUNSUB_NOT_OPTED)
+	PROM_INC(m.listunsub[status]);
 }
 
 /* one_label - a counter with one label per value */
@@ -157,6 +167,13 @@ metrics_render(const char *node)
     recipients(p);
     dkim(p);
     intake(p);
+    prom_family(p, "outpost_milter_list_unsubscribe_total", PROM_COUNTER,
+		"Messages of senders that asked for List-Unsubscribe fields: added, or "
+		"not: present, recipients (not exactly one), no_token.");
+    for (int i = 0; i < LISTUNSUB_NSTATUS; i++)
+	if (i != LISTUNSUB_NOT_OPTED)
+	    prom_counter(p, (const char *[]) {"result", listunsub_status_name(i), NULL},
+			 PROM_GET(m.listunsub[i]));
     prom_family(p, "outpost_milter_redis_errors_total", PROM_COUNTER,
 		"Redis commands of this process that got no answer.");
     prom_counter(p, NULL, rconn_failure_count());

@@ -2,8 +2,7 @@
  * plan - what becomes of one message at its end (see plan.h)
  *
  * Each step below is one function; plan_message() is their order.  A new
- * step (List-Unsubscribe headers, link tracking) is one more function and
- * one more line there.
+ * step (link tracking) is one more function and one more line there.
  */
 #include "config.h"
 
@@ -72,12 +71,15 @@ plan_sender(const struct plan_steps *steps, void *arg, struct plan *p)
 	snprintf(p->sender, sizeof(p->sender), "<%s>", addr);
 }
 
-/* plan_headers - headers the signature covers: none yet (List-Unsubscribe) */
+/* plan_headers - the fields decided at the end of the header (List-Unsubscribe) */
 static void
 plan_headers(const struct msg_state *st, struct plan *p)
 {
-    (void) st;
-    p->nhdr = 0;
+    size_t i;
+
+    for (i = 0; i < st->nhdr && i < PLAN_HDR_MAX; i++)
+	p->hdr[i] = st->hdr[i];
+    p->nhdr = i;
 }
 
 /* plan_body - a new body: none yet (link tracking) */

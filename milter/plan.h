@@ -24,8 +24,13 @@
  *	   happens, nothing is counted); else they are to be deleted.
  *	3. The envelope sender: steps->sender gives the tagged return path
  *	   (intake_sender(3)), or leaves the sender as it is.
- *	4. Headers to add before signing: none yet.  Steps that add
- *	   headers the signature must cover (List-Unsubscribe) go here.
+ *	4. Header fields to add: st->hdr, the List-Unsubscribe fields
+ *	   (listunsub(3)).  They are decided at the end of the header, not
+ *	   here, because the signer must hash them with the others before
+ *	   it starts on the body; the plan only carries them out, and
+ *	   since the signatures cover them, the MTA refusing one tempfails
+ *	   a signed message (451 4.3.0) instead of sending it with a
+ *	   signature that cannot verify.
  *	5. A new body: none yet.  Steps that rewrite the body (link
  *	   tracking) go here; the signer must then hash the new body.
  *	6. Signing, when a signer follows the message (st->signing):
@@ -44,7 +49,7 @@
  *	the message at once (with p->reply for a tempfail); else delete
  *	p->del (a refusal tempfails the message: 451 4.3.0, never deliver
  *	to a suppressed address), change the sender to p->sender when set,
- *	add p->hdr, replace the body with p->body when set, insert p->sig
+ *	add p->hdr (a refusal tempfails a signed message), replace the body with p->body when set, insert p->sig
  *	at the top (p->sig[0] ends up first), count.
  *
  * DIAGNOSTICS
@@ -82,6 +87,8 @@ struct msg_state {
     char *const *drop;		/* RCPT TO arguments dropped (action = discard) */
     size_t ndrop;
     int signing;		/* a signer follows the message */
+    const struct plan_header *hdr;	/* fields to add, the signer has them */
+    size_t nhdr;
 };
 
 /* what the signing step says */
