@@ -20,7 +20,8 @@ outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
 # the end-of-message plan: each combination, without an MTA
 UNIT_TESTS += tests/unit/test_plan
-tests_unit_test_plan_SOURCES = tests/unit/test_plan.c milter/plan.c milter/plan.h
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/testutil.h \
+	milter/plan.c milter/plan.h milter/listunsub.c milter/listunsub.h
 tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_plan_LDADD = $(UNIT_LIBS)
 # one recipient read once: address, provider, pool

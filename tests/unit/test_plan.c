@@ -6,10 +6,17 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "conf.h"
+#include "listunsub.h"
 #include "plan.h"
+#include "testutil.h"
+#include "verp.h"
+#include "webtoken.h"
 
 /* what the fake steps answer, and what they were asked */
 struct fake {
@@ -292,10 +299,207 @@ test_intake_mixed(void **unused)
     assert_true(p.count);
 }
 
+static const struct plan_header lu_hdr[] = {
+    {"List-Unsubscribe", " <https://links.example/u/TOKEN>"},
+    {"List-Unsubscribe-Post", " List-Unsubscribe=One-Click"},
+};
+
+/* the List-Unsubscribe fields decided at the end of the header: added, in order */
+static void
+test_headers_added(void **unused)
+{
+    struct fake f = {.nsig = 2};
+    struct msg_state st = state(0, 1, 0, 1);
+    struct plan p;
+
+    (void) unused;
+    st.hdr = lu_hdr;
+    st.nhdr = 2;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_CONTINUE);
+    assert_int_equal(p.nhdr, 2);
+    assert_ptr_equal(p.hdr[0].name, lu_hdr[0].name);
+    assert_ptr_equal(p.hdr[0].value, lu_hdr[0].value);
+    assert_string_equal(p.hdr[1].name, "List-Unsubscribe-Post");
+    assert_int_equal(p.nsig, 2);
+    assert_true(p.count);
+    /* unsigned mail gets them too */
+    memset(&f, 0, sizeof(f));
+    st.signing = 0;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.nhdr, 2);
+    assert_int_equal(p.nsig, 0);
+}
+
+/* a discarded or tempfailed message adds nothing */
+static void
+test_headers_not_added(void **unused)
+{
+    struct fake f = {.nsig = 1};
+    struct msg_state st = state(0, 1, 1, 1);
+    struct plan p;
+
+    (void) unused;
+    st.hdr = lu_hdr;
+    st.nhdr = 2;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_DISCARD);
+    assert_int_equal(p.nhdr, 0);
+    memset(&f, 0, sizeof(f));
+    f.report_fails = 1;
+    st = state(1, 2, 0, 0);
+    st.hdr = lu_hdr;
+    st.nhdr = 2;
+    plan_message(&st, &steps, &f, &p);
+    assert_int_equal(p.verdict, PLAN_TEMPFAIL);
+    assert_int_equal(p.nhdr, 0);
+}
+
+/* ---------------------------------------------- the List-Unsubscribe step */
+
+#define SECRET "listunsub-test-secret-0123456789\n"
+#define NOW 1800000000LL
+
+/* lu_load - a listunsub from a configuration text; keys for decoding in *keys */
+static struct listunsub *
+lu_load(const char *text, struct verp_keys **keys, char *err, size_t errlen)
+{
+    char conftext[1024], *secret = testutil_write_tmp(SECRET), *path;
+    struct outpost_conf *conf;
+    struct listunsub *lu;
+
+    snprintf(conftext, sizeof(conftext), text, secret);
+    path = testutil_write_tmp(conftext);
+    if ((conf = conf_load(path, err, errlen)) == NULL)
+	fail_msg("%s", err);
+    lu = listunsub_new(conf, getuid(), err, errlen);
+    if (keys)
+	*keys = verp_keys_load(secret, 0, getuid(), err, errlen);
+    conf_free(conf);
+    unlink(path);
+    unlink(secret);
+    free(path);
+    free(secret);
+    return lu;
+}
+
+static const char lu_conf[] =
+    "[milter]\nlist_unsubscribe_senders = shop.example, Tenant7\n"
+    "[httpd]\npublic_url = https://links.example\n"
+    "[intake]\nsecret_file = %s\n";
+
+/* lu_msg - one recipient from an opted-in sender domain */
+static struct listunsub_msg
+lu_msg(void)
+{
+    struct listunsub_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.sender_domain = "shop.example";
+    m.nrcpts = 1;
+    m.rcpt = "alice@example.org";
+    m.now = NOW;
+    m.lead_space = 1;
+    return m;
+}
+
+/* an opted-in sender: both fields, a token httpd reads back */
+static void
+test_lu_added(void **unused)
+{
+    struct verp_keys *keys;
+    struct listunsub_hdrs h;
+    struct listunsub_msg m = lu_msg();
+    struct webtoken t;
+    char err[512];
+    struct listunsub *lu = lu_load(lu_conf, &keys, err, sizeof(err));
+    const char *tok, *end;
+
+    (void) unused;
+    assert_non_null(lu);
+    assert_non_null(keys);
+    m.mailto = "unsub-TOKEN@bounce.example";
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_ADD);
+    assert_string_equal(h.post, " List-Unsubscribe=One-Click");
+    assert_memory_equal(h.unsub, " <https://links.example/u/", 26);
+    tok = h.unsub + 26;
+    end = strchr(tok, '>');
+    assert_non_null(end);
+    assert_string_equal(end, ">,\n <mailto:unsub-TOKEN@bounce.example>");
+    assert_int_equal(webtoken_decode(keys, WEBTOKEN_UNSUB, tok, (size_t) (end - tok), NOW,
+				     86400, &t), WEBTOKEN_OK);
+    assert_string_equal(t.rcpt, "alice@example.org");
+    assert_string_equal(t.sender_domain, "shop.example");
+    assert_int_equal(t.issued, NOW);
+    /* without the intake: the https URL alone; without LEADSPC no space */
+    m.mailto = NULL;
+    m.lead_space = 0;
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_ADD);
+    assert_int_equal(h.unsub[0], '<');
+    assert_int_equal(h.unsub[strlen(h.unsub) - 1], '>');
+    assert_null(strstr(h.unsub, "mailto"));
+    assert_string_equal(h.post, "List-Unsubscribe=One-Click");
+    /* opted in by its SASL user, any case, whatever the sender domain */
+    m.sender_domain = "other.example";
+    m.auth_user = "tenant7";
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_ADD);
+    listunsub_free(lu);
+    verp_keys_free(keys);
+}
+
+/* nothing for others, for a message with its own field, for several recipients */
+static void
+test_lu_not_added(void **unused)
+{
+    struct listunsub_hdrs h;
+    struct listunsub_msg m = lu_msg();
+    char err[512];
+    struct listunsub *lu = lu_load(lu_conf, NULL, err, sizeof(err));
+
+    (void) unused;
+    m.sender_domain = "other.example";
+    m.auth_user = "tenant8";
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_NOT_OPTED);
+    assert_int_equal(listunsub_make(NULL, &m, &h), LISTUNSUB_NOT_OPTED);
+    m = lu_msg();
+    m.has_field = 1;
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_PRESENT);
+    m = lu_msg();
+    m.nrcpts = 2;
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_RECIPIENTS);
+    m.nrcpts = 0;
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_RECIPIENTS);
+    m = lu_msg();
+    m.auth_user = "tenant7";
+    m.sender_domain = "";			/* null sender: no scope */
+    assert_int_equal(listunsub_make(lu, &m, &h), LISTUNSUB_NO_TOKEN);
+    assert_string_equal(listunsub_status_name(LISTUNSUB_RECIPIENTS), "recipients");
+    listunsub_free(lu);
+}
+
+/* off without senders; refused without public_url or secret_file */
+static void
+test_lu_setup(void **unused)
+{
+    char err[512];
+
+    (void) unused;
+    assert_null(lu_load("[intake]\nsecret_file = %s\n", NULL, err, sizeof(err)));
+    assert_string_equal(err, "");
+    assert_null(lu_load("[milter]\nlist_unsubscribe_senders = shop.example\n"
+			"[intake]\nsecret_file = %s\n", NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "needs [httpd] public_url and [intake] secret_file"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_lu_added),
+	cmocka_unit_test(test_lu_not_added),
+	cmocka_unit_test(test_lu_setup),
+	cmocka_unit_test(test_headers_added),
+	cmocka_unit_test(test_headers_not_added),
 	cmocka_unit_test(test_unsigned),
 	cmocka_unit_test(test_signed),
 	cmocka_unit_test(test_sign_error),
