@@ -55,6 +55,7 @@ enum enc {
     ENC_IDENTITY, ENC_QP, ENC_BASE64
 };
 
+static void buf_room(struct buf *b, size_t n);
 static void buf_add(struct buf *b, const void *s, size_t n);
 static void buf_adds(struct buf *b, const char *s);
 static size_t line_next(const char *p, size_t len, size_t i, size_t *cend);
@@ -96,9 +97,9 @@ static const char *const status_names[TRACKRW_NSTATUS] = {
     "callback",
 };
 
-/* buf_add - append bytes; the buffer doubles, so appends are linear */
+/* buf_room - room for n more bytes; the buffer doubles, so appends are linear */
 static void
-buf_add(struct buf *b, const void *s, size_t n)
+buf_room(struct buf *b, size_t n)
 {
     if (n > b->cap - b->len) {
 	size_t  cap = b->cap ? b->cap : 4096;
@@ -112,6 +113,13 @@ buf_add(struct buf *b, const void *s, size_t n)
 	b->p = xreallocarray(b->p, cap, 1);
 	b->cap = cap;
     }
+}
+
+/* buf_add - append bytes */
+static void
+buf_add(struct buf *b, const void *s, size_t n)
+{
+    buf_room(b, n);
     if (n > 0)
 	memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -822,16 +830,21 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t  i, col = 0;
+    char   *w;
 
+    /* three characters a byte at most, and a soft break every 25 bytes */
+    if (n > ((size_t) -1 - 16) / 4)
+	abort();
+    buf_room(out, 4 * n + 16);
+    w = out->p + out->len;
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) s[i];
-	char    tok[3];
-	size_t  t = 1;
 	int     at_end;
 
 	if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 	    i += c == '\r';
-	    buf_add(out, rw->eol, rw->eol_len);
+	    memcpy(w, rw->eol, rw->eol_len);
+	    w += rw->eol_len;
 	    col = 0;
 	    continue;
 	}
@@ -839,21 +852,28 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 	    || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
 	if ((c >= 33 && c <= 126 && c != '=')
 	    || ((c == ' ' || c == '\t') && !at_end)) {
-	    tok[0] = (char) c;
+	    if (col + 1 > 75) {
+		*w++ = '=';
+		memcpy(w, rw->eol, rw->eol_len);
+		w += rw->eol_len;
+		col = 0;
+	    }
+	    *w++ = (char) c;
+	    col++;
 	} else {
-	    tok[0] = '=';
-	    tok[1] = hex[c >> 4];
-	    tok[2] = hex[c & 15];
-	    t = 3;
+	    if (col + 3 > 75) {
+		*w++ = '=';
+		memcpy(w, rw->eol, rw->eol_len);
+		w += rw->eol_len;
+		col = 0;
+	    }
+	    *w++ = '=';
+	    *w++ = hex[c >> 4];
+	    *w++ = hex[c & 15];
+	    col += 3;
 	}
-	if (col + t > 75) {
-	    buf_add(out, "=", 1);
-	    buf_add(out, rw->eol, rw->eol_len);
-	    col = 0;
-	}
-	buf_add(out, tok, t);
-	col += t;
     }
+    out->len = (size_t) (w - out->p);
 }
 
 /* b64_encode - base64 in lines of 76 characters, no line end after the last */
@@ -864,23 +884,31 @@ b64_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *u = (const unsigned char *) s;
     size_t  i;
-    char    q[4];
+    char   *w;
 
+    /* 4 characters for 3 bytes, a line end every 57 bytes */
+    if (n > ((size_t) -1 - 16) / 2)
+	abort();
+    buf_room(out, 2 * n + 16);
+    w = out->p + out->len;
     for (i = 0; i < n; i += 3) {
 	unsigned long v = (unsigned long) u[i] << 16;
 
-	if (i > 0 && i % 57 == 0)
-	    buf_add(out, rw->eol, rw->eol_len);
+	if (i > 0 && i % 57 == 0) {
+	    memcpy(w, rw->eol, rw->eol_len);
+	    w += rw->eol_len;
+	}
 	if (i + 1 < n)
 	    v |= (unsigned long) u[i + 1] << 8;
 	if (i + 2 < n)
 	    v |= u[i + 2];
-	q[0] = abc[v >> 18 & 63];
-	q[1] = abc[v >> 12 & 63];
-	q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-	q[3] = i + 2 < n ? abc[v & 63] : '=';
-	buf_add(out, q, 4);
+	w[0] = abc[v >> 18 & 63];
+	w[1] = abc[v >> 12 & 63];
+	w[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+	w[3] = i + 2 < n ? abc[v & 63] : '=';
+	w += 4;
     }
+    out->len = (size_t) (w - out->p);
 }
 
 /* b64_valid - only the alphabet, padding at the end, blanks and line ends */
