@@ -26,6 +26,7 @@
 #include "recipient.h"
 #include "settings.h"
 #include "signclient.h"
+#include "tracking.h"
 #include "xalloc.h"
 
 /* what one message has told us so far */
@@ -42,6 +43,7 @@ struct filter_msg {
     struct listunsub_hdrs *lu;	/* the fields to add; NULL: none */
     struct plan_header hdr[2];	/* the same, for the plan */
     size_t nhdr;
+    struct tracking_msg trk;	/* open and click tracking */
 };
 
 /* what one SMTP connection has told us so far */
@@ -75,7 +77,7 @@ static sfsistat fi_close(SMFICTX *);
 struct smfiDesc filter_desc = {
     .xxfi_name = "outpost-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY,
     .xxfi_connect = fi_connect,
     .xxfi_envfrom = fi_envfrom,
     .xxfi_envrcpt = fi_envrcpt,
@@ -98,6 +100,7 @@ msg_reset(struct filter_msg *fm)
     dkimsign_msg_free(fm->sign);
     intake_msg_reset(&fm->intake);
     free(fm->lu);
+    tracking_msg_reset(&fm->trk);
     settings_unref(fm->set);
     memset(fm, 0, sizeof(*fm));
 }
@@ -223,7 +226,13 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((f0 & SMFIF_CHGFROM) == 0)
 	    msg_warn("the MTA cannot change the envelope sender: not tagged");
     }
-    if ((set->conf->milter.statistics || set->listunsub) && (skip & SMFIP_NORCPT)) {
+    if (set->tracking) {
+	actions |= SMFIF_CHGBODY;		/* tracked links */
+	if ((f0 & SMFIF_CHGBODY) == 0)
+	    msg_warn("the MTA cannot replace bodies: no message will be tracked");
+    }
+    if ((set->conf->milter.statistics || set->listunsub || set->tracking)
+	&& (skip & SMFIP_NORCPT)) {
 	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
 	noreply |= SMFIP_NR_RCPT;
     }
@@ -319,6 +328,9 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 			!(fc->proto & SMFIP_HDR_LEADSPC));
     if (strcasecmp(name, "List-Unsubscribe") == 0)
 	fc->msg.has_list_unsub = 1;
+    if (fc->msg.set)
+	tracking_header(&fc->msg.trk, fc->msg.set->tracking, name, value,
+			!(fc->proto & SMFIP_HDR_LEADSPC));
     intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
 }
@@ -367,6 +379,26 @@ list_unsub(SMFICTX *ctx, struct filter_conn *fc)
     }
 }
 
+/* track_begin - is the message to be tracked? then its body is kept */
+static void
+track_begin(SMFICTX *ctx, struct filter_msg *fm)
+{
+    struct tracking_who who;
+    int st;
+
+    if (fm->set->tracking == NULL || intake_is_report(&fm->intake))
+	return;
+    who.auth_user = fm->auth_user;
+    who.sender_domain = fm->sender_domain;
+    who.nrcpts = fm->intake.nrcpts;
+    who.rcpt = fm->intake.first_rcpt;
+    st = tracking_eoh(&fm->trk, fm->set->tracking, &who);
+    if (st != TRACKING_ON && st != TRACKING_NOT_OPTED) {
+	metrics_tracking(st);
+	msg_info("%s: not tracked: %s", msg_qid(ctx, fm), tracking_status_name(st));
+    }
+}
+
 /* fi_eoh - the fields to add; decide whether this message is signed */
 static sfsistat
 fi_eoh(SMFICTX *ctx)
@@ -380,8 +412,10 @@ fi_eoh(SMFICTX *ctx)
 	dkimsign_msg_free(fm->sign);		/* reports are never signed */
 	fm->sign = NULL;
     }
-    if (fm->set)
+    if (fm->set) {
 	list_unsub(ctx, fc);
+	track_begin(ctx, fm);
+    }
     if (fm->sign) {
 	cl.may_sign = client_may_sign(fc);
 	cl.auth_user = fm->auth_user;
@@ -394,15 +428,24 @@ fi_eoh(SMFICTX *ctx)
     return reply(fc, SMFIP_NR_EOH);
 }
 
-/* fi_body - a body chunk for the signatures */
+/* fi_body - a body chunk for the signatures, or kept for tracking */
 static sfsistat
 fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 {
     struct filter_conn *fc = conn_get(ctx);
+    struct tracking_msg *trk = &fc->msg.trk;
 
+    intake_body(&fc->msg.intake, buf, len);
+    if (trk->on && !trk->gave_up) {
+	if (tracking_body(trk, buf, len) == 0)
+	    return reply(fc, SMFIP_NR_BODY);	/* signed at the end, as it leaves */
+	/* too large to rewrite: the signer gets what was kept, then the rest */
+	if (fc->msg.sign)
+	    dkimsign_body(fc->msg.sign, (unsigned char *) trk->buf + trk->body_off,
+			  trk->len - trk->body_off);
+    }
     if (fc->msg.sign)
 	dkimsign_body(fc->msg.sign, buf, len);
-    intake_body(&fc->msg.intake, buf, len);
     return reply(fc, SMFIP_NR_BODY);
 }
 
@@ -438,8 +481,17 @@ step_sign(void *arg, struct plan_sign *out)
 {
     struct eom_ctx *e = arg;
     struct dkimsign_msg *sm = e->fm->sign;
+    const struct tracking_msg *trk = &e->fm->trk;
     size_t i;
 
+    /* a tracked message's body, kept until now: the new one, or as it came */
+    if (trk->on && !trk->gave_up) {
+	if (trk->out)
+	    dkimsign_body(sm, (const unsigned char *) trk->out, trk->out_len);
+	else
+	    dkimsign_body(sm, (const unsigned char *) trk->buf + trk->body_off,
+			  trk->len - trk->body_off);
+    }
     out->tempfail_on_error = dkimsign_tempfail_on_error_msg(sm);
     out->domain = dkimsign_domain(sm);
     if (dkimsign_eom(sm) != DKIMSIGN_SIGN || dkimsign_count(sm) > PLAN_SIG_MAX) {
@@ -453,7 +505,29 @@ step_sign(void *arg, struct plan_sign *out)
 	out->sig[i] = dkimsign_signature(sm, i);
 }
 
-static const struct plan_steps eom_steps = {step_report, step_sender, step_sign};
+/* step_body - plan step: the tracked links and the open pixel, or unchanged */
+static int
+step_body(void *arg, const char **body, size_t *len)
+{
+    struct eom_ctx *e = arg;
+    struct tracking_msg *trk = &e->fm->trk;
+    int st;
+
+    st = tracking_rewrite(trk, e->fm->set->tracking, (long long) time(NULL));
+    metrics_tracking(st);
+    if (st != TRACKING_ON) {
+	msg_info("%s: not tracked: %s%s%s", e->qid, tracking_status_name(st),
+		 trk->rw.why ? ": " : "", trk->rw.why ? trk->rw.why : "");
+	return 0;
+    }
+    msg_info("%s: tracked: %zu link%s rewritten, %s", e->qid, trk->rw.links,
+	     trk->rw.links == 1 ? "" : "s", trk->rw.pixel ? "open pixel added" : "no pixel");
+    *body = trk->out;
+    *len = trk->out_len;
+    return 1;
+}
+
+static const struct plan_steps eom_steps = {step_report, step_sender, step_sign, step_body};
 
 /* eom_tempfail - tempfail the message with this reply */
 static sfsistat
@@ -537,6 +611,7 @@ fi_eom(SMFICTX *ctx)
     st.signing = fm->sign != NULL;
     st.hdr = fm->hdr;
     st.nhdr = fm->nhdr;
+    st.tracking = fm->trk.on;
     plan_message(&st, &eom_steps, &e, &p);
     rc = eom_carry_out(ctx, fm, &p, e.qid);
     msg_reset(fm);

@@ -8,7 +8,7 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
 	milter/policy_answer.c milter/policy_answer.h \
 	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h \
-	milter/listunsub.c milter/listunsub.h \
+	milter/listunsub.c milter/listunsub.h milter/tracking.c milter/tracking.h \
 	milter/parser_pool.c milter/parser_pool.h \
 	milter/plan.c milter/plan.h milter/recipient.c milter/recipient.h \
 	milter/settings.c milter/settings.h \
@@ -21,7 +21,8 @@ UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_a
 # the end-of-message plan: each combination, without an MTA
 UNIT_TESTS += tests/unit/test_plan
 tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/testutil.h \
-	milter/plan.c milter/plan.h milter/listunsub.c milter/listunsub.h
+	milter/plan.c milter/plan.h milter/listunsub.c milter/listunsub.h \
+	milter/tracking.c milter/tracking.h
 tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_plan_LDADD = $(UNIT_LIBS)
 # one recipient read once: address, provider, pool

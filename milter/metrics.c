@@ -7,6 +7,7 @@
 #include "intake.h"
 #include "keytable.h"
 #include "listunsub.h"
+#include "tracking.h"
 #include "metrics.h"
 #include "redisconn.h"
 
@@ -15,6 +16,7 @@ static struct {
     unsigned long long refused[2];	/* reject, discard */
     unsigned long long fail_open[MF_COUNT];
     unsigned long long listunsub[LISTUNSUB_NSTATUS];
+    unsigned long long tracking[TRACKING_NSTATUS];
 } m;
 
 /* metrics_suppress_check - one recipient checked */
@@ -44,6 +46,22 @@ metrics_list_unsubscribe(int status)
 {
     if (status >= 0 && status < LISTUNSUB_NSTATUS && status != LISTUNSUB_NOT_OPTED)
 	PROM_INC(m.listunsub[status]);
+}
+
+/* tracked - a status that is a series of its own */
+static int
+tracked(int status)
+{
+    return status >= 0 && status < TRACKING_NSTATUS && status != TRACKING_NOT_OPTED
+	&& status != TRACKING_RW + TRACKRW_OK && status != TRACKING_RW + TRACKRW_TOO_BIG;
+}
+
+/* metrics_tracking - one opted-in message, by tracking(3)'s status */
+void
+metrics_tracking(int status)
+{
+    if (tracked(status))
+	PROM_INC(m.tracking[status]);
 }
 
 /* one_label - a counter with one label per value */
@@ -174,6 +192,13 @@ metrics_render(const char *node)
 	if (i != LISTUNSUB_NOT_OPTED)
 	    prom_counter(p, (const char *[]) {"result", listunsub_status_name(i), NULL},
 			 PROM_GET(m.listunsub[i]));
+    prom_family(p, "outpost_milter_tracking_total", PROM_COUNTER,
+		"Messages of senders that asked for open and click tracking: rewritten, "
+		"or sent unchanged and why.");
+    for (int i = 0; i < TRACKING_NSTATUS; i++)
+	if (tracked(i))
+	    prom_counter(p, (const char *[]) {"result", tracking_status_name(i), NULL},
+			 PROM_GET(m.tracking[i]));
     prom_family(p, "outpost_milter_redis_errors_total", PROM_COUNTER,
 		"Redis commands of this process that got no answer.");
     prom_counter(p, NULL, rconn_failure_count());

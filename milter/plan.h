@@ -31,8 +31,11 @@
  *	   since the signatures cover them, the MTA refusing one tempfails
  *	   a signed message (451 4.3.0) instead of sending it with a
  *	   signature that cannot verify.
- *	5. A new body: none yet.  Steps that rewrite the body (link
- *	   tracking) go here; the signer must then hash the new body.
+ *	5. A new body, when the message is tracked (st->tracking):
+ *	   steps->body rewrites its links and adds the open pixel
+ *	   (tracking(3)) and returns 1 with the new body, or 0 when the
+ *	   message goes unchanged (it says why itself).  The signing step
+ *	   that follows hashes whichever body leaves.
  *	6. Signing, when a signer follows the message (st->signing):
  *	   steps->sign gives the DKIM-Signature values to add on top; on an
  *	   error the message is tempfailed (451 4.7.0) or sent unsigned, as
@@ -89,6 +92,7 @@ struct msg_state {
     int signing;		/* a signer follows the message */
     const struct plan_header *hdr;	/* fields to add, the signer has them */
     size_t nhdr;
+    int tracking;		/* links to rewrite: ask steps->body */
 };
 
 /* what the signing step says */
@@ -106,6 +110,7 @@ struct plan_steps {
     int (*report)(void *arg, struct plan_reply *reply);	/* 0, or -1: tempfail */
     int (*sender)(void *arg, char *out, size_t size);	/* 1: out is the new sender */
     void (*sign)(void *arg, struct plan_sign *out);
+    int (*body)(void *arg, const char **body, size_t *len);	/* 1: a new body */
 };
 
 struct plan {

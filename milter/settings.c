@@ -10,6 +10,7 @@
 #include "dkimsign.h"
 #include "intake.h"
 #include "listunsub.h"
+#include "tracking.h"
 #include "provider.h"
 #include "settings.h"
 #include "xalloc.h"
@@ -33,6 +34,8 @@ settings_new(struct outpost_conf *conf, uid_t owner, char *err, size_t errlen)
     if ((s->intake = intake_setup_new(conf, owner, err, errlen)) == NULL && err[0])
 	goto fail;
     if ((s->listunsub = listunsub_new(conf, owner, err, errlen)) == NULL && err[0])
+	goto fail;
+    if ((s->tracking = tracking_new(conf, owner, err, errlen)) == NULL && err[0])
 	goto fail;
     s->conf = conf;
     return s;
@@ -58,6 +61,7 @@ settings_unref(struct settings *s)
     dkimsign_unref(s->signer);
     intake_setup_unref(s->intake);
     listunsub_free(s->listunsub);
+    tracking_free(s->tracking);
     provider_table_free(&s->providers);
     if (s->conf)
 	conf_free(s->conf);
