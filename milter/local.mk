@@ -59,6 +59,8 @@ INTEGRATION_TESTS += tests/integration/intake-slow.sh
 INTEGRATION_TESTS += tests/integration/intake-privsep.sh
 # List-Unsubscribe added, signed, and answered by outpost-httpd
 INTEGRATION_TESTS += tests/integration/milter-listunsub.sh
+# tracked links and the open pixel, signed, followed through outpost-httpd
+INTEGRATION_TESTS += tests/integration/milter-track.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)
