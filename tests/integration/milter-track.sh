@@ -4,8 +4,9 @@
 # base64) from a sender of [milter] tracking_senders arrive with their links
 # rewritten and the open pixel, their DKIM signatures pass three verifiers no
 # one here wrote, each rewritten link gives a 302 to its original URL through
-# a running outpost-httpd and the pixel a GIF; the text part, other senders'
-# mail and a multipart/signed message are left as they were (TAP)
+# a running outpost-httpd (and headless Chromium lands on the page of one)
+# and the pixel a GIF; the text part, other senders' mail and a
+# multipart/signed message are left as they were (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 HTTPD_BIN=${HTTPD_BIN:-$OUTPOST_BUILDDIR/outpost-httpd}
@@ -68,6 +69,11 @@ postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "disable_mime_output_conversion = yes"
 postfix_start
 
+# a web server for the landing page the browser is to reach
+mkdir -p "$WORLD_TMP/www"
+printf '<!DOCTYPE html><title>Spring sale</title><p>Welcome\n' >"$WORLD_TMP/www/landing.html"
+world_spawn www "$PYTHON" -m http.server 8081 --bind 127.0.0.2 --directory "$WORLD_TMP/www"
+
 # the messages, made by Python's email package: text and HTML alternatives
 msgdir=$WORLD_DIR/msgs
 mkdir -p "$msgdir"
@@ -78,7 +84,8 @@ from email.policy import SMTP
 html = ('<html><body><h1>Spring sale \u2013 caf\u00e9</h1>\n'
         '<p><a href="https://shop.example/sale?utm=mail&amp;id=42">See the sale</a></p>\n'
         '<p><a href=\'http://shop.example/a\'>A</a> and <a href="mailto:help@example.com">help</a>\n'
-        '<a data-notrack href="https://shop.example/keep">kept</a></p>\n'
+        '<a data-notrack href="https://shop.example/keep">kept</a>\n'
+        '<a href="http://127.0.0.2:8081/landing.html?utm_campaign=spring&amp;id=7">landing</a></p>\n'
         '</body></html>\n')
 text = 'Spring sale: https://shop.example/sale?utm=mail&id=42\n'
 def msg(name, frm, text_cte, html_cte, campaign=None):
@@ -157,7 +164,7 @@ for name in qp b64; do
     want=$(grep -c . <<<"$(part "$msgdir/$name" text/html | hrefs)")
     is "$(cte "$eml" text/html)" "$(cte "$msgdir/$name" text/html)" "$name: the HTML part keeps its encoding"
     links=$(hrefs <<<"$html")
-    is "$(grep -c '^http://127\.0\.0\.1:8480/c/' <<<"$links")" 2 "$name: both http(s) links rewritten"
+    is "$(grep -c '^http://127\.0\.0\.1:8480/c/' <<<"$links")" 3 "$name: the three http(s) links rewritten"
     is "$(grep -c . <<<"$links")" "$want" "$name: no link lost or added"
     ok 'grep -qx "mailto:help@example.com" <<<"$links"' "$name: the mailto: link left alone"
     ok 'grep -qx "https://shop.example/keep" <<<"$links"' "$name: the data-notrack link left alone"
@@ -174,7 +181,7 @@ for name in qp b64; do
     is "$(curl -s -o "$WORLD_TMP/gif" -w '%{http_code} %{content_type}' "$pixel")" "200 image/gif" \
         "$name: the pixel is a GIF"
 done
-ok 'grep -q "tracked: 2 links rewritten, open pixel added" $WORLD_DIR/log/milter.log' \
+ok 'grep -q "tracked: 3 links rewritten, open pixel added" $WORLD_DIR/log/milter.log' \
     "the milter logs what it did"
 # an altered link is no redirect
 altered=$(sed 's/\(.*\/c\/.\{30\}\)./\1A/' <<<"$1")
@@ -198,4 +205,21 @@ metric() {
         awk -v m="outpost_milter_tracking_total{node=\"t1\",result=\"$1\"}" '$1 == m { print $2 }'
 }
 is "$(metric rewritten)/$(metric signed)" 2/1 "counted: two rewritten, one sent unchanged (signed)"
+
+# --- a real browser follows the delivered message's third link to the landing page
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] &&
+    "$PYTHON" -c 'import selenium' 2>/dev/null; then
+    export HOME=$WORLD_TMP/home
+    mkdir -p "$HOME"
+    landing=$(part "$(sink_find gmail b64@gmail.test)" text/html | hrefs | grep '/c/' | sed -n 3p)
+    ok 'wait_until 10 curl -s -o /dev/null http://127.0.0.2:8081/landing.html' "the landing page is served"
+    out=$("$PYTHON" "$OUTPOST_SRCDIR/tests/lib/browser.py" follow "$landing" 2>"$WORLD_TMP/browser.err")
+    is "$?" 0 "Chromium followed the delivered message's tracked link" ||
+        diag_file "$WORLD_TMP/browser.err"
+    like "$out" 'URL http://127\.0\.0\.2:8081/landing\.html\?utm_campaign=spring&id=7' \
+        "and landed on the original URL"
+    like "$out" 'TITLE Spring sale' "whose page it shows"
+else
+    pass "# SKIP no chromium, chromedriver or python3-selenium: the browser part is left out"
+fi
 done_testing
