@@ -273,6 +273,8 @@ fi_envfrom(SMFICTX *ctx, char **argv)
     msg_reset(&fc->msg);
     msg_begin(ctx, &fc->msg);
     rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
+    tracking_msg_begin(&fc->msg.trk, fc->msg.set->tracking, fc->msg.auth_user,
+		       fc->msg.sender_domain);
     return reply(fc, SMFIP_NR_MAIL);
 }
 
@@ -388,7 +390,6 @@ track_begin(SMFICTX *ctx, struct filter_msg *fm)
 
     if (fm->set->tracking == NULL || intake_is_report(&fm->intake))
 	return;
-    who.auth_user = fm->auth_user;
     who.sender_domain = fm->sender_domain;
     who.nrcpts = fm->intake.nrcpts;
     who.rcpt = fm->intake.first_rcpt;

@@ -100,6 +100,14 @@ listed(const struct tracking *t, const char *who)
     return 0;
 }
 
+/* tracking_msg_begin - does the sender ask for tracking? */
+void
+tracking_msg_begin(struct tracking_msg *m, const struct tracking *t,
+		   const char *auth_user, const char *sender_domain)
+{
+    m->wanted = t != NULL && (listed(t, auth_user) || listed(t, sender_domain));
+}
+
 /* tracking_msg_reset - free what one message kept */
 void
 tracking_msg_reset(struct tracking_msg *m)
@@ -147,7 +155,7 @@ tracking_header(struct tracking_msg *m, const struct tracking *t, const char *na
 {
     size_t i, nlen = strlen(name), vlen = strlen(value);
 
-    if (t == NULL || m->hdr_too_big)
+    if (t == NULL || !m->wanted || m->hdr_too_big)
 	return;
     if (m->len + nlen + 2 * vlen + 4 > TRACKING_HDR_MAX) {
 	m->hdr_too_big = 1;
@@ -174,7 +182,7 @@ int
 tracking_eoh(struct tracking_msg *m, const struct tracking *t,
 	     const struct tracking_who *who)
 {
-    if (t == NULL || !(listed(t, who->auth_user) || listed(t, who->sender_domain)))
+    if (t == NULL || !m->wanted)
 	return TRACKING_NOT_OPTED;
     /* a token names one recipient; the null sender has no scope */
     if (who->nrcpts != 1 || who->rcpt == NULL || *who->rcpt == '\0'

@@ -8,6 +8,10 @@
  *				      uid_t owner, char *err, size_t errlen);
  *	void tracking_free(struct tracking *t);
  *
+ *	void tracking_msg_begin(struct tracking_msg *m,
+ *				const struct tracking *t,
+ *				const char *auth_user,
+ *				const char *sender_domain);
  *	void tracking_msg_reset(struct tracking_msg *m);
  *	void tracking_header(struct tracking_msg *m, const struct tracking *t,
  *			     const char *name, const char *value,
@@ -39,8 +43,9 @@
  *	milter's settings (settings(3)).
  *
  *	A struct tracking_msg follows one message; tracking_msg_reset()
- *	empties it (also before the first use: it must start zeroed).
- *	tracking_header() keeps each header field (the header block is
+ *	empties it (it must start zeroed).  tracking_msg_begin(), at MAIL
+ *	FROM, says whether the sender asked for tracking (t may be NULL:
+ *	off); only then does tracking_header() keep each header field (the header block is
  *	what trackrw(3) reads the MIME structure from) and the Message-ID
  *	and campaign.  tracking_eoh() decides: it returns TRACKING_ON when
  *	the message is to be rewritten (then the caller gives the body to
@@ -95,13 +100,13 @@ enum tracking_status {
 
 /* who sends the message, to whom, at the end of its header */
 struct tracking_who {
-    const char *auth_user;		/* SASL user; NULL or "" if none */
     const char *sender_domain;		/* of MAIL FROM */
     size_t nrcpts;			/* outgoing recipients accepted */
     const char *rcpt;			/* the first, normalised */
 };
 
 struct tracking_msg {
+    int wanted;				/* the sender asked for tracking */
     int on;				/* tracking_eoh() said TRACKING_ON */
     int gave_up;			/* tracking_body() passed the limit */
     char *buf;				/* header fields, blank line, body */
@@ -121,6 +126,8 @@ struct tracking_msg {
 struct tracking *tracking_new(const struct outpost_conf *conf, uid_t owner, char *err,
 			      size_t errlen);
 void tracking_free(struct tracking *t);
+void tracking_msg_begin(struct tracking_msg *m, const struct tracking *t,
+			const char *auth_user, const char *sender_domain);
 void tracking_msg_reset(struct tracking_msg *m);
 void tracking_header(struct tracking_msg *m, const struct tracking *t, const char *name,
 		     const char *value, int add_space);

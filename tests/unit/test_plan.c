@@ -547,7 +547,7 @@ test_body_step(void **unused)
 /* ------------------------------------------------------- the tracking step */
 
 static const char tr_conf[] =
-    "[milter]\ntracking_senders = shop.example\ntracking_max_size = 4k\n"
+    "[milter]\ntracking_senders = shop.example, tenant7\ntracking_max_size = 4k\n"
     "[httpd]\npublic_url = https://links.example\n"
     "[intake]\nsecret_file = %s\n";
 
@@ -577,9 +577,10 @@ tr_load(const char *text, struct verp_keys **keys)
 static int
 tr_begin(struct tracking_msg *m, const struct tracking *t, const char *domain, size_t nrcpts)
 {
-    struct tracking_who who = {NULL, domain, nrcpts, "alice@example.org"};
+    struct tracking_who who = {domain, nrcpts, "alice@example.org"};
 
     memset(m, 0, sizeof(*m));
+    tracking_msg_begin(m, t, NULL, domain);
     tracking_header(m, t, "From", " news@shop.example", 0);
     tracking_header(m, t, "Message-ID", " <m1@shop.example>", 0);
     tracking_header(m, t, "X-Campaign-ID", " spring-sale ", 0);
@@ -674,10 +675,12 @@ test_tracking_unchanged(void **unused)
     assert_int_equal(tracking_rewrite(&m, t, NOW), TRACKING_ON);
     assert_true(m.rw.pixel);
     tracking_msg_reset(&m);
+    /* opted in by its SASL user, any case */
     memset(&m, 0, sizeof(m));
+    tracking_msg_begin(&m, t, "TENANT7", "other.example");
     tracking_header(&m, t, "Content-Type", " text/plain", 0);
     {
-	struct tracking_who who = {"", "shop.example", 1, "alice@example.org"};
+	struct tracking_who who = {"other.example", 1, "alice@example.org"};
 
 	assert_int_equal(tracking_eoh(&m, t, &who), TRACKING_ON);
     }
