@@ -612,8 +612,13 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 		if ((r = link_one(rw, s + vs, ve - vs, 1, &tlen)) < 0)
 		    return -r;
 		if (r > 0) {
+		    /* an unquoted value gets quotes: a tracked URL may hold '=' */
+		    int     q = s[vs - 1] != '"' && s[vs - 1] != '\'';
+
 		    buf_add(out, s + copied, vs - copied);
+		    buf_add(out, "\"", (size_t) q);
 		    html_escape(out, rw->tracked, tlen);
+		    buf_add(out, "\"", (size_t) q);
 		    copied = ve;
 		    rw->changed = 1;
 		}
@@ -629,7 +634,8 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	i = end;
     }
     buf_add(out, s + copied, n - copied);
-    if (want_pixel && rw->o->pixel_url != NULL && !rw->r->pixel) {
+    if (want_pixel && rw->o->pixel_url != NULL && !rw->r->pixel
+	&& strlen(rw->o->pixel_url) < TRACKRW_URL_MAX) {
 	struct buf px = {0};
 	size_t  at = body_close == (size_t) -1 ? out->len : body_close;
 
@@ -761,7 +767,7 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 	}
 	rw->url[o++] = c;
     }
-    while (o > 0 && rw->url[o - 1] == ' ')
+    while (o > 0 && (rw->url[o - 1] == ' ' || rw->url[o - 1] == '\f'))
 	o--;
     for (i = 0; i < o && (rw->url[i] == ' ' || rw->url[i] == '\f'); i++)
 	 /* void */ ;
@@ -780,6 +786,8 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 	    rw->r->kept++;
 	    return 0;
 	}
+    if (rw->o->url_for == NULL)
+	return 0;
     if (rw->calls >= rw->max_links) {
 	rw->why = "more links than the limit";
 	return -TRACKRW_TOO_MANY_LINKS;
@@ -915,20 +923,32 @@ b64_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 static int
 b64_valid(const char *s, size_t n)
 {
+    static unsigned char cls[256];	/* 1 alphabet, 2 '=', 3 blank */
     size_t  i, count = 0;
     int     pad = 0;
 
-    for (i = 0; i < n; i++) {
-	int     c = (unsigned char) s[i];
+    if (cls['A'] == 0) {
+	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
 
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-	    || (c >= '0' && c <= '9') || c == '+' || c == '/') {
+	for (; *a; a++)
+	    cls[(unsigned char) *a] = 1;
+	cls['='] = 2;
+	cls[' '] = cls['\t'] = cls['\r'] = cls['\n'] = cls['\f'] = 3;
+    }
+    for (i = 0; i < n; i++) {
+	switch (cls[(unsigned char) s[i]]) {
+	case 1:
 	    if (pad)
 		return 0;
 	    count++;
-	} else if (c == '=') {
+	    break;
+	case 2:
 	    pad++;
-	} else if (!is_blank(c)) {
+	    break;
+	case 3:
+	    break;
+	default:
 	    return 0;
 	}
     }
@@ -960,7 +980,9 @@ trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
     rw->o = o;
     rw->r = r;
     rw->max_links = o->max_links ? o->max_links : TRACKRW_MAX_LINKS;
-    nl = memchr(msg, '\n', len);
+    /* new line ends follow the body's first, else the header's */
+    if ((nl = memchr(msg + body, '\n', len - body)) == NULL)
+	nl = memchr(msg, '\n', len);
     rw->eol = nl != NULL && nl > msg && nl[-1] == '\r' ? "\r\n" : "\n";
     rw->eol_len = strlen(rw->eol);
     unsub_read(rw, msg, hlen);

@@ -46,7 +46,12 @@
  *	alone, or -1 to give up on the whole message.  A tracked URL must
  *	be printable ASCII without blanks.  url_for may be called for a
  *	message that is then refused (a later part is found malformed):
- *	what it stores must expire on its own.
+ *	what it stores must expire on its own.  Without url_for, links are
+ *	left alone and only the pixel goes in (open tracking alone).
+ *
+ *	A tag's href keeps its quotes; an unquoted one gets double quotes.
+ *	The tracked URL is written with &, <, >, " and ' as HTML entities.
+ *	pixel_url must be shorter than TRACKRW_URL_MAX (else no pixel).
  *
  *	Work is linear in the message size: multiparts nest at most
  *	TRACKRW_MAX_DEPTH deep, a message has at most TRACKRW_MAX_PARTS
@@ -72,7 +77,7 @@
 #define TRACKRW_MAX_SIZE	(10 * 1024 * 1024)	/* default input limit */
 #define TRACKRW_MAX_LINKS	250	/* default limit on candidate links */
 #define TRACKRW_MAX_DEPTH	8	/* nested multiparts */
-#define TRACKRW_MAX_PARTS	64	/* body parts in all */
+#define TRACKRW_MAX_PARTS	256	/* entities in all */
 #define TRACKRW_URL_MAX		2048	/* an original or tracked URL */
 #define TRACKRW_UNSUB_MAX	4	/* List-Unsubscribe URLs compared */
 
@@ -86,9 +91,9 @@ typedef ssize_t (*trackrw_url_fn) (void *ctx, unsigned index,
 				   char *out, size_t outsz);
 
 struct trackrw_opts {
-    trackrw_url_fn url_for;		/* required */
+    trackrw_url_fn url_for;		/* NULL: links left alone */
     void   *ctx;			/* passed to url_for */
-    const char *pixel_url;		/* NULL: no pixel */
+    const char *pixel_url;		/* NULL (or too long): no pixel */
     const char *optout_attr;		/* "data-notrack"; NULL: none */
     const char *unsub_url;		/* one more URL to leave alone */
     int     text_links;			/* rewrite URLs in text/plain too */
@@ -114,7 +119,8 @@ enum trackrw_status {
 struct trackrw_result {
     char   *body;			/* the new body, owned, NUL after it */
     size_t  body_len;
-    const char *set_cte;		/* top-level C-T-E to set, or NULL */
+    const char *set_cte;		/* value for the top-level C-T-E field
+					 * (replaced, or added), or NULL */
     int     add_mime_version;		/* with set_cte: header lacks it */
     size_t  links;			/* links rewritten */
     size_t  kept;			/* candidate links left alone */

@@ -167,7 +167,7 @@ test_html_simple(void **state)
     assert_string_equal(r.body,
 	"<html><body><p>Hello <a href=\"https://t.example/c/0\">one</a>\n"
 	"<A HREF='https://t.example/c/1'>two</A>\n"
-	"<a class=x href=https://t.example/c/2 title=\"t\">3</a>\n"
+	"<a class=x href=\"https://t.example/c/2\" title=\"t\">3</a>\n"
 	"<area shape=rect href=\"https://t.example/c/3\">\n"
 	"<img src=\"" PIXEL "\" width=\"1\" height=\"1\" alt=\"\" border=\"0\""
 	" style=\"border:0;width:1px;height:1px\"></body></html>\n");
@@ -486,7 +486,7 @@ test_long_line(void **state)
     assert_non_null(cte);
     assert_null(r.set_cte);
     dec = body_of(msg, &r, 0, NULL, 0);
-    assert_non_null(strstr(dec, "<a href=https://t.example/c/0123456789>z</a>"));
+    assert_non_null(strstr(dec, "<a href=\"https://t.example/c/0123456789\">z</a>"));
     assert_true(strncmp(dec, pad, sizeof(pad) - 1) == 0);
     free(dec);
     trackrw_free(&r);
@@ -499,7 +499,7 @@ test_long_line(void **state)
     assert_int_equal(r.add_mime_version, 1);
     assert_true(max_line(r.body, r.body_len) <= 76);
     dec = body_of(top, &r, 0, NULL, 0);
-    assert_non_null(strstr(dec, "<a href=https://t.example/c/0123456789>z</a>"));
+    assert_non_null(strstr(dec, "<a href=\"https://t.example/c/0123456789\">z</a>"));
     free(dec);
     trackrw_free(&r);
 
@@ -546,6 +546,55 @@ test_nothing(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* without url_for: the pixel alone (open tracking without click tracking) */
+static void
+test_open_only(void **state)
+{
+    static const char msg[] =
+	"Content-Type: text/html\n\n<a href=\"https://shop.example/a\">a</a></BODY>\n";
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+    char   *longpx = xmalloc(TRACKRW_URL_MAX + 1);
+
+    (void) state;
+    o.url_for = NULL;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
+    assert_int_equal(r.links, 0);
+    assert_int_equal(r.pixel, 1);
+    assert_string_equal(r.body, "<a href=\"https://shop.example/a\">a</a><img src=\"" PIXEL
+			"\" width=\"1\" height=\"1\" alt=\"\" border=\"0\""
+			" style=\"border:0;width:1px;height:1px\"></BODY>\n");
+    trackrw_free(&r);
+    /* a pixel URL beyond the limit is no pixel */
+    memset(longpx, 'x', TRACKRW_URL_MAX);
+    longpx[TRACKRW_URL_MAX] = 0;
+    o.pixel_url = longpx;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_NOTHING);
+    assert_int_equal(s.n, 0);
+    free(longpx);
+}
+
+/* new line ends follow the body's, whatever the header block's */
+static void
+test_line_ends(void **state)
+{
+    static const char msg[] =
+	"Content-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n"
+	"<a href=3D\"https://shop.example/a\">a</a>\r\n"
+	"<p>" "0123456789012345678901234567890123456789012345678901234567890123456789"
+	"</p>\r\n";
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+
+    (void) state;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
+    assert_int_equal(count(r.body, r.body_len, "\n"), count(r.body, r.body_len, "\r\n"));
+    assert_true(count(r.body, r.body_len, "=\r\n") >= 2);	/* soft breaks */
+    trackrw_free(&r);
+}
+
 /* refuse - the status of a message that must go out unchanged */
 static int
 refuse(const char *msg, struct trackrw_opts *o)
@@ -567,7 +616,7 @@ test_refusals(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *deep = xmalloc(8192), *many = xmalloc(16384);
+    char   *deep = xmalloc(8192), *many = xmalloc(60 * (TRACKRW_MAX_PARTS + 2));
     size_t  n = 0;
     int     i, d;
 
@@ -628,6 +677,7 @@ test_refusals(void **state)
     /* parts: the multipart and its parts count, TRACKRW_MAX_PARTS in all */
     for (d = TRACKRW_MAX_PARTS - 1; d <= TRACKRW_MAX_PARTS; d++) {
 	o = opts(&s);
+	o.max_links = TRACKRW_MAX_PARTS;
 	n = (size_t) sprintf(many, "Content-Type: multipart/mixed; boundary=b\n\n");
 	for (i = 0; i < d; i++)
 	    n += (size_t) sprintf(many + n, "--b\nContent-Type: text/html\n\n"
@@ -671,6 +721,8 @@ main(void)
 	cmocka_unit_test(test_nested),
 	cmocka_unit_test(test_long_line),
 	cmocka_unit_test(test_nothing),
+	cmocka_unit_test(test_open_only),
+	cmocka_unit_test(test_line_ends),
 	cmocka_unit_test(test_refusals),
 	cmocka_unit_test(test_status_names),
     };
