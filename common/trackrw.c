@@ -781,6 +781,12 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
     memmove(rw->url, rw->url + i, o - i);
     o -= i;
     rw->url[o] = 0;
+    /* control characters (a NUL among them) make no link worth tracking */
+    for (i = 0; i < o; i++)
+	if ((unsigned char) rw->url[i] < ' ' || rw->url[i] == 0x7f) {
+	    rw->r->kept++;
+	    return 0;
+	}
     for (k = 0; k < rw->nunsub; k++)
 	if (strcmp(rw->url, rw->unsub[k]) == 0) {
 	    rw->r->kept++;

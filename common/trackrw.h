@@ -33,8 +33,8 @@
  *	"#anchor", relative links), a URL equal to one of the message's
  *	List-Unsubscribe URLs or to o->unsub_url, a tag carrying the
  *	attribute o->optout_attr (such as data-notrack), URLs longer than
- *	TRACKRW_URL_MAX, links inside comments, <script> and <style>, and
- *	links that url_for declines.  Parts with Content-Disposition:
+ *	TRACKRW_URL_MAX or with control characters, links inside comments,
+ *	<script> and <style>, and links that url_for declines.  Parts with Content-Disposition:
  *	attachment and message/rfc822 parts are not touched.
  *
  *	url_for(ctx, index, url, url_len, out, outsz) is called once per

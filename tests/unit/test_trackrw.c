@@ -189,6 +189,7 @@ test_html_left_alone(void **state)
 	"<a data-notrack href=\"https://shop.example/no\">n</a>"
 	"<a href=\"https://shop.example/unsub?id=7&amp;x=1\">u</a>"
 	"<a href=\"https://shop.example/mine\">o</a>"
+	"<a href=\"https://shop.example/\001ctl\">c</a>"
 	"<a href=\"https://shop.example/declined\">d</a>"
 	"<abbr href=\"https://shop.example/abbr\">x</abbr>"
 	"<a name=x>no href</a>"
@@ -207,7 +208,7 @@ test_html_left_alone(void **state)
     assert_string_equal(s.url[0], "https://shop.example/declined");
     assert_string_equal(s.url[1], "https://shop.example/last");
     assert_int_equal(r.links, 1);
-    assert_int_equal(r.kept, 3);	/* unsubscribe twice, declined */
+    assert_int_equal(r.kept, 4);	/* unsubscribe twice, control, declined */
     assert_non_null(strstr(r.body, "href=\"https://shop.example/no\""));
     assert_non_null(strstr(r.body, "href=\"https://shop.example/unsub?id=7&amp;x=1\""));
     assert_non_null(strstr(r.body, "\"https://shop.example/comment\""));
