@@ -69,6 +69,8 @@ static int entity(struct rw *rw, struct buf *out, const char *p, size_t len,
 static int multipart(struct rw *rw, struct buf *out, const char *p,
 		     size_t len, const char *boundary, int depth,
 		     const char *deftype);
+static int leaf_check(struct rw *rw, const struct ent *e, const char *b,
+		      size_t blen, enum enc *enc);
 static int leaf(struct rw *rw, struct buf *out, const char *p, size_t len,
 		size_t hlen, size_t body, const struct ent *e, int top);
 static int html_rewrite(struct rw *rw, struct buf *out, const char *s,
@@ -97,7 +99,7 @@ static const char *const status_names[TRACKRW_NSTATUS] = {
     "callback",
 };
 
-/* buf_room - room for n more bytes; the buffer doubles, so appends are linear */
+/* buf_room - room for n more bytes; doubling keeps appends linear */
 static void
 buf_room(struct buf *b, size_t n)
 {
@@ -288,7 +290,7 @@ entity(struct rw *rw, struct buf *out, const char *p, size_t len, int depth,
     return TRACKRW_OK;
 }
 
-/* multipart - copy delimiters, preamble and epilogue; each part through entity() */
+/* multipart - copy delimiters, preamble and epilogue; parts go to entity() */
 static int
 multipart(struct rw *rw, struct buf *out, const char *p, size_t len,
 	  const char *boundary, int depth, const char *deftype)
@@ -340,31 +342,26 @@ multipart(struct rw *rw, struct buf *out, const char *p, size_t len,
     return TRACKRW_MALFORMED;
 }
 
-/* leaf - decode a text part, rewrite it, encode it again */
+/* leaf_check - can this text part be read as bytes?  Its encoding */
 static int
-leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
-     size_t body, const struct ent *e, int top)
+leaf_check(struct rw *rw, const struct ent *e, const char *b, size_t blen,
+	   enum enc *enc)
 {
-    const char *b = p + body;
-    size_t  blen = len - body, dlen, mark;
     char    cs[64];
-    char   *dec = NULL;
-    enum enc enc;
-    struct buf nb = {0};
-    int     status, was = rw->changed, mine, trail;
 
     if (strcasecmp(e->cte, "quoted-printable") == 0)
-	enc = ENC_QP;
+	*enc = ENC_QP;
     else if (strcasecmp(e->cte, "base64") == 0)
-	enc = ENC_BASE64;
+	*enc = ENC_BASE64;
     else if (e->cte[0] == 0 || strcasecmp(e->cte, "7bit") == 0
 	     || strcasecmp(e->cte, "8bit") == 0
 	     || strcasecmp(e->cte, "binary") == 0)
-	enc = ENC_IDENTITY;
+	*enc = ENC_IDENTITY;
     else {
 	rw->why = "a text part in an unknown transfer encoding";
 	return TRACKRW_ENCODING;
     }
+    /* in these, an ASCII '<' or "http" is not one byte each */
     if (mime_param(e->ct, "charset", cs, sizeof(cs)) == 0
 	&& (ci_prefix(cs, strlen(cs), "utf-16")
 	    || ci_prefix(cs, strlen(cs), "utf-32")
@@ -373,10 +370,27 @@ leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
 	rw->why = "a text part in a charset not read as ASCII bytes";
 	return TRACKRW_CHARSET;
     }
-    if (enc == ENC_BASE64 && !b64_valid(b, blen)) {
+    if (*enc == ENC_BASE64 && !b64_valid(b, blen)) {
 	rw->why = "broken base64";
 	return TRACKRW_ENCODING;
     }
+    return TRACKRW_OK;
+}
+
+/* leaf - decode a text part, rewrite it, encode it again */
+static int
+leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
+     size_t body, const struct ent *e, int top)
+{
+    const char *b = p + body;
+    size_t  blen = len - body, dlen, mark;
+    char   *dec = NULL;
+    enum enc enc;
+    struct buf nb = {0};
+    int     status, was = rw->changed, mine, trail;
+
+    if ((status = leaf_check(rw, e, b, blen, &enc)) != TRACKRW_OK)
+	return status;
     trail = blen > 0 && b[blen - 1] == '\n';
     if (enc == ENC_IDENTITY) {
 	dlen = blen;

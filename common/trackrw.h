@@ -27,15 +27,18 @@
  *	kept as they are whatever the charset; everything that is not
  *	rewritten (other parts, delimiters, preamble, epilogue) is copied
  *	byte for byte, with its own line ends.  New line ends follow the
- *	message's first one.
+ *	body's first one.
  *
  *	Links left alone: any scheme but http and https (mailto:, tel:,
  *	"#anchor", relative links), a URL equal to one of the message's
  *	List-Unsubscribe URLs or to o->unsub_url, a tag carrying the
  *	attribute o->optout_attr (such as data-notrack), URLs longer than
  *	TRACKRW_URL_MAX or with control characters, links inside comments,
- *	<script> and <style>, and links that url_for declines.  Parts with Content-Disposition:
- *	attachment and message/rfc822 parts are not touched.
+ *	<script> and <style>, and links that url_for declines.  Parts with
+ *	Content-Disposition: attachment, message/rfc822 parts and parts
+ *	that are neither text/html nor text/plain are not touched.
+ *	Neither is a message with multipart/signed or multipart/encrypted
+ *	anywhere (TRACKRW_SIGNED).
  *
  *	url_for(ctx, index, url, url_len, out, outsz) is called once per
  *	candidate link in document order; index counts the calls from 0;
