@@ -878,7 +878,8 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 	}
 	at_end = i + 1 == n || s[i + 1] == '\n'
 	    || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
-	if ((c >= 33 && c <= 126 && c != '=')
+	/* a line never starts with '-': it could look like a delimiter */
+	if ((c >= 33 && c <= 126 && c != '=' && (c != '-' || col > 0))
 	    || ((c == ' ' || c == '\t') && !at_end)) {
 	    if (col + 1 > 75) {
 		*w++ = '=';
@@ -1030,6 +1031,7 @@ trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
 	free(h);
     }
     buf_add(&out, "", 1);			/* a NUL after the body */
+    r->body_off = body;
     r->body = out.p;
     r->body_len = out.len - 1;
     free(rw);

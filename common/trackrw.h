@@ -23,11 +23,13 @@
  *	Parts are decoded (quoted-printable, base64) and encoded again the
  *	same way: quoted-printable lines of at most 76 characters, base64
  *	lines of 76.  A 7bit or 8bit part whose rewritten text would have a
- *	line longer than 998 octets becomes quoted-printable.  Bytes are
- *	kept as they are whatever the charset; everything that is not
- *	rewritten (other parts, delimiters, preamble, epilogue) is copied
- *	byte for byte, with its own line ends.  New line ends follow the
- *	body's first one.
+ *	line longer than 998 octets becomes quoted-printable.  No
+ *	quoted-printable line starts with '-' (it is written =2D), so that
+ *	none looks like a delimiter.  Bytes are kept as they are whatever
+ *	the charset; everything that is not rewritten (other parts,
+ *	delimiters, preamble, epilogue) is copied byte for byte, with its
+ *	own line ends.  New line ends follow the body's first one; the
+ *	result replaces msg from r->body_off on.
  *
  *	Links left alone: any scheme but http and https (mailto:, tel:,
  *	"#anchor", relative links), a URL equal to one of the message's
@@ -122,6 +124,7 @@ enum trackrw_status {
 struct trackrw_result {
     char   *body;			/* the new body, owned, NUL after it */
     size_t  body_len;
+    size_t  body_off;			/* msg + body_off: the body replaced */
     const char *set_cte;		/* value for the top-level C-T-E field
 					 * (replaced, or added), or NULL */
     int     add_mime_version;		/* with set_cte: header lacks it */
