@@ -327,6 +327,7 @@ test_quoted_printable(void **state)
 	"\r\n"
 	"<p style=3D\"color:red\">Caf=E9 <a href=3D\"https://shop.example/very/long/pa=\r\n"
 	"th?x=3D1&amp;y=3D2\">link</a> trailing space =20\r\n"
+	"=2D-b--\r\n"
 	"</body>\r\n"
 	"--b--\r\n";
     struct seen s;
@@ -343,11 +344,12 @@ test_quoted_printable(void **state)
     assert_non_null(start);
     assert_true(max_line(start, strlen(start)) <= 76);
     assert_non_null(strstr(start, "Caf=E9"));
+    assert_non_null(strstr(start, "\r\n=2D-b--\r\n"));	/* no delimiter */
     dec = body_of(msg, &r, 0, type, sizeof(type));
     assert_string_equal(type, "text/html");
     assert_string_equal(dec,
 	"<p style=\"color:red\">Caf\xe9 <a href=\"https://t.example/c/0\">link</a>"
-	" trailing space  \n<img src=\"" PIXEL "\" width=\"1\" height=\"1\" alt=\"\""
+	" trailing space  \n--b--\n<img src=\"" PIXEL "\" width=\"1\" height=\"1\" alt=\"\""
 	" border=\"0\" style=\"border:0;width:1px;height:1px\"></body>");
     free(dec);
     trackrw_free(&r);
