@@ -944,9 +944,9 @@ b64_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 static int
 b64_valid(const char *s, size_t n)
 {
-    static unsigned char cls[256];	/* 1 alphabet, 2 '=', 3 blank */
-    size_t  i, count = 0;
-    int     pad = 0;
+    static unsigned char cls[256];	/* 0 junk, 1 alphabet, 2 '=', 3 blank */
+    size_t  i, count = 0, pad = 0;
+    unsigned bad = 0;
 
     if (cls['A'] == 0) {
 	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -957,23 +957,15 @@ b64_valid(const char *s, size_t n)
 	cls['='] = 2;
 	cls[' '] = cls['\t'] = cls['\r'] = cls['\n'] = cls['\f'] = 3;
     }
+    /* without branches: junk, or the alphabet after padding, is bad */
     for (i = 0; i < n; i++) {
-	switch (cls[(unsigned char) s[i]]) {
-	case 1:
-	    if (pad)
-		return 0;
-	    count++;
-	    break;
-	case 2:
-	    pad++;
-	    break;
-	case 3:
-	    break;
-	default:
-	    return 0;
-	}
+	unsigned c = cls[(unsigned char) s[i]];
+
+	bad |= (c == 0) | ((pad != 0) & (c == 1));
+	count += c == 1;
+	pad += c == 2;
     }
-    return count % 4 != 1 && pad <= 2;
+    return !bad && count % 4 != 1 && pad <= 2;
 }
 
 /* trackrw_rewrite - rewrite a message's body for tracking */
