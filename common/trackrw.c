@@ -785,8 +785,9 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 	o--;
     for (i = 0; i < o && (rw->url[i] == ' ' || rw->url[i] == '\f'); i++)
 	 /* void */ ;
-    if (!ci_prefix(rw->url + i, o - i, "http://")
-	&& !ci_prefix(rw->url + i, o - i, "https://"))
+    /* a scheme and a host at least */
+    if (!(ci_prefix(rw->url + i, o - i, "http://") && o - i > 7)
+	&& !(ci_prefix(rw->url + i, o - i, "https://") && o - i > 8))
 	return 0;
     if (o >= TRACKRW_URL_MAX) {
 	rw->r->kept++;

@@ -266,6 +266,7 @@ static const char alternative_crlf[] =
     "\r\n"
     "Caf\xc3\xa9: see https://shop.example/a. And (https://shop.example/b)\r\n"
     "or <https://shop.example/c> and https://en.example/wiki/X_(y), ftp://no\r\n"
+    "nohttps://x.example https:// HTTPS://UP.example/\r\n"
     "--alt\r\n"
     "Content-Type: text/html; charset=utf-8\r\n"
     "\r\n"
@@ -299,16 +300,18 @@ test_alternative(void **state)
     o = opts(&s);
     o.text_links = 1;
     assert_int_equal(rewrite(alternative_crlf, &o, &r), TRACKRW_OK);
-    assert_int_equal(s.n, 5);
+    assert_int_equal(s.n, 6);
     assert_string_equal(s.url[0], "https://shop.example/a");
     assert_string_equal(s.url[1], "https://shop.example/b");
     assert_string_equal(s.url[2], "https://shop.example/c");
     assert_string_equal(s.url[3], "https://en.example/wiki/X_(y)");
-    assert_string_equal(s.url[4], "https://shop.example/a");
+    assert_string_equal(s.url[4], "HTTPS://UP.example/");
+    assert_string_equal(s.url[5], "https://shop.example/a");
     assert_non_null(strstr(r.body, "Caf\xc3\xa9: see https://t.example/c/0. And "
 			   "(https://t.example/c/1)\r\nor <https://t.example/c/2> and "
-			   "https://t.example/c/3, ftp://no\r\n--alt\r\n"));
-    assert_non_null(strstr(r.body, "href=\"https://t.example/c/4\""));
+			   "https://t.example/c/3, ftp://no\r\nnohttps://x.example https:// "
+			   "https://t.example/c/4\r\n--alt\r\n"));
+    assert_non_null(strstr(r.body, "href=\"https://t.example/c/5\""));
     assert_null(strstr(r.body, "\n\n"));	/* no bare LF came in */
     assert_int_equal(count(r.body, r.body_len, "\n"), count(r.body, r.body_len, "\r\n"));
     trackrw_free(&r);
