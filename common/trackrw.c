@@ -103,7 +103,7 @@ static const char *const status_names[TRACKRW_NSTATUS] = {
 static void
 buf_room(struct buf *b, size_t n)
 {
-    if (n > b->cap - b->len) {
+    if (b->p == NULL || n > b->cap - b->len) {
 	size_t  cap = b->cap ? b->cap : 4096;
 
 	while (n > cap - b->len) {
@@ -763,7 +763,7 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 		    j++;
 		}
 		for (; j < n && d < 7; j++, d++) {
-		    int     x = v[j];
+		    int     x = (unsigned char) v[j];
 
 		    if (x >= '0' && x <= '9')
 			cp = cp * (hex ? 16 : 10) + (unsigned long) (x - '0');
