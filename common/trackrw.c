@@ -580,7 +580,7 @@ static int
 html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	     int want_pixel)
 {
-    size_t  i = 0, copied = 0, body_close = (size_t) -1;
+    size_t  i = 0, copied = 0, body_close = (size_t) -1, stop = n;
     const char *lt;
 
     while (i < n && (lt = memchr(s + i, '<', n - i)) != NULL) {
@@ -594,8 +594,10 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	    /* memmem is linear in glibc; the scan goes on after the end */
 	    if (n - i > 4)
 		e = memmem(s + i + 4, n - i - 4, "-->", 3);
-	    if (e == NULL)
+	    if (e == NULL) {
+		stop = i;
 		break;
+	    }
 	    i = (size_t) (e - s) + 3;
 	    continue;
 	}
@@ -612,8 +614,10 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	    i++;
 	    continue;
 	}
-	if ((end = tag_attrs(rw, s, n, k, &vs, &ve, &optout)) == 0)
+	if ((end = tag_attrs(rw, s, n, k, &vs, &ve, &optout)) == 0) {
+	    stop = i;
 	    break;
+	}
 	if (closing) {
 	    if (nl == 4 && strncasecmp(s + ns, "body", 4) == 0) {
 		buf_add(out, s + copied, i - copied);
@@ -643,15 +647,22 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 
 	    memcpy(name, s + ns, nl);
 	    name[nl] = 0;
-	    end = find_close(s, n, end, name);
+	    if ((end = find_close(s, n, end, name)) == n) {
+		stop = i;
+		break;
+	    }
 	}
 	i = end;
     }
-    buf_add(out, s + copied, n - copied);
+    /* a comment or tag that never ends: the pixel goes before it */
+    buf_add(out, s + copied, stop - copied);
+    if (body_close == (size_t) -1)
+	body_close = out->len;
+    buf_add(out, s + stop, n - stop);
     if (want_pixel && rw->o->pixel_url != NULL && !rw->r->pixel
 	&& strlen(rw->o->pixel_url) < TRACKRW_URL_MAX) {
 	struct buf px = {0};
-	size_t  at = body_close == (size_t) -1 ? out->len : body_close;
+	size_t  at = body_close;
 
 	buf_adds(&px, "<img src=\"");
 	html_escape(&px, rw->o->pixel_url, strlen(rw->o->pixel_url));

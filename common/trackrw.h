@@ -15,7 +15,8 @@
  *	body; CRLF or LF line ends) and returns its body with each http(s)
  *	link of its HTML parts replaced by the URL that o->url_for() makes,
  *	and a 1x1 image of o->pixel_url before the </body> of its first HTML
- *	part (at the end of that part when it has none).  With
+ *	part (at the end of that part when it has none, but before a
+ *	comment, tag or script that never ends).  With
  *	o->text_links, bare http(s) URLs of text/plain parts are replaced
  *	too.  The header block is never part of the result: a change it
  *	needs is given in the result (r->set_cte, r->add_mime_version).

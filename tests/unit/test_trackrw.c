@@ -572,6 +572,20 @@ test_open_only(void **state)
 			"\" width=\"1\" height=\"1\" alt=\"\" border=\"0\""
 			" style=\"border:0;width:1px;height:1px\"></BODY>\n");
     trackrw_free(&r);
+    /* before a comment, tag or script that never ends, not inside it */
+    assert_int_equal(rewrite("Content-Type: text/html\n\n<p>x</p><!-- <a href=x>", &o, &r),
+		     TRACKRW_OK);
+    assert_true(strncmp(r.body, "<p>x</p><img src=", 17) == 0);
+    trackrw_free(&r);
+    assert_int_equal(rewrite("Content-Type: text/html\n\n<p>x</p><a href='x>", &o, &r),
+		     TRACKRW_OK);
+    assert_true(strncmp(r.body, "<p>x</p><img src=", 17) == 0);
+    trackrw_free(&r);
+    assert_int_equal(rewrite("Content-Type: text/html\n\n<p>x</p><SCRIPT>a<b;", &o, &r),
+		     TRACKRW_OK);
+    assert_true(strncmp(r.body, "<p>x</p><img src=", 17) == 0);
+    trackrw_free(&r);
+
     /* a pixel URL beyond the limit is no pixel */
     memset(longpx, 'x', TRACKRW_URL_MAX);
     longpx[TRACKRW_URL_MAX] = 0;
