@@ -21,17 +21,17 @@
 
 /* a growing output buffer */
 struct buf {
-    char   *p;
-    size_t  len;
-    size_t  cap;
+    char *p;
+    size_t len;
+    size_t cap;
 };
 
 /* what one entity's header block says */
 struct ent {
-    char    ct[1024];			/* Content-Type value */
-    char    type[MIME_TYPE_MAX];	/* its media type, lower case */
-    char    cte[64];			/* Content-Transfer-Encoding */
-    int     attach;			/* Content-Disposition: attachment */
+    char ct[1024];			/* Content-Type value */
+    char type[MIME_TYPE_MAX];		/* its media type, lower case */
+    char cte[64];			/* Content-Transfer-Encoding */
+    int attach;				/* Content-Disposition: attachment */
 };
 
 /* the state of one rewrite */
@@ -39,16 +39,16 @@ struct rw {
     const struct trackrw_opts *o;
     struct trackrw_result *r;
     const char *eol;			/* "\r\n" or "\n" */
-    size_t  eol_len;
-    size_t  max_links;
+    size_t eol_len;
+    size_t max_links;
     unsigned calls;			/* url_for calls so far */
-    size_t  nparts;
-    int     changed;
+    size_t nparts;
+    int changed;
     const char *why;
-    char    unsub[TRACKRW_UNSUB_MAX][TRACKRW_URL_MAX];
-    int     nunsub;
-    char    url[TRACKRW_URL_MAX];	/* the link being looked at */
-    char    tracked[TRACKRW_URL_MAX];	/* what url_for made of it */
+    char unsub[TRACKRW_UNSUB_MAX][TRACKRW_URL_MAX];
+    int nunsub;
+    char url[TRACKRW_URL_MAX];		/* the link being looked at */
+    char tracked[TRACKRW_URL_MAX];	/* what url_for made of it */
 };
 
 enum enc {
@@ -104,7 +104,7 @@ static void
 buf_room(struct buf *b, size_t n)
 {
     if (b->p == NULL || n > b->cap - b->len) {
-	size_t  cap = b->cap ? b->cap : 4096;
+	size_t cap = b->cap ? b->cap : 4096;
 
 	while (n > cap - b->len) {
 	    if (cap > ((size_t) -1) / 2)
@@ -145,7 +145,7 @@ is_blank(int c)
 static int
 ci_prefix(const char *s, size_t n, const char *pre)
 {
-    size_t  k = strlen(pre);
+    size_t k = strlen(pre);
 
     return n >= k && strncasecmp(s, pre, k) == 0;
 }
@@ -155,7 +155,7 @@ static size_t
 line_next(const char *p, size_t len, size_t i, size_t *cend)
 {
     const char *nl = memchr(p + i, '\n', len - i);
-    size_t  e = nl ? (size_t) (nl - p) : len;
+    size_t e = nl ? (size_t) (nl - p) : len;
 
     *cend = e > i && p[e - 1] == '\r' ? e - 1 : e;
     return nl ? e + 1 : len;
@@ -165,7 +165,7 @@ line_next(const char *p, size_t len, size_t i, size_t *cend)
 static size_t
 head_split(const char *p, size_t len, size_t *body)
 {
-    size_t  i = 0, next, cend;
+    size_t i = 0, next, cend;
 
     while (i < len) {
 	next = line_next(p, len, i, &cend);
@@ -192,9 +192,9 @@ head_split(const char *p, size_t len, size_t *body)
 static void
 ent_read(const char *p, size_t hlen, const char *deftype, struct ent *e)
 {
-    size_t  n, k;
-    char   *h = mime_lf_copy(p, hlen, &n);
-    char    disp[64];
+    size_t n, k;
+    char *h = mime_lf_copy(p, hlen, &n);
+    char disp[64];
 
     if (mime_header(h, n, "Content-Type", e->ct, sizeof(e->ct)) < 0
 	|| e->ct[0] == 0)
@@ -222,15 +222,15 @@ ent_read(const char *p, size_t hlen, const char *deftype, struct ent *e)
 static void
 unsub_read(struct rw *rw, const char *hdr, size_t hlen)
 {
-    char    v[4 * TRACKRW_URL_MAX], *lt, *gt, *s = v;
-    size_t  n;
-    char   *h = mime_lf_copy(hdr, hlen, &n);
+    char v[4 * TRACKRW_URL_MAX], *lt, *gt, *s = v;
+    size_t n;
+    char *h = mime_lf_copy(hdr, hlen, &n);
 
     if (mime_header(h, n, "List-Unsubscribe", v, sizeof(v)) >= 0) {
 	while (rw->nunsub < TRACKRW_UNSUB_MAX
 	       && (lt = strchr(s, '<')) != NULL
 	       && (gt = strchr(lt, '>')) != NULL) {
-	    size_t  k = (size_t) (gt - lt - 1);
+	    size_t k = (size_t) (gt - lt - 1);
 
 	    if (k < TRACKRW_URL_MAX && (ci_prefix(lt + 1, k, "http://")
 					|| ci_prefix(lt + 1, k, "https://"))) {
@@ -253,8 +253,8 @@ entity(struct rw *rw, struct buf *out, const char *p, size_t len, int depth,
        const char *deftype, int top)
 {
     struct ent e;
-    char    bnd[256];
-    size_t  body, hlen = head_split(p, len, &body);
+    char bnd[256];
+    size_t body, hlen = head_split(p, len, &body);
 
     if (++rw->nparts > TRACKRW_MAX_PARTS) {
 	rw->why = "more body parts than the limit";
@@ -295,15 +295,15 @@ static int
 multipart(struct rw *rw, struct buf *out, const char *p, size_t len,
 	  const char *boundary, int depth, const char *deftype)
 {
-    size_t  blen = strlen(boundary), i = 0, next, cend, k;
-    size_t  copied = 0, start = 0;
-    int     inside = 0, status;
+    size_t blen = strlen(boundary), i = 0, next, cend, k;
+    size_t copied = 0, start = 0;
+    int inside = 0, status;
 
     while (i < len) {
 	next = line_next(p, len, i, &cend);
 	if (cend - i >= blen + 2 && p[i] == '-' && p[i + 1] == '-'
 	    && memcmp(p + i + 2, boundary, blen) == 0) {
-	    int     closing;
+	    int closing;
 
 	    k = i + 2 + blen;
 	    closing = cend - k >= 2 && p[k] == '-' && p[k + 1] == '-';
@@ -314,7 +314,7 @@ multipart(struct rw *rw, struct buf *out, const char *p, size_t len,
 	    if (k == cend) {
 		if (inside) {
 		    /* the line end before a delimiter belongs to it */
-		    size_t  stop = i;
+		    size_t stop = i;
 
 		    if (stop > start && p[stop - 1] == '\n')
 			stop--;
@@ -347,7 +347,7 @@ static int
 leaf_check(struct rw *rw, const struct ent *e, const char *b, size_t blen,
 	   enum enc *enc)
 {
-    char    cs[64];
+    char cs[64];
 
     if (strcasecmp(e->cte, "quoted-printable") == 0)
 	*enc = ENC_QP;
@@ -383,11 +383,11 @@ leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
      size_t body, const struct ent *e, int top)
 {
     const char *b = p + body;
-    size_t  blen = len - body, dlen, mark;
-    char   *dec = NULL;
+    size_t blen = len - body, dlen, mark;
+    char *dec = NULL;
     enum enc enc;
     struct buf nb = {0};
-    int     status, was = rw->changed, mine, trail;
+    int status, was = rw->changed, mine, trail;
 
     if ((status = leaf_check(rw, e, b, blen, &enc)) != TRACKRW_OK)
 	return status;
@@ -445,8 +445,8 @@ static void
 head_copy(struct rw *rw, struct buf *out, const char *p, size_t hlen,
 	  size_t body, const char *new_cte)
 {
-    size_t  i = 0, next, cend;
-    int     skip = 0;
+    size_t i = 0, next, cend;
+    int skip = 0;
 
     while (i < hlen) {
 	next = line_next(p, hlen, i, &cend);
@@ -470,7 +470,7 @@ head_copy(struct rw *rw, struct buf *out, const char *p, size_t hlen,
 static int
 is_field(const char *s, size_t n, const char *name)
 {
-    size_t  k = strlen(name);
+    size_t k = strlen(name);
 
     if (!ci_prefix(s, n, name))
 	return 0;
@@ -483,7 +483,7 @@ is_field(const char *s, size_t n, const char *name)
 static size_t
 longest_line(const char *s, size_t n)
 {
-    size_t  i = 0, next, cend, max = 0;
+    size_t i = 0, next, cend, max = 0;
 
     while (i < n) {
 	next = line_next(s, n, i, &cend);
@@ -498,7 +498,7 @@ longest_line(const char *s, size_t n)
 static size_t
 find_close(const char *s, size_t n, size_t i, const char *name)
 {
-    size_t  k = strlen(name);
+    size_t k = strlen(name);
     const char *lt;
 
     while (i < n && (lt = memchr(s + i, '<', n - i)) != NULL) {
@@ -523,13 +523,13 @@ tag_attrs(struct rw *rw, const char *s, size_t n, size_t k, size_t *vs,
 	  size_t *ve, int *optout)
 {
     const char *oa = rw->o->optout_attr;
-    size_t  oalen = oa ? strlen(oa) : 0;
+    size_t oalen = oa ? strlen(oa) : 0;
 
     *vs = *ve = 0;
     *optout = 0;
     for (;;) {
-	size_t  as, ae, v0 = 0, v1 = 0;
-	int     has = 0;
+	size_t as, ae, v0 = 0, v1 = 0;
+	int has = 0;
 
 	while (k < n && (is_blank((unsigned char) s[k]) || s[k] == '/'))
 	    k++;
@@ -580,12 +580,12 @@ static int
 html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	     int want_pixel)
 {
-    size_t  i = 0, copied = 0, body_close = (size_t) -1, stop = n;
+    size_t i = 0, copied = 0, body_close = (size_t) -1, stop = n;
     const char *lt;
 
     while (i < n && (lt = memchr(s + i, '<', n - i)) != NULL) {
-	size_t  k, ns, nl, end, vs, ve, tlen;
-	int     closing = 0, optout, r;
+	size_t k, ns, nl, end, vs, ve, tlen;
+	int closing = 0, optout, r;
 
 	i = (size_t) (lt - s);
 	if (ci_prefix(s + i, n - i, "<!--")) {
@@ -631,7 +631,7 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 		    return -r;
 		if (r > 0) {
 		    /* an unquoted value gets quotes: a tracked URL may hold '=' */
-		    int     q = s[vs - 1] != '"' && s[vs - 1] != '\'';
+		    int q = s[vs - 1] != '"' && s[vs - 1] != '\'';
 
 		    buf_add(out, s + copied, vs - copied);
 		    buf_add(out, "\"", (size_t) q);
@@ -643,7 +643,7 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	    }
 	} else if ((nl == 6 && strncasecmp(s + ns, "script", 6) == 0)
 		   || (nl == 5 && strncasecmp(s + ns, "style", 5) == 0)) {
-	    char    name[8];
+	    char name[8];
 
 	    memcpy(name, s + ns, nl);
 	    name[nl] = 0;
@@ -662,7 +662,7 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
     if (want_pixel && rw->o->pixel_url != NULL && !rw->r->pixel
 	&& strlen(rw->o->pixel_url) < TRACKRW_URL_MAX) {
 	struct buf px = {0};
-	size_t  at = body_close;
+	size_t at = body_close;
 
 	buf_adds(&px, "<img src=\"");
 	html_escape(&px, rw->o->pixel_url, strlen(rw->o->pixel_url));
@@ -682,11 +682,11 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 static int
 text_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n)
 {
-    size_t  i = 0, copied = 0, e, k, tlen;
-    int     r;
+    size_t i = 0, copied = 0, e, k, tlen;
+    int r;
 
     while (i < n) {
-	long    paren = 0, square = 0;
+	long paren = 0, square = 0;
 
 	if ((s[i] | 0x20) != 'h' || (i > 0 && (((s[i - 1] | 0x20) >= 'a'
 						 && (s[i - 1] | 0x20) <= 'z')
@@ -706,7 +706,7 @@ text_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n)
 	    square += (s[k] == '[') - (s[k] == ']');
 	}
 	for (;;) {
-	    char    c = s[e - 1];
+	    char c = s[e - 1];
 
 	    if (strchr(".,;:!?'*", c) != NULL)
 		e--;
@@ -738,26 +738,26 @@ text_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n)
 static int
 link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 {
-    size_t  i, o = 0;
+    size_t i, o = 0;
     ssize_t got;
-    int     k;
+    int k;
 
     for (i = 0; i < n && o < TRACKRW_URL_MAX; i++) {
-	char    c = v[i];
+	char c = v[i];
 
 	if (c == '\t' || c == '\n' || c == '\r')
 	    continue;
 	if (html && c == '&') {
 	    static const struct {
 		const char *name;
-		char    c;
+		char c;
 	    }       ents[] = {
 		{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'},
 		{"&quot;", '"'}, {"&apos;", '\''},
 	    };
 	    unsigned long cp = 0;
-	    size_t  j = i + 2, d = 0;
-	    int     hex = 0, found = 0;
+	    size_t j = i + 2, d = 0;
+	    int hex = 0, found = 0;
 
 	    for (k = 0; k < (int) (sizeof(ents) / sizeof(ents[0])); k++)
 		if (ci_prefix(v + i, n - i, ents[k].name)) {
@@ -774,7 +774,7 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 		    j++;
 		}
 		for (; j < n && d < 7; j++, d++) {
-		    int     x = (unsigned char) v[j];
+		    int x = (unsigned char) v[j];
 
 		    if (x >= '0' && x <= '9')
 			cp = cp * (hex ? 16 : 10) + (unsigned long) (x - '0');
@@ -848,7 +848,7 @@ link_one(struct rw *rw, const char *v, size_t n, int html, size_t *tlen)
 static void
 html_escape(struct buf *out, const char *s, size_t n)
 {
-    size_t  i, copied = 0;
+    size_t i, copied = 0;
 
     for (i = 0; i < n; i++) {
 	const char *e = s[i] == '&' ? "&amp;" : s[i] == '"' ? "&quot;"
@@ -869,8 +869,8 @@ static void
 qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t  i, col = 0;
-    char   *w;
+    size_t i, col = 0;
+    char *w;
 
     /* three characters a byte at most, and a soft break every 25 bytes */
     if (n > ((size_t) -1 - 16) / 4)
@@ -879,7 +879,7 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
     w = out->p + out->len;
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) s[i];
-	int     at_end;
+	int at_end;
 
 	if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 	    i += c == '\r';
@@ -924,8 +924,8 @@ b64_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
     static const char abc[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *u = (const unsigned char *) s;
-    size_t  i;
-    char   *w;
+    size_t i;
+    char *w;
 
     /* 4 characters for 3 bytes, a line end every 57 bytes */
     if (n > ((size_t) -1 - 16) / 2)
@@ -957,7 +957,7 @@ static int
 b64_valid(const char *s, size_t n)
 {
     static unsigned char cls[256];	/* 0 junk, 1 alphabet, 2 '=', 3 blank */
-    size_t  i, count = 0, pad = 0;
+    size_t i, count = 0, pad = 0;
     unsigned bad = 0;
 
     if (cls['A'] == 0) {
@@ -988,8 +988,8 @@ trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
     struct rw *rw;
     struct buf out = {0};
     const char *nl;
-    size_t  body, hlen, n;
-    int     status;
+    size_t body, hlen, n;
+    int status;
 
     memset(r, 0, sizeof(*r));
     if (len > (o->max_size ? o->max_size : TRACKRW_MAX_SIZE)) {
@@ -1027,14 +1027,14 @@ trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
 	return status;
     }
     if (r->set_cte != NULL) {
-	char   *h = mime_lf_copy(msg, hlen, &n);
-	char    v[16];
+	char *h = mime_lf_copy(msg, hlen, &n);
+	char v[16];
 
 	r->add_mime_version = mime_header(h, n, "MIME-Version", v,
 					  sizeof(v)) < 0;
 	free(h);
     }
-    buf_add(&out, "", 1);			/* a NUL after the body */
+    buf_add(&out, "", 1);		/* a NUL after the body */
     r->body_off = body;
     r->body = out.p;
     r->body_len = out.len - 1;

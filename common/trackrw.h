@@ -98,13 +98,13 @@ typedef ssize_t (*trackrw_url_fn) (void *ctx, unsigned index,
 
 struct trackrw_opts {
     trackrw_url_fn url_for;		/* NULL: links left alone */
-    void   *ctx;			/* passed to url_for */
+    void *ctx;				/* passed to url_for */
     const char *pixel_url;		/* NULL (or too long): no pixel */
     const char *optout_attr;		/* "data-notrack"; NULL: none */
     const char *unsub_url;		/* one more URL to leave alone */
-    int     text_links;			/* rewrite URLs in text/plain too */
-    size_t  max_links;			/* 0: TRACKRW_MAX_LINKS */
-    size_t  max_size;			/* 0: TRACKRW_MAX_SIZE */
+    int text_links;			/* rewrite URLs in text/plain too */
+    size_t max_links;			/* 0: TRACKRW_MAX_LINKS */
+    size_t max_size;			/* 0: TRACKRW_MAX_SIZE */
 };
 
 enum trackrw_status {
@@ -123,22 +123,21 @@ enum trackrw_status {
 };
 
 struct trackrw_result {
-    char   *body;			/* the new body, owned, NUL after it */
-    size_t  body_len;
-    size_t  body_off;			/* msg + body_off: the body replaced */
+    char *body;				/* the new body, owned, NUL after it */
+    size_t body_len;
+    size_t body_off;			/* msg + body_off: the body replaced */
     const char *set_cte;		/* value for the top-level C-T-E field
 					 * (replaced, or added), or NULL */
-    int     add_mime_version;		/* with set_cte: header lacks it */
-    size_t  links;			/* links rewritten */
-    size_t  kept;			/* candidate links left alone */
-    int     pixel;			/* the pixel went in */
+    int add_mime_version;		/* with set_cte: header lacks it */
+    size_t links;			/* links rewritten */
+    size_t kept;			/* candidate links left alone */
+    int pixel;				/* the pixel went in */
     const char *why;			/* refusal, in words */
 };
 
-int     trackrw_rewrite(const char *msg, size_t len,
-			const struct trackrw_opts *o,
-			struct trackrw_result *r);
-void    trackrw_free(struct trackrw_result *r);
+int trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
+		    struct trackrw_result *r);
+void trackrw_free(struct trackrw_result *r);
 const char *trackrw_status_name(int status);
 
 #endif

@@ -53,8 +53,8 @@ url_for(void *ctx, unsigned index, const char *url, size_t len, char *out,
 static size_t
 make_html(char *h, size_t cap)
 {
-    size_t  n = 0;
-    int     i = 0;
+    size_t n = 0;
+    int i = 0;
 
     n += (size_t) snprintf(h + n, cap - n, "<!DOCTYPE html><html><head><style>"
 			   "td{font-family:Arial}</style></head><body><table width=\"600\">\r\n");
@@ -80,7 +80,7 @@ static size_t
 qp(const char *s, size_t n, char *out)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t  i, o = 0, col = 0;
+    size_t i, o = 0, col = 0;
 
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) s[i];
@@ -106,7 +106,7 @@ b64(const char *s, size_t n, char *out)
     static const char abc[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *u = (const unsigned char *) s;
-    size_t  i, o = 0;
+    size_t i, o = 0;
 
     for (i = 0; i < n; i += 3) {
 	unsigned long v = (unsigned long) u[i] << 16
@@ -127,15 +127,15 @@ b64(const char *s, size_t n, char *out)
 static size_t
 make_msg(char *m, size_t cap, const char *cte, const char *body, size_t blen)
 {
-    size_t  n = (size_t) snprintf(m, cap,
-				  "From: news@shop.example\r\nTo: a@example.org\r\n"
-				  "Subject: News\r\nMIME-Version: 1.0\r\n"
-				  "List-Unsubscribe: <https://shop.example/u/1>\r\n"
-				  "Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
-				  "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-				  "News: https://shop.example/news\r\n\r\n--b1\r\n"
-				  "Content-Type: text/html; charset=utf-8\r\n"
-				  "Content-Transfer-Encoding: %s\r\n\r\n", cte);
+    size_t n = (size_t) snprintf(m, cap,
+				 "From: news@shop.example\r\nTo: a@example.org\r\n"
+				 "Subject: News\r\nMIME-Version: 1.0\r\n"
+				 "List-Unsubscribe: <https://shop.example/u/1>\r\n"
+				 "Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+				 "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+				 "News: https://shop.example/news\r\n\r\n--b1\r\n"
+				 "Content-Type: text/html; charset=utf-8\r\n"
+				 "Content-Transfer-Encoding: %s\r\n\r\n", cte);
 
     memcpy(m + n, body, blen);
     n += blen;
@@ -149,9 +149,9 @@ run(const char *name, const char *msg, size_t len, long iters, int text_links)
 {
     struct trackrw_opts o;
     struct trackrw_result r;
-    double  t0, t1, t2;
-    size_t  out = 0, links = 0;
-    long    i;
+    double t0, t1, t2;
+    size_t out = 0, links = 0;
+    long i;
     volatile char sink = 0;
 
     memset(&o, 0, sizeof(o));
@@ -161,7 +161,7 @@ run(const char *name, const char *msg, size_t len, long iters, int text_links)
     o.text_links = text_links;
     t0 = cpu_us();
     for (i = 0; i < iters; i++) {
-	char   *copy = xmalloc(len);
+	char *copy = xmalloc(len);
 
 	memcpy(copy, msg, len);
 	sink ^= copy[i % (long) len];
@@ -187,9 +187,9 @@ run(const char *name, const char *msg, size_t len, long iters, int text_links)
 int
 main(int argc, char **argv)
 {
-    long    iters = argc > 1 ? atol(argv[1]) : 2000;
-    size_t  cap = 4 * HTML_SIZE, hlen, elen, mlen;
-    char   *html = xmalloc(cap), *enc = xmalloc(4 * cap), *msg = xmalloc(5 * cap);
+    long iters = argc > 1 ? atol(argv[1]) : 2000;
+    size_t cap = 4 * HTML_SIZE, hlen, elen, mlen;
+    char *html = xmalloc(cap), *enc = xmalloc(4 * cap), *msg = xmalloc(5 * cap);
 
     if (iters <= 0)
 	return 1;

@@ -29,7 +29,7 @@ static ssize_t
 url_for(void *ctx, unsigned index, const char *url, size_t len, char *out,
 	size_t outsz)
 {
-    int     flags = *(int *) ctx;
+    int flags = *(int *) ctx;
 
     if (url[len] != 0 || strlen(url) != len)
 	abort();
@@ -51,8 +51,8 @@ same_parts(const char *msg, size_t len, const struct trackrw_result *r)
 {
     struct mime_msg a, b;
     const char *why;
-    char   *whole;
-    size_t  i;
+    char *whole;
+    size_t i;
 
     for (i = 0; i < len; i++)
 	if (msg[i] == '\r' && (i + 1 == len || msg[i + 1] != '\n'))
@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct trackrw_opts o;
     struct trackrw_result r;
-    int     flags, st;
+    int flags, st;
 
     if (size < 1)
 	return 0;

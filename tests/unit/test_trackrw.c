@@ -18,11 +18,11 @@
 
 /* what the url_for of these tests saw and how it answers */
 struct seen {
-    int     n;
-    char    url[32][2100];
+    int n;
+    char url[32][2100];
     unsigned idx[32];
-    int     decline;			/* answer 0 for this index */
-    int     fail;			/* answer -1 for this index */
+    int decline;			/* answer 0 for this index */
+    int fail;			/* answer -1 for this index */
     const char *junk;			/* answer this instead */
 };
 
@@ -77,9 +77,9 @@ body_of(const char *msg, const struct trackrw_result *r, size_t k,
 	char *type, size_t typesz)
 {
     const char *lf = strstr(msg, "\n\n"), *crlf = strstr(msg, "\n\r\n");
-    size_t  hlen = (size_t) ((crlf && (!lf || crlf < lf) ? crlf : lf) - msg) + 1;
-    size_t  n = hlen + 1 + r->body_len;
-    char   *whole = xmalloc(n + 64), *out;
+    size_t hlen = (size_t) ((crlf && (!lf || crlf < lf) ? crlf : lf) - msg) + 1;
+    size_t n = hlen + 1 + r->body_len;
+    char *whole = xmalloc(n + 64), *out;
     struct mime_msg m;
     const char *why;
 
@@ -106,8 +106,8 @@ body_of(const char *msg, const struct trackrw_result *r, size_t k,
 static int
 count(const char *hay, size_t n, const char *needle)
 {
-    int     c = 0;
-    size_t  k = strlen(needle);
+    int c = 0;
+    size_t k = strlen(needle);
     const char *p = hay;
 
     while ((p = memmem(p, n - (size_t) (p - hay), needle, k)) != NULL) {
@@ -121,7 +121,7 @@ count(const char *hay, size_t n, const char *needle)
 static size_t
 max_line(const char *s, size_t n)
 {
-    size_t  i, col = 0, max = 0;
+    size_t i, col = 0, max = 0;
 
     for (i = 0; i < n; i++) {
 	if (s[i] == '\n') {
@@ -336,7 +336,7 @@ test_quoted_printable(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *dec, type[MIME_TYPE_MAX];
+    char *dec, type[MIME_TYPE_MAX];
     const char *start;
 
     (void) state;
@@ -372,8 +372,8 @@ test_base64(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *dec;
-    size_t  i, col = 0;
+    char *dec;
+    size_t i, col = 0;
 
     (void) state;
     assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
@@ -470,8 +470,8 @@ test_long_line(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *msg = xmalloc(4000), *top = xmalloc(4000), *dec, *url = xmalloc(1200);
-    char    pad[946];
+    char *msg = xmalloc(4000), *top = xmalloc(4000), *dec, *url = xmalloc(1200);
+    char pad[946];
     const char *cte;
 
     (void) state;
@@ -561,7 +561,7 @@ test_open_only(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *longpx = xmalloc(TRACKRW_URL_MAX + 1);
+    char *longpx = xmalloc(TRACKRW_URL_MAX + 1);
 
     (void) state;
     o.url_for = NULL;
@@ -620,7 +620,7 @@ static int
 refuse(const char *msg, struct trackrw_opts *o)
 {
     struct trackrw_result r;
-    int     st = rewrite(msg, o, &r);
+    int st = rewrite(msg, o, &r);
 
     assert_null(r.body);
     if (st != TRACKRW_OK && st != TRACKRW_NOTHING)
@@ -636,9 +636,9 @@ test_refusals(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char   *deep = xmalloc(8192), *many = xmalloc(60 * (TRACKRW_MAX_PARTS + 2));
-    size_t  n = 0;
-    int     i, d;
+    char *deep = xmalloc(8192), *many = xmalloc(60 * (TRACKRW_MAX_PARTS + 2));
+    size_t n = 0;
+    int i, d;
 
     (void) state;
     o.max_size = 20;
@@ -715,7 +715,7 @@ test_refusals(void **state)
 static void
 test_status_names(void **state)
 {
-    int     i, j;
+    int i, j;
 
     (void) state;
     for (i = 0; i < TRACKRW_NSTATUS; i++) {
