@@ -47,7 +47,7 @@ to_lf(const char *in, size_t len, size_t *outlen)
 }
 
 /* mime_lf_copy - copy with CRLF and lone CR turned into LF; NUL-terminated */
-char   *
+char *
 mime_lf_copy(const char *in, size_t len, size_t *outlen)
 {
     return to_lf(in, len, outlen);

@@ -102,7 +102,7 @@ int     mime_param(const char *value, const char *name, char *out,
 size_t  mime_base64_decode(const char *in, size_t len, char *out);
 size_t  mime_qp_decode(const char *in, size_t len, char *out);
 void    mime_decode_words(char *s);
-char   *mime_lf_copy(const char *in, size_t len, size_t *outlen);
+char *mime_lf_copy(const char *in, size_t len, size_t *outlen);
 int     mime_field_next(const char *buf, size_t len, size_t *pos,
 			char *name, size_t namesz, char *val, size_t valsz);
 
