@@ -509,6 +509,14 @@ test_long_line(void **state)
     free(dec);
     trackrw_free(&r);
 
+    /* binary has no line limit: it stays binary */
+    snprintf(top, 4000, "Content-Type: text/html\nContent-Transfer-Encoding: binary\n\n"
+	     "%s<a href=x>y</a><a href=https://s.example/z>z</a>\n", pad);
+    assert_int_equal(rewrite(top, &o, &r), TRACKRW_OK);
+    assert_null(r.set_cte);
+    assert_true(max_line(r.body, r.body_len) > 998);
+    trackrw_free(&r);
+
     /* short enough: stays 7bit, nothing for the header */
     s.junk = NULL;
     snprintf(top, 4000, "MIME-Version: 1.0\nContent-Type: text/html\n\n"
@@ -636,11 +644,14 @@ test_refusals(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
+    char *longjunk = xmalloc(TRACKRW_URL_MAX + 10);
     char *deep = xmalloc(8192), *many = xmalloc(60 * (TRACKRW_MAX_PARTS + 2));
     size_t n = 0;
     int i, d;
 
     (void) state;
+    memset(longjunk, 'j', TRACKRW_URL_MAX + 9);
+    longjunk[TRACKRW_URL_MAX + 9] = 0;
     o.max_size = 20;
     assert_int_equal(refuse("Content-Type: text/html\n\n<a href=https://x.example/>\n", &o),
 		     TRACKRW_TOO_BIG);
@@ -668,6 +679,13 @@ test_refusals(void **state)
     s.junk = "https://t.example/with space";
     assert_int_equal(refuse("Content-Type: text/html\n\n<a href=https://x/1>\n", &o),
 		     TRACKRW_CALLBACK);
+    s.junk = longjunk;			/* longer than out: snprintf says so */
+    assert_int_equal(refuse("Content-Type: text/html\n\n<a href=https://x/1>\n", &o),
+		     TRACKRW_CALLBACK);
+    s.junk = NULL;
+    assert_int_equal(refuse("Content-Type: multipart/encrypted; boundary=x\n\n--x\n"
+			    "Content-Type: text/html\n\n<a href=https://x/>\n--x--\n", &o),
+		     TRACKRW_SIGNED);
 
     /* links: the limit counts the calls to url_for */
     o = opts(&s);
@@ -709,6 +727,7 @@ test_refusals(void **state)
     }
     free(deep);
     free(many);
+    free(longjunk);
 }
 
 /* names for the metric labels: one per status, all different */
