@@ -52,8 +52,11 @@
  *	alone, or -1 to give up on the whole message.  A tracked URL must
  *	be printable ASCII without blanks.  url_for may be called for a
  *	message that is then refused (a later part is found malformed):
- *	what it stores must expire on its own.  Without url_for, links are
- *	left alone and only the pixel goes in (open tracking alone).
+ *	what it stores must expire on its own.  It need not wait on Redis:
+ *	a token that carries the message and the index can be made at once,
+ *	and the URLs it was called with stored after the rewrite in one
+ *	command.  Without url_for, links are left alone and only the pixel
+ *	goes in (open tracking alone).
  *
  *	A tag's href keeps its quotes; an unquoted one gets double quotes.
  *	The tracked URL is written with &, <, >, " and ' as HTML entities.
