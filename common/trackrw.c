@@ -952,32 +952,50 @@ b64_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
     out->len = (size_t) (w - out->p);
 }
 
+/* base64 classes: 0 junk, 1 the alphabet, 2 '=', 3 blanks and line ends */
+static const unsigned char b64_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0, 3, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 2, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* b64_valid - only the alphabet, padding at the end, blanks and line ends */
 static int
 b64_valid(const char *s, size_t n)
 {
-    static unsigned char cls[256];	/* 0 junk, 1 alphabet, 2 '=', 3 blank */
     size_t i, count = 0, pad = 0;
-    unsigned bad = 0;
 
-    if (cls['A'] == 0) {
-	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/";
-
-	for (; *a; a++)
-	    cls[(unsigned char) *a] = 1;
-	cls['='] = 2;
-	cls[' '] = cls['\t'] = cls['\r'] = cls['\n'] = cls['\f'] = 3;
-    }
-    /* without branches: junk, or the alphabet after padding, is bad */
     for (i = 0; i < n; i++) {
-	unsigned c = cls[(unsigned char) s[i]];
+	unsigned c = b64_class[(unsigned char) s[i]];
 
-	bad |= (c == 0) | ((pad != 0) & (c == 1));
+	if (c == 0)
+	    return 0;
+	if (c == 2)
+	    break;
 	count += c == 1;
+    }
+    /* after the first '=', only '=' and blanks */
+    for (; i < n; i++) {
+	unsigned c = b64_class[(unsigned char) s[i]];
+
+	if (c < 2)
+	    return 0;
 	pad += c == 2;
     }
-    return !bad && count % 4 != 1 && pad <= 2;
+    return count % 4 != 1 && pad <= 2;
 }
 
 /* trackrw_rewrite - rewrite a message's body for tracking */
