@@ -63,6 +63,7 @@ static size_t head_split(const char *p, size_t len, size_t *body);
 static void ent_read(const char *p, size_t hlen, const char *deftype,
 		     struct ent *e);
 static int ci_prefix(const char *s, size_t n, const char *pre);
+static int type_valid(const char *t);
 static int is_blank(int c);
 static int entity(struct rw *rw, struct buf *out, const char *p, size_t len,
 		  int depth, const char *deftype, int top);
@@ -188,6 +189,22 @@ head_split(const char *p, size_t len, size_t *body)
     return len;
 }
 
+/* type_valid - is this "type/subtype" in token characters? */
+static int
+type_valid(const char *t)
+{
+    const char *slash = strchr(t, '/');
+
+    if (slash == NULL || slash == t || slash[1] == 0
+	|| strchr(slash + 1, '/') != NULL)
+	return 0;
+    for (; *t; t++)
+	if (*t != '/' && strchr("!#$%&'*+-.^_`|~", *t) == NULL
+	    && !((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9')))
+	    return 0;
+    return 1;
+}
+
 /* ent_read - media type, encoding and disposition of one entity */
 static void
 ent_read(const char *p, size_t hlen, const char *deftype, struct ent *e)
@@ -200,12 +217,13 @@ ent_read(const char *p, size_t hlen, const char *deftype, struct ent *e)
 	|| e->ct[0] == 0)
 	snprintf(e->ct, sizeof(e->ct), "%s", deftype);
     for (k = 0; k < sizeof(e->type) - 1 && e->ct[k] && e->ct[k] != ';'
-	 && !is_blank((unsigned char) e->ct[k]); k++)
+	 && e->ct[k] != ' '; k++)
 	e->type[k] = (char) (e->ct[k] >= 'A' && e->ct[k] <= 'Z' ?
 			     e->ct[k] + 32 : e->ct[k]);
     e->type[k] = 0;
-    if (strchr(e->type, '/') == NULL)
-	snprintf(e->type, sizeof(e->type), "%s", deftype);
+    /* a type that cannot be read is no text to rewrite */
+    if (!type_valid(e->type))
+	snprintf(e->type, sizeof(e->type), "application/octet-stream");
     if (mime_header(h, n, "Content-Transfer-Encoding", e->cte,
 		    sizeof(e->cte)) < 0)
 	e->cte[0] = 0;

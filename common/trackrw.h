@@ -39,7 +39,8 @@
  *	TRACKRW_URL_MAX or with control characters, links inside comments,
  *	<script> and <style>, and links that url_for declines.  Parts with
  *	Content-Disposition: attachment, message/rfc822 parts and parts
- *	that are neither text/html nor text/plain are not touched.
+ *	that are neither text/html nor text/plain (an unreadable
+ *	Content-Type is neither) are not touched.
  *	Neither is a message with multipart/signed or multipart/encrypted
  *	anywhere (TRACKRW_SIGNED).
  *

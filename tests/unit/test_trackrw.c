@@ -554,6 +554,12 @@ test_nothing(void **state)
     assert_null(r.body);
     assert_non_null(r.why);
     assert_int_equal(rewrite("Subject: x\n", &o, &r), TRACKRW_NOTHING);
+    /* a Content-Type that cannot be read is not text */
+    assert_int_equal(rewrite("Content-Type: text/html\f\n\n<a href=https://x.example/>\n",
+			     &o, &r), TRACKRW_NOTHING);
+    assert_int_equal(rewrite("Content-Type: text/ html\n\n<a href=https://x.example/>\n",
+			     &o, &r), TRACKRW_NOTHING);
+    assert_int_equal(s.n, 0);
     o.pixel_url = NULL;
     assert_int_equal(rewrite("Content-Type: text/html\n\n<p>no links</p>\n", &o, &r),
 		     TRACKRW_NOTHING);
