@@ -204,8 +204,9 @@ tests_fuzz_fuzz_webtoken_SOURCES = tests/fuzz/fuzz_webtoken.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_webtoken_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_webtoken_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_webtoken_LDADD = $(COMMON_LIBS)
-# open and click tracking: rewriting a message's links (common/trackrw.c)
-common_report_libreport_a_SOURCES += common/trackrw.c common/trackrw.h
+
+# open and click tracking: rewriting a message's links
+common_report_libreport_a_SOURCES += common/report/trackrw.c common/report/trackrw.h
 UNIT_TESTS += tests/unit/test_trackrw
 tests_unit_test_trackrw_SOURCES = tests/unit/test_trackrw.c
 tests_unit_test_trackrw_CFLAGS = $(UNIT_CFLAGS)
