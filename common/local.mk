@@ -1,49 +1,68 @@
-# common/ - code every program shares, as one static library
-noinst_LIBRARIES += common/libcommon.a
-common_libcommon_a_SOURCES = \
-	common/addr.c common/addr.h \
-	common/conf.c common/conf.h \
-	common/daemonopt.c common/daemonopt.h \
-	common/keytable.c common/keytable.h \
-	common/confval.c common/confval.h \
-	common/gcra.c common/gcra.h \
-	common/warmup.c common/warmup.h \
-	common/dmarcrec.c common/dmarcrec.h \
-	common/dnsq.c common/dnsq.h \
-	common/spfrec.c common/spfrec.h \
-	common/spfwalk.c common/spfwalk.h \
-	common/taglist.c common/taglist.h \
-	common/monotime.h \
-	common/msg.c common/msg.h \
-	common/privs.c common/privs.h \
-	common/prom.c common/prom.h common/promhttp.c common/promhttp.h \
-	common/redisconn.c common/redisconn.h \
-	common/sdnotify.c common/sdnotify.h \
-	common/sockguard.c common/sockguard.h \
-	common/redischeck.c common/redischeck.h \
-	common/suppress.c common/suppress.h \
-	common/xalloc.c common/xalloc.h
+# common/ - code the programs share, as four static libraries by concern;
+# each folder's README.md says what it owns and what it may use:
+#   core    configuration, logging, allocation, Redis connection, ...
+#   dns     DNS lookups and the records of SPF, DKIM and DMARC   (uses core)
+#   report  reading bounces, complaints and the MTA's log        (uses core)
+#   state   the shared state in Redis and the throttling rules   (uses core, report)
+noinst_LIBRARIES += common/core/libcore.a common/dns/libdns.a \
+	common/report/libreport.a common/state/libstate.a
+common_core_libcore_a_SOURCES = \
+	common/core/addr.c common/core/addr.h \
+	common/core/conf.c common/core/conf.h \
+	common/core/daemonopt.c common/core/daemonopt.h \
+	common/core/keytable.c common/core/keytable.h \
+	common/core/confval.c common/core/confval.h \
+	common/core/warmup.c common/core/warmup.h \
+	common/core/monotime.h \
+	common/core/msg.c common/core/msg.h \
+	common/core/privs.c common/core/privs.h \
+	common/core/prom.c common/core/prom.h common/core/promhttp.c common/core/promhttp.h \
+	common/core/redisconn.c common/core/redisconn.h \
+	common/core/sdnotify.c common/core/sdnotify.h \
+	common/core/sockguard.c common/core/sockguard.h \
+	common/core/redischeck.c common/core/redischeck.h \
+	common/core/xalloc.c common/core/xalloc.h
+common_dns_libdns_a_SOURCES = \
+	common/dns/dmarcrec.c common/dns/dmarcrec.h \
+	common/dns/dnsq.c common/dns/dnsq.h \
+	common/dns/spfrec.c common/dns/spfrec.h \
+	common/dns/spfwalk.c common/dns/spfwalk.h \
+	common/dns/taglist.c common/dns/taglist.h
 # bounce, complaint and unsubscribe intake
-common_libcommon_a_SOURCES += \
-	common/mime.c common/mime.h \
-	common/dsn.c common/dsn.h \
-	common/arf.c common/arf.h \
-	common/bounce_class.c common/bounce_class.h \
-	common/bounce_rhost.c common/bounce_rhost.h \
-	common/bounce.c common/bounce.h common/json_scan.c common/json_scan.h \
-	common/verp.c common/verp.h \
-	common/retpath.c common/retpath.h \
-	common/nodeinfo.c common/nodeinfo.h \
-	common/intake_act.c common/intake_act.h \
-	common/report_digest.c common/report_digest.h
-# delivery tracking: log lines, statistics, backoff
-common_libcommon_a_SOURCES += common/maillog.c common/maillog.h \
-	common/stats.c common/stats.h common/backoff.c common/backoff.h
-common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
+common_report_libreport_a_SOURCES = \
+	common/report/mime.c common/report/mime.h \
+	common/report/dsn.c common/report/dsn.h \
+	common/report/arf.c common/report/arf.h \
+	common/report/bounce_class.c common/report/bounce_class.h \
+	common/report/bounce_rhost.c common/report/bounce_rhost.h \
+	common/report/bounce.c common/report/bounce.h \
+	common/report/json_scan.c common/report/json_scan.h \
+	common/report/verp.c common/report/verp.h \
+	common/report/retpath.c common/report/retpath.h \
+	common/report/maillog.c common/report/maillog.h \
+	common/report/report_digest.c common/report/report_digest.h
+common_state_libstate_a_SOURCES = \
+	common/state/suppress.c common/state/suppress.h \
+	common/state/gcra.c common/state/gcra.h \
+	common/state/nodeinfo.c common/state/nodeinfo.h \
+	common/state/intake_act.c common/state/intake_act.h \
+	common/state/stats.c common/state/stats.h \
+	common/state/backoff.c common/state/backoff.h \
+	common/state/provider.c common/state/provider.h \
+	common/state/throttle_limits.c common/state/throttle_limits.h \
+	common/state/pool_select.c common/state/pool_select.h
+COMMON_LIB_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS) $(LIBEVENT_CFLAGS)
+common_core_libcore_a_CFLAGS = $(COMMON_LIB_CFLAGS)
+common_dns_libdns_a_CFLAGS = $(COMMON_LIB_CFLAGS)
+common_report_libreport_a_CFLAGS = $(COMMON_LIB_CFLAGS)
+common_state_libstate_a_CFLAGS = $(COMMON_LIB_CFLAGS)
+EXTRA_DIST += common/core/README.md common/dns/README.md common/report/README.md \
+	common/state/README.md
 
-# what linking against libcommon.a brings in
-COMMON_LIBS = common/libcommon.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
+# what linking against the common libraries brings in (each uses only those after it)
+COMMON_LIBS = common/state/libstate.a common/report/libreport.a common/dns/libdns.a \
+	common/core/libcore.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
 	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(SYSTEMD_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 
@@ -150,7 +169,7 @@ INTEGRATION_TESTS += tests/integration/sd-notify.sh tests/integration/logging.sh
 EXTRA_DIST += tests/lib/notify.py tests/lib/devlog.py
 
 # the JSON writer of outpostctl --json, and its unit test
-common_libcommon_a_SOURCES += common/jsonw.c common/jsonw.h
+common_core_libcore_a_SOURCES += common/core/jsonw.c common/core/jsonw.h
 UNIT_TESTS += tests/unit/test_jsonw
 tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
@@ -163,6 +182,11 @@ tests_unit_test_msg_limit_LDADD = $(UNIT_LIBS)
 tests_unit_test_sockguard_SOURCES = tests/unit/test_sockguard.c
 tests_unit_test_sockguard_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sockguard_LDADD = $(UNIT_LIBS)
+# the one rule that picks a sender's pool
+UNIT_TESTS += tests/unit/test_pool_select
+tests_unit_test_pool_select_SOURCES = tests/unit/test_pool_select.c tests/unit/testutil.h
+tests_unit_test_pool_select_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pool_select_LDADD = $(UNIT_LIBS)
 # the messages of a command-line tool
 UNIT_TESTS += tests/unit/test_msg_tool
 tests_unit_test_msg_tool_SOURCES = tests/unit/test_msg_tool.c
@@ -170,7 +194,7 @@ tests_unit_test_msg_tool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_tool_LDADD = $(UNIT_LIBS)
 
 # signed tokens of the web links (outpost-httpd)
-common_libcommon_a_SOURCES += common/webtoken.c common/webtoken.h
+common_report_libreport_a_SOURCES += common/report/webtoken.c common/report/webtoken.h
 UNIT_TESTS += tests/unit/test_webtoken
 tests_unit_test_webtoken_SOURCES = tests/unit/test_webtoken.c
 tests_unit_test_webtoken_CFLAGS = $(UNIT_CFLAGS)
@@ -181,8 +205,8 @@ tests_fuzz_fuzz_webtoken_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_webtoken_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_webtoken_LDADD = $(COMMON_LIBS)
 
-# open and click tracking: rewriting a message's links (common/trackrw.c)
-common_libcommon_a_SOURCES += common/trackrw.c common/trackrw.h
+# open and click tracking: rewriting a message's links
+common_report_libreport_a_SOURCES += common/report/trackrw.c common/report/trackrw.h
 UNIT_TESTS += tests/unit/test_trackrw
 tests_unit_test_trackrw_SOURCES = tests/unit/test_trackrw.c
 tests_unit_test_trackrw_CFLAGS = $(UNIT_CFLAGS)

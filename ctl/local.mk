@@ -37,6 +37,6 @@ tests_fuzz_fuzz_dmarcrec_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 
 # outpostctl warmup / throttle: the policy daemon's state
-outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h policy/limits.c policy/provider.c
+outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h
 # delivery statistics and provider backoffs (with outpost-logd)
 outpostctl_SOURCES += ctl/stats.c ctl/backoff.c

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policy/limits.h"
+#include "throttle_limits.h"
 #include "conf.h"
 #include "backoff.h"
 #include "ctl.h"
@@ -43,7 +43,7 @@
 #include "msg.h"
 #include "redisconn.h"
 #include "ctl_warmup.h"
-#include "../common/warmup.h"
+#include "warmup.h"
 
 /* redis_now - Redis' clock: seconds and microseconds */
 static int
@@ -458,7 +458,7 @@ throttle_status(struct rconn *rc, const struct limits *l, int json)
 	jsonw_end(&w);
 	jsonw_array(&w, "limits");
     }
-    snprintf(literal, sizeof(literal), "%s{rl}:g:", l->prefix);
+    limits_key(literal, sizeof(literal), l->prefix, "g", "", NULL);
     rconn_scan_pattern(pattern, sizeof(pattern), literal, "*");
     ok = rconn_scan(rc, pattern, limit_row, &t) >= 0;
     if (json) {

@@ -2,9 +2,8 @@
 sbin_PROGRAMS += outpost-httpd
 outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
-	httpd/hmetrics.c httpd/hmetrics.h \
-	policy/provider.c policy/provider.h
-outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
+	httpd/hmetrics.c httpd/hmetrics.h
+outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS)
 outpost_httpd_LDADD = $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
 
 # the machine-open classifier on recorded request signatures

@@ -2,15 +2,14 @@
 sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
-	logd/metrics.c logd/metrics.h \
-	policy/provider.c policy/provider.h
-outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/policy
+	logd/metrics.c logd/metrics.h
+outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS)
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics
 tests_unit_test_logd_metrics_SOURCES = tests/unit/test_logd_metrics.c tests/unit/testutil.h \
-	logd/metrics.c logd/metrics.h policy/provider.c policy/provider.h
-tests_unit_test_logd_metrics_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd -I$(top_srcdir)/policy
+	logd/metrics.c logd/metrics.h
+tests_unit_test_logd_metrics_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
 tests_unit_test_logd_metrics_LDADD = $(UNIT_LIBS)
 tests_unit_test_maillog_SOURCES = tests/unit/test_maillog.c
 tests_unit_test_maillog_CFLAGS = $(UNIT_CFLAGS)

@@ -11,10 +11,9 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/listunsub.c milter/listunsub.h milter/tracking.c milter/tracking.h \
 	milter/parser_pool.c milter/parser_pool.h \
 	milter/plan.c milter/plan.h milter/recipient.c milter/recipient.h \
-	milter/settings.c milter/settings.h \
-	policy/provider.c policy/provider.h
+	milter/settings.c milter/settings.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS) \
-	-I$(top_srcdir)/policy $(PARSER_PATH_CFLAGS)
+	$(PARSER_PATH_CFLAGS)
 outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
@@ -28,8 +27,8 @@ tests_unit_test_plan_LDADD = $(UNIT_LIBS)
 # one recipient read once: address, provider, pool
 UNIT_TESTS += tests/unit/test_recipient
 tests_unit_test_recipient_SOURCES = tests/unit/test_recipient.c tests/unit/testutil.h \
-	milter/recipient.c milter/recipient.h policy/provider.c policy/provider.h
-tests_unit_test_recipient_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter -I$(top_srcdir)/policy
+	milter/recipient.c milter/recipient.h
+tests_unit_test_recipient_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_recipient_LDADD = $(UNIT_LIBS)
 tests_unit_test_dkimsign_SOURCES = tests/unit/test_dkimsign.c tests/unit/testutil.h $(MILTER_CORE)
 tests_unit_test_dkimsign_CFLAGS = $(UNIT_CFLAGS) $(OPENDKIM_CFLAGS) -I$(top_srcdir)/milter

@@ -7,25 +7,10 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "pool_select.h"
 #include "provider.h"
 #include "recipient.h"
 #include "settings.h"
-
-/* recipient_pool - the sender's pool, as far as the milter can tell */
-const char *
-recipient_pool(const struct outpost_conf *conf, const char *auth_user,
-	       const char *sender_domain)
-{
-    int i = -1;
-
-    if (auth_user && *auth_user)
-	i = conf_pool_by_sender(conf, auth_user);
-    if (i < 0 && sender_domain && *sender_domain)
-	i = conf_pool_by_sender(conf, sender_domain);
-    if (i >= 0)
-	return CONF_VEC_AT(&conf->pools, (size_t) i, struct conf_pool)->named.name;
-    return conf->policy.default_pool ? conf->policy.default_pool : "default";
-}
 
 /* recipient_parse - normalise once; provider and pool */
 void
@@ -44,5 +29,5 @@ recipient_parse(struct recipient *r, const char *raw, const struct settings *set
 	i = provider_by_domain(&set->providers, r->domain);
     r->provider = i < 0 ? set->providers.n : (size_t) i;
     r->provider_name = i < 0 ? "other" : set->providers.v[i].name;
-    r->pool = recipient_pool(set->conf, auth_user, sender_domain);
+    r->pool = pool_select_name(set->conf, auth_user, sender_domain);
 }

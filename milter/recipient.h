@@ -8,9 +8,6 @@
  *			     const struct settings *set,
  *			     const char *auth_user,
  *			     const char *sender_domain);
- *	const char *recipient_pool(const struct outpost_conf *conf,
- *				   const char *auth_user,
- *				   const char *sender_domain);
  *
  * DESCRIPTION
  *	The filter reads each recipient once, at RCPT, and hands the
@@ -27,13 +24,10 @@
  *	other (r->provider_name "other"): the milter does no DNS, so a
  *	domain hosted by a provider under a name of its own is "other" here
  *	(outpost-policyd and outpost-logd also match MX hosts).  r->pool is
- *	the sender's pool (recipient_pool()).  The strings stay valid while
+ *	the sender's pool (pool_select_name(3): the
+ *	pool the milter counts a message under).  The strings stay valid while
  *	raw and set do.
- *
- *	recipient_pool() is the pool the milter counts a message under: the
- *	[pool NAME] whose senders list the SASL user or else the sender
- *	domain, else [policy] default_pool, else "default".  A spill-over
- *	that outpost-policyd decides later is not known here.
+ *	A spill-over that outpost-policyd decides later is not known here.
  */
 #ifndef OUTPOST_RECIPIENT_H
 #define OUTPOST_RECIPIENT_H
@@ -57,7 +51,5 @@ struct recipient {
 
 void recipient_parse(struct recipient *r, const char *raw, const struct settings *set,
 		     const char *auth_user, const char *sender_domain);
-const char *recipient_pool(const struct outpost_conf *conf, const char *auth_user,
-			   const char *sender_domain);
 
 #endif

@@ -67,7 +67,7 @@
 #include <hiredis.h>
 
 #include "addr.h"
-#include "limits.h"
+#include "throttle_limits.h"
 #include "request.h"
 
 enum { DECIDE_ANSWERED, DECIDE_NEED_MX, DECIDE_READY };

@@ -31,7 +31,7 @@
 
 #include <event2/event.h>
 
-#include "limits.h"
+#include "throttle_limits.h"
 #include "request.h"
 
 struct decider;

@@ -2,8 +2,6 @@
 sbin_PROGRAMS += outpost-policyd
 POLICY_CORE = \
 	policy/decide.c policy/decide.h \
-	policy/limits.c policy/limits.h \
-	policy/provider.c policy/provider.h \
 	policy/request.c policy/request.h
 outpost_policyd_SOURCES = policy/main.c $(POLICY_CORE) \
 	policy/decider.c policy/decider.h \

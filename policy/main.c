@@ -38,7 +38,7 @@
 #include "conf.h"
 #include "daemonopt.h"
 #include "decider.h"
-#include "limits.h"
+#include "throttle_limits.h"
 #include "metrics.h"
 #include "msg.h"
 #include "privs.h"

@@ -34,7 +34,7 @@
 
 #include <event2/event.h>
 
-#include "limits.h"
+#include "throttle_limits.h"
 
 struct mxlookup;
 

@@ -45,7 +45,7 @@
 #include <event2/event.h>
 
 #include "decider.h"
-#include "limits.h"
+#include "throttle_limits.h"
 
 struct server;
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # doc-keys.sh - the man pages against the code (TAP)
 #
-# 1. Every key of every section in common/conf.c's schema tables has its own
+# 1. Every key of every section in common/core/conf.c's schema tables has its own
 #    tagged paragraph in the matching section of doc/outpost.conf.5, and the
 #    key's default (when it has one) appears, verbatim, in that section's
 #    rendered text.
@@ -40,7 +40,7 @@ def read(path):
         return f.read()
 
 # ---------------------------------------------------------------- the schema
-conf_c = read("common/conf.c")
+conf_c = read("common/core/conf.c")
 tables = {}
 for m in re.finditer(r"static const struct conf_key (\w+)\[\] = \{(.*?)\n\};", conf_c, re.S):
     body = m.group(2)
@@ -57,7 +57,7 @@ sm = re.search(r"static const struct conf_section sections\[\] = \{(.*?)\n\};", 
 for s in re.finditer(r'\{"(\w+)",\s*(\d),[^{}]*?(\w+_keys)', sm.group(1) if sm else ""):
     sections.append((s.group(1), s.group(2) == "1", s.group(3)))
 ok(len(sections) >= 11 and all(t in tables for _, _, t in sections),
-   "common/conf.c: %d sections and their key tables found" % len(sections),
+   "common/core/conf.c: %d sections and their key tables found" % len(sections),
    "sections: %r\ntables: %r" % (sections, list(tables)))
 
 # ---------------------------------------------------------------- outpost.conf.5
@@ -131,7 +131,7 @@ for prog, page_name in (("milter/main.c", "doc/outpost-milter.8"),
                         ("ctl/main.c", "doc/outpostctl.8")):
     code = read(prog)
     if "daemonopt_parse(" in code:	# the daemons' shared command line
-        code = read("common/daemonopt.c")
+        code = read("common/core/daemonopt.c")
     g = re.search(r'getopt(?:_long)?\(argc, argv, "\+?([^"]*)"', code)
     letters = re.sub(r"[^A-Za-z]", "", g.group(1)) if g else ""
     ok(letters, "%s: the getopt string found" % prog)

@@ -69,3 +69,17 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/li
 	tests/static-analysis.sh tests/static/cppcheck.supp tests/static/scan-build.supp \
 	tests/static/indent.sh \
 	tests/README.md .clang-tidy
+
+# the layout: folders, -I flags and header names (tests/layout.sh); the test
+# runs "make layout-milter-headers" for gcc -H of each outpost-milter source
+TESTS += tests/layout.sh
+EXTRA_DIST += tests/layout.sh
+MILTER_COMPILE = $(CC) $(DEFS) $(DEFAULT_INCLUDES) $(INCLUDES) $(AM_CPPFLAGS) \
+	$(CPPFLAGS) $(outpost_milter_CFLAGS) $(CFLAGS)
+layout-milter-headers:
+	@echo "# search"; $(MILTER_COMPILE) -xc -E -v /dev/null 2>&1 >/dev/null; \
+	for f in $(outpost_milter_SOURCES); do \
+	  case $$f in *.c) echo "# source $$f"; \
+	    $(MILTER_COMPILE) -H -fsyntax-only $(srcdir)/$$f 2>&1 || exit 1;; esac; \
+	done
+.PHONY: layout-milter-headers

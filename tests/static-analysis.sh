@@ -9,7 +9,7 @@
 #	the four programs under scan-build (the Clang static analyzer) inside bear,
 #	which records compile_commands.json; then runs cppcheck and clang-tidy over
 #	the same files with the same flags.  The code analysed is the daemons', the
-#	tool's and the shared code (common/, milter/, policy/, logd/, ctl/); tests
+#	tool's and the shared code (common/, milter/, policy/, logd/, ctl/, httpd/); tests
 #	and benchmarks are not.  One TAP test per tool; a tool not installed is
 #	skipped.  A test passes when every finding is suppressed with a reason:
 #	    .clang-tidy                  the checks, and why the left-out ones are
@@ -51,13 +51,13 @@ if ! "$top/configure" CFLAGS='-O0 -g' --disable-integration-tests >configure.log
     echo "Bail out! configure failed"; tail -n 20 configure.log | comment; exit 1
 fi
 bear --output "$out/bear.json" -- "$scan" -o "$out/reports" \
-    make -j"$jobs" outpost-milter outpost-policyd outpost-logd outpostctl >scan.log 2>&1
+    make -j"$jobs" outpost-milter outpost-policyd outpost-logd outpost-httpd outpostctl outpost-intake-parse >scan.log 2>&1
 scan_rc=$?
 
-# the product's sources, once each, with their flags; the one define that carries
-# quotes is written so that cppcheck's reading of "command" keeps them
+# the product's sources, once each, with their flags; the defines that carry
+# quotes are written so that cppcheck's reading of "command" keeps them
 /usr/bin/python3 - "$out/bear.json" "$top" >"$out/compile_commands.json" <<'PY'
-import json, os, sys
+import json, os, re, sys
 db, top = json.load(open(sys.argv[1])), os.path.realpath(sys.argv[2])
 out, seen = [], set()
 for e in db:
@@ -66,13 +66,13 @@ for e in db:
         continue
     f = os.path.realpath(os.path.join(e["directory"], e["file"]))
     rel = os.path.relpath(f, top)
-    if rel.split("/")[0] not in ("common", "milter", "policy", "logd", "ctl") or f in seen:
+    if rel.split("/")[0] not in ("common", "milter", "policy", "logd", "ctl", "httpd") or f in seen:
         continue
     if os.path.basename(args[0]) not in ("gcc", "cc", "clang") and "clang" not in args[0]:
         continue
     seen.add(f)
-    args = ['-DOUTPOST_CONF_PATH=\\"/etc/outpost/outpost.conf\\"'
-            if a.startswith("-DOUTPOST_CONF_PATH") else a for a in args]
+    # -DNAME="value": the defines that carry quotes, written for a shell
+    args = [re.sub(r'^(-D\w+)="(.*)"$', r'\1=\\"\2\\"', a) for a in args]
     out.append({"directory": e["directory"], "file": f, "command": " ".join(args)})
 json.dump(sorted(out, key=lambda e: e["file"]), sys.stdout, indent=1)
 PY
@@ -117,7 +117,7 @@ PY
 grep -E '^[^ ]+:[0-9]+:[0-9]+: warning: .* \[[a-zA-Z]+\.[a-zA-Z.]+\]$' scan.log | sort -u |
     sed -E 's#^(\.\./)+##; s#^'"$top"'/##' |
     sed -E 's#^([^:]+):([0-9]+):[0-9]+: warning: (.*) \[([^]]+)\]$#\1 \4 line \2: \3#' |
-    grep -E '^(common|milter|policy|logd|ctl)/' >scan-findings.txt
+    grep -E '^(common|milter|policy|logd|ctl|httpd)/' >scan-findings.txt
 left=$(check_supp scan-build "$top/tests/static/scan-build.supp" scan-findings.txt 2>scan-stale.txt)
 if [ "$scan_rc" != 0 ] || [ "$nfiles" -lt 10 ]; then
     result 1 "scan-build: the build under the analyzer failed"
@@ -134,7 +134,7 @@ cat scan-stale.txt
 cppcheck --project="$out/compile_commands.json" --enable=warning,portability,performance \
     -j"$jobs" --quiet --inline-suppr --template='{file} {id} line {line}: {message}' \
     --suppress=missingIncludeSystem 2>cppcheck.txt >/dev/null
-sed -E 's#^'"$top"'/##' cppcheck.txt | grep -E '^(common|milter|policy|logd|ctl)/' >cppcheck-findings.txt
+sed -E 's#^'"$top"'/##' cppcheck.txt | grep -E '^(common|milter|policy|logd|ctl|httpd)/' >cppcheck-findings.txt
 left=$(check_supp cppcheck "$top/tests/static/cppcheck.supp" cppcheck-findings.txt 2>cppcheck-stale.txt)
 if [ -n "$left" ]; then
     result 1 "cppcheck: $(echo "$left" | wc -l) finding(s) not suppressed"

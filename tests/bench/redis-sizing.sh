@@ -10,7 +10,7 @@
 #   - rate limits: one GCRA key per limit and name, written as policy/gcra.lua writes
 #     it (SET P{rl}:g:d:DOMAIN TAT PX ttl), by a Lua loop inside Redis.
 #   - statistics: one hour hash P{st}:h:YYYYMMDDHH with fields
-#     SENDER|PROVIDER|POOL|COUNTER (HINCRBY, EXPIREAT as common/stats.c), and the
+#     SENDER|PROVIDER|POOL|COUNTER (HINCRBY, EXPIREAT as common/state/stats.c), and the
 #     events stream of outpost-logd (XADD ... MAXLEN ~ N with the fields of
 #     logd/track.c).
 # Each figure is used_memory's growth divided by the count, and MEMORY USAGE KEY

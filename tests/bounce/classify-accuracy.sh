@@ -9,9 +9,10 @@
 # recipient, and the denominator is max(expected, found): a missed and an
 # invented recipient both count against.  Status, reason and hard/soft are
 # compared on the paired rows, over all expected rows (a missed recipient
-# is a miss in every column).  Thresholds: recipient 98%, hard/soft 96%,
-# reason 90%, status 88% (what the classifier achieves on the whole
-# folder, less a margin).
+# is a miss in every column).  Thresholds: recipient 99%, hard/soft 97%,
+# reason 90%, status 88%: the project's targets on samples outside the
+# folder, so that the script judges any folder of the same families
+# ($OUTPOST_TESTDATA) by the same bar.
 #
 # Files are numbered in name order; the odd-numbered half is the
 # development half, the even-numbered half is held out.  Both are printed.
@@ -22,7 +23,7 @@
 # CLASSIFY_FOLDS=1 also prints the figures per fold, files grouped by
 # sender family (the name before the number: lhost-exim, arf, ...) and
 # the families spread over 5 folds, so that no family's figures hide
-# behind another's.
+# behind another's.  CLASSIFY_FAMILIES=1 prints the figures per family.
 src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${OUTPOST_BUILDDIR:-$src}
 data=${OUTPOST_TESTDATA:-$src/tests/data/bounces}
@@ -49,7 +50,12 @@ fi
 rm -f "$got.err"
 echo "ok 1 - outpostctl classify ran over $(ls "$data"/*.eml | wc -l) messages"
 
-awk -F'\t' -v verbose="${CLASSIFY_VERBOSE:-0}" -v folds="${CLASSIFY_FOLDS:-0}" '
+awk -F'\t' -v verbose="${CLASSIFY_VERBOSE:-0}" -v folds="${CLASSIFY_FOLDS:-0}" \
+    -v families="${CLASSIFY_FAMILIES:-0}" '
+function family(f) {
+    sub(/-[0-9]+\.eml$/, "", f)
+    return f
+}
 function fold(f,   i, s) {
     sub(/-[0-9]+\.eml$/, "", f); s = 0
     for (i = 1; i <= length(f); i++)
@@ -68,16 +74,22 @@ END {
         m = ne[f] < ng[f] ? ne[f] : ng[f]
         mx = ne[f] > ng[f] ? ne[f] : ng[f]
         rn[h] += m; rd[h] += mx; tot[h] += ne[f]; ft[fold(f)] += ne[f]
+        fa = family(f); nt[fa] += ne[f]; nn[fa] += m; nd[fa] += mx
         if (verbose && ne[f] != ng[f])
             printf "# [%s] %s: %d recipients expected, %d found\n", h, f, ne[f], ng[f]
         for (i = 1; i <= m; i++) {
             split(e[f, i], a, "\t"); split(g[f, i], b, "\t")
             st[h] += (a[3] == b[3]); re[h] += (a[5] == b[5]); hb[h] += (a[6] == b[6])
             fo = fold(f); fr[fo] += (a[5] == b[5]); fh[fo] += (a[6] == b[6])
+            nr[fa] += (a[5] == b[5]); nh[fa] += (a[6] == b[6])
             if (verbose && (a[3] != b[3] || a[5] != b[5] || a[6] != b[6]))
                 printf "# [%s] %s #%d want %s/%s/%s/%s got %s/%s/%s/%s\n", h, f, i, a[3], a[4], a[5], a[6], b[3], b[4], b[5], b[6]
         }
     }
+    if (families)
+        for (fa in nt)
+            printf "# family %s (%d rows, fold %d): recipient %.1f%%  reason %.1f%%  hard/soft %.1f%%\n", fa, nt[fa], fold(fa "-01.eml"), 100 * nn[fa] / nd[fa], 100 * nr[fa] / nt[fa], 100 * nh[fa] / nt[fa] | "sort"
+    close("sort")
     if (folds) {
         for (k = 0; k < 5; k++) {
             printf "# fold %d (%d rows): reason %.1f%%  hard/soft %.1f%%\n", k, ft[k], 100 * fr[k] / ft[k], 100 * fh[k] / ft[k]
@@ -108,7 +120,7 @@ check() {   # check N NAME VALUE MIN
         echo "not ok $1 - $2 agreement $3% < $4%"
     fi
 }
-check 2 recipient "$rcpt" 98
-check 3 hard/soft "$hard" 96
+check 2 recipient "$rcpt" 99
+check 3 hard/soft "$hard" 97
 check 4 reason "$reason" 90
 check 5 status "$status" 88

@@ -28,7 +28,7 @@ tests_fuzz_fuzz_conf_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/driver.c tests/fuzz/corpus \
 	tests/fuzz/run-all.sh tests/fuzz/README.md tests/fuzz/dict
 
-# the reader of the Redis server's INFO text (common/redischeck.c)
+# the reader of the Redis server's INFO text (common/core/redischeck.c)
 FUZZ_TARGETS += tests/fuzz/fuzz_redis_info
 tests_fuzz_fuzz_redis_info_SOURCES = tests/fuzz/fuzz_redis_info.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_redis_info_CFLAGS = $(COMMON_CFLAGS)

@@ -69,7 +69,7 @@ ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter listens"
 # State for the listings: four recipients at the provider (two pass, two are
 # throttled: limits, warm-up use, statistics), a backoff, suppressions, and the
 # day's counters of the bounce intake and the milter's suppression decisions as
-# they do them (common/intake_act.h, common/suppress.c)
+# they do them (common/state/intake_act.h, common/state/suppress.c)
 answers=$(/usr/bin/python3 - "$WORLD_DIR/run/policy.sock" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])

@@ -282,6 +282,496 @@ test_text_bounce(void **state)
     free(crlf);
 }
 
+/* an old Sendmail's transcript: one reply line per address, host lines between */
+static const char transcript_text[] =
+    "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail: unknown host\n"
+    "\n"
+    "   ----- Transcript of session follows -----\n"
+    "554 <one@gone.example>... Remote protocol error: connection reset "
+    "by peer while reading\n"
+    "550 nodomain.example (smtp)... 550 Host unknown\n"
+    "554 <two@nodomain.example>... 550 Host unknown (no such name)\n"
+    "While talking to mx.other.example:\n"
+    ">>> RCPT To:<three@other.example>\n"
+    "<<< 550 Mailbox missing here\n"
+    "550 <three@other.example>... User unknown\n"
+    "\n"
+    "   ----- Unsent message follows -----\n"
+    "From: sender@example.com\n"
+    "To: one@gone.example\n"
+    "\n"
+    "hello\n";
+
+static void
+test_transcript_rcpts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(transcript_text, strlen(transcript_text),
+				  &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 3);
+    /* each address has its own line's words, not the next one's */
+    assert_string_equal(r.rcpts[0].addr, "one@gone.example");
+    assert_int_equal(r.rcpts[0].reason, BR_BLOCKED);
+    assert_string_equal(r.rcpts[1].addr, "two@nodomain.example");
+    assert_int_equal(r.rcpts[1].reason, BR_HOSTUNKNOWN);
+    assert_string_equal(r.rcpts[2].addr, "three@other.example");
+    assert_int_equal(r.rcpts[2].reason, BR_USERUNKNOWN);
+    bounce_report_free(&r);
+}
+
+/* a webmail gateway's notice: the error first, the envelope under details */
+static const char details_text[] =
+    "From: gateway@sms.example.net\n"
+    "To: sender@example.com\n"
+    "Subject: Re: hello\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"O\"\n"
+    "\n"
+    "--O\n"
+    "Content-Type: multipart/alternative;\n"
+    "boundary=\"I\"\n"
+    "\n"
+    "--I\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Error: bad address\n"
+    "\n"
+    "Error message below:\n"
+    "550 - the mailbox is not known here\n"
+    "\n"
+    "Message details:\n"
+    "  Subject: hello\n"
+    "  MAIL FROM: sender@example.com\n"
+    "  RCPT TO: 5550100@sms.example.net\n"
+    "  Size (in bytes): 12\n"
+    "\n"
+    "--I--\n"
+    "\n"
+    "--O--\n";
+
+/* an old Exchange notice: a field names the original message mid-notice */
+static const char ims_text[] =
+    "From: System Administrator <postmaster@example.net>\n"
+    "To: sender@example.com\n"
+    "Subject: Undeliverable: hello\n"
+    "\n"
+    "Your message\n"
+    "\n"
+    "did not reach the following recipient(s):\n"
+    "\n"
+    "gone@example.net on Mon, 2 May 2005 10:00:00 +0000\n"
+    "    The recipient could not be found\n"
+    "\tThe MTS-ID of the original message is: c=us;a=\n"
+    ";p=x;l=HOST-0000\n"
+    "    MSEXCH:IMS:X:Y:HOST 0 (000C05A6) Unknown Recipient\n";
+
+static void
+test_notice_layouts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    /* a multipart whose boundary was lost in a broken fold is still read */
+    assert_int_equal(bounce_parse(details_text, strlen(details_text), &r,
+				  &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "5550100@sms.example.net");
+    /* the error before the details is its diagnostic */
+    assert_string_equal(r.rcpts[0].replycode, "550");
+    bounce_report_free(&r);
+    /* a field that mentions the original message does not end the notice */
+    assert_int_equal(bounce_parse(ims_text, strlen(ims_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/* a carrier's DSN: the cause is said above the address, no Diagnostic-Code */
+static const char carrier_dsn[] =
+    "From: Postmaster@carrier.example\n"
+    "To: sender@example.com\n"
+    "Subject: Mail System Error - Returned Mail\n"
+    "%s"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "The user(s) account is temporarily limited.\n"
+    "\n"
+    "<m0001@carrier.example>: 550 unknown user (in reply to RCPT TO command)\n"
+    "\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.carrier.example\n"
+    "\n"
+    "Final-Recipient: rfc822; m0001@carrier.example\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "\n"
+    "--B--\n";
+
+/* Postfix: the refused command only in the text part */
+static const char postfix_mail_from[] =
+    "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\n"
+    "To: sender@example.com\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"P\"\n"
+    "\n"
+    "--P\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "<who@example.net>: host mx.example.net[192.0.2.5] said: 550\n"
+    "    5.7.1 Access denied (in reply to MAIL FROM command)\n"
+    "\n"
+    "--P\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; who@example.net\n"
+    "Action: failed\n"
+    "Status: 5.7.1\n"
+    "Diagnostic-Code: smtp; 550 5.7.1 Access denied\n"
+    "\n"
+    "--P--\n";
+
+static void
+test_postfix_command(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(postfix_mail_from, strlen(postfix_mail_from),
+				  &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].command, "MAIL");
+    assert_int_equal(r.rcpts[0].reason, BR_REJECTED);
+    bounce_report_free(&r);
+}
+
+/* qmail's notice: its own words in its own sense */
+static const char qmail_text[] =
+    "From: MAILER-DAEMON@mx.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: failure notice\n"
+    "\n"
+    "Hi. This is the qmail-send program at mx.example.com.\n"
+    "I'm afraid I wasn't able to deliver your message to the following "
+    "addresses.\n"
+    "\n"
+    "<who@nomx.example>:\n"
+    "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"
+    "\n"
+    "--- Below this line is a copy of the message.\n"
+    "\n"
+    "From: sender@example.com\n"
+    "To: who@nomx.example\n";
+
+static void
+test_qmail_notice(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(qmail_text, strlen(qmail_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_string_equal(r.mta, "qmail");
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_NOTACCEPT);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/* a DSN whose notice quotes the local delivery agent */
+static const char lda_dsn[] =
+    "From: MAILER-DAEMON@gw.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"L\"\n"
+    "\n"
+    "--L\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Your message to <box> was automatically rejected:\n"
+    "Quota exceeded (mailbox for user is full)\n"
+    "\n"
+    "--L\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; gw.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: 5.1.1\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <box@example.net>... no such box\n"
+    "\n"
+    "--L--\n";
+
+/* PowerMTA's DSN with its own category of the bounce */
+static const char pmta_dsn[] =
+    "From: postmaster@pmta.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Delivery report\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"Q\"\n"
+    "\n"
+    "--Q\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Delivery failed.\n"
+    "--Q\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; pmta.example.com\n"
+    "X-PowerMTA-VirtualMTA: vmta1\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: smtp; 550 not now\n"
+    "X-PowerMTA-BounceCategory: quota-issues\n"
+    "\n"
+    "--Q--\n";
+
+static void
+test_pmta_category(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(pmta_dsn, strlen(pmta_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    bounce_report_free(&r);
+}
+
+/* a DSN whose Status and Diagnostic-Code disagree */
+static const char two_codes_dsn[] =
+    "From: MAILER-DAEMON@mx.example.com\n"
+    "To: sender@example.com\n"
+    "Subject: Returned mail\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"T\"\n"
+    "\n"
+    "--T\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.com\n"
+    "\n"
+    "Final-Recipient: rfc822; box@example.net\n"
+    "Action: failed\n"
+    "Status: %s\n"
+    "Diagnostic-Code: smtp; %s\n"
+    "\n"
+    "--T--\n";
+
+static void
+test_status_preference(void **state)
+{
+    static const struct {
+	const char *status, *diag, *want;
+    } cases[] = {
+	/* a user-unknown Status, the words' code names the sender's IP */
+	{"5.1.1", "550 5.7.1 sending host is on our list", "5.7.1"},
+	/* the reply code's class decides between classes */
+	{"4.4.7", "550 5.2.2 over the limit", "5.2.2"},
+	{"5.0.0", "550 5.1.1 no box", "5.1.1"},
+	/* a specific Status stays against a generic code in the words */
+	{"5.2.2", "552 5.0.0 full", "5.2.2"},
+	/* a command error in the words does not replace 5.1.1 */
+	{"5.1.1", "550 5.5.1 unknown", "5.1.1"},
+    };
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	snprintf(msg, sizeof(msg), two_codes_dsn, cases[i].status,
+		 cases[i].diag);
+	assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+	assert_string_equal(r.rcpts[0].status, cases[i].want);
+	bounce_report_free(&r);
+    }
+    snprintf(msg, sizeof(msg), two_codes_dsn, "5.1.1",
+	     "550 5.7.1 sending host is on our block list");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.rcpts[0].reason, BR_BLOCKED);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+static void
+test_lda_dsn(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(lda_dsn, strlen(lda_dsn), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/* an Exim notice about a host it kept retrying */
+static const char exim_retry[] =
+    "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Mail delivery failed: returning message to sender\n"
+    "Message-Id: <E1aBcDeF-000123-Gh@relay.example.com>\n"
+    "%s"
+    "\n"
+    "This message was created automatically by mail delivery software.\n"
+    "\n"
+    "A message that you sent could not be delivered to one or more of its\n"
+    "recipients. This is a permanent error. The following address(es) "
+    "failed:\n"
+    "\n"
+    "  late@slow.example\n"
+    "    retry timeout exceeded\n"
+    "\n"
+    "------ This is a copy of the message, including all the headers. "
+    "------\n"
+    "From: sender@example.com\n"
+    "To: late@slow.example\n";
+
+static void
+test_exim_temporary(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    /* Exim gave up on a queue it kept: a temporary cause, expired */
+    snprintf(msg, sizeof(msg), exim_retry, "");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_string_equal(r.mta, "exim");
+    assert_int_equal(r.rcpts[0].reason, BR_EXPIRED);
+    assert_string_equal(r.rcpts[0].status, "4.0.947");
+    bounce_report_free(&r);
+    /* a provider's look-alike notice is not Exim's */
+    snprintf(msg, sizeof(msg), exim_retry, "X-GMX-Antispam: 0\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_string_equal(r.mta, "");
+    assert_int_equal(r.rcpts[0].reason, BR_EXPIRED);
+    assert_string_equal(r.rcpts[0].status, "5.0.947");
+    bounce_report_free(&r);
+}
+
+static void
+test_carrier_dsn(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[2048];
+
+    (void) state;
+    /* one address, no Diagnostic-Code: the words above its line count */
+    snprintf(msg, sizeof(msg), carrier_dsn, "");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_SUSPEND);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+    /* the carrier's spam mark: the recipient's filter kept it out */
+    snprintf(msg, sizeof(msg), carrier_dsn, "X-SPASIGN: NG\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.rcpts[0].reason, BR_FILTERED);
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/* a mailing list manager's refusal of a post */
+static const char list_text[] =
+    "From: talk-admin@lists.example.org\n"
+    "To: poster@example.com\n"
+    "Subject: %s\n"
+    "X-MLServer: fml [fml 4.0]\n"
+    "Message-ID: <200101010000.AA0001.FML@lists.example.org>\n"
+    "\n"
+    "%s <talk@lists.example.org>.\n"
+    "\n"
+    "Send \"help\" to talk-ctl@lists.example.org for the guide.\n";
+
+/* a notice that lists its failed recipients as bullets */
+static const char bullet_text[] =
+    "From: Mail Delivery System <postmaster@gw.example.com>\n"
+    "To: sender@example.com\n"
+    "Subject: Delivery status notification\n"
+    "\n"
+    "Delivery to the following recipients failed permanently:\n"
+    "\n"
+    "  * one@b.example\n"
+    "  * two@c.example\n"
+    "\n"
+    "Technical details:\n"
+    "SMTP:RCPT host 192.0.2.8: 550 5.1.1 <one@b.example>... no mailbox\n";
+
+static void
+test_bullet_rcpts(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(bullet_text, strlen(bullet_text), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 2);
+    assert_string_equal(r.rcpts[0].addr, "one@b.example");
+    assert_string_equal(r.rcpts[1].addr, "two@c.example");
+    bounce_report_free(&r);
+}
+
+static void
+test_list_refusal(void **state)
+{
+    struct bounce_report r;
+    const char *why = NULL;
+    char    msg[1024];
+
+    (void) state;
+    snprintf(msg, sizeof(msg), list_text, "Your post",
+	     "You are not a member of this mailing list");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "talk@lists.example.org");
+    assert_int_equal(r.rcpts[0].reason, BR_REJECTED);
+    bounce_report_free(&r);
+    /* the words say nothing: the subject does */
+    snprintf(msg, sizeof(msg), list_text, "Loop Alert: mail to",
+	     "Your mail was kept back by");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_int_equal(r.rcpts[0].reason, BR_SYSTEMERROR);
+    bounce_report_free(&r);
+}
+
 static const char arf_msg[] =
     "From: fbl@isp.example\n"
     "To: fbl-reports@example.com\n"
@@ -469,6 +959,17 @@ main(void)
 	cmocka_unit_test(test_dsn_message),
 	cmocka_unit_test(test_generic_status),
 	cmocka_unit_test(test_text_bounce),
+	cmocka_unit_test(test_transcript_rcpts),
+	cmocka_unit_test(test_notice_layouts),
+	cmocka_unit_test(test_postfix_command),
+	cmocka_unit_test(test_qmail_notice),
+	cmocka_unit_test(test_pmta_category),
+	cmocka_unit_test(test_status_preference),
+	cmocka_unit_test(test_lda_dsn),
+	cmocka_unit_test(test_exim_temporary),
+	cmocka_unit_test(test_carrier_dsn),
+	cmocka_unit_test(test_bullet_rcpts),
+	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),

@@ -24,6 +24,16 @@ rhost(const char *host, const char *domain, const char *status,
     return bounce_reason_name(bounce_classify(&ev));
 }
 
+/* classify_in - reason name of a reply in a notice of that MTA */
+static const char *
+classify_in(const char *mta, const char *status, const char *text)
+{
+    struct bounce_evidence ev = {status, "", text, "failed", NULL, "smtp",
+				 NULL, NULL, NULL, mta};
+
+    return bounce_reason_name(bounce_classify(&ev));
+}
+
 /* classify - reason name without a remote host */
 static const char *
 classify(const char *status, const char *reply, const char *text,
@@ -181,6 +191,8 @@ test_commands(void **state)
 					    "host 192.0.2.8: 553 no"), "RCPT");
     assert_string_equal(bounce_command_find("Connected to 192.0.2.1 but "
 					    "sender was rejected."), "MAIL");
+    assert_string_equal(bounce_command_find("Connected to 192.0.2.1 but "
+					    "greeting failed."), "CONN");
     assert_string_equal(bounce_command_find("550 550 Unknown user "
 					    "a@b.example (state 18)."),
 			"DATA");
@@ -193,6 +205,194 @@ test_commands(void **state)
 					    "\n>>> DATA\n<<< 554 no"), "DATA");
     assert_string_equal(bounce_command_find("(in reply to STARTTLS command)"),
 			"STARTTLS");
+    assert_string_equal(bounce_command_find("-------server message\n550 no\n"
+					    "\n-------SMTP command\nDATA\n"),
+			"DATA");
+    assert_string_equal(bounce_command_find("SMTP error from remote server "
+					    "for TEXT command, host: mx"),
+			"DATA");
+    assert_string_equal(bounce_command_find("connect to mx.b.example[192.0.2.4]"
+					    ": server refused to talk to me: "
+					    "554 go away"), "HELO");
+}
+
+static void
+test_more_providers(void **state)
+{
+    (void) state;
+    /* i.ua numbers its refusals in a link */
+    assert_string_equal(rhost("mx2.email.ua", "example.org", "5.0.0", "550",
+			      "RCPT", "550 see https://mail.i.ua/err/4/ now"),
+			"mailboxfull");
+    /* Facebook labels them */
+    assert_string_equal(rhost("mx.b.facebook.com", "example.org", "5.0.0",
+			      "550", "RCPT", "550 5.0.0 RCP-P3 see the help"),
+			"filtered");
+    assert_string_equal(rhost("mx.b.facebook.com", "example.org", "4.0.0",
+			      "450", "RCPT", "450 4.0.0 CON-T2 later"),
+			"toomanyconn");
+    /* Cloudflare's routing */
+    assert_string_equal(rhost("route1.mx.cloudflare.net", "example.org",
+			      "5.7.1", "554", "RCPT", "554 5.7.1 client found on"
+			      " one or more DNSBLs"), "blocked");
+    /* a label inside a word is not one */
+    assert_string_not_equal(rhost("mx.b.facebook.com", "example.org", "5.0.0",
+				  "550", "RCPT", "550 xrcp-p3x"), "filtered");
+}
+
+static void
+test_command_words(void **state)
+{
+    (void) state;
+    /* a command written as such, the latest of the session wins */
+    assert_string_equal(bounce_command_find("no connection went far enough; "
+					    "furthest was RCPT TO reply: 550 "
+					    "nobody"), "RCPT");
+    assert_string_equal(bounce_command_find("MAIL FROM: a@b.example\n"
+					    "RCPT TO: c@d.example\n"
+					    "DATA refused"), "DATA");
+    /* inside a word, a host name or an address: not a command */
+    assert_null(bounce_command_find("550 DATABASE error at mx.DATA.example"));
+    assert_null(bounce_command_find("550 unknown RCPTX@b.example"));
+}
+
+static void
+test_format_phrases(void **state)
+{
+    (void) state;
+    /* an MTA's own fixed messages, whatever the generic tables read */
+    assert_string_equal(classify_in("qmail", "5.4.4", "Sorry, I couldn't find "
+				    "a mail exchanger or IP address. (#5.4.4)"),
+			"notaccept");
+    /* qmail's words in its own notices only: a clone means otherwise */
+    assert_string_equal(classify_in("qmail", "4.4.1", "Sorry, I wasn't able "
+				    "to establish an SMTP connection. (#4.4.1)"
+				    " I'm not going to try again; this message "
+				    "has been in the queue too long."),
+			"networkerror");
+    assert_string_equal(classify_in(NULL, "4.4.1", "Sorry, I wasn't able "
+				    "to establish an SMTP connection. (#4.4.1)"
+				    " I'm not going to try again; this message "
+				    "has been in the queue too long."),
+			"expired");
+    assert_string_equal(classify("", "", "Could not deliver for the last "
+				 "7200 seconds. Giving up.", NULL), "expired");
+    assert_string_equal(classify_in("qmail", "4.4.3", "Temporary failure in "
+				    "LDAP lookup. (#4.4.3)"), "systemerror");
+    assert_string_equal(classify("", "", "all relevant MX records point to "
+				 "non-existent hosts", NULL), "hostunknown");
+    /* a missing host yields to a more specific finding of the code */
+    assert_string_equal(classify("5.2.2", "552", "552 5.2.2 mailbox full; "
+				 "DNS lookup failure: host mx.b.example not "
+				 "found", NULL), "mailboxfull");
+    /* a queue that timed out after a refusal: the refusal speaks */
+    assert_string_equal(classify("5.1.1", "", "192.0.2.9 does not like "
+				 "recipient. this message has been in the queue "
+				 "too long.", "RCPT"), "userunknown");
+    /* refused at the greeting: the client, not the MTA's words */
+    assert_string_equal(classify("", "554", "554 envelope expired", "HELO"),
+			"blocked");
+    /* a directory's own words, and an old Exchange's codes */
+    assert_string_equal(classify("", "", "User x (x@b.example) not listed in "
+				 "Domino Directory", NULL), "userunknown");
+    assert_string_equal(classify("", "", "MSEXCH:IMS:A:B:C 0 (000C05A6) "
+				 "Unknown Recipient", NULL), "userunknown");
+    /* a mailbox's absence in words alone, with no command: a filter's */
+    assert_string_equal(classify("", "", "This user doesn't have a "
+				 "b.example account (x@b.example) [0]", NULL),
+			"filtered");
+    /* Gmail's session stage, unless a specific code says more */
+    assert_string_equal(classify("5.7.0", "554", "554 554 5.7.0 Bad header "
+				 "(state 18).", NULL), "filtered");
+    assert_string_equal(classify("5.2.2", "550", "550 550 5.2.2 <a@b.example>"
+				 " too much mail (state 14).", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("", "550", "550 550 not here (state 14).",
+				 NULL), "userunknown");
+    assert_string_equal(classify("", "", "DNS Error: Domain name not found",
+				 NULL), "hostunknown");
+    /* Postfix defers a destination: not an account suspended */
+    assert_string_equal(classify("4.0.0", "421", "delivery temporarily "
+				 "suspended: connect to mx.b.example[192.0.2.4]"
+				 ": server refused to talk to me: 421 not now",
+				 "HELO"), "blocked");
+    /* a carrier's own notice */
+    assert_string_equal(classify("", "", "Could not be delivered to: "
+				 "<x@b.example> As their mailbox is full.",
+				 NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Mail Delivery Failed... User "
+				 "unknown", NULL), "filtered");
+    assert_string_equal(classify("", "", "Mail size limit exceeded. For "
+				 "explanation visit the help", NULL),
+			"mesgtoobig");
+    assert_string_equal(classify("", "", "** Address not found ** Your "
+				 "message wasn't delivered to x@b.example "
+				 "because the address couldn't be found. Check "
+				 "for typos", NULL), "userunknown");
+    /* a list manager's refusal words only in its own notices */
+    assert_string_equal(classify_in("fml", "", "reject mail from "
+				    "x@b.example"), "rejected");
+    assert_string_not_equal(classify_in(NULL, "", "reject mail from "
+					"x@b.example"), "rejected");
+    /* qmail: its name refused at the greeting is the client blocked */
+    {
+	struct bounce_evidence ev = {"5.7.1", "550", "Connected to 192.0.2.1 "
+				     "but my name was rejected. Remote host "
+				     "said: 550 5.7.1 no such user", "failed",
+				     "HELO", "smtp", NULL, NULL, NULL, "qmail"};
+
+	assert_string_equal(bounce_reason_name(bounce_classify(&ev)),
+			    "blocked");
+    }
+    /* Exim's router: no such local user */
+    assert_string_equal(classify_in("exim", "5.0.0", "550 5.0.0 user not "
+				    "found"), "userunknown");
+    /* IMail's own words name a missing mailbox, a filter's do not */
+    assert_string_equal(classify_in("imail", "", "Unknown user: x@b.example"),
+			"userunknown");
+    assert_string_equal(classify_in(NULL, "", "Unknown user: x@b.example"),
+			"filtered");
+    /* a content code with spam words: the spam filter's refusal */
+    assert_string_equal(classify("5.6.1", "500", "500 5.6.1 Message content "
+				 "rejected", NULL), "spamdetected");
+    assert_string_equal(classify("5.6.0", "554", "554 5.6.0 bad part",
+				 NULL), "contenterror");
+    /* RFC words name a malformed message only where they say so */
+    assert_string_equal(classify("5.7.1", "550", "550 5.7.1 message has "
+				 "multiple Subject headers", NULL),
+			"notcompliantrfc");
+    assert_string_not_equal(classify("5.5.2", "504", "504 5.5.2 Helo command "
+				     "rejected: need an RFC 1123 name", "HELO"),
+			    "notcompliantrfc");
+    /* relaying refused at the greeting is the client refused */
+    assert_string_not_equal(classify("5.7.1", "554", "554 5.7.1 relaying "
+				     "denied, go away", "CONN"), "norelaying");
+    assert_string_equal(classify("5.7.1", "554", "554 5.7.1 relaying "
+				 "denied", "RCPT"), "norelaying");
+    /* a domain's absence said outright, even deferred; a lookup failure not */
+    assert_string_equal(classify("4.4.3", "450", "450 4.4.3 Host or domain "
+				 "name not found. Name service error for "
+				 "name=b.example type=MX: Host not found, try "
+				 "again", NULL), "hostunknown");
+    assert_string_equal(classify("", "", "Name service error for domain "
+				 "b.example: Host not found, try again", NULL),
+			"networkerror");
+    /* an inactive mailbox refused at RCPT is read as a missing one */
+    assert_string_equal(classify("5.0.0", "550", "550 mailbox is inactive",
+				 "RCPT"), "userunknown");
+    assert_string_equal(classify("5.0.0", "550", "550 invalid/inactive user",
+				 "RCPT"), "suspend");
+    /* a 5.1.1 whose words name another cause: the words win */
+    assert_string_equal(classify("5.1.1", "554", "554 5.1.1 <a@b.example>: "
+				 "Relay access denied", "RCPT"), "norelaying");
+    /* local delivery agents */
+    assert_string_equal(classify("5.2.2", "", "maildrop: maildir over quota.",
+				 NULL), "mailboxfull");
+    assert_string_equal(classify("5.0.0", "", "procmail: Couldn't create "
+				 "\"/var/mail/x\"", NULL), "mailererror");
+    assert_string_equal(classify("5.0.0", "", "Your message to <a@b.example> "
+				 "was automatically rejected: Mailbox doesn't "
+				 "exist: a", NULL), "userunknown");
 }
 
 static void
@@ -229,6 +429,12 @@ test_failedstarttls(void **state)
     assert_string_equal(classify("4.7.0", "454", "454 4.7.0 TLS not "
 				 "available", "STARTTLS"), "failedstarttls");
     assert_false(bounce_is_hard(BR_FAILEDSTARTTLS, "5.7.10", "538"));
+    /* a specific finding of the first pass comes before it */
+    assert_string_equal(classify("5.2.2", "552", "552 5.2.2 mailbox full; "
+				 "TLS required next time", NULL), "mailboxfull");
+    assert_string_equal(classify("5.7.0", "530", "530 5.7.0 Must issue a "
+				 "STARTTLS command first", "MAIL"),
+			"failedstarttls");
 }
 
 static void
@@ -379,6 +585,9 @@ main(void)
 	cmocka_unit_test(test_provider_rules),
 	cmocka_unit_test(test_rhost_find),
 	cmocka_unit_test(test_commands),
+	cmocka_unit_test(test_more_providers),
+	cmocka_unit_test(test_command_words),
+	cmocka_unit_test(test_format_phrases),
 	cmocka_unit_test(test_command_decides),
 	cmocka_unit_test(test_failedstarttls),
 	cmocka_unit_test(test_code_fallback),

@@ -650,14 +650,14 @@ test_refusals(void **state)
     struct seen s;
     struct trackrw_opts o = opts(&s);
     struct trackrw_result r;
-    char *longjunk = xmalloc(TRACKRW_URL_MAX + 10);
+    char *longjunk = xmalloc(TRACKRW_TRACKED_MAX + 10);
     char *deep = xmalloc(8192), *many = xmalloc(60 * (TRACKRW_MAX_PARTS + 2));
     size_t n = 0;
     int i, d;
 
     (void) state;
-    memset(longjunk, 'j', TRACKRW_URL_MAX + 9);
-    longjunk[TRACKRW_URL_MAX + 9] = 0;
+    memset(longjunk, 'j', TRACKRW_TRACKED_MAX + 9);
+    longjunk[TRACKRW_TRACKED_MAX + 9] = 0;
     o.max_size = 20;
     assert_int_equal(refuse("Content-Type: text/html\n\n<a href=https://x.example/>\n", &o),
 		     TRACKRW_TOO_BIG);

@@ -1,6 +1,6 @@
 /*
- * limits - the throttling policy of one configuration, ready to use
- * (see limits.h)
+ * throttle_limits - the throttling policy of one configuration, ready to use
+ * (see throttle_limits.h)
  */
 #include "config.h"
 
@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "throttle_limits.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "xalloc.h"
 
 /* limits_key - "<prefix>{rl}:<kind>:<a>[:<b>]" */
@@ -115,7 +116,6 @@ limits_build(struct outpost_conf *conf, char *err, size_t errlen)
     l->refs = 1;
     l->conf = conf;
     l->prefix = conf->redis.prefix ? conf->redis.prefix : "";
-    l->default_pool = -1;
     if (strlen(l->prefix) > LIMITS_MAX_PREFIX || strchr(l->prefix, '{')) {
 	snprintf(err, errlen, "%s: [redis] prefix: at most %d characters, without '{'",
 		 conf->path, LIMITS_MAX_PREFIX);
@@ -132,9 +132,6 @@ limits_build(struct outpost_conf *conf, char *err, size_t errlen)
     for (i = 0; i < l->npools; i++)
 	if (build_pool(l, i, err, errlen) < 0)
 	    goto fail;
-    for (i = 0; i < l->npools; i++)
-	if (conf->policy.default_pool && strcmp(l->pools[i].name, conf->policy.default_pool) == 0)
-	    l->default_pool = (int) i;
     gcra_init(&l->domain_gcra, &conf->policy.domain_rate, conf->policy.domain_burst);
     gcra_init(&l->sender_gcra, &conf->policy.sender_rate, conf->policy.sender_burst);
     l->domain_over = xcalloc(conf->domains.n + 1, sizeof(struct gcra));
@@ -191,18 +188,11 @@ limits_unref(struct limits *l)
     free(l);
 }
 
-/* limits_pool_for - SASL user, then sender domain, then the default */
+/* limits_pool_for - the sender's pool, by the one rule of pool_select() */
 int
 limits_pool_for(const struct limits *l, const char *sasl, const char *sender_domain)
 {
-    int i;
-
-    if (sasl && *sasl && (i = conf_pool_by_sender(l->conf, sasl)) >= 0)
-	return i;
-    if (sender_domain && *sender_domain
-	&& (i = conf_pool_by_sender(l->conf, sender_domain)) >= 0)
-	return i;
-    return l->default_pool;
+    return pool_select(l->conf, sasl, sender_domain);
 }
 
 /* limits_domain_gcra - a recipient domain's rate */

@@ -49,15 +49,16 @@
  *	url is the link as the recipient's client would follow it (HTML
  *	entities decoded, blanks trimmed, tabs and line breaks removed;
  *	NUL-terminated).  It writes the tracked URL into out (outsz is
- *	TRACKRW_URL_MAX) and returns its length, 0 to leave the link
- *	alone, or -1 to give up on the whole message.  A tracked URL must
- *	be printable ASCII without blanks.  url_for may be called for a
- *	message that is then refused (a later part is found malformed):
- *	what it stores must expire on its own.  It need not wait on Redis:
- *	a token that carries the message and the index can be made at once,
- *	and the URLs it was called with stored after the rewrite in one
- *	command.  Without url_for, links are left alone and only the pixel
- *	goes in (open tracking alone).
+ *	TRACKRW_TRACKED_MAX) and returns its length, 0 to leave the link
+ *	alone (a token that does not fit, say), or -1 to give up on the
+ *	whole message.  A tracked URL must be printable ASCII without
+ *	blanks; an answer that fills out is taken as cut short: failure.
+ *	url_for may be called for a message that is then refused (a later
+ *	part is found malformed): what it stores must expire on its own.
+ *	It need not wait on Redis: a token that carries the URL, or the
+ *	message and the index, can be made at once (with the URLs stored
+ *	after the rewrite in one command).  Without url_for, links are left
+ *	alone and only the pixel goes in (open tracking alone).
  *
  *	A tag's href keeps its quotes; an unquoted one gets double quotes.
  *	The tracked URL is written with &, <, >, " and ' as HTML entities.
@@ -88,12 +89,16 @@
 #define TRACKRW_MAX_LINKS	250	/* default limit on candidate links */
 #define TRACKRW_MAX_DEPTH	8	/* nested multiparts */
 #define TRACKRW_MAX_PARTS	256	/* entities in all */
-#define TRACKRW_URL_MAX		2048	/* an original or tracked URL */
+#define TRACKRW_URL_MAX		2048	/* an original URL, the pixel's */
+#define TRACKRW_TRACKED_MAX	4096	/* a tracked URL (it may carry one) */
 #define TRACKRW_UNSUB_MAX	4	/* List-Unsubscribe URLs compared */
 
-/* the largest result: re-encoding may triple a part, each URL grows */
+/*
+ * the largest result: re-encoding may triple a part; a tracked URL grows
+ * sixfold at most as HTML entities, and by a third more in base64
+ */
 #define TRACKRW_OUT_BOUND(len, links) \
-	(4 * (len) + ((links) + 1) * (20 * TRACKRW_URL_MAX + 256))
+	(4 * (len) + ((links) + 1) * (10 * TRACKRW_TRACKED_MAX + 256))
 
 /* url_for - make the tracked URL of one link (see above) */
 typedef ssize_t (*trackrw_url_fn) (void *ctx, unsigned index,

@@ -20,7 +20,7 @@ static void copy_field(char *out, size_t outsz, const char *val);
 static void
 copy_field(char *out, size_t outsz, const char *val)
 {
-    size_t  n = strlen(val);
+    size_t n = strlen(val);
 
     if (n >= outsz)
 	n = outsz - 1;
@@ -32,9 +32,9 @@ copy_field(char *out, size_t outsz, const char *val)
 int
 arf_parse(const char *body, size_t len, struct arf_report *out)
 {
-    char    name[64], val[1024];
-    size_t  pos = 0, k;
-    int     rc;
+    char name[64], val[1024];
+    size_t pos = 0, k;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     while ((rc = mime_field_next(body, len, &pos, name, sizeof(name), val,

@@ -21,7 +21,7 @@ static void copy_trim(char *out, size_t outsz, const char *in);
 static void
 copy_trim(char *out, size_t outsz, const char *in)
 {
-    size_t  n;
+    size_t n;
 
     while (*in == ' ' || *in == '\t')
 	in++;
@@ -39,7 +39,7 @@ void
 dsn_addr_value(const char *value, char *out, size_t outsz)
 {
     const char *semi = strchr(value, ';');
-    char   *lt, *gt;
+    char *lt, *gt;
 
     copy_trim(out, outsz, semi ? semi + 1 : value);
     if ((lt = strchr(out, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
@@ -59,7 +59,7 @@ dsn_status_find(const char *text, char *out, size_t outsz)
 
     for (p = text; *p; p++) {
 	const char *q;
-	size_t  n1 = 0, n2 = 0;
+	size_t n1 = 0, n2 = 0;
 
 	if ((*p != '2' && *p != '4' && *p != '5') || p[1] != '.')
 	    continue;
@@ -122,9 +122,9 @@ int
 dsn_parse(const char *body, size_t len, struct dsn_report *out)
 {
     struct dsn_rcpt *cur = NULL;
-    char    name[64], val[DSN_DIAG_MAX + 64];
-    size_t  pos = 0;
-    int     rc;
+    char name[64], val[DSN_DIAG_MAX + 64];
+    size_t pos = 0;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     while ((rc = mime_field_next(body, len, &pos, name, sizeof(name), val,
@@ -153,11 +153,14 @@ dsn_parse(const char *body, size_t len, struct dsn_report *out)
 	} else if (strcasecmp(name, "Action") == 0
 		   || strcasecmp(name, "Status") == 0
 		   || strcasecmp(name, "Remote-MTA") == 0
-		   || strcasecmp(name, "Diagnostic-Code") == 0) {
+		   || strcasecmp(name, "Diagnostic-Code") == 0
+		   || strcasecmp(name, "X-PowerMTA-BounceCategory") == 0) {
 	    if (cur == NULL)
 		cur = rcpt_open(out);
-	    if (strcasecmp(name, "Action") == 0) {
-		size_t  k;
+	    if (strcasecmp(name, "X-PowerMTA-BounceCategory") == 0) {
+		copy_trim(cur->category, sizeof(cur->category), val);
+	    } else if (strcasecmp(name, "Action") == 0) {
+		size_t k;
 
 		copy_trim(cur->action, sizeof(cur->action), val);
 		for (k = 0; cur->action[k]; k++)
@@ -172,7 +175,7 @@ dsn_parse(const char *body, size_t len, struct dsn_report *out)
 		dsn_addr_value(val, cur->remote_mta, sizeof(cur->remote_mta));
 	    } else {
 		const char *semi = strchr(val, ';');
-		size_t  k;
+		size_t k;
 
 		if (semi != NULL && semi - val < (long) sizeof(cur->diag_type)
 		    && memchr(val, ' ', (size_t) (semi - val)) == NULL) {

@@ -86,10 +86,10 @@ struct json_scan {
     char stack[JSON_MAX_DEPTH];		/* '{' or '[' */
 };
 
-void    json_scan_init(struct json_scan *s, const char *buf, size_t len);
-int     json_scan_next(struct json_scan *s, struct json_tok *t);
-int     json_scan_skip(struct json_scan *s, const struct json_tok *t);
-size_t  json_unescape(const char *p, size_t len, char *out, size_t outsz);
-int     json_tok_is(const struct json_tok *t, const char *key);
+void json_scan_init(struct json_scan *s, const char *buf, size_t len);
+int json_scan_next(struct json_scan *s, struct json_tok *t);
+int json_scan_skip(struct json_scan *s, const struct json_tok *t);
+size_t json_unescape(const char *p, size_t len, char *out, size_t outsz);
+int json_tok_is(const struct json_tok *t, const char *key);
 
 #endif

@@ -48,7 +48,7 @@ struct rw {
     char unsub[TRACKRW_UNSUB_MAX][TRACKRW_URL_MAX];
     int nunsub;
     char url[TRACKRW_URL_MAX];		/* the link being looked at */
-    char tracked[TRACKRW_URL_MAX];	/* what url_for made of it */
+    char tracked[TRACKRW_TRACKED_MAX];	/* what url_for made of it */
 };
 
 enum enc {

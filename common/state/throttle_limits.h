@@ -1,8 +1,8 @@
 /*
- * limits - the throttling policy of one configuration, ready to use
+ * throttle_limits - the throttling policy of one configuration, ready to use
  *
  * SYNOPSIS
- *	#include "limits.h"
+ *	#include "throttle_limits.h"
  *
  *	struct limits *limits_build(struct outpost_conf *conf, char *err,
  *				    size_t errlen);
@@ -27,8 +27,9 @@
  *	Limits are reference counted: a reload builds new ones while
  *	decisions in flight keep the old ones alive.
  *
- *	limits_pool_for() picks the sender's pool: by SASL user, then by
- *	sender domain, then [policy] default_pool; -1 when none applies.
+ *	limits_pool_for() picks the sender's pool by the rule of
+ *	pool_select(3): by SASL user, then by sender domain, then [policy]
+ *	default_pool; -1 when none applies.
  *	limits_domain_gcra() and limits_sender_gcra() return the rate of a
  *	recipient domain or a sender (their own section, or the default), or
  *	NULL when none is set.
@@ -37,8 +38,8 @@
  *	every throttling key carries the hash tag {rl}, so that one script
  *	may use them all.  It returns -1 when the key does not fit.
  */
-#ifndef OUTPOST_LIMITS_H
-#define OUTPOST_LIMITS_H
+#ifndef OUTPOST_THROTTLE_LIMITS_H
+#define OUTPOST_THROTTLE_LIMITS_H
 
 #include <stddef.h>
 
@@ -70,7 +71,6 @@ struct limits {
     struct provider_table providers;
     struct pool_rt *pools;
     size_t npools;
-    int default_pool;
     struct warmup_tz tz;
     struct gcra domain_gcra;	/* interval 0: no default */
     struct gcra sender_gcra;

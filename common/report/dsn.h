@@ -13,7 +13,8 @@
  *	dsn_parse() reads the body of a message/delivery-status part (LF line
  *	ends): the per-message fields (Reporting-MTA) and one dsn_rcpt per
  *	per-recipient group, with Final-Recipient, Original-Recipient,
- *	Action, Status, Remote-MTA and Diagnostic-Code.  It is lenient about
+ *	Action, Status, Remote-MTA and Diagnostic-Code (and PowerMTA's
+ *	X-PowerMTA-BounceCategory, its own verdict).  It is lenient about
  *	what the wild does: recipient groups not separated by an empty line
  *	(a new Final-Recipient starts a new group), a missing Final-Recipient
  *	(Original-Recipient or X-Actual-Recipient stands in), comments after
@@ -36,26 +37,27 @@
 #define DSN_DIAG_MAX	1024
 
 struct dsn_rcpt {
-    char    final_rcpt[ADDR_MAX];
-    char    orig_rcpt[ADDR_MAX];
-    char    action[32];
-    char    status[16];
-    char    status_comment[128];	/* "(mailbox disabled, ...)" after it */
-    char    remote_mta[256];
-    char    diag_type[32];		/* "smtp", "x-unix", ... lower case */
-    char    diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
+    char final_rcpt[ADDR_MAX];
+    char orig_rcpt[ADDR_MAX];
+    char action[32];
+    char status[16];
+    char status_comment[128];	/* "(mailbox disabled, ...)" after it */
+    char remote_mta[256];
+    char diag_type[32];		/* "smtp", "x-unix", ... lower case */
+    char diag[DSN_DIAG_MAX];	/* Diagnostic-Code text after the type */
+    char category[32];		/* PowerMTA's X-PowerMTA-BounceCategory */
 };
 
 struct dsn_report {
-    char    reporting_mta[256];
+    char reporting_mta[256];
     struct dsn_rcpt *rcpts;
-    size_t  nrcpts;
-    int     truncated;
+    size_t nrcpts;
+    int truncated;
 };
 
-int     dsn_parse(const char *body, size_t len, struct dsn_report *out);
-void    dsn_free(struct dsn_report *r);
-int     dsn_status_find(const char *text, char *out, size_t outsz);
-void    dsn_addr_value(const char *value, char *out, size_t outsz);
+int dsn_parse(const char *body, size_t len, struct dsn_report *out);
+void dsn_free(struct dsn_report *r);
+int dsn_status_find(const char *text, char *out, size_t outsz);
+void dsn_addr_value(const char *value, char *out, size_t outsz);
 
 #endif

@@ -6,10 +6,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "jsonw.h"
 #include "msg.h"
-#include "suppress.h"
 
 static void value_start(struct jsonw *w, const char *key);
 static void open_container(struct jsonw *w, const char *key, char open, char close);
@@ -222,12 +222,15 @@ jsonw_null(struct jsonw *w, const char *key)
 void
 jsonw_time(struct jsonw *w, const char *key, long long t)
 {
+    time_t tt = (time_t) t;
+    struct tm tm;
     char buf[32];
 
     if (t <= 0) {
 	jsonw_null(w, key);
 	return;
     }
-    sup_time_format(t, buf, sizeof(buf));
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     jsonw_string(w, key, buf);
 }

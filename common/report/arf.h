@@ -29,19 +29,19 @@
 #define ARF_MAX_RCPTS	100
 
 struct arf_report {
-    char    feedback_type[32];
-    char    user_agent[128];
-    char    version[16];
-    char    orig_mail_from[ADDR_MAX];
-    char    source_ip[64];
-    char    reported_domain[256];
-    char    arrival_date[64];
-    char  (*rcpts)[ADDR_MAX];
-    size_t  nrcpts;
-    int     truncated;
+    char feedback_type[32];
+    char user_agent[128];
+    char version[16];
+    char orig_mail_from[ADDR_MAX];
+    char source_ip[64];
+    char reported_domain[256];
+    char arrival_date[64];
+    char (*rcpts)[ADDR_MAX];
+    size_t nrcpts;
+    int truncated;
 };
 
-int     arf_parse(const char *body, size_t len, struct arf_report *out);
-void    arf_free(struct arf_report *r);
+int arf_parse(const char *body, size_t len, struct arf_report *out);
+void arf_free(struct arf_report *r);
 
 #endif

@@ -65,35 +65,38 @@ enum bounce_kind {
 };
 
 struct bounce_rcpt {
-    char    addr[ADDR_MAX];
-    char    status[16];		/* "5.1.1", or "" */
-    char    replycode[4];		/* "550", or "" */
-    int     reason;			/* enum bounce_reason */
-    int     hard;			/* suppress at once */
-    char    feedback_type[32];	/* complaints: "abuse", "opt-out", ... */
-    char    action[32];		/* DSN Action, lower case */
-    char    command[16];		/* refused SMTP command, or "" */
-    char    remote_mta[256];
-    char    reporting_mta[256];	/* the DSN's Reporting-MTA, or "" */
-    char    diag[DSN_DIAG_MAX];	/* diagnostic text, one line */
+    char addr[ADDR_MAX];
+    char status[16];		/* "5.1.1", or "" */
+    char replycode[4];		/* "550", or "" */
+    int reason;			/* enum bounce_reason */
+    int hard;			/* suppress at once */
+    char feedback_type[32];	/* complaints: "abuse", "opt-out", ... */
+    char action[32];		/* DSN Action, lower case */
+    char command[16];		/* refused SMTP command, or "" */
+    char remote_mta[256];
+    char reporting_mta[256];	/* the DSN's Reporting-MTA, or "" */
+    char diag[DSN_DIAG_MAX];	/* diagnostic text, one line */
 };
 
 struct bounce_report {
-    int     kind;			/* enum bounce_kind */
+    int kind;			/* enum bounce_kind */
     struct bounce_rcpt *rcpts;
-    size_t  nrcpts;
-    int     truncated;
-    int     over_budget;		/* gave up: BOUNCE_CPU_BUDGET_MS spent */
+    size_t nrcpts;
+    int truncated;
+    int over_budget;		/* gave up: BOUNCE_CPU_BUDGET_MS spent */
     long long cpu_limit_ns;		/* private: thread CPU time to stop at */
-    char   *orig_headers;		/* returned message's headers, or NULL */
-    size_t  orig_headers_len;
-    char    source_ip[64];		/* complaints: Source-IP */
-    char    orig_mail_from[ADDR_MAX];	/* complaints: Original-Mail-From */
+    char *orig_headers;		/* returned message's headers, or NULL */
+    size_t orig_headers_len;
+    char source_ip[64];		/* complaints: Source-IP */
+    char orig_mail_from[ADDR_MAX];	/* complaints: Original-Mail-From */
+    char mta[16];			/* the notice's MTA where its words
+					 * matter: "qmail", "exim", "imail",
+					 * "fml" */
 };
 
-int     bounce_parse(const char *msg, size_t len, struct bounce_report *out,
+int bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 		     const char **why);
-void    bounce_report_free(struct bounce_report *r);
+void bounce_report_free(struct bounce_report *r);
 const char *bounce_kind_name(int kind);
 
 #endif

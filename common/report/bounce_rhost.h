@@ -49,10 +49,10 @@
 
 #include "bounce_class.h"
 
-int     bounce_rhost_reason(const struct bounce_evidence *ev,
+int bounce_rhost_reason(const struct bounce_evidence *ev,
 			    const char *folded);
 const char *bounce_rhost_provider(const char *rhost, const char *domain,
 				  const char *lhost);
-int     bounce_rhost_find(const char *text, char *out, size_t outsz);
+int bounce_rhost_find(const char *text, char *out, size_t outsz);
 
 #endif

@@ -15,6 +15,7 @@
  *	const char *bounce_command_find(const char *text);
  *	int bounce_text_is_temporary(const char *text);
  *	int bounce_provider_reason(const char *domain, int reason);
+ *	int bounce_lda_named(const char *text);
  *
  * DESCRIPTION
  *	bounce_classify() names the reason of one failed recipient from the
@@ -26,7 +27,12 @@
  *	it is specific; the wording decides when the code is generic
  *	(X.0.0, X.7.1, none) or contradicted by a more specific phrase.
  *	The phrase tables are written for formats and wording, not for any
- *	one sample.
+ *	one sample.  First come the fixed messages of the program that
+ *	wrote the notice (ev->mta names it where its words must be read
+ *	in its own sense: "qmail", "exim", "imail", "fml") and of local
+ *	delivery agents, then the rules of large receivers
+ *	(bounce_rhost(3)), then the generic reading by status code,
+ *	command and wording.
  *
  *	bounce_is_hard() says whether the address should be suppressed at
  *	once: the mailbox or domain does not exist or has moved
@@ -43,12 +49,14 @@
  *	bounce_command_find() names the SMTP command a text says was
  *	refused ("RCPT", "MAIL", "DATA", "HELO", "EHLO", "CONN") or NULL.
  *	bounce_text_is_temporary() says whether the wording calls the
- *	failure temporary (" temporar", " persistent", Exim's "retry
- *	timeout exceeded").
+ *	failure temporary (" temporar", " persistent").
  *	bounce_provider_reason() refines an undecided reason (undefined,
  *	onhold) by the recipient's domain, for providers whose refusals
  *	mean one thing whatever their wording (a Google Groups list refuses
  *	the poster: rejected); any other reason is returned unchanged.
+ *	bounce_lda_named() says whether a text quotes the error of a local
+ *	delivery agent (dovecot, mail.local, procmail, maildrop, vpopmail,
+ *	vmailmgr), whose words the classifier reads in that agent's sense.
  */
 #ifndef OUTPOST_BOUNCE_CLASS_H
 #define OUTPOST_BOUNCE_CLASS_H
@@ -105,17 +113,20 @@ struct bounce_evidence {
     const char *rhost;		/* remote MTA's host name, or NULL */
     const char *domain;		/* the recipient's domain, or NULL */
     const char *lhost;		/* reporting MTA's host name, or NULL */
+    const char *mta;		/* the notice's MTA ("qmail", "exim",
+				 * "imail", "fml"), or NULL */
 };
 
-int     bounce_classify(const struct bounce_evidence *ev);
+int bounce_classify(const struct bounce_evidence *ev);
 const char *bounce_reason_name(int reason);
-int     bounce_is_hard(int reason, const char *status, const char *replycode);
-int     bounce_pseudo_status(int reason, int temporary, char *out,
+int bounce_is_hard(int reason, const char *status, const char *replycode);
+int bounce_pseudo_status(int reason, int temporary, char *out,
 			     size_t outsz);
-int     bounce_replycode_find(const char *text, const char *status,
+int bounce_replycode_find(const char *text, const char *status,
 			      char *out, size_t outsz);
 const char *bounce_command_find(const char *text);
-int     bounce_text_is_temporary(const char *text);
-int     bounce_provider_reason(const char *domain, int reason);
+int bounce_text_is_temporary(const char *text);
+int bounce_provider_reason(const char *domain, int reason);
+int bounce_lda_named(const char *text);
 
 #endif

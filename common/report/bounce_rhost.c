@@ -20,7 +20,7 @@
 #include "bounce_rhost.h"
 
 struct rhost_rule {
-    int     reason;
+    int reason;
     const char *status;		/* "5.7.1", "5.7.606-649", or NULL: any */
     const char *phrase;		/* lower case; NULL: the code alone */
 };
@@ -29,12 +29,14 @@ struct rhost_provider {
     const char *name;
     const char *hosts[6];	/* host name suffixes; NULL ends */
     const struct rhost_rule *rules;	/* BR_UNDEFINED ends */
-    int     (*codes) (const char *folded);	/* numbered refusals */
+    int (*codes) (const char *folded);	/* numbered refusals */
 };
 
 static int orange_codes(const char *t);
 static int cox_codes(const char *t);
 static int godaddy_codes(const char *t);
+static int iua_codes(const char *t);
+static int facebook_codes(const char *t);
 static int docomo_rules(const char *t, const char *status,
 			const char *command);
 
@@ -437,6 +439,13 @@ static const struct rhost_rule orange[] = {
     END
 };
 
+/* Cloudflare Email Routing */
+static const struct rhost_rule cloudflare[] = {
+    {BR_BLOCKED, NULL, "found on one or more dnsbls"},
+    {BR_SYSTEMERROR, NULL, "upstream error"},
+    END
+};
+
 /* NTT docomo: see docomo_rules() */
 static const struct rhost_rule none[] = {
     END
@@ -465,13 +474,16 @@ static const struct rhost_provider providers[] = {
     {"orange", {".laposte.net", ".orange.fr", ".wanadoo.fr", NULL}, orange,
      orange_codes},
     {"docomo", {"mfsmax.docomo.ne.jp", NULL}, none, NULL},
+    {"cloudflare", {".mx.cloudflare.net", NULL}, cloudflare, NULL},
+    {"iua", {".email.ua", NULL}, none, iua_codes},
+    {"facebook", {".facebook.com", NULL}, none, facebook_codes},
 };
 
 /* host_is - name ends with suffix, at a label boundary */
 static int
 host_is(const char *name, size_t nl, const char *suffix)
 {
-    size_t  sl = strlen(suffix);
+    size_t sl = strlen(suffix);
 
     if (nl < sl || strncasecmp(name + nl - sl, suffix, sl) != 0)
 	return 0;
@@ -482,7 +494,7 @@ host_is(const char *name, size_t nl, const char *suffix)
 static int
 domain_served(const char *host, const char *domain, size_t dl)
 {
-    size_t  hl = strlen(host);
+    size_t hl = strlen(host);
 
     /* "example.com" serves "mx.example.com", "example.com" itself */
     if (dl == 0 || memchr(domain, '.', dl) == NULL || hl < dl)
@@ -496,7 +508,7 @@ domain_served(const char *host, const char *domain, size_t dl)
 static const struct rhost_provider *
 provider_of_host(const char *host)
 {
-    size_t  i, k, hl = host ? strlen(host) : 0;
+    size_t i, k, hl = host ? strlen(host) : 0;
 
     while (hl > 0 && host[hl - 1] == '.')
 	hl--;
@@ -512,7 +524,7 @@ static const struct rhost_provider *
 find_provider(const char *rhost, const char *domain, const char *lhost)
 {
     const struct rhost_provider *p;
-    size_t  i, k, dl = domain ? strlen(domain) : 0;
+    size_t i, k, dl = domain ? strlen(domain) : 0;
 
     /* the recipient's domain first: the reply came from its servers */
     for (i = 0; dl && i < sizeof(providers) / sizeof(providers[0]); i++)
@@ -529,9 +541,9 @@ static int
 status_fits(const char *want, const char *status)
 {
     const char *dash = strchr(want, '-'), *dot;
-    size_t  pl;
-    long    lo, hi, n;
-    char   *end;
+    size_t pl;
+    long lo, hi, n;
+    char *end;
 
     if (dash == NULL)
 	return strcmp(want, status) == 0;
@@ -551,7 +563,7 @@ status_fits(const char *want, const char *status)
 static int
 code_after(const char *p)
 {
-    int     i;
+    int i;
 
     if (*p == '_')
 	p++;
@@ -577,8 +589,8 @@ static int
 orange_codes(const char *t)
 {
     static const struct {
-	int     code;
-	int     reason;
+	int code;
+	int reason;
     } table[] = {
 	{102, BR_BLOCKED}, {103, BR_BLOCKED}, {104, BR_TOOMANYCONN},
 	{305, BR_SECURITYERROR}, {401, BR_BLOCKED}, {402, BR_SECURITYERROR},
@@ -590,7 +602,7 @@ orange_codes(const char *t)
     };
     static const char *const tags[] = {"ofr", "lpn", "ouk"};
     const char *p;
-    int     code;
+    int code;
 
     for (size_t k = 0; k < 3; k++)
 	for (p = t; (p = strstr(p, tags[k])) != NULL; p += 3) {
@@ -606,11 +618,63 @@ orange_codes(const char *t)
     return BR_UNDEFINED;
 }
 
+/* iua_codes - i.ua numbers its refusals in a link: ".i.ua/err/2/" */
+static int
+iua_codes(const char *t)
+{
+    static const int reasons[] = {
+	BR_UNDEFINED, BR_NORELAYING, BR_USERUNKNOWN, BR_SUSPEND,
+	BR_MAILBOXFULL, BR_TOOMANYCONN, BR_NORELAYING, BR_BLOCKED,
+	BR_REJECTED, BR_BLOCKED, BR_FILTERED,
+    };
+    const char *p = strstr(t, ".i.ua/err/");
+    int code;
+
+    if (p == NULL || !isdigit((unsigned char) p[10]))
+	return BR_UNDEFINED;
+    code = atoi(p + 10);
+    return code > 0 && code <= 10 ? reasons[code] : BR_UNDEFINED;
+}
+
+/* facebook_codes - Facebook labels its refusals: "RCP-P1", "POL-T2", ... */
+static int
+facebook_codes(const char *t)
+{
+    static const struct {
+	const char *label;
+	int reason;
+    } table[] = {
+	{"pol-p7", BR_AUTHFAILURE}, {"pol-p1", BR_BLOCKED},
+	{"pol-p2", BR_BLOCKED}, {"pol-p3", BR_BLOCKED}, {"pol-p4", BR_BLOCKED},
+	{"pol-t1", BR_BLOCKED}, {"pol-t2", BR_BLOCKED}, {"pol-t3", BR_BLOCKED},
+	{"msg-p2", BR_CONTENTERROR}, {"rcp-p2", BR_FILTERED},
+	{"rcp-p3", BR_FILTERED}, {"msg-p1", BR_MESGTOOBIG},
+	{"int-p2", BR_MESGTOOBIG}, {"msg-p3", BR_NOTCOMPLIANTRFC},
+	{"dns-p1", BR_REJECTED}, {"dns-p2", BR_REJECTED},
+	{"dns-t1", BR_REJECTED}, {"dns-p3", BR_REQUIREPTR},
+	{"dns-t2", BR_REQUIREPTR}, {"pol-p6", BR_SPAMDETECTED},
+	{"rcp-t4", BR_SUSPEND}, {"rcp-t1", BR_SYSTEMERROR},
+	{"con-t1", BR_TOOMANYCONN}, {"con-t2", BR_TOOMANYCONN},
+	{"con-t3", BR_TOOMANYCONN}, {"con-t4", BR_TOOMANYCONN},
+	{"msg-t1", BR_TOOMANYCONN}, {"rcp-p1", BR_USERUNKNOWN},
+	{"int-p1", BR_USERUNKNOWN}, {"int-p3", BR_USERUNKNOWN},
+	{"int-p4", BR_USERUNKNOWN}, {"pol-p5", BR_VIRUSDETECTED},
+    };
+    const char *p;
+
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (p = t; (p = strstr(p, table[i].label)) != NULL; p += 6)
+	    if ((p == t || !isalnum((unsigned char) p[-1]))
+		&& !isalnum((unsigned char) p[6]))
+		return table[i].reason;
+    return BR_UNDEFINED;
+}
+
 /* label_after - the word after a tag ("aup#cxbl" -> "cxbl") */
 static void
 label_after(const char *p, char *out, size_t outsz)
 {
-    size_t  o = 0;
+    size_t o = 0;
 
     while (*p && isalnum((unsigned char) *p) && o + 1 < outsz)
 	out[o++] = *p++;
@@ -623,7 +687,7 @@ cox_codes(const char *t)
 {
     static const struct {
 	const char *label;
-	int     reason;
+	int reason;
     } table[] = {
 	{"cxbl", BR_BLOCKED}, {"cdrbl", BR_BLOCKED},
 	{"cxdns", BR_REQUIREPTR}, {"cxsndr", BR_AUTHFAILURE},
@@ -632,7 +696,7 @@ cox_codes(const char *t)
 	{"cxmj", BR_SECURITYERROR},
     };
     const char *p = strstr(t, "aup#");
-    char    label[16];
+    char label[16];
 
     if (p == NULL)
 	return BR_UNDEFINED;
@@ -654,7 +718,7 @@ godaddy_codes(const char *t)
 {
     static const struct {
 	const char *label;
-	int     reason;
+	int reason;
     } table[] = {
 	{"ib401", BR_SECURITYERROR}, {"ib501", BR_NOTCOMPLIANTRFC},
 	{"ib502", BR_NOTCOMPLIANTRFC}, {"ib506", BR_REJECTED},
@@ -668,7 +732,7 @@ godaddy_codes(const char *t)
 	{"ib105", BR_BLOCKED}, {"ib106", BR_BLOCKED},
     };
     const char *p;
-    char    label[16];
+    char label[16];
 
     for (p = t; (p = strstr(p, " ib")) != NULL; p += 3) {
 	label_after(p + 1, label, sizeof(label));
@@ -685,7 +749,7 @@ docomo_rules(const char *t, const char *status, const char *command)
 {
     static const struct {
 	const char *phrase;
-	int     reason;
+	int reason;
     } table[] = {
 	{"552 too much mail data", BR_MAILBOXFULL},
 	{"503 bad sequence of commands", BR_SYNTAXERROR},
@@ -730,7 +794,7 @@ bounce_rhost_reason(const struct bounce_evidence *ev, const char *folded)
 						   ev->lhost);
     const struct rhost_rule *r;
     const char *status = ev->status, *command = ev->command;
-    int     reason;
+    int reason;
 
     if (p == NULL || folded == NULL || folded[0] == 0)
 	return BR_UNDEFINED;
@@ -754,8 +818,8 @@ bounce_rhost_reason(const struct bounce_evidence *ev, const char *folded)
 static int
 host_copy(const char *p, char *out, size_t outsz)
 {
-    size_t  o = 0;
-    int     dots = 0;
+    size_t o = 0;
+    int dots = 0;
 
     while (*p == ' ' || *p == '<')
 	p++;
@@ -784,7 +848,7 @@ bounce_rhost_find(const char *text, char *out, size_t outsz)
 	"relay=", "host ",
     };
     const char *p;
-    char    name[256];
+    char name[256];
 
     if (outsz == 0)
 	return -1;
@@ -792,7 +856,7 @@ bounce_rhost_find(const char *text, char *out, size_t outsz)
     if (text == NULL)
 	return -1;
     for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++) {
-	size_t  n = strlen(leads[i]);
+	size_t n = strlen(leads[i]);
 
 	for (p = text; (p = strcasestr(p, leads[i])) != NULL; p += n) {
 	    const char *q = p + n, *e;

@@ -35,8 +35,8 @@
 
 /* what the text reader works with */
 struct notice {
-    char   *text;			/* notification text, owned */
-    size_t  len;
+    char *text;			/* notification text, owned */
+    size_t len;
 };
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
@@ -57,7 +57,8 @@ static int failure_status(const char *text, char *out, size_t outsz);
 static void host_token(const char *p, char *out, size_t outsz);
 static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
 			char *out, size_t outsz);
-static void finish_rcpt(struct bounce_rcpt *rc, const char *evidence,
+static void finish_rcpt(const struct bounce_report *r,
+			struct bounce_rcpt *rc, const char *evidence,
 			int temporary_hint);
 static int read_dsn(const struct mime_msg *m, const struct notice *n,
 		    struct bounce_report *r);
@@ -69,6 +70,15 @@ static int looks_like_bounce(const struct mime_msg *m);
 static int looks_like_unsubscribe(const struct mime_msg *m);
 static int looks_like_autoreply(const struct mime_msg *m);
 static void first_addr(const char *value, char *out, size_t outsz);
+static void block_extends(const char *block, const char *diag, char *out,
+			  size_t outsz);
+static int list_notice(const struct mime_msg *m);
+static int list_title_reason(const struct mime_msg *m);
+static void bracketed_rcpt(struct bounce_report *r, const struct notice *n);
+static int exim_notice(const struct mime_msg *m);
+static void notice_mta(const struct mime_msg *m, const struct notice *n,
+		       struct bounce_report *out);
+static void spam_marked(const struct mime_msg *m, struct bounce_report *out);
 
 /* bounce_kind_name - printable kind */
 const char *
@@ -126,8 +136,8 @@ static struct bounce_rcpt *
 rcpt_add(struct bounce_report *r, const char *addr)
 {
     struct bounce_rcpt *rc;
-    char    norm[ADDR_MAX];
-    size_t  i;
+    char norm[ADDR_MAX];
+    size_t i;
 
     if (rcpt_full(r))
 	return NULL;
@@ -158,8 +168,8 @@ is_local_char(int c)
 static int
 addr_at(const char *s, size_t pos, size_t len, size_t *start, size_t *end)
 {
-    size_t  a = pos, b = pos + 1;
-    int     dots = 0;
+    size_t a = pos, b = pos + 1;
+    int dots = 0;
 
     while (a > 0 && is_local_char((unsigned char) s[a - 1]))
 	a--;
@@ -199,7 +209,7 @@ is_role_addr(const char *a)
 static void
 first_addr(const char *value, char *out, size_t outsz)
 {
-    size_t  len = strlen(value), i, s, e;
+    size_t len = strlen(value), i, s, e;
 
     out[0] = 0;
     for (i = 0; i < len; i++)
@@ -213,7 +223,7 @@ first_addr(const char *value, char *out, size_t outsz)
 static void
 keep_orig_headers(struct bounce_report *r, const char *hdr, size_t len)
 {
-    size_t  body, n;
+    size_t body, n;
 
     if (r->orig_headers != NULL || len == 0)
 	return;
@@ -241,8 +251,8 @@ line_is_separator(const char *l, size_t n)
 	"message follows", "included below", "original mail",
 	"header of the original message", "unsent message below", NULL
     };
-    char    buf[200];
-    size_t  i, o = 0;
+    char buf[200];
+    size_t i, o = 0;
 
     while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>'))
 	l++, n--;
@@ -254,9 +264,16 @@ line_is_separator(const char *l, size_t n)
     /* a rule line, or a short line of its own, not a sentence about it */
     if (n > 50 && !ispunct((unsigned char) buf[0]))
 	return 0;
-    for (i = 0; marks[i]; i++)
-	if (strstr(buf, marks[i]) != NULL)
+    for (i = 0; marks[i]; i++) {
+	const char *hit = strstr(buf, marks[i]), *colon;
+
+	/* "the id of the original message is: x": a field, not a rule */
+	if (hit != NULL && (colon = strstr(hit, ": ")) != NULL
+	    && isalnum((unsigned char) colon[2]))
+	    continue;
+	if (hit != NULL)
 	    return 1;
+    }
     return 0;
 }
 
@@ -281,8 +298,8 @@ header_line(const char *l, size_t n)
 static size_t
 notice_cut(const char *t, size_t len, size_t *orig)
 {
-    size_t  i = 0, end;
-    int     prev_blank = 1;
+    size_t i = 0, end;
+    int prev_blank = 1;
     const char *nl;
 
     *orig = len;
@@ -298,7 +315,7 @@ notice_cut(const char *t, size_t len, size_t *orig)
 			   || strncasecmp(t + i, "Received:", 9) == 0)) {
 	    const char *nl2 = memchr(t + end + 1 > t + len ? t + len : t + end + 1,
 				     '\n', end + 1 < len ? len - end - 1 : 0);
-	    size_t  e2 = nl2 ? (size_t) (nl2 - t) : len;
+	    size_t e2 = nl2 ? (size_t) (nl2 - t) : len;
 
 	    if (end + 1 < len && (header_line(t + end + 1, e2 - end - 1)
 				  || t[end + 1] == ' ' || t[end + 1] == '\t')) {
@@ -317,8 +334,8 @@ static void
 notice_build(const struct mime_msg *m, struct notice *n,
 	     struct bounce_report *r)
 {
-    size_t  i, o = 0, cap = 0, cut, orig;
-    int     seen_orig = 0;
+    size_t i, o = 0, cap = 0, cut, orig;
+    int seen_orig = 0;
 
     n->text = NULL;
     n->len = 0;
@@ -334,7 +351,12 @@ notice_build(const struct mime_msg *m, struct notice *n,
 	    seen_orig = 1;
 	    continue;
 	}
-	if (seen_orig || strncmp(p->type, "text/", 5) != 0
+	/*
+	 * A multipart part left whole (its boundary lost to a broken
+	 * header fold) is read as text: its parts are in it.
+	 */
+	if (seen_orig || (strncmp(p->type, "text/", 5) != 0
+			  && strncmp(p->type, "multipart/", 10) != 0)
 	    || strcmp(p->type, "text/html") == 0)
 	    continue;
 	if (o + p->body_len + 2 > cap) {
@@ -365,10 +387,25 @@ next_rcpt_line(const struct notice *n, const char *q, const char *end,
 	       const char *addr, size_t alen)
 {
     const char *t = n->text, *nl = memchr(q, '\n', (size_t) (end - q)), *at;
-    size_t  s, e;
+    size_t s, e;
 
     if (nl == NULL)
 	nl = end;
+    /*
+     * Sendmail's "554 <user@example.org>... why" is a reply about that
+     * address, its "421 example.org (smtp)... why" one about the next.
+     */
+    if (nl - q > 5 && (*q == '4' || *q == '5') && isdigit((unsigned char) q[1])
+	&& isdigit((unsigned char) q[2]) && q[3] == ' ') {
+	const char *dots = memmem(q, (size_t) (nl - q), "... ", 4);
+
+	if (q[4] == '<')
+	    q += 4;
+	else if (dots != NULL && memchr(q + 4, '@', (size_t) (dots - q - 4)) == NULL
+		 && memchr(q + 4, ' ', (size_t) (dots - q - 4)) != NULL
+		 && dots[-1] == ')')
+	    return 1;
+    }
     while (q < nl && (*q == ' ' || *q == '\t' || *q == '<' || *q == '"'))
 	q++;
     if ((at = memchr(q, '@', (size_t) (nl - q))) == NULL
@@ -386,7 +423,7 @@ static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 {
     const char *t = n->text, *hit, *p, *end = n->text + n->len;
-    size_t  alen = strlen(addr), o = 0;
+    size_t alen = strlen(addr), o = 0;
 
     out[0] = 0;
     if (alen == 0 || (hit = strcasestr(t, addr)) == NULL)
@@ -413,7 +450,7 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 static void
 host_token(const char *p, char *out, size_t outsz)
 {
-    size_t  o = 0;
+    size_t o = 0;
 
     while (*p == ' ' || *p == '[')
 	p++;
@@ -441,10 +478,10 @@ remote_host(const struct bounce_rcpt *rc, const char *evidence, char *out,
 static void
 fold_diag(char *diag, size_t size, const char *evidence)
 {
-    size_t  i, o = 0;
+    size_t i, o = 0;
 
     for (i = 0; evidence[i] && o + 1 < size; i++) {
-	char    c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
+	char c = isspace((unsigned char) evidence[i]) ? ' ' : evidence[i];
 
 	if (c == ' ' && (o == 0 || diag[o - 1] == ' '))
 	    continue;
@@ -457,11 +494,12 @@ fold_diag(char *diag, size_t size, const char *evidence)
 
 /* finish_rcpt - codes, reason and verdict from the gathered evidence */
 static void
-finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
+finish_rcpt(const struct bounce_report *r, struct bounce_rcpt *rc,
+	    const char *evidence, int temporary_hint)
 {
     struct bounce_evidence ev;
     const char *cmd;
-    char    rhost[256];
+    char rhost[256];
 
     if (rc->status[0] == 0)
 	failure_status(evidence, rc->status, sizeof(rc->status));
@@ -483,6 +521,7 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
     ev.rhost = rhost;
     ev.domain = strchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
     ev.lhost = rc->reporting_mta;
+    ev.mta = r->mta[0] ? r->mta : NULL;
     if (rc->reason == BR_UNDEFINED)
 	rc->reason = bounce_classify(&ev);
     if (strchr(rc->addr, '@') != NULL)
@@ -494,8 +533,11 @@ finish_rcpt(struct bounce_rcpt *rc, const char *evidence, int temporary_hint)
 	 * The words and codes decide, not the DSN Action: a report may
 	 * call a message "delayed" that the remote end refused for good.
 	 */
-	int     temp = temporary_hint || rc->replycode[0] == '4'
-	    || bounce_text_is_temporary(evidence);
+	int temp = temporary_hint || rc->replycode[0] == '4'
+	    || bounce_text_is_temporary(evidence)
+	    /* Exim keeps retrying a full mailbox until its queue gives up */
+	    || (strcmp(r->mta, "exim") == 0 && (rc->reason == BR_EXPIRED
+						|| rc->reason == BR_MAILBOXFULL));
 
 	bounce_pseudo_status(rc->reason, temp, rc->status, sizeof(rc->status));
     }
@@ -520,8 +562,8 @@ static int
 failure_status(const char *text, char *out, size_t outsz)
 {
     const char *p = text;
-    char    code[16], generic[16] = "";
-    int     found = -1;
+    char code[16], generic[16] = "";
+    int found = -1;
 
     out[0] = 0;
     while (dsn_status_find(p, code, sizeof(code)) == 0) {
@@ -549,21 +591,57 @@ failure_status(const char *text, char *out, size_t outsz)
 }
 
 /*
- * prefer_specific_status - a generic Status ("5.0.0", or the queue's
- * "4.4.7"), a specific code in the words ("5.1.1", "4.7.1"): take it.
- * A generic X.0.0 yields only to a code of its own class.
+ * prefer_specific_status - the DSN's Status field or the code in its
+ * words, whichever says more (Sisimai's preference): the one of the
+ * reply code's class; a specific code over "X.0.0" or "X.Y.0"; the
+ * words' code over a Status that says only "the queue gave up" (4.4.7),
+ * "too many errors" (4.7.0), "system error" (5.3.x) or "bad command"
+ * (X.5.1, X.5.2, X.5.4, X.5.5); "5.1.1" yields to a specific code that
+ * is not a command error, "5.1.3" to a 5.7.x.
  */
 static void
 prefer_specific_status(char *status, size_t size, const char *diag)
 {
-    char    other[16];
+    char other[16], reply[4];
 
-    if (failure_status(diag, other, sizeof(other)) < 0)
+    if (failure_status(diag, other, sizeof(other)) < 0 || other[0] == '2')
 	return;
-    if (status[0] == 0 || (generic_status(status) && !generic_status(other)
-			   && other[0] != '2'
-			   && (other[0] == status[0]
-			       || strcmp(status, "4.4.7") == 0)))
+    if (status[0] == 0 || strcmp(status, other) == 0) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (bounce_replycode_find(diag, other, reply, sizeof(reply)) == 0
+	&& status[0] != other[0]
+	&& (reply[0] == other[0] || reply[0] == status[0])) {
+	if (reply[0] == other[0])
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strncmp(status + 1, ".0.0", 4) == 0 && status[5] == 0) {
+	if (!(strncmp(other + 1, ".0.0", 4) == 0 && other[5] == 0))
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strstr(status, ".0") != NULL && strstr(other, ".0") == NULL) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strncmp(other + 1, ".0.0", 4) == 0 && other[5] == 0)
+	return;
+    if (strcmp(status, "4.4.7") == 0 || strcmp(status, "4.7.0") == 0
+	|| strncmp(status, "5.3.", 4) == 0 || strncmp(status + 1, ".5.1", 4) == 0
+	|| strncmp(status + 1, ".5.2", 4) == 0
+	|| strncmp(status + 1, ".5.4", 4) == 0
+	|| strncmp(status + 1, ".5.5", 4) == 0) {
+	snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strcmp(status, "5.1.1") == 0) {
+	if (strstr(other, ".0") == NULL && strncmp(other, "5.5.", 4) != 0)
+	    snprintf(status, size, "%s", other);
+	return;
+    }
+    if (strcmp(status, "5.1.3") == 0 && strncmp(other, "5.7.", 4) == 0)
 	snprintf(status, size, "%s", other);
 }
 
@@ -607,11 +685,11 @@ dsn_command(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
 
 /* dsn_classify - a reason from a non-SMTP Diagnostic-Code type */
 static void
-dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
-	     const char *evidence)
+dsn_classify(const struct bounce_report *r, struct bounce_rcpt *rc,
+	     const struct dsn_rcpt *dr, const char *evidence)
 {
     struct bounce_evidence ev;
-    char    rhost[256];
+    char rhost[256];
 
     memset(&ev, 0, sizeof(ev));
     ev.status = rc->status;
@@ -623,10 +701,52 @@ dsn_classify(struct bounce_rcpt *rc, const struct dsn_rcpt *dr,
     remote_host(rc, evidence, rhost, sizeof(rhost));
     ev.rhost = rhost;
     ev.lhost = rc->reporting_mta;
+    ev.mta = r->mta[0] ? r->mta : NULL;
     ev.domain = strrchr(rc->addr, '@') ? strrchr(rc->addr, '@') + 1 : NULL;
     bounce_replycode_find(evidence, rc->status, rc->replycode,
 			  sizeof(rc->replycode));
     rc->reason = bounce_classify(&ev);
+}
+
+/*
+ * block_extends - what the notice adds where it repeats the
+ * Diagnostic-Code's words: the remark in brackets after them (Postfix
+ * writes "(in reply to MAIL FROM command)" in its text part only),
+ * copied into out; "" when there is none
+ */
+static void
+block_extends(const char *block, const char *diag, char *out, size_t outsz)
+{
+    char want[256], have[DSN_DIAG_MAX];
+    const char *d = diag, *para = block, *end, *hit, *close;
+    size_t o;
+
+    out[0] = 0;
+    /* the words after the reply code and the status code */
+    while (*d && (isdigit((unsigned char) *d) || *d == '.' || *d == ' '
+		  || *d == '-'))
+	d++;
+    fold_diag(want, sizeof(want), d);
+    for (o = 0; want[o]; o++)
+	want[o] = (char) tolower((unsigned char) want[o]);
+    if (o < 8)
+	return;
+    for (; *para; para = *end ? end + 1 : end) {
+	/* a paragraph ends at an empty line */
+	for (end = para; *end && !(end[0] == '\n' && end[1] == '\n'); end++)
+	    /* void */ ;
+	snprintf(have, sizeof(have), "%.*s", (int) (end - para), para);
+	fold_diag(have, sizeof(have), have);
+	for (o = 0; have[o]; o++)
+	    have[o] = (char) tolower((unsigned char) have[o]);
+	if ((hit = strstr(have, want)) != NULL) {
+	    /* what it adds: a remark in brackets right after the words */
+	    hit += strlen(want);
+	    if (hit[0] == ' ' && hit[1] == '(' && (close = strchr(hit, ')')) != NULL)
+		snprintf(out, outsz, "%.*s", (int) (close + 1 - hit), hit);
+	    return;
+	}
+    }
 }
 
 /* dsn_rcpt - one recipient of a delivery-status part */
@@ -634,7 +754,7 @@ static void
 dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 	 const struct dsn_rcpt *dr, const struct notice *n)
 {
-    char    block[4096], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
+    char block[4096], more[1024], evidence[DSN_DIAG_MAX + 128 + 4096 + 4];
     struct bounce_rcpt *rc = rcpt_add(r, dr->final_rcpt);
 
     if (rc == NULL)
@@ -646,9 +766,32 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
 			   dr->diag[0] ? dr->diag : block);
     snprintf(rc->remote_mta, sizeof(rc->remote_mta), "%s", dr->remote_mta);
     host_token(d->reporting_mta, rc->reporting_mta, sizeof(rc->reporting_mta));
-    /* the DSN's words first; the notification text adds detail */
-    snprintf(evidence, sizeof(evidence), "%s\n%s\n%s", dr->diag,
-	     dr->status_comment, dr->diag[0] ? "" : block);
+    /* the notice's remark after the Diagnostic-Code's own words */
+    if (dr->diag[0])
+	block_extends(block, dr->diag, more, sizeof(more));
+    /*
+     * One address refused over SMTP, and the notice quotes a local
+     * delivery agent about it: the agent's words say more (a mailer's
+     * exit code, X-Unix, is its own verdict)
+     */
+    if (dr->diag[0] && d->nrcpts == 1 && strcasecmp(dr->diag_type, "smtp") == 0
+	&& bounce_lda_named(n->text))
+	snprintf(more, sizeof(more), "%s", n->text);
+    /*
+     * The DSN's words first; the notification text adds detail.  A
+     * report on one address with no Diagnostic-Code: the whole notice
+     * is about it, also what it says above the address's line.
+     */
+    snprintf(evidence, sizeof(evidence), "%s\n%s\n%.4096s", dr->diag,
+	     dr->status_comment, dr->diag[0] ? more
+	     : d->nrcpts == 1 && block[0] ? n->text : block);
+    /* PowerMTA's own verdict, in its field, is read as its words */
+    if (dr->category[0]) {
+	size_t el = strlen(evidence);
+
+	snprintf(evidence + el, sizeof(evidence) - el,
+		 "\nX-PowerMTA-BounceCategory: %s", dr->category);
+    }
     if (dr->diag[0])
 	snprintf(rc->diag, sizeof(rc->diag), "%s", dr->diag);
     if (strcmp(rc->action, "delivered") == 0
@@ -659,8 +802,8 @@ dsn_rcpt(struct bounce_report *r, const struct dsn_report *d,
     dsn_command(rc, dr, block, n, d->nrcpts);
     if (dr->diag_type[0] && strcmp(dr->diag_type, "smtp") != 0
 	&& rc->reason == BR_UNDEFINED)
-	dsn_classify(rc, dr, evidence);
-    finish_rcpt(rc, evidence, 0);
+	dsn_classify(r, rc, dr, evidence);
+    finish_rcpt(r, rc, evidence, 0);
 }
 
 /* read_dsn - recipients of a message/delivery-status part */
@@ -670,8 +813,8 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 {
     struct dsn_report d;
     const char *body;
-    size_t  i, k, blen;
-    int     found = 0;
+    size_t i, k, blen;
+    int found = 0;
 
     for (i = 0; i < 2 * m->nparts && !found; i++) {
 	if ((body = dsn_body(m, i, &blen)) == NULL)
@@ -691,7 +834,7 @@ read_dsn(const struct mime_msg *m, const struct notice *n,
 static const char *
 field_at_line(const char *body, size_t len, const char *name)
 {
-    size_t  nl = strlen(name), i = 0;
+    size_t nl = strlen(name), i = 0;
 
     while (i + nl <= len) {
 	const char *e = memchr(body + i, '\n', len - i);
@@ -710,7 +853,7 @@ static void
 arf_original(const struct mime_msg *m, const struct mime_part *fp,
 	     struct bounce_report *r)
 {
-    size_t  i;
+    size_t i;
 
     if (r->orig_headers != NULL)
 	return;
@@ -742,7 +885,7 @@ static const struct mime_part *
 arf_part(const struct mime_msg *m, const char **f, size_t *flen)
 {
     const struct mime_part *fp;
-    size_t  i;
+    size_t i;
 
     for (i = 0; i < m->nparts; i++)
 	if (strcmp(m->parts[i].type, "message/feedback-report") == 0) {
@@ -775,8 +918,8 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
     struct arf_report a;
     const struct mime_part *fp;
     const char *f;
-    size_t  i, flen;
-    char    to[1024], addr[ADDR_MAX];
+    size_t i, flen;
+    char to[1024], addr[ADDR_MAX];
 
     if ((fp = arf_part(m, &f, &flen)) == NULL)
 	return 0;
@@ -816,7 +959,7 @@ read_arf(const struct mime_msg *m, struct bounce_report *r)
 /* a JSON string in the body, escapes not yet decoded */
 struct ses_str {
     const char *p;
-    size_t  len;
+    size_t len;
 };
 
 /* one element of bouncedRecipients, complainedRecipients or recipients */
@@ -827,9 +970,9 @@ struct ses_rcpt {
 /* one recipient list */
 struct ses_list {
     struct ses_rcpt *v;
-    size_t  n;
-    int     seen;				/* the key was there */
-    int     truncated;
+    size_t n;
+    int seen;				/* the key was there */
+    int truncated;
 };
 
 /* what one pass over the JSON found */
@@ -893,7 +1036,7 @@ static int
 ses_object(struct json_scan *s, struct ses_rcpt *e)
 {
     struct json_tok key, v;
-    int     type;
+    int type;
 
     while ((type = json_scan_next(s, &key)) == JSON_KEY) {
 	if (json_scan_next(s, &v) < 0)
@@ -911,7 +1054,7 @@ ses_array(struct json_scan *s, struct ses_list *l)
 {
     struct json_tok t;
     struct ses_rcpt *e;
-    int     type;
+    int type;
 
     l->seen = 1;
     while ((type = json_scan_next(s, &t)) > 0 && type != JSON_END_ARRAY) {
@@ -949,7 +1092,7 @@ ses_walk(const char *buf, size_t len, struct ses_doc *d)
     struct json_scan s;
     struct json_tok key = {0}, t;
     struct ses_list *l;
-    int     type;
+    int type;
 
     json_scan_init(&s, buf, len);
     while ((type = json_scan_next(&s, &t)) > 0) {
@@ -986,7 +1129,7 @@ static int
 ses_find(const struct mime_part *p, struct ses_doc *d, char **copy)
 {
     const char *b = p->body, *open;
-    size_t  len = p->body_len, n;
+    size_t len = p->body_len, n;
 
     memset(d, 0, sizeof(*d));
     *copy = NULL;
@@ -1017,13 +1160,13 @@ ses_delivered(struct bounce_report *r, const struct ses_doc *d,
 	      const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX], resp[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], resp[DSN_DIAG_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
 	return;
     rc->reason = BR_DELIVERED;
-    finish_rcpt(rc, "", 0);
+    finish_rcpt(r, rc, "", 0);
     if (d->smtp_response.p != NULL) {
 	ses_decode(&d->smtp_response, resp, sizeof(resp));
 	dsn_status_find(resp, rc->status, sizeof(rc->status));
@@ -1038,7 +1181,7 @@ ses_complained(struct bounce_report *r, const struct ses_doc *d,
 	       const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX];
+    char addr[ADDR_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1054,7 +1197,7 @@ static void
 ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char    addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1064,7 +1207,7 @@ ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
     if (status[0])
 	dsn_status_find(status, rc->status, sizeof(rc->status));
     ses_decode(&e->action, rc->action, sizeof(rc->action));
-    finish_rcpt(rc, diag, 0);
+    finish_rcpt(r, rc, diag, 0);
 }
 
 /* read_ses - an Amazon SES notification (JSON in the body) */
@@ -1073,9 +1216,9 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
 {
     struct ses_doc d;
     const struct ses_list *l;
-    char    type[32], *copy = NULL;
-    size_t  i;
-    int     which;
+    char type[32], *copy = NULL;
+    size_t i;
+    int which;
 
     for (i = 0; i < m->nparts; i++)
 	if (ses_find(m->parts + i, &d, &copy))
@@ -1123,7 +1266,7 @@ looks_like_bounce(const struct mime_msg *m)
 	"delivery problem", "warning: could not", "delayed mail",
 	"message delayed", "rejected", "failed", "returned to sender", NULL
     };
-    char    v[512];
+    char v[512];
 
     header_of(m, "X-Failed-Recipients", v, sizeof(v));
     if (v[0])
@@ -1144,7 +1287,7 @@ looks_like_bounce(const struct mime_msg *m)
 static int
 looks_like_unsubscribe(const struct mime_msg *m)
 {
-    char    v[512];
+    char v[512];
     const char *s;
 
     header_of(m, "X-Apple-Unsubscribe", v, sizeof(v));
@@ -1169,7 +1312,7 @@ looks_like_autoreply(const struct mime_msg *m)
 	"auto response", "autoresponse", "out of office", "out of the office",
 	"away until", "on vacation", "abwesenheit", "absence", NULL
     };
-    char    v[512];
+    char v[512];
 
     header_of(m, "Auto-Submitted", v, sizeof(v));
     if (strncasecmp(v, "auto-replied", 12) == 0)
@@ -1197,12 +1340,14 @@ recipient_context(const char *line, size_t off)
 	"addressee:", "for", "rcpt", "user", "mailbox", "address",
 	"failed:", "delivering your mail to", "destinataire", NULL
     };
-    char    prev[64];
-    size_t  e = off, s, n;
+    char prev[64];
+    size_t e = off, s, n;
 
+    /* blanks, brackets, quotes and a list's bullet ("  * user@...") */
     while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '<'
 		     || line[e - 1] == '"' || line[e - 1] == '\t'
-		     || line[e - 1] == '[' || line[e - 1] == '('))
+		     || line[e - 1] == '[' || line[e - 1] == '('
+		     || line[e - 1] == '*'))
 	e--;
     /* a forwarded notice quotes it: "> <user@example.org>" */
     while (e > 0 && line[e - 1] == '>' && (e == 1 || line[e - 2] == '>'
@@ -1233,7 +1378,7 @@ recipient_context(const char *line, size_t off)
 static int
 memmem_case(const char *s, size_t len, const char *word)
 {
-    size_t  wl = strlen(word);
+    size_t wl = strlen(word);
 
     for (size_t i = 0; i + wl <= len; i++)
 	if (strncasecmp(s + i, word, wl) == 0)
@@ -1257,8 +1402,8 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 	  char skip[][ADDR_MAX], int nskip)
 {
     const char *l = line;
-    size_t  i, s, e, n = len;
-    char    addr[ADDR_MAX];
+    size_t i, s, e, n = len;
+    char addr[ADDR_MAX];
 
     while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
 	l++, n--;
@@ -1286,7 +1431,7 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	    char skip[][ADDR_MAX], int nskip)
 {
     const char *line, *nl;
-    size_t  k = 0;
+    size_t k = 0;
 
     for (line = n->text; line && *line; line = nl ? nl + 1 : NULL) {
 	/* the clock is a system call: look at it now and then */
@@ -1303,7 +1448,7 @@ static void
 text_parties(const struct mime_msg *m, const struct bounce_report *r,
 	     char skip[3][ADDR_MAX])
 {
-    char    v[1024];
+    char v[1024];
 
     header_of(m, "To", v, sizeof(v));
     first_addr(v, skip[0], ADDR_MAX);
@@ -1316,12 +1461,72 @@ text_parties(const struct mime_msg *m, const struct bounce_report *r,
 	first_addr(v, skip[2], ADDR_MAX);
 }
 
+/* list_notice - a notice from fml, a mailing list manager, to a poster */
+static int
+list_notice(const struct mime_msg *m)
+{
+    char v[256];
+
+    if (mime_header(m->hdr, m->hdr_len, "X-MLServer", v, sizeof(v)) < 0)
+	return 0;
+    header_of(m, "From", v, sizeof(v));
+    return strstr(v, "-admin@") != NULL;
+}
+
+/* list_title_reason - what fml's subject says of a refused post, or 0 */
+static int
+list_title_reason(const struct mime_msg *m)
+{
+    static const struct {
+	const char *title;
+	int reason;
+    } titles[] = {
+	{" are not member", BR_REJECTED}, {"NOT MEMBER article from ", BR_REJECTED},
+	{"reject mail ", BR_REJECTED},
+	{"Spam mail from a spammer is rejected", BR_REJECTED},
+	{"fml system error message", BR_SYSTEMERROR},
+	{"Loop Alert: ", BR_SYSTEMERROR}, {"Loop Back Warning: ", BR_SYSTEMERROR},
+	{"WARNING: UNIX FROM Loop", BR_SYSTEMERROR},
+	{"Security Alert", BR_SECURITYERROR},
+    };
+    char v[512];
+
+    header_of(m, "Subject", v, sizeof(v));
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+	if (strstr(v, titles[i].title) != NULL)
+	    return titles[i].reason;
+    return BR_UNDEFINED;
+}
+
+/* bracketed_rcpt - the first "<address>" of the notice is the recipient */
+static void
+bracketed_rcpt(struct bounce_report *r, const struct notice *n)
+{
+    const char *lt, *gt = NULL;
+    char addr[ADDR_MAX];
+
+    /* the '>' after a '<' is looked for once: linear in the notice */
+    for (lt = n->text; (lt = strchr(lt, '<')) != NULL; lt++) {
+	if (gt == NULL || gt < lt)
+	    gt = strchr(lt, '>');
+	if (gt == NULL)
+	    return;
+	if ((size_t) (gt - lt) >= sizeof(addr)
+	    || memchr(lt, '@', (size_t) (gt - lt)) == NULL
+	    || memchr(lt, '\n', (size_t) (gt - lt)) != NULL)
+	    continue;
+	snprintf(addr, sizeof(addr), "%.*s", (int) (gt - lt - 1), lt + 1);
+	rcpt_add(r, addr);
+	return;
+    }
+}
+
 /* text_rcpts - who the notice is about: headers, its lines, the original */
 static void
 text_rcpts(const struct mime_msg *m, const struct notice *n,
 	   struct bounce_report *r, size_t first)
 {
-    char    skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
+    char skip[3][ADDR_MAX], v[1024], addr[ADDR_MAX], *save = NULL;
 
     /* the sender of the original and the notice's own parties are not it */
     text_parties(m, r, skip);
@@ -1330,6 +1535,9 @@ text_rcpts(const struct mime_msg *m, const struct notice *n,
     for (char *tok = strtok_r(v, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
 	if (strchr(tok, '@'))
 	    rcpt_add(r, tok);
+    /* a mailing list manager (fml) refuses a post: the list it names */
+    if (r->nrcpts == first && list_notice(m))
+	bracketed_rcpt(r, n);
     if (r->nrcpts == first)
 	scan_notice(r, n, skip, 3);
     /* a notice about mail to oneself: the parties may be the recipient */
@@ -1350,19 +1558,38 @@ static int
 read_text(const struct mime_msg *m, const struct notice *n,
 	  struct bounce_report *r)
 {
-    char    code[16], *block = xmalloc(8192);
-    size_t  i, first = r->nrcpts;
+    char code[16], *block = xmalloc(8192);
+    const char *details = strcasestr(n->text, "\nmessage details:\n");
+    size_t i, first = r->nrcpts;
+    int list;
 
     text_rcpts(m, n, r, first);
     for (i = first; i < r->nrcpts && !over_budget(r); i++) {
 	struct bounce_rcpt *rc = r->rcpts + i;
 
 	rcpt_block(n, rc->addr, block, 8192);
+	/*
+	 * James and its kin list the envelope under "Message details:"
+	 * after the error: the words about the address are those before.
+	 */
+	if (details != NULL && strcasestr(details, rc->addr) != NULL) {
+	    size_t k = (size_t) (details - n->text);
+
+	    snprintf(block, 8192, "%.*s", (int) (k < 8191 ? k : 8191), n->text);
+	}
 	/* one recipient and little said about it: the whole notice speaks */
 	if (r->nrcpts - first == 1 && dsn_status_find(block, code, sizeof(code)) < 0
 	    && strlen(block) < strlen(rc->addr) + 40)
 	    snprintf(block, 8192, "%s", n->text);
-	finish_rcpt(rc, block, 0);
+	finish_rcpt(r, rc, block, 0);
+	/* fml: the subject names what the words did not */
+	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
+	    && list_notice(m) && (list = list_title_reason(m)) != BR_UNDEFINED) {
+	    rc->reason = list;
+	    if (strncmp(rc->status + 1, ".0.9", 4) == 0)
+		bounce_pseudo_status(list, rc->status[0] == '4', rc->status,
+				     sizeof(rc->status));
+	}
     }
     free(block);
     return r->nrcpts > first;
@@ -1377,7 +1604,7 @@ from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
 	    const char *ftype)
 {
     struct bounce_rcpt *rc;
-    char    v[512], addr[512];
+    char v[512], addr[512];
 
     out->kind = kind;
     header_of(m, "From", v, sizeof(v));
@@ -1405,6 +1632,92 @@ delay_warning(struct bounce_report *out)
     }
 }
 
+/*
+ * spam_marked - au (EZweb) returns the mail its recipient's filter kept
+ * out with "X-SPASIGN: NG" in the notice's header: filtered, whatever
+ * the words say
+ */
+static void
+spam_marked(const struct mime_msg *m, struct bounce_report *out)
+{
+    char v[64];
+
+    header_of(m, "X-SPASIGN", v, sizeof(v));
+    if (strncasecmp(v, "NG", 2) != 0 || isalnum((unsigned char) v[2]))
+	return;
+    for (size_t i = 0; i < out->nrcpts; i++) {
+	struct bounce_rcpt *rc = out->rcpts + i;
+
+	if (rc->reason == BR_DELIVERED)
+	    continue;
+	rc->reason = BR_FILTERED;
+	if (strncmp(rc->status + 1, ".0.9", 4) == 0)
+	    bounce_pseudo_status(BR_FILTERED, rc->status[0] == '4',
+				 rc->status, sizeof(rc->status));
+	rc->hard = bounce_is_hard(rc->reason, rc->status, rc->replycode);
+    }
+}
+
+/*
+ * exim_notice - two of Exim's marks: its sender name, its subjects, its
+ * message id ("<1AbCdEf-000123-Xy@host>"); a provider's own Exim-like
+ * notice (GMX) is not Exim's
+ */
+static int
+exim_notice(const struct mime_msg *m)
+{
+    static const char *const titles[] = {
+	"Mail delivery failed", "Mail failure", "Message frozen",
+	"Warning: message ", "error(s) in forwarding or filtering", NULL
+    };
+    char v[256];
+    int marks = 0;
+
+    if (mime_header(m->hdr, m->hdr_len, "X-GMX-Antispam", v, sizeof(v)) >= 0)
+	return 0;
+    header_of(m, "From", v, sizeof(v));
+    marks += strstr(v, "Mail Delivery System") != NULL;
+    header_of(m, "Subject", v, sizeof(v));
+    for (int i = 0; titles[i]; i++)
+	if (strstr(v, titles[i]) != NULL) {
+	    marks++;
+	    break;
+	}
+    header_of(m, "Message-ID", v, sizeof(v));
+    marks += strlen(v) > 19 && v[0] == '<' && v[8] == '-' && v[15] == '-'
+	&& v[18] == '@';
+    return marks >= 2;
+}
+
+/*
+ * notice_mta - the MTA that wrote the notice, where its own messages
+ * must be read in its sense: qmail (its subject, its Received trace,
+ * its greeting), IMail (its X-Mailer, its subject), Exim (see
+ * exim_notice()), fml (list_notice())
+ */
+static void
+notice_mta(const struct mime_msg *m, const struct notice *n,
+	   struct bounce_report *out)
+{
+    char v[64];
+
+    header_of(m, "Subject", v, sizeof(v));
+    if (strcasecmp(v, "failure notice") == 0
+	|| memmem(m->hdr, m->hdr_len, "(qmail ", 7) != NULL
+	|| strstr(n->text, "This is the qmail-send program") != NULL)
+	snprintf(out->mta, sizeof(out->mta), "qmail");
+    if (exim_notice(m))
+	snprintf(out->mta, sizeof(out->mta), "exim");
+    if (list_notice(m))
+	snprintf(out->mta, sizeof(out->mta), "fml");
+    header_of(m, "X-Mailer", v, sizeof(v));
+    if (strncmp(v, "<SMTP32 v", 9) == 0)
+	snprintf(out->mta, sizeof(out->mta), "imail");
+    header_of(m, "Subject", v, sizeof(v));
+    if (strncmp(v, "Undeliverable Mail ", 19) == 0)
+	snprintf(out->mta, sizeof(out->mta), "imail");
+}
+
 /* bounce_parse - what the message is and whom it is about */
 int
 bounce_parse(const char *msg, size_t len, struct bounce_report *out,
@@ -1412,13 +1725,14 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 {
     struct mime_msg m;
     struct notice n;
-    char    subj[512];
+    char subj[512];
 
     memset(out, 0, sizeof(*out));
     out->cpu_limit_ns = thread_cpu_ns() + BOUNCE_CPU_BUDGET_MS * 1000000LL;
     if (mime_parse(msg, len, &m, why) < 0)
 	return -1;
     notice_build(&m, &n, out);
+    notice_mta(&m, &n, out);
     header_of(&m, "Subject", subj, sizeof(subj));
     mime_decode_words(subj);
 
@@ -1439,6 +1753,8 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 	if (strcasestr(subj, "delay"))
 	    delay_warning(out);
     }
+    if (out->kind == BOUNCE_DSN)
+	spam_marked(&m, out);
     free(n.text);
     mime_free(&m);
     if (out->over_budget) {

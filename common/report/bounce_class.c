@@ -86,7 +86,7 @@ static const short pseudo_detail[BR_COUNT] = {
  */
 static const struct status_meaning {
     const char *code;
-    int     reason;
+    int reason;
 } status_table[] = {
     {"2.1.5", BR_DELIVERED},
     {"4.1.6", BR_HASMOVED}, {"4.1.7", BR_REJECTED}, {"4.1.8", BR_REJECTED},
@@ -199,14 +199,8 @@ static const char *const w_userunknown[] = {
     "adresse nicht gefunden", "does not exist at the organization",
     "in name directory", "user (*) unknown", "> not found",
     "destinataire invalide",
-    NULL
-};
-/* the directory has no such entry: decisive whatever command or code */
-static const char *const w_userunknown_strong[] = {
-    "not listed in", "name is not recognized", "no valid recipients",
-    "invalid recipient", "address couldn't be found",
-    "address could not be found", "doesn't have a*account",
-    "does not have a*account", "recipient not found", "no such recipient",
+    /* an inactive mailbox is read as a missing one (Sisimai) */
+    "mailbox is inactive", "user not active",
     NULL
 };
 static const char *const w_hostunknown[] = {
@@ -220,6 +214,17 @@ static const char *const w_hostunknown[] = {
     "account or domain may not exist", "553 *does not exist",
     /* more wordings of this reason, from many MTAs */
     "unknown domain name", "recipient domain must exist", "host unreachable",
+    NULL
+};
+/* the domain does not exist, whatever the code's class says */
+static const char *const w_hostunknown_sure[] = {
+    "domain does not exist", "domain is not reachable", "domain must exist",
+    "host or domain name not found", "host unknown", "host unreachable",
+    "mail domain mentioned in email address is unknown",
+    "name or service not known", "no such domain",
+    "recipient address rejected: unknown domain name",
+    "the account or domain may not exist", "unknown host",
+    "unroutable address", "unrouteable address", "553 *does not exist",
     NULL
 };
 static const char *const w_hasmoved[] = {
@@ -262,8 +267,8 @@ static const char *const w_suspend[] = {
     "user suspended", "mailbox currently suspended", "account disabled",
     "mailbox disabled", "mailbox is disabled", "account is disabled",
     "account has been disabled", "account is inactive", "inactive account",
-    "inactive user", "mailbox is inactive", "is a deactivated mailbox",
-    "account has been deactivated", "user not active", "temporarily inactive",
+    "is a deactivated mailbox", "account has been deactivated",
+    "temporarily inactive", "invalid/inactive user",
     "account is locked", "mailbox is frozen", "account is frozen",
     "archived recipient", "this address no longer accepts mail",
     "the email account that you tried to reach is disabled",
@@ -272,7 +277,7 @@ static const char *const w_suspend[] = {
     /* more wordings of this reason, from many MTAs */
     "temporary locked", "boite du destinataire archivee",
     "user is terminated", "mailbox unavailable or access denied",
-    "disabled or discontinued", "temporarily suspended",
+    "disabled or discontinued", "account has been temporarily suspended",
     "this mailbox is disabled",
     NULL
 };
@@ -472,11 +477,9 @@ static const char *const w_norelaying[] = {
     NULL
 };
 static const char *const w_notcompliantrfc[] = {
-    "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 ",
-    "rfc 1123", "duplicate header", "multiple from", "multiple addresses in from",
-    "is not compliant", "non-compliant", "not compliant", "bare lf",
-    "line too long", "message format", "malformed message",
-    "invalid header", "missing header", NULL
+    "duplicate header", "is not rfc 5322 compliant", "not rfc 5322 compliant",
+    "not rfc5322 compliant", "rfcmessagenoncompliant", " multiple * header",
+    "multiple addresses in from", "bare lf", NULL
 };
 static const char *const w_contenterror[] = {
     "header size exceeds", "message header size", "content*not supported",
@@ -560,7 +563,7 @@ static const char *const w_networkerror[] = {
     
     "connection closed", "lost connection", "network error",
     "malformed name server reply", "unrouteable mail domain",
-    "establish an smtp connection", "dns type",
+    "dns type",
     "host not found, try again",
     "name server reply",
     /* more wordings of this reason, from many MTAs */
@@ -644,8 +647,7 @@ static const char *const *const wording[BR_COUNT] = {
 /* reasons the status code or wording may establish, most specific first */
 static const int first_pass[] = {
     BR_MAILBOXFULL, BR_MESGTOOBIG, BR_EXCEEDLIMIT, BR_SUSPEND, BR_HASMOVED,
-    BR_NORELAYING, BR_AUTHFAILURE, BR_FAILEDSTARTTLS, BR_USERUNKNOWN,
-    BR_FILTERED,
+    BR_NORELAYING, BR_AUTHFAILURE, BR_USERUNKNOWN, BR_FILTERED,
     BR_REQUIREPTR, BR_NOTCOMPLIANTRFC, BR_BADREPUTATION, BR_CONTENTERROR,
     BR_REJECTED, BR_HOSTUNKNOWN, BR_SPAMDETECTED, BR_TOOMANYCONN,
     BR_SPEEDING, BR_BLOCKED,
@@ -655,13 +657,230 @@ static const int first_pass[] = {
 static const int second_pass[] = {
     BR_MAILBOXFULL, BR_AUTHFAILURE, BR_BADREPUTATION, BR_SPEEDING,
     BR_SPAMDETECTED, BR_VIRUSDETECTED, BR_POLICYVIOLATION, BR_NORELAYING,
-    BR_NOTACCEPT, BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND,
-    BR_CONTENTERROR, BR_SYSTEMFULL, BR_EXPIRED, BR_SECURITYERROR,
+    BR_SYSTEMERROR, BR_NETWORKERROR, BR_SUSPEND, BR_CONTENTERROR,
+    BR_SYSTEMFULL, BR_NOTACCEPT, BR_EXPIRED, BR_FAILEDSTARTTLS,
+    BR_SECURITYERROR,
     BR_MAILERERROR,
+};
+
+/*
+ * What an MTA's own program says when it gives up, in the words its
+ * source writes (Exim's routers and transports, the DragonFly Mail
+ * Agent, OpenSMTPD, Domino, Exchange, Gmail, Courier, carriers'
+ * gateways): a phrase of this table names the reason in that MTA's
+ * sense.  Each phrase is a fixed message of one program, not the
+ * wording of a remote reply, and none is worded alike by another.
+ */
+static const struct format_phrase {
+    const char *phrase;
+    int reason;
+} format_table[] = {
+    /* Exim */
+    {"all host address lookups failed permanently", BR_HOSTUNKNOWN},
+    {"all relevant mx records point to non-existent hosts", BR_HOSTUNKNOWN},
+    {"an mx or srv record indicated no smtp service", BR_NOTACCEPT},
+    {"no host found for existing smtp connection", BR_NOTACCEPT},
+    {"angle-brackets nested too deep", BR_SYNTAXERROR},
+    {"expected word or \"<\"", BR_SYNTAXERROR},
+    {"domain missing in source-routed address", BR_SYNTAXERROR},
+    {"delivery to file forbidden", BR_SYSTEMERROR},
+    {"delivery to pipe forbidden", BR_SYSTEMERROR},
+    {"too many \"received\" headers", BR_CONTENTERROR},
+    {"retry time not reached for any host after a long failure period",
+     BR_EXPIRED},
+    {"all hosts have been failing for a long time", BR_EXPIRED},
+    /* DragonFly Mail Agent */
+    {"could not deliver for the last ", BR_EXPIRED},
+    {"dns lookup failure: host ", BR_HOSTUNKNOWN},
+    /* OpenSMTPD */
+    {"envelope expired", BR_EXPIRED},
+    {"could not retrieve credentials", BR_SECURITYERROR},
+    {"address family mismatch on destination mxs", BR_NETWORKERROR},
+    {"all routes to destination blocked", BR_NETWORKERROR},
+    {"bad dns lookup error code", BR_NETWORKERROR},
+    {"could not retrieve source address", BR_NETWORKERROR},
+    {"network error on destination mxs", BR_NETWORKERROR},
+    {"no valid route to remote mx", BR_NETWORKERROR},
+    {"no valid route to destination", BR_NETWORKERROR},
+    {"temporary failure in mx lookup", BR_NETWORKERROR},
+    {"destination seem to reject all mails", BR_NOTACCEPT},
+    {"no mx found for domain", BR_NOTACCEPT},
+    {"no mx found for destination", BR_NOTACCEPT},
+    /* Domino and Notes: the directory has no such entry */
+    {"not listed in domino directory", BR_USERUNKNOWN},
+    {"not listed in public name & address book", BR_USERUNKNOWN},
+    {"no se encuentra en el directorio de domino", BR_USERUNKNOWN},
+    {"dans l'annuaire domino", BR_USERUNKNOWN},
+    {"cannot route mail to user", BR_FILTERED},
+    {"several matches found in domino directory", BR_SYSTEMERROR},
+    {"message has exceeded maximum hop count", BR_NETWORKERROR},
+    /* Exchange 2000/2003 IMS codes: "MSEXCH:IMS:... (000C05A6)" */
+    {"(000c05a6)", BR_USERUNKNOWN},
+    {"(000c0595)", BR_FILTERED},
+    {"(00010256)", BR_SYSTEMERROR},
+    {"(000d06b5)", BR_SYSTEMERROR},
+    {"(00120270)", BR_NETWORKERROR},
+    {"(00050311)", BR_CONTENTERROR},
+    {"(000502cc)", BR_CONTENTERROR},
+    {"(000b0981)", BR_SECURITYERROR},
+    /* Exchange 2007 and later: the category of its own NDR code */
+    {"smtpsend.dns.nonexistentdomain", BR_HOSTUNKNOWN},
+    {"smtpsend.dns.mxloopback", BR_NETWORKERROR},
+    {"resolver.adr.badprimary", BR_SYSTEMERROR},
+    {"resolver.adr.recipnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.recipientnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.exrecipnotfound", BR_USERUNKNOWN},
+    {"resolver.adr.reciplimit", BR_TOOMANYCONN},
+    {"resolver.adr.invalidinsmtp", BR_SYSTEMERROR},
+    {"resolver.adr.ambiguous", BR_SYSTEMERROR},
+    {"resolver.rst.authrequired", BR_SECURITYERROR},
+    {"resolver.rst.notauthorized", BR_REJECTED},
+    {"resolver.rst.recipsizelimit", BR_EXCEEDLIMIT},
+    {"queue.expired", BR_EXPIRED},
+    /* Oracle (Sun) Messaging Server */
+    {"illegal host/domain name found", BR_HOSTUNKNOWN},
+    /* au (EZweb) */
+    {"the user(s) account is temporarily over quota", BR_MAILBOXFULL},
+    {"the user(s) account is disabled", BR_SUSPEND},
+    {"the user(s) account is temporarily limited", BR_SUSPEND},
+    {"your message was not delivered within ", BR_EXPIRED},
+    /* au (KDDI) */
+    {"as their mailbox is full", BR_MAILBOXFULL},
+    {"due to the following smtp relay error", BR_NORELAYING},
+    {"as the remote domain doesnt exist", BR_HOSTUNKNOWN},
+    /* BIGLOBE and its partner providers */
+    {"mail delivery failed... user unknown", BR_FILTERED},
+    {"the number of messages in recipient's mailbox exceeded the local limit",
+     BR_MAILBOXFULL},
+    /* 1&1, GMX */
+    {"mail size limit exceeded", BR_MESGTOOBIG},
+    {"delivery retry timeout exceeded", BR_EXPIRED},
+    /* Google Workspace's own notice */
+    {"because the address couldn't be found. check for typos", BR_USERUNKNOWN},
+    /* PowerMTA's category of the bounce, in its DSN field */
+    {"x-powermta-bouncecategory: bad-domain", BR_HOSTUNKNOWN},
+    {"x-powermta-bouncecategory: bad-mailbox", BR_USERUNKNOWN},
+    {"x-powermta-bouncecategory: message-expired", BR_EXPIRED},
+    {"x-powermta-bouncecategory: no-answer-from-host", BR_NETWORKERROR},
+    {"x-powermta-bouncecategory: policy-related", BR_POLICYVIOLATION},
+    {"x-powermta-bouncecategory: quota-issues", BR_MAILBOXFULL},
+    {"x-powermta-bouncecategory: routing-errors", BR_SYSTEMERROR},
+    {"x-powermta-bouncecategory: spam-related", BR_SPAMDETECTED},
+    /* a carrier's MMS gateway: the number has no mailbox */
+    {"no valid recipients for this mm", BR_USERUNKNOWN},
+    /* Gmail's own findings when no remote reply was had */
+    {"dns error: could not contact dns servers", BR_EXPIRED},
+    {"dns error: domain name not found", BR_HOSTUNKNOWN},
+    {"dns error: dns server returned answer with no data", BR_HOSTUNKNOWN},
+    /* Courier */
+    {"this domain's dns violates rfc 1035", BR_SYSTEMERROR},
+    {"dns lookup failed.", BR_NETWORKERROR},
+};
+
+/*
+ * qmail's own messages (qmail-remote, qmail-local, qmail-ldap), read in
+ * its sense only in a qmail notice: its clones word some of them alike
+ * and mean otherwise.
+ */
+static const struct format_phrase qmail_table[] = {
+    {"sorry, i couldn't find any host ", BR_HOSTUNKNOWN},
+    {"sorry, i couldn't find a mail exchanger or ip address", BR_NOTACCEPT},
+    {"sorry, i wasn't able to establish an smtp connection", BR_NETWORKERROR},
+    {"although i'm listed as a best-preference mx or a for that host",
+     BR_NETWORKERROR},
+    {"message size exceeds fixed maximum message size", BR_MESGTOOBIG},
+    {"bad interpreter: no such file or directory", BR_SYSTEMERROR},
+    {"mailbox unavailable (not enough free space)", BR_SYSTEMFULL},
+    {"no mailbox here by that name", BR_USERUNKNOWN},
+    {"exeeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"exceeded the maximum size the user accepts", BR_EXCEEDLIMIT},
+    {"mailaddress is administrativ", BR_SUSPEND},
+    {"automatic homedir creator crashed", BR_SYSTEMERROR},
+    {"illegal value in ldap attribute", BR_SYSTEMERROR},
+    {"ldap attribute is not given but mandatory", BR_SYSTEMERROR},
+    {"timeout while performing search on ldap server", BR_SYSTEMERROR},
+    {"too many results returned but needs to be unique", BR_SYSTEMERROR},
+    {"error while executing qmail-forward", BR_SYSTEMERROR},
+    {"error in automatic homedir creation", BR_SYSTEMERROR},
+    {"temporary failure in ldap lookup", BR_SYSTEMERROR},
+    {"unable to contact ldap server", BR_SYSTEMERROR},
+    {"unable to login into ldap server", BR_SYSTEMERROR},
+};
+
+/* fml's refusals of a post, in fml notices */
+static const struct format_phrase fml_table[] = {
+    {" header may cause mail loop", BR_REJECTED},
+    {"not member article from ", BR_REJECTED},
+    {"reject mail from ", BR_REJECTED},
+    {"reject spammers:", BR_REJECTED},
+    {"you are not a member of this mailing list", BR_REJECTED},
+    {"duplicated message-id", BR_NOTCOMPLIANTRFC},
+    {" has detected a loop condition so that", BR_SYSTEMERROR},
+    {"loop back warning:", BR_SYSTEMERROR},
+};
+
+/* IMail's own messages, in IMail notices */
+static const struct format_phrase imail_table[] = {
+    {"unknown user", BR_USERUNKNOWN},
+    {"invalid final delivery userid", BR_USERUNKNOWN},
+    {"unknown host", BR_HOSTUNKNOWN},
+    {"user mailbox exceeds allowed size", BR_MAILBOXFULL},
+    {"requested action not taken: virus detected", BR_VIRUSDETECTED},
+    {"blacklisted url in message", BR_SPAMDETECTED},
+    {"delivery failed ", BR_EXPIRED},
+};
+
+/*
+ * Local delivery agents (dovecot, mail.local, procmail, maildrop,
+ * vpopmail, vmailmgr) name themselves in their errors; what they say
+ * is about the mailbox on that host, and an error of theirs that says
+ * nothing more is the mailer's.
+ */
+static const struct lda_phrase {
+    const char *agent;		/* marker of the agent, in its errors */
+    const char *phrase;		/* NULL: any other error of the agent */
+    int reason;
+} lda_table[] = {
+    {"> was automatically rejected:", "not enough disk space", BR_MAILBOXFULL},
+    {"> was automatically rejected:", "quota exceeded", BR_MAILBOXFULL},
+    {"> was automatically rejected:", "mailbox doesn't exist: ", BR_USERUNKNOWN},
+    {"> was automatically rejected:", NULL, BR_MAILERERROR},
+    {"mail.local: ", "disc quota exceeded", BR_MAILBOXFULL},
+    {"mail.local: ", "mailbox full or quota exceeded", BR_MAILBOXFULL},
+    {"mail.local: ", "temporary file write error", BR_SYSTEMERROR},
+    {"mail.local: ", ": invalid mailbox path", BR_USERUNKNOWN},
+    {"mail.local: ", ": unknown user:", BR_USERUNKNOWN},
+    {"mail.local: ", ": user missing home directory", BR_USERUNKNOWN},
+    {"mail.local: ", ": user unknown", BR_USERUNKNOWN},
+    {"mail.local: ", NULL, BR_MAILERERROR},
+    {"procmail: ", "quota exceeded while writing", BR_MAILBOXFULL},
+    {"procmail: ", "user over quota", BR_MAILBOXFULL},
+    {"procmail: ", "service unavailable", BR_SYSTEMERROR},
+    {"procmail: ", "no space left to finish writing", BR_SYSTEMFULL},
+    {"procmail: ", NULL, BR_MAILERERROR},
+    {"maildrop: ", "maildir over quota.", BR_MAILBOXFULL},
+    {"maildrop: ", "cannot find system user", BR_USERUNKNOWN},
+    {"maildrop: ", "invalid user specified.", BR_USERUNKNOWN},
+    {"maildrop: ", NULL, BR_MAILERERROR},
+    {"vdelivermail: ", "user does not exist, but will deliver to ", BR_FILTERED},
+    {"vdelivermail: ", "domain is over quota", BR_MAILBOXFULL},
+    {"vdelivermail: ", "user is over quota", BR_MAILBOXFULL},
+    {"vdelivermail: ", "account is locked email bounced", BR_SUSPEND},
+    {"vdelivermail: ", "no mailbox here by that name", BR_USERUNKNOWN},
+    {"vdelivermail: ", NULL, BR_MAILERERROR},
+    {"vdeliver: ", "delivery failed due to system quota violation", BR_MAILBOXFULL},
+    {"vdeliver: ", "invalid or unknown base user or domain", BR_USERUNKNOWN},
+    {"vdeliver: ", "invalid or unknown virtual user", BR_USERUNKNOWN},
+    {"vdeliver: ", "user name does not refer to a virtual user", BR_USERUNKNOWN},
+    {"vdeliver: ", NULL, BR_MAILERERROR},
 };
 
 static int phrase_in(const char *text, const char *phrase);
 static int said(const char *text, int reason);
+static int said_scan(const char *text, int reason, const char *const *p);
+static int format_reason(const struct bounce_evidence *ev, const char *text);
+static int lda_reason(const struct bounce_evidence *ev, const char *text);
+static const char *command_word(const char *text);
 static int status_reason(const char *status);
 static int weak_reason(int reason);
 static int before_data(const char *command);
@@ -683,8 +902,8 @@ bounce_reason_name(int reason)
 static char *
 fold_text(const char *in)
 {
-    size_t  n = strlen(in), o = 0, i;
-    char   *out = xmalloc(n + 1);
+    size_t n = strlen(in), o = 0, i;
+    char *out = xmalloc(n + 1);
 
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) in[i];
@@ -700,14 +919,74 @@ fold_text(const char *in)
     return out;
 }
 
+/*
+ * What is known of the text being classified: the answers of said()
+ * (the probes ask the same question several times) and the set of its
+ * three-letter sequences, hashed, so that a phrase with a sequence the
+ * text lacks is not searched for.  bounce_classify() sets it up for
+ * each text; one per thread, as the milter's are.
+ */
+#define TRIGRAM_BITS	8192
+static _Thread_local struct {
+    const char *text;
+    const char *end;			/* its terminating null */
+    signed char answer[BR_COUNT];	/* -1: not asked yet */
+    unsigned char trigram[TRIGRAM_BITS / 8];
+} said_memo;
+
+/* trigram_hash - the bit of the sequence at p (three bytes) */
+static unsigned
+trigram_hash(const char *p)
+{
+    return ((unsigned char) p[0] * 961u + (unsigned char) p[1] * 31u
+	    + (unsigned char) p[2]) % TRIGRAM_BITS;
+}
+
+/* memo_start - the text being classified, its sequences noted */
+static void
+memo_start(const char *text)
+{
+    const char *p = text;
+
+    said_memo.text = text;
+    memset(said_memo.answer, -1, sizeof(said_memo.answer));
+    memset(said_memo.trigram, 0, sizeof(said_memo.trigram));
+    for (; p[0] && p[1] && p[2]; p++) {
+	unsigned h = trigram_hash(p);
+
+	said_memo.trigram[h / 8] |= (unsigned char) (1u << (h % 8));
+    }
+    said_memo.end = p + strlen(p);
+}
+
+/* memo_lacks - the text being classified cannot hold these n bytes */
+static int
+memo_lacks(const char *text, const char *piece, size_t n)
+{
+    /* only a search within the text being classified */
+    if (said_memo.text == NULL || text < said_memo.text
+	|| text > said_memo.end)
+	return 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+	unsigned h = trigram_hash(piece + i);
+
+	if ((said_memo.trigram[h / 8] & (1u << (h % 8))) == 0)
+	    return 1;
+    }
+    return 0;
+}
+
 /* phrase_in - text holds the pieces of phrase ("a*b") in that order */
 static int
 phrase_in(const char *text, const char *phrase)
 {
     const char *star, *hit;
-    char    piece[128];
-    size_t  n;
+    char piece[128];
+    size_t n;
 
+    if (strchr(phrase, '*') == NULL)
+	return !memo_lacks(text, phrase, strlen(phrase))
+	    && strstr(text, phrase) != NULL;
     for (;;) {
 	star = strchr(phrase, '*');
 	n = star ? (size_t) (star - phrase) : strlen(phrase);
@@ -715,7 +994,7 @@ phrase_in(const char *text, const char *phrase)
 	    n = sizeof(piece) - 1;
 	memcpy(piece, phrase, n);
 	piece[n] = 0;
-	if ((hit = strstr(text, piece)) == NULL)
+	if (memo_lacks(text, piece, n) || (hit = strstr(text, piece)) == NULL)
 	    return 0;
 	if (star == NULL)
 	    return 1;
@@ -724,14 +1003,28 @@ phrase_in(const char *text, const char *phrase)
     }
 }
 
+
 /* said - the folded text uses wording of this reason */
 static int
 said(const char *text, int reason)
 {
     const char *const *p = wording[reason];
+    int hit = 0;
 
     if (p == NULL || text[0] == 0)
 	return 0;
+    if (text == said_memo.text && said_memo.answer[reason] >= 0)
+	return said_memo.answer[reason];
+    hit = said_scan(text, reason, p);
+    if (text == said_memo.text)
+	said_memo.answer[reason] = (signed char) hit;
+    return hit;
+}
+
+/* said_scan - the search said() remembers */
+static int
+said_scan(const char *text, int reason, const char *const *p)
+{
     if (reason == BR_REJECTED)
 	for (const char *const *q = w_rejected_not; *q; q++)
 	    if (phrase_in(text, *q))
@@ -746,7 +1039,7 @@ said(const char *text, int reason)
 static int
 status_reason(const char *status)
 {
-    size_t  i;
+    size_t i;
 
     if (status == NULL || status[0] == 0)
 	return BR_UNDEFINED;
@@ -755,7 +1048,7 @@ status_reason(const char *status)
 	    return status_table[i].reason;
     /* a pseudo code X.0.9NN names its reason */
     if (strncmp(status + 1, ".0.9", 4) == 0) {
-	int     d = atoi(status + 4);
+	int d = atoi(status + 4);
 
 	for (i = 0; i < BR_COUNT; i++)
 	    if (pseudo_detail[i] == d && d != 0)
@@ -829,12 +1122,20 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    || strcmp(ev->replycode, "524") == 0
 	    || strcmp(ev->replycode, "538") == 0 || said(text, reason);
     case BR_NORELAYING:
+	/* refused at the greeting: the client, not the relay */
+	if (cmd != NULL && (strcmp(cmd, "CONN") == 0 || strcmp(cmd, "HELO") == 0
+			    || strcmp(cmd, "EHLO") == 0))
+	    return 0;
+	return said(text, reason);
     case BR_NOTCOMPLIANTRFC:
     case BR_BADREPUTATION:
     case BR_SPEEDING:
 	return said(text, reason);
     case BR_CONTENTERROR:
-	return sr == reason;
+	/* spam is a content the filter refused, the narrower finding */
+	if (probe(BR_SPAMDETECTED, sr, ev, text))
+	    return 0;
+	return sr == reason || said(text, reason);
     case BR_USERUNKNOWN:
 	/* refused at MAIL FROM: the sender was the problem, not the mailbox */
 	if (cmd != NULL && strcmp(cmd, "MAIL") == 0)
@@ -843,8 +1144,7 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    /* "5.1.1" with words of another cause: the words win */
 	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
 		     || said(text, BR_HASMOVED) || said(text, BR_NOTACCEPT)
-		     || (said(text, BR_REJECTED) && cmd != NULL
-			 && strcmp(cmd, "MAIL") == 0));
+		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED));
 	}
 	/*
 	 * The words alone count where the recipient was refused, or where
@@ -854,9 +1154,6 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	 */
 	if (cmd != NULL && strcmp(cmd, "RCPT") != 0)
 	    return 0;
-	for (const char *const *p = w_userunknown_strong; *p; p++)
-	    if (phrase_in(text, *p))
-		return 1;
 	/*
 	 * Without the command, the words say only that the message was
 	 * refused for this address: a filter does that too (Sisimai's
@@ -886,6 +1183,10 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_HOSTUNKNOWN:
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
+	/* the domain's absence in so many words, even in a deferral */
+	for (const char *const *p = w_hostunknown_sure; *p; p++)
+	    if (phrase_in(text, *p))
+		return 1;
 	/* a temporary lookup failure says nothing about the domain */
 	if (ev->status[0] == '4' || ev->replycode[0] == '4'
 	    || said(text, BR_NETWORKERROR))
@@ -914,7 +1215,7 @@ code_reason(const char *status, const char *replycode)
 {
     static const struct {
 	const char *code;
-	int     reason;
+	int reason;
     } replies[] = {
 	{"421", BR_BLOCKED}, {"451", BR_SYSTEMERROR}, {"452", BR_SYSTEMFULL},
 	{"530", BR_SECURITYERROR}, {"535", BR_SECURITYERROR},
@@ -952,32 +1253,153 @@ code_reason(const char *status, const char *replycode)
     return BR_UNDEFINED;
 }
 
+/* format_reason - the reason an MTA's own fixed message names, or 0 */
+static int
+format_reason(const struct bounce_evidence *ev, const char *text)
+{
+    const char *p;
+    size_t i;
+
+    /* refused at the greeting: the client, whatever follows */
+    if (ev->command && (strcmp(ev->command, "HELO") == 0
+			|| strcmp(ev->command, "EHLO") == 0))
+	return ev->mta != NULL && strcmp(ev->mta, "qmail") == 0
+	    ? BR_BLOCKED : BR_UNDEFINED;
+    for (i = 0; i < sizeof(format_table) / sizeof(format_table[0]); i++)
+	if (phrase_in(text, format_table[i].phrase))
+	    return format_table[i].reason;
+    /* Exim's router found no such local user */
+    if (ev->mta != NULL && strcmp(ev->mta, "exim") == 0
+	&& strstr(text, "user not found") != NULL)
+	return BR_USERUNKNOWN;
+    if (ev->mta != NULL && strcmp(ev->mta, "fml") == 0)
+	for (i = 0; i < sizeof(fml_table) / sizeof(fml_table[0]); i++)
+	    if (phrase_in(text, fml_table[i].phrase))
+		return fml_table[i].reason;
+    if (ev->mta != NULL && strcmp(ev->mta, "imail") == 0)
+	for (i = 0; i < sizeof(imail_table) / sizeof(imail_table[0]); i++)
+	    if (phrase_in(text, imail_table[i].phrase))
+		return imail_table[i].reason;
+    if (ev->mta != NULL && strcmp(ev->mta, "qmail") == 0) {
+	for (i = 0; i < sizeof(qmail_table) / sizeof(qmail_table[0]); i++)
+	    if (phrase_in(text, qmail_table[i].phrase))
+		return qmail_table[i].reason;
+	/* qmail gave up on a queue it kept retrying, unless a host refused */
+	if (strstr(text, "this message has been in the queue too long.") != NULL
+	    && strstr(text, " does not like recipient.") == NULL)
+	    return BR_EXPIRED;
+    }
+    /*
+     * Gmail numbers the stage of the session its peer refused: "(state
+     * 14)" is the recipient, 15 to 18 the message.  A specific status
+     * code (not X.0.X, not X.X.0) says more than the stage.
+     */
+    if ((p = strstr(text, "(state ")) != NULL) {
+	static const struct {
+	    int state;
+	    int reason;
+	} states[] = {
+	    {6, BR_FAILEDSTARTTLS}, {8, BR_SYSTEMERROR},
+	    {9, BR_FAILEDSTARTTLS}, {12, BR_NORELAYING}, {13, BR_BLOCKED},
+	    {14, BR_USERUNKNOWN}, {15, BR_FILTERED}, {17, BR_FILTERED},
+	    {18, BR_FILTERED},
+	};
+	int n = atoi(p + 7), sr = status_reason(ev->status);
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+	    if (states[i].state != n || !isdigit((unsigned char) p[7]))
+		continue;
+	    if (sr != BR_UNDEFINED && strstr(ev->status, ".0") == NULL)
+		return sr;
+	    return states[i].reason;
+	}
+    }
+    return BR_UNDEFINED;
+}
+
+/* bounce_lda_named - the text quotes a local delivery agent's error */
+int
+bounce_lda_named(const char *text)
+{
+    const char *prev = NULL;
+    int hit = 0;
+
+    for (size_t i = 0; i < sizeof(lda_table) / sizeof(lda_table[0]) && !hit; i++) {
+	if (prev != NULL && strcmp(prev, lda_table[i].agent) == 0)
+	    continue;
+	prev = lda_table[i].agent;
+	hit = strcasestr(text, prev) != NULL;
+    }
+    return hit;
+}
+
+/* lda_reason - the reason a local delivery agent's error names, or 0 */
+static int
+lda_reason(const struct bounce_evidence *ev, const char *text)
+{
+    const char *agent = NULL;
+    size_t i;
+
+    if (ev->command && strcmp(ev->command, "DATA") != 0)
+	return BR_UNDEFINED;
+    for (i = 0; i < sizeof(lda_table) / sizeof(lda_table[0]); i++) {
+	if (agent != NULL && strcmp(agent, lda_table[i].agent) != 0)
+	    break;
+	if (agent == NULL && strstr(text, lda_table[i].agent) == NULL)
+	    continue;
+	agent = lda_table[i].agent;
+	if (lda_table[i].phrase == NULL
+	    || strstr(text, lda_table[i].phrase) != NULL)
+	    return lda_table[i].reason;
+    }
+    return BR_UNDEFINED;
+}
+
 /* bounce_classify - the reason of one failed recipient */
 int
 bounce_classify(const struct bounce_evidence *ev)
 {
-    int     sr = status_reason(ev->status), reason = BR_UNDEFINED;
-    char   *text = fold_text(ev->text ? ev->text : "");
-    size_t  i;
+    int sr = status_reason(ev->status), reason = BR_UNDEFINED;
+    int hint = BR_UNDEFINED;
+    char *text = fold_text(ev->text ? ev->text : "");
+    size_t i;
+
+    memo_start(text);
 
     if (ev->status[0] == '2')
 	reason = BR_DELIVERED;
-    /* a large receiver's own vocabulary comes first */
+    /*
+     * The reporting MTA's own fixed message first; a missing mailbox or
+     * host, a timeout or a system error may yet be refined by the rules
+     * below, and stands when none speaks (Sisimai's order).
+     */
+    if (reason == BR_UNDEFINED) {
+	hint = format_reason(ev, text);
+	if (hint != BR_UNDEFINED && !weak_reason(hint))
+	    reason = hint;
+    }
+    if (reason == BR_UNDEFINED)
+	reason = lda_reason(ev, text);
+    /* a large receiver's own vocabulary comes next */
     if (reason == BR_UNDEFINED)
 	reason = bounce_rhost_reason(ev, text);
     if (reason == BR_UNDEFINED
 	&& (ev->diag_type == NULL || ev->diag_type[0] == 0
 	    || strcmp(ev->diag_type, "smtp") == 0)) {
 	for (i = 0; i < sizeof(first_pass) / sizeof(first_pass[0]); i++)
-	    if (probe(first_pass[i], sr, ev, text)) {
+	    if (first_pass[i] == hint || probe(first_pass[i], sr, ev, text)) {
 		reason = first_pass[i];
 		break;
 	    }
     }
+    if (reason == BR_UNDEFINED)
+	reason = hint;
     if (reason == BR_UNDEFINED && (weak_reason(sr) || (ev->diag_type
 			   && ev->diag_type[0] && strcmp(ev->diag_type, "smtp") != 0))) {
 	for (i = 0; i < sizeof(second_pass) / sizeof(second_pass[0]); i++)
-	    if (said(text, second_pass[i])) {
+	    if (second_pass[i] == BR_FAILEDSTARTTLS
+		? probe(BR_FAILEDSTARTTLS, sr, ev, text)
+		: said(text, second_pass[i])) {
 		reason = second_pass[i];
 		break;
 	    }
@@ -1016,6 +1438,7 @@ bounce_classify(const struct bounce_evidence *ev)
 	else if (text[0] != 0)
 	    reason = BR_ONHOLD;
     }
+    said_memo.text = NULL;
     free(text);
     return reason;
 }
@@ -1028,7 +1451,7 @@ bounce_classify(const struct bounce_evidence *ev)
  */
 static const struct provider_rule {
     const char *domain;		/* the recipient's domain, or a parent */
-    int     reason;
+    int reason;
 } provider_table[] = {
     {"googlegroups.com", BR_REJECTED},
 };
@@ -1037,7 +1460,7 @@ static const struct provider_rule {
 int
 bounce_provider_reason(const char *domain, int reason)
 {
-    size_t  i, dl, pl;
+    size_t i, dl, pl;
 
     if (domain == NULL || (reason != BR_UNDEFINED && reason != BR_ONHOLD))
 	return reason;
@@ -1077,7 +1500,7 @@ bounce_is_hard(int reason, const char *status, const char *replycode)
 int
 bounce_pseudo_status(int reason, int temporary, char *out, size_t outsz)
 {
-    int     d = reason >= 0 && reason < BR_COUNT ? pseudo_detail[reason] : 0;
+    int d = reason >= 0 && reason < BR_COUNT ? pseudo_detail[reason] : 0;
 
     if (d == 0 || outsz < 8) {
 	if (outsz)
@@ -1098,7 +1521,7 @@ bounce_replycode_find(const char *text, const char *status, char *out,
 		      size_t outsz)
 {
     const char *p;
-    char    first[4] = "";
+    char first[4] = "";
 
     if (outsz < 4)
 	return -1;
@@ -1144,6 +1567,42 @@ bounce_replycode_find(const char *text, const char *status, char *out,
     return -1;
 }
 
+/*
+ * command_word - an SMTP command written as such ("RCPT TO:", "MAIL
+ * FROM", "DATA") and standing alone, not inside a word or a host name.
+ * When several stand in the text, the one latest in a session is the
+ * one that failed: a session that got as far as DATA got past RCPT.
+ */
+static const char *
+command_word(const char *text)
+{
+    static const struct {
+	const char *word;
+	const char *command;
+    } words[] = {
+	{"HELO", "HELO"}, {"EHLO", "EHLO"}, {"STARTTLS", "STARTTLS"},
+	{"AUTH PLAIN", "AUTH"}, {"AUTH LOGIN", "AUTH"}, {"MAIL F", "MAIL"},
+	{"RCPT", "RCPT"}, {"DATA", "DATA"},
+    };
+    const char *found = NULL;
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	size_t n = strlen(words[i].word);
+
+	for (const char *p = text; (p = strstr(p, words[i].word)) != NULL; p += n) {
+	    if ((p > text && isalnum((unsigned char) p[-1]))
+		|| (p > text && (p[-1] == '.' || p[-1] == '@' || p[-1] == '-'))
+		|| (strchr(words[i].word, ' ') == NULL
+		    && (isalnum((unsigned char) p[n]) || p[n] == '.'
+			|| p[n] == '@' || p[n] == '-' || p[n] == '_')))
+		continue;
+	    found = words[i].command;
+	    break;
+	}
+    }
+    return found;
+}
+
 /* bounce_command_find - the SMTP command a text says was refused */
 const char *
 bounce_command_find(const char *text)
@@ -1170,6 +1629,7 @@ bounce_command_find(const char *text)
 	{"smtp:mail", "MAIL"}, {"smtp:data", "DATA"},
 	/* qmail-remote's own account of the session */
 	{"but sender was rejected", "MAIL"}, {"but my name was rejected", "HELO"},
+	{"but greeting failed", "CONN"},
 	{"no recipients were accepted", "RCPT"}, {"failed on data command", "DATA"},
 	{"wasn't able to establish an smtp connection", "CONN"},
 	/* Gmail's notices number the stage of the session that failed */
@@ -1177,12 +1637,19 @@ bounce_command_find(const char *text)
 	{"(state 13)", "EHLO"}, {"(state 14)", "RCPT"}, {"(state 15)", "DATA"},
 	{"(state 17)", "DATA"}, {"(state 18)", "DATA"},
 	{"does not like recipient", "RCPT"},
+	/* m-FILTER names the command under its own rule line */
+	{"-------smtp command data", "DATA"}, {"-------smtp command rcpt", "RCPT"},
+	{"-------smtp command mail", "MAIL"},
+	/* 1&1: "SMTP error from remote server for TEXT command" */
+	{"for text command", "DATA"},
+	/* Postfix: the greeting was refused */
+	{"refused to talk to me", "HELO"},
 	{"does not like sender", "MAIL"},
 	{"failed after i sent the message", "DATA"},
     };
-    char   *t = fold_text(text);
+    char *t = fold_text(text);
     const char *found = NULL, *best = NULL;
-    size_t  i;
+    size_t i;
 
     /* the last refusal mentioned is the one that failed */
     for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -1207,6 +1674,8 @@ bounce_command_find(const char *text)
 	}
     }
     free(t);
+    if (found == NULL)
+	found = command_word(text);
     return found;
 }
 
@@ -1215,12 +1684,10 @@ int
 bounce_text_is_temporary(const char *text)
 {
     static const char *const temp[] = {
-	" temporar", " persistent",
-	/* Exim gives up on a host it has retried: the queue's verdict */
-	"retry timeout exceeded", NULL
+	" temporar", " persistent", NULL
     };
-    char   *t = fold_text(text);
-    int     hit = 0;
+    char *t = fold_text(text);
+    int hit = 0;
 
     for (size_t i = 0; temp[i] && !hit; i++)
 	hit = strstr(t, temp[i]) != NULL;

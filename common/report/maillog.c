@@ -240,7 +240,7 @@ maillog_parse(const char *line, size_t len, struct ml_event *ev)
 struct fields {
     struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer, reply;
     int has_to, has_from, has_orig_to, has_relay, has_delay, has_dsn, has_status,
-        has_stat, has_size, has_mailer, has_reply;
+	has_stat, has_size, has_mailer, has_reply;
 };
 
 /* field_name - "name=" at the cursor; the name in *name */
