@@ -204,3 +204,19 @@ tests_fuzz_fuzz_webtoken_SOURCES = tests/fuzz/fuzz_webtoken.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_webtoken_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_webtoken_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_webtoken_LDADD = $(COMMON_LIBS)
+
+# open and click tracking: rewriting a message's links
+common_report_libreport_a_SOURCES += common/report/trackrw.c common/report/trackrw.h
+UNIT_TESTS += tests/unit/test_trackrw
+tests_unit_test_trackrw_SOURCES = tests/unit/test_trackrw.c
+tests_unit_test_trackrw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_trackrw_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_trackrw
+tests_fuzz_fuzz_trackrw_SOURCES = tests/fuzz/fuzz_trackrw.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_trackrw_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_trackrw_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_trackrw_LDADD = $(COMMON_LIBS)
+check_PROGRAMS += tests/bench/trackrw_bench
+tests_bench_trackrw_bench_SOURCES = tests/bench/trackrw_bench.c
+tests_bench_trackrw_bench_CFLAGS = $(COMMON_CFLAGS)
+tests_bench_trackrw_bench_LDADD = $(COMMON_LIBS)

@@ -68,6 +68,8 @@ server = unix:$REDIS_SOCK
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
 metrics_listen = 127.0.0.1:9430
+# RFC 8058 one-click unsubscribe fields in shop.test's mail, under its DKIM signatures
+list_unsubscribe_senders = shop.test
 [suppress]
 action = reject
 on_redis_error = tempfail
@@ -104,6 +106,8 @@ relay_hostname = relay.esp.test
 [pool main]
 transport = smtp:
 addresses = 192.0.2.10
+[httpd]
+public_url = https://links.shop.test
 EOF
 
 section "onboarding shop.test: DKIM keys (RSA-2048 and Ed25519) and its DNS records"
@@ -194,6 +198,14 @@ while IFS=$'\t' read -r rcpt kind reply; do
         printf '%-24s %-9s %s\n' "$rcpt" "$kind" "$reply"
     fi
 done <"$WORLD_DIR/final.tsv"
+
+section "one-click unsubscribe: what reader6@yahoo.test's message carries (outpost-httpd answers the URL)"
+eml=$(sink_find yahoo reader6@yahoo.test)
+for f in List-Unsubscribe List-Unsubscribe-Post; do
+    printf '%s: %s\n' "$f" "$(eml_header "$eml" "$f" | cut -c1-110)"
+done
+printf 'signed with them: %s\n' "$(eml_header "$eml" DKIM-Signature | head -n1 | tr -d ' \t' |
+    grep -o 'h=[^;]*' | grep -io 'list-unsubscribe[^:]*' | tr '\n' ' ')"
 
 section "the relay learns: bounces, a complaint and an unsubscribe come back"
 rp=$(eml_envelope "$(sink_find yahoo reader6@yahoo.test)" mail_from)

@@ -7,14 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include "addr.h"
 #include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "listunsub.h"
+#include "metrics.h"
 #include "msg.h"
 #include "plan.h"
 #include "rcpt_check.h"
@@ -22,6 +26,7 @@
 #include "recipient.h"
 #include "settings.h"
 #include "signclient.h"
+#include "tracking.h"
 #include "xalloc.h"
 
 /* what one message has told us so far */
@@ -34,6 +39,11 @@ struct filter_msg {
     struct rcpt_policy_msg policy;	/* the policy request's instance */
     struct dkimsign_msg *sign;	/* NULL: not signing */
     struct intake_msg intake;	/* reports; the recipient of the return path */
+    int has_list_unsub;		/* the message has a List-Unsubscribe field */
+    struct listunsub_hdrs *lu;	/* the fields to add; NULL: none */
+    struct plan_header hdr[2];	/* the same, for the plan */
+    size_t nhdr;
+    struct tracking_msg trk;	/* open and click tracking */
 };
 
 /* what one SMTP connection has told us so far */
@@ -67,7 +77,7 @@ static sfsistat fi_close(SMFICTX *);
 struct smfiDesc filter_desc = {
     .xxfi_name = "outpost-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY,
     .xxfi_connect = fi_connect,
     .xxfi_envfrom = fi_envfrom,
     .xxfi_envrcpt = fi_envrcpt,
@@ -89,6 +99,8 @@ msg_reset(struct filter_msg *fm)
     rcpt_msg_reset(&fm->rcpt);
     dkimsign_msg_free(fm->sign);
     intake_msg_reset(&fm->intake);
+    free(fm->lu);
+    tracking_msg_reset(&fm->trk);
     settings_unref(fm->set);
     memset(fm, 0, sizeof(*fm));
 }
@@ -214,7 +226,13 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((f0 & SMFIF_CHGFROM) == 0)
 	    msg_warn("the MTA cannot change the envelope sender: not tagged");
     }
-    if (set->conf->milter.statistics && (skip & SMFIP_NORCPT)) {
+    if (set->tracking) {
+	actions |= SMFIF_CHGBODY;		/* tracked links */
+	if ((f0 & SMFIF_CHGBODY) == 0)
+	    msg_warn("the MTA cannot replace bodies: no message will be tracked");
+    }
+    if ((set->conf->milter.statistics || set->listunsub || set->tracking)
+	&& (skip & SMFIP_NORCPT)) {
 	skip &= ~SMFIP_NORCPT;			/* only counted: no reply needed */
 	noreply |= SMFIP_NR_RCPT;
     }
@@ -255,6 +273,8 @@ fi_envfrom(SMFICTX *ctx, char **argv)
     msg_reset(&fc->msg);
     msg_begin(ctx, &fc->msg);
     rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
+    tracking_msg_begin(&fc->msg.trk, fc->msg.set->tracking, fc->msg.auth_user,
+		       fc->msg.sender_domain);
     return reply(fc, SMFIP_NR_MAIL);
 }
 
@@ -308,11 +328,79 @@ fi_header(SMFICTX *ctx, char *name, char *value)
     if (fc->msg.sign)
 	dkimsign_header(fc->msg.sign, name, value,
 			!(fc->proto & SMFIP_HDR_LEADSPC));
+    if (strcasecmp(name, "List-Unsubscribe") == 0)
+	fc->msg.has_list_unsub = 1;
+    if (fc->msg.set)
+	tracking_header(&fc->msg.trk, fc->msg.set->tracking, name, value,
+			!(fc->proto & SMFIP_HDR_LEADSPC));
     intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
 }
 
-/* fi_eoh - decide whether this message is signed */
+/* list_unsub - the List-Unsubscribe fields, given to the signer as if received */
+static void
+list_unsub(SMFICTX *ctx, struct filter_conn *fc)
+{
+    struct filter_msg *fm = &fc->msg;
+    struct listunsub_msg lm;
+    char mailto[ADDR_MAX];
+    int st;
+
+    if (fm->set->listunsub == NULL || intake_is_report(&fm->intake))
+	return;
+    memset(&lm, 0, sizeof(lm));
+    lm.auth_user = fm->auth_user;
+    lm.sender_domain = fm->sender_domain;
+    lm.has_field = fm->has_list_unsub;
+    lm.nrcpts = fm->intake.nrcpts;
+    lm.rcpt = fm->intake.first_rcpt;
+    if (intake_unsub_address(&fm->intake, fm->sender_domain, mailto, sizeof(mailto)))
+	lm.mailto = mailto;
+    lm.now = (long long) time(NULL);
+    lm.lead_space = (fc->proto & SMFIP_HDR_LEADSPC) != 0;
+    fm->lu = xmalloc(sizeof(*fm->lu));
+    st = listunsub_make(fm->set->listunsub, &lm, fm->lu);
+    metrics_list_unsubscribe(st);
+    if (st != LISTUNSUB_ADD) {
+	if (st != LISTUNSUB_NOT_OPTED)
+	    msg_info("%s: no List-Unsubscribe added: %s", msg_qid(ctx, fm),
+		     listunsub_status_name(st));
+	free(fm->lu);
+	fm->lu = NULL;
+	return;
+    }
+    fm->hdr[0].name = "List-Unsubscribe";
+    fm->hdr[0].value = fm->lu->unsub;
+    fm->hdr[1].name = "List-Unsubscribe-Post";
+    fm->hdr[1].value = fm->lu->post;
+    fm->nhdr = 2;
+    /* smfi_addheader() appends them: the signer sees them last, as the MTA will */
+    if (fm->sign) {
+	dkimsign_header(fm->sign, fm->hdr[0].name, fm->hdr[0].value, !lm.lead_space);
+	dkimsign_header(fm->sign, fm->hdr[1].name, fm->hdr[1].value, !lm.lead_space);
+    }
+}
+
+/* track_begin - is the message to be tracked? then its body is kept */
+static void
+track_begin(SMFICTX *ctx, struct filter_msg *fm)
+{
+    struct tracking_who who;
+    int st;
+
+    if (fm->set->tracking == NULL || intake_is_report(&fm->intake))
+	return;
+    who.sender_domain = fm->sender_domain;
+    who.nrcpts = fm->intake.nrcpts;
+    who.rcpt = fm->intake.first_rcpt;
+    st = tracking_eoh(&fm->trk, fm->set->tracking, &who);
+    if (st != TRACKING_ON && st != TRACKING_NOT_OPTED) {
+	metrics_tracking(st);
+	msg_info("%s: not tracked: %s", msg_qid(ctx, fm), tracking_status_name(st));
+    }
+}
+
+/* fi_eoh - the fields to add; decide whether this message is signed */
 static sfsistat
 fi_eoh(SMFICTX *ctx)
 {
@@ -324,6 +412,10 @@ fi_eoh(SMFICTX *ctx)
     if (intake_is_report(&fm->intake)) {
 	dkimsign_msg_free(fm->sign);		/* reports are never signed */
 	fm->sign = NULL;
+    }
+    if (fm->set) {
+	list_unsub(ctx, fc);
+	track_begin(ctx, fm);
     }
     if (fm->sign) {
 	cl.may_sign = client_may_sign(fc);
@@ -337,15 +429,24 @@ fi_eoh(SMFICTX *ctx)
     return reply(fc, SMFIP_NR_EOH);
 }
 
-/* fi_body - a body chunk for the signatures */
+/* fi_body - a body chunk for the signatures, or kept for tracking */
 static sfsistat
 fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 {
     struct filter_conn *fc = conn_get(ctx);
+    struct tracking_msg *trk = &fc->msg.trk;
 
+    intake_body(&fc->msg.intake, buf, len);
+    if (trk->on && !trk->gave_up) {
+	if (tracking_body(trk, buf, len) == 0)
+	    return reply(fc, SMFIP_NR_BODY);	/* signed at the end, as it leaves */
+	/* too large to rewrite: the signer gets what was kept, then the rest */
+	if (fc->msg.sign)
+	    dkimsign_body(fc->msg.sign, (unsigned char *) trk->buf + trk->body_off,
+			  trk->len - trk->body_off);
+    }
     if (fc->msg.sign)
 	dkimsign_body(fc->msg.sign, buf, len);
-    intake_body(&fc->msg.intake, buf, len);
     return reply(fc, SMFIP_NR_BODY);
 }
 
@@ -381,8 +482,17 @@ step_sign(void *arg, struct plan_sign *out)
 {
     struct eom_ctx *e = arg;
     struct dkimsign_msg *sm = e->fm->sign;
+    const struct tracking_msg *trk = &e->fm->trk;
     size_t i;
 
+    /* a tracked message's body, kept until now: the new one, or as it came */
+    if (trk->on && !trk->gave_up) {
+	if (trk->out)
+	    dkimsign_body(sm, (const unsigned char *) trk->out, trk->out_len);
+	else
+	    dkimsign_body(sm, (const unsigned char *) trk->buf + trk->body_off,
+			  trk->len - trk->body_off);
+    }
     out->tempfail_on_error = dkimsign_tempfail_on_error_msg(sm);
     out->domain = dkimsign_domain(sm);
     if (dkimsign_eom(sm) != DKIMSIGN_SIGN || dkimsign_count(sm) > PLAN_SIG_MAX) {
@@ -396,7 +506,29 @@ step_sign(void *arg, struct plan_sign *out)
 	out->sig[i] = dkimsign_signature(sm, i);
 }
 
-static const struct plan_steps eom_steps = {step_report, step_sender, step_sign};
+/* step_body - plan step: the tracked links and the open pixel, or unchanged */
+static int
+step_body(void *arg, const char **body, size_t *len)
+{
+    struct eom_ctx *e = arg;
+    struct tracking_msg *trk = &e->fm->trk;
+    int st;
+
+    st = tracking_rewrite(trk, e->fm->set->tracking, (long long) time(NULL));
+    metrics_tracking(st);
+    if (st != TRACKING_ON) {
+	msg_info("%s: not tracked: %s%s%s", e->qid, tracking_status_name(st),
+		 trk->rw.why ? ": " : "", trk->rw.why ? trk->rw.why : "");
+	return 0;
+    }
+    msg_info("%s: tracked: %zu link%s rewritten, %s", e->qid, trk->rw.links,
+	     trk->rw.links == 1 ? "" : "s", trk->rw.pixel ? "open pixel added" : "no pixel");
+    *body = trk->out;
+    *len = trk->out_len;
+    return 1;
+}
+
+static const struct plan_steps eom_steps = {step_report, step_sender, step_sign, step_body};
 
 /* eom_tempfail - tempfail the message with this reply */
 static sfsistat
@@ -428,10 +560,15 @@ eom_carry_out(SMFICTX *ctx, struct filter_msg *fm, const struct plan *p, const c
     if (p->sender[0] && smfi_chgfrom(ctx, (char *) p->sender, NULL) != MI_SUCCESS)
 	msg_warn("%s: the MTA refused the new envelope sender: bounces go to the old one",
 		 qid);
-    for (i = 0; i < p->nhdr; i++)
+    for (i = 0; i < p->nhdr; i++) {
 	if (smfi_addheader(ctx, (char *) p->hdr[i].name, (char *) p->hdr[i].value)
-	    != MI_SUCCESS)
+	    != MI_SUCCESS) {
 	    msg_warn("%s: the MTA refused the %s header", qid, p->hdr[i].name);
+	    /* the signatures cover it: without it they would not verify */
+	    if (p->nsig > 0)
+		return eom_tempfail(ctx, "4.3.0", "cannot add a header, try again later");
+	}
+    }
     if (p->body && smfi_replacebody(ctx, (unsigned char *) p->body, (int) p->body_len)
 	!= MI_SUCCESS)
 	return eom_tempfail(ctx, "4.3.0", "cannot replace the body, try again later");
@@ -473,6 +610,9 @@ fi_eom(SMFICTX *ctx)
     st.drop = fm->rcpt.drop;
     st.ndrop = fm->rcpt.ndrop;
     st.signing = fm->sign != NULL;
+    st.hdr = fm->hdr;
+    st.nhdr = fm->nhdr;
+    st.tracking = fm->trk.on;
     plan_message(&st, &eom_steps, &e, &p);
     rc = eom_carry_out(ctx, fm, &p, e.qid);
     msg_reset(fm);

@@ -763,3 +763,30 @@ intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
     msg_debug("%s: intake: envelope sender %s", qid, out);
     return 1;
 }
+
+/* intake_unsub_address - the unsubscribe address a List-Unsubscribe field names */
+int
+intake_unsub_address(const struct intake_msg *m, const char *sender_domain, char *out,
+		     size_t size)
+{
+    const struct intake_setup *is = m->setup;
+    char dom[DOMAIN_MAX + 64], tok[LOCAL_MAX + 1];
+    size_t room;
+    int n = -1;
+
+    if (is == NULL || m->addr_kind != INTAKE_NONE || sender_domain == NULL
+	|| *sender_domain == '\0'
+	|| verp_return_domain(is->bounce_domain, sender_domain, dom, DOMAIN_MAX) == 0)
+	return 0;
+    room = LOCAL_MAX - strlen(is->unsub_local) - 1 + 1;
+    /* the one recipient signed in; else the mail's sender is the one who leaves */
+    if (m->nrcpts == 1 && strlen(is->unsub_local) < LOCAL_MAX
+	&& verp_encode(is->keys, VERP_UNSUB, verp_day((long long) time(NULL)), m->first_rcpt,
+		       is->per_sender ? "" : sender_domain, tok, room) > 0)
+	n = snprintf(out, size, "%s-%s@%s", is->unsub_local, tok, dom);
+    else if (is->per_sender)
+	n = snprintf(out, size, "%s@%s", is->unsub_local, dom);
+    else if (strlen(is->unsub_local) + 1 + strlen(sender_domain) <= LOCAL_MAX)
+	n = snprintf(out, size, "%s-%s@%s", is->unsub_local, sender_domain, dom);
+    return n > 0 && (size_t) n < size;
+}

@@ -29,6 +29,9 @@
  *	int intake_sender(struct intake_msg *m, const char *sender_domain,
  *			  int may_sign, const char *qid, char *out,
  *			  size_t size);
+ *	int intake_unsub_address(const struct intake_msg *m,
+ *				 const char *sender_domain, char *out,
+ *				 size_t size);
  *	void intake_stats_log(void);
  *	void intake_stats_get(struct intake_stats *out);
  *
@@ -43,6 +46,14 @@
  *	the address in out (no angle brackets), 0 to leave the sender as
  *	it is (null sender, intake off, client not authorised, already a
  *	bounce address).
+ *
+ *	intake_unsub_address() gives the unsubscribe address for the
+ *	List-Unsubscribe field of an outgoing message (listunsub(3)):
+ *	UNSUBSCRIBE_LOCAL-TOKEN@BOUNCE_DOMAIN with the token of its single
+ *	recipient when it fits in a local part, else one that names the
+ *	sender domain (the author of the unsubscribe mail is the one who
+ *	leaves).  It returns 1 with the address in out, 0 when there is none
+ *	(intake off, null sender, a sender domain too long).
  *
  *	Incoming reports: intake_rcpt() returns 1 when r is one of the
  *	intake addresses (a tagged bounce address, the complaint or
@@ -137,6 +148,8 @@ enum intake_verdict intake_eom(struct intake_msg *m, const char *qid,
 			       struct intake_reply *reply);
 int intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
 		  const char *qid, char *out, size_t size);
+int intake_unsub_address(const struct intake_msg *m, const char *sender_domain,
+			 char *out, size_t size);
 void intake_stats_log(void);
 void intake_stats_get(struct intake_stats *out);
 

@@ -8,6 +8,7 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/rcpt_policy.c milter/rcpt_policy.h milter/policy_client.c milter/policy_client.h \
 	milter/policy_answer.c milter/policy_answer.h \
 	milter/intake.c milter/intake.h milter/metrics.c milter/metrics.h \
+	milter/listunsub.c milter/listunsub.h milter/tracking.c milter/tracking.h \
 	milter/parser_pool.c milter/parser_pool.h \
 	milter/plan.c milter/plan.h milter/recipient.c milter/recipient.h \
 	milter/settings.c milter/settings.h
@@ -18,7 +19,9 @@ outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
 # the end-of-message plan: each combination, without an MTA
 UNIT_TESTS += tests/unit/test_plan
-tests_unit_test_plan_SOURCES = tests/unit/test_plan.c milter/plan.c milter/plan.h
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/testutil.h \
+	milter/plan.c milter/plan.h milter/listunsub.c milter/listunsub.h \
+	milter/tracking.c milter/tracking.h
 tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_plan_LDADD = $(UNIT_LIBS)
 # one recipient read once: address, provider, pool
@@ -53,6 +56,10 @@ INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-d
 INTEGRATION_TESTS += tests/integration/intake-slow.sh
 # reports are read by the sandboxed parser, which the milter survives
 INTEGRATION_TESTS += tests/integration/intake-privsep.sh
+# List-Unsubscribe added, signed, and answered by outpost-httpd
+INTEGRATION_TESTS += tests/integration/milter-listunsub.sh
+# tracked links and the open pixel, signed, followed through outpost-httpd
+INTEGRATION_TESTS += tests/integration/milter-track.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)

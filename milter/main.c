@@ -65,6 +65,7 @@
 #include "dkimsign.h"
 #include "filter.h"
 #include "intake.h"
+#include "listunsub.h"
 #include "metrics.h"
 #include "msg.h"
 #include "nodeinfo.h"
@@ -76,6 +77,7 @@
 #include "sdnotify.h"
 #include "settings.h"
 #include "sockguard.h"
+#include "tracking.h"
 
 static int check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys,
 		      int *intake_on, char *err, size_t errlen);
@@ -130,7 +132,7 @@ drop_privileges(const struct outpost_conf *conf, const char *sock)
 	msg_fatal("[general] %s", err);
 }
 
-/* check_keys - can the keys and intake secrets of a configuration be loaded? */
+/* check_keys - can the keys and secrets of a configuration be loaded? */
 static int
 check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys, int *intake_on,
 	   char *err, size_t errlen)
@@ -148,7 +150,12 @@ check_keys(const struct outpost_conf *conf, uid_t owner, size_t *nkeys, int *int
 	return -1;
     *intake_on = is != NULL;
     intake_setup_unref(is);
-    return 0;
+    /* the List-Unsubscribe fields and tracking need the web keys and URL */
+    listunsub_free(listunsub_new(conf, owner, err, errlen));
+    if (err[0])
+	return -1;
+    tracking_free(tracking_new(conf, owner, err, errlen));
+    return err[0] ? -1 : 0;
 }
 
 /* log_stats - the counters so far */

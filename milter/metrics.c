@@ -6,6 +6,8 @@
 #include "dkimsign.h"
 #include "intake.h"
 #include "keytable.h"
+#include "listunsub.h"
+#include "tracking.h"
 #include "metrics.h"
 #include "redisconn.h"
 
@@ -13,6 +15,8 @@ static struct {
     unsigned long long checks[MS_COUNT];
     unsigned long long refused[2];	/* reject, discard */
     unsigned long long fail_open[MF_COUNT];
+    unsigned long long listunsub[LISTUNSUB_NSTATUS];
+    unsigned long long tracking[TRACKING_NSTATUS];
 } m;
 
 /* metrics_suppress_check - one recipient checked */
@@ -34,6 +38,30 @@ void
 metrics_fail_open(enum metrics_check check)
 {
     PROM_INC(m.fail_open[check]);
+}
+
+/* metrics_list_unsubscribe - one opted-in message, by listunsub_make()'s status */
+void
+metrics_list_unsubscribe(int status)
+{
+    if (status >= 0 && status < LISTUNSUB_NSTATUS && status != LISTUNSUB_NOT_OPTED)
+	PROM_INC(m.listunsub[status]);
+}
+
+/* tracked - a status that is a series of its own */
+static int
+tracked(int status)
+{
+    return status >= 0 && status < TRACKING_NSTATUS && status != TRACKING_NOT_OPTED
+	&& status != TRACKING_RW + TRACKRW_OK && status != TRACKING_RW + TRACKRW_TOO_BIG;
+}
+
+/* metrics_tracking - one opted-in message, by tracking(3)'s status */
+void
+metrics_tracking(int status)
+{
+    if (tracked(status))
+	PROM_INC(m.tracking[status]);
 }
 
 /* one_label - a counter with one label per value */
@@ -157,6 +185,20 @@ metrics_render(const char *node)
     recipients(p);
     dkim(p);
     intake(p);
+    prom_family(p, "outpost_milter_list_unsubscribe_total", PROM_COUNTER,
+		"Messages of senders that asked for List-Unsubscribe fields: added, or "
+		"not: present, recipients (not exactly one), no_token.");
+    for (int i = 0; i < LISTUNSUB_NSTATUS; i++)
+	if (i != LISTUNSUB_NOT_OPTED)
+	    prom_counter(p, (const char *[]) {"result", listunsub_status_name(i), NULL},
+			 PROM_GET(m.listunsub[i]));
+    prom_family(p, "outpost_milter_tracking_total", PROM_COUNTER,
+		"Messages of senders that asked for open and click tracking: rewritten, "
+		"or sent unchanged and why.");
+    for (int i = 0; i < TRACKING_NSTATUS; i++)
+	if (tracked(i))
+	    prom_counter(p, (const char *[]) {"result", tracking_status_name(i), NULL},
+			 PROM_GET(m.tracking[i]));
     prom_family(p, "outpost_milter_redis_errors_total", PROM_COUNTER,
 		"Redis commands of this process that got no answer.");
     prom_counter(p, NULL, rconn_failure_count());

@@ -7,6 +7,8 @@
  *	void metrics_suppress_check(enum metrics_sup result);
  *	void metrics_refused(int discard);
  *	void metrics_fail_open(enum metrics_check check);
+ *	void metrics_list_unsubscribe(int status);
+ *	void metrics_tracking(int status);
  *	struct prom *metrics_render(const char *node);
  *
  * DESCRIPTION
@@ -40,6 +42,13 @@
  *		(too many being read at once), over_budget (CPU budget spent)
  *	outpost_milter_envelope_senders_tagged_total  outgoing messages
  *		whose envelope sender carries a return-path token
+ *	outpost_milter_list_unsubscribe_total{result}  messages of the
+ *		senders of [milter] list_unsubscribe_senders: added,
+ *		present (the sender's own field kept), recipients (not
+ *		exactly one recipient: none added), no_token (listunsub(3))
+ *	outpost_milter_tracking_total{result}  messages of the senders
+ *		of [milter] tracking_senders: rewritten, or sent unchanged
+ *		and why (tracking(3))
  *	outpost_milter_redis_errors_total  Redis commands without an
  *		answer (rconn(3))
  */
@@ -54,6 +63,8 @@ enum metrics_check { MF_SUPPRESS, MF_POLICY, MF_COUNT };
 void metrics_suppress_check(enum metrics_sup result);
 void metrics_refused(int discard);
 void metrics_fail_open(enum metrics_check check);
+void metrics_list_unsubscribe(int status);
+void metrics_tracking(int status);
 struct prom *metrics_render(const char *node);
 
 #endif

@@ -2,8 +2,7 @@
  * plan - what becomes of one message at its end (see plan.h)
  *
  * Each step below is one function; plan_message() is their order.  A new
- * step (List-Unsubscribe headers, link tracking) is one more function and
- * one more line there.
+ * step is one more function and one more line there.
  */
 #include "config.h"
 
@@ -18,7 +17,8 @@ static int plan_report(const struct msg_state *st, const struct plan_steps *step
 static int plan_recipients(const struct msg_state *st, struct plan *p);
 static void plan_sender(const struct plan_steps *steps, void *arg, struct plan *p);
 static void plan_headers(const struct msg_state *st, struct plan *p);
-static void plan_body(const struct msg_state *st, struct plan *p);
+static void plan_body(const struct msg_state *st, const struct plan_steps *steps,
+		      void *arg, struct plan *p);
 static int plan_sign(const struct msg_state *st, const struct plan_steps *steps,
 		     void *arg, struct plan *p);
 
@@ -72,21 +72,31 @@ plan_sender(const struct plan_steps *steps, void *arg, struct plan *p)
 	snprintf(p->sender, sizeof(p->sender), "<%s>", addr);
 }
 
-/* plan_headers - headers the signature covers: none yet (List-Unsubscribe) */
+/* plan_headers - the fields decided at the end of the header (List-Unsubscribe) */
 static void
 plan_headers(const struct msg_state *st, struct plan *p)
 {
-    (void) st;
-    p->nhdr = 0;
+    size_t i;
+
+    for (i = 0; i < st->nhdr && i < PLAN_HDR_MAX; i++)
+	p->hdr[i] = st->hdr[i];
+    p->nhdr = i;
 }
 
-/* plan_body - a new body: none yet (link tracking) */
+/* plan_body - a new body: the tracked links and the open pixel */
 static void
-plan_body(const struct msg_state *st, struct plan *p)
+plan_body(const struct msg_state *st, const struct plan_steps *steps, void *arg,
+	  struct plan *p)
 {
-    (void) st;
+    const char *body;
+    size_t len;
+
     p->body = NULL;
     p->body_len = 0;
+    if (st->tracking && steps->body && steps->body(arg, &body, &len) == 1) {
+	p->body = body;
+	p->body_len = len;
+    }
 }
 
 /* plan_sign - the signatures to add; -1: tempfail */
@@ -129,7 +139,7 @@ plan_message(const struct msg_state *st, const struct plan_steps *steps, void *a
 	return;
     plan_sender(steps, arg, p);
     plan_headers(st, p);
-    plan_body(st, p);
+    plan_body(st, steps, arg, p);
     if (plan_sign(st, steps, arg, p) < 0)
 	return;
     p->count = 1;

@@ -24,10 +24,18 @@
  *	   happens, nothing is counted); else they are to be deleted.
  *	3. The envelope sender: steps->sender gives the tagged return path
  *	   (intake_sender(3)), or leaves the sender as it is.
- *	4. Headers to add before signing: none yet.  Steps that add
- *	   headers the signature must cover (List-Unsubscribe) go here.
- *	5. A new body: none yet.  Steps that rewrite the body (link
- *	   tracking) go here; the signer must then hash the new body.
+ *	4. Header fields to add: st->hdr, the List-Unsubscribe fields
+ *	   (listunsub(3)).  They are decided at the end of the header, not
+ *	   here, because the signer must hash them with the others before
+ *	   it starts on the body; the plan only carries them out, and
+ *	   since the signatures cover them, the MTA refusing one tempfails
+ *	   a signed message (451 4.3.0) instead of sending it with a
+ *	   signature that cannot verify.
+ *	5. A new body, when the message is tracked (st->tracking):
+ *	   steps->body rewrites its links and adds the open pixel
+ *	   (tracking(3)) and returns 1 with the new body, or 0 when the
+ *	   message goes unchanged (it says why itself).  The signing step
+ *	   that follows hashes whichever body leaves.
  *	6. Signing, when a signer follows the message (st->signing):
  *	   steps->sign gives the DKIM-Signature values to add on top; on an
  *	   error the message is tempfailed (451 4.7.0) or sent unsigned, as
@@ -44,7 +52,7 @@
  *	the message at once (with p->reply for a tempfail); else delete
  *	p->del (a refusal tempfails the message: 451 4.3.0, never deliver
  *	to a suppressed address), change the sender to p->sender when set,
- *	add p->hdr, replace the body with p->body when set, insert p->sig
+ *	add p->hdr (a refusal tempfails a signed message), replace the body with p->body when set, insert p->sig
  *	at the top (p->sig[0] ends up first), count.
  *
  * DIAGNOSTICS
@@ -82,6 +90,9 @@ struct msg_state {
     char *const *drop;		/* RCPT TO arguments dropped (action = discard) */
     size_t ndrop;
     int signing;		/* a signer follows the message */
+    const struct plan_header *hdr;	/* fields to add, the signer has them */
+    size_t nhdr;
+    int tracking;		/* links to rewrite: ask steps->body */
 };
 
 /* what the signing step says */
@@ -99,6 +110,7 @@ struct plan_steps {
     int (*report)(void *arg, struct plan_reply *reply);	/* 0, or -1: tempfail */
     int (*sender)(void *arg, char *out, size_t size);	/* 1: out is the new sender */
     void (*sign)(void *arg, struct plan_sign *out);
+    int (*body)(void *arg, const char **body, size_t *len);	/* 1: a new body */
 };
 
 struct plan {

@@ -9,6 +9,8 @@
 #include "conf.h"
 #include "dkimsign.h"
 #include "intake.h"
+#include "listunsub.h"
+#include "tracking.h"
 #include "provider.h"
 #include "settings.h"
 #include "xalloc.h"
@@ -30,6 +32,10 @@ settings_new(struct outpost_conf *conf, uid_t owner, char *err, size_t errlen)
 	&& (s->signer = dkimsign_new(&conf->dkim, owner, err, errlen)) == NULL)
 	goto fail;
     if ((s->intake = intake_setup_new(conf, owner, err, errlen)) == NULL && err[0])
+	goto fail;
+    if ((s->listunsub = listunsub_new(conf, owner, err, errlen)) == NULL && err[0])
+	goto fail;
+    if ((s->tracking = tracking_new(conf, owner, err, errlen)) == NULL && err[0])
 	goto fail;
     s->conf = conf;
     return s;
@@ -54,6 +60,8 @@ settings_unref(struct settings *s)
 	return;
     dkimsign_unref(s->signer);
     intake_setup_unref(s->intake);
+    listunsub_free(s->listunsub);
+    tracking_free(s->tracking);
     provider_table_free(&s->providers);
     if (s->conf)
 	conf_free(s->conf);

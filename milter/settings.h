@@ -14,7 +14,9 @@
  * DESCRIPTION
  *	A struct settings is everything a message reads: the configuration
  *	itself, the provider table, the signing state with its keys
- *	(dkimsign(3)) and the intake's state with its secrets (intake(3)).
+ *	(dkimsign(3)), the intake's state with its secrets (intake(3)) and
+ *	what the List-Unsubscribe fields and the tracking need (listunsub(3),
+ *	tracking(3)).
  *	It is immutable and reference counted: a reload (SIGHUP) builds a
  *	new one and installs it; each SMTP connection negotiates with the
  *	one in force when it opens, each message keeps the one in force at
@@ -22,9 +24,12 @@
  *	that begin after it: [dkim] (and the keys), [intake] (and its
  *	secrets), [suppress] action and on_redis_error, [milter] statistics,
  *	[provider NAME] domains, [pool NAME] senders and [policy]
- *	default_pool (the pool counted in the statistics); and, for the
+ *	default_pool (the pool counted in the statistics), [milter]
+ *	list_unsubscribe_senders, the tracking keys and [httpd] public_url;
+ *	and, for the
  *	connections that open after it, which events the filter asks for
- *	([suppress] enabled, [intake] bounce_domain and rewrite_sender).
+ *	([suppress] enabled, [intake] bounce_domain and rewrite_sender,
+ *	[milter] list_unsubscribe_senders and tracking_senders).
  *	The rest is read at start only: [general] (but for node, which
  *	nodeinfo(3) publishes again), [redis], and the [milter] socket,
  *	timeouts, policy service and metrics endpoint.
@@ -50,6 +55,8 @@
 struct outpost_conf;
 struct dkimsign;
 struct intake_setup;
+struct listunsub;
+struct tracking;
 
 struct settings {
     int refs;
@@ -57,6 +64,8 @@ struct settings {
     struct provider_table providers;	/* built-in and [provider NAME] */
     struct dkimsign *signer;		/* NULL: no [dkim] key_table */
     struct intake_setup *intake;	/* NULL: intake off */
+    struct listunsub *listunsub;	/* NULL: no List-Unsubscribe fields */
+    struct tracking *tracking;		/* NULL: no open and click tracking */
 };
 
 struct settings *settings_new(struct outpost_conf *conf, uid_t owner, char *err,

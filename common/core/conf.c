@@ -90,6 +90,12 @@ static const struct conf_key milter_keys[] = {
 	0, 0, 0, milter_on_error_choices},
     {"statistics", CT_BOOL, K(conf_milter, statistics), "yes", 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_milter, metrics_listen), NULL, 0, 0, 0, 0},
+    {"list_unsubscribe_senders", CT_LIST, K(conf_milter, list_unsubscribe_senders), NULL,
+	0, 0, 0, 0},
+    {"tracking_senders", CT_LIST, K(conf_milter, tracking_senders), NULL, 0, 0, 0, 0},
+    {"tracking_text_links", CT_BOOL, K(conf_milter, tracking_text_links), "no", 0, 0, 0, 0},
+    {"tracking_max_size", CT_SIZE, K(conf_milter, tracking_max_size), "10M", 0, 0, 0, 0},
+    {"campaign_header", CT_STR, K(conf_milter, campaign_header), "X-Campaign-ID", 0, 0, 0, 0},
     {0},
 };
 

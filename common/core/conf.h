@@ -76,6 +76,11 @@ struct conf_milter {
     int policy_default_action;	/* enum conf_on_error: policyd unreachable */
     int statistics;		/* count accepted and suppressed recipients */
     char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
+    struct conf_strlist list_unsubscribe_senders;	/* SASL users, sender domains */
+    struct conf_strlist tracking_senders;	/* SASL users, sender domains */
+    int tracking_text_links;	/* text/plain links too */
+    unsigned long long tracking_max_size;	/* larger messages are not rewritten */
+    char *campaign_header;	/* the campaign the tokens carry */
 };
 
 struct conf_policy {

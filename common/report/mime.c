@@ -46,6 +46,13 @@ to_lf(const char *in, size_t len, size_t *outlen)
     return out;
 }
 
+/* mime_lf_copy - copy with CRLF and lone CR turned into LF; NUL-terminated */
+char *
+mime_lf_copy(const char *in, size_t len, size_t *outlen)
+{
+    return to_lf(in, len, outlen);
+}
+
 /* mime_header_end - length of the header block; *body = where the body starts */
 size_t
 mime_header_end(const char *msg, size_t len, size_t *body)
@@ -221,7 +228,7 @@ hexval(int c)
     return -1;
 }
 
-/* mime_qp_decode - quoted-printable; soft line breaks vanish */
+/* mime_qp_decode - quoted-printable; soft line breaks (LF or CRLF) vanish */
 size_t
 mime_qp_decode(const char *in, size_t len, char *out)
 {
@@ -242,7 +249,7 @@ mime_qp_decode(const char *in, size_t len, char *out)
 	    /* "=" followed by blanks up to the line end is a soft break too */
 	    size_t  j = i + 1;
 
-	    while (j < len && (in[j] == ' ' || in[j] == '\t'))
+	    while (j < len && (in[j] == ' ' || in[j] == '\t' || in[j] == '\r'))
 		j++;
 	    if (j < len && in[j] == '\n')
 		i = j;

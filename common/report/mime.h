@@ -16,6 +16,7 @@
  *	size_t mime_base64_decode(const char *in, size_t len, char *out);
  *	size_t mime_qp_decode(const char *in, size_t len, char *out);
  *	void mime_decode_words(char *s);
+ *	char *mime_lf_copy(const char *in, size_t len, size_t *outlen);
  *	int mime_field_next(const char *buf, size_t len, size_t *pos,
  *			    char *name, size_t namesz, char *val,
  *			    size_t valsz);
@@ -42,7 +43,10 @@
  *	returns the length of the header block of msg and stores where the
  *	body starts.  mime_param() copies a Content-Type parameter (quotes
  *	removed).  The decoders write at most len bytes to out and return
- *	the decoded length; they skip what they cannot decode.
+ *	the decoded length; they skip what they cannot decode.  A soft line
+ *	break may end in LF or CRLF.  mime_lf_copy() returns a copy of in
+ *	with CRLF and lone CR turned into LF, NUL-terminated, that the
+ *	caller frees.
  *	mime_decode_words() decodes RFC 2047 encoded words ("=?cs?B?...?=")
  *	in place; the bytes are kept whatever the charset.
  *
@@ -98,6 +102,7 @@ int     mime_param(const char *value, const char *name, char *out,
 size_t  mime_base64_decode(const char *in, size_t len, char *out);
 size_t  mime_qp_decode(const char *in, size_t len, char *out);
 void    mime_decode_words(char *s);
+char *mime_lf_copy(const char *in, size_t len, size_t *outlen);
 int     mime_field_next(const char *buf, size_t len, size_t *pos,
 			char *name, size_t namesz, char *val, size_t valsz);
 

@@ -38,7 +38,7 @@ run_one() {
     local name=$1 bin=$build/tests/fuzz/fuzz_$1 work=$build/tests/fuzz/work/$1
     local dict=$src/tests/fuzz/dict/$1.dict log=$build/tests/fuzz/work/$1.log len=65536
     case $name in
-    bounce|ses|mime|dsn|arf|json_scan) len=1048576 ;;
+    bounce|ses|mime|dsn|arf|json_scan|trackrw) len=1048576 ;;
     esac
     case $name in ses|json_scan) dict=$src/tests/fuzz/dict/json.dict ;; esac
     mkdir -p "$work"

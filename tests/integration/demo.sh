@@ -30,6 +30,8 @@ n=$(sed -n 's/^verified \([0-9]*\) of \([0-9]*\) messages$/\1 \2/p' <<<"$report"
 ok '[ -n "$n" ] && [ "${n% *}" = "${n#* }" ] && [ "${n% *}" -gt 20 ]' \
     "dkimpy verifies every delivered message ($n)"
 unlike "$report" "(rsa|ed25519)-sha256 (fail|neutral|temperror|permerror)" "no signature fails"
+like "$report" "List-Unsubscribe-Post: List-Unsubscribe=One-Click" "shop.test's mail offers one-click unsubscribe"
+like "$report" "signed with them: (List-Unsubscribe(-Post)? ){4}" "under its DKIM signature, oversigned"
 for a in nosuchuser1@gmail.test nosuchuser2@gmail.test reader6@yahoo.test reader7@outlook.test; do
     like "$report" "  $a +rejected +550 5\\.7\\.1" "next campaign: $a is refused after its report came back"
 done
