@@ -54,6 +54,8 @@ INTEGRATION_TESTS += tests/integration/milter-dkim.sh tests/integration/milter-d
 INTEGRATION_TESTS += tests/integration/intake-slow.sh
 # reports are read by the sandboxed parser, which the milter survives
 INTEGRATION_TESTS += tests/integration/intake-privsep.sh
+# the recipient cap and the cap on reports at once
+INTEGRATION_TESTS += tests/integration/intake-caps.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)
