@@ -501,7 +501,7 @@ rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *arg
 void
 rasync_free(struct rasync *ra)
 {
-    ra->quick = 0;
+    ra->quick = ra->ready = 0;		/* closing: nothing is sent again */
     if (ra->ac)
 	redisAsyncFree(ra->ac);
     held_fail(ra);
