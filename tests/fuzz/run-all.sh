@@ -24,7 +24,10 @@
 #	BUILDDIR/tests/fuzz/summary.txt): per target the executions,
 #	executions per second, coverage at the end (libFuzzer's cov: edges
 #	and ft: features), corpus size, the failing inputs this run kept
-#	(crashes), and ok or STOPPED.  Exit status 1 when any stopped.
+#	(crashes), and ok or STOPPED; STOPPED(timeout-not-replayed) when the
+#	input that timed out runs within the limit on a replay (a loaded
+#	machine, most likely: run that target again).  Exit status 1 when
+#	any stopped.
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 duration=${1:?usage: run-all.sh DURATION [BUILDDIR]}
@@ -51,6 +54,7 @@ run_one() {
     esac
     crashes=$(_failed "$name")
     mkdir -p "$work"
+    : >"$log.start"
     [ -d "$src/tests/fuzz/corpus/$name" ] && cp -rn "$src/tests/fuzz/corpus/$name"/. "$work"/
     local args=(-max_total_time="$seconds" -timeout=2 -max_len="$len" -rss_limit_mb=2048
                 -print_final_stats=1 -artifact_prefix="$build/tests/fuzz/failed-$name-")
@@ -66,6 +70,12 @@ run_one() {
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     crashes=$(($(_failed "$name") - crashes))
+    # a timeout on a loaded machine may be the machine: replay the input once
+    local t
+    t=$(find "$build/tests/fuzz" -maxdepth 1 -name "failed-$name-timeout-*" -newer "$log.start" | head -n 1)
+    if [ -n "$t" ] && "$bin" -timeout=2 "$t" >/dev/null 2>&1; then
+        status="STOPPED(timeout-not-replayed)"
+    fi
     printf '%-22s %12s %9s %7s %7s %7s %7s  %s\n' "fuzz_$name" "${execs:-?}" \
         "${speed:-?}" "${cov:-?}" "${ft:-?}" "$(ls "$work" | wc -l)" "$crashes" "$status" \
         | tee "$row"
