@@ -22,7 +22,7 @@ is_libfuzzer() {
 # max_len NAME - the longest input a target is given
 max_len() {
     case $1 in
-    bounce|ses|mime|dsn|arf|json_scan) echo 1048576 ;;
+    bounce|ses|mime|dsn|arf|json_scan|report_digest) echo 1048576 ;;
     *) echo 65536 ;;
     esac
 }

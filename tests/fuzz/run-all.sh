@@ -46,7 +46,7 @@ run_one() {
     local dict=$src/tests/fuzz/dict/$1.dict log=$build/tests/fuzz/work/$1.log len=65536
     local row=$build/tests/fuzz/work/$1.row crashes
     case $name in
-    bounce|ses|mime|dsn|arf|json_scan) len=1048576 ;;
+    bounce|ses|mime|dsn|arf|json_scan|report_digest) len=1048576 ;;
     esac
     case $name in
     ses|json_scan) dict=$src/tests/fuzz/dict/json.dict ;;
