@@ -35,9 +35,11 @@
 #define LOCAL_MAX 64			/* RFC 5321 local part */
 
 /*
- * Reports read at once, each in a parser process of its own (parser_pool(3)):
- * each may cost up to BOUNCE_CPU_BUDGET_MS of CPU, and anyone can send
- * them; beyond this a report waits for a retry.
+ * Reports read and acted on at once, each read in a parser process of its
+ * own (parser_pool(3)): reading each may cost up to BOUNCE_CPU_BUDGET_MS of
+ * CPU, acting on it up to BOUNCE_MAX_RCPTS calls on the one intake
+ * connection, and anyone can send them; beyond this a report is answered
+ * 4xx at once instead of holding a milter thread.
  */
 #define INTAKE_MAX_PARSING 4
 
@@ -70,6 +72,8 @@ static struct rconn *conn;
 static struct intake_store *store;
 
 static struct intake_stats stats;
+
+static int handling;			/* reports being read or acted on now */
 
 #define COUNT(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
 
@@ -180,10 +184,11 @@ intake_stats_log(void)
 {
     msg_info("intake: rewritten=%lu (id=%lu domain-only=%lu) reports=%lu acted=%lu "
 	     "suppressed=%lu forged=%lu stale=%lu malformed=%lu unattributed=%lu "
-	     "tempfail=%lu busy=%lu over-budget=%lu", stats.rewritten, stats.rewritten_id,
-	     stats.rewritten_domain, stats.reports, stats.acted, stats.suppressed,
-	     stats.forged, stats.stale, stats.malformed, stats.unattributed,
-	     stats.tempfail, stats.busy, stats.over_budget);
+	     "tempfail=%lu busy=%lu over-budget=%lu truncated=%lu", stats.rewritten,
+	     stats.rewritten_id, stats.rewritten_domain, stats.reports, stats.acted,
+	     stats.suppressed, stats.forged, stats.stale, stats.malformed,
+	     stats.unattributed, stats.tempfail, stats.busy, stats.over_budget,
+	     stats.truncated);
 }
 
 /* intake_stats_get - a copy of the counters, each read whole */
@@ -604,12 +609,35 @@ parse(const struct intake_msg *m, int flags, struct report_digest *d, long long 
 		 m->env_rcpt);
 	return -1;
     }
-    if (d->readable)
+    if (d->readable) {
+	if (d->r.truncated) {
+	    COUNT(truncated);
+	    msg_warn("%s: intake: report to %s names more than %d recipients: "
+		     "the rest not read", qid, m->env_rcpt, BOUNCE_MAX_RCPTS);
+	}
 	return 1;
+    }
     if (d->r.over_budget)
 	COUNT(over_budget);
     msg_warn("%s: intake: report to %s: %s: not read", qid, m->env_rcpt, d->why);
     return count("", d->r.over_budget ? "over-budget" : "unreadable", now) < 0 ? -1 : 0;
+}
+
+/* handling_begin - a place among the INTAKE_MAX_PARSING; 0 when all are taken */
+static int
+handling_begin(void)
+{
+    if (__atomic_add_fetch(&handling, 1, __ATOMIC_ACQ_REL) <= INTAKE_MAX_PARSING)
+	return 1;
+    __atomic_sub_fetch(&handling, 1, __ATOMIC_ACQ_REL);
+    return 0;
+}
+
+/* handling_end - give the place back */
+static void
+handling_end(void)
+{
+    __atomic_sub_fetch(&handling, 1, __ATOMIC_ACQ_REL);
 }
 
 /*
@@ -647,7 +675,7 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
     struct attrib a;
     char id[256];
     long long now = (long long) time(NULL);
-    int st, rc = 0;
+    int st, rc = 0, reading = 0;
 
     if (m->addr_kind == INTAKE_NONE)
 	return INTAKE_DONE;
@@ -672,9 +700,19 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
 	rc = token_failed(m, st, now, qid);
 	goto out;
     }
-    if (m->addr_kind != INTAKE_ADDR_UNSUB
-	&& (rc = parse(m, REPORT_DIGEST_PARSE, &d, now, qid)) <= 0)
-	goto read_failed;
+    if (m->addr_kind != INTAKE_ADDR_UNSUB) {
+	/* its place among the INTAKE_MAX_PARSING is its own until out */
+	if (!handling_begin()) {
+	    rc = -2;
+	    COUNT(busy);
+	    msg_warn("%s: intake: report to %s: %d reports are being handled: try later",
+		     qid, m->env_rcpt, INTAKE_MAX_PARSING);
+	    goto read_failed;
+	}
+	reading = 1;
+	if ((rc = parse(m, REPORT_DIGEST_PARSE, &d, now, qid)) <= 0)
+	    goto read_failed;
+    }
     if (m->addr_kind == INTAKE_ADDR_COMPLAINT
 	&& (st = token_in_original(m->setup, &d, now, &a, qid)) != VERP_OK) {
 	rc = st < 0 ? -1 : token_failed(m, st, now, qid);
@@ -686,9 +724,14 @@ intake_eom(struct intake_msg *m, const char *qid, struct intake_reply *reply)
     rc = act_report(m, &d.r, &a, id, now, qid);
     goto out;
 read_failed:
-    if (rc == -2)
+    if (rc == -2) {
+	if (reading)
+	    handling_end();
 	return tempfail(reply, "4.3.2", "too many reports at once, try again later");
+    }
 out:
+    if (reading)
+	handling_end();
     report_digest_free(&d);
     if (rc < 0) {
 	COUNT(tempfail);

@@ -106,6 +106,7 @@ struct intake_stats {
     unsigned long rewritten, rewritten_id, rewritten_domain, reports, acted,
 	suppressed, forged, stale, malformed, unattributed, tempfail;
     unsigned long busy, over_budget;	/* not read: INTAKE_MAX_PARSING, CPU budget */
+    unsigned long truncated;		/* read up to BOUNCE_MAX_RCPTS recipients */
     unsigned long by_addr[INTAKE_ADDR_UNSUB + 1];	/* reports, by enum intake_addr */
     unsigned long by_event[INTAKE_UNSUBSCRIBE + 1];	/* acted, by intake_event_kind */
 };

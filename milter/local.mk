@@ -60,6 +60,8 @@ INTEGRATION_TESTS += tests/integration/intake-privsep.sh
 INTEGRATION_TESTS += tests/integration/milter-listunsub.sh
 # tracked links and the open pixel, signed, followed through outpost-httpd
 INTEGRATION_TESTS += tests/integration/milter-track.sh
+# the recipient cap and the cap on reports at once
+INTEGRATION_TESTS += tests/integration/intake-caps.sh
 EXTRA_DIST += tests/integration/milter-dkim.lua tests/bench/dkim-bench.sh
 
 # the policy client (Sendmail sites: [milter] policy_service)

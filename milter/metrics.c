@@ -171,6 +171,10 @@ intake(struct prom *p)
 		"than one may).");
     prom_counter(p, (const char *[]) {"why", "busy", NULL}, s.busy);
     prom_counter(p, (const char *[]) {"why", "over_budget", NULL}, s.over_budget);
+    prom_family(p, "outpost_milter_intake_truncated_total", PROM_COUNTER,
+		"Reports naming more recipients than one report may (1000): read and "
+		"acted on up to that many, the rest skipped.");
+    prom_counter(p, NULL, s.truncated);
     prom_family(p, "outpost_milter_envelope_senders_tagged_total", PROM_COUNTER,
 		"Outgoing messages whose envelope sender was given a return-path token.");
     prom_counter(p, NULL, s.rewritten);

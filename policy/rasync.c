@@ -22,6 +22,9 @@
 struct pending {
     rasync_fn fn;
     void *arg;
+    char *cmd;			/* a caller's command, formatted: to send again */
+    size_t len;
+    int again;			/* sent again already */
 };
 
 struct rasync {
@@ -43,11 +46,20 @@ struct rasync {
     /* the callbacks of commands in flight, in order (replies come in order) */
     struct pending *ring;
     size_t cap, head, count;
+    int quick;			/* reconnecting at once after a healthy one broke */
+    long long quick_ms;		/* when that last began */
+    /* commands waiting for that reconnect, in order */
+    struct pending *held;
+    size_t nheld, capheld;
 };
 
 #define SETUP_SAY_EVERY 300	/* seconds between repeats of a setup refusal */
 
+/* a connection that breaks again this soon after a quick reconnect backs off */
+#define QUICK_EVERY_MS 1000
+
 static void rasync_connect(struct rasync *ra);
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
 /* next_backoff - the delay before the next attempt if this one fails */
 static long long
@@ -60,7 +72,7 @@ next_backoff(const struct rasync *ra)
 
 /* ring_push - remember the callback of a command just sent */
 static void
-ring_push(struct rasync *ra, rasync_fn fn, void *arg)
+ring_push(struct rasync *ra, const struct pending *p)
 {
     if (ra->count == ra->cap) {
 	struct pending *n = xreallocarray(NULL, ra->cap ? ra->cap * 2 : 256, sizeof(*n));
@@ -75,9 +87,69 @@ ring_push(struct rasync *ra, rasync_fn fn, void *arg)
     }
     if (ra->count == 0)
 	ra->last_progress_ms = monotime_ms();
-    ra->ring[(ra->head + ra->count) % ra->cap].fn = fn;
-    ra->ring[(ra->head + ra->count) % ra->cap].arg = arg;
+    ra->ring[(ra->head + ra->count) % ra->cap] = *p;
     ra->count++;
+}
+
+/* hold - keep a command until the connection is back (owns p->cmd) */
+static void
+hold(struct rasync *ra, const struct pending *p)
+{
+    if (ra->nheld == ra->capheld) {
+	ra->capheld = ra->capheld ? ra->capheld * 2 : 64;
+	ra->held = xreallocarray(ra->held, ra->capheld, sizeof(*ra->held));
+    }
+    ra->held[ra->nheld++] = *p;
+}
+
+/* held_fail - the connection did not come back: NULL to those waiting */
+static void
+held_fail(struct rasync *ra)
+{
+    struct pending *h = ra->held;
+    size_t i, n = ra->nheld;
+
+    /* a callback may send (and so hold) again: work on a list of our own */
+    ra->held = NULL;
+    ra->nheld = ra->capheld = 0;
+    for (i = 0; i < n; i++) {
+	free(h[i].cmd);
+	if (h[i].fn)
+	    h[i].fn(h[i].arg, NULL);
+    }
+    free(h);
+}
+
+/* send_formatted - a caller's formatted command; -1: not sent (p->cmd freed) */
+static int
+send_formatted(struct rasync *ra, struct pending *p)
+{
+    if (ra->ac == NULL
+	|| redisAsyncFormattedCommand(ra->ac, on_reply, ra, p->cmd, p->len) != REDIS_OK) {
+	free(p->cmd);
+	return -1;
+    }
+    if (p->fn == NULL) {		/* fire and forget: never sent again */
+	free(p->cmd);
+	p->cmd = NULL;
+    }
+    ring_push(ra, p);
+    return 0;
+}
+
+/* held_send - the connection is back: send what waited, in order */
+static void
+held_send(struct rasync *ra)
+{
+    struct pending *h = ra->held;
+    size_t i, n = ra->nheld;
+
+    ra->held = NULL;
+    ra->nheld = ra->capheld = 0;
+    for (i = 0; i < n; i++)
+	if (send_formatted(ra, &h[i]) < 0 && h[i].fn)
+	    h[i].fn(h[i].arg, NULL);
+    free(h);
 }
 
 /* on_reply - hiredis hands over the next reply (or NULL) */
@@ -95,10 +167,25 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ra->count--;
     ra->last_progress_ms = monotime_ms();
     if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
-	&& strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0 && ra->ac) {
-	msg_warn("redis: server became a replica (failover): reconnecting");
-	redisAsyncDisconnect(ra->ac);
+	&& strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0) {
+	if (ra->ac && ra->ready && !ra->quick) {
+	    msg_warn("redis: server became a replica (failover): reconnecting");
+	    ra->quick = 1;		/* hold what comes; on_disconnect reconnects */
+	    redisAsyncDisconnect(ra->ac);
+	}
+	if (p.cmd && !p.again && ra->quick) {
+	    p.again = 1;		/* refused, so it did not run: send it again */
+	    hold(ra, &p);
+	    return;
+	}
     }
+    /* cut while it ran on a healthy connection: send it once more */
+    if (reply == NULL && p.cmd && !p.again && ra->ready) {
+	p.again = 1;
+	hold(ra, &p);
+	return;
+    }
+    free(p.cmd);
     if (p.fn)
 	p.fn(p.arg, reply);
 }
@@ -108,9 +195,11 @@ static int
 send_cmd(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
 	 rasync_fn fn, void *arg)
 {
+    struct pending p = {fn, arg, NULL, 0, 0};
+
     if (redisAsyncCommandArgv(ra->ac, on_reply, ra, argc, argv, argvlen) != REDIS_OK)
 	return -1;
-    ring_push(ra, fn, arg);
+    ring_push(ra, &p);
     return 0;
 }
 
@@ -157,6 +246,8 @@ set_ready(struct rasync *ra)
     msg_limit_reset(&ra->said_setup);
     ra->backoff_ms = 0;
     ra->ready = 1;
+    ra->quick = 0;
+    held_send(ra);
 }
 
 static void check_reply(void *arg, redisReply *r);
@@ -199,6 +290,8 @@ schedule_retry(struct rasync *ra)
 {
     struct timeval tv;
 
+    ra->quick = 0;
+    held_fail(ra);			/* no waiting through a backoff */
     ra->backoff_ms = next_backoff(ra);
     tv.tv_sec = ra->backoff_ms / 1000;
     tv.tv_usec = (ra->backoff_ms % 1000) * 1000;
@@ -254,11 +347,25 @@ static void
 on_disconnect(const redisAsyncContext *ac, int status)
 {
     struct rasync *ra = ac->data;
+    struct timeval now = {0, 0};
+    int healthy = ra->ready;		/* a timeout's drop() cleared it */
 
     ra->ac = NULL;
     ra->ready = 0;
     if (status != REDIS_OK)
 	msg_warn("redis: connection lost: %s", ac->errstr);
+    /*
+     * A connection that was up (CLIENT KILL, a server timeout, a failover)
+     * is replaced at once, and what comes meanwhile waits for it; one that
+     * breaks again within QUICK_EVERY_MS backs off like a failed connect.
+     */
+    if (healthy && monotime_ms() - ra->quick_ms >= QUICK_EVERY_MS) {
+	msg_info("redis: reconnecting at once");
+	ra->quick = 1;
+	ra->quick_ms = monotime_ms();
+	evtimer_add(ra->retry, &now);
+	return;
+    }
     schedule_retry(ra);
 }
 
@@ -374,17 +481,30 @@ int
 rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
 	       rasync_fn fn, void *arg)
 {
-    if (!rasync_ready(ra) || (long) ra->count >= ra->max_pending)
+    struct pending p = {fn, arg, NULL, 0, 0};
+    int len;
+
+    if ((long) (ra->count + ra->nheld) >= ra->max_pending
+	|| (!rasync_ready(ra) && !ra->quick))
 	return -1;
-    return send_cmd(ra, argc, argv, argvlen, fn, arg);
+    if ((len = redisFormatCommandArgv(&p.cmd, argc, argv, argvlen)) < 0)
+	msg_fatal("redis: out of memory");
+    p.len = (size_t) len;
+    if (ra->quick) {
+	hold(ra, &p);			/* a quick reconnect is on its way */
+	return 0;
+    }
+    return send_formatted(ra, &p);
 }
 
 /* rasync_free - close; commands in flight get NULL */
 void
 rasync_free(struct rasync *ra)
 {
+    ra->quick = ra->ready = 0;		/* closing: nothing is sent again */
     if (ra->ac)
 	redisAsyncFree(ra->ac);
+    held_fail(ra);
     event_free(ra->retry);
     event_free(ra->watch);
     free(ra->ring);

@@ -32,6 +32,21 @@
  *	A connection that does not come up within connect_timeout, or that
  *	leaves commands unanswered for command_timeout, is dropped.
  *
+ *	A connection that was up and breaks (the server closed it: CLIENT
+ *	KILL, its client timeout; or a failover: READONLY) is replaced at
+ *	once, not after the backoff delay, and the commands given meanwhile
+ *	wait for it (bounded by max_pending) instead of failing: they are
+ *	sent as soon as it is ready, or get NULL if it fails.  A command
+ *	with a callback that was in flight is sent once more on the new
+ *	connection: when refused with READONLY (it did not run), and when
+ *	the connection broke before its reply (it may have run: a caller
+ *	gives a callback only to commands that may run twice; policyd's one
+ *	is the GCRA script, whose second run can only count the message once
+ *	more against its limit, as the client's retry after a 4xx would).
+ *	Fire-and-forget commands (statistics counters) are never sent twice.
+ *	A connection that breaks again within a second of such a reconnect
+ *	backs off as usual.
+ *
  *	rasync_command() sends a command built from argv (hiredis copies it
  *	into its output buffer at once).  fn(arg, reply) is called once, from
  *	the event loop, with the reply (freed by hiredis after fn returns), or

@@ -20,7 +20,8 @@ is_atext(unsigned char c)
 {
     if (c >= 0x80)
 	return 1;
-    return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+    /* strchr() finds the terminating NUL too: a NUL byte is no atext */
+    return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* check_ldh_domain - labels of letters, digits and hyphens */
@@ -79,9 +80,14 @@ domain_normalize(const char *in, size_t len, char *out, size_t outsz,
 	if (in[len - 1] != ']' || len < 3 || memchr(in + 1, '[', len - 2)
 	    || memchr(in + 1, ']', len - 2))
 	    return (*why = "malformed address literal"), -1;
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 	    if ((unsigned char) in[i] <= ' ' || in[i] == 0x7f)
 		return (*why = "control character or space in domain"), -1;
+	    if ((unsigned char) in[i] > 0x7f)
+		return (*why = "malformed address literal"), -1;
+	}
+	if (len > 253)
+	    return (*why = "domain longer than 253 octets"), -1;
 	if (len >= outsz)
 	    return (*why = "domain too long"), -1;
 	for (i = 0; i < len; i++)
@@ -172,7 +178,9 @@ addr_normalize(const char *in, size_t len, char *out, size_t outsz,
 	    if (c < ' ' || c == 0x7f)
 		return (*why = "control character in local part"), -1;
 	    if (c == '\\') {
-		if (i + 2 >= llen)
+		/* RFC 5321 quoted-pairSMTP: a backslash and a printable */
+		if (i + 2 >= llen || (unsigned char) local[i + 1] < ' '
+		    || local[i + 1] == 0x7f)
 		    return (*why = "bad escape in quoted local part"), -1;
 		i++;
 	    } else if (c == '"') {

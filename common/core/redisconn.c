@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,28 +382,111 @@ rconn_failure_count(void)
     return __atomic_load_n(&failures, __ATOMIC_RELAXED);
 }
 
+/*
+ * REPEATABLE - commands that do the same when they run twice: read-only
+ * ones, and writes of a fixed value.  Counters (INCR, HINCRBY ...) are not
+ * here: a reply lost with the connection may mean the count was made.
+ */
+static const char *const repeatable[] = {
+    "GET", "MGET", "HGET", "HMGET", "HGETALL", "EXISTS", "TTL", "PTTL", "TYPE",
+    "SCAN", "ZRANGE", "ZSCORE", "ZCARD", "SMEMBERS", "SISMEMBER", "XRANGE", "XLEN",
+    "PING", "TIME", "INFO", "ROLE", "CONFIG", "SET", "DEL", "UNLINK", "EXPIRE",
+    NULL,
+};
+
+/* command_repeatable - may this command run twice? */
+static int
+command_repeatable(const char *name, size_t len)
+{
+    const char *const *p;
+
+    for (p = repeatable; *p; p++)
+	if (strlen(*p) == len && strncasecmp(*p, name, len) == 0)
+	    return 1;
+    return 0;
+}
+
+/*
+ * closed_by_server - an idle connection whose server has hung up (CLIENT
+ * KILL, its timeout, a restart): it is readable, or in error, while we wait
+ * for nothing.  Nothing was sent on it, so a new one loses nothing.
+ */
+static int
+closed_by_server(const redisContext *ctx)
+{
+    struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+
+    return poll(&p, 1, 0) > 0;
+}
+
+/* dropped - did the last command fail because the connection was cut? */
+static int
+dropped(const redisContext *ctx, int err)
+{
+    return ctx->err == REDIS_ERR_EOF
+	|| (ctx->err == REDIS_ERR_IO && (err == ECONNRESET || err == EPIPE));
+}
+
+/*
+ * command_retry - one command, sent again once on a new connection when a
+ * healthy one was cut while it ran (only if may_repeat: it may have run)
+ * or when the server turned replica in a failover (it did not run).
+ */
+static redisReply *
+command_retry(struct rconn *c, int argc, const char **argv, const size_t *argvlen,
+	      int may_repeat)
+{
+    redisReply *r;
+    int healthy, err, again = 1;
+
+    for (;;) {
+	healthy = c->ctx != NULL;
+	if (healthy && closed_by_server(c->ctx)) {
+	    msg_info("redis: the server closed the connection: reconnecting");
+	    rconn_drop(c);
+	}
+	if (rconn_connect(c) < 0)
+	    return NULL;
+	errno = 0;
+	r = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	err = errno;
+	if (r == NULL) {
+	    if (again-- && healthy && may_repeat && dropped(c->ctx, err)) {
+		msg_info("redis: connection lost (%s): reconnecting, sending again",
+			 c->ctx->errstr);
+		rconn_drop(c);
+		continue;
+	    }
+	    rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+	    return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+	    freeReplyObject(r);
+	    if (again--) {
+		msg_info("redis: server became a replica (failover): reconnecting, "
+			 "sending again");
+		rconn_drop(c);
+		continue;
+	    }
+	    rconn_failed(c, "server became a replica (failover)");
+	    return NULL;
+	}
+	return r;
+    }
+}
+
 /* rconn_command - one command; NULL on a connection problem */
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
 {
     redisReply *r;
 
-    if (rconn_connect(c) < 0)
-	goto fail;
-    r = redisCommandArgv(c->ctx, argc, argv, argvlen);
-    if (r == NULL) {
-	rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-	goto fail;
-    }
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
-	freeReplyObject(r);
-	rconn_failed(c, "server became a replica (failover)");
-	goto fail;
-    }
+    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
+				     command_repeatable(argv[0], argvlen ? argvlen[0]
+							: strlen(argv[0])));
+    if (r == NULL)
+	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     return r;
-fail:
-    __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-    return NULL;
 }
 
 /* rconn_commandv - the same with NULL-terminated string arguments */
@@ -457,15 +542,17 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
 	av[i + 3] = argv[i];
 	al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    r = rconn_command(c, argc + 3, av, al);
+    r = command_retry(c, argc + 3, av, al, s->repeatable);
     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 	freeReplyObject(r);
 	av[0] = "EVAL";
 	al[0] = 4;
 	av[1] = s->source;
 	al[1] = strlen(s->source);
-	r = rconn_command(c, argc + 3, av, al);
+	r = command_retry(c, argc + 3, av, al, s->repeatable);
     }
+    if (r == NULL)
+	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     free(av);
     free(al);
     return r;

@@ -37,6 +37,20 @@
  *	failure again (a wrong password: WRONGPASS at every attempt) at most
  *	once a minute, with the count of those not logged.
  *
+ *	A connection cut under a healthy process costs no command.  Before
+ *	each command an idle connection is checked (poll(2), no wait): one
+ *	the server has closed (CLIENT KILL, its client timeout, a restart)
+ *	is replaced at once, before anything is sent on it.  A connection
+ *	cut while a command ran (EOF, ECONNRESET, EPIPE on one that was up
+ *	before the command) is replaced at once and the command sent once
+ *	more, if it may run twice: read-only commands, SET and DEL (the
+ *	list is in redisconn.c), and scripts whose rscript says repeatable.
+ *	Counters (INCR, HINCRBY and scripts that count) are not sent again:
+ *	the reply that was lost may mean the count was made.  A command
+ *	refused with READONLY (a failover demoted the server: it did not
+ *	run) is sent once more after a reconnect, which asks the sentinels.
+ *	Only when that fails too does the backoff begin.
+ *
  *	With [redis] sentinels, the master's address is asked of each
  *	sentinel in turn (SENTINEL get-master-addr-by-name) at every connect,
  *	and ROLE must say "master"; a READONLY reply (a failover demoted our
@@ -58,7 +72,9 @@
  *
  *	rconn_eval() runs a Lua script by EVALSHA, and by EVAL when the
  *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
- *	the keys first, then the arguments; argc counts both.
+ *	the keys first, then the arguments; argc counts both.  The owner of
+ *	an rscript sets repeatable to 1 when running it twice does no harm
+ *	(it reads, or writes the same again); rscript_init() leaves it.
  *
  *	rconn_scan() walks the keys that match a glob pattern with SCAN
  *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
@@ -90,6 +106,7 @@ struct rconn;
 struct rscript {
     const char *source;
     char sha1[41];
+    int repeatable;		/* may run twice: sent again on a cut connection */
 };
 
 struct rconn *rconn_new(const struct conf_redis *conf);

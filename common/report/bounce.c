@@ -1723,12 +1723,20 @@ int
 bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 	     const char **why)
 {
+    return bounce_parse_within(msg, len, BOUNCE_CPU_BUDGET_MS * 1000000LL, out, why);
+}
+
+/* bounce_parse_within - the same with a CPU budget of budget_ns */
+int
+bounce_parse_within(const char *msg, size_t len, long long budget_ns,
+		    struct bounce_report *out, const char **why)
+{
     struct mime_msg m;
     struct notice n;
     char subj[512];
 
     memset(out, 0, sizeof(*out));
-    out->cpu_limit_ns = thread_cpu_ns() + BOUNCE_CPU_BUDGET_MS * 1000000LL;
+    out->cpu_limit_ns = thread_cpu_ns() + budget_ns;
     if (mime_parse(msg, len, &m, why) < 0)
 	return -1;
     notice_build(&m, &n, out);

@@ -6,6 +6,9 @@
  *
  *	int bounce_parse(const char *msg, size_t len,
  *			 struct bounce_report *out, const char **why);
+ *	int bounce_parse_within(const char *msg, size_t len,
+ *				long long budget_ns,
+ *				struct bounce_report *out, const char **why);
  *	void bounce_report_free(struct bounce_report *r);
  *	const char *bounce_kind_name(int kind);
  *
@@ -38,6 +41,8 @@
  *	message; as a last guard, a report that has cost the calling thread
  *	more than BOUNCE_CPU_BUDGET_MS of CPU time is given up
  *	(out->over_budget is set and bounce_parse() fails).
+ *	bounce_parse_within() is bounce_parse() with a budget of budget_ns
+ *	nanoseconds of CPU time instead (tests show the budget with it).
  *	The caller frees out with bounce_report_free(), also after an error.
  *
  * DIAGNOSTICS
@@ -96,6 +101,8 @@ struct bounce_report {
 
 int bounce_parse(const char *msg, size_t len, struct bounce_report *out,
 		     const char **why);
+int bounce_parse_within(const char *msg, size_t len, long long budget_ns,
+			struct bounce_report *out, const char **why);
 void bounce_report_free(struct bounce_report *r);
 const char *bounce_kind_name(int kind);
 

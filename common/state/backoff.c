@@ -237,7 +237,7 @@ static struct rscript set_script = {
     "redis.call('HSET', KEYS[1], 'until', u, 'interval_ms', ARGV[2],\n"
     "           'burst', ARGV[3], 'rate', ARGV[4], 'reason', ARGV[5])\n"
     "redis.call('EXPIREAT', KEYS[1], u + 60)\n"
-    "return u\n", ""
+    "return u\n", "", 1		/* the same twice: may be sent again */
 };
 
 /* backoff_key - "<prefix>{rl}:backoff:<provider>:<pool>" */

@@ -89,6 +89,12 @@ intake_store_new(struct rconn *rc, const char *prefix)
     s->sup = sup_store_new(rc, prefix);
     s->prefix = xstrdup(prefix);
     rscript_init(&s->event, event_lua);
+    /*
+     * Sent again on a connection cut while it ran: a soft bounce is kept
+     * once per report id; the statistics may count the event twice, as
+     * they would when the reporting MTA sends the report again after 4xx.
+     */
+    s->event.repeatable = 1;
     return s;
 }
 

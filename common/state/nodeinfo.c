@@ -251,8 +251,10 @@ nodeinfo_publish(struct rconn *rc, const char *prefix, const char *node,
     redisReply *r;
     int ok;
 
-    if (publish_script.source == NULL)
+    if (publish_script.source == NULL) {
 	rscript_init(&publish_script, publish_lua);
+	publish_script.repeatable = 1;	/* replaces the entry: the same twice */
+    }
     key = xmalloc(strlen(prefix) + strlen(node) + 32);
     set = xmalloc(strlen(prefix) + 32);
     sprintf(key, "%s{cluster}:node:%s", prefix, node);

@@ -72,13 +72,13 @@ static struct rscript flush_script = {
     "  for k = 1, nf * 2 do args[#args + 1] = ARGV[a]; a = a + 1 end\n"
     "  redis.call(unpack(args))\n"
     "end\n"
-    "return 0\n", ""
+    "return 0\n", "", 0		/* counts: not sent again (the batch is kept) */
 };
 
 static struct rscript read_script = {
     "local out = {}\n"
     "for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end\n"
-    "return out\n", ""
+    "return out\n", "", 1		/* reads only: may be sent again */
 };
 
 /* a growable argv that owns its strings */

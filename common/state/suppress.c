@@ -598,6 +598,13 @@ sup_store_new(struct rconn *rc, const char *prefix)
     rscript_init(&s->add, add_lua);
     rscript_init(&s->remove, remove_lua);
     rscript_init(&s->walk, walk_lua);
+    /*
+     * Sent again on a connection cut while they ran: adding, removing and
+     * purging do nothing the second time, and a check gives the same
+     * verdict (its statistics may count that one check twice).
+     */
+    s->check.repeatable = s->add.repeatable = 1;
+    s->remove.repeatable = s->walk.repeatable = 1;
     return s;
 }
 

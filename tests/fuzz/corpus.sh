@@ -22,7 +22,7 @@ is_libfuzzer() {
 # max_len NAME - the longest input a target is given
 max_len() {
     case $1 in
-    bounce|ses|mime|dsn|arf|json_scan|trackrw) echo 1048576 ;;
+    bounce|ses|mime|dsn|arf|json_scan|trackrw|report_digest) echo 1048576 ;;
     *) echo 65536 ;;
     esac
 }
@@ -31,7 +31,10 @@ max_len() {
 fuzz() {
     local work=$scratch/$1 dict=$src/tests/fuzz/dict/$1.dict
     mkdir -p "$work" && cp -r "$3"/. "$work"/
-    case $1 in ses|json_scan) dict=$src/tests/fuzz/dict/json.dict ;; esac
+    case $1 in
+    ses|json_scan) dict=$src/tests/fuzz/dict/json.dict ;;
+    bounce|mime|dsn|arf) dict=$src/tests/fuzz/dict/mail.dict ;;
+    esac
     local args=(-max_total_time="$seconds" -timeout=2 -max_len="$(max_len "$1")"
                 -rss_limit_mb=2048 -print_final_stats=1
                 -artifact_prefix="$build/tests/fuzz/failed-$1-")

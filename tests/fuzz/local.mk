@@ -73,3 +73,10 @@ tests_fuzz_fuzz_redis_server_SOURCES = tests/fuzz/fuzz_redis_server.c $(FUZZ_DRI
 tests_fuzz_fuzz_redis_server_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_redis_server_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_redis_server_LDADD = $(COMMON_LIBS)
+
+# the address and domain normaliser (common/core/addr.c): every address from outside
+FUZZ_TARGETS += tests/fuzz/fuzz_addr
+tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_addr_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_addr_LDADD = $(COMMON_LIBS)

@@ -8,9 +8,12 @@
  *	Through one rconn, COUNT times: INCR a counter, print "ok N" or
  *	"fail REASON", sleep INTERVAL-MS.  One long-lived connection shows
  *	reconnection, backoff and Sentinel failover as a script can see them.
+ *	INTERVAL-MS "-": instead of sleeping, wait for a line on the standard
+ *	input before each command (a test decides when each one goes).
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,6 +29,8 @@ main(int argc, char **argv)
     struct rconn *rc;
     char err[600];
     long i, count, interval;
+    int step;
+    char line[64];
     struct timespec ts;
 
     if (argc != 4) {
@@ -33,18 +38,23 @@ main(int argc, char **argv)
 	return 2;
     }
     msg_open("rconn_probe", 1, 0);
+    signal(SIGPIPE, SIG_IGN);		/* as the daemons do */
     if ((conf = conf_load(argv[1], err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return 1;
     }
     count = atol(argv[2]);
-    interval = atol(argv[3]);
+    step = argv[3][0] == '-';
+    interval = step ? 0 : atol(argv[3]);
     ts.tv_sec = interval / 1000;
     ts.tv_nsec = (interval % 1000) * 1000000L;
     rc = rconn_new(&conf->redis);
     for (i = 0; i < count; i++) {
-	redisReply *r = rconn_commandv(rc, "INCR", "probe", NULL);
+	redisReply *r;
 
+	if (step && fgets(line, sizeof(line), stdin) == NULL)
+	    break;
+	r = rconn_commandv(rc, "INCR", "probe", NULL);
 	if (r && r->type == REDIS_REPLY_INTEGER)
 	    printf("ok %lld\n", r->integer);
 	else
@@ -52,7 +62,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (r)
 	    freeReplyObject(r);
-	nanosleep(&ts, NULL);
+	if (!step)
+	    nanosleep(&ts, NULL);
     }
     rconn_free(rc);
     conf_free(conf);

@@ -32,8 +32,10 @@ user = nobody
 [redis]
 server = unix:$REDIS_SOCK
 command_timeout = 300ms
-reconnect_min = 50ms
-reconnect_max = 500ms
+# longer than a message takes: a message answered right after CLIENT KILL shows
+# the connections were replaced at once, not after the backoff
+reconnect_min = 1s
+reconnect_max = 1s
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
@@ -137,6 +139,7 @@ tempfails() { cut -d' ' -f2 "$camp/at"; }
 go() { echo "$1" >"$camp/go"; }
 redis_pid() { _pidfile "$WORLD_DIR/redis/redis.pid"; }
 redis_dead() { ! redis-cli -s "$REDIS_SOCK" PING >/dev/null 2>&1; }
+_count_lines() { grep -c "$1" "$WORLD_DIR/log/$2.log"; }
 _clients_at_least() { [ "$(redis_cli INFO clients | sed -n 's/^connected_clients:\([0-9]*\).*/\1/p')" -ge "$1" ]; }
 
 for ((f = 0; f < ${#faults[@]}; f++)); do
@@ -153,7 +156,13 @@ for ((f = 0; f < ${#faults[@]}; f++)); do
             # the daemons reconnect by themselves after the earlier faults: wait for
             # all three (and this redis-cli) before dropping them
             ok 'wait_until 10 _clients_at_least 4' "milter, policyd and logd connected to Redis"
-            dropped=$(redis_cli CLIENT KILL TYPE normal) ;;
+            mk=$(_count_lines "closed the connection: reconnecting" milter)
+            pk=$(_count_lines "reconnecting at once" policyd)
+            dropped=$(redis_cli CLIENT KILL TYPE normal)
+            # the next message after it: the milter's check and policyd's decision
+            # run on connections replaced at once, not after the backoff
+            send_mail news@shop.test after-kill@gmail.test --header "Subject: after CLIENT KILL"
+            like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "CLIENT KILL: the next message is accepted (no 4xx)" ;;
         milter-kill) kill9 milter ;;
         policyd-kill) kill9 policyd ;;
     esac
@@ -165,6 +174,8 @@ for ((f = 0; f < ${#faults[@]}; f++)); do
     case ${faults[f]} in
         redis-kill|redis-stop|milter-kill|policyd-kill)
             ok '[ $t1 -gt $t0 ]' "${faults[f]}: the client got 4xx while it lasted" ;;
+        client-kill)
+            is "$((t1 - t0))" 0 "client-kill: no session got 4xx after it (connections replaced at once)" ;;
     esac
     case ${faults[f]} in
         redis-kill)
@@ -173,7 +184,12 @@ for ((f = 0; f < ${#faults[@]}; f++)); do
             is "$(entries)" "$nsup" "the suppression list survived kill -9 (append-only file)" ;;
         redis-stop) redis_resume ;;
         redis-sleep) wait "$sleeper" ;;
-        client-kill) ok '[ "$dropped" -ge 3 ]' "CLIENT KILL dropped the daemons' connections ($dropped)" ;;
+        client-kill)
+            ok '[ "$dropped" -ge 3 ]' "CLIENT KILL dropped the daemons' connections ($dropped)"
+            ok '[ "$(_count_lines "closed the connection: reconnecting" milter)" -gt "$mk" ]' \
+                "the milter found its connection closed and replaced it"
+            ok '[ "$(_count_lines "reconnecting at once" policyd)" -gt "$pk" ]' \
+                "policyd replaced its connection at once" ;;
         milter-kill) ok 'start_daemon milter' "the milter restarted" ;;
         policyd-kill) ok 'start_daemon policyd' "policyd restarted" ;;
     esac

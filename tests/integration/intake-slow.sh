@@ -126,6 +126,8 @@ ok 'wait_until 5 suppressed bob@gmail.test' "the SES notice was read: bob is sup
 like "$(ctl suppress check --json bob@gmail.test)" '"reason":"hard-bounce"' "as a hard bounce"
 ok 'wait_until 5 suppressed carol@gmail.test' "the plain notice was read: carol is suppressed"
 ok '! suppressed alice@gmail.test' "alice, named by neither token, is not"
+ok 'grep -q "report to $rp_bob names more than 1000 recipients" "$WORLD_DIR/log/milter.log"' \
+    "the SES notice names ~30,000 recipients: read up to the cap, the rest skipped"
 cpu=$(seconds $((after - before)))
 ok "awk -v a=$cpu -v b=$budget 'BEGIN { exit !(a < b) }'" \
     "the milter spent ${cpu}s of CPU on both (budget ${budget}s)"

@@ -60,7 +60,38 @@ grep -q 'next attempt in' "$W/auth.err"; ok $? "outage logged with the backoff d
 printf '[redis]\nserver = 127.0.0.1:6391\npassword = wrong\n' > "$W/bad.conf"
 "$PROBE" "$W/bad.conf" 1 0 | grep -q '^fail AUTH failed'; ok $? "a wrong password is reported as AUTH failed"
 
-# 3. Sentinel: master 6392, replica 6393, sentinels 26392-26394
+# 3. every client dropped (CLIENT KILL TYPE normal): the next command is answered, on
+# a unix socket and by TCP, although the backoff (reconnect_min 5s) would refuse it
+# for 5 s; the probe sends one INCR per line it reads
+# killed NAME CONF REDIS-CLI-ARGS... - INCR, CLIENT KILL, INCR: the probe's two lines
+killed() {
+    local name=$1 conf=$2; shift 2
+    mkfifo "$W/$name.in"
+    "$PROBE" "$conf" 2 - <"$W/$name.in" >"$W/$name.out" 2>"$W/$name.err" &
+    exec 7>"$W/$name.in"
+    echo >&7
+    for _ in $(seq 50); do [ -s "$W/$name.out" ] && break; sleep 0.1; done
+    redis-cli "$@" CLIENT KILL TYPE normal >"$W/$name.killed"
+    echo >&7
+    exec 7>&-
+    wait
+    cat "$W/$name.out"
+}
+printf '[redis]\nserver = unix:%s/redis.sock\nreconnect_min = 5s\n' "$W" > "$W/unixkill.conf"
+out=$(killed unixkill "$W/unixkill.conf" -p 6390)
+[[ "$(echo "$out" | head -n1)" == "ok "* ]] && [ "$(cat "$W/unixkill.killed")" -ge 1 ]
+ok $? "unix socket: connected, then CLIENT KILL dropped the connection"
+[ "$(echo "$out" | wc -l)" = 2 ] && [[ "$(echo "$out" | tail -n1)" == "ok "* ]]
+ok $? "unix socket: the next command after CLIENT KILL is answered ($(echo "$out" | tail -n1))"
+printf '[redis]\nserver = 127.0.0.1:6391\npassword = s3cret\ndb = 3\nreconnect_min = 5s\n' > "$W/tcpkill.conf"
+out=$(killed tcpkill "$W/tcpkill.conf" -p 6391 -a s3cret --no-auth-warning)
+[[ "$(echo "$out" | head -n1)" == "ok "* ]] && [ "$(cat "$W/tcpkill.killed")" -ge 1 ]
+ok $? "TCP: connected, then CLIENT KILL dropped the connection"
+[ "$(echo "$out" | wc -l)" = 2 ] && [[ "$(echo "$out" | tail -n1)" == "ok "* ]]
+ok $? "TCP: the next command after CLIENT KILL is answered ($(echo "$out" | tail -n1))"
+grep -q 'closed the connection: reconnecting' "$W/tcpkill.err"; ok $? "the reconnect is logged"
+
+# 4. Sentinel: master 6392, replica 6393, sentinels 26392-26394
 redis master 6392
 redis replica 6393 --replicaof 127.0.0.1 6392
 for p in 26392 26393 26394; do

@@ -101,6 +101,32 @@ test_domain(void **state)
     assert_int_equal(domain_normalize("a..b", 4, out, sizeof(out), &why), -1);
 }
 
+/* test_bytes - NUL and other bytes a C string cannot show, found by fuzz_addr */
+static void
+test_bytes(void **state)
+{
+    char out[ADDR_MAX], lit[300];
+    const char *why = NULL;
+
+    (void) state;
+    /* a NUL byte in a local part (strchr() matched the terminating NUL) */
+    assert_int_equal(addr_normalize("a\0b@example.org", 15, out, sizeof(out), &why), -1);
+    assert_non_null(strstr(why, "quoting"));
+    /* a NUL byte escaped in a quoted local part */
+    assert_int_equal(addr_normalize("\"a\\\0b\"@example.org", 18, out, sizeof(out), &why),
+		     -1);
+    assert_non_null(strstr(why, "escape"));
+    assert_int_equal(addr_normalize("\"a\\ b\"@example.org", 18, out, sizeof(out), &why), 0);
+    /* an address literal longer than a domain may be, or not ASCII */
+    lit[0] = '[';
+    memset(lit + 1, '1', 280);
+    lit[281] = ']';
+    assert_int_equal(domain_normalize(lit, 282, out, sizeof(out), &why), -1);
+    assert_non_null(strstr(why, "253"));
+    assert_int_equal(domain_normalize("[1\xff]", 4, out, sizeof(out), &why), -1);
+    assert_int_equal(domain_normalize("[192.0.2.1]", 11, out, sizeof(out), &why), 0);
+}
+
 int
 main(void)
 {
@@ -109,6 +135,7 @@ main(void)
 	cmocka_unit_test(test_idn),
 	cmocka_unit_test(test_garbage),
 	cmocka_unit_test(test_domain),
+	cmocka_unit_test(test_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -907,6 +907,42 @@ test_ses_limits(void **state)
     free(msg);
 }
 
+/*
+ * test_cpu_budget - a report that has spent its CPU budget is given up: not
+ * read at all, over_budget set, whatever it had found dropped; the same
+ * report within the budget is read
+ */
+static void
+test_cpu_budget(void **state)
+{
+    const char head[] = "From: MAILER-DAEMON@mx.example.net\nTo: b@example.com\n"
+	"Subject: Undelivered Mail Returned to Sender\n\n"
+	"This is the mail system at host mx.example.net.\n\n";
+    size_t  cap = 200 * 80 + 256, o;
+    char   *msg = malloc(cap);
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    o = (size_t) snprintf(msg, cap, "%s", head);
+    for (int i = 0; i < 200; i++)
+	o += (size_t) snprintf(msg + o, cap - o, "<u%d@example.org>: host mx.example.org "
+			       "said: 550 5.1.1 unknown user\n", i);
+    assert_int_equal(bounce_parse_within(msg, o, 1000000000LL, &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 200);
+    assert_false(r.over_budget);
+    bounce_report_free(&r);
+
+    /* a budget the first recipient already exceeds */
+    why = NULL;
+    assert_int_equal(bounce_parse_within(msg, o, 1, &r, &why), -1);
+    assert_true(r.over_budget);
+    assert_non_null(why);
+    assert_string_equal(why, "over its CPU budget");
+    bounce_report_free(&r);
+    free(msg);
+}
+
 /* test_samples - a few real messages kept in tests/data/bounces */
 static void
 test_samples(void **state)
@@ -974,6 +1010,7 @@ main(void)
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
+	cmocka_unit_test(test_cpu_budget),
 	cmocka_unit_test(test_samples),
     };
 
