@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "metrics.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "stats.h"
 #include "xalloc.h"
 
@@ -203,7 +204,7 @@ provider_label(const struct metrics *m, const char *provider)
 static const char *
 pool_label(const struct metrics *m, const char *pool)
 {
-    return strcmp(pool, "default") == 0 || conf_pool_find(m->conf, pool) ? pool : "other";
+    return strcmp(pool, POOL_DEFAULT) == 0 || conf_pool_find(m->conf, pool) ? pool : "other";
 }
 
 /* sender_label - the sender domain, while there is room for its name */

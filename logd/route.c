@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pool_select.h"
 #include "route.h"
 
 /* route_provider - by the relay host, then by the recipient domain */
@@ -29,7 +30,7 @@ route_pool(const struct outpost_conf *conf, const char *service)
     size_t i;
 
     if (service == NULL || *service == '\0')
-	return "default";
+	return POOL_DEFAULT;
     for (i = 0; i < conf->pools.n; i++) {
 	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
 	size_t tl = p->transport ? strcspn(p->transport, ":") : 0;
@@ -38,5 +39,5 @@ route_pool(const struct outpost_conf *conf, const char *service)
 	    || (tl > 0 && strlen(service) == tl && strncmp(p->transport, service, tl) == 0))
 	    return p->named.name;
     }
-    return "default";
+    return POOL_DEFAULT;
 }

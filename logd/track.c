@@ -13,6 +13,7 @@
 #include "intake_act.h"
 #include "maillog.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "retpath.h"
 #include "route.h"
 #include "suppress.h"
@@ -554,7 +555,7 @@ on_expired(struct track *t, const struct ml_event *ev, long long when)
     if (ev->sender[0] == '\0')
 	return;
     stats_batch_add(t->batch, when, dom, q && q->provider[0] ? q->provider : "other",
-		    q && q->pool[0] ? q->pool : "default", STATS_EXPIRED, n);
+		    q && q->pool[0] ? q->pool : POOL_DEFAULT, STATS_EXPIRED, n);
 }
 
 /* track_line - one log line */

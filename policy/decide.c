@@ -10,6 +10,7 @@
 
 #include "decide.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "stats.h"
 #include "xalloc.h"
 
@@ -330,7 +331,7 @@ decide_counted(const struct limits *l, const struct decide_plan *plan,
     code = r->element[0]->integer;
     idx = r->element[1]->integer;
     *provider = plan->provider >= 0 ? l->providers.v[plan->provider].name : "other";
-    *pool = own ? own->name : "default";
+    *pool = own ? own->name : POOL_DEFAULT;
     if (code == 1 || code == 2)
 	return STATS_THROTTLED;
     if (code == 0 && own && idx > 1 && idx <= own->nchain)

@@ -14,6 +14,7 @@
 
 #include "bounce.h"
 #include "intake_act.h"
+#include "pool_select.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "suppress.h"
@@ -263,7 +264,7 @@ intake_act(struct intake_store *s, const struct intake_rules *rules,
      */
     if (ev->kind == INTAKE_COMPLAINT || ev->kind == INTAKE_UNSUBSCRIBE)
 	(void) stats_incr(s->rc, s->prefix, ev->sender_domain,
-			  ev->provider && *ev->provider ? ev->provider : "other", "default",
+			  ev->provider && *ev->provider ? ev->provider : "other", POOL_DEFAULT,
 			  ev->kind == INTAKE_COMPLAINT ? STATS_COMPLAINTS : STATS_UNSUBSCRIBES, 1);
     return intake_count(s, ev->now, ev->sender_domain, ev->provider, "suppressed");
 }

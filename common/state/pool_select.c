@@ -34,5 +34,5 @@ pool_select_name(const struct outpost_conf *conf, const char *sasl, const char *
 {
     int p = pool_select(conf, sasl, sender_domain);
 
-    return p >= 0 ? CONF_VEC_AT(&conf->pools, (size_t) p, struct conf_pool)->named.name : "default";
+    return p >= 0 ? CONF_VEC_AT(&conf->pools, (size_t) p, struct conf_pool)->named.name : POOL_DEFAULT;
 }

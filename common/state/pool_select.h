@@ -29,6 +29,9 @@
 
 #include "conf.h"
 
+/* The pool of mail that no [pool NAME] and no [policy] default_pool claims */
+#define POOL_DEFAULT "default"
+
 int pool_select(const struct outpost_conf *conf, const char *sasl,
 		const char *sender_domain);
 const char *pool_select_name(const struct outpost_conf *conf, const char *sasl,
