@@ -12,6 +12,7 @@
 #include "backoff.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "throttle_limits.h"
 #include "xalloc.h"
 
 #define RULE_LINE_MAX 1024
@@ -240,14 +241,12 @@ static struct rscript set_script = {
     "return u\n", "", 1		/* the same twice: may be sent again */
 };
 
-/* backoff_key - "<prefix>{rl}:backoff:<provider>:<pool>" */
+/* backoff_key - "<prefix>{rl}:backoff:<provider>:<pool>", named as every limit key */
 int
 backoff_key(char *buf, size_t len, const char *prefix, const char *provider,
 	    const char *pool)
 {
-    int n = snprintf(buf, len, "%s{rl}:backoff:%s:%s", prefix, provider, pool);
-
-    return n < 0 || (size_t) n >= len ? -1 : n;
+    return limits_key(buf, len, prefix, "backoff", provider, pool);
 }
 
 /* rate_text - a rate as people write it: "60/m" */
