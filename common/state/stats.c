@@ -104,6 +104,7 @@ struct stats_batch {
     char *guard[3];		/* field, expected, new value */
     stats_tap_fn tap;		/* sees each increment as it is added */
     void *tap_arg;
+    struct msg_limit said_failed;	/* a failing write is said once a minute */
 };
 
 /* argv_add - append a copy */
@@ -242,6 +243,7 @@ stats_batch_new(const char *prefix)
     struct stats_batch *b = xcalloc(1, sizeof(*b));
 
     b->prefix = xstrdup(prefix);
+    b->said_failed = (struct msg_limit) MSG_LIMIT_INIT(60);
     return b;
 }
 
@@ -402,9 +404,11 @@ stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max)
 	rv = 1;
     }
     if (!ok)
-	msg_warn("redis: writing statistics: %s",
-		 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
-		 : rconn_error(rc));
+	msg_warn_limited(&b->said_failed, "redis: writing statistics: %s",
+			 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
+			 : rconn_error(rc));
+    else
+	msg_limit_reset(&b->said_failed);
     if (r)
 	freeReplyObject(r);
     argv_free(&keys);

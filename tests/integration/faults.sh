@@ -229,6 +229,10 @@ for d in milter policyd logd; do
     ok '_pid_alive "$(world_pid '$d')"' "outpost-$d alive afterwards"
 done
 ok '_pid_alive "$(redis_pid)" && _redis_up' "Redis alive"
+# a failing statistics write is said once a minute, not at each flush (every 100 ms here)
+n=$(grep -c 'writing statistics' "$WORLD_DIR/log/logd.log")
+diag "outpost-logd said a failed statistics write $n time(s)"
+ok '[ "$n" -le 20 ]' "outpost-logd's failed statistics writes are said at most once a minute per outage"
 send_mail news@shop.test last@gmail.test,gone7@gmail.test --header "Subject: after the faults"
 ok 'grep -q "550 5.7.1" "$SWAKS_OUT" && [ -n "$LAST_QID" ]' "after the faults: suppression still refuses, the rest is accepted"
 ok 'wait_until 20 sink_find gmail last@gmail.test' "and delivered"
