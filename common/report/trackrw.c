@@ -28,7 +28,8 @@ struct buf {
 
 /* what one entity's header block says */
 struct ent {
-    char ct[1024];			/* Content-Type value */
+    char ct[512];			/* Content-Type value */
+    int ct_long;			/* ... that did not fit */
     char type[MIME_TYPE_MAX];		/* its media type, lower case */
     char cte[64];			/* Content-Transfer-Encoding */
     int attach;				/* Content-Disposition: attachment */
@@ -210,11 +211,13 @@ static void
 ent_read(const char *p, size_t hlen, const char *deftype, struct ent *e)
 {
     size_t n, k;
+    ssize_t got;
     char *h = mime_lf_copy(p, hlen, &n);
     char disp[64];
 
-    if (mime_header(h, n, "Content-Type", e->ct, sizeof(e->ct)) < 0
-	|| e->ct[0] == 0)
+    got = mime_header(h, n, "Content-Type", e->ct, sizeof(e->ct));
+    e->ct_long = got >= (ssize_t) sizeof(e->ct) - 1;
+    if (got <= 0)
 	snprintf(e->ct, sizeof(e->ct), "%s", deftype);
     for (k = 0; k < sizeof(e->type) - 1 && e->ct[k] && e->ct[k] != ';'
 	 && e->ct[k] != ' '; k++)
@@ -279,6 +282,10 @@ entity(struct rw *rw, struct buf *out, const char *p, size_t len, int depth,
 	return TRACKRW_TOO_MANY_PARTS;
     }
     ent_read(p, hlen, deftype, &e);
+    if (e.ct_long) {
+	rw->why = "a Content-Type too long to read whole";
+	return TRACKRW_MALFORMED;
+    }
     if (strcmp(e.type, "multipart/signed") == 0
 	|| strcmp(e.type, "multipart/encrypted") == 0) {
 	rw->why = "signed or encrypted: a change would break it";

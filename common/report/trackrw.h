@@ -123,7 +123,8 @@ enum trackrw_status {
     TRACKRW_TOO_DEEP,			/* multiparts nested too deep */
     TRACKRW_TOO_MANY_PARTS,
     TRACKRW_TOO_MANY_LINKS,
-    TRACKRW_MALFORMED,			/* no boundary, no closing delimiter */
+    TRACKRW_MALFORMED,			/* no boundary, no closing delimiter,
+					 * a Content-Type too long */
     TRACKRW_ENCODING,			/* unknown or broken encoding */
     TRACKRW_CHARSET,			/* a charset bytes cannot be read in */
     TRACKRW_SIGNED,			/* multipart/signed or encrypted */

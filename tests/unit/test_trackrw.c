@@ -667,6 +667,10 @@ test_refusals(void **state)
     assert_int_equal(refuse("Content-Type: multipart/mixed; boundary=x\n\n--x\n"
 			    "Content-Type: text/html\n\n<a href=https://x/>\n", &o),
 		     TRACKRW_MALFORMED);
+    memset(deep, 'x', 600);
+    sprintf(deep + 600, "\nContent-Type: text/html\n\n<a href=https://x/>\n");
+    memcpy(deep, "Content-Type: multipart/mixed; name=", 36);	/* 600 long */
+    assert_int_equal(refuse(deep, &o), TRACKRW_MALFORMED);
     assert_int_equal(refuse("Content-Type: multipart/signed; boundary=x\n\n--x\n"
 			    "Content-Type: text/html\n\n<a href=https://x/>\n--x--\n", &o),
 		     TRACKRW_SIGNED);
