@@ -29,8 +29,8 @@ static int hexval(int c);
 static char *
 to_lf(const char *in, size_t len, size_t *outlen)
 {
-    char   *out = xmalloc(len + 1);
-    size_t  i, o = 0;
+    char *out = xmalloc(len + 1);
+    size_t i, o = 0;
 
     for (i = 0; i < len; i++) {
 	if (in[i] == '\r') {
@@ -57,7 +57,7 @@ mime_lf_copy(const char *in, size_t len, size_t *outlen)
 size_t
 mime_header_end(const char *msg, size_t len, size_t *body)
 {
-    size_t  i = 0;
+    size_t i = 0;
     const char *nl;
 
     if (len > 0 && msg[0] == '\n') {
@@ -82,7 +82,7 @@ ssize_t
 mime_header(const char *hdr, size_t len, const char *name, char *out,
 	    size_t outsz)
 {
-    size_t  nlen = strlen(name), i = 0, o = 0, end;
+    size_t nlen = strlen(name), i = 0, o = 0, end;
     const char *nl;
 
     if (outsz == 0)
@@ -91,7 +91,7 @@ mime_header(const char *hdr, size_t len, const char *name, char *out,
 	nl = memchr(hdr + i, '\n', len - i);
 	end = nl ? (size_t) (nl - hdr) : len;
 	if (end - i > nlen && strncasecmp(hdr + i, name, nlen) == 0) {
-	    size_t  j = i + nlen;
+	    size_t j = i + nlen;
 
 	    while (j < end && (hdr[j] == ' ' || hdr[j] == '\t'))
 		j++;
@@ -99,7 +99,7 @@ mime_header(const char *hdr, size_t len, const char *name, char *out,
 		/* value: rest of this line plus continuation lines */
 		for (j++;;) {
 		    for (; j < end; j++) {
-			char    c = hdr[j] == '\t' ? ' ' : hdr[j];
+			char c = hdr[j] == '\t' ? ' ' : hdr[j];
 
 			if (o == 0 && c == ' ')
 			    continue;
@@ -130,7 +130,7 @@ int
 mime_param(const char *value, const char *name, char *out, size_t outsz)
 {
     const char *p = strchr(value, ';');
-    size_t  nlen = strlen(name), o;
+    size_t nlen = strlen(name), o;
 
     if (outsz == 0)
 	return -1;
@@ -187,11 +187,11 @@ size_t
 mime_base64_decode(const char *in, size_t len, char *out)
 {
     unsigned long acc = 0;
-    int     bits = 0;
-    size_t  i, o = 0;
+    int bits = 0;
+    size_t i, o = 0;
 
     for (i = 0; i < len; i++) {
-	int     c = (unsigned char) in[i], v;
+	int c = (unsigned char) in[i], v;
 
 	if (c >= 'A' && c <= 'Z')
 	    v = c - 'A';
@@ -232,7 +232,7 @@ hexval(int c)
 size_t
 mime_qp_decode(const char *in, size_t len, char *out)
 {
-    size_t  i, o = 0;
+    size_t i, o = 0;
 
     for (i = 0; i < len; i++) {
 	if (in[i] != '=') {
@@ -247,7 +247,7 @@ mime_qp_decode(const char *in, size_t len, char *out)
 	    i += 2;
 	} else {
 	    /* "=" followed by blanks up to the line end is a soft break too */
-	    size_t  j = i + 1;
+	    size_t j = i + 1;
 
 	    while (j < len && (in[j] == ' ' || in[j] == '\t' || in[j] == '\r'))
 		j++;
@@ -264,24 +264,24 @@ mime_qp_decode(const char *in, size_t len, char *out)
 void
 mime_decode_words(char *s)
 {
-    char   *r = s, *w = s, *last_end = NULL;
+    char *r = s, *w = s, *last_end = NULL;
 
     while (*r) {
-	char   *q1, *q2, *end;
+	char *q1, *q2, *end;
 
 	if (r[0] == '=' && r[1] == '?'
 	    && (q1 = strchr(r + 2, '?')) != NULL
 	    && (q1[1] == 'B' || q1[1] == 'b' || q1[1] == 'Q' || q1[1] == 'q')
 	    && q1[2] == '?' && (end = strstr(q1 + 3, "?=")) != NULL) {
-	    size_t  n, k;
-	    char   *tmp;
+	    size_t n, k;
+	    char *tmp;
 
 	    q2 = q1 + 3;
 	    n = (size_t) (end - q2);
 
 	    /* blanks between two adjacent encoded words are dropped */
 	    if (last_end != NULL) {
-		char   *b = last_end;
+		char *b = last_end;
 
 		while (b < w && (*b == ' ' || *b == '\t'))
 		    b++;
@@ -314,9 +314,9 @@ add_leaf(struct mime_msg *m, const char *type, const char *hdr, size_t hlen,
 	 const char *body, size_t blen, int depth)
 {
     struct mime_part *mp;
-    char    cte[64];
-    char   *raw;
-    size_t  n;
+    char cte[64];
+    char *raw;
+    size_t n;
 
     if (m->nparts >= MIME_MAX_PARTS) {
 	m->truncated = 1;
@@ -353,8 +353,8 @@ static int
 split_multipart(struct mime_msg *m, const char *p, size_t len,
 		const char *boundary, int depth, const char *deftype)
 {
-    size_t  blen = strlen(boundary), i = 0, start = 0, end;
-    int     inside = 0, found = 0;
+    size_t blen = strlen(boundary), i = 0, start = 0, end;
+    int inside = 0, found = 0;
     const char *nl;
 
     while (i < len) {
@@ -362,8 +362,8 @@ split_multipart(struct mime_msg *m, const char *p, size_t len,
 	end = nl ? (size_t) (nl - p) : len;
 	if (end - i >= blen + 2 && p[i] == '-' && p[i + 1] == '-'
 	    && memcmp(p + i + 2, boundary, blen) == 0) {
-	    size_t  k = i + 2 + blen;
-	    int     closing = (end - k >= 2 && p[k] == '-' && p[k + 1] == '-');
+	    size_t k = i + 2 + blen;
+	    int closing = (end - k >= 2 && p[k] == '-' && p[k + 1] == '-');
 
 	    if (closing)
 		k += 2;
@@ -373,7 +373,7 @@ split_multipart(struct mime_msg *m, const char *p, size_t len,
 		found = 1;
 		if (inside) {
 		    /* the LF before the delimiter belongs to the delimiter */
-		    size_t  stop = i > start ? i - 1 : start;
+		    size_t stop = i > start ? i - 1 : start;
 
 		    parse_entity(m, p + start, stop - start, depth, deftype);
 		}
@@ -395,8 +395,8 @@ static void
 parse_entity(struct mime_msg *m, const char *p, size_t len, int depth,
 	     const char *deftype)
 {
-    char    ctval[512], type[MIME_TYPE_MAX], boundary[256];
-    size_t  body, hlen = mime_header_end(p, len, &body), k;
+    char ctval[512], type[MIME_TYPE_MAX], boundary[256];
+    size_t body, hlen = mime_header_end(p, len, &body), k;
 
     if (m->nparts >= MIME_MAX_PARTS) {
 	m->truncated = 1;
@@ -438,7 +438,7 @@ parse_entity(struct mime_msg *m, const char *p, size_t len, int depth,
 int
 mime_parse(const char *msg, size_t len, struct mime_msg *out, const char **why)
 {
-    size_t  body;
+    size_t body;
 
     memset(out, 0, sizeof(*out));
     if (len > MIME_MAX_SIZE) {
@@ -456,7 +456,7 @@ mime_parse(const char *msg, size_t len, struct mime_msg *out, const char **why)
 void
 mime_free(struct mime_msg *m)
 {
-    size_t  i;
+    size_t i;
 
     if (m == NULL)
 	return;
@@ -472,7 +472,7 @@ int
 mime_field_next(const char *buf, size_t len, size_t *pos, char *name,
 		size_t namesz, char *val, size_t valsz)
 {
-    size_t  i = *pos, end, k, n, o;
+    size_t i = *pos, end, k, n, o;
     const char *nl, *colon;
 
     for (;;) {
@@ -505,7 +505,7 @@ mime_field_next(const char *buf, size_t len, size_t *pos, char *name,
 	k = (size_t) (colon - buf) + 1;
 	for (;;) {
 	    for (; k < end; k++) {
-		char    c = buf[k] == '\t' ? ' ' : buf[k];
+		char c = buf[k] == '\t' ? ' ' : buf[k];
 
 		if ((o == 0 || val[o - 1] == ' ') && c == ' ')
 		    continue;
@@ -519,7 +519,7 @@ mime_field_next(const char *buf, size_t len, size_t *pos, char *name,
 	    nl = memchr(buf + k, '\n', len - k);
 	    end = nl ? (size_t) (nl - buf) : len;
 	    {
-		size_t  b = k;
+		size_t b = k;
 
 		while (b < end && (buf[b] == ' ' || buf[b] == '\t'))
 		    b++;

@@ -72,38 +72,38 @@
 #define MIME_TYPE_MAX	80
 
 struct mime_part {
-    char    type[MIME_TYPE_MAX];	/* "text/plain", lower case */
+    char type[MIME_TYPE_MAX];	/* "text/plain", lower case */
     const char *hdr;			/* raw header block (in the LF copy) */
-    size_t  hdr_len;
-    char   *body;			/* decoded, NUL-terminated, owned */
-    size_t  body_len;
-    int     depth;			/* 0 = top level */
+    size_t hdr_len;
+    char *body;			/* decoded, NUL-terminated, owned */
+    size_t body_len;
+    int depth;			/* 0 = top level */
 };
 
 struct mime_msg {
-    char   *text;			/* the input with LF line ends, owned */
-    size_t  text_len;
+    char *text;			/* the input with LF line ends, owned */
+    size_t text_len;
     const char *hdr;			/* top-level header block */
-    size_t  hdr_len;
+    size_t hdr_len;
     struct mime_part *parts;
-    size_t  nparts;
-    int     truncated;		/* a limit was hit */
+    size_t nparts;
+    int truncated;		/* a limit was hit */
 };
 
-int     mime_parse(const char *msg, size_t len, struct mime_msg *out,
+int mime_parse(const char *msg, size_t len, struct mime_msg *out,
 		   const char **why);
-void    mime_free(struct mime_msg *m);
+void mime_free(struct mime_msg *m);
 
 ssize_t mime_header(const char *hdr, size_t len, const char *name,
 		    char *out, size_t outsz);
-size_t  mime_header_end(const char *msg, size_t len, size_t *body);
-int     mime_param(const char *value, const char *name, char *out,
+size_t mime_header_end(const char *msg, size_t len, size_t *body);
+int mime_param(const char *value, const char *name, char *out,
 		   size_t outsz);
-size_t  mime_base64_decode(const char *in, size_t len, char *out);
-size_t  mime_qp_decode(const char *in, size_t len, char *out);
-void    mime_decode_words(char *s);
+size_t mime_base64_decode(const char *in, size_t len, char *out);
+size_t mime_qp_decode(const char *in, size_t len, char *out);
+void mime_decode_words(char *s);
 char *mime_lf_copy(const char *in, size_t len, size_t *outlen);
-int     mime_field_next(const char *buf, size_t len, size_t *pos,
+int mime_field_next(const char *buf, size_t len, size_t *pos,
 			char *name, size_t namesz, char *val, size_t valsz);
 
 #endif
