@@ -10,7 +10,7 @@
 # real token and queues a count, which the worker writes to Redis; the
 # counts written are printed too, and the dropped ones (queue full).
 #
-# Targets (issue): >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
+# Targets: >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
 # Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
 #        HTTPD_THREADS=N for [httpd] threads, default 2)
 # Needs redis-server, nginx, wrk; run as root (outpost-httpd drops to nobody).
