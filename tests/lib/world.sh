@@ -21,7 +21,8 @@
 #   OUTPOST_BUILDDIR  where the built programs are (default: the source tree, or its
 #                     build/ folder when only that holds outpost-milter)
 #   OUTPOST_SRCDIR    the source tree (default: two levels above this file)
-#   OUTPOST_INTAKE_PARSER  the milter's report parser (default: the one of OUTPOST_BUILDDIR)
+#   OUTPOST_INTAKE_PARSER  the milter's report parser (default: the one of OUTPOST_BUILDDIR;
+#                     world_start copies it into the world, where the daemon user can run it)
 #   KEEP=1            keep the temporary directory (KEEP=failed: only if a test failed)
 #   WORLD_TIMEOUT     seconds before a hung test is killed (default 300)
 #   WORLD_VERBOSE=1   echo each world step as a TAP comment
@@ -304,6 +305,14 @@ world_start() {
     WORLD_TMP=$WORLD_DIR/tmp           # scratch space for the test itself
     _world_started=1
     export WORLD_DIR WORLD_TMP
+    # The milter starts its report parser after dropping privileges: a copy here
+    # is one that the daemon user can run when the build tree is not (a clone
+    # under a 0700 /root, say).
+    if [ -f "$OUTPOST_INTAKE_PARSER" ] && [ -x "$OUTPOST_INTAKE_PARSER" ]; then
+        install -D -m 0755 "$OUTPOST_INTAKE_PARSER" "$WORLD_DIR/libexec/outpost-intake-parse" &&
+            OUTPOST_INTAKE_PARSER=$WORLD_DIR/libexec/outpost-intake-parse
+        export OUTPOST_INTAKE_PARSER
+    fi
 
     printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$DNS_ADDR" >"$WORLD_DIR/resolv.conf"
     # The mount namespace is private: the host's /etc/resolv.conf is unaffected.
