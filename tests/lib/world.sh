@@ -897,9 +897,11 @@ maillog_wait() {
 # $WORLD_DIR/sinks/NAME/ holds: mail/ (NNNNNN.eml + NNNNNN.json per accepted message),
 # rules (PATTERN<TAB>REPLY), log (every command and reply), pid, addr.
 
-# sink_start NAME IP[:PORT] - start a sink (port 25 by default) and wait until it listens.
+# sink_start NAME IP[:PORT] [OPTION...] - start a sink (port 25 by default) and wait until
+# it listens; options go to sink.py (--tls-cert CERT --tls-key KEY: offer STARTTLS).
 sink_start() {
     local name=$1 addr=$2
+    shift 2
     [[ $addr == *:* ]] || addr=$addr:25
     local d=$WORLD_DIR/sinks/$name
     mkdir -p "$d/mail"
@@ -908,7 +910,7 @@ sink_start() {
     rm -f "$d/pid"
     # shellcheck disable=SC2094
     "$PYTHON" "$SINK_PY" --name "$name" --listen "$addr" --dir "$d/mail" \
-        --rules "$d/rules" --log "$d/log" --pid "$d/pid" </dev/null >>"$d/log" 2>&1 &
+        --rules "$d/rules" --log "$d/log" --pid "$d/pid" "$@" </dev/null >>"$d/log" 2>&1 &
     echo $! >"$d/pid.start"
     wait_until 10 test -s "$d/pid" || _world_die "sink $name did not start on $addr"
     _world_say "sink $name listening on $addr (pid $(_pidfile "$d/pid"))"
