@@ -42,12 +42,18 @@ sink_start gmail 127.0.0.11 --tls-cert "$t/gmail.pem" --tls-key "$t/gmail.key"
 sink_start outlook 127.0.0.12 --tls-cert "$t/outlook.pem" --tls-key "$t/outlook.key"
 sink_start yahoo 127.0.0.13
 
-# may everywhere, verify for gmail.test; loglevel 1 logs the summary logd reads
+# may everywhere, verify for gmail.test; loglevel 1 logs the summary logd reads.
+# gmail.test's TLS connections are cached and handed to the next delivery through
+# tlsmgr's cache and tlsproxy when one is idle ("reused" lines): the counts are the
+# same whether a session was new or reused.
 printf 'gmail.test verify\n' >"$t/tls_policy"
 postfix_conf 'smtp_tls_security_level = may' 'smtp_tls_loglevel = 1' \
+    'smtp_tls_connection_reuse = yes' 'smtp_connection_cache_destinations = gmail.test' \
+    'smtp_connection_cache_time_limit = 10s' \
     "smtp_tls_CAfile = $t/ca.pem" "smtp_tls_policy_maps = texthash:$t/tls_policy" \
     'default_transport = warm1'
-postfix_master 'warm1 unix - - n - - smtp -o syslog_name=postfix/warm1'
+postfix_master 'warm1 unix - - n - - smtp -o syslog_name=postfix/warm1' \
+    'tlsproxy unix - - n - 0 tlsproxy'
 postfix_start
 
 conf=$WORLD_DIR/outpost.conf
@@ -74,8 +80,11 @@ transport = warm1
 EOF
 
 # gmail: 3 messages, 4 recipients; outlook: 2; yahoo: 3
+# one after the other, so that an idle cached session may be handed on
 send_mail news@shop.test a1@gmail.test
+ok 'sink_wait gmail 1' "1 message at the gmail sink"
 send_mail news@shop.test a2@gmail.test,a3@gmail.test
+ok 'sink_wait gmail 2' "2 messages at the gmail sink"
 send_mail news@shop.test a4@gmail.test
 send_mail news@shop.test b1@outlook.test
 send_mail news@shop.test b2@outlook.test
@@ -85,12 +94,15 @@ ok 'sink_wait gmail 3' "3 messages at the gmail sink"
 ok 'sink_wait outlook 2' "2 at the outlook sink"
 ok 'sink_wait yahoo 2' "2 at the yahoo sink"
 ok 'postfix_wait_queue_empty 30' "the queue is empty"
-like "$(maillog_grep 'TLS connection (established|reused) to mx.gmail.test' | head -1)" \
+# with tlsproxy (smtp_tls_connection_reuse), it and the smtp client both log the summary
+S='smtp\[[0-9]+\]: '
+like "$(maillog_grep "${S}[A-Za-z]+ TLS connection (established|reused) to mx.gmail.test" | head -1)" \
     "postfix/warm1/smtp\[[0-9]+\]: Verified TLS connection" "Postfix verified the gmail sink"
-like "$(maillog_grep 'TLS connection (established|reused) to mx.outlook.test' | head -1)" \
+like "$(maillog_grep "${S}[A-Za-z]+ TLS connection (established|reused) to mx.outlook.test" | head -1)" \
     "Untrusted TLS connection" "and did not verify the self-signed outlook sink"
 is "$(maillog_grep 'TLS connection (established|reused) to mx.yahoo.test' | wc -l)" 0 \
     "no TLS with the yahoo sink"
+note "gmail.test sessions of smtp: $(maillog_grep "${S}.*TLS connection established to mx.gmail" | wc -l) new, $(maillog_grep "${S}.*TLS connection reused to mx.gmail" | wc -l) reused"
 like "$(cat "$(sink_log gmail)")" "\] --- TLS TLSv1" "the gmail sink saw STARTTLS"
 chmod 644 "$MAILLOG"
 
