@@ -16,19 +16,10 @@ world_start "$@"
 LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
 need_programs "$LOGD_BIN" "$CTL_BIN" /usr/bin/openssl
 
-# --- a test CA, a server certificate it signs, a self-signed one -------------
+# a certificate from the test CA for the gmail sink, a self-signed one for outlook
+tls_cert gmail mx.gmail.test
+tls_cert outlook mx.outlook.test self
 t=$WORLD_TMP
-ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2)
-openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" \
-    -subj "/CN=Outpost test CA" 2>/dev/null || BAIL_OUT "openssl: no test CA"
-openssl req "${ec[@]}" -keyout "$t/gmail.key" -out "$t/gmail.csr" \
-    -subj "/CN=mx.gmail.test" 2>/dev/null
-printf 'subjectAltName = DNS:mx.gmail.test\nextendedKeyUsage = serverAuth\n' >"$t/ext"
-openssl x509 -req -in "$t/gmail.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 2 -extfile "$t/ext" -out "$t/gmail.pem" 2>/dev/null || BAIL_OUT "openssl: no certificate"
-openssl req -x509 "${ec[@]}" -keyout "$t/outlook.key" -out "$t/outlook.pem" \
-    -subj "/CN=mx.outlook.test" -addext "subjectAltName = DNS:mx.outlook.test" 2>/dev/null
-chmod 644 "$t"/*.pem "$t"/*.key
 
 dns_mx gmail.test mx.gmail.test 10
 dns_a mx.gmail.test 127.0.0.11

@@ -897,6 +897,24 @@ maillog_wait() {
 # $WORLD_DIR/sinks/NAME/ holds: mail/ (NNNNNN.eml + NNNNNN.json per accepted message),
 # rules (PATTERN<TAB>REPLY), log (every command and reply), pid, addr.
 
+# tls_cert NAME HOST [self] - a server certificate for HOST (P-256, 2 days) in
+# $WORLD_TMP/NAME.pem and NAME.key, signed by the test CA $WORLD_TMP/ca.pem (made
+# at the first call), or self-signed.  For sink_start's --tls-cert/--tls-key.
+tls_cert() {
+    local t=$WORLD_TMP ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2)
+    [ -s "$t/ca.pem" ] || openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" \
+        -subj "/CN=Outpost test CA" 2>/dev/null || _world_die "openssl: no test CA"
+    if [ "${3:-}" = self ]; then
+        openssl req -x509 "${ec[@]}" -keyout "$t/$1.key" -out "$t/$1.pem" -subj "/CN=$2" \
+            -addext "subjectAltName = DNS:$2" 2>/dev/null
+    else
+        openssl req "${ec[@]}" -keyout "$t/$1.key" -out "$t/$1.csr" -subj "/CN=$2" 2>/dev/null &&
+            openssl x509 -req -in "$t/$1.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+                -days 2 -out "$t/$1.pem" -extfile <(printf 'subjectAltName = DNS:%s\n' "$2") 2>/dev/null
+    fi || _world_die "openssl: no certificate for $2"
+    chmod 644 "$t/ca.pem" "$t/$1.pem" "$t/$1.key"
+}
+
 # sink_start NAME IP[:PORT] [OPTION...] - start a sink (port 25 by default) and wait until
 # it listens; options go to sink.py (--tls-cert CERT --tls-key KEY: offer STARTTLS).
 sink_start() {
