@@ -312,7 +312,7 @@ print_tls(const struct table *t, const char *by)
 	+ t->total.c[SC_TLS_NONE] == 0)
 	return;
     printf("\n%-24s %9s %10s %9s %9s %9s\n", by, "verified", "unverified", "plaintext",
-	   "tls", "verified");
+	   "tls%", "verified%");
     for (k = 0; k < t->n; k++)
 	print_tls_row(&t->v[k]);
     print_tls_row(&t->total);
