@@ -543,8 +543,9 @@ postfix_tls(struct cur *c, struct ml_event *ev)
 
 /*
  * sendmail_tls - "[QID: ]STARTTLS=client, relay=HOST, version=TLSv1.3,
- * verify=OK, cipher=..., bits=256/256"; verify=TRUSTED (a trusted key,
- * Sendmail 8.16) is verified too, every other value is not
+ * verify=OK, cipher=..., bits=256/256"; verify=TRUSTED (a certificate
+ * the configuration trusts as such) is verified too, every other value
+ * (FAIL, NO, NONE, NOT, TEMP, ...) is not
  */
 static int
 sendmail_tls(struct cur *c, struct ml_event *ev)
