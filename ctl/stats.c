@@ -188,12 +188,23 @@ rate(long long a, long long b)
     return b > 0 ? (double) a / (double) b : 0.0;
 }
 
+/* tls_shares - of the deliveries counted by TLS: the share over TLS, and verified */
+static void
+tls_shares(const struct row *r, double *tls, double *verified)
+{
+    long long all = r->c[SC_TLS_VERIFIED] + r->c[SC_TLS_UNVERIFIED] + r->c[SC_TLS_NONE];
+
+    *tls = rate(r->c[SC_TLS_VERIFIED] + r->c[SC_TLS_UNVERIFIED], all);
+    *verified = rate(r->c[SC_TLS_VERIFIED], all);
+}
+
 /* print_json_row - one row as a JSON object (key: "total", or NULL in rows) */
 static void
 print_json_row(struct jsonw *w, const char *key, const struct row *r)
 {
     static const char *win[2] = {"24h", "7d"};
     char k[32];
+    double tls, verified;
     int i;
 
     jsonw_object(w, key);
@@ -217,6 +228,9 @@ print_json_row(struct jsonw *w, const char *key, const struct row *r)
 	snprintf(k, sizeof(k), "complaint_flag_%s", win[i]);
 	jsonw_string(w, k, stats_rate_flag(c, STATS_COMPLAINT_WARN, STATS_COMPLAINT_BAD));
     }
+    tls_shares(r, &tls, &verified);
+    jsonw_double(w, "tls_share", tls);
+    jsonw_double(w, "tls_verified_share", verified);
     jsonw_end(w);
 }
 
@@ -275,6 +289,33 @@ print_web(const struct table *t, const char *by)
     for (k = 0; k < t->n; k++)
 	print_web_row(&t->v[k]);
     print_web_row(&t->total);
+}
+
+/* print_tls_row - one line of the TLS table */
+static void
+print_tls_row(const struct row *r)
+{
+    double tls, verified;
+
+    tls_shares(r, &tls, &verified);
+    printf("%-24.24s %9lld %10lld %9lld %8.2f%% %8.2f%%\n", r->name, r->c[SC_TLS_VERIFIED],
+	   r->c[SC_TLS_UNVERIFIED], r->c[SC_TLS_NONE], tls * 100, verified * 100);
+}
+
+/* print_tls - how deliveries left, when outpost-logd counted any */
+static void
+print_tls(const struct table *t, const char *by)
+{
+    size_t k;
+
+    if (t->total.c[SC_TLS_VERIFIED] + t->total.c[SC_TLS_UNVERIFIED]
+	+ t->total.c[SC_TLS_NONE] == 0)
+	return;
+    printf("\n%-24s %9s %10s %9s %9s %9s\n", by, "verified", "unverified", "plaintext",
+	   "tls%", "verified%");
+    for (k = 0; k < t->n; k++)
+	print_tls_row(&t->v[k]);
+    print_tls_row(&t->total);
 }
 
 /* cmp_row - by name */
@@ -370,6 +411,7 @@ cmd_stats(const char *path, int argc, char **argv)
 	if (t.total.nreasons)
 	    printf("\n");
 	print_web(&t, bynames[t.by]);
+	print_tls(&t, bynames[t.by]);
     }
 out:
     free(t.v);

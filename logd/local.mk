@@ -2,11 +2,15 @@
 sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
-	logd/metrics.c logd/metrics.h
+	logd/metrics.c logd/metrics.h logd/tlssess.c logd/tlssess.h
 outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS)
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
 
-UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics
+UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics \
+	tests/unit/test_tlssess
+tests_unit_test_tlssess_SOURCES = tests/unit/test_tlssess.c logd/tlssess.c logd/tlssess.h
+tests_unit_test_tlssess_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
+tests_unit_test_tlssess_LDADD = $(UNIT_LIBS)
 tests_unit_test_logd_metrics_SOURCES = tests/unit/test_logd_metrics.c tests/unit/testutil.h \
 	logd/metrics.c logd/metrics.h
 tests_unit_test_logd_metrics_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
@@ -34,7 +38,8 @@ tests_fuzz_fuzz_backoff_rules_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-follow.sh \
 	tests/integration/stats-sources.sh tests/integration/metrics.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh \
-	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh
+	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh \
+	tests/integration/logd-tls.sh
 
 dist_man_MANS += doc/outpost-logd.8
 EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \

@@ -83,6 +83,12 @@ static const struct {
      "Messages with at least one click by a person, all nodes (from Redis: do not sum over nodes)."},
     {STATS_CLICKS_MACHINE, "outpost_cluster_clicks_machine_total",
      "Clicks by link scanners, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_TLS_VERIFIED, "outpost_cluster_tls_verified_total",
+     "Recipients delivered over TLS with a verified certificate, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_TLS_UNVERIFIED, "outpost_cluster_tls_unverified_total",
+     "Recipients delivered over TLS without verification, all nodes (from Redis: do not sum over nodes)."},
+    {STATS_TLS_NONE, "outpost_cluster_tls_none_total",
+     "Recipients delivered in plaintext, all nodes (from Redis: do not sum over nodes)."},
 };
 
 #define N_CLUSTER (sizeof(cluster_families) / sizeof(cluster_families[0]))
@@ -262,6 +268,8 @@ node_deliveries(struct prom *p, const struct table *t)
 {
     static const char *const outcomes[] = {STATS_DELIVERED, STATS_DEFERRED, STATS_BOUNCED,
 	STATS_EXPIRED, NULL};
+    static const char *const tls[] = {STATS_TLS_VERIFIED, STATS_TLS_UNVERIFIED,
+	STATS_TLS_NONE};
     size_t i;
     int k;
 
@@ -282,6 +290,15 @@ node_deliveries(struct prom *p, const struct table *t)
 		prom_counter(p, (const char *[]) {"sender", t->rows[i].sender,
 			     "provider", t->rows[i].provider, "pool", t->rows[i].pool,
 			     "class", k ? "soft" : "hard", NULL}, t->rows[i].n);
+    prom_family(p, "outpost_logd_tls_deliveries_total", PROM_COUNTER,
+		"Recipients delivered, read from this node's mail log since the start, by "
+		"the TLS of their session: verified, unverified or none (plaintext).");
+    for (k = 0; k < 3; k++)
+	for (i = 0; i < t->idx.n; i++)
+	    if (strcmp(t->rows[i].counter, tls[k]) == 0)
+		prom_counter(p, (const char *[]) {"sender", t->rows[i].sender,
+			     "provider", t->rows[i].provider, "pool", t->rows[i].pool,
+			     "tls", tls[k] + 4, NULL}, t->rows[i].n);
 }
 
 /* node_families - what this process counted */

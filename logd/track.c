@@ -17,6 +17,7 @@
 #include "retpath.h"
 #include "route.h"
 #include "suppress.h"
+#include "tlssess.h"
 #include "track.h"
 #include "xalloc.h"
 
@@ -61,6 +62,7 @@ struct track {
     struct soft_bounce *soft;	/* soft bounces not yet counted */
     size_t nsoft, cap_soft;
     long long max_age;		/* [logd] max_line_age in seconds; 0: none */
+    struct tlssess *tls;	/* the SMTP clients' TLS sessions */
 };
 
 /* a soft bounce waiting for track_flush(): the same rule as a soft DSN's */
@@ -87,6 +89,7 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
     if ((t->retpath = retpath_pattern(conf)) != NULL)
 	t->ids = intake_store_new(rc, conf->redis.prefix);
     t->max_age = conf->logd.max_line_age_ms / 1000;
+    t->tls = tlssess_new();
     if (conf->logd.suppress_hard_bounces) {
 	t->sup = sup_store_new(rc, conf->redis.prefix);
 	t->intake = intake_store_new(rc, conf->redis.prefix);
@@ -467,7 +470,7 @@ add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long lon
 /* one_delivery - the record of one recipient of a delivery line */
 static void
 one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
-	     const char *rcpt, long long when, long long now, int old)
+	     const char *rcpt, long long when, long long now, int old, int tls)
 {
     char rdom[256];
     const char *sender = q ? q->sender : "";
@@ -486,6 +489,8 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     switch (ev->status) {
     case ML_SENT:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DELIVERED, 1);
+	if (ev->relay_ip[0])		/* over SMTP or LMTP on TCP, not local */
+	    stats_batch_add(t->batch, when, sender, label, pool, tlssess_counter(tls), 1);
 	break;
     case ML_DEFERRED:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DEFERRED, 1);
@@ -530,7 +535,7 @@ on_delivery(struct track *t, const struct ml_event *ev, long long when, long lon
 	    int old)
 {
     struct qent *q = qfind(t, ev->qid);
-    int i;
+    int i, tls = tlssess_level(t->tls, ev);
 
     if (q && q->null_sender)
 	return;				/* the MTA's own bounce */
@@ -540,7 +545,7 @@ on_delivery(struct track *t, const struct ml_event *ev, long long when, long lon
 	msg_warn("queue id %s: more than %d recipients on one line; counted %d",
 		 ev->qid, ML_MAX_RCPTS, ML_MAX_RCPTS);
     for (i = 0; i < ev->nrcpt; i++)
-	one_delivery(t, ev, q, ev->rcpt[i], when, now, old);
+	one_delivery(t, ev, q, ev->rcpt[i], when, now, old, tls);
 }
 
 /* on_expired - Postfix gave up: the recipients deferred last time */
@@ -594,6 +599,9 @@ track_line(struct track *t, const char *line, size_t len, long long now)
     case ML_REMOVED:
 	qremove(t, ev.qid);
 	break;
+    case ML_TLS:
+	tlssess_note(t->tls, &ev);
+	break;
     }
 }
 
@@ -617,6 +625,7 @@ track_free(struct track *t)
     intake_store_free(t->intake);
     intake_store_free(t->ids);
     free(t->soft);
+    tlssess_free(t->tls);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;
 

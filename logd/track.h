@@ -21,7 +21,9 @@
  *	reason.NAME, from the same classifier as DSNs), expired, under the
  *	sender domain, provider and pool, in the hour the line was logged;
  *	and one entry of the event stream (queue id, recipient, relay,
- *	status, DSN, reply, delay, ...).
+ *	status, DSN, reply, delay, ...).  A recipient sent over SMTP or LMTP
+ *	also counts in tls_verified, tls_unverified or tls_none, by the TLS
+ *	line of its SMTP client's session (tlssess(3)).
  *
  *	The sender comes from the queue manager's "from=" line of the same
  *	queue id: its domain, or for a tagged return path the sender's own

@@ -24,6 +24,8 @@ struct cur {
 
 static int parse_header(struct cur *, struct ml_event *, struct cur *tag);
 static int parse_body(struct cur *, struct ml_event *);
+static int postfix_tls(struct cur *, struct ml_event *);
+static int sendmail_tls(struct cur *, struct ml_event *);
 
 /* copy_str - copy n bytes to a buffer of size sz, truncating, terminated */
 static void
@@ -160,9 +162,7 @@ parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
     if (tag->end == tag->p)
 	return 0;
     if (eat(c, "[")) {
-	int pid;
-
-	if (!number(c, 1, 10, &pid) || !eat(c, "]"))
+	if (!number(c, 1, 10, &ev->pid) || !eat(c, "]"))
 	    return 0;
     }
     return eat(c, ":") && (c->p == c->end || eat(c, " "));
@@ -227,6 +227,9 @@ maillog_parse(const char *line, size_t len, struct ml_event *ev)
 	return ev->kind = ML_GARBAGE;
     if (!classify_tag(&tag, ev, &prog))
 	return ev->kind = ML_IGNORED;
+    if (ev->mta == ML_SENDMAIL ? sendmail_tls(&c, ev)
+	: (prog_is(&prog, "smtp") || prog_is(&prog, "lmtp")) && postfix_tls(&c, ev))
+	return ev->kind = ML_TLS;
     if (ev->mta == ML_SENDMAIL || prog_is(&prog, "qmgr") || prog_is(&prog, "smtp")
 	|| prog_is(&prog, "lmtp") || prog_is(&prog, "local") || prog_is(&prog, "virtual")
 	|| prog_is(&prog, "pipe") || prog_is(&prog, "error") || prog_is(&prog, "discard")
@@ -238,9 +241,10 @@ maillog_parse(const char *line, size_t len, struct ml_event *ev)
 /* ---------------------------------------------------------------- body */
 
 struct fields {
-    struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer, reply;
+    struct cur to, from, orig_to, relay, delay, dsn, status, stat, size, mailer, reply,
+	version, verify;
     int has_to, has_from, has_orig_to, has_relay, has_delay, has_dsn, has_status,
-	has_stat, has_size, has_mailer, has_reply;
+	has_stat, has_size, has_mailer, has_reply, has_version, has_verify;
 };
 
 /* field_name - "name=" at the cursor; the name in *name */
@@ -340,6 +344,10 @@ split_fields(struct cur *c, struct fields *fl)
 	    TAKE(size, v);
 	else if (NAME_IS(name, "mailer"))
 	    TAKE(mailer, v);
+	else if (NAME_IS(name, "version"))
+	    TAKE(version, v);
+	else if (NAME_IS(name, "verify"))
+	    TAKE(verify, v);
 	if (c->p < c->end && !eat(c, ", "))
 	    return 0;
     }
@@ -496,6 +504,72 @@ sendmail_dsn(const struct cur *c, struct ml_event *ev)
 	return 0;
     copy_str(ev->qid, sizeof(ev->qid), q, (size_t) (p - q));
     ev->sender[0] = '\0';
+    return 1;
+}
+
+/*
+ * postfix_tls - "Verified TLS connection established to HOST[IP]:PORT:
+ * TLSv1.3 with cipher ...", or "reused" for a cached TLS session
+ * (smtp_tls_connection_reuse)
+ */
+static int
+postfix_tls(struct cur *c, struct ml_event *ev)
+{
+    static const struct { const char *w; int tls; } words[] = {
+	{"Verified ", ML_TLS_VERIFIED}, {"Trusted ", ML_TLS_VERIFIED},
+	{"Untrusted ", ML_TLS_UNVERIFIED}, {"Anonymous ", ML_TLS_UNVERIFIED},
+    };
+    struct cur b = *c, relay;
+    const char *proto;
+    size_t i, n;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	if (eat(&b, words[i].w))
+	    break;
+    if (i == sizeof(words) / sizeof(words[0])
+	|| !(eat(&b, "TLS connection established to ") || eat(&b, "TLS connection reused to ")))
+	return 0;
+    relay.p = b.p;
+    relay.end = memmem(b.p, (size_t) (b.end - b.p), ": ", 2);
+    if (relay.end == NULL || relay.end == relay.p)
+	return 0;
+    take_relay(&relay, ev);
+    b.p = relay.end + 2;
+    n = token(&b, &proto);
+    copy_str(ev->text, sizeof(ev->text), proto, n);
+    ev->tls = words[i].tls;
+    return 1;
+}
+
+/*
+ * sendmail_tls - "[QID: ]STARTTLS=client, relay=HOST, version=TLSv1.3,
+ * verify=OK, cipher=..., bits=256/256"; verify=TRUSTED (a certificate
+ * the configuration trusts as such) is verified too, every other value
+ * (FAIL, NO, NONE, NOT, TEMP, ...) is not
+ */
+static int
+sendmail_tls(struct cur *c, struct ml_event *ev)
+{
+    struct cur b = *c;
+    struct fields fl;
+    const char *q = b.p;
+    size_t n;
+
+    while (b.p < b.end && isalnum((unsigned char) *b.p))
+	b.p++;
+    if (!(b.p > q && eat(&b, ": ")))
+	b.p = q;
+    if (!eat(&b, "STARTTLS=client, ") || !split_fields(&b, &fl) || !fl.has_relay
+	|| !fl.has_verify)
+	return 0;
+    take_relay(&fl.relay, ev);
+    n = (size_t) (fl.verify.end - fl.verify.p);
+    ev->tls = (n == 2 && memcmp(fl.verify.p, "OK", 2) == 0)
+	|| (n == 7 && memcmp(fl.verify.p, "TRUSTED", 7) == 0)
+	? ML_TLS_VERIFIED : ML_TLS_UNVERIFIED;
+    if (fl.has_version)
+	copy_str(ev->text, sizeof(ev->text), fl.version.p,
+		 (size_t) (fl.version.end - fl.version.p));
     return 1;
 }
 

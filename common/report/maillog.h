@@ -26,6 +26,15 @@
  *	ML_EXPIRED	Postfix gave up on a message: "from=<s>,
  *			status=expired, returned to sender"
  *	ML_REMOVED	Postfix removed a message from its queue
+ *	ML_TLS		an SMTP client's TLS session: Postfix's "Verified|
+ *			Trusted|Untrusted|Anonymous TLS connection
+ *			established|reused to HOST[IP]:PORT: TLSv1.3 with
+ *			cipher ..." (no queue id), Sendmail's "[QID: ]
+ *			STARTTLS=client, relay=HOST, version=..., verify=OK|
+ *			FAIL|NO|NONE|..., cipher=...": ev->tls is
+ *			ML_TLS_VERIFIED (Verified, Trusted; verify=OK or
+ *			TRUSTED) or ML_TLS_UNVERIFIED, relay_host (and for
+ *			Postfix relay_ip) the server, text the protocol
  *	ML_IGNORED	a well-formed line about something else (smtpd
  *			connections, other programs in a syslog file)
  *	ML_GARBAGE	not a syslog line, or a delivery line that lacks
@@ -37,7 +46,9 @@
  *	Postfix tags are "postfix/smtp" or, with -o syslog_name in master.cf,
  *	"postfix/NAME/smtp": ev->service is NAME, the way a log line names
  *	the transport (IP pool) that delivered.  For Sendmail ("sendmail",
- *	"sm-mta") the service is the mailer= field.
+ *	"sm-mta") the service is the mailer= field.  ev->pid is the process
+ *	id of the tag (0 when none): an SMTP client's TLS line and its
+ *	delivery lines share it.
  *
  *	Addresses are copied as written between the angle brackets; text
  *	fields are truncated to their buffer sizes (ML_TEXT_MAX), never
@@ -75,7 +86,10 @@ enum ml_kind {
     ML_FROM,
     ML_EXPIRED,
     ML_REMOVED,
+    ML_TLS,
 };
+
+enum ml_tls { ML_TLS_VERIFIED = 1, ML_TLS_UNVERIFIED };
 
 enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL };
 
@@ -96,6 +110,8 @@ struct ml_event {
     struct ml_time time;
     char host[128];		/* the host that logged */
     char service[64];		/* pool hint: syslog_name part or mailer */
+    int pid;			/* of the tag; 0 none */
+    int tls;			/* ML_TLS: enum ml_tls */
     char qid[32];
     char rcpt[ML_MAX_RCPTS][ML_ADDR_MAX];
     int nrcpt;			/* recipients in rcpt[] */

@@ -135,6 +135,9 @@ struct rconn;
 #define STATS_CLICKS		"clicks"
 #define STATS_CLICKS_UNIQUE	"clicks_unique"
 #define STATS_CLICKS_MACHINE	"clicks_machine"
+#define STATS_TLS_VERIFIED	"tls_verified"	/* log: sent over TLS, certificate verified */
+#define STATS_TLS_UNVERIFIED	"tls_unverified"	/* log: sent over TLS, not verified */
+#define STATS_TLS_NONE		"tls_none"	/* log: sent in plaintext */
 #define STATS_REASON_PREFIX	"reason."
 #define STATS_CAMPAIGN_PREFIX	"campaign."	/* "campaign.COUNTER.NAME": hourly only */
 
@@ -142,7 +145,8 @@ enum stats_counter {
     SC_ACCEPTED, SC_DELIVERED, SC_DEFERRED, SC_BOUNCED, SC_BOUNCED_HARD,
     SC_BOUNCED_SOFT, SC_EXPIRED, SC_COMPLAINTS, SC_UNSUBSCRIBES,
     SC_SUPPRESSED, SC_THROTTLED, SC_BACKOFF, SC_SPILLED, SC_OPENS, SC_OPENS_UNIQUE,
-    SC_OPENS_MACHINE, SC_CLICKS, SC_CLICKS_UNIQUE, SC_CLICKS_MACHINE, SC_COUNT
+    SC_OPENS_MACHINE, SC_CLICKS, SC_CLICKS_UNIQUE, SC_CLICKS_MACHINE,
+    SC_TLS_VERIFIED, SC_TLS_UNVERIFIED, SC_TLS_NONE, SC_COUNT
 };
 
 extern const char *const stats_counter_names[SC_COUNT];

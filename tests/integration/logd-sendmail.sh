@@ -14,12 +14,14 @@ dns_mx yahoo.test mx.yahoo.test 10
 dns_a mx.yahoo.test 127.0.0.13
 dns_start
 redis_start
-sink_start gmail 127.0.0.11
+tls_cert gmail mx.gmail.test             # gmail offers STARTTLS, Sendmail trusts its CA
+sink_start gmail 127.0.0.11 --tls-cert "$WORLD_TMP/gmail.pem" --tls-key "$WORLD_TMP/gmail.key"
 sink_start yahoo 127.0.0.13
 sink_rule gmail 'nobody@gmail.test' '550 5.1.1 The email account that you tried to reach does not exist'
 sink_rule yahoo 'later@yahoo.test' '451 4.3.0 try again later'
 sink_rule yahoo 'busy@yahoo.test' '421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred'
 
+sendmail_mc "define(\`confCACERT_PATH', \`$WORLD_TMP')dnl" "define(\`confCACERT', \`$WORLD_TMP/ca.pem')dnl"
 sendmail_start
 pass "sendmail $(sendmail_version) runs, logging through syslog"
 
@@ -72,6 +74,9 @@ deferrals_agree() {
 ok 'wait_until 10 deferrals_agree' "deferred attempts: as many as Sendmail logged ($(deferrals_in_log)), all yahoo's"
 is "$(stats_field "$j" google delivered)/$(stats_field "$j" google bounced)" 2/1 "google: 2 delivered, 1 bounced"
 is "$(stats_field "$j" yahoo delivered)" 1 "yahoo: 1 delivered"
+like "$(sendmail_maillog_grep 'STARTTLS=client, relay=mx.gmail.test')" "verify=OK" "Sendmail verified the gmail sink"
+is "$(stats_field "$j" google tls_verified)/$(stats_field "$j" google tls_none)" 2/0 "google: 2 delivered over verified TLS"
+is "$(stats_field "$j" yahoo tls_verified)/$(stats_field "$j" yahoo tls_none)" 0/1 "yahoo: 1 in plaintext, though its message also went to gmail over TLS"
 like "$(stats_field "$j" TOTAL reasons)" "'userunknown': 1" "the bounce is classified userunknown"
 is "$(stats_field "$(stats_json sender)" shop.test delivered)" 3 "per sender domain: shop.test 3 delivered"
 backoff_is_set() { "$CTL_BIN" -c "$conf" backoff list | grep -qE "yahoo +default +30/m .*TSS04"; }

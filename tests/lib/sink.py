@@ -3,7 +3,8 @@
 
 One process listens on one address (e.g. 127.0.0.11:25 for gmail.test) and speaks
 enough ESMTP for Postfix: EHLO/HELO (advertising PIPELINING, 8BITMIME, SIZE,
-ENHANCEDSTATUSCODES), MAIL, RCPT, DATA (with dot-unstuffing), RSET, NOOP, VRFY, QUIT.
+ENHANCEDSTATUSCODES), MAIL, RCPT, DATA (with dot-unstuffing), RSET, NOOP, VRFY, QUIT;
+STARTTLS too when given a certificate (--tls-cert, --tls-key).
 Standard library only (asyncio streams); run it with /usr/bin/python3 (3.11).
 
 Every accepted message is stored in --dir as two files with the same sequence number:
@@ -42,6 +43,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 import time
 
@@ -138,6 +140,10 @@ class Sink:
             if m:
                 self.seq = max(self.seq, int(m.group(1)))
         self.sessions = 0
+        self.tls = None
+        if opts.tls_cert:
+            self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls.load_cert_chain(opts.tls_cert, opts.tls_key)
 
     def store(self, peer, helo, mail_from, mail_params, rcpts, data):
         self.seq += 1
@@ -184,6 +190,7 @@ class Sink:
             return not text.startswith("421")
 
         log(f"{tag} connect")
+        tls_on = False
         helo = None
         mail_from = None
         mail_params = ""
@@ -230,7 +237,7 @@ class Sink:
                             f"250 SIZE {self.opts.size}",
                             "250 8BITMIME",
                             "250 ENHANCEDSTATUSCODES",
-                        ]))
+                        ] + (["250 STARTTLS"] if self.tls and not tls_on else [])))
                     else:
                         await reply(f"250 {self.opts.hostname}")
                 elif verb == "MAIL":
@@ -319,6 +326,12 @@ class Sink:
                 elif verb == "QUIT":
                     await reply("221 2.0.0 Bye")
                     return
+                elif verb == "STARTTLS" and self.tls and not tls_on:
+                    await reply("220 2.0.0 Ready to start TLS")
+                    await writer.start_tls(self.tls)
+                    tls_on = True           # RFC 3207: forget what came before
+                    helo, mail_from, mail_params, rcpts = None, None, "", []
+                    log(f"{tag} --- TLS {writer.get_extra_info('ssl_object').version()}")
                 elif verb in ("STARTTLS", "BDAT", "AUTH"):
                     await reply("502 5.5.1 not implemented")
                 else:
@@ -368,6 +381,8 @@ def parse_args(argv):
     ap.add_argument("--pid", help="pid file, written once listening")
     ap.add_argument("--hostname", default=None, help="name in greeting (default: NAME.sink.test)")
     ap.add_argument("--size", type=int, default=52428800, help="SIZE limit in bytes")
+    ap.add_argument("--tls-cert", help="PEM certificate (chain): offer STARTTLS")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     opts = ap.parse_args(argv)
     if not opts.hostname:
         opts.hostname = f"{opts.name}.sink.test"

@@ -906,9 +906,29 @@ maillog_wait() {
 # $WORLD_DIR/sinks/NAME/ holds: mail/ (NNNNNN.eml + NNNNNN.json per accepted message),
 # rules (PATTERN<TAB>REPLY), log (every command and reply), pid, addr.
 
-# sink_start NAME IP[:PORT] - start a sink (port 25 by default) and wait until it listens.
+# tls_cert NAME HOST [self] - a server certificate for HOST (P-256, 2 days) in
+# $WORLD_TMP/NAME.pem and NAME.key, signed by the test CA $WORLD_TMP/ca.pem (made
+# at the first call), or self-signed.  For sink_start's --tls-cert/--tls-key.
+tls_cert() {
+    local t=$WORLD_TMP ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2)
+    [ -s "$t/ca.pem" ] || openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" \
+        -subj "/CN=Outpost test CA" 2>/dev/null || _world_die "openssl: no test CA"
+    if [ "${3:-}" = self ]; then
+        openssl req -x509 "${ec[@]}" -keyout "$t/$1.key" -out "$t/$1.pem" -subj "/CN=$2" \
+            -addext "subjectAltName = DNS:$2" 2>/dev/null
+    else
+        openssl req "${ec[@]}" -keyout "$t/$1.key" -out "$t/$1.csr" -subj "/CN=$2" 2>/dev/null &&
+            openssl x509 -req -in "$t/$1.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+                -days 2 -out "$t/$1.pem" -extfile <(printf 'subjectAltName = DNS:%s\n' "$2") 2>/dev/null
+    fi || _world_die "openssl: no certificate for $2"
+    chmod 644 "$t/ca.pem" "$t/$1.pem" "$t/$1.key"
+}
+
+# sink_start NAME IP[:PORT] [OPTION...] - start a sink (port 25 by default) and wait until
+# it listens; options go to sink.py (--tls-cert CERT --tls-key KEY: offer STARTTLS).
 sink_start() {
     local name=$1 addr=$2
+    shift 2
     [[ $addr == *:* ]] || addr=$addr:25
     local d=$WORLD_DIR/sinks/$name
     mkdir -p "$d/mail"
@@ -917,7 +937,7 @@ sink_start() {
     rm -f "$d/pid"
     # shellcheck disable=SC2094
     "$PYTHON" "$SINK_PY" --name "$name" --listen "$addr" --dir "$d/mail" \
-        --rules "$d/rules" --log "$d/log" --pid "$d/pid" </dev/null >>"$d/log" 2>&1 &
+        --rules "$d/rules" --log "$d/log" --pid "$d/pid" "$@" </dev/null >>"$d/log" 2>&1 &
     echo $! >"$d/pid.start"
     wait_until 10 test -s "$d/pid" || _world_die "sink $name did not start on $addr"
     _world_say "sink $name listening on $addr (pid $(_pidfile "$d/pid"))"

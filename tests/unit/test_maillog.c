@@ -306,6 +306,72 @@ test_too_old(void **state)
     tzset();
 }
 
+/* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
+static void
+test_tls(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/warm1/smtp[2201]: Verified TLS "
+			   "connection established to mx.gmail.test[127.0.0.11]:25: TLSv1.3 "
+			   "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+			   "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256"),
+		     ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_VERIFIED);
+    assert_int_equal(ev.pid, 2201);
+    assert_string_equal(ev.service, "warm1");
+    assert_string_equal(ev.relay_host, "mx.gmail.test");
+    assert_string_equal(ev.relay_ip, "127.0.0.11");
+    assert_string_equal(ev.text, "TLSv1.3");
+    assert_string_equal(ev.qid, "");
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/smtp[2202]: Trusted TLS connection "
+			   "reused to mx.outlook.test[127.0.0.12]:25: TLSv1.2 with cipher "
+			   "ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)"), ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_VERIFIED);
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/smtp[2203]: Untrusted TLS "
+			   "connection established to mx.yahoo.test[127.0.0.13]:25: TLSv1.3 "
+			   "with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)"), ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_UNVERIFIED);
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/lmtp[2204]: Anonymous TLS "
+			   "connection established to lmtp.test[192.0.2.1]:24: TLSv1.2 with "
+			   "cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)"), ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_UNVERIFIED);
+    assert_string_equal(ev.relay_ip, "192.0.2.1");
+    /* the server side, and a client line that is not a summary */
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/smtpd[2205]: Anonymous TLS "
+			   "connection established from client.test[192.0.2.9]: TLSv1.3 with "
+			   "cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), ML_IGNORED);
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/smtp[2206]: Verified TLS "
+			   "connection established to mx.gmail.test[127.0.0.11]:25"), ML_IGNORED);
+    assert_int_equal(parse("Dec  6 13:00:01 relay postfix/smtp[2206]: Certified TLS "
+			   "connection established to mx.gmail.test[127.0.0.11]:25: TLSv1.3"),
+		     ML_IGNORED);
+    /* Sendmail, with or without the queue id in front */
+    assert_int_equal(parse("Dec  6 13:00:02 mta sm-mta[4243]: STARTTLS=client, "
+			   "relay=mx.gmail.test., version=TLSv1.3, verify=OK, "
+			   "cipher=TLS_AES_256_GCM_SHA384, bits=256/256"), ML_TLS);
+    assert_int_equal(ev.mta, ML_SENDMAIL);
+    assert_int_equal(ev.tls, ML_TLS_VERIFIED);
+    assert_int_equal(ev.pid, 4243);
+    assert_string_equal(ev.relay_host, "mx.gmail.test");
+    assert_string_equal(ev.relay_ip, "");
+    assert_string_equal(ev.text, "TLSv1.3");
+    assert_int_equal(parse("Dec  6 13:00:02 mta sendmail[4244]: 5ASGmh8X012345: "
+			   "STARTTLS=client, relay=mx.yahoo.test., version=TLSv1.2, "
+			   "verify=FAIL, cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256/256"),
+		     ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_UNVERIFIED);
+    assert_string_equal(ev.relay_host, "mx.yahoo.test");
+    assert_int_equal(parse("Dec  6 13:00:02 mta sm-mta[4245]: STARTTLS=client, "
+			   "relay=mx.shop.test., version=TLSv1.3, verify=NO, cipher=x, bits=1/1"),
+		     ML_TLS);
+    assert_int_equal(ev.tls, ML_TLS_UNVERIFIED);
+    assert_int_equal(parse("Dec  6 13:00:02 mta sm-mta[4245]: STARTTLS=server, "
+			   "relay=client.test [192.0.2.9], version=TLSv1.3, verify=NO, "
+			   "cipher=x, bits=1/1"), ML_IGNORED);
+    assert_int_equal(parse("Dec  6 13:00:02 mta sm-mta[4245]: STARTTLS=client, "
+			   "relay=mx.shop.test., version=TLSv1.3"), ML_IGNORED);
+}
+
 int
 main(void)
 {
@@ -318,6 +384,7 @@ main(void)
 	cmocka_unit_test(test_sendmail),
 	cmocka_unit_test(test_ignored_and_garbage),
 	cmocka_unit_test(test_truncation),
+	cmocka_unit_test(test_tls),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
