@@ -23,88 +23,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "conf.h"
 #include "ctl.h"
 #include "dnsbl.h"
 #include "dnsq.h"
 #include "jsonw.h"
-#include "keytable.h"
 #include "msg.h"
-#include "xalloc.h"
 
 const struct ctl_usage ctl_reputation_usage[] = {
     {"reputation [--json]",
      "check the pool addresses and sending domains against the [blocklist] lists"},
     {NULL, NULL}};
 
-/* A set of targets, in the order first seen */
-struct targets {
-    char **v;
-    size_t n;
-};
-
 struct tally {
     int listed, clean, unknown;
 };
 
-static void targets_add(struct targets *t, const char *s);
-static void targets_collect(const struct outpost_conf *conf,
-			    struct targets *ips, struct targets *domains);
 static void check_all(struct dnsq *q, const struct outpost_conf *conf,
-		      const struct targets *t, int kind, struct jsonw *w,
+		      const struct dnsbl_targets *t, int kind, struct jsonw *w,
 		      struct tally *tally);
-
-/* targets_add - add s unless it is there already (any case) */
-static void
-targets_add(struct targets *t, const char *s)
-{
-    size_t i;
-
-    for (i = 0; i < t->n; i++)
-	if (strcasecmp(t->v[i], s) == 0)
-	    return;
-    t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
-    t->v[t->n++] = xstrdup(s);
-}
-
-/* targets_collect - the pool addresses and the sending domains */
-static void
-targets_collect(const struct outpost_conf *conf, struct targets *ips,
-		struct targets *domains)
-{
-    struct keytable *kt;
-    char err[600];
-    size_t i, j;
-
-    for (i = 0; i < conf->pools.n; i++) {
-	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
-
-	for (j = 0; j < p->addresses.n; j++)
-	    targets_add(ips, p->addresses.v[j]);
-	/* senders holds SASL users too: only the names that are domains */
-	for (j = 0; j < p->senders.n; j++)
-	    if (strchr(p->senders.v[j], '.') && !strchr(p->senders.v[j], '@'))
-		targets_add(domains, p->senders.v[j]);
-    }
-    if (conf->dkim.key_table == NULL)
-	return;
-    if ((kt = keytable_load(conf->dkim.key_table, 0, 0, err, sizeof(err))) == NULL) {
-	msg_warn("the key table's domains are not checked: %s", err);
-	return;
-    }
-    for (i = 0; i < kt->n; i++) {
-	targets_add(domains, kt->v[i].domain);
-	targets_add(domains, kt->v[i].sign_domain);
-    }
-    keytable_free(kt);
-}
 
 /* check_all - every target against every list of its kind */
 static void
 check_all(struct dnsq *q, const struct outpost_conf *conf,
-	  const struct targets *t, int kind, struct jsonw *w, struct tally *tally)
+	  const struct dnsbl_targets *t, int kind, struct jsonw *w,
+	  struct tally *tally)
 {
     struct dnsbl_result r;
     size_t i, j;
@@ -161,11 +105,10 @@ int
 cmd_reputation(const char *path, int argc, char **argv)
 {
     struct outpost_conf *conf;
-    struct targets ips = {0}, domains = {0};
+    struct dnsbl_targets ips = {0}, domains = {0};
     struct tally tally = {0};
     struct jsonw jw, *w = NULL;
     struct dnsq *q;
-    size_t i;
 
     if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
 	return ctl_usage("reputation", NULL);
@@ -178,7 +121,7 @@ cmd_reputation(const char *path, int argc, char **argv)
     }
     if (conf->blocklists.n == 0)
 	msg_warn("no [blocklist NAME] sections: nothing to check");
-    targets_collect(conf, &ips, &domains);
+    dnsbl_targets_collect(conf, &ips, &domains);
     q = dnsq_new();
     check_all(q, conf, &ips, CONF_BL_IP, w, &tally);
     check_all(q, conf, &domains, CONF_BL_DOMAIN, w, &tally);
@@ -193,12 +136,8 @@ cmd_reputation(const char *path, int argc, char **argv)
 	printf("%d listed, %d clean, %d unknown\n", tally.listed, tally.clean,
 	       tally.unknown);
     }
-    for (i = 0; i < ips.n; i++)
-	free(ips.v[i]);
-    for (i = 0; i < domains.n; i++)
-	free(domains.v[i]);
-    free(ips.v);
-    free(domains.v);
+    dnsbl_targets_free(&ips);
+    dnsbl_targets_free(&domains);
     conf_free(conf);
     return tally.listed ? 1 : tally.unknown ? 3 : 0;
 }

@@ -2,9 +2,9 @@
 sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
-	logd/metrics.c logd/metrics.h
-outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS)
-outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
+	logd/metrics.c logd/metrics.h logd/blwatch.c logd/blwatch.h
+outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS)
+outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(RESOLV_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics
 tests_unit_test_logd_metrics_SOURCES = tests/unit/test_logd_metrics.c tests/unit/testutil.h \

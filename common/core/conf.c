@@ -199,6 +199,7 @@ static const struct conf_key logd_keys[] = {
     {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
     {"max_line_age", CT_DURATION, K(conf_logd, max_line_age_ms), "1h", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
+    {"blocklist_interval", CT_DURATION, K(conf_logd, blocklist_interval_ms), "1h", 0, 0, 0, 0},
     {0},
 };
 

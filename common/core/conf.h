@@ -162,6 +162,7 @@ struct conf_logd {
     long long max_line_age_ms;	/* older lines start no backoff, no suppression */
     long events_max;		/* length of the event stream; 0: none */
     int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
+    long long blocklist_interval_ms;	/* [blocklist] checks; 0: none */
 };
 
 /* [intake] - bounce, complaint and unsubscribe mail (outpost-milter(8)) */

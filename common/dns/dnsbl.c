@@ -12,12 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dnsbl.h"
+#include "keytable.h"
+#include "msg.h"
 #include "xalloc.h"
 
 static int domain_ok(const char *s, size_t len);
 static int in_codes(const struct conf_strlist *codes, unsigned long a);
+static void targets_add(struct dnsbl_targets *t, const char *s);
 
 /* dnsbl_verdict_name - "clean", "listed", "unknown" */
 const char *
@@ -246,4 +250,62 @@ dnsbl_delist_url(const struct conf_blocklist *bl, const char *target)
     }
     out[n] = '\0';
     return out;
+}
+
+/* targets_add - add s unless it is there already (any case) */
+static void
+targets_add(struct dnsbl_targets *t, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+	if (strcasecmp(t->v[i], s) == 0)
+	    return;
+    t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+    t->v[t->n++] = xstrdup(s);
+}
+
+/* dnsbl_targets_collect - the pool addresses and the sending domains */
+void
+dnsbl_targets_collect(const struct outpost_conf *conf, struct dnsbl_targets *ips,
+		      struct dnsbl_targets *domains)
+{
+    struct keytable *kt;
+    char err[600];
+    size_t i, j;
+
+    for (i = 0; i < conf->pools.n; i++) {
+	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
+
+	for (j = 0; j < p->addresses.n; j++)
+	    targets_add(ips, p->addresses.v[j]);
+	/* senders holds SASL users too: only the names that are domains */
+	for (j = 0; j < p->senders.n; j++)
+	    if (strchr(p->senders.v[j], '.') && !strchr(p->senders.v[j], '@'))
+		targets_add(domains, p->senders.v[j]);
+    }
+    if (conf->dkim.key_table == NULL)
+	return;
+    if ((kt = keytable_load(conf->dkim.key_table, 0, 0, err, sizeof(err))) == NULL) {
+	msg_warn("blocklists: the key table's domains are not checked: %s", err);
+	return;
+    }
+    for (i = 0; i < kt->n; i++) {
+	targets_add(domains, kt->v[i].domain);
+	targets_add(domains, kt->v[i].sign_domain);
+    }
+    keytable_free(kt);
+}
+
+/* dnsbl_targets_free - release a set of targets */
+void
+dnsbl_targets_free(struct dnsbl_targets *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+	free(t->v[i]);
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
 }

@@ -17,6 +17,10 @@
  *	const char *dnsbl_verdict_name(enum dnsbl_verdict v);
  *	int dnsbl_code_parse(const char *s, unsigned long *lo,
  *			     unsigned long *hi);
+ *	void dnsbl_targets_collect(const struct outpost_conf *conf,
+ *				   struct dnsbl_targets *ips,
+ *				   struct dnsbl_targets *domains);
+ *	void dnsbl_targets_free(struct dnsbl_targets *t);
  *
  * DESCRIPTION
  *	A blocklist ([blocklist NAME] in outpost.conf) is asked as RFC 5782
@@ -47,6 +51,12 @@
  *	replaced by the target (NULL when the list has none); the caller
  *	frees it.  dnsbl_code_parse() reads "127.0.0.2" or
  *	"127.0.0.2-127.0.0.11" into a range of host-order addresses.
+ *
+ *	dnsbl_targets_collect() adds what the relay's reputation rests on:
+ *	to ips every [pool] address, to domains the DKIM key table's domains
+ *	and signing domains (a table that does not load is warned about and
+ *	skipped) and the pools' senders that are domain names (not SASL
+ *	users).  Each appears once; dnsbl_targets_free() releases them.
  */
 #ifndef OUTPOST_DNSBL_H
 #define OUTPOST_DNSBL_H
@@ -69,6 +79,12 @@ struct dnsbl_result {
     char *reason;		/* the list's TXT, or NULL */
 };
 
+/* Targets, each once, in the order first seen */
+struct dnsbl_targets {
+    char **v;
+    size_t n;
+};
+
 int dnsbl_query_name(const struct conf_blocklist *bl, const char *target,
 		     char *out, size_t outlen);
 enum dnsbl_verdict dnsbl_classify(const struct conf_blocklist *bl,
@@ -80,5 +96,8 @@ void dnsbl_result_free(struct dnsbl_result *res);
 char *dnsbl_delist_url(const struct conf_blocklist *bl, const char *target);
 const char *dnsbl_verdict_name(enum dnsbl_verdict v);
 int dnsbl_code_parse(const char *s, unsigned long *lo, unsigned long *hi);
+void dnsbl_targets_collect(const struct outpost_conf *conf,
+			   struct dnsbl_targets *ips, struct dnsbl_targets *domains);
+void dnsbl_targets_free(struct dnsbl_targets *t);
 
 #endif
