@@ -133,4 +133,51 @@ sed 's/^refused = .*/refused = 127.255.255.252-127.0.0.300/' "$WORLD_DIR/unknown
 out=$("$CTL_BIN" -c "$WORLD_DIR/bad.conf" check-config 2>&1); rc=$?
 like "$out" "refused" "check-config names a bad code"
 isnt "$rc" 0 "and fails"
+
+# ---------------------------------------------------------------- outpost-logd
+# the same lists asked on a schedule, asynchronously; gauges and a warning per new listing
+LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
+need_programs "$LOGD_BIN"
+redis_start
+touch "$WORLD_DIR/mail.log"
+sed -e '/^\[dkim\]/i [general]\nuser = nobody\n[redis]\nserver = unix:'"$REDIS_SOCK"'\n[logd]\nmaillog = '"$WORLD_DIR"'/mail.log\nmetrics_listen = 127.0.0.1:9450\nblocklist_interval = 1s' \
+    "$conf" >"$WORLD_DIR/logd.conf"
+world_spawn logd "$LOGD_BIN" -f -c "$WORLD_DIR/logd.conf"
+scrape() {
+    "$PYTHON" -c 'import urllib.request, sys
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9450/metrics", timeout=10).read().decode())'
+}
+# gauge NAME LIST TARGET - the sample's value, or "none"
+gauge() {
+    scrape | "$PYTHON" -c '
+import re, sys
+name, lst, target = sys.argv[1:]
+for line in sys.stdin:
+    m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line.strip())
+    if m and m.group(1) == name and "list=\"%s\"" % lst in m.group(2) and "target=\"%s\"" % target in m.group(2):
+        print("%g" % float(m.group(3))); break
+else:
+    print("none")' "$@"
+}
+# listed LIST TARGET - the gauge says listed (wait_until runs it again each time)
+listed() { test "$(gauge outpost_blocklisted "$1" "$2")" = 1; }
+ok 'wait_until 20 listed zen 192.0.2.10' "logd: listed address gauge 1"
+is "$(gauge outpost_blocklisted zen 192.0.2.20)" 0 "logd: clean address gauge 0"
+is "$(gauge outpost_blocklisted zen 2001:db8::5)" 1 "logd: listed IPv6 address"
+is "$(gauge outpost_blocklisted dbl shop.test)" 1 "logd: listed domain"
+is "$(gauge outpost_blocklisted dbl clean.test)" 0 "logd: clean domain"
+is "$(gauge outpost_blocklisted quota 192.0.2.10)" none "logd: a refused answer is neither listed nor clean"
+is "$(gauge outpost_blocklist_answered quota 192.0.2.10)" 0 "logd: ... and counts as not answered"
+is "$(gauge outpost_blocklist_answered zen 192.0.2.20)" 1 "logd: a clean answer is an answer"
+like "$(cat "$WORLD_DIR/log/logd.log")" "warning: blocklist zen lists 192.0.2.10 \(127.0.0.2\)" \
+    "logd: a new listing is a warning"
+# a new listing shows at the next round; the old one is not warned about again
+dns_a 20.2.0.192.zen.bl.test 127.0.0.3
+dns_reload
+ok 'wait_until 20 listed zen 192.0.2.20' "logd: a new listing is seen on schedule"
+like "$(cat "$WORLD_DIR/log/logd.log")" "warning: blocklist zen lists 192.0.2.20 \(127.0.0.3\)" "logd: and warned about"
+is "$(grep -c "blocklist zen lists 192.0.2.10 " "$WORLD_DIR/log/logd.log")" 1 "logd: a listing is warned about once"
+ok 'grep -q "forwarded 10.2.0.192.slow.bl.test" "$WORLD_DIR/dns/dnsmasq.log"' "logd: the unanswering list was asked"
+is "$(gauge outpost_blocklisted slow 192.0.2.10)" none "logd: a timeout is neither listed nor clean"
+is "$(gauge outpost_blocklist_answered slow 192.0.2.10)" 0 "logd: ... nor an answer"
 done_testing
