@@ -8,7 +8,8 @@
  * DESCRIPTION
  *	Every address of every [pool NAME] is asked of every ip [blocklist],
  *	every sending domain (the DKIM key table's domains and signing
- *	domains, the pools' sender domains) of every domain [blocklist].  One
+ *	domains, the pools' sender domains, the sender domains counted in
+ *	the statistics) of every domain [blocklist].  One
  *	line per check: target, list, clean / listed / unknown, and for a
  *	listing its code, the list's reason and the delisting page; for an
  *	unknown what went wrong.  The DNS is asked through the system
@@ -30,6 +31,8 @@
 #include "dnsq.h"
 #include "jsonw.h"
 #include "msg.h"
+#include "redisconn.h"
+#include "stats.h"
 
 const struct ctl_usage ctl_reputation_usage[] = {
     {"reputation [--json]",
@@ -40,9 +43,19 @@ struct tally {
     int listed, clean, unknown;
 };
 
+static void add_sender(const struct stats_field *f, long long n, void *arg);
 static void check_all(struct dnsq *q, const struct outpost_conf *conf,
 		      const struct dnsbl_targets *t, int kind, struct jsonw *w,
 		      struct tally *tally);
+
+/* add_sender - a sender domain of the statistics (not "-", nor junk) */
+static void
+add_sender(const struct stats_field *f, long long n, void *arg)
+{
+    (void) n;
+    if (dnsbl_domain_ok(f->sender))
+	dnsbl_targets_add(arg, f->sender);
+}
 
 /* check_all - every target against every list of its kind */
 static void
@@ -122,6 +135,15 @@ cmd_reputation(const char *path, int argc, char **argv)
     if (conf->blocklists.n == 0)
 	msg_warn("no [blocklist NAME] sections: nothing to check");
     dnsbl_targets_collect(conf, &ips, &domains);
+    if (conf->blocklists.n > 0) {
+	struct rconn *rc = rconn_new(&conf->redis);
+
+	/* the senders that ever sent through the relay, as counted */
+	if (stats_read_total(rc, conf->redis.prefix, add_sender, &domains) < 0)
+	    msg_warn("the statistics' sender domains are not checked: Redis: %s",
+		     rconn_error(rc));
+	rconn_free(rc);
+    }
     q = dnsq_new();
     check_all(q, conf, &ips, CONF_BL_IP, w, &tally);
     check_all(q, conf, &domains, CONF_BL_DOMAIN, w, &tally);

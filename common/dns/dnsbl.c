@@ -21,7 +21,6 @@
 
 static int domain_ok(const char *s, size_t len);
 static int in_codes(const struct conf_strlist *codes, unsigned long a);
-static void targets_add(struct dnsbl_targets *t, const char *s);
 
 /* dnsbl_verdict_name - "clean", "listed", "unknown" */
 const char *
@@ -79,6 +78,13 @@ domain_ok(const char *s, size_t len)
 	}
     }
     return label > 0 && memchr(s, '.', len) != NULL;
+}
+
+/* dnsbl_domain_ok - can a domain list be asked about s */
+int
+dnsbl_domain_ok(const char *s)
+{
+    return domain_ok(s, strlen(s));
 }
 
 /* dnsbl_query_name - TARGET-PART[.KEY].ZONE, or -1 */
@@ -252,9 +258,9 @@ dnsbl_delist_url(const struct conf_blocklist *bl, const char *target)
     return out;
 }
 
-/* targets_add - add s unless it is there already (any case) */
-static void
-targets_add(struct dnsbl_targets *t, const char *s)
+/* dnsbl_targets_add - add s unless it is there already (any case) */
+void
+dnsbl_targets_add(struct dnsbl_targets *t, const char *s)
 {
     size_t i;
 
@@ -278,11 +284,11 @@ dnsbl_targets_collect(const struct outpost_conf *conf, struct dnsbl_targets *ips
 	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
 
 	for (j = 0; j < p->addresses.n; j++)
-	    targets_add(ips, p->addresses.v[j]);
+	    dnsbl_targets_add(ips, p->addresses.v[j]);
 	/* senders holds SASL users too: only the names that are domains */
 	for (j = 0; j < p->senders.n; j++)
 	    if (strchr(p->senders.v[j], '.') && !strchr(p->senders.v[j], '@'))
-		targets_add(domains, p->senders.v[j]);
+		dnsbl_targets_add(domains, p->senders.v[j]);
     }
     if (conf->dkim.key_table == NULL)
 	return;
@@ -291,8 +297,8 @@ dnsbl_targets_collect(const struct outpost_conf *conf, struct dnsbl_targets *ips
 	return;
     }
     for (i = 0; i < kt->n; i++) {
-	targets_add(domains, kt->v[i].domain);
-	targets_add(domains, kt->v[i].sign_domain);
+	dnsbl_targets_add(domains, kt->v[i].domain);
+	dnsbl_targets_add(domains, kt->v[i].sign_domain);
     }
     keytable_free(kt);
 }

@@ -20,7 +20,9 @@
  *	void dnsbl_targets_collect(const struct outpost_conf *conf,
  *				   struct dnsbl_targets *ips,
  *				   struct dnsbl_targets *domains);
+ *	void dnsbl_targets_add(struct dnsbl_targets *t, const char *s);
  *	void dnsbl_targets_free(struct dnsbl_targets *t);
+ *	int dnsbl_domain_ok(const char *s);
  *
  * DESCRIPTION
  *	A blocklist ([blocklist NAME] in outpost.conf) is asked as RFC 5782
@@ -56,7 +58,10 @@
  *	to ips every [pool] address, to domains the DKIM key table's domains
  *	and signing domains (a table that does not load is warned about and
  *	skipped) and the pools' senders that are domain names (not SASL
- *	users).  Each appears once; dnsbl_targets_free() releases them.
+ *	users).  Each appears once (any case); dnsbl_targets_add() adds one
+ *	more the same way; dnsbl_targets_free() releases them.
+ *	dnsbl_domain_ok() says whether s is a name a domain list can be
+ *	asked about (LDH labels of 1-63 bytes, at least two of them).
  */
 #ifndef OUTPOST_DNSBL_H
 #define OUTPOST_DNSBL_H
@@ -98,6 +103,8 @@ const char *dnsbl_verdict_name(enum dnsbl_verdict v);
 int dnsbl_code_parse(const char *s, unsigned long *lo, unsigned long *hi);
 void dnsbl_targets_collect(const struct outpost_conf *conf,
 			   struct dnsbl_targets *ips, struct dnsbl_targets *domains);
+void dnsbl_targets_add(struct dnsbl_targets *t, const char *s);
 void dnsbl_targets_free(struct dnsbl_targets *t);
+int dnsbl_domain_ok(const char *s);
 
 #endif

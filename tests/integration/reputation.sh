@@ -55,6 +55,7 @@ dns_a 10.2.0.192.k3y.quota.bl.test 127.255.255.254
 dns_a 20.2.0.192.k3y.quota.bl.test 127.255.255.254
 dns_a shop.test.dbl.bl.test 127.0.1.2
 dns_txt shop.test.dbl.bl.test "spam domain"
+dns_a news.test.dbl.bl.test 127.0.1.3
 # slow.bl.test: its name server takes the questions and never answers
 cat >"$WORLD_DIR/silent.py" <<'EOF2'
 import socket, sys
@@ -69,6 +70,11 @@ world_spawn silent "$PYTHON" "$WORLD_DIR/silent.py" "$WORLD_DIR/run/silent.port"
 wait_until 5 test -s "$WORLD_DIR/run/silent.port" || BAIL_OUT "silent name server did not start"
 echo "server=/slow.bl.test/127.0.0.1#$(cat "$WORLD_DIR/run/silent.port")" >>"$WORLD_DIR/dns/records.conf"
 dns_start
+redis_start
+# a sender domain the statistics have counted (logd writes these), listed on dbl;
+# a sender that is no domain name is not asked about
+redis_cli HSET 'outpost:{st}:total' 'news.test|other|main|delivered' 5 \
+    'bad name|other|main|delivered' 1 '-|other|main|delivered' 2 >/dev/null
 
 # ---------------------------------------------------------------- text
 out=$(ctl reputation); rc=$?
@@ -87,9 +93,11 @@ for ip in 192.0.2.10 192.0.2.20 2001:db8::5; do
 done
 like "$out" $'\n''shop.test dbl listed 127.0.1.2 reason: spam domain' "key table domain listed"
 like "$out" $'\n''clean.test dbl clean' "pool sender domain clean"
+like "$out" $'\n''news.test dbl listed 127.0.1.3' "sender domain of the statistics listed"
+unlike "$out" 'bad name|(^|'$'\n'')- dbl' "statistics senders that are no domains are not asked"
 unlike "$out" 'someuser' "a SASL user is not a domain to check"
 unlike "$out" 'shop.test (zen|quota|slow)|192.0.2.10 dbl' "ip lists get addresses, domain lists domains"
-like "$out" $'\n''3 listed, 3 clean, 5 unknown$' "the tally"
+like "$out" $'\n''4 listed, 3 clean, 5 unknown$' "the tally"
 
 # ---------------------------------------------------------------- json
 json=$(ctl reputation --json); rc=$?
@@ -105,7 +113,7 @@ like "$sum" "192.0.2.10 zen listed 127.0.0.2 Listed by ZEN, see https://check.bl
 like "$sum" "192.0.2.10 quota unknown 127.255.255.254 None None" "--json: refused is unknown"
 like "$sum" "192.0.2.20 slow unknown None None None" "--json: timeout is unknown"
 like "$sum" "clean.test dbl clean None None None" "--json: clean domain"
-is "$(tail -1 <<<"$sum")" "3 3 5" "--json: the tally"
+is "$(tail -1 <<<"$sum")" "4 3 5" "--json: the tally"
 
 # ---------------------------------------------------------------- exit status
 cat >"$WORLD_DIR/clean.conf" <<EOF2
@@ -138,7 +146,6 @@ isnt "$rc" 0 "and fails"
 # the same lists asked on a schedule, asynchronously; gauges and a warning per new listing
 LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
 need_programs "$LOGD_BIN"
-redis_start
 touch "$WORLD_DIR/mail.log"
 sed -e '/^\[dkim\]/i [general]\nuser = nobody\n[redis]\nserver = unix:'"$REDIS_SOCK"'\n[logd]\nmaillog = '"$WORLD_DIR"'/mail.log\nmetrics_listen = 127.0.0.1:9450\nblocklist_interval = 1s' \
     "$conf" >"$WORLD_DIR/logd.conf"

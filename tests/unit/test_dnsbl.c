@@ -83,6 +83,9 @@ test_names_domain(void **state)
     assert_int_equal(dnsbl_query_name(&b, ".a.b", out, sizeof(out)), -1);
     assert_int_equal(dnsbl_query_name(&b, "a b.c", out, sizeof(out)), -1);
     assert_int_equal(dnsbl_query_name(&b, "a%s.c", out, sizeof(out)), -1);
+    assert_true(dnsbl_domain_ok("news.shop.example"));
+    assert_false(dnsbl_domain_ok("-"));
+    assert_false(dnsbl_domain_ok("bad\x1b[0m.example"));
     /* a label longer than 63, a name longer than the DNS allows */
     memset(longname, 'a', 64);
     strcpy(longname + 64, ".com");
