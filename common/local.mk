@@ -24,6 +24,7 @@ common_core_libcore_a_SOURCES = \
 	common/core/xalloc.c common/core/xalloc.h
 common_dns_libdns_a_SOURCES = \
 	common/dns/dmarcrec.c common/dns/dmarcrec.h \
+	common/dns/dnsbl.c common/dns/dnsbl.h \
 	common/dns/dnsq.c common/dns/dnsq.h \
 	common/dns/spfrec.c common/dns/spfrec.h \
 	common/dns/spfwalk.c common/dns/spfwalk.h \

@@ -3,7 +3,7 @@ sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
 	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
 	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
-	ctl/intake.c ctl/cluster.c ctl/check_postfix.c
+	ctl/intake.c ctl/cluster.c ctl/check_postfix.c ctl/reputation.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
 outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
 
@@ -40,3 +40,15 @@ tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h
 # delivery statistics and provider backoffs (with outpost-logd)
 outpostctl_SOURCES += ctl/stats.c ctl/backoff.c
+
+# outpostctl reputation: DNS blocklists (common/dns/dnsbl.c)
+INTEGRATION_TESTS += tests/integration/reputation.sh
+UNIT_TESTS += tests/unit/test_dnsbl
+tests_unit_test_dnsbl_SOURCES = tests/unit/test_dnsbl.c
+tests_unit_test_dnsbl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dnsbl_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_dnsbl
+tests_fuzz_fuzz_dnsbl_SOURCES = tests/fuzz/fuzz_dnsbl.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_dnsbl_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_dnsbl_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_dnsbl_LDADD = $(COMMON_LIBS)

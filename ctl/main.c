@@ -19,6 +19,8 @@
  *				the DNS records DOMAIN publishes (dns.c)
  *	verify [--json] [--ip ADDR]... DOMAIN
  *				check what DOMAIN publishes (verify.c)
+ *	reputation [--json]	pool addresses and sending domains on the
+ *				configured blocklists (reputation.c)
  *	ping			connect to Redis as configured and PING it
  *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
  *		[--dir DIR] [--add]
@@ -158,6 +160,7 @@ const struct ctl_command ctl_commands[] = {
     {"check-config", cmd_check_config, check_config_usage},
     {"dns", cmd_dns, ctl_dns_usage},
     {"verify", cmd_verify, ctl_verify_usage},
+    {"reputation", cmd_reputation, ctl_reputation_usage},
     {"classify", ctl_classify, ctl_classify_usage},
     {"ping", cmd_ping, ping_usage},
     {"dkim", cmd_dkim, ctl_dkim_usage},

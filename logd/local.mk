@@ -2,9 +2,10 @@
 sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
-	logd/metrics.c logd/metrics.h logd/tlssess.c logd/tlssess.h
-outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS)
-outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS)
+	logd/metrics.c logd/metrics.h logd/tlssess.c logd/tlssess.h \
+	logd/blwatch.c logd/blwatch.h
+outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS)
+outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(RESOLV_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics \
 	tests/unit/test_tlssess

@@ -44,6 +44,7 @@
 #include "backoff.h"
 #include "conf.h"
 #include "follow.h"
+#include "blwatch.h"
 #include "metrics.h"
 #include "monotime.h"
 #include "msg.h"
@@ -70,6 +71,7 @@ struct logd {
     struct track *track;
     struct stats_batch *batch;
     struct metrics *metrics;
+    struct blwatch *bw;		/* [blocklist] checks, or NULL */
     struct event_base *base;
     struct event *tick;
     char state_key[512];
@@ -269,8 +271,11 @@ render(void *arg)
 {
     struct logd *d = arg;
 
-    return metrics_render(d->metrics, d->rc, track_counts(d->track),
-			  follow_overlong(d->follow), (long long) time(NULL));
+    struct prom *p = metrics_render(d->metrics, d->rc, track_counts(d->track),
+				    follow_overlong(d->follow), (long long) time(NULL));
+
+    blwatch_render(d->bw, p);
+    return p;
 }
 
 /* read_once - -r FILE: the whole file, then the counts */
@@ -370,6 +375,7 @@ main(int argc, char **argv)
 	&& (http = promhttp_start(d.base, d.conf->logd.metrics_listen, render, &d, err,
 				  sizeof(err))) == NULL)
 	msg_fatal("%s", err);
+    d.bw = blwatch_new(d.base, d.conf);	/* reads the key table: before the drop */
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
     read_position(&d, &ino, &off);
@@ -393,6 +399,7 @@ main(int argc, char **argv)
 	event_free(sigs[ch]);
     event_free(d.tick);
     promhttp_stop(http);
+    blwatch_free(d.bw);
     event_base_free(d.base);
 done:
     follow_free(d.follow);

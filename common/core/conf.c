@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -198,6 +199,7 @@ static const struct conf_key logd_keys[] = {
     {"flush_interval", CT_DURATION, K(conf_logd, flush_interval_ms), "1s", 0, 0, 0, 0},
     {"max_line_age", CT_DURATION, K(conf_logd, max_line_age_ms), "1h", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
+    {"blocklist_interval", CT_DURATION, K(conf_logd, blocklist_interval_ms), "1h", 0, 0, 0, 0},
     {0},
 };
 
@@ -268,6 +270,18 @@ static const struct conf_key sender_keys[] = {
     {0},
 };
 
+static const char *const blocklist_kinds[] = {"ip", "domain", NULL};
+
+static const struct conf_key blocklist_keys[] = {
+    {"zone", CT_STR, K(conf_blocklist, zone), NULL, CK_REQUIRED, 0, 0, 0},
+    {"kind", CT_ENUM, K(conf_blocklist, kind), "ip", 0, 0, 0, blocklist_kinds},
+    {"listed", CT_LIST, K(conf_blocklist, listed), NULL, 0, 0, 0, 0},
+    {"refused", CT_LIST, K(conf_blocklist, refused), NULL, 0, 0, 0, 0},
+    {"key", CT_STR, K(conf_blocklist, key), NULL, 0, 0, 0, 0},
+    {"delist_url", CT_STR, K(conf_blocklist, delist_url), NULL, 0, 0, 0, 0},
+    {0},
+};
+
 static int check_redis(void *, struct outpost_conf *, const char **);
 static int check_policy(void *, struct outpost_conf *, const char **);
 static int check_dkim(void *, struct outpost_conf *, const char **);
@@ -282,6 +296,7 @@ static int check_milter(void *, struct outpost_conf *, const char **);
 static int check_intake(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 static int check_httpd(void *, struct outpost_conf *, const char **);
+static int check_blocklist(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -302,6 +317,8 @@ static const struct conf_section sections[] = {
 	sizeof(struct conf_domain), domain_keys, check_domain},
     {"sender", 1, offsetof(struct outpost_conf, senders),
 	sizeof(struct conf_sender), sender_keys, check_sender},
+    {"blocklist", 1, offsetof(struct outpost_conf, blocklists),
+	sizeof(struct conf_blocklist), blocklist_keys, check_blocklist},
 };
 
 /* keys that are gone, and what to set instead */
@@ -696,6 +713,38 @@ check_pool_addresses(void *sect, struct outpost_conf *conf, const char **why)
 	    *why = "[pool] addresses: each must be an IPv4 or IPv6 address";
 	    return -1;
 	}
+    }
+    return 0;
+}
+
+/* check_blocklist - answer codes are IPv4 addresses or ranges LOW-HIGH */
+static int
+check_blocklist(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_blocklist *b = sect;
+    const struct conf_strlist *l;
+    struct in_addr lo, hi;
+    char buf[40], *dash;
+    size_t i;
+
+    (void) conf;
+    for (l = &b->listed; l; l = l == &b->listed ? &b->refused : NULL) {
+	for (i = 0; i < l->n; i++) {
+	    snprintf(buf, sizeof(buf), "%s", l->v[i]);
+	    if ((dash = strchr(buf, '-')) != NULL)
+		*dash++ = '\0';
+	    if (inet_pton(AF_INET, buf, &lo) != 1
+		|| inet_pton(AF_INET, dash ? dash : buf, &hi) != 1
+		|| ntohl(lo.s_addr) > ntohl(hi.s_addr)) {
+		*why = named_why("blocklist", b->named.name,
+				 "listed, refused: each is an IPv4 address or LOW-HIGH");
+		return -1;
+	    }
+	}
+    }
+    if (b->zone[0] == '\0' || b->zone[0] == '.' || strchr(b->zone, ' ')) {
+	*why = named_why("blocklist", b->named.name, "zone: a DNS zone name");
+	return -1;
     }
     return 0;
 }

@@ -162,6 +162,7 @@ struct conf_logd {
     long long max_line_age_ms;	/* older lines start no backoff, no suppression */
     long events_max;		/* length of the event stream; 0: none */
     int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
+    long long blocklist_interval_ms;	/* [blocklist] checks; 0: none */
 };
 
 /* [intake] - bounce, complaint and unsubscribe mail (outpost-milter(8)) */
@@ -238,6 +239,19 @@ struct conf_sender {
     long burst;
 };
 
+/* [blocklist NAME]: a DNS blocklist the pool addresses or sending domains
+ * are checked against (outpostctl reputation) */
+enum conf_blocklist_kind { CONF_BL_IP, CONF_BL_DOMAIN };
+struct conf_blocklist {
+    struct conf_named named;	/* first: the reader fills it */
+    char *zone;			/* "zen.spamhaus.org" */
+    int kind;			/* enum conf_blocklist_kind */
+    struct conf_strlist listed;	/* answers meaning listed: "127.0.0.2-127.0.0.11" */
+    struct conf_strlist refused;	/* answers meaning "query refused": unknown */
+    char *key;			/* DQS key: KEY.zone is asked */
+    char *delist_url;		/* "%s" becomes the target */
+};
+
 /* A growable array of pointers to named-section elements. */
 struct conf_vec {
     void **v;
@@ -262,6 +276,7 @@ struct outpost_conf {
     struct conf_vec pools;	/* struct conf_pool * */
     struct conf_vec domains;	/* struct conf_domain * */
     struct conf_vec senders;	/* struct conf_sender * */
+    struct conf_vec blocklists;	/* struct conf_blocklist * */
 };
 
 struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);

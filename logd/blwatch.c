@@ -1,0 +1,297 @@
+/*
+ * blwatch - outpost-logd asks the blocklists on a schedule (see blwatch.h)
+ *
+ * One slot per (list, target) pair, fixed at start: the work of a round
+ * and the metrics are bounded by the configuration.  A slot whose
+ * question is still in flight is not asked again.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <ares.h>
+#include <arpa/nameser.h>
+
+#include "blwatch.h"
+#include "dnsbl.h"
+#include "dnsq.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#define BW_MAX_SOCKETS 16
+
+enum bw_state { BW_NONE = -1, BW_CLEAN = 0, BW_LISTED = 1 };
+
+struct bw_slot {
+    struct blwatch *owner;
+    const struct conf_blocklist *bl;
+    char *target;
+    int state;			/* enum bw_state: last known */
+    int answered;		/* the last question got a usable answer */
+    int pending;
+};
+
+struct bw_sock {
+    ares_socket_t fd;
+    struct event *ev;
+};
+
+struct blwatch {
+    struct event_base *base;
+    ares_channel channel;
+    struct event *round;	/* every blocklist_interval */
+    struct event *tick;		/* lets c-ares notice timeouts */
+    struct bw_sock socks[BW_MAX_SOCKETS];
+    struct bw_slot *slots;
+    size_t n;
+    long long interval_ms;
+    int destroying;
+};
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+
+/* on_tick - let c-ares notice timeouts */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct blwatch *bw = arg;
+
+    (void) fd;
+    (void) what;
+    ares_process_fd(bw->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+/* on_sock - a c-ares socket is ready */
+static void
+on_sock(evutil_socket_t fd, short what, void *arg)
+{
+    struct blwatch *bw = arg;
+
+    ares_process_fd(bw->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+		    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+}
+
+/* sock_state - c-ares opens, watches or closes a socket */
+static void
+sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct blwatch *bw = data;
+    struct bw_sock *s = NULL, *free_slot = NULL;
+    int i;
+
+    for (i = 0; i < BW_MAX_SOCKETS; i++) {
+	if (bw->socks[i].ev && bw->socks[i].fd == fd)
+	    s = &bw->socks[i];
+	else if (bw->socks[i].ev == NULL && free_slot == NULL)
+	    free_slot = &bw->socks[i];
+    }
+    if (s) {
+	event_free(s->ev);
+	s->ev = NULL;
+    }
+    if (!readable && !writable)
+	return;
+    if (s == NULL && (s = free_slot) == NULL) {
+	msg_warn("blocklists: more than %d resolver sockets", BW_MAX_SOCKETS);
+	return;
+    }
+    s->fd = fd;
+    s->ev = event_new(bw->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0)
+		      | EV_PERSIST, on_sock, bw);
+    event_add(s->ev, NULL);
+}
+
+/* on_round - ask every list about every target not still in flight */
+static void
+on_round(evutil_socket_t fd, short what, void *arg)
+{
+    struct blwatch *bw = arg;
+    struct timeval tv;
+    char name[DNSBL_NAME_MAX];
+    size_t i;
+
+    (void) fd;
+    (void) what;
+    for (i = 0; i < bw->n; i++) {
+	struct bw_slot *s = &bw->slots[i];
+
+	if (s->pending || dnsbl_query_name(s->bl, s->target, name, sizeof(name)) < 0)
+	    continue;
+	s->pending = 1;
+	ares_query(bw->channel, name, ns_c_in, ns_t_a, on_answer, s);
+    }
+    tv.tv_sec = bw->interval_ms / 1000;
+    tv.tv_usec = (bw->interval_ms % 1000) * 1000;
+    evtimer_add(bw->round, &tv);
+}
+
+/* answer_status - what c-ares' status says, as dnsq says it */
+static enum dnsq_status
+answer_status(int status)
+{
+    switch (status) {
+    case ARES_SUCCESS: return DNSQ_OK;
+    case ARES_ENOTFOUND: return DNSQ_NXDOMAIN;
+    case ARES_ENODATA: return DNSQ_NODATA;
+    case ARES_ESERVFAIL: return DNSQ_SERVFAIL;
+    case ARES_ETIMEOUT: return DNSQ_TIMEOUT;
+    }
+    return DNSQ_ERROR;
+}
+
+/* on_answer - classify an answer; log a change */
+static void
+on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    struct bw_slot *s = arg;
+    struct dnsq_result a;
+    const char *code, *why;
+    enum dnsbl_verdict v;
+
+    (void) timeouts;
+    s->pending = 0;
+    if (s->owner->destroying || status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+	return;
+    memset(&a, 0, sizeof(a));
+    a.status = answer_status(status);
+    if (a.status == DNSQ_OK) {
+	if (dnsq_parse_answer(abuf, alen, DNSQ_T_A, &a) < 0)
+	    a.status = DNSQ_ERROR;
+	else if (a.n == 0)
+	    a.status = DNSQ_NODATA;
+    }
+    v = dnsbl_classify(s->bl, &a, &code, &why);
+    s->answered = v != DNSBL_UNKNOWN;
+    if (v == DNSBL_LISTED && s->state != BW_LISTED)
+	msg_warn("blocklist %s lists %s (%s)", s->bl->named.name, s->target, code);
+    else if (v == DNSBL_CLEAN && s->state == BW_LISTED)
+	msg_info("blocklist %s no longer lists %s", s->bl->named.name, s->target);
+    else if (v == DNSBL_UNKNOWN)
+	msg_debug("blocklist %s about %s: %s%s%s", s->bl->named.name, s->target,
+		  why, code ? " " : "", code ? code : "");
+    if (v != DNSBL_UNKNOWN)
+	s->state = v == DNSBL_LISTED ? BW_LISTED : BW_CLEAN;
+    dnsq_result_free(&a);
+}
+
+/* add_slots - a slot per list of kind and target */
+static void
+add_slots(struct blwatch *bw, const struct outpost_conf *conf, int kind,
+	  const struct dnsbl_targets *t)
+{
+    size_t i, j;
+
+    for (i = 0; i < conf->blocklists.n; i++) {
+	const struct conf_blocklist *bl =
+	    CONF_VEC_AT(&conf->blocklists, i, struct conf_blocklist);
+
+	if (bl->kind != kind)
+	    continue;
+	for (j = 0; j < t->n; j++) {
+	    struct bw_slot *s;
+
+	    bw->slots = xreallocarray(bw->slots, bw->n + 1, sizeof(*bw->slots));
+	    s = &bw->slots[bw->n++];
+	    s->bl = bl;
+	    s->target = xstrdup(t->v[j]);
+	    s->state = BW_NONE;
+	    s->answered = 0;
+	    s->pending = 0;
+	}
+    }
+}
+
+/* blwatch_new - start asking, or NULL when there is nothing to ask */
+struct blwatch *
+blwatch_new(struct event_base *base, const struct outpost_conf *conf)
+{
+    struct dnsbl_targets ips = {0}, domains = {0};
+    struct ares_options opt;
+    struct timeval now = {0, 0}, tick = {0, 100000};
+    struct blwatch *bw;
+    size_t i;
+    int rc;
+
+    if (conf->blocklists.n == 0 || conf->logd.blocklist_interval_ms <= 0)
+	return NULL;
+    bw = xcalloc(1, sizeof(*bw));
+    dnsbl_targets_collect(conf, &ips, &domains);
+    add_slots(bw, conf, CONF_BL_IP, &ips);
+    add_slots(bw, conf, CONF_BL_DOMAIN, &domains);
+    dnsbl_targets_free(&ips);
+    dnsbl_targets_free(&domains);
+    if (bw->n == 0) {
+	free(bw);
+	return NULL;
+    }
+    /* the slots array is final: owners may point into it */
+    for (i = 0; i < bw->n; i++)
+	bw->slots[i].owner = bw;
+    bw->base = base;
+    bw->interval_ms = conf->logd.blocklist_interval_ms;
+    ares_library_init(ARES_LIB_INIT_ALL);
+    memset(&opt, 0, sizeof(opt));
+    opt.sock_state_cb = sock_state;
+    opt.sock_state_cb_data = bw;
+    opt.timeout = 2000;
+    opt.tries = 2;
+    rc = ares_init_options(&bw->channel, &opt,
+			   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (rc != ARES_SUCCESS)
+	msg_fatal("blocklists: cannot start the resolver: %s", ares_strerror(rc));
+    bw->tick = event_new(base, -1, EV_PERSIST, on_tick, bw);
+    event_add(bw->tick, &tick);
+    bw->round = evtimer_new(base, on_round, bw);
+    evtimer_add(bw->round, &now);
+    msg_info("blocklists: %zu questions every %lld s", bw->n, bw->interval_ms / 1000);
+    return bw;
+}
+
+/* blwatch_render - the gauges of every slot */
+void
+blwatch_render(const struct blwatch *bw, struct prom *p)
+{
+    size_t i;
+
+    if (bw == NULL)
+	return;
+    prom_family(p, "outpost_blocklisted", PROM_GAUGE,
+		"1 when the list lists the target, 0 when not (last answer)");
+    for (i = 0; i < bw->n; i++) {
+	const struct bw_slot *s = &bw->slots[i];
+	const char *labels[] = {"list", s->bl->named.name, "target", s->target, NULL};
+
+	if (s->state != BW_NONE)
+	    prom_gauge(p, labels, s->state);
+    }
+    prom_family(p, "outpost_blocklist_answered", PROM_GAUGE,
+		"0 when the last question got no usable answer (refused, timeout)");
+    for (i = 0; i < bw->n; i++) {
+	const struct bw_slot *s = &bw->slots[i];
+	const char *labels[] = {"list", s->bl->named.name, "target", s->target, NULL};
+
+	prom_gauge(p, labels, s->answered);
+    }
+}
+
+/* blwatch_free - stop asking */
+void
+blwatch_free(struct blwatch *bw)
+{
+    size_t i;
+
+    if (bw == NULL)
+	return;
+    bw->destroying = 1;
+    ares_destroy(bw->channel);		/* calls back each pending question */
+    for (i = 0; i < BW_MAX_SOCKETS; i++)
+	if (bw->socks[i].ev)
+	    event_free(bw->socks[i].ev);
+    event_free(bw->tick);
+    event_free(bw->round);
+    for (i = 0; i < bw->n; i++)
+	free(bw->slots[i].target);
+    free(bw->slots);
+    free(bw);
+}
