@@ -23,6 +23,7 @@ common_core_libcore_a_SOURCES = \
 	common/core/redischeck.c common/core/redischeck.h \
 	common/core/xalloc.c common/core/xalloc.h
 common_dns_libdns_a_SOURCES = \
+	common/dns/aresev.c common/dns/aresev.h \
 	common/dns/dmarcrec.c common/dns/dmarcrec.h \
 	common/dns/dnsbl.c common/dns/dnsbl.h \
 	common/dns/dnsq.c common/dns/dnsq.h \
@@ -53,7 +54,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/throttle_limits.c common/state/throttle_limits.h \
 	common/state/pool_select.c common/state/pool_select.h
 COMMON_LIB_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
-	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS) $(LIBEVENT_CFLAGS)
+	$(IDN2_CFLAGS) $(LIBCRYPTO_CFLAGS) $(PSL_CFLAGS) $(SYSTEMD_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS)
 common_core_libcore_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 common_dns_libdns_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 common_report_libreport_a_CFLAGS = $(COMMON_LIB_CFLAGS)

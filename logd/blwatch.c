@@ -13,13 +13,12 @@
 #include <ares.h>
 #include <arpa/nameser.h>
 
+#include "aresev.h"
 #include "blwatch.h"
 #include "dnsbl.h"
 #include "dnsq.h"
 #include "msg.h"
 #include "xalloc.h"
-
-#define BW_MAX_SOCKETS 16
 
 enum bw_state { BW_NONE = -1, BW_CLEAN = 0, BW_LISTED = 1 };
 
@@ -32,17 +31,10 @@ struct bw_slot {
     int pending;
 };
 
-struct bw_sock {
-    ares_socket_t fd;
-    struct event *ev;
-};
-
 struct blwatch {
     struct event_base *base;
-    ares_channel channel;
+    struct aresev *ares;
     struct event *round;	/* every blocklist_interval */
-    struct event *tick;		/* lets c-ares notice timeouts */
-    struct bw_sock socks[BW_MAX_SOCKETS];
     struct bw_slot *slots;
     size_t n;
     long long interval_ms;
@@ -50,57 +42,6 @@ struct blwatch {
 };
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
-
-/* on_tick - let c-ares notice timeouts */
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct blwatch *bw = arg;
-
-    (void) fd;
-    (void) what;
-    ares_process_fd(bw->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-}
-
-/* on_sock - a c-ares socket is ready */
-static void
-on_sock(evutil_socket_t fd, short what, void *arg)
-{
-    struct blwatch *bw = arg;
-
-    ares_process_fd(bw->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-		    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-}
-
-/* sock_state - c-ares opens, watches or closes a socket */
-static void
-sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-    struct blwatch *bw = data;
-    struct bw_sock *s = NULL, *free_slot = NULL;
-    int i;
-
-    for (i = 0; i < BW_MAX_SOCKETS; i++) {
-	if (bw->socks[i].ev && bw->socks[i].fd == fd)
-	    s = &bw->socks[i];
-	else if (bw->socks[i].ev == NULL && free_slot == NULL)
-	    free_slot = &bw->socks[i];
-    }
-    if (s) {
-	event_free(s->ev);
-	s->ev = NULL;
-    }
-    if (!readable && !writable)
-	return;
-    if (s == NULL && (s = free_slot) == NULL) {
-	msg_warn("blocklists: more than %d resolver sockets", BW_MAX_SOCKETS);
-	return;
-    }
-    s->fd = fd;
-    s->ev = event_new(bw->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0)
-		      | EV_PERSIST, on_sock, bw);
-    event_add(s->ev, NULL);
-}
 
 /* on_round - ask every list about every target not still in flight */
 static void
@@ -119,7 +60,7 @@ on_round(evutil_socket_t fd, short what, void *arg)
 	if (s->pending || dnsbl_query_name(s->bl, s->target, name, sizeof(name)) < 0)
 	    continue;
 	s->pending = 1;
-	ares_query(bw->channel, name, ns_c_in, ns_t_a, on_answer, s);
+	ares_query(aresev_channel(bw->ares), name, ns_c_in, ns_t_a, on_answer, s);
     }
     tv.tv_sec = bw->interval_ms / 1000;
     tv.tv_usec = (bw->interval_ms % 1000) * 1000;
@@ -207,11 +148,9 @@ struct blwatch *
 blwatch_new(struct event_base *base, const struct outpost_conf *conf)
 {
     struct dnsbl_targets ips = {0}, domains = {0};
-    struct ares_options opt;
-    struct timeval now = {0, 0}, tick = {0, 100000};
+    struct timeval now = {0, 0};
     struct blwatch *bw;
     size_t i;
-    int rc;
 
     if (conf->blocklists.n == 0 || conf->logd.blocklist_interval_ms <= 0)
 	return NULL;
@@ -230,18 +169,7 @@ blwatch_new(struct event_base *base, const struct outpost_conf *conf)
 	bw->slots[i].owner = bw;
     bw->base = base;
     bw->interval_ms = conf->logd.blocklist_interval_ms;
-    ares_library_init(ARES_LIB_INIT_ALL);
-    memset(&opt, 0, sizeof(opt));
-    opt.sock_state_cb = sock_state;
-    opt.sock_state_cb_data = bw;
-    opt.timeout = 2000;
-    opt.tries = 2;
-    rc = ares_init_options(&bw->channel, &opt,
-			   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (rc != ARES_SUCCESS)
-	msg_fatal("blocklists: cannot start the resolver: %s", ares_strerror(rc));
-    bw->tick = event_new(base, -1, EV_PERSIST, on_tick, bw);
-    event_add(bw->tick, &tick);
+    bw->ares = aresev_new(base, "blocklists", 2000, 2);
     bw->round = evtimer_new(base, on_round, bw);
     evtimer_add(bw->round, &now);
     msg_info("blocklists: %zu questions every %lld s", bw->n, bw->interval_ms / 1000);
@@ -284,11 +212,7 @@ blwatch_free(struct blwatch *bw)
     if (bw == NULL)
 	return;
     bw->destroying = 1;
-    ares_destroy(bw->channel);		/* calls back each pending question */
-    for (i = 0; i < BW_MAX_SOCKETS; i++)
-	if (bw->socks[i].ev)
-	    event_free(bw->socks[i].ev);
-    event_free(bw->tick);
+    aresev_free(bw->ares);		/* calls back each pending question */
     event_free(bw->round);
     for (i = 0; i < bw->n; i++)
 	free(bw->slots[i].target);

@@ -13,13 +13,12 @@
 
 #include <ares.h>
 
+#include "aresev.h"
 #include "dnsq.h"
 #include "monotime.h"
 #include "msg.h"
 #include "mxlookup.h"
 #include "xalloc.h"
-
-#define MX_MAX_SOCKETS 32
 
 struct mx_waiter {
     mx_cb cb;
@@ -37,25 +36,15 @@ struct mx_entry {
     struct mxlookup *owner;
 };
 
-struct mx_sock {
-    ares_socket_t fd;
-    struct event *ev;
-};
-
 struct mxlookup {
     struct event_base *base;
-    ares_channel channel;
-    int have_channel;
-    struct event *tick;
-    struct mx_sock socks[MX_MAX_SOCKETS];
+    struct aresev *ares;	/* NULL until the first configuration */
     struct limits *limits;
     struct mx_entry **buckets;
     size_t nbuckets;
     size_t count;
     int destroying;
 };
-
-static void mx_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 
 /* hash - FNV-1a of a domain */
 static size_t
@@ -68,69 +57,13 @@ hash(const char *s)
     return h;
 }
 
-/* on_tick - let c-ares notice timeouts */
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct mxlookup *m = arg;
-
-    (void) fd;
-    (void) what;
-    if (m->have_channel)
-	ares_process_fd(m->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-}
-
-/* on_sock - a c-ares socket is ready */
-static void
-on_sock(evutil_socket_t fd, short what, void *arg)
-{
-    struct mxlookup *m = arg;
-
-    ares_process_fd(m->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-		    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-}
-
-/* mx_sock_state - c-ares opens, watches or closes a socket */
-static void
-mx_sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-    struct mxlookup *m = data;
-    struct mx_sock *s = NULL, *free_slot = NULL;
-    int i;
-
-    for (i = 0; i < MX_MAX_SOCKETS; i++) {
-	if (m->socks[i].ev && m->socks[i].fd == fd)
-	    s = &m->socks[i];
-	else if (m->socks[i].ev == NULL && free_slot == NULL)
-	    free_slot = &m->socks[i];
-    }
-    if (s) {
-	event_free(s->ev);
-	s->ev = NULL;
-    }
-    if (!readable && !writable)
-	return;
-    if (s == NULL && (s = free_slot) == NULL) {
-	msg_warn("mx lookup: more than %d resolver sockets", MX_MAX_SOCKETS);
-	return;
-    }
-    s->fd = fd;
-    s->ev = event_new(m->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0)
-		      | EV_PERSIST, on_sock, m);
-    event_add(s->ev, NULL);
-}
-
 /* mx_new - a resolver on an event loop */
 struct mxlookup *
 mx_new(struct event_base *base)
 {
     struct mxlookup *m = xcalloc(1, sizeof(*m));
-    struct timeval tv = {0, 100000};
 
     m->base = base;
-    ares_library_init(ARES_LIB_INIT_ALL);
-    m->tick = event_new(base, -1, EV_PERSIST, on_tick, m);
-    event_add(m->tick, &tv);
     return m;
 }
 
@@ -161,8 +94,6 @@ void
 mx_configure(struct mxlookup *m, struct limits *l)
 {
     const struct conf_policy *p = &l->conf->policy;
-    struct ares_options opt;
-    int rc;
 
     limits_ref(l);
     limits_unref(m->limits);
@@ -173,18 +104,8 @@ mx_configure(struct mxlookup *m, struct limits *l)
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): a table of pointers */
 	m->buckets = xcalloc(m->nbuckets, sizeof(*m->buckets));
     }
-    if (m->have_channel)
-	return;				/* keep lookups in flight */
-    memset(&opt, 0, sizeof(opt));
-    opt.sock_state_cb = mx_sock_state;
-    opt.sock_state_cb_data = m;
-    opt.timeout = (int) (p->mx_timeout_ms / 2 > 0 ? p->mx_timeout_ms / 2 : 1);
-    opt.tries = 2;
-    rc = ares_init_options(&m->channel, &opt,
-			   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (rc != ARES_SUCCESS)
-	msg_fatal("cannot start the resolver: %s", ares_strerror(rc));
-    m->have_channel = 1;
+    if (m->ares == NULL)		/* else keep lookups in flight */
+	m->ares = aresev_new(m->base, "mx lookup", p->mx_timeout_ms / 2, 2);
 }
 
 /* match_mx - the provider of the most preferred MX host that has one */
@@ -314,7 +235,7 @@ mx_lookup(struct mxlookup *m, const char *domain, const char **provider, mx_cb c
 	return 0;			/* one lookup serves them all */
     e->pending = 1;
     e->owner = m;
-    ares_query(m->channel, domain, ns_c_in, ns_t_mx, on_answer, e);
+    ares_query(aresev_channel(m->ares), domain, ns_c_in, ns_t_mx, on_answer, e);
     return 0;
 }
 
@@ -322,18 +243,11 @@ mx_lookup(struct mxlookup *m, const char *domain, const char **provider, mx_cb c
 void
 mx_free(struct mxlookup *m)
 {
-    size_t i;
-
     m->destroying = 1;
-    if (m->have_channel)
-	ares_destroy(m->channel);
-    for (i = 0; i < MX_MAX_SOCKETS; i++)
-	if (m->socks[i].ev)
-	    event_free(m->socks[i].ev);
+    aresev_free(m->ares);
     m->count = 0;
     flush(m);
     free(m->buckets);
-    event_free(m->tick);
     limits_unref(m->limits);
     free(m);
 }
