@@ -1254,6 +1254,20 @@ header_of(const struct mime_msg *m, const char *name, char *out, size_t outsz)
 	out[0] = 0;
 }
 
+/* subject_names - the decoded Subject holds one of words (NULL-ended) */
+static int
+subject_names(const struct mime_msg *m, const char *const *words)
+{
+    char v[512];
+
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (int i = 0; words[i]; i++)
+	if (strcasestr(v, words[i]))
+	    return 1;
+    return 0;
+}
+
 /* looks_like_bounce - sender or subject of a delivery failure notice */
 static int
 looks_like_bounce(const struct mime_msg *m)
@@ -1275,12 +1289,7 @@ looks_like_bounce(const struct mime_msg *m)
     if (strcasestr(v, "mailer-daemon") || strcasestr(v, "postmaster")
 	|| strcasestr(v, "mail delivery"))
 	return 1;
-    header_of(m, "Subject", v, sizeof(v));
-    mime_decode_words(v);
-    for (int i = 0; subj[i]; i++)
-	if (strcasestr(v, subj[i]))
-	    return 1;
-    return 0;
+    return subject_names(m, subj);
 }
 
 /* looks_like_unsubscribe - a mail asking to be taken off the list */
@@ -1323,12 +1332,7 @@ looks_like_autoreply(const struct mime_msg *m)
     header_of(m, "X-Autorespond", v, sizeof(v));
     if (v[0])
 	return 1;
-    header_of(m, "Subject", v, sizeof(v));
-    mime_decode_words(v);
-    for (int i = 0; subj[i]; i++)
-	if (strcasestr(v, subj[i]))
-	    return 1;
-    return 0;
+    return subject_names(m, subj);
 }
 
 /* recipient_context - the words before an address make it a recipient */
