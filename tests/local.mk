@@ -83,3 +83,9 @@ layout-milter-headers:
 	    $(MILTER_COMPILE) -H -fsyntax-only $(srcdir)/$$f 2>&1 || exit 1;; esac; \
 	done
 .PHONY: layout-milter-headers
+
+# the Redis Cluster client: key slots, MOVED/ASK texts, slot maps
+UNIT_TESTS += tests/unit/test_rcluster
+tests_unit_test_rcluster_SOURCES = tests/unit/test_rcluster.c
+tests_unit_test_rcluster_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
