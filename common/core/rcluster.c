@@ -30,6 +30,7 @@ struct rcluster {
     uint16_t owner[RCLUSTER_SLOTS];	/* node index + 1; 0: unknown */
     int have_map;
     struct rcluster_map *scratch;	/* the map being read */
+    unsigned long long moved, ask, refreshed;	/* since rcluster_new() */
     char err[512];
 };
 
@@ -342,6 +343,16 @@ rcluster_free(struct rcluster *c)
     free(c);
 }
 
+/* rcluster_counts - redirections followed and maps read, since the start */
+void
+rcluster_counts(const struct rcluster *c, unsigned long long *moved,
+		unsigned long long *ask, unsigned long long *refreshed)
+{
+    *moved = c->moved;
+    *ask = c->ask;
+    *refreshed = c->refreshed;
+}
+
 /* rcluster_error - why the last command failed */
 const char *
 rcluster_error(const struct rcluster *c)
@@ -444,7 +455,7 @@ rcluster_refresh(struct rcluster *c)
     /* the nodes of the map first: a seed may be long gone */
     for (i = c->n; i-- > 0;)
 	if (map_from(c, c->node[i]) == 0)
-	    return 0;
+	    return (void) c->refreshed++, 0;
     msg_warn("redis cluster: no node gave the slot map: %s", c->err);
     return -1;
 }
@@ -523,6 +534,9 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
 	if (kind == RCLUSTER_MOVED) {
 	    c->owner[rslot] = (uint16_t) (node_index(c, ask) + 1);
 	    ask = NULL;
+	    c->moved++;
+	} else {
+	    c->ask++;
 	}
     }
 }

@@ -15,6 +15,10 @@
  *				  const size_t *argvlen);
  *	int rcluster_refresh(struct rcluster *c);
  *	const char *rcluster_error(const struct rcluster *c);
+ *	void rcluster_counts(const struct rcluster *c,
+ *			     unsigned long long *moved,
+ *			     unsigned long long *ask,
+ *			     unsigned long long *refreshed);
  *
  *	unsigned rcluster_keyslot(const char *key, size_t len);
  *	int rcluster_parse_redirect(const char *s, size_t len, int *slot,
@@ -54,7 +58,9 @@
  *	the arguments.  A script without keys goes to any master.
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
- *	one (the old map is kept).
+ *	one (the old map is kept).  rcluster_counts() gives the MOVED and
+ *	ASK replies followed and the maps read since rcluster_new() (for
+ *	metrics and tests).
  *
  *	rcluster_keyslot() is the slot of a key: CRC16 (XMODEM) modulo
  *	16384 of the key, or of the part between the first '{' and the first
@@ -111,6 +117,8 @@ redisReply *rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys,
 			  int argc, const char **argv, const size_t *argvlen);
 int rcluster_refresh(struct rcluster *c);
 const char *rcluster_error(const struct rcluster *c);
+void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
+		     unsigned long long *ask, unsigned long long *refreshed);
 
 unsigned rcluster_keyslot(const char *key, size_t len);
 int rcluster_parse_redirect(const char *s, size_t len, int *slot, char *host,
