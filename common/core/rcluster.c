@@ -31,6 +31,7 @@ struct rcluster {
     int have_map;
     struct rcluster_map *scratch;	/* the map being read */
     unsigned long long moved, ask, refreshed;	/* since rcluster_new() */
+    struct msg_limit unreachable;	/* "reading the map again": rarely */
     char err[512];
 };
 
@@ -311,6 +312,7 @@ rcluster_new(const struct conf_redis *conf, const struct conf_strlist *seeds)
     size_t i;
 
     c->conf = conf;
+    c->unreachable = (struct msg_limit) MSG_LIMIT_INIT(10);
     c->node = xreallocarray(NULL, RCLUSTER_MAX_KNOWN, sizeof(*c->node));
     c->scratch = xcalloc(1, sizeof(*c->scratch));
     for (i = 0; i < seeds->n; i++) {
@@ -403,9 +405,10 @@ static int
 map_from(struct rcluster *c, struct rc_node *n)
 {
     struct rcluster_map *m = c->scratch;
-    uint16_t idx[RCLUSTER_MAX_NODES];
+    uint16_t idx[RCLUSTER_MAX_NODES], o;
     redisReply *r;
     int shards = 1, served;
+    long moved = 0, lost = 0;
     size_t i;
 
     r = rconn_commandv(n->conn, "CLUSTER", "SHARDS", NULL);
@@ -436,8 +439,15 @@ map_from(struct rcluster *c, struct rc_node *n)
 	}
 	idx[i] = (uint16_t) (node_index(c, k) + 1);
     }
-    for (i = 0; i < RCLUSTER_SLOTS; i++)
-	c->owner[i] = m->owner[i] ? idx[m->owner[i] - 1] : 0;
+    for (i = 0; i < RCLUSTER_SLOTS; i++) {
+	o = m->owner[i] ? idx[m->owner[i] - 1] : 0;
+	moved += c->have_map && o != c->owner[i] && o != 0;
+	lost += c->have_map && o != c->owner[i] && o == 0;
+	c->owner[i] = o;
+    }
+    if (moved || lost)
+	msg_info("redis cluster: slot map from %s: %ld slots moved to another master, "
+		 "%ld without one", n->server, moved, lost);
     c->have_map = 1;
     return 0;
 }
@@ -512,11 +522,12 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
 	}
 	if ((r = rconn_command(n->conn, argc, argv, argvlen)) == NULL) {
 	    /* sent: it may have run, so not again; else a failover may be why */
-	    if (rconn_maybe_ran(n->conn) || ask || hops >= RCLUSTER_MAX_HOPS
-		|| rcluster_refresh(c) < 0 || owner(c, slot) == n)
+	    if (rconn_maybe_ran(n->conn) || ask || hops >= RCLUSTER_MAX_HOPS)
 		return fail(c, "%s: %s", n->server, rconn_error(n->conn));
-	    msg_info("redis cluster: %s unreachable, the map names %s now", n->server,
-		     owner(c, slot) ? owner(c, slot)->server : "none");
+	    msg_info_limited(&c->unreachable, "redis cluster: %s unreachable: reading the "
+			     "slot map again", n->server);
+	    if (rcluster_refresh(c) < 0 || owner(c, slot) == n)
+		return fail(c, "%s: %s", n->server, rconn_error(n->conn));
 	    continue;
 	}
 	if (r->type != REDIS_REPLY_ERROR)

@@ -131,8 +131,10 @@ ok "wait_until 30 probe_is 'ok before' cmd 1 GET 'outpost:{fo}k'" \
 is "$(probe cmd 1 SET 'outpost:{fo}k' after)" "ok OK" "and writes there"
 is "$(cluster_cli "$replica" GET 'outpost:{fo}k')" after "the write is on the new master"
 ok '[ "$(count_of refreshed)" -gt "$refreshed" ]' "the slot map was read again"
-like "$(cat "$WORLD_DIR/log/probe.log")" "unreachable, the map names $CLUSTER_HOST:$replica now" \
-    "the switch is logged"
+like "$(cat "$WORLD_DIR/log/probe.log")" "$CLUSTER_HOST:$victim unreachable: reading the slot map again" \
+    "the lost master is logged"
+like "$(cat "$WORLD_DIR/log/probe.log")" "slot map from [0-9.:]+: [1-9][0-9]* slots moved to another master" \
+    "and the switch"
 read -r st n slots <<<"$(probe fill 300 outpost:after:)"
 is "$st $n" "ok 300" "keys over all slots are written and read after the failover"
 
