@@ -70,7 +70,9 @@ done
 is "$bad" "" "rcluster_keyslot agrees with CLUSTER KEYSLOT"
 
 # --- many keys in many slots, on every master
+t0=$(_now_ms)
 read -r st n slots <<<"$(probe fill 2000 outpost:k:)"
+diag "2000 SET + 2000 GET through the client: $(( $(_now_ms) - t0 )) ms"
 is "$st $n" "ok 2000" "2000 keys SET and read back through the client"
 ok '[ "${slots:-0}" -gt 1500 ]' "they fell in many slots ($slots)"
 sum=0 empty=0
@@ -124,10 +126,12 @@ ok 'wait_until 20 has_replica' "master $victim (slot $fslot) has a replica conne
 is "$(probe cmd 1 SET 'outpost:{fo}k' before)" "ok OK" "a key written on $victim"
 ok '[ "$(cluster_cli "$victim" WAIT 1 5000)" -ge 1 ]' "and copied to its replica"
 refreshed=$(count_of refreshed)
+t0=$(_now_ms)
 cluster_kill "$victim" KILL
 ok 'wait_until 60 cluster_role_is "$replica" master' "the replica $replica took over"
 ok "wait_until 30 probe_is 'ok before' cmd 1 GET 'outpost:{fo}k'" \
     "the client reads the key from the new master"
+diag "first answer from the new master $(( $(_now_ms) - t0 )) ms after the kill (cluster-node-timeout $CLUSTER_NODE_TIMEOUT ms)"
 is "$(probe cmd 1 SET 'outpost:{fo}k' after)" "ok OK" "and writes there"
 is "$(cluster_cli "$replica" GET 'outpost:{fo}k')" after "the write is on the new master"
 ok '[ "$(count_of refreshed)" -gt "$refreshed" ]' "the slot map was read again"
