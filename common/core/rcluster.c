@@ -155,6 +155,8 @@ map_node(struct rcluster_map *m, const redisReply *host, const char *asked, long
     const char *h = asked;
     size_t hl = strlen(asked), i;
 
+    if (host && host->type == REDIS_REPLY_NIL)
+	return -2;			/* unknown endpoint (Redis 7) */
     if (host && host->type == REDIS_REPLY_STRING && host->len > 0) {
 	if (host->len == 1 && host->str[0] == '?')
 	    return -2;			/* the node does not know its address */
@@ -313,6 +315,9 @@ rcluster_new(const struct conf_redis *conf, const struct conf_strlist *seeds)
 
     c->conf = conf;
     c->unreachable = (struct msg_limit) MSG_LIMIT_INIT(10);
+    if (conf->db != 0)
+	msg_warn("redis cluster: [redis] db = %ld is not used: a cluster has database 0 only",
+		 conf->db);
     c->node = xreallocarray(NULL, RCLUSTER_MAX_KNOWN, sizeof(*c->node));
     c->scratch = xcalloc(1, sizeof(*c->scratch));
     for (i = 0; i < seeds->n; i++) {

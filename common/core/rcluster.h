@@ -33,7 +33,8 @@
  *	and keeps one rconn per node: each connects, authenticates ([redis]
  *	username and password, the same on every node), times out, backs off
  *	and logs exactly as redisconn.h says.  [redis] server, db and the
- *	sentinels are not used: a cluster has database 0 only.  seeds are
+ *	sentinels are not used (a cluster has database 0 only: a db other
+ *	than 0 is warned of at rcluster_new()).  seeds are
  *	"host:port" strings, asked in turn for the map when no known node
  *	answers.  The map is read on first use.
  *

@@ -277,6 +277,18 @@ test_map_hostile(void **state)
     assert_int_equal(rcluster_map_parse(r, 1, "seed", m), -1);
     freeReplyObject(r);
     assert_int_equal(rcluster_map_parse(NULL, 1, "seed", m), -1);
+    /* a null address (Redis 7: endpoint unknown) is no address either */
+    {
+	redisReader *rd = redisReaderCreate();
+	void *v = NULL;
+	const char *t = "*1\r\n*3\r\n:0\r\n:5\r\n*2\r\n$-1\r\n:7001\r\n";
+
+	redisReaderFeed(rd, t, strlen(t));
+	assert_int_equal(redisReaderGetReply(rd, &v), REDIS_OK);
+	assert_int_equal(rcluster_map_parse(v, 0, "seed", m), 0);
+	freeReplyObject(v);
+	redisReaderFree(rd);
+    }
     /* a node that does not know its address ("?") serves nothing */
     r = reply("[[0 5 [\"?\" 7001]]]");
     assert_int_equal(rcluster_map_parse(r, 0, "seed", m), 0);
