@@ -417,8 +417,9 @@ map_from(struct rcluster *c, struct rc_node *n)
     size_t i;
 
     r = rconn_commandv(n->conn, "CLUSTER", "SHARDS", NULL);
-    if (r && r->type == REDIS_REPLY_ERROR && strncasecmp(r->str, "ERR unknown", 11) == 0) {
-	freeReplyObject(r);		/* older than Redis 7.0 */
+    if (r && r->type == REDIS_REPLY_ERROR && (strncasecmp(r->str, "ERR unknown", 11) == 0
+					       || strncmp(r->str, "NOPERM", 6) == 0)) {
+	freeReplyObject(r);		/* older than Redis 7.0, or not granted */
 	shards = 0;
 	r = rconn_commandv(n->conn, "CLUSTER", "SLOTS", NULL);
     }

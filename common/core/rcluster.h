@@ -29,7 +29,8 @@
  * DESCRIPTION
  *	An rcluster speaks to the masters of one Redis Cluster.  It knows
  *	which master serves each of the 16384 hash slots (the slot map, read
- *	with CLUSTER SHARDS, or CLUSTER SLOTS from a server older than 7.0)
+ *	with CLUSTER SHARDS, or CLUSTER SLOTS from a server older than 7.0
+ *	or a user not granted CLUSTER SHARDS)
  *	and keeps one rconn per node: each connects, authenticates ([redis]
  *	username and password, the same on every node), times out, backs off
  *	and logs exactly as redisconn.h says.  [redis] server, db and the

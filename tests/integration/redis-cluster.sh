@@ -9,7 +9,8 @@
 #   - run a script where its keys live (EVALSHA, EVAL after SCRIPT FLUSH) and refuse
 #     one whose keys are in two slots,
 #   - follow ASK while a slot migrates, and MOVED once it has moved,
-#   - go on after a master is killed -9 and its replica has taken over.
+#   - go on after a master is killed -9 and its replica has taken over,
+#   - read the map by CLUSTER SLOTS when CLUSTER SHARDS is not granted.
 . "$(dirname "$0")/../lib/world.sh"
 . "$(dirname "$0")/../lib/cluster.sh"
 world_start "$@"
@@ -125,6 +126,7 @@ has_replica() { replica=$(cluster_replica_of "$victim"); [ -n "$replica" ]; }
 ok 'wait_until 20 has_replica' "master $victim (slot $fslot) has a replica connected"
 is "$(probe cmd 1 SET 'outpost:{fo}k' before)" "ok OK" "a key written on $victim"
 ok '[ "$(cluster_cli "$victim" WAIT 1 5000)" -ge 1 ]' "and copied to its replica"
+# shellcheck disable=SC2034 # read in ok '...' below
 refreshed=$(count_of refreshed)
 t0=$(_now_ms)
 cluster_kill "$victim" KILL
@@ -142,5 +144,14 @@ like "$(cat "$WORLD_DIR/log/probe.log")" "slot map from [0-9.:]+: [1-9][0-9]* sl
 read -r st n slots <<<"$(probe fill 300 outpost:after:)"
 is "$st $n" "ok 300" "keys over all slots are written and read after the failover"
 
+# --- CLUSTER SLOTS when CLUSTER SHARDS is not granted (or the server predates 7.0)
+for p in $(cluster_ports); do cluster_cli "$p" ACL SETUSER outpost -cluster\|shards >/dev/null 2>&1; done
+out=$(printf 'fill 300 outpost:slots:\ncounts\n' |
+    "$PROBE" "$WORLD_TMP/outpost.conf" "$CLUSTER_HOST:$replica" 2>"$WORLD_DIR/log/probe-slots.log")
+is "$(head -n1 <<<"$out" | cut -d' ' -f1-2)" "ok 300" "a client not granted CLUSTER SHARDS reads the map by CLUSTER SLOTS"
+is "$(tail -n1 <<<"$out")" "ok moved 0 ask 0 refreshed 1" "one map read, no redirection: the map was right"
+like "$(cluster_cli "$replica" ACL LOG 1)" 'cluster\|shards' "CLUSTER SHARDS was refused to it"
+
+# shellcheck disable=SC1083,SC2093 # the bash manual's way to close a coprocess' input
 exec {PROBE_P[1]}>&-
 done_testing

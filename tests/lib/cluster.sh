@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster.sh - a real Redis Cluster inside the test world (source after world.sh)
 #
 # cluster_start starts CLUSTER_NODES redis-server processes (default 6) with
