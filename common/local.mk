@@ -18,6 +18,7 @@ common_core_libcore_a_SOURCES = \
 	common/core/privs.c common/core/privs.h \
 	common/core/prom.c common/core/prom.h common/core/promhttp.c common/core/promhttp.h \
 	common/core/redisconn.c common/core/redisconn.h \
+	common/core/rcluster.c common/core/rcluster.h \
 	common/core/sdnotify.c common/core/sdnotify.h \
 	common/core/sockguard.c common/core/sockguard.h \
 	common/core/redischeck.c common/core/redischeck.h \

@@ -49,13 +49,18 @@ INTEGRATION_TESTS += \
 	tests/integration/redis-prod.sh \
 	tests/integration/redis-acl.sh \
 	tests/integration/demo.sh \
-	tests/integration/faults.sh
+	tests/integration/faults.sh \
+	tests/integration/redis-cluster.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
 tests_helpers_rconn_probe_SOURCES = tests/helpers/rconn_probe.c
 tests_helpers_rconn_probe_CFLAGS = $(COMMON_CFLAGS)
 tests_helpers_rconn_probe_LDADD = $(COMMON_LIBS)
+check_PROGRAMS += tests/helpers/rcluster_probe
+tests_helpers_rcluster_probe_SOURCES = tests/helpers/rcluster_probe.c
+tests_helpers_rcluster_probe_CFLAGS = $(COMMON_CFLAGS)
+tests_helpers_rcluster_probe_LDADD = $(COMMON_LIBS)
 
 if INTEGRATION_TESTS
 TESTS += $(INTEGRATION_TESTS)
@@ -64,7 +69,7 @@ endif
 # one indent style over the C code; needs no root, so it always runs
 TESTS += tests/static/indent.sh
 
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/sink.py tests/lib/campaign.py \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/world.sh tests/lib/cluster.sh tests/lib/sink.py tests/lib/campaign.py \
 	tests/lib/README.md tests/install-deps.sh tests/run-all.sh tests/bench/soak.sh \
 	tests/static-analysis.sh tests/static/cppcheck.supp tests/static/scan-build.supp \
 	tests/static/indent.sh \
@@ -83,3 +88,9 @@ layout-milter-headers:
 	    $(MILTER_COMPILE) -H -fsyntax-only $(srcdir)/$$f 2>&1 || exit 1;; esac; \
 	done
 .PHONY: layout-milter-headers
+
+# the Redis Cluster client: key slots, MOVED/ASK texts, slot maps
+UNIT_TESTS += tests/unit/test_rcluster
+tests_unit_test_rcluster_SOURCES = tests/unit/test_rcluster.c
+tests_unit_test_rcluster_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)

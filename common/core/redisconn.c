@@ -30,6 +30,7 @@ struct rconn {
     int port;
     char err[256];
     char said[256];		/* the failure last logged */
+    int sent;			/* the last command reached the wire */
     struct msg_limit said_again;	/* the same failure again: rarely */
 };
 
@@ -366,6 +367,13 @@ rconn_drop(struct rconn *c)
     c->ctx = NULL;
 }
 
+/* rconn_maybe_ran - was the last command sent (it may have run)? */
+int
+rconn_maybe_ran(const struct rconn *c)
+{
+    return c->sent;
+}
+
 /* rconn_error - why the last command failed */
 const char *
 rconn_error(const struct rconn *c)
@@ -439,6 +447,7 @@ command_retry(struct rconn *c, int argc, const char **argv, const size_t *argvle
     redisReply *r;
     int healthy, err, again = 1;
 
+    c->sent = 0;
     for (;;) {
 	healthy = c->ctx != NULL;
 	if (healthy && closed_by_server(c->ctx)) {
@@ -448,6 +457,7 @@ command_retry(struct rconn *c, int argc, const char **argv, const size_t *argvle
 	if (rconn_connect(c) < 0)
 	    return NULL;
 	errno = 0;
+	c->sent = 1;
 	r = redisCommandArgv(c->ctx, argc, argv, argvlen);
 	err = errno;
 	if (r == NULL) {

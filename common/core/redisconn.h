@@ -12,6 +12,7 @@
  *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
  *			       int argc, const char **argv, const size_t *argvlen);
  *	const char *rconn_error(const struct rconn *c);
+ *	int rconn_maybe_ran(const struct rconn *c);
  *	long long rconn_scan(struct rconn *c, const char *pattern,
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
@@ -67,7 +68,9 @@
  *	a format string.  rconn_command() returns a reply the caller frees
  *	with freeReplyObject(), or NULL on a connection problem (the reason
  *	is in rconn_error()).  Error replies (REDIS_REPLY_ERROR) are returned
- *	as replies.  rconn_commandv() takes NUL-terminated strings ending
+ *	as replies.  After a NULL, rconn_maybe_ran() says whether the
+ *	command was sent (it may have run) or failed before (no connection).
+ *	rconn_commandv() takes NUL-terminated strings ending
  *	with NULL.
  *
  *	rconn_eval() runs a Lua script by EVALSHA, and by EVAL when the
@@ -118,6 +121,7 @@ redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
 redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
 		       int argc, const char **argv, const size_t *argvlen);
 const char *rconn_error(const struct rconn *c);
+int rconn_maybe_ran(const struct rconn *c);
 #define RCONN_SCAN_COUNT "1000"
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);

@@ -80,3 +80,10 @@ tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_addr_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_addr_LDADD = $(COMMON_LIBS)
+
+# the cluster client's readers of MOVED/ASK and of the slot map (common/core/rcluster.c)
+FUZZ_TARGETS += tests/fuzz/fuzz_rcluster
+tests_fuzz_fuzz_rcluster_SOURCES = tests/fuzz/fuzz_rcluster.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rcluster_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_rcluster_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_rcluster_LDADD = $(COMMON_LIBS)
