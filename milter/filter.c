@@ -176,6 +176,8 @@ msg_begin(SMFICTX *ctx, struct filter_msg *fm)
 static int
 client_may_sign(const struct filter_conn *fc)
 {
+    if (fc->msg.set == NULL)		/* no MAIL FROM yet: nothing is signed */
+	return 0;
     return signclient_check(&fc->msg.set->conf->dkim,
 			    fc->have_addr ? (const struct sockaddr *) &fc->addr : NULL,
 			    fc->msg.auth_user);

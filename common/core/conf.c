@@ -722,13 +722,14 @@ static int
 check_blocklist(void *sect, struct outpost_conf *conf, const char **why)
 {
     struct conf_blocklist *b = sect;
-    const struct conf_strlist *l;
+    const struct conf_strlist *lists[2] = {&b->listed, &b->refused}, *l;
     struct in_addr lo, hi;
     char buf[40], *dash;
-    size_t i;
+    size_t i, k;
 
     (void) conf;
-    for (l = &b->listed; l; l = l == &b->listed ? &b->refused : NULL) {
+    for (k = 0; k < 2; k++) {
+	l = lists[k];
 	for (i = 0; i < l->n; i++) {
 	    snprintf(buf, sizeof(buf), "%s", l->v[i]);
 	    if ((dash = strchr(buf, '-')) != NULL)
@@ -742,7 +743,8 @@ check_blocklist(void *sect, struct outpost_conf *conf, const char **why)
 	    }
 	}
     }
-    if (b->zone[0] == '\0' || b->zone[0] == '.' || strchr(b->zone, ' ')) {
+    if (b->zone == NULL || b->zone[0] == '\0' || b->zone[0] == '.'
+	|| strchr(b->zone, ' ')) {
 	*why = named_why("blocklist", b->named.name, "zone: a DNS zone name");
 	return -1;
     }

@@ -318,6 +318,7 @@ rcluster_new(const struct conf_redis *conf, const struct conf_strlist *seeds)
     if (conf->db != 0)
 	msg_warn("redis cluster: [redis] db = %ld is not used: a cluster has database 0 only",
 		 conf->db);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): a table of pointers */
     c->node = xreallocarray(NULL, RCLUSTER_MAX_KNOWN, sizeof(*c->node));
     c->scratch = xcalloc(1, sizeof(*c->scratch));
     for (i = 0; i < seeds->n; i++) {

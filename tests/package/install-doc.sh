@@ -85,6 +85,8 @@ fi
 
 # --- inside: the world, the guide, the proofs
 world_start "$@"
+# the installed milter starts the installed parser (/usr/libexec/outpost), not a build's
+unset OUTPOST_INTAKE_PARSER
 conf=/etc/outpost/outpost.conf
 CTL_BIN=/usr/sbin/outpostctl
 ctl() { "$CTL_BIN" "$@"; }
