@@ -20,7 +20,6 @@ struct listunsub {
     struct verp_keys *keys;		/* [intake] secret_file */
 };
 
-static int opted_in(const struct listunsub *lu, const char *who);
 
 /* listunsub_new - what the fields need; NULL: off, or err says why not */
 struct listunsub *
@@ -61,20 +60,6 @@ listunsub_free(struct listunsub *lu)
     free(lu);
 }
 
-/* opted_in - does the list name who (any case)? */
-static int
-opted_in(const struct listunsub *lu, const char *who)
-{
-    size_t i;
-
-    if (who == NULL || *who == '\0')
-	return 0;
-    for (i = 0; i < lu->senders.n; i++)
-	if (strcasecmp(lu->senders.v[i], who) == 0)
-	    return 1;
-    return 0;
-}
-
 /* listunsub_make - the two fields of one message, or why none */
 int
 listunsub_make(const struct listunsub *lu, const struct listunsub_msg *m,
@@ -85,7 +70,8 @@ listunsub_make(const struct listunsub *lu, const struct listunsub_msg *m,
     const char *sp = m->lead_space ? " " : "";
     int n;
 
-    if (lu == NULL || !(opted_in(lu, m->auth_user) || opted_in(lu, m->sender_domain)))
+    if (lu == NULL || !(conf_strlist_has(&lu->senders, m->auth_user)
+			|| conf_strlist_has(&lu->senders, m->sender_domain)))
 	return LISTUNSUB_NOT_OPTED;
     if (m->has_field)
 	return LISTUNSUB_PRESENT;

@@ -33,7 +33,6 @@ struct url_ctx {
     long long now;
 };
 
-static int listed(const struct tracking *t, const char *who);
 static void keep(struct tracking_msg *m, const char *p, size_t n);
 static void field_value(char *out, size_t size, const char *v);
 static ssize_t url_for(void *ctx, unsigned index, const char *url, size_t url_len,
@@ -86,26 +85,13 @@ tracking_free(struct tracking *t)
     free(t);
 }
 
-/* listed - does the list name who (any case)? */
-static int
-listed(const struct tracking *t, const char *who)
-{
-    size_t i;
-
-    if (who == NULL || *who == '\0')
-	return 0;
-    for (i = 0; i < t->senders.n; i++)
-	if (strcasecmp(t->senders.v[i], who) == 0)
-	    return 1;
-    return 0;
-}
-
 /* tracking_msg_begin - does the sender ask for tracking? */
 void
 tracking_msg_begin(struct tracking_msg *m, const struct tracking *t,
 		   const char *auth_user, const char *sender_domain)
 {
-    m->wanted = t != NULL && (listed(t, auth_user) || listed(t, sender_domain));
+    m->wanted = t != NULL && (conf_strlist_has(&t->senders, auth_user)
+			      || conf_strlist_has(&t->senders, sender_domain));
 }
 
 /* tracking_msg_reset - free what one message kept */

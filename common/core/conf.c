@@ -1303,14 +1303,10 @@ conf_pool_find(const struct outpost_conf *conf, const char *name)
 int
 conf_pool_by_sender(const struct outpost_conf *conf, const char *who)
 {
-    size_t i, j;
+    size_t i;
 
-    for (i = 0; i < conf->pools.n; i++) {
-	const struct conf_pool *cp = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
-
-	for (j = 0; j < cp->senders.n; j++)
-	    if (strcasecmp(cp->senders.v[j], who) == 0)
-		return (int) i;
-    }
+    for (i = 0; i < conf->pools.n; i++)
+	if (conf_strlist_has(&CONF_VEC_AT(&conf->pools, i, struct conf_pool)->senders, who))
+	    return (int) i;
     return -1;
 }

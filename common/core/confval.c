@@ -222,6 +222,20 @@ conf_strlist_add(struct conf_strlist *l, const char *s, size_t len)
     l->v[l->n++] = xstrndup(s, len);
 }
 
+/* conf_strlist_has - does l hold s (any case)? 0 for NULL or "" */
+int
+conf_strlist_has(const struct conf_strlist *l, const char *s)
+{
+    size_t i;
+
+    if (s == NULL || *s == '\0')
+	return 0;
+    for (i = 0; i < l->n; i++)
+	if (strcasecmp(l->v[i], s) == 0)
+	    return 1;
+    return 0;
+}
+
 /* conf_strlist_free - release all items */
 void
 conf_strlist_free(struct conf_strlist *l)

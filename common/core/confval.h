@@ -17,6 +17,7 @@
  *	int cidr_match(const struct cidr *c, const struct sockaddr *sa);
  *	int cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
  *	int cidr_list_match_str(const struct cidr_list *l, const char *addr);
+ *	int conf_strlist_has(const struct conf_strlist *l, const char *s);
  *
  * DESCRIPTION
  *	Each parser returns 0 and stores the value, or returns -1 and points
@@ -69,6 +70,8 @@ int confval_cidr(const char *s, struct cidr *out, const char **why);
 
 void conf_strlist_free(struct conf_strlist *l);
 void conf_strlist_add(struct conf_strlist *l, const char *s, size_t len);
+/* does l hold s, in any case?  0 for NULL or "" */
+int conf_strlist_has(const struct conf_strlist *l, const char *s);
 
 int cidr_match(const struct cidr *c, const struct sockaddr *sa);
 int cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
