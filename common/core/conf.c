@@ -72,6 +72,7 @@ static const struct conf_key redis_keys[] = {
     {"reconnect_min", CT_DURATION, K(conf_redis, reconnect_min_ms), "100ms", 0, 0, 0, 0},
     {"reconnect_max", CT_DURATION, K(conf_redis, reconnect_max_ms), "5s", 0, 0, 0, 0},
     {"sentinels", CT_LIST, K(conf_redis, sentinels), NULL, 0, 0, 0, 0},
+    {"cluster", CT_LIST, K(conf_redis, cluster), NULL, 0, 0, 0, 0},
     {"sentinel_master", CT_STR, K(conf_redis, sentinel_master), NULL, 0, 0, 0, 0},
     {"sentinel_password", CT_STR, K(conf_redis, sentinel_password), NULL, 0, 0, 0, 0},
     {"allow_eviction", CT_BOOL, K(conf_redis, allow_eviction), "no", 0, 0, 0, 0},
@@ -282,6 +283,16 @@ static const struct conf_key blocklist_keys[] = {
     {0},
 };
 
+static const struct conf_key tenant_keys[] = {
+    {"domains", CT_LIST, K(conf_tenant, domains), NULL, CK_REQUIRED, 0, 0, 0},
+    {"api_rate", CT_RATE, K(conf_tenant, api_rate), "10/s", 0, 0, 0, 0},
+    {"api_burst", CT_LONG, K(conf_tenant, api_burst), "20", 0, 1, 1000000000, 0},
+    {"webhook_url", CT_STR, K(conf_tenant, webhook_url), NULL, 0, 0, 0, 0},
+    {"webhook_secret_file", CT_STR, K(conf_tenant, webhook_secret_file), NULL, 0, 0, 0, 0},
+    {"webhook_retry", CT_DURATION, K(conf_tenant, webhook_retry_ms), "24h", 0, 0, 0, 0},
+    {0},
+};
+
 static int check_redis(void *, struct outpost_conf *, const char **);
 static int check_policy(void *, struct outpost_conf *, const char **);
 static int check_dkim(void *, struct outpost_conf *, const char **);
@@ -297,6 +308,7 @@ static int check_intake(void *, struct outpost_conf *, const char **);
 static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 static int check_httpd(void *, struct outpost_conf *, const char **);
 static int check_blocklist(void *, struct outpost_conf *, const char **);
+static int check_tenant(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -319,6 +331,8 @@ static const struct conf_section sections[] = {
 	sizeof(struct conf_sender), sender_keys, check_sender},
     {"blocklist", 1, offsetof(struct outpost_conf, blocklists),
 	sizeof(struct conf_blocklist), blocklist_keys, check_blocklist},
+    {"tenant", 1, offsetof(struct outpost_conf, tenants),
+	sizeof(struct conf_tenant), tenant_keys, check_tenant},
 };
 
 /* keys that are gone, and what to set instead */
@@ -347,6 +361,11 @@ check_redis(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (r->sentinel_master != NULL && r->sentinels.n == 0) {
 	*why = "[redis] sentinel_master needs sentinels";
+	return -1;
+    }
+    if (r->cluster.n > 0 && r->sentinels.n > 0) {
+	*why = "[redis] cluster and sentinels exclude each other "
+	    "(a Redis Cluster fails over on its own)";
 	return -1;
     }
     if (r->reconnect_min_ms > r->reconnect_max_ms) {
@@ -751,6 +770,42 @@ check_blocklist(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
+/* check_tenant - domains owned once; a webhook URL with its secret */
+static int
+check_tenant(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_tenant *t = sect;
+    const struct conf_tenant *owner;
+    size_t i;
+
+    for (i = 0; i < t->domains.n; i++) {
+	if (t->domains.v[i][0] == '\0' || strchr(t->domains.v[i], '@')
+	    || strchr(t->domains.v[i], '.') == NULL) {
+	    *why = named_why("tenant", t->named.name, "domains: sender domain names");
+	    return -1;
+	}
+	if ((owner = conf_tenant_of_domain(conf, t->domains.v[i])) != t) {
+	    *why = named_why("tenant", t->named.name,
+			     "domains: a domain belongs to one tenant only");
+	    return -1;
+	}
+    }
+    if (t->webhook_url != NULL && strncmp(t->webhook_url, "http://", 7) != 0
+	&& strncmp(t->webhook_url, "https://", 8) != 0) {
+	*why = named_why("tenant", t->named.name, "webhook_url: an http:// or https:// URL");
+	return -1;
+    }
+    if (t->webhook_url != NULL && t->webhook_secret_file == NULL) {
+	*why = named_why("tenant", t->named.name, "webhook_url needs webhook_secret_file");
+	return -1;
+    }
+    if (t->api_rate.count <= 0) {
+	*why = named_why("tenant", t->named.name, "api_rate: more than zero");
+	return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- parser */
 
 struct parse_state {
@@ -1092,7 +1147,8 @@ check_required(struct parse_state *st, const struct conf_section *sec,
     for (k = sec->keys; k->name; k++) {
 	if (!(k->flags & CK_REQUIRED))
 	    continue;
-	if (k->type == CT_STR && *(char **) ((char *) obj + k->off) == NULL) {
+	if ((k->type == CT_STR && *(char **) ((char *) obj + k->off) == NULL)
+	    || (k->type == CT_LIST && ((struct conf_strlist *) ((char *) obj + k->off))->n == 0)) {
 	    set_err(st, line, "[%s%s%s]: required key '%s' is missing", sec->name,
 		    label ? " " : "", label ? label : "", k->name);
 	    return -1;
@@ -1297,6 +1353,26 @@ const struct conf_pool *
 conf_pool_find(const struct outpost_conf *conf, const char *name)
 {
     return conf_named_find(&conf->pools, name);
+}
+
+/* conf_tenant_find - the [tenant NAME] of this name, or NULL */
+const struct conf_tenant *
+conf_tenant_find(const struct outpost_conf *conf, const char *name)
+{
+    return conf_named_find(&conf->tenants, name);
+}
+
+/* conf_tenant_of_domain - the tenant that owns this sender domain, or NULL */
+const struct conf_tenant *
+conf_tenant_of_domain(const struct outpost_conf *conf, const char *domain)
+{
+    size_t i;
+
+    for (i = 0; i < conf->tenants.n; i++)
+	if (conf_strlist_has(&CONF_VEC_AT(&conf->tenants, i, struct conf_tenant)->domains,
+			     domain))
+	    return CONF_VEC_AT(&conf->tenants, i, struct conf_tenant);
+    return NULL;
 }
 
 /* conf_pool_by_sender - the pool whose senders list names this, -1 none */

@@ -28,6 +28,10 @@
  *	conf_pool_by_sender() gives the index of the [pool NAME] whose
  *	senders list names who (a SASL user or a sender domain, any case),
  *	or -1.
+ *
+ *	conf_tenant_find() gives the [tenant NAME] of that name, and
+ *	conf_tenant_of_domain() the tenant whose domains list names the
+ *	sender domain (any case); NULL for none.
  */
 #ifndef OUTPOST_CONF_H
 #define OUTPOST_CONF_H
@@ -59,6 +63,7 @@ struct conf_redis {
     long long reconnect_min_ms;	/* backoff after a failure ... */
     long long reconnect_max_ms;	/* ... doubling up to this */
     struct conf_strlist sentinels;	/* "host:port" each */
+    struct conf_strlist cluster;	/* Redis Cluster seed nodes, "host:port" */
     char *sentinel_master;
     char *sentinel_password;
     int allow_eviction;		/* accept a maxmemory-policy that evicts */
@@ -252,6 +257,18 @@ struct conf_blocklist {
     char *delist_url;		/* "%s" becomes the target */
 };
 
+/* [tenant NAME]: a customer of the relay: its sender domains, the limit of
+ * its API keys and where its events are posted (outpost-httpd) */
+struct conf_tenant {
+    struct conf_named named;	/* first: the reader fills it */
+    struct conf_strlist domains;	/* its sender domains; each in one tenant only */
+    struct conf_rate api_rate;	/* API requests per key */
+    long api_burst;
+    char *webhook_url;		/* http:// or https:// URL; NULL: no webhooks */
+    char *webhook_secret_file;	/* HMAC-SHA256 key of the signature header */
+    long long webhook_retry_ms;	/* an event is retried this long, then dead */
+};
+
 /* A growable array of pointers to named-section elements. */
 struct conf_vec {
     void **v;
@@ -277,6 +294,7 @@ struct outpost_conf {
     struct conf_vec domains;	/* struct conf_domain * */
     struct conf_vec senders;	/* struct conf_sender * */
     struct conf_vec blocklists;	/* struct conf_blocklist * */
+    struct conf_vec tenants;	/* struct conf_tenant * */
 };
 
 struct outpost_conf *conf_load(const char *path, char *err, size_t errlen);
@@ -286,5 +304,8 @@ const struct conf_provider *conf_provider_find(const struct outpost_conf *,
 const struct conf_pool *conf_pool_find(const struct outpost_conf *,
 				       const char *name);
 int conf_pool_by_sender(const struct outpost_conf *conf, const char *who);
+const struct conf_tenant *conf_tenant_find(const struct outpost_conf *, const char *name);
+const struct conf_tenant *conf_tenant_of_domain(const struct outpost_conf *,
+						const char *domain);
 
 #endif

@@ -123,6 +123,49 @@ test_values(void **state)
 }
 
 static void
+test_tenants(void **state)
+{
+    char err[600];
+    struct outpost_conf *c = load(
+	"[redis]\n"
+	"cluster = 10.0.0.1:7000, 10.0.0.2:7000\n"
+	"[tenant shop]\n"
+	"domains = shop.example, news.shop.example\n"
+	"webhook_url = https://hooks.shop.example/x\n"
+	"webhook_secret_file = /etc/outpost/shop.secret\n"
+	"[tenant other]\n"
+	"domains = other.example\n"
+	"api_rate = 100/m\n", err, sizeof(err), NULL);
+    const struct conf_tenant *t;
+
+    (void) state;
+    if (c == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->redis.cluster.n, 2);
+    assert_int_equal(c->tenants.n, 2);
+    t = conf_tenant_of_domain(c, "NEWS.shop.example");
+    assert_non_null(t);
+    assert_string_equal(t->named.name, "shop");
+    assert_int_equal(t->api_rate.count, 10);	/* the default, 10/s */
+    assert_int_equal(t->api_burst, 20);
+    assert_true(t->webhook_retry_ms == 86400000LL);
+    assert_ptr_equal(conf_tenant_find(c, "other"), conf_tenant_of_domain(c, "other.example"));
+    assert_true(conf_tenant_find(c, "other")->api_rate.period_ms == 60000);
+    assert_null(conf_tenant_of_domain(c, "shop.example.org"));
+    assert_null(conf_tenant_find(c, "nope"));
+    conf_free(c);
+    expect_error("[tenant a]\ndomains = a.example\n[tenant b]\ndomains = A.example\n", 3,
+		 "one tenant only");
+    expect_error("[tenant a]\ndomains = a.example\nwebhook_url = ftp://x/\n", 1,
+		 "webhook_url");
+    expect_error("[tenant a]\ndomains = a.example\nwebhook_url = https://x/\n", 1,
+		 "webhook_secret_file");
+    expect_error("[tenant a]\napi_rate = 1/s\n", 1, "required key 'domains'");
+    expect_error("[redis]\ncluster = a:1\nsentinels = b:2\nsentinel_master = m\n", 1,
+		 "exclude each other");
+}
+
+static void
 test_errors(void **state)
 {
     (void) state;
@@ -242,6 +285,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_values),
+	cmocka_unit_test(test_tenants),
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),
