@@ -58,12 +58,15 @@ redis_start
 tls_cert mx mx.bounces.shop.test
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S "$WORLD_DIR/run/milter.sock"' "milter listens"
+# as doc/INSTALL.md says: the bounce domain is dropped, but the check address
+# leaves by SMTP for the MX (here a second smtpd of the same Postfix)
+echo '/^check-[a-z2-7]+@bounces\.shop\.test$/ outpost-check:[192.0.2.25]:25' >"$WORLD_DIR/transport"
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "milter_default_action = tempfail" \
     "relay_domains = bounces.shop.test" \
-    "transport_maps = inline:{bounces.shop.test=checkout:[192.0.2.25]:25}"
-postfix_master "192.0.2.25:25 inet n - n - - smtpd -o myhostname=mx.bounces.shop.test -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$WORLD_TMP/mx.pem -o smtpd_tls_key_file=$WORLD_TMP/mx.key" \
-    "checkout unix - - n - - smtp -o smtp_bind_address=192.0.2.9 -o smtp_tls_security_level=may"
+    "transport_maps = regexp:$WORLD_DIR/transport, inline:{bounces.shop.test=discard:}"
+postfix_master "192.0.2.25:25 inet n - n - - smtpd -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$WORLD_TMP/mx.pem -o smtpd_tls_key_file=$WORLD_TMP/mx.key" \
+    "outpost-check unix - - n - - smtp -o smtp_bind_address=192.0.2.9 -o myhostname=check.relay.test -o smtp_tls_security_level=may"
 postfix_start
 
 out=$WORLD_TMP/out.json
