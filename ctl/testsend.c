@@ -18,7 +18,7 @@
  *	The relay signs and tags it like any outgoing message; it leaves
  *	for the bounce domain's MX, where outpost-milter evaluates it as a
  *	receiving MTA does (checkmsg(3)) and stores the report in Redis
- *	(P testsend:ID).  test-send waits for the report (at most
+ *	(P{intake}:testsend:ID).  test-send waits for the report (at most
  *	--timeout, default 60s) and prints one line per check: status,
  *	name, detail and, for a failure, "fix:" and the fix; with --json
  *	{"id", "from", "rcpt", "checks":[{"check", "status", "detail",
@@ -252,7 +252,7 @@ wait_report(const struct outpost_conf *conf, unsigned long long id, long long ti
     char key[256], *text = NULL;
     redisReply *r;
 
-    snprintf(key, sizeof(key), "%stestsend:%016llx", conf->redis.prefix, id);
+    snprintf(key, sizeof(key), "%s{intake}:testsend:%016llx", conf->redis.prefix, id);
     for (;;) {
 	r = rconn_commandv(rc, "GET", key, NULL);
 	if (r && r->type == REDIS_REPLY_STRING)

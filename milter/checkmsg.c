@@ -350,7 +350,7 @@ store(const struct outpost_conf *conf, unsigned long long id, const char *text,
     redisReply *r;
     int ok;
 
-    snprintf(key, sizeof(key), "%stestsend:%016llx", conf->redis.prefix, id);
+    snprintf(key, sizeof(key), "%s{intake}:testsend:%016llx", conf->redis.prefix, id);
     snprintf(ttl, sizeof(ttl), "%d", CHECKMSG_TTL);
     r = rconn_commandv(rc, "SET", key, text, "EX", ttl, NULL);
     ok = r && r->type == REDIS_REPLY_STATUS;

@@ -33,7 +33,7 @@
  *	({tls_version}, else the top Received field), then checkjudge(3)
  *	judges, and the report is stored in Redis:
  *
- *	    P testsend:ID (string, TTL CHECKMSG_TTL seconds): one line per
+ *	    P{intake}:testsend:ID (string, TTL CHECKMSG_TTL seconds): one line per
  *	    check, "NAME TAB STATUS TAB DETAIL TAB FIX", in checkjudge(3)'s
  *	    order; ID is the token's id in 16 hex digits.
  *

@@ -100,8 +100,8 @@ like "$(field spf detail)" "192.0.2.9 may send for bounces.shop.test" \
 like "$(field tls detail)" "TLSv1" "the hop's TLS version, from the MTA"
 is "$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$out")" 0 \
     "failed: 0"
-is "$(redis_cli --scan --pattern 'outpost:testsend:*' | wc -l)" 1 "the report is in Redis"
-key=$(redis_cli --scan --pattern 'outpost:testsend:*')
+is "$(redis_cli --scan --pattern 'outpost:{intake}:testsend:*' | wc -l)" 1 "the report is in Redis"
+key=$(redis_cli --scan --pattern 'outpost:{intake}:testsend:*')
 ok '[ "$(redis_cli ttl "$key")" -gt 0 ]' "with a TTL"
 ok 'maillog_wait "relay=192.0.2.25.*status=sent"' "the message left through the MX hop"
 
@@ -144,7 +144,7 @@ is "$(field dmarc status)" pass "outside SPF: DMARC passes through DKIM"
 # --- a forged token (signed with another secret) is not evaluated
 publish
 dns_reload
-n=$(redis_cli --scan --pattern 'outpost:testsend:*' | wc -l)
+n=$(redis_cli --scan --pattern 'outpost:{intake}:testsend:*' | wc -l)
 forged=$WORLD_DIR/forged.conf
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORLD_TMP/other.secret"
 chmod 600 "$WORLD_TMP/other.secret"
@@ -155,6 +155,6 @@ rc=0
 is "$rc" 3 "forged token: no report (exit 3)"
 ok 'wait_until 10 grep -q "test message to check-.*forged token: not evaluated" "$WORLD_DIR/log/milter.log"' \
     "forged token: the milter logs it, unread"
-is "$(redis_cli --scan --pattern 'outpost:testsend:*' | wc -l)" "$n" "forged token: no report stored"
+is "$(redis_cli --scan --pattern 'outpost:{intake}:testsend:*' | wc -l)" "$n" "forged token: no report stored"
 ok 'postfix_wait_queue_empty 10' "forged token: dropped, not bounced around"
 done_testing
