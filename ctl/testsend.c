@@ -68,29 +68,38 @@ struct smtp {
     char last[SMTP_LINE_MAX];		/* the last reply line */
 };
 
-/* smtp_connect - a connection to host:port, with a timeout on each read */
+/* smtp_connect - a connection to host:port, [v6addr]:port or host, with timeouts */
 static int
 smtp_connect(struct smtp *s, const char *via)
 {
-    char host[256], *colon;
-    const char *port = "25";
+    char host[256], port[32] = "25";
+    const char *arg = via, *end, *colon;
     struct addrinfo hints = {0}, *res, *ai;
     struct timeval tv = {SMTP_TIMEOUT_S, 0};
+    size_t hl;
     int rc;
 
-    snprintf(host, sizeof(host), "%s", via);
-    if (host[0] == '[' && (colon = strchr(host, ']')) != NULL) {
-	*colon = '\0';
-	memmove(host, host + 1, strlen(host + 1) + 1);
-	if (colon[1] == ':')
-	    port = via + (colon - host) + 3;
-    } else if ((colon = strrchr(host, ':')) != NULL && strchr(host, ':') == colon) {
-	*colon = '\0';
-	port = colon + 1;
+    if (via[0] == '[' && (end = strchr(via, ']')) != NULL) {
+	hl = (size_t) (end - via - 1);
+	via++;
+	colon = end[1] == ':' ? end + 1 : NULL;
+    } else if ((colon = strrchr(via, ':')) != NULL && strchr(via, ':') == colon) {
+	hl = (size_t) (colon - via);
+    } else {
+	hl = strlen(via);
+	colon = NULL;
     }
+    if (hl >= sizeof(host) || (colon && strlen(colon + 1) >= sizeof(port))) {
+	msg_error("--via %s: too long", arg);
+	return -1;
+    }
+    memcpy(host, via, hl);
+    host[hl] = '\0';
+    if (colon)
+	snprintf(port, sizeof(port), "%s", colon + 1);
     hints.ai_socktype = SOCK_STREAM;
     if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-	msg_error("%s: %s", via, gai_strerror(rc));
+	msg_error("%s: %s", arg, gai_strerror(rc));
 	return -1;
     }
     s->fd = -1;
@@ -106,7 +115,7 @@ smtp_connect(struct smtp *s, const char *via)
     }
     freeaddrinfo(res);
     if (s->fd < 0)
-	msg_error("%s: cannot connect: %s", via, strerror(errno));
+	msg_error("%s: cannot connect: %s", arg, strerror(errno));
     s->len = 0;
     return s->fd < 0 ? -1 : 0;
 }
