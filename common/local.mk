@@ -26,7 +26,7 @@ common_core_libcore_a_SOURCES = \
 common_dns_libdns_a_SOURCES = \
 	common/dns/aresev.c common/dns/aresev.h \
 	common/dns/dmarcrec.c common/dns/dmarcrec.h \
-	common/dns/dnsbl.c common/dns/dnsbl.h \
+	common/dns/dnsbl.c common/dns/dnsbl.h common/dns/dnsfix.c common/dns/dnsfix.h \
 	common/dns/dnsq.c common/dns/dnsq.h \
 	common/dns/spfrec.c common/dns/spfrec.h \
 	common/dns/spfwalk.c common/dns/spfwalk.h \

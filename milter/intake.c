@@ -740,6 +740,47 @@ out:
     return INTAKE_DONE;
 }
 
+/* ---------------------------------------------------------------- test send */
+
+/* intake_check - the check address of outpostctl test-send (see intake.h) */
+int
+intake_check(const struct intake_msg *m, const char *addr, const char *sender_domain,
+	     int may_sign, unsigned long long *id, const char *qid)
+{
+    const struct intake_setup *is = m->setup;
+    const char *at = strrchr(addr, '@'), *tok;
+    size_t nl = strlen(VERP_CHECK_LOCAL);
+    struct verp_token t;
+    int st;
+
+    if (is == NULL || at == NULL || !domain_match(is, at + 1, NULL, 0)
+	|| (size_t) (at - addr) <= nl + 1 || strncmp(addr, VERP_CHECK_LOCAL, nl) != 0
+	|| addr[nl] != '-')
+	return INTAKE_CHECK_NO;
+    /* from our own clients it is outgoing mail: it leaves and comes back */
+    if (may_sign && !(sender_domain && *sender_domain
+		      && domain_match(is, sender_domain, NULL, 0)))
+	return INTAKE_CHECK_NO;
+    tok = addr + nl + 1;
+    st = verp_decode(is->keys, VERP_CHECK, tok, (size_t) (at - tok),
+		     verp_day((long long) time(NULL)), 1, &t);
+    if (st == VERP_OK && t.mode != 1)
+	st = VERP_MALFORMED;
+    if (st != VERP_OK) {
+	if (st == VERP_FORGED)
+	    COUNT(forged);
+	else if (st == VERP_STALE)
+	    COUNT(stale);
+	else
+	    COUNT(malformed);
+	msg_warn("%s: intake: test message to %s: %s token: not evaluated, dropped", qid,
+		 addr, verp_status_name(st));
+	return INTAKE_CHECK_FORGED;
+    }
+    *id = t.id;
+    return INTAKE_CHECK_EVAL;
+}
+
 /* ---------------------------------------------------------------- senders */
 
 /* make_token - the token of one message; 0 if none fits */
