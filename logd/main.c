@@ -375,7 +375,7 @@ main(int argc, char **argv)
 	&& (http = promhttp_start(d.base, d.conf->logd.metrics_listen, render, &d, err,
 				  sizeof(err))) == NULL)
 	msg_fatal("%s", err);
-    d.bw = blwatch_new(d.base, d.conf);	/* reads the key table: before the drop */
+    d.bw = blwatch_new(d.base, d.conf, d.rc);	/* reads the key table: before the drop */
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
     read_position(&d, &ino, &off);
