@@ -481,7 +481,7 @@ count_blocklist(struct track *t, int reason, const char *reply, long long when,
 
     if (reason != BR_BLOCKED || !blname_find(reply, strlen(reply), &b))
 	return;
-    snprintf(counter, sizeof(counter), "%s%s", STATS_BLOCKED_PREFIX, blname_list(t->conf, &b));
+    snprintf(counter, sizeof(counter), "%s%s", STATS_BLOCKED_PREFIX, blname_list(&t->conf->blocklists, &b));
     stats_batch_add(t->batch, when, sender, provider, pool, counter, 1);
 }
 

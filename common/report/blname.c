@@ -296,23 +296,35 @@ blname_find(const char *text, size_t len, struct blname *out)
     return 0;
 }
 
+/* blname_family_named - the static name of a family, or NULL */
+const char *
+blname_family_named(const char *name)
+{
+    size_t f;
+
+    for (f = 0; name && f < NFAMILIES; f++)
+	if (strcasecmp(name, families[f].name) == 0)
+	    return families[f].name;
+    return NULL;
+}
+
 /* blname_list - the configured list a found name stands for, or "other" */
 const char *
-blname_list(const struct outpost_conf *conf, const struct blname *b)
+blname_list(const struct conf_vec *blocklists, const struct blname *b)
 {
     const struct conf_blocklist *bl, *fam = NULL;
     size_t i, zn = strlen(b->zone);
 
-    for (i = 0; i < conf->blocklists.n; i++) {
-	bl = CONF_VEC_AT(&conf->blocklists, i, struct conf_blocklist);
+    for (i = 0; i < blocklists->n; i++) {
+	bl = CONF_VEC_AT(blocklists, i, struct conf_blocklist);
 	if (zn && bl->zone && domain_under(b->zone, zn, bl->zone))
 	    return bl->named.name;
 	if (b->family && fam == NULL && blname_family(bl->zone) == b->family
 	    && bl->kind == CONF_BL_IP)
 	    fam = bl;
     }
-    for (i = 0; fam == NULL && b->family && i < conf->blocklists.n; i++) {
-	bl = CONF_VEC_AT(&conf->blocklists, i, struct conf_blocklist);
+    for (i = 0; fam == NULL && b->family && i < blocklists->n; i++) {
+	bl = CONF_VEC_AT(blocklists, i, struct conf_blocklist);
 	if (blname_family(bl->zone) == b->family)
 	    fam = bl;
     }
@@ -334,14 +346,14 @@ same_ip(const char *a, const char *b)
 
 /* blname_pool - the pool sending from ip, or NULL */
 const char *
-blname_pool(const struct outpost_conf *conf, const char *ip)
+blname_pool(const struct conf_vec *pools, const char *ip)
 {
     size_t i, k;
 
     if (ip == NULL || *ip == '\0')
 	return NULL;
-    for (i = 0; i < conf->pools.n; i++) {
-	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
+    for (i = 0; i < pools->n; i++) {
+	const struct conf_pool *p = CONF_VEC_AT(pools, i, struct conf_pool);
 
 	for (k = 0; k < p->addresses.n; k++)
 	    if (same_ip(p->addresses.v[k], ip))

@@ -6,10 +6,10 @@
  *
  *	int blname_find(const char *text, size_t len, struct blname *out);
  *	const char *blname_family(const char *zone);
- *	const char *blname_list(const struct outpost_conf *conf,
+ *	const char *blname_family_named(const char *name);
+ *	const char *blname_list(const struct conf_vec *blocklists,
  *				const struct blname *b);
- *	const char *blname_pool(const struct outpost_conf *conf,
- *				const char *ip);
+ *	const char *blname_pool(const struct conf_vec *pools, const char *ip);
  *
  * DESCRIPTION
  *	A receiver that refuses mail because a DNS blocklist lists the
@@ -38,13 +38,18 @@
  *	blname_family() gives the family of a zone by its domain
  *	("zen.spamhaus.org" and "zen.dq.spamhaus.net": "spamhaus"), or NULL.
  *
- *	blname_list() gives the [blocklist NAME] a found name stands for:
+ *	blname_family_named() gives the static name of a family spelled
+ *	name (any case), or NULL: a family read back from elsewhere.
+ *
+ *	blname_list() gives the [blocklist NAME] a found name stands for
+ *	(blocklists: the configuration's struct conf_blocklist vector):
  *	the list whose zone is the named zone (or a zone under it), else the
  *	first list of the same family (an IP list before a domain list), else
  *	"other".  The answer is therefore always one of the configured names
  *	or "other": a text from outside never makes a name of its own.
  *
- *	blname_pool() gives the [pool] one of whose addresses is ip, or NULL.
+ *	blname_pool() gives the [pool] (of the struct conf_pool vector pools)
+ *	one of whose addresses is ip, or NULL.
  */
 #ifndef OUTPOST_BLNAME_H
 #define OUTPOST_BLNAME_H
@@ -69,7 +74,8 @@ struct blname {
 
 int blname_find(const char *text, size_t len, struct blname *out);
 const char *blname_family(const char *zone);
-const char *blname_list(const struct outpost_conf *conf, const struct blname *b);
-const char *blname_pool(const struct outpost_conf *conf, const char *ip);
+const char *blname_family_named(const char *name);
+const char *blname_list(const struct conf_vec *blocklists, const struct blname *b);
+const char *blname_pool(const struct conf_vec *pools, const char *ip);
 
 #endif

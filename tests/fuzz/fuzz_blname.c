@@ -33,9 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	abort();
     if (found != (b.zone[0] != '\0' || b.family != NULL))
 	abort();
-    name = blname_list(&conf, &b);
+    name = blname_list(&conf.blocklists, &b);
     if (strcmp(name, "zen") != 0 && strcmp(name, BLNAME_OTHER) != 0)
 	abort();
-    (void) blname_pool(&conf, b.ip);
+    (void) blname_pool(&conf.pools, b.ip);
     return 0;
 }

@@ -130,9 +130,9 @@ test_table(void **state)
 
 	if (found != (w->list != NULL))
 	    fail_msg("row %zu: found %d: %s", i, found, w->text);
-	if (w->list && strcmp(blname_list(conf, &b), w->list) != 0)
+	if (w->list && strcmp(blname_list(&conf->blocklists, &b), w->list) != 0)
 	    fail_msg("row %zu: list %s (zone '%s', family %s), expected %s", i,
-		     blname_list(conf, &b), b.zone, b.family ? b.family : "-", w->list);
+		     blname_list(&conf->blocklists, &b), b.zone, b.family ? b.family : "-", w->list);
 	if (strcmp(b.ip, w->ip) != 0)
 	    fail_msg("row %zu: address '%s', expected '%s'", i, b.ip, w->ip);
     }
@@ -176,13 +176,16 @@ test_zones(void **state)
     assert_string_equal(blname_family("cbl.abuseat.org"), "spamhaus");
     assert_null(blname_family("notspamhaus.org"));
     assert_null(blname_family("zen.example"));
+    assert_ptr_equal(blname_family_named("SpamHaus"), blname_family("zen.spamhaus.org"));
+    assert_null(blname_family_named("spamhau"));
+    assert_null(blname_family_named(""));
     /* a zone must be a name: an address or a bare word is not */
     assert_int_equal(blname_find("listed in 192.0.2.1", 19, &b), 0);
     assert_int_equal(blname_find("listed in example", 17, &b), 0);
     /* a zone under a configured one is that list; case-blind; a full stop is not the name's */
     assert_int_equal(blname_find("blocked using KEY.ZEN.Example.", 30, &b), 1);
     assert_string_equal(b.zone, "key.zen.example");
-    assert_string_equal(blname_list(conf, &b), "testbl");
+    assert_string_equal(blname_list(&conf->blocklists, &b), "testbl");
     /* a family word inside a longer word is not the family */
     assert_int_equal(blname_find("550 antispamhausen rejected", 27, &b), 0);
     /* the text is read to len only */
@@ -195,11 +198,11 @@ test_pool(void **state)
     const struct outpost_conf *conf = relay();
 
     (void) state;
-    assert_string_equal(blname_pool(conf, "192.0.2.10"), "warm");
-    assert_string_equal(blname_pool(conf, "2001:DB8:0::10"), "warm");
-    assert_null(blname_pool(conf, "192.0.2.11"));
-    assert_null(blname_pool(conf, ""));
-    assert_null(blname_pool(conf, NULL));
+    assert_string_equal(blname_pool(&conf->pools, "192.0.2.10"), "warm");
+    assert_string_equal(blname_pool(&conf->pools, "2001:DB8:0::10"), "warm");
+    assert_null(blname_pool(&conf->pools, "192.0.2.11"));
+    assert_null(blname_pool(&conf->pools, ""));
+    assert_null(blname_pool(&conf->pools, NULL));
 }
 
 /* a long hostile text of near-misses, and one with nothing at all */
