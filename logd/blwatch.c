@@ -257,6 +257,18 @@ blwatch_render(const struct blwatch *bw, struct prom *p)
     }
 }
 
+/* blwatch_listed - the first list that lists target now, or NULL */
+const char *
+blwatch_listed(const struct blwatch *bw, const char *target)
+{
+    size_t i;
+
+    for (i = 0; bw != NULL && i < bw->n; i++)
+	if (bw->slots[i].state == BW_LISTED && strcmp(bw->slots[i].target, target) == 0)
+	    return bw->slots[i].bl->named.name;
+    return NULL;
+}
+
 /* blwatch_free - stop asking */
 void
 blwatch_free(struct blwatch *bw)

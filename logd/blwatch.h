@@ -8,6 +8,8 @@
  *				    const struct outpost_conf *conf,
  *				    struct rconn *rc);
  *	void blwatch_render(const struct blwatch *bw, struct prom *p);
+ *	const char *blwatch_listed(const struct blwatch *bw,
+ *				   const char *target);
  *	void blwatch_free(struct blwatch *bw);
  *
  * DESCRIPTION
@@ -31,6 +33,9 @@
  *	target} (1 listed, 0 clean; absent until a list first answered) and
  *	outpost_blocklist_answered{list,target} (0 when the last question
  *	got no usable answer).
+ *
+ *	blwatch_listed() names the first list whose last known answer lists
+ *	target (as configured: a pool address), or gives NULL.
  */
 #ifndef OUTPOST_BLWATCH_H
 #define OUTPOST_BLWATCH_H
@@ -46,6 +51,7 @@ struct blwatch;
 struct blwatch *blwatch_new(struct event_base *base, const struct outpost_conf *conf,
 			    struct rconn *rc);
 void blwatch_render(const struct blwatch *bw, struct prom *p);
+const char *blwatch_listed(const struct blwatch *bw, const char *target);
 void blwatch_free(struct blwatch *bw);
 
 #endif

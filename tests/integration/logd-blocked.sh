@@ -7,7 +7,9 @@
 # count, under the pool whose address they name.  outpost-logd's watch finds the pool
 # address listed: warned about once, kept in Redis with its start and reason, shown by
 # outpostctl stats (text and --json) with the bounces per list and pool, and exported
-# as outpost_bounces_blocklisted_total{list,pool}.
+# as outpost_bounces_blocklisted_total{list,pool}.  The pool's warm-up holds (its day
+# does not advance) while its bounce rate is over hold_bounce_rate or its address is
+# listed, once a day, and outpostctl warmup status says why.
 #
 # Run as root: tests/integration/logd-blocked.sh   (TAP output; KEEP=1 keeps the world)
 
@@ -46,6 +48,10 @@ blocklist_interval = 1s
 [pool warm]
 transport = warm
 addresses = 192.0.2.10
+schedule = 1:10, 10:1000
+hold_bounce_rate = 5%
+hold_when_listed = yes
+hold_min_messages = 1
 [blocklist zenx]
 zone = zen.example
 listed = 127.0.0.2-127.0.0.11
@@ -132,6 +138,9 @@ ok 'maillog_wait "to=<blocked@gmail.test>.*status=bounced.*blocked using zen.exa
 ok 'wait_until 20 grep -q "intake: .*blocked@gmail.test" "$WORLD_DIR/log/milter.log"' \
     "the relay's own DSN was read by the intake"
 chmod 644 "$MAILLOG"
+# the warm-up began three days ago: today is day 4
+like "$(ctl warmup start warm "$(date -u -d '3 days ago' +%F)")" "pool warm: warm-up starts $(date -u -d '3 days ago' +%F)" "warm-up started 3 days ago"
+like "$(ctl warmup status)" "pool warm: .*, day 4, cap [0-9]+," "day 4"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
 ok 'wait_until 10 counted_is zenx warm 1' "logd: blocked.zenx under pool warm"
 unlike "$(cat "$WORLD_DIR/log/milter.log")" "refused by blocklist" \
@@ -170,6 +179,27 @@ ok 'wait_until 10 checked_after "$checked"' "logd: the next round renews it"
 is "$(state | cut -d' ' -f1-2)" "listed $since" "and keeps the time the listing began"
 is "$(grep -c "blocklist zenx lists 192.0.2.10 " "$WORLD_DIR/log/logd.log")" 1 \
     "logd: the listing is warned about once"
+
+# ---------------------------------------------------------------- warm-up hold
+# held_for - warmup status says held, for both the bounce rate and the listing
+held_for() { ctl warmup status | grep -q "^  held today (the warm-up does not advance): bounce rate .* >= 5.0% (24h, [0-9]* messages); 192.0.2.10 listed on zenx$"; }
+ok 'wait_until 10 held_for' "warmup status: held, for the bounce rate and the listing"
+out=$(ctl warmup status)
+diag "$out"
+like "$out" "pool warm: .*, day 3, cap [0-9]+," "the held day does not count: day 3 again"
+like "$(cat "$WORLD_DIR/log/logd.log")" "warning: warm-up of pool warm held today: (bounce rate [0-9.]+% >= 5.0% |192.0.2.10 listed on zenx)" \
+    "logd: the hold is a warning"
+hold_checked() { redis_cli HGET 'outpost:{rl}:warmup:warm:hold' checked; }
+c0=$(hold_checked)
+checked_later() { test "$(hold_checked)" -gt "$1"; }
+ok 'wait_until 10 checked_later "$c0"' "logd: the hold is checked again"
+like "$(ctl warmup status)" "pool warm: .*, day 3, cap [0-9]+," "and the same day is held once"
+is "$(grep -c "warm-up of pool warm held today" "$WORLD_DIR/log/logd.log")" 1 "warned about once"
+held=$(ctl warmup status --json | "$PYTHON" -c '
+import json, sys
+p = json.load(sys.stdin)["pools"][0]
+print(p["name"], p["warmup_day"], p["held"])')
+like "$held" "^warm 3 bounce rate .*; 192.0.2.10 listed on zenx$" "warmup status --json: the day and why"
 
 # ---------------------------------------------------------------- outpostctl stats
 out=$(ctl stats)
