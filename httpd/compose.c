@@ -39,8 +39,8 @@ static int is_ascii_text(const char *);
 static void put_phrase(struct buf *, const char *, size_t);
 static void put_address(struct buf *, const struct compose_addr *, size_t);
 static void put_unstructured(struct buf *, const char *, size_t);
-static void put_qp(struct buf *, const char *);
-static void put_part(struct buf *, const char *, const char *);
+static int put_qp(struct buf *, const char *);
+static void put_part(struct buf *, const char *, const char *, int);
 static void random_hex(char *, size_t);
 
 /* buf_add - append n bytes unless max would be passed */
@@ -234,8 +234,9 @@ put_unstructured(struct buf *b, const char *s, size_t len)
     }
 }
 
-/* put_qp - quoted-printable of UTF-8 text, any line ends made CRLF */
-static void
+/* put_qp - quoted-printable of UTF-8 text, any line ends made CRLF;
+ * says whether the last line was left open */
+static int
 put_qp(struct buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -280,17 +281,18 @@ put_qp(struct buf *b, const char *s)
 	col += need;
 	s++;
     }
-    if (col > 0)
-	buf_str(b, "\r\n");
+    return col > 0;
 }
 
-/* put_part - the headers and body of one text part */
+/* put_part - the headers and body of one text part; in a multipart, the
+ * CRLF before the next boundary is the boundary's, not the text's */
 static void
-put_part(struct buf *b, const char *type, const char *s)
+put_part(struct buf *b, const char *type, const char *s, int multipart)
 {
     buf_fmt(b, "Content-Type: text/%s; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", type);
-    put_qp(b, s);
+    if (put_qp(b, s) || multipart)
+	buf_str(b, "\r\n");
 }
 
 /* random_hex - n - 1 random hex digits */
@@ -363,12 +365,12 @@ compose_common(const struct compose_req *req, const char *campaign_header,
 	random_hex(boundary + 2, sizeof(boundary) - 2);
 	buf_fmt(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
 	buf_fmt(&b, "--%s\r\n", boundary);
-	put_part(&b, "plain", req->text);
+	put_part(&b, "plain", req->text, 1);
 	buf_fmt(&b, "--%s\r\n", boundary);
-	put_part(&b, "html", req->html);
+	put_part(&b, "html", req->html, 1);
 	buf_fmt(&b, "--%s--\r\n", boundary);
     } else
-	put_part(&b, req->html ? "html" : "plain", req->html ? req->html : req->text);
+	put_part(&b, req->html ? "html" : "plain", req->html ? req->html : req->text, 0);
     if (b.over) {
 	free(b.p);
 	return NULL;
