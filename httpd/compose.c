@@ -313,7 +313,7 @@ random_hex(char *out, size_t n)
 }
 
 /* compose_head - To and Message-ID of copy i */
-char   *
+char *
 compose_head(const struct compose_req *req, size_t i, size_t *len)
 {
     struct buf b = {NULL, 0, 0, (size_t) -1, 0};
@@ -330,7 +330,7 @@ compose_head(const struct compose_req *req, size_t i, size_t *len)
 }
 
 /* compose_common - every header but To and Message-ID, then the body */
-char   *
+char *
 compose_common(const struct compose_req *req, const char *campaign_header,
 	       long long now, size_t max, size_t *len)
 {
@@ -500,7 +500,7 @@ read_addr(struct reader *r, const struct json_tok *v, const char *field,
 	fail(r, field, "email missing");
     else
 	ret = set_addr(r, field, email, a);
-  out:
+out:
     free(email);
     return ret;
 }

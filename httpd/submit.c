@@ -471,7 +471,7 @@ transact(struct conn *c, struct submit_job *job, int *sent)
     }
     return 0;
 
-  refused:
+refused:
     job_set(job, &mail);
     if (job->result == SUBMIT_QUEUED)	/* a 2xx or 3xx in the wrong place */
 	job->result = SUBMIT_TEMPFAIL;
