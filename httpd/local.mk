@@ -41,4 +41,4 @@ dist_man_MANS += doc/outpost-httpd.8
 # the browser test's screenshots
 clean-local:
 	-rm -rf tests/integration/httpd-browser.d
-EXTRA_DIST += tests/bench/httpd-bench.sh
+EXTRA_DIST += tests/bench/httpd-bench.sh tests/bench/api-submit-bench.sh

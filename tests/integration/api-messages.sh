@@ -67,7 +67,10 @@ postfix_start
 post() {
     local out tenant=$1
     shift
-    out=$("$PROBE" "$@" "$conf" "$tenant" 2>"$WORLD_TMP/probe.err") || diag_file "$WORLD_TMP/probe.err"
+    if ! out=$("$PROBE" "$@" "$conf" "$tenant" 2>"$WORLD_TMP/probe.err"); then
+        fail "api-messages-probe exited with an error"
+        diag_file "$WORLD_TMP/probe.err"
+    fi
     status=$(head -1 <<<"$out")
     answer=$(tail -n +2 <<<"$out")
 }
