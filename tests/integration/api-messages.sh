@@ -176,4 +176,27 @@ post promo -k order-4711 <<'EOJ'
 {"from": "hi@promo.test", "to": "erin@gmail.test", "text": "once"}
 EOJ
 isnt "$status $answer" "$first" "the key is per tenant: another tenant's request is its own"
+
+# --- a request with the same key still running: 409 (its mark set as a running one sets it)
+mark=$(printf '%s' order-4712 | sha256sum | cut -d' ' -f1)
+redis_cli SET "outpost:{ev:shop}:idem:$mark" - EX 60 >/dev/null
+before=$(sink_count gmail)
+post shop -k order-4712 <<'EOJ'
+{"from": "news@shop.test", "to": "frank@gmail.test", "text": "x"}
+EOJ
+is "$status" 409 "a request with the key of a running one: 409"
+redis_cli DEL "outpost:{ev:shop}:idem:$mark" >/dev/null
+post shop -k order-4712 <<'EOJ'
+{"from": "news@shop.test", "to": "frank@gmail.test", "text": "x"}
+EOJ
+is "$status" 202 "once it is gone, the request runs"
+ok 'sink_wait gmail $((before + 1))' "and is delivered once"
+
+# --- larger than api_max_message: 413
+sed 's/^\[httpd\]$/[httpd]\napi_max_message = 1k/' "$conf" >"$conf.small"
+{ printf '{"from": "news@shop.test", "to": "x@gmail.test", "text": "'; head -c 2000 /dev/zero | tr '\0' x; printf '"}'; } >"$WORLD_TMP/big.json"
+conf_saved=$conf conf=$conf.small
+post shop <"$WORLD_TMP/big.json"
+conf=$conf_saved
+is "$status" 413 "a body larger than api_max_message: 413"
 done_testing
