@@ -20,6 +20,12 @@ tests_unit_test_compose_SOURCES = tests/unit/test_compose.c httpd/compose.c http
 tests_unit_test_compose_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
 tests_unit_test_compose_LDADD = $(UNIT_LIBS)
 
+# its SMTP client against a scripted server
+UNIT_TESTS += tests/unit/test_submit
+tests_unit_test_submit_SOURCES = tests/unit/test_submit.c httpd/submit.c httpd/submit.h
+tests_unit_test_submit_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_submit_LDADD = $(UNIT_LIBS) -lpthread
+
 # POST /v1/messages without the HTTP server, for the tests and the benchmark
 check_PROGRAMS += tests/helpers/api-messages-probe
 tests_helpers_api_messages_probe_SOURCES = tests/helpers/api-messages-probe.c \
