@@ -316,42 +316,37 @@ prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
     return 0;
 }
 
-/* api_messages_post - one request (see the header for the contract) */
+/* api_messages_post - one request (see the header for the contract); once
+ * an answer is given, call is the caller's again: not touched after done() */
 void
 api_messages_post(struct api_messages *a, struct api_call *call)
 {
     struct api_run *run = xcalloc(1, sizeof(*run));
     size_t i, n;
+    int claim = 0;
 
     run->a = a;
     pthread_mutex_init(&run->lock, NULL);
     call->answer = NULL;
     call->answer_len = 0;
-    call->run = run;
+    call->run = NULL;
     if (prepare(a, call, run) != 0) {
-	call->run = NULL;
 	run_free(run);
 	return;
     }
     if (call->idem_key) {
 	run->idem = idem_name(a, call);
-	switch (idem_claim(a, call, run->idem)) {
-	case 0:
-	    break;
-	case 1:
-	    call->run = NULL;
+	if ((claim = idem_claim(a, call, run->idem)) != 0) {
 	    run_free(run);
-	    return;
-	default:
-	    call->run = NULL;
-	    run_free(run);
-	    answer(call, 503, "unavailable", "Redis is unavailable; try again");
+	    if (claim < 0)
+		answer(call, 503, "unavailable", "Redis is unavailable; try again");
 	    return;
 	}
     }
     /* one more than the jobs: none may finish the request while we queue */
     n = run->req.nto;
     run->remaining = n + 1;
+    call->run = run;
     for (i = 0; i < n; i++) {
 	if (submit_queue(a->sub, &run->jobs[i]) < 0) {
 	    run->jobs[i].result = SUBMIT_TEMPFAIL;

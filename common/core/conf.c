@@ -654,6 +654,10 @@ check_httpd(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "[httpd] request_timeout must be at least 1s, max_body between 64 and 1M";
 	return -1;
     }
+    if (h->submit && strncmp(h->submit, "inet:", 5) != 0 && strncmp(h->submit, "unix:/", 6) != 0) {
+	*why = "[httpd] submit must be inet:HOST:PORT or unix:/PATH";
+	return -1;
+    }
     return 0;
 }
 

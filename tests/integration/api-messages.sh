@@ -152,6 +152,10 @@ post shop -d other.test <<'EOJ'
 {"from": "news@shop.test", "to": "x@gmail.test", "text": "x"}
 EOJ
 is "$status" 403 "a key without shop.test may not send as shop.test"
+post shop -d shop.test <<'EOJ'
+{"from": "hi@news.shop.test", "to": "grace@gmail.test", "text": "x"}
+EOJ
+is "$status" 403 "a subdomain not listed in [tenant] domains: 403"
 post shop <<'EOJ'
 {"from": "news@shop.test", "to": "x@gmail.test", "subject": "a\r\nBcc: evil@gmail.test", "text": "x"}
 EOJ
