@@ -38,7 +38,7 @@ struct conn {
 struct reply {
     int code;				/* 0: no answer (an I/O error) */
     char xcode[16];
-    char text[SUBMIT_TEXT_MAX];
+    char text[2048];			/* EHLO's lines must fit */
 };
 
 struct submit {
@@ -301,10 +301,14 @@ conn_greet(struct conn *c, int again)
 	return -1;
     c->pipelining = c->xclient = 0;
     for (line = r.text; line; line = p ? p + 1 : NULL) {
+	size_t len;
+
 	p = strchr(line, '\n');
-	if (strncasecmp(line, "PIPELINING", 10) == 0 && (line[10] == '\n' || line[10] == '\0'))
+	len = p ? (size_t) (p - line) : strlen(line);
+	if (len == 10 && strncasecmp(line, "PIPELINING", 10) == 0)
 	    c->pipelining = 1;
-	if (strncasecmp(line, "XCLIENT", 7) == 0 && strstr(line, "LOGIN"))
+	if (len > 8 && strncasecmp(line, "XCLIENT ", 8) == 0
+	    && memmem(line, len, " LOGIN", 6) != NULL)
 	    c->xclient = 1;
     }
     return 0;
@@ -375,7 +379,7 @@ job_set(struct submit_job *job, const struct reply *r)
 	job->code[3] = '\0';
     }
     snprintf(job->xcode, sizeof(job->xcode), "%s", r->xcode);
-    snprintf(job->text, sizeof(job->text), "%s", r->text);
+    snprintf(job->text, sizeof(job->text), "%.*s", (int) sizeof(job->text) - 1, r->text);
 }
 
 /* put_data - the message, dot-stuffed, and the final dot */
