@@ -141,10 +141,11 @@ idem_claim(struct api_messages *a, struct api_call *call, const char *key)
     return ret;
 }
 
-/* idem_store - keep the answer for a repeated request (or forget the key) */
+/* idem_store - keep the answer for a repeated request, or forget the key
+ * (nothing was sent: a retry with the same key must run) */
 static void
 idem_store(struct api_messages *a, const char *key, int status, const char *ans,
-	   size_t len)
+	   size_t len, int forget)
 {
     redisReply *r;
     const char *argv[5];
@@ -157,7 +158,7 @@ idem_store(struct api_messages *a, const char *key, int status, const char *ans,
     argvlen[0] = 3, argvlen[1] = strlen(key), argvlen[2] = len + 4, argvlen[3] = 2;
     argvlen[4] = strlen(IDEM_KEEP);
     pthread_mutex_lock(&a->lock);
-    if (status >= 400 && status < 500)
+    if (forget)
 	r = rconn_commandv(a->rc, "DEL", key, NULL);
     else
 	r = rconn_command(a->rc, 5, argv, argvlen);
@@ -212,7 +213,7 @@ finish(struct api_call *call)
     struct jsonw w;
     char smtp[SUBMIT_TEXT_MAX + 32];
     FILE *fp;
-    size_t i;
+    size_t i, taken = 0;
 
     if ((fp = open_memstream(&call->answer, &call->answer_len)) == NULL)
 	msg_fatal("open_memstream: out of memory");
@@ -222,6 +223,7 @@ finish(struct api_call *call)
     for (i = 0; i < run->req.nto; i++) {
 	const struct submit_job *job = &run->jobs[i];
 
+	taken += job->result != SUBMIT_TEMPFAIL;
 	jsonw_object(&w, NULL);
 	jsonw_string(&w, "to", run->req.to[i].addr);
 	if (job->result == SUBMIT_QUEUED) {
@@ -242,8 +244,10 @@ finish(struct api_call *call)
     if (fclose(fp) != 0)
 	msg_fatal("open_memstream: out of memory");
     call->status = 202;
+    /* every recipient failed for now: nothing happened, a retry may run */
     if (run->idem)
-	idem_store(run->a, run->idem, call->status, call->answer, call->answer_len);
+	idem_store(run->a, run->idem, call->status, call->answer, call->answer_len,
+		   taken == 0);
     call->run = NULL;
     run_free(run);
     call->done(call);

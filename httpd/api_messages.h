@@ -48,7 +48,9 @@
  *	P{ev:TENANT}:idem:SHA256HEX in Redis (SET NX, 10 minutes) and, once
  *	answered, stores its status and answer there for 24 hours: a later
  *	request with the same key gets the same answer again, nothing sent.
- *	A 4xx found before anything is sent is not stored.
+ *	A 4xx found before anything is sent is not stored, nor an answer
+ *	where every recipient failed temporarily (the MTA away, every one
+ *	throttled): nothing was done, and a retry with the key runs.
  */
 #ifndef OUTPOST_HTTPD_API_MESSAGES_H
 #define OUTPOST_HTTPD_API_MESSAGES_H

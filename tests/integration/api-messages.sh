@@ -181,15 +181,21 @@ post promo -k order-4711 <<'EOJ'
 EOJ
 isnt "$status $answer" "$first" "the key is per tenant: another tenant's request is its own"
 
+# idem_key TENANT KEY - the Redis key of an Idempotency-Key
+idem_key() { echo "outpost:{ev:$1}:idem:$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)"; }
+ttl=$(redis_cli TTL "$(idem_key shop order-4711)")
+ok '[ "$ttl" -gt 3600 ] && [ "$ttl" -le 86400 ]' "the answer is kept for a day (TTL $ttl s)"
+is "$(redis_cli EXISTS "$(idem_key promo order-4711)")" 0 \
+    "an answer where every recipient failed for now (promo throttled) is not kept: a retry runs"
+
 # --- a request with the same key still running: 409 (its mark set as a running one sets it)
-mark=$(printf '%s' order-4712 | sha256sum | cut -d' ' -f1)
-redis_cli SET "outpost:{ev:shop}:idem:$mark" - EX 60 >/dev/null
+redis_cli SET "$(idem_key shop order-4712)" - EX 60 >/dev/null
 before=$(sink_count gmail)
 post shop -k order-4712 <<'EOJ'
 {"from": "news@shop.test", "to": "frank@gmail.test", "text": "x"}
 EOJ
 is "$status" 409 "a request with the key of a running one: 409"
-redis_cli DEL "outpost:{ev:shop}:idem:$mark" >/dev/null
+redis_cli DEL "$(idem_key shop order-4712)" >/dev/null
 post shop -k order-4712 <<'EOJ'
 {"from": "news@shop.test", "to": "frank@gmail.test", "text": "x"}
 EOJ
