@@ -238,6 +238,12 @@ static const struct conf_key httpd_keys[] = {
 	"17.0.0.0/8, 66.102.0.0/20, 66.249.80.0/20", 0, 0, 0, 0},
     {"machine_user_agents", CT_LIST, K(conf_httpd, machine_user_agents), NULL, 0, 0, 0, 0},
     {"machine_delay", CT_DURATION, K(conf_httpd, machine_delay_ms), "10s", 0, 0, 0, 0},
+    {"submit", CT_STR, K(conf_httpd, submit), "inet:127.0.0.1:10027", 0, 0, 0, 0},
+    {"submit_connections", CT_LONG, K(conf_httpd, submit_connections), "4", 0, 1, 256, 0},
+    {"submit_timeout", CT_DURATION, K(conf_httpd, submit_timeout_ms), "60s", 0, 0, 0, 0},
+    {"api_max_message", CT_SIZE, K(conf_httpd, api_max_message), "10M", 0, 0, 0, 0},
+    {"api_max_recipients", CT_LONG, K(conf_httpd, api_max_recipients), "1000", 0, 1, 100000,
+     0},
     {0},
 };
 
@@ -673,6 +679,10 @@ check_httpd(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (h->request_timeout_ms < 1000 || h->max_body < 64 || h->max_body > 1048576) {
 	*why = "[httpd] request_timeout must be at least 1s, max_body between 64 and 1M";
+	return -1;
+    }
+    if (h->submit && strncmp(h->submit, "inet:", 5) != 0 && strncmp(h->submit, "unix:/", 6) != 0) {
+	*why = "[httpd] submit must be inet:HOST:PORT or unix:/PATH";
 	return -1;
     }
     return 0;

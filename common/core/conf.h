@@ -202,6 +202,11 @@ struct conf_httpd {
     struct cidr_list machine_networks;	/* fetches from here are machines' */
     struct conf_strlist machine_user_agents;	/* more user agent words of machines */
     long long machine_delay_ms;	/* a fetch this soon after sending is a machine's */
+    char *submit;		/* the MTA's smtpd for POST /v1/messages */
+    long submit_connections;
+    long long submit_timeout_ms;
+    unsigned long long api_max_message;	/* larger API messages are refused */
+    long api_max_recipients;	/* per POST /v1/messages */
 };
 
 /* What every named section begins with: [provider NAME] on line LINE */
