@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "decide.h"
 #include "decider.h"
+#include "events.h"
 #include "gcra_lua.h"
 #include "metrics.h"
 #include "monotime.h"
@@ -33,6 +35,7 @@ struct dreq {
     long long start_us;
     long long deadline_ms;
     char qid[32];		/* the request's queue_id, or "NOQUEUE" */
+    char rcpt[ADDR_MAX];	/* normalised, for the tenant's event; "" none */
     struct dreq *prev, *next;	/* the deadline list, oldest first */
     struct decide_plan plan;
 };
@@ -50,6 +53,7 @@ struct decider {
 
 static void go_redis(struct dreq *r);
 static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
+static void on_event(void *arg, redisReply *reply);
 
 /*
  * copy_qid - the queue id for log lines.  Postfix sends one from the second
@@ -221,14 +225,40 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
     struct rasync *ra = r->d->ra;
     const char *counter, *provider, *pool;
     struct stats_cmd c;
-    int have;
+    struct events_cmd ec;
+    struct ev_record e;
+    int have, have_ev = 0;
 
     counter = decide_counted(r->l, &r->plan, reply, &provider, &pool);
     have = counter && stats_cmd_make(&c, r->l->prefix, (long long) time(NULL),
 				     r->plan.sender_domain, provider, pool, counter, 1) == 0;
+    if (counter && strcmp(counter, STATS_THROTTLED) == 0) {
+	memset(&e, 0, sizeof(e));
+	e.type = EV_THROTTLED;
+	e.rcpt = r->rcpt;
+	e.sender = r->plan.sender_domain;
+	e.qid = strcmp(r->qid, "NOQUEUE") != 0 ? r->qid : NULL;
+	e.provider = provider;
+	e.pool = pool;
+	e.reason = "rate-limit";
+	have_ev = events_cmd_make(&ec, r->l->conf, &e) == 0;
+	/* argv points into r: queued (hiredis copies it) before r goes; no wait */
+	if (have_ev && rasync_command(ra, ec.argc, ec.argv, ec.argvlen, on_event, NULL) < 0)
+	    events_failed("outpost-policyd", "Redis busy or down");
+    }
     finish(r, action);			/* r may be gone from here on */
     if (have && rasync_command(ra, c.argc, c.argv, c.argvlen, NULL, NULL) < 0)
 	msg_debug("statistics: %s not counted (Redis busy or down)", counter);
+}
+
+/* on_event - the reply of an event's append: a failure is counted */
+static void
+on_event(void *arg, redisReply *reply)
+{
+    (void) arg;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+	events_failed("outpost-policyd", reply && reply->type == REDIS_REPLY_ERROR
+		      ? reply->str : "no reply");
 }
 
 /* go_redis - run the script */
@@ -282,7 +312,7 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
 {
     struct dreq *r = xmalloc(sizeof(*r));
     char out[DECIDE_ANSWER_MAX];
-    const char *provider;
+    const char *provider, *why;
     int rc;
 
     memset(r, 0, offsetof(struct dreq, plan));
@@ -291,6 +321,10 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
     r->fn = fn;
     r->arg = arg;
     copy_qid(r->qid, sizeof(r->qid), &req->queue_id);
+    if (r->l->conf->tenants.n > 0 && req->recipient.p
+	&& addr_normalize(req->recipient.p, req->recipient.len, r->rcpt, sizeof(r->rcpt),
+			  &why) < 0)
+	r->rcpt[0] = '\0';
     r->start_us = monotime_us();
     rc = decide_prepare(r->l, req, &r->plan, out, sizeof(out));
     if (rc == DECIDE_ANSWERED) {
