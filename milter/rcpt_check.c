@@ -280,18 +280,18 @@ rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set, const struct r
     m->pool = r->pool;
 }
 
-/* field_copy - a header field's value, unfolded, without spaces around or <> */
+/* field_copy - a header field's value, unfolded, without spaces around */
 static void
-field_copy(char *out, size_t size, const char *v, int angle)
+field_copy(char *out, size_t size, const char *v)
 {
     size_t n = 0;
 
-    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n' || (angle && *v == '<'))
+    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
 	v++;
     for (; *v && n + 1 < size; v++)
 	if (*v != '\r' && *v != '\n')
 	    out[n++] = *v;
-    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t' || (angle && out[n - 1] == '>')))
+    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
 	n--;
     out[n] = '\0';
 }
@@ -306,9 +306,9 @@ rcpt_msg_header(struct rcpt_msg *m, const struct settings *set, const char *name
     if (set->conf->tenants.n == 0)
 	return;
     if (m->msgid[0] == '\0' && strcasecmp(name, "Message-ID") == 0)
-	field_copy(m->msgid, sizeof(m->msgid), value, 1);
+	field_copy(m->msgid, sizeof(m->msgid), value);
     else if (m->campaign[0] == '\0' && ch && strcasecmp(name, ch) == 0)
-	field_copy(m->campaign, sizeof(m->campaign), value, 0);
+	field_copy(m->campaign, sizeof(m->campaign), value);
 }
 
 /* accepted_events - one "accepted" event per recipient, in one round trip */

@@ -102,7 +102,7 @@ struct rcpt_msg {
     const char *pool;		/* the sender's pool, for the tally */
     struct rcpt_acc *acc;	/* accepted, not dropped: their "accepted" events */
     size_t nacc, cap_acc;
-    char msgid[256];		/* the Message-ID field, without <> */
+    char msgid[256];		/* the Message-ID field, <> and all */
     char campaign[128];		/* the [milter] campaign_header field */
 };
 
