@@ -44,6 +44,7 @@ command_timeout = 300ms
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
+metrics_listen = 127.0.0.1:9435
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
 [logd]
@@ -178,4 +179,15 @@ ctl events shop --after nonsense >/dev/null 2>&1
 is "$?" 2 "an id that is not one: exit 2"
 ctl events nobody >/dev/null 2>&1
 is "$?" 2 "an unknown tenant: exit 2"
+
+# --- a stream that cannot be written: the mail goes on, the loss is counted ------
+lost() { curl -s http://127.0.0.1:9435/metrics | awk '$1 ~ /^outpost_milter_events_lost_total[{ ]?/ { print $2 }'; }
+lost_some() { test "$(lost)" -ge 1; }
+is "$(lost)" 0 "metrics: no event lost so far"
+redis_cli DEL 't:{ev:shop}:s' >/dev/null
+redis_cli SET 't:{ev:shop}:s' 'not a stream' >/dev/null
+send_mail news@shop.test late@gmail.test
+is "$?" 0 "with the stream unwritable, the message is accepted all the same"
+ok 'wait_until 10 lost_some' "and the lost event is counted"
+ok 'wait_until 20 grep -q "to=<late@gmail.test>.*status=sent" "$MAILLOG"' "and delivered"
 done_testing
