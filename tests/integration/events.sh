@@ -4,7 +4,8 @@
 # with outpost-milter (accepted, with queue id, Message-ID and campaign;
 # suppressed), outpost-policyd (throttled) and outpost-logd (delivered,
 # bounced hard with reason userunknown, deferred, expired), and through
-# outpost-httpd (unsubscribe, open, click, a machine's click); a sender domain
+# outpost-httpd (unsubscribe, open, click, a machine's click) and the milter's
+# intake (complaint, mailto unsubscribe: the same person twice is one event); a sender domain
 # of no tenant writes nothing; outpost-logd reading the same log again writes
 # nothing twice; outpostctl events reads the stream after an id (TAP)
 . "$(dirname "$0")/../lib/world.sh"
@@ -55,6 +56,8 @@ flush_interval = 100ms
 [intake]
 secret_file = $secret
 token_max_age = 30d
+bounce_domain = bounces.%d
+rewrite_sender = no
 [httpd]
 listen = 127.0.0.1:8480
 [provider google]
@@ -92,7 +95,8 @@ ok 'wait_until 10 curl -s -o /dev/null http://127.0.0.1:8480/' "outpost-httpd li
 # one try only: the deferral expires at once (status=expired)
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" "milter_default_action = tempfail" \
     "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject" \
-    'maximal_queue_lifetime = 0' 'bounce_queue_lifetime = 0'
+    'maximal_queue_lifetime = 0' 'bounce_queue_lifetime = 0' \
+    "relay_domains = bounces.shop.test" "transport_maps = inline:{bounces.shop.test=discard:}"
 postfix_start
 chmod 644 "$MAILLOG"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
@@ -148,6 +152,48 @@ is "$(events_of open msgid campaign machine)" "ok@gmail.test msgid=<ev1@shop.tes
     "open: message and campaign, by a person"
 is "$(events_of click url machine | tr '\n' ';')" "ok@gmail.test url=$url machine=-;ok@gmail.test url=$url machine=1;" \
     "click: the link, the scanner's flagged machine=1"
+
+# --- outpost-milter's intake: mailto unsubscribe, complaint ---------------------
+send_mail someone@elsewhere.test "$(ctl intake address --unsubscribe frank@gmail.test shop.test)"
+send_mail someone@elsewhere.test "$(ctl intake address --unsubscribe carol@gmail.test shop.test)"
+rp=$(ctl intake address dave@gmail.test shop.test)
+cat >"$WORLD_TMP/arf.eml" <<EOF
+From: fbl@feedback.gmail.test
+To: fbl@bounces.shop.test
+Subject: complaint about message
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="F"
+
+--F
+Content-Type: text/plain
+
+This is an email abuse report.
+
+--F
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: FBL/1.0
+Version: 1
+Original-Mail-From: <$rp>
+
+--F
+Content-Type: text/rfc822-headers
+
+Return-Path: <$rp>
+From: news@shop.test
+To: redacted@gmail.test
+Subject: campaign
+
+--F--
+EOF
+send_mail fbl@feedback.gmail.test fbl@bounces.shop.test --data "$WORLD_TMP/arf.eml"
+ok 'wait_until 10 has complaint 1' "the complaint reaches the stream"
+is "$(events_of complaint source sender provider)" "dave@gmail.test source=fbl sender=shop.test provider=google" \
+    "complaint: the recipient named by the token, source fbl"
+ok 'wait_until 5 has unsubscribe 2' "the mailto unsubscribe too"
+is "$(events_of unsubscribe source | tr '\n' ';')" "carol@gmail.test source=one-click;frank@gmail.test source=mailto;" \
+    "unsubscribe by mail: once; carol's second request (mail after one-click) writes nothing"
 
 # --- nothing twice: the log read again ------------------------------------------
 before=$(types)
