@@ -360,11 +360,20 @@ batch_call(struct events_batch *b, struct rconn *rc, size_t first)
     r = rconn_eval(rc, &append_script, (int) ne + 1, (int) nargs, argv, argvlen);
     ok = r && r->type == REDIS_REPLY_ARRAY;
     if (!ok)
-	msg_warn_limited(&said_failed, "redis: writing %zu event%s of tenant %s: %s", ne,
+	msg_warn_limited(&said_failed, "redis: writing %zu event%s of tenant %s: %s%s", ne,
 			 ne == 1 ? "" : "s", tenant,
 			 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
-			 : rconn_error(rc));
-    else
+			 : rconn_error(rc), r ? " (lost)" : "");
+    /*
+     * The server ran the script and refused it (a key of another type, out
+     * of memory): trying again would hold up the caller for good (logd's
+     * counts and file position wait for its events).  They are lost, counted.
+     */
+    if (r && !ok) {
+	__atomic_add_fetch(&failures, (unsigned long long) ne, __ATOMIC_RELAXED);
+	ok = 1;
+    }
+    if (ok)
 	for (i = 0; i < ne; i++)
 	    b->e[idx[i]].written = 1;
     if (r)

@@ -75,8 +75,11 @@ int events_read(struct rconn *rc, const char *prefix,
  *	events_batch_add() returns 0, 1 (no tenant), or -1 when
  *	EVENTS_BATCH_MAX wait already (the event is dropped and counted).
  *	events_batch_flush() returns 0 and empties the batch, or -1 and
- *	keeps what was not written (written again later, they are written
- *	once).  Events still in a batch when it is freed are counted as
+ *	keeps what was not written when Redis could not be reached (written
+ *	again later, they are written once).  Events that Redis refused (an
+ *	error reply: a key of another type, out of memory) are not tried
+ *	again: they are lost and counted, so that they never hold up the
+ *	caller.  Events still in a batch when it is freed are counted as
  *	failures.
  *
  *	events_scan() calls fn for each entry after the id after ("" or

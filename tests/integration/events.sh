@@ -232,8 +232,11 @@ lost_some() { test "$(lost)" -ge 1; }
 is "$(lost)" 0 "metrics: no event lost so far"
 redis_cli DEL 't:{ev:shop}:s' >/dev/null
 redis_cli SET 't:{ev:shop}:s' 'not a stream' >/dev/null
+delivered=$(stats_field "$(stats_json provider)" TOTAL delivered)
 send_mail news@shop.test late@gmail.test
 is "$?" 0 "with the stream unwritable, the message is accepted all the same"
 ok 'wait_until 10 lost_some' "and the lost event is counted"
 ok 'wait_until 20 grep -q "to=<late@gmail.test>.*status=sent" "$MAILLOG"' "and delivered"
+ok 'wait_until 10 stats_total_is delivered $((delivered + 1))' \
+    "outpost-logd goes on counting: its lost event holds nothing up"
 done_testing
