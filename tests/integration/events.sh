@@ -8,6 +8,10 @@
 # intake (complaint, mailto unsubscribe: the same person twice is one event); a sender domain
 # of no tenant writes nothing; outpost-logd reading the same log again writes
 # nothing twice; outpostctl events reads the stream after an id (TAP)
+
+# The conditions given to ok are single-quoted on purpose: ok evaluates them.
+# shellcheck disable=SC2016,SC2034
+# shellcheck source=../lib/world.sh
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
@@ -133,17 +137,17 @@ is "$(redis_cli --scan --pattern 't:{ev:*}:s' | tr '\n' ' ')" "t:{ev:shop}:s " "
 
 # --- outpost-httpd: unsubscribe, open, click ------------------------------------
 carol=$(mint u 0 carol@gmail.test shop.test)
-is "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'List-Unsubscribe=One-Click' http://127.0.0.1:8480/u/$carol)" 200 \
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'List-Unsubscribe=One-Click' "http://127.0.0.1:8480/u/$carol")" 200 \
     "one-click unsubscribe: 200"
-is "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'List-Unsubscribe=One-Click' http://127.0.0.1:8480/u/$carol)" 200 \
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'List-Unsubscribe=One-Click' "http://127.0.0.1:8480/u/$carol")" 200 \
     "the same POST again: 200"
 chrome='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
 url='https://shop.test/landing?id=42'
 o=$(mint o 3600 ok@gmail.test shop.test '<ev1@shop.test>' spring 0 -)
 c=$(mint c 3600 ok@gmail.test shop.test '<ev1@shop.test>' spring 0 "$url")
-is "$(curl -s -o /dev/null -w '%{http_code}' -A "$chrome" http://127.0.0.1:8480/o/$o)" 200 "an open"
-is "$(curl -s -o /dev/null -w '%{http_code}' -A "$chrome" http://127.0.0.1:8480/c/$c)" 302 "a click"
-is "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8480/c/$c)" 302 "a scanner's click (curl's agent)"
+is "$(curl -s -o /dev/null -w '%{http_code}' -A "$chrome" "http://127.0.0.1:8480/o/$o")" 200 "an open"
+is "$(curl -s -o /dev/null -w '%{http_code}' -A "$chrome" "http://127.0.0.1:8480/c/$c")" 302 "a click"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8480/c/$c")" 302 "a scanner's click (curl's agent)"
 ok 'wait_until 10 has click 2' "the clicks reach the stream"
 ok 'wait_until 5 has open 1' "and the open"
 is "$(events_of unsubscribe source sender)" "carol@gmail.test source=one-click sender=shop.test" \
