@@ -35,8 +35,9 @@ struct qent {
     char provider[64];		/* of the last deferral */
     char pool[64];
     long long seq;
-    char **deferred;		/* recipients deferred in this attempt, at most
-				 * TRACK_MAX_DEFERRED: the "expired" events */
+    char **deferred;		/* recipients deferred in this attempt (of a
+				 * tenant's sender; at most TRACK_MAX_DEFERRED),
+				 * for the "expired" events; NULL: none */
 };
 
 struct holdoff {
@@ -561,9 +562,11 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     case ML_DEFERRED:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DEFERRED, 1);
 	if (q) {
-	    if (q->ndeferred < TRACK_MAX_DEFERRED) {
-		if (q->deferred == NULL)
-		    q->deferred = xcalloc(TRACK_MAX_DEFERRED, sizeof(*q->deferred));
+	    /* kept for a tenant's "expired" events only: a few, of a few messages */
+	    if (q->ndeferred < TRACK_MAX_DEFERRED
+		&& conf_tenant_of_domain(t->conf, q->sender) != NULL) {
+		q->deferred = xreallocarray(q->deferred, (size_t) q->ndeferred + 1,
+					    sizeof(*q->deferred));
 		q->deferred[q->ndeferred] = xstrdup(rcpt);
 	    }
 	    q->ndeferred++;

@@ -277,7 +277,6 @@ rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set, const struct r
     if (m->tally == NULL)
 	m->tally = xcalloc(set->providers.n + 1, sizeof(*m->tally));
     m->tally[r->provider]++;
-    m->pool = r->pool;
 }
 
 /* field_copy - a header field's value, unfolded, without spaces around */
