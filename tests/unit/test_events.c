@@ -165,6 +165,27 @@ test_json(void **state)
     free(buf);
 }
 
+static void
+test_batch(void **state)
+{
+    struct events_batch *b = events_batch_new(conf);
+    struct ev_record e;
+    unsigned long long lost = events_failures();
+
+    (void) state;
+    memset(&e, 0, sizeof(e));
+    e.type = EV_OPEN;
+    e.sender = "other.example";
+    assert_int_equal(events_batch_add(b, &e), 1);	/* no tenant: not kept */
+    e.sender = "shop.example";
+    assert_int_equal(events_batch_add(b, &e), 0);
+    e.type = NULL;				/* no type: not an event */
+    assert_int_equal(events_batch_add(b, &e), 1);
+    assert_int_equal(events_batch_size(b), 1);
+    events_batch_free(b);			/* never written: counted lost */
+    assert_int_equal(events_failures(), lost + 1);
+}
+
 int
 main(void)
 {
@@ -173,6 +194,7 @@ main(void)
 	cmocka_unit_test(test_reply_utf8),
 	cmocka_unit_test(test_ids),
 	cmocka_unit_test(test_json),
+	cmocka_unit_test(test_batch),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
