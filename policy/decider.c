@@ -241,7 +241,9 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
 	e.provider = provider;
 	e.pool = pool;
 	e.reason = "rate-limit";
-	have_ev = events_cmd_make(&ec, r->l->conf, &e) == 0;
+	if ((have_ev = events_cmd_make(&ec, r->l->conf, &e)) < 0)
+	    events_failed("outpost-policyd", "a name too long for a key");
+	have_ev = have_ev == 0;
 	/* argv points into r: queued (hiredis copies it) before r goes; no wait */
 	if (have_ev && rasync_command(ra, ec.argc, ec.argv, ec.argvlen, on_event, NULL) < 0)
 	    events_failed("outpost-policyd", "Redis busy or down");
