@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "blname.h"
 #include "bounce_class.h"
 #include "events.h"
 #include "intake_act.h"
@@ -498,6 +499,23 @@ add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long lon
 }
 
 /*
+ * count_blocklist - a blocked bounce whose reply names a blocklist counts
+ * as "blocked.LIST" (LIST: the [blocklist NAME] it names, or "other")
+ */
+static void
+count_blocklist(struct track *t, int reason, const char *reply, long long when,
+		const char *sender, const char *provider, const char *pool)
+{
+    char counter[STATS_NAME_MAX];
+    struct blname b;
+
+    if (reason != BR_BLOCKED || !blname_find(reply, strlen(reply), &b))
+	return;
+    snprintf(counter, sizeof(counter), "%s%s", STATS_BLOCKED_PREFIX, blname_list(&t->conf->blocklists, &b));
+    stats_batch_add(t->batch, when, sender, provider, pool, counter, 1);
+}
+
+/*
  * tenant_event - the event of one recipient for its tenant's stream; the
  * queue id, recipient, status and time name it, so that a line read again
  * after a restart writes nothing twice (events(3))
@@ -589,6 +607,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
 	    class = hard ? "hard" : "soft";
+	    count_blocklist(t, r, replybuf, when, sender, label, pool);
 	    if (old)
 		acts_not(t, ev, rcpt);
 	    else if (hard)
