@@ -41,7 +41,8 @@ struct dreq {
     struct decide_plan plan;
 };
 
-#define DECIDER_OTHER_SLOTS 8	/* slots of statistics keys, [redis] cluster */
+#define DECIDER_OTHER_SLOTS 32	/* slots of statistics keys and tenants' event
+				 * streams, [redis] cluster */
 
 struct decider {
     struct event_base *base;
@@ -59,6 +60,7 @@ static void go_redis(struct dreq *r);
 static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
 static void on_event(void *arg, redisReply *reply);
 static struct rasync *conn_for(struct decider *d, const char *key);
+static void tenants_connect(struct decider *d, const struct limits *l);
 
 /*
  * copy_qid - the queue id for log lines.  Postfix sends one from the second
@@ -262,6 +264,23 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
 }
 
 /*
+ * tenants_connect - on a cluster, the slots of the tenants' event streams,
+ * connected before the first throttled event (a connection that is not up
+ * yet refuses commands)
+ */
+static void
+tenants_connect(struct decider *d, const struct limits *l)
+{
+    char key[512];
+    size_t i;
+
+    for (i = 0; i < l->conf->tenants.n; i++)
+	if (events_key(key, sizeof(key), l->prefix,
+		       CONF_VEC_AT(&l->conf->tenants, i, struct conf_tenant)->named.name) > 0)
+	    (void) conn_for(d, key);
+}
+
+/*
  * conn_for - the connection for a command on key: the decisions' own, or
  * on a cluster, where the key is in another slot, that slot's (made on
  * first use; at most DECIDER_OTHER_SLOTS of them, then NULL)
@@ -402,6 +421,7 @@ decider_new(struct event_base *base, struct limits *l)
     /* and, on a cluster, the statistics' slot, ready before the first count */
     if (stats_hour_key(key, sizeof(key), l->prefix, (long long) time(NULL)) > 0)
 	(void) conn_for(d, key);
+    tenants_connect(d, l);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     event_add(d->tick, &tv);
     return d;
@@ -414,6 +434,7 @@ decider_reload(struct decider *d, struct limits *l)
     limits_unref(d->cur);
     d->cur = limits_ref(l);
     mx_configure(d->mx, l);
+    tenants_connect(d, l);
 }
 
 /* decider_free - answer what waits, then stop */
