@@ -52,6 +52,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/intake_act.c common/state/intake_act.h \
 	common/state/stats.c common/state/stats.h \
 	common/state/blstate.c common/state/blstate.h \
+	common/state/events.c common/state/events.h \
 	common/state/backoff.c common/state/backoff.h \
 	common/state/provider.c common/state/provider.h \
 	common/state/throttle_limits.c common/state/throttle_limits.h \
@@ -183,7 +184,10 @@ EXTRA_DIST += tests/lib/notify.py tests/lib/devlog.py
 
 # the JSON writer of outpostctl --json, and its unit test
 common_core_libcore_a_SOURCES += common/core/jsonw.c common/core/jsonw.h
-UNIT_TESTS += tests/unit/test_jsonw
+UNIT_TESTS += tests/unit/test_jsonw tests/unit/test_events
+tests_unit_test_events_SOURCES = tests/unit/test_events.c tests/unit/testutil.h
+tests_unit_test_events_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_events_LDADD = $(UNIT_LIBS)
 tests_unit_test_jsonw_SOURCES = tests/unit/test_jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonw_LDADD = $(UNIT_LIBS)

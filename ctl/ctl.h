@@ -48,13 +48,14 @@ extern const struct ctl_usage ctl_dns_usage[], ctl_verify_usage[],
     ctl_classify_usage[], ctl_dkim_usage[], ctl_suppress_usage[],
     ctl_intake_usage[], ctl_warmup_usage[], ctl_throttle_usage[],
     ctl_stats_usage[], ctl_backoff_usage[], ctl_reputation_usage[],
-    ctl_testsend_usage[];
+    ctl_testsend_usage[], ctl_events_usage[];
 
 struct outpost_conf *ctl_load_conf(const char *path);
 int cmd_dkim(const char *conf_path, int argc, char **argv);
 
 int cmd_stats(const char *path, int argc, char **argv);
 int cmd_backoff(const char *path, int argc, char **argv);
+int cmd_events(const char *path, int argc, char **argv);
 int ctl_classify(const char *conf_path, int argc, char **argv);
 
 /* cluster.c: outpostctl check-config --cluster */

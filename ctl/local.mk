@@ -40,7 +40,7 @@ tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 # outpostctl warmup / throttle: the policy daemon's state
 outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h
 # delivery statistics and provider backoffs (with outpost-logd)
-outpostctl_SOURCES += ctl/stats.c ctl/backoff.c
+outpostctl_SOURCES += ctl/stats.c ctl/backoff.c ctl/events.c
 
 # outpostctl reputation: DNS blocklists (common/dns/dnsbl.c)
 INTEGRATION_TESTS += tests/integration/reputation.sh

@@ -31,6 +31,7 @@
  *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	stats ...		delivery statistics (ctl/stats.c)
  *	backoff ...		provider backoffs (ctl/backoff.c)
+ *	events TENANT ...	a tenant's event stream (ctl/events.c)
  *	intake ...		bounce intake counters, tagged addresses
  *				(ctl/intake.c)
  *	version			print the version
@@ -174,6 +175,7 @@ const struct ctl_command ctl_commands[] = {
     {"throttle", cmd_throttle, ctl_throttle_usage},
     {"stats", cmd_stats, ctl_stats_usage},
     {"backoff", cmd_backoff, ctl_backoff_usage},
+    {"events", cmd_events, ctl_events_usage},
     {"version", cmd_version, version_usage},
     {NULL, NULL, NULL},
 };

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "events.h"
 #include "hmetrics.h"
 #include "redisconn.h"
 #include "webtoken.h"
@@ -107,5 +108,8 @@ hmetrics_render(void *arg)
     prom_family(p, "outpost_httpd_redis_failures_total", PROM_COUNTER,
 		"Redis commands that failed for want of a connection.");
     prom_counter(p, NULL, rconn_failure_count());
+    prom_family(p, "outpost_httpd_events_lost_total", PROM_COUNTER,
+		"Events not written to a tenant's stream (events(3)).");
+    prom_counter(p, NULL, events_failures());
     return p;
 }

@@ -299,6 +299,11 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
 	snprintf(ev.provider, sizeof(ev.provider), "%s", provider(s, t->rcpt));
 	snprintf(ev.campaign, sizeof(ev.campaign), "%s", t->campaign);
 	seen_hash(s, t, ev.seen);
+	ev.when_ms = now;
+	snprintf(ev.rcpt, sizeof(ev.rcpt), "%s", t->rcpt);
+	snprintf(ev.msgid, sizeof(ev.msgid), "%s", t->msgid);
+	if (kind == WEBTOKEN_CLICK)
+	    snprintf(ev.url, sizeof(ev.url), "%s", t->url);
 	(void) work_event(s->work, &ev);	/* a full queue drops it, counted */
 	msg_debug("%s %s by %s (%s, %s)", kind == WEBTOKEN_OPEN ? "open" : "click",
 		  t->msgid, t->rcpt, addr, machine_signal_name(sig));

@@ -19,6 +19,7 @@
 #include "intake_act.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "events.h"
 #include "stats.h"
 #include "suppress.h"
 #include "work.h"
@@ -51,6 +52,7 @@ struct work {
     struct intake_store *intake;
     struct sup_store *sup;
     struct stats_batch *batch;
+    struct events_batch *events;	/* the tenants' streams */
     struct work_event pend[BATCH];	/* events waiting for the seen script */
     size_t npend;
 };
@@ -84,6 +86,7 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->intake = intake_store_new(w->rc, conf->redis.prefix);
     w->sup = sup_store_new(w->rc, conf->redis.prefix);
     w->batch = stats_batch_new(conf->redis.prefix);
+    w->events = events_batch_new(conf);
     if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
 	msg_fatal("pthread_create: %s", strerror(err));
     return w;
@@ -142,6 +145,50 @@ work_event(struct work *w, const struct work_event *ev)
     return 0;
 }
 
+/* unsub_event - the "unsubscribe" event; the same request twice is one */
+static void
+unsub_event(struct work *w, const struct work_unsub *job)
+{
+    struct ev_record e;
+    char once[600];
+
+    memset(&e, 0, sizeof(e));
+    e.type = EV_UNSUBSCRIBE;
+    e.time = job->now * 1000;
+    e.rcpt = job->rcpt;
+    e.sender = job->sender_domain;
+    e.provider = job->provider;
+    e.source = job->source;
+    /* the same name as the mailto: unsubscribe's (outpost-milter) */
+    snprintf(once, sizeof(once), "unsub:%s:%s", job->rcpt, job->sender_domain);
+    e.once = once;
+    (void) events_append(w->rc, w->conf, &e);
+}
+
+/* track_events - the pending opens and clicks into the events batch */
+static void
+track_events(struct work *w)
+{
+    struct ev_record e;
+    size_t i;
+
+    for (i = 0; i < w->npend; i++) {
+	const struct work_event *ev = &w->pend[i];
+
+	memset(&e, 0, sizeof(e));
+	e.type = ev->kind == WEBTOKEN_OPEN ? EV_OPEN : EV_CLICK;
+	e.time = ev->when_ms;
+	e.rcpt = ev->rcpt;
+	e.sender = ev->sender_domain;
+	e.msgid = ev->msgid;
+	e.campaign = ev->campaign;
+	e.provider = ev->provider;
+	e.url = ev->url;
+	e.machine = ev->machine ? "1" : NULL;
+	(void) events_batch_add(w->events, &e);	/* a fresh once each */
+    }
+}
+
 /* do_unsub - suppress once; a repeat finds the entry and writes nothing */
 static int
 do_unsub(struct work *w, struct work_unsub *job)
@@ -174,6 +221,7 @@ do_unsub(struct work *w, struct work_unsub *job)
 	return WORK_FAILED;
     }
     msg_info("unsubscribed %s from %s (%s)", job->rcpt, job->sender_domain, job->source);
+    unsub_event(w, job);
     return WORK_DONE;
 }
 
@@ -385,7 +433,8 @@ run(void *arg)
 	while (!w->stop && w->uhead == NULL) {
 	    if (!failing && w->npend + w->nevents >= BATCH)
 		break;
-	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0) {
+	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0
+		&& events_batch_size(w->events) == 0) {
 		w->idle = 1;
 		pthread_cond_wait(&w->wake, &w->lock);
 		w->idle = 0;
@@ -413,6 +462,7 @@ run(void *arg)
 	}
 	n = w->npend;
 	if (n > 0 && count(w) == 0) {
+	    track_events(w);
 	    w->npend = 0;
 	    PROM_ADD(w->m->written, n);
 	}
@@ -421,6 +471,8 @@ run(void *arg)
 	    PROM_INC(w->m->write_errors);
 	    failing = 1;
 	}
+	if (events_batch_size(w->events) > 0 && events_batch_flush(w->events, w->rc) < 0)
+	    failing = 1;
 	if (stop)
 	    break;
     }
@@ -451,6 +503,7 @@ work_free(struct work *w)
 	free(n);
     }
     stats_batch_free(w->batch);
+    events_batch_free(w->events);
     sup_store_free(w->sup);
     intake_store_free(w->intake);
     rconn_free(w->rc);

@@ -42,6 +42,14 @@ void work_free(struct work *w);
  *	second); it returns -1 when the queue is full: the event is dropped
  *	and counted as such (metrics).
  *
+ *	Both also go to the event stream of the sender domain's tenant
+ *	(events(3)), from the worker thread only: an unsubscribe done (not
+ *	one already done) as "unsubscribe" with its source, an open or a
+ *	click as "open" or "click" with the message id, campaign, link and
+ *	machine 1 for a machine's; written with the counts, once each,
+ *	also when a write is retried.  A failure is counted (events_failures())
+ *	and logged at most once a minute.
+ *
  *	work_stop() answers every waiting unsubscribe WORK_FAILED, writes
  *	what it can, and joins the thread; work_unsub() and work_event()
  *	refuse everything from then on.  work_free() releases the rest,
@@ -80,6 +88,10 @@ struct work_event {
     char provider[STATS_NAME_MAX];
     char campaign[WEBTOKEN_CAMPAIGN_MAX];
     unsigned char seen[16];	/* hash of kind, message id, recipient */
+    long long when_ms;		/* the event's time, for its stream */
+    char rcpt[ADDR_MAX];
+    char msgid[WEBTOKEN_MSGID_MAX];
+    char url[WEBTOKEN_URL_MAX];	/* a click's link */
 };
 
 struct work *work_start(const struct outpost_conf *conf, struct hmetrics *m);

@@ -10,6 +10,7 @@
 
 #include "backoff.h"
 #include "metrics.h"
+#include "events.h"
 #include "msg.h"
 #include "pool_select.h"
 #include "stats.h"
@@ -343,6 +344,9 @@ node_families(struct prom *p, const struct table *t, const struct track_counts *
     prom_family(p, "outpost_logd_redis_errors_total", PROM_COUNTER,
 		"Redis commands of this process that got no answer.");
     prom_counter(p, NULL, rconn_failure_count());
+    prom_family(p, "outpost_logd_events_lost_total", PROM_COUNTER,
+		"Events not written to a tenant's stream (events(3)).");
+    prom_counter(p, NULL, events_failures());
 }
 
 /* ---------------------------------------------------------------- the cluster */

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "blname.h"
 #include "bounce_class.h"
+#include "events.h"
 #include "intake_act.h"
 #include "maillog.h"
 #include "msg.h"
@@ -35,6 +36,9 @@ struct qent {
     char provider[64];		/* of the last deferral */
     char pool[64];
     long long seq;
+    char **deferred;		/* recipients deferred in this attempt (of a
+				 * tenant's sender; at most TRACK_MAX_DEFERRED),
+				 * for the "expired" events; NULL: none */
 };
 
 struct holdoff {
@@ -64,6 +68,7 @@ struct track {
     size_t nsoft, cap_soft;
     long long max_age;		/* [logd] max_line_age in seconds; 0: none */
     struct tlssess *tls;	/* the SMTP clients' TLS sessions */
+    struct events_batch *events;	/* the tenants' event streams */
 };
 
 /* a soft bounce waiting for track_flush(): the same rule as a soft DSN's */
@@ -91,6 +96,7 @@ track_new(const struct outpost_conf *conf, const struct provider_table *provider
 	t->ids = intake_store_new(rc, conf->redis.prefix);
     t->max_age = conf->logd.max_line_age_ms / 1000;
     t->tls = tlssess_new();
+    t->events = events_batch_new(conf);
     if (conf->logd.suppress_hard_bounces) {
 	t->sup = sup_store_new(rc, conf->redis.prefix);
 	t->intake = intake_store_new(rc, conf->redis.prefix);
@@ -126,6 +132,27 @@ qfind(struct track *t, const char *qid)
     return NULL;
 }
 
+/* qdeferred_clear - forget the recipients deferred */
+static void
+qdeferred_clear(struct qent *e)
+{
+    int i;
+
+    for (i = 0; i < e->ndeferred && i < TRACK_MAX_DEFERRED && e->deferred; i++)
+	free(e->deferred[i]);
+    free(e->deferred);
+    e->deferred = NULL;
+    e->ndeferred = 0;
+}
+
+/* qfree - release an entry */
+static void
+qfree(struct qent *e)
+{
+    qdeferred_clear(e);
+    free(e);
+}
+
 /* qremove - forget a queue id */
 static void
 qremove(struct track *t, const char *qid)
@@ -135,7 +162,7 @@ qremove(struct track *t, const char *qid)
     for (; (e = *pp) != NULL; pp = &e->next) {
 	if (strcmp(e->qid, qid) == 0) {
 	    *pp = e->next;
-	    free(e);
+	    qfree(e);
 	    t->nq--;
 	    return;
 	}
@@ -155,7 +182,7 @@ qpurge(struct track *t)
 	while ((e = *pp) != NULL) {
 	    if (e->seq < cut) {
 		*pp = e->next;
-		free(e);
+		qfree(e);
 		t->nq--;
 	    } else {
 		pp = &e->next;
@@ -356,6 +383,9 @@ track_flush(struct track *t)
     size_t i;
     int rc = 0;
 
+    /* before the file position: a line read again writes its events once */
+    if (events_batch_size(t->events) > 0 && events_batch_flush(t->events, t->rc) < 0)
+	return -1;
     if (t->nsoft > 0 && flush_soft(t) < 0)
 	return -1;
     if (t->npending == 0)
@@ -485,6 +515,43 @@ count_blocklist(struct track *t, int reason, const char *reply, long long when,
     stats_batch_add(t->batch, when, sender, provider, pool, counter, 1);
 }
 
+/*
+ * tenant_event - the event of one recipient for its tenant's stream; the
+ * queue id, recipient, status and time name it, so that a line read again
+ * after a restart writes nothing twice (events(3))
+ */
+static void
+tenant_event(struct track *t, const struct ml_event *ev, const char *rcpt,
+	     long long when, const char *sender, const char *provider, const char *pool,
+	     const char *reason, const char *class, const char *reply)
+{
+    static const char *const type[] = {
+	[ML_SENT] = EV_DELIVERED, [ML_DEFERRED] = EV_DEFERRED,
+	[ML_BOUNCED] = EV_BOUNCED, [ML_EXPIRED_STATUS] = EV_EXPIRED,
+    };
+    struct ev_record e;
+    char once[600];
+
+    if (ev->status < ML_SENT || ev->status > ML_EXPIRED_STATUS)
+	return;
+    memset(&e, 0, sizeof(e));
+    e.type = type[ev->status];
+    e.time = when * 1000;
+    e.rcpt = rcpt;
+    e.sender = sender;
+    e.msgid = ev->qid;
+    e.qid = ev->qid;
+    e.provider = provider;
+    e.pool = pool;
+    e.reason = reason;
+    e.class = class;
+    e.dsn = ev->dsn;
+    e.reply = reply;
+    snprintf(once, sizeof(once), "log:%s:%s:%s:%lld", ev->qid, rcpt, e.type, when);
+    e.once = once;
+    (void) events_batch_add(t->events, &e);
+}
+
 /* one_delivery - the record of one recipient of a delivery line */
 static void
 one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
@@ -492,7 +559,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 {
     char rdom[256];
     const char *sender = q ? q->sender : "";
-    const char *provider, *pool, *group, *label, *reply, *reason = "";
+    const char *provider, *pool, *group, *label, *reply, *reason = "", *class = NULL;
     char replybuf[ML_TEXT_MAX];
     size_t rlen;
 
@@ -513,6 +580,13 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     case ML_DEFERRED:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DEFERRED, 1);
 	if (q) {
+	    /* kept for a tenant's "expired" events only: a few, of a few messages */
+	    if (q->ndeferred < TRACK_MAX_DEFERRED
+		&& conf_tenant_of_domain(t->conf, q->sender) != NULL) {
+		q->deferred = xreallocarray(q->deferred, (size_t) q->ndeferred + 1,
+					    sizeof(*q->deferred));
+		q->deferred[q->ndeferred] = xstrdup(rcpt);
+	    }
 	    q->ndeferred++;
 	    snprintf(q->provider, sizeof(q->provider), "%s", label);
 	    snprintf(q->pool, sizeof(q->pool), "%s", pool);
@@ -532,6 +606,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	    stats_batch_add(t->batch, when, sender, label, pool,
 			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
+	    class = hard ? "hard" : "soft";
 	    count_blocklist(t, r, replybuf, when, sender, label, pool);
 	    if (old)
 		acts_not(t, ev, rcpt);
@@ -546,6 +621,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	break;
     }
     add_event(t, ev, rcpt, when, sender, label, pool, reason, replybuf);
+    tenant_event(t, ev, rcpt, when, sender, label, pool, reason, class, replybuf);
 }
 
 /* on_delivery - a delivery line: each of its recipients */
@@ -573,13 +649,32 @@ on_expired(struct track *t, const struct ml_event *ev, long long when)
 {
     struct qent *q = qfind(t, ev->qid);
     char dom[256];
-    int n = q && q->ndeferred > 0 ? q->ndeferred : 1;
+    int n = q && q->ndeferred > 0 ? q->ndeferred : 1, i;
 
     envelope_domain(t, ev->sender, dom, sizeof(dom));
     if (ev->sender[0] == '\0')
 	return;
     stats_batch_add(t->batch, when, dom, q && q->provider[0] ? q->provider : "other",
 		    q && q->pool[0] ? q->pool : POOL_DEFAULT, STATS_EXPIRED, n);
+    for (i = 0; q && q->deferred && i < q->ndeferred && i < TRACK_MAX_DEFERRED; i++) {
+	struct ev_record e;
+	char once[600];
+
+	memset(&e, 0, sizeof(e));
+	e.type = EV_EXPIRED;
+	e.time = when * 1000;
+	e.rcpt = q->deferred[i];
+	e.sender = dom;
+	e.msgid = ev->qid;
+	e.qid = ev->qid;
+	e.provider = q->provider;
+	e.pool = q->pool;
+	e.reason = "expired";
+	e.class = "soft";
+	snprintf(once, sizeof(once), "log:%s:%s:%s:%lld", ev->qid, e.rcpt, e.type, when);
+	e.once = once;
+	(void) events_batch_add(t->events, &e);
+    }
 }
 
 /* track_line - one log line */
@@ -607,7 +702,7 @@ track_line(struct track *t, const char *line, size_t len, long long now)
 	q = qput(t, ev.qid);
 	envelope_domain(t, ev.sender, q->sender, sizeof(q->sender));
 	q->null_sender = ev.sender[0] == '\0';
-	q->ndeferred = 0;		/* a new attempt begins */
+	qdeferred_clear(q);		/* a new attempt begins */
 	break;
     case ML_DELIVERY:
 	on_delivery(t, &ev, when, now, old);
@@ -645,12 +740,13 @@ track_free(struct track *t)
     intake_store_free(t->ids);
     free(t->soft);
     tlssess_free(t->tls);
+    events_batch_free(t->events);
     for (i = 0; i < NBUCKETS; i++) {
 	struct qent *e, *next;
 
 	for (e = t->bucket[i]; e; e = next) {
 	    next = e->next;
-	    free(e);
+	    qfree(e);
 	}
     }
     free(t);

@@ -46,6 +46,13 @@
  *	nothing about now, and an old bounce was acted on when it was new.
  *	These are counted in too_old (the first is logged).
  *
+ *	Each recipient's delivered, deferred, bounced (reason, class hard
+ *	or soft) and expired also goes to the event stream of its sender
+ *	domain's tenant (events(3)), named by queue id, recipient, status
+ *	and time, so that lines read twice write one event; an expired
+ *	message names the recipients deferred in its last attempt (at most
+ *	TRACK_MAX_DEFERRED).  track_flush() writes them first.
+ *
  *	A hard synchronous bounce puts the recipient on the global
  *	suppression list (reason hard-bounce, source "log"), unless [logd]
  *	suppress_hard_bounces = no.  track_flush() writes the suppressions
@@ -68,6 +75,7 @@
 #define TRACK_MAX_QUEUE 200000
 #define TRACK_BACKOFF_HOLDOFF 10
 #define TRACK_MAX_SUPPRESS 100000	/* hard bounces waiting for Redis */
+#define TRACK_MAX_DEFERRED 100	/* recipients of one id an "expired" event names */
 
 struct track_counts {
     long long lines;

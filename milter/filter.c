@@ -348,9 +348,11 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 			!(fc->proto & SMFIP_HDR_LEADSPC));
     if (strcasecmp(name, "List-Unsubscribe") == 0)
 	fc->msg.has_list_unsub = 1;
-    if (fc->msg.set)
+    if (fc->msg.set) {
 	tracking_header(&fc->msg.trk, fc->msg.set->tracking, name, value,
 			!(fc->proto & SMFIP_HDR_LEADSPC));
+	rcpt_msg_header(&fc->msg.rcpt, fc->msg.set, name, value);
+    }
     intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     checkmsg_header(&fc->msg.check, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
@@ -624,7 +626,7 @@ eom_carry_out(SMFICTX *ctx, struct filter_msg *fm, const struct plan *p, const c
 	msg_info("%s: signed: %zu signature%s for %s", qid, p->nsig,
 		 p->nsig == 1 ? "" : "s", p->sign_domain);
     if (p->count)
-	rcpt_msg_count(&fm->rcpt, fm->set, fm->sender_domain);
+	rcpt_msg_count(&fm->rcpt, fm->set, fm->sender_domain, qid);
     return SMFIS_CONTINUE;
 }
 

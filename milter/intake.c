@@ -22,6 +22,7 @@
 #include "bounce.h"
 #include "conf.h"
 #include "intake.h"
+#include "events.h"
 #include "intake_act.h"
 #include "msg.h"
 #include "parser_pool.h"
@@ -530,6 +531,37 @@ attribute_unsub(const struct intake_msg *m, const struct report_digest *d,
     return VERP_OK;
 }
 
+/*
+ * act_event - the event of an intake action for the tenant's stream (under
+ * redis_lock); the report's id names it, an unsubscribe its recipient and
+ * sender, so that the same report or request read twice writes one event
+ */
+static void
+act_event(int event, const char *rcpt, const char *sender, const char *provider,
+	  const char *reason, const char *id, long long now, const char *qid)
+{
+    static const char *const types[] = {EV_BOUNCED, EV_BOUNCED, EV_COMPLAINT, EV_UNSUBSCRIBE};
+    static const char *const sources[] = {"dsn", "dsn", "fbl", "mailto"};
+    struct ev_record e;
+    char once[700];
+
+    memset(&e, 0, sizeof(e));
+    e.type = types[event];
+    e.time = now * 1000;
+    e.rcpt = rcpt;
+    e.sender = sender;
+    e.provider = provider;
+    e.reason = event == INTAKE_UNSUBSCRIBE ? NULL : reason;
+    e.class = event == INTAKE_HARD ? "hard" : event == INTAKE_SOFT ? "soft" : NULL;
+    e.source = sources[event];
+    if (event == INTAKE_UNSUBSCRIBE)
+	snprintf(once, sizeof(once), "unsub:%s:%s", rcpt, sender);
+    else
+	snprintf(once, sizeof(once), "intake:%s:%s:%s", id ? id : qid, rcpt, e.type);
+    e.once = once;
+    (void) events_append(conn, redis_conf, &e);
+}
+
 /* act - apply one event; -1 on a Redis problem */
 static int
 act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
@@ -555,6 +587,8 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     if (rc < 0)
 	msg_warn("%s: intake: %s for %s: %s", qid, intake_event_name(event), rcpt,
 		 intake_error(s));
+    else
+	act_event(event, rcpt, sender, ev.provider, reason, id, now, qid);
     pthread_mutex_unlock(&redis_lock);
     if (rc < 0)
 	return -1;

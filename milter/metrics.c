@@ -8,6 +8,7 @@
 #include "keytable.h"
 #include "listunsub.h"
 #include "tracking.h"
+#include "events.h"
 #include "metrics.h"
 #include "redisconn.h"
 
@@ -206,5 +207,8 @@ metrics_render(const char *node)
     prom_family(p, "outpost_milter_redis_errors_total", PROM_COUNTER,
 		"Redis commands of this process that got no answer.");
     prom_counter(p, NULL, rconn_failure_count());
+    prom_family(p, "outpost_milter_events_lost_total", PROM_COUNTER,
+		"Events not written to a tenant's stream (events(3)).");
+    prom_counter(p, NULL, events_failures());
     return p;
 }

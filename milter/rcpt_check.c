@@ -9,10 +9,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
 #include "conf.h"
+#include "events.h"
 #include "metrics.h"
 #include "msg.h"
 #include "provider.h"
@@ -145,6 +147,28 @@ count_suppressed(const struct settings *set, struct rconn *rc, const struct reci
 	count_lost("a suppressed recipient", r->addr);
 }
 
+/* suppressed_event - the "suppressed" event of a refused or dropped recipient */
+static void
+suppressed_event(const struct settings *set, struct rconn *rc, const char *qid,
+		 const struct recipient *r, const char *sender_domain,
+		 const struct sup_entry *hit)
+{
+    struct ev_record e;
+
+    if (sender_domain == NULL || conf_tenant_of_domain(set->conf, sender_domain) == NULL)
+	return;
+    memset(&e, 0, sizeof(e));
+    e.type = EV_SUPPRESSED;
+    e.rcpt = r->addr;
+    e.sender = sender_domain;
+    e.qid = strcmp(qid, "NOQUEUE") != 0 ? qid : NULL;
+    e.provider = r->provider_name;
+    e.pool = r->pool;
+    e.reason = sup_reason_name(hit->reason);
+    e.source = hit->source;
+    (void) events_append(rc, set->conf, &e);
+}
+
 /* rcpt_check - see the header */
 enum rcpt_verdict
 rcpt_check(const char *qid, const struct settings *set, const struct recipient *r,
@@ -171,8 +195,10 @@ rcpt_check(const char *qid, const struct settings *set, const struct recipient *
     metrics_suppress_check(n < 0 ? MS_ERROR : n > 0 ? MS_SUPPRESSED : MS_CLEAN);
     if (n < 0)
 	msg_warn("%s: suppress: %s from %s: %s", qid, addr, sender, sup_error(p->store));
-    if (n > 0)
+    if (n > 0) {
 	count_suppressed(set, p->rc, r, sender_domain);
+	suppressed_event(set, p->rc, qid, r, sender_domain, &hit);
+    }
     pool_put(p);
 
     if (n < 0 && sc->on_redis_error == CONF_ON_ERROR_ACCEPT) {
@@ -218,6 +244,9 @@ rcpt_msg_reset(struct rcpt_msg *m)
     for (i = 0; i < m->ndrop; i++)
 	free(m->drop[i]);
     free(m->drop);
+    for (i = 0; i < m->nacc; i++)
+	free(m->acc[i].addr);
+    free(m->acc);
     free(m->tally);
     memset(m, 0, sizeof(*m));
 }
@@ -234,23 +263,99 @@ void
 rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set, const struct recipient *r)
 {
     m->accepted++;
+    m->pool = r->pool;
+    if (r->addr[0] && set->conf->tenants.n > 0) {
+	if (m->nacc == m->cap_acc) {
+	    m->cap_acc = m->cap_acc ? 2 * m->cap_acc : 8;
+	    m->acc = xreallocarray(m->acc, m->cap_acc, sizeof(*m->acc));
+	}
+	m->acc[m->nacc].addr = xstrdup(r->addr);
+	m->acc[m->nacc++].provider = r->provider;
+    }
     if (!set->conf->milter.statistics)
 	return;
     if (m->tally == NULL)
 	m->tally = xcalloc(set->providers.n + 1, sizeof(*m->tally));
     m->tally[r->provider]++;
-    m->pool = r->pool;
+}
+
+/* field_copy - a header field's value, unfolded, without spaces around */
+static void
+field_copy(char *out, size_t size, const char *v)
+{
+    size_t n = 0;
+
+    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+	v++;
+    for (; *v && n + 1 < size; v++)
+	if (*v != '\r' && *v != '\n')
+	    out[n++] = *v;
+    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+	n--;
+    out[n] = '\0';
+}
+
+/* rcpt_msg_header - keep the Message-ID and the campaign for the events */
+void
+rcpt_msg_header(struct rcpt_msg *m, const struct settings *set, const char *name,
+		const char *value)
+{
+    const char *ch = set->conf->milter.campaign_header;
+
+    if (set->conf->tenants.n == 0)
+	return;
+    if (m->msgid[0] == '\0' && strcasecmp(name, "Message-ID") == 0)
+	field_copy(m->msgid, sizeof(m->msgid), value);
+    else if (m->campaign[0] == '\0' && ch && strcasecmp(name, ch) == 0)
+	field_copy(m->campaign, sizeof(m->campaign), value);
+}
+
+/* accepted_events - one "accepted" event per recipient, in one round trip */
+static void
+accepted_events(struct rcpt_msg *m, const struct settings *set, const char *sender_domain,
+		const char *qid)
+{
+    struct events_batch *b;
+    struct pooled *p;
+    struct ev_record e;
+    char once[600];
+    size_t i;
+
+    if (m->nacc == 0 || conf_tenant_of_domain(set->conf, sender_domain) == NULL)
+	return;
+    b = events_batch_new(set->conf);
+    memset(&e, 0, sizeof(e));
+    e.type = EV_ACCEPTED;
+    e.sender = sender_domain;
+    e.qid = qid;
+    e.msgid = m->msgid[0] ? m->msgid : qid;
+    e.campaign = m->campaign;
+    e.pool = m->pool;
+    for (i = 0; i < m->nacc; i++) {
+	e.rcpt = m->acc[i].addr;
+	e.provider = provider_name(set, m->acc[i].provider);
+	snprintf(once, sizeof(once), "accepted:%s:%s", qid, e.rcpt);
+	e.once = once;
+	(void) events_batch_add(b, &e);
+    }
+    p = pool_get();
+    (void) events_batch_flush(b, p->rc);	/* what failed is counted when freed */
+    pool_put(p);
+    events_batch_free(b);
 }
 
 /* rcpt_msg_count - add this message's recipients to "accepted" */
 void
-rcpt_msg_count(struct rcpt_msg *m, const struct settings *set, const char *sender_domain)
+rcpt_msg_count(struct rcpt_msg *m, const struct settings *set, const char *sender_domain,
+	       const char *qid)
 {
     struct stats_batch *b;
     struct pooled *p;
     long long now = (long long) time(NULL);
     size_t i;
 
+    if (sender_domain && *sender_domain)
+	accepted_events(m, set, sender_domain, qid);
     if (m->tally == NULL || sender_domain == NULL || *sender_domain == '\0') {
 	free(m->tally);
 	m->tally = NULL;

@@ -19,7 +19,9 @@
  *			       const struct recipient *r);
  *	void rcpt_msg_drop(struct rcpt_msg *m, const struct recipient *r);
  *	void rcpt_msg_count(struct rcpt_msg *m, const struct settings *set,
- *			    const char *sender_domain);
+ *			    const char *sender_domain, const char *qid);
+ *	void rcpt_msg_header(struct rcpt_msg *m, const struct settings *set,
+ *			     const char *name, const char *value);
  *
  * DESCRIPTION
  *	rcpt_check() decides what happens to one recipient (read once at
@@ -62,6 +64,17 @@
  *	Nothing is counted for the null sender (the MTA's own bounces, which
  *	outpost-logd does not count either) or without [milter] statistics.
  *	A Redis failure loses the count and is logged; the message goes on.
+ *
+ *	Events (events(3)): when the sender domain belongs to a tenant, a
+ *	suppressed recipient (refused or dropped) is one "suppressed" event
+ *	(reason and source of the suppression entry), written at RCPT; and
+ *	rcpt_msg_count() writes one "accepted" event per recipient accepted
+ *	and not dropped, with the queue id, the Message-ID and the campaign
+ *	(the value of the [milter] campaign_header field, X-Campaign-ID by
+ *	default: the field the tracking tokens read), which
+ *	rcpt_msg_header() keeps from the header, in one round trip, also
+ *	without [milter] statistics.  A failure is counted (events_failures())
+ *	and logged at most once a minute; the message goes on.
  */
 #ifndef OUTPOST_RCPT_CHECK_H
 #define OUTPOST_RCPT_CHECK_H
@@ -87,6 +100,15 @@ struct rcpt_msg {
     char **drop;		/* RCPT TO arguments to delete at EOM */
     long *tally;		/* accepted, not dropped, per provider; last: other */
     const char *pool;		/* the sender's pool, for the tally */
+    struct rcpt_acc *acc;	/* accepted, not dropped: their "accepted" events */
+    size_t nacc, cap_acc;
+    char msgid[256];		/* the Message-ID field, <> and all */
+    char campaign[128];		/* the [milter] campaign_header field */
+};
+
+struct rcpt_acc {
+    char *addr;
+    size_t provider;
 };
 
 void rcpt_check_init(const struct outpost_conf *conf);
@@ -102,6 +124,8 @@ void rcpt_msg_accepted(struct rcpt_msg *m, const struct settings *set,
 		       const struct recipient *r);
 void rcpt_msg_drop(struct rcpt_msg *m, const struct recipient *r);
 void rcpt_msg_count(struct rcpt_msg *m, const struct settings *set,
-		    const char *sender_domain);
+		    const char *sender_domain, const char *qid);
+void rcpt_msg_header(struct rcpt_msg *m, const struct settings *set,
+		     const char *name, const char *value);
 
 #endif

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "decide.h"
 #include "decider.h"
+#include "events.h"
 #include "gcra_lua.h"
 #include "metrics.h"
 #include "monotime.h"
@@ -34,11 +36,13 @@ struct dreq {
     long long start_us;
     long long deadline_ms;
     char qid[32];		/* the request's queue_id, or "NOQUEUE" */
+    char rcpt[ADDR_MAX];	/* normalised, for the tenant's event; "" none */
     struct dreq *prev, *next;	/* the deadline list, oldest first */
     struct decide_plan plan;
 };
 
-#define DECIDER_OTHER_SLOTS 8	/* slots of statistics keys, [redis] cluster */
+#define DECIDER_OTHER_SLOTS 32	/* slots of statistics keys and tenants' event
+				 * streams, [redis] cluster */
 
 struct decider {
     struct event_base *base;
@@ -54,7 +58,9 @@ struct decider {
 
 static void go_redis(struct dreq *r);
 static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
+static void on_event(void *arg, redisReply *reply);
 static struct rasync *conn_for(struct decider *d, const char *key);
+static void tenants_connect(struct decider *d, const struct limits *l);
 
 /*
  * copy_qid - the queue id for log lines.  Postfix sends one from the second
@@ -223,19 +229,55 @@ on_reply(void *arg, redisReply *reply)
 static void
 count_outcome(struct dreq *r, const redisReply *reply, const char *action)
 {
-    struct rasync *ra = r->d->ra;
+    struct rasync *ra = r->d->ra, *era;
     const char *counter, *provider, *pool;
     struct stats_cmd c;
-    int have;
+    struct events_cmd ec;
+    struct ev_record e;
+    int have, have_ev = 0;
 
     counter = decide_counted(r->l, &r->plan, reply, &provider, &pool);
     have = counter && stats_cmd_make(&c, r->l->prefix, (long long) time(NULL),
 				     r->plan.sender_domain, provider, pool, counter, 1) == 0;
     if (have)
 	ra = conn_for(r->d, c.key[0]);
+    if (counter && strcmp(counter, STATS_THROTTLED) == 0) {
+	memset(&e, 0, sizeof(e));
+	e.type = EV_THROTTLED;
+	e.rcpt = r->rcpt;
+	e.sender = r->plan.sender_domain;
+	e.qid = strcmp(r->qid, "NOQUEUE") != 0 ? r->qid : NULL;
+	e.provider = provider;
+	e.pool = pool;
+	e.reason = "rate-limit";
+	if ((have_ev = events_cmd_make(&ec, r->l->conf, &e)) < 0)
+	    events_failed("outpost-policyd", "a name too long for a key");
+	have_ev = have_ev == 0;
+	/* argv points into r: queued (hiredis copies it) before r goes; no wait */
+	if (have_ev && ((era = conn_for(r->d, ec.key[0])) == NULL
+			|| rasync_command(era, ec.argc, ec.argv, ec.argvlen, on_event, NULL) < 0))
+	    events_failed("outpost-policyd", "Redis busy or down");
+    }
     finish(r, action);			/* r may be gone from here on */
     if (have && (ra == NULL || rasync_command(ra, c.argc, c.argv, c.argvlen, NULL, NULL) < 0))
 	msg_debug("statistics: %s not counted (Redis busy or down)", counter);
+}
+
+/*
+ * tenants_connect - on a cluster, the slots of the tenants' event streams,
+ * connected before the first throttled event (a connection that is not up
+ * yet refuses commands)
+ */
+static void
+tenants_connect(struct decider *d, const struct limits *l)
+{
+    char key[512];
+    size_t i;
+
+    for (i = 0; i < l->conf->tenants.n; i++)
+	if (events_key(key, sizeof(key), l->prefix,
+		       CONF_VEC_AT(&l->conf->tenants, i, struct conf_tenant)->named.name) > 0)
+	    (void) conn_for(d, key);
 }
 
 /*
@@ -259,6 +301,16 @@ conn_for(struct decider *d, const char *key)
     d->other[i] = rasync_new_for(d->base, &d->first->conf->redis, gcra_lua,
 				 d->first->conf->policy.max_pending, key);
     return d->other[i];
+}
+
+/* on_event - the reply of an event's append: a failure is counted */
+static void
+on_event(void *arg, redisReply *reply)
+{
+    (void) arg;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+	events_failed("outpost-policyd", reply && reply->type == REDIS_REPLY_ERROR
+		      ? reply->str : "no reply");
 }
 
 /* go_redis - run the script */
@@ -312,7 +364,7 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
 {
     struct dreq *r = xmalloc(sizeof(*r));
     char out[DECIDE_ANSWER_MAX];
-    const char *provider;
+    const char *provider, *why;
     int rc;
 
     memset(r, 0, offsetof(struct dreq, plan));
@@ -321,6 +373,10 @@ decider_ask(struct decider *d, const struct policy_request *req, decider_fn fn, 
     r->fn = fn;
     r->arg = arg;
     copy_qid(r->qid, sizeof(r->qid), &req->queue_id);
+    if (r->l->conf->tenants.n > 0 && req->recipient.p
+	&& addr_normalize(req->recipient.p, req->recipient.len, r->rcpt, sizeof(r->rcpt),
+			  &why) < 0)
+	r->rcpt[0] = '\0';
     r->start_us = monotime_us();
     rc = decide_prepare(r->l, req, &r->plan, out, sizeof(out));
     if (rc == DECIDE_ANSWERED) {
@@ -365,6 +421,7 @@ decider_new(struct event_base *base, struct limits *l)
     /* and, on a cluster, the statistics' slot, ready before the first count */
     if (stats_hour_key(key, sizeof(key), l->prefix, (long long) time(NULL)) > 0)
 	(void) conn_for(d, key);
+    tenants_connect(d, l);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     event_add(d->tick, &tv);
     return d;
@@ -377,6 +434,7 @@ decider_reload(struct decider *d, struct limits *l)
     limits_unref(d->cur);
     d->cur = limits_ref(l);
     mx_configure(d->mx, l);
+    tenants_connect(d, l);
 }
 
 /* decider_free - answer what waits, then stop */

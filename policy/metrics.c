@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include "events.h"
 #include "metrics.h"
 
 /* upper bounds of the decision latency buckets, seconds */
@@ -68,6 +69,9 @@ metrics_render(const char *node)
 		"Decisions Redis did not make: no connection, an error, or no reply within "
 		"decision_timeout.");
     prom_counter(p, NULL, PROM_GET(m.redis_errors));
+    prom_family(p, "outpost_policyd_events_lost_total", PROM_COUNTER,
+		"Events not written to a tenant's stream (events(3)).");
+    prom_counter(p, NULL, events_failures());
     prom_family(p, "outpost_policyd_decision_duration_seconds", PROM_HISTOGRAM,
 		"Time from a policy request to its answer, MX lookup and Redis included.");
     prom_histogram(p, NULL, &m.latency);

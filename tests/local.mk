@@ -51,7 +51,8 @@ INTEGRATION_TESTS += \
 	tests/integration/demo.sh \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
-	tests/integration/policy-cluster.sh
+	tests/integration/policy-cluster.sh \
+	tests/integration/events.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

@@ -61,6 +61,8 @@ bounce_domain = bounces.%d
 secret_file = $secret
 [blocklist testbl]
 zone = bl.test
+[tenant acme]
+domains = acme.test
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
@@ -172,6 +174,7 @@ args_of() {
     "backoff clear") echo "backoff clear nosuch" ;;
     "backoff set") echo "backoff set other spill 10m 10/m" ;;
     "reputation") echo "reputation" ;;	# the test DNS has no bl.test names: clean
+    "events") echo "events acme --limit 10" ;;	# nothing sent for acme.test: empty
     "test-send") echo "test-send --from news@shop.test --via 127.0.0.1:2525 --timeout 20s" ;;
     *) return 1 ;;
     esac
@@ -300,6 +303,7 @@ while read -r f; do
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
     "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
     "reputation") k=checks ;; "test-send") k=checks ;;
+    "events") k=- ;;	# GET /v1/events' body (time in ms), checked in events.sh
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac
     a=$(args_of "$f")

@@ -16,6 +16,7 @@ conf=$WORLD_DIR/policyd.conf
     printf 'reconnect_min = 50ms\nreconnect_max = 200ms\ncommand_timeout = 300ms\n'
     printf '[policy]\nlisten = unix:%s/run/policy.sock\n' "$WORLD_DIR"
     printf '[provider bulkmail]\ndomains = bulk.test\nrate = 1/h\nburst = 5\n'
+    printf '[tenant shop]\ndomains = shop.test\n'
 } >"$conf"
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens with [redis] cluster"
@@ -59,6 +60,9 @@ hour=$(date -u +%Y%m%d%H)
 st_master=$(cluster_owner "$(cluster_cli "$N1" CLUSTER KEYSLOT "outpost:{st}:h:$hour")")
 counted() { cluster_cli "$st_master" HGETALL 'outpost:{st}:total' | grep -q bulkmail; }
 ok 'wait_until 5 counted' "the refusals are counted on the master of the statistics' slot (port $st_master)"
+ev_master=$(cluster_owner "$(cluster_cli "$N1" CLUSTER KEYSLOT 'outpost:{ev:shop}:s')")
+throttled() { [ "$(cluster_cli "$ev_master" XLEN 'outpost:{ev:shop}:s')" = 3 ]; }
+ok 'wait_until 5 throttled' "and each is a throttled event on the master of the tenant's slot (port $ev_master)"
 
 # --- the {rl} master killed -9: its replica takes over, decisions go on
 has_replica() { replica=$(cluster_replica_of "$rl_master"); [ -n "$replica" ]; }
