@@ -46,6 +46,7 @@ common_report_libreport_a_SOURCES = \
 	common/report/maillog.c common/report/maillog.h \
 	common/report/report_digest.c common/report/report_digest.h
 common_state_libstate_a_SOURCES = \
+	common/state/apikey.c common/state/apikey.h \
 	common/state/suppress.c common/state/suppress.h \
 	common/state/gcra.c common/state/gcra.h \
 	common/state/nodeinfo.c common/state/nodeinfo.h \

@@ -33,6 +33,7 @@
  *	backoff ...		provider backoffs (ctl/backoff.c)
  *	intake ...		bounce intake counters, tagged addresses
  *				(ctl/intake.c)
+ *	apikey ...		keys of the platform API (ctl/apikey.c)
  *	version			print the version
  *
  *	-h, --help, or --help after a command or subcommand, print the
@@ -174,6 +175,7 @@ const struct ctl_command ctl_commands[] = {
     {"throttle", cmd_throttle, ctl_throttle_usage},
     {"stats", cmd_stats, ctl_stats_usage},
     {"backoff", cmd_backoff, ctl_backoff_usage},
+    {"apikey", cmd_apikey, ctl_apikey_usage},
     {"version", cmd_version, version_usage},
     {NULL, NULL, NULL},
 };
