@@ -53,6 +53,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/intake_act.c common/state/intake_act.h \
 	common/state/stats.c common/state/stats.h \
 	common/state/blstate.c common/state/blstate.h \
+	common/state/stats_report.c common/state/stats_report.h \
 	common/state/backoff.c common/state/backoff.h \
 	common/state/provider.c common/state/provider.h \
 	common/state/throttle_limits.c common/state/throttle_limits.h \
