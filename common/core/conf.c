@@ -238,6 +238,8 @@ static const struct conf_key httpd_keys[] = {
 	"17.0.0.0/8, 66.102.0.0/20, 66.249.80.0/20", 0, 0, 0, 0},
     {"machine_user_agents", CT_LIST, K(conf_httpd, machine_user_agents), NULL, 0, 0, 0, 0},
     {"machine_delay", CT_DURATION, K(conf_httpd, machine_delay_ms), "10s", 0, 0, 0, 0},
+    {"api_listen", CT_LIST, K(conf_httpd, api_listen), NULL, 0, 0, 0, 0},
+    {"api_import_max", CT_SIZE, K(conf_httpd, api_import_max), "256m", 0, 0, 0, 0},
     {0},
 };
 

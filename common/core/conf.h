@@ -202,6 +202,8 @@ struct conf_httpd {
     struct cidr_list machine_networks;	/* fetches from here are machines' */
     struct conf_strlist machine_user_agents;	/* more user agent words of machines */
     long long machine_delay_ms;	/* a fetch this soon after sending is a machine's */
+    struct conf_strlist api_listen;	/* the platform API's listeners; none: off */
+    unsigned long long api_import_max;	/* largest body of an import */
 };
 
 /* What every named section begins with: [provider NAME] on line LINE */
