@@ -30,7 +30,7 @@ dist_man_MANS += doc/outpost-httpd.8
 # the browser test's screenshots
 clean-local:
 	-rm -rf tests/integration/httpd-browser.d
-EXTRA_DIST += tests/bench/httpd-bench.sh
+EXTRA_DIST += tests/bench/httpd-bench.sh tests/bench/httpd-api-bench.sh
 
 # the API's rate limit runs policyd's throttling script, compiled in as a C string
 httpd/api_gcra_lua.h: $(top_srcdir)/policy/gcra.lua
