@@ -22,7 +22,7 @@
  *
  *	Every request carries "Authorization: Bearer KEY" (apikey(3)); what
  *	it asks is read here (api_parse(3)), and everything that needs Redis,
- *	the key's check first, is done by the API's worker (api_work(3))
+ *	the key's check first, is done by the API's workers (api_work(3))
  *	while the connection is suspended: no HTTP thread waits.  Answers
  *	are JSON; an error is {"error":{"code","message"}}.  A PUT's body is
  *	at most [httpd] max_body bytes (413).  An import's body (CSV rows

@@ -2,7 +2,8 @@
  * api_work - what the platform API asks of Redis, in a thread of its own
  *	      (see api_work.h)
  *
- * One thread, one connection, jobs in the order they came.  Each answer
+ * [httpd] threads workers, each with its own connection, take the jobs in
+ * the order they came (a request has one job at a time).  Each answer
  * is a JSON document made here with jsonw(3) into memory: the HTTP thread
  * only sends it.
  */
@@ -29,18 +30,25 @@
 #define LIST_CHUNK	4096	/* buckets per walk */
 #define LIST_SCAN_MAX	65536	/* buckets one page looks at, at most */
 
+/* one worker thread and its own connection */
+struct api_worker {
+    const struct outpost_conf *conf;
+    struct api_work *work;
+    pthread_t thread;
+    struct rconn *rc;
+    struct sup_store *sup;
+    struct rscript gcra;
+};
+
 struct api_work {
     const struct outpost_conf *conf;
-    pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
     long queued, max;
     struct api_job *head, *tail;
-    /* the worker's own */
-    struct rconn *rc;
-    struct sup_store *sup;
-    struct rscript gcra;
+    struct api_worker *workers;
+    size_t nworkers;
 };
 
 /* a document being written into memory */
@@ -129,7 +137,7 @@ entry_json(struct jsonw *w, const char *key, const struct sup_entry *e)
 
 /* domain_ok - one of the key's domains that its tenant still owns */
 static int
-domain_ok(const struct api_work *w, const struct api_job *job,
+domain_ok(const struct api_worker *w, const struct api_job *job,
 	  const struct conf_tenant *t, const char *domain)
 {
     return apikey_has_domain(&job->k, domain) && conf_tenant_of_domain(w->conf, domain) == t;
@@ -137,7 +145,7 @@ domain_ok(const struct api_work *w, const struct api_job *job,
 
 /* one_domain - the only domain of the key its tenant owns, or NULL */
 static const char *
-one_domain(const struct api_work *w, const struct api_job *job, const struct conf_tenant *t)
+one_domain(const struct api_worker *w, const struct api_job *job, const struct conf_tenant *t)
 {
     const char *found = NULL;
     size_t i;
@@ -154,7 +162,7 @@ one_domain(const struct api_work *w, const struct api_job *job, const struct con
 
 /* rate - charge the key's rate limit; 0, or -1 with the job answered */
 static int
-rate(struct api_work *w, struct api_job *job, const struct conf_tenant *t)
+rate(struct api_worker *w, struct api_job *job, const struct conf_tenant *t)
 {
     char key[256], iv[24], tol[24];
     const char *argv[7];
@@ -194,7 +202,7 @@ rate(struct api_work *w, struct api_job *job, const struct conf_tenant *t)
 
 /* auth - check the key, its rate, scope and domain; 0 or -1 (answered) */
 static int
-auth(struct api_work *w, struct api_job *job)
+auth(struct api_worker *w, struct api_job *job)
 {
     const struct api_route *rt = job->rt;
     const struct conf_tenant *t;
@@ -232,7 +240,7 @@ auth(struct api_work *w, struct api_job *job)
 
 /* sup_get - GET /v1/suppressions/ADDRESS: what stops mail to it from the domain */
 static void
-sup_get(struct api_work *w, struct api_job *job)
+sup_get(struct api_worker *w, struct api_job *job)
 {
     struct sup_entry hit;
     struct doc d;
@@ -260,7 +268,7 @@ sup_get(struct api_work *w, struct api_job *job)
 
 /* sup_put - PUT /v1/suppressions/ADDRESS: suppress it in the domain's scope */
 static void
-sup_put(struct api_work *w, struct api_job *job)
+sup_put(struct api_worker *w, struct api_job *job)
 {
     struct sup_entry e;
     char csv[SUP_CSV_LINE_MAX];
@@ -310,7 +318,7 @@ sup_put(struct api_work *w, struct api_job *job)
 
 /* sup_delete - DELETE /v1/suppressions/ADDRESS: its entry in the domain's scope */
 static void
-sup_delete(struct api_work *w, struct api_job *job)
+sup_delete(struct api_worker *w, struct api_job *job)
 {
     int r = sup_remove(w->sup, job->rt->target, job->domain);
 
@@ -352,7 +360,7 @@ page_add(const struct sup_entry *e, void *arg)
 
 /* sup_list - GET /v1/suppressions: a page, in constant memory */
 static void
-sup_list(struct api_work *w, struct api_job *job)
+sup_list(struct api_worker *w, struct api_job *job)
 {
     struct page p;
     struct doc d;
@@ -399,7 +407,7 @@ sup_list(struct api_work *w, struct api_job *job)
 
 /* import - write one batch of an import, each entry in a domain of the key */
 static void
-import(struct api_work *w, struct api_job *job)
+import(struct api_worker *w, struct api_job *job)
 {
     const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
     struct sup_batch *b = sup_batch_new(w->sup, 0);
@@ -435,7 +443,7 @@ static int
 keep_sender(const char *sender, void *arg)
 {
     struct api_job *job = ((void **) arg)[0];
-    struct api_work *w = ((void **) arg)[1];
+    struct api_worker *w = ((void **) arg)[1];
     const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
 
     if (job->domain[0])
@@ -445,7 +453,7 @@ keep_sender(const char *sender, void *arg)
 
 /* stats - GET /v1/stats */
 static void
-stats(struct api_work *w, struct api_job *job)
+stats(struct api_worker *w, struct api_job *job)
 {
     struct stats_report rep;
     struct doc d;
@@ -473,7 +481,7 @@ stats(struct api_work *w, struct api_job *job)
 
 /* do_job - one job, answered */
 static void
-do_job(struct api_work *w, struct api_job *job)
+do_job(struct api_worker *w, struct api_job *job)
 {
     job->status = 500;
     job->body_out = NULL;
@@ -497,22 +505,31 @@ do_job(struct api_work *w, struct api_job *job)
 
 /* ---------------------------------------------------------------- the thread */
 
-/* api_work_start - the worker thread and its queue */
+/* api_work_start - the worker threads ([httpd] threads) and their queue */
 struct api_work *
 api_work_start(const struct outpost_conf *conf)
 {
     struct api_work *w = xcalloc(1, sizeof(*w));
+    struct api_worker *k;
+    size_t i;
     int err;
 
     w->conf = conf;
     w->max = conf->httpd.queue_max;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
-    rscript_init(&w->gcra, api_gcra_lua);
-    w->rc = rconn_new(&conf->redis);
-    w->sup = sup_store_new(w->rc, conf->redis.prefix);
-    if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
-	msg_fatal("pthread_create: %s", strerror(err));
+    w->nworkers = (size_t) conf->httpd.threads;
+    w->workers = xcalloc(w->nworkers, sizeof(*w->workers));
+    for (i = 0; i < w->nworkers; i++) {
+	k = &w->workers[i];
+	k->conf = conf;
+	k->work = w;
+	rscript_init(&k->gcra, api_gcra_lua);
+	k->rc = rconn_new(&conf->redis);
+	k->sup = sup_store_new(k->rc, conf->redis.prefix);
+	if ((err = pthread_create(&k->thread, NULL, run, k)) != 0)
+	    msg_fatal("pthread_create: %s", strerror(err));
+    }
     return w;
 }
 
@@ -537,11 +554,12 @@ api_work_queue(struct api_work *w, struct api_job *job)
     return 0;
 }
 
-/* run - the worker: jobs in order */
+/* run - a worker: jobs in the order they came */
 static void *
 run(void *arg)
 {
-    struct api_work *w = arg;
+    struct api_worker *k = arg;
+    struct api_work *w = k->work;
     struct api_job *job;
     int stop;
 
@@ -562,7 +580,7 @@ run(void *arg)
 	    job->body_out = NULL;
 	    fail(job, 503, "unavailable", "the server is stopping");
 	} else {
-	    do_job(w, job);
+	    do_job(k, job);
 	}
 	job->done(job);
     }
@@ -573,21 +591,29 @@ run(void *arg)
 void
 api_work_stop(struct api_work *w)
 {
+    size_t i;
+
     pthread_mutex_lock(&w->lock);
     w->stop = 1;
-    pthread_cond_signal(&w->wake);
+    pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+    for (i = 0; i < w->nworkers; i++)
+	pthread_join(w->workers[i].thread, NULL);
 }
 
 /* api_work_free - release, once nothing can queue */
 void
 api_work_free(struct api_work *w)
 {
+    size_t i;
+
     if (w == NULL)
 	return;
-    sup_store_free(w->sup);
-    rconn_free(w->rc);
+    for (i = 0; i < w->nworkers; i++) {
+	sup_store_free(w->workers[i].sup);
+	rconn_free(w->workers[i].rc);
+    }
+    free(w->workers);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     free(w);

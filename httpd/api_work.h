@@ -10,9 +10,10 @@
  *	void api_work_free(struct api_work *w);
  *
  * DESCRIPTION
- *	As work(3) does for the recipients' pages, one worker thread with
- *	its own Redis connection answers every API request that needs Redis
- *	(all of them: a key is checked there), so no HTTP thread waits.
+ *	As work(3) does for the recipients' pages, worker threads ([httpd]
+ *	threads of them, each with its own Redis connection) answer every
+ *	API request that needs Redis (all of them: a key is checked there),
+ *	so no HTTP thread waits.
  *
  *	api_work_queue() queues a job: API_JOB_REQUEST checks the key
  *	(job->key, the route job->rt) and then carries out the route's
@@ -24,7 +25,7 @@
  *	document the caller frees, or NULL for none), job->retry_after
  *	(seconds, 0: no header) and, once a key is checked, job->k and
  *	job->domain (the one domain of the request, "" when it names none),
- *	then calls job->done(job) from its own thread.  The job stays the
+ *	then calls job->done(job) from the worker's thread.  The job stays the
  *	caller's; it must live until done() is called.  api_work_queue()
  *	returns 0, or -1 when [httpd] queue_max jobs wait already (the
  *	caller answers 503 at once).
