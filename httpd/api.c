@@ -20,6 +20,7 @@
 #include "api.h"
 #include "api_parse.h"
 #include "api_work.h"
+#include "hmetrics.h"
 #include "jsonw.h"
 #include "msg.h"
 #include "suppress.h"
@@ -30,6 +31,7 @@
 struct api {
     const struct outpost_conf *conf;
     struct api_work *work;
+    struct hmetrics *m;
 };
 
 /* one invalid row */
@@ -67,13 +69,22 @@ struct api_req {
 
 /* ---------------------------------------------------------------- answers */
 
-/* answer - a JSON answer (body NULL: none), with Retry-After when retry > 0 */
+/* answer - a JSON answer (body NULL: none), with Retry-After when retry > 0; counted */
 static enum MHD_Result
-answer(struct MHD_Connection *conn, unsigned status, char *body, long retry)
+answer(struct api_req *q, unsigned status, char *body, long retry)
 {
+    static const int route[] = {
+	[API_NONE] = HM_API_OTHER, [API_SUP_GET] = HM_API_SUPPRESSION,
+	[API_SUP_PUT] = HM_API_SUPPRESSION, [API_SUP_DELETE] = HM_API_SUPPRESSION,
+	[API_SUP_LIST] = HM_API_LIST, [API_SUP_IMPORT] = HM_API_IMPORT,
+	[API_STATS] = HM_API_STATS,
+    };
+    struct MHD_Connection *conn = q->conn;
     struct MHD_Response *r;
     enum MHD_Result rv;
     char ra[24];
+
+    hmetrics_api(q->a->m, route[q->rt.op], status);
 
     r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *) "",
 					body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -278,7 +289,7 @@ import_answer(struct api_req *q)
     jsonw_end(&w);
     if (fclose(fp) != 0 || buf == NULL)
 	msg_fatal("open_memstream failed");
-    return answer(q->conn, 200, buf, 0);
+    return answer(q, 200, buf, 0);
 }
 
 /* ---------------------------------------------------------------- the handler */
@@ -378,7 +389,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (q->err_status) {
 	b = q->err_body;
 	q->err_body = NULL;
-	return answer(conn, q->err_status, b, q->err_retry);
+	return answer(q, q->err_status, b, q->err_retry);
     }
     if (q->rt.op == API_SUP_IMPORT) {
 	if (q->llen > 0 || q->toolong) {
@@ -401,7 +412,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     }
     b = q->job.body_out;
     q->job.body_out = NULL;
-    return answer(conn, q->job.status, b, q->job.retry_after);
+    return answer(q, q->job.status, b, q->job.retry_after);
 }
 
 /* completed - the request is over: release what it held */
@@ -439,12 +450,13 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* api_new - what the handlers share */
 struct api *
-api_new(const struct outpost_conf *conf, struct api_work *work)
+api_new(const struct outpost_conf *conf, struct api_work *work, struct hmetrics *m)
 {
     struct api *a = xcalloc(1, sizeof(*a));
 
     a->conf = conf;
     a->work = work;
+    a->m = m;
     return a;
 }
 

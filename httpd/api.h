@@ -5,7 +5,7 @@
  *	#include "api.h"
  *
  *	struct api *api_new(const struct outpost_conf *conf,
- *			    struct api_work *work);
+ *			    struct api_work *work, struct hmetrics *m);
  *	struct MHD_Daemon *api_start(struct api *a, int fd, char *err,
  *				     size_t errlen);
  *	void api_free(struct api *a);
@@ -31,6 +31,8 @@
  *	worker writes each batch: memory stays constant whatever its size,
  *	which [httpd] api_import_max bounds (413).
  *
+ *	Each answer is counted in m by endpoint and status (hmetrics(3)).
+ *
  *	api_start() returns the daemon (stop it with MHD_stop_daemon() after
  *	api_work_stop(3)), or NULL with err filled in.
  */
@@ -44,8 +46,10 @@
 struct MHD_Daemon;
 struct api;
 struct api_work;
+struct hmetrics;
 
-struct api *api_new(const struct outpost_conf *conf, struct api_work *work);
+struct api *api_new(const struct outpost_conf *conf, struct api_work *work,
+		    struct hmetrics *m);
 struct MHD_Daemon *api_start(struct api *a, int fd, char *err, size_t errlen);
 void api_free(struct api *a);
 

@@ -187,7 +187,7 @@ main(int argc, char **argv)
 	    msg_fatal("[httpd] listen %s: %s", conf->httpd.listen.v[i], err);
     if (na > 0) {
 	api_work = api_work_start(conf);
-	api = api_new(conf, api_work);
+	api = api_new(conf, api_work, m);
 	for (i = n; i < n + na; i++)
 	    if ((mhd[i] = api_start(api, fds[i], err, sizeof(err))) == NULL)
 		msg_fatal("[httpd] api_listen %s: %s", conf->httpd.api_listen.v[i - n], err);

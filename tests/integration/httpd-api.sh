@@ -304,6 +304,16 @@ ok 'wait_until 10 answers_with 200 "$keyN" PUT /v1/suppressions/late@gmail.test'
     diag "last answer: $(cat "$body")"
 ok 'suppressed late@gmail.test shop.test' "and stores"
 
+# ---------------------------------------------------------------- metrics
+metric() {
+    curl -s http://127.0.0.1:9434/metrics |
+        awk -v m="outpost_httpd_api_requests_total{node=\"t1\",endpoint=\"$1\",status=\"$2\"}" '$1 == m { print $2 }'
+}
+is "$(metric suppression 429)" 1 "metrics: the one 429"
+is "$(metric suppression 401)" 5 "metrics: the five 401s"
+is "$(metric import 403)" 1 "metrics: the import refused for another tenant's domain"
+is "$(metric other 404)" 2 "metrics: the unknown paths (/v1/nothing, and / that the start waited on)"
+
 # ---------------------------------------------------------------- the document
 out=$("$PYTHON" "$OUTPOST_SRCDIR/tests/lib/openapi-check.py" "$OUTPOST_SRCDIR/doc/openapi.yaml" "$answers")
 is "$?" 0 "every answer is valid against doc/openapi.yaml"
