@@ -5,7 +5,9 @@
  * at the first call (the headers), its body at the next ones, and at the
  * last one a job goes to the worker with the connection suspended; the
  * worker resumes it with the answer.  An import sends a job each time a
- * batch of rows is full, and reads on once the worker has written it.
+ * batch of rows is full, and reads on once the worker has written it; its
+ * first batch is its first row, so that the key is checked before a
+ * stranger's rows take any room.
  */
 #include "config.h"
 
@@ -224,7 +226,11 @@ import_result(struct api_req *q)
     }
     free(q->job.body_out);
     q->job.body_out = NULL;
-    q->authed = 1;
+    if (!q->authed) {
+	q->batch = xreallocarray(q->batch, API_IMPORT_BATCH, sizeof(*q->batch));
+	q->lines = xreallocarray(q->lines, API_IMPORT_BATCH, sizeof(*q->lines));
+	q->authed = 1;
+    }
     q->added += q->job.written;
     if (q->job.refused > 0) {
 	q->invalid += q->job.refused - 1;
@@ -251,7 +257,7 @@ import_data(struct api_req *q, const char *data, size_t *size)
 	import_row(q);
 	q->llen = 0;
 	q->toolong = 0;
-	if (q->nbatch == API_IMPORT_BATCH) {
+	if (q->nbatch == (q->authed ? API_IMPORT_BATCH : 1)) {
 	    *size -= i + 1;
 	    import_send(q);
 	    return;
@@ -333,8 +339,9 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
 	refuse(q, 401, "unauthorized", "a valid API key is required "
 	       "(Authorization: Bearer KEY)");
     if (q->rt.op == API_SUP_IMPORT) {
-	q->batch = xcalloc(API_IMPORT_BATCH, sizeof(*q->batch));
-	q->lines = xcalloc(API_IMPORT_BATCH, sizeof(*q->lines));
+	/* one row until the key is checked: a stranger costs no batch */
+	q->batch = xcalloc(1, sizeof(*q->batch));
+	q->lines = xcalloc(1, sizeof(*q->lines));
     }
     return q;
 }
@@ -345,19 +352,22 @@ body_data(struct api_req *q, const char *data, size_t *size)
 {
     const struct conf_httpd *h = &q->a->conf->httpd;
     unsigned long long max = q->rt.op == API_SUP_IMPORT ? h->api_import_max : h->max_body;
+    size_t n = *size;
 
-    q->received += *size;
-    if (q->received > max) {
+    if (q->received + n > max) {
 	refuse(q, 413, "too_large", "the request body is too large");
     } else if (q->err_status == 0 && q->rt.op == API_SUP_IMPORT) {
+	/* what a full batch left is offered again: count it once */
 	import_data(q, data, size);
+	q->received += n - *size;
 	return;
     } else if (q->err_status == 0) {
-	q->body = xreallocarray(q->body, q->blen + *size + 1, 1);
-	memcpy(q->body + q->blen, data, *size);
-	q->blen += *size;
+	q->body = xreallocarray(q->body, q->blen + n + 1, 1);
+	memcpy(q->body + q->blen, data, n);
+	q->blen += n;
 	q->body[q->blen] = '\0';
     }
+    q->received += n;
     *size = 0;
 }
 
