@@ -41,6 +41,7 @@ listen = 127.0.0.1:8480
 api_listen = 127.0.0.1:8481
 metrics_listen = 127.0.0.1:9434
 max_body = 1k
+api_import_max = 200k
 [tenant shop]
 domains = shop.test, shop2.test
 api_rate = 1000/s
@@ -215,6 +216,15 @@ for i in range(5000):
 is "$(api "$keyA1" POST /v1/suppressions:import --data-binary "@$WORLD_TMP/bulk.csv")" 200 "a 5000-row import: 200"
 is "$(j 'd["added"], d["invalid"]')" "5000 0" "5000 added"
 is "$(ctl suppress list | awk '$1 ~ /^bulk/ && $2 == "shop.test"' | wc -l)" 5000 "all 5000 in the list, in shop.test's scope"
+
+# a stranger's import is refused at its first row; one over api_import_max gets 413
+is "$(api "$keyGone" POST /v1/suppressions:import --data-binary "@$WORLD_TMP/bulk.csv")" 401 \
+    "an import with a revoked key: 401"
+"$PYTHON" -c '
+for i in range(10000):
+    print("big%05d@gmail.test,manual,,,," % i)' >"$WORLD_TMP/big.csv"
+is "$(api "$keyA1" POST /v1/suppressions:import --data-binary "@$WORLD_TMP/big.csv")" 413 \
+    "an import over api_import_max (200k): 413"
 
 # ---------------------------------------------------------------- the list, page by page
 ctl suppress add --scope other.test --reason manual otherlist@gmail.test >/dev/null
