@@ -46,6 +46,7 @@ common_report_libreport_a_SOURCES = \
 	common/report/maillog.c common/report/maillog.h \
 	common/report/report_digest.c common/report/report_digest.h
 common_state_libstate_a_SOURCES = \
+	common/state/apikey.c common/state/apikey.h \
 	common/state/suppress.c common/state/suppress.h \
 	common/state/gcra.c common/state/gcra.h \
 	common/state/nodeinfo.c common/state/nodeinfo.h \
@@ -53,6 +54,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/stats.c common/state/stats.h \
 	common/state/blstate.c common/state/blstate.h \
 	common/state/events.c common/state/events.h \
+	common/state/stats_report.c common/state/stats_report.h \
 	common/state/backoff.c common/state/backoff.h \
 	common/state/provider.c common/state/provider.h \
 	common/state/throttle_limits.c common/state/throttle_limits.h \

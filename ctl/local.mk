@@ -41,6 +41,8 @@ tests_fuzz_fuzz_dmarcrec_LDADD = $(COMMON_LIBS)
 outpostctl_SOURCES += ctl/warmup.c ctl/ctl_warmup.h
 # delivery statistics and provider backoffs (with outpost-logd)
 outpostctl_SOURCES += ctl/stats.c ctl/backoff.c ctl/events.c
+# the keys of the platform API (outpost-httpd)
+outpostctl_SOURCES += ctl/apikey.c
 
 # outpostctl reputation: DNS blocklists (common/dns/dnsbl.c)
 INTEGRATION_TESTS += tests/integration/reputation.sh

@@ -34,6 +34,7 @@
  *	events TENANT ...	a tenant's event stream (ctl/events.c)
  *	intake ...		bounce intake counters, tagged addresses
  *				(ctl/intake.c)
+ *	apikey ...		keys of the platform API (ctl/apikey.c)
  *	version			print the version
  *
  *	-h, --help, or --help after a command or subcommand, print the
@@ -176,6 +177,7 @@ const struct ctl_command ctl_commands[] = {
     {"stats", cmd_stats, ctl_stats_usage},
     {"backoff", cmd_backoff, ctl_backoff_usage},
     {"events", cmd_events, ctl_events_usage},
+    {"apikey", cmd_apikey, ctl_apikey_usage},
     {"version", cmd_version, version_usage},
     {NULL, NULL, NULL},
 };

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ctl.h"
 #include "monotime.h"
@@ -75,15 +74,6 @@ read_line(FILE *fp, char *buf, size_t size, size_t *len, int *toolong, int *nul)
     return 1;
 }
 
-/* is_header - first field "address"? */
-static int
-is_header(const char *s, size_t len)
-{
-    while (len > 0 && (*s == ' ' || *s == '\xef' || *s == '\xbb' || *s == '\xbf'))
-	s++, len--;			/* blanks, a UTF-8 byte order mark */
-    return len >= 7 && strncasecmp(s, "address", 7) == 0 && (len == 7 || s[7] == ',');
-}
-
 /* report - one invalid row */
 static void
 report(struct import *im, long long line, const char *why)
@@ -118,7 +108,7 @@ import_pass(struct import *im, FILE *fp, int apply)
 	}
 	if (strspn(buf, " \t\r") == len || buf[0] == '#')
 	    continue;
-	if (line == 1 && is_header(buf, len))
+	if (line == 1 && sup_csv_is_header(buf, len))
 	    continue;
 	if (sup_csv_parse(buf, len, im->now, &e, &why) < 0) {
 	    report(im, line, why);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "events.h"
@@ -21,6 +22,46 @@ hmetrics_new(const char *node)
 
     m->node = xstrdup(node);
     return m;
+}
+
+const unsigned hm_api_status[HM_API_STATUSES] = {
+    200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 503,
+};
+
+/* hmetrics_api - count an answer of the platform API (enum hm_api) */
+void
+hmetrics_api(struct hmetrics *m, int route, unsigned status)
+{
+    int i;
+
+    for (i = 0; i < HM_API_STATUSES && hm_api_status[i] != status; i++)
+	 /* look */ ;
+    PROM_INC(m->api[route][i]);
+}
+
+/* api - the platform API's answers by endpoint and status */
+static void
+api(struct prom *p, struct hmetrics *m)
+{
+    static const char *const names[HM_API_ROUTES] = {
+	"other", "suppression", "list", "import", "stats",
+    };
+    char code[16];
+    int r, i;
+
+    prom_family(p, "outpost_httpd_api_requests_total", PROM_COUNTER,
+		"Answers of the platform API (api_listen) by endpoint and HTTP status "
+		"(401: no valid key, 403: out of its scope or domains, 429: its rate limit, "
+		"503: Redis away).");
+    for (r = 0; r < HM_API_ROUTES; r++)
+	for (i = 0; i <= HM_API_STATUSES; i++) {
+	    if (i == HM_API_STATUSES)
+		snprintf(code, sizeof(code), "other");
+	    else
+		snprintf(code, sizeof(code), "%u", hm_api_status[i]);
+	    prom_counter(p, (const char *[]) {"endpoint", names[r], "status", code, NULL},
+			 PROM_GET(m->api[r][i]));
+	}
 }
 
 /* hmetrics_free - release */
@@ -90,6 +131,7 @@ hmetrics_render(void *arg)
 
     unsubscribes(p, m);
     tokens(p, m);
+    api(p, m);
     prom_family(p, "outpost_httpd_events_dropped_total", PROM_COUNTER,
 		"Opens and clicks not counted because the queue to Redis was full.");
     prom_counter(p, NULL, PROM_GET(m->dropped));

@@ -5,7 +5,9 @@
  *	#include "hmetrics.h"
  *
  *	struct hmetrics *hmetrics_new(const char *node);
+ *	void hmetrics_api(struct hmetrics *m, int route, unsigned status);
  *	struct prom *hmetrics_render(void *m);
+void hmetrics_api(struct hmetrics *m, int route, unsigned status);
  *	void hmetrics_free(struct hmetrics *m);
  *
  * DESCRIPTION
@@ -23,6 +25,11 @@
 #include "prom.h"
 
 enum hm_route { HM_UNSUB, HM_OPEN, HM_CLICK, HM_ROUTES };
+/* the platform API: its endpoints (API_NONE: no such path) and the statuses it answers */
+enum hm_api { HM_API_OTHER, HM_API_SUPPRESSION, HM_API_LIST, HM_API_IMPORT, HM_API_STATS,
+    HM_API_ROUTES };
+#define HM_API_STATUSES 11
+extern const unsigned hm_api_status[HM_API_STATUSES];
 enum hm_unsub { HM_UNSUB_DONE, HM_UNSUB_ALREADY, HM_UNSUB_FAILED, HM_UNSUB_BUSY,
     HM_UNSUB_NOT_ONE_CLICK, HM_UNSUB_RESULTS };
 
@@ -37,11 +44,13 @@ struct hmetrics {
     unsigned long long written;			/* events written to Redis */
     unsigned long long write_errors;		/* Redis refused or was away */
     unsigned long long other;			/* 404, 405, 413 */
+    unsigned long long api[HM_API_ROUTES][HM_API_STATUSES + 1];	/* the last: others */
     long long queued;				/* gauge */
 };
 
 struct hmetrics *hmetrics_new(const char *node);
 struct prom *hmetrics_render(void *m);
+void hmetrics_api(struct hmetrics *m, int route, unsigned status);
 void hmetrics_free(struct hmetrics *m);
 
 #endif

@@ -4,8 +4,12 @@ outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
 	httpd/hmetrics.c httpd/hmetrics.h \
 	httpd/compose.c httpd/compose.h httpd/submit.c httpd/submit.h \
-	httpd/api_messages.c httpd/api_messages.h
-outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS)
+	httpd/api_messages.c httpd/api_messages.h \
+	httpd/api.c httpd/api.h httpd/api_parse.c httpd/api_parse.h \
+	httpd/api_work.c httpd/api_work.h
+nodist_outpost_httpd_SOURCES = httpd/api_gcra_lua.h
+outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS) \
+	-I$(top_builddir)/httpd
 outpost_httpd_LDADD = $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
 
 # the machine-open classifier on recorded request signatures
@@ -47,4 +51,31 @@ dist_man_MANS += doc/outpost-httpd.8
 # the browser test's screenshots
 clean-local:
 	-rm -rf tests/integration/httpd-browser.d
-EXTRA_DIST += tests/bench/httpd-bench.sh tests/bench/api-submit-bench.sh
+EXTRA_DIST += tests/bench/httpd-bench.sh tests/bench/api-submit-bench.sh \
+	tests/bench/httpd-api-bench.sh
+
+# the API's rate limit runs policyd's throttling script, compiled in as a C string
+httpd/api_gcra_lua.h: $(top_srcdir)/policy/gcra.lua
+	$(AM_V_GEN)$(MKDIR_P) httpd && { \
+	  echo '/* generated from policy/gcra.lua by make: do not edit */'; \
+	  echo 'static const char api_gcra_lua[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	    $(top_srcdir)/policy/gcra.lua; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+httpd/outpost_httpd-api_work.$(OBJEXT): httpd/api_gcra_lua.h
+CLEANFILES += httpd/api_gcra_lua.h
+
+# the API's parsers: routes, queries, keys, rows
+UNIT_TESTS += tests/unit/test_api_parse
+tests_unit_test_api_parse_SOURCES = tests/unit/test_api_parse.c tests/unit/testutil.h \
+	httpd/api_parse.c httpd/api_parse.h
+tests_unit_test_api_parse_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_api_parse_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_api_request
+tests_fuzz_fuzz_api_request_SOURCES = tests/fuzz/fuzz_api_request.c \
+	httpd/api_parse.c httpd/api_parse.h $(FUZZ_DRIVER)
+tests_fuzz_fuzz_api_request_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
+tests_fuzz_fuzz_api_request_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_api_request_LDADD = $(COMMON_LIBS)
+INTEGRATION_TESTS += tests/integration/httpd-api.sh
+EXTRA_DIST += doc/openapi.yaml tests/lib/openapi-check.py

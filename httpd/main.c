@@ -14,7 +14,8 @@
  *	with the secrets of [intake] secret_file (webtoken(3)).  Redis is
  *	written by a worker thread (work(3)); no request waits on it but an
  *	unsubscribe, and that one without holding a thread.  Prometheus
- *	metrics on [httpd] metrics_listen.
+ *	metrics on [httpd] metrics_listen.  On [httpd] api_listen, the
+ *	platform API (/v1/, api(3)) with a worker of its own (api_work(3)).
  *
  *	-c FILE	configuration (default OUTPOST_CONF_PATH)
  *	-f	log to stderr instead of syslog (it never detaches)
@@ -43,6 +44,8 @@
 
 #include <microhttpd.h>
 
+#include "api.h"
+#include "api_work.h"
 #include "conf.h"
 #include "daemonopt.h"
 #include "hmetrics.h"
@@ -121,8 +124,10 @@ main(int argc, char **argv)
     struct work *work;
     struct serve *serve;
     struct MHD_Daemon **mhd;
+    struct api_work *api_work = NULL;
+    struct api *api = NULL;
     int *fds, sig;
-    size_t i, n;
+    size_t i, n, na;
     sigset_t set;
     char err[600];
 
@@ -158,11 +163,14 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* the pages' listeners, then the API's */
     n = conf->httpd.listen.n;
-    fds = xcalloc(n, sizeof(*fds));
-    mhd = xcalloc(n, sizeof(struct MHD_Daemon *));
-    for (i = 0; i < n; i++)
-	if ((fds[i] = listen_on(conf->httpd.listen.v[i], err, sizeof(err))) < 0)
+    na = conf->httpd.api_listen.n;
+    fds = xcalloc(n + na, sizeof(*fds));
+    mhd = xcalloc(n + na, sizeof(struct MHD_Daemon *));
+    for (i = 0; i < n + na; i++)
+	if ((fds[i] = listen_on(i < n ? conf->httpd.listen.v[i]
+				: conf->httpd.api_listen.v[i - n], err, sizeof(err))) < 0)
 	    msg_fatal("%s", err);
     m = hmetrics_new(conf->general.node);
     if (conf->httpd.metrics_listen
@@ -177,6 +185,14 @@ main(int argc, char **argv)
     for (i = 0; i < n; i++)
 	if ((mhd[i] = serve_start(serve, fds[i], err, sizeof(err))) == NULL)
 	    msg_fatal("[httpd] listen %s: %s", conf->httpd.listen.v[i], err);
+    if (na > 0) {
+	api_work = api_work_start(conf);
+	api = api_new(conf, api_work, m);
+	for (i = n; i < n + na; i++)
+	    if ((mhd[i] = api_start(api, fds[i], err, sizeof(err))) == NULL)
+		msg_fatal("[httpd] api_listen %s: %s", conf->httpd.api_listen.v[i - n], err);
+	msg_info("API listening on %s%s", conf->httpd.api_listen.v[0], na > 1 ? " and more" : "");
+    }
     msg_info("listening on %s%s (%zu secrets)", conf->httpd.listen.v[0],
 	     n > 1 ? " and more" : "", verp_keys_count(keys));
     sdnotify_ready("listening on %s", conf->httpd.listen.v[0]);
@@ -194,9 +210,13 @@ main(int argc, char **argv)
     sdnotify_stopping();
     msg_info("stopping");
     work_stop(work);
-    for (i = 0; i < n; i++)
+    if (api_work)
+	api_work_stop(api_work);
+    for (i = 0; i < n + na; i++)
 	MHD_stop_daemon(mhd[i]);
     work_free(work);
+    api_work_free(api_work);
+    api_free(api);
     serve_free(serve);
     promhttp_stop(metrics);
     hmetrics_free(m);

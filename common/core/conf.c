@@ -244,6 +244,8 @@ static const struct conf_key httpd_keys[] = {
     {"api_max_message", CT_SIZE, K(conf_httpd, api_max_message), "10M", 0, 0, 0, 0},
     {"api_max_recipients", CT_LONG, K(conf_httpd, api_max_recipients), "1000", 0, 1, 100000,
      0},
+    {"api_listen", CT_LIST, K(conf_httpd, api_listen), NULL, 0, 0, 0, 0},
+    {"api_import_max", CT_SIZE, K(conf_httpd, api_import_max), "256m", 0, 0, 0, 0},
     {0},
 };
 

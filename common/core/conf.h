@@ -207,6 +207,8 @@ struct conf_httpd {
     long long submit_timeout_ms;
     unsigned long long api_max_message;	/* larger API messages are refused */
     long api_max_recipients;	/* per POST /v1/messages */
+    struct conf_strlist api_listen;	/* the platform API's listeners; none: off */
+    unsigned long long api_import_max;	/* largest body of an import */
 };
 
 /* What every named section begins with: [provider NAME] on line LINE */

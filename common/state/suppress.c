@@ -368,6 +368,15 @@ out:
     return rc;
 }
 
+/* sup_csv_is_header - a first row whose first field is "address"? */
+int
+sup_csv_is_header(const char *s, size_t len)
+{
+    while (len > 0 && (*s == ' ' || *s == '\xef' || *s == '\xbb' || *s == '\xbf'))
+	s++, len--;			/* blanks, a UTF-8 byte order mark */
+    return len >= 7 && strncasecmp(s, "address", 7) == 0 && (len == 7 || s[7] == ',');
+}
+
 /* csv_put - append one field, quoted when needed */
 static size_t
 csv_put(char *buf, size_t size, size_t at, const char *s, int comma)
@@ -890,10 +899,10 @@ walk_reply(struct sup_store *s, redisReply *r,
     return 0;
 }
 
-/* sup_walk - every entry, a chunk of buckets per round trip */
-int
-sup_walk(struct sup_store *s, long long purge_before,
-	 int (*fn)(const struct sup_entry *, void *), void *arg)
+/* walk_range - the entries of buckets first to end - 1, a chunk per round trip */
+static int
+walk_range(struct sup_store *s, unsigned first, unsigned end, long long purge_before,
+	   int (*fn)(const struct sup_entry *, void *), void *arg)
 {
     char (*keys)[128] = xreallocarray(NULL, 2 + 2 * WALK_CHUNK, sizeof(*keys));
     const char **argv = xreallocarray(NULL, 3 + 2 * WALK_CHUNK, sizeof(*argv));
@@ -904,13 +913,13 @@ sup_walk(struct sup_store *s, long long purge_before,
     key(s, keys[0], sizeof(keys[0]), "scopeids");
     key(s, keys[1], sizeof(keys[1]), "meta");
     snprintf(before, sizeof(before), "%lld", purge_before);
-    for (base = 0; base < SUP_BUCKETS && rc == 0; base += WALK_CHUNK) {
+    for (base = first; base < end && rc == 0; base += WALK_CHUNK) {
 	redisReply *r;
 
 	nk = 0;
 	argv[nk] = keys[nk], nk++;
 	argv[nk] = keys[nk], nk++;
-	for (i = 0; i < WALK_CHUNK; i++) {
+	for (i = 0; i < WALK_CHUNK && base + i < end; i++) {
 	    snprintf(keys[nk], sizeof(keys[nk]), "%s{sup}:b:%05x", s->prefix, base + i);
 	    argv[nk] = keys[nk], nk++;
 	    snprintf(keys[nk], sizeof(keys[nk]), "%s{sup}:l:%05x", s->prefix, base + i);
@@ -928,6 +937,25 @@ sup_walk(struct sup_store *s, long long purge_before,
     free(keys);
     free(argv);
     return rc;
+}
+
+/* sup_walk - every entry */
+int
+sup_walk(struct sup_store *s, long long purge_before,
+	 int (*fn)(const struct sup_entry *, void *), void *arg)
+{
+    return walk_range(s, 0, SUP_BUCKETS, purge_before, fn, arg);
+}
+
+/* sup_walk_buckets - the entries of count buckets from first on */
+int
+sup_walk_buckets(struct sup_store *s, unsigned first, unsigned count,
+		 int (*fn)(const struct sup_entry *, void *), void *arg)
+{
+    unsigned end = first >= SUP_BUCKETS || count > SUP_BUCKETS - first ? SUP_BUCKETS
+	: first + count;
+
+    return walk_range(s, first, end, 0, fn, arg);
 }
 
 /* sup_count - the number of entries, -1 on error */

@@ -21,6 +21,7 @@
  *			  struct sup_entry *e, const char **why);
  *	size_t sup_csv_format(const struct sup_entry *e, char *buf,
  *			      size_t size);
+ *	int sup_csv_is_header(const char *line, size_t len);
  *
  *	The store in Redis:
  *
@@ -38,6 +39,9 @@
  *	void sup_batch_free(struct sup_batch *b);
  *	int sup_walk(struct sup_store *s, long long purge_before,
  *		     int (*fn)(const struct sup_entry *, void *), void *arg);
+ *	int sup_walk_buckets(struct sup_store *s, unsigned first,
+ *			     unsigned count, int (*fn)(const struct sup_entry *,
+ *			     void *), void *arg);
  *	long long sup_count(struct sup_store *s);
  *	int sup_stats(struct sup_store *s, const char *day,
  *		      void (*fn)(const char *field, long long n, void *),
@@ -96,11 +100,16 @@
  *	a few hundred buckets per round trip.  With purge_before > 0, entries
  *	that expired before it are deleted and not shown.  fn returns 0 to go
  *	on; anything else stops the walk and is returned.
+ *	sup_walk_buckets() walks only the buckets first to first + count - 1
+ *	(a page of a listing: its cursor is a bucket number), in order of
+ *	bucket, so that sup_bucket() of an entry's target says where it is.
  *
  *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
  *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or
  *	"YYYY-MM-DDTHH:MM:SSZ"; empty time = now; scope "" or "global" =
  *	global).  sup_csv_format() writes the same form.
+ *	sup_csv_is_header() is true for a header row: its first field is
+ *	"address" (after blanks and a UTF-8 byte order mark).
  *
  * DIAGNOSTICS
  *	Parsers return -1 with *why set to a static text.  Redis functions
@@ -158,6 +167,7 @@ void sup_time_format(long long t, char *buf, size_t size);
 int sup_csv_parse(const char *line, size_t len, long long now,
 		  struct sup_entry *e, const char **why);
 size_t sup_csv_format(const struct sup_entry *e, char *buf, size_t size);
+int sup_csv_is_header(const char *line, size_t len);
 
 struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
 void sup_store_free(struct sup_store *s);
@@ -171,6 +181,8 @@ int sup_batch_flush(struct sup_batch *b);
 void sup_batch_free(struct sup_batch *b);
 int sup_walk(struct sup_store *s, long long purge_before,
 	     int (*fn)(const struct sup_entry *, void *), void *arg);
+int sup_walk_buckets(struct sup_store *s, unsigned first, unsigned count,
+		     int (*fn)(const struct sup_entry *, void *), void *arg);
 long long sup_count(struct sup_store *s);
 int sup_stats(struct sup_store *s, const char *day,
 	      void (*fn)(const char *field, long long n, void *), void *arg);

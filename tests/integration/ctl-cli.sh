@@ -63,6 +63,8 @@ secret_file = $secret
 zone = bl.test
 [tenant acme]
 domains = acme.test
+[tenant shop]
+domains = shop.test
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
@@ -176,9 +178,13 @@ args_of() {
     "reputation") echo "reputation" ;;	# the test DNS has no bl.test names: clean
     "events") echo "events acme --limit 10" ;;	# nothing sent for acme.test: empty
     "test-send") echo "test-send --from news@shop.test --via 127.0.0.1:2525 --timeout 20s" ;;
+    "apikey create") echo "apikey create shop --scopes stats" ;;
+    "apikey list") echo "apikey list" ;;
+    "apikey revoke") echo "apikey revoke $revoke_id" ;;
     *) return 1 ;;
     esac
 }
+revoke_id=$(ctl apikey create shop 2>/dev/null | cut -c4-19)	# a key to revoke
 printf 'address,reason,scope,time,expires,source\nnew@gmail.test,manual,global,2026-01-02T03:04:05Z,,import\n' \
     >"$WORLD_TMP/import.csv"
 while read -r f; do
@@ -302,7 +308,7 @@ while read -r f; do
     "suppress list") k=entries ;; "suppress stats") k=decisions ;; "intake stats") k=counters ;;
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
     "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
-    "reputation") k=checks ;; "test-send") k=checks ;;
+    "reputation") k=checks ;; "test-send") k=checks ;; "apikey list") k=keys ;;
     "events") k=- ;;	# GET /v1/events' body (time in ms), checked in events.sh
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac

@@ -1,0 +1,94 @@
+/*
+ * api_work - what the platform API asks of Redis, in a thread of its own
+ *
+ * SYNOPSIS
+ *	#include "api_work.h"
+ *
+ *	struct api_work *api_work_start(const struct outpost_conf *conf);
+ *	int api_work_queue(struct api_work *w, struct api_job *job);
+ *	void api_work_stop(struct api_work *w);
+ *	void api_work_free(struct api_work *w);
+ *
+ * DESCRIPTION
+ *	As work(3) does for the recipients' pages, worker threads ([httpd]
+ *	threads of them, each with its own Redis connection) answer every
+ *	API request that needs Redis (all of them: a key is checked there),
+ *	so no HTTP thread waits.
+ *
+ *	api_work_queue() queues a job: API_JOB_REQUEST checks the key
+ *	(job->key, the route job->rt) and then carries out the route's
+ *	operation; API_JOB_IMPORT writes job->entries to the suppression
+ *	list, after checking the key when job->need_auth is set (the first
+ *	batch of an import).  An entry without a domain goes to the
+ *	request's; one that names a domain not the key's is not written but
+ *	counted in job->refused.  The worker fills job->status, job->body (a JSON
+ *	document the caller frees, or NULL for none), job->retry_after
+ *	(seconds, 0: no header) and, once a key is checked, job->k and
+ *	job->domain (the one domain of the request, "" when it names none),
+ *	then calls job->done(job) from the worker's thread.  The job stays the
+ *	caller's; it must live until done() is called.  api_work_queue()
+ *	returns 0, or -1 when [httpd] queue_max jobs wait already (the
+ *	caller answers 503 at once).
+ *
+ *	Checking a key: unknown, revoked or of a tenant no longer
+ *	configured: 401.  Then the rate limit of the key (its tenant's
+ *	api_rate and api_burst, the GCRA script of outpost-policyd on the
+ *	key P{api}:rate:ID): 429 with retry_after.  Then the scope (403)
+ *	and the domain: ?domain= must be one of the key's domains that its
+ *	tenant still owns (403); without it, a route on one domain takes
+ *	the key's only one, or is refused (400) when it has several.
+ *	Redis unreachable: 503 with retry_after.
+ *
+ *	api_work_stop() answers every waiting job 503 and joins the thread;
+ *	api_work_free() releases the rest.
+ */
+#ifndef OUTPOST_HTTPD_API_WORK_H
+#define OUTPOST_HTTPD_API_WORK_H
+
+#include <stddef.h>
+
+#include "api_parse.h"
+#include "apikey.h"
+#include "conf.h"
+#include "suppress.h"
+
+struct api_work;
+
+enum api_job_kind { API_JOB_REQUEST, API_JOB_IMPORT };
+
+#define API_IMPORT_BATCH 500	/* entries of one import job */
+
+struct api_job {
+    int kind;			/* enum api_job_kind */
+    const struct api_route *rt;
+    char key[APIKEY_MAX];	/* as the client sent it */
+    const char *body;		/* a PUT's JSON body, NULL: none */
+    size_t body_len;
+    struct sup_entry *entries;	/* API_JOB_IMPORT */
+    long long *lines;		/* the line of each entry */
+    size_t nentries;
+    int need_auth;		/* API_JOB_IMPORT: the first: check the key first */
+    long long now;
+    /* the worker's answer */
+    unsigned status;
+    char *body_out;		/* JSON, the caller frees */
+    long retry_after;
+    struct apikey_rec k;
+    char domain[DOMAIN_MAX];
+    long long written;		/* API_JOB_IMPORT: entries written */
+    long long refused;		/* API_JOB_IMPORT: entries of a domain not the key's */
+    long long refused_line;	/* the first of them, 0: none */
+    void (*done)(struct api_job *job);
+    void *arg;			/* the caller's */
+    struct api_job *next;	/* the queue's */
+};
+
+struct api_work *api_work_start(const struct outpost_conf *conf);
+int api_work_queue(struct api_work *w, struct api_job *job);
+void api_work_stop(struct api_work *w);
+void api_work_free(struct api_work *w);
+
+/* a JSON error document {"error":{"code","message"}}, to free */
+char *api_error_body(const char *code, const char *message);
+
+#endif
