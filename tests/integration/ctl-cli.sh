@@ -35,7 +35,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 username = ctl
 password = ctlpass
 [policy]

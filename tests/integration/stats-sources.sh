@@ -34,7 +34,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = t:
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
