@@ -16,7 +16,7 @@ redis_start
 # outpostctl and the policy daemon connect as a user that may not run KEYS: Redis
 # refuses it and records the refusal in ACL LOG
 redis_cli ACL SETUSER ctl on '>ctlpass' '~*' '&*' '+@all' '-keys' >/dev/null
-like "$(redis-cli -s "$REDIS_SOCK" --no-auth-warning --user ctl --pass ctlpass KEYS '*' 2>&1)" \
+like "$(redis_cli --no-auth-warning --user ctl --pass ctlpass KEYS '*' 2>&1)" \
     "NOPERM" "the ACL user 'ctl' is refused KEYS"
 like "$(redis_cli ACL LOG)" "keys" "and the refusal is in ACL LOG"
 redis_cli ACL LOG RESET >/dev/null
@@ -62,8 +62,14 @@ zone = bl.test
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
-world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
-ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens"
+redis_is_cluster || world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
+if redis_is_cluster; then
+    out=$(timeout 10 "$POLICYD_BIN" -f -c "$conf" 2>&1)
+    isnt "$?" 0 "on a cluster, policyd refuses to start"
+    like "$out" "\[redis\] cluster: outpost-policyd does not run on a Redis Cluster yet" "and says why"
+fi
+policyd_skip "policyd listens" ||
+    ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens"
 # the milter publishes this node's fingerprints (check-config --cluster)
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter listens"
@@ -72,7 +78,7 @@ ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter listens"
 # throttled: limits, warm-up use, statistics), a backoff, suppressions, and the
 # day's counters of the bounce intake and the milter's suppression decisions as
 # they do them (common/state/intake_act.h, common/state/suppress.c)
-answers=$(/usr/bin/python3 - "$WORLD_DIR/run/policy.sock" <<'PY'
+redis_is_cluster || answers=$(/usr/bin/python3 - "$WORLD_DIR/run/policy.sock" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 for i in range(4):
@@ -84,7 +90,8 @@ for i in range(4):
     print(buf.decode().split("\n")[0])
 PY
 )
-like "$answers" "rate limit of provider testmail" "policyd throttles beyond the burst"
+policyd_skip "policyd throttles beyond the burst" ||
+    like "$answers" "rate limit of provider testmail" "policyd throttles beyond the burst"
 is "$(ctl backoff set testmail warm1 1h 60/m '421 4.7.28 "slow down"')" "" "backoff set"
 ctl suppress add --reason hard-bounce gone@gmail.test >/dev/null
 ctl suppress add --reason unsubscribe --scope shop.test --expires 30d bob@gmail.test >/dev/null
@@ -289,6 +296,8 @@ while read -r f; do
     "reputation") k=checks ;;
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac
+    # their rows are what policyd wrote
+    case $f in "throttle status" | stats) policyd_skip "outpostctl $f --json follows the convention" && continue ;; esac
     a=$(args_of "$f")
     [ "$f" = check-config ] && a="check-config --cluster"	# the cluster's state is the document
     # shellcheck disable=SC2086
@@ -307,9 +316,11 @@ j=$(ctl check-config --cluster --json 2>/dev/null)
 is "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["nodes"]), d["nodes"][0]["stale"], d["differences"], d["agree"])' <<<"$j")" \
     "1 False [] True" "check-config --cluster --json: one node, fresh, no difference, agreeing"
 j=$(ctl warmup status --json)
+policyd_skip "warmup status --json: day 1 of warm1, cap 50, 2 used; spill has no cap" ||
 is "$(/usr/bin/python3 -c 'import json,sys; p={x["name"]:x for x in json.load(sys.stdin)["pools"]}; w=p["warm1"]; print(w["warmup_day"], w["cap"], w["used"], w["spills_over_to"], p["spill"]["cap"])' <<<"$j")" \
     "1 50 2 spill None" "warmup status --json: day 1 of warm1, cap 50, 2 used; spill has no cap"
 j=$(ctl throttle status --json)
+policyd_skip "throttle status --json: the provider's limit used up, its backoffs" ||
 is "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); l=[x for x in d["limits"] if x["kind"]=="provider"]; print(len(l), l[0]["name"], l[0]["burst"], l[0]["available"], sorted(b["provider"] for b in d["backoffs"]))' <<<"$j")" \
     "1 testmail 2 0 ['other', 'testmail']" "throttle status --json: the provider's limit used up, its backoffs"
 j=$(ctl suppress check --json --sender shop.test gone@gmail.test nobody@gmail.test)

@@ -128,6 +128,13 @@ _tap_result() {
     return "$1"
 }
 
+# skip DESC REASON - a test not run here: "ok N - DESC # SKIP REASON" (counted as a skip).
+skip() {
+    local desc=${1//\#/\\#}
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - ${desc//$'\n'/ } # SKIP $2"
+}
+
 # pass DESC / fail DESC [DIAG] - unconditional results.
 pass() { _tap_result 0 "${1:-}"; }
 fail() {
@@ -709,6 +716,13 @@ redis_is_cluster() { [ "$OUTPOST_TEST_REDIS" = cluster ]; }
 
 # redis_single_only REASON - skip the whole test in a cluster world
 redis_single_only() { ! redis_is_cluster || skip_all "needs a single Redis: $*"; }
+
+# policyd_skip DESC - in a cluster world, skip DESC (outpost-policyd refuses a cluster)
+# and return 0; else return 1:  policyd_skip "policyd listens" || ok ... "policyd listens"
+policyd_skip() {
+    redis_is_cluster || return 1
+    skip "$1" "outpost-policyd does not run on a Redis Cluster yet"
+}
 
 # redis_start [OPTION...] - start redis-server (daemonized) and wait until it answers
 # PING.  OPTIONs are more redis-server options (e.g. --appendonly yes); they override
