@@ -521,40 +521,54 @@ static const struct keyspec {
     {NULL, 0, 0},
 };
 
-/* cluster_command - one command to the master of its keys, if one slot */
-static redisReply *
-cluster_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
+/* rconn_command_keys - where a command's keys are: their number, first, step */
+int
+rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
+		   int *step)
 {
     size_t len = argvlen ? argvlen[0] : strlen(argv[0]);
     const struct keyspec *k;
-    int first = 1, count = 1, i;
-    unsigned slot;
+    int count = 1;
 
+    *first = 1, *step = 1;
     for (k = keyspec; k->name; k++)
 	if (strlen(k->name) == len && strncasecmp(k->name, argv[0], len) == 0)
 	    break;
     if ((len == 4 && strncasecmp(argv[0], "EVAL", 4) == 0)
 	|| (len == 7 && strncasecmp(argv[0], "EVALSHA", 7) == 0)) {
-	first = 3, count = argc > 2 ? atoi(argv[2]) : 0;
+	*first = 3, count = argc > 2 ? atoi(argv[2]) : 0;
     } else if (k->name) {
-	first = k->first, count = k->count;
+	*first = k->first, count = k->count;
     }
-    if (count == -1)
-	count = argc - first;
-    if (count == -2) {		/* key value key value ...: one slot, sent by the first */
-	slot = argc > 1 ? rcluster_keyslot(argv[1], argvlen ? argvlen[1] : strlen(argv[1])) : 0;
-	for (i = 3; i < argc; i += 2)
+    if (count == -2)		/* key value key value ... */
+	*step = 2, count = (argc - *first + 1) / 2;
+    else if (count == -1)
+	count = argc - *first;
+    if (*first == 0 || *first >= argc || count <= 0)
+	return (*first = 0), 0;
+    return count;
+}
+
+/* cluster_command - one command to the master of its keys, if one slot */
+static redisReply *
+cluster_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
+{
+    int first, step, count, i;
+    unsigned slot;
+
+    count = rconn_command_keys(argc, argv, argvlen, &first, &step);
+    if (step == 2 && count > 0) {	/* one slot, sent by the first key */
+	slot = rcluster_keyslot(argv[first], argvlen ? argvlen[first] : strlen(argv[first]));
+	for (i = first + 2; i < argc; i += 2)
 	    if (rcluster_keyslot(argv[i], argvlen ? argvlen[i] : strlen(argv[i])) != slot) {
-		const char *two[2] = {argv[1], argv[i]};
-		const size_t twolen[2] = {argvlen ? argvlen[1] : strlen(argv[1]),
+		const char *two[2] = {argv[first], argv[i]};
+		const size_t twolen[2] = {argvlen ? argvlen[first] : strlen(argv[first]),
 		    argvlen ? argvlen[i] : strlen(argv[i])};
 
 		return rcluster_command(c->cl, 0, 2, 2, two, twolen);	/* refused */
 	    }
 	count = 1;
     }
-    if (first == 0 || first >= argc || count <= 0)
-	return rcluster_command(c->cl, 0, 0, argc, argv, argvlen);
     return rcluster_command(c->cl, first, count, argc, argv, argvlen);
 }
 

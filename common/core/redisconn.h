@@ -17,6 +17,8 @@
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
  *	size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+ *	int rconn_command_keys(int argc, const char **argv,
+ *			       const size_t *argvlen, int *first, int *step);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
  *				const char *glob);
  *	unsigned long long rconn_failure_count(void);
@@ -91,6 +93,9 @@
  *	call must share a {hash tag}).  Each node's connection behaves as
  *	above (timeouts, backoff, the maxmemory-policy check of each new
  *	connection); server, db and sentinels are not used.
+ *	rconn_command_keys() is that reading of a command (pure): the number
+ *	of its keys, the first at argv[*first], then every *step-th (2 for
+ *	MSET's key value pairs); 0 and *first 0 for none.
  *	rconn_masters() puts in v the plain connections behind c (at most
  *	max): every master of a cluster (the map read again), else c itself.
  *
@@ -142,6 +147,8 @@ int rconn_maybe_ran(const struct rconn *c);
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
 size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+int rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
+		       int *step);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
 unsigned long long rconn_failure_count(void);
 void rconn_drop(struct rconn *c);
