@@ -79,7 +79,7 @@ build_and_check normal
 if [ -z "${OUTPOST_SKIP_CLUSTER:-}" ] && [ -f "$top/_build/normal/Makefile" ]; then
     say "check normal on a Redis Cluster"
     rm -f "$top/_build/normal/test-suite-cluster.log"
-    (cd "$top/_build/normal" && make check-cluster >check-cluster.out 2>&1)
+    (cd "$top/_build/normal" && make -j"$jobs" check-cluster >check-cluster.out 2>&1)
     if [ -f "$top/_build/normal/test-suite-cluster.log" ]; then
         count "$top/_build/normal/test-suite-cluster.log"
     else

@@ -578,10 +578,10 @@ rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvle
 {
     redisReply *r;
 
+    /* on a cluster, the node's connection counts its own failures */
     if (c->cl && argc >= 1)
-	r = cluster_command(c, argc, argv, argvlen);
-    else
-	r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
+	return cluster_command(c, argc, argv, argvlen);
+    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
 				     command_repeatable(argv[0], argvlen ? argvlen[0]
 							: strlen(argv[0])));
     if (r == NULL)
@@ -631,11 +631,8 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     redisReply *r;
     int i;
 
-    if (c->cl) {
-	if ((r = rcluster_eval(c->cl, s, nkeys, argc, argv, argvlen)) == NULL)
-	    __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-	return r;
-    }
+    if (c->cl)			/* the node's connection counts failures */
+	return rcluster_eval(c->cl, s, nkeys, argc, argv, argvlen);
     av = xreallocarray(NULL, (size_t) argc + 3, sizeof(*av));
     al = xreallocarray(NULL, (size_t) argc + 3, sizeof(*al));
     snprintf(nk, sizeof(nk), "%d", nkeys);

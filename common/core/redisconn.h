@@ -112,7 +112,8 @@
  *	go on as glob says ("*").
  *	rconn_failure_count() is the number of commands, over all the
  *	connections of the process, that rconn_command() answered NULL
- *	since the start (for metrics; safe from any thread).
+ *	since the start (for metrics; safe from any thread); on a cluster,
+ *	the commands a node's connection answered NULL.
  *
  *	One rconn serves one thread at a time.
  */
