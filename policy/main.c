@@ -131,10 +131,6 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open("outpost-policyd", opt.foreground, dm.limits->conf->general.syslog_facility);
-    /* its asynchronous client has no cluster routing: its {rl} and {st} keys differ */
-    if (dm.limits->conf->redis.cluster.n > 0)
-	msg_fatal("[redis] cluster: outpost-policyd does not run on a Redis Cluster yet; "
-		  "give it a single Redis or Sentinel ([redis] server or sentinels)");
     signal(SIGPIPE, SIG_IGN);
     rcheck_at_start(&dm.limits->conf->redis);
     if ((dm.base = event_base_new()) == NULL)

@@ -51,6 +51,7 @@ INTEGRATION_TESTS += \
 	tests/integration/demo.sh \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
+	tests/integration/policy-cluster.sh \
 	tests/integration/cluster-failover.sh
 
 # helper programs the integration tests drive

@@ -19,6 +19,10 @@
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
+#	The tests of a build run 2 x nproc at once in the normal build (the
+#	integration tests mostly wait on their daemons) and nproc + 1 in the
+#	sanitizer build; OUTPOST_CHECK_JOBS sets both.
+#
 #	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_STATIC=1,
 #	OUTPOST_SKIP_PACKAGE=1, OUTPOST_SKIP_DISTCHECK=1 and OUTPOST_SKIP_CLUSTER=1
 #	shorten a local run.
@@ -42,9 +46,9 @@ count() {
     grep -E '^(FAIL|ERROR):' "$log" | head -n 40
 }
 
-# build_and_check NAME CONFIGURE-ARGS... - one build tree, make check
+# build_and_check NAME CHECK-JOBS CONFIGURE-ARGS... - one build tree, make check
 build_and_check() {
-    local name=$1; shift
+    local name=$1 cjobs=${OUTPOST_CHECK_JOBS:-$2}; shift 2
     local dir=$top/_build/$name
     say "build $name"
     mkdir -p "$dir"
@@ -54,7 +58,7 @@ build_and_check() {
     fi
     say "check $name"
     rm -f "$dir/test-suite.log"
-    (cd "$dir" && make -j"$jobs" check >check.out 2>&1)
+    (cd "$dir" && make -j"$cjobs" check >check.out 2>&1)
     if [ -f "$dir/test-suite.log" ]; then
         count "$dir/test-suite.log"
         grep -E '^(FAIL|ERROR):' "$dir/test-suite.log" >/dev/null &&
@@ -74,19 +78,19 @@ say "autogen"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-build_and_check normal
+build_and_check normal $((jobs * 2))
 # The suites that run on a Redis Cluster too, once more against one (make check-cluster).
 if [ -z "${OUTPOST_SKIP_CLUSTER:-}" ] && [ -f "$top/_build/normal/Makefile" ]; then
     say "check normal on a Redis Cluster"
     rm -f "$top/_build/normal/test-suite-cluster.log"
-    (cd "$top/_build/normal" && make -j"$jobs" check-cluster >check-cluster.out 2>&1)
+    (cd "$top/_build/normal" && make -j"$((jobs * 2))" check-cluster >check-cluster.out 2>&1)
     if [ -f "$top/_build/normal/test-suite-cluster.log" ]; then
         count "$top/_build/normal/test-suite-cluster.log"
     else
         echo "check-cluster produced no test-suite-cluster.log"; fail=$((fail + 1))
     fi
 fi
-[ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+[ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers $((jobs + 1)) --enable-sanitizers
 
 # The fuzz targets under libFuzzer: each a few seconds from its corpus.
 if [ -z "${OUTPOST_SKIP_FUZZ:-}" ]; then

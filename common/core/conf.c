@@ -256,6 +256,10 @@ static const struct conf_key pool_keys[] = {
     {"schedule", CT_LIST, K(conf_pool, schedule), NULL, 0, 0, 0, 0},
     {"split", CT_LIST, K(conf_pool, split), NULL, 0, 0, 0, 0},
     {"overflow", CT_STR, K(conf_pool, overflow), NULL, 0, 0, 0, 0},
+    {"hold_bounce_rate", CT_STR, K(conf_pool, hold_bounce_rate), NULL, 0, 0, 0, 0},
+    {"hold_complaint_rate", CT_STR, K(conf_pool, hold_complaint_rate), NULL, 0, 0, 0, 0},
+    {"hold_when_listed", CT_BOOL, K(conf_pool, hold_when_listed), "no", 0, 0, 0, 0},
+    {"hold_min_messages", CT_LONG, K(conf_pool, hold_min_messages), "100", 0, 1, 1000000000, 0},
     {0},
 };
 
@@ -482,6 +486,26 @@ check_pool(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
+/* hold_rate - "5%" or "0.3%" as a fraction; none: 0 */
+static int
+hold_rate(const char *s, double *out, const char **why)
+{
+    char *end;
+    double v;
+
+    *out = 0;
+    if (s == NULL)
+	return 0;
+    v = strtod(s, &end);
+    if (end == s || strcmp(end, "%") != 0 || !(v > 0 && v <= 100)) {
+	*why = "hold_bounce_rate, hold_complaint_rate: expected a percentage above 0, "
+	    "such as 5% or 0.3%";
+	return -1;
+    }
+    *out = v / 100;
+    return 0;
+}
+
 /* check_pool_policy - what outpost-policyd needs of a pool */
 static int
 check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
@@ -507,6 +531,9 @@ check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "split needs a schedule";
 	return -1;
     }
+    if (hold_rate(p->hold_bounce_rate, &p->hold_bounce, why) < 0
+	|| hold_rate(p->hold_complaint_rate, &p->hold_complaint, why) < 0)
+	return -1;
     /* the spill-over chain must end, and name only pools that exist */
     for (q = p, hops = 0; q->overflow != NULL; hops++) {
 	if (hops >= conf->pools.n) {

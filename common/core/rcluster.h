@@ -14,6 +14,8 @@
  *				  int nkeys, int argc, const char **argv,
  *				  const size_t *argvlen);
  *	int rcluster_refresh(struct rcluster *c);
+ *	int rcluster_slot_owner(struct rcluster *c, unsigned slot,
+ *				char *host, size_t hostlen, int *port);
  *	const char *rcluster_error(const struct rcluster *c);
 int rcluster_maybe_ran(const struct rcluster *c);
 size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
@@ -74,7 +76,11 @@ size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
  *	copied to them.
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
- *	one (the old map is kept).  rcluster_counts() gives the MOVED and
+ *	one (the old map is kept).  rcluster_slot_owner() reads the map
+ *	now and gives the address of the master of slot: 0, or -1 when no
+ *	node gave a map or the slot has no master (the reason in
+ *	rcluster_error()); for a client of its own, such as the
+ *	asynchronous one of outpost-policyd.  rcluster_counts() gives the MOVED and
  *	ASK replies followed and the maps read since rcluster_new() (for
  *	metrics and tests).
  *
@@ -132,6 +138,8 @@ redisReply *rcluster_command(struct rcluster *c, int firstkey, int nkeys,
 redisReply *rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys,
 			  int argc, const char **argv, const size_t *argvlen);
 int rcluster_refresh(struct rcluster *c);
+int rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t hostlen,
+			int *port);
 const char *rcluster_error(const struct rcluster *c);
 int rcluster_maybe_ran(const struct rcluster *c);
 size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);

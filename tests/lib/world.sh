@@ -717,13 +717,6 @@ redis_is_cluster() { [ "$OUTPOST_TEST_REDIS" = cluster ]; }
 # redis_single_only REASON - skip the whole test in a cluster world
 redis_single_only() { ! redis_is_cluster || skip_all "needs a single Redis: $*"; }
 
-# policyd_skip DESC - in a cluster world, skip DESC (outpost-policyd refuses a cluster)
-# and return 0; else return 1:  policyd_skip "policyd listens" || ok ... "policyd listens"
-policyd_skip() {
-    redis_is_cluster || return 1
-    skip "$1" "outpost-policyd does not run on a Redis Cluster yet"
-}
-
 # redis_start [OPTION...] - start redis-server (daemonized) and wait until it answers
 # PING.  OPTIONs are more redis-server options (e.g. --appendonly yes); they override
 # the defaults and are kept for redis_restart.
