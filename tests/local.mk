@@ -52,7 +52,8 @@ INTEGRATION_TESTS += \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
 	tests/integration/policy-cluster.sh \
-	tests/integration/events.sh
+	tests/integration/events.sh \
+	tests/integration/cluster-failover.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
@@ -96,3 +97,14 @@ UNIT_TESTS += tests/unit/test_rcluster
 tests_unit_test_rcluster_SOURCES = tests/unit/test_rcluster.c
 tests_unit_test_rcluster_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
+
+# make check-cluster: the suites that run on a Redis Cluster too, against one
+# (tests/lib/world.sh, OUTPOST_TEST_REDIS=cluster); its summary in
+# test-suite-cluster.log
+CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
+	tests/integration/ctl-cli.sh tests/integration/logd-counts.sh \
+	tests/integration/stats-sources.sh
+check-cluster:
+	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log
+.PHONY: check-cluster

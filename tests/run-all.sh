@@ -7,7 +7,9 @@
 # DESCRIPTION
 #	Installs the Debian packages (tests/install-deps.sh), then builds twice,
 #	normally and with AddressSanitizer + UBSan (--enable-sanitizers), and
-#	runs "make check" (unit, fuzz-corpus and integration tests) in each;
+#	runs "make check" (unit, fuzz-corpus and integration tests) in each,
+#	and in the normal build "make check-cluster" (the suites that run on a
+#	Redis Cluster too, against one);
 #	then fuzzes each fuzz target for 3 seconds in a libFuzzer build
 #	(CC=clang --enable-fuzzers, tests/fuzz/README.md); then static analysis
 #	(tests/static-analysis.sh: scan-build, cppcheck, clang-tidy); then the
@@ -22,7 +24,8 @@
 #	sanitizer build; OUTPOST_CHECK_JOBS sets both.
 #
 #	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_STATIC=1,
-#	OUTPOST_SKIP_PACKAGE=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
+#	OUTPOST_SKIP_PACKAGE=1, OUTPOST_SKIP_DISTCHECK=1 and OUTPOST_SKIP_CLUSTER=1
+#	shorten a local run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -76,6 +79,17 @@ say "autogen"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build_and_check normal $((jobs * 2))
+# The suites that run on a Redis Cluster too, once more against one (make check-cluster).
+if [ -z "${OUTPOST_SKIP_CLUSTER:-}" ] && [ -f "$top/_build/normal/Makefile" ]; then
+    say "check normal on a Redis Cluster"
+    rm -f "$top/_build/normal/test-suite-cluster.log"
+    (cd "$top/_build/normal" && make -j"$((jobs * 2))" check-cluster >check-cluster.out 2>&1)
+    if [ -f "$top/_build/normal/test-suite-cluster.log" ]; then
+        count "$top/_build/normal/test-suite-cluster.log"
+    else
+        echo "check-cluster produced no test-suite-cluster.log"; fail=$((fail + 1))
+    fi
+fi
 [ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers $((jobs + 1)) --enable-sanitizers
 
 # The fuzz targets under libFuzzer: each a few seconds from its corpus.

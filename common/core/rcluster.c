@@ -31,6 +31,7 @@ struct rcluster {
     int have_map;
     struct rcluster_map *scratch;	/* the map being read */
     unsigned long long moved, ask, refreshed;	/* since rcluster_new() */
+    int sent;				/* the last command reached a node */
     struct msg_limit unreachable;	/* "reading the map again": rarely */
     char err[512];
 };
@@ -361,6 +362,33 @@ rcluster_counts(const struct rcluster *c, unsigned long long *moved,
     *refreshed = c->refreshed;
 }
 
+/* rcluster_maybe_ran - was the last command that failed sent (it may have run)? */
+int
+rcluster_maybe_ran(const struct rcluster *c)
+{
+    return c->sent;
+}
+
+/* rcluster_masters - the connections of the masters that serve slots */
+size_t
+rcluster_masters(struct rcluster *c, struct rconn **v, size_t max)
+{
+    unsigned char seen[RCLUSTER_MAX_KNOWN] = {0};
+    size_t n = 0;
+    int s;
+
+    c->err[0] = '\0';
+    if (rcluster_refresh(c) < 0 && !c->have_map)
+	return 0;
+    for (s = 0; s < RCLUSTER_SLOTS && n < max; s++) {
+	if (c->owner[s] == 0 || seen[c->owner[s] - 1])
+	    continue;
+	seen[c->owner[s] - 1] = 1;
+	v[n++] = c->node[c->owner[s] - 1]->conn;
+    }
+    return n;
+}
+
 /* rcluster_error - why the last command failed */
 const char *
 rcluster_error(const struct rcluster *c)
@@ -390,6 +418,8 @@ node_get(struct rcluster *c, const char *host, int port)
     n->conf.db = 0;			/* a cluster has database 0 only */
     n->conf.sentinels.n = 0;
     n->conf.sentinels.v = NULL;
+    n->conf.cluster.n = 0;		/* a plain connection to this node */
+    n->conf.cluster.v = NULL;
     n->conn = rconn_new(&n->conf);
     c->node[c->n++] = n;
     return n;
@@ -516,6 +546,7 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
     int hops, kind, rslot, port;
 
     c->err[0] = '\0';
+    c->sent = 0;
     if (!c->have_map && rcluster_refresh(c) < 0)
 	return NULL;
     for (hops = 0;; hops++) {
@@ -529,7 +560,8 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
 	}
 	if ((r = rconn_command(n->conn, argc, argv, argvlen)) == NULL) {
 	    /* sent: it may have run, so not again; else a failover may be why */
-	    if (rconn_maybe_ran(n->conn) || ask || hops >= RCLUSTER_MAX_HOPS)
+	    c->sent = rconn_maybe_ran(n->conn);
+	    if (c->sent || ask || hops >= RCLUSTER_MAX_HOPS)
 		return fail(c, "%s: %s", n->server, rconn_error(n->conn));
 	    msg_info_limited(&c->unreachable, "redis cluster: %s unreachable: reading the "
 			     "slot map again", n->server);

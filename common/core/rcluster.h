@@ -17,6 +17,11 @@
  *	int rcluster_slot_owner(struct rcluster *c, unsigned slot,
  *				char *host, size_t hostlen, int *port);
  *	const char *rcluster_error(const struct rcluster *c);
+int rcluster_maybe_ran(const struct rcluster *c);
+size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
+ *	int rcluster_maybe_ran(const struct rcluster *c);
+ *	size_t rcluster_masters(struct rcluster *c, struct rconn **v,
+ *				size_t max);
  *	void rcluster_counts(const struct rcluster *c,
  *			     unsigned long long *moved,
  *			     unsigned long long *ask,
@@ -60,6 +65,15 @@
  *	rcluster_eval() runs a script as rconn_eval() does (EVALSHA, EVAL on
  *	NOSCRIPT), on the master of its keys; argv holds the nkeys keys, then
  *	the arguments.  A script without keys goes to any master.
+ *
+ *	rcluster_maybe_ran() says, after a NULL, whether the command was
+ *	sent to a node (it may have run), as rconn_maybe_ran() does.
+ *	rcluster_masters() reads the map again and puts the connections of
+ *	the masters that serve slots in v (at most max; they stay the
+ *	rcluster's): for SCAN, which walks one node, and checks of every
+ *	master.  It returns their number, 0 when no node gave a map.
+ *	The node connections are plain rconns: [redis] cluster is not
+ *	copied to them.
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
  *	one (the old map is kept).  rcluster_slot_owner() reads the map
@@ -127,6 +141,8 @@ int rcluster_refresh(struct rcluster *c);
 int rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t hostlen,
 			int *port);
 const char *rcluster_error(const struct rcluster *c);
+int rcluster_maybe_ran(const struct rcluster *c);
+size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
 void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
 		     unsigned long long *ask, unsigned long long *refreshed);
 

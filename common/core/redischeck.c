@@ -10,6 +10,7 @@
 
 #include "msg.h"
 #include "redischeck.h"
+#include "rcluster.h"
 #include "redisconn.h"
 
 /*
@@ -341,15 +342,22 @@ rconn_cmd(void *arg, int argc, const char **argv)
 void
 rcheck_at_start(const struct conf_redis *conf)
 {
-    struct rconn *rc = rconn_new(conf);
+    struct rconn *rc = rconn_new(conf), *node[RCLUSTER_MAX_NODES];
     redisReply *r;
+    size_t i, n;
 
     __atomic_store_n(&enforced, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&starting, 1, __ATOMIC_RELAXED);
-    /* the check runs inside the connect */
-    if ((r = rconn_commandv(rc, "PING", NULL)) != NULL)
-	freeReplyObject(r);
-    else
+    /* the check runs inside the connect: of every master of a cluster */
+    n = rconn_masters(rc, node, RCLUSTER_MAX_NODES);
+    for (i = 0; i < n; i++) {
+	if ((r = rconn_commandv(node[i], "PING", NULL)) != NULL)
+	    freeReplyObject(r);
+	else
+	    msg_warn("redis: cannot check maxmemory-policy and persistence now (%s): "
+		     "the first connection will be checked", rconn_error(node[i]));
+    }
+    if (n == 0)
 	msg_warn("redis: cannot check maxmemory-policy and persistence now (%s): "
 		 "the first connection will be checked", rconn_error(rc));
     __atomic_store_n(&starting, 0, __ATOMIC_RELAXED);

@@ -16,6 +16,7 @@
 
 #include "monotime.h"
 #include "msg.h"
+#include "rcluster.h"
 #include "redischeck.h"
 #include "redisconn.h"
 #include "xalloc.h"
@@ -32,6 +33,7 @@ struct rconn {
     char said[256];		/* the failure last logged */
     int sent;			/* the last command reached the wire */
     struct msg_limit said_again;	/* the same failure again: rarely */
+    struct rcluster *cl;	/* [redis] cluster: commands are routed */
 };
 
 #define SAME_FAILURE_SAY_EVERY 60	/* seconds */
@@ -48,6 +50,9 @@ static redisContext *connect_to(const char *host, int port, const char *unixpath
 static int rconn_failed(struct rconn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void rconn_backoff(struct rconn *c);
+static long long scan_node(struct rconn *c, const char *pattern,
+			   int (*fn)(const char *key, size_t len, void *arg), void *arg,
+			   int *stop);
 
 /* ms_timeval - milliseconds as a struct timeval */
 static struct timeval
@@ -344,6 +349,8 @@ rconn_new(const struct conf_redis *conf)
 
     c->conf = conf;
     c->said_again = (struct msg_limit) MSG_LIMIT_INIT(SAME_FAILURE_SAY_EVERY);
+    if (conf->cluster.n > 0)
+	c->cl = rcluster_new(conf, &conf->cluster);
     return c;
 }
 
@@ -355,6 +362,7 @@ rconn_free(struct rconn *c)
 	return;
     if (c->ctx)
 	redisFree(c->ctx);
+    rcluster_free(c->cl);
     free(c);
 }
 
@@ -371,13 +379,15 @@ rconn_drop(struct rconn *c)
 int
 rconn_maybe_ran(const struct rconn *c)
 {
-    return c->sent;
+    return c->cl ? rcluster_maybe_ran(c->cl) : c->sent;
 }
 
 /* rconn_error - why the last command failed */
 const char *
 rconn_error(const struct rconn *c)
 {
+    if (c->cl)
+	return rcluster_error(c->cl);
     return c->err[0] ? c->err : "no error";
 }
 
@@ -485,12 +495,92 @@ command_retry(struct rconn *c, int argc, const char **argv, const size_t *argvle
     }
 }
 
+/*
+ * KEYSPEC - where a command's keys are, for a cluster: count keys from
+ * argv[first] (-1: all the rest, -2: every other one of the rest); first 0:
+ * none (any master answers).  A command not listed has one key, argv[1].
+ * EVAL and EVALSHA say their number of keys in argv[2].
+ */
+static const struct keyspec {
+    const char *name;
+    int first, count;
+} keyspec[] = {
+    {"PING", 0, 0}, {"INFO", 0, 0}, {"TIME", 0, 0}, {"ROLE", 0, 0},
+    {"CONFIG", 0, 0}, {"SCRIPT", 0, 0}, {"CLUSTER", 0, 0}, {"CLIENT", 0, 0},
+    {"ACL", 0, 0}, {"COMMAND", 0, 0}, {"DBSIZE", 0, 0}, {"ECHO", 0, 0},
+    {"LASTSAVE", 0, 0}, {"SLOWLOG", 0, 0}, {"LATENCY", 0, 0}, {"MEMORY", 0, 0},
+    {"FLUSHDB", 0, 0}, {"FLUSHALL", 0, 0}, {"RANDOMKEY", 0, 0}, {"WAIT", 0, 0},
+    {"PUBLISH", 0, 0}, {"SCAN", 0, 0}, {"DEBUG", 0, 0}, {"FUNCTION", 0, 0},
+    {"MGET", 1, -1}, {"DEL", 1, -1}, {"UNLINK", 1, -1}, {"EXISTS", 1, -1},
+    {"TOUCH", 1, -1}, {"WATCH", 1, -1}, {"SINTER", 1, -1}, {"SUNION", 1, -1},
+    {"SDIFF", 1, -1}, {"SINTERSTORE", 1, -1}, {"SUNIONSTORE", 1, -1},
+    {"SDIFFSTORE", 1, -1}, {"PFCOUNT", 1, -1}, {"PFMERGE", 1, -1},
+    {"MSET", 1, -2}, {"MSETNX", 1, -2}, {"RENAME", 1, 2}, {"RENAMENX", 1, 2},
+    {"COPY", 1, 2}, {"SMOVE", 1, 2}, {"LMOVE", 1, 2}, {"RPOPLPUSH", 1, 2},
+    {"OBJECT", 2, 1},
+    {NULL, 0, 0},
+};
+
+/* rconn_command_keys - where a command's keys are: their number, first, step */
+int
+rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
+		   int *step)
+{
+    size_t len = argvlen ? argvlen[0] : strlen(argv[0]);
+    const struct keyspec *k;
+    int count = 1;
+
+    *first = 1, *step = 1;
+    for (k = keyspec; k->name; k++)
+	if (strlen(k->name) == len && strncasecmp(k->name, argv[0], len) == 0)
+	    break;
+    if ((len == 4 && strncasecmp(argv[0], "EVAL", 4) == 0)
+	|| (len == 7 && strncasecmp(argv[0], "EVALSHA", 7) == 0)) {
+	*first = 3, count = argc > 2 ? atoi(argv[2]) : 0;
+    } else if (k->name) {
+	*first = k->first, count = k->count;
+    }
+    if (count == -2)		/* key value key value ... */
+	*step = 2, count = (argc - *first + 1) / 2;
+    else if (count == -1)
+	count = argc - *first;
+    if (*first == 0 || *first >= argc || count <= 0)
+	return (*first = 0), 0;
+    return count;
+}
+
+/* cluster_command - one command to the master of its keys, if one slot */
+static redisReply *
+cluster_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
+{
+    int first, step, count, i;
+    unsigned slot;
+
+    count = rconn_command_keys(argc, argv, argvlen, &first, &step);
+    if (step == 2 && count > 0) {	/* one slot, sent by the first key */
+	slot = rcluster_keyslot(argv[first], argvlen ? argvlen[first] : strlen(argv[first]));
+	for (i = first + 2; i < argc; i += 2)
+	    if (rcluster_keyslot(argv[i], argvlen ? argvlen[i] : strlen(argv[i])) != slot) {
+		const char *two[2] = {argv[first], argv[i]};
+		const size_t twolen[2] = {argvlen ? argvlen[first] : strlen(argv[first]),
+		    argvlen ? argvlen[i] : strlen(argv[i])};
+
+		return rcluster_command(c->cl, 0, 2, 2, two, twolen);	/* refused */
+	    }
+	count = 1;
+    }
+    return rcluster_command(c->cl, first, count, argc, argv, argvlen);
+}
+
 /* rconn_command - one command; NULL on a connection problem */
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
 {
     redisReply *r;
 
+    /* on a cluster, the node's connection counts its own failures */
+    if (c->cl && argc >= 1)
+	return cluster_command(c, argc, argv, argvlen);
     r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
 				     command_repeatable(argv[0], argvlen ? argvlen[0]
 							: strlen(argv[0])));
@@ -535,12 +625,16 @@ redisReply *
 rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
 	   const char **argv, const size_t *argvlen)
 {
-    const char **av = xreallocarray(NULL, (size_t) argc + 3, sizeof(*av));
-    size_t *al = xreallocarray(NULL, (size_t) argc + 3, sizeof(*al));
+    const char **av;
+    size_t *al;
     char nk[16];
     redisReply *r;
     int i;
 
+    if (c->cl)			/* the node's connection counts failures */
+	return rcluster_eval(c->cl, s, nkeys, argc, argv, argvlen);
+    av = xreallocarray(NULL, (size_t) argc + 3, sizeof(*av));
+    al = xreallocarray(NULL, (size_t) argc + 3, sizeof(*al));
     snprintf(nk, sizeof(nk), "%d", nkeys);
     av[0] = "EVALSHA";
     al[0] = 7;
@@ -568,14 +662,47 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
-/* rconn_scan - each key matching pattern, by SCAN: never KEYS */
+/* rconn_masters - the plain connections behind c: every master, or c itself */
+size_t
+rconn_masters(struct rconn *c, struct rconn **v, size_t max)
+{
+    if (c->cl)
+	return rcluster_masters(c->cl, v, max);
+    if (max == 0)
+	return 0;
+    v[0] = c;
+    return 1;
+}
+
+/* rconn_scan - each key matching pattern, by SCAN on every master: never KEYS */
 long long
 rconn_scan(struct rconn *c, const char *pattern,
 	   int (*fn)(const char *key, size_t len, void *arg), void *arg)
 {
+    struct rconn *node[RCLUSTER_MAX_NODES];
+    long long count = 0, n;
+    size_t i, nn;
+    int stop = 0;
+
+    if ((nn = rconn_masters(c, node, RCLUSTER_MAX_NODES)) == 0) {
+	msg_warn("redis: SCAN: %s", rconn_error(c));
+	return -1;
+    }
+    for (i = 0; i < nn && !stop; i++) {
+	if ((n = scan_node(node[i], pattern, fn, arg, &stop)) < 0)
+	    return -1;
+	count += n;
+    }
+    return count;
+}
+
+/* scan_node - rconn_scan() on one server; *stop set when fn said so */
+static long long
+scan_node(struct rconn *c, const char *pattern,
+	  int (*fn)(const char *key, size_t len, void *arg), void *arg, int *stop)
+{
     char cursor[32] = "0";
     long long count = 0;
-    int stop = 0;
 
     do {
 	redisReply *r = rconn_commandv(c, "SCAN", cursor, "MATCH", pattern, "COUNT",
@@ -592,19 +719,19 @@ rconn_scan(struct rconn *c, const char *pattern,
 	    return -1;
 	}
 	snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-	for (i = 0; i < r->element[1]->elements && !stop; i++) {
+	for (i = 0; i < r->element[1]->elements && !*stop; i++) {
 	    const redisReply *k = r->element[1]->element[i];
 
 	    if (k->type != REDIS_REPLY_STRING)
 		continue;
 	    count++;
-	    if ((stop = fn(k->str, k->len, arg)) < 0) {
+	    if ((*stop = fn(k->str, k->len, arg)) < 0) {
 		freeReplyObject(r);
 		return -1;
 	    }
 	}
 	freeReplyObject(r);
-    } while (!stop && strcmp(cursor, "0") != 0);
+    } while (!*stop && strcmp(cursor, "0") != 0);
     return count;
 }
 

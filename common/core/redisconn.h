@@ -16,6 +16,9 @@
  *	long long rconn_scan(struct rconn *c, const char *pattern,
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
+ *	size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+ *	int rconn_command_keys(int argc, const char **argv,
+ *			       const size_t *argvlen, int *first, int *step);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
  *				const char *glob);
  *	unsigned long long rconn_failure_count(void);
@@ -79,19 +82,38 @@
  *	an rscript sets repeatable to 1 when running it twice does no harm
  *	(it reads, or writes the same again); rscript_init() leaves it.
  *
+ *	With [redis] cluster, an rconn is a Redis Cluster client (rcluster.h)
+ *	behind the same calls: rconn_command() sends a command to the master
+ *	of the slot of its keys (found by the command's name: argv[1] for
+ *	most, every argument of MGET, DEL, EXISTS, UNLINK ..., the numkeys
+ *	keys of EVAL and EVALSHA, none for PING, INFO, CONFIG, TIME ..., which
+ *	any master answers) and follows MOVED and ASK; rconn_eval() sends
+ *	the script where its keys live.  A command whose keys are in two
+ *	slots is not sent: NULL, and rconn_error() says so (the keys of one
+ *	call must share a {hash tag}).  Each node's connection behaves as
+ *	above (timeouts, backoff, the maxmemory-policy check of each new
+ *	connection); server, db and sentinels are not used.
+ *	rconn_command_keys() is that reading of a command (pure): the number
+ *	of its keys, the first at argv[*first], then every *step-th (2 for
+ *	MSET's key value pairs); 0 and *first 0 for none.
+ *	rconn_masters() puts in v the plain connections behind c (at most
+ *	max): every master of a cluster (the map read again), else c itself.
+ *
  *	rconn_scan() walks the keys that match a glob pattern with SCAN
  *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
  *	production server: constant memory on both sides.  fn gets each
  *	key (NUL-terminated, valid during the call) and may send commands
  *	on c; it returns 0 to go on, 1 to stop, -1 to fail.  SCAN may give
  *	a key twice, and a key added or deleted meanwhile may be missed.
+ *	On a cluster it walks every master in turn.
  *	Returns the number of keys seen, or -1 (logged with msg_warn()).
  *	rconn_scan_pattern() writes the pattern of the keys that begin with
  *	literal (a prefix and a key's fixed part, glob bytes escaped) and
  *	go on as glob says ("*").
  *	rconn_failure_count() is the number of commands, over all the
  *	connections of the process, that rconn_command() answered NULL
- *	since the start (for metrics; safe from any thread).
+ *	since the start (for metrics; safe from any thread); on a cluster,
+ *	the commands a node's connection answered NULL.
  *
  *	One rconn serves one thread at a time.
  */
@@ -125,6 +147,9 @@ int rconn_maybe_ran(const struct rconn *c);
 #define RCONN_SCAN_COUNT "1000"
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
+size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+int rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
+		       int *step);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);
 unsigned long long rconn_failure_count(void);
 void rconn_drop(struct rconn *c);

@@ -19,7 +19,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 command_timeout = 300ms
 reconnect_min = 50ms
 reconnect_max = 200ms

@@ -4,7 +4,8 @@
 # a known mix gives exact "accepted" (milter, per provider), "suppressed" (milter),
 # "throttled" and "spilled" (policyd) counts in outpostctl stats --json; a 550 5.1.1
 # at a sink puts the address on the suppression list through outpost-logd within
-# two seconds, and the next message to it is refused and counted.
+# two seconds, and the next message to it is refused and counted.  It runs on a Redis
+# Cluster as well (OUTPOST_TEST_REDIS=cluster, make check-cluster).
 #
 # Run as root: tests/integration/stats-sources.sh   (TAP output; KEEP=1 keeps the world)
 
@@ -34,7 +35,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = t:
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock

@@ -4,7 +4,8 @@
 # cluster_start starts CLUSTER_NODES redis-server processes (default 6) with
 # --cluster-enabled yes on 127.0.0.1, ports CLUSTER_PORT0+1 ... (default 7001 ...),
 # joins them with "redis-cli --cluster create ... --cluster-replicas 1" (three
-# masters, three replicas) and waits until every node says cluster_state:ok.
+# masters, three replicas; CLUSTER_REPLICAS=0 with CLUSTER_NODES=3: masters only)
+# and waits until every node says cluster_state:ok.
 # Each node is a world_spawn'ed daemon named cluster-PORT (log in
 # $WORLD_DIR/log/cluster-PORT.log, stopped at teardown).  With CLUSTER_PASSWORD
 # set, every node wants it (requirepass, and masterauth for its replication).
@@ -14,6 +15,7 @@
 CLUSTER_HOST=127.0.0.1
 CLUSTER_PORT0=${CLUSTER_PORT0:-7000}
 CLUSTER_NODES=${CLUSTER_NODES:-6}
+CLUSTER_REPLICAS=${CLUSTER_REPLICAS:-1}
 CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-2000}
 CLUSTER_PASSWORD=${CLUSTER_PASSWORD:-}
 
@@ -42,26 +44,30 @@ cluster_state_ok() {
     done
 }
 
+# cluster_spawn PORT [OPTION...] - start one node (again: its nodes.conf says its
+# place in the cluster, its data is gone)
+cluster_spawn() {
+    local p=$1 d=$WORLD_DIR/cluster/$1; shift
+    mkdir -p "$d"
+    world_spawn "cluster-$p" redis-server --port "$p" --bind "$CLUSTER_HOST" \
+        --cluster-enabled yes --cluster-config-file "$d/nodes.conf" \
+        --cluster-node-timeout "$CLUSTER_NODE_TIMEOUT" --dir "$d" \
+        --save "" --appendonly no --enable-debug-command local \
+        ${CLUSTER_PASSWORD:+--requirepass "$CLUSTER_PASSWORD" --masterauth "$CLUSTER_PASSWORD"} \
+        "$@"
+    wait_until 10 _cluster_up "$p" || _world_die "cluster node $p does not answer PING"
+}
+
 # cluster_start [OPTION...] - start the nodes (OPTIONs: more redis-server options),
 # create the cluster, wait until its state is ok
 cluster_start() {
-    local p d nodes=()
+    local p nodes=()
     for p in $(cluster_ports); do
-        d=$WORLD_DIR/cluster/$p
-        mkdir -p "$d"
-        world_spawn "cluster-$p" redis-server --port "$p" --bind "$CLUSTER_HOST" \
-            --cluster-enabled yes --cluster-config-file "$d/nodes.conf" \
-            --cluster-node-timeout "$CLUSTER_NODE_TIMEOUT" --dir "$d" \
-            --save "" --appendonly no --enable-debug-command local \
-            ${CLUSTER_PASSWORD:+--requirepass "$CLUSTER_PASSWORD" --masterauth "$CLUSTER_PASSWORD"} \
-            "$@"
+        cluster_spawn "$p" "$@"
         nodes+=("$CLUSTER_HOST:$p")
     done
-    for p in $(cluster_ports); do
-        wait_until 10 _cluster_up "$p" || _world_die "cluster node $p does not answer PING"
-    done
     redis-cli ${CLUSTER_PASSWORD:+-a "$CLUSTER_PASSWORD"} --no-auth-warning \
-        --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
+        --cluster create "${nodes[@]}" --cluster-replicas "$CLUSTER_REPLICAS" --cluster-yes \
         </dev/null >"$WORLD_DIR/log/cluster-create.log" 2>&1 ||
         _world_die "redis-cli --cluster create failed: $(tail -5 "$WORLD_DIR/log/cluster-create.log")"
     wait_until 30 cluster_state_ok || _world_die "the cluster's state is not ok"

@@ -128,6 +128,13 @@ _tap_result() {
     return "$1"
 }
 
+# skip DESC REASON - a test not run here: "ok N - DESC # SKIP REASON" (counted as a skip).
+skip() {
+    local desc=${1//\#/\\#}
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - ${desc//$'\n'/ } # SKIP $2"
+}
+
 # pass DESC / fail DESC [DIAG] - unconditional results.
 pass() { _tap_result 0 "${1:-}"; }
 fail() {
@@ -332,10 +339,16 @@ world_start() {
     ) &
 
     REDIS_SOCK=$WORLD_DIR/redis/redis.sock
+    if redis_is_cluster; then
+        CLUSTER_NODES=3 CLUSTER_REPLICAS=0
+        REDIS_CONF_SERVER="cluster = $(cluster_seeds)"
+    else
+        REDIS_CONF_SERVER="server = unix:$REDIS_SOCK"
+    fi
     POSTFIX_DIR=$WORLD_DIR/postfix
     MAILLOG=$POSTFIX_DIR/maillog
     POSTFIX_CONFIG_DIR=$POSTFIX_DIR/etc
-    export REDIS_HOST REDIS_PORT REDIS_SOCK MAILLOG POSTFIX_DIR POSTFIX_CONFIG_DIR SMTP_HOST SMTP_PORT
+    export REDIS_HOST REDIS_PORT REDIS_SOCK REDIS_CONF_SERVER OUTPOST_TEST_REDIS MAILLOG POSTFIX_DIR POSTFIX_CONFIG_DIR SMTP_HOST SMTP_PORT
     _world_say "started in $WORLD_DIR (pid $$)"
 }
 
@@ -686,6 +699,23 @@ PYEOF
 # ---------------------------------------------------------------------------
 # Listens on $REDIS_HOST:$REDIS_PORT and on the unix socket $REDIS_SOCK (mode 777), no
 # persistence: a restart starts empty.  DEBUG is enabled (DEBUG SLEEP for "slow Redis").
+#
+# OUTPOST_TEST_REDIS=cluster makes the same functions run a Redis Cluster of three
+# masters without replicas (tests/lib/cluster.sh, 127.0.0.1:7001-7003) instead:
+# redis_stop, redis_pause and redis_resume act on every node, redis_start starts them
+# again (their nodes.conf keeps the slots; the data is gone), redis_cli follows
+# redirections (-c) and sends --scan, KEYS, ACL, CONFIG, FLUSHALL and MONITOR to every
+# master.  A configuration names the world's Redis with the line $REDIS_CONF_SERVER
+# ("server = unix:..." or "cluster = host:port,...").  A test that needs one Redis
+# server calls redis_single_only REASON (skips it whole in a cluster world), or asks
+# redis_is_cluster before a part that does.
+OUTPOST_TEST_REDIS=${OUTPOST_TEST_REDIS:-single}
+
+# redis_is_cluster - is the world's Redis a cluster?
+redis_is_cluster() { [ "$OUTPOST_TEST_REDIS" = cluster ]; }
+
+# redis_single_only REASON - skip the whole test in a cluster world
+redis_single_only() { ! redis_is_cluster || skip_all "needs a single Redis: $*"; }
 
 # redis_start [OPTION...] - start redis-server (daemonized) and wait until it answers
 # PING.  OPTIONs are more redis-server options (e.g. --appendonly yes); they override
@@ -693,6 +723,7 @@ PYEOF
 redis_start() {
     local d=$WORLD_DIR/redis
     [ $# -gt 0 ] && REDIS_OPTS=("$@")
+    if redis_is_cluster; then _redis_cluster_start; return; fi
     rm -f "$d/redis.pid"
     redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" \
         --unixsocket "$REDIS_SOCK" --unixsocketperm 777 \
@@ -707,9 +738,34 @@ redis_start() {
 
 _redis_up() { [ "$(redis-cli -s "$REDIS_SOCK" PING 2>/dev/null)" = PONG ]; }
 
+# _redis_cluster_start - create the cluster, or start its nodes again
+_redis_cluster_start() {
+    local p
+    if [ ! -e "$WORLD_DIR/cluster/created" ]; then
+        cluster_start ${REDIS_OPTS[@]+"${REDIS_OPTS[@]}"}
+        : >"$WORLD_DIR/cluster/created"
+        return
+    fi
+    for p in $(cluster_ports); do
+        cluster_spawn "$p" ${REDIS_OPTS[@]+"${REDIS_OPTS[@]}"}
+    done
+    wait_until 30 cluster_state_ok || _world_die "the cluster's state is not ok after a restart"
+}
+
+# _redis_cluster_signal SIGNAL - send SIGNAL to every node
+_redis_cluster_signal() {
+    local p
+    for p in $(cluster_ports); do kill -"$1" "$(world_pid "cluster-$p")"; done
+}
+
 # redis_stop - stop redis-server (SIGTERM; "Redis stopped mid-run"), wait until gone.
 redis_stop() {
-    local p; p=$(_pidfile "$WORLD_DIR/redis/redis.pid")
+    local p
+    if redis_is_cluster; then
+        for p in $(cluster_ports); do world_kill "cluster-$p"; done
+        return
+    fi
+    p=$(_pidfile "$WORLD_DIR/redis/redis.pid")
     [ -n "$p" ] && _kill_pid "$p" 5
     rm -f "$WORLD_DIR/redis/redis.pid"
 }
@@ -719,11 +775,35 @@ redis_restart() { redis_stop; redis_start "$@"; }
 
 # redis_pause / redis_resume - freeze redis-server with SIGSTOP (connections hang, data
 # kept: "Redis unresponsive"), and let it go on with SIGCONT.
-redis_pause() { kill -STOP "$(_pidfile "$WORLD_DIR/redis/redis.pid")"; }
-redis_resume() { kill -CONT "$(_pidfile "$WORLD_DIR/redis/redis.pid")"; }
+redis_pause() {
+    if redis_is_cluster; then _redis_cluster_signal STOP; return; fi
+    kill -STOP "$(_pidfile "$WORLD_DIR/redis/redis.pid")"
+}
+redis_resume() {
+    if redis_is_cluster; then _redis_cluster_signal CONT; return; fi
+    kill -CONT "$(_pidfile "$WORLD_DIR/redis/redis.pid")"
+}
 
-# redis_cli ARG... - redis-cli on the world's unix socket.
-redis_cli() { redis-cli -s "$REDIS_SOCK" "$@"; }
+# redis_cli ARG... - redis-cli on the world's unix socket (or on the cluster).
+redis_cli() {
+    redis_is_cluster || { redis-cli -s "$REDIS_SOCK" "$@"; return; }
+    local a cmd="" all=0 p pids=()
+    for a in "$@"; do                   # the command: the first word not an option
+        case $a in --scan) all=1 ;; -*) ;; *) cmd=${a^^}; break ;; esac
+    done
+    case $cmd in KEYS | ACL | CONFIG | FLUSHALL | FLUSHDB | MONITOR) all=1 ;; esac
+    if [ $all = 0 ]; then
+        redis-cli -c -h "$CLUSTER_HOST" -p "$((CLUSTER_PORT0 + 1))" "$@"
+    elif [ "$cmd" = MONITOR ]; then     # one stream: every node's lines
+        for p in $(cluster_ports); do
+            redis-cli -h "$CLUSTER_HOST" -p "$p" "$@" &
+            pids+=($!)
+        done
+        wait "${pids[@]}"
+    else
+        for p in $(cluster_ports); do redis-cli -h "$CLUSTER_HOST" -p "$p" "$@"; done
+    fi
+}
 
 # ---------------------------------------------------------------------------
 # Postfix (a private instance)
@@ -1074,3 +1154,7 @@ send_mail() {
     _world_say "send_mail $from -> $to: swaks rc=$rc qid=${LAST_QID:-none}"
     return $rc
 }
+
+# In a cluster world the nodes are tests/lib/cluster.sh's.
+# shellcheck source=tests/lib/cluster.sh
+[ "${OUTPOST_TEST_REDIS:-single}" != cluster ] || . "$WORLD_LIB_DIR/cluster.sh"

@@ -1,7 +1,8 @@
 /*
  * test_rcluster - the cluster client's pure parts: the slot of a key (CRC16
  * and hash tags as the cluster specification says), MOVED and ASK texts, and
- * the slot map read from CLUSTER SHARDS and CLUSTER SLOTS replies
+ * the slot map read from CLUSTER SHARDS and CLUSTER SLOTS replies, and where
+ * redisconn finds the keys of a command to route it
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "rcluster.h"
+#include "redisconn.h"
 
 /* slot - rcluster_keyslot of a C string */
 static unsigned
@@ -296,6 +298,51 @@ test_map_hostile(void **state)
     free(m);
 }
 
+/* keys_of - rconn_command_keys() of a NULL-terminated list, as "count first step" */
+static const char *
+keys_of(const char *arg, ...)
+{
+    static char out[32];
+    const char *argv[16];
+    int argc = 0, first, step, n;
+    va_list ap;
+
+    va_start(ap, arg);
+    for (; arg != NULL && argc < 16; arg = va_arg(ap, const char *))
+	argv[argc++] = arg;
+    va_end(ap);
+    n = rconn_command_keys(argc, argv, NULL, &first, &step);
+    snprintf(out, sizeof(out), "%d %d %d", n, first, step);
+    return out;
+}
+
+/* the keys of the commands Outpost sends, as a cluster routes them */
+static void
+test_command_keys(void **state)
+{
+    (void) state;
+    assert_string_equal(keys_of("GET", "k", NULL), "1 1 1");
+    assert_string_equal(keys_of("hget", "k", "f", NULL), "1 1 1");	/* any case */
+    assert_string_equal(keys_of("HINCRBY", "k", "f", "1", NULL), "1 1 1");
+    assert_string_equal(keys_of("MGET", "a", "b", "c", NULL), "3 1 1");
+    assert_string_equal(keys_of("DEL", "a", "b", NULL), "2 1 1");
+    assert_string_equal(keys_of("EXISTS", "a", NULL), "1 1 1");
+    assert_string_equal(keys_of("MSET", "a", "1", "b", "2", NULL), "2 1 2");
+    assert_string_equal(keys_of("RENAME", "a", "b", NULL), "2 1 1");
+    assert_string_equal(keys_of("OBJECT", "ENCODING", "k", NULL), "1 2 1");
+    assert_string_equal(keys_of("EVALSHA", "sha", "2", "k1", "k2", "arg", NULL), "2 3 1");
+    assert_string_equal(keys_of("EVAL", "src", "0", "arg", NULL), "0 0 1");
+    /* no key: any master answers */
+    assert_string_equal(keys_of("PING", NULL), "0 0 1");
+    assert_string_equal(keys_of("INFO", "memory", NULL), "0 0 1");
+    assert_string_equal(keys_of("CONFIG", "GET", "maxmemory-policy", NULL), "0 0 1");
+    assert_string_equal(keys_of("SCAN", "0", "MATCH", "x*", NULL), "0 0 1");
+    assert_string_equal(keys_of("TIME", NULL), "0 0 1");
+    /* a command without its key names none, and says so */
+    assert_string_equal(keys_of("GET", NULL), "0 0 1");
+    assert_string_equal(keys_of("OBJECT", "ENCODING", NULL), "0 0 1");
+}
+
 int
 main(void)
 {
@@ -307,6 +354,7 @@ main(void)
 	cmocka_unit_test(test_map_shards),
 	cmocka_unit_test(test_map_slots),
 	cmocka_unit_test(test_map_hostile),
+	cmocka_unit_test(test_command_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
