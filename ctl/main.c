@@ -170,6 +170,7 @@ const struct ctl_command ctl_commands[] = {
     {"throttle", cmd_throttle, ctl_throttle_usage},
     {"stats", cmd_stats, ctl_stats_usage},
     {"backoff", cmd_backoff, ctl_backoff_usage},
+    {"webhooks", cmd_webhooks, ctl_webhooks_usage},
     {"version", cmd_version, version_usage},
     {NULL, NULL, NULL},
 };
