@@ -59,6 +59,10 @@ bounce_domain = bounces.%d
 secret_file = $secret
 [blocklist testbl]
 zone = bl.test
+[tenant shop]
+domains = shop.test
+webhook_url = http://127.0.0.1:8090/
+webhook_secret_file = $secret
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
@@ -160,6 +164,8 @@ args_of() {
     "backoff clear") echo "backoff clear nosuch" ;;
     "backoff set") echo "backoff set other spill 10m 10/m" ;;
     "reputation") echo "reputation" ;;	# the test DNS has no bl.test names: clean
+    "webhooks status") echo "webhooks status" ;;
+    "webhooks replay") echo "webhooks replay shop --dead" ;;
     *) return 1 ;;
     esac
 }
@@ -286,7 +292,7 @@ while read -r f; do
     "suppress list") k=entries ;; "suppress stats") k=decisions ;; "intake stats") k=counters ;;
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
     "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
-    "reputation") k=checks ;;
+    "reputation") k=checks ;; "webhooks status") k=tenants ;;
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac
     a=$(args_of "$f")
