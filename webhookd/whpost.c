@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -176,6 +179,22 @@ plain_conn(struct whpost *p)
 						  (unsigned short) p->port);
 }
 
+/*
+ * nodelay - no Nagle on the connection's socket: a batch leaves in a few
+ * writes, and the last small one would wait for the receiver's delayed ACK
+ * (40 ms a batch).  The socket exists once the connect began (not yet while
+ * a host name is resolved: then from the next POST on).
+ */
+static void
+nodelay(struct whpost *p)
+{
+    evutil_socket_t fd = p->bev ? bufferevent_getfd(p->bev) : -1;
+    int one = 1;
+
+    if (fd >= 0)
+	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* on_error - why a request failed: remembered for on_done */
 static void
 on_error(enum evhttp_request_error error, void *arg)
@@ -302,6 +321,7 @@ whpost_send(struct whpost *p, const char *body, size_t len, const char *signatur
 	drop_conn(p);
 	return -1;
     }
+    nodelay(p);
     return 0;
 }
 
