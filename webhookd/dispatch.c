@@ -211,7 +211,7 @@ static void
 send_batch(struct tenant *t, const redisReply *entries)
 {
     const struct conf_webhookd *w = &t->d->conf->webhookd;
-    size_t i, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
+    size_t i, live = 0, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
     char sig[WHBATCH_SIG_MAX];
 
     batch_clear(t);
@@ -222,12 +222,19 @@ send_batch(struct tenant *t, const redisReply *entries)
 	if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1
 	    && e->element[0]->type == REDIS_REPLY_STRING)
 	    t->ids[t->nids++] = xstrndup(e->element[0]->str, e->element[0]->len);
+	if (e->type == REDIS_REPLY_ARRAY && e->elements == 2
+	    && e->element[1]->type == REDIS_REPLY_ARRAY)
+	    live++;
     }
     t->took_all = n == entries->elements;
     t->full = entries->elements >= (size_t) w->batch_events;
     t->body = whbatch_body(entries, n, &t->body_len);
     whbatch_sign(t->secret, t->secret_len, now_ms() / 1000, t->body, t->body_len, sig);
     t->step = S_POST;
+    if (live == 0) {			/* trimmed from the stream while they waited */
+	on_posted(t, WHPOST_OK, 0, "nothing left to post");
+	return;
+    }
     if (whpost_send(t->post, t->body, t->body_len, sig, t->nids, on_posted, t) < 0)
 	on_posted(t, WHPOST_OTHER, 0, "cannot make the request");
 }
@@ -263,6 +270,9 @@ on_read(void *arg, redisReply *r)
 	t->step = S_READ_NEW;
 	step_now(t);
     } else {
+	/* idle: a claim round still comes when due (it goes before a read of our own) */
+	if (monotime_ms() >= t->claim_next_ms)
+	    t->step = S_READ_OWN;
 	step_later(t, t->d->conf->webhookd.poll_interval_ms);
     }
 }

@@ -41,11 +41,14 @@ struct whpost {
     struct evhttp_connection *conn;
     struct bufferevent *bev;		/* of the connection */
     struct evhttp_request *req;	/* in flight */
+    struct event *deadline;		/* of the request in flight, all told */
     int error;				/* enum evhttp_request_error seen; -1: none */
     int sock_errno;			/* the socket's error when it failed */
     whpost_fn fn;
     void *arg;
 };
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg);
 
 /* whpost_tls - the client TLS context: system CAs, ca_file, peer verified */
 SSL_CTX *
@@ -115,6 +118,7 @@ whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls, const 
     snprintf(p->path, n, "%s%s%s", path, query ? "?" : "", query ? query : "");
     p->timeout_ms = timeout_ms;
     p->error = -1;
+    p->deadline = evtimer_new(base, on_deadline, p);
     evhttp_uri_free(u);
     return p;
 }
@@ -263,6 +267,7 @@ on_done(struct evhttp_request *req, void *arg)
     int result;
 
     p->req = NULL;
+    evtimer_del(p->deadline);
     if (status == 0) {
 	result = failure(p, why, sizeof(why));
     } else if (status >= 200 && status < 300) {
@@ -277,6 +282,29 @@ on_done(struct evhttp_request *req, void *arg)
 	drop_conn(p);
     p->fn = NULL;
     fn(p->arg, result, status, why);
+}
+
+/*
+ * on_deadline - the whole POST took timeout_ms: evhttp's own timeout is one
+ * of inactivity, which a receiver that answers a byte at a time never meets
+ */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct whpost *p = arg;
+    whpost_fn fn = p->fn;
+    char why[64];
+
+    (void) fd;
+    (void) what;
+    if (p->req == NULL)
+	return;
+    evhttp_cancel_request(p->req);	/* no callback after this */
+    p->req = NULL;
+    drop_conn(p);
+    p->fn = NULL;
+    snprintf(why, sizeof(why), "no answer within %lld ms", p->timeout_ms);
+    fn(p->arg, WHPOST_TIMEOUT, 0, why);
 }
 
 /* whpost_send - POST one batch; -1: one is in flight, or no memory */
@@ -322,6 +350,7 @@ whpost_send(struct whpost *p, const char *body, size_t len, const char *signatur
 	return -1;
     }
     nodelay(p);
+    evtimer_add(p->deadline, &tv);
     return 0;
 }
 
@@ -333,6 +362,7 @@ whpost_free(struct whpost *p)
 	return;
     if (p->conn)
 	evhttp_connection_free(p->conn);	/* cancels the request in flight */
+    event_free(p->deadline);
     free(p->host);
     free(p->hosthdr);
     free(p->path);

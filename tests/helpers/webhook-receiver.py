@@ -4,9 +4,10 @@
 Usage: webhook-receiver.py HOST PORT DIR SECRET-FILE [CERT KEY]
 
 Answers POSTs as DIR/mode says, read at each request: "ok" (200, the
-default), "500", or "hang" (no answer: it holds the connection until the
-mode changes, then closes it).  Every request is recorded before it is
-answered, one JSON line in DIR/log: {"answer": "200"|"500"|"hang",
+default), "500", "hang" (no answer: it holds the connection until the
+mode changes, then closes it) or "drip" (a 200 whose body comes a byte
+every 0.1 s until the mode changes: never in full).  Every request is recorded before it is
+answered, one JSON line in DIR/log: {"answer": "200"|"500"|"hang"|"drip",
 "sig": whether Outpost-Signature verifies under the first line of
 SECRET-FILE, "count": Outpost-Event-Count, "ctype": Content-Type,
 "events": [[id, rcpt, type, replayed], ...]}.  With CERT and KEY it speaks TLS.
@@ -53,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         m = mode()
-        answer = {"ok": "200", "500": "500"}.get(m, "hang")
+        answer = {"ok": "200", "500": "500", "drip": "drip"}.get(m, "hang")
         try:
             events = [[e.get("id"), e.get("rcpt"), e.get("type"), e.get("replayed")]
                       for e in json.loads(body)["events"]]
@@ -64,6 +65,17 @@ class Handler(BaseHTTPRequestHandler):
                "ctype": self.headers.get("Content-Type"), "events": events}
         with lock, open(os.path.join(folder, "log"), "a") as f:
             f.write(json.dumps(rec) + "\n")
+        if answer == "drip":
+            # a 200 whose body comes a byte at a time, never in full
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            while mode() == m:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.close_connection = True
+            return
         if answer == "hang":
             while mode() == m:
                 time.sleep(0.05)
