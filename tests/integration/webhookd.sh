@@ -4,7 +4,8 @@
 # (timeout) or is down (refused) for a while; the signature verifies; a kill -9
 # with a batch in flight loses nothing; Redis paused loses nothing; an event past
 # webhook_retry lands in the dead-letter stream and "outpostctl webhooks replay
-# --dead" posts it; "replay --since" posts again; https with a test CA (TAP)
+# --dead" posts it; "replay --since" posts again; another node's unacknowledged
+# events are taken over; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -36,6 +37,7 @@ request_timeout = 1s
 backoff_min = 50ms
 backoff_max = 400ms
 poll_interval = 50ms
+claim_idle = 1s
 ca_file = $WORLD_TMP/ca.pem
 metrics_listen = 127.0.0.1:9436
 [tenant shop]
@@ -48,6 +50,10 @@ domains = late.test
 webhook_url = http://127.0.0.1:8091/
 webhook_secret_file = $secret
 webhook_retry = 10m
+[tenant claim]
+domains = claim.test
+webhook_url = http://127.0.0.1:8091/claimed
+webhook_secret_file = $secret
 [tenant sure]
 domains = sure.test
 webhook_url = https://hooks.test:8443/in
@@ -108,7 +114,7 @@ dns_a bad.test 127.0.0.1
 dns_start
 redis_start
 "$WEBHOOKD_BIN" -n -c "$conf" >"$WORLD_TMP/check" 2>&1
-is "$?:$(cat "$WORLD_TMP/check")" "0:$conf: configuration OK (4 tenants with a webhook)" \
+is "$?:$(cat "$WORLD_TMP/check")" "0:$conf: configuration OK (5 tenants with a webhook)" \
     "outpost-webhookd -n accepts the configuration and counts the tenants with a webhook"
 sed 's/^webhook_secret_file = .*/webhook_secret_file = \/nonexistent/' "$conf" >"$WORLD_TMP/bad.conf"
 "$WEBHOOKD_BIN" -n -c "$WORLD_TMP/bad.conf" >/dev/null 2>"$WORLD_TMP/err"
@@ -123,6 +129,10 @@ ok 'wait_until 10 _listening tcp 127.0.0.1 8090 && wait_until 10 _listening tcp 
 
 # --- events written before the daemon ever ran are posted too
 add shop 10
+# and events that another node read and never acknowledged (it died)
+redis_cli XGROUP CREATE "op:{ev:claim}:s" webhook 0 MKSTREAM >/dev/null
+add claim 3
+redis_cli XREADGROUP GROUP webhook gone COUNT 10 STREAMS "op:{ev:claim}:s" '>' >/dev/null
 start_webhookd
 ok 'wait_until 10 grep -qs "^READY=1" "$WORLD_DIR/log/webhookd.notify"' "READY=1 arrives"
 like "$(grep -m1 '^READY=1' "$WORLD_DIR/log/webhookd.notify")" 'pid=main sockets=ok' \
@@ -133,6 +143,8 @@ is "$(awk '/^Uid:/ { print $2, $3 }' "/proc/$wpid/status")" "$(id -u nobody) $(i
 ok 'wait_until 10 all_in "$rx" shop' "the events written before it started arrive"
 add shop 20
 ok 'wait_until 10 all_in "$rx" shop' "new events arrive"
+ok 'wait_until 10 all_in "$late" claim' "the events another node left pending are taken over after claim_idle"
+is "$(redis_cli XPENDING "op:{ev:claim}:s" webhook | head -n1)" 0 "and acknowledged"
 first=$(head -n1 "$rx/log")
 like "$first" '"sig": true' "the first request's signature verifies"
 like "$first" '"ctype": "application/json"' "Content-Type: application/json"
@@ -254,8 +266,9 @@ like "$(redis_cli XRANGE "op:{ev:late}:dead" - + | tr '\n' ' ')" "id $old-0 erro
     "with its id, the error and its fields"
 ok 'wait_until 5 metric_at_least outpost_webhook_dead_lettered_total "tenant=\"late\"" 1' "counted"
 mode "$late" ok
-ok 'wait_until 10 eval "[ \$(received $late | wc -l) -ge 1 ]"' \
-    "the younger event after it goes on once the receiver answers"
+young=$(redis_cli XREVRANGE "op:{ev:late}:s" + - COUNT 1 | head -n1)
+young_in() { received "$late" | grep -qx "$young"; }
+ok 'wait_until 10 young_in' "the younger event after it goes on once the receiver answers"
 ok '! received "$late" | grep -q "^$old-0$"' "not the dead one"
 ctl webhooks status --json >"$WORLD_TMP/status.json"
 is "$("$PYTHON" -c '
@@ -263,7 +276,7 @@ import json, sys
 d = {t["tenant"]: t for t in json.load(open(sys.argv[1]))["tenants"]}
 print(sorted(d), d["late"]["dead"], d["shop"]["lag"], d["shop"]["url"].startswith("http://127"),
       d["late"]["last_error"])' "$WORLD_TMP/status.json")" \
-    "['bad', 'late', 'shop', 'sure'] 1 0 True HTTP status 500" \
+    "['bad', 'claim', 'late', 'shop', 'sure'] 1 0 True HTTP status 500" \
     "webhooks status --json: the tenants with a webhook, dead count, lag, URL, last error"
 is "$(ctl webhooks replay late --dead)" "1 dead-lettered event of late queued again" \
     "webhooks replay --dead moves it back"
