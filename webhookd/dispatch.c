@@ -41,11 +41,21 @@ const char dispatch_dead_lua[] =
     "end\n"
     "return n\n";
 
+/*
+ * KEYS[1] the stream; ARGV[1] the group, ARGV[2] the consumer, ARGV[3] how
+ * many.  Makes up to that many new entries ours (pending) and answers only
+ * how many: the read of our own after it carries them.
+ */
+static const char take_new_lua[] =
+    "local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3],\n"
+    "  'STREAMS', KEYS[1], '>')\n"
+    "return r and #r[1][2] or 0\n";
+
 #define SECRET_MAX	1024
 #define REDIS_RETRY_MS	500	/* a step that Redis did not answer, again after */
 #define LAG_EVERY_MS	1000	/* the lag gauge is asked for this often */
 
-enum step { S_GROUP, S_CLAIM, S_READ_OWN, S_READ_NEW, S_POST, S_ACK, S_DEAD };
+enum step { S_GROUP, S_CLAIM, S_READ, S_POST, S_DEAD };
 
 struct tenant {
     struct dispatch *d;
@@ -64,9 +74,10 @@ struct tenant {
     size_t nids;
     char *body;
     size_t body_len;
-    int from_new;			/* read with ">" */
-    int took_all;			/* every entry read is in the batch */
-    int full;			/* the read gave batch_events entries */
+    int more;			/* ours may hold more than the last read gave */
+    int ack;			/* the batch was answered 2xx: XACK it first */
+    int asked_new;			/* the read in flight took new entries too */
+    size_t acking;			/* events in the XACK in flight */
     int failures;			/* failed POSTs in a row */
     char why[256];			/* of the last failure */
     /* metrics */
@@ -122,12 +133,18 @@ batch_clear(struct tenant *t)
     t->nids = t->body_len = 0;
 }
 
-/* command - send one command of this tenant's loop; -1: Redis is away */
+/*
+ * command - send one command of this tenant's loop; -1: Redis is away, and
+ * the step is made again later (after a POST: from the read of our own
+ * events, which posts the batch again)
+ */
 static int
 command(struct tenant *t, int argc, const char **argv, const size_t *argvlen,
 	rasync_fn fn)
 {
     if (rasync_command(t->d->redis, argc, argv, argvlen, fn, t) < 0) {
+	if (t->step == S_DEAD)
+	    t->step = S_READ;
 	step_later(t, REDIS_RETRY_MS);
 	return -1;
     }
@@ -145,6 +162,7 @@ redis_failed(struct tenant *t, const redisReply *r, const char *what)
     /* the stream or its group is gone (deleted, a flushed server): make them again */
     if (r && strncmp(r->str, "NOGROUP", 7) == 0) {
 	batch_clear(t);
+	t->ack = 0;
 	t->step = S_GROUP;
     }
     step_later(t, REDIS_RETRY_MS);
@@ -200,7 +218,8 @@ on_claim(void *arg, redisReply *r)
     }
     if (strcmp(t->claim_cursor, "0-0") == 0)
 	t->claim_next_ms = monotime_ms() + t->d->conf->webhookd.claim_idle_ms;
-    t->step = S_READ_OWN;
+    t->step = S_READ;
+    t->more = 1;			/* what it claimed is ours now */
     step_now(t);
 }
 
@@ -226,8 +245,8 @@ send_batch(struct tenant *t, const redisReply *entries)
 	    && e->element[1]->type == REDIS_REPLY_ARRAY)
 	    live++;
     }
-    t->took_all = n == entries->elements;
-    t->full = entries->elements >= (size_t) w->batch_events;
+    /* a full read, or one not all taken: more of ours may wait */
+    t->more = n < entries->elements || entries->elements >= (size_t) w->batch_events;
     t->body = whbatch_body(entries, n, &t->body_len);
     whbatch_sign(t->secret, t->secret_len, now_ms() / 1000, t->body, t->body_len, sig);
     t->step = S_POST;
@@ -254,7 +273,10 @@ stream_entries(const redisReply *r)
     return s->element[1];
 }
 
-/* on_read - XREADGROUP answered */
+/*
+ * on_read - our oldest pending entries (XREADGROUP ... 0), read after the
+ * new ones were made ours (XREADGROUP ... >) when ours were all posted
+ */
 static void
 on_read(void *arg, redisReply *r)
 {
@@ -264,35 +286,30 @@ on_read(void *arg, redisReply *r)
     if (redis_failed(t, r, "XREADGROUP"))
 	return;
     if ((entries = stream_entries(r)) != NULL) {
-	t->from_new = t->step == S_READ_NEW;
 	send_batch(t, entries);
-    } else if (t->step == S_READ_OWN) {
-	t->step = S_READ_NEW;
+    } else if (!t->asked_new) {
+	t->more = 0;			/* none of ours left: take new ones */
 	step_now(t);
     } else {
-	/* idle: a claim round still comes when due (it goes before a read of our own) */
-	if (monotime_ms() >= t->claim_next_ms)
-	    t->step = S_READ_OWN;
 	step_later(t, t->d->conf->webhookd.poll_interval_ms);
     }
 }
 
-/* on_acked - the batch is done */
+/* on_acked - the XACK of a batch answered 2xx */
 static void
 on_acked(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
-    if (redis_failed(t, r, "XACK")) {
-	t->step = S_READ_OWN;		/* posted again: at least once */
+    /* not acknowledged: the read after it gives the batch again (at least once) */
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+	if (r)
+	    msg_warn("tenant %s: XACK: %s", t->conf->named.name,
+		     r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	return;
     }
-    t->sent += t->nids;
+    t->sent += t->acking;
     t->batches++;
-    /* after all of a read from ">" or a short read of our own, nothing is left */
-    t->step = t->took_all && (t->from_new || !t->full) ? S_READ_NEW : S_READ_OWN;
-    batch_clear(t);
-    step_now(t);
 }
 
 /* on_dead - the old events of a failed batch are in the dead-letter stream */
@@ -301,7 +318,8 @@ on_dead(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
-    t->step = S_READ_OWN;
+    t->step = S_READ;
+    t->more = 1;
     if (redis_failed(t, r, "dead-letter script"))
 	return;
     if (r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
@@ -355,8 +373,6 @@ static void
 on_posted(void *arg, int result, int status, const char *why)
 {
     struct tenant *t = arg;
-    const char **argv;
-    size_t i;
 
     (void) status;
     if (result == WHPOST_OK) {
@@ -364,15 +380,9 @@ on_posted(void *arg, int result, int status, const char *why)
 	    msg_info("tenant %s: webhook answers again", t->conf->named.name);
 	t->failures = 0;
 	note_state(t, 1);
-	argv = xcalloc(t->nids + 3, sizeof(*argv));
-	argv[0] = "XACK";
-	argv[1] = t->stream;
-	argv[2] = EVKEYS_GROUP;
-	for (i = 0; i < t->nids; i++)
-	    argv[3 + i] = t->ids[i];
-	t->step = S_ACK;
-	command(t, (int) t->nids + 3, argv, NULL, on_acked);
-	free(argv);
+	t->ack = 1;			/* sent in front of the next read */
+	t->step = S_READ;
+	step_now(t);
 	return;
     }
     t->failed[result]++;
@@ -387,11 +397,62 @@ on_posted(void *arg, int result, int status, const char *why)
     note_state(t, 0);
     if (give_up_old(t))
 	return;
-    t->step = S_READ_OWN;
+    t->step = S_READ;
+    t->more = 1;
     batch_clear(t);
     step_later(t, whbatch_backoff(t->d->conf->webhookd.backoff_min_ms,
 				  t->d->conf->webhookd.backoff_max_ms, t->failures,
 				  random_ulong()));
+}
+
+/* send_ack - the XACK of the batch answered 2xx; -1: Redis is away */
+static int
+send_ack(struct tenant *t)
+{
+    const char **argv = xcalloc(t->nids + 3, sizeof(*argv));
+    size_t i;
+    int rc;
+
+    argv[0] = "XACK";
+    argv[1] = t->stream;
+    argv[2] = EVKEYS_GROUP;
+    for (i = 0; i < t->nids; i++)
+	argv[3 + i] = t->ids[i];
+    t->acking = t->nids;
+    rc = rasync_command(t->d->redis, (int) t->nids + 3, argv, NULL, on_acked, t);
+    free(argv);
+    t->ack = 0;
+    batch_clear(t);			/* hiredis has copied the IDs */
+    return rc;
+}
+
+/*
+ * read_step - one pipeline: the XACK of the last batch, the new entries made
+ * ours (when ours were all posted: take_new_lua), then our oldest pending
+ * ones.  Only the
+ * last reply is used: it is right whatever happened to the others (an XACK
+ * refused: the batch comes again; a reply lost to a cut connection: Redis'
+ * pending list still says what is ours, oldest first).
+ */
+static void
+read_step(struct tenant *t, const char *count)
+{
+    const char *node = t->d->conf->general.node;
+    const char *take[] = {"EVAL", take_new_lua, "1", t->stream, EVKEYS_GROUP, node, count};
+    const char *argv[] = {"XREADGROUP", "GROUP", EVKEYS_GROUP, node, "COUNT", count,
+    "STREAMS", t->stream, "0"};
+
+    if (t->ack && send_ack(t) < 0) {
+	t->more = 1;			/* not acknowledged: posted again */
+	step_later(t, REDIS_RETRY_MS);
+	return;
+    }
+    t->asked_new = !t->more;
+    if (t->asked_new && rasync_command(t->d->redis, 7, take, NULL, NULL, NULL) < 0) {
+	step_later(t, REDIS_RETRY_MS);
+	return;
+    }
+    command(t, 9, argv, NULL, on_read);
 }
 
 /* step_now - carry out the tenant's next step */
@@ -418,21 +479,16 @@ step_now(struct tenant *t)
 	    command(t, 8, argv, NULL, on_claim);
 	    break;
 	}
-    case S_READ_OWN:
-    case S_READ_NEW:{
-	    const char *argv[] = {"XREADGROUP", "GROUP", EVKEYS_GROUP, node, "COUNT", count,
-	    "STREAMS", t->stream, t->step == S_READ_OWN ? "0" : ">"};
-
-	    /* a claim round is due: it goes before the next read of our own */
-	    if (t->step == S_READ_OWN
-		&& (strcmp(t->claim_cursor, "0-0") != 0 || monotime_ms() >= t->claim_next_ms)) {
-		t->step = S_CLAIM;
-		step_now(t);
-		return;
-	    }
-	    command(t, 9, argv, NULL, on_read);
-	    break;
+    case S_READ:
+	/* a claim round is due: it goes before the next read (an XACK first) */
+	if (!t->ack
+	    && (strcmp(t->claim_cursor, "0-0") != 0 || monotime_ms() >= t->claim_next_ms)) {
+	    t->step = S_CLAIM;
+	    step_now(t);
+	    return;
 	}
+	read_step(t, count);
+	break;
     default:
 	msg_fatal("tenant %s: step %d out of turn", t->conf->named.name, (int) t->step);
     }
