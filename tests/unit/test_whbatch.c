@@ -37,7 +37,8 @@ arr(size_t n, redisReply **el)
     r->type = REDIS_REPLY_ARRAY;
     r->elements = n;
     r->element = calloc(n ? n : 1, sizeof(*el));
-    memcpy(r->element, el, n * sizeof(*el));
+    if (n)
+	memcpy(r->element, el, n * sizeof(*el));
     return r;
 }
 
