@@ -253,6 +253,11 @@ is "$(pending shop)" 0 "nothing left pending"
 ok 'metric_at_least outpost_webhook_events_sent_total "tenant=\"shop\"" 10' \
     "events_sent_total counts the events answered 200 (since the restart)"
 
+if command -v promtool >/dev/null; then
+    out=$(curl -s http://127.0.0.1:9436/metrics | promtool check metrics 2>&1)
+    is "$?:$out" "0:" "promtool check metrics accepts the page"
+fi
+
 # --- dead letters: an event older than webhook_retry that fails
 mode "$late" 500
 old=$(( $(_now_ms) - 3600000 ))
