@@ -51,6 +51,18 @@ static const char take_new_lua[] =
     "  'STREAMS', KEYS[1], '>')\n"
     "return r and #r[1][2] or 0\n";
 
+/*
+ * KEYS[1] the lease; ARGV[1] this node, ARGV[2] its length in ms.  Answers 1
+ * when this node held it (now renewed), 2 when it takes it now (from nobody,
+ * or from a node that let it lapse), 0 when another node holds it.
+ */
+static const char lease_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
+    "if v then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "return 2\n";
+
 #define SECRET_MAX	1024
 #define REDIS_RETRY_MS	500	/* a step that Redis did not answer, again after */
 #define LAG_EVERY_MS	1000	/* the lag gauge is asked for this often */
@@ -60,15 +72,18 @@ enum step { S_GROUP, S_CLAIM, S_READ, S_POST, S_DEAD };
 struct tenant {
     struct dispatch *d;
     const struct conf_tenant *conf;
-    char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX];
+    char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX], lease[EVKEYS_MAX];
     char secret[SECRET_MAX];
     size_t secret_len;
     struct whpost *post;
     struct event *timer;		/* the next step, after a delay */
     struct event *lag_timer;
+    struct event *lease_timer;
+    int holder;			/* this node posts the tenant (holds the lease) */
+    int running;			/* a step is scheduled or in flight */
     enum step step;
     char claim_cursor[64];		/* XAUTOCLAIM's, "0-0" when a round is done */
-    long long claim_next_ms;	/* when the next claim round begins */
+    int claim_due;			/* took the lease: claim what others left first */
     /* the batch in flight: its IDs, kept to acknowledge them */
     char **ids;
     size_t nids;
@@ -217,7 +232,7 @@ on_claim(void *arg, redisReply *r)
 	strcpy(t->claim_cursor, "0-0");
     }
     if (strcmp(t->claim_cursor, "0-0") == 0)
-	t->claim_next_ms = monotime_ms() + t->d->conf->webhookd.claim_idle_ms;
+	t->claim_due = 0;
     t->step = S_READ;
     t->more = 1;			/* what it claimed is ours now */
     step_now(t);
@@ -463,6 +478,13 @@ step_now(struct tenant *t)
     const char *node = t->d->conf->general.node;
     char count[32], idle[32];
 
+    /* another node took the tenant over (this one let its lease lapse): stop here */
+    if (!t->holder) {
+	t->running = 0;
+	batch_clear(t);
+	t->ack = 0;
+	return;
+    }
     snprintf(count, sizeof(count), "%ld", w->batch_events);
     switch (t->step) {
     case S_GROUP:{
@@ -475,14 +497,14 @@ step_now(struct tenant *t)
 	    const char *argv[] = {"XAUTOCLAIM", t->stream, EVKEYS_GROUP, node, idle,
 	    t->claim_cursor, "COUNT", count};
 
-	    snprintf(idle, sizeof(idle), "%lld", w->claim_idle_ms);
+	    /* only the lease's holder posts: all that others left is orphaned */
+	    snprintf(idle, sizeof(idle), "0");
 	    command(t, 8, argv, NULL, on_claim);
 	    break;
 	}
     case S_READ:
 	/* a claim round is due: it goes before the next read (an XACK first) */
-	if (!t->ack
-	    && (strcmp(t->claim_cursor, "0-0") != 0 || monotime_ms() >= t->claim_next_ms)) {
+	if (!t->ack && t->claim_due) {
 	    t->step = S_CLAIM;
 	    step_now(t);
 	    return;
@@ -543,6 +565,64 @@ on_lag(void *arg, redisReply *r)
 	if (ours)
 	    t->lag = pending >= 0 && unread >= 0 ? pending + unread : -1;
     }
+}
+
+/* lease_later - the next turn of the lease */
+static void
+lease_later(struct tenant *t, long long ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    evtimer_add(t->lease_timer, &tv);
+}
+
+/* on_lease - the lease script answered */
+static void
+on_lease(void *arg, redisReply *r)
+{
+    struct tenant *t = arg;
+
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+	lease_later(t, REDIS_RETRY_MS);
+	return;
+    }
+    lease_later(t, t->d->conf->webhookd.claim_idle_ms / 3);
+    if (r->integer == 0) {
+	if (t->holder)
+	    msg_warn("tenant %s: another node took its webhook over", t->conf->named.name);
+	t->holder = 0;
+	return;
+    }
+    if (r->integer == 2) {
+	msg_info("tenant %s: this node posts its events now", t->conf->named.name);
+	t->claim_due = 1;		/* first what the last holder left */
+	strcpy(t->claim_cursor, "0-0");
+    }
+    t->holder = 1;
+    if (!t->running) {
+	t->running = 1;
+	t->step = S_GROUP;
+	t->more = 1;
+	step_now(t);
+    }
+}
+
+/*
+ * on_lease_timer - take or renew the lease, three times in claim_idle: a
+ * node that did not renew it for claim_idle is taken for dead
+ */
+static void
+on_lease_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct tenant *t = arg;
+    char ms[32];
+    const char *argv[] = {"EVAL", lease_lua, "1", t->lease, t->d->conf->general.node, ms};
+
+    (void) fd;
+    (void) what;
+    snprintf(ms, sizeof(ms), "%lld", t->d->conf->webhookd.claim_idle_ms);
+    if (rasync_command(t->d->redis, 6, argv, NULL, on_lease, t) < 0)
+	lease_later(t, REDIS_RETRY_MS);
 }
 
 /* on_dead_len - XLEN of the dead-letter stream */
@@ -622,6 +702,7 @@ dispatch_new(struct event_base *base, const struct outpost_conf *conf, struct ra
 	evkeys_stream(t->stream, sizeof(t->stream), conf->redis.prefix, ct->named.name);
 	evkeys_dead(t->dead, sizeof(t->dead), conf->redis.prefix, ct->named.name);
 	evkeys_state(t->state, sizeof(t->state), conf->redis.prefix, ct->named.name);
+	evkeys_lease(t->lease, sizeof(t->lease), conf->redis.prefix, ct->named.name);
 	strcpy(t->claim_cursor, "0-0");
 	d->n++;				/* counted before a failure, so freed */
 	if (read_secret(t, err, errlen) < 0
@@ -632,6 +713,7 @@ dispatch_new(struct event_base *base, const struct outpost_conf *conf, struct ra
 	}
 	t->timer = evtimer_new(base, on_timer, t);
 	t->lag_timer = event_new(base, -1, EV_PERSIST, on_lag_timer, t);
+	t->lease_timer = evtimer_new(base, on_lease_timer, t);
 	t->step = S_GROUP;
     }
     return d;
@@ -647,7 +729,7 @@ dispatch_start(struct dispatch *d, struct rasync *redis)
     d->redis = redis;
     for (i = 0; i < d->n; i++) {
 	event_add(d->t[i].lag_timer, &lag_every);
-	step_later(&d->t[i], 0);
+	lease_later(&d->t[i], 0);
     }
 }
 
@@ -693,10 +775,13 @@ dispatch_render(void *arg)
     EACH(prom_counter(p, l, t->dead_total));
     prom_family(p, "outpost_webhook_lag", PROM_GAUGE,
 		"Events not yet acknowledged: read and pending, and not yet read");
-    EACH(if (t->lag >= 0) prom_gauge(p, l, (double) t->lag));
+    EACH(if (t->lag >= 0 && t->holder) prom_gauge(p, l, (double) t->lag));
+    prom_family(p, "outpost_webhook_holder", PROM_GAUGE,
+		"1 when this node posts the tenant's events (holds its lease)");
+    EACH(prom_gauge(p, l, t->holder));
     prom_family(p, "outpost_webhook_dead_letters", PROM_GAUGE,
 		"Entries in the dead-letter stream");
-    EACH(if (t->dead_len >= 0) prom_gauge(p, l, (double) t->dead_len));
+    EACH(if (t->dead_len >= 0 && t->holder) prom_gauge(p, l, (double) t->dead_len));
 #undef EACH
     return p;
 }
@@ -717,6 +802,8 @@ dispatch_free(struct dispatch *d)
 	    event_free(t->timer);
 	if (t->lag_timer)
 	    event_free(t->lag_timer);
+	if (t->lease_timer)
+	    event_free(t->lease_timer);
 	batch_clear(t);
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
     }

@@ -25,13 +25,14 @@ size_t dispatch_tenants(const struct dispatch *d);
  *	For every [tenant NAME] with a webhook_url, a loop on the event
  *	stream PREFIX{ev:NAME}:s (evkeys(3)) through the consumer group
  *	"webhook" (made at start, from the stream's first entry, if it is
- *	missing), as the consumer [general] node:
+ *	missing), as the consumer [general] node, on the one node that holds
+ *	the tenant's lease (PREFIX{ev:NAME}:lease, renewed three times in
+ *	claim_idle; a node that let it lapse stops at its next step):
  *
  *	1. the entries this consumer read and did not acknowledge (after a
  *	   crash: those of the batch in flight) are posted first, oldest
- *	   first; now and then (claim_idle) the entries another consumer
- *	   left unacknowledged for claim_idle are claimed with XAUTOCLAIM
- *	   and so join them;
+ *	   first; on taking the lease, the entries any other consumer left
+ *	   unacknowledged are claimed (XAUTOCLAIM) and so join them;
  *	2. then new entries, up to [webhookd] batch_events and batch_bytes
  *	   per POST (whbatch(3)); a stream with nothing new is read again
  *	   after poll_interval;

@@ -290,7 +290,7 @@ static const struct conf_key webhookd_keys[] = {
     {"backoff_min", CT_DURATION, K(conf_webhookd, backoff_min_ms), "1s", 0, 0, 0, 0},
     {"backoff_max", CT_DURATION, K(conf_webhookd, backoff_max_ms), "5m", 0, 0, 0, 0},
     {"poll_interval", CT_DURATION, K(conf_webhookd, poll_interval_ms), "200ms", 0, 0, 0, 0},
-    {"claim_idle", CT_DURATION, K(conf_webhookd, claim_idle_ms), "5m", 0, 0, 0, 0},
+    {"claim_idle", CT_DURATION, K(conf_webhookd, claim_idle_ms), "30s", 0, 0, 0, 0},
     {"dead_max", CT_LONG, K(conf_webhookd, dead_max), "100000", 0, 1, 100000000, 0},
     {"ca_file", CT_STR, K(conf_webhookd, ca_file), NULL, 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_webhookd, metrics_listen), "127.0.0.1:9436", 0, 0, 0, 0},
@@ -676,9 +676,11 @@ check_webhookd(void *sect, struct outpost_conf *conf, const char **why)
     (void) conf;
     if (w->batch_bytes < 1024 || w->batch_bytes > 64 * 1048576ULL
 	|| w->request_timeout_ms < 100 || w->backoff_min_ms < 10
-	|| w->backoff_max_ms < w->backoff_min_ms || w->poll_interval_ms < 10) {
+	|| w->backoff_max_ms < w->backoff_min_ms || w->poll_interval_ms < 10
+	|| w->claim_idle_ms < 300) {
 	*why = "[webhookd] batch_bytes between 1k and 64M, request_timeout at least 100ms, "
-	    "backoff_min at least 10ms and not above backoff_max, poll_interval at least 10ms";
+	    "backoff_min at least 10ms and not above backoff_max, poll_interval at least 10ms, "
+	    "claim_idle at least 300ms";
 	return -1;
     }
     return 0;

@@ -212,7 +212,7 @@ struct conf_webhookd {
     long long backoff_min_ms;	/* first delay after a failed POST; doubles */
     long long backoff_max_ms;
     long long poll_interval_ms;	/* a stream without new events is read again after this */
-    long long claim_idle_ms;	/* events another node took this long ago are taken over */
+    long long claim_idle_ms;	/* a node's hold on a tenant lasts this long unrenewed */
     long dead_max;		/* dead-letter entries kept per tenant */
     char *ca_file;		/* more CAs to trust; the system's are trusted too */
     char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */

@@ -28,3 +28,10 @@ evkeys_state(char *buf, size_t len, const char *prefix, const char *tenant)
 {
     snprintf(buf, len, "%s{ev:%s}:wh", prefix, tenant);
 }
+
+/* evkeys_lease - PREFIX{ev:TENANT}:lease */
+void
+evkeys_lease(char *buf, size_t len, const char *prefix, const char *tenant)
+{
+    snprintf(buf, len, "%s{ev:%s}:lease", prefix, tenant);
+}

@@ -10,13 +10,16 @@
  *			 const char *tenant);
  *	void evkeys_state(char *buf, size_t len, const char *prefix,
  *			  const char *tenant);
+ *	void evkeys_lease(char *buf, size_t len, const char *prefix,
+ *			  const char *tenant);
  *
  * DESCRIPTION
  *	Each tenant's keys carry the hash tag {ev:TENANT}, so that they
  *	stay in one slot of a cluster while tenants spread over slots
  *	(doc/REDIS-KEYS.md): PREFIX{ev:TENANT}:s is the event stream,
  *	:dead the events whose webhook failed for longer than
- *	webhook_retry, :wh the dispatcher's last success and error.
+ *	webhook_retry, :wh the dispatcher's last success and error, :lease
+ *	the node whose outpost-webhookd posts the tenant's events.
  *	EVKEYS_GROUP is the consumer group of outpost-webhookd.
  *	A key longer than len is cut (len EVKEYS_MAX holds any: tenant
  *	names are short config words).
@@ -33,5 +36,6 @@
 void evkeys_stream(char *buf, size_t len, const char *prefix, const char *tenant);
 void evkeys_dead(char *buf, size_t len, const char *prefix, const char *tenant);
 void evkeys_state(char *buf, size_t len, const char *prefix, const char *tenant);
+void evkeys_lease(char *buf, size_t len, const char *prefix, const char *tenant);
 
 #endif

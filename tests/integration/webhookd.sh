@@ -5,7 +5,8 @@
 # with a batch in flight loses nothing; Redis paused loses nothing; an event past
 # webhook_retry lands in the dead-letter stream and "outpostctl webhooks replay
 # --dead" posts it; "replay --since" posts again; another node's unacknowledged
-# events are taken over; https with a test CA (TAP)
+# events are taken over; one node of two posts, the other takes over when it
+# dies; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -65,12 +66,22 @@ webhook_secret_file = $secret
 [tenant quiet]
 domains = quiet.test
 CONF
+# the second node: the same but for its name and metrics port
+conf2=$WORLD_DIR/node2.conf
+sed -e 's/^node = t1$/node = t2/' -e 's/^metrics_listen = 127.0.0.1:9436$/metrics_listen = 127.0.0.1:9437/' \
+    "$conf" >"$conf2"
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 mode() { echo "$2" >"$1/mode"; }
-# metric NAME LABELS - a sample of the metrics page
+# metric NAME LABELS - a sample, summed over the pages of both nodes
 metric() {
-    curl -s http://127.0.0.1:9436/metrics |
-        awk -v m="$1{node=\"t1\",$2}" '$1 == m { print $2 }'
+    { curl -s http://127.0.0.1:9436/metrics; curl -s http://127.0.0.1:9437/metrics; } |
+        awk -v m="$1{$2}" '{ k = $1; sub(/node="[^"]*",/, "", k) }
+            k == m { n++; s += $2 } END { if (n) print s }'
+}
+# node_metric PORT NAME LABELS - a sample of one node's page
+node_metric() {
+    curl -s "http://127.0.0.1:$1/metrics" |
+        awk -v m="$2{$3}" '{ k = $1; sub(/node="[^"]*",/, "", k) } k == m { print $2 }'
 }
 metric_at_least() { [ "$(metric "$1" "$2")" -ge "$3" ] 2>/dev/null; }
 # add TENANT N - XADD N events, recipients r0..r4 in turn
@@ -143,7 +154,7 @@ is "$(awk '/^Uid:/ { print $2, $3 }' "/proc/$wpid/status")" "$(id -u nobody) $(i
 ok 'wait_until 10 all_in "$rx" shop' "the events written before it started arrive"
 add shop 20
 ok 'wait_until 10 all_in "$rx" shop' "new events arrive"
-ok 'wait_until 10 all_in "$late" claim' "the events another node left pending are taken over after claim_idle"
+ok 'wait_until 10 all_in "$late" claim' "the events another node left pending are taken over first"
 is "$(redis_cli XPENDING "op:{ev:claim}:s" webhook | head -n1)" 0 "and acknowledged"
 first=$(head -n1 "$rx/log")
 like "$first" '"sig": true' "the first request's signature verifies"
@@ -204,6 +215,27 @@ ok '[ "$(pending shop)" -gt 0 ]' "its batch is still pending in the consumer gro
 start_webhookd
 ok 'wait_until 10 all_in "$rx" shop' "after the restart, every event arrives"
 
+# --- a second node waits; the first killed -9 mid-batch, it takes over
+world_spawn webhookd2 "$WEBHOOKD_BIN" -f -c "$conf2"
+holder() { [ "$(node_metric "$1" outpost_webhook_holder 'tenant="shop"')" = "$2" ]; }
+ok 'wait_until 10 holder 9437 0 && holder 9436 1' "a second node starts and waits: the first holds the tenant"
+add shop 5
+ok 'wait_until 10 all_in "$rx" shop' "events arrive, from the first"
+mode "$rx" hang
+n_before=$(wc -l <"$rx/log")
+add shop 9
+ok 'wait_until 10 eval "[ \$(wc -l <$rx/log) -gt $n_before ]"' "a batch is in flight on the first node"
+wpid=$(pgrep -f "^$WEBHOOKD_BIN -f -c $conf" | head -n1)
+kill -KILL "$wpid"
+ok 'wait_until 5 eval "! kill -0 $wpid 2>/dev/null"' "the first node killed -9 mid-batch"
+mode "$rx" ok
+ok 'wait_until 10 holder 9437 1' "the second node takes the tenant over once the lease lapsed (claim_idle)"
+ok 'wait_until 10 all_in "$rx" shop' "every event arrives, the first node's batch in flight too"
+start_webhookd
+ok 'wait_until 10 holder 9436 0' "the first node, back, waits: the second keeps the tenant"
+add shop 5
+ok 'wait_until 10 all_in "$rx" shop' "events arrive, from the second"
+
 # --- Redis paused for longer than command_timeout
 redis_pause
 sleep 1
@@ -211,7 +243,7 @@ redis_resume
 add shop 10
 ok 'wait_until 10 all_in "$rx" shop' "after Redis was away, every event arrives"
 
-# --- the rules: in order, at least once, twice only after a hang
+# --- the rules: in order, at least once, twice only after a hang, over both nodes
 "$PYTHON" - "$rx/log" >"$WORLD_TMP/rules" 2>&1 <<'PY'
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
