@@ -7,7 +7,8 @@
  *	outpostctl webhooks replay TENANT --since ID
  *
  * DESCRIPTION
- *	status shows, per tenant with a webhook_url: the URL, the lag (events
+ *	status shows, per tenant with a webhook_url: the node whose
+ *	outpost-webhookd posts it (holds its lease), the URL, the lag (events
  *	outpost-webhookd has not had acknowledged: read and pending, and not
  *	yet read), the dead-letter count, the last error and when, and the
  *	last success.  --json prints {"tenants":[...]} (outpostctl(8)).
@@ -69,6 +70,7 @@ struct status {
     const char *tenant, *url;
     long long pending, unread, dead, error_at, ok_at;
     char error[512];
+    char node[256];			/* whose outpost-webhookd posts it; "" none */
 };
 
 /* group_info - pending and unread of the group "webhook"; -1 when unknown */
@@ -125,7 +127,7 @@ static int
 read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
 	    struct status *st)
 {
-    char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX];
+    char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX], lease[EVKEYS_MAX];
     redisReply *r;
     size_t i;
 
@@ -135,6 +137,12 @@ read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
     evkeys_stream(stream, sizeof(stream), prefix, t->named.name);
     evkeys_dead(dead, sizeof(dead), prefix, t->named.name);
     evkeys_state(state, sizeof(state), prefix, t->named.name);
+    evkeys_lease(lease, sizeof(lease), prefix, t->named.name);
+    if ((r = rconn_commandv(rc, "GET", lease, NULL)) == NULL)
+	return -1;
+    if (r->type == REDIS_REPLY_STRING)
+	snprintf(st->node, sizeof(st->node), "%s", r->str);
+    freeReplyObject(r);
     if (group_info(rc, stream, st) < 0 || (r = rconn_commandv(rc, "XLEN", dead, NULL)) == NULL)
 	return -1;
     st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
@@ -168,6 +176,7 @@ show(const struct status *st, struct jsonw *w, int first)
 	jsonw_object(w, NULL);
 	jsonw_string(w, "tenant", st->tenant);
 	jsonw_string(w, "url", st->url);
+	jsonw_string(w, "node", st->node[0] ? st->node : NULL);
 	if (lag >= 0)
 	    jsonw_int(w, "lag", lag);
 	else
@@ -185,9 +194,10 @@ show(const struct status *st, struct jsonw *w, int first)
     if (st->error_at > 0)
 	sup_time_format(st->error_at, err, sizeof(err));
     if (first)
-	printf("%-16s %8s %6s %-21s %-21s %s\n", "tenant", "lag", "dead", "last ok",
-	       "last error", "url / error");
-    printf("%-16s %8lld %6lld %-21s %-21s %s\n", st->tenant, lag, st->dead, ok, err, st->url);
+	printf("%-16s %-12s %8s %6s %-21s %-21s %s\n", "tenant", "node", "lag", "dead",
+	       "last ok", "last error", "url / error");
+    printf("%-16s %-12s %8lld %6lld %-21s %-21s %s\n", st->tenant,
+	   st->node[0] ? st->node : "-", lag, st->dead, ok, err, st->url);
     if (st->error[0])
 	printf("%-16s %.200s\n", "", st->error);
 }

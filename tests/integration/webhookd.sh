@@ -312,9 +312,9 @@ is "$("$PYTHON" -c '
 import json, sys
 d = {t["tenant"]: t for t in json.load(open(sys.argv[1]))["tenants"]}
 print(sorted(d), d["late"]["dead"], d["shop"]["lag"], d["shop"]["url"].startswith("http://127"),
-      d["late"]["last_error"])' "$WORLD_TMP/status.json")" \
-    "['bad', 'claim', 'late', 'shop', 'sure'] 1 0 True HTTP status 500" \
-    "webhooks status --json: the tenants with a webhook, dead count, lag, URL, last error"
+      d["late"]["last_error"], d["shop"]["node"])' "$WORLD_TMP/status.json")" \
+    "['bad', 'claim', 'late', 'shop', 'sure'] 1 0 True HTTP status 500 t2" \
+    "webhooks status --json: the tenants with a webhook, dead count, lag, URL, last error, node"
 is "$(ctl webhooks replay late --dead)" "1 dead-lettered event of late queued again" \
     "webhooks replay --dead moves it back"
 is "$(redis_cli XLEN "op:{ev:late}:dead")" 0 "the dead-letter stream is empty"
