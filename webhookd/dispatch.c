@@ -353,7 +353,7 @@ static int
 give_up_old(struct tenant *t)
 {
     long long limit = now_ms() - t->conf->webhook_retry_ms;
-    const char **argv = xcalloc(t->nids + 7, sizeof(*argv));
+    const char **argv = xcalloc(t->nids + 8, sizeof(*argv));	/* 8 before the IDs */
     char maxlen[32];
     int argc = 0;
     size_t i;

@@ -340,4 +340,11 @@ ok 'wait_until 10 metric_at_least outpost_webhook_failures_total "tenant=\"bad\"
     "a certificate no CA signed: failures of kind tls"
 ok '[ ! -e "$badrx/log" ]' "and nothing of that tenant was received"
 like "$(ctl webhooks status)" 'certificate verify failed' "status says why"
+
+# --- both stop cleanly on SIGTERM, and a sanitizer build said nothing
+world_kill webhookd
+world_kill webhookd2
+logs=$(cat "$WORLD_DIR/log/webhookd.log" "$WORLD_DIR/log/webhookd2.log")
+like "$logs" 'info: stopping' "SIGTERM stops them"
+unlike "$logs" 'Sanitizer|runtime error' "no sanitizer report in their logs"
 done_testing
