@@ -27,7 +27,7 @@ common_core_libcore_a_SOURCES = \
 common_dns_libdns_a_SOURCES = \
 	common/dns/aresev.c common/dns/aresev.h \
 	common/dns/dmarcrec.c common/dns/dmarcrec.h \
-	common/dns/dnsbl.c common/dns/dnsbl.h \
+	common/dns/dnsbl.c common/dns/dnsbl.h common/dns/dnsfix.c common/dns/dnsfix.h \
 	common/dns/dnsq.c common/dns/dnsq.h \
 	common/dns/spfrec.c common/dns/spfrec.h \
 	common/dns/spfwalk.c common/dns/spfwalk.h \
@@ -39,6 +39,7 @@ common_report_libreport_a_SOURCES = \
 	common/report/arf.c common/report/arf.h \
 	common/report/bounce_class.c common/report/bounce_class.h \
 	common/report/bounce_rhost.c common/report/bounce_rhost.h \
+	common/report/blname.c common/report/blname.h \
 	common/report/bounce.c common/report/bounce.h \
 	common/report/json_scan.c common/report/json_scan.h \
 	common/report/verp.c common/report/verp.h \
@@ -52,6 +53,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/nodeinfo.c common/state/nodeinfo.h \
 	common/state/intake_act.c common/state/intake_act.h \
 	common/state/stats.c common/state/stats.h \
+	common/state/blstate.c common/state/blstate.h \
 	common/state/backoff.c common/state/backoff.h \
 	common/state/provider.c common/state/provider.h \
 	common/state/throttle_limits.c common/state/throttle_limits.h \
@@ -117,6 +119,10 @@ tests_unit_test_report_digest_LDADD = $(UNIT_LIBS)
 tests_unit_test_bounce_rhost_SOURCES = tests/unit/test_bounce_rhost.c
 tests_unit_test_bounce_rhost_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bounce_rhost_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_blname
+tests_unit_test_blname_SOURCES = tests/unit/test_blname.c
+tests_unit_test_blname_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_blname_LDADD = $(UNIT_LIBS)
 UNIT_TESTS += tests/unit/test_json_scan
 tests_unit_test_json_scan_SOURCES = tests/unit/test_json_scan.c
 tests_unit_test_json_scan_CFLAGS = $(UNIT_CFLAGS)
@@ -155,7 +161,11 @@ UNIT_TESTS += tests/unit/test_retpath
 tests_unit_test_retpath_SOURCES = tests/unit/test_retpath.c
 tests_unit_test_retpath_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_retpath_LDADD = $(UNIT_LIBS)
-FUZZ_TARGETS += tests/fuzz/fuzz_verp tests/fuzz/fuzz_report_digest
+FUZZ_TARGETS += tests/fuzz/fuzz_verp tests/fuzz/fuzz_report_digest tests/fuzz/fuzz_blname
+tests_fuzz_fuzz_blname_SOURCES = tests/fuzz/fuzz_blname.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_blname_CFLAGS = $(COMMON_CFLAGS)
+tests_fuzz_fuzz_blname_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_blname_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_report_digest_SOURCES = tests/fuzz/fuzz_report_digest.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_report_digest_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_report_digest_LDFLAGS = $(FUZZ_LINK)

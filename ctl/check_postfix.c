@@ -21,6 +21,12 @@
  *	  queue_directory in any case), are where outpost.conf ([milter]
  *	  socket, [policy] listen) has the daemons listen.
  *
+ *	A restriction class (smtpd_restriction_classes, main.cf) named in a
+ *	list is read in its place, as smtpd evaluates it: the policy check
+ *	may sit in a class, and a permit in a class (or before it) ends the
+ *	list as any permit does.  Classes nest at most PF_CLASS_DEPTH deep;
+ *	those reached only through access tables cannot be followed.
+ *
  *	An smtpd that overrides content_filter to nothing is taken for the
  *	return path of a content filter, whose mail was checked on its way in:
  *	it is left out.  When outpost.conf cannot be read the sockets are not
@@ -48,6 +54,8 @@
 
 #define PF_OUT_MAX	(4 << 20)	/* postconf's output we read at most */
 #define PF_TOKENS_MAX	256		/* restrictions read per list */
+#define PF_CLASSES_MAX	24		/* restriction classes read (postconf_run: 31 arguments) */
+#define PF_CLASS_DEPTH	4		/* classes within classes */
 
 /* The restriction lists smtpd evaluates at RCPT (smtpd_delay_reject). */
 static const char *const pf_lists[] = {
@@ -67,6 +75,9 @@ struct pf_service {
 struct pf_check {
     const char *dir;			/* -c DIR, or NULL: postconf's default */
     char *queue_dir;
+    char *class_name[PF_CLASSES_MAX];	/* smtpd_restriction_classes */
+    char *class_value[PF_CLASSES_MAX];
+    int nclass;
     const struct outpost_conf *conf;	/* NULL: sockets not compared */
     int problems;
 };
@@ -229,52 +240,97 @@ socket_matches(const struct pf_check *pc, const struct pf_service *sv, const cha
     return same_place(where, listen + 5);
 }
 
-/* check_policy - the policy check is there, with no permit before it */
-static void
-check_policy(struct pf_check *pc, const struct pf_service *sv)
+/* the walk of one restriction list, classes read in place */
+struct pf_walk {
+    const char *list;			/* the list's name */
+    int permit;				/* a permit came first: its name in permit_name */
+    char permit_name[1024];
+    int found;				/* check_policy_service met */
+    int tokens;				/* read so far, classes included */
+};
+
+/* class_value - the restrictions of a class of that name, or NULL */
+static const char *
+class_value(const struct pf_check *pc, const char *name)
 {
-    char tok[1024], arg[1024], name[1024], where[4096], msg[8192];
-    const char *s;
-    int i, n, permit, found = 0;
+    int i;
+
+    for (i = 0; i < pc->nclass; i++)
+	if (strcmp(pc->class_name[i], name) == 0)
+	    return pc->class_value[i];
+    return NULL;
+}
+
+/* policy_here - one check_policy_service's socket: no permit before, the right place */
+static void
+policy_here(struct pf_check *pc, const struct pf_service *sv, struct pf_walk *w,
+	    const char *tok)
+{
+    char where[4096], msg[8192];
     size_t j;
 
-    for (i = 0; pf_lists[i]; i++) {
-	permit = 0;
-	for (s = sv->value[i], n = 0; s && (s = next_token(s, tok, sizeof(tok))) != NULL
-	     && n < PF_TOKENS_MAX; n++) {
-	    if (strncmp(tok, "permit", 6) == 0 && !permit) {
-		permit = 1;
-		snprintf(name, sizeof(name), "%s", tok);
-		continue;
-	    }
-	    if (strcmp(tok, "check_policy_service") != 0)
-		continue;
-	    found = 1;
-	    if ((s = next_token(s, arg, sizeof(arg))) == NULL)
-		break;
-	    unbrace(arg, tok, sizeof(tok));
-	    if (permit) {
-		snprintf(msg, sizeof(msg), "%s: %s comes before check_policy_service %s: "
-			 "a permit ends the list, so outpost-policyd never sees the clients it "
-			 "permits (keep the permits in smtpd_relay_restrictions and the policy "
-			 "check in smtpd_recipient_restrictions)", pf_lists[i], name, tok);
-		pf_problem(pc, sv, msg);
-	    }
-	    if (pc->conf == NULL)
-		continue;
-	    for (j = 0; j < pc->conf->policy.listen.n; j++)
-		if (socket_matches(pc, sv, tok, pc->conf->policy.listen.v[j],
-				   where, sizeof(where)))
-		    break;
-	    if (j == pc->conf->policy.listen.n) {
-		snprintf(msg, sizeof(msg), "%s: check_policy_service %s is %s%s, "
-			 "not where outpost-policyd listens ([policy] listen = %s)",
-			 pf_lists[i], tok, resolve(pc, sv, tok, where, sizeof(where)) < 0
-			 ? "a TCP socket" : where, sv->chroot ? " for a chrooted smtpd" : "",
-			 pc->conf->policy.listen.n ? pc->conf->policy.listen.v[0] : "none");
-		pf_problem(pc, sv, msg);
-	    }
+    if (w->permit) {
+	snprintf(msg, sizeof(msg), "%s: %s comes before check_policy_service %s: "
+		 "a permit ends the list, so outpost-policyd never sees the clients it "
+		 "permits (keep the permits in smtpd_relay_restrictions and the policy "
+		 "check in smtpd_recipient_restrictions)", w->list, w->permit_name, tok);
+	pf_problem(pc, sv, msg);
+    }
+    if (pc->conf == NULL)
+	return;
+    for (j = 0; j < pc->conf->policy.listen.n; j++)
+	if (socket_matches(pc, sv, tok, pc->conf->policy.listen.v[j], where, sizeof(where)))
+	    return;
+    snprintf(msg, sizeof(msg), "%s: check_policy_service %s is %s%s, "
+	     "not where outpost-policyd listens ([policy] listen = %s)",
+	     w->list, tok, resolve(pc, sv, tok, where, sizeof(where)) < 0
+	     ? "a TCP socket" : where, sv->chroot ? " for a chrooted smtpd" : "",
+	     pc->conf->policy.listen.n ? pc->conf->policy.listen.v[0] : "none");
+    pf_problem(pc, sv, msg);
+}
+
+/* walk_list - the restrictions of s, in order; a class's in its place */
+static void
+walk_list(struct pf_check *pc, const struct pf_service *sv, struct pf_walk *w,
+	  const char *s, int depth)
+{
+    char tok[1024], arg[1024];
+    const char *cls;
+
+    while (s && w->tokens < PF_TOKENS_MAX && (s = next_token(s, tok, sizeof(tok))) != NULL) {
+	w->tokens++;
+	if (strncmp(tok, "permit", 6) == 0 && !w->permit) {
+	    w->permit = 1;
+	    snprintf(w->permit_name, sizeof(w->permit_name), "%s", tok);
+	    continue;
 	}
+	if ((cls = class_value(pc, tok)) != NULL) {
+	    if (depth < PF_CLASS_DEPTH)
+		walk_list(pc, sv, w, cls, depth + 1);
+	    continue;
+	}
+	if (strcmp(tok, "check_policy_service") != 0)
+	    continue;
+	w->found = 1;
+	if ((s = next_token(s, arg, sizeof(arg))) == NULL)
+	    break;
+	unbrace(arg, tok, sizeof(tok));
+	policy_here(pc, sv, w, tok);
+    }
+}
+
+/* check_policy - the policy check is there, with no permit before it */
+static void
+check_policy(struct pf_check *pc, struct pf_service *sv)
+{
+    struct pf_walk w;
+    int i, found = 0;
+
+    for (i = 0; pf_lists[i]; i++) {
+	memset(&w, 0, sizeof(w));
+	w.list = pf_lists[i];
+	walk_list(pc, sv, &w, sv->value[i], 0);
+	found |= w.found;
     }
     if (!found)
 	pf_problem(pc, sv, "no check_policy_service in its restriction lists: "
@@ -339,6 +395,49 @@ main_values(struct pf_check *pc, char **value)
 	msg_error("postconf printed less than it was asked");
 	return -1;
     }
+    return 0;
+}
+
+/* classes - the restriction classes of main.cf and their restrictions */
+static int
+classes(struct pf_check *pc)
+{
+    const char *args[PF_CLASSES_MAX + 2];
+    static const char *const c_args[] = {"-x", "-h", "smtpd_restriction_classes", NULL};
+    char *out, *vals, tok[1024], *line, *next;
+    const char *s;
+    int i;
+
+    if ((out = postconf_run(pc->dir, c_args)) == NULL)
+	return -1;
+    for (s = out; pc->nclass < PF_CLASSES_MAX && (s = next_token(s, tok, sizeof(tok))) != NULL;)
+	if (tok[0] != '{')
+	    pc->class_name[pc->nclass++] = xstrdup(tok);
+    free(out);
+    if (pc->nclass == 0)
+	return 0;
+    /* "name = value" lines: a class that is not defined prints none */
+    args[0] = "-x";
+    for (i = 0; i < pc->nclass; i++)
+	args[1 + i] = pc->class_name[i];
+    args[1 + i] = NULL;
+    if ((vals = postconf_run(pc->dir, args)) == NULL)
+	return -1;
+    for (line = vals; line && *line; line = next) {
+	if ((next = strchr(line, '\n')) != NULL)
+	    *next++ = '\0';
+	for (i = 0; i < pc->nclass; i++) {
+	    size_t len = strlen(pc->class_name[i]);
+
+	    if (pc->class_value[i] == NULL && strncmp(line, pc->class_name[i], len) == 0
+		&& strncmp(line + len, " =", 2) == 0)
+		pc->class_value[i] = xstrdup(line + len + 2 + (line[len + 2] == ' '));
+	}
+    }
+    for (i = 0; i < pc->nclass; i++)
+	if (pc->class_value[i] == NULL)
+	    pc->class_value[i] = xstrdup("");
+    free(vals);
     return 0;
 }
 
@@ -442,7 +541,8 @@ check_postfix(const char *conf_path, const char *maincf)
     if ((conf = conf_load(conf_path, err, sizeof(err))) == NULL)
 	msg_warn("%s; the sockets are not compared", err);
     pc.conf = conf;
-    if (main_values(&pc, main_value) < 0 || services(&pc, main_value, &sv, &nsv) < 0)
+    if (main_values(&pc, main_value) < 0 || classes(&pc) < 0
+	|| services(&pc, main_value, &sv, &nsv) < 0)
 	goto out;
     for (i = 0; i < nsv; i++) {
 	if (sv[i].filter_return)
@@ -466,6 +566,10 @@ out:
     for (j = 0; j < 6; j++)
 	free(main_value[j]);
     free(pc.queue_dir);
+    for (j = 0; j < pc.nclass; j++) {
+	free(pc.class_name[j]);
+	free(pc.class_value[j]);
+    }
     conf_free(conf);
     return rc;
 }

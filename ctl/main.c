@@ -21,6 +21,9 @@
  *				check what DOMAIN publishes (verify.c)
  *	reputation [--json]	pool addresses and sending domains on the
  *				configured blocklists (reputation.c)
+ *	test-send --from ADDR [--via HOST:PORT] [--json] [--timeout D]
+ *				a test message evaluated as a receiver
+ *				does (testsend.c)
  *	ping			connect to Redis as configured and PING it
  *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
  *		[--dir DIR] [--add]
@@ -161,6 +164,7 @@ const struct ctl_command ctl_commands[] = {
     {"dns", cmd_dns, ctl_dns_usage},
     {"verify", cmd_verify, ctl_verify_usage},
     {"reputation", cmd_reputation, ctl_reputation_usage},
+    {"test-send", cmd_testsend, ctl_testsend_usage},
     {"classify", ctl_classify, ctl_classify_usage},
     {"ping", cmd_ping, ping_usage},
     {"dkim", cmd_dkim, ctl_dkim_usage},

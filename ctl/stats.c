@@ -16,9 +16,14 @@
  *	counted opens or clicks, a second table gives them per row (total,
  *	unique, machine).  --by campaign has a row per campaign (the
  *	"campaign.COUNTER.NAME" counters of stats(3)): opens and clicks only.
+ *	A last part shows the blocklists: every target a [blocklist] lists
+ *	now (outpost-logd's watch, blstate(3)) since when, and the bounces in
+ *	the period whose wording named a list, per list and pool.
  *
  *	--json prints one JSON object instead of a table (outpostctl(8),
- *	JSON OUTPUT): {"since", "until", "by", "rows":[...], "total"}.
+ *	JSON OUTPUT): {"since", "until", "by", "rows":[...], "total",
+ *	"blocklists":{"listed":[{list, target, since, checked, code,
+ *	reason}], "bounces":[{list, pool, bounces}]}}.
  *
  * DIAGNOSTICS
  *	Exit status 0; 1 when Redis cannot be read; 2 for bad arguments.
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blstate.h"
 #include "conf.h"
 #include "confval.h"
 #include "ctl.h"
@@ -52,12 +58,23 @@ struct row {
     long long w[2][3];		/* 24h, 7d: delivered, bounced, complaints */
 };
 
+/* bounces naming a blocklist, per list and pool ("blocked.LIST") */
+struct blk {
+    char list[STATS_NAME_MAX];
+    char pool[STATS_NAME_MAX];
+    long long n;
+};
+
 struct table {
     enum by by;
     struct row *v;
     size_t n;
     struct row total;
     int window;			/* -1: the main period; 0: 24h; 1: 7d */
+    struct blk *blk;
+    size_t nblk;
+    struct blstate *listed;	/* targets listed now */
+    size_t nlisted;
 };
 
 const struct ctl_usage ctl_stats_usage[] = {
@@ -164,6 +181,38 @@ add_campaign(struct table *t, const struct stats_field *f, long long n)
     add_one(t, &t->total, &g, n);
 }
 
+/* add_blocked - a "blocked.LIST" count into its list and pool */
+static void
+add_blocked(struct table *t, const struct stats_field *f, long long n)
+{
+    const char *list = f->counter + strlen(STATS_BLOCKED_PREFIX);
+    size_t i;
+
+    for (i = 0; i < t->nblk; i++)
+	if (strcmp(t->blk[i].list, list) == 0 && strcmp(t->blk[i].pool, f->pool) == 0)
+	    break;
+    if (i == t->nblk) {
+	t->blk = xreallocarray(t->blk, t->nblk + 1, sizeof(*t->blk));
+	snprintf(t->blk[i].list, sizeof(t->blk[i].list), "%s", list);
+	snprintf(t->blk[i].pool, sizeof(t->blk[i].pool), "%s", f->pool);
+	t->blk[i].n = 0;
+	t->nblk++;
+    }
+    t->blk[i].n += n;
+}
+
+/* add_listed - blstate_read() callback: a target listed now */
+static void
+add_listed(const struct blstate *b, void *arg)
+{
+    struct table *t = arg;
+
+    if (strcmp(b->state, "listed") != 0)
+	return;
+    t->listed = xreallocarray(t->listed, t->nlisted + 1, sizeof(*t->listed));
+    t->listed[t->nlisted++] = *b;
+}
+
 /* add_field - stats_read() callback */
 static void
 add_field(const struct stats_field *f, long long n, void *arg)
@@ -171,6 +220,10 @@ add_field(const struct stats_field *f, long long n, void *arg)
     struct table *t = arg;
     const char *name = t->by == BY_SENDER ? f->sender
 	: t->by == BY_PROVIDER ? f->provider : f->pool;
+
+    if (t->window < 0
+	&& strncmp(f->counter, STATS_BLOCKED_PREFIX, strlen(STATS_BLOCKED_PREFIX)) == 0)
+	add_blocked(t, f, n);
 
     if (t->by == BY_CAMPAIGN) {
 	add_campaign(t, f, n);
@@ -318,6 +371,70 @@ print_tls(const struct table *t, const char *by)
     print_tls_row(&t->total);
 }
 
+/* print_json_blocklists - the listings now, the bounces naming a list */
+static void
+print_json_blocklists(struct jsonw *w, const struct table *t)
+{
+    size_t k;
+
+    jsonw_object(w, "blocklists");
+    jsonw_array(w, "listed");
+    for (k = 0; k < t->nlisted; k++) {
+	jsonw_object(w, NULL);
+	jsonw_string(w, "list", t->listed[k].list);
+	jsonw_string(w, "target", t->listed[k].target);
+	jsonw_time(w, "since", t->listed[k].since);
+	jsonw_time(w, "checked", t->listed[k].checked);
+	jsonw_string(w, "code", t->listed[k].code);
+	jsonw_string(w, "reason", t->listed[k].reason);
+	jsonw_end(w);
+    }
+    jsonw_end(w);
+    jsonw_array(w, "bounces");
+    for (k = 0; k < t->nblk; k++) {
+	jsonw_object(w, NULL);
+	jsonw_string(w, "list", t->blk[k].list);
+	jsonw_string(w, "pool", t->blk[k].pool);
+	jsonw_int(w, "bounces", t->blk[k].n);
+	jsonw_end(w);
+    }
+    jsonw_end(w);
+    jsonw_end(w);
+}
+
+/* utc - UNIX seconds as "2026-01-02T03:04:05Z" */
+static const char *
+utc(long long when, char *buf, size_t len)
+{
+    time_t tt = (time_t) when;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	snprintf(buf, len, "%lld", when);
+    return buf;
+}
+
+/* print_blocklists - the listings now, the bounces naming a list */
+static void
+print_blocklists(const struct table *t, int lists)
+{
+    char since[32];
+    size_t k;
+
+    if (!lists && t->nlisted == 0 && t->nblk == 0)
+	return;
+    printf("\nblocklists: %s\n", t->nlisted ? "listed now" : "nothing listed now");
+    for (k = 0; k < t->nlisted; k++)
+	printf("  %-16s %-28s since %s  %s%s%s\n", t->listed[k].list, t->listed[k].target,
+	       utc(t->listed[k].since, since, sizeof(since)), t->listed[k].code,
+	       t->listed[k].reason[0] ? "  " : "", t->listed[k].reason);
+    if (t->nblk == 0)
+	return;
+    printf("bounces naming a blocklist:\n  %-16s %-28s %9s\n", "list", "pool", "bounces");
+    for (k = 0; k < t->nblk; k++)
+	printf("  %-16s %-28s %9lld\n", t->blk[k].list, t->blk[k].pool, t->blk[k].n);
+}
+
 /* cmp_row - by name */
 static int
 cmp_row(const void *a, const void *b)
@@ -377,6 +494,8 @@ cmd_stats(const char *path, int argc, char **argv)
     t.window = 1;
     if (rv == 0 && stats_read(rc, conf->redis.prefix, now - 167 * 3600, now, add_field, &t) < 0)
 	rv = 1;
+    if (rv == 0 && blstate_read(rc, conf->redis.prefix, add_listed, &t) < 0)
+	rv = 1;
     if (rv) {
 	msg_error("stats: cannot read Redis: %s", rconn_error(rc));
 	goto out;
@@ -394,6 +513,7 @@ cmd_stats(const char *path, int argc, char **argv)
 	    print_json_row(&w, NULL, &t.v[k]);
 	jsonw_end(&w);
 	print_json_row(&w, "total", &t.total);
+	print_json_blocklists(&w, &t);
 	jsonw_end(&w);
     } else if (t.by == BY_CAMPAIGN) {
 	print_web(&t, bynames[t.by]);
@@ -412,9 +532,12 @@ cmd_stats(const char *path, int argc, char **argv)
 	    printf("\n");
 	print_web(&t, bynames[t.by]);
 	print_tls(&t, bynames[t.by]);
+	print_blocklists(&t, conf->blocklists.n > 0);
     }
 out:
     free(t.v);
+    free(t.blk);
+    free(t.listed);
     rconn_free(rc);
     conf_free(conf);
     return rv;

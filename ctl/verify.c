@@ -48,6 +48,7 @@
 
 #include "ctl.h"
 #include "dmarcrec.h"
+#include "dnsfix.h"
 #include "dnsq.h"
 #include "jsonw.h"
 #include "msg.h"
@@ -121,13 +122,6 @@ lookup(void *ctx, const char *name, int type, struct dnsq_result *res)
     return dnsq_lookup(ctx, name, type, res);
 }
 
-/* dns_fix - what to do about DNS trouble */
-static char *
-dns_fix(const char *name)
-{
-    return text("none to publish yet: the name servers for %s must answer "
-		"(SERVFAIL or timeout); fix them and run verify again", name);
-}
 
 /* ---------------------------------------------------------------- spf */
 
@@ -294,7 +288,7 @@ verify_spf_ips(struct verify *vf, const char *check, const char *domain,
 	if (r == SPF_RESULT_PASS)
 	    report(vf, check, V_PASS, NULL, "%s: %s may send (SPF pass)", domain, o->ips.v[i]);
 	else if (r == SPF_RESULT_TEMPERROR)
-	    report(vf, check, V_FAIL, dns_fix(domain),
+	    report(vf, check, V_FAIL, dnsfix_trouble(domain),
 		   "%s: %s: DNS trouble while evaluating SPF (temperror)", domain, o->ips.v[i]);
 	else
 	    report(vf, check, V_FAIL, spf_zone_fix(o, domain, w->record, all),
@@ -317,7 +311,7 @@ verify_spf(struct verify *vf, const char *check, const char *domain, const char 
 	       "%s: no SPF record", domain);
 	goto out;
     case SPFW_TEMPERROR:
-	report(vf, check, V_FAIL, dns_fix(domain), "%s: %s", domain, w.problem);
+	report(vf, check, V_FAIL, dnsfix_trouble(domain), "%s: %s", domain, w.problem);
 	goto out;
     case SPFW_PERMERROR:
 	report(vf, check, V_FAIL,
@@ -416,7 +410,7 @@ verify_dkim_key(struct verify *vf, const struct keyentry *e)
     free(rec);
     st = dnsq_lookup(vf->dq, name, DNSQ_T_TXT, &r);
     if (dnsq_trouble(st)) {
-	report(vf, "dkim", V_FAIL, dns_fix(name), "%s: DNS trouble: %s", name,
+	report(vf, "dkim", V_FAIL, dnsfix_trouble(name), "%s: DNS trouble: %s", name,
 	       dnsq_status_text(st));
 	free(fix);
     } else if (dnsq_missing(st)) {
@@ -466,7 +460,7 @@ dmarc_fetch(struct verify *vf, const char *domain, char **rec)
     snprintf(name, sizeof(name), "_dmarc.%s", domain);
     st = dnsq_lookup(vf->dq, name, DNSQ_T_TXT, &r);
     if (dnsq_trouble(st)) {
-	report(vf, "dmarc", V_FAIL, dns_fix(name), "%s: DNS trouble: %s", name,
+	report(vf, "dmarc", V_FAIL, dnsfix_trouble(name), "%s: DNS trouble: %s", name,
 	       dnsq_status_text(st));
 	dnsq_result_free(&r);
 	return -1;
@@ -658,7 +652,7 @@ verify_ptr_one(struct verify *vf, const char *ip)
     snprintf(fixval, sizeof(fixval), "%s.", host ? host : "RELAY-HOSTNAME");
     st = dnsq_lookup(vf->dq, rev, DNSQ_T_PTR, &r);
     if (dnsq_trouble(st)) {
-	report(vf, "ptr", V_FAIL, dns_fix(rev), "%s: DNS trouble: %s", ip, dnsq_status_text(st));
+	report(vf, "ptr", V_FAIL, dnsfix_trouble(rev), "%s: DNS trouble: %s", ip, dnsq_status_text(st));
     } else if (dnsq_missing(st)) {
 	report(vf, "ptr", V_FAIL, onboard_zone_line(rev, o->ttl, "PTR", fixval),
 	       "%s: no PTR record (%s)", ip, dnsq_status_text(st));
@@ -673,7 +667,7 @@ verify_ptr_one(struct verify *vf, const char *ip)
 	    report(vf, "ptr", V_PASS, NULL, "%s -> %s -> %s%s", ip, r.v[i - 1], ip,
 		   host && strcasecmp(r.v[i - 1], host) != 0 ? " (not [dns] relay_hostname)" : "");
 	else if (trouble)
-	    report(vf, "ptr", V_FAIL, dns_fix(r.v[0]), "%s: PTR %s, DNS trouble "
+	    report(vf, "ptr", V_FAIL, dnsfix_trouble(r.v[0]), "%s: PTR %s, DNS trouble "
 		   "resolving it back: %s", ip, r.v[0], seen);
 	else
 	    report(vf, "ptr", V_FAIL, onboard_zone_line(r.v[0], o->ttl,
@@ -737,7 +731,7 @@ verify_return_path(struct verify *vf)
     snprintf(mxval, sizeof(mxval), "10 %s.", o->relay_host ? o->relay_host : "RELAY-HOSTNAME");
     st = dnsq_lookup(vf->dq, o->return_path, DNSQ_T_MX, &r);
     if (dnsq_trouble(st)) {
-	report(vf, "return-path", V_FAIL, dns_fix(o->return_path), "%s: DNS trouble: %s",
+	report(vf, "return-path", V_FAIL, dnsfix_trouble(o->return_path), "%s: DNS trouble: %s",
 	       o->return_path, dnsq_status_text(st));
     } else if (dnsq_missing(st)) {
 	report(vf, "return-path", V_FAIL,

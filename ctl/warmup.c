@@ -9,7 +9,9 @@
  * DESCRIPTION
  *	warmup status prints, for each [pool NAME], its start date, today's
  *	day of the warm-up, today's cap and how much of it is used (in
- *	total and per provider), and the pool it spills over to.  "Today" is
+ *	total and per provider), the pool it spills over to, and whether
+ *	outpost-logd holds it today and why (warmhold: a bounce or complaint
+ *	rate over the pool's threshold, a listed address).  "Today" is
  *	taken from Redis' clock in the configured time zone, as
  *	outpost-policyd does.
  *
@@ -150,12 +152,32 @@ pool_text(const struct limits *l, const struct pool_rt *p, const char *start, lo
 	   p->nchain > 1 ? l->pools[p->chain[1]].name : "");
 }
 
+/* held - why outpost-logd holds the pool today, or "" (P{rl}:warmup:POOL:hold) */
+static void
+held(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long today,
+     char *why, size_t len)
+{
+    char key[600];
+    redisReply *r;
+
+    why[0] = '\0';
+    if (limits_key(key, sizeof(key), l->prefix, "warmup", p->name, "hold") < 0)
+	return;
+    r = rconn_commandv(rc, "HMGET", key, "day", "why", NULL);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+	&& r->element[0]->type == REDIS_REPLY_STRING && atol(r->element[0]->str) == today
+	&& r->element[1]->type == REDIS_REPLY_STRING)
+	snprintf(why, len, "%s", r->element[1]->str);
+    if (r)
+	freeReplyObject(r);
+}
+
 /* pool_status - one pool: text line(s), or a JSON row (w not NULL) */
 static void
 pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long today,
 	    struct jsonw *w)
 {
-    char start[32];
+    char start[32], why[512];
     long day;
     long long used = 0, cap;
     int current = 0;
@@ -174,12 +196,16 @@ pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, l
     for (i = 0; current && i + 1 < n; i += 2)
 	if (strcmp(r->element[i]->str, "used") == 0)
 	    used = atoll(r->element[i + 1]->str);
+    held(rc, l, p, today, why, sizeof(why));
     if (w) {
 	jsonw_object(w, NULL);
 	pool_json(w, l, p, start, day, used);
+	jsonw_string(w, "held", why[0] ? why : NULL);
 	jsonw_array(w, "providers");
     } else {
 	pool_text(l, p, start, day, used);
+	if (why[0])
+	    printf("  held today (the warm-up does not advance): %s\n", why);
     }
     /* the providers' shares: only of a started schedule, in text */
     for (i = 0; current && i + 1 < n && (w || (p->sched.n > 0 && start[0])); i += 2) {

@@ -2,7 +2,9 @@
 sbin_PROGRAMS += outpost-httpd
 outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
-	httpd/hmetrics.c httpd/hmetrics.h
+	httpd/hmetrics.c httpd/hmetrics.h \
+	httpd/compose.c httpd/compose.h httpd/submit.c httpd/submit.h \
+	httpd/api_messages.c httpd/api_messages.h
 outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS)
 outpost_httpd_LDADD = $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
 
@@ -12,6 +14,25 @@ tests_unit_test_machine_SOURCES = tests/unit/test_machine.c httpd/machine.c http
 tests_unit_test_machine_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
 tests_unit_test_machine_LDADD = $(UNIT_LIBS)
 
+# POST /v1/messages: the message built from the JSON body
+UNIT_TESTS += tests/unit/test_compose
+tests_unit_test_compose_SOURCES = tests/unit/test_compose.c httpd/compose.c httpd/compose.h
+tests_unit_test_compose_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_compose_LDADD = $(UNIT_LIBS)
+
+# its SMTP client against a scripted server
+UNIT_TESTS += tests/unit/test_submit
+tests_unit_test_submit_SOURCES = tests/unit/test_submit.c httpd/submit.c httpd/submit.h
+tests_unit_test_submit_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_submit_LDADD = $(UNIT_LIBS) -lpthread
+
+# POST /v1/messages without the HTTP server, for the tests and the benchmark
+check_PROGRAMS += tests/helpers/api-messages-probe
+tests_helpers_api_messages_probe_SOURCES = tests/helpers/api-messages-probe.c \
+	httpd/compose.c httpd/submit.c httpd/api_messages.c
+tests_helpers_api_messages_probe_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
+tests_helpers_api_messages_probe_LDADD = $(COMMON_LIBS) -lpthread
+
 # a token maker for the tests (what the milter writes into messages)
 check_PROGRAMS += tests/lib/webtoken-mint
 tests_lib_webtoken_mint_SOURCES = tests/lib/webtoken-mint.c
@@ -19,11 +40,11 @@ tests_lib_webtoken_mint_CFLAGS = $(COMMON_CFLAGS)
 tests_lib_webtoken_mint_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/httpd-unsub.sh tests/integration/httpd-track.sh \
-	tests/integration/httpd-browser.sh
+	tests/integration/httpd-browser.sh tests/integration/api-messages.sh
 EXTRA_DIST += tests/lib/browser.py
 
 dist_man_MANS += doc/outpost-httpd.8
 # the browser test's screenshots
 clean-local:
 	-rm -rf tests/integration/httpd-browser.d
-EXTRA_DIST += tests/bench/httpd-bench.sh
+EXTRA_DIST += tests/bench/httpd-bench.sh tests/bench/api-submit-bench.sh

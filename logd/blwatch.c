@@ -9,11 +9,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ares.h>
 #include <arpa/nameser.h>
 
 #include "aresev.h"
+#include "blstate.h"
 #include "blwatch.h"
 #include "dnsbl.h"
 #include "dnsq.h"
@@ -29,10 +31,13 @@ struct bw_slot {
     int state;			/* enum bw_state: last known */
     int answered;		/* the last question got a usable answer */
     int pending;
+    char code[DNSBL_CODE_MAX];	/* the deciding answer, or "" */
 };
 
 struct blwatch {
     struct event_base *base;
+    struct rconn *rc;		/* NULL: no state written */
+    const char *prefix;
     struct aresev *ares;
     struct event *round;	/* every blocklist_interval */
     struct bw_slot *slots;
@@ -42,6 +47,9 @@ struct blwatch {
 };
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+static void on_reason(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+
+static const char *const state_names[] = {"unknown", "clean", "listed"};
 
 /* on_round - ask every list about every target not still in flight */
 static void
@@ -81,6 +89,21 @@ answer_status(int status)
     return DNSQ_ERROR;
 }
 
+/*
+ * put_state - the slot's last answer into Redis (blstate(3)); reason NULL:
+ * not known yet (a listing's TXT is asked next), nothing written
+ */
+static void
+put_state(struct bw_slot *s, const char *reason)
+{
+    const char *st = s->answered ? state_names[s->state + 1] : "unknown";
+
+    if (s->owner->rc == NULL || reason == NULL)
+	return;
+    (void) blstate_put(s->owner->rc, s->owner->prefix, s->bl->named.name, s->target, st,
+		       s->code, reason, (long long) time(NULL));
+}
+
 /* on_answer - classify an answer; log a change */
 static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -89,6 +112,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     struct dnsq_result a;
     const char *code, *why;
     enum dnsbl_verdict v;
+    char name[DNSBL_NAME_MAX];
 
     (void) timeouts;
     s->pending = 0;
@@ -113,6 +137,33 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		  why, code ? " " : "", code ? code : "");
     if (v != DNSBL_UNKNOWN)
 	s->state = v == DNSBL_LISTED ? BW_LISTED : BW_CLEAN;
+    snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
+    put_state(s, v == DNSBL_LISTED ? NULL : "");
+    dnsq_result_free(&a);
+    /* a listing's reason: the list's TXT at the same name */
+    if (v == DNSBL_LISTED && s->owner->rc
+	&& dnsbl_query_name(s->bl, s->target, name, sizeof(name)) == 0) {
+	s->pending = 1;
+	ares_query(aresev_channel(s->owner->ares), name, ns_c_in, ns_t_txt, on_reason, s);
+    }
+}
+
+/* on_reason - the TXT of a listing, written beside its state */
+static void
+on_reason(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    struct bw_slot *s = arg;
+    struct dnsq_result a;
+
+    (void) timeouts;
+    s->pending = 0;
+    if (s->owner->destroying || status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+	return;
+    memset(&a, 0, sizeof(a));
+    if (status != ARES_SUCCESS || dnsq_parse_answer(abuf, alen, DNSQ_T_TXT, &a) < 0)
+	a.n = 0;
+    if (s->state == BW_LISTED)
+	put_state(s, a.n ? a.v[0] : "");
     dnsq_result_free(&a);
 }
 
@@ -139,13 +190,14 @@ add_slots(struct blwatch *bw, const struct outpost_conf *conf, int kind,
 	    s->state = BW_NONE;
 	    s->answered = 0;
 	    s->pending = 0;
+	    s->code[0] = '\0';
 	}
     }
 }
 
 /* blwatch_new - start asking, or NULL when there is nothing to ask */
 struct blwatch *
-blwatch_new(struct event_base *base, const struct outpost_conf *conf)
+blwatch_new(struct event_base *base, const struct outpost_conf *conf, struct rconn *rc)
 {
     struct dnsbl_targets ips = {0}, domains = {0};
     struct timeval now = {0, 0};
@@ -168,6 +220,8 @@ blwatch_new(struct event_base *base, const struct outpost_conf *conf)
     for (i = 0; i < bw->n; i++)
 	bw->slots[i].owner = bw;
     bw->base = base;
+    bw->rc = rc;
+    bw->prefix = conf->redis.prefix;
     bw->interval_ms = conf->logd.blocklist_interval_ms;
     bw->ares = aresev_new(base, "blocklists", 2000, 2);
     bw->round = evtimer_new(base, on_round, bw);
@@ -201,6 +255,18 @@ blwatch_render(const struct blwatch *bw, struct prom *p)
 
 	prom_gauge(p, labels, s->answered);
     }
+}
+
+/* blwatch_listed - the first list that lists target now, or NULL */
+const char *
+blwatch_listed(const struct blwatch *bw, const char *target)
+{
+    size_t i;
+
+    for (i = 0; bw != NULL && i < bw->n; i++)
+	if (bw->slots[i].state == BW_LISTED && strcmp(bw->slots[i].target, target) == 0)
+	    return bw->slots[i].bl->named.name;
+    return NULL;
 }
 
 /* blwatch_free - stop asking */

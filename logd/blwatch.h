@@ -5,8 +5,11 @@
  *	#include "blwatch.h"
  *
  *	struct blwatch *blwatch_new(struct event_base *base,
- *				    const struct outpost_conf *conf);
+ *				    const struct outpost_conf *conf,
+ *				    struct rconn *rc);
  *	void blwatch_render(const struct blwatch *bw, struct prom *p);
+ *	const char *blwatch_listed(const struct blwatch *bw,
+ *				   const char *target);
  *	void blwatch_free(struct blwatch *bw);
  *
  * DESCRIPTION
@@ -21,11 +24,18 @@
  *	A target newly listed is logged at warning priority with the
  *	answer; one no longer listed at info priority.  An unknown answer
  *	(refused, timed out, unexpected) keeps the last known state.
+ *	With rc, each answer is also written to Redis (blstate(3): listed,
+ *	clean or unknown, since when, the code and, for a listing, the
+ *	list's TXT reason, asked right after), where outpostctl stats
+ *	shows the listings; rc must outlive the watch.
  *
  *	blwatch_render() adds to a metrics page outpost_blocklisted{list,
  *	target} (1 listed, 0 clean; absent until a list first answered) and
  *	outpost_blocklist_answered{list,target} (0 when the last question
  *	got no usable answer).
+ *
+ *	blwatch_listed() names the first list whose last known answer lists
+ *	target (as configured: a pool address), or gives NULL.
  */
 #ifndef OUTPOST_BLWATCH_H
 #define OUTPOST_BLWATCH_H
@@ -34,11 +44,14 @@
 
 #include "conf.h"
 #include "prom.h"
+#include "redisconn.h"
 
 struct blwatch;
 
-struct blwatch *blwatch_new(struct event_base *base, const struct outpost_conf *conf);
+struct blwatch *blwatch_new(struct event_base *base, const struct outpost_conf *conf,
+			    struct rconn *rc);
 void blwatch_render(const struct blwatch *bw, struct prom *p);
+const char *blwatch_listed(const struct blwatch *bw, const char *target);
 void blwatch_free(struct blwatch *bw);
 
 #endif

@@ -3,12 +3,16 @@ sbin_PROGRAMS += outpost-logd
 outpost_logd_SOURCES = logd/main.c logd/follow.c logd/follow.h \
 	logd/track.c logd/track.h logd/route.c logd/route.h \
 	logd/metrics.c logd/metrics.h logd/tlssess.c logd/tlssess.h \
-	logd/blwatch.c logd/blwatch.h
+	logd/blwatch.c logd/blwatch.h logd/warmhold.c logd/warmhold.h
 outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS)
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(RESOLV_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics \
-	tests/unit/test_tlssess
+	tests/unit/test_tlssess tests/unit/test_warmhold
+tests_unit_test_warmhold_SOURCES = tests/unit/test_warmhold.c logd/warmhold.c logd/warmhold.h \
+	logd/blwatch.c logd/blwatch.h
+tests_unit_test_warmhold_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) -I$(top_srcdir)/logd
+tests_unit_test_warmhold_LDADD = $(UNIT_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(RESOLV_LIBS)
 tests_unit_test_tlssess_SOURCES = tests/unit/test_tlssess.c logd/tlssess.c logd/tlssess.h
 tests_unit_test_tlssess_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
 tests_unit_test_tlssess_LDADD = $(UNIT_LIBS)
@@ -40,7 +44,7 @@ INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-fol
 	tests/integration/stats-sources.sh tests/integration/metrics.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh \
 	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh \
-	tests/integration/logd-tls.sh
+	tests/integration/logd-tls.sh tests/integration/logd-blocked.sh
 
 dist_man_MANS += doc/outpost-logd.8
 EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \

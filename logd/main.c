@@ -56,6 +56,7 @@
 #include "sdnotify.h"
 #include "stats.h"
 #include "track.h"
+#include "warmhold.h"
 #include "xalloc.h"
 
 #define LINES_PER_POLL 20000
@@ -72,6 +73,7 @@ struct logd {
     struct stats_batch *batch;
     struct metrics *metrics;
     struct blwatch *bw;		/* [blocklist] checks, or NULL */
+    struct warmhold *wh;	/* warm-up holds, or NULL */
     struct event_base *base;
     struct event *tick;
     char state_key[512];
@@ -375,7 +377,8 @@ main(int argc, char **argv)
 	&& (http = promhttp_start(d.base, d.conf->logd.metrics_listen, render, &d, err,
 				  sizeof(err))) == NULL)
 	msg_fatal("%s", err);
-    d.bw = blwatch_new(d.base, d.conf);	/* reads the key table: before the drop */
+    d.bw = blwatch_new(d.base, d.conf, d.rc);	/* reads the key table: before the drop */
+    d.wh = warmhold_new(d.base, d.conf, d.rc, d.bw);
     if (getuid() == 0 && privs_drop(d.conf->general.user, err, sizeof(err)) < 0)
 	msg_fatal("%s", err);
     read_position(&d, &ino, &off);
@@ -399,6 +402,7 @@ main(int argc, char **argv)
 	event_free(sigs[ch]);
     event_free(d.tick);
     promhttp_stop(http);
+    warmhold_free(d.wh);
     blwatch_free(d.bw);
     event_base_free(d.base);
 done:

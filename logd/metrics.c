@@ -467,11 +467,24 @@ cluster_free(struct cluster *c)
     strset_free(&c->top);
 }
 
+/* list_label - a [blocklist NAME] of the configuration, else "other" */
+static const char *
+list_label(const struct metrics *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->conf->blocklists.n; i++)
+	if (strcmp(CONF_VEC_AT(&m->conf->blocklists, i, struct conf_blocklist)->named.name,
+		   name) == 0)
+	    return name;
+    return "other";
+}
+
 /* cluster_totals - one family per counter, and the reasons */
 static void
 cluster_totals(struct prom *p, const struct metrics *m, const struct cluster *c)
 {
-    struct table t = {0}, reasons = {0};
+    struct table t = {0}, reasons = {0}, blocked = {0};
     size_t i, k;
 
     for (i = 0; i < c->nv; i++) {
@@ -483,6 +496,9 @@ cluster_totals(struct prom *p, const struct metrics *m, const struct cluster *c)
 	if (strncmp(f->counter, STATS_REASON_PREFIX, strlen(STATS_REASON_PREFIX)) == 0)
 	    table_add(&reasons, prov, f->counter + strlen(STATS_REASON_PREFIX), "", "",
 		      (unsigned long long) c->n[i]);
+	else if (strncmp(f->counter, STATS_BLOCKED_PREFIX, strlen(STATS_BLOCKED_PREFIX)) == 0)
+	    table_add(&blocked, list_label(m, f->counter + strlen(STATS_BLOCKED_PREFIX)), pool,
+		      "", "", (unsigned long long) c->n[i]);
 	else if (stats_counter_index(f->counter) >= 0)
 	    table_add(&t, top_label(c, f->sender), prov, pool, f->counter,
 		      (unsigned long long) c->n[i]);
@@ -499,8 +515,15 @@ cluster_totals(struct prom *p, const struct metrics *m, const struct cluster *c)
     for (i = 0; i < reasons.idx.n; i++)
 	prom_counter(p, (const char *[]) {"provider", reasons.rows[i].sender, "reason",
 		     reasons.rows[i].provider, NULL}, reasons.rows[i].n);
+    prom_family(p, "outpost_bounces_blocklisted_total", PROM_COUNTER,
+		"Bounces whose wording names a DNS blocklist, by [blocklist] (other: a list "
+		"not configured) and pool, all nodes (from Redis: do not sum over nodes).");
+    for (i = 0; i < blocked.idx.n; i++)
+	prom_counter(p, (const char *[]) {"list", blocked.rows[i].sender, "pool",
+		     blocked.rows[i].provider, NULL}, blocked.rows[i].n);
     table_free(&t);
     table_free(&reasons);
+    table_free(&blocked);
 }
 
 /* one label set of a gauge family, summed */

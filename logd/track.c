@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "blname.h"
 #include "bounce_class.h"
 #include "intake_act.h"
 #include "maillog.h"
@@ -467,6 +468,23 @@ add_event(struct track *t, const struct ml_event *ev, const char *rcpt, long lon
     stats_batch_event(t->batch, n / 2, f);
 }
 
+/*
+ * count_blocklist - a blocked bounce whose reply names a blocklist counts
+ * as "blocked.LIST" (LIST: the [blocklist NAME] it names, or "other")
+ */
+static void
+count_blocklist(struct track *t, int reason, const char *reply, long long when,
+		const char *sender, const char *provider, const char *pool)
+{
+    char counter[STATS_NAME_MAX];
+    struct blname b;
+
+    if (reason != BR_BLOCKED || !blname_find(reply, strlen(reply), &b))
+	return;
+    snprintf(counter, sizeof(counter), "%s%s", STATS_BLOCKED_PREFIX, blname_list(&t->conf->blocklists, &b));
+    stats_batch_add(t->batch, when, sender, provider, pool, counter, 1);
+}
+
 /* one_delivery - the record of one recipient of a delivery line */
 static void
 one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
@@ -514,6 +532,7 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
 	    stats_batch_add(t->batch, when, sender, label, pool,
 			    hard ? STATS_BOUNCED_HARD : STATS_BOUNCED_SOFT, 1);
 	    stats_batch_add(t->batch, when, sender, label, pool, counter, 1);
+	    count_blocklist(t, r, replybuf, when, sender, label, pool);
 	    if (old)
 		acts_not(t, ev, rcpt);
 	    else if (hard)

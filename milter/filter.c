@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "checkmsg.h"
 #include "conf.h"
 #include "dkimsign.h"
 #include "filter.h"
@@ -44,6 +45,7 @@ struct filter_msg {
     struct plan_header hdr[2];	/* the same, for the plan */
     size_t nhdr;
     struct tracking_msg trk;	/* open and click tracking */
+    struct checkmsg check;	/* a test message to evaluate (test-send) */
 };
 
 /* what one SMTP connection has told us so far */
@@ -56,6 +58,7 @@ struct filter_conn {
 
 /* what the plan's steps work on at the end of one message */
 struct eom_ctx {
+    SMFICTX *ctx;
     struct filter_conn *fc;
     struct filter_msg *fm;
     const char *qid;
@@ -101,6 +104,7 @@ msg_reset(struct filter_msg *fm)
     intake_msg_reset(&fm->intake);
     free(fm->lu);
     tracking_msg_reset(&fm->trk);
+    checkmsg_reset(&fm->check);
     settings_unref(fm->set);
     memset(fm, 0, sizeof(*fm));
 }
@@ -137,7 +141,7 @@ static const struct {
     const char *macros;
 } stage_macros[] = {
     {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {auth_ssf} {auth_author} "
-     "{mail_mailer} {mail_host} {mail_addr} r s"},
+     "{mail_mailer} {mail_host} {mail_addr} r s {tls_version}"},
     {SMFIM_ENVRCPT, "i {rcpt_mailer} {rcpt_host} {rcpt_addr}"},
     {SMFIM_DATA, "i"},
     {SMFIM_EOH, "i"},
@@ -288,11 +292,23 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
     struct filter_msg *fm = &fc->msg;
     struct recipient r;
     struct rcpt_reply rr;
+    unsigned long long id;
     sfsistat rc;
 
     if (fm->set == NULL)			/* no MAIL FROM: cannot happen */
 	return SMFIS_TEMPFAIL;
     recipient_parse(&r, argv[0], fm->set, fm->auth_user, fm->sender_domain);
+    switch (intake_check(&fm->intake, r.addr, fm->sender_domain, client_may_sign(fc), &id,
+			 msg_qid(ctx, fm))) {
+    case INTAKE_CHECK_EVAL:
+	if (!fm->check.on)
+	    checkmsg_begin(&fm->check, id);
+	/* FALLTHROUGH */
+    case INTAKE_CHECK_FORGED:
+	/* a test message is evaluated, never delivered */
+	rcpt_msg_drop(&fm->rcpt, &r);
+	return reply(fc, SMFIP_NR_RCPT);
+    }
     if (intake_rcpt(&fm->intake, &r)) {
 	/* a report: not outgoing mail, no suppression check, not counted */
 	if (intake_keeps_reports(&fm->intake))
@@ -336,6 +352,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 	tracking_header(&fc->msg.trk, fc->msg.set->tracking, name, value,
 			!(fc->proto & SMFIP_HDR_LEADSPC));
     intake_header(&fc->msg.intake, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
+    checkmsg_header(&fc->msg.check, name, value, !(fc->proto & SMFIP_HDR_LEADSPC));
     return reply(fc, SMFIP_NR_HDR);
 }
 
@@ -348,7 +365,7 @@ list_unsub(SMFICTX *ctx, struct filter_conn *fc)
     char mailto[ADDR_MAX];
     int st;
 
-    if (fm->set->listunsub == NULL || intake_is_report(&fm->intake))
+    if (fm->set->listunsub == NULL || intake_is_report(&fm->intake) || fm->check.on)
 	return;
     memset(&lm, 0, sizeof(lm));
     lm.auth_user = fm->auth_user;
@@ -390,7 +407,7 @@ track_begin(SMFICTX *ctx, struct filter_msg *fm)
     struct tracking_who who;
     int st;
 
-    if (fm->set->tracking == NULL || intake_is_report(&fm->intake))
+    if (fm->set->tracking == NULL || intake_is_report(&fm->intake) || fm->check.on)
 	return;
     who.sender_domain = fm->sender_domain;
     who.nrcpts = fm->intake.nrcpts;
@@ -411,10 +428,11 @@ fi_eoh(SMFICTX *ctx)
     struct dkimsign_client cl;
 
     intake_eoh(&fm->intake);
-    if (intake_is_report(&fm->intake)) {
+    if (intake_is_report(&fm->intake) || fm->check.on) {
 	dkimsign_msg_free(fm->sign);		/* reports are never signed */
 	fm->sign = NULL;
     }
+    checkmsg_eoh(&fm->check, msg_qid(ctx, fm));
     if (fm->set) {
 	list_unsub(ctx, fc);
 	track_begin(ctx, fm);
@@ -439,6 +457,7 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     struct tracking_msg *trk = &fc->msg.trk;
 
     intake_body(&fc->msg.intake, buf, len);
+    checkmsg_body(&fc->msg.check, buf, len);
     if (trk->on && !trk->gave_up) {
 	if (tracking_body(trk, buf, len) == 0)
 	    return reply(fc, SMFIP_NR_BODY);	/* signed at the end, as it leaves */
@@ -452,6 +471,23 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     return reply(fc, SMFIP_NR_BODY);
 }
 
+/* step_check - evaluate a test message; -1: tempfail with that reply */
+static int
+step_check(struct eom_ctx *e, struct plan_reply *reply)
+{
+    struct checkmsg_conn cc;
+
+    cc.client = e->fc->have_addr ? (const struct sockaddr *) &e->fc->addr : NULL;
+    cc.sender_domain = e->fm->sender_domain;
+    cc.tls_version = smfi_getsymval(e->ctx, "{tls_version}");
+    if (checkmsg_eom(&e->fm->check, &cc, e->fm->set->conf, e->qid) == 0)
+	return 0;
+    reply->rcode = "451";
+    reply->xcode = "4.3.0";
+    snprintf(reply->text, sizeof(reply->text), "test message not evaluated, try again later");
+    return -1;
+}
+
 /* step_report - plan step: read a report; -1: tempfail with that reply */
 static int
 step_report(void *arg, struct plan_reply *reply)
@@ -459,6 +495,8 @@ step_report(void *arg, struct plan_reply *reply)
     struct eom_ctx *e = arg;
     struct intake_reply ir;
 
+    if (e->fm->check.on && step_check(e, reply) < 0)
+	return -1;
     if (intake_eom(&e->fm->intake, e->qid, &ir) != INTAKE_TEMPFAIL)
 	return 0;
     reply->rcode = ir.rcode;
@@ -603,11 +641,12 @@ fi_eom(SMFICTX *ctx)
 
     if (fm->set == NULL)			/* no MAIL FROM: nothing to do */
 	return SMFIS_CONTINUE;
+    e.ctx = ctx;
     e.fc = fc;
     e.fm = fm;
     e.qid = msg_qid(ctx, fm);
     st.qid = e.qid;
-    st.report = intake_is_report(&fm->intake);
+    st.report = intake_is_report(&fm->intake) || fm->check.on;
     st.accepted = fm->rcpt.accepted;
     st.drop = fm->rcpt.drop;
     st.ndrop = fm->rcpt.ndrop;

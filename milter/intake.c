@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -29,6 +30,7 @@
 #include "redisconn.h"
 #include "report_digest.h"
 #include "retpath.h"
+#include "stats.h"
 #include "verp.h"
 #include "xalloc.h"
 
@@ -56,6 +58,10 @@ struct intake_setup {
     size_t max_size;
     int keep, rewrite;
     struct provider_table providers;
+    /* a blocked bounce naming a blocklist: counted under a list and pool */
+    struct conf_vec blocklists;		/* struct conf_blocklist *: name, zone, kind */
+    struct conf_vec pools;		/* struct conf_pool *: name, addresses */
+    char *node, *relay_hostname;	/* our names: a DSN we made ourselves */
 };
 
 /* what one report says about whom */
@@ -85,6 +91,68 @@ intake_init(const struct outpost_conf *conf)
 {
     redis_conf = conf;
     parser_pool_init(INTAKE_MAX_PARSING);
+}
+
+/* vec_push - one more element */
+static void
+vec_push(struct conf_vec *v, void *e)
+{
+    v->v = xreallocarray(v->v, v->n + 1, sizeof(*v->v));
+    v->v[v->n++] = e;
+}
+
+/* copy_lists - the blocklists, pools and names a blocked bounce is counted by */
+static void
+copy_lists(struct intake_setup *is, const struct outpost_conf *conf)
+{
+    size_t i, k;
+
+    for (i = 0; i < conf->blocklists.n; i++) {
+	const struct conf_blocklist *b = CONF_VEC_AT(&conf->blocklists, i, struct conf_blocklist);
+	struct conf_blocklist *c = xcalloc(1, sizeof(*c));
+
+	c->named.name = xstrdup(b->named.name);
+	c->zone = xstrdup(b->zone);
+	c->kind = b->kind;
+	vec_push(&is->blocklists, c);
+    }
+    for (i = 0; i < conf->pools.n; i++) {
+	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
+	struct conf_pool *c = xcalloc(1, sizeof(*c));
+
+	c->named.name = xstrdup(p->named.name);
+	for (k = 0; k < p->addresses.n; k++)
+	    conf_strlist_add(&c->addresses, p->addresses.v[k], strlen(p->addresses.v[k]));
+	vec_push(&is->pools, c);
+    }
+    is->node = xstrdup(conf->general.node);
+    is->relay_hostname = conf->dns.relay_hostname ? xstrdup(conf->dns.relay_hostname) : NULL;
+}
+
+/* free_lists - release what copy_lists() made */
+static void
+free_lists(struct intake_setup *is)
+{
+    size_t i;
+
+    for (i = 0; i < is->blocklists.n; i++) {
+	struct conf_blocklist *c = is->blocklists.v[i];
+
+	free(c->named.name);
+	free(c->zone);
+	free(c);
+    }
+    for (i = 0; i < is->pools.n; i++) {
+	struct conf_pool *c = is->pools.v[i];
+
+	free(c->named.name);
+	conf_strlist_free(&c->addresses);
+	free(c);
+    }
+    free(is->blocklists.v);
+    free(is->pools.v);
+    free(is->node);
+    free(is->relay_hostname);
 }
 
 /* intake_setup_new - copy what intake needs; NULL setup when it is off */
@@ -129,6 +197,7 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
     is->max_size = (size_t) in->max_report_size;
     is->keep = in->keep_reports;
     is->rewrite = in->rewrite_sender;
+    copy_lists(is, conf);
     return is;
 fail:
     intake_setup_unref(is);
@@ -155,6 +224,7 @@ intake_setup_unref(struct intake_setup *is)
     free(is->complaint_local);
     free(is->unsub_local);
     conf_strlist_free(&is->complaint_addrs);
+    free_lists(is);
     free(is);
 }
 
@@ -504,6 +574,45 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     return 0;
 }
 
+/*
+ * count_blocklist - a blocked recipient whose diagnostic names a DNS
+ * blocklist counts as "blocked.LIST" under the pool whose address it names
+ * ("-" when none).  A DSN this relay made itself (its Reporting-MTA is our
+ * node or relay name) is not counted: outpost-logd counted the refusal in
+ * the log.  A lost count is logged, never a reason to retry the report.
+ */
+static void
+count_blocklist(const struct intake_msg *m, const struct bounce_rcpt *br, const char *rcpt,
+		const char *sender, const char *qid)
+{
+    const struct intake_setup *is = m->setup;
+    char counter[STATS_NAME_MAX];
+    const char *pool, *list;
+    struct blname b;
+    int p;
+
+    if (br == NULL || br->reason != BR_BLOCKED || (!br->bl_zone[0] && !br->bl_family[0]))
+	return;
+    if (br->reporting_mta[0] && ((is->node && strcasecmp(br->reporting_mta, is->node) == 0)
+				 || (is->relay_hostname
+				     && strcasecmp(br->reporting_mta, is->relay_hostname) == 0)))
+	return;
+    memset(&b, 0, sizeof(b));
+    snprintf(b.zone, sizeof(b.zone), "%s", br->bl_zone);
+    b.family = blname_family_named(br->bl_family);
+    list = blname_list(&is->blocklists, &b);
+    pool = blname_pool(&is->pools, br->bl_ip);
+    p = provider_by_domain(&is->providers, addr_domain(rcpt));
+    snprintf(counter, sizeof(counter), "%s%s", STATS_BLOCKED_PREFIX, list);
+    (void) redis_get();
+    if (stats_incr(conn, redis_conf->redis.prefix, sender,
+		   p >= 0 ? is->providers.v[p].name : "other", pool ? pool : "", counter, 1) < 0)
+	msg_warn("%s: intake: counting %s for %s: %s", qid, counter, rcpt, rconn_error(conn));
+    pthread_mutex_unlock(&redis_lock);
+    msg_info("%s: intake: %s refused by blocklist %s (pool %s)", qid, rcpt, list,
+	     pool ? pool : "-");
+}
+
 /* count - a non-event ("forged" ...); -1 on a Redis problem */
 static int
 count(const char *sender, const char *what, long long now)
@@ -552,8 +661,11 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	if (ev < 0)
 	    return count(a->sender, r->kind == BOUNCE_AUTOREPLY ? "autoreply" : "not-acted",
 			 now);
-	return act(m, ev, a->rcpt, a->sender,
-		   br ? bounce_reason_name(br->reason) : "feedback", id, now, qid);
+	if (act(m, ev, a->rcpt, a->sender,
+		br ? bounce_reason_name(br->reason) : "feedback", id, now, qid) < 0)
+	    return -1;
+	count_blocklist(m, br, a->rcpt, a->sender, qid);
+	return 0;
     }
     /* a token for several recipients: the report names them */
     for (i = 0; i < r->nrcpts; i++) {
@@ -562,6 +674,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	    continue;
 	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid) < 0)
 	    return -1;
+	count_blocklist(m, br, br->addr, a->sender, qid);
 	acted++;
     }
     return acted ? 0 : count(a->sender, "not-acted", now);
@@ -738,6 +851,47 @@ out:
 	return tempfail(reply, "4.3.0", "report not processed, try again later");
     }
     return INTAKE_DONE;
+}
+
+/* ---------------------------------------------------------------- test send */
+
+/* intake_check - the check address of outpostctl test-send (see intake.h) */
+int
+intake_check(const struct intake_msg *m, const char *addr, const char *sender_domain,
+	     int may_sign, unsigned long long *id, const char *qid)
+{
+    const struct intake_setup *is = m->setup;
+    const char *at = strrchr(addr, '@'), *tok;
+    size_t nl = strlen(VERP_CHECK_LOCAL);
+    struct verp_token t;
+    int st;
+
+    if (is == NULL || at == NULL || !domain_match(is, at + 1, NULL, 0)
+	|| (size_t) (at - addr) <= nl + 1 || strncmp(addr, VERP_CHECK_LOCAL, nl) != 0
+	|| addr[nl] != '-')
+	return INTAKE_CHECK_NO;
+    /* from our own clients it is outgoing mail: it leaves and comes back */
+    if (may_sign && !(sender_domain && *sender_domain
+		      && domain_match(is, sender_domain, NULL, 0)))
+	return INTAKE_CHECK_NO;
+    tok = addr + nl + 1;
+    st = verp_decode(is->keys, VERP_CHECK, tok, (size_t) (at - tok),
+		     verp_day((long long) time(NULL)), 1, &t);
+    if (st == VERP_OK && t.mode != 1)
+	st = VERP_MALFORMED;
+    if (st != VERP_OK) {
+	if (st == VERP_FORGED)
+	    COUNT(forged);
+	else if (st == VERP_STALE)
+	    COUNT(stale);
+	else
+	    COUNT(malformed);
+	msg_warn("%s: intake: test message to %s: %s token: not evaluated, dropped", qid,
+		 addr, verp_status_name(st));
+	return INTAKE_CHECK_FORGED;
+    }
+    *id = t.id;
+    return INTAKE_CHECK_EVAL;
 }
 
 /* ---------------------------------------------------------------- senders */

@@ -32,6 +32,9 @@
  *	int intake_unsub_address(const struct intake_msg *m,
  *				 const char *sender_domain, char *out,
  *				 size_t size);
+ *	int intake_check(const struct intake_msg *m, const char *addr,
+ *			 const char *sender_domain, int may_sign,
+ *			 unsigned long long *id, const char *qid);
  *	void intake_stats_log(void);
  *	void intake_stats_get(struct intake_stats *out);
  *
@@ -70,6 +73,17 @@
  *	the reply to give when Redis or the parser failed (the sender
  *	retries; nothing is lost).  Reports are never signed.
  *
+ *	Test messages: intake_check() tells whether addr is the check
+ *	address of outpostctl test-send, VERP_CHECK_LOCAL-TOKEN@ the
+ *	bounce domain, TOKEN a verp(3) token of kind VERP_CHECK naming a
+ *	64-bit report id.  From a client that may sign (may_sign) with an
+ *	envelope sender outside the bounce domain it is outgoing mail
+ *	(INTAKE_CHECK_NO: signed and tagged, it leaves for the bounce
+ *	domain's MX and comes back); otherwise a valid token gives
+ *	INTAKE_CHECK_EVAL with the id (checkmsg(3) evaluates the message),
+ *	a forged, stale or malformed one INTAKE_CHECK_FORGED (counted and
+ *	logged: the message is dropped unread).
+ *
  *	intake_init() names the configuration whose [redis] settings intake
  *	uses for good (reloads keep them, as for the suppression check).
  *	intake_setup_new() copies what intake needs of a configuration and
@@ -98,6 +112,7 @@ struct intake_setup;
 struct recipient;
 
 enum intake_verdict { INTAKE_DONE, INTAKE_TEMPFAIL };
+enum intake_check_kind { INTAKE_CHECK_NO, INTAKE_CHECK_EVAL, INTAKE_CHECK_FORGED };
 enum intake_addr { INTAKE_NONE, INTAKE_ADDR_BOUNCE, INTAKE_ADDR_COMPLAINT,
 		   INTAKE_ADDR_UNSUB };
 
@@ -151,6 +166,8 @@ int intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
 		  const char *qid, char *out, size_t size);
 int intake_unsub_address(const struct intake_msg *m, const char *sender_domain,
 			 char *out, size_t size);
+int intake_check(const struct intake_msg *m, const char *addr, const char *sender_domain,
+		 int may_sign, unsigned long long *id, const char *qid);
 void intake_stats_log(void);
 void intake_stats_get(struct intake_stats *out);
 

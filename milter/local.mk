@@ -11,10 +11,12 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/listunsub.c milter/listunsub.h milter/tracking.c milter/tracking.h \
 	milter/parser_pool.c milter/parser_pool.h \
 	milter/plan.c milter/plan.h milter/recipient.c milter/recipient.h \
-	milter/settings.c milter/settings.h
+	milter/settings.c milter/settings.h \
+	milter/checkmsg.c milter/checkmsg.h milter/checkjudge.c milter/checkjudge.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(PARSER_PATH_CFLAGS)
-outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) -ldl
+outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) $(MILTER_LIBS) \
+	$(LIBEVENT_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz
 # the end-of-message plan: each combination, without an MTA
@@ -39,6 +41,21 @@ tests_unit_test_fromhdr_LDADD = $(UNIT_LIBS)
 tests_unit_test_authz_SOURCES = tests/unit/test_authz.c milter/authz.c milter/authz.h
 tests_unit_test_authz_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_authz_LDADD = $(UNIT_LIBS)
+
+# the receiver's verdict on a test message (outpostctl test-send)
+UNIT_TESTS += tests/unit/test_checkjudge
+tests_unit_test_checkjudge_SOURCES = tests/unit/test_checkjudge.c milter/checkjudge.c \
+	milter/checkjudge.h
+tests_unit_test_checkjudge_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_checkjudge_LDADD = $(UNIT_LIBS)
+FUZZ_TARGETS += tests/fuzz/fuzz_checkjudge
+tests_fuzz_fuzz_checkjudge_SOURCES = tests/fuzz/fuzz_checkjudge.c milter/checkjudge.c \
+	$(FUZZ_DRIVER)
+tests_fuzz_fuzz_checkjudge_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/milter
+tests_fuzz_fuzz_checkjudge_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_checkjudge_LDADD = $(COMMON_LIBS)
+# test-send: a test message evaluated as a receiver does
+INTEGRATION_TESTS += tests/integration/test-send.sh
 
 FUZZ_TARGETS += tests/fuzz/fuzz_fromhdr tests/fuzz/fuzz_authz
 tests_fuzz_fuzz_fromhdr_SOURCES = tests/fuzz/fuzz_fromhdr.c milter/fromhdr.c $(FUZZ_DRIVER)

@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "mxlookup.h"
 #include "rasync.h"
+#include "rcluster.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -37,12 +38,15 @@ struct dreq {
     struct decide_plan plan;
 };
 
+#define DECIDER_OTHER_SLOTS 8	/* slots of statistics keys, [redis] cluster */
+
 struct decider {
     struct event_base *base;
     struct limits *first;	/* owns the [redis] settings in use */
     struct limits *cur;
     struct mxlookup *mx;
     struct rasync *ra;
+    struct rasync *other[DECIDER_OTHER_SLOTS];	/* statistics on other cluster slots */
     struct rscript script;
     struct event *tick;
     struct dreq *head, *tail;
@@ -50,6 +54,7 @@ struct decider {
 
 static void go_redis(struct dreq *r);
 static void count_outcome(struct dreq *r, const redisReply *reply, const char *action);
+static struct rasync *conn_for(struct decider *d, const char *key);
 
 /*
  * copy_qid - the queue id for log lines.  Postfix sends one from the second
@@ -226,9 +231,34 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
     counter = decide_counted(r->l, &r->plan, reply, &provider, &pool);
     have = counter && stats_cmd_make(&c, r->l->prefix, (long long) time(NULL),
 				     r->plan.sender_domain, provider, pool, counter, 1) == 0;
+    if (have)
+	ra = conn_for(r->d, c.key[0]);
     finish(r, action);			/* r may be gone from here on */
-    if (have && rasync_command(ra, c.argc, c.argv, c.argvlen, NULL, NULL) < 0)
+    if (have && (ra == NULL || rasync_command(ra, c.argc, c.argv, c.argvlen, NULL, NULL) < 0))
 	msg_debug("statistics: %s not counted (Redis busy or down)", counter);
+}
+
+/*
+ * conn_for - the connection for a command on key: the decisions' own, or
+ * on a cluster, where the key is in another slot, that slot's (made on
+ * first use; at most DECIDER_OTHER_SLOTS of them, then NULL)
+ */
+static struct rasync *
+conn_for(struct decider *d, const char *key)
+{
+    int slot = rasync_slot(d->ra), want;
+    size_t i;
+
+    if (slot < 0 || (want = (int) rcluster_keyslot(key, strlen(key))) == slot)
+	return d->ra;
+    for (i = 0; i < DECIDER_OTHER_SLOTS && d->other[i]; i++)
+	if (rasync_slot(d->other[i]) == want)
+	    return d->other[i];
+    if (i == DECIDER_OTHER_SLOTS)
+	return NULL;
+    d->other[i] = rasync_new_for(d->base, &d->first->conf->redis, gcra_lua,
+				 d->first->conf->policy.max_pending, key);
+    return d->other[i];
 }
 
 /* go_redis - run the script */
@@ -321,6 +351,7 @@ decider_new(struct event_base *base, struct limits *l)
 {
     struct decider *d = xcalloc(1, sizeof(*d));
     struct timeval tv = {0, 20000};
+    char key[512];
 
     d->base = base;
     d->first = limits_ref(l);
@@ -328,7 +359,12 @@ decider_new(struct event_base *base, struct limits *l)
     rscript_init(&d->script, gcra_lua);
     d->mx = mx_new(base);
     mx_configure(d->mx, l);
-    d->ra = rasync_new(base, &l->conf->redis, gcra_lua, l->conf->policy.max_pending);
+    /* every throttling key has the tag {rl}: one slot, one connection */
+    snprintf(key, sizeof(key), "%s{rl}:", l->prefix);
+    d->ra = rasync_new_for(base, &l->conf->redis, gcra_lua, l->conf->policy.max_pending, key);
+    /* and, on a cluster, the statistics' slot, ready before the first count */
+    if (stats_hour_key(key, sizeof(key), l->prefix, (long long) time(NULL)) > 0)
+	(void) conn_for(d, key);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     event_add(d->tick, &tv);
     return d;
@@ -347,9 +383,13 @@ decider_reload(struct decider *d, struct limits *l)
 void
 decider_free(struct decider *d)
 {
+    size_t i;
+
     while (d->head)
 	fail(d->head);
     rasync_free(d->ra);
+    for (i = 0; i < DECIDER_OTHER_SLOTS && d->other[i]; i++)
+	rasync_free(d->other[i]);
     mx_free(d->mx);
     event_free(d->tick);
     limits_unref(d->cur);

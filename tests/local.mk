@@ -50,7 +50,8 @@ INTEGRATION_TESTS += \
 	tests/integration/redis-acl.sh \
 	tests/integration/demo.sh \
 	tests/integration/faults.sh \
-	tests/integration/redis-cluster.sh
+	tests/integration/redis-cluster.sh \
+	tests/integration/policy-cluster.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

@@ -17,6 +17,10 @@
 #	line "N passed, N failed" (and skipped, if any) over all test cases;
 #	exit status 0 only if nothing failed.
 #
+#	The tests of a build run 2 x nproc at once in the normal build (the
+#	integration tests mostly wait on their daemons) and nproc + 1 in the
+#	sanitizer build; OUTPOST_CHECK_JOBS sets both.
+#
 #	OUTPOST_SKIP_SANITIZERS=1, OUTPOST_SKIP_FUZZ=1, OUTPOST_SKIP_STATIC=1,
 #	OUTPOST_SKIP_PACKAGE=1 and OUTPOST_SKIP_DISTCHECK=1 shorten a local run.
 set -u
@@ -39,9 +43,9 @@ count() {
     grep -E '^(FAIL|ERROR):' "$log" | head -n 40
 }
 
-# build_and_check NAME CONFIGURE-ARGS... - one build tree, make check
+# build_and_check NAME CHECK-JOBS CONFIGURE-ARGS... - one build tree, make check
 build_and_check() {
-    local name=$1; shift
+    local name=$1 cjobs=${OUTPOST_CHECK_JOBS:-$2}; shift 2
     local dir=$top/_build/$name
     say "build $name"
     mkdir -p "$dir"
@@ -51,7 +55,7 @@ build_and_check() {
     fi
     say "check $name"
     rm -f "$dir/test-suite.log"
-    (cd "$dir" && make -j"$jobs" check >check.out 2>&1)
+    (cd "$dir" && make -j"$cjobs" check >check.out 2>&1)
     if [ -f "$dir/test-suite.log" ]; then
         count "$dir/test-suite.log"
         grep -E '^(FAIL|ERROR):' "$dir/test-suite.log" >/dev/null &&
@@ -71,8 +75,8 @@ say "autogen"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-build_and_check normal
-[ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers --enable-sanitizers
+build_and_check normal $((jobs * 2))
+[ -n "${OUTPOST_SKIP_SANITIZERS:-}" ] || build_and_check sanitizers $((jobs + 1)) --enable-sanitizers
 
 # The fuzz targets under libFuzzer: each a few seconds from its corpus.
 if [ -z "${OUTPOST_SKIP_FUZZ:-}" ]; then

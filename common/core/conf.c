@@ -238,6 +238,12 @@ static const struct conf_key httpd_keys[] = {
 	"17.0.0.0/8, 66.102.0.0/20, 66.249.80.0/20", 0, 0, 0, 0},
     {"machine_user_agents", CT_LIST, K(conf_httpd, machine_user_agents), NULL, 0, 0, 0, 0},
     {"machine_delay", CT_DURATION, K(conf_httpd, machine_delay_ms), "10s", 0, 0, 0, 0},
+    {"submit", CT_STR, K(conf_httpd, submit), "inet:127.0.0.1:10027", 0, 0, 0, 0},
+    {"submit_connections", CT_LONG, K(conf_httpd, submit_connections), "4", 0, 1, 256, 0},
+    {"submit_timeout", CT_DURATION, K(conf_httpd, submit_timeout_ms), "60s", 0, 0, 0, 0},
+    {"api_max_message", CT_SIZE, K(conf_httpd, api_max_message), "10M", 0, 0, 0, 0},
+    {"api_max_recipients", CT_LONG, K(conf_httpd, api_max_recipients), "1000", 0, 1, 100000,
+     0},
     {0},
 };
 
@@ -256,6 +262,10 @@ static const struct conf_key pool_keys[] = {
     {"schedule", CT_LIST, K(conf_pool, schedule), NULL, 0, 0, 0, 0},
     {"split", CT_LIST, K(conf_pool, split), NULL, 0, 0, 0, 0},
     {"overflow", CT_STR, K(conf_pool, overflow), NULL, 0, 0, 0, 0},
+    {"hold_bounce_rate", CT_STR, K(conf_pool, hold_bounce_rate), NULL, 0, 0, 0, 0},
+    {"hold_complaint_rate", CT_STR, K(conf_pool, hold_complaint_rate), NULL, 0, 0, 0, 0},
+    {"hold_when_listed", CT_BOOL, K(conf_pool, hold_when_listed), "no", 0, 0, 0, 0},
+    {"hold_min_messages", CT_LONG, K(conf_pool, hold_min_messages), "100", 0, 1, 1000000000, 0},
     {0},
 };
 
@@ -498,6 +508,26 @@ check_pool(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
+/* hold_rate - "5%" or "0.3%" as a fraction; none: 0 */
+static int
+hold_rate(const char *s, double *out, const char **why)
+{
+    char *end;
+    double v;
+
+    *out = 0;
+    if (s == NULL)
+	return 0;
+    v = strtod(s, &end);
+    if (end == s || strcmp(end, "%") != 0 || !(v > 0 && v <= 100)) {
+	*why = "hold_bounce_rate, hold_complaint_rate: expected a percentage above 0, "
+	    "such as 5% or 0.3%";
+	return -1;
+    }
+    *out = v / 100;
+    return 0;
+}
+
 /* check_pool_policy - what outpost-policyd needs of a pool */
 static int
 check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
@@ -523,6 +553,9 @@ check_pool_policy(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "split needs a schedule";
 	return -1;
     }
+    if (hold_rate(p->hold_bounce_rate, &p->hold_bounce, why) < 0
+	|| hold_rate(p->hold_complaint_rate, &p->hold_complaint, why) < 0)
+	return -1;
     /* the spill-over chain must end, and name only pools that exist */
     for (q = p, hops = 0; q->overflow != NULL; hops++) {
 	if (hops >= conf->pools.n) {
@@ -662,6 +695,10 @@ check_httpd(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (h->request_timeout_ms < 1000 || h->max_body < 64 || h->max_body > 1048576) {
 	*why = "[httpd] request_timeout must be at least 1s, max_body between 64 and 1M";
+	return -1;
+    }
+    if (h->submit && strncmp(h->submit, "inet:", 5) != 0 && strncmp(h->submit, "unix:/", 6) != 0) {
+	*why = "[httpd] submit must be inet:HOST:PORT or unix:/PATH";
 	return -1;
     }
     return 0;

@@ -202,6 +202,11 @@ struct conf_httpd {
     struct cidr_list machine_networks;	/* fetches from here are machines' */
     struct conf_strlist machine_user_agents;	/* more user agent words of machines */
     long long machine_delay_ms;	/* a fetch this soon after sending is a machine's */
+    char *submit;		/* the MTA's smtpd for POST /v1/messages */
+    long submit_connections;
+    long long submit_timeout_ms;
+    unsigned long long api_max_message;	/* larger API messages are refused */
+    long api_max_recipients;	/* per POST /v1/messages */
 };
 
 /* [webhookd] - outpost-webhookd, the tenants' event webhooks (outpost-webhookd(8)) */
@@ -242,6 +247,12 @@ struct conf_pool {
     struct conf_strlist schedule;	/* warm-up "DAY:CAP" points */
     struct conf_strlist split;	/* "PROVIDER:PERCENT" of the daily cap */
     char *overflow;		/* pool to spill over to when capped */
+    /* the warm-up holds (its day does not count) while ... (outpost-logd) */
+    char *hold_bounce_rate;	/* ... the 24-h bounce rate is at least this ("5%") */
+    char *hold_complaint_rate;	/* ... or the complaint rate ("0.3%") */
+    int hold_when_listed;	/* ... or a blocklist lists one of its addresses */
+    long hold_min_messages;	/* rates count from this many messages on */
+    double hold_bounce, hold_complaint;	/* the rates as fractions; 0: no hold */
 };
 
 /* [domain NAME]: a recipient domain's own limit */

@@ -15,6 +15,7 @@
 #include "monotime.h"
 #include "msg.h"
 #include "rasync.h"
+#include "rcluster.h"
 #include "redischeck.h"
 #include "redisconn.h"
 #include "xalloc.h"
@@ -51,6 +52,10 @@ struct rasync {
     /* commands waiting for that reconnect, in order */
     struct pending *held;
     size_t nheld, capheld;
+    /* [redis] cluster: the slot this connection serves, and the map reader */
+    int slot;			/* -1: not on a cluster */
+    struct rcluster *map;
+    char addr[300];		/* where it connects: for the log */
 };
 
 #define SETUP_SAY_EVERY 300	/* seconds between repeats of a setup refusal */
@@ -167,9 +172,13 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ra->count--;
     ra->last_progress_ms = monotime_ms();
     if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
-	&& strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0) {
+	&& (strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0
+	    || (ra->slot >= 0 && strncmp(((redisReply *) reply)->str, "MOVED ", 6) == 0))) {
 	if (ra->ac && ra->ready && !ra->quick) {
-	    msg_warn("redis: server became a replica (failover): reconnecting");
+	    msg_warn("redis: %s: reconnecting",
+		     ((redisReply *) reply)->str[0] == 'R'
+		     ? "server became a replica (failover)"
+		     : "the cluster moved the slot to another master");
 	    ra->quick = 1;		/* hold what comes; on_disconnect reconnects */
 	    redisAsyncDisconnect(ra->ac);
 	}
@@ -307,7 +316,7 @@ on_connect(const redisAsyncContext *ac, int status)
     char db[16];
 
     if (status != REDIS_OK) {
-	msg_warn("redis: connect to %s: %s (next attempt in %lld ms)", ra->conf->server,
+	msg_warn("redis: connect to %s: %s (next attempt in %lld ms)", ra->addr,
 		 ac->errstr, next_backoff(ra));
 	ra->ac = NULL;			/* hiredis frees it */
 	schedule_retry(ra);
@@ -323,7 +332,7 @@ on_connect(const redisAsyncContext *ac, int status)
 	argv[n++] = ra->conf->password;
 	send_cmd(ra, n, argv, NULL, setup_reply, ra);
     }
-    if (ra->conf->db != 0) {
+    if (ra->conf->db != 0 && ra->slot < 0) {	/* a cluster has database 0 only */
 	snprintf(db, sizeof(db), "%ld", ra->conf->db);
 	argv[0] = "SELECT";
 	argv[1] = db;
@@ -374,11 +383,24 @@ static void
 rasync_connect(struct rasync *ra)
 {
     const struct conf_redis *conf = ra->conf;
-    char host[256], err[256];
+    char host[256], err[256], addr[sizeof(ra->addr)];
     const char *why;
     int port;
 
-    if (conf->sentinels.n > 0) {
+    if (ra->slot >= 0) {
+	/* synchronous, like the sentinels' answer: bounded by connect_timeout */
+	if (rcluster_slot_owner(ra->map, (unsigned) ra->slot, host, sizeof(host), &port) < 0) {
+	    msg_warn("redis cluster: the master of slot %d: %s", ra->slot,
+		     rcluster_error(ra->map));
+	    schedule_retry(ra);
+	    return;
+	}
+	snprintf(addr, sizeof(addr), "%.256s:%d (master of slot %d)", host, port, ra->slot);
+	if (strcmp(addr, ra->addr) != 0)
+	    msg_info("redis cluster: connecting to %s", addr);
+	memcpy(ra->addr, addr, sizeof(addr));
+	ra->ac = redisAsyncConnect(host, port);
+    } else if (conf->sentinels.n > 0) {
 	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, err, sizeof(err)) < 0) {
 	    msg_warn("redis: %s", err);
 	    schedule_retry(ra);
@@ -392,10 +414,14 @@ rasync_connect(struct rasync *ra)
     } else {
 	msg_fatal("redis: server %s: %s", conf->server, why);
     }
+    if (ra->slot < 0 && conf->sentinels.n > 0)
+	snprintf(ra->addr, sizeof(ra->addr), "%s:%d", host, port);
+    else if (ra->slot < 0)
+	snprintf(ra->addr, sizeof(ra->addr), "%s", conf->server);
     if (ra->ac == NULL)
 	msg_fatal("redis: out of memory");
     if (ra->ac->err) {
-	msg_warn("redis: connect to %s: %s", conf->server, ra->ac->errstr);
+	msg_warn("redis: connect to %s: %s", ra->addr, ra->ac->errstr);
 	redisAsyncFree(ra->ac);
 	ra->ac = NULL;
 	schedule_retry(ra);
@@ -454,9 +480,22 @@ struct rasync *
 rasync_new(struct event_base *base, const struct conf_redis *conf, const char *script,
 	   long max_pending)
 {
+    return rasync_new_for(base, conf, script, max_pending, NULL);
+}
+
+/* rasync_new_for - the same, to the master of key's slot on a cluster */
+struct rasync *
+rasync_new_for(struct event_base *base, const struct conf_redis *conf, const char *script,
+	       long max_pending, const char *key)
+{
     struct rasync *ra = xcalloc(1, sizeof(*ra));
     struct timeval tv = {0, 50000};
 
+    ra->slot = -1;
+    if (conf->cluster.n > 0) {
+	ra->slot = (int) rcluster_keyslot(key ? key : "", key ? strlen(key) : 0);
+	ra->map = rcluster_new(conf, &conf->cluster);
+    }
     ra->base = base;
     ra->conf = conf;
     ra->script = script;
@@ -507,6 +546,15 @@ rasync_free(struct rasync *ra)
     held_fail(ra);
     event_free(ra->retry);
     event_free(ra->watch);
+    if (ra->map)
+	rcluster_free(ra->map);
     free(ra->ring);
     free(ra);
+}
+
+/* rasync_slot - the cluster slot this connection serves, -1 none */
+int
+rasync_slot(const struct rasync *ra)
+{
+    return ra->slot;
 }

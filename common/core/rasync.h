@@ -7,6 +7,11 @@
  *	struct rasync *rasync_new(struct event_base *base,
  *				  const struct conf_redis *conf,
  *				  const char *script, long max_pending);
+ *	struct rasync *rasync_new_for(struct event_base *base,
+ *				      const struct conf_redis *conf,
+ *				      const char *script, long max_pending,
+ *				      const char *key);
+ *	int rasync_slot(const struct rasync *ra);
  *	int rasync_command(struct rasync *ra, int argc, const char **argv,
  *			   const size_t *argvlen, rasync_fn fn, void *arg);
  *	int rasync_ready(const struct rasync *ra);
@@ -47,6 +52,19 @@
  *	A connection that breaks again within a second of such a reconnect
  *	backs off as usual.
  *
+ *	With [redis] cluster, a connection serves one hash slot, the slot of
+ *	the key given to rasync_new_for() (every command sent on it must
+ *	have its keys there; rasync_slot() tells which): at each connect the
+ *	slot map is read from the cluster (synchronously, bounded by
+ *	connect_timeout, as the sentinels are asked) and the connection made
+ *	to the master of that slot.  A MOVED reply (a failover or a
+ *	resharding gave the slot to another master) is taken as READONLY
+ *	is: the command did not run, the connection is made again to the
+ *	new master and the command sent there.  ASK and TRYAGAIN (the slot
+ *	is being migrated) are error replies for the caller: a temporary
+ *	failure.  rasync_new() is rasync_new_for() without a key: on a
+ *	cluster, the slot of the empty key (0).
+ *
  *	rasync_command() sends a command built from argv (hiredis copies it
  *	into its output buffer at once).  fn(arg, reply) is called once, from
  *	the event loop, with the reply (freed by hiredis after fn returns), or
@@ -73,6 +91,9 @@ typedef void (*rasync_fn)(void *arg, redisReply *r);
 
 struct rasync *rasync_new(struct event_base *base, const struct conf_redis *conf,
 			  const char *script, long max_pending);
+struct rasync *rasync_new_for(struct event_base *base, const struct conf_redis *conf,
+			      const char *script, long max_pending, const char *key);
+int rasync_slot(const struct rasync *ra);
 int rasync_command(struct rasync *ra, int argc, const char **argv,
 		   const size_t *argvlen, rasync_fn fn, void *arg);
 int rasync_ready(const struct rasync *ra);

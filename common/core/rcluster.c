@@ -637,3 +637,20 @@ rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys, int argc,
     free(al);
     return r;
 }
+
+/* rcluster_slot_owner - where the master of a slot is, the map read now */
+int
+rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t hostlen, int *port)
+{
+    struct rc_node *n;
+
+    if (slot >= RCLUSTER_SLOTS || rcluster_refresh(c) < 0)
+	return -1;
+    if ((n = owner(c, (int) slot)) == NULL) {
+	snprintf(c->err, sizeof(c->err), "slot %u has no master", slot);
+	return -1;
+    }
+    snprintf(host, hostlen, "%s", n->host);
+    *port = n->port;
+    return 0;
+}

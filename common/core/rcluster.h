@@ -14,6 +14,8 @@
  *				  int nkeys, int argc, const char **argv,
  *				  const size_t *argvlen);
  *	int rcluster_refresh(struct rcluster *c);
+ *	int rcluster_slot_owner(struct rcluster *c, unsigned slot,
+ *				char *host, size_t hostlen, int *port);
  *	const char *rcluster_error(const struct rcluster *c);
  *	void rcluster_counts(const struct rcluster *c,
  *			     unsigned long long *moved,
@@ -60,7 +62,11 @@
  *	the arguments.  A script without keys goes to any master.
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
- *	one (the old map is kept).  rcluster_counts() gives the MOVED and
+ *	one (the old map is kept).  rcluster_slot_owner() reads the map
+ *	now and gives the address of the master of slot: 0, or -1 when no
+ *	node gave a map or the slot has no master (the reason in
+ *	rcluster_error()); for a client of its own, such as the
+ *	asynchronous one of outpost-policyd.  rcluster_counts() gives the MOVED and
  *	ASK replies followed and the maps read since rcluster_new() (for
  *	metrics and tests).
  *
@@ -118,6 +124,8 @@ redisReply *rcluster_command(struct rcluster *c, int firstkey, int nkeys,
 redisReply *rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys,
 			  int argc, const char **argv, const size_t *argvlen);
 int rcluster_refresh(struct rcluster *c);
+int rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t hostlen,
+			int *port);
 const char *rcluster_error(const struct rcluster *c);
 void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
 		     unsigned long long *ask, unsigned long long *refreshed);

@@ -55,6 +55,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "blname.h"
 #include "bounce_class.h"
 #include "dsn.h"
 
@@ -81,6 +82,11 @@ struct bounce_rcpt {
     char remote_mta[256];
     char reporting_mta[256];	/* the DSN's Reporting-MTA, or "" */
     char diag[DSN_DIAG_MAX];	/* diagnostic text, one line */
+    /* a blocked recipient's diagnostic naming a DNS blocklist (blname(3));
+     * filled by report_digest_make() */
+    char bl_zone[BLNAME_ZONE_MAX];	/* the list's zone, or "" */
+    char bl_family[32];		/* the list's operator, or "" */
+    char bl_ip[BLNAME_IP_MAX];	/* the address it names, or "" */
 };
 
 struct bounce_report {

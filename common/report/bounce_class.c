@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "blname.h"
 #include "bounce_class.h"
 #include "bounce_rhost.h"
 #include "xalloc.h"
@@ -1088,6 +1089,19 @@ before_data(const char *command)
 			       || strcmp(command, "STARTTLS") == 0);
 }
 
+/*
+ * names_blocklist - the text names a DNS blocklist by its zone, by an
+ * operator after "blocked using" or by a listing page: a refusal of the
+ * sending address, whatever "spam" or "reputation" in the list's name says
+ */
+static int
+names_blocklist(const char *text)
+{
+    struct blname b;
+
+    return blname_find(text, strlen(text), &b) && b.how != BLNAME_WORD;
+}
+
 /* probe - first-pass test of one reason */
 static int
 probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
@@ -1127,8 +1141,11 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 			    || strcmp(cmd, "EHLO") == 0))
 	    return 0;
 	return said(text, reason);
-    case BR_NOTCOMPLIANTRFC:
     case BR_BADREPUTATION:
+	if (names_blocklist(text))
+	    return 0;
+	return said(text, reason);
+    case BR_NOTCOMPLIANTRFC:
     case BR_SPEEDING:
 	return said(text, reason);
     case BR_CONTENTERROR:
@@ -1193,7 +1210,7 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    return 0;
 	return said(text, reason);
     case BR_SPAMDETECTED:
-	if (ev->status[0] == 0)
+	if (ev->status[0] == 0 || names_blocklist(text))
 	    return 0;
 	if (sr == reason)
 	    return 1;

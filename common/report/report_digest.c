@@ -9,6 +9,7 @@
  *	why  orig_mail_from  orig_return_path  message_id  named_rcpt
  *	nrcpts (2), then per recipient:
  *	    addr  status  replycode  reason (1)  hard (1)  feedback_type  action
+ *	    reporting_mta  bl_zone  bl_family  bl_ip
  *
  * The decoder trusts nothing: the process that wrote it read hostile mail.
  */
@@ -41,6 +42,7 @@ struct rbuf {
 };
 
 static void return_path(struct report_digest *d);
+static void blocklists(struct report_digest *d);
 static void named_rcpt(const char *msg, size_t len, char *out, size_t size);
 
 /* ---------------------------------------------------------------- reading */
@@ -59,6 +61,7 @@ report_digest_make(const char *msg, size_t len, int flags, struct report_digest 
 	    snprintf(d->why, sizeof(d->why), "%s", why);
 	}
 	return_path(d);
+	blocklists(d);
 	free(d->r.orig_headers);
 	d->r.orig_headers = NULL;
 	d->r.orig_headers_len = 0;
@@ -86,6 +89,24 @@ return_path(struct report_digest *d)
 	|| addr_normalize(lt + 1, (size_t) (gt - lt - 1), d->orig_return_path,
 			  sizeof(d->orig_return_path), &why) < 0)
 	d->orig_return_path[0] = '\0';
+}
+
+/* blocklists - the DNS blocklist each blocked recipient's diagnostic names */
+static void
+blocklists(struct report_digest *d)
+{
+    struct bounce_rcpt *rc;
+    struct blname b;
+    size_t i;
+
+    for (i = 0; i < d->r.nrcpts; i++) {
+	rc = &d->r.rcpts[i];
+	if (rc->reason != BR_BLOCKED || !blname_find(rc->diag, strlen(rc->diag), &b))
+	    continue;
+	snprintf(rc->bl_zone, sizeof(rc->bl_zone), "%s", b.zone);
+	snprintf(rc->bl_family, sizeof(rc->bl_family), "%s", b.family ? b.family : "");
+	snprintf(rc->bl_ip, sizeof(rc->bl_ip), "%s", b.ip);
+    }
 }
 
 /* named_rcpt - whom an unsubscribe mail without a token is about */
@@ -220,6 +241,10 @@ report_digest_encode(const struct report_digest *d, size_t *len)
 	put8(&w, rc->hard != 0);
 	PUT_STR(&w, rc->feedback_type);
 	PUT_STR(&w, rc->action);
+	PUT_STR(&w, rc->reporting_mta);
+	PUT_STR(&w, rc->bl_zone);
+	PUT_STR(&w, rc->bl_family);
+	PUT_STR(&w, rc->bl_ip);
     }
     *len = w.len;
     return w.p;
@@ -275,7 +300,12 @@ get_rcpt(struct rbuf *r, struct bounce_rcpt *rc)
     if (GET_STR(r, rc->addr) < 0 || GET_STR(r, rc->status) < 0
 	|| GET_STR(r, rc->replycode) < 0 || (reason = get8(r)) < 0 || reason >= BR_COUNT
 	|| (hard = get8(r)) < 0 || hard > 1 || GET_STR(r, rc->feedback_type) < 0
-	|| GET_STR(r, rc->action) < 0)
+	|| GET_STR(r, rc->action) < 0 || GET_STR(r, rc->reporting_mta) < 0
+	|| GET_STR(r, rc->bl_zone) < 0 || GET_STR(r, rc->bl_family) < 0
+	|| GET_STR(r, rc->bl_ip) < 0)
+	return -1;
+    /* a family is one of blname's: its name is a label value downstream */
+    if (rc->bl_family[0] && blname_family_named(rc->bl_family) == NULL)
 	return -1;
     rc->reason = reason;
     rc->hard = hard;
@@ -321,8 +351,8 @@ report_digest_decode(const unsigned char *p, size_t len, struct report_digest *d
 	*why = "too many recipients";
 	goto bad;
     }
-    /* each recipient takes 12 bytes at least: no allocation beyond what was sent */
-    if ((size_t) n > (r.len - r.pos) / 12)
+    /* each recipient takes 20 bytes at least: no allocation beyond what was sent */
+    if ((size_t) n > (r.len - r.pos) / 20)
 	goto bad;
     if (n > 0)
 	d->r.rcpts = xcalloc((size_t) n, sizeof(*d->r.rcpts));

@@ -19,7 +19,8 @@
  * DESCRIPTION
  *	report_digest_make() reads one report (the outside bytes, hostile):
  *	with REPORT_DIGEST_PARSE it runs bounce_parse() (MIME, DSN, ARF,
- *	SES, the classifier) and keeps the kind, the recipients and the
+ *	SES, the classifier) and keeps the kind, the recipients (with the
+ *	DNS blocklist a blocked one's diagnostic names, blname(3)) and the
  *	original's envelope sender and Return-Path address; always, it keeps
  *	the Message-ID and whom the Subject or From names (an unsubscribe
  *	request without a token).  Nothing in a digest points into msg.
@@ -55,17 +56,19 @@
 
 #define REPORT_DIGEST_PARSE	1	/* read the report, not its header only */
 
-#define REPORT_DIGEST_VERSION	1
+#define REPORT_DIGEST_VERSION	2
 #define REPORT_DIGEST_REQ_HDR	5
 #define REPORT_DIGEST_REQ_MAX	(MIME_MAX_SIZE + 1)	/* one more: "too large" */
 /* the wire form at its largest: every string full, every recipient used */
-#define REPORT_DIGEST_RCPT_WIRE	(5 * 2 + ADDR_MAX + 16 + 4 + 32 + 32 + 2)
+#define REPORT_DIGEST_RCPT_WIRE	(9 * 2 + ADDR_MAX + 16 + 4 + 32 + 32 + 2 + 256 \
+				 + BLNAME_ZONE_MAX + 32 + BLNAME_IP_MAX)
 #define REPORT_DIGEST_WIRE_MAX	(3 + 5 * 2 + 128 + 3 * ADDR_MAX + 256 + 2 \
 				 + BOUNCE_MAX_RCPTS * REPORT_DIGEST_RCPT_WIRE)
 
 struct report_digest {
     struct bounce_report r;		/* kind, rcpts (addr, status, replycode, reason,
-					 * hard, feedback_type, action), truncated,
+					 * hard, feedback_type, action, reporting_mta,
+					 * bl_zone, bl_family, bl_ip), truncated,
 					 * over_budget, orig_mail_from; no orig_headers */
     int readable;			/* bounce_parse() succeeded, or was not asked */
     char why[128];			/* why not readable */

@@ -606,13 +606,48 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	     int want_pixel)
 {
     size_t i = 0, copied = 0, body_close = (size_t) -1, stop = n;
-    const char *lt;
+    const char *lt, *endif = NULL;	/* the next "<![endif]"; s + n: none */
 
     while (i < n && (lt = memchr(s + i, '<', n - i)) != NULL) {
 	size_t k, ns, nl, end, vs, ve, tlen;
 	int closing = 0, optout, r;
 
 	i = (size_t) (lt - s);
+	if (ci_prefix(s + i, n - i, "<!--[if")) {
+	    const char *cb = NULL, *ce = NULL;
+
+	    /*
+	     * An Outlook conditional comment, "<!--[if mso]> ... <![endif]-->":
+	     * Outlook renders what it holds (its VML buttons have links), so
+	     * the scan goes on inside it, when it ends.  A downlevel-revealed
+	     * one, "<!--[if !mso]><!-->", is an ordinary comment followed by
+	     * markup.
+	     */
+	    if (n - i > 7)
+		cb = memchr(s + i + 7, '>', n - i - 7);
+	    if (cb != NULL && cb > s + i + 7 && cb[-1] == ']') {
+		/* one search per "<![endif]": the scan stays linear */
+		if (endif == NULL || (endif < cb && endif != s + n)) {
+		    endif = memmem(cb, n - (size_t) (cb - s), "<![endif]", 9);
+		    if (endif == NULL)
+			endif = s + n;
+		}
+		ce = endif != s + n ? endif : NULL;
+	    }
+	    if (ce != NULL && !ci_prefix(cb + 1, n - (size_t) (cb + 1 - s), "<!-->")) {
+		i = (size_t) (cb - s) + 1;
+		continue;
+	    }
+	}
+	if (ci_prefix(s + i, n - i, "<![endif]")) {
+	    /* the end of a conditional comment scanned inside */
+	    const char *e = n - i > 9 ? memmem(s + i + 9, n - i - 9, "-->", 3) : NULL;
+
+	    if (e != NULL && (size_t) (e - s) - i <= 12) {
+		i = (size_t) (e - s) + 3;
+		continue;
+	    }
+	}
 	if (ci_prefix(s + i, n - i, "<!--")) {
 	    const char *e = NULL;
 
@@ -632,7 +667,7 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	    k++;
 	}
 	for (ns = k; k < n && (((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z')
-			       || (s[k] >= '0' && s[k] <= '9')); k++)
+			       || (s[k] >= '0' && s[k] <= '9') || s[k] == ':'); k++)
 	     /* void */ ;
 	nl = k - ns;
 	if (nl == 0) {
@@ -650,7 +685,8 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 		body_close = out->len;
 	    }
 	} else if ((nl == 1 && (s[ns] | 0x20) == 'a')
-		   || (nl == 4 && strncasecmp(s + ns, "area", 4) == 0)) {
+		   || (nl == 4 && strncasecmp(s + ns, "area", 4) == 0)
+		   || (nl > 2 && strncasecmp(s + ns, "v:", 2) == 0)) {
 	    if (vs != 0 && !optout) {
 		if ((r = link_one(rw, s + vs, ve - vs, 1, &tlen)) < 0)
 		    return -r;

@@ -37,7 +37,11 @@
  *	List-Unsubscribe URLs or to o->unsub_url, a tag carrying the
  *	attribute o->optout_attr (such as data-notrack), URLs longer than
  *	TRACKRW_URL_MAX or with control characters, links inside comments,
- *	<script> and <style>, and links that url_for declines.  Parts with
+ *	<script> and <style>, and links that url_for declines.  Outlook's
+ *	conditional comments ("<!--[if mso]> ... <![endif]-->") are read
+ *	as markup, since Outlook shows what they hold: the href of their
+ *	VML shapes (<v:roundrect href=...>, the "bulletproof buttons") is
+ *	a link like an <a>'s, wherever it is.  Parts with
  *	Content-Disposition: attachment, message/rfc822 parts and parts
  *	that are neither text/html nor text/plain (an unreadable
  *	Content-Type is neither) are not touched.

@@ -43,7 +43,8 @@
  *	The token is lower-case base32 (RFC 4648 alphabet, no padding), so
  *	that MTAs that change the case of local parts do no harm; decoding
  *	ignores case.  It is MAC | BODY: MAC is HMAC-SHA256 over the kind
- *	byte ('b' bounce, 'u' unsubscribe) and BODY, truncated to
+ *	byte ('b' bounce, 'u' unsubscribe, 'c' the check address of
+ *	outpostctl test-send) and BODY, truncated to
  *	VERP_MAC_BYTES (16 characters); BODY is a bit string of a version
  *	(3 bits), a mode (1 bit), the day of issue (16 bits, days since the
  *	epoch modulo 65536), then for mode 0 the recipient and the sender
@@ -113,7 +114,9 @@
 #define VERP_KEYS_FILE_MAX 8192
 #define VERP_KEY_ID_BYTES 8
 
-enum verp_kind { VERP_BOUNCE = 'b', VERP_UNSUB = 'u' };
+enum verp_kind { VERP_BOUNCE = 'b', VERP_UNSUB = 'u', VERP_CHECK = 'c' };
+
+#define VERP_CHECK_LOCAL "check"	/* VERP_CHECK_LOCAL-TOKEN@bounce-domain */
 enum verp_status { VERP_OK = 0, VERP_MALFORMED, VERP_FORGED, VERP_STALE };
 
 struct verp_token {

@@ -62,6 +62,9 @@
  *	"campaign.COUNTER.NAME" for the opens and clicks of a campaign
  *	(outpost-httpd(8)): campaigns come and go without bound, so these
  *	fields go to the hourly hashes only, never to the total.
+ *	"blocked.LIST" counts the bounces whose wording names a DNS
+ *	blocklist (blname(3)): LIST is a [blocklist NAME] or "other", so it
+ *	is bounded by the configuration and goes to both hashes.
  *	An empty sender, provider or pool is stored as "-".  A '|' in a
  *	name is replaced by '_' (domains and section names never hold one).
  *
@@ -140,6 +143,7 @@ struct rconn;
 #define STATS_TLS_NONE		"tls_none"	/* log: sent in plaintext */
 #define STATS_REASON_PREFIX	"reason."
 #define STATS_CAMPAIGN_PREFIX	"campaign."	/* "campaign.COUNTER.NAME": hourly only */
+#define STATS_BLOCKED_PREFIX	"blocked."	/* "blocked.LIST": a bounce naming a blocklist */
 
 enum stats_counter {
     SC_ACCEPTED, SC_DELIVERED, SC_DEFERRED, SC_BOUNCED, SC_BOUNCED_HARD,

@@ -13,6 +13,9 @@
 # Targets: >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
 # Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
 #        HTTPD_THREADS=N for [httpd] threads, default 2)
+# BENCH_PIN=1 keeps the load generator off the servers' processor: wrk on the
+# last CPU, outpost-httpd, Redis and nginx on the others (taskset), both
+# servers alike; [httpd] threads and nginx's workers then default to that count.
 # Needs redis-server, nginx, wrk; run as root (outpost-httpd drops to nobody).
 # Prints figures; asserts nothing.
 set -eu
@@ -26,6 +29,14 @@ for p in redis-server nginx wrk; do
 done
 [ -x "$build/outpost-httpd" ] && [ -x "$build/tests/lib/webtoken-mint" ] ||
     { echo "httpd-bench: build outpost-httpd and tests/lib/webtoken-mint first (make check)" >&2; exit 1; }
+# SRV and LOAD: the command prefixes that put a program on the servers' or the
+# load's processors (taskset execs it: the pid stays the program's)
+ncpu=$(nproc)
+SRV=() LOAD=() workers=2 pinned="not pinned"
+if [ "${BENCH_PIN:-0}" = 1 ] && [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
+    SRV=(taskset -c "0-$((ncpu - 2))") LOAD=(taskset -c "$((ncpu - 1))") workers=$((ncpu - 1))
+    pinned="pinned: servers on CPU 0-$((ncpu - 2)), wrk on CPU $((ncpu - 1))"
+fi
 dir=$(mktemp -d /tmp/httpd-bench.XXXXXX)
 chmod 755 "$dir"
 # ports of our own, away from the defaults of a running relay
@@ -40,7 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server --port 0 --unixsocket "$dir/r.sock" --unixsocketperm 777 --save '' \
+"${SRV[@]}" redis-server --port 0 --unixsocket "$dir/r.sock" --unixsocketperm 777 --save '' \
     --daemonize yes --pidfile "$dir/r.pid" --logfile "$dir/redis.log"
 for _ in $(seq 50); do [ -S "$dir/r.sock" ] && break; sleep 0.1; done
 
@@ -57,7 +68,7 @@ secret_file = $dir/secret
 [httpd]
 listen = 127.0.0.1:$hport
 metrics_listen = 127.0.0.1:$mport
-threads = ${HTTPD_THREADS:-2}
+threads = ${HTTPD_THREADS:-$workers}
 [provider google]
 domains = gmail.test
 EOF
@@ -67,12 +78,12 @@ ctok=$("$build/tests/lib/webtoken-mint" "$dir/secret" c 3600 alice@gmail.test sh
     '<20261206.1234@shop.test>' spring 3 "$url")
 otok=$("$build/tests/lib/webtoken-mint" "$dir/secret" o 3600 alice@gmail.test shop.test \
     '<20261206.1234@shop.test>' spring 0 -)
-"$build/outpost-httpd" -f -c "$dir/o.conf" >"$dir/httpd.log" 2>&1 &
+"${SRV[@]}" "$build/outpost-httpd" -f -c "$dir/o.conf" >"$dir/httpd.log" 2>&1 &
 echo $! >"$dir/httpd.pid"
 
 mkdir -p "$dir/nginx"
 cat >"$dir/nginx.conf" <<EOF
-worker_processes 2;
+worker_processes $workers;
 pid $dir/nginx.pid;
 error_log $dir/nginx/error.log;
 events { worker_connections 1024; }
@@ -89,7 +100,7 @@ http {
     }
 }
 EOF
-nginx -c "$dir/nginx.conf" -g 'daemon on;'
+"${SRV[@]}" nginx -c "$dir/nginx.conf" -g 'daemon on;'
 for _ in $(seq 50); do
     curl -s -o /dev/null "http://127.0.0.1:$hport/" && curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
     sleep 0.1
@@ -106,7 +117,7 @@ ms() {
 run() {
     local out rps p50 p99
     # a browser's agent: a person's click, counted as unique once per message
-    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "User-Agent: $ua" "$2")
+    out=$("${LOAD[@]}" wrk -t2 -c"$conns" -d"${secs}s" --latency -H "User-Agent: $ua" "$2")
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
     p50=$(ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
     p99=$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
@@ -116,7 +127,8 @@ run() {
     RPS=$rps P99=$p99
 }
 echo "host: $(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
-     "wrk: 2 threads, $conns connections, ${secs}s each"
+     "wrk: 2 threads, $conns connections, ${secs}s each;" \
+     "$pinned"
 echo "token: /c/ ${#ctok} characters, /o/ ${#otok}"
 # nginx before and after: on a shared machine the load drifts; the mean is the reference
 run "nginx: static 302" "http://127.0.0.1:$nport/"

@@ -13,8 +13,12 @@
 # per recipient domain high enough that every request is accepted (with
 # BENCH_DOMAIN_RATE=1/m BENCH_DOMAIN_BURST=1 nearly every request is refused, so the
 # refusal path and its statistics command are measured); outpost-policyd also
-# charges a per-provider rate.  Nothing is asserted: the figures are printed.
+# charges a per-provider rate.  Then the same outpost-policyd against a Redis
+# Cluster of three masters (and three replicas) started in the namespace, with
+# the same load (BENCH_CLUSTER=0 leaves it out).  Nothing is asserted: the
+# figures are printed.
 . "$(dirname "$0")/../lib/world.sh"
+. "$(dirname "$0")/../lib/cluster.sh"
 WORLD_TIMEOUT=${WORLD_TIMEOUT:-600}
 world_start "$@"
 conns=${1:-64} domains=${2:-1000} seconds=${3:-10}
@@ -52,6 +56,24 @@ echo "# outpost-policyd, TCP 127.0.0.1:10040, same load:"
 echo "# CPU time used: policyd $(ps -o cputime= -p "$(world_pid policyd)")," \
     "redis $(ps -o cputime= -p "$(_pidfile "$WORLD_DIR/redis/redis.pid")")"
 world_kill policyd
+
+if [ "${BENCH_CLUSTER:-1}" != 0 ]; then
+    cluster_start
+    sed -e "s|^server = unix:.*|cluster = $(cluster_seeds)|" \
+        -e "s|^listen = .*|listen = unix:$WORLD_DIR/run/policy-cluster.sock|" "$conf" \
+        >"$WORLD_DIR/cluster.conf"
+    world_spawn policyd-cluster "$POLICYD_BIN" -f -c "$WORLD_DIR/cluster.conf"
+    wait_until 5 test -S "$WORLD_DIR/run/policy-cluster.sock" ||
+        BAIL_OUT "policyd (cluster) did not start"
+    "$load" -c "$conns" -d "$domains" -t 1 -w 0 "unix:$WORLD_DIR/run/policy-cluster.sock" >/dev/null
+    echo "# outpost-policyd on a Redis Cluster (3 masters + 3 replicas), unix socket, same load:"
+    "$load" -c "$conns" -d "$domains" -t "$seconds" "unix:$WORLD_DIR/run/policy-cluster.sock" |
+        tee "$WORLD_DIR/policyd.cluster"
+    p=$(sed -n 's/.*decisions_per_s=\([0-9]*\).*/\1/p' "$WORLD_DIR/policyd.unix")
+    q=$(sed -n 's/.*decisions_per_s=\([0-9]*\).*/\1/p' "$WORLD_DIR/policyd.cluster")
+    [ -n "$p" ] && [ "${p:-0}" -gt 0 ] && echo "# cluster / single Redis: $((q * 100 / p))%"
+    world_kill policyd-cluster
+fi
 
 if command -v postfwd2 >/dev/null; then
     # postfwd: one child per connection (Net::Server::PreFork), a rate per domain

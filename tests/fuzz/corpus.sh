@@ -6,10 +6,13 @@
 # (configure --enable-fuzzers) each target then fuzzes for FUZZ_SECONDS
 # (default 3) from a scratch copy of its corpus, with its dictionary if
 # there is one, -timeout=2 (a slow input is a failure) and -max_len large
-# enough for whole reports; FUZZ_SECONDS=0 replays only.
+# enough for whole reports; FUZZ_SECONDS=0 replays only.  FUZZ_JOBS targets
+# (default: the number of processors) fuzz at once; the results are printed in
+# the corpus order.
 src=${OUTPOST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${OUTPOST_BUILDDIR:-$src}
 seconds=${FUZZ_SECONDS:-3}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 n=0 failed=0
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/outpost-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
@@ -42,6 +45,24 @@ fuzz() {
     (cd "$scratch" && "$2" "${args[@]}" "$work" >"$scratch/$1.log" 2>&1)
 }
 
+# First the libFuzzer runs, FUZZ_JOBS at a time, each leaving its status in
+# NAME.rc; then one TAP line per target in order.
+if [ "$seconds" != 0 ]; then
+    running=0
+    for dir in "$src"/tests/fuzz/corpus/*/; do
+        name=$(basename "$dir")
+        bin=$build/tests/fuzz/fuzz_$name
+        [ -x "$bin" ] && is_libfuzzer "$bin" || continue
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+        (fuzz "$name" "$bin" "$dir"; echo $? >"$scratch/$name.rc") &
+        running=$((running + 1))
+    done
+    wait
+fi
+
 for dir in "$src"/tests/fuzz/corpus/*/; do
     name=$(basename "$dir")
     bin=$build/tests/fuzz/fuzz_$name
@@ -50,7 +71,7 @@ for dir in "$src"/tests/fuzz/corpus/*/; do
         echo "not ok $n - fuzz_$name: target not built"
         failed=$((failed + 1))
     elif is_libfuzzer "$bin" && [ "$seconds" != 0 ]; then
-        if fuzz "$name" "$bin" "$dir"; then
+        if [ "$(cat "$scratch/$name.rc" 2>/dev/null)" = 0 ]; then
             runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$name.log")
             cov=$(grep -o 'cov: [0-9]*' "$scratch/$name.log" | tail -n 1)
             echo "ok $n - fuzz_$name: ${runs:-?} runs in ${seconds}s, ${cov:-cov: ?}"

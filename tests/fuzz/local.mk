@@ -87,3 +87,10 @@ tests_fuzz_fuzz_rcluster_SOURCES = tests/fuzz/fuzz_rcluster.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_rcluster_CFLAGS = $(COMMON_CFLAGS)
 tests_fuzz_fuzz_rcluster_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_rcluster_LDADD = $(COMMON_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_compose
+tests_fuzz_fuzz_compose_SOURCES = tests/fuzz/fuzz_compose.c httpd/compose.c httpd/compose.h \
+	$(FUZZ_DRIVER)
+tests_fuzz_fuzz_compose_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
+tests_fuzz_fuzz_compose_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_compose_LDADD = $(COMMON_LIBS)

@@ -6,7 +6,8 @@
 # (with the outpost.conf of the guide), a main.cf that puts the permits before the
 # policy check (what the guide once said) fails and says why, and so do a missing
 # milter, a socket a chrooted smtpd cannot reach, a submission service that demotes
-# the policy check with -o; a content filter's return smtpd is left out.
+# the policy check with -o; a content filter's return smtpd is left out; restriction
+# classes are read where they are named.
 . "$(dirname "$0")/../lib/world.sh"        # TAP functions only: no world is started
 
 need_programs "$CTL_BIN"
@@ -59,6 +60,31 @@ is "$rc" 1 "permits before check_policy_service: exit 1"
 like "$out" 'smtp/inet: smtpd_recipient_restrictions: permit_sasl_authenticated comes before check_policy_service unix:outpost/policy.sock' \
     "it names the service, the list, the first permit and the policy check"
 unlike "$out" 'configuration OK' "and does not say OK"
+
+# --- restriction classes: the policy check inside one counts; a permit inside one ends
+# the list before a later policy check
+d=$(pfdir classes 'smtpd_milters = unix:outpost/milter.sock' \
+    'smtpd_restriction_classes = outpost_checks, outer' \
+    'outpost_checks = check_policy_service unix:outpost/policy.sock' \
+    'outer = reject_unauth_pipelining, outpost_checks' \
+    'smtpd_recipient_restrictions = reject_unauth_destination, outer')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 0 "the policy check in a class within a class: pass" || diag "$out"
+d=$(pfdir classpermit 'smtpd_milters = unix:outpost/milter.sock' \
+    'smtpd_restriction_classes = trusted' \
+    'trusted = permit_mynetworks' \
+    'smtpd_recipient_restrictions = trusted, check_policy_service unix:outpost/policy.sock')
+out=$(check "$d/main.cf"); rc=$?
+is "$rc" 1 "a permit in a class before the policy check: exit 1"
+like "$out" 'smtpd_recipient_restrictions: permit_mynetworks comes before check_policy_service' \
+    "it names the permit read in the class"
+d=$(pfdir classwrong 'smtpd_milters = unix:outpost/milter.sock' \
+    'smtpd_restriction_classes = outpost_checks' \
+    'outpost_checks = check_policy_service unix:elsewhere/policy.sock' \
+    'smtpd_recipient_restrictions = outpost_checks')
+out=$(check "$d/main.cf"); rc=$?
+like "$out" 'check_policy_service unix:elsewhere/policy.sock is /var/spool/postfix/elsewhere/policy.sock' \
+    "a class's policy socket is compared with [policy] listen like any"
 
 # --- no policy check at all; no milter
 d=$(pfdir nopolicy 'smtpd_milters = unix:outpost/milter.sock')

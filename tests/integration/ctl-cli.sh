@@ -10,6 +10,7 @@ need_programs "$CTL_BIN" "$POLICYD_BIN"
 
 dns_mx gmail.test in1.mx.testmail.test 10
 dns_a in1.mx.testmail.test 127.0.0.11
+echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
 dns_start
 redis_start
 
@@ -42,6 +43,7 @@ password = ctlpass
 listen = unix:$WORLD_DIR/run/policy.sock
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
+socket_mode = 0666
 [provider testmail]
 mx = *.mx.testmail.test
 rate = 1/h
@@ -71,6 +73,16 @@ ok 'wait_until 5 test -S $WORLD_DIR/run/policy.sock' "policyd listens"
 # the milter publishes this node's fingerprints (check-config --cluster)
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter listens"
+# test-send: Postfix sends the check address to its own second smtpd, the
+# bounce domain's MX, from a sending address of its own (as in test-send.sh)
+ip addr add 192.0.2.9/32 dev lo
+ip addr add 192.0.2.25/32 dev lo
+echo '/^check-[a-z2-7]+@bounces\.shop\.test$/ outpost-check:[192.0.2.25]:25' >"$WORLD_DIR/transport"
+postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" "relay_domains = bounces.shop.test" \
+    "transport_maps = regexp:$WORLD_DIR/transport, inline:{bounces.shop.test=discard:}"
+postfix_master "192.0.2.25:25 inet n - n - - smtpd" \
+    "outpost-check unix - - n - - smtp -o smtp_bind_address=192.0.2.9 -o myhostname=check.relay.test"
+postfix_start
 
 # State for the listings: four recipients at the provider (two pass, two are
 # throttled: limits, warm-up use, statistics), a backoff, suppressions, and the
@@ -164,6 +176,7 @@ args_of() {
     "backoff clear") echo "backoff clear nosuch" ;;
     "backoff set") echo "backoff set other spill 10m 10/m" ;;
     "reputation") echo "reputation" ;;	# the test DNS has no bl.test names: clean
+    "test-send") echo "test-send --from news@shop.test --via 127.0.0.1:2525 --timeout 20s" ;;
     "webhooks status") echo "webhooks status" ;;
     "webhooks replay") echo "webhooks replay shop --dead" ;;
     *) return 1 ;;
@@ -178,8 +191,8 @@ while read -r f; do
     fi
     # shellcheck disable=SC2086
     out=$(ctl $a 2>"$WORLD_TMP/err"); rc=$?
-    # dns and verify find unpublished records (exit 1), the rest succeeds
-    want=0; case $f in dns|verify) want=1 ;; esac
+    # dns, verify and test-send find unpublished records (exit 1), the rest succeeds
+    want=0; case $f in dns|verify|test-send) want=1 ;; esac
     is "$rc" "$want" "outpostctl $a: exit $want$([ "$rc" != "$want" ] && echo " ($(head -c 300 "$WORLD_TMP/err"))")"
     printf '%s\n' "$out" >"$WORLD_TMP/out.$(echo "$f" | tr ' ' _)"
 done < <(printf '%s\n' "$forms")
@@ -292,7 +305,7 @@ while read -r f; do
     "suppress list") k=entries ;; "suppress stats") k=decisions ;; "intake stats") k=counters ;;
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
     "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
-    "reputation") k=checks ;; "webhooks status") k=tenants ;;
+    "reputation") k=checks ;; "test-send") k=checks ;; "webhooks status") k=tenants ;;
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac
     a=$(args_of "$f")

@@ -161,6 +161,7 @@ test_tenants(void **state)
     expect_error("[tenant a]\ndomains = a.example\nwebhook_url = https://x/\n", 1,
 		 "webhook_secret_file");
     expect_error("[tenant a]\napi_rate = 1/s\n", 1, "required key 'domains'");
+    expect_error("[httpd]\nsubmit = 127.0.0.1:10027\n", 1, "submit must be inet:HOST:PORT");
     expect_error("[redis]\ncluster = a:1\nsentinels = b:2\nsentinel_master = m\n", 1,
 		 "exclude each other");
 }

@@ -81,6 +81,37 @@ test_errors(void **state)
     assert_non_null(strstr(err, "addresses"));
 }
 
+/* [pool] hold_*: percentages as fractions, off by default, bad ones refused */
+static void
+test_pool_hold(void **state)
+{
+    char err[600];
+    struct outpost_conf *conf;
+    const struct conf_pool *p;
+
+    (void) state;
+    conf = load("[pool warm]\ntransport = warm:\nschedule = 1:10\nhold_bounce_rate = 5%\n"
+		"hold_complaint_rate = 0.3%\nhold_when_listed = yes\n"
+		"[pool plain]\ntransport = plain:\n", err, sizeof(err));
+    if (conf == NULL)
+	fail_msg("refused: %s", err);
+    p = conf_pool_find(conf, "warm");
+    assert_true(p->hold_bounce > 0.0499 && p->hold_bounce < 0.0501);
+    assert_true(p->hold_complaint > 0.00299 && p->hold_complaint < 0.00301);
+    assert_int_equal(p->hold_when_listed, 1);
+    assert_int_equal(p->hold_min_messages, 100);
+    p = conf_pool_find(conf, "plain");
+    assert_true(p->hold_bounce == 0 && p->hold_complaint == 0 && !p->hold_when_listed);
+    conf_free(conf);
+    conf = load("[pool warm]\ntransport = warm:\nhold_bounce_rate = 0.05\n", err, sizeof(err));
+    assert_null(conf);
+    assert_non_null(strstr(err, "percentage"));
+    assert_null(load("[pool warm]\ntransport = warm:\nhold_complaint_rate = 0%\n", err,
+		     sizeof(err)));
+    assert_null(load("[pool warm]\ntransport = warm:\nhold_bounce_rate = 101%\n", err,
+		     sizeof(err)));
+}
+
 int
 main(void)
 {
@@ -88,6 +119,7 @@ main(void)
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_values),
 	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_pool_hold),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,10 @@ same(const struct report_digest *a, const struct report_digest *b)
 	assert_int_equal(a->r.rcpts[i].hard, b->r.rcpts[i].hard);
 	assert_string_equal(a->r.rcpts[i].feedback_type, b->r.rcpts[i].feedback_type);
 	assert_string_equal(a->r.rcpts[i].action, b->r.rcpts[i].action);
+	assert_string_equal(a->r.rcpts[i].reporting_mta, b->r.rcpts[i].reporting_mta);
+	assert_string_equal(a->r.rcpts[i].bl_zone, b->r.rcpts[i].bl_zone);
+	assert_string_equal(a->r.rcpts[i].bl_family, b->r.rcpts[i].bl_family);
+	assert_string_equal(a->r.rcpts[i].bl_ip, b->r.rcpts[i].bl_ip);
     }
 }
 
@@ -227,6 +231,10 @@ test_largest(void **state)
 	memset(rc->replycode, '5', sizeof(rc->replycode) - 1);
 	memset(rc->feedback_type, 'f', sizeof(rc->feedback_type) - 1);
 	memset(rc->action, 'x', sizeof(rc->action) - 1);
+	memset(rc->reporting_mta, 'h', sizeof(rc->reporting_mta) - 1);
+	memset(rc->bl_zone, 'z', sizeof(rc->bl_zone) - 1);
+	snprintf(rc->bl_family, sizeof(rc->bl_family), "spameatingmonkey");
+	memset(rc->bl_ip, '1', sizeof(rc->bl_ip) - 1);
 	rc->reason = BR_COUNT - 1;
 	rc->hard = 1;
     }
@@ -244,7 +252,7 @@ static size_t
 answer(unsigned char *p)
 {
     static const unsigned char a[] = {
-	1, 1, BOUNCE_DSN,
+	REPORT_DIGEST_VERSION, 1, BOUNCE_DSN,
 	0, 0,				/* why */
 	0, 0,				/* orig_mail_from */
 	0, 0,				/* orig_return_path */
@@ -257,6 +265,10 @@ answer(unsigned char *p)
 	BR_USERUNKNOWN, 1,
 	0, 0,				/* feedback_type */
 	0, 6, 'f', 'a', 'i', 'l', 'e', 'd',	/* action */
+	0, 0,				/* reporting_mta */
+	0, 0,				/* bl_zone */
+	0, 5, 's', 'o', 'r', 'b', 's',	/* bl_family */
+	0, 0,				/* bl_ip */
     };
 
     memcpy(p, a, sizeof(a));
@@ -291,7 +303,11 @@ test_hostile(void **state)
     assert_string_equal(d.message_id, "<i>");
     assert_string_equal(d.r.rcpts[0].addr, "a@b");
     assert_string_equal(d.r.rcpts[0].action, "failed");
+    assert_string_equal(d.r.rcpts[0].bl_family, "sorbs");
     report_digest_free(&d);
+    memcpy(b, a, n);
+    b[n - 3] = 'x';			/* "sorbx": a family blname does not know */
+    refused(b, n, "unknown blocklist family");
 
     memcpy(b, a, n);
     b[n] = 0;
@@ -300,8 +316,8 @@ test_hostile(void **state)
     refused(a, n - 1, "cut in the last string");
 
     memcpy(b, a, n);
-    b[0] = 2;
-    refused(b, n, "another version");
+    b[0] = REPORT_DIGEST_VERSION - 1;
+    refused(b, n, "the version before");
     memcpy(b, a, n);
     b[1] = 8;
     refused(b, n, "unknown flag");

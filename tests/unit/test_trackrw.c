@@ -227,6 +227,44 @@ test_html_left_alone(void **state)
     trackrw_free(&r);
 }
 
+/* Outlook: the links of VML buttons inside conditional comments */
+static void
+test_outlook_vml(void **state)
+{
+    static const char msg[] =
+	"Content-Type: text/html\n"
+	"\n"
+	"<!--[if mso]>\n"
+	"<v:roundrect xmlns:v=\"urn:schemas-microsoft-com:vml\" "
+	"href=\"https://shop.example/buy\" arcsize=\"10%\" stroke=\"f\">"
+	"<w:anchorlock/><center>Buy</center></v:roundrect>\n"
+	"<![endif]-->\n"
+	"<!--[if !mso]><!-->"
+	"<a href=\"https://shop.example/buy\">Buy</a>"
+	"<!--<![endif]-->\n"
+	"<!-- plain <a href=\"https://shop.example/comment\"> -->\n"
+	"<!--[if gte mso 9]><v:rect href='https://shop.example/rect'/>\n"
+	"<!--[if mso]> never ended <a href=\"https://shop.example/open\"> -->\n"
+	"<a href=\"https://shop.example/end\">e</a></body>\n";
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+
+    (void) state;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.url[0], "https://shop.example/buy");	/* the VML button */
+    assert_string_equal(s.url[1], "https://shop.example/buy");	/* the <a> for the others */
+    assert_string_equal(s.url[2], "https://shop.example/end");
+    assert_non_null(strstr(r.body, "href=\"https://t.example/c/0\" arcsize"));
+    assert_non_null(strstr(r.body, "<a href=\"https://t.example/c/1\">Buy</a>"));
+    /* ordinary comments, and conditional ones that never reach <![endif]> */
+    assert_non_null(strstr(r.body, "\"https://shop.example/comment\""));
+    assert_non_null(strstr(r.body, "'https://shop.example/rect'"));
+    assert_non_null(strstr(r.body, "\"https://shop.example/open\""));
+    trackrw_free(&r);
+}
+
 /* entities in href; escaping of what url_for returns; blanks and breaks */
 static void
 test_html_entities(void **state)
@@ -763,6 +801,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_html_simple),
 	cmocka_unit_test(test_html_left_alone),
+	cmocka_unit_test(test_outlook_vml),
 	cmocka_unit_test(test_html_entities),
 	cmocka_unit_test(test_alternative),
 	cmocka_unit_test(test_quoted_printable),
