@@ -18,6 +18,7 @@ common_core_libcore_a_SOURCES = \
 	common/core/privs.c common/core/privs.h \
 	common/core/prom.c common/core/prom.h common/core/promhttp.c common/core/promhttp.h \
 	common/core/redisconn.c common/core/redisconn.h \
+	common/core/rasync.c common/core/rasync.h \
 	common/core/rcluster.c common/core/rcluster.h \
 	common/core/sdnotify.c common/core/sdnotify.h \
 	common/core/sockguard.c common/core/sockguard.h \
@@ -49,6 +50,7 @@ common_state_libstate_a_SOURCES = \
 	common/state/apikey.c common/state/apikey.h \
 	common/state/suppress.c common/state/suppress.h \
 	common/state/gcra.c common/state/gcra.h \
+	common/state/evkeys.c common/state/evkeys.h \
 	common/state/nodeinfo.c common/state/nodeinfo.h \
 	common/state/intake_act.c common/state/intake_act.h \
 	common/state/stats.c common/state/stats.h \

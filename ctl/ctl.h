@@ -48,7 +48,8 @@ extern const struct ctl_usage ctl_dns_usage[], ctl_verify_usage[],
     ctl_classify_usage[], ctl_dkim_usage[], ctl_suppress_usage[],
     ctl_intake_usage[], ctl_warmup_usage[], ctl_throttle_usage[],
     ctl_stats_usage[], ctl_backoff_usage[], ctl_reputation_usage[],
-    ctl_testsend_usage[], ctl_events_usage[], ctl_apikey_usage[];
+    ctl_testsend_usage[], ctl_events_usage[], ctl_apikey_usage[],
+    ctl_webhooks_usage[];
 
 struct outpost_conf *ctl_load_conf(const char *path);
 int cmd_dkim(const char *conf_path, int argc, char **argv);
@@ -78,6 +79,8 @@ int cmd_testsend(const char *conf_path, int argc, char **argv);
 
 /* apikey.c: outpostctl apikey */
 int cmd_apikey(const char *conf_path, int argc, char **argv);
+/* webhooks.c: outpostctl webhooks */
+int cmd_webhooks(const char *conf_path, int argc, char **argv);
 
 /* verify.c: outpostctl verify */
 int cmd_verify(const char *conf_path, int argc, char **argv);

@@ -178,6 +178,7 @@ const struct ctl_command ctl_commands[] = {
     {"backoff", cmd_backoff, ctl_backoff_usage},
     {"events", cmd_events, ctl_events_usage},
     {"apikey", cmd_apikey, ctl_apikey_usage},
+    {"webhooks", cmd_webhooks, ctl_webhooks_usage},
     {"version", cmd_version, version_usage},
     {NULL, NULL, NULL},
 };

@@ -5,6 +5,7 @@ INTEGRATION_TESTS += tests/integration/sendmail-relay.sh tests/integration/privi
 EXTRA_DIST += packaging/build-deb.sh packaging/debian \
 	packaging/systemd/outpost-milter.service packaging/systemd/outpost-policyd.service \
 	packaging/systemd/outpost-logd.service packaging/systemd/outpost-httpd.service \
+	packaging/systemd/outpost-webhookd.service \
 	tests/package/test-package.sh tests/package/install-doc.sh tests/lib/docblocks.py \
 	tests/lib/sendmail.sh \
 	conf-examples/postfix-sockets.cf doc/INSTALL.md

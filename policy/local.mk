@@ -7,7 +7,6 @@ outpost_policyd_SOURCES = policy/main.c $(POLICY_CORE) \
 	policy/decider.c policy/decider.h \
 	policy/metrics.c policy/metrics.h \
 	policy/mxlookup.c policy/mxlookup.h \
-	policy/rasync.c policy/rasync.h \
 	policy/server.c policy/server.h
 nodist_outpost_policyd_SOURCES = policy/gcra_lua.h
 outpost_policyd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # layout.sh - each folder holds what it says, and no header hides a system one (TAP)
 #
-# 1. Every program (milter/, policy/, logd/, ctl/, httpd/) compiles only the sources of
+# 1. Every program (milter/, policy/, logd/, ctl/, httpd/, webhookd/) compiles only the sources of
 #    its own folder; the libraries of common/ compile only common/; a test
 #    compiles the sources of at most one program.  Shared code reaches a
 #    program through the libraries of common/, never through another
@@ -57,7 +57,7 @@ def skip(name, why):
     n += 1
     print("ok %d - %s # SKIP %s" % (n, name, why))
 
-PROGRAMS = ("milter", "policy", "logd", "ctl", "httpd")
+PROGRAMS = ("milter", "policy", "logd", "ctl", "httpd", "webhookd")
 LAYERS = ("core", "dns", "report", "state")
 MAY_USE = {"core": {"core"}, "dns": {"core", "dns"}, "report": {"core", "report"},
            "state": {"core", "report", "state"}}

@@ -295,6 +295,20 @@ static const struct conf_key blocklist_keys[] = {
     {0},
 };
 
+static const struct conf_key webhookd_keys[] = {
+    {"batch_events", CT_LONG, K(conf_webhookd, batch_events), "100", 0, 1, 10000, 0},
+    {"batch_bytes", CT_SIZE, K(conf_webhookd, batch_bytes), "256k", 0, 0, 0, 0},
+    {"request_timeout", CT_DURATION, K(conf_webhookd, request_timeout_ms), "10s", 0, 0, 0, 0},
+    {"backoff_min", CT_DURATION, K(conf_webhookd, backoff_min_ms), "1s", 0, 0, 0, 0},
+    {"backoff_max", CT_DURATION, K(conf_webhookd, backoff_max_ms), "5m", 0, 0, 0, 0},
+    {"poll_interval", CT_DURATION, K(conf_webhookd, poll_interval_ms), "200ms", 0, 0, 0, 0},
+    {"claim_idle", CT_DURATION, K(conf_webhookd, claim_idle_ms), "30s", 0, 0, 0, 0},
+    {"dead_max", CT_LONG, K(conf_webhookd, dead_max), "100000", 0, 1, 100000000, 0},
+    {"ca_file", CT_STR, K(conf_webhookd, ca_file), NULL, 0, 0, 0, 0},
+    {"metrics_listen", CT_STR, K(conf_webhookd, metrics_listen), "127.0.0.1:9436", 0, 0, 0, 0},
+    {0},
+};
+
 static const struct conf_key tenant_keys[] = {
     {"domains", CT_LIST, K(conf_tenant, domains), NULL, CK_REQUIRED, 0, 0, 0},
     {"api_rate", CT_RATE, K(conf_tenant, api_rate), "10/s", 0, 0, 0, 0},
@@ -321,6 +335,7 @@ static int check_pool_addresses(void *, struct outpost_conf *, const char **);
 static int check_httpd(void *, struct outpost_conf *, const char **);
 static int check_blocklist(void *, struct outpost_conf *, const char **);
 static int check_tenant(void *, struct outpost_conf *, const char **);
+static int check_webhookd(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -333,6 +348,7 @@ static const struct conf_section sections[] = {
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"intake", 0, offsetof(struct outpost_conf, intake), 0, intake_keys, check_intake},
     {"httpd", 0, offsetof(struct outpost_conf, httpd), 0, httpd_keys, check_httpd},
+    {"webhookd", 0, offsetof(struct outpost_conf, webhookd), 0, webhookd_keys, check_webhookd},
     {"provider", 1, offsetof(struct outpost_conf, providers),
 	sizeof(struct conf_provider), provider_keys, check_provider},
     {"pool", 1, offsetof(struct outpost_conf, pools),
@@ -685,6 +701,25 @@ check_httpd(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (h->submit && strncmp(h->submit, "inet:", 5) != 0 && strncmp(h->submit, "unix:/", 6) != 0) {
 	*why = "[httpd] submit must be inet:HOST:PORT or unix:/PATH";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_webhookd - batches and delays that make sense */
+static int
+check_webhookd(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_webhookd *w = sect;
+
+    (void) conf;
+    if (w->batch_bytes < 1024 || w->batch_bytes > 64 * 1048576ULL
+	|| w->request_timeout_ms < 100 || w->backoff_min_ms < 10
+	|| w->backoff_max_ms < w->backoff_min_ms || w->poll_interval_ms < 10
+	|| w->claim_idle_ms < 300) {
+	*why = "[webhookd] batch_bytes between 1k and 64M, request_timeout at least 100ms, "
+	    "backoff_min at least 10ms and not above backoff_max, poll_interval at least 10ms, "
+	    "claim_idle at least 300ms";
 	return -1;
     }
     return 0;

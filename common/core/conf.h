@@ -211,6 +211,20 @@ struct conf_httpd {
     unsigned long long api_import_max;	/* largest body of an import */
 };
 
+/* [webhookd] - outpost-webhookd, the tenants' event webhooks (outpost-webhookd(8)) */
+struct conf_webhookd {
+    long batch_events;		/* events per POST at most */
+    unsigned long long batch_bytes;	/* body size per POST at most (one event goes alone) */
+    long long request_timeout_ms;	/* connect, send and answer of one POST */
+    long long backoff_min_ms;	/* first delay after a failed POST; doubles */
+    long long backoff_max_ms;
+    long long poll_interval_ms;	/* a stream without new events is read again after this */
+    long long claim_idle_ms;	/* a node's hold on a tenant lasts this long unrenewed */
+    long dead_max;		/* dead-letter entries kept per tenant */
+    char *ca_file;		/* more CAs to trust; the system's are trusted too */
+    char *metrics_listen;	/* "host:port" of the Prometheus endpoint; NULL: off */
+};
+
 /* What every named section begins with: [provider NAME] on line LINE */
 struct conf_named {
     char *name;
@@ -302,6 +316,7 @@ struct outpost_conf {
     struct conf_dns dns;
     struct conf_intake intake;
     struct conf_httpd httpd;
+    struct conf_webhookd webhookd;
     struct conf_vec providers;	/* struct conf_provider * */
     struct conf_vec pools;	/* struct conf_pool * */
     struct conf_vec domains;	/* struct conf_domain * */

@@ -139,8 +139,15 @@ put_string(FILE *fp, const char *str, size_t len)
     putc('"', fp);
     while (i < len) {
 	unsigned char c = s[i];
+	size_t run = i;
 
-	if (c == '"' || c == '\\') {
+	/* a run of plain printable ASCII goes out in one write */
+	while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+	    run++;
+	if (run > i) {
+	    fwrite(s + i, 1, run - i, fp);
+	    i = run;
+	} else if (c == '"' || c == '\\') {
 	    putc('\\', fp);
 	    putc(c, fp);
 	    i++;

@@ -68,6 +68,8 @@ zone = bl.test
 domains = acme.test
 [tenant shop]
 domains = shop.test
+webhook_url = http://127.0.0.1:8090/
+webhook_secret_file = $secret
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 
@@ -184,6 +186,8 @@ args_of() {
     "apikey create") echo "apikey create shop --scopes stats" ;;
     "apikey list") echo "apikey list" ;;
     "apikey revoke") echo "apikey revoke $revoke_id" ;;
+    "webhooks status") echo "webhooks status" ;;
+    "webhooks replay") echo "webhooks replay shop --dead" ;;
     *) return 1 ;;
     esac
 }
@@ -312,6 +316,7 @@ while read -r f; do
     "intake address") k=- ;; "warmup status") k=pools ;; "throttle status") k=limits ;;
     "stats") k=rows ;; "backoff list") k=backoffs ;; "check-config") k=nodes ;;
     "reputation") k=checks ;; "test-send") k=checks ;; "apikey list") k=keys ;;
+    "webhooks status") k=tenants ;;
     "events") k=- ;;	# GET /v1/events' body (time in ms), checked in events.sh
     *) fail "outpostctl $f --json: the test knows no rows key for this new form"; continue ;;
     esac

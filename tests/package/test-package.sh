@@ -77,7 +77,7 @@ else
     BAIL_OUT "package does not install"
 fi
 
-for p in outpost-milter outpost-policyd outpost-logd outpost-httpd outpostctl; do
+for p in outpost-milter outpost-policyd outpost-logd outpost-httpd outpost-webhookd outpostctl; do
     ok '[ -x /usr/sbin/$p ]' "/usr/sbin/$p installed"
 done
 like "$(man -w outpost.conf 2>&1)" '^/usr/share/man/man5/outpost\.conf\.5' "man -w outpost.conf finds the page"
@@ -112,12 +112,12 @@ if getent passwd postfix >/dev/null; then
 fi
 is "$(stat -c '%U:%G %a' /etc/outpost/dkim)" "outpost:outpost 700" "/etc/outpost/dkim (DKIM keys) is the daemon user's alone"
 
-units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service /lib/systemd/system/outpost-httpd.service"
+units="/lib/systemd/system/outpost-milter.service /lib/systemd/system/outpost-policyd.service /lib/systemd/system/outpost-logd.service /lib/systemd/system/outpost-httpd.service /lib/systemd/system/outpost-webhookd.service"
 for u in $units; do ok '[ -f $u ]' "${u##*/} installed"; done
 # shellcheck disable=SC2086
 out=$(systemd-analyze verify $units 2>&1)
 rc=$?
-is "$rc" 0 "systemd-analyze verify accepts the four units"
+is "$rc" 0 "systemd-analyze verify accepts the five units"
 unlike "$out" 'outpost' "without a word about them" || diag "$out"
 for u in $units; do
     n=${u##*/}
@@ -127,10 +127,10 @@ for u in $units; do
     ok 'awk -v l="$lvl" "BEGIN { exit !(l != \"\" && l + 0 <= 2.0) }"' \
         "$n: systemd-analyze security exposure ${lvl:-?} (at most 2.0)"
     keys=$(grep -E '^(Type|User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')
-    if [ "$n" = outpost-httpd.service ]; then
-        # it reads its settings and secrets at start only, and listens on TCP
+    if [ "$n" = outpost-httpd.service ] || [ "$n" = outpost-webhookd.service ]; then
+        # it reads its settings and secrets at start only, and uses TCP
         like "$keys" \
-            'Type=notify ExecStart=/usr/sbin/outpost-httpd User=outpost CapabilityBoundingSet= NoNewPrivileges=yes ProtectSystem=strict' \
+            'Type=notify ExecStart=/usr/sbin/outpost-[a-z]+ User=outpost CapabilityBoundingSet= NoNewPrivileges=yes ProtectSystem=strict' \
             "$n: ready by sd_notify, no reload (settings read at start), user outpost, no capabilities, read-only system"
         continue
     fi

@@ -1,5 +1,6 @@
 #!/bin/bash
-# indent.sh - one indent style over the C code of common/, milter/, policy/, logd/, ctl/, httpd/ (TAP)
+# indent.sh - one indent style over the C code of common/, milter/, policy/, logd/, ctl/, httpd/,
+# webhookd/ (TAP)
 #
 # The project is indented as Postfix is (indent(1) with Postfix's profile):
 # four columns a level, a tab for each eight columns of leading white space,
@@ -39,7 +40,7 @@ python3 - "$src" "$KNOWN" <<'EOF'
 import os, re, sys
 
 src, known = sys.argv[1], set(sys.argv[2].split())
-DIRS = ["common", "milter", "policy", "logd", "ctl", "httpd"]
+DIRS = ["common", "milter", "policy", "logd", "ctl", "httpd", "webhookd"]
 
 
 def col_of(ws):
