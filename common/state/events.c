@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "events.h"
+#include "evkeys.h"
 #include "jsonw.h"
 #include "msg.h"
 #include "redisconn.h"
@@ -163,9 +164,12 @@ once_key(char *buf, size_t len, const char *prefix, const char *tenant, const ch
 int
 events_key(char *buf, size_t len, const char *prefix, const char *tenant)
 {
-    int n = snprintf(buf, len, "%s{ev:%s}:s", prefix, tenant);
+    size_t n = strlen(prefix) + strlen(tenant) + sizeof("{ev:}:s") - 1;
 
-    return n < 0 || (size_t) n >= len ? -1 : n;
+    if (n >= len)
+	return -1;
+    evkeys_stream(buf, len, prefix, tenant);
+    return (int) n;
 }
 
 /* ---------------------------------------------------------------- one event */
