@@ -79,7 +79,8 @@ answer(struct api_req *q, unsigned status, char *body, long retry)
 	[API_NONE] = HM_API_OTHER, [API_SUP_GET] = HM_API_SUPPRESSION,
 	[API_SUP_PUT] = HM_API_SUPPRESSION, [API_SUP_DELETE] = HM_API_SUPPRESSION,
 	[API_SUP_LIST] = HM_API_LIST, [API_SUP_IMPORT] = HM_API_IMPORT,
-	[API_STATS] = HM_API_STATS,
+	[API_STATS] = HM_API_STATS, [API_MESSAGES] = HM_API_MESSAGES,
+	[API_EVENTS] = HM_API_EVENTS,
     };
     struct MHD_Connection *conn = q->conn;
     struct MHD_Response *r;
@@ -351,7 +352,8 @@ static void
 body_data(struct api_req *q, const char *data, size_t *size)
 {
     const struct conf_httpd *h = &q->a->conf->httpd;
-    unsigned long long max = q->rt.op == API_SUP_IMPORT ? h->api_import_max : h->max_body;
+    unsigned long long max = q->rt.op == API_SUP_IMPORT ? h->api_import_max
+	: q->rt.op == API_MESSAGES ? h->api_max_message : h->max_body;
     size_t n = *size;
 
     if (q->received + n > max) {
@@ -417,6 +419,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (!q->final) {
 	q->job.body = q->body;
 	q->job.body_len = q->blen;
+	q->job.idem_key = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+						      "Idempotency-Key");
 	send_job(q);
 	return MHD_YES;
     }

@@ -55,10 +55,12 @@ answer(struct api_call *call, int status, const char *error, const char *message
     if ((fp = open_memstream(&call->answer, &call->answer_len)) == NULL)
 	msg_fatal("open_memstream: out of memory");
     jsonw_init(&w, fp);
+    /* the API's one error form: {"error":{"code","message"}} */
     jsonw_object(&w, NULL);
-    jsonw_string(&w, "error", error);
-    if (message)
-	jsonw_string(&w, "message", message);
+    jsonw_object(&w, "error");
+    jsonw_string(&w, "code", error);
+    jsonw_string(&w, "message", message ? message : error);
+    jsonw_end(&w);
     jsonw_end(&w);
     if (fclose(fp) != 0)
 	msg_fatal("open_memstream: out of memory");
@@ -285,7 +287,7 @@ prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
     lim.max_headers = HEADERS_MAX;
     lim.campaign_header = a->conf->milter.campaign_header;
     if (compose_parse(call->body, call->body_len, &lim, &run->req, why, sizeof(why)) < 0) {
-	answer(call, 400, "invalid_request", why);
+	answer(call, 400, "invalid", why);
 	return 400;
     }
     if (!domain_allowed(a, call, addr_domain(run->req.from.addr))) {
@@ -293,7 +295,7 @@ prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
 	return 403;
     }
     if (call->idem_key && (call->idem_key[0] == '\0' || strlen(call->idem_key) > IDEM_KEY_MAX)) {
-	answer(call, 400, "invalid_request", "Idempotency-Key: 1 to 255 bytes");
+	answer(call, 400, "invalid", "Idempotency-Key: 1 to 255 bytes");
 	return 400;
     }
     run->body = compose_common(&run->req, lim.campaign_header, (long long) time(NULL),

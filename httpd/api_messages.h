@@ -36,13 +36,13 @@
  *	throttled (a rate limit, backoff or warm-up cap of policyd: try
  *	later), invalid (the MTA says the address is bad), rejected (any
  *	other 5xx), tempfail (any other 4xx, or the MTA not answering);
- *	400 {"error": "invalid_request", "message": "FIELD: what"}; 403
- *	{"error": "forbidden"} when from's domain is not one of the key's
- *	domains or not the tenant's; 413 {"error": "too_large"} for a body
- *	or message larger than [httpd] api_max_message; 409 {"error":
- *	"in_progress"} while a request with the same Idempotency-Key runs;
- *	503 {"error": "unavailable"} when Redis cannot be asked about the
- *	key or the submission queue is full.
+ *	and the API's errors, {"error": {"code", "message"}}: 400 with code
+ *	invalid and the message "FIELD: what"; 403 forbidden when
+ *	from's domain is not one of the key's domains or not the tenant's;
+ *	413 too_large for a body or message larger than [httpd]
+ *	api_max_message; 409 in_progress while a request with the same
+ *	Idempotency-Key runs; 503 unavailable when Redis cannot be asked
+ *	about the key or the submission queue is full.
  *
  *	Idempotency: with a key (1 to 255 bytes), the first request marks
  *	P{ev:TENANT}:idem:SHA256HEX in Redis (SET NX, 10 minutes) and, once

@@ -35,6 +35,16 @@ api_route(const char *method, const char *path, struct api_route *r, const char 
 	r->scope = APIKEY_STATS;
 	return get ? 0 : (*why = "GET, HEAD", 405);
     }
+    if (strcmp(path, "/v1/events") == 0) {
+	r->op = API_EVENTS;
+	r->scope = APIKEY_EVENTS;
+	return get ? 0 : (*why = "GET, HEAD", 405);
+    }
+    if (strcmp(path, "/v1/messages") == 0) {
+	r->op = API_MESSAGES;
+	r->scope = APIKEY_SEND;
+	return strcmp(method, "POST") == 0 ? 0 : (*why = "POST", 405);
+    }
     if (strncmp(path, SUP_PATH, strlen(SUP_PATH)) != 0)
 	return 404;
     rest = path + strlen(SUP_PATH);
@@ -102,6 +112,16 @@ api_query(struct api_route *r, const char *name, const char *value, const char *
 	if (value[0] == '\0' || strlen(value) >= sizeof(r->since))
 	    return (*why = "since: a duration such as 24h, or a UTC date YYYY-MM-DD[THH]", 400);
 	memcpy(r->since, value, strlen(value) + 1);
+    } else if (strcmp(name, "after") == 0) {
+	size_t d = strspn(value, "0123456789");
+
+	if (d == 0 || d > 20 || (value[d] != '\0' && (value[d] != '-'
+						     || value[d + 1] == '\0'
+						     || strspn(value + d + 1, "0123456789")
+						     != strlen(value + d + 1)
+						     || strlen(value + d + 1) > 20)))
+	    return (*why = "after: an event id (MS-SEQ, the next value of an earlier page)", 400);
+	memcpy(r->after, value, strlen(value) + 1);
     } else if (strcmp(name, "by") == 0) {
 	for (i = 0; i < 4 && strcmp(value, by_names[i]) != 0; i++)
 	     /* look */ ;

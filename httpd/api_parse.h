@@ -21,7 +21,8 @@
  *	API_SUP_DELETE for /v1/suppressions/ADDRESS (the address or
  *	"@domain", normalised into r->target), API_SUP_LIST for GET
  *	/v1/suppressions, API_SUP_IMPORT for POST /v1/suppressions:import,
- *	API_STATS for GET /v1/stats, with r->scope the key scope each needs
+ *	API_STATS for GET /v1/stats, API_MESSAGES for POST /v1/messages,
+ *	API_EVENTS for GET /v1/events, with r->scope the key scope each needs
  *	(apikey(3)).  HEAD counts as GET.  It returns 0, or the HTTP status
  *	to answer: 404 (no such path), 405 (the path, not that method; *why
  *	then holds the Allow header's value), 400 (an address that is none).
@@ -30,7 +31,8 @@
  *	normalised), cursor (a number below SUP_BUCKETS), limit (1 to
  *	API_LIMIT_MAX, default API_LIMIT_DEFAULT), since (the --since forms
  *	of outpostctl stats, kept as text), by (sender, provider, pool,
- *	campaign).  Other names are ignored.  It returns 0 or 400.
+ *	campaign), after (an event id: MS or MS-SEQ, digits).  Other names
+ *	are ignored.  It returns 0 or 400.
  *
  *	api_bearer() copies the key out of an Authorization header
  *	"Bearer KEY" (the scheme case-blind); 0, or -1 when there is none
@@ -57,10 +59,11 @@
 #define API_LIMIT_DEFAULT 100
 #define API_LIMIT_MAX	1000
 #define API_SINCE_MAX	32
+#define API_AFTER_MAX	48	/* an event id, MS-SEQ */
 
 enum api_op {
     API_NONE, API_SUP_GET, API_SUP_PUT, API_SUP_DELETE, API_SUP_LIST, API_SUP_IMPORT,
-    API_STATS,
+    API_STATS, API_MESSAGES, API_EVENTS,
 };
 
 struct api_route {
@@ -72,6 +75,7 @@ struct api_route {
     long limit;			/* ?limit= */
     char since[API_SINCE_MAX];	/* ?since=, "" when not given */
     int by;			/* ?by=: 0 sender, 1 provider (default), 2 pool, 3 campaign */
+    char after[API_AFTER_MAX];	/* ?after=: an event id, "" when not given */
 };
 
 int api_route(const char *method, const char *path, struct api_route *r, const char **why);

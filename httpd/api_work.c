@@ -19,6 +19,7 @@
 
 #include "api_gcra_lua.h"
 #include "api_work.h"
+#include "events.h"
 #include "gcra.h"
 #include "jsonw.h"
 #include "msg.h"
@@ -42,6 +43,7 @@ struct api_worker {
 
 struct api_work {
     const struct outpost_conf *conf;
+    struct api_messages *messages;	/* POST /v1/messages; NULL: none */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
@@ -227,7 +229,7 @@ auth(struct api_worker *w, struct api_job *job)
 	if (!domain_ok(w, job, t, rt->domain))
 	    return fail(job, 403, "forbidden", "this key may not act for that domain");
 	snprintf(job->domain, sizeof(job->domain), "%s", rt->domain);
-    } else if (rt->op != API_STATS) {
+    } else if (rt->op != API_STATS && rt->op != API_MESSAGES && rt->op != API_EVENTS) {
 	if ((d = one_domain(w, job, t)) == NULL)
 	    return fail(job, 400, "domain_required", "this key has several domains: "
 			"name one with ?domain=");
@@ -479,8 +481,122 @@ stats(struct api_worker *w, struct api_job *job)
     job->body_out = doc_close(&d);
 }
 
-/* do_job - one job, answered */
+/* ---------------------------------------------------------------- events */
+
+/* one page of GET /v1/events being written */
+struct ev_page {
+    struct api_worker *w;
+    struct api_job *job;
+    const struct conf_tenant *t;
+    struct jsonw *jw;
+    char last[API_AFTER_MAX];
+};
+
+/* ev_one - events_scan callback: an event of the key's domains goes in */
 static void
+ev_one(const char *id, size_t n, const char *const *kv, const size_t *kvlen, void *arg)
+{
+    struct ev_page *pg = arg;
+    char sender[DOMAIN_MAX] = "";
+    size_t i;
+
+    snprintf(pg->last, sizeof(pg->last), "%s", id);
+    for (i = 0; i < n; i++)
+	if (kvlen[2 * i] == 6 && memcmp(kv[2 * i], "sender", 6) == 0
+	    && kvlen[2 * i + 1] < sizeof(sender))
+	    memcpy(sender, kv[2 * i + 1], kvlen[2 * i + 1]), sender[kvlen[2 * i + 1]] = '\0';
+    if (pg->job->domain[0] ? strcasecmp(sender, pg->job->domain) != 0
+	: !domain_ok(pg->w, pg->job, pg->t, sender))
+	return;
+    events_json_entry(pg->jw, id, n, kv, kvlen);
+}
+
+/* events - GET /v1/events: the tenant's events of the key's domains, after ?after= */
+static void
+events(struct api_worker *w, struct api_job *job)
+{
+    struct ev_page pg;
+    struct doc d;
+    int got;
+
+    memset(&pg, 0, sizeof(pg));
+    pg.w = w;
+    pg.job = job;
+    pg.t = conf_tenant_find(w->conf, job->k.tenant);
+    pg.jw = doc_open(&d);
+    snprintf(pg.last, sizeof(pg.last), "%s", job->rt->after[0] ? job->rt->after : "0-0");
+    jsonw_object(pg.jw, NULL);
+    jsonw_array(pg.jw, "events");
+    got = events_scan(w->rc, w->conf->redis.prefix, pg.t->named.name,
+		      job->rt->after[0] ? job->rt->after : NULL, job->rt->limit, ev_one, &pg);
+    jsonw_end(pg.jw);
+    jsonw_string(pg.jw, "next", pg.last);
+    jsonw_end(pg.jw);
+    job->body_out = doc_close(&d);
+    if (got >= 0) {
+	job->status = 200;
+	return;
+    }
+    free(job->body_out);
+    job->body_out = NULL;
+    if (got == -2)
+	fail(job, 400, "invalid", "after: an event id (MS-SEQ)");
+    else
+	unavailable(job);
+}
+
+/* ---------------------------------------------------------------- messages */
+
+/* messages_done - api_messages(3) answered: the job's answer, the caller told */
+static void
+messages_done(struct api_call *call)
+{
+    struct api_job *job = call->arg;
+
+    job->status = (unsigned) call->status;
+    job->body_out = call->answer;
+    job->retry_after = call->status == 503 ? RETRY_UNAVAILABLE : 0;
+    free(job->domcopy);
+    free(job->domv);
+    job->domcopy = NULL;
+    job->domv = NULL;
+    job->done(job);
+}
+
+/* messages - POST /v1/messages: handed over; 1, the answer comes later */
+static int
+messages(struct api_worker *w, struct api_job *job)
+{
+    const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
+    char *p, *save = NULL;
+    size_t n = 0, cap = 1;
+
+    if (w->work->messages == NULL) {
+	fail(job, 404, "not_found", "no such endpoint");
+	return 0;
+    }
+    job->domcopy = xstrdup(job->domain[0] ? job->domain : job->k.domains);
+    for (p = job->domcopy; *p; p++)
+	cap += *p == ',';
+    job->domv = xcalloc(cap, sizeof(*job->domv));
+    for (p = strtok_r(job->domcopy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+	if (domain_ok(w, job, t, p))
+	    job->domv[n++] = p;
+    memset(&job->call, 0, sizeof(job->call));
+    job->call.tenant = t;
+    job->call.domains = job->domv;
+    job->call.ndomains = n;
+    job->call.body = job->body ? job->body : "";
+    job->call.body_len = job->body_len;
+    job->call.idem_key = job->idem_key;
+    job->call.done = messages_done;
+    job->call.arg = job;
+    api_messages_post(w->work->messages, &job->call);
+    return 1;
+}
+
+/* do_job - one job: 0 answered (the caller calls done()), 1 answered later */
+static int
 do_job(struct api_worker *w, struct api_job *job)
 {
     job->status = 500;
@@ -489,25 +605,28 @@ do_job(struct api_worker *w, struct api_job *job)
     if (job->kind == API_JOB_IMPORT) {
 	if (!job->need_auth || auth(w, job) == 0)
 	    import(w, job);
-	return;
+	return 0;
     }
     if (auth(w, job) < 0)
-	return;
+	return 0;
     switch (job->rt->op) {
     case API_SUP_GET: sup_get(w, job); break;
     case API_SUP_PUT: sup_put(w, job); break;
     case API_SUP_DELETE: sup_delete(w, job); break;
     case API_SUP_LIST: sup_list(w, job); break;
     case API_STATS: stats(w, job); break;
+    case API_EVENTS: events(w, job); break;
+    case API_MESSAGES: return messages(w, job);
     default: fail(job, 404, "not_found", "no such endpoint"); break;
     }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- the thread */
 
 /* api_work_start - the worker threads ([httpd] threads) and their queue */
 struct api_work *
-api_work_start(const struct outpost_conf *conf)
+api_work_start(const struct outpost_conf *conf, struct api_messages *messages)
 {
     struct api_work *w = xcalloc(1, sizeof(*w));
     struct api_worker *k;
@@ -515,6 +634,7 @@ api_work_start(const struct outpost_conf *conf)
     int err;
 
     w->conf = conf;
+    w->messages = messages;
     w->max = conf->httpd.queue_max;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
@@ -579,8 +699,8 @@ run(void *arg)
 	if (stop) {
 	    job->body_out = NULL;
 	    fail(job, 503, "unavailable", "the server is stopping");
-	} else {
-	    do_job(k, job);
+	} else if (do_job(k, job)) {
+	    continue;			/* answered from another thread: job may be gone */
 	}
 	job->done(job);
     }

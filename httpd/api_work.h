@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	#include "api_work.h"
  *
- *	struct api_work *api_work_start(const struct outpost_conf *conf);
+ *	struct api_work *api_work_start(const struct outpost_conf *conf,
+				struct api_messages *messages);
  *	int api_work_queue(struct api_work *w, struct api_job *job);
  *	void api_work_stop(struct api_work *w);
  *	void api_work_free(struct api_work *w);
@@ -17,7 +18,9 @@
  *
  *	api_work_queue() queues a job: API_JOB_REQUEST checks the key
  *	(job->key, the route job->rt) and then carries out the route's
- *	operation; API_JOB_IMPORT writes job->entries to the suppression
+ *	operation (POST /v1/messages is handed to messages, api_messages(3),
+ *	with the key's tenant and its domains, the body and job->idem_key;
+ *	its done() comes from a submission thread; without messages, 404); API_JOB_IMPORT writes job->entries to the suppression
  *	list, after checking the key when job->need_auth is set (the first
  *	batch of an import).  An entry without a domain goes to the
  *	request's; one that names a domain not the key's is not written but
@@ -47,6 +50,7 @@
 
 #include <stddef.h>
 
+#include "api_messages.h"
 #include "api_parse.h"
 #include "apikey.h"
 #include "conf.h"
@@ -62,8 +66,9 @@ struct api_job {
     int kind;			/* enum api_job_kind */
     const struct api_route *rt;
     char key[APIKEY_MAX];	/* as the client sent it */
-    const char *body;		/* a PUT's JSON body, NULL: none */
+    const char *body;		/* a PUT's or a POST's body, NULL: none */
     size_t body_len;
+    const char *idem_key;	/* POST /v1/messages: Idempotency-Key, NULL: none */
     struct sup_entry *entries;	/* API_JOB_IMPORT */
     long long *lines;		/* the line of each entry */
     size_t nentries;
@@ -81,9 +86,14 @@ struct api_job {
     void (*done)(struct api_job *job);
     void *arg;			/* the caller's */
     struct api_job *next;	/* the queue's */
+    /* POST /v1/messages, while api_messages(3) has it */
+    struct api_call call;
+    char *domcopy;
+    const char **domv;
 };
 
-struct api_work *api_work_start(const struct outpost_conf *conf);
+struct api_work *api_work_start(const struct outpost_conf *conf,
+				struct api_messages *messages);
 int api_work_queue(struct api_work *w, struct api_job *job);
 void api_work_stop(struct api_work *w);
 void api_work_free(struct api_work *w);

@@ -25,7 +25,7 @@ hmetrics_new(const char *node)
 }
 
 const unsigned hm_api_status[HM_API_STATUSES] = {
-    200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 503,
+    200, 202, 204, 400, 401, 403, 404, 405, 409, 413, 429, 500, 503,
 };
 
 /* hmetrics_api - count an answer of the platform API (enum hm_api) */
@@ -44,7 +44,7 @@ static void
 api(struct prom *p, struct hmetrics *m)
 {
     static const char *const names[HM_API_ROUTES] = {
-	"other", "suppression", "list", "import", "stats",
+	"other", "suppression", "list", "import", "stats", "messages", "events",
     };
     char code[16];
     int r, i;

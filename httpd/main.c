@@ -45,6 +45,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "api_messages.h"
 #include "api_work.h"
 #include "conf.h"
 #include "daemonopt.h"
@@ -57,6 +58,7 @@
 #include "redisconn.h"
 #include "sdnotify.h"
 #include "serve.h"
+#include "submit.h"
 #include "verp.h"
 #include "work.h"
 #include "xalloc.h"
@@ -126,6 +128,8 @@ main(int argc, char **argv)
     struct MHD_Daemon **mhd;
     struct api_work *api_work = NULL;
     struct api *api = NULL;
+    struct submit *submit = NULL;
+    struct api_messages *messages = NULL;
     int *fds, sig;
     size_t i, n, na;
     sigset_t set;
@@ -186,7 +190,10 @@ main(int argc, char **argv)
 	if ((mhd[i] = serve_start(serve, fds[i], err, sizeof(err))) == NULL)
 	    msg_fatal("[httpd] listen %s: %s", conf->httpd.listen.v[i], err);
     if (na > 0) {
-	api_work = api_work_start(conf);
+	submit = submit_start(conf->httpd.submit, conf->httpd.submit_connections,
+			      conf->httpd.submit_timeout_ms, conf->httpd.queue_max);
+	messages = api_messages_new(conf, submit);
+	api_work = api_work_start(conf, messages);
 	api = api_new(conf, api_work, m);
 	for (i = n; i < n + na; i++)
 	    if ((mhd[i] = api_start(api, fds[i], err, sizeof(err))) == NULL)
@@ -212,8 +219,12 @@ main(int argc, char **argv)
     work_stop(work);
     if (api_work)
 	api_work_stop(api_work);
+    if (submit)
+	submit_stop(submit);		/* what it held is answered: resumed */
     for (i = 0; i < n + na; i++)
 	MHD_stop_daemon(mhd[i]);
+    if (messages)
+	api_messages_free(messages);
     work_free(work);
     api_work_free(api_work);
     api_free(api);

@@ -5,11 +5,15 @@
 # dkimpy), refused for a suppressed recipient, throttled by outpost-policyd
 # over the tenant's [sender] limit; 403 for another tenant's domain; one
 # delivery for a repeated Idempotency-Key; non-ASCII names and subject
-# decoded back by Python's email package (TAP)
+# decoded back by Python's email package; then the same through outpost-httpd's
+# API on its listener (POST /v1/messages with a key of scope send, GET /v1/events
+# showing the tenant's accepted event, scopes and tenants kept apart), every answer
+# valid against doc/openapi.yaml (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 PROBE=$OUTPOST_BUILDDIR/tests/helpers/api-messages-probe
-need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN" "$PROBE"
+HTTPD_BIN=${HTTPD_BIN:-$OUTPOST_BUILDDIR/outpost-httpd}
+need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN" "$PROBE" "$HTTPD_BIN" /usr/bin/curl
 [ -x /usr/bin/dkimverify ] || skip_all "dkimverify (python3-dkim) not installed"
 
 keys=$WORLD_DIR/keys
@@ -160,7 +164,7 @@ post shop <<'EOJ'
 {"from": "news@shop.test", "to": "x@gmail.test", "subject": "a\r\nBcc: evil@gmail.test", "text": "x"}
 EOJ
 is "$status" 400 "a CR LF in the subject: 400"
-like "$(field "$answer" 'a["message"]')" "^subject: " "naming the field"
+like "$(field "$answer" 'a["error"]["message"]')" "^subject: " "naming the field"
 
 # --- the same Idempotency-Key twice: one delivery, the same answer
 before=$(sink_count gmail)
@@ -209,4 +213,74 @@ conf_saved=$conf conf=$conf.small
 post shop <"$WORLD_TMP/big.json"
 conf=$conf_saved
 is "$status" 413 "a body larger than api_max_message: 413"
+# ---------------------------------------------------------------- over HTTP
+secret=$WORLD_DIR/secret
+head -c 32 /dev/urandom | base64 >"$secret"
+chown nobody "$secret"; chmod 600 "$secret"
+sed 's/^\[httpd\]$/[httpd]\nlisten = 127.0.0.1:8480\napi_listen = 127.0.0.1:8481/' "$conf" >"$conf.api"
+printf '[intake]\nsecret_file = %s\n' "$secret" >>"$conf.api"
+world_spawn httpd "$HTTPD_BIN" -f -c "$conf.api"
+ok 'wait_until 10 _listening tcp 127.0.0.1 8481' "outpost-httpd's API listens"
+send_key=$("$CTL_BIN" -c "$conf.api" apikey create shop --scopes send,events)
+stats_key=$("$CTL_BIN" -c "$conf.api" apikey create shop --scopes stats)
+promo_key=$("$CTL_BIN" -c "$conf.api" apikey create promo --scopes send,events)
+hdr=$WORLD_TMP/hdr body=$WORLD_TMP/body answers=$WORLD_TMP/answers.tsv
+: >"$answers"
+# api KEY METHOD PATH [CURL-OPTION...] - the status; the answer kept for the OpenAPI check
+api() {
+    local key=$1 m=$2 p=$3 st n; shift 3
+    : >"$body"
+    st=$(curl -s -o "$body" -D "$hdr" -w '%{http_code}' -X "$m" \
+        -H "Authorization: Bearer $key" "$@" "http://127.0.0.1:8481$p")
+    n=$(($(wc -l <"$answers") + 1))
+    cp "$hdr" "$WORLD_TMP/h.$n"; cp "$body" "$WORLD_TMP/b.$n"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$p" "$st" "$WORLD_TMP/h.$n" "$WORLD_TMP/b.$n" >>"$answers"
+    echo "$st"
+}
+json='{"from": "news@shop.test", "to": ["henry@gmail.test"], "subject": "Over HTTP", "text": "hello"}'
+before=$(sink_count gmail)
+st=$(api "$send_key" POST /v1/messages -H 'Content-Type: application/json' \
+    -H 'Idempotency-Key: http-1' --data-binary "$json")
+is "$st" 202 "POST /v1/messages on the API listener: 202"
+is "$(field "$(cat "$body")" 'a["messages"][0]["status"]')" queued "the recipient is queued"
+qid=$(field "$(cat "$body")" 'a["messages"][0]["queue_id"]')
+ok 'sink_wait gmail $((before + 1))' "and delivered"
+ok 'maillog_wait "$qid: client=.*sasl_method=XCLIENT, sasl_username=shop"' \
+    "as the tenant (XCLIENT LOGIN=shop), queue id $qid"
+st=$(api "$send_key" POST /v1/messages -H 'Idempotency-Key: http-1' --data-binary "$json")
+is "$st" 202 "the same Idempotency-Key over HTTP: the first answer again"
+is "$(field "$(cat "$body")" 'a["messages"][0]["queue_id"]')" "$qid" "with the same queue id"
+st=$(api "$stats_key" POST /v1/messages --data-binary "$json")
+is "$st" 403 "a key without the send scope: 403"
+st=$(api "$promo_key" POST /v1/messages --data-binary "$json")
+is "$st" 403 "another tenant's key may not send as shop.test: 403"
+st=$(api "$send_key" POST /v1/messages --data-binary '{"from": "news@shop.test"}')
+is "$st" 400 "a body without recipients: 400"
+is "$(field "$(cat "$body")" 'a["error"]["code"]')" invalid "in the API's one error form"
+st=$(api "$send_key" GET /v1/messages)
+is "$st" 405 "GET /v1/messages: 405"
+
+# GET /v1/events: the milter's accepted event of henry, on shop's stream
+has_event() {
+    api "$send_key" GET "/v1/events?limit=1000" >/dev/null &&
+        field "$(cat "$body")" '" ".join(e["type"] + ":" + e.get("rcpt", "") for e in a["events"])' |
+        grep -q 'accepted:henry@gmail.test'
+}
+ok 'wait_until 10 has_event' "GET /v1/events gives the accepted event of the message sent"
+next=$(field "$(cat "$body")" 'a["next"]')
+st=$(api "$send_key" GET "/v1/events?after=$next")
+is "$st $(field "$(cat "$body")" 'len(a["events"]), a["next"]')" "200 (0, '$next')" \
+    "after the last id: no event, next unchanged"
+st=$(api "$promo_key" GET "/v1/events?limit=1000")
+is "$st" 200 "promo's key reads promo's stream"
+is "$(field "$(cat "$body")" 'sum(e.get("sender") == "shop.test" for e in a["events"])')" 0 \
+    "which holds none of shop's events"
+st=$(api "$stats_key" GET /v1/events)
+is "$st" 403 "a key without the events scope: 403"
+st=$(api "$send_key" GET "/v1/events?after=yesterday")
+is "$st" 400 "an after that is not an event id: 400"
+
+out=$("$PYTHON" "$OUTPOST_SRCDIR/tests/lib/openapi-check.py" "$OUTPOST_SRCDIR/doc/openapi.yaml" "$answers")
+is "$?" 0 "every answer is valid against doc/openapi.yaml"
+like "$out" "^[0-9]+ answers valid$" "$(head -n 20 <<<"$out")"
 done_testing
