@@ -12,8 +12,13 @@
 #	records to publish, a verification), imports a suppression list, sends
 #	a sample campaign through the relay, retries what was throttled, and
 #	reports what happened to every message, with each delivered message's
-#	DKIM signatures checked by an independent verifier.  Nothing leaves the
-#	machine.  KEEP=1 keeps the private world's files for a look.
+#	DKIM signatures checked by an independent verifier.  Then the platform's
+#	side: a message sent through outpost-httpd's API, a suppression and the
+#	tenant's events read back through it, the same events posted, signed, to
+#	a webhook by outpost-webhookd; a test send evaluated as a receiver does;
+#	a blocklist listing the relay's address, found by outpostctl reputation
+#	and outpost-logd.  Nothing leaves the machine.  KEEP=1 keeps the private
+#	world's files for a look.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${_WORLD_NS_PID:-}" != "$$" ] && [ -n "${OUTPOST_BUILDDIR:-}" ] &&
@@ -34,7 +39,8 @@ elif [ "${_WORLD_NS_PID:-}" != "$$" ]; then
 fi
 . "$top/tests/lib/world.sh"
 world_start "$@"
-need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN"
+HTTPD_BIN=$OUTPOST_BUILDDIR/outpost-httpd WEBHOOKD_BIN=$OUTPOST_BUILDDIR/outpost-webhookd
+need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN" "$HTTPD_BIN" "$WEBHOOKD_BIN" /usr/bin/curl
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 section() { printf '\n== %s\n' "$*"; }
 
@@ -45,18 +51,26 @@ dns_mx acme.test mx.gmail.test 10
 dns_mx outlook.test mx.outlook.test 10;  dns_a mx.outlook.test 127.0.0.12
 dns_mx yahoo.test mx.yahoo.test 10;      dns_a mx.yahoo.test 127.0.0.13
 dns_a relay.esp.test 192.0.2.10          # the relay's public name and address
+ip addr add 192.0.2.10/32 dev lo         # ... which the test send leaves from
+ip addr add 192.0.2.25/32 dev lo         # the MX of the bounce domain, for the test send
+# a blocklist that lists the relay's address (RFC 5782: the octets reversed)
+dns_a 10.2.0.192.zen.bl.test 127.0.0.2
+dns_txt 10.2.0.192.zen.bl.test "Listed by ZEN, see https://check.bl.test/?q=192.0.2.10"
 redis_start
 sink_start gmail 127.0.0.11
 sink_start outlook 127.0.0.12
 sink_start yahoo 127.0.0.13
 sink_rule gmail 'nosuchuser*@gmail.test' '550 5.1.1 The email account that you tried to reach does not exist'
 sink_rule yahoo 'full*@yahoo.test' '452 4.2.2 Mailbox full'
+sink_rule outlook 'blocked*@outlook.test' '554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using zen.bl.test'
 sink_rule yahoo 'busy*@yahoo.test' '421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints'
 
 keys=$WORLD_DIR/keys
 mkdir -m 700 "$keys"; chown nobody "$keys"; : >"$keys/table"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORLD_DIR/intake.secret"
 chown nobody "$WORLD_DIR/intake.secret"; chmod 600 "$WORLD_DIR/intake.secret"
+echo "whsec-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$WORLD_DIR/webhook.secret"
+chown nobody "$WORLD_DIR/webhook.secret"; chmod 600 "$WORLD_DIR/webhook.secret"
 conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOF
 [general]
@@ -96,6 +110,7 @@ domains = yahoo.test
 [logd]
 maillog = $MAILLOG
 metrics_listen = 127.0.0.1:9432
+blocklist_interval = 2s
 # bounces, complaints and unsubscribes come back to bounce.shop.test (its MX
 # is the relay): outgoing mail leaves with a tagged return path there
 [intake]
@@ -108,6 +123,20 @@ transport = smtp:
 addresses = 192.0.2.10
 [httpd]
 public_url = https://links.shop.test
+listen = 127.0.0.1:8480
+# the platform API; its messages go to Postfix's smtpd on :10027 (XCLIENT)
+api_listen = 127.0.0.1:8481
+submit = inet:127.0.0.1:10027
+# shop.test's platform: API keys, and its events posted to its webhook
+[tenant shop]
+domains = shop.test
+webhook_url = http://127.0.0.1:8090/outpost-events
+webhook_secret_file = $WORLD_DIR/webhook.secret
+[blocklist zen]
+zone = zen.bl.test
+listed = 127.0.0.2-127.0.0.11
+refused = 127.255.255.252-127.255.255.255
+delist_url = https://check.bl.test/?q=%s
 EOF
 
 section "onboarding shop.test: DKIM keys (RSA-2048 and Ed25519) and its DNS records"
@@ -125,15 +154,29 @@ ctl check-config "$conf" || exit 1
 world_spawn milter "$MILTER_BIN" -f -c "$conf"
 world_spawn policyd "$POLICYD_BIN" -f -c "$conf"
 world_spawn logd "$OUTPOST_BUILDDIR/outpost-logd" -f -c "$conf"
+world_spawn httpd "$HTTPD_BIN" -f -c "$conf"
+world_spawn webhookd "$WEBHOOKD_BIN" -f -c "$conf"
+mkdir "$WORLD_DIR/webhook"	# shop.test's webhook receiver: one line a POST in its log
+world_spawn receiver /usr/bin/python3 "$top/tests/helpers/webhook-receiver.py" \
+    127.0.0.1 8090 "$WORLD_DIR/webhook" "$WORLD_DIR/webhook.secret"
 wait_until 5 test -S "$WORLD_DIR/run/milter.sock" || { echo "milter did not start"; exit 1; }
 wait_until 5 test -S "$WORLD_DIR/run/policy.sock" || { echo "policyd did not start"; exit 1; }
-postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
+postfix_conf "myhostname = relay.esp.test" \
+    "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "non_smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "milter_default_action = tempfail" \
-    "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject" \
+    "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, permit_auth_destination, reject" \
     "internal_mail_filter_classes = bounce" \
     "relay_domains = bounce.shop.test" \
-    "transport_maps = inline:{bounce.shop.test=discard:}"
+    "transport_maps = regexp:$WORLD_DIR/transport, inline:{bounce.shop.test=discard:}"
+# the API's own smtpd, which lets outpost-httpd name the tenant (XCLIENT LOGIN)
+postfix_master "127.0.0.1:10027 inet n - n - - smtpd -o smtpd_authorized_xclient_hosts=127.0.0.1"
+# a test send's check address leaves for the bounce domain's MX from the relay's
+# public address (here the MX is a second smtpd of this Postfix, with its own name)
+echo '/^check-[a-z2-7]+@bounce\.shop\.test$/ outpost-check:[192.0.2.25]:25' >"$WORLD_DIR/transport"
+tls_cert mx mx.bounce.shop.test
+postfix_master "192.0.2.25:25 inet n - n - - smtpd -o myhostname=mx.bounce.shop.test -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$WORLD_TMP/mx.pem -o smtpd_tls_key_file=$WORLD_TMP/mx.key" \
+    "outpost-check unix - - n - - smtp -o smtp_bind_address=192.0.2.10 -o smtp_tls_security_level=may"
 postfix_start
 section "does Postfix ask Outpost? (outpostctl check-config --postfix)"
 ctl check-config --postfix "$POSTFIX_CONFIG_DIR" || exit 1
@@ -161,6 +204,7 @@ rcpts=$WORLD_DIR/recipients.txt
     echo "full1@yahoo.test"
     echo "someone@closed.test"
     echo "busy1@yahoo.test"
+    echo "blocked1@outlook.test"
 } >"$rcpts"
 section "sending a campaign of $(wc -l <"$rcpts") messages from news@shop.test (one recipient each)"
 /usr/bin/python3 "$top/demo/campaign.py" "$SMTP_HOST" "$SMTP_PORT" "$rcpts" "$WORLD_DIR/results.tsv"
@@ -260,6 +304,32 @@ while IFS=$'\t' read -r rcpt kind reply; do
     printf '  %-24s %-9s %s\n' "$rcpt" "$kind" "$reply"
 done <"$WORLD_DIR/next.tsv"
 
+section "the platform API (outpost-httpd on :8481): a key for tenant shop, a message, a suppression"
+key=$(ctl apikey create shop 2>"$WORLD_DIR/apikey.err")
+sed 's/^/  /' "$WORLD_DIR/apikey.err"
+# api METHOD PATH [CURL-OPTION...] - the answer's status; its body in $WORLD_DIR/api.json
+api() {
+    local m=$1 p=$2; shift 2
+    curl -s -o "$WORLD_DIR/api.json" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $key" \
+        "$@" "http://127.0.0.1:8481$p"
+}
+st=$(api POST /v1/messages -H 'Content-Type: application/json' --data-binary \
+    '{"from": "news@shop.test", "to": ["vip1@outlook.test"], "subject": "Your order", "text": "Shipped today."}')
+qid=$(/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["messages"][0]
+print(m["status"], m.get("queue_id") or m.get("smtp"))' "$WORLD_DIR/api.json")
+echo "POST /v1/messages: $st, vip1@outlook.test $qid"
+wait_until 20 grep -q 'to=<vip1@outlook.test>.*status=sent' "$MAILLOG" || true
+echo "  Postfix: $(grep -o "${qid#* }: client=.*sasl_username=[a-z]*" "$MAILLOG" | sed 's/.*, //'), then $(grep 'to=<vip1@outlook.test>' "$MAILLOG" | grep -o 'status=[a-z]*' | tail -n1)"
+eml=$(sink_find outlook vip1@outlook.test)
+echo "  its DKIM signatures, by dkimpy: $([ -n "$eml" ] && /usr/bin/python3 "$top/demo/dkim-check.py" "$eml" | head -n1 | cut -c14-)"
+st=$(api GET /v1/suppressions/reader6@yahoo.test)
+echo "GET /v1/suppressions/reader6@yahoo.test: $st, $(/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); e = d["entry"]
+print("suppressed for %s: %s, %s list, source %s, since %s" % (d["domain"], e["reason"],
+      e["domain"] or "global", e["source"], e["created"]))' "$WORLD_DIR/api.json")"
+st=$(api GET /v1/suppressions/reader1@yahoo.test)
+echo "GET /v1/suppressions/reader1@yahoo.test: $st (nothing stops the mail)"
+
 section "summary"
 printf '%-10s %6s %8s %9s %11s %11s\n' PROVIDER SENT BOUNCED DEFERRED SUPPRESSED THROTTLED
 for p in gmail outlook yahoo; do
@@ -284,6 +354,13 @@ ctl suppress stats
 section "throttle state (outpostctl throttle status)"
 ctl throttle status 2>&1 | head -n 12
 
+section "a test send, evaluated as a receiver does (outpostctl test-send)"
+ctl test-send --from news@shop.test --via "$SMTP_HOST:$SMTP_PORT" --timeout 20s
+
+section "reputation: is the relay on a blocklist? (outpostctl reputation)"
+ctl reputation
+wait_until 10 sh -c "\"$CTL_BIN\" -c \"$conf\" stats --json | grep -q '\"listed\": *\[ *{'" || true
+
 section "statistics: milter, policyd, intake and outpost-logd (outpostctl stats --by provider)"
 sent_total=$(grep -c 'status=sent' "$MAILLOG")
 wait_until 10 sh -c "ctl() { \"$CTL_BIN\" -c \"$conf\" \"\$@\"; }; ctl stats --json | grep -q '\"delivered\": *$sent_total\\b'" || true
@@ -297,3 +374,17 @@ scrape 9430 | grep -E '^outpost_milter_(dkim_signatures|suppressed)_total\{' | g
 scrape 9431 | grep -E '^outpost_policyd_decisions_total\{' | grep -v ' 0$'
 section "several relays share this Redis: do they agree? (outpostctl check-config --cluster)"
 ctl check-config --cluster "$conf" | sed -n '/^cluster:/,$p'
+
+section "tenant shop's events: GET /v1/events and its webhook (outpost-webhookd)"
+# counts - GET /v1/events, and how many of those events the webhook got, per type
+counts() {
+    api GET "/v1/events?limit=1000" >/dev/null
+    touch "$WORLD_DIR/webhook/log"
+    /usr/bin/python3 "$top/demo/event-counts.py" "$WORLD_DIR/api.json" "$WORLD_DIR/webhook/log" \
+        >"$WORLD_DIR/counts.txt"
+    awk '$1 == "total" { exit !($2 == $3) }' "$WORLD_DIR/counts.txt"
+}
+wait_until 20 counts || true
+cat "$WORLD_DIR/counts.txt"
+echo "the newest (outpostctl events shop):"
+ctl events shop --limit 1000 2>&1 | grep -v '^next:' | tail -n 2 | cut -c1-110

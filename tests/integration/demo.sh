@@ -6,7 +6,11 @@
 # verifies, Postfix asks Outpost, suppressed recipients are refused, every
 # delivered message carries DKIM signatures an independent verifier accepts, the
 # reports that come back suppress their addresses for the next campaign, the
-# statistics and metrics carry the node's name, and the node agrees with itself.
+# statistics and metrics carry the node's name, and the node agrees with itself;
+# a message sent through the API is delivered as the tenant and signed, the API
+# reads a suppression and the tenant's events, the webhook gets every one of those
+# events signed, a test send passes every check, and the blocklist listing the
+# relay's address is found by outpostctl reputation and shown in outpostctl stats.
 . "$(dirname "$0")/../lib/world.sh"        # TAP functions only: the demo makes its own world
 [ "$(id -u)" = 0 ] || skip_all "needs root (the demo makes a network namespace)"
 need_programs "$MILTER_BIN" "$POLICYD_BIN" "$CTL_BIN"
@@ -43,5 +47,35 @@ like "$report" 'outpost_milter_dkim_signatures_total\{node="relay1",algorithm="e
 like "$report" 'outpost_policyd_decisions_total\{node="relay1",answer="defer"\} [1-9]' \
     "policyd's metrics count its deferrals"
 like "$report" "cluster: every node agrees" "check-config --cluster: the node agrees with itself"
-[ "$_tap_failed" = 0 ] || sed 's/^/# /' "$out" | tail -n 80
+
+# the platform API, the webhook, test-send, reputation
+like "$report" "key [0-9a-f]{16} for tenant shop: scopes send,suppress,stats,events" "apikey create shop"
+like "$report" "POST /v1/messages: 202, vip1@outlook\\.test queued [0-9A-Z]+"$'\n' "POST /v1/messages: queued"
+like "$report" "Postfix: sasl_username=shop, then status=sent" "sent as the tenant (XCLIENT LOGIN) and delivered"
+like "$report" "by dkimpy: d=shop\\.test s=s2026 a=rsa-sha256 pass; d=shop\\.test s=e2026 a=ed25519-sha256 pass" \
+    "the API's message carries both signatures, and they verify"
+like "$report" "GET /v1/suppressions/reader6@yahoo\\.test: 200, suppressed for shop\\.test: complaint, global list, source arf" \
+    "GET /v1/suppressions: the complaint the campaign brought back"
+like "$report" "GET /v1/suppressions/reader1@yahoo\\.test: 404" "GET /v1/suppressions: 404 for an address nothing stops"
+for t in accepted delivered deferred bounced suppressed throttled complaint unsubscribe; do
+    c=$(awk -v t="$t" '$1 == t && NF == 3 { print $2, $3 }' <<<"$report")
+    ok '[ -n "$c" ] && [ "${c% *}" -gt 0 ] && [ "${c% *}" = "${c#* }" ]' \
+        "GET /v1/events lists $t events, and the webhook got each ($c)"
+done
+c=$(awk '$1 == "total" && NF == 3 { print $2, $3 }' <<<"$report")
+ok '[ -n "$c" ] && [ "${c% *}" -gt 50 ] && [ "${c% *}" = "${c#* }" ]' "the webhook got every event listed ($c)"
+c=$(sed -n 's/^webhook: \([0-9]*\) POSTs, \([0-9]*\) with a valid Outpost-Signature$/\1 \2/p' <<<"$report")
+ok '[ -n "$c" ] && [ "${c% *}" -gt 0 ] && [ "${c% *}" = "${c#* }" ]' "every webhook POST is signed validly ($c)"
+for c in dkim spf dmarc received tls one-click bulk-sender; do
+    like "$report" "(^|"$'\n'")pass  $c " "test-send: $c passes"
+done
+like "$report" "the hop from 192\\.0\\.2\\.10 was encrypted" "test-send: the hop left from the relay's address over TLS"
+like "$report" $'\n'"0 checks failed"$'\n' "test-send: no check fails"
+like "$report" $'\n'"192\\.0\\.2\\.10 zen listed 127\\.0\\.0\\.2 reason: Listed by ZEN" \
+    "outpostctl reputation: the pool address is listed, with the list's reason"
+like "$report" $'\n'"1 listed, 0 clean, 0 unknown"$'\n' "outpostctl reputation: the tally"
+like "$report" "blocklists: listed now"$'\n'"  zen +192\\.0\\.2\\.10 +since " "outpostctl stats: the listing"
+like "$report" "bounces naming a blocklist:"$'\n'"  list +pool +bounces"$'\n'"  zen +[a-z]+ +1"$'\n\n' \
+    "outpostctl stats: blocked1@outlook.test's bounce counted once, under zen"
+[ "$_tap_failed" = 0 ] || sed 's/^/# /' "$out" | tail -n 120
 done_testing
