@@ -562,10 +562,23 @@ act_event(int event, const char *rcpt, const char *sender, const char *provider,
     (void) events_append(conn, redis_conf, &e);
 }
 
-/* act - apply one event; -1 on a Redis problem */
+/*
+ * own_dsn - a DSN this relay made itself (its Reporting-MTA is our node or
+ * relay name): outpost-logd read the refusal in the log already, counted it
+ * and wrote its event
+ */
+static int
+own_dsn(const struct intake_setup *is, const struct bounce_rcpt *br)
+{
+    return br != NULL && br->reporting_mta[0]
+	&& ((is->node && strcasecmp(br->reporting_mta, is->node) == 0)
+	    || (is->relay_hostname && strcasecmp(br->reporting_mta, is->relay_hostname) == 0));
+}
+
+/* act - apply one event (its stream event too, unless logged); -1 on a Redis problem */
 static int
 act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
-    const char *reason, const char *id, long long now, const char *qid)
+    const char *reason, const char *id, long long now, const char *qid, int logged)
 {
     const struct intake_setup *is = m->setup;
     static const char *const sources[] = {"dsn", "dsn", "arf", "unsub"};
@@ -587,7 +600,7 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     if (rc < 0)
 	msg_warn("%s: intake: %s for %s: %s", qid, intake_event_name(event), rcpt,
 		 intake_error(s));
-    else
+    else if (!logged)
 	act_event(event, rcpt, sender, ev.provider, reason, id, now, qid);
     pthread_mutex_unlock(&redis_lock);
     if (rc < 0)
@@ -627,9 +640,7 @@ count_blocklist(const struct intake_msg *m, const struct bounce_rcpt *br, const 
 
     if (br == NULL || br->reason != BR_BLOCKED || (!br->bl_zone[0] && !br->bl_family[0]))
 	return;
-    if (br->reporting_mta[0] && ((is->node && strcasecmp(br->reporting_mta, is->node) == 0)
-				 || (is->relay_hostname
-				     && strcasecmp(br->reporting_mta, is->relay_hostname) == 0)))
+    if (own_dsn(is, br))
 	return;
     memset(&b, 0, sizeof(b));
     snprintf(b.zone, sizeof(b.zone), "%s", br->bl_zone);
@@ -684,7 +695,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
     if (m->addr_kind == INTAKE_ADDR_UNSUB) {
 	if (a->rcpt[0] == '\0')
 	    return count(a->sender, "unattributed", now);
-	return act(m, INTAKE_UNSUBSCRIBE, a->rcpt, a->sender, "request", id, now, qid);
+	return act(m, INTAKE_UNSUBSCRIBE, a->rcpt, a->sender, "request", id, now, qid, 0);
     }
     if (a->rcpt[0]) {
 	/* the token names the one recipient: the report's verdict applies to it */
@@ -696,7 +707,8 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	    return count(a->sender, r->kind == BOUNCE_AUTOREPLY ? "autoreply" : "not-acted",
 			 now);
 	if (act(m, ev, a->rcpt, a->sender,
-		br ? bounce_reason_name(br->reason) : "feedback", id, now, qid) < 0)
+		br ? bounce_reason_name(br->reason) : "feedback", id, now, qid,
+		r->kind != BOUNCE_ARF && own_dsn(m->setup, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, a->rcpt, a->sender, qid);
 	return 0;
@@ -706,7 +718,8 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	br = &r->rcpts[i];
 	if (br->addr[0] == '\0' || (ev = intake_event_of(r->kind, br)) < 0)
 	    continue;
-	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid) < 0)
+	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid,
+		r->kind != BOUNCE_ARF && own_dsn(m->setup, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, br->addr, a->sender, qid);
 	acted++;

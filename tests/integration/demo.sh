@@ -62,6 +62,10 @@ for t in accepted delivered deferred bounced suppressed throttled complaint unsu
     ok '[ -n "$c" ] && [ "${c% *}" -gt 0 ] && [ "${c% *}" = "${c#* }" ]' \
         "GET /v1/events lists $t events, and the webhook got each ($c)"
 done
+# one bounced event per recipient the report shows bounced: the relay's own DSN of a
+# refusal (read back by the intake) adds none to what outpost-logd wrote from the log
+is "$(awk '$1 == "bounced" && NF == 3 { print $2 }' <<<"$report")" \
+    "$(grep -cE '^[^ ]+@[^ ]+ +bounced ' <<<"$report")" "one bounced event per bounced recipient"
 c=$(awk '$1 == "total" && NF == 3 { print $2, $3 }' <<<"$report")
 ok '[ -n "$c" ] && [ "${c% *}" -gt 50 ] && [ "${c% *}" = "${c#* }" ]' "the webhook got every event listed ($c)"
 c=$(sed -n 's/^webhook: \([0-9]*\) POSTs, \([0-9]*\) with a valid Outpost-Signature$/\1 \2/p' <<<"$report")
