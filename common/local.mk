@@ -4,8 +4,9 @@
 #   dns     DNS lookups and the records of SPF, DKIM and DMARC   (uses core)
 #   report  reading bounces, complaints and the MTA's log        (uses core)
 #   state   the shared state in Redis and the throttling rules   (uses core, report)
+#   check   the checks of a sending domain's DNS records    (uses core, dns, report)
 noinst_LIBRARIES += common/core/libcore.a common/dns/libdns.a \
-	common/report/libreport.a common/state/libstate.a
+	common/report/libreport.a common/state/libstate.a common/check/libcheck.a
 common_core_libcore_a_SOURCES = \
 	common/core/addr.c common/core/addr.h \
 	common/core/conf.c common/core/conf.h \
@@ -67,14 +68,21 @@ common_core_libcore_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 common_dns_libdns_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 common_report_libreport_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 common_state_libstate_a_CFLAGS = $(COMMON_LIB_CFLAGS)
+# outpostctl verify and the API's GET /v1/domains/D/verify (libspf2: CHECK_LIBS)
+common_check_libcheck_a_SOURCES = \
+	common/check/onboard.c common/check/onboard.h \
+	common/check/domcheck.c common/check/domcheck.h
+common_check_libcheck_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 EXTRA_DIST += common/core/README.md common/dns/README.md common/report/README.md \
-	common/state/README.md
+	common/state/README.md common/check/README.md
 
 # what linking against the common libraries brings in (each uses only those after it)
 COMMON_LIBS = common/state/libstate.a common/report/libreport.a common/dns/libdns.a \
 	common/core/libcore.a $(HIREDIS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) \
 	$(LIBCRYPTO_LIBS) $(PSL_LIBS) $(SYSTEMD_LIBS) $(RESOLV_LIBS) -lm
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+# the domain checks, for the programs that run them (before COMMON_LIBS)
+CHECK_LIBS = common/check/libcheck.a $(SPF2_LIBS)
 
 # the Prometheus text writer
 UNIT_TESTS += tests/unit/test_prom

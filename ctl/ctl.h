@@ -16,6 +16,7 @@
 
 struct outpost_conf;
 struct conf_strlist;
+struct onboard;
 
 struct ctl_usage {
     const char *synopsis;	/* after "outpostctl ", command name first */
@@ -64,6 +65,15 @@ int ctl_check_cluster(const struct outpost_conf *conf, int json);
 
 /* dns.c: outpostctl dns */
 int cmd_dns(const char *conf_path, int argc, char **argv);
+/*
+ * onboard.c: a command's "[--json] [--ip ADDR]... DOMAIN" (argv[0] its name),
+ * the configuration loaded and onboard_init(3) done; 0, or the exit status
+ * after printing why (2: usage or domain; a configuration that does not load
+ * exits 1).  onboard_close() undoes it.
+ */
+int onboard_open(struct onboard *o, const char *conf_path, int argc, char **argv,
+		 int *json);
+void onboard_close(struct onboard *o);
 
 /* intake.c: outpostctl intake */
 int cmd_intake(const char *conf_path, int argc, char **argv);

@@ -1,12 +1,12 @@
 # ctl/ - outpostctl
 sbin_PROGRAMS += outpostctl
 outpostctl_SOURCES = ctl/main.c ctl/ctl.h ctl/help.c ctl/day.c \
-	ctl/dns.c ctl/verify.c ctl/onboard.c ctl/onboard.h \
+	ctl/dns.c ctl/verify.c ctl/onboard.c \
 	ctl/classify.c ctl/suppress.c ctl/suppress_import.c ctl/dkim.c \
 	ctl/intake.c ctl/cluster.c ctl/check_postfix.c ctl/reputation.c \
 	ctl/testsend.c ctl/webhooks.c
 outpostctl_CFLAGS = $(COMMON_CFLAGS)
-outpostctl_LDADD = $(COMMON_LIBS) $(SPF2_LIBS)
+outpostctl_LDADD = $(CHECK_LIBS) $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/dns-verify.sh tests/integration/two-nodes.sh \
 	tests/integration/return-path.sh tests/integration/ctl-cli.sh \

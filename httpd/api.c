@@ -80,7 +80,7 @@ answer(struct api_req *q, unsigned status, char *body, long retry)
 	[API_SUP_PUT] = HM_API_SUPPRESSION, [API_SUP_DELETE] = HM_API_SUPPRESSION,
 	[API_SUP_LIST] = HM_API_LIST, [API_SUP_IMPORT] = HM_API_IMPORT,
 	[API_STATS] = HM_API_STATS, [API_MESSAGES] = HM_API_MESSAGES,
-	[API_EVENTS] = HM_API_EVENTS,
+	[API_EVENTS] = HM_API_EVENTS, [API_VERIFY] = HM_API_VERIFY,
     };
     struct MHD_Connection *conn = q->conn;
     struct MHD_Response *r;

@@ -19,6 +19,7 @@
  *	GET /v1/suppressions[?domain=D&cursor=C&limit=N]
  *	POST /v1/suppressions:import[?domain=D]
  *	GET /v1/stats[?since=WHEN&by=sender|provider|pool|campaign]
+ *	GET /v1/domains/DOMAIN/verify
  *
  *	Every request carries "Authorization: Bearer KEY" (apikey(3)); what
  *	it asks is read here (api_parse(3)), and everything that needs Redis,

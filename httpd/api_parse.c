@@ -14,11 +14,29 @@
 #include "xalloc.h"
 
 #define SUP_PATH	"/v1/suppressions"
+#define DOM_PATH	"/v1/domains/"
 #define FIELD_MAX	300	/* a member's decoded value */
 
 static const char *const by_names[] = {"sender", "provider", "pool", "campaign"};
 static const char *const row_names[] = {"address", "reason", "scope", "time", "expires",
     "source"};
+
+/* verify_route - DOMAIN/verify after /v1/domains/ */
+static int
+verify_route(int get, const char *rest, struct api_route *r, const char **why)
+{
+    const char *slash = strchr(rest, '/');
+
+    if (slash == NULL || slash == rest || strcmp(slash, "/verify") != 0)
+	return 404;
+    r->op = API_VERIFY;
+    r->scope = APIKEY_STATS;
+    if (!get)
+	return (*why = "GET, HEAD", 405);
+    if (domain_normalize(rest, (size_t) (slash - rest), r->domain, sizeof(r->domain), why) < 0)
+	return 400;
+    return 0;
+}
 
 /* api_route - the operation of a method and a path */
 int
@@ -40,6 +58,8 @@ api_route(const char *method, const char *path, struct api_route *r, const char 
 	r->scope = APIKEY_EVENTS;
 	return get ? 0 : (*why = "GET, HEAD", 405);
     }
+    if (strncmp(path, DOM_PATH, strlen(DOM_PATH)) == 0)
+	return verify_route(get, path + strlen(DOM_PATH), r, why);
     if (strcmp(path, "/v1/messages") == 0) {
 	r->op = API_MESSAGES;
 	r->scope = APIKEY_SEND;
@@ -98,7 +118,9 @@ api_query(struct api_route *r, const char *name, const char *value, const char *
 
     if (value == NULL)
 	value = "";
-    if (strcmp(name, "domain") == 0) {
+    if (strcmp(name, "domain") == 0 && r->op == API_VERIFY) {
+	return 0;		/* the path names it */
+    } else if (strcmp(name, "domain") == 0) {
 	if (domain_normalize(value, strlen(value), r->domain, sizeof(r->domain), why) < 0)
 	    return 400;
     } else if (strcmp(name, "cursor") == 0) {

@@ -22,13 +22,15 @@
  *	"@domain", normalised into r->target), API_SUP_LIST for GET
  *	/v1/suppressions, API_SUP_IMPORT for POST /v1/suppressions:import,
  *	API_STATS for GET /v1/stats, API_MESSAGES for POST /v1/messages,
- *	API_EVENTS for GET /v1/events, with r->scope the key scope each needs
+ *	API_EVENTS for GET /v1/events, API_VERIFY for GET
+ *	/v1/domains/DOMAIN/verify (the domain, normalised, into r->domain;
+ *	scope stats), with r->scope the key scope each needs
  *	(apikey(3)).  HEAD counts as GET.  It returns 0, or the HTTP status
  *	to answer: 404 (no such path), 405 (the path, not that method; *why
  *	then holds the Allow header's value), 400 (an address that is none).
  *
  *	api_query() takes one query argument: domain (a sender domain,
- *	normalised), cursor (a number below SUP_BUCKETS), limit (1 to
+ *	normalised; ignored by API_VERIFY, whose path names it), cursor (a number below SUP_BUCKETS), limit (1 to
  *	API_LIMIT_MAX, default API_LIMIT_DEFAULT), since (the --since forms
  *	of outpostctl stats, kept as text), by (sender, provider, pool,
  *	campaign), after (an event id: MS or MS-SEQ, digits).  Other names
@@ -63,7 +65,7 @@
 
 enum api_op {
     API_NONE, API_SUP_GET, API_SUP_PUT, API_SUP_DELETE, API_SUP_LIST, API_SUP_IMPORT,
-    API_STATS, API_MESSAGES, API_EVENTS,
+    API_STATS, API_MESSAGES, API_EVENTS, API_VERIFY,
 };
 
 struct api_route {

@@ -19,10 +19,13 @@
 
 #include "api_gcra_lua.h"
 #include "api_work.h"
+#include "dnsq.h"
+#include "domcheck.h"
 #include "events.h"
 #include "gcra.h"
 #include "jsonw.h"
 #include "msg.h"
+#include "onboard.h"
 #include "redisconn.h"
 #include "stats_report.h"
 #include "xalloc.h"
@@ -30,6 +33,8 @@
 #define RETRY_UNAVAILABLE 5	/* seconds: Redis away, the queue full */
 #define LIST_CHUNK	4096	/* buckets per walk */
 #define LIST_SCAN_MAX	65536	/* buckets one page looks at, at most */
+#define VERIFY_CACHE_TTL 60	/* seconds an answer of /v1/domains/D/verify is kept */
+#define VERIFY_CACHE_MAX 256	/* domains kept, at most */
 
 /* one worker thread and its own connection */
 struct api_worker {
@@ -39,6 +44,14 @@ struct api_worker {
     struct rconn *rc;
     struct sup_store *sup;
     struct rscript gcra;
+    struct dnsq *dq;		/* GET /v1/domains/D/verify, [dns] lookup_timeout */
+};
+
+/* the answer of GET /v1/domains/D/verify for one domain, or its making */
+struct verify_slot {
+    char domain[DOMAIN_MAX];	/* "": free */
+    long long at;		/* when it was made */
+    char *body;			/* NULL: a worker is making it */
 };
 
 struct api_work {
@@ -51,6 +64,10 @@ struct api_work {
     struct api_job *head, *tail;
     struct api_worker *workers;
     size_t nworkers;
+    /* answers of /v1/domains/D/verify: one DNS run per domain per VERIFY_CACHE_TTL */
+    pthread_mutex_t vlock;
+    pthread_cond_t vdone;
+    struct verify_slot vcache[VERIFY_CACHE_MAX];
 };
 
 /* a document being written into memory */
@@ -545,6 +562,108 @@ events(struct api_worker *w, struct api_job *job)
 	unavailable(job);
 }
 
+/* ---------------------------------------------------------------- verify */
+
+/*
+ * verify_claim - the cached answer of a domain (a copy, to free), or NULL
+ * with a slot claimed for it, which the caller fills with verify_store().
+ * A domain another worker is checking is waited for, so that clients
+ * asking at once cause one run of lookups.  *slot is -1 when no slot is
+ * free (every one being made): the caller checks without caching.
+ */
+static char *
+verify_claim(struct api_work *w, const char *domain, long long now, int *slot)
+{
+    struct verify_slot *s, *use = NULL;
+    char *body = NULL;
+    size_t i;
+    int oldest;
+
+    pthread_mutex_lock(&w->vlock);
+again:
+    for (i = 0; i < VERIFY_CACHE_MAX; i++) {
+	s = &w->vcache[i];
+	if (strcmp(s->domain, domain) != 0)
+	    continue;
+	if (s->body == NULL) {
+	    pthread_cond_wait(&w->vdone, &w->vlock);
+	    goto again;
+	}
+	if (now - s->at < VERIFY_CACHE_TTL && now >= s->at)
+	    body = xstrdup(s->body);
+	use = s;
+	break;
+    }
+    /* not there: a free slot, else the oldest finished one */
+    for (i = 0; use == NULL && i < VERIFY_CACHE_MAX; i++)
+	if (w->vcache[i].domain[0] == '\0')
+	    use = &w->vcache[i];
+    oldest = use == NULL;
+    for (i = 0; oldest && i < VERIFY_CACHE_MAX; i++) {
+	s = &w->vcache[i];
+	if (s->body && (use == NULL || s->at < use->at))
+	    use = s;
+    }
+    *slot = -1;
+    if (body == NULL && use) {
+	free(use->body);
+	use->body = NULL;
+	snprintf(use->domain, sizeof(use->domain), "%s", domain);
+	*slot = (int) (use - w->vcache);
+    }
+    pthread_mutex_unlock(&w->vlock);
+    return body;
+}
+
+/* verify_store - a claimed slot's answer (a copy is kept), or NULL: free it */
+static void
+verify_store(struct api_work *w, int slot, const char *body, long long now)
+{
+    struct verify_slot *s;
+
+    if (slot < 0)
+	return;
+    pthread_mutex_lock(&w->vlock);
+    s = &w->vcache[slot];
+    if (body) {
+	s->body = xstrdup(body);
+	s->at = now;
+    } else {
+	s->domain[0] = '\0';
+    }
+    pthread_cond_broadcast(&w->vdone);
+    pthread_mutex_unlock(&w->vlock);
+}
+
+/* verify - GET /v1/domains/D/verify: outpostctl verify --json of the domain */
+static void
+verify(struct api_worker *w, struct api_job *job)
+{
+    struct onboard o;
+    struct domcheck dc;
+    struct doc d;
+    char err[700];
+    int slot;
+
+    if ((job->body_out = verify_claim(w->work, job->domain, job->now, &slot)) != NULL) {
+	job->status = 200;
+	return;
+    }
+    if (onboard_init(&o, w->conf, job->domain, NULL, err, sizeof(err)) < 0) {
+	verify_store(w->work, slot, NULL, job->now);
+	fail(job, 500, "misconfigured", err);
+	return;
+    }
+    domcheck_run(&dc, &o, w->dq);
+    doc_open(&d);
+    domcheck_json(&dc, &d.w);
+    domcheck_free(&dc);
+    onboard_free(&o);
+    job->status = 200;
+    job->body_out = doc_close(&d);
+    verify_store(w->work, slot, job->body_out, job->now);
+}
+
 /* ---------------------------------------------------------------- messages */
 
 /* messages_done - api_messages(3) answered: the job's answer, the caller told */
@@ -616,6 +735,7 @@ do_job(struct api_worker *w, struct api_job *job)
     case API_SUP_LIST: sup_list(w, job); break;
     case API_STATS: stats(w, job); break;
     case API_EVENTS: events(w, job); break;
+    case API_VERIFY: verify(w, job); break;
     case API_MESSAGES: return messages(w, job);
     default: fail(job, 404, "not_found", "no such endpoint"); break;
     }
@@ -638,6 +758,8 @@ api_work_start(const struct outpost_conf *conf, struct api_messages *messages)
     w->max = conf->httpd.queue_max;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_mutex_init(&w->vlock, NULL);
+    pthread_cond_init(&w->vdone, NULL);
     w->nworkers = (size_t) conf->httpd.threads;
     w->workers = xcalloc(w->nworkers, sizeof(*w->workers));
     for (i = 0; i < w->nworkers; i++) {
@@ -647,6 +769,8 @@ api_work_start(const struct outpost_conf *conf, struct api_messages *messages)
 	rscript_init(&k->gcra, api_gcra_lua);
 	k->rc = rconn_new(&conf->redis);
 	k->sup = sup_store_new(k->rc, conf->redis.prefix);
+	k->dq = dnsq_new();
+	dnsq_timeout(k->dq, conf->dns.lookup_timeout_ms);
 	if ((err = pthread_create(&k->thread, NULL, run, k)) != 0)
 	    msg_fatal("pthread_create: %s", strerror(err));
     }
@@ -732,7 +856,12 @@ api_work_free(struct api_work *w)
     for (i = 0; i < w->nworkers; i++) {
 	sup_store_free(w->workers[i].sup);
 	rconn_free(w->workers[i].rc);
+	dnsq_free(w->workers[i].dq);
     }
+    for (i = 0; i < VERIFY_CACHE_MAX; i++)
+	free(w->vcache[i].body);
+    pthread_cond_destroy(&w->vdone);
+    pthread_mutex_destroy(&w->vlock);
     free(w->workers);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);

@@ -24,7 +24,11 @@
  *	list, after checking the key when job->need_auth is set (the first
  *	batch of an import).  An entry without a domain goes to the
  *	request's; one that names a domain not the key's is not written but
- *	counted in job->refused.  The worker fills job->status, job->body (a JSON
+ *	counted in job->refused.  GET /v1/domains/D/verify runs the checks
+ *	of domcheck(3) here, its lookups bounded by [dns] lookup_timeout,
+ *	and keeps each domain's answer 60 seconds: a request within that
+ *	time, or one for a domain another worker is checking (it waits),
+ *	makes no lookups.  The worker fills job->status, job->body (a JSON
  *	document the caller frees, or NULL for none), job->retry_after
  *	(seconds, 0: no header) and, once a key is checked, job->k and
  *	job->domain (the one domain of the request, "" when it names none),

@@ -44,7 +44,7 @@ static void
 api(struct prom *p, struct hmetrics *m)
 {
     static const char *const names[HM_API_ROUTES] = {
-	"other", "suppression", "list", "import", "stats", "messages", "events",
+	"other", "suppression", "list", "import", "stats", "messages", "events", "verify",
     };
     char code[16];
     int r, i;

@@ -27,7 +27,7 @@ void hmetrics_api(struct hmetrics *m, int route, unsigned status);
 enum hm_route { HM_UNSUB, HM_OPEN, HM_CLICK, HM_ROUTES };
 /* the platform API: its endpoints (API_NONE: no such path) and the statuses it answers */
 enum hm_api { HM_API_OTHER, HM_API_SUPPRESSION, HM_API_LIST, HM_API_IMPORT, HM_API_STATS,
-    HM_API_MESSAGES, HM_API_EVENTS, HM_API_ROUTES };
+    HM_API_MESSAGES, HM_API_EVENTS, HM_API_VERIFY, HM_API_ROUTES };
 #define HM_API_STATUSES 13
 extern const unsigned hm_api_status[HM_API_STATUSES];
 enum hm_unsub { HM_UNSUB_DONE, HM_UNSUB_ALREADY, HM_UNSUB_FAILED, HM_UNSUB_BUSY,

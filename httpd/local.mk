@@ -10,7 +10,7 @@ outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 nodist_outpost_httpd_SOURCES = httpd/api_gcra_lua.h
 outpost_httpd_CFLAGS = $(COMMON_CFLAGS) $(MHD_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-I$(top_builddir)/httpd
-outpost_httpd_LDADD = $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
+outpost_httpd_LDADD = $(CHECK_LIBS) $(COMMON_LIBS) $(MHD_LIBS) $(LIBEVENT_LIBS)
 
 # the machine-open classifier on recorded request signatures
 UNIT_TESTS += tests/unit/test_machine
@@ -77,5 +77,5 @@ tests_fuzz_fuzz_api_request_SOURCES = tests/fuzz/fuzz_api_request.c \
 tests_fuzz_fuzz_api_request_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
 tests_fuzz_fuzz_api_request_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_api_request_LDADD = $(COMMON_LIBS)
-INTEGRATION_TESTS += tests/integration/httpd-api.sh
+INTEGRATION_TESTS += tests/integration/httpd-api.sh tests/integration/api-verify.sh
 EXTRA_DIST += doc/openapi.yaml tests/lib/openapi-check.py

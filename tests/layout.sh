@@ -11,7 +11,8 @@
 #    build's -I list finds them by name.
 # 4. The folders of common/ keep their layers (their README.md says so):
 #    core uses nothing else of ours; dns and report use core; state uses
-#    core and report.  Each folder has its README.md.
+#    core and report; check (the domain checks) uses core, dns and report,
+#    and nothing uses check but the programs.  Each folder has its README.md.
 # 5. No project header is named like a header in the compiler's search path
 #    (policy/limits.h once stood in for <limits.h> in OpenSSL's headers),
 #    and no two headers of common/ share a name with each other or with a
@@ -58,9 +59,9 @@ def skip(name, why):
     print("ok %d - %s # SKIP %s" % (n, name, why))
 
 PROGRAMS = ("milter", "policy", "logd", "ctl", "httpd", "webhookd")
-LAYERS = ("core", "dns", "report", "state")
+LAYERS = ("core", "dns", "report", "state", "check")
 MAY_USE = {"core": {"core"}, "dns": {"core", "dns"}, "report": {"core", "report"},
-           "state": {"core", "report", "state"}}
+           "state": {"core", "report", "state"}, "check": {"core", "dns", "report", "check"}}
 
 # ------------------------------------------------------------ the make files
 mkfiles = ["Makefile.am"]
@@ -208,7 +209,7 @@ for rel in code:
         elif to not in MAY_USE[parts[1]]:
             crossing.append("%s (%s) includes %s (%s)" % (rel, parts[1], i, to))
 ok(not crossing, "common/: core uses nothing else; dns and report use core; "
-   "state uses core and report", "\n".join(crossing))
+   "state uses core and report; check uses core, dns and report", "\n".join(crossing))
 
 readmes = [l for l in LAYERS if not os.path.isfile(os.path.join(src, "common", l, "README.md"))]
 ok(not readmes, "each folder of common/ has its README.md", "missing: %s" % readmes)

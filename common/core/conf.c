@@ -182,6 +182,7 @@ static const struct conf_key dns_keys[] = {
     {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
     {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
     {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
+    {"lookup_timeout", CT_DURATION, K(conf_dns, lookup_timeout_ms), "2s", 0, 0, 0, 0},
     {0},
 };
 
@@ -662,6 +663,10 @@ check_dns(void *sect, struct outpost_conf *conf, const char **why)
     (void) conf;
     if (d->record_ttl_ms < 1000) {
 	*why = "[dns] record_ttl must be at least 1s";
+	return -1;
+    }
+    if (d->lookup_timeout_ms < 1000 || d->lookup_timeout_ms > 30000) {
+	*why = "[dns] lookup_timeout must be between 1s and 30s";
 	return -1;
     }
     for (p = d->dmarc_report; p && (p = strchr(p, '%')) != NULL; p += 2) {

@@ -151,6 +151,7 @@ struct conf_dns {
     char *spf_include;		/* publish include:THIS instead of pool addresses */
     char *dmarc_report;		/* rua address; "%d" stands for the From: domain */
     long long record_ttl_ms;	/* TTL of the printed records */
+    long long lookup_timeout_ms;	/* the API's verify: wait per DNS query */
 };
 
 /* [logd]: the log follower */

@@ -55,6 +55,16 @@ dnsq_free(struct dnsq *q)
     free(q);
 }
 
+/* dnsq_timeout - one try per server, ms each */
+void
+dnsq_timeout(struct dnsq *q, long long ms)
+{
+    long long s = (ms + 999) / 1000;
+
+    q->rs.retrans = (int) (s < 1 ? 1 : s > 30 ? 30 : s);
+    q->rs.retry = 1;
+}
+
 /* dnsq_result_free - release the records of an answer */
 void
 dnsq_result_free(struct dnsq_result *res)

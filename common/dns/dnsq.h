@@ -6,6 +6,7 @@
  *
  *	struct dnsq *dnsq_new(void);
  *	void dnsq_free(struct dnsq *q);
+ *	void dnsq_timeout(struct dnsq *q, long long ms);
  *	enum dnsq_status dnsq_lookup(struct dnsq *q, const char *name, int type,
  *				     struct dnsq_result *res);
  *	void dnsq_result_free(struct dnsq_result *res);
@@ -32,6 +33,10 @@
  *	dnsq_trouble() is true for the others.
  *
  *	At most DNSQ_MAX_RECORDS records are kept per answer.
+ *
+ *	dnsq_timeout() bounds each later lookup of q: one try of each name
+ *	server, waiting ms (rounded up to whole seconds, the resolver's unit)
+ *	for it, instead of resolv.conf's timeout and attempts.
  *
  *	dnsq_parse_answer() is the reader of a raw answer (as the DNS sent
  *	it, len bytes) that dnsq_lookup() uses: it adds the records of the
@@ -71,6 +76,7 @@ struct dnsq;
 
 struct dnsq *dnsq_new(void);
 void dnsq_free(struct dnsq *q);
+void dnsq_timeout(struct dnsq *q, long long ms);
 enum dnsq_status dnsq_lookup(struct dnsq *q, const char *name, int type,
 			     struct dnsq_result *res);
 void dnsq_result_free(struct dnsq_result *res);

@@ -158,6 +158,21 @@ test_route(void **state)
     assert_int_equal(api_route("GET", "/v1/suppressions/", &r, &why), 404);
     assert_int_equal(api_route("GET", "/v1/suppressionsx", &r, &why), 404);
     assert_int_equal(api_route("GET", "/v2/stats", &r, &why), 404);
+    /* GET /v1/domains/DOMAIN/verify: the path's domain, which ?domain= does not replace */
+    assert_int_equal(api_route("GET", "/v1/domains/Shop.TEST/verify", &r, &why), 0);
+    assert_int_equal(r.op, API_VERIFY);
+    assert_int_equal(r.scope, APIKEY_STATS);
+    assert_string_equal(r.domain, "shop.test");
+    assert_int_equal(api_query(&r, "domain", "other.test", &why), 0);
+    assert_string_equal(r.domain, "shop.test");
+    assert_int_equal(api_route("HEAD", "/v1/domains/shop.test/verify", &r, &why), 0);
+    assert_int_equal(api_route("POST", "/v1/domains/shop.test/verify", &r, &why), 405);
+    assert_string_equal(why, "GET, HEAD");
+    assert_int_equal(api_route("GET", "/v1/domains/shop.test", &r, &why), 404);
+    assert_int_equal(api_route("GET", "/v1/domains//verify", &r, &why), 404);
+    assert_int_equal(api_route("GET", "/v1/domains/shop.test/verify/x", &r, &why), 404);
+    assert_int_equal(api_route("GET", "/v1/domains/a/b/verify", &r, &why), 404);
+    assert_int_equal(api_route("GET", "/v1/domains/not..a.domain/verify", &r, &why), 400);
     assert_int_equal(api_route("GET", "/", &r, &why), 404);
     assert_int_equal(api_route("GET", "/v1/suppressions/not an address", &r, &why), 400);
 }

@@ -1,14 +1,11 @@
 /*
- * onboard - what outpostctl dns and verify share: a sending domain as
- *	     this relay sees it, and the records it should publish
+ * onboard - a sending domain as this relay sees it, and the records it
+ *	     should publish (outpostctl dns and verify, the API's verify)
  *
  * SYNOPSIS
  *	#include "onboard.h"
  *
- *	int onboard_open(struct onboard *o, const char *conf_path, int argc,
- *			 char **argv, int *json);
- *	void onboard_close(struct onboard *o);
- *	int onboard_init(struct onboard *o, struct outpost_conf *conf,
+ *	int onboard_init(struct onboard *o, const struct outpost_conf *conf,
  *			 const char *domain, const struct conf_strlist *ips,
  *			 char *err, size_t errlen);
  *	void onboard_free(struct onboard *o);
@@ -20,12 +17,6 @@
  *				const char *value);
  *
  * DESCRIPTION
- *	onboard_open() reads a command's "[--json] [--ip ADDR]... DOMAIN"
- *	(argv[0] the command's name), loads the configuration and calls
- *	onboard_init(); it returns 0, or the exit status after printing why
- *	(2: usage or domain; a configuration that does not load exits 1).
- *	onboard_close() undoes it.
- *
  *	onboard_init() normalises the domain, finds its return-path domain
  *	the way the milter makes it ([intake] bounce_domain through
  *	verp_return_domain(); the domain itself, with no_bounce_domain set,
@@ -55,7 +46,7 @@
 #include "keytable.h"
 
 struct onboard {
-    struct outpost_conf *conf;
+    const struct outpost_conf *conf;
     char domain[DOMAIN_MAX];
     char return_path[DOMAIN_MAX];	/* the envelope sender's domain */
     int no_bounce_domain;	/* [intake] bounce_domain unset: return_path is domain */
@@ -70,10 +61,7 @@ struct onboard {
     size_t nkeys;
 };
 
-int onboard_open(struct onboard *o, const char *conf_path, int argc, char **argv,
-		 int *json);
-void onboard_close(struct onboard *o);
-int onboard_init(struct onboard *o, struct outpost_conf *conf, const char *domain,
+int onboard_init(struct onboard *o, const struct outpost_conf *conf, const char *domain,
 		 const struct conf_strlist *ips, char *err, size_t errlen);
 void onboard_free(struct onboard *o);
 char *onboard_spf_record(const struct onboard *o, const char *all);
