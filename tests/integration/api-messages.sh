@@ -141,11 +141,13 @@ ok '[ -z "$(sink_find gmail carol@gmail.test)" ]' "the suppressed one not delive
 post promo <<'EOJ'
 {"from": "hi@promo.test", "to": ["p1@gmail.test", "p2@gmail.test", "p3@gmail.test"], "text": "x"}
 EOJ
-is "$(field "$answer" '" ".join(m["status"] for m in a["messages"])')" "queued queued refused" \
+# (the three go out on parallel connections: which one policyd sees third varies)
+is "$(field "$answer" '" ".join(sorted(m["status"] for m in a["messages"]))')" "queued queued refused" \
     "promo: two queued within its burst, the third refused"
-is "$(field "$answer" 'a["messages"][2]["reason"] + " " + str(a["messages"][2]["temporary"])')" "throttled True" \
-    "the third throttled (temporary)"
-like "$(field "$answer" 'a["messages"][2]["smtp"]')" "^4[0-9][0-9] 4\\.7\\.1 .*rate limit of sender promo" "with policyd's reply"
+is "$(field "$answer" '" ".join(m["reason"] + " " + str(m["temporary"]) for m in a["messages"] if m["status"] == "refused")')" \
+    "throttled True" "the third throttled (temporary)"
+like "$(field "$answer" '" ".join(m["smtp"] for m in a["messages"] if m["status"] == "refused")')" \
+    "^4[0-9][0-9] 4\\.7\\.1 .*rate limit of sender promo" "with policyd's reply"
 
 # --- another tenant's domain, or a domain the key does not have: 403
 post shop <<'EOJ'
