@@ -72,6 +72,7 @@ enum step { S_GROUP, S_CLAIM, S_READ, S_POST, S_DEAD };
 struct tenant {
     struct dispatch *d;
     const struct conf_tenant *conf;
+    struct rasync *ra;			/* [redis] cluster: its slot's connection */
     char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX], lease[EVKEYS_MAX];
     char secret[SECRET_MAX];
     size_t secret_len;
@@ -108,6 +109,15 @@ struct dispatch {
     struct tenant *t;
     size_t n;
 };
+
+#define TENANT_MAX_PENDING 100000	/* commands waiting on a tenant's own connection */
+
+/* tra - the Redis connection of a tenant: its slot's on a cluster, else the one */
+static struct rasync *
+tra(const struct tenant *t)
+{
+    return t->ra ? t->ra : t->d->redis;
+}
 
 static void step_now(struct tenant *t);
 static void step_later(struct tenant *t, long long ms);
@@ -157,7 +167,7 @@ static int
 command(struct tenant *t, int argc, const char **argv, const size_t *argvlen,
 	rasync_fn fn)
 {
-    if (rasync_command(t->d->redis, argc, argv, argvlen, fn, t) < 0) {
+    if (rasync_command(tra(t), argc, argv, argvlen, fn, t) < 0) {
 	if (t->step == S_DEAD)
 	    t->step = S_READ;
 	step_later(t, REDIS_RETRY_MS);
@@ -194,9 +204,9 @@ note_state(struct tenant *t, int ok)
 
     snprintf(ms, sizeof(ms), "%lld", now_ms());
     if (ok)
-	rasync_command(t->d->redis, 4, ok_argv, NULL, NULL, NULL);
+	rasync_command(tra(t), 4, ok_argv, NULL, NULL, NULL);
     else
-	rasync_command(t->d->redis, 6, err_argv, NULL, NULL, NULL);
+	rasync_command(tra(t), 6, err_argv, NULL, NULL, NULL);
 }
 
 /* on_group - the consumer group exists (made now, or BUSYGROUP) */
@@ -434,7 +444,7 @@ send_ack(struct tenant *t)
     for (i = 0; i < t->nids; i++)
 	argv[3 + i] = t->ids[i];
     t->acking = t->nids;
-    rc = rasync_command(t->d->redis, (int) t->nids + 3, argv, NULL, on_acked, t);
+    rc = rasync_command(tra(t), (int) t->nids + 3, argv, NULL, on_acked, t);
     free(argv);
     t->ack = 0;
     batch_clear(t);			/* hiredis has copied the IDs */
@@ -463,7 +473,7 @@ read_step(struct tenant *t, const char *count)
 	return;
     }
     t->asked_new = !t->more;
-    if (t->asked_new && rasync_command(t->d->redis, 7, take, NULL, NULL, NULL) < 0) {
+    if (t->asked_new && rasync_command(tra(t), 7, take, NULL, NULL, NULL) < 0) {
 	step_later(t, REDIS_RETRY_MS);
 	return;
     }
@@ -621,7 +631,7 @@ on_lease_timer(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     snprintf(ms, sizeof(ms), "%lld", t->d->conf->webhookd.claim_idle_ms);
-    if (rasync_command(t->d->redis, 6, argv, NULL, on_lease, t) < 0)
+    if (rasync_command(tra(t), 6, argv, NULL, on_lease, t) < 0)
 	lease_later(t, REDIS_RETRY_MS);
 }
 
@@ -645,9 +655,9 @@ on_lag_timer(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (rasync_ready(t->d->redis)) {
-	rasync_command(t->d->redis, 3, info, NULL, on_lag, t);
-	rasync_command(t->d->redis, 2, xlen, NULL, on_dead_len, t);
+    if (rasync_ready(tra(t))) {
+	rasync_command(tra(t), 3, info, NULL, on_lag, t);
+	rasync_command(tra(t), 2, xlen, NULL, on_dead_len, t);
     }
 }
 
@@ -728,6 +738,10 @@ dispatch_start(struct dispatch *d, struct rasync *redis)
 
     d->redis = redis;
     for (i = 0; i < d->n; i++) {
+	/* on a cluster every key of a tenant is in the slot of its tag */
+	if (d->conf->redis.cluster.n > 0)
+	    d->t[i].ra = rasync_new_for(d->base, &d->conf->redis, dispatch_dead_lua,
+					TENANT_MAX_PENDING, d->t[i].stream);
 	event_add(d->t[i].lag_timer, &lag_every);
 	lease_later(&d->t[i], 0);
     }
@@ -797,6 +811,8 @@ dispatch_free(struct dispatch *d)
     for (i = 0; i < d->n; i++) {
 	struct tenant *t = &d->t[i];
 
+	if (t->ra)
+	    rasync_free(t->ra);		/* commands in flight get NULL: t is still whole */
 	whpost_free(t->post);
 	if (t->timer)
 	    event_free(t->timer);

@@ -517,7 +517,7 @@ static const struct keyspec {
     {"SDIFFSTORE", 1, -1}, {"PFCOUNT", 1, -1}, {"PFMERGE", 1, -1},
     {"MSET", 1, -2}, {"MSETNX", 1, -2}, {"RENAME", 1, 2}, {"RENAMENX", 1, 2},
     {"COPY", 1, 2}, {"SMOVE", 1, 2}, {"LMOVE", 1, 2}, {"RPOPLPUSH", 1, 2},
-    {"OBJECT", 2, 1},
+    {"OBJECT", 2, 1}, {"XINFO", 2, 1}, {"XGROUP", 2, 1},
     {NULL, 0, 0},
 };
 

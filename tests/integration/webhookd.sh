@@ -27,7 +27,7 @@ cat >"$conf" <<CONF
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = op:
 command_timeout = 300ms
 reconnect_min = 50ms

@@ -330,6 +330,8 @@ test_command_keys(void **state)
     assert_string_equal(keys_of("MSET", "a", "1", "b", "2", NULL), "2 1 2");
     assert_string_equal(keys_of("RENAME", "a", "b", NULL), "2 1 1");
     assert_string_equal(keys_of("OBJECT", "ENCODING", "k", NULL), "1 2 1");
+    assert_string_equal(keys_of("XINFO", "GROUPS", "s", NULL), "1 2 1");
+    assert_string_equal(keys_of("XGROUP", "SETID", "s", "g", "0", NULL), "1 2 1");
     assert_string_equal(keys_of("EVALSHA", "sha", "2", "k1", "k2", "arg", NULL), "2 3 1");
     assert_string_equal(keys_of("EVAL", "src", "0", "arg", NULL), "0 0 1");
     /* no key: any master answers */
