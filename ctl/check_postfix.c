@@ -155,6 +155,8 @@ next_token(const char *s, char *out, size_t outlen)
     size_t n = 0;
     int depth = 0;
 
+    if (s == NULL)
+	return NULL;
     s += strspn(s, " \t\r\n,");
     if (*s == '\0')
 	return NULL;
@@ -297,7 +299,7 @@ walk_list(struct pf_check *pc, const struct pf_service *sv, struct pf_walk *w,
     char tok[1024], arg[1024];
     const char *cls;
 
-    while (s && w->tokens < PF_TOKENS_MAX && (s = next_token(s, tok, sizeof(tok))) != NULL) {
+    while (w->tokens < PF_TOKENS_MAX && (s = next_token(s, tok, sizeof(tok))) != NULL) {
 	w->tokens++;
 	if (strncmp(tok, "permit", 6) == 0 && !w->permit) {
 	    w->permit = 1;

@@ -294,7 +294,6 @@ sup_put(struct api_worker *w, struct api_job *job)
     const char *why;
     struct doc d;
     struct jsonw *jw;
-    int r;
 
     if (job->body && job->body_len > 0) {
 	if (api_json_row(job->body, job->body_len, job->rt->target, csv, sizeof(csv),
@@ -323,7 +322,7 @@ sup_put(struct api_worker *w, struct api_job *job)
     snprintf(e.scope, sizeof(e.scope), "%s", job->domain);
     if (e.source[0] == '\0')
 	snprintf(e.source, sizeof(e.source), "api");
-    if ((r = sup_add(w->sup, &e, 1)) < 0) {
+    if (sup_add(w->sup, &e, 1) < 0) {
 	unavailable(job);
 	return;
     }

@@ -291,7 +291,7 @@ put_part(struct buf *b, const char *type, const char *s, int multipart)
 {
     buf_fmt(b, "Content-Type: text/%s; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", type);
-    if (put_qp(b, s) || multipart)
+    if (put_qp(b, s ? s : "") || multipart)
 	buf_str(b, "\r\n");
 }
 
@@ -361,7 +361,8 @@ compose_common(const struct compose_req *req, const char *campaign_header,
     }
     if (req->text && req->html) {
 	/* "=_" never occurs in quoted-printable text */
-	memcpy(boundary, "=_", 2);
+	boundary[0] = '=';
+	boundary[1] = '_';
 	random_hex(boundary + 2, sizeof(boundary) - 2);
 	buf_fmt(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
 	buf_fmt(&b, "--%s\r\n", boundary);

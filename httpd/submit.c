@@ -404,7 +404,7 @@ put_data(struct conn *c, const char *s, size_t len, int *bol)
 static int
 transact(struct conn *c, struct submit_job *job, int *sent)
 {
-    struct reply mail, rcpt, data, end;
+    struct reply mail = {0}, rcpt = {0}, data = {0}, end = {0};
     int bol = 1;
 
     *sent = 0;

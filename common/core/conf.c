@@ -854,7 +854,6 @@ static int
 check_tenant(void *sect, struct outpost_conf *conf, const char **why)
 {
     struct conf_tenant *t = sect;
-    const struct conf_tenant *owner;
     size_t i;
 
     for (i = 0; i < t->domains.n; i++) {
@@ -863,7 +862,7 @@ check_tenant(void *sect, struct outpost_conf *conf, const char **why)
 	    *why = named_why("tenant", t->named.name, "domains: sender domain names");
 	    return -1;
 	}
-	if ((owner = conf_tenant_of_domain(conf, t->domains.v[i])) != t) {
+	if (conf_tenant_of_domain(conf, t->domains.v[i]) != t) {
 	    *why = named_why("tenant", t->named.name,
 			     "domains: a domain belongs to one tenant only");
 	    return -1;

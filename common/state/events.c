@@ -202,6 +202,7 @@ events_cmd_make(struct events_cmd *c, const struct outpost_conf *conf,
     if (tenant == NULL)
 	return 1;
     once_hex(e->once, hex);
+    memset(c->key, 0, sizeof(c->key));
     if (events_key(c->key[0], sizeof(c->key[0]), conf->redis.prefix, tenant) < 0
 	|| once_key(c->key[1], sizeof(c->key[1]), conf->redis.prefix, tenant, hex) < 0)
 	return -1;
