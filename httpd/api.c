@@ -24,6 +24,7 @@
 #include "api_work.h"
 #include "hmetrics.h"
 #include "jsonw.h"
+#include "mhdstart.h"
 #include "msg.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -450,18 +451,6 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* mhd_log - libmicrohttpd's complaints, through msg(3) */
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char buf[512];
-
-    (void) cls;
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    buf[strcspn(buf, "\n")] = '\0';
-    msg_warn("libmicrohttpd: %s", buf);
-}
-
 /* api_new - what the handlers share */
 struct api *
 api_new(const struct outpost_conf *conf, struct api_work *work, struct hmetrics *m)
@@ -478,26 +467,7 @@ api_new(const struct outpost_conf *conf, struct api_work *work, struct hmetrics 
 struct MHD_Daemon *
 api_start(struct api *a, int fd, char *err, size_t errlen)
 {
-    const struct conf_httpd *h = &a->conf->httpd;
-    struct MHD_Daemon *d;
-
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO
-			 | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-			 0, NULL, NULL, handle, a,
-			 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
-			 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
-			 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) h->threads,
-			 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) h->max_connections,
-			 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			 (unsigned int) h->max_connections_per_ip,
-			 MHD_OPTION_CONNECTION_TIMEOUT,
-			 (unsigned int) ((h->request_timeout_ms + 999) / 1000),
-			 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32768,
-			 MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-			 MHD_OPTION_END);
-    if (d == NULL)
-	snprintf(err, errlen, "libmicrohttpd would not start on the listening socket");
-    return d;
+    return mhd_start(&a->conf->httpd, fd, handle, completed, a, err, errlen);
 }
 
 /* api_free - release (after every daemon is stopped) */

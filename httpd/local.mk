@@ -2,7 +2,7 @@
 sbin_PROGRAMS += outpost-httpd
 outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
-	httpd/hmetrics.c httpd/hmetrics.h \
+	httpd/hmetrics.c httpd/hmetrics.h httpd/mhdstart.c httpd/mhdstart.h \
 	httpd/compose.c httpd/compose.h httpd/submit.c httpd/submit.h \
 	httpd/api_messages.c httpd/api_messages.h \
 	httpd/api.c httpd/api.h httpd/api_parse.c httpd/api_parse.h \
