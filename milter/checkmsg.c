@@ -19,6 +19,7 @@
 #include "checkjudge.h"
 #include "checkmsg.h"
 #include "conf.h"
+#include "dkimsign.h"
 #include "dmarcrec.h"
 #include "dnsq.h"
 #include "fromhdr.h"
@@ -56,32 +57,18 @@ checkmsg_reset(struct checkmsg *cm)
 void
 checkmsg_header(struct checkmsg *cm, const char *name, const char *value, int add_space)
 {
-    size_t nlen = strlen(name), vlen = strlen(value), i, n, extra = 0;
+    size_t nlen = strlen(name), vlen = strlen(value), n, extra;
     char *h;
 
     if (!cm->on || cm->too_big)
 	return;
-    for (i = 0; i < vlen; i++)
-	if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
-	    extra++;
+    extra = dkimsign_header_extra(value, vlen);
     if (cm->nhdrs >= CHECKMSG_HDR_MAX
 	|| cm->hdrbytes + nlen + vlen + extra + 3 > CHECKMSG_HDRBYTES_MAX) {
 	cm->too_big = 1;
 	return;
     }
-    h = xmalloc(nlen + vlen + extra + 3);
-    memcpy(h, name, nlen);
-    n = nlen;
-    h[n++] = ':';
-    if (add_space)
-	h[n++] = ' ';
-    for (i = 0; i < vlen; i++) {
-	/* the milter protocol folds with a bare LF; DKIM hashes CRLF */
-	if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
-	    h[n++] = '\r';
-	h[n++] = value[i];
-    }
-    h[n] = '\0';
+    h = dkimsign_header_line(name, nlen, value, vlen, extra, add_space, &n);
     cm->hdrs = xreallocarray(cm->hdrs, cm->nhdrs + 1, sizeof(*cm->hdrs));
     cm->hdrlens = xreallocarray(cm->hdrlens, cm->nhdrs + 1, sizeof(*cm->hdrlens));
     cm->hdrs[cm->nhdrs] = h;

@@ -198,25 +198,26 @@ dkimsign_msg_new(struct dkimsign *ds, const char *id)
     return m;
 }
 
-/* dkimsign_header - keep one header field, CRLF inside folded values */
-void
-dkimsign_header(struct dkimsign_msg *m, const char *name, const char *value,
-		int add_space)
+/* dkimsign_header_extra - the bare LFs of a folded value, each to become CRLF */
+size_t
+dkimsign_header_extra(const char *value, size_t vlen)
 {
-    size_t nlen = strlen(name), vlen = strlen(value), i, n = 0, extra = 0;
-    char *h;
+    size_t i, extra = 0;
 
-    if (m->too_big)
-	return;
     for (i = 0; i < vlen; i++)
 	if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
 	    extra++;
-    if (m->nhdrs >= DKIMSIGN_HDR_MAX
-	|| m->hdrbytes + nlen + vlen + extra + 2 > DKIMSIGN_HDRBYTES_MAX) {
-	m->too_big = 1;
-	return;
-    }
-    h = xmalloc(nlen + vlen + extra + 3);
+    return extra;
+}
+
+/* dkimsign_header_line - "Name:[ ]value" with CRLF folds, NUL-ended; its length in *len */
+char *
+dkimsign_header_line(const char *name, size_t nlen, const char *value, size_t vlen,
+		     size_t extra, int add_space, size_t *len)
+{
+    char *h = xmalloc(nlen + vlen + extra + 3);
+    size_t i, n;
+
     memcpy(h, name, nlen);
     n = nlen;
     h[n++] = ':';
@@ -229,6 +230,27 @@ dkimsign_header(struct dkimsign_msg *m, const char *name, const char *value,
 	h[n++] = value[i];
     }
     h[n] = '\0';
+    *len = n;
+    return h;
+}
+
+/* dkimsign_header - keep one header field, CRLF inside folded values */
+void
+dkimsign_header(struct dkimsign_msg *m, const char *name, const char *value,
+		int add_space)
+{
+    size_t nlen = strlen(name), vlen = strlen(value), n, extra;
+    char *h;
+
+    if (m->too_big)
+	return;
+    extra = dkimsign_header_extra(value, vlen);
+    if (m->nhdrs >= DKIMSIGN_HDR_MAX
+	|| m->hdrbytes + nlen + vlen + extra + 2 > DKIMSIGN_HDRBYTES_MAX) {
+	m->too_big = 1;
+	return;
+    }
+    h = dkimsign_header_line(name, nlen, value, vlen, extra, add_space, &n);
     m->hdrs = xreallocarray(m->hdrs, m->nhdrs + 1, sizeof(*m->hdrs));
     m->hdrlens = xreallocarray(m->hdrlens, m->nhdrs + 1, sizeof(*m->hdrlens));
     m->hdrs[m->nhdrs] = h;

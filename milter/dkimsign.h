@@ -18,6 +18,10 @@ int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
  *					      const char *id);
  *	void dkimsign_header(struct dkimsign_msg *m, const char *name,
  *			     const char *value, int add_space);
+ *	size_t dkimsign_header_extra(const char *value, size_t vlen);
+ *	char *dkimsign_header_line(const char *name, size_t nlen,
+ *				   const char *value, size_t vlen,
+ *				   size_t extra, int add_space, size_t *len);
  *	enum dkimsign_verdict dkimsign_eoh(struct dkimsign_msg *m,
  *				const struct dkimsign_client *client);
  *	void dkimsign_body(struct dkimsign_msg *m, const unsigned char *buf,
@@ -42,7 +46,13 @@ int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
  *	A struct dkimsign_msg follows one message.  The caller gives it each
  *	header field as received (name, and the value after the colon: with
  *	its leading white space, or add_space set when the MTA stripped it),
- *	then dkimsign_eoh() with who the client is.  That decides whether the
+ *	then dkimsign_eoh() with who the client is.  The field is kept as
+ *	DKIM hashes it: dkimsign_header_line() writes "Name:[ ]value" (nlen
+ *	and vlen bytes; add_space as above) with each bare LF of a folded
+ *	value made CRLF, the extra bytes that takes being
+ *	dkimsign_header_extra() (known first, so that a caller may refuse a
+ *	field too large before it is built); the length goes to *len.  The
+ *	test-send check (checkmsg(3)) keeps its fields the same way.  That decides whether the
  *	message is signed: the client must be one that may sign
  *	(signclient_check(3): in sign_networks or SASL-authenticated), a
  *	SASL user allowed the From: domain by the sasl_domains table when
@@ -111,6 +121,9 @@ int dkimsign_tempfail_on_error(const struct dkimsign *ds);
 int dkimsign_tempfail_on_error_msg(const struct dkimsign_msg *m);
 
 struct dkimsign_msg *dkimsign_msg_new(struct dkimsign *ds, const char *id);
+size_t dkimsign_header_extra(const char *value, size_t vlen);
+char *dkimsign_header_line(const char *name, size_t nlen, const char *value, size_t vlen,
+			   size_t extra, int add_space, size_t *len);
 void dkimsign_header(struct dkimsign_msg *m, const char *name,
 		     const char *value, int add_space);
 enum dkimsign_verdict dkimsign_eoh(struct dkimsign_msg *m,
