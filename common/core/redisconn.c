@@ -662,6 +662,13 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
+/* rconn_is_cluster - 1 for a Redis Cluster client ([redis] cluster) */
+int
+rconn_is_cluster(const struct rconn *c)
+{
+    return c->cl != NULL;
+}
+
 /* rconn_masters - the plain connections behind c: every master, or c itself */
 size_t
 rconn_masters(struct rconn *c, struct rconn **v, size_t max)

@@ -17,6 +17,8 @@
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
  *	size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+int rconn_is_cluster(const struct rconn *c);
+ *	int rconn_is_cluster(const struct rconn *c);
  *	int rconn_command_keys(int argc, const char **argv,
  *			       const size_t *argvlen, int *first, int *step);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
@@ -98,6 +100,8 @@
  *	MSET's key value pairs); 0 and *first 0 for none.
  *	rconn_masters() puts in v the plain connections behind c (at most
  *	max): every master of a cluster (the map read again), else c itself.
+ *	rconn_is_cluster() is 1 when c is a Redis Cluster client, for the
+ *	modules whose key layout differs there (keys spread over slots).
  *
  *	rconn_scan() walks the keys that match a glob pattern with SCAN
  *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
