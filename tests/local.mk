@@ -52,6 +52,7 @@ INTEGRATION_TESTS += \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
 	tests/integration/policy-cluster.sh \
+	tests/integration/stats-cluster.sh \
 	tests/integration/events.sh \
 	tests/integration/cluster-failover.sh
 
