@@ -112,9 +112,10 @@ static struct rscript bucket_script = {
  * KEYS  the state hash, the event stream, the pending hash
  * ARGV  events_max, guard field, its expected value, its new value; NS and
  *       NS pairs for the state hash; NE and per event NF and NF pairs;
- *       NG and NG groups of counts (one per bucket, as pending_group())
+ *       NG and NG groups of counts (one per bucket: group_tokens(), a line each)
  * The pending hash gets "id" (unique: server time and a count in the state
- * hash) and the groups; the bucket scripts then mark with that id.
+ * hash) and the groups; the bucket scripts then mark with that id.  With a
+ * guard, returns 3, writing nothing, while an earlier batch is pending.
  */
 static struct rscript st_script = {
     "local emax = ARGV[1]\n"
@@ -124,6 +125,7 @@ static struct rscript st_script = {
     "    if cur == ARGV[4] then return 1 end\n"
     "    return 2\n"
     "  end\n"
+    "  if redis.call('EXISTS', KEYS[3]) == 1 then return 3 end\n"
     "end\n"
     "local a = 5\n"
     "local ns = tonumber(ARGV[a])\n"
@@ -146,7 +148,6 @@ static struct rscript st_script = {
     "if ng > 0 then\n"
     "  local t = redis.call('TIME')\n"
     "  local n = redis.call('HINCRBY', KEYS[1], 'batches', 1)\n"
-    "  redis.call('DEL', KEYS[3])\n"
     "  redis.call('HSET', KEYS[3], 'id', t[1] .. '.' .. t[2] .. '.' .. n)\n"
     "  for j = 1, ng do\n"
     "    redis.call('HSET', KEYS[3], 'g' .. j, ARGV[a])\n"
@@ -730,7 +731,7 @@ stats_batch_finish(struct stats_batch *b, struct rconn *rc, const char *state_ke
 /*
  * st_write - the {st} part of a batch: guard, state, events and, with
  * groups, every bucket's counts as pending.  0, 1 (written before), 2
- * (another writer), -1
+ * (another writer), 3 (an earlier batch is pending), -1
  */
 static int
 st_write(struct stats_batch *b, struct rconn *rc, long events_max, int groups)
@@ -820,7 +821,11 @@ flush_cluster(struct stats_batch *b, struct rconn *rc, long events_max)
 	if (b->unfinished && batch_finish(b, rc, b->state_key, 0) < 0)
 	    return -1;
 	b->unfinished = 1;
-	if ((rv = st_write(b, rc, events_max, 1)) < 0)
+	if ((rv = st_write(b, rc, events_max, 1)) == 3
+	    && (batch_finish(b, rc, b->state_key, 0) < 0
+		|| (rv = st_write(b, rc, events_max, 1)) == 3))
+	    return -1;
+	if (rv < 0)
 	    return -1;
 	batch_clear(b);			/* what it held is pending in Redis */
 	if (rv == 2)
