@@ -197,6 +197,7 @@ struct stats_batch {
     void *tap_arg;
     struct msg_limit said_failed;	/* a failing write is said once a minute */
     int unfinished;		/* on a cluster: a pending batch may wait */
+    char said_id[64];		/* the pending batch last said to be finished */
 };
 
 /* argv_add - append a copy */
@@ -682,9 +683,11 @@ batch_finish(struct stats_batch *b, struct rconn *rc, const char *state_key, int
 	if (r->element[i]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, "id") == 0
 	    && r->element[i + 1]->type == REDIS_REPLY_STRING)
 	    id = r->element[i + 1]->str;
-    if (id && !after)
+    if (id && !after && strncmp(id, b->said_id, sizeof(b->said_id) - 1) != 0) {
 	msg_info("statistics: finishing the batch %s that an earlier attempt left "
 		 "half written", id);
+	snprintf(b->said_id, sizeof(b->said_id), "%s", id);
+    }
     for (i = 0; id && rv == 0 && i + 1 < r->elements; i += 2) {
 	if (r->element[i]->type != REDIS_REPLY_STRING || r->element[i]->str[0] != 'g'
 	    || r->element[i + 1]->type != REDIS_REPLY_STRING)
