@@ -104,7 +104,8 @@ tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/suppress.sh
 EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py \
-	tests/bench/redis-sizing.sh tests/bench/sup-slots-bench.sh
+	tests/bench/redis-sizing.sh tests/bench/sup-slots-bench.sh \
+	tests/bench/stats-cluster-bench.sh
 dist_man_MANS += doc/outpost-suppress.7
 check_PROGRAMS += tests/bench/sup_latency
 tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c
