@@ -175,7 +175,7 @@ for _ in $(seq 100); do
     [ $ok = 3 ] && break
     sleep 0.2
 done
-[ $ok = 3 ] || { echo "the cluster did not come up" >&2; exit 2; }
+[ "$ok" = 3 ] || { echo "the cluster did not come up" >&2; exit 2; }
 printf '[redis]\ncluster = 127.0.0.1:%s,127.0.0.1:%s,127.0.0.1:%s\ncommand_timeout = 10s\n' \
     "${masters[@]}" >"$dir/outpost.conf.cluster"
 run cluster "${masters[@]}"

@@ -237,7 +237,7 @@ keys=$(redis_cli --scan --pattern 'outpost:{intake*' | sort -u)
 ok '[ "$(wc -l <<<"$keys")" -ge 3 ]' "the intake keeps keys ($(wc -l <<<"$keys"))"
 if redis_is_cluster; then
     slots=$(for k in $keys; do redis_cli CLUSTER KEYSLOT "$k"; done | sort -u)
-    ok '[ "$(wc -l <<<"$slots")" -gt 1 ]' "on a cluster they are in more than one slot ($(echo $slots))"
+    ok '[ "$(wc -l <<<"$slots")" -gt 1 ]' "on a cluster they are in more than one slot ($(paste -sd " " <<<"$slots"))"
     is "$(grep -c '^outpost:{intake}:' <<<"$keys")" 0 "none under the single tag {intake}"
 else
     is "$(grep -vc '^outpost:{intake}:' <<<"$keys")" 0 "on one Redis all are under {intake}, as before"
