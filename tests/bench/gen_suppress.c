@@ -6,10 +6,15 @@
  *
  * DESCRIPTION
  *	Writes a header and N rows "address,reason,scope,time,expires" on
- *	standard output, in constant memory, with the mix of
- *	gen-suppress-csv.py: 5% whole-domain entries, 35% unsubscribes in
- *	one of 50 tenant scopes, the rest global hard bounces, complaints and
- *	soft bounces (a tenth of those expiring, in 2033 and later).  Every
+ *	standard output, in constant memory: whole-domain entries, one row
+ *	in 10,000 by default (GEN_DOMAIN_PPM, per million rows: a real list
+ *	holds addresses, and a few thousand domains at most; on a cluster
+ *	each domain entry is kept in 16 tags, so a share like the 5% of
+ *	gen-suppress-csv.py, which tests the domain path, would weigh on
+ *	the bytes per entry of a large list); of the address rows 35%
+ *	unsubscribes in one of 50 tenant scopes, the rest global hard
+ *	bounces, complaints and soft bounces (a tenth of those expiring, in
+ *	2033 and later).  Every
  *	target is unique (the row number is in it), so an import of N rows
  *	makes N entries.  The same N and SEED give the same rows.
  *
@@ -35,6 +40,7 @@
 #define BASE_TIME 1700000000LL
 
 static uint64_t rng_state;
+static unsigned domain_ppm = 100;	/* domain entries per million rows */
 
 /* rng - splitmix64: fast, and enough for a mix of rows */
 static uint64_t
@@ -62,21 +68,22 @@ row(unsigned long long i, char *buf, size_t size, int *is_addr)
 	"hard-bounce", "complaint", "hard-bounce", "soft-bounce",
     };
     static const char *const big[] = {"gmail.test", "yahoo.test", "outlook.test"};
-    unsigned r = below(100), d, reason;
+    unsigned r, d, reason;
     long long t = BASE_TIME + below(30000000);
     char dom[32], addr[96];
 
     *is_addr = 0;
-    if (r < 5)
+    if (below(1000000) < domain_ppm)
 	return snprintf(buf, size, "@d%llu.example%llu.test,manual,global,%lld,\n",
 			i, i % 97, t);
     *is_addr = 1;
+    r = below(100);
     if ((d = below(N_EXAMPLE + N_BIG)) < N_EXAMPLE)
 	snprintf(dom, sizeof(dom), "example%u.test", d);
     else
 	snprintf(dom, sizeof(dom), "%s", big[(d - N_EXAMPLE) % 3]);
     snprintf(addr, sizeof(addr), "user%llu.%x@%s", i, below(1u << 24), dom);
-    if (r < 40)
+    if (r < 35)
 	return snprintf(buf, size, "%s,unsubscribe,tenant%u.example,%lld,\n",
 			addr, below(N_TENANTS), t);
     reason = below(4);
@@ -100,6 +107,8 @@ main(int argc, char **argv)
 	return 2;
     }
     n = strtoull(argv[1], NULL, 10);
+    if (getenv("GEN_DOMAIN_PPM"))
+	domain_ppm = (unsigned) strtoul(getenv("GEN_DOMAIN_PPM"), NULL, 10);
     rng_state = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     if (argc > 3 && (sample = fopen(argv[3], "w")) == NULL) {
 	perror(argv[3]);

@@ -11,7 +11,8 @@
 #         SECONDS  of each latency run (default 10)
 #         THREADS  concurrent checkers (default 32)
 # Environment: SUP_BENCH_BYTES_PER_ENTRY (default 100), the memory it reserves per entry
-# when it checks MemAvailable first.
+# when it checks MemAvailable first; GEN_DOMAIN_PPM (default 100: one row in 10,000), the
+# whole-domain entries per million rows (gen_suppress: a real list is addresses).
 #
 # The servers listen on 127.0.0.1 (free ports found at start), in a temporary directory,
 # with --save '' --appendonly no; the cluster is three redis-server --cluster-enabled yes
