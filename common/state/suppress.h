@@ -138,6 +138,12 @@ enum sup_reason {
 #define SUP_VALUE_MAX	(9 + SUP_SOURCE_MAX)
 #define SUP_BUCKET_BITS	18		/* 262144 buckets */
 #define SUP_BUCKETS	(1u << SUP_BUCKET_BITS)
+#define SUP_TAG_DOMAINS	256		/* spread layout: domain hashes ... */
+#define SUP_TAG_SPREAD	16		/* ... times 16: 4096 tags */
+#define SUP_TAGS	(SUP_TAG_DOMAINS * SUP_TAG_SPREAD)
+#define SUP_TAG_BUCKETS	512		/* buckets per tag */
+#define SUP_SPREAD_BUCKETS (SUP_TAGS * SUP_TAG_BUCKETS)	/* 2^21 */
+#define SUP_BUCKETS_MAX	SUP_SPREAD_BUCKETS	/* of either layout */
 #define SUP_FIELD_MAX	64		/* Redis hash-max-listpack-value */
 #define SUP_CSV_LINE_MAX 1024		/* longest CSV row accepted */
 #define SUP_STATS_TTL	(35 * 86400)
@@ -159,6 +165,8 @@ int sup_target_normalize(const char *in, size_t len, char *out, size_t outsz,
 int sup_reason_code(const char *name, size_t len);
 const char *sup_reason_name(int reason);
 unsigned sup_bucket(const char *target);
+void sup_spread_place(const char *target, unsigned *tag, unsigned *sub);
+unsigned sup_spread_bucket(const char *target);
 size_t sup_value_encode(const struct sup_entry *e, unsigned char *buf);
 int sup_value_decode(const unsigned char *v, size_t len, struct sup_entry *e);
 int sup_source_valid(const char *s, size_t len);
@@ -171,6 +179,8 @@ int sup_csv_is_header(const char *line, size_t len);
 
 struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
 void sup_store_free(struct sup_store *s);
+unsigned sup_store_buckets(const struct sup_store *s);
+unsigned sup_store_bucket(const struct sup_store *s, const char *target);
 int sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
 	      long long now, const char *action, struct sup_entry *hit);
 int sup_add(struct sup_store *s, const struct sup_entry *e, int force);
