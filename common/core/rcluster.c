@@ -727,9 +727,9 @@ rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
 					count[j]) == 0)
 	    sent[j] = 1;
     for (j = 1; j <= c->n; j++)
-	if (sent[j])
-	    (void) rconn_pipe_read(c->node[j - 1]->conn, which + at[j] - count[j], count[j],
-				   reply);
+	if (sent[j] && rconn_pipe_read(c->node[j - 1]->conn, which + at[j] - count[j],
+				       count[j], reply) > 0)
+	    fail(c, "%s: %s", c->node[j - 1]->server, rconn_error(c->node[j - 1]->conn));
     for (i = 0; i < n; i++) {
 	if (reply[i] == NULL ? sent[node[i]] : !redirected(reply[i]))
 	    continue;			/* a reply, or cut while it ran: it may have */

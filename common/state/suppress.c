@@ -34,6 +34,8 @@ static const char *const reason_names[] = {
 #define SCOPE_CACHE 1024		/* sender domain -> scope id, remembered */
 #define TALLY_SLOTS 1024		/* decision counters kept in the process */
 #define TALLY_FLUSH_MS 1000
+#define WALK_TAGS 16			/* tags read at once on a cluster */
+#define WALK_GROUP 32			/* buckets probed by one EXISTS */
 
 /* ---------------------------------------------------------------- pure */
 
@@ -1549,44 +1551,116 @@ walk_reply(struct sup_store *s, redisReply *r, unsigned lo, unsigned hi,
     return 0;
 }
 
-/* walk_spread - buckets first to end - 1 of the spread layout, a tag per call */
+/*
+ * walk_spread - buckets first to end - 1 of the spread layout: a script
+ * call per tag, WALK_TAGS of them at once (rconn_pipeline: the masters
+ * read in parallel).  Each tag's buckets are first probed by EXISTS, by
+ * groups of WALK_GROUP (one C loop on the server instead of a Lua call
+ * per key), and the script reads only the groups that have keys: a short
+ * list costs a small part of 2^21 reads.
+ */
 static int
 walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_before,
 	    int (*fn)(const struct sup_entry *, void *), void *arg)
 {
-    char (*keys)[KEYLEN] = xreallocarray(NULL, 2 + SUP_TAG_BUCKETS, sizeof(*keys));
-    const char **argv = xreallocarray(NULL, 4 + SUP_TAG_BUCKETS, sizeof(*argv));
-    char before[24], num[24], mk[128];
-    unsigned b, next, tag, sub;
+    enum {
+	NK = 2 + SUP_TAG_BUCKETS,	/* scopes, long bucket, buckets */
+	NG = 1 + SUP_TAG_BUCKETS / WALK_GROUP,	/* probes: long bucket, groups */
+	PER = 3 + NK + 2,		/* EVALSHA sha n, keys, two arguments */
+    };
+    char (*keys)[KEYLEN] = xreallocarray(NULL, WALK_TAGS * NK, sizeof(*keys));
+    const char **argv = xreallocarray(NULL, WALK_TAGS * PER, sizeof(*argv));
+    const char **xargv = xreallocarray(NULL, WALK_TAGS * (NK + NG), sizeof(*xargv));
+    struct rconn_cmd *xcmd = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xcmd));
+    redisReply **xreply = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xreply));
+    struct rconn_cmd cmd[WALK_TAGS];
+    redisReply *reply[WALK_TAGS], *r;
+    char before[24], num[24], mk[128], nks[WALK_TAGS][16];
+    unsigned b = first, lo[WALK_TAGS], hi[WALK_TAGS], tag, sub;
+    size_t n, m, i, j, g, a, x, nk[WALK_TAGS], ng[WALK_TAGS], nx;
     long long purged = 0;
-    redisReply *r;
-    int nk, rc = 0;
+    int rc = 0;
 
     snprintf(before, sizeof(before), "%lld", purge_before);
-    for (b = first; b < end && rc == 0; b = next) {
-	tag = b / SUP_TAG_BUCKETS;
-	next = (tag + 1) * SUP_TAG_BUCKETS < end ? (tag + 1) * SUP_TAG_BUCKETS : end;
-	nk = 0;
-	tag_key(s, keys[nk], KEYLEN, tag, "scopes");
-	argv[nk] = keys[nk], nk++;
-	tag_key(s, keys[nk], KEYLEN, tag, "l");
-	argv[nk] = keys[nk], nk++;
-	for (sub = b % SUP_TAG_BUCKETS; tag * SUP_TAG_BUCKETS + sub < next; sub++) {
-	    sub_key(s, keys[nk], KEYLEN, tag, sub);
-	    argv[nk] = keys[nk], nk++;
+    while (b < end && rc == 0) {
+	/* the keys of up to WALK_TAGS tags, and their probes */
+	for (n = 0, nx = 0, x = 0; n < WALK_TAGS && b < end; n++, b = hi[n - 1]) {
+	    char (*k)[KEYLEN] = keys + n * NK;
+
+	    tag = b / SUP_TAG_BUCKETS;
+	    lo[n] = b;
+	    hi[n] = (tag + 1) * SUP_TAG_BUCKETS < end ? (tag + 1) * SUP_TAG_BUCKETS : end;
+	    nk[n] = 0;
+	    tag_key(s, k[nk[n]++], KEYLEN, tag, "scopes");
+	    tag_key(s, k[nk[n]++], KEYLEN, tag, "l");
+	    for (sub = b % SUP_TAG_BUCKETS; tag * SUP_TAG_BUCKETS + sub < hi[n]; sub++)
+		sub_key(s, k[nk[n]++], KEYLEN, tag, sub);
+	    for (ng[n] = 0, i = 1; i < nk[n]; i += i == 1 ? 1 : WALK_GROUP, ng[n]++) {
+		size_t cnt = i == 1 ? 1 : nk[n] - i < WALK_GROUP ? nk[n] - i : WALK_GROUP;
+
+		xcmd[nx] = (struct rconn_cmd) {(int) (1 + cnt), xargv + x, NULL};
+		xargv[x++] = "EXISTS";
+		for (j = 0; j < cnt; j++)
+		    xargv[x++] = k[i + j];
+		nx++;
+	    }
 	}
-	argv[nk] = before;
-	argv[nk + 1] = tag % SUP_TAG_SPREAD == 0 ? "1" : "0";
-	r = rconn_eval(s->rc, &s->walk_tag, nk, nk + 2, argv, NULL);
-	if (reply_failed(s, r, REDIS_REPLY_ARRAY))
-	    rc = -1;
-	else {
-	    if (r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER)
-		purged += r->element[0]->integer;
-	    rc = walk_reply(s, r, b, next, fn, arg);
+	(void) rconn_pipeline(s->rc, nx, xcmd, xreply);
+	/* a script per tag that has keys, over its groups that have */
+	for (m = 0, g = 0, i = 0; i < n; i++) {
+	    char (*k)[KEYLEN] = keys + i * NK;
+	    size_t t, q, base = m * PER;
+	    int any = 0;
+
+	    a = base + 3;
+	    argv[a++] = k[0];
+	    argv[a++] = k[1];
+	    for (q = 0, t = 1; q < ng[i]; q++, g++, t += t == 1 ? 1 : WALK_GROUP) {
+		size_t cnt = t == 1 ? 1 : nk[i] - t < WALK_GROUP ? nk[i] - t : WALK_GROUP;
+		int has = xreply[g] == NULL || xreply[g]->type != REDIS_REPLY_INTEGER
+		    || xreply[g]->integer > 0;	/* unknown: read it */
+
+		if (has) {
+		    any = 1;
+		    for (j = 0; t > 1 && j < cnt; j++)
+			argv[a++] = k[t + j];
+		}
+		if (xreply[g])
+		    freeReplyObject(xreply[g]);
+	    }
+	    if (!any)
+		continue;
+	    snprintf(nks[m], sizeof(nks[m]), "%zu", a - base - 3);
+	    argv[base] = "EVALSHA";
+	    argv[base + 1] = s->walk_tag.sha1;
+	    argv[base + 2] = nks[m];
+	    argv[a++] = before;
+	    argv[a++] = (lo[i] / SUP_TAG_BUCKETS) % SUP_TAG_SPREAD == 0 ? "1" : "0";
+	    cmd[m] = (struct rconn_cmd) {(int) (a - base), argv + base, NULL};
+	    lo[m] = lo[i], hi[m] = hi[i];
+	    m++;
 	}
-	if (r)
-	    freeReplyObject(r);
+	n = m;
+	(void) rconn_pipeline(s->rc, n, cmd, reply);
+	for (i = 0; i < n; i++) {
+	    r = reply[i];
+	    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(r);
+		r = rconn_eval(s->rc, &s->walk_tag, atoi(cmd[i].argv[2]), cmd[i].argc - 3,
+			       cmd[i].argv + 3, NULL);
+	    }
+	    if (rc != 0)
+		;			/* stopped: the rest is only freed */
+	    else if (reply_failed(s, r, REDIS_REPLY_ARRAY))
+		rc = -1;
+	    else {
+		if (r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER)
+		    purged += r->element[0]->integer;
+		rc = walk_reply(s, r, lo[i], hi[i], fn, arg);
+	    }
+	    if (r)
+		freeReplyObject(r);
+	}
     }
     if (purged > 0) {
 	key(s, mk, sizeof(mk), "meta");
@@ -1599,6 +1673,9 @@ walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_b
     }
     free(keys);
     free(argv);
+    free(xargv);
+    free(xcmd);
+    free(xreply);
     return rc;
 }
 
