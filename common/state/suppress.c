@@ -29,8 +29,8 @@ static const char *const reason_names[] = {
 #define VALUE_VERSION 0x10		/* high nibble of byte 0 */
 #define BATCH_MAX 500			/* entries per round trip */
 #define WALK_CHUNK 1024		/* buckets per round trip */
-#define SPREAD_BATCH_MAX 16384		/* entries per flush on a cluster ... */
-#define SPREAD_PAIRS_MAX 32768		/* ... and (entry, tag) pairs */
+#define SPREAD_BATCH_MAX 65536		/* entries per flush on a cluster ... */
+#define SPREAD_PAIRS_MAX 131072		/* ... and (entry, tag) pairs */
 #define SCOPE_CACHE 1024		/* sender domain -> scope id, remembered */
 #define TALLY_SLOTS 1024		/* decision counters kept in the process */
 #define TALLY_FLUSH_MS 1000
@@ -746,7 +746,6 @@ struct batch_item {
     char scope[DOMAIN_MAX];
     unsigned char value[SUP_VALUE_MAX];
     size_t vlen;
-    char bkey[2][128];		/* {sup} layout: bucket, long bucket */
     char sid[24];		/* spread layout: the scope id ("" global) */
 };
 
@@ -757,6 +756,7 @@ struct sup_batch {
     size_t pairs;		/* spread: (entry, tag) pairs queued */
     long long kept;		/* entries kept rather than replaced */
     struct batch_item *items;
+    char (*bkey)[2][128];	/* {sup} layout: each item's bucket, long bucket */
     const char **argv;
     size_t *argvlen;
 };
@@ -1067,6 +1067,7 @@ sup_batch_new(struct sup_store *s, int force)
     b->cap = 64;
     b->items = xreallocarray(NULL, b->cap, sizeof(*b->items));
     if (!s->spread) {
+	b->bkey = xreallocarray(NULL, BATCH_MAX, sizeof(*b->bkey));
 	b->argv = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX, sizeof(*b->argv));
 	b->argvlen = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX,
 				   sizeof(*b->argvlen));
@@ -1081,6 +1082,7 @@ sup_batch_free(struct sup_batch *b)
     if (b == NULL)
 	return;
     free(b->items);
+    free(b->bkey);
     free(b->argv);
     free(b->argvlen);
     free(b);
@@ -1101,7 +1103,7 @@ sup_batch_add(struct sup_batch *b, const struct sup_entry *e)
     snprintf(it->scope, sizeof(it->scope), "%s", e->scope);
     it->vlen = sup_value_encode(e, it->value);
     if (!b->store->spread)
-	bucket_keys(b->store, e->target, it->bkey[0], it->bkey[1]);
+	bucket_keys(b->store, e->target, b->bkey[b->n - 1][0], b->bkey[b->n - 1][1]);
     b->pairs += e->target[0] == '@' ? SUP_TAG_SPREAD : 1;
     if (b->n == b->max || b->pairs >= SPREAD_PAIRS_MAX)
 	return sup_batch_flush(b);
@@ -1127,11 +1129,11 @@ flush_one_tag(struct sup_batch *b)
 	b->argvlen[nk] = strlen(k[nk]);
     }
     for (i = 0; i < b->n; i++) {
-	b->argv[nk] = b->items[i].bkey[0];
-	b->argvlen[nk] = strlen(b->items[i].bkey[0]);
+	b->argv[nk] = b->bkey[i][0];
+	b->argvlen[nk] = strlen(b->bkey[i][0]);
 	nk++;
-	b->argv[nk] = b->items[i].bkey[1];
-	b->argvlen[nk] = strlen(b->items[i].bkey[1]);
+	b->argv[nk] = b->bkey[i][1];
+	b->argvlen[nk] = strlen(b->bkey[i][1]);
 	nk++;
     }
     na = nk;
