@@ -36,6 +36,7 @@ static const char *const reason_names[] = {
 #define TALLY_FLUSH_MS 1000
 #define WALK_TAGS 16			/* tags read at once on a cluster */
 #define WALK_GROUP 32			/* buckets probed by one EXISTS */
+#define TRYAGAIN_MAX 8			/* a moving slot: 10 ms to 1.3 s, 2.5 s in all */
 
 /* ---------------------------------------------------------------- pure */
 
@@ -1075,6 +1076,13 @@ sup_batch_new(struct sup_store *s, int force)
     return b;
 }
 
+/* sup_batch_max - the entries a batch holds before it flushes */
+size_t
+sup_batch_max(const struct sup_batch *b)
+{
+    return b->max;
+}
+
 /* sup_batch_free - release (unflushed entries are dropped) */
 void
 sup_batch_free(struct sup_batch *b)
@@ -1280,6 +1288,34 @@ batch_pairs(struct sup_batch *b, size_t *np)
 #define KEYLEN 96			/* prefix (64) and "{sup:TTT}:b:SSS" */
 
 /*
+ * script_again - a script reply of the spread layout, with the script sent
+ * again alone (rconn_eval()) when the node did not know it (NOSCRIPT) or
+ * refused it because its slot is moving (TRYAGAIN, a few times, waiting
+ * 10 ms, then twice as long each time): neither ran it
+ */
+static redisReply *
+script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
+	     redisReply *r)
+{
+    int tries = 0;
+
+    while (r && r->type == REDIS_REPLY_ERROR) {
+	if (strncmp(r->str, "TRYAGAIN", 8) == 0 && tries < TRYAGAIN_MAX) {
+	    struct timespec ts = {0, (10L << tries) * 1000000L};
+
+	    tries++;
+	    nanosleep(&ts, NULL);
+	} else if (strncmp(r->str, "NOSCRIPT", 8) != 0) {
+	    break;
+	}
+	freeReplyObject(r);
+	r = rconn_eval(s->rc, sc, atoi(c->argv[2]), c->argc - 3, c->argv + 3,
+		       c->argvlen ? c->argvlen + 3 : NULL);
+    }
+    return r;
+}
+
+/*
  * flush_spread - the batch on a cluster: an add script per tag, all sent
  * at once (rconn_pipeline: every master at work), then the count of new
  * entries added to {sup}'s in one command
@@ -1346,12 +1382,7 @@ flush_spread(struct sup_batch *b)
 #undef ARG
     (void) rconn_pipeline(s->rc, ng, cmd, reply);
     for (g = 0; g < ng; g++) {
-	r = reply[g];
-	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-	    freeReplyObject(r);
-	    r = rconn_eval(s->rc, &s->add_tag, atoi(cmd[g].argv[2]), cmd[g].argc - 3,
-			   cmd[g].argv + 3, cmd[g].argvlen + 3);
-	}
+	r = script_again(s, &s->add_tag, &cmd[g], reply[g]);
 	if (reply_failed(s, r, REDIS_REPLY_ARRAY))
 	    rc = -1;
 	else if (r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER
@@ -1645,12 +1676,7 @@ walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_b
 	n = m;
 	(void) rconn_pipeline(s->rc, n, cmd, reply);
 	for (i = 0; i < n; i++) {
-	    r = reply[i];
-	    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		freeReplyObject(r);
-		r = rconn_eval(s->rc, &s->walk_tag, atoi(cmd[i].argv[2]), cmd[i].argc - 3,
-			       cmd[i].argv + 3, NULL);
-	    }
+	    r = rc != 0 ? reply[i] : script_again(s, &s->walk_tag, &cmd[i], reply[i]);
 	    if (rc != 0)
 		;			/* stopped: the rest is only freed */
 	    else if (reply_failed(s, r, REDIS_REPLY_ARRAY))

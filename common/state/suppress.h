@@ -42,6 +42,7 @@
  *	struct sup_batch *sup_batch_new(struct sup_store *s, int force);
  *	int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
  *	int sup_batch_flush(struct sup_batch *b);
+ *	size_t sup_batch_max(const struct sup_batch *b);
  *	void sup_batch_free(struct sup_batch *b);
  *	int sup_walk(struct sup_store *s, long long purge_before,
  *		     int (*fn)(const struct sup_entry *, void *), void *arg);
@@ -124,7 +125,10 @@
  *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
  *	several hundred per round trip; on a cluster up to 16384 per flush,
  *	a script per tag, the masters written in parallel (rconn_pipeline()),
- *	after one call to {sup} for the scope ids not yet known to the store.  An entry replaces an existing one
+ *	after one call to {sup} for the scope ids not yet known to the store
+ *	(a tag's script refused with TRYAGAIN while its slot moves is sent
+ *	again, for up to 2.5 s).  sup_batch_max() is the number of entries a
+ *	batch holds before sup_batch_add() flushes it.  An entry replaces an existing one
  *	for the same target and scope, except that an expiring entry never
  *	replaces a permanent one unless force is set.  sup_add() returns 1
  *	when it wrote the entry, 0 when it kept a permanent one; the batch
@@ -230,6 +234,7 @@ int sup_remove(struct sup_store *s, const char *target, const char *scope);
 struct sup_batch *sup_batch_new(struct sup_store *s, int force);
 int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
 int sup_batch_flush(struct sup_batch *b);
+size_t sup_batch_max(const struct sup_batch *b);
 void sup_batch_free(struct sup_batch *b);
 int sup_walk(struct sup_store *s, long long purge_before,
 	     int (*fn)(const struct sup_entry *, void *), void *arg);
