@@ -258,5 +258,25 @@ if redis_is_cluster; then
     ctl suppress check --sender "news@$(cut -d, -f3 <<<"$row")" "$(cut -d, -f1 <<<"$row")" \
         >/dev/null; rc=$?
     is "$rc" 0 "an imported scoped entry is found"
+
+    # an import while 200 slots move from the first master to the second
+    /usr/bin/python3 "$OUTPOST_SRCDIR/tests/bench/gen-suppress-csv.py" 3000 8 |
+        sed 's/^user/moved/; s/^@d/@m/' >"$WORLD_TMP/moved.csv"
+    m1=$((CLUSTER_PORT0 + 1)) m2=$((CLUSTER_PORT0 + 2))
+    redis-cli ${CLUSTER_PASSWORD:+-a "$CLUSTER_PASSWORD"} --no-auth-warning \
+        --cluster reshard "$CLUSTER_HOST:$m1" --cluster-from "$(cluster_id "$m1")" \
+        --cluster-to "$(cluster_id "$m2")" --cluster-slots 200 --cluster-yes \
+        >"$WORLD_TMP/reshard.log" 2>&1 &
+    resharding=$!
+    out=$(ctl suppress import "$WORLD_TMP/moved.csv" 2>&1); rc=$?
+    wait "$resharding"; rs=$?
+    is "$rs" 0 "the slots moved"
+    is "$rc" 0 "the import went on through the move"
+    like "$out" "imported 3000 rows" "every row imported"
+    n=$(ctl suppress export 2>/dev/null | tail -n +2 | wc -l)
+    is "$n" "$((count + 3000))" "and exported"
+    ctl suppress check "$(grep -m1 '^moved.*,global,' "$WORLD_TMP/moved.csv" | cut -d, -f1)" \
+        >/dev/null; rc=$?
+    is "$rc" 0 "and checked"
 fi
 done_testing
