@@ -47,8 +47,9 @@ delivered() { sink_rcpts gmail | wc -l; }
 # delivered_wait N - until the gmail sink has accepted N recipients; a bound past
 # Postfix's service_throttle_time (60 s: a transport whose process failed to start
 # is paused that long), and on a miss the log of the deliveries so far
+delivered_ge() { [ "$(delivered)" -ge "$1" ]; }
 delivered_wait() {
-    wait_until 90 test "$(delivered)" -ge "$1" && return 0
+    wait_until 90 delivered_ge "$1" && return 0
     grep -E 'postfix/(smtp|qmgr|master)\[|fatal|warning' "$MAILLOG" | tail -n 30 |
         while read -r l; do diag "maillog: $l"; done >&2
     return 1
