@@ -123,7 +123,7 @@
  *	second of counts is lost if the process dies.
  *
  *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
- *	several hundred per round trip; on a cluster up to 16384 per flush,
+ *	several hundred per round trip; on a cluster up to 65536 per flush,
  *	a script per tag, the masters written in parallel (rconn_pipeline()),
  *	after one call to {sup} for the scope ids not yet known to the store
  *	(a tag's script refused with TRYAGAIN while its slot moves is sent
