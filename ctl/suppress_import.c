@@ -124,8 +124,9 @@ import_pass(struct import *im, FILE *fp, int apply)
 	if (e.source[0] == '\0')
 	    strcpy(e.source, "import");
 	if (sup_batch_add(im->batch, &e) < 0) {
-	    msg_error("%s:%lld: import stopped: %s (rows before the last %d "
-		      "may have been written)", im->name, line, sup_error(im->store), 500);
+	    msg_error("%s:%lld: import stopped: %s (rows before the last %zu "
+		      "may have been written)", im->name, line, sup_error(im->store),
+		      sup_batch_max(im->batch));
 	    return -1;
 	}
     }

@@ -124,7 +124,7 @@ api_query(struct api_route *r, const char *name, const char *value, const char *
 	if (domain_normalize(value, strlen(value), r->domain, sizeof(r->domain), why) < 0)
 	    return 400;
     } else if (strcmp(name, "cursor") == 0) {
-	if (number(value, 0, SUP_BUCKETS - 1, &v) < 0)
+	if (number(value, 0, SUP_BUCKETS_MAX - 1, &v) < 0)
 	    return (*why = "cursor: the next value of an earlier page", 400);
 	r->cursor = (unsigned) v;
     } else if (strcmp(name, "limit") == 0) {

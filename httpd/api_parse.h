@@ -30,7 +30,7 @@
  *	then holds the Allow header's value), 400 (an address that is none).
  *
  *	api_query() takes one query argument: domain (a sender domain,
- *	normalised; ignored by API_VERIFY, whose path names it), cursor (a number below SUP_BUCKETS), limit (1 to
+ *	normalised; ignored by API_VERIFY, whose path names it), cursor (a number below SUP_BUCKETS_MAX), limit (1 to
  *	API_LIMIT_MAX, default API_LIMIT_DEFAULT), since (the --since forms
  *	of outpostctl stats, kept as text), by (sender, provider, pool,
  *	campaign), after (an event id: MS or MS-SEQ, digits).  Other names

@@ -350,6 +350,7 @@ sup_delete(struct api_worker *w, struct api_job *job)
 
 /* a page of GET /v1/suppressions */
 struct page {
+    const struct sup_store *sup;
     const char *domain;
     struct jsonw *w;
     long n, limit;
@@ -365,7 +366,7 @@ page_add(const struct sup_entry *e, void *arg)
 
     if (strcmp(e->scope, p->domain) != 0)
 	return 0;
-    b = sup_bucket(e->target);
+    b = sup_store_bucket(p->sup, e->target);
     if (p->n >= p->limit && b != p->last) {
 	p->stop = b;
 	return 1;
@@ -388,13 +389,14 @@ sup_list(struct api_worker *w, struct api_job *job)
     int r = 0;
 
     memset(&p, 0, sizeof(p));
+    p.sup = w->sup;
     p.domain = job->domain;
     p.limit = job->rt->limit;
     p.w = doc_open(&d);
     jsonw_object(p.w, NULL);
     jsonw_string(p.w, "domain", job->domain);
     jsonw_array(p.w, "entries");
-    while (pos < SUP_BUCKETS) {
+    while (pos < sup_store_buckets(w->sup)) {
 	if ((r = sup_walk_buckets(w->sup, pos, LIST_CHUNK, page_add, &p)) != 0)
 	    break;
 	pos += LIST_CHUNK;
@@ -409,7 +411,7 @@ sup_list(struct api_worker *w, struct api_job *job)
     }
     if (r == 1)
 	next = p.stop;
-    else if (pos < SUP_BUCKETS)
+    else if (pos < sup_store_buckets(w->sup))
 	next = pos;
     jsonw_end(p.w);
     if (next >= 0) {

@@ -670,6 +670,84 @@ rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
+/* redirected - a MOVED or ASK reply */
+static int
+redirected(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ERROR
+	&& (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0);
+}
+
+/* cmd_slot - the slot of a command's first key, -1 for none */
+static int
+cmd_slot(const struct rconn_cmd *k)
+{
+    int first, step;
+
+    if (k->argc < 1 || rconn_command_keys(k->argc, k->argv, k->argvlen, &first, &step) == 0)
+	return -1;
+    return (int) rcluster_keyslot(k->argv[first], k->argvlen ? k->argvlen[first]
+				  : strlen(k->argv[first]));
+}
+
+/*
+ * rcluster_pipeline - n commands, each master's share written to it before
+ * any reply is read; redirected and unsent ones again one by one
+ */
+size_t
+rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
+		  redisReply **reply)
+{
+    size_t *which = xreallocarray(NULL, n ? n : 1, sizeof(*which));
+    size_t *count = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*count));
+    size_t *at = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*at));
+    unsigned char *sent = xcalloc(RCLUSTER_MAX_KNOWN + 1, 1);
+    int *slot = xreallocarray(NULL, n ? n : 1, sizeof(*slot));
+    size_t *node = xreallocarray(NULL, n ? n : 1, sizeof(*node));
+    struct rc_node *o;
+    size_t i, j, lost = 0;
+
+    c->err[0] = '\0';
+    if (!c->have_map)
+	(void) rcluster_refresh(c);
+    /* group by node: node index + 1, 0 for "no owner known" */
+    for (i = 0; i < n; i++) {
+	reply[i] = NULL;
+	slot[i] = cmd_slot(&cmd[i]);
+	o = c->have_map ? owner(c, slot[i]) : NULL;
+	node[i] = o ? node_index(c, o) + 1 : 0;
+	count[node[i]]++;
+    }
+    for (j = 1; j <= c->n; j++)
+	at[j] = at[j - 1] + count[j - 1];
+    for (i = 0; i < n; i++)
+	which[at[node[i]]++] = i;
+    for (j = 1; j <= c->n; j++)			/* at[j]: the end of node j's share */
+	if (count[j] && rconn_pipe_send(c->node[j - 1]->conn, cmd, which + at[j] - count[j],
+					count[j]) == 0)
+	    sent[j] = 1;
+    for (j = 1; j <= c->n; j++)
+	if (sent[j] && rconn_pipe_read(c->node[j - 1]->conn, which + at[j] - count[j],
+				       count[j], reply) > 0)
+	    fail(c, "%s: %s", c->node[j - 1]->server, rconn_error(c->node[j - 1]->conn));
+    for (i = 0; i < n; i++) {
+	if (reply[i] == NULL ? sent[node[i]] : !redirected(reply[i]))
+	    continue;			/* a reply, or cut while it ran: it may have */
+	if (reply[i])
+	    freeReplyObject(reply[i]);
+	reply[i] = routed(c, slot[i], cmd[i].argc, cmd[i].argv, cmd[i].argvlen);
+    }
+    for (i = 0; i < n; i++)
+	lost += reply[i] == NULL;
+    free(which);
+    free(count);
+    free(at);
+    free(sent);
+    free(slot);
+    free(node);
+    return lost;
+}
+
 /* rcluster_slot_owner - where the master of a slot is, the map read now */
 int
 rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t hostlen, int *port)

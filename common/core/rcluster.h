@@ -17,11 +17,12 @@
  *	int rcluster_slot_owner(struct rcluster *c, unsigned slot,
  *				char *host, size_t hostlen, int *port);
  *	const char *rcluster_error(const struct rcluster *c);
-int rcluster_maybe_ran(const struct rcluster *c);
-size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
  *	int rcluster_maybe_ran(const struct rcluster *c);
  *	size_t rcluster_masters(struct rcluster *c, struct rconn **v,
  *				size_t max);
+ *	size_t rcluster_pipeline(struct rcluster *c, size_t n,
+ *				 const struct rconn_cmd *cmd,
+ *				 redisReply **reply);
  *	void rcluster_counts(const struct rcluster *c,
  *			     unsigned long long *moved,
  *			     unsigned long long *ask,
@@ -74,6 +75,11 @@ size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
  *	master.  It returns their number, 0 when no node gave a map.
  *	The node connections are plain rconns: [redis] cluster is not
  *	copied to them.
+ *
+ *	rcluster_pipeline() is rconn_pipeline() on a cluster: the commands
+ *	grouped by the master of their first key's slot, written to every
+ *	master before any reply is read, then MOVED, ASK and the commands
+ *	of a node not reached sent again one by one through the map.
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
  *	one (the old map is kept).  rcluster_slot_owner() reads the map
@@ -143,6 +149,8 @@ int rcluster_slot_owner(struct rcluster *c, unsigned slot, char *host, size_t ho
 const char *rcluster_error(const struct rcluster *c);
 int rcluster_maybe_ran(const struct rcluster *c);
 size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
+size_t rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
+			 redisReply **reply);
 void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
 		     unsigned long long *ask, unsigned long long *refreshed);
 

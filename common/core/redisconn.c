@@ -662,6 +662,73 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
+/*
+ * rconn_pipe_send - append the commands which[0..n-1] of cmd to a plain
+ * connection and write them all; 0, or -1 with nothing sent
+ */
+int
+rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
+		size_t n)
+{
+    size_t i;
+    int done = 0;
+
+    c->sent = 0;
+    if (c->ctx && closed_by_server(c->ctx))
+	rconn_drop(c);
+    if (rconn_connect(c) < 0)
+	return -1;
+    for (i = 0; i < n; i++) {
+	const struct rconn_cmd *k = &cmd[which ? which[i] : i];
+
+	if (redisAppendCommandArgv(c->ctx, k->argc, k->argv, k->argvlen) != REDIS_OK)
+	    return rconn_failed(c, "%s", c->ctx->errstr);
+    }
+    c->sent = 1;
+    while (!done)
+	if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
+	    return rconn_failed(c, "%s", c->ctx->errstr);
+    return 0;
+}
+
+/* rconn_pipe_read - the n replies of rconn_pipe_send(); NULL from a failure on */
+size_t
+rconn_pipe_read(struct rconn *c, const size_t *which, size_t n, redisReply **reply)
+{
+    size_t i, lost = 0;
+    void *r;
+
+    for (i = 0; i < n; i++) {
+	r = NULL;
+	if (c->ctx == NULL || redisGetReply(c->ctx, &r) != REDIS_OK || r == NULL) {
+	    if (c->ctx)
+		rconn_failed(c, "%s", c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+	    r = NULL;
+	    lost++;
+	}
+	reply[which ? which[i] : i] = r;
+    }
+    __atomic_add_fetch(&failures, lost, __ATOMIC_RELAXED);
+    return lost;
+}
+
+/* rconn_pipeline - n commands in one round trip (per master on a cluster) */
+size_t
+rconn_pipeline(struct rconn *c, size_t n, const struct rconn_cmd *cmd, redisReply **reply)
+{
+    size_t i;
+
+    if (c->cl)
+	return rcluster_pipeline(c->cl, n, cmd, reply);
+    if (rconn_pipe_send(c, cmd, NULL, n) < 0) {
+	for (i = 0; i < n; i++)
+	    reply[i] = NULL;
+	__atomic_add_fetch(&failures, n, __ATOMIC_RELAXED);
+	return n;
+    }
+    return rconn_pipe_read(c, NULL, n, reply);
+}
+
 /* rconn_is_cluster - 1 for a Redis Cluster client ([redis] cluster) */
 int
 rconn_is_cluster(const struct rconn *c)

@@ -18,6 +18,8 @@
  *			     void *arg);
  *	size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
  *	int rconn_is_cluster(const struct rconn *c);
+ *	size_t rconn_pipeline(struct rconn *c, size_t n,
+ *			      const struct rconn_cmd *cmd, redisReply **reply);
  *	int rconn_command_keys(int argc, const char **argv,
  *			       const size_t *argvlen, int *first, int *step);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
@@ -102,6 +104,21 @@
  *	rconn_is_cluster() is 1 when c is a Redis Cluster client, for the
  *	modules whose key layout differs there (keys spread over slots).
  *
+ *	rconn_pipeline() sends n commands and reads their replies into
+ *	reply[0..n-1] (each freed by the caller; NULL for a command that
+ *	got none): on a single server all are written, then all read, one
+ *	round trip; on a cluster each master's share is written to it
+ *	before any reply is read, so the masters work in parallel, and a
+ *	command answered MOVED or ASK, or meant for a node that could not
+ *	be reached before it was sent, is sent again alone as
+ *	rconn_command() does.  Nothing is sent again after a cut: a NULL
+ *	reply may have run.  It returns the number of NULL replies.  A
+ *	script goes as EVALSHA: NOSCRIPT is the caller's (rconn_eval()).
+ *	rconn_pipe_send() and rconn_pipe_read() are its two halves on one
+ *	plain connection, for rcluster: the commands cmd[which[i]] (which
+ *	NULL: cmd[i]) are written, then their replies read into
+ *	reply[which[i]]; the send gives -1 when nothing was sent.
+ *
  *	rconn_scan() walks the keys that match a glob pattern with SCAN
  *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
  *	production server: constant memory on both sides.  fn gets each
@@ -131,6 +148,12 @@
 
 struct rconn;
 
+struct rconn_cmd {
+    int argc;
+    const char **argv;
+    const size_t *argvlen;		/* NULL: NUL-terminated argv */
+};
+
 struct rscript {
     const char *source;
     char sha1[41];
@@ -152,6 +175,11 @@ long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
 size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
 int rconn_is_cluster(const struct rconn *c);
+size_t rconn_pipeline(struct rconn *c, size_t n, const struct rconn_cmd *cmd,
+		      redisReply **reply);
+int rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
+		    size_t n);
+size_t rconn_pipe_read(struct rconn *c, const size_t *which, size_t n, redisReply **reply);
 int rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
 		       int *step);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);

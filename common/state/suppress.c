@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "monotime.h"
 #include "msg.h"
 #include "redisconn.h"
 #include "suppress.h"
@@ -28,6 +29,14 @@ static const char *const reason_names[] = {
 #define VALUE_VERSION 0x10		/* high nibble of byte 0 */
 #define BATCH_MAX 500			/* entries per round trip */
 #define WALK_CHUNK 1024		/* buckets per round trip */
+#define SPREAD_BATCH_MAX 65536		/* entries per flush on a cluster ... */
+#define SPREAD_PAIRS_MAX 131072		/* ... and (entry, tag) pairs */
+#define SCOPE_CACHE 1024		/* sender domain -> scope id, remembered */
+#define TALLY_SLOTS 1024		/* decision counters kept in the process */
+#define TALLY_FLUSH_MS 1000
+#define WALK_TAGS 16			/* tags read at once on a cluster */
+#define WALK_GROUP 32			/* buckets probed by one EXISTS */
+#define TRYAGAIN_MAX 8			/* a moving slot: 10 ms to 1.3 s, 2.5 s in all */
 
 /* ---------------------------------------------------------------- pure */
 
@@ -71,23 +80,63 @@ sup_target_normalize(const char *in, size_t len, char *out, size_t outsz,
     return addr_normalize(in, len, out, outsz, why);
 }
 
-/* sup_bucket - which of SUP_BUCKETS hashes holds a target */
-unsigned
-sup_bucket(const char *target)
+/* hash64 - FNV-1a 64 with a murmur3 finaliser */
+static uint64_t
+hash64(const char *str)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a 64 ... */
+    uint64_t h = 0xcbf29ce484222325ULL;
     const unsigned char *p;
 
-    for (p = (const unsigned char *) target; *p; p++) {
+    for (p = (const unsigned char *) str; *p; p++) {
 	h ^= *p;
 	h *= 0x100000001b3ULL;
     }
-    h ^= h >> 33;			/* ... with a murmur3 finaliser */
+    h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
-    return (unsigned) (h & (SUP_BUCKETS - 1));
+    return h;
+}
+
+/* sup_bucket - which of SUP_BUCKETS hashes holds a target */
+unsigned
+sup_bucket(const char *target)
+{
+    return (unsigned) (hash64(target) & (SUP_BUCKETS - 1));
+}
+
+/*
+ * sup_spread_place - the tag and sub-bucket of a target in the spread
+ * layout: the tag's high part is a hash of "@domain", its low nibble one
+ * of the address (a domain entry: 0, its first tag); the sub-bucket comes
+ * from bits of the target's hash the tag does not use
+ */
+void
+sup_spread_place(const char *target, unsigned *tag, unsigned *sub)
+{
+    const char *at = strrchr(target, '@');
+    uint64_t hd = hash64(at ? at : target), ha;
+    unsigned d = (unsigned) ((hd >> 32) % SUP_TAG_DOMAINS);
+
+    if (target[0] == '@') {
+	*tag = d * SUP_TAG_SPREAD;
+	*sub = (unsigned) (hd & (SUP_TAG_BUCKETS - 1));
+	return;
+    }
+    ha = hash64(target);
+    *tag = d * SUP_TAG_SPREAD + (unsigned) (ha % SUP_TAG_SPREAD);
+    *sub = (unsigned) ((ha / SUP_TAG_SPREAD) % SUP_TAG_BUCKETS);
+}
+
+/* sup_spread_bucket - the global number of that bucket: tag, then sub */
+unsigned
+sup_spread_bucket(const char *target)
+{
+    unsigned tag, sub;
+
+    sup_spread_place(target, &tag, &sub);
+    return tag * SUP_TAG_BUCKETS + sub;
 }
 
 /* sup_source_valid - a short token of [a-zA-Z0-9._-] (may be empty) */
@@ -441,15 +490,17 @@ sup_csv_format(const struct sup_entry *e, char *buf, size_t size)
 
 /*
  * KEYS: address bucket, its long bucket, domain bucket, its long bucket,
- * scopes, stats.  ARGV: address, @domain, sender domain, now, field limit,
- * action ("" = do not count), stats ttl, sender label.
+ * scopes, stats (not given, and not used, when action is "").  ARGV:
+ * address, @domain, sender domain, now, field limit, action ("" = do not
+ * count), stats ttl, sender label.  Every scope of the sender domain and
+ * of its parents applies, the nearest first.
  */
 static const char check_lua[] = LUA_EXPIRES
     "local now, limit = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local sid, d = false, ARGV[3]\n"
+    "local sids, names, d = {}, {}, ARGV[3]\n"
     "while d ~= '' do\n"
-    "  sid = redis.call('HGET', KEYS[5], d)\n"
-    "  if sid then break end\n"
+    "  local id = redis.call('HGET', KEYS[5], d)\n"
+    "  if id then sids[#sids + 1], names[#names + 1] = id, d end\n"
     "  local dot = string.find(d, '.', 1, true)\n"
     "  if not dot then break end\n"
     "  d = string.sub(d, dot + 1)\n"
@@ -463,10 +514,17 @@ static const char check_lua[] = LUA_EXPIRES
     "  if e ~= 0 and e <= now then return false end\n"
     "  return v\n"
     "end\n"
-    "local hit, kind = get(KEYS[1], KEYS[2], ARGV[1]), 1\n"
-    "if not hit and sid then hit, kind = get(KEYS[1], KEYS[2], sid .. ':' .. ARGV[1]), 2 end\n"
+    "local function scoped(b, l, t)\n"
+    "  for i = 1, #sids do\n"
+    "    local v = get(b, l, sids[i] .. ':' .. t)\n"
+    "    if v then return v, names[i] end\n"
+    "  end\n"
+    "  return false, ''\n"
+    "end\n"
+    "local hit, kind, sc = get(KEYS[1], KEYS[2], ARGV[1]), 1, ''\n"
+    "if not hit then hit, sc = scoped(KEYS[1], KEYS[2], ARGV[1]); kind = 2 end\n"
     "if not hit then hit, kind = get(KEYS[3], KEYS[4], ARGV[2]), 3 end\n"
-    "if not hit and sid then hit, kind = get(KEYS[3], KEYS[4], sid .. ':' .. ARGV[2]), 4 end\n"
+    "if not hit then hit, sc = scoped(KEYS[3], KEYS[4], ARGV[2]); kind = 4 end\n"
     "if ARGV[6] ~= '' then\n"
     "  local f = ARGV[8] .. ' none pass'\n"
     "  if hit then\n"
@@ -477,7 +535,7 @@ static const char check_lua[] = LUA_EXPIRES
     "    redis.call('EXPIRE', KEYS[6], ARGV[7])\n"
     "  end\n"
     "end\n"
-    "if hit then return {kind, hit, d} end\n"
+    "if hit then return {kind, hit, sc} end\n"
     "return {0}\n";
 
 /*
@@ -566,12 +624,121 @@ static const char walk_lua[] = LUA_EXPIRES
     "out[1] = purged\n"
     "return out\n";
 
+/*
+ * The spread layout (a cluster): one script call per tag, so that all its
+ * keys share a slot; scope ids come from {sup} first (scope_lua).
+ *
+ * KEYS: scopes, scopeids, meta.  ARGV: sender domains.  Returns their
+ * ids, new ones allocated.
+ */
+static const char scope_lua[] =
+    "local out = {}\n"
+    "for i = 1, #ARGV do\n"
+    "  local id = redis.call('HGET', KEYS[1], ARGV[i])\n"
+    "  if not id then\n"
+    "    id = tostring(redis.call('HINCRBY', KEYS[3], 'nextscope', 1))\n"
+    "    redis.call('HSET', KEYS[1], ARGV[i], id)\n"
+    "    redis.call('HSET', KEYS[2], id, ARGV[i])\n"
+    "  end\n"
+    "  out[i] = id\n"
+    "end\n"
+    "return out\n";
+
+/*
+ * KEYS: the tag's scopes, its long bucket, then a bucket per entry.  ARGV:
+ * field limit, force, then target, scope, scope id, value, counted ("1":
+ * an address, or a domain entry's first tag) per entry.  Returns {counted
+ * new entries, counted entries kept because they were permanent}.
+ */
+static const char add_tag_lua[] = LUA_EXPIRES
+    "local limit, force = tonumber(ARGV[1]), ARGV[2] == '1'\n"
+    "local seen, added, kept = {}, 0, 0\n"
+    "for i = 0, (#ARGV - 2) / 5 - 1 do\n"
+    "  local t, sc, id, v = ARGV[3 + 5 * i], ARGV[4 + 5 * i], ARGV[5 + 5 * i], ARGV[6 + 5 * i]\n"
+    "  local counted = ARGV[7 + 5 * i] == '1'\n"
+    "  local f = t\n"
+    "  if sc ~= '' then\n"
+    "    if not seen[sc] then redis.call('HSET', KEYS[1], sc, id); seen[sc] = true end\n"
+    "    f = id .. ':' .. t\n"
+    "  end\n"
+    "  local k = KEYS[3 + i]\n"
+    "  if #f > limit then k = KEYS[2] end\n"
+    "  local keep = false\n"
+    "  if not force and expires(v) ~= 0 then\n"
+    "    local old = redis.call('HGET', k, f)\n"
+    "    keep = old and expires(old) == 0\n"
+    "  end\n"
+    "  local n = 0\n"
+    "  if not keep then n = redis.call('HSET', k, f, v) end\n"
+    "  if counted and keep then kept = kept + 1 end\n"
+    "  if counted then added = added + n end\n"
+    "end\n"
+    "return {added, kept}\n";
+
+/*
+ * KEYS: the tag's scopes, then buckets (its long bucket among them).
+ * ARGV: purge_before (0: no purge), first ("1": the tag is the first of
+ * its domain entries').  Returns {purged, target, scope, value ...}: the
+ * copies of domain entries in the other 15 tags are purged, not listed
+ * nor counted.
+ */
+static const char walk_tag_lua[] = LUA_EXPIRES
+    "local before, first = tonumber(ARGV[1]), ARGV[2] == '1'\n"
+    "local out, names, purged = {0}, nil, 0\n"
+    "for i = 2, #KEYS do\n"
+    "  local all = redis.call('HGETALL', KEYS[i])\n"
+    "  for j = 1, #all, 2 do\n"
+    "    local f, v = all[j], all[j + 1]\n"
+    "    local id, t = string.match(f, '^(%d+):(.+)$')\n"
+    "    if not id then t = f end\n"
+    "    local mine = first or string.byte(t, 1) ~= 64\n"
+    "    local e = expires(v)\n"
+    "    if before > 0 and e ~= 0 and e < before then\n"
+    "      redis.call('HDEL', KEYS[i], f)\n"
+    "      if mine then purged = purged + 1 end\n"
+    "    elseif mine then\n"
+    "      local sc = ''\n"
+    "      if id then\n"
+    "        if not names then\n"
+    "          names = {}\n"
+    "          local m = redis.call('HGETALL', KEYS[1])\n"
+    "          for k = 1, #m, 2 do names[m[k + 1]] = m[k] end\n"
+    "        end\n"
+    "        sc = names[id] or ('?' .. id)\n"
+    "      end\n"
+    "      out[#out + 1] = t\n"
+    "      out[#out + 1] = sc\n"
+    "      out[#out + 1] = v\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "out[1] = purged\n"
+    "return out\n";
+
 /* ---------------------------------------------------------------- store */
+
+struct scope_slot {
+    char name[DOMAIN_MAX];		/* "" = free */
+    char id[24];			/* "" = being resolved: pending */
+    size_t pending;			/* index among the names asked */
+};
+
+struct tally_slot {
+    char field[DOMAIN_MAX + 40];	/* "SENDER REASON ACTION"; "" = free */
+    long long n;
+};
 
 struct sup_store {
     struct rconn *rc;
     char *prefix;
+    int spread;			/* a cluster: keys spread over its slots */
     struct rscript check, add, remove, walk;
+    struct rscript scope, add_tag, walk_tag;	/* the spread layout's */
+    struct scope_slot *scopes;	/* spread: sender domain -> scope id */
+    struct tally_slot *tally;	/* spread: decisions not yet written */
+    size_t ntally;
+    char tally_day[16];		/* "stats:YYYYMMDD" of the tally */
+    long long tally_ms;		/* when it was last written */
     char err[256];
 };
 
@@ -580,18 +747,22 @@ struct batch_item {
     char scope[DOMAIN_MAX];
     unsigned char value[SUP_VALUE_MAX];
     size_t vlen;
-    char bkey[2][128];
+    char sid[24];		/* spread layout: the scope id ("" global) */
 };
 
 struct sup_batch {
     struct sup_store *store;
     int force;
-    size_t n;
+    size_t n, max, cap;
+    size_t pairs;		/* spread: (entry, tag) pairs queued */
     long long kept;		/* entries kept rather than replaced */
     struct batch_item *items;
+    char (*bkey)[2][128];	/* {sup} layout: each item's bucket, long bucket */
     const char **argv;
     size_t *argvlen;
 };
+
+static int tally_flush(struct sup_store *s);
 
 /* sup_store_new - a store over a connection the caller keeps owning */
 struct sup_store *
@@ -603,26 +774,41 @@ sup_store_new(struct rconn *rc, const char *prefix)
 	msg_fatal("suppress: [redis] prefix longer than 64 characters");
     s->rc = rc;
     s->prefix = xstrdup(prefix);
+    s->spread = rconn_is_cluster(rc);
     rscript_init(&s->check, check_lua);
     rscript_init(&s->add, add_lua);
     rscript_init(&s->remove, remove_lua);
     rscript_init(&s->walk, walk_lua);
+    rscript_init(&s->scope, scope_lua);
+    rscript_init(&s->add_tag, add_tag_lua);
+    rscript_init(&s->walk_tag, walk_tag_lua);
     /*
      * Sent again on a connection cut while they ran: adding, removing and
      * purging do nothing the second time, and a check gives the same
-     * verdict (its statistics may count that one check twice).
+     * verdict (its statistics may count that one check twice).  A scope
+     * once allocated is found the second time.
      */
     s->check.repeatable = s->add.repeatable = 1;
     s->remove.repeatable = s->walk.repeatable = 1;
+    s->scope.repeatable = s->add_tag.repeatable = s->walk_tag.repeatable = 1;
+    if (s->spread) {
+	s->scopes = xcalloc(SCOPE_CACHE, sizeof(*s->scopes));
+	s->tally = xcalloc(TALLY_SLOTS, sizeof(*s->tally));
+	s->tally_ms = monotime_ms();
+    }
     return s;
 }
 
-/* sup_store_free - release (not the connection) */
+/* sup_store_free - write the decisions counted, release (not the connection) */
 void
 sup_store_free(struct sup_store *s)
 {
     if (s == NULL)
 	return;
+    if (s->tally && s->ntally > 0 && tally_flush(s) < 0)
+	msg_warn("suppress: decision counts not written: %s", s->err);
+    free(s->scopes);
+    free(s->tally);
     free(s->prefix);
     free(s);
 }
@@ -634,6 +820,20 @@ sup_error(const struct sup_store *s)
     return s->err;
 }
 
+/* sup_store_buckets - the number of buckets: the range of sup_walk_buckets() */
+unsigned
+sup_store_buckets(const struct sup_store *s)
+{
+    return s->spread ? SUP_SPREAD_BUCKETS : SUP_BUCKETS;
+}
+
+/* sup_store_bucket - the bucket of a target, as sup_walk_buckets() counts */
+unsigned
+sup_store_bucket(const struct sup_store *s, const char *target)
+{
+    return s->spread ? sup_spread_bucket(target) : sup_bucket(target);
+}
+
 /* key - "PREFIX{sup}:NAME" */
 static void
 key(const struct sup_store *s, char *buf, size_t size, const char *name)
@@ -641,7 +841,21 @@ key(const struct sup_store *s, char *buf, size_t size, const char *name)
     snprintf(buf, size, "%s{sup}:%s", s->prefix, name);
 }
 
-/* bucket_keys - the bucket and long-bucket keys of a target */
+/* tag_key - "PREFIX{sup:TTT}:NAME", a key of one tag of the spread layout */
+static void
+tag_key(const struct sup_store *s, char *buf, size_t size, unsigned tag, const char *name)
+{
+    snprintf(buf, size, "%s{sup:%03x}:%s", s->prefix, tag, name);
+}
+
+/* sub_key - "PREFIX{sup:TTT}:b:SSS", a bucket of the spread layout */
+static void
+sub_key(const struct sup_store *s, char *buf, size_t size, unsigned tag, unsigned sub)
+{
+    snprintf(buf, size, "%s{sup:%03x}:b:%03x", s->prefix, tag, sub);
+}
+
+/* bucket_keys - the bucket and long-bucket keys of a target ({sup} layout) */
 static void
 bucket_keys(const struct sup_store *s, const char *target, char b[128], char l[128])
 {
@@ -670,39 +884,145 @@ reply_failed(struct sup_store *s, redisReply *r, int want_type)
     return 0;
 }
 
+/* slot_of - the cache slot of a name in a table of size slots */
+static size_t
+slot_of(const char *name, size_t size)
+{
+    return (size_t) (hash64(name) % size);
+}
+
+/*
+ * tally_flush - write the decisions counted in the process: one HINCRBY
+ * per field and the EXPIRE, pipelined to {sup}; the tally is emptied
+ * either way (counts are lost if Redis fails: statistics, not state)
+ */
+static int
+tally_flush(struct sup_store *s)
+{
+    struct rconn_cmd *cmd = xreallocarray(NULL, s->ntally + 1, sizeof(*cmd));
+    redisReply **reply = xreallocarray(NULL, s->ntally + 1, sizeof(*reply));
+    char (*nums)[24] = xreallocarray(NULL, s->ntally + 1, sizeof(*nums));
+    const char *(*av)[4] = xreallocarray(NULL, s->ntally + 1, sizeof(*av));
+    char k[128], ttl[16];
+    size_t i, n = 0;
+    int rc = 0;
+
+    key(s, k, sizeof(k), s->tally_day);
+    snprintf(ttl, sizeof(ttl), "%d", SUP_STATS_TTL);
+    for (i = 0; i < TALLY_SLOTS && n < s->ntally; i++) {
+	if (s->tally[i].field[0] == '\0')
+	    continue;
+	snprintf(nums[n], sizeof(nums[n]), "%lld", s->tally[i].n);
+	av[n][0] = "HINCRBY", av[n][1] = k, av[n][2] = s->tally[i].field, av[n][3] = nums[n];
+	cmd[n] = (struct rconn_cmd) {4, av[n], NULL};
+	n++;
+    }
+    av[n][0] = "EXPIRE", av[n][1] = k, av[n][2] = ttl;
+    cmd[n] = (struct rconn_cmd) {3, av[n], NULL};
+    n++;
+    (void) rconn_pipeline(s->rc, n, cmd, reply);
+    for (i = 0; i < n; i++) {
+	if (rc == 0 && reply_failed(s, reply[i], REDIS_REPLY_INTEGER))
+	    rc = -1;
+	if (reply[i])
+	    freeReplyObject(reply[i]);
+    }
+    memset(s->tally, 0, TALLY_SLOTS * sizeof(*s->tally));
+    s->ntally = 0;
+    s->tally_ms = monotime_ms();
+    free(cmd);
+    free(reply);
+    free(nums);
+    free(av);
+    return rc;
+}
+
+/*
+ * tally - count one decision in the process (a cluster: the day's hash is
+ * in {sup}, not in the recipient's slot); written at most once a second
+ */
+static void
+tally(struct sup_store *s, const char *day, const char *sender, const char *reason,
+      const char *action)
+{
+    char f[sizeof(s->tally[0].field)];
+    size_t i;
+
+    if (strcmp(day, s->tally_day) != 0) {
+	if (s->ntally > 0 && tally_flush(s) < 0)
+	    msg_warn("suppress: decision counts not written: %s", s->err);
+	snprintf(s->tally_day, sizeof(s->tally_day), "%s", day);
+    }
+    snprintf(f, sizeof(f), "%s %s %s", sender, reason, action);
+    for (i = slot_of(f, TALLY_SLOTS); s->tally[i].field[0] != '\0';
+	 i = (i + 1) % TALLY_SLOTS)
+	if (strcmp(s->tally[i].field, f) == 0)
+	    break;
+    if (s->tally[i].field[0] == '\0') {
+	memcpy(s->tally[i].field, f, sizeof(f));
+	s->ntally++;
+    }
+    s->tally[i].n++;
+    /* a table three quarters full probes long: write it out */
+    if (s->ntally >= TALLY_SLOTS * 3 / 4 || monotime_ms() - s->tally_ms >= TALLY_FLUSH_MS)
+	if (tally_flush(s) < 0)
+	    msg_warn("suppress: decision counts not written: %s", s->err);
+}
+
+/* check_keys - the keys of a check: {sup}, or the recipient's tag */
+static int
+check_keys(struct sup_store *s, const char *rcpt, const char *dom, const char *day,
+	   char k[6][128])
+{
+    unsigned tag, sub, dtag, dsub;
+
+    if (!s->spread) {
+	bucket_keys(s, rcpt, k[0], k[1]);
+	bucket_keys(s, dom, k[2], k[3]);
+	key(s, k[4], sizeof(k[4]), "scopes");
+	key(s, k[5], sizeof(k[5]), day);
+	return 6;
+    }
+    sup_spread_place(rcpt, &tag, &sub);
+    sup_spread_place(dom, &dtag, &dsub);	/* the copy in the recipient's tag */
+    sub_key(s, k[0], sizeof(k[0]), tag, sub);
+    tag_key(s, k[1], sizeof(k[1]), tag, "l");
+    sub_key(s, k[2], sizeof(k[2]), tag, dsub);
+    tag_key(s, k[3], sizeof(k[3]), tag, "l");
+    tag_key(s, k[4], sizeof(k[4]), tag, "scopes");
+    return 5;
+}
+
 /* sup_check - is rcpt suppressed for mail from sender_domain? */
 int
 sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
 	  long long now, const char *action, struct sup_entry *hit)
 {
     char k[6][128], dom[DOMAIN_MAX + 1], nows[24], lim[8], ttl[16], day[16];
-    const char *argv[14];
+    const char *argv[14], *sender = sender_domain && *sender_domain ? sender_domain : "<>";
     redisReply *r;
     time_t tt = (time_t) now;
     struct tm tm;
-    int kind, rc = -1;
+    int kind, nk, i, rc = -1;
 
     snprintf(dom, sizeof(dom), "@%s", addr_domain(rcpt));
-    bucket_keys(s, rcpt, k[0], k[1]);
-    bucket_keys(s, dom, k[2], k[3]);
-    key(s, k[4], sizeof(k[4]), "scopes");
     gmtime_r(&tt, &tm);
     strftime(day, sizeof(day), "stats:%Y%m%d", &tm);
-    key(s, k[5], sizeof(k[5]), day);
+    nk = check_keys(s, rcpt, dom, day, k);
     snprintf(nows, sizeof(nows), "%lld", now);
     snprintf(lim, sizeof(lim), "%d", SUP_FIELD_MAX);
     snprintf(ttl, sizeof(ttl), "%d", SUP_STATS_TTL);
-    argv[0] = k[0], argv[1] = k[1], argv[2] = k[2], argv[3] = k[3];
-    argv[4] = k[4], argv[5] = k[5];
-    argv[6] = rcpt;
-    argv[7] = dom;
-    argv[8] = sender_domain ? sender_domain : "";
-    argv[9] = nows;
-    argv[10] = lim;
-    argv[11] = action ? action : "";
-    argv[12] = ttl;
-    argv[13] = sender_domain && *sender_domain ? sender_domain : "<>";
-    r = rconn_eval(s->rc, &s->check, 6, 14, argv, NULL);
+    for (i = 0; i < nk; i++)
+	argv[i] = k[i];
+    argv[nk + 0] = rcpt;
+    argv[nk + 1] = dom;
+    argv[nk + 2] = sender_domain ? sender_domain : "";
+    argv[nk + 3] = nows;
+    argv[nk + 4] = lim;
+    argv[nk + 5] = action && !s->spread ? action : "";
+    argv[nk + 6] = ttl;
+    argv[nk + 7] = sender;
+    r = rconn_eval(s->rc, &s->check, nk, nk + 8, argv, NULL);
     if (reply_failed(s, r, REDIS_REPLY_ARRAY))
 	goto out;
     if (r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER) {
@@ -711,6 +1031,8 @@ sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
     }
     kind = (int) r->element[0]->integer;
     if (kind == 0) {
+	if (action && s->spread)
+	    tally(s, day, sender, "none", "pass");
 	rc = 0;
 	goto out;
     }
@@ -725,6 +1047,8 @@ sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
     if ((kind == 2 || kind == 4) && r->elements > 2
 	&& r->element[2]->type == REDIS_REPLY_STRING)
 	snprintf(hit->scope, sizeof(hit->scope), "%s", r->element[2]->str);
+    if (action && s->spread)
+	tally(s, day, sender, sup_reason_name(hit->reason), action);
     rc = 1;
 out:
     if (r)
@@ -740,10 +1064,23 @@ sup_batch_new(struct sup_store *s, int force)
 
     b->store = s;
     b->force = force;
-    b->items = xreallocarray(NULL, BATCH_MAX, sizeof(*b->items));
-    b->argv = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX, sizeof(*b->argv));
-    b->argvlen = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX, sizeof(*b->argvlen));
+    b->max = s->spread ? SPREAD_BATCH_MAX : BATCH_MAX;
+    b->cap = 64;
+    b->items = xreallocarray(NULL, b->cap, sizeof(*b->items));
+    if (!s->spread) {
+	b->bkey = xreallocarray(NULL, BATCH_MAX, sizeof(*b->bkey));
+	b->argv = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX, sizeof(*b->argv));
+	b->argvlen = xreallocarray(NULL, 3 + 2 * BATCH_MAX + 2 + 3 * BATCH_MAX,
+				   sizeof(*b->argvlen));
+    }
     return b;
+}
+
+/* sup_batch_max - the entries a batch holds before it flushes */
+size_t
+sup_batch_max(const struct sup_batch *b)
+{
+    return b->max;
 }
 
 /* sup_batch_free - release (unflushed entries are dropped) */
@@ -753,6 +1090,7 @@ sup_batch_free(struct sup_batch *b)
     if (b == NULL)
 	return;
     free(b->items);
+    free(b->bkey);
     free(b->argv);
     free(b->argvlen);
     free(b);
@@ -762,23 +1100,27 @@ sup_batch_free(struct sup_batch *b)
 int
 sup_batch_add(struct sup_batch *b, const struct sup_entry *e)
 {
-    struct batch_item *it = &b->items[b->n++];
+    struct batch_item *it;
 
+    if (b->n == b->cap) {
+	b->cap = b->cap * 2 > b->max ? b->max : b->cap * 2;
+	b->items = xreallocarray(b->items, b->cap, sizeof(*b->items));
+    }
+    it = &b->items[b->n++];
     snprintf(it->target, sizeof(it->target), "%s", e->target);
     snprintf(it->scope, sizeof(it->scope), "%s", e->scope);
     it->vlen = sup_value_encode(e, it->value);
-    bucket_keys(b->store, e->target, it->bkey[0], it->bkey[1]);
-    if (b->n == BATCH_MAX)
+    if (!b->store->spread)
+	bucket_keys(b->store, e->target, b->bkey[b->n - 1][0], b->bkey[b->n - 1][1]);
+    b->pairs += e->target[0] == '@' ? SUP_TAG_SPREAD : 1;
+    if (b->n == b->max || b->pairs >= SPREAD_PAIRS_MAX)
 	return sup_batch_flush(b);
     return 0;
 }
 
-/*
- * sup_batch_flush - write what is queued in one round trip; returns the
- * number of entries written or kept, -1 on error (the batch is dropped)
- */
-int
-sup_batch_flush(struct sup_batch *b)
+/* flush_one_tag - the batch in {sup}, one script call ({sup} layout) */
+static int
+flush_one_tag(struct sup_batch *b)
 {
     struct sup_store *s = b->store;
     char k[3][128], lim[8];
@@ -786,8 +1128,6 @@ sup_batch_flush(struct sup_batch *b)
     size_t i, nk, na;
     int rc = -1;
 
-    if (b->n == 0)
-	return 0;
     key(s, k[0], sizeof(k[0]), "scopes");
     key(s, k[1], sizeof(k[1]), "scopeids");
     key(s, k[2], sizeof(k[2]), "meta");
@@ -797,11 +1137,11 @@ sup_batch_flush(struct sup_batch *b)
 	b->argvlen[nk] = strlen(k[nk]);
     }
     for (i = 0; i < b->n; i++) {
-	b->argv[nk] = b->items[i].bkey[0];
-	b->argvlen[nk] = strlen(b->items[i].bkey[0]);
+	b->argv[nk] = b->bkey[i][0];
+	b->argvlen[nk] = strlen(b->bkey[i][0]);
 	nk++;
-	b->argv[nk] = b->items[i].bkey[1];
-	b->argvlen[nk] = strlen(b->items[i].bkey[1]);
+	b->argv[nk] = b->bkey[i][1];
+	b->argvlen[nk] = strlen(b->bkey[i][1]);
 	nk++;
     }
     na = nk;
@@ -823,9 +1163,269 @@ sup_batch_flush(struct sup_batch *b)
 	if (r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER)
 	    b->kept += r->element[1]->integer;
     }
-    b->n = 0;
     if (r)
 	freeReplyObject(r);
+    return rc;
+}
+
+/*
+ * resolve_scopes - the scope id of each scoped entry of a batch: from the
+ * store's cache, else from one call to {sup} for all the others (which
+ * allocates new ones); 0, or -1
+ */
+static int
+resolve_scopes(struct sup_store *s, struct sup_batch *b)
+{
+    const char **argv = xreallocarray(NULL, b->n + 3, sizeof(*argv));
+    long *pend = xreallocarray(NULL, b->n, sizeof(*pend));
+    char k[3][128];
+    struct scope_slot *c;
+    redisReply *r = NULL;
+    size_t i, nn = 0;
+    int rc = 0;
+
+    for (i = 0; i < b->n; i++) {
+	struct batch_item *it = &b->items[i];
+
+	pend[i] = -1;
+	it->sid[0] = '\0';
+	if (it->scope[0] == '\0')
+	    continue;
+	c = &s->scopes[slot_of(it->scope, SCOPE_CACHE)];
+	if (strcmp(c->name, it->scope) == 0 && c->id[0] != '\0') {
+	    memcpy(it->sid, c->id, sizeof(it->sid));
+	    continue;
+	}
+	if (strcmp(c->name, it->scope) != 0) {	/* a new name, or another one's slot */
+	    memcpy(c->name, it->scope, sizeof(c->name));
+	    c->id[0] = '\0';
+	    c->pending = nn;
+	    argv[3 + nn++] = c->name;
+	}
+	pend[i] = (long) c->pending;
+    }
+    if (nn > 0) {
+	/* the names asked may be evicted from the cache: ask with copies */
+	for (i = 0; i < b->n; i++)
+	    if (pend[i] >= 0 && argv[3 + pend[i]] != b->items[i].scope)
+		argv[3 + pend[i]] = b->items[i].scope;
+	key(s, k[0], sizeof(k[0]), "scopes");
+	key(s, k[1], sizeof(k[1]), "scopeids");
+	key(s, k[2], sizeof(k[2]), "meta");
+	argv[0] = k[0], argv[1] = k[1], argv[2] = k[2];
+	r = rconn_eval(s->rc, &s->scope, 3, (int) (3 + nn), argv, NULL);
+	if (reply_failed(s, r, REDIS_REPLY_ARRAY) || r->elements != nn) {
+	    if (r && r->type == REDIS_REPLY_ARRAY)
+		snprintf(s->err, sizeof(s->err), "redis: unexpected reply to the scope script");
+	    rc = -1;
+	}
+	for (i = 0; rc == 0 && i < b->n; i++) {
+	    redisReply *id;
+
+	    if (pend[i] < 0)
+		continue;
+	    id = r->element[pend[i]];
+	    if (id->type != REDIS_REPLY_STRING || id->len >= sizeof(b->items[i].sid)) {
+		snprintf(s->err, sizeof(s->err), "redis: unexpected scope id");
+		rc = -1;
+		break;
+	    }
+	    memcpy(b->items[i].sid, id->str, id->len + 1);
+	    c = &s->scopes[slot_of(b->items[i].scope, SCOPE_CACHE)];
+	    if (strcmp(c->name, b->items[i].scope) == 0)
+		memcpy(c->id, b->items[i].sid, sizeof(c->id));
+	}
+	for (i = 0; i < SCOPE_CACHE; i++)	/* forget what stayed pending */
+	    if (s->scopes[i].id[0] == '\0')
+		s->scopes[i].name[0] = '\0';
+    }
+    if (r)
+	freeReplyObject(r);
+    free(argv);
+    free(pend);
+    return rc;
+}
+
+struct pair {
+    unsigned tag, sub;
+    size_t item;
+    int counted;		/* an address, or a domain entry's first tag */
+};
+
+/* pair_cmp - by tag, then in the order of the batch */
+static int
+pair_cmp(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+
+    if (x->tag != y->tag)
+	return x->tag < y->tag ? -1 : 1;
+    return x->item < y->item ? -1 : x->item > y->item;
+}
+
+/* batch_pairs - each entry's (tag, sub), 16 for a domain entry, sorted */
+static struct pair *
+batch_pairs(struct sup_batch *b, size_t *np)
+{
+    struct pair *p = xreallocarray(NULL, b->pairs, sizeof(*p));
+    unsigned tag, sub, j;
+    size_t i, n = 0;
+
+    for (i = 0; i < b->n; i++) {
+	sup_spread_place(b->items[i].target, &tag, &sub);
+	if (b->items[i].target[0] != '@') {
+	    p[n++] = (struct pair) {tag, sub, i, 1};
+	    continue;
+	}
+	for (j = 0; j < SUP_TAG_SPREAD; j++)
+	    p[n++] = (struct pair) {tag + j, sub, i, j == 0};
+    }
+    qsort(p, n, sizeof(*p), pair_cmp);
+    *np = n;
+    return p;
+}
+
+#define KEYLEN 96			/* prefix (64) and "{sup:TTT}:b:SSS" */
+
+/*
+ * script_again - a script reply of the spread layout, with the script sent
+ * again alone (rconn_eval()) when the node did not know it (NOSCRIPT) or
+ * refused it because its slot is moving (TRYAGAIN, a few times, waiting
+ * 10 ms, then twice as long each time): neither ran it
+ */
+static redisReply *
+script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
+	     redisReply *r)
+{
+    int tries = 0;
+
+    while (r && r->type == REDIS_REPLY_ERROR) {
+	if (strncmp(r->str, "TRYAGAIN", 8) == 0 && tries < TRYAGAIN_MAX) {
+	    struct timespec ts = {0, (10L << tries) * 1000000L};
+
+	    tries++;
+	    nanosleep(&ts, NULL);
+	} else if (strncmp(r->str, "NOSCRIPT", 8) != 0) {
+	    break;
+	}
+	freeReplyObject(r);
+	r = rconn_eval(s->rc, sc, atoi(c->argv[2]), c->argc - 3, c->argv + 3,
+		       c->argvlen ? c->argvlen + 3 : NULL);
+    }
+    return r;
+}
+
+/*
+ * flush_spread - the batch on a cluster: an add script per tag, all sent
+ * at once (rconn_pipeline: every master at work), then the count of new
+ * entries added to {sup}'s in one command
+ */
+static int
+flush_spread(struct sup_batch *b)
+{
+    struct sup_store *s = b->store;
+    struct pair *p;
+    size_t np, ng, i, j, g, a, na;
+    char (*keys)[KEYLEN], (*nks)[16], lim[8], num[24], mk[128];
+    const char **argv;
+    size_t *argvlen;
+    struct rconn_cmd *cmd;
+    redisReply **reply, *r;
+    long long added = 0, kept = 0;
+    int rc = 0;
+
+    if (resolve_scopes(s, b) < 0)
+	return -1;
+    p = batch_pairs(b, &np);
+    for (ng = 0, i = 0; i < np; i++)
+	ng += i == 0 || p[i].tag != p[i - 1].tag;
+    keys = xreallocarray(NULL, np + 2 * ng, sizeof(*keys));
+    nks = xreallocarray(NULL, ng, sizeof(*nks));
+    na = 7 * ng + 6 * np;
+    argv = xreallocarray(NULL, na, sizeof(*argv));
+    argvlen = xreallocarray(NULL, na, sizeof(*argvlen));
+    cmd = xreallocarray(NULL, ng, sizeof(*cmd));
+    reply = xreallocarray(NULL, ng, sizeof(*reply));
+    snprintf(lim, sizeof(lim), "%d", SUP_FIELD_MAX);
+#define ARG(s, l) (argv[a] = (s), argvlen[a++] = (l))
+    for (a = 0, g = 0, i = 0, j = 0; i < np; i = j, g++) {
+	size_t first = a, m, kk = np + 2 * g, x;
+
+	for (j = i; j < np && p[j].tag == p[i].tag; j++)
+	    continue;
+	m = j - i;
+	snprintf(nks[g], sizeof(nks[g]), "%zu", 2 + m);
+	tag_key(s, keys[kk], KEYLEN, p[i].tag, "scopes");
+	tag_key(s, keys[kk + 1], KEYLEN, p[i].tag, "l");
+	ARG("EVALSHA", 7);
+	ARG(s->add_tag.sha1, 40);
+	ARG(nks[g], strlen(nks[g]));
+	ARG(keys[kk], strlen(keys[kk]));
+	ARG(keys[kk + 1], strlen(keys[kk + 1]));
+	for (x = i; x < j; x++) {
+	    sub_key(s, keys[x], KEYLEN, p[x].tag, p[x].sub);
+	    ARG(keys[x], strlen(keys[x]));
+	}
+	ARG(lim, strlen(lim));
+	ARG(b->force ? "1" : "0", 1);
+	for (x = i; x < j; x++) {
+	    const struct batch_item *it = &b->items[p[x].item];
+
+	    ARG(it->target, strlen(it->target));
+	    ARG(it->scope, strlen(it->scope));
+	    ARG(it->sid, strlen(it->sid));
+	    ARG((const char *) it->value, it->vlen);
+	    ARG(p[x].counted ? "1" : "0", 1);
+	}
+	cmd[g] = (struct rconn_cmd) {(int) (a - first), argv + first, argvlen + first};
+    }
+#undef ARG
+    (void) rconn_pipeline(s->rc, ng, cmd, reply);
+    for (g = 0; g < ng; g++) {
+	r = script_again(s, &s->add_tag, &cmd[g], reply[g]);
+	if (reply_failed(s, r, REDIS_REPLY_ARRAY))
+	    rc = -1;
+	else if (r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER
+		 && r->element[1]->type == REDIS_REPLY_INTEGER)
+	    added += r->element[0]->integer, kept += r->element[1]->integer;
+	if (r)
+	    freeReplyObject(r);
+    }
+    if (added != 0) {
+	key(s, mk, sizeof(mk), "meta");
+	snprintf(num, sizeof(num), "%lld", added);
+	r = rconn_commandv(s->rc, "HINCRBY", mk, "entries", num, NULL);
+	if (reply_failed(s, r, REDIS_REPLY_INTEGER))
+	    rc = -1;
+	if (r)
+	    freeReplyObject(r);
+    }
+    b->kept += kept;
+    free(p);
+    free(keys);
+    free(nks);
+    free(argv);
+    free(argvlen);
+    free(cmd);
+    free(reply);
+    return rc < 0 ? -1 : (int) b->n;
+}
+
+/*
+ * sup_batch_flush - write what is queued (one round trip; on a cluster,
+ * one per master, in parallel); returns the number of entries written or
+ * kept, -1 on error (the batch is dropped)
+ */
+int
+sup_batch_flush(struct sup_batch *b)
+{
+    int rc;
+
+    if (b->n == 0)
+	return 0;
+    rc = b->store->spread ? flush_spread(b) : flush_one_tag(b);
+    b->n = 0;
+    b->pairs = 0;
     return rc;
 }
 
@@ -844,6 +1444,83 @@ sup_add(struct sup_store *s, const struct sup_entry *e, int force)
     return rc;
 }
 
+/* scope_id - a sender domain's scope id, never allocated: 1, 0 for none, -1 */
+static int
+scope_id(struct sup_store *s, const char *scope, char id[24])
+{
+    struct scope_slot *c = &s->scopes[slot_of(scope, SCOPE_CACHE)];
+    char k[128];
+    redisReply *r;
+    int rc = -1;
+
+    if (strcmp(c->name, scope) == 0 && c->id[0] != '\0') {
+	memcpy(id, c->id, 24);
+	return 1;
+    }
+    key(s, k, sizeof(k), "scopes");
+    r = rconn_commandv(s->rc, "HGET", k, scope, NULL);
+    if (r && r->type == REDIS_REPLY_NIL)
+	rc = 0;
+    else if (!reply_failed(s, r, REDIS_REPLY_STRING) && r->len < 24) {
+	memcpy(id, r->str, r->len + 1);
+	snprintf(c->name, sizeof(c->name), "%s", scope);
+	memcpy(c->id, id, sizeof(c->id));
+	rc = 1;
+    }
+    if (r)
+	freeReplyObject(r);
+    return rc;
+}
+
+/* remove_spread - HDEL in the target's tag, or in each of its domain's */
+static int
+remove_spread(struct sup_store *s, const char *target, const char *scope)
+{
+    char f[ADDR_MAX + 32], id[24], k[SUP_TAG_SPREAD][KEYLEN], mk[128];
+    const char *av[SUP_TAG_SPREAD][3];
+    struct rconn_cmd cmd[SUP_TAG_SPREAD];
+    redisReply *reply[SUP_TAG_SPREAD], *r;
+    unsigned tag, sub, n, j;
+    long long found = 0;
+    int rc = 0;
+
+    if (scope && *scope) {
+	if ((rc = scope_id(s, scope, id)) <= 0)
+	    return rc;			/* no such scope: no such entry */
+	snprintf(f, sizeof(f), "%s:%s", id, target);
+    } else {
+	snprintf(f, sizeof(f), "%s", target);
+    }
+    sup_spread_place(target, &tag, &sub);
+    n = target[0] == '@' ? SUP_TAG_SPREAD : 1;
+    for (j = 0; j < n; j++) {
+	if (strlen(f) > SUP_FIELD_MAX)
+	    tag_key(s, k[j], KEYLEN, tag + j, "l");
+	else
+	    sub_key(s, k[j], KEYLEN, tag + j, sub);
+	av[j][0] = "HDEL", av[j][1] = k[j], av[j][2] = f;
+	cmd[j] = (struct rconn_cmd) {3, av[j], NULL};
+    }
+    (void) rconn_pipeline(s->rc, n, cmd, reply);
+    for (rc = 0, j = 0; j < n; j++) {
+	if (reply_failed(s, reply[j], REDIS_REPLY_INTEGER))
+	    rc = -1;
+	else if (reply[j]->integer > found)
+	    found = reply[j]->integer;
+	if (reply[j])
+	    freeReplyObject(reply[j]);
+    }
+    if (found > 0) {
+	key(s, mk, sizeof(mk), "meta");
+	r = rconn_commandv(s->rc, "HINCRBY", mk, "entries", "-1", NULL);
+	if (reply_failed(s, r, REDIS_REPLY_INTEGER))
+	    rc = -1;
+	if (r)
+	    freeReplyObject(r);
+    }
+    return rc < 0 ? -1 : found > 0;
+}
+
 /* sup_remove - delete one entry; 1 if it existed */
 int
 sup_remove(struct sup_store *s, const char *target, const char *scope)
@@ -853,6 +1530,8 @@ sup_remove(struct sup_store *s, const char *target, const char *scope)
     redisReply *r;
     int rc = -1;
 
+    if (s->spread)
+	return remove_spread(s, target, scope);
     key(s, k[0], sizeof(k[0]), "scopes");
     key(s, k[1], sizeof(k[1]), "meta");
     bucket_keys(s, target, k[2], k[3]);
@@ -869,12 +1548,17 @@ sup_remove(struct sup_store *s, const char *target, const char *scope)
     return rc;
 }
 
-/* walk_reply - hand each entry of one walk reply to fn */
+/*
+ * walk_reply - hand each entry of one walk reply to fn; in the spread
+ * layout only those of buckets lo to hi - 1 (the long bucket holds a whole
+ * tag's)
+ */
 static int
-walk_reply(struct sup_store *s, redisReply *r,
+walk_reply(struct sup_store *s, redisReply *r, unsigned lo, unsigned hi,
 	   int (*fn)(const struct sup_entry *, void *), void *arg)
 {
     struct sup_entry e;
+    unsigned bk;
     size_t i;
     int stop;
 
@@ -892,11 +1576,135 @@ walk_reply(struct sup_store *s, redisReply *r,
 	}
 	memcpy(e.target, t->str, t->len);
 	memcpy(e.scope, sc->str, sc->len);
+	if (s->spread && ((bk = sup_spread_bucket(e.target)) < lo || bk >= hi))
+	    continue;
 	if ((stop = fn(&e, arg)) != 0)
 	    return stop;
     }
-    (void) s;
     return 0;
+}
+
+/*
+ * walk_spread - buckets first to end - 1 of the spread layout: a script
+ * call per tag, WALK_TAGS of them at once (rconn_pipeline: the masters
+ * read in parallel).  Each tag's buckets are first probed by EXISTS, by
+ * groups of WALK_GROUP (one C loop on the server instead of a Lua call
+ * per key), and the script reads only the groups that have keys: a short
+ * list costs a small part of 2^21 reads.
+ */
+static int
+walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_before,
+	    int (*fn)(const struct sup_entry *, void *), void *arg)
+{
+    enum {
+	NK = 2 + SUP_TAG_BUCKETS,	/* scopes, long bucket, buckets */
+	NG = 1 + SUP_TAG_BUCKETS / WALK_GROUP,	/* probes: long bucket, groups */
+	PER = 3 + NK + 2,		/* EVALSHA sha n, keys, two arguments */
+    };
+    char (*keys)[KEYLEN] = xreallocarray(NULL, WALK_TAGS * NK, sizeof(*keys));
+    const char **argv = xreallocarray(NULL, WALK_TAGS * PER, sizeof(*argv));
+    const char **xargv = xreallocarray(NULL, WALK_TAGS * (NK + NG), sizeof(*xargv));
+    struct rconn_cmd *xcmd = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xcmd));
+    redisReply **xreply = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xreply));
+    struct rconn_cmd cmd[WALK_TAGS];
+    redisReply *reply[WALK_TAGS], *r;
+    char before[24], num[24], mk[128], nks[WALK_TAGS][16];
+    unsigned b = first, lo[WALK_TAGS], hi[WALK_TAGS], tag, sub;
+    size_t n, m, i, j, g, a, x, nk[WALK_TAGS], ng[WALK_TAGS], nx;
+    long long purged = 0;
+    int rc = 0;
+
+    snprintf(before, sizeof(before), "%lld", purge_before);
+    while (b < end && rc == 0) {
+	/* the keys of up to WALK_TAGS tags, and their probes */
+	for (n = 0, nx = 0, x = 0; n < WALK_TAGS && b < end; n++, b = hi[n - 1]) {
+	    char (*k)[KEYLEN] = keys + n * NK;
+
+	    tag = b / SUP_TAG_BUCKETS;
+	    lo[n] = b;
+	    hi[n] = (tag + 1) * SUP_TAG_BUCKETS < end ? (tag + 1) * SUP_TAG_BUCKETS : end;
+	    nk[n] = 0;
+	    tag_key(s, k[nk[n]++], KEYLEN, tag, "scopes");
+	    tag_key(s, k[nk[n]++], KEYLEN, tag, "l");
+	    for (sub = b % SUP_TAG_BUCKETS; tag * SUP_TAG_BUCKETS + sub < hi[n]; sub++)
+		sub_key(s, k[nk[n]++], KEYLEN, tag, sub);
+	    for (ng[n] = 0, i = 1; i < nk[n]; i += i == 1 ? 1 : WALK_GROUP, ng[n]++) {
+		size_t cnt = i == 1 ? 1 : nk[n] - i < WALK_GROUP ? nk[n] - i : WALK_GROUP;
+
+		xcmd[nx] = (struct rconn_cmd) {(int) (1 + cnt), xargv + x, NULL};
+		xargv[x++] = "EXISTS";
+		for (j = 0; j < cnt; j++)
+		    xargv[x++] = k[i + j];
+		nx++;
+	    }
+	}
+	(void) rconn_pipeline(s->rc, nx, xcmd, xreply);
+	/* a script per tag that has keys, over its groups that have */
+	for (m = 0, g = 0, i = 0; i < n; i++) {
+	    char (*k)[KEYLEN] = keys + i * NK;
+	    size_t t, q, base = m * PER;
+	    int any = 0;
+
+	    a = base + 3;
+	    argv[a++] = k[0];
+	    argv[a++] = k[1];
+	    for (q = 0, t = 1; q < ng[i]; q++, g++, t += t == 1 ? 1 : WALK_GROUP) {
+		size_t cnt = t == 1 ? 1 : nk[i] - t < WALK_GROUP ? nk[i] - t : WALK_GROUP;
+		int has = xreply[g] == NULL || xreply[g]->type != REDIS_REPLY_INTEGER
+		    || xreply[g]->integer > 0;	/* unknown: read it */
+
+		if (has) {
+		    any = 1;
+		    for (j = 0; t > 1 && j < cnt; j++)
+			argv[a++] = k[t + j];
+		}
+		if (xreply[g])
+		    freeReplyObject(xreply[g]);
+	    }
+	    if (!any)
+		continue;
+	    snprintf(nks[m], sizeof(nks[m]), "%zu", a - base - 3);
+	    argv[base] = "EVALSHA";
+	    argv[base + 1] = s->walk_tag.sha1;
+	    argv[base + 2] = nks[m];
+	    argv[a++] = before;
+	    argv[a++] = (lo[i] / SUP_TAG_BUCKETS) % SUP_TAG_SPREAD == 0 ? "1" : "0";
+	    cmd[m] = (struct rconn_cmd) {(int) (a - base), argv + base, NULL};
+	    lo[m] = lo[i], hi[m] = hi[i];
+	    m++;
+	}
+	n = m;
+	(void) rconn_pipeline(s->rc, n, cmd, reply);
+	for (i = 0; i < n; i++) {
+	    r = rc != 0 ? reply[i] : script_again(s, &s->walk_tag, &cmd[i], reply[i]);
+	    if (rc != 0)
+		;			/* stopped: the rest is only freed */
+	    else if (reply_failed(s, r, REDIS_REPLY_ARRAY))
+		rc = -1;
+	    else {
+		if (r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER)
+		    purged += r->element[0]->integer;
+		rc = walk_reply(s, r, lo[i], hi[i], fn, arg);
+	    }
+	    if (r)
+		freeReplyObject(r);
+	}
+    }
+    if (purged > 0) {
+	key(s, mk, sizeof(mk), "meta");
+	snprintf(num, sizeof(num), "%lld", -purged);
+	r = rconn_commandv(s->rc, "HINCRBY", mk, "entries", num, NULL);
+	if (reply_failed(s, r, REDIS_REPLY_INTEGER) && rc == 0)
+	    rc = -1;
+	if (r)
+	    freeReplyObject(r);
+    }
+    free(keys);
+    free(argv);
+    free(xargv);
+    free(xcmd);
+    free(xreply);
+    return rc;
 }
 
 /* walk_range - the entries of buckets first to end - 1, a chunk per round trip */
@@ -930,7 +1738,7 @@ walk_range(struct sup_store *s, unsigned first, unsigned end, long long purge_be
 	if (reply_failed(s, r, REDIS_REPLY_ARRAY))
 	    rc = -1;
 	else
-	    rc = walk_reply(s, r, fn, arg);
+	    rc = walk_reply(s, r, 0, 0, fn, arg);
 	if (r)
 	    freeReplyObject(r);
     }
@@ -944,6 +1752,8 @@ int
 sup_walk(struct sup_store *s, long long purge_before,
 	 int (*fn)(const struct sup_entry *, void *), void *arg)
 {
+    if (s->spread)
+	return walk_spread(s, 0, SUP_SPREAD_BUCKETS, purge_before, fn, arg);
     return walk_range(s, 0, SUP_BUCKETS, purge_before, fn, arg);
 }
 
@@ -952,9 +1762,11 @@ int
 sup_walk_buckets(struct sup_store *s, unsigned first, unsigned count,
 		 int (*fn)(const struct sup_entry *, void *), void *arg)
 {
-    unsigned end = first >= SUP_BUCKETS || count > SUP_BUCKETS - first ? SUP_BUCKETS
-	: first + count;
+    unsigned n = sup_store_buckets(s);
+    unsigned end = first >= n || count > n - first ? n : first + count;
 
+    if (s->spread)
+	return walk_spread(s, first, end, 0, fn, arg);
     return walk_range(s, first, end, 0, fn, arg);
 }
 
@@ -986,6 +1798,8 @@ sup_stats(struct sup_store *s, const char *day,
     redisReply *r;
     size_t i;
 
+    if (s->tally && s->ntally > 0 && tally_flush(s) < 0)
+	msg_warn("suppress: decision counts not written: %s", s->err);
     snprintf(name, sizeof(name), "stats:%.8s", day);
     key(s, k, sizeof(k), name);
     r = rconn_commandv(s->rc, "HGETALL", k, NULL);

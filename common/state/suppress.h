@@ -11,6 +11,9 @@
  *	int sup_reason_code(const char *name, size_t len);
  *	const char *sup_reason_name(int reason);
  *	unsigned sup_bucket(const char *target);
+ *	void sup_spread_place(const char *target, unsigned *tag,
+ *			      unsigned *sub);
+ *	unsigned sup_spread_bucket(const char *target);
  *	size_t sup_value_encode(const struct sup_entry *e, unsigned char *buf);
  *	int sup_value_decode(const unsigned char *v, size_t len,
  *			     struct sup_entry *e);
@@ -27,6 +30,9 @@
  *
  *	struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
  *	void sup_store_free(struct sup_store *s);
+ *	unsigned sup_store_buckets(const struct sup_store *s);
+ *	unsigned sup_store_bucket(const struct sup_store *s,
+ *				  const char *target);
  *	int sup_check(struct sup_store *s, const char *rcpt,
  *		      const char *sender_domain, long long now,
  *		      const char *action, struct sup_entry *hit);
@@ -36,6 +42,7 @@
  *	struct sup_batch *sup_batch_new(struct sup_store *s, int force);
  *	int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
  *	int sup_batch_flush(struct sup_batch *b);
+ *	size_t sup_batch_max(const struct sup_batch *b);
  *	void sup_batch_free(struct sup_batch *b);
  *	int sup_walk(struct sup_store *s, long long purge_before,
  *		     int (*fn)(const struct sup_entry *, void *), void *arg);
@@ -75,19 +82,53 @@
  *
  *	All keys share the hash tag {sup}: the Lua scripts touch several.
  *
+ *	On a Redis Cluster (rconn_is_cluster()) the entries spread over the
+ *	slots instead (the spread layout; scopes, meta and stats stay in
+ *	{sup}, with the same names and content):
+ *
+ *	P{sup:TTT}:b:SSS  hash; bucket SSS (of SUP_TAG_BUCKETS) of tag TTT
+ *			(of SUP_TAGS), both in hex (sup_spread_place()).
+ *			The tag is D * 16 + A: D a hash of the recipient
+ *			domain ("@domain", SUP_TAG_DOMAINS values), A a
+ *			hash of the address modulo 16; so the four
+ *			candidates of one recipient share a tag, and a big
+ *			domain spreads over 16 slots.  A domain entry is
+ *			written into each of its domain's 16 tags (same
+ *			SSS), the first (A = 0) counting it and listing it.
+ *			Fields and values as in {sup}.
+ *	P{sup:TTT}:l	the long fields of the whole tag.
+ *	P{sup:TTT}:scopes  hash: the copy of P{sup}:scopes for the scopes
+ *			of the tag's entries, written by the script that
+ *			writes the entry (ids are allocated in {sup}).
+ *
+ *	A bucket's global number is TTT * SUP_TAG_BUCKETS + SSS
+ *	(sup_spread_bucket()), below SUP_SPREAD_BUCKETS: 2^21 buckets, a
+ *	few dozen entries each at 100 million.  sup_store_buckets() and
+ *	sup_store_bucket() give the count and the bucket of a target in
+ *	the layout of the store, as sup_walk_buckets() numbers them.
+ *
  *	sup_check() looks up, in one round trip, the recipient globally and
- *	in the sender's scope, and its domain ("@domain") globally and in
- *	the sender's scope.  The sender's scope is that of the sender domain
- *	or, failing that, of its nearest parent domain that has one
- *	("bounce.tenant.example" falls under "tenant.example").  Expired
- *	entries are ignored.  It returns 1 with *hit filled in when the
- *	recipient is suppressed, 0 when not, -1 on a Redis problem
- *	(sup_error() says what).  Unless action is NULL, the decision is
- *	counted in the day's stats hash as "SENDER REASON ACTION" (or
- *	"SENDER none pass").
+ *	in the sender's scopes, and its domain ("@domain") globally and in
+ *	the sender's scopes.  The sender's scopes are those of the sender
+ *	domain and of each of its parent domains that has one ("bounce.
+ *	tenant.example" falls under "tenant.example", even if it has a scope
+ *	of its own too).  Expired entries are ignored.  It returns 1 with
+ *	*hit filled in when the recipient is suppressed, 0 when not, -1 on
+ *	a Redis problem (sup_error() says what).  Unless action is NULL,
+ *	the decision is counted in the day's stats hash as "SENDER REASON
+ *	ACTION" (or "SENDER none pass"): by the check's script on a single
+ *	Redis; on a cluster in the process (the hash is in another slot),
+ *	written with one pipelined round trip to {sup} at most once a second,
+ *	by a later call, and by sup_store_free() and sup_stats(): up to a
+ *	second of counts is lost if the process dies.
  *
  *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
- *	several hundred per round trip.  An entry replaces an existing one
+ *	several hundred per round trip; on a cluster up to 65536 per flush,
+ *	a script per tag, the masters written in parallel (rconn_pipeline()),
+ *	after one call to {sup} for the scope ids not yet known to the store
+ *	(a tag's script refused with TRYAGAIN while its slot moves is sent
+ *	again, for up to 2.5 s).  sup_batch_max() is the number of entries a
+ *	batch holds before sup_batch_add() flushes it.  An entry replaces an existing one
  *	for the same target and scope, except that an expiring entry never
  *	replaces a permanent one unless force is set.  sup_add() returns 1
  *	when it wrote the entry, 0 when it kept a permanent one; the batch
@@ -97,12 +138,17 @@
  *	sup_remove() returns 1 if the entry existed, 0 if not, -1 on error.
  *
  *	sup_walk() calls fn for every entry, in no particular order, reading
- *	a few hundred buckets per round trip.  With purge_before > 0, entries
+ *	a few hundred buckets per round trip (on a cluster a tag per script
+ *	call, 16 tags at once, the empty ones skipped; each domain entry
+ *	once, from its first tag).  With purge_before > 0, entries
  *	that expired before it are deleted and not shown.  fn returns 0 to go
  *	on; anything else stops the walk and is returned.
  *	sup_walk_buckets() walks only the buckets first to first + count - 1
- *	(a page of a listing: its cursor is a bucket number), in order of
- *	bucket, so that sup_bucket() of an entry's target says where it is.
+ *	(a page of a listing: its cursor is a bucket number, below
+ *	sup_store_buckets()), in order of bucket, so that sup_store_bucket()
+ *	of an entry's target says where it is (on a cluster the entries of a
+ *	tag's long bucket come after the tag's other buckets).  With purge,
+ *	the expired copies of a domain entry are deleted in every tag.
  *
  *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
  *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or
@@ -138,6 +184,12 @@ enum sup_reason {
 #define SUP_VALUE_MAX	(9 + SUP_SOURCE_MAX)
 #define SUP_BUCKET_BITS	18		/* 262144 buckets */
 #define SUP_BUCKETS	(1u << SUP_BUCKET_BITS)
+#define SUP_TAG_DOMAINS	256		/* spread layout: domain hashes ... */
+#define SUP_TAG_SPREAD	16		/* ... times 16: 4096 tags */
+#define SUP_TAGS	(SUP_TAG_DOMAINS * SUP_TAG_SPREAD)
+#define SUP_TAG_BUCKETS	512		/* buckets per tag */
+#define SUP_SPREAD_BUCKETS (SUP_TAGS * SUP_TAG_BUCKETS)	/* 2^21 */
+#define SUP_BUCKETS_MAX	SUP_SPREAD_BUCKETS	/* of either layout */
 #define SUP_FIELD_MAX	64		/* Redis hash-max-listpack-value */
 #define SUP_CSV_LINE_MAX 1024		/* longest CSV row accepted */
 #define SUP_STATS_TTL	(35 * 86400)
@@ -159,6 +211,8 @@ int sup_target_normalize(const char *in, size_t len, char *out, size_t outsz,
 int sup_reason_code(const char *name, size_t len);
 const char *sup_reason_name(int reason);
 unsigned sup_bucket(const char *target);
+void sup_spread_place(const char *target, unsigned *tag, unsigned *sub);
+unsigned sup_spread_bucket(const char *target);
 size_t sup_value_encode(const struct sup_entry *e, unsigned char *buf);
 int sup_value_decode(const unsigned char *v, size_t len, struct sup_entry *e);
 int sup_source_valid(const char *s, size_t len);
@@ -171,6 +225,8 @@ int sup_csv_is_header(const char *line, size_t len);
 
 struct sup_store *sup_store_new(struct rconn *rc, const char *prefix);
 void sup_store_free(struct sup_store *s);
+unsigned sup_store_buckets(const struct sup_store *s);
+unsigned sup_store_bucket(const struct sup_store *s, const char *target);
 int sup_check(struct sup_store *s, const char *rcpt, const char *sender_domain,
 	      long long now, const char *action, struct sup_entry *hit);
 int sup_add(struct sup_store *s, const struct sup_entry *e, int force);
@@ -178,6 +234,7 @@ int sup_remove(struct sup_store *s, const char *target, const char *scope);
 struct sup_batch *sup_batch_new(struct sup_store *s, int force);
 int sup_batch_add(struct sup_batch *b, const struct sup_entry *e);
 int sup_batch_flush(struct sup_batch *b);
+size_t sup_batch_max(const struct sup_batch *b);
 void sup_batch_free(struct sup_batch *b);
 int sup_walk(struct sup_store *s, long long purge_before,
 	     int (*fn)(const struct sup_entry *, void *), void *arg);

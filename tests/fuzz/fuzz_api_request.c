@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (eq)
 	    *eq = '\0';
 	api_query(&r, q, eq ? eq + 1 : NULL, &why);
-	if (r.cursor >= SUP_BUCKETS || r.limit < 1 || r.limit > API_LIMIT_MAX)
+	if (r.cursor >= SUP_BUCKETS_MAX || r.limit < 1 || r.limit > API_LIMIT_MAX)
 	    abort();
 	free(q);
     }

@@ -245,7 +245,7 @@ ok '[ "$pages" -gt 2 ]' "the list came in several pages ($pages)"
 is "$(wc -l <"$WORLD_TMP/listed")" "$want" "the pages hold every entry of shop.test ($want)"
 is "$(sort "$WORLD_TMP/listed" | uniq -d | wc -l)" 0 "none twice"
 is "$(awk '$2 != "shop.test"' "$WORLD_TMP/listed" | wc -l)" 0 "and nothing of another scope"
-is "$(api "$keyA1" GET '/v1/suppressions?cursor=999999')" 400 "a cursor out of range: 400"
+is "$(api "$keyA1" GET '/v1/suppressions?cursor=9999999')" 400 "a cursor out of range: 400"
 
 # ---------------------------------------------------------------- stats
 hour=$(date -u +%Y%m%d%H)

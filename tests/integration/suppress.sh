@@ -47,8 +47,9 @@ delivered() { sink_rcpts gmail | wc -l; }
 # delivered_wait N - until the gmail sink has accepted N recipients; a bound past
 # Postfix's service_throttle_time (60 s: a transport whose process failed to start
 # is paused that long), and on a miss the log of the deliveries so far
+delivered_ge() { [ "$(delivered)" -ge "$1" ]; }
 delivered_wait() {
-    wait_until 90 test "$(delivered)" -ge "$1" && return 0
+    wait_until 90 delivered_ge "$1" && return 0
     grep -E 'postfix/(smtp|qmgr|master)\[|fatal|warning' "$MAILLOG" | tail -n 30 |
         while read -r l; do diag "maillog: $l"; done >&2
     return 1
@@ -104,9 +105,24 @@ like "$(rcpt_reply alice@gmail.test)" '^550 5\.7\.1' "a global entry blocks ever
 like "$(rcpt_reply bob@gmail.test)" '^250' "shop.test's unsubscribe does not block other.test"
 send_mail bounces@mail.shop.test bob@gmail.test,carol@gmail.test
 like "$(rcpt_reply bob@gmail.test)" '^550 5\.7\.1' "a sender subdomain falls under its tenant's scope"
+# every scope of the sender domain and its parents applies, not just the nearest
+ctl suppress add --reason unsubscribe --scope mail.shop.test zoe@gmail.test >/dev/null
+out=$(ctl suppress check --sender bounces@mail.shop.test bob@gmail.test); rc=$?
+is "$rc" 0 "the tenant's scope applies to a subdomain that has a scope of its own"
+like "$out" "unsubscribe, scope shop\.test" "and is named"
+ctl suppress check --sender bounces@mail.shop.test zoe@gmail.test >/dev/null; rc=$?
+is "$rc" 0 "so does the subdomain's own scope"
+ctl suppress check --sender news@shop.test zoe@gmail.test >/dev/null; rc=$?
+is "$rc" 1 "which does not apply to its parent"
 ok 'delivered_wait 5' "the other recipients are delivered"
 
-# --- counters
+# --- counters; on a cluster the milter writes them from a later check (at most
+# once a second): a message to a suppressed domain makes one
+counts_written() {
+    redis_is_cluster && send_mail news@other.test x@blocked.test >/dev/null 2>&1
+    ctl suppress stats | grep -Eq 'other\.test +none +pass +1'
+}
+wait_until 30 counts_written
 stats=$(ctl suppress stats)
 like "$stats" 'shop\.test +hard-bounce +reject +1' "decisions counted per sender domain and reason"
 like "$stats" 'other\.test +none +pass +1' "passes counted too"
@@ -197,4 +213,71 @@ ctl suppress check ok1@gmail.test >/dev/null; rc=$?
 is "$rc" 1 "remove lifts an entry"
 ctl suppress add --reason soft-bounce --expires 2020-01-01 old@gmail.test >/dev/null
 like "$(ctl suppress purge)" "purged 1 expired entries" "purge deletes expired entries"
+
+# --- on a cluster: the spread layout
+if redis_is_cluster; then
+    # copies NAME - how many buckets of the spread layout hold the field NAME
+    copies() {
+        redis_cli --scan --pattern '*{sup:*}:b:*' | while read -r k; do
+            redis_cli HKEYS "$k"; done | grep -cx "$1"
+    }
+    ctl suppress add --reason soft-bounce --expires 2020-01-01 @old.test >/dev/null
+    is "$(copies @old.test)" 16 "a domain entry is written into its domain's 16 tags"
+    like "$(ctl suppress purge)" "purged 1 expired entries" "purge counts it once"
+    is "$(copies @old.test)" 0 "and deletes every copy"
+    ctl suppress add --reason complaint @wide.test >/dev/null
+    mapfile -t wide < <(seq -f 'u%g@wide.test' 1 200)
+    ctl suppress check "${wide[@]}" >/dev/null; rc=$?
+    is "$rc" 0 "a domain entry suppresses its addresses in each of the 16 tags"
+    ctl suppress remove @wide.test >/dev/null
+    is "$(copies @wide.test)" 0 "remove deletes every copy"
+    ctl suppress check u1@wide.test u2@wide.test >/dev/null; rc=$?
+    is "$rc" 1 "and lifts the entry"
+
+    /usr/bin/python3 "$OUTPOST_SRCDIR/tests/bench/gen-suppress-csv.py" 3000 7 >"$WORLD_TMP/big.csv"
+    before=$(ctl suppress stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["entry_count"])')
+    like "$(ctl suppress import "$WORLD_TMP/big.csv" 2>&1)" "imported 3000 rows" "3000 rows imported"
+    total=0
+    for p in $(cluster_ports); do
+        n[p]=$(cluster_cli "$p" --scan --pattern '*{sup:*' | wc -l)
+        total=$((total + n[p]))
+    done
+    for p in $(cluster_ports); do
+        ok "[ $((n[p] * 5)) -ge $total ]" "master $p holds its share of the buckets (${n[p]} of $total keys)"
+    done
+    count=$(ctl suppress stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["entry_count"])')
+    is "$count" "$((before + 3000))" "the entry count grew by 3000 (a domain entry counted once)"
+    ctl suppress export >"$WORLD_TMP/out.csv" 2>/dev/null
+    is "$(tail -n +2 "$WORLD_TMP/out.csv" | wc -l)" "$count" "export gives every entry"
+    is "$(tail -n +2 "$WORLD_TMP/out.csv" | cut -d, -f1,3 | sort | uniq -d | wc -l)" 0 \
+        "and each once"
+    is "$(ctl suppress list | wc -l)" "$count" "so does list"
+    ctl suppress check "$(grep -m1 '^user.*,global,' "$WORLD_TMP/big.csv" | cut -d, -f1)" \
+        >/dev/null; rc=$?
+    is "$rc" 0 "an imported global entry is found"
+    row=$(grep -m1 '^user.*,unsubscribe,tenant' "$WORLD_TMP/big.csv")
+    ctl suppress check --sender "news@$(cut -d, -f3 <<<"$row")" "$(cut -d, -f1 <<<"$row")" \
+        >/dev/null; rc=$?
+    is "$rc" 0 "an imported scoped entry is found"
+
+    # an import while 200 slots move from the first master to the second
+    /usr/bin/python3 "$OUTPOST_SRCDIR/tests/bench/gen-suppress-csv.py" 3000 8 |
+        sed 's/^user/moved/; s/^@d/@m/' >"$WORLD_TMP/moved.csv"
+    m1=$((CLUSTER_PORT0 + 1)) m2=$((CLUSTER_PORT0 + 2))
+    redis-cli ${CLUSTER_PASSWORD:+-a "$CLUSTER_PASSWORD"} --no-auth-warning \
+        --cluster reshard "$CLUSTER_HOST:$m1" --cluster-from "$(cluster_id "$m1")" \
+        --cluster-to "$(cluster_id "$m2")" --cluster-slots 200 --cluster-yes \
+        >"$WORLD_TMP/reshard.log" 2>&1 &
+    resharding=$!
+    out=$(ctl suppress import "$WORLD_TMP/moved.csv" 2>&1); rc=$?
+    wait "$resharding"; rs=$?
+    is "$rs" 0 "the slots moved"
+    is "$rc" 0 "the import went on through the move"
+    like "$out" "imported 3000 rows" "every row imported"
+    n=$(ctl suppress export 2>/dev/null | tail -n +2 | wc -l)
+    is "$n" "$((count + 3000))" "and exported"
+    ctl suppress check "$(grep -m1 '^moved.*,global,' "$WORLD_TMP/moved.csv" | cut -d, -f1)" \
+        >/dev/null; rc=$?
+    is "$rc" 0 "and checked"
+fi
 done_testing

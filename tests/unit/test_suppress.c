@@ -130,6 +130,45 @@ test_bucket(void **state)
     assert_true(max < 160);		/* mean 100 */
 }
 
+/* the spread layout: a recipient's candidates in one tag, a domain over 16 */
+static void
+test_spread(void **state)
+{
+    static unsigned per_tag[SUP_TAG_SPREAD], per_domain[SUP_TAG_DOMAINS];
+    char addr[64];
+    unsigned i, tag, sub, dtag, dsub, b, max = 0;
+
+    (void) state;
+    sup_spread_place("@example.org", &dtag, &dsub);
+    assert_int_equal(dtag % SUP_TAG_SPREAD, 0);	/* a domain entry's first tag */
+    assert_true(dtag < SUP_TAGS);
+    assert_true(dsub < SUP_TAG_BUCKETS);
+    for (i = 0; i < 1600; i++) {
+	snprintf(addr, sizeof(addr), "user%u@example.org", i);
+	sup_spread_place(addr, &tag, &sub);
+	/* the address's tag is one of its domain's 16 */
+	assert_int_equal(tag / SUP_TAG_SPREAD, dtag / SUP_TAG_SPREAD);
+	assert_true(sub < SUP_TAG_BUCKETS);
+	b = sup_spread_bucket(addr);
+	assert_int_equal(b, tag * SUP_TAG_BUCKETS + sub);
+	assert_true(b < SUP_SPREAD_BUCKETS);
+	per_tag[tag % SUP_TAG_SPREAD]++;
+    }
+    for (i = 0; i < SUP_TAG_SPREAD; i++)	/* mean 100: every tag used */
+	assert_true(per_tag[i] > 50 && per_tag[i] < 150);
+    /* domains spread over the 256 domain parts of the tag */
+    for (i = 0; i < 25600; i++) {
+	snprintf(addr, sizeof(addr), "@d%u.example", i);
+	sup_spread_place(addr, &tag, &sub);
+	per_domain[tag / SUP_TAG_SPREAD]++;
+    }
+    for (i = 0; i < SUP_TAG_DOMAINS; i++)
+	if (per_domain[i] > max)
+	    max = per_domain[i];
+    assert_true(max < 160);		/* mean 100 */
+    assert_int_equal(sup_spread_bucket("@example.org"), dtag * SUP_TAG_BUCKETS + dsub);
+}
+
 static void
 test_times(void **state)
 {
@@ -240,6 +279,7 @@ main(void)
 	cmocka_unit_test(test_reasons),
 	cmocka_unit_test(test_value_codec),
 	cmocka_unit_test(test_bucket),
+	cmocka_unit_test(test_spread),
 	cmocka_unit_test(test_times),
 	cmocka_unit_test(test_csv_rows),
 	cmocka_unit_test(test_csv_long),
