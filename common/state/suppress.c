@@ -1263,7 +1263,7 @@ pair_cmp(const void *a, const void *b)
     return x->item < y->item ? -1 : x->item > y->item;
 }
 
-/* batch_pairs - each entry's (tag, sub), 16 for a domain entry, sorted */
+/* batch_pairs - each entry's (tag, sub), SUP_TAG_SPREAD for a domain entry, sorted */
 static struct pair *
 batch_pairs(struct sup_batch *b, size_t *np)
 {
@@ -1476,10 +1476,10 @@ scope_id(struct sup_store *s, const char *scope, char id[24])
 static int
 remove_spread(struct sup_store *s, const char *target, const char *scope)
 {
-    char f[ADDR_MAX + 32], id[24], k[SUP_TAG_SPREAD][KEYLEN], mk[128];
-    const char *av[SUP_TAG_SPREAD][3];
-    struct rconn_cmd cmd[SUP_TAG_SPREAD];
-    redisReply *reply[SUP_TAG_SPREAD], *r;
+    char f[ADDR_MAX + 32], id[24], (*k)[KEYLEN], mk[128];
+    const char *(*av)[3];
+    struct rconn_cmd *cmd;
+    redisReply **reply, *r;
     unsigned tag, sub, n, j;
     long long found = 0;
     int rc = 0;
@@ -1493,6 +1493,10 @@ remove_spread(struct sup_store *s, const char *target, const char *scope)
     }
     sup_spread_place(target, &tag, &sub);
     n = target[0] == '@' ? SUP_TAG_SPREAD : 1;
+    k = xreallocarray(NULL, n, sizeof(*k));
+    av = xreallocarray(NULL, n, sizeof(*av));
+    cmd = xreallocarray(NULL, n, sizeof(*cmd));
+    reply = xreallocarray(NULL, n, sizeof(*reply));
     for (j = 0; j < n; j++) {
 	if (strlen(f) > SUP_FIELD_MAX)
 	    tag_key(s, k[j], KEYLEN, tag + j, "l");
@@ -1510,6 +1514,10 @@ remove_spread(struct sup_store *s, const char *target, const char *scope)
 	if (reply[j])
 	    freeReplyObject(reply[j]);
     }
+    free(k);
+    free(av);
+    free(cmd);
+    free(reply);
     if (found > 0) {
 	key(s, mk, sizeof(mk), "meta");
 	r = rconn_commandv(s->rc, "HINCRBY", mk, "entries", "-1", NULL);

@@ -88,13 +88,16 @@
  *
  *	P{sup:TTT}:b:SSS  hash; bucket SSS (of SUP_TAG_BUCKETS) of tag TTT
  *			(of SUP_TAGS), both in hex (sup_spread_place()).
- *			The tag is D * 16 + A: D a hash of the recipient
+ *			The tag is D * 256 + A: D a hash of the recipient
  *			domain ("@domain", SUP_TAG_DOMAINS values), A a
- *			hash of the address modulo 16; so the four
+ *			hash of the address modulo 256; so the four
  *			candidates of one recipient share a tag, and a big
- *			domain spreads over 16 slots.  A domain entry is
- *			written into each of its domain's 16 tags (same
- *			SSS), the first (A = 0) counting it and listing it.
+ *			domain spreads over 256 tags (131072 buckets, so
+ *			that one mailbox provider's tens of millions of
+ *			addresses still fit Redis' compact encoding).  A
+ *			domain entry is written into each of its domain's
+ *			256 tags (same SSS), the first (A = 0) counting it
+ *			and listing it: domain entries are few.
  *			Fields and values as in {sup}.
  *	P{sup:TTT}:l	the long fields of the whole tag.
  *	P{sup:TTT}:scopes  hash: the copy of P{sup}:scopes for the scopes
@@ -184,8 +187,8 @@ enum sup_reason {
 #define SUP_VALUE_MAX	(9 + SUP_SOURCE_MAX)
 #define SUP_BUCKET_BITS	18		/* 262144 buckets */
 #define SUP_BUCKETS	(1u << SUP_BUCKET_BITS)
-#define SUP_TAG_DOMAINS	256		/* spread layout: domain hashes ... */
-#define SUP_TAG_SPREAD	16		/* ... times 16: 4096 tags */
+#define SUP_TAG_DOMAINS	16		/* spread layout: domain hashes ... */
+#define SUP_TAG_SPREAD	256		/* ... times 256: 4096 tags */
 #define SUP_TAGS	(SUP_TAG_DOMAINS * SUP_TAG_SPREAD)
 #define SUP_TAG_BUCKETS	512		/* buckets per tag */
 #define SUP_SPREAD_BUCKETS (SUP_TAGS * SUP_TAG_BUCKETS)	/* 2^21 */

@@ -130,7 +130,7 @@ test_bucket(void **state)
     assert_true(max < 160);		/* mean 100 */
 }
 
-/* the spread layout: a recipient's candidates in one tag, a domain over 16 */
+/* the spread layout: a recipient's candidates in one tag, a domain over 256 */
 static void
 test_spread(void **state)
 {
@@ -143,10 +143,10 @@ test_spread(void **state)
     assert_int_equal(dtag % SUP_TAG_SPREAD, 0);	/* a domain entry's first tag */
     assert_true(dtag < SUP_TAGS);
     assert_true(dsub < SUP_TAG_BUCKETS);
-    for (i = 0; i < 1600; i++) {
+    for (i = 0; i < 100 * SUP_TAG_SPREAD; i++) {
 	snprintf(addr, sizeof(addr), "user%u@example.org", i);
 	sup_spread_place(addr, &tag, &sub);
-	/* the address's tag is one of its domain's 16 */
+	/* the address's tag is one of its domain's SUP_TAG_SPREAD */
 	assert_int_equal(tag / SUP_TAG_SPREAD, dtag / SUP_TAG_SPREAD);
 	assert_true(sub < SUP_TAG_BUCKETS);
 	b = sup_spread_bucket(addr);
@@ -156,8 +156,8 @@ test_spread(void **state)
     }
     for (i = 0; i < SUP_TAG_SPREAD; i++)	/* mean 100: every tag used */
 	assert_true(per_tag[i] > 50 && per_tag[i] < 150);
-    /* domains spread over the 256 domain parts of the tag */
-    for (i = 0; i < 25600; i++) {
+    /* domains spread over the domain parts of the tag */
+    for (i = 0; i < 100 * SUP_TAG_DOMAINS; i++) {
 	snprintf(addr, sizeof(addr), "@d%u.example", i);
 	sup_spread_place(addr, &tag, &sub);
 	per_domain[tag / SUP_TAG_SPREAD]++;
