@@ -15,36 +15,28 @@ static const char *const agent_words[] = {
     "proofpoint", "mimecast", "urldefense", "safelinks", NULL,
 };
 
-/* has_word - word (lower case) in s[0..len), any case */
+/* has_word - word (lower case) in low[0..len), already lower case */
 static int
-has_word(const char *s, size_t len, const char *word)
+has_word(const char *low, size_t len, const char *word)
 {
-    size_t wl = strlen(word), i, j;
+    size_t wl = strlen(word);
 
-    if (wl == 0 || wl > len)
-	return 0;
-    /* words are short and few: the product stays small */
-    for (i = 0; i + wl <= len; i++) {
-	for (j = 0; j < wl && tolower((unsigned char) s[i + j]) == word[j]; j++)
-	    /* void */ ;
-	if (j == wl)
-	    return 1;
-    }
-    return 0;
+    /* memmem(3) is linear in len + wl, whatever the agent */
+    return wl > 0 && memmem(low, len, word, wl) != NULL;
 }
 
 /* has_word_nocase - a configured word, of any case */
 static int
-has_word_nocase(const char *s, size_t len, const char *word)
+has_word_nocase(const char *low, size_t len, const char *word)
 {
-    char low[128];
+    char w[128];
     size_t i, wl = strlen(word);
 
-    if (wl >= sizeof(low))
+    if (wl >= sizeof(w))
 	return 0;
     for (i = 0; i <= wl; i++)
-	low[i] = (char) tolower((unsigned char) word[i]);
-    return has_word(s, len, low);
+	w[i] = (char) tolower((unsigned char) word[i]);
+    return has_word(low, len, w);
 }
 
 /* machine_classify - MACHINE_HUMAN, or the first signal of a machine */
@@ -52,16 +44,20 @@ int
 machine_classify(const struct machine_rules *r, const char *ua, const char *addr,
 		 long long delay_ms)
 {
+    char low[MACHINE_UA_MAX];
     size_t len, i;
 
     if (ua == NULL || *ua == '\0')
 	return MACHINE_NO_AGENT;
+    /* the agent in lower case once, not once per word */
     len = strnlen(ua, MACHINE_UA_MAX);
+    for (i = 0; i < len; i++)
+	low[i] = (char) tolower((unsigned char) ua[i]);
     for (i = 0; agent_words[i]; i++)
-	if (has_word(ua, len, agent_words[i]))
+	if (has_word(low, len, agent_words[i]))
 	    return MACHINE_AGENT;
     for (i = 0; r->agents && i < r->agents->n; i++)
-	if (has_word_nocase(ua, len, r->agents->v[i]))
+	if (has_word_nocase(low, len, r->agents->v[i]))
 	    return MACHINE_AGENT;
     if (strcmp(ua, "Mozilla/5.0") == 0)
 	return MACHINE_APPLE;
