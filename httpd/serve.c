@@ -278,55 +278,47 @@ static enum MHD_Result
 track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
 {
     int route = kind == WEBTOKEN_OPEN ? HM_OPEN : HM_CLICK, st, sig;
-    struct webtoken *t = xmalloc(sizeof(*t));
+    struct webtoken t;			/* 3 KiB: on the stack, not malloc'd */
     struct work_event ev;
     struct MHD_Response *r;
     char addr[INET6_ADDRSTRLEN + 8];
     long long now = now_ms();
-    enum MHD_Result rv;
 
-    st = decode(s, kind, url, t);
+    st = decode(s, kind, url, &t);
     if (st == WEBTOKEN_OK) {
 	client_addr(s, conn, addr, sizeof(addr));
 	sig = machine_classify(&s->rules, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-				MHD_HTTP_HEADER_USER_AGENT), addr, now - t->issued * 1000);
+				MHD_HTTP_HEADER_USER_AGENT), addr, now - t.issued * 1000);
 	PROM_INC(s->m->events[route][sig != MACHINE_HUMAN]);
 	PROM_INC(s->m->signals[sig]);
-	memset(&ev, 0, sizeof(ev));
+	/* every field set; the strings are the token's, work(3) copies them */
 	ev.kind = kind;
 	ev.machine = sig != MACHINE_HUMAN;
 	ev.when = now / 1000;
-	snprintf(ev.sender_domain, sizeof(ev.sender_domain), "%s", t->sender_domain);
-	snprintf(ev.provider, sizeof(ev.provider), "%s", provider(s, t->rcpt));
-	snprintf(ev.campaign, sizeof(ev.campaign), "%s", t->campaign);
-	seen_hash(s, t, ev.seen);
 	ev.when_ms = now;
-	snprintf(ev.rcpt, sizeof(ev.rcpt), "%s", t->rcpt);
-	snprintf(ev.msgid, sizeof(ev.msgid), "%s", t->msgid);
-	if (kind == WEBTOKEN_CLICK)
-	    snprintf(ev.url, sizeof(ev.url), "%s", t->url);
+	seen_hash(s, &t, ev.seen);
+	ev.sender_domain = t.sender_domain;
+	ev.provider = provider(s, t.rcpt);
+	ev.campaign = t.campaign;
+	ev.rcpt = t.rcpt;
+	ev.msgid = t.msgid;
+	ev.url = kind == WEBTOKEN_CLICK ? t.url : NULL;
 	(void) work_event(s->work, &ev);	/* a full queue drops it, counted */
 	msg_debug("%s %s by %s (%s, %s)", kind == WEBTOKEN_OPEN ? "open" : "click",
-		  t->msgid, t->rcpt, addr, machine_signal_name(sig));
+		  t.msgid, t.rcpt, addr, machine_signal_name(sig));
     } else if (kind == WEBTOKEN_OPEN || st == WEBTOKEN_STALE) {
 	PROM_INC(s->m->refused[route][st]);
     }
-    if (kind == WEBTOKEN_OPEN) {
-	free(t);
+    if (kind == WEBTOKEN_OPEN)
 	return MHD_queue_response(conn, MHD_HTTP_OK, s->gif);
-    }
     /* a stale token is still genuine: its URL is one the sender wrote */
-    if (st != WEBTOKEN_OK && st != WEBTOKEN_STALE) {
-	free(t);
+    if (st != WEBTOKEN_OK && st != WEBTOKEN_STALE)
 	return bad_token(s, conn, route, st);
-    }
     r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, t->url);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, t.url);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    rv = respond(conn, MHD_HTTP_FOUND, r);
-    free(t);
-    return rv;
+    return respond(conn, MHD_HTTP_FOUND, r);
 }
 
 /* post_field - a field of the form: the RFC 8058 one, and ours */

@@ -31,9 +31,11 @@
 #define FLUSH_MS	100	/* counts are written at least this often */
 #define CAMPAIGN_PREFIX	"campaign."
 
+/* a queued event: its strings follow it, in the same allocation */
 struct evnode {
     struct work_event ev;
     struct evnode *next;
+    char buf[];
 };
 
 struct work {
@@ -53,7 +55,7 @@ struct work {
     struct sup_store *sup;
     struct stats_batch *batch;
     struct events_batch *events;	/* the tenants' streams */
-    struct work_event pend[BATCH];	/* events waiting for the seen script */
+    struct evnode *pend[BATCH];	/* events waiting for the seen script */
     size_t npend;
 };
 
@@ -115,13 +117,35 @@ work_unsub(struct work *w, struct work_unsub *job)
     return 0;
 }
 
+/* copy_str - s, of len bytes, at *p; the copy */
+static const char *
+copy_str(char **p, const char *s, size_t len)
+{
+    char *c = *p;
+
+    memcpy(c, s, len + 1);
+    *p += len + 1;
+    return c;
+}
+
 /* work_event - queue an open or a click; -1: dropped */
 int
 work_event(struct work *w, const struct work_event *ev)
 {
-    struct evnode *n = xmalloc(sizeof(*n));
+    const char *url = ev->url ? ev->url : "";
+    size_t ls = strlen(ev->sender_domain), lp = strlen(ev->provider),
+	lc = strlen(ev->campaign), lr = strlen(ev->rcpt), lm = strlen(ev->msgid),
+	lu = strlen(url);
+    struct evnode *n = xmalloc(sizeof(*n) + ls + lp + lc + lr + lm + lu + 6);
+    char *p = n->buf;
 
     n->ev = *ev;
+    n->ev.sender_domain = copy_str(&p, ev->sender_domain, ls);
+    n->ev.provider = copy_str(&p, ev->provider, lp);
+    n->ev.campaign = copy_str(&p, ev->campaign, lc);
+    n->ev.rcpt = copy_str(&p, ev->rcpt, lr);
+    n->ev.msgid = copy_str(&p, ev->msgid, lm);
+    n->ev.url = copy_str(&p, url, lu);
     n->next = NULL;
     pthread_mutex_lock(&w->lock);
     if (w->stop || w->queued >= w->max) {
@@ -173,7 +197,7 @@ track_events(struct work *w)
     size_t i;
 
     for (i = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 
 	memset(&e, 0, sizeof(e));
 	e.type = ev->kind == WEBTOKEN_OPEN ? EV_OPEN : EV_CLICK;
@@ -300,11 +324,11 @@ flush_sums(struct work *w, const struct sums *t)
 static int
 repeat(const struct work *w, size_t i, unsigned short *slot)
 {
-    const struct work_event *ev = &w->pend[i], *e;
+    const struct work_event *ev = &w->pend[i]->ev, *e;
     size_t h = ((size_t) ev->seen[0] << 8 | ev->seen[1]) ^ (size_t) ev->kind;
 
     for (h &= SLOTS - 1; slot[h]; h = (h + 1) & (SLOTS - 1)) {
-	e = &w->pend[slot[h] - 1];
+	e = &w->pend[slot[h] - 1]->ev;
 	if (e->kind == ev->kind && memcmp(e->seen, ev->seen, sizeof(ev->seen)) == 0)
 	    return 1;
     }
@@ -329,7 +353,7 @@ count(struct work *w)
     int rv = -1;
 
     for (i = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 	int c;
 
 	if (ev->machine || repeat(w, i, slot))
@@ -358,7 +382,7 @@ count(struct work *w)
     /* at most two counters an event: the table of sums never fills */
     sums = xcalloc(1, sizeof(*sums));
     for (i = 0, j = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 	int open = ev->kind == WEBTOKEN_OPEN;
 
 	if (ev->machine) {
@@ -452,8 +476,7 @@ run(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	for (; ev; ev = evnext) {
 	    evnext = ev->next;
-	    w->pend[w->npend++] = ev->ev;
-	    free(ev);
+	    w->pend[w->npend++] = ev;
 	}
 	for (; u; u = next) {
 	    next = u->next;
@@ -463,7 +486,8 @@ run(void *arg)
 	n = w->npend;
 	if (n > 0 && count(w) == 0) {
 	    track_events(w);
-	    w->npend = 0;
+	    while (w->npend > 0)
+		free(w->pend[--w->npend]);
 	    PROM_ADD(w->m->written, n);
 	}
 	failing = w->npend > 0;
@@ -502,6 +526,8 @@ work_free(struct work *w)
 	w->ehead = n->next;
 	free(n);
     }
+    while (w->npend > 0)
+	free(w->pend[--w->npend]);
     stats_batch_free(w->batch);
     events_batch_free(w->events);
     sup_store_free(w->sup);
