@@ -22,12 +22,13 @@
 #include "events.h"
 #include "stats.h"
 #include "suppress.h"
+#include "tally.h"
 #include "work.h"
 #include "xalloc.h"
 
-#define BATCH		1024
-#define SLOTS		(2 * BATCH)	/* a power of two */
-#define SUM_SLOTS	(4 * BATCH)	/* a power of two, twice the counters of a batch */
+#define BATCH		4096	/* events a round, at most */
+#define SLOTS		(2 * BATCH)	/* a power of two, at most 65536 */
+#define SEEN_KEY_MAX	128
 #define FLUSH_MS	100	/* counts are written at least this often */
 #define CAMPAIGN_PREFIX	"campaign."
 
@@ -57,6 +58,12 @@ struct work {
     struct events_batch *events;	/* the tenants' streams */
     struct evnode *pend[BATCH];	/* events waiting for the seen script */
     size_t npend;
+    /* a round's tables, made once */
+    struct tally *sums;		/* its counts, summed */
+    unsigned short slot[SLOTS];	/* repeat()'s */
+    char keys[BATCH][SEEN_KEY_MAX];	/* the seen script's keys */
+    const char *argv[BATCH + 1];
+    size_t idx[BATCH];		/* the event of each key */
 };
 
 /* KEYS: seen keys; ARGV[1]: their TTL.  Returns 1 for each key set now. */
@@ -89,6 +96,7 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->sup = sup_store_new(w->rc, conf->redis.prefix);
     w->batch = stats_batch_new(conf->redis.prefix);
     w->events = events_batch_new(conf);
+    w->sums = tally_new(2 * BATCH);	/* at most two counters an event */
     if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
 	msg_fatal("pthread_create: %s", strerror(err));
     return w;
@@ -249,71 +257,31 @@ do_unsub(struct work *w, struct work_unsub *job)
     return WORK_DONE;
 }
 
-/*
- * A round's counts, summed before they go to the stats batch: a burst of
- * events shares a few senders, providers and campaigns, and stats(3) is
- * then called once per sum, not once per event.
- */
-struct sum {
-    const struct work_event *ev;	/* the first event of the sum */
-    const char *counter;
-    long long n;
-};
-
-struct sums {
-    struct sum slot[SUM_SLOTS];
-    size_t used[SUM_SLOTS];		/* the slots in use, in order */
-    size_t n;
-};
-
-/* same - two events that count under the same fields */
-static int
-same(const struct work_event *a, const struct work_event *b)
-{
-    return a->when / 3600 == b->when / 3600 && strcmp(a->sender_domain, b->sender_domain) == 0
-	&& strcmp(a->provider, b->provider) == 0 && strcmp(a->campaign, b->campaign) == 0;
-}
-
-/* add - one to a counter of an event */
-static void
-add(struct sums *t, const struct work_event *ev, const char *counter)
-{
-    size_t h = 2166136261u, i;
-    const char *p;
-
-    for (p = ev->sender_domain; *p; p++)
-	h = (h ^ (unsigned char) *p) * 16777619u;
-    for (p = ev->campaign; *p; p++)
-	h = (h ^ (unsigned char) *p) * 16777619u;
-    h ^= (size_t) ev->when / 3600 ^ ((uintptr_t) counter >> 3);
-    for (i = h & (SUM_SLOTS - 1); t->slot[i].ev; i = (i + 1) & (SUM_SLOTS - 1)) {
-	if (t->slot[i].counter == counter && same(t->slot[i].ev, ev)) {
-	    t->slot[i].n++;
-	    return;
-	}
-    }
-    t->slot[i] = (struct sum) {ev, counter, 1};
-    t->used[t->n++] = i;
-}
-
 /* flush_sums - each sum to the stats batch, and to its campaign's counter */
 static void
-flush_sums(struct work *w, const struct sums *t)
+flush_sums(struct work *w)
 {
     char name[STATS_NAME_MAX];
     size_t k;
 
-    for (k = 0; k < t->n; k++) {
-	const struct sum *e = &t->slot[t->used[k]];
+    for (k = 0; k < tally_size(w->sums); k++) {
+	const struct tally_sum *e = tally_get(w->sums, k);
 
-	stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
-			e->counter, e->n);
-	if (e->ev->campaign[0]) {
-	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->ev->campaign);
-	    stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
-			    name, e->n);
+	stats_batch_add(w->batch, e->when, e->sender_domain, e->provider, "-", e->counter, e->n);
+	if (e->campaign[0]) {
+	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->campaign);
+	    stats_batch_add(w->batch, e->when, e->sender_domain, e->provider, "-", name, e->n);
 	}
     }
+    tally_reset(w->sums);
+}
+
+/* add - one to a counter of an event (the table has room for two an event) */
+static void
+add(struct work *w, const struct work_event *ev, const char *counter)
+{
+    (void) tally_add(w->sums, ev->when, ev->sender_domain, ev->provider, ev->campaign,
+		     counter);
 }
 
 /*
@@ -343,15 +311,15 @@ repeat(const struct work *w, size_t i, unsigned short *slot)
 static int
 count(struct work *w)
 {
-    const char **argv = xcalloc(w->npend + 1, sizeof(*argv));
-    char (*keys)[128] = xcalloc(w->npend, sizeof(*keys));
+    const char **argv = w->argv;
+    char (*keys)[SEEN_KEY_MAX] = w->keys;
     char ttl[24];
-    size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
-    unsigned short *slot = xcalloc(SLOTS, sizeof(*slot));
-    struct sums *sums = NULL;
+    size_t i, j, nk = 0, *idx = w->idx;
+    unsigned short *slot = w->slot;
     redisReply *r = NULL;
     int rv = -1;
 
+    memset(slot, 0, SLOTS * sizeof(*slot));
     for (i = 0; i < w->npend; i++) {
 	const struct work_event *ev = &w->pend[i]->ev;
 	int c;
@@ -379,30 +347,23 @@ count(struct work *w)
 	    goto out;
 	}
     }
-    /* at most two counters an event: the table of sums never fills */
-    sums = xcalloc(1, sizeof(*sums));
     for (i = 0, j = 0; i < w->npend; i++) {
 	const struct work_event *ev = &w->pend[i]->ev;
 	int open = ev->kind == WEBTOKEN_OPEN;
 
 	if (ev->machine) {
-	    add(sums, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
+	    add(w, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
 	    continue;
 	}
-	add(sums, ev, open ? STATS_OPENS : STATS_CLICKS);
+	add(w, ev, open ? STATS_OPENS : STATS_CLICKS);
 	if (r && j < nk && idx[j] == i && r->element[j++]->integer == 1)
-	    add(sums, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
+	    add(w, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
     }
-    flush_sums(w, sums);
+    flush_sums(w);
     rv = 0;
 out:
     if (r)
 	freeReplyObject(r);
-    free(argv);
-    free(keys);
-    free(idx);
-    free(slot);
-    free(sums);
     return rv;
 }
 
@@ -529,6 +490,7 @@ work_free(struct work *w)
     while (w->npend > 0)
 	free(w->pend[--w->npend]);
     stats_batch_free(w->batch);
+    tally_free(w->sums);
     events_batch_free(w->events);
     sup_store_free(w->sup);
     intake_store_free(w->intake);
