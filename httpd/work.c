@@ -46,10 +46,12 @@ struct work {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
-    int idle;			/* the worker waits with nothing to do */
-    long queued, max, nevents;
+    int idle;			/* the worker waits with nothing to do (atomic) */
+    long queued, max;		/* queued: unsubscribes and events (atomic) */
+    long nevents;		/* events not yet in pend (atomic) */
     struct work_unsub *uhead, *utail;
-    struct evnode *ehead, *etail;
+    struct evnode *stack;	/* events pushed, the last first (atomic) */
+    struct evnode *ehead, *etail;	/* the worker's: taken off it, in order */
     /* the worker's own */
     struct rconn *rc;
     struct intake_store *intake;
@@ -107,7 +109,7 @@ int
 work_unsub(struct work *w, struct work_unsub *job)
 {
     pthread_mutex_lock(&w->lock);
-    if (w->stop || w->queued >= w->max) {
+    if (w->stop || __atomic_load_n(&w->queued, __ATOMIC_RELAXED) >= w->max) {
 	pthread_mutex_unlock(&w->lock);
 	return -1;
     }
@@ -118,7 +120,7 @@ work_unsub(struct work *w, struct work_unsub *job)
     else
 	w->uhead = job;
     w->utail = job;
-    w->queued++;
+    __atomic_add_fetch(&w->queued, 1, __ATOMIC_RELAXED);
     PROM_INC(w->m->queued);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
@@ -154,26 +156,35 @@ work_event(struct work *w, const struct work_event *ev)
     n->ev.rcpt = copy_str(&p, ev->rcpt, lr);
     n->ev.msgid = copy_str(&p, ev->msgid, lm);
     n->ev.url = copy_str(&p, url, lu);
-    n->next = NULL;
-    pthread_mutex_lock(&w->lock);
-    if (w->stop || w->queued >= w->max) {
-	pthread_mutex_unlock(&w->lock);
+    /* no lock: the threads that answer HTTP would take turns at it */
+    if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 	free(n);
 	PROM_INC(w->m->dropped);
 	return -1;
     }
-    if (w->etail)
-	w->etail->next = n;
-    else
-	w->ehead = n;
-    w->etail = n;
-    w->queued++;
-    w->nevents++;
+    if (__atomic_add_fetch(&w->queued, 1, __ATOMIC_RELAXED) > w->max) {
+	__atomic_sub_fetch(&w->queued, 1, __ATOMIC_RELAXED);
+	free(n);
+	PROM_INC(w->m->dropped);
+	return -1;
+    }
+    n->next = __atomic_load_n(&w->stack, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&w->stack, &n->next, n, 1, __ATOMIC_RELEASE,
+					__ATOMIC_RELAXED))
+	/* void */ ;
     PROM_INC(w->m->queued);
-    /* counts wait for a batch or FLUSH_MS: no wake-up per event */
-    if (w->idle || w->nevents == BATCH)
+    /*
+     * Counts wait for a batch or FLUSH_MS: no wake-up per event, only when
+     * the worker sleeps with nothing to do (it says so before it looks at
+     * nevents one last time: one of the two sees the other) or a batch is
+     * full.
+     */
+    if (__atomic_add_fetch(&w->nevents, 1, __ATOMIC_SEQ_CST) == BATCH
+	|| __atomic_load_n(&w->idle, __ATOMIC_SEQ_CST)) {
+	pthread_mutex_lock(&w->lock);
 	pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->lock);
+    }
     return 0;
 }
 
@@ -367,34 +378,53 @@ out:
     return rv;
 }
 
-/*
- * take - move what is queued into the worker's hands: the unsubscribes, and
- * up to a batch of events, detached under the lock and copied outside it
- */
+/* take - the unsubscribes queued (under the lock) */
 static struct work_unsub *
-take(struct work *w, struct evnode **events)
+take(struct work *w)
 {
     struct work_unsub *u = w->uhead, *j;
-    struct evnode *n = w->ehead, *last = NULL;
-    long took = 0, ne = 0;
+    long took = 0;
 
     for (j = u; j; j = j->next)
 	took++;
     w->uhead = w->utail = NULL;
-    for (; n && w->npend + (size_t) ne < BATCH; n = n->next) {
-	last = n;
-	ne++;
-    }
-    *events = last ? w->ehead : NULL;
-    if (last) {
-	if ((w->ehead = last->next) == NULL)
-	    w->etail = NULL;
-	last->next = NULL;
-    }
-    w->nevents -= ne;
-    w->queued -= took + ne;
-    PROM_ADD(w->m->queued, -(took + ne));
+    __atomic_sub_fetch(&w->queued, took, __ATOMIC_RELAXED);
+    PROM_ADD(w->m->queued, -took);
     return u;
+}
+
+/*
+ * take_events - the events pushed so far, in the order they came, after
+ * those left from the last round; up to a batch of them into pend
+ */
+static void
+take_events(struct work *w)
+{
+    struct evnode *n = __atomic_exchange_n(&w->stack, NULL, __ATOMIC_ACQUIRE), *next, *rev = NULL;
+    long ne = 0;
+
+    /* the stack holds the last first: turn it */
+    for (; n; n = next) {
+	next = n->next;
+	n->next = rev;
+	rev = n;
+    }
+    if (rev) {
+	if (w->etail)
+	    w->etail->next = rev;
+	else
+	    w->ehead = rev;
+	for (w->etail = rev; w->etail->next; w->etail = w->etail->next)
+	    /* void */ ;
+    }
+    for (; w->ehead && w->npend < BATCH; ne++) {
+	w->pend[w->npend++] = w->ehead;
+	if ((w->ehead = w->ehead->next) == NULL)
+	    w->etail = NULL;
+    }
+    __atomic_sub_fetch(&w->nevents, ne, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&w->queued, ne, __ATOMIC_RELAXED);
+    PROM_ADD(w->m->queued, -ne);
 }
 
 /* run - the worker: unsubscribes at once, counts in batches */
@@ -403,7 +433,6 @@ run(void *arg)
 {
     struct work *w = arg;
     struct work_unsub *u, *next;
-    struct evnode *ev, *evnext;
     struct timespec ts;
     int failing = 0, stop;
     size_t n;
@@ -416,13 +445,17 @@ run(void *arg)
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && w->uhead == NULL) {
-	    if (!failing && w->npend + w->nevents >= BATCH)
+	    long ne = __atomic_load_n(&w->nevents, __ATOMIC_SEQ_CST);
+
+	    if (!failing && w->npend + (size_t) ne >= BATCH)
 		break;
-	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0
+	    if (w->npend == 0 && ne == 0 && stats_batch_size(w->batch) == 0
 		&& events_batch_size(w->events) == 0) {
-		w->idle = 1;
-		pthread_cond_wait(&w->wake, &w->lock);
-		w->idle = 0;
+		/* said before nevents is read again: see work_event() */
+		__atomic_store_n(&w->idle, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&w->nevents, __ATOMIC_SEQ_CST) == 0)
+		    pthread_cond_wait(&w->wake, &w->lock);
+		__atomic_store_n(&w->idle, 0, __ATOMIC_SEQ_CST);
 		/* something came: its batch is due FLUSH_MS from now */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += FLUSH_MS * 1000000L;
@@ -433,12 +466,9 @@ run(void *arg)
 	    }
 	}
 	stop = w->stop;
-	u = take(w, &ev);
+	u = take(w);
 	pthread_mutex_unlock(&w->lock);
-	for (; ev; ev = evnext) {
-	    evnext = ev->next;
-	    w->pend[w->npend++] = ev;
-	}
+	take_events(w);
 	for (; u; u = next) {
 	    next = u->next;
 	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
@@ -469,7 +499,7 @@ void
 work_stop(struct work *w)
 {
     pthread_mutex_lock(&w->lock);
-    w->stop = 1;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
@@ -483,8 +513,12 @@ work_free(struct work *w)
 
     if (w == NULL)
 	return;
+    /* what came after the last round (work_event() raced work_stop()) */
+    take_events(w);
+    PROM_ADD(w->m->dropped, (long) w->npend);
     while ((n = w->ehead) != NULL) {
 	w->ehead = n->next;
+	PROM_INC(w->m->dropped);
 	free(n);
     }
     while (w->npend > 0)
