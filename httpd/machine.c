@@ -15,19 +15,17 @@ static const char *const agent_words[] = {
     "proofpoint", "mimecast", "urldefense", "safelinks", NULL,
 };
 
-/* has_word - word (lower case) in low[0..len), already lower case */
+/* has_word - word (lower case) in low, a string already in lower case */
 static int
-has_word(const char *low, size_t len, const char *word)
+has_word(const char *low, const char *word)
 {
-    size_t wl = strlen(word);
-
-    /* memmem(3) is linear in len + wl, whatever the agent */
-    return wl > 0 && memmem(low, len, word, wl) != NULL;
+    /* strstr(3) is linear in the lengths whatever the agent, and vectorised */
+    return *word != '\0' && strstr(low, word) != NULL;
 }
 
 /* has_word_nocase - a configured word, of any case */
 static int
-has_word_nocase(const char *low, size_t len, const char *word)
+has_word_nocase(const char *low, const char *word)
 {
     char w[128];
     size_t i, wl = strlen(word);
@@ -36,7 +34,7 @@ has_word_nocase(const char *low, size_t len, const char *word)
 	return 0;
     for (i = 0; i <= wl; i++)
 	w[i] = (char) tolower((unsigned char) word[i]);
-    return has_word(low, len, w);
+    return has_word(low, w);
 }
 
 /* machine_classify - MACHINE_HUMAN, or the first signal of a machine */
@@ -44,7 +42,7 @@ int
 machine_classify(const struct machine_rules *r, const char *ua, const char *addr,
 		 long long delay_ms)
 {
-    char low[MACHINE_UA_MAX];
+    char low[MACHINE_UA_MAX + 1];
     size_t len, i;
 
     if (ua == NULL || *ua == '\0')
@@ -53,11 +51,12 @@ machine_classify(const struct machine_rules *r, const char *ua, const char *addr
     len = strnlen(ua, MACHINE_UA_MAX);
     for (i = 0; i < len; i++)
 	low[i] = (char) tolower((unsigned char) ua[i]);
+    low[len] = '\0';
     for (i = 0; agent_words[i]; i++)
-	if (has_word(low, len, agent_words[i]))
+	if (has_word(low, agent_words[i]))
 	    return MACHINE_AGENT;
     for (i = 0; r->agents && i < r->agents->n; i++)
-	if (has_word_nocase(low, len, r->agents->v[i]))
+	if (has_word_nocase(low, r->agents->v[i]))
 	    return MACHINE_AGENT;
     if (strcmp(ua, "Mozilla/5.0") == 0)
 	return MACHINE_APPLE;
