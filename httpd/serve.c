@@ -541,7 +541,8 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
 struct MHD_Daemon *
 serve_start(struct serve *s, int fd, char *err, size_t errlen)
 {
-    return mhd_start(&s->conf->httpd, fd, handle, completed, s, err, errlen);
+    return mhd_start(&s->conf->httpd, fd, MHD_MEMORY_PAGES, handle, completed, s, err,
+		     errlen);
 }
 
 /* serve_free - release (after every daemon is stopped) */
