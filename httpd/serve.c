@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,17 @@
 #define PAGE_MAX	8192
 #define RETRY_AFTER	"60"
 #define ONE_CLICK_BODY	"List-Unsubscribe=One-Click"
+#define REDIRECTS	64	/* answers kept for the links clicked last */
+
+/*
+ * A 302 is the same for every click on the same link: it is kept, by the
+ * hash of its URL, and queued again (libmicrohttpd counts who holds it).
+ */
+struct redirect {
+    pthread_mutex_t lock;
+    char *url;			/* NULL: none yet */
+    struct MHD_Response *r;
+};
 
 struct serve {
     const struct outpost_conf *conf;
@@ -42,6 +54,7 @@ struct serve {
     struct machine_rules rules;
     struct MHD_Response *gif;
     EVP_MD *sha256;		/* fetched once: no lookup per request */
+    struct redirect redirect[REDIRECTS];
 };
 
 /* one POST /u/ in progress */
@@ -271,6 +284,37 @@ seen_hash(const struct serve *s, const struct webtoken *t, unsigned char out[16]
     memcpy(out, md, 16);
 }
 
+/* redirect - the 302 to url: the one kept for it, or a new one kept */
+static enum MHD_Result
+redirect(struct serve *s, struct MHD_Connection *conn, const char *url)
+{
+    uint32_t h = 2166136261u;
+    const char *p;
+    struct redirect *k;
+    struct MHD_Response *r;
+    enum MHD_Result rv;
+
+    for (p = url; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    k = &s->redirect[h % REDIRECTS];
+    pthread_mutex_lock(&k->lock);
+    if (k->url == NULL || strcmp(k->url, url) != 0) {
+	r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, url);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	/* the one it replaces goes when its last connection is done with it */
+	if (k->r)
+	    MHD_destroy_response(k->r);
+	free(k->url);
+	k->url = xstrdup(url);
+	k->r = r;
+    }
+    rv = MHD_queue_response(conn, MHD_HTTP_FOUND, k->r);
+    pthread_mutex_unlock(&k->lock);
+    return rv;
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* track - GET /o/ and /c/: count, then the image or the redirect */
@@ -280,7 +324,6 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
     int route = kind == WEBTOKEN_OPEN ? HM_OPEN : HM_CLICK, st, sig;
     struct webtoken t;			/* 3 KiB: on the stack, not malloc'd */
     struct work_event ev;
-    struct MHD_Response *r;
     char addr[INET6_ADDRSTRLEN + 8];
     long long now = now_ms();
 
@@ -314,11 +357,7 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
     /* a stale token is still genuine: its URL is one the sender wrote */
     if (st != WEBTOKEN_OK && st != WEBTOKEN_STALE)
 	return bad_token(s, conn, route, st);
-    r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, t.url);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    return respond(conn, MHD_HTTP_FOUND, r);
+    return redirect(s, conn, t.url);
 }
 
 /* post_field - a field of the form: the RFC 8058 one, and ours */
@@ -519,6 +558,7 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
 	  const struct provider_table *providers, struct work *work, struct hmetrics *m)
 {
     struct serve *s = xcalloc(1, sizeof(*s));
+    int i;
 
     s->conf = conf;
     s->keys = keys;
@@ -530,6 +570,8 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
     s->rules.delay_ms = conf->httpd.machine_delay_ms;
     if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 	msg_fatal("OpenSSL has no SHA-256");
+    for (i = 0; i < REDIRECTS; i++)
+	pthread_mutex_init(&s->redirect[i].lock, NULL);
     s->gif = MHD_create_response_from_buffer(sizeof(gif), (void *) gif,
 					     MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(s->gif, "Content-Type", "image/gif");
@@ -549,9 +591,17 @@ serve_start(struct serve *s, int fd, char *err, size_t errlen)
 void
 serve_free(struct serve *s)
 {
+    int i;
+
     if (s == NULL)
 	return;
     MHD_destroy_response(s->gif);
+    for (i = 0; i < REDIRECTS; i++) {
+	if (s->redirect[i].r)
+	    MHD_destroy_response(s->redirect[i].r);
+	free(s->redirect[i].url);
+	pthread_mutex_destroy(&s->redirect[i].lock);
+    }
     EVP_MD_free(s->sha256);
     free(s);
 }
