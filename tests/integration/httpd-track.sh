@@ -138,4 +138,18 @@ like "$total" 'shop\.test\|google\|-\|opens' "the totals hold the sender and pro
 unlike "$total" 'campaign' "but no campaign (hourly only)"
 hours=$(for k in $(redis_cli --scan --pattern 'outpost:{st}:h:*'); do redis_cli HKEYS "$k"; done)
 like "$hours" 'shop\.test\|google\|-\|campaign\.opens\.spring' "which the hours hold"
+
+# --- the answers kept per link: more links than are kept, each clicked
+# twice in turn, each lands on its own URL, and each click is counted
+bad=0
+for round in 1 2; do
+    for i in $(seq 100); do
+        u="https://many.test/p/$i?r=x"
+        t=$(mint c 3600 "r$i@many.test" many.test "<k$i@many.test>" '' 0 "$u")
+        [ "$(get "/c/$t")" = 302 ] && [ "$(location)" = "$u" ] || bad=$((bad + 1))
+    done
+done
+is "$bad" 0 "200 clicks on 100 links: each to its own URL"
+ok 'wait_until 10 count_is sender many.test clicks 200' "each counted"
+is "$(count sender many.test clicks_unique)" 100 "once unique per recipient"
 done_testing
