@@ -10,6 +10,15 @@
 # real token and queues a count, which the worker writes to Redis; the
 # counts written are printed too, and the dropped ones (queue full).
 #
+# Under each run, "CPU per request": the CPU time (user + system, all
+# threads, from /proc/PID/stat) outpost-httpd, Redis and nginx spent during
+# it, over the requests wrk counted, in microseconds, and the commands
+# Redis ran per request (INFO commandstats, those of scripts included).
+# On a shared host the rate moves with the load; these do not, or much
+# less: compare them between builds.  At the end, every command Redis ran,
+# its calls and microseconds per call.  For a profile, run perf record -g
+# -p $(cat /tmp/httpd-bench.*/httpd.pid) while a run lasts.
+#
 # Targets: >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
 # Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
 #        HTTPD_THREADS=N for [httpd] threads, default 2)
