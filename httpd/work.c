@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "hmetrics.h"
 #include "intake_act.h"
 #include "msg.h"
@@ -60,21 +62,40 @@ struct work {
     struct events_batch *events;	/* the tenants' streams */
     struct evnode *pend[BATCH];	/* events waiting for the seen script */
     size_t npend;
+    /*
+     * A write that timed out may have reached Redis: the seen marks carry
+     * the round's tag (id:round), and each stats batch sets a field of its
+     * own (id's hourly state hash, field the batch's number) guarded to be
+     * absent (stats(3)), so that neither counts twice when it is sent again.
+     */
+    char id[17];		/* this process's, random */
+    unsigned long long round;	/* of the counts; the next is round + 1 */
+    unsigned long long batches;	/* stats batches written */
+    long long staged;		/* the hour of the batch's guard; 0: none yet */
+    long long expiring;		/* the hour whose state key has its expiry */
     /* a round's tables, made once */
     struct tally *sums;		/* its counts, summed */
     unsigned short slot[SLOTS];	/* repeat()'s */
     char keys[BATCH][SEEN_KEY_MAX];	/* the seen script's keys */
-    const char *argv[BATCH + 1];
+    const char *argv[BATCH + 2];
     size_t idx[BATCH];		/* the event of each key */
 };
 
-/* KEYS: seen keys; ARGV[1]: their TTL.  Returns 1 for each key set now. */
+/*
+ * KEYS: seen keys; ARGV[1]: their TTL, ARGV[2]: the round's tag.  Returns 1
+ * for each key set now, or set by this round already: a round that timed
+ * out after it reached Redis finds its own marks when it is sent again.
+ */
 static struct rscript seen_script = {
     "local out = {}\n"
     "for i = 1, #KEYS do\n"
-    "  out[i] = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) and 1 or 0\n"
+    "  if redis.call('SET', KEYS[i], ARGV[2], 'NX', 'EX', ARGV[1]) then\n"
+    "    out[i] = 1\n"
+    "  else\n"
+    "    out[i] = redis.call('GET', KEYS[i]) == ARGV[2] and 1 or 0\n"
+    "  end\n"
     "end\n"
-    "return out\n", "", 0	/* not sent again: a second run answers "seen" */
+    "return out\n", "", 0
 };
 
 static void *run(void *arg);
@@ -84,6 +105,8 @@ struct work *
 work_start(const struct outpost_conf *conf, struct hmetrics *m)
 {
     struct work *w = xcalloc(1, sizeof(*w));
+    unsigned char rnd[8];
+    size_t i;
     int err;
 
     w->conf = conf;
@@ -99,6 +122,10 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->batch = stats_batch_new(conf->redis.prefix);
     w->events = events_batch_new(conf);
     w->sums = tally_new(2 * BATCH);	/* at most two counters an event */
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	msg_fatal("OpenSSL RAND_bytes failed");
+    for (i = 0; i < sizeof(rnd); i++)
+	snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
     if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
 	msg_fatal("pthread_create: %s", strerror(err));
     return w;
@@ -148,6 +175,7 @@ work_event(struct work *w, const struct work_event *ev)
 	lu = strlen(url);
     struct evnode *n = xmalloc(sizeof(*n) + ls + lp + lc + lr + lm + lu + 6);
     char *p = n->buf;
+    long ne;
 
     n->ev = *ev;
     n->ev.sender_domain = copy_str(&p, ev->sender_domain, ls);
@@ -168,6 +196,8 @@ work_event(struct work *w, const struct work_event *ev)
 	PROM_INC(w->m->dropped);
 	return -1;
     }
+    /* counted before it is pushed: the worker never takes more than counted */
+    ne = __atomic_add_fetch(&w->nevents, 1, __ATOMIC_SEQ_CST);
     n->next = __atomic_load_n(&w->stack, __ATOMIC_RELAXED);
     while (!__atomic_compare_exchange_n(&w->stack, &n->next, n, 1, __ATOMIC_RELEASE,
 					__ATOMIC_RELAXED))
@@ -176,11 +206,11 @@ work_event(struct work *w, const struct work_event *ev)
     /*
      * Counts wait for a batch or FLUSH_MS: no wake-up per event, only when
      * the worker sleeps with nothing to do (it says so before it looks at
-     * nevents one last time: one of the two sees the other) or a batch is
-     * full.
+     * nevents one last time: one of the two sees the other; an event it
+     * wakes for but finds not yet pushed is taken FLUSH_MS later) or a
+     * batch is full.
      */
-    if (__atomic_add_fetch(&w->nevents, 1, __ATOMIC_SEQ_CST) == BATCH
-	|| __atomic_load_n(&w->idle, __ATOMIC_SEQ_CST)) {
+    if (ne == BATCH || __atomic_load_n(&w->idle, __ATOMIC_SEQ_CST)) {
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
@@ -324,7 +354,7 @@ count(struct work *w)
 {
     const char **argv = w->argv;
     char (*keys)[SEEN_KEY_MAX] = w->keys;
-    char ttl[24];
+    char ttl[24], tag[64];
     size_t i, j, nk = 0, *idx = w->idx;
     unsigned short *slot = w->slot;
     redisReply *r = NULL;
@@ -349,8 +379,10 @@ count(struct work *w)
     }
     if (nk > 0) {
 	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	snprintf(tag, sizeof(tag), "%s:%llu", w->id, w->round + 1);
 	argv[nk] = ttl;
-	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 1, argv, NULL);
+	argv[nk + 1] = tag;
+	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 2, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nk) {
 	    msg_warn("redis: counting opens and clicks: %s (retrying)",
 		     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
@@ -400,10 +432,11 @@ take(struct work *w)
 static void
 take_events(struct work *w)
 {
-    struct evnode *n = __atomic_exchange_n(&w->stack, NULL, __ATOMIC_ACQUIRE), *next, *rev = NULL;
+    struct evnode *n = __atomic_exchange_n(&w->stack, NULL, __ATOMIC_ACQUIRE);
+    struct evnode *last = n, *next, *rev = NULL;
     long ne = 0;
 
-    /* the stack holds the last first: turn it */
+    /* the stack holds the last first: turn it, after what is left */
     for (; n; n = next) {
 	next = n->next;
 	n->next = rev;
@@ -414,8 +447,7 @@ take_events(struct work *w)
 	    w->etail->next = rev;
 	else
 	    w->ehead = rev;
-	for (w->etail = rev; w->etail->next; w->etail = w->etail->next)
-	    /* void */ ;
+	w->etail = last;
     }
     for (; w->ehead && w->npend < BATCH; ne++) {
 	w->pend[w->npend++] = w->ehead;
@@ -425,6 +457,49 @@ take_events(struct work *w)
     __atomic_sub_fetch(&w->nevents, ne, __ATOMIC_SEQ_CST);
     __atomic_sub_fetch(&w->queued, ne, __ATOMIC_RELAXED);
     PROM_ADD(w->m->queued, -ne);
+}
+
+/*
+ * flush - the stats batch, guarded: 0 written (or found written by an
+ * attempt that timed out), -1 kept for the next attempt, which is the same
+ * batch: nothing is added to it until it is written
+ */
+static int
+flush(struct work *w)
+{
+    char key[256], field[24], at[24];
+    const char *argv[3];
+    long long hour;
+    redisReply *r;
+
+    if (stats_batch_size(w->batch) == 0)
+	return 0;
+    hour = w->staged ? w->staged : time(NULL) / 3600;
+    snprintf(key, sizeof(key), "%s{st}:httpd:%s:%lld", w->conf->redis.prefix, w->id, hour);
+    if (w->staged == 0) {
+	/* once a batch: stats(3) keeps them while it retries */
+	snprintf(field, sizeof(field), "%llu", w->batches + 1);
+	stats_batch_state(w->batch, key, field, "1");
+	stats_batch_guard(w->batch, field, "", "1");
+	w->staged = hour;
+    }
+    if (stats_batch_flush(w->batch, w->rc, 0) < 0) {
+	PROM_INC(w->m->write_errors);
+	return -1;
+    }
+    w->batches++;
+    w->staged = 0;
+    /* each hour's state key goes an hour after it */
+    if (w->expiring != hour) {
+	snprintf(at, sizeof(at), "%lld", (hour + 2) * 3600);
+	argv[0] = "EXPIREAT", argv[1] = key, argv[2] = at;
+	if ((r = rconn_command(w->rc, 3, argv, NULL)) != NULL
+	    && r->type == REDIS_REPLY_INTEGER)
+	    w->expiring = hour;
+	if (r)
+	    freeReplyObject(r);
+    }
+    return 0;
 }
 
 /* run - the worker: unsubscribes at once, counts in batches */
@@ -474,18 +549,18 @@ run(void *arg)
 	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
 	    u->done(u);
 	}
+	/* a batch that could not be written is written first, as it was */
+	failing = flush(w) < 0;
 	n = w->npend;
-	if (n > 0 && count(w) == 0) {
+	if (!failing && n > 0 && count(w) == 0) {
+	    w->round++;
 	    track_events(w);
 	    while (w->npend > 0)
 		free(w->pend[--w->npend]);
 	    PROM_ADD(w->m->written, n);
+	    failing = flush(w) < 0;
 	}
-	failing = w->npend > 0;
-	if (stats_batch_size(w->batch) > 0 && stats_batch_flush(w->batch, w->rc, 0) < 0) {
-	    PROM_INC(w->m->write_errors);
-	    failing = 1;
-	}
+	failing |= w->npend > 0;
 	if (events_batch_size(w->events) > 0 && events_batch_flush(w->events, w->rc) < 0)
 	    failing = 1;
 	if (stop)

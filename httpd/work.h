@@ -38,9 +38,12 @@ void work_free(struct work *w);
  *	An event is unique when it is the first of its kind for its message
  *	and recipient within [intake] token_max_age: the worker keeps one
  *	key per message and recipient, P{web}:seen:KIND:HASH (TTL
- *	token_max_age).  Machine events are counted, never unique.  While
- *	Redis is down the counts wait in memory (the worker retries every
- *	second); it returns -1 when the queue is full: the event is dropped
+ *	token_max_age).  Machine events are counted, never unique.  A write
+ *	that timed out but reached Redis is not counted twice when it is sent
+ *	again: the seen marks carry the round that set them, and each stats
+ *	batch sets a field of its own, guarded (stats(3),
+ *	P{st}:httpd:ID:HOUR).  While Redis is down the counts wait in
+ *	memory (the worker retries every second); it returns -1 when the queue is full: the event is dropped
  *	and counted as such (metrics).
  *
  *	Both also go to the event stream of the sender domain's tenant
