@@ -64,15 +64,15 @@ struct work {
     size_t npend;
     /*
      * A write that timed out may have reached Redis: the seen marks carry
-     * the round's tag (id:round), and each stats batch sets a field of its
-     * own (id's hourly state hash, field the batch's number) guarded to be
-     * absent (stats(3)), so that neither counts twice when it is sent again.
+     * the round's tag (id:round), and each stats batch moves the field
+     * "batch" of this process's state hash from its number to the next,
+     * guarded (stats(3)), so that neither counts twice when sent again.
      */
     char id[17];		/* this process's, random */
     unsigned long long round;	/* of the counts; the next is round + 1 */
-    unsigned long long batches;	/* stats batches written */
-    long long staged;		/* the hour of the batch's guard; 0: none yet */
-    long long expiring;		/* the hour whose state key has its expiry */
+    char state_key[256];	/* P{st}:httpd:ID, field "batch" */
+    unsigned long long batches;	/* stats batches written: the field's value */
+    int staged;			/* the batch holds its guard */
     /* a round's tables, made once */
     struct tally *sums;		/* its counts, summed */
     unsigned short slot[SLOTS];	/* repeat()'s */
@@ -126,6 +126,8 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
 	msg_fatal("OpenSSL RAND_bytes failed");
     for (i = 0; i < sizeof(rnd); i++)
 	snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(w->state_key, sizeof(w->state_key), "%s{st}:httpd:%s", conf->redis.prefix,
+	     w->id);
     if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
 	msg_fatal("pthread_create: %s", strerror(err));
     return w;
@@ -467,21 +469,17 @@ take_events(struct work *w)
 static int
 flush(struct work *w)
 {
-    char key[256], field[24], at[24];
-    const char *argv[3];
-    long long hour;
-    redisReply *r;
+    char expect[24], next[24];
 
     if (stats_batch_size(w->batch) == 0)
 	return 0;
-    hour = w->staged ? w->staged : time(NULL) / 3600;
-    snprintf(key, sizeof(key), "%s{st}:httpd:%s:%lld", w->conf->redis.prefix, w->id, hour);
-    if (w->staged == 0) {
+    if (!w->staged) {
 	/* once a batch: stats(3) keeps them while it retries */
-	snprintf(field, sizeof(field), "%llu", w->batches + 1);
-	stats_batch_state(w->batch, key, field, "1");
-	stats_batch_guard(w->batch, field, "", "1");
-	w->staged = hour;
+	snprintf(expect, sizeof(expect), "%llu", w->batches);
+	snprintf(next, sizeof(next), "%llu", w->batches + 1);
+	stats_batch_state(w->batch, w->state_key, "batch", next);
+	stats_batch_guard(w->batch, "batch", w->batches ? expect : "", next);
+	w->staged = 1;
     }
     if (stats_batch_flush(w->batch, w->rc, 0) < 0) {
 	PROM_INC(w->m->write_errors);
@@ -489,16 +487,6 @@ flush(struct work *w)
     }
     w->batches++;
     w->staged = 0;
-    /* each hour's state key goes an hour after it */
-    if (w->expiring != hour) {
-	snprintf(at, sizeof(at), "%lld", (hour + 2) * 3600);
-	argv[0] = "EXPIREAT", argv[1] = key, argv[2] = at;
-	if ((r = rconn_command(w->rc, 3, argv, NULL)) != NULL
-	    && r->type == REDIS_REPLY_INTEGER)
-	    w->expiring = hour;
-	if (r)
-	    freeReplyObject(r);
-    }
     return 0;
 }
 
@@ -585,9 +573,13 @@ void
 work_free(struct work *w)
 {
     struct evnode *n;
+    redisReply *r;
 
     if (w == NULL)
 	return;
+    /* the guard's state goes with the process that wrote it */
+    if (w->batches > 0 && (r = rconn_commandv(w->rc, "DEL", w->state_key, NULL)) != NULL)
+	freeReplyObject(r);
     /* what came after the last round (work_event() raced work_stop()) */
     take_events(w);
     PROM_ADD(w->m->dropped, (long) w->npend);

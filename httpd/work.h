@@ -41,8 +41,8 @@ void work_free(struct work *w);
  *	token_max_age).  Machine events are counted, never unique.  A write
  *	that timed out but reached Redis is not counted twice when it is sent
  *	again: the seen marks carry the round that set them, and each stats
- *	batch sets a field of its own, guarded (stats(3),
- *	P{st}:httpd:ID:HOUR).  While Redis is down the counts wait in
+ *	batch moves a field from its number to the next, guarded (stats(3),
+ *	P{st}:httpd:ID).  While Redis is down the counts wait in
  *	memory (the worker retries every second); it returns -1 when the queue is full: the event is dropped
  *	and counted as such (metrics).
  *

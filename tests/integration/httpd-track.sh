@@ -193,4 +193,9 @@ ok 'wait_until 10 grep -q "counting opens and clicks" "$log"' "the seen script t
 sleep 1
 is "$(count sender late.test clicks)" 10 "counted once"
 is "$(count sender late.test clicks_unique)" 10 "each one unique"
+state=$(redis_cli --scan --pattern 'outpost:{st}:httpd:*')
+like "$(redis_cli HGET "$state" batch)" '^[1-9][0-9]*$' "the batches written are numbered"
+world_kill httpd
+gone() { test "$(redis_cli EXISTS "$state")" = 0; }
+ok 'wait_until 10 gone' "and the number goes when outpost-httpd stops"
 done_testing
