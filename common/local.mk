@@ -104,7 +104,8 @@ tests_fuzz_fuzz_suppress_csv_LDADD = $(COMMON_LIBS)
 
 INTEGRATION_TESTS += tests/integration/suppress.sh
 EXTRA_DIST += tests/bench/suppress-bench.sh tests/bench/gen-suppress-csv.py \
-	tests/bench/redis-sizing.sh tests/bench/sup-slots-bench.sh
+	tests/bench/redis-sizing.sh tests/bench/sup-slots-bench.sh \
+	tests/bench/stats-cluster-bench.sh tests/bench/sup-100m-bench.sh
 dist_man_MANS += doc/outpost-suppress.7
 check_PROGRAMS += tests/bench/sup_latency
 tests_bench_sup_latency_SOURCES = tests/bench/sup_latency.c
@@ -114,6 +115,9 @@ check_PROGRAMS += tests/bench/sup_slots
 tests_bench_sup_slots_SOURCES = tests/bench/sup_slots.c
 tests_bench_sup_slots_CFLAGS = $(COMMON_CFLAGS)
 tests_bench_sup_slots_LDADD = $(COMMON_LIBS)
+check_PROGRAMS += tests/bench/gen_suppress
+tests_bench_gen_suppress_SOURCES = tests/bench/gen_suppress.c
+tests_bench_gen_suppress_CFLAGS = $(COMMON_CFLAGS)
 
 # tests of the bounce, complaint and unsubscribe intake
 UNIT_TESTS += tests/unit/test_mime tests/unit/test_dsn tests/unit/test_bounce \

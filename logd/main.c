@@ -244,7 +244,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
-/* read_position - where the last run stopped; waits for Redis */
+/*
+ * read_position - where the last run stopped, and the counts it left half
+ * written (on a cluster); waits for Redis
+ */
 static void
 read_position(struct logd *d, unsigned long long *ino, long long *off)
 {
@@ -252,15 +255,17 @@ read_position(struct logd *d, unsigned long long *ino, long long *off)
 	redisReply *r = rconn_commandv(d->rc, "HMGET", d->state_key, "inode", "offset", "pos",
 				       NULL);
 
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3
+	    && stats_batch_finish(d->batch, d->rc, d->state_key) == 0) {
 	    *ino = r->element[0]->str ? strtoull(r->element[0]->str, NULL, 10) : 0;
 	    *off = r->element[1]->str ? strtoll(r->element[1]->str, NULL, 10) : 0;
 	    snprintf(d->pos, sizeof(d->pos), "%s", r->element[2]->str ? r->element[2]->str : "");
 	    freeReplyObject(r);
 	    return;
 	}
-	msg_warn("redis: reading the saved position: %s (retrying)",
-		 r ? (r->str ? r->str : "unexpected reply") : rconn_error(d->rc));
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+	    msg_warn("redis: reading the saved position: %s (retrying)",
+		     r ? (r->str ? r->str : "unexpected reply") : rconn_error(d->rc));
 	if (r)
 	    freeReplyObject(r);
 	sleep(1);

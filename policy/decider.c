@@ -41,7 +41,7 @@ struct dreq {
     struct decide_plan plan;
 };
 
-#define DECIDER_OTHER_SLOTS 32	/* slots of statistics keys and tenants' event
+#define DECIDER_OTHER_SLOTS 48	/* slots of statistics keys and tenants' event
 				 * streams, [redis] cluster */
 
 struct decider {
@@ -237,7 +237,8 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
     int have, have_ev = 0;
 
     counter = decide_counted(r->l, &r->plan, reply, &provider, &pool);
-    have = counter && stats_cmd_make(&c, r->l->prefix, (long long) time(NULL),
+    have = counter && stats_cmd_make(&c, r->l->prefix, rasync_slot(ra) >= 0,
+				     (long long) time(NULL),
 				     r->plan.sender_domain, provider, pool, counter, 1) == 0;
     if (have)
 	ra = conn_for(r->d, c.key[0]);
@@ -408,6 +409,7 @@ decider_new(struct event_base *base, struct limits *l)
     struct decider *d = xcalloc(1, sizeof(*d));
     struct timeval tv = {0, 20000};
     char key[512];
+    int i;
 
     d->base = base;
     d->first = limits_ref(l);
@@ -418,9 +420,10 @@ decider_new(struct event_base *base, struct limits *l)
     /* every throttling key has the tag {rl}: one slot, one connection */
     snprintf(key, sizeof(key), "%s{rl}:", l->prefix);
     d->ra = rasync_new_for(base, &l->conf->redis, gcra_lua, l->conf->policy.max_pending, key);
-    /* and, on a cluster, the statistics' slot, ready before the first count */
-    if (stats_hour_key(key, sizeof(key), l->prefix, (long long) time(NULL)) > 0)
-	(void) conn_for(d, key);
+    /* and, on a cluster, the statistics' slots, ready before the first count */
+    for (i = 0; rasync_slot(d->ra) >= 0 && i < STATS_BUCKETS; i++)
+	if (stats_tag(key, sizeof(key), l->prefix, i) > 0)
+	    (void) conn_for(d, key);
     tenants_connect(d, l);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     event_add(d->tick, &tv);

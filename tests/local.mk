@@ -52,6 +52,7 @@ INTEGRATION_TESTS += \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
 	tests/integration/policy-cluster.sh \
+	tests/integration/stats-cluster.sh \
 	tests/integration/events.sh \
 	tests/integration/cluster-failover.sh
 
@@ -103,7 +104,8 @@ tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
 # test-suite-cluster.log
 CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/ctl-cli.sh tests/integration/logd-counts.sh \
-	tests/integration/stats-sources.sh
+	tests/integration/stats-sources.sh tests/integration/logd-follow.sh \
+	tests/integration/metrics.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log

@@ -17,7 +17,6 @@
  *			     int (*fn)(const char *key, size_t len, void *arg),
  *			     void *arg);
  *	size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
-int rconn_is_cluster(const struct rconn *c);
  *	int rconn_is_cluster(const struct rconn *c);
  *	int rconn_command_keys(int argc, const char **argv,
  *			       const size_t *argvlen, int *first, int *step);
@@ -152,6 +151,7 @@ int rconn_maybe_ran(const struct rconn *c);
 long long rconn_scan(struct rconn *c, const char *pattern,
 		     int (*fn)(const char *key, size_t len, void *arg), void *arg);
 size_t rconn_masters(struct rconn *c, struct rconn **v, size_t max);
+int rconn_is_cluster(const struct rconn *c);
 int rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
 		       int *step);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);

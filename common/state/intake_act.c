@@ -3,6 +3,10 @@
  *
  * Suppression entries go through suppress(3); the soft-bounce window and
  * the counters live under the {intake} hash tag, one script per event.
+ * On a Redis Cluster the tag is {intake:B}, B one of INTAKE_BUCKETS
+ * buckets of the recipient or id, so that the intake spreads over slots;
+ * a script's keys (the soft set and the day's counters) share the
+ * recipient's bucket.
  */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 #include "bounce.h"
 #include "intake_act.h"
 #include "pool_select.h"
+#include "rcluster.h"
 #include "redisconn.h"
 #include "stats.h"
 #include "suppress.h"
@@ -132,31 +137,52 @@ failed(struct intake_store *s, redisReply *r, int want_type)
     return 1;
 }
 
-/* stats_key - "P{intake}:stats:YYYYMMDD" of a time */
-static void
-stats_key(const struct intake_store *s, long long now, char *buf, size_t size)
+/* bucket_of - the bucket of a recipient or a field: -1 on one Redis */
+static int
+bucket_of(const struct intake_store *s, const char *what)
 {
-    time_t t = (time_t) now;
-    struct tm tm;
-    char day[16];
+    if (!rconn_is_cluster(s->rc))
+	return -1;
+    return (int) (rcluster_keyslot(what, strlen(what)) % INTAKE_BUCKETS);
+}
 
-    gmtime_r(&t, &tm);
-    strftime(day, sizeof(day), "%Y%m%d", &tm);
-    snprintf(buf, size, "%s{intake}:stats:%s", s->prefix, day);
+/* tag - "P{intake}", or "P{intake:B}" for a bucket B >= 0 */
+static void
+tag(const struct intake_store *s, int bucket, char *buf, size_t size)
+{
+    if (bucket < 0)
+	snprintf(buf, size, "%s{intake}", s->prefix);
+    else
+	snprintf(buf, size, "%s{intake:%d}", s->prefix, bucket);
+}
+
+/* stats_key - "P{intake}:stats:YYYYMMDD" of a day, in a bucket's tag */
+static void
+stats_key(const struct intake_store *s, int bucket, const char *day,
+	  char *buf, size_t size)
+{
+    char t[96];
+
+    tag(s, bucket, t, sizeof(t));
+    snprintf(buf, size, "%s:stats:%s", t, day);
 }
 
 /* run_event - count, and for a soft bounce add it to the window; -1 error */
 static long long
-run_event(struct intake_store *s, long long now, const char *field,
+run_event(struct intake_store *s, long long now, const char *field, int bucket,
 	  const char *soft_key, long long window_ms, const char *id)
 {
-    char stats[128], ttl[16], nows[24], win[24];
+    char stats[128], ttl[16], nows[24], win[24], day[16];
     const char *argv[7];
+    time_t t = (time_t) now;
+    struct tm tm;
     redisReply *r;
     long long n = -1;
     int k = 0;
 
-    stats_key(s, now, stats, sizeof(stats));
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof(day), "%Y%m%d", &tm);
+    stats_key(s, bucket, day, stats, sizeof(stats));
     snprintf(ttl, sizeof(ttl), "%d", INTAKE_STATS_TTL);
     snprintf(nows, sizeof(nows), "%lld", now * 1000);
     snprintf(win, sizeof(win), "%lld", window_ms);
@@ -193,7 +219,7 @@ intake_count(struct intake_store *s, long long now, const char *sender_domain,
     char f[DOMAIN_MAX + 96];
 
     field(f, sizeof(f), sender_domain, provider, what);
-    return run_event(s, now, f, NULL, 0, NULL) < 0 ? -1 : 0;
+    return run_event(s, now, f, bucket_of(s, f), NULL, 0, NULL) < 0 ? -1 : 0;
 }
 
 /* suppress - write the entry of an event; -1 on error */
@@ -229,8 +255,9 @@ int
 intake_act(struct intake_store *s, const struct intake_rules *rules,
 	   const struct intake_event *ev, struct intake_result *res)
 {
-    char f[DOMAIN_MAX + 96], soft[ADDR_MAX + 96];
+    char f[DOMAIN_MAX + 96], soft[ADDR_MAX + 96], t[96];
     long long n;
+    int b;
 
     memset(res, 0, sizeof(*res));
     if (ev->kind < INTAKE_HARD || ev->kind > INTAKE_UNSUBSCRIBE || ev->rcpt == NULL
@@ -239,9 +266,11 @@ intake_act(struct intake_store *s, const struct intake_rules *rules,
 	return -1;
     }
     field(f, sizeof(f), ev->sender_domain, ev->provider, intake_event_name(ev->kind));
+    b = bucket_of(s, ev->rcpt);
     if (ev->kind == INTAKE_SOFT) {
-	snprintf(soft, sizeof(soft), "%s{intake}:soft:%s", s->prefix, ev->rcpt);
-	if ((n = run_event(s, ev->now, f, soft, rules->soft_window * 1000, ev->id)) < 0)
+	tag(s, b, t, sizeof(t));
+	snprintf(soft, sizeof(soft), "%s:soft:%s", t, ev->rcpt);
+	if ((n = run_event(s, ev->now, f, b, soft, rules->soft_window * 1000, ev->id)) < 0)
 	    return -1;
 	res->soft_count = (long) n;
 	if (n < rules->soft_limit)
@@ -249,11 +278,11 @@ intake_act(struct intake_store *s, const struct intake_rules *rules,
     } else if (ev->kind == INTAKE_UNSUBSCRIBE
 	       && (ev->sender_domain == NULL || *ev->sender_domain == '\0')) {
 	/* nobody to unsubscribe from: count only */
-	return run_event(s, ev->now, f, NULL, 0, NULL) < 0 ? -1 : 0;
+	return run_event(s, ev->now, f, b, NULL, 0, NULL) < 0 ? -1 : 0;
     }
     if (suppress(s, rules, ev, res) < 0)
 	return -1;
-    if (ev->kind != INTAKE_SOFT && run_event(s, ev->now, f, NULL, 0, NULL) < 0)
+    if (ev->kind != INTAKE_SOFT && run_event(s, ev->now, f, b, NULL, 0, NULL) < 0)
 	return -1;
     /*
      * Complaints and unsubscribes also go to the hourly statistics that
@@ -269,33 +298,82 @@ intake_act(struct intake_store *s, const struct intake_rules *rules,
     return intake_count(s, ev->now, ev->sender_domain, ev->provider, "suppressed");
 }
 
-/* intake_stats - every counter of a day */
+/* one counter of a bucket, while intake_stats() sums the buckets */
+struct counter {
+    char *field;
+    long long n;
+};
+
+/* counter_cmp - qsort by field */
+static int
+counter_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct counter *) a)->field, ((const struct counter *) b)->field);
+}
+
+/* intake_stats - every counter of a day (on a cluster, summed over the buckets) */
 int
 intake_stats(struct intake_store *s, const char *day,
 	     void (*fn)(const char *field, long long n, void *), void *arg)
 {
+    struct counter *v = NULL;
+    size_t nv = 0, cap = 0, i, j;
     char k[128];
     redisReply *r;
-    size_t i;
+    int b, nb = rconn_is_cluster(s->rc) ? INTAKE_BUCKETS : 0, rc = 0;
 
-    snprintf(k, sizeof(k), "%s{intake}:stats:%s", s->prefix, day);
-    r = rconn_commandv(s->rc, "HGETALL", k, NULL);
-    if (failed(s, r, REDIS_REPLY_ARRAY)) {
+    if (nb == 0) {				/* one Redis: one hash, as it is */
+	stats_key(s, -1, day, k, sizeof(k));
+	r = rconn_commandv(s->rc, "HGETALL", k, NULL);
+	if (failed(s, r, REDIS_REPLY_ARRAY)) {
+	    if (r)
+		freeReplyObject(r);
+	    return -1;
+	}
+	for (i = 0; i + 1 < r->elements; i += 2)
+	    fn(r->element[i]->str, strtoll(r->element[i + 1]->str, NULL, 10), arg);
+	freeReplyObject(r);
+	return 0;
+    }
+    for (b = 0; b < nb && rc == 0; b++) {
+	stats_key(s, b, day, k, sizeof(k));
+	r = rconn_commandv(s->rc, "HGETALL", k, NULL);
+	if (failed(s, r, REDIS_REPLY_ARRAY)) {
+	    rc = -1;
+	} else {
+	    for (i = 0; i + 1 < r->elements; i += 2) {
+		if (nv == cap)
+		    v = xreallocarray(v, cap = cap ? 2 * cap : 64, sizeof(*v));
+		v[nv].field = xstrdup(r->element[i]->str);
+		v[nv++].n = strtoll(r->element[i + 1]->str, NULL, 10);
+	    }
+	}
 	if (r)
 	    freeReplyObject(r);
-	return -1;
     }
-    for (i = 0; i + 1 < r->elements; i += 2)
-	fn(r->element[i]->str, strtoll(r->element[i + 1]->str, NULL, 10), arg);
-    freeReplyObject(r);
-    return 0;
+    if (rc == 0 && nv > 0)
+	qsort(v, nv, sizeof(*v), counter_cmp);
+    for (i = 0; rc == 0 && i < nv; i = j) {
+	long long sum = 0;
+
+	for (j = i; j < nv && strcmp(v[j].field, v[i].field) == 0; j++)
+	    sum += v[j].n;
+	fn(v[i].field, sum, arg);
+    }
+    for (i = 0; i < nv; i++)
+	free(v[i].field);
+    free(v);
+    return rc;
 }
 
-/* id_key - "P{intake}:id:HEX" */
+/* id_key - "P{intake}:id:HEX" (on a cluster, in the id's bucket) */
 static void
 id_key(const struct intake_store *s, unsigned long long id, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s{intake}:id:%016llx", s->prefix, id);
+    char t[96];
+
+    tag(s, rconn_is_cluster(s->rc) ? (int) (id % INTAKE_BUCKETS) : -1, t, sizeof(t));
+    snprintf(buf, size, "%s:id:%016llx", t, id);
 }
 
 /* intake_id_put - keep (rcpt, sender) under id for ttl seconds */

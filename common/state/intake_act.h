@@ -75,6 +75,17 @@
  *				TTL INTAKE_STATS_TTL
  *	P{intake}:id:HEX	"RCPT SENDER"; TTL [intake] token_max_age
  *
+ *	On a Redis Cluster (rconn_is_cluster()) the same keys spread over
+ *	INTAKE_BUCKETS tags {intake:B}, B = 0 ... INTAKE_BUCKETS - 1:
+ *	P{intake:B}:soft:ADDR with B the bucket of ADDR (CRC16 of the
+ *	address modulo INTAKE_BUCKETS), P{intake:B}:id:HEX with B the id
+ *	modulo INTAKE_BUCKETS, and P{intake:B}:stats:YYYYMMDD, one hash per
+ *	day and bucket: an event is counted in its recipient's bucket (the
+ *	one script that counts a soft bounce and adds it to the window
+ *	touches one slot), any other count in the bucket of its field.
+ *	intake_stats() reads the day's INTAKE_BUCKETS hashes and sums them.
+ *	On a single Redis the names stay as above.
+ *
  * DIAGNOSTICS
  *	Functions that talk to Redis return -1 and leave the reason in
  *	intake_error().
@@ -87,6 +98,7 @@
 #include "addr.h"
 
 #define INTAKE_STATS_TTL (35 * 86400)
+#define INTAKE_BUCKETS 16		/* {intake:B} tags on a cluster */
 
 struct rconn;
 struct intake_store;

@@ -9,7 +9,7 @@
  *		       const char *sender_domain, const char *provider,
  *		       const char *pool, const char *counter, long long n);
  *	int stats_cmd_make(struct stats_cmd *c, const char *prefix,
- *			   long long when, const char *sender_domain,
+ *			   int cluster, long long when, const char *sender_domain,
  *			   const char *provider, const char *pool,
  *			   const char *counter, long long n);
  *
@@ -27,6 +27,8 @@
  *			       const char *expect, const char *value);
  *	int stats_batch_flush(struct stats_batch *b, struct rconn *rc,
  *			      long events_max);
+ *	int stats_batch_finish(struct stats_batch *b, struct rconn *rc,
+ *			       const char *state_key);
  *	size_t stats_batch_size(const struct stats_batch *b);
  *	void stats_batch_free(struct stats_batch *b);
  *
@@ -44,6 +46,8 @@
  *			     const char *counter);
  *	int stats_field_split(const char *s, size_t len,
  *			      struct stats_field *f);
+ *	int stats_sender_bucket(const char *sender_domain);
+ *	int stats_tag(char *buf, size_t len, const char *prefix, int bucket);
  *	int stats_counter_index(const char *name);
  *	const char *stats_rate_flag(double rate, double warn, double bad);
  *
@@ -68,6 +72,15 @@
  *	An empty sender, provider or pool is stored as "-".  A '|' in a
  *	name is replaced by '_' (domains and section names never hold one).
  *
+ *	On a Redis Cluster (rconn_is_cluster(); stats_cmd_make()'s cluster)
+ *	the counts spread over STATS_BUCKETS tags by sender:
+ *	P{st:B}:h:YYYYMMDDHH and P{st:B}:total, B = stats_sender_bucket()
+ *	(FNV-1a of the stored sender name, modulo STATS_BUCKETS), with the
+ *	same fields: a count stays one script call on one master, and a
+ *	reader reads the same hours (or the total) of each bucket in turn,
+ *	one script call each.  P{st}:events and the state hashes stay in
+ *	{st}.  stats_tag() writes "P{st}", or "P{st:B}" for bucket B >= 0.
+ *
  *	stats_incr() adds n now, to both hashes, in one round trip (a Lua
  *	script: HINCRBY, HINCRBY, EXPIRE).  It returns 0, or -1 when Redis
  *	could not be reached (the count is lost; callers log and go on).
@@ -91,6 +104,20 @@
  *	stats_batch_add() takes it (sender, provider, pool, counter, n),
  *	whether or not it reaches Redis later: a program keeps its own
  *	in-memory counts (outpost-logd's per-node metrics) this way.
+ *
+ *	On a cluster a batch spans buckets, so no one script covers it.  A
+ *	guarded batch writes, in one script in {st}: the guard, the state,
+ *	the events and its counts grouped by bucket into the pending hash
+ *	"<state key>:pending" with a unique id; then each bucket's counts in
+ *	a script of that bucket that skips them when the bucket's marker
+ *	(the state key with {st:B} for {st}) already holds the id, and sets
+ *	it; then the pending hash is deleted.  A process stopped anywhere in
+ *	between leaves the pending hash: stats_batch_finish() (a follower
+ *	calls it at start with its state key; the next guarded flush does
+ *	too) writes what is left of it, each bucket once.  It returns 0 (at
+ *	once on a single Redis), or -1 on a Redis problem.  A batch without
+ *	a guard writes bucket by bucket; the buckets written leave it, so a
+ *	failure half way keeps only the rest for the next attempt.
  *
  *	A write that timed out may still have reached Redis.  With a guard
  *	(stats_batch_guard(): the state field that the batch moves from
@@ -117,6 +144,7 @@ struct rconn;
 #define STATS_HOUR_TTL	(8 * 86400)	/* 7 days of rates, and a margin */
 #define STATS_MAX_HOURS	(8 * 24)
 #define STATS_NAME_MAX	256
+#define STATS_BUCKETS	16		/* on a cluster: {st:0} ... {st:15} */
 
 /* the counters every program may add to */
 #define STATS_ACCEPTED		"accepted"	/* milter: message accepted */
@@ -191,7 +219,7 @@ int stats_incr(struct rconn *rc, const char *prefix, const char *sender_domain,
 	       const char *provider, const char *pool, const char *counter,
 	       long long n);
 
-int stats_cmd_make(struct stats_cmd *c, const char *prefix, long long when,
+int stats_cmd_make(struct stats_cmd *c, const char *prefix, int cluster, long long when,
 		   const char *sender_domain, const char *provider, const char *pool,
 		   const char *counter, long long n);
 
@@ -207,6 +235,7 @@ void stats_batch_state(struct stats_batch *b, const char *key,
 void stats_batch_guard(struct stats_batch *b, const char *field, const char *expect,
 		       const char *value);
 int stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max);
+int stats_batch_finish(struct stats_batch *b, struct rconn *rc, const char *state_key);
 size_t stats_batch_size(const struct stats_batch *b);
 void stats_batch_free(struct stats_batch *b);
 
@@ -220,6 +249,8 @@ int stats_hour_key(char *buf, size_t len, const char *prefix, long long when);
 int stats_field_make(char *buf, size_t len, const char *sender_domain,
 		     const char *provider, const char *pool, const char *counter);
 int stats_field_split(const char *s, size_t len, struct stats_field *f);
+int stats_sender_bucket(const char *sender_domain);
+int stats_tag(char *buf, size_t len, const char *prefix, int bucket);
 int stats_counter_index(const char *name);
 const char *stats_rate_flag(double rate, double warn, double bad);
 

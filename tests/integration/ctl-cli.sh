@@ -110,8 +110,11 @@ is "$(ctl backoff set testmail warm1 1h 60/m '421 4.7.28 "slow down"')" "" "back
 ctl suppress add --reason hard-bounce gone@gmail.test >/dev/null
 ctl suppress add --reason unsubscribe --scope shop.test --expires 30d bob@gmail.test >/dev/null
 day=$(date -u +%Y%m%d)
-redis_cli HINCRBY "outpost:{intake}:stats:$day" "shop.test testmail hard-bounce" 2 >/dev/null
-redis_cli HINCRBY "outpost:{intake}:stats:$day" "- other unattributed" 1 >/dev/null
+# on a cluster, one hash per bucket {intake:B}: the two halves are summed
+itag() { if redis_is_cluster; then echo "{intake:$1}"; else echo "{intake}"; fi; }
+redis_cli HINCRBY "outpost:$(itag 3):stats:$day" "shop.test testmail hard-bounce" 1 >/dev/null
+redis_cli HINCRBY "outpost:$(itag 12):stats:$day" "shop.test testmail hard-bounce" 1 >/dev/null
+redis_cli HINCRBY "outpost:$(itag 5):stats:$day" "- other unattributed" 1 >/dev/null
 redis_cli HINCRBY "outpost:{sup}:stats:$day" "shop.test hard-bounce reject" 3 >/dev/null
 
 # ---------------------------------------------------------------- --help

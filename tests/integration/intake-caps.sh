@@ -31,7 +31,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 command_timeout = 60s
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock

@@ -111,7 +111,8 @@ rp_long=$(return_path 'a.rather.long.local.part.for.the.id.fallback@gmail.test')
 like "$rp_long" '^b-[a-z2-7]+@bounces\.shop\.test$' "a long recipient gets a token too"
 lp=${rp_long%@*}
 ok '[ ${#lp} -le 64 ]' "and it fits (${#lp} octets, the pair kept in Redis under an id)"
-is "$(redis_cli --scan --pattern 'outpost:{intake}:id:*' | wc -l)" 1 "one id stored for it"
+# {intake} on one Redis, {intake:B} on a cluster (common/state/intake_act.h)
+is "$(redis_cli --scan --pattern 'outpost:{intake*}:id:*' | wc -l)" 1 "one id stored for it"
 
 # --- hard bounce: suppressed at once, globally; the report is dropped
 ok '! suppressed alice@gmail.test' "alice is not suppressed yet"
@@ -138,6 +139,17 @@ ok '! suppressed carol@gmail.test' "two soft bounces: not suppressed"
 dsn "$rp" carol@gmail.test 5.2.2 "552 5.2.2 mailbox full"
 ok 'wait_until 2 suppressed carol@gmail.test' "the third soft bounce suppresses"
 like "$(ctl suppress check --json carol@gmail.test)" '"reason":"soft-bounce"' "as a soft bounce"
+# the milter acts before it answers the DSN: what it did is in Redis when swaks returns
+campaign kim@gmail.test
+rp=$(return_path kim@gmail.test)
+dsn "$rp" kim@gmail.test 5.2.2 "552 5.2.2 mailbox full" kim-1
+dsn "$rp" kim@gmail.test 5.2.2 "552 5.2.2 mailbox full" kim-1
+dsn "$rp" kim@gmail.test 5.2.2 "552 5.2.2 mailbox full" kim-2
+soft=$(redis_cli --scan --pattern 'outpost:{intake*}:soft:kim@gmail.test')
+is "$(redis_cli ZCARD "$soft")" 2 "a soft bounce sent twice is counted once ($soft)"
+ok '! suppressed kim@gmail.test' "three reports, two of them the same: not suppressed"
+dsn "$rp" kim@gmail.test 5.2.2 "552 5.2.2 mailbox full" kim-3
+ok 'wait_until 2 suppressed kim@gmail.test' "the third distinct report suppresses"
 
 # --- complaint (ARF) to the feedback-loop address: the token in the original
 campaign dave@gmail.test
@@ -220,6 +232,17 @@ ok '! suppressed hugo@gmail.test' "the other one is not"
 send_mail news@shop.test nobody@gmail.test --header "Subject: campaign"
 ok 'wait_until 10 suppressed nobody@gmail.test' "Postfix's own DSN is read: suppressed"
 
+# --- where the intake's keys are: one tag on one Redis, spread on a cluster
+keys=$(redis_cli --scan --pattern 'outpost:{intake*' | sort -u)
+ok '[ "$(wc -l <<<"$keys")" -ge 3 ]' "the intake keeps keys ($(wc -l <<<"$keys"))"
+if redis_is_cluster; then
+    slots=$(for k in $keys; do redis_cli CLUSTER KEYSLOT "$k"; done | sort -u)
+    ok '[ "$(wc -l <<<"$slots")" -gt 1 ]' "on a cluster they are in more than one slot ($(paste -sd " " <<<"$slots"))"
+    is "$(grep -c '^outpost:{intake}:' <<<"$keys")" 0 "none under the single tag {intake}"
+else
+    is "$(grep -vc '^outpost:{intake}:' <<<"$keys")" 0 "on one Redis all are under {intake}, as before"
+fi
+
 # --- Redis down: the report is tempfailed, then accepted
 campaign jack@gmail.test
 rp=$(return_path jack@gmail.test)
@@ -231,4 +254,5 @@ dsn "$rp" jack@gmail.test 5.1.1 "550 5.1.1 user unknown" jack-1
 like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "Redis back: accepted"
 ok 'wait_until 2 suppressed jack@gmail.test' "and acted on"
 is "$(sink_rcpts gmail | grep -c bounces)" 0 "nothing to a bounce address reached the sink"
+
 done_testing

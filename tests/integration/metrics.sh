@@ -41,7 +41,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = relay-a
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = t:
 command_timeout = 300ms
 reconnect_min = 50ms

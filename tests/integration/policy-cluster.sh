@@ -1,7 +1,7 @@
 #!/bin/bash
 # policy-cluster.sh - outpost-policyd on a real Redis Cluster (three masters, three
 # replicas): one limit enforced exactly through the master of the {rl} slot, the
-# statistics written to the master of theirs, and decisions again after that
+# statistics written to the master of the sender's bucket, and decisions again after that
 # master is killed -9 and its replica takes over (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 . "$(dirname "$0")/../lib/cluster.sh"
@@ -57,9 +57,10 @@ rl_master=$(cluster_owner "$slot")
 ok '[ "$(cluster_cli "$rl_master" EXISTS "$key")" = 1 ]' \
     "the limit's state is on the master of the {rl} slot ($slot, port $rl_master)"
 hour=$(date -u +%Y%m%d%H)
-st_master=$(cluster_owner "$(cluster_cli "$N1" CLUSTER KEYSLOT "outpost:{st}:h:$hour")")
-counted() { cluster_cli "$st_master" HGETALL 'outpost:{st}:total' | grep -q bulkmail; }
-ok 'wait_until 5 counted' "the refusals are counted on the master of the statistics' slot (port $st_master)"
+# shop.test's statistics bucket is 5 (stats_sender_bucket(); test_stats knows it)
+st_master=$(cluster_owner "$(cluster_cli "$N1" CLUSTER KEYSLOT "outpost:{st:5}:h:$hour")")
+counted() { cluster_cli "$st_master" HGETALL 'outpost:{st:5}:total' | grep -q 'shop.test|bulkmail'; }
+ok 'wait_until 5 counted' "the refusals are counted on the master of the sender's statistics slot (port $st_master)"
 ev_master=$(cluster_owner "$(cluster_cli "$N1" CLUSTER KEYSLOT 'outpost:{ev:shop}:s')")
 throttled() { [ "$(cluster_cli "$ev_master" XLEN 'outpost:{ev:shop}:s')" = 3 ]; }
 ok 'wait_until 5 throttled' "and each is a throttled event on the master of the tenant's slot (port $ev_master)"

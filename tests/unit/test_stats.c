@@ -67,7 +67,7 @@ test_cmd(void **state)
     char big[600];
 
     (void) state;
-    assert_int_equal(stats_cmd_make(&c, "op:", 1795880922LL, "shop.test", "google", "warm1",
+    assert_int_equal(stats_cmd_make(&c, "op:", 0, 1795880922LL, "shop.test", "google", "warm1",
 				    STATS_THROTTLED, 2), 0);
     assert_int_equal(c.argc, 8);
     assert_string_equal(c.argv[0], "EVAL");
@@ -82,7 +82,32 @@ test_cmd(void **state)
     assert_int_equal(stats_counter_index("spilled"), SC_SPILLED);
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    assert_int_equal(stats_cmd_make(&c, big, 0, "a", "b", "c", "accepted", 1), -1);
+    assert_int_equal(stats_cmd_make(&c, big, 0, 0, "a", "b", "c", "accepted", 1), -1);
+}
+
+/* the cluster layout: a fixed bucket per sender (FNV-1a of the stored name) */
+static void
+test_cluster(void **state)
+{
+    struct stats_cmd c;
+    char buf[64];
+
+    (void) state;
+    /* known answers: the layout of stored data must never change */
+    assert_int_equal(stats_sender_bucket("shop.test"), 5);
+    assert_int_equal(stats_sender_bucket("other.test"), 9);
+    assert_int_equal(stats_sender_bucket(""), 8);	/* stored as "-" */
+    assert_int_equal(stats_sender_bucket("a|b"), 1);	/* stored as "a_b" */
+    assert_true(stats_tag(buf, sizeof(buf), "op:", 5) > 0);
+    assert_string_equal(buf, "op:{st:5}");
+    assert_true(stats_tag(buf, sizeof(buf), "op:", -1) > 0);
+    assert_string_equal(buf, "op:{st}");
+    assert_int_equal(stats_tag(buf, 6, "op:", 5), -1);
+    assert_int_equal(stats_cmd_make(&c, "op:", 1, 1795880922LL, "shop.test", "google",
+				    "warm1", STATS_THROTTLED, 2), 0);
+    assert_string_equal(c.argv[3], "op:{st:5}:h:2026112815");
+    assert_string_equal(c.argv[4], "op:{st:5}:total");
+    assert_string_equal(c.argv[5], "shop.test|google|warm1|throttled");
 }
 
 int
@@ -93,6 +118,7 @@ main(void)
 	cmocka_unit_test(test_hour_key),
 	cmocka_unit_test(test_counters_flags),
 	cmocka_unit_test(test_cmd),
+	cmocka_unit_test(test_cluster),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
