@@ -3,7 +3,9 @@
  *
  * One thread, one connection: unsubscribe requests first (a person waits
  * for each), then the counts, up to BATCH events per round: one script
- * call marks which are unique, one stats(3) batch writes them all.
+ * call marks which are unique, one stats(3) batch writes them all.  The
+ * unsubscribes come under a mutex; opens and clicks on a stack of their
+ * own without a lock, which the worker takes whole.
  */
 #include "config.h"
 
@@ -354,6 +356,7 @@ repeat(const struct work *w, size_t i, unsigned short *slot)
 static int
 count(struct work *w)
 {
+    static struct msg_limit said_failed = MSG_LIMIT_INIT(60);
     const char **argv = w->argv;
     char (*keys)[SEEN_KEY_MAX] = w->keys;
     char ttl[24], tag[64];
@@ -386,11 +389,12 @@ count(struct work *w)
 	argv[nk + 1] = tag;
 	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 2, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nk) {
-	    msg_warn("redis: counting opens and clicks: %s (retrying)",
-		     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
-		     : rconn_error(w->rc));
+	    msg_warn_limited(&said_failed, "redis: counting opens and clicks: %s (retrying)",
+			     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
+			     : rconn_error(w->rc));
 	    goto out;
 	}
+	msg_limit_reset(&said_failed);
     }
     for (i = 0, j = 0; i < w->npend; i++) {
 	const struct work_event *ev = &w->pend[i]->ev;
@@ -503,7 +507,13 @@ run(void *arg)
     for (;;) {
 	/* counts go out in a batch: when it is full, or FLUSH_MS after the first */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (failing ? 1000 : FLUSH_MS) * 1000000L;
+	/*
+	 * After a failure too: Redis late past command_timeout on a busy host
+	 * is back at once, and a second of waiting at tens of thousands of
+	 * events a second fills the queue; while Redis is away, the
+	 * connection's own back-off spaces the attempts.
+	 */
+	ts.tv_nsec += FLUSH_MS * 1000000L;
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->lock);

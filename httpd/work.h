@@ -43,7 +43,8 @@ void work_free(struct work *w);
  *	again: the seen marks carry the round that set them, and each stats
  *	batch moves a field from its number to the next, guarded (stats(3),
  *	P{st}:httpd:ID).  While Redis is down the counts wait in
- *	memory (the worker retries every second); it returns -1 when the queue is full: the event is dropped
+ *	memory (the worker retries every 100 ms, as the connection's back-off
+ *	allows); it returns -1 when the queue is full: the event is dropped
  *	and counted as such (metrics).
  *
  *	Both also go to the event stream of the sender domain's tenant
