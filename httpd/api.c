@@ -467,7 +467,7 @@ api_new(const struct outpost_conf *conf, struct api_work *work, struct hmetrics 
 struct MHD_Daemon *
 api_start(struct api *a, int fd, char *err, size_t errlen)
 {
-    return mhd_start(&a->conf->httpd, fd, handle, completed, a, err, errlen);
+    return mhd_start(&a->conf->httpd, fd, MHD_MEMORY_API, handle, completed, a, err, errlen);
 }
 
 /* api_free - release (after every daemon is stopped) */

@@ -1,7 +1,8 @@
 # httpd/ - outpost-httpd, the recipients' web endpoint: unsubscribe, opens, clicks
 sbin_PROGRAMS += outpost-httpd
 outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
-	httpd/work.c httpd/work.h httpd/machine.c httpd/machine.h \
+	httpd/work.c httpd/work.h httpd/tally.c httpd/tally.h \
+	httpd/machine.c httpd/machine.h \
 	httpd/hmetrics.c httpd/hmetrics.h httpd/mhdstart.c httpd/mhdstart.h \
 	httpd/compose.c httpd/compose.h httpd/submit.c httpd/submit.h \
 	httpd/api_messages.c httpd/api_messages.h \
@@ -17,6 +18,12 @@ UNIT_TESTS += tests/unit/test_machine
 tests_unit_test_machine_SOURCES = tests/unit/test_machine.c httpd/machine.c httpd/machine.h
 tests_unit_test_machine_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
 tests_unit_test_machine_LDADD = $(UNIT_LIBS)
+
+# the worker's sums of a round's counts
+UNIT_TESTS += tests/unit/test_tally
+tests_unit_test_tally_SOURCES = tests/unit/test_tally.c httpd/tally.c httpd/tally.h
+tests_unit_test_tally_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_tally_LDADD = $(UNIT_LIBS)
 
 # POST /v1/messages: the message built from the JSON body
 UNIT_TESTS += tests/unit/test_compose

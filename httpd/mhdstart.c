@@ -24,8 +24,9 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* mhd_start - libmicrohttpd with [httpd]'s limits on fd */
 struct MHD_Daemon *
-mhd_start(const struct conf_httpd *h, int fd, MHD_AccessHandlerCallback handle,
-	  MHD_RequestCompletedCallback completed, void *cls, char *err, size_t errlen)
+mhd_start(const struct conf_httpd *h, int fd, size_t memory,
+	  MHD_AccessHandlerCallback handle, MHD_RequestCompletedCallback completed, void *cls,
+	  char *err, size_t errlen)
 {
     struct MHD_Daemon *d;
 
@@ -40,7 +41,7 @@ mhd_start(const struct conf_httpd *h, int fd, MHD_AccessHandlerCallback handle,
 			 (unsigned int) h->max_connections_per_ip,
 			 MHD_OPTION_CONNECTION_TIMEOUT,
 			 (unsigned int) ((h->request_timeout_ms + 999) / 1000),
-			 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32768,
+			 MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
 			 MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
 			 MHD_OPTION_END);
     if (d == NULL)

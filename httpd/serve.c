@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,17 @@
 #define PAGE_MAX	8192
 #define RETRY_AFTER	"60"
 #define ONE_CLICK_BODY	"List-Unsubscribe=One-Click"
+#define REDIRECTS	64	/* answers kept for the links clicked last */
+
+/*
+ * A 302 is the same for every click on the same link: it is kept, by the
+ * hash of its URL, and queued again (libmicrohttpd counts who holds it).
+ */
+struct redirect {
+    pthread_mutex_t lock;
+    char *url;			/* NULL: none yet */
+    struct MHD_Response *r;
+};
 
 struct serve {
     const struct outpost_conf *conf;
@@ -42,6 +54,7 @@ struct serve {
     struct machine_rules rules;
     struct MHD_Response *gif;
     EVP_MD *sha256;		/* fetched once: no lookup per request */
+    struct redirect redirect[REDIRECTS];
 };
 
 /* one POST /u/ in progress */
@@ -271,6 +284,37 @@ seen_hash(const struct serve *s, const struct webtoken *t, unsigned char out[16]
     memcpy(out, md, 16);
 }
 
+/* redirect - the 302 to url: the one kept for it, or a new one kept */
+static enum MHD_Result
+redirect(struct serve *s, struct MHD_Connection *conn, const char *url)
+{
+    uint32_t h = 2166136261u;
+    const char *p;
+    struct redirect *k;
+    struct MHD_Response *r;
+    enum MHD_Result rv;
+
+    for (p = url; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    k = &s->redirect[h % REDIRECTS];
+    pthread_mutex_lock(&k->lock);
+    if (k->url == NULL || strcmp(k->url, url) != 0) {
+	r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, url);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	/* the one it replaces goes when its last connection is done with it */
+	if (k->r)
+	    MHD_destroy_response(k->r);
+	free(k->url);
+	k->url = xstrdup(url);
+	k->r = r;
+    }
+    rv = MHD_queue_response(conn, MHD_HTTP_FOUND, k->r);
+    pthread_mutex_unlock(&k->lock);
+    return rv;
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* track - GET /o/ and /c/: count, then the image or the redirect */
@@ -278,55 +322,42 @@ static enum MHD_Result
 track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
 {
     int route = kind == WEBTOKEN_OPEN ? HM_OPEN : HM_CLICK, st, sig;
-    struct webtoken *t = xmalloc(sizeof(*t));
+    struct webtoken t;			/* 3 KiB: on the stack, not malloc'd */
     struct work_event ev;
-    struct MHD_Response *r;
     char addr[INET6_ADDRSTRLEN + 8];
     long long now = now_ms();
-    enum MHD_Result rv;
 
-    st = decode(s, kind, url, t);
+    st = decode(s, kind, url, &t);
     if (st == WEBTOKEN_OK) {
 	client_addr(s, conn, addr, sizeof(addr));
 	sig = machine_classify(&s->rules, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-				MHD_HTTP_HEADER_USER_AGENT), addr, now - t->issued * 1000);
+				MHD_HTTP_HEADER_USER_AGENT), addr, now - t.issued * 1000);
 	PROM_INC(s->m->events[route][sig != MACHINE_HUMAN]);
 	PROM_INC(s->m->signals[sig]);
-	memset(&ev, 0, sizeof(ev));
+	/* every field set; the strings are the token's, work(3) copies them */
 	ev.kind = kind;
 	ev.machine = sig != MACHINE_HUMAN;
 	ev.when = now / 1000;
-	snprintf(ev.sender_domain, sizeof(ev.sender_domain), "%s", t->sender_domain);
-	snprintf(ev.provider, sizeof(ev.provider), "%s", provider(s, t->rcpt));
-	snprintf(ev.campaign, sizeof(ev.campaign), "%s", t->campaign);
-	seen_hash(s, t, ev.seen);
 	ev.when_ms = now;
-	snprintf(ev.rcpt, sizeof(ev.rcpt), "%s", t->rcpt);
-	snprintf(ev.msgid, sizeof(ev.msgid), "%s", t->msgid);
-	if (kind == WEBTOKEN_CLICK)
-	    snprintf(ev.url, sizeof(ev.url), "%s", t->url);
+	seen_hash(s, &t, ev.seen);
+	ev.sender_domain = t.sender_domain;
+	ev.provider = provider(s, t.rcpt);
+	ev.campaign = t.campaign;
+	ev.rcpt = t.rcpt;
+	ev.msgid = t.msgid;
+	ev.url = kind == WEBTOKEN_CLICK ? t.url : NULL;
 	(void) work_event(s->work, &ev);	/* a full queue drops it, counted */
 	msg_debug("%s %s by %s (%s, %s)", kind == WEBTOKEN_OPEN ? "open" : "click",
-		  t->msgid, t->rcpt, addr, machine_signal_name(sig));
+		  t.msgid, t.rcpt, addr, machine_signal_name(sig));
     } else if (kind == WEBTOKEN_OPEN || st == WEBTOKEN_STALE) {
 	PROM_INC(s->m->refused[route][st]);
     }
-    if (kind == WEBTOKEN_OPEN) {
-	free(t);
+    if (kind == WEBTOKEN_OPEN)
 	return MHD_queue_response(conn, MHD_HTTP_OK, s->gif);
-    }
     /* a stale token is still genuine: its URL is one the sender wrote */
-    if (st != WEBTOKEN_OK && st != WEBTOKEN_STALE) {
-	free(t);
+    if (st != WEBTOKEN_OK && st != WEBTOKEN_STALE)
 	return bad_token(s, conn, route, st);
-    }
-    r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, t->url);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    rv = respond(conn, MHD_HTTP_FOUND, r);
-    free(t);
-    return rv;
+    return redirect(s, conn, t.url);
 }
 
 /* post_field - a field of the form: the RFC 8058 one, and ours */
@@ -527,6 +558,7 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
 	  const struct provider_table *providers, struct work *work, struct hmetrics *m)
 {
     struct serve *s = xcalloc(1, sizeof(*s));
+    int i;
 
     s->conf = conf;
     s->keys = keys;
@@ -538,6 +570,8 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
     s->rules.delay_ms = conf->httpd.machine_delay_ms;
     if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 	msg_fatal("OpenSSL has no SHA-256");
+    for (i = 0; i < REDIRECTS; i++)
+	pthread_mutex_init(&s->redirect[i].lock, NULL);
     s->gif = MHD_create_response_from_buffer(sizeof(gif), (void *) gif,
 					     MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(s->gif, "Content-Type", "image/gif");
@@ -549,16 +583,25 @@ serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
 struct MHD_Daemon *
 serve_start(struct serve *s, int fd, char *err, size_t errlen)
 {
-    return mhd_start(&s->conf->httpd, fd, handle, completed, s, err, errlen);
+    return mhd_start(&s->conf->httpd, fd, MHD_MEMORY_PAGES, handle, completed, s, err,
+		     errlen);
 }
 
 /* serve_free - release (after every daemon is stopped) */
 void
 serve_free(struct serve *s)
 {
+    int i;
+
     if (s == NULL)
 	return;
     MHD_destroy_response(s->gif);
+    for (i = 0; i < REDIRECTS; i++) {
+	if (s->redirect[i].r)
+	    MHD_destroy_response(s->redirect[i].r);
+	free(s->redirect[i].url);
+	pthread_mutex_destroy(&s->redirect[i].lock);
+    }
     EVP_MD_free(s->sha256);
     free(s);
 }

@@ -3,7 +3,9 @@
  *
  * One thread, one connection: unsubscribe requests first (a person waits
  * for each), then the counts, up to BATCH events per round: one script
- * call marks which are unique, one stats(3) batch writes them all.
+ * call marks which are unique, one stats(3) batch writes them all.  The
+ * unsubscribes come under a mutex; opens and clicks on a stack of their
+ * own without a lock, which the worker takes whole.
  */
 #include "config.h"
 
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "hmetrics.h"
 #include "intake_act.h"
 #include "msg.h"
@@ -22,18 +26,21 @@
 #include "events.h"
 #include "stats.h"
 #include "suppress.h"
+#include "tally.h"
 #include "work.h"
 #include "xalloc.h"
 
-#define BATCH		1024
-#define SLOTS		(2 * BATCH)	/* a power of two */
-#define SUM_SLOTS	(4 * BATCH)	/* a power of two, twice the counters of a batch */
+#define BATCH		4096	/* events a round, at most */
+#define SLOTS		(2 * BATCH)	/* a power of two, at most 65536 */
+#define SEEN_KEY_MAX	128
 #define FLUSH_MS	100	/* counts are written at least this often */
 #define CAMPAIGN_PREFIX	"campaign."
 
+/* a queued event: its strings follow it, in the same allocation */
 struct evnode {
     struct work_event ev;
     struct evnode *next;
+    char buf[];
 };
 
 struct work {
@@ -43,27 +50,54 @@ struct work {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
-    int idle;			/* the worker waits with nothing to do */
-    long queued, max, nevents;
+    int idle;			/* the worker waits with nothing to do (atomic) */
+    long queued, max;		/* queued: unsubscribes and events (atomic) */
+    long nevents;		/* events not yet in pend (atomic) */
     struct work_unsub *uhead, *utail;
-    struct evnode *ehead, *etail;
+    struct evnode *stack;	/* events pushed, the last first (atomic) */
+    struct evnode *ehead, *etail;	/* the worker's: taken off it, in order */
     /* the worker's own */
     struct rconn *rc;
     struct intake_store *intake;
     struct sup_store *sup;
     struct stats_batch *batch;
     struct events_batch *events;	/* the tenants' streams */
-    struct work_event pend[BATCH];	/* events waiting for the seen script */
+    struct evnode *pend[BATCH];	/* events waiting for the seen script */
     size_t npend;
+    /*
+     * A write that timed out may have reached Redis: the seen marks carry
+     * the round's tag (id:round), and each stats batch moves the field
+     * "batch" of this process's state hash from its number to the next,
+     * guarded (stats(3)), so that neither counts twice when sent again.
+     */
+    char id[17];		/* this process's, random */
+    unsigned long long round;	/* of the counts; the next is round + 1 */
+    char state_key[256];	/* P{st}:httpd:ID, field "batch" */
+    unsigned long long batches;	/* stats batches written: the field's value */
+    int staged;			/* the batch holds its guard */
+    /* a round's tables, made once */
+    struct tally *sums;		/* its counts, summed */
+    unsigned short slot[SLOTS];	/* repeat()'s */
+    char keys[BATCH][SEEN_KEY_MAX];	/* the seen script's keys */
+    const char *argv[BATCH + 2];
+    size_t idx[BATCH];		/* the event of each key */
 };
 
-/* KEYS: seen keys; ARGV[1]: their TTL.  Returns 1 for each key set now. */
+/*
+ * KEYS: seen keys; ARGV[1]: their TTL, ARGV[2]: the round's tag.  Returns 1
+ * for each key set now, or set by this round already: a round that timed
+ * out after it reached Redis finds its own marks when it is sent again.
+ */
 static struct rscript seen_script = {
     "local out = {}\n"
     "for i = 1, #KEYS do\n"
-    "  out[i] = redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) and 1 or 0\n"
+    "  if redis.call('SET', KEYS[i], ARGV[2], 'NX', 'EX', ARGV[1]) then\n"
+    "    out[i] = 1\n"
+    "  else\n"
+    "    out[i] = redis.call('GET', KEYS[i]) == ARGV[2] and 1 or 0\n"
+    "  end\n"
     "end\n"
-    "return out\n", "", 0	/* not sent again: a second run answers "seen" */
+    "return out\n", "", 0
 };
 
 static void *run(void *arg);
@@ -73,6 +107,8 @@ struct work *
 work_start(const struct outpost_conf *conf, struct hmetrics *m)
 {
     struct work *w = xcalloc(1, sizeof(*w));
+    unsigned char rnd[8];
+    size_t i;
     int err;
 
     w->conf = conf;
@@ -87,6 +123,13 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->sup = sup_store_new(w->rc, conf->redis.prefix);
     w->batch = stats_batch_new(conf->redis.prefix);
     w->events = events_batch_new(conf);
+    w->sums = tally_new(2 * BATCH);	/* at most two counters an event */
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	msg_fatal("OpenSSL RAND_bytes failed");
+    for (i = 0; i < sizeof(rnd); i++)
+	snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(w->state_key, sizeof(w->state_key), "%s{st}:httpd:%s", conf->redis.prefix,
+	     w->id);
     if ((err = pthread_create(&w->thread, NULL, run, w)) != 0)
 	msg_fatal("pthread_create: %s", strerror(err));
     return w;
@@ -97,7 +140,7 @@ int
 work_unsub(struct work *w, struct work_unsub *job)
 {
     pthread_mutex_lock(&w->lock);
-    if (w->stop || w->queued >= w->max) {
+    if (w->stop || __atomic_load_n(&w->queued, __ATOMIC_RELAXED) >= w->max) {
 	pthread_mutex_unlock(&w->lock);
 	return -1;
     }
@@ -108,40 +151,74 @@ work_unsub(struct work *w, struct work_unsub *job)
     else
 	w->uhead = job;
     w->utail = job;
-    w->queued++;
+    __atomic_add_fetch(&w->queued, 1, __ATOMIC_RELAXED);
     PROM_INC(w->m->queued);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return 0;
 }
 
+/* copy_str - s, of len bytes, at *p; the copy */
+static const char *
+copy_str(char **p, const char *s, size_t len)
+{
+    char *c = *p;
+
+    memcpy(c, s, len + 1);
+    *p += len + 1;
+    return c;
+}
+
 /* work_event - queue an open or a click; -1: dropped */
 int
 work_event(struct work *w, const struct work_event *ev)
 {
-    struct evnode *n = xmalloc(sizeof(*n));
+    const char *url = ev->url ? ev->url : "";
+    size_t ls = strlen(ev->sender_domain), lp = strlen(ev->provider),
+	lc = strlen(ev->campaign), lr = strlen(ev->rcpt), lm = strlen(ev->msgid),
+	lu = strlen(url);
+    struct evnode *n = xmalloc(sizeof(*n) + ls + lp + lc + lr + lm + lu + 6);
+    char *p = n->buf;
+    long ne;
 
     n->ev = *ev;
-    n->next = NULL;
-    pthread_mutex_lock(&w->lock);
-    if (w->stop || w->queued >= w->max) {
-	pthread_mutex_unlock(&w->lock);
+    n->ev.sender_domain = copy_str(&p, ev->sender_domain, ls);
+    n->ev.provider = copy_str(&p, ev->provider, lp);
+    n->ev.campaign = copy_str(&p, ev->campaign, lc);
+    n->ev.rcpt = copy_str(&p, ev->rcpt, lr);
+    n->ev.msgid = copy_str(&p, ev->msgid, lm);
+    n->ev.url = copy_str(&p, url, lu);
+    /* no lock: the threads that answer HTTP would take turns at it */
+    if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 	free(n);
 	PROM_INC(w->m->dropped);
 	return -1;
     }
-    if (w->etail)
-	w->etail->next = n;
-    else
-	w->ehead = n;
-    w->etail = n;
-    w->queued++;
-    w->nevents++;
+    if (__atomic_add_fetch(&w->queued, 1, __ATOMIC_RELAXED) > w->max) {
+	__atomic_sub_fetch(&w->queued, 1, __ATOMIC_RELAXED);
+	free(n);
+	PROM_INC(w->m->dropped);
+	return -1;
+    }
+    /* counted before it is pushed: the worker never takes more than counted */
+    ne = __atomic_add_fetch(&w->nevents, 1, __ATOMIC_SEQ_CST);
+    n->next = __atomic_load_n(&w->stack, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&w->stack, &n->next, n, 1, __ATOMIC_RELEASE,
+					__ATOMIC_RELAXED))
+	/* void */ ;
     PROM_INC(w->m->queued);
-    /* counts wait for a batch or FLUSH_MS: no wake-up per event */
-    if (w->idle || w->nevents == BATCH)
+    /*
+     * Counts wait for a batch or FLUSH_MS: no wake-up per event, only when
+     * the worker sleeps with nothing to do (it says so before it looks at
+     * nevents one last time: one of the two sees the other; an event it
+     * wakes for but finds not yet pushed is taken FLUSH_MS later) or a
+     * batch is full.
+     */
+    if (ne == BATCH || __atomic_load_n(&w->idle, __ATOMIC_SEQ_CST)) {
+	pthread_mutex_lock(&w->lock);
 	pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->lock);
+    }
     return 0;
 }
 
@@ -173,7 +250,7 @@ track_events(struct work *w)
     size_t i;
 
     for (i = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 
 	memset(&e, 0, sizeof(e));
 	e.type = ev->kind == WEBTOKEN_OPEN ? EV_OPEN : EV_CLICK;
@@ -225,71 +302,31 @@ do_unsub(struct work *w, struct work_unsub *job)
     return WORK_DONE;
 }
 
-/*
- * A round's counts, summed before they go to the stats batch: a burst of
- * events shares a few senders, providers and campaigns, and stats(3) is
- * then called once per sum, not once per event.
- */
-struct sum {
-    const struct work_event *ev;	/* the first event of the sum */
-    const char *counter;
-    long long n;
-};
-
-struct sums {
-    struct sum slot[SUM_SLOTS];
-    size_t used[SUM_SLOTS];		/* the slots in use, in order */
-    size_t n;
-};
-
-/* same - two events that count under the same fields */
-static int
-same(const struct work_event *a, const struct work_event *b)
-{
-    return a->when / 3600 == b->when / 3600 && strcmp(a->sender_domain, b->sender_domain) == 0
-	&& strcmp(a->provider, b->provider) == 0 && strcmp(a->campaign, b->campaign) == 0;
-}
-
-/* add - one to a counter of an event */
-static void
-add(struct sums *t, const struct work_event *ev, const char *counter)
-{
-    size_t h = 2166136261u, i;
-    const char *p;
-
-    for (p = ev->sender_domain; *p; p++)
-	h = (h ^ (unsigned char) *p) * 16777619u;
-    for (p = ev->campaign; *p; p++)
-	h = (h ^ (unsigned char) *p) * 16777619u;
-    h ^= (size_t) ev->when / 3600 ^ ((uintptr_t) counter >> 3);
-    for (i = h & (SUM_SLOTS - 1); t->slot[i].ev; i = (i + 1) & (SUM_SLOTS - 1)) {
-	if (t->slot[i].counter == counter && same(t->slot[i].ev, ev)) {
-	    t->slot[i].n++;
-	    return;
-	}
-    }
-    t->slot[i] = (struct sum) {ev, counter, 1};
-    t->used[t->n++] = i;
-}
-
 /* flush_sums - each sum to the stats batch, and to its campaign's counter */
 static void
-flush_sums(struct work *w, const struct sums *t)
+flush_sums(struct work *w)
 {
     char name[STATS_NAME_MAX];
     size_t k;
 
-    for (k = 0; k < t->n; k++) {
-	const struct sum *e = &t->slot[t->used[k]];
+    for (k = 0; k < tally_size(w->sums); k++) {
+	const struct tally_sum *e = tally_get(w->sums, k);
 
-	stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
-			e->counter, e->n);
-	if (e->ev->campaign[0]) {
-	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->ev->campaign);
-	    stats_batch_add(w->batch, e->ev->when, e->ev->sender_domain, e->ev->provider, "-",
-			    name, e->n);
+	stats_batch_add(w->batch, e->when, e->sender_domain, e->provider, "-", e->counter, e->n);
+	if (e->campaign[0]) {
+	    snprintf(name, sizeof(name), CAMPAIGN_PREFIX "%s.%s", e->counter, e->campaign);
+	    stats_batch_add(w->batch, e->when, e->sender_domain, e->provider, "-", name, e->n);
 	}
     }
+    tally_reset(w->sums);
+}
+
+/* add - one to a counter of an event (the table has room for two an event) */
+static void
+add(struct work *w, const struct work_event *ev, const char *counter)
+{
+    (void) tally_add(w->sums, ev->when, ev->sender_domain, ev->provider, ev->campaign,
+		     counter);
 }
 
 /*
@@ -300,11 +337,11 @@ flush_sums(struct work *w, const struct sums *t)
 static int
 repeat(const struct work *w, size_t i, unsigned short *slot)
 {
-    const struct work_event *ev = &w->pend[i], *e;
+    const struct work_event *ev = &w->pend[i]->ev, *e;
     size_t h = ((size_t) ev->seen[0] << 8 | ev->seen[1]) ^ (size_t) ev->kind;
 
     for (h &= SLOTS - 1; slot[h]; h = (h + 1) & (SLOTS - 1)) {
-	e = &w->pend[slot[h] - 1];
+	e = &w->pend[slot[h] - 1]->ev;
 	if (e->kind == ev->kind && memcmp(e->seen, ev->seen, sizeof(ev->seen)) == 0)
 	    return 1;
     }
@@ -319,17 +356,18 @@ repeat(const struct work *w, size_t i, unsigned short *slot)
 static int
 count(struct work *w)
 {
-    const char **argv = xcalloc(w->npend + 1, sizeof(*argv));
-    char (*keys)[128] = xcalloc(w->npend, sizeof(*keys));
-    char ttl[24];
-    size_t i, j, nk = 0, *idx = xcalloc(w->npend, sizeof(*idx));
-    unsigned short *slot = xcalloc(SLOTS, sizeof(*slot));
-    struct sums *sums = NULL;
+    static struct msg_limit said_failed = MSG_LIMIT_INIT(60);
+    const char **argv = w->argv;
+    char (*keys)[SEEN_KEY_MAX] = w->keys;
+    char ttl[24], tag[64];
+    size_t i, j, nk = 0, *idx = w->idx;
+    unsigned short *slot = w->slot;
     redisReply *r = NULL;
     int rv = -1;
 
+    memset(slot, 0, SLOTS * sizeof(*slot));
     for (i = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 	int c;
 
 	if (ev->machine || repeat(w, i, slot))
@@ -346,70 +384,114 @@ count(struct work *w)
     }
     if (nk > 0) {
 	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	snprintf(tag, sizeof(tag), "%s:%llu", w->id, w->round + 1);
 	argv[nk] = ttl;
-	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 1, argv, NULL);
+	argv[nk + 1] = tag;
+	r = rconn_eval(w->rc, &seen_script, (int) nk, (int) nk + 2, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nk) {
-	    msg_warn("redis: counting opens and clicks: %s (retrying)",
-		     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
-		     : rconn_error(w->rc));
+	    msg_warn_limited(&said_failed, "redis: counting opens and clicks: %s (retrying)",
+			     r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply")
+			     : rconn_error(w->rc));
 	    goto out;
 	}
+	msg_limit_reset(&said_failed);
     }
-    /* at most two counters an event: the table of sums never fills */
-    sums = xcalloc(1, sizeof(*sums));
     for (i = 0, j = 0; i < w->npend; i++) {
-	const struct work_event *ev = &w->pend[i];
+	const struct work_event *ev = &w->pend[i]->ev;
 	int open = ev->kind == WEBTOKEN_OPEN;
 
 	if (ev->machine) {
-	    add(sums, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
+	    add(w, ev, open ? STATS_OPENS_MACHINE : STATS_CLICKS_MACHINE);
 	    continue;
 	}
-	add(sums, ev, open ? STATS_OPENS : STATS_CLICKS);
+	add(w, ev, open ? STATS_OPENS : STATS_CLICKS);
 	if (r && j < nk && idx[j] == i && r->element[j++]->integer == 1)
-	    add(sums, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
+	    add(w, ev, open ? STATS_OPENS_UNIQUE : STATS_CLICKS_UNIQUE);
     }
-    flush_sums(w, sums);
+    flush_sums(w);
     rv = 0;
 out:
     if (r)
 	freeReplyObject(r);
-    free(argv);
-    free(keys);
-    free(idx);
-    free(slot);
-    free(sums);
     return rv;
 }
 
-/*
- * take - move what is queued into the worker's hands: the unsubscribes, and
- * up to a batch of events, detached under the lock and copied outside it
- */
+/* take - the unsubscribes queued (under the lock) */
 static struct work_unsub *
-take(struct work *w, struct evnode **events)
+take(struct work *w)
 {
     struct work_unsub *u = w->uhead, *j;
-    struct evnode *n = w->ehead, *last = NULL;
-    long took = 0, ne = 0;
+    long took = 0;
 
     for (j = u; j; j = j->next)
 	took++;
     w->uhead = w->utail = NULL;
-    for (; n && w->npend + (size_t) ne < BATCH; n = n->next) {
-	last = n;
-	ne++;
-    }
-    *events = last ? w->ehead : NULL;
-    if (last) {
-	if ((w->ehead = last->next) == NULL)
-	    w->etail = NULL;
-	last->next = NULL;
-    }
-    w->nevents -= ne;
-    w->queued -= took + ne;
-    PROM_ADD(w->m->queued, -(took + ne));
+    __atomic_sub_fetch(&w->queued, took, __ATOMIC_RELAXED);
+    PROM_ADD(w->m->queued, -took);
     return u;
+}
+
+/*
+ * take_events - the events pushed so far, in the order they came, after
+ * those left from the last round; up to a batch of them into pend
+ */
+static void
+take_events(struct work *w)
+{
+    struct evnode *n = __atomic_exchange_n(&w->stack, NULL, __ATOMIC_ACQUIRE);
+    struct evnode *last = n, *next, *rev = NULL;
+    long ne = 0;
+
+    /* the stack holds the last first: turn it, after what is left */
+    for (; n; n = next) {
+	next = n->next;
+	n->next = rev;
+	rev = n;
+    }
+    if (rev) {
+	if (w->etail)
+	    w->etail->next = rev;
+	else
+	    w->ehead = rev;
+	w->etail = last;
+    }
+    for (; w->ehead && w->npend < BATCH; ne++) {
+	w->pend[w->npend++] = w->ehead;
+	if ((w->ehead = w->ehead->next) == NULL)
+	    w->etail = NULL;
+    }
+    __atomic_sub_fetch(&w->nevents, ne, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&w->queued, ne, __ATOMIC_RELAXED);
+    PROM_ADD(w->m->queued, -ne);
+}
+
+/*
+ * flush - the stats batch, guarded: 0 written (or found written by an
+ * attempt that timed out), -1 kept for the next attempt, which is the same
+ * batch: nothing is added to it until it is written
+ */
+static int
+flush(struct work *w)
+{
+    char expect[24], next[24];
+
+    if (stats_batch_size(w->batch) == 0)
+	return 0;
+    if (!w->staged) {
+	/* once a batch: stats(3) keeps them while it retries */
+	snprintf(expect, sizeof(expect), "%llu", w->batches);
+	snprintf(next, sizeof(next), "%llu", w->batches + 1);
+	stats_batch_state(w->batch, w->state_key, "batch", next);
+	stats_batch_guard(w->batch, "batch", w->batches ? expect : "", next);
+	w->staged = 1;
+    }
+    if (stats_batch_flush(w->batch, w->rc, 0) < 0) {
+	PROM_INC(w->m->write_errors);
+	return -1;
+    }
+    w->batches++;
+    w->staged = 0;
+    return 0;
 }
 
 /* run - the worker: unsubscribes at once, counts in batches */
@@ -418,7 +500,6 @@ run(void *arg)
 {
     struct work *w = arg;
     struct work_unsub *u, *next;
-    struct evnode *ev, *evnext;
     struct timespec ts;
     int failing = 0, stop;
     size_t n;
@@ -426,18 +507,28 @@ run(void *arg)
     for (;;) {
 	/* counts go out in a batch: when it is full, or FLUSH_MS after the first */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (failing ? 1000 : FLUSH_MS) * 1000000L;
+	/*
+	 * After a failure too: Redis late past command_timeout on a busy host
+	 * is back at once, and a second of waiting at tens of thousands of
+	 * events a second fills the queue; while Redis is away, the
+	 * connection's own back-off spaces the attempts.
+	 */
+	ts.tv_nsec += FLUSH_MS * 1000000L;
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && w->uhead == NULL) {
-	    if (!failing && w->npend + w->nevents >= BATCH)
+	    long ne = __atomic_load_n(&w->nevents, __ATOMIC_SEQ_CST);
+
+	    if (!failing && w->npend + (size_t) ne >= BATCH)
 		break;
-	    if (w->npend == 0 && w->ehead == NULL && stats_batch_size(w->batch) == 0
+	    if (w->npend == 0 && ne == 0 && stats_batch_size(w->batch) == 0
 		&& events_batch_size(w->events) == 0) {
-		w->idle = 1;
-		pthread_cond_wait(&w->wake, &w->lock);
-		w->idle = 0;
+		/* said before nevents is read again: see work_event() */
+		__atomic_store_n(&w->idle, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&w->nevents, __ATOMIC_SEQ_CST) == 0)
+		    pthread_cond_wait(&w->wake, &w->lock);
+		__atomic_store_n(&w->idle, 0, __ATOMIC_SEQ_CST);
 		/* something came: its batch is due FLUSH_MS from now */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += FLUSH_MS * 1000000L;
@@ -448,29 +539,26 @@ run(void *arg)
 	    }
 	}
 	stop = w->stop;
-	u = take(w, &ev);
+	u = take(w);
 	pthread_mutex_unlock(&w->lock);
-	for (; ev; ev = evnext) {
-	    evnext = ev->next;
-	    w->pend[w->npend++] = ev->ev;
-	    free(ev);
-	}
+	take_events(w);
 	for (; u; u = next) {
 	    next = u->next;
 	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
 	    u->done(u);
 	}
+	/* a batch that could not be written is written first, as it was */
+	failing = flush(w) < 0;
 	n = w->npend;
-	if (n > 0 && count(w) == 0) {
+	if (!failing && n > 0 && count(w) == 0) {
+	    w->round++;
 	    track_events(w);
-	    w->npend = 0;
+	    while (w->npend > 0)
+		free(w->pend[--w->npend]);
 	    PROM_ADD(w->m->written, n);
+	    failing = flush(w) < 0;
 	}
-	failing = w->npend > 0;
-	if (stats_batch_size(w->batch) > 0 && stats_batch_flush(w->batch, w->rc, 0) < 0) {
-	    PROM_INC(w->m->write_errors);
-	    failing = 1;
-	}
+	failing |= w->npend > 0;
 	if (events_batch_size(w->events) > 0 && events_batch_flush(w->events, w->rc) < 0)
 	    failing = 1;
 	if (stop)
@@ -484,7 +572,7 @@ void
 work_stop(struct work *w)
 {
     pthread_mutex_lock(&w->lock);
-    w->stop = 1;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
@@ -495,14 +583,25 @@ void
 work_free(struct work *w)
 {
     struct evnode *n;
+    redisReply *r;
 
     if (w == NULL)
 	return;
+    /* the guard's state goes with the process that wrote it */
+    if (w->batches > 0 && (r = rconn_commandv(w->rc, "DEL", w->state_key, NULL)) != NULL)
+	freeReplyObject(r);
+    /* what came after the last round (work_event() raced work_stop()) */
+    take_events(w);
+    PROM_ADD(w->m->dropped, (long) w->npend);
     while ((n = w->ehead) != NULL) {
 	w->ehead = n->next;
+	PROM_INC(w->m->dropped);
 	free(n);
     }
+    while (w->npend > 0)
+	free(w->pend[--w->npend]);
     stats_batch_free(w->batch);
+    tally_free(w->sums);
     events_batch_free(w->events);
     sup_store_free(w->sup);
     intake_store_free(w->intake);

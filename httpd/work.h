@@ -29,7 +29,8 @@ void work_free(struct work *w);
  *	the queue is full (the caller answers 503 at once).  The job stays
  *	the caller's; it must live until done() is called.
  *
- *	work_event() queues an open or a click to count.  The counts go to
+ *	work_event() queues an open or a click to count (a copy of it, its
+ *	strings in the same allocation, of their size).  The counts go to
  *	the hourly statistics (stats(3)) by sender domain and provider:
  *	opens, opens_unique, opens_machine, clicks, clicks_unique,
  *	clicks_machine; and, when the token names a campaign, the same
@@ -37,9 +38,13 @@ void work_free(struct work *w);
  *	An event is unique when it is the first of its kind for its message
  *	and recipient within [intake] token_max_age: the worker keeps one
  *	key per message and recipient, P{web}:seen:KIND:HASH (TTL
- *	token_max_age).  Machine events are counted, never unique.  While
- *	Redis is down the counts wait in memory (the worker retries every
- *	second); it returns -1 when the queue is full: the event is dropped
+ *	token_max_age).  Machine events are counted, never unique.  A write
+ *	that timed out but reached Redis is not counted twice when it is sent
+ *	again: the seen marks carry the round that set them, and each stats
+ *	batch moves a field from its number to the next, guarded (stats(3),
+ *	P{st}:httpd:ID).  While Redis is down the counts wait in
+ *	memory (the worker retries every 100 ms, as the connection's back-off
+ *	allows); it returns -1 when the queue is full: the event is dropped
  *	and counted as such (metrics).
  *
  *	Both also go to the event stream of the sender domain's tenant
@@ -80,18 +85,19 @@ struct work_unsub {
     struct work_unsub *next;	/* the queue's */
 };
 
+/* an open or a click; the strings are the caller's, copied by work_event() */
 struct work_event {
     int kind;			/* WEBTOKEN_OPEN, WEBTOKEN_CLICK */
     int machine;		/* a machine's fetch */
     long long when;		/* UNIX seconds */
-    char sender_domain[DOMAIN_MAX];
-    char provider[STATS_NAME_MAX];
-    char campaign[WEBTOKEN_CAMPAIGN_MAX];
-    unsigned char seen[16];	/* hash of kind, message id, recipient */
     long long when_ms;		/* the event's time, for its stream */
-    char rcpt[ADDR_MAX];
-    char msgid[WEBTOKEN_MSGID_MAX];
-    char url[WEBTOKEN_URL_MAX];	/* a click's link */
+    unsigned char seen[16];	/* hash of kind, message id, recipient */
+    const char *sender_domain;
+    const char *provider;
+    const char *campaign;	/* "" for none */
+    const char *rcpt;
+    const char *msgid;
+    const char *url;		/* a click's link; NULL for an open */
 };
 
 struct work *work_start(const struct outpost_conf *conf, struct hmetrics *m);

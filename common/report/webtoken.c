@@ -126,43 +126,72 @@ b64_encode(const unsigned char *in, size_t len, char *out)
     return n;
 }
 
+/* the 6 bits of each base64url character, -1 for any other byte */
+static const signed char b64_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 /* b64_value - a character's 6 bits, -1 for any other */
 static int
 b64_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-	return c - 'A';
-    if (c >= 'a' && c <= 'z')
-	return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-	return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
+    return b64_values[c];
 }
 
 /*
  * b64_decode - strict base64url: the alphabet only, no padding, unused
- * bits zero (one spelling per token); -1 otherwise
+ * bits zero (one spelling per token); -1 otherwise.  Four characters at a
+ * time: three bytes.
  */
 static int
 b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
 {
-    unsigned long v = 0;
+    const unsigned char *p = (const unsigned char *) in;
+    unsigned long v;
     size_t i, n = 0;
-    int bits = 0, d;
+    int a, b, c, d;
 
     if (len % 4 == 1)
 	return -1;
-    for (i = 0; i < len; i++) {
-	if ((d = b64_value((unsigned char) in[i])) < 0)
+    for (i = 0; i + 4 <= len; i += 4) {
+	a = b64_value(p[i]), b = b64_value(p[i + 1]);
+	c = b64_value(p[i + 2]), d = b64_value(p[i + 3]);
+	if ((a | b | c | d) < 0)
 	    return -1;
-	v = (v << 6 | (unsigned long) d) & 0xffffff;
-	if ((bits += 6) >= 8) {
-	    bits -= 8;
-	    out[n++] = (unsigned char) (v >> bits);
-	}
+	v = (unsigned long) a << 18 | (unsigned long) b << 12 | (unsigned long) c << 6
+	    | (unsigned long) d;
+	out[n++] = (unsigned char) (v >> 16);
+	out[n++] = (unsigned char) (v >> 8);
+	out[n++] = (unsigned char) v;
     }
-    if (bits > 0 && (v & ((1ul << bits) - 1)) != 0)
-	return -1;
+    if (len - i >= 2) {
+	/* 2 characters: one byte and 4 bits unused; 3: two bytes and 2 bits */
+	a = b64_value(p[i]), b = b64_value(p[i + 1]);
+	c = len - i == 3 ? b64_value(p[i + 2]) : 0;
+	if ((a | b | c) < 0)
+	    return -1;
+	v = (unsigned long) a << 18 | (unsigned long) b << 12 | (unsigned long) c << 6;
+	if ((len - i == 2 && (b & 15) != 0) || (len - i == 3 && (c & 3) != 0))
+	    return -1;
+	out[n++] = (unsigned char) (v >> 16);
+	if (len - i == 3)
+	    out[n++] = (unsigned char) (v >> 8);
+    }
     *outlen = n;
     return 0;
 }

@@ -10,6 +10,15 @@
 # real token and queues a count, which the worker writes to Redis; the
 # counts written are printed too, and the dropped ones (queue full).
 #
+# Under each run, "CPU per request": the CPU time (user + system, all
+# threads, from /proc/PID/stat) outpost-httpd, Redis and nginx spent during
+# it, over the requests wrk counted, in microseconds, and the commands
+# Redis ran per request (INFO commandstats, those of scripts included).
+# On a shared host the rate moves with the load; these do not, or much
+# less: compare them between builds.  At the end, every command Redis ran,
+# its calls and microseconds per call.  For a profile, run perf record -g
+# -p $(cat /tmp/httpd-bench.*/httpd.pid) while a run lasts.
+#
 # Targets: >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
 # Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
 #        HTTPD_THREADS=N for [httpd] threads, default 2)
@@ -113,19 +122,51 @@ ms() {
     awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
         if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }'
 }
-# run NAME URL - one wrk run; prints a line and sets RPS
+# ticks PID... - the CPU time (user + system, every thread) of processes, in
+# clock ticks; a process gone counts nothing
+ticks() {
+    local p t=0 f
+    for p in "$@"; do
+        # the fields after the command's name, which ends at the last ")"
+        f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+        set -- $f
+        t=$((t + ${12} + ${13}))
+    done
+    echo "$t"
+}
+# rcalls - the commands Redis has run so far (those of scripts included)
+rcalls() {
+    redis-cli -s "$dir/r.sock" INFO commandstats |
+        awk -F'[=,:]' '/^cmdstat_/ { n += $3 } END { print n + 0 }'
+}
+# run NAME URL - one wrk run; prints a line with its req/s and latency, and
+# one with the CPU each server spent per request (their CPU seconds, from
+# /proc, over the requests served: a figure that does not depend on how busy
+# the machine is), and sets RPS
 run() {
-    local out rps p50 p99
+    local out rps p50 p99 reqs h0 r0 n0 c0 h1 r1 n1 c1
+    h0=$(ticks "$hpid") r0=$(ticks "$rpid") n0=$(ticks $npids) c0=$(rcalls)
     # a browser's agent: a person's click, counted as unique once per message
     out=$("${LOAD[@]}" wrk -t2 -c"$conns" -d"${secs}s" --latency -H "User-Agent: $ua" "$2")
+    # the worker writes a batch at most 100 ms after its first count
+    sleep 0.3
+    h1=$(ticks "$hpid") r1=$(ticks "$rpid") n1=$(ticks $npids) c1=$(rcalls)
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
+    reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
     p50=$(ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
     p99=$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     non2=$(awk '/Non-2xx or 3xx/ { print $NF }' <<<"$out")
     printf '%-34s %9s req/s   p50 %6s ms   p99 %6s ms%s\n' "$1" "$rps" "$p50" "$p99" \
         "${non2:+   errors $non2}"
+    awk -v q="$reqs" -v hz="$hz" -v h=$((h1 - h0)) -v r=$((r1 - r0)) -v n=$((n1 - n0)) \
+        -v c=$((c1 - c0 - 1)) 'BEGIN { if (q <= 0) q = 1; u = 1e6 / hz / q;
+        printf "%-34s httpd %6.2f us/req   Redis %6.2f us/req (%.4f commands/req)   nginx %6.2f us/req\n",
+            "  CPU per request:", h * u, r * u, c / q, n * u }'
     RPS=$rps P99=$p99
 }
+hz=$(getconf CLK_TCK)
+hpid=$(cat "$dir/httpd.pid") rpid=$(cat "$dir/r.pid")
+npids=$(ps -o pid= --ppid "$(cat "$dir/nginx.pid")")
 echo "host: $(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
      "wrk: 2 threads, $conns connections, ${secs}s each;" \
      "$pinned"
@@ -143,6 +184,12 @@ metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
 written=$(awk '/^outpost_httpd_events_written_total/ { print $2 }' <<<"$metrics")
 dropped=$(awk '/^outpost_httpd_events_dropped_total/ { print $2 }' <<<"$metrics")
 echo "counts written to Redis: $written, dropped (queue full): $dropped"
+# what Redis ran for the counts (the sample's own INFO calls left out)
+redis-cli -s "$dir/r.sock" INFO commandstats | tr -d '\r' |
+    awk -F'[=,:]' '/^cmdstat_/ && $1 != "cmdstat_info" && $1 != "cmdstat_ping" {
+        sub(/^cmdstat_/, "", $1);
+        printf "%s%s %d calls %.2f us/call", (n++ ? "; " : "Redis commands: "), $1, $3, $7 }
+        END { if (n) print "" }'
 echo "clicks in Redis: $(redis-cli -s "$dir/r.sock" HGET 'outpost:{st}:total' 'shop.test|google|-|clicks')," \
      "opens: $(redis-cli -s "$dir/r.sock" HGET 'outpost:{st}:total' 'shop.test|google|-|opens')"
 awk -v c="$c_rps" -v n="$nginx_rps" -v p="$c_p99" 'BEGIN {

@@ -63,6 +63,9 @@ static const struct sig sigs[] = {
     {"a person in Outlook", "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
      "192.0.2.45", 7200000, MACHINE_HUMAN},
     {"an operator's word", "Mozilla/5.0 AcmeGuard/3.1", "192.0.2.46", 7200000, MACHINE_AGENT},
+    {"an operator's word, another case", "mozilla/5.0 ACMEGUARD/3.1", "192.0.2.46", 7200000,
+     MACHINE_AGENT},
+    {"a scanner in capitals", "LinkChecker BOT/2", "192.0.2.47", 7200000, MACHINE_AGENT},
 };
 
 static void
@@ -119,6 +122,9 @@ test_long_agent(void **state)
     memset(ua, 'a', sizeof(ua) - 1);
     assert_int_equal(machine_classify(&r, ua, NULL, 1000000), MACHINE_HUMAN);
     memcpy(ua + sizeof(ua) - 10, "curl/", 5);
+    assert_int_equal(machine_classify(&r, ua, NULL, 1000000), MACHINE_HUMAN);
+    /* a word cut by the limit is not there */
+    memcpy(ua + MACHINE_UA_MAX - 3, "curl/", 5);
     assert_int_equal(machine_classify(&r, ua, NULL, 1000000), MACHINE_HUMAN);
     memcpy(ua + 10, "curl/", 5);
     assert_int_equal(machine_classify(&r, ua, NULL, 1000000), MACHINE_AGENT);

@@ -233,6 +233,70 @@ test_form(void **state)
     verp_keys_free(k);
 }
 
+/* the 6 bits of a base64url character */
+static int
+b64_bits(char c)
+{
+    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    return (int) (strchr(a, c) - a);
+}
+
+/*
+ * every length of the last group: its unused bits set is malformed, its used
+ * bits changed is forged; a character out of the alphabet anywhere in a
+ * group is malformed
+ */
+static void
+test_tails(void **state)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char bad[] = "=+/.~ \x80";
+    struct verp_keys *k = keys(NEW "\n");
+    char rcpt[16], tok[WEBTOKEN_MAX + 8], copy[WEBTOKEN_MAX + 8];
+    struct webtoken_in u = {WEBTOKEN_UNSUB, NOW, rcpt, "c.test", NULL, NULL, 0, NULL, 0};
+    struct webtoken t;
+    int seen[4] = {0, 0, 0, 0}, i, bit, v, unused;
+    size_t n, j, b;
+
+    (void) state;
+    for (i = 0; i < 3; i++) {
+	snprintf(rcpt, sizeof(rcpt), "%.*s@b.test", i + 1, "xyz");
+	n = webtoken_encode(k, &u, tok, sizeof(tok));
+	assert_true(n > 0);
+	assert_int_equal(webtoken_decode(k, 'u', tok, n, NOW, AGE, &t), WEBTOKEN_OK);
+	assert_string_equal(t.rcpt, rcpt);
+	seen[n % 4] = 1;
+	unused = n % 4 == 2 ? 4 : n % 4 == 3 ? 2 : 0;
+	for (bit = 0; bit < 6; bit++) {
+	    memcpy(copy, tok, n);
+	    v = b64_bits(copy[n - 1]) ^ (1 << bit);
+	    copy[n - 1] = a[v];
+	    assert_int_equal(webtoken_decode(k, 'u', copy, n, NOW, AGE, &t),
+			     bit < unused ? WEBTOKEN_MALFORMED : WEBTOKEN_FORGED);
+	}
+	/* a character out of the alphabet, at each place of the last groups */
+	for (j = n > 8 ? n - 8 : 0; j < n; j++) {
+	    for (b = 0; b < sizeof(bad) - 1; b++) {
+		memcpy(copy, tok, n);
+		copy[j] = bad[b];
+		assert_int_equal(webtoken_decode(k, 'u', copy, n, NOW, AGE, &t),
+				 WEBTOKEN_MALFORMED);
+	    }
+	}
+	/* a character more makes a length no base64 has */
+	if (n % 4 == 0) {
+	    memcpy(copy, tok, n);
+	    copy[n] = 'A';
+	    assert_int_equal(webtoken_decode(k, 'u', copy, n + 1, NOW, AGE, &t),
+			     WEBTOKEN_MALFORMED);
+	}
+    }
+    /* the three lengths of a last group were all tried */
+    assert_true(seen[0] && seen[2] && seen[3]);
+    verp_keys_free(k);
+}
+
 /* the secrets' HMAC is HMAC-SHA256 as OpenSSL computes it, for short and long secrets */
 static void
 test_hmac(void **state)
@@ -298,6 +362,7 @@ main(void)
 	cmocka_unit_test(test_rotation),
 	cmocka_unit_test(test_urls),
 	cmocka_unit_test(test_form),
+	cmocka_unit_test(test_tails),
 	cmocka_unit_test(test_limits),
 	cmocka_unit_test(test_hmac),
     };
