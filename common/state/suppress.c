@@ -900,7 +900,7 @@ static int
 tally_flush(struct sup_store *s)
 {
     struct rconn_cmd *cmd = xreallocarray(NULL, s->ntally + 1, sizeof(*cmd));
-    redisReply **reply = xreallocarray(NULL, s->ntally + 1, sizeof(*reply));
+    redisReply **reply = xreallocarray(NULL, s->ntally + 1, sizeof(redisReply *));
     char (*nums)[24] = xreallocarray(NULL, s->ntally + 1, sizeof(*nums));
     const char *(*av)[4] = xreallocarray(NULL, s->ntally + 1, sizeof(*av));
     char k[128], ttl[16];
@@ -1345,10 +1345,10 @@ flush_spread(struct sup_batch *b)
     argv = xreallocarray(NULL, na, sizeof(*argv));
     argvlen = xreallocarray(NULL, na, sizeof(*argvlen));
     cmd = xreallocarray(NULL, ng, sizeof(*cmd));
-    reply = xreallocarray(NULL, ng, sizeof(*reply));
+    reply = xreallocarray(NULL, ng, sizeof(redisReply *));
     snprintf(lim, sizeof(lim), "%d", SUP_FIELD_MAX);
 #define ARG(s, l) (argv[a] = (s), argvlen[a++] = (l))
-    for (a = 0, g = 0, i = 0, j = 0; i < np; i = j, g++) {
+    for (a = 0, g = 0, i = 0; i < np; i = j, g++) {
 	size_t first = a, m, kk = np + 2 * g, x;
 
 	for (j = i; j < np && p[j].tag == p[i].tag; j++)
@@ -1496,7 +1496,7 @@ remove_spread(struct sup_store *s, const char *target, const char *scope)
     k = xreallocarray(NULL, n, sizeof(*k));
     av = xreallocarray(NULL, n, sizeof(*av));
     cmd = xreallocarray(NULL, n, sizeof(*cmd));
-    reply = xreallocarray(NULL, n, sizeof(*reply));
+    reply = xreallocarray(NULL, n, sizeof(redisReply *));
     for (j = 0; j < n; j++) {
 	if (strlen(f) > SUP_FIELD_MAX)
 	    tag_key(s, k[j], KEYLEN, tag + j, "l");
@@ -1613,7 +1613,7 @@ walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_b
     const char **argv = xreallocarray(NULL, WALK_TAGS * PER, sizeof(*argv));
     const char **xargv = xreallocarray(NULL, WALK_TAGS * (NK + NG), sizeof(*xargv));
     struct rconn_cmd *xcmd = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xcmd));
-    redisReply **xreply = xreallocarray(NULL, WALK_TAGS * NG, sizeof(*xreply));
+    redisReply **xreply = xreallocarray(NULL, WALK_TAGS * NG, sizeof(redisReply *));
     struct rconn_cmd cmd[WALK_TAGS];
     redisReply *reply[WALK_TAGS], *r;
     char before[24], num[24], mk[128], nks[WALK_TAGS][16];
