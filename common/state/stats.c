@@ -29,6 +29,26 @@ static const char incr_lua[] =
     "redis.call('EXPIREAT', KEYS[1], ARGV[3])\n";
 
 /*
+ * LUA_COUNT_HOURS - from ARGV[a] on, per hour hash KEYS[1..nh]: expire-at,
+ * M, M pairs (field, n), each added to the hour and, but for campaign
+ * fields, to the total hash KEYS[nh + 1]; leaves a past them
+ */
+#define LUA_COUNT_HOURS \
+    "local total = KEYS[nh + 1]\n" \
+    "for i = 1, nh do\n" \
+    "  local at, m = ARGV[a], tonumber(ARGV[a + 1])\n" \
+    "  a = a + 2\n" \
+    "  for j = 1, m do\n" \
+    "    redis.call('HINCRBY', KEYS[i], ARGV[a], ARGV[a + 1])\n" \
+    "    if not string.find(ARGV[a], '|campaign%.[^|]*$') then\n" \
+    "      redis.call('HINCRBY', total, ARGV[a], ARGV[a + 1])\n" \
+    "    end\n" \
+    "    a = a + 2\n" \
+    "  end\n" \
+    "  redis.call('EXPIREAT', KEYS[i], at)\n" \
+    "end\n"
+
+/*
  * KEYS  hour hashes 1..NH, the total hash, the state hash, the event stream
  * ARGV  NH, events_max, guard field, its expected value, its new value
  *       (guard field "": no guard), then per hour: expire-at, M, M pairs;
@@ -45,19 +65,7 @@ static struct rscript flush_script = {
     "  end\n"
     "end\n"
     "local a = 6\n"
-    "local total = KEYS[nh + 1]\n"
-    "for i = 1, nh do\n"
-    "  local at, m = ARGV[a], tonumber(ARGV[a + 1])\n"
-    "  a = a + 2\n"
-    "  for j = 1, m do\n"
-    "    redis.call('HINCRBY', KEYS[i], ARGV[a], ARGV[a + 1])\n"
-    "    if not string.find(ARGV[a], '|campaign%.[^|]*$') then\n"
-    "      redis.call('HINCRBY', total, ARGV[a], ARGV[a + 1])\n"
-    "    end\n"
-    "    a = a + 2\n"
-    "  end\n"
-    "  redis.call('EXPIREAT', KEYS[i], at)\n"
-    "end\n"
+    LUA_COUNT_HOURS
     "local ns = tonumber(ARGV[a])\n"
     "a = a + 1\n"
     "for j = 1, ns do\n"
@@ -91,19 +99,7 @@ static struct rscript bucket_script = {
     "  redis.call('SET', KEYS[nh + 2], ARGV[2])\n"
     "end\n"
     "local a = 3\n"
-    "local total = KEYS[nh + 1]\n"
-    "for i = 1, nh do\n"
-    "  local at, m = ARGV[a], tonumber(ARGV[a + 1])\n"
-    "  a = a + 2\n"
-    "  for j = 1, m do\n"
-    "    redis.call('HINCRBY', KEYS[i], ARGV[a], ARGV[a + 1])\n"
-    "    if not string.find(ARGV[a], '|campaign%.[^|]*$') then\n"
-    "      redis.call('HINCRBY', total, ARGV[a], ARGV[a + 1])\n"
-    "    end\n"
-    "    a = a + 2\n"
-    "  end\n"
-    "  redis.call('EXPIREAT', KEYS[i], at)\n"
-    "end\n"
+    LUA_COUNT_HOURS
     "return 0\n", "", 0
 };
 
