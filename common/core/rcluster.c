@@ -678,74 +678,139 @@ redirected(const redisReply *r)
 	&& (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0);
 }
 
-/* cmd_slot - the slot of a command's first key, -1 for none */
+/* cmd_slot - the slot of a command's first key (slot1 when given), -1 for none */
 static int
 cmd_slot(const struct rconn_cmd *k)
 {
     int first, step;
 
+    if (k->slot1 > 0)
+	return k->slot1 - 1;
     if (k->argc < 1 || rconn_command_keys(k->argc, k->argv, k->argvlen, &first, &step) == 0)
 	return -1;
     return (int) rcluster_keyslot(k->argv[first], k->argvlen ? k->argvlen[first]
 				  : strlen(k->argv[first]));
 }
 
-/*
- * rcluster_pipeline - n commands, each master's share written to it before
- * any reply is read; redirected and unsent ones again one by one
- */
-size_t
-rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
-		  redisReply **reply)
-{
-    size_t *which = xreallocarray(NULL, n ? n : 1, sizeof(*which));
-    size_t *count = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*count));
-    size_t *at = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*at));
-    unsigned char *sent = xcalloc(RCLUSTER_MAX_KNOWN + 1, 1);
-    int *slot = xreallocarray(NULL, n ? n : 1, sizeof(*slot));
-    size_t *node = xreallocarray(NULL, n ? n : 1, sizeof(*node));
-    struct rc_node *o;
-    size_t i, j, lost = 0;
+/* a pipeline in flight (rcluster_pipeline_start()) */
+struct rcluster_flight {
+    struct rcluster *c;
+    size_t n;
+    const struct rconn_cmd *cmd;
+    size_t *which;		/* the commands grouped by node */
+    size_t *count, *at;		/* per node + 1: its share, where it begins */
+    size_t *sent;		/* per node + 1: how many of its share were written */
+    int *slot;
+    size_t *node;		/* per command: node index + 1, 0 for none known */
+};
 
+#define PIPE_CHUNK 256			/* commands written to a node before the next one */
+
+/*
+ * rcluster_pipeline_start - group n commands by the master of their slot
+ * and write every master's share, a chunk to each in turn so that all
+ * start at once; a node that fails is not written again
+ */
+struct rcluster_flight *
+rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cmd)
+{
+    struct rcluster_flight *f = xcalloc(1, sizeof(*f));
+    struct rc_node *o;
+    unsigned char *down;
+    size_t i, j, k, left;
+
+    f->c = c;
+    f->n = n;
+    f->cmd = cmd;
+    f->which = xreallocarray(NULL, n ? n : 1, sizeof(*f->which));
+    f->count = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*f->count));
+    f->at = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*f->at));
+    f->sent = xcalloc(RCLUSTER_MAX_KNOWN + 1, sizeof(*f->sent));
+    f->slot = xreallocarray(NULL, n ? n : 1, sizeof(*f->slot));
+    f->node = xreallocarray(NULL, n ? n : 1, sizeof(*f->node));
+    down = xcalloc(RCLUSTER_MAX_KNOWN + 1, 1);
     c->err[0] = '\0';
     if (!c->have_map)
 	(void) rcluster_refresh(c);
     /* group by node: node index + 1, 0 for "no owner known" */
     for (i = 0; i < n; i++) {
-	reply[i] = NULL;
-	slot[i] = cmd_slot(&cmd[i]);
-	o = c->have_map ? owner(c, slot[i]) : NULL;
-	node[i] = o ? node_index(c, o) + 1 : 0;
-	count[node[i]]++;
+	f->slot[i] = cmd_slot(&cmd[i]);
+	o = c->have_map ? owner(c, f->slot[i]) : NULL;
+	f->node[i] = o ? node_index(c, o) + 1 : 0;
+	f->count[f->node[i]]++;
     }
     for (j = 1; j <= c->n; j++)
-	at[j] = at[j - 1] + count[j - 1];
+	f->at[j] = f->at[j - 1] + f->count[j - 1];
     for (i = 0; i < n; i++)
-	which[at[node[i]]++] = i;
-    for (j = 1; j <= c->n; j++)			/* at[j]: the end of node j's share */
-	if (count[j] && rconn_pipe_send(c->node[j - 1]->conn, cmd, which + at[j] - count[j],
-					count[j]) == 0)
-	    sent[j] = 1;
-    for (j = 1; j <= c->n; j++)
-	if (sent[j] && rconn_pipe_read(c->node[j - 1]->conn, which + at[j] - count[j],
-				       count[j], reply) > 0)
+	f->which[f->at[f->node[i]]++] = i;
+    for (j = 1; j <= c->n; j++)			/* at[j]: where node j's share begins */
+	f->at[j] -= f->count[j];
+    do {
+	left = 0;
+	for (j = 1; j <= c->n; j++) {
+	    if (down[j] || f->sent[j] == f->count[j])
+		continue;
+	    k = f->count[j] - f->sent[j] < PIPE_CHUNK ? f->count[j] - f->sent[j] : PIPE_CHUNK;
+	    if ((f->sent[j] == 0 ? rconn_pipe_send : rconn_pipe_more)
+		(c->node[j - 1]->conn, cmd, f->which + f->at[j] + f->sent[j], k) < 0) {
+		down[j] = 1;
+		continue;
+	    }
+	    f->sent[j] += k;
+	    left += f->sent[j] < f->count[j];
+	}
+    } while (left > 0);
+    free(down);
+    return f;
+}
+
+/*
+ * rcluster_pipeline_finish - the replies of a pipeline started: each
+ * node's, then MOVED, ASK and the commands not written sent again one by
+ * one through the map; returns the number of NULL replies
+ */
+size_t
+rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply)
+{
+    struct rcluster *c = f->c;
+    size_t i, j, lost = 0;
+    unsigned char *sent = xcalloc(f->n ? f->n : 1, 1);
+
+    for (i = 0; i < f->n; i++)
+	reply[i] = NULL;
+    for (j = 1; j <= c->n; j++) {
+	for (i = 0; i < f->sent[j]; i++)
+	    sent[f->which[f->at[j] + i]] = 1;
+	if (f->sent[j] && rconn_pipe_read(c->node[j - 1]->conn, f->which + f->at[j],
+					  f->sent[j], reply) > 0)
 	    fail(c, "%s: %s", c->node[j - 1]->server, rconn_error(c->node[j - 1]->conn));
-    for (i = 0; i < n; i++) {
-	if (reply[i] == NULL ? sent[node[i]] : !redirected(reply[i]))
+    }
+    for (i = 0; i < f->n; i++) {
+	if (reply[i] == NULL ? sent[i] : !redirected(reply[i]))
 	    continue;			/* a reply, or cut while it ran: it may have */
 	if (reply[i])
 	    freeReplyObject(reply[i]);
-	reply[i] = routed(c, slot[i], cmd[i].argc, cmd[i].argv, cmd[i].argvlen);
+	reply[i] = routed(c, f->slot[i], f->cmd[i].argc, f->cmd[i].argv, f->cmd[i].argvlen);
     }
-    for (i = 0; i < n; i++)
+    for (i = 0; i < f->n; i++)
 	lost += reply[i] == NULL;
-    free(which);
-    free(count);
-    free(at);
     free(sent);
-    free(slot);
-    free(node);
+    free(f->which);
+    free(f->count);
+    free(f->at);
+    free(f->sent);
+    free(f->slot);
+    free(f->node);
+    free(f);
     return lost;
+}
+
+/* rcluster_pipeline - rconn_pipeline() on a cluster: start, then finish */
+size_t
+rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
+		  redisReply **reply)
+{
+    return rcluster_pipeline_finish(rcluster_pipeline_start(c, n, cmd), reply);
 }
 
 /* rcluster_slot_owner - where the master of a slot is, the map read now */

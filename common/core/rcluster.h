@@ -23,6 +23,10 @@
  *	size_t rcluster_pipeline(struct rcluster *c, size_t n,
  *				 const struct rconn_cmd *cmd,
  *				 redisReply **reply);
+ *	struct rcluster_flight *rcluster_pipeline_start(struct rcluster *c,
+ *					size_t n, const struct rconn_cmd *cmd);
+ *	size_t rcluster_pipeline_finish(struct rcluster_flight *f,
+ *					redisReply **reply);
  *	void rcluster_counts(const struct rcluster *c,
  *			     unsigned long long *moved,
  *			     unsigned long long *ask,
@@ -78,8 +82,11 @@
  *
  *	rcluster_pipeline() is rconn_pipeline() on a cluster: the commands
  *	grouped by the master of their first key's slot, written to every
- *	master before any reply is read, then MOVED, ASK and the commands
+ *	master before any reply is read (256 commands to each in turn, so
+ *	that all masters start at once), then MOVED, ASK and the commands
  *	of a node not reached sent again one by one through the map.
+ *	rcluster_pipeline_start() and rcluster_pipeline_finish() are its
+ *	halves (rconn_pipeline_start()).
  *
  *	rcluster_refresh() reads the map now: 0, or -1 when no node gave
  *	one (the old map is kept).  rcluster_slot_owner() reads the map
@@ -151,6 +158,10 @@ int rcluster_maybe_ran(const struct rcluster *c);
 size_t rcluster_masters(struct rcluster *c, struct rconn **v, size_t max);
 size_t rcluster_pipeline(struct rcluster *c, size_t n, const struct rconn_cmd *cmd,
 			 redisReply **reply);
+struct rcluster_flight;
+struct rcluster_flight *rcluster_pipeline_start(struct rcluster *c, size_t n,
+						const struct rconn_cmd *cmd);
+size_t rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply);
 void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
 		     unsigned long long *ask, unsigned long long *refreshed);
 

@@ -662,6 +662,65 @@ rconn_eval(struct rconn *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
+/* put_head - "*N\r\n" or "$LEN\r\n" (lead and the number) at out; its length */
+static size_t
+put_head(char *out, char lead, size_t len)
+{
+    char num[24];
+    size_t n = 0, d = 0;
+
+    do
+	num[d++] = (char) ('0' + len % 10);
+    while ((len /= 10) > 0);
+    out[n++] = lead;
+    while (d > 0)
+	out[n++] = num[--d];
+    out[n++] = '\r', out[n++] = '\n';
+    return n;
+}
+
+/*
+ * pipe_write - the commands in Redis' protocol, appended to the context's
+ * output at once (formatted here: hiredis' formatting of each command
+ * costs more than the command), then all written; 0, or -1
+ */
+static int
+pipe_write(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which, size_t n)
+{
+    size_t i, size = 0, at = 0;
+    char *buf;
+    int j, done = 0, rc = 0;
+
+    for (i = 0; i < n; i++) {
+	const struct rconn_cmd *k = &cmd[which ? which[i] : i];
+
+	size += 24;
+	for (j = 0; j < k->argc; j++)
+	    size += 26 + (k->argvlen ? k->argvlen[j] : strlen(k->argv[j]));
+    }
+    buf = xreallocarray(NULL, size ? size : 1, 1);
+    for (i = 0; i < n; i++) {
+	const struct rconn_cmd *k = &cmd[which ? which[i] : i];
+
+	at += put_head(buf + at, '*', (size_t) k->argc);
+	for (j = 0; j < k->argc; j++) {
+	    size_t len = k->argvlen ? k->argvlen[j] : strlen(k->argv[j]);
+
+	    at += put_head(buf + at, '$', len);
+	    memcpy(buf + at, k->argv[j], len);
+	    at += len;
+	    buf[at++] = '\r', buf[at++] = '\n';
+	}
+    }
+    if (redisAppendFormattedCommand(c->ctx, buf, at) != REDIS_OK)
+	rc = rconn_failed(c, "%s", c->ctx->errstr);
+    free(buf);
+    while (rc == 0 && !done)
+	if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
+	    rc = rconn_failed(c, "%s", c->ctx->errstr);
+    return rc;
+}
+
 /*
  * rconn_pipe_send - append the commands which[0..n-1] of cmd to a plain
  * connection and write them all; 0, or -1 with nothing sent
@@ -670,25 +729,27 @@ int
 rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
 		size_t n)
 {
-    size_t i;
-    int done = 0;
-
     c->sent = 0;
     if (c->ctx && closed_by_server(c->ctx))
 	rconn_drop(c);
     if (rconn_connect(c) < 0)
 	return -1;
-    for (i = 0; i < n; i++) {
-	const struct rconn_cmd *k = &cmd[which ? which[i] : i];
-
-	if (redisAppendCommandArgv(c->ctx, k->argc, k->argv, k->argvlen) != REDIS_OK)
-	    return rconn_failed(c, "%s", c->ctx->errstr);
-    }
     c->sent = 1;
-    while (!done)
-	if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
-	    return rconn_failed(c, "%s", c->ctx->errstr);
-    return 0;
+    return pipe_write(c, cmd, which, n);
+}
+
+/*
+ * rconn_pipe_more - more commands after rconn_pipe_send(), on the same
+ * connection (never a new one: the replies pending would be lost); 0, or
+ * -1 with these not sent
+ */
+int
+rconn_pipe_more(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
+		size_t n)
+{
+    if (c->ctx == NULL)
+	return -1;
+    return pipe_write(c, cmd, which, n);
 }
 
 /* rconn_pipe_read - the n replies of rconn_pipe_send(); NULL from a failure on */
@@ -712,21 +773,54 @@ rconn_pipe_read(struct rconn *c, const size_t *which, size_t n, redisReply **rep
     return lost;
 }
 
+/* a pipeline in flight: rconn_pipeline_start() */
+struct rconn_flight {
+    struct rconn *c;
+    struct rcluster_flight *cl;
+    size_t n;
+    int sent;
+};
+
+/* rconn_pipeline_start - write n commands; their replies are read by _finish() */
+struct rconn_flight *
+rconn_pipeline_start(struct rconn *c, size_t n, const struct rconn_cmd *cmd)
+{
+    struct rconn_flight *f = xcalloc(1, sizeof(*f));
+
+    f->c = c;
+    f->n = n;
+    if (c->cl)
+	f->cl = rcluster_pipeline_start(c->cl, n, cmd);
+    else
+	f->sent = n == 0 || rconn_pipe_send(c, cmd, NULL, n) == 0;
+    return f;
+}
+
+/* rconn_pipeline_finish - the replies of rconn_pipeline_start(); NULLs counted */
+size_t
+rconn_pipeline_finish(struct rconn_flight *f, redisReply **reply)
+{
+    size_t i, lost;
+
+    if (f->cl) {
+	lost = rcluster_pipeline_finish(f->cl, reply);
+    } else if (f->sent) {
+	lost = rconn_pipe_read(f->c, NULL, f->n, reply);
+    } else {
+	for (i = 0; i < f->n; i++)
+	    reply[i] = NULL;
+	__atomic_add_fetch(&failures, f->n, __ATOMIC_RELAXED);
+	lost = f->n;
+    }
+    free(f);
+    return lost;
+}
+
 /* rconn_pipeline - n commands in one round trip (per master on a cluster) */
 size_t
 rconn_pipeline(struct rconn *c, size_t n, const struct rconn_cmd *cmd, redisReply **reply)
 {
-    size_t i;
-
-    if (c->cl)
-	return rcluster_pipeline(c->cl, n, cmd, reply);
-    if (rconn_pipe_send(c, cmd, NULL, n) < 0) {
-	for (i = 0; i < n; i++)
-	    reply[i] = NULL;
-	__atomic_add_fetch(&failures, n, __ATOMIC_RELAXED);
-	return n;
-    }
-    return rconn_pipe_read(c, NULL, n, reply);
+    return rconn_pipeline_finish(rconn_pipeline_start(c, n, cmd), reply);
 }
 
 /* rconn_is_cluster - 1 for a Redis Cluster client ([redis] cluster) */

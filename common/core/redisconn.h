@@ -20,6 +20,10 @@
  *	int rconn_is_cluster(const struct rconn *c);
  *	size_t rconn_pipeline(struct rconn *c, size_t n,
  *			      const struct rconn_cmd *cmd, redisReply **reply);
+ *	struct rconn_flight *rconn_pipeline_start(struct rconn *c, size_t n,
+ *						  const struct rconn_cmd *cmd);
+ *	size_t rconn_pipeline_finish(struct rconn_flight *f,
+ *				     redisReply **reply);
  *	int rconn_command_keys(int argc, const char **argv,
  *			       const size_t *argvlen, int *first, int *step);
  *	void rconn_scan_pattern(char *buf, size_t len, const char *literal,
@@ -114,10 +118,19 @@
  *	rconn_command() does.  Nothing is sent again after a cut: a NULL
  *	reply may have run.  It returns the number of NULL replies.  A
  *	script goes as EVALSHA: NOSCRIPT is the caller's (rconn_eval()).
- *	rconn_pipe_send() and rconn_pipe_read() are its two halves on one
+ *	rconn_pipeline_start() and rconn_pipeline_finish() are its two
+ *	halves, for a caller with other work to do while the servers run
+ *	the commands: start writes them all (on a cluster a chunk to each
+ *	master in turn, so that all begin at once) and returns the flight;
+ *	finish reads the replies and frees the flight.  cmd and what it
+ *	points to must stay as they are until finish, and nothing else may
+ *	be sent on c in between.
+ *	rconn_pipe_send() and rconn_pipe_read() are the two halves on one
  *	plain connection, for rcluster: the commands cmd[which[i]] (which
  *	NULL: cmd[i]) are written, then their replies read into
  *	reply[which[i]]; the send gives -1 when nothing was sent.
+ *	rconn_pipe_more() writes more after rconn_pipe_send(), before the
+ *	read, on the same connection only (-1, none sent, when it is gone).
  *
  *	rconn_scan() walks the keys that match a glob pattern with SCAN
  *	(RCONN_SCAN_COUNT at a time), never KEYS, which blocks a large
@@ -152,6 +165,7 @@ struct rconn_cmd {
     int argc;
     const char **argv;
     const size_t *argvlen;		/* NULL: NUL-terminated argv */
+    int slot1;				/* its cluster slot + 1, when the caller knows; else 0 */
 };
 
 struct rscript {
@@ -179,7 +193,13 @@ size_t rconn_pipeline(struct rconn *c, size_t n, const struct rconn_cmd *cmd,
 		      redisReply **reply);
 int rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
 		    size_t n);
+int rconn_pipe_more(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
+		    size_t n);
 size_t rconn_pipe_read(struct rconn *c, const size_t *which, size_t n, redisReply **reply);
+struct rconn_flight;
+struct rconn_flight *rconn_pipeline_start(struct rconn *c, size_t n,
+					  const struct rconn_cmd *cmd);
+size_t rconn_pipeline_finish(struct rconn_flight *f, redisReply **reply);
 int rconn_command_keys(int argc, const char **argv, const size_t *argvlen, int *first,
 		       int *step);
 void rconn_scan_pattern(char *buf, size_t len, const char *literal, const char *glob);

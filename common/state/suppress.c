@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "monotime.h"
 #include "msg.h"
+#include "rcluster.h"
 #include "redisconn.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -29,7 +30,8 @@ static const char *const reason_names[] = {
 #define VALUE_VERSION 0x10		/* high nibble of byte 0 */
 #define BATCH_MAX 500			/* entries per round trip */
 #define WALK_CHUNK 1024		/* buckets per round trip */
-#define SPREAD_BATCH_MAX 65536		/* entries per flush on a cluster ... */
+#define SPREAD_BATCH_MAX 16384		/* entries per flush on a cluster ... */
+#define COPIED_MAX (1 << 20)		/* (tag, scope id) copies remembered by a batch */
 #define SPREAD_PAIRS_MAX 131072		/* ... and (entry, tag) pairs */
 #define SCOPE_CACHE 1024		/* sender domain -> scope id, remembered */
 #define TALLY_SLOTS 1024		/* decision counters kept in the process */
@@ -736,6 +738,7 @@ struct sup_store {
     struct rscript scope, add_tag, walk_tag;	/* the spread layout's */
     struct scope_slot *scopes;	/* spread: sender domain -> scope id */
     struct tally_slot *tally;	/* spread: decisions not yet written */
+    int *tagslot;		/* spread: each tag's cluster slot */
     size_t ntally;
     char tally_day[16];		/* "stats:YYYYMMDD" of the tally */
     long long tally_ms;		/* when it was last written */
@@ -750,6 +753,33 @@ struct batch_item {
     char sid[24];		/* spread layout: the scope id ("" global) */
 };
 
+struct pair {
+    unsigned tag, sub;
+    size_t item;
+    int counted;		/* an address, or a domain entry's first tag */
+};
+
+#define KEYLEN 96			/* prefix (64) and "{sup:TTT}:b:SSS" */
+
+enum { C_COPY, C_SET, C_SCRIPT };	/* the commands of a flight */
+
+/* a flush of the spread layout the masters work on (flight_start()) */
+struct flight {
+    struct batch_item *items;	/* the batch's entries, owned until finished */
+    size_t n, cap;
+    struct pair *p;
+    char (*keys)[KEYLEN];
+    char *fields;		/* "id:target" of the scoped entries set directly */
+    char (*nks)[16];
+    const char **argv;
+    size_t *argvlen;
+    struct rconn_cmd *cmd;
+    unsigned char *kind;	/* per command: C_* */
+    unsigned char *counted;	/* per command: a C_SET whose new field counts */
+    size_t ncmd;
+    struct rconn_flight *f;
+};
+
 struct sup_batch {
     struct sup_store *store;
     int force;
@@ -757,6 +787,11 @@ struct sup_batch {
     size_t pairs;		/* spread: (entry, tag) pairs queued */
     long long kept;		/* entries kept rather than replaced */
     struct batch_item *items;
+    struct flight *flying;	/* spread: the flush the masters work on */
+    struct batch_item *spare;	/* spread: items of the flush before, for reuse */
+    size_t sparecap;
+    uint64_t *copied;		/* spread: (tag, scope id) copies written */
+    size_t ncopied, capcopied;
     char (*bkey)[2][128];	/* {sup} layout: each item's bucket, long bucket */
     const char **argv;
     size_t *argvlen;
@@ -764,11 +799,15 @@ struct sup_batch {
 
 static int tally_flush(struct sup_store *s);
 
+static void tag_key(const struct sup_store *s, char *buf, size_t size, unsigned tag,
+		    const char *name);
+
 /* sup_store_new - a store over a connection the caller keeps owning */
 struct sup_store *
 sup_store_new(struct rconn *rc, const char *prefix)
 {
     struct sup_store *s = xcalloc(1, sizeof(*s));
+    unsigned t;
 
     if (strlen(prefix) > 64)
 	msg_fatal("suppress: [redis] prefix longer than 64 characters");
@@ -795,6 +834,13 @@ sup_store_new(struct rconn *rc, const char *prefix)
 	s->scopes = xcalloc(SCOPE_CACHE, sizeof(*s->scopes));
 	s->tally = xcalloc(TALLY_SLOTS, sizeof(*s->tally));
 	s->tally_ms = monotime_ms();
+	s->tagslot = xreallocarray(NULL, SUP_TAGS, sizeof(int));
+	for (t = 0; t < SUP_TAGS; t++) {
+	    char k[KEYLEN];
+
+	    tag_key(s, k, sizeof(k), t, "l");
+	    s->tagslot[t] = (int) rcluster_keyslot(k, strlen(k));
+	}
     }
     return s;
 }
@@ -809,6 +855,7 @@ sup_store_free(struct sup_store *s)
 	msg_warn("suppress: decision counts not written: %s", s->err);
     free(s->scopes);
     free(s->tally);
+    free(s->tagslot);
     free(s->prefix);
     free(s);
 }
@@ -914,11 +961,11 @@ tally_flush(struct sup_store *s)
 	    continue;
 	snprintf(nums[n], sizeof(nums[n]), "%lld", s->tally[i].n);
 	av[n][0] = "HINCRBY", av[n][1] = k, av[n][2] = s->tally[i].field, av[n][3] = nums[n];
-	cmd[n] = (struct rconn_cmd) {4, av[n], NULL};
+	cmd[n] = (struct rconn_cmd) {4, av[n], NULL, 0};
 	n++;
     }
     av[n][0] = "EXPIRE", av[n][1] = k, av[n][2] = ttl;
-    cmd[n] = (struct rconn_cmd) {3, av[n], NULL};
+    cmd[n] = (struct rconn_cmd) {3, av[n], NULL, 0};
     n++;
     (void) rconn_pipeline(s->rc, n, cmd, reply);
     for (i = 0; i < n; i++) {
@@ -1056,6 +1103,16 @@ out:
     return rc;
 }
 
+/* copy_str - src into dst of size bytes, cut to fit, NUL-terminated */
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* sup_batch_new - start collecting entries to add */
 struct sup_batch *
 sup_batch_new(struct sup_store *s, int force)
@@ -1076,12 +1133,15 @@ sup_batch_new(struct sup_store *s, int force)
     return b;
 }
 
-/* sup_batch_max - the entries a batch holds before it flushes */
+/* sup_batch_max - the entries a failure may leave unwritten (two flushes on a cluster) */
 size_t
 sup_batch_max(const struct sup_batch *b)
 {
-    return b->max;
+    return b->store->spread ? 2 * b->max : b->max;
 }
+
+static int flight_finish(struct sup_batch *b);
+static int flush_spread(struct sup_batch *b, int wait);
 
 /* sup_batch_free - release (unflushed entries are dropped) */
 void
@@ -1089,7 +1149,11 @@ sup_batch_free(struct sup_batch *b)
 {
     if (b == NULL)
 	return;
+    if (b->flying)
+	(void) flight_finish(b);
     free(b->items);
+    free(b->spare);
+    free(b->copied);
     free(b->bkey);
     free(b->argv);
     free(b->argvlen);
@@ -1107,14 +1171,14 @@ sup_batch_add(struct sup_batch *b, const struct sup_entry *e)
 	b->items = xreallocarray(b->items, b->cap, sizeof(*b->items));
     }
     it = &b->items[b->n++];
-    snprintf(it->target, sizeof(it->target), "%s", e->target);
-    snprintf(it->scope, sizeof(it->scope), "%s", e->scope);
+    copy_str(it->target, sizeof(it->target), e->target);
+    copy_str(it->scope, sizeof(it->scope), e->scope);
     it->vlen = sup_value_encode(e, it->value);
     if (!b->store->spread)
 	bucket_keys(b->store, e->target, b->bkey[b->n - 1][0], b->bkey[b->n - 1][1]);
     b->pairs += e->target[0] == '@' ? SUP_TAG_SPREAD : 1;
     if (b->n == b->max || b->pairs >= SPREAD_PAIRS_MAX)
-	return sup_batch_flush(b);
+	return b->store->spread ? flush_spread(b, 0) : sup_batch_flush(b);
     return 0;
 }
 
@@ -1246,12 +1310,6 @@ resolve_scopes(struct sup_store *s, struct sup_batch *b)
     return rc;
 }
 
-struct pair {
-    unsigned tag, sub;
-    size_t item;
-    int counted;		/* an address, or a domain entry's first tag */
-};
-
 /* pair_cmp - by tag, then in the order of the batch */
 static int
 pair_cmp(const void *a, const void *b)
@@ -1263,7 +1321,7 @@ pair_cmp(const void *a, const void *b)
     return x->item < y->item ? -1 : x->item > y->item;
 }
 
-/* batch_pairs - each entry's (tag, sub), SUP_TAG_SPREAD for a domain entry, sorted */
+/* batch_pairs - each entry's (tag, sub), SUP_TAG_SPREAD for a domain entry, in order */
 static struct pair *
 batch_pairs(struct sup_batch *b, size_t *np)
 {
@@ -1280,12 +1338,9 @@ batch_pairs(struct sup_batch *b, size_t *np)
 	for (j = 0; j < SUP_TAG_SPREAD; j++)
 	    p[n++] = (struct pair) {tag + j, sub, i, j == 0};
     }
-    qsort(p, n, sizeof(*p), pair_cmp);
     *np = n;
     return p;
 }
-
-#define KEYLEN 96			/* prefix (64) and "{sup:TTT}:b:SSS" */
 
 /*
  * script_again - a script reply of the spread layout, with the script sent
@@ -1316,78 +1371,240 @@ script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
 }
 
 /*
- * flush_spread - the batch on a cluster: an add script per tag, all sent
- * at once (rconn_pipeline: every master at work), then the count of new
- * entries added to {sup}'s in one command
+ * copied - whether the copy of scope id sid in tag was written during
+ * this batch's life; remembers it (the set is bounded: emptied when full)
  */
 static int
-flush_spread(struct sup_batch *b)
+copied(struct sup_batch *b, unsigned tag, const char *sid)
+{
+    uint64_t k = ((uint64_t) strtoull(sid, NULL, 10) << 12 | tag) + 1, h;
+    size_t i, mask;
+
+    if (b->ncopied * 2 >= b->capcopied) {
+	size_t cap = b->capcopied ? b->capcopied * 2 : 4096;
+	uint64_t *old = b->copied, *v;
+
+	if (cap > COPIED_MAX) {		/* full: start again */
+	    memset(b->copied, 0, b->capcopied * sizeof(*b->copied));
+	    b->ncopied = 0;
+	} else {
+	    v = xcalloc(cap, sizeof(*v));
+	    for (i = 0; i < b->capcopied; i++) {
+		if (old[i] == 0)
+		    continue;
+		for (h = old[i] * 0x9e3779b97f4a7c15ULL >> 20; v[h & (cap - 1)]; h++)
+		    continue;
+		v[h & (cap - 1)] = old[i];
+	    }
+	    free(old);
+	    b->copied = v;
+	    b->capcopied = cap;
+	}
+    }
+    mask = b->capcopied - 1;
+    for (h = k * 0x9e3779b97f4a7c15ULL >> 20; b->copied[h & mask]; h++)
+	if (b->copied[h & mask] == k)
+	    return 1;
+    b->copied[h & mask] = k;
+    b->ncopied++;
+    return 0;
+}
+
+/* flight_free - release a flight's arrays (not its items) */
+static void
+flight_free(struct flight *fl)
+{
+    free(fl->p);
+    free(fl->keys);
+    free(fl->fields);
+    free(fl->nks);
+    free(fl->argv);
+    free(fl->argvlen);
+    free(fl->cmd);
+    free(fl->kind);
+    free(fl->counted);
+    free(fl);
+}
+
+/* put_key - "PREFIX{sup:TTT}:" then rest, then the sub-bucket in hex when sub >= 0 */
+static size_t
+put_key(char *buf, const char *prefix, size_t plen, unsigned tag, const char *rest, int sub)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = plen, rlen = strlen(rest);
+
+    memcpy(buf, prefix, plen);
+    memcpy(buf + n, "{sup:", 5);
+    n += 5;
+    buf[n++] = hex[(tag >> 8) & 15], buf[n++] = hex[(tag >> 4) & 15], buf[n++] = hex[tag & 15];
+    buf[n++] = '}', buf[n++] = ':';
+    memcpy(buf + n, rest, rlen);
+    n += rlen;
+    if (sub >= 0)
+	buf[n++] = hex[(sub >> 8) & 15], buf[n++] = hex[(sub >> 4) & 15], buf[n++] = hex[sub & 15];
+    buf[n] = '\0';
+    return n;
+}
+
+/*
+ * flight_start - the batch's commands for the masters, written to all of
+ * them at once (rconn_pipeline_start()).  An entry that replaces whatever
+ * is there (a permanent one, or force) is one HSET, in the batch's order,
+ * after an HSET of its scope id into the tag's copy the first time the
+ * batch writes that pair.  The expiring entries, which must not replace a
+ * permanent one, follow: per tag, one call of the add script.  (An
+ * expiring entry after a permanent one for the same target in one batch
+ * ends the same either way: the permanent one stays.)  The batch's items
+ * go with the flight; the batch is empty afterwards.
+ */
+static int
+flight_start(struct sup_batch *b)
 {
     struct sup_store *s = b->store;
+    size_t plen = strlen(s->prefix), np, nx = 0, nf, i, j, a, c, z;
+    struct flight *fl;
     struct pair *p;
-    size_t np, ng, i, j, g, a, na;
-    char (*keys)[KEYLEN], (*nks)[16], lim[8], num[24], mk[128];
-    const char **argv;
-    size_t *argvlen;
-    struct rconn_cmd *cmd;
-    redisReply **reply, *r;
-    long long added = 0, kept = 0;
-    int rc = 0;
+    char lim[8];
 
     if (resolve_scopes(s, b) < 0)
 	return -1;
-    p = batch_pairs(b, &np);
-    for (ng = 0, i = 0; i < np; i++)
-	ng += i == 0 || p[i].tag != p[i - 1].tag;
-    keys = xreallocarray(NULL, np + 2 * ng, sizeof(*keys));
-    nks = xreallocarray(NULL, ng, sizeof(*nks));
-    na = 7 * ng + 6 * np;
-    argv = xreallocarray(NULL, na, sizeof(*argv));
-    argvlen = xreallocarray(NULL, na, sizeof(*argvlen));
-    cmd = xreallocarray(NULL, ng, sizeof(*cmd));
-    reply = xreallocarray(NULL, ng, sizeof(redisReply *));
+    fl = xcalloc(1, sizeof(*fl));
+    fl->p = p = batch_pairs(b, &np);
+    for (nf = 0, i = 0; i < np; i++)
+	if (b->items[p[i].item].sid[0])
+	    nf += strlen(b->items[p[i].item].sid) + 1 + strlen(b->items[p[i].item].target) + 1;
+    fl->keys = xreallocarray(NULL, 5 * np, sizeof(*fl->keys));	/* 2 per HSET, 3 per script's */
+    fl->fields = xreallocarray(NULL, nf ? nf : 1, 1);
+    fl->nks = xreallocarray(NULL, np, sizeof(*fl->nks));
+    fl->argv = xreallocarray(NULL, 13 * np + 1, sizeof(*fl->argv));	/* a script per entry */
+    fl->argvlen = xreallocarray(NULL, 13 * np + 1, sizeof(*fl->argvlen));
+    fl->cmd = xreallocarray(NULL, 2 * np + 1, sizeof(*fl->cmd));
+    fl->kind = xreallocarray(NULL, 2 * np + 1, 1);
+    fl->counted = xreallocarray(NULL, 2 * np + 1, 1);
     snprintf(lim, sizeof(lim), "%d", SUP_FIELD_MAX);
-#define ARG(s, l) (argv[a] = (s), argvlen[a++] = (l))
-    for (a = 0, g = 0, i = 0; i < np; i = j, g++) {
-	size_t first = a, m, kk = np + 2 * g, x;
+#define ARG(s, l) (fl->argv[a] = (s), fl->argvlen[a++] = (l))
+#define CMD(k, cnt, tag) (fl->cmd[c] = (struct rconn_cmd) {(int) (a - first), fl->argv + first, \
+			fl->argvlen + first, s->tagslot[tag] + 1}, fl->kind[c] = (k), \
+			fl->counted[c++] = (cnt))
+    for (a = 0, c = 0, nf = 0, i = 0; i < np; i++) {
+	const struct batch_item *it = &b->items[p[i].item];
+	char *k0 = fl->keys[2 * i], *k1 = fl->keys[2 * i + 1];
+	const char *f = it->target;
+	size_t flen = strlen(it->target), first;
 
-	for (j = i; j < np && p[j].tag == p[i].tag; j++)
+	if (!b->force && get32(it->value + 5) != 0) {	/* expiring: the script, below */
+	    p[nx++] = p[i];
 	    continue;
-	m = j - i;
-	snprintf(nks[g], sizeof(nks[g]), "%zu", 2 + m);
-	tag_key(s, keys[kk], KEYLEN, p[i].tag, "scopes");
-	tag_key(s, keys[kk + 1], KEYLEN, p[i].tag, "l");
+	}
+	if (it->sid[0]) {
+	    size_t sl = strlen(it->sid);
+
+	    if (!copied(b, p[i].tag, it->sid)) {
+		first = a;
+		ARG("HSET", 4);
+		ARG(k0, put_key(k0, s->prefix, plen, p[i].tag, "scopes", -1));
+		ARG(it->scope, strlen(it->scope));
+		ARG(it->sid, sl);
+		CMD(C_COPY, 0, p[i].tag);
+	    }
+	    f = fl->fields + nf;
+	    memcpy(fl->fields + nf, it->sid, sl);
+	    fl->fields[nf + sl] = ':';
+	    memcpy(fl->fields + nf + sl + 1, it->target, flen + 1);
+	    flen += sl + 1;
+	    nf += flen + 1;
+	}
+	first = a;
+	ARG("HSET", 4);
+	if (flen > SUP_FIELD_MAX)
+	    ARG(k1, put_key(k1, s->prefix, plen, p[i].tag, "l", -1));
+	else
+	    ARG(k1, put_key(k1, s->prefix, plen, p[i].tag, "b:", (int) p[i].sub));
+	ARG(f, flen);
+	ARG((const char *) it->value, it->vlen);
+	CMD(C_SET, (unsigned char) p[i].counted, p[i].tag);
+    }
+    qsort(p, nx, sizeof(*p), pair_cmp);
+    for (i = 0; i < nx; i = j) {	/* the expiring entries: a script per tag */
+	char *k0 = fl->keys[2 * np + 3 * i], *k1 = fl->keys[2 * np + 3 * i + 1];
+	size_t first = a;
+
+	for (j = i; j < nx && p[j].tag == p[i].tag; j++)
+	    continue;
+	snprintf(fl->nks[i], sizeof(fl->nks[i]), "%zu", 2 + j - i);
 	ARG("EVALSHA", 7);
 	ARG(s->add_tag.sha1, 40);
-	ARG(nks[g], strlen(nks[g]));
-	ARG(keys[kk], strlen(keys[kk]));
-	ARG(keys[kk + 1], strlen(keys[kk + 1]));
-	for (x = i; x < j; x++) {
-	    sub_key(s, keys[x], KEYLEN, p[x].tag, p[x].sub);
-	    ARG(keys[x], strlen(keys[x]));
+	ARG(fl->nks[i], strlen(fl->nks[i]));
+	ARG(k0, put_key(k0, s->prefix, plen, p[i].tag, "scopes", -1));
+	ARG(k1, put_key(k1, s->prefix, plen, p[i].tag, "l", -1));
+	for (z = i; z < j; z++) {
+	    char *kz = fl->keys[2 * np + 3 * z + 2];
+
+	    ARG(kz, put_key(kz, s->prefix, plen, p[z].tag, "b:", (int) p[z].sub));
 	}
 	ARG(lim, strlen(lim));
-	ARG(b->force ? "1" : "0", 1);
-	for (x = i; x < j; x++) {
-	    const struct batch_item *it = &b->items[p[x].item];
+	ARG("0", 1);
+	for (z = i; z < j; z++) {
+	    const struct batch_item *it = &b->items[p[z].item];
 
 	    ARG(it->target, strlen(it->target));
 	    ARG(it->scope, strlen(it->scope));
 	    ARG(it->sid, strlen(it->sid));
 	    ARG((const char *) it->value, it->vlen);
-	    ARG(p[x].counted ? "1" : "0", 1);
+	    ARG(p[z].counted ? "1" : "0", 1);
 	}
-	cmd[g] = (struct rconn_cmd) {(int) (a - first), argv + first, argvlen + first};
+	CMD(C_SCRIPT, 0, p[i].tag);
     }
+#undef CMD
 #undef ARG
-    (void) rconn_pipeline(s->rc, ng, cmd, reply);
-    for (g = 0; g < ng; g++) {
-	r = script_again(s, &s->add_tag, &cmd[g], reply[g]);
-	if (reply_failed(s, r, REDIS_REPLY_ARRAY))
+    fl->ncmd = c;
+    fl->items = b->items;
+    fl->n = b->n;
+    fl->cap = b->cap;
+    b->items = b->spare ? b->spare : xreallocarray(NULL, 64, sizeof(*b->items));
+    b->cap = b->spare ? b->sparecap : 64;
+    b->spare = NULL;
+    b->n = 0;
+    b->pairs = 0;
+    fl->f = rconn_pipeline_start(s->rc, fl->ncmd, fl->cmd);
+    b->flying = fl;
+    return 0;
+}
+
+/*
+ * flight_finish - the replies of the flush in flight: new entries
+ * counted (one HINCRBY of {sup}'s meta), scripts sent again after
+ * NOSCRIPT or TRYAGAIN; its items kept for the batch's next flush.
+ * 0, or -1 when anything failed (the batch remembers it)
+ */
+static int
+flight_finish(struct sup_batch *b)
+{
+    struct sup_store *s = b->store;
+    struct flight *fl = b->flying;
+    redisReply **reply = xreallocarray(NULL, fl->ncmd ? fl->ncmd : 1, sizeof(redisReply *));
+    long long added = 0, kept = 0;
+    char num[24], mk[128];
+    redisReply *r;
+    size_t c;
+    int rc = 0;
+
+    b->flying = NULL;
+    (void) rconn_pipeline_finish(fl->f, reply);
+    for (c = 0; c < fl->ncmd; c++) {
+	r = reply[c];
+	if (fl->kind[c] == C_SCRIPT) {
+	    r = script_again(s, &s->add_tag, &fl->cmd[c], r);
+	    if (reply_failed(s, r, REDIS_REPLY_ARRAY))
+		rc = -1;
+	    else if (r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER
+		     && r->element[1]->type == REDIS_REPLY_INTEGER)
+		added += r->element[0]->integer, kept += r->element[1]->integer;
+	} else if (reply_failed(s, r, REDIS_REPLY_INTEGER)) {
 	    rc = -1;
-	else if (r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER
-		 && r->element[1]->type == REDIS_REPLY_INTEGER)
-	    added += r->element[0]->integer, kept += r->element[1]->integer;
+	} else if (fl->counted[c]) {
+	    added += r->integer;
+	}
 	if (r)
 	    freeReplyObject(r);
     }
@@ -1401,29 +1618,67 @@ flush_spread(struct sup_batch *b)
 	    freeReplyObject(r);
     }
     b->kept += kept;
-    free(p);
-    free(keys);
-    free(nks);
-    free(argv);
-    free(argvlen);
-    free(cmd);
+    if (rc < 0) {			/* a copy of a scope id may be what failed */
+	b->ncopied = 0;
+	if (b->copied)
+	    memset(b->copied, 0, b->capcopied * sizeof(*b->copied));
+    }
+    if (b->spare == NULL || fl->cap > b->sparecap) {
+	free(b->spare);
+	b->spare = fl->items, b->sparecap = fl->cap;
+    } else {
+	free(fl->items);
+    }
     free(reply);
-    return rc < 0 ? -1 : (int) b->n;
+    flight_free(fl);
+    return rc;
+}
+
+/*
+ * flush_spread - the batch on a cluster: the flush before finished, this
+ * one started; with wait, finished too.  Returns the entries of the
+ * flushes finished now, or -1 when one failed (the others are still sent)
+ */
+static int
+flush_spread(struct sup_batch *b, int wait)
+{
+    size_t n = b->n, done = 0;
+    int rc = 0;
+
+    if (b->flying) {
+	done = b->flying->n;
+	if (flight_finish(b) < 0)
+	    rc = -1;
+    }
+    if (b->n > 0 && flight_start(b) < 0) {
+	b->n = 0;			/* dropped, as a failed flush */
+	b->pairs = 0;
+	rc = -1;
+    }
+    if (wait && b->flying) {
+	done += n;
+	if (flight_finish(b) < 0)
+	    rc = -1;
+    }
+    return rc < 0 ? -1 : (int) done;
 }
 
 /*
  * sup_batch_flush - write what is queued (one round trip; on a cluster,
- * one per master, in parallel); returns the number of entries written or
- * kept, -1 on error (the batch is dropped)
+ * one per master, in parallel), and on a cluster finish the flush in
+ * flight; returns the number of entries written or kept, -1 on error
+ * (the batch is dropped)
  */
 int
 sup_batch_flush(struct sup_batch *b)
 {
     int rc;
 
+    if (b->store->spread)
+	return flush_spread(b, 1);
     if (b->n == 0)
 	return 0;
-    rc = b->store->spread ? flush_spread(b) : flush_one_tag(b);
+    rc = flush_one_tag(b);
     b->n = 0;
     b->pairs = 0;
     return rc;
@@ -1503,7 +1758,7 @@ remove_spread(struct sup_store *s, const char *target, const char *scope)
 	else
 	    sub_key(s, k[j], KEYLEN, tag + j, sub);
 	av[j][0] = "HDEL", av[j][1] = k[j], av[j][2] = f;
-	cmd[j] = (struct rconn_cmd) {3, av[j], NULL};
+	cmd[j] = (struct rconn_cmd) {3, av[j], NULL, 0};
     }
     (void) rconn_pipeline(s->rc, n, cmd, reply);
     for (rc = 0, j = 0; j < n; j++) {
@@ -1639,7 +1894,7 @@ walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_b
 	    for (ng[n] = 0, i = 1; i < nk[n]; i += i == 1 ? 1 : WALK_GROUP, ng[n]++) {
 		size_t cnt = i == 1 ? 1 : nk[n] - i < WALK_GROUP ? nk[n] - i : WALK_GROUP;
 
-		xcmd[nx] = (struct rconn_cmd) {(int) (1 + cnt), xargv + x, NULL};
+		xcmd[nx] = (struct rconn_cmd) {(int) (1 + cnt), xargv + x, NULL, 0};
 		xargv[x++] = "EXISTS";
 		for (j = 0; j < cnt; j++)
 		    xargv[x++] = k[i + j];
@@ -1677,7 +1932,7 @@ walk_spread(struct sup_store *s, unsigned first, unsigned end, long long purge_b
 	    argv[base + 2] = nks[m];
 	    argv[a++] = before;
 	    argv[a++] = (lo[i] / SUP_TAG_BUCKETS) % SUP_TAG_SPREAD == 0 ? "1" : "0";
-	    cmd[m] = (struct rconn_cmd) {(int) (a - base), argv + base, NULL};
+	    cmd[m] = (struct rconn_cmd) {(int) (a - base), argv + base, NULL, 0};
 	    lo[m] = lo[i], hi[m] = hi[i];
 	    m++;
 	}

@@ -214,6 +214,37 @@ is "$rc" 1 "remove lifts an entry"
 ctl suppress add --reason soft-bounce --expires 2020-01-01 old@gmail.test >/dev/null
 like "$(ctl suppress purge)" "purged 1 expired entries" "purge deletes expired entries"
 
+# --- what an import replaces: an expiring row never a permanent entry (unless --force),
+# the same target twice in one file, a field too long for the compact buckets
+# reason_of ADDRESS [SENDER] - the reason check --json gives
+reason_of() {
+    ctl suppress check --json ${2:+--sender "$2"} "$1" 2>/dev/null \
+        | /usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)["addresses"][0]; print(a["entry"]["reason"] if a["suppressed"] else "none")'
+}
+entries() { ctl suppress stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["entry_count"])'; }
+long=$(printf 'l%.0s' $(seq 40))@$(printf 'd%.0s' $(seq 30)).gmail.test
+n0=$(entries)
+{ echo address,reason,scope,time,expires; printf '%s\n' \
+    "perm@gmail.test,hard-bounce,global,1717243200," \
+    "twice1@gmail.test,soft-bounce,global,1717243200,2099-01-01" \
+    "twice1@gmail.test,complaint,global,1717243200," \
+    "twice2@gmail.test,complaint,global,1717243200," \
+    "twice2@gmail.test,soft-bounce,global,1717243200,2099-01-01" \
+    "$long,unsubscribe,shop.test,1717243200,"; } >"$WORLD_TMP/first.csv"
+like "$(ctl suppress import "$WORLD_TMP/first.csv" 2>&1)" "imported 6 rows" "six rows imported"
+is "$(entries)" "$((n0 + 4))" "four entries: a target given twice is one entry"
+is "$(reason_of twice1@gmail.test)" complaint "an expiring row, then a permanent one: the permanent one"
+is "$(reason_of twice2@gmail.test)" complaint "a permanent row, then an expiring one: the permanent one stays"
+is "$(reason_of "$long" news@shop.test)" unsubscribe "a scoped entry too long for a compact bucket is found"
+is "$(reason_of "$long" news@other.test)" none "in its scope only"
+printf 'address,reason,scope,time,expires\nperm@gmail.test,soft-bounce,global,1717243200,2099-01-01\n' \
+    >"$WORLD_TMP/second.csv"
+ctl suppress import "$WORLD_TMP/second.csv" >/dev/null 2>&1
+is "$(reason_of perm@gmail.test)" hard-bounce "an expiring row does not replace a permanent entry"
+ctl suppress import --force "$WORLD_TMP/second.csv" >/dev/null 2>&1
+is "$(reason_of perm@gmail.test)" soft-bounce "unless --force"
+is "$(entries)" "$((n0 + 4))" "and the entry count did not change"
+
 # --- on a cluster: the spread layout
 if redis_is_cluster; then
     # copies NAME - how many buckets of the spread layout hold the field NAME
