@@ -771,6 +771,7 @@ struct flight {
     char (*keys)[KEYLEN];
     char *fields;		/* "id:target" of the scoped entries set directly */
     char (*nks)[16];
+    char lim[8];		/* SUP_FIELD_MAX, an argument of the scripts */
     const char **argv;
     size_t *argvlen;
     struct rconn_cmd *cmd;
@@ -1464,7 +1465,6 @@ flight_start(struct sup_batch *b)
     size_t plen = strlen(s->prefix), np, nx = 0, nf, i, j, a, c, z;
     struct flight *fl;
     struct pair *p;
-    char lim[8];
 
     if (resolve_scopes(s, b) < 0)
 	return -1;
@@ -1481,7 +1481,7 @@ flight_start(struct sup_batch *b)
     fl->cmd = xreallocarray(NULL, 2 * np + 1, sizeof(*fl->cmd));
     fl->kind = xreallocarray(NULL, 2 * np + 1, 1);
     fl->counted = xreallocarray(NULL, 2 * np + 1, 1);
-    snprintf(lim, sizeof(lim), "%d", SUP_FIELD_MAX);
+    snprintf(fl->lim, sizeof(fl->lim), "%d", SUP_FIELD_MAX);
 #define ARG(s, l) (fl->argv[a] = (s), fl->argvlen[a++] = (l))
 #define CMD(k, cnt, tag) (fl->cmd[c] = (struct rconn_cmd) {(int) (a - first), fl->argv + first, \
 			fl->argvlen + first, s->tagslot[tag] + 1}, fl->kind[c] = (k), \
@@ -1542,7 +1542,7 @@ flight_start(struct sup_batch *b)
 
 	    ARG(kz, put_key(kz, s->prefix, plen, p[z].tag, "b:", (int) p[z].sub));
 	}
-	ARG(lim, strlen(lim));
+	ARG(fl->lim, strlen(fl->lim));
 	ARG("0", 1);
 	for (z = i; z < j; z++) {
 	    const struct batch_item *it = &b->items[p[z].item];

@@ -126,17 +126,23 @@
  *	second of counts is lost if the process dies.
  *
  *	sup_add() stores one entry (a round trip); sup_batch_*() store many,
- *	several hundred per round trip; on a cluster up to 65536 per flush,
- *	a script per tag, the masters written in parallel (rconn_pipeline()),
- *	after one call to {sup} for the scope ids not yet known to the store
- *	(a tag's script refused with TRYAGAIN while its slot moves is sent
- *	again, for up to 2.5 s).  sup_batch_max() is the number of entries a
- *	batch holds before sup_batch_add() flushes it.  An entry replaces an existing one
- *	for the same target and scope, except that an expiring entry never
- *	replaces a permanent one unless force is set.  sup_add() returns 1
- *	when it wrote the entry, 0 when it kept a permanent one; the batch
- *	functions return the number of entries handled; -1 is a Redis
- *	problem.
+ *	several hundred per round trip.  On a cluster a flush holds up to
+ *	16384 entries: after one call to {sup} for the scope ids not yet
+ *	known to the store, an entry that replaces whatever is there (a
+ *	permanent one, or force) is one HSET (and, the first time the batch
+ *	writes that tag and scope, one HSET of the tag's scope copy); the
+ *	expiring entries go in one add script per tag (one refused with
+ *	TRYAGAIN while its slot moves is sent again, for up to 2.5 s); all
+ *	are written to every master at once (rconn_pipeline_start()), and
+ *	sup_batch_add() returns while the masters work: their replies are
+ *	read by the next flush, so an error shows one flush late.
+ *	sup_batch_flush() finishes everything.  sup_batch_max() is the
+ *	number of entries a failure may leave unwritten (two flushes on a
+ *	cluster).  An entry replaces an existing one for the same target
+ *	and scope, except that an expiring entry never replaces a permanent
+ *	one unless force is set.  sup_add() returns 1 when it wrote the
+ *	entry, 0 when it kept a permanent one; the batch functions return
+ *	the number of entries handled; -1 is a Redis problem.
  *
  *	sup_remove() returns 1 if the entry existed, 0 if not, -1 on error.
  *
