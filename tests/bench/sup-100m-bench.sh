@@ -117,7 +117,9 @@ run() {
     t0=$(date +%s.%N)
     "$gen" "$n" 1 "$dir/sample.csv" 100000 >"$dir/rows" &
     g=$!
-    "$ctl" -c "$conf" suppress import - <"$dir/rows" 2>"$dir/import.$name" &
+    # bash's time: the CPU seconds of outpostctl itself, into cpu.NAME
+    ( TIMEFORMAT='%U %S'; time "$ctl" -c "$conf" suppress import - <"$dir/rows" 2>"$dir/import.$name" ) \
+        2>"$dir/cpu.$name" &
     i=$!
     if ! wait "$i" || ! wait "$g"; then
         sed 's/^/import: /' "$dir/import.$name"
@@ -140,6 +142,8 @@ run() {
     echo "keys per server: $(keys "$@")($held of $# hold keys)"
     holding[$name]="$held of $#"
     echo "CPU seconds per server so far: $(for p in "$@"; do printf '%s ' "$(cpu "$p")"; done)"
+    echo "CPU seconds of outpostctl (user, system): $(tail -1 "$dir/cpu.$name")," \
+        "$(awk -v n="$n" '{ printf "%.2f us/row", ($1 + $2) * 1e6 / n }' <(tail -1 "$dir/cpu.$name"))"
     bpe[$name]=$(awk -v u="$u" -v b="$b" -v n="$n" 'BEGIN { printf "%.1f", (u - b) / n }')
     imp_s[$name]=$(awk -v a="$t0" -v z="$t1" 'BEGIN { printf "%.1f", z - a }')
     rate[$name]=$(awk -v a="$t0" -v z="$t1" -v n="$n" 'BEGIN { printf "%.0f", n / (z - a) }')
