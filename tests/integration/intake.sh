@@ -43,8 +43,10 @@ campaign() {
     local n; n=$(tr ',' '\n' <<<"$1" | wc -l)
     send_mail news@shop.test "$1" --header "Subject: campaign" >/dev/null
     n_sent=$((n_sent + n))
-    wait_until 10 test "$(sink_rcpts gmail | wc -l)" -ge "$n_sent"
+    wait_until 10 rcpts_ge gmail "$n_sent"
 }
+# rcpts_ge SINK N - the sink accepted at least N recipients (read again on each try)
+rcpts_ge() { [ "$(sink_rcpts "$1" | wc -l)" -ge "$2" ]; }
 # dsn TO RCPT STATUS TEXT [MSGID] - a multipart/report DSN about RCPT, to TO
 dsn() {
     local f=$WORLD_TMP/dsn.$RANDOM
