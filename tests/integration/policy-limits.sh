@@ -25,7 +25,7 @@ cat >"$conf" <<EOC
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [policy]
 listen = unix:$psock, inet:127.0.0.1:10040
 request_timeout = 3s

@@ -23,7 +23,7 @@ sink_start other 127.0.0.12
 write_conf() {
     local f=$1 listen=$2; shift 2
     {
-        printf '[general]\nuser = nobody\n[redis]\nserver = unix:%s\n' "$REDIS_SOCK"
+        printf '[general]\nuser = nobody\n[redis]\n%s\n' "$REDIS_CONF_SERVER"
         printf 'reconnect_min = 50ms\nreconnect_max = 200ms\ncommand_timeout = 300ms\n'
         printf '[policy]\nlisten = %s\n' "$listen"
         printf '%s\n' "$@"
