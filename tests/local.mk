@@ -106,7 +106,10 @@ CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/ctl-cli.sh tests/integration/logd-counts.sh \
 	tests/integration/stats-sources.sh tests/integration/logd-follow.sh \
 	tests/integration/metrics.sh tests/integration/policy-throttle.sh \
-	tests/integration/policy-limits.sh tests/integration/policy-warmup.sh
+	tests/integration/policy-limits.sh tests/integration/policy-warmup.sh \
+	tests/integration/logd-backoff.sh tests/integration/logd-blocked.sh \
+	tests/integration/logd-old-lines.sh tests/integration/logd-missing.sh \
+	tests/integration/logd-sendmail.sh tests/integration/logd-tls.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log

@@ -33,7 +33,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [policy]
 listen = unix:$WORLD_DIR/run/policy.sock
 [logd]

@@ -31,7 +31,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = relay.test
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
@@ -78,8 +78,15 @@ postfix_master 'warm unix - - n - - smtp -o syslog_name=postfix/warm'
 postfix_start
 
 # counted LIST POOL - the count of blocked.LIST under POOL in the statistics' total
+# (on a cluster, the sum of the 16 buckets' totals, {st:0} to {st:15}; an empty one
+# prints an empty line, dropped)
 counted() {
-    redis_cli HGETALL 'outpost:{st}:total' | "$PYTHON" -c '
+    local b
+    if redis_is_cluster; then
+        for b in $(seq 0 15); do redis_cli HGETALL "outpost:{st:$b}:total"; done | grep -v '^$'
+    else
+        redis_cli HGETALL 'outpost:{st}:total'
+    fi | "$PYTHON" -c '
 import sys
 lines = sys.stdin.read().split("\n")
 n = 0

@@ -26,7 +26,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [logd]
 maillog = $log
 metrics_listen =

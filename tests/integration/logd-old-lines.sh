@@ -23,7 +23,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [logd]
 maillog = $log
 start_at = beginning

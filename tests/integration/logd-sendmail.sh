@@ -30,7 +30,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = s:
 [provider google]
 mx = mx.gmail.test

@@ -52,7 +52,7 @@ cat >"$conf" <<EOF
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = t:
 [logd]
 maillog = $MAILLOG
