@@ -32,7 +32,7 @@ static const char *const reason_names[] = {
 #define WALK_CHUNK 1024		/* buckets per round trip */
 #define SPREAD_BATCH_MAX 16384		/* entries per flush on a cluster ... */
 #define COPIED_MAX (1 << 20)		/* (tag, scope id) copies remembered by a batch */
-#define SPREAD_PAIRS_MAX 131072		/* ... and (entry, tag) pairs */
+#define SPREAD_PAIRS_MAX 65536		/* ... and (entry, tag) pairs (bounds its memory) */
 #define SCOPE_CACHE 1024		/* sender domain -> scope id, remembered */
 #define TALLY_SLOTS 1024		/* decision counters kept in the process */
 #define TALLY_FLUSH_MS 1000
