@@ -105,7 +105,8 @@ tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
 CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/ctl-cli.sh tests/integration/logd-counts.sh \
 	tests/integration/stats-sources.sh tests/integration/logd-follow.sh \
-	tests/integration/metrics.sh
+	tests/integration/metrics.sh tests/integration/httpd-unsub.sh \
+	tests/integration/httpd-track.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log
