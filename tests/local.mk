@@ -107,7 +107,8 @@ CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/stats-sources.sh tests/integration/logd-follow.sh \
 	tests/integration/metrics.sh tests/integration/httpd-unsub.sh \
 	tests/integration/httpd-track.sh tests/integration/httpd-api.sh \
-	tests/integration/api-messages.sh
+	tests/integration/api-messages.sh tests/integration/webhookd.sh \
+	tests/integration/intake-caps.sh tests/integration/events.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log
