@@ -109,7 +109,13 @@ CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/policy-limits.sh tests/integration/policy-warmup.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-blocked.sh \
 	tests/integration/logd-old-lines.sh tests/integration/logd-missing.sh \
-	tests/integration/logd-sendmail.sh tests/integration/logd-tls.sh
+	tests/integration/logd-sendmail.sh tests/integration/logd-tls.sh \
+	tests/integration/httpd-unsub.sh \
+	tests/integration/httpd-track.sh tests/integration/httpd-api.sh \
+	tests/integration/api-messages.sh tests/integration/webhookd.sh \
+	tests/integration/intake-caps.sh tests/integration/events.sh \
+	tests/integration/milter-track.sh tests/integration/milter-listunsub.sh \
+	tests/integration/test-send.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log

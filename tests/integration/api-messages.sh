@@ -25,7 +25,7 @@ cat >"$conf" <<EOC
 [general]
 user = nobody
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666

@@ -43,7 +43,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 prefix = t:
 command_timeout = 300ms
 [milter]

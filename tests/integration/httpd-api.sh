@@ -24,7 +24,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 command_timeout = 300ms
 reconnect_min = 50ms
 reconnect_max = 200ms
@@ -249,9 +249,20 @@ is "$(api "$keyA1" GET '/v1/suppressions?cursor=9999999')" 400 "a cursor out of 
 
 # ---------------------------------------------------------------- stats
 hour=$(date -u +%Y%m%d%H)
-redis_cli HINCRBY "outpost:{st}:h:$hour" "shop.test|gmail|-|delivered" 7 >/dev/null
-redis_cli HINCRBY "outpost:{st}:h:$hour" "shop2.test|gmail|-|delivered" 5 >/dev/null
-redis_cli HINCRBY "outpost:{st}:h:$hour" "other.test|gmail|-|delivered" 11 >/dev/null
+# st_tag SENDER - the tag of SENDER's counters: {st}, or on a cluster {st:B} with
+# B = FNV-1a of the name modulo 16 (stats_sender_bucket())
+st_tag() {
+    local i h=2166136261 c
+    redis_is_cluster || { echo '{st}'; return; }
+    for ((i = 0; i < ${#1}; i++)); do
+        printf -v c %d "'${1:i:1}"
+        h=$(((h ^ c) * 16777619 & 0xffffffff))
+    done
+    echo "{st:$((h % 16))}"
+}
+for s in shop.test:7 shop2.test:5 other.test:11; do
+    redis_cli HINCRBY "outpost:$(st_tag "${s%:*}"):h:$hour" "${s%:*}|gmail|-|delivered" "${s#*:}" >/dev/null
+done
 is "$(api "$keyA" GET '/v1/stats?by=sender')" 200 "GET /v1/stats: 200"
 is "$(j '[(r["name"], r["delivered"]) for r in d["rows"]]')" "[('shop.test', 7), ('shop2.test', 5)]" \
     "by sender: the key's two domains only"

@@ -23,7 +23,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 command_timeout = 300ms
 [intake]
 secret_file = $secret
@@ -133,10 +133,12 @@ like "$out" 'shop\.test +3 +2 +2 +4 +2 +2' "with the sender's figures"
 like "$("$CTL_BIN" -c "$conf" stats --by campaign)" 'spring +2 +1 +1 +4 +2 +2' "and per campaign"
 is "$(metric outpost_httpd_events_total 'route="click",by="person"')" 4 "metrics: person clicks"
 is "$(metric outpost_httpd_events_total 'route="open",by="machine"')" 2 "metrics: machine opens"
-total=$(redis_cli HKEYS "outpost:{st}:total")
+# the counters' hashes: {st} on one Redis, {st:B} by sender bucket on a cluster
+st_keys() { redis_cli --scan --pattern "outpost:{st*}:$1"; }
+total=$(for k in $(st_keys total); do redis_cli HKEYS "$k"; done)
 like "$total" 'shop\.test\|google\|-\|opens' "the totals hold the sender and provider counts"
 unlike "$total" 'campaign' "but no campaign (hourly only)"
-hours=$(for k in $(redis_cli --scan --pattern 'outpost:{st}:h:*'); do redis_cli HKEYS "$k"; done)
+hours=$(for k in $(st_keys 'h:*'); do redis_cli HKEYS "$k"; done)
 like "$hours" 'shop\.test\|google\|-\|campaign\.opens\.spring' "which the hours hold"
 
 # --- the answers kept per link: more links than are kept, each clicked

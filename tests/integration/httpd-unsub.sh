@@ -22,7 +22,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 command_timeout = 300ms
 reconnect_min = 50ms
 reconnect_max = 200ms

@@ -27,7 +27,7 @@ cat >"$conf" <<EOC
 user = nobody
 node = t1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
