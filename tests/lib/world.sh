@@ -340,7 +340,7 @@ world_start() {
 
     REDIS_SOCK=$WORLD_DIR/redis/redis.sock
     if redis_is_cluster; then
-        CLUSTER_NODES=3 CLUSTER_REPLICAS=0
+        CLUSTER_NODES=6 CLUSTER_REPLICAS=1
         REDIS_CONF_SERVER="cluster = $(cluster_seeds)"
     else
         REDIS_CONF_SERVER="server = unix:$REDIS_SOCK"
@@ -701,11 +701,11 @@ PYEOF
 # persistence: a restart starts empty.  DEBUG is enabled (DEBUG SLEEP for "slow Redis").
 #
 # OUTPOST_TEST_REDIS=cluster makes the same functions run a Redis Cluster of three
-# masters without replicas (tests/lib/cluster.sh, 127.0.0.1:7001-7003) instead:
+# masters and three replicas (tests/lib/cluster.sh, 127.0.0.1:7001-7006) instead:
 # redis_stop, redis_pause and redis_resume act on every node, redis_start starts them
 # again (their nodes.conf keeps the slots; the data is gone), redis_cli follows
-# redirections (-c) and sends --scan, KEYS, ACL, CONFIG, FLUSHALL and MONITOR to every
-# master.  A configuration names the world's Redis with the line $REDIS_CONF_SERVER
+# redirections (-c), sends --scan, KEYS, FLUSHALL and FLUSHDB to every master, ACL and
+# CONFIG to every node, and MONITOR to every node at once.  A configuration names the world's Redis with the line $REDIS_CONF_SERVER
 # ("server = unix:..." or "cluster = host:port,...").  A test that needs one Redis
 # server calls redis_single_only REASON (skips it whole in a cluster world), or asks
 # redis_is_cluster before a part that does.
@@ -800,8 +800,10 @@ redis_cli() {
             pids+=($!)
         done
         wait "${pids[@]}"
-    else
+    elif [ "$cmd" = ACL ] || [ "$cmd" = CONFIG ]; then   # every node, replicas too
         for p in $(cluster_ports); do redis-cli -h "$CLUSTER_HOST" -p "$p" "$@"; done
+    else                                # the keys: every master (a replica holds copies)
+        for p in $(cluster_masters); do redis-cli -h "$CLUSTER_HOST" -p "$p" "$@"; done
     fi
 }
 
