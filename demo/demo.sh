@@ -18,7 +18,9 @@
 #	a webhook by outpost-webhookd; a test send evaluated as a receiver does;
 #	a blocklist listing the relay's address, found by outpostctl reputation
 #	and outpost-logd.  Nothing leaves the machine.  KEEP=1 keeps the private
-#	world's files for a look.
+#	world's files for a look.  With OUTPOST_TEST_REDIS=cluster the same demo
+#	keeps the relay's state in a Redis Cluster of three masters and three
+#	replicas instead of one Redis, and shows how the keys spread.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${_WORLD_NS_PID:-}" != "$$" ] && [ -n "${OUTPOST_BUILDDIR:-}" ] &&
@@ -57,6 +59,7 @@ ip addr add 192.0.2.25/32 dev lo         # the MX of the bounce domain, for the 
 dns_a 10.2.0.192.zen.bl.test 127.0.0.2
 dns_txt 10.2.0.192.zen.bl.test "Listed by ZEN, see https://check.bl.test/?q=192.0.2.10"
 redis_start
+echo "the relay's state is in Redis: $REDIS_CONF_SERVER"
 sink_start gmail 127.0.0.11
 sink_start outlook 127.0.0.12
 sink_start yahoo 127.0.0.13
@@ -77,7 +80,7 @@ cat >"$conf" <<EOF
 user = nobody
 node = relay1
 [redis]
-server = unix:$REDIS_SOCK
+$REDIS_CONF_SERVER
 [milter]
 socket = unix:$WORLD_DIR/run/milter.sock
 socket_mode = 0666
@@ -374,6 +377,13 @@ scrape 9430 | grep -E '^outpost_milter_(dkim_signatures|suppressed)_total\{' | g
 scrape 9431 | grep -E '^outpost_policyd_decisions_total\{' | grep -v ' 0$'
 section "several relays share this Redis: do they agree? (outpostctl check-config --cluster)"
 ctl check-config --cluster "$conf" | sed -n '/^cluster:/,$p'
+
+if redis_is_cluster; then
+    section "the state spread over the Redis Cluster: keys per master (DBSIZE) and its replica"
+    for p in $(cluster_masters); do
+        echo "master 127.0.0.1:$p: $(cluster_cli "$p" DBSIZE) keys, replica at $(cluster_replica_of "$p")"
+    done
+fi
 
 section "tenant shop's events: GET /v1/events and its webhook (outpost-webhookd)"
 # counts - GET /v1/events, and how many of those events the webhook got, per type

@@ -115,7 +115,7 @@ CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/api-messages.sh tests/integration/webhookd.sh \
 	tests/integration/intake-caps.sh tests/integration/events.sh \
 	tests/integration/milter-track.sh tests/integration/milter-listunsub.sh \
-	tests/integration/test-send.sh
+	tests/integration/test-send.sh tests/integration/demo.sh
 check-cluster:
 	OUTPOST_TEST_REDIS=cluster $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS='$(CLUSTER_TESTS)' TEST_SUITE_LOG=test-suite-cluster.log

@@ -81,5 +81,10 @@ like "$report" $'\n'"1 listed, 0 clean, 0 unknown"$'\n' "outpostctl reputation: 
 like "$report" "blocklists: listed now"$'\n'"  zen +192\\.0\\.2\\.10 +since " "outpostctl stats: the listing"
 like "$report" "bounces naming a blocklist:"$'\n'"  list +pool +bounces"$'\n'"  zen +[a-z]+ +1"$'\n\n' \
     "outpostctl stats: blocked1@outlook.test's bounce counted once, under zen"
+if redis_is_cluster; then                   # OUTPOST_TEST_REDIS=cluster: the demo's world too
+    like "$report" "the relay's state is in Redis: cluster = " "the demo ran on a Redis Cluster"
+    is "$(grep -cE '^master 127\.0\.0\.1:[0-9]+: [1-9][0-9]* keys, replica at [0-9]+$' <<<"$report")" 3 \
+        "its state is spread over the three masters, each with a replica"
+fi
 [ "$_tap_failed" = 0 ] || sed 's/^/# /' "$out" | tail -n 120
 done_testing
