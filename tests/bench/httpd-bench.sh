@@ -19,9 +19,15 @@
 # its calls and microseconds per call.  For a profile, run perf record -g
 # -p $(cat /tmp/httpd-bench.*/httpd.pid) while a run lasts.
 #
+# Each run also prints the CPU time the host took from this machine while it
+# lasted ("steal", /proc/stat: a virtual machine's processors descheduled by
+# its host): a tail latency measured during steal is the host's, for nginx
+# and outpost-httpd alike.  ROUNDS=N repeats nginx, /c/ and /o/ N times,
+# interleaved, and judges by the medians over the rounds.
+#
 # Targets: >= 20,000 redirects/s, p99 < 5 ms, >= 0.5x nginx.
 # Usage: tests/bench/httpd-bench.sh [SECONDS [CONNS]]   (default 10, 64;
-#        HTTPD_THREADS=N for [httpd] threads, default 2)
+#        HTTPD_THREADS=N for [httpd] threads, default 2; ROUNDS=N, default 1)
 # BENCH_PIN=1 keeps the load generator off the servers' processor: wrk on the
 # last CPU, outpost-httpd, Redis and nginx on the others (taskset), both
 # servers alike; [httpd] threads and nginx's workers then default to that count.
@@ -134,6 +140,11 @@ ticks() {
     done
     echo "$t"
 }
+# steal - the CPU time the host has taken from this machine so far, in clock
+# ticks (the steal column of /proc/stat's first line)
+steal() {
+    awk '$1 == "cpu" { print $9 + 0; exit }' /proc/stat
+}
 # rcalls - the commands Redis has run so far (those of scripts included)
 rcalls() {
     redis-cli -s "$dir/r.sock" INFO commandstats |
@@ -144,13 +155,13 @@ rcalls() {
 # /proc, over the requests served: a figure that does not depend on how busy
 # the machine is), and sets RPS
 run() {
-    local out rps p50 p99 reqs h0 r0 n0 c0 h1 r1 n1 c1
-    h0=$(ticks "$hpid") r0=$(ticks "$rpid") n0=$(ticks $npids) c0=$(rcalls)
+    local out rps p50 p99 reqs h0 r0 n0 c0 s0 h1 r1 n1 c1 s1
+    h0=$(ticks "$hpid") r0=$(ticks "$rpid") n0=$(ticks $npids) c0=$(rcalls) s0=$(steal)
     # a browser's agent: a person's click, counted as unique once per message
     out=$("${LOAD[@]}" wrk -t2 -c"$conns" -d"${secs}s" --latency -H "User-Agent: $ua" "$2")
     # the worker writes a batch at most 100 ms after its first count
     sleep 0.3
-    h1=$(ticks "$hpid") r1=$(ticks "$rpid") n1=$(ticks $npids) c1=$(rcalls)
+    h1=$(ticks "$hpid") r1=$(ticks "$rpid") n1=$(ticks $npids) c1=$(rcalls) s1=$(steal)
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
     reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
     p50=$(ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
@@ -159,10 +170,10 @@ run() {
     printf '%-34s %9s req/s   p50 %6s ms   p99 %6s ms%s\n' "$1" "$rps" "$p50" "$p99" \
         "${non2:+   errors $non2}"
     awk -v q="$reqs" -v hz="$hz" -v h=$((h1 - h0)) -v r=$((r1 - r0)) -v n=$((n1 - n0)) \
-        -v c=$((c1 - c0 - 1)) 'BEGIN { if (q <= 0) q = 1; u = 1e6 / hz / q;
-        printf "%-34s httpd %6.2f us/req   Redis %6.2f us/req (%.4f commands/req)   nginx %6.2f us/req\n",
-            "  CPU per request:", h * u, r * u, c / q, n * u }'
-    RPS=$rps P99=$p99
+        -v c=$((c1 - c0 - 1)) -v st=$((s1 - s0)) 'BEGIN { if (q <= 0) q = 1; u = 1e6 / hz / q;
+        printf "%-34s httpd %6.2f us/req   Redis %6.2f us/req (%.4f commands/req)   nginx %6.2f us/req   host steal %d ms\n",
+            "  CPU per request:", h * u, r * u, c / q, n * u, st * 1000 / hz }'
+    RPS=$rps P99=$p99 STEAL=$(((s1 - s0) * 1000 / hz))
 }
 hz=$(getconf CLK_TCK)
 hpid=$(cat "$dir/httpd.pid") rpid=$(cat "$dir/r.pid")
@@ -172,13 +183,30 @@ echo "host: $(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loa
      "$pinned"
 echo "token: /c/ ${#ctok} characters, /o/ ${#otok}"
 # nginx before and after: on a shared machine the load drifts; the mean is the reference
-run "nginx: static 302" "http://127.0.0.1:$nport/"
-nginx_rps=$RPS
-run "outpost-httpd: /c/ (302 + click)" "http://127.0.0.1:$hport/c/$ctok"
-c_rps=$RPS c_p99=$P99
-run "outpost-httpd: /o/ (GIF + open)" "http://127.0.0.1:$hport/o/$otok"
+rounds=${ROUNDS:-1}
+n_rps=() c_rpss=() c_p99s=() o_p99s=() n_p99s=() stolen=0
+for r in $(seq "$rounds"); do
+    [ "$rounds" -gt 1 ] && echo "round $r of $rounds"
+    run "nginx: static 302" "http://127.0.0.1:$nport/"
+    n_rps+=("$RPS") n_p99s+=("$P99") stolen=$((stolen + STEAL))
+    run "outpost-httpd: /c/ (302 + click)" "http://127.0.0.1:$hport/c/$ctok"
+    c_rpss+=("$RPS") c_p99s+=("$P99") stolen=$((stolen + STEAL))
+    run "outpost-httpd: /o/ (GIF + open)" "http://127.0.0.1:$hport/o/$otok"
+    o_p99s+=("$P99") stolen=$((stolen + STEAL))
+done
 run "nginx: static 302, again" "http://127.0.0.1:$nport/"
-nginx_rps=$(( (nginx_rps + RPS) / 2 ))
+n_rps+=("$RPS") n_p99s+=("$P99") stolen=$((stolen + STEAL))
+# median VALUE... - the middle value (the mean of the two middle ones)
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+nginx_rps=$(printf '%s\n' "${n_rps[@]}" | awk '{ t += $1 } END { printf "%d", t / NR }')
+c_rps=$(median "${c_rpss[@]}") c_rps=${c_rps%.*} c_p99=$(median "${c_p99s[@]}")
+if [ "$rounds" -gt 1 ]; then
+    echo "medians over $rounds rounds: /c/ $c_rps req/s p99 $c_p99 ms; /o/ p99 $(median "${o_p99s[@]}") ms;" \
+         "nginx p99 $(median "${n_p99s[@]}") ms; host steal $stolen ms in all"
+fi
 sleep 1
 metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
 written=$(awk '/^outpost_httpd_events_written_total/ { print $2 }' <<<"$metrics")
