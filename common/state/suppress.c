@@ -889,18 +889,42 @@ key(const struct sup_store *s, char *buf, size_t size, const char *name)
     snprintf(buf, size, "%s{sup}:%s", s->prefix, name);
 }
 
+/* put_key - "PREFIX{sup:TTT}:" then rest, then the sub-bucket in hex when sub >= 0 */
+static size_t
+put_key(char *buf, const char *prefix, size_t plen, unsigned tag, const char *rest, int sub)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = plen, rlen = strlen(rest);
+
+    memcpy(buf, prefix, plen);
+    memcpy(buf + n, "{sup:", 5);
+    n += 5;
+    buf[n++] = hex[(tag >> 8) & 15], buf[n++] = hex[(tag >> 4) & 15], buf[n++] = hex[tag & 15];
+    buf[n++] = '}', buf[n++] = ':';
+    memcpy(buf + n, rest, rlen);
+    n += rlen;
+    if (sub >= 0)
+	buf[n++] = hex[(sub >> 8) & 15], buf[n++] = hex[(sub >> 4) & 15], buf[n++] = hex[sub & 15];
+    buf[n] = '\0';
+    return n;
+}
+
 /* tag_key - "PREFIX{sup:TTT}:NAME", a key of one tag of the spread layout */
 static void
 tag_key(const struct sup_store *s, char *buf, size_t size, unsigned tag, const char *name)
 {
-    snprintf(buf, size, "%s{sup:%03x}:%s", s->prefix, tag, name);
+    if (size < strlen(s->prefix) + strlen(name) + 11)
+	msg_fatal("suppress: key buffer of %zu bytes too small", size);
+    (void) put_key(buf, s->prefix, strlen(s->prefix), tag, name, -1);
 }
 
 /* sub_key - "PREFIX{sup:TTT}:b:SSS", a bucket of the spread layout */
 static void
 sub_key(const struct sup_store *s, char *buf, size_t size, unsigned tag, unsigned sub)
 {
-    snprintf(buf, size, "%s{sup:%03x}:b:%03x", s->prefix, tag, sub);
+    if (size < strlen(s->prefix) + 16)
+	msg_fatal("suppress: key buffer of %zu bytes too small", size);
+    (void) put_key(buf, s->prefix, strlen(s->prefix), tag, "b:", (int) sub);
 }
 
 /* bucket_keys - the bucket and long-bucket keys of a target ({sup} layout) */
@@ -1425,26 +1449,6 @@ flight_free(struct flight *fl)
     free(fl->kind);
     free(fl->counted);
     free(fl);
-}
-
-/* put_key - "PREFIX{sup:TTT}:" then rest, then the sub-bucket in hex when sub >= 0 */
-static size_t
-put_key(char *buf, const char *prefix, size_t plen, unsigned tag, const char *rest, int sub)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = plen, rlen = strlen(rest);
-
-    memcpy(buf, prefix, plen);
-    memcpy(buf + n, "{sup:", 5);
-    n += 5;
-    buf[n++] = hex[(tag >> 8) & 15], buf[n++] = hex[(tag >> 4) & 15], buf[n++] = hex[tag & 15];
-    buf[n++] = '}', buf[n++] = ':';
-    memcpy(buf + n, rest, rlen);
-    n += rlen;
-    if (sub >= 0)
-	buf[n++] = hex[(sub >> 8) & 15], buf[n++] = hex[(sub >> 4) & 15], buf[n++] = hex[sub & 15];
-    buf[n] = '\0';
-    return n;
 }
 
 /*
