@@ -1395,6 +1395,17 @@ script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
     return r;
 }
 
+/* copied_slot - where k is in the open-addressed set v, or the empty slot it goes to */
+static size_t
+copied_slot(const uint64_t *v, size_t mask, uint64_t k)
+{
+    uint64_t h;
+
+    for (h = k * 0x9e3779b97f4a7c15ULL >> 20; v[h & mask] && v[h & mask] != k; h++)
+	continue;
+    return h & mask;
+}
+
 /*
  * copied - whether the copy of scope id sid in tag was written during
  * this batch's life; remembers it (the set is bounded: emptied when full)
@@ -1402,8 +1413,8 @@ script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
 static int
 copied(struct sup_batch *b, unsigned tag, const char *sid)
 {
-    uint64_t k = ((uint64_t) strtoull(sid, NULL, 10) << 12 | tag) + 1, h;
-    size_t i, mask;
+    uint64_t k = ((uint64_t) strtoull(sid, NULL, 10) << 12 | tag) + 1;
+    size_t i, slot;
 
     if (b->ncopied * 2 >= b->capcopied) {
 	size_t cap = b->capcopied ? b->capcopied * 2 : 4096;
@@ -1414,23 +1425,18 @@ copied(struct sup_batch *b, unsigned tag, const char *sid)
 	    b->ncopied = 0;
 	} else {
 	    v = xcalloc(cap, sizeof(*v));
-	    for (i = 0; i < b->capcopied; i++) {
-		if (old[i] == 0)
-		    continue;
-		for (h = old[i] * 0x9e3779b97f4a7c15ULL >> 20; v[h & (cap - 1)]; h++)
-		    continue;
-		v[h & (cap - 1)] = old[i];
-	    }
+	    for (i = 0; i < b->capcopied; i++)
+		if (old[i] != 0)
+		    v[copied_slot(v, cap - 1, old[i])] = old[i];
 	    free(old);
 	    b->copied = v;
 	    b->capcopied = cap;
 	}
     }
-    mask = b->capcopied - 1;
-    for (h = k * 0x9e3779b97f4a7c15ULL >> 20; b->copied[h & mask]; h++)
-	if (b->copied[h & mask] == k)
-	    return 1;
-    b->copied[h & mask] = k;
+    slot = copied_slot(b->copied, b->capcopied - 1, k);
+    if (b->copied[slot] == k)
+	return 1;
+    b->copied[slot] = k;
     b->ncopied++;
     return 0;
 }
