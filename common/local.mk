@@ -71,7 +71,8 @@ common_state_libstate_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 # outpostctl verify and the API's GET /v1/domains/D/verify (libspf2: CHECK_LIBS)
 common_check_libcheck_a_SOURCES = \
 	common/check/onboard.c common/check/onboard.h \
-	common/check/domcheck.c common/check/domcheck.h
+	common/check/domcheck.c common/check/domcheck.h \
+	common/check/spfdns.c common/check/spfdns.h
 common_check_libcheck_a_CFLAGS = $(COMMON_LIB_CFLAGS)
 EXTRA_DIST += common/core/README.md common/dns/README.md common/report/README.md \
 	common/state/README.md common/check/README.md
@@ -83,6 +84,12 @@ COMMON_LIBS = common/state/libstate.a common/report/libreport.a common/dns/libdn
 COMMON_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 # the domain checks, for the programs that run them (before COMMON_LIBS)
 CHECK_LIBS = common/check/libcheck.a $(SPF2_LIBS)
+
+# libspf2's lookups through dnsq (common/check/spfdns.c)
+UNIT_TESTS += tests/unit/test_spfdns
+tests_unit_test_spfdns_SOURCES = tests/unit/test_spfdns.c
+tests_unit_test_spfdns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_spfdns_LDADD = $(CHECK_LIBS) $(UNIT_LIBS)
 
 # the Prometheus text writer
 UNIT_TESTS += tests/unit/test_prom

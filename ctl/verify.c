@@ -80,6 +80,7 @@ cmd_verify(const char *conf_path, int argc, char **argv)
     if ((rc = onboard_open(&o, conf_path, argc, argv, &json)) != 0)
 	return rc;
     dq = dnsq_new();
+    dnsq_timeout(dq, o.conf->dns.lookup_timeout_ms);
     domcheck_run(&dc, &o, dq);
     if (json) {
 	jsonw_init(&w, stdout);

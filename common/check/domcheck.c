@@ -2,7 +2,7 @@
  * domcheck - the checks of what a sending domain publishes (see domcheck.h)
  *
  * Every lookup goes through one dnsq(3) resolver, whose timeout the caller
- * sets; libspf2 evaluates each relay address with its own resolver.
+ * sets: libspf2's evaluation of each relay address too, through spfdns(3).
  */
 #include "config.h"
 
@@ -21,8 +21,8 @@
 #include "dnsq.h"
 #include "domcheck.h"
 #include "jsonw.h"
-#include "msg.h"
 #include "onboard.h"
+#include "spfdns.h"
 #include "spfrec.h"
 #include "spfwalk.h"
 #include "taglist.h"
@@ -33,6 +33,13 @@
 #define V_FAIL DOMCHECK_FAIL
 
 static const char *const vstatus_name[] = {"pass", "warn", "fail"};
+
+/*
+ * The SPF evaluations of one check may wait on the DNS for at most this many
+ * lookup timeouts together: a record that leads to a name server that never
+ * answers costs a few timeouts, not one per term and relay address.
+ */
+#define SPF_BUDGET_LOOKUPS 10
 
 /* one run of the checks */
 struct verify {
@@ -729,20 +736,21 @@ void
 domcheck_run(struct domcheck *dc, const struct onboard *o, struct dnsq *dq)
 {
     struct verify vf;
+    struct spfdns *sd;
 
     memset(dc, 0, sizeof(*dc));
     snprintf(dc->domain, sizeof(dc->domain), "%s", o->domain);
     vf.o = o;
     vf.dq = dq;
     vf.dc = dc;
-    if ((vf.spf = SPF_server_new(SPF_DNS_CACHE, 0)) == NULL)
-	msg_fatal("libspf2: cannot create an SPF server");
+    sd = spfdns_new(lookup, dq, SPF_BUDGET_LOOKUPS * dnsq_timeout_ms(dq));
+    vf.spf = spfdns_server(sd);
     verify_spf(&vf, "spf", o->domain, "~all");
     verify_dkim(&vf);
     verify_dmarc(&vf);
     verify_ptr(&vf);
     verify_return_path(&vf);
-    SPF_server_free(vf.spf);
+    spfdns_free(sd);
 }
 
 /* domcheck_status_name - "pass", "warn" or "fail" */

@@ -12,8 +12,8 @@
  *	void domcheck_free(struct domcheck *dc);
  *
  * DESCRIPTION
- *	domcheck_run() asks the DNS (through dq, and libspf2's own resolver
- *	for the SPF evaluations) about the domain of o (onboard(3)) and
+ *	domcheck_run() asks the DNS (through dq, libspf2's SPF evaluations
+ *	too: spfdns(3)) about the domain of o (onboard(3)) and
  *	fills dc with one verdict per finding, DOMCHECK_PASS, _WARN or _FAIL,
  *	the check's name, why, and the fix (a zone-file line or advice) when
  *	one would help; dc->counts[] counts each status.  The checks, in
@@ -37,8 +37,10 @@
  *			not set.
  *
  *	DNS trouble (SERVFAIL, timeout) is reported as such, never as a
- *	missing record.  Lookups block: a daemon calls domcheck_run() from a
- *	thread that may wait, with dnsq_timeout(3) set.
+ *	missing record: for an SPF evaluation, as temperror.  Lookups block:
+ *	a daemon calls domcheck_run() from a thread that may wait, with
+ *	dnsq_timeout(3) set; the SPF evaluations of one run then wait on the
+ *	DNS for at most 10 such timeouts together.
  *
  *	domcheck_json() writes {"domain":..., "checks":[{"check", "status",
  *	"detail", "fix"}, ...], "pass":N, "warn":N, "fail":N}: what

@@ -26,6 +26,7 @@
 struct dnsq {
     struct __res_state rs;
     int ok;			/* res_ninit() succeeded */
+    long long timeout_ms;	/* dnsq_timeout()'s, 0: resolv.conf's */
     unsigned char *buf;
 };
 
@@ -63,6 +64,14 @@ dnsq_timeout(struct dnsq *q, long long ms)
 
     q->rs.retrans = (int) (s < 1 ? 1 : s > 30 ? 30 : s);
     q->rs.retry = 1;
+    q->timeout_ms = q->rs.retrans * 1000LL;
+}
+
+/* dnsq_timeout_ms - the bound of one try set by dnsq_timeout(), 0: none */
+long long
+dnsq_timeout_ms(const struct dnsq *q)
+{
+    return q->timeout_ms;
 }
 
 /* dnsq_result_free - release the records of an answer */

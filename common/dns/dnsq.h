@@ -7,6 +7,7 @@
  *	struct dnsq *dnsq_new(void);
  *	void dnsq_free(struct dnsq *q);
  *	void dnsq_timeout(struct dnsq *q, long long ms);
+ *	long long dnsq_timeout_ms(const struct dnsq *q);
  *	enum dnsq_status dnsq_lookup(struct dnsq *q, const char *name, int type,
  *				     struct dnsq_result *res);
  *	void dnsq_result_free(struct dnsq_result *res);
@@ -37,6 +38,8 @@
  *	dnsq_timeout() bounds each later lookup of q: one try of each name
  *	server, waiting ms (rounded up to whole seconds, the resolver's unit)
  *	for it, instead of resolv.conf's timeout and attempts.
+ *	dnsq_timeout_ms() is that bound in milliseconds as applied (0: none
+ *	set, resolv.conf's).
  *
  *	dnsq_parse_answer() is the reader of a raw answer (as the DNS sent
  *	it, len bytes) that dnsq_lookup() uses: it adds the records of the
@@ -77,6 +80,7 @@ struct dnsq;
 struct dnsq *dnsq_new(void);
 void dnsq_free(struct dnsq *q);
 void dnsq_timeout(struct dnsq *q, long long ms);
+long long dnsq_timeout_ms(const struct dnsq *q);
 enum dnsq_status dnsq_lookup(struct dnsq *q, const char *name, int type,
 			     struct dnsq_result *res);
 void dnsq_result_free(struct dnsq_result *res);
