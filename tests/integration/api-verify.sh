@@ -4,7 +4,9 @@
 # code, common/check); a domain published right passes, a broken DKIM record is
 # named with its fix; another tenant's domain, a key without the stats scope: 403;
 # DNS that does not answer is DNS trouble, each query bounded by [dns]
-# lookup_timeout; an answer is kept per domain (a DNS change shows in the CLI, not
+# lookup_timeout, libspf2's evaluation of the relay addresses included (an SPF
+# record whose evaluation reaches a name server that never answers: temperror,
+# well within a bound that resolv.conf's timeouts would exceed); an answer is kept per domain (a DNS change shows in the CLI, not
 # in the API's answer of a moment ago); every answer valid against
 # doc/openapi.yaml (TAP)
 . "$(dirname "$0")/../lib/world.sh"
@@ -25,6 +27,7 @@ pub() { openssl pkey -in "$keys/$1.pem" -pubout -outform DER 2>/dev/null | base6
 cat >"$WORLD_DIR/keytable" <<EOF
 good.test  s1  rsa  $keys/good.pem
 bad.test   s1  rsa  $keys/bad.pem
+spfdead.test  s1  rsa  $keys/good.pem
 EOF
 chmod 600 "$keys"/*.pem
 chown -R nobody "$keys" "$WORLD_DIR/keytable"
@@ -50,13 +53,13 @@ relay_hostname = relay.test
 lookup_timeout = 1s
 [pool main]
 transport = smtp:
-addresses = 192.0.2.2
+addresses = 192.0.2.2, 192.0.2.3, 192.0.2.4, 192.0.2.5
 [httpd]
 listen = 127.0.0.1:8480
 api_listen = 127.0.0.1:8481
 metrics_listen = 127.0.0.1:9434
 [tenant shop]
-domains = good.test, bad.test, x.slow.test
+domains = good.test, bad.test, x.slow.test, spfdead.test
 api_rate = 1000/s
 api_burst = 1000
 [tenant other]
@@ -82,20 +85,35 @@ api() {
 # j EXPR - a Python expression over the last body, d
 j() { "$PYTHON" -c "import json,sys; d=json.load(open('$body')); print($1)"; }
 
-# --- the DNS: good.test right; bad.test publishes another key; x.slow.test unanswered
+# --- the DNS: good.test right; bad.test publishes another key; x.slow.test unanswered;
+# spfdead.test's SPF evaluation asks, for each relay address, a name under dead.test,
+# whose name server reads the queries and never answers
 echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
-dns_a relay.test 192.0.2.2
+for a in 2 3 4 5; do dns_a relay.test 192.0.2.$a; done
 dns_ptr 192.0.2.2 relay.test
-publish() {    # DOMAIN KEY
-    dns_txt "$1" "v=spf1 ip4:192.0.2.2 -all"
+publish() {    # DOMAIN KEY [SPF]
+    local spf=${3:-v=spf1 ip4:192.0.2.2/31 ip4:192.0.2.4/31 -all}
+    dns_txt "$1" "$spf"
     dns_txt "_dmarc.$1" "v=DMARC1; p=none; rua=mailto:dmarc@$1"
     dns_mx "bounce.$1" relay.test
-    dns_txt "bounce.$1" "v=spf1 ip4:192.0.2.2 -all"
+    dns_txt "bounce.$1" "$spf"
     dns_txt "s1._domainkey.$1" "v=DKIM1; k=rsa; p=$(pub "$2")"
 }
 publish good.test good
 publish bad.test other
+publish spfdead.test good "v=spf1 exists:%{i}._spf.dead.test ip4:192.0.2.0/24 -all"
 echo "server=/slow.test/127.0.0.1#9" >>"$WORLD_DIR/dns/records.conf"
+cat >"$WORLD_DIR/silent.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+while True:
+    s.recvfrom(4096)    # read each query, answer none
+EOF
+world_spawn silent "$PYTHON" "$WORLD_DIR/silent.py" "$WORLD_DIR/run/silent.port"
+wait_until 5 test -s "$WORLD_DIR/run/silent.port" || BAIL_OUT "the silent name server did not start"
+echo "server=/dead.test/127.0.0.1#$(cat "$WORLD_DIR/run/silent.port")" >>"$WORLD_DIR/dns/records.conf"
 dns_start
 redis_start
 "$HTTPD_BIN" -n -c "$conf" >/dev/null
@@ -151,6 +169,26 @@ like "$(j '[c["detail"] for c in d["checks"] if c["check"] == "spf"][0]')" "DNS 
     "an unanswered query is DNS trouble"
 unlike "$(j '[c["detail"] for c in d["checks"]]')" "no SPF record|no DMARC record|no MX record" "never a missing record"
 diag "x.slow.test answered in $took ms ([dns] lookup_timeout = 1s, one try per query)"
+
+# ---------------------------------------------------------------- libspf2's lookups
+# Each relay address's evaluation asks A 192.0.2.N._spf.dead.test (a macro: the
+# record's own walk does not follow it): 8 evaluations (spfdead.test and its return
+# path), each waiting one lookup_timeout, where resolv.conf's 2 s x 2 tries wait 6 s.
+start=$(_now_ms)
+is "$(api "$key" GET /v1/domains/spfdead.test/verify)" 200 \
+    "an SPF record whose evaluation reaches a silent name server: 200"
+took=$(( $(_now_ms) - start ))
+ok '[ "$took" -lt 30000 ]' "within 30 s: libspf2's lookups wait [dns] lookup_timeout" ||
+    diag "took $took ms"
+temperror() { j "[c['detail'] for c in d['checks'] if c['check'] == '$1' and c['status'] == 'fail']"; }
+is "$(temperror spf)" "$(printf "'spfdead.test: 192.0.2.%s: DNS trouble while evaluating SPF (temperror)', " 2 3 4 5 |
+    sed 's/^/[/; s/, $/]/')" "each relay address: SPF temperror (DNS trouble), never not authorised" ||
+    diag_file "$body"
+is "$(temperror return-path)" "$(printf "'bounce.spfdead.test: 192.0.2.%s: DNS trouble while evaluating SPF (temperror)', " 2 3 4 5 |
+    sed 's/^/[/; s/, $/]/')" "  and for the return-path domain's record"
+is "$(j 'd["fail"], sorted({c["check"] for c in d["checks"]})')" \
+    "8 ['dkim', 'dmarc', 'ptr', 'return-path', 'spf']" "the other checks still run, and pass"
+diag "spfdead.test answered in $took ms"
 
 # ---------------------------------------------------------------- the answer is kept
 sed -i '/^txt-record=s1._domainkey.good.test,/d' "$WORLD_DIR/dns/records.conf"
