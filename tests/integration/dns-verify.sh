@@ -1,6 +1,7 @@
 #!/bin/bash
 # dns-verify.sh - outpostctl dns and verify against the real DNS of the test world:
-# a domain published right, and domains with each kind of mistake (TAP)
+# a domain published right, and domains with each kind of mistake; libspf2's
+# evaluation through the same resolver (include, a, mx) (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 need_programs "$CTL_BIN"
@@ -40,6 +41,7 @@ bounce_domain = bounce.%d
 secret_file = $WORLD_DIR/intake.secret
 [dns]
 relay_hostname = relay.test
+lookup_timeout = 1s
 [pool main]
 transport = smtp:
 addresses = 192.0.2.2
@@ -80,6 +82,12 @@ dns_txt many.test "v=spf1 ip4:192.0.2.2 include:_spf.many.test mx -all"
 dns_mx many.test relay.test
 # voids.test: 3 void lookups
 dns_txt voids.test "v=spf1 a:n1.voids.test a:n2.voids.test a:n3.voids.test ip4:192.0.2.2 -all"
+
+# inc.test: addresses authorised through include:, a: and mx, which libspf2 asks for
+dns_txt inc.test "v=spf1 include:_spf.inc.test a:relay3.test mx -all"
+dns_txt _spf.inc.test "v=spf1 ip4:192.0.2.2 ~all"
+dns_mx inc.test mx.inc.test
+dns_a mx.inc.test 192.0.2.60
 
 # mismatch.test: the published DKIM key is another key
 publish_good mismatch.test
@@ -176,6 +184,12 @@ like "$out" "fix: .*include:_spf.many.test costs 11" "fix names the costly inclu
 like "$out" "pass  spf +many.test: 192.0.2.2 may send" "libspf2 still evaluates the address"
 out=$(ctl verify voids.test)
 like "$out" "fail  spf +voids.test: 3 void lookups \\(the limit is 2\\)" "void lookups counted"
+
+out=$(ctl verify --ip 192.0.2.2 --ip 192.0.2.9 --ip 192.0.2.60 --ip 192.0.2.61 inc.test)
+like "$out" "pass  spf +inc.test: 192.0.2.2 may send" "libspf2 through include: (TXT) passes"
+like "$out" "pass  spf +inc.test: 192.0.2.9 may send" "  through a: (A)"
+like "$out" "pass  spf +inc.test: 192.0.2.60 may send" "  through mx (MX, then A)"
+like "$out" "fail  spf +inc.test: 192.0.2.61 is not authorised: SPF fail" "  and fails an address none names"
 
 out=$(ctl verify mismatch.test)
 like "$out" "fail  dkim +s1._domainkey.mismatch.test: key mismatch" "DKIM key mismatch"
