@@ -25,6 +25,7 @@
 #include "fromhdr.h"
 #include "msg.h"
 #include "redisconn.h"
+#include "spfdns.h"
 #include "xalloc.h"
 
 /* checkmsg_begin - evaluate this message; its report goes under id */
@@ -179,10 +180,22 @@ facts_dkim(struct checkmsg *cm, struct check_facts *f)
     }
 }
 
-/* facts_spf - libspf2's result for the client and the envelope sender's domain */
-static void
-facts_spf(const struct checkmsg_conn *cc, struct check_facts *f)
+/* ask - spfdns(3)'s view of dnsq */
+static enum dnsq_status
+ask(void *ctx, const char *name, int type, struct dnsq_result *res)
 {
+    return dnsq_lookup(ctx, name, type, res);
+}
+
+/*
+ * facts_spf - libspf2's result for the client and the envelope sender's
+ * domain, its lookups through q (the sender's records decide how many: at
+ * most SPFDNS_BUDGET_LOOKUPS of q's timeout in all)
+ */
+static void
+facts_spf(const struct checkmsg_conn *cc, struct dnsq *q, struct check_facts *f)
+{
+    struct spfdns *sd;
     SPF_server_t *spf;
     SPF_request_t *req;
     SPF_response_t *resp = NULL;
@@ -195,10 +208,12 @@ facts_spf(const struct checkmsg_conn *cc, struct check_facts *f)
 	return;
     }
     snprintf(f->spf_domain, sizeof(f->spf_domain), "%s", cc->sender_domain);
-    if (f->client_ip[0] == '\0' || (spf = SPF_server_new(SPF_DNS_CACHE, 0)) == NULL) {
+    if (f->client_ip[0] == '\0'
+	|| (sd = spfdns_new(ask, q, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(q))) == NULL) {
 	snprintf(f->spf_result, sizeof(f->spf_result), "temperror");
 	return;
     }
+    spf = spfdns_server(sd);
     snprintf(sender, sizeof(sender), "postmaster@%s", cc->sender_domain);
     req = SPF_request_new(spf);
     if ((strchr(f->client_ip, ':') ? SPF_request_set_ipv6_str(req, f->client_ip)
@@ -210,7 +225,7 @@ facts_spf(const struct checkmsg_conn *cc, struct check_facts *f)
     }
     SPF_response_free(resp);
     SPF_request_free(req);
-    SPF_server_free(spf);
+    spfdns_free(sd);
     snprintf(f->spf_result, sizeof(f->spf_result), "%s",
 	     r == SPF_RESULT_INVALID ? "permerror" : SPF_strresult(r));
 }
@@ -248,16 +263,14 @@ dmarc_at(struct dnsq *q, const char *domain, struct check_facts *f)
 
 /* facts_dmarc - the From: domain's record, else its organizational domain's */
 static void
-facts_dmarc(struct check_facts *f)
+facts_dmarc(struct dnsq *q, struct check_facts *f)
 {
     char org[DOMAIN_MAX];
-    struct dnsq *q;
     int rc;
 
     f->dmarc = CHECK_DMARC_NONE;
     if (f->from_domain[0] == '\0')
 	return;
-    q = dnsq_new();
     rc = dmarc_at(q, f->from_domain, f);
     if (rc == 0 && dmarc_org_domain(f->from_domain, org, sizeof(org)) == 0
 	&& strcmp(org, f->from_domain) != 0) {
@@ -267,7 +280,6 @@ facts_dmarc(struct check_facts *f)
     }
     if (rc < 0)
 	f->dmarc = CHECK_DMARC_TROUBLE;
-    dnsq_free(q);
 }
 
 /* facts_headers - From:, List-Unsubscribe, the Received path */
@@ -357,14 +369,18 @@ checkmsg_eom(struct checkmsg *cm, const struct checkmsg_conn *cc,
 {
     struct check_facts *f = xcalloc(1, sizeof(*f));
     struct check_report *r = xmalloc(sizeof(*r));
+    struct dnsq *q = dnsq_new();
     char failed[128], *text;
     int rc;
 
+    /* the SPF and DMARC lookups: each within [dns] lookup_timeout */
+    dnsq_timeout(q, conf->dns.lookup_timeout_ms);
     client_ip(cc->client, f->client_ip, sizeof(f->client_ip));
     facts_headers(cm, cc, f);
     facts_dkim(cm, f);
-    facts_spf(cc, f);
-    facts_dmarc(f);
+    facts_spf(cc, q, f);
+    facts_dmarc(q, f);
+    dnsq_free(q);
     checkjudge_run(f, r);
     text = report_text(r, failed, sizeof(failed));
     rc = store(conf, cm->id, text, qid);

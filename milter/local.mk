@@ -15,7 +15,7 @@ outpost_milter_SOURCES = milter/main.c milter/filter.c milter/filter.h $(MILTER_
 	milter/checkmsg.c milter/checkmsg.h milter/checkjudge.c milter/checkjudge.h
 outpost_milter_CFLAGS = $(COMMON_CFLAGS) $(OPENDKIM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(PARSER_PATH_CFLAGS)
-outpost_milter_LDADD = $(COMMON_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) $(MILTER_LIBS) \
+outpost_milter_LDADD = $(CHECK_LIBS) $(COMMON_LIBS) $(OPENDKIM_LIBS) $(MILTER_LIBS) \
 	$(LIBEVENT_LIBS) -ldl
 
 UNIT_TESTS += tests/unit/test_dkimsign tests/unit/test_fromhdr tests/unit/test_authz

@@ -34,13 +34,6 @@
 
 static const char *const vstatus_name[] = {"pass", "warn", "fail"};
 
-/*
- * The SPF evaluations of one check may wait on the DNS for at most this many
- * lookup timeouts together: a record that leads to a name server that never
- * answers costs a few timeouts, not one per term and relay address.
- */
-#define SPF_BUDGET_LOOKUPS 10
-
 /* one run of the checks */
 struct verify {
     const struct onboard *o;
@@ -743,7 +736,7 @@ domcheck_run(struct domcheck *dc, const struct onboard *o, struct dnsq *dq)
     vf.o = o;
     vf.dq = dq;
     vf.dc = dc;
-    sd = spfdns_new(lookup, dq, SPF_BUDGET_LOOKUPS * dnsq_timeout_ms(dq));
+    sd = spfdns_new(lookup, dq, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(dq));
     vf.spf = spfdns_server(sd);
     verify_spf(&vf, "spf", o->domain, "~all");
     verify_dkim(&vf);

@@ -58,6 +58,13 @@
 typedef enum dnsq_status (*spfdns_lookup_fn)(void *ctx, const char *name, int type,
 					      struct dnsq_result *res);
 
+/*
+ * The SPF evaluations of one check may wait on the DNS for at most this many
+ * lookup timeouts together: a record that leads to a name server that never
+ * answers costs a few timeouts, not one per term and relay address.
+ */
+#define SPFDNS_BUDGET_LOOKUPS 10
+
 struct spfdns;
 
 struct spfdns *spfdns_new(spfdns_lookup_fn lookup, void *ctx, long long budget_ms);
