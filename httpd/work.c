@@ -401,7 +401,7 @@ count(struct work *w)
 	idx[nk++] = i;
     }
     if (nk > 0) {
-	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	snprintf(ttl, sizeof(ttl), "%lld", w->hs->conf->intake.token_max_age_ms / 1000);
 	snprintf(tag, sizeof(tag), "%s:%llu", w->id, w->round + 1);
 	argv[nk] = ttl;
 	argv[nk + 1] = tag;
