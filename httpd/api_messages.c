@@ -70,11 +70,10 @@ answer(struct api_call *call, int status, const char *error, const char *message
 
 /* domain_allowed - the sender domain is the key's and the tenant's */
 static int
-domain_allowed(const struct api_messages *a, const struct api_call *call, const char *d)
+domain_allowed(const struct api_call *call, const char *d)
 {
     size_t i;
 
-    (void) a;
     if (conf_tenant_of_domain(call->conf, d) != call->tenant)
 	return 0;
     for (i = 0; i < call->ndomains; i++)
@@ -291,7 +290,7 @@ prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
 	answer(call, 400, "invalid", why);
 	return 400;
     }
-    if (!domain_allowed(a, call, addr_domain(run->req.from.addr))) {
+    if (!domain_allowed(call, addr_domain(run->req.from.addr))) {
 	answer(call, 403, "forbidden", "from: not a sender domain of this key");
 	return 403;
     }

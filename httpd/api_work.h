@@ -19,7 +19,8 @@
  *	api_work_queue() queues a job, which is carried out with the
  *	configuration job->conf (the one in force when its request began,
  *	hsettings(3): its tenants, its [dns] lookup_timeout; the Redis
- *	connections are those of the conf given at start): API_JOB_REQUEST checks the key
+ *	connections are those of the conf given at start).
+ *	API_JOB_REQUEST checks the key
  *	(job->key, the route job->rt) and then carries out the route's
  *	operation (POST /v1/messages is handed to messages, api_messages(3),
  *	with the key's tenant and its domains, the body and job->idem_key;

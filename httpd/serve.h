@@ -52,7 +52,6 @@
 #include <stddef.h>
 
 #include "conf.h"
-#include "provider.h"
 
 struct MHD_Daemon;
 struct work;
