@@ -708,19 +708,22 @@ read_secret(const struct conf_tenant *ct, char *secret, size_t *len, char *err,
     return 0;
 }
 
-/* find - the tenant of that name, configured now or before, or NULL */
+/* find - the tenant of that name configured now, or NULL */
 static struct tenant *
 find(const struct dispatch *d, const char *name)
 {
     size_t i;
 
     for (i = 0; i < d->n; i++)
-	if (strcmp(d->t[i]->name, name) == 0)
+	if (d->t[i]->on && strcmp(d->t[i]->name, name) == 0)
 	    return d->t[i];
     return NULL;
 }
 
-/* tenant_new - a tenant not seen before: its keys and timers, not yet on */
+/*
+ * tenant_new - a tenant given a webhook: its keys and timers, not yet on
+ * (one that was taken away before stays retired: see tenant_off())
+ */
 static struct tenant *
 tenant_new(struct dispatch *d, const char *name)
 {
@@ -780,7 +783,12 @@ tenant_post(struct tenant *t, struct whpost *post, const char *url)
     t->url = xstrdup(url);
 }
 
-/* tenant_off - a tenant a reload took away: its loop stops, its events wait */
+/*
+ * tenant_off - a tenant a reload took away: its loop stops, its events wait.
+ * It is retired, never on again (a tenant given its webhook back is a new
+ * one), and kept until dispatch_free(): the answers of the commands it has
+ * in flight still find it, and end there.
+ */
 static void
 tenant_off(struct tenant *t)
 {
@@ -795,6 +803,10 @@ tenant_off(struct tenant *t)
     evtimer_del(t->lease_timer);
     batch_clear(t);
     t->ack = 0;
+    if (t->ra) {
+	rasync_free(t->ra);		/* its commands in flight get NULL, and end */
+	t->ra = NULL;
+    }
 }
 
 /* one tenant of a configuration, read before anything changes */

@@ -35,7 +35,11 @@
  *	changed, its new URL and request_timeout (a POST in flight to the
  *	old URL is dropped and its batch, not acknowledged, is posted to the
  *	new one), and one whose webhook is gone stops (its events stay in
- *	its stream and are posted when it is configured again).
+ *	its stream and are posted when it is configured again; its metrics
+ *	leave the page, and start from zero when it comes back).  A tenant
+ *	taken away is kept, retired, until dispatch_free(), so that the
+ *	answers of its last commands find it; one given its webhook back is
+ *	a new one.
  *	[general] node and [redis] stay those of the start.  Reloads, done
  *	and refused (dispatch_refused() counts one refused before), are
  *	counted in the metrics.
