@@ -10,6 +10,7 @@ noinst_LIBRARIES += common/core/libcore.a common/dns/libdns.a \
 common_core_libcore_a_SOURCES = \
 	common/core/addr.c common/core/addr.h \
 	common/core/conf.c common/core/conf.h \
+	common/core/confdiff.c common/core/confdiff.h \
 	common/core/daemonopt.c common/core/daemonopt.h \
 	common/core/keytable.c common/core/keytable.h \
 	common/core/confval.c common/core/confval.h \

@@ -7,7 +7,8 @@
  * worker resumes it with the answer.  An import sends a job each time a
  * batch of rows is full, and reads on once the worker has written it; its
  * first batch is its first row, so that the key is checked before a
- * stranger's rows take any room.
+ * stranger's rows take any room.  A request keeps the settings in force
+ * when it began (hsettings(3)) until its end: its limits, its tenants.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "api_parse.h"
 #include "api_work.h"
 #include "hmetrics.h"
+#include "hsettings.h"
 #include "jsonw.h"
 #include "mhdstart.h"
 #include "msg.h"
@@ -32,7 +34,7 @@
 #define IMPORT_ERRORS	10	/* invalid rows reported one by one */
 
 struct api {
-    const struct outpost_conf *conf;
+    const struct outpost_conf *conf;	/* at start: the listeners' limits */
     struct api_work *work;
     struct hmetrics *m;
 };
@@ -46,6 +48,7 @@ struct row_error {
 /* one request in progress */
 struct api_req {
     struct api *a;
+    struct hsettings *hs;	/* the request's settings: a reference */
     struct MHD_Connection *conn;
     struct api_route rt;
     unsigned err_status;	/* an answer decided before the end: 0 none */
@@ -325,8 +328,10 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
     int st;
 
     q->a = a;
+    q->hs = hsettings_current();
     q->conn = conn;
     q->job.kind = API_JOB_REQUEST;
+    q->job.conf = q->hs->conf;
     if ((st = api_route(method, url, &q->rt, &why)) == 404) {
 	refuse(q, 404, "not_found", "no such endpoint");
     } else if (st == 405) {
@@ -352,7 +357,7 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
 static void
 body_data(struct api_req *q, const char *data, size_t *size)
 {
-    const struct conf_httpd *h = &q->a->conf->httpd;
+    const struct conf_httpd *h = &q->hs->conf->httpd;
     unsigned long long max = q->rt.op == API_SUP_IMPORT ? h->api_import_max
 	: q->rt.op == API_MESSAGES ? h->api_max_message : h->max_body;
     size_t n = *size;
@@ -447,6 +452,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(q->body);
     free(q->batch);
     free(q->lines);
+    hsettings_unref(q->hs);		/* the worker is done with the job */
     free(q);
     *con_cls = NULL;
 }

@@ -70,11 +70,11 @@ answer(struct api_call *call, int status, const char *error, const char *message
 
 /* domain_allowed - the sender domain is the key's and the tenant's */
 static int
-domain_allowed(const struct api_messages *a, const struct api_call *call, const char *d)
+domain_allowed(const struct api_call *call, const char *d)
 {
     size_t i;
 
-    if (conf_tenant_of_domain(a->conf, d) != call->tenant)
+    if (conf_tenant_of_domain(call->conf, d) != call->tenant)
 	return 0;
     for (i = 0; i < call->ndomains; i++)
 	if (strcasecmp(call->domains[i], d) == 0)
@@ -274,7 +274,7 @@ job_done(struct submit_job *job)
 static int
 prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
 {
-    const struct conf_httpd *h = &a->conf->httpd;
+    const struct conf_httpd *h = &call->conf->httpd;
     struct compose_limits lim;
     char why[300];
     size_t i;
@@ -285,12 +285,12 @@ prepare(struct api_messages *a, struct api_call *call, struct api_run *run)
     }
     lim.max_rcpts = (size_t) h->api_max_recipients;
     lim.max_headers = HEADERS_MAX;
-    lim.campaign_header = a->conf->milter.campaign_header;
+    lim.campaign_header = call->conf->milter.campaign_header;
     if (compose_parse(call->body, call->body_len, &lim, &run->req, why, sizeof(why)) < 0) {
 	answer(call, 400, "invalid", why);
 	return 400;
     }
-    if (!domain_allowed(a, call, addr_domain(run->req.from.addr))) {
+    if (!domain_allowed(call, addr_domain(run->req.from.addr))) {
 	answer(call, 403, "forbidden", "from: not a sender domain of this key");
 	return 403;
     }

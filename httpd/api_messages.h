@@ -16,7 +16,10 @@
  *	for the idempotency keys.
  *
  *	api_messages_post() carries out one request.  The caller fills in
- *	call->tenant (the key's tenant), call->domains and call->ndomains
+ *	call->conf (the configuration of the request: [httpd]
+ *	api_max_message and api_max_recipients, [milter] campaign_header,
+ *	the tenants; the Redis connection is that of the conf given to
+ *	api_messages_new()), call->tenant (the key's tenant, in call->conf), call->domains and call->ndomains
  *	(the sender domains the key may use), call->body and call->body_len
  *	(the request body, JSON, see compose(3)), call->idem_key (the
  *	Idempotency-Key header, or NULL), call->done and call->arg.  The
@@ -65,7 +68,8 @@ struct api_run;
 
 struct api_call {
     /* the request */
-    const struct conf_tenant *tenant;
+    const struct outpost_conf *conf;	/* the request's: limits, tenants */
+    const struct conf_tenant *tenant;	/* of conf */
     const char *const *domains;		/* the key's sender domains */
     size_t ndomains;
     const char *body;

@@ -159,7 +159,7 @@ static int
 domain_ok(const struct api_worker *w, const struct api_job *job,
 	  const struct conf_tenant *t, const char *domain)
 {
-    return apikey_has_domain(&job->k, domain) && conf_tenant_of_domain(w->conf, domain) == t;
+    return apikey_has_domain(&job->k, domain) && conf_tenant_of_domain(job->conf, domain) == t;
 }
 
 /* one_domain - the only domain of the key its tenant owns, or NULL */
@@ -236,7 +236,7 @@ auth(struct api_worker *w, struct api_job *job)
 	return unavailable(job);
     apikey_hash(job->key, strlen(job->key), hash);
     if (got == 0 || !apikey_hash_equal(hash, job->k.hash)
-	|| (t = conf_tenant_find(w->conf, job->k.tenant)) == NULL)
+	|| (t = conf_tenant_find(job->conf, job->k.tenant)) == NULL)
 	return fail(job, 401, "unauthorized", "unknown or revoked API key");
     if (rate(w, job, t) < 0)
 	return -1;
@@ -429,7 +429,7 @@ sup_list(struct api_worker *w, struct api_job *job)
 static void
 import(struct api_worker *w, struct api_job *job)
 {
-    const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
+    const struct conf_tenant *t = conf_tenant_find(job->conf, job->k.tenant);
     struct sup_batch *b = sup_batch_new(w->sup, 0);
     struct sup_entry *e;
     size_t i;
@@ -464,7 +464,7 @@ keep_sender(const char *sender, void *arg)
 {
     struct api_job *job = ((void **) arg)[0];
     struct api_worker *w = ((void **) arg)[1];
-    const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
+    const struct conf_tenant *t = conf_tenant_find(job->conf, job->k.tenant);
 
     if (job->domain[0])
 	return strcasecmp(sender, job->domain) == 0;
@@ -540,7 +540,7 @@ events(struct api_worker *w, struct api_job *job)
     memset(&pg, 0, sizeof(pg));
     pg.w = w;
     pg.job = job;
-    pg.t = conf_tenant_find(w->conf, job->k.tenant);
+    pg.t = conf_tenant_find(job->conf, job->k.tenant);
     pg.jw = doc_open(&d);
     snprintf(pg.last, sizeof(pg.last), "%s", job->rt->after[0] ? job->rt->after : "0-0");
     jsonw_object(pg.jw, NULL);
@@ -650,11 +650,12 @@ verify(struct api_worker *w, struct api_job *job)
 	job->status = 200;
 	return;
     }
-    if (onboard_init(&o, w->conf, job->domain, NULL, err, sizeof(err)) < 0) {
+    if (onboard_init(&o, job->conf, job->domain, NULL, err, sizeof(err)) < 0) {
 	verify_store(w->work, slot, NULL, job->now);
 	fail(job, 500, "misconfigured", err);
 	return;
     }
+    dnsq_timeout(w->dq, job->conf->dns.lookup_timeout_ms);
     domcheck_run(&dc, &o, w->dq);
     doc_open(&d);
     domcheck_json(&dc, &d.w);
@@ -687,7 +688,7 @@ messages_done(struct api_call *call)
 static int
 messages(struct api_worker *w, struct api_job *job)
 {
-    const struct conf_tenant *t = conf_tenant_find(w->conf, job->k.tenant);
+    const struct conf_tenant *t = conf_tenant_find(job->conf, job->k.tenant);
     char *p, *save = NULL;
     size_t n = 0, cap = 1;
 
@@ -711,6 +712,7 @@ messages(struct api_worker *w, struct api_job *job)
     job->call.idem_key = job->idem_key;
     job->call.done = messages_done;
     job->call.arg = job;
+    job->call.conf = job->conf;
     api_messages_post(w->work->messages, &job->call);
     return 1;
 }

@@ -16,7 +16,11 @@
  *	API request that needs Redis (all of them: a key is checked there),
  *	so no HTTP thread waits.
  *
- *	api_work_queue() queues a job: API_JOB_REQUEST checks the key
+ *	api_work_queue() queues a job, which is carried out with the
+ *	configuration job->conf (the one in force when its request began,
+ *	hsettings(3): its tenants, its [dns] lookup_timeout; the Redis
+ *	connections are those of the conf given at start).
+ *	API_JOB_REQUEST checks the key
  *	(job->key, the route job->rt) and then carries out the route's
  *	operation (POST /v1/messages is handed to messages, api_messages(3),
  *	with the key's tenant and its domains, the body and job->idem_key;
@@ -68,6 +72,7 @@ enum api_job_kind { API_JOB_REQUEST, API_JOB_IMPORT };
 
 struct api_job {
     int kind;			/* enum api_job_kind */
+    const struct outpost_conf *conf;	/* the request's: tenants, limits */
     const struct api_route *rt;
     char key[APIKEY_MAX];	/* as the client sent it */
     const char *body;		/* a PUT's or a POST's body, NULL: none */

@@ -150,6 +150,11 @@ hmetrics_render(void *arg)
     prom_family(p, "outpost_httpd_redis_failures_total", PROM_COUNTER,
 		"Redis commands that failed for want of a connection.");
     prom_counter(p, NULL, rconn_failure_count());
+    prom_family(p, "outpost_httpd_reloads_total", PROM_COUNTER,
+		"Reloads on SIGHUP: done (the new settings in force), refused (a bad "
+		"configuration or secret file: the running one is kept).");
+    prom_counter(p, (const char *[]) {"result", "done", NULL}, PROM_GET(m->reloads[0]));
+    prom_counter(p, (const char *[]) {"result", "refused", NULL}, PROM_GET(m->reloads[1]));
     prom_family(p, "outpost_httpd_events_lost_total", PROM_COUNTER,
 		"Events not written to a tenant's stream (events(3)).");
     prom_counter(p, NULL, events_failures());

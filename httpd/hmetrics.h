@@ -46,6 +46,7 @@ struct hmetrics {
     unsigned long long other;			/* 404, 405, 413 */
     unsigned long long api[HM_API_ROUTES][HM_API_STATUSES + 1];	/* the last: others */
     long long queued;				/* gauge */
+    unsigned long long reloads[2];		/* SIGHUP: done, refused */
 };
 
 struct hmetrics *hmetrics_new(const char *node);

@@ -4,6 +4,7 @@ outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
 	httpd/work.c httpd/work.h httpd/tally.c httpd/tally.h \
 	httpd/machine.c httpd/machine.h \
 	httpd/hmetrics.c httpd/hmetrics.h httpd/mhdstart.c httpd/mhdstart.h \
+	httpd/hsettings.c httpd/hsettings.h \
 	httpd/compose.c httpd/compose.h httpd/submit.c httpd/submit.h \
 	httpd/api_messages.c httpd/api_messages.h \
 	httpd/api.c httpd/api.h httpd/api_parse.c httpd/api_parse.h \
@@ -84,5 +85,6 @@ tests_fuzz_fuzz_api_request_SOURCES = tests/fuzz/fuzz_api_request.c \
 tests_fuzz_fuzz_api_request_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
 tests_fuzz_fuzz_api_request_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_api_request_LDADD = $(COMMON_LIBS)
-INTEGRATION_TESTS += tests/integration/httpd-api.sh tests/integration/api-verify.sh
+INTEGRATION_TESTS += tests/integration/httpd-api.sh tests/integration/api-verify.sh \
+	tests/integration/httpd-reload.sh
 EXTRA_DIST += doc/openapi.yaml tests/lib/openapi-check.py

@@ -23,8 +23,12 @@
  *	-v	more logging
  *
  *	SIGTERM and SIGINT stop it: waiting unsubscribes are answered 503,
- *	counts are written.  The configuration and the secrets are read at
- *	start only: restart it to change them.
+ *	counts are written.  SIGHUP reads the configuration and the secrets
+ *	again (hsettings(3) says what a reload changes): when anything is
+ *	wrong it logs why and keeps the running ones; requests in flight
+ *	finish with the settings they began with.  Settings that need a new
+ *	socket, thread or connection keep their value of the start, with a
+ *	warning that names each one changed.
  *
  * DIAGNOSTICS
  *	Problems go to syslog (or stderr with -f; see msg(3)); a bad
@@ -50,10 +54,10 @@
 #include "conf.h"
 #include "daemonopt.h"
 #include "hmetrics.h"
+#include "hsettings.h"
 #include "msg.h"
 #include "privs.h"
 #include "promhttp.h"
-#include "provider.h"
 #include "redischeck.h"
 #include "redisconn.h"
 #include "sdnotify.h"
@@ -99,28 +103,63 @@ listen_on(const char *where, char *err, size_t errlen)
     return fd;
 }
 
-/* key_owner - who must own the secret file: the user we run as */
-static uid_t
-key_owner(const struct outpost_conf *conf)
+/* settings - the configuration and its secrets read and checked, or NULL and err */
+static struct hsettings *
+settings(const char *path, char *err, size_t errlen)
 {
+    struct outpost_conf *conf;
+    struct hsettings *hs;
     uid_t uid;
     gid_t gid;
-    char err[256];
+    char why[256];
 
+    if ((conf = conf_load(path, err, errlen)) == NULL)
+	return NULL;
     if (geteuid() != 0)
-	return geteuid();
-    if (privs_lookup(conf->general.user, &uid, &gid, err, sizeof(err)) < 0)
-	msg_fatal("[general] %s", err);
-    return uid;
+	uid = geteuid();
+    else if (privs_lookup(conf->general.user, &uid, &gid, why, sizeof(why)) < 0) {
+	snprintf(err, errlen, "[general] %s", why);
+	conf_free(conf);
+	return NULL;
+    }
+    if ((hs = hsettings_new(conf, uid, err, errlen)) == NULL)
+	conf_free(conf);
+    return hs;
+}
+
+/*
+ * reload - SIGHUP: new settings for the requests that begin now, or, when
+ * anything is wrong, the running ones kept; what needs a restart is named
+ */
+static void
+reload(const char *path, const struct outpost_conf *boot, struct hmetrics *m)
+{
+    struct hsettings *hs;
+    char err[600];
+    int fixed;
+
+    sdnotify_reloading();
+    if ((hs = settings(path, err, sizeof(err))) == NULL) {
+	PROM_INC(m->reloads[1]);
+	msg_error("reload refused, keeping the running configuration: %s", err);
+	sdnotify_ready("reload refused: %s", err);
+	return;
+    }
+    fixed = hsettings_fixed(boot, hs->conf);
+    msg_info("reloaded %s: %zu secrets, %zu tenants%s", path, verp_keys_count(hs->keys),
+	     hs->conf->tenants.n, fixed ? " (some settings need a restart)" : "");
+    sdnotify_ready("reloaded: %zu secrets, %zu tenants%s", verp_keys_count(hs->keys),
+		   hs->conf->tenants.n, fixed ? " (some settings need a restart)" : "");
+    hsettings_install(hs);		/* requests in flight keep theirs */
+    PROM_INC(m->reloads[0]);
 }
 
 int
 main(int argc, char **argv)
 {
     struct daemonopt o;
-    struct outpost_conf *conf;
-    struct provider_table providers;
-    struct verp_keys *keys;
+    const struct outpost_conf *conf;	/* at start: sockets, threads, Redis */
+    struct hsettings *hs;
     struct hmetrics *m;
     struct promhttp *metrics = NULL;
     struct work *work;
@@ -138,24 +177,17 @@ main(int argc, char **argv)
     daemonopt_parse(argc, argv, &o);
     msg_open("outpost-httpd", 1, 0);
     msg_verbose(o.verbose);
-    if ((conf = conf_load(o.conf_path, err, sizeof(err))) == NULL)
+    if ((hs = settings(o.conf_path, err, sizeof(err))) == NULL)
 	msg_fatal("%s", err);
-    if (conf->intake.secret_file == NULL)
-	msg_fatal("%s: outpost-httpd needs [intake] secret_file (the token secrets)",
-		  o.conf_path);
-    if ((keys = verp_keys_load(conf->intake.secret_file, 1, key_owner(conf), err,
-			       sizeof(err))) == NULL)
-	msg_fatal("%s", err);
-    if (provider_table_build(conf, &providers, err, sizeof(err)) < 0)
-	msg_fatal("%s", err);
+    conf = hs->conf;
     if (o.check_only) {
 	printf("%s: configuration OK (%zu secrets, %zu listen addresses)\n", o.conf_path,
-	       verp_keys_count(keys), conf->httpd.listen.n);
-	verp_keys_free(keys);
-	provider_table_free(&providers);
-	conf_free(conf);
+	       verp_keys_count(hs->keys), conf->httpd.listen.n);
+	hsettings_unref(hs);
 	return 0;
     }
+    /* the first settings stay while the process lives: what is fixed at start reads them */
+    hsettings_install(hsettings_ref(hs));
     msg_open("outpost-httpd", o.foreground, conf->general.syslog_facility);
     rcheck_at_start(&conf->redis);
 
@@ -185,7 +217,7 @@ main(int argc, char **argv)
 	msg_fatal("%s", err);
 
     work = work_start(conf, m);
-    serve = serve_new(conf, keys, &providers, work, m);
+    serve = serve_new(conf, work, m);
     for (i = 0; i < n; i++)
 	if ((mhd[i] = serve_start(serve, fds[i], err, sizeof(err))) == NULL)
 	    msg_fatal("[httpd] listen %s: %s", conf->httpd.listen.v[i], err);
@@ -201,15 +233,14 @@ main(int argc, char **argv)
 	msg_info("API listening on %s%s", conf->httpd.api_listen.v[0], na > 1 ? " and more" : "");
     }
     msg_info("listening on %s%s (%zu secrets)", conf->httpd.listen.v[0],
-	     n > 1 ? " and more" : "", verp_keys_count(keys));
+	     n > 1 ? " and more" : "", verp_keys_count(hs->keys));
     sdnotify_ready("listening on %s", conf->httpd.listen.v[0]);
 
     for (;;) {
 	if (sigwait(&set, &sig) != 0)
 	    continue;
 	if (sig == SIGHUP) {
-	    msg_info("SIGHUP: the configuration and the secrets are read at start only: "
-		     "restart outpost-httpd to change them");
+	    reload(o.conf_path, conf, m);
 	    continue;
 	}
 	break;
@@ -231,9 +262,8 @@ main(int argc, char **argv)
     serve_free(serve);
     promhttp_stop(metrics);
     hmetrics_free(m);
-    verp_keys_free(keys);
-    provider_table_free(&providers);
-    conf_free(conf);
+    hsettings_install(NULL);
+    hsettings_unref(hs);
     free(mhd);
     free(fds);
     return 0;

@@ -3,7 +3,9 @@
  *
  * Every answer is decided here from the token alone; what must reach
  * Redis goes to work(3).  An unsubscribe waits for it with the connection
- * suspended (no thread waits); opens and clicks do not wait at all.
+ * suspended (no thread waits); opens and clicks do not wait at all.  Each
+ * request reads the settings in force when it began (hsettings(3)): the
+ * secrets, the providers, the limits of the moment.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "hmetrics.h"
+#include "hsettings.h"
 #include "machine.h"
 #include "mhdstart.h"
 #include "msg.h"
@@ -46,12 +49,9 @@ struct redirect {
 };
 
 struct serve {
-    const struct outpost_conf *conf;
-    const struct verp_keys *keys;
-    const struct provider_table *providers;
+    const struct outpost_conf *conf;	/* at start: the listeners' limits */
     struct work *work;
     struct hmetrics *m;
-    struct machine_rules rules;
     struct MHD_Response *gif;
     EVP_MD *sha256;		/* fetched once: no lookup per request */
     struct redirect redirect[REDIRECTS];
@@ -60,6 +60,7 @@ struct serve {
 /* one POST /u/ in progress */
 struct req {
     struct serve *s;
+    struct hsettings *hs;	/* the request's settings: a reference */
     struct MHD_Connection *conn;
     struct MHD_PostProcessor *pp;
     unsigned long long body;	/* bytes received */
@@ -212,24 +213,24 @@ now_ms(void)
 
 /* provider - the recipient's provider by its domain, or "other" */
 static const char *
-provider(const struct serve *s, const char *rcpt)
+provider(const struct hsettings *hs, const char *rcpt)
 {
     const char *at = strrchr(rcpt, '@');
     int i;
 
-    if (at == NULL || (i = provider_by_domain(s->providers, at + 1)) < 0)
+    if (at == NULL || (i = provider_by_domain(&hs->providers, at + 1)) < 0)
 	return "other";
-    return s->providers->v[i].name;
+    return hs->providers.v[i].name;
 }
 
 /* decode - the token after "/X/" */
 static int
-decode(const struct serve *s, int kind, const char *url, struct webtoken *t)
+decode(const struct hsettings *hs, int kind, const char *url, struct webtoken *t)
 {
     const char *tok = url + 3;
 
-    return webtoken_decode(s->keys, kind, tok, strnlen(tok, WEBTOKEN_MAX + 1),
-			   now_ms() / 1000, s->conf->intake.token_max_age_ms / 1000, t);
+    return webtoken_decode(hs->keys, kind, tok, strnlen(tok, WEBTOKEN_MAX + 1),
+			   now_ms() / 1000, hs->conf->intake.token_max_age_ms / 1000, t);
 }
 
 /*
@@ -237,7 +238,7 @@ decode(const struct serve *s, int kind, const char *url, struct webtoken *t)
  * is a trusted proxy, the last address of X-Forwarded-For
  */
 static void
-client_addr(const struct serve *s, struct MHD_Connection *conn, char *out, size_t size)
+client_addr(const struct hsettings *hs, struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
 	MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -253,7 +254,7 @@ client_addr(const struct serve *s, struct MHD_Connection *conn, char *out, size_
     else if (sa->sa_family == AF_INET6)
 	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out,
 		  (socklen_t) size);
-    if (!cidr_list_match(&s->conf->httpd.trusted_proxies, sa)
+    if (!cidr_list_match(&hs->conf->httpd.trusted_proxies, sa)
 	|| (xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					      "X-Forwarded-For")) == NULL)
 	return;
@@ -319,7 +320,8 @@ redirect(struct serve *s, struct MHD_Connection *conn, const char *url)
 
 /* track - GET /o/ and /c/: count, then the image or the redirect */
 static enum MHD_Result
-track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
+track(struct serve *s, const struct hsettings *hs, struct MHD_Connection *conn, int kind,
+      const char *url)
 {
     int route = kind == WEBTOKEN_OPEN ? HM_OPEN : HM_CLICK, st, sig;
     struct webtoken t;			/* 3 KiB: on the stack, not malloc'd */
@@ -327,10 +329,10 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
     char addr[INET6_ADDRSTRLEN + 8];
     long long now = now_ms();
 
-    st = decode(s, kind, url, &t);
+    st = decode(hs, kind, url, &t);
     if (st == WEBTOKEN_OK) {
-	client_addr(s, conn, addr, sizeof(addr));
-	sig = machine_classify(&s->rules, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	client_addr(hs, conn, addr, sizeof(addr));
+	sig = machine_classify(&hs->rules, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 				MHD_HTTP_HEADER_USER_AGENT), addr, now - t.issued * 1000);
 	PROM_INC(s->m->events[route][sig != MACHINE_HUMAN]);
 	PROM_INC(s->m->signals[sig]);
@@ -341,7 +343,7 @@ track(struct serve *s, struct MHD_Connection *conn, int kind, const char *url)
 	ev.when_ms = now;
 	seen_hash(s, &t, ev.seen);
 	ev.sender_domain = t.sender_domain;
-	ev.provider = provider(s, t.rcpt);
+	ev.provider = provider(hs, t.rcpt);
 	ev.campaign = t.campaign;
 	ev.rcpt = t.rcpt;
 	ev.msgid = t.msgid;
@@ -421,7 +423,7 @@ unsub_post(struct req *q, const char *data, size_t *size)
 	return unsub_answer(q);
     if (*size > 0) {
 	q->body += *size;
-	if (q->body > s->conf->httpd.max_body)
+	if (q->body > q->hs->conf->httpd.max_body)
 	    q->too_big = 1;
 	else if (q->pp)
 	    MHD_post_process(q->pp, data, *size);
@@ -453,7 +455,7 @@ unsub_post(struct req *q, const char *data, size_t *size)
     }
     snprintf(q->job.rcpt, sizeof(q->job.rcpt), "%s", q->tok.rcpt);
     snprintf(q->job.sender_domain, sizeof(q->job.sender_domain), "%s", q->tok.sender_domain);
-    snprintf(q->job.provider, sizeof(q->job.provider), "%s", provider(s, q->tok.rcpt));
+    snprintf(q->job.provider, sizeof(q->job.provider), "%s", provider(q->hs, q->tok.rcpt));
     q->job.source = q->via_page ? "web" : "one-click";
     q->job.now = now_ms() / 1000;
     q->job.done = unsub_finished;
@@ -484,6 +486,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int post = strcmp(method, "POST") == 0, st;
     struct webtoken *t;
+    struct hsettings *hs;
     enum MHD_Result rv;
     struct MHD_Response *r;
 
@@ -511,14 +514,20 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	MHD_add_response_header(r, "Allow", url[1] == 'u' ? "GET, HEAD, POST" : "GET, HEAD");
 	return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
     }
-    if (url[1] != 'u')
-	return track(s, conn, url[1], url);
+    hs = hsettings_current();
+    if (url[1] != 'u') {
+	rv = track(s, hs, conn, url[1], url);
+	hsettings_unref(hs);
+	return rv;
+    }
     t = xmalloc(sizeof(*t));
-    if ((st = decode(s, WEBTOKEN_UNSUB, url, t)) != WEBTOKEN_OK) {
+    if ((st = decode(hs, WEBTOKEN_UNSUB, url, t)) != WEBTOKEN_OK) {
+	hsettings_unref(hs);
 	free(t);
 	return bad_token(s, conn, HM_UNSUB, st);
     }
     if (get) {
+	hsettings_unref(hs);
 	PROM_INC(s->m->pages);
 	rv = unsub_confirm_page(conn, t);
 	free(t);
@@ -526,6 +535,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     }
     q = xcalloc(1, sizeof(*q));
     q->s = s;
+    q->hs = hs;			/* until the answer is given: completed() */
     q->conn = conn;
     q->tok = *t;
     free(t);
@@ -548,26 +558,21 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	return;
     if (q->pp)
 	MHD_destroy_post_processor(q->pp);
+    hsettings_unref(q->hs);
     free(q);
     *con_cls = NULL;
 }
 
 /* serve_new - what the handlers share */
 struct serve *
-serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
-	  const struct provider_table *providers, struct work *work, struct hmetrics *m)
+serve_new(const struct outpost_conf *conf, struct work *work, struct hmetrics *m)
 {
     struct serve *s = xcalloc(1, sizeof(*s));
     int i;
 
     s->conf = conf;
-    s->keys = keys;
-    s->providers = providers;
     s->work = work;
     s->m = m;
-    s->rules.networks = &conf->httpd.machine_networks;
-    s->rules.agents = &conf->httpd.machine_user_agents;
-    s->rules.delay_ms = conf->httpd.machine_delay_ms;
     if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 	msg_fatal("OpenSSL has no SHA-256");
     for (i = 0; i < REDIRECTS; i++)

@@ -5,8 +5,6 @@
  *	#include "serve.h"
  *
  *	struct serve *serve_new(const struct outpost_conf *conf,
- *				const struct verp_keys *keys,
- *				const struct provider_table *providers,
  *				struct work *work, struct hmetrics *m);
  *	struct MHD_Daemon *serve_start(struct serve *s, int fd, char *err,
  *				       size_t errlen);
@@ -14,8 +12,11 @@
  *
  * DESCRIPTION
  *	serve_start() runs libmicrohttpd on the listening socket fd, with
- *	[httpd] threads threads, max_connections, max_connections_per_ip,
- *	request_timeout and max_body, and answers:
+ *	[httpd] threads threads, max_connections, max_connections_per_ip and
+ *	request_timeout of conf (the configuration at start), and answers
+ *	each request with the settings in force when it began
+ *	(hsettings(3): the secrets, the providers, max_body, the machine
+ *	rules, trusted_proxies):
  *
  *	POST /u/TOKEN	with a form body (application/x-www-form-urlencoded
  *			or multipart/form-data, RFC 8058) holding
@@ -51,16 +52,13 @@
 #include <stddef.h>
 
 #include "conf.h"
-#include "provider.h"
 
 struct MHD_Daemon;
-struct verp_keys;
 struct work;
 struct hmetrics;
 struct serve;
 
-struct serve *serve_new(const struct outpost_conf *conf, const struct verp_keys *keys,
-			const struct provider_table *providers, struct work *work,
+struct serve *serve_new(const struct outpost_conf *conf, struct work *work,
 			struct hmetrics *m);
 struct MHD_Daemon *serve_start(struct serve *s, int fd, char *err, size_t errlen);
 void serve_free(struct serve *s);

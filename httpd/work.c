@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 
 #include "hmetrics.h"
+#include "hsettings.h"
 #include "intake_act.h"
 #include "msg.h"
 #include "redisconn.h"
@@ -44,7 +45,8 @@ struct evnode {
 };
 
 struct work {
-    const struct outpost_conf *conf;
+    const struct outpost_conf *conf;	/* at start: Redis, its prefix */
+    struct hsettings *hs;	/* the worker's: the tenants of the moment */
     struct hmetrics *m;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -102,6 +104,21 @@ static struct rscript seen_script = {
 
 static void *run(void *arg);
 
+/* follow - the settings in force, for this round's events (a reload's tenants) */
+static void
+follow(struct work *w)
+{
+    struct hsettings *hs = hsettings_current();
+
+    if (hs == w->hs) {
+	hsettings_unref(hs);
+	return;
+    }
+    events_batch_conf(w->events, hs->conf);
+    hsettings_unref(w->hs);
+    w->hs = hs;
+}
+
 /* work_start - the worker thread and its queue */
 struct work *
 work_start(const struct outpost_conf *conf, struct hmetrics *m)
@@ -122,7 +139,8 @@ work_start(const struct outpost_conf *conf, struct hmetrics *m)
     w->intake = intake_store_new(w->rc, conf->redis.prefix);
     w->sup = sup_store_new(w->rc, conf->redis.prefix);
     w->batch = stats_batch_new(conf->redis.prefix);
-    w->events = events_batch_new(conf);
+    w->hs = hsettings_current();
+    w->events = events_batch_new(w->hs->conf);
     w->sums = tally_new(2 * BATCH);	/* at most two counters an event */
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 	msg_fatal("OpenSSL RAND_bytes failed");
@@ -239,7 +257,7 @@ unsub_event(struct work *w, const struct work_unsub *job)
     /* the same name as the mailto: unsubscribe's (outpost-milter) */
     snprintf(once, sizeof(once), "unsub:%s:%s", job->rcpt, job->sender_domain);
     e.once = once;
-    (void) events_append(w->rc, w->conf, &e);
+    (void) events_append(w->rc, w->hs->conf, &e);
 }
 
 /* track_events - the pending opens and clicks into the events batch */
@@ -383,7 +401,7 @@ count(struct work *w)
 	idx[nk++] = i;
     }
     if (nk > 0) {
-	snprintf(ttl, sizeof(ttl), "%lld", w->conf->intake.token_max_age_ms / 1000);
+	snprintf(ttl, sizeof(ttl), "%lld", w->hs->conf->intake.token_max_age_ms / 1000);
 	snprintf(tag, sizeof(tag), "%s:%llu", w->id, w->round + 1);
 	argv[nk] = ttl;
 	argv[nk + 1] = tag;
@@ -542,6 +560,7 @@ run(void *arg)
 	u = take(w);
 	pthread_mutex_unlock(&w->lock);
 	take_events(w);
+	follow(w);
 	for (; u; u = next) {
 	    next = u->next;
 	    u->result = stop ? WORK_FAILED : do_unsub(w, u);
@@ -603,6 +622,7 @@ work_free(struct work *w)
     stats_batch_free(w->batch);
     tally_free(w->sums);
     events_batch_free(w->events);
+    hsettings_unref(w->hs);
     sup_store_free(w->sup);
     intake_store_free(w->intake);
     rconn_free(w->rc);

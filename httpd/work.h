@@ -48,7 +48,9 @@ void work_free(struct work *w);
  *	and counted as such (metrics).
  *
  *	Both also go to the event stream of the sender domain's tenant
- *	(events(3)), from the worker thread only: an unsubscribe done (not
+ *	(events(3); the tenants of the settings in force, hsettings(3),
+ *	taken again at each round: a reload's new tenants are seen at
+ *	once), from the worker thread only: an unsubscribe done (not
  *	one already done) as "unsubscribe" with its source, an open or a
  *	click as "open" or "click" with the message id, campaign, link and
  *	machine 1 for a machine's; written with the counts, once each,

@@ -112,7 +112,9 @@ CLUSTER_TESTS = tests/integration/suppress.sh tests/integration/intake.sh \
 	tests/integration/logd-sendmail.sh tests/integration/logd-tls.sh \
 	tests/integration/httpd-unsub.sh \
 	tests/integration/httpd-track.sh tests/integration/httpd-api.sh \
+	tests/integration/httpd-reload.sh \
 	tests/integration/api-messages.sh tests/integration/webhookd.sh \
+	tests/integration/webhookd-reload.sh \
 	tests/integration/intake-caps.sh tests/integration/events.sh \
 	tests/integration/milter-track.sh tests/integration/milter-listunsub.sh \
 	tests/integration/test-send.sh tests/integration/demo.sh

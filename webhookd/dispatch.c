@@ -71,7 +71,11 @@ enum step { S_GROUP, S_CLAIM, S_READ, S_POST, S_DEAD };
 
 struct tenant {
     struct dispatch *d;
-    const struct conf_tenant *conf;
+    char *name;				/* [tenant NAME] */
+    char *url;				/* its webhook_url */
+    long long retry_ms;			/* its webhook_retry */
+    int on;				/* configured now (a reload may take it away) */
+    int seen;				/* dispatch_reload()'s mark */
     struct rasync *ra;			/* [redis] cluster: its slot's connection */
     char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX], lease[EVKEYS_MAX];
     char secret[SECRET_MAX];
@@ -104,10 +108,15 @@ struct tenant {
 
 struct dispatch {
     struct event_base *base;
-    const struct outpost_conf *conf;
+    struct evdns_base *dns;
+    SSL_CTX *tls;
+    const struct outpost_conf *fixed;	/* at start: [general] node, [redis] */
+    const struct outpost_conf *conf;	/* in force: [webhookd] */
     struct rasync *redis;
-    struct tenant *t;
+    struct tenant **t;			/* every tenant configured since start */
     size_t n;
+    int started;			/* dispatch_start() was called */
+    unsigned long long reloads[2];	/* done, refused */
 };
 
 #define TENANT_MAX_PENDING 100000	/* commands waiting on a tenant's own connection */
@@ -183,7 +192,7 @@ redis_failed(struct tenant *t, const redisReply *r, const char *what)
     if (r && r->type != REDIS_REPLY_ERROR)
 	return 0;
     if (r)
-	msg_warn("tenant %s: %s: %s", t->conf->named.name, what, r->str);
+	msg_warn("tenant %s: %s: %s", t->name, what, r->str);
     /* the stream or its group is gone (deleted, a flushed server): make them again */
     if (r && strncmp(r->str, "NOGROUP", 7) == 0) {
 	batch_clear(t);
@@ -215,6 +224,8 @@ on_group(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
+    if (!t->on)			/* taken away by a reload: its loop ends here */
+	return;
     if (!(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) == 0)
 	&& redis_failed(t, r, "XGROUP CREATE"))
 	return;
@@ -228,6 +239,8 @@ on_claim(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
+    if (!t->on)			/* taken away by a reload: its loop ends here */
+	return;
     if (redis_failed(t, r, "XAUTOCLAIM"))
 	return;
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2
@@ -236,7 +249,7 @@ on_claim(void *arg, redisReply *r)
 	memcpy(t->claim_cursor, r->element[0]->str, r->element[0]->len);
 	t->claim_cursor[r->element[0]->len] = 0;
 	if (r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements > 0)
-	    msg_info("tenant %s: took over %zu events another node left", t->conf->named.name,
+	    msg_info("tenant %s: took over %zu events another node left", t->name,
 		     r->element[1]->elements);
     } else {
 	strcpy(t->claim_cursor, "0-0");
@@ -308,6 +321,8 @@ on_read(void *arg, redisReply *r)
     struct tenant *t = arg;
     const redisReply *entries;
 
+    if (!t->on)			/* taken away by a reload: its loop ends here */
+	return;
     if (redis_failed(t, r, "XREADGROUP"))
 	return;
     if ((entries = stream_entries(r)) != NULL) {
@@ -329,7 +344,7 @@ on_acked(void *arg, redisReply *r)
     /* not acknowledged: the read after it gives the batch again (at least once) */
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 	if (r)
-	    msg_warn("tenant %s: XACK: %s", t->conf->named.name,
+	    msg_warn("tenant %s: XACK: %s", t->name,
 		     r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	return;
     }
@@ -343,6 +358,8 @@ on_dead(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
+    if (!t->on)			/* taken away by a reload: its loop ends here */
+	return;
     t->step = S_READ;
     t->more = 1;
     if (redis_failed(t, r, "dead-letter script"))
@@ -350,7 +367,7 @@ on_dead(void *arg, redisReply *r)
     if (r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
 	t->dead_total += (unsigned long long) r->integer;
 	msg_warn("tenant %s: %lld events failed for longer than webhook_retry: "
-		 "moved to %s", t->conf->named.name, r->integer, t->dead);
+		 "moved to %s", t->name, r->integer, t->dead);
     }
     batch_clear(t);
     step_later(t, whbatch_backoff(t->d->conf->webhookd.backoff_min_ms,
@@ -362,7 +379,7 @@ on_dead(void *arg, redisReply *r)
 static int
 give_up_old(struct tenant *t)
 {
-    long long limit = now_ms() - t->conf->webhook_retry_ms;
+    long long limit = now_ms() - t->retry_ms;
     const char **argv = xcalloc(t->nids + 8, sizeof(*argv));	/* 8 before the IDs */
     char maxlen[32];
     int argc = 0;
@@ -402,7 +419,7 @@ on_posted(void *arg, int result, int status, const char *why)
     (void) status;
     if (result == WHPOST_OK) {
 	if (t->failures)
-	    msg_info("tenant %s: webhook answers again", t->conf->named.name);
+	    msg_info("tenant %s: webhook answers again", t->name);
 	t->failures = 0;
 	note_state(t, 1);
 	t->ack = 1;			/* sent in front of the next read */
@@ -415,9 +432,9 @@ on_posted(void *arg, int result, int status, const char *why)
     snprintf(t->why, sizeof(t->why), "%s", why);
     if (t->failures == 1)
 	msg_warn("tenant %s: webhook %s: %s (posted again after a delay)",
-		 t->conf->named.name, t->conf->webhook_url, why);
+		 t->name, t->url, why);
     else
-	msg_debug("tenant %s: webhook: %s (failure %d)", t->conf->named.name, why,
+	msg_debug("tenant %s: webhook: %s (failure %d)", t->name, why,
 		  t->failures);
     note_state(t, 0);
     if (give_up_old(t))
@@ -462,7 +479,7 @@ send_ack(struct tenant *t)
 static void
 read_step(struct tenant *t, const char *count)
 {
-    const char *node = t->d->conf->general.node;
+    const char *node = t->d->fixed->general.node;
     const char *take[] = {"EVAL", take_new_lua, "1", t->stream, EVKEYS_GROUP, node, count};
     const char *argv[] = {"XREADGROUP", "GROUP", EVKEYS_GROUP, node, "COUNT", count,
     "STREAMS", t->stream, "0"};
@@ -485,7 +502,7 @@ static void
 step_now(struct tenant *t)
 {
     const struct conf_webhookd *w = &t->d->conf->webhookd;
-    const char *node = t->d->conf->general.node;
+    const char *node = t->d->fixed->general.node;
     char count[32], idle[32];
 
     /* another node took the tenant over (this one let its lease lapse): stop here */
@@ -522,7 +539,7 @@ step_now(struct tenant *t)
 	read_step(t, count);
 	break;
     default:
-	msg_fatal("tenant %s: step %d out of turn", t->conf->named.name, (int) t->step);
+	msg_fatal("tenant %s: step %d out of turn", t->name, (int) t->step);
     }
 }
 
@@ -592,6 +609,8 @@ on_lease(void *arg, redisReply *r)
 {
     struct tenant *t = arg;
 
+    if (!t->on)			/* taken away by a reload: its loop ends here */
+	return;
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 	lease_later(t, REDIS_RETRY_MS);
 	return;
@@ -599,12 +618,12 @@ on_lease(void *arg, redisReply *r)
     lease_later(t, t->d->conf->webhookd.claim_idle_ms / 3);
     if (r->integer == 0) {
 	if (t->holder)
-	    msg_warn("tenant %s: another node took its webhook over", t->conf->named.name);
+	    msg_warn("tenant %s: another node took its webhook over", t->name);
 	t->holder = 0;
 	return;
     }
     if (r->integer == 2) {
-	msg_info("tenant %s: this node posts its events now", t->conf->named.name);
+	msg_info("tenant %s: this node posts its events now", t->name);
 	t->claim_due = 1;		/* first what the last holder left */
 	strcpy(t->claim_cursor, "0-0");
     }
@@ -626,7 +645,7 @@ on_lease_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct tenant *t = arg;
     char ms[32];
-    const char *argv[] = {"EVAL", lease_lua, "1", t->lease, t->d->conf->general.node, ms};
+    const char *argv[] = {"EVAL", lease_lua, "1", t->lease, t->d->fixed->general.node, ms};
 
     (void) fd;
     (void) what;
@@ -661,31 +680,227 @@ on_lag_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* read_secret - the first line of webhook_secret_file */
+/* read_secret - the first line of a tenant's webhook_secret_file */
 static int
-read_secret(struct tenant *t, char *err, size_t errlen)
+read_secret(const struct conf_tenant *ct, char *secret, size_t *len, char *err,
+	    size_t errlen)
 {
-    const char *path = t->conf->webhook_secret_file;
+    const char *path = ct->webhook_secret_file;
     FILE *fp = fopen(path, "r");
     size_t n;
 
     if (fp == NULL) {
-	snprintf(err, errlen, "[tenant %s] webhook_secret_file %s: %s", t->conf->named.name,
+	snprintf(err, errlen, "[tenant %s] webhook_secret_file %s: %s", ct->named.name,
 		 path, strerror(errno));
 	return -1;
     }
-    if (fgets(t->secret, sizeof(t->secret), fp) == NULL)
-	t->secret[0] = 0;
+    if (fgets(secret, SECRET_MAX, fp) == NULL)
+	secret[0] = 0;
     fclose(fp);
-    n = strcspn(t->secret, "\r\n");
-    t->secret[n] = 0;
-    t->secret_len = n;
+    n = strcspn(secret, "\r\n");
+    secret[n] = 0;
+    *len = n;
     if (n == 0) {
 	snprintf(err, errlen, "[tenant %s] webhook_secret_file %s: empty first line",
-		 t->conf->named.name, path);
+		 ct->named.name, path);
 	return -1;
     }
     return 0;
+}
+
+/* find - the tenant of that name configured now, or NULL */
+static struct tenant *
+find(const struct dispatch *d, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < d->n; i++)
+	if (d->t[i]->on && strcmp(d->t[i]->name, name) == 0)
+	    return d->t[i];
+    return NULL;
+}
+
+/*
+ * tenant_new - a tenant given a webhook: its keys and timers, not yet on
+ * (one that was taken away before stays retired: see tenant_off())
+ */
+static struct tenant *
+tenant_new(struct dispatch *d, const char *name)
+{
+    struct tenant *t = xcalloc(1, sizeof(*t));
+    const char *prefix = d->fixed->redis.prefix;
+
+    t->d = d;
+    t->name = xstrdup(name);
+    t->lag = t->dead_len = -1;
+    evkeys_stream(t->stream, sizeof(t->stream), prefix, name);
+    evkeys_dead(t->dead, sizeof(t->dead), prefix, name);
+    evkeys_state(t->state, sizeof(t->state), prefix, name);
+    evkeys_lease(t->lease, sizeof(t->lease), prefix, name);
+    strcpy(t->claim_cursor, "0-0");
+    t->timer = evtimer_new(d->base, on_timer, t);
+    t->lag_timer = event_new(d->base, -1, EV_PERSIST, on_lag_timer, t);
+    t->lease_timer = evtimer_new(d->base, on_lease_timer, t);
+    t->step = S_GROUP;
+    d->t = xreallocarray(d->t, d->n + 1, sizeof(*d->t));
+    d->t[d->n++] = t;
+    return t;
+}
+
+/* tenant_run - begin the tenant's loop: its lease first */
+static void
+tenant_run(struct tenant *t)
+{
+    struct dispatch *d = t->d;
+    struct timeval lag_every = {LAG_EVERY_MS / 1000, (LAG_EVERY_MS % 1000) * 1000};
+
+    /* on a cluster every key of a tenant is in the slot of its tag */
+    if (t->ra == NULL && d->fixed->redis.cluster.n > 0)
+	t->ra = rasync_new_for(d->base, &d->fixed->redis, dispatch_dead_lua,
+			       TENANT_MAX_PENDING, t->stream);
+    t->running = 0;
+    t->holder = 0;
+    event_add(t->lag_timer, &lag_every);
+    lease_later(t, 0);
+}
+
+/* tenant_post - the tenant's poster for a new URL or timeout; a POST in flight is sent again */
+static void
+tenant_post(struct tenant *t, struct whpost *post, const char *url)
+{
+    if (t->post) {
+	whpost_free(t->post);		/* drops a POST in flight without a call */
+	if (t->on && t->step == S_POST) {
+	    /* not acknowledged: the read of our own events gives it again */
+	    batch_clear(t);
+	    t->step = S_READ;
+	    t->more = 1;
+	    step_later(t, 0);
+	}
+    }
+    t->post = post;
+    free(t->url);
+    t->url = xstrdup(url);
+}
+
+/*
+ * tenant_off - a tenant a reload took away: its loop stops, its events wait.
+ * It is retired, never on again (a tenant given its webhook back is a new
+ * one), and kept until dispatch_free(): the answers of the commands it has
+ * in flight still find it, and end there.
+ */
+static void
+tenant_off(struct tenant *t)
+{
+    msg_info("tenant %s: no webhook configured now: its events are no longer posted", t->name);
+    t->on = 0;
+    t->holder = 0;
+    t->running = 0;
+    whpost_free(t->post);		/* the batch in flight stays unacknowledged */
+    t->post = NULL;
+    evtimer_del(t->timer);
+    event_del(t->lag_timer);
+    evtimer_del(t->lease_timer);
+    batch_clear(t);
+    t->ack = 0;
+    if (t->ra) {
+	rasync_free(t->ra);		/* its commands in flight get NULL, and end */
+	t->ra = NULL;
+    }
+}
+
+/* one tenant of a configuration, read before anything changes */
+struct prep {
+    const struct conf_tenant *ct;
+    struct tenant *t;			/* known already, or NULL */
+    char secret[SECRET_MAX];
+    size_t secret_len;
+    struct whpost *post;		/* a new poster, or NULL: keep the tenant's */
+};
+
+/* prep_free - what a refused configuration had prepared */
+static void
+prep_free(struct prep *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+	whpost_free(p[i].post);
+	OPENSSL_cleanse(p[i].secret, sizeof(p[i].secret));
+    }
+    free(p);
+}
+
+/*
+ * dispatch_reload - the tenants of conf: each secret read and each URL
+ * checked first (NULL and err when one is wrong: nothing changes), then
+ * the new ones begin, the changed ones take their new secret and URL, the
+ * ones taken away stop
+ */
+int
+dispatch_reload(struct dispatch *d, const struct outpost_conf *conf, char *err,
+		size_t errlen)
+{
+    struct prep *p = xcalloc(conf->tenants.n + 1, sizeof(*p));
+    long long timeout = conf->webhookd.request_timeout_ms;
+    size_t i, np = 0;
+    struct tenant *t;
+
+    for (i = 0; i < conf->tenants.n; i++) {
+	const struct conf_tenant *ct = CONF_VEC_AT(&conf->tenants, i, struct conf_tenant);
+	struct prep *q = &p[np];
+
+	if (ct->webhook_url == NULL)
+	    continue;
+	np++;
+	q->ct = ct;
+	q->t = find(d, ct->named.name);
+	if (read_secret(ct, q->secret, &q->secret_len, err, errlen) < 0)
+	    goto refused;
+	if ((q->t == NULL || q->t->post == NULL || strcmp(q->t->url, ct->webhook_url) != 0
+	     || timeout != d->conf->webhookd.request_timeout_ms)
+	    && (q->post = whpost_new(d->base, d->dns, d->tls, ct->webhook_url, timeout,
+				     err, errlen)) == NULL)
+	    goto refused;
+    }
+    d->conf = conf;
+    for (i = 0; i < d->n; i++)
+	d->t[i]->seen = 0;
+    for (i = 0; i < np; i++) {
+	t = p[i].t ? p[i].t : tenant_new(d, p[i].ct->named.name);
+	t->seen = 1;
+	memcpy(t->secret, p[i].secret, sizeof(t->secret));
+	t->secret_len = p[i].secret_len;
+	t->retry_ms = p[i].ct->webhook_retry_ms;
+	if (p[i].post) {
+	    tenant_post(t, p[i].post, p[i].ct->webhook_url);
+	    p[i].post = NULL;
+	}
+	if (!t->on) {
+	    t->on = 1;
+	    if (d->started) {
+		msg_info("tenant %s: posting its events to %s", t->name, t->url);
+		tenant_run(t);
+	    }
+	}
+    }
+    for (i = 0; i < d->n; i++)
+	if (d->t[i]->on && !d->t[i]->seen)
+	    tenant_off(d->t[i]);
+    prep_free(p, np);
+    d->reloads[0] += d->started;
+    return 0;
+refused:
+    prep_free(p, np);
+    d->reloads[1] += d->started;
+    return -1;
+}
+
+/* dispatch_refused - count a reload refused before it reached dispatch_reload() */
+void
+dispatch_refused(struct dispatch *d)
+{
+    d->reloads[1]++;
 }
 
 /* dispatch_new - a loop per tenant with a webhook; NULL and err on a bad one */
@@ -694,37 +909,15 @@ dispatch_new(struct event_base *base, const struct outpost_conf *conf, struct ra
 	     struct evdns_base *dns, SSL_CTX *tls, char *err, size_t errlen)
 {
     struct dispatch *d = xcalloc(1, sizeof(*d));
-    size_t i;
 
     d->base = base;
-    d->conf = conf;
+    d->dns = dns;
+    d->tls = tls;
+    d->fixed = d->conf = conf;
     d->redis = redis;
-    d->t = xcalloc(conf->tenants.n ? conf->tenants.n : 1, sizeof(*d->t));
-    for (i = 0; i < conf->tenants.n; i++) {
-	const struct conf_tenant *ct = CONF_VEC_AT(&conf->tenants, i, struct conf_tenant);
-	struct tenant *t = &d->t[d->n];
-
-	if (ct->webhook_url == NULL)
-	    continue;
-	t->d = d;
-	t->conf = ct;
-	t->lag = t->dead_len = -1;
-	evkeys_stream(t->stream, sizeof(t->stream), conf->redis.prefix, ct->named.name);
-	evkeys_dead(t->dead, sizeof(t->dead), conf->redis.prefix, ct->named.name);
-	evkeys_state(t->state, sizeof(t->state), conf->redis.prefix, ct->named.name);
-	evkeys_lease(t->lease, sizeof(t->lease), conf->redis.prefix, ct->named.name);
-	strcpy(t->claim_cursor, "0-0");
-	d->n++;				/* counted before a failure, so freed */
-	if (read_secret(t, err, errlen) < 0
-	    || (t->post = whpost_new(base, dns, tls, ct->webhook_url,
-				     conf->webhookd.request_timeout_ms, err, errlen)) == NULL) {
-	    dispatch_free(d);
-	    return NULL;
-	}
-	t->timer = evtimer_new(base, on_timer, t);
-	t->lag_timer = event_new(base, -1, EV_PERSIST, on_lag_timer, t);
-	t->lease_timer = evtimer_new(base, on_lease_timer, t);
-	t->step = S_GROUP;
+    if (dispatch_reload(d, conf, err, errlen) < 0) {
+	dispatch_free(d);
+	return NULL;
     }
     return d;
 }
@@ -733,25 +926,24 @@ dispatch_new(struct event_base *base, const struct outpost_conf *conf, struct ra
 void
 dispatch_start(struct dispatch *d, struct rasync *redis)
 {
-    struct timeval lag_every = {LAG_EVERY_MS / 1000, (LAG_EVERY_MS % 1000) * 1000};
     size_t i;
 
     d->redis = redis;
-    for (i = 0; i < d->n; i++) {
-	/* on a cluster every key of a tenant is in the slot of its tag */
-	if (d->conf->redis.cluster.n > 0)
-	    d->t[i].ra = rasync_new_for(d->base, &d->conf->redis, dispatch_dead_lua,
-					TENANT_MAX_PENDING, d->t[i].stream);
-	event_add(d->t[i].lag_timer, &lag_every);
-	lease_later(&d->t[i], 0);
-    }
+    d->started = 1;
+    for (i = 0; i < d->n; i++)
+	if (d->t[i]->on)
+	    tenant_run(d->t[i]);
 }
 
-/* dispatch_tenants - how many tenants have a webhook */
+/* dispatch_tenants - how many tenants have a webhook now */
 size_t
 dispatch_tenants(const struct dispatch *d)
 {
-    return d->n;
+    size_t i, n = 0;
+
+    for (i = 0; i < d->n; i++)
+	n += d->t[i]->on;
+    return n;
 }
 
 /* dispatch_render - the metrics page */
@@ -759,15 +951,15 @@ struct prom *
 dispatch_render(void *arg)
 {
     struct dispatch *d = arg;
-    struct prom *p = prom_new(d->conf->general.node);
+    struct prom *p = prom_new(d->fixed->general.node);
     size_t i;
     int k;
 
 #define EACH(body) \
     for (i = 0; i < d->n; i++) { \
-	const struct tenant *t = &d->t[i]; \
-	const char *l[] = {"tenant", t->conf->named.name, NULL}; \
-	body; \
+	const struct tenant *t = d->t[i]; \
+	const char *l[] = {"tenant", t->name, NULL}; \
+	if (t->on) { body; } \
     }
     prom_family(p, "outpost_webhook_events_sent_total", PROM_COUNTER,
 		"Events posted and acknowledged with a 2xx answer");
@@ -778,11 +970,10 @@ dispatch_render(void *arg)
     prom_family(p, "outpost_webhook_failures_total", PROM_COUNTER,
 		"POSTs that failed, by kind: status (not 2xx), timeout, refused, tls, other");
     for (i = 0; i < d->n; i++)
-	for (k = 1; k < WHPOST_NRESULTS; k++) {
-	    const char *l[] = {"tenant", d->t[i].conf->named.name, "kind",
-		whpost_result_name[k], NULL};
+	for (k = 1; k < WHPOST_NRESULTS && d->t[i]->on; k++) {
+	    const char *l[] = {"tenant", d->t[i]->name, "kind", whpost_result_name[k], NULL};
 
-	    prom_counter(p, l, d->t[i].failed[k]);
+	    prom_counter(p, l, d->t[i]->failed[k]);
 	}
     prom_family(p, "outpost_webhook_dead_lettered_total", PROM_COUNTER,
 		"Events moved to the dead-letter stream after webhook_retry");
@@ -797,6 +988,11 @@ dispatch_render(void *arg)
 		"Entries in the dead-letter stream");
     EACH(if (t->dead_len >= 0 && t->holder) prom_gauge(p, l, (double) t->dead_len));
 #undef EACH
+    prom_family(p, "outpost_webhook_reloads_total", PROM_COUNTER,
+		"Reloads on SIGHUP: done (the new tenants in force), refused (a bad "
+		"configuration, URL or secret: the running one is kept)");
+    prom_counter(p, (const char *[]) {"result", "done", NULL}, d->reloads[0]);
+    prom_counter(p, (const char *[]) {"result", "refused", NULL}, d->reloads[1]);
     return p;
 }
 
@@ -809,7 +1005,7 @@ dispatch_free(struct dispatch *d)
     if (d == NULL)
 	return;
     for (i = 0; i < d->n; i++) {
-	struct tenant *t = &d->t[i];
+	struct tenant *t = d->t[i];
 
 	if (t->ra)
 	    rasync_free(t->ra);		/* commands in flight get NULL: t is still whole */
@@ -822,6 +1018,9 @@ dispatch_free(struct dispatch *d)
 	    event_free(t->lease_timer);
 	batch_clear(t);
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
+	free(t->name);
+	free(t->url);
+	free(t);
     }
     free(d->t);
     free(d);

@@ -10,8 +10,11 @@
  *				      struct evdns_base *dns, SSL_CTX *tls,
  *				      char *err, size_t errlen);
  *	void dispatch_start(struct dispatch *d, struct rasync *redis);
- *	void dispatch_start(struct dispatch *d, struct rasync *redis);
-size_t dispatch_tenants(const struct dispatch *d);
+ *	int dispatch_reload(struct dispatch *d,
+ *			    const struct outpost_conf *conf,
+ *			    char *err, size_t errlen);
+ *	void dispatch_refused(struct dispatch *d);
+ *	size_t dispatch_tenants(const struct dispatch *d);
  *	struct prom *dispatch_render(void *d);
  *	void dispatch_free(struct dispatch *d);
  *
@@ -20,7 +23,26 @@ size_t dispatch_tenants(const struct dispatch *d);
  * DESCRIPTION
  *	dispatch_new() reads each tenant's secret and checks its URL (NULL
  *	and a message in err when one is wrong); redis may be NULL until
- *	dispatch_start() begins the loops on it.
+ *	dispatch_start() begins the loops on it.  conf must live as long
+ *	as d: its [general] node and [redis] are used until the end.
+ *
+ *	dispatch_reload() (SIGHUP) takes the tenants and the [webhookd]
+ *	settings of conf, which must live until the next reload or the end:
+ *	every secret is read and every URL checked first, and when one is
+ *	wrong it returns -1 with the reason in err and nothing changes.
+ *	Else a tenant given a webhook begins its loop (its lease first), one
+ *	that keeps it takes its new secret, webhook_retry and, when they
+ *	changed, its new URL and request_timeout (a POST in flight to the
+ *	old URL is dropped and its batch, not acknowledged, is posted to the
+ *	new one), and one whose webhook is gone stops (its events stay in
+ *	its stream and are posted when it is configured again; its metrics
+ *	leave the page, and start from zero when it comes back).  A tenant
+ *	taken away is kept, retired, until dispatch_free(), so that the
+ *	answers of its last commands find it; one given its webhook back is
+ *	a new one.
+ *	[general] node and [redis] stay those of the start.  Reloads, done
+ *	and refused (dispatch_refused() counts one refused before), are
+ *	counted in the metrics.
  *
  *	For every [tenant NAME] with a webhook_url, a loop on the event
  *	stream PREFIX{ev:NAME}:s (evkeys(3)) through the consumer group
@@ -78,6 +100,9 @@ struct dispatch *dispatch_new(struct event_base *base, const struct outpost_conf
 			      struct rasync *redis, struct evdns_base *dns, SSL_CTX *tls,
 			      char *err, size_t errlen);
 void dispatch_start(struct dispatch *d, struct rasync *redis);
+int dispatch_reload(struct dispatch *d, const struct outpost_conf *conf, char *err,
+		    size_t errlen);
+void dispatch_refused(struct dispatch *d);
 size_t dispatch_tenants(const struct dispatch *d);
 struct prom *dispatch_render(void *d);
 void dispatch_free(struct dispatch *d);

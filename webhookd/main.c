@@ -19,9 +19,13 @@
  *	-v	more logging
  *
  *	SIGTERM and SIGINT stop it (a batch in flight is posted again at
- *	the next start).  The configuration is read at start only: restart
- *	it to change it.  Under systemd it says READY=1 once its metrics
- *	endpoint listens (sdnotify(3)).
+ *	the next start).  SIGHUP reads the configuration and the webhook
+ *	secrets again (dispatch(3) says what a reload changes); when
+ *	anything is wrong it logs why and keeps the running ones.  [general],
+ *	[redis], [webhookd] metrics_listen and ca_file keep their value of
+ *	the start, with a warning that names each one changed.  Under
+ *	systemd it says READY=1 once its metrics endpoint listens, and
+ *	RELOADING=1 then READY=1 around a reload (sdnotify(3)).
  *
  * DIAGNOSTICS
  *	Problems go to syslog (or stderr with -f; see msg(3)); a bad
@@ -38,6 +42,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "confdiff.h"
 #include "daemonopt.h"
 #include "dispatch.h"
 #include "msg.h"
@@ -62,15 +67,63 @@ on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-/* on_hup - SIGHUP: read at start only */
+/* what a reload needs */
+struct reload {
+    const char *path;
+    const struct outpost_conf *boot;	/* read at start: lives to the end */
+    struct outpost_conf *conf;		/* in force; boot or a reload's */
+    struct dispatch *d;
+};
+
+/* fixed - warn of each setting read at start only that changed */
+static int
+fixed(const struct outpost_conf *a, const struct outpost_conf *b)
+{
+    struct confdiff d = CONFDIFF_INIT("outpost-webhookd");
+
+    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
+    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
+		 b->general.syslog_facility);
+    confdiff_str(&d, "[general] node", a->general.node, b->general.node);
+    confdiff_redis(&d, &a->redis, &b->redis);
+    confdiff_str(&d, "[webhookd] metrics_listen", a->webhookd.metrics_listen,
+		 b->webhookd.metrics_listen);
+    confdiff_str(&d, "[webhookd] ca_file", a->webhookd.ca_file, b->webhookd.ca_file);
+    return d.changed;
+}
+
+/* on_hup - SIGHUP: the tenants and their secrets again, or the running ones kept */
 static void
 on_hup(evutil_socket_t fd, short what, void *arg)
 {
+    struct reload *r = arg;
+    struct outpost_conf *conf;
+    char err[600];
+    int n;
+
     (void) fd;
     (void) what;
-    (void) arg;
-    msg_info("SIGHUP: the configuration is read at start only: "
-	     "restart outpost-webhookd to change it");
+    sdnotify_reloading();
+    if ((conf = conf_load(r->path, err, sizeof(err))) == NULL) {
+	dispatch_refused(r->d);
+	goto refused;
+    }
+    if (dispatch_reload(r->d, conf, err, sizeof(err)) < 0) {
+	conf_free(conf);
+	goto refused;
+    }
+    n = fixed(r->boot, conf);
+    if (r->conf != r->boot)
+	conf_free(r->conf);		/* nothing points into it any more */
+    r->conf = conf;
+    msg_info("reloaded %s: posting the events of %zu tenants%s", r->path,
+	     dispatch_tenants(r->d), n ? " (some settings need a restart)" : "");
+    sdnotify_ready("reloaded: posting the events of %zu tenants%s", dispatch_tenants(r->d),
+		   n ? " (some settings need a restart)" : "");
+    return;
+refused:
+    msg_error("reload refused, keeping the running configuration: %s", err);
+    sdnotify_ready("reload refused: %s", err);
 }
 
 int
@@ -84,6 +137,7 @@ main(int argc, char **argv)
     struct promhttp *metrics = NULL;
     struct rasync *redis;
     struct dispatch *d;
+    struct reload rl;
     SSL_CTX *tls;
     char err[600];
 
@@ -130,7 +184,10 @@ main(int argc, char **argv)
 
     ev_term = evsignal_new(base, SIGTERM, on_stop, base);
     ev_int = evsignal_new(base, SIGINT, on_stop, base);
-    ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
+    rl.path = o.conf_path;
+    rl.boot = rl.conf = conf;
+    rl.d = d;
+    ev_hup = evsignal_new(base, SIGHUP, on_hup, &rl);
     evsignal_add(ev_term, NULL);
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_hup, NULL);
@@ -147,6 +204,8 @@ main(int argc, char **argv)
     evdns_base_free(dns, 0);
     event_base_free(base);
     SSL_CTX_free(tls);
+    if (rl.conf != conf)
+	conf_free(rl.conf);
     conf_free(conf);
     return 0;
 }

@@ -260,6 +260,13 @@ events_batch_new(const struct outpost_conf *conf)
     return b;
 }
 
+/* events_batch_conf - the tenants of conf from now on (a reload; same prefix) */
+void
+events_batch_conf(struct events_batch *b, const struct outpost_conf *conf)
+{
+    b->conf = conf;
+}
+
 /* bevent_free - release the copies of one event */
 static void
 bevent_free(struct bevent *e)

@@ -13,6 +13,8 @@
  *	void events_failed(const char *program, const char *why);
  *
  *	struct events_batch *events_batch_new(const struct outpost_conf *conf);
+ *	void events_batch_conf(struct events_batch *b,
+ *			       const struct outpost_conf *conf);
  *	int events_batch_add(struct events_batch *b, const struct ev_record *e);
  *	int events_batch_flush(struct events_batch *b, struct rconn *rc);
  *	size_t events_batch_size(const struct events_batch *b);
@@ -71,7 +73,10 @@ int events_read(struct rconn *rc, const char *prefix,
  *	counts a failure there and logs it, at most once a minute.
  *
  *	A batch (outpost-logd) gathers events, copied, and writes those of
- *	each tenant in one script call per EVENTS_BATCH_CALL events.
+ *	each tenant in one script call per EVENTS_BATCH_CALL events; its
+ *	events_batch_conf() gives the tenants of a reloaded conf (which must
+ *	live as long as the batch, or until the next call) to the events
+ *	added after it.
  *	events_batch_add() returns 0, 1 (no tenant), or -1 when
  *	EVENTS_BATCH_MAX wait already (the event is dropped and counted).
  *	events_batch_flush() returns 0 and empties the batch, or -1 and
@@ -174,6 +179,7 @@ unsigned long long events_failures(void);
 void events_failed(const char *program, const char *why);
 
 struct events_batch *events_batch_new(const struct outpost_conf *conf);
+void events_batch_conf(struct events_batch *b, const struct outpost_conf *conf);
 int events_batch_add(struct events_batch *b, const struct ev_record *e);
 int events_batch_flush(struct events_batch *b, struct rconn *rc);
 size_t events_batch_size(const struct events_batch *b);

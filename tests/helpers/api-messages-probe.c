@@ -111,6 +111,7 @@ main(int argc, char **argv)
 	while (sent - answered >= window)
 	    pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
+	c->conf = conf;
 	c->tenant = t;
 	c->domains = domains;
 	c->ndomains = ndomains;

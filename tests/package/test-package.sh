@@ -128,10 +128,10 @@ for u in $units; do
         "$n: systemd-analyze security exposure ${lvl:-?} (at most 2.0)"
     keys=$(grep -E '^(Type|User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')
     if [ "$n" = outpost-httpd.service ] || [ "$n" = outpost-webhookd.service ]; then
-        # it reads its settings and secrets at start only, and uses TCP
+        # it uses TCP only: no runtime directory
         like "$keys" \
-            'Type=notify ExecStart=/usr/sbin/outpost-[a-z]+ User=outpost CapabilityBoundingSet= NoNewPrivileges=yes ProtectSystem=strict' \
-            "$n: ready by sd_notify, no reload (settings read at start), user outpost, no capabilities, read-only system"
+            'Type=notify ExecStart=/usr/sbin/outpost-[a-z]+ ExecReload=/usr/sbin/outpost-[a-z]+ -n ExecReload=/bin/kill -HUP \$MAINPID User=outpost CapabilityBoundingSet= NoNewPrivileges=yes ProtectSystem=strict' \
+            "$n: ready by sd_notify, checked reload by SIGHUP, user outpost, no capabilities, read-only system"
         continue
     fi
     like "$keys" \
