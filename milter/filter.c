@@ -173,7 +173,7 @@ msg_begin(SMFICTX *ctx, struct filter_msg *fm)
 	msg_fatal("filter: no settings installed");
     if (fm->set->signer)
 	fm->sign = dkimsign_msg_new(fm->set->signer, fm->queue_id);
-    intake_msg_begin(&fm->intake, fm->set->intake);
+    intake_msg_begin(&fm->intake, fm->set->intake, fm->set->conf);
 }
 
 /* client_may_sign - signclient_check(3) of this connection's client */

@@ -333,8 +333,10 @@ classify_addr(const struct intake_setup *is, const char *a)
 
 /* intake_msg_begin - a new message takes a reference to is (may be NULL) */
 void
-intake_msg_begin(struct intake_msg *m, struct intake_setup *is)
+intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+		 const struct outpost_conf *conf)
 {
+    m->conf = conf;
     pthread_mutex_lock(&setup_lock);
     if ((m->setup = is) != NULL)
 	is->refs++;
@@ -534,11 +536,14 @@ attribute_unsub(const struct intake_msg *m, const struct report_digest *d,
 /*
  * act_event - the event of an intake action for the tenant's stream (under
  * redis_lock); the report's id names it, an unsubscribe its recipient and
- * sender, so that the same report or request read twice writes one event
+ * sender, so that the same report or request read twice writes one event.
+ * The tenants are those of the message's configuration, not the first one:
+ * a tenant added by a reload gets its events.
  */
 static void
-act_event(int event, const char *rcpt, const char *sender, const char *provider,
-	  const char *reason, const char *id, long long now, const char *qid)
+act_event(const struct outpost_conf *conf, int event, const char *rcpt,
+	  const char *sender, const char *provider, const char *reason, const char *id,
+	  long long now, const char *qid)
 {
     static const char *const types[] = {EV_BOUNCED, EV_BOUNCED, EV_COMPLAINT, EV_UNSUBSCRIBE};
     static const char *const sources[] = {"dsn", "dsn", "fbl", "mailto"};
@@ -559,7 +564,7 @@ act_event(int event, const char *rcpt, const char *sender, const char *provider,
     else
 	snprintf(once, sizeof(once), "intake:%s:%s:%s", id ? id : qid, rcpt, e.type);
     e.once = once;
-    (void) events_append(conn, redis_conf, &e);
+    (void) events_append(conn, conf, &e);
 }
 
 /*
@@ -601,7 +606,7 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
 	msg_warn("%s: intake: %s for %s: %s", qid, intake_event_name(event), rcpt,
 		 intake_error(s));
     else if (!logged)
-	act_event(event, rcpt, sender, ev.provider, reason, id, now, qid);
+	act_event(m->conf, event, rcpt, sender, ev.provider, reason, id, now, qid);
     pthread_mutex_unlock(&redis_lock);
     if (rc < 0)
 	return -1;

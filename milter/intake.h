@@ -12,7 +12,8 @@
  *	int intake_setup_rewrites(const struct intake_setup *is);
  *	void intake_shutdown(void);
  *
- *	void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
+ *	void intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+ *			      const struct outpost_conf *conf);
  *	void intake_msg_reset(struct intake_msg *m);
  *	int intake_rcpt(struct intake_msg *m, const struct recipient *r);
  *	void intake_rcpt_accepted(struct intake_msg *m,
@@ -89,7 +90,13 @@
  *	intake_setup_new() copies what intake needs of a configuration and
  *	loads the secrets (NULL: intake off); it is immutable and reference
  *	counted, held by the milter's settings (settings(3)), and each
- *	message keeps the one it began with (intake_msg_begin()).
+ *	message keeps the one it began with (intake_msg_begin()).  The
+ *	conf given there is the configuration of the same snapshot: its
+ *	[tenant NAME] sections name the stream each event of the message
+ *	goes to, so a tenant added by a reload gets the events of the
+ *	messages that begin after it.  It must stay valid until
+ *	intake_msg_reset() (the caller holds the settings(3) it belongs
+ *	to for as long).
  *	intake_setup_rewrites() says whether envelope senders are tagged.
  *
  * DIAGNOSTICS
@@ -134,6 +141,7 @@ struct intake_reply {
 
 struct intake_msg {
     struct intake_setup *setup;		/* reference, or NULL */
+    const struct outpost_conf *conf;	/* the same snapshot's: tenants of events */
     int addr_kind;			/* enum intake_addr of the report */
     char env_rcpt[ADDR_MAX];		/* the intake address, as normalised */
     size_t nrcpts;			/* outgoing recipients accepted */
@@ -150,7 +158,8 @@ void intake_setup_unref(struct intake_setup *is);
 int intake_setup_rewrites(const struct intake_setup *is);
 void intake_shutdown(void);
 
-void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
+void intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+		      const struct outpost_conf *conf);
 void intake_msg_reset(struct intake_msg *m);
 int intake_rcpt(struct intake_msg *m, const struct recipient *r);
 void intake_rcpt_accepted(struct intake_msg *m, const struct recipient *r);
