@@ -51,6 +51,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "redischeck.h"
 #include "redisconn.h"
 #include "ctl_warmup.h"
@@ -105,6 +106,7 @@ cmd_check_config(const char *path, int argc, char **argv)
 	usage();
     conf = ctl_load_conf(path);
     /* with --json, stdout holds the document alone */
+    (void) pool_service_warn(conf);	/* on stderr; not an error */
     fprintf(json ? stderr : stdout, "%s: configuration OK\n", path);
     rc = rcheck_report(&conf->redis, json ? stderr : stdout);
     if (cluster) {

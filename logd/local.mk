@@ -44,7 +44,8 @@ INTEGRATION_TESTS += tests/integration/logd-counts.sh tests/integration/logd-fol
 	tests/integration/stats-sources.sh tests/integration/metrics.sh \
 	tests/integration/logd-backoff.sh tests/integration/logd-sendmail.sh \
 	tests/integration/logd-missing.sh tests/integration/logd-old-lines.sh \
-	tests/integration/logd-tls.sh tests/integration/logd-blocked.sh
+	tests/integration/logd-tls.sh tests/integration/logd-blocked.sh \
+	tests/integration/logd-pool.sh
 
 dist_man_MANS += doc/outpost-logd.8
 EXTRA_DIST += doc/REDIS-KEYS.md conf-examples/backoff.rules \

@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "monotime.h"
 #include "msg.h"
+#include "pool_select.h"
 #include "privs.h"
 #include "promhttp.h"
 #include "provider.h"
@@ -357,6 +358,7 @@ main(int argc, char **argv)
 	return 1;
     }
     if (check_only) {
+	(void) pool_service_warn(d.conf);
 	printf("%s: configuration OK (%zu backoff rules)\n", path, d.rules.n);
 	backoff_rules_free(&d.rules);
 	provider_table_free(&d.providers);
@@ -364,6 +366,7 @@ main(int argc, char **argv)
 	return 0;
     }
     msg_open("outpost-logd", foreground, d.conf->general.syslog_facility);
+    (void) pool_service_warn(d.conf);
     rcheck_at_start(&d.conf->redis);
     snprintf(d.state_key, sizeof(d.state_key), "%s{st}:logd:%s", d.conf->redis.prefix,
 	     d.conf->general.node);

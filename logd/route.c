@@ -23,21 +23,12 @@ route_provider(const struct provider_table *t, const char *relay_host,
     return i >= 0 ? t->v[i].name : NULL;
 }
 
-/* route_pool - the pool whose name or transport is the service */
+/* route_pool - the pool whose transport, else whose name, is the service */
 const char *
 route_pool(const struct outpost_conf *conf, const char *service)
 {
-    size_t i;
+    int i = pool_by_service(conf, service);
 
-    if (service == NULL || *service == '\0')
-	return POOL_DEFAULT;
-    for (i = 0; i < conf->pools.n; i++) {
-	const struct conf_pool *p = CONF_VEC_AT(&conf->pools, i, struct conf_pool);
-	size_t tl = p->transport ? strcspn(p->transport, ":") : 0;
-
-	if (strcmp(p->named.name, service) == 0
-	    || (tl > 0 && strlen(service) == tl && strncmp(p->transport, service, tl) == 0))
-	    return p->named.name;
-    }
-    return POOL_DEFAULT;
+    return i >= 0 ? CONF_VEC_AT(&conf->pools, (size_t) i, struct conf_pool)->named.name
+	: POOL_DEFAULT;
 }

@@ -17,10 +17,11 @@
  *	the log line says it talked to (relay=host[ip]), or failing that
  *	whose domains list the recipient's domain.  NULL when none does.
  *
- *	route_pool() names the pool of a delivery from the service part of
- *	the log tag (postfix/NAME/smtp with -o syslog_name=postfix/NAME in
- *	master.cf; Sendmail's mailer): the [pool NAME] of that name, or the
- *	one whose transport is that service.  "default" otherwise.
+ *	route_pool() names the pool of a delivery from the service the log
+ *	line names (maillog(3): NAME in postfix/NAME/smtp, with -o
+ *	syslog_name=postfix/NAME in master.cf; smtp in postfix/smtp;
+ *	Sendmail's mailer): the [pool NAME] whose transport is that service,
+ *	else the one of that name (pool_by_service()).  "default" otherwise.
  */
 #ifndef OUTPOST_ROUTE_H
 #define OUTPOST_ROUTE_H

@@ -53,6 +53,7 @@ struct filter_conn {
     unsigned long proto;	/* SMFIP_* agreed with the MTA */
     struct sockaddr_storage addr;
     int have_addr;
+    char mta_name[256];		/* j at connect: the MTA's own name, "" if not told */
     struct filter_msg msg;
 };
 
@@ -173,7 +174,7 @@ msg_begin(SMFICTX *ctx, struct filter_msg *fm)
 	msg_fatal("filter: no settings installed");
     if (fm->set->signer)
 	fm->sign = dkimsign_msg_new(fm->set->signer, fm->queue_id);
-    intake_msg_begin(&fm->intake, fm->set->intake);
+    intake_msg_begin(&fm->intake, fm->set->intake, fm->set->conf);
 }
 
 /* client_may_sign - signclient_check(3) of this connection's client */
@@ -258,10 +259,14 @@ static sfsistat
 fi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
     struct filter_conn *fc = conn_get(ctx);
+    const char *v;
 
     (void) host;
     msg_reset(&fc->msg);
     fc->have_addr = 0;
+    /* Postfix's myhostname, Sendmail's $j: the Reporting-MTA of its own DSNs */
+    snprintf(fc->mta_name, sizeof(fc->mta_name), "%s",
+	     (v = smfi_getsymval(ctx, "j")) != NULL ? v : "");
     if (sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
 	memcpy(&fc->addr, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	       : sizeof(struct sockaddr_in6));
@@ -278,6 +283,7 @@ fi_envfrom(SMFICTX *ctx, char **argv)
 
     msg_reset(&fc->msg);
     msg_begin(ctx, &fc->msg);
+    intake_msg_mta(&fc->msg.intake, fc->mta_name);
     rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
     tracking_msg_begin(&fc->msg.trk, fc->msg.set->tracking, fc->msg.auth_user,
 		       fc->msg.sender_domain);

@@ -333,8 +333,10 @@ classify_addr(const struct intake_setup *is, const char *a)
 
 /* intake_msg_begin - a new message takes a reference to is (may be NULL) */
 void
-intake_msg_begin(struct intake_msg *m, struct intake_setup *is)
+intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+		 const struct outpost_conf *conf)
 {
+    m->conf = conf;
     pthread_mutex_lock(&setup_lock);
     if ((m->setup = is) != NULL)
 	is->refs++;
@@ -348,6 +350,13 @@ intake_msg_reset(struct intake_msg *m)
     intake_setup_unref(m->setup);
     free(m->buf);
     memset(m, 0, sizeof(*m));
+}
+
+/* intake_msg_mta - the MTA's own name ({j} at connect): its DSNs say it */
+void
+intake_msg_mta(struct intake_msg *m, const char *name)
+{
+    snprintf(m->mta_name, sizeof(m->mta_name), "%s", name ? name : "");
 }
 
 /* intake_rcpt - 1 if r is an intake address (then the message is a report) */
@@ -534,11 +543,14 @@ attribute_unsub(const struct intake_msg *m, const struct report_digest *d,
 /*
  * act_event - the event of an intake action for the tenant's stream (under
  * redis_lock); the report's id names it, an unsubscribe its recipient and
- * sender, so that the same report or request read twice writes one event
+ * sender, so that the same report or request read twice writes one event.
+ * The tenants are those of the message's configuration, not the first one:
+ * a tenant added by a reload gets its events.
  */
 static void
-act_event(int event, const char *rcpt, const char *sender, const char *provider,
-	  const char *reason, const char *id, long long now, const char *qid)
+act_event(const struct outpost_conf *conf, int event, const char *rcpt,
+	  const char *sender, const char *provider, const char *reason, const char *id,
+	  long long now, const char *qid)
 {
     static const char *const types[] = {EV_BOUNCED, EV_BOUNCED, EV_COMPLAINT, EV_UNSUBSCRIBE};
     static const char *const sources[] = {"dsn", "dsn", "fbl", "mailto"};
@@ -559,20 +571,39 @@ act_event(int event, const char *rcpt, const char *sender, const char *provider,
     else
 	snprintf(once, sizeof(once), "intake:%s:%s:%s", id ? id : qid, rcpt, e.type);
     e.once = once;
-    (void) events_append(conn, redis_conf, &e);
+    (void) events_append(conn, conf, &e);
+}
+
+/* same_host - one host name, whatever the case and a trailing dot */
+static int
+same_host(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+
+    if (la > 0 && a[la - 1] == '.')
+	la--;
+    if (lb > 0 && b[lb - 1] == '.')
+	lb--;
+    return la > 0 && la == lb && strncasecmp(a, b, la) == 0;
 }
 
 /*
  * own_dsn - a DSN this relay made itself (its Reporting-MTA is our node or
- * relay name): outpost-logd read the refusal in the log already, counted it
- * and wrote its event
+ * relay name, or the name the MTA gave itself: Postfix writes its
+ * myhostname there): outpost-logd read the refusal in the log already,
+ * counted it and wrote its event
  */
 static int
-own_dsn(const struct intake_setup *is, const struct bounce_rcpt *br)
+own_dsn(const struct intake_msg *m, const struct bounce_rcpt *br)
 {
-    return br != NULL && br->reporting_mta[0]
-	&& ((is->node && strcasecmp(br->reporting_mta, is->node) == 0)
-	    || (is->relay_hostname && strcasecmp(br->reporting_mta, is->relay_hostname) == 0));
+    const struct intake_setup *is = m->setup;
+    const char *r;
+
+    if (br == NULL || (r = br->reporting_mta)[0] == '\0')
+	return 0;
+    return (is->node && same_host(r, is->node))
+	|| (is->relay_hostname && same_host(r, is->relay_hostname))
+	|| same_host(r, m->mta_name);
 }
 
 /* act - apply one event (its stream event too, unless logged); -1 on a Redis problem */
@@ -601,7 +632,7 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
 	msg_warn("%s: intake: %s for %s: %s", qid, intake_event_name(event), rcpt,
 		 intake_error(s));
     else if (!logged)
-	act_event(event, rcpt, sender, ev.provider, reason, id, now, qid);
+	act_event(m->conf, event, rcpt, sender, ev.provider, reason, id, now, qid);
     pthread_mutex_unlock(&redis_lock);
     if (rc < 0)
 	return -1;
@@ -640,7 +671,7 @@ count_blocklist(const struct intake_msg *m, const struct bounce_rcpt *br, const 
 
     if (br == NULL || br->reason != BR_BLOCKED || (!br->bl_zone[0] && !br->bl_family[0]))
 	return;
-    if (own_dsn(is, br))
+    if (own_dsn(m, br))
 	return;
     memset(&b, 0, sizeof(b));
     snprintf(b.zone, sizeof(b.zone), "%s", br->bl_zone);
@@ -708,7 +739,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 			 now);
 	if (act(m, ev, a->rcpt, a->sender,
 		br ? bounce_reason_name(br->reason) : "feedback", id, now, qid,
-		r->kind != BOUNCE_ARF && own_dsn(m->setup, br)) < 0)
+		r->kind != BOUNCE_ARF && own_dsn(m, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, a->rcpt, a->sender, qid);
 	return 0;
@@ -719,7 +750,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	if (br->addr[0] == '\0' || (ev = intake_event_of(r->kind, br)) < 0)
 	    continue;
 	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid,
-		r->kind != BOUNCE_ARF && own_dsn(m->setup, br)) < 0)
+		r->kind != BOUNCE_ARF && own_dsn(m, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, br->addr, a->sender, qid);
 	acted++;

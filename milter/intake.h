@@ -12,7 +12,9 @@
  *	int intake_setup_rewrites(const struct intake_setup *is);
  *	void intake_shutdown(void);
  *
- *	void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
+ *	void intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+ *			      const struct outpost_conf *conf);
+ *	void intake_msg_mta(struct intake_msg *m, const char *name);
  *	void intake_msg_reset(struct intake_msg *m);
  *	int intake_rcpt(struct intake_msg *m, const struct recipient *r);
  *	void intake_rcpt_accepted(struct intake_msg *m,
@@ -71,7 +73,13 @@
  *	(intake_act(3)).  Forged, stale and missing tokens change nothing
  *	and are counted.  It returns INTAKE_DONE, or INTAKE_TEMPFAIL with
  *	the reply to give when Redis or the parser failed (the sender
- *	retries; nothing is lost).  Reports are never signed.
+ *	retries; nothing is lost).  Reports are never signed.  A DSN this
+ *	relay made itself acts on the suppression list but is neither
+ *	counted nor written as an event (outpost-logd did both from the
+ *	log): its Reporting-MTA is [general] node, [dns] relay_hostname or
+ *	the name the MTA gave itself, which intake_msg_mta() records for
+ *	the message (the macro j at connect: Postfix's myhostname); the
+ *	names compare whatever their case and a trailing dot.
  *
  *	Test messages: intake_check() tells whether addr is the check
  *	address of outpostctl test-send, VERP_CHECK_LOCAL-TOKEN@ the
@@ -89,7 +97,13 @@
  *	intake_setup_new() copies what intake needs of a configuration and
  *	loads the secrets (NULL: intake off); it is immutable and reference
  *	counted, held by the milter's settings (settings(3)), and each
- *	message keeps the one it began with (intake_msg_begin()).
+ *	message keeps the one it began with (intake_msg_begin()).  The
+ *	conf given there is the configuration of the same snapshot: its
+ *	[tenant NAME] sections name the stream each event of the message
+ *	goes to, so a tenant added by a reload gets the events of the
+ *	messages that begin after it.  It must stay valid until
+ *	intake_msg_reset() (the caller holds the settings(3) it belongs
+ *	to for as long).
  *	intake_setup_rewrites() says whether envelope senders are tagged.
  *
  * DIAGNOSTICS
@@ -134,6 +148,8 @@ struct intake_reply {
 
 struct intake_msg {
     struct intake_setup *setup;		/* reference, or NULL */
+    const struct outpost_conf *conf;	/* the same snapshot's: tenants of events */
+    char mta_name[256];			/* the MTA's own name ({j}), or "" */
     int addr_kind;			/* enum intake_addr of the report */
     char env_rcpt[ADDR_MAX];		/* the intake address, as normalised */
     size_t nrcpts;			/* outgoing recipients accepted */
@@ -150,7 +166,9 @@ void intake_setup_unref(struct intake_setup *is);
 int intake_setup_rewrites(const struct intake_setup *is);
 void intake_shutdown(void);
 
-void intake_msg_begin(struct intake_msg *m, struct intake_setup *is);
+void intake_msg_begin(struct intake_msg *m, struct intake_setup *is,
+		      const struct outpost_conf *conf);
+void intake_msg_mta(struct intake_msg *m, const char *name);
 void intake_msg_reset(struct intake_msg *m);
 int intake_rcpt(struct intake_msg *m, const struct recipient *r);
 void intake_rcpt_accepted(struct intake_msg *m, const struct recipient *r);

@@ -25,8 +25,9 @@
  *	secrets), [suppress] action and on_redis_error, [milter] statistics,
  *	[provider NAME] domains, [pool NAME] senders and [policy]
  *	default_pool (the pool counted in the statistics), [milter]
- *	list_unsubscribe_senders, the tracking keys and [httpd] public_url;
- *	and, for the
+ *	list_unsubscribe_senders, the tracking keys, [httpd] public_url and
+ *	[tenant NAME] domains (the stream each event goes to, the intake's
+ *	too); and, for the
  *	connections that open after it, which events the filter asks for
  *	([suppress] enabled, [intake] bounce_domain and rewrite_sender,
  *	[milter] list_unsubscribe_senders and tracking_senders).

@@ -191,11 +191,14 @@ classify_tag(const struct cur *tag, struct ml_event *ev, struct cur *prog)
     for (q = first_slash; q < tag->end; q++)
 	if (*q == '/')
 	    last_slash = q;
+    prog->p = last_slash + 1;
+    prog->end = tag->end;
+    /* the master.cf service: its syslog_name part, else the program's own */
     if (last_slash > first_slash)
 	copy_str(ev->service, sizeof(ev->service), first_slash + 1,
 		 (size_t) (last_slash - first_slash - 1));
-    prog->p = last_slash + 1;
-    prog->end = tag->end;
+    else
+	copy_str(ev->service, sizeof(ev->service), prog->p, (size_t) (prog->end - prog->p));
     return prog->p < prog->end;
 }
 

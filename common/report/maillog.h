@@ -45,7 +45,9 @@
  *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format).
  *	Postfix tags are "postfix/smtp" or, with -o syslog_name in master.cf,
  *	"postfix/NAME/smtp": ev->service is NAME, the way a log line names
- *	the transport (IP pool) that delivered.  For Sendmail ("sendmail",
+ *	the transport (IP pool) that delivered; without a NAME it is the
+ *	program ("smtp" in "postfix/smtp": the master.cf service smtp, or
+ *	any service without a syslog_name of its own).  For Sendmail ("sendmail",
  *	"sm-mta") the service is the mailer= field.  ev->pid is the process
  *	id of the tag (0 when none): an SMTP client's TLS line and its
  *	delivery lines share it.

@@ -5,7 +5,8 @@
 # suppressed), outpost-policyd (throttled) and outpost-logd (delivered,
 # bounced hard with reason userunknown, deferred, expired), and through
 # outpost-httpd (unsubscribe, open, click, a machine's click) and the milter's
-# intake (complaint, mailto unsubscribe: the same person twice is one event); a sender domain
+# intake (complaint, mailto unsubscribe: the same person twice is one event; a
+# bounce for a tenant added by a reload of the milter); a sender domain
 # of no tenant writes nothing; outpost-logd reading the same log again writes
 # nothing twice; outpostctl events reads the stream after an id (TAP)
 
@@ -100,7 +101,8 @@ ok 'wait_until 10 curl -s -o /dev/null http://127.0.0.1:8480/' "outpost-httpd li
 postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" "milter_default_action = tempfail" \
     "smtpd_recipient_restrictions = check_policy_service { unix:$WORLD_DIR/run/policy.sock, timeout=10s, default_action=DEFER_IF_PERMIT }, permit_mynetworks, reject" \
     'maximal_queue_lifetime = 0' 'bounce_queue_lifetime = 0' \
-    "relay_domains = bounces.shop.test" "transport_maps = inline:{bounces.shop.test=discard:}"
+    "relay_domains = bounces.shop.test bounces.newco.test" \
+    "transport_maps = inline:{bounces.shop.test=discard:, bounces.newco.test=discard:}"
 postfix_start
 chmod 644 "$MAILLOG"
 world_spawn logd "$LOGD_BIN" -f -c "$conf"
@@ -198,6 +200,66 @@ is "$(events_of complaint source sender provider)" "dave@gmail.test source=fbl s
 ok 'wait_until 5 has unsubscribe 2' "the mailto unsubscribe too"
 is "$(events_of unsubscribe source | tr '\n' ';')" "carol@gmail.test source=one-click;frank@gmail.test source=mailto;" \
     "unsubscribe by mail: once; carol's second request (mail after one-click) writes nothing"
+
+# --- a tenant added by a reload: the intake writes its events -------------------
+cat >>"$conf" <<EOF
+[tenant newco]
+domains = newco.test
+EOF
+# reloads_gt N - the milter has said "reloaded" more than N times (read again on each try)
+reloads_gt() { test "$(grep -c 'reloaded ' "$WORLD_DIR/log/milter.log")" -gt "$1"; }
+n_reloaded=$(grep -c 'reloaded ' "$WORLD_DIR/log/milter.log")
+world_kill milter HUP
+ok 'wait_until 10 reloads_gt $n_reloaded' "the milter reloads its configuration with [tenant newco]"
+rp=$(ctl intake address erin@gmail.test newco.test)
+like "$rp" '^b-[a-z2-7]+@bounces\.newco\.test$' "a return path for newco's mail ($rp)"
+cat >"$WORLD_TMP/dsn-newco.eml" <<EOF
+From: MAILER-DAEMON@mx.gmail.test
+To: $rp
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <newco-dsn-1@mx.gmail.test>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.gmail.test
+
+Final-Recipient: rfc822; erin@gmail.test
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--B
+Content-Type: text/rfc822-headers
+
+Return-Path: <$rp>
+From: news@newco.test
+To: erin@gmail.test
+Subject: campaign
+
+--B--
+EOF
+send_mail '<>' "$rp" --data "$WORLD_TMP/dsn-newco.eml"
+like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "a DSN about newco's mail is accepted"
+# newco_bounced - "RCPT source sender" of each bounced event in newco's stream
+newco_bounced() {
+    ctl events newco --limit 1000 --json | "$PYTHON" -c '
+import json, sys
+for e in json.load(sys.stdin)["events"]:
+    if e["type"] == "bounced":
+        print(e.get("rcpt", "-"), e.get("source", "-"), e.get("sender", "-"))'
+}
+# newco_has_bounce - newco's stream holds a bounced event (read again on each try)
+newco_has_bounce() { test -n "$(newco_bounced)"; }
+ok 'wait_until 10 newco_has_bounce' "the bounce reaches newco's stream"
+is "$(newco_bounced)" "erin@gmail.test dsn newco.test" "bounced: the recipient the token names, from the intake"
 
 # --- nothing twice: the log read again ------------------------------------------
 before=$(types)

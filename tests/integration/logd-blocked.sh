@@ -3,7 +3,9 @@
 # the private Postfix delivers through pool warm to a sink that answers 554 "blocked
 # using zen.example" (a [blocklist] the test DNS serves): outpost-logd counts it as
 # blocked.zenx under pool warm.  Postfix's own DSN about it comes back through the
-# milter's intake and is not counted twice; DSNs from the receiver naming a list do
+# milter's intake and is not counted twice, though Postfix's myhostname (its
+# Reporting-MTA) is neither [general] node nor [dns] relay_hostname: the milter knows
+# it by the macro j; DSNs from the receiver naming a list do
 # count, under the pool whose address they name.  outpost-logd's watch finds the pool
 # address listed: warned about once, kept in Redis with its start and reason, shown by
 # outpostctl stats (text and --json) with the bounces per list and pool, and exported
@@ -69,7 +71,9 @@ sink_rule gmail 'blocked@gmail.test' \
     '554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using zen.example'
 world_spawn milter "$MILTER_BIN" -f -v -c "$conf"
 ok 'wait_until 5 test -S "$WORLD_DIR/run/milter.sock"' "milter listens"
-postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
+# the MTA's own name differs from node: its DSNs say Reporting-MTA: dns; mta1.relay.test
+postfix_conf "myhostname = mta1.relay.test" \
+    "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "non_smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "internal_mail_filter_classes = bounce" "milter_default_action = tempfail" \
     "relay_domains = bounces.shop.test" \

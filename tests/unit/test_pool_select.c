@@ -74,6 +74,54 @@ test_no_pools(void **state)
     conf_free(conf);
 }
 
+/* the pool of a log line's service: by transport, else by name, else none */
+static void
+test_by_service(void **state)
+{
+    struct outpost_conf *conf = load("[pool main]\ntransport = smtp:\n"
+				     "[pool warm1]\ntransport = out-warm1:[relay.test]:25\n"
+				     "[pool out-a]\ntransport = other\n"
+				     "[pool b]\ntransport = out-a:\n");
+
+    (void) state;
+    /* postfix/smtp: the pool on the default transport, not "default" */
+    assert_int_equal(pool_by_service(conf, "smtp"), 0);
+    /* the service up to the colon, whatever the nexthop */
+    assert_int_equal(pool_by_service(conf, "out-warm1"), 1);
+    /* postfix/warm1/smtp (syslog_name = postfix/warm1): the pool of that name */
+    assert_int_equal(pool_by_service(conf, "warm1"), 1);
+    /* a transport names the service before a pool's name does */
+    assert_int_equal(pool_by_service(conf, "out-a"), 3);
+    assert_int_equal(pool_by_service(conf, "other"), 2);
+    /* no pool claims it: -1 ("default"); nor a part of a name */
+    assert_int_equal(pool_by_service(conf, "relay"), -1);
+    assert_int_equal(pool_by_service(conf, "smt"), -1);
+    assert_int_equal(pool_by_service(conf, "out-warm"), -1);
+    assert_int_equal(pool_by_service(conf, ""), -1);
+    assert_int_equal(pool_by_service(conf, NULL), -1);
+    assert_int_equal(pool_service_shared(conf, 0), -1);
+    assert_int_equal(pool_service_shared(conf, 3), -1);
+    conf_free(conf);
+}
+
+/* two pools on one service: the first in the file takes its lines */
+static void
+test_shared_service(void **state)
+{
+    struct outpost_conf *conf = load("[pool a]\ntransport = out-x:\n"
+				     "[pool main]\ntransport = smtp:\n"
+				     "[pool second]\ntransport = smtp:[relay.test]\n"
+				     "[pool third]\ntransport = smtp\n");
+
+    (void) state;
+    assert_int_equal(pool_by_service(conf, "smtp"), 1);
+    assert_int_equal(pool_service_shared(conf, 0), -1);
+    assert_int_equal(pool_service_shared(conf, 1), -1);
+    assert_int_equal(pool_service_shared(conf, 2), 1);
+    assert_int_equal(pool_service_shared(conf, 3), 1);
+    conf_free(conf);
+}
+
 int
 main(void)
 {
@@ -81,6 +129,8 @@ main(void)
 	cmocka_unit_test(test_order),
 	cmocka_unit_test(test_no_default),
 	cmocka_unit_test(test_no_pools),
+	cmocka_unit_test(test_by_service),
+	cmocka_unit_test(test_shared_service),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
