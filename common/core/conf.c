@@ -30,6 +30,7 @@ enum conf_type {
 };
 
 #define CK_REQUIRED 1
+#define CK_NONEMPTY 2		/* has a default; an empty value is refused */
 
 struct conf_key {
     const char *name;
@@ -55,18 +56,18 @@ struct conf_section {
 /* ---------------------------------------------------------------- schema */
 
 static const struct conf_key general_keys[] = {
-    {"user", CT_STR, K(conf_general, user), "outpost", 0, 0, 0, 0},
+    {"user", CT_STR, K(conf_general, user), "outpost", CK_NONEMPTY, 0, 0, 0},
     {"syslog_facility", CT_FACILITY, K(conf_general, syslog_facility), "mail", 0, 0, 0, 0},
     {"node", CT_STR, K(conf_general, node), NULL, 0, 0, 0, 0},
     {0},
 };
 
 static const struct conf_key redis_keys[] = {
-    {"server", CT_STR, K(conf_redis, server), "127.0.0.1:6379", 0, 0, 0, 0},
+    {"server", CT_STR, K(conf_redis, server), "127.0.0.1:6379", CK_NONEMPTY, 0, 0, 0},
     {"username", CT_STR, K(conf_redis, username), NULL, 0, 0, 0, 0},
     {"password", CT_STR, K(conf_redis, password), NULL, 0, 0, 0, 0},
     {"db", CT_LONG, K(conf_redis, db), "0", 0, 0, 15, 0},
-    {"prefix", CT_STR, K(conf_redis, prefix), "outpost:", 0, 0, 0, 0},
+    {"prefix", CT_STR, K(conf_redis, prefix), "outpost:", CK_NONEMPTY, 0, 0, 0},
     {"connect_timeout", CT_DURATION, K(conf_redis, connect_timeout_ms), "1s", 0, 0, 0, 0},
     {"command_timeout", CT_DURATION, K(conf_redis, command_timeout_ms), "500ms", 0, 0, 0, 0},
     {"reconnect_min", CT_DURATION, K(conf_redis, reconnect_min_ms), "100ms", 0, 0, 0, 0},
@@ -82,7 +83,7 @@ static const struct conf_key redis_keys[] = {
 static const char *const milter_on_error_choices[] = {"tempfail", "accept", NULL};
 
 static const struct conf_key milter_keys[] = {
-    {"socket", CT_STR, K(conf_milter, socket), "unix:/run/outpost/milter.sock", 0, 0, 0, 0},
+    {"socket", CT_STR, K(conf_milter, socket), "unix:/run/outpost/milter.sock", CK_NONEMPTY, 0, 0, 0},
     {"timeout", CT_DURATION, K(conf_milter, timeout_ms), "30s", 0, 0, 0, 0},
     {"backlog", CT_LONG, K(conf_milter, backlog), "128", 0, 1, 65535, 0},
     {"socket_mode", CT_OCTAL, K(conf_milter, socket_mode), "0660", 0, 0, 0, 0},
@@ -117,7 +118,7 @@ static const struct conf_key policy_keys[] = {
 	"DEFER_IF_PERMIT 4.7.1 $limit; retry in $retry s", 0, 0, 0, 0},
     {"tempfail_reply", CT_STR, K(conf_policy, tempfail_reply),
 	"DEFER_IF_PERMIT 4.3.0 policy state unavailable, try again later", 0, 0, 0, 0},
-    {"timezone", CT_STR, K(conf_policy, timezone), "UTC", 0, 0, 0, 0},
+    {"timezone", CT_STR, K(conf_policy, timezone), "UTC", CK_NONEMPTY, 0, 0, 0},
     {"provider_on_error", CT_ENUM, K(conf_policy, provider_on_error), "tempfail", 0, 0, 0,
 	policy_on_error_choices},
     {"domain_on_error", CT_ENUM, K(conf_policy, domain_on_error), "tempfail", 0, 0, 0,
@@ -180,7 +181,7 @@ static const struct conf_key suppress_keys[] = {
 static const struct conf_key dns_keys[] = {
     {"relay_hostname", CT_STR, K(conf_dns, relay_hostname), NULL, 0, 0, 0, 0},
     {"spf_include", CT_STR, K(conf_dns, spf_include), NULL, 0, 0, 0, 0},
-    {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", 0, 0, 0, 0},
+    {"dmarc_report", CT_STR, K(conf_dns, dmarc_report), "dmarc-reports@%d", CK_NONEMPTY, 0, 0, 0},
     {"record_ttl", CT_DURATION, K(conf_dns, record_ttl_ms), "1h", 0, 0, 0, 0},
     {"lookup_timeout", CT_DURATION, K(conf_dns, lookup_timeout_ms), "2s", 0, 0, 0, 0},
     {0},
@@ -189,7 +190,7 @@ static const struct conf_key dns_keys[] = {
 static const char *const logd_start_choices[] = {"beginning", "end", NULL};
 
 static const struct conf_key logd_keys[] = {
-    {"maillog", CT_STR, K(conf_logd, maillog), "/var/log/mail.log", 0, 0, 0, 0},
+    {"maillog", CT_STR, K(conf_logd, maillog), "/var/log/mail.log", CK_NONEMPTY, 0, 0, 0},
     {"start_at", CT_ENUM, K(conf_logd, start_at_end), "end", 0, 0, 0, logd_start_choices},
     {"node", CT_STR, K(conf_logd, node), NULL, 0, 0, 0, 0},
     {"metrics_listen", CT_STR, K(conf_logd, metrics_listen), "127.0.0.1:9432", 0, 0, 0, 0},
@@ -207,9 +208,9 @@ static const struct conf_key logd_keys[] = {
 
 static const struct conf_key intake_keys[] = {
     {"bounce_domain", CT_STR, K(conf_intake, bounce_domain), NULL, 0, 0, 0, 0},
-    {"bounce_local", CT_STR, K(conf_intake, bounce_local), "b", 0, 0, 0, 0},
-    {"complaint_local", CT_STR, K(conf_intake, complaint_local), "fbl", 0, 0, 0, 0},
-    {"unsubscribe_local", CT_STR, K(conf_intake, unsubscribe_local), "unsub", 0, 0, 0, 0},
+    {"bounce_local", CT_STR, K(conf_intake, bounce_local), "b", CK_NONEMPTY, 0, 0, 0},
+    {"complaint_local", CT_STR, K(conf_intake, complaint_local), "fbl", CK_NONEMPTY, 0, 0, 0},
+    {"unsubscribe_local", CT_STR, K(conf_intake, unsubscribe_local), "unsub", CK_NONEMPTY, 0, 0, 0},
     {"complaint_addresses", CT_LIST, K(conf_intake, complaint_addresses), NULL, 0, 0, 0, 0},
     {"secret_file", CT_STR, K(conf_intake, secret_file), NULL, 0, 0, 0, 0},
     {"token_max_age", CT_DURATION, K(conf_intake, token_max_age_ms), "30d", 0, 0, 0, 0},
@@ -239,7 +240,7 @@ static const struct conf_key httpd_keys[] = {
 	"17.0.0.0/8, 66.102.0.0/20, 66.249.80.0/20", 0, 0, 0, 0},
     {"machine_user_agents", CT_LIST, K(conf_httpd, machine_user_agents), NULL, 0, 0, 0, 0},
     {"machine_delay", CT_DURATION, K(conf_httpd, machine_delay_ms), "10s", 0, 0, 0, 0},
-    {"submit", CT_STR, K(conf_httpd, submit), "inet:127.0.0.1:10027", 0, 0, 0, 0},
+    {"submit", CT_STR, K(conf_httpd, submit), "inet:127.0.0.1:10027", CK_NONEMPTY, 0, 0, 0},
     {"submit_connections", CT_LONG, K(conf_httpd, submit_connections), "4", 0, 1, 256, 0},
     {"submit_timeout", CT_DURATION, K(conf_httpd, submit_timeout_ms), "60s", 0, 0, 0, 0},
     {"api_max_message", CT_SIZE, K(conf_httpd, api_max_message), "10M", 0, 0, 0, 0},
@@ -1001,6 +1002,10 @@ apply_value(struct parse_state *st, const struct conf_key *k, void *obj,
 
     switch (k->type) {
     case CT_STR:
+	if (*value == '\0' && (k->flags & CK_NONEMPTY)) {
+	    why = "must not be empty";
+	    break;
+	}
 	free(*(char **) field);
 	*(char **) field = *value ? xstrdup(value) : NULL;
 	return 1;

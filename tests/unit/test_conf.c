@@ -206,6 +206,11 @@ test_errors(void **state)
 		 "complaint_addresses = fbl\n", 1, "mail address");
     expect_error("[intake]\nsoft_bounce_limit = 0\n", 2, "soft_bounce_limit");
     expect_error("[general]\nnode = a\n[logd]\nnode = b\n", 0, "older name of [general] node");
+    /* a key that has a default and no "off" cannot be emptied */
+    expect_error("[policy]\ntimezone = \n", 2, "timezone: '': must not be empty");
+    expect_error("[redis]\nserver =\n", 2, "must not be empty");
+    expect_error("[general]\nuser =\n", 2, "must not be empty");
+    expect_error("[dns]\ndmarc_report =\n", 2, "must not be empty");
 }
 
 /* test_node - [general] node, its older name [logd] node, the host name */
