@@ -94,5 +94,5 @@ tests_fuzz_fuzz_api_request_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
 tests_fuzz_fuzz_api_request_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_api_request_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS += tests/integration/httpd-api.sh tests/integration/api-verify.sh \
-	tests/integration/httpd-reload.sh
+	tests/integration/httpd-reload.sh tests/integration/api-authlimit.sh
 EXTRA_DIST += doc/openapi.yaml tests/lib/openapi-check.py
