@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "api.h"
 #include "api_parse.h"
 #include "api_work.h"
+#include "authlimit.h"
+#include "clientaddr.h"
 #include "hmetrics.h"
 #include "hsettings.h"
 #include "jsonw.h"
@@ -37,6 +40,7 @@ struct api {
     const struct outpost_conf *conf;	/* at start: the listeners' limits */
     struct api_work *work;
     struct hmetrics *m;
+    struct authlimit *authlimit;	/* failed authentications per client */
 };
 
 /* one invalid row */
@@ -92,6 +96,10 @@ answer(struct api_req *q, unsigned status, char *body, long retry)
     char ra[24];
 
     hmetrics_api(q->a->m, route[q->rt.op], status);
+    if (status == 401)
+	PROM_INC(q->a->m->auth_failures);
+    else if (status == 429 && q->job.auth_limited)
+	PROM_INC(q->a->m->auth_limited);
 
     r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *) "",
 					body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -318,13 +326,14 @@ query_arg(void *cls, enum MHD_ValueKind kind, const char *name, const char *valu
     return MHD_YES;
 }
 
-/* begin - the first call: route, query, key */
+/* begin - the first call: the client's failures, route, query, key */
 static struct api_req *
 begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *method)
 {
     struct api_req *q = xcalloc(1, sizeof(*q));
     const char *why = "";
-    char allow[64];
+    char allow[64], addr[INET6_ADDRSTRLEN + 64];
+    long retry;
     int st;
 
     q->a = a;
@@ -332,6 +341,15 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
     q->conn = conn;
     q->job.kind = API_JOB_REQUEST;
     q->job.conf = q->hs->conf;
+    q->job.authlimit = a->authlimit;
+    client_addr(q->hs, conn, addr, sizeof(addr));
+    authlimit_client(addr, &q->job.client);
+    /* before all else: an address over its limit learns nothing more */
+    if ((retry = authlimit_retry(a->authlimit, &q->hs->conf->httpd, &q->job.client)) > 0) {
+	refuse(q, 429, "rate_limited", AUTHLIMIT_MESSAGE);
+	q->err_retry = retry;
+	q->job.auth_limited = 1;
+    }
     if ((st = api_route(method, url, &q->rt, &why)) == 404) {
 	refuse(q, 404, "not_found", "no such endpoint");
     } else if (st == 405) {
@@ -345,6 +363,8 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
 		   q->job.key) < 0)
 	refuse(q, 401, "unauthorized", "a valid API key is required "
 	       "(Authorization: Bearer KEY)");
+    if (q->err_status == 401)
+	authlimit_charge(a->authlimit, &q->hs->conf->httpd, &q->job.client);
     if (q->rt.op == API_SUP_IMPORT) {
 	/* one row until the key is checked: a stranger costs no batch */
 	q->batch = xcalloc(1, sizeof(*q->batch));
@@ -466,6 +486,7 @@ api_new(const struct outpost_conf *conf, struct api_work *work, struct hmetrics 
     a->conf = conf;
     a->work = work;
     a->m = m;
+    a->authlimit = authlimit_new(AUTHLIMIT_SLOTS);
     return a;
 }
 
@@ -480,5 +501,8 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 void
 api_free(struct api *a)
 {
+    if (a == NULL)
+	return;
+    authlimit_free(a->authlimit);
     free(a);
 }

@@ -32,7 +32,14 @@
  *	worker writes each batch: memory stays constant whatever its size,
  *	which [httpd] api_import_max bounds (413).
  *
- *	Each answer is counted in m by endpoint and status (hmetrics(3)).
+ *	Each answer 401 is charged to the client's address (the one the
+ *	pages take, clientaddr(3)); an address over [httpd] api_auth_failures
+ *	and api_auth_burst gets 429 for every request, decided before
+ *	anything asks Redis (authlimit(3)), and checked again by the worker
+ *	just before the key is read.
+ *
+ *	Each answer is counted in m by endpoint and status (hmetrics(3)),
+ *	the 401s and the 429s of authlimit apart as well.
  *
  *	api_start() returns the daemon (stop it with MHD_stop_daemon() after
  *	api_work_stop(3)), or NULL with err filled in.

@@ -219,6 +219,14 @@ rate(struct api_worker *w, struct api_job *job, const struct conf_tenant *t)
     return rv;
 }
 
+/* unauthorized - a 401, charged to the client's failed authentications */
+static int
+unauthorized(struct api_job *job, const char *message)
+{
+    authlimit_charge(job->authlimit, &job->conf->httpd, &job->client);
+    return fail(job, 401, "unauthorized", message);
+}
+
 /* auth - check the key, its rate, scope and domain; 0 or -1 (answered) */
 static int
 auth(struct api_worker *w, struct api_job *job)
@@ -227,17 +235,24 @@ auth(struct api_worker *w, struct api_job *job)
     const struct conf_tenant *t;
     char id[APIKEY_ID_MAX], hash[APIKEY_HASH_MAX];
     const char *d;
+    long retry;
     int got;
 
+    /* again here: failures may have come while the job waited */
+    if ((retry = authlimit_retry(job->authlimit, &job->conf->httpd, &job->client)) > 0) {
+	fail(job, 429, "rate_limited", AUTHLIMIT_MESSAGE);
+	job->retry_after = retry;
+	job->auth_limited = 1;
+	return -1;
+    }
     if (apikey_parse(job->key, strlen(job->key), id) < 0)
-	return fail(job, 401, "unauthorized", "a valid API key is required "
-		    "(Authorization: Bearer KEY)");
+	return unauthorized(job, "a valid API key is required (Authorization: Bearer KEY)");
     if ((got = apikey_get(w->rc, w->conf->redis.prefix, id, &job->k)) < 0)
 	return unavailable(job);
     apikey_hash(job->key, strlen(job->key), hash);
     if (got == 0 || !apikey_hash_equal(hash, job->k.hash)
 	|| (t = conf_tenant_find(job->conf, job->k.tenant)) == NULL)
-	return fail(job, 401, "unauthorized", "unknown or revoked API key");
+	return unauthorized(job, "unknown or revoked API key");
     if (rate(w, job, t) < 0)
 	return -1;
     if ((job->k.scopes & rt->scope) == 0)

@@ -41,8 +41,11 @@
  *	returns 0, or -1 when [httpd] queue_max jobs wait already (the
  *	caller answers 503 at once).
  *
- *	Checking a key: unknown, revoked or of a tenant no longer
- *	configured: 401.  Then the rate limit of the key (its tenant's
+ *	Checking a key: first the failed authentications of the client
+ *	(job->client in job->authlimit, authlimit(3)): over the limit, 429
+ *	with retry_after and job->auth_limited set, Redis not asked.  No
+ *	key, malformed, unknown, revoked or of a tenant no longer
+ *	configured: 401, charged to the client.  Then the rate limit of the key (its tenant's
  *	api_rate and api_burst, the GCRA script of outpost-policyd on the
  *	key P{api}:rate:ID): 429 with retry_after.  Then the scope (403)
  *	and the domain: ?domain= must be one of the key's domains that its
@@ -61,6 +64,7 @@
 #include "api_messages.h"
 #include "api_parse.h"
 #include "apikey.h"
+#include "authlimit.h"
 #include "conf.h"
 #include "suppress.h"
 
@@ -83,6 +87,8 @@ struct api_job {
     size_t nentries;
     int need_auth;		/* API_JOB_IMPORT: the first: check the key first */
     long long now;
+    struct authlimit *authlimit;	/* failed authentications; NULL: no limit */
+    struct authlimit_client client;	/* who sent it, for authlimit */
     /* the worker's answer */
     unsigned status;
     char *body_out;		/* JSON, the caller frees */
@@ -92,6 +98,7 @@ struct api_job {
     long long written;		/* API_JOB_IMPORT: entries written */
     long long refused;		/* API_JOB_IMPORT: entries of a domain not the key's */
     long long refused_line;	/* the first of them, 0: none */
+    int auth_limited;		/* a 429 of authlimit: the key was not read */
     void (*done)(struct api_job *job);
     void *arg;			/* the caller's */
     struct api_job *next;	/* the queue's */

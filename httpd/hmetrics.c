@@ -62,6 +62,14 @@ api(struct prom *p, struct hmetrics *m)
 	    prom_counter(p, (const char *[]) {"endpoint", names[r], "status", code, NULL},
 			 PROM_GET(m->api[r][i]));
 	}
+    prom_family(p, "outpost_httpd_api_auth_failures_total", PROM_COUNTER,
+		"Platform API requests refused for want of a valid key (401): each charges "
+		"its client address ([httpd] api_auth_failures).");
+    prom_counter(p, NULL, PROM_GET(m->auth_failures));
+    prom_family(p, "outpost_httpd_api_auth_limited_total", PROM_COUNTER,
+		"Platform API requests refused (429) because their client address failed "
+		"to authenticate too often; Redis was not asked.");
+    prom_counter(p, NULL, PROM_GET(m->auth_limited));
 }
 
 /* hmetrics_free - release */

@@ -47,6 +47,8 @@ struct hmetrics {
     unsigned long long api[HM_API_ROUTES][HM_API_STATUSES + 1];	/* the last: others */
     long long queued;				/* gauge */
     unsigned long long reloads[2];		/* SIGHUP: done, refused */
+    unsigned long long auth_failures;		/* API answers 401 */
+    unsigned long long auth_limited;		/* API answers 429: failures from the address */
 };
 
 struct hmetrics *hmetrics_new(const char *node);

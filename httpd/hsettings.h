@@ -27,6 +27,7 @@
  *	[tenant NAME]s (the API's keys belong to them), [httpd]
  *	max_body, trusted_proxies, machine_networks, machine_user_agents,
  *	machine_delay, api_max_message, api_max_recipients, api_import_max,
+ *	api_auth_failures, api_auth_burst,
  *	[milter] campaign_header (POST /v1/messages) and what GET
  *	/v1/domains/D/verify checks ([dns], [dkim], [pool NAME]...).  The
  *	worker of work(3) takes the new tenants at its next round.

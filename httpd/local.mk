@@ -1,6 +1,7 @@
 # httpd/ - outpost-httpd, the recipients' web endpoint: unsubscribe, opens, clicks
 sbin_PROGRAMS += outpost-httpd
 outpost_httpd_SOURCES = httpd/main.c httpd/serve.c httpd/serve.h \
+	httpd/clientaddr.c httpd/clientaddr.h httpd/authlimit.c httpd/authlimit.h \
 	httpd/work.c httpd/work.h httpd/tally.c httpd/tally.h \
 	httpd/machine.c httpd/machine.h \
 	httpd/hmetrics.c httpd/hmetrics.h httpd/mhdstart.c httpd/mhdstart.h \
@@ -19,6 +20,13 @@ UNIT_TESTS += tests/unit/test_machine
 tests_unit_test_machine_SOURCES = tests/unit/test_machine.c httpd/machine.c httpd/machine.h
 tests_unit_test_machine_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
 tests_unit_test_machine_LDADD = $(UNIT_LIBS)
+
+# the API's limit of failed authentications per client address
+UNIT_TESTS += tests/unit/test_authlimit
+tests_unit_test_authlimit_SOURCES = tests/unit/test_authlimit.c httpd/authlimit.c \
+	httpd/authlimit.h
+tests_unit_test_authlimit_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_authlimit_LDADD = $(UNIT_LIBS) -lpthread
 
 # the worker's sums of a round's counts
 UNIT_TESTS += tests/unit/test_tally
@@ -86,5 +94,5 @@ tests_fuzz_fuzz_api_request_CFLAGS = $(COMMON_CFLAGS) -I$(top_srcdir)/httpd
 tests_fuzz_fuzz_api_request_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_api_request_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS += tests/integration/httpd-api.sh tests/integration/api-verify.sh \
-	tests/integration/httpd-reload.sh
+	tests/integration/httpd-reload.sh tests/integration/api-authlimit.sh
 EXTRA_DIST += doc/openapi.yaml tests/lib/openapi-check.py

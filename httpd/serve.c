@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "hmetrics.h"
+#include "clientaddr.h"
 #include "hsettings.h"
 #include "machine.h"
 #include "mhdstart.h"
@@ -231,41 +232,6 @@ decode(const struct hsettings *hs, int kind, const char *url, struct webtoken *t
 
     return webtoken_decode(hs->keys, kind, tok, strnlen(tok, WEBTOKEN_MAX + 1),
 			   now_ms() / 1000, hs->conf->intake.token_max_age_ms / 1000, t);
-}
-
-/*
- * client_addr - the client's address as text: the peer, or, when the peer
- * is a trusted proxy, the last address of X-Forwarded-For
- */
-static void
-client_addr(const struct hsettings *hs, struct MHD_Connection *conn, char *out, size_t size)
-{
-    const union MHD_ConnectionInfo *ci =
-	MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    const char *xff, *last;
-    size_t len;
-
-    out[0] = '\0';
-    if (sa == NULL)
-	return;
-    if (sa->sa_family == AF_INET)
-	inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) size);
-    else if (sa->sa_family == AF_INET6)
-	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out,
-		  (socklen_t) size);
-    if (!cidr_list_match(&hs->conf->httpd.trusted_proxies, sa)
-	|| (xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					      "X-Forwarded-For")) == NULL)
-	return;
-    last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    last += strspn(last, " \t");
-    len = strcspn(last, " \t");
-    if (len > 0 && len < size) {
-	memcpy(out, last, len);
-	out[len] = '\0';
-    }
 }
 
 /* seen_hash - what makes an event unique: its kind, message, recipient */

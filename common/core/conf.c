@@ -248,6 +248,8 @@ static const struct conf_key httpd_keys[] = {
      0},
     {"api_listen", CT_LIST, K(conf_httpd, api_listen), NULL, 0, 0, 0, 0},
     {"api_import_max", CT_SIZE, K(conf_httpd, api_import_max), "256m", 0, 0, 0, 0},
+    {"api_auth_failures", CT_RATE, K(conf_httpd, api_auth_failures), "30/m", 0, 0, 0, 0},
+    {"api_auth_burst", CT_LONG, K(conf_httpd, api_auth_burst), "30", 0, 0, 1000000, 0},
     {0},
 };
 

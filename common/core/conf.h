@@ -210,6 +210,8 @@ struct conf_httpd {
     long api_max_recipients;	/* per POST /v1/messages */
     struct conf_strlist api_listen;	/* the platform API's listeners; none: off */
     unsigned long long api_import_max;	/* largest body of an import */
+    struct conf_rate api_auth_failures;	/* 401s per client address ... */
+    long api_auth_burst;	/* ... let through at once; 0: no limit */
 };
 
 /* [webhookd] - outpost-webhookd, the tenants' event webhooks (outpost-webhookd(8)) */
