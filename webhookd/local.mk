@@ -20,5 +20,6 @@ tests_bench_webhook_sink_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_bench_webhook_sink_LDADD = $(LIBEVENT_LIBS)
 EXTRA_DIST += tests/bench/webhook-bench.sh tests/helpers/webhook-receiver.py
 
-INTEGRATION_TESTS += tests/integration/webhookd.sh tests/integration/webhookd-reload.sh
+INTEGRATION_TESTS += tests/integration/webhookd.sh tests/integration/webhookd-reload.sh \
+	tests/integration/webhookd-keepalive.sh
 dist_man_MANS += doc/outpost-webhookd.8
