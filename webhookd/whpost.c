@@ -42,14 +42,14 @@ struct whpost {
     long long keepalive_ms;		/* idle this long, a connection is not used again */
     struct evhttp_connection *conn;
     struct bufferevent *bev;		/* of the connection */
-    struct evbuffer_cb_entry *input_cb;	/* on its input: began */
+    struct evbuffer_cb_entry *input_cb;	/* on its input: sets began */
     int closed;				/* the connection is closed: not used again */
     unsigned posts;			/* POSTs made on the connection */
     long long idle_since;		/* monotime_ms() of its last answer */
     unsigned long long opened;		/* connections opened */
     struct evhttp_request *req;	/* in flight */
     int began;				/* a byte of its answer came */
-    int again;				/* it is the POST sent again on a new connection */
+    int again;				/* it is sent again, on a new connection */
     const char *body;			/* the caller's, until fn is called */
     size_t len;
     char *signature;
@@ -183,7 +183,7 @@ on_close(struct evhttp_connection *conn, void *arg)
 	p->closed = 1;
 }
 
-/* on_input - bytes of the answer came (or were taken): began */
+/* on_input - the connection's input changed: did a byte of the answer come? */
 static void
 on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
