@@ -102,6 +102,7 @@ struct tenant {
     char why[256];			/* of the last failure */
     /* metrics */
     unsigned long long sent, batches, failed[WHPOST_NRESULTS], dead_total;
+    unsigned long long conns;		/* opened by the posters it had before this one */
     long long lag;			/* pending + unread; -1: unknown */
     long long dead_len;
 };
@@ -769,6 +770,7 @@ static void
 tenant_post(struct tenant *t, struct whpost *post, const char *url)
 {
     if (t->post) {
+	t->conns += whpost_connections(t->post);
 	whpost_free(t->post);		/* drops a POST in flight without a call */
 	if (t->on && t->step == S_POST) {
 	    /* not acknowledged: the read of our own events gives it again */
@@ -843,6 +845,7 @@ dispatch_reload(struct dispatch *d, const struct outpost_conf *conf, char *err,
 {
     struct prep *p = xcalloc(conf->tenants.n + 1, sizeof(*p));
     long long timeout = conf->webhookd.request_timeout_ms;
+    long long keepalive = conf->webhookd.keepalive_idle_ms;
     size_t i, np = 0;
     struct tenant *t;
 
@@ -858,9 +861,10 @@ dispatch_reload(struct dispatch *d, const struct outpost_conf *conf, char *err,
 	if (read_secret(ct, q->secret, &q->secret_len, err, errlen) < 0)
 	    goto refused;
 	if ((q->t == NULL || q->t->post == NULL || strcmp(q->t->url, ct->webhook_url) != 0
-	     || timeout != d->conf->webhookd.request_timeout_ms)
+	     || timeout != d->conf->webhookd.request_timeout_ms
+	     || keepalive != d->conf->webhookd.keepalive_idle_ms)
 	    && (q->post = whpost_new(d->base, d->dns, d->tls, ct->webhook_url, timeout,
-				     err, errlen)) == NULL)
+				     keepalive, err, errlen)) == NULL)
 	    goto refused;
     }
     d->conf = conf;
@@ -975,6 +979,10 @@ dispatch_render(void *arg)
 
 	    prom_counter(p, l, d->t[i]->failed[k]);
 	}
+    prom_family(p, "outpost_webhook_connections_total", PROM_COUNTER,
+		"Connections opened to the webhook (over TLS: handshakes); a POST uses the "
+		"open one while it is kept");
+    EACH(prom_counter(p, l, t->conns + (t->post ? whpost_connections(t->post) : 0)));
     prom_family(p, "outpost_webhook_dead_lettered_total", PROM_COUNTER,
 		"Events moved to the dead-letter stream after webhook_retry");
     EACH(prom_counter(p, l, t->dead_total));

@@ -32,9 +32,9 @@
  *	wrong it returns -1 with the reason in err and nothing changes.
  *	Else a tenant given a webhook begins its loop (its lease first), one
  *	that keeps it takes its new secret, webhook_retry and, when they
- *	changed, its new URL and request_timeout (a POST in flight to the
- *	old URL is dropped and its batch, not acknowledged, is posted to the
- *	new one), and one whose webhook is gone stops (its events stay in
+ *	changed, its new URL, request_timeout and keepalive_idle (a POST in
+ *	flight to the old URL is dropped and its batch, not acknowledged, is
+ *	posted to the new one), and one whose webhook is gone stops (its events stay in
  *	its stream and are posted when it is configured again; its metrics
  *	leave the page, and start from zero when it comes back).  A tenant
  *	taken away is kept, retired, until dispatch_free(), so that the

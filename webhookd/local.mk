@@ -16,9 +16,10 @@ tests_unit_test_whbatch_LDADD = $(UNIT_LIBS)
 # a fast receiver for the benchmark (built by "make", not run by "make check")
 noinst_PROGRAMS += tests/bench/webhook-sink
 tests_bench_webhook_sink_SOURCES = tests/bench/webhook-sink.c
-tests_bench_webhook_sink_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-tests_bench_webhook_sink_LDADD = $(LIBEVENT_LIBS)
+tests_bench_webhook_sink_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBEVENT_SSL_CFLAGS)
+tests_bench_webhook_sink_LDADD = $(LIBEVENT_SSL_LIBS) $(LIBEVENT_LIBS)
 EXTRA_DIST += tests/bench/webhook-bench.sh tests/helpers/webhook-receiver.py
 
-INTEGRATION_TESTS += tests/integration/webhookd.sh tests/integration/webhookd-reload.sh
+INTEGRATION_TESTS += tests/integration/webhookd.sh tests/integration/webhookd-reload.sh \
+	tests/integration/webhookd-keepalive.sh
 dist_man_MANS += doc/outpost-webhookd.8

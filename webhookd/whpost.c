@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "whpost.h"
 #include "xalloc.h"
@@ -38,9 +39,21 @@ struct whpost {
     char *path;				/* path and query */
     int port;
     long long timeout_ms;
+    long long keepalive_ms;		/* idle this long, a connection is not used again */
     struct evhttp_connection *conn;
     struct bufferevent *bev;		/* of the connection */
+    struct evbuffer_cb_entry *input_cb;	/* on its input: sets began */
+    int closed;				/* the connection is closed: not used again */
+    unsigned posts;			/* POSTs made on the connection */
+    long long idle_since;		/* monotime_ms() of its last answer */
+    unsigned long long opened;		/* connections opened */
     struct evhttp_request *req;	/* in flight */
+    int began;				/* a byte of its answer came */
+    int again;				/* it is sent again, on a new connection */
+    const char *body;			/* the caller's, until fn is called */
+    size_t len;
+    char *signature;
+    size_t count;
     struct event *deadline;		/* of the request in flight, all told */
     int error;				/* enum evhttp_request_error seen; -1: none */
     int sock_errno;			/* the socket's error when it failed */
@@ -49,6 +62,7 @@ struct whpost {
 };
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
+static int post(struct whpost *p);
 
 /* whpost_tls - the client TLS context: system CAs, ca_file, peer verified */
 SSL_CTX *
@@ -75,7 +89,7 @@ whpost_tls(const char *ca_file, char *err, size_t errlen)
 /* whpost_new - a poster for this URL */
 struct whpost *
 whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls, const char *url,
-	   long long timeout_ms, char *err, size_t errlen)
+	   long long timeout_ms, long long keepalive_ms, char *err, size_t errlen)
 {
     struct evhttp_uri *u = evhttp_uri_parse_with_flags(url, 0);
     const char *scheme, *host, *path, *query;
@@ -117,6 +131,7 @@ whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls, const 
     p->path = xmalloc(n);
     snprintf(p->path, n, "%s%s%s", path, query ? "?" : "", query ? query : "");
     p->timeout_ms = timeout_ms;
+    p->keepalive_ms = keepalive_ms;
     p->error = -1;
     p->deadline = evtimer_new(base, on_deadline, p);
     evhttp_uri_free(u);
@@ -132,16 +147,51 @@ free_later(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(arg);
 }
 
-/* drop_conn - this connection is not used again */
+/*
+ * drop_conn - this connection is not used again: freed from the loop (we may
+ * be in one of its callbacks), and nothing of it calls us after this
+ */
 static void
 drop_conn(struct whpost *p)
 {
     const struct timeval now = {0, 0};
 
-    if (p->conn && event_base_once(p->base, -1, EV_TIMEOUT, free_later, p->conn, &now) < 0)
+    if (p->conn == NULL)
+	return;
+    evhttp_connection_set_closecb(p->conn, NULL, NULL);
+    if (p->input_cb)
+	evbuffer_remove_cb_entry(bufferevent_get_input(p->bev), p->input_cb);
+    if (event_base_once(p->base, -1, EV_TIMEOUT, free_later, p->conn, &now) < 0)
 	msg_fatal("event_base_once: out of memory");
     p->conn = NULL;
     p->bev = NULL;
+    p->input_cb = NULL;
+}
+
+/*
+ * on_close - evhttp closed the connection: the server did (seen while it
+ * was idle), its answer said Connection: close, or a POST failed on it.
+ * Over TLS it cannot be opened again (its SSL object is spent), and over
+ * http a new one is counted: either way the next POST makes a new one.
+ */
+static void
+on_close(struct evhttp_connection *conn, void *arg)
+{
+    struct whpost *p = arg;
+
+    if (conn == p->conn)
+	p->closed = 1;
+}
+
+/* on_input - the connection's input changed: did a byte of the answer come? */
+static void
+on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct whpost *p = arg;
+
+    (void) buf;
+    if (info->n_added > 0)
+	p->began = 1;
 }
 
 /* tls_conn - an https connection: SNI, host name checked */
@@ -268,7 +318,22 @@ on_done(struct evhttp_request *req, void *arg)
 
     p->req = NULL;
     evtimer_del(p->deadline);
-    if (status == 0) {
+    /*
+     * The server closed a kept connection as the POST went out (it did not
+     * see it, or did and said nothing): once more at once on a new one.  A
+     * repeat is what the backoff would post anyway, the same events with
+     * the same ids, in the same place in the order.
+     */
+    if (status == 0 && p->error == EVREQ_HTTP_EOF && !p->began && p->posts > 1 && !p->again) {
+	msg_debug("%s: the kept connection was closed under the POST: sent again on a new one",
+		  p->hosthdr);
+	drop_conn(p);
+	p->again = 1;
+	if (post(p) == 0)
+	    return;
+	result = WHPOST_OTHER;
+	snprintf(why, sizeof(why), "cannot make the request");
+    } else if (status == 0) {
 	result = failure(p, why, sizeof(why));
     } else if (status >= 200 && status < 300) {
 	result = WHPOST_OK;
@@ -277,9 +342,10 @@ on_done(struct evhttp_request *req, void *arg)
 	result = WHPOST_STATUS;
 	snprintf(why, sizeof(why), "HTTP status %d", status);
     }
-    /* https: a connection per POST; a failed one is never trusted again */
-    if (result != WHPOST_OK || p->tls)
+    /* a failed one is never trusted again; a closed one cannot be used */
+    if (result != WHPOST_OK || p->closed || p->keepalive_ms == 0)
 	drop_conn(p);
+    p->idle_since = monotime_ms();
     p->fn = NULL;
     fn(p->arg, result, status, why);
 }
@@ -312,46 +378,91 @@ int
 whpost_send(struct whpost *p, const char *body, size_t len, const char *signature,
 	    size_t count, whpost_fn fn, void *arg)
 {
+    if (p->req != NULL)
+	return -1;
+    free(p->signature);
+    p->signature = xstrdup(signature);
+    p->body = body;
+    p->len = len;
+    p->count = count;
+    p->again = 0;
+    p->fn = fn;
+    p->arg = arg;
+    if (post(p) < 0) {
+	p->fn = NULL;
+	return -1;
+    }
+    return 0;
+}
+
+/* open_conn - a new connection for the next POST; -1: no memory */
+static int
+open_conn(struct whpost *p)
+{
+    struct timeval tv = {p->timeout_ms / 1000, (p->timeout_ms % 1000) * 1000};
+
+    p->conn = p->tls ? tls_conn(p) : plain_conn(p);
+    if (p->conn == NULL) {
+	if (p->bev)
+	    bufferevent_free(p->bev);
+	p->bev = NULL;
+	return -1;
+    }
+    p->opened++;
+    p->closed = 0;
+    p->posts = 0;
+    evhttp_connection_set_timeout_tv(p->conn, &tv);
+    evhttp_connection_set_retries(p->conn, 0);
+    evhttp_connection_set_max_headers_size(p->conn, 65536);
+    evhttp_connection_set_max_body_size(p->conn, WHPOST_MAX_ANSWER);
+    evhttp_connection_set_closecb(p->conn, on_close, p);
+    p->input_cb = evbuffer_add_cb(bufferevent_get_input(p->bev), on_input, p);
+    return 0;
+}
+
+/* post - make the POST of p->body on the kept connection or a new one */
+static int
+post(struct whpost *p)
+{
     struct timeval tv = {p->timeout_ms / 1000, (p->timeout_ms % 1000) * 1000};
     struct evkeyvalq *h;
     char n[32];
 
-    if (p->req != NULL)
+    if (p->conn && (p->closed || monotime_ms() - p->idle_since >= p->keepalive_ms))
+	drop_conn(p);
+    if (p->conn == NULL && open_conn(p) < 0)
 	return -1;
-    if (p->conn == NULL) {
-	p->conn = p->tls ? tls_conn(p) : plain_conn(p);
-	if (p->conn == NULL)
-	    return -1;
-	evhttp_connection_set_timeout_tv(p->conn, &tv);
-	evhttp_connection_set_retries(p->conn, 0);
-	evhttp_connection_set_max_headers_size(p->conn, 65536);
-	evhttp_connection_set_max_body_size(p->conn, WHPOST_MAX_ANSWER);
-    }
     if ((p->req = evhttp_request_new(on_done, p)) == NULL)
 	return -1;
     evhttp_request_set_error_cb(p->req, on_error);
     evhttp_request_set_chunked_cb(p->req, on_chunk);
     h = evhttp_request_get_output_headers(p->req);
-    snprintf(n, sizeof(n), "%zu", count);
+    snprintf(n, sizeof(n), "%zu", p->count);
     evhttp_add_header(h, "Host", p->hosthdr);
     evhttp_add_header(h, "User-Agent", "outpost-webhookd/" PACKAGE_VERSION);
     evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Outpost-Signature", signature);
+    evhttp_add_header(h, "Outpost-Signature", p->signature);
     evhttp_add_header(h, "Outpost-Event-Count", n);
-    evbuffer_add(evhttp_request_get_output_buffer(p->req), body, len);
+    evbuffer_add(evhttp_request_get_output_buffer(p->req), p->body, p->len);
     p->error = -1;
     p->sock_errno = 0;
-    p->fn = fn;
-    p->arg = arg;
+    p->began = 0;
     if (evhttp_make_request(p->conn, p->req, EVHTTP_REQ_POST, p->path) != 0) {
 	p->req = NULL;			/* freed by libevent */
-	p->fn = NULL;
 	drop_conn(p);
 	return -1;
     }
+    p->posts++;
     nodelay(p);
     evtimer_add(p->deadline, &tv);
     return 0;
+}
+
+/* whpost_connections - how many connections were opened */
+unsigned long long
+whpost_connections(const struct whpost *p)
+{
+    return p->opened;
 }
 
 /* whpost_free - close; the POST in flight is dropped without a call */
@@ -363,6 +474,7 @@ whpost_free(struct whpost *p)
     if (p->conn)
 	evhttp_connection_free(p->conn);	/* cancels the request in flight */
     event_free(p->deadline);
+    free(p->signature);
     free(p->host);
     free(p->hosthdr);
     free(p->path);

@@ -8,10 +8,12 @@
  *	struct whpost *whpost_new(struct event_base *base,
  *				  struct evdns_base *dns, SSL_CTX *tls,
  *				  const char *url, long long timeout_ms,
+ *				  long long keepalive_ms,
  *				  char *err, size_t errlen);
  *	int whpost_send(struct whpost *p, const char *body, size_t len,
  *			const char *signature, size_t count,
  *			whpost_fn fn, void *arg);
+ *	unsigned long long whpost_connections(const struct whpost *p);
  *	void whpost_free(struct whpost *p);
  *
  * DESCRIPTION
@@ -31,8 +33,20 @@
  *	the answer's body is read and dropped as it comes, so a large one
  *	costs no memory (more than WHPOST_MAX_ANSWER bytes: a failure).
  *	One POST at a time: whpost_send() returns -1 while one is in
- *	flight.  A plain http:// connection is kept open between POSTs
- *	that succeed; an https:// one is opened for each POST.
+ *	flight.  body must stay as it is until fn is called (a POST may be
+ *	sent again from it); signature is copied.
+ *
+ *	The connection (http:// or https://) is kept open after a 2xx
+ *	answer and the next POST goes on it, unless by then the server has
+ *	closed it (or its answer said Connection: close) or it has been idle
+ *	for keepalive_ms or longer (0: a connection per POST): then the POST
+ *	opens a new one (over TLS a new session: a spent one cannot be
+ *	reconnected).  A POST that fails on a kept connection before any
+ *	byte of its answer came (the server closed it as it was sent) is
+ *	sent once more at once on a new connection, with a timeout_ms of its
+ *	own; fn sees only how that one ended.  A failed POST, or one timed
+ *	out, closes its connection.  whpost_connections() counts the
+ *	connections opened.
  *
  *	whpost_free() drops the POST in flight without calling fn.
  */
@@ -60,9 +74,11 @@ struct whpost;
 
 SSL_CTX *whpost_tls(const char *ca_file, char *err, size_t errlen);
 struct whpost *whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls,
-			  const char *url, long long timeout_ms, char *err, size_t errlen);
+			  const char *url, long long timeout_ms, long long keepalive_ms,
+			  char *err, size_t errlen);
 int whpost_send(struct whpost *p, const char *body, size_t len, const char *signature,
 		size_t count, whpost_fn fn, void *arg);
+unsigned long long whpost_connections(const struct whpost *p);
 void whpost_free(struct whpost *p);
 
 #endif

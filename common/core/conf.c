@@ -303,6 +303,7 @@ static const struct conf_key webhookd_keys[] = {
     {"batch_events", CT_LONG, K(conf_webhookd, batch_events), "100", 0, 1, 10000, 0},
     {"batch_bytes", CT_SIZE, K(conf_webhookd, batch_bytes), "256k", 0, 0, 0, 0},
     {"request_timeout", CT_DURATION, K(conf_webhookd, request_timeout_ms), "10s", 0, 0, 0, 0},
+    {"keepalive_idle", CT_DURATION, K(conf_webhookd, keepalive_idle_ms), "30s", 0, 0, 0, 0},
     {"backoff_min", CT_DURATION, K(conf_webhookd, backoff_min_ms), "1s", 0, 0, 0, 0},
     {"backoff_max", CT_DURATION, K(conf_webhookd, backoff_max_ms), "5m", 0, 0, 0, 0},
     {"poll_interval", CT_DURATION, K(conf_webhookd, poll_interval_ms), "200ms", 0, 0, 0, 0},

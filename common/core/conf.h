@@ -219,6 +219,7 @@ struct conf_webhookd {
     long batch_events;		/* events per POST at most */
     unsigned long long batch_bytes;	/* body size per POST at most (one event goes alone) */
     long long request_timeout_ms;	/* connect, send and answer of one POST */
+    long long keepalive_idle_ms;	/* a connection idle this long is not used again; 0: per POST */
     long long backoff_min_ms;	/* first delay after a failed POST; doubles */
     long long backoff_max_ms;
     long long poll_interval_ms;	/* a stream without new events is read again after this */

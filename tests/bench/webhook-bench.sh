@@ -11,15 +11,25 @@
 # a time (the rule that keeps each tenant's order): with one tenant the figure
 # is that of one ordered stream.
 #
+# SCHEME https posts to the sink over TLS (a self-signed certificate for
+# 127.0.0.1, given as [webhookd] ca_file).  The run is made once for each
+# [webhookd] keepalive_idle in KEEPALIVE (default "0 30s": a connection, over
+# TLS a handshake, per POST as before keepalive_idle existed, then kept
+# connections), each with its figures: events/s, batches/s, the daemon's CPU
+# per batch, and the connections (handshakes) the sink took.
+#
 # Target: >= 20,000 events/s.
-# Usage: tests/bench/webhook-bench.sh [EVENTS [TENANTS [BATCH]]]
-#        (default 200000, 1, 100 = [webhookd] batch_events' default)
-# Needs redis-server, redis-cli; run as root (the daemon drops to nobody) or
-# as any user (it then stays that user).  Prints figures; asserts nothing.
+# Usage: [KEEPALIVE="0 30s"] tests/bench/webhook-bench.sh [EVENTS [TENANTS [BATCH [SCHEME]]]]
+#        (default 200000, 1, 100 = [webhookd] batch_events' default, http)
+# Needs redis-server, redis-cli (and openssl for https); run as root (the daemon
+# drops to nobody) or as any user (it then stays that user).  Prints figures;
+# asserts nothing.
 set -eu
 events=${1:-200000}
 tenants=${2:-1}
 batch=${3:-100}
+scheme=${4:-http}
+case $scheme in http | https) ;; *) echo "webhook-bench: SCHEME is http or https" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${OUTPOST_BUILDDIR:-$src/build}
 [ -x "$build/outpost-webhookd" ] || build=$src
@@ -52,8 +62,24 @@ user=nobody
 [ "$(id -u)" = 0 ] || user=$(id -un)
 head -c 32 /dev/urandom | base64 >"$dir/secret"
 chmod 644 "$dir/secret"
-{
-    cat <<EOF
+sink_tls=() url=http://127.0.0.1:$sport/hook ca=
+if [ "$scheme" = https ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -keyout "$dir/sink.key" -out "$dir/sink.pem" -subj /CN=127.0.0.1 \
+        -addext 'subjectAltName = IP:127.0.0.1' 2>/dev/null ||
+        { echo "webhook-bench: openssl cannot make a certificate" >&2; exit 1; }
+    chmod 644 "$dir/sink.key" "$dir/sink.pem"
+    sink_tls=("$dir/sink.pem" "$dir/sink.key")
+    url=https://127.0.0.1:$sport/hook ca="ca_file = $dir/sink.pem"
+fi
+per=$((events / tenants))
+total=$((per * tenants))
+echo "webhook-bench: $total events in $tenants stream(s), batch_events $batch, $scheme"
+
+# run KEEPALIVE - one timed run with [webhookd] keepalive_idle = KEEPALIVE
+run() {
+    {
+        cat <<EOF
 [general]
 user = $user
 node = bench
@@ -62,60 +88,83 @@ server = unix:$dir/r.sock
 prefix = b:
 [webhookd]
 batch_events = $batch
+keepalive_idle = $1
+$ca
 metrics_listen = 127.0.0.1:$mport
 EOF
+        for ((t = 1; t <= tenants; t++)); do
+            printf '[tenant t%d]\ndomains = t%d.example\nwebhook_url = %s\nwebhook_secret_file = %s\n' \
+                "$t" "$t" "$url" "$dir/secret"
+        done
+    } >"$dir/o.conf"
+
+    # the events, written by a script on the server (fast, and none of it is timed)
+    rcli FLUSHALL >/dev/null
     for ((t = 1; t <= tenants; t++)); do
-        printf '[tenant t%d]\ndomains = t%d.example\nwebhook_url = http://127.0.0.1:%d/hook\nwebhook_secret_file = %s\n' \
-            "$t" "$t" "$sport" "$dir/secret"
+        rcli EVAL "for i = 1, tonumber(ARGV[1]) do
+            redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', 'type', 'delivered',
+              'time', '1765000000000', 'rcpt', 'recipient' .. i .. '@gmail.example',
+              'sender', 't.example', 'msgid', '<' .. i .. '.20261206@mail.t.example>',
+              'qid', '4Xc' .. i .. 'Zq', 'campaign', 'december', 'provider', 'google',
+              'pool', 'warm1', 'dsn', '2.0.0',
+              'reply', '250 2.0.0 OK 1765000000 a1-20020a05600c000000b0041b1b1b1b1si123456wmb.1 - gsmtp')
+          end" 1 "b:{ev:t$t}:s" "$per" >/dev/null
     done
-} >"$dir/o.conf"
 
-# the events, written by a script on the server (fast, and none of it is timed)
-per=$((events / tenants))
-for ((t = 1; t <= tenants; t++)); do
-    rcli EVAL "for i = 1, tonumber(ARGV[1]) do
-        redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', 'type', 'delivered',
-          'time', '1765000000000', 'rcpt', 'recipient' .. i .. '@gmail.example',
-          'sender', 't.example', 'msgid', '<' .. i .. '.20261206@mail.t.example>',
-          'qid', '4Xc' .. i .. 'Zq', 'campaign', 'december', 'provider', 'google',
-          'pool', 'warm1', 'dsn', '2.0.0',
-          'reply', '250 2.0.0 OK 1765000000 a1-20020a05600c000000b0041b1b1b1b1si123456wmb.1 - gsmtp')
-      end" 1 "b:{ev:t$t}:s" "$per" >/dev/null
-done
-total=$((per * tenants))
-echo "webhook-bench: $total events in $tenants stream(s), batch_events $batch"
+    rm -f "$dir/count" "$dir/count.conns"
+    "$build/tests/bench/webhook-sink" 127.0.0.1 "$sport" "$dir/count" "${sink_tls[@]}" &
+    echo $! >"$dir/sink.pid"
+    for _ in $(seq 50); do [ -s "$dir/count" ] && break; sleep 0.1; done
 
-"$build/tests/bench/webhook-sink" 127.0.0.1 "$sport" "$dir/count" &
-echo $! >"$dir/sink.pid"
-for _ in $(seq 50); do [ -s "$dir/count" ] && break; sleep 0.1; done
+    t0=$(now_ms)
+    "$build/outpost-webhookd" -f -c "$dir/o.conf" 2>"$dir/webhookd.log" &
+    echo $! >"$dir/webhookd.pid"
+    while :; do
+        n=$(cat "$dir/count" 2>/dev/null || echo 0)
+        [ "$n" -ge "$total" ] && break
+        if ! kill -0 "$(cat "$dir/webhookd.pid")" 2>/dev/null; then
+            echo "webhook-bench: outpost-webhookd stopped:" >&2
+            cat "$dir/webhookd.log" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+    t1=$(now_ms)
+    ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
+    # the daemon's own CPU time (user + system, clock ticks): a figure that the
+    # other loads of a shared machine do not change
+    read -r -a st <"/proc/$(cat "$dir/webhookd.pid")/stat"
+    cpu_ms=$(( (st[13] + st[14]) * 1000 / $(getconf CLK_TCK) ))
+    pending=0
+    for ((t = 1; t <= tenants; t++)); do
+        p=$(rcli XPENDING "b:{ev:t$t}:s" webhook | head -n1)
+        pending=$((pending + p))
+    done
+    page=$(curl -s "http://127.0.0.1:$mport/metrics" 2>/dev/null)
+    batches=$(awk '/^outpost_webhook_batches_total/ { s += $2 } END { print s + 0 }' <<<"$page")
+    opened=$(awk '/^outpost_webhook_connections_total/ { s += $2 } END { print s + 0 }' <<<"$page")
+    sleep 0.2				# the sink writes its counts every 100 ms
+    taken=$(cat "$dir/count.conns" 2>/dev/null || echo 0)
+    echo "webhook-bench: keepalive_idle = $1:"
+    echo "webhook-bench:   $n events received in $ms ms (from the daemon's start):" \
+        "$((total * 1000 / ms)) events/s, $((batches * 1000 / ms)) batches/s"
+    echo "webhook-bench:   outpost-webhookd used $cpu_ms ms of CPU:" \
+        "$((total * 1000 / (cpu_ms > 0 ? cpu_ms : 1))) events per CPU-second," \
+        "$((cpu_ms * 1000 / (batches > 0 ? batches : 1))) us of CPU per batch" \
+        "(load average $(cut -d' ' -f1 /proc/loadavg))"
+    echo "webhook-bench:   $batches batches answered 2xx so far, on $opened connections opened" \
+        "(the sink took $taken); $pending still pending (acknowledged after the sink counted)"
+    kill "$(cat "$dir/webhookd.pid")" "$(cat "$dir/sink.pid")" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$(cat "$dir/webhookd.pid")" 2>/dev/null ||
+            kill -0 "$(cat "$dir/sink.pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$dir/webhookd.pid" "$dir/sink.pid"
+}
 
-t0=$(now_ms)
-"$build/outpost-webhookd" -f -c "$dir/o.conf" 2>"$dir/webhookd.log" &
-echo $! >"$dir/webhookd.pid"
-while :; do
-    n=$(cat "$dir/count" 2>/dev/null || echo 0)
-    [ "$n" -ge "$total" ] && break
-    if ! kill -0 "$(cat "$dir/webhookd.pid")" 2>/dev/null; then
-        echo "webhook-bench: outpost-webhookd stopped:" >&2
-        cat "$dir/webhookd.log" >&2
-        exit 1
-    fi
-    sleep 0.02
+for k in ${KEEPALIVE:-0 30s}; do
+    run "$k"
 done
-t1=$(now_ms)
-ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
-# the daemon's own CPU time (user + system, clock ticks): a figure that the
-# other loads of a shared machine do not change
-read -r -a st <"/proc/$(cat "$dir/webhookd.pid")/stat"
-cpu_ms=$(( (st[13] + st[14]) * 1000 / $(getconf CLK_TCK) ))
-pending=0
-for ((t = 1; t <= tenants; t++)); do
-    p=$(rcli XPENDING "b:{ev:t$t}:s" webhook | head -n1)
-    pending=$((pending + p))
-done
-batches=$(curl -s "http://127.0.0.1:$mport/metrics" 2>/dev/null |
-    awk '/^outpost_webhook_batches_total/ { s += $2 } END { print s + 0 }')
-echo "webhook-bench: $n events received in $ms ms (from the daemon's start): $((total * 1000 / ms)) events/s"
-echo "webhook-bench: outpost-webhookd used $cpu_ms ms of CPU: $((total * 1000 / (cpu_ms > 0 ? cpu_ms : 1))) events per CPU-second (load average $(cut -d' ' -f1 /proc/loadavg))"
-echo "webhook-bench: $batches batches answered 2xx so far; $pending still pending (acknowledged after the sink counted)"
-echo "webhook-bench: receiver: tests/bench/webhook-sink (C, libevent evhttp, 204, no signature check)"
+echo "webhook-bench: receiver: tests/bench/webhook-sink (C, libevent evhttp, 204," \
+    "no signature check${ca:+, TLS})"

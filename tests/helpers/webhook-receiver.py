@@ -5,12 +5,20 @@ Usage: webhook-receiver.py HOST PORT DIR SECRET-FILE [CERT KEY]
 
 Answers POSTs as DIR/mode says, read at each request: "ok" (200, the
 default), "500", "hang" (no answer: it holds the connection until the
-mode changes, then closes it) or "drip" (a 200 whose body comes a byte
-every 0.1 s until the mode changes: never in full).  Every request is recorded before it is
-answered, one JSON line in DIR/log: {"answer": "200"|"500"|"hang"|"drip",
-"sig": whether Outpost-Signature verifies under the first line of
-SECRET-FILE, "count": Outpost-Event-Count, "ctype": Content-Type,
-"events": [[id, rcpt, type, replayed], ...]}.  With CERT and KEY it speaks TLS.
+mode changes, then closes it), "drip" (a 200 whose body comes a byte
+every 0.1 s until the mode changes: never in full), "close" (a 200 with
+Connection: close, then it closes), "shut" (a 200 that keeps the
+connection alive, then it closes it all the same), "drop" (it reads the
+request and closes the connection without an answer) or "dropkept" (as
+"drop" for a request that is not the first on its connection, else as
+"ok").  Every request is recorded before it is answered, one JSON line
+in DIR/log: {"answer": "200"|"500"|"hang"|"drip"|"drop", "sig": whether
+Outpost-Signature verifies under the first line of SECRET-FILE, "count":
+Outpost-Event-Count, "ctype": Content-Type, "conn": the number of its
+connection (1, 2, ... in the order they came), "events": [[id, rcpt, type,
+replayed], ...]}.  Each connection taken (with CERT and KEY, a TLS
+handshake done) adds its number as a line to DIR/conns.  With CERT and
+KEY it speaks TLS.
 """
 import hashlib
 import hmac
@@ -26,6 +34,11 @@ host, port, folder, secret_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sy
 with open(secret_file, "rb") as f:
     secret = f.readline().rstrip(b"\r\n")
 lock = threading.Lock()
+try:  # a receiver started again numbers its connections on from the last one's
+    with open(os.path.join(folder, "conns")) as f:
+        conns = sum(1 for _ in f)
+except FileNotFoundError:
+    conns = 0
 
 
 def mode():
@@ -51,10 +64,23 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        global conns
+        super().setup()
+        self.requests = 0
+        with lock, open(os.path.join(folder, "conns"), "a") as f:
+            conns += 1
+            self.conn = conns
+            f.write("%d\n" % conns)
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         m = mode()
-        answer = {"ok": "200", "500": "500", "drip": "drip"}.get(m, "hang")
+        self.requests += 1
+        if m == "dropkept":
+            m = "drop" if self.requests > 1 else "ok"
+        answer = {"ok": "200", "500": "500", "drip": "drip", "close": "200", "shut": "200",
+                  "drop": "drop"}.get(m, "hang")
         try:
             events = [[e.get("id"), e.get("rcpt"), e.get("type"), e.get("replayed")]
                       for e in json.loads(body)["events"]]
@@ -62,7 +88,7 @@ class Handler(BaseHTTPRequestHandler):
             events = None
         rec = {"answer": answer, "sig": verify(self.headers.get("Outpost-Signature", ""), body),
                "count": self.headers.get("Outpost-Event-Count"),
-               "ctype": self.headers.get("Content-Type"), "events": events}
+               "ctype": self.headers.get("Content-Type"), "conn": self.conn, "events": events}
         with lock, open(os.path.join(folder, "log"), "a") as f:
             f.write(json.dumps(rec) + "\n")
         if answer == "drip":
@@ -76,6 +102,9 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.1)
             self.close_connection = True
             return
+        if answer == "drop":
+            self.close_connection = True
+            return
         if answer == "hang":
             while mode() == m:
                 time.sleep(0.05)
@@ -83,8 +112,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.send_response(int(answer))
         self.send_header("Content-Length", "2")
+        if m == "close":
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(b"ok")
+        if m in ("close", "shut"):
+            self.close_connection = True
 
 
 srv = ThreadingHTTPServer((host, port), Handler)
