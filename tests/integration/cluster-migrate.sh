@@ -166,6 +166,7 @@ migrate_start "$rl" "$src" "$dst"
 cluster_cli "$src" MIGRATE "$CLUSTER_HOST" "$dst" "" 0 5000 KEYS "$pkey" >/dev/null
 is "$(printf 'ASKING\nEXISTS %s\n' "$pkey" | cluster_cli "$dst" | tail -n1) $(cluster_cli "$src" EXISTS "$skey")" \
     "1 1" "the provider's state moved to $dst, the sender's not yet"
+# shellcheck disable=SC2034 # t_src is read by the condition given to ok
 t_src=$(tryagains "$src") t_dst=$(tryagains "$dst")
 policy_ask r2@bulk.test >"$WORLD_TMP/policy2" &
 ask_pid=$!
