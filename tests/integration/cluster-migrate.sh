@@ -54,7 +54,7 @@ sender_burst = 100
 [provider bulkmail]
 domains = bulk.test
 rate = 1/h
-burst = 3
+burst = 4
 EOF
 ctl() { "$CTL_BIN" -c "$conf" "$@"; }
 world_spawn milter "$MILTER_BIN" -f -v -c "$conf"
@@ -101,20 +101,20 @@ migrate_end() {
         cluster_cli "$p" CLUSTER SETSLOT "$1" NODE "$(cluster_id "$3")" >/dev/null
     done
 }
-# policy_ask ADDR - policyd's answer (the action line) to one RCPT request for ADDR
+# policy_ask ADDR [SENDER] - policyd's answer (the action line) to one RCPT request
 policy_ask() {
     timeout 40 /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
-           "sender=news@shop.test\nrecipient=%s\n\n" % sys.argv[2]).encode())
+           "sender=%s\nrecipient=%s\n\n" % (sys.argv[3], sys.argv[2])).encode())
 buf = b""
 while not buf.endswith(b"\n\n"):
     d = s.recv(4096)
     if not d: break
     buf += d
 for l in buf.decode(errors="replace").splitlines():
-    if l.startswith("action="): print(l)' "$WORLD_DIR/run/policy.sock" "$1"
+    if l.startswith("action="): print(l)' "$WORLD_DIR/run/policy.sock" "$1" "${2:-news@shop.test}"
 }
 
 # --- the suppression check -----------------------------------------------------
@@ -155,7 +155,7 @@ like "$(rcpt_reply s1@gmail.test)" '^550 5\.7\.1' "after: the check reads the ne
 
 # --- outpost-policyd and the {rl} slot ---------------------------------------------
 # two limits (the provider's, the sender's): the decision's script has two keys there
-is "$(policy_ask r1@bulk.test)" "action=DUNNO" "before: policyd decides through Redis (1 of a burst of 3)"
+is "$(policy_ask r1@bulk.test)" "action=DUNNO" "before: policyd decides through Redis (1 of a burst of 4)"
 rl=$(cluster_cli "$src" CLUSTER KEYSLOT '{rl}')
 src=$(cluster_owner "$rl")
 dst=$(cluster_masters | grep -vx "$src" | head -n1)
@@ -176,16 +176,23 @@ migrate_keys "$rl" "$src" "$dst"
 is "$(cluster_cli "$src" CLUSTER COUNTKEYSINSLOT "$rl")" 0 "the rest of the throttling state moved to $dst"
 # the source answers ASK now; the importing node has both keys and runs the script
 wait "$ask_pid"
-is "$(cat "$WORLD_TMP/policy2")" "action=DUNNO" "the decision comes back through ASK (2 of 3)"
+is "$(cat "$WORLD_TMP/policy2")" "action=DUNNO" "the decision comes back through ASK (2 of 4)"
 is "$(cluster_owner "$rl")" "$src" "while the slot is still $src's"
 is "$(tryagains "$dst")" "$t_dst" "$dst ran it at once"
 like "$(cat "$WORLD_DIR/log/policyd.log")" "slot $rl is migrating: following ASK to 127\.0\.0\.1:$dst" \
     "policyd said it followed ASK"
-is "$(policy_ask r3@bulk.test)" "action=DUNNO" "another decision, at once through ASK (3 of 3)"
+is "$(policy_ask r3@bulk.test)" "action=DUNNO" "another decision, at once through ASK (3 of 4)"
+# a new sender: its limit's key exists nowhere yet, so the importing node refuses
+policy_ask r4@bulk.test news@new.test >"$WORLD_TMP/policy4" &
+ask_pid=$!
+ok 'wait_until 8 grew $dst $t_dst' "a decision with a key absent from both nodes gets TRYAGAIN from $dst after ASK"
+ok 'kill -0 $ask_pid' "and waits"
 migrate_end "$rl" "$src" "$dst"
+wait "$ask_pid"
 is "$(cluster_owner "$rl")" "$dst" "slot $rl is $dst's"
-like "$(policy_ask r4@bulk.test)" "^action=.*rate limit of provider bulkmail" \
-    "on the new master the 4th is held back: every decision was counted once, where the state went"
+is "$(cat "$WORLD_TMP/policy4")" "action=DUNNO" "once the migration ended, that decision comes back too (4 of 4)"
+like "$(policy_ask r5@bulk.test)" "^action=.*rate limit of provider bulkmail" \
+    "on the new master the 5th is held back: every decision was counted once, where the state went"
 unlike "$(cat "$WORLD_DIR/log/milter.log" "$WORLD_DIR/log/policyd.log")" "TRYAGAIN" \
     "no TRYAGAIN reached the programs' logs"
 ok 'postfix_wait_queue_empty 60' "every accepted message left the queue"
