@@ -54,7 +54,8 @@ INTEGRATION_TESTS += \
 	tests/integration/policy-cluster.sh \
 	tests/integration/stats-cluster.sh \
 	tests/integration/events.sh \
-	tests/integration/cluster-failover.sh
+	tests/integration/cluster-failover.sh \
+	tests/integration/cluster-migrate.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

@@ -25,7 +25,23 @@ struct pending {
     void *arg;
     char *cmd;			/* a caller's command, formatted: to send again */
     size_t len;
-    int again;			/* sent again already */
+    int again;			/* sent again already (a cut or READONLY) */
+    int tries;			/* TRYAGAIN replies so far */
+    long long first_ms;		/* when the caller gave it */
+};
+
+/* a command refused with TRYAGAIN, waiting to be sent again */
+struct again {
+    struct rasync *ra;
+    struct pending p;
+    struct event *ev;
+    struct again *prev, *next;
+};
+
+/* a command sent with ASKING to the node a migrating slot's key went to */
+struct askreq {
+    struct rasync *ra;
+    struct pending p;
 };
 
 struct rasync {
@@ -56,9 +72,20 @@ struct rasync {
     int slot;			/* -1: not on a cluster */
     struct rcluster *map;
     char addr[300];		/* where it connects: for the log */
+    char host[256];		/* the slot's master, on a cluster */
+    int port;
+    /* ASK: one connection to the node importing the slot, made when asked */
+    redisAsyncContext *askac;
+    char askhost[256];
+    int askport;
+    size_t askcount;		/* its commands in flight */
+    long long ask_progress_ms;	/* its last reply, or first command sent */
+    struct msg_limit said_ask;
+    struct again *waits;	/* commands waiting out a TRYAGAIN */
 };
 
 #define SETUP_SAY_EVERY 300	/* seconds between repeats of a setup refusal */
+#define ASK_SAY_EVERY 60	/* seconds between "following ASK" lines */
 
 /* a connection that breaks again this soon after a quick reconnect backs off */
 #define QUICK_EVERY_MS 1000
@@ -134,10 +161,6 @@ send_formatted(struct rasync *ra, struct pending *p)
 	free(p->cmd);
 	return -1;
     }
-    if (p->fn == NULL) {		/* fire and forget: never sent again */
-	free(p->cmd);
-	p->cmd = NULL;
-    }
     ring_push(ra, p);
     return 0;
 }
@@ -157,12 +180,225 @@ held_send(struct rasync *ra)
     free(h);
 }
 
+/* deliver - the final reply (or NULL) to the caller */
+static void
+deliver(struct pending *p, redisReply *r)
+{
+    free(p->cmd);
+    p->cmd = NULL;
+    if (p->fn)
+	p->fn(p->arg, r);
+}
+
+/* resend - a command that did not run, sent again (or held for a reconnect) */
+static void
+resend(struct rasync *ra, struct pending *p)
+{
+    if (ra->quick) {
+	hold(ra, p);
+	return;
+    }
+    if (!rasync_ready(ra)) {
+	free(p->cmd);
+	p->cmd = NULL;
+    } else if (send_formatted(ra, p) == 0) {
+	return;
+    }
+    if (p->fn)				/* send_formatted() freed p->cmd */
+	p->fn(p->arg, NULL);
+}
+
+/* on_again - a TRYAGAIN's wait is over: send the command again */
+static void
+on_again(evutil_socket_t fd, short what, void *arg)
+{
+    struct again *a = arg;
+    struct rasync *ra = a->ra;
+    struct pending p = a->p;
+
+    (void) fd;
+    (void) what;
+    if (a->prev)
+	a->prev->next = a->next;
+    else
+	ra->waits = a->next;
+    if (a->next)
+	a->next->prev = a->prev;
+    event_free(a->ev);
+    free(a);
+    resend(ra, &p);
+}
+
+/*
+ * tryagain_later - a command refused with TRYAGAIN (it did not run) waits
+ * and is sent again; -1 when [redis] command_timeout has passed since the
+ * caller gave it (the TRYAGAIN is then the caller's)
+ */
+static int
+tryagain_later(struct rasync *ra, struct pending *p)
+{
+    long long wait;
+    struct again *a;
+    struct timeval tv;
+
+    if (p->cmd == NULL || (wait = rcluster_tryagain_wait(p->tries, monotime_ms() - p->first_ms,
+							 ra->conf->command_timeout_ms)) < 0)
+	return -1;
+    p->tries++;
+    a = xcalloc(1, sizeof(*a));
+    a->ra = ra;
+    a->p = *p;
+    a->ev = evtimer_new(ra->base, on_again, a);
+    a->next = ra->waits;
+    if (ra->waits)
+	ra->waits->prev = a;
+    ra->waits = a;
+    tv.tv_sec = wait / 1000;
+    tv.tv_usec = (wait % 1000) * 1000;
+    evtimer_add(a->ev, &tv);
+    return 0;
+}
+
+/* ask_drop - close the ASK connection: its commands get NULL */
+static void
+ask_drop(struct rasync *ra)
+{
+    redisAsyncContext *ac = ra->askac;
+
+    ra->askac = NULL;
+    ra->askcount = 0;
+    if (ac)
+	redisAsyncFree(ac);
+}
+
+/* on_ask_reply - the importing node's reply to a command sent after ASKING */
+static void
+on_ask_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct askreq *q = privdata;
+    struct rasync *ra = q->ra;
+    struct pending p = q->p;
+
+    free(q);
+    if (ac == ra->askac && ra->askcount > 0) {
+	ra->askcount--;
+	ra->ask_progress_ms = monotime_ms();
+    }
+    if (rcluster_reply_kind(reply) == RCLUSTER_TRYAGAIN && tryagain_later(ra, &p) == 0)
+	return;
+    deliver(&p, reply);
+}
+
+/* on_ask_connect - the ASK connection is up, or failed */
+static void
+on_ask_connect(const redisAsyncContext *ac, int status)
+{
+    struct rasync *ra = ac->data;
+
+    if (status != REDIS_OK) {
+	msg_warn("redis cluster: connect to %s:%d (ASK): %s", ra->askhost, ra->askport,
+		 ac->errstr);
+	if (ac == ra->askac) {		/* hiredis frees it: its commands get NULL */
+	    ra->askac = NULL;
+	    ra->askcount = 0;
+	}
+    }
+}
+
+/* on_ask_disconnect - the ASK connection is gone */
+static void
+on_ask_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct rasync *ra = ac->data;
+
+    (void) status;
+    if (ac == ra->askac) {
+	ra->askac = NULL;
+	ra->askcount = 0;
+    }
+}
+
+/* ask_link - the connection to host:port for ASK, made if need be; NULL: none */
+static redisAsyncContext *
+ask_link(struct rasync *ra, const char *host, int port)
+{
+    redisAsyncContext *ac;
+    const char *argv[3];
+    int n = 0;
+
+    if (ra->askac && ra->askport == port && strcmp(ra->askhost, host) == 0)
+	return ra->askac;
+    ask_drop(ra);			/* another node: a migration that came after */
+    if ((ac = redisAsyncConnect(host, port)) == NULL)
+	msg_fatal("redis: out of memory");
+    if (ac->err) {
+	msg_warn("redis cluster: connect to %s:%d (ASK): %s", host, port, ac->errstr);
+	redisAsyncFree(ac);
+	return NULL;
+    }
+    msg_info_limited(&ra->said_ask, "redis cluster: slot %d is migrating: following ASK "
+		     "to %s:%d", ra->slot, host, port);
+    ac->data = ra;
+    redisLibeventAttach(ac, ra->base);
+    redisAsyncSetConnectCallback(ac, on_ask_connect);
+    redisAsyncSetDisconnectCallback(ac, on_ask_disconnect);
+    snprintf(ra->askhost, sizeof(ra->askhost), "%s", host);
+    ra->askport = port;
+    ra->askac = ac;
+    ra->askcount = 0;
+    /* set up as the slot's connection is; a refusal shows in the replies */
+    if (ra->conf->password) {
+	argv[n++] = "AUTH";
+	if (ra->conf->username)
+	    argv[n++] = ra->conf->username;
+	argv[n++] = ra->conf->password;
+	redisAsyncCommandArgv(ac, NULL, NULL, n, argv, NULL);
+    }
+    argv[0] = "SCRIPT";
+    argv[1] = "LOAD";
+    argv[2] = ra->script;
+    redisAsyncCommandArgv(ac, NULL, NULL, 3, argv, NULL);
+    return ac;
+}
+
+/*
+ * follow_ask - send a command answered with "ASK slot host:port" to that
+ * node, after ASKING, once; the slot map is left alone.  -1: not sent
+ */
+static int
+follow_ask(struct rasync *ra, struct pending *p, const redisReply *r)
+{
+    char host[256];
+    int slot, port;
+    redisAsyncContext *ac;
+    struct askreq *q;
+    const char *asking[1] = {"ASKING"};
+
+    if (p->cmd == NULL || rcluster_parse_redirect(r->str, r->len, &slot, host, sizeof(host),
+						 &port) != RCLUSTER_ASK)
+	return -1;
+    if ((ac = ask_link(ra, host[0] ? host : ra->host, port)) == NULL)
+	return -1;
+    q = xcalloc(1, sizeof(*q));
+    q->ra = ra;
+    q->p = *p;
+    if (redisAsyncCommandArgv(ac, NULL, NULL, 1, asking, NULL) != REDIS_OK
+	|| redisAsyncFormattedCommand(ac, on_ask_reply, q, p->cmd, p->len) != REDIS_OK) {
+	free(q);
+	return -1;
+    }
+    if (ra->askcount++ == 0)
+	ra->ask_progress_ms = monotime_ms();
+    return 0;
+}
+
 /* on_reply - hiredis hands over the next reply (or NULL) */
 static void
 on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct rasync *ra = privdata;
     struct pending p;
+    int kind;
 
     (void) ac;
     if (ra->count == 0)
@@ -171,6 +407,12 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ra->head = (ra->head + 1) % ra->cap;
     ra->count--;
     ra->last_progress_ms = monotime_ms();
+    /* a slot being migrated: the key is on the importing node, or split */
+    kind = ra->slot >= 0 ? rcluster_reply_kind(reply) : 0;
+    if (kind == RCLUSTER_ASK && follow_ask(ra, &p, reply) == 0)
+	return;
+    if (kind == RCLUSTER_TRYAGAIN && tryagain_later(ra, &p) == 0)
+	return;
     if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
 	&& (strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0
 	    || (ra->slot >= 0 && strncmp(((redisReply *) reply)->str, "MOVED ", 6) == 0))) {
@@ -189,14 +431,12 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
     }
     /* cut while it ran on a healthy connection: send it once more */
-    if (reply == NULL && p.cmd && !p.again && ra->ready) {
+    if (reply == NULL && p.cmd && p.fn && !p.again && ra->ready) {
 	p.again = 1;
 	hold(ra, &p);
 	return;
     }
-    free(p.cmd);
-    if (p.fn)
-	p.fn(p.arg, reply);
+    deliver(&p, reply);
 }
 
 /* send - one command with our callback */
@@ -204,7 +444,7 @@ static int
 send_cmd(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
 	 rasync_fn fn, void *arg)
 {
-    struct pending p = {fn, arg, NULL, 0, 0};
+    struct pending p = {fn, arg, NULL, 0, 0, 0, 0};
 
     if (redisAsyncCommandArgv(ra->ac, on_reply, ra, argc, argv, argvlen) != REDIS_OK)
 	return -1;
@@ -399,6 +639,8 @@ rasync_connect(struct rasync *ra)
 	if (strcmp(addr, ra->addr) != 0)
 	    msg_info("redis cluster: connecting to %s", addr);
 	memcpy(ra->addr, addr, sizeof(addr));
+	snprintf(ra->host, sizeof(ra->host), "%s", host);
+	ra->port = port;
 	ra->ac = redisAsyncConnect(host, port);
     } else if (conf->sentinels.n > 0) {
 	if (rconn_sentinel_resolve(conf, host, sizeof(host), &port, err, sizeof(err)) < 0) {
@@ -467,6 +709,12 @@ on_watch(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
+    if (ra->askac && ra->askcount > 0
+	&& now - ra->ask_progress_ms > ra->conf->command_timeout_ms) {
+	msg_warn("redis cluster: %s:%d (ASK): no answer within command_timeout: "
+		 "dropping the connection", ra->askhost, ra->askport);
+	ask_drop(ra);
+    }
     if (ra->ac == NULL)
 	return;
     if (!ra->ready && now - ra->connect_started_ms > ra->conf->connect_timeout_ms)
@@ -501,6 +749,7 @@ rasync_new_for(struct event_base *base, const struct conf_redis *conf, const cha
     ra->script = script;
     ra->max_pending = max_pending;
     ra->said_setup = (struct msg_limit) MSG_LIMIT_INIT(SETUP_SAY_EVERY);
+    ra->said_ask = (struct msg_limit) MSG_LIMIT_INIT(ASK_SAY_EVERY);
     ra->retry = evtimer_new(base, on_retry, ra);
     ra->watch = event_new(base, -1, EV_PERSIST, on_watch, ra);
     event_add(ra->watch, &tv);
@@ -520,7 +769,7 @@ int
 rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
 	       rasync_fn fn, void *arg)
 {
-    struct pending p = {fn, arg, NULL, 0, 0};
+    struct pending p = {fn, arg, NULL, 0, 0, 0, monotime_ms()};
     int len;
 
     if ((long) (ra->count + ra->nheld) >= ra->max_pending
@@ -540,10 +789,19 @@ rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *arg
 void
 rasync_free(struct rasync *ra)
 {
+    struct again *a;
+
     ra->quick = ra->ready = 0;		/* closing: nothing is sent again */
+    ask_drop(ra);
     if (ra->ac)
 	redisAsyncFree(ra->ac);
     held_fail(ra);
+    while ((a = ra->waits) != NULL) {
+	ra->waits = a->next;
+	event_free(a->ev);
+	deliver(&a->p, NULL);
+	free(a);
+    }
     event_free(ra->retry);
     event_free(ra->watch);
     if (ra->map)

@@ -48,7 +48,9 @@
  *	gives a callback only to commands that may run twice; policyd's one
  *	is the GCRA script, whose second run can only count the message once
  *	more against its limit, as the client's retry after a 4xx would).
- *	Fire-and-forget commands (statistics counters) are never sent twice.
+ *	Fire-and-forget commands (statistics counters) are never sent twice
+ *	after a cut (they are after a refusal: READONLY, MOVED, ASK,
+ *	TRYAGAIN, since the refused command did not run).
  *	A connection that breaks again within a second of such a reconnect
  *	backs off as usual.
  *
@@ -60,9 +62,20 @@
  *	to the master of that slot.  A MOVED reply (a failover or a
  *	resharding gave the slot to another master) is taken as READONLY
  *	is: the command did not run, the connection is made again to the
- *	new master and the command sent there.  ASK and TRYAGAIN (the slot
- *	is being migrated) are error replies for the caller: a temporary
- *	failure.  rasync_new() is rasync_new_for() without a key: on a
+ *	new master and the command sent there.  While the slot is being
+ *	migrated, an ASK reply (the key is already on the importing node)
+ *	sends ASKING and the command to the node named, once, on a second
+ *	connection kept to it (made at the first ASK, set up with AUTH and
+ *	SCRIPT LOAD, dropped when it leaves a command unanswered for
+ *	command_timeout); the slot map is left alone.  A TRYAGAIN reply
+ *	(the command's keys are split between the two nodes for a moment;
+ *	the command did not run) sends the command again on the slot's
+ *	connection after a libevent timer: 5 ms, then twice as long each
+ *	time up to 320 ms, for at most command_timeout since the caller
+ *	gave it (rcluster_tryagain_wait()); each try is routed afresh
+ *	(ASK, MOVED once the migration has ended).  Only then is the
+ *	TRYAGAIN the caller's, an error reply.  fn is called once, with the
+ *	final reply.  rasync_new() is rasync_new_for() without a key: on a
  *	cluster, the slot of the empty key (0).
  *
  *	rasync_command() sends a command built from argv (hiredis copies it

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "rcluster.h"
 #include "redisconn.h"
@@ -31,6 +33,7 @@ struct rcluster {
     int have_map;
     struct rcluster_map *scratch;	/* the map being read */
     unsigned long long moved, ask, refreshed;	/* since rcluster_new() */
+    unsigned long long tryagain;	/* commands sent again after TRYAGAIN */
     int sent;				/* the last command reached a node */
     struct msg_limit unreachable;	/* "reading the map again": rarely */
     char err[512];
@@ -130,6 +133,37 @@ rcluster_parse_redirect(const char *s, size_t len, int *slot, char *host, size_t
     memcpy(host, h, (size_t) (he - h));
     host[he - h] = '\0';
     return kind;
+}
+
+/* rcluster_reply_kind - MOVED, ASK, TRYAGAIN or 0 for any other reply */
+int
+rcluster_reply_kind(const redisReply *r)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+	return 0;
+    if (r->len >= 6 && memcmp(r->str, "MOVED ", 6) == 0)
+	return RCLUSTER_MOVED;
+    if (r->len >= 4 && memcmp(r->str, "ASK ", 4) == 0)
+	return RCLUSTER_ASK;
+    if (r->len >= 8 && memcmp(r->str, "TRYAGAIN", 8) == 0
+	&& (r->len == 8 || r->str[8] == ' '))
+	return RCLUSTER_TRYAGAIN;
+    return 0;
+}
+
+/* rcluster_tryagain_wait - the wait before try n + 1, or -1: the budget is spent */
+long long
+rcluster_tryagain_wait(int n, long long elapsed_ms, long long budget_ms)
+{
+    long long ms = RCLUSTER_TRYAGAIN_MAX_MS;
+
+    if (n >= 0 && n < 7 && (RCLUSTER_TRYAGAIN_FIRST_MS << n) < RCLUSTER_TRYAGAIN_MAX_MS)
+	ms = (long long) RCLUSTER_TRYAGAIN_FIRST_MS << n;
+    if (elapsed_ms < 0)
+	elapsed_ms = 0;
+    if (budget_ms - elapsed_ms < ms)
+	ms = budget_ms - elapsed_ms;
+    return ms > 0 ? ms : -1;
 }
 
 /* str_is - is the reply the string lit? */
@@ -362,6 +396,13 @@ rcluster_counts(const struct rcluster *c, unsigned long long *moved,
     *refreshed = c->refreshed;
 }
 
+/* rcluster_tryagains - commands sent again after TRYAGAIN, since the start */
+unsigned long long
+rcluster_tryagains(const struct rcluster *c)
+{
+    return c->tryagain;
+}
+
 /* rcluster_maybe_ran - was the last command that failed sent (it may have run)? */
 int
 rcluster_maybe_ran(const struct rcluster *c)
@@ -533,9 +574,21 @@ fail(struct rcluster *c, const char *fmt, ...)
     return NULL;
 }
 
+/* sleep_ms - wait ms milliseconds */
+static void
+sleep_ms(long long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0)
+	continue;
+}
+
 /*
- * routed - one command to the master of slot, following MOVED and ASK, and
- * reading the map again when the owner cannot be reached
+ * routed - one command to the master of slot, following MOVED and ASK,
+ * reading the map again when the owner cannot be reached, and sending it
+ * again from the start after a TRYAGAIN (it did not run) until [redis]
+ * command_timeout has passed
  */
 static redisReply *
 routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *argvlen)
@@ -543,7 +596,8 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
     struct rc_node *n, *ask = NULL;
     char host[RCLUSTER_HOSTLEN];
     redisReply *r;
-    int hops, kind, rslot, port;
+    int hops, kind, rslot, port, tries = 0;
+    long long t0 = monotime_ms(), wait;
 
     c->err[0] = '\0';
     c->sent = 0;
@@ -571,6 +625,19 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
 	}
 	if (r->type != REDIS_REPLY_ERROR)
 	    return r;
+	if (rcluster_reply_kind(r) == RCLUSTER_TRYAGAIN) {
+	    /* the slot is moving and the keys are split: wait, then from the owner */
+	    wait = rcluster_tryagain_wait(tries++, monotime_ms() - t0,
+					  c->conf->command_timeout_ms);
+	    if (wait < 0)
+		return r;
+	    freeReplyObject(r);
+	    sleep_ms(wait);
+	    c->tryagain++;
+	    ask = NULL;
+	    hops = -1;
+	    continue;
+	}
 	kind = rcluster_parse_redirect(r->str, r->len, &rslot, host, sizeof(host), &port);
 	if (kind == 0)
 	    return r;
@@ -670,14 +737,6 @@ rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys, int argc,
     return r;
 }
 
-/* redirected - a MOVED or ASK reply */
-static int
-redirected(const redisReply *r)
-{
-    return r->type == REDIS_REPLY_ERROR
-	&& (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0);
-}
-
 /* cmd_slot - the slot of a command's first key (slot1 when given), -1 for none */
 static int
 cmd_slot(const struct rconn_cmd *k)
@@ -766,8 +825,8 @@ rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cm
 
 /*
  * rcluster_pipeline_finish - the replies of a pipeline started: each
- * node's, then MOVED, ASK and the commands not written sent again one by
- * one through the map; returns the number of NULL replies
+ * node's, then MOVED, ASK, TRYAGAIN and the commands not written sent
+ * again one by one through the map; returns the number of NULL replies
  */
 size_t
 rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply)
@@ -786,7 +845,7 @@ rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply)
 	    fail(c, "%s: %s", c->node[j - 1]->server, rconn_error(c->node[j - 1]->conn));
     }
     for (i = 0; i < f->n; i++) {
-	if (reply[i] == NULL ? sent[i] : !redirected(reply[i]))
+	if (reply[i] == NULL ? sent[i] : rcluster_reply_kind(reply[i]) == 0)
 	    continue;			/* a reply, or cut while it ran: it may have */
 	if (reply[i])
 	    freeReplyObject(reply[i]);

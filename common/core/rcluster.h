@@ -31,12 +31,16 @@
  *			     unsigned long long *moved,
  *			     unsigned long long *ask,
  *			     unsigned long long *refreshed);
+ *	unsigned long long rcluster_tryagains(const struct rcluster *c);
  *
  *	unsigned rcluster_keyslot(const char *key, size_t len);
  *	int rcluster_parse_redirect(const char *s, size_t len, int *slot,
  *				    char *host, size_t hostlen, int *port);
  *	int rcluster_map_parse(const redisReply *r, int shards,
  *			       const char *asked, struct rcluster_map *m);
+ *	int rcluster_reply_kind(const redisReply *r);
+ *	long long rcluster_tryagain_wait(int n, long long elapsed_ms,
+ *					 long long budget_ms);
  *
  * DESCRIPTION
  *	An rcluster speaks to the masters of one Redis Cluster.  It knows
@@ -62,10 +66,17 @@
  *	cannot be reached before the command is sent, the map is read again
  *	(a failover may have promoted a replica) and the command sent to the
  *	owner named then; a command cut while it ran is never sent again
- *	here (rconn resends the repeatable ones on the same node).  Replies,
- *	error replies and NULL are as rconn_command() gives them; an error
- *	reply other than MOVED and ASK (CLUSTERDOWN, TRYAGAIN, ...) is the
- *	caller's.
+ *	here (rconn resends the repeatable ones on the same node).  A
+ *	TRYAGAIN reply (the slot is being migrated and the command's keys
+ *	are split between its two nodes for a moment: the command did not
+ *	run, so any command, scripts too, may be sent again) is waited out:
+ *	the command is sent again from the start (the map's owner, which
+ *	answers ASK, MOVED once the migration has ended, or TRYAGAIN again)
+ *	after 5 ms, then twice as long each time up to 320 ms, for at most
+ *	[redis] command_timeout since the command was first sent; only
+ *	then is the TRYAGAIN reply the caller's.  Replies, error replies
+ *	and NULL are as rconn_command() gives them; an error reply other
+ *	than MOVED, ASK and TRYAGAIN (CLUSTERDOWN, ...) is the caller's.
  *
  *	rcluster_eval() runs a script as rconn_eval() does (EVALSHA, EVAL on
  *	NOSCRIPT), on the master of its keys; argv holds the nkeys keys, then
@@ -83,8 +94,9 @@
  *	rcluster_pipeline() is rconn_pipeline() on a cluster: the commands
  *	grouped by the master of their first key's slot, written to every
  *	master before any reply is read (256 commands to each in turn, so
- *	that all masters start at once), then MOVED, ASK and the commands
- *	of a node not reached sent again one by one through the map.
+ *	that all masters start at once), then MOVED, ASK, TRYAGAIN and the
+ *	commands of a node not reached sent again one by one through the
+ *	map, as rcluster_command() sends them.
  *	rcluster_pipeline_start() and rcluster_pipeline_finish() are its
  *	halves (rconn_pipeline_start()).
  *
@@ -95,7 +107,8 @@
  *	rcluster_error()); for a client of its own, such as the
  *	asynchronous one of outpost-policyd.  rcluster_counts() gives the MOVED and
  *	ASK replies followed and the maps read since rcluster_new() (for
- *	metrics and tests).
+ *	metrics and tests); rcluster_tryagains() the commands sent again
+ *	after a TRYAGAIN.
  *
  *	rcluster_keyslot() is the slot of a key: CRC16 (XMODEM) modulo
  *	16384 of the key, or of the part between the first '{' and the first
@@ -110,6 +123,13 @@
  *	leaves the address empty.  Returns the number of slots served, or
  *	-1 for a reply it cannot read (m is then undefined).  These three
  *	read server text: linear time, bounded output, any bytes.
+ *	rcluster_reply_kind() classifies a reply: RCLUSTER_MOVED,
+ *	RCLUSTER_ASK, RCLUSTER_TRYAGAIN (error replies that begin so), or
+ *	0 for any other reply.  rcluster_tryagain_wait() is the wait in ms
+ *	before sending a command again after its n-th TRYAGAIN (n from 0:
+ *	5 ms doubling, at most 320 ms), elapsed_ms after it was first sent,
+ *	shortened to end within budget_ms; -1 when the budget is spent.
+ *	The asynchronous client (rasync.h) uses both.
  *
  *	One rcluster serves one thread at a time.
  */
@@ -131,6 +151,10 @@
 
 #define RCLUSTER_MOVED		1
 #define RCLUSTER_ASK		2
+#define RCLUSTER_TRYAGAIN	3
+
+#define RCLUSTER_TRYAGAIN_FIRST_MS	5	/* the first wait after TRYAGAIN */
+#define RCLUSTER_TRYAGAIN_MAX_MS	320	/* the longest one */
 
 struct rcluster_map {
     uint16_t owner[RCLUSTER_SLOTS];	/* node index + 1; 0: no master */
@@ -164,11 +188,14 @@ struct rcluster_flight *rcluster_pipeline_start(struct rcluster *c, size_t n,
 size_t rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply);
 void rcluster_counts(const struct rcluster *c, unsigned long long *moved,
 		     unsigned long long *ask, unsigned long long *refreshed);
+unsigned long long rcluster_tryagains(const struct rcluster *c);
 
 unsigned rcluster_keyslot(const char *key, size_t len);
 int rcluster_parse_redirect(const char *s, size_t len, int *slot, char *host,
 			    size_t hostlen, int *port);
 int rcluster_map_parse(const redisReply *r, int shards, const char *asked,
 		       struct rcluster_map *m);
+int rcluster_reply_kind(const redisReply *r);
+long long rcluster_tryagain_wait(int n, long long elapsed_ms, long long budget_ms);
 
 #endif

@@ -38,7 +38,6 @@ static const char *const reason_names[] = {
 #define TALLY_FLUSH_MS 1000
 #define WALK_TAGS 16			/* tags read at once on a cluster */
 #define WALK_GROUP 32			/* buckets probed by one EXISTS */
-#define TRYAGAIN_MAX 8			/* a moving slot: 10 ms to 1.3 s, 2.5 s in all */
 
 /* ---------------------------------------------------------------- pure */
 
@@ -1369,25 +1368,15 @@ batch_pairs(struct sup_batch *b, size_t *np)
 
 /*
  * script_again - a script reply of the spread layout, with the script sent
- * again alone (rconn_eval()) when the node did not know it (NOSCRIPT) or
- * refused it because its slot is moving (TRYAGAIN, a few times, waiting
- * 10 ms, then twice as long each time): neither ran it
+ * again alone (rconn_eval()) when the node did not know it (NOSCRIPT): it
+ * did not run.  A TRYAGAIN (its slot is moving) was already waited out by
+ * the cluster client, for up to [redis] command_timeout.
  */
 static redisReply *
 script_again(struct sup_store *s, struct rscript *sc, const struct rconn_cmd *c,
 	     redisReply *r)
 {
-    int tries = 0;
-
-    while (r && r->type == REDIS_REPLY_ERROR) {
-	if (strncmp(r->str, "TRYAGAIN", 8) == 0 && tries < TRYAGAIN_MAX) {
-	    struct timespec ts = {0, (10L << tries) * 1000000L};
-
-	    tries++;
-	    nanosleep(&ts, NULL);
-	} else if (strncmp(r->str, "NOSCRIPT", 8) != 0) {
-	    break;
-	}
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 	freeReplyObject(r);
 	r = rconn_eval(s->rc, sc, atoi(c->argv[2]), c->argc - 3, c->argv + 3,
 		       c->argvlen ? c->argvlen + 3 : NULL);
@@ -1584,7 +1573,7 @@ flight_start(struct sup_batch *b)
 /*
  * flight_finish - the replies of the flush in flight: new entries
  * counted (one HINCRBY of {sup}'s meta), scripts sent again after
- * NOSCRIPT or TRYAGAIN; its items kept for the batch's next flush.
+ * NOSCRIPT (the cluster client waits out TRYAGAIN); its items kept for the batch's next flush.
  * 0, or -1 when anything failed (the batch remembers it)
  */
 static int

@@ -132,7 +132,8 @@
  *	permanent one, or force) is one HSET (and, the first time the batch
  *	writes that tag and scope, one HSET of the tag's scope copy); the
  *	expiring entries go in one add script per tag (one refused with
- *	TRYAGAIN while its slot moves is sent again, for up to 2.5 s); all
+ *	TRYAGAIN while its slot moves is sent again by the cluster client,
+ *	rcluster.h, for up to [redis] command_timeout); all
  *	are written to every master at once (rconn_pipeline_start()), and
  *	sup_batch_add() returns while the masters work: their replies are
  *	read by the next flush, so an error shows one flush late.

@@ -16,7 +16,7 @@
  *	fill N PREFIX		SET then GET PREFIXi = i for i < N; answers
  *				"ok N SLOTS" (SLOTS: how many slots were hit)
  *	slot KEY		the key's slot by rcluster_keyslot()
- *	counts			"moved M ask A refreshed R"
+ *	counts			"moved M ask A refreshed R tryagain T"
  *
  *	An answer is "ok REPLY" (a string, integer or status as is, "nil",
  *	"array N"), "err TEXT" for an error reply, "fail REASON" when the
@@ -147,7 +147,8 @@ main(int argc, char **argv)
 	    unsigned long long moved, ask, refreshed;
 
 	    rcluster_counts(c, &moved, &ask, &refreshed);
-	    printf("ok moved %llu ask %llu refreshed %llu\n", moved, ask, refreshed);
+	    printf("ok moved %llu ask %llu refreshed %llu tryagain %llu\n", moved, ask,
+		   refreshed, rcluster_tryagains(c));
 	} else {
 	    printf("fail unknown request\n");
 	}

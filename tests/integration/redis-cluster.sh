@@ -108,6 +108,10 @@ is "$(printf 'ASKING\nGET outpost:{mig}new\n' | cluster_cli "$dst" | tail -n1)" 
     "and it is on the importing node ($dst)"
 is "$(probe cmd 1 GET 'outpost:{mig}old')" "ok 1" "a key not yet moved is read where it was"
 is "$(count_of ask)" 1 "without a redirection"
+# a script whose keys are split between the two nodes: TRYAGAIN as long as that lasts
+like "$(probe eval 2 'outpost:{mig}old' 'outpost:{mig}new' 1)" "^err TRYAGAIN" \
+    "a script whose keys are split gets TRYAGAIN once command_timeout has passed"
+ok '[ "$(count_of tryagain)" -ge 3 ]' "after being sent again a few times ($(count_of tryagain))"
 cluster_cli "$src" MIGRATE "$CLUSTER_HOST" "$dst" "" 0 5000 AUTH "$CLUSTER_PASSWORD" \
     KEYS 'outpost:{mig}old' >/dev/null
 for p in "$dst" "$src" $(cluster_masters | grep -vx "$src" | grep -vx "$dst"); do
@@ -149,7 +153,7 @@ for p in $(cluster_ports); do cluster_cli "$p" ACL SETUSER outpost -cluster\|sha
 out=$(printf 'fill 300 outpost:slots:\ncounts\n' |
     "$PROBE" "$WORLD_TMP/outpost.conf" "$CLUSTER_HOST:$replica" 2>"$WORLD_DIR/log/probe-slots.log")
 is "$(head -n1 <<<"$out" | cut -d' ' -f1-2)" "ok 300" "a client not granted CLUSTER SHARDS reads the map by CLUSTER SLOTS"
-is "$(tail -n1 <<<"$out")" "ok moved 0 ask 0 refreshed 1" "one map read, no redirection: the map was right"
+is "$(tail -n1 <<<"$out")" "ok moved 0 ask 0 refreshed 1 tryagain 0" "one map read, no redirection: the map was right"
 like "$(cluster_cli "$replica" ACL LOG 1)" 'cluster\|shards' "CLUSTER SHARDS was refused to it"
 
 # shellcheck disable=SC1083,SC2093 # the bash manual's way to close a coprocess' input

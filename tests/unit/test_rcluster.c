@@ -1,8 +1,9 @@
 /*
  * test_rcluster - the cluster client's pure parts: the slot of a key (CRC16
  * and hash tags as the cluster specification says), MOVED and ASK texts, and
- * the slot map read from CLUSTER SHARDS and CLUSTER SLOTS replies, and where
- * redisconn finds the keys of a command to route it
+ * the slot map read from CLUSTER SHARDS and CLUSTER SLOTS replies, where
+ * redisconn finds the keys of a command to route it, and the replies of a
+ * slot being migrated (MOVED, ASK, TRYAGAIN) with the waits after TRYAGAIN
  */
 #include "config.h"
 
@@ -345,6 +346,83 @@ test_command_keys(void **state)
     assert_string_equal(keys_of("OBJECT", "ENCODING", NULL), "0 0 1");
 }
 
+/* error - an error reply of text t (on the stack: not to be freed) */
+static redisReply
+error(const char *t)
+{
+    redisReply r;
+
+    memset(&r, 0, sizeof(r));
+    r.type = REDIS_REPLY_ERROR;
+    r.str = (char *) t;
+    r.len = strlen(t);
+    return r;
+}
+
+/* the replies of a slot being migrated, told from any other */
+static void
+test_reply_kind(void **state)
+{
+    redisReply r;
+
+    (void) state;
+    r = error("MOVED 3999 127.0.0.1:6381");
+    assert_int_equal(rcluster_reply_kind(&r), RCLUSTER_MOVED);
+    r = error("ASK 3999 127.0.0.1:6381");
+    assert_int_equal(rcluster_reply_kind(&r), RCLUSTER_ASK);
+    r = error("TRYAGAIN Multiple keys request during rehashing of slot");
+    assert_int_equal(rcluster_reply_kind(&r), RCLUSTER_TRYAGAIN);
+    r = error("TRYAGAIN");
+    assert_int_equal(rcluster_reply_kind(&r), RCLUSTER_TRYAGAIN);
+    r = error("TRYAGAINX");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("TRYAGAI");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("CLUSTERDOWN The cluster is down");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("ERR TRYAGAIN");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("MOVED");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("");
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    /* the same texts as a status or string are data, not redirections */
+    r = error("TRYAGAIN");
+    r.type = REDIS_REPLY_STATUS;
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    r = error("ASK 1 h:1");
+    r.type = REDIS_REPLY_STRING;
+    assert_int_equal(rcluster_reply_kind(&r), 0);
+    assert_int_equal(rcluster_reply_kind(NULL), 0);
+}
+
+/* the waits after TRYAGAIN: 5 ms doubling to 320 ms, within the budget */
+static void
+test_tryagain_wait(void **state)
+{
+    long long want[] = {5, 10, 20, 40, 80, 160, 320, 320, 320}, elapsed = 0, w;
+    int n;
+
+    (void) state;
+    for (n = 0; n < (int) (sizeof(want) / sizeof(want[0])); n++)
+	assert_int_equal(rcluster_tryagain_wait(n, 0, 100000), want[n]);
+    assert_int_equal(rcluster_tryagain_wait(40, 0, 100000), 320);
+    assert_int_equal(rcluster_tryagain_wait(1000000, 0, 100000), 320);
+    assert_int_equal(rcluster_tryagain_wait(-1, 0, 100000), 320);
+    /* the last wait is shortened to end at the budget; then none */
+    assert_int_equal(rcluster_tryagain_wait(6, 400, 500), 100);
+    assert_int_equal(rcluster_tryagain_wait(0, 499, 500), 1);
+    assert_int_equal(rcluster_tryagain_wait(0, 500, 500), -1);
+    assert_int_equal(rcluster_tryagain_wait(3, 900, 500), -1);
+    assert_int_equal(rcluster_tryagain_wait(0, -5, 500), 5);
+    /* waits alone add up to the budget at most, whatever it is */
+    for (n = 0; (w = rcluster_tryagain_wait(n, elapsed, 500)) > 0; n++)
+	elapsed += w;
+    assert_int_equal(elapsed, 500);
+    assert_int_equal(n, 7);		/* 5+10+20+40+80+160 = 315, then 185 */
+}
+
+
 int
 main(void)
 {
@@ -357,6 +435,8 @@ main(void)
 	cmocka_unit_test(test_map_slots),
 	cmocka_unit_test(test_map_hostile),
 	cmocka_unit_test(test_command_keys),
+	cmocka_unit_test(test_reply_kind),
+	cmocka_unit_test(test_tryagain_wait),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
