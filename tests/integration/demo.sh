@@ -39,7 +39,7 @@ like "$report" "signed with them: (List-Unsubscribe(-Post)? ){4}" "under its DKI
 for a in nosuchuser1@gmail.test nosuchuser2@gmail.test reader6@yahoo.test reader7@outlook.test; do
     like "$report" "  $a +rejected +550 5\\.7\\.1" "next campaign: $a is refused after its report came back"
 done
-like "$report" "yahoo +default +30/m" "yahoo's TSS04 deferral put it into backoff"
+like "$report" "yahoo +main +30/m" "yahoo's TSS04 deferral put its pool main (transport smtp:) into backoff"
 like "$report" 'outpost_logd_deliveries_total\{node="relay1",sender="shop\.test"' \
     "logd's metrics carry the node and the sender's own domain"
 like "$report" 'outpost_milter_dkim_signatures_total\{node="relay1",algorithm="ed25519",result="made"\} [1-9]' \
