@@ -940,7 +940,7 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
     w = out->p + out->len;
     for (i = 0; i < n; i++) {
 	unsigned char c = (unsigned char) s[i];
-	int at_end;
+	int at_end, literal;
 
 	if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 	    i += c == '\r';
@@ -951,24 +951,20 @@ qp_encode(struct rw *rw, struct buf *out, const char *s, size_t n)
 	}
 	at_end = i + 1 == n || s[i + 1] == '\n'
 	    || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
-	/* a line never starts with '-': it could look like a delimiter */
-	if ((c >= 33 && c <= 126 && c != '=' && (c != '-' || col > 0))
-	    || ((c == ' ' || c == '\t') && !at_end)) {
-	    if (col + 1 > 75) {
-		*w++ = '=';
-		memcpy(w, rw->eol, rw->eol_len);
-		w += rw->eol_len;
-		col = 0;
-	    }
+	literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_end);
+	if (col + (literal ? 1 : 3) > 75) {
+	    *w++ = '=';
+	    memcpy(w, rw->eol, rw->eol_len);
+	    w += rw->eol_len;
+	    col = 0;
+	}
+	/* a line never starts with '-', after a soft break either: a delimiter */
+	if (c == '-' && col == 0)
+	    literal = 0;
+	if (literal) {
 	    *w++ = (char) c;
 	    col++;
 	} else {
-	    if (col + 3 > 75) {
-		*w++ = '=';
-		memcpy(w, rw->eol, rw->eol_len);
-		w += rw->eol_len;
-		col = 0;
-	    }
 	    *w++ = '=';
 	    *w++ = hex[c >> 4];
 	    *w++ = hex[c & 15];

@@ -396,6 +396,38 @@ test_quoted_printable(void **state)
     trackrw_free(&r);
 }
 
+/* a soft break that would put a '-' first on a line encodes it: no delimiter */
+static void
+test_qp_soft_break_dash(void **state)
+{
+    static const char msg[] =
+	"Content-Type: multipart/alternative; boundary=b\r\n"
+	"\r\n"
+	"--b\r\n"
+	"Content-Type: text/html\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"<a href=3D\"https://shop.example/\">x</a>\r\n"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=\r\n"
+	"xxxxx--b--\r\n"
+	"--b--\r\n";
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+    char *dec, type[MIME_TYPE_MAX];
+
+    (void) state;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
+    assert_int_equal(s.n, 1);
+    /* 75 characters, then the break, then "--b--" that must not start a line */
+    assert_non_null(strstr(r.body, "x=\r\n=2D-b--"));
+    assert_int_equal(count(r.body, r.body_len, "--b"), 2);	/* the two delimiters */
+    dec = body_of(msg, &r, 0, type, sizeof(type));
+    assert_non_null(strstr(dec, "xxxxx--b--"));
+    free(dec);
+    trackrw_free(&r);
+}
+
 /* base64: decoded, rewritten, encoded in lines of 76 */
 static void
 test_base64(void **state)
@@ -805,6 +837,7 @@ main(void)
 	cmocka_unit_test(test_html_entities),
 	cmocka_unit_test(test_alternative),
 	cmocka_unit_test(test_quoted_printable),
+	cmocka_unit_test(test_qp_soft_break_dash),
 	cmocka_unit_test(test_base64),
 	cmocka_unit_test(test_nested),
 	cmocka_unit_test(test_long_line),
