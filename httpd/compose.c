@@ -267,7 +267,7 @@ put_qp(struct buf *b, const char *s)
 	if (col + need > LINE_MAX_QP - 1) {
 	    buf_str(b, "=\r\n");
 	    col = 0;
-	    if (c == '.')
+	    if (c == '.' || (c == 'F' && strncmp(s, "From ", 5) == 0))
 		need = 3, literal = 0;
 	}
 	if (literal)

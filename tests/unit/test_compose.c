@@ -187,6 +187,28 @@ test_qp_alternative(void **state)
     compose_req_free(&req);
 }
 
+/* a soft break that puts "From " or '.' first on a line encodes it too */
+static void
+test_qp_soft_break(void **state)
+{
+    struct compose_req req;
+    char why[300], *m, *b;
+    char json[400];
+
+    (void) state;
+    snprintf(json, sizeof(json), "{\"from\":\"a@shop.test\",\"to\":\"b@x.test\","
+	     "\"text\":\"%075dFrom me\\n%075d.dot\"}", 7, 8);
+    assert_int_equal(parse(json, &req, why), 0);
+    m = build(&req, 1);
+    b = strstr(m, "quoted-printable\r\n\r\n");
+    assert_non_null(b);
+    lines_ok(b, 76);
+    assert_non_null(strstr(b, "7=\r\n=46rom me\r\n"));
+    assert_non_null(strstr(b, "8=\r\n=2Edot"));
+    free(m);
+    compose_req_free(&req);
+}
+
 static void
 test_too_large(void **state)
 {
@@ -212,6 +234,7 @@ main(void)
 	cmocka_unit_test(test_refused),
 	cmocka_unit_test(test_encoded),
 	cmocka_unit_test(test_qp_alternative),
+	cmocka_unit_test(test_qp_soft_break),
 	cmocka_unit_test(test_too_large),
     };
 
