@@ -199,7 +199,7 @@ test_qp_soft_break(void **state)
     snprintf(json, sizeof(json), "{\"from\":\"a@shop.test\",\"to\":\"b@x.test\","
 	     "\"text\":\"%075dFrom me\\n%075d.dot\"}", 7, 8);
     assert_int_equal(parse(json, &req, why), 0);
-    m = build(&req, 1);
+    m = build(&req, 0);
     b = strstr(m, "quoted-printable\r\n\r\n");
     assert_non_null(b);
     lines_ok(b, 76);
