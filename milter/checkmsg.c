@@ -180,13 +180,6 @@ facts_dkim(struct checkmsg *cm, struct check_facts *f)
     }
 }
 
-/* ask - spfdns(3)'s view of dnsq */
-static enum dnsq_status
-ask(void *ctx, const char *name, int type, struct dnsq_result *res)
-{
-    return dnsq_lookup(ctx, name, type, res);
-}
-
 /*
  * facts_spf - libspf2's result for the client and the envelope sender's
  * domain, its lookups through q (the sender's records decide how many: at
@@ -209,7 +202,7 @@ facts_spf(const struct checkmsg_conn *cc, struct dnsq *q, struct check_facts *f)
     }
     snprintf(f->spf_domain, sizeof(f->spf_domain), "%s", cc->sender_domain);
     if (f->client_ip[0] == '\0'
-	|| (sd = spfdns_new(ask, q, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(q))) == NULL) {
+	|| (sd = spfdns_new_dnsq(q)) == NULL) {
 	snprintf(f->spf_result, sizeof(f->spf_result), "temperror");
 	return;
     }

@@ -736,7 +736,7 @@ domcheck_run(struct domcheck *dc, const struct onboard *o, struct dnsq *dq)
     vf.o = o;
     vf.dq = dq;
     vf.dc = dc;
-    sd = spfdns_new(lookup, dq, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(dq));
+    sd = spfdns_new_dnsq(dq);
     vf.spf = spfdns_server(sd);
     verify_spf(&vf, "spf", o->domain, "~all");
     verify_dkim(&vf);

@@ -170,6 +170,20 @@ spfdns_new(spfdns_lookup_fn lookup, void *ctx, long long budget_ms)
     return sd;
 }
 
+/* ask_dnsq - the lookup of spfdns_new_dnsq(): dnsq(3) itself */
+static enum dnsq_status
+ask_dnsq(void *ctx, const char *name, int type, struct dnsq_result *res)
+{
+    return dnsq_lookup(ctx, name, type, res);
+}
+
+/* spfdns_new_dnsq - a server asking q, within SPFDNS_BUDGET_LOOKUPS of its timeout */
+struct spfdns *
+spfdns_new_dnsq(struct dnsq *q)
+{
+    return spfdns_new(ask_dnsq, q, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(q));
+}
+
 /* spfdns_server - the server, for SPF_request_new() */
 SPF_server_t *
 spfdns_server(struct spfdns *sd)

@@ -6,6 +6,7 @@
  *
  *	struct spfdns *spfdns_new(spfdns_lookup_fn lookup, void *ctx,
  *				  long long budget_ms);
+ *	struct spfdns *spfdns_new_dnsq(struct dnsq *q);
  *	SPF_server_t *spfdns_server(struct spfdns *sd);
  *	void spfdns_free(struct spfdns *sd);
  *
@@ -19,7 +20,10 @@
  *	builds an SPF server whose bottom layer asks lookup(ctx, ...) instead
  *	(dnsq_lookup() in real use, with its dnsq_timeout(3)), with libspf2's
  *	cache layer above it so that a name is asked once per server.
- *	spfdns_server() is that server, for SPF_request_new(); spfdns_free()
+ *	spfdns_new_dnsq() is the one for a resolver q: its lookups are
+ *	dnsq_lookup(q, ...), its budget SPFDNS_BUDGET_LOOKUPS times q's
+ *	dnsq_timeout(3).  spfdns_server() is that server, for
+ *	SPF_request_new(); spfdns_free()
  *	releases the server and its layers.
  *
  *	The layer answers A, AAAA, MX, TXT and PTR queries; what the DNS said
@@ -68,6 +72,7 @@ typedef enum dnsq_status (*spfdns_lookup_fn)(void *ctx, const char *name, int ty
 struct spfdns;
 
 struct spfdns *spfdns_new(spfdns_lookup_fn lookup, void *ctx, long long budget_ms);
+struct spfdns *spfdns_new_dnsq(struct dnsq *q);
 SPF_server_t *spfdns_server(struct spfdns *sd);
 void spfdns_free(struct spfdns *sd);
 SPF_dns_server_t *spfdns_layer_new(spfdns_lookup_fn lookup, void *ctx, long long budget_ms);
