@@ -21,6 +21,7 @@
 #include "dnsq.h"
 #include "domcheck.h"
 #include "jsonw.h"
+#include "monotime.h"
 #include "onboard.h"
 #include "spfdns.h"
 #include "spfrec.h"
@@ -81,11 +82,30 @@ text(const char *fmt, ...)
     return xstrdup(buf);
 }
 
-/* lookup - spfwalk's view of dnsq */
+/* the DNS time one walk of an SPF record may wait: as for the evaluations */
+struct walkdns {
+    struct dnsq *dq;
+    long long spent_ms, budget_ms;
+    int cut;			/* lookups refused since the budget was spent */
+};
+
+/* lookup - spfwalk's view of dnsq: a timeout once the walk's budget is spent */
 static enum dnsq_status
 lookup(void *ctx, const char *name, int type, struct dnsq_result *res)
 {
-    return dnsq_lookup(ctx, name, type, res);
+    struct walkdns *wd = ctx;
+    enum dnsq_status st;
+    long long start;
+
+    if (wd->budget_ms > 0 && wd->spent_ms >= wd->budget_ms) {
+	memset(res, 0, sizeof(*res));
+	wd->cut++;
+	return res->status = DNSQ_TIMEOUT;
+    }
+    start = monotime_ms();
+    st = dnsq_lookup(wd->dq, name, type, res);
+    wd->spent_ms += monotime_ms() - start;
+    return st;
 }
 
 
@@ -268,16 +288,22 @@ static void
 verify_spf(struct verify *vf, const char *check, const char *domain, const char *all)
 {
     const struct onboard *o = vf->o;
+    struct walkdns wd = {vf->dq, 0, SPFDNS_BUDGET_LOOKUPS * dnsq_timeout_ms(vf->dq), 0};
     struct spfwalk w;
 
-    spfwalk_run(&w, domain, lookup, vf->dq);
+    spfwalk_run(&w, domain, lookup, &wd);
     switch (w.status) {
     case SPFW_NONE:
 	report(vf, check, V_FAIL, spf_zone_fix(o, domain, NULL, all),
 	       "%s: no SPF record", domain);
 	goto out;
     case SPFW_TEMPERROR:
-	report(vf, check, V_FAIL, dnsfix_trouble(domain), "%s: %s", domain, w.problem);
+	if (wd.cut)
+	    report(vf, check, V_FAIL, dnsfix_trouble(domain), "%s: %s (the walk stopped "
+		   "there: its lookups had waited as long as %d timeouts)", domain,
+		   w.problem, SPFDNS_BUDGET_LOOKUPS);
+	else
+	    report(vf, check, V_FAIL, dnsfix_trouble(domain), "%s: %s", domain, w.problem);
 	goto out;
     case SPFW_PERMERROR:
 	report(vf, check, V_FAIL,

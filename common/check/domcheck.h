@@ -40,7 +40,8 @@
  *	missing record: for an SPF evaluation, as temperror.  Lookups block:
  *	a daemon calls domcheck_run() from a thread that may wait, with
  *	dnsq_timeout(3) set; the SPF evaluations of one run then wait on the
- *	DNS for at most 10 such timeouts together.
+ *	DNS for at most 10 such timeouts together, and so does each walk of a
+ *	record (spfwalk's up to 100 queries), which then stops and says so.
  *
  *	domcheck_json() writes {"domain":..., "checks":[{"check", "status",
  *	"detail", "fix"}, ...], "pass":N, "warn":N, "fail":N}: what

@@ -28,6 +28,7 @@ cat >"$WORLD_DIR/keytable" <<EOF
 good.test  s1  rsa  $keys/good.pem
 bad.test   s1  rsa  $keys/bad.pem
 spfdead.test  s1  rsa  $keys/good.pem
+spfwalk.test  s1  rsa  $keys/good.pem
 EOF
 chmod 600 "$keys"/*.pem
 chown -R nobody "$keys" "$WORLD_DIR/keytable"
@@ -59,7 +60,7 @@ listen = 127.0.0.1:8480
 api_listen = 127.0.0.1:8481
 metrics_listen = 127.0.0.1:9434
 [tenant shop]
-domains = good.test, bad.test, x.slow.test, spfdead.test
+domains = good.test, bad.test, x.slow.test, spfdead.test, spfwalk.test
 api_rate = 1000/s
 api_burst = 1000
 [tenant other]
@@ -91,17 +92,22 @@ j() { "$PYTHON" -c "import json,sys; d=json.load(open('$body')); print($1)"; }
 echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
 for a in 2 3 4 5; do dns_a relay.test 192.0.2.$a; done
 dns_ptr 192.0.2.2 relay.test
-publish() {    # DOMAIN KEY [SPF]
+publish() {    # DOMAIN KEY [SPF [RETURN-PATH-SPF]]
     local spf=${3:-v=spf1 ip4:192.0.2.2/31 ip4:192.0.2.4/31 -all}
     dns_txt "$1" "$spf"
     dns_txt "_dmarc.$1" "v=DMARC1; p=none; rua=mailto:dmarc@$1"
     dns_mx "bounce.$1" relay.test
-    dns_txt "bounce.$1" "$spf"
+    dns_txt "bounce.$1" "${4:-$spf}"
     dns_txt "s1._domainkey.$1" "v=DKIM1; k=rsa; p=$(pub "$2")"
 }
 publish good.test good
 publish bad.test other
 publish spfdead.test good "v=spf1 exists:%{i}._spf.dead.test ip4:192.0.2.0/24 -all"
+# spfwalk.test's own walk meets ten silent MX hosts three times (63 queries);
+# the evaluations pass at ip4: before any of them
+publish spfwalk.test good "v=spf1 ip4:192.0.2.0/24 mx:m.many.test mx:m.many.test mx:m.many.test -all" \
+    "v=spf1 ip4:192.0.2.0/24 -all"
+for h in 0 1 2 3 4 5 6 7 8 9; do dns_mx m.many.test "h$h.dead.test" "1$h"; done
 echo "server=/slow.test/127.0.0.1#9" >>"$WORLD_DIR/dns/records.conf"
 cat >"$WORLD_DIR/silent.py" <<'EOF'
 import socket, sys
@@ -189,6 +195,22 @@ is "$(temperror return-path)" "$(printf "'bounce.spfdead.test: 192.0.2.%s: DNS t
 is "$(j 'd["fail"], sorted({c["check"] for c in d["checks"]})')" \
     "8 ['dkim', 'dmarc', 'ptr', 'return-path', 'spf']" "the other checks still run, and pass"
 diag "spfdead.test answered in $took ms"
+
+# ---------------------------------------------------------------- the record's own walk
+# A walk may make 100 queries; each MX host's A and AAAA wait one lookup_timeout,
+# 60 s in all, where the walk's budget is 10 timeouts
+start=$(_now_ms)
+is "$(api "$key" GET /v1/domains/spfwalk.test/verify)" 200 \
+    "an SPF record whose own walk meets a silent name server 60 times: 200"
+took=$(( $(_now_ms) - start ))
+ok '[ "$took" -lt 30000 ]' "within 30 s: the walk's lookups wait 10 lookup timeouts together" ||
+    diag "took $took ms"
+like "$(j '[c["detail"] for c in d["checks"] if c["check"] == "spf" and c["status"] == "fail"]')" \
+    "spfwalk.test: DNS trouble: (A|AAAA) lookup for h0.dead.test: .*the walk stopped there" \
+    "the SPF check: DNS trouble, the walk stopped" || diag_file "$body"
+is "$(j 'sorted({c["check"] for c in d["checks"] if c["status"] == "fail"})')" "['spf']" \
+    "the other checks pass"
+diag "spfwalk.test answered in $took ms"
 
 # ---------------------------------------------------------------- the answer is kept
 sed -i '/^txt-record=s1._domainkey.good.test,/d' "$WORLD_DIR/dns/records.conf"
