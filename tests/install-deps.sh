@@ -18,7 +18,7 @@ PKGS="
  mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
  prometheus
  libmicrohttpd-dev curl chromium chromium-driver python3-selenium nginx-light wrk
- python3-jsonschema python3-yaml
+ python3-jsonschema python3-yaml stunnel4
 "
 
 export DEBIAN_FRONTEND=noninteractive

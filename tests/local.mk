@@ -47,7 +47,7 @@ INTEGRATION_TESTS += \
 	tests/integration/daemons.sh \
 	tests/integration/redis-conn.sh \
 	tests/integration/redis-prod.sh \
-	tests/integration/redis-acl.sh \
+	tests/integration/redis-acl.sh tests/integration/redis-tls.sh \
 	tests/integration/demo.sh \
 	tests/integration/faults.sh \
 	tests/integration/redis-cluster.sh \
