@@ -201,7 +201,7 @@ authlimit_fail(struct authlimit *al, const struct conf_rate *rate, long burst,
     tat = s->tat_us > now_us ? s->tat_us : now_us;
     was_under = tat - g.tolerance_us <= now_us;
     /* charged even when over (requests in flight): TAT moves on */
-    s->tat_us = tat + g.interval_us;
+    s->tat_us = gcra_add(tat, g.interval_us);
     if (was_under && s->tat_us - g.tolerance_us > now_us)
 	*wait_us = s->tat_us - g.tolerance_us - now_us;
     pthread_mutex_unlock(&set->lock);
@@ -224,6 +224,13 @@ authlimit_used(struct authlimit *al, long long now_us)
     return n;
 }
 
+/* seconds - microseconds rounded up to whole seconds */
+static long long
+seconds(long long us)
+{
+    return us / 1000000 + (us % 1000000 != 0);
+}
+
 /* authlimit_retry - Retry-After for c in seconds, 0: it may try */
 long
 authlimit_retry(struct authlimit *al, const struct conf_httpd *h,
@@ -234,7 +241,7 @@ authlimit_retry(struct authlimit *al, const struct conf_httpd *h,
     if (al == NULL || (wait = authlimit_wait(al, &h->api_auth_failures, h->api_auth_burst,
 					     c, monotime_us())) <= 0)
 	return 0;
-    return (long) ((wait + 999999) / 1000000);
+    return (long) seconds(wait);
 }
 
 /* authlimit_charge - a 401 for c; say so when it goes over the limit */
@@ -250,5 +257,5 @@ authlimit_charge(struct authlimit *al, const struct conf_httpd *h,
 	return;
     msg_info_limited(&said, "API: too many failed authentications from %s: its requests "
 		     "are refused (429) for %lld s ([httpd] api_auth_failures, api_auth_burst)",
-		     c->text, (wait + 999999) / 1000000);
+		     c->text, seconds(wait));
 }

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,6 +157,36 @@ test_full(void **state)
     authlimit_free(al);
 }
 
+/* huge rates and bursts the configuration accepts: no overflow, the limit holds */
+static void
+test_huge(void **state)
+{
+    static const struct conf_rate yearly = {1, 365LL * 86400 * 1000};
+    static const struct conf_rate never = {1, LLONG_MAX};	/* "1/9223372036854775807ms" */
+    struct authlimit *al = authlimit_new(64);
+    struct authlimit_client a = client("192.0.2.7"), b = client("192.0.2.8");
+    long long wait;
+    int i;
+
+    (void) state;
+    /* one a year with a burst of a million: the first failure is far from the limit */
+    assert_int_equal(authlimit_fail(al, &yearly, 1000000, &a, T0, &wait), 0);
+    assert_int_equal(wait, 0);
+    assert_int_equal(authlimit_wait(al, &yearly, 1000000, &a, T0), 0);
+    /* one in 292 million years with a burst of 2: the second failure stops it for good */
+    assert_int_equal(authlimit_fail(al, &never, 2, &b, T0, &wait), 0);
+    assert_int_equal(authlimit_fail(al, &never, 2, &b, T0, &wait), 1);
+    assert_true(wait > 1000LL * 365 * 86400 * SEC);
+    assert_true(authlimit_wait(al, &never, 2, &b, T0 + 100 * 365LL * 86400 * SEC) > 0);
+    /* failures still charged while over the limit (requests in flight) never wrap */
+    for (i = 0; i < 10; i++)
+	authlimit_fail(al, &never, 2, &b, T0, &wait);
+    assert_true(authlimit_wait(al, &never, 2, &b, T0) > 0);
+    assert_true(authlimit_retry(al, &(struct conf_httpd) {.api_auth_failures = never,
+				.api_auth_burst = 2}, &b) > 0);
+    authlimit_free(al);
+}
+
 struct hammer {
     struct authlimit *al;
     struct authlimit_client c;
@@ -204,6 +235,7 @@ main(void)
 	cmocka_unit_test(test_off),
 	cmocka_unit_test(test_grouping),
 	cmocka_unit_test(test_full),
+	cmocka_unit_test(test_huge),
 	cmocka_unit_test(test_threads),
     };
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +109,35 @@ test_steady_rate(void **state)
     assert_int_equal(refused, 500);
 }
 
+/* the longest periods and largest bursts the configuration accepts: no overflow */
+static void
+test_huge(void **state)
+{
+    struct conf_rate daily = {1, 86400000};	/* a provider's 1/d, burst up to 10^9 */
+    struct conf_rate never = {1, LLONG_MAX};
+    struct conf_rate many = {LONG_MAX, LLONG_MAX};
+    long long now = 100 * SEC, nt, wait;
+    struct gcra g;
+
+    (void) state;
+    gcra_init(&g, &daily, 1000000000);
+    assert_int_equal(g.interval_us, 86400 * SEC);
+    assert_true(g.tolerance_us > 1000LL * 365 * 86400 * SEC);
+    assert_int_equal(gcra_step(&g, 0, now, &nt, &wait), 1);
+    assert_int_equal(nt, now + 86400 * SEC);
+    gcra_init(&g, &never, 2);
+    assert_true(g.interval_us > 1000LL * 365 * 86400 * SEC);
+    assert_true(g.tolerance_us >= g.interval_us);
+    assert_int_equal(gcra_step(&g, 0, now, &nt, &wait), 1);
+    assert_true(nt > now);
+    assert_int_equal(gcra_step(&g, nt, now, &nt, &wait), 1);
+    assert_true(nt > now);
+    assert_int_equal(gcra_step(&g, nt, now, &nt, &wait), 0);
+    assert_true(wait > 1000LL * 365 * 86400 * SEC);
+    gcra_init(&g, &many, 1000000000);
+    assert_true(g.interval_us >= 1 && g.tolerance_us >= 0);
+}
+
 static void
 test_available(void **state)
 {
@@ -133,6 +163,7 @@ main(void)
 	cmocka_unit_test(test_no_banking),
 	cmocka_unit_test(test_steady_rate),
 	cmocka_unit_test(test_available),
+	cmocka_unit_test(test_huge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
