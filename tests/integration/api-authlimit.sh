@@ -4,7 +4,8 @@
 # that address gets 429 with Retry-After and rate_limited (a good key too, a spoofed
 # X-Forwarded-For from an untrusted peer too) without a key lookup in Redis (INFO
 # commandstats of HGETALL stands still), while another address is served; behind a
-# trusted proxy the X-Forwarded-For address counts, IPv6 per /64; logged once; the
+# trusted proxy the last X-Forwarded-For address counts (of the last such line: a
+# client's own line first changes nothing), IPv6 per /64; logged once; the
 # metrics count each 401 and each 429; a reload changes the burst, a quick rate lets
 # the address try again, a burst of 0 lifts the limit (TAP)
 . "$(dirname "$0")/../lib/world.sh"
@@ -49,11 +50,12 @@ hdr=$WORLD_TMP/hdr body=$WORLD_TMP/body answers=$WORLD_TMP/answers.tsv
 : >"$answers"
 n401=0 n429=0 nans=0
 # req FROM KEY [XFF] - GET /v1/stats from the address FROM with KEY ("-": none) and
-# X-Forwarded-For XFF: the status in $st, headers in $hdr, body in $body; counted, and
-# kept for the OpenAPI check
+# X-Forwarded-For XFF (after a line $xff_first, when set): the status in $st, headers
+# in $hdr, body in $body; counted, and kept for the OpenAPI check
 req() {
     local from=$1 key=$2 xff=${3:-} args=()
     [ "$key" != - ] && args+=(-H "Authorization: Bearer $key")
+    [ -n "${xff_first:-}" ] && args+=(-H "X-Forwarded-For: $xff_first")
     [ -n "$xff" ] && args+=(-H "X-Forwarded-For: $xff")
     st=$(curl -s --interface "$from" -o "$body" -D "$hdr" -w '%{http_code}' "${args[@]}" \
         "$base/v1/stats")
@@ -142,6 +144,13 @@ req 127.0.0.1 "$key" "2001:db8:1:2:ffff:ffff:ffff:ffff"
 is "$st" 429 "another address of that /64, with a good key: 429"
 req 127.0.0.1 "$key" "2001:db8:1:3::1"
 is "$st" 200 "the next /64: 200"
+# a proxy that adds a line of its own (HAProxy's option forwardfor) keeps the client's
+xff_first=192.0.2.77 req 127.0.0.1 "$key" "2001:db8:1:2::9"
+is "$st" 429 "the client's own X-Forwarded-For line, then the proxy's: the proxy's counts (429)"
+xff_first=2001:db8:1:2::9 req 127.0.0.1 "$key" "2001:db8:1:3::1"
+is "$st" 200 "and a client cannot make itself another by its own line first (200)"
+xff_first=, req 127.0.0.1 "$key" "2001:db8:1:2::9"
+is "$st" 429 "nor the proxy, by an empty one (429)"
 req 127.0.0.1 "$key" "192.0.2.1"
 is "$st" 200 "the address before the last in X-Forwarded-For is not the client: 200"
 req 127.0.0.1 "$key"
