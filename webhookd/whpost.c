@@ -342,6 +342,13 @@ on_done(struct evhttp_request *req, void *arg)
 	result = WHPOST_STATUS;
 	snprintf(why, sizeof(why), "HTTP status %d", status);
     }
+    /*
+     * Bytes left after the answer (a body longer than announced, a 204's
+     * body, an answer no request asked for): evhttp would read them as the
+     * next POST's answer, so the connection is not used again.
+     */
+    if (p->bev && evbuffer_get_length(bufferevent_get_input(p->bev)) > 0)
+	p->closed = 1;
     /* a failed one is never trusted again; a closed one cannot be used */
     if (result != WHPOST_OK || p->closed || p->keepalive_ms == 0)
 	drop_conn(p);

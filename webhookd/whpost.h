@@ -38,8 +38,10 @@
  *
  *	The connection (http:// or https://) is kept open after a 2xx
  *	answer and the next POST goes on it, unless by then the server has
- *	closed it (or its answer said Connection: close) or it has been idle
- *	for keepalive_ms or longer (0: a connection per POST): then the POST
+ *	closed it (or its answer said Connection: close, or more bytes
+ *	than the answer came: they would be taken for the next one) or it
+ *	has been idle for keepalive_ms or longer (0: a connection per
+ *	POST): then the POST
  *	opens a new one (over TLS a new session: a spent one cannot be
  *	reconnected).  A POST that fails on a kept connection before any
  *	byte of its answer came (the server closed it as it was sent) is

@@ -11,7 +11,9 @@ Connection: close, then it closes), "shut" (a 200 that keeps the
 connection alive, then it closes it all the same), "drop" (it reads the
 request and closes the connection without an answer) or "dropkept" (as
 "drop" for a request that is not the first on its connection, else as
-"ok").  Every request is recorded before it is answered, one JSON line
+"ok") or "extra" (for the first request on its connection, a 200 followed
+in the same write by a second whole 200 answer, bytes no request asked
+for; a later request on that connection is answered 500).  Every request is recorded before it is answered, one JSON line
 in DIR/log: {"answer": "200"|"500"|"hang"|"drip"|"drop", "sig": whether
 Outpost-Signature verifies under the first line of SECRET-FILE, "count":
 Outpost-Event-Count, "ctype": Content-Type, "conn": the number of its
@@ -79,8 +81,10 @@ class Handler(BaseHTTPRequestHandler):
         self.requests += 1
         if m == "dropkept":
             m = "drop" if self.requests > 1 else "ok"
+        if m == "extra" and self.requests > 1:
+            m = "500"
         answer = {"ok": "200", "500": "500", "drip": "drip", "close": "200", "shut": "200",
-                  "drop": "drop"}.get(m, "hang")
+                  "drop": "drop", "extra": "200"}.get(m, "hang")
         try:
             events = [[e.get("id"), e.get("rcpt"), e.get("type"), e.get("replayed")]
                       for e in json.loads(body)["events"]]
@@ -104,6 +108,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         if answer == "drop":
             self.close_connection = True
+            return
+        if m == "extra":
+            one = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            self.wfile.write(one + one)
             return
         if answer == "hang":
             while mode() == m:

@@ -3,7 +3,9 @@
 # between POSTs, over https (a TLS handshake per connection, not per batch) as over
 # http: N batches go on one connection; a receiver that closes the connection after
 # its answer, says Connection: close, or is restarted between batches gets the next
-# batch on a new connection, nothing lost and nothing failed; a POST cut on a kept
+# batch on a new connection, nothing lost and nothing failed; bytes sent after an
+# answer are never taken for the next POST's answer (that connection is not used
+# again); a POST cut on a kept
 # connection before any answer is sent again at once on a new one (not a failure),
 # and one cut on a new connection is a failure, retried after a delay as before;
 # [webhookd] keepalive_idle bounds how long an idle connection is used, and 0 makes
@@ -171,6 +173,25 @@ ok 'wait_until 10 all_in "$tlsrx" sure' "an answer with Connection: close: every
 read -r n c d _ <<<"$(phase "$tlsrx" "$from")"
 is "$c $d $(failures sure) $(conns sure)" "$n 0 0 $(handshakes "$tlsrx")" \
     "the next POST makes a new connection each time; none failed"
+
+# ---------------------------------------------------------------- bytes after the answer
+# the receiver follows its first answer on a connection with a second one no request
+# asked for, and answers 500 to any later request on it: the stray bytes must not be
+# read as the answer of the next POST (its batch would be acknowledged unanswered)
+for d in "$tlsrx" "$rx"; do mode "$d" extra; done
+from=$(requests "$tlsrx") from_plain=$(requests "$rx")
+f0=$(failures sure) f0_plain=$(failures plain)
+add sure 12
+add plain 12
+ok 'wait_until 10 all_in "$tlsrx" sure && wait_until 10 acked sure' \
+    "https: answers followed by bytes no request asked for: every event arrives, answered 200"
+read -r n c d _ <<<"$(phase "$tlsrx" "$from")"
+is "$c $(($(failures sure) - f0))" "$n 0" \
+    "a connection with bytes left after the answer is not used again: $n POSTs, each on a new one"
+ok 'wait_until 10 all_in "$rx" plain && wait_until 10 acked plain' "http: so too"
+read -r n c d _ <<<"$(phase "$rx" "$from_plain")"
+is "$c $(($(failures plain) - f0_plain))" "$n 0" "each of its $n POSTs on a new connection"
+for d in "$tlsrx" "$rx"; do mode "$d" ok; done
 
 # ---------------------------------------------------------------- the receiver restarted between batches
 mode "$tlsrx" ok
