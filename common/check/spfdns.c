@@ -81,7 +81,8 @@ add_record(SPF_dns_rr_t *rr, ns_type type, const char *v)
 	break;
     case ns_t_mx:
     case ns_t_ptr:
-	if (*v != '\0')		/* a null MX (".") names no host */
+	/* the root (dnsq writes it "."): a null MX (RFC 7505) names no host */
+	if (*v != '\0' && strcmp(v, ".") != 0)
 	    add_bytes(rr, v, strlen(v) + 1);
 	break;
     default:			/* ns_t_txt */

@@ -37,7 +37,8 @@
  *			temperror
  *
  *	Any other type is answered NO_DATA without a query.  An address
- *	record that does not parse is dropped.
+ *	record that does not parse is dropped, and so is an MX or PTR
+ *	naming the root (a null MX, RFC 7505: no host to look up).
  *
  *	budget_ms (0: none) bounds the time all lookups of the server may
  *	take together: once it is spent, every further lookup answers

@@ -188,6 +188,47 @@ test_answers(void **state)
     SPF_dns_free(layer);
 }
 
+/* nullmx_lookup - dnsq's own reader over a raw answer: "MX 0 ." (RFC 7505) */
+static enum dnsq_status
+nullmx_lookup(void *ctx, const char *name, int type, struct dnsq_result *res)
+{
+    static const unsigned char answer[] = {
+	0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+	6, 'n', 'u', 'l', 'l', 'm', 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 15, 0, 1,
+	0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 44, 0, 3, 0, 0, 0
+    };
+
+    (void) ctx;
+    (void) name;
+    calls++;
+    memset(res, 0, sizeof(*res));
+    if (type != DNSQ_T_MX || dnsq_parse_answer(answer, sizeof(answer), type, res) < 0)
+	return res->status = DNSQ_ERROR;
+    return res->status = res->n > 0 ? DNSQ_OK : DNSQ_NODATA;
+}
+
+static void
+test_null_mx(void **state)
+{
+    SPF_dns_server_t *layer = spfdns_layer_new(nullmx_lookup, NULL, 0);
+    struct dnsq_result res;
+    SPF_dns_rr_t *rr;
+
+    (void) state;
+    /* dnsq gives the root as "." */
+    assert_int_equal(nullmx_lookup(NULL, "nullmx.example", DNSQ_T_MX, &res), DNSQ_OK);
+    assert_int_equal(res.n, 1);
+    assert_string_equal(res.v[0], ".");
+    dnsq_result_free(&res);
+
+    /* it names no host: no MX name for libspf2 to look up */
+    rr = ask(layer, "nullmx.example", ns_t_mx);
+    assert_int_equal(rr->num_rr, 0);
+    assert_int_equal(rr->herrno, NO_DATA);
+    SPF_dns_rr_free(rr);
+    SPF_dns_free(layer);
+}
+
 /* eval - libspf2's verdict for ip as sender of postmaster@domain */
 static SPF_result_t
 eval(struct spfdns *sd, const char *ip, const char *domain)
@@ -280,6 +321,7 @@ main(void)
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_evaluations),
 	cmocka_unit_test(test_budget),
+	cmocka_unit_test(test_null_mx),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
