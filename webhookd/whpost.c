@@ -63,6 +63,7 @@ struct whpost {
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static int post(struct whpost *p);
+static void set_timeouts(struct whpost *p, long long read_ms, long long write_ms);
 
 /* whpost_tls - the client TLS context: system CAs, ca_file, peer verified */
 SSL_CTX *
@@ -352,6 +353,8 @@ on_done(struct evhttp_request *req, void *arg)
     /* a failed one is never trusted again; a closed one cannot be used */
     if (result != WHPOST_OK || p->closed || p->keepalive_ms == 0)
 	drop_conn(p);
+    else			/* idle: evhttp's timeout would close it at timeout_ms */
+	set_timeouts(p, p->keepalive_ms, 0);
     p->idle_since = monotime_ms();
     p->fn = NULL;
     fn(p->arg, result, status, why);
@@ -378,6 +381,19 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
     p->fn = NULL;
     snprintf(why, sizeof(why), "no answer within %lld ms", p->timeout_ms);
     fn(p->arg, WHPOST_TIMEOUT, 0, why);
+}
+
+/*
+ * set_timeouts - the connection's inactivity timeouts (0: none): evhttp
+ * closes it when one passes, idle or under a request
+ */
+static void
+set_timeouts(struct whpost *p, long long read_ms, long long write_ms)
+{
+    struct timeval r = {read_ms / 1000, (read_ms % 1000) * 1000};
+    struct timeval w = {write_ms / 1000, (write_ms % 1000) * 1000};
+
+    bufferevent_set_timeouts(p->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
 }
 
 /* whpost_send - POST one batch; -1: one is in flight, or no memory */
@@ -439,6 +455,8 @@ post(struct whpost *p)
 	drop_conn(p);
     if (p->conn == NULL && open_conn(p) < 0)
 	return -1;
+    if (p->posts > 0)			/* kept: timeout_ms again, not keepalive_ms */
+	set_timeouts(p, p->timeout_ms, p->timeout_ms);
     if ((p->req = evhttp_request_new(on_done, p)) == NULL)
 	return -1;
     evhttp_request_set_error_cb(p->req, on_error);

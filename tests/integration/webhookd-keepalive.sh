@@ -8,8 +8,8 @@
 # again); a POST cut on a kept
 # connection before any answer is sent again at once on a new one (not a failure),
 # and one cut on a new connection is a failure, retried after a delay as before;
-# [webhookd] keepalive_idle bounds how long an idle connection is used, and 0 makes
-# a connection per POST (TAP)
+# [webhookd] keepalive_idle bounds how long an idle connection is used (request_timeout
+# does not), and 0 makes a connection per POST (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -252,6 +252,18 @@ sleep 2
 add sure 1
 ok 'wait_until 10 all_in "$tlsrx" sure' "another, after the connection was idle for 2s"
 is "$(($(conns sure) - c0)) $(failures sure)" "1 $f1" "on a new connection"
+
+# ---------------------------------------------------------------- idle longer than request_timeout
+write_conf 30s
+ok 'hup' "keepalive_idle = 30s (request_timeout 2s): SIGHUP"
+add sure 1
+ok 'wait_until 10 all_in "$tlsrx" sure' "a batch arrives"
+c0=$(conns sure) f1=$(failures sure)
+sleep 3
+add sure 1
+ok 'wait_until 10 all_in "$tlsrx" sure' "another, after the connection was idle for 3s"
+is "$(($(conns sure) - c0)) $(failures sure)" "0 $f1" \
+    "on the same connection: request_timeout bounds a POST, not an idle connection"
 
 ok '[ -d /proc/$wpid ]' "outpost-webhookd is still running"
 world_kill webhookd
