@@ -116,7 +116,13 @@ whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls, const 
     p->base = base;
     p->dns = dns;
     p->tls = https ? tls : NULL;
-    p->host = xstrdup(host);
+    /* evhttp keeps an IPv6 address in its brackets: connect to, and verify, the address */
+    n = strlen(host);
+    if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+	p->host = xstrndup(host + 1, n - 2);
+    else
+	p->host = xstrdup(host);
+    host = p->host;
     p->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : https ? 443 : 80;
     n = strlen(host) + 16;
     p->hosthdr = xmalloc(n);

@@ -22,7 +22,8 @@
  *	ca_file (NULL: none more), and must name the URL's host.
  *
  *	whpost_new() parses an http:// or https:// URL (NULL and a message
- *	in err when it cannot).  whpost_send() POSTs body with the headers
+ *	in err when it cannot); its host may be an address (IPv6 in
+ *	brackets), which the certificate must then name.  whpost_send() POSTs body with the headers
  *	of the webhook contract (Content-Type: application/json,
  *	Outpost-Signature, Outpost-Event-Count) and calls fn(arg, result,
  *	status, why) once, from the loop, when the answer is in or the

@@ -16,16 +16,17 @@ in the same write by a second whole 200 answer, bytes no request asked
 for; a later request on that connection is answered 500).  Every request is recorded before it is answered, one JSON line
 in DIR/log: {"answer": "200"|"500"|"hang"|"drip"|"drop", "sig": whether
 Outpost-Signature verifies under the first line of SECRET-FILE, "count":
-Outpost-Event-Count, "ctype": Content-Type, "conn": the number of its
+Outpost-Event-Count, "ctype": Content-Type, "host": Host, "conn": the number of its
 connection (1, 2, ... in the order they came), "events": [[id, rcpt, type,
 replayed], ...]}.  Each connection taken (with CERT and KEY, a TLS
 handshake done) adds its number as a line to DIR/conns.  With CERT and
-KEY it speaks TLS.
+KEY it speaks TLS.  A HOST with a colon is an IPv6 address.
 """
 import hashlib
 import hmac
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -92,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             events = None
         rec = {"answer": answer, "sig": verify(self.headers.get("Outpost-Signature", ""), body),
                "count": self.headers.get("Outpost-Event-Count"),
-               "ctype": self.headers.get("Content-Type"), "conn": self.conn, "events": events}
+               "ctype": self.headers.get("Content-Type"), "host": self.headers.get("Host"),
+               "conn": self.conn, "events": events}
         with lock, open(os.path.join(folder, "log"), "a") as f:
             f.write(json.dumps(rec) + "\n")
         if answer == "drip":
@@ -128,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+if ":" in host:
+    ThreadingHTTPServer.address_family = socket.AF_INET6
 srv = ThreadingHTTPServer((host, port), Handler)
 srv.daemon_threads = True
 if len(sys.argv) > 6:

@@ -21,9 +21,15 @@ secret=$WORLD_DIR/webhook.secret
 echo "whsec-$RANDOM$RANDOM" >"$secret"
 chown nobody "$secret"
 chmod 600 "$secret"
-tlsrx=$WORLD_TMP/tlsrx rx=$WORLD_TMP/rx
-mkdir -p "$tlsrx" "$rx"
+tlsrx=$WORLD_TMP/tlsrx rx=$WORLD_TMP/rx rx6=$WORLD_TMP/rx6
+mkdir -p "$tlsrx" "$rx" "$rx6"
 tls_cert hooks hooks.test
+# a certificate for the address ::1 (IP subjectAltName), from the test CA
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=six" \
+    -keyout "$WORLD_TMP/six.key" -out "$WORLD_TMP/six.csr" 2>/dev/null
+openssl x509 -req -in "$WORLD_TMP/six.csr" -CA "$WORLD_TMP/ca.pem" -CAkey "$WORLD_TMP/ca.key" \
+    -CAcreateserial -days 2 -out "$WORLD_TMP/six.pem" \
+    -extfile <(printf 'subjectAltName = IP:::1\n') 2>/dev/null
 # write_conf [KEEPALIVE] - the configuration, with [webhookd] keepalive_idle when given
 write_conf() {
     cat >"$conf" <<CONF
@@ -53,6 +59,10 @@ webhook_secret_file = $secret
 [tenant plain]
 domains = plain.test
 webhook_url = http://127.0.0.1:8090/in
+webhook_secret_file = $secret
+[tenant six]
+domains = six.test
+webhook_url = https://[::1]:8444/in
 webhook_secret_file = $secret
 CONF
 }
@@ -131,8 +141,11 @@ redis_start
 world_spawn rx8443 "$PYTHON" "$RECEIVER" 127.0.0.1 8443 "$tlsrx" "$secret" \
     "$WORLD_TMP/hooks.pem" "$WORLD_TMP/hooks.key"
 world_spawn rx8090 "$PYTHON" "$RECEIVER" 127.0.0.1 8090 "$rx" "$secret"
-ok 'wait_until 10 _listening tcp 127.0.0.1 8443 && wait_until 10 _listening tcp 127.0.0.1 8090' \
-    "the receivers listen (https with a test CA, and http)"
+world_spawn rx8444 "$PYTHON" "$RECEIVER" ::1 8444 "$rx6" "$secret" \
+    "$WORLD_TMP/six.pem" "$WORLD_TMP/six.key"
+ok 'wait_until 10 _listening tcp 127.0.0.1 8443 && wait_until 10 _listening tcp 127.0.0.1 8090 &&
+    wait_until 10 _listening tcp "[::1]" 8444' \
+    "the receivers listen (https with a test CA, http, and https on ::1)"
 write_conf
 
 # ---------------------------------------------------------------- N batches, one connection
@@ -150,6 +163,14 @@ ok 'wait_until 10 all_in "$rx" plain' "http: the 25 events arrive"
 ok 'wait_until 10 batches_are plain 5' "in 5 batches"
 is "$(conns plain) $(handshakes "$rx") $(phase "$rx" 0)" "1 1 5 1 0 -" "on one connection too"
 is "$(failures sure) $(failures plain)" "0 0" "no failure"
+
+# ---------------------------------------------------------------- an IPv6 address in the URL
+add six 10
+ok 'wait_until 10 all_in "$rx6" six' "https://[::1]:8444/in: the 10 events arrive (the certificate names ::1)"
+read -r n c d _ <<<"$(phase "$rx6" 0)"
+is "$(conns six) $c $d $(failures six)" "1 1 0 0" "its $n POSTs on one connection, none failed"
+is "$("$PYTHON" -c 'import json, sys; print(" ".join(sorted(set(json.loads(l)["host"] for l in open(sys.argv[1])))))' "$rx6/log")" \
+    "[::1]:8444" "with the Host header [::1]:8444"
 
 # ---------------------------------------------------------------- the receiver closes it after its answer
 for d in "$tlsrx" "$rx"; do mode "$d" shut; done
