@@ -63,6 +63,7 @@ struct whpost {
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static int post(struct whpost *p);
+static void set_timeouts(struct whpost *p, long long read_ms, long long write_ms);
 
 /* whpost_tls - the client TLS context: system CAs, ca_file, peer verified */
 SSL_CTX *
@@ -115,7 +116,13 @@ whpost_new(struct event_base *base, struct evdns_base *dns, SSL_CTX *tls, const 
     p->base = base;
     p->dns = dns;
     p->tls = https ? tls : NULL;
-    p->host = xstrdup(host);
+    /* evhttp keeps an IPv6 address in its brackets: connect to, and verify, the address */
+    n = strlen(host);
+    if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+	p->host = xstrndup(host + 1, n - 2);
+    else
+	p->host = xstrdup(host);
+    host = p->host;
     p->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : https ? 443 : 80;
     n = strlen(host) + 16;
     p->hosthdr = xmalloc(n);
@@ -342,9 +349,18 @@ on_done(struct evhttp_request *req, void *arg)
 	result = WHPOST_STATUS;
 	snprintf(why, sizeof(why), "HTTP status %d", status);
     }
+    /*
+     * Bytes left after the answer (a body longer than announced, a 204's
+     * body, an answer no request asked for): evhttp would read them as the
+     * next POST's answer, so the connection is not used again.
+     */
+    if (p->bev && evbuffer_get_length(bufferevent_get_input(p->bev)) > 0)
+	p->closed = 1;
     /* a failed one is never trusted again; a closed one cannot be used */
     if (result != WHPOST_OK || p->closed || p->keepalive_ms == 0)
 	drop_conn(p);
+    else			/* idle: evhttp's timeout would close it at timeout_ms */
+	set_timeouts(p, p->keepalive_ms, 0);
     p->idle_since = monotime_ms();
     p->fn = NULL;
     fn(p->arg, result, status, why);
@@ -371,6 +387,19 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
     p->fn = NULL;
     snprintf(why, sizeof(why), "no answer within %lld ms", p->timeout_ms);
     fn(p->arg, WHPOST_TIMEOUT, 0, why);
+}
+
+/*
+ * set_timeouts - the connection's inactivity timeouts (0: none): evhttp
+ * closes it when one passes, idle or under a request
+ */
+static void
+set_timeouts(struct whpost *p, long long read_ms, long long write_ms)
+{
+    struct timeval r = {read_ms / 1000, (read_ms % 1000) * 1000};
+    struct timeval w = {write_ms / 1000, (write_ms % 1000) * 1000};
+
+    bufferevent_set_timeouts(p->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
 }
 
 /* whpost_send - POST one batch; -1: one is in flight, or no memory */
@@ -432,6 +461,8 @@ post(struct whpost *p)
 	drop_conn(p);
     if (p->conn == NULL && open_conn(p) < 0)
 	return -1;
+    if (p->posts > 0)			/* kept: timeout_ms again, not keepalive_ms */
+	set_timeouts(p, p->timeout_ms, p->timeout_ms);
     if ((p->req = evhttp_request_new(on_done, p)) == NULL)
 	return -1;
     evhttp_request_set_error_cb(p->req, on_error);

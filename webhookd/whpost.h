@@ -22,7 +22,8 @@
  *	ca_file (NULL: none more), and must name the URL's host.
  *
  *	whpost_new() parses an http:// or https:// URL (NULL and a message
- *	in err when it cannot).  whpost_send() POSTs body with the headers
+ *	in err when it cannot); its host may be an address (IPv6 in
+ *	brackets), which the certificate must then name.  whpost_send() POSTs body with the headers
  *	of the webhook contract (Content-Type: application/json,
  *	Outpost-Signature, Outpost-Event-Count) and calls fn(arg, result,
  *	status, why) once, from the loop, when the answer is in or the
@@ -38,8 +39,10 @@
  *
  *	The connection (http:// or https://) is kept open after a 2xx
  *	answer and the next POST goes on it, unless by then the server has
- *	closed it (or its answer said Connection: close) or it has been idle
- *	for keepalive_ms or longer (0: a connection per POST): then the POST
+ *	closed it (or its answer said Connection: close, or more bytes
+ *	than the answer came: they would be taken for the next one) or it
+ *	has been idle for keepalive_ms or longer (0: a connection per
+ *	POST): then the POST
  *	opens a new one (over TLS a new session: a spent one cannot be
  *	reconnected).  A POST that fails on a kept connection before any
  *	byte of its answer came (the server closed it as it was sent) is

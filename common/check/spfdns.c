@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,8 @@ add_record(SPF_dns_rr_t *rr, ns_type type, const char *v)
 	break;
     case ns_t_mx:
     case ns_t_ptr:
-	if (*v != '\0')		/* a null MX (".") names no host */
+	/* the root (dnsq writes it "."): a null MX (RFC 7505) names no host */
+	if (*v != '\0' && strcmp(v, ".") != 0)
 	    add_bytes(rr, v, strlen(v) + 1);
 	break;
     default:			/* ns_t_txt */
@@ -95,6 +97,7 @@ static SPF_dns_rr_t *
 layer_lookup(SPF_dns_server_t *s, const char *name, ns_type type, int should_cache)
 {
     struct layer *l = s->hook;
+    unsigned char wire[NS_MAXCDNAME];
     struct dnsq_result res;
     enum dnsq_status st;
     SPF_dns_rr_t *rr;
@@ -105,6 +108,14 @@ layer_lookup(SPF_dns_server_t *s, const char *name, ns_type type, int should_cac
     if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx && type != ns_t_txt
 	&& type != ns_t_ptr)
 	return new_rr(s, name, type, NO_DATA);
+    /*
+     * A name no query can carry (a label over 63 octets, as %{l} of a long
+     * local part makes, or over 253 in all): the resolver fails without
+     * asking, which dnsq reports as no answer (temperror); no such name
+     * can exist, so it is a void lookup, as with libspf2's own resolver.
+     */
+    if (ns_name_pton(name, wire, sizeof(wire)) < 0)
+	return new_rr(s, name, type, HOST_NOT_FOUND);
     if (l->budget_ms > 0 && l->spent_ms >= l->budget_ms)
 	return new_rr(s, name, type, TRY_AGAIN);
     start = monotime_ms();

@@ -36,8 +36,11 @@
  *			TRY_AGAIN: libspf2 stops the evaluation with
  *			temperror
  *
- *	Any other type is answered NO_DATA without a query.  An address
- *	record that does not parse is dropped.
+ *	Any other type is answered NO_DATA without a query, and a name no
+ *	query can carry (a label over 63 octets, more than 253 in all: a
+ *	macro's expansion) HOST_NOT_FOUND without a query.  An address
+ *	record that does not parse is dropped, and so is an MX or PTR
+ *	naming the root (a null MX, RFC 7505: no host to look up).
  *
  *	budget_ms (0: none) bounds the time all lookups of the server may
  *	take together: once it is spent, every further lookup answers

@@ -11,19 +11,22 @@ Connection: close, then it closes), "shut" (a 200 that keeps the
 connection alive, then it closes it all the same), "drop" (it reads the
 request and closes the connection without an answer) or "dropkept" (as
 "drop" for a request that is not the first on its connection, else as
-"ok").  Every request is recorded before it is answered, one JSON line
+"ok") or "extra" (for the first request on its connection, a 200 followed
+in the same write by a second whole 200 answer, bytes no request asked
+for; a later request on that connection is answered 500).  Every request is recorded before it is answered, one JSON line
 in DIR/log: {"answer": "200"|"500"|"hang"|"drip"|"drop", "sig": whether
 Outpost-Signature verifies under the first line of SECRET-FILE, "count":
-Outpost-Event-Count, "ctype": Content-Type, "conn": the number of its
+Outpost-Event-Count, "ctype": Content-Type, "host": Host, "conn": the number of its
 connection (1, 2, ... in the order they came), "events": [[id, rcpt, type,
 replayed], ...]}.  Each connection taken (with CERT and KEY, a TLS
 handshake done) adds its number as a line to DIR/conns.  With CERT and
-KEY it speaks TLS.
+KEY it speaks TLS.  A HOST with a colon is an IPv6 address.
 """
 import hashlib
 import hmac
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -79,8 +82,10 @@ class Handler(BaseHTTPRequestHandler):
         self.requests += 1
         if m == "dropkept":
             m = "drop" if self.requests > 1 else "ok"
+        if m == "extra" and self.requests > 1:
+            m = "500"
         answer = {"ok": "200", "500": "500", "drip": "drip", "close": "200", "shut": "200",
-                  "drop": "drop"}.get(m, "hang")
+                  "drop": "drop", "extra": "200"}.get(m, "hang")
         try:
             events = [[e.get("id"), e.get("rcpt"), e.get("type"), e.get("replayed")]
                       for e in json.loads(body)["events"]]
@@ -88,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             events = None
         rec = {"answer": answer, "sig": verify(self.headers.get("Outpost-Signature", ""), body),
                "count": self.headers.get("Outpost-Event-Count"),
-               "ctype": self.headers.get("Content-Type"), "conn": self.conn, "events": events}
+               "ctype": self.headers.get("Content-Type"), "host": self.headers.get("Host"),
+               "conn": self.conn, "events": events}
         with lock, open(os.path.join(folder, "log"), "a") as f:
             f.write(json.dumps(rec) + "\n")
         if answer == "drip":
@@ -105,6 +111,10 @@ class Handler(BaseHTTPRequestHandler):
         if answer == "drop":
             self.close_connection = True
             return
+        if m == "extra":
+            one = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            self.wfile.write(one + one)
+            return
         if answer == "hang":
             while mode() == m:
                 time.sleep(0.05)
@@ -120,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+if ":" in host:
+    ThreadingHTTPServer.address_family = socket.AF_INET6
 srv = ThreadingHTTPServer((host, port), Handler)
 srv.daemon_threads = True
 if len(sys.argv) > 6:

@@ -3,11 +3,13 @@
 # between POSTs, over https (a TLS handshake per connection, not per batch) as over
 # http: N batches go on one connection; a receiver that closes the connection after
 # its answer, says Connection: close, or is restarted between batches gets the next
-# batch on a new connection, nothing lost and nothing failed; a POST cut on a kept
+# batch on a new connection, nothing lost and nothing failed; bytes sent after an
+# answer are never taken for the next POST's answer (that connection is not used
+# again); a POST cut on a kept
 # connection before any answer is sent again at once on a new one (not a failure),
 # and one cut on a new connection is a failure, retried after a delay as before;
-# [webhookd] keepalive_idle bounds how long an idle connection is used, and 0 makes
-# a connection per POST (TAP)
+# [webhookd] keepalive_idle bounds how long an idle connection is used (request_timeout
+# does not), and 0 makes a connection per POST (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -19,9 +21,15 @@ secret=$WORLD_DIR/webhook.secret
 echo "whsec-$RANDOM$RANDOM" >"$secret"
 chown nobody "$secret"
 chmod 600 "$secret"
-tlsrx=$WORLD_TMP/tlsrx rx=$WORLD_TMP/rx
-mkdir -p "$tlsrx" "$rx"
+tlsrx=$WORLD_TMP/tlsrx rx=$WORLD_TMP/rx rx6=$WORLD_TMP/rx6
+mkdir -p "$tlsrx" "$rx" "$rx6"
 tls_cert hooks hooks.test
+# a certificate for the address ::1 (IP subjectAltName), from the test CA
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=six" \
+    -keyout "$WORLD_TMP/six.key" -out "$WORLD_TMP/six.csr" 2>/dev/null
+openssl x509 -req -in "$WORLD_TMP/six.csr" -CA "$WORLD_TMP/ca.pem" -CAkey "$WORLD_TMP/ca.key" \
+    -CAcreateserial -days 2 -out "$WORLD_TMP/six.pem" \
+    -extfile <(printf 'subjectAltName = IP:::1\n') 2>/dev/null
 # write_conf [KEEPALIVE] - the configuration, with [webhookd] keepalive_idle when given
 write_conf() {
     cat >"$conf" <<CONF
@@ -51,6 +59,10 @@ webhook_secret_file = $secret
 [tenant plain]
 domains = plain.test
 webhook_url = http://127.0.0.1:8090/in
+webhook_secret_file = $secret
+[tenant six]
+domains = six.test
+webhook_url = https://[::1]:8444/in
 webhook_secret_file = $secret
 CONF
 }
@@ -129,8 +141,11 @@ redis_start
 world_spawn rx8443 "$PYTHON" "$RECEIVER" 127.0.0.1 8443 "$tlsrx" "$secret" \
     "$WORLD_TMP/hooks.pem" "$WORLD_TMP/hooks.key"
 world_spawn rx8090 "$PYTHON" "$RECEIVER" 127.0.0.1 8090 "$rx" "$secret"
-ok 'wait_until 10 _listening tcp 127.0.0.1 8443 && wait_until 10 _listening tcp 127.0.0.1 8090' \
-    "the receivers listen (https with a test CA, and http)"
+world_spawn rx8444 "$PYTHON" "$RECEIVER" ::1 8444 "$rx6" "$secret" \
+    "$WORLD_TMP/six.pem" "$WORLD_TMP/six.key"
+ok 'wait_until 10 _listening tcp 127.0.0.1 8443 && wait_until 10 _listening tcp 127.0.0.1 8090 &&
+    wait_until 10 _listening tcp "[::1]" 8444' \
+    "the receivers listen (https with a test CA, http, and https on ::1)"
 write_conf
 
 # ---------------------------------------------------------------- N batches, one connection
@@ -148,6 +163,14 @@ ok 'wait_until 10 all_in "$rx" plain' "http: the 25 events arrive"
 ok 'wait_until 10 batches_are plain 5' "in 5 batches"
 is "$(conns plain) $(handshakes "$rx") $(phase "$rx" 0)" "1 1 5 1 0 -" "on one connection too"
 is "$(failures sure) $(failures plain)" "0 0" "no failure"
+
+# ---------------------------------------------------------------- an IPv6 address in the URL
+add six 10
+ok 'wait_until 10 all_in "$rx6" six' "https://[::1]:8444/in: the 10 events arrive (the certificate names ::1)"
+read -r n c d _ <<<"$(phase "$rx6" 0)"
+is "$(conns six) $c $d $(failures six)" "1 1 0 0" "its $n POSTs on one connection, none failed"
+is "$("$PYTHON" -c 'import json, sys; print(" ".join(sorted(set(json.loads(l)["host"] for l in open(sys.argv[1])))))' "$rx6/log")" \
+    "[::1]:8444" "with the Host header [::1]:8444"
 
 # ---------------------------------------------------------------- the receiver closes it after its answer
 for d in "$tlsrx" "$rx"; do mode "$d" shut; done
@@ -171,6 +194,25 @@ ok 'wait_until 10 all_in "$tlsrx" sure' "an answer with Connection: close: every
 read -r n c d _ <<<"$(phase "$tlsrx" "$from")"
 is "$c $d $(failures sure) $(conns sure)" "$n 0 0 $(handshakes "$tlsrx")" \
     "the next POST makes a new connection each time; none failed"
+
+# ---------------------------------------------------------------- bytes after the answer
+# the receiver follows its first answer on a connection with a second one no request
+# asked for, and answers 500 to any later request on it: the stray bytes must not be
+# read as the answer of the next POST (its batch would be acknowledged unanswered)
+for d in "$tlsrx" "$rx"; do mode "$d" extra; done
+from=$(requests "$tlsrx") from_plain=$(requests "$rx")
+f0=$(failures sure) f0_plain=$(failures plain)
+add sure 12
+add plain 12
+ok 'wait_until 10 all_in "$tlsrx" sure && wait_until 10 acked sure' \
+    "https: answers followed by bytes no request asked for: every event arrives, answered 200"
+read -r n c d _ <<<"$(phase "$tlsrx" "$from")"
+is "$c $(($(failures sure) - f0))" "$n 0" \
+    "a connection with bytes left after the answer is not used again: $n POSTs, each on a new one"
+ok 'wait_until 10 all_in "$rx" plain && wait_until 10 acked plain' "http: so too"
+read -r n c d _ <<<"$(phase "$rx" "$from_plain")"
+is "$c $(($(failures plain) - f0_plain))" "$n 0" "each of its $n POSTs on a new connection"
+for d in "$tlsrx" "$rx"; do mode "$d" ok; done
 
 # ---------------------------------------------------------------- the receiver restarted between batches
 mode "$tlsrx" ok
@@ -231,6 +273,18 @@ sleep 2
 add sure 1
 ok 'wait_until 10 all_in "$tlsrx" sure' "another, after the connection was idle for 2s"
 is "$(($(conns sure) - c0)) $(failures sure)" "1 $f1" "on a new connection"
+
+# ---------------------------------------------------------------- idle longer than request_timeout
+write_conf 30s
+ok 'hup' "keepalive_idle = 30s (request_timeout 2s): SIGHUP"
+add sure 1
+ok 'wait_until 10 all_in "$tlsrx" sure' "a batch arrives"
+c0=$(conns sure) f1=$(failures sure)
+sleep 3
+add sure 1
+ok 'wait_until 10 all_in "$tlsrx" sure' "another, after the connection was idle for 3s"
+is "$(($(conns sure) - c0)) $(failures sure)" "0 $f1" \
+    "on the same connection: request_timeout bounds a POST, not an idle connection"
 
 ok '[ -d /proc/$wpid ]' "outpost-webhookd is still running"
 world_kill webhookd

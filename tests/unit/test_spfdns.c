@@ -53,6 +53,7 @@ static const struct rr zone[] = {
     {"macro.example", DNSQ_T_TXT, "v=spf1 exists:%{i}._e.dead.example ip4:192.0.2.10 -all", 0},
     {"noinc.example", DNSQ_T_TXT, "v=spf1 include:nothing.example -all", 0},
     {"void.example", DNSQ_T_TXT, "v=spf1 a:nothing.example ip4:192.0.2.10 -all", 0},
+    {"long.example", DNSQ_T_TXT, "v=spf1 exists:%{l}._x.long.example ip4:192.0.2.10 -all", 0},
     {NULL, 0, NULL, 0},
 };
 
@@ -188,6 +189,116 @@ test_answers(void **state)
     SPF_dns_free(layer);
 }
 
+/* nullmx_lookup - dnsq's own reader over a raw answer: "MX 0 ." (RFC 7505) */
+static enum dnsq_status
+nullmx_lookup(void *ctx, const char *name, int type, struct dnsq_result *res)
+{
+    static const unsigned char answer[] = {
+	0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+	6, 'n', 'u', 'l', 'l', 'm', 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 15, 0, 1,
+	0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 44, 0, 3, 0, 0, 0
+    };
+
+    (void) ctx;
+    (void) name;
+    calls++;
+    memset(res, 0, sizeof(*res));
+    if (type != DNSQ_T_MX || dnsq_parse_answer(answer, sizeof(answer), type, res) < 0)
+	return res->status = DNSQ_ERROR;
+    return res->status = res->n > 0 ? DNSQ_OK : DNSQ_NODATA;
+}
+
+static void
+test_null_mx(void **state)
+{
+    SPF_dns_server_t *layer = spfdns_layer_new(nullmx_lookup, NULL, 0);
+    struct dnsq_result res;
+    SPF_dns_rr_t *rr;
+
+    (void) state;
+    /* dnsq gives the root as "." */
+    assert_int_equal(nullmx_lookup(NULL, "nullmx.example", DNSQ_T_MX, &res), DNSQ_OK);
+    assert_int_equal(res.n, 1);
+    assert_string_equal(res.v[0], ".");
+    dnsq_result_free(&res);
+
+    /* it names no host: no MX name for libspf2 to look up */
+    rr = ask(layer, "nullmx.example", ns_t_mx);
+    assert_int_equal(rr->num_rr, 0);
+    assert_int_equal(rr->herrno, NO_DATA);
+    SPF_dns_rr_free(rr);
+    SPF_dns_free(layer);
+}
+
+/* dnsq_ask - the system resolver itself (ctx: a dnsq) */
+static enum dnsq_status
+dnsq_ask(void *ctx, const char *name, int type, struct dnsq_result *res)
+{
+    calls++;
+    return dnsq_lookup(ctx, name, type, res);
+}
+
+/* mixed_lookup - the table, but a name with a label too long goes to the resolver */
+static enum dnsq_status
+mixed_lookup(void *ctx, const char *name, int type, struct dnsq_result *res)
+{
+    const char *label, *dot;
+
+    for (label = name; (dot = strchr(label, '.')) != NULL; label = dot + 1)
+	if (dot - label > 63)
+	    return dnsq_ask(ctx, name, type, res);
+    return table_lookup(NULL, name, type, res);
+}
+
+static void
+test_unaskable_name(void **state)
+{
+    struct dnsq *q = dnsq_new();
+    SPF_dns_server_t *layer = spfdns_layer_new(dnsq_ask, q, 0);
+    SPF_response_t *resp = NULL;
+    SPF_request_t *req;
+    struct spfdns *sd;
+    SPF_dns_rr_t *rr;
+    char name[400], sender[100];
+    size_t i;
+
+    (void) state;
+    /* a label of 64 octets (%{l} of a 64-character local part): no query can carry it */
+    memset(name, 'a', 64);
+    strcpy(name + 64, ".example");
+    rr = ask(layer, name, ns_t_a);
+    assert_int_equal(rr->herrno, HOST_NOT_FOUND);	/* no such name, not DNS trouble */
+    assert_int_equal(rr->num_rr, 0);
+    SPF_dns_rr_free(rr);
+
+    /* a name of more than 253 octets */
+    for (i = 0; i < 5; i++)
+	memset(name + i * 60, 'b', 59), name[i * 60 + 59] = '.';
+    strcpy(name + 300, "example");
+    rr = ask(layer, name, ns_t_txt);
+    assert_int_equal(rr->herrno, HOST_NOT_FOUND);
+    SPF_dns_rr_free(rr);
+    SPF_dns_free(layer);
+
+    /*
+     * In an evaluation: exists:%{l}... of a 64-character local part matches
+     * nothing, and the ip4 term after it passes (not temperror)
+     */
+    sd = spfdns_new(mixed_lookup, q, 0);
+    req = SPF_request_new(spfdns_server(sd));
+    memset(sender, 'a', 64);
+    strcpy(sender + 64, "@long.example");
+    assert_int_equal(SPF_request_set_ipv4_str(req, "192.0.2.10"), SPF_E_SUCCESS);
+    assert_int_equal(SPF_request_set_env_from(req, sender), 0);
+    SPF_request_query_mailfrom(req, &resp);
+    assert_non_null(resp);
+    assert_int_equal(SPF_response_result(resp), SPF_RESULT_PASS);
+    SPF_response_free(resp);
+    SPF_request_free(req);
+    spfdns_free(sd);
+    dnsq_free(q);
+}
+
 /* eval - libspf2's verdict for ip as sender of postmaster@domain */
 static SPF_result_t
 eval(struct spfdns *sd, const char *ip, const char *domain)
@@ -280,6 +391,8 @@ main(void)
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_evaluations),
 	cmocka_unit_test(test_budget),
+	cmocka_unit_test(test_null_mx),
+	cmocka_unit_test(test_unaskable_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
