@@ -435,16 +435,17 @@ read_key(struct keyentry *e)
     return 0;
 }
 
-/* record_check - is the key's record published at name?  0 when it is */
+/* record_check - is the key's record published at SELECTOR._domainkey.SDOM?  0: it is */
 static int
-record_check(const struct outpost_conf *conf, const struct keyentry *e, const char *name)
+record_check(const struct outpost_conf *conf, const struct keyentry *e, const char *sdom)
 {
     struct dnsq *dq = dnsq_new();
     struct dnsq_result r;
     enum dnsq_status st;
-    char why[1024], err[300], *txt;
+    char name[DOMAIN_MAX + 80], why[1024], err[300], *txt;
     int rc = -1;
 
+    snprintf(name, sizeof(name), "%s._domainkey.%s", e->selector, sdom);
     dnsq_timeout(dq, conf->dns.lookup_timeout_ms);
     st = dnsq_lookup(dq, name, DNSQ_T_TXT, &r);
     if (dnsq_trouble(st)) {
@@ -454,7 +455,7 @@ record_check(const struct outpost_conf *conf, const struct keyentry *e, const ch
 	msg_error("%s: no record published (%s); nothing changed; publish this, "
 		  "then run rotate again:", name, dnsq_status_text(st));
 	if (keyentry_dns_record(e, &txt, err, sizeof(err)) == 0) {
-	    print_record(stderr, e->selector, e->domain, txt);
+	    print_record(stderr, e->selector, sdom, txt);
 	    free(txt);
 	}
     } else if (r.n > 1) {
@@ -512,7 +513,7 @@ cmd_rotate(const char *conf_path, int argc, char **argv)
     const struct keyentry *cur;
     struct keyentry e;
     struct keyedit ke;
-    char dom[DOMAIN_MAX], path[4096], dirbuf[4096], name[DOMAIN_MAX + 80];
+    char dom[DOMAIN_MAX], path[4096], dirbuf[4096];
     const char *table, *sdom;
     int rc = 1;
 
@@ -547,8 +548,7 @@ cmd_rotate(const char *conf_path, int argc, char **argv)
 	rc = 0;
 	goto out;
     }
-    snprintf(name, sizeof(name), "%s._domainkey.%s", a.selector, sdom);
-    if (!a.force && record_check(conf, &e, name) < 0)
+    if (!a.force && record_check(conf, &e, sdom) < 0)
 	goto out;
     if (set_line(table, a.domain, e.alg, a.selector, path, &ke) < 0)
 	goto out;

@@ -60,7 +60,8 @@ INTEGRATION_TESTS += \
 	tests/integration/stats-cluster.sh \
 	tests/integration/events.sh \
 	tests/integration/cluster-failover.sh \
-	tests/integration/cluster-migrate.sh
+	tests/integration/cluster-migrate.sh \
+	tests/integration/dkim-rotate.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe
