@@ -13,6 +13,7 @@ common_core_libcore_a_SOURCES = \
 	common/core/confdiff.c common/core/confdiff.h \
 	common/core/daemonopt.c common/core/daemonopt.h \
 	common/core/keytable.c common/core/keytable.h \
+	common/core/keyedit.c common/core/keyedit.h \
 	common/core/confval.c common/core/confval.h \
 	common/core/warmup.c common/core/warmup.h \
 	common/core/monotime.h \

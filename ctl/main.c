@@ -28,6 +28,9 @@
  *	dkim keygen DOMAIN SELECTOR [--algorithm rsa|ed25519] [--bits N]
  *		[--dir DIR] [--add]
  *				make a DKIM key; print its DNS TXT record
+ *	dkim rotate DOMAIN SELECTOR [--dir DIR] [--force]
+ *				sign with that key once its record is
+ *				published (ctl/dkim.c)
  *	suppress ...		manage the suppression list (ctl/suppress.c)
  *	stats ...		delivery statistics (ctl/stats.c)
  *	backoff ...		provider backoffs (ctl/backoff.c)

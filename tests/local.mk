@@ -36,6 +36,11 @@ tests_unit_test_addr_LDADD = $(UNIT_LIBS)
 tests_unit_test_keytable_SOURCES = tests/unit/test_keytable.c tests/unit/testutil.h
 tests_unit_test_keytable_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_keytable_LDADD = $(UNIT_LIBS)
+# the key table's text changed in place, replaced only by a table that loads
+UNIT_TESTS += tests/unit/test_keyedit
+tests_unit_test_keyedit_SOURCES = tests/unit/test_keyedit.c tests/unit/testutil.h
+tests_unit_test_keyedit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_keyedit_LDADD = $(UNIT_LIBS)
 # the Redis server check: INFO and CONFIG GET answers, the verdict
 UNIT_TESTS += tests/unit/test_redischeck
 tests_unit_test_redischeck_SOURCES = tests/unit/test_redischeck.c
@@ -55,7 +60,8 @@ INTEGRATION_TESTS += \
 	tests/integration/stats-cluster.sh \
 	tests/integration/events.sh \
 	tests/integration/cluster-failover.sh \
-	tests/integration/cluster-migrate.sh
+	tests/integration/cluster-migrate.sh \
+	tests/integration/dkim-rotate.sh
 
 # helper programs the integration tests drive
 check_PROGRAMS += tests/helpers/rconn_probe

@@ -340,48 +340,68 @@ strip_ws(const char *s)
     return out;
 }
 
-/* dkim_judge - compare one published key record with the table's key */
-static void
-dkim_judge(struct verify *vf, const struct keyentry *e, const char *name,
-	   const char *txt, char *fix)
+/* domcheck_dkim_record - judge one published key record against the table's key */
+int
+domcheck_dkim_record(const struct keyentry *e, const char *name, const char *txt,
+		     char *why, size_t whylen)
 {
     struct taglist tl;
     const char *v, *k;
     char err[300], *b64 = NULL, *p = NULL;
+    int st = DOMCHECK_FAIL;
 
     if (taglist_parse(txt, strlen(txt), &tl, err, sizeof(err)) < 0) {
-	report(vf, "dkim", V_FAIL, fix, "%s: syntax error: %s", name, err);
-	return;
+	snprintf(why, whylen, "%s: syntax error: %s", name, err);
+	return DOMCHECK_FAIL;
     }
     k = taglist_get(&tl, "k");
     if ((v = taglist_get(&tl, "v")) != NULL && (strcmp(v, "DKIM1") != 0 || strcmp(tl.name[0], "v") != 0))
-	report(vf, "dkim", V_FAIL, fix, "%s: v= must be DKIM1 and come first", name);
+	snprintf(why, whylen, "%s: v= must be DKIM1 and come first", name);
     else if ((v = taglist_get(&tl, "p")) == NULL)
-	report(vf, "dkim", V_FAIL, fix, "%s: no p= (public key) tag", name);
+	snprintf(why, whylen, "%s: no p= (public key) tag", name);
     else if (*v == '\0')
-	report(vf, "dkim", V_FAIL, fix, "%s: the key is revoked (empty p=)", name);
+	snprintf(why, whylen, "%s: the key is revoked (empty p=)", name);
     else if (strcmp(k ? k : "rsa", dkim_alg_name(e->alg)) != 0)
-	report(vf, "dkim", V_FAIL, fix, "%s: k=%s but the key in %s is %s", name,
-	       k ? k : "rsa (default)", e->keyfile, dkim_alg_name(e->alg));
+	snprintf(why, whylen, "%s: k=%s but the key in %s is %s", name,
+		 k ? k : "rsa (default)", e->keyfile, dkim_alg_name(e->alg));
     else if (keyentry_public_b64(e, &b64, err, sizeof(err)) < 0)
-	report(vf, "dkim", V_FAIL, fix, "%s: %s", name, err);
+	snprintf(why, whylen, "%s: %s", name, err);
     else if (strcmp((p = strip_ws(v)), b64) != 0)
-	report(vf, "dkim", V_FAIL, fix, "%s: key mismatch: the published p= is not "
-	       "the public half of the private key %s", name, e->keyfile);
-    else if ((v = taglist_get(&tl, "t")) != NULL && strchr(v, 'y'))
-	report(vf, "dkim", V_WARN, fix, "%s: key matches %s but t=y (testing): "
-	       "receivers treat signed mail as unsigned", name, e->keyfile);
+	snprintf(why, whylen, "%s: key mismatch: the published p= is not "
+		 "the public half of the private key %s", name, e->keyfile);
+    else if ((v = taglist_get(&tl, "t")) != NULL && strchr(v, 'y')) {
+	snprintf(why, whylen, "%s: key matches %s but t=y (testing): "
+		 "receivers treat signed mail as unsigned", name, e->keyfile);
+	st = DOMCHECK_WARN;
+    }
     else if ((v = taglist_get(&tl, "h")) != NULL && strstr(v, "sha256") == NULL)
-	report(vf, "dkim", V_FAIL, fix, "%s: h=%s excludes sha256, the hash Outpost "
-	       "signs with", name, v);
+	snprintf(why, whylen, "%s: h=%s excludes sha256, the hash Outpost "
+		 "signs with", name, v);
     else {
-	report(vf, "dkim", V_PASS, NULL, "%s: published key matches %s (%s)", name,
-	       e->keyfile, dkim_alg_name(e->alg));
-	free(fix);
+	snprintf(why, whylen, "%s: published key matches %s (%s)", name,
+		 e->keyfile, dkim_alg_name(e->alg));
+	st = DOMCHECK_PASS;
     }
     free(b64);
     free(p);
     taglist_free(&tl);
+    return st;
+}
+
+/* dkim_judge - report one published key record against the table's key */
+static void
+dkim_judge(struct verify *vf, const struct keyentry *e, const char *name,
+	   const char *txt, char *fix)
+{
+    char why[1024];
+    int st = domcheck_dkim_record(e, name, txt, why, sizeof(why));
+
+    if (st == DOMCHECK_PASS) {
+	report(vf, "dkim", V_PASS, NULL, "%s", why);
+	free(fix);
+    } else {
+	report(vf, "dkim", st, fix, "%s", why);
+    }
 }
 
 /* verify_dkim_key - one selector */

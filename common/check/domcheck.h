@@ -9,7 +9,11 @@
  *			  struct dnsq *dq);
  *	void domcheck_json(const struct domcheck *dc, struct jsonw *w);
  *	const char *domcheck_status_name(int status);
+ *	int domcheck_dkim_record(const struct keyentry *e, const char *name,
+ *				 const char *txt, char *why, size_t whylen);
  *	void domcheck_free(struct domcheck *dc);
+int domcheck_dkim_record(const struct keyentry *e, const char *name, const char *txt,
+			 char *why, size_t whylen);
  *
  * DESCRIPTION
  *	domcheck_run() asks the DNS (through dq, libspf2's SPF evaluations
@@ -47,6 +51,11 @@
  *	"detail", "fix"}, ...], "pass":N, "warn":N, "fail":N}: what
  *	outpostctl verify --json prints and GET /v1/domains/D/verify answers.
  *	domcheck_free() releases the verdicts (dc itself is the caller's).
+ *
+ *	domcheck_dkim_record() is the dkim check of one published TXT record
+ *	txt (found at name) against the key table's entry e, without the
+ *	DNS: DOMCHECK_PASS when its p= is e's public key, DOMCHECK_WARN when
+ *	it is but t=y, DOMCHECK_FAIL otherwise, with why in why.
  */
 #ifndef OUTPOST_DOMCHECK_H
 #define OUTPOST_DOMCHECK_H
@@ -57,6 +66,7 @@
 
 struct dnsq;
 struct jsonw;
+struct keyentry;
 struct onboard;
 
 enum domcheck_status { DOMCHECK_PASS, DOMCHECK_WARN, DOMCHECK_FAIL };
@@ -79,5 +89,7 @@ void domcheck_run(struct domcheck *dc, const struct onboard *o, struct dnsq *dq)
 void domcheck_json(const struct domcheck *dc, struct jsonw *w);
 const char *domcheck_status_name(int status);
 void domcheck_free(struct domcheck *dc);
+int domcheck_dkim_record(const struct keyentry *e, const char *name, const char *txt,
+			 char *why, size_t whylen);
 
 #endif
