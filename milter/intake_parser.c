@@ -97,7 +97,8 @@ main(int argc, char **argv)
 	if (len > REPORT_DIGEST_REQ_MAX)
 	    msg_fatal("request of %zu bytes: too long", len);
 	msg = xmalloc(len + 1);
-	if (read_full(0, msg, len) < 0)
+	/* the end of input before the report's first byte is no report either */
+	if (read_full(0, msg, len) <= 0)
 	    msg_fatal("request cut short");
 	msg[len] = '\0';
 	if (sandbox_cpu_budget(PARSER_CPU_SECONDS) < 0)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -145,6 +147,46 @@ test_missing(void **state)
     parser_pool_shutdown();
 }
 
+/*
+ * the parser answers no request it did not get whole: a length, then the
+ * end of input before the first byte of the report, is a request cut
+ * short (it exits), not a report of uninitialised bytes
+ */
+static void
+test_cut_short(void **state)
+{
+    unsigned char hdr[REPORT_DIGEST_REQ_HDR], ans[64];
+    char *const argv[] = {(char *) "outpost-intake-parse", NULL};
+    int sv[2], status;
+    ssize_t n;
+    pid_t pid;
+
+    (void) state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    if ((pid = fork()) == 0) {
+	if (dup2(sv[1], 0) < 0)
+	    _exit(127);
+	close(sv[0]);
+	close(sv[1]);
+	execv(TEST_BUILDDIR "/outpost-intake-parse", argv);
+	_exit(127);
+    }
+    assert_true(pid > 0);
+    close(sv[1]);
+    report_digest_put32(hdr, 64);
+    hdr[4] = REPORT_DIGEST_PARSE;
+    assert_int_equal(write(sv[0], hdr, sizeof(hdr)), (ssize_t) sizeof(hdr));
+    assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+    n = read(sv[0], ans, sizeof(ans));
+    close(sv[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (n != 0)
+	fail_msg("the parser answered %zd bytes to a request cut short", n);
+    /* it fails (a signal if its stderr is a file: no file may grow in its sandbox) */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	fail_msg("the parser ended as after a good request");
+}
+
 int
 main(void)
 {
@@ -152,6 +194,7 @@ main(void)
 	cmocka_unit_test(test_real),
 	cmocka_unit_test(test_failures),
 	cmocka_unit_test(test_missing),
+	cmocka_unit_test(test_cut_short),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
