@@ -161,8 +161,9 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
     local = unsub ? in->unsubscribe_local : in->bounce_local;
     pct = strstr(in->bounce_domain, "%d");
     room = 64 - strlen(local);
-    n = verp_encode(k, unsub ? VERP_UNSUB : VERP_BOUNCE, verp_day((long long) time(NULL)),
-		    rcpt, pct ? "" : sender, tok, room);
+    n = verp_encode_bound(k, unsub ? VERP_UNSUB : VERP_BOUNCE,
+			  verp_day((long long) time(NULL)), rcpt, pct ? "" : sender,
+			  pct ? sender : "", tok, room);
     verp_keys_free(k);
     if (n == 0) {
 	msg_error("%s and %s do not fit in a 64-octet local part",

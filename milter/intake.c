@@ -466,8 +466,9 @@ resolve(const struct intake_setup *is, int kind, const char *addr,
 	|| !local_is(addr, (size_t) (at - addr), name) || addr[strlen(name)] != '-')
 	return VERP_MALFORMED;
     tok = addr + strlen(name) + 1;
-    st = verp_decode(is->keys, kind, tok, (size_t) (at - tok), verp_day(now),
-		     is->max_age_days, &t);
+    /* with "bounces.%d" the token is bound to the domain that names its sender */
+    st = verp_decode_bound(is->keys, kind, tok, (size_t) (at - tok), implied, verp_day(now),
+			   is->max_age_days, &t);
     if (st != VERP_OK)
 	return st;
     if (t.mode == 1) {
@@ -974,10 +975,14 @@ intake_check(const struct intake_msg *m, const char *addr, const char *sender_do
 
 /* ---------------------------------------------------------------- senders */
 
-/* make_token - the token of one message; 0 if none fits */
+/*
+ * make_token - the token of one message; 0 if none fits.  sender is the
+ * sender domain it names, bound the one it is bound to (the "%d" part of a
+ * per-sender bounce domain, else "").
+ */
 static size_t
 make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
-	   long long now, char *tok, size_t room, const char *qid)
+	   const char *bound, long long now, char *tok, size_t room, const char *qid)
 {
     unsigned day = verp_day(now);
     unsigned long long id;
@@ -985,7 +990,8 @@ make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
     size_t n;
     int rc;
 
-    if ((n = verp_encode(is->keys, VERP_BOUNCE, day, rcpt, sender, tok, room)) > 0) {
+    if ((n = verp_encode_bound(is->keys, VERP_BOUNCE, day, rcpt, sender, bound, tok,
+				 room)) > 0) {
 	COUNT(rewritten);
 	return n;
     }
@@ -996,13 +1002,16 @@ make_token(const struct intake_setup *is, const char *rcpt, const char *sender,
 	    msg_warn("%s: intake: cannot keep the token of %s: %s; the token names "
 		     "the sender domain only", qid, rcpt, intake_error(s));
 	pthread_mutex_unlock(&redis_lock);
-	if (rc == 0 && (n = verp_encode_id(is->keys, VERP_BOUNCE, day, id, tok, room)) > 0) {
+	if (rc == 0
+	    && (n = verp_encode_id_bound(is->keys, VERP_BOUNCE, day, id, bound, tok,
+					 room)) > 0) {
 	    COUNT(rewritten);
 	    COUNT(rewritten_id);
 	    return n;
 	}
     }
-    if ((n = verp_encode(is->keys, VERP_BOUNCE, day, "", sender, tok, room)) > 0) {
+    if ((n = verp_encode_bound(is->keys, VERP_BOUNCE, day, "", sender, bound, tok,
+				 room)) > 0) {
 	COUNT(rewritten);
 	COUNT(rewritten_domain);
     }
@@ -1027,8 +1036,9 @@ intake_sender(struct intake_msg *m, const char *sender_domain, int may_sign,
 	return 0;
     rcpt = m->nrcpts == 1 ? m->first_rcpt : "";
     room = LOCAL_MAX - strlen(is->bounce_local) - 1 + 1;
-    if (make_token(is, rcpt, is->per_sender ? "" : sender_domain, (long long) time(NULL),
-		   tok, room, qid) == 0) {
+    if (make_token(is, rcpt, is->per_sender ? "" : sender_domain,
+		   is->per_sender ? sender_domain : "", (long long) time(NULL), tok, room,
+		   qid) == 0) {
 	msg_warn("%s: intake: sender domain %s too long for a token: sender kept", qid,
 		 sender_domain);
 	return 0;
@@ -1056,8 +1066,9 @@ intake_unsub_address(const struct intake_msg *m, const char *sender_domain, char
     room = LOCAL_MAX - strlen(is->unsub_local) - 1 + 1;
     /* the one recipient signed in; else the mail's sender is the one who leaves */
     if (m->nrcpts == 1 && strlen(is->unsub_local) < LOCAL_MAX
-	&& verp_encode(is->keys, VERP_UNSUB, verp_day((long long) time(NULL)), m->first_rcpt,
-		       is->per_sender ? "" : sender_domain, tok, room) > 0)
+	&& verp_encode_bound(is->keys, VERP_UNSUB, verp_day((long long) time(NULL)),
+			     m->first_rcpt, is->per_sender ? "" : sender_domain,
+			     is->per_sender ? sender_domain : "", tok, room) > 0)
 	n = snprintf(out, size, "%s-%s@%s", is->unsub_local, tok, dom);
     else if (is->per_sender)
 	n = snprintf(out, size, "%s@%s", is->unsub_local, dom);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@
 #include "verp.h"
 #include "xalloc.h"
 
-#define VERP_VERSION		1
+#define VERP_VERSION		2	/* the MAC covers the bound domain too */
+#define VERP_VERSION_UNBOUND	1	/* before: accepted until it ages out */
 #define BODY_BYTES_MAX	(VERP_TOKEN_MAX * 5 / 8 + 1)
 
 /* 5-bit symbols */
@@ -59,10 +61,10 @@ static void bits_put(struct bits *b, unsigned long long v, int width);
 static int bits_get(struct bits *b, int width, unsigned long long *v);
 static void put_string(struct bits *b, const char *s);
 static int get_string(struct bits *b, char *out, size_t size);
-static void mac(const struct verp_keys *k, size_t i, int kind,
+static void mac(const struct verp_keys *k, size_t i, int kind, const char *bound,
 		const unsigned char *body, size_t len, unsigned char out[VERP_MAC_BYTES]);
-static size_t finish(const struct verp_keys *k, int kind, struct bits *b,
-		     char *out, size_t size);
+static size_t finish(const struct verp_keys *k, int kind, const char *bound,
+		     struct bits *b, char *out, size_t size);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -307,18 +309,28 @@ get_string(struct bits *b, char *out, size_t size)
 
 /* ---------------------------------------------------------------- tokens */
 
-/* mac - HMAC-SHA256(key i, kind | body), truncated */
+/*
+ * mac - HMAC-SHA256(key i, kind | length | bound | body), truncated; a
+ * NULL bound (a token of VERP_VERSION_UNBOUND) is HMAC(kind | body)
+ */
 static void
-mac(const struct verp_keys *k, size_t i, int kind, const unsigned char *body,
-    size_t len, unsigned char out[VERP_MAC_BYTES])
+mac(const struct verp_keys *k, size_t i, int kind, const char *bound,
+    const unsigned char *body, size_t len, unsigned char out[VERP_MAC_BYTES])
 {
     unsigned char full[EVP_MAX_MD_SIZE];
     unsigned int flen = 0;
-    unsigned char *msg = xmalloc(len + 1);
+    size_t bl = bound ? strnlen(bound, DOMAIN_MAX - 1) : 0, at = 1, j;
+    unsigned char *msg = xmalloc(len + bl + 2);
 
     msg[0] = (unsigned char) kind;
-    memcpy(msg + 1, body, len);
-    if (HMAC(EVP_sha256(), k->key[i].v, (int) k->key[i].len, msg, len + 1, full,
+    if (bound) {
+	/* the domain as the report's address spells it, whatever its case */
+	msg[at++] = (unsigned char) bl;
+	for (j = 0; j < bl; j++)
+	    msg[at++] = (unsigned char) tolower((unsigned char) bound[j]);
+    }
+    memcpy(msg + at, body, len);
+    if (HMAC(EVP_sha256(), k->key[i].v, (int) k->key[i].len, msg, at + len, full,
 	     &flen) == NULL || flen < VERP_MAC_BYTES) {
 	/* cannot happen with SHA-256; a zero MAC verifies nothing useful */
 	memset(full, 0, sizeof(full));
@@ -405,14 +417,15 @@ b32_put(const unsigned char *buf, size_t nbits, char *out)
 
 /* finish - MAC and body as text; 0 if it does not fit */
 static size_t
-finish(const struct verp_keys *k, int kind, struct bits *b, char *out, size_t size)
+finish(const struct verp_keys *k, int kind, const char *bound, struct bits *b, char *out,
+       size_t size)
 {
     unsigned char m[VERP_MAC_BYTES + 1] = {0};
     size_t chars = VERP_MAC_CHARS + (b->n + 4) / 5, n;
 
     if (b->overflow || chars + 1 > size)
 	return 0;
-    mac(k, 0, kind, b->buf, (b->n + 7) / 8, m);
+    mac(k, 0, kind, bound ? bound : "", b->buf, (b->n + 7) / 8, m);
     n = b32_put(m, VERP_MAC_BYTES * 8, out);
     n += b32_put(b->buf, b->n, out + n);
     out[n] = '\0';
@@ -431,6 +444,14 @@ size_t
 verp_encode(const struct verp_keys *k, int kind, unsigned day, const char *rcpt,
 	    const char *sender_domain, char *out, size_t size)
 {
+    return verp_encode_bound(k, kind, day, rcpt, sender_domain, "", out, size);
+}
+
+/* verp_encode_bound - the same, good only at the bounce domain of bound */
+size_t
+verp_encode_bound(const struct verp_keys *k, int kind, unsigned day, const char *rcpt,
+		  const char *sender_domain, const char *bound, char *out, size_t size)
+{
     unsigned char buf[BODY_BYTES_MAX + 8] = {0};
     struct bits b = {buf, sizeof(buf), 0, 0, 0};
 
@@ -441,13 +462,21 @@ verp_encode(const struct verp_keys *k, int kind, unsigned day, const char *rcpt,
     bits_put(&b, day & 0xffff, 16);
     put_string(&b, rcpt);
     put_string(&b, sender_domain);
-    return finish(k, kind, &b, out, size);
+    return finish(k, kind, bound, &b, out, size);
 }
 
 /* verp_encode_id - a token naming an id kept elsewhere */
 size_t
 verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
 	       unsigned long long id, char *out, size_t size)
+{
+    return verp_encode_id_bound(k, kind, day, id, "", out, size);
+}
+
+/* verp_encode_id_bound - the same, good only at the bounce domain of bound */
+size_t
+verp_encode_id_bound(const struct verp_keys *k, int kind, unsigned day,
+		     unsigned long long id, const char *bound, char *out, size_t size)
 {
     unsigned char buf[16] = {0};
     struct bits b = {buf, sizeof(buf), 0, 0, 0};
@@ -457,7 +486,7 @@ verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
     bits_put(&b, day & 0xffff, 16);
     bits_put(&b, id >> 32, 32);
     bits_put(&b, id & 0xffffffffULL, 32);
-    return finish(k, kind, &b, out, size);
+    return finish(k, kind, bound, &b, out, size);
 }
 
 /* b32_get - base32 text (any case) into bits; -1 on a foreign character */
@@ -501,7 +530,10 @@ parse(const char *tok, size_t len, unsigned char macbuf[VERP_MAC_BYTES + 1],
 	return VERP_MALFORMED;
     nbits = (len - VERP_MAC_CHARS) * 5;
     r.end = nbits;
-    if (bits_get(&r, 3, &v) < 0 || v != VERP_VERSION || bits_get(&r, 1, &v) < 0)
+    if (bits_get(&r, 3, &v) < 0 || (v != VERP_VERSION && v != VERP_VERSION_UNBOUND))
+	return VERP_MALFORMED;
+    out->version = (int) v;
+    if (bits_get(&r, 1, &v) < 0)
 	return VERP_MALFORMED;
     out->mode = (int) v;
     if (bits_get(&r, 16, &v) < 0)
@@ -531,6 +563,15 @@ int
 verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 	    unsigned today, long max_age_days, struct verp_token *out)
 {
+    return verp_decode_bound(k, kind, tok, len, "", today, max_age_days, out);
+}
+
+/* verp_decode_bound - the same, at the bounce domain of bound */
+int
+verp_decode_bound(const struct verp_keys *k, int kind, const char *tok, size_t len,
+		  const char *bound, unsigned today, long max_age_days,
+		  struct verp_token *out)
+{
     unsigned char macbuf[VERP_MAC_BYTES + 1], m[VERP_MAC_BYTES];
     unsigned char body[BODY_BYTES_MAX + 8];
     size_t i, used;
@@ -540,7 +581,8 @@ verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
     if (parse(tok, len, macbuf, body, &used, out) != VERP_OK)
 	return VERP_MALFORMED;
     for (i = 0; i < k->n && !ok; i++) {
-	mac(k, i, kind, body, (used + 7) / 8, m);
+	mac(k, i, kind, out->version == VERP_VERSION_UNBOUND ? NULL : bound ? bound : "",
+	    body, (used + 7) / 8, m);
 	ok = CRYPTO_memcmp(m, macbuf, VERP_MAC_BYTES) == 0;
     }
     if (!ok)

@@ -27,6 +27,17 @@
  *	int verp_decode(const struct verp_keys *k, int kind, const char *tok,
  *			size_t len, unsigned today, long max_age_days,
  *			struct verp_token *out);
+ *	size_t verp_encode_bound(const struct verp_keys *k, int kind,
+ *				 unsigned day, const char *rcpt,
+ *				 const char *sender_domain, const char *bound,
+ *				 char *out, size_t size);
+ *	size_t verp_encode_id_bound(const struct verp_keys *k, int kind,
+ *				    unsigned day, unsigned long long id,
+ *				    const char *bound, char *out, size_t size);
+ *	int verp_decode_bound(const struct verp_keys *k, int kind,
+ *			      const char *tok, size_t len, const char *bound,
+ *			      unsigned today, long max_age_days,
+ *			      struct verp_token *out);
  *	int verp_peek(const char *tok, size_t len, struct verp_token *out);
  *	const char *verp_status_name(int status);
  *	size_t verp_return_domain(const char *bounce_domain,
@@ -44,9 +55,10 @@
  *	that MTAs that change the case of local parts do no harm; decoding
  *	ignores case.  It is MAC | BODY: MAC is HMAC-SHA256 over the kind
  *	byte ('b' bounce, 'u' unsubscribe, 'c' the check address of
- *	outpostctl test-send) and BODY, truncated to
+ *	outpostctl test-send), the bound domain (a length byte and the name
+ *	in lower case, see verp_encode_bound()) and BODY, truncated to
  *	VERP_MAC_BYTES (16 characters); BODY is a bit string of a version
- *	(3 bits), a mode (1 bit), the day of issue (16 bits, days since the
+ *	(3 bits: 2; 1 before the bound domain), a mode (1 bit), the day of issue (16 bits, days since the
  *	epoch modulo 65536), then for mode 0 the recipient and the sender
  *	domain, each ended by an end code, in a 5-bit code (a-z . - @ in
  *	one symbol, digits and _ + = in two, any other byte in three), and
@@ -85,6 +97,16 @@
  *	(authentic but too old, or from the future).  It is a pure function
  *	over (tok, len); tokens longer than VERP_TOKEN_MAX are malformed.
  *
+ *	verp_encode_bound(), verp_encode_id_bound() and verp_decode_bound()
+ *	do the same for a token the MAC also binds to bound (any case), a
+ *	name the token does not carry: with a per-sender bounce domain
+ *	("bounces.%d") the sender domain is left out of the token and the
+ *	domain the report is mailed to names it, so the token is bound to
+ *	it and is forged at another sender's bounce domain.  The plain
+ *	functions bind to "".  A token of version 1 (made before tokens
+ *	were bound) is checked as it was made, whatever bound says, until
+ *	it is too old.
+ *
  *	verp_peek() reads a token's form as verp_decode() does but checks
  *	neither MAC nor age: VERP_OK or VERP_MALFORMED.  It is for what
  *	needs no proof, such as the statistics of the relay's own log, where
@@ -120,6 +142,7 @@ enum verp_kind { VERP_BOUNCE = 'b', VERP_UNSUB = 'u', VERP_CHECK = 'c' };
 enum verp_status { VERP_OK = 0, VERP_MALFORMED, VERP_FORGED, VERP_STALE };
 
 struct verp_token {
+    int version;			/* 1: made before tokens were bound */
     int mode;				/* 0: inline, 1: id */
     unsigned day;
     char rcpt[ADDR_MAX];		/* mode 0; may be "" */
@@ -146,8 +169,17 @@ size_t verp_encode(const struct verp_keys *k, int kind, unsigned day,
 		   size_t size);
 size_t verp_encode_id(const struct verp_keys *k, int kind, unsigned day,
 		      unsigned long long id, char *out, size_t size);
+size_t verp_encode_bound(const struct verp_keys *k, int kind, unsigned day,
+			 const char *rcpt, const char *sender_domain,
+			 const char *bound, char *out, size_t size);
+size_t verp_encode_id_bound(const struct verp_keys *k, int kind, unsigned day,
+			    unsigned long long id, const char *bound, char *out,
+			    size_t size);
 int verp_decode(const struct verp_keys *k, int kind, const char *tok, size_t len,
 		unsigned today, long max_age_days, struct verp_token *out);
+int verp_decode_bound(const struct verp_keys *k, int kind, const char *tok,
+		      size_t len, const char *bound, unsigned today,
+		      long max_age_days, struct verp_token *out);
 int verp_peek(const char *tok, size_t len, struct verp_token *out);
 const char *verp_status_name(int status);
 size_t verp_return_domain(const char *bounce_domain, const char *sender_domain,

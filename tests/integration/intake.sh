@@ -3,7 +3,8 @@
 # outgoing mail leaves with a tagged return path; a DSN, an ARF complaint or an
 # unsubscribe request sent back to it suppresses the recipient (hard at once,
 # soft on the third, complaint, unsubscribe in the sender's scope only) and is
-# dropped; a forged token does nothing and is counted; with Redis down the
+# dropped; a forged token does nothing and is counted, and so does a token
+# of one sender mailed to another sender's bounce domain; with Redis down the
 # report is tempfailed, then accepted when Redis returns; Postfix's own
 # bounces reach the milter too (internal_mail_filter_classes = bounce) (TAP)
 . "$(dirname "$0")/../lib/world.sh"
@@ -98,8 +99,8 @@ postfix_conf "smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "non_smtpd_milters = unix:$WORLD_DIR/run/milter.sock" \
     "internal_mail_filter_classes = bounce" \
     "milter_default_action = tempfail" \
-    "relay_domains = bounces.shop.test" \
-    "transport_maps = inline:{bounces.shop.test=discard:}"
+    "relay_domains = bounces.shop.test, bounces.other.test" \
+    "transport_maps = inline:{bounces.shop.test=discard:, bounces.other.test=discard:}"
 postfix_start
 
 # --- the tagged return path
@@ -220,6 +221,25 @@ ok '! suppressed gina@gmail.test' "nothing is suppressed"
 ok 'ctl intake stats | grep -qxe "- other forged 1"' "the forgery is counted"
 like "$(ctl intake stats)" 'shop\.test google hard-bounce|shop\.test other hard-bounce' \
     "events are counted per sender domain and provider"
+
+# --- bounces.%d leaves the sender out of the token, the domain names it: a
+# token of shop.test mailed to other.test's bounce domain is forged there
+campaign lena@gmail.test
+rp=$(return_path lena@gmail.test)
+moved=${rp%@*}@bounces.other.test
+dsn "$moved" lena@gmail.test 5.1.1 "550 5.1.1 user unknown"
+like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "shop.test's token at other.test's bounce domain is accepted"
+ok 'wait_until 2 grep -q "report to $moved: forged token" "$WORLD_DIR/log/milter.log"' \
+    "and logged as forged"
+ok '! suppressed lena@gmail.test' "nothing is suppressed"
+addr=$(ctl intake address --unsubscribe mia@gmail.test shop.test)
+moved=${addr%@*}@bounces.other.test
+send_mail someone@elsewhere.test "$moved" --header "Subject: unsubscribe"
+ok 'wait_until 2 grep -q "report to $moved: forged token" "$WORLD_DIR/log/milter.log"' \
+    "an unsubscribe token of shop.test is forged at other.test's bounce domain"
+ok '! suppressed mia@gmail.test news@other.test' "mia stays subscribed to other.test"
+dsn "$rp" lena@gmail.test 5.1.1 "550 5.1.1 user unknown"
+ok 'wait_until 2 suppressed lena@gmail.test' "at shop.test's bounce domain the token holds"
 
 # --- several recipients: the token names the sender; the report names them
 campaign hugo@gmail.test,ivan@gmail.test

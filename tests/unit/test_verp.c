@@ -169,6 +169,82 @@ test_rotation(void **state)
     verp_keys_free(both);
 }
 
+/*
+ * b32_bits - nbits of buf (most significant first) as base32, zero padded;
+ * what a token of version 1 looked like, made here by hand
+ */
+static size_t
+b32_bits(const unsigned char *buf, size_t nbits, char *out)
+{
+    static const char a[] = "abcdefghijklmnopqrstuvwxyz234567";
+    size_t i, j, n = 0;
+    unsigned v;
+
+    for (i = 0; i < nbits; i += 5) {
+	for (v = 0, j = i; j < i + 5; j++)
+	    v = v << 1 | (j < nbits ? (buf[j / 8] >> (7 - j % 8)) & 1 : 0);
+	out[n++] = a[v];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* a token bound to a domain holds there only; one of version 1 as it was made */
+static void
+test_bound(void **state)
+{
+    struct verp_keys *k = keys(SECRET);
+    unsigned char body[11], data[12], full[32];
+    struct verp_token t;
+    char tok[65];
+    size_t n;
+
+    (void) state;
+    n = verp_encode_bound(k, VERP_UNSUB, TODAY, "mia@gmail.test", "", "shop.test", tok,
+			  sizeof(tok));
+    assert_true(n > 0);
+    assert_int_equal(verp_decode_bound(k, VERP_UNSUB, tok, n, "shop.test", TODAY, 30, &t),
+		     VERP_OK);
+    assert_string_equal(t.rcpt, "mia@gmail.test");
+    assert_int_equal(verp_decode_bound(k, VERP_UNSUB, tok, n, "Shop.TEST", TODAY, 30, &t),
+		     VERP_OK);
+    assert_int_equal(verp_decode_bound(k, VERP_UNSUB, tok, n, "other.test", TODAY, 30, &t),
+		     VERP_FORGED);
+    assert_int_equal(verp_decode(k, VERP_UNSUB, tok, n, TODAY, 30, &t), VERP_FORGED);
+    n = verp_encode_id_bound(k, VERP_BOUNCE, TODAY, 42, "shop.test", tok, sizeof(tok));
+    assert_int_equal(verp_decode_bound(k, VERP_BOUNCE, tok, n, "shop.test", TODAY, 30, &t),
+		     VERP_OK);
+    assert_int_equal(t.id, 42);
+    assert_int_equal(verp_decode_bound(k, VERP_BOUNCE, tok, n, "shop.tes", TODAY, 30, &t),
+		     VERP_FORGED);
+    /* unbound: good where nothing is bound */
+    n = verp_encode(k, VERP_BOUNCE, TODAY, "a@b.test", "c.test", tok, sizeof(tok));
+    assert_int_equal(verp_decode(k, VERP_BOUNCE, tok, n, TODAY, 30, &t), VERP_OK);
+    assert_int_equal(verp_decode_bound(k, VERP_BOUNCE, tok, n, "c.test", TODAY, 30, &t),
+		     VERP_FORGED);
+
+    /* version 1, mode 1, TODAY, id 42: HMAC(kind | body), bound to nothing */
+    memset(body, 0, sizeof(body));
+    body[0] = 1 << 5 | 1 << 4 | (TODAY >> 12);
+    body[1] = (unsigned char) (TODAY >> 4);
+    body[2] = (unsigned char) ((TODAY & 0xf) << 4);
+    body[10] = 42 << 4 & 0xff;		/* the id's last 8 bits end at bit 84 */
+    body[9] = 42 >> 4;
+    data[0] = VERP_BOUNCE;
+    memcpy(data + 1, body, sizeof(body));
+    verp_keys_hmac(k, 0, data, sizeof(data), full);
+    n = b32_bits(full, VERP_MAC_BYTES * 8, tok);
+    n += b32_bits(body, 84, tok + n);
+    assert_int_equal(verp_decode_bound(k, VERP_BOUNCE, tok, n, "other.test", TODAY, 30, &t),
+		     VERP_OK);
+    assert_int_equal(t.version, 1);
+    assert_int_equal(t.id, 42);
+    assert_int_equal(verp_decode(k, VERP_BOUNCE, tok, n, TODAY, 30, &t), VERP_OK);
+    tok[0] = tok[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(verp_decode(k, VERP_BOUNCE, tok, n, TODAY, 30, &t), VERP_FORGED);
+    verp_keys_free(k);
+}
+
 /* secrets: too short, none, a file others may read */
 static void
 test_keys(void **state)
@@ -258,6 +334,7 @@ main(void)
 	cmocka_unit_test(test_staleness),
 	cmocka_unit_test(test_limits),
 	cmocka_unit_test(test_rotation),
+	cmocka_unit_test(test_bound),
 	cmocka_unit_test(test_keys),
 	cmocka_unit_test(test_event_of),
 	cmocka_unit_test(test_return_domain),
