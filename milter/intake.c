@@ -414,6 +414,9 @@ append(struct intake_msg *m, const char *p, size_t n)
     if (m->len + n + 1 > m->cap) {
 	while (m->len + n + 1 > m->cap)
 	    m->cap = m->cap ? 2 * m->cap : 16384;
+	/* doubling must not take more than the cap: room for a report and its NUL */
+	if (m->cap > m->setup->max_size + 1)
+	    m->cap = m->setup->max_size + 1;
 	m->buf = xreallocarray(m->buf, m->cap, 1);
     }
     memcpy(m->buf + m->len, p, n);

@@ -118,6 +118,13 @@ tests_unit_test_parser_pool_SOURCES = tests/unit/test_parser_pool.c milter/parse
 tests_unit_test_parser_pool_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter \
 	-DTEST_BUILDDIR='"$(abs_top_builddir)"'
 tests_unit_test_parser_pool_LDADD = $(UNIT_LIBS)
+# the intake's side of a report in the milter, without an MTA
+UNIT_TESTS += tests/unit/test_intake
+tests_unit_test_intake_SOURCES = tests/unit/test_intake.c milter/intake.c milter/intake.h \
+	milter/parser_pool.c milter/parser_pool.h
+tests_unit_test_intake_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/milter \
+	-DTEST_BUILDDIR='"$(abs_top_builddir)"'
+tests_unit_test_intake_LDADD = $(UNIT_LIBS)
 tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c milter/sandbox.c milter/sandbox.h
 tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(SECCOMP_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_sandbox_LDADD = $(UNIT_LIBS) $(SECCOMP_LIBS)
