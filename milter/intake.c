@@ -24,6 +24,7 @@
 #include "intake.h"
 #include "events.h"
 #include "intake_act.h"
+#include "mime.h"
 #include "msg.h"
 #include "parser_pool.h"
 #include "provider.h"
@@ -195,7 +196,9 @@ intake_setup_new(const struct outpost_conf *conf, uid_t owner, char *err,
     is->rules.soft_limit = in->soft_bounce_limit;
     is->rules.soft_window = in->soft_bounce_window_ms / 1000;
     is->rules.soft_expiry = in->soft_bounce_expiry_ms / 1000;
-    is->max_size = (size_t) in->max_report_size;
+    /* the parser reads no more than MIME_MAX_SIZE: a larger report is not kept for it */
+    is->max_size = in->max_report_size > MIME_MAX_SIZE ? MIME_MAX_SIZE
+	: (size_t) in->max_report_size;
     is->keep = in->keep_reports;
     is->rewrite = in->rewrite_sender;
     copy_lists(is, conf);

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "intake.h"
+#include "mime.h"
 #include "recipient.h"
 #include "testutil.h"
 
@@ -74,11 +75,62 @@ test_buffer_within_cap(void **state)
     free(secret);
 }
 
+/*
+ * a report larger than the parser reads (MIME_MAX_SIZE) is too large
+ * whatever max_report_size says: it is not collected for nothing
+ */
+static void
+test_cap_of_the_reader(void **state)
+{
+    static unsigned char chunk[1 << 20];
+    char text[512], err[256], *secret, *path;
+    struct outpost_conf *conf;
+    struct intake_setup *is;
+    struct intake_msg m;
+    struct recipient r;
+
+    (void) state;
+    secret = testutil_write_tmp("0123456789abcdef-secret\n");
+    chmod(secret, 0600);
+    snprintf(text, sizeof(text), "[intake]\nbounce_domain = bounces.%%d\nsecret_file = %s\n"
+	     "max_report_size = 64M\n", secret);
+    path = testutil_write_tmp(text);
+    if ((conf = conf_load(path, err, sizeof(err))) == NULL)
+	fail_msg("%s", err);
+    setenv("OUTPOST_INTAKE_PARSER", TEST_BUILDDIR "/outpost-intake-parse", 1);
+    intake_init(conf);
+    if ((is = intake_setup_new(conf, getuid(), err, sizeof(err))) == NULL)
+	fail_msg("%s", err);
+    memset(&m, 0, sizeof(m));
+    memset(&r, 0, sizeof(r));
+    intake_msg_begin(&m, is, conf);
+    snprintf(r.addr, sizeof(r.addr), "fbl@bounces.shop.test");
+    assert_int_equal(intake_rcpt(&m, &r), 1);
+    intake_eoh(&m);
+    memset(chunk, 'x', sizeof(chunk));
+    while (m.len + sizeof(chunk) <= MIME_MAX_SIZE)
+	intake_body(&m, chunk, sizeof(chunk));
+    assert_int_equal(m.too_large, 0);
+    intake_body(&m, chunk, sizeof(chunk));
+    if (!m.too_large)
+	fail_msg("%zu bytes collected, more than the parser reads (%d)", m.len, MIME_MAX_SIZE);
+    assert_null(m.buf);
+    intake_msg_reset(&m);
+    intake_setup_unref(is);
+    intake_shutdown();
+    conf_free(conf);
+    unlink(path);
+    unlink(secret);
+    free(path);
+    free(secret);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_buffer_within_cap),
+	cmocka_unit_test(test_cap_of_the_reader),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
