@@ -99,6 +99,10 @@ UNIT_TESTS += tests/unit/test_rcluster
 tests_unit_test_rcluster_SOURCES = tests/unit/test_rcluster.c
 tests_unit_test_rcluster_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_rcluster_cut
+tests_unit_test_rcluster_cut_SOURCES = tests/unit/test_rcluster_cut.c
+tests_unit_test_rcluster_cut_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rcluster_cut_LDADD = $(UNIT_LIBS) -lpthread
 
 # make check-cluster: the suites that run on a Redis Cluster too, against one
 # (tests/lib/world.sh, OUTPOST_TEST_REDIS=cluster); its summary in

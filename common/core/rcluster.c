@@ -768,7 +768,9 @@ struct rcluster_flight {
 /*
  * rcluster_pipeline_start - group n commands by the master of their slot
  * and write every master's share, a chunk to each in turn so that all
- * start at once; a node that fails is not written again
+ * start at once; a node that fails is not written again, and a chunk cut
+ * while it was written counts as sent (its commands may have run: their
+ * replies are NULL, never sent a second time)
  */
 struct rcluster_flight *
 rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cmd)
@@ -813,6 +815,9 @@ rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cm
 	    if ((f->sent[j] == 0 ? rconn_pipe_send : rconn_pipe_more)
 		(c->node[j - 1]->conn, cmd, f->which + f->at[j] + f->sent[j], k) < 0) {
 		down[j] = 1;
+		/* cut while written: some may have reached the node and run */
+		if (rconn_maybe_ran(c->node[j - 1]->conn))
+		    f->sent[j] += k;
 		continue;
 	    }
 	    f->sent[j] += k;

@@ -96,7 +96,8 @@
  *	master before any reply is read (256 commands to each in turn, so
  *	that all masters start at once), then MOVED, ASK, TRYAGAIN and the
  *	commands of a node not reached sent again one by one through the
- *	map, as rcluster_command() sends them.
+ *	map, as rcluster_command() sends them (not those of a write that
+ *	was cut: they may have run, and get NULL).
  *	rcluster_pipeline_start() and rcluster_pipeline_finish() are its
  *	halves (rconn_pipeline_start()).
  *

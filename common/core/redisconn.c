@@ -723,7 +723,8 @@ pipe_write(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which, si
 
 /*
  * rconn_pipe_send - append the commands which[0..n-1] of cmd to a plain
- * connection and write them all; 0, or -1 with nothing sent
+ * connection and write them all; 0, or -1: nothing sent, or with
+ * rconn_maybe_ran() the write cut (some may have reached the server)
  */
 int
 rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
@@ -741,14 +742,15 @@ rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *whic
 /*
  * rconn_pipe_more - more commands after rconn_pipe_send(), on the same
  * connection (never a new one: the replies pending would be lost); 0, or
- * -1 with these not sent
+ * -1 as rconn_pipe_send()
  */
 int
 rconn_pipe_more(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
 		size_t n)
 {
     if (c->ctx == NULL)
-	return -1;
+	return (c->sent = 0), -1;
+    c->sent = 1;
     return pipe_write(c, cmd, which, n);
 }
 

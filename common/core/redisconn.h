@@ -128,7 +128,9 @@
  *	rconn_pipe_send() and rconn_pipe_read() are the two halves on one
  *	plain connection, for rcluster: the commands cmd[which[i]] (which
  *	NULL: cmd[i]) are written, then their replies read into
- *	reply[which[i]]; the send gives -1 when nothing was sent.
+ *	reply[which[i]]; the send gives -1 when nothing was sent, or when
+ *	the write was cut (rconn_maybe_ran() then 1: some commands may have
+ *	reached the server and run).
  *	rconn_pipe_more() writes more after rconn_pipe_send(), before the
  *	read, on the same connection only (-1, none sent, when it is gone).
  *
