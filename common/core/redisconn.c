@@ -171,6 +171,23 @@ auth_and_select(redisContext *ctx, const char *user, const char *pass, long db,
     return 0;
 }
 
+/* reply_port - a port in a reply: 1 to 65535 in plain digits, else -1 */
+static int
+reply_port(const redisReply *r)
+{
+    long p = 0;
+    size_t i;
+
+    if (r->len == 0 || r->len > 5)
+	return -1;
+    for (i = 0; i < r->len; i++) {
+	if (r->str[i] < '0' || r->str[i] > '9')
+	    return -1;
+	p = p * 10 + (r->str[i] - '0');
+    }
+    return p >= 1 && p <= 65535 ? (int) p : -1;
+}
+
 /* rconn_sentinel_resolve - ask the sentinels where the master is */
 int
 rconn_sentinel_resolve(const struct conf_redis *conf, char *host, size_t hostlen,
@@ -203,15 +220,17 @@ rconn_sentinel_resolve(const struct conf_redis *conf, char *host, size_t hostlen
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
 	    && r->element[0]->type == REDIS_REPLY_STRING
 	    && r->element[1]->type == REDIS_REPLY_STRING
-	    && r->element[0]->len < hostlen) {
+	    && r->element[0]->len > 0 && r->element[0]->len < hostlen
+	    && reply_port(r->element[1]) > 0) {
 	    snprintf(host, hostlen, "%s", r->element[0]->str);
-	    *port = atoi(r->element[1]->str);
+	    *port = reply_port(r->element[1]);
 	    freeReplyObject(r);
 	    redisFree(ctx);
 	    return 0;
 	}
-	snprintf(err, errlen, "sentinel %s does not know master %s%s%s",
-		 conf->sentinels.v[i], conf->sentinel_master,
+	snprintf(err, errlen, "sentinel %s %s master %s%s%s", conf->sentinels.v[i],
+		 r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+		 ? "gave an unusable address for" : "does not know", conf->sentinel_master,
 		 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
 		 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
 	if (r)
