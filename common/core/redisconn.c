@@ -431,16 +431,33 @@ static const char *const repeatable[] = {
     NULL,
 };
 
-/* command_repeatable - may this command run twice? */
+/*
+ * command_repeatable - may this command run twice?  Not a SET or EXPIRE
+ * with a condition (NX, XX, GT, LT) or SET ... GET: the second run
+ * answers as if another client had been first (SET NX: nil).
+ */
 static int
-command_repeatable(const char *name, size_t len)
+command_repeatable(int argc, const char **argv, const size_t *argvlen)
 {
-    const char *const *p;
+    static const char *const cond[] = {"NX", "XX", "GT", "LT", "GET", NULL};
+    const char *const *p, *const *q;
+    size_t len = argvlen ? argvlen[0] : strlen(argv[0]), l;
+    int i;
 
     for (p = repeatable; *p; p++)
-	if (strlen(*p) == len && strncasecmp(*p, name, len) == 0)
-	    return 1;
-    return 0;
+	if (strlen(*p) == len && strncasecmp(*p, argv[0], len) == 0)
+	    break;
+    if (*p == NULL)
+	return 0;
+    if (strcmp(*p, "SET") != 0 && strcmp(*p, "EXPIRE") != 0)
+	return 1;
+    for (i = 3; i < argc; i++) {
+	l = argvlen ? argvlen[i] : strlen(argv[i]);
+	for (q = cond; *q; q++)
+	    if (strlen(*q) == l && strncasecmp(*q, argv[i], l) == 0)
+		return 0;
+    }
+    return 1;
 }
 
 /*
@@ -601,8 +618,7 @@ rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvle
     if (c->cl && argc >= 1)
 	return cluster_command(c, argc, argv, argvlen);
     r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
-				     command_repeatable(argv[0], argvlen ? argvlen[0]
-							: strlen(argv[0])));
+				     command_repeatable(argc, argv, argvlen));
     if (r == NULL)
 	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     return r;

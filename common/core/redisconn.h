@@ -55,7 +55,8 @@
  *	cut while a command ran (EOF, ECONNRESET, EPIPE on one that was up
  *	before the command) is replaced at once and the command sent once
  *	more, if it may run twice: read-only commands, SET and DEL (the
- *	list is in redisconn.c), and scripts whose rscript says repeatable.
+ *	list is in redisconn.c; not SET NX, XX or GET, whose second run
+ *	answers otherwise), and scripts whose rscript says repeatable.
  *	Counters (INCR, HINCRBY and scripts that count) are not sent again:
  *	the reply that was lost may mean the count was made.  A command
  *	refused with READONLY (a failover demoted the server: it did not
