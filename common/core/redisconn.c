@@ -612,13 +612,24 @@ cluster_command(struct rconn *c, int argc, const char **argv, const size_t *argv
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
 {
+    return rconn_command_repeat(c, argc, argv, argvlen, -1);
+}
+
+/*
+ * rconn_command_repeat - the same; after a cut while it ran, sent again
+ * if repeat is 1, never if 0, as its name says if -1 (rcluster's scripts)
+ */
+redisReply *
+rconn_command_repeat(struct rconn *c, int argc, const char **argv, const size_t *argvlen,
+		     int repeat)
+{
     redisReply *r;
 
     /* on a cluster, the node's connection counts its own failures */
     if (c->cl && argc >= 1)
 	return cluster_command(c, argc, argv, argvlen);
-    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
-				     command_repeatable(argc, argv, argvlen));
+    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen, repeat >= 0 ? repeat
+				     : command_repeatable(argc, argv, argvlen));
     if (r == NULL)
 	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     return r;

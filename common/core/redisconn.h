@@ -8,6 +8,9 @@
  *	void rconn_free(struct rconn *c);
  *	redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
  *				  const size_t *argvlen);
+ *	redisReply *rconn_command_repeat(struct rconn *c, int argc,
+ *					 const char **argv,
+ *					 const size_t *argvlen, int repeat);
  *	redisReply *rconn_commandv(struct rconn *c, const char *arg, ...);
  *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
  *			       int argc, const char **argv, const size_t *argvlen);
@@ -82,7 +85,9 @@
  *	as replies.  After a NULL, rconn_maybe_ran() says whether the
  *	command was sent (it may have run) or failed before (no connection).
  *	rconn_commandv() takes NUL-terminated strings ending
- *	with NULL.
+ *	with NULL.  rconn_command_repeat() is rconn_command() told whether
+ *	the command may be sent again after a cut (repeat 1 or 0; -1: by its
+ *	name, as rconn_command() does): the cluster client's scripts.
  *
  *	rconn_eval() runs a Lua script by EVALSHA, and by EVAL when the
  *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
@@ -181,6 +186,8 @@ struct rconn *rconn_new(const struct conf_redis *conf);
 void rconn_free(struct rconn *c);
 redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
 			  const size_t *argvlen);
+redisReply *rconn_command_repeat(struct rconn *c, int argc, const char **argv,
+				 const size_t *argvlen, int repeat);
 redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
     __attribute__((sentinel));
 redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,

@@ -1,12 +1,14 @@
 /*
- * test_rcluster_cut - the cluster client's pipelines when a node's
- * connection is cut while the pipeline is being written: the commands that
- * reached the node may have run and must never be sent a second time
+ * test_rcluster_cut - the cluster client when a node's connection is cut:
+ * a pipeline cut while it is written (the commands that reached the node
+ * may have run and must never be sent a second time), and a script cut
+ * while it ran (sent again on a new connection when its rscript says it
+ * may run twice, as on a single Redis; never otherwise)
  *
  * The node is a thread of the test on a loopback TCP port: it gives a slot
  * map naming itself for every slot, and on its first connection reads a few
- * commands, then closes it with a reset (as a crash or CLIENT KILL would)
- * while the client is still writing.  It counts each command it is given.
+ * commands (or one script), then closes it with a reset (as a crash or
+ * CLIENT KILL would).  It counts each command it is given.
  */
 #include "config.h"
 
@@ -36,6 +38,7 @@ struct node {
     int conns;				/* connections accepted */
     int seen[NCMD];			/* times each command reached the node */
     int seen_first[NCMD];		/* ... on the connection that was cut */
+    int scripts;			/* EVALSHA and EVAL given */
     pthread_t tid;
 };
 
@@ -114,6 +117,14 @@ serve(int fd, int first)
 		snprintf(map, sizeof(map), "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n"
 			 "127.0.0.1\r\n:%d\r\n", nd.port);
 		say(fd, map, strlen(map));
+	    } else if (strncmp(a, "EVAL", 4) == 0) {
+		__atomic_add_fetch(&nd.scripts, 1, __ATOMIC_SEQ_CST);
+		if (first) {			/* it ran; its reply is lost */
+		    free(buf);
+		    close(fd);
+		    return;
+		}
+		say(fd, ":7\r\n", 4);
 	    } else {
 		id = atoi(c + 1);		/* HSET h{t} fID value */
 		if (id >= 0 && id < NCMD) {
@@ -239,11 +250,71 @@ test_cut_while_writing(void **state)
     }
 }
 
+/* script - rconn_eval() of a one-key script cut while it ran; the reply */
+static redisReply *
+script(int repeatable)
+{
+    struct rscript sc;
+    struct conf_redis conf;
+    const char *argv[2] = {"k{t}", "x"};
+    char seed[32];
+    char *seeds[1] = {seed};
+    struct rconn *c;
+    redisReply *r;
+
+    node_start();
+    memset(&conf, 0, sizeof(conf));
+    snprintf(seed, sizeof(seed), "127.0.0.1:%d", nd.port);
+    conf.cluster.n = 1;
+    conf.cluster.v = seeds;
+    conf.prefix = "t:";
+    conf.connect_timeout_ms = 5000;
+    conf.command_timeout_ms = 5000;
+    conf.reconnect_min_ms = 100;
+    conf.reconnect_max_ms = 100;
+    rscript_init(&sc, "return 7");
+    sc.repeatable = repeatable;
+    c = rconn_new(&conf);
+    r = rconn_eval(c, &sc, 1, 2, argv, NULL);	/* the map, then the script */
+    rconn_free(c);
+    node_stop();
+    return r;
+}
+
+/* a script that may run twice, cut while it ran: sent again, answered */
+static void
+test_script_again(void **state)
+{
+    redisReply *r;
+
+    (void) state;
+    r = script(1);
+    assert_int_equal(nd.scripts, 2);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->integer, 7);
+    freeReplyObject(r);
+}
+
+/* one that may not: NULL, and it reached the node once */
+static void
+test_script_not_again(void **state)
+{
+    redisReply *r;
+
+    (void) state;
+    r = script(0);
+    assert_null(r);
+    assert_int_equal(nd.scripts, 1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_cut_while_writing),
+	cmocka_unit_test(test_script_again),
+	cmocka_unit_test(test_script_not_again),
     };
 
     signal(SIGPIPE, SIG_IGN);
