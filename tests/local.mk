@@ -105,6 +105,18 @@ UNIT_TESTS += tests/unit/test_rcluster
 tests_unit_test_rcluster_SOURCES = tests/unit/test_rcluster.c
 tests_unit_test_rcluster_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rcluster_LDADD = $(UNIT_LIBS)
+UNIT_TESTS += tests/unit/test_rcluster_cut
+tests_unit_test_rcluster_cut_SOURCES = tests/unit/test_rcluster_cut.c
+tests_unit_test_rcluster_cut_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rcluster_cut_LDADD = $(UNIT_LIBS) -lpthread
+UNIT_TESTS += tests/unit/test_sentinel_reply
+tests_unit_test_sentinel_reply_SOURCES = tests/unit/test_sentinel_reply.c
+tests_unit_test_sentinel_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sentinel_reply_LDADD = $(UNIT_LIBS) -lpthread
+UNIT_TESTS += tests/unit/test_rconn_resend
+tests_unit_test_rconn_resend_SOURCES = tests/unit/test_rconn_resend.c
+tests_unit_test_rconn_resend_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rconn_resend_LDADD = $(UNIT_LIBS) -lpthread
 
 # make check-cluster: the suites that run on a Redis Cluster too, against one
 # (tests/lib/world.sh, OUTPOST_TEST_REDIS=cluster); its summary in

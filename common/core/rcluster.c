@@ -46,7 +46,7 @@ static struct rc_node *node_get(struct rcluster *c, const char *host, int port);
 static redisReply *fail(struct rcluster *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static redisReply *routed(struct rcluster *c, int slot, int argc, const char **argv,
-			  const size_t *argvlen);
+			  const size_t *argvlen, int repeat);
 
 /* rcluster_keyslot - CRC16 (XMODEM) of the key or its hash tag, mod 16384 */
 unsigned
@@ -588,10 +588,11 @@ sleep_ms(long long ms)
  * routed - one command to the master of slot, following MOVED and ASK,
  * reading the map again when the owner cannot be reached, and sending it
  * again from the start after a TRYAGAIN (it did not run) until [redis]
- * command_timeout has passed
+ * command_timeout has passed; repeat as rconn_command_repeat() takes it
  */
 static redisReply *
-routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *argvlen)
+routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *argvlen,
+       int repeat)
 {
     struct rc_node *n, *ask = NULL;
     char host[RCLUSTER_HOSTLEN];
@@ -612,7 +613,7 @@ routed(struct rcluster *c, int slot, int argc, const char **argv, const size_t *
 	    if ((r = rconn_commandv(n->conn, "ASKING", NULL)) != NULL)
 		freeReplyObject(r);
 	}
-	if ((r = rconn_command(n->conn, argc, argv, argvlen)) == NULL) {
+	if ((r = rconn_command_repeat(n->conn, argc, argv, argvlen, repeat)) == NULL) {
 	    /* sent: it may have run, so not again; else a failover may be why */
 	    c->sent = rconn_maybe_ran(n->conn);
 	    if (c->sent || ask || hops >= RCLUSTER_MAX_HOPS)
@@ -697,7 +698,7 @@ rcluster_command(struct rcluster *c, int firstkey, int nkeys, int argc,
 	return fail(c, "empty command");
     if ((slot = keys_slot(c, firstkey, nkeys, argc, argv, argvlen)) == -2)
 	return NULL;
-    return routed(c, slot, argc, argv, argvlen);
+    return routed(c, slot, argc, argv, argvlen, -1);
 }
 
 /* rcluster_eval - EVALSHA, then EVAL on NOSCRIPT, where the keys live */
@@ -725,12 +726,12 @@ rcluster_eval(struct rcluster *c, struct rscript *s, int nkeys, int argc,
 	av[i + 3] = argv[i];
 	al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    r = routed(c, slot, argc + 3, av, al);
+    r = routed(c, slot, argc + 3, av, al, s->repeatable);
     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 	freeReplyObject(r);
 	av[0] = "EVAL", al[0] = 4;
 	av[1] = s->source, al[1] = strlen(s->source);
-	r = routed(c, slot, argc + 3, av, al);
+	r = routed(c, slot, argc + 3, av, al, s->repeatable);
     }
     free(av);
     free(al);
@@ -768,7 +769,9 @@ struct rcluster_flight {
 /*
  * rcluster_pipeline_start - group n commands by the master of their slot
  * and write every master's share, a chunk to each in turn so that all
- * start at once; a node that fails is not written again
+ * start at once; a node that fails is not written again, and a chunk cut
+ * while it was written counts as sent (its commands may have run: their
+ * replies are NULL, never sent a second time)
  */
 struct rcluster_flight *
 rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cmd)
@@ -813,6 +816,9 @@ rcluster_pipeline_start(struct rcluster *c, size_t n, const struct rconn_cmd *cm
 	    if ((f->sent[j] == 0 ? rconn_pipe_send : rconn_pipe_more)
 		(c->node[j - 1]->conn, cmd, f->which + f->at[j] + f->sent[j], k) < 0) {
 		down[j] = 1;
+		/* cut while written: some may have reached the node and run */
+		if (rconn_maybe_ran(c->node[j - 1]->conn))
+		    f->sent[j] += k;
 		continue;
 	    }
 	    f->sent[j] += k;
@@ -849,7 +855,8 @@ rcluster_pipeline_finish(struct rcluster_flight *f, redisReply **reply)
 	    continue;			/* a reply, or cut while it ran: it may have */
 	if (reply[i])
 	    freeReplyObject(reply[i]);
-	reply[i] = routed(c, f->slot[i], f->cmd[i].argc, f->cmd[i].argv, f->cmd[i].argvlen);
+	reply[i] = routed(c, f->slot[i], f->cmd[i].argc, f->cmd[i].argv, f->cmd[i].argvlen,
+			  -1);
     }
     for (i = 0; i < f->n; i++)
 	lost += reply[i] == NULL;

@@ -66,7 +66,8 @@
  *	cannot be reached before the command is sent, the map is read again
  *	(a failover may have promoted a replica) and the command sent to the
  *	owner named then; a command cut while it ran is never sent again
- *	here (rconn resends the repeatable ones on the same node).  A
+ *	here (rconn resends the repeatable ones on the same node, and
+ *	rcluster_eval()'s scripts when their rscript says repeatable).  A
  *	TRYAGAIN reply (the slot is being migrated and the command's keys
  *	are split between its two nodes for a moment: the command did not
  *	run, so any command, scripts too, may be sent again) is waited out:
@@ -96,7 +97,8 @@
  *	master before any reply is read (256 commands to each in turn, so
  *	that all masters start at once), then MOVED, ASK, TRYAGAIN and the
  *	commands of a node not reached sent again one by one through the
- *	map, as rcluster_command() sends them.
+ *	map, as rcluster_command() sends them (not those of a write that
+ *	was cut: they may have run, and get NULL).
  *	rcluster_pipeline_start() and rcluster_pipeline_finish() are its
  *	halves (rconn_pipeline_start()).
  *

@@ -171,6 +171,23 @@ auth_and_select(redisContext *ctx, const char *user, const char *pass, long db,
     return 0;
 }
 
+/* reply_port - a port in a reply: 1 to 65535 in plain digits, else -1 */
+static int
+reply_port(const redisReply *r)
+{
+    long p = 0;
+    size_t i;
+
+    if (r->len == 0 || r->len > 5)
+	return -1;
+    for (i = 0; i < r->len; i++) {
+	if (r->str[i] < '0' || r->str[i] > '9')
+	    return -1;
+	p = p * 10 + (r->str[i] - '0');
+    }
+    return p >= 1 && p <= 65535 ? (int) p : -1;
+}
+
 /* rconn_sentinel_resolve - ask the sentinels where the master is */
 int
 rconn_sentinel_resolve(const struct conf_redis *conf, char *host, size_t hostlen,
@@ -203,15 +220,17 @@ rconn_sentinel_resolve(const struct conf_redis *conf, char *host, size_t hostlen
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
 	    && r->element[0]->type == REDIS_REPLY_STRING
 	    && r->element[1]->type == REDIS_REPLY_STRING
-	    && r->element[0]->len < hostlen) {
+	    && r->element[0]->len > 0 && r->element[0]->len < hostlen
+	    && reply_port(r->element[1]) > 0) {
 	    snprintf(host, hostlen, "%s", r->element[0]->str);
-	    *port = atoi(r->element[1]->str);
+	    *port = reply_port(r->element[1]);
 	    freeReplyObject(r);
 	    redisFree(ctx);
 	    return 0;
 	}
-	snprintf(err, errlen, "sentinel %s does not know master %s%s%s",
-		 conf->sentinels.v[i], conf->sentinel_master,
+	snprintf(err, errlen, "sentinel %s %s master %s%s%s", conf->sentinels.v[i],
+		 r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+		 ? "gave an unusable address for" : "does not know", conf->sentinel_master,
 		 r && r->type == REDIS_REPLY_ERROR ? ": " : "",
 		 r && r->type == REDIS_REPLY_ERROR ? r->str : "");
 	if (r)
@@ -412,16 +431,33 @@ static const char *const repeatable[] = {
     NULL,
 };
 
-/* command_repeatable - may this command run twice? */
+/*
+ * command_repeatable - may this command run twice?  Not a SET or EXPIRE
+ * with a condition (NX, XX, GT, LT) or SET ... GET: the second run
+ * answers as if another client had been first (SET NX: nil).
+ */
 static int
-command_repeatable(const char *name, size_t len)
+command_repeatable(int argc, const char **argv, const size_t *argvlen)
 {
-    const char *const *p;
+    static const char *const cond[] = {"NX", "XX", "GT", "LT", "GET", NULL};
+    const char *const *p, *const *q;
+    size_t len = argvlen ? argvlen[0] : strlen(argv[0]), l;
+    int i;
 
     for (p = repeatable; *p; p++)
-	if (strlen(*p) == len && strncasecmp(*p, name, len) == 0)
-	    return 1;
-    return 0;
+	if (strlen(*p) == len && strncasecmp(*p, argv[0], len) == 0)
+	    break;
+    if (*p == NULL)
+	return 0;
+    if (strcmp(*p, "SET") != 0 && strcmp(*p, "EXPIRE") != 0)
+	return 1;
+    for (i = 3; i < argc; i++) {
+	l = argvlen ? argvlen[i] : strlen(argv[i]);
+	for (q = cond; *q; q++)
+	    if (strlen(*q) == l && strncasecmp(*q, argv[i], l) == 0)
+		return 0;
+    }
+    return 1;
 }
 
 /*
@@ -576,14 +612,24 @@ cluster_command(struct rconn *c, int argc, const char **argv, const size_t *argv
 redisReply *
 rconn_command(struct rconn *c, int argc, const char **argv, const size_t *argvlen)
 {
+    return rconn_command_repeat(c, argc, argv, argvlen, -1);
+}
+
+/*
+ * rconn_command_repeat - the same; after a cut while it ran, sent again
+ * if repeat is 1, never if 0, as its name says if -1 (rcluster's scripts)
+ */
+redisReply *
+rconn_command_repeat(struct rconn *c, int argc, const char **argv, const size_t *argvlen,
+		     int repeat)
+{
     redisReply *r;
 
     /* on a cluster, the node's connection counts its own failures */
     if (c->cl && argc >= 1)
 	return cluster_command(c, argc, argv, argvlen);
-    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen,
-				     command_repeatable(argv[0], argvlen ? argvlen[0]
-							: strlen(argv[0])));
+    r = argc < 1 ? NULL : command_retry(c, argc, argv, argvlen, repeat >= 0 ? repeat
+				     : command_repeatable(argc, argv, argvlen));
     if (r == NULL)
 	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     return r;
@@ -723,7 +769,8 @@ pipe_write(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which, si
 
 /*
  * rconn_pipe_send - append the commands which[0..n-1] of cmd to a plain
- * connection and write them all; 0, or -1 with nothing sent
+ * connection and write them all; 0, or -1: nothing sent, or with
+ * rconn_maybe_ran() the write cut (some may have reached the server)
  */
 int
 rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
@@ -741,14 +788,15 @@ rconn_pipe_send(struct rconn *c, const struct rconn_cmd *cmd, const size_t *whic
 /*
  * rconn_pipe_more - more commands after rconn_pipe_send(), on the same
  * connection (never a new one: the replies pending would be lost); 0, or
- * -1 with these not sent
+ * -1 as rconn_pipe_send()
  */
 int
 rconn_pipe_more(struct rconn *c, const struct rconn_cmd *cmd, const size_t *which,
 		size_t n)
 {
     if (c->ctx == NULL)
-	return -1;
+	return (c->sent = 0), -1;
+    c->sent = 1;
     return pipe_write(c, cmd, which, n);
 }
 

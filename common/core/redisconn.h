@@ -8,6 +8,9 @@
  *	void rconn_free(struct rconn *c);
  *	redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
  *				  const size_t *argvlen);
+ *	redisReply *rconn_command_repeat(struct rconn *c, int argc,
+ *					 const char **argv,
+ *					 const size_t *argvlen, int repeat);
  *	redisReply *rconn_commandv(struct rconn *c, const char *arg, ...);
  *	redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
  *			       int argc, const char **argv, const size_t *argvlen);
@@ -55,7 +58,8 @@
  *	cut while a command ran (EOF, ECONNRESET, EPIPE on one that was up
  *	before the command) is replaced at once and the command sent once
  *	more, if it may run twice: read-only commands, SET and DEL (the
- *	list is in redisconn.c), and scripts whose rscript says repeatable.
+ *	list is in redisconn.c; not SET NX, XX or GET, whose second run
+ *	answers otherwise), and scripts whose rscript says repeatable.
  *	Counters (INCR, HINCRBY and scripts that count) are not sent again:
  *	the reply that was lost may mean the count was made.  A command
  *	refused with READONLY (a failover demoted the server: it did not
@@ -81,7 +85,9 @@
  *	as replies.  After a NULL, rconn_maybe_ran() says whether the
  *	command was sent (it may have run) or failed before (no connection).
  *	rconn_commandv() takes NUL-terminated strings ending
- *	with NULL.
+ *	with NULL.  rconn_command_repeat() is rconn_command() told whether
+ *	the command may be sent again after a cut (repeat 1 or 0; -1: by its
+ *	name, as rconn_command() does): the cluster client's scripts.
  *
  *	rconn_eval() runs a Lua script by EVALSHA, and by EVAL when the
  *	server answers NOSCRIPT (after a restart or SCRIPT FLUSH).  argv holds
@@ -128,7 +134,9 @@
  *	rconn_pipe_send() and rconn_pipe_read() are the two halves on one
  *	plain connection, for rcluster: the commands cmd[which[i]] (which
  *	NULL: cmd[i]) are written, then their replies read into
- *	reply[which[i]]; the send gives -1 when nothing was sent.
+ *	reply[which[i]]; the send gives -1 when nothing was sent, or when
+ *	the write was cut (rconn_maybe_ran() then 1: some commands may have
+ *	reached the server and run).
  *	rconn_pipe_more() writes more after rconn_pipe_send(), before the
  *	read, on the same connection only (-1, none sent, when it is gone).
  *
@@ -178,6 +186,8 @@ struct rconn *rconn_new(const struct conf_redis *conf);
 void rconn_free(struct rconn *c);
 redisReply *rconn_command(struct rconn *c, int argc, const char **argv,
 			  const size_t *argvlen);
+redisReply *rconn_command_repeat(struct rconn *c, int argc, const char **argv,
+				 const size_t *argvlen, int repeat);
 redisReply *rconn_commandv(struct rconn *c, const char *arg, ...)
     __attribute__((sentinel));
 redisReply *rconn_eval(struct rconn *c, struct rscript *s, int nkeys,
