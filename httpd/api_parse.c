@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api_parse.h"
+#include "events.h"
 #include "json_scan.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -135,13 +136,7 @@ api_query(struct api_route *r, const char *name, const char *value, const char *
 	    return (*why = "since: a duration such as 24h, or a UTC date YYYY-MM-DD[THH]", 400);
 	memcpy(r->since, value, strlen(value) + 1);
     } else if (strcmp(name, "after") == 0) {
-	size_t d = strspn(value, "0123456789");
-
-	if (d == 0 || d > 20 || (value[d] != '\0' && (value[d] != '-'
-						     || value[d + 1] == '\0'
-						     || strspn(value + d + 1, "0123456789")
-						     != strlen(value + d + 1)
-						     || strlen(value + d + 1) > 20)))
+	if (!events_id_valid(value) || strlen(value) >= sizeof(r->after))
 	    return (*why = "after: an event id (MS-SEQ, the next value of an earlier page)", 400);
 	memcpy(r->after, value, strlen(value) + 1);
     } else if (strcmp(name, "by") == 0) {

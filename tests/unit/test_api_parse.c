@@ -152,6 +152,12 @@ test_route(void **state)
     assert_int_equal(api_query(&r, "after", "-1", &why), 400);
     assert_int_equal(api_query(&r, "after", "12-3-4", &why), 400);
     assert_int_equal(api_query(&r, "after", "123456789012345678901", &why), 400);
+    /* 20 digits, but more than a stream id's 64 bits: Redis would refuse it */
+    assert_int_equal(api_query(&r, "after", "18446744073709551616", &why), 400);
+    assert_int_equal(api_query(&r, "after", "99999999999999999999-0", &why), 400);
+    assert_int_equal(api_query(&r, "after", "1-18446744073709551616", &why), 400);
+    assert_int_equal(api_query(&r, "after", "18446744073709551615-18446744073709551615",
+				&why), 0);
     assert_int_equal(api_query(&r, "after", "", &why), 400);
     assert_int_equal(api_route("POST", "/v1/stats", &r, &why), 405);
     assert_int_equal(api_route("GET", "/v1/suppressions/a@b.test/x", &r, &why), 404);
