@@ -58,6 +58,7 @@ struct api_req {
     unsigned err_status;	/* an answer decided before the end: 0 none */
     char *err_body;
     long err_retry;
+    const char *allow;		/* a 405's Allow header (static) */
     int queued, done;		/* a job is with the worker; its answer is in */
     int final;			/* the request's job has been answered */
     unsigned long long received;
@@ -111,6 +112,8 @@ answer(struct api_req *q, unsigned status, char *body, long retry)
 	snprintf(ra, sizeof(ra), "%ld", retry);
 	MHD_add_response_header(r, "Retry-After", ra);
     }
+    if (status == 405 && q->allow)
+	MHD_add_response_header(r, "Allow", q->allow);
     rv = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rv;
@@ -355,6 +358,7 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
     } else if (st == 405) {
 	snprintf(allow, sizeof(allow), "method not allowed here (allowed: %s)", why);
 	refuse(q, 405, "method_not_allowed", allow);
+	q->allow = why;
     } else if (st != 0) {
 	refuse(q, 400, "invalid", why);
     }
