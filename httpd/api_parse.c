@@ -203,6 +203,7 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
     struct json_scan s;
     struct json_tok t;
     size_t i, at = 0;
+    unsigned seen = 0;
     int rc = -1, k;
 
     json_scan_init(&s, json, len);
@@ -223,6 +224,11 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
 	    *why = "unknown member (address, reason, scope, time, expires, source)";
 	    goto out;
 	}
+	if (seen & 1u << i) {
+	    *why = "a member given twice";
+	    goto out;
+	}
+	seen |= 1u << i;
 	k = json_scan_next(&s, &t);
 	if (k == JSON_LITERAL && t.len == 4 && memcmp(t.p, "null", 4) == 0)
 	    continue;
@@ -240,6 +246,12 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
 	*why = "not a JSON object";
 	goto out;
     }
+    /* the reader stops after the object: what follows must be white space */
+    for (; s.pos < len; s.pos++)
+	if (memchr(" \t\r\n", json[s.pos], 4) == NULL) {
+	    *why = "text after the JSON object";
+	    goto out;
+	}
     if (val[0][0] == '\0' && address && strlen(address) < FIELD_MAX)
 	strcpy(val[0], address);
     if (val[0][0] == '\0') {

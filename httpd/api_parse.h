@@ -44,7 +44,8 @@
  *	api_json_row() turns one JSON object {"address", "reason", "scope",
  *	"time", "expires", "source"} (strings; times may also be numbers;
  *	every member optional but address, which defaults to the address
- *	argument unless that is NULL; reason defaults to manual) into the
+ *	argument unless that is NULL; reason defaults to manual; each at
+ *	most once, nothing but white space after the object) into the
  *	CSV row of
  *	sup_csv_parse(3), so that both forms of an import, and the body of
  *	a PUT, go through the one validation of the suppression list.  It

@@ -276,6 +276,17 @@ test_json_row(void **state)
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
     j = "{\"address\":\"a@b.test\"";
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    /* refused: text after the object (a second one), a member twice */
+    j = "{\"address\":\"a@b.test\"} {\"address\":\"c@d.test\"}";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    j = "{\"address\":\"a@b.test\"},manual,,,";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    j = "{\"address\":\"a@b.test\",\"scope\":\"shop.test\",\"scope\":\"other.test\"}";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    assert_int_equal(api_json_row("{}\0x", 5, "a@b.test", csv, sizeof(csv), &why), -1);
+    /* white space after it is no text */
+    j = "{\"address\":\"a@b.test\"} \t\r\n";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), 0);
     /* a valid row with a bad reason fails in the one validation */
     j = "{\"address\":\"a@b.test\",\"reason\":\"dislike\"}";
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), 0);
