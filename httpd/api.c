@@ -7,7 +7,9 @@
  * worker resumes it with the answer.  An import sends a job each time a
  * batch of rows is full, and reads on once the worker has written it; its
  * first batch is its first row, so that the key is checked before a
- * stranger's rows take any room.  A request keeps the settings in force
+ * stranger's rows take any room.  So does POST /v1/messages, whose key is
+ * checked by a job of its own when its body begins (a body is kept whole,
+ * up to api_max_message).  A request keeps the settings in force
  * when it began (hsettings(3)) until its end: its limits, its tenants.
  */
 #include "config.h"
@@ -65,8 +67,8 @@ struct api_req {
     char *body;			/* a PUT's */
     size_t blen;
     struct api_job job;
+    int authed;			/* its key checked by an earlier job */
     /* an import */
-    int authed;
     char line[SUP_CSV_LINE_MAX + 1];
     size_t llen;
     int toolong;
@@ -160,6 +162,22 @@ send_job(struct api_req *q)
 	q->done = 1;
 	MHD_resume_connection(q->conn);
     }
+}
+
+/* auth_result - the worker checked the key of a request with a body */
+static void
+auth_result(struct api_req *q)
+{
+    if (q->job.status != 200) {
+	q->err_status = q->job.status;
+	q->err_body = q->job.body_out;
+	q->err_retry = q->job.retry_after;
+	q->job.body_out = NULL;
+	return;
+    }
+    free(q->job.body_out);
+    q->job.body_out = NULL;
+    q->authed = 1;
 }
 
 /* ---------------------------------------------------------------- imports */
@@ -393,6 +411,11 @@ body_data(struct api_req *q, const char *data, size_t *size)
 	import_data(q, data, size);
 	q->received += n - *size;
 	return;
+    } else if (q->err_status == 0 && q->rt.op == API_MESSAGES && !q->authed) {
+	/* the key first: a stranger's body is never kept (offered again) */
+	q->job.kind = API_JOB_AUTH;
+	send_job(q);
+	return;
     } else if (q->err_status == 0) {
 	q->body = xreallocarray(q->body, q->blen + n + 1, 1);
 	memcpy(q->body + q->blen, data, n);
@@ -420,6 +443,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	q->done = q->queued = 0;
 	if (q->job.kind == API_JOB_IMPORT)
 	    import_result(q);
+	else if (q->job.kind == API_JOB_AUTH)
+	    auth_result(q);
 	else
 	    q->final = 1;
     }
@@ -447,6 +472,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	return import_answer(q);
     }
     if (!q->final) {
+	q->job.kind = API_JOB_REQUEST;
+	q->job.need_auth = !q->authed;
 	q->job.body = q->body;
 	q->job.body_len = q->blen;
 	q->job.idem_key = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,

@@ -142,6 +142,29 @@ is "$(api "${keyA:0:20}$(printf '%064d' 0)" GET /v1/suppressions/a@gmail.test)" 
     "a known ID with a wrong secret: 401"
 is "$(api "$keyGone" GET /v1/suppressions/a@gmail.test)" 401 "a revoked key: 401"
 like "$(j 'd["error"]["message"]')" "revoked" "and says unknown or revoked"
+# a stranger's POST /v1/messages: its key is read when its body begins, not once
+# api_max_message bytes of it (10M a connection by default) are kept
+lookups() {
+    redis_cli INFO commandstats | tr -d '\r' |
+        awk -F'[:=,]' '$1 == "cmdstat_hgetall" { n = $3 } END { print n + 0 }'
+}
+if redis_is_cluster; then
+    skip "a stranger's message body waits for its key" "INFO commandstats is a node's"
+else
+    before=$(lookups)
+    "$PYTHON" - "$keyGone" <<'EOP' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 8481))
+s.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: relay.test\r\nAuthorization: Bearer "
+          + sys.argv[1].encode() + b"\r\nContent-Length: 5000000\r\n\r\n{" + b" " * 65535)
+time.sleep(60)                  # the rest never comes
+EOP
+    slow_pid=$!
+    looked_up() { [ "$(lookups)" -gt "$before" ]; }
+    ok 'wait_until 5 looked_up' \
+        "a stranger's message body, 64k of 5M sent: its key is read already"
+    kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null
+fi
 
 # ---------------------------------------------------------------- routes
 is "$(api "$keyA1" GET /v1/nothing)" 404 "an unknown path: 404"
