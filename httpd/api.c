@@ -5,12 +5,12 @@
  * at the first call (the headers), its body at the next ones, and at the
  * last one a job goes to the worker with the connection suspended; the
  * worker resumes it with the answer.  An import sends a job each time a
- * batch of rows is full, and reads on once the worker has written it; its
- * first batch is its first row, so that the key is checked before a
- * stranger's rows take any room.  So does POST /v1/messages, whose key is
- * checked by a job of its own when its body begins (a body is kept whole,
- * up to api_max_message).  A request keeps the settings in force
- * when it began (hsettings(3)) until its end: its limits, its tenants.
+ * batch of rows is full, and reads on once the worker has written it.
+ * An import and POST /v1/messages (whose body is kept whole, up to
+ * api_max_message) have their key checked by a job of its own when their
+ * body begins: a stranger's body is neither read nor kept.  A request
+ * keeps the settings in force when it began (hsettings(3)) until its
+ * end: its limits, its tenants.
  */
 #include "config.h"
 
@@ -178,6 +178,10 @@ auth_result(struct api_req *q)
     free(q->job.body_out);
     q->job.body_out = NULL;
     q->authed = 1;
+    if (q->rt.op == API_SUP_IMPORT) {
+	q->batch = xcalloc(API_IMPORT_BATCH, sizeof(*q->batch));
+	q->lines = xcalloc(API_IMPORT_BATCH, sizeof(*q->lines));
+    }
 }
 
 /* ---------------------------------------------------------------- imports */
@@ -260,11 +264,7 @@ import_result(struct api_req *q)
     }
     free(q->job.body_out);
     q->job.body_out = NULL;
-    if (!q->authed) {
-	q->batch = xreallocarray(q->batch, API_IMPORT_BATCH, sizeof(*q->batch));
-	q->lines = xreallocarray(q->lines, API_IMPORT_BATCH, sizeof(*q->lines));
-	q->authed = 1;
-    }
+    q->authed = 1;			/* an import without a body: checked now */
     q->added += q->job.written;
     if (q->job.refused > 0) {
 	q->invalid += q->job.refused - 1;
@@ -291,7 +291,7 @@ import_data(struct api_req *q, const char *data, size_t *size)
 	import_row(q);
 	q->llen = 0;
 	q->toolong = 0;
-	if (q->nbatch == (q->authed ? API_IMPORT_BATCH : 1)) {
+	if (q->nbatch == API_IMPORT_BATCH) {
 	    *size -= i + 1;
 	    import_send(q);
 	    return;
@@ -387,11 +387,6 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
 	       "(Authorization: Bearer KEY)");
     if (q->err_status == 401)
 	authlimit_charge(a->authlimit, &q->hs->conf->httpd, &q->job.client);
-    if (q->rt.op == API_SUP_IMPORT) {
-	/* one row until the key is checked: a stranger costs no batch */
-	q->batch = xcalloc(1, sizeof(*q->batch));
-	q->lines = xcalloc(1, sizeof(*q->lines));
-    }
     return q;
 }
 
@@ -406,15 +401,16 @@ body_data(struct api_req *q, const char *data, size_t *size)
 
     if (q->received + n > max) {
 	refuse(q, 413, "too_large", "the request body is too large");
+    } else if (q->err_status == 0 && !q->authed
+	       && (q->rt.op == API_SUP_IMPORT || q->rt.op == API_MESSAGES)) {
+	/* the key first: a stranger's body is neither read nor kept (offered again) */
+	q->job.kind = API_JOB_AUTH;
+	send_job(q);
+	return;
     } else if (q->err_status == 0 && q->rt.op == API_SUP_IMPORT) {
 	/* what a full batch left is offered again: count it once */
 	import_data(q, data, size);
 	q->received += n - *size;
-	return;
-    } else if (q->err_status == 0 && q->rt.op == API_MESSAGES && !q->authed) {
-	/* the key first: a stranger's body is never kept (offered again) */
-	q->job.kind = API_JOB_AUTH;
-	send_job(q);
 	return;
     } else if (q->err_status == 0) {
 	q->body = xreallocarray(q->body, q->blen + n + 1, 1);

@@ -150,6 +150,7 @@ lookups() {
 }
 if redis_is_cluster; then
     skip "a stranger's message body waits for its key" "INFO commandstats is a node's"
+    skip "a stranger's import waits for its key" "INFO commandstats is a node's"
 else
     before=$(lookups)
     "$PYTHON" - "$keyGone" <<'EOP' &
@@ -163,6 +164,19 @@ EOP
     looked_up() { [ "$(lookups)" -gt "$before" ]; }
     ok 'wait_until 5 looked_up' \
         "a stranger's message body, 64k of 5M sent: its key is read already"
+    kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null
+    # the same for an import whose rows are invalid: none waits for a valid one
+    before=$(lookups)
+    "$PYTHON" - "$keyGone" <<'EOP' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 8481))
+s.sendall(b"POST /v1/suppressions:import HTTP/1.1\r\nHost: relay.test\r\nAuthorization: Bearer "
+          + sys.argv[1].encode() + b"\r\nContent-Length: 5000000\r\n\r\n"
+          + b"not an address,manual,,,\n" * 2000)
+time.sleep(60)                  # the rest never comes
+EOP
+    slow_pid=$!
+    ok 'wait_until 5 looked_up' "a stranger's import of invalid rows: its key is read already"
     kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null
 fi
 
