@@ -5,10 +5,12 @@
  * at the first call (the headers), its body at the next ones, and at the
  * last one a job goes to the worker with the connection suspended; the
  * worker resumes it with the answer.  An import sends a job each time a
- * batch of rows is full, and reads on once the worker has written it; its
- * first batch is its first row, so that the key is checked before a
- * stranger's rows take any room.  A request keeps the settings in force
- * when it began (hsettings(3)) until its end: its limits, its tenants.
+ * batch of rows is full, and reads on once the worker has written it.
+ * An import and POST /v1/messages (whose body is kept whole, up to
+ * api_max_message) have their key checked by a job of its own when their
+ * body begins: a stranger's body is neither read nor kept.  A request
+ * keeps the settings in force when it began (hsettings(3)) until its
+ * end: its limits, its tenants.
  */
 #include "config.h"
 
@@ -58,14 +60,15 @@ struct api_req {
     unsigned err_status;	/* an answer decided before the end: 0 none */
     char *err_body;
     long err_retry;
+    const char *allow;		/* a 405's Allow header (static) */
     int queued, done;		/* a job is with the worker; its answer is in */
     int final;			/* the request's job has been answered */
     unsigned long long received;
     char *body;			/* a PUT's */
     size_t blen;
     struct api_job job;
+    int authed;			/* its key checked by an earlier job */
     /* an import */
-    int authed;
     char line[SUP_CSV_LINE_MAX + 1];
     size_t llen;
     int toolong;
@@ -111,6 +114,8 @@ answer(struct api_req *q, unsigned status, char *body, long retry)
 	snprintf(ra, sizeof(ra), "%ld", retry);
 	MHD_add_response_header(r, "Retry-After", ra);
     }
+    if (status == 405 && q->allow)
+	MHD_add_response_header(r, "Allow", q->allow);
     rv = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rv;
@@ -156,6 +161,26 @@ send_job(struct api_req *q)
 	q->job.retry_after = 5;
 	q->done = 1;
 	MHD_resume_connection(q->conn);
+    }
+}
+
+/* auth_result - the worker checked the key of a request with a body */
+static void
+auth_result(struct api_req *q)
+{
+    if (q->job.status != 200) {
+	q->err_status = q->job.status;
+	q->err_body = q->job.body_out;
+	q->err_retry = q->job.retry_after;
+	q->job.body_out = NULL;
+	return;
+    }
+    free(q->job.body_out);
+    q->job.body_out = NULL;
+    q->authed = 1;
+    if (q->rt.op == API_SUP_IMPORT) {
+	q->batch = xcalloc(API_IMPORT_BATCH, sizeof(*q->batch));
+	q->lines = xcalloc(API_IMPORT_BATCH, sizeof(*q->lines));
     }
 }
 
@@ -239,11 +264,7 @@ import_result(struct api_req *q)
     }
     free(q->job.body_out);
     q->job.body_out = NULL;
-    if (!q->authed) {
-	q->batch = xreallocarray(q->batch, API_IMPORT_BATCH, sizeof(*q->batch));
-	q->lines = xreallocarray(q->lines, API_IMPORT_BATCH, sizeof(*q->lines));
-	q->authed = 1;
-    }
+    q->authed = 1;			/* an import without a body: checked now */
     q->added += q->job.written;
     if (q->job.refused > 0) {
 	q->invalid += q->job.refused - 1;
@@ -270,7 +291,7 @@ import_data(struct api_req *q, const char *data, size_t *size)
 	import_row(q);
 	q->llen = 0;
 	q->toolong = 0;
-	if (q->nbatch == (q->authed ? API_IMPORT_BATCH : 1)) {
+	if (q->nbatch == API_IMPORT_BATCH) {
 	    *size -= i + 1;
 	    import_send(q);
 	    return;
@@ -355,6 +376,7 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
     } else if (st == 405) {
 	snprintf(allow, sizeof(allow), "method not allowed here (allowed: %s)", why);
 	refuse(q, 405, "method_not_allowed", allow);
+	q->allow = why;
     } else if (st != 0) {
 	refuse(q, 400, "invalid", why);
     }
@@ -365,11 +387,6 @@ begin(struct api *a, struct MHD_Connection *conn, const char *url, const char *m
 	       "(Authorization: Bearer KEY)");
     if (q->err_status == 401)
 	authlimit_charge(a->authlimit, &q->hs->conf->httpd, &q->job.client);
-    if (q->rt.op == API_SUP_IMPORT) {
-	/* one row until the key is checked: a stranger costs no batch */
-	q->batch = xcalloc(1, sizeof(*q->batch));
-	q->lines = xcalloc(1, sizeof(*q->lines));
-    }
     return q;
 }
 
@@ -384,6 +401,12 @@ body_data(struct api_req *q, const char *data, size_t *size)
 
     if (q->received + n > max) {
 	refuse(q, 413, "too_large", "the request body is too large");
+    } else if (q->err_status == 0 && !q->authed
+	       && (q->rt.op == API_SUP_IMPORT || q->rt.op == API_MESSAGES)) {
+	/* the key first: a stranger's body is neither read nor kept (offered again) */
+	q->job.kind = API_JOB_AUTH;
+	send_job(q);
+	return;
     } else if (q->err_status == 0 && q->rt.op == API_SUP_IMPORT) {
 	/* what a full batch left is offered again: count it once */
 	import_data(q, data, size);
@@ -416,6 +439,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	q->done = q->queued = 0;
 	if (q->job.kind == API_JOB_IMPORT)
 	    import_result(q);
+	else if (q->job.kind == API_JOB_AUTH)
+	    auth_result(q);
 	else
 	    q->final = 1;
     }
@@ -443,6 +468,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	return import_answer(q);
     }
     if (!q->final) {
+	q->job.kind = API_JOB_REQUEST;
+	q->job.need_auth = !q->authed;
 	q->job.body = q->body;
 	q->job.body_len = q->blen;
 	q->job.idem_key = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,

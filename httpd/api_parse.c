@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api_parse.h"
+#include "events.h"
 #include "json_scan.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -135,13 +136,7 @@ api_query(struct api_route *r, const char *name, const char *value, const char *
 	    return (*why = "since: a duration such as 24h, or a UTC date YYYY-MM-DD[THH]", 400);
 	memcpy(r->since, value, strlen(value) + 1);
     } else if (strcmp(name, "after") == 0) {
-	size_t d = strspn(value, "0123456789");
-
-	if (d == 0 || d > 20 || (value[d] != '\0' && (value[d] != '-'
-						     || value[d + 1] == '\0'
-						     || strspn(value + d + 1, "0123456789")
-						     != strlen(value + d + 1)
-						     || strlen(value + d + 1) > 20)))
+	if (!events_id_valid(value) || strlen(value) >= sizeof(r->after))
 	    return (*why = "after: an event id (MS-SEQ, the next value of an earlier page)", 400);
 	memcpy(r->after, value, strlen(value) + 1);
     } else if (strcmp(name, "by") == 0) {
@@ -208,6 +203,7 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
     struct json_scan s;
     struct json_tok t;
     size_t i, at = 0;
+    unsigned seen = 0;
     int rc = -1, k;
 
     json_scan_init(&s, json, len);
@@ -228,6 +224,11 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
 	    *why = "unknown member (address, reason, scope, time, expires, source)";
 	    goto out;
 	}
+	if (seen & 1u << i) {
+	    *why = "a member given twice";
+	    goto out;
+	}
+	seen |= 1u << i;
 	k = json_scan_next(&s, &t);
 	if (k == JSON_LITERAL && t.len == 4 && memcmp(t.p, "null", 4) == 0)
 	    continue;
@@ -245,6 +246,12 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
 	*why = "not a JSON object";
 	goto out;
     }
+    /* the reader stops after the object: what follows must be white space */
+    for (; s.pos < len; s.pos++)
+	if (memchr(" \t\r\n", json[s.pos], 4) == NULL) {
+	    *why = "text after the JSON object";
+	    goto out;
+	}
     if (val[0][0] == '\0' && address && strlen(address) < FIELD_MAX)
 	strcpy(val[0], address);
     if (val[0][0] == '\0') {

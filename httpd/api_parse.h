@@ -33,8 +33,9 @@
  *	normalised; ignored by API_VERIFY, whose path names it), cursor (a number below SUP_BUCKETS_MAX), limit (1 to
  *	API_LIMIT_MAX, default API_LIMIT_DEFAULT), since (the --since forms
  *	of outpostctl stats, kept as text), by (sender, provider, pool,
- *	campaign), after (an event id: MS or MS-SEQ, digits).  Other names
- *	are ignored.  It returns 0 or 400.
+ *	campaign), after (an event id: MS or MS-SEQ, digits, each part
+ *	below 2^64, events_id_valid(3)).  Other names are ignored.  It
+ *	returns 0 or 400.
  *
  *	api_bearer() copies the key out of an Authorization header
  *	"Bearer KEY" (the scheme case-blind); 0, or -1 when there is none
@@ -43,7 +44,8 @@
  *	api_json_row() turns one JSON object {"address", "reason", "scope",
  *	"time", "expires", "source"} (strings; times may also be numbers;
  *	every member optional but address, which defaults to the address
- *	argument unless that is NULL; reason defaults to manual) into the
+ *	argument unless that is NULL; reason defaults to manual; each at
+ *	most once, nothing but white space after the object) into the
  *	CSV row of
  *	sup_csv_parse(3), so that both forms of an import, and the body of
  *	a PUT, go through the one validation of the suppression list.  It

@@ -744,7 +744,12 @@ do_job(struct api_worker *w, struct api_job *job)
 	    import(w, job);
 	return 0;
     }
-    if (auth(w, job) < 0)
+    if (job->kind == API_JOB_AUTH) {
+	if (auth(w, job) == 0)
+	    job->status = 200;
+	return 0;
+    }
+    if (job->need_auth && auth(w, job) < 0)
 	return 0;
     switch (job->rt->op) {
     case API_SUP_GET: sup_get(w, job); break;

@@ -20,8 +20,11 @@
  *	configuration job->conf (the one in force when its request began,
  *	hsettings(3): its tenants, its [dns] lookup_timeout; the Redis
  *	connections are those of the conf given at start).
- *	API_JOB_REQUEST checks the key
- *	(job->key, the route job->rt) and then carries out the route's
+ *	API_JOB_AUTH only checks the key (job->key, the route job->rt):
+ *	status 200 when it is good, so that a request may have its key
+ *	checked before it sends a large body.  API_JOB_REQUEST checks the
+ *	key (unless job->need_auth is 0: an API_JOB_AUTH of the request did)
+ *	and then carries out the route's
  *	operation (POST /v1/messages is handed to messages, api_messages(3),
  *	with the key's tenant and its domains, the body and job->idem_key;
  *	its done() comes from a submission thread; without messages, 404); API_JOB_IMPORT writes job->entries to the suppression
@@ -70,7 +73,7 @@
 
 struct api_work;
 
-enum api_job_kind { API_JOB_REQUEST, API_JOB_IMPORT };
+enum api_job_kind { API_JOB_REQUEST, API_JOB_IMPORT, API_JOB_AUTH };
 
 #define API_IMPORT_BATCH 500	/* entries of one import job */
 
@@ -85,7 +88,7 @@ struct api_job {
     struct sup_entry *entries;	/* API_JOB_IMPORT */
     long long *lines;		/* the line of each entry */
     size_t nentries;
-    int need_auth;		/* API_JOB_IMPORT: the first: check the key first */
+    int need_auth;		/* the key is to be checked (not yet by an API_JOB_AUTH) */
     long long now;
     struct authlimit *authlimit;	/* failed authentications; NULL: no limit */
     struct authlimit_client client;	/* who sent it, for authlimit */

@@ -446,23 +446,33 @@ events_batch_free(struct events_batch *b)
 
 /* ---------------------------------------------------------------- reading */
 
-/* events_id_valid - "MS" or "MS-SEQ", digits only */
+/* id_part - digits that fit a stream id's 64 bits: their count, or 0 */
+static size_t
+id_part(const char *s)
+{
+    static const char max[] = "18446744073709551615";	/* 2^64 - 1 */
+    size_t d = strspn(s, "0123456789");
+
+    if (d == 0 || d > sizeof(max) - 1
+	|| (d == sizeof(max) - 1 && strncmp(s, max, d) > 0))
+	return 0;
+    return d;
+}
+
+/* events_id_valid - "MS" or "MS-SEQ", digits only, each part within 64 bits */
 int
 events_id_valid(const char *id)
 {
-    size_t i = 0, d;
+    size_t d;
 
-    for (d = 0; id[i] >= '0' && id[i] <= '9'; i++, d++)
-	 /* milliseconds */ ;
-    if (d == 0 || d > 20)
+    if ((d = id_part(id)) == 0)
 	return 0;
-    if (id[i] == '\0')
+    if (id[d] == '\0')
 	return 1;
-    if (id[i++] != '-')
+    if (id[d] != '-')
 	return 0;
-    for (d = 0; id[i] >= '0' && id[i] <= '9'; i++, d++)
-	 /* sequence */ ;
-    return d > 0 && d <= 20 && id[i] == '\0';
+    id += d + 1;
+    return (d = id_part(id)) > 0 && id[d] == '\0';
 }
 
 /* events_json_entry - one entry: id, then its fields */
@@ -530,6 +540,9 @@ events_scan(struct rconn *rc, const char *prefix, const char *tenant, const char
 
     if (after && *after && !events_id_valid(after))
 	return -2;
+    /* nothing comes after the last id there can be (Redis says it is no interval) */
+    if (after && strcmp(after, "18446744073709551615-18446744073709551615") == 0)
+	return 0;
     if (events_key(key, sizeof(key), prefix, tenant) < 0)
 	return -1;
     if (limit < 1)

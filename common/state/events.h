@@ -100,9 +100,9 @@ int events_read(struct rconn *rc, const char *prefix,
  *	(or "0-0") when there was none.  It returns the number of entries,
  *	-1 on a Redis problem (nothing written to w), -2 for an after that
  *	is not a stream id.  events_id_valid() says whether a text is one
- *	("MS" or "MS-SEQ", digits).  events_json_entry() writes one entry
- *	of n field/value pairs (kv[2i], kv[2i+1]): time as a number, the
- *	others as strings.
+ *	("MS" or "MS-SEQ", digits, each part below 2^64: what Redis
+ *	takes).  events_json_entry() writes one entry of n field/value
+ *	pairs (kv[2i], kv[2i+1]): time as a number, the others as strings.
  *
  *	events_key() writes the stream's key: its length, or -1.
  */

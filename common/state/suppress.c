@@ -1810,40 +1810,81 @@ sup_remove(struct sup_store *s, const char *target, const char *scope)
     return rc;
 }
 
+/* one entry of a walk reply: its bucket, its place in the reply */
+struct walk_pos {
+    unsigned bucket;
+    size_t i;
+};
+
+/* walk_pos_cmp - by bucket, then as the reply gave them */
+static int
+walk_pos_cmp(const void *a, const void *b)
+{
+    const struct walk_pos *x = a, *y = b;
+
+    if (x->bucket != y->bucket)
+	return x->bucket < y->bucket ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* walk_entry - entry i of a walk reply (target, scope, value) into e; -1: not ours */
+static int
+walk_entry(redisReply *r, size_t i, struct sup_entry *e)
+{
+    redisReply *t = r->element[i], *sc = r->element[i + 1], *v = r->element[i + 2];
+
+    if (t->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING
+	|| v->type != REDIS_REPLY_STRING)
+	return -1;
+    memset(e, 0, sizeof(*e));
+    if (t->len >= sizeof(e->target) || sc->len >= sizeof(e->scope)
+	|| sup_value_decode((unsigned char *) v->str, v->len, e) < 0) {
+	msg_warn("suppress: skipping an entry that is not in our format (%.60s)", t->str);
+	return -1;
+    }
+    memcpy(e->target, t->str, t->len);
+    memcpy(e->scope, sc->str, sc->len);
+    return 0;
+}
+
 /*
  * walk_reply - hand each entry of one walk reply to fn; in the spread
  * layout only those of buckets lo to hi - 1 (the long bucket holds a whole
- * tag's)
+ * tag's), in order of bucket: the script reads the tag's long bucket
+ * first, and a page of a listing must end between two buckets, with
+ * nothing of a later bucket given before it
  */
 static int
 walk_reply(struct sup_store *s, redisReply *r, unsigned lo, unsigned hi,
 	   int (*fn)(const struct sup_entry *, void *), void *arg)
 {
     struct sup_entry e;
+    struct walk_pos *pos;
+    size_t i, n = 0;
     unsigned bk;
-    size_t i;
-    int stop;
+    int stop = 0;
 
-    for (i = 1; i + 2 < r->elements; i += 3) {
-	redisReply *t = r->element[i], *sc = r->element[i + 1], *v = r->element[i + 2];
-
-	if (t->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING
-	    || v->type != REDIS_REPLY_STRING)
-	    continue;
-	memset(&e, 0, sizeof(e));
-	if (t->len >= sizeof(e.target) || sc->len >= sizeof(e.scope)
-	    || sup_value_decode((unsigned char *) v->str, v->len, &e) < 0) {
-	    msg_warn("suppress: skipping an entry that is not in our format (%.60s)", t->str);
-	    continue;
-	}
-	memcpy(e.target, t->str, t->len);
-	memcpy(e.scope, sc->str, sc->len);
-	if (s->spread && ((bk = sup_spread_bucket(e.target)) < lo || bk >= hi))
-	    continue;
-	if ((stop = fn(&e, arg)) != 0)
-	    return stop;
+    if (!s->spread) {
+	for (i = 1; i + 2 < r->elements; i += 3)
+	    if (walk_entry(r, i, &e) == 0 && (stop = fn(&e, arg)) != 0)
+		return stop;
+	return 0;
     }
-    return 0;
+    pos = xreallocarray(NULL, r->elements / 3 + 1, sizeof(*pos));
+    for (i = 1; i + 2 < r->elements; i += 3) {
+	if (r->element[i]->type != REDIS_REPLY_STRING
+	    || r->element[i]->len >= sizeof(e.target))
+	    continue;			/* walk_entry() says why */
+	bk = sup_spread_bucket(r->element[i]->str);
+	if (bk >= lo && bk < hi)
+	    pos[n].bucket = bk, pos[n].i = i, n++;
+    }
+    qsort(pos, n, sizeof(*pos), walk_pos_cmp);
+    for (i = 0; i < n && stop == 0; i++)
+	if (walk_entry(r, pos[i].i, &e) == 0)
+	    stop = fn(&e, arg);
+    free(pos);
+    return stop;
 }
 
 /*

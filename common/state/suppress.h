@@ -156,9 +156,9 @@
  *	sup_walk_buckets() walks only the buckets first to first + count - 1
  *	(a page of a listing: its cursor is a bucket number, below
  *	sup_store_buckets()), in order of bucket, so that sup_store_bucket()
- *	of an entry's target says where it is (on a cluster the entries of a
- *	tag's long bucket come after the tag's other buckets).  With purge,
- *	the expired copies of a domain entry are deleted in every tag.
+ *	of an entry's target says where it is (on a cluster too, the entries
+ *	of a tag's long bucket among them).  With purge, the expired copies
+ *	of a domain entry are deleted in every tag.
  *
  *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
  *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or

@@ -281,6 +281,10 @@ st=$(api "$stats_key" GET /v1/events)
 is "$st" 403 "a key without the events scope: 403"
 st=$(api "$send_key" GET "/v1/events?after=yesterday")
 is "$st" 400 "an after that is not an event id: 400"
+st=$(api "$send_key" GET "/v1/events?after=99999999999999999999-0")
+is "$st" 400 "an after past a stream id's 64 bits: 400, not Redis' error as a 503"
+st=$(api "$send_key" GET "/v1/events?after=18446744073709551615-18446744073709551615")
+is "$st $(field "$(cat "$body")" 'len(a["events"])')" "200 0" "after the last id there can be: 200, no event"
 
 out=$("$PYTHON" "$OUTPOST_SRCDIR/tests/lib/openapi-check.py" "$OUTPOST_SRCDIR/doc/openapi.yaml" "$answers")
 is "$?" 0 "every answer is valid against doc/openapi.yaml"

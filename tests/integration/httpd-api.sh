@@ -142,10 +142,50 @@ is "$(api "${keyA:0:20}$(printf '%064d' 0)" GET /v1/suppressions/a@gmail.test)" 
     "a known ID with a wrong secret: 401"
 is "$(api "$keyGone" GET /v1/suppressions/a@gmail.test)" 401 "a revoked key: 401"
 like "$(j 'd["error"]["message"]')" "revoked" "and says unknown or revoked"
+# a stranger's POST /v1/messages: its key is read when its body begins, not once
+# api_max_message bytes of it (10M a connection by default) are kept
+lookups() {
+    redis_cli INFO commandstats | tr -d '\r' |
+        awk -F'[:=,]' '$1 == "cmdstat_hgetall" { n = $3 } END { print n + 0 }'
+}
+if redis_is_cluster; then
+    skip "a stranger's message body waits for its key" "INFO commandstats is a node's"
+    skip "a stranger's import waits for its key" "INFO commandstats is a node's"
+else
+    before=$(lookups)
+    "$PYTHON" - "$keyGone" <<'EOP' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 8481))
+s.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: relay.test\r\nAuthorization: Bearer "
+          + sys.argv[1].encode() + b"\r\nContent-Length: 5000000\r\n\r\n{" + b" " * 65535)
+time.sleep(60)                  # the rest never comes
+EOP
+    slow_pid=$!
+    looked_up() { [ "$(lookups)" -gt "$before" ]; }
+    ok 'wait_until 5 looked_up' \
+        "a stranger's message body, 64k of 5M sent: its key is read already"
+    kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null
+    # the same for an import whose rows are invalid: none waits for a valid one
+    before=$(lookups)
+    "$PYTHON" - "$keyGone" <<'EOP' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 8481))
+s.sendall(b"POST /v1/suppressions:import HTTP/1.1\r\nHost: relay.test\r\nAuthorization: Bearer "
+          + sys.argv[1].encode() + b"\r\nContent-Length: 5000000\r\n\r\n"
+          + b"not an address,manual,,,\n" * 2000)
+time.sleep(60)                  # the rest never comes
+EOP
+    slow_pid=$!
+    ok 'wait_until 5 looked_up' "a stranger's import of invalid rows: its key is read already"
+    kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null
+fi
 
 # ---------------------------------------------------------------- routes
 is "$(api "$keyA1" GET /v1/nothing)" 404 "an unknown path: 404"
 is "$(api "$keyA1" POST /v1/stats)" 405 "a method the path has not: 405"
+is "$(header Allow)" "GET, HEAD" "with the Allow header a 405 must have"
+is "$(api "$keyA1" POST /v1/suppressions/a@gmail.test)" 405 "POST on an address: 405"
+is "$(header Allow)" "GET, HEAD, PUT, DELETE" "Allow: the methods of an address"
 is "$(api "$keyA1" GET '/v1/suppressions/not%20an%20address')" 400 "an address that is none: 400"
 is "$(api "$keyA1" GET '/v1/suppressions?limit=0')" 400 "a bad limit: 400"
 is "$(api "$keyA" GET /v1/suppressions/a@gmail.test)" 400 "a key of two domains without ?domain=: 400"
@@ -246,6 +286,30 @@ is "$(wc -l <"$WORLD_TMP/listed")" "$want" "the pages hold every entry of shop.t
 is "$(sort "$WORLD_TMP/listed" | uniq -d | wc -l)" 0 "none twice"
 is "$(awk '$2 != "shop.test"' "$WORLD_TMP/listed" | wc -l)" 0 "and nothing of another scope"
 is "$(api "$keyA1" GET '/v1/suppressions?cursor=9999999')" 400 "a cursor out of range: 400"
+# small pages over entries whose field is longer than SUP_FIELD_MAX (on a cluster
+# those of a tag share its long bucket, read with the tag): each once, in order
+"$PYTHON" -c '
+for i in range(120):
+    print("longlonglonglonglonglonglonglonglonglonglong%03d@a-rather-long-recipient-domain.test,manual,,,," % i)
+for i in range(40):
+    print("s%03d@a-rather-long-recipient-domain.test,manual,,,," % i)' >"$WORLD_TMP/long.csv"
+is "$(api "$keyA" POST '/v1/suppressions:import?domain=shop2.test' --data-binary "@$WORLD_TMP/long.csv")" 200 \
+    "160 entries in shop2.test, 120 of them long"
+cursor="" pages=0
+: >"$WORLD_TMP/listed"
+while :; do
+    st=$(api "$keyA" GET "/v1/suppressions?domain=shop2.test&limit=1${cursor:+&cursor=$cursor}")
+    [ "$st" = 200 ] || break
+    j '"\n".join(e["address"] for e in d["entries"])' | grep . >>"$WORLD_TMP/listed"
+    pages=$((pages + 1))
+    cursor=$(j 'd["next"] or ""')
+    [ -z "$cursor" ] && break
+    [ "$pages" -gt 600 ] && break
+done
+is "$st" 200 "every page of one entry: 200"
+ok '[ "$pages" -le 600 ]' "the pages come to an end ($pages)"
+is "$(sort -u "$WORLD_TMP/listed" | wc -l)" 160 "they hold every entry of shop2.test"
+is "$(sort "$WORLD_TMP/listed" | uniq -d | wc -l)" 0 "none twice"
 
 # ---------------------------------------------------------------- stats
 hour=$(date -u +%Y%m%d%H)

@@ -152,6 +152,12 @@ test_route(void **state)
     assert_int_equal(api_query(&r, "after", "-1", &why), 400);
     assert_int_equal(api_query(&r, "after", "12-3-4", &why), 400);
     assert_int_equal(api_query(&r, "after", "123456789012345678901", &why), 400);
+    /* 20 digits, but more than a stream id's 64 bits: Redis would refuse it */
+    assert_int_equal(api_query(&r, "after", "18446744073709551616", &why), 400);
+    assert_int_equal(api_query(&r, "after", "99999999999999999999-0", &why), 400);
+    assert_int_equal(api_query(&r, "after", "1-18446744073709551616", &why), 400);
+    assert_int_equal(api_query(&r, "after", "18446744073709551615-18446744073709551615",
+				&why), 0);
     assert_int_equal(api_query(&r, "after", "", &why), 400);
     assert_int_equal(api_route("POST", "/v1/stats", &r, &why), 405);
     assert_int_equal(api_route("GET", "/v1/suppressions/a@b.test/x", &r, &why), 404);
@@ -270,6 +276,17 @@ test_json_row(void **state)
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
     j = "{\"address\":\"a@b.test\"";
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    /* refused: text after the object (a second one), a member twice */
+    j = "{\"address\":\"a@b.test\"} {\"address\":\"c@d.test\"}";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    j = "{\"address\":\"a@b.test\"},manual,,,";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    j = "{\"address\":\"a@b.test\",\"scope\":\"shop.test\",\"scope\":\"other.test\"}";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), -1);
+    assert_int_equal(api_json_row("{}\0x", 5, "a@b.test", csv, sizeof(csv), &why), -1);
+    /* white space after it is no text */
+    j = "{\"address\":\"a@b.test\"} \t\r\n";
+    assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), 0);
     /* a valid row with a bad reason fails in the one validation */
     j = "{\"address\":\"a@b.test\",\"reason\":\"dislike\"}";
     assert_int_equal(api_json_row(j, strlen(j), NULL, csv, sizeof(csv), &why), 0);

@@ -140,6 +140,10 @@ test_ids(void **state)
     assert_false(events_id_valid("1 2"));
     assert_false(events_id_valid("+"));
     assert_false(events_id_valid("123456789012345678901-0"));
+    assert_true(events_id_valid("18446744073709551615-18446744073709551615"));
+    assert_false(events_id_valid("18446744073709551616"));
+    assert_false(events_id_valid("99999999999999999999-0"));
+    assert_false(events_id_valid("0-18446744073709551616"));
 }
 
 static void
