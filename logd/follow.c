@@ -232,6 +232,9 @@ follow_poll(struct follow *f, size_t max_lines,
 	if (f->len > 0)
 	    break;			/* lines left over: next poll */
 	msg_info("%s: rotated: now reading the new file", f->path);
+	/* until the new file opens, the position is the old file's end */
+	f->want_ino = f->ino;
+	f->want_offset = f->offset;
 	close(f->fd);
 	f->fd = -1;
 	if (open_at(f, f->path, 0) < 0)
