@@ -416,7 +416,8 @@ holdoff_passed(struct track *t, const char *group, const char *pool, long long n
     snprintf(key, sizeof(key), "%s:%s", group, pool);
     for (i = 0; i < HOLDOFF_SLOTS; i++) {
 	if (strcmp(t->holdoff[i].key, key) == 0) {
-	    if (now - t->holdoff[i].at < TRACK_BACKOFF_HOLDOFF)
+	    /* written "later" than now: the clock went back, that is no holdoff */
+	    if (now >= t->holdoff[i].at && now - t->holdoff[i].at < TRACK_BACKOFF_HOLDOFF)
 		return 0;
 	    t->holdoff[i].at = now;
 	    return 1;

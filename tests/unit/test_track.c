@@ -1,0 +1,146 @@
+/* test_track - deferrals and the backoffs they start, on a real redis-server */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "backoff.h"
+#include "conf.h"
+#include "provider.h"
+#include "redisconn.h"
+#include "stats.h"
+#include "testutil.h"
+#include "track.h"
+
+static char dir[] = "/tmp/test_track.XXXXXX";
+static char sock[128];
+static pid_t redis_pid = -1;
+
+/* start_redis - a private redis-server on a unix socket */
+static int
+start_redis(void **state)
+{
+    char arg[160];
+    struct stat st;
+    int i;
+
+    (void) state;
+    if (mkdtemp(dir) == NULL)
+	return -1;
+    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+    snprintf(arg, sizeof(arg), "%s", sock);
+    if ((redis_pid = fork()) == 0) {
+	if (freopen("/dev/null", "w", stdout) == NULL)
+	    _exit(127);
+	execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", arg,
+	       "--save", "", "--appendonly", "no", "--dir", dir, (char *) NULL);
+	_exit(127);
+    }
+    for (i = 0; i < 500 && stat(sock, &st) < 0; i++)
+	usleep(20000);			/* until it listens */
+    return stat(sock, &st) == 0 ? 0 : -1;
+}
+
+/* stop_redis - end it and clean up */
+static int
+stop_redis(void **state)
+{
+    char path[160];
+
+    (void) state;
+    if (redis_pid > 0) {
+	kill(redis_pid, SIGTERM);
+	waitpid(redis_pid, NULL, 0);
+    }
+    unlink(sock);
+    snprintf(path, sizeof(path), "%s/dump.rdb", dir);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
+/* deferral - a Postfix deferral line for gmail.test logged at "when" (UTC) */
+static void
+deferral(struct track *t, long long when, long long now)
+{
+    char line[600], ts[32];
+    time_t w = (time_t) when;
+    struct tm tm;
+
+    gmtime_r(&w, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    snprintf(line, sizeof(line), "%s relay postfix/smtp[7]: 4AbC%lld: to=<a@gmail.test>, "
+	     "relay=mx.gmail.test[192.0.2.1]:25, delay=1, dsn=4.7.28, status=deferred "
+	     "(host mx.gmail.test[192.0.2.1] said: 421-4.7.28 unusual rate (in reply "
+	     "to end of DATA command))", ts, when);
+    track_line(t, line, strlen(line), now);
+}
+
+/*
+ * the wall clock set back (NTP, an operator): a backoff written "later"
+ * by the old clock does not hold off the next for the time it went back
+ */
+static void
+test_backoff_clock_back(void **state)
+{
+    char conf_text[400], err[600], *path;
+    struct outpost_conf *conf;
+    struct provider_table providers;
+    struct backoff_rules rules;
+    struct stats_batch *batch;
+    struct rconn *rc;
+    struct track *t;
+    long long now = (long long) time(NULL);
+
+    (void) state;
+    snprintf(conf_text, sizeof(conf_text), "[redis]\nserver = unix:%s\n"
+	     "[provider google]\ndomains = gmail.test\n", sock);
+    path = testutil_write_tmp(conf_text);
+    conf = conf_load(path, err, sizeof(err));
+    assert_non_null(conf);
+    assert_int_equal(provider_table_build(conf, &providers, err, sizeof(err)), 0);
+    assert_int_equal(backoff_rules_load(NULL, 1, &rules, err, sizeof(err)), 0);
+    rc = rconn_new(&conf->redis);
+    batch = stats_batch_new(conf->redis.prefix);
+    t = track_new(conf, &providers, &rules, rc, batch);
+
+    deferral(t, now, now);
+    assert_int_equal(track_counts(t)->backoffs, 1);
+    deferral(t, now + 1, now + 1);	/* within the holdoff: not again */
+    assert_int_equal(track_counts(t)->backoffs, 1);
+    /* the clock goes back an hour: the next deferral starts a backoff */
+    deferral(t, now - 3600 + 20, now - 3600 + 20);
+    assert_int_equal(track_counts(t)->backoffs, 2);
+    deferral(t, now - 3600 + 21, now - 3600 + 21);
+    assert_int_equal(track_counts(t)->backoffs, 2);
+
+    track_free(t);
+    stats_batch_free(batch);
+    rconn_free(rc);
+    backoff_rules_free(&rules);
+    provider_table_free(&providers);
+    conf_free(conf);
+    unlink(path);
+    free(path);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_backoff_clock_back),
+    };
+
+    return cmocka_run_group_tests(tests, start_redis, stop_redis);
+}
