@@ -211,6 +211,8 @@ follow_poll(struct follow *f, size_t max_lines,
 
     if (f->fd < 0 && first_open(f) < 0)
 	return -1;
+    /* lines read before but left for this poll: the file may not grow */
+    n = deliver(f, max_lines, 0, fn, arg);
     while (n < max_lines) {
 	got = read(f->fd, f->buf + f->len, BUF_SIZE - f->len);
 	if (got < 0 && errno == EINTR)

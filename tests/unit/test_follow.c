@@ -108,11 +108,47 @@ test_rotation_unopenable(void **state)
     rmdir(dir);
 }
 
+/*
+ * more lines than one poll takes, all already read into the buffer: the
+ * next poll hands out the rest although the file does not grow
+ */
+static void
+test_rest_of_buffer(void **state)
+{
+    char dir[] = "/tmp/test_follow.XXXXXX", path[96];
+    struct follow *f;
+    struct seen s = {0};
+    unsigned long long ino;
+    long long off;
+    FILE *fp;
+    int i;
+
+    (void) state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/maillog", dir);
+    assert_non_null(fp = fopen(path, "w"));
+    for (i = 0; i < 150; i++)
+	fprintf(fp, "line %03d\n", i);
+    fclose(fp);
+    f = follow_new(path, 0, 0, 0);
+    assert_int_equal(follow_poll(f, 100, on_line, &s), 100);
+    assert_string_equal(s.last, "line 099");
+    assert_int_equal(follow_poll(f, 100, on_line, &s), 50);
+    assert_string_equal(s.last, "line 149");
+    assert_int_equal(s.n, 150);
+    follow_position(f, &ino, &off);
+    assert_int_equal(off, 150 * 9);
+    follow_free(f);
+    unlink(path);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_rotation_unopenable),
+	cmocka_unit_test(test_rest_of_buffer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
