@@ -24,32 +24,49 @@
 #include "track.h"
 
 static char dir[] = "/tmp/test_track.XXXXXX";
-static char sock[128];
+static char sock[100];
 static pid_t redis_pid = -1;
 
-/* start_redis - a private redis-server on a unix socket */
+/* redis_up - a private redis-server on a unix socket, listening */
 static int
-start_redis(void **state)
+redis_up(void)
 {
-    char arg[160];
     struct stat st;
     int i;
 
-    (void) state;
-    if (mkdtemp(dir) == NULL)
-	return -1;
-    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-    snprintf(arg, sizeof(arg), "%s", sock);
     if ((redis_pid = fork()) == 0) {
 	if (freopen("/dev/null", "w", stdout) == NULL)
 	    _exit(127);
-	execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", arg,
+	execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
 	       "--save", "", "--appendonly", "no", "--dir", dir, (char *) NULL);
 	_exit(127);
     }
     for (i = 0; i < 500 && stat(sock, &st) < 0; i++)
 	usleep(20000);			/* until it listens */
     return stat(sock, &st) == 0 ? 0 : -1;
+}
+
+/* redis_down - stop it */
+static void
+redis_down(void)
+{
+    if (redis_pid > 0) {
+	kill(redis_pid, SIGTERM);
+	waitpid(redis_pid, NULL, 0);
+	redis_pid = -1;
+    }
+    unlink(sock);
+}
+
+/* start_redis - the directory and the server */
+static int
+start_redis(void **state)
+{
+    (void) state;
+    if (mkdtemp(dir) == NULL)
+	return -1;
+    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+    return redis_up();
 }
 
 /* stop_redis - end it and clean up */
@@ -59,11 +76,7 @@ stop_redis(void **state)
     char path[160];
 
     (void) state;
-    if (redis_pid > 0) {
-	kill(redis_pid, SIGTERM);
-	waitpid(redis_pid, NULL, 0);
-    }
-    unlink(sock);
+    redis_down();
     snprintf(path, sizeof(path), "%s/dump.rdb", dir);
     unlink(path);
     rmdir(dir);
@@ -135,11 +148,67 @@ test_backoff_clock_back(void **state)
     free(path);
 }
 
+/*
+ * a deferral read while Redis is away: its backoff is not lost but
+ * written with the next track_flush() once Redis answers
+ */
+static void
+test_backoff_redis_away(void **state)
+{
+    char conf_text[400], err[600], key[600], *path;
+    struct outpost_conf *conf;
+    struct provider_table providers;
+    struct backoff_rules rules;
+    struct stats_batch *batch;
+    struct rconn *rc;
+    struct track *t;
+    redisReply *r;
+    long long now = (long long) time(NULL);
+    int i, rv = -1;
+
+    (void) state;
+    snprintf(conf_text, sizeof(conf_text), "[redis]\nserver = unix:%s\n"
+	     "[provider google]\ndomains = gmail.test\n", sock);
+    path = testutil_write_tmp(conf_text);
+    conf = conf_load(path, err, sizeof(err));
+    assert_non_null(conf);
+    assert_int_equal(provider_table_build(conf, &providers, err, sizeof(err)), 0);
+    assert_int_equal(backoff_rules_load(NULL, 1, &rules, err, sizeof(err)), 0);
+    rc = rconn_new(&conf->redis);
+    batch = stats_batch_new(conf->redis.prefix);
+    t = track_new(conf, &providers, &rules, rc, batch);
+    assert_true(backoff_key(key, sizeof(key), conf->redis.prefix, "google", "default") > 0);
+
+    redis_down();
+    deferral(t, now, now);
+    assert_int_equal(track_counts(t)->backoffs, 0);
+    assert_int_equal(track_flush(t), -1);
+    assert_int_equal(redis_up(), 0);
+    for (i = 0; i < 500 && (rv = track_flush(t)) < 0; i++)
+	usleep(20000);			/* until it reconnects */
+    assert_int_equal(rv, 0);
+    assert_int_equal(track_counts(t)->backoffs, 1);
+    r = rconn_commandv(rc, "EXISTS", key, NULL);
+    assert_non_null(r);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+
+    track_free(t);
+    stats_batch_free(batch);
+    rconn_free(rc);
+    backoff_rules_free(&rules);
+    provider_table_free(&providers);
+    conf_free(conf);
+    unlink(path);
+    free(path);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_backoff_clock_back),
+	cmocka_unit_test(test_backoff_redis_away),
     };
 
     return cmocka_run_group_tests(tests, start_redis, stop_redis);
