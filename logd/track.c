@@ -652,7 +652,8 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     switch (ev->status) {
     case ML_SENT:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DELIVERED, 1);
-	if (ev->relay_ip[0])		/* over SMTP or LMTP on TCP, not local */
+	/* over SMTP or LMTP on TCP, not local ("host[private/dovecot-lmtp]") */
+	if (ev->relay_ip[0] && strchr(ev->relay_ip, '/') == NULL)
 	    stats_batch_add(t->batch, when, sender, label, pool, tlssess_counter(tls), 1);
 	break;
     case ML_DEFERRED:

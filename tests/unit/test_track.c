@@ -203,12 +203,78 @@ test_backoff_redis_away(void **state)
     free(path);
 }
 
+/* tap - count the TLS counters a batch takes */
+static void
+tap(const char *sender, const char *provider, const char *pool, const char *counter,
+    long long n, void *arg)
+{
+    long long *tls = arg;
+
+    (void) sender;
+    (void) provider;
+    (void) pool;
+    if (strncmp(counter, "tls_", 4) == 0)
+	*tls += n;
+}
+
+/*
+ * a delivery over SMTP counts in a TLS counter; one to a local LMTP
+ * socket ("host[private/dovecot-lmtp]") travelled no network
+ */
+static void
+test_tls_local_lmtp(void **state)
+{
+    static const char smtp[] = "Dec  7 04:35:08 relay postfix/smtp[7]: 4AbC1: "
+	"to=<a@gmail.test>, relay=mx.gmail.test[192.0.2.1]:25, delay=1, dsn=2.0.0, "
+	"status=sent (250 ok)";
+    static const char lmtp[] = "Dec  7 04:35:08 relay postfix/lmtp[8]: 4AbC2: "
+	"to=<u@shop.test>, relay=mail.shop.test[private/dovecot-lmtp], delay=1, "
+	"dsn=2.0.0, status=sent (250 2.0.0 <u@shop.test> Saved)";
+    char conf_text[400], err[600], *path;
+    struct outpost_conf *conf;
+    struct provider_table providers;
+    struct backoff_rules rules;
+    struct stats_batch *batch;
+    struct rconn *rc;
+    struct track *t;
+    long long tls = 0;
+
+    (void) state;
+    snprintf(conf_text, sizeof(conf_text), "[redis]\nserver = unix:%s\n", sock);
+    path = testutil_write_tmp(conf_text);
+    conf = conf_load(path, err, sizeof(err));
+    assert_non_null(conf);
+    assert_int_equal(provider_table_build(conf, &providers, err, sizeof(err)), 0);
+    assert_int_equal(backoff_rules_load(NULL, 1, &rules, err, sizeof(err)), 0);
+    rc = rconn_new(&conf->redis);
+    batch = stats_batch_new(conf->redis.prefix);
+    stats_batch_tap(batch, tap, &tls);
+    t = track_new(conf, &providers, &rules, rc, batch);
+
+    track_line(t, smtp, strlen(smtp), (long long) time(NULL));
+    assert_int_equal(track_counts(t)->deliveries, 1);
+    assert_int_equal(tls, 1);
+    track_line(t, lmtp, strlen(lmtp), (long long) time(NULL));
+    assert_int_equal(track_counts(t)->deliveries, 2);
+    assert_int_equal(tls, 1);
+
+    track_free(t);
+    stats_batch_free(batch);
+    rconn_free(rc);
+    backoff_rules_free(&rules);
+    provider_table_free(&providers);
+    conf_free(conf);
+    unlink(path);
+    free(path);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_backoff_clock_back),
 	cmocka_unit_test(test_backoff_redis_away),
+	cmocka_unit_test(test_tls_local_lmtp),
     };
 
     return cmocka_run_group_tests(tests, start_redis, stop_redis);
