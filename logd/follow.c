@@ -211,6 +211,8 @@ follow_poll(struct follow *f, size_t max_lines,
 
     if (f->fd < 0 && first_open(f) < 0)
 	return -1;
+    /* lines read before but left for this poll: the file may not grow */
+    n = deliver(f, max_lines, 0, fn, arg);
     while (n < max_lines) {
 	got = read(f->fd, f->buf + f->len, BUF_SIZE - f->len);
 	if (got < 0 && errno == EINTR)
@@ -232,6 +234,9 @@ follow_poll(struct follow *f, size_t max_lines,
 	if (f->len > 0)
 	    break;			/* lines left over: next poll */
 	msg_info("%s: rotated: now reading the new file", f->path);
+	/* until the new file opens, the position is the old file's end */
+	f->want_ino = f->ino;
+	f->want_offset = f->offset;
 	close(f->fd);
 	f->fd = -1;
 	if (open_at(f, f->path, 0) < 0)

@@ -8,7 +8,15 @@ outpost_logd_CFLAGS = $(COMMON_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS)
 outpost_logd_LDADD = $(COMMON_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(RESOLV_LIBS)
 
 UNIT_TESTS += tests/unit/test_maillog tests/unit/test_backoff tests/unit/test_stats tests/unit/test_logd_metrics \
-	tests/unit/test_tlssess tests/unit/test_warmhold
+	tests/unit/test_tlssess tests/unit/test_warmhold tests/unit/test_follow \
+	tests/unit/test_track
+tests_unit_test_track_SOURCES = tests/unit/test_track.c tests/unit/testutil.h logd/track.c \
+	logd/track.h logd/route.c logd/route.h logd/tlssess.c logd/tlssess.h
+tests_unit_test_track_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
+tests_unit_test_track_LDADD = $(UNIT_LIBS)
+tests_unit_test_follow_SOURCES = tests/unit/test_follow.c logd/follow.c logd/follow.h
+tests_unit_test_follow_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/logd
+tests_unit_test_follow_LDADD = $(UNIT_LIBS)
 tests_unit_test_warmhold_SOURCES = tests/unit/test_warmhold.c logd/warmhold.c logd/warmhold.h \
 	logd/blwatch.c logd/blwatch.h
 tests_unit_test_warmhold_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) -I$(top_srcdir)/logd

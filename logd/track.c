@@ -46,6 +46,17 @@ struct holdoff {
     long long at;
 };
 
+/* a backoff that Redis did not take: written with the next track_flush() */
+struct pending_backoff {
+    struct backoff_rule rule;	/* a copy: SIGHUP may replace the rules */
+    char group[256];
+    char pool[64];
+    char sender[256];
+    char label[64];
+    char reply[ML_TEXT_MAX];
+    long long when;
+};
+
 struct track {
     const struct outpost_conf *conf;
     const struct provider_table *providers;
@@ -56,6 +67,8 @@ struct track {
     size_t nq;
     long long seq;
     struct holdoff holdoff[HOLDOFF_SLOTS];
+    struct pending_backoff backoff[HOLDOFF_SLOTS];	/* Redis was away */
+    size_t nbackoff;
     struct track_counts counts;
     struct sup_store *sup;	/* NULL: [logd] suppress_hard_bounces = no */
     struct sup_entry *pending;	/* hard bounces not yet in the suppression list */
@@ -70,6 +83,8 @@ struct track {
     struct tlssess *tls;	/* the SMTP clients' TLS sessions */
     struct events_batch *events;	/* the tenants' event streams */
 };
+
+static int flush_backoffs(struct track *);
 
 /* a soft bounce waiting for track_flush(): the same rule as a soft DSN's */
 struct soft_bounce {
@@ -386,6 +401,8 @@ track_flush(struct track *t)
     /* before the file position: a line read again writes its events once */
     if (events_batch_size(t->events) > 0 && events_batch_flush(t->events, t->rc) < 0)
 	return -1;
+    if (t->nbackoff > 0 && flush_backoffs(t) < 0)
+	return -1;
     if (t->nsoft > 0 && flush_soft(t) < 0)
 	return -1;
     if (t->npending == 0)
@@ -416,7 +433,8 @@ holdoff_passed(struct track *t, const char *group, const char *pool, long long n
     snprintf(key, sizeof(key), "%s:%s", group, pool);
     for (i = 0; i < HOLDOFF_SLOTS; i++) {
 	if (strcmp(t->holdoff[i].key, key) == 0) {
-	    if (now - t->holdoff[i].at < TRACK_BACKOFF_HOLDOFF)
+	    /* written "later" than now: the clock went back, that is no holdoff */
+	    if (now >= t->holdoff[i].at && now - t->holdoff[i].at < TRACK_BACKOFF_HOLDOFF)
 		return 0;
 	    t->holdoff[i].at = now;
 	    return 1;
@@ -429,6 +447,72 @@ holdoff_passed(struct track *t, const char *group, const char *pool, long long n
     return 1;
 }
 
+/* start_backoff - write one backoff; counted and logged when Redis took it */
+static int
+start_backoff(struct track *t, const struct backoff_rule *r, const char *group,
+	      const char *pool, const char *sender, const char *label, const char *reply,
+	      long long when)
+{
+    if (backoff_set(t->rc, t->conf->redis.prefix, group, pool, r->duration_ms, &r->rate,
+		    reply) < 0)
+	return -1;
+    t->counts.backoffs++;
+    stats_batch_add(t->batch, when, sender, label, pool, STATS_BACKOFF, 1);
+    msg_info("backoff: %s on pool %s for %llds at %ld per %llds (rule %s): %.200s",
+	     group, pool, r->duration_ms / 1000, r->rate.count,
+	     r->rate.period_ms / 1000, r->origin, reply);
+    return 0;
+}
+
+/* keep_backoff - Redis is away: the backoff waits (the latest per provider and pool) */
+static void
+keep_backoff(struct track *t, const struct backoff_rule *r, const char *group,
+	     const char *pool, const char *sender, const char *label, const char *reply,
+	     long long when)
+{
+    struct pending_backoff *b;
+    size_t i;
+
+    for (i = 0; i < t->nbackoff; i++)
+	if (strcmp(t->backoff[i].group, group) == 0 && strcmp(t->backoff[i].pool, pool) == 0)
+	    break;
+    if (i == HOLDOFF_SLOTS) {
+	msg_error("backoff: %s on pool %s not started: %d backoffs wait for Redis",
+		  group, pool, HOLDOFF_SLOTS);
+	return;
+    }
+    if (i == t->nbackoff)
+	t->nbackoff++;
+    b = &t->backoff[i];
+    b->rule = *r;
+    snprintf(b->group, sizeof(b->group), "%s", group);
+    snprintf(b->pool, sizeof(b->pool), "%s", pool);
+    snprintf(b->sender, sizeof(b->sender), "%s", sender);
+    snprintf(b->label, sizeof(b->label), "%s", label);
+    snprintf(b->reply, sizeof(b->reply), "%s", reply);
+    b->when = when;
+}
+
+/* flush_backoffs - the backoffs that waited for Redis; what fails waits on */
+static int
+flush_backoffs(struct track *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->nbackoff; i++) {
+	struct pending_backoff *b = &t->backoff[i];
+
+	if (start_backoff(t, &b->rule, b->group, b->pool, b->sender, b->label, b->reply,
+			  b->when) < 0) {
+	    memmove(t->backoff, t->backoff + i, (t->nbackoff - i) * sizeof(*t->backoff));
+	    t->nbackoff -= i;
+	    return -1;
+	}
+    }
+    t->nbackoff = 0;
+    return 0;
+}
+
 /* check_backoff - a deferral that asks us to slow down */
 static void
 check_backoff(struct track *t, const struct ml_event *ev, const char *group,
@@ -439,14 +523,8 @@ check_backoff(struct track *t, const struct ml_event *ev, const char *group,
 
     if (r == NULL || !holdoff_passed(t, group, pool, now))
 	return;
-    if (backoff_set(t->rc, t->conf->redis.prefix, group, pool, r->duration_ms, &r->rate,
-		    reply) == 0) {
-	t->counts.backoffs++;
-	stats_batch_add(t->batch, when, sender, provider_label, pool, STATS_BACKOFF, 1);
-	msg_info("backoff: %s on pool %s for %llds at %ld per %llds (rule %s): %.200s",
-		 group, pool, r->duration_ms / 1000, r->rate.count,
-		 r->rate.period_ms / 1000, r->origin, reply);
-    }
+    if (start_backoff(t, r, group, pool, sender, provider_label, reply, when) < 0)
+	keep_backoff(t, r, group, pool, sender, provider_label, reply, when);
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -574,7 +652,8 @@ one_delivery(struct track *t, const struct ml_event *ev, struct qent *q,
     switch (ev->status) {
     case ML_SENT:
 	stats_batch_add(t->batch, when, sender, label, pool, STATS_DELIVERED, 1);
-	if (ev->relay_ip[0])		/* over SMTP or LMTP on TCP, not local */
+	/* over SMTP or LMTP on TCP, not local ("host[private/dovecot-lmtp]") */
+	if (ev->relay_ip[0] && strchr(ev->relay_ip, '/') == NULL)
 	    stats_batch_add(t->batch, when, sender, label, pool, tlssess_counter(tls), 1);
 	break;
     case ML_DEFERRED:

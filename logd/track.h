@@ -37,7 +37,8 @@
  *	A deferral that a backoff rule matches starts or extends the backoff
  *	of that provider (or recipient domain) on that pool at once, through
  *	backoff_set(); repeated deferrals within TRACK_BACKOFF_HOLDOFF
- *	seconds do not write again.
+ *	seconds do not write again.  One that Redis does not take waits
+ *	(the latest per provider and pool) for track_flush().
  *
  *	A deferral or bounce logged more than [logd] max_line_age before now
  *	(a replayed or long-unread log) is counted in the statistics and the

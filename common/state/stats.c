@@ -446,13 +446,30 @@ void
 stats_batch_state(struct stats_batch *b, const char *key, const char *field,
 		  const char *value)
 {
+    size_t i;
+
     if (b->state_key == NULL || strcmp(b->state_key, key) != 0) {
 	free(b->state_key);
 	b->state_key = xstrdup(key);
 	argv_clear(&b->state);
     }
+    /* set again (a retry while Redis is away): the new value, not a new pair */
+    for (i = 0; i + 1 < b->state.n; i += 2) {
+	if (strcmp(b->state.v[i], field) == 0) {
+	    free(b->state.v[i + 1]);
+	    b->state.v[i + 1] = xstrdup(value);
+	    return;
+	}
+    }
     argv_add(&b->state, field);
     argv_add(&b->state, value);
+}
+
+/* stats_batch_state_size - state fields waiting */
+size_t
+stats_batch_state_size(const struct stats_batch *b)
+{
+    return b->state.n / 2;
 }
 
 /* stats_batch_size - increments and events waiting */

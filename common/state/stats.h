@@ -30,6 +30,7 @@
  *	int stats_batch_finish(struct stats_batch *b, struct rconn *rc,
  *			       const char *state_key);
  *	size_t stats_batch_size(const struct stats_batch *b);
+ *	size_t stats_batch_state_size(const struct stats_batch *b);
  *	void stats_batch_free(struct stats_batch *b);
  *
  *	int stats_read(struct rconn *rc, const char *prefix, long long from,
@@ -98,7 +99,9 @@
  *	all in one script call: all or nothing.  The log follower stores its
  *	file position this way, so that a restart neither loses nor counts
  *	twice.  stats_batch_flush() returns 0 and empties the batch, or -1
- *	and keeps it for the next attempt.
+ *	and keeps it for the next attempt.  A state field set again replaces
+ *	its value (stats_batch_state_size(): the fields waiting), so that a
+ *	batch retried while Redis is away does not grow.
  *
  *	stats_batch_tap() names a function that sees each increment as
  *	stats_batch_add() takes it (sender, provider, pool, counter, n),
@@ -237,6 +240,7 @@ void stats_batch_guard(struct stats_batch *b, const char *field, const char *exp
 int stats_batch_flush(struct stats_batch *b, struct rconn *rc, long events_max);
 int stats_batch_finish(struct stats_batch *b, struct rconn *rc, const char *state_key);
 size_t stats_batch_size(const struct stats_batch *b);
+size_t stats_batch_state_size(const struct stats_batch *b);
 void stats_batch_free(struct stats_batch *b);
 
 int stats_read(struct rconn *rc, const char *prefix, long long from, long long to,

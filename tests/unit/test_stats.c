@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -110,6 +111,26 @@ test_cluster(void **state)
     assert_string_equal(c.argv[5], "shop.test|google|warm1|throttled");
 }
 
+/* the state of a batch that cannot be written is set again at each retry */
+static void
+test_state_bounded(void **state)
+{
+    struct stats_batch *b = stats_batch_new("op:");
+    char pos[32];
+    int i;
+
+    (void) state;
+    for (i = 0; i < 1000; i++) {
+	snprintf(pos, sizeof(pos), "12:%d", i);
+	stats_batch_state(b, "op:{st}:logd:n1", "pos", pos);
+	stats_batch_state(b, "op:{st}:logd:n1", "updated", "1795880922");
+    }
+    assert_int_equal(stats_batch_state_size(b), 2);
+    stats_batch_state(b, "op:{st}:logd:n1", "offset", "7");
+    assert_int_equal(stats_batch_state_size(b), 3);
+    stats_batch_free(b);
+}
+
 int
 main(void)
 {
@@ -119,6 +140,7 @@ main(void)
 	cmocka_unit_test(test_counters_flags),
 	cmocka_unit_test(test_cmd),
 	cmocka_unit_test(test_cluster),
+	cmocka_unit_test(test_state_bounded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
