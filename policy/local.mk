@@ -59,6 +59,6 @@ EXTRA_DIST += tests/bench/policyd-bench.sh
 
 # integration tests: real Postfix, Redis and DNS (tests/lib/world.sh)
 INTEGRATION_TESTS += tests/integration/policy-throttle.sh tests/integration/policy-warmup.sh \
-	tests/integration/policy-reload.sh
+	tests/integration/policy-reload.sh tests/integration/policy-pause.sh
 INTEGRATION_TESTS += tests/integration/second-start.sh tests/integration/policy-limits.sh \
 	tests/integration/redis-auth.sh

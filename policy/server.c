@@ -265,8 +265,15 @@ pconn_write(struct bufferevent *bev, void *arg)
     struct pconn *pc = arg;
     struct server *srv = pc->srv;
 
-    if (srv->paused && !evtimer_pending(srv->resume, NULL) && pconn_idle(pc))
-	accept_resume(srv);		/* idle now: room for a new client */
+    /*
+     * Idle now: room for a new client, if the next accept will find an idle
+     * connection to close (it looks at the least recently active ones only,
+     * and this one was just active): else each answer would let one more in
+     * over the cap.
+     */
+    if (srv->paused && !evtimer_pending(srv->resume, NULL) && pconn_idle(pc)
+	&& idle_victim(srv) != NULL)
+	accept_resume(srv);
     if (pc->blocked && !pc->busy) {
 	pc->blocked = 0;
 	bufferevent_enable(bev, EV_READ);
