@@ -40,6 +40,18 @@ sender_key(const struct limits *l, const struct policy_request *req,
 	snprintf(out, outlen, "%s", sender_domain);
 }
 
+/* prepare_on_error - the failure answer while any kind of limit may apply */
+static int
+prepare_on_error(const struct conf_policy *cp, const struct decide_plan *plan)
+{
+    if (cp->provider_on_error == CONF_ON_ERROR_ACCEPT
+	&& cp->domain_on_error == CONF_ON_ERROR_ACCEPT
+	&& (plan->sender_key[0] == '\0' || cp->sender_on_error == CONF_ON_ERROR_ACCEPT)
+	&& (plan->pool < 0 || cp->warmup_on_error == CONF_ON_ERROR_ACCEPT))
+	return CONF_ON_ERROR_ACCEPT;
+    return CONF_ON_ERROR_TEMPFAIL;
+}
+
 /* decide_prepare - read the request; answer it or say what is needed */
 int
 decide_prepare(const struct limits *l, const struct policy_request *req,
@@ -53,6 +65,7 @@ decide_prepare(const struct limits *l, const struct policy_request *req,
     plan->argvlen = NULL;
     plan->nlim = 0;
     plan->provider = -1;
+    plan->on_error = CONF_ON_ERROR_TEMPFAIL;
     plan->sender_domain[0] = '\0';
     if (!request_str_eq(&req->protocol_state, "RCPT"))
 	return answer(out, outlen, "DUNNO");
@@ -73,8 +86,11 @@ decide_prepare(const struct limits *l, const struct policy_request *req,
     }
     sender_key(l, req, sender_domain, plan->sender_key, sizeof(plan->sender_key));
     plan->pool = limits_pool_for(l, sasl, sender_domain);
-    if ((provider = provider_by_domain(&l->providers, plan->domain)) < 0)
+    if ((provider = provider_by_domain(&l->providers, plan->domain)) < 0) {
+	/* no decision before the provider is known: open only if every kind is */
+	plan->on_error = prepare_on_error(&l->conf->policy, plan);
 	return DECIDE_NEED_MX;
+    }
     if (decide_plan_limits(l, plan, provider, out, outlen) == DECIDE_ANSWERED)
 	return DECIDE_ANSWERED;
     return DECIDE_READY;

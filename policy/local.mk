@@ -58,6 +58,7 @@ tests_bench_policy_load_LDADD = $(LIBEVENT_LIBS)
 EXTRA_DIST += tests/bench/policyd-bench.sh
 
 # integration tests: real Postfix, Redis and DNS (tests/lib/world.sh)
-INTEGRATION_TESTS += tests/integration/policy-throttle.sh tests/integration/policy-warmup.sh
+INTEGRATION_TESTS += tests/integration/policy-throttle.sh tests/integration/policy-warmup.sh \
+	tests/integration/policy-reload.sh tests/integration/policy-pause.sh
 INTEGRATION_TESTS += tests/integration/second-start.sh tests/integration/policy-limits.sh \
 	tests/integration/redis-auth.sh

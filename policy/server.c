@@ -265,8 +265,15 @@ pconn_write(struct bufferevent *bev, void *arg)
     struct pconn *pc = arg;
     struct server *srv = pc->srv;
 
-    if (srv->paused && !evtimer_pending(srv->resume, NULL) && pconn_idle(pc))
-	accept_resume(srv);		/* idle now: room for a new client */
+    /*
+     * Idle now: room for a new client, if the next accept will find an idle
+     * connection to close (it looks at the least recently active ones only,
+     * and this one was just active): else each answer would let one more in
+     * over the cap.
+     */
+    if (srv->paused && !evtimer_pending(srv->resume, NULL) && pconn_idle(pc)
+	&& idle_victim(srv) != NULL)
+	accept_resume(srv);
     if (pc->blocked && !pc->busy) {
 	pc->blocked = 0;
 	bufferevent_enable(bev, EV_READ);
@@ -518,15 +525,28 @@ on_accept_error(struct evconnlistener *lst, void *arg)
 	accept_pause(srv, ACCEPT_PAUSE_MS);
 }
 
+/* pconn_settings - the timeouts and the read limit of the configuration in force */
+static void
+pconn_settings(struct pconn *pc)
+{
+    const struct conf_policy *p = &pc->srv->l->conf->policy;
+    struct timeval idle, unread;
+
+    idle.tv_sec = (time_t) (p->idle_timeout_ms / 1000);
+    idle.tv_usec = (suseconds_t) (p->idle_timeout_ms % 1000) * 1000;
+    unread.tv_sec = (time_t) (p->request_timeout_ms / 1000);
+    unread.tv_usec = (suseconds_t) (p->request_timeout_ms % 1000) * 1000;
+    bufferevent_set_timeouts(pc->bev, &idle, &unread);
+    bufferevent_setwatermark(pc->bev, EV_READ, 0, (size_t) p->max_request_size + 2);
+}
+
 /* on_accept - a new client */
 static void
 on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
 	  int salen, void *arg)
 {
     struct server *srv = arg;
-    const struct conf_policy *p = &srv->l->conf->policy;
     struct pconn *pc;
-    struct timeval idle, unread;
     int tcp = sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
     const unsigned char *a = NULL;
     socklen_t alen = 0;
@@ -582,12 +602,7 @@ on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
     if (pc->bev == NULL || pc->deadline == NULL)
 	msg_fatal("out of memory");
     lru_touch(pc);
-    idle.tv_sec = (time_t) (p->idle_timeout_ms / 1000);
-    idle.tv_usec = (suseconds_t) (p->idle_timeout_ms % 1000) * 1000;
-    unread.tv_sec = (time_t) (p->request_timeout_ms / 1000);
-    unread.tv_usec = (suseconds_t) (p->request_timeout_ms % 1000) * 1000;
-    bufferevent_set_timeouts(pc->bev, &idle, &unread);
-    bufferevent_setwatermark(pc->bev, EV_READ, 0, (size_t) p->max_request_size + 2);
+    pconn_settings(pc);
     bufferevent_setcb(pc->bev, pconn_read, pconn_write, pconn_event, pc);
     bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
     if (srv->nconn >= srv->cap && idle_victim(srv) == NULL)
@@ -713,9 +728,14 @@ server_new(struct event_base *base, struct decider *d, struct limits *l)
 void
 server_reload(struct server *srv, struct limits *l)
 {
+    struct pconn *pc;
+
     limits_unref(srv->l);
     srv->l = limits_ref(l);
     server_caps(srv);
+    /* open connections too: one kept since the start reads what is now allowed */
+    for (pc = srv->oldest; pc; pc = pc->next)
+	pconn_settings(pc);
     while (srv->nconn > srv->cap && evict_idle(srv))
 	;				/* a lower cap: down to it */
     if (srv->paused && !evtimer_pending(srv->resume, NULL))

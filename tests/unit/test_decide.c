@@ -303,6 +303,38 @@ test_fail_open(void **state)
     limits_unref(l);
 }
 
+/*
+ * test_failure_before_mx - no answer from DNS within decision_timeout: the
+ * failure answer follows the configuration, whatever the plan held before
+ */
+static void
+test_failure_before_mx(void **state)
+{
+    struct limits *l = load_limits(conf_text);
+    struct limits *open = load_limits("[policy]\ndomain_rate = 5/s\nsender_rate = 5/s\n"
+				      "domain_on_error = dunno\nsender_on_error = dunno\n"
+				      "provider_on_error = dunno\n");
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=x@slow.test\n"
+					"sender=a@shop.test\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+
+    (void) state;
+    /* memory left over from an earlier request that failed open */
+    memset(&plan, 0, sizeof(plan));
+    plan.on_error = CONF_ON_ERROR_ACCEPT;
+    assert_int_equal(decide_prepare(l, &req, &plan, out, sizeof(out)), DECIDE_NEED_MX);
+    decide_failure(l, &plan, out, sizeof(out));
+    assert_string_equal(out, "DEFER_IF_PERMIT 4.3.0 policy state unavailable, try again later");
+    /* every kind of limit set to fail open: so does the lookup */
+    plan.on_error = CONF_ON_ERROR_TEMPFAIL;
+    assert_int_equal(decide_prepare(open, &req, &plan, out, sizeof(out)), DECIDE_NEED_MX);
+    decide_failure(open, &plan, out, sizeof(out));
+    assert_string_equal(out, "DUNNO");
+    limits_unref(open);
+    limits_unref(l);
+}
+
 static void
 test_nothing_applies(void **state)
 {
@@ -361,6 +393,7 @@ main(void)
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
+	cmocka_unit_test(test_failure_before_mx),
 	cmocka_unit_test(test_nothing_applies),
 	cmocka_unit_test(test_bad_conf),
     };
