@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +24,20 @@ answer(char *out, size_t outlen, const char *action)
     return DECIDE_ANSWERED;
 }
 
-/* sender_key - the SASL user or the sender's domain, as configured */
+/* sender_key - the SASL user (in lower case, as [sender] names match) or the
+ * sender's domain, as configured */
 static void
 sender_key(const struct limits *l, const struct policy_request *req,
 	   const char *sender_domain, char *out, size_t outlen)
 {
     int kind = l->conf->policy.sender_key;
     const struct policy_str *sasl = &req->sasl_username;
+    size_t i;
 
     out[0] = '\0';
     if (kind != CONF_SENDER_DOMAIN && sasl->p && sasl->len > 0 && sasl->len < outlen) {
-	memcpy(out, sasl->p, sasl->len);
+	for (i = 0; i < sasl->len; i++)
+	    out[i] = (char) tolower((unsigned char) sasl->p[i]);
 	out[sasl->len] = '\0';
 	return;
     }

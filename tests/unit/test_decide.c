@@ -150,6 +150,24 @@ test_provider_domain_sender_pool(void **state)
     limits_unref(l);
 }
 
+/* one SASL user spelt in two cases is one sender: one rate, one pool */
+static void
+test_sasl_case(void **state)
+{
+    struct limits *l = load_limits(conf_text);
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=x@Slow.test\n"
+					"sender=\nsasl_username=Tenant7\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+
+    (void) state;
+    assert_int_equal(decide_prepare(l, &req, &plan, out, sizeof(out)), DECIDE_NEED_MX);
+    assert_string_equal(plan.sender_key, "tenant7");
+    assert_string_equal(l->pools[plan.pool].name, "warm1");
+    decide_plan_free(&plan);
+    limits_unref(l);
+}
+
 static void
 test_needs_mx(void **state)
 {
@@ -390,6 +408,7 @@ main(void)
 	cmocka_unit_test(test_not_rcpt),
 	cmocka_unit_test(test_provider_domain_sender_pool),
 	cmocka_unit_test(test_needs_mx),
+	cmocka_unit_test(test_sasl_case),
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
