@@ -28,6 +28,7 @@ struct pending {
     int again;			/* sent again already (a cut or READONLY) */
     int tries;			/* TRYAGAIN replies so far */
     long long first_ms;		/* when the caller gave it */
+    int once;			/* never sent again after a cut: it may have run */
 };
 
 /* a command refused with TRYAGAIN, waiting to be sent again */
@@ -431,7 +432,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
     }
     /* cut while it ran on a healthy connection: send it once more */
-    if (reply == NULL && p.cmd && p.fn && !p.again && ra->ready) {
+    if (reply == NULL && p.cmd && p.fn && !p.once && !p.again && ra->ready) {
 	p.again = 1;
 	hold(ra, &p);
 	return;
@@ -764,12 +765,12 @@ rasync_ready(const struct rasync *ra)
     return ra->ready && ra->ac != NULL;
 }
 
-/* rasync_command - send one command; -1: answer without Redis */
-int
-rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
-	       rasync_fn fn, void *arg)
+/* command - send one command (once: never again after a cut); -1: not sent */
+static int
+command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
+	rasync_fn fn, void *arg, int once)
 {
-    struct pending p = {fn, arg, NULL, 0, 0, 0, monotime_ms()};
+    struct pending p = {fn, arg, NULL, 0, 0, 0, monotime_ms(), once};
     int len;
 
     if ((long) (ra->count + ra->nheld) >= ra->max_pending
@@ -783,6 +784,22 @@ rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *arg
 	return 0;
     }
     return send_formatted(ra, &p);
+}
+
+/* rasync_command - send one command; -1: answer without Redis */
+int
+rasync_command(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
+	       rasync_fn fn, void *arg)
+{
+    return command(ra, argc, argv, argvlen, fn, arg, 0);
+}
+
+/* rasync_command_once - the same, never sent again once it may have run */
+int
+rasync_command_once(struct rasync *ra, int argc, const char **argv, const size_t *argvlen,
+		    rasync_fn fn, void *arg)
+{
+    return command(ra, argc, argv, argvlen, fn, arg, 1);
 }
 
 /* rasync_free - close; commands in flight get NULL */

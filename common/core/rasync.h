@@ -14,6 +14,8 @@
  *	int rasync_slot(const struct rasync *ra);
  *	int rasync_command(struct rasync *ra, int argc, const char **argv,
  *			   const size_t *argvlen, rasync_fn fn, void *arg);
+ *	int rasync_command_once(struct rasync *ra, int argc, const char **argv,
+ *				const size_t *argvlen, rasync_fn fn, void *arg);
  *	int rasync_ready(const struct rasync *ra);
  *	void rasync_free(struct rasync *ra);
  *
@@ -45,9 +47,10 @@
  *	with a callback that was in flight is sent once more on the new
  *	connection: when refused with READONLY (it did not run), and when
  *	the connection broke before its reply (it may have run: a caller
- *	gives a callback only to commands that may run twice; policyd's one
- *	is the GCRA script, whose second run can only count the message once
- *	more against its limit, as the client's retry after a 4xx would).
+ *	gives rasync_command() a callback only for commands that may run
+ *	twice, as policyd's GCRA script, whose second run can only count the
+ *	message once more against its limit, as the client's retry after a
+ *	4xx would; the others go through rasync_command_once(), below).
  *	Fire-and-forget commands (statistics counters) are never sent twice
  *	after a cut (they are after a refusal: READONLY, MOVED, ASK,
  *	TRYAGAIN, since the refused command did not run).
@@ -86,6 +89,13 @@
  *	without calling fn when Redis is not connected or max_pending
  *	commands are already waiting: the caller answers at once.
  *
+ *	rasync_command_once() is rasync_command() for a command with a
+ *	callback that must not run twice (an XADD, a counter): when the
+ *	connection is cut while it ran, fn gets NULL (it may have run) and
+ *	the command is never sent again.  A refusal that says it did not run
+ *	(READONLY, MOVED, ASK, TRYAGAIN) and a hold through a quick reconnect
+ *	before it was written send it again as for rasync_command().
+ *
  *	conf must stay valid as long as the connection.
  */
 #ifndef OUTPOST_RASYNC_H
@@ -109,6 +119,8 @@ struct rasync *rasync_new_for(struct event_base *base, const struct conf_redis *
 int rasync_slot(const struct rasync *ra);
 int rasync_command(struct rasync *ra, int argc, const char **argv,
 		   const size_t *argvlen, rasync_fn fn, void *arg);
+int rasync_command_once(struct rasync *ra, int argc, const char **argv,
+			const size_t *argvlen, rasync_fn fn, void *arg);
 int rasync_ready(const struct rasync *ra);
 void rasync_free(struct rasync *ra);
 
