@@ -254,9 +254,13 @@ count_outcome(struct dreq *r, const redisReply *reply, const char *action)
 	if ((have_ev = events_cmd_make(&ec, r->l->conf, &e)) < 0)
 	    events_failed("outpost-policyd", "a name too long for a key");
 	have_ev = have_ev == 0;
-	/* argv points into r: queued (hiredis copies it) before r goes; no wait */
+	/*
+	 * argv points into r: queued (hiredis copies it) before r goes; no
+	 * wait.  Never sent again after a cut: it may have been appended.
+	 */
 	if (have_ev && ((era = conn_for(r->d, ec.key[0])) == NULL
-			|| rasync_command(era, ec.argc, ec.argv, ec.argvlen, on_event, NULL) < 0))
+			|| rasync_command_once(era, ec.argc, ec.argv, ec.argvlen, on_event,
+					       NULL) < 0))
 	    events_failed("outpost-policyd", "Redis busy or down");
     }
     finish(r, action);			/* r may be gone from here on */
