@@ -164,19 +164,28 @@ send_job(struct api_req *q)
     }
 }
 
+/* job_refused - the worker's answer is not a 200: keep it as the request's error */
+static int
+job_refused(struct api_req *q)
+{
+    if (q->job.status == 200) {
+	free(q->job.body_out);
+	q->job.body_out = NULL;
+	return 0;
+    }
+    q->err_status = q->job.status;
+    q->err_body = q->job.body_out;
+    q->err_retry = q->job.retry_after;
+    q->job.body_out = NULL;
+    return 1;
+}
+
 /* auth_result - the worker checked the key of a request with a body */
 static void
 auth_result(struct api_req *q)
 {
-    if (q->job.status != 200) {
-	q->err_status = q->job.status;
-	q->err_body = q->job.body_out;
-	q->err_retry = q->job.retry_after;
-	q->job.body_out = NULL;
+    if (job_refused(q))
 	return;
-    }
-    free(q->job.body_out);
-    q->job.body_out = NULL;
     q->authed = 1;
     if (q->rt.op == API_SUP_IMPORT) {
 	q->batch = xcalloc(API_IMPORT_BATCH, sizeof(*q->batch));
@@ -255,15 +264,8 @@ import_send(struct api_req *q)
 static void
 import_result(struct api_req *q)
 {
-    if (q->job.status != 200) {
-	q->err_status = q->job.status;
-	q->err_body = q->job.body_out;
-	q->err_retry = q->job.retry_after;
-	q->job.body_out = NULL;
+    if (job_refused(q))
 	return;
-    }
-    free(q->job.body_out);
-    q->job.body_out = NULL;
     q->authed = 1;			/* an import without a body: checked now */
     q->added += q->job.written;
     if (q->job.refused > 0) {
