@@ -8,9 +8,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
 #include "blstate.h"
 #include "confval.h"
 #include "jsonw.h"
+#include "msg.h"
 #include "redisconn.h"
 #include "stats_report.h"
 #include "xalloc.h"
@@ -66,19 +72,90 @@ stats_report_init(struct stats_report *r, int by, const char *since, long long n
     return 0;
 }
 
-/* row_for - the row of a name, made when new */
-static struct stats_row *
-row_for(struct stats_report *t, const char *name)
+/* name_hash - the report's keyed hash of a name (names come from outside) */
+static size_t
+name_hash(struct stats_report *t, const char *name)
 {
-    size_t i;
+    EVP_MAC_CTX *c;
+    unsigned char out[8];
+    size_t len = 0, h = 0, i;
 
-    for (i = 0; i < t->n; i++)
-	if (strcmp(t->v[i].name, name) == 0)
-	    return &t->v[i];
-    t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+    if (t->hkey == NULL) {
+	unsigned char key[16];
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_SIPHASH, NULL);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &(size_t) {8}),
+	OSSL_PARAM_END};
+
+	if (mac == NULL || RAND_bytes(key, sizeof(key)) != 1
+	    || (c = EVP_MAC_CTX_new(mac)) == NULL)
+	    msg_fatal("OpenSSL: SipHash is not available");
+	if (EVP_MAC_init(c, key, sizeof(key), params) != 1)
+	    msg_fatal("OpenSSL: SipHash is not available");
+	EVP_MAC_free(mac);
+	t->hkey = c;
+    }
+    if ((c = EVP_MAC_CTX_dup(t->hkey)) == NULL
+	|| EVP_MAC_update(c, (const unsigned char *) name, strlen(name)) != 1
+	|| EVP_MAC_final(c, out, &len, sizeof(out)) != 1)
+	msg_fatal("OpenSSL: SipHash failed");
+    EVP_MAC_CTX_free(c);
+    for (i = 0; i < len; i++)
+	h = h << 8 | out[i];
+    return h;
+}
+
+/* index_rows - the slots of every row, in a table twice as big as before */
+static void
+index_rows(struct stats_report *t, size_t nslot)
+{
+    size_t i, j;
+
+    free(t->slot);
+    t->slot = xcalloc(nslot, sizeof(*t->slot));
+    t->nslot = nslot;
+    for (i = 0; i < t->n; i++) {
+	for (j = name_hash(t, t->v[i].name) & (nslot - 1); t->slot[j]; j = (j + 1) & (nslot - 1))
+	    continue;
+	t->slot[j] = i + 1;
+    }
+}
+
+/* new_row - a row for name at the end */
+static struct stats_row *
+new_row(struct stats_report *t, const char *name)
+{
+    if (t->n == t->cap) {
+	t->cap = t->cap ? t->cap * 2 : 64;
+	t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+    }
     memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
     snprintf(t->v[t->n].name, sizeof(t->v[t->n].name), "%s", name);
     return &t->v[t->n++];
+}
+
+/* row_for - the row of a name, made when new; past the limit, the others' row */
+static struct stats_row *
+row_for(struct stats_report *t, const char *name)
+{
+    size_t j;
+
+    if (t->nslot == 0)
+	index_rows(t, 256);
+    for (j = name_hash(t, name) & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1))
+	if (strcmp(t->v[t->slot[j] - 1].name, name) == 0)
+	    return &t->v[t->slot[j] - 1];
+    if (t->n >= STATS_REPORT_ROWS_MAX) {
+	/* the one more row, made once: later names all land in it */
+	if (!t->folded)
+	    new_row(t, STATS_REPORT_OTHER);
+	t->folded = 1;
+	return &t->v[STATS_REPORT_ROWS_MAX];
+    }
+    t->slot[j] = t->n + 1;
+    new_row(t, name);
+    if (2 * t->n > t->nslot)
+	index_rows(t, 2 * t->nslot);
+    return &t->v[t->n - 1];
 }
 
 /* add_reason - a bounce reason's count */
@@ -213,8 +290,13 @@ stats_report_read(struct stats_report *t, struct rconn *rc, const char *prefix)
 	return -1;
     if (blstate_read(rc, prefix, add_listed, t) < 0)
 	return -1;
+    /* by name; the others' row, if any, stays last */
     if (t->n > 1)
-	qsort(t->v, t->n, sizeof(*t->v), cmp_row);
+	qsort(t->v, t->n > STATS_REPORT_ROWS_MAX ? STATS_REPORT_ROWS_MAX : t->n, sizeof(*t->v),
+	      cmp_row);
+    free(t->slot);			/* the rows moved: the index is stale */
+    t->slot = NULL;
+    t->nslot = 0;
     return 0;
 }
 
@@ -316,6 +398,7 @@ stats_report_json(const struct stats_report *r, struct jsonw *w)
     for (k = 0; k < r->n; k++)
 	json_row(w, NULL, &r->v[k]);
     jsonw_end(w);
+    jsonw_bool(w, "folded", r->folded);
     json_row(w, "total", &r->total);
     json_blocklists(w, r);
     jsonw_end(w);
@@ -328,8 +411,13 @@ stats_report_free(struct stats_report *r)
     free(r->v);
     free(r->blk);
     free(r->listed);
+    free(r->slot);
+    EVP_MAC_CTX_free(r->hkey);
     r->v = NULL;
     r->blk = NULL;
     r->listed = NULL;
-    r->n = r->nblk = r->nlisted = 0;
+    r->slot = NULL;
+    r->hkey = NULL;
+    r->n = r->nblk = r->nlisted = r->cap = r->nslot = 0;
+    r->folded = 0;
 }

@@ -32,7 +32,11 @@
  *	stats_report_read() sums the hourly counters of stats(3) of the
  *	period into a row per name and a total, and the delivered, bounced
  *	and complaint counts of the last 24 hours and 7 days into each row's
- *	w[][] (the rates); rows are sorted by name.  It also gathers the
+ *	w[][] (the rates); rows are sorted by name.  Names are found through
+ *	a hash keyed afresh for each report (SipHash), and at most
+ *	STATS_REPORT_ROWS_MAX get a row: the counts of names met after that
+ *	(campaigns come and go without bound) go into one last row named
+ *	STATS_REPORT_OTHER, and r->folded is set.  It also gathers the
  *	bounces of the period that named a blocklist ("blocked.LIST"), per
  *	list and pool, into blk, and the targets the blocklist watch finds
  *	listed now (blstate(3)) into listed; r->keep, when set, is asked
@@ -40,7 +44,7 @@
  *	problem.
  *
  *	stats_report_json() writes the document of "outpostctl stats
- *	--json": {"since", "until", "by", "rows":[...], "total",
+ *	--json": {"since", "until", "by", "rows":[...], "folded", "total",
  *	"blocklists":{"listed":[...], "bounces":[...]}}; each row has name,
  *	every counter of stats_counter_names, reasons, the bounce and
  *	complaint rates and flags of 24h and 7d, and the TLS shares.
@@ -59,6 +63,8 @@ struct jsonw;
 struct rconn;
 
 #define STATS_REPORT_REASONS 48
+#define STATS_REPORT_ROWS_MAX 5000	/* rows by name; the other names in one more */
+#define STATS_REPORT_OTHER "(others)"
 
 enum stats_by { STATS_BY_SENDER, STATS_BY_PROVIDER, STATS_BY_POOL, STATS_BY_CAMPAIGN };
 
@@ -88,7 +94,13 @@ struct stats_report {
     void *keep_arg;
     struct stats_row *v;
     size_t n;
+    int folded;			/* the last row is STATS_REPORT_OTHER: names beyond the limit */
     struct stats_row total;
+    /* private: the rows by name */
+    size_t cap;
+    size_t *slot;		/* open addressing: row index + 1, 0 empty */
+    size_t nslot;
+    void *hkey;			/* the keyed hash of this report's names */
     int window;			/* while reading: -1 the period; 0: 24h; 1: 7d */
     struct stats_blk *blk;
     size_t nblk;

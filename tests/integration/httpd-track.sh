@@ -141,6 +141,22 @@ unlike "$total" 'campaign' "but no campaign (hourly only)"
 hours=$(for k in $(st_keys 'h:*'); do redis_cli HKEYS "$k"; done)
 like "$hours" 'shop\.test\|google\|-\|campaign\.opens\.spring' "which the hours hold"
 
+# --- campaigns without bound: 6,000 more in the hour, one open each (as many
+# messages, each naming its own campaign, would leave); the report keeps 5,000
+# rows by name and sums the others into one last row, losing no count
+hk=$(for k in $(st_keys 'h:*'); do redis_cli HEXISTS "$k" 'shop.test|google|-|campaign.opens.spring' | grep -q 1 && echo "$k"; done)
+redis_cli EVAL "for i = 1, 6000 do redis.call('HSET', KEYS[1], 'shop.test|google|-|campaign.opens.c' .. i, 1) end" \
+    1 "$hk" >/dev/null
+"$CTL_BIN" -c "$conf" stats --by campaign --json >"$WORLD_TMP/camp.json"
+is "$("$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["rows"]
+print(len(r), r[-1]["name"], d["folded"], sum(x["opens"] for x in r), d["total"]["opens"],
+      r[:-1] == sorted(r[:-1], key=lambda x: x["name"]))' "$WORLD_TMP/camp.json")" \
+    "5001 (others) True 6002 6002 True" \
+    "6,001 campaigns: 5,000 rows by name (sorted), the others in one last row, every open counted"
+
 # --- the answers kept per link: more links than are kept, each clicked
 # twice in turn, each lands on its own URL, and each click is counted
 bad=0
