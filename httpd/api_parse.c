@@ -248,7 +248,8 @@ api_json_row(const char *json, size_t len, const char *address, char *csv, size_
     }
     /* the reader stops after the object: what follows must be white space */
     for (; s.pos < len; s.pos++)
-	if (memchr(" \t\r\n", json[s.pos], 4) == NULL) {
+	if (json[s.pos] != ' ' && json[s.pos] != '\t' && json[s.pos] != '\r'
+	    && json[s.pos] != '\n') {
 	    *why = "text after the JSON object";
 	    goto out;
 	}
