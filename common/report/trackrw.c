@@ -640,8 +640,13 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	    }
 	}
 	if (ci_prefix(s + i, n - i, "<![endif]")) {
-	    /* the end of a conditional comment scanned inside */
-	    const char *e = n - i > 9 ? memmem(s + i + 9, n - i - 9, "-->", 3) : NULL;
+	    /*
+	     * the end of a conditional comment scanned inside; "-->" is looked
+	     * for in the 6 bytes where it may be, no further: a search to the
+	     * end for each "<![endif]" made the scan quadratic
+	     */
+	    size_t w = n - i - 9 < 6 ? n - i - 9 : 6;
+	    const char *e = n - i > 9 ? memmem(s + i + 9, w, "-->", 3) : NULL;
 
 	    if (e != NULL && (size_t) (e - s) - i <= 12) {
 		i = (size_t) (e - s) + 3;

@@ -117,6 +117,30 @@ count(const char *hay, size_t n, const char *needle)
     return c;
 }
 
+/*
+ * memmem - the C library's, counting the bytes it looks at, so that a test
+ * can say that a scan stays linear without timing it (trackrw's calls, in
+ * this program, land here)
+ */
+static size_t memmem_looked;
+
+void *
+memmem(const void *hay, size_t n, const void *needle, size_t k)
+{
+    const char *h = hay;
+    size_t i;
+
+    if (k == 0)
+	return (void *) h;
+    for (i = 0; i + k <= n; i++) {
+	memmem_looked++;
+	if (memcmp(h + i, needle, k) == 0)
+	    return (void *) (h + i);
+    }
+    memmem_looked += n - i;
+    return NULL;
+}
+
 /* max_line - the longest line of a text, line ends not counted */
 static size_t
 max_line(const char *s, size_t n)
@@ -263,6 +287,30 @@ test_outlook_vml(void **state)
     assert_non_null(strstr(r.body, "'https://shop.example/rect'"));
     assert_non_null(strstr(r.body, "\"https://shop.example/open\""));
     trackrw_free(&r);
+}
+
+/* many "<![endif]" and no "-->": each looks only next to itself for its end */
+static void
+test_endif_linear(void **state)
+{
+    static const char head[] = "Content-Type: text/html\n\n<html><body>";
+    size_t reps = 20000, unit = 9, n = sizeof(head) - 1 + reps * unit, i;
+    char *msg = xmalloc(n);
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+
+    (void) state;
+    memcpy(msg, head, sizeof(head) - 1);
+    for (i = 0; i < reps; i++)
+	memcpy(msg + sizeof(head) - 1 + i * unit, "<![endif]", unit);
+    memmem_looked = 0;
+    assert_int_equal(trackrw_rewrite(msg, n, &o, &r), TRACKRW_OK);
+    assert_int_equal(r.pixel, 1);
+    /* a few bytes each; a search to the end each is about 1.8e9 */
+    assert_true(memmem_looked < 4 * n);
+    trackrw_free(&r);
+    free(msg);
 }
 
 /* entities in href; escaping of what url_for returns; blanks and breaks */
@@ -834,6 +882,7 @@ main(void)
 	cmocka_unit_test(test_html_simple),
 	cmocka_unit_test(test_html_left_alone),
 	cmocka_unit_test(test_outlook_vml),
+	cmocka_unit_test(test_endif_linear),
 	cmocka_unit_test(test_html_entities),
 	cmocka_unit_test(test_alternative),
 	cmocka_unit_test(test_quoted_printable),
