@@ -58,6 +58,12 @@ struct serve {
     struct redirect redirect[REDIRECTS];
 };
 
+/* a form field's value against the one wanted, as its pieces come */
+struct field_match {
+    size_t len;			/* bytes that matched so far */
+    int bad;			/* a byte differed, or a piece came out of order */
+};
+
 /* one POST /u/ in progress */
 struct req {
     struct serve *s;
@@ -68,6 +74,7 @@ struct req {
     int too_big, one_click, via_page, waiting, busy;
     char raw[sizeof(ONE_CLICK_BODY) + 4];	/* a body that is no form */
     size_t rawlen;
+    struct field_match one_click_field, via_field;
     struct webtoken tok;
     struct work_unsub job;
 };
@@ -328,6 +335,30 @@ track(struct serve *s, const struct hsettings *hs, struct MHD_Connection *conn, 
     return redirect(s, conn, t.url);
 }
 
+/*
+ * field_match - one piece of a field's value, off bytes into it: 1 when the
+ * value so far is the whole of want.  libmicrohttpd hands a value over in
+ * pieces when the body came in more than one read; a field given again
+ * starts over.
+ */
+static int
+field_match(struct field_match *f, const char *want, const char *data, uint64_t off,
+	    size_t size)
+{
+    size_t wl = strlen(want);
+
+    if (off == 0) {
+	f->len = 0;
+	f->bad = 0;
+    }
+    if (f->bad || off != f->len || size > wl - f->len
+	|| (size > 0 && memcmp(data, want + f->len, size) != 0))
+	f->bad = 1;
+    else
+	f->len += size;
+    return !f->bad && f->len == wl;
+}
+
 /* post_field - a field of the form: the RFC 8058 one, and ours */
 static enum MHD_Result
 post_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
@@ -340,10 +371,10 @@ post_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *file
     (void) filename;
     (void) content_type;
     (void) transfer_encoding;
-    if (off == 0 && strcmp(key, "List-Unsubscribe") == 0)
-	q->one_click = size == 9 && memcmp(data, "One-Click", 9) == 0;
-    else if (off == 0 && strcmp(key, "via") == 0)
-	q->via_page = size == 4 && memcmp(data, "page", 4) == 0;
+    if (strcmp(key, "List-Unsubscribe") == 0)
+	q->one_click = field_match(&q->one_click_field, "One-Click", data, off, size);
+    else if (strcmp(key, "via") == 0)
+	q->via_page = field_match(&q->via_field, "page", data, off, size);
     return MHD_YES;
 }
 

@@ -116,6 +116,44 @@ bob=$(mint u 0 bob@gmail.test shop.test)
 is "$(http POST "/u/$bob" -F 'List-Unsubscribe=One-Click')" 200 "a multipart/form-data one-click POST: 200"
 ok 'suppressed bob@gmail.test shop.test' "suppresses too"
 
+# --- a body that comes in two reads, cut inside the value: the value is
+# read whole (libmicrohttpd hands it over in pieces)
+# post_cut TOKEN TYPE BODY CUT - POST BODY in two writes, cut at CUT; the status
+post_cut() {
+    "$PYTHON" - "$@" <<'PY'
+import socket, sys, time
+tok, ctype, body, cut = sys.argv[1], sys.argv[2], sys.argv[3].encode(), int(sys.argv[4])
+c = socket.create_connection(("127.0.0.1", 8480), timeout=20)
+c.sendall(b"POST /u/%s HTTP/1.1\r\nHost: t\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+          b"Connection: close\r\n\r\n" % (tok.encode(), ctype.encode(), len(body)))
+c.sendall(body[:cut])
+time.sleep(0.3)
+c.sendall(body[cut:])
+r = b""
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    r += d
+print(r.split(b" ")[1].decode())
+PY
+}
+frank=$(mint u 0 frank@gmail.test shop.test)
+is "$(post_cut "$frank" application/x-www-form-urlencoded 'List-Unsubscribe=One-Click' 21)" 200 \
+    "an urlencoded one-click body in two reads, cut in its value: 200"
+ok 'suppressed frank@gmail.test shop.test' "suppresses"
+grace=$(mint u 0 grace@gmail.test shop.test)
+mp=$'--XX\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XX--\r\n'
+is "$(post_cut "$grace" 'multipart/form-data; boundary=XX' "$mp" 70)" 200 \
+    "a multipart one-click body in two reads, cut in its value: 200"
+ok 'suppressed grace@gmail.test shop.test' "suppresses"
+heidi=$(mint u 0 heidi@gmail.test shop.test)
+is "$(post_cut "$heidi" application/x-www-form-urlencoded 'List-Unsubscribe=One-Clickety' 21)" 400 \
+    "a longer value, in two reads: 400"
+is "$(post_cut "$heidi" application/x-www-form-urlencoded 'List-Unsubscribe=One-Click&List-Unsubscribe=No' 30)" 400 \
+    "the field given again with another value: 400"
+ok '! suppressed heidi@gmail.test shop.test' "and not suppressed"
+
 # --- the page's own form (urlencoded, via=page): source web
 dave=$(mint u 0 dave@gmail.test shop.test)
 is "$(http POST "/u/$dave" -d 'List-Unsubscribe=One-Click&via=page')" 200 "the page's form: 200"
