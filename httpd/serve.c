@@ -291,10 +291,14 @@ redirect(struct serve *s, struct MHD_Connection *conn, const char *url)
 
 /* ---------------------------------------------------------------- routes */
 
-/* track - GET /o/ and /c/: count, then the image or the redirect */
+/*
+ * track - GET /o/ and /c/: count, then the image or the redirect.  A HEAD
+ * gets the same answer and counts nothing: no mail client sends one to show
+ * an image or follow a link; link checkers do.
+ */
 static enum MHD_Result
 track(struct serve *s, const struct hsettings *hs, struct MHD_Connection *conn, int kind,
-      const char *url)
+      const char *url, int head)
 {
     int route = kind == WEBTOKEN_OPEN ? HM_OPEN : HM_CLICK, st, sig;
     struct webtoken t;			/* 3 KiB: on the stack, not malloc'd */
@@ -303,7 +307,7 @@ track(struct serve *s, const struct hsettings *hs, struct MHD_Connection *conn, 
     long long now = now_ms();
 
     st = decode(hs, kind, url, &t);
-    if (st == WEBTOKEN_OK) {
+    if (st == WEBTOKEN_OK && !head) {
 	client_addr(hs, conn, addr, sizeof(addr));
 	sig = machine_classify(&hs->rules, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 				MHD_HTTP_HEADER_USER_AGENT), addr, now - t.issued * 1000);
@@ -324,7 +328,7 @@ track(struct serve *s, const struct hsettings *hs, struct MHD_Connection *conn, 
 	(void) work_event(s->work, &ev);	/* a full queue drops it, counted */
 	msg_debug("%s %s by %s (%s, %s)", kind == WEBTOKEN_OPEN ? "open" : "click",
 		  t.msgid, t.rcpt, addr, machine_signal_name(sig));
-    } else if (kind == WEBTOKEN_OPEN || st == WEBTOKEN_STALE) {
+    } else if (st != WEBTOKEN_OK && (kind == WEBTOKEN_OPEN || st == WEBTOKEN_STALE)) {
 	PROM_INC(s->m->refused[route][st]);
     }
     if (kind == WEBTOKEN_OPEN)
@@ -513,7 +517,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     }
     hs = hsettings_current();
     if (url[1] != 'u') {
-	rv = track(s, hs, conn, url[1], url);
+	rv = track(s, hs, conn, url[1], url, strcmp(method, "HEAD") == 0);
 	hsettings_unref(hs);
 	return rv;
     }

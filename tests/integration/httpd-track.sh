@@ -108,6 +108,20 @@ is "$(count sender shop.test opens)" 3 "and no person's"
 is "$(metric outpost_httpd_machine_signals_total 'signal="apple"')" 1 "signal: apple"
 is "$(metric outpost_httpd_machine_signals_total 'signal="network"')" 1 "signal: network"
 
+# --- HEAD: the same answer, nothing counted (link checkers send it, people's
+# mail clients do not)
+o3=$(mint o 3600 ivan@gmail.test head.test '<m5@head.test>' '' 0 -)
+c4=$(mint c 3600 ivan@gmail.test head.test '<m5@head.test>' '' 0 "$url1")
+is "$(get "/o/$o3" -I)" 200 "HEAD /o/: 200"
+like "$(cat "$hdr")" 'Content-Type: image/gif' "the image's header"
+is "$(get "/c/$c4" -I)" 302 "HEAD /c/: 302"
+is "$(location)" "$url1" "to the URL in the token"
+is "$(get "/o/$o3")" 200 "then a GET of the image"
+ok 'wait_until 10 count_is sender head.test opens 1' "the GET is counted"
+is "$(count sender head.test opens_unique)" 1 "as the message's unique open"
+is "$(count sender head.test clicks)" 0 "the HEAD of the link counts no click"
+is "$(count sender head.test clicks_machine)" 0 "not even a machine's"
+
 # --- no open redirect: only a URL the token signs
 forged=${c1:0:30}$(tr 'A-Za-z' 'B-ZAb-za' <<<"${c1:30:1}")${c1:31}
 is "$(get "/c/$forged")" 400 "an altered click token: 400"
