@@ -94,6 +94,7 @@ static int is_field(const char *s, size_t n, const char *name);
 static void head_copy(struct rw *rw, struct buf *out, const char *p,
 		      size_t hlen, size_t body, const char *new_cte);
 static void unsub_read(struct rw *rw, const char *hdr, size_t hlen);
+static int dkim_signed(const char *hdr, size_t hlen);
 
 static const char *const status_names[TRACKRW_NSTATUS] = {
     "ok", "nothing", "too_big", "too_deep", "too_many_parts",
@@ -266,6 +267,18 @@ unsub_read(struct rw *rw, const char *hdr, size_t hlen)
 	snprintf(rw->unsub[rw->nunsub++], TRACKRW_URL_MAX, "%s",
 		 rw->o->unsub_url);
     free(h);
+}
+
+/* dkim_signed - does the header block hold a DKIM-Signature field? */
+static int
+dkim_signed(const char *hdr, size_t hlen)
+{
+    size_t n;
+    char *h = mime_lf_copy(hdr, hlen, &n), v[8];
+    int has = mime_header(h, n, "DKIM-Signature", v, sizeof(v)) >= 0;
+
+    free(h);
+    return has;
 }
 
 /* entity - one entity: split a multipart, rewrite a leaf, copy the rest */
@@ -1080,6 +1093,11 @@ trackrw_rewrite(const char *msg, size_t len, const struct trackrw_opts *o,
     if (body >= len) {
 	r->why = "no body";
 	return TRACKRW_NOTHING;
+    }
+    /* signed before it came here: a new body fails that signature (DMARC may need it) */
+    if (dkim_signed(msg, hlen)) {
+	r->why = "signed with DKIM already: a change would break it";
+	return TRACKRW_SIGNED;
     }
     rw = xcalloc(1, sizeof(*rw));
     rw->o = o;

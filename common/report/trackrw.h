@@ -46,7 +46,8 @@
  *	that are neither text/html nor text/plain (an unreadable
  *	Content-Type is neither) are not touched.
  *	Neither is a message with multipart/signed or multipart/encrypted
- *	anywhere (TRACKRW_SIGNED).
+ *	anywhere, or with a DKIM-Signature field in its header: signed
+ *	before it came, it would fail that signature (TRACKRW_SIGNED).
  *
  *	url_for(ctx, index, url, url_len, out, outsz) is called once per
  *	candidate link in document order; index counts the calls from 0;
@@ -131,7 +132,8 @@ enum trackrw_status {
 					 * a Content-Type too long */
     TRACKRW_ENCODING,			/* unknown or broken encoding */
     TRACKRW_CHARSET,			/* a charset bytes cannot be read in */
-    TRACKRW_SIGNED,			/* multipart/signed or encrypted */
+    TRACKRW_SIGNED,			/* multipart/signed or encrypted, or
+					 * a DKIM-Signature field */
     TRACKRW_CALLBACK,			/* url_for gave up or answered junk */
     TRACKRW_NSTATUS
 };

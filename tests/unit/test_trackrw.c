@@ -814,6 +814,14 @@ test_refusals(void **state)
     assert_int_equal(refuse("Content-Type: multipart/encrypted; boundary=x\n\n--x\n"
 			    "Content-Type: text/html\n\n<a href=https://x/>\n--x--\n", &o),
 		     TRACKRW_SIGNED);
+    /* signed with DKIM before it came: that signature would fail */
+    o = opts(&s);
+    assert_int_equal(refuse("DKIM-Signature: v=1; a=rsa-sha256; d=shop.example; s=k;\n"
+			    "\tbh=AAAA; b=BBBB\nContent-Type: text/html\n\n"
+			    "<a href=https://x/>\n", &o), TRACKRW_SIGNED);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(refuse("Content-Type: text/html\r\ndkim-signature : v=1\r\n\r\n"
+			    "<a href=https://x/>\r\n", &o), TRACKRW_SIGNED);
 
     /* links: the limit counts the calls to url_for */
     o = opts(&s);
