@@ -300,7 +300,14 @@ do_unsub(struct work *w, struct work_unsub *job)
 	PROM_INC(w->m->write_errors);
 	return WORK_FAILED;
     }
-    if (st == 1)
+    /*
+     * Done already only when the entry found is this unsubscribe's own: the
+     * address, permanent, in the sender domain's scope.  Another (a global
+     * soft bounce, a parent domain's entry) may expire or be removed, and
+     * the unsubscribe would go with it.
+     */
+    if (st == 1 && hit.expires == 0 && strcmp(hit.target, job->rcpt) == 0
+	&& strcmp(hit.scope, job->sender_domain) == 0)
 	return WORK_ALREADY;
     memset(&ev, 0, sizeof(ev));
     ev.kind = INTAKE_UNSUBSCRIBE;

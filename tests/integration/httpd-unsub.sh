@@ -111,6 +111,20 @@ ok 'stats_total_is unsubscribes 1' "and not counted twice"
 is "$(metric outpost_httpd_unsubscribes_total 'source="one-click",result="already"')" 1 \
     "it is seen as done already"
 
+# --- suppressed already, but by another entry (a global soft bounce, which
+# expires, or is removed): the unsubscribe is written in its own scope all
+# the same, and outlives that entry
+ivy=$(mint u 0 ivy@gmail.test shop.test)
+ctl suppress add --reason soft-bounce --expires 7d ivy@gmail.test >/dev/null
+ctl suppress add --reason complaint --scope other.test ivy@gmail.test >/dev/null
+is "$(http POST "/u/$ivy" -d 'List-Unsubscribe=One-Click')" 200 "ivy, soft-bounced: POST one-click: 200"
+ctl suppress remove ivy@gmail.test >/dev/null
+out=$(ctl suppress check --sender shop.test ivy@gmail.test)
+like "$out" 'unsubscribe, scope shop.test' "once the bounce has gone, ivy stays unsubscribed from shop.test"
+is "$(http POST "/u/$ivy" -d 'List-Unsubscribe=One-Click')" 200 "ivy again: 200"
+is "$(metric outpost_httpd_unsubscribes_total 'source="one-click",result="already"')" 2 \
+    "now seen as done already"
+
 # --- multipart/form-data, as RFC 8058 recommends
 bob=$(mint u 0 bob@gmail.test shop.test)
 is "$(http POST "/u/$bob" -F 'List-Unsubscribe=One-Click')" 200 "a multipart/form-data one-click POST: 200"
