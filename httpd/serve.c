@@ -493,6 +493,15 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 
     (void) version;
     if (q == &headers_only) {
+	/*
+	 * A body where none is read (a GET's, a PUT's): dropped as it comes,
+	 * the answer given at its end; libmicrohttpd takes no answer while a
+	 * body is coming in, and closed the connection with none.
+	 */
+	if (*size > 0) {
+	    *size = 0;
+	    return MHD_YES;
+	}
 	*con_cls = NULL;
     } else if (q) {
 	return unsub_post(q, data, size);

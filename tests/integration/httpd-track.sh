@@ -122,6 +122,16 @@ is "$(count sender head.test opens_unique)" 1 "as the message's unique open"
 is "$(count sender head.test clicks)" 0 "the HEAD of the link counts no click"
 is "$(count sender head.test clicks_machine)" 0 "not even a machine's"
 
+# --- a GET with a body (allowed, if meaningless): the body is read and
+# dropped, the answer is the same
+is "$(get "/c/$c4" -X GET -H 'Content-Type: text/plain' --data-binary 'hello')" 302 \
+    "GET /c/ with a body: 302"
+is "$(location)" "$url1" "to the URL in the token"
+is "$(get "/o/$o3" -X GET -H 'Content-Type: text/plain' --data-binary 'hello')" 200 \
+    "GET /o/ with a body: 200"
+ok 'wait_until 10 count_is sender head.test clicks 1' "the click is counted, once"
+is "$(count sender head.test opens)" 2 "the open too"
+
 # --- no open redirect: only a URL the token signs
 forged=${c1:0:30}$(tr 'A-Za-z' 'B-ZAb-za' <<<"${c1:30:1}")${c1:31}
 is "$(get "/c/$forged")" 400 "an altered click token: 400"
@@ -145,7 +155,7 @@ out=$("$CTL_BIN" -c "$conf" stats --by sender)
 like "$out" 'opens +unique +machine +clicks +unique +machine' "outpostctl stats shows opens and clicks"
 like "$out" 'shop\.test +3 +2 +2 +4 +2 +2' "with the sender's figures"
 like "$("$CTL_BIN" -c "$conf" stats --by campaign)" 'spring +2 +1 +1 +4 +2 +2' "and per campaign"
-is "$(metric outpost_httpd_events_total 'route="click",by="person"')" 4 "metrics: person clicks"
+is "$(metric outpost_httpd_events_total 'route="click",by="person"')" 5 "metrics: person clicks"
 is "$(metric outpost_httpd_events_total 'route="open",by="machine"')" 2 "metrics: machine opens"
 # the counters' hashes: {st} on one Redis, {st:B} by sender bucket on a cluster
 st_keys() { redis_cli --scan --pattern "outpost:{st*}:$1"; }

@@ -181,6 +181,8 @@ is "$(http GET /x/abc)" 404 "an unknown path: 404"
 is "$(http GET /)" 404 "the root: 404"
 is "$(http PUT "/u/$dave")" 405 "PUT: 405"
 like "$(cat "$hdr")" 'Allow: GET, HEAD, POST' "with Allow"
+is "$(http PUT "/u/$dave" -H 'Content-Type: text/plain' -d 'hello')" 405 "PUT with a body: 405"
+is "$(http GET "/u/$dave" -H 'Content-Type: text/plain' -d 'hello')" 200 "GET /u/ with a body: the page"
 is "$(http POST "/c/$dave")" 405 "POST to /c/: 405"
 
 # --- Redis down: 503 with Retry-After, nothing lost; the retry works
