@@ -233,7 +233,15 @@ url_for(void *ctx, unsigned index, const char *url, size_t url_len, char *out,
 {
     const struct url_ctx *c = ctx;
     struct webtoken_in in;
+    size_t plen = strlen(c->t->public_url);
 
+    /*
+     * A link to this server already (an earlier message's, quoted in a
+     * reply): wrapped again, each click on it would count twice, once for
+     * a recipient who never clicked.
+     */
+    if (url_len > plen && strncasecmp(url, c->t->public_url, plen) == 0 && url[plen] == '/')
+	return 0;
     token_in(c, WEBTOKEN_CLICK, &in);
     in.link = index;
     in.url = url;

@@ -641,6 +641,34 @@ test_tracking_rewrite(void **unused)
     verp_keys_free(keys);
 }
 
+/* links of this server already (an earlier message's, quoted): left as they are */
+static void
+test_tracking_own_links(void **unused)
+{
+    static const char body[] = "<p><a href=\"https://links.example/c/AAAA\">quoted</a> "
+	"<a href=\"HTTPS://LINKS.EXAMPLE/u/BBBB\">unsubscribe</a> "
+	"<a href=\"https://links.example.org/x\">another host</a></p>\r\n";
+    struct verp_keys *keys;
+    struct tracking *t = tr_load(tr_conf, &keys);
+    struct tracking_msg m;
+    struct webtoken tok;
+
+    (void) unused;
+    assert_int_equal(tr_begin(&m, t, "shop.example", 1), TRACKING_ON);
+    assert_int_equal(tracking_body(&m, (const unsigned char *) body, strlen(body)), 0);
+    assert_int_equal(tracking_rewrite(&m, t, NOW), TRACKING_ON);
+    assert_int_equal(m.rw.links, 1);
+    assert_int_equal(m.rw.kept, 2);
+    assert_non_null(strstr(m.out, "href=\"https://links.example/c/AAAA\""));
+    assert_non_null(strstr(m.out, "href=\"HTTPS://LINKS.EXAMPLE/u/BBBB\""));
+    assert_int_equal(token_of(keys, m.out, "https://links.example/c/", WEBTOKEN_CLICK, &tok),
+		     WEBTOKEN_MALFORMED);	/* the first /c/ is the quoted one */
+    assert_null(strstr(m.out, "\"https://links.example.org/x\""));
+    tracking_msg_reset(&m);
+    tracking_free(t);
+    verp_keys_free(keys);
+}
+
 /* others, several recipients, too large, nothing to rewrite: unchanged */
 static void
 test_tracking_unchanged(void **unused)
@@ -699,6 +727,7 @@ main(void)
 	cmocka_unit_test(test_body_step),
 	cmocka_unit_test(test_tracking_rewrite),
 	cmocka_unit_test(test_tracking_unchanged),
+	cmocka_unit_test(test_tracking_own_links),
 	cmocka_unit_test(test_lu_added),
 	cmocka_unit_test(test_lu_not_added),
 	cmocka_unit_test(test_lu_setup),
