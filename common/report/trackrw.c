@@ -66,6 +66,7 @@ static void ent_read(const char *p, size_t hlen, const char *deftype,
 static int ci_prefix(const char *s, size_t n, const char *pre);
 static int type_valid(const char *t);
 static int is_blank(int c);
+static int wide_charset(const char *cs);
 static int entity(struct rw *rw, struct buf *out, const char *p, size_t len,
 		  int depth, const char *deftype, int top);
 static int multipart(struct rw *rw, struct buf *out, const char *p,
@@ -380,6 +381,27 @@ multipart(struct rw *rw, struct buf *out, const char *p, size_t len,
     return TRACKRW_MALFORMED;
 }
 
+/*
+ * wide_charset - a charset in which ASCII is not one byte a character, by
+ * any of its names ("UTF-16LE", "utf16", "ISO-10646-UCS-2", "csUnicode",
+ * "UNICODE-1-1-UTF-7")
+ */
+static int
+wide_charset(const char *cs)
+{
+    static const char *const wide[] = {
+	"utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
+	"utf-7", "utf7", "unicode", NULL,
+    };
+    size_t i, k, n = strlen(cs);
+
+    for (i = 0; i < n; i++)
+	for (k = 0; wide[k]; k++)
+	    if (ci_prefix(cs + i, n - i, wide[k]))
+		return 1;
+    return 0;
+}
+
 /* leaf_check - can this text part be read as bytes?  Its encoding */
 static int
 leaf_check(struct rw *rw, const struct ent *e, const char *b, size_t blen,
@@ -400,11 +422,7 @@ leaf_check(struct rw *rw, const struct ent *e, const char *b, size_t blen,
 	return TRACKRW_ENCODING;
     }
     /* in these, an ASCII '<' or "http" is not one byte each */
-    if (mime_param(e->ct, "charset", cs, sizeof(cs)) == 0
-	&& (ci_prefix(cs, strlen(cs), "utf-16")
-	    || ci_prefix(cs, strlen(cs), "utf-32")
-	    || ci_prefix(cs, strlen(cs), "ucs-")
-	    || ci_prefix(cs, strlen(cs), "utf-7"))) {
+    if (mime_param(e->ct, "charset", cs, sizeof(cs)) == 0 && wide_charset(cs)) {
 	rw->why = "a text part in a charset not read as ASCII bytes";
 	return TRACKRW_CHARSET;
     }
@@ -421,6 +439,7 @@ leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
      size_t body, const struct ent *e, int top)
 {
     const char *b = p + body;
+    const unsigned char *u;
     size_t blen = len - body, dlen, mark;
     char *dec = NULL;
     enum enc enc;
@@ -436,6 +455,13 @@ leaf(struct rw *rw, struct buf *out, const char *p, size_t len, size_t hlen,
 	dec = xmalloc(blen + 1);
 	dlen = enc == ENC_QP ? mime_qp_decode(b, blen, dec)
 	    : mime_base64_decode(b, blen, dec);
+    }
+    u = (const unsigned char *) (dec ? dec : b);
+    /* a UTF-16 (or UTF-32) byte order mark: read so, whatever the label says */
+    if (dlen >= 2 && ((u[0] == 0xfe && u[1] == 0xff) || (u[0] == 0xff && u[1] == 0xfe))) {
+	free(dec);
+	rw->why = "a text part that starts with a UTF-16 byte order mark";
+	return TRACKRW_CHARSET;
     }
     rw->changed = 0;
     if (strcmp(e->type, "text/html") == 0)

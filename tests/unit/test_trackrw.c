@@ -800,6 +800,15 @@ test_refusals(void **state)
 			    "PGE+==PC9hPg==\n", &o), TRACKRW_ENCODING);
     assert_int_equal(refuse("Content-Type: text/html; charset=\"UTF-16LE\"\n\n"
 			    "<a>", &o), TRACKRW_CHARSET);
+    /* the other names of those charsets, and a UTF-16 byte order mark */
+    assert_int_equal(refuse("Content-Type: text/html; charset=ISO-10646-UCS-2\n\n"
+			    "<\0a\0>\0", &o), TRACKRW_CHARSET);
+    assert_int_equal(refuse("Content-Type: text/html; charset=utf16\n\n<a>", &o),
+		     TRACKRW_CHARSET);
+    assert_int_equal(refuse("Content-Type: text/html; charset=csUnicode\n\n<a>", &o),
+		     TRACKRW_CHARSET);
+    assert_int_equal(refuse("Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n"
+			    "//48AGEAPgA=\n", &o), TRACKRW_CHARSET);
     s.fail = 1;
     assert_int_equal(refuse("Content-Type: text/html\n\n<a href=https://x/1>"
 			    "<a href=https://x/2>\n", &o), TRACKRW_CALLBACK);
