@@ -62,7 +62,8 @@ machine_classify(const struct machine_rules *r, const char *ua, const char *addr
 	return MACHINE_APPLE;
     if (addr && r->networks && cidr_list_match_str(r->networks, addr))
 	return MACHINE_NETWORK;
-    if (delay_ms < r->delay_ms)
+    /* 0 is off: a negative delay (the sender's clock ahead) is no signal then */
+    if (r->delay_ms > 0 && delay_ms < r->delay_ms)
 	return MACHINE_EARLY;
     return MACHINE_HUMAN;
 }

@@ -102,6 +102,8 @@ test_delay(void **state)
 
     (void) state;
     assert_int_equal(machine_classify(&r, ua, "192.0.2.1", 0), MACHINE_HUMAN);
+    /* off whatever the clocks: a token issued by a clock ahead of this one */
+    assert_int_equal(machine_classify(&r, ua, "192.0.2.1", -5000), MACHINE_HUMAN);
     r.delay_ms = 30000;
     assert_int_equal(machine_classify(&r, ua, "192.0.2.1", 29999), MACHINE_EARLY);
     assert_int_equal(machine_classify(&r, ua, "192.0.2.1", 30000), MACHINE_HUMAN);
