@@ -695,6 +695,15 @@ html_rewrite(struct rw *rw, struct buf *out, const char *s, size_t n,
 	if (ci_prefix(s + i, n - i, "<!--")) {
 	    const char *e = NULL;
 
+	    /* "<!-->" and "<!--->" end where they begin, as browsers read them */
+	    if (n - i > 4 && s[i + 4] == '>') {
+		i += 5;
+		continue;
+	    }
+	    if (n - i > 5 && s[i + 4] == '-' && s[i + 5] == '>') {
+		i += 6;
+		continue;
+	    }
 	    /* memmem is linear in glibc; the scan goes on after the end */
 	    if (n - i > 4)
 		e = memmem(s + i + 4, n - i - 4, "-->", 3);

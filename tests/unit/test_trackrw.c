@@ -313,6 +313,27 @@ test_endif_linear(void **state)
     free(msg);
 }
 
+/* "<!-->" and "<!--->" are whole comments, as browsers read them */
+static void
+test_empty_comment(void **state)
+{
+    static const char msg[] =
+	"Content-Type: text/html\n\n"
+	"<body><!--><a href=\"https://s.example/1\">1</a>"
+	"<!---><a href=\"https://s.example/2\">2</a></body>\n";
+    struct seen s;
+    struct trackrw_opts o = opts(&s);
+    struct trackrw_result r;
+
+    (void) state;
+    assert_int_equal(rewrite(msg, &o, &r), TRACKRW_OK);
+    assert_int_equal(s.n, 2);
+    assert_non_null(strstr(r.body, "<!--><a href=\"https://t.example/c/0\">"));
+    assert_non_null(strstr(r.body, "<!---><a href=\"https://t.example/c/1\">"));
+    assert_non_null(strstr(r.body, "2</a><img src=\"" PIXEL "\""));
+    trackrw_free(&r);
+}
+
 /* entities in href; escaping of what url_for returns; blanks and breaks */
 static void
 test_html_entities(void **state)
@@ -900,6 +921,7 @@ main(void)
 	cmocka_unit_test(test_html_left_alone),
 	cmocka_unit_test(test_outlook_vml),
 	cmocka_unit_test(test_endif_linear),
+	cmocka_unit_test(test_empty_comment),
 	cmocka_unit_test(test_html_entities),
 	cmocka_unit_test(test_alternative),
 	cmocka_unit_test(test_quoted_printable),
