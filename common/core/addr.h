@@ -18,8 +18,10 @@
  *	A-labels (IDNA 2008 / UTS #46 through libidn2), no trailing dot.
  *	Lower-casing the local part is deliberate: a suppression must match
  *	however a list spells the address, and the providers that matter
- *	treat local parts case-insensitively.  A quoted local part is kept as
- *	written.
+ *	treat local parts case-insensitively.  Quotes around a local part
+ *	that needs none ("alice"@example.org) are dropped, since they name
+ *	the same mailbox (RFC 5321 section 4.1.2); a local part that needs
+ *	them is kept as written.
  *
  *	domain_normalize() does the same for a bare domain.  An address
  *	literal ("[192.0.2.1]") is accepted as a domain.

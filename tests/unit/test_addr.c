@@ -48,6 +48,27 @@ test_plain(void **state)
     norm_ok("user@[192.0.2.1]", "user@[192.0.2.1]");
 }
 
+/*
+ * test_quoted_plain - a quoted local part that needs no quotes is the same
+ * mailbox as without them (RFC 5321 section 4.1.2): the same form, or a
+ * suppressed address would pass the check spelt "alice"@...
+ */
+static void
+test_quoted_plain(void **state)
+{
+    (void) state;
+    norm_ok("\"alice\"@example.org", "alice@example.org");
+    norm_ok("<\"Alice\"@Example.ORG>", "alice@example.org");
+    norm_ok("\"first.last+tag\"@example.org", "first.last+tag@example.org");
+    norm_ok("\"a\\lice\"@example.org", "alice@example.org");
+    /* quotes that are needed stay, as written */
+    norm_ok("\"Odd Name\"@example.org", "\"Odd Name\"@example.org");
+    norm_ok("\"a..b\"@example.org", "\"a..b\"@example.org");
+    norm_ok("\".ab\"@example.org", "\".ab\"@example.org");
+    norm_ok("\"\"@example.org", "\"\"@example.org");
+    norm_ok("\"a\\\"b\"@example.org", "\"a\\\"b\"@example.org");
+}
+
 static void
 test_idn(void **state)
 {
@@ -132,6 +153,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plain),
+	cmocka_unit_test(test_quoted_plain),
 	cmocka_unit_test(test_idn),
 	cmocka_unit_test(test_garbage),
 	cmocka_unit_test(test_domain),
