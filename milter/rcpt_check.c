@@ -92,14 +92,15 @@ pool_put(struct pooled *p)
 void
 rcpt_sender_domain(const char *mail_from, char *out, size_t size)
 {
-    char addr[ADDR_MAX];
+    char dom[DOMAIN_MAX];
     const char *why;
 
     out[0] = '\0';
+    /* a local part over 64 octets (VERP) must not lose the domain's scopes */
     if (mail_from == NULL
-	|| addr_normalize(mail_from, strlen(mail_from), addr, sizeof(addr), &why) < 0)
+	|| addr_domain_normalize(mail_from, strlen(mail_from), dom, sizeof(dom), &why) < 0)
 	return;
-    snprintf(out, size, "%s", addr_domain(addr));
+    snprintf(out, size, "%s", dom);
 }
 
 /* provider_name - the label of a provider index; providers.n: other */

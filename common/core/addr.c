@@ -244,3 +244,21 @@ addr_domain(const char *normalized)
 
     return at ? at + 1 : normalized;
 }
+
+/* addr_domain_normalize - the domain of an address, whatever its local part */
+int
+addr_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
+		      const char **why)
+{
+    const char *at;
+
+    while (len > 0 && isspace((unsigned char) in[len - 1]))
+	len--;
+    if (len > 0 && in[len - 1] == '>')
+	len--;
+    for (at = in + len; at > in && at[-1] != '@'; at--)
+	 /* the last '@' */ ;
+    if (at == in)
+	return (*why = "address has no '@'"), -1;
+    return domain_normalize(at, (size_t) (in + len - at), out, outsz, why);
+}

@@ -115,6 +115,11 @@ is "$rc" 0 "so does the subdomain's own scope"
 ctl suppress check --sender news@shop.test zoe@gmail.test >/dev/null; rc=$?
 is "$rc" 1 "which does not apply to its parent"
 ok 'delivered_wait 5' "the other recipients are delivered"
+# a sender whose local part is longer than RFC 5321 allows (VERP-style senders are),
+# which the MTA accepts: the scopes are those of its domain all the same
+send_mail "bounces-$(printf 'x%.0s' $(seq 70))@shop.test" bob@gmail.test
+like "$(rcpt_reply bob@gmail.test)" '^550 5\.7\.1 .*unsubscribe' \
+    "a sender with an over-long local part still falls under its domain's scope"
 
 # --- counters; on a cluster the milter writes them from a later check (at most
 # once a second): a message to a suppressed domain makes one

@@ -122,6 +122,28 @@ test_domain(void **state)
     assert_int_equal(domain_normalize("a..b", 4, out, sizeof(out), &why), -1);
 }
 
+/* test_domain_of - the domain of an address whose local part is refused */
+static void
+test_domain_of(void **state)
+{
+    char out[DOMAIN_MAX], longlocal[100];
+    const char *why;
+
+    (void) state;
+    memset(longlocal, 'a', 70);
+    strcpy(longlocal + 70, "@Shop.EXAMPLE>");
+    assert_int_equal(addr_domain_normalize(longlocal, strlen(longlocal), out, sizeof(out),
+					   &why), 0);
+    assert_string_equal(out, "shop.example");
+    assert_int_equal(addr_domain_normalize("<\"a@b\"@x.example> ", 17, out, sizeof(out),
+					   &why), 0);
+    assert_string_equal(out, "x.example");
+    assert_int_equal(addr_domain_normalize("<>", 2, out, sizeof(out), &why), -1);
+    assert_int_equal(addr_domain_normalize("<user@>", 7, out, sizeof(out), &why), -1);
+    assert_int_equal(addr_domain_normalize("user@exa mple.org", 17, out, sizeof(out), &why),
+		     -1);
+}
+
 /* test_bytes - NUL and other bytes a C string cannot show, found by fuzz_addr */
 static void
 test_bytes(void **state)
@@ -157,6 +179,7 @@ main(void)
 	cmocka_unit_test(test_idn),
 	cmocka_unit_test(test_garbage),
 	cmocka_unit_test(test_domain),
+	cmocka_unit_test(test_domain_of),
 	cmocka_unit_test(test_bytes),
     };
 
