@@ -24,7 +24,6 @@
 #include "keycache.h"
 #include "keytable.h"
 #include "msg.h"
-#include "signclient.h"
 #include "xalloc.h"
 
 struct dkimsign {
@@ -303,8 +302,11 @@ client_may_sign(struct dkimsign_msg *m, const struct dkimsign_client *cl)
 	COUNT(not_authorised, 1);
 	return msg_skip(m, "client is neither in sign_networks nor authenticated");
     }
-    /* a tenant signs for its own domains only, from wherever it connects */
-    if ((cl->may_sign & SIGNCLIENT_SASL) && ds->authz
+    /*
+     * A tenant signs for its own domains only, from wherever it connects:
+     * also from sign_networks, and when sign_authenticated is off.
+     */
+    if (cl->auth_user && *cl->auth_user && ds->authz
 	&& !authz_allows(ds->authz, cl->auth_user, m->from_domain)) {
 	COUNT(not_authorised, 1);
 	return msg_skip(m, "SASL user %.80s may not sign for %s", cl->auth_user,

@@ -51,6 +51,7 @@ struct filter_msg {
 /* what one SMTP connection has told us so far */
 struct filter_conn {
     unsigned long proto;	/* SMFIP_* agreed with the MTA */
+    unsigned long actions;	/* SMFIF_* the MTA lets us take */
     struct sockaddr_storage addr;
     int have_addr;
     char mta_name[256];		/* j at connect: the MTA's own name, "" if not told */
@@ -246,6 +247,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     if (!(f0 & SMFIF_ADDHDRS))
 	msg_warn("the MTA does not let filters add headers: cannot sign");
     *pf0 = f0 & actions;
+    fc->actions = *pf0;
     fc->proto = f1 & (skip | noreply | SMFIP_HDR_LEADSPC);
     *pf1 = fc->proto;
     *pf2 = 0;
@@ -285,8 +287,9 @@ fi_envfrom(SMFICTX *ctx, char **argv)
     msg_begin(ctx, &fc->msg);
     intake_msg_mta(&fc->msg.intake, fc->mta_name);
     rcpt_sender_domain(argv[0], fc->msg.sender_domain, sizeof(fc->msg.sender_domain));
-    tracking_msg_begin(&fc->msg.trk, fc->msg.set->tracking, fc->msg.auth_user,
-		       fc->msg.sender_domain);
+    /* a connection opened before a reload turned tracking on cannot replace bodies */
+    tracking_msg_begin(&fc->msg.trk, (fc->actions & SMFIF_CHGBODY) ? fc->msg.set->tracking
+		       : NULL, fc->msg.auth_user, fc->msg.sender_domain);
     return reply(fc, SMFIP_NR_MAIL);
 }
 

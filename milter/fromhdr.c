@@ -85,7 +85,7 @@ strip_value(const char *v, size_t len, char *out, size_t *outlen, long *lt,
 	    }
 	    break;
 	case ':':
-	    if (*lt < 0) {
+	    if (*lt < 0 || *gt >= 0) {
 		*why = "group syntax in From:";
 		return -1;
 	    }
@@ -95,6 +95,11 @@ strip_value(const char *v, size_t len, char *out, size_t *outlen, long *lt,
 	    return -1;
 	default:
 	    break;
+	}
+	/* after "<addr>" only blanks and comments: a reader might see text as the author */
+	if (*gt >= 0 && (long) n > *gt && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+	    *why = "text after the address in From:";
+	    return -1;
 	}
 	out[n++] = c;
     }

@@ -20,7 +20,8 @@
  *
  * DIAGNOSTICS
  *	Returns 0, or -1 with *why pointing at a static text: more than one
- *	address (DMARC cannot align such a message), group syntax, an
+ *	address (DMARC cannot align such a message), text after the
+ *	angle-addr (a reader may take it for the author), group syntax, an
  *	address without '@', an unterminated quoted string, comment or angle
  *	bracket, comments nested too deep, a bad domain, a value longer than
  *	FROMHDR_MAX.

@@ -92,14 +92,15 @@ pool_put(struct pooled *p)
 void
 rcpt_sender_domain(const char *mail_from, char *out, size_t size)
 {
-    char addr[ADDR_MAX];
+    char dom[DOMAIN_MAX];
     const char *why;
 
     out[0] = '\0';
+    /* a local part over 64 octets (VERP) must not lose the domain's scopes */
     if (mail_from == NULL
-	|| addr_normalize(mail_from, strlen(mail_from), addr, sizeof(addr), &why) < 0)
+	|| addr_domain_normalize(mail_from, strlen(mail_from), dom, sizeof(dom), &why) < 0)
 	return;
-    snprintf(out, size, "%s", addr_domain(addr));
+    snprintf(out, size, "%s", dom);
 }
 
 /* provider_name - the label of a provider index; providers.n: other */
@@ -159,7 +160,7 @@ suppressed_event(const struct settings *set, struct rconn *rc, const char *qid,
 	return;
     memset(&e, 0, sizeof(e));
     e.type = EV_SUPPRESSED;
-    e.rcpt = r->addr;
+    e.rcpt = r->addr[0] ? r->addr : r->raw;
     e.sender = sender_domain;
     e.qid = strcmp(qid, "NOQUEUE") != 0 ? qid : NULL;
     e.provider = r->provider_name;
@@ -177,7 +178,8 @@ rcpt_check(const char *qid, const struct settings *set, const struct recipient *
     const struct conf_suppress *sc = &set->conf->suppress;
     const char *action = sc->action == CONF_SUP_DISCARD ? "discard" : "reject";
     const char *sender = sender_domain && *sender_domain ? sender_domain : "<>";
-    const char *addr = r->addr;
+    const char *addr = r->addr, *target = r->addr;
+    char dom[DOMAIN_MAX + 1];
     struct sup_entry hit;
     struct pooled *p;
     char day[32];
@@ -185,13 +187,19 @@ rcpt_check(const char *qid, const struct settings *set, const struct recipient *
 
     if (!sc->enabled)
 	return RCPT_ACCEPT;
-    if (addr[0] == '\0') {
+    if (addr[0] == '\0' && r->domain[0] == '\0') {
 	/* the MTA accepted it; no suppression entry can name it */
 	msg_debug("%s: suppress: %s: %s: not checked", qid, r->raw, r->why);
 	return RCPT_ACCEPT;
     }
+    if (addr[0] == '\0') {
+	/* an address entry cannot name it (r->why), its domain's entries can */
+	snprintf(dom, sizeof(dom), "@%s", r->domain);
+	target = dom;
+	addr = r->raw;
+    }
     p = pool_get();
-    n = sup_check(p->store, addr, sender_domain, (long long) time(NULL), action, &hit);
+    n = sup_check(p->store, target, sender_domain, (long long) time(NULL), action, &hit);
     metrics_suppress_check(n < 0 ? MS_ERROR : n > 0 ? MS_SUPPRESSED : MS_CLEAN);
     if (n < 0)
 	msg_warn("%s: suppress: %s from %s: %s", qid, addr, sender, sup_error(p->store));

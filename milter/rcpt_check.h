@@ -51,7 +51,8 @@
  *	milter's threads, one per concurrent check.
  *
  *	rcpt_sender_domain() gives the normalised domain of a MAIL FROM
- *	argument, or "" for "<>" or an unreadable address.
+ *	argument, or "" for "<>" or an unreadable domain (a local part the
+ *	normaliser refuses, such as one over 64 octets, does not matter).
  *
  *	struct rcpt_msg is the per-message state of the discard action: the
  *	recipients accepted, and those to delete (their RCPT TO arguments,

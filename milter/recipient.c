@@ -17,6 +17,7 @@ void
 recipient_parse(struct recipient *r, const char *raw, const struct settings *set,
 		const char *auth_user, const char *sender_domain)
 {
+    const char *why;
     int i = -1;
 
     memset(r, 0, sizeof(*r));
@@ -24,8 +25,10 @@ recipient_parse(struct recipient *r, const char *raw, const struct settings *set
     r->why = "";
     if (addr_normalize(raw, strlen(raw), r->addr, sizeof(r->addr), &r->why) < 0)
 	r->addr[0] = '\0';
-    r->domain = r->addr[0] ? addr_domain(r->addr) : "";
-    if (r->addr[0])
+    r->domain = r->addr[0] ? addr_domain(r->addr) : r->dom;
+    if (r->addr[0] == '\0')
+	(void) addr_domain_normalize(raw, strlen(raw), r->dom, sizeof(r->dom), &why);
+    if (r->domain[0])
 	i = provider_by_domain(&set->providers, r->domain);
     r->provider = i < 0 ? set->providers.n : (size_t) i;
     r->provider_name = i < 0 ? "other" : set->providers.v[i].name;

@@ -18,7 +18,8 @@
  *	gives it (angle brackets or not; r->raw points to it: the MTA's
  *	spelling is what smfi_delrcpt() wants).  r->addr is the normalised
  *	address (addr_normalize(3)), "" when it cannot be read (r->why says
- *	why); r->domain its domain.  r->provider is the index of the
+ *	why); r->domain its domain, also when only the local part is
+ *	unreadable (addr_domain_normalize(3)).  r->provider is the index of the
  *	provider whose domains ([provider NAME] domains, or the built-in
  *	table of set) list the recipient's domain, set->providers.n for any
  *	other (r->provider_name "other"): the milter does no DNS, so a
@@ -43,10 +44,11 @@ struct recipient {
     const char *raw;		/* the RCPT TO argument */
     char addr[ADDR_MAX];	/* normalised; "" when unreadable */
     const char *why;		/* why unreadable */
-    const char *domain;		/* of addr; "" when unreadable */
+    const char *domain;		/* of addr, else of raw; "" when unreadable */
     size_t provider;		/* index in set->providers; .n: other */
     const char *provider_name;	/* "other" for any other domain */
     const char *pool;		/* the sender's pool */
+    char dom[DOMAIN_MAX];	/* the domain of an unreadable addr */
 };
 
 void recipient_parse(struct recipient *r, const char *raw, const struct settings *set,

@@ -12,6 +12,7 @@
 #include "addr.h"
 
 static int is_atext(unsigned char c);
+static int is_dot_atom(const char *s, size_t len);
 static int check_ldh_domain(const char *d, size_t len, const char **why);
 
 /* is_atext - RFC 5322 atext, plus any UTF-8 byte (RFC 6531) */
@@ -22,6 +23,20 @@ is_atext(unsigned char c)
 	return 1;
     /* strchr() finds the terminating NUL too: a NUL byte is no atext */
     return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* is_dot_atom - atext runs joined by single dots: a local part without quotes */
+static int
+is_dot_atom(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+	return 0;
+    for (i = 0; i < len; i++)
+	if (s[i] == '.' ? s[i - 1] == '.' : !is_atext((unsigned char) s[i]))
+	    return 0;
+    return 1;
 }
 
 /* check_ldh_domain - labels of letters, digits and hyphens */
@@ -138,8 +153,8 @@ addr_normalize(const char *in, size_t len, char *out, size_t outsz,
 	       const char **why)
 {
     const char *at, *local, *p;
-    size_t llen, i, dlen;
-    char dom[DOMAIN_MAX];
+    size_t llen, i, n, dlen;
+    char dom[DOMAIN_MAX], plain[64];
 
     while (len > 0 && isspace((unsigned char) *in))
 	in++, len--;
@@ -187,7 +202,15 @@ addr_normalize(const char *in, size_t len, char *out, size_t outsz,
 		return (*why = "stray quote in local part"), -1;
 	    }
 	}
-    } else {
+	/* quotes around what needs none do not change the mailbox (RFC 5321 4.1.2) */
+	for (i = 1, n = 0; i + 1 < llen; i++)
+	    plain[n++] = local[i] == '\\' ? local[++i] : local[i];
+	if (is_dot_atom(plain, n)) {
+	    local = plain;
+	    llen = n;
+	}
+    }
+    if (local[0] != '"') {
 	for (i = 0; i < llen; i++) {
 	    unsigned char c = (unsigned char) local[i];
 
@@ -199,7 +222,7 @@ addr_normalize(const char *in, size_t len, char *out, size_t outsz,
 	    }
 	}
     }
-    dlen = len - llen - 1;
+    dlen = (size_t) (in + len - at - 1);
     if (domain_normalize(at + 1, dlen, dom, sizeof(dom), why) < 0)
 	return -1;
     if (llen + 1 + strlen(dom) > 254)
@@ -220,4 +243,22 @@ addr_domain(const char *normalized)
     const char *at = strrchr(normalized, '@');
 
     return at ? at + 1 : normalized;
+}
+
+/* addr_domain_normalize - the domain of an address, whatever its local part */
+int
+addr_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
+		      const char **why)
+{
+    const char *at;
+
+    while (len > 0 && isspace((unsigned char) in[len - 1]))
+	len--;
+    if (len > 0 && in[len - 1] == '>')
+	len--;
+    for (at = in + len; at > in && at[-1] != '@'; at--)
+	 /* the last '@' */ ;
+    if (at == in)
+	return (*why = "address has no '@'"), -1;
+    return domain_normalize(at, (size_t) (in + len - at), out, outsz, why);
 }

@@ -156,4 +156,15 @@ metric() {
 }
 is "$(metric added)/$(metric present)/$(metric recipients)" 1/1/1 \
     "counted: one added, one present, one with several recipients"
+
+# --- a reload (SIGHUP) changes list_unsubscribe_senders for the messages that follow
+sed -i 's/^list_unsubscribe_senders = .*/list_unsubscribe_senders = example.com, other.test/' "$conf"
+world_kill milter HUP
+ok 'wait_until 5 grep -q "reloaded $conf" "$WORLD_DIR/log/milter.log"' "the milter reloads"
+send_mail news@other.test frank@gmail.test --data "@$msgdir/other" >/dev/null
+ok 'sink_wait gmail 5' "a sender opted in by the reload: delivered"
+eml=$(sink_find gmail frank@gmail.test)
+is "$(count "$eml" List-Unsubscribe)/$(count "$eml" List-Unsubscribe-Post)" 1/1 \
+    "with both fields added"
+is "$(verify "$eml")" "1/1/ok/1" "and signed over them"
 done_testing

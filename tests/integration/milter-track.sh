@@ -206,6 +206,48 @@ metric() {
 }
 is "$(metric rewritten)/$(metric signed)" 2/1 "counted: two rewritten, one sent unchanged (signed)"
 
+# --- a reload that turns tracking on: a session opened before it, for which the MTA
+# was not asked to let the milter replace bodies, sends its mail unchanged, not 451
+sed -i 's/^tracking_senders = .*/tracking_senders =/' "$conf"
+world_kill milter KILL
+rm -f "$WORLD_DIR/run/milter.sock"
+world_spawn milter "$MILTER_BIN" -f -c "$conf"
+ok 'wait_until 5 test -S $WORLD_DIR/run/milter.sock' "the milter starts again, tracking nobody"
+go=$WORLD_TMP/reloaded
+"$PYTHON" - "$SMTP_HOST" "$SMTP_PORT" "$go" "$msgdir/other" >"$WORLD_TMP/session.out" 2>&1 <<'PY' &
+import os, smtplib, sys, time
+host, port, go, msg = sys.argv[1:5]
+s = smtplib.SMTP(host, int(port), timeout=30)
+s.ehlo("client.test")
+open(go + ".open", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.1)
+try:
+    s.sendmail("news@other.test", ["late@gmail.test"], open(msg, "rb").read())
+    print(250)
+except smtplib.SMTPResponseException as e:
+    print(e.smtp_code)
+s.quit()
+PY
+session=$!
+ok 'wait_until 10 test -e "$go.open"' "a session opens"
+sed -i 's/^tracking_senders =.*/tracking_senders = other.test/' "$conf"
+reloads() { grep -c "reloaded $conf" "$WORLD_DIR/log/milter.log"; }
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
+n=$(reloads)
+world_kill milter HUP
+ok "wait_until 5 reloaded_since $n" "a reload adds other.test to tracking_senders"
+touch "$go"
+wait "$session"
+is "$(cat "$WORLD_TMP/session.out")" 250 "the session opened before it has its message accepted"
+ok 'sink_wait gmail 5' "and delivered"
+eml=$(sink_find gmail late@gmail.test)
+is "$(part "$eml" text/html)" "$(part "$msgdir/other" text/html)" "unchanged"
+is "$(verify "$eml")" "1/1/ok/1" "signed"
+send_mail news@other.test early@gmail.test --data "@$msgdir/other" >/dev/null
+ok 'sink_wait gmail 6' "a session opened after the reload: delivered"
+like "$(part "$(sink_find gmail early@gmail.test)" text/html)" '/c/' "tracked"
+
 # --- a real browser follows the delivered message's third link to the landing page
 if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] &&
     "$PYTHON" -c 'import selenium' 2>/dev/null; then

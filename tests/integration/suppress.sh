@@ -115,6 +115,16 @@ is "$rc" 0 "so does the subdomain's own scope"
 ctl suppress check --sender news@shop.test zoe@gmail.test >/dev/null; rc=$?
 is "$rc" 1 "which does not apply to its parent"
 ok 'delivered_wait 5' "the other recipients are delivered"
+# a sender whose local part is longer than RFC 5321 allows (VERP-style senders are),
+# which the MTA accepts: the scopes are those of its domain all the same
+send_mail "bounces-$(printf 'x%.0s' $(seq 70))@shop.test" bob@gmail.test
+like "$(rcpt_reply bob@gmail.test)" '^550 5\.7\.1 .*unsubscribe' \
+    "a sender with an over-long local part still falls under its domain's scope"
+# and such a recipient is still under the entries of its domain
+long_rcpt="list-$(printf 'y%.0s' $(seq 70))@blocked.test"
+send_mail news@shop.test "$long_rcpt"
+like "$(rcpt_reply "$long_rcpt")" '^550 5\.7\.1 .*domain, complaint' \
+    "a recipient with an over-long local part is refused by its domain's entry"
 
 # --- counters; on a cluster the milter writes them from a later check (at most
 # once a second): a message to a suppressed domain makes one

@@ -48,6 +48,27 @@ test_plain(void **state)
     norm_ok("user@[192.0.2.1]", "user@[192.0.2.1]");
 }
 
+/*
+ * test_quoted_plain - a quoted local part that needs no quotes is the same
+ * mailbox as without them (RFC 5321 section 4.1.2): the same form, or a
+ * suppressed address would pass the check spelt "alice"@...
+ */
+static void
+test_quoted_plain(void **state)
+{
+    (void) state;
+    norm_ok("\"alice\"@example.org", "alice@example.org");
+    norm_ok("<\"Alice\"@Example.ORG>", "alice@example.org");
+    norm_ok("\"first.last+tag\"@example.org", "first.last+tag@example.org");
+    norm_ok("\"a\\lice\"@example.org", "alice@example.org");
+    /* quotes that are needed stay, as written */
+    norm_ok("\"Odd Name\"@example.org", "\"Odd Name\"@example.org");
+    norm_ok("\"a..b\"@example.org", "\"a..b\"@example.org");
+    norm_ok("\".ab\"@example.org", "\".ab\"@example.org");
+    norm_ok("\"\"@example.org", "\"\"@example.org");
+    norm_ok("\"a\\\"b\"@example.org", "\"a\\\"b\"@example.org");
+}
+
 static void
 test_idn(void **state)
 {
@@ -101,6 +122,28 @@ test_domain(void **state)
     assert_int_equal(domain_normalize("a..b", 4, out, sizeof(out), &why), -1);
 }
 
+/* test_domain_of - the domain of an address whose local part is refused */
+static void
+test_domain_of(void **state)
+{
+    char out[DOMAIN_MAX], longlocal[100];
+    const char *why;
+
+    (void) state;
+    memset(longlocal, 'a', 70);
+    strcpy(longlocal + 70, "@Shop.EXAMPLE>");
+    assert_int_equal(addr_domain_normalize(longlocal, strlen(longlocal), out, sizeof(out),
+					   &why), 0);
+    assert_string_equal(out, "shop.example");
+    assert_int_equal(addr_domain_normalize("<\"a@b\"@x.example> ", 17, out, sizeof(out),
+					   &why), 0);
+    assert_string_equal(out, "x.example");
+    assert_int_equal(addr_domain_normalize("<>", 2, out, sizeof(out), &why), -1);
+    assert_int_equal(addr_domain_normalize("<user@>", 7, out, sizeof(out), &why), -1);
+    assert_int_equal(addr_domain_normalize("user@exa mple.org", 17, out, sizeof(out), &why),
+		     -1);
+}
+
 /* test_bytes - NUL and other bytes a C string cannot show, found by fuzz_addr */
 static void
 test_bytes(void **state)
@@ -132,9 +175,11 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plain),
+	cmocka_unit_test(test_quoted_plain),
 	cmocka_unit_test(test_idn),
 	cmocka_unit_test(test_garbage),
 	cmocka_unit_test(test_domain),
+	cmocka_unit_test(test_domain_of),
 	cmocka_unit_test(test_bytes),
     };
 

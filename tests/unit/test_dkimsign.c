@@ -393,6 +393,17 @@ test_not_signed(void **state)
     m = sign_one(az, NULL, client_at(&c, "192.0.2.1", "nobody"), DKIMSIGN_SKIP);
     dkimsign_msg_free(m);
     dkimsign_unref(az);
+    /* ... also when SASL alone does not make a client one that signs */
+    snprintf(extra, sizeof(extra), "sasl_domains = %s\nsign_authenticated = no\n", path_sasl);
+    az = new_signer(extra);
+    m = sign_one(az, NULL, client_at(&c, "127.0.0.1", "tenant2"), DKIMSIGN_SKIP);
+    assert_non_null(strstr(dkimsign_why(m), "tenant2 may not sign for example.com"));
+    dkimsign_msg_free(m);
+    m = sign_one(az, NULL, client_at(&c, "127.0.0.1", "tenant1"), DKIMSIGN_SIGN);
+    dkimsign_msg_free(m);
+    m = sign_one(az, NULL, client_at(&c, "127.0.0.1", NULL), DKIMSIGN_SIGN);
+    dkimsign_msg_free(m);
+    dkimsign_unref(az);
 
     /* SASL signing can be switched off */
     az = new_signer("sign_authenticated = no\n");

@@ -52,6 +52,7 @@ test_accepted(void **state)
     expect_domain(" <@relay.example:user@example.com>", "example.com");
     expect_domain(" =?UTF-8?B?w6l0w6k=?= <a@b\xc3\xa9.example>", "xn--b-bga.example");
     expect_domain(" \"esc\\\"aped\" <a@example.com>", "example.com");
+    expect_domain(" Bob <bob@example.com> (the boss)\n\t ", "example.com");
 }
 
 static void
@@ -69,6 +70,10 @@ test_refused(void **state)
     expect_refused(" <a@example.com", "unterminated '<'");
     expect_refused(" a@example.com>", "unbalanced");
     expect_refused(" <a@x> <b@y>", "more than one '<'");
+    /* an address after the angle-addr: a reader may take it for the author */
+    expect_refused(" <a@signed.example> ceo@other.example", "after the address");
+    expect_refused(" Bob <a@signed.example> \"x\"", "after the address");
+    expect_refused(" <a@signed.example>: ;", "group");
     expect_refused(" \"open <a@example.com>", "unterminated quoted");
     expect_refused(" (open <a@example.com>", "unterminated comment");
     expect_refused(" a@exa mple.com", "malformed domain");

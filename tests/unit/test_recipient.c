@@ -86,6 +86,13 @@ test_unreadable(void **state)
     assert_true(r.why[0] != '\0');
     assert_string_equal(r.provider_name, "other");
     assert_int_equal(r.provider, set.providers.n);
+    /* a local part over 64 octets: no address, but the domain is known */
+    recipient_parse(&r, "<list-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "@GMail.com>", &set, NULL, "shop.test");
+    assert_string_equal(r.addr, "");
+    assert_true(r.why[0] != '\0');
+    assert_string_equal(r.domain, "gmail.com");
+    assert_string_equal(r.provider_name, "google");
     unload(&set);
 }
 
