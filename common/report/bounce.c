@@ -79,6 +79,8 @@ static int exim_notice(const struct mime_msg *m);
 static void notice_mta(const struct mime_msg *m, const struct notice *n,
 		       struct bounce_report *out);
 static void spam_marked(const struct mime_msg *m, struct bounce_report *out);
+static int still_retried(const struct notice *n);
+static void delay_warning(struct bounce_report *out, int retrying);
 
 /* bounce_kind_name - printable kind */
 const char *
@@ -1620,13 +1622,39 @@ from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
 	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s", ftype);
 }
 
-/* delay_warning - a notice about delay: its undecided recipients expired */
+/*
+ * still_retried - the notice says delivery goes on (a warning, not a
+ * failure): a subject that names a delay may be the original's own
+ */
+static int
+still_retried(const struct notice *n)
+{
+    static const char *const still[] = {
+	"warning message only", "warning only", "need to resend",
+	"need to re-send", "will be retried", "not yet been delivered",
+	"attempts will continue", "temporary failure report", NULL
+    };
+
+    for (int i = 0; still[i]; i++)
+	if (strcasestr(n->text, still[i]) != NULL)
+	    return 1;
+    return 0;
+}
+
+/*
+ * delay_warning - a notice about delay: its undecided recipients expired;
+ * when delivery is still tried (retrying), the recipients' Action is
+ * "delayed", as a delivery-status part would say, so that nothing is
+ * counted against them yet
+ */
 static void
-delay_warning(struct bounce_report *out)
+delay_warning(struct bounce_report *out, int retrying)
 {
     for (size_t i = 0; i < out->nrcpts; i++) {
 	struct bounce_rcpt *rc = out->rcpts + i;
 
+	if (retrying && rc->action[0] == 0)
+	    snprintf(rc->action, sizeof(rc->action), "delayed");
 	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
 	    && strncmp(rc->status + 1, ".0.9", 4) == 0) {
 	    rc->reason = BR_EXPIRED;
@@ -1763,7 +1791,7 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
 	out->kind = BOUNCE_DSN;
 	/* a warning about delay says so in its subject */
 	if (strcasestr(subj, "delay"))
-	    delay_warning(out);
+	    delay_warning(out, still_retried(&n));
     }
     if (out->kind == BOUNCE_DSN)
 	spam_marked(&m, out);

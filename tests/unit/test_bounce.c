@@ -848,6 +848,55 @@ test_other_kinds(void **state)
     bounce_report_free(&r);
 }
 
+/* test_delay_notice - a plain-text warning of delay is no failure yet */
+static void
+test_delay_notice(void **state)
+{
+    const char gmail[] = "From: Mail Delivery Subsystem <mailer-daemon@mail.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Delivery Status Notification (Delay)\n\n"
+	"THIS IS A WARNING MESSAGE ONLY.\n\n"
+	"Delivery to the following recipient has been delayed:\n\n"
+	"     slow@mx.example.net\n\n"
+	"Message will be retried for 2 more day(s)\n\n"
+	"Technical details of temporary failure:\n"
+	"The recipient server did not accept our requests to connect.\n";
+    const char exim[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Warning: message 1abcDE-000123-Xy delayed 24 hours\n\n"
+	"A message that you sent has not yet been delivered to one or more of\n"
+	"its recipients after more than 24 hours on the queue.\n\n"
+	"  grey@tarpit.example.net\n"
+	"    Delay reason: SMTP error from remote mail server after RCPT TO:\n"
+	"    451 4.7.1 Greylisted, please try again later\n\n"
+	"No action is required on your part. Delivery attempts will continue.\n";
+    /* the original's subject names a delay; the notice is a failure */
+    const char final[] = "From: MAILER-DAEMON@mx.example\n"
+	"To: bounces@example.com\n"
+	"Subject: Undeliverable: your parcel is delayed\n\n"
+	"Delivery has failed to these recipients:\n\n"
+	"gone@example.net\n"
+	"    550 5.1.1 User unknown\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(gmail, strlen(gmail), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(exim, strlen(exim), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(final, strlen(final), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "");
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1008,6 +1057,7 @@ main(void)
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
+	cmocka_unit_test(test_delay_notice),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
