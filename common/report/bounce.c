@@ -69,6 +69,7 @@ static int read_text(const struct mime_msg *m, const struct notice *n,
 static int looks_like_bounce(const struct mime_msg *m);
 static int looks_like_unsubscribe(const struct mime_msg *m);
 static int looks_like_autoreply(const struct mime_msg *m);
+static int autoreply_first(const struct mime_msg *m);
 static void first_addr(const char *value, char *out, size_t outsz);
 static void block_extends(const char *block, const char *diag, char *out,
 			  size_t outsz);
@@ -1270,6 +1271,55 @@ subject_names(const struct mime_msg *m, const char *const *words)
     return 0;
 }
 
+/*
+ * The subject words of an automatic reply.  Subjects are compared as
+ * bytes after RFC 2047 decoding, in the charset they were written in:
+ * the words that carry an accent or are not Latin are given in each
+ * common charset, or by the part of them that is the same in all.
+ */
+static const char *const autoreply_subj[] = {
+    "auto reply", "auto-reply", "autoreply", "automatic reply",
+    "auto response", "autoresponse", "out of office", "out of the office",
+    "away until", "on vacation", "abwesenheit", "absence",
+    /* French, Spanish, Portuguese, Italian: "Réponse automatique", ... */
+    "ponse automatique", "respuesta autom", "resposta autom",
+    "risposta automatica", "fuera de la oficina", "hors du bureau",
+    /* Dutch, German, Scandinavian */
+    "automatisch antwoord", "automatische antwort", "afwezig", "abwesend",
+    "automatisk svar", "autosvar",
+    /* Russian "(А)втоответ", "(А)втоматический ответ": UTF-8, KOI8-R */
+    "\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82",
+    "\xd7\xd4\xcf\xcf\xd4\xd7\xc5\xd4",
+    "\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87",
+    "\xd7\xd4\xcf\xcd\xc1\xd4\xc9\xde",
+    /* Japanese "自動応答", "自動返信", "不在": UTF-8, ISO-2022-JP */
+    "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",
+    "\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",
+    "\xe4\xb8\x8d\xe5\x9c\xa8", "<+F01~Ez", "<+F0JV?.", "IT:_",
+    NULL
+};
+
+/*
+ * autoreply_first - the subject opens with the words of an automatic
+ * reply ("Automatic reply: ...", "Out of Office: ..."): what follows is
+ * the original's subject, whose words say nothing of this message
+ */
+static int
+autoreply_first(const struct mime_msg *m)
+{
+    char v[512];
+    const char *s;
+
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (s = v; *s == ' ' || *s == '\t' || *s == '['; s++)
+	/* void */ ;
+    for (int i = 0; autoreply_subj[i]; i++)
+	if (strncasecmp(s, autoreply_subj[i], strlen(autoreply_subj[i])) == 0)
+	    return 1;
+    return 0;
+}
+
 /* looks_like_bounce - sender or subject of a delivery failure notice */
 static int
 looks_like_bounce(const struct mime_msg *m)
@@ -1291,7 +1341,7 @@ looks_like_bounce(const struct mime_msg *m)
     if (strcasestr(v, "mailer-daemon") || strcasestr(v, "postmaster")
 	|| strcasestr(v, "mail delivery"))
 	return 1;
-    return subject_names(m, subj);
+    return !autoreply_first(m) && subject_names(m, subj);
 }
 
 /* looks_like_unsubscribe - a mail asking to be taken off the list */
@@ -1318,11 +1368,6 @@ looks_like_unsubscribe(const struct mime_msg *m)
 static int
 looks_like_autoreply(const struct mime_msg *m)
 {
-    static const char *const subj[] = {
-	"auto reply", "auto-reply", "autoreply", "automatic reply",
-	"auto response", "autoresponse", "out of office", "out of the office",
-	"away until", "on vacation", "abwesenheit", "absence", NULL
-    };
     char v[512];
 
     header_of(m, "Auto-Submitted", v, sizeof(v));
@@ -1334,7 +1379,7 @@ looks_like_autoreply(const struct mime_msg *m)
     header_of(m, "X-Autorespond", v, sizeof(v));
     if (v[0])
 	return 1;
-    return subject_names(m, subj);
+    return subject_names(m, autoreply_subj);
 }
 
 /* recipient_context - the words before an address make it a recipient */

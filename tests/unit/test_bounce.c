@@ -897,6 +897,55 @@ test_delay_notice(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_autoreply_languages - an automatic reply is known by its subject
+ * in other languages and charsets, and by a subject that opens with it
+ * whatever words of failure the original's subject adds
+ */
+static void
+test_autoreply_languages(void **state)
+{
+    static const char *const subjects[] = {
+	"=?UTF-8?Q?Respuesta_autom=C3=A1tica:_Ofertas?=",
+	"=?ISO-8859-1?B?Uulwb25zZSBhdXRvbWF0aXF1ZSA6IFZvdHJlIGNvbW1hbmRl?=",
+	"Risposta automatica: Offerte",
+	"Automatisch antwoord: Aanbieding",
+	"Automatische Antwort: Angebot",
+	/* KOI8-R and UTF-8 Russian, ISO-2022-JP Japanese */
+	"=?KOI8-R?B?4dfUz8/U18XUOiD6yc3O0dEg0sHT0NLPxMHWwQ==?=",
+	"=?UTF-8?B?0JDQstGC0L7QvNCw0YLQuNGH0LXRgdC60LjQuSDQvtGC0LLQtdGC?=",
+	"=?ISO-2022-JP?B?GyRCPCtGMDF+RXobKEI6IBskQiU7ITwlaxsoQg==?=",
+	/* the original's subject said "failed" */
+	"Automatic reply: Your payment failed - update your card",
+	"Out of Office: Re: Delivery failure on order 42",
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: Pat <pat@example.net>\n"
+		 "To: news@example.com\nSubject: %s\n\n"
+		 "Je suis absent. Urgent: contact\n"
+		 "helpdesk@example.net\n", subjects[i]);
+	if (bounce_parse(msg, strlen(msg), &r, &why) != BOUNCE_AUTOREPLY)
+	    fail_msg("%s: kind %s", subjects[i], bounce_kind_name(r.kind));
+	assert_int_equal(r.nrcpts, 1);
+	assert_string_equal(r.rcpts[0].addr, "pat@example.net");
+	assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+	bounce_report_free(&r);
+    }
+    /* a bounce of an automatic reply is a bounce */
+    snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.net\n"
+	     "To: news@example.com\nSubject: Undeliverable: Automatic reply: hi\n\n"
+	     "gone@example.net\n    550 5.1.1 User unknown\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gone@example.net");
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1058,6 +1107,7 @@ main(void)
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_delay_notice),
+	cmocka_unit_test(test_autoreply_languages),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
