@@ -70,6 +70,7 @@ static int looks_like_bounce(const struct mime_msg *m);
 static int looks_like_unsubscribe(const struct mime_msg *m);
 static int looks_like_autoreply(const struct mime_msg *m);
 static int autoreply_first(const struct mime_msg *m);
+static int challenge_notice(const struct notice *n);
 static void first_addr(const char *value, char *out, size_t outsz);
 static void block_extends(const char *block, const char *diag, char *out,
 			  size_t outsz);
@@ -1382,6 +1383,27 @@ looks_like_autoreply(const struct mime_msg *m)
     return subject_names(m, autoreply_subj);
 }
 
+/*
+ * challenge_notice - a challenge-response system asks the sender to prove
+ * itself before its user gets the message: an automatic reply (RFC 3834
+ * counts them so), whose text names its user but reports no failure
+ */
+static int
+challenge_notice(const struct notice *n)
+{
+    static const char *const words[] = {
+	"challenge-response", "challenge/response", "challenge response",
+	"approved senders", "pending verification", "awaiting verification",
+	"awaiting your confirmation", "confirm you are a real person",
+	"confirm that you are a real person", "you are a human", NULL
+    };
+
+    for (int i = 0; words[i]; i++)
+	if (strcasestr(n->text, words[i]) != NULL)
+	    return 1;
+    return 0;
+}
+
 /* recipient_context - the words before an address make it a recipient */
 static int
 recipient_context(const char *line, size_t off)
@@ -1830,7 +1852,8 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
 	    : BOUNCE_DSN;
     } else if (looks_like_unsubscribe(&m)) {
 	from_sender(&m, out, BOUNCE_UNSUBSCRIBE, "opt-out");
-    } else if (!looks_like_bounce(&m) && looks_like_autoreply(&m)) {
+    } else if (!looks_like_bounce(&m)
+	       && (looks_like_autoreply(&m) || challenge_notice(&n))) {
 	from_sender(&m, out, BOUNCE_AUTOREPLY, NULL);
     } else if (read_text(&m, &n, out)) {
 	out->kind = BOUNCE_DSN;

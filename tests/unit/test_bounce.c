@@ -946,6 +946,41 @@ test_autoreply_languages(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_challenge - a challenge-response system asks the sender to prove
+ * itself: an automatic reply about its own user, not a failure of the
+ * addresses it names
+ */
+static void
+test_challenge(void **state)
+{
+    const char cr[] = "From: gina@home.example\nTo: news@example.com\n"
+	"Subject: Re: Winter sale [Confirmation required]\n\n"
+	"I use a challenge-response system to protect my mailbox from spam.\n"
+	"Your message to gina@home.example is held pending verification.\n"
+	"helpdesk@home.example can help.\n";
+    const char service[] = "From: Verify <verify@safe.example>\n"
+	"To: news@example.com\n"
+	"Subject: Please verify your message to gina@home.example\n\n"
+	"gina@home.example only accepts mail from approved senders.\n"
+	"Click the link below to confirm you are a real person.\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(cr, strlen(cr), &r, &why), BOUNCE_AUTOREPLY);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gina@home.example");
+    assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(service, strlen(service), &r, &why),
+		     BOUNCE_AUTOREPLY);
+    assert_int_equal(r.nrcpts, 1);
+    assert_false(r.rcpts[0].hard);
+    assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1108,6 +1143,7 @@ main(void)
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_delay_notice),
 	cmocka_unit_test(test_autoreply_languages),
+	cmocka_unit_test(test_challenge),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
