@@ -53,6 +53,8 @@ static void notice_build(const struct mime_msg *m, struct notice *n,
 static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
+static int summary_field(const char *l, size_t n, int rcpt);
+static int quoted_rcpt_line(const struct notice *n, const char *line);
 static int failure_status(const char *text, char *out, size_t outsz);
 static void host_token(const char *p, char *out, size_t outsz);
 static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
@@ -418,6 +420,48 @@ next_rcpt_line(const struct notice *n, const char *q, const char *end,
     return addr_at(t, (size_t) (at - t), n->len, &s, &e) && t + s == q;
 }
 
+/* summary_field - a "Name: value" line of a quoted header; rcpt: To or Cc */
+static int
+summary_field(const char *l, size_t n, int rcpt)
+{
+    while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
+	l++, n--;
+    if (n >= 3 && (strncasecmp(l, "to:", 3) == 0 || strncasecmp(l, "cc:", 3) == 0))
+	return 1;
+    return !rcpt && (header_line(l, n)
+		     || (n >= 5 && strncasecmp(l, "sent:", 5) == 0));
+}
+
+/*
+ * quoted_rcpt_line - the line at line is a "To:" or "Cc:" field beside
+ * other header fields: the notice quotes the original ("Your message
+ *   To: ...  Subject: ...  Sent: ...  did not reach ..."), whose
+ * recipients did not all fail, and says elsewhere which did
+ */
+static int
+quoted_rcpt_line(const struct notice *n, const char *line)
+{
+    const char *end = n->text + n->len, *nl, *prev;
+    size_t len;
+
+    nl = memchr(line, '\n', (size_t) (end - line));
+    len = nl ? (size_t) (nl - line) : (size_t) (end - line);
+    if (!summary_field(line, len, 1))
+	return 0;
+    if (line > n->text) {
+	for (prev = line - 1; prev > n->text && prev[-1] != '\n'; prev--)
+	    /* void */ ;
+	if (summary_field(prev, (size_t) (line - 1 - prev), 0))
+	    return 1;
+    }
+    if (nl != NULL && nl + 1 < end) {
+	const char *next = nl + 1, *e = memchr(next, '\n', (size_t) (end - next));
+
+	return summary_field(next, e ? (size_t) (e - next) : (size_t) (end - next), 0);
+    }
+    return 0;
+}
+
 /*
  * rcpt_block - text about one recipient: from its line to the next one's.
  * Only outsz bytes are kept, so no line beyond them is looked at: the cost
@@ -435,6 +479,15 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     /* start at the beginning of the line that names the recipient */
     while (hit > t && hit[-1] != '\n')
 	hit--;
+    /* not at the original's quoted fields, when the notice names it again */
+    while (quoted_rcpt_line(n, hit)) {
+	const char *nl = memchr(hit, '\n', (size_t) (end - hit)), *again;
+
+	if (nl == NULL || (again = strcasestr(nl + 1, addr)) == NULL)
+	    break;
+	for (hit = again; hit > t && hit[-1] != '\n'; hit--)
+	    /* void */ ;
+    }
     /* stop at a blank line followed by a line that names another address */
     for (p = memchr(hit, '\n', (size_t) (end - hit)); p != NULL && p < end;
 	 p = memchr(p + 1, '\n', (size_t) (end - p - 1))) {
@@ -1498,7 +1551,10 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
     }
 }
 
-/* scan_notice - recipients named in the notice, in order */
+/*
+ * scan_notice - recipients named in the notice, in order; the original's
+ * quoted header fields (quoted_rcpt_line()) are not the notice's words
+ */
 static void
 scan_notice(struct bounce_report *r, const struct notice *n,
 	    char skip[][ADDR_MAX], int nskip)
@@ -1511,6 +1567,8 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	if (++k % 1024 == 0 && rcpt_full(r))
 	    return;
 	nl = strchr(line, '\n');
+	if (quoted_rcpt_line(n, line))
+	    continue;
 	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
 		  nskip);
     }

@@ -981,6 +981,43 @@ test_challenge(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_quoted_summary - a notice that quotes the original's To and Cc
+ * beside its other fields: the recipients are those the notice says
+ * failed, each with its own words
+ */
+static void
+test_quoted_summary(void **state)
+{
+    const char ndr[] = "From: postmaster@corp.example\n"
+	"To: bounces@example.com\nSubject: Undeliverable: Winter sale\n\n"
+	"Your message\n\n"
+	"  To:      luke@corp.example; mia@corp.example; ned@partner.example\n"
+	"  Cc:      olga@partner.example\n"
+	"  Subject: Winter sale\n"
+	"  Sent:    Mon, 7 Dec 2026 05:59:00 +0000\n\n"
+	"did not reach the following recipient(s):\n\n"
+	"mia@corp.example on Mon, 7 Dec 2026 06:00:01 +0000\n"
+	"    The recipient's mailbox is full and can't accept messages now.\n"
+	"    <mx.corp.example #5.2.2>\n\n"
+	"luke@corp.example on Mon, 7 Dec 2026 06:00:01 +0000\n"
+	"    The e-mail account does not exist at the organization.\n"
+	"    <mx.corp.example #5.1.1>\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(ndr, strlen(ndr), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 2);
+    assert_string_equal(r.rcpts[0].addr, "mia@corp.example");
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    assert_false(r.rcpts[0].hard);
+    assert_string_equal(r.rcpts[1].addr, "luke@corp.example");
+    assert_int_equal(r.rcpts[1].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[1].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1144,6 +1181,7 @@ main(void)
 	cmocka_unit_test(test_delay_notice),
 	cmocka_unit_test(test_autoreply_languages),
 	cmocka_unit_test(test_challenge),
+	cmocka_unit_test(test_quoted_summary),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
