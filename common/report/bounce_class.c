@@ -887,6 +887,7 @@ static int weak_reason(int reason);
 static int before_data(const char *command);
 static int probe(int reason, int sr, const struct bounce_evidence *ev,
 		 const char *text);
+static int for_now(const char *text);
 static char *fold_text(const char *in);
 static int code_reason(const char *status, const char *replycode);
 
@@ -1102,6 +1103,25 @@ names_blocklist(const char *text)
     return blname_find(text, strlen(text), &b) && b.how != BLNAME_WORD;
 }
 
+/*
+ * for_now - the words say the refusal passes ("temporarily unavailable",
+ * "try again later", greylisting) and do not name a missing mailbox: a
+ * code of the directory (X.1.1) beside them is no verdict on the address
+ */
+static int
+for_now(const char *text)
+{
+    static const char *const passing[] = {
+	"temporar", "try again later", "try again in ", "retry later",
+	"please retry", "greylist", "graylist", NULL
+    };
+
+    for (const char *const *p = passing; *p; p++)
+	if (phrase_in(text, *p))
+	    return !said(text, BR_USERUNKNOWN);
+    return 0;
+}
+
 /* probe - first-pass test of one reason */
 static int
 probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
@@ -1161,7 +1181,9 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    /* "5.1.1" with words of another cause: the words win */
 	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
 		     || said(text, BR_HASMOVED) || said(text, BR_NOTACCEPT)
-		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED));
+		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED)
+		     || said(text, BR_SUSPEND) || said(text, BR_TOOMANYCONN)
+		     || for_now(text));
 	}
 	/*
 	 * The words alone count where the recipient was refused, or where
@@ -1455,6 +1477,9 @@ bounce_classify(const struct bounce_evidence *ev)
 	else if (text[0] != 0)
 	    reason = BR_ONHOLD;
     }
+    /* only the code named a missing mailbox, and the words say "for now" */
+    if (reason == BR_USERUNKNOWN && sr == BR_USERUNKNOWN && for_now(text))
+	reason = BR_ONHOLD;
     said_memo.text = NULL;
     free(text);
     return reason;

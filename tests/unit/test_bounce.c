@@ -60,6 +60,39 @@ test_classify(void **state)
     assert_string_equal(classify("", "", "something odd", NULL), "onhold");
 }
 
+/*
+ * test_status_for_now - "no such mailbox" in the code and "for now" in
+ * the words: the mailbox is there, or the refusal passes; never hard
+ */
+static void
+test_status_for_now(void **state)
+{
+    static const char *const texts[] = {
+	"550 5.1.1 <u@example.net>: Mailbox temporarily unavailable, please "
+	"try again later",
+	"550 5.1.1 mailbox temporarily disabled",
+	"550 5.1.1 Recipient temporarily unavailable",
+	"550 5.1.1 Too many connections, try again later",
+	"550 5.1.1 Greylisted, please try again in 5 minutes",
+    };
+    struct bounce_evidence ev = {"5.1.1", "550", NULL, "failed", "RCPT", "smtp"};
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+	int reason;
+
+	ev.text = texts[i];
+	reason = bounce_classify(&ev);
+	if (reason == BR_USERUNKNOWN || bounce_is_hard(reason, "5.1.1", "550"))
+	    fail_msg("%s: %s", texts[i], bounce_reason_name(reason));
+    }
+    /* the words name the missing mailbox too: it stands */
+    ev.text = "550 5.1.1 User unknown, try again later";
+    assert_int_equal(bounce_classify(&ev), BR_USERUNKNOWN);
+    ev.text = "550 5.1.1 <u@example.net>: Recipient address rejected";
+    assert_int_equal(bounce_classify(&ev), BR_USERUNKNOWN);
+}
+
 static void
 test_verdicts(void **state)
 {
@@ -1161,6 +1194,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_status_for_now),
 	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
 	cmocka_unit_test(test_generic_status),
