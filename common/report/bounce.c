@@ -708,15 +708,21 @@ dsn_body(const struct mime_msg *m, size_t i, size_t *blen)
 {
     const struct mime_part *p = m->parts + i % m->nparts;
     const char *f, *rm;
+    size_t orig;
 
     *blen = p->body_len;
     if (i < m->nparts)
 	return strcmp(p->type, "message/delivery-status") == 0
 	    || strcmp(p->type, "message/global-delivery-status") == 0
 	    ? p->body : NULL;
-    /* second round: the fields in a text part (a broken multipart) */
+    /*
+     * second round: the fields in a text part (a broken multipart), above
+     * the returned message: a report quoted there is the original, and
+     * its recipients are not this notice's
+     */
     if (strncmp(p->type, "text/", 5) != 0
-	|| (f = strcasestr(p->body, "\nFinal-Recipient:")) == NULL)
+	|| (f = strcasestr(p->body, "\nFinal-Recipient:")) == NULL
+	|| (size_t) (f - p->body) >= notice_cut(p->body, p->body_len, &orig))
 	return NULL;
     rm = strcasestr(p->body, "\nReporting-MTA:");
     f = rm && rm < f ? rm + 1 : f + 1;

@@ -1051,6 +1051,40 @@ test_quoted_summary(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_quoted_report - a plain notice returning a message that was a
+ * report itself: the recipients are the notice's, not the quoted ones
+ */
+static void
+test_quoted_report(void **state)
+{
+    const char msg[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Mail delivery failed: returning message to sender\n\n"
+	"A message that you sent could not be delivered to one or more of its\n"
+	"recipients. This is a permanent error. The following address(es) failed:\n\n"
+	"  vera@host.example\n"
+	"    SMTP error from remote mail server after RCPT TO:<vera@host.example>:\n"
+	"    550 5.1.1 <vera@host.example>: Recipient address rejected: User unknown\n\n"
+	"------ This is a copy of the message, including all the headers. ------\n\n"
+	"From: MAILER-DAEMON@lists.example.com\nTo: vera@host.example\n"
+	"Subject: Undelivered Mail Returned to Sender\n\n"
+	"Reporting-MTA: dns; lists.example.com\n\n"
+	"Final-Recipient: rfc822; walt@other.example\nAction: failed\n"
+	"Status: 4.4.1\n"
+	"Diagnostic-Code: X-Postfix; connect to mx.other.example: timed out\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "vera@host.example");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1216,6 +1250,7 @@ main(void)
 	cmocka_unit_test(test_autoreply_languages),
 	cmocka_unit_test(test_challenge),
 	cmocka_unit_test(test_quoted_summary),
+	cmocka_unit_test(test_quoted_report),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
