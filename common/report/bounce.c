@@ -957,15 +957,23 @@ arf_part(const struct mime_msg *m, const char **f, size_t *flen)
 	    *flen = fp->body_len;
 	    return fp;
 	}
-    /* lenient: the report fields pasted into a text part, at any line */
-    for (i = 0; i < m->nparts; i++)
-	if (strncmp(m->parts[i].type, "text/", 5) == 0
-	    && (*f = field_at_line(m->parts[i].body, m->parts[i].body_len,
-				   "Feedback-Type:")) != NULL) {
+    /*
+     * lenient: the report fields pasted into a text part, at any line
+     * above a returned message (one quoted there is the original's)
+     */
+    for (i = 0; i < m->nparts; i++) {
+	size_t above, orig;
+
+	if (strncmp(m->parts[i].type, "text/", 5) != 0)
+	    continue;
+	above = notice_cut(m->parts[i].body, m->parts[i].body_len, &orig);
+	if ((*f = field_at_line(m->parts[i].body, above,
+				"Feedback-Type:")) != NULL) {
 	    fp = m->parts + i;
 	    *flen = fp->body_len - (size_t) (*f - fp->body);
 	    return fp;
 	}
+    }
     return NULL;
 }
 

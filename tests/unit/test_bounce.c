@@ -1085,6 +1085,36 @@ test_quoted_report(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_quoted_arf - a notice returning a message that held the fields of
+ * a complaint (an abuse desk's mail) is a bounce, not a complaint
+ */
+static void
+test_quoted_arf(void **state)
+{
+    const char msg[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Mail delivery failed: returning message to sender\n\n"
+	"This is a permanent error. The following address(es) failed:\n\n"
+	"  vera@host.example\n"
+	"    550 5.1.1 <vera@host.example>: Recipient address rejected: "
+	"User unknown\n\n"
+	"------ This is a copy of the message, including all the headers. ------\n\n"
+	"From: desk@example.com\nTo: vera@host.example\nSubject: report\n\n"
+	"Please find the report below.\n\n"
+	"Feedback-Type: abuse\nUser-Agent: SomeFBL/1.0\nVersion: 1\n"
+	"Original-Rcpt-To: xena@victim.example\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "vera@host.example");
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1251,6 +1281,7 @@ main(void)
 	cmocka_unit_test(test_challenge),
 	cmocka_unit_test(test_quoted_summary),
 	cmocka_unit_test(test_quoted_report),
+	cmocka_unit_test(test_quoted_arf),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
