@@ -51,6 +51,7 @@ static void keep_orig_headers(struct bounce_report *r, const char *hdr,
 static void notice_build(const struct mime_msg *m, struct notice *n,
 			 struct bounce_report *r);
 static size_t notice_cut(const char *t, size_t len, size_t *orig);
+static int original_part(const struct mime_part *p);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
 static int summary_field(const char *l, size_t n, int rcpt);
@@ -335,6 +336,17 @@ notice_cut(const char *t, size_t len, size_t *orig)
     return len;
 }
 
+/* original_part - a part that holds the returned message or its headers */
+static int
+original_part(const struct mime_part *p)
+{
+    return strcmp(p->type, "message/rfc822") == 0
+	|| strcmp(p->type, "message/global") == 0
+	|| strcmp(p->type, "text/rfc822-headers") == 0
+	|| strcmp(p->type, "message/rfc822-headers") == 0
+	|| strcmp(p->type, "message/global-headers") == 0;
+}
+
 /* notice_build - the notification text, and the original's headers */
 static void
 notice_build(const struct mime_msg *m, struct notice *n,
@@ -348,11 +360,7 @@ notice_build(const struct mime_msg *m, struct notice *n,
     for (i = 0; i < m->nparts; i++) {
 	const struct mime_part *p = m->parts + i;
 
-	if (strcmp(p->type, "message/rfc822") == 0
-	    || strcmp(p->type, "message/global") == 0
-	    || strcmp(p->type, "text/rfc822-headers") == 0
-	    || strcmp(p->type, "message/rfc822-headers") == 0
-	    || strcmp(p->type, "message/global-headers") == 0) {
+	if (original_part(p)) {
 	    keep_orig_headers(r, p->body, p->body_len);
 	    seen_orig = 1;
 	    continue;
@@ -1291,10 +1299,11 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
     size_t i;
     int which;
 
-    for (i = 0; i < m->nparts; i++)
+    /* a notification in the returned message is the original's */
+    for (i = 0; i < m->nparts && !original_part(m->parts + i); i++)
 	if (ses_find(m->parts + i, &d, &copy))
 	    break;
-    if (i == m->nparts)
+    if (i == m->nparts || original_part(m->parts + i))
 	return 0;
     ses_decode(&d.type, type, sizeof(type));
     which = strcmp(type, "Complaint") == 0 ? SES_COMPLAINED

@@ -1115,6 +1115,35 @@ test_quoted_arf(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_quoted_ses - a bounce returning a message that held an SES
+ * notification is about its own recipient, not about the quoted ones
+ */
+static void
+test_quoted_ses(void **state)
+{
+    const char msg[] = "From: MAILER-DAEMON@mail.example.net\n"
+	"To: bounces@example.com\nSubject: failure notice\nMIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"OUT\"\n\n"
+	"--OUT\nContent-Type: text/plain\n\n"
+	"This is a permanent error; I've given up.\n\n"
+	"<yuri@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+	"--OUT\nContent-Type: message/rfc822\n\n"
+	"From: ops@example.com\nTo: yuri@example.net\nSubject: FYI\n\n"
+	"{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":"
+	"[{\"emailAddress\":\"zed@far.example\",\"status\":\"5.1.1\"}]}}\n"
+	"--OUT--\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "yuri@example.net");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    bounce_report_free(&r);
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1282,6 +1311,7 @@ main(void)
 	cmocka_unit_test(test_quoted_summary),
 	cmocka_unit_test(test_quoted_report),
 	cmocka_unit_test(test_quoted_arf),
+	cmocka_unit_test(test_quoted_ses),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
