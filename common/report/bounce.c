@@ -1487,7 +1487,18 @@ recipient_context(const char *line, size_t off)
     static const char *const lead[] = {
 	"to", "to:", "recipient", "recipient:", "recipients:", "address:",
 	"addressee:", "for", "rcpt", "user", "mailbox", "address",
-	"failed:", "delivering your mail to", "destinataire", NULL
+	"failed:", "delivering your mail to", "destinataire", "destinataire:",
+	/* in other languages, as bytes of their charsets, lower case */
+	"destinatario:", "destinat\xc3\xa1rio:", "empf\xc3\xa4nger:",
+	"empf\xe4nger:", "empfaenger:",
+	/* "получатель:", "Получатель:": UTF-8, KOI8-R */
+	"\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c:",
+	"\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c:",
+	"\xd0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8:",
+	"\xf0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8:",
+	/* "宛先:", "宛先：": UTF-8; "宛先:" in ISO-2022-JP */
+	"\xe5\xae\x9b\xe5\x85\x88:", "\xe5\xae\x9b\xe5\x85\x88\xef\xbc\x9a",
+	"\x1b$b08@h\x1b(b:", NULL
     };
     char prev[64];
     size_t e = off, s, n;
@@ -1513,6 +1524,18 @@ recipient_context(const char *line, size_t off)
     for (size_t i = 0; i < n; i++)
 	prev[i] = (char) tolower((unsigned char) line[s + i]);
     prev[n] = 0;
+    /* French spacing, "Destinataire : ...": the word before the colon */
+    if (strcmp(prev, ":") == 0 && s > 1 && line[s - 1] == ' ') {
+	size_t w = s - 1;
+
+	while (w > 0 && line[w - 1] != ' ' && line[w - 1] != '\t')
+	    w--;
+	n = s - 1 - w < sizeof(prev) - 2 ? s - 1 - w : sizeof(prev) - 2;
+	for (size_t i = 0; i < n; i++)
+	    prev[i] = (char) tolower((unsigned char) line[w + i]);
+	prev[n++] = ':';
+	prev[n] = 0;
+    }
     for (int i = 0; lead[i]; i++)
 	if (strcmp(prev, lead[i]) == 0)
 	    return 1;

@@ -1144,6 +1144,44 @@ test_quoted_ses(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_foreign_leads - the word that introduces the recipient in German,
+ * French, Spanish, Russian and Japanese notices, in their charsets
+ */
+static void
+test_foreign_leads(void **state)
+{
+    static const char *const lines[] = {
+	"Empf\xc3\xa4nger: anna@example.net",	/* UTF-8 */
+	"Empf\xe4nger: anna@example.net",		/* ISO-8859-1 */
+	"Destinataire : anna@example.net",		/* French spacing */
+	"Destinatario: anna@example.net",
+	/* "Получатель:" in UTF-8 and KOI8-R */
+	"\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5"
+	"\xd0\xbb\xd1\x8c: anna@example.net",
+	"\xf0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8: anna@example.net",
+	/* "宛先:" in UTF-8 (ASCII and full-width colon) and ISO-2022-JP */
+	"\xe5\xae\x9b\xe5\x85\x88: anna@example.net",
+	"\xe5\xae\x9b\xe5\x85\x88\xef\xbc\x9a anna@example.net",
+	"\x1b$B08@h\x1b(B: anna@example.net",
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.net\n"
+		 "To: bounces@example.com\nSubject: Unzustellbar\n\n"
+		 "Undeliverable.\n\n%s\n550 5.1.1 unknown\n", lines[i]);
+	bounce_parse(msg, strlen(msg), &r, &why);
+	if (r.nrcpts != 1)
+	    fail_msg("line %zu: %zu recipients", i, r.nrcpts);
+	assert_string_equal(r.rcpts[0].addr, "anna@example.net");
+	bounce_report_free(&r);
+    }
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -1312,6 +1350,7 @@ main(void)
 	cmocka_unit_test(test_quoted_report),
 	cmocka_unit_test(test_quoted_arf),
 	cmocka_unit_test(test_quoted_ses),
+	cmocka_unit_test(test_foreign_leads),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_cpu_budget),
