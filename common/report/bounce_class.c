@@ -261,6 +261,11 @@ static const char *const w_mailboxfull[] = {
     "exceeding receiving limits", "not sufficient disk space",
     "user has exceeded quota", "maildir*quota", "account is*quota",
     "mailbox would exceed",
+    /* German, French, Spanish; accented letters in UTF-8 and ISO-8859-1 */
+    "postfach ist voll", "boite aux lettres pleine",
+    "bo\xc3\xaete aux lettres pleine", "bo\xeete aux lettres pleine",
+    "bo\xc3\xaete du destinataire pleine", "bo\xeete du destinataire pleine",
+    "buzon lleno", "buz\xc3\xb3n lleno", "buz\xf3n lleno",
     NULL
 };
 static const char *const w_suspend[] = {

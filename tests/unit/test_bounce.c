@@ -93,6 +93,21 @@ test_status_for_now(void **state)
     assert_int_equal(bounce_classify(&ev), BR_USERUNKNOWN);
 }
 
+/* test_foreign_full - a full mailbox in German, French and Spanish */
+static void
+test_foreign_full(void **state)
+{
+    (void) state;
+    assert_string_equal(classify("", "", "Grund: Das Postfach ist voll.", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("", "", "Raison : bo\xc3\xaete aux lettres "
+				 "pleine", NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Raison : bo\xeete aux lettres "
+				 "pleine", NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Motivo: buz\xc3\xb3n lleno", NULL),
+			"mailboxfull");
+}
+
 static void
 test_verdicts(void **state)
 {
@@ -1325,6 +1340,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_foreign_full),
 	cmocka_unit_test(test_status_for_now),
 	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
