@@ -220,7 +220,7 @@ static const char *const w_hostunknown[] = {
 /* the domain does not exist, whatever the code's class says */
 static const char *const w_hostunknown_sure[] = {
     "domain does not exist", "domain is not reachable", "domain must exist",
-    "host or domain name not found", "host unknown", "host unreachable",
+    "host or domain name not found", "host unknown",
     "mail domain mentioned in email address is unknown",
     "name or service not known", "no such domain",
     "recipient address rejected: unknown domain name",
@@ -892,6 +892,7 @@ static int weak_reason(int reason);
 static int before_data(const char *command);
 static int probe(int reason, int sr, const struct bounce_evidence *ev,
 		 const char *text);
+static int passing(const char *text);
 static int for_now(const char *text);
 static char *fold_text(const char *in);
 static int code_reason(const char *status, const char *replycode);
@@ -1109,22 +1110,32 @@ names_blocklist(const char *text)
 }
 
 /*
- * for_now - the words say the refusal passes ("temporarily unavailable",
- * "try again later", greylisting) and do not name a missing mailbox: a
- * code of the directory (X.1.1) beside them is no verdict on the address
+ * passing - the words say the failure passes ("temporarily unavailable",
+ * "try again later", "will retry", greylisting)
+ */
+static int
+passing(const char *text)
+{
+    static const char *const words[] = {
+	"temporar", "try again later", "try again in ", "retry later",
+	"please retry", "will retry", "greylist", "graylist", NULL
+    };
+
+    for (const char *const *p = words; *p; p++)
+	if (phrase_in(text, *p))
+	    return 1;
+    return 0;
+}
+
+/*
+ * for_now - the words say the refusal passes and do not name a missing
+ * mailbox: a code of the directory (X.1.1) beside them is no verdict on
+ * the address
  */
 static int
 for_now(const char *text)
 {
-    static const char *const passing[] = {
-	"temporar", "try again later", "try again in ", "retry later",
-	"please retry", "greylist", "graylist", NULL
-    };
-
-    for (const char *const *p = passing; *p; p++)
-	if (phrase_in(text, *p))
-	    return !said(text, BR_USERUNKNOWN);
-    return 0;
+    return passing(text) && !said(text, BR_USERUNKNOWN);
 }
 
 /* probe - first-pass test of one reason */
@@ -1227,10 +1238,13 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_HOSTUNKNOWN:
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
-	/* the domain's absence in so many words, even in a deferral */
+	/*
+	 * the domain's absence in so many words, even in a deferral, unless
+	 * the words say it passes ("temporary failure in name resolution")
+	 */
 	for (const char *const *p = w_hostunknown_sure; *p; p++)
 	    if (phrase_in(text, *p))
-		return 1;
+		return !passing(text);
 	/* a temporary lookup failure says nothing about the domain */
 	if (ev->status[0] == '4' || ev->replycode[0] == '4'
 	    || said(text, BR_NETWORKERROR))

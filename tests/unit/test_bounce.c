@@ -108,6 +108,31 @@ test_foreign_full(void **state)
 			"mailboxfull");
 }
 
+/*
+ * test_host_for_now - a deferral whose words say the host cannot be
+ * reached for now, or the name not resolved for now, is no missing domain
+ */
+static void
+test_host_for_now(void **state)
+{
+    struct bounce_evidence ev = {"4.4.1", "451", NULL, "failed", NULL, "smtp"};
+
+    (void) state;
+    ev.text = "451 4.4.1 Host unreachable, will retry";
+    assert_false(bounce_is_hard(bounce_classify(&ev), "4.4.1", "451"));
+    ev.status = "4.4.0";
+    ev.replycode = "";
+    ev.text = "DNS lookup failed: temporary failure in name resolution: "
+	"name or service not known";
+    assert_false(bounce_is_hard(bounce_classify(&ev), "4.4.0", ""));
+    /* the domain's absence in so many words stands, even in a deferral */
+    ev.status = "4.1.2";
+    ev.replycode = "450";
+    ev.text = "450 4.1.2 <u@example.net>: Recipient address rejected: "
+	"unknown domain name";
+    assert_int_equal(bounce_classify(&ev), BR_HOSTUNKNOWN);
+}
+
 static void
 test_verdicts(void **state)
 {
@@ -1340,6 +1365,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_host_for_now),
 	cmocka_unit_test(test_foreign_full),
 	cmocka_unit_test(test_status_for_now),
 	cmocka_unit_test(test_wordings),
