@@ -1057,6 +1057,7 @@ struct ses_list {
 /* what one pass over the JSON found */
 struct ses_doc {
     struct ses_str type, ftype, smtp_response, message;
+    struct ses_str btype, bsubtype;	/* bounceType, bounceSubType */
     struct ses_list bounced, complained, delivered;
 };
 
@@ -1185,6 +1186,10 @@ ses_walk(const char *buf, size_t len, struct ses_doc *d)
 	    ses_keep(&d->ftype, &t);
 	else if (json_tok_is(&key, "smtpResponse"))
 	    ses_keep(&d->smtp_response, &t);
+	else if (json_tok_is(&key, "bounceType"))
+	    ses_keep(&d->btype, &t);
+	else if (json_tok_is(&key, "bounceSubType"))
+	    ses_keep(&d->bsubtype, &t);
 	else if (json_tok_is(&key, "Message"))
 	    ses_keep(&d->message, &t);
 	else if (type == JSON_BEGIN_ARRAY && (l = ses_list_of(d, &key)) != NULL
@@ -1271,12 +1276,36 @@ ses_complained(struct bounce_report *r, const struct ses_doc *d,
 	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "abuse");
 }
 
+/*
+ * ses_subtype_reason - what SES's bounceSubType says, for a recipient
+ * that has neither status nor diagnostic (both are given only "if
+ * available"); BR_UNDEFINED for General, Undetermined and the unknown
+ */
+static int
+ses_subtype_reason(const char *subtype)
+{
+    static const struct {
+	const char *name;
+	int reason;
+    } subtypes[] = {
+	{"NoEmail", BR_USERUNKNOWN}, {"MailboxFull", BR_MAILBOXFULL},
+	{"MessageTooLarge", BR_MESGTOOBIG}, {"ContentRejected", BR_CONTENTERROR},
+	{"AttachmentRejected", BR_CONTENTERROR},
+    };
+
+    for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]); i++)
+	if (strcmp(subtype, subtypes[i].name) == 0)
+	    return subtypes[i].reason;
+    return BR_UNDEFINED;
+}
+
 /* ses_bounced - one recipient of a Bounce notification */
 static void
-ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
+ses_bounced(struct bounce_report *r, const struct ses_doc *d,
+	    const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX], type[32];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1286,7 +1315,12 @@ ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
     if (status[0])
 	dsn_status_find(status, rc->status, sizeof(rc->status));
     ses_decode(&e->action, rc->action, sizeof(rc->action));
-    finish_rcpt(r, rc, diag, 0);
+    if (rc->status[0] == 0 && diag[0] == 0) {
+	ses_decode(&d->bsubtype, type, sizeof(type));
+	rc->reason = ses_subtype_reason(type);
+    }
+    ses_decode(&d->btype, type, sizeof(type));
+    finish_rcpt(r, rc, diag, strcmp(type, "Transient") == 0);
 }
 
 /* read_ses - an Amazon SES notification (JSON in the body) */
@@ -1318,7 +1352,7 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
 	else if (which == SES_COMPLAINED)
 	    ses_complained(r, &d, l->v + i);
 	else
-	    ses_bounced(r, l->v + i);
+	    ses_bounced(r, &d, l->v + i);
     }
     r->truncated |= l->truncated;
     ses_doc_free(&d);

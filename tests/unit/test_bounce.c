@@ -1243,6 +1243,46 @@ test_ses_json(void **state)
     bounce_report_free(&r);
 }
 
+/*
+ * test_ses_subtype - an SES recipient without status or diagnostic: the
+ * notification's bounceType and bounceSubType say what happened
+ */
+static void
+test_ses_subtype(void **state)
+{
+    static const struct {
+	const char *type, *subtype;
+	int reason, hard;
+	const char *status;
+    } cases[] = {
+	{"Permanent", "NoEmail", BR_USERUNKNOWN, 1, "5.0.911"},
+	{"Transient", "MailboxFull", BR_MAILBOXFULL, 0, "4.0.922"},
+	{"Transient", "MessageTooLarge", BR_MESGTOOBIG, 0, "4.0.934"},
+	{"Transient", "ContentRejected", BR_CONTENTERROR, 0, "4.0.960"},
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: no-reply@sns.example.com\n"
+		 "To: ops@example.com\nSubject: AWS Notification Message\n\n"
+		 "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+		 "\"%s\",\"bounceSubType\":\"%s\",\"bouncedRecipients\":"
+		 "[{\"emailAddress\":\"x@example.net\"}]}}\n", cases[i].type,
+		 cases[i].subtype);
+	assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+	assert_int_equal(r.nrcpts, 1);
+	if (r.rcpts[0].reason != cases[i].reason)
+	    fail_msg("%s: %s", cases[i].subtype,
+		     bounce_reason_name(r.rcpts[0].reason));
+	assert_int_equal(r.rcpts[0].hard, cases[i].hard);
+	assert_string_equal(r.rcpts[0].status, cases[i].status);
+	bounce_report_free(&r);
+    }
+}
+
 /* test_ses_limits - fields in any order, a complaint, the recipient cap */
 static void
 test_ses_limits(void **state)
@@ -1395,6 +1435,7 @@ main(void)
 	cmocka_unit_test(test_foreign_leads),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
+	cmocka_unit_test(test_ses_subtype),
 	cmocka_unit_test(test_cpu_budget),
 	cmocka_unit_test(test_samples),
     };
