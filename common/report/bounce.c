@@ -1481,8 +1481,18 @@ looks_like_autoreply(const struct mime_msg *m)
 {
     char v[512];
 
+    /*
+     * any automatic keyword of RFC 3834 (a message that does not look
+     * like a failure notice is read as a reply), and the Precedence that
+     * vacation programs set
+     */
     header_of(m, "Auto-Submitted", v, sizeof(v));
-    if (strncasecmp(v, "auto-replied", 12) == 0)
+    if (strncasecmp(v, "auto-replied", 12) == 0
+	|| strncasecmp(v, "auto-generated", 14) == 0
+	|| strncasecmp(v, "auto-notified", 13) == 0)
+	return 1;
+    header_of(m, "Precedence", v, sizeof(v));
+    if (strncasecmp(v, "auto_reply", 10) == 0)
 	return 1;
     header_of(m, "X-Autoreply", v, sizeof(v));
     if (v[0])

@@ -1009,6 +1009,21 @@ test_autoreply_languages(void **state)
 	assert_int_equal(r.rcpts[0].reason, BR_VACATION);
 	bounce_report_free(&r);
     }
+    /* the other RFC 3834 markings, and Precedence: auto_reply */
+    static const char *const marks[] = {
+	"Auto-Submitted: auto-generated", "Auto-Submitted: auto-notified",
+	"Precedence: auto_reply",
+    };
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: Pat <pat@example.net>\n"
+		 "To: news@example.com\n%s\nSubject: Re: Winter sale\n\n"
+		 "Thanks, your mail is noted. For anything urgent:\n"
+		 "helpdesk@example.net\n", marks[i]);
+	if (bounce_parse(msg, strlen(msg), &r, &why) != BOUNCE_AUTOREPLY)
+	    fail_msg("%s: kind %s", marks[i], bounce_kind_name(r.kind));
+	assert_string_equal(r.rcpts[0].addr, "pat@example.net");
+	bounce_report_free(&r);
+    }
     /* a bounce of an automatic reply is a bounce */
     snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.net\n"
 	     "To: news@example.com\nSubject: Undeliverable: Automatic reply: hi\n\n"
