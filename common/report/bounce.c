@@ -1643,11 +1643,12 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 
 /*
  * scan_notice - recipients named in the notice, in order; the original's
- * quoted header fields (quoted_rcpt_line()) are not the notice's words
+ * quoted header fields (quoted_rcpt_line()) are not the notice's words,
+ * unless quoted is set (the notice names no one else)
  */
 static void
 scan_notice(struct bounce_report *r, const struct notice *n,
-	    char skip[][ADDR_MAX], int nskip)
+	    char skip[][ADDR_MAX], int nskip, int quoted)
 {
     const char *line, *nl;
     size_t k = 0;
@@ -1657,7 +1658,7 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	if (++k % 1024 == 0 && rcpt_full(r))
 	    return;
 	nl = strchr(line, '\n');
-	if (quoted_rcpt_line(n, line))
+	if (!quoted && quoted_rcpt_line(n, line))
 	    continue;
 	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
 		  nskip);
@@ -1760,10 +1761,13 @@ text_rcpts(const struct mime_msg *m, const struct notice *n,
     if (r->nrcpts == first && list_notice(m))
 	bracketed_rcpt(r, n);
     if (r->nrcpts == first)
-	scan_notice(r, n, skip, 3);
+	scan_notice(r, n, skip, 3, 0);
     /* a notice about mail to oneself: the parties may be the recipient */
     if (r->nrcpts == first)
-	scan_notice(r, n, skip, 0);
+	scan_notice(r, n, skip, 0, 0);
+    /* the original's quoted To is all the notice says */
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 3, 1);
     /* nothing named: the failure is about the original's To */
     if (r->nrcpts == first && r->orig_headers
 	&& mime_header(r->orig_headers, r->orig_headers_len, "To", v,

@@ -1091,6 +1091,12 @@ test_quoted_summary(void **state)
 	"luke@corp.example on Mon, 7 Dec 2026 06:00:01 +0000\n"
 	"    The e-mail account does not exist at the organization.\n"
 	"    <mx.corp.example #5.1.1>\n";
+    const char only[] = "From: postmaster@corp.example\n"
+	"To: bounces@example.com\nSubject: Delivery failure\n\n"
+	"Your message\n\n"
+	"  To:      pia@corp.example\n"
+	"  Subject: Winter sale\n\n"
+	"could not be delivered: 550 5.1.1 User unknown\n";
     struct bounce_report r;
     const char *why = NULL;
 
@@ -1103,6 +1109,11 @@ test_quoted_summary(void **state)
     assert_string_equal(r.rcpts[1].addr, "luke@corp.example");
     assert_int_equal(r.rcpts[1].reason, BR_USERUNKNOWN);
     assert_true(r.rcpts[1].hard);
+    bounce_report_free(&r);
+    /* the quoted To is the only word on the recipient: it is the one */
+    assert_int_equal(bounce_parse(only, strlen(only), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "pia@corp.example");
     bounce_report_free(&r);
 }
 
