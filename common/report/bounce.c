@@ -1874,6 +1874,10 @@ delay_warning(struct bounce_report *out, int retrying)
 
 	if (retrying && rc->action[0] == 0)
 	    snprintf(rc->action, sizeof(rc->action), "delayed");
+	/* a pseudo code of a failure still retried is temporary */
+	if (retrying && rc->status[0] == '5'
+	    && strncmp(rc->status + 1, ".0.9", 4) == 0)
+	    rc->status[0] = '4';
 	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
 	    && strncmp(rc->status + 1, ".0.9", 4) == 0) {
 	    rc->reason = BR_EXPIRED;
@@ -2009,8 +2013,11 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
 	from_sender(&m, out, BOUNCE_AUTOREPLY, NULL);
     } else if (read_text(&m, &n, out)) {
 	out->kind = BOUNCE_DSN;
-	/* a warning about delay says so in its subject */
-	if (strcasestr(subj, "delay"))
+	/*
+	 * a warning about delay says so in its subject ("Delayed Mail",
+	 * Sendmail's "Warning: could not send message for past 4 hours")
+	 */
+	if (strcasestr(subj, "delay") || strncasecmp(subj, "warning:", 8) == 0)
 	    delay_warning(out, still_retried(&n));
     }
     if (out->kind == BOUNCE_DSN)

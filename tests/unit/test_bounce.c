@@ -943,6 +943,20 @@ test_delay_notice(void **state)
 	"    Delay reason: SMTP error from remote mail server after RCPT TO:\n"
 	"    451 4.7.1 Greylisted, please try again later\n\n"
 	"No action is required on your part. Delivery attempts will continue.\n";
+    /* Sendmail's warning in plain text says "Warning:", not "delay" */
+    const char sendmail[] = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Warning: could not send message for past 4 hours\n\n"
+	"    **********************************************\n"
+	"    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+	"    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n"
+	"    **********************************************\n\n"
+	"The original message was received at Mon, 7 Dec 2026 02:00:00\n\n"
+	"   ----- Transcript of session follows -----\n"
+	"<late@slow.example.net>... Deferred: Connection timed out with "
+	"mx.slow.example.net.\n"
+	"Warning: message still undelivered after 4 hours\n"
+	"Will keep trying until message is 5 days old\n";
     /* the original's subject names a delay; the notice is a failure */
     const char final[] = "From: MAILER-DAEMON@mx.example\n"
 	"To: bounces@example.com\n"
@@ -962,6 +976,12 @@ test_delay_notice(void **state)
     assert_int_equal(bounce_parse(exim, strlen(exim), &r, &why), BOUNCE_DSN);
     assert_int_equal(r.nrcpts, 1);
     assert_string_equal(r.rcpts[0].action, "delayed");
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(sendmail, strlen(sendmail), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    assert_string_equal(r.rcpts[0].status, "4.0.947");
     bounce_report_free(&r);
     assert_int_equal(bounce_parse(final, strlen(final), &r, &why), BOUNCE_DSN);
     assert_int_equal(r.nrcpts, 1);
