@@ -51,8 +51,11 @@ static void keep_orig_headers(struct bounce_report *r, const char *hdr,
 static void notice_build(const struct mime_msg *m, struct notice *n,
 			 struct bounce_report *r);
 static size_t notice_cut(const char *t, size_t len, size_t *orig);
+static int original_part(const struct mime_part *p);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
+static int summary_field(const char *l, size_t n, int rcpt);
+static int quoted_rcpt_line(const struct notice *n, const char *line);
 static int failure_status(const char *text, char *out, size_t outsz);
 static void host_token(const char *p, char *out, size_t outsz);
 static void remote_host(const struct bounce_rcpt *rc, const char *evidence,
@@ -69,6 +72,8 @@ static int read_text(const struct mime_msg *m, const struct notice *n,
 static int looks_like_bounce(const struct mime_msg *m);
 static int looks_like_unsubscribe(const struct mime_msg *m);
 static int looks_like_autoreply(const struct mime_msg *m);
+static int autoreply_first(const struct mime_msg *m);
+static int challenge_notice(const struct notice *n);
 static void first_addr(const char *value, char *out, size_t outsz);
 static void block_extends(const char *block, const char *diag, char *out,
 			  size_t outsz);
@@ -79,6 +84,8 @@ static int exim_notice(const struct mime_msg *m);
 static void notice_mta(const struct mime_msg *m, const struct notice *n,
 		       struct bounce_report *out);
 static void spam_marked(const struct mime_msg *m, struct bounce_report *out);
+static int still_retried(const struct notice *n);
+static void delay_warning(struct bounce_report *out, int retrying);
 
 /* bounce_kind_name - printable kind */
 const char *
@@ -329,6 +336,17 @@ notice_cut(const char *t, size_t len, size_t *orig)
     return len;
 }
 
+/* original_part - a part that holds the returned message or its headers */
+static int
+original_part(const struct mime_part *p)
+{
+    return strcmp(p->type, "message/rfc822") == 0
+	|| strcmp(p->type, "message/global") == 0
+	|| strcmp(p->type, "text/rfc822-headers") == 0
+	|| strcmp(p->type, "message/rfc822-headers") == 0
+	|| strcmp(p->type, "message/global-headers") == 0;
+}
+
 /* notice_build - the notification text, and the original's headers */
 static void
 notice_build(const struct mime_msg *m, struct notice *n,
@@ -342,11 +360,7 @@ notice_build(const struct mime_msg *m, struct notice *n,
     for (i = 0; i < m->nparts; i++) {
 	const struct mime_part *p = m->parts + i;
 
-	if (strcmp(p->type, "message/rfc822") == 0
-	    || strcmp(p->type, "message/global") == 0
-	    || strcmp(p->type, "text/rfc822-headers") == 0
-	    || strcmp(p->type, "message/rfc822-headers") == 0
-	    || strcmp(p->type, "message/global-headers") == 0) {
+	if (original_part(p)) {
 	    keep_orig_headers(r, p->body, p->body_len);
 	    seen_orig = 1;
 	    continue;
@@ -414,6 +428,48 @@ next_rcpt_line(const struct notice *n, const char *q, const char *end,
     return addr_at(t, (size_t) (at - t), n->len, &s, &e) && t + s == q;
 }
 
+/* summary_field - a "Name: value" line of a quoted header; rcpt: To or Cc */
+static int
+summary_field(const char *l, size_t n, int rcpt)
+{
+    while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
+	l++, n--;
+    if (n >= 3 && (strncasecmp(l, "to:", 3) == 0 || strncasecmp(l, "cc:", 3) == 0))
+	return 1;
+    return !rcpt && (header_line(l, n)
+		     || (n >= 5 && strncasecmp(l, "sent:", 5) == 0));
+}
+
+/*
+ * quoted_rcpt_line - the line at line is a "To:" or "Cc:" field beside
+ * other header fields: the notice quotes the original ("Your message
+ *   To: ...  Subject: ...  Sent: ...  did not reach ..."), whose
+ * recipients did not all fail, and says elsewhere which did
+ */
+static int
+quoted_rcpt_line(const struct notice *n, const char *line)
+{
+    const char *end = n->text + n->len, *nl, *prev;
+    size_t len;
+
+    nl = memchr(line, '\n', (size_t) (end - line));
+    len = nl ? (size_t) (nl - line) : (size_t) (end - line);
+    if (!summary_field(line, len, 1))
+	return 0;
+    if (line > n->text) {
+	for (prev = line - 1; prev > n->text && prev[-1] != '\n'; prev--)
+	    /* void */ ;
+	if (summary_field(prev, (size_t) (line - 1 - prev), 0))
+	    return 1;
+    }
+    if (nl != NULL && nl + 1 < end) {
+	const char *next = nl + 1, *e = memchr(next, '\n', (size_t) (end - next));
+
+	return summary_field(next, e ? (size_t) (e - next) : (size_t) (end - next), 0);
+    }
+    return 0;
+}
+
 /*
  * rcpt_block - text about one recipient: from its line to the next one's.
  * Only outsz bytes are kept, so no line beyond them is looked at: the cost
@@ -431,6 +487,15 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     /* start at the beginning of the line that names the recipient */
     while (hit > t && hit[-1] != '\n')
 	hit--;
+    /* not at the original's quoted fields, when the notice names it again */
+    while (quoted_rcpt_line(n, hit)) {
+	const char *nl = memchr(hit, '\n', (size_t) (end - hit)), *again;
+
+	if (nl == NULL || (again = strcasestr(nl + 1, addr)) == NULL)
+	    break;
+	for (hit = again; hit > t && hit[-1] != '\n'; hit--)
+	    /* void */ ;
+    }
     /* stop at a blank line followed by a line that names another address */
     for (p = memchr(hit, '\n', (size_t) (end - hit)); p != NULL && p < end;
 	 p = memchr(p + 1, '\n', (size_t) (end - p - 1))) {
@@ -651,15 +716,21 @@ dsn_body(const struct mime_msg *m, size_t i, size_t *blen)
 {
     const struct mime_part *p = m->parts + i % m->nparts;
     const char *f, *rm;
+    size_t orig;
 
     *blen = p->body_len;
     if (i < m->nparts)
 	return strcmp(p->type, "message/delivery-status") == 0
 	    || strcmp(p->type, "message/global-delivery-status") == 0
 	    ? p->body : NULL;
-    /* second round: the fields in a text part (a broken multipart) */
+    /*
+     * second round: the fields in a text part (a broken multipart), above
+     * the returned message: a report quoted there is the original, and
+     * its recipients are not this notice's
+     */
     if (strncmp(p->type, "text/", 5) != 0
-	|| (f = strcasestr(p->body, "\nFinal-Recipient:")) == NULL)
+	|| (f = strcasestr(p->body, "\nFinal-Recipient:")) == NULL
+	|| (size_t) (f - p->body) >= notice_cut(p->body, p->body_len, &orig))
 	return NULL;
     rm = strcasestr(p->body, "\nReporting-MTA:");
     f = rm && rm < f ? rm + 1 : f + 1;
@@ -894,15 +965,23 @@ arf_part(const struct mime_msg *m, const char **f, size_t *flen)
 	    *flen = fp->body_len;
 	    return fp;
 	}
-    /* lenient: the report fields pasted into a text part, at any line */
-    for (i = 0; i < m->nparts; i++)
-	if (strncmp(m->parts[i].type, "text/", 5) == 0
-	    && (*f = field_at_line(m->parts[i].body, m->parts[i].body_len,
-				   "Feedback-Type:")) != NULL) {
+    /*
+     * lenient: the report fields pasted into a text part, at any line
+     * above a returned message (one quoted there is the original's)
+     */
+    for (i = 0; i < m->nparts; i++) {
+	size_t above, orig;
+
+	if (strncmp(m->parts[i].type, "text/", 5) != 0)
+	    continue;
+	above = notice_cut(m->parts[i].body, m->parts[i].body_len, &orig);
+	if ((*f = field_at_line(m->parts[i].body, above,
+				"Feedback-Type:")) != NULL) {
 	    fp = m->parts + i;
 	    *flen = fp->body_len - (size_t) (*f - fp->body);
 	    return fp;
 	}
+    }
     return NULL;
 }
 
@@ -978,6 +1057,7 @@ struct ses_list {
 /* what one pass over the JSON found */
 struct ses_doc {
     struct ses_str type, ftype, smtp_response, message;
+    struct ses_str btype, bsubtype;	/* bounceType, bounceSubType */
     struct ses_list bounced, complained, delivered;
 };
 
@@ -1106,6 +1186,10 @@ ses_walk(const char *buf, size_t len, struct ses_doc *d)
 	    ses_keep(&d->ftype, &t);
 	else if (json_tok_is(&key, "smtpResponse"))
 	    ses_keep(&d->smtp_response, &t);
+	else if (json_tok_is(&key, "bounceType"))
+	    ses_keep(&d->btype, &t);
+	else if (json_tok_is(&key, "bounceSubType"))
+	    ses_keep(&d->bsubtype, &t);
 	else if (json_tok_is(&key, "Message"))
 	    ses_keep(&d->message, &t);
 	else if (type == JSON_BEGIN_ARRAY && (l = ses_list_of(d, &key)) != NULL
@@ -1192,12 +1276,36 @@ ses_complained(struct bounce_report *r, const struct ses_doc *d,
 	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "abuse");
 }
 
+/*
+ * ses_subtype_reason - what SES's bounceSubType says, for a recipient
+ * that has neither status nor diagnostic (both are given only "if
+ * available"); BR_UNDEFINED for General, Undetermined and the unknown
+ */
+static int
+ses_subtype_reason(const char *subtype)
+{
+    static const struct {
+	const char *name;
+	int reason;
+    } subtypes[] = {
+	{"NoEmail", BR_USERUNKNOWN}, {"MailboxFull", BR_MAILBOXFULL},
+	{"MessageTooLarge", BR_MESGTOOBIG}, {"ContentRejected", BR_CONTENTERROR},
+	{"AttachmentRejected", BR_CONTENTERROR},
+    };
+
+    for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]); i++)
+	if (strcmp(subtype, subtypes[i].name) == 0)
+	    return subtypes[i].reason;
+    return BR_UNDEFINED;
+}
+
 /* ses_bounced - one recipient of a Bounce notification */
 static void
-ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
+ses_bounced(struct bounce_report *r, const struct ses_doc *d,
+	    const struct ses_rcpt *e)
 {
     struct bounce_rcpt *rc;
-    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX];
+    char addr[ADDR_MAX], status[64], diag[DSN_DIAG_MAX], type[32];
 
     ses_decode(&e->addr, addr, sizeof(addr));
     if ((rc = rcpt_add(r, addr)) == NULL)
@@ -1207,7 +1315,12 @@ ses_bounced(struct bounce_report *r, const struct ses_rcpt *e)
     if (status[0])
 	dsn_status_find(status, rc->status, sizeof(rc->status));
     ses_decode(&e->action, rc->action, sizeof(rc->action));
-    finish_rcpt(r, rc, diag, 0);
+    if (rc->status[0] == 0 && diag[0] == 0) {
+	ses_decode(&d->bsubtype, type, sizeof(type));
+	rc->reason = ses_subtype_reason(type);
+    }
+    ses_decode(&d->btype, type, sizeof(type));
+    finish_rcpt(r, rc, diag, strcmp(type, "Transient") == 0);
 }
 
 /* read_ses - an Amazon SES notification (JSON in the body) */
@@ -1220,10 +1333,11 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
     size_t i;
     int which;
 
-    for (i = 0; i < m->nparts; i++)
+    /* a notification in the returned message is the original's */
+    for (i = 0; i < m->nparts && !original_part(m->parts + i); i++)
 	if (ses_find(m->parts + i, &d, &copy))
 	    break;
-    if (i == m->nparts)
+    if (i == m->nparts || original_part(m->parts + i))
 	return 0;
     ses_decode(&d.type, type, sizeof(type));
     which = strcmp(type, "Complaint") == 0 ? SES_COMPLAINED
@@ -1238,7 +1352,7 @@ read_ses(const struct mime_msg *m, struct bounce_report *r)
 	else if (which == SES_COMPLAINED)
 	    ses_complained(r, &d, l->v + i);
 	else
-	    ses_bounced(r, l->v + i);
+	    ses_bounced(r, &d, l->v + i);
     }
     r->truncated |= l->truncated;
     ses_doc_free(&d);
@@ -1268,6 +1382,55 @@ subject_names(const struct mime_msg *m, const char *const *words)
     return 0;
 }
 
+/*
+ * The subject words of an automatic reply.  Subjects are compared as
+ * bytes after RFC 2047 decoding, in the charset they were written in:
+ * the words that carry an accent or are not Latin are given in each
+ * common charset, or by the part of them that is the same in all.
+ */
+static const char *const autoreply_subj[] = {
+    "auto reply", "auto-reply", "autoreply", "automatic reply",
+    "auto response", "autoresponse", "out of office", "out of the office",
+    "away until", "on vacation", "abwesenheit", "absence",
+    /* French, Spanish, Portuguese, Italian: "Réponse automatique", ... */
+    "ponse automatique", "respuesta autom", "resposta autom",
+    "risposta automatica", "fuera de la oficina", "hors du bureau",
+    /* Dutch, German, Scandinavian */
+    "automatisch antwoord", "automatische antwort", "afwezig", "abwesend",
+    "automatisk svar", "autosvar",
+    /* Russian "(А)втоответ", "(А)втоматический ответ": UTF-8, KOI8-R */
+    "\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82",
+    "\xd7\xd4\xcf\xcf\xd4\xd7\xc5\xd4",
+    "\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87",
+    "\xd7\xd4\xcf\xcd\xc1\xd4\xc9\xde",
+    /* Japanese "自動応答", "自動返信", "不在": UTF-8, ISO-2022-JP */
+    "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",
+    "\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",
+    "\xe4\xb8\x8d\xe5\x9c\xa8", "<+F01~Ez", "<+F0JV?.", "IT:_",
+    NULL
+};
+
+/*
+ * autoreply_first - the subject opens with the words of an automatic
+ * reply ("Automatic reply: ...", "Out of Office: ..."): what follows is
+ * the original's subject, whose words say nothing of this message
+ */
+static int
+autoreply_first(const struct mime_msg *m)
+{
+    char v[512];
+    const char *s;
+
+    header_of(m, "Subject", v, sizeof(v));
+    mime_decode_words(v);
+    for (s = v; *s == ' ' || *s == '\t' || *s == '['; s++)
+	/* void */ ;
+    for (int i = 0; autoreply_subj[i]; i++)
+	if (strncasecmp(s, autoreply_subj[i], strlen(autoreply_subj[i])) == 0)
+	    return 1;
+    return 0;
+}
+
 /* looks_like_bounce - sender or subject of a delivery failure notice */
 static int
 looks_like_bounce(const struct mime_msg *m)
@@ -1289,7 +1452,7 @@ looks_like_bounce(const struct mime_msg *m)
     if (strcasestr(v, "mailer-daemon") || strcasestr(v, "postmaster")
 	|| strcasestr(v, "mail delivery"))
 	return 1;
-    return subject_names(m, subj);
+    return !autoreply_first(m) && subject_names(m, subj);
 }
 
 /* looks_like_unsubscribe - a mail asking to be taken off the list */
@@ -1316,15 +1479,20 @@ looks_like_unsubscribe(const struct mime_msg *m)
 static int
 looks_like_autoreply(const struct mime_msg *m)
 {
-    static const char *const subj[] = {
-	"auto reply", "auto-reply", "autoreply", "automatic reply",
-	"auto response", "autoresponse", "out of office", "out of the office",
-	"away until", "on vacation", "abwesenheit", "absence", NULL
-    };
     char v[512];
 
+    /*
+     * any automatic keyword of RFC 3834 (a message that does not look
+     * like a failure notice is read as a reply), and the Precedence that
+     * vacation programs set
+     */
     header_of(m, "Auto-Submitted", v, sizeof(v));
-    if (strncasecmp(v, "auto-replied", 12) == 0)
+    if (strncasecmp(v, "auto-replied", 12) == 0
+	|| strncasecmp(v, "auto-generated", 14) == 0
+	|| strncasecmp(v, "auto-notified", 13) == 0)
+	return 1;
+    header_of(m, "Precedence", v, sizeof(v));
+    if (strncasecmp(v, "auto_reply", 10) == 0)
 	return 1;
     header_of(m, "X-Autoreply", v, sizeof(v));
     if (v[0])
@@ -1332,7 +1500,28 @@ looks_like_autoreply(const struct mime_msg *m)
     header_of(m, "X-Autorespond", v, sizeof(v));
     if (v[0])
 	return 1;
-    return subject_names(m, subj);
+    return subject_names(m, autoreply_subj);
+}
+
+/*
+ * challenge_notice - a challenge-response system asks the sender to prove
+ * itself before its user gets the message: an automatic reply (RFC 3834
+ * counts them so), whose text names its user but reports no failure
+ */
+static int
+challenge_notice(const struct notice *n)
+{
+    static const char *const words[] = {
+	"challenge-response", "challenge/response", "challenge response",
+	"approved senders", "pending verification", "awaiting verification",
+	"awaiting your confirmation", "confirm you are a real person",
+	"confirm that you are a real person", "you are a human", NULL
+    };
+
+    for (int i = 0; words[i]; i++)
+	if (strcasestr(n->text, words[i]) != NULL)
+	    return 1;
+    return 0;
 }
 
 /* recipient_context - the words before an address make it a recipient */
@@ -1342,7 +1531,18 @@ recipient_context(const char *line, size_t off)
     static const char *const lead[] = {
 	"to", "to:", "recipient", "recipient:", "recipients:", "address:",
 	"addressee:", "for", "rcpt", "user", "mailbox", "address",
-	"failed:", "delivering your mail to", "destinataire", NULL
+	"failed:", "delivering your mail to", "destinataire", "destinataire:",
+	/* in other languages, as bytes of their charsets, lower case */
+	"destinatario:", "destinat\xc3\xa1rio:", "empf\xc3\xa4nger:",
+	"empf\xe4nger:", "empfaenger:",
+	/* "получатель:", "Получатель:": UTF-8, KOI8-R */
+	"\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c:",
+	"\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c:",
+	"\xd0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8:",
+	"\xf0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8:",
+	/* "宛先:", "宛先：": UTF-8; "宛先:" in ISO-2022-JP */
+	"\xe5\xae\x9b\xe5\x85\x88:", "\xe5\xae\x9b\xe5\x85\x88\xef\xbc\x9a",
+	"\x1b$b08@h\x1b(b:", NULL
     };
     char prev[64];
     size_t e = off, s, n;
@@ -1368,6 +1568,18 @@ recipient_context(const char *line, size_t off)
     for (size_t i = 0; i < n; i++)
 	prev[i] = (char) tolower((unsigned char) line[s + i]);
     prev[n] = 0;
+    /* French spacing, "Destinataire : ...": the word before the colon */
+    if (strcmp(prev, ":") == 0 && s > 1 && line[s - 1] == ' ') {
+	size_t w = s - 1;
+
+	while (w > 0 && line[w - 1] != ' ' && line[w - 1] != '\t')
+	    w--;
+	n = s - 1 - w < sizeof(prev) - 2 ? s - 1 - w : sizeof(prev) - 2;
+	for (size_t i = 0; i < n; i++)
+	    prev[i] = (char) tolower((unsigned char) line[w + i]);
+	prev[n++] = ':';
+	prev[n] = 0;
+    }
     for (int i = 0; lead[i]; i++)
 	if (strcmp(prev, lead[i]) == 0)
 	    return 1;
@@ -1429,10 +1641,14 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
     }
 }
 
-/* scan_notice - recipients named in the notice, in order */
+/*
+ * scan_notice - recipients named in the notice, in order; the original's
+ * quoted header fields (quoted_rcpt_line()) are not the notice's words,
+ * unless quoted is set (the notice names no one else)
+ */
 static void
 scan_notice(struct bounce_report *r, const struct notice *n,
-	    char skip[][ADDR_MAX], int nskip)
+	    char skip[][ADDR_MAX], int nskip, int quoted)
 {
     const char *line, *nl;
     size_t k = 0;
@@ -1442,6 +1658,8 @@ scan_notice(struct bounce_report *r, const struct notice *n,
 	if (++k % 1024 == 0 && rcpt_full(r))
 	    return;
 	nl = strchr(line, '\n');
+	if (!quoted && quoted_rcpt_line(n, line))
+	    continue;
 	scan_line(r, line, nl ? (size_t) (nl - line) : strlen(line), skip,
 		  nskip);
     }
@@ -1543,10 +1761,13 @@ text_rcpts(const struct mime_msg *m, const struct notice *n,
     if (r->nrcpts == first && list_notice(m))
 	bracketed_rcpt(r, n);
     if (r->nrcpts == first)
-	scan_notice(r, n, skip, 3);
+	scan_notice(r, n, skip, 3, 0);
     /* a notice about mail to oneself: the parties may be the recipient */
     if (r->nrcpts == first)
-	scan_notice(r, n, skip, 0);
+	scan_notice(r, n, skip, 0, 0);
+    /* the original's quoted To is all the notice says */
+    if (r->nrcpts == first)
+	scan_notice(r, n, skip, 3, 1);
     /* nothing named: the failure is about the original's To */
     if (r->nrcpts == first && r->orig_headers
 	&& mime_header(r->orig_headers, r->orig_headers_len, "To", v,
@@ -1620,13 +1841,43 @@ from_sender(const struct mime_msg *m, struct bounce_report *out, int kind,
 	snprintf(rc->feedback_type, sizeof(rc->feedback_type), "%s", ftype);
 }
 
-/* delay_warning - a notice about delay: its undecided recipients expired */
+/*
+ * still_retried - the notice says delivery goes on (a warning, not a
+ * failure): a subject that names a delay may be the original's own
+ */
+static int
+still_retried(const struct notice *n)
+{
+    static const char *const still[] = {
+	"warning message only", "warning only", "need to resend",
+	"need to re-send", "will be retried", "not yet been delivered",
+	"attempts will continue", "temporary failure report", NULL
+    };
+
+    for (int i = 0; still[i]; i++)
+	if (strcasestr(n->text, still[i]) != NULL)
+	    return 1;
+    return 0;
+}
+
+/*
+ * delay_warning - a notice about delay: its undecided recipients expired;
+ * when delivery is still tried (retrying), the recipients' Action is
+ * "delayed", as a delivery-status part would say, so that nothing is
+ * counted against them yet
+ */
 static void
-delay_warning(struct bounce_report *out)
+delay_warning(struct bounce_report *out, int retrying)
 {
     for (size_t i = 0; i < out->nrcpts; i++) {
 	struct bounce_rcpt *rc = out->rcpts + i;
 
+	if (retrying && rc->action[0] == 0)
+	    snprintf(rc->action, sizeof(rc->action), "delayed");
+	/* a pseudo code of a failure still retried is temporary */
+	if (retrying && rc->status[0] == '5'
+	    && strncmp(rc->status + 1, ".0.9", 4) == 0)
+	    rc->status[0] = '4';
 	if ((rc->reason == BR_ONHOLD || rc->reason == BR_UNDEFINED)
 	    && strncmp(rc->status + 1, ".0.9", 4) == 0) {
 	    rc->reason = BR_EXPIRED;
@@ -1757,13 +2008,17 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
 	    : BOUNCE_DSN;
     } else if (looks_like_unsubscribe(&m)) {
 	from_sender(&m, out, BOUNCE_UNSUBSCRIBE, "opt-out");
-    } else if (!looks_like_bounce(&m) && looks_like_autoreply(&m)) {
+    } else if (!looks_like_bounce(&m)
+	       && (looks_like_autoreply(&m) || challenge_notice(&n))) {
 	from_sender(&m, out, BOUNCE_AUTOREPLY, NULL);
     } else if (read_text(&m, &n, out)) {
 	out->kind = BOUNCE_DSN;
-	/* a warning about delay says so in its subject */
-	if (strcasestr(subj, "delay"))
-	    delay_warning(out);
+	/*
+	 * a warning about delay says so in its subject ("Delayed Mail",
+	 * Sendmail's "Warning: could not send message for past 4 hours")
+	 */
+	if (strcasestr(subj, "delay") || strncasecmp(subj, "warning:", 8) == 0)
+	    delay_warning(out, still_retried(&n));
     }
     if (out->kind == BOUNCE_DSN)
 	spam_marked(&m, out);

@@ -220,7 +220,7 @@ static const char *const w_hostunknown[] = {
 /* the domain does not exist, whatever the code's class says */
 static const char *const w_hostunknown_sure[] = {
     "domain does not exist", "domain is not reachable", "domain must exist",
-    "host or domain name not found", "host unknown", "host unreachable",
+    "host or domain name not found", "host unknown",
     "mail domain mentioned in email address is unknown",
     "name or service not known", "no such domain",
     "recipient address rejected: unknown domain name",
@@ -261,6 +261,11 @@ static const char *const w_mailboxfull[] = {
     "exceeding receiving limits", "not sufficient disk space",
     "user has exceeded quota", "maildir*quota", "account is*quota",
     "mailbox would exceed",
+    /* German, French, Spanish; accented letters in UTF-8 and ISO-8859-1 */
+    "postfach ist voll", "boite aux lettres pleine",
+    "bo\xc3\xaete aux lettres pleine", "bo\xeete aux lettres pleine",
+    "bo\xc3\xaete du destinataire pleine", "bo\xeete du destinataire pleine",
+    "buzon lleno", "buz\xc3\xb3n lleno", "buz\xf3n lleno",
     NULL
 };
 static const char *const w_suspend[] = {
@@ -887,6 +892,8 @@ static int weak_reason(int reason);
 static int before_data(const char *command);
 static int probe(int reason, int sr, const struct bounce_evidence *ev,
 		 const char *text);
+static int passing(const char *text);
+static int for_now(const char *text);
 static char *fold_text(const char *in);
 static int code_reason(const char *status, const char *replycode);
 
@@ -1102,6 +1109,35 @@ names_blocklist(const char *text)
     return blname_find(text, strlen(text), &b) && b.how != BLNAME_WORD;
 }
 
+/*
+ * passing - the words say the failure passes ("temporarily unavailable",
+ * "try again later", "will retry", greylisting)
+ */
+static int
+passing(const char *text)
+{
+    static const char *const words[] = {
+	"temporar", "try again later", "try again in ", "retry later",
+	"please retry", "will retry", "greylist", "graylist", NULL
+    };
+
+    for (const char *const *p = words; *p; p++)
+	if (phrase_in(text, *p))
+	    return 1;
+    return 0;
+}
+
+/*
+ * for_now - the words say the refusal passes and do not name a missing
+ * mailbox: a code of the directory (X.1.1) beside them is no verdict on
+ * the address
+ */
+static int
+for_now(const char *text)
+{
+    return passing(text) && !said(text, BR_USERUNKNOWN);
+}
+
 /* probe - first-pass test of one reason */
 static int
 probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
@@ -1161,7 +1197,9 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
 	    /* "5.1.1" with words of another cause: the words win */
 	    return !(said(text, BR_MAILBOXFULL) || said(text, BR_BLOCKED)
 		     || said(text, BR_HASMOVED) || said(text, BR_NOTACCEPT)
-		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED));
+		     || said(text, BR_NORELAYING) || said(text, BR_REJECTED)
+		     || said(text, BR_SUSPEND) || said(text, BR_TOOMANYCONN)
+		     || for_now(text));
 	}
 	/*
 	 * The words alone count where the recipient was refused, or where
@@ -1200,10 +1238,13 @@ probe(int reason, int sr, const struct bounce_evidence *ev, const char *text)
     case BR_HOSTUNKNOWN:
 	if (sr == BR_HOSTUNKNOWN)
 	    return !said(text, BR_NETWORKERROR);
-	/* the domain's absence in so many words, even in a deferral */
+	/*
+	 * the domain's absence in so many words, even in a deferral, unless
+	 * the words say it passes ("temporary failure in name resolution")
+	 */
 	for (const char *const *p = w_hostunknown_sure; *p; p++)
 	    if (phrase_in(text, *p))
-		return 1;
+		return !passing(text);
 	/* a temporary lookup failure says nothing about the domain */
 	if (ev->status[0] == '4' || ev->replycode[0] == '4'
 	    || said(text, BR_NETWORKERROR))
@@ -1455,6 +1496,9 @@ bounce_classify(const struct bounce_evidence *ev)
 	else if (text[0] != 0)
 	    reason = BR_ONHOLD;
     }
+    /* only the code named a missing mailbox, and the words say "for now" */
+    if (reason == BR_USERUNKNOWN && sr == BR_USERUNKNOWN && for_now(text))
+	reason = BR_ONHOLD;
     said_memo.text = NULL;
     free(text);
     return reason;

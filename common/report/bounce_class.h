@@ -26,6 +26,10 @@
  *	that figures compare with other tools.  The status code decides when
  *	it is specific; the wording decides when the code is generic
  *	(X.0.0, X.7.1, none) or contradicted by a more specific phrase.
+ *	A code that names a missing mailbox (X.1.1) beside words that say
+ *	the refusal passes ("temporarily unavailable", "try again later")
+ *	and do not name it is no missing mailbox: another reason the words
+ *	give, else onhold.
  *	The phrase tables are written for formats and wording, not for any
  *	one sample.  First come the fixed messages of the program that
  *	wrote the notice (ev->mta names it where its words must be read

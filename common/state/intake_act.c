@@ -69,7 +69,14 @@ intake_event_of(int bounce_kind, const struct bounce_rcpt *rc)
 {
     switch (bounce_kind) {
     case BOUNCE_ARF:
-	return strcasecmp(rc->feedback_type, "not-spam") == 0 ? -1 : INTAKE_COMPLAINT;
+	/*
+	 * "not-spam" takes a complaint back; "auth-failure" (RFC 6591) tells
+	 * of a failed SPF, DKIM or DMARC check: neither is a complaint by
+	 * the recipient
+	 */
+	return strcasecmp(rc->feedback_type, "not-spam") == 0
+	    || strcasecmp(rc->feedback_type, "auth-failure") == 0
+	    ? -1 : INTAKE_COMPLAINT;
     case BOUNCE_UNSUBSCRIBE:
 	return INTAKE_UNSUBSCRIBE;
     case BOUNCE_DSN:

@@ -60,6 +60,79 @@ test_classify(void **state)
     assert_string_equal(classify("", "", "something odd", NULL), "onhold");
 }
 
+/*
+ * test_status_for_now - "no such mailbox" in the code and "for now" in
+ * the words: the mailbox is there, or the refusal passes; never hard
+ */
+static void
+test_status_for_now(void **state)
+{
+    static const char *const texts[] = {
+	"550 5.1.1 <u@example.net>: Mailbox temporarily unavailable, please "
+	"try again later",
+	"550 5.1.1 mailbox temporarily disabled",
+	"550 5.1.1 Recipient temporarily unavailable",
+	"550 5.1.1 Too many connections, try again later",
+	"550 5.1.1 Greylisted, please try again in 5 minutes",
+    };
+    struct bounce_evidence ev = {"5.1.1", "550", NULL, "failed", "RCPT", "smtp"};
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+	int reason;
+
+	ev.text = texts[i];
+	reason = bounce_classify(&ev);
+	if (reason == BR_USERUNKNOWN || bounce_is_hard(reason, "5.1.1", "550"))
+	    fail_msg("%s: %s", texts[i], bounce_reason_name(reason));
+    }
+    /* the words name the missing mailbox too: it stands */
+    ev.text = "550 5.1.1 User unknown, try again later";
+    assert_int_equal(bounce_classify(&ev), BR_USERUNKNOWN);
+    ev.text = "550 5.1.1 <u@example.net>: Recipient address rejected";
+    assert_int_equal(bounce_classify(&ev), BR_USERUNKNOWN);
+}
+
+/* test_foreign_full - a full mailbox in German, French and Spanish */
+static void
+test_foreign_full(void **state)
+{
+    (void) state;
+    assert_string_equal(classify("", "", "Grund: Das Postfach ist voll.", NULL),
+			"mailboxfull");
+    assert_string_equal(classify("", "", "Raison : bo\xc3\xaete aux lettres "
+				 "pleine", NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Raison : bo\xeete aux lettres "
+				 "pleine", NULL), "mailboxfull");
+    assert_string_equal(classify("", "", "Motivo: buz\xc3\xb3n lleno", NULL),
+			"mailboxfull");
+}
+
+/*
+ * test_host_for_now - a deferral whose words say the host cannot be
+ * reached for now, or the name not resolved for now, is no missing domain
+ */
+static void
+test_host_for_now(void **state)
+{
+    struct bounce_evidence ev = {"4.4.1", "451", NULL, "failed", NULL, "smtp"};
+
+    (void) state;
+    ev.text = "451 4.4.1 Host unreachable, will retry";
+    assert_false(bounce_is_hard(bounce_classify(&ev), "4.4.1", "451"));
+    ev.status = "4.4.0";
+    ev.replycode = "";
+    ev.text = "DNS lookup failed: temporary failure in name resolution: "
+	"name or service not known";
+    assert_false(bounce_is_hard(bounce_classify(&ev), "4.4.0", ""));
+    /* the domain's absence in so many words stands, even in a deferral */
+    ev.status = "4.1.2";
+    ev.replycode = "450";
+    ev.text = "450 4.1.2 <u@example.net>: Recipient address rejected: "
+	"unknown domain name";
+    assert_int_equal(bounce_classify(&ev), BR_HOSTUNKNOWN);
+}
+
 static void
 test_verdicts(void **state)
 {
@@ -848,6 +921,353 @@ test_other_kinds(void **state)
     bounce_report_free(&r);
 }
 
+/* test_delay_notice - a plain-text warning of delay is no failure yet */
+static void
+test_delay_notice(void **state)
+{
+    const char gmail[] = "From: Mail Delivery Subsystem <mailer-daemon@mail.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Delivery Status Notification (Delay)\n\n"
+	"THIS IS A WARNING MESSAGE ONLY.\n\n"
+	"Delivery to the following recipient has been delayed:\n\n"
+	"     slow@mx.example.net\n\n"
+	"Message will be retried for 2 more day(s)\n\n"
+	"Technical details of temporary failure:\n"
+	"The recipient server did not accept our requests to connect.\n";
+    const char exim[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Warning: message 1abcDE-000123-Xy delayed 24 hours\n\n"
+	"A message that you sent has not yet been delivered to one or more of\n"
+	"its recipients after more than 24 hours on the queue.\n\n"
+	"  grey@tarpit.example.net\n"
+	"    Delay reason: SMTP error from remote mail server after RCPT TO:\n"
+	"    451 4.7.1 Greylisted, please try again later\n\n"
+	"No action is required on your part. Delivery attempts will continue.\n";
+    /* Sendmail's warning in plain text says "Warning:", not "delay" */
+    const char sendmail[] = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Warning: could not send message for past 4 hours\n\n"
+	"    **********************************************\n"
+	"    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+	"    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n"
+	"    **********************************************\n\n"
+	"The original message was received at Mon, 7 Dec 2026 02:00:00\n\n"
+	"   ----- Transcript of session follows -----\n"
+	"<late@slow.example.net>... Deferred: Connection timed out with "
+	"mx.slow.example.net.\n"
+	"Warning: message still undelivered after 4 hours\n"
+	"Will keep trying until message is 5 days old\n";
+    /* the original's subject names a delay; the notice is a failure */
+    const char final[] = "From: MAILER-DAEMON@mx.example\n"
+	"To: bounces@example.com\n"
+	"Subject: Undeliverable: your parcel is delayed\n\n"
+	"Delivery has failed to these recipients:\n\n"
+	"gone@example.net\n"
+	"    550 5.1.1 User unknown\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(gmail, strlen(gmail), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    assert_false(r.rcpts[0].hard);
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(exim, strlen(exim), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(sendmail, strlen(sendmail), &r, &why),
+		     BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "delayed");
+    assert_string_equal(r.rcpts[0].status, "4.0.947");
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(final, strlen(final), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].action, "");
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/*
+ * test_autoreply_languages - an automatic reply is known by its subject
+ * in other languages and charsets, and by a subject that opens with it
+ * whatever words of failure the original's subject adds
+ */
+static void
+test_autoreply_languages(void **state)
+{
+    static const char *const subjects[] = {
+	"=?UTF-8?Q?Respuesta_autom=C3=A1tica:_Ofertas?=",
+	"=?ISO-8859-1?B?Uulwb25zZSBhdXRvbWF0aXF1ZSA6IFZvdHJlIGNvbW1hbmRl?=",
+	"Risposta automatica: Offerte",
+	"Automatisch antwoord: Aanbieding",
+	"Automatische Antwort: Angebot",
+	/* KOI8-R and UTF-8 Russian, ISO-2022-JP Japanese */
+	"=?KOI8-R?B?4dfUz8/U18XUOiD6yc3O0dEg0sHT0NLPxMHWwQ==?=",
+	"=?UTF-8?B?0JDQstGC0L7QvNCw0YLQuNGH0LXRgdC60LjQuSDQvtGC0LLQtdGC?=",
+	"=?ISO-2022-JP?B?GyRCPCtGMDF+RXobKEI6IBskQiU7ITwlaxsoQg==?=",
+	/* the original's subject said "failed" */
+	"Automatic reply: Your payment failed - update your card",
+	"Out of Office: Re: Delivery failure on order 42",
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: Pat <pat@example.net>\n"
+		 "To: news@example.com\nSubject: %s\n\n"
+		 "Je suis absent. Urgent: contact\n"
+		 "helpdesk@example.net\n", subjects[i]);
+	if (bounce_parse(msg, strlen(msg), &r, &why) != BOUNCE_AUTOREPLY)
+	    fail_msg("%s: kind %s", subjects[i], bounce_kind_name(r.kind));
+	assert_int_equal(r.nrcpts, 1);
+	assert_string_equal(r.rcpts[0].addr, "pat@example.net");
+	assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+	bounce_report_free(&r);
+    }
+    /* the other RFC 3834 markings, and Precedence: auto_reply */
+    static const char *const marks[] = {
+	"Auto-Submitted: auto-generated", "Auto-Submitted: auto-notified",
+	"Precedence: auto_reply",
+    };
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: Pat <pat@example.net>\n"
+		 "To: news@example.com\n%s\nSubject: Re: Winter sale\n\n"
+		 "Thanks, your mail is noted. For anything urgent:\n"
+		 "helpdesk@example.net\n", marks[i]);
+	if (bounce_parse(msg, strlen(msg), &r, &why) != BOUNCE_AUTOREPLY)
+	    fail_msg("%s: kind %s", marks[i], bounce_kind_name(r.kind));
+	assert_string_equal(r.rcpts[0].addr, "pat@example.net");
+	bounce_report_free(&r);
+    }
+    /* a bounce of an automatic reply is a bounce */
+    snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.net\n"
+	     "To: news@example.com\nSubject: Undeliverable: Automatic reply: hi\n\n"
+	     "gone@example.net\n    550 5.1.1 User unknown\n");
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gone@example.net");
+    bounce_report_free(&r);
+}
+
+/*
+ * test_challenge - a challenge-response system asks the sender to prove
+ * itself: an automatic reply about its own user, not a failure of the
+ * addresses it names
+ */
+static void
+test_challenge(void **state)
+{
+    const char cr[] = "From: gina@home.example\nTo: news@example.com\n"
+	"Subject: Re: Winter sale [Confirmation required]\n\n"
+	"I use a challenge-response system to protect my mailbox from spam.\n"
+	"Your message to gina@home.example is held pending verification.\n"
+	"helpdesk@home.example can help.\n";
+    const char service[] = "From: Verify <verify@safe.example>\n"
+	"To: news@example.com\n"
+	"Subject: Please verify your message to gina@home.example\n\n"
+	"gina@home.example only accepts mail from approved senders.\n"
+	"Click the link below to confirm you are a real person.\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(cr, strlen(cr), &r, &why), BOUNCE_AUTOREPLY);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "gina@home.example");
+    assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+    bounce_report_free(&r);
+    assert_int_equal(bounce_parse(service, strlen(service), &r, &why),
+		     BOUNCE_AUTOREPLY);
+    assert_int_equal(r.nrcpts, 1);
+    assert_false(r.rcpts[0].hard);
+    assert_int_equal(r.rcpts[0].reason, BR_VACATION);
+    bounce_report_free(&r);
+}
+
+/*
+ * test_quoted_summary - a notice that quotes the original's To and Cc
+ * beside its other fields: the recipients are those the notice says
+ * failed, each with its own words
+ */
+static void
+test_quoted_summary(void **state)
+{
+    const char ndr[] = "From: postmaster@corp.example\n"
+	"To: bounces@example.com\nSubject: Undeliverable: Winter sale\n\n"
+	"Your message\n\n"
+	"  To:      luke@corp.example; mia@corp.example; ned@partner.example\n"
+	"  Cc:      olga@partner.example\n"
+	"  Subject: Winter sale\n"
+	"  Sent:    Mon, 7 Dec 2026 05:59:00 +0000\n\n"
+	"did not reach the following recipient(s):\n\n"
+	"mia@corp.example on Mon, 7 Dec 2026 06:00:01 +0000\n"
+	"    The recipient's mailbox is full and can't accept messages now.\n"
+	"    <mx.corp.example #5.2.2>\n\n"
+	"luke@corp.example on Mon, 7 Dec 2026 06:00:01 +0000\n"
+	"    The e-mail account does not exist at the organization.\n"
+	"    <mx.corp.example #5.1.1>\n";
+    const char only[] = "From: postmaster@corp.example\n"
+	"To: bounces@example.com\nSubject: Delivery failure\n\n"
+	"Your message\n\n"
+	"  To:      pia@corp.example\n"
+	"  Subject: Winter sale\n\n"
+	"could not be delivered: 550 5.1.1 User unknown\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(ndr, strlen(ndr), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 2);
+    assert_string_equal(r.rcpts[0].addr, "mia@corp.example");
+    assert_int_equal(r.rcpts[0].reason, BR_MAILBOXFULL);
+    assert_false(r.rcpts[0].hard);
+    assert_string_equal(r.rcpts[1].addr, "luke@corp.example");
+    assert_int_equal(r.rcpts[1].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[1].hard);
+    bounce_report_free(&r);
+    /* the quoted To is the only word on the recipient: it is the one */
+    assert_int_equal(bounce_parse(only, strlen(only), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "pia@corp.example");
+    bounce_report_free(&r);
+}
+
+/*
+ * test_quoted_report - a plain notice returning a message that was a
+ * report itself: the recipients are the notice's, not the quoted ones
+ */
+static void
+test_quoted_report(void **state)
+{
+    const char msg[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Mail delivery failed: returning message to sender\n\n"
+	"A message that you sent could not be delivered to one or more of its\n"
+	"recipients. This is a permanent error. The following address(es) failed:\n\n"
+	"  vera@host.example\n"
+	"    SMTP error from remote mail server after RCPT TO:<vera@host.example>:\n"
+	"    550 5.1.1 <vera@host.example>: Recipient address rejected: User unknown\n\n"
+	"------ This is a copy of the message, including all the headers. ------\n\n"
+	"From: MAILER-DAEMON@lists.example.com\nTo: vera@host.example\n"
+	"Subject: Undelivered Mail Returned to Sender\n\n"
+	"Reporting-MTA: dns; lists.example.com\n\n"
+	"Final-Recipient: rfc822; walt@other.example\nAction: failed\n"
+	"Status: 4.4.1\n"
+	"Diagnostic-Code: X-Postfix; connect to mx.other.example: timed out\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "vera@host.example");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/*
+ * test_quoted_arf - a notice returning a message that held the fields of
+ * a complaint (an abuse desk's mail) is a bounce, not a complaint
+ */
+static void
+test_quoted_arf(void **state)
+{
+    const char msg[] = "From: Mail Delivery System <Mailer-Daemon@mx.example>\n"
+	"To: bounces@example.com\n"
+	"Subject: Mail delivery failed: returning message to sender\n\n"
+	"This is a permanent error. The following address(es) failed:\n\n"
+	"  vera@host.example\n"
+	"    550 5.1.1 <vera@host.example>: Recipient address rejected: "
+	"User unknown\n\n"
+	"------ This is a copy of the message, including all the headers. ------\n\n"
+	"From: desk@example.com\nTo: vera@host.example\nSubject: report\n\n"
+	"Please find the report below.\n\n"
+	"Feedback-Type: abuse\nUser-Agent: SomeFBL/1.0\nVersion: 1\n"
+	"Original-Rcpt-To: xena@victim.example\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "vera@host.example");
+    assert_true(r.rcpts[0].hard);
+    bounce_report_free(&r);
+}
+
+/*
+ * test_quoted_ses - a bounce returning a message that held an SES
+ * notification is about its own recipient, not about the quoted ones
+ */
+static void
+test_quoted_ses(void **state)
+{
+    const char msg[] = "From: MAILER-DAEMON@mail.example.net\n"
+	"To: bounces@example.com\nSubject: failure notice\nMIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"OUT\"\n\n"
+	"--OUT\nContent-Type: text/plain\n\n"
+	"This is a permanent error; I've given up.\n\n"
+	"<yuri@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+	"--OUT\nContent-Type: message/rfc822\n\n"
+	"From: ops@example.com\nTo: yuri@example.net\nSubject: FYI\n\n"
+	"{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":"
+	"[{\"emailAddress\":\"zed@far.example\",\"status\":\"5.1.1\"}]}}\n"
+	"--OUT--\n";
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "yuri@example.net");
+    assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
+    bounce_report_free(&r);
+}
+
+/*
+ * test_foreign_leads - the word that introduces the recipient in German,
+ * French, Spanish, Russian and Japanese notices, in their charsets
+ */
+static void
+test_foreign_leads(void **state)
+{
+    static const char *const lines[] = {
+	"Empf\xc3\xa4nger: anna@example.net",	/* UTF-8 */
+	"Empf\xe4nger: anna@example.net",		/* ISO-8859-1 */
+	"Destinataire : anna@example.net",		/* French spacing */
+	"Destinatario: anna@example.net",
+	/* "Получатель:" in UTF-8 and KOI8-R */
+	"\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5"
+	"\xd0\xbb\xd1\x8c: anna@example.net",
+	"\xf0\xcf\xcc\xd5\xde\xc1\xd4\xc5\xcc\xd8: anna@example.net",
+	/* "宛先:" in UTF-8 (ASCII and full-width colon) and ISO-2022-JP */
+	"\xe5\xae\x9b\xe5\x85\x88: anna@example.net",
+	"\xe5\xae\x9b\xe5\x85\x88\xef\xbc\x9a anna@example.net",
+	"\x1b$B08@h\x1b(B: anna@example.net",
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.net\n"
+		 "To: bounces@example.com\nSubject: Unzustellbar\n\n"
+		 "Undeliverable.\n\n%s\n550 5.1.1 unknown\n", lines[i]);
+	bounce_parse(msg, strlen(msg), &r, &why);
+	if (r.nrcpts != 1)
+	    fail_msg("line %zu: %zu recipients", i, r.nrcpts);
+	assert_string_equal(r.rcpts[0].addr, "anna@example.net");
+	bounce_report_free(&r);
+    }
+}
+
 static void
 test_ses_json(void **state)
 {
@@ -867,6 +1287,46 @@ test_ses_json(void **state)
     assert_int_equal(r.rcpts[0].reason, BR_USERUNKNOWN);
     assert_string_equal(r.rcpts[0].replycode, "550");
     bounce_report_free(&r);
+}
+
+/*
+ * test_ses_subtype - an SES recipient without status or diagnostic: the
+ * notification's bounceType and bounceSubType say what happened
+ */
+static void
+test_ses_subtype(void **state)
+{
+    static const struct {
+	const char *type, *subtype;
+	int reason, hard;
+	const char *status;
+    } cases[] = {
+	{"Permanent", "NoEmail", BR_USERUNKNOWN, 1, "5.0.911"},
+	{"Transient", "MailboxFull", BR_MAILBOXFULL, 0, "4.0.922"},
+	{"Transient", "MessageTooLarge", BR_MESGTOOBIG, 0, "4.0.934"},
+	{"Transient", "ContentRejected", BR_CONTENTERROR, 0, "4.0.960"},
+    };
+    char    msg[1024];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	snprintf(msg, sizeof(msg), "From: no-reply@sns.example.com\n"
+		 "To: ops@example.com\nSubject: AWS Notification Message\n\n"
+		 "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+		 "\"%s\",\"bounceSubType\":\"%s\",\"bouncedRecipients\":"
+		 "[{\"emailAddress\":\"x@example.net\"}]}}\n", cases[i].type,
+		 cases[i].subtype);
+	assert_int_equal(bounce_parse(msg, strlen(msg), &r, &why), BOUNCE_DSN);
+	assert_int_equal(r.nrcpts, 1);
+	if (r.rcpts[0].reason != cases[i].reason)
+	    fail_msg("%s: %s", cases[i].subtype,
+		     bounce_reason_name(r.rcpts[0].reason));
+	assert_int_equal(r.rcpts[0].hard, cases[i].hard);
+	assert_string_equal(r.rcpts[0].status, cases[i].status);
+	bounce_report_free(&r);
+    }
 }
 
 /* test_ses_limits - fields in any order, a complaint, the recipient cap */
@@ -991,6 +1451,9 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_verdicts),
+	cmocka_unit_test(test_host_for_now),
+	cmocka_unit_test(test_foreign_full),
+	cmocka_unit_test(test_status_for_now),
 	cmocka_unit_test(test_wordings),
 	cmocka_unit_test(test_dsn_message),
 	cmocka_unit_test(test_generic_status),
@@ -1008,8 +1471,17 @@ main(void)
 	cmocka_unit_test(test_list_refusal),
 	cmocka_unit_test(test_arf_message),
 	cmocka_unit_test(test_other_kinds),
+	cmocka_unit_test(test_delay_notice),
+	cmocka_unit_test(test_autoreply_languages),
+	cmocka_unit_test(test_challenge),
+	cmocka_unit_test(test_quoted_summary),
+	cmocka_unit_test(test_quoted_report),
+	cmocka_unit_test(test_quoted_arf),
+	cmocka_unit_test(test_quoted_ses),
+	cmocka_unit_test(test_foreign_leads),
 	cmocka_unit_test(test_ses_json),
 	cmocka_unit_test(test_ses_limits),
+	cmocka_unit_test(test_ses_subtype),
 	cmocka_unit_test(test_cpu_budget),
 	cmocka_unit_test(test_samples),
     };

@@ -296,6 +296,11 @@ test_event_of(void **state)
     assert_int_equal(intake_event_of(BOUNCE_ARF, &rc), INTAKE_COMPLAINT);
     strcpy(rc.feedback_type, "not-spam");
     assert_int_equal(intake_event_of(BOUNCE_ARF, &rc), -1);
+    /* RFC 6591: a failed authentication, not the recipient's complaint */
+    strcpy(rc.feedback_type, "auth-failure");
+    assert_int_equal(intake_event_of(BOUNCE_ARF, &rc), -1);
+    strcpy(rc.feedback_type, "fraud");
+    assert_int_equal(intake_event_of(BOUNCE_ARF, &rc), INTAKE_COMPLAINT);
     assert_int_equal(intake_event_of(BOUNCE_UNSUBSCRIBE, &rc), INTAKE_UNSUBSCRIBE);
     assert_int_equal(intake_event_of(BOUNCE_AUTOREPLY, &rc), -1);
     assert_int_equal(intake_event_of(BOUNCE_UNKNOWN, &rc), -1);
