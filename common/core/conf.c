@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,6 +653,11 @@ check_milter(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (m->policy_timeout_ms < 10) {
 	*why = "[milter] policy_timeout must be at least 10ms";
+	return -1;
+    }
+    /* libmilter counts whole seconds in an int, and reads 0 as "do not wait" */
+    if (m->timeout_ms < 1000 || m->timeout_ms / 1000 > INT_MAX) {
+	*why = "[milter] timeout must be at least 1s (whole seconds, at most 24855d)";
 	return -1;
     }
     return 0;

@@ -191,6 +191,10 @@ test_errors(void **state)
     expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
     expect_error("[milter]\npolicy_timeout = 0s\n", 1, "at least 10ms");
     expect_error("[milter]\npolicy_default_action = dunno\n", 2, "policy_default_action");
+    /* libmilter counts whole seconds: 500ms would be 0, a wait of nothing */
+    expect_error("[milter]\ntimeout = 500ms\n", 1, "[milter] timeout must be");
+    expect_error("[milter]\ntimeout = 0\n", 1, "[milter] timeout must be");
+    expect_error("[milter]\ntimeout = 100000w\n", 1, "[milter] timeout must be");
     /* [intake] */
     expect_error("[intake]\nbounce_domain = bounces.example\n", 1, "needs secret_file");
     expect_error("[intake]\nbounce_domain = b%dx.example\nsecret_file = /s\n", 1,
