@@ -342,6 +342,7 @@ static int check_httpd(void *, struct outpost_conf *, const char **);
 static int check_blocklist(void *, struct outpost_conf *, const char **);
 static int check_tenant(void *, struct outpost_conf *, const char **);
 static int check_webhookd(void *, struct outpost_conf *, const char **);
+static int check_logd(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -350,7 +351,7 @@ static const struct conf_section sections[] = {
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
-    {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
+    {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, check_logd},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"intake", 0, offsetof(struct outpost_conf, intake), 0, intake_keys, check_intake},
     {"httpd", 0, offsetof(struct outpost_conf, httpd), 0, httpd_keys, check_httpd},
@@ -735,6 +736,21 @@ check_webhookd(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "[webhookd] batch_bytes between 1k and 64M, request_timeout at least 100ms, "
 	    "backoff_min at least 10ms and not above backoff_max, poll_interval at least 10ms, "
 	    "claim_idle at least 300ms";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_logd - a pause between two reads of the log */
+static int
+check_logd(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_logd *l = sect;
+
+    (void) conf;
+    /* 0 would read the file again at once, forever: a core spent on nothing */
+    if (l->poll_interval_ms < 10) {
+	*why = "[logd] poll_interval must be at least 10ms";
 	return -1;
     }
     return 0;

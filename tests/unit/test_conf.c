@@ -287,6 +287,9 @@ test_logd(void **state)
     conf_free(c);
     expect_error("[logd]\nmax_line_age = soon\n", 2, "max_line_age");
     expect_error("[logd]\nstart_at = middle\n", 2, "not one of: beginning, end");
+    /* 0 would read the file again and again without a pause */
+    expect_error("[logd]\npoll_interval = 0\n", 1, "[logd] poll_interval must be");
+    expect_error("[logd]\npoll_interval = 5ms\n", 1, "[logd] poll_interval must be");
 }
 
 int
