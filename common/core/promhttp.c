@@ -21,6 +21,9 @@
 #include "redisconn.h"
 #include "xalloc.h"
 
+#define PROMHTTP_MAX_HEADERS	8192	/* a scraper sends a few hundred bytes */
+#define PROMHTTP_MAX_BODY	1024	/* a GET has none */
+
 struct promhttp {
     struct evhttp *http;
     promhttp_render_fn render;
@@ -85,6 +88,9 @@ bind_http(struct event_base *base, const char *listen, struct promhttp *h, char 
 	return NULL;
     }
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
+    /* libevent keeps whatever a client sends, without limit, unless told */
+    evhttp_set_max_headers_size(http, PROMHTTP_MAX_HEADERS);
+    evhttp_set_max_body_size(http, PROMHTTP_MAX_BODY);
     evhttp_set_timeout(http, 10);
     evhttp_set_gencb(http, on_request, h);
     if (evhttp_bind_socket(http, host, (ev_uint16_t) port) < 0) {
