@@ -74,13 +74,14 @@ bind_http(struct event_base *base, const char *listen, struct promhttp *h, char 
 {
     struct evhttp *http;
     char host[256];
-    const char *why;
+    const char *why = "expected host:port";
+    const char *v6 = strrchr(listen, ']');
     int port;
 
-    if (strncmp(listen, "unix:", 5) == 0
+    /* the parser of Redis addresses would give a host alone Redis's port */
+    if (strncmp(listen, "unix:", 5) == 0 || strchr(v6 ? v6 : listen, ':') == NULL
 	|| rconn_parse_server(listen, host, sizeof(host), &port, &why) < 0) {
-	snprintf(err, errlen, "metrics_listen %s: %s", listen,
-		 strncmp(listen, "unix:", 5) == 0 ? "expected host:port" : why);
+	snprintf(err, errlen, "metrics_listen %s: %s", listen, why);
 	return NULL;
     }
     if ((http = evhttp_new(base)) == NULL) {

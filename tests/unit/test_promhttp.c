@@ -174,6 +174,25 @@ test_huge_body(void **state)
     promhttp_stop(h);
 }
 
+/* test_listen - host:port it must be: no port is not Redis's port */
+static void
+test_listen(void **state)
+{
+    struct event_base *base = event_base_new();
+    struct promhttp *h;
+    char err[300] = "";
+
+    (void) state;
+    h = promhttp_start(base, "127.0.0.1", render, NULL, err, sizeof(err));
+    promhttp_stop(h);
+    if (h != NULL)
+	fail_msg("metrics_listen without a port was taken");
+    assert_non_null(strstr(err, "expected host:port"));
+    h = promhttp_start(base, "unix:/tmp/x", render, NULL, err, sizeof(err));
+    assert_null(h);
+    event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -181,6 +200,7 @@ main(void)
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_huge_head),
 	cmocka_unit_test(test_huge_body),
+	cmocka_unit_test(test_listen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
