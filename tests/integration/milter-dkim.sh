@@ -73,5 +73,13 @@ for i in 1 2 3 4 5; do world_kill milter HUP; sleep 0.05; done
 sleep 0.5
 ok '_pid_alive "$(world_pid milter)"' "SIGHUP reloads, never stops the milter"
 ok 'test "$(grep -c reloaded $WORLD_DIR/log/milter.log)" -ge 6' "each SIGHUP was a reload"
+# what is read at start only is said, and kept
+sed -i "s|^socket = .*|socket = unix:$WORLD_DIR/run/mt2.sock\ntimeout = 60s|" "$conf"
+world_kill milter HUP
+ok 'wait_until 5 grep -q "reload: \[milter\] timeout changed: restart outpost-milter" $WORLD_DIR/log/milter.log' \
+    "a reload names a changed timeout"
+ok 'grep -q "reload: \[milter\] socket changed: restart outpost-milter" $WORLD_DIR/log/milter.log' \
+    "and a changed socket"
+ok 'test -S $WORLD_DIR/run/mt.sock && ! test -e $WORLD_DIR/run/mt2.sock' "the socket stays"
 world_kill milter
 done_testing
