@@ -917,6 +917,7 @@ struct parse_state {
     const char *path;
     FILE *fp;
     int line;			/* line the reader returned last */
+    int indented;		/* and it began with white space: a continuation */
     int long_line;		/* first line longer than CONF_MAX_LINE */
     int err_line;
     char err[512];
@@ -962,6 +963,7 @@ conf_reader(char *str, int num, void *stream)
     if (s == NULL)
 	return NULL;
     st->line++;
+    st->indented = s[0] == ' ' || s[0] == '\t';
     len = strlen(s);
     if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
 	int c;
@@ -1234,8 +1236,8 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
 		       st->cur->name);
     if (st->cur_seen[idx]) {
-	/* a list continues on indented lines (inih repeats the key) */
-	if (k->type != CT_LIST && k->type != CT_CIDRS)
+	/* a list continues on indented lines (inih repeats the key), and only there */
+	if ((k->type != CT_LIST && k->type != CT_CIDRS) || !st->indented)
 	    return set_err(st, st->line, "'%s' set twice in [%s] (first on line %d)",
 			   name, st->cur_name, st->cur_seen[idx]);
     } else {

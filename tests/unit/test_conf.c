@@ -169,12 +169,26 @@ test_tenants(void **state)
 static void
 test_errors(void **state)
 {
+    struct outpost_conf *c;
+    char err[600];
+
     (void) state;
     expect_error("[redis]\nserver = a:1\n[bogus]\nx = 1\n", 3, "unknown section [bogus]");
     expect_error("[redis]\nservr = a:1\n", 2, "unknown key 'servr'");
     expect_error("[redis]\ncommand_timeout = 5 parsecs\n", 2, "command_timeout");
     expect_error("[redis]\ndb = 99\n", 2, "out of range");
     expect_error("[redis]\nserver = a\nserver = b\n", 3, "set twice");
+    /* a list continues on indented lines only: set again, it is set twice too */
+    c = load("[dkim]\nsign_networks = 10.0.0.0/8,\n  192.0.2.0/24\n\t2001:db8::/32\n", err,
+	     sizeof(err), NULL);
+    if (c == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->dkim.sign_networks.n, 3);
+    conf_free(c);
+    expect_error("[dkim]\nsign_networks = 10.0.0.0/8\nsign_networks = 192.0.2.0/24\n", 3,
+		 "'sign_networks' set twice in [dkim] (first on line 2)");
+    expect_error("[redis]\nsentinels = a:1\n[milter]\n[redis]\nsentinels = b:2\n", 5,
+		 "set twice");
     expect_error("[general]\nsyslog_facility = kernel\n", 2, "facility");
     expect_error("x = 1\n", 1, "outside any section");
     expect_error("[redis]\njunk line without equals\n", 2, "syntax error");
