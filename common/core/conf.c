@@ -428,6 +428,10 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
 	    *why = "[policy] listen: each address must start with unix: or inet:";
 	    return -1;
 	}
+	if (strncmp(p->listen.v[i], "unix:", 5) == 0 && strlen(p->listen.v[i] + 5) > 107) {
+	    *why = "[policy] listen: a unix socket path of at most 107 bytes";
+	    return -1;
+	}
     }
     if (p->request_timeout_ms <= 0) {
 	*why = "[policy] request_timeout must be longer than zero";
@@ -647,6 +651,12 @@ check_milter(void *sect, struct outpost_conf *conf, const char **why)
     struct conf_milter *m = sect;
 
     (void) conf;
+    /* libmilter refuses a longer one at start, and says why to syslog only */
+    if ((strncmp(m->socket, "unix:", 5) == 0 || strncmp(m->socket, "local:", 6) == 0)
+	&& strlen(strchr(m->socket, ':') + 1) > 107) {
+	*why = "[milter] socket: a unix socket path of at most 107 bytes";
+	return -1;
+    }
     if (m->policy_service && (strncmp(m->policy_service, "unix:/", 6) != 0
 			      || strlen(m->policy_service) > 5 + 107)) {
 	*why = "[milter] policy_service must be unix:/path (a socket path of at most 107 bytes)";

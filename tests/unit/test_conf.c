@@ -205,6 +205,23 @@ test_errors(void **state)
     expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
     expect_error("[milter]\npolicy_timeout = 0s\n", 1, "at least 10ms");
     expect_error("[milter]\npolicy_default_action = dunno\n", 2, "policy_default_action");
+    /* a unix socket path must fit in sun_path (108 bytes with its NUL) */
+    {
+	char text[300];
+
+	snprintf(text, sizeof(text), "[milter]\nsocket = unix:/%0107d\n", 0);
+	expect_error(text, 1, "[milter] socket: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[milter]\nsocket = local:/%0107d\n", 0);
+	expect_error(text, 1, "[milter] socket: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[policy]\nlisten = inet:127.0.0.1:1, unix:/%0107d\n", 0);
+	expect_error(text, 1, "[policy] listen: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[milter]\nsocket = unix:/%0106d\n[policy]\n"
+		 "listen = unix:/%0106d\n", 0, 0);
+	c = load(text, err, sizeof(err), NULL);
+	if (c == NULL)
+	    fail_msg("%s", err);
+	conf_free(c);
+    }
     /* libmilter counts whole seconds: 500ms would be 0, a wait of nothing */
     expect_error("[milter]\ntimeout = 500ms\n", 1, "[milter] timeout must be");
     expect_error("[milter]\ntimeout = 0\n", 1, "[milter] timeout must be");
