@@ -976,14 +976,17 @@ conf_reader(char *str, int num, void *stream)
     st->indented = s[0] == ' ' || s[0] == '\t';
     len = strlen(s);
     if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
-	int c;
+	int c = fgetc(st->fp);
 
-	/* inih would read the rest as a line of its own: refuse the file */
-	if (st->long_line == 0)
-	    st->long_line = st->line;
-	while ((c = fgetc(st->fp)) != EOF && c != '\n')
-	     /* skip */ ;
-	s[0] = '\0';
+	/* a line that filled the buffer may still end here, its newline unread */
+	if (c != EOF && c != '\n') {
+	    /* inih would read the rest as a line of its own: refuse the file */
+	    if (st->long_line == 0)
+		st->long_line = st->line;
+	    while ((c = fgetc(st->fp)) != EOF && c != '\n')
+		 /* skip */ ;
+	    s[0] = '\0';
+	}
     }
     section_header(st, s);
     return s;

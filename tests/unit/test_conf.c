@@ -277,11 +277,24 @@ test_node(void **state)
 static void
 test_long_line(void **state)
 {
-    char text[600];
+    char text[600], err[600];
+    struct outpost_conf *c;
 
     (void) state;
     snprintf(text, sizeof(text), "[redis]\n\nprefix = %0300d\n", 7);
     expect_error(text, 3, "longer than");
+    /* CONF_MAX_LINE characters are a line of the longest length read whole */
+    snprintf(text, sizeof(text), "[milter]\ncampaign_header = X-%0*d\n",
+	     CONF_MAX_LINE - (int) strlen("campaign_header = X-"), 7);
+    c = load(text, err, sizeof(err), NULL);
+    if (c == NULL)
+	fail_msg("a line of %d characters: %s", CONF_MAX_LINE, err);
+    assert_int_equal(strlen(c->milter.campaign_header) + strlen("campaign_header = "),
+		     CONF_MAX_LINE);
+    conf_free(c);
+    snprintf(text, sizeof(text), "[milter]\ncampaign_header = X-%0*d\n",
+	     CONF_MAX_LINE + 1 - (int) strlen("campaign_header = X-"), 7);
+    expect_error(text, 2, "longer than");
 }
 
 static void
