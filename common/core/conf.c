@@ -975,7 +975,11 @@ conf_reader(char *str, int num, void *stream)
     st->line++;
     st->indented = s[0] == ' ' || s[0] == '\t';
     len = strlen(s);
-    if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
+    if (len + 1 < (size_t) num && (len == 0 || s[len - 1] != '\n') && !feof(st->fp)) {
+	/* fgets() stopped at neither a newline, a full buffer nor the end: a NUL */
+	set_err(st, st->line, "a NUL byte in the line");
+	s[0] = '\0';
+    } else if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
 	int c = fgetc(st->fp);
 
 	/* a line that filled the buffer may still end here, its newline unread */

@@ -297,6 +297,26 @@ test_long_line(void **state)
     expect_error(text, 2, "longer than");
 }
 
+/* test_nul - a NUL byte cuts no value short unseen */
+static void
+test_nul(void **state)
+{
+    static const char text[] = "[redis]\nprefix = a\0b\n\n[milter]\n";
+    char path[] = "/tmp/outpost-test-XXXXXX", err[600], want[600];
+    int fd = mkstemp(path);
+
+    (void) state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
+    close(fd);
+    if (conf_load(path, err, sizeof(err)) != NULL)
+	fail_msg("a line with a NUL byte was taken");
+    snprintf(want, sizeof(want), "%s:2: a NUL byte", path);
+    if (strncmp(err, want, strlen(want)) != 0)
+	fail_msg("'%s' does not start with '%s'", err, want);
+    unlink(path);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -346,6 +366,7 @@ main(void)
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),
+	cmocka_unit_test(test_nul),
 	cmocka_unit_test(test_missing_file),
 	cmocka_unit_test(test_logd),
     };
