@@ -99,11 +99,15 @@ static const char *node_prefix;		/* of the first configuration */
 static const struct outpost_conf *boot_conf;	/* the first: what a reload cannot change */
 static struct prom *render(void *arg);
 
-/* render - the metrics page (in the endpoint's thread) */
+/* render - the metrics page (in the endpoint's thread), under the node name in force */
 static struct prom *
 render(void *arg)
 {
-    return metrics_render(arg);
+    struct settings *s = settings_current();
+    struct prom *p = metrics_render(s ? s->conf->general.node : arg);
+
+    settings_unref(s);
+    return p;
 }
 
 /* daemon_uid - the user the keys must belong to */
