@@ -380,6 +380,7 @@ static const struct {
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 #define MAX_KEYS 64
+#define INI_SECTION_MAX 49		/* inih cuts the name it passes on to this */
 
 /* ---------------------------------------------------------------- checks */
 
@@ -1238,11 +1239,14 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
     struct parse_state *st = user;
     const struct conf_key *k;
     const char *retired;
+    size_t slen = strlen(section);
     int idx;
 
     if (*section == '\0')
 	return set_err(st, st->line, "'%s' is outside any section", name);
-    if (st->cur == NULL || strcmp(section, st->cur_name) != 0)
+    /* a long "[sender NAME]" reaches us cut short: section_header() has it whole */
+    if (st->cur == NULL || (slen >= INI_SECTION_MAX ? strncmp(section, st->cur_name, slen)
+			    : strcmp(section, st->cur_name)) != 0)
 	return 0;			/* a bad section, already reported */
     for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
 	if (strcmp(k->name, name) == 0)

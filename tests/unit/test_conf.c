@@ -297,6 +297,30 @@ test_long_line(void **state)
     expect_error(text, 2, "longer than");
 }
 
+/* test_long_section - a section name longer than inih keeps whole */
+static void
+test_long_section(void **state)
+{
+    static const char name[] = "newsletter-marketing.departement.example-company.com";
+    char text[300], err[600];
+    struct outpost_conf *c;
+    const struct conf_sender *s;
+
+    (void) state;
+    snprintf(text, sizeof(text), "[sender %s]\nrate = 10/m\nburst = 5\n[sender b.test]\n"
+	     "rate = 1/s\n", name);
+    if ((c = load(text, err, sizeof(err), NULL)) == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->senders.n, 2);
+    s = CONF_VEC_AT(&c->senders, 0, struct conf_sender);
+    assert_string_equal(s->named.name, name);
+    assert_int_equal(s->rate.count, 10);
+    assert_int_equal(s->burst, 5);
+    conf_free(c);
+    snprintf(text, sizeof(text), "[sender %s]\nrate = 10/m\nbogus = 1\n", name);
+    expect_error(text, 3, "unknown key 'bogus' in section [sender]");
+}
+
 /* test_nul - a NUL byte cuts no value short unseen */
 static void
 test_nul(void **state)
@@ -367,6 +391,7 @@ main(void)
 	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),
 	cmocka_unit_test(test_nul),
+	cmocka_unit_test(test_long_section),
 	cmocka_unit_test(test_missing_file),
 	cmocka_unit_test(test_logd),
     };
