@@ -404,6 +404,11 @@ check_redis(void *sect, struct outpost_conf *conf, const char **why)
 	    "(a Redis Cluster fails over on its own)";
 	return -1;
     }
+    /* the delay doubles from it: 0 would stay 0, an attempt after every failure */
+    if (r->reconnect_min_ms < 10) {
+	*why = "[redis] reconnect_min must be at least 10ms";
+	return -1;
+    }
     if (r->reconnect_min_ms > r->reconnect_max_ms) {
 	*why = "[redis] reconnect_min is larger than reconnect_max";
 	return -1;

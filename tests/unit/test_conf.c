@@ -200,6 +200,9 @@ test_errors(void **state)
     expect_error("[redis]\n[domain a.test]\nburst = 5\n", 2, "[domain a.test] rate is required");
     expect_error("[sender b.test]\nburst = 5\n", 1, "[sender b.test] rate is required");
     expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
+    /* 0 never doubles: every failed attempt would be made again at once */
+    expect_error("[redis]\nreconnect_min = 0\n", 1, "[redis] reconnect_min must be");
+    expect_error("[redis]\nreconnect_min = 5ms\n", 1, "[redis] reconnect_min must be");
     expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
     expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
     expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
