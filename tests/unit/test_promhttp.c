@@ -13,9 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "prom.h"
 #include "promhttp.h"
@@ -193,6 +197,78 @@ test_listen(void **state)
     event_base_free(base);
 }
 
+static int accept_failures;
+
+/* count_failures - libevent's log: what it says of accept() */
+static void
+count_failures(int severity, const char *msg)
+{
+    (void) severity;
+    if (strstr(msg, "accept") != NULL)
+	accept_failures++;
+}
+
+/*
+ * test_out_of_descriptors - a client waits while the process has no
+ * descriptor left: accepting pauses instead of failing on every turn of
+ * the loop, and the client is served once descriptors are free again
+ */
+static void
+test_out_of_descriptors(void **state)
+{
+    struct event_base *base = event_base_new();
+    struct promhttp *h;
+    struct rlimit old, low;
+    struct sockaddr_in sin;
+    struct pollfd pfd;
+    char listen[64], err[300], out[4096];
+    int fill[256], nfill = 0, fd, i;
+    ssize_t n;
+
+    (void) state;
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", free_port());
+    if ((h = promhttp_start(base, listen, render, NULL, err, sizeof(err))) == NULL)
+	fail_msg("%s", err);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t) atoi(strchr(listen, ':') + 1));
+    assert_int_equal(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+    assert_int_equal(send(fd, "GET /metrics HTTP/1.0\r\n\r\n", 25, 0), 25);
+    /* every descriptor taken, under a low limit */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 128;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (nfill < 256 && (fill[nfill] = dup(fd)) >= 0)
+	nfill++;
+    assert_true(nfill < 256);
+    /* one pass each (a plain NONBLOCK loop would never end while accept() fails) */
+    event_set_log_callback(count_failures);
+    for (i = 0; i < 50; i++)
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    event_set_log_callback(NULL);
+    while (nfill > 0)
+	close(fill[--nfill]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    if (accept_failures > 1)
+	fail_msg("accept() failed and was tried again on %d turns of the loop of 50",
+		 accept_failures);
+    /* descriptors again: the client is served (each turn waits for an event) */
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    for (i = 0; i < 20 && poll(&pfd, 1, 0) == 0; i++)
+	event_base_loop(base, EVLOOP_ONCE);
+    n = recv(fd, out, sizeof(out) - 1, MSG_DONTWAIT);
+    assert_true(n > 0);
+    out[n] = '\0';
+    assert_non_null(strstr(out, " 200 "));
+    close(fd);
+    promhttp_stop(h);
+    event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -201,6 +277,7 @@ main(void)
 	cmocka_unit_test(test_huge_head),
 	cmocka_unit_test(test_huge_body),
 	cmocka_unit_test(test_listen),
+	cmocka_unit_test(test_out_of_descriptors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
