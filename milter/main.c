@@ -61,6 +61,7 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "confdiff.h"
 #include "daemonopt.h"
 #include "dkimsign.h"
 #include "filter.h"
@@ -85,6 +86,7 @@ static uid_t daemon_uid(const struct outpost_conf *conf);
 static void drop_privileges(const struct outpost_conf *conf, const char *sock);
 static void *milter_thread(void *arg);
 static void reload(const char *path);
+static void fixed(const struct outpost_conf *a, const struct outpost_conf *b);
 static void log_stats(void);
 static void node_collect(const struct outpost_conf *conf);
 static void node_publish(void);
@@ -94,13 +96,18 @@ static struct nodeinfo *node_info;
 static struct rconn *node_rc;
 static char node_name[256];
 static const char *node_prefix;		/* of the first configuration */
+static const struct outpost_conf *boot_conf;	/* the first: what a reload cannot change */
 static struct prom *render(void *arg);
 
-/* render - the metrics page (in the endpoint's thread) */
+/* render - the metrics page (in the endpoint's thread), under the node name in force */
 static struct prom *
 render(void *arg)
 {
-    return metrics_render(arg);
+    struct settings *s = settings_current();
+    struct prom *p = metrics_render(s ? s->conf->general.node : arg);
+
+    settings_unref(s);
+    return p;
 }
 
 /* daemon_uid - the user the keys must belong to */
@@ -199,6 +206,28 @@ node_publish(void)
 		 rconn_error(node_rc));
 }
 
+/* fixed - warn of each setting read at start only that the file changed */
+static void
+fixed(const struct outpost_conf *a, const struct outpost_conf *b)
+{
+    struct confdiff d = CONFDIFF_INIT("outpost-milter");
+    const struct conf_milter *m = &a->milter, *n = &b->milter;
+
+    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
+    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
+		 b->general.syslog_facility);
+    confdiff_redis(&d, &a->redis, &b->redis);
+    confdiff_str(&d, "[milter] socket", m->socket, n->socket);
+    confdiff_num(&d, "[milter] timeout", m->timeout_ms, n->timeout_ms);
+    confdiff_num(&d, "[milter] backlog", m->backlog, n->backlog);
+    confdiff_str(&d, "[milter] socket_mode", m->socket_mode, n->socket_mode);
+    confdiff_str(&d, "[milter] policy_service", m->policy_service, n->policy_service);
+    confdiff_num(&d, "[milter] policy_timeout", m->policy_timeout_ms, n->policy_timeout_ms);
+    confdiff_num(&d, "[milter] policy_default_action", m->policy_default_action,
+		 n->policy_default_action);
+    confdiff_str(&d, "[milter] metrics_listen", m->metrics_listen, n->metrics_listen);
+}
+
 /* reload - new settings (configuration, keys, secrets), or keep the running ones */
 static void
 reload(const char *path)
@@ -222,6 +251,7 @@ reload(const char *path)
 	return;
     }
     n = set->signer ? dkimsign_nkeys(set->signer) : 0;
+    fixed(boot_conf, set->conf);
     node_collect(set->conf);
     settings_install(set);		/* set is not ours any more */
     msg_info("reloaded %s: %zu DKIM key%s", path, n, n == 1 ? "" : "s");
@@ -320,6 +350,7 @@ main(int argc, char **argv)
     rcpt_policy_init(conf);
     node_rc = rconn_new(&conf->redis);
     node_prefix = conf->redis.prefix;
+    boot_conf = conf;
     node_collect(conf);
 
     signal(SIGPIPE, SIG_IGN);

@@ -36,6 +36,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "confdiff.h"
 #include "daemonopt.h"
 #include "decider.h"
 #include "throttle_limits.h"
@@ -46,6 +47,7 @@
 #include "sdnotify.h"
 #include "promhttp.h"
 #include "server.h"
+#include "xalloc.h"
 
 struct daemon {
     const char *path;
@@ -54,15 +56,47 @@ struct daemon {
     struct decider *decider;
     struct server *server;
     struct promhttp *http;
+    struct limits *boot;		/* read at start: what a reload cannot change */
 };
 
-/* load - read and check a configuration; NULL and a message on error */
+/* fixed - warn of each setting read at start only that the file changed */
+static void
+fixed(const struct outpost_conf *a, const struct outpost_conf *b, const char *prefix)
+{
+    struct confdiff d = CONFDIFF_INIT("outpost-policyd");
+
+    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
+    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
+		 b->general.syslog_facility);
+    confdiff_redis(&d, &a->redis, &b->redis);
+    confdiff_str(&d, "[redis] prefix", a->redis.prefix, prefix);
+    confdiff_list(&d, "[policy] listen", &a->policy.listen, &b->policy.listen);
+    confdiff_str(&d, "[policy] metrics_listen", a->policy.metrics_listen,
+		 b->policy.metrics_listen);
+    confdiff_num(&d, "[policy] max_pending", a->policy.max_pending, b->policy.max_pending);
+    confdiff_num(&d, "[policy] mx_timeout", a->policy.mx_timeout_ms, b->policy.mx_timeout_ms);
+}
+
+/*
+ * load - read and check a configuration; NULL and a message on error.  On
+ * a reload (boot not NULL) the keys keep the prefix of the start, as the
+ * connections keep their server, and what cannot change is said.
+ */
 static struct limits *
-load(const char *path, char *err, size_t errlen)
+load(const char *path, const struct limits *boot, char *err, size_t errlen)
 {
     struct outpost_conf *conf = conf_load(path, err, errlen);
+    struct limits *l;
+    char *prefix;
 
-    return conf ? limits_build(conf, err, errlen) : NULL;
+    if (conf == NULL || boot == NULL)
+	return conf ? limits_build(conf, err, errlen) : NULL;
+    prefix = conf->redis.prefix;
+    conf->redis.prefix = xstrdup(boot->conf->redis.prefix);
+    if ((l = limits_build(conf, err, errlen)) != NULL)
+	fixed(boot->conf, conf, prefix);
+    free(prefix);
+    return l;
 }
 
 /* render - the metrics page, under the node name in force */
@@ -97,7 +131,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
     (void) sig;
     (void) what;
     sdnotify_reloading();
-    if ((l = load(dm->path, err, sizeof(err))) == NULL) {
+    if ((l = load(dm->path, dm->boot, err, sizeof(err))) == NULL) {
 	msg_error("reload failed, keeping the running configuration: %s", err);
 	sdnotify_ready("reload refused: %s", err);
 	return;
@@ -113,7 +147,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-    struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL, NULL};
+    struct daemon dm = {OUTPOST_CONF_PATH, NULL, NULL, NULL, NULL, NULL, NULL};
     struct daemonopt opt;
     struct event *ev_term, *ev_int, *ev_hup;
     char err[600];
@@ -121,7 +155,7 @@ main(int argc, char **argv)
 
     daemonopt_parse(argc, argv, &opt);
     dm.path = opt.conf_path;
-    if ((dm.limits = load(dm.path, err, sizeof(err))) == NULL) {
+    if ((dm.limits = load(dm.path, NULL, err, sizeof(err))) == NULL) {
 	msg_error("%s", err);
 	return 1;
     }
@@ -130,6 +164,7 @@ main(int argc, char **argv)
 	limits_unref(dm.limits);
 	return 0;
     }
+    dm.boot = limits_ref(dm.limits);
     msg_open("outpost-policyd", opt.foreground, dm.limits->conf->general.syslog_facility);
     signal(SIGPIPE, SIG_IGN);
     rcheck_at_start(&dm.limits->conf->redis);
@@ -174,6 +209,7 @@ main(int argc, char **argv)
     event_free(ev_hup);
     event_base_free(dm.base);
     limits_unref(dm.limits);
+    limits_unref(dm.boot);
     msg_info("stopped");
     return 0;
 }

@@ -113,6 +113,11 @@ UNIT_TESTS += tests/unit/test_rasync_cut
 tests_unit_test_rasync_cut_SOURCES = tests/unit/test_rasync_cut.c
 tests_unit_test_rasync_cut_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_unit_test_rasync_cut_LDADD = $(UNIT_LIBS) $(LIBEVENT_LIBS) -lpthread
+# the metrics endpoint: its answers, and requests too large to keep
+UNIT_TESTS += tests/unit/test_promhttp
+tests_unit_test_promhttp_SOURCES = tests/unit/test_promhttp.c
+tests_unit_test_promhttp_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_promhttp_LDADD = $(UNIT_LIBS) $(LIBEVENT_LIBS) -lpthread
 UNIT_TESTS += tests/unit/test_sentinel_reply
 tests_unit_test_sentinel_reply_SOURCES = tests/unit/test_sentinel_reply.c
 tests_unit_test_sentinel_reply_CFLAGS = $(UNIT_CFLAGS)

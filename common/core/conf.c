@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +342,7 @@ static int check_httpd(void *, struct outpost_conf *, const char **);
 static int check_blocklist(void *, struct outpost_conf *, const char **);
 static int check_tenant(void *, struct outpost_conf *, const char **);
 static int check_webhookd(void *, struct outpost_conf *, const char **);
+static int check_logd(void *, struct outpost_conf *, const char **);
 
 static const struct conf_section sections[] = {
     {"general", 0, offsetof(struct outpost_conf, general), 0, general_keys, NULL},
@@ -349,7 +351,7 @@ static const struct conf_section sections[] = {
     {"policy", 0, offsetof(struct outpost_conf, policy), 0, policy_keys, check_policy},
     {"dkim", 0, offsetof(struct outpost_conf, dkim), 0, dkim_keys, check_dkim},
     {"suppress", 0, offsetof(struct outpost_conf, suppress), 0, suppress_keys, NULL},
-    {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, NULL},
+    {"logd", 0, offsetof(struct outpost_conf, logd), 0, logd_keys, check_logd},
     {"dns", 0, offsetof(struct outpost_conf, dns), 0, dns_keys, check_dns},
     {"intake", 0, offsetof(struct outpost_conf, intake), 0, intake_keys, check_intake},
     {"httpd", 0, offsetof(struct outpost_conf, httpd), 0, httpd_keys, check_httpd},
@@ -378,6 +380,7 @@ static const struct {
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 #define MAX_KEYS 64
+#define INI_SECTION_MAX 49		/* inih cuts the name it passes on to this */
 
 /* ---------------------------------------------------------------- checks */
 
@@ -399,6 +402,11 @@ check_redis(void *sect, struct outpost_conf *conf, const char **why)
     if (r->cluster.n > 0 && r->sentinels.n > 0) {
 	*why = "[redis] cluster and sentinels exclude each other "
 	    "(a Redis Cluster fails over on its own)";
+	return -1;
+    }
+    /* the delay doubles from it: 0 would stay 0, an attempt after every failure */
+    if (r->reconnect_min_ms < 10) {
+	*why = "[redis] reconnect_min must be at least 10ms";
 	return -1;
     }
     if (r->reconnect_min_ms > r->reconnect_max_ms) {
@@ -424,6 +432,10 @@ check_policy(void *sect, struct outpost_conf *conf, const char **why)
 	if (strncmp(p->listen.v[i], "unix:", 5) != 0
 	    && strncmp(p->listen.v[i], "inet:", 5) != 0) {
 	    *why = "[policy] listen: each address must start with unix: or inet:";
+	    return -1;
+	}
+	if (strncmp(p->listen.v[i], "unix:", 5) == 0 && strlen(p->listen.v[i] + 5) > 107) {
+	    *why = "[policy] listen: a unix socket path of at most 107 bytes";
 	    return -1;
 	}
     }
@@ -645,6 +657,12 @@ check_milter(void *sect, struct outpost_conf *conf, const char **why)
     struct conf_milter *m = sect;
 
     (void) conf;
+    /* libmilter refuses a longer one at start, and says why to syslog only */
+    if ((strncmp(m->socket, "unix:", 5) == 0 || strncmp(m->socket, "local:", 6) == 0)
+	&& strlen(strchr(m->socket, ':') + 1) > 107) {
+	*why = "[milter] socket: a unix socket path of at most 107 bytes";
+	return -1;
+    }
     if (m->policy_service && (strncmp(m->policy_service, "unix:/", 6) != 0
 			      || strlen(m->policy_service) > 5 + 107)) {
 	*why = "[milter] policy_service must be unix:/path (a socket path of at most 107 bytes)";
@@ -652,6 +670,11 @@ check_milter(void *sect, struct outpost_conf *conf, const char **why)
     }
     if (m->policy_timeout_ms < 10) {
 	*why = "[milter] policy_timeout must be at least 10ms";
+	return -1;
+    }
+    /* libmilter counts whole seconds in an int, and reads 0 as "do not wait" */
+    if (m->timeout_ms < 1000 || m->timeout_ms / 1000 > INT_MAX) {
+	*why = "[milter] timeout must be at least 1s (whole seconds, at most 24855d)";
 	return -1;
     }
     return 0;
@@ -729,6 +752,21 @@ check_webhookd(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "[webhookd] batch_bytes between 1k and 64M, request_timeout at least 100ms, "
 	    "backoff_min at least 10ms and not above backoff_max, poll_interval at least 10ms, "
 	    "claim_idle at least 300ms";
+	return -1;
+    }
+    return 0;
+}
+
+/* check_logd - a pause between two reads of the log */
+static int
+check_logd(void *sect, struct outpost_conf *conf, const char **why)
+{
+    struct conf_logd *l = sect;
+
+    (void) conf;
+    /* 0 would read the file again at once, forever: a core spent on nothing */
+    if (l->poll_interval_ms < 10) {
+	*why = "[logd] poll_interval must be at least 10ms";
 	return -1;
     }
     return 0;
@@ -895,6 +933,7 @@ struct parse_state {
     const char *path;
     FILE *fp;
     int line;			/* line the reader returned last */
+    int indented;		/* and it began with white space: a continuation */
     int long_line;		/* first line longer than CONF_MAX_LINE */
     int err_line;
     char err[512];
@@ -940,16 +979,24 @@ conf_reader(char *str, int num, void *stream)
     if (s == NULL)
 	return NULL;
     st->line++;
+    st->indented = s[0] == ' ' || s[0] == '\t';
     len = strlen(s);
-    if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
-	int c;
-
-	/* inih would read the rest as a line of its own: refuse the file */
-	if (st->long_line == 0)
-	    st->long_line = st->line;
-	while ((c = fgetc(st->fp)) != EOF && c != '\n')
-	     /* skip */ ;
+    if (len + 1 < (size_t) num && (len == 0 || s[len - 1] != '\n') && !feof(st->fp)) {
+	/* fgets() stopped at neither a newline, a full buffer nor the end: a NUL */
+	set_err(st, st->line, "a NUL byte in the line");
 	s[0] = '\0';
+    } else if (len > 0 && s[len - 1] != '\n' && !feof(st->fp)) {
+	int c = fgetc(st->fp);
+
+	/* a line that filled the buffer may still end here, its newline unread */
+	if (c != EOF && c != '\n') {
+	    /* inih would read the rest as a line of its own: refuse the file */
+	    if (st->long_line == 0)
+		st->long_line = st->line;
+	    while ((c = fgetc(st->fp)) != EOF && c != '\n')
+		 /* skip */ ;
+	    s[0] = '\0';
+	}
     }
     section_header(st, s);
     return s;
@@ -1197,11 +1244,14 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
     struct parse_state *st = user;
     const struct conf_key *k;
     const char *retired;
+    size_t slen = strlen(section);
     int idx;
 
     if (*section == '\0')
 	return set_err(st, st->line, "'%s' is outside any section", name);
-    if (st->cur == NULL || strcmp(section, st->cur_name) != 0)
+    /* a long "[sender NAME]" reaches us cut short: section_header() has it whole */
+    if (st->cur == NULL || (slen >= INI_SECTION_MAX ? strncmp(section, st->cur_name, slen)
+			    : strcmp(section, st->cur_name)) != 0)
 	return 0;			/* a bad section, already reported */
     for (k = st->cur->keys, idx = 0; k->name; k++, idx++)
 	if (strcmp(k->name, name) == 0)
@@ -1212,8 +1262,8 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	return set_err(st, st->line, "unknown key '%s' in section [%s]", name,
 		       st->cur->name);
     if (st->cur_seen[idx]) {
-	/* a list continues on indented lines (inih repeats the key) */
-	if (k->type != CT_LIST && k->type != CT_CIDRS)
+	/* a list continues on indented lines (inih repeats the key), and only there */
+	if ((k->type != CT_LIST && k->type != CT_CIDRS) || !st->indented)
 	    return set_err(st, st->line, "'%s' set twice in [%s] (first on line %d)",
 			   name, st->cur_name, st->cur_seen[idx]);
     } else {

@@ -15,11 +15,15 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "msg.h"
 #include "promhttp.h"
 #include "redisconn.h"
 #include "xalloc.h"
+
+#define PROMHTTP_MAX_HEADERS	8192	/* a scraper sends a few hundred bytes */
+#define PROMHTTP_MAX_BODY	1024	/* a GET has none */
 
 struct promhttp {
     struct evhttp *http;
@@ -31,7 +35,16 @@ struct promhttp {
     int pipe[2];
     pthread_t tid;
     int threaded;
+    /* out of descriptors: accepting pauses (on_accept_error) */
+    struct evconnlistener *listener;
+    struct event *resume;
+    struct msg_limit said;
+    struct promhttp *next;		/* in endpoints */
 };
+
+/* the endpoints started: the listener's error callback is given only evhttp's pointer */
+static pthread_mutex_t endpoints_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct promhttp *endpoints;
 
 /* on_request - GET /metrics */
 static void
@@ -64,20 +77,84 @@ on_request(struct evhttp_request *req, void *arg)
     evbuffer_free(out);
 }
 
+/* on_resume - try accepting again */
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct promhttp *h = arg;
+
+    (void) fd;
+    (void) what;
+    evconnlistener_enable(h->listener);
+}
+
+/*
+ * on_accept_error - accept() failed (EMFILE, ENFILE...): libevent would
+ * call it again at once, for as long as a client waits, and log each
+ * failure; pause for a second instead
+ */
+static void
+on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct timeval tv = {1, 0};
+    struct promhttp *h;
+    int err = errno;
+
+    (void) arg;
+    evconnlistener_disable(lev);
+    pthread_mutex_lock(&endpoints_lock);
+    for (h = endpoints; h && h->listener != lev; h = h->next)
+	 /* void */ ;
+    pthread_mutex_unlock(&endpoints_lock);
+    if (h == NULL)
+	msg_fatal("metrics: an endpoint not started failed to accept");
+    msg_warn_limited(&h->said, "metrics: cannot accept a connection: %s: trying again "
+		     "in a second", strerror(err));
+    evtimer_add(h->resume, &tv);
+}
+
+/* endpoint_add - register h once its listener exists */
+static void
+endpoint_add(struct promhttp *h)
+{
+    pthread_mutex_lock(&endpoints_lock);
+    h->next = endpoints;
+    endpoints = h;
+    pthread_mutex_unlock(&endpoints_lock);
+}
+
+/* endpoint_remove - h is going away */
+static void
+endpoint_remove(struct promhttp *h)
+{
+    struct promhttp **pp;
+
+    pthread_mutex_lock(&endpoints_lock);
+    for (pp = &endpoints; *pp; pp = &(*pp)->next) {
+	if (*pp == h) {
+	    *pp = h->next;
+	    break;
+	}
+    }
+    pthread_mutex_unlock(&endpoints_lock);
+}
+
 /* bind_http - an HTTP server on base, listening on "host:port" */
 static struct evhttp *
 bind_http(struct event_base *base, const char *listen, struct promhttp *h, char *err,
 	  size_t errlen)
 {
     struct evhttp *http;
+    struct evhttp_bound_socket *bound;
     char host[256];
-    const char *why;
+    const char *why = "expected host:port";
+    const char *v6 = strrchr(listen, ']');
     int port;
 
-    if (strncmp(listen, "unix:", 5) == 0
+    /* the parser of Redis addresses would give a host alone Redis's port */
+    if (strncmp(listen, "unix:", 5) == 0 || strchr(v6 ? v6 : listen, ':') == NULL
 	|| rconn_parse_server(listen, host, sizeof(host), &port, &why) < 0) {
-	snprintf(err, errlen, "metrics_listen %s: %s", listen,
-		 strncmp(listen, "unix:", 5) == 0 ? "expected host:port" : why);
+	snprintf(err, errlen, "metrics_listen %s: %s", listen, why);
 	return NULL;
     }
     if ((http = evhttp_new(base)) == NULL) {
@@ -85,14 +162,22 @@ bind_http(struct event_base *base, const char *listen, struct promhttp *h, char 
 	return NULL;
     }
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
+    /* libevent keeps whatever a client sends, without limit, unless told */
+    evhttp_set_max_headers_size(http, PROMHTTP_MAX_HEADERS);
+    evhttp_set_max_body_size(http, PROMHTTP_MAX_BODY);
     evhttp_set_timeout(http, 10);
     evhttp_set_gencb(http, on_request, h);
-    if (evhttp_bind_socket(http, host, (ev_uint16_t) port) < 0) {
+    if ((bound = evhttp_bind_socket_with_handle(http, host, (ev_uint16_t) port)) == NULL) {
 	snprintf(err, errlen, "metrics_listen %s: cannot listen: %s", listen,
 		 strerror(errno));
 	evhttp_free(http);
 	return NULL;
     }
+    h->listener = evhttp_bound_socket_get_listener(bound);
+    h->resume = evtimer_new(base, on_resume, h);
+    h->said = (struct msg_limit) MSG_LIMIT_INIT(60);
+    evconnlistener_set_error_cb(h->listener, on_accept_error);
+    endpoint_add(h);
     return http;
 }
 
@@ -174,8 +259,11 @@ promhttp_start_thread(const char *listen, promhttp_render_fn render, void *arg,
 fail:
     if (h->wake)
 	event_free(h->wake);
-    if (h->http)
+    if (h->http) {
+	endpoint_remove(h);
+	event_free(h->resume);
 	evhttp_free(h->http);
+    }
     if (h->own_base)
 	event_base_free(h->own_base);
     close(h->pipe[0]);
@@ -196,6 +284,8 @@ promhttp_stop(struct promhttp *h)
 	pthread_join(h->tid, NULL);
 	event_free(h->wake);
     }
+    endpoint_remove(h);
+    event_free(h->resume);
     evhttp_free(h->http);
     if (h->own_base)
 	event_base_free(h->own_base);

@@ -19,8 +19,11 @@
  * DESCRIPTION
  *	Answers GET /metrics on "host:port" ("[v6]:port") with the page
  *	render() builds (prom(3)), which the endpoint frees; render()
- *	returns NULL when the page cannot be made (503).  Anything else is
- *	404; a request is given 10 seconds.
+ *	returns NULL when the page cannot be made (503).  Another path is
+ *	404, another method 405; a request is given 10 seconds, and one
+ *	with more than 8 KiB of headers or 1 KiB of body is refused unread.
+ *	When accept() fails (out of descriptors), accepting pauses for a
+ *	second, with a warning at most once a minute.
  *
  *	promhttp_start() serves on the caller's event loop: render() runs
  *	there.  promhttp_start_thread() is for a program without one (the

@@ -12,8 +12,10 @@ conf=$WORLD_DIR/outpost.conf
 cat >"$conf" <<EOC
 [general]
 user = nobody
+node = relay-a
 [milter]
 socket = unix:$WORLD_DIR/run/mt.sock
+metrics_listen = 127.0.0.1:9441
 [suppress]
 # this test is about signing only
 enabled = no
@@ -73,5 +75,26 @@ for i in 1 2 3 4 5; do world_kill milter HUP; sleep 0.05; done
 sleep 0.5
 ok '_pid_alive "$(world_pid milter)"' "SIGHUP reloads, never stops the milter"
 ok 'test "$(grep -c reloaded $WORLD_DIR/log/milter.log)" -ge 6' "each SIGHUP was a reload"
+# what is read at start only is said, and kept; the node's name is not of them
+scrape() {
+    /usr/bin/python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9441/metrics", timeout=10).read().decode())'
+}
+like "$(scrape)" 'node="relay-a"' "the metrics carry the node's name"
+sed -i "s|^socket = .*|socket = unix:$WORLD_DIR/run/mt2.sock\ntimeout = 60s|; s|^node = .*|node = relay-b|" \
+    "$conf"
+world_kill milter HUP
+# reloaded_after_change - the reload that saw the new timeout has ended
+reloaded_after_change() {
+    sed -n '/reload: \[milter\] timeout changed: restart outpost-milter/,$p' \
+        "$WORLD_DIR/log/milter.log" | grep -q 'info: reloaded '
+}
+ok 'wait_until 5 reloaded_after_change' "a reload names a changed timeout, and is taken"
+ok 'grep -q "reload: \[milter\] socket changed: restart outpost-milter" $WORLD_DIR/log/milter.log' \
+    "and a changed socket"
+ok 'test -S $WORLD_DIR/run/mt.sock && ! test -e $WORLD_DIR/run/mt2.sock' "the socket stays"
+page=$(scrape)
+like "$page" 'node="relay-b"' "the metrics carry the new name of the node"
+unlike "$page" 'node="relay-a"' "and no longer the old one"
 world_kill milter
 done_testing

@@ -5,23 +5,29 @@
 # connection (Postfix keeps one per smtpd process for a long time): a request
 # larger than the old size but within the new one is answered on it, as on a
 # new connection, not left unread until request_timeout closes it.
+# A reload that changes what is read at start only (listen, [redis]) says
+# so for each key, and keeps it: the counters stay under the first prefix.
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 need_programs "$POLICYD_BIN"
 
 psock=$WORLD_DIR/run/policy.sock
 conf=$WORLD_DIR/policyd.conf
-# writeconf SIZE - the configuration with this max_request_size
+# writeconf SIZE [PREFIX [LISTEN...]] - the configuration with this max_request_size
 writeconf() {
     cat >"$conf" <<EOC
 [general]
 user = nobody
 [redis]
 $REDIS_CONF_SERVER
+prefix = ${2:-t:}
 [policy]
-listen = unix:$psock
+listen = unix:$psock ${*:3}
 request_timeout = 3s
 max_request_size = $1
+[domain x.test]
+rate = 1000/h
+burst = 1000
 EOC
 }
 writeconf 1k
@@ -32,9 +38,9 @@ ok 'wait_until 5 test -S $psock' "policyd listens"
 py=$WORLD_TMP/client.py
 cat >"$py" <<'EOP'
 import os, socket, sys, time
-def req(pad):
-    return (b"request=smtpd_access_policy\nprotocol_state=DATA\nrecipient=b@x.test\n"
-            b"pad=" + b"x" * pad + b"\n\n")
+def req(pad, state=b"DATA"):
+    return (b"request=smtpd_access_policy\nprotocol_state=" + state + b"\n"
+            b"sender=a@shop.test\nrecipient=b@x.test\npad=" + b"x" * pad + b"\n\n")
 def answer(s):
     buf = b""
     while not buf.endswith(b"\n\n"):
@@ -63,6 +69,9 @@ if sys.argv[2] == "old":     # old SOCK GO OUT: a small request, then a large on
     s.sendall(req(3000))
     with open(sys.argv[4], "a") as f:
         f.write("second=%s\n" % answer(s))
+elif sys.argv[2] == "rcpt":  # rcpt SOCK: a RCPT request, which counts
+    s.sendall(req(10, b"RCPT"))
+    print(answer(s))
 else:                        # new SOCK: one large request
     try:
         s.sendall(req(3000))
@@ -90,4 +99,18 @@ wait "$client"
 unlike "$(cat "$WORLD_DIR/log/policyd.log")" "no complete request within request_timeout" \
     "no request was left to time out"
 ok 'kill -0 $(world_pid policyd)' "policyd still runs"
+
+# --- a reload that changes settings read at start only ---------------------------
+is "$(timeout 10 /usr/bin/python3 "$py" "$psock" rcpt)" "action=DUNNO" "a RCPT request"
+ok '[ -n "$(redis_cli --scan --pattern "t:*x.test*")" ]' "the domain's counter is under t:"
+writeconf 8k u: unix:$WORLD_DIR/run/policy2.sock
+world_kill policyd HUP
+reloaded_twice() { [ "$(grep -c "configuration reloaded" "$WORLD_DIR/log/policyd.log")" = 2 ]; }
+ok 'wait_until 5 reloaded_twice' "a reload with another listen and prefix is taken"
+log=$(cat "$WORLD_DIR/log/policyd.log")
+like "$log" "reload: \\[policy\\] listen changed: restart outpost-policyd" "the new listen is said"
+like "$log" "reload: \\[redis\\] prefix changed: restart outpost-policyd" "the new prefix is said"
+ok '[ ! -e $WORLD_DIR/run/policy2.sock ]' "no new socket was opened"
+is "$(timeout 10 /usr/bin/python3 "$py" "$psock" rcpt)" "action=DUNNO" "a RCPT request after the reload"
+is "$(redis_cli --scan --pattern "u:*")" "" "its counter stays under t:, nothing under u:"
 done_testing

@@ -169,12 +169,26 @@ test_tenants(void **state)
 static void
 test_errors(void **state)
 {
+    struct outpost_conf *c;
+    char err[600];
+
     (void) state;
     expect_error("[redis]\nserver = a:1\n[bogus]\nx = 1\n", 3, "unknown section [bogus]");
     expect_error("[redis]\nservr = a:1\n", 2, "unknown key 'servr'");
     expect_error("[redis]\ncommand_timeout = 5 parsecs\n", 2, "command_timeout");
     expect_error("[redis]\ndb = 99\n", 2, "out of range");
     expect_error("[redis]\nserver = a\nserver = b\n", 3, "set twice");
+    /* a list continues on indented lines only: set again, it is set twice too */
+    c = load("[dkim]\nsign_networks = 10.0.0.0/8,\n  192.0.2.0/24\n\t2001:db8::/32\n", err,
+	     sizeof(err), NULL);
+    if (c == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->dkim.sign_networks.n, 3);
+    conf_free(c);
+    expect_error("[dkim]\nsign_networks = 10.0.0.0/8\nsign_networks = 192.0.2.0/24\n", 3,
+		 "'sign_networks' set twice in [dkim] (first on line 2)");
+    expect_error("[redis]\nsentinels = a:1\n[milter]\n[redis]\nsentinels = b:2\n", 5,
+		 "set twice");
     expect_error("[general]\nsyslog_facility = kernel\n", 2, "facility");
     expect_error("x = 1\n", 1, "outside any section");
     expect_error("[redis]\njunk line without equals\n", 2, "syntax error");
@@ -186,11 +200,35 @@ test_errors(void **state)
     expect_error("[redis]\n[domain a.test]\nburst = 5\n", 2, "[domain a.test] rate is required");
     expect_error("[sender b.test]\nburst = 5\n", 1, "[sender b.test] rate is required");
     expect_error("[redis]\nsentinels = a:1\n", 1, "sentinel_master");
+    /* 0 never doubles: every failed attempt would be made again at once */
+    expect_error("[redis]\nreconnect_min = 0\n", 1, "[redis] reconnect_min must be");
+    expect_error("[redis]\nreconnect_min = 5ms\n", 1, "[redis] reconnect_min must be");
     expect_error("[policy]\nlisten = tcp:1.2.3.4:5\n", 1, "unix: or inet:");
     expect_error("[milter]\nsocket_mode = rw\n", 2, "octal");
     expect_error("[milter]\npolicy_service = inet:127.0.0.1:10040\n", 1, "unix:/path");
     expect_error("[milter]\npolicy_timeout = 0s\n", 1, "at least 10ms");
     expect_error("[milter]\npolicy_default_action = dunno\n", 2, "policy_default_action");
+    /* a unix socket path must fit in sun_path (108 bytes with its NUL) */
+    {
+	char text[300];
+
+	snprintf(text, sizeof(text), "[milter]\nsocket = unix:/%0107d\n", 0);
+	expect_error(text, 1, "[milter] socket: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[milter]\nsocket = local:/%0107d\n", 0);
+	expect_error(text, 1, "[milter] socket: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[policy]\nlisten = inet:127.0.0.1:1, unix:/%0107d\n", 0);
+	expect_error(text, 1, "[policy] listen: a unix socket path of at most 107 bytes");
+	snprintf(text, sizeof(text), "[milter]\nsocket = unix:/%0106d\n[policy]\n"
+		 "listen = unix:/%0106d\n", 0, 0);
+	c = load(text, err, sizeof(err), NULL);
+	if (c == NULL)
+	    fail_msg("%s", err);
+	conf_free(c);
+    }
+    /* libmilter counts whole seconds: 500ms would be 0, a wait of nothing */
+    expect_error("[milter]\ntimeout = 500ms\n", 1, "[milter] timeout must be");
+    expect_error("[milter]\ntimeout = 0\n", 1, "[milter] timeout must be");
+    expect_error("[milter]\ntimeout = 100000w\n", 1, "[milter] timeout must be");
     /* [intake] */
     expect_error("[intake]\nbounce_domain = bounces.example\n", 1, "needs secret_file");
     expect_error("[intake]\nbounce_domain = b%dx.example\nsecret_file = /s\n", 1,
@@ -242,11 +280,68 @@ test_node(void **state)
 static void
 test_long_line(void **state)
 {
-    char text[600];
+    char text[600], err[600];
+    struct outpost_conf *c;
 
     (void) state;
     snprintf(text, sizeof(text), "[redis]\n\nprefix = %0300d\n", 7);
     expect_error(text, 3, "longer than");
+    /* CONF_MAX_LINE characters are a line of the longest length read whole */
+    snprintf(text, sizeof(text), "[milter]\ncampaign_header = X-%0*d\n",
+	     CONF_MAX_LINE - (int) strlen("campaign_header = X-"), 7);
+    c = load(text, err, sizeof(err), NULL);
+    if (c == NULL)
+	fail_msg("a line of %d characters: %s", CONF_MAX_LINE, err);
+    assert_int_equal(strlen(c->milter.campaign_header) + strlen("campaign_header = "),
+		     CONF_MAX_LINE);
+    conf_free(c);
+    snprintf(text, sizeof(text), "[milter]\ncampaign_header = X-%0*d\n",
+	     CONF_MAX_LINE + 1 - (int) strlen("campaign_header = X-"), 7);
+    expect_error(text, 2, "longer than");
+}
+
+/* test_long_section - a section name longer than inih keeps whole */
+static void
+test_long_section(void **state)
+{
+    static const char name[] = "newsletter-marketing.departement.example-company.com";
+    char text[300], err[600];
+    struct outpost_conf *c;
+    const struct conf_sender *s;
+
+    (void) state;
+    snprintf(text, sizeof(text), "[sender %s]\nrate = 10/m\nburst = 5\n[sender b.test]\n"
+	     "rate = 1/s\n", name);
+    if ((c = load(text, err, sizeof(err), NULL)) == NULL)
+	fail_msg("%s", err);
+    assert_int_equal(c->senders.n, 2);
+    s = CONF_VEC_AT(&c->senders, 0, struct conf_sender);
+    assert_string_equal(s->named.name, name);
+    assert_int_equal(s->rate.count, 10);
+    assert_int_equal(s->burst, 5);
+    conf_free(c);
+    snprintf(text, sizeof(text), "[sender %s]\nrate = 10/m\nbogus = 1\n", name);
+    expect_error(text, 3, "unknown key 'bogus' in section [sender]");
+}
+
+/* test_nul - a NUL byte cuts no value short unseen */
+static void
+test_nul(void **state)
+{
+    static const char text[] = "[redis]\nprefix = a\0b\n\n[milter]\n";
+    char path[] = "/tmp/outpost-test-XXXXXX", err[600], want[600];
+    int fd = mkstemp(path);
+
+    (void) state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
+    close(fd);
+    if (conf_load(path, err, sizeof(err)) != NULL)
+	fail_msg("a line with a NUL byte was taken");
+    snprintf(want, sizeof(want), "%s:2: a NUL byte", path);
+    if (strncmp(err, want, strlen(want)) != 0)
+	fail_msg("'%s' does not start with '%s'", err, want);
+    unlink(path);
 }
 
 static void
@@ -283,6 +378,9 @@ test_logd(void **state)
     conf_free(c);
     expect_error("[logd]\nmax_line_age = soon\n", 2, "max_line_age");
     expect_error("[logd]\nstart_at = middle\n", 2, "not one of: beginning, end");
+    /* 0 would read the file again and again without a pause */
+    expect_error("[logd]\npoll_interval = 0\n", 1, "[logd] poll_interval must be");
+    expect_error("[logd]\npoll_interval = 5ms\n", 1, "[logd] poll_interval must be");
 }
 
 int
@@ -295,6 +393,8 @@ main(void)
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),
+	cmocka_unit_test(test_nul),
+	cmocka_unit_test(test_long_section),
 	cmocka_unit_test(test_missing_file),
 	cmocka_unit_test(test_logd),
     };
