@@ -223,6 +223,16 @@ digits(const char *s, int n)
     return v;
 }
 
+/* month_days - the days of a month (1-12) of a Gregorian year */
+static int
+month_days(int year, int month)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return days[month - 1] + (month == 2 && leap);
+}
+
 /*
  * sup_time_parse - epoch seconds, "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ"
  * (or a space for the T); UTC always.  Must fit 32 bits unsigned.
@@ -253,7 +263,8 @@ sup_time_parse(const char *s, size_t len, long long *t, const char **why)
 	return (*why = "time is neither epoch seconds nor YYYY-MM-DD[THH:MM:SSZ]"), -1;
     memset(&tm, 0, sizeof(tm));
     if ((tm.tm_year = digits(s, 4)) < 1970 || (tm.tm_mon = digits(s + 5, 2)) < 1
-	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1 || tm.tm_mday > 31)
+	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1
+	|| tm.tm_mday > month_days(tm.tm_year, tm.tm_mon))
 	return (*why = "bad date"), -1;
     if (len == 20) {
 	if ((s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' || s[19] != 'Z')

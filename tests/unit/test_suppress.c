@@ -186,6 +186,14 @@ test_times(void **state)
     assert_int_equal(sup_time_parse("2024-06-01", 10, &t, &why), 0);
     assert_int_equal(t, NOW - 12 * 3600);
     assert_int_equal(sup_time_parse("2024-13-01", 10, &t, &why), -1);
+    /* a day the month does not have is refused, not moved into the next month */
+    assert_int_equal(sup_time_parse("2026-02-31", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-02-29T12:00:00Z", 20, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-04-31", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-02-29", 10, &t, &why), 0);
+    assert_int_equal(sup_time_parse("2000-02-29", 10, &t, &why), 0);
+    assert_int_equal(sup_time_parse("2100-02-29", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-12-31", 10, &t, &why), 0);
     assert_int_equal(sup_time_parse("2024-06-01T25:00:00Z", 20, &t, &why), -1);
     assert_int_equal(sup_time_parse("99999999999", 11, &t, &why), -1);
     assert_int_equal(sup_time_parse("yesterday", 9, &t, &why), -1);
