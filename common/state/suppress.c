@@ -371,6 +371,13 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 	len--;
+    /*
+     * a byte order mark (a spreadsheet's "CSV UTF-8") opens a file without
+     * a header too: kept, it would become part of the first address, and
+     * that address would never be suppressed
+     */
+    if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+	line += 3, len -= 3;
     if (len >= SUP_CSV_LINE_MAX)
 	return (*why = "line too long"), -1;
     /* a row is text: a NUL would cut the address short once it is a C string */
@@ -385,6 +392,15 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 	goto out;
     }
     trim(&f[0], &s, &sl);
+    /* after blanks too: kept there, an export would write it first in the row */
+    while (sl > 0) {
+	size_t skip = isspace((unsigned char) *s) ? 1
+	    : sl >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	if (skip == 0)
+	    break;
+	s += skip, sl -= skip;
+    }
     if (sup_target_normalize(s, sl, e->target, sizeof(e->target), why) < 0)
 	goto out;
     trim(&f[1], &s, &sl);

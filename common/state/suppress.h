@@ -163,7 +163,8 @@
  *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
  *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or
  *	"YYYY-MM-DDTHH:MM:SSZ"; empty time = now; scope "" or "global" =
- *	global).  sup_csv_format() writes the same form.
+ *	global; a UTF-8 byte order mark before it is skipped).
+ *	sup_csv_format() writes the same form.
  *	sup_csv_is_header() is true for a header row: its first field is
  *	"address" (after blanks and a UTF-8 byte order mark).
  *

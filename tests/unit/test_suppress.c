@@ -221,6 +221,15 @@ test_csv_rows(void **state)
     assert_int_equal(e.expires, 1719792000LL);
     assert_string_equal(e.source, "crm");
 
+    /* a spreadsheet's byte order mark opens a file without a header */
+    e = row_ok("\xef\xbb\xbf" "Alice@Example.ORG,hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
+    e = row_ok("\xef\xbb\xbf\"Alice@Example.ORG\",hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
+    /* nor after blanks, where it would survive an export and lose it on import */
+    e = row_ok(" \xef\xbb\xbf \xef\xbb\xbf\vAlice@Example.ORG,hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
+
     e = row_ok("\"\"\"odd, name\"\"@example.org\",manual,,");
     assert_string_equal(e.target, "\"odd, name\"@example.org");
     assert_int_equal(e.created, NOW);
