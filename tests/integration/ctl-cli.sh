@@ -363,6 +363,14 @@ ctl backoff set 'quo"te' warm1 1h 1/m "$(printf 'bad \xff byte, tab\tand "quotes
 is "$(ctl backoff list --json | /usr/bin/python3 -c 'import json,sys; print(ascii([b["reason"] for b in json.load(sys.stdin)["backoffs"] if b["provider"]=="quo\"te"]))')" \
     "['bad \\ufffd byte, tab\\tand \"quotes\"']" "backoff list --json: a reason with an invalid byte, a tab and quotes"
 
+# ---------------------------------------------------------------- failures in the exit status
+# results that do not all reach standard output (a full disk) are a failure
+ctl suppress list >/dev/full 2>"$WORLD_TMP/err"; rc=$?
+is "$rc" 1 "suppress list onto a full disk: exit 1"
+like "$(cat "$WORLD_TMP/err")" "standard output: No space left on device" "and says why"
+"$CTL_BIN" version >/dev/full 2>/dev/null; rc=$?
+is "$rc" 1 "version onto a full disk: exit 1"
+
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
 ok 'grep -q "\"SCAN\"" $WORLD_DIR/monitor.log' "the listings walked the keys with SCAN"
