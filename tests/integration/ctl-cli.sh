@@ -370,6 +370,12 @@ is "$rc" 1 "suppress list onto a full disk: exit 1"
 like "$(cat "$WORLD_TMP/err")" "standard output: No space left on device" "and says why"
 "$CTL_BIN" version >/dev/full 2>/dev/null; rc=$?
 is "$rc" 1 "version onto a full disk: exit 1"
+# a value that is not one is a usage error, not a default
+ctl suppress list --limit 1x >/dev/null 2>&1; rc=$?
+is "$rc" 2 "suppress list --limit 1x: exit 2"
+ctl suppress list --limit 0 >/dev/null 2>&1; rc=$?
+is "$rc" 2 "suppress list --limit 0: exit 2"
+is "$(ctl suppress list --limit 1 | wc -l)" 1 "suppress list --limit 1: one entry"
 
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
