@@ -378,6 +378,13 @@ is "$rc" 2 "suppress list --limit 0: exit 2"
 is "$(ctl suppress list --limit 1 | wc -l)" 1 "suppress list --limit 1: one entry"
 ctl suppress stats --day 2026-02-31 >/dev/null 2>&1; rc=$?
 is "$rc" 2 "suppress stats --day 2026-02-31 (no such day): exit 2"
+# a command that Redis refuses (writes, with too few replicas) is a failure, not "none"
+redis_cli CONFIG SET min-replicas-to-write 9 >/dev/null
+ctl backoff clear testmail >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli CONFIG SET min-replicas-to-write 0 >/dev/null
+is "$rc" 1 "backoff clear refused by Redis: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "NOREPLICAS" "with Redis' answer on stderr"
+like "$(ctl backoff list)" "testmail +warm1" "and the backoff is still in force"
 
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
