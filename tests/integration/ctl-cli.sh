@@ -385,6 +385,15 @@ redis_cli CONFIG SET min-replicas-to-write 0 >/dev/null
 is "$rc" 1 "backoff clear refused by Redis: exit 1 ($(cat "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "NOREPLICAS" "with Redis' answer on stderr"
 like "$(ctl backoff list)" "testmail +warm1" "and the backoff is still in force"
+# a read that Redis refuses (NOPERM) is not an empty state: webhooks status
+redis_cli ACL SETUSER ctl -xinfo >/dev/null
+ctl webhooks status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +xinfo >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "webhooks status refused XINFO: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "XINFO GROUPS .*NOPERM" "with Redis' answer on stderr"
+ctl webhooks status >/dev/null 2>&1; rc=$?
+is "$rc" 0 "and exit 0 once it may"
 
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
