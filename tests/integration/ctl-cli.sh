@@ -394,6 +394,20 @@ is "$rc" 1 "webhooks status refused XINFO: exit 1 ($(cat "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "XINFO GROUPS .*NOPERM" "with Redis' answer on stderr"
 ctl webhooks status >/dev/null 2>&1; rc=$?
 is "$rc" 0 "and exit 0 once it may"
+# ... nor is HGETALL refused: warmup status
+redis_cli ACL SETUSER ctl -hgetall >/dev/null
+ctl warmup status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +hgetall >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "warmup status refused HGETALL: exit 1 ($(tail -1 "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "HGETALL .*NOPERM" "with Redis' answer on stderr"
+# ... nor GET: a rate limit's state in throttle status
+redis_cli ACL SETUSER ctl -get >/dev/null
+ctl throttle status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +get >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "throttle status refused GET: exit 1 ($(grep -m1 '^provider ' "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "GET .*NOPERM" "with Redis' answer on stderr"
 
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
