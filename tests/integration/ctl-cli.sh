@@ -394,13 +394,16 @@ is "$rc" 1 "webhooks status refused XINFO: exit 1 ($(cat "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "XINFO GROUPS .*NOPERM" "with Redis' answer on stderr"
 ctl webhooks status >/dev/null 2>&1; rc=$?
 is "$rc" 0 "and exit 0 once it may"
-# ... nor is HGETALL refused: warmup status
+# ... nor is HGETALL refused: warmup status, check-config --cluster
 redis_cli ACL SETUSER ctl -hgetall >/dev/null
 ctl warmup status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+ctl check-config --cluster >"$WORLD_TMP/out3" 2>"$WORLD_TMP/err3"; rc3=$?
 redis_cli ACL SETUSER ctl +hgetall >/dev/null
 redis_cli ACL LOG RESET >/dev/null
 is "$rc" 1 "warmup status refused HGETALL: exit 1 ($(tail -1 "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "HGETALL .*NOPERM" "with Redis' answer on stderr"
+is "$rc3" 2 "check-config --cluster refused HGETALL: exit 2, Redis not read ($(tail -1 "$WORLD_TMP/out3"))"
+like "$(cat "$WORLD_TMP/err3")" "NOPERM" "with Redis' answer on stderr"
 # ... nor GET: a rate limit's state in throttle status
 redis_cli ACL SETUSER ctl -get >/dev/null
 ctl throttle status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
