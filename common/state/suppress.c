@@ -344,7 +344,22 @@ csv_split(const char *line, size_t len, struct csv_field *f, int max,
     }
 }
 
-/* trim - strip blanks at both ends of a field */
+/*
+ * formula_guarded - does a field need (or, read, carry) the quote mark that
+ * keeps a spreadsheet from running it: one that starts with = + or -, or
+ * with a quote mark before one of those or another quote mark.  '@' starts
+ * only domain entries, whose letters, digits, '-' and '.' make no formula.
+ */
+static int
+formula_guarded(const char *s, size_t len)
+{
+    if (len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-'))
+	return 1;
+    return len > 1 && s[0] == '\'' && (s[1] == '=' || s[1] == '+' || s[1] == '-'
+				       || s[1] == '\'');
+}
+
+/* trim - strip blanks at both ends of a field, and the formula guard */
 static void
 trim(struct csv_field *f, const char **s, size_t *len)
 {
@@ -355,6 +370,8 @@ trim(struct csv_field *f, const char **s, size_t *len)
 	p++, n--;
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 	n--;
+    if (n > 0 && *p == '\'' && formula_guarded(p, n))
+	p++, n--;
     *s = p;
     *len = n;
 }
@@ -465,6 +482,8 @@ csv_put(char *buf, size_t size, size_t at, const char *s, int comma)
 	PUTC(',');
     if (quote)
 	PUTC('"');
+    if (formula_guarded(s, strlen(s)))
+	PUTC('\'');
     for (; *s; s++) {
 	if (*s == '"')
 	    PUTC('"');
