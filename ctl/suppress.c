@@ -321,6 +321,13 @@ do_check(struct ctx *c, int argc, char **argv)
 
     if (argc < 1)
 	return sup_usage("check");
+    /* every address first: a bad one must not cut a JSON document short */
+    for (i = 0; i < argc; i++) {
+	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
+	    msg_error("'%s': %s", argv[i], why);
+	    return 2;
+	}
+    }
     if (c->o.json) {
 	jsonw_init(&c->w, stdout);
 	jsonw_object(&c->w, NULL);
@@ -328,10 +335,7 @@ do_check(struct ctx *c, int argc, char **argv)
 	jsonw_array(&c->w, "addresses");
     }
     for (i = 0; i < argc; i++) {
-	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
-	    msg_error("'%s': %s", argv[i], why);
-	    return 2;
-	}
+	(void) addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why);
 	if ((n = sup_check(c->store, addr, c->o.sender, c->now, NULL, &hit)) < 0) {
 	    redis_failed(c, "check");
 	    return 2;
