@@ -380,6 +380,8 @@ ctl suppress stats --day 2026-02-31 >/dev/null 2>&1; rc=$?
 is "$rc" 2 "suppress stats --day 2026-02-31 (no such day): exit 2"
 out=$(ctl suppress check --json gone@gmail.test 'no address' 2>/dev/null); rc=$?
 is "$rc ${out:-nothing}" "2 nothing" "suppress check --json, a bad address: exit 2, no document cut short"
+ctl intake address 'no address' shop.test >/dev/null 2>&1; rc=$?
+is "$rc" 2 "intake address, a bad recipient: exit 2"
 # a command that Redis refuses (writes, with too few replicas) is a failure, not "none"
 redis_cli CONFIG SET min-replicas-to-write 9 >/dev/null
 ctl backoff clear testmail >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
