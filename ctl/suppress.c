@@ -58,7 +58,7 @@
 struct sopts {
     char scope[DOMAIN_MAX];
     int scope_set;
-    int reason;
+    int reason, reason_set;
     long long expires;
     char source[SUP_SOURCE_MAX + 1];
     int force, strict, json;
@@ -186,6 +186,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
 		msg_error("unknown reason '%s'", optarg);
 		return -1;
 	    }
+	    o->reason_set = 1;		/* list: show only those */
 	    break;
 	case 'e':
 	    if (parse_when(optarg, c->now, &o->expires) < 0)
@@ -554,17 +555,13 @@ cmd_suppress(const char *path, int argc, char **argv)
 {
     struct ctx c;
     const char *sub;
-    int first, rc, filter_reason;
+    int first, rc;
 
     if (argc < 2)
 	return sup_usage(NULL);
     sub = argv[1];
     memset(&c, 0, sizeof(c));
     c.now = (long long) time(NULL);
-    filter_reason = 0;
-    for (first = 2; first < argc; first++)	/* did the user give --reason? */
-	if (strncmp(argv[first], "--reason", 8) == 0)
-	    filter_reason = 1;
     if ((first = parse_opts(&c, argc - 1, argv + 1)) < 0)
 	return sup_usage(sub);
     argc -= first + 1;
@@ -580,7 +577,7 @@ cmd_suppress(const char *path, int argc, char **argv)
     else if (strcmp(sub, "check") == 0)
 	rc = do_check(&c, argc, argv);
     else if (strcmp(sub, "list") == 0)
-	rc = do_list(&c, argc, argv, filter_reason);
+	rc = do_list(&c, argc, argv, c.o.reason_set);
     else if (strcmp(sub, "import") == 0)
 	rc = argc > 1 ? sup_usage("import")
 	    : suppress_import(c.store, argc > 0 ? argv[0] : "-", c.o.strict,

@@ -376,6 +376,8 @@ is "$rc" 2 "suppress list --limit 1x: exit 2"
 ctl suppress list --limit 0 >/dev/null 2>&1; rc=$?
 is "$rc" 2 "suppress list --limit 0: exit 2"
 is "$(ctl suppress list --limit 1 | wc -l)" 1 "suppress list --limit 1: one entry"
+is "$(ctl suppress list --reas unsubscribe | cut -f3 | sort -u)" unsubscribe \
+    "suppress list --reas (an abbreviation getopt takes): only those entries"
 ctl suppress stats --day 2026-02-31 >/dev/null 2>&1; rc=$?
 is "$rc" 2 "suppress stats --day 2026-02-31 (no such day): exit 2"
 out=$(ctl suppress check --json gone@gmail.test 'no address' 2>/dev/null); rc=$?
