@@ -418,6 +418,14 @@ redis_cli ACL LOG RESET >/dev/null
 is "$rc" 1 "throttle status refused GET: exit 1 ($(grep -m1 '^provider ' "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "GET .*NOPERM" "with Redis' answer on stderr"
 
+# a report's text cannot forge classify's rows: a tab and a newline in an SES field
+sed 's/"complaintFeedbackType" *: *"abuse"/"complaintFeedbackType":"abuse\\tforged\\nx.eml\\t1"/' \
+    "$OUTPOST_SRCDIR/tests/data/bounces/lhost-amazonses-11.eml" >"$WORLD_TMP/forged.eml"
+like "$(cat "$WORLD_TMP/forged.eml")" 'abuse\\tforged' "(the report holds them)"
+out=$("$CTL_BIN" classify -k "$WORLD_TMP/forged.eml")
+is "$(wc -l <<<"$out") $(awk -F'\t' '{ print NF }' <<<"$out")" "1 10" \
+    "classify: they neither add a field nor start a row"
+
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
 ok 'grep -q "\"SCAN\"" $WORLD_DIR/monitor.log' "the listings walked the keys with SCAN"
