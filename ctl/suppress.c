@@ -489,6 +489,8 @@ do_purge(struct ctx *c, int argc, char **argv)
     (void) argv;
     if (argc != 0)
 	return sup_usage("purge");
+    if (before < 0)			/* the count to tell the purged ones by */
+	return redis_failed(c, "purge");
     if (sup_walk(c->store, c->now, count_one, &kept) < 0)
 	return redis_failed(c, "purge");
     printf("purged %lld expired entries, %lld left\n", before >= kept ? before - kept : 0, kept);

@@ -410,6 +410,18 @@ is "$rc" 1 "warmup status refused HGETALL: exit 1 ($(tail -1 "$WORLD_TMP/out"))"
 like "$(cat "$WORLD_TMP/err")" "HGETALL .*NOPERM" "with Redis' answer on stderr"
 is "$rc3" 2 "check-config --cluster refused HGETALL: exit 2, Redis not read ($(tail -1 "$WORLD_TMP/out3"))"
 like "$(cat "$WORLD_TMP/err3")" "NOPERM" "with Redis' answer on stderr"
+# ... nor HGET: the entry count that suppress purge tells the purged ones by (a list of
+# its own, with global entries only: it is read without HGET)
+sed 's/^\[redis\]$/[redis]\nprefix = purge:/' "$conf" >"$WORLD_TMP/purge.conf"
+pctl() { "$CTL_BIN" -c "$WORLD_TMP/purge.conf" "$@"; }
+pctl suppress add --expires 2020-01-01 purged@gmail.test >/dev/null
+pctl suppress add kept@gmail.test >/dev/null
+redis_cli ACL SETUSER ctl -hget >/dev/null
+pctl suppress purge >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +hget >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "suppress purge refused HGET: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "purge: .*NOPERM" "with Redis' answer on stderr"
 # ... nor GET: a rate limit's state in throttle status
 redis_cli ACL SETUSER ctl -get >/dev/null
 ctl throttle status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
