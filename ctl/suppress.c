@@ -122,8 +122,13 @@ parse_when(const char *s, long long now, long long *t)
     const char *why;
     long long ms;
 
-    if (sup_time_parse(s, strlen(s), t, &why) == 0)
-	return 0;
+    if (sup_time_parse(s, strlen(s), t, &why) == 0) {
+	if (*t > 0)
+	    return 0;
+	/* 0 is "never" inside: a time to expire at must be one */
+	msg_error("'%s': not a time to expire at (leave --expires out for never)", s);
+	return -1;
+    }
     if (confval_duration(s, &ms, &why) == 0 && ms > 0) {
 	*t = now + (ms + 999) / 1000;
 	return 0;

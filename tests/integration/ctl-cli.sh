@@ -380,6 +380,9 @@ is "$(ctl suppress list --reas unsubscribe | cut -f3 | sort -u)" unsubscribe \
     "suppress list --reas (an abbreviation getopt takes): only those entries"
 ctl suppress stats --day 2026-02-31 >/dev/null 2>&1; rc=$?
 is "$rc" 2 "suppress stats --day 2026-02-31 (no such day): exit 2"
+ctl suppress add --expires 0 zero@gmail.test >/dev/null 2>&1; rc=$?
+ctl suppress check zero@gmail.test >/dev/null 2>&1; rc2=$?
+is "$rc $rc2" "2 1" "suppress add --expires 0: exit 2, and no entry (not one that never expires)"
 out=$(ctl suppress check --json gone@gmail.test 'no address' 2>/dev/null); rc=$?
 is "$rc ${out:-nothing}" "2 nothing" "suppress check --json, a bad address: exit 2, no document cut short"
 ctl intake address 'no address' shop.test >/dev/null 2>&1; rc=$?
