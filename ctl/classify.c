@@ -37,6 +37,7 @@
 
 static char *read_file(const char *path, size_t *len, const char **why);
 static int classify_one(const char *path, int extra);
+static void put_field(const char *s, int tab);
 
 /* read_file - whole file into memory, refusing what the parser would */
 static char *
@@ -73,6 +74,20 @@ read_file(const char *path, size_t *len, const char **why)
     return buf;
 }
 
+/*
+ * put_field - one field of a row, after a tab unless it is the first: a
+ * control byte from the report (a tab or a newline in an SES JSON string)
+ * is shown as '?', so that it can neither start a field nor forge a row
+ */
+static void
+put_field(const char *s, int tab)
+{
+    if (tab)
+	putchar('\t');
+    for (; *s; s++)
+	putchar((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* classify_one - print the rows of one file */
 static int
 classify_one(const char *path, int extra)
@@ -96,12 +111,17 @@ classify_one(const char *path, int extra)
     for (i = 0; i < r.nrcpts; i++) {
 	const struct bounce_rcpt *rc = r.rcpts + i;
 
-	printf("%s\t%zu\t%s\t%s\t%s\t%s\t%s", base, i + 1, rc->status,
-	       rc->replycode, bounce_reason_name(rc->reason),
-	       rc->hard ? "true" : "false", rc->feedback_type);
-	if (extra)
-	    printf("\t%s\t%s\t%s", bounce_kind_name(r.kind), rc->addr,
-		   rc->diag);
+	put_field(base, 0);
+	printf("\t%zu", i + 1);
+	put_field(rc->status, 1);
+	put_field(rc->replycode, 1);
+	printf("\t%s\t%s", bounce_reason_name(rc->reason), rc->hard ? "true" : "false");
+	put_field(rc->feedback_type, 1);
+	if (extra) {
+	    printf("\t%s", bounce_kind_name(r.kind));
+	    put_field(rc->addr, 1);
+	    put_field(rc->diag, 1);
+	}
 	putchar('\n');
     }
     bounce_report_free(&r);

@@ -180,12 +180,15 @@ ctl_check_cluster(const struct outpost_conf *conf, int json)
 	sprintf(key, "%s{cluster}:node:%s", prefix, nodes[i].name);
 	r = rconn_commandv(rc, "HGETALL", key, NULL);
 	free(key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
 	    nodes[i].fields = r;
-	else if (r)
-	    freeReplyObject(r);
-	else {
-	    msg_error("redis: %s", rconn_error(rc));
+	} else if (r && r->type != REDIS_REPLY_ERROR) {
+	    freeReplyObject(r);		/* expired: the node is stale */
+	} else {
+	    /* a refused read says nothing of the node: not taken for expired */
+	    msg_error("redis: %s", r ? r->str : rconn_error(rc));
+	    if (r)
+		freeReplyObject(r);
 	    status = 2;
 	    goto done;
 	}

@@ -152,7 +152,7 @@ do_address(const struct outpost_conf *conf, int argc, char **argv)
     if (addr_normalize(arg[0], strlen(arg[0]), rcpt, sizeof(rcpt), &why) < 0
 	|| domain_normalize(arg[1], strlen(arg[1]), sender, sizeof(sender), &why) < 0) {
 	msg_error("%s", why);
-	return 1;
+	return 2;			/* a bad value, as usage errors */
     }
     if ((k = verp_keys_load(in->secret_file, 0, 0, err, sizeof(err))) == NULL) {
 	msg_error("%s", err);

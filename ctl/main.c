@@ -45,6 +45,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,24 @@ usage(void)
 {
     ctl_help_all(stderr);
     exit(2);
+}
+
+/*
+ * output_done - the exit status once standard output is flushed: a result
+ * that did not all reach it (a full disk, a reader gone with SIGPIPE
+ * ignored) is a failure, whatever the command made of it
+ */
+static int
+output_done(int rc)
+{
+    int err;
+
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+	return rc;
+    err = errno;
+    msg_error("standard output: %s", err ? strerror(err) : "write error");
+    return rc ? rc : 1;
 }
 
 /* ctl_load_conf - load the configuration or exit with its error */
@@ -201,7 +220,7 @@ main(int argc, char **argv)
 	switch (ch) {
 	case 'c': path = optarg; break;
 	case 'v': verbose++; break;
-	case 'h': ctl_help_all(stdout); return 0;
+	case 'h': ctl_help_all(stdout); return output_done(0);
 	default: usage();
 	}
     }
@@ -215,9 +234,9 @@ main(int argc, char **argv)
 	    continue;
 	if (ctl_help_wanted(argc, argv)) {
 	    ctl_help(stdout, c->name, argc > 1 && argv[1][0] != '-' ? argv[1] : NULL);
-	    return 0;
+	    return output_done(0);
 	}
-	return c->run(path, argc, argv);
+	return output_done(c->run(path, argc, argv));
     }
     msg_error("unknown command '%s'", argv[0]);
     usage();

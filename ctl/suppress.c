@@ -58,7 +58,7 @@
 struct sopts {
     char scope[DOMAIN_MAX];
     int scope_set;
-    int reason;
+    int reason, reason_set;
     long long expires;
     char source[SUP_SOURCE_MAX + 1];
     int force, strict, json;
@@ -122,8 +122,13 @@ parse_when(const char *s, long long now, long long *t)
     const char *why;
     long long ms;
 
-    if (sup_time_parse(s, strlen(s), t, &why) == 0)
-	return 0;
+    if (sup_time_parse(s, strlen(s), t, &why) == 0) {
+	if (*t > 0)
+	    return 0;
+	/* 0 is "never" inside: a time to expire at must be one */
+	msg_error("'%s': not a time to expire at (leave --expires out for never)", s);
+	return -1;
+    }
     if (confval_duration(s, &ms, &why) == 0 && ms > 0) {
 	*t = now + (ms + 999) / 1000;
 	return 0;
@@ -168,6 +173,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
     int ch;
     long long t;
     const char *why;
+    char *end;
 
     o->reason = SUP_MANUAL;
     optind = 0;
@@ -185,6 +191,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
 		msg_error("unknown reason '%s'", optarg);
 		return -1;
 	    }
+	    o->reason_set = 1;		/* list: show only those */
 	    break;
 	case 'e':
 	    if (parse_when(optarg, c->now, &o->expires) < 0)
@@ -201,7 +208,14 @@ parse_opts(struct ctx *c, int argc, char **argv)
 	case 'f': o->force = 1; break;
 	case 'x': o->strict = 1; break;
 	case 'j': o->json = 1; break;
-	case 'l': o->limit = atoll(optarg); break;
+	case 'l':
+	    errno = 0;
+	    o->limit = strtoll(optarg, &end, 10);
+	    if (errno || end == optarg || *end || o->limit < 1) {
+		msg_error("--limit %s: expected a number of entries, 1 or more", optarg);
+		return -1;
+	    }
+	    break;
 	case 'F':
 	    if (parse_domain_opt(optarg, o->sender, 1) < 0)
 		return -1;
@@ -313,6 +327,13 @@ do_check(struct ctx *c, int argc, char **argv)
 
     if (argc < 1)
 	return sup_usage("check");
+    /* every address first: a bad one must not cut a JSON document short */
+    for (i = 0; i < argc; i++) {
+	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
+	    msg_error("'%s': %s", argv[i], why);
+	    return 2;
+	}
+    }
     if (c->o.json) {
 	jsonw_init(&c->w, stdout);
 	jsonw_object(&c->w, NULL);
@@ -320,10 +341,7 @@ do_check(struct ctx *c, int argc, char **argv)
 	jsonw_array(&c->w, "addresses");
     }
     for (i = 0; i < argc; i++) {
-	if (addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why) < 0) {
-	    msg_error("'%s': %s", argv[i], why);
-	    return 2;
-	}
+	(void) addr_normalize(argv[i], strlen(argv[i]), addr, sizeof(addr), &why);
 	if ((n = sup_check(c->store, addr, c->o.sender, c->now, NULL, &hit)) < 0) {
 	    redis_failed(c, "check");
 	    return 2;
@@ -476,6 +494,8 @@ do_purge(struct ctx *c, int argc, char **argv)
     (void) argv;
     if (argc != 0)
 	return sup_usage("purge");
+    if (before < 0)			/* the count to tell the purged ones by */
+	return redis_failed(c, "purge");
     if (sup_walk(c->store, c->now, count_one, &kept) < 0)
 	return redis_failed(c, "purge");
     printf("purged %lld expired entries, %lld left\n", before >= kept ? before - kept : 0, kept);
@@ -542,17 +562,13 @@ cmd_suppress(const char *path, int argc, char **argv)
 {
     struct ctx c;
     const char *sub;
-    int first, rc, filter_reason;
+    int first, rc;
 
     if (argc < 2)
 	return sup_usage(NULL);
     sub = argv[1];
     memset(&c, 0, sizeof(c));
     c.now = (long long) time(NULL);
-    filter_reason = 0;
-    for (first = 2; first < argc; first++)	/* did the user give --reason? */
-	if (strncmp(argv[first], "--reason", 8) == 0)
-	    filter_reason = 1;
     if ((first = parse_opts(&c, argc - 1, argv + 1)) < 0)
 	return sup_usage(sub);
     argc -= first + 1;
@@ -568,7 +584,7 @@ cmd_suppress(const char *path, int argc, char **argv)
     else if (strcmp(sub, "check") == 0)
 	rc = do_check(&c, argc, argv);
     else if (strcmp(sub, "list") == 0)
-	rc = do_list(&c, argc, argv, filter_reason);
+	rc = do_list(&c, argc, argv, c.o.reason_set);
     else if (strcmp(sub, "import") == 0)
 	rc = argc > 1 ? sup_usage("import")
 	    : suppress_import(c.store, argc > 0 ? argv[0] : "-", c.o.strict,

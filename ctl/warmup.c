@@ -65,17 +65,34 @@ redis_now(struct rconn *rc, long long *sec, long long *usec)
     return ok ? 0 : -1;
 }
 
-/* get_str - a string value, or "" */
-static void
+/*
+ * read_failed - no reply, or an error reply (NOPERM, WRONGTYPE, LOADING...):
+ * said, and the state the command stands for is unknown, not empty
+ */
+static int
+read_failed(struct rconn *rc, redisReply *r, const char *cmd, const char *key)
+{
+    if (r && r->type != REDIS_REPLY_ERROR)
+	return 0;
+    msg_error("redis: %s %s: %s", cmd, key, r ? r->str : rconn_error(rc));
+    if (r)
+	freeReplyObject(r);
+    return 1;
+}
+
+/* get_str - a string value, or "" when there is none; -1 when the read failed */
+static int
 get_str(struct rconn *rc, const char *key, char *out, size_t len)
 {
     redisReply *r = rconn_commandv(rc, "GET", key, NULL);
 
     out[0] = '\0';
-    if (r && r->type == REDIS_REPLY_STRING)
+    if (read_failed(rc, r, "GET", key))
+	return -1;
+    if (r->type == REDIS_REPLY_STRING)
 	snprintf(out, len, "%s", r->str);
-    if (r)
-	freeReplyObject(r);
+    freeReplyObject(r);
+    return 0;
 }
 
 /* provider_json - a provider's use of a pool's day */
@@ -152,8 +169,11 @@ pool_text(const struct limits *l, const struct pool_rt *p, const char *start, lo
 	   p->nchain > 1 ? l->pools[p->chain[1]].name : "");
 }
 
-/* held - why outpost-logd holds the pool today, or "" (P{rl}:warmup:POOL:hold) */
-static void
+/*
+ * held - why outpost-logd holds the pool today, or "" (P{rl}:warmup:POOL:hold);
+ * -1 when the read failed
+ */
+static int
 held(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long today,
      char *why, size_t len)
 {
@@ -162,18 +182,23 @@ held(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long tod
 
     why[0] = '\0';
     if (limits_key(key, sizeof(key), l->prefix, "warmup", p->name, "hold") < 0)
-	return;
+	return 0;
     r = rconn_commandv(rc, "HMGET", key, "day", "why", NULL);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+    if (read_failed(rc, r, "HMGET", key))
+	return -1;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
 	&& r->element[0]->type == REDIS_REPLY_STRING && atol(r->element[0]->str) == today
 	&& r->element[1]->type == REDIS_REPLY_STRING)
 	snprintf(why, len, "%s", r->element[1]->str);
-    if (r)
-	freeReplyObject(r);
+    freeReplyObject(r);
+    return 0;
 }
 
-/* pool_status - one pool: text line(s), or a JSON row (w not NULL) */
-static void
+/*
+ * pool_status - one pool: text line(s), or a JSON row (w not NULL); -1, with
+ * nothing printed, when Redis could not be read
+ */
+static int
 pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long today,
 	    struct jsonw *w)
 {
@@ -184,11 +209,14 @@ pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, l
     redisReply *r;
     size_t i, n = 0;
 
-    get_str(rc, p->start_key, start, sizeof(start));
+    if (get_str(rc, p->start_key, start, sizeof(start)) < 0)
+	return -1;
     day = start[0] ? today - atol(start) + 1 : 0;
     cap = p->sched.n > 0 ? warmup_cap(&p->sched, start[0] ? day : 1) : 0;
     r = rconn_commandv(rc, "HGETALL", p->today_key, NULL);
-    if (r && r->type == REDIS_REPLY_ARRAY)
+    if (read_failed(rc, r, "HGETALL", p->today_key))
+	return -1;
+    if (r->type == REDIS_REPLY_ARRAY)
 	n = r->elements;
     for (i = 0; i + 1 < n; i += 2)
 	if (strcmp(r->element[i]->str, "day") == 0 && atol(r->element[i + 1]->str) == today)
@@ -196,7 +224,10 @@ pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, l
     for (i = 0; current && i + 1 < n; i += 2)
 	if (strcmp(r->element[i]->str, "used") == 0)
 	    used = atoll(r->element[i + 1]->str);
-    held(rc, l, p, today, why, sizeof(why));
+    if (held(rc, l, p, today, why, sizeof(why)) < 0) {
+	freeReplyObject(r);
+	return -1;
+    }
     if (w) {
 	jsonw_object(w, NULL);
 	pool_json(w, l, p, start, day, used);
@@ -228,8 +259,8 @@ pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, l
 	jsonw_end(w);
 	jsonw_end(w);
     }
-    if (r)
-	freeReplyObject(r);
+    freeReplyObject(r);
+    return 0;
 }
 
 /* warmup_status - every pool */
@@ -258,7 +289,8 @@ warmup_status(struct rconn *rc, const struct limits *l, int json)
 	    printf("no [pool NAME] configured\n");
     }
     for (i = 0; i < l->npools; i++)
-	pool_status(rc, l, &l->pools[i], today, json ? &w : NULL);
+	if (pool_status(rc, l, &l->pools[i], today, json ? &w : NULL) < 0)
+	    return 1;
     if (json) {
 	jsonw_end(&w);
 	jsonw_end(&w);
@@ -382,7 +414,8 @@ limit_row(const char *key, size_t len, void *arg)
     } else if (kind == 's') {
 	g = limits_sender_gcra(l, name);
     }
-    get_str(t->rc, key, tat, sizeof(tat));
+    if (get_str(t->rc, key, tat, sizeof(tat)) < 0)
+	return -1;
     tt = atoll(tat);
     t->n++;
     if (t->w) {

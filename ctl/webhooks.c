@@ -73,6 +73,20 @@ struct status {
     char node[256];			/* whose outpost-webhookd posts it; "" none */
 };
 
+/*
+ * refused - an error reply (NOPERM, WRONGTYPE, LOADING...) said and freed:
+ * the state it stands for is unknown, not empty
+ */
+static int
+refused(redisReply *r, const char *cmd, const char *key)
+{
+    if (r->type != REDIS_REPLY_ERROR)
+	return 0;
+    msg_error("webhooks: %s %s: %s", cmd, key, r->str);
+    freeReplyObject(r);
+    return 1;
+}
+
 /* group_info - pending and unread of the group "webhook"; -1 when unknown */
 static int
 group_info(struct rconn *rc, const char *stream, struct status *st)
@@ -83,11 +97,13 @@ group_info(struct rconn *rc, const char *stream, struct status *st)
     st->pending = st->unread = -1;
     if (r == NULL)
 	return -1;
-    if (r->type == REDIS_REPLY_ERROR) {	/* no stream yet: nothing to post */
-	st->pending = st->unread = 0;
+    if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "no such key")) {
+	st->pending = st->unread = 0;	/* no stream yet: nothing to post */
 	freeReplyObject(r);
 	return 0;
     }
+    if (refused(r, "XINFO GROUPS", stream))
+	return -2;
     for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
 	const redisReply *g = r->element[i];
 	long long pending = -1, unread = -1;
@@ -115,6 +131,8 @@ group_info(struct rconn *rc, const char *stream, struct status *st)
 	r = rconn_commandv(rc, "XLEN", stream, NULL);
 	if (r == NULL)
 	    return -1;
+	if (refused(r, "XLEN", stream))
+	    return -2;
 	st->pending = 0;
 	st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 	freeReplyObject(r);
@@ -122,7 +140,7 @@ group_info(struct rconn *rc, const char *stream, struct status *st)
     return 0;
 }
 
-/* read_status - one tenant's state; -1: Redis failed */
+/* read_status - one tenant's state; -1: Redis failed, -2: it refused (said) */
 static int
 read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
 	    struct status *st)
@@ -130,6 +148,7 @@ read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
     char stream[EVKEYS_MAX], dead[EVKEYS_MAX], state[EVKEYS_MAX], lease[EVKEYS_MAX];
     redisReply *r;
     size_t i;
+    int rv;
 
     memset(st, 0, sizeof(*st));
     st->tenant = t->named.name;
@@ -140,15 +159,23 @@ read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
     evkeys_lease(lease, sizeof(lease), prefix, t->named.name);
     if ((r = rconn_commandv(rc, "GET", lease, NULL)) == NULL)
 	return -1;
+    if (refused(r, "GET", lease))
+	return -2;
     if (r->type == REDIS_REPLY_STRING)
 	snprintf(st->node, sizeof(st->node), "%s", r->str);
     freeReplyObject(r);
-    if (group_info(rc, stream, st) < 0 || (r = rconn_commandv(rc, "XLEN", dead, NULL)) == NULL)
+    if ((rv = group_info(rc, stream, st)) < 0)
+	return rv;
+    if ((r = rconn_commandv(rc, "XLEN", dead, NULL)) == NULL)
 	return -1;
+    if (refused(r, "XLEN", dead))
+	return -2;
     st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
     if ((r = rconn_commandv(rc, "HGETALL", state, NULL)) == NULL)
 	return -1;
+    if (refused(r, "HGETALL", state))
+	return -2;
     for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
 	const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
 
@@ -209,7 +236,7 @@ webhooks_status(const struct outpost_conf *conf, struct rconn *rc, int json)
     struct status st;
     struct jsonw w;
     size_t i;
-    int n = 0;
+    int n = 0, rv;
 
     if (json) {
 	jsonw_init(&w, stdout);
@@ -221,8 +248,11 @@ webhooks_status(const struct outpost_conf *conf, struct rconn *rc, int json)
 
 	if (t->webhook_url == NULL)
 	    continue;
-	if (read_status(rc, conf->redis.prefix, t, &st) < 0)
+	if ((rv = read_status(rc, conf->redis.prefix, t, &st)) < 0) {
+	    if (rv == -1)
+		msg_error("webhooks: %s", rconn_error(rc));
 	    return 1;
+	}
 	show(&st, json ? &w : NULL, n++ == 0);
     }
     if (json) {
@@ -328,12 +358,11 @@ cmd_webhooks(const char *path, int argc, char **argv)
     }
     conf = ctl_load_conf(path);
     rc = rconn_new(&conf->redis);
-    if (strcmp(argv[1], "status") == 0)
-	rv = webhooks_status(conf, rc, argc == 3);
-    else
-	rv = webhooks_replay(conf, rc, argv[2], dead, since);
-    if (rv == 1)
+    if (strcmp(argv[1], "status") == 0) {
+	rv = webhooks_status(conf, rc, argc == 3);	/* says why itself */
+    } else if ((rv = webhooks_replay(conf, rc, argv[2], dead, since)) == 1) {
 	msg_error("webhooks: %s", rconn_error(rc));
+    }
     rconn_free(rc);
     conf_free(conf);
     return rv;

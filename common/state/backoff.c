@@ -377,6 +377,11 @@ walk_key(const char *key, size_t len, void *arg)
 	return 0;
     if ((h = rconn_commandv(w->rc, w->del ? "DEL" : "HGETALL", key, NULL)) == NULL)
 	return -1;
+    if (h->type == REDIS_REPLY_ERROR) {	/* refused (a write on a replica, OOM...) */
+	msg_warn("redis: %s %s: %s", w->del ? "DEL" : "HGETALL", key, h->str);
+	freeReplyObject(h);
+	return -1;
+    }
     if (w->del) {
 	w->count += h->type == REDIS_REPLY_INTEGER ? h->integer : 0;
     } else {

@@ -65,7 +65,8 @@
  *	the rate is replaced) in one script call.  backoff_list() calls fn
  *	for each backoff, backoff_clear() deletes those of a provider (NULL:
  *	all) on a pool (NULL: all) and returns how many, or -1.  Both use
- *	SCAN, never KEYS.
+ *	SCAN, never KEYS, and fail (-1) when Redis refuses a command with
+ *	an error reply, as when it cannot be reached.
  */
 #ifndef OUTPOST_BACKOFF_H
 #define OUTPOST_BACKOFF_H

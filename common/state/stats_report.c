@@ -46,7 +46,8 @@ parse_since(const char *s, long long now, long long *since)
 	if (m < 1 || m > 12 || d < 1 || d > 31 || h < 0 || h > 23)
 	    return -1;
 	*since = (long long) timegm(&tm);
-	return 0;
+	/* timegm() moves 2026-02-31 to March 3: a mistyped day, refused */
+	return tm.tm_mday == d && tm.tm_mon == m - 1 ? 0 : -1;
     }
     return -1;
 }

@@ -223,6 +223,16 @@ digits(const char *s, int n)
     return v;
 }
 
+/* month_days - the days of a month (1-12) of a Gregorian year */
+static int
+month_days(int year, int month)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return days[month - 1] + (month == 2 && leap);
+}
+
 /*
  * sup_time_parse - epoch seconds, "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ"
  * (or a space for the T); UTC always.  Must fit 32 bits unsigned.
@@ -253,7 +263,8 @@ sup_time_parse(const char *s, size_t len, long long *t, const char **why)
 	return (*why = "time is neither epoch seconds nor YYYY-MM-DD[THH:MM:SSZ]"), -1;
     memset(&tm, 0, sizeof(tm));
     if ((tm.tm_year = digits(s, 4)) < 1970 || (tm.tm_mon = digits(s + 5, 2)) < 1
-	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1 || tm.tm_mday > 31)
+	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1
+	|| tm.tm_mday > month_days(tm.tm_year, tm.tm_mon))
 	return (*why = "bad date"), -1;
     if (len == 20) {
 	if ((s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
@@ -333,7 +344,22 @@ csv_split(const char *line, size_t len, struct csv_field *f, int max,
     }
 }
 
-/* trim - strip blanks at both ends of a field */
+/*
+ * formula_guarded - does a field need (or, read, carry) the quote mark that
+ * keeps a spreadsheet from running it: one that starts with = + or -, or
+ * with a quote mark before one of those or another quote mark.  '@' starts
+ * only domain entries, whose letters, digits, '-' and '.' make no formula.
+ */
+static int
+formula_guarded(const char *s, size_t len)
+{
+    if (len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-'))
+	return 1;
+    return len > 1 && s[0] == '\'' && (s[1] == '=' || s[1] == '+' || s[1] == '-'
+				       || s[1] == '\'');
+}
+
+/* trim - strip blanks at both ends of a field, and the formula guard */
 static void
 trim(struct csv_field *f, const char **s, size_t *len)
 {
@@ -344,6 +370,8 @@ trim(struct csv_field *f, const char **s, size_t *len)
 	p++, n--;
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 	n--;
+    if (n > 0 && *p == '\'' && formula_guarded(p, n))
+	p++, n--;
     *s = p;
     *len = n;
 }
@@ -360,6 +388,13 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 	len--;
+    /*
+     * a byte order mark (a spreadsheet's "CSV UTF-8") opens a file without
+     * a header too: kept, it would become part of the first address, and
+     * that address would never be suppressed
+     */
+    if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+	line += 3, len -= 3;
     if (len >= SUP_CSV_LINE_MAX)
 	return (*why = "line too long"), -1;
     /* a row is text: a NUL would cut the address short once it is a C string */
@@ -374,6 +409,15 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 	goto out;
     }
     trim(&f[0], &s, &sl);
+    /* after blanks too: kept there, an export would write it first in the row */
+    while (sl > 0) {
+	size_t skip = isspace((unsigned char) *s) ? 1
+	    : sl >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	if (skip == 0)
+	    break;
+	s += skip, sl -= skip;
+    }
     if (sup_target_normalize(s, sl, e->target, sizeof(e->target), why) < 0)
 	goto out;
     trim(&f[1], &s, &sl);
@@ -438,6 +482,8 @@ csv_put(char *buf, size_t size, size_t at, const char *s, int comma)
 	PUTC(',');
     if (quote)
 	PUTC('"');
+    if (formula_guarded(s, strlen(s)))
+	PUTC('\'');
     for (; *s; s++) {
 	if (*s == '"')
 	    PUTC('"');

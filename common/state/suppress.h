@@ -163,7 +163,11 @@
  *	sup_csv_parse() reads one CSV row "address,reason,scope,time[,expires
  *	[,source]]" (RFC 4180 quoting; time and expires as epoch seconds or
  *	"YYYY-MM-DDTHH:MM:SSZ"; empty time = now; scope "" or "global" =
- *	global).  sup_csv_format() writes the same form.
+ *	global; a UTF-8 byte order mark before it is skipped).
+ *	sup_csv_format() writes the same form; a field that starts with = +
+ *	or -, or with ' before one of those or another ', gets a ' in front
+ *	so that a spreadsheet does not run it as a formula, and
+ *	sup_csv_parse() takes one ' off such a field.
  *	sup_csv_is_header() is true for a header row: its first field is
  *	"address" (after blanks and a UTF-8 byte order mark).
  *

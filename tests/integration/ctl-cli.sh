@@ -363,6 +363,84 @@ ctl backoff set 'quo"te' warm1 1h 1/m "$(printf 'bad \xff byte, tab\tand "quotes
 is "$(ctl backoff list --json | /usr/bin/python3 -c 'import json,sys; print(ascii([b["reason"] for b in json.load(sys.stdin)["backoffs"] if b["provider"]=="quo\"te"]))')" \
     "['bad \\ufffd byte, tab\\tand \"quotes\"']" "backoff list --json: a reason with an invalid byte, a tab and quotes"
 
+# ---------------------------------------------------------------- failures in the exit status
+# results that do not all reach standard output (a full disk) are a failure
+ctl suppress list >/dev/full 2>"$WORLD_TMP/err"; rc=$?
+is "$rc" 1 "suppress list onto a full disk: exit 1"
+like "$(cat "$WORLD_TMP/err")" "standard output: No space left on device" "and says why"
+"$CTL_BIN" version >/dev/full 2>/dev/null; rc=$?
+is "$rc" 1 "version onto a full disk: exit 1"
+# a value that is not one is a usage error, not a default
+ctl suppress list --limit 1x >/dev/null 2>&1; rc=$?
+is "$rc" 2 "suppress list --limit 1x: exit 2"
+ctl suppress list --limit 0 >/dev/null 2>&1; rc=$?
+is "$rc" 2 "suppress list --limit 0: exit 2"
+is "$(ctl suppress list --limit 1 | wc -l)" 1 "suppress list --limit 1: one entry"
+is "$(ctl suppress list --reas unsubscribe | cut -f3 | sort -u)" unsubscribe \
+    "suppress list --reas (an abbreviation getopt takes): only those entries"
+ctl suppress stats --day 2026-02-31 >/dev/null 2>&1; rc=$?
+is "$rc" 2 "suppress stats --day 2026-02-31 (no such day): exit 2"
+ctl suppress add --expires 0 zero@gmail.test >/dev/null 2>&1; rc=$?
+ctl suppress check zero@gmail.test >/dev/null 2>&1; rc2=$?
+is "$rc $rc2" "2 1" "suppress add --expires 0: exit 2, and no entry (not one that never expires)"
+out=$(ctl suppress check --json gone@gmail.test 'no address' 2>/dev/null); rc=$?
+is "$rc ${out:-nothing}" "2 nothing" "suppress check --json, a bad address: exit 2, no document cut short"
+ctl intake address 'no address' shop.test >/dev/null 2>&1; rc=$?
+is "$rc" 2 "intake address, a bad recipient: exit 2"
+# a command that Redis refuses (writes, with too few replicas) is a failure, not "none"
+redis_cli CONFIG SET min-replicas-to-write 9 >/dev/null
+ctl backoff clear testmail >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli CONFIG SET min-replicas-to-write 0 >/dev/null
+is "$rc" 1 "backoff clear refused by Redis: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "NOREPLICAS" "with Redis' answer on stderr"
+like "$(ctl backoff list)" "testmail +warm1" "and the backoff is still in force"
+# a read that Redis refuses (NOPERM) is not an empty state: webhooks status
+redis_cli ACL SETUSER ctl -xinfo >/dev/null
+ctl webhooks status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +xinfo >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "webhooks status refused XINFO: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "XINFO GROUPS .*NOPERM" "with Redis' answer on stderr"
+ctl webhooks status >/dev/null 2>&1; rc=$?
+is "$rc" 0 "and exit 0 once it may"
+# ... nor is HGETALL refused: warmup status, check-config --cluster
+redis_cli ACL SETUSER ctl -hgetall >/dev/null
+ctl warmup status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+ctl check-config --cluster >"$WORLD_TMP/out3" 2>"$WORLD_TMP/err3"; rc3=$?
+redis_cli ACL SETUSER ctl +hgetall >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "warmup status refused HGETALL: exit 1 ($(tail -1 "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "HGETALL .*NOPERM" "with Redis' answer on stderr"
+is "$rc3" 2 "check-config --cluster refused HGETALL: exit 2, Redis not read ($(tail -1 "$WORLD_TMP/out3"))"
+like "$(cat "$WORLD_TMP/err3")" "NOPERM" "with Redis' answer on stderr"
+# ... nor HGET: the entry count that suppress purge tells the purged ones by (a list of
+# its own, with global entries only: it is read without HGET)
+sed 's/^\[redis\]$/[redis]\nprefix = purge:/' "$conf" >"$WORLD_TMP/purge.conf"
+pctl() { "$CTL_BIN" -c "$WORLD_TMP/purge.conf" "$@"; }
+pctl suppress add --expires 2020-01-01 purged@gmail.test >/dev/null
+pctl suppress add kept@gmail.test >/dev/null
+redis_cli ACL SETUSER ctl -hget >/dev/null
+pctl suppress purge >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +hget >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "suppress purge refused HGET: exit 1 ($(cat "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "purge: .*NOPERM" "with Redis' answer on stderr"
+# ... nor GET: a rate limit's state in throttle status
+redis_cli ACL SETUSER ctl -get >/dev/null
+ctl throttle status >"$WORLD_TMP/out" 2>"$WORLD_TMP/err"; rc=$?
+redis_cli ACL SETUSER ctl +get >/dev/null
+redis_cli ACL LOG RESET >/dev/null
+is "$rc" 1 "throttle status refused GET: exit 1 ($(grep -m1 '^provider ' "$WORLD_TMP/out"))"
+like "$(cat "$WORLD_TMP/err")" "GET .*NOPERM" "with Redis' answer on stderr"
+
+# a report's text cannot forge classify's rows: a tab and a newline in an SES field
+sed 's/"complaintFeedbackType" *: *"abuse"/"complaintFeedbackType":"abuse\\tforged\\nx.eml\\t1"/' \
+    "$OUTPOST_SRCDIR/tests/data/bounces/lhost-amazonses-11.eml" >"$WORLD_TMP/forged.eml"
+like "$(cat "$WORLD_TMP/forged.eml")" 'abuse\\tforged' "(the report holds them)"
+out=$("$CTL_BIN" classify -k "$WORLD_TMP/forged.eml")
+is "$(wc -l <<<"$out") $(awk -F'\t' '{ print NF }' <<<"$out")" "1 10" \
+    "classify: they neither add a field nor start a row"
+
 # ---------------------------------------------------------------- no KEYS
 kill "$monitor_pid" 2>/dev/null
 ok 'grep -q "\"SCAN\"" $WORLD_DIR/monitor.log' "the listings walked the keys with SCAN"

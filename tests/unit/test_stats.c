@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "stats.h"
+#include "stats_report.h"
 
 static void
 test_fields(void **state)
@@ -131,6 +132,29 @@ test_state_bounded(void **state)
     stats_batch_free(b);
 }
 
+/* --since: a duration, a UTC date or hour; a day the month does not have is refused */
+static void
+test_since(void **state)
+{
+    struct stats_report r;
+    const char *why;
+    long long now = 1795880922LL;	/* 2026-11-28T14:28:42Z */
+
+    (void) state;
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "3d", now, &why), 0);
+    assert_int_equal(r.since, now - 3 * 86400);
+    stats_report_free(&r);
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "2026-11-27", now, &why), 0);
+    assert_int_equal(r.since, 1795737600LL);
+    stats_report_free(&r);
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "2026-11-27T10", now, &why), 0);
+    assert_int_equal(r.since, 1795737600LL + 10 * 3600);
+    stats_report_free(&r);
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "2026-11-31", now, &why), -1);
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "2026-02-29T10", now, &why), -1);
+    assert_int_equal(stats_report_init(&r, STATS_BY_PROVIDER, "2026-11-27T24", now, &why), -1);
+}
+
 int
 main(void)
 {
@@ -141,6 +165,7 @@ main(void)
 	cmocka_unit_test(test_cmd),
 	cmocka_unit_test(test_cluster),
 	cmocka_unit_test(test_state_bounded),
+	cmocka_unit_test(test_since),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

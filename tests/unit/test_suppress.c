@@ -186,6 +186,14 @@ test_times(void **state)
     assert_int_equal(sup_time_parse("2024-06-01", 10, &t, &why), 0);
     assert_int_equal(t, NOW - 12 * 3600);
     assert_int_equal(sup_time_parse("2024-13-01", 10, &t, &why), -1);
+    /* a day the month does not have is refused, not moved into the next month */
+    assert_int_equal(sup_time_parse("2026-02-31", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-02-29T12:00:00Z", 20, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-04-31", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-02-29", 10, &t, &why), 0);
+    assert_int_equal(sup_time_parse("2000-02-29", 10, &t, &why), 0);
+    assert_int_equal(sup_time_parse("2100-02-29", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2026-12-31", 10, &t, &why), 0);
     assert_int_equal(sup_time_parse("2024-06-01T25:00:00Z", 20, &t, &why), -1);
     assert_int_equal(sup_time_parse("99999999999", 11, &t, &why), -1);
     assert_int_equal(sup_time_parse("yesterday", 9, &t, &why), -1);
@@ -212,6 +220,15 @@ test_csv_rows(void **state)
     assert_string_equal(e.scope, "tenant.example");
     assert_int_equal(e.expires, 1719792000LL);
     assert_string_equal(e.source, "crm");
+
+    /* a spreadsheet's byte order mark opens a file without a header */
+    e = row_ok("\xef\xbb\xbf" "Alice@Example.ORG,hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
+    e = row_ok("\xef\xbb\xbf\"Alice@Example.ORG\",hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
+    /* nor after blanks, where it would survive an export and lose it on import */
+    e = row_ok(" \xef\xbb\xbf \xef\xbb\xbf\vAlice@Example.ORG,hard-bounce,global,1");
+    assert_string_equal(e.target, "alice@example.org");
 
     e = row_ok("\"\"\"odd, name\"\"@example.org\",manual,,");
     assert_string_equal(e.target, "\"odd, name\"@example.org");
@@ -266,7 +283,37 @@ test_csv_roundtrip(void **state)
     assert_int_equal(back.created, e.created);
     assert_int_equal(back.expires, e.expires);
     assert_string_equal(back.source, e.source);
+    /* a cell a spreadsheet would run as a formula is written after a quote mark */
+    strcpy(e.target, "=cmd|'/ccalc'!a0@example.org");
+    strcpy(e.source, "-x");
+    e.scope[0] = '\0';
+    e.expires = 0;
+    n = sup_csv_format(&e, buf, sizeof(buf));
+    assert_string_equal(buf, "'=cmd|'/ccalc'!a0@example.org,soft-bounce,global,"
+			"2024-06-01T12:00:00Z,,'-x\n");
+    back = row_ok(buf);
+    assert_string_equal(back.target, e.target);
+    assert_string_equal(back.source, e.source);
+    /* and a quote mark that would read as that guard gets one too */
+    strcpy(e.target, "'+1@example.org");
+    n = sup_csv_format(&e, buf, sizeof(buf));
+    assert_true(strncmp(buf, "''+1@example.org,", 17) == 0);
+    back = row_ok(buf);
+    assert_string_equal(back.target, "'+1@example.org");
+    strcpy(e.target, "'a@example.org");
+    n = sup_csv_format(&e, buf, sizeof(buf));
+    assert_true(strncmp(buf, "'a@example.org,", 15) == 0);
+    assert_string_equal(row_ok(buf).target, "'a@example.org");
+    /* a domain entry cannot hold a formula: written as it is */
+    strcpy(e.target, "@example.net");
+    n = sup_csv_format(&e, buf, sizeof(buf));
+    assert_true(strncmp(buf, "@example.net,", 13) == 0);
     /* a short buffer is never overrun and the full length is reported */
+    strcpy(e.target, "\"a,b\"@example.org");
+    strcpy(e.scope, "tenant.example");
+    e.expires = NOW + 86400;
+    strcpy(e.source, "dsn");
+    n = sup_csv_format(&e, buf, sizeof(buf));
     assert_int_equal(sup_csv_format(&e, buf, 10), n);
     assert_int_equal(strlen(buf), 9);
 }
