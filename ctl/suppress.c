@@ -37,6 +37,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,13 +454,22 @@ do_export(struct ctx *c, int argc, char **argv)
 {
     struct list_state ls = {c, 0, 0, stdout};
     static char buf[1 << 16];
-    int rc;
+    int rc, fd = -1;
 
     if (argc > 1)
 	return sup_usage("export");
+
+    /*
+     * The list names people: a new file is readable by its owner only,
+     * whatever the umask (an existing one keeps its mode, as with a shell's
+     * redirection).
+     */
     if (argc == 1 && strcmp(argv[0], "-") != 0
-	&& (ls.fp = fopen(argv[0], "w")) == NULL) {
+	&& ((fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0
+	    || (ls.fp = fdopen(fd, "w")) == NULL)) {
 	msg_error("%s: %s", argv[0], strerror(errno));
+	if (fd >= 0)
+	    close(fd);
 	return 1;
     }
     setvbuf(ls.fp, buf, _IOFBF, sizeof(buf));

@@ -245,6 +245,13 @@ is "$(ctl suppress stats --day "$day" | tail -n +2)" "$(tail -n +2 "$WORLD_TMP/t
 # CSV: an export imports again as it is; rows in the older time forms still import
 is "$(head -1 "$WORLD_TMP/export.csv")" "address,reason,scope,time,expires,source" "export header"
 is "$(check_times "$WORLD_TMP/export.csv")" "" "export: times in RFC 3339 UTC"
+rm -f "$WORLD_TMP/export-new.csv"
+(umask 022 && ctl suppress export "$WORLD_TMP/export-new.csv" 2>/dev/null)
+is "$(stat -c %a "$WORLD_TMP/export-new.csv")" 600 "export: a new file is the owner's only, whatever the umask"
+install -m 0640 /dev/null "$WORLD_TMP/export-old.csv"
+ctl suppress export "$WORLD_TMP/export-old.csv" 2>/dev/null
+is "$(stat -c %a "$WORLD_TMP/export-old.csv")" 640 "export: an existing file keeps its mode"
+is "$(cmp "$WORLD_TMP/export-new.csv" "$WORLD_TMP/export-old.csv" && echo same)" same "export: same rows either way"
 ctl suppress import --strict "$WORLD_TMP/export.csv" 2>"$WORLD_TMP/err"
 is "$?" 0 "the export imports again with --strict ($(cat "$WORLD_TMP/err"))"
 printf 'address,reason,scope,time,expires,source\nold1@gmail.test,manual,global,1780000000,,\nold2@gmail.test,manual,global,2026-05-01,,\nold3@gmail.test,manual,global,2026-05-01 10:00:00Z,2036-05-01T00:00:00Z,x\n' \
