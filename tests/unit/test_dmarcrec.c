@@ -95,6 +95,15 @@ test_dmarc(void **state)
     d = dmarc_ok("v=DMARC1; rua=mailto:x@example.com");
     assert_int_equal(d.p, DMARC_P_NONE);
     assert_non_null(strstr(d.note, "p= is missing"));
+    /* one usable URI is enough; the others are noted as skipped */
+    d = dmarc_ok("v=DMARC1; rua=mailto:x@example.com, bogus");
+    assert_int_equal(d.p, DMARC_P_NONE);
+    d = dmarc_ok("v=DMARC1; p=none; rua=bogus,mailto:x@example.com");
+    assert_non_null(strstr(d.note, "'bogus'"));
+    assert_null(strstr(d.note, "no usable"));
+    d = dmarc_ok("v=DMARC1; p=none; rua=bogus");
+    assert_non_null(strstr(d.note, "no usable"));
+    dmarc_bad("v=DMARC1; rua=bogus, mailto:", "p= (the policy) is missing");
     d = dmarc_ok("v=DMARC1; p=none; foo=bar");
     assert_non_null(strstr(d.note, "unknown tag 'foo'"));
 
