@@ -369,14 +369,14 @@ domcheck_dkim_record(const struct keyentry *e, const char *name, const char *txt
     else if (strcmp((p = strip_ws(v)), b64) != 0)
 	snprintf(why, whylen, "%s: key mismatch: the published p= is not "
 		 "the public half of the private key %s", name, e->keyfile);
+    else if ((v = taglist_get(&tl, "h")) != NULL && strstr(v, "sha256") == NULL)
+	snprintf(why, whylen, "%s: h=%s excludes sha256, the hash Outpost "
+		 "signs with", name, v);	/* before t=y: no signature verifies */
     else if ((v = taglist_get(&tl, "t")) != NULL && strchr(v, 'y')) {
 	snprintf(why, whylen, "%s: key matches %s but t=y (testing): "
 		 "receivers treat signed mail as unsigned", name, e->keyfile);
 	st = DOMCHECK_WARN;
     }
-    else if ((v = taglist_get(&tl, "h")) != NULL && strstr(v, "sha256") == NULL)
-	snprintf(why, whylen, "%s: h=%s excludes sha256, the hash Outpost "
-		 "signs with", name, v);
     else {
 	snprintf(why, whylen, "%s: published key matches %s (%s)", name,
 		 e->keyfile, dkim_alg_name(e->alg));
