@@ -702,25 +702,35 @@ verify_ptr(struct verify *vf)
 
 /* ---------------------------------------------------------------- return-path */
 
-/* mx_reaches_relay - is an MX host the relay, by name or by address? */
+/*
+ * mx_reaches_relay - is an MX host the relay, by name or by address?  1 yes,
+ * 0 no, -1 DNS trouble (its status in *trouble)
+ */
 static int
-mx_reaches_relay(struct verify *vf, const char *host)
+mx_reaches_relay(struct verify *vf, const char *host, enum dnsq_status *trouble)
 {
     struct dnsq_result r;
+    enum dnsq_status st;
     size_t i, j;
-    int type, hit = 0;
+    int type, hit = 0, bad = 0;
 
     if (vf->o->relay_host && strcasecmp(host, vf->o->relay_host) == 0)
 	return 1;
+    if (strcmp(host, ".") == 0)
+	return 0;			/* a null MX (RFC 7505): no host to ask */
     for (type = DNSQ_T_A; type != 0 && !hit; type = type == DNSQ_T_A ? DNSQ_T_AAAA : 0) {
-	dnsq_lookup(vf->dq, host, type, &r);
+	st = dnsq_lookup(vf->dq, host, type, &r);
+	if (dnsq_trouble(st) && !bad) {
+	    *trouble = st;
+	    bad = 1;
+	}
 	for (i = 0; i < r.n; i++)
 	    for (j = 0; j < vf->o->ips.n; j++)
 		if (strcmp(r.v[i], vf->o->ips.v[j]) == 0)
 		    hit = 1;
 	dnsq_result_free(&r);
     }
-    return hit;
+    return hit ? 1 : bad ? -1 : 0;
 }
 
 /* verify_return_path - MX at the relay, SPF passing */
@@ -729,9 +739,11 @@ verify_return_path(struct verify *vf)
 {
     const struct onboard *o = vf->o;
     struct dnsq_result r;
-    enum dnsq_status st;
+    enum dnsq_status st, why = DNSQ_OK;
     char mxval[DOMAIN_MAX + 8];
+    const char *unresolved = NULL;
     size_t i;
+    int reach = 0;
 
     if (o->no_bounce_domain) {
 	report(vf, "return-path", V_WARN,
@@ -751,12 +763,22 @@ verify_return_path(struct verify *vf)
 	       "%s: no MX record (%s): bounces cannot reach the relay", o->return_path,
 	       dnsq_status_text(st));
     } else {
-	for (i = 0; i < r.n; i++)
-	    if (mx_reaches_relay(vf, r.v[i]))
+	for (i = 0; i < r.n; i++) {
+	    if ((reach = mx_reaches_relay(vf, r.v[i], &st)) > 0)
 		break;
+	    if (reach < 0 && unresolved == NULL) {
+		unresolved = r.v[i];
+		why = st;
+	    }
+	}
 	if (i < r.n)
 	    report(vf, "return-path", V_PASS, NULL, "%s: MX %s reaches the relay",
 		   o->return_path, r.v[i]);
+	else if (unresolved)
+	    /* its addresses are unknown: it may be the relay */
+	    report(vf, "return-path", V_FAIL, dnsfix_trouble(unresolved),
+		   "%s: MX %s: DNS trouble resolving it: %s", o->return_path, unresolved,
+		   dnsq_status_text(why));
 	else
 	    report(vf, "return-path", V_FAIL,
 		   onboard_zone_line(o->return_path, o->ttl, "MX", mxval),

@@ -103,6 +103,10 @@ dns_txt s1._domainkey.rpbad.test "v=DKIM1; k=rsa; p=$pub_rsa"
 sed -i '/mx-host=bounce.rpbad.test/d' "$WORLD_DIR/dns/records.conf"
 dns_mx bounce.rpbad.test mx.elsewhere.test
 dns_a mx.elsewhere.test 192.0.2.50
+# rptrouble.test: the return-path MX host is under broken.test (SERVFAIL)
+publish_good rptrouble.test
+sed -i '/mx-host=bounce.rptrouble.test/d' "$WORLD_DIR/dns/records.conf"
+dns_mx bounce.rptrouble.test mx.broken.test
 
 # broken.test: its name server answers SERVFAIL; slow.test: nothing answers
 cat >"$WORLD_DIR/servfail.py" <<'EOF'
@@ -230,6 +234,10 @@ out=$(ctl verify x.broken.test); rc=$?
 is "$rc" 1 "SERVFAIL: exit 1"
 like "$out" "fail  spf +x.broken.test: DNS trouble: TXT lookup for x.broken.test: server failure \\(SERVFAIL\\)" "SERVFAIL reported as such"
 unlike "$out" "no SPF record|no DMARC record|no MX record|no key record|no PTR" "never as a missing record"
+out=$(ctl verify --ip 192.0.2.2 rptrouble.test)
+like "$out" "fail  return-path +bounce.rptrouble.test: MX mx.broken.test: DNS trouble resolving it: server failure \\(SERVFAIL\\)" \
+    "an MX host that does not resolve for DNS trouble is DNS trouble"
+unlike "$out" "does not reach the relay" "not an MX elsewhere"
 json=$(ctl verify --json x.broken.test)
 is "$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(sum("SERVFAIL" in c["detail"] for c in d["checks"]) >= 3)' <<<"$json")" \
    "True" "SERVFAIL in the JSON details of spf, dmarc and return-path"
