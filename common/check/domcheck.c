@@ -783,7 +783,7 @@ verify_return_path(struct verify *vf)
 	    report(vf, "return-path", V_FAIL,
 		   onboard_zone_line(o->return_path, o->ttl, "MX", mxval),
 		   "%s: MX %s%s does not reach the relay (%s)", o->return_path,
-		   r.v[0][0] ? r.v[0] : ". (null MX)", r.n > 1 ? " ..." : "",
+		   strcmp(r.v[0], ".") != 0 ? r.v[0] : ". (null MX)", r.n > 1 ? " ..." : "",
 		   o->relay_host ? o->relay_host : "no [dns] relay_hostname, no relay address");
     }
     dnsq_result_free(&r);

@@ -103,6 +103,10 @@ dns_txt s1._domainkey.rpbad.test "v=DKIM1; k=rsa; p=$pub_rsa"
 sed -i '/mx-host=bounce.rpbad.test/d' "$WORLD_DIR/dns/records.conf"
 dns_mx bounce.rpbad.test mx.elsewhere.test
 dns_a mx.elsewhere.test 192.0.2.50
+# nullmx.test: the return-path domain takes no mail (RFC 7505)
+publish_good nullmx.test
+sed -i '/mx-host=bounce.nullmx.test/d' "$WORLD_DIR/dns/records.conf"
+dns_mx bounce.nullmx.test . 0
 # rptrouble.test: the return-path MX host is under broken.test (SERVFAIL)
 publish_good rptrouble.test
 sed -i '/mx-host=bounce.rptrouble.test/d' "$WORLD_DIR/dns/records.conf"
@@ -218,6 +222,9 @@ like "$out" 'fix: good.test.*"v=spf1 ip4:192.0.2.2 ip4:192.0.2.3 ip4:192.0.2.4 -
 
 out=$(ctl verify rpbad.test)
 like "$out" "fail  return-path +bounce.rpbad.test: MX mx.elsewhere.test does not reach the relay" "return-path MX elsewhere"
+out=$(ctl verify --ip 192.0.2.2 nullmx.test)
+like "$out" "fail  return-path +bounce.nullmx.test: MX \\. \\(null MX\\) does not reach the relay" \
+    "a null MX is named as such"
 
 # ---------------------------------------------------------------- no bounce domain
 sed '/^\[intake\]/,/^secret_file/d' "$conf" >"$WORLD_TMP/nobounce.conf"
