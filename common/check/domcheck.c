@@ -654,10 +654,10 @@ verify_ptr_one(struct verify *vf, const char *ip)
     const struct onboard *o = vf->o;
     struct dnsq_result r;
     enum dnsq_status st;
-    char rev[80], seen[512], fixval[DOMAIN_MAX + 4];
-    const char *host = o->relay_host;
+    char rev[80], seen[512], more[512], why[512], fixval[DOMAIN_MAX + 4];
+    const char *host = o->relay_host, *trouble = NULL;
     size_t i;
-    int fwd = 0, trouble = 0;
+    int fwd = 0;
 
     if (dnsq_reverse_name(ip, rev, sizeof(rev)) < 0)
 	return;
@@ -669,9 +669,14 @@ verify_ptr_one(struct verify *vf, const char *ip)
 	report(vf, "ptr", V_FAIL, onboard_zone_line(rev, o->ttl, "PTR", fixval),
 	       "%s: no PTR record (%s)", ip, dnsq_status_text(st));
     } else {
-	for (i = 0; i < r.n && fwd <= 0; i++)
-	    if ((fwd = ptr_forward(vf, r.v[i], ip, seen, sizeof(seen))) < 0)
-		trouble = 1;
+	/* what the first name resolves to is what a mismatch shows */
+	for (i = 0; i < r.n && fwd <= 0; i++) {
+	    fwd = ptr_forward(vf, r.v[i], ip, i ? more : seen, sizeof(seen));
+	    if (fwd < 0 && trouble == NULL) {
+		trouble = r.v[i];
+		snprintf(why, sizeof(why), "%s", i ? more : seen);
+	    }
+	}
 	if (fwd > 0 && r.n > 1)
 	    report(vf, "ptr", V_WARN, NULL, "%s: %zu PTR records; receivers may pick any",
 		   ip, r.n);
@@ -679,8 +684,8 @@ verify_ptr_one(struct verify *vf, const char *ip)
 	    report(vf, "ptr", V_PASS, NULL, "%s -> %s -> %s%s", ip, r.v[i - 1], ip,
 		   host && strcasecmp(r.v[i - 1], host) != 0 ? " (not [dns] relay_hostname)" : "");
 	else if (trouble)
-	    report(vf, "ptr", V_FAIL, dnsfix_trouble(r.v[0]), "%s: PTR %s, DNS trouble "
-		   "resolving it back: %s", ip, r.v[0], seen);
+	    report(vf, "ptr", V_FAIL, dnsfix_trouble(trouble), "%s: PTR %s, DNS trouble "
+		   "resolving it back: %s", ip, trouble, why);
 	else
 	    report(vf, "ptr", V_FAIL, onboard_zone_line(r.v[0], o->ttl,
 			strchr(ip, ':') ? "AAAA" : "A", ip),

@@ -54,6 +54,11 @@ echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
 dns_a relay.test 192.0.2.2
 dns_a relay3.test 192.0.2.9
 dns_ptr 192.0.2.3 relay3.test
+# 192.0.2.5 has two PTR names, neither resolving back to it
+dns_a relay5a.test 192.0.2.51
+dns_a relay5b.test 192.0.2.52
+dns_ptr 192.0.2.5 relay5a.test
+dns_ptr 192.0.2.5 relay5b.test
 
 # good.test: everything right
 publish_good() {    # DOMAIN [DMARC]
@@ -219,6 +224,9 @@ like "$out" "fail  ptr +192.0.2.4: no PTR record" "missing PTR"
 like "$out" "fix: 4.2.0.192.in-addr.arpa.	3600	IN	PTR	relay.test." "with the PTR to publish"
 like "$out" "fail  spf +good.test: 192.0.2.4 is not authorised: SPF fail" "unlisted address fails SPF"
 like "$out" 'fix: good.test.*"v=spf1 ip4:192.0.2.2 ip4:192.0.2.3 ip4:192.0.2.4 -all"' "fix adds the address before -all"
+out=$(ctl verify --ip 192.0.2.5 good.test)
+like "$out" "fail  ptr +192.0.2.5: PTR mismatch: the PTR name (relay5a.test resolves to 192.0.2.51|relay5b.test resolves to 192.0.2.52), not to 192.0.2.5" \
+    "several PTR names: the one named with its own addresses"
 
 out=$(ctl verify rpbad.test)
 like "$out" "fail  return-path +bounce.rpbad.test: MX mx.elsewhere.test does not reach the relay" "return-path MX elsewhere"
