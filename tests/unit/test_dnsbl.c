@@ -105,6 +105,8 @@ test_classify(void **state)
     char *refused[] = {"127.0.0.2", "127.255.255.254"};
     char *odd[] = {"192.0.2.80"};
     char *outside[] = {"127.0.0.1"};
+    char *other127[] = {"127.0.0.3"};
+    char *spamhaus_error[] = {"127.255.255.254"};
     struct dnsq_result a;
     const char *code, *why;
 
@@ -127,11 +129,28 @@ test_classify(void **state)
     assert_string_equal(code, "192.0.2.80");
     a = answer(DNSQ_OK, outside, 1);
     assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
-    /* without listed codes any 127/8 answer is a listing */
+    /* without listed codes any 127/8 answer is a listing ... */
     b.listed.n = 0;
+    a = answer(DNSQ_OK, other127, 1);
     assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_LISTED);
     a = answer(DNSQ_OK, odd, 1);
     assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
+    /*
+     * ... but the lists' error answers, even without refused codes: 127.0.0.1
+     * (RFC 5782 5: never an entry) and Spamhaus' 127.255.255.0/24
+     */
+    b.refused.n = 0;
+    a = answer(DNSQ_OK, outside, 1);
+    assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
+    assert_string_equal(code, "127.0.0.1");
+    a = answer(DNSQ_OK, spamhaus_error, 1);
+    assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
+    assert_string_equal(code, "127.255.255.254");
+    assert_non_null(strstr(why, "error"));
+    a = answer(DNSQ_OK, refused, 2);
+    assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
+    assert_string_equal(code, "127.255.255.254");
+    b.refused.n = 1;
     /* DNS trouble is never clean */
     a = answer(DNSQ_SERVFAIL, NULL, 0);
     assert_int_equal(dnsbl_classify(&b, &a, &code, &why), DNSBL_UNKNOWN);
