@@ -208,8 +208,14 @@ dmarcrec_parse(const char *buf, size_t len, struct dmarc_record *d, char *err,
     }
     if ((v = taglist_get(&tl, "sp")) != NULL
 	&& (d->sp = parse_policy(v)) == DMARC_P_UNSET) {
-	snprintf(err, errlen, "sp='%.40s' is not none, quarantine or reject", v);
-	goto fail;
+	/* RFC 7489 6.6.3: as an invalid p= */
+	if (!rua_ok) {
+	    snprintf(err, errlen, "sp='%.40s' is not none, quarantine or reject", v);
+	    goto fail;
+	}
+	d->p = DMARC_P_NONE;
+	d->note[0] = '\0';
+	note(d, "sp= is invalid ('%.40s'): receivers treat the record as p=none", v);
     }
     if (check_mode(taglist_get(&tl, "adkim"), &d->adkim) < 0
 	|| check_mode(taglist_get(&tl, "aspf"), &d->aspf) < 0) {

@@ -104,6 +104,11 @@ test_dmarc(void **state)
     d = dmarc_ok("v=DMARC1; p=none; rua=bogus");
     assert_non_null(strstr(d.note, "no usable"));
     dmarc_bad("v=DMARC1; rua=bogus, mailto:", "p= (the policy) is missing");
+    /* RFC 7489 6.6.3: so does an invalid sp=, the record's policies unused */
+    d = dmarc_ok("v=DMARC1; p=reject; sp=all; rua=mailto:x@example.com");
+    assert_int_equal(d.p, DMARC_P_NONE);
+    assert_int_equal(d.sp, DMARC_P_UNSET);
+    assert_non_null(strstr(d.note, "sp= is invalid"));
     d = dmarc_ok("v=DMARC1; p=none; foo=bar");
     assert_non_null(strstr(d.note, "unknown tag 'foo'"));
 
