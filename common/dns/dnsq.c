@@ -123,11 +123,15 @@ enum dnsq_status
 dnsq_lookup(struct dnsq *q, const char *name, int type, struct dnsq_result *res)
 {
     HEADER *hp = (HEADER *) q->buf;
+    unsigned char wire[NS_MAXCDNAME];
     int len;
 
     memset(res, 0, sizeof(*res));
     if (!q->ok)
 	return res->status = DNSQ_ERROR;
+    /* a label over 63 octets or a name over 253: no such name can exist */
+    if (ns_name_pton(name, wire, sizeof(wire)) < 0)
+	return res->status = DNSQ_NXDOMAIN;
     memset(q->buf, 0, sizeof(HEADER));
     len = res_nquery(&q->rs, name, ns_c_in, type, q->buf, ANSWER_MAX);
     if (len < 0) {

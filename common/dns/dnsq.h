@@ -33,7 +33,8 @@
  *	DNSQ_NXDOMAIN (no such name), DNSQ_NODATA (the name exists, no record
  *	of this type), DNSQ_SERVFAIL, DNSQ_TIMEOUT (no answer), DNSQ_ERROR
  *	(refused, malformed, ...).  Only NXDOMAIN and NODATA mean "missing";
- *	dnsq_trouble() is true for the others.
+ *	dnsq_trouble() is true for the others.  A name no query can carry (a
+ *	label over 63 octets, over 253 in all) is not asked: NXDOMAIN.
  *
  *	At most DNSQ_MAX_RECORDS records are kept per answer.
  *

@@ -311,6 +311,31 @@ test_answer_names(void **state)
     assert_int_equal(parsed(q, astray, 2, out, sizeof(out)), -1);
 }
 
+static void
+test_unaskable(void **state)
+{
+    struct dnsq *q = dnsq_new();
+    struct dnsq_result r;
+    char name[400];
+    size_t i;
+
+    (void) state;
+    /* a label of 64 octets: no query can carry it, no such name exists */
+    memset(name, 'a', 64);
+    strcpy(name + 64, ".example");
+    assert_int_equal(dnsq_lookup(q, name, DNSQ_T_TXT, &r), DNSQ_NXDOMAIN);
+    dnsq_result_free(&r);
+    /* a name of more than 253 octets */
+    for (i = 0; i < 5; i++) {
+	memset(name + i * 60, 'b', 59);
+	name[i * 60 + 59] = '.';
+    }
+    strcpy(name + 300, "example");
+    assert_int_equal(dnsq_lookup(q, name, DNSQ_T_A, &r), DNSQ_NXDOMAIN);
+    dnsq_result_free(&r);
+    dnsq_free(q);
+}
+
 int
 main(void)
 {
@@ -321,6 +346,7 @@ main(void)
 	cmocka_unit_test(test_codes),
 	cmocka_unit_test(test_delist),
 	cmocka_unit_test(test_answer_names),
+	cmocka_unit_test(test_unaskable),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
