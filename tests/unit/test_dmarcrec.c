@@ -36,6 +36,16 @@ dmarc_bad(const char *rec, const char *needle)
 	fail_msg("'%s': error '%s' lacks '%s'", rec, err, needle);
 }
 
+/* printable - no control character in s */
+static int
+printable(const char *s)
+{
+    for (; *s; s++)
+	if ((unsigned char) *s < 0x20 || *s == 0x7f)
+	    return 0;
+    return 1;
+}
+
 static void
 test_taglist(void **state)
 {
@@ -62,6 +72,13 @@ test_taglist(void **state)
     assert_int_equal(taglist_parse("a-b=1", 5, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=\x01", 3, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=b\0c", 5, &tl, err, sizeof(err)), -1);
+    /* a record's control characters do not reach the message (a terminal's) */
+    assert_int_equal(taglist_parse("a=1; \x1b[2J", 8, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
+    assert_int_equal(taglist_parse("\x1b[2J=1", 7, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
+    assert_int_equal(taglist_parse("a\x1b[2J=1", 8, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
 }
 
 static void
