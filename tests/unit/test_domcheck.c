@@ -14,6 +14,7 @@
 
 #include "domcheck.h"
 #include "keytable.h"
+#include "onboard.h"
 
 static struct keyentry entry;
 static char *pub;			/* the entry's public key, base64 */
@@ -75,11 +76,27 @@ test_dkim_record(void **state)
     assert_int_equal(judge("v=DKIM1; k=rsa; ", 1, why, sizeof(why)), DOMCHECK_FAIL);
 }
 
+static void
+test_zone_line(void **state)
+{
+    char *line;
+
+    (void) state;
+    line = onboard_zone_line("_dmarc.example.com", 3600, "TXT", "v=DMARC1; \"p\"=\\none");
+    assert_string_equal(line, "_dmarc.example.com.\t3600\tIN\tTXT\t\"v=DMARC1; \\\"p\\\"=\\\\none\"");
+    free(line);
+    /* a published record's other bytes as \DDD: a zone file's way, no escape sequence */
+    line = onboard_zone_line("_dmarc.example.com", 60, "TXT", "v=DMARC1; p=none\x1b[2J\x7f\xc3");
+    assert_string_equal(line, "_dmarc.example.com.\t60\tIN\tTXT\t\"v=DMARC1; p=none\\027[2J\\127\\195\"");
+    free(line);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_dkim_record),
+	cmocka_unit_test(test_zone_line),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
