@@ -111,6 +111,7 @@ taglist_parse(const char *buf, size_t len, struct taglist *tl, char *err,
 	      size_t errlen)
 {
     const char *p = buf, *end = buf + len, *semi, *s, *e, *eq, *ns, *ne, *vs, *ve;
+    char *q;
 
     memset(tl, 0, sizeof(*tl));
     if (len > TAGLIST_MAX_LEN) {
@@ -149,6 +150,9 @@ taglist_parse(const char *buf, size_t len, struct taglist *tl, char *err,
 	trim(&vs, &ve);
 	tl->name[tl->n] = xstrndup(ns, (size_t) (ne - ns));
 	tl->value[tl->n] = xstrndup(vs, (size_t) (ve - vs));
+	/* folding white space unfolds: no line break in a value shown or logged */
+	for (q = tl->value[tl->n]; (q = strpbrk(q, "\r\n")) != NULL; q++)
+	    *q = ' ';
 	tl->n++;
 	if (taglist_get(tl, tl->name[tl->n - 1]) != tl->value[tl->n - 1]) {
 	    snprintf(err, errlen, "tag '%s' given twice", tl->name[tl->n - 1]);

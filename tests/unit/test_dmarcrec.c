@@ -72,6 +72,10 @@ test_taglist(void **state)
     assert_int_equal(taglist_parse("a-b=1", 5, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=\x01", 3, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=b\0c", 5, &tl, err, sizeof(err)), -1);
+    /* folding white space inside a value unfolds: no line break reaches a message */
+    assert_int_equal(taglist_parse("a=x\r\n y; b=1", 12, &tl, err, sizeof(err)), 0);
+    assert_string_equal(taglist_get(&tl, "a"), "x   y");
+    taglist_free(&tl);
     /* a record's control characters do not reach the message (a terminal's) */
     assert_int_equal(taglist_parse("a=1; \x1b[2J", 8, &tl, err, sizeof(err)), -1);
     assert_true(printable(err));
