@@ -93,6 +93,12 @@ tests_unit_test_spfdns_SOURCES = tests/unit/test_spfdns.c
 tests_unit_test_spfdns_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spfdns_LDADD = $(CHECK_LIBS) $(UNIT_LIBS)
 
+# the dkim check of one published key record (common/check/domcheck.c)
+UNIT_TESTS += tests/unit/test_domcheck
+tests_unit_test_domcheck_SOURCES = tests/unit/test_domcheck.c
+tests_unit_test_domcheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_domcheck_LDADD = $(CHECK_LIBS) $(UNIT_LIBS)
+
 # the Prometheus text writer
 UNIT_TESTS += tests/unit/test_prom
 tests_unit_test_prom_SOURCES = tests/unit/test_prom.c

@@ -135,10 +135,13 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     else if (v == DNSBL_UNKNOWN)
 	msg_debug("blocklist %s about %s: %s%s%s", s->bl->named.name, s->target,
 		  why, code ? " " : "", code ? code : "");
+    if (v != DNSBL_UNKNOWN || s->state == BW_NONE)
+	snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
     if (v != DNSBL_UNKNOWN)
 	s->state = v == DNSBL_LISTED ? BW_LISTED : BW_CLEAN;
-    snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
-    put_state(s, v == DNSBL_LISTED ? NULL : "");
+    /* an unknown keeps the last known state, in Redis too (its start, its reason) */
+    if (v == DNSBL_CLEAN || (v == DNSBL_UNKNOWN && s->state == BW_NONE))
+	put_state(s, "");
     dnsq_result_free(&a);
     /* a listing's reason: the list's TXT at the same name */
     if (v == DNSBL_LISTED && s->owner->rc

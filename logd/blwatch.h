@@ -24,10 +24,11 @@
  *	A target newly listed is logged at warning priority with the
  *	answer; one no longer listed at info priority.  An unknown answer
  *	(refused, timed out, unexpected) keeps the last known state.
- *	With rc, each answer is also written to Redis (blstate(3): listed,
- *	clean or unknown, since when, the code and, for a listing, the
- *	list's TXT reason, asked right after), where outpostctl stats
- *	shows the listings; rc must outlive the watch.
+ *	With rc, each answer is also written to Redis (blstate(3): listed or
+ *	clean, since when, the code and, for a listing, the list's TXT
+ *	reason, asked right after; unknown only while no answer was usable
+ *	yet, as an unknown keeps the last known state there too), where
+ *	outpostctl stats shows the listings; rc must outlive the watch.
  *
  *	blwatch_render() adds to a metrics page outpost_blocklisted{list,
  *	target} (1 listed, 0 clean; absent until a list first answered) and

@@ -369,14 +369,14 @@ domcheck_dkim_record(const struct keyentry *e, const char *name, const char *txt
     else if (strcmp((p = strip_ws(v)), b64) != 0)
 	snprintf(why, whylen, "%s: key mismatch: the published p= is not "
 		 "the public half of the private key %s", name, e->keyfile);
+    else if ((v = taglist_get(&tl, "h")) != NULL && strstr(v, "sha256") == NULL)
+	snprintf(why, whylen, "%s: h=%s excludes sha256, the hash Outpost "
+		 "signs with", name, v);	/* before t=y: no signature verifies */
     else if ((v = taglist_get(&tl, "t")) != NULL && strchr(v, 'y')) {
 	snprintf(why, whylen, "%s: key matches %s but t=y (testing): "
 		 "receivers treat signed mail as unsigned", name, e->keyfile);
 	st = DOMCHECK_WARN;
     }
-    else if ((v = taglist_get(&tl, "h")) != NULL && strstr(v, "sha256") == NULL)
-	snprintf(why, whylen, "%s: h=%s excludes sha256, the hash Outpost "
-		 "signs with", name, v);
     else {
 	snprintf(why, whylen, "%s: published key matches %s (%s)", name,
 		 e->keyfile, dkim_alg_name(e->alg));
@@ -654,10 +654,10 @@ verify_ptr_one(struct verify *vf, const char *ip)
     const struct onboard *o = vf->o;
     struct dnsq_result r;
     enum dnsq_status st;
-    char rev[80], seen[512], fixval[DOMAIN_MAX + 4];
-    const char *host = o->relay_host;
+    char rev[80], seen[512], more[512], why[512], fixval[DOMAIN_MAX + 4];
+    const char *host = o->relay_host, *trouble = NULL;
     size_t i;
-    int fwd = 0, trouble = 0;
+    int fwd = 0;
 
     if (dnsq_reverse_name(ip, rev, sizeof(rev)) < 0)
 	return;
@@ -669,9 +669,14 @@ verify_ptr_one(struct verify *vf, const char *ip)
 	report(vf, "ptr", V_FAIL, onboard_zone_line(rev, o->ttl, "PTR", fixval),
 	       "%s: no PTR record (%s)", ip, dnsq_status_text(st));
     } else {
-	for (i = 0; i < r.n && fwd <= 0; i++)
-	    if ((fwd = ptr_forward(vf, r.v[i], ip, seen, sizeof(seen))) < 0)
-		trouble = 1;
+	/* what the first name resolves to is what a mismatch shows */
+	for (i = 0; i < r.n && fwd <= 0; i++) {
+	    fwd = ptr_forward(vf, r.v[i], ip, i ? more : seen, sizeof(seen));
+	    if (fwd < 0 && trouble == NULL) {
+		trouble = r.v[i];
+		snprintf(why, sizeof(why), "%s", i ? more : seen);
+	    }
+	}
 	if (fwd > 0 && r.n > 1)
 	    report(vf, "ptr", V_WARN, NULL, "%s: %zu PTR records; receivers may pick any",
 		   ip, r.n);
@@ -679,8 +684,8 @@ verify_ptr_one(struct verify *vf, const char *ip)
 	    report(vf, "ptr", V_PASS, NULL, "%s -> %s -> %s%s", ip, r.v[i - 1], ip,
 		   host && strcasecmp(r.v[i - 1], host) != 0 ? " (not [dns] relay_hostname)" : "");
 	else if (trouble)
-	    report(vf, "ptr", V_FAIL, dnsfix_trouble(r.v[0]), "%s: PTR %s, DNS trouble "
-		   "resolving it back: %s", ip, r.v[0], seen);
+	    report(vf, "ptr", V_FAIL, dnsfix_trouble(trouble), "%s: PTR %s, DNS trouble "
+		   "resolving it back: %s", ip, trouble, why);
 	else
 	    report(vf, "ptr", V_FAIL, onboard_zone_line(r.v[0], o->ttl,
 			strchr(ip, ':') ? "AAAA" : "A", ip),
@@ -702,25 +707,35 @@ verify_ptr(struct verify *vf)
 
 /* ---------------------------------------------------------------- return-path */
 
-/* mx_reaches_relay - is an MX host the relay, by name or by address? */
+/*
+ * mx_reaches_relay - is an MX host the relay, by name or by address?  1 yes,
+ * 0 no, -1 DNS trouble (its status in *trouble)
+ */
 static int
-mx_reaches_relay(struct verify *vf, const char *host)
+mx_reaches_relay(struct verify *vf, const char *host, enum dnsq_status *trouble)
 {
     struct dnsq_result r;
+    enum dnsq_status st;
     size_t i, j;
-    int type, hit = 0;
+    int type, hit = 0, bad = 0;
 
     if (vf->o->relay_host && strcasecmp(host, vf->o->relay_host) == 0)
 	return 1;
+    if (strcmp(host, ".") == 0)
+	return 0;			/* a null MX (RFC 7505): no host to ask */
     for (type = DNSQ_T_A; type != 0 && !hit; type = type == DNSQ_T_A ? DNSQ_T_AAAA : 0) {
-	dnsq_lookup(vf->dq, host, type, &r);
+	st = dnsq_lookup(vf->dq, host, type, &r);
+	if (dnsq_trouble(st) && !bad) {
+	    *trouble = st;
+	    bad = 1;
+	}
 	for (i = 0; i < r.n; i++)
 	    for (j = 0; j < vf->o->ips.n; j++)
 		if (strcmp(r.v[i], vf->o->ips.v[j]) == 0)
 		    hit = 1;
 	dnsq_result_free(&r);
     }
-    return hit;
+    return hit ? 1 : bad ? -1 : 0;
 }
 
 /* verify_return_path - MX at the relay, SPF passing */
@@ -729,9 +744,11 @@ verify_return_path(struct verify *vf)
 {
     const struct onboard *o = vf->o;
     struct dnsq_result r;
-    enum dnsq_status st;
+    enum dnsq_status st, why = DNSQ_OK;
     char mxval[DOMAIN_MAX + 8];
+    const char *unresolved = NULL;
     size_t i;
+    int reach = 0;
 
     if (o->no_bounce_domain) {
 	report(vf, "return-path", V_WARN,
@@ -751,17 +768,27 @@ verify_return_path(struct verify *vf)
 	       "%s: no MX record (%s): bounces cannot reach the relay", o->return_path,
 	       dnsq_status_text(st));
     } else {
-	for (i = 0; i < r.n; i++)
-	    if (mx_reaches_relay(vf, r.v[i]))
+	for (i = 0; i < r.n; i++) {
+	    if ((reach = mx_reaches_relay(vf, r.v[i], &st)) > 0)
 		break;
+	    if (reach < 0 && unresolved == NULL) {
+		unresolved = r.v[i];
+		why = st;
+	    }
+	}
 	if (i < r.n)
 	    report(vf, "return-path", V_PASS, NULL, "%s: MX %s reaches the relay",
 		   o->return_path, r.v[i]);
+	else if (unresolved)
+	    /* its addresses are unknown: it may be the relay */
+	    report(vf, "return-path", V_FAIL, dnsfix_trouble(unresolved),
+		   "%s: MX %s: DNS trouble resolving it: %s", o->return_path, unresolved,
+		   dnsq_status_text(why));
 	else
 	    report(vf, "return-path", V_FAIL,
 		   onboard_zone_line(o->return_path, o->ttl, "MX", mxval),
 		   "%s: MX %s%s does not reach the relay (%s)", o->return_path,
-		   r.v[0][0] ? r.v[0] : ". (null MX)", r.n > 1 ? " ..." : "",
+		   strcmp(r.v[0], ".") != 0 ? r.v[0] : ". (null MX)", r.n > 1 ? " ..." : "",
 		   o->relay_host ? o->relay_host : "no [dns] relay_hostname, no relay address");
     }
     dnsq_result_free(&r);

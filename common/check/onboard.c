@@ -187,9 +187,10 @@ onboard_dkim_name(const struct onboard *o, const struct keyentry *e, char *out,
 char *
 onboard_zone_line(const char *name, long ttl, const char *type, const char *value)
 {
-    char head[DOMAIN_MAX + 64], piece[4];
+    char head[DOMAIN_MAX + 64], piece[8];
     char *line = NULL;
     size_t len = 0, i, used;
+    unsigned char c;
 
     snprintf(head, sizeof(head), "%s.\t%ld\tIN\t%s\t", name, ttl, type);
     append(&line, &len, head);
@@ -203,10 +204,13 @@ onboard_zone_line(const char *name, long ttl, const char *type, const char *valu
 	    append(&line, &len, "\" \"");
 	    used = 0;
 	}
-	piece[0] = '\\';
-	piece[1] = value[i];
-	piece[2] = '\0';
-	append(&line, &len, value[i] == '"' || value[i] == '\\' ? piece : piece + 1);
+	c = (unsigned char) value[i];
+	/* other bytes as \DDD: a published record may hold anything */
+	if (c < 0x20 || c > 0x7e)
+	    snprintf(piece, sizeof(piece), "\\%03u", c);
+	else
+	    snprintf(piece, sizeof(piece), "%s%c", c == '"' || c == '\\' ? "\\" : "", c);
+	append(&line, &len, piece);
     }
     append(&line, &len, "\"");
     return line;

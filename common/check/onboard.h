@@ -33,7 +33,8 @@
  *	address).  onboard_dkim_name() the name of a key's record:
  *	SELECTOR._domainkey.D where D is the key's d= (the From: domain
  *	unless the table names another).  onboard_zone_line() formats one
- *	zone-file line, TXT values quoted and split into 255-byte strings.
+ *	zone-file line, TXT values quoted (a byte that is not printable
+ *	ASCII as \DDD) and split into 255-byte strings.
  *	Strings returned are allocated; the caller frees them.
  */
 #ifndef OUTPOST_ONBOARD_H

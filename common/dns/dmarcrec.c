@@ -68,15 +68,18 @@ parse_policy(const char *s)
     return DMARC_P_UNSET;
 }
 
-/* check_uris - "mailto:a@b.example[!10m], ..."; 0 when every URI is usable */
+/*
+ * check_uris - "mailto:a@b.example[!10m], ..."; how many URIs are usable,
+ * the first unusable one in bad (or "")
+ */
 static int
-check_uris(const char *s)
+check_uris(const char *s, char *bad, size_t badlen)
 {
     const char *p = s, *comma, *colon;
     size_t n;
+    int usable = 0;
 
-    if (*s == '\0')
-	return -1;
+    bad[0] = '\0';
     for (;;) {
 	while (*p == ' ' || *p == '\t')
 	    p++;
@@ -85,13 +88,16 @@ check_uris(const char *s)
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 	    n--;
 	colon = memchr(p, ':', n);
-	if (colon == NULL || colon == p || colon == p + n - 1)
-	    return -1;
-	if ((size_t) (colon - p) == 6 && strncasecmp(p, "mailto", 6) == 0
-	    && memchr(colon, '@', n - (size_t) (colon - p)) == NULL)
-	    return -1;
+	if (colon == NULL || colon == p || colon == p + n - 1
+	    || ((size_t) (colon - p) == 6 && strncasecmp(p, "mailto", 6) == 0
+		&& memchr(colon, '@', n - (size_t) (colon - p)) == NULL)) {
+	    if (bad[0] == '\0')
+		snprintf(bad, badlen, "%.*s", (int) (n > 100 ? 100 : n), n ? p : "(empty)");
+	} else {
+	    usable++;
+	}
 	if (comma == NULL)
-	    return 0;
+	    return usable;
 	p = comma + 1;
     }
 }
@@ -162,6 +168,7 @@ dmarcrec_parse(const char *buf, size_t len, struct dmarc_record *d, char *err,
 {
     struct taglist tl;
     const char *v;
+    char bad[104];
     long num;
     size_t i, k;
     int rua_ok;
@@ -176,12 +183,15 @@ dmarcrec_parse(const char *buf, size_t len, struct dmarc_record *d, char *err,
     }
     if (taglist_parse(buf, len, &tl, err, errlen) < 0)
 	return -1;
+    /* RFC 7489 6.6.3: one valid URI is enough; receivers skip the others */
+    rua_ok = 0;
     if ((v = taglist_get(&tl, "rua")) != NULL) {
 	snprintf(d->rua, sizeof(d->rua), "%s", v);
-	if (check_uris(v) < 0)
+	if ((rua_ok = check_uris(v, bad, sizeof(bad)) > 0) == 0)
 	    note(d, "rua='%.100s' holds no usable report URI", v);
+	else if (bad[0])
+	    note(d, "rua: '%s' is not a usable report URI (receivers skip it)", bad);
     }
-    rua_ok = v != NULL && check_uris(v) == 0;
     if ((v = taglist_get(&tl, "p")) == NULL || (d->p = parse_policy(v)) == DMARC_P_UNSET) {
 	if (!rua_ok) {
 	    if (v)
@@ -198,8 +208,14 @@ dmarcrec_parse(const char *buf, size_t len, struct dmarc_record *d, char *err,
     }
     if ((v = taglist_get(&tl, "sp")) != NULL
 	&& (d->sp = parse_policy(v)) == DMARC_P_UNSET) {
-	snprintf(err, errlen, "sp='%.40s' is not none, quarantine or reject", v);
-	goto fail;
+	/* RFC 7489 6.6.3: as an invalid p= */
+	if (!rua_ok) {
+	    snprintf(err, errlen, "sp='%.40s' is not none, quarantine or reject", v);
+	    goto fail;
+	}
+	d->p = DMARC_P_NONE;
+	d->note[0] = '\0';
+	note(d, "sp= is invalid ('%.40s'): receivers treat the record as p=none", v);
     }
     if (check_mode(taglist_get(&tl, "adkim"), &d->adkim) < 0
 	|| check_mode(taglist_get(&tl, "aspf"), &d->aspf) < 0) {
@@ -221,8 +237,12 @@ dmarcrec_parse(const char *buf, size_t len, struct dmarc_record *d, char *err,
 	snprintf(err, errlen, "fo='%.40s': use 0, 1, d or s, separated by ':'", v);
 	goto fail;
     }
-    if ((v = taglist_get(&tl, "ruf")) != NULL && check_uris(v) < 0)
-	note(d, "ruf='%.100s' holds no usable report URI", v);
+    if ((v = taglist_get(&tl, "ruf")) != NULL) {
+	if (check_uris(v, bad, sizeof(bad)) == 0)
+	    note(d, "ruf='%.100s' holds no usable report URI", v);
+	else if (bad[0])
+	    note(d, "ruf: '%s' is not a usable report URI (receivers skip it)", bad);
+    }
     for (i = 0; i < tl.n; i++) {
 	for (k = 0; known_tags[k]; k++)
 	    if (strcmp(tl.name[i], known_tags[k]) == 0)

@@ -19,9 +19,11 @@
  *	dmarcrec_parse() reads the tags v (must be first and DMARC1), p, sp,
  *	adkim, aspf, pct, rua, ruf, fo, ri, rf and checks their values.  It
  *	returns -1 with "what is wrong" in err for a record that a receiver
- *	would discard.  A missing or invalid p= is not fatal when rua= is
- *	valid (RFC 7489 6.6.3: the record then acts as p=none); that, unknown
- *	tags and other oddities are noted in d->note for a warning.
+ *	would discard.  A missing or invalid p=, or an invalid sp=, is not
+ *	fatal when rua= holds a valid URI (RFC 7489 6.6.3: the record then
+ *	acts as p=none; the other URIs are skipped); that, unknown tags,
+ *	unusable report URIs and other oddities are noted in d->note for a
+ *	warning.
  *
  *	dmarc_org_domain() finds the organizational domain with the Public
  *	Suffix List (libpsl, its built-in list or the system's newer one):
@@ -41,7 +43,7 @@ enum dmarc_policy {
 };
 
 struct dmarc_record {
-    enum dmarc_policy p;	/* DMARC_P_NONE when missing but rua= valid */
+    enum dmarc_policy p;	/* DMARC_P_NONE when missing, rua= usable */
     enum dmarc_policy sp;	/* DMARC_P_UNSET: same as p */
     char adkim, aspf;		/* 'r' (default) or 's' */
     int pct;			/* 0-100, default 100 */

@@ -168,6 +168,12 @@ dnsbl_classify(const struct conf_blocklist *bl, const struct dnsq_result *a,
 	    *why = "the list refused the query (public resolver or over quota)";
 	    return DNSBL_UNKNOWN;
 	}
+	/* without listed codes: the answers lists give for errors are no listing */
+	if (bl->listed.n == 0 && (h == 0x7f000001UL || (h >> 8) == 0x7fffffUL)) {
+	    *code = a->v[i];
+	    *why = "an error answer of the list (127.0.0.1, 127.255.255.x), not a listing";
+	    return DNSBL_UNKNOWN;
+	}
 	if (bl->listed.n > 0 ? in_codes(&bl->listed, h) : (h >> 24) == 127) {
 	    if (listed == NULL)
 		listed = a->v[i];

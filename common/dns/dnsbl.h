@@ -37,8 +37,11 @@
  *	dnsbl_classify() reads the A answer to that name.  NXDOMAIN and
  *	NODATA mean clean.  An answer holding a "refused" code (Spamhaus
  *	answers 127.255.255.252-255 to public resolvers and over quota) is
- *	unknown, whatever else it holds; one holding a "listed" code (any
- *	127.0.0.0/8 address when none are configured) is listed; any other
+ *	unknown, whatever else it holds, and so, when no "listed" codes are
+ *	configured, is one holding 127.0.0.1 (never an entry, RFC 5782
+ *	section 5) or 127.255.255.0/24 (Spamhaus' errors); one holding a
+ *	"listed" code (any other 127.0.0.0/8 address when none are
+ *	configured) is listed; any other
  *	address (a resolver that rewrites NXDOMAIN, say) is unknown, as are
  *	SERVFAIL, a timeout and every other DNS error.  code points at the
  *	deciding address in a (or is NULL); why says in words what made an

@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dnsq.h"
 #include "xalloc.h"
 
 #define ANSWER_MAX 65536
+#define CHAIN_MAX 8			/* CNAMEs followed from the asked name */
 
 struct dnsq {
     struct __res_state rs;
@@ -121,11 +123,15 @@ enum dnsq_status
 dnsq_lookup(struct dnsq *q, const char *name, int type, struct dnsq_result *res)
 {
     HEADER *hp = (HEADER *) q->buf;
+    unsigned char wire[NS_MAXCDNAME];
     int len;
 
     memset(res, 0, sizeof(*res));
     if (!q->ok)
 	return res->status = DNSQ_ERROR;
+    /* a label over 63 octets or a name over 253: no such name can exist */
+    if (ns_name_pton(name, wire, sizeof(wire)) < 0)
+	return res->status = DNSQ_NXDOMAIN;
     memset(q->buf, 0, sizeof(HEADER));
     len = res_nquery(&q->rs, name, ns_c_in, type, q->buf, ANSWER_MAX);
     if (len < 0) {
@@ -188,19 +194,69 @@ txt_record(const unsigned char *rd, size_t rdlen, struct dnsq_result *res)
     return 0;
 }
 
+/*
+ * chain_names - the asked name and the names its CNAMEs lead to, in any
+ * order in the answer section, at most CHAIN_MAX links, a loop ending it;
+ * how many (0: no question to compare with)
+ */
+static int
+chain_names(ns_msg *msg, char names[][NS_MAXDNAME])
+{
+    ns_rr rr;
+    int n = 0, i, j, count = ns_msg_count(*msg, ns_s_an), linked;
+
+    if (ns_msg_count(*msg, ns_s_qd) < 1 || ns_parserr(msg, ns_s_qd, 0, &rr) < 0)
+	return 0;
+    snprintf(names[n++], NS_MAXDNAME, "%s", ns_rr_name(rr));
+    do {
+	linked = 0;
+	for (i = 0; i < count && n <= CHAIN_MAX; i++) {
+	    if (ns_parserr(msg, ns_s_an, i, &rr) < 0)
+		return n;
+	    if (ns_rr_type(rr) != ns_t_cname || ns_rr_class(rr) != ns_c_in
+		|| strcasecmp(ns_rr_name(rr), names[n - 1]) != 0
+		|| ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg), ns_rr_rdata(rr),
+				      names[n], NS_MAXDNAME) < 0)
+		continue;
+	    for (j = 0; j < n && strcasecmp(names[j], names[n]) != 0; j++)
+		continue;
+	    if (j == n) {
+		n++;
+		linked = 1;
+	    }
+	    break;
+	}
+    } while (linked && n <= CHAIN_MAX);
+    return n;
+}
+
+/* on_chain - is an owner name one of the chain's */
+static int
+on_chain(const char *owner, char names[][NS_MAXDNAME], int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+	if (strcasecmp(owner, names[i]) == 0)
+	    return 1;
+    return n == 0;
+}
+
 /* dnsq_parse_answer - the answer section's records of the asked type */
 int
 dnsq_parse_answer(const unsigned char *buf, int len, int type, struct dnsq_result *res)
 {
     ns_msg msg;
     ns_rr rr;
-    int i, count;
+    int i, count, nnames, astray = 0;
     char name[NS_MAXDNAME], addr[INET6_ADDRSTRLEN];
+    char names[CHAIN_MAX + 1][NS_MAXDNAME];
     unsigned prefs[DNSQ_MAX_RECORDS];
 
     if (ns_initparse(buf, len, &msg) < 0)
 	return -1;
     count = ns_msg_count(msg, ns_s_an);
+    nnames = chain_names(&msg, names);
     for (i = 0; i < count; i++) {
 	const unsigned char *rd;
 	size_t rdlen;
@@ -209,6 +265,10 @@ dnsq_parse_answer(const unsigned char *buf, int len, int type, struct dnsq_resul
 	    return -1;
 	if ((int) ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
 	    continue;
+	if (!on_chain(ns_rr_name(rr), names, nnames)) {
+	    astray++;				/* for another name: not ours */
+	    continue;
+	}
 	rd = ns_rr_rdata(rr);
 	rdlen = ns_rr_rdlen(rr);
 	switch (type) {
@@ -242,6 +302,9 @@ dnsq_parse_answer(const unsigned char *buf, int len, int type, struct dnsq_resul
 	    return -1;
 	}
     }
+    /* only another name's records: a wrong answer, not "none" */
+    if (res->n == 0 && astray > 0)
+	return -1;
     if (type == DNSQ_T_MX)
 	sort_mx(res, prefs);
     return 0;

@@ -25,13 +25,16 @@
  *	SPF, DKIM and DMARC require), an address in text form, an MX or PTR
  *	target name without the trailing dot.  MX targets are sorted by
  *	preference.  A CNAME chain is followed by the resolver; only records
- *	of the asked type are kept.
+ *	of the asked type are kept, and only those of the asked name or of a
+ *	name its CNAMEs lead to (at most 8 links): records of the type for
+ *	other names only make the answer DNSQ_ERROR.
  *
  *	The status says what the DNS said: DNSQ_OK (res->n >= 1),
  *	DNSQ_NXDOMAIN (no such name), DNSQ_NODATA (the name exists, no record
  *	of this type), DNSQ_SERVFAIL, DNSQ_TIMEOUT (no answer), DNSQ_ERROR
  *	(refused, malformed, ...).  Only NXDOMAIN and NODATA mean "missing";
- *	dnsq_trouble() is true for the others.
+ *	dnsq_trouble() is true for the others.  A name no query can carry (a
+ *	label over 63 octets, over 253 in all) is not asked: NXDOMAIN.
  *
  *	At most DNSQ_MAX_RECORDS records are kept per answer.
  *
@@ -43,8 +46,9 @@
  *
  *	dnsq_parse_answer() is the reader of a raw answer (as the DNS sent
  *	it, len bytes) that dnsq_lookup() uses: it adds the records of the
- *	type to res (which the caller zeroes first and frees with
- *	dnsq_result_free()), and returns -1 when the answer is malformed.
+ *	type and name to res (which the caller zeroes first and frees with
+ *	dnsq_result_free()), and returns -1 when the answer is malformed or
+ *	holds records of the type for other names only.
  *	dnsq_answer_ttl() gives the smallest TTL of a raw answer's records,
  *	-1 when it has none or is malformed.
  *

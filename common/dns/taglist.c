@@ -53,27 +53,43 @@ taglist_get(const struct taglist *tl, const char *name)
     return NULL;
 }
 
+/*
+ * excerpt - at most 60 bytes of [s, e) for a message, each byte that is
+ * not printable ASCII as '?' (the record comes from the DNS, the message
+ * goes to terminals and logs)
+ */
+static const char *
+excerpt(char *out, const char *s, const char *e)
+{
+    size_t i, n = (size_t) (e - s > 60 ? 60 : e - s);
+
+    for (i = 0; i < n; i++)
+	out[i] = (unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e ? '?' : s[i];
+    out[n] = '\0';
+    return out;
+}
+
 /* check_spec - one "name = value" element; 0 or -1 with err */
 static int
 check_spec(const char *s, const char *e, const char **eq, char *err, size_t errlen)
 {
     const char *ns = s, *ne, *p;
+    char text[61];
 
     if ((*eq = memchr(s, '=', (size_t) (e - s))) == NULL) {
-	snprintf(err, errlen, "'%.*s': expected tag=value", (int) (e - s > 60 ? 60 : e - s), s);
+	snprintf(err, errlen, "'%s': expected tag=value", excerpt(text, s, e));
 	return -1;
     }
     ne = *eq;
     trim(&ns, &ne);
     if (ns == ne || !isalpha((unsigned char) *ns)) {
-	snprintf(err, errlen, "'%.*s': tag name must start with a letter",
-		 (int) (e - s > 60 ? 60 : e - s), s);
+	snprintf(err, errlen, "'%s': tag name must start with a letter", excerpt(text, s, e));
 	return -1;
     }
     for (p = ns; p < ne; p++) {
 	if (!isalnum((unsigned char) *p) && *p != '_') {
-	    snprintf(err, errlen, "tag name '%.*s': letters, digits and '_' only",
-		     (int) (ne - ns > 60 ? 60 : ne - ns), ns);
+	    snprintf(err, errlen, "tag name '%s': letters, digits and '_' only",
+		     excerpt(text, ns, ne));
 	    return -1;
 	}
     }
@@ -95,6 +111,7 @@ taglist_parse(const char *buf, size_t len, struct taglist *tl, char *err,
 	      size_t errlen)
 {
     const char *p = buf, *end = buf + len, *semi, *s, *e, *eq, *ns, *ne, *vs, *ve;
+    char *q;
 
     memset(tl, 0, sizeof(*tl));
     if (len > TAGLIST_MAX_LEN) {
@@ -133,6 +150,9 @@ taglist_parse(const char *buf, size_t len, struct taglist *tl, char *err,
 	trim(&vs, &ve);
 	tl->name[tl->n] = xstrndup(ns, (size_t) (ne - ns));
 	tl->value[tl->n] = xstrndup(vs, (size_t) (ve - vs));
+	/* folding white space unfolds: no line break in a value shown or logged */
+	for (q = tl->value[tl->n]; (q = strpbrk(q, "\r\n")) != NULL; q++)
+	    *q = ' ';
 	tl->n++;
 	if (taglist_get(tl, tl->name[tl->n - 1]) != tl->value[tl->n - 1]) {
 	    snprintf(err, errlen, "tag '%s' given twice", tl->name[tl->n - 1]);

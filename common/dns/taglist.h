@@ -14,7 +14,8 @@
  *	uses too: tags separated by ';', white space around names and values
  *	ignored, an empty trailing element allowed.  Tag names are a letter
  *	then letters, digits or '_'; values are visible ASCII other than ';'
- *	with inner white space kept.  A tag given twice, a name that is not
+ *	with inner white space kept (a CR or LF of folding white space as a
+ *	space).  A tag given twice, a name that is not
  *	a name, a missing '=' or a control character is an error: -1 with
  *	"what is wrong" in err.  At most TAGLIST_MAX tags, TAGLIST_MAX_LEN
  *	bytes.

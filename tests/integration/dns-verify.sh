@@ -54,6 +54,11 @@ echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
 dns_a relay.test 192.0.2.2
 dns_a relay3.test 192.0.2.9
 dns_ptr 192.0.2.3 relay3.test
+# 192.0.2.5 has two PTR names, neither resolving back to it
+dns_a relay5a.test 192.0.2.51
+dns_a relay5b.test 192.0.2.52
+dns_ptr 192.0.2.5 relay5a.test
+dns_ptr 192.0.2.5 relay5b.test
 
 # good.test: everything right
 publish_good() {    # DOMAIN [DMARC]
@@ -103,6 +108,14 @@ dns_txt s1._domainkey.rpbad.test "v=DKIM1; k=rsa; p=$pub_rsa"
 sed -i '/mx-host=bounce.rpbad.test/d' "$WORLD_DIR/dns/records.conf"
 dns_mx bounce.rpbad.test mx.elsewhere.test
 dns_a mx.elsewhere.test 192.0.2.50
+# nullmx.test: the return-path domain takes no mail (RFC 7505)
+publish_good nullmx.test
+sed -i '/mx-host=bounce.nullmx.test/d' "$WORLD_DIR/dns/records.conf"
+dns_mx bounce.nullmx.test . 0
+# rptrouble.test: the return-path MX host is under broken.test (SERVFAIL)
+publish_good rptrouble.test
+sed -i '/mx-host=bounce.rptrouble.test/d' "$WORLD_DIR/dns/records.conf"
+dns_mx bounce.rptrouble.test mx.broken.test
 
 # broken.test: its name server answers SERVFAIL; slow.test: nothing answers
 cat >"$WORLD_DIR/servfail.py" <<'EOF'
@@ -211,9 +224,15 @@ like "$out" "fail  ptr +192.0.2.4: no PTR record" "missing PTR"
 like "$out" "fix: 4.2.0.192.in-addr.arpa.	3600	IN	PTR	relay.test." "with the PTR to publish"
 like "$out" "fail  spf +good.test: 192.0.2.4 is not authorised: SPF fail" "unlisted address fails SPF"
 like "$out" 'fix: good.test.*"v=spf1 ip4:192.0.2.2 ip4:192.0.2.3 ip4:192.0.2.4 -all"' "fix adds the address before -all"
+out=$(ctl verify --ip 192.0.2.5 good.test)
+like "$out" "fail  ptr +192.0.2.5: PTR mismatch: the PTR name (relay5a.test resolves to 192.0.2.51|relay5b.test resolves to 192.0.2.52), not to 192.0.2.5" \
+    "several PTR names: the one named with its own addresses"
 
 out=$(ctl verify rpbad.test)
 like "$out" "fail  return-path +bounce.rpbad.test: MX mx.elsewhere.test does not reach the relay" "return-path MX elsewhere"
+out=$(ctl verify --ip 192.0.2.2 nullmx.test)
+like "$out" "fail  return-path +bounce.nullmx.test: MX \\. \\(null MX\\) does not reach the relay" \
+    "a null MX is named as such"
 
 # ---------------------------------------------------------------- no bounce domain
 sed '/^\[intake\]/,/^secret_file/d' "$conf" >"$WORLD_TMP/nobounce.conf"
@@ -230,6 +249,10 @@ out=$(ctl verify x.broken.test); rc=$?
 is "$rc" 1 "SERVFAIL: exit 1"
 like "$out" "fail  spf +x.broken.test: DNS trouble: TXT lookup for x.broken.test: server failure \\(SERVFAIL\\)" "SERVFAIL reported as such"
 unlike "$out" "no SPF record|no DMARC record|no MX record|no key record|no PTR" "never as a missing record"
+out=$(ctl verify --ip 192.0.2.2 rptrouble.test)
+like "$out" "fail  return-path +bounce.rptrouble.test: MX mx.broken.test: DNS trouble resolving it: server failure \\(SERVFAIL\\)" \
+    "an MX host that does not resolve for DNS trouble is DNS trouble"
+unlike "$out" "does not reach the relay" "not an MX elsewhere"
 json=$(ctl verify --json x.broken.test)
 is "$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(sum("SERVFAIL" in c["detail"] for c in d["checks"]) >= 3)' <<<"$json")" \
    "True" "SERVFAIL in the JSON details of spf, dmarc and return-path"

@@ -245,4 +245,19 @@ like "$metrics" "outpost_bounces_blocklisted_total\\{$N,list=\"zenx\",pool=\"oth
     "metrics: no known pool is other"
 like "$metrics" "outpost_blocklisted\\{$N,list=\"zenx\",target=\"192.0.2.10\"\\} 1" \
     "metrics: the listing's gauge"
+
+# ---------------------------------------------------------------- an answer of no use
+# the list answers a code it does not list with: unknown, the listing stays as it was
+sed -i 's/^host-record=10.2.0.192.zen.example,127.0.0.2$/host-record=10.2.0.192.zen.example,127.255.255.254/' \
+    "$WORLD_DIR/dns/records.conf"
+dns_reload
+unanswered() {
+    "$PYTHON" -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9433/metrics", timeout=10).read().decode())' |
+	grep -Eq "^outpost_blocklist_answered\\{$N,list=\"zenx\",target=\"192.0.2.10\"\\} 0$"
+}
+ok 'wait_until 10 unanswered' "metrics: the list gave no usable answer"
+is "$(state | cut -d' ' -f1-2,4-)" "listed $since 127.0.0.2 Listed for a test, see https://zen.example/?192.0.2.10" \
+    "Redis: the last known listing, its start, code and reason are kept"
+like "$(ctl stats)" $'\n''blocklists: listed now'$'\n'' +zenx +192.0.2.10 +since '"$since_utc"' +127.0.0.2' \
+    "stats: still listed since the listing began"
 done_testing

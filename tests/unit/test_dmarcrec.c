@@ -36,6 +36,16 @@ dmarc_bad(const char *rec, const char *needle)
 	fail_msg("'%s': error '%s' lacks '%s'", rec, err, needle);
 }
 
+/* printable - no control character in s */
+static int
+printable(const char *s)
+{
+    for (; *s; s++)
+	if ((unsigned char) *s < 0x20 || *s == 0x7f)
+	    return 0;
+    return 1;
+}
+
 static void
 test_taglist(void **state)
 {
@@ -62,6 +72,17 @@ test_taglist(void **state)
     assert_int_equal(taglist_parse("a-b=1", 5, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=\x01", 3, &tl, err, sizeof(err)), -1);
     assert_int_equal(taglist_parse("a=b\0c", 5, &tl, err, sizeof(err)), -1);
+    /* folding white space inside a value unfolds: no line break reaches a message */
+    assert_int_equal(taglist_parse("a=x\r\n y; b=1", 12, &tl, err, sizeof(err)), 0);
+    assert_string_equal(taglist_get(&tl, "a"), "x   y");
+    taglist_free(&tl);
+    /* a record's control characters do not reach the message (a terminal's) */
+    assert_int_equal(taglist_parse("a=1; \x1b[2J", 8, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
+    assert_int_equal(taglist_parse("\x1b[2J=1", 7, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
+    assert_int_equal(taglist_parse("a\x1b[2J=1", 8, &tl, err, sizeof(err)), -1);
+    assert_true(printable(err));
 }
 
 static void
@@ -95,6 +116,20 @@ test_dmarc(void **state)
     d = dmarc_ok("v=DMARC1; rua=mailto:x@example.com");
     assert_int_equal(d.p, DMARC_P_NONE);
     assert_non_null(strstr(d.note, "p= is missing"));
+    /* one usable URI is enough; the others are noted as skipped */
+    d = dmarc_ok("v=DMARC1; rua=mailto:x@example.com, bogus");
+    assert_int_equal(d.p, DMARC_P_NONE);
+    d = dmarc_ok("v=DMARC1; p=none; rua=bogus,mailto:x@example.com");
+    assert_non_null(strstr(d.note, "'bogus'"));
+    assert_null(strstr(d.note, "no usable"));
+    d = dmarc_ok("v=DMARC1; p=none; rua=bogus");
+    assert_non_null(strstr(d.note, "no usable"));
+    dmarc_bad("v=DMARC1; rua=bogus, mailto:", "p= (the policy) is missing");
+    /* RFC 7489 6.6.3: so does an invalid sp=, the record's policies unused */
+    d = dmarc_ok("v=DMARC1; p=reject; sp=all; rua=mailto:x@example.com");
+    assert_int_equal(d.p, DMARC_P_NONE);
+    assert_int_equal(d.sp, DMARC_P_UNSET);
+    assert_non_null(strstr(d.note, "sp= is invalid"));
     d = dmarc_ok("v=DMARC1; p=none; foo=bar");
     assert_non_null(strstr(d.note, "unknown tag 'foo'"));
 
