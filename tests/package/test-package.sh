@@ -154,6 +154,26 @@ else
     echo "ok $_tap_n # SKIP systemd is not the init system here: services not started"
 fi
 
+# --- the sockets where a chrooted smtpd reaches them (doc/INSTALL.md): the
+# daemons, started as their units start them and stopped, leave their lock files
+if [ -d /var/spool/postfix/outpost ]; then
+    chmod 0711 "$work"
+    sed -e 's#^socket = unix:/run/outpost/#socket = unix:/var/spool/postfix/outpost/#' \
+        -e 's#^listen = unix:/run/outpost/#listen = unix:/var/spool/postfix/outpost/#' \
+        "$conf" >"$work/spool.conf"
+    chmod 0644 "$work/spool.conf"
+    for p in milter policyd; do
+        sock=/var/spool/postfix/outpost/${p%d}.sock
+        setpriv --reuid=outpost --regid=outpost --init-groups -- \
+            "/usr/sbin/outpost-$p" -f -c "$work/spool.conf" >"$work/$p.log" 2>&1 &
+        pid=$!
+        ok 'wait_until 10 test -S $sock' "outpost-$p listens on $sock" || diag "$(cat "$work/$p.log")"
+        kill -TERM "$pid"
+        wait "$pid"
+        is "$?" 0 "outpost-$p stops on SIGTERM"
+    done
+fi
+
 # --- remove
 if apt-get remove --purge -y -q outpost >>"$work/apt.log" 2>&1; then
     pass "apt-get remove --purge outpost ($(elapsed))"
@@ -165,4 +185,8 @@ for f in /usr/sbin/outpost-milter /usr/sbin/outpostctl $units $conf /var/lib/out
     /etc/systemd/system/multi-user.target.wants/outpost-milter.service; do
     ok '[ ! -e $f ] && [ ! -L $f ]' "$f removed"
 done
+if getent passwd postfix >/dev/null; then
+    ok '[ ! -e /var/spool/postfix/outpost ]' "/var/spool/postfix/outpost removed (with what the daemons left there)" ||
+        diag "$(ls -la /var/spool/postfix/outpost 2>&1)"
+fi
 done_testing
