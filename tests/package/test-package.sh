@@ -68,6 +68,14 @@ else
     deb=$(grep '/outpost_[^/]*\.deb$' <<<"$debs")
 fi
 like "$(dpkg-deb -f "$deb" Package Version)" $'^Package: outpost\nVersion: [0-9]' "one binary package outpost"
+if command -v lintian >/dev/null 2>&1; then
+    # lintian says so on stderr when run as root; its tags go to stdout
+    out=$(lintian "$deb" 2>/dev/null | grep -E '^[EW]: ')
+    is "$out" "" "lintian: no error and no warning"
+else
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n # SKIP lintian not installed"
+fi
 
 # --- install
 if apt-get install -y -q --no-install-recommends "$deb" >"$work/apt.log" 2>&1; then
