@@ -129,7 +129,17 @@ is "$rc" 0 "systemd-analyze verify accepts the five units"
 unlike "$out" 'outpost' "without a word about them" || diag "$out"
 for u in $units; do
     n=${u##*/}
-    ok '[ -L /etc/systemd/system/multi-user.target.wants/$n ]' "$n is enabled"
+    wants=/etc/systemd/system/multi-user.target.wants/$n
+    if [ "$n" = outpost-httpd.service ]; then
+        ok '[ ! -e $wants ]' "$n is not enabled (it needs [intake] secret_file first)"
+    else
+        ok '[ -L $wants ]' "$n is enabled"
+    fi
+    if [ -L "$wants" ]; then
+        # enabled: it starts at boot, with the shipped configuration
+        out=$(runuser -u outpost -- "/usr/sbin/${n%.service}" -n 2>&1)
+        is "$?" 0 "$n is enabled: ${n%.service} -n accepts the shipped configuration" || diag "$out"
+    fi
     lvl=$(systemd-analyze security --offline=true "$u" 2>/dev/null |
         sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     ok 'awk -v l="$lvl" "BEGIN { exit !(l != \"\" && l + 0 <= 2.0) }"' \
