@@ -144,6 +144,12 @@ for u in $units; do
         sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     ok 'awk -v l="$lvl" "BEGIN { exit !(l != \"\" && l + 0 <= 2.0) }"' \
         "$n: systemd-analyze security exposure ${lvl:-?} (at most 2.0)"
+    if [ "$n" = outpost-milter.service ] || [ "$n" = outpost-policyd.service ]; then
+        # Debian 12's postfix.service is a oneshot /bin/true; the smtpd that
+        # connects to the sockets runs in postfix@-.service, ordered before it
+        like " $(sed -n 's/^Before=//p' "$u" | tr '\n' ' ') " ' postfix\.service .*postfix@-\.service ' \
+            "$n: ordered before postfix.service and postfix@-.service (Debian's Postfix instance)"
+    fi
     keys=$(grep -E '^(Type|User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')
     if [ "$n" = outpost-httpd.service ] || [ "$n" = outpost-webhookd.service ]; then
         # it uses TCP only: no runtime directory
