@@ -7,13 +7,17 @@
 #
 # DESCRIPTION
 #	Builds outpost_*.deb with packaging/build-deb.sh, installs it with
-#	"apt-get install ./outpost_*.deb", and checks: the three programs, the man
-#	pages, /etc/outpost/outpost.conf (a conffile, readable by group outpost only,
-#	accepted by outpostctl check-config and by both daemons' -n), the user and
-#	group outpost, the directories, the systemd units (systemd-analyze verify,
-#	enabled).  Where systemd runs, also that both services start and run as
-#	outpost.  Then "apt-get remove --purge outpost" and checks that it is gone.
-#	The user outpost is deleted again if the test created it.
+#	"apt-get install ./outpost_*.deb", and checks: lintian's verdict (where
+#	lintian is installed), the programs, the man pages, /etc/outpost/outpost.conf
+#	(a conffile, readable by group outpost only, accepted by outpostctl
+#	check-config and by the daemons' -n), the user and group outpost, the
+#	directories, the systemd units (systemd-analyze verify; enabled only where
+#	the shipped configuration starts them).  With Postfix, the milter and
+#	policyd are run with their sockets in /var/spool/postfix/outpost and
+#	stopped.  Where systemd runs, also that both services start and run as
+#	outpost.  Then "apt-get remove --purge outpost" and checks that it is gone,
+#	/var/spool/postfix/outpost with it.  The user outpost is deleted again if
+#	the test created it.
 #
 #	Skips (1..0 # SKIP) when not root, when the build tools are missing, or when
 #	a package named outpost is already installed (it would be removed).
