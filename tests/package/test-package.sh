@@ -7,13 +7,17 @@
 #
 # DESCRIPTION
 #	Builds outpost_*.deb with packaging/build-deb.sh, installs it with
-#	"apt-get install ./outpost_*.deb", and checks: the three programs, the man
-#	pages, /etc/outpost/outpost.conf (a conffile, readable by group outpost only,
-#	accepted by outpostctl check-config and by both daemons' -n), the user and
-#	group outpost, the directories, the systemd units (systemd-analyze verify,
-#	enabled).  Where systemd runs, also that both services start and run as
-#	outpost.  Then "apt-get remove --purge outpost" and checks that it is gone.
-#	The user outpost is deleted again if the test created it.
+#	"apt-get install ./outpost_*.deb", and checks: lintian's verdict (where
+#	lintian is installed), the programs, the man pages, /etc/outpost/outpost.conf
+#	(a conffile, readable by group outpost only, accepted by outpostctl
+#	check-config and by the daemons' -n), the user and group outpost, the
+#	directories, the systemd units (systemd-analyze verify; enabled only where
+#	the shipped configuration starts them).  With Postfix, the milter and
+#	policyd are run with their sockets in /var/spool/postfix/outpost and
+#	stopped.  Where systemd runs, also that both services start and run as
+#	outpost.  Then "apt-get remove --purge outpost" and checks that it is gone,
+#	/var/spool/postfix/outpost with it.  The user outpost is deleted again if
+#	the test created it.
 #
 #	Skips (1..0 # SKIP) when not root, when the build tools are missing, or when
 #	a package named outpost is already installed (it would be removed).
@@ -68,6 +72,14 @@ else
     deb=$(grep '/outpost_[^/]*\.deb$' <<<"$debs")
 fi
 like "$(dpkg-deb -f "$deb" Package Version)" $'^Package: outpost\nVersion: [0-9]' "one binary package outpost"
+if command -v lintian >/dev/null 2>&1; then
+    # lintian says so on stderr when run as root; its tags go to stdout
+    out=$(lintian "$deb" 2>/dev/null | grep -E '^[EW]: ')
+    is "$out" "" "lintian: no error and no warning"
+else
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n # SKIP lintian not installed"
+fi
 
 # --- install
 if apt-get install -y -q --no-install-recommends "$deb" >"$work/apt.log" 2>&1; then
@@ -121,11 +133,27 @@ is "$rc" 0 "systemd-analyze verify accepts the five units"
 unlike "$out" 'outpost' "without a word about them" || diag "$out"
 for u in $units; do
     n=${u##*/}
-    ok '[ -L /etc/systemd/system/multi-user.target.wants/$n ]' "$n is enabled"
+    wants=/etc/systemd/system/multi-user.target.wants/$n
+    if [ "$n" = outpost-httpd.service ]; then
+        ok '[ ! -e $wants ]' "$n is not enabled (it needs [intake] secret_file first)"
+    else
+        ok '[ -L $wants ]' "$n is enabled"
+    fi
+    if [ -L "$wants" ]; then
+        # enabled: it starts at boot, with the shipped configuration
+        out=$(runuser -u outpost -- "/usr/sbin/${n%.service}" -n 2>&1)
+        is "$?" 0 "$n is enabled: ${n%.service} -n accepts the shipped configuration" || diag "$out"
+    fi
     lvl=$(systemd-analyze security --offline=true "$u" 2>/dev/null |
         sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     ok 'awk -v l="$lvl" "BEGIN { exit !(l != \"\" && l + 0 <= 2.0) }"' \
         "$n: systemd-analyze security exposure ${lvl:-?} (at most 2.0)"
+    if [ "$n" = outpost-milter.service ] || [ "$n" = outpost-policyd.service ]; then
+        # Debian 12's postfix.service is a oneshot /bin/true; the smtpd that
+        # connects to the sockets runs in postfix@-.service, ordered before it
+        like " $(sed -n 's/^Before=//p' "$u" | tr '\n' ' ') " ' postfix\.service .*postfix@-\.service ' \
+            "$n: ordered before postfix.service and postfix@-.service (Debian's Postfix instance)"
+    fi
     keys=$(grep -E '^(Type|User|ExecStart|ExecReload|RuntimeDirectory|ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=' "$u" | tr '\n' ' ')
     if [ "$n" = outpost-httpd.service ] || [ "$n" = outpost-webhookd.service ]; then
         # it uses TCP only: no runtime directory
@@ -154,6 +182,26 @@ else
     echo "ok $_tap_n # SKIP systemd is not the init system here: services not started"
 fi
 
+# --- the sockets where a chrooted smtpd reaches them (doc/INSTALL.md): the
+# daemons, started as their units start them and stopped, leave their lock files
+if [ -d /var/spool/postfix/outpost ]; then
+    chmod 0711 "$work"
+    sed -e 's#^socket = unix:/run/outpost/#socket = unix:/var/spool/postfix/outpost/#' \
+        -e 's#^listen = unix:/run/outpost/#listen = unix:/var/spool/postfix/outpost/#' \
+        "$conf" >"$work/spool.conf"
+    chmod 0644 "$work/spool.conf"
+    for p in milter policyd; do
+        sock=/var/spool/postfix/outpost/${p%d}.sock
+        setpriv --reuid=outpost --regid=outpost --init-groups -- \
+            "/usr/sbin/outpost-$p" -f -c "$work/spool.conf" >"$work/$p.log" 2>&1 &
+        pid=$!
+        ok 'wait_until 10 test -S $sock' "outpost-$p listens on $sock" || diag "$(cat "$work/$p.log")"
+        kill -TERM "$pid"
+        wait "$pid"
+        is "$?" 0 "outpost-$p stops on SIGTERM"
+    done
+fi
+
 # --- remove
 if apt-get remove --purge -y -q outpost >>"$work/apt.log" 2>&1; then
     pass "apt-get remove --purge outpost ($(elapsed))"
@@ -165,4 +213,8 @@ for f in /usr/sbin/outpost-milter /usr/sbin/outpostctl $units $conf /var/lib/out
     /etc/systemd/system/multi-user.target.wants/outpost-milter.service; do
     ok '[ ! -e $f ] && [ ! -L $f ]' "$f removed"
 done
+if getent passwd postfix >/dev/null; then
+    ok '[ ! -e /var/spool/postfix/outpost ]' "/var/spool/postfix/outpost removed (with what the daemons left there)" ||
+        diag "$(ls -la /var/spool/postfix/outpost 2>&1)"
+fi
 done_testing
