@@ -15,7 +15,7 @@ PKGS="
  redis-server redis-tools postfix dnsmasq-base swaks miltertest sasl2-bin
  opendkim opendkim-tools python3 python3-dkim libmail-dkim-perl
  iproute2 util-linux procps psmisc postfwd tzdata openssl
- mandoc groff-base dpkg-dev debhelper fakeroot systemd m4
+ mandoc groff-base dpkg-dev debhelper fakeroot lintian systemd m4
  prometheus
  libmicrohttpd-dev curl chromium chromium-driver python3-selenium nginx-light wrk
  python3-jsonschema python3-yaml stunnel4
