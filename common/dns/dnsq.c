@@ -310,13 +310,17 @@ dnsq_parse_answer(const unsigned char *buf, int len, int type, struct dnsq_resul
     return 0;
 }
 
-/* dnsq_answer_ttl - the smallest TTL of the answer records (-1: none) */
+/*
+ * dnsq_answer_ttl - the smallest TTL of the answer records (-1: none).  A TTL
+ * with its top bit set counts as zero (RFC 2181, section 8), not as the
+ * longest time there is.
+ */
 long
 dnsq_answer_ttl(const unsigned char *buf, int len)
 {
     ns_msg msg;
     ns_rr rr;
-    long ttl = -1;
+    long ttl = -1, t;
     int i, n;
 
     if (ns_initparse(buf, len, &msg) < 0)
@@ -325,8 +329,9 @@ dnsq_answer_ttl(const unsigned char *buf, int len)
     for (i = 0; i < n; i++) {
 	if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
 	    break;
-	if (ttl < 0 || (long) ns_rr_ttl(rr) < ttl)
-	    ttl = (long) ns_rr_ttl(rr);
+	t = ns_rr_ttl(rr) > 0x7fffffffUL ? 0 : (long) ns_rr_ttl(rr);
+	if (ttl < 0 || t < ttl)
+	    ttl = t;
     }
     return ttl;
 }

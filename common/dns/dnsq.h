@@ -50,7 +50,8 @@
  *	dnsq_result_free()), and returns -1 when the answer is malformed or
  *	holds records of the type for other names only.
  *	dnsq_answer_ttl() gives the smallest TTL of a raw answer's records,
- *	-1 when it has none or is malformed.
+ *	-1 when it has none or is malformed (a TTL with its top bit set counts
+ *	as 0, RFC 2181 section 8).
  *
  *	dnsq_reverse_name() builds the in-addr.arpa or ip6.arpa name for an
  *	address; it returns -1 when ip is not an address.

@@ -311,6 +311,40 @@ test_answer_names(void **state)
     assert_int_equal(parsed(q, astray, 2, out, sizeof(out)), -1);
 }
 
+/* set_ttl - the TTL of the only record of a raw_answer() to "q A ..." */
+static void
+set_ttl(unsigned char *buf, const char *q, unsigned long ttl)
+{
+    unsigned char scratch[256];
+    size_t at = 12 + 2 * put_name(scratch, q) + 4 + 4;
+
+    buf[at] = (unsigned char) (ttl >> 24);
+    buf[at + 1] = (unsigned char) (ttl >> 16);
+    buf[at + 2] = (unsigned char) (ttl >> 8);
+    buf[at + 3] = (unsigned char) ttl;
+}
+
+static void
+test_answer_ttl(void **state)
+{
+    const char *q = "mx.example";
+    const char *rr[] = {"mx.example A 192.0.2.1"};
+    unsigned char buf[512];
+    int len = raw_answer(buf, q, rr, 1);
+
+    (void) state;
+    assert_int_equal(dnsq_answer_ttl(buf, len), 60);
+    set_ttl(buf, q, 86400);
+    assert_int_equal(dnsq_answer_ttl(buf, len), 86400);
+    /* RFC 2181 section 8: a TTL with its top bit set is taken as zero */
+    set_ttl(buf, q, 0x80000000UL);
+    assert_int_equal(dnsq_answer_ttl(buf, len), 0);
+    set_ttl(buf, q, 0xffffffffUL);
+    assert_int_equal(dnsq_answer_ttl(buf, len), 0);
+    set_ttl(buf, q, 0x7fffffffUL);
+    assert_int_equal(dnsq_answer_ttl(buf, len), 0x7fffffffL);
+}
+
 static void
 test_unaskable(void **state)
 {
@@ -347,6 +381,7 @@ main(void)
 	cmocka_unit_test(test_delist),
 	cmocka_unit_test(test_answer_names),
 	cmocka_unit_test(test_unaskable),
+	cmocka_unit_test(test_answer_ttl),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
