@@ -168,6 +168,7 @@ parse_opts(struct ctx *c, int argc, char **argv)
     int ch;
     long long t;
     const char *why;
+    char *end;
 
     o->reason = SUP_MANUAL;
     optind = 0;
@@ -201,7 +202,14 @@ parse_opts(struct ctx *c, int argc, char **argv)
 	case 'f': o->force = 1; break;
 	case 'x': o->strict = 1; break;
 	case 'j': o->json = 1; break;
-	case 'l': o->limit = atoll(optarg); break;
+	case 'l':
+	    errno = 0;
+	    o->limit = strtoll(optarg, &end, 10);
+	    if (end == optarg || *end || errno || o->limit < 1) {
+		msg_error("--limit %s: expected a number of entries, 1 or more", optarg);
+		return -1;
+	    }
+	    break;
 	case 'F':
 	    if (parse_domain_opt(optarg, o->sender, 1) < 0)
 		return -1;
