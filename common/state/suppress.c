@@ -230,6 +230,7 @@ digits(const char *s, int n)
 int
 sup_time_parse(const char *s, size_t len, long long *t, const char **why)
 {
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     struct tm tm;
     size_t i;
     long long v = 0;
@@ -254,6 +255,10 @@ sup_time_parse(const char *s, size_t len, long long *t, const char **why)
     memset(&tm, 0, sizeof(tm));
     if ((tm.tm_year = digits(s, 4)) < 1970 || (tm.tm_mon = digits(s + 5, 2)) < 1
 	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1 || tm.tm_mday > 31)
+	return (*why = "bad date"), -1;
+    /* timegm() would move "02-30" into March: a day the month has not is an error */
+    if (tm.tm_mday > mdays[tm.tm_mon - 1] + (tm.tm_mon == 2 && ((tm.tm_year % 4 == 0
+			&& tm.tm_year % 100 != 0) || tm.tm_year % 400 == 0)))
 	return (*why = "bad date"), -1;
     if (len == 20) {
 	if ((s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' || s[19] != 'Z')

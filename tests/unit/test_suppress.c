@@ -186,6 +186,12 @@ test_times(void **state)
     assert_int_equal(sup_time_parse("2024-06-01", 10, &t, &why), 0);
     assert_int_equal(t, NOW - 12 * 3600);
     assert_int_equal(sup_time_parse("2024-13-01", 10, &t, &why), -1);
+    /* a day the month has not is refused, not moved into the next month */
+    assert_int_equal(sup_time_parse("2024-02-30", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2023-02-29", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-04-31T00:00:00Z", 20, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-02-29", 10, &t, &why), 0);
+    assert_int_equal(t, 1709164800);
     assert_int_equal(sup_time_parse("2024-06-01T25:00:00Z", 20, &t, &why), -1);
     assert_int_equal(sup_time_parse("99999999999", 11, &t, &why), -1);
     assert_int_equal(sup_time_parse("yesterday", 9, &t, &why), -1);
