@@ -116,6 +116,11 @@ lp=${rp_long%@*}
 ok '[ ${#lp} -le 64 ]' "and it fits (${#lp} octets, the pair kept in Redis under an id)"
 # {intake} on one Redis, {intake:B} on a cluster (common/state/intake_act.h)
 is "$(redis_cli --scan --pattern 'outpost:{intake*}:id:*' | wc -l)" 1 "one id stored for it"
+# a quoted local part may hold spaces: the pair kept under an id is read back whole
+quoted='"a quoted local part with spaces in it"@gmail.test'
+campaign "$quoted"
+rp_quoted=$(return_path "$quoted")
+like "$rp_quoted" '^b-[a-z2-7]+@bounces\.shop\.test$' "a quoted recipient with spaces gets a token"
 
 # --- hard bounce: suppressed at once, globally; the report is dropped
 ok '! suppressed alice@gmail.test' "alice is not suppressed yet"
@@ -131,6 +136,8 @@ ok 'maillog_wait "$LAST_QID: milter-discard: END-OF-MESSAGE" 5' "the report is d
 dsn "$rp_long" 'a.rather.long.local.part.for.the.id.fallback@gmail.test' 5.1.1 "user unknown"
 ok 'wait_until 2 suppressed a.rather.long.local.part.for.the.id.fallback@gmail.test' \
     "the id token attributes its bounce too"
+dsn "$rp_quoted" "$quoted" 5.1.1 "user unknown"
+ok 'wait_until 2 suppressed "$quoted"' "and the bounce of the quoted recipient with spaces"
 
 # --- soft bounces: suppressed on the third
 campaign carol@gmail.test
