@@ -613,6 +613,25 @@ own_dsn(const struct intake_msg *m, const struct bounce_rcpt *br)
 	|| same_host(r, m->mta_name);
 }
 
+/*
+ * logged_of - what outpost-logd did already about a recipient of a report:
+ * 0 nothing (a receiver's DSN, a complaint); 1 its event (a DSN of our
+ * own: the log holds the refusal); 2 the soft-bounce rule too (our own
+ * DSN of a permanent refusal, status=bounced in the log, which outpost-logd
+ * counts toward the rule unless [logd] suppress_hard_bounces is off:
+ * counted here again, one soft bounce would weigh two in its window).  An
+ * own DSN with a 4.x.x status is about a message that expired: the log
+ * has no bounce to count for it.
+ */
+static int
+logged_of(const struct intake_msg *m, const struct bounce_report *r,
+	  const struct bounce_rcpt *br)
+{
+    if (r->kind == BOUNCE_ARF || !own_dsn(m, br))
+	return 0;
+    return m->conf->logd.suppress_hard_bounces && br->status[0] == '5' ? 2 : 1;
+}
+
 /* act - apply one event (its stream event too, unless logged); -1 on a Redis problem */
 static int
 act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
@@ -625,6 +644,11 @@ act(const struct intake_msg *m, int event, const char *rcpt, const char *sender,
     struct intake_store *s;
     int p, rc;
 
+    if (event == INTAKE_SOFT && logged == 2) {
+	msg_info("%s: intake: soft-bounce (%s) for %s from %s: counted by outpost-logd "
+		 "from the log", qid, reason, rcpt, *sender ? sender : "-");
+	return 0;
+    }
     p = provider_by_domain(&is->providers, addr_domain(rcpt));
     ev.kind = event;
     ev.rcpt = rcpt;
@@ -746,7 +770,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 			 now);
 	if (act(m, ev, a->rcpt, a->sender,
 		br ? bounce_reason_name(br->reason) : "feedback", id, now, qid,
-		r->kind != BOUNCE_ARF && own_dsn(m, br)) < 0)
+		logged_of(m, r, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, a->rcpt, a->sender, qid);
 	return 0;
@@ -757,7 +781,7 @@ act_report(const struct intake_msg *m, const struct bounce_report *r,
 	if (br->addr[0] == '\0' || (ev = intake_event_of(r->kind, br)) < 0)
 	    continue;
 	if (act(m, ev, br->addr, a->sender, bounce_reason_name(br->reason), id, now, qid,
-		r->kind != BOUNCE_ARF && own_dsn(m, br)) < 0)
+		logged_of(m, r, br)) < 0)
 	    return -1;
 	count_blocklist(m, br, br->addr, a->sender, qid);
 	acted++;

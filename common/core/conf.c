@@ -20,6 +20,7 @@
 
 #include <ini.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "msg.h"
 #include "xalloc.h"
@@ -896,14 +897,25 @@ static int
 check_tenant(void *sect, struct outpost_conf *conf, const char **why)
 {
     struct conf_tenant *t = sect;
+    char dom[DOMAIN_MAX];
+    const char *bad;
     size_t i;
 
     for (i = 0; i < t->domains.n; i++) {
 	if (t->domains.v[i][0] == '\0' || strchr(t->domains.v[i], '@')
-	    || strchr(t->domains.v[i], '.') == NULL) {
+	    || strchr(t->domains.v[i], '.') == NULL
+	    || domain_normalize(t->domains.v[i], strlen(t->domains.v[i]), dom, sizeof(dom),
+				&bad) < 0) {
 	    *why = named_why("tenant", t->named.name, "domains: sender domain names");
 	    return -1;
 	}
+	/*
+	 * Kept as the programs compare sender domains: the API scopes a
+	 * key's suppressions by this name, the milter looks them up by the
+	 * normalised sender domain.
+	 */
+	free(t->domains.v[i]);
+	t->domains.v[i] = xstrdup(dom);
 	if (conf_tenant_of_domain(conf, t->domains.v[i]) != t) {
 	    *why = named_why("tenant", t->named.name,
 			     "domains: a domain belongs to one tenant only");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blstate.h"
 #include "msg.h"
@@ -110,6 +111,7 @@ blstate_read(struct rconn *rc, const char *prefix,
     redisReply *r;
     struct blstate b;
     size_t i;
+    long long stale = (long long) time(NULL) - BLSTATE_TTL;
 
     snprintf(key, sizeof(key), "%s{bl}:watch", prefix);
     r = rconn_commandv(rc, "HGETALL", key, NULL);
@@ -118,10 +120,12 @@ blstate_read(struct rconn *rc, const char *prefix,
 	    freeReplyObject(r);
 	return -1;
     }
+    /* the hash lives while any target is watched: not each of its fields */
     for (i = 0; i + 1 < r->elements; i += 2)
 	if (r->element[i]->type == REDIS_REPLY_STRING
 	    && r->element[i + 1]->type == REDIS_REPLY_STRING
-	    && parse(r->element[i]->str, r->element[i]->len, r->element[i + 1]->str, &b) == 0)
+	    && parse(r->element[i]->str, r->element[i]->len, r->element[i + 1]->str, &b) == 0
+	    && b.checked >= stale)
 	    fn(&b, arg);
     freeReplyObject(r);
     return 0;

@@ -30,8 +30,10 @@
  *	writes again).  A '|' in a name or a control character in the
  *	reason is replaced.
  *
- *	blstate_read() calls fn for each well-formed entry; it returns 0, or
- *	-1 on a Redis problem.
+ *	blstate_read() calls fn for each well-formed entry checked within
+ *	BLSTATE_TTL; it returns 0, or -1 on a Redis problem.  An older one
+ *	is of a target or list no longer watched, kept by the answers about
+ *	the others: it does not say what is listed now.
  */
 #ifndef OUTPOST_BLSTATE_H
 #define OUTPOST_BLSTATE_H

@@ -420,7 +420,8 @@ intake_id_get(struct intake_store *s, unsigned long long id, char *rcpt,
 	rc = 0;
 	goto out;
     }
-    if (r->type != REDIS_REPLY_STRING || (sp = memchr(r->str, ' ', r->len)) == NULL) {
+    /* the last space: a quoted local part may hold spaces, a domain none */
+    if (r->type != REDIS_REPLY_STRING || (sp = memrchr(r->str, ' ', r->len)) == NULL) {
 	snprintf(s->err, sizeof(s->err), "redis: bad value under %s", k);
 	goto out;
     }

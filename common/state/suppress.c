@@ -109,7 +109,7 @@ sup_bucket(const char *target)
 
 /*
  * sup_spread_place - the tag and sub-bucket of a target in the spread
- * layout: the tag's high part is a hash of "@domain", its low nibble one
+ * layout: the tag's high part is a hash of "@domain", its low byte one
  * of the address (a domain entry: 0, its first tag); the sub-bucket comes
  * from bits of the target's hash the tag does not use
  */
@@ -262,6 +262,7 @@ sup_time_parse(const char *s, size_t len, long long *t, const char **why)
     if ((len != 10 && len != 20) || s[4] != '-' || s[7] != '-')
 	return (*why = "time is neither epoch seconds nor YYYY-MM-DD[THH:MM:SSZ]"), -1;
     memset(&tm, 0, sizeof(tm));
+    /* a day the month has not is an error: timegm() would move "02-30" into March */
     if ((tm.tm_year = digits(s, 4)) < 1970 || (tm.tm_mon = digits(s + 5, 2)) < 1
 	|| tm.tm_mon > 12 || (tm.tm_mday = digits(s + 8, 2)) < 1
 	|| tm.tm_mday > month_days(tm.tm_year, tm.tm_mon))
@@ -726,7 +727,7 @@ static const char add_tag_lua[] = LUA_EXPIRES
  * KEYS: the tag's scopes, then buckets (its long bucket among them).
  * ARGV: purge_before (0: no purge), first ("1": the tag is the first of
  * its domain entries').  Returns {purged, target, scope, value ...}: the
- * copies of domain entries in the other 15 tags are purged, not listed
+ * copies of domain entries in the other 255 tags are purged, not listed
  * nor counted.
  */
 static const char walk_tag_lua[] = LUA_EXPIRES

@@ -195,14 +195,14 @@ limits_pool_for(const struct limits *l, const char *sasl, const char *sender_dom
     return pool_select(l->conf, sasl, sender_domain);
 }
 
-/* limits_domain_gcra - a recipient domain's rate */
+/* limits_domain_gcra - a recipient domain's rate (domains are case-blind) */
 const struct gcra *
 limits_domain_gcra(const struct limits *l, const char *domain)
 {
     size_t i;
 
     for (i = 0; i < l->conf->domains.n; i++)
-	if (strcmp(CONF_VEC_AT(&l->conf->domains, i, struct conf_domain)->named.name, domain) == 0)
+	if (strcasecmp(CONF_VEC_AT(&l->conf->domains, i, struct conf_domain)->named.name, domain) == 0)
 	    return &l->domain_over[i];
     return l->domain_gcra.interval_us > 0 ? &l->domain_gcra : NULL;
 }

@@ -152,6 +152,11 @@ is "$rc $out" "2 " "backoff without a subcommand: exit 2, nothing on stdout"
 like "$(cat "$WORLD_TMP/err")" "outpostctl backoff list" "its forms on stderr"
 out=$("$CTL_BIN" 2>"$WORLD_TMP/err"); rc=$?
 is "$rc $out" "2 " "no command at all: exit 2"
+for n in x 0 -3 10x; do
+    out=$(ctl suppress list --limit "$n" 2>"$WORLD_TMP/err"); rc=$?
+    is "$rc $out" "2 " "suppress list --limit $n: exit 2, nothing listed"
+done
+like "$(cat "$WORLD_TMP/err")" "--limit 10x: expected a number" "and says why"
 
 # ---------------------------------------------------------------- every command
 # args_of FORM - the arguments of a run of FORM with the state above.  A new form

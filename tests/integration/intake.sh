@@ -116,6 +116,11 @@ lp=${rp_long%@*}
 ok '[ ${#lp} -le 64 ]' "and it fits (${#lp} octets, the pair kept in Redis under an id)"
 # {intake} on one Redis, {intake:B} on a cluster (common/state/intake_act.h)
 is "$(redis_cli --scan --pattern 'outpost:{intake*}:id:*' | wc -l)" 1 "one id stored for it"
+# a quoted local part may hold spaces: the pair kept under an id is read back whole
+quoted='"a quoted local part with spaces in it"@gmail.test'
+campaign "$quoted"
+rp_quoted=$(return_path "$quoted")
+like "$rp_quoted" '^b-[a-z2-7]+@bounces\.shop\.test$' "a quoted recipient with spaces gets a token"
 
 # --- hard bounce: suppressed at once, globally; the report is dropped
 ok '! suppressed alice@gmail.test' "alice is not suppressed yet"
@@ -131,6 +136,8 @@ ok 'maillog_wait "$LAST_QID: milter-discard: END-OF-MESSAGE" 5' "the report is d
 dsn "$rp_long" 'a.rather.long.local.part.for.the.id.fallback@gmail.test' 5.1.1 "user unknown"
 ok 'wait_until 2 suppressed a.rather.long.local.part.for.the.id.fallback@gmail.test' \
     "the id token attributes its bounce too"
+dsn "$rp_quoted" "$quoted" 5.1.1 "user unknown"
+ok 'wait_until 2 suppressed "$quoted"' "and the bounce of the quoted recipient with spaces"
 
 # --- soft bounces: suppressed on the third
 campaign carol@gmail.test
@@ -276,5 +283,36 @@ dsn "$rp" jack@gmail.test 5.1.1 "550 5.1.1 user unknown" jack-1
 like "$(cat "$SWAKS_OUT")" '250 2\.0\.0 Ok' "Redis back: accepted"
 ok 'wait_until 2 suppressed jack@gmail.test' "and acted on"
 is "$(sink_rcpts gmail | grep -c bounces)" 0 "nothing to a bounce address reached the sink"
+
+# --- a soft bounce in Postfix's log: outpost-logd counts it toward the soft-bounce
+# rule, and Postfix's own DSN about it, read by the intake, is not counted again
+LOGD_BIN=${LOGD_BIN:-$OUTPOST_BUILDDIR/outpost-logd}
+need_programs "$LOGD_BIN"
+sink_rule gmail 'full@gmail.test' '552 5.2.2 Mailbox full'
+send_mail news@shop.test full@gmail.test --header "Subject: campaign"
+ok 'maillog_wait "to=<full@gmail.test>.*status=bounced"' "the receiver refused full@ (552 5.2.2)"
+ok 'wait_until 20 grep -q "intake: soft-bounce .*for full@gmail.test" "$WORLD_DIR/log/milter.log"' \
+    "Postfix's own DSN about it was read by the intake"
+{
+    cat "$conf"
+    printf '[logd]\nmaillog = %s\nstart_at = beginning\nmetrics_listen =\n' "$MAILLOG"
+    printf 'poll_interval = 50ms\nflush_interval = 100ms\n'
+} >"$WORLD_DIR/logd.conf"
+chmod 644 "$MAILLOG"
+line_at=$(grep -b 'to=<full@gmail.test>.*status=bounced' "$MAILLOG" | head -1 | cut -d: -f1)
+# logd_past OFFSET - outpost-logd's position saved in Redis is past OFFSET (its
+# soft bounces are written before the position that follows them)
+logd_past() {
+    local k o
+    for k in $(redis_cli --scan --pattern 'outpost:{st}:logd:*' | grep -v ':pending$'); do
+        o=$(redis_cli HGET "$k" offset)
+        [ -n "$o" ] && [ "$o" -gt "$1" ] && return 0
+    done
+    return 1
+}
+world_spawn logd "$LOGD_BIN" -f -c "$WORLD_DIR/logd.conf"
+ok 'wait_until 10 logd_past "$line_at"' "outpost-logd read the bounce in the log"
+soft=$(redis_cli --scan --pattern 'outpost:{intake*}:soft:full@gmail.test')
+is "$(redis_cli ZCARD "$soft")" 1 "one soft bounce, counted once ($soft)"
 
 done_testing

@@ -213,8 +213,13 @@ print(p["name"], p["warmup_day"], p["held"])')
 like "$held" "^warm 3 bounce rate .*; 192.0.2.10 listed on zenx$" "warmup status --json: the day and why"
 
 # ---------------------------------------------------------------- outpostctl stats
+# an answer not renewed for more than the watch's 7 days: a target no longer
+# watched (its address left the pool), which other answers keep in the hash
+old=$(( $(date +%s) - 8 * 86400 ))
+redis_cli HSET 'outpost:{bl}:watch' 'zenx|192.0.2.99' "listed $old $old 127.0.0.2 Old" >/dev/null
 out=$(ctl stats)
 diag "$out"
+unlike "$out" "192\.0\.2\.99" "stats: an answer not renewed for 7 days is not listed now"
 since_utc=$(date -u -d "@$since" +%Y-%m-%dT%H:%M:%SZ)
 like "$out" $'\n''blocklists: listed now'$'\n'' +zenx +192.0.2.10 +since '"$since_utc"' +127.0.0.2 +Listed for a test' \
     "stats: the listed address, since when, code and reason"
@@ -231,6 +236,7 @@ for x in sorted(b["bounces"], key=lambda x: (x["list"], x["pool"])):
     print("bounces", x["list"], x["pool"], x["bounces"])' <<<"$json")
 diag "$sum"
 like "$sum" "listed zenx 192.0.2.10 $since_utc 127.0.0.2 Listed for a test" "--json: the listing"
+unlike "$sum" "192\.0\.2\.99" "--json: nor the answer not renewed"
 like "$sum" $'bounces other warm 1\nbounces zenx - 1\nbounces zenx warm 1' \
     "--json: the bounces per list and pool"
 

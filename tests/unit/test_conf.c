@@ -166,6 +166,35 @@ test_tenants(void **state)
 		 "exclude each other");
 }
 
+/*
+ * A tenant's domains as the programs compare them: lower case, A-labels.
+ * The API takes a key's one domain from this list as the scope of the
+ * suppressions it writes; the milter looks scopes up by the normalised
+ * sender domain, so "Shop.Example" written here would be a scope no
+ * mail ever has.
+ */
+static void
+test_tenant_domains_normalized(void **state)
+{
+    char err[600];
+    struct outpost_conf *c = load(
+	"[tenant shop]\n"
+	"domains = Shop.Example, b\xc3\xbc" "cher.example.\n", err, sizeof(err), NULL);
+    const struct conf_tenant *t;
+
+    (void) state;
+    if (c == NULL)
+	fail_msg("%s", err);
+    t = conf_tenant_find(c, "shop");
+    assert_non_null(t);
+    assert_int_equal(t->domains.n, 2);
+    assert_string_equal(t->domains.v[0], "shop.example");
+    assert_string_equal(t->domains.v[1], "xn--bcher-kva.example");
+    assert_ptr_equal(conf_tenant_of_domain(c, "xn--bcher-kva.example"), t);
+    conf_free(c);
+    expect_error("[tenant a]\ndomains = a..example\n", 1, "domains: sender domain names");
+}
+
 static void
 test_errors(void **state)
 {
@@ -390,6 +419,7 @@ main(void)
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_values),
 	cmocka_unit_test(test_tenants),
+	cmocka_unit_test(test_tenant_domains_normalized),
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_node),
 	cmocka_unit_test(test_long_line),

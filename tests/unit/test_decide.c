@@ -353,6 +353,26 @@ test_failure_before_mx(void **state)
     limits_unref(l);
 }
 
+/* a [domain NAME] written in capitals is the domain the recipients name in any case */
+static void
+test_domain_case(void **state)
+{
+    struct limits *l = load_limits("[policy]\n[domain Slow.Test]\nrate = 1/s\n");
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=x@SLOW.test\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+
+    (void) state;
+    assert_int_equal(decide_prepare(l, &req, &plan, out, sizeof(out)), DECIDE_NEED_MX);
+    assert_string_equal(plan.domain, "slow.test");
+    assert_int_equal(decide_plan_limits(l, &plan, -1, out, sizeof(out)), DECIDE_READY);
+    assert_int_equal(plan.nlim, 1);
+    assert_int_equal(plan.lim[0].kind, 'd');
+    assert_int_equal(plan.lim[0].gcra->interval_us, 1000000);
+    decide_plan_free(&plan);
+    limits_unref(l);
+}
+
 static void
 test_nothing_applies(void **state)
 {
@@ -413,6 +433,7 @@ main(void)
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
 	cmocka_unit_test(test_failure_before_mx),
+	cmocka_unit_test(test_domain_case),
 	cmocka_unit_test(test_nothing_applies),
 	cmocka_unit_test(test_bad_conf),
     };

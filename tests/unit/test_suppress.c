@@ -194,6 +194,11 @@ test_times(void **state)
     assert_int_equal(sup_time_parse("2000-02-29", 10, &t, &why), 0);
     assert_int_equal(sup_time_parse("2100-02-29", 10, &t, &why), -1);
     assert_int_equal(sup_time_parse("2026-12-31", 10, &t, &why), 0);
+    assert_int_equal(sup_time_parse("2024-02-30", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2023-02-29", 10, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-04-31T00:00:00Z", 20, &t, &why), -1);
+    assert_int_equal(sup_time_parse("2024-02-29", 10, &t, &why), 0);
+    assert_int_equal(t, 1709164800);
     assert_int_equal(sup_time_parse("2024-06-01T25:00:00Z", 20, &t, &why), -1);
     assert_int_equal(sup_time_parse("99999999999", 11, &t, &why), -1);
     assert_int_equal(sup_time_parse("yesterday", 9, &t, &why), -1);
