@@ -27,16 +27,26 @@
 #include "mime.h"
 #include "xalloc.h"
 
-/*
- * A notification is short; the cap keeps the per-recipient search linear
- * in practice (recipients x notice, both bounded).
- */
+/* a notification is short: what follows is not read */
 #define NOTICE_MAX	(256 * 1024)
+
+/*
+ * An address of the notice, where it stands: the words around each '@',
+ * as written and trimmed of punctuation.  Sorted by text, then place, so
+ * that the place of one recipient is a binary search, not a search of the
+ * notice per recipient (1,000 recipients x 256 KB).
+ */
+struct notice_addr {
+    const char *s;			/* into the notice's text */
+    size_t len;
+};
 
 /* what the text reader works with */
 struct notice {
     char *text;			/* notification text, owned */
     size_t len;
+    struct notice_addr *addrs;		/* owned, naddrs, sorted */
+    size_t naddrs;
 };
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
@@ -54,6 +64,9 @@ static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static int original_part(const struct mime_part *p);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
+static void notice_index(struct notice *n);
+static const char *notice_find(const struct notice *n, const char *addr,
+			       const char *from);
 static int summary_field(const char *l, size_t n, int rcpt);
 static int quoted_rcpt_line(const struct notice *n, const char *line);
 static int failure_status(const char *text, char *out, size_t outsz);
@@ -357,6 +370,8 @@ notice_build(const struct mime_msg *m, struct notice *n,
 
     n->text = NULL;
     n->len = 0;
+    n->addrs = NULL;
+    n->naddrs = 0;
     for (i = 0; i < m->nparts; i++) {
 	const struct mime_part *p = m->parts + i;
 
@@ -393,6 +408,139 @@ notice_build(const struct mime_msg *m, struct notice *n,
 	keep_orig_headers(r, n->text + orig, o - orig);
     n->text[cut] = 0;
     n->len = cut;
+    notice_index(n);
+}
+
+/* addr_cmp - notice addresses by text, case blind, then by place */
+static int
+addr_cmp(const void *x, const void *y)
+{
+    const struct notice_addr *a = x, *b = y;
+    int d;
+
+    if (a->len != b->len)
+	return a->len < b->len ? -1 : 1;
+    if ((d = strncasecmp(a->s, b->s, a->len)) != 0)
+	return d;
+    return a->s < b->s ? -1 : a->s > b->s;
+}
+
+/* addr_push - one more place of an address, unless it is too long for one */
+static void
+addr_push(struct notice *n, size_t *cap, const char *s, size_t len)
+{
+    if (len >= ADDR_MAX)
+	return;
+    if (n->naddrs == *cap) {
+	*cap = *cap ? 2 * *cap : 64;
+	n->addrs = xreallocarray(n->addrs, *cap, sizeof(*n->addrs));
+    }
+    n->addrs[n->naddrs].s = s;
+    n->addrs[n->naddrs++].len = len;
+}
+
+/* addr_sift - heap order below root, n entries */
+static void
+addr_sift(struct notice_addr *v, size_t root, size_t n)
+{
+    struct notice_addr t;
+    size_t child;
+
+    while ((child = 2 * root + 1) < n) {
+	if (child + 1 < n && addr_cmp(v + child, v + child + 1) < 0)
+	    child++;
+	if (addr_cmp(v + root, v + child) >= 0)
+	    return;
+	t = v[root];
+	v[root] = v[child];
+	v[child] = t;
+	root = child;
+    }
+}
+
+/*
+ * addr_sort - heap sort in addr_cmp() order.  Not qsort(): glibc's asks
+ * the kernel how much memory there is (sysinfo), which the report
+ * parser's sandbox does not allow.
+ */
+static void
+addr_sort(struct notice_addr *v, size_t n)
+{
+    struct notice_addr t;
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+	addr_sift(v, i, n);
+    for (i = n; i-- > 1;) {
+	t = v[0];
+	v[0] = v[i];
+	v[i] = t;
+	addr_sift(v, 0, i);
+    }
+}
+
+/*
+ * notice_index - the addresses of the notice, in one pass.  The words
+ * around an '@' stop at the previous and next '@', so each byte is
+ * looked at by at most two of them.
+ */
+static void
+notice_index(struct notice *n)
+{
+    const char *t = n->text, *at;
+    size_t cap = 0, q, a, b, ta, tb;
+
+    n->addrs = NULL;
+    n->naddrs = 0;
+    for (at = memchr(t, '@', n->len); at != NULL;
+	 at = memchr(at + 1, '@', n->len - (size_t) (at + 1 - t))) {
+	q = (size_t) (at - t);
+	for (a = q; a > 0 && is_local_char((unsigned char) t[a - 1]); a--)
+	    /* void */ ;
+	for (b = q + 1; b < n->len && (isalnum((unsigned char) t[b])
+				       || t[b] == '-' || t[b] == '.'
+				       || t[b] == '_'); b++)
+	    /* void */ ;
+	addr_push(n, &cap, t + a, b - a);
+	/* as addr_at() trims it: a leading dot or quote, a final dot */
+	for (ta = a; ta < q && (t[ta] == '.' || t[ta] == '\''); ta++)
+	    /* void */ ;
+	for (tb = b; tb > q + 1 && (t[tb - 1] == '.' || t[tb - 1] == '-'); tb--)
+	    /* void */ ;
+	if (ta != a || tb != b)
+	    addr_push(n, &cap, t + ta, tb - ta);
+    }
+    addr_sort(n->addrs, n->naddrs);
+}
+
+/*
+ * notice_find - the first place at or after from where the notice names
+ * addr as an address of its own (not inside a longer one), or NULL
+ */
+static const char *
+notice_find(const struct notice *n, const char *addr, const char *from)
+{
+    size_t len = strlen(addr), lo = 0, hi = n->naddrs, mid;
+    const struct notice_addr *e;
+    int d;
+
+    /* the first entry not before (addr, from) in addr_cmp()'s order */
+    while (lo < hi) {
+	mid = lo + (hi - lo) / 2;
+	e = n->addrs + mid;
+	if (e->len != len)
+	    d = e->len < len ? -1 : 1;
+	else if ((d = strncasecmp(e->s, addr, len)) == 0)
+	    d = e->s < from ? -1 : 0;
+	if (d < 0)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    e = n->addrs + lo;
+    if (lo < n->naddrs && e->len == len && strncasecmp(e->s, addr, len) == 0)
+	return e->s;
+    return NULL;
 }
 
 /* next_rcpt_line - the line at q (up to end) opens with another address */
@@ -473,7 +621,7 @@ quoted_rcpt_line(const struct notice *n, const char *line)
 /*
  * rcpt_block - text about one recipient: from its line to the next one's.
  * Only outsz bytes are kept, so no line beyond them is looked at: the cost
- * is the search for the address plus outsz.
+ * is the look-up of the address in the notice's index plus outsz.
  */
 static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
@@ -482,7 +630,7 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     size_t alen = strlen(addr), o = 0;
 
     out[0] = 0;
-    if (alen == 0 || (hit = strcasestr(t, addr)) == NULL)
+    if (alen == 0 || (hit = notice_find(n, addr, t)) == NULL)
 	return;
     /* start at the beginning of the line that names the recipient */
     while (hit > t && hit[-1] != '\n')
@@ -491,7 +639,7 @@ rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
     while (quoted_rcpt_line(n, hit)) {
 	const char *nl = memchr(hit, '\n', (size_t) (end - hit)), *again;
 
-	if (nl == NULL || (again = strcasestr(nl + 1, addr)) == NULL)
+	if (nl == NULL || (again = notice_find(n, addr, nl + 1)) == NULL)
 	    break;
 	for (hit = again; hit > t && hit[-1] != '\n'; hit--)
 	    /* void */ ;
@@ -1797,7 +1945,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	 * James and its kin list the envelope under "Message details:"
 	 * after the error: the words about the address are those before.
 	 */
-	if (details != NULL && strcasestr(details, rc->addr) != NULL) {
+	if (details != NULL && notice_find(n, rc->addr, details) != NULL) {
 	    size_t k = (size_t) (details - n->text);
 
 	    snprintf(block, 8192, "%.*s", (int) (k < 8191 ? k : 8191), n->text);
@@ -2023,6 +2171,7 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
     if (out->kind == BOUNCE_DSN)
 	spam_marked(&m, out);
     free(n.text);
+    free(n.addrs);
     mime_free(&m);
     if (out->over_budget) {
 	*why = "over its CPU budget";
