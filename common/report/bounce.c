@@ -39,6 +39,7 @@
 struct notice_addr {
     const char *s;			/* into the notice's text */
     size_t len;
+    const char *line;			/* the start of its line */
 };
 
 /* what the text reader works with */
@@ -427,7 +428,8 @@ addr_cmp(const void *x, const void *y)
 
 /* addr_push - one more place of an address, unless it is too long for one */
 static void
-addr_push(struct notice *n, size_t *cap, const char *s, size_t len)
+addr_push(struct notice *n, size_t *cap, const char *s, size_t len,
+	  const char *line)
 {
     if (len >= ADDR_MAX)
 	return;
@@ -436,6 +438,7 @@ addr_push(struct notice *n, size_t *cap, const char *s, size_t len)
 	n->addrs = xreallocarray(n->addrs, *cap, sizeof(*n->addrs));
     }
     n->addrs[n->naddrs].s = s;
+    n->addrs[n->naddrs].line = line;
     n->addrs[n->naddrs++].len = len;
 }
 
@@ -487,35 +490,40 @@ addr_sort(struct notice_addr *v, size_t n)
 static void
 notice_index(struct notice *n)
 {
-    const char *t = n->text, *at;
-    size_t cap = 0, q, a, b, ta, tb;
+    const char *t = n->text, *at, *line = t, *nl;
+    size_t cap = 0, q, a, b, ta, tb, prev = 0;
 
     n->addrs = NULL;
     n->naddrs = 0;
     for (at = memchr(t, '@', n->len); at != NULL;
 	 at = memchr(at + 1, '@', n->len - (size_t) (at + 1 - t))) {
 	q = (size_t) (at - t);
+	/* the line it is on: a newline since the previous '@' starts one */
+	if ((nl = memrchr(t + prev, '\n', q - prev)) != NULL)
+	    line = nl + 1;
+	prev = q;
 	for (a = q; a > 0 && is_local_char((unsigned char) t[a - 1]); a--)
 	    /* void */ ;
 	for (b = q + 1; b < n->len && (isalnum((unsigned char) t[b])
 				       || t[b] == '-' || t[b] == '.'
 				       || t[b] == '_'); b++)
 	    /* void */ ;
-	addr_push(n, &cap, t + a, b - a);
+	addr_push(n, &cap, t + a, b - a, line);
 	/* as addr_at() trims it: a leading dot or quote, a final dot */
 	for (ta = a; ta < q && (t[ta] == '.' || t[ta] == '\''); ta++)
 	    /* void */ ;
 	for (tb = b; tb > q + 1 && (t[tb - 1] == '.' || t[tb - 1] == '-'); tb--)
 	    /* void */ ;
 	if (ta != a || tb != b)
-	    addr_push(n, &cap, t + ta, tb - ta);
+	    addr_push(n, &cap, t + ta, tb - ta, line);
     }
     addr_sort(n->addrs, n->naddrs);
 }
 
 /*
- * notice_find - the first place at or after from where the notice names
- * addr as an address of its own (not inside a longer one), or NULL
+ * notice_find - the start of the line of the first place at or after from
+ * where the notice names addr as an address of its own (not inside a
+ * longer one), or NULL
  */
 static const char *
 notice_find(const struct notice *n, const char *addr, const char *from)
@@ -539,7 +547,7 @@ notice_find(const struct notice *n, const char *addr, const char *from)
     }
     e = n->addrs + lo;
     if (lo < n->naddrs && e->len == len && strncasecmp(e->s, addr, len) == 0)
-	return e->s;
+	return e->line;
     return NULL;
 }
 
@@ -605,8 +613,8 @@ quoted_rcpt_line(const struct notice *n, const char *line)
     if (!summary_field(line, len, 1))
 	return 0;
     if (line > n->text) {
-	for (prev = line - 1; prev > n->text && prev[-1] != '\n'; prev--)
-	    /* void */ ;
+	prev = memrchr(n->text, '\n', (size_t) (line - 1 - n->text));
+	prev = prev ? prev + 1 : n->text;
 	if (summary_field(prev, (size_t) (line - 1 - prev), 0))
 	    return 1;
     }
@@ -626,29 +634,28 @@ quoted_rcpt_line(const struct notice *n, const char *line)
 static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 {
-    const char *t = n->text, *hit, *p, *end = n->text + n->len;
+    const char *t = n->text, *hit, *p, *end = n->text + n->len, *last;
     size_t alen = strlen(addr), o = 0;
 
     out[0] = 0;
+    /* start at the beginning of the line that names the recipient */
     if (alen == 0 || (hit = notice_find(n, addr, t)) == NULL)
 	return;
-    /* start at the beginning of the line that names the recipient */
-    while (hit > t && hit[-1] != '\n')
-	hit--;
     /* not at the original's quoted fields, when the notice names it again */
     while (quoted_rcpt_line(n, hit)) {
 	const char *nl = memchr(hit, '\n', (size_t) (end - hit)), *again;
 
 	if (nl == NULL || (again = notice_find(n, addr, nl + 1)) == NULL)
 	    break;
-	for (hit = again; hit > t && hit[-1] != '\n'; hit--)
-	    /* void */ ;
+	hit = again;
     }
-    /* stop at a blank line followed by a line that names another address */
-    for (p = memchr(hit, '\n', (size_t) (end - hit)); p != NULL && p < end;
-	 p = memchr(p + 1, '\n', (size_t) (end - p - 1))) {
-	if ((size_t) (p - hit) >= outsz)
-	    break;
+    /*
+     * Stop at a blank line followed by a line that names another address;
+     * line ends past outsz are not looked for.
+     */
+    last = (size_t) (end - hit) > outsz ? hit + outsz : end;
+    for (p = memchr(hit, '\n', (size_t) (last - hit)); p != NULL;
+	 p = memchr(p + 1, '\n', (size_t) (last - p - 1))) {
 	if (next_rcpt_line(n, p + 1, end, addr, alen)) {
 	    end = p;
 	    break;
@@ -1710,8 +1717,12 @@ recipient_context(const char *line, size_t off)
     if (e == 0)
 	return 1;
     s = e;
-    while (s > 0 && line[s - 1] != ' ' && line[s - 1] != '\t')
+    while (s > 0 && line[s - 1] != ' ' && line[s - 1] != '\t') {
+	/* a word longer than prev holds is none of the leads */
+	if (e - s == sizeof(prev))
+	    return 0;
 	s--;
+    }
     n = e - s < sizeof(prev) - 1 ? e - s : sizeof(prev) - 1;
     for (size_t i = 0; i < n; i++)
 	prev[i] = (char) tolower((unsigned char) line[s + i]);
@@ -1768,6 +1779,7 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
     const char *l = line;
     size_t i, s, e, n = len;
     char addr[ADDR_MAX];
+    int msgid = -1;
 
     while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
 	l++, n--;
@@ -1780,10 +1792,16 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 	i = e;
 	if (is_role_addr(addr) || skipped(addr, skip, nskip))
 	    continue;
-	/* "<id@host>" after Message-ID-ish words is not a person */
-	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
-	    && memmem_case(line, len, "message-id"))
-	    continue;
+	/*
+	 * "<id@host>" after Message-ID-ish words is not a person; the line
+	 * is searched for them once, not once per address on it
+	 */
+	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>') {
+	    if (msgid < 0)
+		msgid = memmem_case(line, len, "message-id");
+	    if (msgid)
+		continue;
+	}
 	if (recipient_context(line, s))
 	    rcpt_add(r, addr);
     }
