@@ -184,7 +184,7 @@ tests_fuzz_fuzz_bounce_LDADD = $(COMMON_LIBS)
 # agreement with the labelled samples; needs no root, so it always runs
 TESTS += tests/bounce/classify-accuracy.sh
 EXTRA_DIST += tests/bounce/classify-accuracy.sh tests/bench/classify-bench.sh \
-	tests/data/bounces
+	tests/bench/bounce-rcpts-bench.sh tests/data/bounces
 
 # return-path tokens and the intake rules
 UNIT_TESTS += tests/unit/test_verp

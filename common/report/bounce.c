@@ -27,16 +27,27 @@
 #include "mime.h"
 #include "xalloc.h"
 
-/*
- * A notification is short; the cap keeps the per-recipient search linear
- * in practice (recipients x notice, both bounded).
- */
+/* a notification is short: what follows is not read */
 #define NOTICE_MAX	(256 * 1024)
+
+/*
+ * An address of the notice, where it stands: the words around each '@',
+ * as written and trimmed of punctuation.  Sorted by text, then place, so
+ * that the place of one recipient is a binary search, not a search of the
+ * notice per recipient (1,000 recipients x 256 KB).
+ */
+struct notice_addr {
+    const char *s;			/* into the notice's text */
+    size_t len;
+    const char *line;			/* the start of its line */
+};
 
 /* what the text reader works with */
 struct notice {
     char *text;			/* notification text, owned */
     size_t len;
+    struct notice_addr *addrs;		/* owned, naddrs, sorted */
+    size_t naddrs;
 };
 
 static struct bounce_rcpt *rcpt_add(struct bounce_report *r, const char *addr);
@@ -54,6 +65,9 @@ static size_t notice_cut(const char *t, size_t len, size_t *orig);
 static int original_part(const struct mime_part *p);
 static void rcpt_block(const struct notice *n, const char *addr, char *out,
 		       size_t outsz);
+static void notice_index(struct notice *n);
+static const char *notice_find(const struct notice *n, const char *addr,
+			       const char *from);
 static int summary_field(const char *l, size_t n, int rcpt);
 static int quoted_rcpt_line(const struct notice *n, const char *line);
 static int failure_status(const char *text, char *out, size_t outsz);
@@ -357,6 +371,8 @@ notice_build(const struct mime_msg *m, struct notice *n,
 
     n->text = NULL;
     n->len = 0;
+    n->addrs = NULL;
+    n->naddrs = 0;
     for (i = 0; i < m->nparts; i++) {
 	const struct mime_part *p = m->parts + i;
 
@@ -393,6 +409,146 @@ notice_build(const struct mime_msg *m, struct notice *n,
 	keep_orig_headers(r, n->text + orig, o - orig);
     n->text[cut] = 0;
     n->len = cut;
+    notice_index(n);
+}
+
+/* addr_cmp - notice addresses by text, case blind, then by place */
+static int
+addr_cmp(const void *x, const void *y)
+{
+    const struct notice_addr *a = x, *b = y;
+    int d;
+
+    if (a->len != b->len)
+	return a->len < b->len ? -1 : 1;
+    if ((d = strncasecmp(a->s, b->s, a->len)) != 0)
+	return d;
+    return a->s < b->s ? -1 : a->s > b->s;
+}
+
+/* addr_push - one more place of an address, unless it is too long for one */
+static void
+addr_push(struct notice *n, size_t *cap, const char *s, size_t len,
+	  const char *line)
+{
+    if (len >= ADDR_MAX)
+	return;
+    if (n->naddrs == *cap) {
+	*cap = *cap ? 2 * *cap : 64;
+	n->addrs = xreallocarray(n->addrs, *cap, sizeof(*n->addrs));
+    }
+    n->addrs[n->naddrs].s = s;
+    n->addrs[n->naddrs].line = line;
+    n->addrs[n->naddrs++].len = len;
+}
+
+/* addr_sift - heap order below root, n entries */
+static void
+addr_sift(struct notice_addr *v, size_t root, size_t n)
+{
+    struct notice_addr t;
+    size_t child;
+
+    while ((child = 2 * root + 1) < n) {
+	if (child + 1 < n && addr_cmp(v + child, v + child + 1) < 0)
+	    child++;
+	if (addr_cmp(v + root, v + child) >= 0)
+	    return;
+	t = v[root];
+	v[root] = v[child];
+	v[child] = t;
+	root = child;
+    }
+}
+
+/*
+ * addr_sort - heap sort in addr_cmp() order.  Not qsort(): glibc's asks
+ * the kernel how much memory there is (sysinfo), which the report
+ * parser's sandbox does not allow.
+ */
+static void
+addr_sort(struct notice_addr *v, size_t n)
+{
+    struct notice_addr t;
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+	addr_sift(v, i, n);
+    for (i = n; i-- > 1;) {
+	t = v[0];
+	v[0] = v[i];
+	v[i] = t;
+	addr_sift(v, 0, i);
+    }
+}
+
+/*
+ * notice_index - the addresses of the notice, in one pass.  The words
+ * around an '@' stop at the previous and next '@', so each byte is
+ * looked at by at most two of them.
+ */
+static void
+notice_index(struct notice *n)
+{
+    const char *t = n->text, *at, *line = t, *nl;
+    size_t cap = 0, q, a, b, ta, tb, prev = 0;
+
+    n->addrs = NULL;
+    n->naddrs = 0;
+    for (at = memchr(t, '@', n->len); at != NULL;
+	 at = memchr(at + 1, '@', n->len - (size_t) (at + 1 - t))) {
+	q = (size_t) (at - t);
+	/* the line it is on: a newline since the previous '@' starts one */
+	if ((nl = memrchr(t + prev, '\n', q - prev)) != NULL)
+	    line = nl + 1;
+	prev = q;
+	for (a = q; a > 0 && is_local_char((unsigned char) t[a - 1]); a--)
+	    /* void */ ;
+	for (b = q + 1; b < n->len && (isalnum((unsigned char) t[b])
+				       || t[b] == '-' || t[b] == '.'
+				       || t[b] == '_'); b++)
+	    /* void */ ;
+	addr_push(n, &cap, t + a, b - a, line);
+	/* as addr_at() trims it: a leading dot or quote, a final dot */
+	for (ta = a; ta < q && (t[ta] == '.' || t[ta] == '\''); ta++)
+	    /* void */ ;
+	for (tb = b; tb > q + 1 && (t[tb - 1] == '.' || t[tb - 1] == '-'); tb--)
+	    /* void */ ;
+	if (ta != a || tb != b)
+	    addr_push(n, &cap, t + ta, tb - ta, line);
+    }
+    addr_sort(n->addrs, n->naddrs);
+}
+
+/*
+ * notice_find - the start of the line of the first place at or after from
+ * where the notice names addr as an address of its own (not inside a
+ * longer one), or NULL
+ */
+static const char *
+notice_find(const struct notice *n, const char *addr, const char *from)
+{
+    size_t len = strlen(addr), lo = 0, hi = n->naddrs, mid;
+    const struct notice_addr *e;
+    int d;
+
+    /* the first entry not before (addr, from) in addr_cmp()'s order */
+    while (lo < hi) {
+	mid = lo + (hi - lo) / 2;
+	e = n->addrs + mid;
+	if (e->len != len)
+	    d = e->len < len ? -1 : 1;
+	else if ((d = strncasecmp(e->s, addr, len)) == 0)
+	    d = e->s < from ? -1 : 0;
+	if (d < 0)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    e = n->addrs + lo;
+    if (lo < n->naddrs && e->len == len && strncasecmp(e->s, addr, len) == 0)
+	return e->line;
+    return NULL;
 }
 
 /* next_rcpt_line - the line at q (up to end) opens with another address */
@@ -457,8 +613,8 @@ quoted_rcpt_line(const struct notice *n, const char *line)
     if (!summary_field(line, len, 1))
 	return 0;
     if (line > n->text) {
-	for (prev = line - 1; prev > n->text && prev[-1] != '\n'; prev--)
-	    /* void */ ;
+	prev = memrchr(n->text, '\n', (size_t) (line - 1 - n->text));
+	prev = prev ? prev + 1 : n->text;
 	if (summary_field(prev, (size_t) (line - 1 - prev), 0))
 	    return 1;
     }
@@ -473,34 +629,33 @@ quoted_rcpt_line(const struct notice *n, const char *line)
 /*
  * rcpt_block - text about one recipient: from its line to the next one's.
  * Only outsz bytes are kept, so no line beyond them is looked at: the cost
- * is the search for the address plus outsz.
+ * is the look-up of the address in the notice's index plus outsz.
  */
 static void
 rcpt_block(const struct notice *n, const char *addr, char *out, size_t outsz)
 {
-    const char *t = n->text, *hit, *p, *end = n->text + n->len;
+    const char *t = n->text, *hit, *p, *end = n->text + n->len, *last;
     size_t alen = strlen(addr), o = 0;
 
     out[0] = 0;
-    if (alen == 0 || (hit = strcasestr(t, addr)) == NULL)
-	return;
     /* start at the beginning of the line that names the recipient */
-    while (hit > t && hit[-1] != '\n')
-	hit--;
+    if (alen == 0 || (hit = notice_find(n, addr, t)) == NULL)
+	return;
     /* not at the original's quoted fields, when the notice names it again */
     while (quoted_rcpt_line(n, hit)) {
 	const char *nl = memchr(hit, '\n', (size_t) (end - hit)), *again;
 
-	if (nl == NULL || (again = strcasestr(nl + 1, addr)) == NULL)
+	if (nl == NULL || (again = notice_find(n, addr, nl + 1)) == NULL)
 	    break;
-	for (hit = again; hit > t && hit[-1] != '\n'; hit--)
-	    /* void */ ;
+	hit = again;
     }
-    /* stop at a blank line followed by a line that names another address */
-    for (p = memchr(hit, '\n', (size_t) (end - hit)); p != NULL && p < end;
-	 p = memchr(p + 1, '\n', (size_t) (end - p - 1))) {
-	if ((size_t) (p - hit) >= outsz)
-	    break;
+    /*
+     * Stop at a blank line followed by a line that names another address;
+     * line ends past outsz are not looked for.
+     */
+    last = (size_t) (end - hit) > outsz ? hit + outsz : end;
+    for (p = memchr(hit, '\n', (size_t) (last - hit)); p != NULL;
+	 p = memchr(p + 1, '\n', (size_t) (last - p - 1))) {
 	if (next_rcpt_line(n, p + 1, end, addr, alen)) {
 	    end = p;
 	    break;
@@ -1562,8 +1717,12 @@ recipient_context(const char *line, size_t off)
     if (e == 0)
 	return 1;
     s = e;
-    while (s > 0 && line[s - 1] != ' ' && line[s - 1] != '\t')
+    while (s > 0 && line[s - 1] != ' ' && line[s - 1] != '\t') {
+	/* a word longer than prev holds is none of the leads */
+	if (e - s == sizeof(prev))
+	    return 0;
 	s--;
+    }
     n = e - s < sizeof(prev) - 1 ? e - s : sizeof(prev) - 1;
     for (size_t i = 0; i < n; i++)
 	prev[i] = (char) tolower((unsigned char) line[s + i]);
@@ -1620,6 +1779,7 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
     const char *l = line;
     size_t i, s, e, n = len;
     char addr[ADDR_MAX];
+    int msgid = -1;
 
     while (n > 0 && (*l == '>' || *l == ' ' || *l == '\t'))
 	l++, n--;
@@ -1632,10 +1792,16 @@ scan_line(struct bounce_report *r, const char *line, size_t len,
 	i = e;
 	if (is_role_addr(addr) || skipped(addr, skip, nskip))
 	    continue;
-	/* "<id@host>" after Message-ID-ish words is not a person */
-	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>'
-	    && memmem_case(line, len, "message-id"))
-	    continue;
+	/*
+	 * "<id@host>" after Message-ID-ish words is not a person; the line
+	 * is searched for them once, not once per address on it
+	 */
+	if (s > 0 && line[s - 1] == '<' && e < len && line[e] == '>') {
+	    if (msgid < 0)
+		msgid = memmem_case(line, len, "message-id");
+	    if (msgid)
+		continue;
+	}
 	if (recipient_context(line, s))
 	    rcpt_add(r, addr);
     }
@@ -1797,7 +1963,7 @@ read_text(const struct mime_msg *m, const struct notice *n,
 	 * James and its kin list the envelope under "Message details:"
 	 * after the error: the words about the address are those before.
 	 */
-	if (details != NULL && strcasestr(details, rc->addr) != NULL) {
+	if (details != NULL && notice_find(n, rc->addr, details) != NULL) {
 	    size_t k = (size_t) (details - n->text);
 
 	    snprintf(block, 8192, "%.*s", (int) (k < 8191 ? k : 8191), n->text);
@@ -2023,6 +2189,7 @@ bounce_parse_within(const char *msg, size_t len, long long budget_ns,
     if (out->kind == BOUNCE_DSN)
 	spam_marked(&m, out);
     free(n.text);
+    free(n.addrs);
     mime_free(&m);
     if (out->over_budget) {
 	*why = "over its CPU budget";

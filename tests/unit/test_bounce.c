@@ -1,6 +1,7 @@
 /* test_bounce - bounce reading and classification */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,46 @@
 
 #include "bounce.h"
 #include "mime.h"
+
+/*
+ * strcasestr - the C library's, counting the bytes it looks at, so that a
+ * test can say that the reading of a notice stays linear without timing it
+ * (the report library's calls, in this program, land here)
+ */
+static size_t strcasestr_looked;
+
+char *
+strcasestr(const char *hay, const char *needle)
+{
+    size_t k = strlen(needle), i;
+
+    for (; *hay; hay++) {
+	strcasestr_looked++;
+	for (i = 0; i < k && hay[i]
+	     && tolower((unsigned char) hay[i]) == tolower((unsigned char) needle[i]); i++)
+	    /* void */ ;
+	if (i == k)
+	    return (char *) hay;
+    }
+    return k == 0 ? (char *) hay : NULL;
+}
+
+/* strncasecmp - the C library's, counting its calls */
+static size_t strncasecmp_calls;
+
+int
+strncasecmp(const char *a, const char *b, size_t n)
+{
+    int d = 0;
+
+    strncasecmp_calls++;
+    for (size_t i = 0; i < n && d == 0; i++) {
+	d = tolower((unsigned char) a[i]) - tolower((unsigned char) b[i]);
+	if (a[i] == 0)
+	    break;
+    }
+    return d;
+}
 
 /* classify - reason name for evidence */
 static const char *
@@ -1403,6 +1444,78 @@ test_cpu_budget(void **state)
     free(msg);
 }
 
+/*
+ * test_rcpts_linear - a notice naming 1,000 recipients, each with its own
+ * diagnostic, is read in time linear in its size: the text about each
+ * recipient is found without a search of the notice per recipient (that
+ * would look at about 1,000 x 120 KB here)
+ */
+static void
+test_rcpts_linear(void **state)
+{
+    const char head[] = "From: MAILER-DAEMON@mx.example.net\nTo: b@example.com\n"
+	"Subject: Undelivered Mail Returned to Sender\n\n"
+	"This is the mail system at host mx.example.net.\n\n";
+    size_t  nrcpts = 1000, cap = nrcpts * 300 + 256, o;
+    char   *msg = malloc(cap), want[64];
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    o = (size_t) snprintf(msg, cap, "%s", head);
+    for (size_t i = 0; i < nrcpts; i++)
+	o += (size_t) snprintf(msg + o, cap - o, "<user%zu@example.org>: host "
+			       "mx%zu.example.org[192.0.2.1] said: 550 5.1.1 "
+			       "<user%zu@example.org>: Recipient address rejected: "
+			       "User unknown in virtual mailbox table (in reply to "
+			       "RCPT TO command)\n\n", i, i, i);
+    strcasestr_looked = 0;
+    assert_int_equal(bounce_parse(msg, o, &r, &why), BOUNCE_DSN);
+    assert_int_equal(r.nrcpts, nrcpts);
+    /* each recipient has its own words, not its neighbour's */
+    for (size_t i = 0; i < nrcpts; i += 333) {
+	snprintf(want, sizeof(want), "user%zu@example.org", i);
+	assert_string_equal(r.rcpts[i].addr, want);
+	snprintf(want, sizeof(want), "host mx%zu.example.org[", i);
+	assert_non_null(strstr(r.rcpts[i].diag, want));
+	assert_string_equal(r.rcpts[i].status, "5.1.1");
+    }
+    assert_true(strcasestr_looked < 8 * o);
+    bounce_report_free(&r);
+    free(msg);
+}
+
+/*
+ * test_line_linear - a line naming thousands of "<address>"es, one after
+ * the other: the line is searched for "Message-ID" once, not once per
+ * address on it (5,000 x 95 KB here)
+ */
+static void
+test_line_linear(void **state)
+{
+    const char head[] = "From: MAILER-DAEMON@mx.example.net\nTo: b@example.com\n"
+	"Subject: Undelivered Mail Returned to Sender\n\n"
+	"The following addresses failed: ";
+    size_t  naddrs = 5000, cap = naddrs * 24 + 256, o;
+    char   *msg = malloc(cap);
+    struct bounce_report r;
+    const char *why = NULL;
+
+    (void) state;
+    o = (size_t) snprintf(msg, cap, "%s", head);
+    for (size_t i = 0; i < naddrs; i++)
+	o += (size_t) snprintf(msg + o, cap - o, "<u%zu@example.org>", i);
+    o += (size_t) snprintf(msg + o, cap - o, "\n");
+    strncasecmp_calls = 0;
+    assert_int_equal(bounce_parse(msg, o, &r, &why), BOUNCE_DSN);
+    /* the others stand after a word that is not a recipient's lead */
+    assert_int_equal(r.nrcpts, 1);
+    assert_string_equal(r.rcpts[0].addr, "u0@example.org");
+    assert_true(strncasecmp_calls < 4 * o);
+    bounce_report_free(&r);
+    free(msg);
+}
+
 /* test_samples - a few real messages kept in tests/data/bounces */
 static void
 test_samples(void **state)
@@ -1483,6 +1596,8 @@ main(void)
 	cmocka_unit_test(test_ses_limits),
 	cmocka_unit_test(test_ses_subtype),
 	cmocka_unit_test(test_cpu_budget),
+	cmocka_unit_test(test_rcpts_linear),
+	cmocka_unit_test(test_line_linear),
 	cmocka_unit_test(test_samples),
     };
 
