@@ -42,11 +42,15 @@ static const int allowed[] = {
     SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-/* refused without killing: a library looking for a file finds none */
+/*
+ * refused without killing: a library looking for a file finds none; glibc's
+ * qsort() asks sysinfo() for the memory size before it sorts a large array
+ * and copes with a refusal
+ */
 static const int refused[] = {
     SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(creat), SCMP_SYS(openat2),
     SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
-    SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+    SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(sysinfo),
 };
 
 static int set_limit(int what, rlim_t v);

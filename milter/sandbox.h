@@ -15,7 +15,8 @@
  *	AddressSanitizer build, which reserves terabytes), no new privileges,
  *	and a seccomp filter that allows reading and writing the descriptors
  *	it has, memory, clocks, resource limits and exit.  open(2) and its
- *	kin fail with EACCES (a library that tries a file finds none);
+ *	kin fail with EACCES (a library that tries a file finds none), and so
+ *	does sysinfo(2) (glibc's qsort() asks it, and copes);
  *	any other system call (socket, connect, fork, execve, ptrace,
  *	kill of another process ...) kills the process with SIGSYS.
  *

@@ -94,6 +94,35 @@ try_work(const char *arg)
     return write(1, "", 0) == 0 ? ALIVE : 3;
 }
 
+/* cmp_int - qsort's order of ints */
+static int
+cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *) a, y = *(const int *) b;
+
+    return (x > y) - (x < y);
+}
+
+/* try_qsort - sort an array too big for the stack (glibc asks sysinfo) */
+static int
+try_qsort(const char *arg)
+{
+    size_t i, n = 100000;
+    int *v = malloc(n * sizeof(*v));
+
+    (void) arg;
+    if (v == NULL)
+	return 3;
+    for (i = 0; i < n; i++)
+	v[i] = (int) ((i * 7919) % n);
+    qsort(v, n, sizeof(*v), cmp_int);
+    for (i = 0; i < n; i++)
+	if (v[i] != (int) i)
+	    return 3;
+    free(v);
+    return ALIVE;
+}
+
 /* try_spin - spend CPU for ever after a budget of one second */
 static int
 try_spin(const char *arg)
@@ -149,6 +178,10 @@ test_works(void **state)
 
     (void) state;
     st = in_sandbox(try_work, NULL);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), ALIVE);
+    /* so does the C library's sort, which asks the system its memory size */
+    st = in_sandbox(try_qsort, NULL);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), ALIVE);
 }
