@@ -97,7 +97,10 @@ rfc3164_time(struct cur *c, struct ml_time *t)
 	&& eat(c, " ") && hms(c, t);
 }
 
-/* iso_time - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" */
+/*
+ * iso_time - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)"; the zone may
+ * also be "+hhmm" or "+hh" (journalctl -o short-iso, ISO 8601)
+ */
 static int
 iso_time(struct cur *c, struct ml_time *t)
 {
@@ -118,7 +121,11 @@ iso_time(struct cur *c, struct ml_time *t)
     if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
 	int sign = *c->p++ == '-' ? -1 : 1;
 
-	if (!(number(c, 2, 2, &h) && eat(c, ":") && number(c, 2, 2, &m)))
+	if (!number(c, 2, 2, &h))
+	    return 0;
+	m = 0;
+	if (eat(c, ":") ? !number(c, 2, 2, &m)
+	    : c->p < c->end && isdigit((unsigned char) *c->p) && !number(c, 2, 2, &m))
 	    return 0;
 	t->has_tz = 1;
 	t->tzoff_min = sign * (h * 60 + m);

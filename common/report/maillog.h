@@ -42,7 +42,8 @@
  *
  *	Two header forms are read: "Mmm dd hh:mm:ss host tag[pid]: " (RFC
  *	3164, Postfix's maillog_file) and "YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm)
- *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format).
+ *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format;
+ *	the zone may be "+hhmm" as journalctl -o short-iso writes it).
  *	Postfix tags are "postfix/smtp" or, with -o syslog_name in master.cf,
  *	"postfix/NAME/smtp": ev->service is NAME, the way a log line names
  *	the transport (IP pool) that delivered; without a NAME it is the

@@ -307,6 +307,33 @@ test_too_old(void **state)
     tzset();
 }
 
+/* journalctl -o short-iso and short-iso-precise: the zone has no colon */
+static void
+test_journal_iso_zone(void **state)
+{
+    long long when;
+
+    (void) state;
+    assert_int_equal(parse("2026-12-07T06:34:44+0100 mx1 postfix/smtp[3310]: 4Rk2Lq0Zs7z1: "
+			   "to=<ops@mail.example.net>, relay=in.example.net[192.0.2.5]:25, "
+			   "delay=1.2, dsn=2.0.0, status=sent (250 ok)"), ML_DELIVERY);
+    assert_int_equal(ev.time.has_tz, 1);
+    assert_int_equal(ev.time.tzoff_min, 60);
+    assert_int_equal(maillog_time(&ev.time, 0, &when), 0);
+    assert_int_equal(when, utc(2026, 12, 7, 5, 34, 44));
+    assert_int_equal(parse("2026-12-07T06:34:44.551203-0330 mx1 postfix/smtp[3310]: "
+			   "4Rk2Lq0Zs7z1: to=<ops@mail.example.net>, relay=none, delay=1, "
+			   "dsn=4.4.1, status=deferred (connect to in.example.net[192.0.2.5]:25: "
+			   "Connection refused)"), ML_DELIVERY);
+    assert_int_equal(ev.time.tzoff_min, -210);
+    assert_int_equal(parse("2026-12-07T06:34:44+01 mx1 postfix/qmgr[1]: A: removed"),
+		     ML_REMOVED);
+    assert_int_equal(ev.time.tzoff_min, 60);
+    /* half a zone is not one */
+    assert_int_equal(parse("2026-12-07T06:34:44+010 mx1 postfix/qmgr[1]: A: removed"),
+		     ML_GARBAGE);
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -386,6 +413,7 @@ main(void)
 	cmocka_unit_test(test_ignored_and_garbage),
 	cmocka_unit_test(test_truncation),
 	cmocka_unit_test(test_tls),
+	cmocka_unit_test(test_journal_iso_zone),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
