@@ -75,7 +75,20 @@ hms(struct cur *c, struct ml_time *t)
 	&& t->hour < 24 && t->min < 60 && t->sec < 61;
 }
 
-/* rfc3164_time - "Mmm dd hh:mm:ss" */
+/* fraction - ".ffffff" after the seconds, if any; ignored */
+static int
+fraction(struct cur *c)
+{
+    const char *p;
+
+    if (!eat(c, "."))
+	return 1;
+    for (p = c->p; c->p < c->end && isdigit((unsigned char) *c->p); c->p++)
+	 /* void */ ;
+    return c->p > p;
+}
+
+/* rfc3164_time - "Mmm dd hh:mm:ss[.ffffff]" (journalctl -o short-precise) */
 static int
 rfc3164_time(struct cur *c, struct ml_time *t)
 {
@@ -94,7 +107,7 @@ rfc3164_time(struct cur *c, struct ml_time *t)
     if (*c->p == ' ')
 	c->p++;
     return number(c, 1, 2, &t->mday) && t->mday >= 1 && t->mday <= 31
-	&& eat(c, " ") && hms(c, t);
+	&& eat(c, " ") && hms(c, t) && fraction(c);
 }
 
 /*
@@ -111,9 +124,8 @@ iso_time(struct cur *c, struct ml_time *t)
 	return 0;
     if (t->mon < 1 || t->mon > 12 || t->mday < 1 || t->mday > 31)
 	return 0;
-    if (eat(c, "."))
-	while (c->p < c->end && isdigit((unsigned char) *c->p))
-	    c->p++;
+    if (!fraction(c))
+	return 0;
     if (eat(c, "Z")) {
 	t->has_tz = 1;
 	return 1;

@@ -334,6 +334,22 @@ test_journal_iso_zone(void **state)
 		     ML_GARBAGE);
 }
 
+/* journalctl -o short-precise: the traditional header with microseconds */
+static void
+test_journal_precise(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec 07 06:34:44.551203 mx1 postfix/smtp[3310]: 4Rk2Lq0Zs7z1: "
+			   "to=<ops@mail.example.net>, relay=in.example.net[192.0.2.5]:25, "
+			   "delay=1.2, dsn=2.0.0, status=sent (250 ok)"), ML_DELIVERY);
+    assert_int_equal(ev.time.mday, 7);
+    assert_int_equal(ev.time.sec, 44);
+    assert_int_equal(ev.time.year, 0);
+    assert_string_equal(ev.host, "mx1");
+    assert_int_equal(ev.pid, 3310);
+    assert_int_equal(parse("Dec 07 06:34:44. mx1 postfix/qmgr[1]: A: removed"), ML_GARBAGE);
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -414,6 +430,7 @@ main(void)
 	cmocka_unit_test(test_truncation),
 	cmocka_unit_test(test_tls),
 	cmocka_unit_test(test_journal_iso_zone),
+	cmocka_unit_test(test_journal_precise),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
