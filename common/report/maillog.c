@@ -345,8 +345,13 @@ split_fields(struct cur *c, struct fields *fl)
 	    v.end = c->p = st ? st : c->end;
 	    TAKE(reply, v);
 	} else if (c->p < c->end && *c->p == '<') {
+	    struct cur rest;
+
 	    if (!angle_value(c, &v))
 		return 0;
+	    /* Sendmail's "ctladdr=<user@host> (uid/gid)": skip what follows */
+	    if (c->p < c->end && *c->p == ' ')
+		plain_value(c, &rest);
 	} else {
 	    plain_value(c, &v);
 	}

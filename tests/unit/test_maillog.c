@@ -350,6 +350,31 @@ test_journal_precise(void **state)
     assert_int_equal(parse("Dec 07 06:34:44. mx1 postfix/qmgr[1]: A: removed"), ML_GARBAGE);
 }
 
+/* Sendmail's ctladdr=: the controlling user's address, then its uid/gid */
+static void
+test_sendmail_ctladdr(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sm-mta[4410]: 0B76YiQx004410: "
+			   "to=<x@y.test>, ctladdr=<www-data@mx1.test> (33/33), "
+			   "delay=00:00:02, xdelay=00:00:02, mailer=esmtp, pri=120437, "
+			   "relay=mx.y.test. [192.0.2.44], dsn=2.0.0, stat=Sent (Ok: queued "
+			   "as 4Rk)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 1);
+    assert_string_equal(ev.rcpt[0], "x@y.test");
+    assert_string_equal(ev.service, "esmtp");
+    assert_string_equal(ev.relay_host, "mx.y.test");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_true(ev.delay == 2);
+    assert_int_equal(parse("Dec  7 06:34:45 mx1 sm-mta[4413]: 0B76YiQx004413: "
+			   "to=<joe@y.test>,<ann@y.test>, ctladdr=<cron@mx1.test> (0/0), "
+			   "delay=00:00:00, mailer=esmtp, relay=mx.y.test. [192.0.2.44], "
+			   "dsn=5.1.1, stat=User unknown"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[1], "ann@y.test");
+    assert_int_equal(ev.status, ML_BOUNCED);
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -431,6 +456,7 @@ main(void)
 	cmocka_unit_test(test_tls),
 	cmocka_unit_test(test_journal_iso_zone),
 	cmocka_unit_test(test_journal_precise),
+	cmocka_unit_test(test_sendmail_ctladdr),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
