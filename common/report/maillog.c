@@ -392,26 +392,39 @@ unangle(const struct cur *v, char *out, size_t sz)
     copy_str(out, sz, p, (size_t) (e - p));
 }
 
-/* take_rcpts - one or more "<a>" separated by commas */
+/*
+ * take_rcpts - one or more "<a>" separated by commas; Sendmail writes an
+ * address given without brackets as it came: "a@x,<b@y>,c@z"
+ */
 static void
 take_rcpts(const struct cur *v, struct ml_event *ev)
 {
     const char *p = v->p;
 
     while (p < v->end) {
-	const char *q = p + 1;
+	const char *q = p;
 	struct cur one;
 
-	/* each part starts with '<' and ends with '>' before ",<" or the end */
-	while (q < v->end && !(*q == '>' && (q + 1 == v->end || q[1] == ',')))
-	    q++;
+	if (*p == '<') {
+	    /* it ends with the '>' before ",<" or the end */
+	    q = p + 1;
+	    while (q < v->end && !(*q == '>' && (q + 1 == v->end || q[1] == ',')))
+		q++;
+	    if (q < v->end)
+		q++;
+	} else {
+	    while (q < v->end && *q != ',')
+		q++;
+	}
 	one.p = p;
-	one.end = q < v->end ? q + 1 : v->end;
-	if (ev->nrcpt < ML_MAX_RCPTS)
-	    unangle(&one, ev->rcpt[ev->nrcpt++], ML_ADDR_MAX);
-	else
-	    ev->rcpt_truncated = 1;
-	p = one.end;
+	one.end = q;
+	if (q > p) {
+	    if (ev->nrcpt < ML_MAX_RCPTS)
+		unangle(&one, ev->rcpt[ev->nrcpt++], ML_ADDR_MAX);
+	    else
+		ev->rcpt_truncated = 1;
+	}
+	p = q;
 	if (p < v->end && *p == ',')
 	    p++;
     }

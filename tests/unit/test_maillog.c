@@ -375,6 +375,28 @@ test_sendmail_ctladdr(void **state)
     assert_int_equal(ev.status, ML_BOUNCED);
 }
 
+/* Sendmail writes recipients given without angle brackets as they came */
+static void
+test_sendmail_bare_rcpts(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sendmail[4411]: 0B76YiQx004411: "
+			   "to=alice@y.test,bob@z.test, ctladdr=root (0/0), delay=00:00:02, "
+			   "xdelay=00:00:02, mailer=esmtp, pri=120437, relay=mx.y.test. "
+			   "[192.0.2.44], dsn=2.0.0, stat=Sent (Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[0], "alice@y.test");
+    assert_string_equal(ev.rcpt[1], "bob@z.test");
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sendmail[4411]: 0B76YiQx004412: "
+			   "to=carol@y.test,<dave@y.test>,erin@y.test, delay=00:00:02, "
+			   "mailer=esmtp, relay=mx.y.test. [192.0.2.44], dsn=2.0.0, "
+			   "stat=Sent (Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 3);
+    assert_string_equal(ev.rcpt[0], "carol@y.test");
+    assert_string_equal(ev.rcpt[1], "dave@y.test");
+    assert_string_equal(ev.rcpt[2], "erin@y.test");
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -457,6 +479,7 @@ main(void)
 	cmocka_unit_test(test_journal_iso_zone),
 	cmocka_unit_test(test_journal_precise),
 	cmocka_unit_test(test_sendmail_ctladdr),
+	cmocka_unit_test(test_sendmail_bare_rcpts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
