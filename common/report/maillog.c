@@ -156,6 +156,69 @@ token(struct cur *c, const char **start)
     return (size_t) (c->p - *start);
 }
 
+/* structured_data - RFC 5424 "-" or "[id name="value" ...]..." */
+static int
+structured_data(struct cur *c)
+{
+    if (eat(c, "-"))
+	return 1;
+    if (c->p == c->end || *c->p != '[')
+	return 0;
+    while (eat(c, "[")) {
+	while (c->p < c->end && *c->p != ']') {
+	    if (eat(c, "\"")) {
+		/* a value: '"', '\\' and ']' are escaped in it */
+		while (c->p < c->end && *c->p != '"')
+		    c->p += *c->p == '\\' && c->end - c->p > 1 ? 2 : 1;
+		if (!eat(c, "\""))
+		    return 0;
+	    } else {
+		c->p++;
+	    }
+	}
+	if (!eat(c, "]"))
+	    return 0;
+    }
+    return 1;
+}
+
+/*
+ * rfc5424_header - "<PRI>1 TIME HOST APP-NAME PROCID MSGID SD MSG": the
+ * APP-NAME is the tag ("postfix/smtp"), PROCID its pid
+ */
+static int
+rfc5424_header(struct cur *c, struct ml_event *ev, struct cur *tag)
+{
+    const char *s;
+    size_t n;
+    int pri;
+
+    if (!(eat(c, "<") && number(c, 1, 3, &pri) && eat(c, ">1 ")))
+	return 0;
+    if (!eat(c, "-") && !iso_time(c, &ev->time))
+	return 0;
+    if (!eat(c, " ") || (n = token(c, &s)) == 0 || !eat(c, " "))
+	return 0;
+    copy_str(ev->host, sizeof(ev->host), s, n);
+    if (token(c, &tag->p) == 0 || !eat(c, " "))
+	return 0;
+    tag->end = c->p - 1;
+    if (!number(c, 1, 10, &ev->pid) || (c->p < c->end && *c->p != ' '))
+	ev->pid = 0;			/* "-", or not a number */
+    (void) token(c, &s);
+    if (!eat(c, " "))
+	return 0;
+    if (token(c, &s) == 0 || !eat(c, " ") || !structured_data(c))
+	return 0;
+    if (c->p == c->end)
+	return 1;
+    if (!eat(c, " "))
+	return 0;
+    (void) eat(c, " ");			/* rsyslog keeps the one after "tag:" */
+    (void) eat(c, "\xEF\xBB\xBF");		/* a UTF-8 message may start with a BOM */
+    return 1;
+}
+
 /* parse_header - time, host, tag[pid]: ; tag is left in *tag */
 static int
 parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
@@ -163,6 +226,8 @@ parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
     const char *s;
     size_t n;
 
+    if (c->p < c->end && *c->p == '<')
+	return rfc5424_header(c, ev, tag);
     if (c->p < c->end && isdigit((unsigned char) *c->p)) {
 	if (!iso_time(c, &ev->time))
 	    return 0;

@@ -40,8 +40,9 @@
  *	ML_GARBAGE	not a syslog line, or a delivery line that lacks
  *			what a delivery line must hold
  *
- *	Two header forms are read: "Mmm dd hh:mm:ss[.f] host tag[pid]: " (RFC
- *	3164, Postfix's maillog_file, journalctl -o short-precise) and "YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm)
+ *	Three header forms are read: "Mmm dd hh:mm:ss[.f] host tag[pid]: " (RFC
+ *	3164, Postfix's maillog_file, journalctl -o short-precise), RFC 5424's
+ *	"<PRI>1 TIME host tag pid msgid structured-data " and "YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm)
  *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format;
  *	the zone may be "+hhmm" as journalctl -o short-iso writes it).
  *	Postfix tags are "postfix/smtp" or, with -o syslog_name in master.cf,

@@ -397,6 +397,43 @@ test_sendmail_bare_rcpts(void **state)
     assert_string_equal(ev.rcpt[2], "erin@y.test");
 }
 
+/* RFC 5424 as rsyslog writes it (RSYSLOG_SyslogProtocol23Format) */
+static void
+test_rfc5424(void **state)
+{
+    long long when;
+
+    (void) state;
+    assert_int_equal(parse("<22>1 2026-12-07T06:34:44.551203+01:00 mx1 postfix/warm1/smtp "
+			   "3310 - - 4Rk2Lq0Zs7z1: to=<ops@mail.example.net>, "
+			   "relay=in.example.net[192.0.2.5]:25, delay=1.2, dsn=2.0.0, "
+			   "status=sent (250 ok)"), ML_DELIVERY);
+    assert_string_equal(ev.host, "mx1");
+    assert_string_equal(ev.service, "warm1");
+    assert_int_equal(ev.pid, 3310);
+    assert_string_equal(ev.qid, "4Rk2Lq0Zs7z1");
+    assert_int_equal(maillog_time(&ev.time, 0, &when), 0);
+    assert_int_equal(when, utc(2026, 12, 7, 5, 34, 44));
+    /* structured data (with an escaped bracket), a message id, rsyslog's leading space */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/smtp 3311 ID47 "
+			   "[meta sequenceId=\"7\" note=\"a\\]b\"][x@1 y=\"z\"]  "
+			   "Verified TLS connection established to in.example.net[192.0.2.5]:25: "
+			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), ML_TLS);
+    assert_int_equal(ev.pid, 3311);
+    assert_int_equal(ev.tls, ML_TLS_VERIFIED);
+    /* no process id */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/qmgr - - - A1: removed"),
+		     ML_REMOVED);
+    assert_int_equal(ev.pid, 0);
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 sshd 12 - - Accepted key"),
+		     ML_IGNORED);
+    /* cut short */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/qmgr 1 - [a b=\"c"),
+		     ML_GARBAGE);
+    assert_int_equal(parse("<22>2 2026-12-07T05:34:44Z mx1 postfix/qmgr 1 - - A1: removed"),
+		     ML_GARBAGE);
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -480,6 +517,7 @@ main(void)
 	cmocka_unit_test(test_journal_precise),
 	cmocka_unit_test(test_sendmail_ctladdr),
 	cmocka_unit_test(test_sendmail_bare_rcpts),
+	cmocka_unit_test(test_rfc5424),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
