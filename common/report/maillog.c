@@ -532,14 +532,20 @@ take_delay(const struct cur *v, struct ml_event *ev)
 	ev->delay = -1;
 }
 
-/* take_text - "(text)" after the status word, without the parentheses */
+/*
+ * take_text - "(text)" after the status word, without the parentheses; a
+ * line cut short has lost its ")"
+ */
 static void
 take_text(const char *p, const char *end, struct ml_event *ev)
 {
     while (p < end && *p == ' ')
 	p++;
-    if (p < end && *p == '(' && end[-1] == ')')
-	p++, end--;
+    if (p < end && *p == '(') {
+	p++;
+	if (p < end && end[-1] == ')')
+	    end--;
+    }
     copy_str(ev->text, sizeof(ev->text), p, (size_t) (end - p));
 }
 

@@ -434,6 +434,28 @@ test_rfc5424(void **state)
 		     ML_GARBAGE);
 }
 
+/* a line cut short (the file rotated, the disk filled while it was written) */
+static void
+test_cut_line(void **state)
+{
+    size_t n;
+    const char *r;
+
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3321]: 9F1C23A0B2: to=<a@b.test>, "
+			   "relay=mx.b.test[203.0.113.9]:25, delay=0.9, dsn=5.7.1, "
+			   "status=bounced (host mx.b.test[203.0.113.9] said: 550 5.7.1 "
+			   "blocked"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_BOUNCED);
+    assert_string_equal(ev.text, "host mx.b.test[203.0.113.9] said: 550 5.7.1 blocked");
+    r = maillog_reply(&ev, &n);
+    assert_int_equal(n, strlen("550 5.7.1 blocked"));
+    assert_memory_equal(r, "550 5.7.1 blocked", n);
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3321]: 9F1C23A0B2: to=<a@b.test>, "
+			   "relay=mx.b.test[203.0.113.9]:25, delay=0.9, dsn=2.0.0, status=se"),
+		     ML_GARBAGE);
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -518,6 +540,7 @@ main(void)
 	cmocka_unit_test(test_sendmail_ctladdr),
 	cmocka_unit_test(test_sendmail_bare_rcpts),
 	cmocka_unit_test(test_rfc5424),
+	cmocka_unit_test(test_cut_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
