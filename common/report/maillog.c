@@ -791,21 +791,37 @@ days_from_civil(long long y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* local_time - mktime() of a date in one year */
+/*
+ * local_time - mktime() of a date in one year; a wall-clock time that
+ * happens twice (the hour repeated when summer time ends) is read as the
+ * one nearer now, so that a line just logged in the second pass is not
+ * taken for one an hour old
+ */
 static long long
-local_time(const struct ml_time *t, int year)
+local_time(const struct ml_time *t, int year, long long now)
 {
     struct tm tm;
+    long long best = 0, v;
+    int isdst;
 
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = t->mon - 1;
-    tm.tm_mday = t->mday;
-    tm.tm_hour = t->hour;
-    tm.tm_min = t->min;
-    tm.tm_sec = t->sec;
-    tm.tm_isdst = -1;
-    return (long long) mktime(&tm);
+    for (isdst = -1; isdst <= 1; isdst++) {
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = t->mon - 1;
+	tm.tm_mday = t->mday;
+	tm.tm_hour = t->hour;
+	tm.tm_min = t->min;
+	tm.tm_sec = t->sec;
+	tm.tm_isdst = isdst;
+	v = (long long) mktime(&tm);
+	/* a forced summer or winter time that does not hold moves the clock */
+	if (isdst >= 0 && (tm.tm_isdst != isdst || tm.tm_hour != t->hour
+			   || tm.tm_min != t->min))
+	    continue;
+	if (isdst < 0 || llabs(v - now) < llabs(best - now))
+	    best = v;
+    }
+    return best;
 }
 
 /* maillog_time - the line's time in UNIX seconds */
@@ -825,7 +841,7 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
 	return 0;
     }
     if (t->year) {
-	*when = local_time(t, t->year);
+	*when = local_time(t, t->year, now);
 	return 0;
     }
     /*
@@ -837,7 +853,7 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
      */
     localtime_r(&tnow, &tm);
     for (y = tm.tm_year + 1900 + 1; y >= tm.tm_year + 1900 - 1; y--)
-	if ((cand = local_time(t, y)) <= now + ML_AHEAD_MAX)
+	if ((cand = local_time(t, y, now)) <= now + ML_AHEAD_MAX)
 	    break;
     *when = cand;
     return 0;

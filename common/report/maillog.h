@@ -63,7 +63,8 @@
  *	year that puts it no more than ML_AHEAD_MAX seconds after now (a log
  *	line is not written ahead of its time; a replayed log is months
  *	old, never months ahead).  An RFC 5424 time without a zone is local
- *	time.  maillog_too_old() gives the time too (*when; now when there is
+ *	time.  A local time that happens twice (the hour repeated when
+ *	summer time ends) is the one nearer now.  maillog_too_old() gives the time too (*when; now when there is
  *	none) and says whether it is more than max_age seconds before now;
  *	max_age 0 or less: never.  maillog_reply() points at the remote
  *	server's reply inside ev->text ("550 5.1.1 ..."), without Postfix's

@@ -456,6 +456,30 @@ test_cut_line(void **state)
 		     ML_GARBAGE);
 }
 
+/* the hour that repeats when summer time ends: the reading nearest now */
+static void
+test_dst_repeated_hour(void **state)
+{
+    long long now, when;
+
+    (void) state;
+    setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+    tzset();
+    /* 2026-10-25: 02:00-03:00 local is 00:00-01:00 UTC, then 01:00-02:00 UTC */
+    now = utc(2026, 10, 25, 1, 35, 0);		/* 02:35 the second time */
+    assert_false(old("Oct 25 02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 1, 30, 0));
+    assert_false(old("2026-10-25T02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 1, 30, 0));
+    now = utc(2026, 10, 25, 0, 35, 0);		/* 02:35 the first time */
+    assert_false(old("Oct 25 02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 0, 30, 0));
+    assert_false(old("2026-10-25T02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 0, 30, 0));
+    setenv("TZ", "UTC", 1);
+    tzset();
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -541,6 +565,7 @@ main(void)
 	cmocka_unit_test(test_sendmail_bare_rcpts),
 	cmocka_unit_test(test_rfc5424),
 	cmocka_unit_test(test_cut_line),
+	cmocka_unit_test(test_dst_repeated_hour),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
