@@ -549,13 +549,16 @@ take_text(const char *p, const char *end, struct ml_event *ev)
     copy_str(ev->text, sizeof(ev->text), p, (size_t) (end - p));
 }
 
-/* postfix_status - "sent (...)", "deferred (...)", ... */
+/*
+ * postfix_status - "sent (...)", "deferred (...)", ...; with soft_bounce =
+ * yes, what would have bounced is "SOFTBOUNCE (...)" and stays queued
+ */
 static int
 postfix_status(const struct cur *v, struct ml_event *ev)
 {
     static const struct { const char *w; int st; } words[] = {
 	{"sent", ML_SENT}, {"deferred", ML_DEFERRED}, {"bounced", ML_BOUNCED},
-	{"expired", ML_EXPIRED_STATUS},
+	{"expired", ML_EXPIRED_STATUS}, {"SOFTBOUNCE", ML_DEFERRED},
     };
     size_t i, n = 0;
 

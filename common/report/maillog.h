@@ -18,7 +18,8 @@
  *
  *	ML_DELIVERY	one delivery attempt: "QID: to=<rcpt>, relay=...,
  *			delay=..., dsn=X.Y.Z, status=sent|deferred|bounced|
- *			expired (text)" from a Postfix delivery agent, or
+ *			expired|SOFTBOUNCE (text)" from a Postfix delivery
+ *			agent (SOFTBOUNCE, soft_bounce = yes: deferred), or
  *			"QID: to=<a>,<b>, ..., dsn=..., stat=Sent|Deferred|
  *			..." from Sendmail (several recipients possible)
  *	ML_FROM		a message entered the active queue (Postfix qmgr)

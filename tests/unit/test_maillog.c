@@ -480,6 +480,22 @@ test_dst_repeated_hour(void **state)
     tzset();
 }
 
+/* soft_bounce = yes: what would have bounced stays in the queue */
+static void
+test_softbounce(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3330]: 9F1C23A0B2: "
+			   "to=<gone@b.test>, relay=mx.b.test[203.0.113.9]:25, delay=0.4, "
+			   "delays=0.1/0/0.2/0.1, dsn=4.1.1, status=SOFTBOUNCE (host "
+			   "mx.b.test[203.0.113.9] said: 550 5.1.1 <gone@b.test>: user unknown "
+			   "(in reply to RCPT TO command))"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_DEFERRED);
+    assert_string_equal(ev.dsn, "4.1.1");
+    assert_string_equal(ev.text, "host mx.b.test[203.0.113.9] said: 550 5.1.1 <gone@b.test>: "
+			"user unknown (in reply to RCPT TO command)");
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -566,6 +582,7 @@ main(void)
 	cmocka_unit_test(test_rfc5424),
 	cmocka_unit_test(test_cut_line),
 	cmocka_unit_test(test_dst_repeated_hour),
+	cmocka_unit_test(test_softbounce),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
