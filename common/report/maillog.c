@@ -75,7 +75,20 @@ hms(struct cur *c, struct ml_time *t)
 	&& t->hour < 24 && t->min < 60 && t->sec < 61;
 }
 
-/* rfc3164_time - "Mmm dd hh:mm:ss" */
+/* fraction - ".ffffff" after the seconds, if any; ignored */
+static int
+fraction(struct cur *c)
+{
+    const char *p;
+
+    if (!eat(c, "."))
+	return 1;
+    for (p = c->p; c->p < c->end && isdigit((unsigned char) *c->p); c->p++)
+	 /* void */ ;
+    return c->p > p;
+}
+
+/* rfc3164_time - "Mmm dd hh:mm:ss[.ffffff]" (journalctl -o short-precise) */
 static int
 rfc3164_time(struct cur *c, struct ml_time *t)
 {
@@ -94,10 +107,13 @@ rfc3164_time(struct cur *c, struct ml_time *t)
     if (*c->p == ' ')
 	c->p++;
     return number(c, 1, 2, &t->mday) && t->mday >= 1 && t->mday <= 31
-	&& eat(c, " ") && hms(c, t);
+	&& eat(c, " ") && hms(c, t) && fraction(c);
 }
 
-/* iso_time - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" */
+/*
+ * iso_time - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)"; the zone may
+ * also be "+hhmm" or "+hh" (journalctl -o short-iso, ISO 8601)
+ */
 static int
 iso_time(struct cur *c, struct ml_time *t)
 {
@@ -108,9 +124,8 @@ iso_time(struct cur *c, struct ml_time *t)
 	return 0;
     if (t->mon < 1 || t->mon > 12 || t->mday < 1 || t->mday > 31)
 	return 0;
-    if (eat(c, "."))
-	while (c->p < c->end && isdigit((unsigned char) *c->p))
-	    c->p++;
+    if (!fraction(c))
+	return 0;
     if (eat(c, "Z")) {
 	t->has_tz = 1;
 	return 1;
@@ -118,7 +133,11 @@ iso_time(struct cur *c, struct ml_time *t)
     if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
 	int sign = *c->p++ == '-' ? -1 : 1;
 
-	if (!(number(c, 2, 2, &h) && eat(c, ":") && number(c, 2, 2, &m)))
+	if (!number(c, 2, 2, &h))
+	    return 0;
+	m = 0;
+	if (eat(c, ":") ? !number(c, 2, 2, &m)
+	    : c->p < c->end && isdigit((unsigned char) *c->p) && !number(c, 2, 2, &m))
 	    return 0;
 	t->has_tz = 1;
 	t->tzoff_min = sign * (h * 60 + m);
@@ -137,6 +156,69 @@ token(struct cur *c, const char **start)
     return (size_t) (c->p - *start);
 }
 
+/* structured_data - RFC 5424 "-" or "[id name="value" ...]..." */
+static int
+structured_data(struct cur *c)
+{
+    if (eat(c, "-"))
+	return 1;
+    if (c->p == c->end || *c->p != '[')
+	return 0;
+    while (eat(c, "[")) {
+	while (c->p < c->end && *c->p != ']') {
+	    if (eat(c, "\"")) {
+		/* a value: '"', '\\' and ']' are escaped in it */
+		while (c->p < c->end && *c->p != '"')
+		    c->p += *c->p == '\\' && c->end - c->p > 1 ? 2 : 1;
+		if (!eat(c, "\""))
+		    return 0;
+	    } else {
+		c->p++;
+	    }
+	}
+	if (!eat(c, "]"))
+	    return 0;
+    }
+    return 1;
+}
+
+/*
+ * rfc5424_header - "<PRI>1 TIME HOST APP-NAME PROCID MSGID SD MSG": the
+ * APP-NAME is the tag ("postfix/smtp"), PROCID its pid
+ */
+static int
+rfc5424_header(struct cur *c, struct ml_event *ev, struct cur *tag)
+{
+    const char *s;
+    size_t n;
+    int pri;
+
+    if (!(eat(c, "<") && number(c, 1, 3, &pri) && eat(c, ">1 ")))
+	return 0;
+    if (!eat(c, "-") && !iso_time(c, &ev->time))
+	return 0;
+    if (!eat(c, " ") || (n = token(c, &s)) == 0 || !eat(c, " "))
+	return 0;
+    copy_str(ev->host, sizeof(ev->host), s, n);
+    if (token(c, &tag->p) == 0 || !eat(c, " "))
+	return 0;
+    tag->end = c->p - 1;
+    if (!number(c, 1, 10, &ev->pid) || (c->p < c->end && *c->p != ' '))
+	ev->pid = 0;			/* "-", or not a number */
+    (void) token(c, &s);
+    if (!eat(c, " "))
+	return 0;
+    if (token(c, &s) == 0 || !eat(c, " ") || !structured_data(c))
+	return 0;
+    if (c->p == c->end)
+	return 1;
+    if (!eat(c, " "))
+	return 0;
+    (void) eat(c, " ");			/* rsyslog keeps the one after "tag:" */
+    (void) eat(c, "\xEF\xBB\xBF");		/* a UTF-8 message may start with a BOM */
+    return 1;
+}
+
 /* parse_header - time, host, tag[pid]: ; tag is left in *tag */
 static int
 parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
@@ -144,6 +226,8 @@ parse_header(struct cur *c, struct ml_event *ev, struct cur *tag)
     const char *s;
     size_t n;
 
+    if (c->p < c->end && *c->p == '<')
+	return rfc5424_header(c, ev, tag);
     if (c->p < c->end && isdigit((unsigned char) *c->p)) {
 	if (!iso_time(c, &ev->time))
 	    return 0;
@@ -326,8 +410,13 @@ split_fields(struct cur *c, struct fields *fl)
 	    v.end = c->p = st ? st : c->end;
 	    TAKE(reply, v);
 	} else if (c->p < c->end && *c->p == '<') {
+	    struct cur rest;
+
 	    if (!angle_value(c, &v))
 		return 0;
+	    /* Sendmail's "ctladdr=<user@host> (uid/gid)": skip what follows */
+	    if (c->p < c->end && *c->p == ' ')
+		plain_value(c, &rest);
 	} else {
 	    plain_value(c, &v);
 	}
@@ -368,26 +457,39 @@ unangle(const struct cur *v, char *out, size_t sz)
     copy_str(out, sz, p, (size_t) (e - p));
 }
 
-/* take_rcpts - one or more "<a>" separated by commas */
+/*
+ * take_rcpts - one or more "<a>" separated by commas; Sendmail writes an
+ * address given without brackets as it came: "a@x,<b@y>,c@z"
+ */
 static void
 take_rcpts(const struct cur *v, struct ml_event *ev)
 {
     const char *p = v->p;
 
     while (p < v->end) {
-	const char *q = p + 1;
+	const char *q = p;
 	struct cur one;
 
-	/* each part starts with '<' and ends with '>' before ",<" or the end */
-	while (q < v->end && !(*q == '>' && (q + 1 == v->end || q[1] == ',')))
-	    q++;
+	if (*p == '<') {
+	    /* it ends with the '>' before ",<" or the end */
+	    q = p + 1;
+	    while (q < v->end && !(*q == '>' && (q + 1 == v->end || q[1] == ',')))
+		q++;
+	    if (q < v->end)
+		q++;
+	} else {
+	    while (q < v->end && *q != ',')
+		q++;
+	}
 	one.p = p;
-	one.end = q < v->end ? q + 1 : v->end;
-	if (ev->nrcpt < ML_MAX_RCPTS)
-	    unangle(&one, ev->rcpt[ev->nrcpt++], ML_ADDR_MAX);
-	else
-	    ev->rcpt_truncated = 1;
-	p = one.end;
+	one.end = q;
+	if (q > p) {
+	    if (ev->nrcpt < ML_MAX_RCPTS)
+		unangle(&one, ev->rcpt[ev->nrcpt++], ML_ADDR_MAX);
+	    else
+		ev->rcpt_truncated = 1;
+	}
+	p = q;
 	if (p < v->end && *p == ',')
 	    p++;
     }
@@ -430,24 +532,33 @@ take_delay(const struct cur *v, struct ml_event *ev)
 	ev->delay = -1;
 }
 
-/* take_text - "(text)" after the status word, without the parentheses */
+/*
+ * take_text - "(text)" after the status word, without the parentheses; a
+ * line cut short has lost its ")"
+ */
 static void
 take_text(const char *p, const char *end, struct ml_event *ev)
 {
     while (p < end && *p == ' ')
 	p++;
-    if (p < end && *p == '(' && end[-1] == ')')
-	p++, end--;
+    if (p < end && *p == '(') {
+	p++;
+	if (p < end && end[-1] == ')')
+	    end--;
+    }
     copy_str(ev->text, sizeof(ev->text), p, (size_t) (end - p));
 }
 
-/* postfix_status - "sent (...)", "deferred (...)", ... */
+/*
+ * postfix_status - "sent (...)", "deferred (...)", ...; with soft_bounce =
+ * yes, what would have bounced is "SOFTBOUNCE (...)" and stays queued
+ */
 static int
 postfix_status(const struct cur *v, struct ml_event *ev)
 {
     static const struct { const char *w; int st; } words[] = {
 	{"sent", ML_SENT}, {"deferred", ML_DEFERRED}, {"bounced", ML_BOUNCED},
-	{"expired", ML_EXPIRED_STATUS},
+	{"expired", ML_EXPIRED_STATUS}, {"SOFTBOUNCE", ML_DEFERRED},
     };
     size_t i, n = 0;
 
@@ -683,21 +794,37 @@ days_from_civil(long long y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* local_time - mktime() of a date in one year */
+/*
+ * local_time - mktime() of a date in one year; a wall-clock time that
+ * happens twice (the hour repeated when summer time ends) is read as the
+ * one nearer now, so that a line just logged in the second pass is not
+ * taken for one an hour old
+ */
 static long long
-local_time(const struct ml_time *t, int year)
+local_time(const struct ml_time *t, int year, long long now)
 {
     struct tm tm;
+    long long best = 0, v;
+    int isdst;
 
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = t->mon - 1;
-    tm.tm_mday = t->mday;
-    tm.tm_hour = t->hour;
-    tm.tm_min = t->min;
-    tm.tm_sec = t->sec;
-    tm.tm_isdst = -1;
-    return (long long) mktime(&tm);
+    for (isdst = -1; isdst <= 1; isdst++) {
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = t->mon - 1;
+	tm.tm_mday = t->mday;
+	tm.tm_hour = t->hour;
+	tm.tm_min = t->min;
+	tm.tm_sec = t->sec;
+	tm.tm_isdst = isdst;
+	v = (long long) mktime(&tm);
+	/* a forced summer or winter time that does not hold moves the clock */
+	if (isdst >= 0 && (tm.tm_isdst != isdst || tm.tm_hour != t->hour
+			   || tm.tm_min != t->min))
+	    continue;
+	if (isdst < 0 || llabs(v - now) < llabs(best - now))
+	    best = v;
+    }
+    return best;
 }
 
 /* maillog_time - the line's time in UNIX seconds */
@@ -717,7 +844,7 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
 	return 0;
     }
     if (t->year) {
-	*when = local_time(t, t->year);
+	*when = local_time(t, t->year, now);
 	return 0;
     }
     /*
@@ -729,7 +856,7 @@ maillog_time(const struct ml_time *t, long long now, long long *when)
      */
     localtime_r(&tnow, &tm);
     for (y = tm.tm_year + 1900 + 1; y >= tm.tm_year + 1900 - 1; y--)
-	if ((cand = local_time(t, y)) <= now + ML_AHEAD_MAX)
+	if ((cand = local_time(t, y, now)) <= now + ML_AHEAD_MAX)
 	    break;
     *when = cand;
     return 0;

@@ -18,7 +18,8 @@
  *
  *	ML_DELIVERY	one delivery attempt: "QID: to=<rcpt>, relay=...,
  *			delay=..., dsn=X.Y.Z, status=sent|deferred|bounced|
- *			expired (text)" from a Postfix delivery agent, or
+ *			expired|SOFTBOUNCE (text)" from a Postfix delivery
+ *			agent (SOFTBOUNCE, soft_bounce = yes: deferred), or
  *			"QID: to=<a>,<b>, ..., dsn=..., stat=Sent|Deferred|
  *			..." from Sendmail (several recipients possible)
  *	ML_FROM		a message entered the active queue (Postfix qmgr)
@@ -40,9 +41,11 @@
  *	ML_GARBAGE	not a syslog line, or a delivery line that lacks
  *			what a delivery line must hold
  *
- *	Two header forms are read: "Mmm dd hh:mm:ss host tag[pid]: " (RFC
- *	3164, Postfix's maillog_file) and "YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm)
- *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format).
+ *	Three header forms are read: "Mmm dd hh:mm:ss[.f] host tag[pid]: " (RFC
+ *	3164, Postfix's maillog_file, journalctl -o short-precise), RFC 5424's
+ *	"<PRI>1 TIME host tag pid msgid structured-data " and "YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm)
+ *	host tag[pid]: " (RFC 5424 style, rsyslog's high precision format;
+ *	the zone may be "+hhmm" as journalctl -o short-iso writes it).
  *	Postfix tags are "postfix/smtp" or, with -o syslog_name in master.cf,
  *	"postfix/NAME/smtp": ev->service is NAME, the way a log line names
  *	the transport (IP pool) that delivered; without a NAME it is the
@@ -61,7 +64,8 @@
  *	year that puts it no more than ML_AHEAD_MAX seconds after now (a log
  *	line is not written ahead of its time; a replayed log is months
  *	old, never months ahead).  An RFC 5424 time without a zone is local
- *	time.  maillog_too_old() gives the time too (*when; now when there is
+ *	time.  A local time that happens twice (the hour repeated when
+ *	summer time ends) is the one nearer now.  maillog_too_old() gives the time too (*when; now when there is
  *	none) and says whether it is more than max_age seconds before now;
  *	max_age 0 or less: never.  maillog_reply() points at the remote
  *	server's reply inside ev->text ("550 5.1.1 ..."), without Postfix's

@@ -307,6 +307,195 @@ test_too_old(void **state)
     tzset();
 }
 
+/* journalctl -o short-iso and short-iso-precise: the zone has no colon */
+static void
+test_journal_iso_zone(void **state)
+{
+    long long when;
+
+    (void) state;
+    assert_int_equal(parse("2026-12-07T06:34:44+0100 mx1 postfix/smtp[3310]: 4Rk2Lq0Zs7z1: "
+			   "to=<ops@mail.example.net>, relay=in.example.net[192.0.2.5]:25, "
+			   "delay=1.2, dsn=2.0.0, status=sent (250 ok)"), ML_DELIVERY);
+    assert_int_equal(ev.time.has_tz, 1);
+    assert_int_equal(ev.time.tzoff_min, 60);
+    assert_int_equal(maillog_time(&ev.time, 0, &when), 0);
+    assert_int_equal(when, utc(2026, 12, 7, 5, 34, 44));
+    assert_int_equal(parse("2026-12-07T06:34:44.551203-0330 mx1 postfix/smtp[3310]: "
+			   "4Rk2Lq0Zs7z1: to=<ops@mail.example.net>, relay=none, delay=1, "
+			   "dsn=4.4.1, status=deferred (connect to in.example.net[192.0.2.5]:25: "
+			   "Connection refused)"), ML_DELIVERY);
+    assert_int_equal(ev.time.tzoff_min, -210);
+    assert_int_equal(parse("2026-12-07T06:34:44+01 mx1 postfix/qmgr[1]: A: removed"),
+		     ML_REMOVED);
+    assert_int_equal(ev.time.tzoff_min, 60);
+    /* half a zone is not one */
+    assert_int_equal(parse("2026-12-07T06:34:44+010 mx1 postfix/qmgr[1]: A: removed"),
+		     ML_GARBAGE);
+}
+
+/* journalctl -o short-precise: the traditional header with microseconds */
+static void
+test_journal_precise(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec 07 06:34:44.551203 mx1 postfix/smtp[3310]: 4Rk2Lq0Zs7z1: "
+			   "to=<ops@mail.example.net>, relay=in.example.net[192.0.2.5]:25, "
+			   "delay=1.2, dsn=2.0.0, status=sent (250 ok)"), ML_DELIVERY);
+    assert_int_equal(ev.time.mday, 7);
+    assert_int_equal(ev.time.sec, 44);
+    assert_int_equal(ev.time.year, 0);
+    assert_string_equal(ev.host, "mx1");
+    assert_int_equal(ev.pid, 3310);
+    assert_int_equal(parse("Dec 07 06:34:44. mx1 postfix/qmgr[1]: A: removed"), ML_GARBAGE);
+}
+
+/* Sendmail's ctladdr=: the controlling user's address, then its uid/gid */
+static void
+test_sendmail_ctladdr(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sm-mta[4410]: 0B76YiQx004410: "
+			   "to=<x@y.test>, ctladdr=<www-data@mx1.test> (33/33), "
+			   "delay=00:00:02, xdelay=00:00:02, mailer=esmtp, pri=120437, "
+			   "relay=mx.y.test. [192.0.2.44], dsn=2.0.0, stat=Sent (Ok: queued "
+			   "as 4Rk)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 1);
+    assert_string_equal(ev.rcpt[0], "x@y.test");
+    assert_string_equal(ev.service, "esmtp");
+    assert_string_equal(ev.relay_host, "mx.y.test");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_true(ev.delay == 2);
+    assert_int_equal(parse("Dec  7 06:34:45 mx1 sm-mta[4413]: 0B76YiQx004413: "
+			   "to=<joe@y.test>,<ann@y.test>, ctladdr=<cron@mx1.test> (0/0), "
+			   "delay=00:00:00, mailer=esmtp, relay=mx.y.test. [192.0.2.44], "
+			   "dsn=5.1.1, stat=User unknown"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[1], "ann@y.test");
+    assert_int_equal(ev.status, ML_BOUNCED);
+}
+
+/* Sendmail writes recipients given without angle brackets as they came */
+static void
+test_sendmail_bare_rcpts(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sendmail[4411]: 0B76YiQx004411: "
+			   "to=alice@y.test,bob@z.test, ctladdr=root (0/0), delay=00:00:02, "
+			   "xdelay=00:00:02, mailer=esmtp, pri=120437, relay=mx.y.test. "
+			   "[192.0.2.44], dsn=2.0.0, stat=Sent (Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[0], "alice@y.test");
+    assert_string_equal(ev.rcpt[1], "bob@z.test");
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 sendmail[4411]: 0B76YiQx004412: "
+			   "to=carol@y.test,<dave@y.test>,erin@y.test, delay=00:00:02, "
+			   "mailer=esmtp, relay=mx.y.test. [192.0.2.44], dsn=2.0.0, "
+			   "stat=Sent (Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 3);
+    assert_string_equal(ev.rcpt[0], "carol@y.test");
+    assert_string_equal(ev.rcpt[1], "dave@y.test");
+    assert_string_equal(ev.rcpt[2], "erin@y.test");
+}
+
+/* RFC 5424 as rsyslog writes it (RSYSLOG_SyslogProtocol23Format) */
+static void
+test_rfc5424(void **state)
+{
+    long long when;
+
+    (void) state;
+    assert_int_equal(parse("<22>1 2026-12-07T06:34:44.551203+01:00 mx1 postfix/warm1/smtp "
+			   "3310 - - 4Rk2Lq0Zs7z1: to=<ops@mail.example.net>, "
+			   "relay=in.example.net[192.0.2.5]:25, delay=1.2, dsn=2.0.0, "
+			   "status=sent (250 ok)"), ML_DELIVERY);
+    assert_string_equal(ev.host, "mx1");
+    assert_string_equal(ev.service, "warm1");
+    assert_int_equal(ev.pid, 3310);
+    assert_string_equal(ev.qid, "4Rk2Lq0Zs7z1");
+    assert_int_equal(maillog_time(&ev.time, 0, &when), 0);
+    assert_int_equal(when, utc(2026, 12, 7, 5, 34, 44));
+    /* structured data (with an escaped bracket), a message id, rsyslog's leading space */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/smtp 3311 ID47 "
+			   "[meta sequenceId=\"7\" note=\"a\\]b\"][x@1 y=\"z\"]  "
+			   "Verified TLS connection established to in.example.net[192.0.2.5]:25: "
+			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), ML_TLS);
+    assert_int_equal(ev.pid, 3311);
+    assert_int_equal(ev.tls, ML_TLS_VERIFIED);
+    /* no process id */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/qmgr - - - A1: removed"),
+		     ML_REMOVED);
+    assert_int_equal(ev.pid, 0);
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 sshd 12 - - Accepted key"),
+		     ML_IGNORED);
+    /* cut short */
+    assert_int_equal(parse("<22>1 2026-12-07T05:34:44Z mx1 postfix/qmgr 1 - [a b=\"c"),
+		     ML_GARBAGE);
+    assert_int_equal(parse("<22>2 2026-12-07T05:34:44Z mx1 postfix/qmgr 1 - - A1: removed"),
+		     ML_GARBAGE);
+}
+
+/* a line cut short (the file rotated, the disk filled while it was written) */
+static void
+test_cut_line(void **state)
+{
+    size_t n;
+    const char *r;
+
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3321]: 9F1C23A0B2: to=<a@b.test>, "
+			   "relay=mx.b.test[203.0.113.9]:25, delay=0.9, dsn=5.7.1, "
+			   "status=bounced (host mx.b.test[203.0.113.9] said: 550 5.7.1 "
+			   "blocked"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_BOUNCED);
+    assert_string_equal(ev.text, "host mx.b.test[203.0.113.9] said: 550 5.7.1 blocked");
+    r = maillog_reply(&ev, &n);
+    assert_int_equal(n, strlen("550 5.7.1 blocked"));
+    assert_memory_equal(r, "550 5.7.1 blocked", n);
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3321]: 9F1C23A0B2: to=<a@b.test>, "
+			   "relay=mx.b.test[203.0.113.9]:25, delay=0.9, dsn=2.0.0, status=se"),
+		     ML_GARBAGE);
+}
+
+/* the hour that repeats when summer time ends: the reading nearest now */
+static void
+test_dst_repeated_hour(void **state)
+{
+    long long now, when;
+
+    (void) state;
+    setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+    tzset();
+    /* 2026-10-25: 02:00-03:00 local is 00:00-01:00 UTC, then 01:00-02:00 UTC */
+    now = utc(2026, 10, 25, 1, 35, 0);		/* 02:35 the second time */
+    assert_false(old("Oct 25 02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 1, 30, 0));
+    assert_false(old("2026-10-25T02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 1, 30, 0));
+    now = utc(2026, 10, 25, 0, 35, 0);		/* 02:35 the first time */
+    assert_false(old("Oct 25 02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 0, 30, 0));
+    assert_false(old("2026-10-25T02:30:00", now, 3600, &when));
+    assert_int_equal(when, utc(2026, 10, 25, 0, 30, 0));
+    setenv("TZ", "UTC", 1);
+    tzset();
+}
+
+/* soft_bounce = yes: what would have bounced stays in the queue */
+static void
+test_softbounce(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:34:44 mx1 postfix/smtp[3330]: 9F1C23A0B2: "
+			   "to=<gone@b.test>, relay=mx.b.test[203.0.113.9]:25, delay=0.4, "
+			   "delays=0.1/0/0.2/0.1, dsn=4.1.1, status=SOFTBOUNCE (host "
+			   "mx.b.test[203.0.113.9] said: 550 5.1.1 <gone@b.test>: user unknown "
+			   "(in reply to RCPT TO command))"), ML_DELIVERY);
+    assert_int_equal(ev.status, ML_DEFERRED);
+    assert_string_equal(ev.dsn, "4.1.1");
+    assert_string_equal(ev.text, "host mx.b.test[203.0.113.9] said: 550 5.1.1 <gone@b.test>: "
+			"user unknown (in reply to RCPT TO command)");
+}
+
 /* the SMTP client's TLS lines: Postfix's summary, Sendmail's STARTTLS=client */
 static void
 test_tls(void **state)
@@ -386,6 +575,14 @@ main(void)
 	cmocka_unit_test(test_ignored_and_garbage),
 	cmocka_unit_test(test_truncation),
 	cmocka_unit_test(test_tls),
+	cmocka_unit_test(test_journal_iso_zone),
+	cmocka_unit_test(test_journal_precise),
+	cmocka_unit_test(test_sendmail_ctladdr),
+	cmocka_unit_test(test_sendmail_bare_rcpts),
+	cmocka_unit_test(test_rfc5424),
+	cmocka_unit_test(test_cut_line),
+	cmocka_unit_test(test_dst_repeated_hour),
+	cmocka_unit_test(test_softbounce),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
