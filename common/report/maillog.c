@@ -328,6 +328,14 @@ split_fields(struct cur *c, struct fields *fl)
 	} else if (c->p < c->end && *c->p == '<') {
 	    if (!angle_value(c, &v))
 		return 0;
+	    /* Sendmail's "ctladdr=<addr> (uid/gid)": the comment is not the address */
+	    if (c->end - c->p >= 2 && c->p[0] == ' ' && c->p[1] == '(') {
+		const char *e = memchr(c->p, ')', (size_t) (c->end - c->p));
+
+		if (e == NULL)
+		    return 0;
+		c->p = e + 1;
+	    }
 	} else {
 	    plain_value(c, &v);
 	}

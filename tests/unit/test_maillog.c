@@ -163,6 +163,17 @@ test_sendmail(void **state)
     assert_int_equal(ev.status, ML_DEFERRED);
     assert_string_equal(ev.dsn, "4.7.0");
     assert_string_equal(ev.text, "421 4.7.0 [TSS04] Messages deferred due to volume, try later");
+    /* a local sender's mail: "ctladdr=<addr> (uid/gid)" before the others */
+    assert_int_equal(parse("Nov 28 16:48:46 mta sm-mta[4245]: 5ASGmh8Z012345: "
+			   "to=<f@gmail.test>, ctladdr=<news@shop.test> (1000/1000), "
+			   "delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=120385, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=2.0.0, stat=Sent (ok)"),
+		     ML_DELIVERY);
+    assert_string_equal(ev.rcpt[0], "f@gmail.test");
+    assert_string_equal(ev.service, "esmtp");
+    assert_string_equal(ev.relay_ip, "127.0.0.11");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_true(ev.delay == 2);
     /* the notification Sendmail makes: a message from the null sender */
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
 			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
