@@ -306,6 +306,12 @@ split_fields(struct cur *c, struct fields *fl)
 
     memset(fl, 0, sizeof(*fl));
     while (c->p < c->end) {
+	/* Sendmail splits a long to= list over lines: "to=<a>,<b>, [more], delay=..." */
+	if (fl->has_to && eat(c, "[more]")) {
+	    if (c->p < c->end && !eat(c, ", "))
+		return 0;
+	    continue;
+	}
 	if (!field_name(c, &name))
 	    return 0;
 	if (NAME_IS(name, "status") || NAME_IS(name, "stat")) {

@@ -174,6 +174,17 @@ test_sendmail(void **state)
     assert_string_equal(ev.relay_ip, "127.0.0.11");
     assert_int_equal(ev.status, ML_SENT);
     assert_true(ev.delay == 2);
+    /* a long recipient list: Sendmail splits it, "[more]" after each part but the last */
+    assert_int_equal(parse("Nov 28 16:48:47 mta sm-mta[4246]: 5ASGmh8Z012346: "
+			   "to=<g@gmail.test>,<h@gmail.test>, [more], delay=00:00:01, "
+			   "xdelay=00:00:01, mailer=esmtp, pri=120385, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=2.0.0, stat=Sent (ok)"),
+		     ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[0], "g@gmail.test");
+    assert_string_equal(ev.rcpt[1], "h@gmail.test");
+    assert_string_equal(ev.relay_host, "mx.gmail.test");
+    assert_int_equal(ev.status, ML_SENT);
     /* the notification Sendmail makes: a message from the null sender */
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
 			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
