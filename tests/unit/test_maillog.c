@@ -242,6 +242,15 @@ test_truncation(void **state)
     assert_int_equal(maillog_parse(line, (size_t) n, &ev), ML_DELIVERY);
     assert_int_equal(strlen(ev.rcpt[0]), ML_ADDR_MAX - 1);
     assert_int_equal(strlen(ev.text), ML_TEXT_MAX - 1);
+    /* a Sendmail line of short recipients: about 1000 bytes of them, all read */
+    n = snprintf(line, sizeof(line), "Nov 28 16:48:42 mta sm-mta[1]: ABC: to=");
+    for (int i = 0; i < 100; i++)
+	n += snprintf(line + n, sizeof(line) - (size_t) n, "%s<r%02d@b.test>", i ? "," : "", i);
+    n += snprintf(line + n, sizeof(line) - (size_t) n, ", mailer=esmtp, dsn=2.0.0, stat=Sent");
+    assert_int_equal(maillog_parse(line, (size_t) n, &ev), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 100);
+    assert_false(ev.rcpt_truncated);
+    assert_string_equal(ev.rcpt[99], "r99@b.test");
 }
 
 /* utc - UNIX seconds of a UTC date */
