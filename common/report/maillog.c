@@ -637,6 +637,11 @@ parse_body(struct cur *c, struct ml_event *ev)
 	} else {
 	    if (!fl.has_stat)
 		return ML_GARBAGE;
+	    /* the submission program hands local mail to the daemon, which logs its delivery */
+	    if (fl.has_mailer && NAME_IS(fl.mailer, "relay")
+		&& (strcmp(ev->relay_ip, "127.0.0.1") == 0
+		    || strcmp(ev->relay_ip, "IPv6:::1") == 0))
+		return ML_IGNORED;
 	    if (!sendmail_status(&fl.stat, ev))
 		return ML_IGNORED;
 	    /*

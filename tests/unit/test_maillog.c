@@ -185,6 +185,17 @@ test_sendmail(void **state)
     assert_string_equal(ev.rcpt[1], "h@gmail.test");
     assert_string_equal(ev.relay_host, "mx.gmail.test");
     assert_int_equal(ev.status, ML_SENT);
+    /* the submission program hands a local message to the daemon: not a delivery */
+    assert_int_equal(parse("Nov 28 16:48:48 mta sendmail[4247]: 5ASGmh90012347: "
+			   "to=i@gmail.test, ctladdr=www-data (33/33), delay=00:00:00, "
+			   "xdelay=00:00:00, mailer=relay, pri=30347, relay=[127.0.0.1] "
+			   "[127.0.0.1], dsn=2.0.0, stat=Sent (5ASGmh91012348 Message "
+			   "accepted for delivery)"), ML_IGNORED);
+    assert_int_equal(parse("Nov 28 16:48:48 mta sendmail[4247]: 5ASGmh90012347: "
+			   "to=i@gmail.test, ctladdr=www-data (33/33), delay=00:00:00, "
+			   "xdelay=00:00:00, mailer=relay, pri=30347, relay=[IPv6:::1] "
+			   "[IPv6:::1], dsn=4.0.0, stat=Deferred: Connection refused by "
+			   "[IPv6:::1]"), ML_IGNORED);
     /* the notification Sendmail makes: a message from the null sender */
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
 			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
