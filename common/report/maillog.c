@@ -390,6 +390,12 @@ split_fields(struct cur *c, struct fields *fl)
 
     memset(fl, 0, sizeof(*fl));
     while (c->p < c->end) {
+	/* Sendmail splits a long to= list over lines: "to=<a>,<b>, [more], delay=..." */
+	if (fl->has_to && eat(c, "[more]")) {
+	    if (c->p < c->end && !eat(c, ", "))
+		return 0;
+	    continue;
+	}
 	if (!field_name(c, &name))
 	    return 0;
 	if (NAME_IS(name, "status") || NAME_IS(name, "stat")) {
@@ -734,6 +740,11 @@ parse_body(struct cur *c, struct ml_event *ev)
 	} else {
 	    if (!fl.has_stat)
 		return ML_GARBAGE;
+	    /* the submission program hands local mail to the daemon, which logs its delivery */
+	    if (fl.has_mailer && NAME_IS(fl.mailer, "relay")
+		&& (strcmp(ev->relay_ip, "127.0.0.1") == 0
+		    || strcmp(ev->relay_ip, "IPv6:::1") == 0))
+		return ML_IGNORED;
 	    if (!sendmail_status(&fl.stat, ev))
 		return ML_IGNORED;
 	    /*

@@ -82,7 +82,8 @@
 #define ML_LINE_MAX	8192
 #define ML_TEXT_MAX	1000
 #define ML_ADDR_MAX	256
-#define ML_MAX_RCPTS	16
+/* Sendmail logs up to about 1000 bytes of "<a@b.c>," recipients a line */
+#define ML_MAX_RCPTS	128
 #define ML_AHEAD_MAX	86400		/* a year-less time may be this far ahead */
 
 enum ml_kind {

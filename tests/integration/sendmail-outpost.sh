@@ -131,6 +131,8 @@ is "$?" 0 "a message for a suppressed and a clean recipient is accepted"
 like "$(smtp_rcpt_reply gone@gmail.test)" '^550 5\.7\.1 <gone@gmail\.test>\.\.\. recipient suppressed \(hard-bounce since [0-9-]+\)' \
     "the suppressed one gets 550 5.7.1 at RCPT"
 like "$(smtp_rcpt_reply here@gmail.test)" '^250 ' "the clean one is accepted"
+ok 'grep -q "$LAST_SM_QID: suppress: gone@gmail.test from shop.test: rejected" "$WORLD_DIR/log/milter.log"' \
+    "the milter's log names Sendmail's queue id ($LAST_SM_QID) at RCPT"
 ok 'sink_wait gmail $((before + 1))' "and delivered"
 is "$(eml_envelope "$(sink_find gmail here@gmail.test)" rcpt_to)" "here@gmail.test" \
     "to the clean recipient only"

@@ -163,6 +163,39 @@ test_sendmail(void **state)
     assert_int_equal(ev.status, ML_DEFERRED);
     assert_string_equal(ev.dsn, "4.7.0");
     assert_string_equal(ev.text, "421 4.7.0 [TSS04] Messages deferred due to volume, try later");
+    /* a local sender's mail: "ctladdr=<addr> (uid/gid)" before the others */
+    assert_int_equal(parse("Nov 28 16:48:46 mta sm-mta[4245]: 5ASGmh8Z012345: "
+			   "to=<f@gmail.test>, ctladdr=<news@shop.test> (1000/1000), "
+			   "delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=120385, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=2.0.0, stat=Sent (ok)"),
+		     ML_DELIVERY);
+    assert_string_equal(ev.rcpt[0], "f@gmail.test");
+    assert_string_equal(ev.service, "esmtp");
+    assert_string_equal(ev.relay_ip, "127.0.0.11");
+    assert_int_equal(ev.status, ML_SENT);
+    assert_true(ev.delay == 2);
+    /* a long recipient list: Sendmail splits it, "[more]" after each part but the last */
+    assert_int_equal(parse("Nov 28 16:48:47 mta sm-mta[4246]: 5ASGmh8Z012346: "
+			   "to=<g@gmail.test>,<h@gmail.test>, [more], delay=00:00:01, "
+			   "xdelay=00:00:01, mailer=esmtp, pri=120385, "
+			   "relay=mx.gmail.test. [127.0.0.11], dsn=2.0.0, stat=Sent (ok)"),
+		     ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 2);
+    assert_string_equal(ev.rcpt[0], "g@gmail.test");
+    assert_string_equal(ev.rcpt[1], "h@gmail.test");
+    assert_string_equal(ev.relay_host, "mx.gmail.test");
+    assert_int_equal(ev.status, ML_SENT);
+    /* the submission program hands a local message to the daemon: not a delivery */
+    assert_int_equal(parse("Nov 28 16:48:48 mta sendmail[4247]: 5ASGmh90012347: "
+			   "to=i@gmail.test, ctladdr=www-data (33/33), delay=00:00:00, "
+			   "xdelay=00:00:00, mailer=relay, pri=30347, relay=[127.0.0.1] "
+			   "[127.0.0.1], dsn=2.0.0, stat=Sent (5ASGmh91012348 Message "
+			   "accepted for delivery)"), ML_IGNORED);
+    assert_int_equal(parse("Nov 28 16:48:48 mta sendmail[4247]: 5ASGmh90012347: "
+			   "to=i@gmail.test, ctladdr=www-data (33/33), delay=00:00:00, "
+			   "xdelay=00:00:00, mailer=relay, pri=30347, relay=[IPv6:::1] "
+			   "[IPv6:::1], dsn=4.0.0, stat=Deferred: Connection refused by "
+			   "[IPv6:::1]"), ML_IGNORED);
     /* the notification Sendmail makes: a message from the null sender */
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
 			   "5ASGmh8Y012345: DSN: User unknown"), ML_FROM);
@@ -220,6 +253,15 @@ test_truncation(void **state)
     assert_int_equal(maillog_parse(line, (size_t) n, &ev), ML_DELIVERY);
     assert_int_equal(strlen(ev.rcpt[0]), ML_ADDR_MAX - 1);
     assert_int_equal(strlen(ev.text), ML_TEXT_MAX - 1);
+    /* a Sendmail line of short recipients: about 1000 bytes of them, all read */
+    n = snprintf(line, sizeof(line), "Nov 28 16:48:42 mta sm-mta[1]: ABC: to=");
+    for (int i = 0; i < 100; i++)
+	n += snprintf(line + n, sizeof(line) - (size_t) n, "%s<r%02d@b.test>", i ? "," : "", i);
+    n += snprintf(line + n, sizeof(line) - (size_t) n, ", mailer=esmtp, dsn=2.0.0, stat=Sent");
+    assert_int_equal(maillog_parse(line, (size_t) n, &ev), ML_DELIVERY);
+    assert_int_equal(ev.nrcpt, 100);
+    assert_false(ev.rcpt_truncated);
+    assert_string_equal(ev.rcpt[99], "r99@b.test");
 }
 
 /* utc - UNIX seconds of a UTC date */
