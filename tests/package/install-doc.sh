@@ -131,9 +131,9 @@ private_mount() {
     mount --bind "$1" "$2" || BAIL_OUT "cannot bind-mount $1 on $2"
     mounts+=("$2")
 }
-for d in /etc/outpost /run/outpost /var/lib/outpost /var/log /var/spool/postfix/outpost; do
+for d in /etc/outpost /etc/postfix /run/outpost /var/lib/outpost /var/log /var/spool/postfix/outpost; do
     mkdir -p "$root$d" "$d" 2>/dev/null
-    [ "$d" = /etc/outpost ] && cp -a /etc/outpost/. "$root$d/"
+    case $d in /etc/*) cp -a "$d/." "$root$d/" ;; esac
     private_mount "$root$d" "$d"
 done
 chown outpost:outpost /var/spool/postfix/outpost && chmod 0750 /var/spool/postfix/outpost
@@ -159,7 +159,16 @@ postfix_conf 'mynetworks = 127.0.0.0/30' "maillog_file_prefixes = /var, /dev/std
 # assumes a running Redis, DNS and Postfix)
 for d in mynet.test sasl.test free.test; do dns_mx "$d" mx.provider.test 10; done
 dns_a mx.provider.test 127.0.0.11
-dns_a relay.example.net 127.0.0.1
+# test-send: the relay's MX address and sending address (not loopback: libspf2
+# passes any 127/8 sender unasked), and the records of a correct domain
+ip addr add 192.0.2.25/32 dev lo
+ip addr add 192.0.2.9/32 dev lo
+dns_a relay.example.net 192.0.2.25
+dns_a check.relay.example.net 192.0.2.9
+echo "local=/2.0.192.in-addr.arpa/" >>"$WORLD_DIR/dns/records.conf"
+dns_txt shop.example "v=spf1 ip4:192.0.2.9 -all"
+dns_txt bounces.shop.example "v=spf1 ip4:192.0.2.9 -all"
+dns_txt _dmarc.shop.example "v=DMARC1; p=none; rua=mailto:dmarc@shop.example"
 dns_mx bounces.shop.example relay.example.net 10
 dns_a links.shop.example 127.0.0.21
 dns_a hooks.shop.example 127.0.0.22
@@ -171,6 +180,7 @@ sink_rule provider 'nobody@free.test' '550 5.1.1 user unknown'
 # tenant's receiver), from a test CA that curl and webhookd are told to trust
 tls_cert links links.shop.example
 tls_cert hooks hooks.shop.example
+tls_cert mx relay.example.net
 export CURL_CA_BUNDLE=$WORLD_TMP/ca.pem SSL_CERT_FILE=$WORLD_TMP/ca.pem
 # nginx with the shipped example, its certificate paths replaced by the test's
 nginx_dir=$WORLD_DIR/nginx
@@ -209,6 +219,10 @@ rate = 1/h
 [domain sasl.test]
 rate = 1/h
 CONF
+# the relay's port 25, which the world leaves out: on 127.0.0.1, where
+# outpostctl test-send submits, and on its public address (with TLS), the MX
+postfix_master '127.0.0.1:25 inet n - n - - smtpd' \
+    "192.0.2.25:25 inet n - n - - smtpd -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$WORLD_TMP/mx.pem -o smtpd_tls_key_file=$WORLD_TMP/mx.key"
 postfix_start
 
 # --- the daemons: systemctl as the guide uses it, without systemd
