@@ -39,13 +39,18 @@
 #	suppression makes the milter refuse the address for shop.example; the
 #	API's smtpd listens; webhooks status names the tenant; the receiver at
 #	https://hooks.shop.example gets a batch from outpost-webhookd, and the
-#	guide's verify() accepts it and the batch the guide's openssl line signed.
+#	guide's verify() accepts it and the batch the guide's openssl line signed;
+#	outpostctl test-send, through the guide's outpost-check transport and
+#	back through the relay's MX, reports every check passed.
 #	Then the package is purged if this test installed it.
 #
 #	The test's own settings, beside the guide's: mynetworks is 127.0.0.0/30
 #	(so that the SASL client at 127.0.0.5 is outside it), SASL, Postfix's
 #	default maillog_file_prefixes and the world's directory (the world
-#	narrows them), the limits, DNS records for the names the guide uses.
+#	narrows them), the limits, DNS records for the names the guide uses,
+#	and for test-send: the relay's port 25 on 127.0.0.1 (test-send's default
+#	--via) and on 192.0.2.25 (the MX, with TLS), the sending address
+#	192.0.2.9, SPF and DMARC records.
 #	Substitutions: nginx runs the shipped examples/httpd-nginx.conf with a
 #	certificate of a test CA in place of the Let's Encrypt paths and on
 #	127.0.0.21 only; curl (CURL_CA_BUNDLE) and outpost-webhookd (SSL_CERT_FILE)
@@ -55,8 +60,8 @@
 #	Not run: the blocks of "Building the package" and "Installing" (this
 #	test installs the package itself; test-package.sh builds it), the TLS
 #	block (DANE needs a validating resolver, MTA-STS a resolver daemon), the
-#	Sendmail blocks (tests/integration/sendmail-*.sh) and the unmarked
-#	blocks of "Prove your setup before a campaign".
+#	Sendmail blocks (tests/integration/sendmail-*.sh), and the bounce
+#	domain's MX record (the test publishes it in its DNS itself).
 . "$(dirname "$0")/../lib/world.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 guide=$top/doc/INSTALL.md
@@ -441,7 +446,7 @@ ok 'runuser -u "$lu" ${lg:+-G "$lg"} -- test -r /var/log/mail.log' \
     "the unit's user may read it ($(stat -c '%U:%G %a' /var/log/mail.log))"
 send_mail news@shop.example nobody@free.test --header "Subject: to bounce"
 ok 'wait_until 20 stats_total_is bounced_hard 1' "outpost-logd counted the hard bounce it read in the log"
-ok 'stats_total_is delivered 2' "and the two deliveries"
+ok 'stats_total_is delivered 3' "and the three deliveries (two to the provider, test-send's to the MX)"
 # --- the later sections: what the guide says their blocks do
 out=$(block_out 'links\.shop\.example/u/x')
 is "$(tail -n1 <<<"$out")" 400 "curl https://links.shop.example/u/x, through nginx to outpost-httpd: 400" ||
@@ -451,6 +456,10 @@ like "$(cat "$SWAKS_OUT")" '<\*\* +550 5\.7\.1 ' "after the API's PUT the milter
 ok '_listening tcp 127.0.0.1 10027' "the API's smtpd (the guide's master.cf line) listens on 127.0.0.1:10027"
 like "$(block_out 'outpostctl webhooks status')" 'shop' "outpostctl webhooks status shows the tenant"
 like "$(block_out 'outpostctl ping')" 'outpost-webhookd\.service - active' "the checks: every daemon runs"
+out=$(block_out 'outpostctl test-send')
+like "$out" 'pass +dkim ' "test-send reports the DKIM check" || diag "$out"
+like "$out" '(^|
+)0 checks failed' "and no check failed: the message went out through the guide's outpost-check transport"
 # the receiver: the guide's curl posted it an empty batch signed by openssl,
 # outpost-webhookd a batch of the events of the mail above
 ok 'wait_until 20 grep -qE "\"count\": \"[1-9]" "$hooks/log"' "the receiver at hooks.shop.example got a batch from outpost-webhookd"
