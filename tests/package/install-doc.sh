@@ -269,6 +269,10 @@ unit_stop() {
     world_kill "${1#outpost-}"
     wait_until 10 bash -c "! pgrep -f '^/usr/sbin/$1( |\$)' >/dev/null"
 }
+for u in outpost-milter outpost-policyd outpost-logd outpost-httpd outpost-webhookd; do
+    exec_start=$(unit_get $u ExecStart)
+    like "$exec_start" "^/usr/sbin/$u( |$)" "$u.service: ExecStart=$exec_start"
+done
 # systemctl VERB UNIT... - what the guide's systemctl lines do, by hand: enable
 # --now and start start a unit, restart stops and starts it, reload checks
 # the file as ExecReload= does (DAEMON -n) and sends SIGHUP, status fails
