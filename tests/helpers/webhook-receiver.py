@@ -18,7 +18,8 @@ in DIR/log: {"answer": "200"|"500"|"hang"|"drip"|"drop", "sig": whether
 Outpost-Signature verifies under the first line of SECRET-FILE, "count":
 Outpost-Event-Count, "ctype": Content-Type, "host": Host, "conn": the number of its
 connection (1, 2, ... in the order they came), "events": [[id, rcpt, type,
-replayed], ...]}.  Each connection taken (with CERT and KEY, a TLS
+replayed], ...], "sighdr": the Outpost-Signature header, "body": the
+body}.  Each connection taken (with CERT and KEY, a TLS
 handshake done) adds its number as a line to DIR/conns.  With CERT and
 KEY it speaks TLS.  A HOST with a colon is an IPv6 address.
 """
@@ -94,7 +95,9 @@ class Handler(BaseHTTPRequestHandler):
         rec = {"answer": answer, "sig": verify(self.headers.get("Outpost-Signature", ""), body),
                "count": self.headers.get("Outpost-Event-Count"),
                "ctype": self.headers.get("Content-Type"), "host": self.headers.get("Host"),
-               "conn": self.conn, "events": events}
+               "conn": self.conn, "events": events,
+               "sighdr": self.headers.get("Outpost-Signature"),
+               "body": body.decode("utf-8", "replace")}
         with lock, open(os.path.join(folder, "log"), "a") as f:
             f.write(json.dumps(rec) + "\n")
         if answer == "drip":

@@ -10,8 +10,9 @@ SYNOPSIS
 
 DESCRIPTION
     A block is marked by the word after the language of its opening fence:
-    ```sh setup, ```ini outpost.conf, ```conf main.cf, ```conf master.cf.
-    Unmarked blocks are not listed.
+    ```sh setup, ```sh run, ```ini outpost.conf, ```conf main.cf,
+    ```conf master.cf, ```python verify.  What a mark means is the business
+    of the test that reads it.  Unmarked blocks are not listed.
 
     merge-ini applies an outpost.conf block as the guide tells a reader to:
     each "key = value" of a [section] replaces the active line of that key in
