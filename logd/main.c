@@ -308,9 +308,9 @@ read_once(struct logd *d, const char *file)
     ms = monotime_ms() - t0;
     tc = track_counts(d->track);
     printf("lines %lld deliveries %lld ignored %lld garbage %lld overlong %lld "
-	   "backoffs %lld no_sender %lld too_old %lld ms %lld\n", tc->lines,
+	   "backoffs %lld no_sender %lld too_old %lld filter %lld ms %lld\n", tc->lines,
 	   tc->deliveries, tc->ignored, tc->garbage, follow_overlong(d->follow),
-	   tc->backoffs, tc->no_sender, tc->too_old, ms);
+	   tc->backoffs, tc->no_sender, tc->too_old, tc->filter_lines, ms);
     return 0;
 }
 

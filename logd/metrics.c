@@ -320,6 +320,10 @@ node_families(struct prom *p, const struct table *t, const struct track_counts *
 		 (unsigned long long) tc->garbage);
     prom_counter(p, (const char *[]) {"result", "overlong", NULL},
 		 (unsigned long long) overlong);
+    prom_family(p, "outpost_logd_filter_lines_total", PROM_COUNTER,
+		"Delivery lines to a content filter ([logd] filter_relays), not counted "
+		"as deliveries.");
+    prom_counter(p, NULL, (unsigned long long) tc->filter_lines);
     node_deliveries(p, t);
     prom_family(p, "outpost_logd_bounce_reasons_total", PROM_COUNTER,
 		"Bounces read from this node's mail log since the start, by provider and "

@@ -708,9 +708,16 @@ static void
 on_delivery(struct track *t, const struct ml_event *ev, long long when, long long now,
 	    int old)
 {
-    struct qent *q = qfind(t, ev->qid);
-    int i, tls = tlssess_level(t->tls, ev);
+    struct qent *q;
+    int i, tls;
 
+    /* the hop to a content filter: its re-injected copy is the delivery */
+    if (route_filter(t->conf, ev)) {
+	t->counts.filter_lines++;
+	return;
+    }
+    q = qfind(t, ev->qid);
+    tls = tlssess_level(t->tls, ev);
     if (q && q->null_sender)
 	return;				/* the MTA's own bounce */
     if (q == NULL)

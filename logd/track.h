@@ -54,6 +54,13 @@
  *	message names the recipients deferred in its last attempt (at most
  *	TRACK_MAX_DEFERRED).  track_flush() writes them first.
  *
+ *	A delivery line whose next hop is one of [logd] filter_relays
+ *	(route_filter()), the hop of a message to a content filter that
+ *	hands it back to the MTA under a new queue id, counts nowhere: no
+ *	statistic, event, backoff or suppression (the copy the filter
+ *	re-injects is counted when it is delivered).  These lines are
+ *	counted in filter_lines.
+ *
  *	A hard synchronous bounce puts the recipient on the global
  *	suppression list (reason hard-bounce, source "log"), unless [logd]
  *	suppress_hard_bounces = no.  track_flush() writes the suppressions
@@ -87,6 +94,7 @@ struct track_counts {
     long long no_sender;	/* deliveries whose from= line was not seen */
     long long hard_bounces;
     long long too_old;		/* deferrals and bounces too old to act on */
+    long long filter_lines;	/* delivery lines to [logd] filter_relays */
 };
 
 struct track;

@@ -205,6 +205,7 @@ static const struct conf_key logd_keys[] = {
     {"max_line_age", CT_DURATION, K(conf_logd, max_line_age_ms), "1h", 0, 0, 0, 0},
     {"events_max", CT_LONG, K(conf_logd, events_max), "100000", 0, 0, 100000000, 0},
     {"blocklist_interval", CT_DURATION, K(conf_logd, blocklist_interval_ms), "1h", 0, 0, 0, 0},
+    {"filter_relays", CT_LIST, K(conf_logd, filter_relays), NULL, 0, 0, 0, 0},
     {0},
 };
 
@@ -758,11 +759,13 @@ check_webhookd(void *sect, struct outpost_conf *conf, const char **why)
     return 0;
 }
 
-/* check_logd - a pause between two reads of the log */
+/* check_logd - a pause between two reads of the log; the filters' next hops */
 static int
 check_logd(void *sect, struct outpost_conf *conf, const char **why)
 {
     struct conf_logd *l = sect;
+    struct conf_nexthop nh;
+    size_t i;
 
     (void) conf;
     /* 0 would read the file again at once, forever: a core spent on nothing */
@@ -770,6 +773,12 @@ check_logd(void *sect, struct outpost_conf *conf, const char **why)
 	*why = "[logd] poll_interval must be at least 10ms";
 	return -1;
     }
+    for (i = 0; i < l->filter_relays.n; i++)
+	if (confval_nexthop(l->filter_relays.v[i], &nh, why) < 0) {
+	    *why = "[logd] filter_relays: each must be host:port, [address]:port "
+		"or unix:PATH";
+	    return -1;
+	}
     return 0;
 }
 

@@ -169,6 +169,7 @@ struct conf_logd {
     long events_max;		/* length of the event stream; 0: none */
     int suppress_hard_bounces;	/* a logged hard bounce suppresses its address */
     long long blocklist_interval_ms;	/* [blocklist] checks; 0: none */
+    struct conf_strlist filter_relays;	/* next hops that are content filters */
 };
 
 /* [intake] - bounce, complaint and unsubscribe mail (outpost-milter(8)) */

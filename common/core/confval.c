@@ -268,6 +268,53 @@ confval_list(const char *s, struct conf_strlist *out, const char **why)
     return 0;
 }
 
+/* confval_nexthop - "127.0.0.1:10024", "[::1]:10024", "unix:/run/amavis.sock" */
+int
+confval_nexthop(const char *s, struct conf_nexthop *out, const char **why)
+{
+    const char *h = s, *colon = NULL;
+    size_t hl;
+
+    memset(out, 0, sizeof(*out));
+    if (strncmp(s, "unix:", 5) == 0 || strchr(s, '/') != NULL) {
+	if (strncmp(s, "unix:", 5) == 0)
+	    h = s + 5;
+	out->socket = 1;
+	hl = strlen(h);
+    } else if (s[0] == '[') {
+	const char *close = strchr(s, ']');
+
+	if (close == NULL)
+	    return (*why = "unterminated [address]"), -1;
+	h = s + 1;
+	hl = (size_t) (close - h);
+	if (close[1] == ':')
+	    colon = close + 1;
+	else if (close[1] != '\0')
+	    return (*why = "expected :port after ]"), -1;
+    } else {
+	colon = strchr(s, ':');
+	if (colon && strchr(colon + 1, ':'))
+	    colon = NULL;		/* a bare IPv6 address: any port */
+	hl = colon ? (size_t) (colon - s) : strlen(s);
+    }
+    if (colon) {
+	char *end;
+	long p;
+
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end != '\0' || p < 1 || p > 65535)
+	    return (*why = "bad port number"), -1;
+	out->port = (int) p;
+    }
+    if (hl == 0 || hl >= sizeof(out->host))
+	return (*why = out->socket ? "bad socket path" : "bad host name"), -1;
+    memcpy(out->host, h, hl);
+    out->host[hl] = '\0';
+    return 0;
+}
+
 /* confval_cidr - "192.0.2.0/24", "2001:db8::/32", "127.0.0.1" */
 int
 confval_cidr(const char *s, struct cidr *out, const char **why)

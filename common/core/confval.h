@@ -14,6 +14,9 @@
  *	int confval_list(const char *s, struct conf_strlist *out,
  *			 const char **why);
  *	int confval_cidr(const char *s, struct cidr *out, const char **why);
+int confval_nexthop(const char *s, struct conf_nexthop *out, const char **why);
+ *	int confval_nexthop(const char *s, struct conf_nexthop *out,
+ *			    const char **why);
  *	int cidr_match(const struct cidr *c, const struct sockaddr *sa);
  *	int cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
  *	int cidr_list_match_str(const struct cidr_list *l, const char *addr);
@@ -32,6 +35,10 @@
  *	Sizes: a number with an optional k, M, G suffix (powers of 1024).
  *	Lists: items separated by commas and/or white space; appended to.
  *	CIDRs: an IPv4 or IPv6 address with an optional /prefix.
+ *	Next hops, as Postfix's relay= field names them: "host:port",
+ *	"[v6]:port", "host" or "[v6]" (any port), a bare IPv6 address (any
+ *	port), or a UNIX-domain socket "unix:PATH" (or a PATH holding a
+ *	'/', as "private/amavis").
  */
 #ifndef OUTPOST_CONFVAL_H
 #define OUTPOST_CONFVAL_H
@@ -47,6 +54,12 @@ struct conf_rate {
 struct conf_strlist {
     char **v;
     size_t n;
+};
+
+struct conf_nexthop {
+    char host[256];		/* host name or address; a socket's path */
+    int port;			/* 0: any */
+    int socket;			/* host is a UNIX-domain socket's path */
 };
 
 struct cidr {
@@ -67,6 +80,7 @@ int confval_rate(const char *s, struct conf_rate *out, const char **why);
 int confval_size(const char *s, unsigned long long *out, const char **why);
 int confval_list(const char *s, struct conf_strlist *out, const char **why);
 int confval_cidr(const char *s, struct cidr *out, const char **why);
+int confval_nexthop(const char *s, struct conf_nexthop *out, const char **why);
 
 void conf_strlist_free(struct conf_strlist *l);
 void conf_strlist_add(struct conf_strlist *l, const char *s, size_t len);

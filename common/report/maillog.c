@@ -501,6 +501,21 @@ take_rcpts(const struct cur *v, struct ml_event *ev)
     }
 }
 
+/* take_port - ":port" right after the bracket; anything else: none */
+static void
+take_port(const char *p, const char *end, struct ml_event *ev)
+{
+    int port = 0;
+
+    if (p >= end || *p++ != ':')
+	return;
+    for (; p < end && *p >= '0' && *p <= '9'; p++)
+	if ((port = port * 10 + (*p - '0')) > 65535)
+	    return;
+    if (p == end)
+	ev->relay_port = port;
+}
+
 /* take_relay - "host[ip]:port" (Postfix) or "host. [ip]" (Sendmail) */
 static void
 take_relay(const struct cur *v, struct ml_event *ev)
@@ -514,8 +529,10 @@ take_relay(const struct cur *v, struct ml_event *ev)
     if (b) {
 	const char *e = memchr(b, ']', (size_t) (v->end - b));
 
-	if (e)
+	if (e) {
 	    copy_str(ev->relay_ip, sizeof(ev->relay_ip), b + 1, (size_t) (e - b - 1));
+	    take_port(e + 1, v->end, ev);
+	}
     }
 }
 

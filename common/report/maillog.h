@@ -55,6 +55,11 @@
  *	id of the tag (0 when none): an SMTP client's TLS line and its
  *	delivery lines share it.
  *
+ *	A delivery's relay, Postfix's "host[ip]:port" or "host[socket path]"
+ *	(LMTP over a UNIX-domain socket) or Sendmail's "host. [ip]", is split
+ *	into relay_host, relay_ip (the text between the brackets) and
+ *	relay_port (0 when none is written).
+ *
  *	Addresses are copied as written between the angle brackets; text
  *	fields are truncated to their buffer sizes (ML_TEXT_MAX), never
  *	overrun.  Lines longer than ML_LINE_MAX are garbage.
@@ -127,7 +132,8 @@ struct ml_event {
     char sender[ML_ADDR_MAX];	/* ML_FROM, ML_EXPIRED */
     long long size;		/* ML_FROM; -1 unknown */
     char relay_host[256];	/* "mx.example.com", "none" */
-    char relay_ip[64];
+    char relay_ip[64];		/* "192.0.2.1"; a socket: "private/amavis" */
+    int relay_port;		/* Postfix's ":25" after it; 0 none */
     char dsn[16];		/* "4.7.28", "" */
     int status;			/* enum ml_status */
     double delay;		/* seconds; -1 unknown */

@@ -4,7 +4,9 @@
 # Postfix gives exact counts per sender domain, provider and pool; a sink
 # answering 421 4.7.28 puts the provider into backoff; outpostctl stats,
 # backoff list/clear and the Prometheus endpoint show it; a restart resumes
-# without counting twice.
+# without counting twice.  A log of mail through a content filter (amavis on
+# 127.0.0.1:10024), read with -r: the hop to the filter counts and backs off
+# gmail until [logd] filter_relays names it.
 #
 # Run as root: tests/integration/logd-counts.sh   (TAP output; KEEP=1 keeps the world)
 
@@ -121,6 +123,7 @@ like "$metrics" "outpost_cluster_bounce_reasons_total\\{$N,provider=\"google\",r
 like "$metrics" "outpost_cluster_backoffs_active\\{$N,provider=\"google\",pool=\"warm1\"\\} 1" "metrics: the backoff"
 like "$metrics" "outpost_cluster_bounce_ratio\\{$N,sender=\"shop.test\",window=\"24h\"\\} 0.25" "metrics: 24h bounce ratio"
 like "$metrics" "outpost_logd_lines_total\\{$N,result=\"garbage\"\\} 0" "metrics: no garbage in a real log"
+like "$metrics" "outpost_logd_filter_lines_total\\{$N\\} 0" "metrics: no line to a content filter"
 ok '[ "$(printf "%s\n" "$metrics" | grep -c "^# TYPE outpost_cluster_delivered_total ")" = 1 ]' "one TYPE line per metric family"
 if command -v promtool >/dev/null; then
     is "$(printf '%s\n' "$metrics" | promtool check metrics 2>&1)" "" "promtool check metrics finds nothing to say"
@@ -139,4 +142,47 @@ is "$(stats_field "$j" TOTAL bounced)/$(stats_field "$j" TOTAL expired)" "3/2" "
 out=$("$CTL_BIN" -c "$conf" backoff clear google)
 is "$out" "cleared 1 backoff" "backoff clear google"
 is "$("$CTL_BIN" -c "$conf" backoff list)" "no backoff in force" "backoff list is empty again"
+# --- a content filter: the hop to amavis is not a delivery ----------------------
+# filter_log - one message through amavis (127.0.0.1:10024) and delivered to
+# gmail under the queue id amavis re-injected it as; another that the filter
+# defers with a 4xx that reads like gmail's "slow down"
+filter_log() {
+    local now
+    now=$(date '+%b %e %H:%M:%S')
+    printf '%s relay postfix/qmgr[9]: F000000001: from=<news@shop.test>, size=100, nrcpt=1 (queue active)\n' "$now"
+    printf '%s relay postfix/smtp[10]: F000000001: to=<fil@gmail.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.2, delays=0/0/0/0.2, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as F000000002)\n' "$now"
+    printf '%s relay postfix/qmgr[9]: F000000001: removed\n' "$now"
+    printf '%s relay postfix/qmgr[9]: F000000002: from=<news@shop.test>, size=900, nrcpt=1 (queue active)\n' "$now"
+    printf '%s relay postfix/smtp[11]: F000000002: to=<fil@gmail.test>, relay=mx.gmail.test[127.0.0.11]:25, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n' "$now"
+    printf '%s relay postfix/qmgr[9]: F000000002: removed\n' "$now"
+    printf '%s relay postfix/qmgr[9]: F000000003: from=<news@shop.test>, size=100, nrcpt=1 (queue active)\n' "$now"
+    printf '%s relay postfix/smtp[12]: F000000003: to=<fil2@gmail.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.2, delays=0/0/0/0.2, dsn=4.7.28, status=deferred (host 127.0.0.1[127.0.0.1] said: 421 4.7.28 Our system has detected an unusual rate of unsolicited mail (in reply to end of DATA command))\n' "$now"
+}
+filter_log >"$WORLD_TMP/filter.log"
+main_conf=$conf
+# without filter_relays: each message counts twice, the filter's 4xx slows gmail down
+conf=$WORLD_DIR/nofilter.conf
+# (the relay of a filter names no provider: gmail's is known by its domain)
+sed -e 's/^prefix = t:$/prefix = nf:/' -e 's/^\[provider google\]$/&\ndomains = gmail.test/' \
+    "$main_conf" >"$conf"
+out=$("$LOGD_BIN" -c "$conf" -r "$WORLD_TMP/filter.log" 2>/dev/null)
+like "$out" "deliveries 3 .* filter 0 " "without filter_relays: 3 deliveries read"
+j=$(stats_json provider)
+is "$(stats_field "$j" google delivered)/$(stats_field "$j" google deferred)" "2/1" \
+    "google: 2 delivered, 1 deferred (the hop to the filter counted)"
+like "$("$CTL_BIN" -c "$conf" backoff list)" "google +default" "the filter's 4xx put google into backoff"
+# with it: once, and no backoff
+conf=$WORLD_DIR/filter.conf
+sed -e 's/^prefix = t:$/prefix = f:/' -e 's/^\[provider google\]$/&\ndomains = gmail.test/' \
+    -e 's/^\[logd\]$/&\nfilter_relays = 127.0.0.1:10024, [::1]:10024/' \
+    "$main_conf" >"$conf"
+out=$("$LOGD_BIN" -c "$conf" -r "$WORLD_TMP/filter.log" 2>/dev/null)
+like "$out" "deliveries 1 .* filter 2 " "with filter_relays: 1 delivery, 2 lines to the filter"
+j=$(stats_json provider)
+is "$(stats_field "$j" google delivered)" 1 "google: 1 delivered"
+ok '[ "$(stats_field "$j" TOTAL deferred)" = 0 ] || [ "$(stats_field "$j" TOTAL deferred)" = none ]' \
+    "no deferral counted"
+is "$("$CTL_BIN" -c "$conf" backoff list)" "no backoff in force" "the filter's 4xx starts no backoff"
+is "$(redis_cli XLEN 'f:{st}:events')" 1 "one event: the delivery to gmail"
+conf=$main_conf
 done_testing

@@ -410,6 +410,9 @@ test_logd(void **state)
     /* 0 would read the file again and again without a pause */
     expect_error("[logd]\npoll_interval = 0\n", 1, "[logd] poll_interval must be");
     expect_error("[logd]\npoll_interval = 5ms\n", 1, "[logd] poll_interval must be");
+    expect_error("[logd]\nfilter_relays = 127.0.0.1:10024, 127.0.0.1:x\n", 1,
+		 "[logd] filter_relays: each must be");
+    expect_error("[logd]\nfilter_relays = [::1\n", 1, "[logd] filter_relays: each must be");
 }
 
 int

@@ -149,6 +149,41 @@ test_cidr(void **state)
     assert_int_equal(confval_cidr("/24", &c, &why), -1);
 }
 
+/* next hops as Postfix's relay= field names them */
+static void
+test_nexthop(void **state)
+{
+    struct conf_nexthop nh;
+    const char *why;
+
+    (void) state;
+    assert_int_equal(confval_nexthop("127.0.0.1:10024", &nh, &why), 0);
+    assert_string_equal(nh.host, "127.0.0.1");
+    assert_int_equal(nh.port, 10024);
+    assert_false(nh.socket);
+    assert_int_equal(confval_nexthop("[::1]:10024", &nh, &why), 0);
+    assert_string_equal(nh.host, "::1");
+    assert_int_equal(nh.port, 10024);
+    assert_int_equal(confval_nexthop("::1", &nh, &why), 0);
+    assert_string_equal(nh.host, "::1");
+    assert_int_equal(nh.port, 0);
+    assert_int_equal(confval_nexthop("filter.test", &nh, &why), 0);
+    assert_string_equal(nh.host, "filter.test");
+    assert_int_equal(nh.port, 0);
+    assert_int_equal(confval_nexthop("unix:/var/run/amavis/amavisd.sock", &nh, &why), 0);
+    assert_string_equal(nh.host, "/var/run/amavis/amavisd.sock");
+    assert_true(nh.socket);
+    assert_int_equal(confval_nexthop("private/amavis", &nh, &why), 0);
+    assert_string_equal(nh.host, "private/amavis");
+    assert_true(nh.socket);
+    assert_int_equal(confval_nexthop("127.0.0.1:", &nh, &why), -1);
+    assert_int_equal(confval_nexthop("127.0.0.1:70000", &nh, &why), -1);
+    assert_int_equal(confval_nexthop("[::1]10024", &nh, &why), -1);
+    assert_int_equal(confval_nexthop("[::1", &nh, &why), -1);
+    assert_int_equal(confval_nexthop(":25", &nh, &why), -1);
+    assert_int_equal(confval_nexthop("unix:", &nh, &why), -1);
+}
+
 int
 main(void)
 {
@@ -159,6 +194,7 @@ main(void)
 	cmocka_unit_test(test_bool_long),
 	cmocka_unit_test(test_list),
 	cmocka_unit_test(test_cidr),
+	cmocka_unit_test(test_nexthop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,7 @@ test_postfix_sent(void **state)
     assert_string_equal(ev.rcpt[0], "bob@outlook.test");
     assert_string_equal(ev.relay_host, "mx.outlook.test");
     assert_string_equal(ev.relay_ip, "127.0.0.12");
+    assert_int_equal(ev.relay_port, 25);
     assert_string_equal(ev.dsn, "2.0.0");
     assert_int_equal(ev.status, ML_SENT);
     assert_string_equal(ev.text, "250 2.0.0 Ok: queued as 000001");
@@ -139,6 +140,7 @@ test_sendmail(void **state)
     assert_string_equal(ev.service, "esmtp");
     assert_string_equal(ev.relay_host, "mx.gmail.test");
     assert_string_equal(ev.relay_ip, "127.0.0.11");
+    assert_int_equal(ev.relay_port, 0);
     assert_int_equal(ev.status, ML_SENT);
     assert_true(ev.delay == 1);
     assert_int_equal(parse("Nov 28 16:48:44 mta sendmail[4243]: 5ASGmh8X012345: "
@@ -604,6 +606,33 @@ test_tls(void **state)
 			   "relay=mx.shop.test., version=TLSv1.3"), ML_IGNORED);
 }
 
+/* the relay of a content filter's hop: port, socket path, no port */
+static void
+test_relay_port(void **state)
+{
+    (void) state;
+    assert_int_equal(parse("Dec  7 06:00:01 relay postfix/smtp[31]: 4ABC: "
+			   "to=<alice@gmail.test>, relay=localhost[::1]:10024, delay=0.2, "
+			   "dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[::1]:10025): "
+			   "250 2.0.0 Ok: queued as 5DEF)"), ML_DELIVERY);
+    assert_string_equal(ev.relay_host, "localhost");
+    assert_string_equal(ev.relay_ip, "::1");
+    assert_int_equal(ev.relay_port, 10024);
+    assert_int_equal(parse("Dec  7 06:00:01 relay postfix/lmtp[32]: 4ABC: "
+			   "to=<alice@gmail.test>, relay=localhost[private/amavis], "
+			   "delay=0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok)"), ML_DELIVERY);
+    assert_string_equal(ev.relay_ip, "private/amavis");
+    assert_int_equal(ev.relay_port, 0);
+    assert_int_equal(parse("Dec  7 06:00:01 relay postfix/smtp[33]: 4ABC: "
+			   "to=<alice@gmail.test>, relay=mx.test[192.0.2.1]:99999, "
+			   "delay=0.2, dsn=2.0.0, status=sent (250 Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.relay_port, 0);
+    assert_int_equal(parse("Dec  7 06:00:01 relay postfix/smtp[33]: 4ABC: "
+			   "to=<alice@gmail.test>, relay=mx.test[192.0.2.1]:25x, "
+			   "delay=0.2, dsn=2.0.0, status=sent (250 Ok)"), ML_DELIVERY);
+    assert_int_equal(ev.relay_port, 0);
+}
+
 int
 main(void)
 {
@@ -625,6 +654,7 @@ main(void)
 	cmocka_unit_test(test_cut_line),
 	cmocka_unit_test(test_dst_repeated_hour),
 	cmocka_unit_test(test_softbounce),
+	cmocka_unit_test(test_relay_port),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -268,6 +268,151 @@ test_tls_local_lmtp(void **state)
     free(path);
 }
 
+/* what the batch took, by outcome and provider */
+struct taken {
+    long long delivered, deferred, gmail;
+};
+
+/* tap_outcomes - count deliveries and deferrals */
+static void
+tap_outcomes(const char *sender, const char *provider, const char *pool,
+	     const char *counter, long long n, void *arg)
+{
+    struct taken *k = arg;
+
+    (void) sender;
+    (void) pool;
+    if (strcmp(counter, STATS_DELIVERED) == 0)
+	k->delivered += n;
+    else if (strcmp(counter, STATS_DEFERRED) == 0)
+	k->deferred += n;
+    else
+	return;
+    if (strcmp(provider, "google") == 0)
+	k->gmail += n;
+}
+
+/*
+ * feed - the lines of one message through a content filter: the hop to
+ * the filter at "filter" (a relay field), then the delivery of the copy
+ * the filter re-injected; filter_relays set to "relays" (NULL: unset)
+ */
+static void
+feed(const char *relays, const char *filter, const char *filter_status,
+     struct taken *k, struct track_counts *tc)
+{
+    char conf_text[600], err[600], lines[4][700], *path;
+    struct outpost_conf *conf;
+    struct provider_table providers;
+    struct backoff_rules rules;
+    struct stats_batch *batch;
+    struct rconn *rc;
+    struct track *t;
+    long long now = (long long) time(NULL);
+    char ts[32];
+    time_t w = (time_t) now;
+    struct tm tm;
+    int i;
+
+    gmtime_r(&w, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    snprintf(conf_text, sizeof(conf_text), "[redis]\nserver = unix:%s\n"
+	     "[provider google]\ndomains = gmail.test\n%s%s\n", sock,
+	     relays ? "[logd]\nfilter_relays = " : "", relays ? relays : "");
+    path = testutil_write_tmp(conf_text);
+    conf = conf_load(path, err, sizeof(err));
+    assert_non_null(conf);
+    assert_int_equal(provider_table_build(conf, &providers, err, sizeof(err)), 0);
+    assert_int_equal(backoff_rules_load(NULL, 1, &rules, err, sizeof(err)), 0);
+    rc = rconn_new(&conf->redis);
+    batch = stats_batch_new(conf->redis.prefix);
+    memset(k, 0, sizeof(*k));
+    stats_batch_tap(batch, tap_outcomes, k);
+    t = track_new(conf, &providers, &rules, rc, batch);
+
+    snprintf(lines[0], sizeof(lines[0]), "%s relay postfix/qmgr[5]: 4ABC: "
+	     "from=<news@shop.test>, size=900, nrcpt=1 (queue active)", ts);
+    snprintf(lines[1], sizeof(lines[1]), "%s relay postfix/smtp[6]: 4ABC: "
+	     "to=<alice@gmail.test>, relay=%s, delay=0.2, %s", ts, filter, filter_status);
+    snprintf(lines[2], sizeof(lines[2]), "%s relay postfix/qmgr[5]: 5DEF: "
+	     "from=<news@shop.test>, size=1200, nrcpt=1 (queue active)", ts);
+    snprintf(lines[3], sizeof(lines[3]), "%s relay postfix/smtp[7]: 5DEF: "
+	     "to=<alice@gmail.test>, relay=mx.gmail.test[192.0.2.1]:25, delay=1, "
+	     "dsn=2.0.0, status=sent (250 2.0.0 OK)", ts);
+    for (i = 0; i < 4; i++)
+	track_line(t, lines[i], strlen(lines[i]), now);
+    *tc = *track_counts(t);
+
+    track_free(t);
+    stats_batch_free(batch);
+    rconn_free(rc);
+    backoff_rules_free(&rules);
+    provider_table_free(&providers);
+    conf_free(conf);
+    unlink(path);
+    free(path);
+}
+
+#define FILTER_SENT "dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): " \
+	"250 2.0.0 Ok: queued as 5DEF)"
+#define FILTER_4XX "dsn=4.7.28, status=deferred (host 127.0.0.1[127.0.0.1] said: " \
+	"421-4.7.28 unusual rate (in reply to end of DATA command))"
+
+/*
+ * a message through a content filter is logged twice: the hop to the
+ * filter is not a delivery to gmail, once it is named in filter_relays
+ */
+static void
+test_filter_once(void **state)
+{
+    struct taken k;
+    struct track_counts tc;
+
+    (void) state;
+    /* not named: both lines count under gmail */
+    feed(NULL, "127.0.0.1[127.0.0.1]:10024", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 2);
+    assert_int_equal(tc.filter_lines, 0);
+    /* named: once */
+    feed("127.0.0.1:10024", "127.0.0.1[127.0.0.1]:10024", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 1);
+    assert_int_equal(k.gmail, 1);
+    assert_int_equal(tc.deliveries, 1);
+    assert_int_equal(tc.filter_lines, 1);
+    /* another port of the same address is another service: a delivery */
+    feed("127.0.0.1:10026", "127.0.0.1[127.0.0.1]:10024", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 2);
+    assert_int_equal(tc.filter_lines, 0);
+    /* IPv6 by value, a host name, a socket (LMTP to amavis) */
+    feed("[0:0::1]:10024", "localhost[::1]:10024", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 1);
+    assert_int_equal(tc.filter_lines, 1);
+    feed("localhost:10024", "localhost[127.0.0.1]:10024", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 1);
+    feed("unix:private/amavis", "localhost[private/amavis]", FILTER_SENT, &k, &tc);
+    assert_int_equal(k.delivered, 1);
+    assert_int_equal(tc.filter_lines, 1);
+}
+
+/* a filter's 4xx says nothing about gmail: no deferral, no backoff */
+static void
+test_filter_deferral(void **state)
+{
+    struct taken k;
+    struct track_counts tc;
+
+    (void) state;
+    feed(NULL, "127.0.0.1[127.0.0.1]:10024", FILTER_4XX, &k, &tc);
+    assert_int_equal(k.deferred, 1);
+    assert_int_equal(tc.backoffs, 1);
+    feed("127.0.0.1:10024, [::1]:10024", "127.0.0.1[127.0.0.1]:10024", FILTER_4XX,
+	 &k, &tc);
+    assert_int_equal(k.deferred, 0);
+    assert_int_equal(k.delivered, 1);
+    assert_int_equal(tc.backoffs, 0);
+    assert_int_equal(tc.filter_lines, 1);
+}
+
 int
 main(void)
 {
@@ -275,6 +420,8 @@ main(void)
 	cmocka_unit_test(test_backoff_clock_back),
 	cmocka_unit_test(test_backoff_redis_away),
 	cmocka_unit_test(test_tls_local_lmtp),
+	cmocka_unit_test(test_filter_once),
+	cmocka_unit_test(test_filter_deferral),
     };
 
     return cmocka_run_group_tests(tests, start_redis, stop_redis);
