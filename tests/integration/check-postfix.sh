@@ -35,10 +35,18 @@ pfdir() {
     echo "$d"
 }
 check() { "$CTL_BIN" -c "$conf" check-config --postfix "$1" 2>&1; }
+# guide_maincf DIR - the guide's main.cf blocks applied in order as it says: a
+# parameter set again replaces the earlier line
+guide_maincf() {
+    local n
+    for n in $("$PYTHON" "$blocks" list "$guide" | awk '$2 == "main.cf" { print $1 }'); do
+        "$PYTHON" "$blocks" get "$guide" "$n" | "$PYTHON" "$blocks" merge-maincf "$1/main.cf"
+    done
+}
 
 # --- the guide's main.cf
 d=$(pfdir guide)
-"$PYTHON" "$blocks" cat "$guide" main.cf >>"$d/main.cf"
+guide_maincf "$d"
 ok 'grep -q check_policy_service "$d/main.cf"' "the guide has main.cf lines with the policy check"
 out=$(check "$d/main.cf"); rc=$?
 is "$rc" 0 "the guide's main.cf passes (smtpd chrooted, as on Debian)" || diag "$out"
@@ -118,7 +126,7 @@ like "$out" 'check_policy_service unix:/var/spool/postfix/outpost/policy.sock is
 # --- master.cf: a submission service that demotes the policy check; a content
 # filter's return smtpd (-o content_filter=) is not checked
 d=$(pfdir guide2)
-"$PYTHON" "$blocks" cat "$guide" main.cf >>"$d/main.cf"
+guide_maincf "$d"
 cat >>"$d/master.cf" <<'EOF'
 127.0.0.1:10025 inet n - n - - smtpd
   -o content_filter=
