@@ -168,6 +168,40 @@ test_sasl_case(void **state)
     limits_unref(l);
 }
 
+/*
+ * test_null_sender - a bounce has no sender limit, but a SASL user's holds
+ * whatever MAIL FROM it gives (sender_key = domain aside)
+ */
+static void
+test_null_sender(void **state)
+{
+    struct limits *l = load_limits(conf_text);
+    struct limits *ld = load_limits("[policy]\nsender_rate = 5/s\nsender_key = domain\n");
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=x@Slow.test\n"
+					"sender=\n");
+    struct policy_request sasl = request("protocol_state=RCPT\nrecipient=x@Slow.test\n"
+					 "sender=\nsasl_username=someone\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+
+    (void) state;
+    decide_prepare(l, &req, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "");
+    decide_plan_limits(l, &plan, -1, out, sizeof(out));
+    assert_int_equal(plan.nlim, 1);
+    assert_int_equal(plan.lim[0].kind, 'd');
+    decide_prepare(l, &sasl, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "someone");
+    decide_plan_limits(l, &plan, -1, out, sizeof(out));
+    assert_int_equal(plan.nlim, 2);
+    assert_int_equal(plan.lim[1].kind, 's');
+    decide_prepare(ld, &sasl, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "");
+    decide_plan_free(&plan);
+    limits_unref(ld);
+    limits_unref(l);
+}
+
 static void
 test_needs_mx(void **state)
 {
@@ -429,6 +463,7 @@ main(void)
 	cmocka_unit_test(test_provider_domain_sender_pool),
 	cmocka_unit_test(test_needs_mx),
 	cmocka_unit_test(test_sasl_case),
+	cmocka_unit_test(test_null_sender),
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
