@@ -27,6 +27,9 @@
  *	list as any permit does.  Classes nest at most PF_CLASS_DEPTH deep;
  *	those reached only through access tables cannot be followed.
  *
+ *	Each [pool NAME]'s transport must be a unix service of master.cf:
+ *	its mail leaves by it, and outpost-policyd's FILTER answer names it.
+ *
  *	An smtpd that overrides content_filter to nothing is taken for the
  *	return path of a content filter, whose mail was checked on its way in:
  *	it is left out.  When outpost.conf cannot be read the sockets are not
@@ -520,6 +523,46 @@ services(struct pf_check *pc, char **main_value, struct pf_service **svp, int *n
     return 0;
 }
 
+/*
+ * check_pools - each [pool NAME]'s transport is a unix service of master.cf:
+ * outpost-policyd answers "FILTER transport:nexthop" with it, and mail for
+ * a service master.cf lacks waits in the queue ("mail transport unavailable")
+ */
+static void
+check_pools(struct pf_check *pc)
+{
+    static const char *const f_args[] = {"-F", NULL};
+    char *fout;
+    const char *line;
+    size_t i, n;
+
+    if (pc->conf == NULL || pc->conf->pools.n == 0)
+	return;
+    if ((fout = postconf_run(pc->dir, f_args)) == NULL) {
+	pc->problems++;
+	return;
+    }
+    for (i = 0; i < pc->conf->pools.n; i++) {
+	const struct conf_pool *p = CONF_VEC_AT(&pc->conf->pools, i, struct conf_pool);
+
+	/* "smtp_warm1/unix/command = smtp -o ...", at the start of a line */
+	n = strcspn(p->transport, ":");
+	for (line = fout; line != NULL; line = strchr(line, '\n')) {
+	    if (*line == '\n')
+		line++;
+	    if (strncmp(line, p->transport, n) == 0
+		&& strncmp(line + n, "/unix/command = ", 16) == 0)
+		break;
+	}
+	if (line != NULL)
+	    continue;
+	msg_error("postfix: [pool %s]: transport %.*s is no unix service of master.cf: "
+		  "its mail would wait in the queue", p->named.name, (int) n, p->transport);
+	pc->problems++;
+    }
+    free(fout);
+}
+
 /* check_postfix - outpostctl check-config --postfix [MAIN.CF | DIR] */
 int
 check_postfix(const char *conf_path, const char *maincf)
@@ -555,6 +598,7 @@ check_postfix(const char *conf_path, const char *maincf)
     }
     if (checked == 0)
 	msg_error("postfix: no smtpd service in master.cf: nothing receives mail");
+    check_pools(&pc);
     if (pc.problems == 0 && checked > 0) {
 	printf("postfix: configuration OK (%d smtpd service%s)\n", checked,
 	       checked == 1 ? "" : "s");

@@ -6,7 +6,7 @@
 --
 -- KEYS  1..NG         GCRA state of each rate limit (TAT in microseconds)
 --       then, for each candidate pool j (the sender's pool, then the pools
---       it spills over to):
+--       it spills over to; a sender of no pool: "default", no schedule):
 --         start key   the pool's warm-up start (day number, no TTL)
 --         today key   hash: day, used, p:<provider> (TTL two days)
 --         backoff key hash: until (UNIX s), interval_ms, burst, tat
@@ -19,6 +19,7 @@
 -- Reply {0, j, 0}     accepted through pool j (0: no pool)
 --       {1, i, wait}  refused by limit i (NG + j: the backoff of pool j)
 --       {2, j, wait}  refused: warm-up cap of pool j used up for today
+-- When every pool refuses, j is the one that would take the recipient first.
 -- wait is in microseconds.
 
 -- Redis 5 and later replicate a script by its effects, so reading TIME before
@@ -75,7 +76,8 @@ local k = ng + 1
 local today = math.floor((now_s + tz) / 86400)
 local chosen, chosen_warm, chosen_stale, chosen_bo, chosen_bot = 0, false, false, nil, nil
 local chosen_dkey = nil
-local first_reason, first_wait = 0, 0
+-- the pool of the chain that would take the recipient first: reason, pool, wait
+local first_reason, first_idx, first_wait = 0, 0, -1
 
 for j = 1, np do
   local skey, dkey, bkey = KEYS[k], KEYS[k + 1], KEYS[k + 2]
@@ -128,14 +130,18 @@ for j = 1, np do
     if ok then
       chosen, chosen_warm, chosen_stale, chosen_bo, chosen_bot = j, npts > 0, stale, bkey, bt
       chosen_dkey = dkey
-    elseif j == 1 then
-      first_reason, first_wait = reason, wait
+    elseif first_wait < 0 or wait < first_wait then
+      first_reason, first_idx, first_wait = reason, j, wait
     end
   end
 end
 
 if np > 0 and chosen == 0 then
-  if first_reason == 1 then refuse(1, ng + 1, first_wait) else refuse(2, 1, first_wait) end
+  if first_reason == 1 then
+    refuse(1, ng + first_idx, first_wait)
+  else
+    refuse(2, first_idx, first_wait)
+  end
 end
 if rwait >= 0 then
   return {rkind, ridx, rwait}

@@ -7,7 +7,7 @@
 # policy check (what the guide once said) fails and says why, and so do a missing
 # milter, a socket a chrooted smtpd cannot reach, a submission service that demotes
 # the policy check with -o; a content filter's return smtpd is left out; restriction
-# classes are read where they are named.
+# classes are read where they are named; each [pool NAME]'s transport must be in master.cf.
 . "$(dirname "$0")/../lib/world.sh"        # TAP functions only: no world is started
 
 need_programs "$CTL_BIN"
@@ -144,6 +144,25 @@ out=$(check "$d/main.cf"); rc=$?
 is "$rc" 1 "submission with -o permits before the policy check: exit 1"
 like "$out" 'submission/inet: smtpd_recipient_restrictions: permit_sasl_authenticated comes before' "it names that service"
 unlike "$out" 'smtp/inet:' "and not the smtp service, which is right"
+
+# --- the pools' transports: outpost-policyd answers FILTER with them, and the sender's
+# pool leaves by it; one missing from master.cf leaves that mail in the queue
+pconf=$work/pools.conf
+cp "$conf" "$pconf"
+printf '%s\n' '[pool warm1]' 'transport = smtp_warm1' 'overflow = shared' \
+    '[pool shared]' 'transport = smtp_shared:[192.0.2.1]' '[pool plain]' 'transport = smtp:' >>"$pconf"
+d=$(pfdir pools)
+"$PYTHON" "$blocks" cat "$guide" main.cf >>"$d/main.cf"
+out=$("$CTL_BIN" -c "$pconf" check-config --postfix "$d/main.cf" 2>&1); rc=$?
+is "$rc" 1 "pools whose transports master.cf lacks: exit 1"
+like "$out" 'postfix: \[pool warm1\]: transport smtp_warm1 is no unix service of master.cf' \
+    "it names the pool and the missing service"
+like "$out" 'postfix: \[pool shared\]: transport smtp_shared is no unix service of master.cf' \
+    "the service of a transport with a next hop too"
+unlike "$out" 'pool plain' "and not a pool on Debian's own smtp service"
+cat "$OUTPOST_SRCDIR/conf-examples/postfix-policyd-master.cf" >>"$d/master.cf"
+out=$("$CTL_BIN" -c "$pconf" check-config --postfix "$d/main.cf" 2>&1); rc=$?
+is "$rc" 0 "with conf-examples/postfix-policyd-master.cf added: pass" || diag "$out"
 
 # --- outpost.conf unreadable: the lists are still checked
 out=$("$CTL_BIN" -c "$work/none.conf" check-config --postfix "$work/demoted" 2>&1); rc=$?

@@ -1,7 +1,8 @@
 #!/bin/bash
 # policy-warmup.sh - IP warm-up in a real Postfix: a pool's daily cap is reached, then
 # its mail spills over (FILTER) to another pool and is delivered from that pool's
-# address, or is deferred until the next day; outpostctl warmup shows and sets it (TAP)
+# address, or is deferred until the next day (the retry time: when the first pool of the
+# chain frees up); outpostctl warmup shows and sets it (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 need_programs "$POLICYD_BIN" "$CTL_BIN"
@@ -62,6 +63,19 @@ like "$out" "pool warm1: filter smtp_warm1:, started [0-9-]+, day 1, cap 3, used
     "outpostctl warmup status: day, cap and use of the warming pool"
 like "$out" "pool spill: filter smtp_spill:, no warm-up schedule" "and the overflow pool"
 
+# warm1's cap is used and spill is slowed down by a backoff: the retry time is when the
+# first pool of the chain would take the recipient (spill's backoff), not warm1's midnight
+"$CTL_BIN" -c "$conf" backoff set gmail.test spill 1h 1/10s >/dev/null
+send_mail news@shop.test b1@gmail.test
+is "$?" 0 "a backoff on the overflow pool lets its first recipient through"
+send_mail news@shop.test b2@gmail.test
+like "$(cat "$SWAKS_OUT")" "<\\*\\* +450 4\\.7\\.1 .*backoff of gmail\\.test on pool spill; retry in [0-9]+ s" \
+    "the next is deferred, naming what holds the pool that frees up first"
+retry=$(sed -n 's/.*retry in \([0-9]*\) s.*/\1/p' "$SWAKS_OUT" | head -1)
+ok '[ "${retry:-99}" -le 10 ]' "retry time is the backoff's (at most 10 s): $retry s"
+"$CTL_BIN" -c "$conf" backoff clear gmail.test >/dev/null
+ok 'sink_wait gmail 6' "the recipient the overflow pool took is delivered"
+
 # a pool without overflow defers once its cap is used, until midnight at +02:00
 send_mail news@cold.test c1@gmail.test; a=$?
 send_mail news@cold.test c2@gmail.test; b=$?
@@ -82,7 +96,7 @@ like "$out" "pool warm1: warm-up starts $start" "outpostctl warmup start sets th
 like "$("$CTL_BIN" -c "$conf" warmup status 2>&1)" "pool warm1: .*day 21, cap 1000, used 3" \
     "status shows day 21 and its cap"
 send_mail news@shop.test w6@gmail.test
-ok 'sink_wait gmail 8' "the next message is delivered"
+ok 'sink_wait gmail 9' "the next message is delivered"
 is "$(peer_of w6@gmail.test)" "127.0.0.2" "and leaves from the warming pool again"
 out=$("$CTL_BIN" -c "$conf" warmup start nosuch 2>&1)
 like "$out" "no \\[pool nosuch\\]" "an unknown pool is refused"

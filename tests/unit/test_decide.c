@@ -168,6 +168,40 @@ test_sasl_case(void **state)
     limits_unref(l);
 }
 
+/*
+ * test_null_sender - a bounce has no sender limit, but a SASL user's holds
+ * whatever MAIL FROM it gives (sender_key = domain aside)
+ */
+static void
+test_null_sender(void **state)
+{
+    struct limits *l = load_limits(conf_text);
+    struct limits *ld = load_limits("[policy]\nsender_rate = 5/s\nsender_key = domain\n");
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=x@Slow.test\n"
+					"sender=\n");
+    struct policy_request sasl = request("protocol_state=RCPT\nrecipient=x@Slow.test\n"
+					 "sender=\nsasl_username=someone\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+
+    (void) state;
+    decide_prepare(l, &req, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "");
+    decide_plan_limits(l, &plan, -1, out, sizeof(out));
+    assert_int_equal(plan.nlim, 1);
+    assert_int_equal(plan.lim[0].kind, 'd');
+    decide_prepare(l, &sasl, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "someone");
+    decide_plan_limits(l, &plan, -1, out, sizeof(out));
+    assert_int_equal(plan.nlim, 2);
+    assert_int_equal(plan.lim[1].kind, 's');
+    decide_prepare(ld, &sasl, &plan, out, sizeof(out));
+    assert_string_equal(plan.sender_key, "");
+    decide_plan_free(&plan);
+    limits_unref(ld);
+    limits_unref(l);
+}
+
 static void
 test_needs_mx(void **state)
 {
@@ -322,6 +356,48 @@ test_fail_open(void **state)
 }
 
 /*
+ * test_default_backoff - mail of a sender with no pool leaves by Postfix's
+ * default transport, where outpost-logd keeps its backoffs as pool
+ * "default": the script honours that backoff too
+ */
+static void
+test_default_backoff(void **state)
+{
+    struct limits *l = load_limits("[redis]\nprefix = op:\n[policy]\ndomain_rate = 5/s\n");
+    struct policy_request req = request("protocol_state=RCPT\nrecipient=bob@gmail.com\n"
+					"sender=a@y.test\n");
+    struct decide_plan plan;
+    char out[DECIDE_ANSWER_MAX];
+    int i;
+
+    (void) state;
+    assert_int_equal(decide_prepare(l, &req, &plan, out, sizeof(out)), DECIDE_READY);
+    assert_int_equal(plan.pool, -1);
+    assert_int_equal(plan.nlim, 1);
+    assert_int_equal(decide_command(l, &plan, "x", 0), 0);
+    assert_string_equal(plan.argv[2], "4");	/* the domain's key, one pool's three */
+    assert_string_equal(plan.argv[3], "op:{rl}:g:d:gmail.com");
+    assert_string_equal(plan.argv[6], "op:{rl}:backoff:google:default");
+    i = 7;
+    assert_string_equal(plan.argv[i++], "0");	/* UTC */
+    assert_string_equal(plan.argv[i++], "1");
+    assert_string_equal(plan.argv[i++], "200000");
+    assert_string_equal(plan.argv[i++], "0");
+    assert_string_equal(plan.argv[i++], "1");	/* one pool */
+    assert_string_equal(plan.argv[i++], "google");
+    assert_string_equal(plan.argv[i++], "0");	/* no schedule */
+    assert_string_equal(plan.argv[i++], "0");	/* no share */
+    assert_int_equal(plan.argc, i);
+    assert_int_equal(decide_answer(l, &plan, reply(1, 2, 1500000), out, sizeof(out)), 0);
+    assert_string_equal(out, "DEFER_IF_PERMIT 4.7.1 backoff of google on pool default; "
+			"retry in 2 s");
+    assert_int_equal(decide_answer(l, &plan, reply(0, 1, 0), out, sizeof(out)), 0);
+    assert_string_equal(out, "DUNNO");
+    decide_plan_free(&plan);
+    limits_unref(l);
+}
+
+/*
  * test_failure_before_mx - no answer from DNS within decision_timeout: the
  * failure answer follows the configuration, whatever the plan held before
  */
@@ -429,9 +505,11 @@ main(void)
 	cmocka_unit_test(test_provider_domain_sender_pool),
 	cmocka_unit_test(test_needs_mx),
 	cmocka_unit_test(test_sasl_case),
+	cmocka_unit_test(test_null_sender),
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
+	cmocka_unit_test(test_default_backoff),
 	cmocka_unit_test(test_failure_before_mx),
 	cmocka_unit_test(test_domain_case),
 	cmocka_unit_test(test_nothing_applies),
