@@ -218,6 +218,8 @@ is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d '{"scope":"shop2.test"}'
     "PUT whose body names another domain: 403"
 is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d "{\"source\":\"$(head -c 2000 /dev/zero | tr '\0' a)\"}")" 413 \
     "PUT with a body over max_body: 413"
+is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d '{"time":0}')" 400 \
+    "PUT with a time of 0 (\"created\": null would follow): 400"
 ok '! suppressed x@gmail.test shop.test' "none of them stored anything"
 ctl suppress add --reason hard-bounce global@gmail.test >/dev/null
 is "$(api "$keyA1" GET /v1/suppressions/global@gmail.test)" 200 "an entry of the global list applies: 200"
