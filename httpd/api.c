@@ -401,6 +401,12 @@ body_data(struct api_req *q, const char *data, size_t *size)
 	: q->rt.op == API_MESSAGES ? h->api_max_message : h->max_body;
     size_t n = *size;
 
+    if (q->rt.op != API_SUP_PUT && q->rt.op != API_SUP_IMPORT && q->rt.op != API_MESSAGES) {
+	/* a request that takes no body (GET, DELETE): read and ignored, whatever its size */
+	q->received += n;
+	*size = 0;
+	return;
+    }
     if (q->received + n > max) {
 	refuse(q, 413, "too_large", "the request body is too large");
     } else if (q->err_status == 0 && !q->authed

@@ -96,10 +96,12 @@ idem_name(const struct api_messages *a, const struct api_call *call)
 	msg_fatal("EVP_Digest: SHA-256 failed");
     for (i = 0; i < 32; i++)
 	snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    n = strlen(a->conf->redis.prefix) + strlen(call->tenant->named.name) + 80;
+    /* the API key's own: another key (of other domains) replays none of its answers */
+    n = strlen(a->conf->redis.prefix) + strlen(call->tenant->named.name)
+	+ strlen(call->key_id) + 80;
     key = xmalloc(n);
-    snprintf(key, n, "%s{ev:%s}:idem:%s", a->conf->redis.prefix, call->tenant->named.name,
-	     hex);
+    snprintf(key, n, "%s{ev:%s}:idem:%s:%s", a->conf->redis.prefix,
+	     call->tenant->named.name, call->key_id, hex);
     return key;
 }
 

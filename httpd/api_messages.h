@@ -22,7 +22,9 @@
  *	api_messages_new()), call->tenant (the key's tenant, in call->conf), call->domains and call->ndomains
  *	(the sender domains the key may use), call->body and call->body_len
  *	(the request body, JSON, see compose(3)), call->idem_key (the
- *	Idempotency-Key header, or NULL), call->done and call->arg.  The
+ *	Idempotency-Key header, or NULL), call->key_id (the ID of the API
+ *	key: an Idempotency-Key is the API key's own, another key with the
+ *	same one gets no answer of this key's), call->done and call->arg.  The
  *	function returns at once; call->done(call) is called exactly once,
  *	from the calling thread (an answer known at once: a bad body, a
  *	replayed answer) or from a submission thread (when every recipient
@@ -48,7 +50,7 @@
  *	about the key or the submission queue is full.
  *
  *	Idempotency: with a key (1 to 255 bytes), the first request marks
- *	P{ev:TENANT}:idem:SHA256HEX in Redis (SET NX, 10 minutes) and, once
+ *	P{ev:TENANT}:idem:ID:SHA256HEX in Redis (SET NX, 10 minutes) and, once
  *	answered, stores its status and answer there for 24 hours: a later
  *	request with the same key gets the same answer again, nothing sent.
  *	A 4xx found before anything is sent is not stored, nor an answer
@@ -75,6 +77,7 @@ struct api_call {
     const char *body;
     size_t body_len;
     const char *idem_key;		/* NULL: none */
+    const char *key_id;			/* the API key's ID: its Idempotency-Keys */
     void (*done)(struct api_call *call);
     void *arg;				/* the caller's */
     /* the answer, set before done() */

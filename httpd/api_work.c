@@ -725,6 +725,7 @@ messages(struct api_worker *w, struct api_job *job)
     job->call.body = job->body ? job->body : "";
     job->call.body_len = job->body_len;
     job->call.idem_key = job->idem_key;
+    job->call.key_id = job->k.id;
     job->call.done = messages_done;
     job->call.arg = job;
     job->call.conf = job->conf;

@@ -439,6 +439,11 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
 	e->created = now;
     else if (sup_time_parse(s, sl, &e->created, why) < 0)
 	goto out;
+    /* 0 is "no time" wherever an entry is shown: its created would be lost */
+    if (sl > 0 && e->created == 0) {
+	*why = "time must be a real time (leave it empty for now)";
+	goto out;
+    }
     if (n >= 5) {
 	trim(&f[4], &s, &sl);
 	if (sl > 0 && sup_time_parse(s, sl, &e->expires, why) < 0)

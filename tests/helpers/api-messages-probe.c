@@ -10,7 +10,8 @@
  * stdin; prints the HTTP status on one line and the answer after it.
  * With -n, sends the body COUNT times, as many at once as [httpd]
  * submit_connections, and prints "COUNT MESSAGES/S" on stderr (the answer
- * printed is the last one).
+ * printed is the last one).  The Idempotency-Key is that of an API key
+ * whose ID is "probe".
  */
 #include "config.h"
 
@@ -118,6 +119,7 @@ main(int argc, char **argv)
 	c->body = body;
 	c->body_len = len;
 	c->idem_key = key;
+	c->key_id = "probe";
 	c->done = done;
 	api_messages_post(a, c);
     }

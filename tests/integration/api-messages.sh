@@ -188,7 +188,7 @@ EOJ
 isnt "$status $answer" "$first" "the key is per tenant: another tenant's request is its own"
 
 # idem_key TENANT KEY - the Redis key of an Idempotency-Key
-idem_key() { echo "outpost:{ev:$1}:idem:$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)"; }
+idem_key() { echo "outpost:{ev:$1}:idem:probe:$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)"; }
 ttl=$(redis_cli TTL "$(idem_key shop order-4711)")
 ok '[ "$ttl" -gt 3600 ] && [ "$ttl" -le 86400 ]' "the answer is kept for a day (TTL $ttl s)"
 is "$(redis_cli EXISTS "$(idem_key promo order-4711)")" 0 \
@@ -219,7 +219,8 @@ is "$status" 413 "a body larger than api_max_message: 413"
 secret=$WORLD_DIR/secret
 head -c 32 /dev/urandom | base64 >"$secret"
 chown nobody "$secret"; chmod 600 "$secret"
-sed 's/^\[httpd\]$/[httpd]\nlisten = 127.0.0.1:8480\napi_listen = 127.0.0.1:8481/' "$conf" >"$conf.api"
+sed -e 's/^\[httpd\]$/[httpd]\nlisten = 127.0.0.1:8480\napi_listen = 127.0.0.1:8481/' \
+    -e 's/^domains = shop.test$/domains = shop.test, shop2.test/' "$conf" >"$conf.api"
 printf '[intake]\nsecret_file = %s\n' "$secret" >>"$conf.api"
 world_spawn httpd "$HTTPD_BIN" -f -c "$conf.api"
 ok 'wait_until 10 _listening tcp 127.0.0.1 8481' "outpost-httpd's API listens"
@@ -252,6 +253,11 @@ ok 'maillog_wait "$qid: client=.*sasl_method=XCLIENT, sasl_username=shop"' \
 st=$(api "$send_key" POST /v1/messages -H 'Idempotency-Key: http-1' --data-binary "$json")
 is "$st" 202 "the same Idempotency-Key over HTTP: the first answer again"
 is "$(field "$(cat "$body")" 'a["messages"][0]["queue_id"]')" "$qid" "with the same queue id"
+shop2_key=$("$CTL_BIN" -c "$conf.api" apikey create shop --domains shop2.test --scopes send)
+st=$(api "$shop2_key" POST /v1/messages -H 'Idempotency-Key: http-1' \
+    --data-binary '{"from": "news@shop2.test", "to": "ivan@gmail.test", "text": "x"}')
+is "$st $(field "$(cat "$body")" '[m["to"] for m in a["messages"]]')" "202 ['ivan@gmail.test']" \
+    "the same Idempotency-Key from a key of another domain: its own request, not the other's answer"
 st=$(api "$stats_key" POST /v1/messages --data-binary "$json")
 is "$st" 403 "a key without the send scope: 403"
 st=$(api "$promo_key" POST /v1/messages --data-binary "$json")

@@ -210,6 +210,9 @@ like "$(rcpt_reply alice@gmail.test)" '^250' "another tenant still mails alice"
 is "$(api "$keyA1" GET /v1/suppressions/alice@gmail.test)" 200 "GET: 200"
 is "$(j 'd["suppressed"], d["domain"], d["entry"]["reason"]')" "True shop.test unsubscribe" "with its entry"
 is "$(api "$keyA1" HEAD /v1/suppressions/alice@gmail.test)" 200 "HEAD: 200"
+head -c 2000 /dev/zero | tr '\0' a >"$WORLD_TMP/getbody"
+is "$(api "$keyA1" GET /v1/suppressions/alice@gmail.test --data-binary "@$WORLD_TMP/getbody")" 200 \
+    "a GET with a body over max_body: the body is ignored"
 is "$(api "$keyA1" PUT /v1/suppressions/bob@gmail.test)" 200 "PUT without a body: 200"
 is "$(j 'd["entry"]["reason"], d["entry"]["source"]')" "manual api" "reason manual, source api"
 is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d '{"reason":"dislike"}')" 400 \
@@ -218,6 +221,8 @@ is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d '{"scope":"shop2.test"}'
     "PUT whose body names another domain: 403"
 is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d "{\"source\":\"$(head -c 2000 /dev/zero | tr '\0' a)\"}")" 413 \
     "PUT with a body over max_body: 413"
+is "$(api "$keyA1" PUT /v1/suppressions/x@gmail.test -d '{"time":0}')" 400 \
+    "PUT with a time of 0 (\"created\": null would follow): 400"
 ok '! suppressed x@gmail.test shop.test' "none of them stored anything"
 ctl suppress add --reason hard-bounce global@gmail.test >/dev/null
 is "$(api "$keyA1" GET /v1/suppressions/global@gmail.test)" 200 "an entry of the global list applies: 200"

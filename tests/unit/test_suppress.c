@@ -245,6 +245,9 @@ test_csv_rows(void **state)
     row_bad("alice@example.org,manual,not a domain,1", "domain");
     row_bad("alice@example.org,manual,global,soon", "time");
     row_bad("alice@example.org,manual,global,1,0", "expires");
+    /* the entry's created must be a time ("created": null is no answer of the API's) */
+    row_bad("alice@example.org,manual,global,0", "time");
+    row_bad("alice@example.org,manual,global,1970-01-01", "time");
     row_bad("alice@example.org,manual,global,1,,bad source!", "source");
     row_bad("alice@example.org,manual,global,1,,src,extra", "too many");
     row_bad("\"alice@example.org,manual,global,1", "unterminated");
