@@ -92,12 +92,13 @@ struct tenant {
     /* the batch in flight: its IDs, kept to acknowledge them */
     char **ids;
     size_t nids;
+    size_t live;			/* of them, still in the stream (not trimmed) */
     char *body;
     size_t body_len;
     int more;			/* ours may hold more than the last read gave */
     int ack;			/* the batch was answered 2xx: XACK it first */
     int asked_new;			/* the read in flight took new entries too */
-    size_t acking;			/* events in the XACK in flight */
+    size_t acking;			/* events posted in the XACK in flight */
     int failures;			/* failed POSTs in a row */
     char why[256];			/* of the last failure */
     /* metrics */
@@ -165,7 +166,7 @@ batch_clear(struct tenant *t)
     free(t->body);
     t->ids = NULL;
     t->body = NULL;
-    t->nids = t->body_len = 0;
+    t->nids = t->live = t->body_len = 0;
 }
 
 /*
@@ -269,7 +270,7 @@ static void
 send_batch(struct tenant *t, const redisReply *entries)
 {
     const struct conf_webhookd *w = &t->d->conf->webhookd;
-    size_t i, live = 0, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
+    size_t i, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
     char sig[WHBATCH_SIG_MAX];
 
     batch_clear(t);
@@ -282,18 +283,20 @@ send_batch(struct tenant *t, const redisReply *entries)
 	    t->ids[t->nids++] = xstrndup(e->element[0]->str, e->element[0]->len);
 	if (e->type == REDIS_REPLY_ARRAY && e->elements == 2
 	    && e->element[1]->type == REDIS_REPLY_ARRAY)
-	    live++;
+	    t->live++;
     }
     /* a full read, or one not all taken: more of ours may wait */
     t->more = n < entries->elements || entries->elements >= (size_t) w->batch_events;
     t->body = whbatch_body(entries, n, &t->body_len);
     whbatch_sign(t->secret, t->secret_len, now_ms() / 1000, t->body, t->body_len, sig);
-    t->step = S_POST;
-    if (live == 0) {			/* trimmed from the stream while they waited */
-	on_posted(t, WHPOST_OK, 0, "nothing left to post");
+    if (t->live == 0) {			/* trimmed from the stream while they waited */
+	t->ack = 1;			/* nothing posted: not a success, not sent */
+	t->step = S_READ;
+	step_now(t);
 	return;
     }
-    if (whpost_send(t->post, t->body, t->body_len, sig, t->nids, on_posted, t) < 0)
+    t->step = S_POST;
+    if (whpost_send(t->post, t->body, t->body_len, sig, t->live, on_posted, t) < 0)
 	on_posted(t, WHPOST_OTHER, 0, "cannot make the request");
 }
 
@@ -350,7 +353,7 @@ on_acked(void *arg, redisReply *r)
 	return;
     }
     t->sent += t->acking;
-    t->batches++;
+    t->batches += t->acking > 0;
 }
 
 /* on_dead - the old events of a failed batch are in the dead-letter stream */
@@ -456,12 +459,15 @@ send_ack(struct tenant *t)
     size_t i;
     int rc;
 
+    if (t->live < t->nids)
+	msg_warn("tenant %s: %zu events were trimmed from its stream before they "
+		 "could be posted", t->name, t->nids - t->live);
     argv[0] = "XACK";
     argv[1] = t->stream;
     argv[2] = EVKEYS_GROUP;
     for (i = 0; i < t->nids; i++)
 	argv[3 + i] = t->ids[i];
-    t->acking = t->nids;
+    t->acking = t->live;
     rc = rasync_command(tra(t), (int) t->nids + 3, argv, NULL, on_acked, t);
     free(argv);
     t->ack = 0;

@@ -6,7 +6,8 @@
 # webhook_retry lands in the dead-letter stream and "outpostctl webhooks replay
 # --dead" posts it; "replay --since" posts again; another node's unacknowledged
 # events are taken over; one node of two posts, the other takes over when it
-# dies; https with a test CA (TAP)
+# dies; events trimmed from the stream while they wait are neither posted nor
+# counted as sent; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -142,7 +143,7 @@ ok 'wait_until 10 _listening tcp 127.0.0.1 8090 && wait_until 10 _listening tcp 
 add shop 10
 # and events that another node read and never acknowledged (it died)
 redis_cli XGROUP CREATE "op:{ev:claim}:s" webhook 0 MKSTREAM >/dev/null
-add claim 3
+add_batch claim 3
 redis_cli XREADGROUP GROUP webhook gone COUNT 10 STREAMS "op:{ev:claim}:s" '>' >/dev/null
 start_webhookd
 ok 'wait_until 10 grep -qs "^READY=1" "$WORLD_DIR/log/webhookd.notify"' "READY=1 arrives"
@@ -340,6 +341,35 @@ ok 'wait_until 10 metric_at_least outpost_webhook_failures_total "tenant=\"bad\"
     "a certificate no CA signed: failures of kind tls"
 ok '[ ! -e "$badrx/log" ]' "and nothing of that tenant was received"
 like "$(ctl webhooks status)" 'certificate verify failed' "status says why"
+
+# --- events trimmed from the stream (MAXLEN) while their batch waits are not posted nor sent
+claim_metric() { metric "outpost_webhook_$1" 'tenant="claim"'; }
+# add_batch TENANT N - N events in one command: read in one batch
+add_batch() {
+    redis_cli EVAL "for i = 1, ARGV[1] do redis.call('XADD', KEYS[1], '*', 'type', 'delivered',
+        'time', ARGV[2], 'rcpt', 'b' .. i .. '@gmail.test') end" 1 "op:{ev:$1}:s" "$2" "$(_now_ms)" >/dev/null
+}
+sent0=$(claim_metric events_sent_total) batches0=$(claim_metric batches_total)
+mode "$late" 500
+add_batch claim 4
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 4 ]"' "a batch of 4 fails and waits"
+gone=$(redis_cli XRANGE "op:{ev:claim}:s" - + | grep -E '^[0-9]+-[0-9]+$' | tail -n4 | head -n2)
+# shellcheck disable=SC2086 # two IDs
+is "$(redis_cli XDEL "op:{ev:claim}:s" $gone)" 2 "two of them are trimmed while it waits"
+mode "$late" ok
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 0 ]"' "two of them trimmed: the batch goes on"
+is "$(tail -n1 "$late/log" | "$PYTHON" -c 'import json, sys; r = json.load(sys.stdin); print(r["count"], len(r["events"]))')" \
+    "2 2" "Outpost-Event-Count counts the events posted, not the trimmed ones"
+is "$(($(claim_metric events_sent_total) - sent0))" 2 "events_sent_total does not count the trimmed ones"
+mode "$late" 500
+add_batch claim 3
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 3 ]"' "a batch of 3 fails and waits"
+redis_cli XTRIM "op:{ev:claim}:s" MAXLEN 0 >/dev/null
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 0 ]"' "all trimmed: acknowledged with nothing to post"
+is "$(($(claim_metric events_sent_total) - sent0)) $(($(claim_metric batches_total) - batches0))" \
+    "2 1" "nor counted as sent, nor as a batch answered 2xx"
+like "$(cat "$WORLD_DIR"/log/webhookd*.log)" 'tenant claim: 3 events were trimmed' "and logged"
+mode "$late" ok
 
 # --- both stop cleanly on SIGTERM, and a sanitizer build said nothing
 world_kill webhookd
