@@ -42,11 +42,16 @@ const char dispatch_dead_lua[] =
     "return n\n";
 
 /*
- * KEYS[1] the stream; ARGV[1] the group, ARGV[2] the consumer, ARGV[3] how
- * many.  Makes up to that many new entries ours (pending) and answers only
- * how many: the read of our own after it carries them.
+ * KEYS[1] the stream, KEYS[2] the lease; ARGV[1] the group, ARGV[2] the
+ * consumer (this node), ARGV[3] how many.  Makes up to that many new entries
+ * ours (pending) and answers only how many: the read of our own after it
+ * carries them.  Takes none when the lease is not ours: a node that lost
+ * Redis for claim_idle still thinks it holds the tenant until its next
+ * renewal, and what it took then would be posted beside the new holder's,
+ * or wait in its pending list, claimed by nobody.
  */
 static const char take_new_lua[] =
+    "if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end\n"
     "local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3],\n"
     "  'STREAMS', KEYS[1], '>')\n"
     "return r and #r[1][2] or 0\n";
@@ -487,7 +492,8 @@ static void
 read_step(struct tenant *t, const char *count)
 {
     const char *node = t->d->fixed->general.node;
-    const char *take[] = {"EVAL", take_new_lua, "1", t->stream, EVKEYS_GROUP, node, count};
+    const char *take[] = {"EVAL", take_new_lua, "2", t->stream, t->lease, EVKEYS_GROUP, node,
+    count};
     const char *argv[] = {"XREADGROUP", "GROUP", EVKEYS_GROUP, node, "COUNT", count,
     "STREAMS", t->stream, "0"};
 
@@ -497,7 +503,7 @@ read_step(struct tenant *t, const char *count)
 	return;
     }
     t->asked_new = !t->more;
-    if (t->asked_new && rasync_command(tra(t), 7, take, NULL, NULL, NULL) < 0) {
+    if (t->asked_new && rasync_command(tra(t), 8, take, NULL, NULL, NULL) < 0) {
 	step_later(t, REDIS_RETRY_MS);
 	return;
     }

@@ -7,7 +7,8 @@
 # --dead" posts it; "replay --since" posts again; another node's unacknowledged
 # events are taken over; one node of two posts, the other takes over when it
 # dies; events trimmed from the stream while they wait are neither posted nor
-# counted as sent; https with a test CA (TAP)
+# counted as sent; a node that lost its lease takes no new events; https with a
+# test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -370,6 +371,15 @@ is "$(($(claim_metric events_sent_total) - sent0)) $(($(claim_metric batches_tot
     "2 1" "nor counted as sent, nor as a batch answered 2xx"
 like "$(cat "$WORLD_DIR"/log/webhookd*.log)" 'tenant claim: 3 events were trimmed' "and logged"
 mode "$late" ok
+
+# --- a node that thinks it holds a tenant while another holds its lease takes nothing new
+redis_cli SET "op:{ev:shop}:lease" intruder PX 4000 >/dev/null
+add shop 3
+intruded=$(redis_cli XREVRANGE "op:{ev:shop}:s" + - COUNT 3 | grep -E '^[0-9]+-[0-9]+$')
+ok 'wait_until 10 eval "holder 9436 0 && holder 9437 0"' "both nodes see the lease is another's"
+is "$(redis_cli XPENDING "op:{ev:shop}:s" webhook | head -n1)" 0 "neither took the new events"
+is "$(received "$rx" | grep -cxF "$intruded")" 0 "nor posted them"
+ok 'wait_until 15 all_in "$rx" shop' "once that lease lapsed, they arrive"
 
 # --- both stop cleanly on SIGTERM, and a sanitizer build said nothing
 world_kill webhookd
