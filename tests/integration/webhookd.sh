@@ -292,6 +292,10 @@ if command -v promtool >/dev/null; then
     is "$?:$out" "0:" "promtool check metrics accepts the page"
 fi
 
+undocumented=$(curl -s http://127.0.0.1:9436/metrics | awk '$1 == "#" && $2 == "TYPE" { print $3 }' |
+    while read -r f; do grep -q "^| \`$f\` |" "$OUTPOST_SRCDIR/doc/METRICS.md" || echo "$f"; done)
+is "$undocumented" "" "every family of the page is in doc/METRICS.md"
+
 # --- dead letters: an event older than webhook_retry that fails
 mode "$late" 500
 old=$(( $(_now_ms) - 3600000 ))
