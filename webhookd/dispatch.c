@@ -25,7 +25,9 @@
  * KEYS[1] the stream, KEYS[2] the dead-letter stream; ARGV[1] the group,
  * ARGV[2] the error, ARGV[3] dead_max, ARGV[4...] the IDs.  An entry is
  * moved only when this XACK acknowledged it, so a second run (a command
- * sent again after a cut connection) moves nothing twice.
+ * sent again after a cut connection) moves nothing twice.  One trimmed
+ * from the stream meanwhile is only acknowledged: a dead letter without
+ * its event would be posted again, by a replay, as an event of no type.
  */
 const char dispatch_dead_lua[] =
     "local n = 0\n"
@@ -33,10 +35,12 @@ const char dispatch_dead_lua[] =
     "  local id = ARGV[i]\n"
     "  if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then\n"
     "    local e = redis.call('XRANGE', KEYS[1], id, id)\n"
-    "    local f = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'error', ARGV[2]}\n"
-    "    if e[1] then for _, v in ipairs(e[1][2]) do f[#f + 1] = v end end\n"
-    "    redis.call(unpack(f))\n"
-    "    n = n + 1\n"
+    "    if e[1] then\n"
+    "      local f = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'error', ARGV[2]}\n"
+    "      for _, v in ipairs(e[1][2]) do f[#f + 1] = v end\n"
+    "      redis.call(unpack(f))\n"
+    "      n = n + 1\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "return n\n";

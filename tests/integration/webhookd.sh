@@ -7,8 +7,8 @@
 # --dead" posts it; "replay --since" posts again; another node's unacknowledged
 # events are taken over; one node of two posts, the other takes over when it
 # dies; events trimmed from the stream while they wait are neither posted nor
-# counted as sent; a node that lost its lease takes no new events; https with a
-# test CA (TAP)
+# counted as sent nor dead-lettered; a node that lost its lease takes no new
+# events; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -374,6 +374,20 @@ ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 0 ]"' "all trimmed: acknowledg
 is "$(($(claim_metric events_sent_total) - sent0)) $(($(claim_metric batches_total) - batches0))" \
     "2 1" "nor counted as sent, nor as a batch answered 2xx"
 like "$(cat "$WORLD_DIR"/log/webhookd*.log)" 'tenant claim: 3 events were trimmed' "and logged"
+mode "$late" ok
+
+# --- an event past webhook_retry trimmed while its batch was in flight leaves no dead letter
+redis_cli DEL "op:{ev:late}:s" >/dev/null
+late_group() { redis_cli XINFO GROUPS "op:{ev:late}:s" 2>/dev/null | grep -qx webhook; }
+ok 'wait_until 10 late_group' "a stream deleted: its consumer group is made again"
+mode "$late" hang
+held=$(grep -c '"answer": "hang"' "$late/log")
+old=$(( $(_now_ms) - 3600000 ))
+redis_cli XADD "op:{ev:late}:s" "$old-0" type bounced time "$old" rcpt gone@gmail.test >/dev/null
+ok "wait_until 10 answered '$late' hang $((held + 1))" "an old event's batch is in flight"
+redis_cli XDEL "op:{ev:late}:s" "$old-0" >/dev/null
+ok 'wait_until 10 eval "[ \"\$(pending late)\" = 0 ]"' "trimmed meanwhile, it is acknowledged when the POST fails"
+is "$(redis_cli XLEN "op:{ev:late}:dead")" 0 "with no dead letter: nothing is left to post again"
 mode "$late" ok
 
 # --- a node that thinks it holds a tenant while another holds its lease takes nothing new
