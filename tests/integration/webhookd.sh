@@ -4,11 +4,11 @@
 # (timeout) or is down (refused) for a while; the signature verifies; a kill -9
 # with a batch in flight loses nothing; Redis paused loses nothing; an event past
 # webhook_retry lands in the dead-letter stream and "outpostctl webhooks replay
-# --dead" posts it; "replay --since" posts again; another node's unacknowledged
-# events are taken over; one node of two posts, the other takes over when it
-# dies; events trimmed from the stream while they wait are neither posted nor
-# counted as sent nor dead-lettered; a node that lost its lease takes no new
-# events; https with a test CA (TAP)
+# --dead" posts it (one replayed twice keeps its first id); "replay --since" posts
+# again; another node's unacknowledged events are taken over; one node of two
+# posts, the other takes over when it dies; events trimmed from the stream while
+# they wait are neither posted nor counted as sent nor dead-lettered; a node that
+# lost its lease takes no new events; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -389,6 +389,14 @@ redis_cli XDEL "op:{ev:late}:s" "$old-0" >/dev/null
 ok 'wait_until 10 eval "[ \"\$(pending late)\" = 0 ]"' "trimmed meanwhile, it is acknowledged when the POST fails"
 is "$(redis_cli XLEN "op:{ev:late}:dead")" 0 "with no dead letter: nothing is left to post again"
 mode "$late" ok
+
+# --- an event replayed twice (it went dead again) keeps one replayed: its first id
+redis_cli XADD "op:{ev:late}:dead" '*' id 1733500000999-0 error "HTTP status 500" type bounced \
+    time 1733500000000 rcpt twice@gmail.test replayed 1733500000000-0 >/dev/null
+is "$(ctl webhooks replay late --dead)" "1 dead-lettered event of late queued again" "replayed again"
+is "$(redis_cli XREVRANGE "op:{ev:late}:s" + - COUNT 1 | sed 1d | paste -sd' ')" \
+    "type bounced time 1733500000000 rcpt twice@gmail.test replayed 1733500000000-0" \
+    "with one field replayed, the id it was first written with"
 
 # --- a node that thinks it holds a tenant while another holds its lease takes nothing new
 redis_cli SET "op:{ev:shop}:lease" intruder PX 4000 >/dev/null
