@@ -50,15 +50,19 @@ const struct ctl_usage ctl_webhooks_usage[] = {
 /*
  * KEYS[1] the stream, KEYS[2] the dead-letter stream; ARGV[1] the first ID,
  * ARGV[2] how many at most.  Moves dead entries back to the stream's end;
- * returns how many it moved (0: none left).
+ * returns how many it moved (0: none left).  An event replayed before
+ * keeps its field replayed, the ID it was first written with, and only
+ * that one.
  */
 static const char replay_lua[] =
     "local e = redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])\n"
     "for _, x in ipairs(e) do\n"
     "  local f = {'XADD', KEYS[1], 'MAXLEN', '~', '" EVKEYS_STREAM_MAXLEN "', '*'}\n"
-    "  local v = x[2]\n"
+    "  local v, again = x[2], false\n"
+    "  for i = 1, #v - 1, 2 do again = again or v[i] == 'replayed' end\n"
     "  for i = 1, #v - 1, 2 do\n"
-    "    if v[i] == 'id' then f[#f + 1] = 'replayed'; f[#f + 1] = v[i + 1]\n"
+    "    if v[i] == 'id' then\n"
+    "      if not again then f[#f + 1] = 'replayed'; f[#f + 1] = v[i + 1] end\n"
     "    elseif v[i] ~= 'error' then f[#f + 1] = v[i]; f[#f + 1] = v[i + 1] end\n"
     "  end\n"
     "  redis.call(unpack(f))\n"

@@ -25,7 +25,9 @@
  * KEYS[1] the stream, KEYS[2] the dead-letter stream; ARGV[1] the group,
  * ARGV[2] the error, ARGV[3] dead_max, ARGV[4...] the IDs.  An entry is
  * moved only when this XACK acknowledged it, so a second run (a command
- * sent again after a cut connection) moves nothing twice.
+ * sent again after a cut connection) moves nothing twice.  One trimmed
+ * from the stream meanwhile is only acknowledged: a dead letter without
+ * its event would be posted again, by a replay, as an event of no type.
  */
 const char dispatch_dead_lua[] =
     "local n = 0\n"
@@ -33,20 +35,27 @@ const char dispatch_dead_lua[] =
     "  local id = ARGV[i]\n"
     "  if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then\n"
     "    local e = redis.call('XRANGE', KEYS[1], id, id)\n"
-    "    local f = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'error', ARGV[2]}\n"
-    "    if e[1] then for _, v in ipairs(e[1][2]) do f[#f + 1] = v end end\n"
-    "    redis.call(unpack(f))\n"
-    "    n = n + 1\n"
+    "    if e[1] then\n"
+    "      local f = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'error', ARGV[2]}\n"
+    "      for _, v in ipairs(e[1][2]) do f[#f + 1] = v end\n"
+    "      redis.call(unpack(f))\n"
+    "      n = n + 1\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "return n\n";
 
 /*
- * KEYS[1] the stream; ARGV[1] the group, ARGV[2] the consumer, ARGV[3] how
- * many.  Makes up to that many new entries ours (pending) and answers only
- * how many: the read of our own after it carries them.
+ * KEYS[1] the stream, KEYS[2] the lease; ARGV[1] the group, ARGV[2] the
+ * consumer (this node), ARGV[3] how many.  Makes up to that many new entries
+ * ours (pending) and answers only how many: the read of our own after it
+ * carries them.  Takes none when the lease is not ours: a node that lost
+ * Redis for claim_idle still thinks it holds the tenant until its next
+ * renewal, and what it took then would be posted beside the new holder's,
+ * or wait in its pending list, claimed by nobody.
  */
 static const char take_new_lua[] =
+    "if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end\n"
     "local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3],\n"
     "  'STREAMS', KEYS[1], '>')\n"
     "return r and #r[1][2] or 0\n";
@@ -92,12 +101,13 @@ struct tenant {
     /* the batch in flight: its IDs, kept to acknowledge them */
     char **ids;
     size_t nids;
+    size_t live;			/* of them, still in the stream (not trimmed) */
     char *body;
     size_t body_len;
     int more;			/* ours may hold more than the last read gave */
     int ack;			/* the batch was answered 2xx: XACK it first */
     int asked_new;			/* the read in flight took new entries too */
-    size_t acking;			/* events in the XACK in flight */
+    size_t acking;			/* events posted in the XACK in flight */
     int failures;			/* failed POSTs in a row */
     char why[256];			/* of the last failure */
     /* metrics */
@@ -165,7 +175,7 @@ batch_clear(struct tenant *t)
     free(t->body);
     t->ids = NULL;
     t->body = NULL;
-    t->nids = t->body_len = 0;
+    t->nids = t->live = t->body_len = 0;
 }
 
 /*
@@ -269,7 +279,7 @@ static void
 send_batch(struct tenant *t, const redisReply *entries)
 {
     const struct conf_webhookd *w = &t->d->conf->webhookd;
-    size_t i, live = 0, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
+    size_t i, n = whbatch_take(entries, (size_t) w->batch_events, w->batch_bytes);
     char sig[WHBATCH_SIG_MAX];
 
     batch_clear(t);
@@ -282,18 +292,20 @@ send_batch(struct tenant *t, const redisReply *entries)
 	    t->ids[t->nids++] = xstrndup(e->element[0]->str, e->element[0]->len);
 	if (e->type == REDIS_REPLY_ARRAY && e->elements == 2
 	    && e->element[1]->type == REDIS_REPLY_ARRAY)
-	    live++;
+	    t->live++;
     }
     /* a full read, or one not all taken: more of ours may wait */
     t->more = n < entries->elements || entries->elements >= (size_t) w->batch_events;
     t->body = whbatch_body(entries, n, &t->body_len);
     whbatch_sign(t->secret, t->secret_len, now_ms() / 1000, t->body, t->body_len, sig);
-    t->step = S_POST;
-    if (live == 0) {			/* trimmed from the stream while they waited */
-	on_posted(t, WHPOST_OK, 0, "nothing left to post");
+    if (t->live == 0) {			/* trimmed from the stream while they waited */
+	t->ack = 1;			/* nothing posted: not a success, not sent */
+	t->step = S_READ;
+	step_now(t);
 	return;
     }
-    if (whpost_send(t->post, t->body, t->body_len, sig, t->nids, on_posted, t) < 0)
+    t->step = S_POST;
+    if (whpost_send(t->post, t->body, t->body_len, sig, t->live, on_posted, t) < 0)
 	on_posted(t, WHPOST_OTHER, 0, "cannot make the request");
 }
 
@@ -350,7 +362,7 @@ on_acked(void *arg, redisReply *r)
 	return;
     }
     t->sent += t->acking;
-    t->batches++;
+    t->batches += t->acking > 0;
 }
 
 /* on_dead - the old events of a failed batch are in the dead-letter stream */
@@ -456,12 +468,15 @@ send_ack(struct tenant *t)
     size_t i;
     int rc;
 
+    if (t->live < t->nids)
+	msg_warn("tenant %s: %zu events were trimmed from its stream before they "
+		 "could be posted", t->name, t->nids - t->live);
     argv[0] = "XACK";
     argv[1] = t->stream;
     argv[2] = EVKEYS_GROUP;
     for (i = 0; i < t->nids; i++)
 	argv[3 + i] = t->ids[i];
-    t->acking = t->nids;
+    t->acking = t->live;
     rc = rasync_command(tra(t), (int) t->nids + 3, argv, NULL, on_acked, t);
     free(argv);
     t->ack = 0;
@@ -481,7 +496,8 @@ static void
 read_step(struct tenant *t, const char *count)
 {
     const char *node = t->d->fixed->general.node;
-    const char *take[] = {"EVAL", take_new_lua, "1", t->stream, EVKEYS_GROUP, node, count};
+    const char *take[] = {"EVAL", take_new_lua, "2", t->stream, t->lease, EVKEYS_GROUP, node,
+    count};
     const char *argv[] = {"XREADGROUP", "GROUP", EVKEYS_GROUP, node, "COUNT", count,
     "STREAMS", t->stream, "0"};
 
@@ -491,7 +507,7 @@ read_step(struct tenant *t, const char *count)
 	return;
     }
     t->asked_new = !t->more;
-    if (t->asked_new && rasync_command(tra(t), 7, take, NULL, NULL, NULL) < 0) {
+    if (t->asked_new && rasync_command(tra(t), 8, take, NULL, NULL, NULL) < 0) {
 	step_later(t, REDIS_RETRY_MS);
 	return;
     }

@@ -28,18 +28,31 @@ entry_fields(const redisReply *e)
     return e->element[1];
 }
 
-/* entry_size - what an entry adds to a body, roughly: its fields and quotes */
+static void write_entry(struct jsonw *w, const redisReply *e);
+
+/*
+ * entry_size - what an entry adds to a body: it is written as the body
+ * writes it, since escaping (a control character takes six bytes) can
+ * make it several times the size of its fields
+ */
 static size_t
 entry_size(const redisReply *e)
 {
-    const redisReply *f = entry_fields(e);
-    size_t i, n = 0;
+    struct jsonw w;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *fp;
 
-    if (f == NULL)
+    if (entry_fields(e) == NULL)
 	return 0;
-    for (i = 0; i < f->elements; i++)
-	n += (f->element[i]->type == REDIS_REPLY_STRING ? f->element[i]->len : 0) + 4;
-    return n + e->element[0]->len + 16;
+    if ((fp = open_memstream(&buf, &size)) == NULL)
+	msg_fatal("open_memstream: out of memory");
+    jsonw_init(&w, fp);
+    write_entry(&w, e);
+    if (fclose(fp) != 0 || buf == NULL)
+	msg_fatal("open_memstream: out of memory");
+    free(buf);
+    return size + 2;			/* and the comma and newline between entries */
 }
 
 /* whbatch_take - how many entries make the next batch */

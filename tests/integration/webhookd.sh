@@ -4,9 +4,11 @@
 # (timeout) or is down (refused) for a while; the signature verifies; a kill -9
 # with a batch in flight loses nothing; Redis paused loses nothing; an event past
 # webhook_retry lands in the dead-letter stream and "outpostctl webhooks replay
-# --dead" posts it; "replay --since" posts again; another node's unacknowledged
-# events are taken over; one node of two posts, the other takes over when it
-# dies; https with a test CA (TAP)
+# --dead" posts it (one replayed twice keeps its first id); "replay --since" posts
+# again; another node's unacknowledged events are taken over; one node of two
+# posts, the other takes over when it dies; events trimmed from the stream while
+# they wait are neither posted nor counted as sent nor dead-lettered; a node that
+# lost its lease takes no new events; https with a test CA (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 WEBHOOKD_BIN=${WEBHOOKD_BIN:-$OUTPOST_BUILDDIR/outpost-webhookd}
@@ -142,7 +144,7 @@ ok 'wait_until 10 _listening tcp 127.0.0.1 8090 && wait_until 10 _listening tcp 
 add shop 10
 # and events that another node read and never acknowledged (it died)
 redis_cli XGROUP CREATE "op:{ev:claim}:s" webhook 0 MKSTREAM >/dev/null
-add claim 3
+add_batch claim 3
 redis_cli XREADGROUP GROUP webhook gone COUNT 10 STREAMS "op:{ev:claim}:s" '>' >/dev/null
 start_webhookd
 ok 'wait_until 10 grep -qs "^READY=1" "$WORLD_DIR/log/webhookd.notify"' "READY=1 arrives"
@@ -290,6 +292,10 @@ if command -v promtool >/dev/null; then
     is "$?:$out" "0:" "promtool check metrics accepts the page"
 fi
 
+undocumented=$(curl -s http://127.0.0.1:9436/metrics | awk '$1 == "#" && $2 == "TYPE" { print $3 }' |
+    while read -r f; do grep -q "^| \`$f\` |" "$OUTPOST_SRCDIR/doc/METRICS.md" || echo "$f"; done)
+is "$undocumented" "" "every family of the page is in doc/METRICS.md"
+
 # --- dead letters: an event older than webhook_retry that fails
 mode "$late" 500
 old=$(( $(_now_ms) - 3600000 ))
@@ -340,6 +346,66 @@ ok 'wait_until 10 metric_at_least outpost_webhook_failures_total "tenant=\"bad\"
     "a certificate no CA signed: failures of kind tls"
 ok '[ ! -e "$badrx/log" ]' "and nothing of that tenant was received"
 like "$(ctl webhooks status)" 'certificate verify failed' "status says why"
+
+# --- events trimmed from the stream (MAXLEN) while their batch waits are not posted nor sent
+claim_metric() { metric "outpost_webhook_$1" 'tenant="claim"'; }
+# add_batch TENANT N - N events in one command: read in one batch
+add_batch() {
+    redis_cli EVAL "for i = 1, ARGV[1] do redis.call('XADD', KEYS[1], '*', 'type', 'delivered',
+        'time', ARGV[2], 'rcpt', 'b' .. i .. '@gmail.test') end" 1 "op:{ev:$1}:s" "$2" "$(_now_ms)" >/dev/null
+}
+sent0=$(claim_metric events_sent_total) batches0=$(claim_metric batches_total)
+mode "$late" 500
+add_batch claim 4
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 4 ]"' "a batch of 4 fails and waits"
+gone=$(redis_cli XRANGE "op:{ev:claim}:s" - + | grep -E '^[0-9]+-[0-9]+$' | tail -n4 | head -n2)
+# shellcheck disable=SC2086 # two IDs
+is "$(redis_cli XDEL "op:{ev:claim}:s" $gone)" 2 "two of them are trimmed while it waits"
+mode "$late" ok
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 0 ]"' "two of them trimmed: the batch goes on"
+is "$(tail -n1 "$late/log" | "$PYTHON" -c 'import json, sys; r = json.load(sys.stdin); print(r["count"], len(r["events"]))')" \
+    "2 2" "Outpost-Event-Count counts the events posted, not the trimmed ones"
+is "$(($(claim_metric events_sent_total) - sent0))" 2 "events_sent_total does not count the trimmed ones"
+mode "$late" 500
+add_batch claim 3
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 3 ]"' "a batch of 3 fails and waits"
+redis_cli XTRIM "op:{ev:claim}:s" MAXLEN 0 >/dev/null
+ok 'wait_until 10 eval "[ \"\$(pending claim)\" = 0 ]"' "all trimmed: acknowledged with nothing to post"
+is "$(($(claim_metric events_sent_total) - sent0)) $(($(claim_metric batches_total) - batches0))" \
+    "2 1" "nor counted as sent, nor as a batch answered 2xx"
+like "$(cat "$WORLD_DIR"/log/webhookd*.log)" 'tenant claim: 3 events were trimmed' "and logged"
+mode "$late" ok
+
+# --- an event past webhook_retry trimmed while its batch was in flight leaves no dead letter
+redis_cli DEL "op:{ev:late}:s" >/dev/null
+late_group() { redis_cli XINFO GROUPS "op:{ev:late}:s" 2>/dev/null | grep -qx webhook; }
+ok 'wait_until 10 late_group' "a stream deleted: its consumer group is made again"
+mode "$late" hang
+held=$(grep -c '"answer": "hang"' "$late/log")
+old=$(( $(_now_ms) - 3600000 ))
+redis_cli XADD "op:{ev:late}:s" "$old-0" type bounced time "$old" rcpt gone@gmail.test >/dev/null
+ok "wait_until 10 answered '$late' hang $((held + 1))" "an old event's batch is in flight"
+redis_cli XDEL "op:{ev:late}:s" "$old-0" >/dev/null
+ok 'wait_until 10 eval "[ \"\$(pending late)\" = 0 ]"' "trimmed meanwhile, it is acknowledged when the POST fails"
+is "$(redis_cli XLEN "op:{ev:late}:dead")" 0 "with no dead letter: nothing is left to post again"
+mode "$late" ok
+
+# --- an event replayed twice (it went dead again) keeps one replayed: its first id
+redis_cli XADD "op:{ev:late}:dead" '*' id 1733500000999-0 error "HTTP status 500" type bounced \
+    time 1733500000000 rcpt twice@gmail.test replayed 1733500000000-0 >/dev/null
+is "$(ctl webhooks replay late --dead)" "1 dead-lettered event of late queued again" "replayed again"
+is "$(redis_cli XREVRANGE "op:{ev:late}:s" + - COUNT 1 | sed 1d | paste -sd' ')" \
+    "type bounced time 1733500000000 rcpt twice@gmail.test replayed 1733500000000-0" \
+    "with one field replayed, the id it was first written with"
+
+# --- a node that thinks it holds a tenant while another holds its lease takes nothing new
+redis_cli SET "op:{ev:shop}:lease" intruder PX 4000 >/dev/null
+add shop 3
+intruded=$(redis_cli XREVRANGE "op:{ev:shop}:s" + - COUNT 3 | grep -E '^[0-9]+-[0-9]+$')
+ok 'wait_until 10 eval "holder 9436 0 && holder 9437 0"' "both nodes see the lease is another's"
+is "$(redis_cli XPENDING "op:{ev:shop}:s" webhook | head -n1)" 0 "neither took the new events"
+is "$(received "$rx" | grep -cxF "$intruded")" 0 "nor posted them"
+ok 'wait_until 15 all_in "$rx" shop' "once that lease lapsed, they arrive"
 
 # --- both stop cleanly on SIGTERM, and a sanitizer build said nothing
 world_kill webhookd

@@ -124,6 +124,34 @@ test_take(void **state)
 }
 
 /*
+ * test_take_escaped - the bytes limit holds for the body as sent: control
+ * characters are escaped there, six bytes each
+ */
+static void
+test_take_escaped(void **state)
+{
+    static char ctl[101];
+    const char *kv[] = {"type", "delivered", "reply", ctl};
+    redisReply *e[8];
+    redisReply *all;
+    size_t i, n, len;
+    char *body;
+
+    (void) state;
+    memset(ctl, 1, sizeof(ctl) - 1);
+    for (i = 0; i < 8; i++)
+	e[i] = entry("1-0", kv, 4);
+    all = arr(8, e);
+    n = whbatch_take(all, 100, 2000);
+    body = whbatch_body(all, n, &len);
+    assert_in_range(n, 1, 8);
+    /* the events within 2000 bytes; the braces and "next" around them besides */
+    assert_in_range(len, 1, 2000 + 64);
+    free(body);
+    drop(all);
+}
+
+/*
  * test_sign - python3 -c 'import hmac,hashlib;
  * print(hmac.new(b"s3cret", b"1733500000.{}", hashlib.sha256).hexdigest())'
  */
@@ -158,6 +186,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_body),
 	cmocka_unit_test(test_take),
+	cmocka_unit_test(test_take_escaped),
 	cmocka_unit_test(test_sign),
 	cmocka_unit_test(test_backoff),
     };
