@@ -142,17 +142,6 @@ decide_plan_limits(const struct limits *l, struct decide_plan *plan, int provide
     return DECIDE_READY;
 }
 
-/*
- * chain_len - the pools whose backoff the script checks: the sender's pool
- * and those it spills over to, else the one of mail that leaves by no pool
- * (outpost-logd keeps its backoffs as pool "default")
- */
-static int
-chain_len(const struct limits *l, const struct decide_plan *plan)
-{
-    return plan->pool >= 0 ? l->pools[plan->pool].nchain : 1;
-}
-
 /* put_str - append a string to the plan's buffer and to argv */
 static int
 put_str(struct decide_plan *plan, const char *s, size_t len)
@@ -202,14 +191,14 @@ decide_command(const struct limits *l, struct decide_plan *plan, const char *sha
 	       long long now_s)
 {
     const struct pool_rt *pool = plan->pool >= 0 ? &l->pools[plan->pool] : NULL;
-    int npools = chain_len(l, plan);
+    int npools = pool ? pool->nchain : 0;
     const char *group = plan->provider >= 0 ? l->providers.v[plan->provider].name : plan->domain;
     /* EVALSHA sha nkeys, tz NG, NP group; 3 per limit, 4 per pool + schedule */
-    size_t max = 7 + (size_t) plan->nlim * 3 + (size_t) npools * 4 + (pool ? 0 : 1);
+    size_t max = 7 + (size_t) plan->nlim * 3 + (size_t) npools * 4;
     char kind[4];
     int i, j, nkeys;
 
-    for (j = 0; pool && j < npools; j++)
+    for (j = 0; j < npools; j++)
 	max += l->pools[pool->chain[j]].nsched_argv;
     decide_plan_free(plan);
     plan->argv = xreallocarray(NULL, max, sizeof(*plan->argv));
@@ -226,7 +215,7 @@ decide_command(const struct limits *l, struct decide_plan *plan, const char *sha
 	if (put_key(l, plan, kind, plan->lim[i].name, NULL) < 0)
 	    return -1;
     }
-    for (j = 0; pool && j < npools; j++) {
+    for (j = 0; j < npools; j++) {
 	const struct pool_rt *p = &l->pools[pool->chain[j]];
 
 	put_ref(plan, p->start_key);
@@ -234,10 +223,6 @@ decide_command(const struct limits *l, struct decide_plan *plan, const char *sha
 	if (put_key(l, plan, "backoff", group, p->name) < 0)
 	    return -1;
     }
-    /* no pool: no schedule, whose keys the script leaves alone; the backoff's */
-    for (j = 0; pool == NULL && j < 3; j++)
-	if (put_key(l, plan, "backoff", group, POOL_DEFAULT) < 0)
-	    return -1;
     if (put_num(plan, warmup_tz_offset(&l->tz, now_s)) < 0 || put_num(plan, plan->nlim) < 0)
 	return -1;
     for (i = 0; i < plan->nlim; i++)
@@ -247,9 +232,7 @@ decide_command(const struct limits *l, struct decide_plan *plan, const char *sha
     if (put_num(plan, npools) < 0)
 	return -1;
     put_ref(plan, plan->provider >= 0 ? group : "");
-    if (pool == NULL && (put_num(plan, 0) < 0 || put_num(plan, 0) < 0))
-	return -1;
-    for (j = 0; pool && j < npools; j++) {
+    for (j = 0; j < npools; j++) {
 	const struct pool_rt *p = &l->pools[pool->chain[j]];
 	size_t k;
 
@@ -304,7 +287,7 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
 	      const redisReply *r, char *out, size_t outlen)
 {
     const struct pool_rt *pool = plan->pool >= 0 ? &l->pools[plan->pool] : NULL;
-    int npools = chain_len(l, plan);
+    int npools = pool ? pool->nchain : 0;
     long long code, idx, wait;
     char what[400], name[300];
 
@@ -323,7 +306,7 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
     idx = r->element[1]->integer;
     wait = r->element[2]->integer;
     if (code == 0) {
-	if (pool && idx > 1 && idx <= npools)
+	if (idx > 1 && idx <= npools)
 	    snprintf(out, outlen, "FILTER %s", l->pools[pool->chain[idx - 1]].filter);
 	else
 	    snprintf(out, outlen, "DUNNO");
@@ -339,8 +322,8 @@ decide_answer(const struct limits *l, const struct decide_plan *plan,
 	safe_name(plan->provider >= 0 ? l->providers.v[plan->provider].name : plan->domain,
 		  name, sizeof(name));
 	snprintf(what, sizeof(what), "backoff of %s on pool %s", name,
-		 pool ? l->pools[pool->chain[idx - plan->nlim - 1]].name : POOL_DEFAULT);
-    } else if (code == 2 && pool && idx >= 1 && idx <= npools) {
+		 l->pools[pool->chain[idx - plan->nlim - 1]].name);
+    } else if (code == 2 && idx >= 1 && idx <= npools) {
 	snprintf(what, sizeof(what), "warm-up cap of pool %s for today",
 		 l->pools[pool->chain[idx - 1]].name);
     } else {

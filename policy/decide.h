@@ -37,8 +37,7 @@
  *
  *	decide_plan_limits() lists the limits that apply once the provider is
  *	known (-1: none; the domain stands for itself): the provider's rate,
- *	the domain's, the sender's, and the pool chain (without a pool, the
- *	backoff of pool "default" is checked with the rates).  When none applies it
+ *	the domain's, the sender's, and the pool chain.  When none applies it
  *	returns DECIDE_ANSWERED with "DUNNO" in out.
  *
  *	decide_command() builds the EVALSHA argv of gcra.lua in the plan

@@ -6,7 +6,7 @@
 --
 -- KEYS  1..NG         GCRA state of each rate limit (TAT in microseconds)
 --       then, for each candidate pool j (the sender's pool, then the pools
---       it spills over to; a sender of no pool: "default", no schedule):
+--       it spills over to):
 --         start key   the pool's warm-up start (day number, no TTL)
 --         today key   hash: day, used, p:<provider> (TTL two days)
 --         backoff key hash: until (UNIX s), interval_ms, burst, tat

@@ -2,8 +2,7 @@
 # policy-throttle.sh - outpost-policyd in a real Postfix with a real Redis: a burst to
 # one provider is deferred beyond its limit and accepted after the retry time; three
 # daemons sharing one Redis enforce one global limit; a bad reload keeps the running
-# configuration; a backoff on pool default holds back senders of no pool; Redis stopped
-# mid-run gives temporary failures, then recovery (TAP)
+# configuration; Redis stopped mid-run gives temporary failures, then recovery (TAP)
 . "$(dirname "$0")/../lib/world.sh"
 world_start "$@"
 need_programs "$POLICYD_BIN" "$CTL_BIN"
@@ -105,16 +104,6 @@ write_conf "$conf.new" "unix:$WORLD_DIR/run/policy.sock" \
 mv "$conf.new" "$conf"
 world_kill policyd HUP
 ok 'wait_until 5 grep -q "configuration reloaded" $WORLD_DIR/log/policyd.log' "a good file is loaded on SIGHUP"
-
-# --- a backoff on pool "default" (what outpost-logd writes for mail that leaves by no
-# pool) holds back the senders of no pool
-"$CTL_BIN" -c "$conf" backoff set other.test default 1h 1/h >/dev/null
-send_mail news@shop.test user12@other.test
-is "$?" 0 "backoff of other.test on pool default: the first recipient passes (burst 1)"
-send_mail news@shop.test user13@other.test
-like "$(cat "$SWAKS_OUT")" "<\\*\\* +450 4\\.7\\.1 .*backoff of other\\.test on pool default" \
-    "the next is deferred by that backoff"
-"$CTL_BIN" -c "$conf" backoff clear other.test >/dev/null
 
 # --- Redis down mid-run: temporary failures by default, DUNNO where configured
 redis_stop

@@ -356,48 +356,6 @@ test_fail_open(void **state)
 }
 
 /*
- * test_default_backoff - mail of a sender with no pool leaves by Postfix's
- * default transport, where outpost-logd keeps its backoffs as pool
- * "default": the script honours that backoff too
- */
-static void
-test_default_backoff(void **state)
-{
-    struct limits *l = load_limits("[redis]\nprefix = op:\n[policy]\ndomain_rate = 5/s\n");
-    struct policy_request req = request("protocol_state=RCPT\nrecipient=bob@gmail.com\n"
-					"sender=a@y.test\n");
-    struct decide_plan plan;
-    char out[DECIDE_ANSWER_MAX];
-    int i;
-
-    (void) state;
-    assert_int_equal(decide_prepare(l, &req, &plan, out, sizeof(out)), DECIDE_READY);
-    assert_int_equal(plan.pool, -1);
-    assert_int_equal(plan.nlim, 1);
-    assert_int_equal(decide_command(l, &plan, "x", 0), 0);
-    assert_string_equal(plan.argv[2], "4");	/* the domain's key, one pool's three */
-    assert_string_equal(plan.argv[3], "op:{rl}:g:d:gmail.com");
-    assert_string_equal(plan.argv[6], "op:{rl}:backoff:google:default");
-    i = 7;
-    assert_string_equal(plan.argv[i++], "0");	/* UTC */
-    assert_string_equal(plan.argv[i++], "1");
-    assert_string_equal(plan.argv[i++], "200000");
-    assert_string_equal(plan.argv[i++], "0");
-    assert_string_equal(plan.argv[i++], "1");	/* one pool */
-    assert_string_equal(plan.argv[i++], "google");
-    assert_string_equal(plan.argv[i++], "0");	/* no schedule */
-    assert_string_equal(plan.argv[i++], "0");	/* no share */
-    assert_int_equal(plan.argc, i);
-    assert_int_equal(decide_answer(l, &plan, reply(1, 2, 1500000), out, sizeof(out)), 0);
-    assert_string_equal(out, "DEFER_IF_PERMIT 4.7.1 backoff of google on pool default; "
-			"retry in 2 s");
-    assert_int_equal(decide_answer(l, &plan, reply(0, 1, 0), out, sizeof(out)), 0);
-    assert_string_equal(out, "DUNNO");
-    decide_plan_free(&plan);
-    limits_unref(l);
-}
-
-/*
  * test_failure_before_mx - no answer from DNS within decision_timeout: the
  * failure answer follows the configuration, whatever the plan held before
  */
@@ -509,7 +467,6 @@ main(void)
 	cmocka_unit_test(test_answers),
 	cmocka_unit_test(test_counted),
 	cmocka_unit_test(test_fail_open),
-	cmocka_unit_test(test_default_backoff),
 	cmocka_unit_test(test_failure_before_mx),
 	cmocka_unit_test(test_domain_case),
 	cmocka_unit_test(test_nothing_applies),
