@@ -205,7 +205,7 @@ addr_normalize(const char *in, size_t len, char *out, size_t outsz,
 	/* quotes around what needs none do not change the mailbox (RFC 5321 4.1.2) */
 	for (i = 1, n = 0; i + 1 < llen; i++)
 	    plain[n++] = local[i] == '\\' ? local[++i] : local[i];
-	if (is_dot_atom(plain, n)) {
+	if (n > 0 && is_dot_atom(plain, n)) {
 	    local = plain;
 	    llen = n;
 	}
