@@ -421,6 +421,11 @@ sup_csv_parse(const char *line, size_t len, long long now, struct sup_entry *e,
     }
     if (sup_target_normalize(s, sl, e->target, sizeof(e->target), why) < 0)
 	goto out;
+    /* one left by dropping needless quotes could not be read back from a row */
+    if (strncmp(e->target, "\xef\xbb\xbf", 3) == 0) {
+	*why = "address starts with a byte order mark";
+	goto out;
+    }
     trim(&f[1], &s, &sl);
     if ((e->reason = sup_reason_code(s, sl)) < 0) {
 	*why = "unknown reason (hard-bounce, soft-bounce, complaint, unsubscribe, manual)";

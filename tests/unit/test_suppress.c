@@ -239,6 +239,8 @@ test_csv_rows(void **state)
     assert_string_equal(e.target, "\"odd, name\"@example.org");
     assert_int_equal(e.created, NOW);
 
+    /* quotes dropped from a local part must not leave a mark a row cannot hold */
+    row_bad("\"\"\"\xef\xbb\xbf" "1\"\"@g\",hard-bounce,global,1", "byte order mark");
     row_bad("alice@example.org,bounced,global,1", "unknown reason");
     row_bad("alice@example.org,manual", "expected address");
     row_bad("alice,manual,global,1", "no '@'");
