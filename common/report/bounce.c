@@ -545,8 +545,10 @@ notice_find(const struct notice *n, const char *addr, const char *from)
 	else
 	    hi = mid;
     }
+    if (lo == n->naddrs)		/* addrs may be NULL: no pointer made */
+	return NULL;
     e = n->addrs + lo;
-    if (lo < n->naddrs && e->len == len && strncasecmp(e->s, addr, len) == 0)
+    if (e->len == len && strncasecmp(e->s, addr, len) == 0)
 	return e->line;
     return NULL;
 }
