@@ -17,6 +17,8 @@
 struct outpost_conf;
 struct conf_strlist;
 struct onboard;
+struct rconn;
+struct redisReply;
 
 struct ctl_usage {
     const char *synopsis;	/* after "outpostctl ", command name first */
@@ -53,6 +55,7 @@ extern const struct ctl_usage ctl_dns_usage[], ctl_verify_usage[],
     ctl_webhooks_usage[];
 
 struct outpost_conf *ctl_load_conf(const char *path);
+int ctl_refused(struct rconn *rc, struct redisReply *r, const char *cmd, const char *key);
 int cmd_dkim(const char *conf_path, int argc, char **argv);
 
 int cmd_stats(const char *path, int argc, char **argv);

@@ -86,6 +86,21 @@ output_done(int rc)
     return rc ? rc : 1;
 }
 
+/*
+ * ctl_refused - no reply, or an error reply (NOPERM, WRONGTYPE, LOADING...):
+ * said, and the reply freed; the state the command reads is unknown, not empty
+ */
+int
+ctl_refused(struct rconn *rc, redisReply *r, const char *cmd, const char *key)
+{
+    if (r && r->type != REDIS_REPLY_ERROR)
+	return 0;
+    msg_error("redis: %s %s: %s", cmd, key, r ? r->str : rconn_error(rc));
+    if (r)
+	freeReplyObject(r);
+    return 1;
+}
+
 /* ctl_load_conf - load the configuration or exit with its error */
 struct outpost_conf *
 ctl_load_conf(const char *path)

@@ -65,21 +65,6 @@ redis_now(struct rconn *rc, long long *sec, long long *usec)
     return ok ? 0 : -1;
 }
 
-/*
- * read_failed - no reply, or an error reply (NOPERM, WRONGTYPE, LOADING...):
- * said, and the state the command stands for is unknown, not empty
- */
-static int
-read_failed(struct rconn *rc, redisReply *r, const char *cmd, const char *key)
-{
-    if (r && r->type != REDIS_REPLY_ERROR)
-	return 0;
-    msg_error("redis: %s %s: %s", cmd, key, r ? r->str : rconn_error(rc));
-    if (r)
-	freeReplyObject(r);
-    return 1;
-}
-
 /* get_str - a string value, or "" when there is none; -1 when the read failed */
 static int
 get_str(struct rconn *rc, const char *key, char *out, size_t len)
@@ -87,7 +72,7 @@ get_str(struct rconn *rc, const char *key, char *out, size_t len)
     redisReply *r = rconn_commandv(rc, "GET", key, NULL);
 
     out[0] = '\0';
-    if (read_failed(rc, r, "GET", key))
+    if (ctl_refused(rc, r, "GET", key))
 	return -1;
     if (r->type == REDIS_REPLY_STRING)
 	snprintf(out, len, "%s", r->str);
@@ -184,7 +169,7 @@ held(struct rconn *rc, const struct limits *l, const struct pool_rt *p, long tod
     if (limits_key(key, sizeof(key), l->prefix, "warmup", p->name, "hold") < 0)
 	return 0;
     r = rconn_commandv(rc, "HMGET", key, "day", "why", NULL);
-    if (read_failed(rc, r, "HMGET", key))
+    if (ctl_refused(rc, r, "HMGET", key))
 	return -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
 	&& r->element[0]->type == REDIS_REPLY_STRING && atol(r->element[0]->str) == today
@@ -214,7 +199,7 @@ pool_status(struct rconn *rc, const struct limits *l, const struct pool_rt *p, l
     day = start[0] ? today - atol(start) + 1 : 0;
     cap = p->sched.n > 0 ? warmup_cap(&p->sched, start[0] ? day : 1) : 0;
     r = rconn_commandv(rc, "HGETALL", p->today_key, NULL);
-    if (read_failed(rc, r, "HGETALL", p->today_key))
+    if (ctl_refused(rc, r, "HGETALL", p->today_key))
 	return -1;
     if (r->type == REDIS_REPLY_ARRAY)
 	n = r->elements;

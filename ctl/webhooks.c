@@ -77,20 +77,6 @@ struct status {
     char node[256];			/* whose outpost-webhookd posts it; "" none */
 };
 
-/*
- * refused - an error reply (NOPERM, WRONGTYPE, LOADING...) said and freed:
- * the state it stands for is unknown, not empty
- */
-static int
-refused(redisReply *r, const char *cmd, const char *key)
-{
-    if (r->type != REDIS_REPLY_ERROR)
-	return 0;
-    msg_error("webhooks: %s %s: %s", cmd, key, r->str);
-    freeReplyObject(r);
-    return 1;
-}
-
 /* group_info - pending and unread of the group "webhook"; -1 when unknown */
 static int
 group_info(struct rconn *rc, const char *stream, struct status *st)
@@ -106,7 +92,7 @@ group_info(struct rconn *rc, const char *stream, struct status *st)
 	freeReplyObject(r);
 	return 0;
     }
-    if (refused(r, "XINFO GROUPS", stream))
+    if (ctl_refused(rc, r, "XINFO GROUPS", stream))
 	return -2;
     for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
 	const redisReply *g = r->element[i];
@@ -135,7 +121,7 @@ group_info(struct rconn *rc, const char *stream, struct status *st)
 	r = rconn_commandv(rc, "XLEN", stream, NULL);
 	if (r == NULL)
 	    return -1;
-	if (refused(r, "XLEN", stream))
+	if (ctl_refused(rc, r, "XLEN", stream))
 	    return -2;
 	st->pending = 0;
 	st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
@@ -163,7 +149,7 @@ read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
     evkeys_lease(lease, sizeof(lease), prefix, t->named.name);
     if ((r = rconn_commandv(rc, "GET", lease, NULL)) == NULL)
 	return -1;
-    if (refused(r, "GET", lease))
+    if (ctl_refused(rc, r, "GET", lease))
 	return -2;
     if (r->type == REDIS_REPLY_STRING)
 	snprintf(st->node, sizeof(st->node), "%s", r->str);
@@ -172,13 +158,13 @@ read_status(struct rconn *rc, const char *prefix, const struct conf_tenant *t,
 	return rv;
     if ((r = rconn_commandv(rc, "XLEN", dead, NULL)) == NULL)
 	return -1;
-    if (refused(r, "XLEN", dead))
+    if (ctl_refused(rc, r, "XLEN", dead))
 	return -2;
     st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
     if ((r = rconn_commandv(rc, "HGETALL", state, NULL)) == NULL)
 	return -1;
-    if (refused(r, "HGETALL", state))
+    if (ctl_refused(rc, r, "HGETALL", state))
 	return -2;
     for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
 	const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
