@@ -93,9 +93,7 @@ hsettings_fixed(const struct outpost_conf *a, const struct outpost_conf *b)
     struct confdiff d = CONFDIFF_INIT("outpost-httpd");
     const struct conf_httpd *h = &a->httpd, *k = &b->httpd;
 
-    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
-    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
-		 b->general.syslog_facility);
+    confdiff_general(&d, &a->general, &b->general);
     confdiff_str(&d, "[general] node", a->general.node, b->general.node);
     confdiff_redis(&d, &a->redis, &b->redis);
     confdiff_list(&d, "[httpd] listen", &h->listen, &k->listen);

@@ -213,9 +213,7 @@ fixed(const struct outpost_conf *a, const struct outpost_conf *b)
     struct confdiff d = CONFDIFF_INIT("outpost-milter");
     const struct conf_milter *m = &a->milter, *n = &b->milter;
 
-    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
-    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
-		 b->general.syslog_facility);
+    confdiff_general(&d, &a->general, &b->general);
     confdiff_redis(&d, &a->redis, &b->redis);
     confdiff_str(&d, "[milter] socket", m->socket, n->socket);
     confdiff_num(&d, "[milter] timeout", m->timeout_ms, n->timeout_ms);

@@ -65,9 +65,7 @@ fixed(const struct outpost_conf *a, const struct outpost_conf *b, const char *pr
 {
     struct confdiff d = CONFDIFF_INIT("outpost-policyd");
 
-    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
-    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
-		 b->general.syslog_facility);
+    confdiff_general(&d, &a->general, &b->general);
     confdiff_redis(&d, &a->redis, &b->redis);
     confdiff_str(&d, "[redis] prefix", a->redis.prefix, prefix);
     confdiff_list(&d, "[policy] listen", &a->policy.listen, &b->policy.listen);

@@ -81,9 +81,7 @@ fixed(const struct outpost_conf *a, const struct outpost_conf *b)
 {
     struct confdiff d = CONFDIFF_INIT("outpost-webhookd");
 
-    confdiff_str(&d, "[general] user", a->general.user, b->general.user);
-    confdiff_num(&d, "[general] syslog_facility", a->general.syslog_facility,
-		 b->general.syslog_facility);
+    confdiff_general(&d, &a->general, &b->general);
     confdiff_str(&d, "[general] node", a->general.node, b->general.node);
     confdiff_redis(&d, &a->redis, &b->redis);
     confdiff_str(&d, "[webhookd] metrics_listen", a->webhookd.metrics_listen,

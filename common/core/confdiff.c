@@ -51,6 +51,15 @@ confdiff_list(struct confdiff *d, const char *key, const struct conf_strlist *ru
 	}
 }
 
+/* confdiff_general - the [general] keys every daemon reads at start only */
+void
+confdiff_general(struct confdiff *d, const struct conf_general *a,
+		 const struct conf_general *b)
+{
+    confdiff_str(d, "[general] user", a->user, b->user);
+    confdiff_num(d, "[general] syslog_facility", a->syslog_facility, b->syslog_facility);
+}
+
 /* confdiff_redis - the whole [redis] section: the connections are made at start */
 void
 confdiff_redis(struct confdiff *d, const struct conf_redis *a, const struct conf_redis *b)

@@ -15,6 +15,9 @@
  *			   const struct conf_strlist *next);
  *	void confdiff_redis(struct confdiff *d, const struct conf_redis *running,
  *			    const struct conf_redis *next);
+ *	void confdiff_general(struct confdiff *d,
+ *			      const struct conf_general *running,
+ *			      const struct conf_general *next);
  *
  * DESCRIPTION
  *	A daemon that reloads on SIGHUP keeps what needs a new socket, a new
@@ -24,7 +27,8 @@
  *	it (key: "[httpd] listen") and says to restart d->program to apply
  *	it; d->changed counts them.  NULL strings are equal to each other.
  *	confdiff_redis() compares the whole [redis] section (a password is
- *	never logged, only its key).
+ *	never logged, only its key); confdiff_general() the [general] keys
+ *	every daemon takes at start only (user, syslog_facility).
  */
 #ifndef OUTPOST_CONFDIFF_H
 #define OUTPOST_CONFDIFF_H
@@ -45,5 +49,7 @@ void confdiff_list(struct confdiff *d, const char *key, const struct conf_strlis
 		   const struct conf_strlist *next);
 void confdiff_redis(struct confdiff *d, const struct conf_redis *running,
 		    const struct conf_redis *next);
+void confdiff_general(struct confdiff *d, const struct conf_general *running,
+		      const struct conf_general *next);
 
 #endif
